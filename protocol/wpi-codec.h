@@ -24,10 +24,11 @@ typedef enum {
   WPI_CODEC_ERROR_TOO_MANY_ITEMS,    /* over WPI_MAX_ITEMS */
   WPI_CODEC_ERROR_MALFORMED,         /* not well-formed XML (truncated, bad syntax) */
   WPI_CODEC_ERROR_WRONG_ROOT,        /* neither WorkpointMessage nor DLSMessage */
-  WPI_CODEC_ERROR_MISSING_ELEMENT,   /* no Message, ReasonForContact or Action */
+  WPI_CODEC_ERROR_MISSING_ELEMENT,   /* no Message element */
   WPI_CODEC_ERROR_MISSING_NONCE,     /* Message without a non-empty nonce (D2) */
   WPI_CODEC_ERROR_INVALID_ATTRIBUTE, /* maxItems or index not an integer, Item without name */
   WPI_CODEC_ERROR_UNEXPECTED_CONTENT,/* an element inside an Item, a duplicate Message */
+  WPI_CODEC_ERROR_CANNOT_FRAGMENT,   /* items that must stay together exceed a limit */
 } WpiCodecError;
 
 GQuark       wpi_codec_error_quark          (void);
