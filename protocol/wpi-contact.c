@@ -1,0 +1,225 @@
+/* wpi-contact.c: the contact-me client */
+#include "config.h"
+
+#include <string.h>
+
+#include <libsoup/soup.h>
+
+#include "wpi-contact.h"
+
+struct _WpiContactClient
+{
+  GObject      parent_instance;
+
+  SoupSession *session;
+  GHashTable  *next_allowed;   /* host:port -> gint64 monotonic time of the next allowed send */
+};
+
+G_DEFINE_FINAL_TYPE (WpiContactClient, wpi_contact_client, G_TYPE_OBJECT)
+G_DEFINE_QUARK (wpi-contact-error-quark, wpi_contact_error)
+
+typedef struct {
+  SoupMessage *message;
+  guint        delay_source;
+} ContactTask;
+
+static void
+contact_task_free (ContactTask *task_data)
+{
+  g_clear_handle_id (&task_data->delay_source, g_source_remove);
+  g_clear_object (&task_data->message);
+  g_free (task_data);
+}
+
+static void
+wpi_contact_client_finalize (GObject *object)
+{
+  WpiContactClient *self = WPI_CONTACT_CLIENT (object);
+
+  g_clear_object (&self->session);
+  g_clear_pointer (&self->next_allowed, g_hash_table_unref);
+
+  G_OBJECT_CLASS (wpi_contact_client_parent_class)->finalize (object);
+}
+
+static void
+wpi_contact_client_class_init (WpiContactClientClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = wpi_contact_client_finalize;
+}
+
+static void
+wpi_contact_client_init (WpiContactClient *self)
+{
+  self->session = soup_session_new_with_options ("timeout", WPI_CONTACT_TIMEOUT_SECONDS,
+                                                 "idle-timeout", WPI_CONTACT_TIMEOUT_SECONDS,
+                                                 "user-agent", "Workpoint-Console/" WPC_VERSION,
+                                                 /* a phone's contact-me server takes one
+                                                  * request at a time */
+                                                 "max-conns-per-host", 1,
+                                                 NULL);
+  self->next_allowed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+}
+
+WpiContactClient *
+wpi_contact_client_new (void)
+{
+  return g_object_new (WPI_TYPE_CONTACT_CLIENT, NULL);
+}
+
+char *
+wpi_contact_uri_for_address (const char *ip_address)
+{
+  g_return_val_if_fail (ip_address != NULL, NULL);
+
+  if (strchr (ip_address, ':') != NULL)
+    return g_strdup_printf ("http://[%s]:%d%s", ip_address, WPI_CONTACT_PORT, WPI_CONTACT_PATH);
+  return g_strdup_printf ("http://%s:%d%s", ip_address, WPI_CONTACT_PORT, WPI_CONTACT_PATH);
+}
+
+GTimeSpan
+wpi_contact_backoff (guint failures)
+{
+  GTimeSpan delay = 30 * G_TIME_SPAN_SECOND;
+
+  if (failures == 0)
+    return 0;
+  for (guint i = 1; i < failures && delay < 15 * G_TIME_SPAN_MINUTE; i++)
+    delay *= 2;
+  return MIN (delay, 15 * G_TIME_SPAN_MINUTE);
+}
+
+static void
+send_done (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  ContactTask *task_data = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) body = NULL;
+  guint status;
+
+  body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
+  if (body == NULL)
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_task_return_error (task, g_steal_pointer (&error));
+      else
+        g_task_return_new_error (task, WPI_CONTACT_ERROR, WPI_CONTACT_ERROR_UNANSWERED,
+                                 "no answer from %s: %s",
+                                 g_uri_get_host (soup_message_get_uri (task_data->message)),
+                                 error->message);
+      return;
+    }
+
+  status = soup_message_get_status (task_data->message);
+  /* The guide's phones answer 204; some firmware answers 200 with an empty page. */
+  if (status == SOUP_STATUS_NO_CONTENT || status == SOUP_STATUS_OK)
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_new_error (task, WPI_CONTACT_ERROR, WPI_CONTACT_ERROR_REFUSED,
+                             "contact-me to %s answered HTTP %u %s",
+                             g_uri_get_host (soup_message_get_uri (task_data->message)),
+                             status, soup_message_get_reason_phrase (task_data->message) ?: "");
+}
+
+static void
+send_now (GTask *task)
+{
+  WpiContactClient *self = g_task_get_source_object (task);
+  ContactTask *task_data = g_task_get_task_data (task);
+
+  soup_session_send_and_read_async (self->session, task_data->message, G_PRIORITY_DEFAULT,
+                                    g_task_get_cancellable (task), send_done, task);
+}
+
+static gboolean
+send_after_delay (gpointer user_data)
+{
+  GTask *task = user_data;
+  ContactTask *task_data = g_task_get_task_data (task);
+
+  task_data->delay_source = 0;
+  if (g_task_return_error_if_cancelled (task))
+    {
+      g_object_unref (task);
+      return G_SOURCE_REMOVE;
+    }
+  send_now (task);
+  return G_SOURCE_REMOVE;
+}
+
+void
+wpi_contact_client_contact_async (WpiContactClient    *self,
+                                  const char          *uri,
+                                  const char          *dls_address,
+                                  guint                dls_port,
+                                  GCancellable        *cancellable,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GUri) parsed = NULL;
+  g_autoptr(GString) form = NULL;
+  g_autofree char *host_key = NULL;
+  ContactTask *task_data;
+  gint64 now, next;
+  gpointer value;
+
+  g_return_if_fail (WPI_IS_CONTACT_CLIENT (self));
+  g_return_if_fail (uri != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, wpi_contact_client_contact_async);
+
+  parsed = g_uri_parse (uri, G_URI_FLAGS_NONE, NULL);
+  if (parsed == NULL || g_strcmp0 (g_uri_get_scheme (parsed), "http") != 0 ||
+      g_uri_get_host (parsed) == NULL || *g_uri_get_host (parsed) == '\0')
+    {
+      g_task_return_new_error (task, WPI_CONTACT_ERROR, WPI_CONTACT_ERROR_INVALID_URI,
+                               "\"%s\" is not an http:// contact-me URI", uri);
+      return;
+    }
+
+  form = g_string_new ("ContactMe=true");
+  if (dls_address != NULL)
+    {
+      g_autofree char *escaped = g_uri_escape_string (dls_address, NULL, FALSE);
+      g_string_append_printf (form, "&dls_ip_addr=%s&dls_ip_port=%u", escaped, dls_port);
+    }
+
+  task_data = g_new0 (ContactTask, 1);
+  task_data->message = soup_message_new_from_uri ("POST", parsed);
+  soup_message_set_request_body_from_bytes (task_data->message,
+                                            "application/x-www-form-urlencoded; charset=utf-8",
+                                            g_bytes_new (form->str, form->len));
+  g_task_set_task_data (task, task_data, (GDestroyNotify) contact_task_free);
+
+  /* Space contact-mes to one phone at least WPI_CONTACT_MIN_INTERVAL apart. */
+  host_key = g_strdup_printf ("%s:%d", g_uri_get_host (parsed), g_uri_get_port (parsed));
+  now = g_get_monotonic_time ();
+  next = g_hash_table_lookup_extended (self->next_allowed, host_key, NULL, &value)
+         ? (gint64) GPOINTER_TO_SIZE (value) : 0;
+  if (next > now)
+    {
+      g_hash_table_replace (self->next_allowed, g_steal_pointer (&host_key),
+                            GSIZE_TO_POINTER ((gsize) (next + WPI_CONTACT_MIN_INTERVAL)));
+      task_data->delay_source = g_timeout_add ((next - now) / 1000 + 1, send_after_delay,
+                                               g_object_ref (task));
+      return;
+    }
+  g_hash_table_replace (self->next_allowed, g_steal_pointer (&host_key),
+                        GSIZE_TO_POINTER ((gsize) (now + WPI_CONTACT_MIN_INTERVAL)));
+  send_now (g_steal_pointer (&task));
+}
+
+gboolean
+wpi_contact_client_contact_finish (WpiContactClient  *self,
+                                   GAsyncResult      *result,
+                                   GError           **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}

@@ -1,0 +1,52 @@
+/* wpi-contact.h: the contact-me client (protocol.md §5, decisions.md D10)
+ *
+ * A contact-me is a plain-HTTP POST to the phone's port 8085 asking it to call the
+ * service back with a `solicited` flow. Phones' web servers are fragile: the client
+ * never sends two contact-mes to one phone within WPI_CONTACT_MIN_INTERVAL; a request
+ * made sooner waits its turn instead of being sent.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+#define WPI_CONTACT_PORT             8085
+#define WPI_CONTACT_PATH             "/contact_dls.html/ContactDLS"
+#define WPI_CONTACT_TIMEOUT_SECONDS  5
+#define WPI_CONTACT_MIN_INTERVAL     (2 * G_TIME_SPAN_SECOND)
+
+#define WPI_CONTACT_ERROR (wpi_contact_error_quark ())
+
+typedef enum {
+  WPI_CONTACT_ERROR_INVALID_URI,   /* not an http:// URI with a host */
+  WPI_CONTACT_ERROR_UNANSWERED,    /* timeout, refused connection, network error */
+  WPI_CONTACT_ERROR_REFUSED,       /* an HTTP status other than 204 */
+} WpiContactError;
+
+#define WPI_TYPE_CONTACT_CLIENT (wpi_contact_client_get_type ())
+
+G_DECLARE_FINAL_TYPE (WpiContactClient, wpi_contact_client, WPI, CONTACT_CLIENT, GObject)
+
+GQuark            wpi_contact_error_quark          (void);
+
+WpiContactClient *wpi_contact_client_new           (void);
+
+/* The URI for a phone: its contact-me-uri item when known, else built from its IP. */
+char             *wpi_contact_uri_for_address      (const char          *ip_address);
+
+void              wpi_contact_client_contact_async (WpiContactClient    *self,
+                                                    const char          *uri,
+                                                    const char          *dls_address,
+                                                    guint                dls_port,
+                                                    GCancellable        *cancellable,
+                                                    GAsyncReadyCallback  callback,
+                                                    gpointer             user_data);
+gboolean          wpi_contact_client_contact_finish (WpiContactClient   *self,
+                                                    GAsyncResult        *result,
+                                                    GError             **error);
+
+/* D10 back-off after `failures` unanswered contact-mes: 30 s, 60 s, 120 s … 15 min. */
+GTimeSpan         wpi_contact_backoff              (guint                failures);
+
+G_END_DECLS
