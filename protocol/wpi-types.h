@@ -72,43 +72,6 @@ typedef enum {
   WPI_FRAGMENT_OTHER,
 } WpiFragment;
 
-/* What the console knows of a phone's situation (issue 3: "busy / idle / in session /
- * unreachable / unknown"). */
-typedef enum {
-  WPI_PHONE_STATE_UNKNOWN,
-  WPI_PHONE_STATE_IDLE,
-  WPI_PHONE_STATE_BUSY,
-  WPI_PHONE_STATE_IN_SESSION,
-  WPI_PHONE_STATE_UNREACHABLE,
-} WpiPhoneState;
-
-typedef enum {
-  WPI_PHONE_MODE_DEFAULT,
-  WPI_PHONE_MODE_SECURE,
-} WpiPhoneMode;
-
-typedef enum {
-  WPI_JOB_KIND_READ_ALL,
-  WPI_JOB_KIND_READ_ITEMS,
-  WPI_JOB_KIND_WRITE_ITEMS,
-  WPI_JOB_KIND_RESTART,
-  WPI_JOB_KIND_FACTORY_RESET,
-  WPI_JOB_KIND_FILE_DEPLOYMENT,
-  WPI_JOB_KIND_SOFTWARE_DEPLOYMENT,
-  WPI_JOB_KIND_APPLY_PROFILE,
-  WPI_JOB_KIND_BOOTSTRAP,
-} WpiJobKind;
-
-typedef enum {
-  WPI_JOB_STATE_QUEUED,
-  WPI_JOB_STATE_CONTACTING,
-  WPI_JOB_STATE_IN_PROGRESS,
-  WPI_JOB_STATE_WAITING_BUSY,
-  WPI_JOB_STATE_DONE,
-  WPI_JOB_STATE_FAILED,
-  WPI_JOB_STATE_CANCELLED,
-} WpiJobState;
-
 /* The wire strings. from_string() compares case-insensitively (the guide's diagrams
  * write "Busy"); to_string() returns NULL for _NONE and _OTHER. */
 const char       *wpi_message_kind_to_string   (WpiMessageKind    kind);
