@@ -1,0 +1,78 @@
+/* wpi-service.h: the provisioning service
+ *
+ * The HTTPS endpoints phones talk to (Default Mode and Secure Mode ports), the flow
+ * engine that answers them (protocol.md §7, decisions.md D1-D17), the job scheduler
+ * that sends contact-mes, and the live models a UI shows. The console, the headless
+ * service and the tests all run this same object on the thread's main context.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "wpi-pki.h"
+#include "wpi-store.h"
+
+G_BEGIN_DECLS
+
+#define WPI_DEFAULT_PORT        18443
+#define WPI_DEFAULT_SECURE_PORT 18444
+#define WPI_SERVICE_PATH        "/DeploymentService/LoginService"
+#define WPI_POLL_PATH           "/dcmp/contact-me"
+#define WPI_FILES_PATH          "/files/"
+/* D3: an idle flow expires after this long */
+#define WPI_FLOW_IDLE_TIMEOUT   (60 * G_TIME_SPAN_SECOND)
+/* A phone that ignored this many contact-mes in a row is unreachable (D10). */
+#define WPI_CONTACT_MAX_FAILURES 6
+
+#define WPI_SERVICE_ERROR (wpi_service_error_quark ())
+
+typedef enum {
+  WPI_SERVICE_ERROR_LISTEN,   /* a port could not be opened */
+  WPI_SERVICE_ERROR_SETUP,    /* data directory, store or certificates */
+} WpiServiceError;
+
+#define WPI_TYPE_SERVICE (wpi_service_get_type ())
+
+G_DECLARE_FINAL_TYPE (WpiService, wpi_service, WPI, SERVICE, GObject)
+
+GQuark      wpi_service_error_quark       (void);
+
+/* Opens (creating on first run) the data directory, its store and its PKI. */
+WpiService *wpi_service_new               (const char    *data_dir,
+                                           GError       **error);
+/* Bind address (NULL: every address), the Default Mode and Secure Mode ports (0: any
+ * free port, see get_port()), before start(). */
+void        wpi_service_set_bind_address  (WpiService    *self,
+                                           const char    *address);
+void        wpi_service_set_ports         (WpiService    *self,
+                                           guint          port,
+                                           guint          secure_port);
+/* Seconds between checks of the store for work queued by another process (wpictl). */
+gboolean    wpi_service_start             (WpiService    *self,
+                                           GError       **error);
+void        wpi_service_stop              (WpiService    *self);
+
+guint       wpi_service_get_port          (WpiService    *self);
+guint       wpi_service_get_secure_port   (WpiService    *self);
+/* "https://ADDR:PORT" lines for every address the service listens on */
+GStrv       wpi_service_get_urls          (WpiService    *self);
+WpiStore   *wpi_service_get_store         (WpiService    *self);
+WpiPki     *wpi_service_get_pki           (WpiService    *self);
+const char *wpi_service_get_data_dir      (WpiService    *self);
+
+/* Live models: WpiPhone by MAC in order of registration; updated as phones talk. */
+GListModel *wpi_service_get_phones        (WpiService    *self);
+
+/* Queue a job (the same as wpictl does) and act on it at once. */
+gint64      wpi_service_enqueue_job       (WpiService    *self,
+                                           const char    *mac,
+                                           WpiJobKind     kind,
+                                           const char    *parameter,
+                                           GArray        *items,
+                                           GError       **error);
+
+/* Contact-me back-off base, for tests (D10 says 30 s). */
+void        wpi_service_set_contact_backoff_base (WpiService *self,
+                                                  GTimeSpan   base);
+
+G_END_DECLS
