@@ -85,7 +85,7 @@ decode_one (const char *path)
   bytes = read_input (path, &error);
   if (bytes == NULL)
     {
-      g_printerr ("%s:0:0: %s\n", display_name, error->message);
+      fprintf (stderr, "%s:0:0: %s\n", display_name, error->message);
       return FALSE;
     }
   data = g_bytes_get_data (bytes, &length);
@@ -94,7 +94,7 @@ decode_one (const char *path)
   if (error != NULL)
     {
       where = located_message (display_name, error->message, 0);
-      g_printerr ("%s\n", where);
+      fprintf (stderr, "%s\n", where);
       return FALSE;
     }
   if (head != NULL)
@@ -107,14 +107,16 @@ decode_one (const char *path)
   if (message == NULL)
     {
       where = located_message (display_name, error->message, line_offset);
-      g_printerr ("%s\n", where);
+      fprintf (stderr, "%s\n", where);
       return FALSE;
     }
 
   if (opt_json)
     {
       g_autofree char *json = wpi_message_to_json (message);
-      g_print ("%s\n", json);
+      /* fwrite, not g_print: g_print would recode UTF-8 for a non-UTF-8 locale */
+      fputs (json, stdout);
+      fputc ('\n', stdout);
     }
   else
     {
@@ -137,7 +139,7 @@ decode_one (const char *path)
       g_auto(GStrv) warnings = wpi_message_check_rules (message);
 
       for (guint i = 0; warnings[i] != NULL; i++)
-        g_printerr ("%s: warning: %s\n", display_name, warnings[i]);
+        fprintf (stderr, "%s: warning: %s\n", display_name, warnings[i]);
     }
 
   return TRUE;

@@ -197,19 +197,19 @@ def reference_decode(data, max_bytes=MAX_BODY_BYTES):
     fragment = message.attrs.get("fragment")
     reason = action = status = None
     if root.name == "WorkpointMessage":
+        # A missing ReasonForContact or Action decodes (as null); `wpi-decode --strict`
+        # reports it as a rule warning (R3.2, R10) rather than refusing the message.
         rfc = message.child("ReasonForContact")
-        if not rfc:
-            raise RefError("MISSING_ELEMENT", "no ReasonForContact")
-        reason = "".join(rfc[0].text).strip(XML_SPACE)
-        action = rfc[0].attrs.get("action")
-        status = rfc[0].attrs.get("status")
-        if fragment is None:
-            fragment = rfc[0].attrs.get("fragment")
+        if rfc:
+            reason = "".join(rfc[0].text).strip(XML_SPACE) or None
+            action = rfc[0].attrs.get("action")
+            status = rfc[0].attrs.get("status")
+            if fragment is None:
+                fragment = rfc[0].attrs.get("fragment")
     else:
         actions = message.child("Action")
-        if not actions:
-            raise RefError("MISSING_ELEMENT", "no Action")
-        action = "".join(actions[0].text).strip(XML_SPACE)
+        if actions:
+            action = "".join(actions[0].text).strip(XML_SPACE) or None
     items = []
     for item_list in message.child("ItemList"):
         for item in item_list.child("Item"):
