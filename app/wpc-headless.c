@@ -1,0 +1,107 @@
+/* wpc-headless.c: the provisioning service without a window */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <glib-unix.h>
+
+#include "wpc-headless.h"
+#include "wpi-service.h"
+
+gboolean
+wpc_headless_requested (int    argc,
+                        char **argv)
+{
+  for (int i = 1; i < argc; i++)
+    if (strcmp (argv[i], "--headless") == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+on_signal (gpointer user_data)
+{
+  g_main_loop_quit (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_log (WpiService *service,
+        const char *line,
+        gpointer    user_data)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *stamp = g_date_time_format (now, "%H:%M:%S");
+
+  fprintf (stdout, "%s %s\n", stamp, line);
+  fflush (stdout);
+}
+
+int
+wpc_headless_run (int    argc,
+                  char **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WpiService) service = NULL;
+  g_autoptr(GMainLoop) loop = NULL;
+  g_autofree char *data_dir = NULL;
+  g_autofree char *bind = NULL;
+  gboolean headless = FALSE;
+  int port = 18443, secure_port = 18444;
+  GOptionEntry entries[] = {
+    { "headless", 0, 0, G_OPTION_ARG_NONE, &headless, "Run the service without a window", NULL },
+    { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir, "Where the store, certificates and files live", "DIR" },
+    { "port", 0, 0, G_OPTION_ARG_INT, &port, "Default Mode port (18443)", "PORT" },
+    { "secure-port", 0, 0, G_OPTION_ARG_INT, &secure_port, "Secure Mode port (18444)", "PORT" },
+    { "bind", 0, 0, G_OPTION_ARG_STRING, &bind, "Listen on this address only", "ADDR" },
+    { NULL }
+  };
+  g_auto(GStrv) urls = NULL;
+
+  context = g_option_context_new ("— Workpoint Console provisioning service");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      fprintf (stderr, "workpoint-console: %s\n", error->message);
+      return 1;
+    }
+  if (port < 0 || port > 65535 || secure_port < 0 || secure_port > 65535)
+    {
+      fprintf (stderr, "workpoint-console: ports are 0 to 65535\n");
+      return 1;
+    }
+  if (data_dir == NULL)
+    data_dir = g_build_filename (g_get_user_data_dir (), "workpoint-console", NULL);
+
+  service = wpi_service_new (data_dir, &error);
+  if (service == NULL)
+    {
+      fprintf (stderr, "workpoint-console: %s\n", error->message);
+      return 1;
+    }
+  g_signal_connect (service, "log", G_CALLBACK (on_log), NULL);
+  wpi_service_set_bind_address (service, bind);
+  wpi_service_set_ports (service, port, secure_port);
+  if (!wpi_service_start (service, &error))
+    {
+      fprintf (stderr, "workpoint-console: %s\n", error->message);
+      return 1;
+    }
+
+  urls = wpi_service_get_urls (service);
+  for (guint i = 0; urls[i] != NULL; i++)
+    fprintf (stdout, "serving %s\n", urls[i]);
+  fprintf (stdout, "data directory %s\n", data_dir);
+  fflush (stdout);
+
+  loop = g_main_loop_new (NULL, FALSE);
+  g_unix_signal_add (SIGINT, on_signal, loop);
+  g_unix_signal_add (SIGTERM, on_signal, loop);
+  g_main_loop_run (loop);
+
+  wpi_service_stop (service);
+  fprintf (stdout, "stopped\n");
+  return 0;
+}

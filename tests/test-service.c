@@ -1,0 +1,746 @@
+/* test-service.c: the service engine over real HTTPS on 127.0.0.1
+ *
+ * A scripted phone (a libsoup client in this process) plays each flow of protocol.md §7
+ * message by message and checks every answer, the store and the traffic log.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <glib/gstdio.h>
+#include <libsoup/soup.h>
+
+#include "wpi-codec.h"
+#include "wpi-phone.h"
+#include "wpi-service.h"
+
+#define MAC "00:1A:E8:12:34:56"
+#define WAIT_TIMEOUT (20 * G_TIME_SPAN_SECOND)
+
+typedef struct {
+  char        *data_dir;
+  WpiService  *service;
+  SoupSession *session;
+  char        *cookie;
+  char        *firmware;
+  gint64       max_items;
+  guint        last_status;
+  char        *last_set_cookie;
+} Fixture;
+
+static gboolean
+accept_any_certificate (SoupMessage          *msg,
+                        GTlsCertificate      *certificate,
+                        GTlsCertificateFlags  errors,
+                        gpointer              user_data)
+{
+  return TRUE;   /* phones in Default Mode do not check the server (protocol.md §2.1) */
+}
+
+static void
+fixture_set_up (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  f->data_dir = g_dir_make_tmp ("wpi-service-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->service = wpi_service_new (f->data_dir, &error);
+  g_assert_no_error (error);
+  wpi_service_set_bind_address (f->service, "127.0.0.1");
+  wpi_service_set_ports (f->service, 0, 0);
+  wpi_service_start (f->service, &error);
+  g_assert_no_error (error);
+  f->session = soup_session_new_with_options ("timeout", 10, NULL);
+  f->firmware = g_strdup ("V3 R5.12.0");
+  f->max_items = -1;
+}
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+        remove_tree (child);
+      else
+        g_unlink (child);
+    }
+  g_rmdir (path);
+}
+
+static void
+fixture_tear_down (Fixture       *f,
+                   gconstpointer  data)
+{
+  wpi_service_stop (f->service);
+  g_clear_object (&f->service);
+  g_clear_object (&f->session);
+  remove_tree (f->data_dir);
+  g_free (f->data_dir);
+  g_free (f->cookie);
+  g_free (f->firmware);
+  g_free (f->last_set_cookie);
+}
+
+typedef struct {
+  GBytes  *body;
+  GError  *error;
+  gboolean done;
+} Pending;
+
+static void
+send_done (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  Pending *pending = user_data;
+
+  pending->body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &pending->error);
+  pending->done = TRUE;
+}
+
+static gboolean
+wait_for (gboolean *flag)
+{
+  gint64 deadline = g_get_monotonic_time () + WAIT_TIMEOUT;
+
+  while (!*flag && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  return *flag;
+}
+
+/* One HTTP exchange; the service runs on this thread's main context meanwhile. */
+static GBytes *
+http (Fixture    *f,
+      const char *method,
+      const char *path,
+      const char *body,
+      gsize       length,
+      gboolean    with_cookie,
+      guint       port)
+{
+  g_autofree char *uri = g_strdup_printf ("https://127.0.0.1:%u%s", port ? port : wpi_service_get_port (f->service), path);
+  g_autoptr(SoupMessage) msg = soup_message_new (method, uri);
+  Pending pending = { 0 };
+  const char *set_cookie;
+
+  g_signal_connect (msg, "accept-certificate", G_CALLBACK (accept_any_certificate), NULL);
+  if (body != NULL)
+    soup_message_set_request_body_from_bytes (msg, "text/xml", g_bytes_new (body, length));
+  if (with_cookie && f->cookie != NULL)
+    {
+      g_autofree char *header = g_strdup_printf ("JSESSIONID=%s", f->cookie);
+      soup_message_headers_replace (soup_message_get_request_headers (msg), "Cookie", header);
+    }
+  soup_session_send_and_read_async (f->session, msg, G_PRIORITY_DEFAULT, NULL, send_done, &pending);
+  g_assert_true (wait_for (&pending.done));
+  g_assert_no_error (pending.error);
+
+  f->last_status = soup_message_get_status (msg);
+  g_clear_pointer (&f->last_set_cookie, g_free);
+  set_cookie = soup_message_headers_get_one (soup_message_get_response_headers (msg), "Set-Cookie");
+  if (set_cookie != NULL)
+    {
+      f->last_set_cookie = g_strdup (set_cookie);
+      if (g_str_has_prefix (set_cookie, "JSESSIONID="))
+        {
+          const char *end = strchr (set_cookie, ';');
+          g_free (f->cookie);
+          f->cookie = g_strndup (set_cookie + 11, end ? (gsize) (end - set_cookie - 11) : strlen (set_cookie + 11));
+        }
+    }
+  return pending.body;
+}
+
+static WpiMessage *
+phone_message (Fixture    *f,
+               WpiReason   reason,
+               const char *nonce)
+{
+  WpiMessage *message = wpi_message_new (WPI_MESSAGE_KIND_WORKPOINT, nonce);
+
+  wpi_message_set_max_items (message, f->max_items);
+  wpi_message_set_reason (message, reason);
+  if (reason != WPI_REASON_REPLY_TO)
+    {
+      wpi_message_add_item (message, "mac-addr", MAC);
+      wpi_message_add_item (message, "e164", "4989700123");
+      wpi_message_add_item (message, "device-type", "OpenStage 60");
+      wpi_message_add_item (message, "software-version", f->firmware);
+      wpi_message_add_item (message, "contact-me-uri", "http://127.0.0.1:1/contact_dls.html/ContactDLS");
+    }
+  return message;
+}
+
+static WpiMessage *
+reply_to (Fixture    *f,
+          WpiAction   action,
+          const char *status,
+          const char *nonce)
+{
+  WpiMessage *message = phone_message (f, WPI_REASON_REPLY_TO, nonce);
+
+  wpi_message_set_action (message, action);
+  wpi_message_set_status_string (message, status);
+  wpi_message_set_fragment (message, WPI_FRAGMENT_FINAL);
+  if (g_strcmp0 (status, "busy") != 0)
+    wpi_message_set_has_item_list (message, TRUE);
+  return message;
+}
+
+/* Sends a phone message and returns the service's answer, checking D2's nonce echo. */
+static WpiMessage *
+exchange (Fixture    *f,
+          WpiMessage *message)
+{
+  g_autoptr(GError) error = NULL;
+  gsize length;
+  g_autofree char *xml = wpi_message_serialize (message, &length);
+  g_autoptr(GBytes) body = http (f, "POST", WPI_SERVICE_PATH, xml, length,
+                                 wpi_message_get_reason (message) != WPI_REASON_START_UP &&
+                                 wpi_message_get_reason (message) != WPI_REASON_SOLICITED, 0);
+  WpiMessage *answer;
+
+  g_assert_cmpuint (f->last_status, ==, 200);
+  answer = wpi_message_parse (g_bytes_get_data (body, NULL), g_bytes_get_size (body), &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (wpi_message_get_kind (answer), ==, WPI_MESSAGE_KIND_DLS);
+  g_assert_cmpstr (wpi_message_get_nonce (answer), ==, wpi_message_get_nonce (message));
+  return answer;
+}
+
+static WpiPhoneRecord *
+stored_phone (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  WpiPhoneRecord *phone = wpi_store_phone_get (wpi_service_get_store (f->service), MAC, &error);
+
+  g_assert_no_error (error);
+  return phone;
+}
+
+static void
+register_phone (Fixture *f)
+{
+  g_autoptr(WpiMessage) start_up = phone_message (f, WPI_REASON_START_UP, "A0");
+  g_autoptr(WpiMessage) answer = exchange (f, start_up);
+  g_autoptr(WpiMessage) reply = reply_to (f, WPI_ACTION_READ_ALL_ITEMS, "accepted", "A0");
+  g_autoptr(WpiMessage) clean_up = NULL;
+
+  g_assert_cmpint (wpi_message_get_action (answer), ==, WPI_ACTION_READ_ALL_ITEMS);
+  wpi_message_add_item (reply, "sip-transport-user", "0");
+  wpi_message_add_indexed_item (reply, "function-key-def", 1, "8");
+  clean_up = exchange (f, reply);
+  g_assert_cmpint (wpi_message_get_action (clean_up), ==, WPI_ACTION_CLEAN_UP);
+}
+
+static gint64
+enqueue_write (Fixture    *f,
+               const char *name1,
+               const char *value1,
+               const char *name2,
+               const char *value2)
+{
+  g_autoptr(GArray) items = wpi_store_item_array_new ();
+  g_autoptr(GError) error = NULL;
+  gint64 id;
+
+  wpi_store_item_array_add (items, name1, FALSE, 0, value1);
+  if (name2 != NULL)
+    wpi_store_item_array_add (items, name2, FALSE, 0, value2);
+  id = wpi_service_enqueue_job (f->service, MAC, WPI_JOB_KIND_WRITE_ITEMS, NULL, items, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (id, >, 0);
+  return id;
+}
+
+static WpiJobState
+job_state (Fixture *f,
+           gint64   id,
+           char   **reason)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WpiJobRecord) job = wpi_store_job_get (wpi_service_get_store (f->service), id, &error);
+
+  g_assert_no_error (error);
+  if (reason != NULL)
+    *reason = g_strdup (job->failure_reason);
+  return job->state;
+}
+
+static void
+test_start_up_unknown (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autoptr(WpiMessage) start_up = phone_message (f, WPI_REASON_START_UP, "3F2A9C0D5B7E41A6B8C9D0E1F2A3B4C5");
+  g_autoptr(WpiMessage) answer = NULL;
+  g_autoptr(WpiMessage) reply = NULL;
+  g_autoptr(WpiMessage) clean_up = NULL;
+  g_autoptr(WpiPhoneRecord) phone = NULL;
+  g_autoptr(GArray) items = NULL;
+  g_autoptr(GError) error = NULL;
+  GListModel *phones = wpi_service_get_phones (f->service);
+
+  answer = exchange (f, start_up);
+  g_assert_cmpint (wpi_message_get_action (answer), ==, WPI_ACTION_READ_ALL_ITEMS);
+  /* D3 */
+  g_assert_nonnull (f->last_set_cookie);
+  g_assert_true (g_regex_match_simple ("^JSESSIONID=[0-9A-F]{32}; Path=/DeploymentService; Secure; HttpOnly$",
+                                       f->last_set_cookie, 0, 0));
+  g_assert_cmpuint (g_list_model_get_n_items (phones), ==, 1);
+  {
+    g_autoptr(WpiPhone) listed = g_list_model_get_item (phones, 0);
+    g_assert_cmpstr (wpi_phone_get_mac (listed), ==, MAC);
+    g_assert_cmpint (wpi_phone_get_state (listed), ==, WPI_PHONE_STATE_IN_SESSION);
+  }
+
+  reply = reply_to (f, WPI_ACTION_READ_ALL_ITEMS, "accepted", "3F2A9C0D5B7E41A6B8C9D0E1F2A3B4C5");
+  wpi_message_add_item (reply, "sip-transport-user", "2");
+  wpi_message_add_indexed_item (reply, "function-key-def", 3, "8");
+  clean_up = exchange (f, reply);
+  g_assert_cmpint (wpi_message_get_action (clean_up), ==, WPI_ACTION_CLEAN_UP);
+  g_assert_null (f->last_set_cookie);   /* only the first answer of a flow sets it */
+
+  phone = stored_phone (f);
+  g_assert_cmpstr (phone->e164, ==, "4989700123");
+  g_assert_cmpstr (phone->device_type, ==, "OpenStage 60");
+  g_assert_cmpstr (phone->firmware, ==, "V3 R5.12.0");
+  g_assert_cmpstr (phone->ip, ==, "127.0.0.1");
+  g_assert_cmpint (phone->state, ==, WPI_PHONE_STATE_IDLE);
+  g_assert_cmpint (phone->mode, ==, WPI_PHONE_MODE_DEFAULT);
+
+  items = wpi_store_phone_items_list (wpi_service_get_store (f->service), MAC, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (items->len, ==, 2);
+  g_assert_cmpint (wpi_store_traffic_count (wpi_service_get_store (f->service), NULL), ==, 4);
+
+  /* A known phone whose configuration did not change is not read again (§7.1 step 2) */
+  {
+    g_autoptr(WpiMessage) again = phone_message (f, WPI_REASON_START_UP, "B1");
+    g_autoptr(WpiMessage) answer2 = NULL;
+
+    wpi_message_add_item (again, "configuration-changed-flag", "false");
+    answer2 = exchange (f, again);
+    g_assert_cmpint (wpi_message_get_action (answer2), ==, WPI_ACTION_CLEAN_UP);
+  }
+}
+
+static void
+test_write_with_item_failures (Fixture       *f,
+                               gconstpointer  data)
+{
+  g_autoptr(WpiMessage) solicited = NULL;
+  g_autoptr(WpiMessage) write = NULL;
+  g_autoptr(WpiMessage) reply = NULL;
+  g_autoptr(WpiMessage) clean_up = NULL;
+  g_autoptr(WpiJobRecord) job = NULL;
+  g_autoptr(WpiStoreItem) value = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 id;
+
+  register_phone (f);
+  id = enqueue_write (f, "sip-transport-user", "2", "device-type", "OpenStage 80");
+
+  solicited = phone_message (f, WPI_REASON_SOLICITED, "C2");
+  write = exchange (f, solicited);
+  g_assert_cmpint (wpi_message_get_action (write), ==, WPI_ACTION_WRITE_ITEMS);
+  g_assert_cmpuint (wpi_message_get_n_items (write), ==, 2);
+  g_assert_cmpint (job_state (f, id, NULL), ==, WPI_JOB_STATE_IN_PROGRESS);
+
+  reply = reply_to (f, WPI_ACTION_WRITE_ITEMS, "accepted", "C2");
+  wpi_item_set_status (wpi_message_add_item (reply, "device-type", ""), "read only");
+  clean_up = exchange (f, reply);
+  g_assert_cmpint (wpi_message_get_action (clean_up), ==, WPI_ACTION_CLEAN_UP);
+  g_assert_null (wpi_message_find_item (clean_up, "send-solicited", -1));
+
+  g_assert_cmpint (job_state (f, id, NULL), ==, WPI_JOB_STATE_DONE);
+  job = wpi_store_job_get (wpi_service_get_store (f->service), id, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < job->items->len; i++)
+    {
+      const WpiStoreItem *item = &g_array_index (job->items, WpiStoreItem, i);
+      if (strcmp (item->name, "device-type") == 0)
+        g_assert_cmpstr (item->status, ==, "read only");
+    }
+  value = wpi_store_phone_item_get (wpi_service_get_store (f->service), MAC, "sip-transport-user", FALSE, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (value->value, ==, "2");
+}
+
+/* §7.12 with a V3R3 phone: busy, CleanUp + send-solicited, the call ends, the write lands. */
+static void
+test_busy_send_solicited (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr(WpiMessage) solicited = NULL;
+  g_autoptr(WpiMessage) write = NULL;
+  g_autoptr(WpiMessage) busy = NULL;
+  g_autoptr(WpiMessage) clean_up = NULL;
+  g_autoptr(WpiPhoneRecord) phone = NULL;
+  gint64 id;
+
+  register_phone (f);
+  id = enqueue_write (f, "e164", "4989700999", NULL, NULL);
+
+  solicited = phone_message (f, WPI_REASON_SOLICITED, "D3");
+  write = exchange (f, solicited);
+  g_assert_cmpint (wpi_message_get_action (write), ==, WPI_ACTION_WRITE_ITEMS);
+  busy = reply_to (f, WPI_ACTION_WRITE_ITEMS, "busy", "D3");
+  clean_up = exchange (f, busy);
+  g_assert_cmpint (wpi_message_get_action (clean_up), ==, WPI_ACTION_CLEAN_UP);
+  g_assert_cmpstr (wpi_message_get_item_value (clean_up, "send-solicited"), ==, "true");
+  g_assert_cmpint (job_state (f, id, NULL), ==, WPI_JOB_STATE_WAITING_BUSY);
+  phone = stored_phone (f);
+  g_assert_cmpint (phone->state, ==, WPI_PHONE_STATE_BUSY);
+
+  /* the call ends: one solicited connection */
+  g_clear_object (&solicited);
+  g_clear_object (&write);
+  g_clear_object (&clean_up);
+  solicited = phone_message (f, WPI_REASON_SOLICITED, "E4");
+  write = exchange (f, solicited);
+  g_assert_cmpint (wpi_message_get_action (write), ==, WPI_ACTION_WRITE_ITEMS);
+  g_assert_cmpstr (wpi_message_get_item_value (write, "e164"), ==, "4989700999");
+  {
+    g_autoptr(WpiMessage) accepted = reply_to (f, WPI_ACTION_WRITE_ITEMS, "accepted", "E4");
+    clean_up = exchange (f, accepted);
+  }
+  g_assert_cmpint (wpi_message_get_action (clean_up), ==, WPI_ACTION_CLEAN_UP);
+  g_assert_null (wpi_message_find_item (clean_up, "send-solicited", -1));
+  g_assert_cmpint (job_state (f, id, NULL), ==, WPI_JOB_STATE_DONE);
+}
+
+/* Older firmware is not asked to call back (D11): a plain CleanUp. */
+static void
+test_busy_old_firmware (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(WpiMessage) solicited = NULL;
+  g_autoptr(WpiMessage) write = NULL;
+  g_autoptr(WpiMessage) busy = NULL;
+  g_autoptr(WpiMessage) clean_up = NULL;
+  gint64 id;
+
+  g_free (f->firmware);
+  f->firmware = g_strdup ("V2 R2.30.0");
+  register_phone (f);
+  id = enqueue_write (f, "e164", "100", NULL, NULL);
+  solicited = phone_message (f, WPI_REASON_SOLICITED, "F5");
+  write = exchange (f, solicited);
+  busy = reply_to (f, WPI_ACTION_WRITE_ITEMS, "busy", "F5");
+  clean_up = exchange (f, busy);
+  g_assert_cmpint (wpi_message_get_action (clean_up), ==, WPI_ACTION_CLEAN_UP);
+  g_assert_null (wpi_message_find_item (clean_up, "send-solicited", -1));
+  g_assert_cmpint (job_state (f, id, NULL), ==, WPI_JOB_STATE_WAITING_BUSY);
+}
+
+/* D13: phone fragments are collected and applied when the final one arrives. */
+static void
+test_phone_fragments (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(WpiMessage) start_up = phone_message (f, WPI_REASON_START_UP, "0F");
+  g_autoptr(WpiMessage) answer = exchange (f, start_up);
+  g_autoptr(GArray) items = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpint (wpi_message_get_action (answer), ==, WPI_ACTION_READ_ALL_ITEMS);
+  for (int part = 0; part < 3; part++)
+    {
+      g_autoptr(WpiMessage) reply = reply_to (f, WPI_ACTION_READ_ALL_ITEMS, "accepted", "0F");
+      g_autoptr(WpiMessage) next = NULL;
+
+      wpi_message_set_fragment (reply, part < 2 ? WPI_FRAGMENT_NEXT : WPI_FRAGMENT_FINAL);
+      for (int i = 0; i < 5; i++)
+        {
+          g_autofree char *value = g_strdup_printf ("%d", part * 5 + i);
+          wpi_message_add_indexed_item (reply, "line-sip-uri", part * 5 + i + 1, value);
+        }
+      next = exchange (f, reply);
+      g_assert_cmpint (wpi_message_get_action (next), ==,
+                       part < 2 ? WPI_ACTION_GET_NEXT_FRAGMENT : WPI_ACTION_CLEAN_UP);
+      if (part < 2)
+        {
+          /* nothing applied before the final fragment */
+          g_autoptr(GArray) so_far = wpi_store_phone_items_list (wpi_service_get_store (f->service), MAC, NULL);
+          g_assert_true (so_far == NULL || so_far->len == 0);
+        }
+    }
+  items = wpi_store_phone_items_list (wpi_service_get_store (f->service), MAC, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (items->len, ==, 15);
+}
+
+/* D12: under maxItems 2 a write of five items goes out in three messages. */
+static void
+test_service_fragments (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(GArray) items = wpi_store_item_array_new ();
+  g_autoptr(WpiMessage) solicited = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WpiMessage) next = NULL;
+  guint messages = 0, total = 0;
+  gint64 id;
+
+  f->max_items = 2;
+  register_phone (f);
+  for (int i = 1; i <= 5; i++)
+    {
+      g_autofree char *value = g_strdup_printf ("label %d", i);
+      wpi_store_item_array_add (items, "key-label-unicode", TRUE, i, value);
+    }
+  id = wpi_service_enqueue_job (f->service, MAC, WPI_JOB_KIND_WRITE_ITEMS, NULL, items, &error);
+  g_assert_no_error (error);
+
+  solicited = phone_message (f, WPI_REASON_SOLICITED, "77");
+  next = exchange (f, solicited);
+  while (wpi_message_get_action (next) == WPI_ACTION_WRITE_ITEMS)
+    {
+      g_autoptr(WpiMessage) accepted = reply_to (f, WPI_ACTION_WRITE_ITEMS, "accepted", "77");
+
+      g_assert_cmpuint (wpi_message_get_n_items (next), <=, 2);
+      messages++;
+      total += wpi_message_get_n_items (next);
+      g_clear_object (&next);
+      next = exchange (f, accepted);
+    }
+  g_assert_cmpint (wpi_message_get_action (next), ==, WPI_ACTION_CLEAN_UP);
+  g_assert_cmpuint (messages, ==, 3);
+  g_assert_cmpuint (total, ==, 5);
+  g_assert_cmpint (job_state (f, id, NULL), ==, WPI_JOB_STATE_DONE);
+}
+
+/* D5, D1, D2: bad input gets a clear HTTP error and changes nothing but the log. */
+static void
+test_bad_input (Fixture       *f,
+                gconstpointer  data)
+{
+  static const char *bodies[] = {
+    "<WorkpointMessage><Message nonce=\"1\"><ReasonForContact>start-up",
+    "<!DOCTYPE x [<!ENTITY a \"b\">]><WorkpointMessage/>",
+    "<WorkpointMessage><Message><ReasonForContact>start-up</ReasonForContact></Message></WorkpointMessage>",
+    "",
+  };
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GPtrArray) traffic = NULL;
+  WpiStore *store = wpi_service_get_store (f->service);
+  g_autofree char *huge = NULL;
+  g_autoptr(WpiMessage) reply = NULL;
+  gsize length;
+  g_autofree char *xml = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (bodies); i++)
+    {
+      g_autoptr(GBytes) answer = http (f, "POST", WPI_SERVICE_PATH, bodies[i], strlen (bodies[i]), FALSE, 0);
+      g_assert_cmpuint (f->last_status, ==, 400);
+      g_assert_cmpuint (g_bytes_get_size (answer), ==, 0);
+    }
+  g_assert_cmpuint (g_list_model_get_n_items (wpi_service_get_phones (f->service)), ==, 0);
+  traffic = wpi_store_traffic_get_range (store, 1, 100, NULL);
+  g_assert_cmpuint (traffic->len, ==, G_N_ELEMENTS (bodies));
+  for (guint i = 0; i < traffic->len; i++)
+    g_assert_nonnull (((WpiTrafficRecord *) g_ptr_array_index (traffic, i))->error_text);
+
+  body = http (f, "GET", WPI_SERVICE_PATH, NULL, 0, FALSE, 0);
+  g_assert_cmpuint (f->last_status, ==, 405);
+  g_clear_pointer (&body, g_bytes_unref);
+  body = http (f, "POST", "/provisioningService", "<x/>", 4, FALSE, 0);
+  g_assert_cmpuint (f->last_status, ==, 404);
+  g_clear_pointer (&body, g_bytes_unref);
+
+  huge = g_malloc0 (WPI_MAX_BODY_BYTES + 10);
+  memset (huge, ' ', WPI_MAX_BODY_BYTES + 10);
+  body = http (f, "POST", WPI_SERVICE_PATH, huge, WPI_MAX_BODY_BYTES + 10, FALSE, 0);
+  g_assert_cmpuint (f->last_status, ==, 413);
+  g_clear_pointer (&body, g_bytes_unref);
+
+  /* a reply-to without an open session (D2) */
+  reply = reply_to (f, WPI_ACTION_READ_ALL_ITEMS, "accepted", "99");
+  xml = wpi_message_serialize (reply, &length);
+  body = http (f, "POST", WPI_SERVICE_PATH, xml, length, FALSE, 0);
+  g_assert_cmpuint (f->last_status, ==, 400);
+  g_assert_cmpuint (g_list_model_get_n_items (wpi_service_get_phones (f->service)), ==, 0);
+}
+
+/* D15: factory reset sends the password and type; the next start-up completes it. */
+static void
+test_factory_reset (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr(WpiMessage) solicited = NULL;
+  g_autoptr(WpiMessage) restart = NULL;
+  g_autoptr(WpiMessage) start_up = NULL;
+  g_autoptr(WpiMessage) answer = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 id;
+
+  register_phone (f);
+  id = wpi_service_enqueue_job (f->service, MAC, WPI_JOB_KIND_FACTORY_RESET, NULL, NULL, &error);
+  g_assert_no_error (error);
+
+  solicited = phone_message (f, WPI_REASON_SOLICITED, "AB");
+  restart = exchange (f, solicited);
+  g_assert_cmpint (wpi_message_get_action (restart), ==, WPI_ACTION_RESTART);
+  g_assert_cmpstr (wpi_message_get_item_value (restart, "restart-type"), ==, "FactoryReset");
+  g_assert_cmpstr (wpi_message_get_item_value (restart, "restart-password"), ==, "124816");
+  g_assert_cmpint (job_state (f, id, NULL), ==, WPI_JOB_STATE_IN_PROGRESS);
+
+  start_up = phone_message (f, WPI_REASON_START_UP, "AC");
+  wpi_message_add_item (start_up, "configuration-changed-flag", "true");
+  answer = exchange (f, start_up);
+  g_assert_cmpint (wpi_message_get_action (answer), ==, WPI_ACTION_READ_ALL_ITEMS);
+  g_assert_cmpint (job_state (f, id, NULL), ==, WPI_JOB_STATE_DONE);
+}
+
+/* D14 */
+static void
+test_polling (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autoptr(GBytes) body = NULL;
+
+  register_phone (f);
+  body = http (f, "GET", WPI_POLL_PATH "?device-id=00:1a:e8:12:34:56", NULL, 0, FALSE, 0);
+  g_assert_cmpuint (f->last_status, ==, 200);
+  enqueue_write (f, "e164", "5", NULL, NULL);
+  g_clear_pointer (&body, g_bytes_unref);
+  body = http (f, "GET", WPI_POLL_PATH "?device-id=00:1a:e8:12:34:56", NULL, 0, FALSE, 0);
+  g_assert_cmpuint (f->last_status, ==, 202);
+}
+
+/* D6: a phone in Secure Mode on the default port gets 403 and a security event. */
+static void
+test_secure_phone_on_default_port (Fixture       *f,
+                                   gconstpointer  data)
+{
+  g_autoptr(WpiPhoneRecord) secure = wpi_phone_record_new (MAC);
+  g_autoptr(WpiMessage) start_up = phone_message (f, WPI_REASON_START_UP, "EE");
+  g_autoptr(GPtrArray) events = NULL;
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *xml = NULL;
+  gsize length;
+
+  register_phone (f);
+  secure->mode = WPI_PHONE_MODE_SECURE;
+  wpi_store_phone_upsert (wpi_service_get_store (f->service), secure, WPI_PHONE_FIELD_MODE, NULL, &error);
+  g_assert_no_error (error);
+
+  xml = wpi_message_serialize (start_up, &length);
+  body = http (f, "POST", WPI_SERVICE_PATH, xml, length, FALSE, 0);
+  g_assert_cmpuint (f->last_status, ==, 403);
+  events = wpi_store_security_event_list (wpi_service_get_store (f->service), 0, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (events->len, ==, 1);
+  g_assert_cmpstr (((WpiSecurityEvent *) g_ptr_array_index (events, 0))->kind, ==, "secure-phone-on-default-port");
+}
+
+/* D10: the contact-me reaches the phone's listener with the call-back address. */
+typedef struct {
+  guint   requests;
+  char   *form;
+} ContactListener;
+
+static void
+contact_handler (SoupServer        *server,
+                 SoupServerMessage *msg,
+                 const char        *path,
+                 GHashTable        *query,
+                 gpointer           user_data)
+{
+  ContactListener *listener = user_data;
+  SoupMessageBody *body = soup_server_message_get_request_body (msg);
+
+  listener->requests++;
+  g_free (listener->form);
+  listener->form = g_strndup (body->data, body->length);
+  soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, NULL);
+}
+
+static void
+test_contact_me (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autoptr(SoupServer) phone_server = soup_server_new (NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSList) uris = NULL;
+  g_autoptr(WpiPhoneRecord) record = wpi_phone_record_new (MAC);
+  ContactListener listener = { 0 };
+  g_autofree char *uri = NULL;
+  gint64 deadline;
+  gboolean contacted = FALSE;
+
+  soup_server_add_handler (phone_server, "/contact_dls.html/ContactDLS", contact_handler, &listener, NULL);
+  soup_server_listen_local (phone_server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
+  g_assert_no_error (error);
+  uris = soup_server_get_uris (phone_server);
+  uri = g_strdup_printf ("http://127.0.0.1:%d/contact_dls.html/ContactDLS", g_uri_get_port (uris->data));
+  g_slist_free_full (g_steal_pointer (&uris), (GDestroyNotify) g_uri_unref);
+
+  register_phone (f);
+  record->contact_me_uri = g_strdup (uri);
+  wpi_store_phone_upsert (wpi_service_get_store (f->service), record, WPI_PHONE_FIELD_CONTACT_ME_URI, NULL, &error);
+  g_assert_no_error (error);
+
+  enqueue_write (f, "e164", "42", NULL, NULL);
+  deadline = g_get_monotonic_time () + WAIT_TIMEOUT;
+  while (listener.requests == 0 && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  contacted = listener.requests == 1;
+  g_assert_true (contacted);
+  g_assert_nonnull (listener.form);
+  g_assert_true (g_str_has_prefix (listener.form, "ContactMe=true&dls_ip_addr=127.0.0.1&dls_ip_port="));
+  g_free (listener.form);
+}
+
+/* D10: a phone that never answers becomes unreachable and its jobs fail. */
+static void
+test_unreachable (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(WpiPhoneRecord) phone = NULL;
+  g_autofree char *reason = NULL;
+  gint64 deadline, id;
+
+  wpi_service_set_contact_backoff_base (f->service, 10 * G_TIME_SPAN_MILLISECOND);
+  register_phone (f);   /* its contact-me URI points at port 1: nobody listens */
+  id = enqueue_write (f, "e164", "1", NULL, NULL);
+
+  deadline = g_get_monotonic_time () + 3 * WAIT_TIMEOUT;
+  while (job_state (f, id, NULL) != WPI_JOB_STATE_FAILED && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpint (job_state (f, id, &reason), ==, WPI_JOB_STATE_FAILED);
+  g_assert_true (g_str_has_prefix (reason, "phone unreachable"));
+  phone = stored_phone (f);
+  g_assert_cmpint (phone->state, ==, WPI_PHONE_STATE_UNREACHABLE);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+  ADD ("/service/start-up/unknown-phone", test_start_up_unknown);
+  ADD ("/service/write/item-failures", test_write_with_item_failures);
+  ADD ("/service/busy/send-solicited", test_busy_send_solicited);
+  ADD ("/service/busy/old-firmware", test_busy_old_firmware);
+  ADD ("/service/fragments/phone", test_phone_fragments);
+  ADD ("/service/fragments/service", test_service_fragments);
+  ADD ("/service/bad-input", test_bad_input);
+  ADD ("/service/factory-reset", test_factory_reset);
+  ADD ("/service/polling", test_polling);
+  ADD ("/service/secure-phone-on-default-port", test_secure_phone_on_default_port);
+  ADD ("/service/contact-me/sent", test_contact_me);
+  ADD ("/service/contact-me/unreachable", test_unreachable);
+#undef ADD
+
+  return g_test_run ();
+}
