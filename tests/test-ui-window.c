@@ -198,6 +198,7 @@ struct _Fixture {
   WpcApplication *application;
   WpcWindow      *window;
   WindowTestFunc  test;
+  gpointer        portal;
 };
 
 static GSettings *
@@ -214,6 +215,8 @@ fixture_set_up (Fixture       *fixture,
   fixture->settings = memory_settings ();
   /* Loopback so that the empty state shows the same URL on every machine. */
   g_settings_set_string (fixture->settings, "bind-address", "127.0.0.1");
+  g_settings_set_int (fixture->settings, "window-width", 1000);
+  g_settings_set_int (fixture->settings, "window-height", 640);
 
   fixture->application = g_object_new (WPC_TYPE_APPLICATION,
                                        "application-id", WPC_APP_ID,
@@ -238,14 +241,21 @@ on_activate (GApplication *application,
   GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (application));
 
   g_assert_true (WPC_IS_WINDOW (window));
+  g_assert_true (wpc_window_get_settings (WPC_WINDOW (window)) == fixture->settings);
   fixture->window = WPC_WINDOW (window);
   wait_for (widget_is_mapped_and_allocated, fixture->window, "the window to be mapped");
+
+  g_object_add_weak_pointer (G_OBJECT (fixture->window), (gpointer *) &fixture->window);
 
   fixture->test (fixture);
 
   /* Closing the last window ends g_application_run(). */
-  gtk_window_destroy (window);
-  fixture->window = NULL;
+  if (fixture->window != NULL)
+    {
+      g_object_remove_weak_pointer (G_OBJECT (fixture->window), (gpointer *) &fixture->window);
+      gtk_window_destroy (GTK_WINDOW (fixture->window));
+      fixture->window = NULL;
+    }
 }
 
 static void
@@ -263,6 +273,35 @@ run_window_test (Fixture       *fixture,
   g_test_add (path, Fixture, (gconstpointer) func, fixture_set_up, run_window_test, fixture_tear_down)
 
 /* Tests ------------------------------------------------------------------------- */
+
+/* Activates the widget's own (class) shortcut for @accelerator, as a key press would. */
+static gboolean
+activate_shortcut (GtkWidget  *widget,
+                   const char *accelerator)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (widget);
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GtkEventController) controller = g_list_model_get_item (controllers, i);
+
+      if (!GTK_IS_SHORTCUT_CONTROLLER (controller))
+        continue;
+
+      for (guint j = 0; j < g_list_model_get_n_items (G_LIST_MODEL (controller)); j++)
+        {
+          g_autoptr(GtkShortcut) shortcut = g_list_model_get_item (G_LIST_MODEL (controller), j);
+          g_autofree char *trigger = gtk_shortcut_trigger_to_string (gtk_shortcut_get_trigger (shortcut));
+
+          if (g_str_equal (trigger, accelerator))
+            return gtk_shortcut_action_activate (gtk_shortcut_get_action (shortcut),
+                                                 GTK_SHORTCUT_ACTION_EXCLUSIVE, widget,
+                                                 gtk_shortcut_get_arguments (shortcut));
+        }
+    }
+
+  return FALSE;
+}
 
 static void
 test_window_views (Fixture *fixture)
@@ -302,6 +341,14 @@ test_window_views (Fixture *fixture)
       g_assert_cmpstr (wpc_window_get_visible_view (fixture->window), ==, views[i - 1].name);
       save_screenshot (root, file);
     }
+
+  /* Alt+1..3 switch views. */
+  g_assert_true (activate_shortcut (root, "<Alt>2"));
+  g_assert_cmpstr (wpc_window_get_visible_view (fixture->window), ==, "pin-handout");
+  g_assert_true (activate_shortcut (root, "<Alt>3"));
+  g_assert_cmpstr (wpc_window_get_visible_view (fixture->window), ==, "traffic");
+  g_assert_true (activate_shortcut (root, "<Alt>1"));
+  g_assert_cmpstr (wpc_window_get_visible_view (fixture->window), ==, "phones");
 
   g_test_expect_message ("wpc", G_LOG_LEVEL_WARNING, "No view named*");
   gtk_widget_activate_action (root, "win.show-page", "s", "no-such-view");
@@ -456,6 +503,134 @@ test_window_shortcuts_and_about (Fixture *fixture)
                                           "wpc-phone-busy-symbolic"));
 }
 
+/* A stand-in for xdg-desktop-portal's Settings interface, on the test's own bus. */
+
+#define PORTAL_BUS_NAME    "org.freedesktop.portal.Desktop"
+#define PORTAL_OBJECT_PATH "/org/freedesktop/portal/desktop"
+#define PORTAL_INTERFACE   "org.freedesktop.portal.Settings"
+
+static const char portal_xml[] =
+  "<node>"
+  "  <interface name='" PORTAL_INTERFACE "'>"
+  "    <method name='Read'>"
+  "      <arg type='s' name='namespace' direction='in'/>"
+  "      <arg type='s' name='key' direction='in'/>"
+  "      <arg type='v' name='value' direction='out'/>"
+  "    </method>"
+  "    <signal name='SettingChanged'>"
+  "      <arg type='s' name='namespace'/>"
+  "      <arg type='s' name='key'/>"
+  "      <arg type='v' name='value'/>"
+  "    </signal>"
+  "  </interface>"
+  "</node>";
+
+typedef struct {
+  guint32  color_scheme;
+  guint    reads;
+  gboolean name_acquired;
+} FakePortal;
+
+static void
+portal_method_call (GDBusConnection       *connection,
+                    const char            *sender,
+                    const char            *object_path,
+                    const char            *interface_name,
+                    const char            *method_name,
+                    GVariant              *parameters,
+                    GDBusMethodInvocation *invocation,
+                    gpointer               user_data)
+{
+  FakePortal *portal = user_data;
+  const char *namespace = NULL;
+  const char *key = NULL;
+
+  g_variant_get (parameters, "(&s&s)", &namespace, &key);
+  portal->reads++;
+  if (g_str_equal (namespace, "org.freedesktop.appearance") && g_str_equal (key, "color-scheme"))
+    /* Read wraps the value in a second variant, as the real portal does. */
+    g_dbus_method_invocation_return_value (invocation,
+                                           g_variant_new ("(v)", g_variant_new_variant (g_variant_new_uint32 (portal->color_scheme))));
+  else
+    g_dbus_method_invocation_return_dbus_error (invocation, "org.freedesktop.portal.Error.NotFound",
+                                                "Requested setting not found");
+}
+
+static void
+on_portal_name_acquired (GDBusConnection *connection,
+                         const char      *name,
+                         gpointer         user_data)
+{
+  ((FakePortal *) user_data)->name_acquired = TRUE;
+}
+
+static gboolean
+portal_name_acquired (gpointer data)
+{
+  return ((FakePortal *) data)->name_acquired;
+}
+
+static gboolean
+prefers_dark (gpointer data)
+{
+  gboolean dark = FALSE;
+  g_object_get (gtk_settings_get_default (), "gtk-application-prefer-dark-theme", &dark, NULL);
+  return dark;
+}
+
+static gboolean
+prefers_light (gpointer data)
+{
+  return !prefers_dark (data);
+}
+
+static void
+test_window_dark_mode (Fixture *fixture)
+{
+  GDBusConnection *bus = g_application_get_dbus_connection (G_APPLICATION (fixture->application));
+  FakePortal *portal = fixture->portal;
+
+  g_assert_nonnull (bus);
+  wait_for (prefers_dark, NULL, "the window to follow the portal's dark color scheme");
+  g_assert_cmpuint (portal->reads, ==, 1);
+  save_screenshot (GTK_WIDGET (fixture->window), "window-dark.png");
+
+  /* The desktop switches back: SettingChanged carries the bare value. */
+  g_dbus_connection_emit_signal (bus, NULL, PORTAL_OBJECT_PATH, PORTAL_INTERFACE, "SettingChanged",
+                                 g_variant_new ("(ssv)", "org.freedesktop.appearance", "color-scheme",
+                                                g_variant_new_uint32 (2)),
+                                 NULL);
+  wait_for (prefers_light, NULL, "the window to follow the portal's light color scheme");
+}
+
+static void
+run_window_test_with_portal (Fixture       *fixture,
+                             gconstpointer  user_data)
+{
+  g_autoptr(GDBusNodeInfo) node = g_dbus_node_info_new_for_xml (portal_xml, NULL);
+  static const GDBusInterfaceVTable vtable = { portal_method_call, NULL, NULL, { 0 } };
+  g_autoptr(GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, NULL);
+  FakePortal portal = { .color_scheme = 1 };
+  guint registration;
+  guint owner;
+
+  g_assert_nonnull (bus);
+  registration = g_dbus_connection_register_object (bus, PORTAL_OBJECT_PATH, node->interfaces[0],
+                                                    &vtable, &portal, NULL, NULL);
+  g_assert_cmpuint (registration, !=, 0);
+  owner = g_bus_own_name_on_connection (bus, PORTAL_BUS_NAME, G_BUS_NAME_OWNER_FLAGS_NONE,
+                                        on_portal_name_acquired, NULL, &portal, NULL);
+  wait_for (portal_name_acquired, &portal, "the fake portal's bus name");
+
+  fixture->portal = &portal;
+  run_window_test (fixture, user_data);
+  fixture->portal = NULL;
+
+  g_bus_unown_name (owner);
+  g_dbus_connection_unregister_object (bus, registration);
+  g_object_set (gtk_settings_get_default (), "gtk-application-prefer-dark-theme", FALSE, NULL);
+}
+
 static gboolean
 empty_state_shows_url (gpointer data)
 {
@@ -501,6 +676,26 @@ test_window_empty_state (Fixture *fixture)
   g_clear_pointer (&text, g_free);
   text = shown_text (empty_state);
   g_assert_nonnull (strstr (text, "sdlp://[::1]:20443"));
+}
+
+static void
+test_window_size (Fixture *fixture)
+{
+  int width = 0;
+  int height = 0;
+
+  /* Restored from the settings (set in fixture_set_up)... */
+  gtk_window_get_default_size (GTK_WINDOW (fixture->window), &width, &height);
+  g_assert_cmpint (width, ==, 1000);
+  g_assert_cmpint (height, ==, 640);
+
+  /* ...and saved when the window is closed. */
+  gtk_window_set_default_size (GTK_WINDOW (fixture->window), 1020, 660);
+  gtk_window_close (GTK_WINDOW (fixture->window));
+  g_assert_null (fixture->window);
+  g_assert_cmpint (g_settings_get_int (fixture->settings, "window-width"), ==, 1020);
+  g_assert_cmpint (g_settings_get_int (fixture->settings, "window-height"), ==, 660);
+  g_assert_false (g_settings_get_boolean (fixture->settings, "window-maximized"));
 }
 
 static void
@@ -858,7 +1053,10 @@ main (int   argc,
   add_window_test ("/ui/window/preferences-action", test_window_preferences_action);
   add_window_test ("/ui/window/shortcuts-and-about", test_window_shortcuts_and_about);
   add_window_test ("/ui/window/empty-state", test_window_empty_state);
+  g_test_add ("/ui/window/dark-mode", Fixture, (gconstpointer) test_window_dark_mode,
+              fixture_set_up, run_window_test_with_portal, fixture_tear_down);
   add_window_test ("/ui/window/start-demo", test_window_start_demo);
+  add_window_test ("/ui/window/size", test_window_size);
   add_window_test ("/ui/window/status-bar", test_window_status_bar);
   g_test_add_func ("/ui/preferences/bindings", test_preferences_bindings);
 
