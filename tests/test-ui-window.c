@@ -676,6 +676,25 @@ test_window_empty_state (Fixture *fixture)
   g_clear_pointer (&text, g_free);
   text = shown_text (empty_state);
   g_assert_nonnull (strstr (text, "sdlp://[::1]:20443"));
+
+  /* Command-line overrides win over the settings. */
+  {
+    GVariantDict *options = g_variant_dict_new (NULL);
+    int status;
+
+    g_variant_dict_insert (options, "port", "i", 30443);
+    g_variant_dict_insert (options, "bind", "s", "192.0.2.9");
+    g_signal_emit_by_name (fixture->application, "handle-local-options", options, &status);
+    g_variant_dict_unref (options);
+    g_assert_cmpint (status, ==, -1);
+  }
+  g_settings_set_uint (fixture->settings, "port", 18443);
+  g_settings_set_string (fixture->settings, "bind-address", "");
+  g_clear_pointer (&text, g_free);
+  text = shown_text (empty_state);
+  g_assert_nonnull (strstr (text, "sdlp://192.0.2.9:30443"));
+  g_assert_cmpstrv (wpc_empty_state_get_sdlp_urls (WPC_EMPTY_STATE (empty_state)),
+                    ((const char *[]) { "sdlp://192.0.2.9:30443", NULL }));
 }
 
 static void

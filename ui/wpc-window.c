@@ -22,6 +22,7 @@ struct _WpcWindow
   GtkMenuButton        *primary_menu_button;
 
   GSettings            *settings;
+  GBinding             *listening_bindings[3];
   gboolean              demo_available;
 };
 
@@ -101,11 +102,33 @@ wpc_window_close_request (GtkWindow *window)
   return GTK_WINDOW_CLASS (wpc_window_parent_class)->close_request (window);
 }
 
+/* Where the listening values come from: the application's properties, which include
+ * command-line overrides, or (for a window without a WpcApplication: tests, previews)
+ * the settings. "application" is set after construction, so this follows its changes. */
+static void
+bind_listening_values (WpcWindow *self)
+{
+  GtkApplication *application = gtk_window_get_application (GTK_WINDOW (self));
+  static const char * const names[] = { "port", "secure-port", "bind-address" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_clear_pointer (&self->listening_bindings[i], g_binding_unbind);
+      g_settings_unbind (self->empty_state, names[i]);
+
+      if (WPC_IS_APPLICATION (application))
+        self->listening_bindings[i] = g_object_bind_property (application, names[i],
+                                                              self->empty_state, names[i],
+                                                              G_BINDING_SYNC_CREATE);
+      else
+        g_settings_bind (self->settings, names[i], self->empty_state, names[i], G_SETTINGS_BIND_GET);
+    }
+}
+
 static void
 wpc_window_constructed (GObject *object)
 {
   WpcWindow *self = WPC_WINDOW (object);
-  GtkApplication *application = gtk_window_get_application (GTK_WINDOW (self));
 
   G_OBJECT_CLASS (wpc_window_parent_class)->constructed (object);
 
@@ -113,27 +136,17 @@ wpc_window_constructed (GObject *object)
     self->settings = g_settings_new (WPC_APP_ID);
 
   restore_window_state (self);
-
-  /* The application's values already include command-line overrides; a window made
-   * without the application (tests, previews) goes to the settings directly. */
-  if (WPC_IS_APPLICATION (application))
-    {
-      g_object_bind_property (application, "port", self->empty_state, "port", G_BINDING_SYNC_CREATE);
-      g_object_bind_property (application, "secure-port", self->empty_state, "secure-port", G_BINDING_SYNC_CREATE);
-      g_object_bind_property (application, "bind-address", self->empty_state, "bind-address", G_BINDING_SYNC_CREATE);
-    }
-  else
-    {
-      g_settings_bind (self->settings, "port", self->empty_state, "port", G_SETTINGS_BIND_GET);
-      g_settings_bind (self->settings, "secure-port", self->empty_state, "secure-port", G_SETTINGS_BIND_GET);
-      g_settings_bind (self->settings, "bind-address", self->empty_state, "bind-address", G_SETTINGS_BIND_GET);
-    }
+  bind_listening_values (self);
+  g_signal_connect (self, "notify::application", G_CALLBACK (bind_listening_values), NULL);
 }
 
 static void
 wpc_window_dispose (GObject *object)
 {
   WpcWindow *self = WPC_WINDOW (object);
+
+  for (guint i = 0; i < G_N_ELEMENTS (self->listening_bindings); i++)
+    g_clear_pointer (&self->listening_bindings[i], g_binding_unbind);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), WPC_TYPE_WINDOW);
   g_clear_object (&self->settings);
