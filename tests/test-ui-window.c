@@ -1,0 +1,1083 @@
+/* test-ui-window.c: the main window, its menu, the empty state, the status line and the
+ * preferences, on a real (Xvfb) display with settings in a memory backend.
+ *
+ * With WPC_SCREENSHOT_DIR set, each view is also saved there as a PNG for review.
+ */
+#include "config.h"
+
+#define G_SETTINGS_ENABLE_BACKEND
+#include <gio/gsettingsbackend.h>
+#include <gtk/gtk.h>
+#include <stdlib.h>
+
+#include "wpc-application.h"
+#include "wpc-empty-state.h"
+#include "wpc-local-addresses.h"
+#include "wpc-preferences-window.h"
+#include "wpc-status-bar.h"
+#include "wpc-window.h"
+
+#define WAIT_TIMEOUT_MS 10000
+
+typedef gboolean (*ConditionFunc) (gpointer data);
+
+static gboolean
+on_wait_timeout (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs the main loop until @condition holds; fails the test after WAIT_TIMEOUT_MS. */
+static void
+wait_for (ConditionFunc  condition,
+          gpointer       data,
+          const char    *what)
+{
+  gboolean timed_out = FALSE;
+  guint timeout_id = g_timeout_add (WAIT_TIMEOUT_MS, on_wait_timeout, &timed_out);
+
+  while (!condition (data) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+
+  if (timed_out)
+    g_error ("Timed out waiting for %s", what);
+  g_source_remove (timeout_id);
+}
+
+static gboolean
+widget_is_mapped_and_allocated (gpointer data)
+{
+  GtkWidget *widget = data;
+  return gtk_widget_get_mapped (widget) && gtk_widget_get_width (widget) > 0;
+}
+
+static gboolean
+is_shown (GtkWidget *widget)
+{
+  for (; widget != NULL; widget = gtk_widget_get_parent (widget))
+    if (!gtk_widget_get_visible (widget) || !gtk_widget_get_child_visible (widget))
+      return FALSE;
+  return TRUE;
+}
+
+/* The text of every label under @root that a user would see, one per line. */
+static void
+collect_shown_text (GtkWidget *root,
+                    GString   *text)
+{
+  if (!gtk_widget_get_visible (root) || !gtk_widget_get_child_visible (root))
+    return;
+
+  if (GTK_IS_LABEL (root))
+    g_string_append_printf (text, "%s\n", gtk_label_get_text (GTK_LABEL (root)));
+
+  for (GtkWidget *child = gtk_widget_get_first_child (root);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    collect_shown_text (child, text);
+}
+
+static char *
+shown_text (GtkWidget *root)
+{
+  GString *text = g_string_new (NULL);
+  collect_shown_text (root, text);
+  return g_string_free (text, FALSE);
+}
+
+static GtkWidget *
+find_widget (GtkWidget  *root,
+             GType       type,
+             const char *name)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type) &&
+      (name == NULL || g_strcmp0 (gtk_widget_get_name (root), name) == 0))
+    return root;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (root);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_widget (child, type, name);
+      if (found != NULL)
+        return found;
+    }
+
+  return NULL;
+}
+
+static GtkWidget *
+find_button_with_label (GtkWidget  *root,
+                        const char *label)
+{
+  if (GTK_IS_BUTTON (root) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (root)), label) == 0)
+    return root;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (root);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_button_with_label (child, label);
+      if (found != NULL)
+        return found;
+    }
+
+  return NULL;
+}
+
+static void
+on_after_paint (GdkFrameClock *frame_clock,
+                gboolean      *painted)
+{
+  *painted = TRUE;
+}
+
+static gboolean
+flag_is_set (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
+/* A widget paintable has nothing to show before the widget's first frame. */
+static void
+wait_for_paint (GtkWidget *widget)
+{
+  GdkFrameClock *frame_clock = gtk_widget_get_frame_clock (widget);
+  gboolean painted = FALSE;
+  gulong handler;
+
+  g_assert_nonnull (frame_clock);
+  handler = g_signal_connect (frame_clock, "after-paint", G_CALLBACK (on_after_paint), &painted);
+  gtk_widget_queue_draw (widget);
+  wait_for (flag_is_set, &painted, "a frame to be painted");
+  g_signal_handler_disconnect (frame_clock, handler);
+}
+
+static void
+save_screenshot (GtkWidget  *widget,
+                 const char *name)
+{
+  const char *dir = g_getenv ("WPC_SCREENSHOT_DIR");
+  g_autoptr(GdkPaintable) paintable = NULL;
+  g_autoptr(GtkSnapshot) snapshot = NULL;
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autofree char *path = NULL;
+  int width = gtk_widget_get_width (widget);
+  int height = gtk_widget_get_height (widget);
+
+  if (dir == NULL)
+    return;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  wait_for_paint (widget);
+  width = gtk_widget_get_width (widget);
+  height = gtk_widget_get_height (widget);
+  paintable = gtk_widget_paintable_new (widget);
+  snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
+  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  g_assert_nonnull (node);
+  texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)),
+                                         node, &GRAPHENE_RECT_INIT (0, 0, width, height));
+  path = g_build_filename (dir, name, NULL);
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_test_message ("Saved %s", path);
+}
+
+/* Fixture: the console with its settings in memory, run as g_application_run() runs
+ * it (so that it registers, starts up and unregisters as in real use); the test body
+ * runs once the console's own activate handler has shown the window. ------------- */
+
+typedef struct _Fixture Fixture;
+typedef void (*WindowTestFunc) (Fixture *fixture);
+
+struct _Fixture {
+  GSettings      *settings;
+  WpcApplication *application;
+  WpcWindow      *window;
+  WindowTestFunc  test;
+  gpointer        portal;
+};
+
+static GSettings *
+memory_settings (void)
+{
+  g_autoptr(GSettingsBackend) backend = g_memory_settings_backend_new ();
+  return g_settings_new_with_backend (WPC_APP_ID, backend);
+}
+
+static void
+fixture_set_up (Fixture       *fixture,
+                gconstpointer  user_data)
+{
+  fixture->settings = memory_settings ();
+  /* Loopback so that the empty state shows the same URL on every machine. */
+  g_settings_set_string (fixture->settings, "bind-address", "127.0.0.1");
+  g_settings_set_int (fixture->settings, "window-width", 1000);
+  g_settings_set_int (fixture->settings, "window-height", 640);
+
+  fixture->application = g_object_new (WPC_TYPE_APPLICATION,
+                                       "application-id", WPC_APP_ID,
+                                       "flags", G_APPLICATION_NON_UNIQUE,
+                                       "resource-base-path", "/org/workpoint/Console",
+                                       "settings", fixture->settings,
+                                       NULL);
+}
+
+static void
+fixture_tear_down (Fixture       *fixture,
+                   gconstpointer  user_data)
+{
+  g_clear_object (&fixture->application);
+  g_clear_object (&fixture->settings);
+}
+
+static void
+on_activate (GApplication *application,
+             Fixture      *fixture)
+{
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (application));
+
+  g_assert_true (WPC_IS_WINDOW (window));
+  g_assert_true (wpc_window_get_settings (WPC_WINDOW (window)) == fixture->settings);
+  fixture->window = WPC_WINDOW (window);
+  wait_for (widget_is_mapped_and_allocated, fixture->window, "the window to be mapped");
+
+  g_object_add_weak_pointer (G_OBJECT (fixture->window), (gpointer *) &fixture->window);
+
+  fixture->test (fixture);
+
+  /* Closing the last window ends g_application_run(). */
+  if (fixture->window != NULL)
+    {
+      g_object_remove_weak_pointer (G_OBJECT (fixture->window), (gpointer *) &fixture->window);
+      gtk_window_destroy (GTK_WINDOW (fixture->window));
+      fixture->window = NULL;
+    }
+}
+
+static void
+run_window_test (Fixture       *fixture,
+                 gconstpointer  user_data)
+{
+  char *argv[] = { (char *) "test-ui-window", NULL };
+
+  fixture->test = (WindowTestFunc) user_data;
+  g_signal_connect_after (fixture->application, "activate", G_CALLBACK (on_activate), fixture);
+  g_assert_cmpint (g_application_run (G_APPLICATION (fixture->application), 1, argv), ==, 0);
+}
+
+#define add_window_test(path, func) \
+  g_test_add (path, Fixture, (gconstpointer) func, fixture_set_up, run_window_test, fixture_tear_down)
+
+/* Tests ------------------------------------------------------------------------- */
+
+/* Activates the widget's own (class) shortcut for @accelerator, as a key press would. */
+static gboolean
+activate_shortcut (GtkWidget  *widget,
+                   const char *accelerator)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (widget);
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GtkEventController) controller = g_list_model_get_item (controllers, i);
+
+      if (!GTK_IS_SHORTCUT_CONTROLLER (controller))
+        continue;
+
+      for (guint j = 0; j < g_list_model_get_n_items (G_LIST_MODEL (controller)); j++)
+        {
+          g_autoptr(GtkShortcut) shortcut = g_list_model_get_item (G_LIST_MODEL (controller), j);
+          g_autofree char *trigger = gtk_shortcut_trigger_to_string (gtk_shortcut_get_trigger (shortcut));
+
+          if (g_str_equal (trigger, accelerator))
+            return gtk_shortcut_action_activate (gtk_shortcut_get_action (shortcut),
+                                                 GTK_SHORTCUT_ACTION_EXCLUSIVE, widget,
+                                                 gtk_shortcut_get_arguments (shortcut));
+        }
+    }
+
+  return FALSE;
+}
+
+static void
+test_window_views (Fixture *fixture)
+{
+  static const struct { const char *name; const char *title; } views[] = {
+    { "phones", "Phones" },
+    { "pin-handout", "PIN handout" },
+    { "traffic", "Traffic" },
+  };
+  GtkWidget *root = GTK_WIDGET (fixture->window);
+  GtkWidget *titlebar = gtk_window_get_titlebar (GTK_WINDOW (fixture->window));
+  GtkWidget *switcher = find_widget (titlebar, GTK_TYPE_STACK_SWITCHER, NULL);
+  guint buttons = 0;
+
+  g_assert_nonnull (switcher);
+  for (GtkWidget *child = gtk_widget_get_first_child (switcher);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      g_autofree char *text = shown_text (child);
+
+      g_assert_cmpuint (buttons, <, G_N_ELEMENTS (views));
+      g_assert_true (gtk_widget_get_focusable (child));
+      g_assert_cmpstr (g_strchomp (text), ==, views[buttons].title);
+      buttons++;
+    }
+  g_assert_cmpuint (buttons, ==, G_N_ELEMENTS (views));
+
+  g_assert_cmpstr (wpc_window_get_visible_view (fixture->window), ==, "phones");
+  save_screenshot (root, "window-phones.png");
+
+  for (guint i = G_N_ELEMENTS (views); i > 0; i--)
+    {
+      g_autofree char *file = g_strdup_printf ("window-%s.png", views[i - 1].name);
+
+      g_assert_true (gtk_widget_activate_action (root, "win.show-page", "s", views[i - 1].name));
+      g_assert_cmpstr (wpc_window_get_visible_view (fixture->window), ==, views[i - 1].name);
+      save_screenshot (root, file);
+    }
+
+  /* Alt+1..3 switch views. */
+  g_assert_true (activate_shortcut (root, "<Alt>2"));
+  g_assert_cmpstr (wpc_window_get_visible_view (fixture->window), ==, "pin-handout");
+  g_assert_true (activate_shortcut (root, "<Alt>3"));
+  g_assert_cmpstr (wpc_window_get_visible_view (fixture->window), ==, "traffic");
+  g_assert_true (activate_shortcut (root, "<Alt>1"));
+  g_assert_cmpstr (wpc_window_get_visible_view (fixture->window), ==, "phones");
+
+  g_test_expect_message ("wpc", G_LOG_LEVEL_WARNING, "No view named*");
+  gtk_widget_activate_action (root, "win.show-page", "s", "no-such-view");
+  g_test_assert_expected_messages ();
+  g_assert_cmpstr (wpc_window_get_visible_view (fixture->window), ==, "phones");
+}
+
+static void
+test_window_primary_menu (Fixture *fixture)
+{
+  static const struct { const char *action; const char *accel; } expected[] = {
+    { "app.preferences", "<Control>comma" },
+    { "app.shortcuts", "<Control>question" },
+    { "app.about", NULL },
+  };
+  GtkWidget *titlebar = gtk_window_get_titlebar (GTK_WINDOW (fixture->window));
+  GtkWidget *menu_button = find_widget (titlebar, GTK_TYPE_MENU_BUTTON, NULL);
+  GMenuModel *menu;
+  g_autoptr(GPtrArray) actions = g_ptr_array_new_with_free_func (g_free);
+
+  g_assert_nonnull (menu_button);
+  g_assert_true (gtk_menu_button_get_primary (GTK_MENU_BUTTON (menu_button)));
+  g_assert_nonnull (gtk_widget_get_tooltip_text (menu_button));
+
+  menu = gtk_menu_button_get_menu_model (GTK_MENU_BUTTON (menu_button));
+  g_assert_nonnull (menu);
+  for (int i = 0; i < g_menu_model_get_n_items (menu); i++)
+    {
+      g_autoptr(GMenuModel) section = g_menu_model_get_item_link (menu, i, G_MENU_LINK_SECTION);
+
+      g_assert_nonnull (section);
+      for (int j = 0; j < g_menu_model_get_n_items (section); j++)
+        {
+          char *action = NULL;
+          g_autofree char *label = NULL;
+
+          g_assert_true (g_menu_model_get_item_attribute (section, j, G_MENU_ATTRIBUTE_ACTION, "s", &action));
+          g_assert_true (g_menu_model_get_item_attribute (section, j, G_MENU_ATTRIBUTE_LABEL, "s", &label));
+          g_assert_cmpstr (label, !=, "");
+          g_ptr_array_add (actions, action);
+        }
+    }
+
+  g_assert_cmpuint (actions->len, ==, G_N_ELEMENTS (expected));
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+    {
+      g_auto(GStrv) accels = NULL;
+
+      g_assert_cmpstr (g_ptr_array_index (actions, i), ==, expected[i].action);
+      g_assert_true (g_action_group_has_action (G_ACTION_GROUP (fixture->application),
+                                                expected[i].action + strlen ("app.")));
+      accels = gtk_application_get_accels_for_action (GTK_APPLICATION (fixture->application),
+                                                      expected[i].action);
+      g_assert_cmpstr (accels[0], ==, expected[i].accel);
+    }
+
+  /* The popover opens and lists the three entries. */
+  gtk_menu_button_popup (GTK_MENU_BUTTON (menu_button));
+  {
+    GtkPopover *popover = gtk_menu_button_get_popover (GTK_MENU_BUTTON (menu_button));
+    g_autofree char *text = NULL;
+
+    g_assert_nonnull (popover);
+    wait_for (widget_is_mapped_and_allocated, popover, "the primary menu to open");
+    text = shown_text (GTK_WIDGET (popover));
+    g_assert_nonnull (strstr (text, "Preferences"));
+    g_assert_nonnull (strstr (text, "Keyboard Shortcuts"));
+    g_assert_nonnull (strstr (text, "About Workpoint Console"));
+    save_screenshot (GTK_WIDGET (popover), "primary-menu.png");
+    gtk_menu_button_popdown (GTK_MENU_BUTTON (menu_button));
+  }
+
+  {
+    g_auto(GStrv) quit_accels =
+      gtk_application_get_accels_for_action (GTK_APPLICATION (fixture->application), "app.quit");
+    g_assert_cmpstr (quit_accels[0], ==, "<Control>q");
+  }
+}
+
+static void
+test_window_preferences_action (Fixture *fixture)
+{
+  GtkWindow *preferences = NULL;
+
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->application), "preferences", NULL);
+
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (fixture->application)); l; l = l->next)
+    if (WPC_IS_PREFERENCES_WINDOW (l->data))
+      preferences = l->data;
+
+  g_assert_nonnull (preferences);
+  g_assert_true (gtk_window_get_transient_for (preferences) == GTK_WINDOW (fixture->window));
+  g_assert_true (wpc_preferences_window_get_settings (WPC_PREFERENCES_WINDOW (preferences)) ==
+                 fixture->settings);
+  wait_for (widget_is_mapped_and_allocated, preferences, "the preferences to be mapped");
+  save_screenshot (GTK_WIDGET (preferences), "preferences.png");
+
+  /* A second activation presents the same window. */
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->application), "preferences", NULL);
+  g_assert_cmpuint (g_list_length (gtk_application_get_windows (GTK_APPLICATION (fixture->application))), ==, 2);
+
+  gtk_window_destroy (preferences);
+}
+
+static GtkWindow *
+find_toplevel (GType type)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, i);
+
+      if (G_TYPE_CHECK_INSTANCE_TYPE (window, type))
+        return window;
+    }
+
+  return NULL;
+}
+
+static void
+test_window_shortcuts_and_about (Fixture *fixture)
+{
+  GtkWindow *shortcuts;
+  GtkWindow *about;
+  g_autofree char *text = NULL;
+
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->application), "shortcuts", NULL);
+  shortcuts = find_toplevel (GTK_TYPE_SHORTCUTS_WINDOW);
+  g_assert_nonnull (shortcuts);
+  g_assert_true (gtk_window_get_transient_for (shortcuts) == GTK_WINDOW (fixture->window));
+  wait_for (widget_is_mapped_and_allocated, shortcuts, "the shortcuts window to be mapped");
+  save_screenshot (GTK_WIDGET (shortcuts), "shortcuts.png");
+  gtk_window_destroy (shortcuts);
+
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->application), "about", NULL);
+  about = find_toplevel (GTK_TYPE_ABOUT_DIALOG);
+  g_assert_nonnull (about);
+  g_assert_cmpstr (gtk_about_dialog_get_version (GTK_ABOUT_DIALOG (about)), ==, WPC_VERSION);
+  g_assert_cmpstr (gtk_about_dialog_get_logo_icon_name (GTK_ABOUT_DIALOG (about)), ==, WPC_APP_ID);
+  g_assert_cmpint (gtk_about_dialog_get_license_type (GTK_ABOUT_DIALOG (about)), ==, GTK_LICENSE_GPL_3_0);
+  wait_for (widget_is_mapped_and_allocated, about, "the about dialog to be mapped");
+  text = shown_text (GTK_WIDGET (about));
+  g_assert_nonnull (strstr (text, "Workpoint Console"));
+  save_screenshot (GTK_WIDGET (about), "about.png");
+  gtk_window_destroy (about);
+
+  /* The app icon comes from the resource, so it exists uninstalled too. */
+  g_assert_true (gtk_icon_theme_has_icon (gtk_icon_theme_get_for_display (gdk_display_get_default ()),
+                                          WPC_APP_ID));
+  g_assert_true (gtk_icon_theme_has_icon (gtk_icon_theme_get_for_display (gdk_display_get_default ()),
+                                          "wpc-phone-busy-symbolic"));
+}
+
+/* A stand-in for xdg-desktop-portal's Settings interface, on the test's own bus. */
+
+#define PORTAL_BUS_NAME    "org.freedesktop.portal.Desktop"
+#define PORTAL_OBJECT_PATH "/org/freedesktop/portal/desktop"
+#define PORTAL_INTERFACE   "org.freedesktop.portal.Settings"
+
+static const char portal_xml[] =
+  "<node>"
+  "  <interface name='" PORTAL_INTERFACE "'>"
+  "    <method name='Read'>"
+  "      <arg type='s' name='namespace' direction='in'/>"
+  "      <arg type='s' name='key' direction='in'/>"
+  "      <arg type='v' name='value' direction='out'/>"
+  "    </method>"
+  "    <signal name='SettingChanged'>"
+  "      <arg type='s' name='namespace'/>"
+  "      <arg type='s' name='key'/>"
+  "      <arg type='v' name='value'/>"
+  "    </signal>"
+  "  </interface>"
+  "</node>";
+
+typedef struct {
+  guint32  color_scheme;
+  guint    reads;
+  gboolean name_acquired;
+} FakePortal;
+
+static void
+portal_method_call (GDBusConnection       *connection,
+                    const char            *sender,
+                    const char            *object_path,
+                    const char            *interface_name,
+                    const char            *method_name,
+                    GVariant              *parameters,
+                    GDBusMethodInvocation *invocation,
+                    gpointer               user_data)
+{
+  FakePortal *portal = user_data;
+  const char *namespace = NULL;
+  const char *key = NULL;
+
+  g_variant_get (parameters, "(&s&s)", &namespace, &key);
+  portal->reads++;
+  if (g_str_equal (namespace, "org.freedesktop.appearance") && g_str_equal (key, "color-scheme"))
+    /* Read wraps the value in a second variant, as the real portal does. */
+    g_dbus_method_invocation_return_value (invocation,
+                                           g_variant_new ("(v)", g_variant_new_variant (g_variant_new_uint32 (portal->color_scheme))));
+  else
+    g_dbus_method_invocation_return_dbus_error (invocation, "org.freedesktop.portal.Error.NotFound",
+                                                "Requested setting not found");
+}
+
+static void
+on_portal_name_acquired (GDBusConnection *connection,
+                         const char      *name,
+                         gpointer         user_data)
+{
+  ((FakePortal *) user_data)->name_acquired = TRUE;
+}
+
+static gboolean
+portal_name_acquired (gpointer data)
+{
+  return ((FakePortal *) data)->name_acquired;
+}
+
+static gboolean
+prefers_dark (gpointer data)
+{
+  gboolean dark = FALSE;
+  g_object_get (gtk_settings_get_default (), "gtk-application-prefer-dark-theme", &dark, NULL);
+  return dark;
+}
+
+static gboolean
+prefers_light (gpointer data)
+{
+  return !prefers_dark (data);
+}
+
+static void
+test_window_dark_mode (Fixture *fixture)
+{
+  GDBusConnection *bus = g_application_get_dbus_connection (G_APPLICATION (fixture->application));
+  FakePortal *portal = fixture->portal;
+
+  g_assert_nonnull (bus);
+  wait_for (prefers_dark, NULL, "the window to follow the portal's dark color scheme");
+  g_assert_cmpuint (portal->reads, ==, 1);
+  save_screenshot (GTK_WIDGET (fixture->window), "window-dark.png");
+
+  /* The desktop switches back: SettingChanged carries the bare value. */
+  g_dbus_connection_emit_signal (bus, NULL, PORTAL_OBJECT_PATH, PORTAL_INTERFACE, "SettingChanged",
+                                 g_variant_new ("(ssv)", "org.freedesktop.appearance", "color-scheme",
+                                                g_variant_new_uint32 (2)),
+                                 NULL);
+  wait_for (prefers_light, NULL, "the window to follow the portal's light color scheme");
+}
+
+static void
+run_window_test_with_portal (Fixture       *fixture,
+                             gconstpointer  user_data)
+{
+  g_autoptr(GDBusNodeInfo) node = g_dbus_node_info_new_for_xml (portal_xml, NULL);
+  static const GDBusInterfaceVTable vtable = { portal_method_call, NULL, NULL, { 0 } };
+  g_autoptr(GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, NULL);
+  FakePortal portal = { .color_scheme = 1 };
+  guint registration;
+  guint owner;
+
+  g_assert_nonnull (bus);
+  registration = g_dbus_connection_register_object (bus, PORTAL_OBJECT_PATH, node->interfaces[0],
+                                                    &vtable, &portal, NULL, NULL);
+  g_assert_cmpuint (registration, !=, 0);
+  owner = g_bus_own_name_on_connection (bus, PORTAL_BUS_NAME, G_BUS_NAME_OWNER_FLAGS_NONE,
+                                        on_portal_name_acquired, NULL, &portal, NULL);
+  wait_for (portal_name_acquired, &portal, "the fake portal's bus name");
+
+  fixture->portal = &portal;
+  run_window_test (fixture, user_data);
+  fixture->portal = NULL;
+
+  g_bus_unown_name (owner);
+  g_dbus_connection_unregister_object (bus, registration);
+  g_object_set (gtk_settings_get_default (), "gtk-application-prefer-dark-theme", FALSE, NULL);
+}
+
+static gboolean
+empty_state_shows_url (gpointer data)
+{
+  gpointer *args = data;
+  g_autofree char *text = shown_text (args[0]);
+  return strstr (text, args[1]) != NULL;
+}
+
+static void
+test_window_empty_state (Fixture *fixture)
+{
+  GtkWidget *empty_state = find_widget (GTK_WIDGET (fixture->window), WPC_TYPE_EMPTY_STATE, NULL);
+  g_autofree char *text = NULL;
+  const char * const *urls;
+  gpointer args[2];
+
+  g_assert_nonnull (empty_state);
+  g_assert_true (is_shown (empty_state));
+
+  text = shown_text (empty_state);
+  g_assert_nonnull (strstr (text, "sdlp://127.0.0.1:18443"));
+  g_assert_nonnull (strstr (text, "18444"));
+  g_assert_nonnull (strstr (text, "DHCP option 43"));
+  urls = wpc_empty_state_get_sdlp_urls (WPC_EMPTY_STATE (empty_state));
+  g_assert_cmpstrv (urls, ((const char *[]) { "sdlp://127.0.0.1:18443", NULL }));
+
+  /* Settings reach the empty state through the application's properties. */
+  g_settings_set_uint (fixture->settings, "port", 20443);
+  args[0] = empty_state;
+  args[1] = "sdlp://127.0.0.1:20443";
+  wait_for (empty_state_shows_url, args, "the new port in the empty state");
+  g_assert_cmpuint (wpc_application_get_port (fixture->application), ==, 20443);
+
+  g_settings_set_string (fixture->settings, "bind-address", "not-an-address");
+  g_clear_pointer (&text, g_free);
+  text = shown_text (empty_state);
+  g_assert_null (strstr (text, "sdlp://"));
+  g_assert_nonnull (strstr (text, "not-an-address"));
+  g_assert_cmpstrv (wpc_empty_state_get_sdlp_urls (WPC_EMPTY_STATE (empty_state)),
+                    ((const char *[]) { NULL }));
+
+  g_settings_set_string (fixture->settings, "bind-address", "::1");
+  g_clear_pointer (&text, g_free);
+  text = shown_text (empty_state);
+  g_assert_nonnull (strstr (text, "sdlp://[::1]:20443"));
+
+  /* Command-line overrides win over the settings. */
+  {
+    GVariantDict *options = g_variant_dict_new (NULL);
+    int status;
+
+    g_variant_dict_insert (options, "port", "i", 30443);
+    g_variant_dict_insert (options, "bind", "s", "192.0.2.9");
+    g_signal_emit_by_name (fixture->application, "handle-local-options", options, &status);
+    g_variant_dict_unref (options);
+    g_assert_cmpint (status, ==, -1);
+  }
+  g_settings_set_uint (fixture->settings, "port", 18443);
+  g_settings_set_string (fixture->settings, "bind-address", "");
+  g_clear_pointer (&text, g_free);
+  text = shown_text (empty_state);
+  g_assert_nonnull (strstr (text, "sdlp://192.0.2.9:30443"));
+  g_assert_cmpstrv (wpc_empty_state_get_sdlp_urls (WPC_EMPTY_STATE (empty_state)),
+                    ((const char *[]) { "sdlp://192.0.2.9:30443", NULL }));
+}
+
+static void
+test_window_size (Fixture *fixture)
+{
+  int width = 0;
+  int height = 0;
+
+  /* Restored from the settings (set in fixture_set_up)... */
+  gtk_window_get_default_size (GTK_WINDOW (fixture->window), &width, &height);
+  g_assert_cmpint (width, ==, 1000);
+  g_assert_cmpint (height, ==, 640);
+
+  /* ...and saved when the window is closed. */
+  gtk_window_set_default_size (GTK_WINDOW (fixture->window), 1020, 660);
+  gtk_window_close (GTK_WINDOW (fixture->window));
+  g_assert_null (fixture->window);
+  g_assert_cmpint (g_settings_get_int (fixture->settings, "window-width"), ==, 1020);
+  g_assert_cmpint (g_settings_get_int (fixture->settings, "window-height"), ==, 660);
+  g_assert_false (g_settings_get_boolean (fixture->settings, "window-maximized"));
+}
+
+static void
+on_start_demo (WpcWindow *window,
+               guint      phones,
+               guint     *received)
+{
+  *received = phones;
+}
+
+static gboolean
+widget_is_sensitive (gpointer data)
+{
+  return gtk_widget_is_sensitive (data);
+}
+
+static gboolean
+widget_is_insensitive (gpointer data)
+{
+  return !gtk_widget_is_sensitive (data);
+}
+
+static gboolean
+uint_is_nonzero (gpointer data)
+{
+  return *(guint *) data != 0;
+}
+
+static void
+test_window_start_demo (Fixture *fixture)
+{
+  GtkWidget *button = find_button_with_label (GTK_WIDGET (fixture->window),
+                                              "Start demo with 20 simulated phones");
+  guint received = 0;
+
+  g_assert_nonnull (button);
+  g_assert_cmpstr (gtk_actionable_get_action_name (GTK_ACTIONABLE (button)), ==, "win.start-demo");
+  g_signal_connect (fixture->window, "start-demo", G_CALLBACK (on_start_demo), &received);
+
+  /* Off until a service handles the demo. */
+  g_assert_false (wpc_window_get_demo_available (fixture->window));
+  wait_for (widget_is_insensitive, button, "the demo button to be insensitive");
+
+  wpc_window_set_demo_available (fixture->window, TRUE);
+  wait_for (widget_is_sensitive, button, "the demo button to become sensitive");
+  /* Keyboard activation: the button shows itself pressed briefly, then clicks. */
+  g_assert_true (gtk_widget_activate (button));
+  wait_for (uint_is_nonzero, &received, "the start-demo signal");
+  g_assert_cmpuint (received, ==, 20);
+}
+
+static void
+test_window_status_bar (Fixture *fixture)
+{
+  WpcStatusBar *status_bar = wpc_window_get_status_bar (fixture->window);
+  g_autofree char *text = NULL;
+
+  g_assert_true (is_shown (GTK_WIDGET (status_bar)));
+  text = shown_text (GTK_WIDGET (status_bar));
+  g_assert_cmpstr (text, ==, "Not listening\nNo phones\n");
+
+  g_object_set (status_bar,
+                "listening", "192.0.2.2:18443, 192.0.2.2:18444",
+                "phones-known", 20,
+                "phones-busy", 2,
+                "phones-in-session", 1,
+                "phones-default-mode", 3,
+                NULL);
+  g_clear_pointer (&text, g_free);
+  text = shown_text (GTK_WIDGET (status_bar));
+  g_assert_cmpstr (text, ==,
+                   "Listening on 192.0.2.2:18443, 192.0.2.2:18444\n"
+                   "20 phones · 2 busy · 1 in session\n"
+                   "3 phones in Default Mode\n");
+  save_screenshot (GTK_WIDGET (fixture->window), "window-status.png");
+
+  wpc_status_bar_set_phones_known (status_bar, 1);
+  wpc_status_bar_set_phones_default_mode (status_bar, 1);
+  g_clear_pointer (&text, g_free);
+  text = shown_text (GTK_WIDGET (status_bar));
+  g_assert_nonnull (strstr (text, "1 phone · 2 busy"));
+  g_assert_nonnull (strstr (text, "1 phone in Default Mode"));
+
+  wpc_status_bar_set_phones_default_mode (status_bar, 0);
+  wpc_status_bar_set_listening (status_bar, NULL);
+  g_clear_pointer (&text, g_free);
+  text = shown_text (GTK_WIDGET (status_bar));
+  g_assert_null (strstr (text, "Default Mode"));
+  g_assert_nonnull (strstr (text, "Not listening"));
+}
+
+static void
+test_application_options (void)
+{
+  static const struct {
+    const char *args;
+    int         status;
+  } cases[] = {
+    /* (0 cannot be tested: GApplication drops integer options that are 0.) */
+    { "--port=-1", 1 },
+    { "--port=65536", 1 },
+    { "--secure-port=-4", 1 },
+    { "--port=18444", 1 },              /* same as the default secure port */
+    { "--bind=example.org", 1 },
+    { "--demo=-3", 1 },
+    { "--demo=10001", 1 },
+    { "--headless", 1 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GSettings) settings = memory_settings ();
+      g_autoptr(WpcApplication) application =
+        g_object_new (WPC_TYPE_APPLICATION,
+                      "application-id", WPC_APP_ID,
+                      "flags", G_APPLICATION_NON_UNIQUE,
+                      "settings", settings,
+                      NULL);
+      g_autofree char *command_line = g_strdup_printf ("workpoint-console %s", cases[i].args);
+      g_auto(GStrv) argv = g_strsplit (command_line, " ", -1);
+
+      g_test_message ("%s", command_line);
+      g_assert_cmpint (g_application_run (G_APPLICATION (application),
+                                          (int) g_strv_length (argv), argv),
+                       ==, cases[i].status);
+    }
+}
+
+static void
+test_application_version (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autoptr(WpcApplication) application = wpc_application_new ();
+      char *argv[] = { (char *) "workpoint-console", (char *) "--version", NULL };
+
+      exit (g_application_run (G_APPLICATION (application), 2, argv));
+    }
+
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+  g_test_trap_assert_stdout ("* " WPC_VERSION "\n");
+}
+
+static void
+test_application_overrides (void)
+{
+  g_autoptr(GSettings) settings = memory_settings ();
+  g_autoptr(WpcApplication) application =
+    g_object_new (WPC_TYPE_APPLICATION,
+                  "application-id", WPC_APP_ID,
+                  "flags", G_APPLICATION_NON_UNIQUE,
+                  "settings", settings,
+                  NULL);
+  GVariantDict *options = g_variant_dict_new (NULL);
+  int status;
+
+  /* Without options the properties follow the settings. */
+  g_settings_set_uint (settings, "secure-port", 28444);
+  g_assert_cmpuint (wpc_application_get_secure_port (application), ==, 28444);
+  g_assert_cmpuint (wpc_application_get_port (application), ==, 18443);
+  g_assert_cmpstr (wpc_application_get_bind_address (application), ==, "");
+  g_assert_cmpuint (wpc_application_get_demo_phones (application), ==, 0);
+  g_assert_false (wpc_application_get_headless (application));
+  g_assert_true (g_str_has_suffix (wpc_application_get_data_dir (application), "/workpoint-console"));
+
+  g_variant_dict_insert (options, "port", "i", 30443);
+  g_variant_dict_insert (options, "bind", "s", "127.0.0.1");
+  g_variant_dict_insert (options, "demo", "i", 20);
+  g_variant_dict_insert (options, "data-dir", "^ay", "/var/tmp/wpc-test");
+  g_signal_emit_by_name (application, "handle-local-options", options, &status);
+  g_variant_dict_unref (options);
+  g_assert_cmpint (status, ==, -1);
+
+  g_assert_cmpuint (wpc_application_get_port (application), ==, 30443);
+  g_assert_cmpstr (wpc_application_get_bind_address (application), ==, "127.0.0.1");
+  g_assert_cmpuint (wpc_application_get_demo_phones (application), ==, 20);
+  g_assert_cmpstr (wpc_application_get_data_dir (application), ==, "/var/tmp/wpc-test");
+
+  /* Overridden values stay for this run; the others keep following the settings. */
+  g_settings_set_uint (settings, "port", 18000);
+  g_settings_set_string (settings, "bind-address", "192.0.2.1");
+  g_settings_set_uint (settings, "secure-port", 18001);
+  g_assert_cmpuint (wpc_application_get_port (application), ==, 30443);
+  g_assert_cmpstr (wpc_application_get_bind_address (application), ==, "127.0.0.1");
+  g_assert_cmpuint (wpc_application_get_secure_port (application), ==, 18001);
+}
+
+static GtkWidget *
+find_named (GtkWidget  *root,
+            GType       type,
+            const char *name)
+{
+  GtkWidget *widget = find_widget (root, type, name);
+
+  if (widget == NULL)
+    g_error ("No %s named %s", g_type_name (type), name);
+  return widget;
+}
+
+static void
+test_preferences_bindings (void)
+{
+  g_autoptr(GSettings) settings = memory_settings ();
+  GtkWidget *window = wpc_preferences_window_new (settings);
+  GtkSpinButton *port = GTK_SPIN_BUTTON (find_named (window, GTK_TYPE_SPIN_BUTTON, "port"));
+  GtkSpinButton *secure_port = GTK_SPIN_BUTTON (find_named (window, GTK_TYPE_SPIN_BUTTON, "secure_port"));
+  GtkSpinButton *pin_length = GTK_SPIN_BUTTON (find_named (window, GTK_TYPE_SPIN_BUTTON, "pin_length"));
+  GtkSpinButton *initial = GTK_SPIN_BUTTON (find_named (window, GTK_TYPE_SPIN_BUTTON, "contact_me_initial_backoff"));
+  GtkSpinButton *longest = GTK_SPIN_BUTTON (find_named (window, GTK_TYPE_SPIN_BUTTON, "contact_me_max_backoff"));
+  GtkSpinButton *retention = GTK_SPIN_BUTTON (find_named (window, GTK_TYPE_SPIN_BUTTON, "traffic_retention_days"));
+  GtkEntry *bind_address = GTK_ENTRY (find_named (window, GTK_TYPE_ENTRY, "bind_address"));
+  GtkSwitch *reveal = GTK_SWITCH (find_named (window, GTK_TYPE_SWITCH, "reveal_secrets_allowed"));
+  GtkWidget *network_problem = find_named (window, GTK_TYPE_LABEL, "network_problem");
+  GtkWidget *backoff_problem = find_named (window, GTK_TYPE_LABEL, "backoff_problem");
+  g_autofree char *bind_setting = NULL;
+  g_autofree char *text = NULL;
+  double min, max;
+
+  gtk_window_present (GTK_WINDOW (window));
+  wait_for (widget_is_mapped_and_allocated, window, "the preferences to be mapped");
+
+  /* Values and ranges come from the schema (decisions D9, D10, D17). */
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (port), ==, 18443);
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (secure_port), ==, 18444);
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (pin_length), ==, 12);
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (initial), ==, 30);
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (longest), ==, 900);
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (retention), ==, 30);
+  gtk_spin_button_get_range (pin_length, &min, &max);
+  g_assert_cmpfloat (min, ==, 8);
+  g_assert_cmpfloat (max, ==, 20);
+  gtk_spin_button_get_range (port, &min, &max);
+  g_assert_cmpfloat (min, ==, 1);
+  g_assert_cmpfloat (max, ==, 65535);
+  g_assert_false (gtk_switch_get_active (reveal));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (bind_address)), ==, "");
+
+  /* Control -> setting */
+  gtk_spin_button_set_value (port, 20443);
+  g_assert_cmpuint (g_settings_get_uint (settings, "port"), ==, 20443);
+  gtk_spin_button_set_value (pin_length, 16);
+  g_assert_cmpuint (g_settings_get_uint (settings, "pin-length"), ==, 16);
+  gtk_spin_button_set_value (retention, 7);
+  g_assert_cmpuint (g_settings_get_uint (settings, "traffic-retention-days"), ==, 7);
+  gtk_switch_set_active (reveal, TRUE);
+  g_assert_true (g_settings_get_boolean (settings, "reveal-secrets-allowed"));
+
+  /* Setting -> control */
+  g_settings_set_uint (settings, "secure-port", 20444);
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (secure_port), ==, 20444);
+  g_settings_set_uint (settings, "contact-me-max-backoff", 600);
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (longest), ==, 600);
+
+  /* A valid address is stored; an invalid one is not, and is reported. */
+  g_assert_false (gtk_widget_get_visible (network_problem));
+  gtk_editable_set_text (GTK_EDITABLE (bind_address), "192.0.2.7");
+  bind_setting = g_settings_get_string (settings, "bind-address");
+  g_assert_cmpstr (bind_setting, ==, "192.0.2.7");
+  gtk_editable_set_text (GTK_EDITABLE (bind_address), "192.0.2.300");
+  g_clear_pointer (&bind_setting, g_free);
+  bind_setting = g_settings_get_string (settings, "bind-address");
+  g_assert_cmpstr (bind_setting, ==, "192.0.2.7");
+  g_assert_true (gtk_widget_get_visible (network_problem));
+  g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (bind_address), "error"));
+  gtk_editable_set_text (GTK_EDITABLE (bind_address), "");
+  g_assert_false (gtk_widget_get_visible (network_problem));
+  g_clear_pointer (&bind_setting, g_free);
+  bind_setting = g_settings_get_string (settings, "bind-address");
+  g_assert_cmpstr (bind_setting, ==, "");
+
+  /* Equal ports and an inverted back-off are reported. */
+  gtk_spin_button_set_value (secure_port, 20443);
+  g_assert_true (gtk_widget_get_visible (network_problem));
+  gtk_spin_button_set_value (secure_port, 20444);
+  g_assert_false (gtk_widget_get_visible (network_problem));
+  g_assert_false (gtk_widget_get_visible (backoff_problem));
+  gtk_spin_button_set_value (initial, 700);
+  g_assert_true (gtk_widget_get_visible (backoff_problem));
+  gtk_spin_button_set_value (initial, 60);
+  g_assert_false (gtk_widget_get_visible (backoff_problem));
+
+  /* The CA row shows the imported file and can go back to the own CA. */
+  g_settings_set_string (settings, "ca-import-path", "/etc/ssl/wpc-ca.pem");
+  text = shown_text (window);
+  g_assert_nonnull (strstr (text, "/etc/ssl/wpc-ca.pem"));
+  g_assert_true (gtk_widget_activate_action (window, "preferences.clear-ca", NULL));
+  g_clear_pointer (&bind_setting, g_free);
+  bind_setting = g_settings_get_string (settings, "ca-import-path");
+  g_assert_cmpstr (bind_setting, ==, "");
+
+  save_screenshot (window, "preferences-edited.png");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static void
+test_local_addresses (void)
+{
+  g_autoptr(GInetAddress) ipv4 = g_inet_address_new_from_string ("192.0.2.2");
+  g_autoptr(GInetAddress) ipv6 = g_inet_address_new_from_string ("2001:db8::5");
+  g_autoptr(GPtrArray) all = NULL;
+  g_autoptr(GPtrArray) ipv4_only = NULL;
+  g_autoptr(GPtrArray) bound = NULL;
+  g_autoptr(GPtrArray) invalid = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *url4 = wpc_local_addresses_sdlp_url (ipv4, 18443);
+  g_autofree char *url6 = wpc_local_addresses_sdlp_url (ipv6, 1);
+
+  g_assert_cmpstr (url4, ==, "sdlp://192.0.2.2:18443");
+  g_assert_cmpstr (url6, ==, "sdlp://[2001:db8::5]:1");
+
+  all = wpc_local_addresses_list (&error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < all->len; i++)
+    {
+      GInetAddress *address = g_ptr_array_index (all, i);
+
+      g_assert_false (g_inet_address_get_is_loopback (address));
+      g_assert_false (g_inet_address_get_is_link_local (address));
+      /* IPv4 first */
+      if (i > 0 && g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV4)
+        g_assert_cmpint (g_inet_address_get_family (g_ptr_array_index (all, i - 1)), ==, G_SOCKET_FAMILY_IPV4);
+    }
+
+  ipv4_only = wpc_local_addresses_for_bind ("0.0.0.0", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (ipv4_only->len, <=, all->len);
+  for (guint i = 0; i < ipv4_only->len; i++)
+    g_assert_cmpint (g_inet_address_get_family (g_ptr_array_index (ipv4_only, i)), ==, G_SOCKET_FAMILY_IPV4);
+
+  bound = wpc_local_addresses_for_bind (" 127.0.0.1 ", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (bound->len, ==, 1);
+  g_assert_true (g_inet_address_get_is_loopback (g_ptr_array_index (bound, 0)));
+
+  invalid = wpc_local_addresses_for_bind ("phones.example", &error);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_assert_null (invalid);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  gtk_test_init (&argc, &argv, NULL);
+  /* View changes cross-fade; screenshots should show the view, not the fade. */
+  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
+
+  g_test_add_func ("/ui/local-addresses", test_local_addresses);
+  g_test_add_func ("/ui/application/options", test_application_options);
+  g_test_add_func ("/ui/application/overrides", test_application_overrides);
+  g_test_add_func ("/ui/application/version", test_application_version);
+  add_window_test ("/ui/window/views", test_window_views);
+  add_window_test ("/ui/window/primary-menu", test_window_primary_menu);
+  add_window_test ("/ui/window/preferences-action", test_window_preferences_action);
+  add_window_test ("/ui/window/shortcuts-and-about", test_window_shortcuts_and_about);
+  add_window_test ("/ui/window/empty-state", test_window_empty_state);
+  g_test_add ("/ui/window/dark-mode", Fixture, (gconstpointer) test_window_dark_mode,
+              fixture_set_up, run_window_test_with_portal, fixture_tear_down);
+  add_window_test ("/ui/window/start-demo", test_window_start_demo);
+  add_window_test ("/ui/window/size", test_window_size);
+  add_window_test ("/ui/window/status-bar", test_window_status_bar);
+  g_test_add_func ("/ui/preferences/bindings", test_preferences_bindings);
+
+  return g_test_run ();
+}

@@ -1,0 +1,716 @@
+/* wpc-application.c: the console's GtkApplication: options, app actions, settings
+ *
+ * The listening options (--port, --secure-port, --bind) override the settings for this
+ * run only: without them the properties follow GSettings live, with them they are
+ * unbound and keep the given value. Whoever starts the service reads the properties.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+
+#include <glib/gi18n.h>
+
+#include "wpc-application.h"
+#include "wpc-preferences-window.h"
+#include "wpc-shortcuts-window.h"
+#include "wpc-window.h"
+
+#define MAX_DEMO_PHONES 10000
+
+/* org.freedesktop.appearance color-scheme: 0 no preference, 1 dark, 2 light */
+#define PORTAL_BUS_NAME          "org.freedesktop.portal.Desktop"
+#define PORTAL_OBJECT_PATH       "/org/freedesktop/portal/desktop"
+#define PORTAL_SETTINGS_IFACE    "org.freedesktop.portal.Settings"
+#define APPEARANCE_NAMESPACE     "org.freedesktop.appearance"
+#define COLOR_SCHEME_KEY         "color-scheme"
+#define COLOR_SCHEME_PREFER_DARK 1
+
+struct _WpcApplication
+{
+  GtkApplication  parent_instance;
+
+  GSettings      *settings;
+  char           *data_dir;
+  char           *bind_address;
+  guint           port;
+  guint           secure_port;
+  guint           demo_phones;
+  gboolean        headless;
+
+  GtkWindow      *preferences_window;  /* weak */
+  GCancellable   *cancellable;
+  guint           portal_subscription;
+};
+
+G_DEFINE_FINAL_TYPE (WpcApplication, wpc_application, GTK_TYPE_APPLICATION)
+
+enum {
+  PROP_0,
+  PROP_SETTINGS,
+  PROP_DEMO_PHONES,
+  PROP_HEADLESS,
+  PROP_DATA_DIR,
+  PROP_PORT,
+  PROP_SECURE_PORT,
+  PROP_BIND_ADDRESS,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static const GOptionEntry option_entries[] = {
+  { "demo", 0, 0, G_OPTION_ARG_INT, NULL,
+    N_("Start a demo with N simulated phones"), N_("N") },
+  { "headless", 0, 0, G_OPTION_ARG_NONE, NULL,
+    N_("Run the provisioning service without a window"), NULL },
+  { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, NULL,
+    N_("Keep the phone database, certificates and traffic log in DIR"), N_("DIR") },
+  { "port", 0, 0, G_OPTION_ARG_INT, NULL,
+    N_("Listen for phones in Default Mode on PORT"), N_("PORT") },
+  { "secure-port", 0, 0, G_OPTION_ARG_INT, NULL,
+    N_("Listen for phones in Secure Mode on PORT"), N_("PORT") },
+  { "bind", 0, 0, G_OPTION_ARG_STRING, NULL,
+    N_("Listen only on the IP address ADDR"), N_("ADDR") },
+  { "version", 0, 0, G_OPTION_ARG_NONE, NULL,
+    N_("Show the version and exit"), NULL },
+  { NULL }
+};
+
+/* Color scheme ------------------------------------------------------------------- */
+
+static void
+apply_color_scheme (GVariant *value)
+{
+  g_autoptr(GVariant) inner = g_variant_ref (value);
+
+  /* Settings.Read wraps the value in one variant more than SettingChanged does. */
+  while (g_variant_is_of_type (inner, G_VARIANT_TYPE_VARIANT))
+    {
+      GVariant *unwrapped = g_variant_get_variant (inner);
+      g_variant_unref (inner);
+      inner = unwrapped;
+    }
+
+  if (!g_variant_is_of_type (inner, G_VARIANT_TYPE_UINT32))
+    return;
+
+  g_object_set (gtk_settings_get_default (),
+                "gtk-application-prefer-dark-theme",
+                g_variant_get_uint32 (inner) == COLOR_SCHEME_PREFER_DARK,
+                NULL);
+}
+
+static void
+on_portal_setting_changed (GDBusConnection *connection,
+                           const char      *sender_name,
+                           const char      *object_path,
+                           const char      *interface_name,
+                           const char      *signal_name,
+                           GVariant        *parameters,
+                           gpointer         user_data)
+{
+  const char *namespace = NULL;
+  const char *key = NULL;
+  g_autoptr(GVariant) value = NULL;
+
+  if (!g_variant_is_of_type (parameters, G_VARIANT_TYPE ("(ssv)")))
+    return;
+
+  g_variant_get (parameters, "(&s&sv)", &namespace, &key, &value);
+  if (g_str_equal (namespace, APPEARANCE_NAMESPACE) && g_str_equal (key, COLOR_SCHEME_KEY))
+    apply_color_scheme (value);
+}
+
+static void
+on_portal_read_done (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) value = NULL;
+  g_autoptr(GError) error = NULL;
+
+  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
+  if (reply == NULL)
+    {
+      /* No portal (or an old one): GTK's own theme setting stays in charge. */
+      g_debug ("Color scheme not read from the portal: %s", error->message);
+      return;
+    }
+
+  g_variant_get (reply, "(v)", &value);
+  apply_color_scheme (value);
+}
+
+static void
+follow_system_color_scheme (WpcApplication *self)
+{
+  GDBusConnection *bus = g_application_get_dbus_connection (G_APPLICATION (self));
+
+  if (bus == NULL)
+    return;
+
+  self->portal_subscription =
+    g_dbus_connection_signal_subscribe (bus, PORTAL_BUS_NAME, PORTAL_SETTINGS_IFACE,
+                                        "SettingChanged", PORTAL_OBJECT_PATH,
+                                        APPEARANCE_NAMESPACE, G_DBUS_SIGNAL_FLAGS_NONE,
+                                        on_portal_setting_changed, NULL, NULL);
+
+  /* NO_AUTO_START: a desktop that has the portal runs it already; elsewhere starting it
+   * would only delay the answer. */
+  g_dbus_connection_call (bus, PORTAL_BUS_NAME, PORTAL_OBJECT_PATH, PORTAL_SETTINGS_IFACE,
+                          "Read",
+                          g_variant_new ("(ss)", APPEARANCE_NAMESPACE, COLOR_SCHEME_KEY),
+                          G_VARIANT_TYPE ("(v)"),
+                          G_DBUS_CALL_FLAGS_NO_AUTO_START, 5000,
+                          self->cancellable, on_portal_read_done, NULL);
+}
+
+/* App actions -------------------------------------------------------------------- */
+
+static void
+quit_action (GSimpleAction *action,
+             GVariant      *parameter,
+             gpointer       user_data)
+{
+  g_application_quit (G_APPLICATION (user_data));
+}
+
+static void
+preferences_action (GSimpleAction *action,
+                    GVariant      *parameter,
+                    gpointer       user_data)
+{
+  WpcApplication *self = WPC_APPLICATION (user_data);
+  GtkWindow *parent = gtk_application_get_active_window (GTK_APPLICATION (self));
+
+  if (self->preferences_window == NULL)
+    {
+      self->preferences_window = GTK_WINDOW (wpc_preferences_window_new (self->settings));
+      g_object_add_weak_pointer (G_OBJECT (self->preferences_window),
+                                 (gpointer *) &self->preferences_window);
+      gtk_window_set_application (self->preferences_window, GTK_APPLICATION (self));
+      gtk_window_set_transient_for (self->preferences_window, parent);
+    }
+
+  gtk_window_present (self->preferences_window);
+}
+
+static void
+shortcuts_action (GSimpleAction *action,
+                  GVariant      *parameter,
+                  gpointer       user_data)
+{
+  GtkWindow *parent = gtk_application_get_active_window (GTK_APPLICATION (user_data));
+
+  gtk_window_present (wpc_shortcuts_window_new (parent));
+}
+
+static void
+about_action (GSimpleAction *action,
+              GVariant      *parameter,
+              gpointer       user_data)
+{
+  static const char *developers[] = { "Workpoint Console developers", NULL };
+  GtkWindow *parent = gtk_application_get_active_window (GTK_APPLICATION (user_data));
+
+  gtk_show_about_dialog (parent,
+                         "program-name", _("Workpoint Console"),
+                         "logo-icon-name", WPC_APP_ID,
+                         "version", WPC_VERSION,
+                         "comments", _("Provisioning service for OpenStage SIP phones: "
+                                       "WorkPoint Interface, Secure Mode bootstrap with PINs, "
+                                       "and a traffic inspector."),
+                         "copyright", "© 2026 Workpoint Console developers",
+                         "authors", developers,
+                         /* Translators: your name and e-mail, one translator per line */
+                         "translator-credits", _("translator-credits"),
+                         "license-type", GTK_LICENSE_GPL_3_0,
+                         NULL);
+}
+
+static const GActionEntry app_actions[] = {
+  { "quit", quit_action },
+  { "preferences", preferences_action },
+  { "shortcuts", shortcuts_action },
+  { "about", about_action },
+};
+
+/* Options ------------------------------------------------------------------------ */
+
+static gboolean
+option_port (GVariantDict  *options,
+             const char    *name,
+             guint         *port,
+             GError       **error)
+{
+  gint32 value;
+
+  if (!g_variant_dict_lookup (options, name, "i", &value))
+    return TRUE;
+
+  if (value < 1 || value > G_MAXUINT16)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   /* Translators: the first %s is an option name: "port" or "secure-port" */
+                   _("--%s must be a port number from 1 to 65535, not %d"),
+                   name, value);
+      return FALSE;
+    }
+
+  *port = (guint) value;
+  return TRUE;
+}
+
+static gboolean
+apply_options (WpcApplication  *self,
+               GVariantDict    *options,
+               GError         **error)
+{
+  guint port = self->port;
+  guint secure_port = self->secure_port;
+  gint32 demo_phones;
+  const char *bind_address = NULL;
+  const char *data_dir = NULL;
+
+  if (!option_port (options, "port", &port, error) ||
+      !option_port (options, "secure-port", &secure_port, error))
+    return FALSE;
+
+  if (port == secure_port)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   _("The Default Mode port and the Secure Mode port must differ (both are %u)"),
+                   port);
+      return FALSE;
+    }
+
+  if (g_variant_dict_lookup (options, "bind", "&s", &bind_address))
+    {
+      g_autoptr(GInetAddress) address = g_inet_address_new_from_string (bind_address);
+
+      if (address == NULL)
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       _("--bind needs an IP address, not “%s”"), bind_address);
+          return FALSE;
+        }
+    }
+
+  if (g_variant_dict_lookup (options, "demo", "i", &demo_phones))
+    {
+      if (demo_phones < 1 || demo_phones > MAX_DEMO_PHONES)
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       _("--demo needs a number of phones from 1 to %d, not %d"),
+                       MAX_DEMO_PHONES, demo_phones);
+          return FALSE;
+        }
+      self->demo_phones = (guint) demo_phones;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DEMO_PHONES]);
+    }
+
+  if (g_variant_dict_lookup (options, "data-dir", "^&ay", &data_dir))
+    {
+      g_free (self->data_dir);
+      self->data_dir = g_canonicalize_filename (data_dir, NULL);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DATA_DIR]);
+    }
+
+  if (g_variant_dict_contains (options, "headless"))
+    {
+      self->headless = TRUE;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HEADLESS]);
+    }
+
+  /* Overrides last, once all options are known to be valid. */
+  if (g_variant_dict_contains (options, "port"))
+    {
+      g_settings_unbind (self, "port");
+      g_object_set (self, "port", port, NULL);
+    }
+  if (g_variant_dict_contains (options, "secure-port"))
+    {
+      g_settings_unbind (self, "secure-port");
+      g_object_set (self, "secure-port", secure_port, NULL);
+    }
+  if (bind_address != NULL)
+    {
+      g_settings_unbind (self, "bind-address");
+      g_object_set (self, "bind-address", bind_address, NULL);
+    }
+
+  return TRUE;
+}
+
+static int
+wpc_application_handle_local_options (GApplication *application,
+                                      GVariantDict *options)
+{
+  WpcApplication *self = WPC_APPLICATION (application);
+  g_autoptr(GError) error = NULL;
+
+  if (g_variant_dict_contains (options, "version"))
+    {
+      g_print ("%s %s\n", g_get_prgname (), WPC_VERSION);
+      return EXIT_SUCCESS;
+    }
+
+  if (!apply_options (self, options, &error))
+    {
+      g_printerr ("%s: %s\n", g_get_prgname (), error->message);
+      return EXIT_FAILURE;
+    }
+
+  if (self->demo_phones > 0)
+    g_printerr ("%s: %s\n", g_get_prgname (),
+                _("--demo needs the provisioning service, which this build does not have yet; "
+                  "the console opens without simulated phones"));
+
+  if (self->headless)
+    {
+      /* Say so instead of opening a window the user asked not to get. */
+      g_printerr ("%s: %s\n", g_get_prgname (),
+                  _("--headless needs the provisioning service, which this build does not have yet"));
+      return EXIT_FAILURE;
+    }
+
+  return G_APPLICATION_CLASS (wpc_application_parent_class)->handle_local_options (application, options);
+}
+
+/* GApplication ------------------------------------------------------------------- */
+
+static void
+load_style (void)
+{
+  g_autoptr(GtkCssProvider) provider = gtk_css_provider_new ();
+
+  gtk_css_provider_load_from_resource (provider, "/org/workpoint/Console/style.css");
+  gtk_style_context_add_provider_for_display (gdk_display_get_default (),
+                                              GTK_STYLE_PROVIDER (provider),
+                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+}
+
+static void
+wpc_application_startup (GApplication *application)
+{
+  WpcApplication *self = WPC_APPLICATION (application);
+  static const char *quit_accels[] = { "<Control>q", NULL };
+  static const char *preferences_accels[] = { "<Control>comma", NULL };
+  static const char *shortcuts_accels[] = { "<Control>question", NULL };
+
+  G_APPLICATION_CLASS (wpc_application_parent_class)->startup (application);
+
+  g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions,
+                                   G_N_ELEMENTS (app_actions), self);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit", quit_accels);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.preferences", preferences_accels);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.shortcuts", shortcuts_accels);
+
+  load_style ();
+  follow_system_color_scheme (self);
+}
+
+static void
+wpc_application_shutdown (GApplication *application)
+{
+  WpcApplication *self = WPC_APPLICATION (application);
+  GDBusConnection *bus = g_application_get_dbus_connection (application);
+
+  g_cancellable_cancel (self->cancellable);
+  if (bus != NULL && self->portal_subscription != 0)
+    g_dbus_connection_signal_unsubscribe (bus, self->portal_subscription);
+  self->portal_subscription = 0;
+
+  G_APPLICATION_CLASS (wpc_application_parent_class)->shutdown (application);
+}
+
+static void
+wpc_application_activate (GApplication *application)
+{
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (application));
+
+  if (window == NULL)
+    window = GTK_WINDOW (wpc_window_new (WPC_APPLICATION (application)));
+
+  gtk_window_present (window);
+}
+
+/* GObject ------------------------------------------------------------------------ */
+
+static void
+wpc_application_constructed (GObject *object)
+{
+  WpcApplication *self = WPC_APPLICATION (object);
+
+  G_OBJECT_CLASS (wpc_application_parent_class)->constructed (object);
+
+  if (self->settings == NULL)
+    self->settings = g_settings_new (WPC_APP_ID);
+
+  g_settings_bind (self->settings, "port", self, "port", G_SETTINGS_BIND_GET);
+  g_settings_bind (self->settings, "secure-port", self, "secure-port", G_SETTINGS_BIND_GET);
+  g_settings_bind (self->settings, "bind-address", self, "bind-address", G_SETTINGS_BIND_GET);
+}
+
+static void
+wpc_application_dispose (GObject *object)
+{
+  WpcApplication *self = WPC_APPLICATION (object);
+
+  if (self->settings != NULL)
+    {
+      g_settings_unbind (self, "port");
+      g_settings_unbind (self, "secure-port");
+      g_settings_unbind (self, "bind-address");
+    }
+  g_clear_object (&self->settings);
+  g_clear_object (&self->cancellable);
+
+  G_OBJECT_CLASS (wpc_application_parent_class)->dispose (object);
+}
+
+static void
+wpc_application_finalize (GObject *object)
+{
+  WpcApplication *self = WPC_APPLICATION (object);
+
+  g_clear_pointer (&self->data_dir, g_free);
+  g_clear_pointer (&self->bind_address, g_free);
+
+  G_OBJECT_CLASS (wpc_application_parent_class)->finalize (object);
+}
+
+static void
+wpc_application_get_property (GObject    *object,
+                              guint       prop_id,
+                              GValue     *value,
+                              GParamSpec *pspec)
+{
+  WpcApplication *self = WPC_APPLICATION (object);
+
+  switch (prop_id)
+    {
+    case PROP_SETTINGS:
+      g_value_set_object (value, self->settings);
+      break;
+    case PROP_DEMO_PHONES:
+      g_value_set_uint (value, self->demo_phones);
+      break;
+    case PROP_HEADLESS:
+      g_value_set_boolean (value, self->headless);
+      break;
+    case PROP_DATA_DIR:
+      g_value_set_string (value, wpc_application_get_data_dir (self));
+      break;
+    case PROP_PORT:
+      g_value_set_uint (value, self->port);
+      break;
+    case PROP_SECURE_PORT:
+      g_value_set_uint (value, self->secure_port);
+      break;
+    case PROP_BIND_ADDRESS:
+      g_value_set_string (value, self->bind_address);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+set_uint_property (WpcApplication *self,
+                   guint          *field,
+                   guint           value,
+                   int             prop_id)
+{
+  if (*field != value)
+    {
+      *field = value;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[prop_id]);
+    }
+}
+
+static void
+set_string_property (WpcApplication *self,
+                     char          **field,
+                     const char     *value,
+                     int             prop_id)
+{
+  if (g_strcmp0 (*field, value) != 0)
+    {
+      g_free (*field);
+      *field = g_strdup (value);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[prop_id]);
+    }
+}
+
+static void
+wpc_application_set_property (GObject      *object,
+                              guint         prop_id,
+                              const GValue *value,
+                              GParamSpec   *pspec)
+{
+  WpcApplication *self = WPC_APPLICATION (object);
+
+  switch (prop_id)
+    {
+    case PROP_SETTINGS:
+      self->settings = g_value_dup_object (value);
+      break;
+    case PROP_DEMO_PHONES:
+      set_uint_property (self, &self->demo_phones, g_value_get_uint (value), prop_id);
+      break;
+    case PROP_HEADLESS:
+      if (self->headless != g_value_get_boolean (value))
+        {
+          self->headless = g_value_get_boolean (value);
+          g_object_notify_by_pspec (object, pspec);
+        }
+      break;
+    case PROP_DATA_DIR:
+      set_string_property (self, &self->data_dir, g_value_get_string (value), prop_id);
+      break;
+    case PROP_PORT:
+      set_uint_property (self, &self->port, g_value_get_uint (value), prop_id);
+      break;
+    case PROP_SECURE_PORT:
+      set_uint_property (self, &self->secure_port, g_value_get_uint (value), prop_id);
+      break;
+    case PROP_BIND_ADDRESS:
+      set_string_property (self, &self->bind_address, g_value_get_string (value), prop_id);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+wpc_application_class_init (WpcApplicationClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GApplicationClass *application_class = G_APPLICATION_CLASS (klass);
+
+  object_class->constructed = wpc_application_constructed;
+  object_class->dispose = wpc_application_dispose;
+  object_class->finalize = wpc_application_finalize;
+  object_class->get_property = wpc_application_get_property;
+  object_class->set_property = wpc_application_set_property;
+
+  application_class->handle_local_options = wpc_application_handle_local_options;
+  application_class->startup = wpc_application_startup;
+  application_class->shutdown = wpc_application_shutdown;
+  application_class->activate = wpc_application_activate;
+
+  properties[PROP_SETTINGS] =
+    g_param_spec_object ("settings", NULL, NULL, G_TYPE_SETTINGS,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  /** WpcApplication:demo-phones: simulated phones to start with (--demo N); 0 for none */
+  properties[PROP_DEMO_PHONES] =
+    g_param_spec_uint ("demo-phones", NULL, NULL, 0, MAX_DEMO_PHONES, 0,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_HEADLESS] =
+    g_param_spec_boolean ("headless", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /** WpcApplication:data-dir: where the service keeps its store (--data-dir) */
+  properties[PROP_DATA_DIR] =
+    g_param_spec_string ("data-dir", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /** WpcApplication:port: the Default Mode port in effect (setting, or --port) */
+  properties[PROP_PORT] =
+    g_param_spec_uint ("port", NULL, NULL, 1, G_MAXUINT16, 18443,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /** WpcApplication:secure-port: the Secure Mode port in effect (setting, or --secure-port) */
+  properties[PROP_SECURE_PORT] =
+    g_param_spec_uint ("secure-port", NULL, NULL, 1, G_MAXUINT16, 18444,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /** WpcApplication:bind-address: the listening address in effect; "" for all */
+  properties[PROP_BIND_ADDRESS] =
+    g_param_spec_string ("bind-address", NULL, NULL, "",
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+wpc_application_init (WpcApplication *self)
+{
+  self->port = 18443;
+  self->secure_port = 18444;
+  self->bind_address = g_strdup ("");
+  self->cancellable = g_cancellable_new ();
+
+  g_application_add_main_option_entries (G_APPLICATION (self), option_entries);
+  g_application_set_option_context_summary (G_APPLICATION (self),
+                                            _("Provisioning service and console for OpenStage SIP phones."));
+}
+
+WpcApplication *
+wpc_application_new (void)
+{
+  return g_object_new (WPC_TYPE_APPLICATION,
+                       "application-id", WPC_APP_ID,
+                       "flags", G_APPLICATION_DEFAULT_FLAGS,
+                       "resource-base-path", "/org/workpoint/Console",
+                       NULL);
+}
+
+/**
+ * wpc_application_get_settings:
+ *
+ * Returns: (transfer none): the console's settings
+ */
+GSettings *
+wpc_application_get_settings (WpcApplication *self)
+{
+  g_return_val_if_fail (WPC_IS_APPLICATION (self), NULL);
+  return self->settings;
+}
+
+guint
+wpc_application_get_demo_phones (WpcApplication *self)
+{
+  g_return_val_if_fail (WPC_IS_APPLICATION (self), 0);
+  return self->demo_phones;
+}
+
+gboolean
+wpc_application_get_headless (WpcApplication *self)
+{
+  g_return_val_if_fail (WPC_IS_APPLICATION (self), FALSE);
+  return self->headless;
+}
+
+/**
+ * wpc_application_get_data_dir:
+ *
+ * Returns: --data-dir, or else `$XDG_DATA_HOME/workpoint-console`
+ */
+const char *
+wpc_application_get_data_dir (WpcApplication *self)
+{
+  g_return_val_if_fail (WPC_IS_APPLICATION (self), NULL);
+
+  if (self->data_dir == NULL)
+    self->data_dir = g_build_filename (g_get_user_data_dir (), GETTEXT_PACKAGE, NULL);
+  return self->data_dir;
+}
+
+guint
+wpc_application_get_port (WpcApplication *self)
+{
+  g_return_val_if_fail (WPC_IS_APPLICATION (self), 0);
+  return self->port;
+}
+
+guint
+wpc_application_get_secure_port (WpcApplication *self)
+{
+  g_return_val_if_fail (WPC_IS_APPLICATION (self), 0);
+  return self->secure_port;
+}
+
+const char *
+wpc_application_get_bind_address (WpcApplication *self)
+{
+  g_return_val_if_fail (WPC_IS_APPLICATION (self), NULL);
+  return self->bind_address;
+}

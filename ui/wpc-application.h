@@ -1,0 +1,21 @@
+/* wpc-application.h: the console's GtkApplication: options, app actions, settings */
+#pragma once
+
+#include <gtk/gtk.h>
+
+G_BEGIN_DECLS
+
+#define WPC_TYPE_APPLICATION (wpc_application_get_type ())
+
+G_DECLARE_FINAL_TYPE (WpcApplication, wpc_application, WPC, APPLICATION, GtkApplication)
+
+WpcApplication *wpc_application_new              (void);
+GSettings      *wpc_application_get_settings     (WpcApplication *self);
+guint           wpc_application_get_demo_phones  (WpcApplication *self);
+gboolean        wpc_application_get_headless     (WpcApplication *self);
+const char     *wpc_application_get_data_dir     (WpcApplication *self);
+guint           wpc_application_get_port         (WpcApplication *self);
+guint           wpc_application_get_secure_port  (WpcApplication *self);
+const char     *wpc_application_get_bind_address (WpcApplication *self);
+
+G_END_DECLS

@@ -1,0 +1,396 @@
+/* wpc-preferences-window.c: the Preferences window, bound to the console's GSettings
+ *
+ * Every control is bound to its key, so changes apply at once and there is no Apply
+ * button. Spin button ranges come from the schema so they cannot disagree with it.
+ * Values the schema cannot reject on its own (an address that is no IP address) are
+ * not written, and the problem is shown under the group.
+ */
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "wpc-preferences-window.h"
+
+struct _WpcPreferencesWindow
+{
+  GtkWindow             parent_instance;
+
+  GtkSpinButton        *port;
+  GtkSpinButton        *secure_port;
+  GtkEntry             *bind_address;
+  GtkSpinButton        *pin_length;
+  GtkLabel             *ca_import_button_subtitle;
+  GtkSpinButton        *contact_me_initial_backoff;
+  GtkSpinButton        *contact_me_max_backoff;
+  GtkSpinButton        *traffic_retention_days;
+  GtkSwitch            *reveal_secrets_allowed;
+  GtkLabel             *network_problem;
+  GtkLabel             *backoff_problem;
+
+  GSettings            *settings;
+  GtkFileChooserNative *ca_chooser;
+};
+
+G_DEFINE_FINAL_TYPE (WpcPreferencesWindow, wpc_preferences_window, GTK_TYPE_WINDOW)
+
+enum {
+  PROP_0,
+  PROP_SETTINGS,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static gboolean
+is_valid_bind_address (const char *text)
+{
+  g_autofree char *trimmed = g_strstrip (g_strdup (text));
+  g_autoptr(GInetAddress) address = NULL;
+
+  if (trimmed[0] == '\0')
+    return TRUE;
+
+  address = g_inet_address_new_from_string (trimmed);
+  return address != NULL;
+}
+
+static gboolean
+bind_address_get_mapping (GValue   *value,
+                          GVariant *variant,
+                          gpointer  user_data)
+{
+  g_value_set_string (value, g_variant_get_string (variant, NULL));
+  return TRUE;
+}
+
+static GVariant *
+bind_address_set_mapping (const GValue       *value,
+                          const GVariantType *expected_type,
+                          gpointer            user_data)
+{
+  const char *text = g_value_get_string (value);
+
+  /* NULL leaves the setting as it was: the service keeps a usable address. */
+  if (!is_valid_bind_address (text))
+    return NULL;
+
+  return g_variant_take_ref (g_variant_new_take_string (g_strstrip (g_strdup (text))));
+}
+
+static void
+show_problem (GtkLabel   *label,
+              const char *problem)
+{
+  gtk_widget_set_visible (GTK_WIDGET (label), problem != NULL);
+  gtk_label_set_text (label, problem != NULL ? problem : "");
+}
+
+static void
+update_problems (WpcPreferencesWindow *self)
+{
+  const char *address = gtk_editable_get_text (GTK_EDITABLE (self->bind_address));
+  gboolean address_valid = is_valid_bind_address (address);
+  g_autofree char *network_problem = NULL;
+
+  if (!address_valid)
+    network_problem = g_strdup_printf (_("“%s” is not an IP address. The console keeps "
+                                         "listening on the previous address."),
+                                       address);
+  else if (gtk_spin_button_get_value_as_int (self->port) ==
+           gtk_spin_button_get_value_as_int (self->secure_port))
+    network_problem = g_strdup (_("The Default Mode port and the Secure Mode port must differ."));
+
+  show_problem (self->network_problem, network_problem);
+
+  if (address_valid)
+    gtk_widget_remove_css_class (GTK_WIDGET (self->bind_address), "error");
+  else
+    gtk_widget_add_css_class (GTK_WIDGET (self->bind_address), "error");
+  gtk_accessible_update_state (GTK_ACCESSIBLE (self->bind_address),
+                               GTK_ACCESSIBLE_STATE_INVALID,
+                               address_valid ? GTK_ACCESSIBLE_INVALID_FALSE : GTK_ACCESSIBLE_INVALID_TRUE,
+                               -1);
+
+  if (gtk_spin_button_get_value_as_int (self->contact_me_initial_backoff) >
+      gtk_spin_button_get_value_as_int (self->contact_me_max_backoff))
+    show_problem (self->backoff_problem,
+                  _("The first retry waits longer than the longest wait, so every retry "
+                    "waits the longest wait."));
+  else
+    show_problem (self->backoff_problem, NULL);
+}
+
+static void
+update_ca (WpcPreferencesWindow *self)
+{
+  g_autofree char *path = g_settings_get_string (self->settings, "ca-import-path");
+  gboolean imported = path[0] != '\0';
+
+  if (imported)
+    {
+      g_autofree char *text = NULL;
+
+      /* Translators: %s is a file name */
+      text = g_strdup_printf (_("Phone certificates are issued by the CA in %s"), path);
+      gtk_label_set_text (self->ca_import_button_subtitle, text);
+    }
+  else
+    gtk_label_set_text (self->ca_import_button_subtitle,
+                        _("Phone certificates are issued by the console’s own CA"));
+
+  gtk_widget_remove_css_class (GTK_WIDGET (self->ca_import_button_subtitle), "error");
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "preferences.clear-ca", imported);
+}
+
+static void
+on_ca_chooser_response (GtkNativeDialog      *chooser,
+                        int                   response,
+                        WpcPreferencesWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+      g_autofree char *path = file != NULL ? g_file_get_path (file) : NULL;
+
+      if (path != NULL)
+        g_settings_set_string (self->settings, "ca-import-path", path);
+      else
+        {
+          gtk_label_set_text (self->ca_import_button_subtitle,
+                              _("Only a file on this computer can be imported."));
+          gtk_widget_add_css_class (GTK_WIDGET (self->ca_import_button_subtitle), "error");
+        }
+    }
+
+  g_clear_object (&self->ca_chooser);
+}
+
+static void
+import_ca_action (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *parameter)
+{
+  WpcPreferencesWindow *self = WPC_PREFERENCES_WINDOW (widget);
+  g_autoptr(GtkFileFilter) pem_filter = gtk_file_filter_new ();
+  g_autoptr(GtkFileFilter) all_filter = gtk_file_filter_new ();
+
+  if (self->ca_chooser != NULL)
+    return;
+
+  self->ca_chooser = gtk_file_chooser_native_new (_("Import CA"), GTK_WINDOW (self),
+                                                  GTK_FILE_CHOOSER_ACTION_OPEN,
+                                                  _("_Import"), _("_Cancel"));
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (self->ca_chooser), TRUE);
+
+  gtk_file_filter_set_name (pem_filter, _("PEM certificates and keys"));
+  gtk_file_filter_add_mime_type (pem_filter, "application/x-pem-file");
+  gtk_file_filter_add_mime_type (pem_filter, "application/x-x509-ca-cert");
+  gtk_file_filter_add_suffix (pem_filter, "pem");
+  gtk_file_filter_add_suffix (pem_filter, "crt");
+  gtk_file_filter_add_suffix (pem_filter, "key");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (self->ca_chooser), pem_filter);
+
+  gtk_file_filter_set_name (all_filter, _("All files"));
+  gtk_file_filter_add_pattern (all_filter, "*");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (self->ca_chooser), all_filter);
+
+  g_signal_connect (self->ca_chooser, "response", G_CALLBACK (on_ca_chooser_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->ca_chooser));
+}
+
+static void
+clear_ca_action (GtkWidget  *widget,
+                 const char *action_name,
+                 GVariant   *parameter)
+{
+  WpcPreferencesWindow *self = WPC_PREFERENCES_WINDOW (widget);
+
+  g_settings_reset (self->settings, "ca-import-path");
+}
+
+static void
+bind_spin_button (WpcPreferencesWindow *self,
+                  GtkSpinButton        *spin_button,
+                  const char           *key)
+{
+  g_autoptr(GSettingsSchema) schema = NULL;
+  g_autoptr(GSettingsSchemaKey) schema_key = NULL;
+  g_autoptr(GVariant) range = NULL;
+  g_autoptr(GVariant) limits = NULL;
+  const char *range_type = NULL;
+  guint32 min;
+  guint32 max;
+
+  g_object_get (self->settings, "settings-schema", &schema, NULL);
+  schema_key = g_settings_schema_get_key (schema, key);
+  range = g_settings_schema_key_get_range (schema_key);
+  g_variant_get (range, "(&sv)", &range_type, &limits);
+
+  /* Every spin button key is a ranged "u" in the schema; say so loudly if that changes. */
+  g_return_if_fail (g_str_equal (range_type, "range"));
+  g_return_if_fail (g_variant_is_of_type (limits, G_VARIANT_TYPE ("(uu)")));
+  g_variant_get (limits, "(uu)", &min, &max);
+
+  gtk_spin_button_set_range (spin_button, min, max);
+  g_settings_bind (self->settings, key,
+                   gtk_spin_button_get_adjustment (spin_button), "value",
+                   G_SETTINGS_BIND_DEFAULT);
+}
+
+static void
+wpc_preferences_window_constructed (GObject *object)
+{
+  WpcPreferencesWindow *self = WPC_PREFERENCES_WINDOW (object);
+
+  G_OBJECT_CLASS (wpc_preferences_window_parent_class)->constructed (object);
+
+  if (self->settings == NULL)
+    self->settings = g_settings_new (WPC_APP_ID);
+
+  bind_spin_button (self, self->port, "port");
+  bind_spin_button (self, self->secure_port, "secure-port");
+  bind_spin_button (self, self->pin_length, "pin-length");
+  bind_spin_button (self, self->contact_me_initial_backoff, "contact-me-initial-backoff");
+  bind_spin_button (self, self->contact_me_max_backoff, "contact-me-max-backoff");
+  bind_spin_button (self, self->traffic_retention_days, "traffic-retention-days");
+
+  g_settings_bind_with_mapping (self->settings, "bind-address",
+                                self->bind_address, "text",
+                                G_SETTINGS_BIND_DEFAULT,
+                                bind_address_get_mapping, bind_address_set_mapping,
+                                NULL, NULL);
+  g_settings_bind (self->settings, "reveal-secrets-allowed",
+                   self->reveal_secrets_allowed, "active",
+                   G_SETTINGS_BIND_DEFAULT);
+
+  g_signal_connect_object (self->settings, "changed::ca-import-path",
+                           G_CALLBACK (update_ca), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->bind_address, "changed",
+                           G_CALLBACK (update_problems), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->port, "value-changed",
+                           G_CALLBACK (update_problems), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->secure_port, "value-changed",
+                           G_CALLBACK (update_problems), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->contact_me_initial_backoff, "value-changed",
+                           G_CALLBACK (update_problems), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->contact_me_max_backoff, "value-changed",
+                           G_CALLBACK (update_problems), self, G_CONNECT_SWAPPED);
+
+  update_ca (self);
+  update_problems (self);
+}
+
+static void
+wpc_preferences_window_dispose (GObject *object)
+{
+  WpcPreferencesWindow *self = WPC_PREFERENCES_WINDOW (object);
+
+  if (self->ca_chooser != NULL)
+    {
+      g_signal_handlers_disconnect_by_func (self->ca_chooser, on_ca_chooser_response, self);
+      gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->ca_chooser));
+      g_clear_object (&self->ca_chooser);
+    }
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), WPC_TYPE_PREFERENCES_WINDOW);
+  g_clear_object (&self->settings);
+
+  G_OBJECT_CLASS (wpc_preferences_window_parent_class)->dispose (object);
+}
+
+static void
+wpc_preferences_window_get_property (GObject    *object,
+                                     guint       prop_id,
+                                     GValue     *value,
+                                     GParamSpec *pspec)
+{
+  WpcPreferencesWindow *self = WPC_PREFERENCES_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_SETTINGS:
+      g_value_set_object (value, self->settings);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+wpc_preferences_window_set_property (GObject      *object,
+                                     guint         prop_id,
+                                     const GValue *value,
+                                     GParamSpec   *pspec)
+{
+  WpcPreferencesWindow *self = WPC_PREFERENCES_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_SETTINGS:
+      self->settings = g_value_dup_object (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+wpc_preferences_window_class_init (WpcPreferencesWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->constructed = wpc_preferences_window_constructed;
+  object_class->dispose = wpc_preferences_window_dispose;
+  object_class->get_property = wpc_preferences_window_get_property;
+  object_class->set_property = wpc_preferences_window_set_property;
+
+  properties[PROP_SETTINGS] =
+    g_param_spec_object ("settings", NULL, NULL, G_TYPE_SETTINGS,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/workpoint/Console/wpc-preferences-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, WpcPreferencesWindow, port);
+  gtk_widget_class_bind_template_child (widget_class, WpcPreferencesWindow, secure_port);
+  gtk_widget_class_bind_template_child (widget_class, WpcPreferencesWindow, bind_address);
+  gtk_widget_class_bind_template_child (widget_class, WpcPreferencesWindow, pin_length);
+  gtk_widget_class_bind_template_child (widget_class, WpcPreferencesWindow, ca_import_button_subtitle);
+  gtk_widget_class_bind_template_child (widget_class, WpcPreferencesWindow, contact_me_initial_backoff);
+  gtk_widget_class_bind_template_child (widget_class, WpcPreferencesWindow, contact_me_max_backoff);
+  gtk_widget_class_bind_template_child (widget_class, WpcPreferencesWindow, traffic_retention_days);
+  gtk_widget_class_bind_template_child (widget_class, WpcPreferencesWindow, reveal_secrets_allowed);
+  gtk_widget_class_bind_template_child (widget_class, WpcPreferencesWindow, network_problem);
+  gtk_widget_class_bind_template_child (widget_class, WpcPreferencesWindow, backoff_problem);
+
+  gtk_widget_class_install_action (widget_class, "preferences.import-ca", NULL, import_ca_action);
+  gtk_widget_class_install_action (widget_class, "preferences.clear-ca", NULL, clear_ca_action);
+
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_w, GDK_CONTROL_MASK, "window.close", NULL);
+}
+
+static void
+wpc_preferences_window_init (WpcPreferencesWindow *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+}
+
+/**
+ * wpc_preferences_window_new:
+ * @settings: (nullable): the settings to edit; %NULL for the console's own
+ */
+GtkWidget *
+wpc_preferences_window_new (GSettings *settings)
+{
+  g_return_val_if_fail (settings == NULL || G_IS_SETTINGS (settings), NULL);
+
+  return g_object_new (WPC_TYPE_PREFERENCES_WINDOW, "settings", settings, NULL);
+}
+
+GSettings *
+wpc_preferences_window_get_settings (WpcPreferencesWindow *self)
+{
+  g_return_val_if_fail (WPC_IS_PREFERENCES_WINDOW (self), NULL);
+  return self->settings;
+}

@@ -1,0 +1,15 @@
+/* wpc-preferences-window.h: the Preferences window, bound to the console's GSettings */
+#pragma once
+
+#include <gtk/gtk.h>
+
+G_BEGIN_DECLS
+
+#define WPC_TYPE_PREFERENCES_WINDOW (wpc_preferences_window_get_type ())
+
+G_DECLARE_FINAL_TYPE (WpcPreferencesWindow, wpc_preferences_window, WPC, PREFERENCES_WINDOW, GtkWindow)
+
+GtkWidget *wpc_preferences_window_new          (GSettings            *settings);
+GSettings *wpc_preferences_window_get_settings (WpcPreferencesWindow *self);
+
+G_END_DECLS

@@ -1,0 +1,23 @@
+/* wpc-window.h: the main window: view switcher, views, status line */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "wpc-application.h"
+#include "wpc-status-bar.h"
+
+G_BEGIN_DECLS
+
+#define WPC_TYPE_WINDOW (wpc_window_get_type ())
+
+G_DECLARE_FINAL_TYPE (WpcWindow, wpc_window, WPC, WINDOW, GtkApplicationWindow)
+
+WpcWindow    *wpc_window_new             (WpcApplication *application);
+GSettings    *wpc_window_get_settings    (WpcWindow      *self);
+WpcStatusBar *wpc_window_get_status_bar  (WpcWindow      *self);
+const char   *wpc_window_get_visible_view (WpcWindow     *self);
+gboolean      wpc_window_get_demo_available (WpcWindow   *self);
+void          wpc_window_set_demo_available (WpcWindow   *self,
+                                             gboolean     demo_available);
+
+G_END_DECLS
