@@ -100,6 +100,11 @@ mac_for (guint n)
   return g_strdup_printf ("00:1A:E8:%02X:%02X:%02X", (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff);
 }
 
+static const char request_headers[] =
+  "POST /DeploymentService/LoginService HTTP/1.1\r\n"
+  "Host: 192.0.2.1:18443\r\nContent-Type: text/xml\r\n"
+  "Cookie: JSESSIONID=0123456789abcdef0123456789abcdef\r\n";
+
 /* A plausible message: a WorkpointMessage or DLSMessage of 300 to 1,500 bytes. */
 static WpiTrafficRecord *
 make_message (GRand *rand,
@@ -133,9 +138,7 @@ make_message (GRand *rand,
   record->action = g_strdup ("WriteItems");
   record->status = out ? NULL : g_strdup ("accepted");
   record->item_count = n_items;
-  record->headers = g_bytes_new_static ("POST /DeploymentService/LoginService HTTP/1.1\r\n"
-                                        "Host: 192.0.2.1:18443\r\nContent-Type: text/xml\r\n"
-                                        "Cookie: JSESSIONID=0123456789abcdef0123456789abcdef\r\n", 150);
+  record->headers = g_bytes_new_static (request_headers, strlen (request_headers));
   record->body = g_string_free_to_bytes (body);
   return record;
 }
