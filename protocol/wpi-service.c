@@ -6,6 +6,9 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <libsoup/soup.h>
@@ -2001,6 +2004,18 @@ wpi_service_start (WpiService  *self,
       wpi_service_stop (self);
       return FALSE;
     }
+
+  /* wpictl builds file URLs and contact-me call-backs from these */
+  {
+    g_autofree char *port_text = g_strdup_printf ("%u", self->bound_port);
+    g_autofree char *secure_text = g_strdup_printf ("%u", self->bound_secure_port);
+    g_autofree char *address = self->bind_address && strcmp (self->bind_address, "0.0.0.0") != 0
+                               ? g_strdup (self->bind_address) : local_address_towards (self, "192.0.2.1");
+
+    wpi_store_setting_set (self->store, "service-port", port_text, NULL);
+    wpi_store_setting_set (self->store, "service-secure-port", secure_text, NULL);
+    wpi_store_setting_set (self->store, "service-address", address ? address : "127.0.0.1", NULL);
+  }
 
   self->tick_source = g_timeout_add (TICK_INTERVAL_MS, tick, self);
   service_log (self, "listening on %s ports %u (Default Mode) and %u (Secure Mode)",
