@@ -1984,8 +1984,10 @@ wpi_service_start (WpiService  *self,
                                          "server-header", "Workpoint-Console", NULL);
   soup_server_add_handler (self->server, NULL, server_callback, self, NULL);
   soup_server_add_handler (self->secure_server, NULL, server_callback, self, NULL);
-  soup_server_add_early_handler (self->server, WPI_SERVICE_PATH, early_callback, self, NULL);
-  soup_server_add_early_handler (self->secure_server, WPI_SERVICE_PATH, early_callback, self, NULL);
+  /* The early handler shares the default handler's path: a handler registered for a
+   * path of its own would have no late callback and answer 500. */
+  soup_server_add_early_handler (self->server, NULL, early_callback, self, NULL);
+  soup_server_add_early_handler (self->secure_server, NULL, early_callback, self, NULL);
   g_signal_connect (self->secure_server, "request-started", G_CALLBACK (request_started), self);
 
   self->bound_port = listen_on (self->server, self->bind_address, self->port, &local_error);
