@@ -1696,10 +1696,13 @@ contact_phone (WpiService   *self,
                                     self->cancellable, contact_done, data);
 }
 
+/* mac: only that phone's jobs (a job just queued), NULL: every phone's. Queuing jobs for
+ * many phones one by one would otherwise read every pending job each time. */
 static void
-schedule_contacts (WpiService *self)
+schedule_contacts (WpiService *self,
+                   const char *mac)
 {
-  g_autoptr(GPtrArray) pending = wpi_store_job_list_pending (self->store, NULL, NULL);
+  g_autoptr(GPtrArray) pending = wpi_store_job_list_pending (self->store, mac, NULL);
   g_autoptr(GHashTable) due = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                                      (GDestroyNotify) g_ptr_array_unref);
   gint64 now = g_get_real_time ();
@@ -1779,7 +1782,7 @@ tick (gpointer user_data)
   if (wpi_store_poll_external_change (self->store))
     reload_phones (self);
   expire_flows (self);
-  schedule_contacts (self);
+  schedule_contacts (self, NULL);
   return G_SOURCE_CONTINUE;
 }
 
@@ -2135,6 +2138,6 @@ wpi_service_enqueue_job (WpiService  *self,
   refresh_phone (self, mac);
   g_signal_emit (self, signals[SIGNAL_JOB_CHANGED], 0, job_id, wpi_job_state_to_string (WPI_JOB_STATE_QUEUED));
   if (self->server != NULL)
-    schedule_contacts (self);
+    schedule_contacts (self, mac);
   return job_id;
 }
