@@ -7,6 +7,7 @@
 
 #define G_SETTINGS_ENABLE_BACKEND
 #include <gio/gsettingsbackend.h>
+#include <glib/gstdio.h>
 #include <gtk/gtk.h>
 #include <stdlib.h>
 
@@ -195,6 +196,8 @@ typedef void (*WindowTestFunc) (Fixture *fixture);
 
 struct _Fixture {
   GSettings      *settings;
+  char           *data_dir;
+  WpiService     *service;
   WpcApplication *application;
   WpcWindow      *window;
   WindowTestFunc  test;
@@ -209,9 +212,38 @@ memory_settings (void)
 }
 
 static void
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+        remove_tree (child);
+      else
+        g_unlink (child);
+    }
+  g_rmdir (path);
+}
+
+static void
 fixture_set_up (Fixture       *fixture,
                 gconstpointer  user_data)
 {
+  g_autoptr(GError) error = NULL;
+
+  /* The console's service, in a directory of its own on free loopback ports, so that
+   * the tests neither touch the user's data nor need port 18443. */
+  fixture->data_dir = g_dir_make_tmp ("wpc-ui-window-XXXXXX", &error);
+  g_assert_no_error (error);
+  fixture->service = wpi_service_new (fixture->data_dir, &error);
+  g_assert_no_error (error);
+  wpi_service_set_bind_address (fixture->service, "127.0.0.1");
+  wpi_service_set_ports (fixture->service, 0, 0);
+
   fixture->settings = memory_settings ();
   /* Loopback so that the empty state shows the same URL on every machine. */
   g_settings_set_string (fixture->settings, "bind-address", "127.0.0.1");
@@ -224,6 +256,7 @@ fixture_set_up (Fixture       *fixture,
                                        "resource-base-path", "/org/workpoint/Console",
                                        "settings", fixture->settings,
                                        NULL);
+  wpc_application_set_service (fixture->application, fixture->service);
 }
 
 static void
@@ -232,6 +265,9 @@ fixture_tear_down (Fixture       *fixture,
 {
   g_clear_object (&fixture->application);
   g_clear_object (&fixture->settings);
+  g_clear_object (&fixture->service);
+  remove_tree (fixture->data_dir);
+  g_clear_pointer (&fixture->data_dir, g_free);
 }
 
 static void
@@ -771,10 +807,15 @@ test_window_status_bar (Fixture *fixture)
 {
   WpcStatusBar *status_bar = wpc_window_get_status_bar (fixture->window);
   g_autofree char *text = NULL;
+  g_autofree char *expected = NULL;
 
+  /* The window shows the service's values */
   g_assert_true (is_shown (GTK_WIDGET (status_bar)));
   text = shown_text (GTK_WIDGET (status_bar));
-  g_assert_cmpstr (text, ==, "Not listening\nNo phones\n");
+  expected = g_strdup_printf ("Listening on https://127.0.0.1:%u, https://127.0.0.1:%u\nNo phones\n",
+                              wpi_service_get_port (fixture->service),
+                              wpi_service_get_secure_port (fixture->service));
+  g_assert_cmpstr (text, ==, expected);
 
   g_object_set (status_bar,
                 "listening", "192.0.2.2:18443, 192.0.2.2:18444",

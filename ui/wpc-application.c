@@ -2,7 +2,8 @@
  *
  * The listening options (--port, --secure-port, --bind) override the settings for this
  * run only: without them the properties follow GSettings live, with them they are
- * unbound and keep the given value. Whoever starts the service reads the properties.
+ * unbound and keep the given value. The service is opened and started with the values
+ * in effect at start-up.
  */
 #include "config.h"
 
@@ -14,6 +15,7 @@
 #include "wpc-preferences-window.h"
 #include "wpc-shortcuts-window.h"
 #include "wpc-window.h"
+#include "wpi-service.h"
 
 #define MAX_DEMO_PHONES 10000
 
@@ -36,6 +38,9 @@ struct _WpcApplication
   guint           secure_port;
   guint           demo_phones;
   gboolean        headless;
+
+  WpiService     *service;             /* NULL when it could not be opened */
+  GError         *service_error;       /* why it is not open or not listening */
 
   GtkWindow      *preferences_window;  /* weak */
   GCancellable   *cancellable;
@@ -378,6 +383,41 @@ wpc_application_handle_local_options (GApplication *application,
   return G_APPLICATION_CLASS (wpc_application_parent_class)->handle_local_options (application, options);
 }
 
+/* Service ------------------------------------------------------------------------ */
+
+/* The service is opened and started here rather than in main() so that the window can
+ * tell the user what went wrong: a store that does not open leaves the console without
+ * phones, a port in use leaves it able to show (but not to reach) the stored ones. */
+static void
+start_service (WpcApplication *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (self->service == NULL)
+    {
+      self->service = wpi_service_new (wpc_application_get_data_dir (self), &error);
+      if (self->service == NULL)
+        {
+          g_message ("Cannot open the data directory %s: %s",
+                     wpc_application_get_data_dir (self), error->message);
+          self->service_error = g_steal_pointer (&error);
+          return;
+        }
+      wpi_service_set_bind_address (self->service,
+                                    self->bind_address != NULL && self->bind_address[0] != '\0'
+                                    ? self->bind_address : NULL);
+      wpi_service_set_ports (self->service, self->port, self->secure_port);
+    }
+
+  /* A service handed in by wpc_application_set_service() may already listen. */
+  if (wpi_service_get_port (self->service) == 0 &&
+      !wpi_service_start (self->service, &error))
+    {
+      g_message ("The provisioning service is not listening: %s", error->message);
+      self->service_error = g_steal_pointer (&error);
+    }
+}
+
 /* GApplication ------------------------------------------------------------------- */
 
 static void
@@ -409,6 +449,7 @@ wpc_application_startup (GApplication *application)
 
   load_style ();
   follow_system_color_scheme (self);
+  start_service (self);
 }
 
 static void
@@ -421,6 +462,8 @@ wpc_application_shutdown (GApplication *application)
   if (bus != NULL && self->portal_subscription != 0)
     g_dbus_connection_signal_unsubscribe (bus, self->portal_subscription);
   self->portal_subscription = 0;
+  if (self->service != NULL)
+    wpi_service_stop (self->service);
 
   G_APPLICATION_CLASS (wpc_application_parent_class)->shutdown (application);
 }
@@ -428,10 +471,15 @@ wpc_application_shutdown (GApplication *application)
 static void
 wpc_application_activate (GApplication *application)
 {
+  WpcApplication *self = WPC_APPLICATION (application);
   GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (application));
 
   if (window == NULL)
-    window = GTK_WINDOW (wpc_window_new (WPC_APPLICATION (application)));
+    {
+      window = GTK_WINDOW (wpc_window_new (self));
+      wpc_window_set_service (WPC_WINDOW (window), self->service);
+      wpc_window_set_service_error (WPC_WINDOW (window), self->service_error);
+    }
 
   gtk_window_present (window);
 }
@@ -466,6 +514,8 @@ wpc_application_dispose (GObject *object)
     }
   g_clear_object (&self->settings);
   g_clear_object (&self->cancellable);
+  g_clear_object (&self->service);
+  g_clear_error (&self->service_error);
 
   G_OBJECT_CLASS (wpc_application_parent_class)->dispose (object);
 }
@@ -615,13 +665,14 @@ wpc_application_class_init (WpcApplicationClass *klass)
   properties[PROP_DATA_DIR] =
     g_param_spec_string ("data-dir", NULL, NULL, NULL,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  /** WpcApplication:port: the Default Mode port in effect (setting, or --port) */
+  /** WpcApplication:port: the Default Mode port in effect (setting, or --port); 0, which
+   * only a program can set, lets the service pick a free port (tests) */
   properties[PROP_PORT] =
-    g_param_spec_uint ("port", NULL, NULL, 1, G_MAXUINT16, 18443,
+    g_param_spec_uint ("port", NULL, NULL, 0, G_MAXUINT16, 18443,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   /** WpcApplication:secure-port: the Secure Mode port in effect (setting, or --secure-port) */
   properties[PROP_SECURE_PORT] =
-    g_param_spec_uint ("secure-port", NULL, NULL, 1, G_MAXUINT16, 18444,
+    g_param_spec_uint ("secure-port", NULL, NULL, 0, G_MAXUINT16, 18444,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   /** WpcApplication:bind-address: the listening address in effect; "" for all */
   properties[PROP_BIND_ADDRESS] =
@@ -713,4 +764,48 @@ wpc_application_get_bind_address (WpcApplication *self)
 {
   g_return_val_if_fail (WPC_IS_APPLICATION (self), NULL);
   return self->bind_address;
+}
+
+/**
+ * wpc_application_set_service:
+ * @service: (nullable): the provisioning service to show, opened by the caller
+ *
+ * Before the application starts up: use @service instead of opening the data directory
+ * (tests, and callers that configure the service themselves). It is started at start-up
+ * unless it listens already, and stopped at shutdown.
+ */
+void
+wpc_application_set_service (WpcApplication *self,
+                             WpiService     *service)
+{
+  g_return_if_fail (WPC_IS_APPLICATION (self));
+  g_return_if_fail (service == NULL || WPI_IS_SERVICE (service));
+
+  g_set_object (&self->service, service);
+}
+
+/**
+ * wpc_application_get_service:
+ *
+ * Returns: (transfer none) (nullable): the provisioning service, or %NULL before start-up
+ *   and when the data directory could not be opened
+ */
+WpiService *
+wpc_application_get_service (WpcApplication *self)
+{
+  g_return_val_if_fail (WPC_IS_APPLICATION (self), NULL);
+  return self->service;
+}
+
+/**
+ * wpc_application_get_service_error:
+ *
+ * Returns: (transfer none) (nullable): why the service could not be opened or does not
+ *   listen, or %NULL when it runs
+ */
+const GError *
+wpc_application_get_service_error (WpcApplication *self)
+{
+  g_return_val_if_fail (WPC_IS_APPLICATION (self), NULL);
+  return self->service_error;
 }

@@ -3,6 +3,8 @@
 
 #include <gtk/gtk.h>
 
+#include "wpi-service.h"
+
 G_BEGIN_DECLS
 
 #define WPC_TYPE_APPLICATION (wpc_application_get_type ())
@@ -17,5 +19,9 @@ const char     *wpc_application_get_data_dir     (WpcApplication *self);
 guint           wpc_application_get_port         (WpcApplication *self);
 guint           wpc_application_get_secure_port  (WpcApplication *self);
 const char     *wpc_application_get_bind_address (WpcApplication *self);
+void            wpc_application_set_service      (WpcApplication *self,
+                                                  WpiService     *service);
+WpiService     *wpc_application_get_service      (WpcApplication *self);
+const GError   *wpc_application_get_service_error (WpcApplication *self);
 
 G_END_DECLS

@@ -5,11 +5,15 @@
  */
 #include "config.h"
 
+#include <string.h>
+
 #include <glib/gi18n.h>
 
 #include "wpc-empty-state.h"
+#include "wpc-phones-view.h"
 #include "wpc-status-bar.h"
 #include "wpc-window.h"
+#include "wpi-phone.h"
 
 struct _WpcWindow
 {
@@ -18,8 +22,14 @@ struct _WpcWindow
   GtkStack             *view_stack;
   GtkStack             *phones_stack;
   WpcEmptyState        *empty_state;
+  WpcPhonesView        *phones_view;
   WpcStatusBar         *status_bar;
   GtkMenuButton        *primary_menu_button;
+  GtkInfoBar           *service_error_bar;
+  GtkLabel             *service_error_label;
+
+  WpiService           *service;
+  guint                 counts_source;
 
   GSettings            *settings;
   GBinding             *listening_bindings[3];
@@ -125,6 +135,97 @@ bind_listening_values (WpcWindow *self)
     }
 }
 
+/* Service ------------------------------------------------------------------------ */
+
+/* One pass over the phones per main-loop turn, however many of them changed */
+static gboolean
+update_phone_counts (gpointer user_data)
+{
+  WpcWindow *self = user_data;
+  GListModel *phones = wpi_service_get_phones (self->service);
+  guint n = g_list_model_get_n_items (phones);
+  guint busy = 0;
+  guint in_session = 0;
+  guint default_mode = 0;
+
+  self->counts_source = 0;
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(WpiPhone) phone = g_list_model_get_item (phones, i);
+
+      switch (wpi_phone_get_state (phone))
+        {
+        case WPI_PHONE_STATE_BUSY: busy++; break;
+        case WPI_PHONE_STATE_IN_SESSION: in_session++; break;
+        default: break;
+        }
+      if (wpi_phone_get_mode (phone) == WPI_PHONE_MODE_DEFAULT)
+        default_mode++;
+    }
+
+  g_object_set (self->status_bar,
+                "phones-known", n,
+                "phones-busy", busy,
+                "phones-in-session", in_session,
+                "phones-default-mode", default_mode,
+                NULL);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_phone_counts (WpcWindow *self)
+{
+  /* Before the next frame is drawn, so the counts match the list */
+  if (self->counts_source == 0)
+    self->counts_source = g_idle_add_full (G_PRIORITY_HIGH_IDLE, update_phone_counts, self, NULL);
+}
+
+static void
+on_phones_changed (WpcWindow *self)
+{
+  gboolean any = g_list_model_get_n_items (wpi_service_get_phones (self->service)) > 0;
+
+  gtk_stack_set_visible_child_name (self->phones_stack, any ? "list" : "empty");
+  schedule_phone_counts (self);
+}
+
+static void
+update_listening (WpcWindow *self)
+{
+  g_auto(GStrv) urls = self->service != NULL ? wpi_service_get_urls (self->service) : NULL;
+  g_autoptr(GString) text = g_string_new (NULL);
+
+  for (guint i = 0; urls != NULL && urls[i] != NULL; i++)
+    {
+      gsize length = strlen (urls[i]);
+
+      /* "https://192.0.2.2:18443/" is shown without the root path */
+      if (length > 0 && urls[i][length - 1] == '/')
+        urls[i][length - 1] = '\0';
+      g_string_append_printf (text, "%s%s", i > 0 ? ", " : "", urls[i]);
+    }
+  wpc_status_bar_set_listening (self->status_bar, text->len > 0 ? text->str : NULL);
+}
+
+static void
+disconnect_service (WpcWindow *self)
+{
+  if (self->service == NULL)
+    return;
+  g_signal_handlers_disconnect_by_data (wpi_service_get_phones (self->service), self);
+  g_signal_handlers_disconnect_by_data (self->service, self);
+  g_clear_handle_id (&self->counts_source, g_source_remove);
+  g_clear_object (&self->service);
+}
+
+static void
+on_service_error_response (WpcWindow *self,
+                           int        response)
+{
+  if (response == GTK_RESPONSE_CLOSE)
+    gtk_info_bar_set_revealed (self->service_error_bar, FALSE);
+}
+
 static void
 wpc_window_constructed (GObject *object)
 {
@@ -136,6 +237,7 @@ wpc_window_constructed (GObject *object)
     self->settings = g_settings_new (WPC_APP_ID);
 
   restore_window_state (self);
+  wpc_phones_view_set_settings (self->phones_view, self->settings);
   bind_listening_values (self);
   g_signal_connect (self, "notify::application", G_CALLBACK (bind_listening_values), NULL);
 }
@@ -147,6 +249,7 @@ wpc_window_dispose (GObject *object)
 
   for (guint i = 0; i < G_N_ELEMENTS (self->listening_bindings); i++)
     g_clear_pointer (&self->listening_bindings[i], g_binding_unbind);
+  disconnect_service (self);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), WPC_TYPE_WINDOW);
   g_clear_object (&self->settings);
@@ -235,6 +338,7 @@ wpc_window_class_init (WpcWindowClass *klass)
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
 
   g_type_ensure (WPC_TYPE_EMPTY_STATE);
+  g_type_ensure (WPC_TYPE_PHONES_VIEW);
   g_type_ensure (WPC_TYPE_STATUS_BAR);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/workpoint/Console/wpc-window.ui");
@@ -243,6 +347,10 @@ wpc_window_class_init (WpcWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, WpcWindow, empty_state);
   gtk_widget_class_bind_template_child (widget_class, WpcWindow, status_bar);
   gtk_widget_class_bind_template_child (widget_class, WpcWindow, primary_menu_button);
+  gtk_widget_class_bind_template_child (widget_class, WpcWindow, phones_view);
+  gtk_widget_class_bind_template_child (widget_class, WpcWindow, service_error_bar);
+  gtk_widget_class_bind_template_child (widget_class, WpcWindow, service_error_label);
+  gtk_widget_class_bind_template_callback (widget_class, on_service_error_response);
 
   gtk_widget_class_install_action (widget_class, "win.show-page", "s", show_page_action);
   gtk_widget_class_install_action (widget_class, "win.start-demo", "u", start_demo_action);
@@ -327,4 +435,99 @@ wpc_window_set_demo_available (WpcWindow *self,
       gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.start-demo", demo_available);
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DEMO_AVAILABLE]);
     }
+}
+
+/**
+ * wpc_window_set_service:
+ * @service: (nullable): the provisioning service whose phones the window shows
+ *
+ * The Phones view, the status line and the choice between the empty state and the
+ * phone list follow it from then on.
+ */
+void
+wpc_window_set_service (WpcWindow  *self,
+                        WpiService *service)
+{
+  g_return_if_fail (WPC_IS_WINDOW (self));
+  g_return_if_fail (service == NULL || WPI_IS_SERVICE (service));
+
+  if (self->service == service)
+    return;
+
+  disconnect_service (self);
+  wpc_phones_view_set_service (self->phones_view, service);
+  if (service != NULL)
+    {
+      self->service = g_object_ref (service);
+      g_signal_connect_object (wpi_service_get_phones (service), "items-changed",
+                               G_CALLBACK (on_phones_changed), self, G_CONNECT_SWAPPED);
+      /* State and mode changes come as notifications, which the service sums up here */
+      g_signal_connect_object (service, "phone-changed",
+                               G_CALLBACK (schedule_phone_counts), self, G_CONNECT_SWAPPED);
+      on_phones_changed (self);
+      g_clear_handle_id (&self->counts_source, g_source_remove);
+      update_phone_counts (self);
+    }
+  else
+    {
+      gtk_stack_set_visible_child_name (self->phones_stack, "empty");
+      g_object_set (self->status_bar, "phones-known", 0, "phones-busy", 0, "phones-in-session", 0,
+                    "phones-default-mode", 0, NULL);
+    }
+  update_listening (self);
+}
+
+/**
+ * wpc_window_get_service:
+ *
+ * Returns: (transfer none) (nullable): the service shown
+ */
+WpiService *
+wpc_window_get_service (WpcWindow *self)
+{
+  g_return_val_if_fail (WPC_IS_WINDOW (self), NULL);
+  return self->service;
+}
+
+/**
+ * wpc_window_set_service_error:
+ * @error: (nullable): why the service is not open or not listening
+ *
+ * Shows the reason above the views; %NULL hides it.
+ */
+void
+wpc_window_set_service_error (WpcWindow    *self,
+                              const GError *error)
+{
+  g_autofree char *text = NULL;
+
+  g_return_if_fail (WPC_IS_WINDOW (self));
+
+  if (error == NULL)
+    {
+      gtk_info_bar_set_revealed (self->service_error_bar, FALSE);
+      return;
+    }
+
+  if (self->service != NULL)
+    /* Translators: %s is the reason, e.g. "cannot listen on port 18443: Address already in use" */
+    text = g_strdup_printf (_("The console is not listening for phones: %s. The stored phones are "
+                              "shown, but no phone can reach the console. Change the ports in "
+                              "Preferences and start the console again."), error->message);
+  else
+    text = g_strdup_printf (_("The console cannot open its data: %s"), error->message);
+  gtk_label_set_text (self->service_error_label, text);
+  gtk_info_bar_set_revealed (self->service_error_bar, TRUE);
+}
+
+/**
+ * wpc_window_get_phones_view:
+ *
+ * Returns: (transfer none): the Phones view's list of phones
+ */
+WpcPhonesView *
+wpc_window_get_phones_view (WpcWindow *self)
+{
+  g_return_val_if_fail (WPC_IS_WINDOW (self), NULL);
+  return self->phones_view;
 }

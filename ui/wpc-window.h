@@ -4,7 +4,9 @@
 #include <gtk/gtk.h>
 
 #include "wpc-application.h"
+#include "wpc-phones-view.h"
 #include "wpc-status-bar.h"
+#include "wpi-service.h"
 
 G_BEGIN_DECLS
 
@@ -19,5 +21,11 @@ const char   *wpc_window_get_visible_view (WpcWindow     *self);
 gboolean      wpc_window_get_demo_available (WpcWindow   *self);
 void          wpc_window_set_demo_available (WpcWindow   *self,
                                              gboolean     demo_available);
+void          wpc_window_set_service     (WpcWindow      *self,
+                                          WpiService     *service);
+WpiService   *wpc_window_get_service     (WpcWindow      *self);
+void          wpc_window_set_service_error (WpcWindow    *self,
+                                            const GError *error);
+WpcPhonesView *wpc_window_get_phones_view (WpcWindow     *self);
 
 G_END_DECLS
