@@ -1,0 +1,1535 @@
+/* test-ui-phones.c: the Phones view wired to a real provisioning service
+ *
+ * Each test runs the console (WpcApplication) with a WpiService on 127.0.0.1, free
+ * ports, in a temporary directory. Phones register as real ones do: a libsoup client in
+ * this process posts their start-up and answers the service's ReadAllItems over HTTPS.
+ * The view is then checked through its widgets, its models and the store.
+ *
+ * With WPC_SCREENSHOT_DIR set, the view and its dialogs are saved there as PNGs.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#define G_SETTINGS_ENABLE_BACKEND
+#include <gio/gsettingsbackend.h>
+#include <glib/gstdio.h>
+#include <gtk/gtk.h>
+#include <libsoup/soup.h>
+
+#include "wpc-application.h"
+#include "wpc-deploy-dialog.h"
+#include "wpc-phone-details.h"
+#include "wpc-phones-view.h"
+#include "wpc-shortcuts-window.h"
+#include "wpc-window.h"
+#include "wpc-write-dialog.h"
+#include "wpi-codec.h"
+#include "wpi-phone.h"
+#include "wpi-service.h"
+
+#define WAIT_TIMEOUT_MS 60000
+
+#ifdef __SANITIZE_ADDRESS__
+const char *__asan_default_options (void);
+
+/* This process makes more than 2047 quarks, and GLib then drops its first quark table on
+ * purpose. GLib has no frame pointers, so only a slow unwind shows that the block came
+ * from a library constructor (suppressed in lsan.supp) rather than from the console. */
+const char *
+__asan_default_options (void)
+{
+  return "fast_unwind_on_malloc=0";
+}
+#endif
+
+typedef struct {
+  const char *mac;
+  const char *e164;
+  const char *model;
+  const char *firmware;
+} PhoneSpec;
+
+static const PhoneSpec phones[] = {
+  { "00:1A:E8:00:00:02", "4989700102", "OpenStage 60", "V3 R5.12.0" },
+  { "00:1A:E8:00:00:03", "4989700103", "OpenStage 40", "V3 R4.2.0" },
+  { "00:1A:E8:00:00:01", "4989700101", "OpenStage 80", "V3 R5.12.0" },
+};
+
+typedef struct _Fixture Fixture;
+typedef void (*PhonesTestFunc) (Fixture *fixture);
+
+struct _Fixture {
+  GSettings      *settings;
+  char           *data_dir;
+  WpiService     *service;
+  WpcApplication *application;
+  WpcWindow      *window;
+  WpcPhonesView  *view;
+  SoupSession    *session;
+  PhonesTestFunc  test;
+};
+
+/* Waiting ------------------------------------------------------------------------ */
+
+typedef gboolean (*ConditionFunc) (gpointer data);
+
+static gboolean
+on_wait_timeout (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+wait_for (ConditionFunc  condition,
+          gpointer       data,
+          const char    *what)
+{
+  gboolean timed_out = FALSE;
+  guint timeout_id = g_timeout_add (WAIT_TIMEOUT_MS, on_wait_timeout, &timed_out);
+
+  while (!condition (data) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+
+  if (timed_out)
+    g_error ("Timed out waiting for %s", what);
+  g_source_remove (timeout_id);
+}
+
+static gboolean
+flag_is_set (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
+static gboolean
+widget_is_mapped_and_allocated (gpointer data)
+{
+  return gtk_widget_get_mapped (data) && gtk_widget_get_width (data) > 0;
+}
+
+/* Widgets ------------------------------------------------------------------------ */
+
+static gboolean
+is_shown (GtkWidget *widget)
+{
+  for (; widget != NULL; widget = gtk_widget_get_parent (widget))
+    if (!gtk_widget_get_visible (widget) || !gtk_widget_get_child_visible (widget))
+      return FALSE;
+  return TRUE;
+}
+
+static void
+collect_shown_text (GtkWidget *root,
+                    GString   *text)
+{
+  if (!gtk_widget_get_visible (root) || !gtk_widget_get_child_visible (root))
+    return;
+  if (GTK_IS_LABEL (root))
+    g_string_append_printf (text, "%s\n", gtk_label_get_text (GTK_LABEL (root)));
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    collect_shown_text (child, text);
+}
+
+static char *
+shown_text (GtkWidget *root)
+{
+  GString *text = g_string_new (NULL);
+
+  collect_shown_text (root, text);
+  return g_string_free (text, FALSE);
+}
+
+static GtkWidget *
+find_widget (GtkWidget  *root,
+             GType       type,
+             const char *name)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type) &&
+      (name == NULL || g_strcmp0 (gtk_widget_get_name (root), name) == 0))
+    return root;
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_widget (child, type, name);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static void
+find_all (GtkWidget  *root,
+          GType       type,
+          const char *name,
+          GPtrArray  *found)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type) &&
+      (name == NULL || g_strcmp0 (gtk_widget_get_name (root), name) == 0))
+    g_ptr_array_add (found, root);
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    find_all (child, type, name, found);
+}
+
+/* A toplevel of the given type (a dialog the view opened), or NULL */
+static GtkWindow *
+find_toplevel (GType       type,
+               const char *name)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, i);
+
+      if (G_TYPE_CHECK_INSTANCE_TYPE (window, type) &&
+          (name == NULL || g_strcmp0 (gtk_widget_get_name (GTK_WIDGET (window)), name) == 0))
+        return window;
+    }
+  return NULL;
+}
+
+typedef struct {
+  GType       type;
+  const char *name;
+  GtkWindow  *window;
+} ToplevelWait;
+
+static gboolean
+toplevel_shown (gpointer data)
+{
+  ToplevelWait *wait = data;
+
+  wait->window = find_toplevel (wait->type, wait->name);
+  return wait->window != NULL && gtk_widget_get_mapped (GTK_WIDGET (wait->window));
+}
+
+static GtkWindow *
+wait_for_toplevel (GType       type,
+                   const char *name)
+{
+  ToplevelWait wait = { type, name, NULL };
+
+  wait_for (toplevel_shown, &wait, "a dialog");
+  return wait.window;
+}
+
+static gboolean
+toplevel_gone (gpointer data)
+{
+  ToplevelWait *wait = data;
+
+  return find_toplevel (wait->type, wait->name) == NULL;
+}
+
+static void
+wait_for_toplevel_gone (GType       type,
+                        const char *name)
+{
+  ToplevelWait wait = { type, name, NULL };
+
+  wait_for (toplevel_gone, &wait, "the dialog to close");
+}
+
+static void
+on_after_paint (GdkFrameClock *frame_clock,
+                gboolean      *painted)
+{
+  *painted = TRUE;
+}
+
+static void
+wait_for_paint (GtkWidget *widget)
+{
+  GdkFrameClock *frame_clock = gtk_widget_get_frame_clock (widget);
+  gboolean painted = FALSE;
+  gulong handler;
+
+  g_assert_nonnull (frame_clock);
+  handler = g_signal_connect (frame_clock, "after-paint", G_CALLBACK (on_after_paint), &painted);
+  gtk_widget_queue_draw (widget);
+  wait_for (flag_is_set, &painted, "a frame to be painted");
+  g_signal_handler_disconnect (frame_clock, handler);
+}
+
+static void
+save_screenshot (GtkWidget  *widget,
+                 const char *name)
+{
+  const char *dir = g_getenv ("WPC_SCREENSHOT_DIR");
+  g_autoptr(GdkPaintable) paintable = NULL;
+  g_autoptr(GtkSnapshot) snapshot = NULL;
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autofree char *path = NULL;
+  int width, height;
+
+  if (dir == NULL)
+    return;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  wait_for_paint (widget);
+  width = gtk_widget_get_width (widget);
+  height = gtk_widget_get_height (widget);
+  paintable = gtk_widget_paintable_new (widget);
+  snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
+  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  g_assert_nonnull (node);
+  texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)),
+                                         node, &GRAPHENE_RECT_INIT (0, 0, width, height));
+  path = g_build_filename (dir, name, NULL);
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_test_message ("Saved %s", path);
+}
+
+/* Activates the shortcut for @accelerator among @widget's controllers, as a key press
+ * would. */
+static gboolean
+activate_shortcut (GtkWidget  *widget,
+                   const char *accelerator)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (widget);
+  g_autoptr(GtkShortcutTrigger) wanted = gtk_shortcut_trigger_parse_string (accelerator);
+  /* as GTK spells it: "<Shift><Control>Delete" */
+  g_autofree char *normalized = gtk_shortcut_trigger_to_string (wanted);
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GtkEventController) controller = g_list_model_get_item (controllers, i);
+
+      if (!GTK_IS_SHORTCUT_CONTROLLER (controller))
+        continue;
+      for (guint j = 0; j < g_list_model_get_n_items (G_LIST_MODEL (controller)); j++)
+        {
+          g_autoptr(GtkShortcut) shortcut = g_list_model_get_item (G_LIST_MODEL (controller), j);
+          g_autofree char *trigger = gtk_shortcut_trigger_to_string (gtk_shortcut_get_trigger (shortcut));
+
+          if (g_str_equal (trigger, normalized))
+            return gtk_shortcut_action_activate (gtk_shortcut_get_action (shortcut),
+                                                 GTK_SHORTCUT_ACTION_EXCLUSIVE, widget,
+                                                 gtk_shortcut_get_arguments (shortcut));
+        }
+    }
+  return FALSE;
+}
+
+/* Phones over HTTPS ---------------------------------------------------------------- */
+
+typedef struct {
+  GBytes   *body;
+  GError   *error;
+  gboolean  done;
+} Pending;
+
+static void
+send_done (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  Pending *pending = user_data;
+
+  pending->body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &pending->error);
+  pending->done = TRUE;
+}
+
+static gboolean
+accept_any_certificate (SoupMessage          *msg,
+                        GTlsCertificate      *certificate,
+                        GTlsCertificateFlags  errors,
+                        gpointer              user_data)
+{
+  return TRUE;   /* a phone in Default Mode does not check the server (protocol.md §2.1) */
+}
+
+static GBytes *
+https_request (Fixture    *fixture,
+               const char *method,
+               const char *path,
+               WpiMessage *message,
+               char      **cookie,
+               guint      *status)
+{
+  g_autofree char *uri = g_strdup_printf ("https://127.0.0.1:%u%s", wpi_service_get_port (fixture->service), path);
+  g_autoptr(SoupMessage) msg = soup_message_new (method, uri);
+  Pending pending = { 0 };
+  const char *set_cookie;
+
+  g_signal_connect (msg, "accept-certificate", G_CALLBACK (accept_any_certificate), NULL);
+  if (message != NULL)
+    {
+      gsize length;
+      char *xml = wpi_message_serialize (message, &length);
+
+      soup_message_set_request_body_from_bytes (msg, "text/xml", g_bytes_new_take (xml, length));
+    }
+  if (cookie != NULL && *cookie != NULL)
+    {
+      g_autofree char *header = g_strdup_printf ("JSESSIONID=%s", *cookie);
+      soup_message_headers_replace (soup_message_get_request_headers (msg), "Cookie", header);
+    }
+  soup_session_send_and_read_async (fixture->session, msg, G_PRIORITY_DEFAULT, NULL, send_done, &pending);
+  wait_for (flag_is_set, &pending.done, "the service's answer");
+  g_assert_no_error (pending.error);
+
+  set_cookie = soup_message_headers_get_one (soup_message_get_response_headers (msg), "Set-Cookie");
+  if (cookie != NULL && set_cookie != NULL && g_str_has_prefix (set_cookie, "JSESSIONID="))
+    {
+      const char *end = strchr (set_cookie, ';');
+
+      g_free (*cookie);
+      *cookie = end != NULL ? g_strndup (set_cookie + 11, (gsize) (end - set_cookie - 11)) : g_strdup (set_cookie + 11);
+    }
+  if (status != NULL)
+    *status = soup_message_get_status (msg);
+  return pending.body;
+}
+
+static WpiMessage *
+exchange (Fixture    *fixture,
+          WpiMessage *message,
+          char      **cookie)
+{
+  g_autoptr(GError) error = NULL;
+  guint status = 0;
+  g_autoptr(GBytes) body = https_request (fixture, "POST", WPI_SERVICE_PATH, message, cookie, &status);
+  WpiMessage *answer;
+
+  g_assert_cmpuint (status, ==, 200);
+  answer = wpi_message_parse (g_bytes_get_data (body, NULL), g_bytes_get_size (body), &error);
+  g_assert_no_error (error);
+  return answer;
+}
+
+static WpiMessage *
+phone_message (const PhoneSpec *spec,
+               WpiReason        reason,
+               const char      *nonce)
+{
+  WpiMessage *message = wpi_message_new (WPI_MESSAGE_KIND_WORKPOINT, nonce);
+
+  wpi_message_set_reason (message, reason);
+  wpi_message_add_item (message, "mac-addr", spec->mac);
+  wpi_message_add_item (message, "e164", spec->e164);
+  wpi_message_add_item (message, "device-type", spec->model);
+  wpi_message_add_item (message, "software-version", spec->firmware);
+  /* Nobody listens there: a contact-me for a queued job fails at once, harmlessly */
+  wpi_message_add_item (message, "contact-me-uri", "http://127.0.0.1:1/contact_dls.html/ContactDLS");
+  return message;
+}
+
+/* start-up, the service's ReadAllItems (for a phone it does not know yet) answered with
+ * a few items, CleanUp */
+static void
+register_phone (Fixture         *fixture,
+                const PhoneSpec *spec)
+{
+  g_autofree char *cookie = NULL;
+  g_autoptr(WpiMessage) start_up = phone_message (spec, WPI_REASON_START_UP, "N1");
+  g_autoptr(WpiMessage) answer = exchange (fixture, start_up, &cookie);
+  g_autoptr(WpiMessage) reply = NULL;
+  g_autoptr(WpiMessage) clean_up = NULL;
+
+  if (wpi_message_get_action (answer) == WPI_ACTION_CLEAN_UP)
+    return;   /* known and unchanged: the start-up's items were enough */
+  g_assert_cmpint (wpi_message_get_action (answer), ==, WPI_ACTION_READ_ALL_ITEMS);
+  reply = phone_message (spec, WPI_REASON_REPLY_TO, "N1");
+  wpi_message_set_action (reply, WPI_ACTION_READ_ALL_ITEMS);
+  wpi_message_set_status_string (reply, "accepted");
+  wpi_message_set_fragment (reply, WPI_FRAGMENT_FINAL);
+  wpi_message_set_has_item_list (reply, TRUE);
+  wpi_message_add_item (reply, "sip-transport-user", "2");
+  wpi_message_add_item (reply, "admin-pwd", "s3cret-admin");
+  wpi_message_add_indexed_item (reply, "function-key-def", 1, "8");
+  clean_up = exchange (fixture, reply, &cookie);
+  g_assert_cmpint (wpi_message_get_action (clean_up), ==, WPI_ACTION_CLEAN_UP);
+}
+
+static gboolean
+view_has_rows (gpointer data)
+{
+  gpointer *args = data;
+  return g_list_model_get_n_items (G_LIST_MODEL (wpc_phones_view_get_selection (args[0]))) ==
+         GPOINTER_TO_UINT (args[1]);
+}
+
+static void
+wait_for_rows (Fixture *fixture,
+               guint    rows)
+{
+  gpointer args[2] = { fixture->view, GUINT_TO_POINTER (rows) };
+
+  wait_for (view_has_rows, args, "the phone list's rows");
+}
+
+static void
+register_all (Fixture *fixture)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (phones); i++)
+    register_phone (fixture, &phones[i]);
+  wait_for_rows (fixture, G_N_ELEMENTS (phones));
+}
+
+static WpiPhone *
+row_phone (Fixture *fixture,
+           guint    position)
+{
+  g_autoptr(WpiPhone) phone = g_list_model_get_item (G_LIST_MODEL (wpc_phones_view_get_selection (fixture->view)),
+                                                     position);
+  return phone;   /* the service's model keeps it */
+}
+
+static guint
+row_of_mac (Fixture    *fixture,
+            const char *mac)
+{
+  GListModel *rows = G_LIST_MODEL (wpc_phones_view_get_selection (fixture->view));
+
+  for (guint i = 0; i < g_list_model_get_n_items (rows); i++)
+    if (g_str_equal (wpi_phone_get_mac (row_phone (fixture, i)), mac))
+      return i;
+  g_error ("%s is not shown", mac);
+}
+
+static void
+select_macs (Fixture            *fixture,
+             const char * const *macs)
+{
+  GtkSelectionModel *selection = wpc_phones_view_get_selection (fixture->view);
+
+  gtk_selection_model_unselect_all (selection);
+  for (guint i = 0; macs[i] != NULL; i++)
+    gtk_selection_model_select_item (selection, row_of_mac (fixture, macs[i]), FALSE);
+}
+
+/* The jobs of one phone, with their items */
+static GPtrArray *
+jobs_of (Fixture    *fixture,
+         const char *mac)
+{
+  WpiStore *store = wpi_service_get_store (fixture->service);
+  WpiJobFilter filter = { .mac = mac };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) listed = wpi_store_job_list (store, &filter, &error);
+  GPtrArray *jobs = g_ptr_array_new_with_free_func ((GDestroyNotify) wpi_job_record_free);
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < listed->len; i++)
+    {
+      WpiJobRecord *job = wpi_store_job_get (store, ((WpiJobRecord *) g_ptr_array_index (listed, i))->id, &error);
+
+      g_assert_no_error (error);
+      g_ptr_array_add (jobs, job);
+    }
+  return jobs;
+}
+
+static const WpiStoreItem *
+job_item (const WpiJobRecord *job,
+          const char         *name)
+{
+  for (guint i = 0; job->items != NULL && i < job->items->len; i++)
+    if (g_str_equal (g_array_index (job->items, WpiStoreItem, i).name, name))
+      return &g_array_index (job->items, WpiStoreItem, i);
+  return NULL;
+}
+
+/* Fixture ------------------------------------------------------------------------ */
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+        remove_tree (child);
+      else
+        g_unlink (child);
+    }
+  g_rmdir (path);
+}
+
+static void
+fixture_set_up (Fixture       *fixture,
+                gconstpointer  user_data)
+{
+  g_autoptr(GSettingsBackend) backend = g_memory_settings_backend_new ();
+  g_autoptr(GError) error = NULL;
+
+  fixture->data_dir = g_dir_make_tmp ("wpc-ui-phones-XXXXXX", &error);
+  g_assert_no_error (error);
+  fixture->service = wpi_service_new (fixture->data_dir, &error);
+  g_assert_no_error (error);
+  wpi_service_set_bind_address (fixture->service, "127.0.0.1");
+  wpi_service_set_ports (fixture->service, 0, 0);
+
+  fixture->settings = g_settings_new_with_backend (WPC_APP_ID, backend);
+  g_settings_set_string (fixture->settings, "bind-address", "127.0.0.1");
+  g_settings_set_int (fixture->settings, "window-width", 1200);
+  g_settings_set_int (fixture->settings, "window-height", 720);
+  fixture->application = g_object_new (WPC_TYPE_APPLICATION,
+                                       "application-id", WPC_APP_ID,
+                                       "flags", G_APPLICATION_NON_UNIQUE,
+                                       "resource-base-path", "/org/workpoint/Console",
+                                       "settings", fixture->settings,
+                                       NULL);
+  wpc_application_set_service (fixture->application, fixture->service);
+  fixture->session = soup_session_new_with_options ("timeout", 10, NULL);
+}
+
+static void
+fixture_tear_down (Fixture       *fixture,
+                   gconstpointer  user_data)
+{
+  g_clear_object (&fixture->session);
+  g_clear_object (&fixture->application);
+  g_clear_object (&fixture->settings);
+  g_clear_object (&fixture->service);
+  remove_tree (fixture->data_dir);
+  g_clear_pointer (&fixture->data_dir, g_free);
+}
+
+static void
+on_activate (GApplication *application,
+             Fixture      *fixture)
+{
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (application));
+
+  g_assert_true (WPC_IS_WINDOW (window));
+  fixture->window = WPC_WINDOW (window);
+  fixture->view = wpc_window_get_phones_view (fixture->window);
+  g_assert_true (wpc_window_get_service (fixture->window) == fixture->service);
+  g_assert_true (wpc_phones_view_get_service (fixture->view) == fixture->service);
+  wait_for (widget_is_mapped_and_allocated, window, "the window to be mapped");
+
+  fixture->test (fixture);
+
+  /* Dialogs a test left open go with the window */
+  gtk_window_destroy (window);
+  fixture->window = NULL;
+  fixture->view = NULL;
+}
+
+static void
+run_phones_test (Fixture       *fixture,
+                 gconstpointer  user_data)
+{
+  char *argv[] = { (char *) "test-ui-phones", NULL };
+
+  fixture->test = (PhonesTestFunc) user_data;
+  g_signal_connect_after (fixture->application, "activate", G_CALLBACK (on_activate), fixture);
+  g_assert_cmpint (g_application_run (G_APPLICATION (fixture->application), 1, argv), ==, 0);
+}
+
+#define add_phones_test(path, func) \
+  g_test_add (path, Fixture, (gconstpointer) func, fixture_set_up, run_phones_test, fixture_tear_down)
+
+/* Tests ------------------------------------------------------------------------- */
+
+static gboolean
+status_bar_counts (gpointer data)
+{
+  Fixture *fixture = data;
+  WpcStatusBar *status_bar = wpc_window_get_status_bar (fixture->window);
+
+  /* Each flow ends (the phone goes from in session to idle) just after its last answer */
+  return wpc_status_bar_get_phones_known (status_bar) == G_N_ELEMENTS (phones) &&
+         wpc_status_bar_get_phones_in_session (status_bar) == 0;
+}
+
+static void
+test_list_shows_phones (Fixture *fixture)
+{
+  GtkWidget *empty_state = find_widget (GTK_WIDGET (fixture->window), g_type_from_name ("WpcEmptyState"), NULL);
+  WpcStatusBar *status_bar = wpc_window_get_status_bar (fixture->window);
+  g_autofree char *text = NULL;
+  g_autofree char *status = NULL;
+
+  /* No phone yet: the empty state explains how phones find the console */
+  g_assert_true (is_shown (empty_state));
+  g_assert_false (is_shown (GTK_WIDGET (fixture->view)));
+
+  register_all (fixture);
+  g_assert_true (is_shown (GTK_WIDGET (fixture->view)));
+  g_assert_false (is_shown (empty_state));
+  wait_for (status_bar_counts, fixture, "the status line's count");
+  status = shown_text (GTK_WIDGET (status_bar));
+  g_assert_nonnull (strstr (status, "3 phones · 0 busy · 0 in session"));
+  g_assert_nonnull (strstr (status, "3 phones in Default Mode"));
+  g_assert_nonnull (strstr (status, "Listening on https://127.0.0.1:"));
+
+  /* Every phone's row shows its values, and the state as a word beside its icon */
+  wait_for_paint (GTK_WIDGET (fixture->view));
+  text = shown_text (GTK_WIDGET (wpc_phones_view_get_column_view (fixture->view)));
+  for (guint i = 0; i < G_N_ELEMENTS (phones); i++)
+    {
+      g_assert_nonnull (strstr (text, phones[i].mac));
+      g_assert_nonnull (strstr (text, phones[i].e164));
+      g_assert_nonnull (strstr (text, phones[i].model));
+    }
+  g_assert_nonnull (strstr (text, "V3 R4.2.0"));
+  g_assert_nonnull (strstr (text, "127.0.0.1"));
+  g_assert_nonnull (strstr (text, "Idle"));
+  g_assert_nonnull (strstr (text, "Default"));
+  g_assert_nonnull (strstr (text, "Just now"));
+  g_clear_pointer (&text, g_free);
+  text = shown_text (GTK_WIDGET (fixture->view));
+  g_assert_nonnull (strstr (text, "3 phones"));
+  save_screenshot (GTK_WIDGET (fixture->window), "phones-list.png");
+}
+
+static void
+assert_order (Fixture            *fixture,
+              const char * const *macs)
+{
+  for (guint i = 0; macs[i] != NULL; i++)
+    g_assert_cmpstr (wpi_phone_get_mac (row_phone (fixture, i)), ==, macs[i]);
+}
+
+static void
+test_sorting (Fixture *fixture)
+{
+  GtkColumnView *column_view = wpc_phones_view_get_column_view (fixture->view);
+
+  register_all (fixture);
+  /* Registration order, unsorted */
+  assert_order (fixture, (const char *[]) { phones[0].mac, phones[1].mac, phones[2].mac, NULL });
+
+  gtk_column_view_sort_by_column (column_view, wpc_phones_view_get_column (fixture->view, WPC_PHONES_COLUMN_MAC),
+                                  GTK_SORT_ASCENDING);
+  assert_order (fixture, (const char *[]) { "00:1A:E8:00:00:01", "00:1A:E8:00:00:02", "00:1A:E8:00:00:03", NULL });
+
+  gtk_column_view_sort_by_column (column_view, wpc_phones_view_get_column (fixture->view, WPC_PHONES_COLUMN_NUMBER),
+                                  GTK_SORT_DESCENDING);
+  assert_order (fixture, (const char *[]) { "00:1A:E8:00:00:03", "00:1A:E8:00:00:02", "00:1A:E8:00:00:01", NULL });
+
+  gtk_column_view_sort_by_column (column_view, wpc_phones_view_get_column (fixture->view, WPC_PHONES_COLUMN_MODEL),
+                                  GTK_SORT_ASCENDING);
+  assert_order (fixture, (const char *[]) { "00:1A:E8:00:00:03", "00:1A:E8:00:00:02", "00:1A:E8:00:00:01", NULL });
+
+  /* V3 R4.2.0 before V3 R5.12.0; equal keys keep their order */
+  gtk_column_view_sort_by_column (column_view, wpc_phones_view_get_column (fixture->view, WPC_PHONES_COLUMN_FIRMWARE),
+                                  GTK_SORT_ASCENDING);
+  g_assert_cmpstr (wpi_phone_get_mac (row_phone (fixture, 0)), ==, "00:1A:E8:00:00:03");
+
+  /* The newest contact is the last registered phone */
+  gtk_column_view_sort_by_column (column_view, wpc_phones_view_get_column (fixture->view, WPC_PHONES_COLUMN_LAST_CONTACT),
+                                  GTK_SORT_DESCENDING);
+  g_assert_cmpstr (wpi_phone_get_mac (row_phone (fixture, 0)), ==, phones[2].mac);
+
+  /* Every column sorts */
+  for (guint c = 0; c < WPC_PHONES_N_COLUMNS; c++)
+    {
+      GtkColumnViewColumn *column = wpc_phones_view_get_column (fixture->view, c);
+
+      g_assert_nonnull (gtk_column_view_column_get_sorter (column));
+      gtk_column_view_sort_by_column (column_view, column, GTK_SORT_ASCENDING);
+      g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (wpc_phones_view_get_selection (fixture->view))), ==, 3);
+    }
+  save_screenshot (GTK_WIDGET (fixture->window), "phones-sorted.png");
+}
+
+static void
+test_search (Fixture *fixture)
+{
+  GtkWidget *entry = find_widget (GTK_WIDGET (fixture->view), GTK_TYPE_SEARCH_ENTRY, NULL);
+  GListModel *rows = G_LIST_MODEL (wpc_phones_view_get_selection (fixture->view));
+  g_autofree char *count = NULL;
+
+  register_all (fixture);
+
+  /* Ctrl+F puts the focus into the search */
+  g_assert_nonnull (entry);
+  g_assert_true (activate_shortcut (GTK_WIDGET (fixture->view), "<Control>f"));
+  {
+    GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (fixture->window));
+    g_assert_true (focus == entry || gtk_widget_is_ancestor (focus, entry));
+  }
+
+  wpc_phones_view_set_search (fixture->view, "openstage 40");
+  g_assert_cmpuint (g_list_model_get_n_items (rows), ==, 1);
+  g_assert_cmpstr (wpi_phone_get_mac (row_phone (fixture, 0)), ==, "00:1A:E8:00:00:03");
+  count = shown_text (GTK_WIDGET (fixture->view));
+  g_assert_nonnull (strstr (count, "1 of 3 phones"));
+
+  /* Every column: number, firmware, MAC with or without colons, state word, mode word */
+  wpc_phones_view_set_search (fixture->view, "700101");
+  g_assert_cmpuint (g_list_model_get_n_items (rows), ==, 1);
+  wpc_phones_view_set_search (fixture->view, "R5.12");
+  g_assert_cmpuint (g_list_model_get_n_items (rows), ==, 2);
+  wpc_phones_view_set_search (fixture->view, "00:1a:e8:00:00:02");
+  g_assert_cmpuint (g_list_model_get_n_items (rows), ==, 1);
+  wpc_phones_view_set_search (fixture->view, "001AE8000002");
+  g_assert_cmpuint (g_list_model_get_n_items (rows), ==, 1);
+  wpc_phones_view_set_search (fixture->view, "idle");
+  g_assert_cmpuint (g_list_model_get_n_items (rows), ==, 3);
+  wpc_phones_view_set_search (fixture->view, "Default");
+  g_assert_cmpuint (g_list_model_get_n_items (rows), ==, 3);
+  wpc_phones_view_set_search (fixture->view, "Secure");
+  g_assert_cmpuint (g_list_model_get_n_items (rows), ==, 0);
+  wpc_phones_view_set_search (fixture->view, "no such phone");
+  g_assert_cmpuint (g_list_model_get_n_items (rows), ==, 0);
+  save_screenshot (GTK_WIDGET (fixture->window), "phones-search-empty.png");
+
+  /* Typing into the entry filters too (after the entry's short delay) */
+  gtk_editable_set_text (GTK_EDITABLE (entry), "OpenStage 80");
+  wait_for_rows (fixture, 1);
+  g_assert_cmpstr (wpi_phone_get_mac (row_phone (fixture, 0)), ==, "00:1A:E8:00:00:01");
+
+  wpc_phones_view_set_search (fixture->view, "");
+  g_assert_cmpuint (g_list_model_get_n_items (rows), ==, 3);
+}
+
+static gboolean
+phone_has_firmware (gpointer data)
+{
+  gpointer *args = data;
+  return g_strcmp0 (wpi_phone_get_firmware (args[0]), args[1]) == 0;
+}
+
+static void
+test_selection_survives_updates (Fixture *fixture)
+{
+  GtkColumnView *column_view = wpc_phones_view_get_column_view (fixture->view);
+  GtkSelectionModel *selection = wpc_phones_view_get_selection (fixture->view);
+  PhoneSpec updated = phones[0];
+  PhoneSpec newcomer = { "00:1A:E8:00:00:00", "4989700100", "OpenStage 15", "V3 R1.0.0" };
+  g_autoptr(GPtrArray) selected = NULL;
+  WpcPhoneDetails *details = WPC_PHONE_DETAILS (find_widget (GTK_WIDGET (fixture->view), WPC_TYPE_PHONE_DETAILS, NULL));
+  WpiPhone *phone;
+  gpointer args[2];
+  g_autofree char *text = NULL;
+
+  register_all (fixture);
+  gtk_column_view_sort_by_column (column_view, wpc_phones_view_get_column (fixture->view, WPC_PHONES_COLUMN_MAC),
+                                  GTK_SORT_ASCENDING);
+  select_macs (fixture, (const char *[]) { phones[0].mac, NULL });
+  g_assert_cmpuint (gtk_selection_model_is_selected (selection, 1), ==, TRUE);
+  phone = row_phone (fixture, 1);
+  g_assert_true (wpc_phone_details_get_phone (details) == phone);
+
+  /* The selected phone starts up with new firmware; another phone appears before it */
+  updated.firmware = "V3 R5.16.0";
+  register_phone (fixture, &updated);
+  args[0] = phone;
+  args[1] = (gpointer) "V3 R5.16.0";
+  wait_for (phone_has_firmware, args, "the new firmware");
+  register_phone (fixture, &newcomer);
+  wait_for_rows (fixture, 4);
+
+  /* Still the same phone selected, now one row further down, its cell updated in place */
+  selected = wpc_phones_view_get_selected_phones (fixture->view);
+  g_assert_cmpuint (selected->len, ==, 1);
+  g_assert_true (g_ptr_array_index (selected, 0) == phone);
+  g_assert_true (gtk_selection_model_is_selected (selection, 2));
+  g_assert_cmpstr (wpi_phone_get_mac (row_phone (fixture, 0)), ==, newcomer.mac);
+  g_assert_true (wpc_phone_details_get_phone (details) == phone);
+  wait_for_paint (GTK_WIDGET (fixture->view));
+  text = shown_text (GTK_WIDGET (column_view));
+  g_assert_nonnull (strstr (text, "V3 R5.16.0"));
+}
+
+static gboolean
+write_job_queued (gpointer data)
+{
+  gpointer *args = data;
+  g_autoptr(GPtrArray) jobs = jobs_of (args[0], args[1]);
+
+  for (guint i = 0; i < jobs->len; i++)
+    if ((int) ((WpiJobRecord *) g_ptr_array_index (jobs, i))->kind == GPOINTER_TO_INT (args[2]))
+      return TRUE;
+  return FALSE;
+}
+
+static void
+wait_for_job (Fixture    *fixture,
+              const char *mac,
+              WpiJobKind  kind)
+{
+  gpointer args[3] = { fixture, (gpointer) mac, GINT_TO_POINTER (kind) };
+
+  wait_for (write_job_queued, args, "the job to be queued");
+}
+
+static const WpiJobRecord *
+find_job (GPtrArray  *jobs,
+          WpiJobKind  kind)
+{
+  for (guint i = 0; i < jobs->len; i++)
+    if (((WpiJobRecord *) g_ptr_array_index (jobs, i))->kind == kind)
+      return g_ptr_array_index (jobs, i);
+  return NULL;
+}
+
+static void
+set_entry (GtkWidget  *row_root,
+           const char *name,
+           const char *text)
+{
+  GtkWidget *entry = find_widget (row_root, GTK_TYPE_ENTRY, name);
+
+  g_assert_nonnull (entry);
+  gtk_editable_set_text (GTK_EDITABLE (entry), text);
+}
+
+static void
+click_ok (GtkWindow *dialog)
+{
+  GtkWidget *titlebar = gtk_window_get_titlebar (dialog);
+  g_autoptr(GPtrArray) buttons = g_ptr_array_new ();
+
+  find_all (titlebar, GTK_TYPE_BUTTON, NULL, buttons);
+  for (guint i = 0; i < buttons->len; i++)
+    if (gtk_widget_has_css_class (g_ptr_array_index (buttons, i), "suggested-action"))
+      {
+        g_assert_true (gtk_widget_is_sensitive (g_ptr_array_index (buttons, i)));
+        g_signal_emit_by_name (g_ptr_array_index (buttons, i), "clicked");
+        return;
+      }
+  g_error ("No OK button");
+}
+
+static void
+test_write_dialog (Fixture *fixture)
+{
+  WpcWriteDialog *dialog;
+  g_autoptr(GPtrArray) rows = g_ptr_array_new ();
+  g_autoptr(GPtrArray) jobs = NULL;
+  const WpiJobRecord *job;
+  const WpiStoreItem *item;
+  const char *message;
+
+  register_all (fixture);
+  select_macs (fixture, (const char *[]) { phones[1].mac, NULL });
+  g_assert_true (activate_shortcut (GTK_WIDGET (fixture->view), "<Control>e"));
+  dialog = WPC_WRITE_DIALOG (wait_for_toplevel (WPC_TYPE_WRITE_DIALOG, NULL));
+  g_assert_cmpint (wpc_write_dialog_get_mode (dialog), ==, WPC_WRITE_DIALOG_WRITE);
+  {
+    g_autofree char *text = shown_text (GTK_WIDGET (dialog));
+    g_assert_nonnull (strstr (text, "00:1A:E8:00:00:03 (4989700103)"));
+  }
+
+  /* One empty row to start with, nothing to send yet */
+  g_assert_cmpuint (wpc_write_dialog_get_n_rows (dialog), ==, 1);
+  g_assert_false (wpc_write_dialog_get_valid (dialog));
+  find_all (GTK_WIDGET (dialog), GTK_TYPE_LIST_BOX_ROW, NULL, rows);
+  g_assert_cmpuint (rows->len, ==, 1);
+
+  /* A value outside the enumeration: the row says why, OK stays off */
+  set_entry (g_ptr_array_index (rows, 0), "name", "sip-transport-user");
+  set_entry (g_ptr_array_index (rows, 0), "value", "7");
+  g_assert_false (wpc_write_dialog_get_valid (dialog));
+  message = wpc_write_dialog_get_row_message (dialog, 0);
+  g_assert_nonnull (message);
+  g_assert_nonnull (strstr (message, "sip-transport-user"));
+  {
+    g_autofree char *text = shown_text (GTK_WIDGET (dialog));
+    g_assert_nonnull (strstr (text, message));
+  }
+  g_assert_null (wpc_write_dialog_get_items (dialog));
+  save_screenshot (GTK_WIDGET (dialog), "write-dialog-invalid.png");
+
+  /* A good value: OK on, and the meaning shown */
+  set_entry (g_ptr_array_index (rows, 0), "value", "2");
+  g_assert_true (wpc_write_dialog_get_valid (dialog));
+  g_assert_cmpstr (wpc_write_dialog_get_row_message (dialog, 0), ==, "Means: TLS");
+
+  /* A second row: the wrong case of a known name, then an indexed item without index */
+  wpc_write_dialog_add_row (dialog, "SIP-Transport-User", NULL, "1");
+  g_assert_false (wpc_write_dialog_get_valid (dialog));
+  g_assert_nonnull (strstr (wpc_write_dialog_get_row_message (dialog, 1), "“sip-transport-user”"));
+  g_ptr_array_set_size (rows, 0);
+  find_all (GTK_WIDGET (dialog), GTK_TYPE_LIST_BOX_ROW, NULL, rows);
+  g_assert_cmpuint (rows->len, ==, 2);
+  set_entry (g_ptr_array_index (rows, 1), "name", "function-key-def");
+  set_entry (g_ptr_array_index (rows, 1), "value", "8");
+  g_assert_false (wpc_write_dialog_get_valid (dialog));
+  g_assert_nonnull (strstr (wpc_write_dialog_get_row_message (dialog, 1), "needs an index"));
+  set_entry (g_ptr_array_index (rows, 1), "index", "x");
+  g_assert_nonnull (strstr (wpc_write_dialog_get_row_message (dialog, 1), "whole number"));
+  set_entry (g_ptr_array_index (rows, 1), "index", "3");
+  g_assert_true (wpc_write_dialog_get_valid (dialog));
+
+  /* The same item twice is refused; an unknown item is allowed, with a note */
+  wpc_write_dialog_add_row (dialog, "sip-transport-user", NULL, "0");
+  g_assert_false (wpc_write_dialog_get_valid (dialog));
+  g_assert_nonnull (strstr (wpc_write_dialog_get_row_message (dialog, 2), "already listed"));
+  g_ptr_array_set_size (rows, 0);
+  find_all (GTK_WIDGET (dialog), GTK_TYPE_LIST_BOX_ROW, NULL, rows);
+  set_entry (g_ptr_array_index (rows, 2), "name", "x-site-specific");
+  g_assert_true (wpc_write_dialog_get_valid (dialog));
+  g_assert_nonnull (strstr (wpc_write_dialog_get_row_message (dialog, 2), "catalogue"));
+  save_screenshot (GTK_WIDGET (dialog), "write-dialog-valid.png");
+
+  /* OK queues one write job with exactly these items */
+  click_ok (GTK_WINDOW (dialog));
+  wait_for_toplevel_gone (WPC_TYPE_WRITE_DIALOG, NULL);
+  wait_for_job (fixture, phones[1].mac, WPI_JOB_KIND_WRITE_ITEMS);
+  jobs = jobs_of (fixture, phones[1].mac);
+  job = find_job (jobs, WPI_JOB_KIND_WRITE_ITEMS);
+  g_assert_nonnull (job);
+  g_assert_cmpuint (job->items->len, ==, 3);
+  item = job_item (job, "sip-transport-user");
+  g_assert_cmpstr (item->value, ==, "2");
+  g_assert_false (item->has_index);
+  item = job_item (job, "function-key-def");
+  g_assert_cmpstr (item->value, ==, "8");
+  g_assert_true (item->has_index);
+  g_assert_cmpint (item->index, ==, 3);
+  item = job_item (job, "x-site-specific");
+  g_assert_cmpstr (item->value, ==, "0");
+
+  /* The other phones got nothing */
+  g_clear_pointer (&jobs, g_ptr_array_unref);
+  jobs = jobs_of (fixture, phones[0].mac);
+  g_assert_cmpuint (jobs->len, ==, 0);
+}
+
+static void
+test_read_items_dialog (Fixture *fixture)
+{
+  WpcWriteDialog *dialog;
+  g_autoptr(GPtrArray) jobs = NULL;
+  const WpiJobRecord *job;
+  GtkWidget *value;
+
+  register_all (fixture);
+  select_macs (fixture, (const char *[]) { phones[2].mac, NULL });
+  g_assert_true (activate_shortcut (GTK_WIDGET (fixture->view), "<Control>i"));
+  dialog = WPC_WRITE_DIALOG (wait_for_toplevel (WPC_TYPE_WRITE_DIALOG, NULL));
+  g_assert_cmpint (wpc_write_dialog_get_mode (dialog), ==, WPC_WRITE_DIALOG_READ);
+  /* Reading asks for names only */
+  value = find_widget (GTK_WIDGET (dialog), GTK_TYPE_ENTRY, "value");
+  g_assert_false (is_shown (value));
+
+  wpc_write_dialog_add_row (dialog, "e164", "1", NULL);
+  g_assert_false (wpc_write_dialog_get_valid (dialog));
+  g_assert_nonnull (strstr (wpc_write_dialog_get_row_message (dialog, 1), "no index"));
+  set_entry (find_widget (GTK_WIDGET (dialog), GTK_TYPE_LIST_BOX_ROW, NULL), "name", "sip-transport-user");
+  wpc_write_dialog_add_row (dialog, "admin-pwd", NULL, NULL);
+  g_assert_false (wpc_write_dialog_get_valid (dialog));
+  {
+    g_autoptr(GPtrArray) rows = g_ptr_array_new ();
+
+    find_all (GTK_WIDGET (dialog), GTK_TYPE_LIST_BOX_ROW, NULL, rows);
+    set_entry (g_ptr_array_index (rows, 1), "index", "");
+  }
+  g_assert_true (wpc_write_dialog_get_valid (dialog));
+  click_ok (GTK_WINDOW (dialog));
+  wait_for_toplevel_gone (WPC_TYPE_WRITE_DIALOG, NULL);
+  wait_for_job (fixture, phones[2].mac, WPI_JOB_KIND_READ_ITEMS);
+  jobs = jobs_of (fixture, phones[2].mac);
+  job = find_job (jobs, WPI_JOB_KIND_READ_ITEMS);
+  g_assert_cmpuint (job->items->len, ==, 3);
+  g_assert_nonnull (job_item (job, "sip-transport-user"));
+  g_assert_nonnull (job_item (job, "e164"));
+  g_assert_nonnull (job_item (job, "admin-pwd"));
+}
+
+static void
+test_factory_reset_confirmation (Fixture *fixture)
+{
+  GtkWindow *dialog;
+  g_autofree char *text = NULL;
+  g_autoptr(GPtrArray) jobs = NULL;
+
+  register_all (fixture);
+  select_macs (fixture, (const char *[]) { phones[0].mac, phones[2].mac, NULL });
+
+  /* Cancel: nothing queued */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->view), "phone.factory-reset", NULL));
+  dialog = wait_for_toplevel (GTK_TYPE_MESSAGE_DIALOG, "factory-reset-dialog");
+  gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_CANCEL);
+  wait_for_toplevel_gone (GTK_TYPE_MESSAGE_DIALOG, "factory-reset-dialog");
+  jobs = jobs_of (fixture, phones[0].mac);
+  g_assert_cmpuint (jobs->len, ==, 0);
+  g_clear_pointer (&jobs, g_ptr_array_unref);
+
+  /* The confirmation names each phone by MAC and number */
+  g_assert_true (activate_shortcut (GTK_WIDGET (fixture->view), "<Control><Shift>Delete"));
+  dialog = wait_for_toplevel (GTK_TYPE_MESSAGE_DIALOG, "factory-reset-dialog");
+  text = shown_text (GTK_WIDGET (dialog));
+  g_assert_nonnull (strstr (text, "Factory Reset 2 Phones?"));
+  g_assert_nonnull (strstr (text, "00:1A:E8:00:00:02 (4989700102)"));
+  g_assert_nonnull (strstr (text, "00:1A:E8:00:00:01 (4989700101)"));
+  g_assert_null (strstr (text, phones[1].mac));
+  save_screenshot (GTK_WIDGET (dialog), "factory-reset-confirmation.png");
+
+  gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_ACCEPT);
+  wait_for_toplevel_gone (GTK_TYPE_MESSAGE_DIALOG, "factory-reset-dialog");
+  wait_for_job (fixture, phones[0].mac, WPI_JOB_KIND_FACTORY_RESET);
+  wait_for_job (fixture, phones[2].mac, WPI_JOB_KIND_FACTORY_RESET);
+  jobs = jobs_of (fixture, phones[1].mac);
+  g_assert_cmpuint (jobs->len, ==, 0);
+  g_clear_pointer (&text, g_free);
+  text = shown_text (GTK_WIDGET (fixture->view));
+  g_assert_nonnull (strstr (text, "Factory reset: queued for 2 phones."));
+}
+
+static void
+on_show_traffic (WpcPhoneDetails *details,
+                 gint64           id,
+                 gint64          *received)
+{
+  *received = id;
+}
+
+static gboolean
+details_show (gpointer data)
+{
+  gpointer *args = data;
+  g_autofree char *text = shown_text (args[0]);
+  return strstr (text, args[1]) != NULL;
+}
+
+static void
+test_details (Fixture *fixture)
+{
+  GtkWidget *details = find_widget (GTK_WIDGET (fixture->view), WPC_TYPE_PHONE_DETAILS, NULL);
+  g_autoptr(GPtrArray) expanders = g_ptr_array_new ();
+  g_autoptr(GPtrArray) buttons = g_ptr_array_new ();
+  GtkWidget *reveal;
+  GtkWidget *sip = NULL;
+  GtkWidget *security = NULL;
+  g_autofree char *text = NULL;
+  gint64 received = 0;
+  gpointer args[2];
+
+  register_all (fixture);
+  g_assert_false (is_shown (details));
+  select_macs (fixture, (const char *[]) { phones[1].mac, NULL });
+  g_assert_true (is_shown (details));
+
+  /* Identity */
+  text = shown_text (details);
+  g_assert_nonnull (strstr (text, "4989700103"));
+  g_assert_nonnull (strstr (text, "OpenStage 40 · V3 R4.2.0"));
+  g_assert_nonnull (strstr (text, phones[1].mac));
+
+  /* Items by category: SIP's value decoded, the password masked */
+  find_all (details, GTK_TYPE_EXPANDER, NULL, expanders);
+  for (guint i = 0; i < expanders->len; i++)
+    {
+      GtkWidget *expander = g_ptr_array_index (expanders, i);
+
+      if (g_str_equal (gtk_widget_get_name (expander), "sip"))
+        sip = expander;
+      if (g_str_equal (gtk_widget_get_name (expander), "security"))
+        security = expander;
+    }
+  g_assert_nonnull (sip);
+  g_assert_nonnull (security);
+  g_assert_cmpstr (gtk_expander_get_label (GTK_EXPANDER (sip)), ==, "SIP (1)");
+  gtk_expander_set_expanded (GTK_EXPANDER (sip), TRUE);
+  gtk_expander_set_expanded (GTK_EXPANDER (security), TRUE);
+  g_clear_pointer (&text, g_free);
+  text = shown_text (details);
+  g_assert_nonnull (strstr (text, "sip-transport-user\n2 (TLS)"));
+  g_assert_nonnull (strstr (text, "admin-pwd\n••••••••"));
+  g_assert_null (strstr (text, "s3cret-admin"));
+
+  /* Revealing needs the setting */
+  reveal = find_widget (details, GTK_TYPE_TOGGLE_BUTTON, NULL);
+  g_assert_false (gtk_widget_is_sensitive (reveal));
+  wpc_phone_details_set_secrets_revealed (WPC_PHONE_DETAILS (details), TRUE);
+  g_assert_false (wpc_phone_details_get_secrets_revealed (WPC_PHONE_DETAILS (details)));
+  g_settings_set_boolean (fixture->settings, "reveal-secrets-allowed", TRUE);
+  g_assert_true (gtk_widget_is_sensitive (reveal));
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (reveal), TRUE);
+  g_clear_pointer (&text, g_free);
+  text = shown_text (details);
+  g_assert_nonnull (strstr (text, "admin-pwd\ns3cret-admin"));
+  save_screenshot (GTK_WIDGET (fixture->window), "phones-details.png");
+  /* Turning the setting off hides them again at once */
+  g_settings_set_boolean (fixture->settings, "reveal-secrets-allowed", FALSE);
+  g_clear_pointer (&text, g_free);
+  text = shown_text (details);
+  g_assert_null (strstr (text, "s3cret-admin"));
+
+  /* A job appears with its state as soon as it is queued */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->view), "phone.restart", NULL));
+  args[0] = details;
+  args[1] = (gpointer) "Restart · ";
+  wait_for (details_show, args, "the restart job in the details");
+
+  /* Its traffic, newest first, each message with a button to the inspector */
+  find_all (details, GTK_TYPE_BUTTON, "show-traffic", buttons);
+  g_assert_cmpuint (buttons->len, ==, 4);   /* start-up, ReadAllItems, reply-to, CleanUp */
+  g_signal_connect (details, "show-traffic", G_CALLBACK (on_show_traffic), &received);
+  g_signal_emit_by_name (g_ptr_array_index (buttons, 0), "clicked");
+  g_assert_cmpint (received, >, 0);
+  {
+    g_autoptr(WpiTrafficRecord) record = wpi_store_traffic_get (wpi_service_get_store (fixture->service),
+                                                                received, NULL);
+    g_assert_nonnull (record);
+    g_assert_cmpstr (record->mac, ==, phones[1].mac);
+    g_assert_cmpstr (record->action, ==, "CleanUp");
+  }
+
+  /* More than one phone selected: a summary instead of one phone's details */
+  select_macs (fixture, (const char *[]) { phones[0].mac, phones[1].mac, NULL });
+  g_assert_false (is_shown (details));
+  g_clear_pointer (&text, g_free);
+  text = shown_text (GTK_WIDGET (fixture->view));
+  g_assert_nonnull (strstr (text, "2 phones selected"));
+}
+
+static GtkWidget *
+find_action_button (WpcPhonesView *view,
+                    const char    *action)
+{
+  g_autoptr(GPtrArray) buttons = g_ptr_array_new ();
+
+  find_all (GTK_WIDGET (view), GTK_TYPE_BUTTON, NULL, buttons);
+  for (guint i = 0; i < buttons->len; i++)
+    if (g_strcmp0 (gtk_actionable_get_action_name (g_ptr_array_index (buttons, i)), action) == 0)
+      return g_ptr_array_index (buttons, i);
+  g_error ("No button for %s", action);
+}
+
+static gboolean
+not_busy (gpointer data)
+{
+  return !wpc_phones_view_get_busy (data);
+}
+
+static gboolean
+phones_loaded (gpointer data)
+{
+  gpointer *args = data;
+  return g_list_model_get_n_items (wpi_service_get_phones (args[0])) == GPOINTER_TO_UINT (args[1]);
+}
+
+static void
+test_bulk_progress_and_cancel (Fixture *fixture)
+{
+  g_autoptr(WpiStore) other = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) all = NULL;
+  g_autoptr(GPtrArray) pending = NULL;
+  GtkSelectionModel *selection = wpc_phones_view_get_selection (fixture->view);
+  GtkWidget *progress = find_widget (GTK_WIDGET (fixture->view), GTK_TYPE_PROGRESS_BAR, NULL);
+  const guint n = 200;
+  gpointer args[2] = { fixture->service, GUINT_TO_POINTER (n) };
+  g_autofree char *text = NULL;
+  guint queued;
+
+  /* Phones added by another process (as wpictl would): the service picks them up */
+  other = wpi_store_open (fixture->data_dir, &error);
+  g_assert_no_error (error);
+  g_assert_true (wpi_store_transaction_begin (other, &error));
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *mac = g_strdup_printf ("00:1A:E8:10:%02X:%02X", i / 256, i % 256);
+      g_autoptr(WpiPhoneRecord) record = wpi_phone_record_new (mac);
+
+      record->ip = g_strdup ("127.0.0.1");
+      g_assert_true (wpi_store_phone_upsert (other, record, WPI_PHONE_FIELD_IP, NULL, &error));
+    }
+  g_assert_true (wpi_store_transaction_commit (other, &error));
+  wait_for (phones_loaded, args, "the service to load the phones");
+  wait_for_rows (fixture, n);
+
+  /* Restart for all of them: queued in steps with a progress bar, then cancelled */
+  gtk_selection_model_select_all (selection);
+  all = wpc_phones_view_get_selected_phones (fixture->view);
+  g_assert_cmpuint (all->len, ==, n);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->view), "phone.restart", NULL));
+  g_assert_true (wpc_phones_view_get_busy (fixture->view));
+  g_assert_true (is_shown (progress));
+  /* No second batch while one runs */
+  g_assert_false (gtk_widget_is_sensitive (find_action_button (fixture->view, "phone.restart")));
+  save_screenshot (GTK_WIDGET (fixture->window), "phones-bulk-progress.png");
+  g_assert_true (activate_shortcut (GTK_WIDGET (fixture->view), "Escape"));
+  g_assert_false (wpc_phones_view_get_busy (fixture->view));
+  g_assert_false (is_shown (progress));
+  text = shown_text (GTK_WIDGET (fixture->view));
+  g_assert_nonnull (strstr (text, "Restart cancelled: queued for "));
+
+  /* Whole jobs only: what the message counts is what the store has */
+  pending = wpi_store_job_list_pending (wpi_service_get_store (fixture->service), NULL, &error);
+  g_assert_no_error (error);
+  queued = pending->len;
+  g_assert_cmpuint (queued, >, 0);
+  g_assert_cmpuint (queued, <, n);
+  {
+    g_autofree char *expected = g_strdup_printf ("queued for %u of %u phones", queued, n);
+    g_assert_nonnull (strstr (text, expected));
+  }
+
+  /* Without a cancel, every phone gets its job */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->view), "phone.contact-me", NULL));
+  wait_for (not_busy, fixture->view, "the jobs to be queued");
+  g_clear_pointer (&pending, g_ptr_array_unref);
+  pending = wpi_store_job_list_pending (wpi_service_get_store (fixture->service), NULL, &error);
+  g_assert_cmpuint (pending->len, ==, queued + n);
+  g_clear_pointer (&text, g_free);
+  text = shown_text (GTK_WIDGET (fixture->view));
+  g_assert_nonnull (strstr (text, "Read all items: queued for 200 phones."));
+}
+
+static gboolean
+file_job_queued (gpointer data)
+{
+  gpointer *args = data;
+  g_autoptr(GPtrArray) jobs = jobs_of (args[0], args[1]);
+  return find_job (jobs, GPOINTER_TO_INT (args[2])) != NULL;
+}
+
+static void
+test_deploy (Fixture *fixture)
+{
+  g_autofree char *source_dir = NULL;
+  g_autofree char *source_path = NULL;
+  g_autofree char *served = NULL;
+  g_autofree char *url = NULL;
+  g_autoptr(GFile) source = NULL;
+  g_autoptr(GPtrArray) selected = NULL;
+  g_autoptr(GPtrArray) jobs = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) body = NULL;
+  const WpiJobRecord *job;
+  WpcDeployDialog *dialog;
+  gpointer args[3] = { fixture, (gpointer) phones[0].mac, GINT_TO_POINTER (WPI_JOB_KIND_FILE_DEPLOYMENT) };
+  guint status = 0;
+
+  register_all (fixture);
+  select_macs (fixture, (const char *[]) { phones[0].mac, NULL });
+  selected = wpc_phones_view_get_selected_phones (fixture->view);
+
+  source_dir = g_dir_make_tmp ("wpc-deploy-XXXXXX", &error);
+  g_assert_no_error (error);
+  source_path = g_build_filename (source_dir, "Company logo.png", NULL);
+  g_assert_true (g_file_set_contents (source_path, "PNG-ish", -1, &error));
+  source = g_file_new_for_path (source_path);
+
+  /* The dialog: Deploy only once a file and a type are chosen */
+  g_assert_true (activate_shortcut (GTK_WIDGET (fixture->view), "<Control><Shift>f"));
+  dialog = WPC_DEPLOY_DIALOG (wait_for_toplevel (WPC_TYPE_DEPLOY_DIALOG, NULL));
+  g_assert_false (wpc_deploy_dialog_get_valid (dialog));
+  wpc_deploy_dialog_set_file (dialog, source);
+  g_assert_true (wpc_deploy_dialog_set_file_type (dialog, "LOGO"));
+  g_assert_false (wpc_deploy_dialog_set_file_type (dialog, "APP"));
+  g_assert_true (wpc_deploy_dialog_get_valid (dialog));
+  save_screenshot (GTK_WIDGET (dialog), "deploy-file-dialog.png");
+  click_ok (GTK_WINDOW (dialog));
+  wait_for_toplevel_gone (WPC_TYPE_DEPLOY_DIALOG, NULL);
+  wait_for (file_job_queued, args, "the file deployment");
+
+  jobs = jobs_of (fixture, phones[0].mac);
+  job = find_job (jobs, WPI_JOB_KIND_FILE_DEPLOYMENT);
+  url = g_strdup_printf ("https://127.0.0.1:%u/files/Company_logo.png", wpi_service_get_port (fixture->service));
+  g_assert_cmpstr (job_item (job, "file-https-base-url")->value, ==, url);
+  g_assert_cmpstr (job_item (job, "file-type")->value, ==, "LOGO");
+  g_assert_cmpstr (job_item (job, "file-name")->value, ==, "Company_logo.png");
+
+  /* The console serves the copy */
+  served = g_build_filename (fixture->data_dir, "files", "Company_logo.png", NULL);
+  g_assert_true (g_file_test (served, G_FILE_TEST_IS_REGULAR));
+  body = https_request (fixture, "GET", "/files/Company_logo.png", NULL, NULL, &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_cmpmem (g_bytes_get_data (body, NULL), g_bytes_get_size (body), "PNG-ish", 7);
+
+  /* Firmware: a software deployment with the version typed and normal priority */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->view), "phone.deploy-firmware", NULL));
+  dialog = WPC_DEPLOY_DIALOG (wait_for_toplevel (WPC_TYPE_DEPLOY_DIALOG, NULL));
+  g_assert_true (wpc_deploy_dialog_get_firmware (dialog));
+  wpc_deploy_dialog_set_file (dialog, source);
+  gtk_editable_set_text (GTK_EDITABLE (find_widget (GTK_WIDGET (dialog), GTK_TYPE_ENTRY, NULL)), "latest");
+  g_assert_false (wpc_deploy_dialog_get_valid (dialog));
+  {
+    g_autofree char *text = shown_text (GTK_WIDGET (dialog));
+    g_assert_nonnull (strstr (text, "file-sw-version"));
+  }
+  gtk_editable_set_text (GTK_EDITABLE (find_widget (GTK_WIDGET (dialog), GTK_TYPE_ENTRY, NULL)), "3.5.12.0");
+  g_assert_true (wpc_deploy_dialog_get_valid (dialog));
+  click_ok (GTK_WINDOW (dialog));
+  args[2] = GINT_TO_POINTER (WPI_JOB_KIND_SOFTWARE_DEPLOYMENT);
+  wait_for (file_job_queued, args, "the firmware deployment");
+  g_clear_pointer (&jobs, g_ptr_array_unref);
+  jobs = jobs_of (fixture, phones[0].mac);
+  job = find_job (jobs, WPI_JOB_KIND_SOFTWARE_DEPLOYMENT);
+  g_assert_cmpstr (job_item (job, "file-https-base-url")->value, ==, url);
+  g_assert_cmpstr (job_item (job, "file-sw-type")->value, ==, "Siemens SIP");
+  g_assert_cmpstr (job_item (job, "file-sw-version")->value, ==, "3.5.12.0");
+  g_assert_cmpstr (job_item (job, "file-priority")->value, ==, "normal");
+
+  g_unlink (source_path);
+  g_rmdir (source_dir);
+}
+
+static void
+test_apply_profile (Fixture *fixture)
+{
+  WpiStore *store = wpi_service_get_store (fixture->service);
+  g_autoptr(GArray) items = wpi_store_item_array_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) jobs = NULL;
+  GtkWindow *dialog;
+  const WpiJobRecord *job;
+  g_autofree char *text = NULL;
+
+  register_all (fixture);
+  select_macs (fixture, (const char *[]) { phones[1].mac, NULL });
+
+  /* No profile yet: the view says how to make one */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->view), "phone.apply-profile", NULL));
+  text = shown_text (GTK_WIDGET (fixture->view));
+  g_assert_nonnull (strstr (text, "no profiles yet"));
+
+  wpi_store_item_array_add (items, "sip-transport-user", FALSE, 0, "2");
+  g_assert_true (wpi_store_profile_set (store, "office", (WpiStoreItem *) items->data, items->len, &error));
+  g_assert_no_error (error);
+  g_assert_true (activate_shortcut (GTK_WIDGET (fixture->view), "<Control><Shift>p"));
+  dialog = wait_for_toplevel (GTK_TYPE_MESSAGE_DIALOG, "apply-profile-dialog");
+  g_assert_nonnull (find_widget (GTK_WIDGET (dialog), GTK_TYPE_DROP_DOWN, "profile"));
+  gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_ACCEPT);
+  wait_for_job (fixture, phones[1].mac, WPI_JOB_KIND_APPLY_PROFILE);
+  jobs = jobs_of (fixture, phones[1].mac);
+  job = find_job (jobs, WPI_JOB_KIND_APPLY_PROFILE);
+  g_assert_cmpstr (job->parameter, ==, "office");
+}
+
+static void
+test_actions_follow_selection (Fixture *fixture)
+{
+  static const char * const actions[] = {
+    "read-all", "read-items", "write-items", "contact-me", "restart", "factory-reset",
+    "deploy-file", "deploy-firmware", "apply-profile",
+  };
+  GtkWidget *view = GTK_WIDGET (fixture->view);
+  g_autoptr(GPtrArray) buttons = g_ptr_array_new ();
+
+  register_all (fixture);
+  gtk_selection_model_unselect_all (wpc_phones_view_get_selection (fixture->view));
+  /* Nothing selected: every action on the selection is off, so are its buttons */
+  for (guint i = 0; i < G_N_ELEMENTS (actions); i++)
+    {
+      g_autofree char *name = g_strconcat ("phone.", actions[i], NULL);
+      /* A disabled action does nothing: no dialog, no job */
+      gtk_widget_activate_action (view, name, NULL);
+      g_assert_null (find_toplevel (WPC_TYPE_WRITE_DIALOG, NULL));
+      g_assert_null (find_toplevel (WPC_TYPE_DEPLOY_DIALOG, NULL));
+      g_assert_null (find_toplevel (GTK_TYPE_MESSAGE_DIALOG, NULL));
+    }
+  {
+    g_autoptr(GPtrArray) none = jobs_of (fixture, phones[0].mac);
+    g_assert_cmpuint (none->len, ==, 0);
+  }
+  find_all (view, GTK_TYPE_BUTTON, NULL, buttons);
+  for (guint i = 0; i < buttons->len; i++)
+    {
+      GtkWidget *button = g_ptr_array_index (buttons, i);
+      const char *action = gtk_actionable_get_action_name (GTK_ACTIONABLE (button));
+
+      if (action != NULL && g_str_has_prefix (action, "phone.") && is_shown (button))
+        {
+          g_assert_false (gtk_widget_is_sensitive (button));
+          /* Reachable by keyboard once enabled */
+          g_assert_true (gtk_widget_get_focusable (button));
+        }
+    }
+
+  select_macs (fixture, (const char *[]) { phones[0].mac, NULL });
+  for (guint i = 0; i < buttons->len; i++)
+    {
+      GtkWidget *button = g_ptr_array_index (buttons, i);
+      const char *action = gtk_actionable_get_action_name (GTK_ACTIONABLE (button));
+
+      if (action != NULL && g_str_has_prefix (action, "phone.") && !g_str_equal (action, "phone.cancel-bulk"))
+        g_assert_true (gtk_widget_is_sensitive (button));
+    }
+
+  /* Ctrl+R reads all items of the selection */
+  g_assert_true (activate_shortcut (view, "<Control>r"));
+  wait_for_job (fixture, phones[0].mac, WPI_JOB_KIND_READ_ALL);
+}
+
+static void
+collect_shortcuts (GtkWidget  *root,
+                   GHashTable *accelerators)
+{
+  if (GTK_IS_SHORTCUTS_SHORTCUT (root))
+    {
+      g_autofree char *accelerator = NULL;
+      g_autoptr(GtkShortcutTrigger) trigger = NULL;
+
+      g_object_get (root, "accelerator", &accelerator, NULL);
+      trigger = gtk_shortcut_trigger_parse_string (accelerator);
+      if (trigger != NULL)
+        g_hash_table_add (accelerators, gtk_shortcut_trigger_to_string (trigger));
+    }
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    collect_shortcuts (child, accelerators);
+}
+
+/* Every shortcut of the view is in the Keyboard Shortcuts window */
+static void
+test_shortcuts_listed (void)
+{
+  GtkWidget *view = wpc_phones_view_new ();
+  GtkWindow *shortcuts = wpc_shortcuts_window_new (NULL);
+  g_autoptr(GHashTable) listed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GListModel) controllers = NULL;
+  guint found = 0;
+
+  g_object_ref_sink (view);
+  collect_shortcuts (GTK_WIDGET (shortcuts), listed);
+  controllers = gtk_widget_observe_controllers (view);
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GtkEventController) controller = g_list_model_get_item (controllers, i);
+
+      if (!GTK_IS_SHORTCUT_CONTROLLER (controller))
+        continue;
+      for (guint j = 0; j < g_list_model_get_n_items (G_LIST_MODEL (controller)); j++)
+        {
+          g_autoptr(GtkShortcut) shortcut = g_list_model_get_item (G_LIST_MODEL (controller), j);
+          g_autofree char *trigger = gtk_shortcut_trigger_to_string (gtk_shortcut_get_trigger (shortcut));
+
+          /* Menu and Shift+F10 are one entry */
+          if (g_str_equal (trigger, "Menu"))
+            continue;
+          if (!g_hash_table_contains (listed, trigger))
+            g_error ("%s is not in the shortcuts window", trigger);
+          found++;
+        }
+    }
+  g_assert_cmpuint (found, >=, 12);
+  g_clear_object (&controllers);
+  gtk_window_destroy (shortcuts);
+  g_object_unref (view);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  gtk_test_init (&argc, &argv, NULL);
+  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
+
+  g_test_add_func ("/ui/phones/shortcuts-listed", test_shortcuts_listed);
+  add_phones_test ("/ui/phones/list", test_list_shows_phones);
+  add_phones_test ("/ui/phones/sorting", test_sorting);
+  add_phones_test ("/ui/phones/search", test_search);
+  add_phones_test ("/ui/phones/selection-survives-updates", test_selection_survives_updates);
+  add_phones_test ("/ui/phones/actions-follow-selection", test_actions_follow_selection);
+  add_phones_test ("/ui/phones/write-dialog", test_write_dialog);
+  add_phones_test ("/ui/phones/read-items-dialog", test_read_items_dialog);
+  add_phones_test ("/ui/phones/factory-reset", test_factory_reset_confirmation);
+  add_phones_test ("/ui/phones/details", test_details);
+  add_phones_test ("/ui/phones/bulk", test_bulk_progress_and_cancel);
+  add_phones_test ("/ui/phones/deploy", test_deploy);
+  add_phones_test ("/ui/phones/apply-profile", test_apply_profile);
+
+  return g_test_run ();
+}
