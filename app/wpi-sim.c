@@ -36,6 +36,7 @@ static double opt_restart_seconds = 2;
 static double opt_retry_seconds = 10;
 static char *opt_firmware_mix = NULL;
 static double opt_duration = 0;
+static int opt_max_requests = WPI_SIM_DEFAULT_MAX_REQUESTS;
 static gboolean opt_quiet = FALSE;
 
 static const GOptionEntry entries[] = {
@@ -56,6 +57,7 @@ static const GOptionEntry entries[] = {
   { "restart-seconds", 0, 0, G_OPTION_ARG_DOUBLE, &opt_restart_seconds, "How long a reboot takes (default 2)", "S" },
   { "retry-seconds", 0, 0, G_OPTION_ARG_DOUBLE, &opt_retry_seconds, "First retry delay after a failed flow (default 10)", "S" },
   { "firmware-mix", 0, 0, G_OPTION_ARG_STRING, &opt_firmware_mix, "Firmware rotation (default v1,v2r2,v3r3)", "LIST" },
+  { "max-requests", 0, 0, G_OPTION_ARG_INT, &opt_max_requests, "Requests of all phones under way at once (default 8, 0: no limit)", "N" },
   { "duration", 0, 0, G_OPTION_ARG_DOUBLE, &opt_duration, "Stop after S seconds (default: run until SIGINT/SIGTERM)", "S" },
   { "quiet", 'q', 0, G_OPTION_ARG_NONE, &opt_quiet, "Log failed flows only", NULL },
   { NULL }
@@ -183,13 +185,18 @@ main (int   argc,
   if (opt_contact_port_base < 0 || opt_contact_port_base > 65535 || opt_call_seconds < 0 ||
       opt_local_changes_interval < 0 || opt_inventory_changes_interval < 0 ||
       opt_poll_interval < 0 || opt_restart_seconds < 0 || opt_retry_seconds <= 0 ||
-      opt_max_items < -1 || opt_max_items == 0 || opt_max_items > G_MAXINT32)
+      opt_max_items < -1 || opt_max_items == 0 || opt_max_items > G_MAXINT32 ||
+      opt_max_requests < 0)
     {
       g_printerr ("wpi-sim: a port, interval or count is out of range (see --help)\n");
       return 1;
     }
 
   raise_fd_limit ();
+  /* Phones verify no certificate; without this glib-networking loads the system CA store for
+   * every connection, which would make the simulator, not the service, the bottleneck. */
+  g_tls_backend_set_default_database (g_tls_backend_get_default (), wpi_sim_accept_any_database ());
+  wpi_sim_set_max_requests (opt_max_requests);
 
   simulator = wpi_simulator_new (opt_service ?: "https://127.0.0.1:18443", opt_phones);
   g_object_set (simulator,

@@ -14,8 +14,8 @@
 struct _WpiSimItems
 {
   GPtrArray  *items;        /* of WpiSimItem *, in store order */
-  GHashTable *by_key;       /* "name" or "name\x1Findex" -> WpiSimItem * (borrowed) */
-  GHashTable *known;        /* names of the phone's item set (catalogue and identity) */
+  GHashTable *by_key;       /* set of WpiSimItem * (borrowed), by name and index */
+  GHashTable *known;        /* interned names of the phone's item set (catalogue and identity) */
   GArray     *changeable;   /* positions of items a random local change may pick */
   gboolean    changeable_valid;
 };
@@ -23,19 +23,25 @@ struct _WpiSimItems
 static void
 sim_item_free (WpiSimItem *item)
 {
-  g_free (item->name);
   g_free (item->value);
-  g_free (item->factory_value);
   g_free (item);
 }
 
-static char *
-make_key (const char *name,
-          gint64      index)
+static guint
+sim_item_hash (gconstpointer key)
 {
-  if (index < 0)
-    return g_strdup (name);
-  return g_strdup_printf ("%s\x1F%" G_GINT64_FORMAT, name, index);
+  const WpiSimItem *item = key;
+
+  return g_str_hash (item->name) + (guint) item->index * 31u;
+}
+
+static gboolean
+sim_item_equal (gconstpointer a,
+                gconstpointer b)
+{
+  const WpiSimItem *x = a, *y = b;
+
+  return x->index == y->index && strcmp (x->name, y->name) == 0;
 }
 
 WpiSimItems *
@@ -44,8 +50,8 @@ wpi_sim_items_new (void)
   WpiSimItems *items = g_new0 (WpiSimItems, 1);
 
   items->items = g_ptr_array_new_with_free_func ((GDestroyNotify) sim_item_free);
-  items->by_key = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  items->known = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  items->by_key = g_hash_table_new (sim_item_hash, sim_item_equal);
+  items->known = g_hash_table_new (g_str_hash, g_str_equal);
   items->changeable = g_array_new (FALSE, FALSE, sizeof (guint));
   return items;
 }
@@ -69,22 +75,20 @@ wpi_sim_items_add (WpiSimItems *items,
                    const char  *value,
                    guint        flags)
 {
-  g_autofree char *key = make_key (name, index);
-  WpiSimItem *item = g_hash_table_lookup (items->by_key, key);
+  WpiSimItem *item = wpi_sim_items_lookup (items, name, index);
 
   if (item == NULL)
     {
       item = g_new0 (WpiSimItem, 1);
-      item->name = g_strdup (name);
+      item->name = g_intern_string (name);
       item->index = index < 0 ? -1 : index;
       g_ptr_array_add (items->items, item);
-      g_hash_table_insert (items->by_key, g_steal_pointer (&key), item);
-      g_hash_table_add (items->known, g_strdup (name));
+      g_hash_table_add (items->by_key, item);
+      g_hash_table_add (items->known, (gpointer) item->name);
     }
   g_free (item->value);
-  g_free (item->factory_value);
   item->value = g_strdup (value ?: "");
-  item->factory_value = g_strdup (value ?: "");
+  item->factory_value = g_intern_string (value ?: "");
   item->flags = flags;
   items->changeable_valid = FALSE;
   return item;
@@ -95,9 +99,9 @@ wpi_sim_items_lookup (WpiSimItems *items,
                       const char  *name,
                       gint64       index)
 {
-  g_autofree char *key = make_key (name, index);
+  WpiSimItem key = { .name = name, .index = index < 0 ? -1 : index };
 
-  return g_hash_table_lookup (items->by_key, key);
+  return g_hash_table_lookup (items->by_key, &key);
 }
 
 GPtrArray *
@@ -173,9 +177,7 @@ wpi_sim_items_factory_reset (WpiSimItems *items)
 
       if (item->flags & WPI_SIM_ITEM_ADDED)
         {
-          g_autofree char *key = make_key (item->name, item->index);
-
-          g_hash_table_remove (items->by_key, key);
+          g_hash_table_remove (items->by_key, item);
           sim_item_free (item);
           continue;
         }
@@ -466,7 +468,7 @@ wpi_sim_items_fill_from_catalogue (WpiSimItems *items,
           model_lacks (device_type, name) || (skip != NULL && g_strv_contains (skip, name)))
         continue;
 
-      g_hash_table_add (items->known, g_strdup (name));
+      g_hash_table_add (items->known, (gpointer) g_intern_string (name));
       if (wpi_item_info_get_read_only (info) == WPI_READ_ONLY_YES)
         flags |= WPI_SIM_ITEM_READ_ONLY;
       if (wpi_item_info_is_secret (info))
@@ -579,9 +581,10 @@ wpi_sim_items_store (WpiSimItems *items,
       if (info != NULL && strcmp (wpi_item_info_get_category (info), "certificates") == 0 &&
           !g_str_has_suffix (name, "-info"))
         flags |= WPI_SIM_ITEM_NOT_IN_READ_ALL;
-      item = wpi_sim_items_add (items, name, index, value, flags);
-      g_free (item->factory_value);
-      item->factory_value = g_strdup ("");
+      /* not interned: a written value may be large and is the phone's own */
+      item = wpi_sim_items_add (items, name, index, "", flags);
+      g_free (item->value);
+      item->value = g_strdup (value ?: "");
       return item;
     }
   g_free (item->value);

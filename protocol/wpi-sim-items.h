@@ -20,12 +20,13 @@ typedef enum {
   WPI_SIM_ITEM_ADDED         = 1 << 4, /* created by a write: gone after a factory reset */
 } WpiSimItemFlags;
 
+/* Names and factory values are interned: a thousand phones share them. */
 typedef struct {
-  char    *name;
-  gint64   index;          /* -1: no index */
-  char    *value;
-  char    *factory_value;
-  guint    flags;          /* WpiSimItemFlags */
+  const char *name;
+  gint64      index;          /* -1: no index */
+  char       *value;
+  const char *factory_value;
+  guint       flags;          /* WpiSimItemFlags */
 } WpiSimItem;
 
 typedef struct _WpiSimItems WpiSimItems;

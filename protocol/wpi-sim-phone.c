@@ -9,6 +9,7 @@
 #include "wpi-codec.h"
 #include "wpi-enums.h"
 #include "wpi-fragment.h"
+#include "wpi-sim-events.h"
 #include "wpi-sim-items.h"
 #include "wpi-sim-phone.h"
 
@@ -64,6 +65,7 @@ struct _WpiSimPhone
   GRand              *rand;
   SoupSession        *session;
   SoupServer         *server;
+  WpiSimListener     *listener;
   GCancellable       *cancellable;      /* everything; cancelled by stop */
   GCancellable       *download_cancellable; /* background downloads; a reboot cancels them */
   SimFlow            *flow;
@@ -104,6 +106,7 @@ struct _SimFlow
   guint             repeats;
   guint             n_messages;
   gint64            started;
+  gint64            queued;             /* time spent waiting for a request slot */
   gboolean          consumed_solicited; /* started for a send-solicited indication */
   gboolean          is_contact;         /* started for a contact-me or a poll */
 
@@ -327,14 +330,6 @@ sim_file_free (SimFile *file)
   g_free (file);
 }
 
-static guint
-ms_from_seconds (double seconds)
-{
-  if (seconds <= 0)
-    return 0;
-  return (guint) MIN (seconds * 1000.0, (double) G_MAXUINT / 2);
-}
-
 /* Exponentially distributed, so independent phones give a Poisson stream of events. */
 static double
 random_exponential (GRand  *rand,
@@ -351,6 +346,122 @@ accept_any_certificate (SoupMessage          *message,
 {
   /* Default Mode: a phone does not authenticate the service (protocol.md §2.1). */
   return TRUE;
+}
+
+/* A certificate database that trusts every chain: a phone in Default Mode does not
+ * authenticate the service (protocol.md §2.1), and unlike the system database this one costs
+ * nothing per connection. */
+#define ACCEPT_ANY_TYPE_DATABASE (accept_any_database_get_type ())
+G_DECLARE_FINAL_TYPE (AcceptAnyDatabase, accept_any_database, ACCEPT_ANY, DATABASE, GTlsDatabase)
+
+struct _AcceptAnyDatabase
+{
+  GTlsDatabase parent_instance;
+};
+
+G_DEFINE_FINAL_TYPE (AcceptAnyDatabase, accept_any_database, G_TYPE_TLS_DATABASE)
+
+static GTlsCertificateFlags
+accept_any_verify_chain (GTlsDatabase             *database,
+                         GTlsCertificate          *chain,
+                         const char               *purpose,
+                         GSocketConnectable       *identity,
+                         GTlsInteraction          *interaction,
+                         GTlsDatabaseVerifyFlags   flags,
+                         GCancellable             *cancellable,
+                         GError                  **error)
+{
+  return g_cancellable_set_error_if_cancelled (cancellable, error) ? G_TLS_CERTIFICATE_GENERIC_ERROR
+                                                                   : 0;
+}
+
+static void
+accept_any_database_class_init (AcceptAnyDatabaseClass *klass)
+{
+  G_TLS_DATABASE_CLASS (klass)->verify_chain = accept_any_verify_chain;
+}
+
+static void
+accept_any_database_init (AcceptAnyDatabase *self)
+{
+}
+
+GTlsDatabase *
+wpi_sim_accept_any_database (void)
+{
+  static GTlsDatabase *database;
+
+  if (g_once_init_enter (&database))
+    g_once_init_leave (&database, g_object_new (ACCEPT_ANY_TYPE_DATABASE, NULL));
+  return database;
+}
+
+/* At most this many requests of all phones of the process at once. glib-networking runs
+ * every TLS handshake in a thread of GLib's small shared pool, blocking on the peer; a
+ * thousand phones starting together would fill the pool with handshakes that wait for a
+ * server that is busy with other phones' handshakes, and everything crawls. Phones, like the
+ * rest of GLib here, run on one thread, so this needs no lock. */
+static guint   gate_limit = WPI_SIM_DEFAULT_MAX_REQUESTS;
+static guint   gate_active;
+static GQueue  gate_waiting = G_QUEUE_INIT;
+
+typedef struct {
+  GFunc    func;
+  gpointer data;
+  gint64  *waited;     /* where to add the time spent queued, or NULL */
+  gint64   since;
+} GateWaiter;
+
+void
+wpi_sim_set_max_requests (guint max_requests)
+{
+  gate_limit = max_requests;
+}
+
+guint
+wpi_sim_get_max_requests (void)
+{
+  return gate_limit;
+}
+
+/* Runs func now when a slot is free, else when one frees up, in order. */
+static void
+gate_enter (GFunc    func,
+            gpointer data,
+            gint64  *waited)
+{
+  GateWaiter *waiter;
+
+  if (gate_limit == 0 || gate_active < gate_limit)
+    {
+      gate_active++;
+      func (data, NULL);
+      return;
+    }
+  waiter = g_new (GateWaiter, 1);
+  waiter->func = func;
+  waiter->data = data;
+  waiter->waited = waited;
+  waiter->since = g_get_monotonic_time ();
+  g_queue_push_tail (&gate_waiting, waiter);
+}
+
+static void
+gate_leave (void)
+{
+  GateWaiter *waiter;
+
+  g_assert (gate_active > 0);
+  gate_active--;
+  while ((gate_limit == 0 || gate_active < gate_limit) &&
+         (waiter = g_queue_pop_head (&gate_waiting)) != NULL)
+    {
+      gate_active++;
+      if (waiter->waited != NULL)
+        *waiter->waited += g_get_monotonic_time () - waiter->since;
+      waiter->func (waiter->data, NULL);
+      g_free (waiter);
+    }
 }
 
 static gboolean
@@ -793,6 +904,7 @@ flow_send_done (GObject      *source,
   guint status;
 
   body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
+  gate_leave ();
   if (body == NULL)
     {
       detail = g_strdup_printf ("no answer from %s: %s", g_uri_get_host (flow->endpoint),
@@ -845,10 +957,20 @@ fail:
 }
 
 static void
+flow_send_now (gpointer data,
+               gpointer unused)
+{
+  SoupMessage *http = data;
+  SimFlow *flow = g_object_get_data (G_OBJECT (http), "wpi-sim-flow");
+
+  soup_session_send_and_read_async (flow->phone->session, http, G_PRIORITY_DEFAULT,
+                                    flow->cancellable, flow_send_done, http);
+}
+
+static void
 flow_send (SimFlow    *flow,
            WpiMessage *message)
 {
-  WpiSimPhone *self = flow->phone;
   SoupMessage *http;
   SoupMessageHeaders *headers;
   g_autoptr(GBytes) body = wpi_message_serialize_bytes (message);
@@ -864,21 +986,23 @@ flow_send (SimFlow    *flow,
   g_object_set_data (G_OBJECT (http), "wpi-sim-flow", flow);
 
   flow->n_messages++;
-  soup_session_send_and_read_async (self->session, http, G_PRIORITY_DEFAULT, flow->cancellable,
-                                    flow_send_done, http);
+  gate_enter (flow_send_now, http, &flow->queued);
 }
 
 /* ---------------------------------------------------------------------------------------- */
 /* Downloads over HTTPS (file and software deployment)                                      */
 
+/* cancelled: the phone stopped or rebooted meanwhile, the result means nothing */
 typedef void (*DownloadDone) (WpiSimPhone *self,
                               gboolean     ok,
+                              gboolean     cancelled,
                               guint64      size,
                               const char  *error_message,
                               gpointer     user_data);
 
 typedef struct {
   WpiSimPhone  *phone;          /* strong */
+  gboolean      gated;          /* holds a request slot */
   SoupMessage  *http;
   GInputStream *stream;
   GCancellable *cancellable;
@@ -897,7 +1021,10 @@ download_complete (Download   *download,
 {
   WpiSimPhone *self = download->phone;
 
-  download->done (self, ok, download->size, error_message, download->user_data);
+  if (download->gated)
+    gate_leave ();
+  download->done (self, ok, g_cancellable_is_cancelled (download->cancellable), download->size,
+                  error_message, download->user_data);
   phone_operation_end (self);
   g_clear_object (&download->stream);
   g_clear_object (&download->http);
@@ -973,6 +1100,17 @@ download_send_done (GObject      *source,
 }
 
 static void
+download_send_now (gpointer data,
+                   gpointer unused)
+{
+  Download *download = data;
+
+  download->gated = TRUE;
+  soup_session_send_async (download->phone->session, download->http, G_PRIORITY_DEFAULT,
+                           download->cancellable, download_send_done, download);
+}
+
+static void
 download_start (WpiSimPhone  *self,
                 const char   *url,
                 GCancellable *cancellable,
@@ -1003,8 +1141,7 @@ download_start (WpiSimPhone  *self,
   download->http = soup_message_new_from_uri ("GET", uri);
   /* a phone does not check the file server's certificate either */
   g_signal_connect (download->http, "accept-certificate", G_CALLBACK (accept_any_certificate), NULL);
-  soup_session_send_async (self->session, download->http, G_PRIORITY_DEFAULT, cancellable,
-                           download_send_done, download);
+  gate_enter (download_send_now, download, NULL);
 }
 
 /* The file name a URL deploys: its last path segment, unescaped. */
@@ -1299,6 +1436,7 @@ send_file_status (SimFlow    *flow,
 static void
 single_file_downloaded (WpiSimPhone *self,
                         gboolean     ok,
+                        gboolean     cancelled,
                         guint64      size,
                         const char  *error_message,
                         gpointer     user_data)
@@ -1306,7 +1444,7 @@ single_file_downloaded (WpiSimPhone *self,
   SingleFileJob *job = user_data;
   SimFlow *flow = job->flow;
 
-  if (g_cancellable_is_cancelled (flow->cancellable))
+  if (cancelled)
     flow_finish (flow, FALSE, "stopped");
   else
     {
@@ -1326,13 +1464,14 @@ single_file_downloaded (WpiSimPhone *self,
 static void
 background_file_downloaded (WpiSimPhone *self,
                             gboolean     ok,
+                            gboolean     cancelled,
                             guint64      size,
                             const char  *error_message,
                             gpointer     user_data)
 {
   char **name_type = user_data;
 
-  if (!g_cancellable_is_cancelled (self->download_cancellable))
+  if (!cancelled)
     {
       phone_record_file (self, name_type[0], name_type[1], ok, size);
       g_signal_emit (self, signals[DOWNLOAD_FINISHED], 0, name_type[0], name_type[1], ok,
@@ -1559,13 +1698,14 @@ phone_schedule_retry (WpiSimPhone *self);
 static void
 software_downloaded (WpiSimPhone *self,
                      gboolean     ok,
+                     gboolean     cancelled,
                      guint64      size,
                      const char  *error_message,
                      gpointer     user_data)
 {
   g_autofree char *version = user_data;
 
-  if (g_cancellable_is_cancelled (self->download_cancellable))
+  if (cancelled)
     return;
   g_signal_emit (self, signals[DOWNLOAD_FINISHED], 0, version, "APP", ok, error_message);
   if (!ok || !self->started)
@@ -1586,7 +1726,8 @@ flow_finish (SimFlow    *flow,
   WpiSimPhone *self = flow->phone;
   g_autoptr(WpiSimPhone) hold = g_object_ref (self);
   const char *reason = wpi_reason_to_string (flow->reason);
-  gint64 duration = g_get_monotonic_time () - flow->started;
+  /* what the service and the network took, not the simulator's own queue */
+  gint64 duration = g_get_monotonic_time () - flow->started - flow->queued;
 
   g_assert (self->flow == flow);
   self->flow = NULL;
@@ -1786,7 +1927,7 @@ static void
 phone_kick (WpiSimPhone *self)
 {
   if (self->kick_source == 0 && self->started)
-    self->kick_source = g_idle_add (kick_cb, self);
+    self->kick_source = wpi_sim_timer_add (0, kick_cb, self);
 }
 
 static gboolean
@@ -1809,8 +1950,8 @@ phone_schedule_retry (WpiSimPhone *self)
   factor = MIN (1u << MIN (self->n_failures - 1, 8u), MAX_RETRY_FACTOR);
   delay = self->retry_seconds * factor * (0.75 + 0.5 * g_rand_double (self->rand));
   self->retry_not_before = g_get_monotonic_time () + (gint64) (delay * G_USEC_PER_SEC);
-  g_clear_handle_id (&self->retry_source, g_source_remove);
-  self->retry_source = g_timeout_add (ms_from_seconds (delay) + 1, retry_cb, self);
+  wpi_sim_timer_clear (&self->retry_source);
+  self->retry_source = wpi_sim_timer_add (delay, retry_cb, self);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -1848,7 +1989,7 @@ phone_reboot (WpiSimPhone *self,
               gboolean     factory_reset)
 {
   self->rebooting = TRUE;
-  g_clear_handle_id (&self->call_source, g_source_remove);
+  wpi_sim_timer_clear (&self->call_source);
   self->manual_call = FALSE;
   phone_set_in_call_internal (self, FALSE);
   /* the indication is not persistent (p.72) */
@@ -1863,7 +2004,7 @@ phone_reboot (WpiSimPhone *self,
   self->pending_local_changes = FALSE;
   self->retry_not_before = 0;
   self->n_failures = 0;
-  g_clear_handle_id (&self->retry_source, g_source_remove);
+  wpi_sim_timer_clear (&self->retry_source);
 
   g_cancellable_cancel (self->download_cancellable);
   g_clear_object (&self->download_cancellable);
@@ -1879,9 +2020,8 @@ phone_reboot (WpiSimPhone *self,
     }
 
   phone_update_state (self);
-  g_clear_handle_id (&self->reboot_source, g_source_remove);
-  self->reboot_source = g_timeout_add (ms_from_seconds (self->restart_seconds), reboot_done_cb,
-                                       self);
+  wpi_sim_timer_clear (&self->reboot_source);
+  self->reboot_source = wpi_sim_timer_add (self->restart_seconds, reboot_done_cb, self);
 }
 
 static gboolean
@@ -1902,7 +2042,7 @@ phone_schedule_calls (WpiSimPhone *self)
 {
   double delay;
 
-  g_clear_handle_id (&self->call_source, g_source_remove);
+  wpi_sim_timer_clear (&self->call_source);
   if (!self->started || self->rebooting || self->manual_call ||
       self->busy_ratio <= 0 || self->call_seconds <= 0)
     return;
@@ -1914,7 +2054,7 @@ phone_schedule_calls (WpiSimPhone *self)
   else
     delay = random_exponential (self->rand,
                                 self->call_seconds * (1 - self->busy_ratio) / self->busy_ratio);
-  self->call_source = g_timeout_add (ms_from_seconds (delay) + 1, call_timer_cb, self);
+  self->call_source = wpi_sim_timer_add (delay, call_timer_cb, self);
 }
 
 /* At start, busy-ratio of the phones are already in a call, part-way through it. */
@@ -1926,10 +2066,9 @@ phone_schedule_first_call (WpiSimPhone *self)
   if (g_rand_double (self->rand) < self->busy_ratio)
     {
       phone_set_in_call_internal (self, TRUE);
-      g_clear_handle_id (&self->call_source, g_source_remove);
-      self->call_source = g_timeout_add (ms_from_seconds (self->call_seconds *
-                                                          g_rand_double (self->rand)) + 1,
-                                         call_timer_cb, self);
+      wpi_sim_timer_clear (&self->call_source);
+      self->call_source = wpi_sim_timer_add (self->call_seconds * g_rand_double (self->rand),
+                                             call_timer_cb, self);
       return;
     }
   phone_schedule_calls (self);
@@ -1953,15 +2092,15 @@ phone_make_random_local_change (WpiSimPhone *self)
     }
 }
 
-static guint
-periodic_delay_ms (WpiSimPhone *self,
-                   double       interval,
-                   gboolean     first)
+static double
+periodic_delay (WpiSimPhone *self,
+                double       interval,
+                gboolean     first)
 {
   /* spread the phones out: the first event anywhere in one interval, then interval ± 50 % */
   double factor = first ? g_rand_double (self->rand) : 0.5 + g_rand_double (self->rand);
 
-  return ms_from_seconds (interval * factor) + 1;
+  return interval * factor;
 }
 
 static gboolean local_changes_cb (gpointer user_data);
@@ -1974,7 +2113,7 @@ local_changes_cb (gpointer user_data)
   WpiSimPhone *self = user_data;
 
   self->local_changes_source =
-    g_timeout_add (periodic_delay_ms (self, self->local_changes_interval, FALSE),
+    wpi_sim_timer_add (periodic_delay (self, self->local_changes_interval, FALSE),
                    local_changes_cb, self);
   if (!self->rebooting)
     phone_make_random_local_change (self);
@@ -1987,7 +2126,7 @@ inventory_cb (gpointer user_data)
   WpiSimPhone *self = user_data;
 
   self->inventory_source =
-    g_timeout_add (periodic_delay_ms (self, self->inventory_changes_interval, FALSE),
+    wpi_sim_timer_add (periodic_delay (self, self->inventory_changes_interval, FALSE),
                    inventory_cb, self);
   if (!self->rebooting)
     wpi_sim_phone_change_inventory (self);
@@ -1999,7 +2138,7 @@ poll_cb (gpointer user_data)
 {
   WpiSimPhone *self = user_data;
 
-  self->poll_source = g_timeout_add (periodic_delay_ms (self, self->poll_interval, FALSE),
+  self->poll_source = wpi_sim_timer_add (periodic_delay (self, self->poll_interval, FALSE),
                                      poll_cb, self);
   wpi_sim_phone_poll_now (self);
   return G_SOURCE_REMOVE;
@@ -2008,22 +2147,22 @@ poll_cb (gpointer user_data)
 static void
 phone_schedule_periodic (WpiSimPhone *self)
 {
-  g_clear_handle_id (&self->local_changes_source, g_source_remove);
-  g_clear_handle_id (&self->inventory_source, g_source_remove);
-  g_clear_handle_id (&self->poll_source, g_source_remove);
+  wpi_sim_timer_clear (&self->local_changes_source);
+  wpi_sim_timer_clear (&self->inventory_source);
+  wpi_sim_timer_clear (&self->poll_source);
   if (!self->started)
     return;
 
   if (self->local_changes_interval > 0)
     self->local_changes_source =
-      g_timeout_add (periodic_delay_ms (self, self->local_changes_interval, TRUE),
+      wpi_sim_timer_add (periodic_delay (self, self->local_changes_interval, TRUE),
                      local_changes_cb, self);
   if (self->inventory_changes_interval > 0)
     self->inventory_source =
-      g_timeout_add (periodic_delay_ms (self, self->inventory_changes_interval, TRUE),
+      wpi_sim_timer_add (periodic_delay (self, self->inventory_changes_interval, TRUE),
                      inventory_cb, self);
   if (self->poll_interval > 0)
-    self->poll_source = g_timeout_add (periodic_delay_ms (self, self->poll_interval, TRUE),
+    self->poll_source = wpi_sim_timer_add (periodic_delay (self, self->poll_interval, TRUE),
                                        poll_cb, self);
 }
 
@@ -2114,6 +2253,7 @@ poll_done (GObject      *source,
   g_autoptr(GBytes) body = NULL;
 
   body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, NULL);
+  gate_leave ();
   self->polling = FALSE;
   phone_operation_end (self);
   g_object_unref (self);   /* the reference the request held */
@@ -2125,6 +2265,17 @@ poll_done (GObject      *source,
       self->pending_contact = TRUE;
       phone_kick (self);
     }
+}
+
+static void
+poll_send_now (gpointer data,
+               gpointer unused)
+{
+  SoupMessage *http = data;
+  WpiSimPhone *self = g_object_get_data (G_OBJECT (http), "wpi-sim-phone");
+
+  soup_session_send_and_read_async (self->session, http, G_PRIORITY_DEFAULT, self->cancellable,
+                                    poll_done, http);
 }
 
 void
@@ -2151,8 +2302,7 @@ wpi_sim_phone_poll_now (WpiSimPhone *self)
   g_object_set_data (G_OBJECT (http), "wpi-sim-phone", g_object_ref (self));
   self->polling = TRUE;
   phone_operation_begin (self);
-  soup_session_send_and_read_async (self->session, http, G_PRIORITY_DEFAULT, self->cancellable,
-                                    poll_done, http);
+  gate_enter (poll_send_now, http, NULL);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -2488,7 +2638,8 @@ wpi_sim_phone_class_init (WpiSimPhoneClass *klass)
                                         G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                         G_TYPE_NONE, 1, G_TYPE_STRING);
   /* A flow ended: reason, ok, detail (the Actions received, or what went wrong), the number
-   * of messages the phone sent, the duration in microseconds. */
+   * of messages the phone sent, the duration in microseconds (without the time its requests
+   * waited for the process-wide request limit). */
   signals[FLOW_FINISHED] = g_signal_new ("flow-finished", G_TYPE_FROM_CLASS (klass),
                                          G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                          G_TYPE_NONE, 5, G_TYPE_STRING, G_TYPE_BOOLEAN,
@@ -2545,7 +2696,7 @@ wpi_sim_phone_start (WpiSimPhone  *self,
   g_autoptr(SoupServer) server = NULL;
   g_autoptr(GError) local_error = NULL;
   g_autoptr(GUri) endpoint = NULL;
-  GSList *uris;
+  g_autoptr(GInetSocketAddress) bound = NULL;
 
   g_return_val_if_fail (WPI_IS_SIM_PHONE (self), FALSE);
 
@@ -2558,7 +2709,8 @@ wpi_sim_phone_start (WpiSimPhone  *self,
 
   server = soup_server_new ("server-header", "DlsClient", NULL);
   soup_server_add_handler (server, WPI_SIM_CONTACT_PATH, contact_handler, self, NULL);
-  if (!soup_server_listen (server, G_SOCKET_ADDRESS (self->contact_address), 0, &local_error))
+  self->listener = wpi_sim_listener_new (self->contact_address, server, &bound, &local_error);
+  if (self->listener == NULL)
     {
       g_autofree char *where = g_socket_connectable_to_string (
         G_SOCKET_CONNECTABLE (self->contact_address));
@@ -2569,19 +2721,12 @@ wpi_sim_phone_start (WpiSimPhone  *self,
     }
 
   /* port 0 asked for any free port: learn which one */
-  uris = soup_server_get_uris (server);
-  if (uris != NULL && g_inet_socket_address_get_port (self->contact_address) == 0)
+  if (g_inet_socket_address_get_port (self->contact_address) == 0)
     {
-      GInetAddress *address = g_inet_socket_address_get_address (self->contact_address);
-      GSocketAddress *bound = g_inet_socket_address_new (address,
-                                                         g_uri_get_port (uris->data));
-
-      g_object_unref (self->contact_address);
-      self->contact_address = G_INET_SOCKET_ADDRESS (bound);
+      g_set_object (&self->contact_address, bound);
       phone_set_contact_uri (self);
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONTACT_URI]);
     }
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
   self->server = g_steal_pointer (&server);
 
   if (self->session == NULL)
@@ -2598,10 +2743,10 @@ wpi_sim_phone_start (WpiSimPhone  *self,
                                                      "user-agent", NULL,
                                                      /* phones talk to the service directly */
                                                      "proxy-resolver", NULL,
-                                                     /* and check no certificate: no CA store
-                                                      * to load for every connection */
-                                                     "tls-database", NULL,
                                                      NULL);
+      /* and check no certificate: the default database would load the system CA store
+       * for every connection */
+      soup_session_set_tls_database (self->session, wpi_sim_accept_any_database ());
     }
 
   g_clear_object (&self->cancellable);
@@ -2629,18 +2774,19 @@ wpi_sim_phone_stop (WpiSimPhone *self)
     return;
   self->started = FALSE;
 
-  g_clear_handle_id (&self->kick_source, g_source_remove);
-  g_clear_handle_id (&self->retry_source, g_source_remove);
-  g_clear_handle_id (&self->call_source, g_source_remove);
-  g_clear_handle_id (&self->local_changes_source, g_source_remove);
-  g_clear_handle_id (&self->inventory_source, g_source_remove);
-  g_clear_handle_id (&self->poll_source, g_source_remove);
-  g_clear_handle_id (&self->reboot_source, g_source_remove);
+  wpi_sim_timer_clear (&self->kick_source);
+  wpi_sim_timer_clear (&self->retry_source);
+  wpi_sim_timer_clear (&self->call_source);
+  wpi_sim_timer_clear (&self->local_changes_source);
+  wpi_sim_timer_clear (&self->inventory_source);
+  wpi_sim_timer_clear (&self->poll_source);
+  wpi_sim_timer_clear (&self->reboot_source);
 
   g_cancellable_cancel (self->cancellable);
   g_cancellable_cancel (self->download_cancellable);
   if (self->flow != NULL)
     g_cancellable_cancel (self->flow->cancellable);
+  g_clear_pointer (&self->listener, wpi_sim_listener_free);
   if (self->server != NULL)
     {
       soup_server_disconnect (self->server);
@@ -2741,7 +2887,7 @@ wpi_sim_phone_set_in_call (WpiSimPhone *self,
 {
   g_return_if_fail (WPI_IS_SIM_PHONE (self));
 
-  g_clear_handle_id (&self->call_source, g_source_remove);
+  wpi_sim_timer_clear (&self->call_source);
   self->manual_call = in_call;
   phone_set_in_call_internal (self, in_call);
   if (!in_call)

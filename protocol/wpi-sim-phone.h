@@ -65,6 +65,22 @@ char             *wpi_sim_mac_add                  (const char        *base_mac,
                                                     guint64            offset,
                                                     GError           **error);
 
+/* How many HTTP(S) requests all phones of the process may have outstanding at once (0: no
+ * limit). glib-networking performs each TLS handshake in a thread of GLib's shared pool,
+ * blocking on the peer, so thousands of simultaneous handshakes starve the pool; the phones
+ * queue instead. All phones of a process must run on one thread. */
+#define WPI_SIM_DEFAULT_MAX_REQUESTS 8
+void              wpi_sim_set_max_requests         (guint              max_requests);
+guint             wpi_sim_get_max_requests         (void);
+
+/* A GTlsDatabase that trusts every chain, as a phone in Default Mode does. The phones use it
+ * for their own connections. glib-networking 2.74 builds a credentials object with the whole
+ * system CA store for every connection (client or server) made while the process-wide default
+ * database is the system one, about 10 ms of CPU each; a process that makes many connections
+ * and verifies no certificate (wpi-sim) may install this one as the default with
+ * g_tls_backend_set_default_database(). Transfer none. */
+GTlsDatabase     *wpi_sim_accept_any_database      (void);
+
 /* mac: upper-case colon-separated; service_uri: https://HOST:PORT (a path is ignored); the
  * contact address is where the contact-me listener binds (e.g. 127.1.0.1:8085). */
 WpiSimPhone      *wpi_sim_phone_new                (const char        *mac,

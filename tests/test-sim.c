@@ -1586,6 +1586,52 @@ test_inventory_changes (void)
 }
 
 typedef struct {
+  Watch *watch;
+  guint  changes;
+} CallWatch;
+
+static void
+on_in_call (WpiSimPhone *phone,
+            GParamSpec  *pspec,
+            CallWatch   *calls)
+{
+  calls->changes++;
+}
+
+static gboolean
+calls_came_and_went (gpointer data)
+{
+  return ((CallWatch *) data)->changes >= 4;
+}
+
+static void
+test_random_calls (void)
+{
+  TestService *svc = service_new ();
+  Watch *watch = phone_new (svc, WPI_SIM_FIRMWARE_V3R3);
+  CallWatch calls = { watch, 0 };
+
+  /* always busy: in a call from the start, calls of 0.1 s back to back */
+  g_object_set (watch->phone, "busy-ratio", 1.0, "call-seconds", 0.1, NULL);
+  g_signal_connect (watch->phone, "notify::in-call", G_CALLBACK (on_in_call), &calls);
+  start_phone (svc, watch);
+  wait_until (calls_came_and_went, &calls, "calls to begin and end");
+
+  /* a manual call has no end of its own; leaving it resumes the random ones */
+  wpi_sim_phone_set_in_call (watch->phone, TRUE);
+  calls.changes = 0;
+  drain_main_context ();
+  g_assert_true (wpi_sim_phone_get_in_call (watch->phone));
+  g_object_set (watch->phone, "busy-ratio", 0.0, NULL);
+  wpi_sim_phone_set_in_call (watch->phone, FALSE);
+  g_assert_false (wpi_sim_phone_get_in_call (watch->phone));
+
+  g_signal_handlers_disconnect_by_data (watch->phone, &calls);
+  watch_free (watch);
+  service_free (svc);
+}
+
+typedef struct {
   WpiSimulator *simulator;
   guint         target;
 } SimulatorWait;
@@ -1659,6 +1705,10 @@ main (int   argc,
       char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
+  /* as wpi-sim does: no system CA store loaded for every connection of the test */
+  g_tls_backend_set_default_database (g_tls_backend_get_default (), wpi_sim_accept_any_database ());
+  /* phones and the test's server share GLib's handshake threads in this process */
+  wpi_sim_set_max_requests (4);
 
   g_test_add_func ("/sim/helpers", test_helpers);
   g_test_add_func ("/sim/item-set", test_item_set);
@@ -1668,6 +1718,7 @@ main (int   argc,
   g_test_add_func ("/sim/write-items", test_write_items);
   g_test_add_func ("/sim/busy-send-solicited", test_busy_send_solicited);
   g_test_add_func ("/sim/busy-old-firmware", test_busy_old_firmware);
+  g_test_add_func ("/sim/random-calls", test_random_calls);
   g_test_add_func ("/sim/fragments", test_fragments);
   g_test_add_func ("/sim/unknown-action", test_unknown_action);
   g_test_add_func ("/sim/bad-answers", test_bad_answers);
