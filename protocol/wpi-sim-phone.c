@@ -84,13 +84,13 @@ struct _WpiSimPhone
   gboolean            polling;
   gint64              retry_not_before;
   guint               n_failures;
-  guint               kick_source;
-  guint               retry_source;
-  guint               call_source;
-  guint               local_changes_source;
-  guint               inventory_source;
-  guint               poll_source;
-  guint               reboot_source;
+  guint               kick_timer;
+  guint               retry_timer;
+  guint               call_timer;
+  guint               local_changes_timer;
+  guint               inventory_timer;
+  guint               poll_timer;
+  guint               reboot_timer;
 };
 
 struct _SimFlow
@@ -108,7 +108,8 @@ struct _SimFlow
   gint64            started;
   gint64            queued;             /* time spent waiting for a request slot */
   gboolean          consumed_solicited; /* started for a send-solicited indication */
-  gboolean          is_contact;         /* started for a contact-me or a poll */
+  gboolean          clears_changed_flag;/* the service learns the whole configuration */
+  GPtrArray        *reported;           /* local changes this flow reports (keys) */
 
   /* phone-side fragmentation of the current reply */
   GPtrArray        *reply_items;        /* of WpiItem *, owned */
@@ -811,6 +812,7 @@ flow_free (SimFlow *flow)
 {
   flow_drop_fragments (flow);
   g_clear_pointer (&flow->endpoint, g_uri_unref);
+  g_clear_pointer (&flow->reported, g_ptr_array_unref);
   g_clear_pointer (&flow->cookie, g_free);
   g_clear_object (&flow->cancellable);
   g_string_free (flow->trail, TRUE);
@@ -1233,9 +1235,8 @@ flow_handle_read_all (SimFlow *flow)
   g_autoptr(GPtrArray) items = item_array_new ();
   guint n = wpi_sim_items_get_n_items (self->items);
 
-  /* The service learns everything now; a failed flow sets the flag again. */
-  wpi_sim_items_set_value (self->items, "configuration-changed-flag", "false");
-
+  /* once this flow succeeds, the service knows the whole configuration */
+  flow->clears_changed_flag = TRUE;
   for (guint i = 0; i < n; i++)
     {
       WpiSimItem *item = wpi_sim_items_get (self->items, i);
@@ -1736,7 +1737,7 @@ flow_finish (SimFlow    *flow,
     {
       self->n_failures = 0;
       self->retry_not_before = 0;
-      if (self->changed->len == 0)
+      if (flow->clears_changed_flag && self->changed->len == 0)
         wpi_sim_items_set_value (self->items, "configuration-changed-flag", "false");
     }
   else if (self->started)
@@ -1751,6 +1752,13 @@ flow_finish (SimFlow    *flow,
           break;
         case WPI_REASON_LOCAL_CHANGES:
           self->pending_local_changes = TRUE;
+          for (guint i = 0; flow->reported != NULL && i < flow->reported->len; i++)
+            {
+              const char *key = g_ptr_array_index (flow->reported, i);
+
+              if (!g_ptr_array_find_with_equal_func (self->changed, key, g_str_equal, NULL))
+                g_ptr_array_add (self->changed, g_strdup (key));
+            }
           retry = TRUE;
           break;
         case WPI_REASON_INVENTORY_CHANGES:
@@ -1766,9 +1774,6 @@ flow_finish (SimFlow    *flow,
           phone_set_pending_solicited (self, TRUE);
           retry = TRUE;
         }
-      wpi_sim_items_set_value (self->items, "configuration-changed-flag",
-                               self->changed->len > 0 ? "true" :
-                               wpi_sim_items_get_value (self->items, "configuration-changed-flag"));
       if (retry)
         phone_schedule_retry (self);
     }
@@ -1780,7 +1785,7 @@ flow_finish (SimFlow    *flow,
     {
       if (flow->reboot)
         phone_reboot (self, flow->factory_reset);
-      else if (flow->software_url != NULL)
+      else if (ok && flow->software_url != NULL)
         download_start (self, flow->software_url, self->download_cancellable,
                         software_downloaded, g_steal_pointer (&flow->software_version));
     }
@@ -1795,8 +1800,7 @@ static void
 phone_start_flow (WpiSimPhone *self,
                   WpiReason    reason,
                   const char  *base_uri,
-                  gboolean     consumed_solicited,
-                  gboolean     is_contact)
+                  gboolean     consumed_solicited)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GUri) endpoint = endpoint_for (base_uri, &error);
@@ -1813,7 +1817,6 @@ phone_start_flow (WpiSimPhone *self,
 
   flow = flow_new (self, reason, endpoint);
   flow->consumed_solicited = consumed_solicited;
-  flow->is_contact = is_contact;
   self->flow = flow;
   phone_operation_begin (self);
   phone_update_state (self);
@@ -1837,12 +1840,17 @@ phone_start_flow (WpiSimPhone *self,
         }
       count = g_strdup_printf ("%u", changed->len);
       /* V2R2+: the changed items travel with the report (p.40) */
+      flow->clears_changed_flag = TRUE;
       g_ptr_array_add (items, wpi_item_new ("configuration-attached-flag", "true"));
       g_ptr_array_add (items, wpi_item_new ("configuration-attached-number", count));
       g_ptr_array_extend_and_steal (items, g_steal_pointer (&changed));
     }
   if (reason == WPI_REASON_LOCAL_CHANGES)
-    g_ptr_array_set_size (self->changed, 0);
+    {
+      /* reported now; back in the list should the flow fail */
+      flow->reported = g_steal_pointer (&self->changed);
+      self->changed = g_ptr_array_new_with_free_func (g_free);
+    }
 
   if (reason == WPI_REASON_INVENTORY_CHANGES)
     {
@@ -1872,7 +1880,7 @@ phone_next_flow (WpiSimPhone *self)
       if (may_retry)
         {
           self->pending_startup = FALSE;
-          phone_start_flow (self, WPI_REASON_START_UP, self->service_uri, FALSE, FALSE);
+          phone_start_flow (self, WPI_REASON_START_UP, self->service_uri, FALSE);
         }
       return;
     }
@@ -1882,7 +1890,7 @@ phone_next_flow (WpiSimPhone *self)
       g_autofree char *target = g_steal_pointer (&self->contact_target);
 
       self->pending_contact = FALSE;
-      phone_start_flow (self, WPI_REASON_SOLICITED, target ?: self->service_uri, FALSE, TRUE);
+      phone_start_flow (self, WPI_REASON_SOLICITED, target ?: self->service_uri, FALSE);
       return;
     }
 
@@ -1893,21 +1901,21 @@ phone_next_flow (WpiSimPhone *self)
   if (self->pending_solicited && !self->in_call)
     {
       phone_set_pending_solicited (self, FALSE);
-      phone_start_flow (self, WPI_REASON_SOLICITED, self->service_uri, TRUE, FALSE);
+      phone_start_flow (self, WPI_REASON_SOLICITED, self->service_uri, TRUE);
       return;
     }
 
   if (self->pending_local_changes)
     {
       self->pending_local_changes = FALSE;
-      phone_start_flow (self, WPI_REASON_LOCAL_CHANGES, self->service_uri, FALSE, FALSE);
+      phone_start_flow (self, WPI_REASON_LOCAL_CHANGES, self->service_uri, FALSE);
       return;
     }
 
   if (self->pending_inventory)
     {
       self->pending_inventory = FALSE;
-      phone_start_flow (self, WPI_REASON_INVENTORY_CHANGES, self->service_uri, FALSE, FALSE);
+      phone_start_flow (self, WPI_REASON_INVENTORY_CHANGES, self->service_uri, FALSE);
       return;
     }
 }
@@ -1917,7 +1925,7 @@ kick_cb (gpointer user_data)
 {
   WpiSimPhone *self = user_data;
 
-  self->kick_source = 0;
+  self->kick_timer = 0;
   phone_next_flow (self);
   return G_SOURCE_REMOVE;
 }
@@ -1926,8 +1934,8 @@ kick_cb (gpointer user_data)
 static void
 phone_kick (WpiSimPhone *self)
 {
-  if (self->kick_source == 0 && self->started)
-    self->kick_source = wpi_sim_timer_add (0, kick_cb, self);
+  if (self->kick_timer == 0 && self->started)
+    self->kick_timer = wpi_sim_timer_add (0, kick_cb, self);
 }
 
 static gboolean
@@ -1935,7 +1943,7 @@ retry_cb (gpointer user_data)
 {
   WpiSimPhone *self = user_data;
 
-  self->retry_source = 0;
+  self->retry_timer = 0;
   phone_next_flow (self);
   return G_SOURCE_REMOVE;
 }
@@ -1950,8 +1958,8 @@ phone_schedule_retry (WpiSimPhone *self)
   factor = MIN (1u << MIN (self->n_failures - 1, 8u), MAX_RETRY_FACTOR);
   delay = self->retry_seconds * factor * (0.75 + 0.5 * g_rand_double (self->rand));
   self->retry_not_before = g_get_monotonic_time () + (gint64) (delay * G_USEC_PER_SEC);
-  wpi_sim_timer_clear (&self->retry_source);
-  self->retry_source = wpi_sim_timer_add (delay, retry_cb, self);
+  wpi_sim_timer_clear (&self->retry_timer);
+  self->retry_timer = wpi_sim_timer_add (delay, retry_cb, self);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -1975,7 +1983,7 @@ reboot_done_cb (gpointer user_data)
 {
   WpiSimPhone *self = user_data;
 
-  self->reboot_source = 0;
+  self->reboot_timer = 0;
   self->rebooting = FALSE;
   self->pending_startup = TRUE;
   phone_update_state (self);
@@ -1989,7 +1997,7 @@ phone_reboot (WpiSimPhone *self,
               gboolean     factory_reset)
 {
   self->rebooting = TRUE;
-  wpi_sim_timer_clear (&self->call_source);
+  wpi_sim_timer_clear (&self->call_timer);
   self->manual_call = FALSE;
   phone_set_in_call_internal (self, FALSE);
   /* the indication is not persistent (p.72) */
@@ -2004,7 +2012,7 @@ phone_reboot (WpiSimPhone *self,
   self->pending_local_changes = FALSE;
   self->retry_not_before = 0;
   self->n_failures = 0;
-  wpi_sim_timer_clear (&self->retry_source);
+  wpi_sim_timer_clear (&self->retry_timer);
 
   g_cancellable_cancel (self->download_cancellable);
   g_clear_object (&self->download_cancellable);
@@ -2020,8 +2028,8 @@ phone_reboot (WpiSimPhone *self,
     }
 
   phone_update_state (self);
-  wpi_sim_timer_clear (&self->reboot_source);
-  self->reboot_source = wpi_sim_timer_add (self->restart_seconds, reboot_done_cb, self);
+  wpi_sim_timer_clear (&self->reboot_timer);
+  self->reboot_timer = wpi_sim_timer_add (self->restart_seconds, reboot_done_cb, self);
 }
 
 static gboolean
@@ -2029,7 +2037,7 @@ call_timer_cb (gpointer user_data)
 {
   WpiSimPhone *self = user_data;
 
-  self->call_source = 0;
+  self->call_timer = 0;
   phone_set_in_call_internal (self, !self->in_call);
   phone_schedule_calls (self);
   return G_SOURCE_REMOVE;
@@ -2042,7 +2050,7 @@ phone_schedule_calls (WpiSimPhone *self)
 {
   double delay;
 
-  wpi_sim_timer_clear (&self->call_source);
+  wpi_sim_timer_clear (&self->call_timer);
   if (!self->started || self->rebooting || self->manual_call ||
       self->busy_ratio <= 0 || self->call_seconds <= 0)
     return;
@@ -2054,7 +2062,7 @@ phone_schedule_calls (WpiSimPhone *self)
   else
     delay = random_exponential (self->rand,
                                 self->call_seconds * (1 - self->busy_ratio) / self->busy_ratio);
-  self->call_source = wpi_sim_timer_add (delay, call_timer_cb, self);
+  self->call_timer = wpi_sim_timer_add (delay, call_timer_cb, self);
 }
 
 /* At start, busy-ratio of the phones are already in a call, part-way through it. */
@@ -2066,8 +2074,8 @@ phone_schedule_first_call (WpiSimPhone *self)
   if (g_rand_double (self->rand) < self->busy_ratio)
     {
       phone_set_in_call_internal (self, TRUE);
-      wpi_sim_timer_clear (&self->call_source);
-      self->call_source = wpi_sim_timer_add (self->call_seconds * g_rand_double (self->rand),
+      wpi_sim_timer_clear (&self->call_timer);
+      self->call_timer = wpi_sim_timer_add (self->call_seconds * g_rand_double (self->rand),
                                              call_timer_cb, self);
       return;
     }
@@ -2112,7 +2120,7 @@ local_changes_cb (gpointer user_data)
 {
   WpiSimPhone *self = user_data;
 
-  self->local_changes_source =
+  self->local_changes_timer =
     wpi_sim_timer_add (periodic_delay (self, self->local_changes_interval, FALSE),
                    local_changes_cb, self);
   if (!self->rebooting)
@@ -2125,7 +2133,7 @@ inventory_cb (gpointer user_data)
 {
   WpiSimPhone *self = user_data;
 
-  self->inventory_source =
+  self->inventory_timer =
     wpi_sim_timer_add (periodic_delay (self, self->inventory_changes_interval, FALSE),
                    inventory_cb, self);
   if (!self->rebooting)
@@ -2138,7 +2146,7 @@ poll_cb (gpointer user_data)
 {
   WpiSimPhone *self = user_data;
 
-  self->poll_source = wpi_sim_timer_add (periodic_delay (self, self->poll_interval, FALSE),
+  self->poll_timer = wpi_sim_timer_add (periodic_delay (self, self->poll_interval, FALSE),
                                      poll_cb, self);
   wpi_sim_phone_poll_now (self);
   return G_SOURCE_REMOVE;
@@ -2147,22 +2155,22 @@ poll_cb (gpointer user_data)
 static void
 phone_schedule_periodic (WpiSimPhone *self)
 {
-  wpi_sim_timer_clear (&self->local_changes_source);
-  wpi_sim_timer_clear (&self->inventory_source);
-  wpi_sim_timer_clear (&self->poll_source);
+  wpi_sim_timer_clear (&self->local_changes_timer);
+  wpi_sim_timer_clear (&self->inventory_timer);
+  wpi_sim_timer_clear (&self->poll_timer);
   if (!self->started)
     return;
 
   if (self->local_changes_interval > 0)
-    self->local_changes_source =
+    self->local_changes_timer =
       wpi_sim_timer_add (periodic_delay (self, self->local_changes_interval, TRUE),
                      local_changes_cb, self);
   if (self->inventory_changes_interval > 0)
-    self->inventory_source =
+    self->inventory_timer =
       wpi_sim_timer_add (periodic_delay (self, self->inventory_changes_interval, TRUE),
                      inventory_cb, self);
   if (self->poll_interval > 0)
-    self->poll_source = wpi_sim_timer_add (periodic_delay (self, self->poll_interval, TRUE),
+    self->poll_timer = wpi_sim_timer_add (periodic_delay (self, self->poll_interval, TRUE),
                                        poll_cb, self);
 }
 
@@ -2774,13 +2782,13 @@ wpi_sim_phone_stop (WpiSimPhone *self)
     return;
   self->started = FALSE;
 
-  wpi_sim_timer_clear (&self->kick_source);
-  wpi_sim_timer_clear (&self->retry_source);
-  wpi_sim_timer_clear (&self->call_source);
-  wpi_sim_timer_clear (&self->local_changes_source);
-  wpi_sim_timer_clear (&self->inventory_source);
-  wpi_sim_timer_clear (&self->poll_source);
-  wpi_sim_timer_clear (&self->reboot_source);
+  wpi_sim_timer_clear (&self->kick_timer);
+  wpi_sim_timer_clear (&self->retry_timer);
+  wpi_sim_timer_clear (&self->call_timer);
+  wpi_sim_timer_clear (&self->local_changes_timer);
+  wpi_sim_timer_clear (&self->inventory_timer);
+  wpi_sim_timer_clear (&self->poll_timer);
+  wpi_sim_timer_clear (&self->reboot_timer);
 
   g_cancellable_cancel (self->cancellable);
   g_cancellable_cancel (self->download_cancellable);
@@ -2887,7 +2895,7 @@ wpi_sim_phone_set_in_call (WpiSimPhone *self,
 {
   g_return_if_fail (WPI_IS_SIM_PHONE (self));
 
-  wpi_sim_timer_clear (&self->call_source);
+  wpi_sim_timer_clear (&self->call_timer);
   self->manual_call = in_call;
   phone_set_in_call_internal (self, in_call);
   if (!in_call)
@@ -2981,7 +2989,6 @@ wpi_sim_phone_change_item_locally (WpiSimPhone  *self,
                                    GError      **error)
 {
   g_autofree char *key = NULL;
-  gboolean listed = FALSE;
 
   g_return_val_if_fail (WPI_IS_SIM_PHONE (self), FALSE);
   g_return_val_if_fail (name != NULL, FALSE);
@@ -2995,9 +3002,7 @@ wpi_sim_phone_change_item_locally (WpiSimPhone  *self,
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_E164]);
 
   key = item_key (name, index < 0 ? -1 : index);
-  for (guint i = 0; i < self->changed->len && !listed; i++)
-    listed = strcmp (g_ptr_array_index (self->changed, i), key) == 0;
-  if (!listed)
+  if (!g_ptr_array_find_with_equal_func (self->changed, key, g_str_equal, NULL))
     g_ptr_array_add (self->changed, g_steal_pointer (&key));
   self->pending_local_changes = TRUE;
   phone_kick (self);

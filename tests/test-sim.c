@@ -1527,6 +1527,21 @@ test_local_changes (void)
   g_assert_cmpstr (item_value (report->message, "configuration-attached-number"), ==, "1");
   g_assert_cmpstr (item_value (report->message, "auto-answer"), ==, "true");
 
+  /* a report that fails is made again, with the same items */
+  {
+    Step *step = expect (svc, "local-changes", NULL, NULL, NULL);
+
+    step->http_status = SOUP_STATUS_SERVICE_UNAVAILABLE;
+  }
+  expect_clean_up (svc, "local-changes", NULL, NULL);
+  g_assert_true (wpi_sim_phone_change_item_locally (v2->phone, "hot-line-warm-line-digits", -1,
+                                                    "112", &error));
+  wait_flows (v2, 2);
+  g_assert_cmpuint (v2->n_failed, ==, 1);
+  report = last_received (svc, 0);
+  g_assert_cmpstr (item_value (report->message, "configuration-attached-number"), ==, "1");
+  g_assert_cmpstr (item_value (report->message, "hot-line-warm-line-digits"), ==, "112");
+
   /* V1: only the flag; the service reads everything */
   expect (svc, "local-changes", NULL, NULL, answer_new (WPI_ACTION_READ_ALL_ITEMS));
   expect_clean_up (svc, "reply-to", "ReadAllItems", "accepted");
