@@ -2218,7 +2218,11 @@ wpi_service_start (WpiService  *self,
   if (database == NULL)
     return FALSE;
 
-  self->server = soup_server_new ("tls-certificate", certificate, "server-header", "Workpoint-Console", NULL);
+  /* Our CA alone as the database also on the default port: glib-networking would
+   * otherwise load the whole system CA store for every connection. */
+  self->server = soup_server_new ("tls-certificate", certificate,
+                                  "tls-database", database,
+                                  "server-header", "Workpoint-Console", NULL);
   self->secure_server = soup_server_new ("tls-certificate", certificate,
                                          "tls-database", database,
                                          "tls-auth-mode", G_TLS_AUTHENTICATION_REQUIRED,
