@@ -10,6 +10,7 @@
 #include <glib/gi18n.h>
 
 #include "wpc-application.h"
+#include "wpc-headless.h"
 
 static gboolean
 running_uninstalled (void)
@@ -44,6 +45,11 @@ main (int   argc,
   textdomain (GETTEXT_PACKAGE);
 
   g_set_prgname ("workpoint-console");
+
+  /* The headless service must not touch GTK: there may be no display at all. */
+  if (wpc_headless_requested (argc, argv))
+    return wpc_headless_run (argc, argv);
+
   g_set_application_name (_("Workpoint Console"));
 
   application = wpc_application_new ();
