@@ -382,19 +382,49 @@ parse_assignment (const char  *text,
 
 /* ---- jobs: showing and waiting ---- */
 
+/* The job keeps every item the phone answered with, also those it was not asked for
+ * (a phone puts its identity items in every message). What was asked for is what the
+ * command reports on; NULL: everything. */
+static gboolean
+item_was_requested (GArray             *requested,
+                    const WpiStoreItem *item)
+{
+  if (requested == NULL)
+    return TRUE;
+  for (guint i = 0; i < requested->len; i++)
+    {
+      const WpiStoreItem *wanted = &g_array_index (requested, WpiStoreItem, i);
+
+      if (strcmp (wanted->name, item->name) == 0 && wanted->has_index == item->has_index &&
+          (!item->has_index || wanted->index == item->index))
+        return TRUE;
+    }
+  return FALSE;
+}
+
 static void
-print_job_items (const WpiJobRecord *job)
+print_job_items (const WpiJobRecord *job,
+                 GArray             *requested)
 {
   gboolean reads = job->kind == WPI_JOB_KIND_READ_ITEMS;
+  guint others = 0;
 
   for (guint i = 0; job->items != NULL && i < job->items->len; i++)
     {
       const WpiStoreItem *item = &g_array_index (job->items, WpiStoreItem, i);
-      g_autofree char *name = wpc_ctl_format_item_name (item->name, item->has_index, item->index);
-      g_autofree char *described = wpc_ctl_describe_value (catalogue, item->name, item->value,
-                                                           opt_show_secrets);
-      g_autofree char *value = wpc_ctl_format_one_line (described, TEXT_VALUE_CHARS);
+      g_autofree char *name = NULL;
+      g_autofree char *described = NULL;
+      g_autofree char *value = NULL;
       const char *status = item->status;
+
+      if (!item_was_requested (requested, item))
+        {
+          others++;
+          continue;
+        }
+      name = wpc_ctl_format_item_name (item->name, item->has_index, item->index);
+      described = wpc_ctl_describe_value (catalogue, item->name, item->value, opt_show_secrets);
+      value = wpc_ctl_format_one_line (described, TEXT_VALUE_CHARS);
 
       if (status == NULL && !reads)
         status = job->state == WPI_JOB_STATE_DONE ? "accepted"
@@ -409,10 +439,14 @@ print_job_items (const WpiJobRecord *job)
       else
         printf ("  %s = %s\n", name, value);
     }
+  if (others > 0)
+    printf ("  and %u more item%s the phone sent (wpictl job %" G_GINT64_FORMAT ")\n",
+            others, others == 1 ? "" : "s", job->id);
 }
 
 static void
-print_job_outcome (const WpiJobRecord *job)
+print_job_outcome (const WpiJobRecord *job,
+                   GArray             *requested)
 {
   printf ("job %" G_GINT64_FORMAT " %s for %s: %s", job->id, wpi_job_kind_to_string (job->kind),
           job->mac, wpi_job_state_to_string (job->state));
@@ -421,13 +455,15 @@ print_job_outcome (const WpiJobRecord *job)
   putchar ('\n');
   if (job->kind == WPI_JOB_KIND_READ_ALL && job->state == WPI_JOB_STATE_DONE)
     printf ("  every item read; see wpictl show %s\n", job->mac);
-  print_job_items (job);
+  print_job_items (job, requested);
 }
 
-/* Prints the jobs' ids (or JSON); with --wait, waits and prints how they ended. */
+/* Prints the jobs' ids (or JSON); with --wait, waits and prints how they ended.
+ * requested: the items a single job was queued with, or NULL. */
 static int
 report_jobs (const gint64 *job_ids,
-             guint         n_jobs)
+             guint         n_jobs,
+             GArray       *requested)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) jobs = NULL;
@@ -470,7 +506,7 @@ report_jobs (const gint64 *job_ids,
     {
       const WpiJobRecord *job = g_ptr_array_index (jobs, i);
       int job_status = EXIT_OK;
-      guint refused = 0;
+      guint refused = 0, asked = 0;
 
       if (opt_json)
         {
@@ -478,12 +514,20 @@ report_jobs (const gint64 *job_ids,
           wpc_ctl_print_json (node, FALSE, stdout);
         }
       else
-        print_job_outcome (job);
+        print_job_outcome (job, requested);
       fflush (stdout);
 
       for (guint j = 0; job->items != NULL && j < job->items->len; j++)
-        if (wpc_ctl_item_status_is_failure (g_array_index (job->items, WpiStoreItem, j).status))
-          refused++;
+        {
+          const WpiStoreItem *item = &g_array_index (job->items, WpiStoreItem, j);
+
+          if (item_was_requested (requested, item))
+            {
+              asked++;
+              if (wpc_ctl_item_status_is_failure (item->status))
+                refused++;
+            }
+        }
 
       if (!wpi_job_state_is_final (job->state))
         job_status = fail (EXIT_TIMEOUT, "Job %" G_GINT64_FORMAT " is still %s after %g s",
@@ -495,7 +539,7 @@ report_jobs (const gint64 *job_ids,
         job_status = fail (EXIT_JOB_FAILED, "Job %" G_GINT64_FORMAT " was cancelled", job->id);
       else if (refused > 0)
         job_status = fail (EXIT_JOB_FAILED, "Job %" G_GINT64_FORMAT ": the phone refused %u of %u items",
-                           job->id, refused, job->items->len);
+                           job->id, refused, asked);
       status = MAX (status, job_status);
     }
   /* the highest: a timeout (4) says more than a failure of another job (3) */
@@ -515,7 +559,7 @@ enqueue_and_report (const char  *mac,
                               items != NULL ? (WpiStoreItem *) items->data : NULL,
                               items != NULL ? items->len : 0, &job_id, &error))
     return fail_error (error);
-  return report_jobs (&job_id, 1);
+  return report_jobs (&job_id, 1, items);
 }
 
 /* ---- commands ---- */
@@ -861,7 +905,7 @@ cmd_contact (char **args)
   if (!wpi_store_transaction_commit (store, &error))
     return fail_error (error);
 
-  return report_jobs ((gint64 *) job_ids->data, job_ids->len);
+  return report_jobs ((gint64 *) job_ids->data, job_ids->len, NULL);
 
 failed:
   wpi_store_transaction_rollback (store);
@@ -1132,14 +1176,14 @@ cmd_job (char **args)
       (job = wpi_store_job_get (store, job_id, &error)) == NULL)
     return fail_error (error);
   if (opt_wait)
-    return report_jobs (&job_id, 1);
+    return report_jobs (&job_id, 1, NULL);
   if (opt_json)
     {
       g_autoptr(JsonNode) node = wpc_ctl_job_to_json (job, catalogue, opt_show_secrets);
       wpc_ctl_print_json (node, TRUE, stdout);
     }
   else
-    print_job_outcome (job);
+    print_job_outcome (job, NULL);
   return EXIT_OK;
 }
 
