@@ -18,6 +18,7 @@
 #include "wpi-contact.h"
 #include "wpi-pin.h"
 #include "wpi-fragment.h"
+#include "wpi-job.h"
 #include "wpi-phone.h"
 #include "wpi-service.h"
 
@@ -75,6 +76,8 @@ struct _WpiService
   GHashTable       *flow_by_mac;   /* mac -> Flow, borrowed */
   GListStore       *phones;        /* WpiPhone */
   GHashTable       *phone_by_mac;  /* mac -> WpiPhone, borrowed */
+  GListStore       *jobs;          /* WpiJob, by id */
+  GHashTable       *job_by_id;     /* gint64 id -> WpiJob, borrowed */
   GHashTable       *contacting;    /* mac set: a contact-me is on its way */
   GHashTable       *last_poll;     /* mac -> gint64 monotonic time of its last DCMP poll */
   GCancellable     *cancellable;
@@ -264,6 +267,49 @@ reload_phones (WpiService *self)
 }
 
 static void
+refresh_job (WpiService *self,
+             gint64      job_id)
+{
+  g_autoptr(WpiJobRecord) record = wpi_store_job_get (self->store, job_id, NULL);
+  WpiJob *job;
+
+  if (record == NULL)
+    return;
+  job = g_hash_table_lookup (self->job_by_id, &record->id);
+  if (job == NULL)
+    {
+      job = wpi_job_new (record);
+      g_hash_table_insert (self->job_by_id, g_memdup2 (&record->id, sizeof record->id), job);
+      g_list_store_append (self->jobs, job);
+      g_object_unref (job);
+    }
+  else
+    wpi_job_update (job, record);
+}
+
+static void
+reload_jobs (WpiService *self)
+{
+  g_autoptr(GPtrArray) records = wpi_store_job_list (self->store, NULL, NULL);
+
+  for (guint i = 0; records != NULL && i < records->len; i++)
+    {
+      WpiJobRecord *record = g_ptr_array_index (records, i);
+      WpiJob *job = g_hash_table_lookup (self->job_by_id, &record->id);
+
+      if (job != NULL)
+        wpi_job_update (job, record);
+      else
+        {
+          job = wpi_job_new (record);
+          g_hash_table_insert (self->job_by_id, g_memdup2 (&record->id, sizeof record->id), job);
+          g_list_store_append (self->jobs, job);
+          g_object_unref (job);
+        }
+    }
+}
+
+static void
 set_phone_state (WpiService    *self,
                  const char    *mac,
                  WpiPhoneState  state)
@@ -283,6 +329,7 @@ set_job_state (WpiService   *self,
 {
   if (!wpi_store_job_set_state (self->store, job_id, state, reason, error))
     return FALSE;
+  refresh_job (self, job_id);
   g_signal_emit (self, signals[SIGNAL_JOB_CHANGED], 0, job_id, wpi_job_state_to_string (state));
   return TRUE;
 }
@@ -1240,10 +1287,14 @@ flow_on_opening (WpiService  *self,
         {
           /* A new phone gets the default profile, if one is set (issue 3 §1) */
           g_autoptr(WpiProfileRecord) profile = wpi_store_profile_get_default (self->store, NULL);
+          gint64 profile_job = 0;
+
           if (profile != NULL &&
               !wpi_store_job_enqueue (self->store, flow->mac, WPI_JOB_KIND_APPLY_PROFILE,
-                                      profile->name, NULL, 0, NULL, error))
+                                      profile->name, NULL, 0, &profile_job, error))
             return NULL;
+          if (profile_job != 0)
+            refresh_job (self, profile_job);
         }
       if (phone_created || is_true (wpi_message_get_item_value (request, "configuration-changed-flag")))
         {
@@ -2018,7 +2069,10 @@ tick (gpointer user_data)
   WpiService *self = user_data;
 
   if (wpi_store_poll_external_change (self->store))
-    reload_phones (self);
+    {
+      reload_phones (self);
+      reload_jobs (self);
+    }
   expire_flows (self);
   schedule_contacts (self);
   return G_SOURCE_CONTINUE;
@@ -2047,6 +2101,8 @@ wpi_service_finalize (GObject *object)
   g_clear_pointer (&self->contacting, g_hash_table_unref);
   g_clear_pointer (&self->last_poll, g_hash_table_unref);
   g_clear_object (&self->phones);
+  g_clear_pointer (&self->job_by_id, g_hash_table_unref);
+  g_clear_object (&self->jobs);
   g_clear_object (&self->contact);
   g_clear_object (&self->pki);
   g_clear_object (&self->store);
@@ -2096,6 +2152,8 @@ wpi_service_init (WpiService *self)
   self->flow_by_mac = g_hash_table_new (g_str_hash, g_str_equal);
   self->phones = g_list_store_new (WPI_TYPE_PHONE);
   self->phone_by_mac = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->jobs = g_list_store_new (WPI_TYPE_JOB);
+  self->job_by_id = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   self->contacting = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->last_poll = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->contact = wpi_contact_client_new ();
@@ -2133,6 +2191,7 @@ wpi_service_new (const char  *data_dir,
   g_mkdir_with_parents (files_dir, 0700);
 
   reload_phones (self);
+  reload_jobs (self);
   return g_steal_pointer (&self);
 }
 
@@ -2359,6 +2418,24 @@ wpi_service_get_phones (WpiService *self)
   return G_LIST_MODEL (self->phones);
 }
 
+void
+wpi_service_reload (WpiService *self)
+{
+  g_return_if_fail (WPI_IS_SERVICE (self));
+
+  reload_phones (self);
+  reload_jobs (self);
+  if (self->server != NULL)
+    schedule_contacts (self);
+}
+
+GListModel *
+wpi_service_get_jobs (WpiService *self)
+{
+  g_return_val_if_fail (WPI_IS_SERVICE (self), NULL);
+  return G_LIST_MODEL (self->jobs);
+}
+
 gint64
 wpi_service_enqueue_job (WpiService  *self,
                          const char  *mac,
@@ -2378,6 +2455,7 @@ wpi_service_enqueue_job (WpiService  *self,
   /* our own commit need not wait for the next poll */
   wpi_store_poll_external_change (self->store);
   refresh_phone (self, mac);
+  refresh_job (self, job_id);
   g_signal_emit (self, signals[SIGNAL_JOB_CHANGED], 0, job_id, wpi_job_state_to_string (WPI_JOB_STATE_QUEUED));
   if (self->server != NULL)
     schedule_contacts (self);

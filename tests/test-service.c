@@ -14,6 +14,7 @@
 #include "wpi-bootstrap.h"
 #include "wpi-bundle.h"
 #include "wpi-codec.h"
+#include "wpi-job.h"
 #include "wpi-pin.h"
 #include "wpi-phone.h"
 #include "wpi-service.h"
@@ -381,6 +382,16 @@ test_write_with_item_failures (Fixture       *f,
   g_assert_null (wpi_message_find_item (clean_up, "send-solicited", -1));
 
   g_assert_cmpint (job_state (f, id, NULL), ==, WPI_JOB_STATE_DONE);
+  {
+    /* the live jobs model followed the job through its life */
+    GListModel *jobs = wpi_service_get_jobs (f->service);
+    g_autoptr(WpiJob) listed = NULL;
+
+    g_assert_cmpuint (g_list_model_get_n_items (jobs), ==, 1);
+    listed = g_list_model_get_item (jobs, 0);
+    g_assert_cmpint (wpi_job_get_id (listed), ==, id);
+    g_assert_cmpint (wpi_job_get_state (listed), ==, WPI_JOB_STATE_DONE);
+  }
   job = wpi_store_job_get (wpi_service_get_store (f->service), id, &error);
   g_assert_no_error (error);
   for (guint i = 0; i < job->items->len; i++)
