@@ -718,8 +718,27 @@ record_results (WpiService *self,
   for (guint i = 0; i < items->len; i++)
     {
       const WpiItem *item = g_ptr_array_index (items, i);
+      gboolean seen = FALSE;
 
       if (item->status == NULL && flow->job->kind != WPI_JOB_KIND_READ_ITEMS)
+        continue;
+      /* A phone repeats e164 and the like among its basic items and as the answer:
+       * one result per item, the later one wins */
+      for (guint j = 0; j < flow->results->len && !seen; j++)
+        {
+          WpiStoreItem *result = &g_array_index (flow->results, WpiStoreItem, j);
+
+          if (strcmp (result->name, item->name) == 0 && result->has_index == item->has_index &&
+              (!item->has_index || result->index == item->index))
+            {
+              g_free (result->value);
+              result->value = g_strdup (item->value);
+              g_free (result->status);
+              result->status = g_strdup (item->status ? item->status : "accepted");
+              seen = TRUE;
+            }
+        }
+      if (seen)
         continue;
       wpi_store_item_array_add (flow->results, item->name, item->has_index, item->index, item->value);
       g_array_index (flow->results, WpiStoreItem, flow->results->len - 1).status =

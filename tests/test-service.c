@@ -405,6 +405,50 @@ test_write_with_item_failures (Fixture       *f,
   g_assert_cmpstr (value->value, ==, "2");
 }
 
+
+/* §7.5: a read; the phone repeats e164 among its basic items and as the answer. */
+static void
+test_read_items (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autoptr(GArray) items = wpi_store_item_array_new ();
+  g_autoptr(WpiMessage) solicited = NULL;
+  g_autoptr(WpiMessage) read = NULL;
+  g_autoptr(WpiMessage) reply = NULL;
+  g_autoptr(WpiMessage) clean_up = NULL;
+  g_autoptr(WpiJobRecord) job = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 id;
+
+  register_phone (f);
+  wpi_store_item_array_add (items, "e164", FALSE, 0, NULL);
+  wpi_store_item_array_add (items, "reg-addr", FALSE, 0, NULL);
+  id = wpi_service_enqueue_job (f->service, MAC, WPI_JOB_KIND_READ_ITEMS, NULL, items, &error);
+  g_assert_no_error (error);
+
+  solicited = phone_message (f, WPI_REASON_SOLICITED, "AE");
+  read = exchange (f, solicited);
+  g_assert_cmpint (wpi_message_get_action (read), ==, WPI_ACTION_READ_ITEMS);
+  g_assert_cmpstr (wpi_message_get_item_value (read, "reg-addr"), ==, "");
+
+  reply = reply_to (f, WPI_ACTION_READ_ITEMS, "accepted", "AE");
+  wpi_message_add_item (reply, "e164", "4989700123");
+  wpi_message_add_item (reply, "mac-addr", MAC);
+  wpi_message_add_item (reply, "e164", "4989700123");
+  wpi_message_add_item (reply, "reg-addr", "sip.example.org");
+  clean_up = exchange (f, reply);
+  g_assert_cmpint (wpi_message_get_action (clean_up), ==, WPI_ACTION_CLEAN_UP);
+  g_assert_cmpint (job_state (f, id, NULL), ==, WPI_JOB_STATE_DONE);
+  job = wpi_store_job_get (wpi_service_get_store (f->service), id, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < job->items->len; i++)
+    {
+      const WpiStoreItem *item = &g_array_index (job->items, WpiStoreItem, i);
+      if (strcmp (item->name, "reg-addr") == 0)
+        g_assert_cmpstr (item->value, ==, "sip.example.org");
+    }
+}
+
 /* §7.12 with a V3R3 phone: busy, CleanUp + send-solicited, the call ends, the write lands. */
 static void
 test_busy_send_solicited (Fixture       *f,
@@ -1039,6 +1083,7 @@ main (int   argc,
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
   ADD ("/service/start-up/unknown-phone", test_start_up_unknown);
   ADD ("/service/write/item-failures", test_write_with_item_failures);
+  ADD ("/service/read/items", test_read_items);
   ADD ("/service/busy/send-solicited", test_busy_send_solicited);
   ADD ("/service/busy/old-firmware", test_busy_old_firmware);
   ADD ("/service/fragments/phone", test_phone_fragments);
