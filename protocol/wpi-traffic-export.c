@@ -22,13 +22,14 @@ wpi_traffic_item_is_secret (const char *name)
 /* ---- Masking in the raw text ---------------------------------------------------- */
 
 /* An Item element with content: its attributes (quoted values may hold ">"), then text,
- * CDATA sections, comments and references up to </Item>. Bytes, not characters: the
- * body may not be UTF-8. */
+ * CDATA sections, comments, references and anything else but the start of another Item,
+ * up to </Item> or, in a body cut short, the end. Bytes, not characters: the body may not
+ * be UTF-8. */
 static const char item_pattern[] =
-  "(<(?:[A-Za-z_][\\w.-]*:)?Item((?:\\s+[^\\s=/>]+\\s*=\\s*(?:\"[^\"]*\"|'[^']*'))*)\\s*>)"
-  "((?:<!\\[CDATA\\[.*?\\]\\]>|<!--.*?-->|[^<])*)"
-  "(</(?:[A-Za-z_][\\w.-]*:)?Item\\s*>)";
-static const char name_pattern[] = "(?:^|\\s)name\\s*=\\s*(?:\"([^\"]*)\"|'([^']*)')";
+  "(<(?:[A-Za-z_][\\w.-]*:)?Item((?:\\s+[^\\s=/>]+\\s*=\\s*(?:\"[^\"]*\"|'[^']*'|[^\\s\"'>]+))*)\\s*>)"
+  "((?:<!\\[CDATA\\[.*?\\]\\]>|<!--.*?-->|[^<]++|<(?!/?(?:[A-Za-z_][\\w.-]*:)?Item[\\s/>]))*+)"
+  "(</(?:[A-Za-z_][\\w.-]*:)?Item\\s*>|\\z)";
+static const char name_pattern[] = "(?:^|\\s)name\\s*=\\s*(?:\"([^\"]*)\"|'([^']*)'|([^\\s\"'>]+))";
 
 static GRegex *
 item_regex (void)
@@ -111,8 +112,9 @@ mask_item (const GMatchInfo *match,
     {
       g_autofree char *double_quoted = g_match_info_fetch (name_match, 1);
       g_autofree char *single_quoted = g_match_info_fetch (name_match, 2);
-
-      const char *raw = double_quoted != NULL && double_quoted[0] != '\0' ? double_quoted : single_quoted;
+      g_autofree char *unquoted = g_match_info_fetch (name_match, 3);
+      const char *raw = double_quoted != NULL && double_quoted[0] != '\0' ? double_quoted :
+                        single_quoted != NULL && single_quoted[0] != '\0' ? single_quoted : unquoted;
 
       name = unescape_attribute (raw != NULL ? raw : "");
     }
@@ -130,6 +132,7 @@ GBytes *
 wpi_traffic_mask_body (GBytes       *body,
                        WpiDumpFlags  flags)
 {
+  g_autoptr(GError) error = NULL;
   g_autofree char *masked = NULL;
   const char *data;
   gsize length;
@@ -155,9 +158,13 @@ wpi_traffic_mask_body (GBytes       *body,
   if (g_strstr_len (data, length, "Item") == NULL)
     return g_bytes_ref (body);
 
-  masked = g_regex_replace_eval (item_regex (), data, length, 0, 0, mask_item, NULL, NULL);
+  masked = g_regex_replace_eval (item_regex (), data, length, 0, 0, mask_item, NULL, &error);
   if (masked == NULL)
-    return g_bytes_ref (body);
+    {
+      /* Never show what could not be checked. */
+      g_warning ("Cannot mask the secrets of a message: %s", error->message);
+      return g_bytes_new_static (WPI_TRAFFIC_MASKED_VALUE, strlen (WPI_TRAFFIC_MASKED_VALUE));
+    }
   length = strlen (masked);
   return g_bytes_new_take (g_steal_pointer (&masked), length);
 }
