@@ -347,6 +347,8 @@ n_shown (WpiTrafficModel *self)
 static guint
 n_pending (WpiTrafficModel *self)
 {
+  if (self->last_id == 0)
+    return 0;
   return self->last_id > self->shown_last_id ? (guint) (self->last_id - self->shown_last_id) : 0;
 }
 
@@ -675,14 +677,15 @@ wpi_traffic_model_append (WpiTrafficModel        *self,
   if (record->id >= self->first_id && record->id <= self->shown_last_id)
     g_list_model_items_changed (G_LIST_MODEL (self), (guint) (record->id - self->first_id), 1, 1);
 
-  self->last_id = MAX (self->last_id, record->id);
   if (!wpi_store_traffic_get_bounds (self->store, &first, &last, &error))
     {
       g_warning ("Cannot read the traffic log's bounds: %s", error->message);
       first = self->first_id;
       last = self->last_id;
     }
-  apply_bounds (self, first, last);
+  /* The store's connection may not see the row yet (another connection's open
+   * transaction); the record says it is there. */
+  apply_bounds (self, first, MAX (last, record->id));
 }
 
 gboolean

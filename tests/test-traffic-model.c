@@ -165,6 +165,14 @@ on_items_changed (GListModel *model,
   change->count++;
 }
 
+static void
+count_notify (GObject    *object,
+              GParamSpec *pspec,
+              guint      *count)
+{
+  (*count)++;
+}
+
 static WpiTrafficEntry *
 item (WpiTrafficModel *model,
       guint            position)
@@ -186,6 +194,7 @@ test_empty (Fixture       *fixture,
   g_assert_null (g_list_model_get_item (G_LIST_MODEL (model), 0));
   g_assert_cmpint (wpi_traffic_model_get_first_id (model), ==, 0);
   g_assert_cmpint (wpi_traffic_model_get_last_id (model), ==, 0);
+  g_assert_cmpuint (wpi_traffic_model_get_n_pending (model), ==, 0);
 
   g_signal_connect (model, "items-changed", G_CALLBACK (on_items_changed), &change);
   log_message (fixture->store, model, 0);
@@ -344,6 +353,7 @@ test_live_append (Fixture       *fixture,
 {
   g_autoptr(WpiTrafficModel) model = NULL;
   Change change = { 0 };
+  guint pending_notifies = 0;
   guint loads;
   gint64 id;
 
@@ -375,9 +385,11 @@ test_live_append (Fixture       *fixture,
   wpi_traffic_model_set_paused (model, TRUE);
   g_assert_true (wpi_traffic_model_get_paused (model));
   change.count = 0;
+  g_signal_connect (model, "notify::n-pending", G_CALLBACK (count_notify), &pending_notifies);
   for (guint i = 0; i < 3; i++)
     log_message (fixture->store, model, 1001 + i);
   g_assert_cmpuint (change.count, ==, 0);
+  g_assert_cmpuint (pending_notifies, ==, 3);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, 1001);
   g_assert_cmpuint (wpi_traffic_model_get_n_pending (model), ==, 3);
   g_assert_cmpint (wpi_traffic_model_get_last_id (model), ==, 1001);
