@@ -776,6 +776,68 @@ test_pause (Fixture       *fixture,
 }
 
 typedef struct {
+  GtkAdjustment *adjustment;
+  double         upper_before;
+} TailWait;
+
+static gboolean
+scrolled_to_newest (gpointer data)
+{
+  TailWait *wait = data;
+  GtkAdjustment *adjustment = wait->adjustment;
+
+  return gtk_adjustment_get_upper (adjustment) > wait->upper_before &&
+         gtk_adjustment_get_value (adjustment) + gtk_adjustment_get_page_size (adjustment) >=
+         gtk_adjustment_get_upper (adjustment) - 1.0;
+}
+
+static void
+append_messages (Fixture *fixture,
+                 guint    n)
+{
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(WpiTrafficRecord) record = log_record (i % 12);
+
+      store_record (fixture->store, record);
+      wpc_traffic_view_append (fixture->view, record);
+    }
+}
+
+/* A list scrolled to the newest message follows the live capture; one scrolled
+ * elsewhere stays. */
+static void
+test_follow_tail (Fixture       *fixture,
+                  gconstpointer  user_data)
+{
+  GtkScrollable *list = GTK_SCROLLABLE (find_widget (GTK_WIDGET (fixture->view), GTK_TYPE_COLUMN_VIEW));
+  TailWait wait = { 0 };
+
+  wpc_traffic_view_set_store (fixture->view, fixture->store);
+  append_messages (fixture, 30);
+  wait_for_paint (GTK_WIDGET (fixture->view));
+  wait.adjustment = gtk_scrollable_get_vadjustment (list);
+  g_assert_nonnull (wait.adjustment);
+  g_assert_cmpfloat (gtk_adjustment_get_value (wait.adjustment), ==, 0.0);
+  g_assert_cmpfloat (gtk_adjustment_get_upper (wait.adjustment), >, gtk_adjustment_get_page_size (wait.adjustment));
+
+  /* At the newest: follows */
+  gtk_adjustment_set_value (wait.adjustment, gtk_adjustment_get_upper (wait.adjustment));
+  wait_for_paint (GTK_WIDGET (fixture->view));
+  wait.upper_before = gtk_adjustment_get_upper (wait.adjustment);
+  append_messages (fixture, 5);
+  wait_for (scrolled_to_newest, &wait, "the list to follow the new messages");
+
+  /* Elsewhere: stays */
+  gtk_adjustment_set_value (wait.adjustment, 0.0);
+  wait_for_paint (GTK_WIDGET (fixture->view));
+  append_messages (fixture, 5);
+  wait_for_paint (GTK_WIDGET (fixture->view));
+  wait_for_paint (GTK_WIDGET (fixture->view));
+  g_assert_cmpfloat (gtk_adjustment_get_value (wait.adjustment), ==, 0.0);
+}
+
+typedef struct {
   guint   written;
   guint   skipped;
   GError *error;
@@ -894,6 +956,7 @@ main (int   argc,
   ADD ("/ui/traffic-view/details", test_details, TRUE);
   ADD ("/ui/traffic-view/follow-flow", test_follow_flow, TRUE);
   ADD ("/ui/traffic-view/pause", test_pause, TRUE);
+  ADD ("/ui/traffic-view/follow-tail", test_follow_tail, TRUE);
   ADD ("/ui/traffic-view/export", test_export, TRUE);
 #undef ADD
 

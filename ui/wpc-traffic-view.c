@@ -95,6 +95,7 @@ struct _WpcTrafficView
   GtkNativeDialog       *export_chooser;
   char                  *export_message;   /* how the last export went */
   gint64                 select_after_filter;
+  guint                  follow_tail_id;    /* an idle that scrolls to the newest message */
   WpiTrafficEntry       *order_probes[2];
 };
 
@@ -639,17 +640,61 @@ on_filter_activate (WpcTrafficView *self)
 
 /* A filtered list loses its selection; the message selected before is selected again
  * once the scan finds it (follow flow keeps the message in view). */
-static void
-on_filter_model_items_changed (WpcTrafficView *self)
+static gboolean
+follow_tail (gpointer data)
 {
-  guint position;
+  WpcTrafficView *self = data;
+  GtkWidget *list = internal_list_view (self->message_list);
+  guint n = self->filter_model != NULL ? g_list_model_get_n_items (G_LIST_MODEL (self->filter_model)) : 0;
+
+  self->follow_tail_id = 0;
+  if (list != NULL && n > 0)
+    gtk_widget_activate_action (list, "list.scroll-to-item", "u", self->reversed ? 0 : n - 1);
+  return G_SOURCE_REMOVE;
+}
+
+/* Live capture: a list scrolled to its newest message stays there as messages come
+ * (a list scrolled elsewhere stays where the reader is). */
+static void
+maybe_follow_tail (WpcTrafficView *self,
+                   guint           position,
+                   guint           removed,
+                   guint           added)
+{
+  GtkAdjustment *adjustment = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (self->message_list));
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->filter_model));
+  gboolean at_newest;
+
+  if (added == 0 || removed > 0 || self->follow_tail_id != 0 || adjustment == NULL ||
+      wpi_traffic_filter_model_get_running (self->filter_model))
+    return;
+  /* The adjustment still measures the list before the change. */
+  if (self->reversed)
+    at_newest = position == 0 && gtk_adjustment_get_value (adjustment) <= 0.0;
+  else
+    at_newest = position + added == n &&
+                gtk_adjustment_get_value (adjustment) + gtk_adjustment_get_page_size (adjustment) >=
+                gtk_adjustment_get_upper (adjustment) - 1.0;
+  if (at_newest)
+    self->follow_tail_id = g_idle_add_full (G_PRIORITY_LOW, follow_tail, self, NULL);
+}
+
+static void
+on_filter_model_items_changed (WpcTrafficView *self,
+                               guint           position,
+                               guint           removed,
+                               guint           added)
+{
+  guint selected;
+
+  maybe_follow_tail (self, position, removed, added);
 
   if (self->select_after_filter == 0 || self->filter_model == NULL)
     return;
-  if (wpi_traffic_filter_model_find (self->filter_model, self->select_after_filter, &position))
+  if (wpi_traffic_filter_model_find (self->filter_model, self->select_after_filter, &selected))
     {
       self->select_after_filter = 0;
-      select_position (self, position);
+      select_position (self, selected);
     }
 }
 
@@ -772,8 +817,8 @@ wpc_traffic_view_set_store (WpcTrafficView *self,
 
       g_signal_connect_swapped (self->selection, "notify::selected-item",
                                 G_CALLBACK (on_selected_item_changed), self);
-      g_signal_connect_swapped (self->filter_model, "items-changed",
-                                G_CALLBACK (on_filter_model_items_changed), self);
+      g_signal_connect_object (self->filter_model, "items-changed",
+                               G_CALLBACK (on_filter_model_items_changed), self, G_CONNECT_SWAPPED);
       g_signal_connect_swapped (self->filter_model, "notify::n-items", G_CALLBACK (update_status), self);
       g_signal_connect_swapped (self->filter_model, "notify::running", G_CALLBACK (update_status), self);
       g_signal_connect_swapped (self->filter_model, "notify::progress", G_CALLBACK (update_status), self);
@@ -1187,6 +1232,7 @@ wpc_traffic_view_dispose (GObject *object)
 {
   WpcTrafficView *self = WPC_TRAFFIC_VIEW (object);
 
+  g_clear_handle_id (&self->follow_tail_id, g_source_remove);
   if (self->export_cancellable != NULL)
     g_cancellable_cancel (self->export_cancellable);
   if (self->export_chooser != NULL)
