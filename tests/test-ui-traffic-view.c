@@ -786,6 +786,7 @@ scrolled_to_newest (gpointer data)
   TailWait *wait = data;
   GtkAdjustment *adjustment = wait->adjustment;
 
+
   return gtk_adjustment_get_upper (adjustment) > wait->upper_before &&
          gtk_adjustment_get_value (adjustment) + gtk_adjustment_get_page_size (adjustment) >=
          gtk_adjustment_get_upper (adjustment) - 1.0;

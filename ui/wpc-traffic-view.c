@@ -96,6 +96,8 @@ struct _WpcTrafficView
   char                  *export_message;   /* how the last export went */
   gint64                 select_after_filter;
   guint                  follow_tail_id;    /* an idle that scrolls to the newest message */
+  guint                  follow_tail_tick;  /* and the frames that keep it there */
+  guint                  follow_tail_frames;
   WpiTrafficEntry       *order_probes[2];
 };
 
@@ -640,6 +642,37 @@ on_filter_activate (WpcTrafficView *self)
 
 /* A filtered list loses its selection; the message selected before is selected again
  * once the scan finds it (follow flow keeps the message in view). */
+/* The list places rows by estimated heights until it has measured them, so the end
+ * reached by scrolling to the last row can move; a few frames settle it. */
+#define FOLLOW_TAIL_FRAMES 4
+
+static gboolean
+settle_tail (GtkWidget     *widget,
+             GdkFrameClock *frame_clock,
+             gpointer       user_data)
+{
+  WpcTrafficView *self = WPC_TRAFFIC_VIEW (user_data);
+  GtkAdjustment *adjustment = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (self->message_list));
+  double end;
+
+  if (adjustment != NULL)
+    {
+      double value = gtk_adjustment_get_value (adjustment);
+
+      end = self->reversed ? gtk_adjustment_get_lower (adjustment)
+                           : gtk_adjustment_get_upper (adjustment) - gtk_adjustment_get_page_size (adjustment);
+      /* A page or more away: the reader scrolled, which wins. */
+      if (ABS (end - value) >= gtk_adjustment_get_page_size (adjustment))
+        self->follow_tail_frames = FOLLOW_TAIL_FRAMES;
+      else if (value != end)
+        gtk_adjustment_set_value (adjustment, end);
+    }
+  if (++self->follow_tail_frames < FOLLOW_TAIL_FRAMES)
+    return G_SOURCE_CONTINUE;
+  self->follow_tail_tick = 0;
+  return G_SOURCE_REMOVE;
+}
+
 static gboolean
 follow_tail (gpointer data)
 {
@@ -648,8 +681,12 @@ follow_tail (gpointer data)
   guint n = self->filter_model != NULL ? g_list_model_get_n_items (G_LIST_MODEL (self->filter_model)) : 0;
 
   self->follow_tail_id = 0;
-  if (list != NULL && n > 0)
-    gtk_widget_activate_action (list, "list.scroll-to-item", "u", self->reversed ? 0 : n - 1);
+  if (list == NULL || n == 0)
+    return G_SOURCE_REMOVE;
+  gtk_widget_activate_action (list, "list.scroll-to-item", "u", self->reversed ? 0 : n - 1);
+  self->follow_tail_frames = 0;
+  if (self->follow_tail_tick == 0)
+    self->follow_tail_tick = gtk_widget_add_tick_callback (GTK_WIDGET (self->message_list), settle_tail, self, NULL);
   return G_SOURCE_REMOVE;
 }
 
@@ -1233,6 +1270,9 @@ wpc_traffic_view_dispose (GObject *object)
   WpcTrafficView *self = WPC_TRAFFIC_VIEW (object);
 
   g_clear_handle_id (&self->follow_tail_id, g_source_remove);
+  if (self->follow_tail_tick != 0 && self->message_list != NULL)
+    gtk_widget_remove_tick_callback (GTK_WIDGET (self->message_list), self->follow_tail_tick);
+  self->follow_tail_tick = 0;
   if (self->export_cancellable != NULL)
     g_cancellable_cancel (self->export_cancellable);
   if (self->export_chooser != NULL)
