@@ -171,6 +171,42 @@ test_format_body (void)
   }
 }
 
+/* Every file of the hostile corpus shows as valid UTF-8 text, quickly, without a
+ * secret or an expanded entity. */
+static void
+test_format_hostile (void)
+{
+  g_autofree char *dir_path = g_test_build_filename (G_TEST_DIST, "hostile", NULL);
+  g_autoptr(GDir) dir = g_dir_open (dir_path, 0, NULL);
+  const char *name;
+  guint files = 0;
+
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir_path, name, NULL);
+      g_autoptr(GBytes) body = NULL;
+      g_autofree char *text = NULL;
+      char *data = NULL;
+      gsize length = 0;
+      gboolean pretty = TRUE;
+      gint64 start;
+
+      if (!g_str_has_suffix (name, ".xml"))
+        continue;
+      g_assert_true (g_file_get_contents (path, &data, &length, NULL));
+      body = g_bytes_new_take (data, length);
+      start = g_get_monotonic_time ();
+      text = wpi_traffic_format_body (body, WPI_DUMP_NONE, &pretty);
+      g_assert_cmpint (g_get_monotonic_time () - start, <, 5 * G_USEC_PER_SEC);
+      g_assert_true (g_utf8_validate (text, -1, NULL));
+      /* No entity was expanded: the text is never much longer than the body */
+      g_assert_cmpuint (strlen (text), <=, 2 * length + 4096);
+      files++;
+    }
+  g_assert_cmpuint (files, >, 50);
+}
+
 static void
 test_format_headers (void)
 {
@@ -493,6 +529,7 @@ main (int   argc,
   g_test_add_func ("/traffic-export/secret-names", test_secret_names);
   g_test_add_func ("/traffic-export/mask-body", test_mask_body);
   g_test_add_func ("/traffic-export/format-body", test_format_body);
+  g_test_add_func ("/traffic-export/format-hostile", test_format_hostile);
   g_test_add_func ("/traffic-export/format-headers", test_format_headers);
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
   ADD ("/traffic-export/xml", test_export_xml);
