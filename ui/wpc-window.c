@@ -9,6 +9,7 @@
 
 #include "wpc-empty-state.h"
 #include "wpc-status-bar.h"
+#include "wpc-traffic-view.h"
 #include "wpc-window.h"
 
 struct _WpcWindow
@@ -19,6 +20,7 @@ struct _WpcWindow
   GtkStack             *phones_stack;
   WpcEmptyState        *empty_state;
   WpcStatusBar         *status_bar;
+  WpcTrafficView       *traffic_view;
   GtkMenuButton        *primary_menu_button;
 
   GSettings            *settings;
@@ -137,6 +139,7 @@ wpc_window_constructed (GObject *object)
 
   restore_window_state (self);
   bind_listening_values (self);
+  wpc_traffic_view_set_settings (self->traffic_view, self->settings);
   g_signal_connect (self, "notify::application", G_CALLBACK (bind_listening_values), NULL);
 }
 
@@ -236,12 +239,14 @@ wpc_window_class_init (WpcWindowClass *klass)
 
   g_type_ensure (WPC_TYPE_EMPTY_STATE);
   g_type_ensure (WPC_TYPE_STATUS_BAR);
+  g_type_ensure (WPC_TYPE_TRAFFIC_VIEW);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/workpoint/Console/wpc-window.ui");
   gtk_widget_class_bind_template_child (widget_class, WpcWindow, view_stack);
   gtk_widget_class_bind_template_child (widget_class, WpcWindow, phones_stack);
   gtk_widget_class_bind_template_child (widget_class, WpcWindow, empty_state);
   gtk_widget_class_bind_template_child (widget_class, WpcWindow, status_bar);
+  gtk_widget_class_bind_template_child (widget_class, WpcWindow, traffic_view);
   gtk_widget_class_bind_template_child (widget_class, WpcWindow, primary_menu_button);
 
   gtk_widget_class_install_action (widget_class, "win.show-page", "s", show_page_action);
@@ -293,6 +298,19 @@ wpc_window_get_status_bar (WpcWindow *self)
 {
   g_return_val_if_fail (WPC_IS_WINDOW (self), NULL);
   return self->status_bar;
+}
+
+/**
+ * wpc_window_get_traffic_view:
+ *
+ * Returns: (transfer none): the inspector, for the service to give its store
+ * (wpc_traffic_view_set_store()) and its ::traffic signal (wpc_traffic_view_append())
+ */
+WpcTrafficView *
+wpc_window_get_traffic_view (WpcWindow *self)
+{
+  g_return_val_if_fail (WPC_IS_WINDOW (self), NULL);
+  return self->traffic_view;
 }
 
 /**

@@ -5,6 +5,7 @@
 
 #include "wpc-application.h"
 #include "wpc-status-bar.h"
+#include "wpc-traffic-view.h"
 
 G_BEGIN_DECLS
 
@@ -15,6 +16,7 @@ G_DECLARE_FINAL_TYPE (WpcWindow, wpc_window, WPC, WINDOW, GtkApplicationWindow)
 WpcWindow    *wpc_window_new             (WpcApplication *application);
 GSettings    *wpc_window_get_settings    (WpcWindow      *self);
 WpcStatusBar *wpc_window_get_status_bar  (WpcWindow      *self);
+WpcTrafficView *wpc_window_get_traffic_view (WpcWindow    *self);
 const char   *wpc_window_get_visible_view (WpcWindow     *self);
 gboolean      wpc_window_get_demo_available (WpcWindow   *self);
 void          wpc_window_set_demo_available (WpcWindow   *self,
