@@ -15,6 +15,9 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
+#include "wpi-bootstrap.h"
+#include "wpi-handout.h"
+#include "wpi-pki.h"
 #include "wpi-store.h"
 
 #define MAC_A      "00:1A:E8:12:34:56"
@@ -1978,6 +1981,490 @@ test_service (Fixture       *fixture,
   stop_process (service, "the service", service_log);
 }
 
+/* ---- Secure Mode: bootstrap, pins, revoke ---- */
+
+#define MAC_C "00:1A:E8:00:00:0C"
+
+static gboolean
+pki_exists (Fixture *fixture)
+{
+  g_autofree char *pki_dir = g_build_filename (fixture->data_dir, "pki", NULL);
+
+  return g_file_test (pki_dir, G_FILE_TEST_EXISTS);
+}
+
+static WpiPinRecord *
+current_pin (Fixture    *fixture,
+             const char *mac)
+{
+  g_autoptr(GError) error = NULL;
+  WpiPinRecord *record = wpi_store_pin_get_current (fixture->store, mac, &error);
+
+  g_assert_no_error (error);
+  return record;
+}
+
+/* Every entry of a handout is the phone's committed, handed-out PIN of a queued
+ * bootstrap job with PIN. */
+static void
+assert_handout_matches_store (Fixture    *fixture,
+                              GHashTable *handout,
+                              guint       pin_length,
+                              guint       max_retries)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_hash_table_iter_init (&iter, handout);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      g_autoptr(WpiPinRecord) record = current_pin (fixture, key);
+      g_autoptr(WpiJobRecord) job = NULL;
+
+      g_assert_cmpstr (record->pin, ==, value);
+      g_assert_cmpuint (strlen (record->pin), ==, pin_length);
+      g_assert_cmpint (record->state, ==, WPI_PIN_STATE_HANDED_OUT);
+      g_assert_cmpuint (record->max_retries, ==, max_retries);
+      job = get_job (fixture, record->job_id);
+      g_assert_cmpint (job->kind, ==, WPI_JOB_KIND_BOOTSTRAP);
+      g_assert_cmpstr (job->mac, ==, key);
+      g_assert_cmpstr (job->parameter, ==, WPI_BOOTSTRAP_PARAMETER_PIN);
+    }
+}
+
+static void
+test_bootstrap_pin_csv (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *csv = g_build_filename (fixture->tmp, "handout.csv", NULL);
+  g_autoptr(GHashTable) handout = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  const char *macs[] = { MAC_A, MAC_B, MAC_C };
+  GStatBuf st;
+  JsonArray *array;
+
+  add_phone (fixture->store, MAC_C, "127.0.0.3");
+  g_assert_cmpint (run_ctl (fixture, &out, &err, "bootstrap", MAC_A, "00-1a-e8-ab-cd-ef", MAC_C,
+                            "--pin", "--pin-length", "10", "--max-retries", "5",
+                            "--handout", csv, NULL), ==, 0);
+  /* progress on stderr, "n/total MAC", one line per phone */
+  assert_contains (err, "1/3 ");
+  assert_contains (err, "3/3 ");
+  g_assert_null (strstr (err, "wpictl:"));
+  assert_contains (out, "Handout ");
+  assert_contains (out, "3 of 3 phones queued");
+
+  g_assert_cmpint (g_stat (csv, &st), ==, 0);
+  g_assert_cmpuint (st.st_mode & 0777, ==, 0600);
+  handout = wpi_handout_read_csv (csv, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_hash_table_size (handout), ==, 3);
+  for (guint i = 0; i < G_N_ELEMENTS (macs); i++)
+    {
+      const char *pin = g_hash_table_lookup (handout, macs[i]);
+
+      g_assert_nonnull (pin);
+      /* never on stdout without --show-pins */
+      g_assert_null (strstr (out, pin));
+    }
+  assert_handout_matches_store (fixture, handout, 10, 5);
+  g_assert_cmpuint (count_jobs (fixture), ==, 3);
+
+  /* pins: masked unless --show-pins */
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_ctl (fixture, &out, NULL, "pins", NULL), ==, 0);
+  assert_contains (out, "MAC");
+  assert_contains (out, "handed-out");
+  assert_contains (out, "<masked>");
+  for (guint i = 0; i < G_N_ELEMENTS (macs); i++)
+    {
+      const char *pin = g_hash_table_lookup (handout, macs[i]);
+      g_autofree char *tan = g_strdup (pin + strlen (pin) - 3);
+
+      assert_contains (out, macs[i]);
+      g_assert_null (strstr (out, pin));
+      g_assert_null (strstr (out, tan));
+    }
+
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_ctl (fixture, &out, NULL, "pins", "--show-pins", NULL), ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (macs); i++)
+    {
+      g_autofree char *grouped = wpi_handout_format_pin (g_hash_table_lookup (handout, macs[i]));
+
+      assert_contains (out, grouped);
+    }
+
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_ctl (fixture, &out, NULL, "pins", "--json", NULL), ==, 0);
+  root = parse_json (out);
+  array = json_node_get_array (root);
+  g_assert_cmpuint (json_array_get_length (array), ==, 3);
+  for (guint i = 0; i < 3; i++)
+    {
+      JsonObject *object = json_array_get_object_element (array, i);
+      const char *mac = json_object_get_string_member (object, "mac");
+      g_autoptr(WpiPinRecord) record = current_pin (fixture, mac);
+
+      g_assert_true (g_hash_table_contains (handout, mac));
+      g_assert_cmpstr (json_object_get_string_member (object, "pin"), ==, "<masked>");
+      g_assert_cmpstr (json_object_get_string_member (object, "state"), ==, "handed-out");
+      g_assert_true (json_object_get_null_member (object, "reason"));
+      g_assert_cmpint (json_object_get_int_member (object, "job"), ==, record->job_id);
+      g_assert_nonnull (json_object_get_string_member (object, "created"));
+      g_assert_nonnull (json_object_get_string_member (object, "updated"));
+    }
+
+  /* a failed PIN shows its reason; --all lists the re-issued one as well */
+  {
+    g_autoptr(WpiPinRecord) record = current_pin (fixture, MAC_A);
+
+    g_assert_true (wpi_store_pin_set_state (fixture->store, record->id, WPI_PIN_STATE_FAILED,
+                                            "password retries exceeded", &error));
+    g_assert_no_error (error);
+  }
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_ctl (fixture, &out, NULL, "pins", NULL), ==, 0);
+  assert_contains (out, "password retries exceeded");
+
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_ctl (fixture, &out, &err, "bootstrap", MAC_A, "--show-pins", NULL), ==, 0);
+  {
+    g_autoptr(WpiPinRecord) record = current_pin (fixture, MAC_A);
+    g_autofree char *grouped = wpi_handout_format_pin (record->pin);
+
+    /* shown on stdout, so handed out */
+    assert_contains (out, grouped);
+    g_assert_cmpuint (strlen (record->pin), ==, 12);
+    g_assert_cmpint (record->state, ==, WPI_PIN_STATE_HANDED_OUT);
+  }
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&root, json_node_unref);
+  g_assert_cmpint (run_ctl (fixture, &out, NULL, "pins", "--all", "--json", NULL), ==, 0);
+  root = parse_json (out);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (root)), ==, 4);
+}
+
+/* A PDF holds NUL bytes: no string search */
+static gboolean
+bytes_contain (const char *data,
+               gsize       length,
+               const char *part)
+{
+  gsize part_length = strlen (part);
+
+  for (gsize i = 0; i + part_length <= length; i++)
+    if (memcmp (data + i, part, part_length) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+test_bootstrap_pdf (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *pdf = g_build_filename (fixture->tmp, "slips.PDF", NULL);
+  g_autofree char *contents = NULL;
+  g_autofree char *pdftotext = g_find_program_in_path ("pdftotext");
+  g_autoptr(GError) error = NULL;
+  const char *macs[] = { MAC_A, MAC_B, MAC_C };
+  gsize length = 0;
+
+  add_phone (fixture->store, MAC_C, "127.0.0.3");
+  g_assert_cmpint (run_ctl (fixture, &out, &err, "bootstrap", "--all", "--handout", pdf,
+                            "--paper", "letter", NULL), ==, 0);
+  assert_contains (err, "3/3 ");
+  g_assert_true (g_file_get_contents (pdf, &contents, &length, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_str_has_prefix (contents, "%PDF"));
+  /* Letter: 612 × 792 points */
+  g_assert_true (bytes_contain (contents, length, "/MediaBox [ 0 0 612 792 ]"));
+
+  for (guint i = 0; i < G_N_ELEMENTS (macs); i++)
+    {
+      g_autoptr(WpiPinRecord) record = current_pin (fixture, macs[i]);
+
+      g_assert_cmpint (record->state, ==, WPI_PIN_STATE_HANDED_OUT);
+    }
+
+  if (pdftotext != NULL)
+    {
+      const char *argv[] = { pdftotext, "-layout", pdf, "-", NULL };
+      g_autofree char *text = NULL;
+      int wait_status = 0;
+
+      g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+                                   &text, NULL, &wait_status, &error));
+      g_assert_no_error (error);
+      g_assert_true (g_spawn_check_wait_status (wait_status, NULL));
+      for (guint i = 0; i < G_N_ELEMENTS (macs); i++)
+        {
+          g_autoptr(WpiPinRecord) record = current_pin (fixture, macs[i]);
+          g_autofree char *grouped = wpi_handout_format_pin (record->pin);
+
+          assert_contains (text, macs[i]);
+          assert_contains (text, grouped);
+        }
+    }
+  else
+    g_test_message ("pdftotext not installed: the PDF's text is not checked");
+}
+
+static void
+test_bootstrap_nopin (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WpiPinRecord) record = NULL;
+  g_autoptr(WpiJobRecord) job = NULL;
+  g_autoptr(GPtrArray) jobs = NULL;
+
+  g_assert_true (wpi_store_setting_set_int (fixture->store, "service-secure-port", 28444, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (run_ctl (fixture, &out, &err, "bootstrap", "--match", "openstage 60", "--nopin", NULL), ==, 0);
+  assert_contains (err, "1/1 " MAC_A);
+  assert_contains (out, "without PIN");
+
+  jobs = wpi_store_job_list (fixture->store, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (jobs->len, ==, 1);
+  /* the list leaves the items out */
+  job = get_job (fixture, ((WpiJobRecord *) g_ptr_array_index (jobs, 0))->id);
+  g_assert_cmpstr (job->mac, ==, MAC_A);
+  g_assert_cmpint (job->kind, ==, WPI_JOB_KIND_BOOTSTRAP);
+  g_assert_cmpstr (job->parameter, ==, WPI_BOOTSTRAP_PARAMETER_NOPIN);
+  /* the port the service recorded goes to the phone */
+  {
+    gboolean found = FALSE;
+
+    for (guint i = 0; job->items != NULL && i < job->items->len; i++)
+      {
+        const WpiStoreItem *item = &g_array_index (job->items, WpiStoreItem, i);
+
+        if (strcmp (item->name, "dls-secure-port") == 0)
+          {
+            g_assert_cmpstr (item->value, ==, "28444");
+            found = TRUE;
+          }
+        g_assert_cmpstr (item->name, !=, "secure-mode-data");
+      }
+    g_assert_true (found);
+  }
+
+  record = wpi_store_pin_get_current (fixture->store, MAC_A, &error);
+  g_assert_error (error, WPI_STORE_ERROR, WPI_STORE_ERROR_NOT_FOUND);
+  g_assert_null (record);
+}
+
+static void
+test_bootstrap_invalid (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  g_autofree char *csv = g_build_filename (fixture->tmp, "handout.csv", NULL);
+  g_autofree char *missing_dir = g_build_filename (fixture->tmp, "no-such-dir", "h.csv", NULL);
+  const struct {
+    int         status;
+    const char *message;
+    const char *args[8];
+  } cases[] = {
+    { 2, "--pin-length takes 8 to 20", { "bootstrap", MAC_A, "--pin-length", "7" } },
+    { 2, "--pin-length takes 8 to 20", { "bootstrap", MAC_A, "--pin-length", "21" } },
+    { 1, "--handout is for PINs", { "bootstrap", MAC_A, "--nopin", "--handout", csv } },
+    { 1, "exclude each other", { "bootstrap", MAC_A, "--pin", "--nopin" } },
+    { 2, "No phone with the MAC " MAC_NONE, { "bootstrap", MAC_A, MAC_NONE, "--handout", csv } },
+    { 2, "not a MAC address", { "bootstrap", "phone-1" } },
+    { 2, ".pdf or .csv", { "bootstrap", MAC_A, "--handout", "pins.txt" } },
+    { 2, "No directory", { "bootstrap", MAC_A, "--handout", missing_dir } },
+    { 2, "a4 or letter", { "bootstrap", MAC_A, "--handout", "x.pdf", "--paper", "a5" } },
+    { 1, "--paper is for a PDF", { "bootstrap", MAC_A, "--handout", csv, "--paper", "a4" } },
+    { 2, "--max-retries takes 1 to", { "bootstrap", MAC_A, "--max-retries", "0" } },
+    { 1, "Name the phones one way", { "bootstrap" } },
+    { 1, "Name the phones one way", { "bootstrap", MAC_A, "--all" } },
+    { 2, "No phone selected", { "bootstrap", "--match", "no such phone" } },
+    { 1, "Usage: wpictl revoke", { "revoke" } },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GSubprocessLauncher) launcher = new_launcher (fixture);
+      g_autoptr(GSubprocess) process = spawn_ctlv (fixture, launcher, fixture->data_dir, cases[i].args);
+      g_autofree char *out = NULL;
+      g_autofree char *err = NULL;
+
+      g_test_message ("case %u: %s", i, cases[i].message);
+      g_assert_cmpint (finish_ctl (process, &out, &err), ==, cases[i].status);
+      assert_error_line (err, cases[i].message);
+      g_assert_cmpstr (out, ==, "");
+    }
+
+  /* nothing was made: no job, no PIN, not even a PKI */
+  g_assert_cmpuint (count_jobs (fixture), ==, 0);
+  g_assert_false (pki_exists (fixture));
+  g_assert_false (g_file_test (csv, G_FILE_TEST_EXISTS));
+}
+
+/* Ctrl+C in the middle: every phone queued has its PIN in the handout, and no other
+ * phone has a job or a PIN. */
+static void
+test_bootstrap_interrupt (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  g_autoptr(GSubprocessLauncher) launcher = new_launcher (fixture);
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GDataInputStream) err_stream = NULL;
+  g_autoptr(GHashTable) handout = NULL;
+  g_autoptr(GPtrArray) pins = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *csv = g_build_filename (fixture->tmp, "handout.csv", NULL);
+  g_autofree char *out = NULL;
+  g_autofree char *rest = NULL;
+  const guint n_phones = 60;
+  const char *args[] = { "bootstrap", "--all", "--handout", csv, NULL };
+  int status;
+
+  for (guint i = 0; i < n_phones - 2; i++)
+    {
+      g_autofree char *mac = g_strdup_printf ("00:1A:E8:00:10:%02X", i);
+
+      add_phone (fixture->store, mac, NULL);
+    }
+
+  process = spawn_ctlv (fixture, launcher, fixture->data_dir, args);
+  err_stream = g_data_input_stream_new (g_subprocess_get_stderr_pipe (process));
+  /* the first phone through: the run is under way */
+  for (;;)
+    {
+      g_autofree char *line = g_data_input_stream_read_line_utf8 (err_stream, NULL, NULL, &error);
+
+      g_assert_no_error (error);
+      g_assert_nonnull (line);
+      if (g_str_has_prefix (line, "1/"))
+        break;
+    }
+  g_subprocess_send_signal (process, SIGINT);
+  rest = g_data_input_stream_read_upto (err_stream, "", 0, NULL, NULL, &error);
+  g_assert_no_error (error);
+  {
+    GInputStream *out_pipe = g_subprocess_get_stdout_pipe (process);
+    g_autoptr(GBytes) bytes = NULL;
+    g_autoptr(GByteArray) all = g_byte_array_new ();
+
+    while ((bytes = g_input_stream_read_bytes (out_pipe, 4096, NULL, &error)) != NULL &&
+           g_bytes_get_size (bytes) > 0)
+      {
+        g_byte_array_append (all, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+        g_clear_pointer (&bytes, g_bytes_unref);
+      }
+    g_assert_no_error (error);
+    g_byte_array_append (all, (const guint8 *) "", 1);
+    out = g_strdup ((const char *) all->data);
+  }
+  g_subprocess_wait (process, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (process));
+  status = g_subprocess_get_exit_status (process);
+  if (g_test_verbose ())
+    g_printerr ("--- exit %d\n--- stdout\n%s--- stderr (rest)\n%s\n", status, out, rest);
+
+  pins = wpi_store_pin_list (fixture->store, TRUE, &error);
+  g_assert_no_error (error);
+  handout = wpi_handout_read_csv (csv, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_hash_table_size (handout), ==, pins->len);
+  g_assert_cmpuint (count_jobs (fixture), ==, pins->len);
+  assert_handout_matches_store (fixture, handout, 12, 3);
+
+  if (status == 130)
+    {
+      g_autofree char *expected = g_strdup_printf ("Cancelled: %u of %u phones queued", pins->len, n_phones);
+
+      g_assert_cmpuint (pins->len, >=, 1);
+      g_assert_cmpuint (pins->len, <, n_phones);
+      assert_contains (rest, expected);
+    }
+  else
+    {
+      /* the signal came after the last phone */
+      g_assert_cmpint (status, ==, 0);
+      g_assert_cmpuint (pins->len, ==, n_phones);
+    }
+}
+
+static void
+test_revoke (Fixture       *fixture,
+             gconstpointer  data)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *pki_dir = g_build_filename (fixture->data_dir, "pki", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WpiPki) pki = NULL;
+  g_autoptr(WpiClientCert) cert = NULL;
+  g_autoptr(WpiClientCert) cert_b = NULL;
+  g_autoptr(WpiPhoneRecord) before = NULL;
+  g_autoptr(WpiPhoneRecord) after = NULL;
+
+  /* no PKI yet: nothing to revoke, and none is created */
+  g_assert_cmpint (run_ctl (fixture, NULL, &err, "revoke", MAC_A, NULL), ==, 2);
+  assert_error_line (err, "No certificate has been issued");
+  g_assert_false (pki_exists (fixture));
+
+  g_assert_cmpint (run_ctl (fixture, NULL, NULL, "bootstrap", MAC_A, MAC_B, "--nopin", NULL), ==, 0);
+
+  /* this process stands for the running service: its PKI is open before the revocation */
+  pki = wpi_pki_new (pki_dir, NULL, &error);
+  g_assert_no_error (error);
+  cert = wpi_pki_lookup_client_cert (pki, MAC_A, &error);
+  g_assert_no_error (error);
+  cert_b = wpi_pki_lookup_client_cert (pki, MAC_B, &error);
+  g_assert_no_error (error);
+  g_assert_true (wpi_pki_verify_peer_pem (pki, cert->cert_pem, MAC_A, NULL, &error));
+  g_assert_no_error (error);
+  before = wpi_store_phone_get (fixture->store, MAC_A, &error);
+  g_assert_no_error (error);
+
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_ctl (fixture, &out, &err, "revoke", "001ae8123456", NULL), ==, 0);
+  g_assert_cmpstr (err, ==, "");
+  assert_contains (out, MAC_A ": 1 certificate revoked");
+  assert_contains (out, "left as it is");
+
+  g_assert_true (wpi_pki_is_revoked (pki, cert->serial));
+  g_assert_false (wpi_pki_verify_peer_pem (pki, cert->cert_pem, MAC_A, NULL, &error));
+  g_assert_error (error, WPI_PKI_ERROR, WPI_PKI_ERROR_REVOKED);
+  g_clear_error (&error);
+  /* the other phone is untouched */
+  g_assert_false (wpi_pki_is_revoked (pki, cert_b->serial));
+  g_assert_true (wpi_pki_verify_peer_pem (pki, cert_b->cert_pem, MAC_B, NULL, &error));
+  g_assert_no_error (error);
+
+  after = wpi_store_phone_get (fixture->store, MAC_A, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (after->mode, ==, before->mode);
+  g_assert_cmpint (after->state, ==, before->state);
+  g_assert_cmpuint (count_jobs (fixture), ==, 2);
+
+  /* again: nothing more to revoke */
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_ctl (fixture, &out, NULL, "revoke", MAC_A, NULL), ==, 0);
+  assert_contains (out, "already revoked");
+
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_ctl (fixture, NULL, &err, "revoke", MAC_NONE, NULL), ==, 2);
+  assert_error_line (err, "No certificate has been issued for " MAC_NONE);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_ctl (fixture, NULL, &err, "revoke", "xyz", NULL), ==, 2);
+  assert_error_line (err, "not a MAC address");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2013,6 +2500,12 @@ main (int   argc,
   ADD ("wait/cancelled-and-timeout", test_wait_cancelled_and_timeout);
   ADD ("wait/contact", test_wait_contact);
   ADD ("service", test_service);
+  ADD ("bootstrap/pin-csv", test_bootstrap_pin_csv);
+  ADD ("bootstrap/pdf", test_bootstrap_pdf);
+  ADD ("bootstrap/nopin", test_bootstrap_nopin);
+  ADD ("bootstrap/invalid", test_bootstrap_invalid);
+  ADD ("bootstrap/interrupt", test_bootstrap_interrupt);
+  ADD ("revoke", test_revoke);
 
 #undef ADD
 
