@@ -1,6 +1,9 @@
 /* wpi-sim: many simulated OpenStage phones against a provisioning service
  *
- * Logs one line per message flow to stdout and a summary on exit. SIGINT or SIGTERM stops
+ * Logs one line per message flow (and per PIN typed, per change of mode) to stdout and a
+ * summary on exit. Phones asked for a PIN (Secure Mode bootstrap with PIN) type the one given
+ * with --pin MAC=PIN, else the one of their line in the handout CSV of --pins, read when the
+ * phone asks. SIGINT or SIGTERM stops
  * the phones, waits (briefly) for their connections to close and exits with status 0;
  * exit status 1 is a usage or start-up error.
  */
@@ -9,12 +12,15 @@
 #include <errno.h>
 #include <locale.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/resource.h>
 
 #include <glib-unix.h>
 #include <gio/gio.h>
 
+#include "wpi-bundle.h"
 #include "wpi-simulator.h"
+#include "wpi-store.h"
 
 #define SHUTDOWN_GRACE_MS 5000
 
@@ -38,6 +44,11 @@ static char *opt_firmware_mix = NULL;
 static double opt_duration = 0;
 static int opt_max_requests = WPI_SIM_DEFAULT_MAX_REQUESTS;
 static gboolean opt_quiet = FALSE;
+static char **opt_pins = NULL;
+static char *opt_pins_file = NULL;
+static char **opt_wrong_tan = NULL;
+static double opt_pin_interval = WPI_SIM_DEFAULT_PIN_INTERVAL;
+static gint64 opt_bundle_iterations = WPI_BUNDLE_DEFAULT_ITERATIONS;
 
 static const GOptionEntry entries[] = {
   { "phones", 'n', 0, G_OPTION_ARG_INT, &opt_phones, "Number of phones (default 1)", "N" },
@@ -59,6 +70,11 @@ static const GOptionEntry entries[] = {
   { "firmware-mix", 0, 0, G_OPTION_ARG_STRING, &opt_firmware_mix, "Firmware rotation (default v1,v2r2,v3r3)", "LIST" },
   { "max-requests", 0, 0, G_OPTION_ARG_INT, &opt_max_requests, "Requests of all phones under way at once (default 8, 0: no limit)", "N" },
   { "duration", 0, 0, G_OPTION_ARG_DOUBLE, &opt_duration, "Stop after S seconds (default: run until SIGINT/SIGTERM)", "S" },
+  { "pin", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_pins, "The PIN phone MAC types when it asks for one (repeatable)", "MAC=PIN" },
+  { "pins", 0, 0, G_OPTION_ARG_FILENAME, &opt_pins_file, "Handout CSV (mac,e164,model,location,pin) the phones read their PIN from when they ask", "FILE" },
+  { "wrong-tan", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_wrong_tan, "Phone MAC answers a wrong bootstrapping-tan (repeatable)", "MAC" },
+  { "pin-interval", 0, 0, G_OPTION_ARG_DOUBLE, &opt_pin_interval, "Seconds between two looks for a PIN not known yet (default 2)", "S" },
+  { "bundle-iterations", 0, 0, G_OPTION_ARG_INT64, &opt_bundle_iterations, "PBKDF2 iterations of secure-mode-data, as the service uses (default 100000)", "N" },
   { "quiet", 'q', 0, G_OPTION_ARG_NONE, &opt_quiet, "Log failed flows only", NULL },
   { NULL }
 };
@@ -107,6 +123,163 @@ on_flow_finished (WpiSimulator *simulator,
   stamp[12] = '\0';   /* milliseconds */
   g_print ("%s %s %-17s %-6s %2u msg %6.1f ms  %s\n", stamp, wpi_sim_phone_get_mac (phone),
            reason ?: "?", ok ? "ok" : "FAILED", n_messages, duration / 1000.0, detail ?: "");
+}
+
+static void
+print_line (WpiSimPhone *phone,
+            const char  *text)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *stamp = g_date_time_format (now, "%H:%M:%S.%f");
+
+  stamp[12] = '\0';   /* milliseconds */
+  g_print ("%s %s %s\n", stamp, wpi_sim_phone_get_mac (phone), text);
+}
+
+static void
+on_pin_requested (WpiSimulator *simulator,
+                  WpiSimPhone  *phone,
+                  App          *app)
+{
+  if (!opt_quiet)
+    print_line (phone, "asks for its PIN");
+}
+
+static void
+on_pin_entered (WpiSimulator *simulator,
+                WpiSimPhone  *phone,
+                gboolean      accepted,
+                guint         attempts_left,
+                App          *app)
+{
+  g_autofree char *text = NULL;
+
+  if (accepted && opt_quiet)
+    return;
+  text = accepted ? g_strdup ("PIN accepted")
+                  : g_strdup_printf ("wrong PIN, %u attempt%s left", attempts_left,
+                                     attempts_left == 1 ? "" : "s");
+  print_line (phone, text);
+}
+
+static void
+on_mode_changed (WpiSimPhone *phone,
+                 GParamSpec  *pspec,
+                 App         *app)
+{
+  g_autofree char *text = NULL;
+
+  if (wpi_sim_phone_get_mode (phone) == WPI_SIM_PHONE_MODE_SECURE)
+    text = g_strdup_printf ("in Secure Mode, port %u", wpi_sim_phone_get_secure_port (phone));
+  else
+    text = g_strdup ("back in Default Mode");
+  print_line (phone, text);
+}
+
+/* "MAC=PIN" -> the phone and the PIN; FALSE with a message when it is not one. */
+static gboolean
+parse_pin_option (const char  *option,
+                  char       **mac,
+                  char       **pin,
+                  GError     **error)
+{
+  const char *equals = strchr (option, '=');
+  g_autofree char *mac_part = NULL;
+
+  if (equals == NULL || equals[1] == '\0')
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--pin \"%s\" is not MAC=PIN", option);
+      return FALSE;
+    }
+  mac_part = g_strndup (option, equals - option);
+  *mac = wpi_mac_normalize (mac_part, error);
+  if (*mac == NULL)
+    return FALSE;
+  *pin = g_strdup (equals + 1);
+  return TRUE;
+}
+
+typedef struct {
+  char *mac;
+  char *pin;   /* NULL for --wrong-tan */
+} PhoneOption;
+
+static void
+phone_option_free (PhoneOption *option)
+{
+  g_free (option->mac);
+  g_free (option->pin);
+  g_free (option);
+}
+
+/* --pin and --wrong-tan, checked before any phone starts. */
+static GPtrArray *
+parse_phone_options (GError **error)
+{
+  g_autoptr(GPtrArray) options = g_ptr_array_new_with_free_func ((GDestroyNotify) phone_option_free);
+
+  for (guint i = 0; opt_pins != NULL && opt_pins[i] != NULL; i++)
+    {
+      PhoneOption *option = g_new0 (PhoneOption, 1);
+
+      g_ptr_array_add (options, option);
+      if (!parse_pin_option (opt_pins[i], &option->mac, &option->pin, error))
+        return NULL;
+    }
+  for (guint i = 0; opt_wrong_tan != NULL && opt_wrong_tan[i] != NULL; i++)
+    {
+      PhoneOption *option = g_new0 (PhoneOption, 1);
+
+      g_ptr_array_add (options, option);
+      option->mac = wpi_mac_normalize (opt_wrong_tan[i], error);
+      if (option->mac == NULL)
+        return NULL;
+    }
+  return g_steal_pointer (&options);
+}
+
+/* They must name phones of this simulator. */
+static gboolean
+apply_phone_options (WpiSimulator  *simulator,
+                     GPtrArray     *options,
+                     GError       **error)
+{
+  for (guint i = 0; i < options->len; i++)
+    {
+      PhoneOption *option = g_ptr_array_index (options, i);
+      WpiSimPhone *phone = wpi_simulator_lookup (simulator, option->mac);
+
+      if (phone == NULL)
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       "%s: no simulated phone has the MAC %s",
+                       option->pin != NULL ? "--pin" : "--wrong-tan", option->mac);
+          return FALSE;
+        }
+      if (option->pin != NULL)
+        wpi_sim_phone_set_pin (phone, option->pin);
+      else
+        g_object_set (phone, "wrong-tan", TRUE, NULL);
+    }
+  return TRUE;
+}
+
+static guint
+count_secure (WpiSimulator *simulator)
+{
+  GListModel *phones = wpi_simulator_get_phones (simulator);
+  guint n = g_list_model_get_n_items (phones);
+  guint secure = 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(WpiSimPhone) phone = g_list_model_get_item (phones, i);
+
+      if (wpi_sim_phone_get_mode (phone) == WPI_SIM_PHONE_MODE_SECURE)
+        secure++;
+    }
+  return secure;
 }
 
 static gboolean
@@ -159,6 +332,7 @@ main (int   argc,
   g_autoptr(GError) error = NULL;
   g_autoptr(GMainLoop) loop = NULL;
   g_autoptr(WpiSimulator) simulator = NULL;
+  g_autoptr(GPtrArray) phone_options = NULL;
   App app = { 0 };
   guint sigint, sigterm;
 
@@ -186,9 +360,17 @@ main (int   argc,
       opt_local_changes_interval < 0 || opt_inventory_changes_interval < 0 ||
       opt_poll_interval < 0 || opt_restart_seconds < 0 || opt_retry_seconds <= 0 ||
       opt_max_items < -1 || opt_max_items == 0 || opt_max_items > G_MAXINT32 ||
-      opt_max_requests < 0)
+      opt_max_requests < 0 || opt_pin_interval <= 0 || opt_bundle_iterations < 1 ||
+      opt_bundle_iterations > G_MAXUINT)
     {
       g_printerr ("wpi-sim: a port, interval or count is out of range (see --help)\n");
+      return 1;
+    }
+
+  phone_options = parse_phone_options (&error);
+  if (phone_options == NULL)
+    {
+      g_printerr ("wpi-sim: %s\n", error->message);
       return 1;
     }
 
@@ -215,17 +397,29 @@ main (int   argc,
                 "poll-uri", opt_poll_uri,
                 "restart-seconds", opt_restart_seconds,
                 "retry-seconds", opt_retry_seconds,
+                "pins-file", opt_pins_file,
+                "pin-interval", opt_pin_interval,
+                "bundle-iterations", (guint) opt_bundle_iterations,
                 NULL);
 
   loop = g_main_loop_new (NULL, FALSE);
   app.loop = loop;
   app.simulator = simulator;
   g_signal_connect (simulator, "flow-finished", G_CALLBACK (on_flow_finished), &app);
+  g_signal_connect (simulator, "pin-requested", G_CALLBACK (on_pin_requested), &app);
+  g_signal_connect (simulator, "pin-entered", G_CALLBACK (on_pin_entered), &app);
 
-  if (!wpi_simulator_start (simulator, &error))
+  /* the phones only start talking once the main loop runs, so the PINs are in place first */
+  if (!wpi_simulator_start (simulator, &error) || !apply_phone_options (simulator, phone_options, &error))
     {
       g_printerr ("wpi-sim: %s\n", error->message);
       return 1;
+    }
+  for (guint i = 0; i < wpi_simulator_get_n_phones (simulator); i++)
+    {
+      g_autoptr(WpiSimPhone) phone = g_list_model_get_item (wpi_simulator_get_phones (simulator), i);
+
+      g_signal_connect (phone, "notify::mode", G_CALLBACK (on_mode_changed), &app);
     }
   g_print ("wpi-sim: %d phones against %s\n", opt_phones,
            opt_service ?: "https://127.0.0.1:18443");
@@ -242,8 +436,10 @@ main (int   argc,
   g_clear_handle_id (&app.duration_source, g_source_remove);
   g_clear_handle_id (&app.stop_source, g_source_remove);
 
-  g_print ("wpi-sim: %" G_GUINT64_FORMAT " flows ok, %" G_GUINT64_FORMAT " failed\n",
-           wpi_simulator_get_flows_ok (simulator), wpi_simulator_get_flows_failed (simulator));
+  g_print ("wpi-sim: %" G_GUINT64_FORMAT " flows ok, %" G_GUINT64_FORMAT " failed; "
+           "%u of %u phones in Secure Mode\n",
+           wpi_simulator_get_flows_ok (simulator), wpi_simulator_get_flows_failed (simulator),
+           count_secure (simulator), wpi_simulator_get_n_phones (simulator));
 
   g_free (opt_service);
   g_free (opt_base_mac);
@@ -251,5 +447,8 @@ main (int   argc,
   g_free (opt_poll_uri);
   g_free (opt_bind_prefix);
   g_free (opt_firmware_mix);
+  g_strfreev (opt_pins);
+  g_free (opt_pins_file);
+  g_strfreev (opt_wrong_tan);
   return 0;
 }

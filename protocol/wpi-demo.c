@@ -23,6 +23,23 @@ ensure_demo_profile (WpiStore  *store,
          wpi_store_profile_set_default (store, WPI_DEMO_PROFILE, error);
 }
 
+/* The demo's phones "type" the PIN the console made for them, as the person holding the
+ * printed slip would. */
+static void
+on_pin_requested (WpiSimulator *simulator,
+                  WpiSimPhone  *phone,
+                  gpointer      user_data)
+{
+  WpiService *service = user_data;
+  g_autofree char *mac = NULL;
+  g_autoptr(WpiPinRecord) pin = NULL;
+
+  g_object_get (phone, "mac", &mac, NULL);
+  pin = wpi_store_pin_get_current (wpi_service_get_store (service), mac, NULL);
+  if (pin != NULL && pin->state != WPI_PIN_STATE_REISSUED && pin->state != WPI_PIN_STATE_FAILED)
+    wpi_sim_phone_set_pin (phone, pin->pin);
+}
+
 WpiSimulator *
 wpi_demo_start (WpiService  *service,
                 guint        n_phones,
@@ -43,6 +60,7 @@ wpi_demo_start (WpiService  *service,
   target = g_strdup_printf ("https://127.0.0.1:%u", wpi_service_get_port (service));
   simulator = wpi_simulator_new (target, n_phones);
   g_object_set (simulator, "busy-ratio", 0.25, "call-seconds", 30.0, NULL);
+  g_signal_connect_object (simulator, "pin-requested", G_CALLBACK (on_pin_requested), service, 0);
   if (!wpi_simulator_start (simulator, error))
     return NULL;
   return g_steal_pointer (&simulator);

@@ -845,6 +845,13 @@ fail_bootstrap (WpiService  *self,
     return TRUE;
   if (!set_job_state (self, job->id, WPI_JOB_STATE_FAILED, reason, error))
     return FALSE;
+  /* The certificate made for this bootstrap must not open the secure port */
+  {
+    g_autoptr(WpiClientCert) cert = wpi_pki_lookup_client_cert (self->pki, mac, NULL);
+
+    if (cert != NULL)
+      wpi_pki_revoke_serial (self->pki, cert->serial, NULL);
+  }
   if (g_strcmp0 (job->parameter, WPI_BOOTSTRAP_PARAMETER_PIN) == 0 &&
       !set_current_pin_state (self, mac, WPI_PIN_STATE_FAILED, reason, error))
     return FALSE;
@@ -1834,7 +1841,9 @@ server_callback (SoupServer        *server,
       handle_wpi_post (self, msg, port, secure ? WPI_PHONE_MODE_SECURE : WPI_PHONE_MODE_DEFAULT);
       return;
     }
-  if (strcmp (path, WPI_POLL_PATH) == 0 && !secure)
+  /* D14 names the default port; a phone in Secure Mode polls where it talks, the secure
+   * port (its certificate is checked by the TLS layer there) */
+  if (strcmp (path, WPI_POLL_PATH) == 0)
     {
       if (method != SOUP_METHOD_GET)
         soup_server_message_set_status (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL);

@@ -213,7 +213,8 @@ is_action_parameter (WpiItemInfo *info)
          strcmp (name, "configuration-attached-number") == 0;
 }
 
-/* Secure Mode bootstrapping is not simulated: a write that starts it is "not supported". */
+/* Secure Mode bootstrapping items are commands, not settings: the phone acts on them
+ * (wpi-sim-phone.c) and keeps none of them as an item. */
 static gboolean
 is_bootstrap_trigger (const char *name)
 {
@@ -506,11 +507,6 @@ wpi_sim_items_check_write (WpiSimItems  *items,
   WpiSimItem *stored;
   g_autoptr(GError) error = NULL;
 
-  if (is_bootstrap_trigger (name))
-    {
-      set_reason (reason, "Secure Mode is not simulated");
-      return WPI_ITEM_STATUS_NOT_SUPPORTED;
-    }
   if (!g_hash_table_contains (items->known, name))
     {
       info = wpi_catalogue_lookup (catalogue, name);

@@ -4,21 +4,46 @@
 #include <math.h>
 #include <string.h>
 
+#include <gnutls/gnutls.h>
+#include <gnutls/pkcs12.h>
+#include <gnutls/x509.h>
 #include <libsoup/soup.h>
 
+#include "wpi-bootstrap.h"
+#include "wpi-bundle.h"
 #include "wpi-codec.h"
 #include "wpi-enums.h"
 #include "wpi-fragment.h"
+#include "wpi-pin.h"
 #include "wpi-sim-events.h"
 #include "wpi-sim-items.h"
 #include "wpi-sim-phone.h"
+#include "wpi-sim-pins.h"
 
 #define DEFAULT_SERVICE_PORT      18443
 #define FILE_SIZE_LIMIT           (256 * 1024 * 1024)
 #define HTTP_TIMEOUT_SECONDS      30
 #define MAX_RETRY_FACTOR          8
+#define PASSWORD_RETRIES_EXCEEDED "password retries exceeded"
 
 typedef struct _SimFlow SimFlow;
+
+/* What Secure Mode needs (protocol.md §7.15): the phone's certificate with its private key,
+ * the CAs it trusts for the service, the port. Shared by reference: a flow keeps what it
+ * started with. */
+typedef struct {
+  gatomicrefcount  ref_count;
+  GTlsCertificate *certificate;
+  GTlsDatabase    *cas;
+  guint            port;
+} SimCredentials;
+
+/* A PIN bootstrap between its CleanUp and the end of the PIN dialog. */
+typedef struct {
+  char    *secure_mode_data;
+  guint    max_attempts;      /* `max-pin-retries`: wrong PINs allowed before giving up */
+  guint    failures;
+} PinRequest;
 
 typedef struct {
   char    *name;
@@ -55,6 +80,22 @@ struct _WpiSimPhone
   char               *poll_uri;
   double              restart_seconds;
   double              retry_seconds;
+
+  /* Secure Mode */
+  WpiSimPhoneMode     mode;
+  SimCredentials     *credentials;      /* in Secure Mode */
+  SoupSession        *secure_session;   /* mutual TLS, trusting the credentials' CAs */
+  char               *tan;              /* answer to bootstrapping-tan, until it was accepted */
+  PinRequest         *pin_request;      /* the PIN dialog is open */
+  char               *pin;              /* what the user types, from set_pin */
+  char               *pins_file;
+  double              pin_interval;
+  guint               bundle_iterations;
+  gboolean            wrong_tan;
+  gboolean            pin_attempt_running;
+  guint               pin_generation;   /* a finished attempt for an older request is void */
+  guint               pin_timer;
+  char               *pending_clean_up; /* cleanup-reason of a clean-up to send */
 
   /* item set and deployed files */
   WpiSimItems        *items;
@@ -98,6 +139,8 @@ struct _SimFlow
   WpiSimPhone      *phone;              /* strong */
   WpiReason         reason;
   GUri             *endpoint;
+  SoupSession      *session;            /* the phone's session for this mode */
+  SimCredentials   *credentials;        /* Secure Mode: presented on every request */
   char              nonce[33];
   char             *cookie;             /* "JSESSIONID=...", from the first answer */
   GCancellable     *cancellable;
@@ -119,6 +162,10 @@ struct _SimFlow
   WpiMessageStatus  reply_status;
 
   /* what happens when the flow is over */
+  SimCredentials   *bootstrap;          /* goto-secure-mode=nopin accepted */
+  PinRequest       *pin_bootstrap;      /* goto-secure-mode=pin accepted */
+  gboolean          answered_tan;
+  gboolean          tan_refused;        /* CleanUp: wrong TAN from device */
   gboolean          reboot;
   gboolean          factory_reset;
   char             *software_url;
@@ -150,6 +197,13 @@ enum {
   PROP_IN_CALL,
   PROP_IN_FLOW,
   PROP_PENDING_SOLICITED,
+  PROP_PINS_FILE,
+  PROP_PIN_INTERVAL,
+  PROP_BUNDLE_ITERATIONS,
+  PROP_WRONG_TAN,
+  PROP_MODE,
+  PROP_SECURE_PORT,
+  PROP_AWAITING_PIN,
   N_PROPS
 };
 
@@ -157,6 +211,8 @@ enum {
   FLOW_STARTED,
   FLOW_FINISHED,
   DOWNLOAD_FINISHED,
+  PIN_REQUESTED,
+  PIN_ENTERED,
   N_SIGNALS
 };
 
@@ -176,6 +232,7 @@ static void flow_send               (SimFlow     *flow,
 static void flow_finish             (SimFlow     *flow,
                                      gboolean     ok,
                                      const char  *detail);
+static void phone_try_pin           (WpiSimPhone *self);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Small helpers                                                                            */
@@ -397,6 +454,229 @@ wpi_sim_accept_any_database (void)
   return database;
 }
 
+/* Secure Mode trusts the `dls-server-ca` certificates and nothing else: a chain is good when
+ * one of them signed it and it names the host the phone called. Built from PEM in memory, as
+ * the phone received it; GTlsFileDatabase would need a file. */
+#define SIM_TYPE_CA_DATABASE (sim_ca_database_get_type ())
+G_DECLARE_FINAL_TYPE (SimCaDatabase, sim_ca_database, SIM, CA_DATABASE, GTlsDatabase)
+
+struct _SimCaDatabase
+{
+  GTlsDatabase  parent_instance;
+  GPtrArray    *cas;   /* of GTlsCertificate */
+};
+
+G_DEFINE_FINAL_TYPE (SimCaDatabase, sim_ca_database, G_TYPE_TLS_DATABASE)
+
+static GTlsCertificateFlags
+sim_ca_verify_chain (GTlsDatabase             *database,
+                     GTlsCertificate          *chain,
+                     const char               *purpose,
+                     GSocketConnectable       *identity,
+                     GTlsInteraction          *interaction,
+                     GTlsDatabaseVerifyFlags   flags,
+                     GCancellable             *cancellable,
+                     GError                  **error)
+{
+  SimCaDatabase *self = SIM_CA_DATABASE (database);
+  GTlsCertificateFlags result = G_TLS_CERTIFICATE_UNKNOWN_CA;
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return G_TLS_CERTIFICATE_GENERIC_ERROR;
+  for (guint i = 0; i < self->cas->len; i++)
+    {
+      G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+      GTlsCertificateFlags found = g_tls_certificate_verify (chain, identity,
+                                                             g_ptr_array_index (self->cas, i));
+      G_GNUC_END_IGNORE_DEPRECATIONS
+
+      if (found == 0)
+        return 0;
+      /* report the most telling problem: a wrong name or date under a known CA */
+      if ((found & G_TLS_CERTIFICATE_UNKNOWN_CA) == 0)
+        result = found;
+    }
+  return result;
+}
+
+static void
+sim_ca_database_finalize (GObject *object)
+{
+  g_clear_pointer (&SIM_CA_DATABASE (object)->cas, g_ptr_array_unref);
+  G_OBJECT_CLASS (sim_ca_database_parent_class)->finalize (object);
+}
+
+static void
+sim_ca_database_class_init (SimCaDatabaseClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = sim_ca_database_finalize;
+  G_TLS_DATABASE_CLASS (klass)->verify_chain = sim_ca_verify_chain;
+}
+
+static void
+sim_ca_database_init (SimCaDatabase *self)
+{
+  self->cas = g_ptr_array_new_with_free_func (g_object_unref);
+}
+
+static SimCredentials *
+sim_credentials_ref (SimCredentials *credentials)
+{
+  g_atomic_ref_count_inc (&credentials->ref_count);
+  return credentials;
+}
+
+static void
+sim_credentials_unref (SimCredentials *credentials)
+{
+  if (!g_atomic_ref_count_dec (&credentials->ref_count))
+    return;
+  g_clear_object (&credentials->certificate);
+  g_clear_object (&credentials->cas);
+  g_free (credentials);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SimCredentials, sim_credentials_unref)
+
+static gboolean
+append_pem (GString  *pem,
+            int       ret,
+            gnutls_datum_t *out)
+{
+  if (ret < 0)
+    return FALSE;
+  g_string_append_len (pem, (const char *) out->data, out->size);
+  gnutls_memset (out->data, 0, out->size);
+  gnutls_free (out->data);
+  return TRUE;
+}
+
+/* D7: the PKCS#12 with the empty password, read with GnuTLS. (glib-networking 2.74 reads it
+ * with g_tls_certificate_new_from_pkcs12() too, but only with a NULL password; with ""
+ * it warns that the certificate was set before the password.) */
+static GTlsCertificate *
+certificate_from_pkcs12 (const guchar  *der,
+                         gsize          length,
+                         GError       **error)
+{
+  gnutls_pkcs12_t p12 = NULL;
+  gnutls_x509_privkey_t key = NULL;
+  gnutls_x509_crt_t *chain = NULL;
+  unsigned int chain_size = 0;
+  gnutls_datum_t data = { (unsigned char *) der, (unsigned int) length };
+  gnutls_datum_t out = { NULL, 0 };
+  g_autoptr(GString) pem = g_string_new (NULL);
+  GTlsCertificate *certificate = NULL;
+  const char *what = "not a PKCS#12 file";
+  int ret;
+
+  if ((ret = gnutls_pkcs12_init (&p12)) < 0 ||
+      (ret = gnutls_pkcs12_import (p12, &data, GNUTLS_X509_FMT_DER, 0)) < 0)
+    goto fail;
+  what = "the empty password does not open it";
+  if ((ret = gnutls_pkcs12_verify_mac (p12, "")) < 0 ||
+      (ret = gnutls_pkcs12_simple_parse (p12, "", &key, &chain, &chain_size, NULL, NULL, NULL,
+                                         0)) < 0)
+    goto fail;
+  what = "it holds no private key with a certificate";
+  if (key == NULL || chain_size == 0)
+    {
+      ret = GNUTLS_E_INVALID_REQUEST;
+      goto fail;
+    }
+
+  /* the certificate and its issuers, leaf first, then the key */
+  what = "GnuTLS cannot encode it";
+  for (unsigned int i = 0; i < chain_size; i++)
+    if (!append_pem (pem, ret = gnutls_x509_crt_export2 (chain[i], GNUTLS_X509_FMT_PEM, &out), &out))
+      goto fail;
+  if (!append_pem (pem, ret = gnutls_x509_privkey_export2_pkcs8 (key, GNUTLS_X509_FMT_PEM, NULL,
+                                                                 GNUTLS_PKCS_PLAIN, &out), &out))
+    goto fail;
+  certificate = g_tls_certificate_new_from_pem (pem->str, pem->len, error);
+  goto out;
+
+fail:
+  g_set_error (error, WPI_SIM_PHONE_ERROR, WPI_SIM_PHONE_ERROR_PROTOCOL, "%s (%s)", what,
+               gnutls_strerror (ret));
+out:
+  gnutls_memset (pem->str, 0, pem->len);
+  for (unsigned int i = 0; i < chain_size; i++)
+    gnutls_x509_crt_deinit (chain[i]);
+  gnutls_free (chain);
+  if (key != NULL)
+    gnutls_x509_privkey_deinit (key);
+  if (p12 != NULL)
+    gnutls_pkcs12_deinit (p12);
+  return certificate;
+}
+
+/* What a phone makes of the bootstrap items (D7): the PKCS#12 opened with the empty
+ * password, each CA parsed. Any failure names the item at fault. Safe in any thread. */
+static SimCredentials *
+sim_credentials_new (const WpiBootstrapData  *data,
+                     const char             **bad_item,
+                     GError                 **error)
+{
+  g_autoptr(SimCredentials) credentials = g_new0 (SimCredentials, 1);
+  g_autoptr(SimCaDatabase) cas = g_object_new (SIM_TYPE_CA_DATABASE, NULL);
+  g_autofree guchar *der = NULL;
+  g_autoptr(GError) local_error = NULL;
+  gsize length = 0;
+
+  g_atomic_ref_count_init (&credentials->ref_count);
+  *bad_item = "dls-client-certificate";
+  if (data->client_certificate != NULL && *data->client_certificate != '\0')
+    der = g_base64_decode (data->client_certificate, &length);
+  if (length == 0)
+    {
+      g_set_error (error, WPI_SIM_PHONE_ERROR, WPI_SIM_PHONE_ERROR_PROTOCOL,
+                   "dls-client-certificate is empty or not base64");
+      return NULL;
+    }
+  credentials->certificate = certificate_from_pkcs12 (der, length, &local_error);
+  gnutls_memset (der, 0, length);
+  if (credentials->certificate == NULL)
+    {
+      g_set_error (error, WPI_SIM_PHONE_ERROR, WPI_SIM_PHONE_ERROR_PROTOCOL,
+                   "dls-client-certificate: %s", local_error->message);
+      return NULL;
+    }
+
+  *bad_item = "dls-server-ca";
+  for (guint i = 0; data->server_cas != NULL && data->server_cas[i] != NULL; i++)
+    {
+      GTlsCertificate *ca = g_tls_certificate_new_from_pem (data->server_cas[i], -1, &local_error);
+
+      if (ca == NULL)
+        {
+          g_set_error (error, WPI_SIM_PHONE_ERROR, WPI_SIM_PHONE_ERROR_PROTOCOL,
+                       "dls-server-ca %u is not a PEM certificate: %s", i, local_error->message);
+          return NULL;
+        }
+      g_ptr_array_add (cas->cas, ca);
+    }
+  if (cas->cas->len == 0)
+    {
+      g_set_error (error, WPI_SIM_PHONE_ERROR, WPI_SIM_PHONE_ERROR_PROTOCOL,
+                   "no dls-server-ca: the phone would trust no server");
+      return NULL;
+    }
+
+  *bad_item = "dls-secure-port";
+  if (data->secure_port == 0 || data->secure_port > 65535)
+    {
+      g_set_error (error, WPI_SIM_PHONE_ERROR, WPI_SIM_PHONE_ERROR_PROTOCOL,
+                   "dls-secure-port %u is not a port", data->secure_port);
+      return NULL;
+    }
+
+  *bad_item = NULL;
+  credentials->cas = G_TLS_DATABASE (g_steal_pointer (&cas));
+  credentials->port = data->secure_port;
+  return g_steal_pointer (&credentials);
+}
+
 /* At most this many requests of all phones of the process at once. glib-networking runs
  * every TLS handshake in a thread of GLib's small shared pool, blocking on the peer; a
  * thousand phones starting together would fill the pool with handshakes that wait for a
@@ -541,6 +821,82 @@ base_uri_for (const char *scheme,
   g_autoptr(GUri) uri = g_uri_build (G_URI_FLAGS_NONE, scheme, NULL, host, port, "", NULL, NULL);
 
   return g_uri_to_string (uri);
+}
+
+static SoupSession *
+phone_session_new (WpiSimPhone  *self,
+                   GTlsDatabase *database)
+{
+  g_autoptr(GSocketAddress) local = NULL;
+
+  if (self->bind_local)
+    local = g_inet_socket_address_new (g_inet_socket_address_get_address (self->contact_address), 0);
+  return soup_session_new_with_options ("timeout", HTTP_TIMEOUT_SECONDS,
+                                        "idle-timeout", 10,
+                                        "max-conns", 16,
+                                        "max-conns-per-host", 8,
+                                        "local-address", local,
+                                        "user-agent", NULL,
+                                        /* phones talk to the service directly */
+                                        "proxy-resolver", NULL,
+                                        "tls-database", database,
+                                        NULL);
+}
+
+/* Where the phone's flows go: the configured service, or in Secure Mode the same host on
+ * the secure port (§7.15 step 7: every request uses mutual TLS on it). */
+static char *
+phone_service_base (WpiSimPhone *self)
+{
+  if (self->mode == WPI_SIM_PHONE_MODE_SECURE)
+    return base_uri_for ("https", g_uri_get_host (self->service), self->credentials->port);
+  return g_strdup (self->service_uri);
+}
+
+static gboolean
+is_service_host (WpiSimPhone *self,
+                 GUri        *uri)
+{
+  int service_port = g_uri_get_port (self->service);
+  int port = g_uri_get_port (uri);
+
+  if (g_ascii_strcasecmp (g_uri_get_host (uri) ?: "", g_uri_get_host (self->service)) != 0)
+    return FALSE;
+  if (service_port <= 0)
+    service_port = DEFAULT_SERVICE_PORT;
+  return port == service_port || (self->credentials != NULL && port == (int) self->credentials->port);
+}
+
+/* How a request to uri goes out: in Secure Mode, whatever goes to the service goes to its
+ * secure port with the phone's certificate (it never talks to the default port again);
+ * anything else, and everything in Default Mode, trusts any server. Returns the URI to use. */
+static GUri *
+phone_prepare_request (WpiSimPhone      *self,
+                       GUri             *uri,
+                       SoupSession     **session,
+                       SimCredentials  **credentials)
+{
+  if (self->mode == WPI_SIM_PHONE_MODE_SECURE && is_service_host (self, uri))
+    {
+      *session = g_object_ref (self->secure_session);
+      *credentials = sim_credentials_ref (self->credentials);
+      return g_uri_build (G_URI_FLAGS_ENCODED, "https", NULL, g_uri_get_host (uri),
+                          self->credentials->port, g_uri_get_path (uri), g_uri_get_query (uri),
+                          NULL);
+    }
+  *session = g_object_ref (self->session);
+  *credentials = NULL;
+  return g_uri_ref (uri);
+}
+
+static void
+message_set_credentials (SoupMessage    *message,
+                         SimCredentials *credentials)
+{
+  if (credentials != NULL)
+    soup_message_set_tls_client_certificate (message, credentials->certificate);
+  else
+    g_signal_connect (message, "accept-certificate", G_CALLBACK (accept_any_certificate), NULL);
 }
 
 static GUri *
@@ -797,6 +1153,13 @@ flow_new (WpiSimPhone *self,
   flow->phone = g_object_ref (self);
   flow->reason = reason;
   flow->endpoint = g_uri_ref (endpoint);
+  if (self->mode == WPI_SIM_PHONE_MODE_SECURE)
+    {
+      flow->session = g_object_ref (self->secure_session);
+      flow->credentials = sim_credentials_ref (self->credentials);
+    }
+  else
+    flow->session = g_object_ref (self->session);
   /* A new nonce per flow, kept for the whole flow (protocol.md §8.2) */
   for (guint i = 0; i < 32; i++)
     flow->nonce[i] = "0123456789ABCDEF"[g_rand_int_range (self->rand, 0, 16)];
@@ -808,10 +1171,21 @@ flow_new (WpiSimPhone *self,
 }
 
 static void
+pin_request_free (PinRequest *request)
+{
+  g_free (request->secure_mode_data);
+  g_free (request);
+}
+
+static void
 flow_free (SimFlow *flow)
 {
   flow_drop_fragments (flow);
   g_clear_pointer (&flow->endpoint, g_uri_unref);
+  g_clear_object (&flow->session);
+  g_clear_pointer (&flow->credentials, sim_credentials_unref);
+  g_clear_pointer (&flow->bootstrap, sim_credentials_unref);
+  g_clear_pointer (&flow->pin_bootstrap, pin_request_free);
   g_clear_pointer (&flow->reported, g_ptr_array_unref);
   g_clear_pointer (&flow->cookie, g_free);
   g_clear_object (&flow->cancellable);
@@ -965,7 +1339,7 @@ flow_send_now (gpointer data,
   SoupMessage *http = data;
   SimFlow *flow = g_object_get_data (G_OBJECT (http), "wpi-sim-flow");
 
-  soup_session_send_and_read_async (flow->phone->session, http, G_PRIORITY_DEFAULT,
+  soup_session_send_and_read_async (flow->session, http, G_PRIORITY_DEFAULT,
                                     flow->cancellable, flow_send_done, http);
 }
 
@@ -984,7 +1358,7 @@ flow_send (SimFlow    *flow,
     soup_message_headers_replace (headers, "Cookie", flow->cookie);
   /* Real phones close the connection after each exchange (protocol.md §2.1) */
   soup_message_headers_replace (headers, "Connection", "close");
-  g_signal_connect (http, "accept-certificate", G_CALLBACK (accept_any_certificate), NULL);
+  message_set_credentials (http, flow->credentials);
   g_object_set_data (G_OBJECT (http), "wpi-sim-flow", flow);
 
   flow->n_messages++;
@@ -1005,6 +1379,8 @@ typedef void (*DownloadDone) (WpiSimPhone *self,
 typedef struct {
   WpiSimPhone  *phone;          /* strong */
   gboolean      gated;          /* holds a request slot */
+  SoupSession  *session;
+  SimCredentials *credentials;  /* Secure Mode, from the service */
   SoupMessage  *http;
   GInputStream *stream;
   GCancellable *cancellable;
@@ -1030,6 +1406,8 @@ download_complete (Download   *download,
   phone_operation_end (self);
   g_clear_object (&download->stream);
   g_clear_object (&download->http);
+  g_clear_object (&download->session);
+  g_clear_pointer (&download->credentials, sim_credentials_unref);
   g_clear_object (&download->cancellable);
   g_free (download->buffer);
   g_clear_object (&download->phone);
@@ -1108,7 +1486,7 @@ download_send_now (gpointer data,
   Download *download = data;
 
   download->gated = TRUE;
-  soup_session_send_async (download->phone->session, download->http, G_PRIORITY_DEFAULT,
+  soup_session_send_async (download->session, download->http, G_PRIORITY_DEFAULT,
                            download->cancellable, download_send_done, download);
 }
 
@@ -1121,6 +1499,7 @@ download_start (WpiSimPhone  *self,
 {
   Download *download = g_new0 (Download, 1);
   g_autoptr(GUri) uri = NULL;
+  g_autoptr(GUri) target = NULL;
 
   download->phone = g_object_ref (self);
   download->cancellable = g_object_ref (cancellable);
@@ -1140,9 +1519,10 @@ download_start (WpiSimPhone  *self,
     }
 
   download->buffer = g_malloc (DOWNLOAD_BUFFER_SIZE);
-  download->http = soup_message_new_from_uri ("GET", uri);
-  /* a phone does not check the file server's certificate either */
-  g_signal_connect (download->http, "accept-certificate", G_CALLBACK (accept_any_certificate), NULL);
+  target = phone_prepare_request (self, uri, &download->session, &download->credentials);
+  download->http = soup_message_new_from_uri ("GET", target);
+  /* other file servers go unchecked, as in Default Mode */
+  message_set_credentials (download->http, download->credentials);
   gate_enter (download_send_now, download, NULL);
 }
 
@@ -1338,8 +1718,157 @@ flow_handle_read_items (SimFlow    *flow,
 
   add_basic_items (self, items);
   for (guint i = 0; i < n; i++)
-    add_requested_item (self, items, wpi_message_get_item (answer, i));
+    {
+      const WpiItem *request = wpi_message_get_item (answer, i);
+
+      /* §7.15 step 8: the last 3 digits of the PIN that opened the bundle */
+      if (strcmp (request->name, "bootstrapping-tan") == 0)
+        {
+          WpiItem *tan = wpi_item_new (request->name, self->tan ?: "");
+
+          if (self->tan == NULL)
+            wpi_item_set_status (tan, "failed");
+          else
+            flow->answered_tan = TRUE;
+          g_ptr_array_add (items, tan);
+          continue;
+        }
+      add_requested_item (self, items, request);
+    }
   flow_reply (flow, "ReadItems", WPI_MESSAGE_STATUS_ACCEPTED, items);
+}
+
+/* The items of a bootstrap WriteItems (§7.15): the phone acts on them, it does not store
+ * them as settings. */
+static gboolean
+is_bootstrap_item (const char *name)
+{
+  static const char * const names[] = {
+    "goto-secure-mode", "dls-client-certificate", "dls-server-ca", "dls-secure-port",
+    "secure-mode-data", "max-pin-retries",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    if (strcmp (name, names[i]) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+refuse_item (GPtrArray     *refused,
+             const char    *name,
+             gint64         index,
+             WpiItemStatus  status)
+{
+  WpiItem *item = index >= 0 ? wpi_item_new_indexed (name, index, "") : wpi_item_new (name, "");
+
+  wpi_item_set_status (item, wpi_item_status_to_string (status));
+  g_ptr_array_add (refused, item);
+}
+
+static int
+compare_item_index (gconstpointer a,
+                    gconstpointer b)
+{
+  const WpiItem *first = *(const WpiItem * const *) a;
+  const WpiItem *second = *(const WpiItem * const *) b;
+
+  return (first->index > second->index) - (first->index < second->index);
+}
+
+/* goto-secure-mode=nopin: the certificate, CAs and port must make working credentials. */
+static gboolean
+flow_take_nopin_bootstrap (SimFlow    *flow,
+                           WpiMessage *answer,
+                           GPtrArray  *refused)
+{
+  g_autoptr(GPtrArray) ca_items = g_ptr_array_new ();
+  g_autoptr(GPtrArray) cas = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  const char *port_text = wpi_message_get_item_value (answer, "dls-secure-port");
+  const char *bad_item = NULL;
+  WpiBootstrapData data = { 0 };
+  guint64 port = 0;
+  guint n = wpi_message_get_n_items (answer);
+
+  for (guint i = 0; i < n; i++)
+    {
+      const WpiItem *item = wpi_message_get_item (answer, i);
+
+      if (strcmp (item->name, "dls-server-ca") == 0)
+        g_ptr_array_add (ca_items, (gpointer) item);
+    }
+  /* the index orders the CAs; the phone trusts each of them */
+  g_ptr_array_sort (ca_items, compare_item_index);
+  for (guint i = 0; i < ca_items->len; i++)
+    g_ptr_array_add (cas, ((const WpiItem *) g_ptr_array_index (ca_items, i))->value);
+  g_ptr_array_add (cas, NULL);
+
+  if (port_text != NULL)
+    g_ascii_string_to_unsigned (port_text, 10, 1, 65535, &port, NULL);
+  data.client_certificate = (char *) wpi_message_get_item_value (answer, "dls-client-certificate");
+  data.server_cas = (GStrv) cas->pdata;
+  data.secure_port = (guint) port;
+
+  flow->bootstrap = sim_credentials_new (&data, &bad_item, &error);
+  if (flow->bootstrap == NULL)
+    {
+      trail_append (flow, error->message);
+      refuse_item (refused, bad_item, -1, WPI_ITEM_STATUS_INVALID_DATA);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* goto-secure-mode=pin: the bundle is opened once the user typed the PIN. */
+static gboolean
+flow_take_pin_bootstrap (SimFlow    *flow,
+                         WpiMessage *answer,
+                         GPtrArray  *refused)
+{
+  const char *data = wpi_message_get_item_value (answer, "secure-mode-data");
+  const char *retries = wpi_message_get_item_value (answer, "max-pin-retries");
+  guint64 attempts = WPI_PIN_DEFAULT_MAX_RETRIES;
+
+  if (data == NULL || *data == '\0')
+    {
+      trail_append (flow, "no secure-mode-data");
+      refuse_item (refused, "secure-mode-data", -1, WPI_ITEM_STATUS_INVALID_DATA);
+      return FALSE;
+    }
+  if (retries != NULL && !g_ascii_string_to_unsigned (retries, 10, 0, 1000, &attempts, NULL))
+    {
+      trail_append (flow, "max-pin-retries is not a number");
+      refuse_item (refused, "max-pin-retries", -1, WPI_ITEM_STATUS_INVALID_DATA);
+      return FALSE;
+    }
+
+  flow->pin_bootstrap = g_new0 (PinRequest, 1);
+  flow->pin_bootstrap->secure_mode_data = g_strdup (data);
+  /* the user gets at least one try */
+  flow->pin_bootstrap->max_attempts = MAX ((guint) attempts, 1);
+  return TRUE;
+}
+
+/* A WriteItems with goto-secure-mode (§7.15 step 2): checks the bootstrap set now and keeps
+ * it for the end of the flow (step 4, the CleanUp). FALSE, with the items at fault in
+ * refused, when it cannot work. */
+static gboolean
+flow_take_bootstrap (SimFlow    *flow,
+                     WpiMessage *answer,
+                     GPtrArray  *refused)
+{
+  const char *mode = wpi_message_get_item_value (answer, "goto-secure-mode");
+
+  g_clear_pointer (&flow->bootstrap, sim_credentials_unref);
+  g_clear_pointer (&flow->pin_bootstrap, pin_request_free);
+  if (g_strcmp0 (mode, "nopin") == 0)
+    return flow_take_nopin_bootstrap (flow, answer, refused);
+  if (g_strcmp0 (mode, "pin") == 0)
+    return flow_take_pin_bootstrap (flow, answer, refused);
+  trail_append (flow, "goto-secure-mode is neither nopin nor pin");
+  refuse_item (refused, "goto-secure-mode", -1, WPI_ITEM_STATUS_INVALID_DATA);
+  return FALSE;
 }
 
 static void
@@ -1358,11 +1887,24 @@ flow_handle_write_items (SimFlow    *flow,
       return;
     }
 
+  if (wpi_message_get_item_value (answer, "goto-secure-mode") != NULL &&
+      !flow_take_bootstrap (flow, answer, refused))
+    {
+      /* the bootstrap cannot work: fail the whole write, naming the items at fault */
+      trail_append (flow, "bootstrap refused");
+      flow_reply (flow, "WriteItems", WPI_MESSAGE_STATUS_FAILED, refused);
+      return;
+    }
+
   for (guint i = 0; i < n; i++)
     {
       const WpiItem *item = wpi_message_get_item (answer, i);
       g_autofree char *reason = NULL;
       WpiItemStatus status;
+
+      if (flow->bootstrap != NULL || flow->pin_bootstrap != NULL)
+        if (is_bootstrap_item (item->name))
+          continue;
 
       status = wpi_sim_items_check_write (self->items, item->name, item->has_index, item->index,
                                           item->value, &reason);
@@ -1630,6 +2172,10 @@ flow_handle_clean_up (SimFlow    *flow,
   if (is_true (wpi_message_get_item_value (answer, "send-solicited")) &&
       honours_send_solicited (self))
     phone_set_pending_solicited (self, TRUE);
+  /* §7.15 step 9: the service did not take the TAN, the bootstrap is void */
+  if (flow->answered_tan &&
+      g_strcmp0 (wpi_message_get_item_value (answer, "cleanup-reason"), WPI_BOOTSTRAP_WRONG_TAN) == 0)
+    flow->tan_refused = TRUE;
   flow_finish (flow, TRUE, NULL);
 }
 
@@ -1691,6 +2237,328 @@ flow_handle (SimFlow    *flow,
 }
 
 /* ---------------------------------------------------------------------------------------- */
+/* Secure Mode: credentials, the PIN dialog (protocol.md §7.15)                             */
+
+static void
+phone_set_mode (WpiSimPhone     *self,
+                WpiSimPhoneMode  mode)
+{
+  if (self->mode == mode)
+    return;
+  self->mode = mode;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MODE]);
+}
+
+static void
+phone_set_secure_port_item (WpiSimPhone *self)
+{
+  WpiSimItem *item = wpi_sim_items_lookup (self->items, "dls-secure-port", -1);
+  g_autofree char *port = NULL;
+
+  if (item == NULL)
+    return;
+  if (self->credentials != NULL)
+    port = g_strdup_printf ("%u", self->credentials->port);
+  wpi_sim_items_set_value (self->items, "dls-secure-port", port ?: item->factory_value);
+}
+
+static void
+phone_end_pin_request (WpiSimPhone *self)
+{
+  wpi_sim_timer_clear (&self->pin_timer);
+  if (self->pin_request == NULL)
+    return;
+  g_clear_pointer (&self->pin_request, pin_request_free);
+  /* an attempt still running belongs to this request: void */
+  self->pin_generation++;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_AWAITING_PIN]);
+}
+
+/* §7.15 step 5/6: keep the credentials and start up on the secure port with them. */
+static void
+phone_enter_secure_mode (WpiSimPhone    *self,
+                         SimCredentials *credentials)
+{
+  phone_end_pin_request (self);
+  g_clear_pointer (&self->pending_clean_up, g_free);
+  g_clear_pointer (&self->credentials, sim_credentials_unref);
+  self->credentials = sim_credentials_ref (credentials);
+  g_clear_object (&self->secure_session);
+  self->secure_session = phone_session_new (self, credentials->cas);
+  phone_set_secure_port_item (self);
+  phone_set_mode (self, WPI_SIM_PHONE_MODE_SECURE);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SECURE_PORT]);
+
+  self->pending_startup = TRUE;
+  self->retry_not_before = 0;
+  self->n_failures = 0;
+  phone_kick (self);
+}
+
+/* Forgets certificate, CAs and port: a factory reset (D15), or a bootstrap whose TAN the
+ * service refused. */
+static void
+phone_leave_secure_mode (WpiSimPhone *self)
+{
+  gboolean had_port = self->credentials != NULL;
+
+  g_clear_pointer (&self->credentials, sim_credentials_unref);
+  g_clear_object (&self->secure_session);
+  g_clear_pointer (&self->tan, g_free);
+  phone_set_secure_port_item (self);
+  phone_set_mode (self, WPI_SIM_PHONE_MODE_DEFAULT);
+  if (had_port)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SECURE_PORT]);
+}
+
+typedef struct {
+  char   *secure_mode_data;
+  char   *pin;
+  guint   iterations;
+  guint   generation;
+} PinAttempt;
+
+static void
+pin_attempt_free (PinAttempt *attempt)
+{
+  g_free (attempt->secure_mode_data);
+  g_free (attempt->pin);
+  g_free (attempt);
+}
+
+/* In a worker thread: PBKDF2 with 100,000 iterations is tens of milliseconds, too long for
+ * the thread that runs a thousand phones. */
+static void
+pin_attempt_run (GTask        *task,
+                 gpointer      source_object,
+                 gpointer      task_data,
+                 GCancellable *cancellable)
+{
+  PinAttempt *attempt = task_data;
+  g_autoptr(WpiBootstrapData) data = NULL;
+  g_autoptr(GError) error = NULL;
+  SimCredentials *credentials;
+  const char *bad_item = NULL;
+
+  data = wpi_bundle_open (attempt->secure_mode_data, attempt->pin, attempt->iterations, &error);
+  if (data == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  credentials = sim_credentials_new (data, &bad_item, &error);
+  if (credentials == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  g_task_return_pointer (task, credentials, (GDestroyNotify) sim_credentials_unref);
+}
+
+/* --wrong-tan: every digit one higher, so it never matches. */
+static char *
+make_wrong_tan (const char *tan)
+{
+  char *wrong = g_strdup (tan);
+
+  for (char *p = wrong; *p != '\0'; p++)
+    *p = g_ascii_isdigit (*p) ? (char) ('0' + (*p - '0' + 1) % 10) : '0';
+  return wrong;
+}
+
+static void phone_ask_pin (WpiSimPhone *self);
+
+static gboolean
+pin_retry_cb (gpointer user_data)
+{
+  WpiSimPhone *self = user_data;
+
+  self->pin_timer = 0;
+  phone_try_pin (self);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+pin_ask_cb (gpointer user_data)
+{
+  WpiSimPhone *self = user_data;
+
+  self->pin_timer = 0;
+  phone_ask_pin (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+phone_schedule_pin (WpiSimPhone *self,
+                    double       delay,
+                    gboolean     ask)
+{
+  wpi_sim_timer_clear (&self->pin_timer);
+  self->pin_timer = wpi_sim_timer_add (delay, ask ? pin_ask_cb : pin_retry_cb, self);
+}
+
+/* The phone gives up on the bootstrap and says why (Flow C). */
+static void
+phone_abandon_pin_request (WpiSimPhone *self,
+                           const char  *reason)
+{
+  phone_end_pin_request (self);
+  g_free (self->pending_clean_up);
+  self->pending_clean_up = g_strdup (reason);
+  phone_kick (self);
+}
+
+static void
+pin_attempt_done (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  WpiSimPhone *self = WPI_SIM_PHONE (source);
+  PinAttempt *attempt = g_task_get_task_data (G_TASK (result));
+  g_autoptr(SimCredentials) credentials = NULL;
+  g_autoptr(GError) error = NULL;
+  PinRequest *request = self->pin_request;
+  guint generation = self->pin_generation;
+  guint left;
+
+  self->pin_attempt_running = FALSE;
+  phone_operation_end (self);
+  credentials = g_task_propagate_pointer (G_TASK (result), &error);
+
+  /* stopped, or a new bootstrap or a factory reset came meanwhile: the attempt is void */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || !self->started ||
+      request == NULL || attempt->generation != generation)
+    {
+      if (self->started && request != NULL)
+        phone_try_pin (self);
+      return;
+    }
+
+  if (credentials != NULL)
+    {
+      const char *tan = wpi_pin_get_tan (attempt->pin);
+
+      left = request->max_attempts - request->failures;
+      g_free (self->tan);
+      self->tan = self->wrong_tan ? make_wrong_tan (tan) : g_strdup (tan);
+      phone_end_pin_request (self);
+      g_signal_emit (self, signals[PIN_ENTERED], 0, TRUE, left);
+      phone_enter_secure_mode (self, credentials);
+      return;
+    }
+
+  if (g_error_matches (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_WRONG_PIN) ||
+      g_error_matches (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_PIN))
+    {
+      request->failures++;
+      left = request->max_attempts - request->failures;
+      g_signal_emit (self, signals[PIN_ENTERED], 0, FALSE, left);
+      if (self->pin_request != request || self->pin_generation != generation)
+        return;
+      if (left == 0)
+        {
+          phone_abandon_pin_request (self, PASSWORD_RETRIES_EXCEEDED);
+          return;
+        }
+      /* the dialog asks again; the user takes a moment, so a PIN that stays wrong does not
+       * use up every attempt at once */
+      phone_schedule_pin (self, self->pin_interval, TRUE);
+      return;
+    }
+
+  /* the PIN opened it, or it is no bundle at all: this bootstrap cannot work */
+  {
+    g_autofree char *reason = g_strdup_printf ("invalid secure-mode-data: %s", error->message);
+
+    phone_abandon_pin_request (self, reason);
+  }
+}
+
+/* Where the user's PIN comes from: the one set, else the handout's line for this phone,
+ * read now (a handout printed after the phone started asking is seen). */
+static char *
+phone_find_pin (WpiSimPhone *self)
+{
+  /* one message per problem with the file, not one per phone every few seconds */
+  static char *last_problem;
+  g_autoptr(GError) error = NULL;
+  char *pin;
+
+  if (self->pin != NULL)
+    return g_strdup (self->pin);
+  if (self->pins_file == NULL)
+    return NULL;
+  pin = wpi_sim_pins_lookup (self->pins_file, self->mac, &error);
+  if (error != NULL && g_strcmp0 (last_problem, error->message) != 0)
+    {
+      g_message ("Cannot read PINs: %s", error->message);
+      g_free (last_problem);
+      last_problem = g_strdup (error->message);
+    }
+  return pin;
+}
+
+static void
+phone_try_pin (WpiSimPhone *self)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autofree char *pin = NULL;
+  PinAttempt *attempt;
+
+  if (!self->started || self->rebooting || self->pin_request == NULL || self->pin_attempt_running)
+    return;
+  wpi_sim_timer_clear (&self->pin_timer);
+
+  pin = phone_find_pin (self);
+  if (pin == NULL)
+    {
+      /* nothing to type yet: look again later, without using up an attempt */
+      phone_schedule_pin (self, self->pin_interval, FALSE);
+      return;
+    }
+
+  attempt = g_new0 (PinAttempt, 1);
+  attempt->secure_mode_data = g_strdup (self->pin_request->secure_mode_data);
+  attempt->pin = g_steal_pointer (&pin);
+  attempt->iterations = self->bundle_iterations;
+  attempt->generation = self->pin_generation;
+  self->pin_attempt_running = TRUE;
+  phone_operation_begin (self);
+
+  task = g_task_new (self, self->cancellable, pin_attempt_done, NULL);
+  g_task_set_source_tag (task, phone_try_pin);
+  g_task_set_task_data (task, attempt, (GDestroyNotify) pin_attempt_free);
+  g_task_run_in_thread (task, pin_attempt_run);
+}
+
+/* The PIN dialog shows; a handler of pin-requested may type the PIN at once. */
+static void
+phone_ask_pin (WpiSimPhone *self)
+{
+  g_autoptr(WpiSimPhone) hold = g_object_ref (self);
+  guint generation = self->pin_generation;
+
+  if (!self->started || self->rebooting || self->pin_request == NULL)
+    return;
+  g_signal_emit (self, signals[PIN_REQUESTED], 0);
+  if (self->pin_request != NULL && self->pin_generation == generation)
+    phone_try_pin (self);
+}
+
+/* After the CleanUp of a PIN bootstrap (§7.15 step 5). Takes the request. */
+static void
+phone_request_pin (WpiSimPhone *self,
+                   PinRequest  *request)
+{
+  phone_end_pin_request (self);
+  g_clear_pointer (&self->pending_clean_up, g_free);
+  self->pin_request = request;
+  self->pin_generation++;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_AWAITING_PIN]);
+  phone_ask_pin (self);
+}
+
+/* ---------------------------------------------------------------------------------------- */
 /* Flow life cycle and scheduling                                                           */
 
 static void
@@ -1739,6 +2607,8 @@ flow_finish (SimFlow    *flow,
       self->retry_not_before = 0;
       if (flow->clears_changed_flag && self->changed->len == 0)
         wpi_sim_items_set_value (self->items, "configuration-changed-flag", "false");
+      if (flow->reason == WPI_REASON_CLEAN_UP)
+        g_clear_pointer (&self->pending_clean_up, g_free);
     }
   else if (self->started)
     {
@@ -1765,6 +2635,10 @@ flow_finish (SimFlow    *flow,
           self->pending_inventory = TRUE;
           retry = TRUE;
           break;
+        case WPI_REASON_CLEAN_UP:
+          /* pending_clean_up stays until the service heard it */
+          retry = TRUE;
+          break;
         default:
           break;
         }
@@ -1780,6 +2654,24 @@ flow_finish (SimFlow    *flow,
 
   g_signal_emit (self, signals[FLOW_FINISHED], 0, reason, ok,
                  ok ? trail_finish (flow) : detail, flow->n_messages, duration);
+
+  if (self->started && ok)
+    {
+      if (flow->tan_refused)
+        {
+          /* back to Default Mode, and register there again */
+          phone_leave_secure_mode (self);
+          self->pending_startup = TRUE;
+        }
+      else if (flow->answered_tan)
+        g_clear_pointer (&self->tan, g_free);   /* the bootstrap is complete */
+
+      /* §7.15 step 4: the CleanUp ended the flow, now the phone acts on the bootstrap */
+      if (flow->bootstrap != NULL)
+        phone_enter_secure_mode (self, flow->bootstrap);
+      else if (flow->pin_bootstrap != NULL)
+        phone_request_pin (self, g_steal_pointer (&flow->pin_bootstrap));
+    }
 
   if (self->started)
     {
@@ -1852,6 +2744,9 @@ phone_start_flow (WpiSimPhone *self,
       self->changed = g_ptr_array_new_with_free_func (g_free);
     }
 
+  if (reason == WPI_REASON_CLEAN_UP)
+    g_ptr_array_add (items, wpi_item_new ("cleanup-reason", self->pending_clean_up));
+
   if (reason == WPI_REASON_INVENTORY_CHANGES)
     {
       static const char * const modules[] = {
@@ -1868,11 +2763,13 @@ phone_start_flow (WpiSimPhone *self,
 static void
 phone_next_flow (WpiSimPhone *self)
 {
+  g_autofree char *base = NULL;
   gboolean may_retry;
 
   if (!self->started || self->rebooting || self->flow != NULL)
     return;
   may_retry = g_get_monotonic_time () >= self->retry_not_before;
+  base = phone_service_base (self);
 
   /* nothing before the phone has registered */
   if (self->pending_startup)
@@ -1880,8 +2777,16 @@ phone_next_flow (WpiSimPhone *self)
       if (may_retry)
         {
           self->pending_startup = FALSE;
-          phone_start_flow (self, WPI_REASON_START_UP, self->service_uri, FALSE);
+          phone_start_flow (self, WPI_REASON_START_UP, base, FALSE);
         }
+      return;
+    }
+
+  /* Flow C: the phone gave up on its PIN */
+  if (self->pending_clean_up != NULL)
+    {
+      if (may_retry)
+        phone_start_flow (self, WPI_REASON_CLEAN_UP, base, FALSE);
       return;
     }
 
@@ -1890,7 +2795,7 @@ phone_next_flow (WpiSimPhone *self)
       g_autofree char *target = g_steal_pointer (&self->contact_target);
 
       self->pending_contact = FALSE;
-      phone_start_flow (self, WPI_REASON_SOLICITED, target ?: self->service_uri, FALSE);
+      phone_start_flow (self, WPI_REASON_SOLICITED, target ?: base, FALSE);
       return;
     }
 
@@ -1901,21 +2806,21 @@ phone_next_flow (WpiSimPhone *self)
   if (self->pending_solicited && !self->in_call)
     {
       phone_set_pending_solicited (self, FALSE);
-      phone_start_flow (self, WPI_REASON_SOLICITED, self->service_uri, TRUE);
+      phone_start_flow (self, WPI_REASON_SOLICITED, base, TRUE);
       return;
     }
 
   if (self->pending_local_changes)
     {
       self->pending_local_changes = FALSE;
-      phone_start_flow (self, WPI_REASON_LOCAL_CHANGES, self->service_uri, FALSE);
+      phone_start_flow (self, WPI_REASON_LOCAL_CHANGES, base, FALSE);
       return;
     }
 
   if (self->pending_inventory)
     {
       self->pending_inventory = FALSE;
-      phone_start_flow (self, WPI_REASON_INVENTORY_CHANGES, self->service_uri, FALSE);
+      phone_start_flow (self, WPI_REASON_INVENTORY_CHANGES, base, FALSE);
       return;
     }
 }
@@ -1989,6 +2894,9 @@ reboot_done_cb (gpointer user_data)
   phone_update_state (self);
   phone_schedule_calls (self);
   phone_kick (self);
+  /* the PIN dialog of an unfinished bootstrap shows again */
+  if (self->pin_request != NULL)
+    phone_ask_pin (self);
   return G_SOURCE_REMOVE;
 }
 
@@ -2018,8 +2926,13 @@ phone_reboot (WpiSimPhone *self,
   g_clear_object (&self->download_cancellable);
   self->download_cancellable = g_cancellable_new ();
 
+  wpi_sim_timer_clear (&self->pin_timer);
   if (factory_reset)
     {
+      /* D15: certificate, CAs and port are gone, and any bootstrap under way */
+      phone_end_pin_request (self);
+      g_clear_pointer (&self->pending_clean_up, g_free);
+      phone_leave_secure_mode (self);
       wpi_sim_items_factory_reset (self->items);
       g_ptr_array_set_size (self->files, 0);
       /* the service's picture of this phone is stale now */
@@ -2188,7 +3101,10 @@ contact_target_from_form (WpiSimPhone *self,
 
   if (address == NULL || *address == '\0')
     return NULL;
-  if (port_str == NULL || !g_ascii_string_to_unsigned (port_str, 10, 1, 65535, &port, NULL))
+  /* the service names its default port; a phone in Secure Mode calls back on the secure one */
+  if (self->mode == WPI_SIM_PHONE_MODE_SECURE)
+    port = self->credentials->port;
+  else if (port_str == NULL || !g_ascii_string_to_unsigned (port_str, 10, 1, 65535, &port, NULL))
     port = service_port > 0 ? service_port : DEFAULT_SERVICE_PORT;
   return base_uri_for ("https", address, (int) port);
 }
@@ -2281,8 +3197,9 @@ poll_send_now (gpointer data,
 {
   SoupMessage *http = data;
   WpiSimPhone *self = g_object_get_data (G_OBJECT (http), "wpi-sim-phone");
+  SoupSession *session = g_object_get_data (G_OBJECT (http), "wpi-sim-session");
 
-  soup_session_send_and_read_async (self->session, http, G_PRIORITY_DEFAULT, self->cancellable,
+  soup_session_send_and_read_async (session, http, G_PRIORITY_DEFAULT, self->cancellable,
                                     poll_done, http);
 }
 
@@ -2291,7 +3208,10 @@ wpi_sim_phone_poll_now (WpiSimPhone *self)
 {
   g_autoptr(GUri) base = NULL;
   g_autoptr(GUri) uri = NULL;
+  g_autoptr(GUri) target = NULL;
+  g_autoptr(SimCredentials) credentials = NULL;
   g_autofree char *query = NULL;
+  SoupSession *session = NULL;
   SoupMessage *http;
 
   g_return_if_fail (WPI_IS_SIM_PHONE (self));
@@ -2305,8 +3225,12 @@ wpi_sim_phone_poll_now (WpiSimPhone *self)
   query = g_strdup_printf ("device-id=%s", self->mac);
   uri = g_uri_build (G_URI_FLAGS_NONE, g_uri_get_scheme (base), NULL, g_uri_get_host (base),
                      g_uri_get_port (base), WPI_SIM_POLL_PATH, query, NULL);
-  http = soup_message_new_from_uri ("GET", uri);
-  g_signal_connect (http, "accept-certificate", G_CALLBACK (accept_any_certificate), NULL);
+  /* in Secure Mode the poll goes to the secure port too */
+  target = phone_prepare_request (self, uri, &session, &credentials);
+  http = soup_message_new_from_uri ("GET", target);
+  message_set_credentials (http, credentials);
+  /* the credentials live as long as the session that presents them (the phone's) */
+  g_object_set_data_full (G_OBJECT (http), "wpi-sim-session", session, g_object_unref);
   g_object_set_data (G_OBJECT (http), "wpi-sim-phone", g_object_ref (self));
   self->polling = TRUE;
   phone_operation_begin (self);
@@ -2422,6 +3346,7 @@ wpi_sim_phone_dispose (GObject *object)
 
   wpi_sim_phone_stop (self);
   g_clear_object (&self->session);
+  g_clear_object (&self->secure_session);
 
   G_OBJECT_CLASS (wpi_sim_phone_parent_class)->dispose (object);
 }
@@ -2445,6 +3370,12 @@ wpi_sim_phone_finalize (GObject *object)
   g_clear_object (&self->cancellable);
   g_clear_object (&self->download_cancellable);
   g_free (self->contact_target);
+  g_clear_pointer (&self->credentials, sim_credentials_unref);
+  g_clear_pointer (&self->pin_request, pin_request_free);
+  g_free (self->tan);
+  g_free (self->pin);
+  g_free (self->pins_file);
+  g_free (self->pending_clean_up);
 
   G_OBJECT_CLASS (wpi_sim_phone_parent_class)->finalize (object);
 }
@@ -2482,6 +3413,13 @@ wpi_sim_phone_get_property (GObject    *object,
     case PROP_IN_CALL:                    g_value_set_boolean (value, self->in_call); break;
     case PROP_IN_FLOW:                    g_value_set_boolean (value, self->flow != NULL); break;
     case PROP_PENDING_SOLICITED:          g_value_set_boolean (value, self->pending_solicited); break;
+    case PROP_PINS_FILE:                  g_value_set_string (value, self->pins_file); break;
+    case PROP_PIN_INTERVAL:               g_value_set_double (value, self->pin_interval); break;
+    case PROP_BUNDLE_ITERATIONS:          g_value_set_uint (value, self->bundle_iterations); break;
+    case PROP_WRONG_TAN:                  g_value_set_boolean (value, self->wrong_tan); break;
+    case PROP_MODE:                       g_value_set_enum (value, self->mode); break;
+    case PROP_SECURE_PORT:                g_value_set_uint (value, wpi_sim_phone_get_secure_port (self)); break;
+    case PROP_AWAITING_PIN:               g_value_set_boolean (value, self->pin_request != NULL); break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -2553,6 +3491,19 @@ wpi_sim_phone_set_property (GObject      *object,
       break;
     case PROP_RETRY_SECONDS:
       self->retry_seconds = g_value_get_double (value);
+      break;
+    case PROP_PINS_FILE:
+      g_free (self->pins_file);
+      self->pins_file = g_value_dup_string (value);
+      break;
+    case PROP_PIN_INTERVAL:
+      self->pin_interval = g_value_get_double (value);
+      break;
+    case PROP_BUNDLE_ITERATIONS:
+      self->bundle_iterations = g_value_get_uint (value);
+      break;
+    case PROP_WRONG_TAN:
+      self->wrong_tan = g_value_get_boolean (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -2639,6 +3590,20 @@ wpi_sim_phone_class_init (WpiSimPhoneClass *klass)
   properties[PROP_IN_FLOW] = g_param_spec_boolean ("in-flow", NULL, NULL, FALSE, ro);
   properties[PROP_PENDING_SOLICITED] = g_param_spec_boolean ("pending-solicited", NULL, NULL,
                                                              FALSE, ro);
+  /* A handout CSV (mac,e164,model,location,pin) read when the phone asks for its PIN */
+  properties[PROP_PINS_FILE] = g_param_spec_string ("pins-file", NULL, NULL, NULL, rw);
+  properties[PROP_PIN_INTERVAL] = g_param_spec_double ("pin-interval", NULL, NULL, 0.001,
+                                                       G_MAXDOUBLE, WPI_SIM_DEFAULT_PIN_INTERVAL,
+                                                       rw);
+  /* PBKDF2 iterations of secure-mode-data (D8); the service's setting */
+  properties[PROP_BUNDLE_ITERATIONS] = g_param_spec_uint ("bundle-iterations", NULL, NULL, 1,
+                                                          G_MAXUINT, WPI_BUNDLE_DEFAULT_ITERATIONS,
+                                                          rw);
+  properties[PROP_WRONG_TAN] = g_param_spec_boolean ("wrong-tan", NULL, NULL, FALSE, rw);
+  properties[PROP_MODE] = g_param_spec_enum ("mode", NULL, NULL, WPI_TYPE_SIM_PHONE_MODE,
+                                             WPI_SIM_PHONE_MODE_DEFAULT, ro);
+  properties[PROP_SECURE_PORT] = g_param_spec_uint ("secure-port", NULL, NULL, 0, 65535, 0, ro);
+  properties[PROP_AWAITING_PIN] = g_param_spec_boolean ("awaiting-pin", NULL, NULL, FALSE, ro);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /* A flow begins: the ReasonForContact of its first message. */
@@ -2658,6 +3623,14 @@ wpi_sim_phone_class_init (WpiSimPhoneClass *klass)
                                              G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                              G_TYPE_NONE, 4, G_TYPE_STRING, G_TYPE_STRING,
                                              G_TYPE_BOOLEAN, G_TYPE_STRING);
+  /* The phone shows its PIN dialog; a handler may call wpi_sim_phone_set_pin(). */
+  signals[PIN_REQUESTED] = g_signal_new ("pin-requested", G_TYPE_FROM_CLASS (klass),
+                                         G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                         G_TYPE_NONE, 0);
+  /* A PIN was typed: accepted (it opened secure-mode-data), attempts left. */
+  signals[PIN_ENTERED] = g_signal_new ("pin-entered", G_TYPE_FROM_CLASS (klass),
+                                       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                       G_TYPE_NONE, 2, G_TYPE_BOOLEAN, G_TYPE_UINT);
 }
 
 static void
@@ -2667,6 +3640,9 @@ wpi_sim_phone_init (WpiSimPhone *self)
   self->call_seconds = 60;
   self->restart_seconds = 2;
   self->retry_seconds = 10;
+  self->pin_interval = WPI_SIM_DEFAULT_PIN_INTERVAL;
+  self->bundle_iterations = WPI_BUNDLE_DEFAULT_ITERATIONS;
+  self->mode = WPI_SIM_PHONE_MODE_DEFAULT;
   self->state = WPI_SIM_PHONE_STATE_IDLE;
   self->files = g_ptr_array_new_with_free_func ((GDestroyNotify) sim_file_free);
   self->changed = g_ptr_array_new_with_free_func (g_free);
@@ -2737,25 +3713,12 @@ wpi_sim_phone_start (WpiSimPhone  *self,
     }
   self->server = g_steal_pointer (&server);
 
+  /* Default Mode checks no certificate (and the default database would load the system CA
+   * store for every connection) */
   if (self->session == NULL)
-    {
-      g_autoptr(GSocketAddress) local = NULL;
-
-      if (self->bind_local)
-        local = g_inet_socket_address_new (g_inet_socket_address_get_address (self->contact_address), 0);
-      self->session = soup_session_new_with_options ("timeout", HTTP_TIMEOUT_SECONDS,
-                                                     "idle-timeout", 10,
-                                                     "max-conns", 16,
-                                                     "max-conns-per-host", 8,
-                                                     "local-address", local,
-                                                     "user-agent", NULL,
-                                                     /* phones talk to the service directly */
-                                                     "proxy-resolver", NULL,
-                                                     NULL);
-      /* and check no certificate: the default database would load the system CA store
-       * for every connection */
-      soup_session_set_tls_database (self->session, wpi_sim_accept_any_database ());
-    }
+    self->session = phone_session_new (self, wpi_sim_accept_any_database ());
+  if (self->credentials != NULL && self->secure_session == NULL)
+    self->secure_session = phone_session_new (self, self->credentials->cas);
 
   g_clear_object (&self->cancellable);
   self->cancellable = g_cancellable_new ();
@@ -2770,6 +3733,9 @@ wpi_sim_phone_start (WpiSimPhone  *self,
   phone_schedule_first_call (self);
   phone_schedule_periodic (self);
   phone_kick (self);
+  /* a PIN dialog open when the phone was stopped shows again */
+  if (self->pin_request != NULL)
+    phone_schedule_pin (self, 0, TRUE);
   return TRUE;
 }
 
@@ -2789,6 +3755,7 @@ wpi_sim_phone_stop (WpiSimPhone *self)
   wpi_sim_timer_clear (&self->inventory_timer);
   wpi_sim_timer_clear (&self->poll_timer);
   wpi_sim_timer_clear (&self->reboot_timer);
+  wpi_sim_timer_clear (&self->pin_timer);
 
   g_cancellable_cancel (self->cancellable);
   g_cancellable_cancel (self->download_cancellable);
@@ -3060,4 +4027,39 @@ wpi_sim_phone_get_file (WpiSimPhone  *self,
   if (size != NULL)
     *size = file->size;
   return TRUE;
+}
+
+WpiSimPhoneMode
+wpi_sim_phone_get_mode (WpiSimPhone *self)
+{
+  g_return_val_if_fail (WPI_IS_SIM_PHONE (self), WPI_SIM_PHONE_MODE_DEFAULT);
+  return self->mode;
+}
+
+guint
+wpi_sim_phone_get_secure_port (WpiSimPhone *self)
+{
+  g_return_val_if_fail (WPI_IS_SIM_PHONE (self), 0);
+  return self->credentials != NULL ? self->credentials->port : 0;
+}
+
+gboolean
+wpi_sim_phone_get_awaiting_pin (WpiSimPhone *self)
+{
+  g_return_val_if_fail (WPI_IS_SIM_PHONE (self), FALSE);
+  return self->pin_request != NULL;
+}
+
+void
+wpi_sim_phone_set_pin (WpiSimPhone *self,
+                       const char  *pin)
+{
+  g_return_if_fail (WPI_IS_SIM_PHONE (self));
+
+  g_free (self->pin);
+  self->pin = g_strdup (pin);
+  /* a phone that waits for its PIN takes it now, from the main loop: this may run inside a
+   * pin-requested handler */
+  if (pin != NULL && self->pin_request != NULL && self->started && !self->pin_attempt_running)
+    phone_schedule_pin (self, 0, FALSE);
 }

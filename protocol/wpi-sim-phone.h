@@ -6,6 +6,25 @@
  * Actions, fragments its own replies, refuses writes while in a call and honours
  * `send-solicited` when its firmware is V3R3 or newer. Everything runs on the thread-default
  * GMainContext of the thread that starts it.
+ *
+ * Secure Mode (protocol.md §7.15, decisions.md D6-D9, D15): a WriteItems with
+ * `goto-secure-mode` is accepted and acted on after the CleanUp that ends its flow. Without
+ * PIN the phone keeps the client certificate (D7), the CAs and the secure port and starts up
+ * on that port. With PIN it asks for its PIN ("pin-requested"; the PIN comes from
+ * wpi_sim_phone_set_pin() or the handout CSV of "pins-file", read at that moment, and while
+ * it has none it asks again every "pin-interval" seconds without using up an attempt),
+ * opens `secure-mode-data` with it (D8), counts each wrong PIN against `max-pin-retries`
+ * (the number of attempts allowed) and, when none are left, reports `clean-up` with
+ * `cleanup-reason=password retries exceeded` on the default port and stays in Default Mode;
+ * with the right PIN it starts up on the secure port and answers `bootstrapping-tan` with
+ * the PIN's last 3 digits. In Secure Mode every request goes to the secure port with mutual
+ * TLS: the phone presents its certificate and trusts only servers its CAs signed (the
+ * service's host and, for contact-me, the address the service names; downloads from the
+ * service's default port move to the secure port, other file servers are fetched as in
+ * Default Mode). It stays in Secure Mode across restarts; a factory reset forgets the
+ * certificate, the CAs and the port. A CleanUp with `cleanup-reason=wrong TAN from device`
+ * after the phone gave its TAN also takes it back to Default Mode, and it registers there
+ * again.
  */
 #pragma once
 
@@ -30,6 +49,14 @@ typedef enum {
   WPI_SIM_PHONE_STATE_IN_FLOW,   /*< nick=in-flow >*/
   WPI_SIM_PHONE_STATE_REBOOTING, /*< nick=rebooting >*/
 } WpiSimPhoneState;
+
+typedef enum {
+  WPI_SIM_PHONE_MODE_DEFAULT, /*< nick=default >*/
+  WPI_SIM_PHONE_MODE_SECURE,  /*< nick=secure >*/
+} WpiSimPhoneMode;
+
+/* Seconds between two looks for a PIN that is not known yet */
+#define WPI_SIM_DEFAULT_PIN_INTERVAL 2.0
 
 #define WPI_SIM_PHONE_ERROR (wpi_sim_phone_error_quark ())
 
@@ -97,9 +124,17 @@ WpiSimPhone      *wpi_sim_phone_new                (const char        *mac,
  * poll-interval, poll-uri (default: the service's scheme, host and port), restart-seconds,
  * retry-seconds (0 disables a periodic behaviour).
  *
+ * Secure Mode properties: pins-file (a handout CSV), pin-interval, bundle-iterations (the
+ * PBKDF2 iterations of `secure-mode-data`, D8: the service's setting), wrong-tan (answer a
+ * wrong `bootstrapping-tan`, for tests of the service); read-only: mode, secure-port,
+ * awaiting-pin.
+ *
  * Signals: flow-started (reason), flow-finished (reason, ok, detail, n_messages,
- * duration_us), download-finished (name, type, ok, error); notify::state, ::in-call,
- * ::pending-solicited, ::e164, ::software-version. */
+ * duration_us), download-finished (name, type, ok, error), pin-requested (the phone shows
+ * its PIN dialog: at the start of a PIN bootstrap, after a wrong PIN and after a reboot; a
+ * handler may call wpi_sim_phone_set_pin()), pin-entered (accepted, attempts_left);
+ * notify::state, ::in-call, ::pending-solicited, ::e164, ::software-version, ::mode,
+ * ::awaiting-pin. */
 gboolean          wpi_sim_phone_start              (WpiSimPhone       *self,
                                                     GError           **error);
 /* Closes the listener, cancels the running flow, downloads and timers. Idempotent. The
@@ -151,6 +186,19 @@ gboolean          wpi_sim_phone_change_item_locally (WpiSimPhone      *self,
 void              wpi_sim_phone_change_inventory   (WpiSimPhone       *self);
 /* One DCMP poll now, regardless of the poll interval. */
 void              wpi_sim_phone_poll_now           (WpiSimPhone       *self);
+
+/* Secure Mode */
+WpiSimPhoneMode   wpi_sim_phone_get_mode           (WpiSimPhone       *self);
+/* The port of Secure Mode (`dls-secure-port`), 0 in Default Mode. */
+guint             wpi_sim_phone_get_secure_port    (WpiSimPhone       *self);
+/* TRUE while the phone waits for its PIN (a PIN bootstrap between its CleanUp and the right
+ * PIN or the last wrong one). */
+gboolean          wpi_sim_phone_get_awaiting_pin   (WpiSimPhone       *self);
+/* The PIN the phone's user types when the phone asks (NULL: none, then the pins file is
+ * read). A phone that waits for its PIN tries it at once. It takes precedence over the pins
+ * file and stays set for later bootstraps. */
+void              wpi_sim_phone_set_pin            (WpiSimPhone       *self,
+                                                    const char        *pin);
 
 /* Deployed-file inventory: n files, each with name, type and ok/failed status. */
 guint             wpi_sim_phone_get_n_files        (WpiSimPhone       *self);

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "wpi-bundle.h"
 #include "wpi-simulator.h"
 
 #define CONTACT_PORT 8085
@@ -30,6 +31,9 @@ struct _WpiSimulator
   char            *poll_uri;
   double           restart_seconds;
   double           retry_seconds;
+  char            *pins_file;
+  double           pin_interval;
+  guint            bundle_iterations;
 
   GListStore      *phones;
   GHashTable      *by_mac;          /* MAC -> WpiSimPhone (borrowed from phones) */
@@ -59,6 +63,9 @@ enum {
   PROP_POLL_URI,
   PROP_RESTART_SECONDS,
   PROP_RETRY_SECONDS,
+  PROP_PINS_FILE,
+  PROP_PIN_INTERVAL,
+  PROP_BUNDLE_ITERATIONS,
   /* counts */
   PROP_N_IDLE,
   PROP_N_IN_CALL,
@@ -72,11 +79,13 @@ enum {
 static const char * const phone_properties[] = {
   "max-items", "busy-ratio", "call-seconds", "local-changes-interval",
   "inventory-changes-interval", "ignore-contact-ratio", "poll-interval", "poll-uri",
-  "restart-seconds", "retry-seconds",
+  "restart-seconds", "retry-seconds", "pins-file", "pin-interval", "bundle-iterations",
 };
 
 enum {
   FLOW_FINISHED,
+  PIN_REQUESTED,
+  PIN_ENTERED,
   N_SIGNALS
 };
 
@@ -160,6 +169,22 @@ phone_flow_finished (WpiSimPhone  *phone,
 }
 
 static void
+phone_pin_requested (WpiSimPhone  *phone,
+                     WpiSimulator *self)
+{
+  g_signal_emit (self, signals[PIN_REQUESTED], 0, phone);
+}
+
+static void
+phone_pin_entered (WpiSimPhone  *phone,
+                   gboolean      accepted,
+                   guint         attempts_left,
+                   WpiSimulator *self)
+{
+  g_signal_emit (self, signals[PIN_ENTERED], 0, phone, accepted, attempts_left);
+}
+
+static void
 forward_to_phones (WpiSimulator *self,
                    const char   *property,
                    const GValue *value)
@@ -189,6 +214,9 @@ apply_behaviour (WpiSimulator *self,
                 "poll-uri", self->poll_uri,
                 "restart-seconds", self->restart_seconds,
                 "retry-seconds", self->retry_seconds,
+                "pins-file", self->pins_file,
+                "pin-interval", self->pin_interval,
+                "bundle-iterations", self->bundle_iterations,
                 NULL);
 }
 
@@ -332,6 +360,8 @@ wpi_simulator_start (WpiSimulator  *self,
       self->state_counts[state]++;
       g_signal_connect_object (phone, "notify::state", G_CALLBACK (phone_state_changed), self, 0);
       g_signal_connect_object (phone, "flow-finished", G_CALLBACK (phone_flow_finished), self, 0);
+      g_signal_connect_object (phone, "pin-requested", G_CALLBACK (phone_pin_requested), self, 0);
+      g_signal_connect_object (phone, "pin-entered", G_CALLBACK (phone_pin_entered), self, 0);
       g_hash_table_insert (self->by_mac, (gpointer) wpi_sim_phone_get_mac (phone), phone);
     }
   g_list_store_splice (self->phones, 0, 0, created->pdata, created->len);
@@ -464,6 +494,7 @@ wpi_simulator_finalize (GObject *object)
   g_free (self->bind_prefix);
   g_free (self->firmware_mix);
   g_free (self->poll_uri);
+  g_free (self->pins_file);
 
   G_OBJECT_CLASS (wpi_simulator_parent_class)->finalize (object);
 }
@@ -495,6 +526,9 @@ wpi_simulator_get_property (GObject    *object,
     case PROP_POLL_URI:                   g_value_set_string (value, self->poll_uri); break;
     case PROP_RESTART_SECONDS:            g_value_set_double (value, self->restart_seconds); break;
     case PROP_RETRY_SECONDS:              g_value_set_double (value, self->retry_seconds); break;
+    case PROP_PINS_FILE:                  g_value_set_string (value, self->pins_file); break;
+    case PROP_PIN_INTERVAL:               g_value_set_double (value, self->pin_interval); break;
+    case PROP_BUNDLE_ITERATIONS:          g_value_set_uint (value, self->bundle_iterations); break;
     case PROP_N_IDLE:                     g_value_set_uint (value, self->state_counts[WPI_SIM_PHONE_STATE_IDLE]); break;
     case PROP_N_IN_CALL:                  g_value_set_uint (value, self->state_counts[WPI_SIM_PHONE_STATE_IN_CALL]); break;
     case PROP_N_IN_FLOW:                  g_value_set_uint (value, self->state_counts[WPI_SIM_PHONE_STATE_IN_FLOW]); break;
@@ -555,6 +589,12 @@ wpi_simulator_set_property (GObject      *object,
       break;
     case PROP_RESTART_SECONDS:            self->restart_seconds = g_value_get_double (value); break;
     case PROP_RETRY_SECONDS:              self->retry_seconds = g_value_get_double (value); break;
+    case PROP_PINS_FILE:
+      g_free (self->pins_file);
+      self->pins_file = g_value_dup_string (value);
+      break;
+    case PROP_PIN_INTERVAL:               self->pin_interval = g_value_get_double (value); break;
+    case PROP_BUNDLE_ITERATIONS:          self->bundle_iterations = g_value_get_uint (value); break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       return;
@@ -607,6 +647,13 @@ wpi_simulator_class_init (WpiSimulatorClass *klass)
                                                           G_MAXDOUBLE, 2, rw);
   properties[PROP_RETRY_SECONDS] = g_param_spec_double ("retry-seconds", NULL, NULL, 0.001,
                                                         G_MAXDOUBLE, 10, rw);
+  properties[PROP_PINS_FILE] = g_param_spec_string ("pins-file", NULL, NULL, NULL, rw);
+  properties[PROP_PIN_INTERVAL] = g_param_spec_double ("pin-interval", NULL, NULL, 0.001,
+                                                       G_MAXDOUBLE, WPI_SIM_DEFAULT_PIN_INTERVAL,
+                                                       rw);
+  properties[PROP_BUNDLE_ITERATIONS] = g_param_spec_uint ("bundle-iterations", NULL, NULL, 1,
+                                                          G_MAXUINT, WPI_BUNDLE_DEFAULT_ITERATIONS,
+                                                          rw);
   properties[PROP_N_IDLE] = g_param_spec_uint ("n-idle", NULL, NULL, 0, G_MAXUINT, 0, ro);
   properties[PROP_N_IN_CALL] = g_param_spec_uint ("n-in-call", NULL, NULL, 0, G_MAXUINT, 0, ro);
   properties[PROP_N_IN_FLOW] = g_param_spec_uint ("n-in-flow", NULL, NULL, 0, G_MAXUINT, 0, ro);
@@ -622,6 +669,15 @@ wpi_simulator_class_init (WpiSimulatorClass *klass)
                                          G_TYPE_NONE, 6, WPI_TYPE_SIM_PHONE, G_TYPE_STRING,
                                          G_TYPE_BOOLEAN, G_TYPE_STRING, G_TYPE_UINT,
                                          G_TYPE_INT64);
+  /* Any phone's pin-requested (a handler may call wpi_sim_phone_set_pin() on it, e.g. with
+   * the PIN the console handed out) and pin-entered: phone, accepted, attempts left */
+  signals[PIN_REQUESTED] = g_signal_new ("pin-requested", G_TYPE_FROM_CLASS (klass),
+                                         G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                         G_TYPE_NONE, 1, WPI_TYPE_SIM_PHONE);
+  signals[PIN_ENTERED] = g_signal_new ("pin-entered", G_TYPE_FROM_CLASS (klass),
+                                       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                       G_TYPE_NONE, 3, WPI_TYPE_SIM_PHONE, G_TYPE_BOOLEAN,
+                                       G_TYPE_UINT);
 
   state_quark = g_quark_from_static_string ("wpi-simulator-state");
 }
@@ -639,6 +695,8 @@ wpi_simulator_init (WpiSimulator *self)
   self->call_seconds = 60;
   self->restart_seconds = 2;
   self->retry_seconds = 10;
+  self->pin_interval = WPI_SIM_DEFAULT_PIN_INTERVAL;
+  self->bundle_iterations = WPI_BUNDLE_DEFAULT_ITERATIONS;
   self->phones = g_list_store_new (WPI_TYPE_SIM_PHONE);
   self->by_mac = g_hash_table_new (g_str_hash, g_str_equal);
 }

@@ -25,9 +25,14 @@ G_DECLARE_FINAL_TYPE (WpiSimulator, wpi_simulator, WPI, SIMULATOR, GObject)
 
 /* Every behaviour property of WpiSimPhone (max-items, busy-ratio, call-seconds,
  * local-changes-interval, inventory-changes-interval, ignore-contact-ratio, poll-interval,
- * poll-uri, restart-seconds, retry-seconds) is also a property of the simulator, handed to each
- * phone it creates; plus n-phones, base-mac, base-e164, bind-prefix, contact-port-base and
- * firmware-mix ("v1,v2r2,v3r3"). */
+ * poll-uri, restart-seconds, retry-seconds, pins-file, pin-interval, bundle-iterations) is also
+ * a property of the simulator, handed to each phone it creates; plus n-phones, base-mac,
+ * base-e164, bind-prefix, contact-port-base and firmware-mix ("v1,v2r2,v3r3").
+ *
+ * Signals: flow-finished (phone, reason, ok, detail, n_messages, duration_us), and for Secure
+ * Mode pin-requested (phone; a handler may answer with wpi_sim_phone_set_pin(), as the
+ * console's demo does with the PIN it handed out) and pin-entered (phone, accepted,
+ * attempts_left). Per-phone settings (a PIN, wrong-tan) go to the phone itself. */
 WpiSimulator *wpi_simulator_new          (const char    *service_uri,
                                           guint          n_phones);
 
