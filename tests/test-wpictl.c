@@ -1796,32 +1796,39 @@ check_phones_ready (gpointer user_data)
   return TRUE;
 }
 
-/* Two free loopback TCP ports in a row, for the simulated phones' contact-me listeners */
+/* n free loopback TCP ports in a row, for the simulated phones' contact-me listeners */
 static guint
-free_port_pair (void)
+free_port_run (guint n)
 {
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+
   for (guint attempt = 0; attempt < 50; attempt++)
     {
-      g_autoptr(GSocket) first = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-                                               G_SOCKET_PROTOCOL_TCP, NULL);
-      g_autoptr(GSocket) second = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-                                                G_SOCKET_PROTOCOL_TCP, NULL);
-      g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+      g_autoptr(GPtrArray) sockets = g_ptr_array_new_with_free_func (g_object_unref);
       g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
       g_autoptr(GSocketAddress) bound = NULL;
-      g_autoptr(GSocketAddress) next = NULL;
+      GSocket *first = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
+      gboolean all_free = TRUE;
       guint port;
 
+      g_ptr_array_add (sockets, first);
       g_assert_true (g_socket_bind (first, any, FALSE, NULL));
       bound = g_socket_get_local_address (first, NULL);
       port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-      if (port >= 65535)
+      if (port + n - 1 > 65535)
         continue;
-      next = g_inet_socket_address_new (loopback, port + 1);
-      if (g_socket_bind (second, next, FALSE, NULL))
-        return port;   /* both close here; the simulator binds them next */
+      for (guint i = 1; i < n && all_free; i++)
+        {
+          g_autoptr(GSocketAddress) next = g_inet_socket_address_new (loopback, port + i);
+          GSocket *socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
+
+          g_ptr_array_add (sockets, socket);
+          all_free = g_socket_bind (socket, next, FALSE, NULL);
+        }
+      if (all_free)
+        return port;   /* they close here; the simulator binds them next */
     }
-  g_error ("no two free loopback ports in a row");
+  g_error ("no %u free loopback ports in a row", n);
   return 0;
 }
 
@@ -1896,7 +1903,7 @@ test_service (Fixture       *fixture,
 
   /* two V3R3 phones that answer contact-mes on their own ports */
   service_uri = g_strdup_printf ("https://127.0.0.1:%u", start.port);
-  contact_text = g_strdup_printf ("%u", free_port_pair ());
+  contact_text = g_strdup_printf ("%u", free_port_run (2));
   sim_launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
   g_subprocess_launcher_set_stdout_file_path (sim_launcher, sim_log);
   /* Under AddressSanitizer, LeakSanitizer's tracer crashes at the simulator's exit after
@@ -2465,6 +2472,138 @@ test_revoke (Fixture       *fixture,
   assert_error_line (err, "not a MAC address");
 }
 
+typedef struct {
+  WpiStore *store;
+  guint     n_phones;
+} SecureReady;
+
+/* every phone's PIN verified and the phone in Secure Mode */
+static gboolean
+check_phones_secure (gpointer user_data)
+{
+  SecureReady *ready = user_data;
+  g_autoptr(GPtrArray) phones = NULL;
+  g_autoptr(GPtrArray) pins = NULL;
+
+  wpi_store_poll_external_change (ready->store);
+  phones = wpi_store_phone_list (ready->store, NULL);
+  pins = wpi_store_pin_list (ready->store, TRUE, NULL);
+  if (phones == NULL || pins == NULL || phones->len != ready->n_phones || pins->len != ready->n_phones)
+    return FALSE;
+  for (guint i = 0; i < phones->len; i++)
+    if (((WpiPhoneRecord *) g_ptr_array_index (phones, i))->mode != WPI_PHONE_MODE_SECURE)
+      return FALSE;
+  for (guint i = 0; i < pins->len; i++)
+    if (((WpiPinRecord *) g_ptr_array_index (pins, i))->state != WPI_PIN_STATE_VERIFIED)
+      return FALSE;
+  return TRUE;
+}
+
+/* The issue's "done when", small: the headless service, simulated phones that read
+ * their PINs from the handout CSV when they ask (it is written after the jobs are
+ * queued), and wpictl bootstrap --all --pin --handout. */
+static void
+test_secure_end_to_end (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *service_dir = g_build_filename (fixture->tmp, "service", NULL);
+  g_autofree char *service_log = g_build_filename (fixture->tmp, "service.log", NULL);
+  g_autofree char *sim_log = g_build_filename (fixture->tmp, "sim.log", NULL);
+  g_autofree char *csv = g_build_filename (fixture->tmp, "handout.csv", NULL);
+  g_autofree char *service_uri = NULL;
+  g_autofree char *contact_text = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GSubprocessLauncher) service_launcher = NULL;
+  g_autoptr(GSubprocessLauncher) sim_launcher = NULL;
+  g_autoptr(GSubprocess) service = NULL;
+  g_autoptr(GSubprocess) sim = NULL;
+  g_autoptr(WpiStore) store = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GHashTable) handout = NULL;
+  ServiceStart start = { service_log, 0 };
+  const guint n_phones = 3;
+  PhonesReady ready = { NULL, n_phones };
+  SecureReady secure = { NULL, n_phones };
+  JsonArray *array;
+
+  if (!g_file_test (console_path, G_FILE_TEST_IS_EXECUTABLE) || !g_file_test (sim_path, G_FILE_TEST_IS_EXECUTABLE))
+    {
+      g_test_skip ("workpoint-console (built with GTK) and wpi-sim are needed");
+      return;
+    }
+
+  service_launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_subprocess_launcher_set_stdout_file_path (service_launcher, service_log);
+  g_subprocess_launcher_setenv (service_launcher, "XDG_DATA_HOME", fixture->xdg_data, TRUE);
+  service = g_subprocess_launcher_spawn (service_launcher, &error, console_path, "--headless",
+                                         "--data-dir", service_dir, "--port", "0", "--secure-port", "0",
+                                         "--bind", "127.0.0.1", NULL);
+  g_assert_no_error (error);
+  wait_until (check_service_listening, &start, "the service to listen");
+  store = wpi_store_open (service_dir, &error);
+  g_assert_no_error (error);
+
+  service_uri = g_strdup_printf ("https://127.0.0.1:%u", start.port);
+  contact_text = g_strdup_printf ("%u", free_port_run (n_phones));
+  sim_launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_subprocess_launcher_set_stdout_file_path (sim_launcher, sim_log);
+  /* as in test_service: the simulator's leaks are test-sim's business */
+  {
+    const char *asan = g_getenv ("ASAN_OPTIONS");
+    g_autofree char *options = g_strconcat (asan != NULL && *asan != '\0' ? asan : "",
+                                            asan != NULL && *asan != '\0' ? ":" : "",
+                                            "detect_leaks=0", NULL);
+
+    g_subprocess_launcher_setenv (sim_launcher, "ASAN_OPTIONS", options, TRUE);
+  }
+  sim = g_subprocess_launcher_spawn (sim_launcher, &error, sim_path, "--phones", "3", "--service", service_uri,
+                                     "--contact-port-base", contact_text, "--firmware-mix", "v3r3",
+                                     "--restart-seconds", "0.2", "--retry-seconds", "1",
+                                     "--pins", csv, "--pin-interval", "0.2", NULL);
+  g_assert_no_error (error);
+  ready.store = store;
+  wait_until (check_phones_ready, &ready, "the phones to register");
+
+  g_assert_cmpint (run_ctl (fixture, &out, &err, "--data-dir", service_dir, "bootstrap", "--all", "--pin",
+                            "--handout", csv, NULL), ==, 0);
+  assert_contains (err, "3/3 ");
+  assert_contains (out, "3 of 3 phones queued");
+  handout = wpi_handout_read_csv (csv, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_hash_table_size (handout), ==, n_phones);
+
+  secure.store = store;
+  wait_until (check_phones_secure, &secure, "every phone to be verified and in Secure Mode");
+
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_ctl (fixture, &out, NULL, "--data-dir", service_dir, "pins", "--json", NULL), ==, 0);
+  root = parse_json (out);
+  array = json_node_get_array (root);
+  g_assert_cmpuint (json_array_get_length (array), ==, n_phones);
+  for (guint i = 0; i < n_phones; i++)
+    {
+      JsonObject *object = json_array_get_object_element (array, i);
+
+      g_assert_true (g_hash_table_contains (handout, json_object_get_string_member (object, "mac")));
+      g_assert_cmpstr (json_object_get_string_member (object, "state"), ==, "verified");
+    }
+
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&root, json_node_unref);
+  g_assert_cmpint (run_ctl (fixture, &out, NULL, "--data-dir", service_dir, "phones", "--json", NULL), ==, 0);
+  root = parse_json (out);
+  array = json_node_get_array (root);
+  g_assert_cmpuint (json_array_get_length (array), ==, n_phones);
+  for (guint i = 0; i < n_phones; i++)
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (array, i), "mode"), ==,
+                     "secure");
+
+  stop_process (sim, "wpi-sim", sim_log);
+  stop_process (service, "the service", service_log);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2506,6 +2645,7 @@ main (int   argc,
   ADD ("bootstrap/invalid", test_bootstrap_invalid);
   ADD ("bootstrap/interrupt", test_bootstrap_interrupt);
   ADD ("revoke", test_revoke);
+  ADD ("secure-end-to-end", test_secure_end_to_end);
 
 #undef ADD
 
