@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <locale.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,12 +23,18 @@
 
 #include <gio/gio.h>
 #include <gio/gunixoutputstream.h>
+#include <glib-unix.h>
 #include <glib/gstdio.h>
 #include <libintl.h>
 
 #include "wpc-ctl-output.h"
 #include "wpc-ctl-wait.h"
+#include "wpi-bootstrap.h"
 #include "wpi-catalogue.h"
+#include "wpi-handout.h"
+#include "wpi-pin.h"
+#include "wpi-pki.h"
+#include "wpi-service.h"
 #include "wpi-store.h"
 
 enum {
@@ -36,6 +43,8 @@ enum {
   EXIT_INVALID    = 2,
   EXIT_JOB_FAILED = 3,
   EXIT_TIMEOUT    = 4,
+  /* bootstrap stopped by Ctrl+C: 128 + SIGINT, as a shell reports it */
+  EXIT_INTERRUPTED = 130,
 };
 
 /* Errors of wpictl itself; the code is the exit status. */
@@ -48,6 +57,8 @@ static G_DEFINE_QUARK (wpictl-error-quark, ctl_error)
 #define DEFAULT_TRAFFIC_LIMIT 100
 /* show: the newest jobs of the phone */
 #define SHOW_JOBS_LIMIT 20
+/* bootstrap --max-retries: the most wrong PINs a phone may be allowed */
+#define MAX_PIN_RETRIES 99
 /* text output: longer values are cut (JSON has them whole) */
 #define TEXT_VALUE_CHARS 72
 
@@ -83,6 +94,17 @@ static gboolean opt_immediate;
 static char *opt_url_base;
 static char *opt_name;
 static gboolean opt_none;
+static gboolean opt_all_phones;
+static gboolean opt_default_mode;
+static char *opt_match;
+static gboolean opt_pin;
+static gboolean opt_nopin;
+static int opt_pin_length = -1;
+static int opt_max_retries = -1;
+static char *opt_handout;
+static char *opt_paper;
+static gboolean opt_show_pins;
+static gboolean opt_all_pins;
 
 static char *data_dir;
 static WpiStore *store;
@@ -102,6 +124,10 @@ typedef enum {
   OPT_URL_BASE  = 1 << 10,
   OPT_NAME      = 1 << 11,
   OPT_NONE      = 1 << 12,
+  OPT_SELECT    = 1 << 13,
+  OPT_BOOTSTRAP = 1 << 14,
+  OPT_PINS      = 1 << 15,
+  OPT_ALL_PINS  = 1 << 16,
 } OptionFlags;
 
 /* ---- errors ---- */
@@ -131,7 +157,10 @@ exit_status_for (const GError *error)
 {
   if (error->domain == CTL_ERROR)
     return error->code;
-  if (error->domain == WPI_CATALOGUE_ERROR)
+  if (error->domain == WPI_CATALOGUE_ERROR ||
+      g_error_matches (error, WPI_HANDOUT_ERROR, WPI_HANDOUT_ERROR_INVALID) ||
+      g_error_matches (error, WPI_PKI_ERROR, WPI_PKI_ERROR_INVALID_MAC) ||
+      g_error_matches (error, WPI_PKI_ERROR, WPI_PKI_ERROR_NOT_FOUND))
     return EXIT_INVALID;
   if (error->domain == WPI_STORE_ERROR)
     {
@@ -1465,6 +1494,414 @@ cmd_traffic (char **args)
   return EXIT_OK;
 }
 
+/* ---- Secure Mode ---- */
+
+/* What `bootstrap` reports while the bulk handout runs, and what ends it. */
+typedef struct {
+  GMainLoop        *loop;
+  GCancellable     *cancellable;
+  WpiHandoutResult *result;
+  GError           *error;
+  gboolean          interrupted;
+} BootstrapRun;
+
+static void
+bootstrap_progress (guint                   done,
+                    guint                   total,
+                    const char             *mac,
+                    const WpiHandoutEntry  *entry,
+                    gpointer                user_data)
+{
+  fprintf (stderr, "%u/%u %s%s\n", done, total, mac, entry != NULL ? "" : " failed");
+}
+
+static void
+bootstrap_prepared (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  BootstrapRun *run = user_data;
+
+  run->result = wpi_handout_prepare_finish (result, &run->error);
+  g_main_loop_quit (run->loop);
+}
+
+/* Ctrl+C or a kill: the handout stops between phones, so every phone is queued with
+ * its PIN completely or not at all, and what was queued is still reported. */
+static gboolean
+bootstrap_interrupted (gpointer user_data)
+{
+  BootstrapRun *run = user_data;
+
+  if (!run->interrupted)
+    fprintf (stderr, "wpictl: interrupted; stopping after the phone in progress\n");
+  run->interrupted = TRUE;
+  g_cancellable_cancel (run->cancellable);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+parse_paper (const char       *text,
+             WpiHandoutPaper  *paper,
+             GError          **error)
+{
+  if (text == NULL || g_ascii_strcasecmp (text, "a4") == 0)
+    *paper = WPI_HANDOUT_PAPER_A4;
+  else if (g_ascii_strcasecmp (text, "letter") == 0)
+    *paper = WPI_HANDOUT_PAPER_LETTER;
+  else
+    {
+      g_set_error (error, CTL_ERROR, EXIT_INVALID, "--paper takes a4 or letter, not “%s”", text);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The handout's kind by its extension; its directory must exist before any PIN is made. */
+static gboolean
+check_handout_path (const char  *path,
+                    gboolean    *is_pdf,
+                    GError     **error)
+{
+  g_autofree char *lower = g_ascii_strdown (path, -1);
+  g_autofree char *dir = g_path_get_dirname (path);
+
+  if (g_str_has_suffix (lower, ".pdf"))
+    *is_pdf = TRUE;
+  else if (g_str_has_suffix (lower, ".csv"))
+    *is_pdf = FALSE;
+  else
+    {
+      g_set_error (error, CTL_ERROR, EXIT_INVALID,
+                   "--handout takes a file ending in .pdf or .csv, not “%s”", path);
+      return FALSE;
+    }
+  if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, CTL_ERROR, EXIT_INVALID, "No directory %s for the handout", dir);
+      return FALSE;
+    }
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, CTL_ERROR, EXIT_INVALID, "The handout %s is a directory", path);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static guint
+secure_port_setting (void)
+{
+  gint64 port = 0;
+
+  /* the running service records the port it listens on; before that, the default */
+  if (!wpi_store_setting_get_int (store, "service-secure-port", WPI_DEFAULT_SECURE_PORT, &port, NULL) ||
+      port < 1 || port > 65535)
+    return WPI_DEFAULT_SECURE_PORT;
+  return (guint) port;
+}
+
+static GStrv
+select_phones (char   **args,
+               GError **error)
+{
+  guint n_ways = (args[0] != NULL) + (opt_all_phones != FALSE) + (opt_default_mode != FALSE) +
+                 (opt_match != NULL);
+
+  if (n_ways != 1)
+    {
+      g_set_error (error, CTL_ERROR, EXIT_USAGE,
+                   "Name the phones one way: MAC…, --all, --default-mode or --match TEXT");
+      return NULL;
+    }
+  if (opt_all_phones)
+    return wpi_handout_select_all (store, error);
+  if (opt_default_mode)
+    return wpi_handout_select_default_mode (store, error);
+  if (opt_match != NULL)
+    return wpi_handout_select_matching (store, opt_match, error);
+  return wpi_handout_select_macs (store, (const char * const *) args, error);
+}
+
+static void
+print_queued (GPtrArray *entries,
+              gboolean   show_pins)
+{
+  g_autoptr(WpcCtlTable) table = wpc_ctl_table_new (show_pins ? 3 : 2, NULL);
+
+  if (show_pins)
+    wpc_ctl_table_add_row (table, "MAC", "JOB", "PIN");
+  else
+    wpc_ctl_table_add_row (table, "MAC", "JOB");
+  for (guint i = 0; i < entries->len; i++)
+    {
+      const WpiHandoutEntry *entry = g_ptr_array_index (entries, i);
+      g_autofree char *job = g_strdup_printf ("%" G_GINT64_FORMAT, entry->job_id);
+      g_autofree char *pin = entry->pin != NULL ? wpi_handout_format_pin (entry->pin) : NULL;
+
+      if (show_pins)
+        wpc_ctl_table_add_row (table, entry->mac, job, pin);
+      else
+        wpc_ctl_table_add_row (table, entry->mac, job);
+      if (pin != NULL)
+        explicit_bzero (pin, strlen (pin));
+    }
+  wpc_ctl_table_print (table, stdout);
+}
+
+static int
+cmd_bootstrap (char **args)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WpiPki) pki = NULL;
+  g_autoptr(GMainLoop) loop = NULL;
+  g_autoptr(GCancellable) cancellable = NULL;
+  g_autoptr(WpiHandoutResult) result = NULL;
+  g_auto(GStrv) macs = NULL;
+  g_autofree char *pki_dir = NULL;
+  WpiBootstrapOptions options;
+  WpiHandoutPaper paper = WPI_HANDOUT_PAPER_A4;
+  BootstrapRun run = { NULL, };
+  gboolean is_pdf = FALSE;
+  gboolean shown = FALSE;
+  guint sigint_id, sigterm_id;
+  int status = EXIT_OK;
+
+  /* everything is checked before the first key is made */
+  wpi_bootstrap_options_init (&options);
+  if (opt_pin && opt_nopin)
+    return fail (EXIT_USAGE, "--pin and --nopin exclude each other");
+  options.with_pin = !opt_nopin;
+  if (!options.with_pin && (opt_pin_length >= 0 || opt_max_retries >= 0))
+    return fail (EXIT_USAGE, "--pin-length and --max-retries are for a bootstrap with PIN, not --nopin");
+  if (!options.with_pin && opt_handout != NULL)
+    return fail (EXIT_USAGE, "--handout is for PINs: a bootstrap with --nopin has none to hand out");
+  if (!options.with_pin && opt_show_pins)
+    return fail (EXIT_USAGE, "--show-pins is for PINs: a bootstrap with --nopin has none");
+  if (opt_pin_length >= 0)
+    {
+      if (opt_pin_length < WPI_PIN_MIN_LENGTH || opt_pin_length > WPI_PIN_MAX_LENGTH)
+        return fail (EXIT_INVALID, "--pin-length takes %d to %d digits, not %d",
+                     WPI_PIN_MIN_LENGTH, WPI_PIN_MAX_LENGTH, opt_pin_length);
+      options.pin_length = (guint) opt_pin_length;
+    }
+  if (opt_max_retries >= 0)
+    {
+      if (opt_max_retries < 1 || opt_max_retries > MAX_PIN_RETRIES)
+        return fail (EXIT_INVALID, "--max-retries takes 1 to %d, not %d", MAX_PIN_RETRIES, opt_max_retries);
+      options.max_retries = (guint) opt_max_retries;
+    }
+  if (opt_paper != NULL && opt_handout == NULL)
+    return fail (EXIT_USAGE, "--paper is for a PDF --handout");
+  if (!parse_paper (opt_paper, &paper, &error) ||
+      (opt_handout != NULL && !check_handout_path (opt_handout, &is_pdf, &error)))
+    return fail_error (error);
+  if (opt_paper != NULL && !is_pdf)
+    return fail (EXIT_USAGE, "--paper is for a PDF --handout, not a CSV");
+
+  if (!open_store (FALSE, &error) || (macs = select_phones (args, &error)) == NULL)
+    return fail_error (error);
+  if (macs[0] == NULL)
+    return fail (EXIT_INVALID, "No phone selected");
+  options.secure_port = secure_port_setting ();
+
+  pki_dir = g_build_filename (data_dir, "pki", NULL);
+  if ((pki = wpi_pki_new (pki_dir, NULL, &error)) == NULL)
+    return fail_error (error);
+
+  loop = g_main_loop_new (NULL, FALSE);
+  cancellable = g_cancellable_new ();
+  run.loop = loop;
+  run.cancellable = cancellable;
+  sigint_id = g_unix_signal_add (SIGINT, bootstrap_interrupted, &run);
+  sigterm_id = g_unix_signal_add (SIGTERM, bootstrap_interrupted, &run);
+  wpi_handout_prepare_async (data_dir, pki, (const char * const *) macs, &options, cancellable,
+                             bootstrap_progress, NULL, bootstrap_prepared, &run);
+  g_main_loop_run (loop);
+  g_source_remove (sigint_id);
+  g_source_remove (sigterm_id);
+
+  result = g_steal_pointer (&run.result);
+  if (result == NULL)
+    {
+      g_propagate_error (&error, g_steal_pointer (&run.error));
+      return fail_error (error);
+    }
+
+  for (guint i = 0; i < result->failures->len; i++)
+    {
+      const WpiHandoutFailure *failure = g_ptr_array_index (result->failures, i);
+
+      fail (EXIT_JOB_FAILED, "%s: %s", failure->mac, failure->error->message);
+      status = EXIT_JOB_FAILED;
+    }
+
+  /* The queued phones' PINs are committed whether or not the run was cancelled: they
+   * go into the handout all the same, or nobody could type them. */
+  if (opt_handout != NULL && result->entries->len > 0)
+    {
+      gboolean written = is_pdf ? wpi_handout_write_pdf (result->entries, opt_handout, paper, &error)
+                                : wpi_handout_write_csv (result->entries, opt_handout, &error);
+
+      if (!written)
+        {
+          fail (EXIT_USAGE, "The handout was not written: %s", error->message);
+          fail (EXIT_USAGE, "The %u queued phones' PINs are in the store: wpictl pins --show-pins",
+                result->entries->len);
+          return EXIT_USAGE;
+        }
+      shown = TRUE;
+    }
+  else if (opt_show_pins && options.with_pin)
+    shown = TRUE;
+
+  print_queued (result->entries, opt_show_pins);
+  fflush (stdout);
+
+  if (shown && !wpi_handout_mark_handed_out (store, result->entries, &error))
+    {
+      fail (EXIT_USAGE, "The PINs were not marked handed out: %s", error->message);
+      status = MAX (status, EXIT_USAGE);
+    }
+
+  if (opt_handout != NULL && result->entries->len > 0)
+    printf ("Handout %s: %u PIN%s\n", opt_handout, result->entries->len,
+            result->entries->len == 1 ? "" : "s");
+  else if (options.with_pin && !opt_show_pins && result->entries->len > 0)
+    printf ("The PINs are not shown: pass --handout FILE or --show-pins, or see wpictl pins --show-pins\n");
+
+  if (result->cancelled)
+    {
+      fail (EXIT_INTERRUPTED, "Cancelled: %u of %u phones queued, the rest untouched",
+            result->entries->len, result->n_requested);
+      return EXIT_INTERRUPTED;
+    }
+  printf ("%u of %u phones queued for Secure Mode (%s)\n", result->entries->len, result->n_requested,
+          options.with_pin ? "with PIN" : "without PIN");
+  return status;
+}
+
+static JsonNode *
+pin_to_json (const WpiPinRecord *record)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autofree char *created = wpc_ctl_format_iso_time (record->created_us);
+  g_autofree char *updated = wpc_ctl_format_iso_time (record->updated_us);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "id");
+  json_builder_add_int_value (builder, record->id);
+  json_builder_set_member_name (builder, "mac");
+  json_builder_add_string_value (builder, record->mac);
+  json_builder_set_member_name (builder, "state");
+  json_builder_add_string_value (builder, wpi_pin_state_to_string (record->state));
+  json_builder_set_member_name (builder, "reason");
+  if (record->reason != NULL)
+    json_builder_add_string_value (builder, record->reason);
+  else
+    json_builder_add_null_value (builder);
+  json_builder_set_member_name (builder, "pin");
+  json_builder_add_string_value (builder, opt_show_pins ? record->pin : WPC_CTL_MASKED);
+  json_builder_set_member_name (builder, "max_retries");
+  json_builder_add_int_value (builder, record->max_retries);
+  json_builder_set_member_name (builder, "job");
+  if (record->job_id != 0)
+    json_builder_add_int_value (builder, record->job_id);
+  else
+    json_builder_add_null_value (builder);
+  json_builder_set_member_name (builder, "created");
+  json_builder_add_string_value (builder, created);
+  json_builder_set_member_name (builder, "updated");
+  json_builder_add_string_value (builder, updated);
+  json_builder_end_object (builder);
+  return json_builder_get_root (builder);
+}
+
+static int
+cmd_pins (char **args)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) pins = NULL;
+  gint64 now = g_get_real_time ();
+
+  if (!open_store (FALSE, &error) ||
+      (pins = wpi_store_pin_list (store, !opt_all_pins, &error)) == NULL)
+    return fail_error (error);
+
+  if (opt_json)
+    {
+      g_autoptr(JsonNode) root = json_node_new (JSON_NODE_ARRAY);
+      g_autoptr(JsonArray) array = json_array_new ();
+
+      for (guint i = 0; i < pins->len; i++)
+        json_array_add_element (array, pin_to_json (g_ptr_array_index (pins, i)));
+      json_node_set_array (root, array);
+      wpc_ctl_print_json (root, TRUE, stdout);
+    }
+  else
+    {
+      g_autoptr(WpcCtlTable) table = wpc_ctl_table_new (7, NULL);
+
+      wpc_ctl_table_add_row (table, "MAC", "STATE", "PIN", "JOB", "CREATED", "UPDATED", "REASON");
+      for (guint i = 0; i < pins->len; i++)
+        {
+          const WpiPinRecord *record = g_ptr_array_index (pins, i);
+          g_autofree char *pin = opt_show_pins ? wpi_handout_format_pin (record->pin)
+                                               : g_strdup (WPC_CTL_MASKED);
+          g_autofree char *job = record->job_id != 0 ? g_strdup_printf ("%" G_GINT64_FORMAT, record->job_id)
+                                                     : NULL;
+          g_autofree char *created = wpc_ctl_format_relative (record->created_us, now);
+          g_autofree char *updated = wpc_ctl_format_relative (record->updated_us, now);
+
+          wpc_ctl_table_add_row (table, record->mac, wpi_pin_state_to_string (record->state), pin,
+                                 job, created, updated, record->reason);
+          explicit_bzero (pin, strlen (pin));
+        }
+      wpc_ctl_table_print (table, stdout);
+    }
+  return EXIT_OK;
+}
+
+static int
+cmd_revoke (char **args)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) phone_error = NULL;
+  g_autoptr(WpiPki) pki = NULL;
+  g_autoptr(WpiPhoneRecord) phone = NULL;
+  g_autofree char *mac = NULL;
+  g_autofree char *pki_dir = NULL;
+  guint n_revoked = 0;
+
+  if ((mac = normalize_mac (args[0], &error)) == NULL || !open_store (FALSE, &error))
+    return fail_error (error);
+  pki_dir = g_build_filename (data_dir, "pki", NULL);
+  /* a missing PKI has issued nothing: do not create a CA just to say so */
+  if (!g_file_test (pki_dir, G_FILE_TEST_IS_DIR))
+    return fail (EXIT_INVALID, "No certificate has been issued for %s (no PKI in %s)", mac, data_dir);
+  if ((pki = wpi_pki_new (pki_dir, NULL, &error)) == NULL ||
+      !wpi_pki_revoke_mac (pki, mac, &n_revoked, &error))
+    return fail_error (error);
+
+  if (n_revoked == 0)
+    printf ("%s: every certificate was already revoked\n", mac);
+  else
+    printf ("%s: %u certificate%s revoked; port %u refuses the phone from its next connection\n",
+            mac, n_revoked, n_revoked == 1 ? "" : "s", secure_port_setting ());
+  /* Revoking is about the certificates only: the store keeps what it knows */
+  phone = wpi_store_phone_get (store, mac, &phone_error);
+  if (phone == NULL)
+    printf ("The store has no record of the phone\n");
+  else
+    {
+      printf ("The phone's record is left as it is (mode %s; its jobs and PINs unchanged)\n",
+              wpi_phone_mode_to_string (phone->mode));
+      if (phone->mode == WPI_PHONE_MODE_SECURE)
+        printf ("To bring it back: factory-reset the phone, then wpictl bootstrap %s\n", mac);
+    }
+  return EXIT_OK;
+}
+
 /* ---- command line ---- */
 
 typedef int (*CommandFunc) (char **args);
@@ -1517,6 +1954,13 @@ static const struct {
     2, 2, OPT_JSON | OPT_SECRETS | OPT_WAIT, cmd_profile_apply },
   { "traffic", "", "Show the traffic log, the newest messages last",
     0, 0, OPT_JSON | OPT_SECRETS | OPT_PHONE | OPT_LIMIT, cmd_traffic },
+  { "bootstrap", "MAC… | --all | --default-mode | --match TEXT",
+    "Move phones into Secure Mode: make their certificates (and PINs) and queue the jobs",
+    0, G_MAXUINT, OPT_SELECT | OPT_BOOTSTRAP | OPT_PINS, cmd_bootstrap },
+  { "pins", "", "List each phone's bootstrap PIN and its state",
+    0, 0, OPT_JSON | OPT_PINS | OPT_ALL_PINS, cmd_pins },
+  { "revoke", "MAC", "Revoke a phone's certificates: the secure port refuses it",
+    1, 1, 0, cmd_revoke },
 };
 
 static gboolean
@@ -1578,6 +2022,27 @@ static const struct {
                     "Where phones reach the service, e.g. https://192.0.2.1:18443 "
                     "(default: the address the running service recorded)", "URL" } },
   { OPT_NONE, { "none", 0, 0, G_OPTION_ARG_NONE, &opt_none, "No default profile", NULL } },
+  { OPT_SELECT, { "all", 0, 0, G_OPTION_ARG_NONE, &opt_all_phones, "Every phone the service knows", NULL } },
+  { OPT_SELECT, { "default-mode", 0, 0, G_OPTION_ARG_NONE, &opt_default_mode,
+                  "Every phone still in Default Mode", NULL } },
+  { OPT_SELECT, { "match", 0, 0, G_OPTION_ARG_STRING, &opt_match,
+                  "Phones whose MAC, number, model or location contain every word of TEXT", "TEXT" } },
+  { OPT_BOOTSTRAP, { "pin", 0, 0, G_OPTION_ARG_NONE, &opt_pin,
+                     "With a PIN typed on the phone (the default)", NULL } },
+  { OPT_BOOTSTRAP, { "nopin", 0, 0, G_OPTION_ARG_NONE, &opt_nopin,
+                     "Without PIN: the phone trusts the first server it gets the bundle from", NULL } },
+  { OPT_BOOTSTRAP, { "pin-length", 0, 0, G_OPTION_ARG_INT, &opt_pin_length,
+                     "Digits per PIN, 8 to 20 (default 12; the last 3 are the TAN)", "N" } },
+  { OPT_BOOTSTRAP, { "max-retries", 0, 0, G_OPTION_ARG_INT, &opt_max_retries,
+                     "Wrong PINs a phone allows before it gives up (default 3)", "N" } },
+  { OPT_BOOTSTRAP, { "handout", 0, 0, G_OPTION_ARG_FILENAME, &opt_handout,
+                     "Write the PINs to FILE: slips to cut out (.pdf) or a table (.csv)", "FILE" } },
+  { OPT_BOOTSTRAP, { "paper", 0, 0, G_OPTION_ARG_STRING, &opt_paper,
+                     "The PDF's paper: a4 (default) or letter", "SIZE" } },
+  { OPT_PINS, { "show-pins", 0, 0, G_OPTION_ARG_NONE, &opt_show_pins,
+                "Print the PINs instead of " WPC_CTL_MASKED, NULL } },
+  { OPT_ALL_PINS, { "all", 0, 0, G_OPTION_ARG_NONE, &opt_all_pins,
+                    "Every PIN ever made, not only each phone's newest", NULL } },
 };
 
 static char *
@@ -1592,8 +2057,8 @@ commands_description (void)
     "\n`wpictl COMMAND --help` shows a command's options. Job commands print the job's\n"
     "number; with --wait they wait for the service and print the outcome.\n"
     "\nExit status: 0 success; 1 usage error or unusable store; 2 not found or invalid;\n"
-    "3 a job waited for failed, was cancelled or had items refused; 4 still pending\n"
-    "when --wait ran out.");
+    "3 a job waited for failed, was cancelled or had items refused, or a phone could\n"
+    "not be bootstrapped; 4 still pending when --wait ran out; 130 bootstrap interrupted.");
   return g_string_free (g_steal_pointer (&text), FALSE);
 }
 
@@ -1608,6 +2073,9 @@ free_options (void)
   g_clear_pointer (&opt_sw_version, g_free);
   g_clear_pointer (&opt_url_base, g_free);
   g_clear_pointer (&opt_name, g_free);
+  g_clear_pointer (&opt_match, g_free);
+  g_clear_pointer (&opt_handout, g_free);
+  g_clear_pointer (&opt_paper, g_free);
   g_clear_pointer (&data_dir, g_free);
   g_clear_object (&store);
 }

@@ -15,6 +15,9 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
+#include "wpi-bootstrap.h"
+#include "wpi-handout.h"
+#include "wpi-pki.h"
 #include "wpi-store.h"
 
 #define MAC_A      "00:1A:E8:12:34:56"
@@ -1793,32 +1796,39 @@ check_phones_ready (gpointer user_data)
   return TRUE;
 }
 
-/* Two free loopback TCP ports in a row, for the simulated phones' contact-me listeners */
+/* n free loopback TCP ports in a row, for the simulated phones' contact-me listeners */
 static guint
-free_port_pair (void)
+free_port_run (guint n)
 {
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+
   for (guint attempt = 0; attempt < 50; attempt++)
     {
-      g_autoptr(GSocket) first = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-                                               G_SOCKET_PROTOCOL_TCP, NULL);
-      g_autoptr(GSocket) second = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-                                                G_SOCKET_PROTOCOL_TCP, NULL);
-      g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+      g_autoptr(GPtrArray) sockets = g_ptr_array_new_with_free_func (g_object_unref);
       g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
       g_autoptr(GSocketAddress) bound = NULL;
-      g_autoptr(GSocketAddress) next = NULL;
+      GSocket *first = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
+      gboolean all_free = TRUE;
       guint port;
 
+      g_ptr_array_add (sockets, first);
       g_assert_true (g_socket_bind (first, any, FALSE, NULL));
       bound = g_socket_get_local_address (first, NULL);
       port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-      if (port >= 65535)
+      if (port + n - 1 > 65535)
         continue;
-      next = g_inet_socket_address_new (loopback, port + 1);
-      if (g_socket_bind (second, next, FALSE, NULL))
-        return port;   /* both close here; the simulator binds them next */
+      for (guint i = 1; i < n && all_free; i++)
+        {
+          g_autoptr(GSocketAddress) next = g_inet_socket_address_new (loopback, port + i);
+          GSocket *socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
+
+          g_ptr_array_add (sockets, socket);
+          all_free = g_socket_bind (socket, next, FALSE, NULL);
+        }
+      if (all_free)
+        return port;   /* they close here; the simulator binds them next */
     }
-  g_error ("no two free loopback ports in a row");
+  g_error ("no %u free loopback ports in a row", n);
   return 0;
 }
 
@@ -1893,7 +1903,7 @@ test_service (Fixture       *fixture,
 
   /* two V3R3 phones that answer contact-mes on their own ports */
   service_uri = g_strdup_printf ("https://127.0.0.1:%u", start.port);
-  contact_text = g_strdup_printf ("%u", free_port_pair ());
+  contact_text = g_strdup_printf ("%u", free_port_run (2));
   sim_launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
   g_subprocess_launcher_set_stdout_file_path (sim_launcher, sim_log);
   /* Under AddressSanitizer, LeakSanitizer's tracer crashes at the simulator's exit after
@@ -1978,6 +1988,622 @@ test_service (Fixture       *fixture,
   stop_process (service, "the service", service_log);
 }
 
+/* ---- Secure Mode: bootstrap, pins, revoke ---- */
+
+#define MAC_C "00:1A:E8:00:00:0C"
+
+static gboolean
+pki_exists (Fixture *fixture)
+{
+  g_autofree char *pki_dir = g_build_filename (fixture->data_dir, "pki", NULL);
+
+  return g_file_test (pki_dir, G_FILE_TEST_EXISTS);
+}
+
+static WpiPinRecord *
+current_pin (Fixture    *fixture,
+             const char *mac)
+{
+  g_autoptr(GError) error = NULL;
+  WpiPinRecord *record = wpi_store_pin_get_current (fixture->store, mac, &error);
+
+  g_assert_no_error (error);
+  return record;
+}
+
+/* Every entry of a handout is the phone's committed, handed-out PIN of a queued
+ * bootstrap job with PIN. */
+static void
+assert_handout_matches_store (Fixture    *fixture,
+                              GHashTable *handout,
+                              guint       pin_length,
+                              guint       max_retries)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_hash_table_iter_init (&iter, handout);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      g_autoptr(WpiPinRecord) record = current_pin (fixture, key);
+      g_autoptr(WpiJobRecord) job = NULL;
+
+      g_assert_cmpstr (record->pin, ==, value);
+      g_assert_cmpuint (strlen (record->pin), ==, pin_length);
+      g_assert_cmpint (record->state, ==, WPI_PIN_STATE_HANDED_OUT);
+      g_assert_cmpuint (record->max_retries, ==, max_retries);
+      job = get_job (fixture, record->job_id);
+      g_assert_cmpint (job->kind, ==, WPI_JOB_KIND_BOOTSTRAP);
+      g_assert_cmpstr (job->mac, ==, key);
+      g_assert_cmpstr (job->parameter, ==, WPI_BOOTSTRAP_PARAMETER_PIN);
+    }
+}
+
+static void
+test_bootstrap_pin_csv (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *csv = g_build_filename (fixture->tmp, "handout.csv", NULL);
+  g_autoptr(GHashTable) handout = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  const char *macs[] = { MAC_A, MAC_B, MAC_C };
+  GStatBuf st;
+  JsonArray *array;
+
+  add_phone (fixture->store, MAC_C, "127.0.0.3");
+  g_assert_cmpint (run_ctl (fixture, &out, &err, "bootstrap", MAC_A, "00-1a-e8-ab-cd-ef", MAC_C,
+                            "--pin", "--pin-length", "10", "--max-retries", "5",
+                            "--handout", csv, NULL), ==, 0);
+  /* progress on stderr, "n/total MAC", one line per phone */
+  assert_contains (err, "1/3 ");
+  assert_contains (err, "3/3 ");
+  g_assert_null (strstr (err, "wpictl:"));
+  assert_contains (out, "Handout ");
+  assert_contains (out, "3 of 3 phones queued");
+
+  g_assert_cmpint (g_stat (csv, &st), ==, 0);
+  g_assert_cmpuint (st.st_mode & 0777, ==, 0600);
+  handout = wpi_handout_read_csv (csv, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_hash_table_size (handout), ==, 3);
+  for (guint i = 0; i < G_N_ELEMENTS (macs); i++)
+    {
+      const char *pin = g_hash_table_lookup (handout, macs[i]);
+
+      g_assert_nonnull (pin);
+      /* never on stdout without --show-pins */
+      g_assert_null (strstr (out, pin));
+    }
+  assert_handout_matches_store (fixture, handout, 10, 5);
+  g_assert_cmpuint (count_jobs (fixture), ==, 3);
+
+  /* pins: masked unless --show-pins */
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_ctl (fixture, &out, NULL, "pins", NULL), ==, 0);
+  assert_contains (out, "MAC");
+  assert_contains (out, "handed-out");
+  assert_contains (out, "<masked>");
+  for (guint i = 0; i < G_N_ELEMENTS (macs); i++)
+    {
+      const char *pin = g_hash_table_lookup (handout, macs[i]);
+      g_autofree char *tan = g_strdup (pin + strlen (pin) - 3);
+
+      assert_contains (out, macs[i]);
+      g_assert_null (strstr (out, pin));
+      g_assert_null (strstr (out, tan));
+    }
+
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_ctl (fixture, &out, NULL, "pins", "--show-pins", NULL), ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (macs); i++)
+    {
+      g_autofree char *grouped = wpi_handout_format_pin (g_hash_table_lookup (handout, macs[i]));
+
+      assert_contains (out, grouped);
+    }
+
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_ctl (fixture, &out, NULL, "pins", "--json", NULL), ==, 0);
+  root = parse_json (out);
+  array = json_node_get_array (root);
+  g_assert_cmpuint (json_array_get_length (array), ==, 3);
+  for (guint i = 0; i < 3; i++)
+    {
+      JsonObject *object = json_array_get_object_element (array, i);
+      const char *mac = json_object_get_string_member (object, "mac");
+      g_autoptr(WpiPinRecord) record = current_pin (fixture, mac);
+
+      g_assert_true (g_hash_table_contains (handout, mac));
+      g_assert_cmpstr (json_object_get_string_member (object, "pin"), ==, "<masked>");
+      g_assert_cmpstr (json_object_get_string_member (object, "state"), ==, "handed-out");
+      g_assert_true (json_object_get_null_member (object, "reason"));
+      g_assert_cmpint (json_object_get_int_member (object, "job"), ==, record->job_id);
+      g_assert_nonnull (json_object_get_string_member (object, "created"));
+      g_assert_nonnull (json_object_get_string_member (object, "updated"));
+    }
+
+  /* a failed PIN shows its reason; --all lists the re-issued one as well */
+  {
+    g_autoptr(WpiPinRecord) record = current_pin (fixture, MAC_A);
+
+    g_assert_true (wpi_store_pin_set_state (fixture->store, record->id, WPI_PIN_STATE_FAILED,
+                                            "password retries exceeded", &error));
+    g_assert_no_error (error);
+  }
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_ctl (fixture, &out, NULL, "pins", NULL), ==, 0);
+  assert_contains (out, "password retries exceeded");
+
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_ctl (fixture, &out, &err, "bootstrap", MAC_A, "--show-pins", NULL), ==, 0);
+  {
+    g_autoptr(WpiPinRecord) record = current_pin (fixture, MAC_A);
+    g_autofree char *grouped = wpi_handout_format_pin (record->pin);
+
+    /* shown on stdout, so handed out */
+    assert_contains (out, grouped);
+    g_assert_cmpuint (strlen (record->pin), ==, 12);
+    g_assert_cmpint (record->state, ==, WPI_PIN_STATE_HANDED_OUT);
+  }
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&root, json_node_unref);
+  g_assert_cmpint (run_ctl (fixture, &out, NULL, "pins", "--all", "--json", NULL), ==, 0);
+  root = parse_json (out);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (root)), ==, 4);
+}
+
+/* A PDF holds NUL bytes: no string search */
+static gboolean
+bytes_contain (const char *data,
+               gsize       length,
+               const char *part)
+{
+  gsize part_length = strlen (part);
+
+  for (gsize i = 0; i + part_length <= length; i++)
+    if (memcmp (data + i, part, part_length) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+test_bootstrap_pdf (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *pdf = g_build_filename (fixture->tmp, "slips.PDF", NULL);
+  g_autofree char *contents = NULL;
+  g_autofree char *pdftotext = g_find_program_in_path ("pdftotext");
+  g_autoptr(GError) error = NULL;
+  const char *macs[] = { MAC_A, MAC_B, MAC_C };
+  gsize length = 0;
+
+  add_phone (fixture->store, MAC_C, "127.0.0.3");
+  g_assert_cmpint (run_ctl (fixture, &out, &err, "bootstrap", "--all", "--handout", pdf,
+                            "--paper", "letter", NULL), ==, 0);
+  assert_contains (err, "3/3 ");
+  g_assert_true (g_file_get_contents (pdf, &contents, &length, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_str_has_prefix (contents, "%PDF"));
+  /* Letter: 612 × 792 points */
+  g_assert_true (bytes_contain (contents, length, "/MediaBox [ 0 0 612 792 ]"));
+
+  for (guint i = 0; i < G_N_ELEMENTS (macs); i++)
+    {
+      g_autoptr(WpiPinRecord) record = current_pin (fixture, macs[i]);
+
+      g_assert_cmpint (record->state, ==, WPI_PIN_STATE_HANDED_OUT);
+    }
+
+  if (pdftotext != NULL)
+    {
+      const char *argv[] = { pdftotext, "-layout", pdf, "-", NULL };
+      g_autofree char *text = NULL;
+      int wait_status = 0;
+
+      g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+                                   &text, NULL, &wait_status, &error));
+      g_assert_no_error (error);
+      g_assert_true (g_spawn_check_wait_status (wait_status, NULL));
+      for (guint i = 0; i < G_N_ELEMENTS (macs); i++)
+        {
+          g_autoptr(WpiPinRecord) record = current_pin (fixture, macs[i]);
+          g_autofree char *grouped = wpi_handout_format_pin (record->pin);
+
+          assert_contains (text, macs[i]);
+          assert_contains (text, grouped);
+        }
+    }
+  else
+    g_test_message ("pdftotext not installed: the PDF's text is not checked");
+}
+
+static void
+test_bootstrap_nopin (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WpiPinRecord) record = NULL;
+  g_autoptr(WpiJobRecord) job = NULL;
+  g_autoptr(GPtrArray) jobs = NULL;
+
+  g_assert_true (wpi_store_setting_set_int (fixture->store, "service-secure-port", 28444, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (run_ctl (fixture, &out, &err, "bootstrap", "--match", "openstage 60", "--nopin", NULL), ==, 0);
+  assert_contains (err, "1/1 " MAC_A);
+  assert_contains (out, "without PIN");
+
+  jobs = wpi_store_job_list (fixture->store, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (jobs->len, ==, 1);
+  /* the list leaves the items out */
+  job = get_job (fixture, ((WpiJobRecord *) g_ptr_array_index (jobs, 0))->id);
+  g_assert_cmpstr (job->mac, ==, MAC_A);
+  g_assert_cmpint (job->kind, ==, WPI_JOB_KIND_BOOTSTRAP);
+  g_assert_cmpstr (job->parameter, ==, WPI_BOOTSTRAP_PARAMETER_NOPIN);
+  /* the port the service recorded goes to the phone */
+  {
+    gboolean found = FALSE;
+
+    for (guint i = 0; job->items != NULL && i < job->items->len; i++)
+      {
+        const WpiStoreItem *item = &g_array_index (job->items, WpiStoreItem, i);
+
+        if (strcmp (item->name, "dls-secure-port") == 0)
+          {
+            g_assert_cmpstr (item->value, ==, "28444");
+            found = TRUE;
+          }
+        g_assert_cmpstr (item->name, !=, "secure-mode-data");
+      }
+    g_assert_true (found);
+  }
+
+  record = wpi_store_pin_get_current (fixture->store, MAC_A, &error);
+  g_assert_error (error, WPI_STORE_ERROR, WPI_STORE_ERROR_NOT_FOUND);
+  g_assert_null (record);
+}
+
+static void
+test_bootstrap_invalid (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  g_autofree char *csv = g_build_filename (fixture->tmp, "handout.csv", NULL);
+  g_autofree char *missing_dir = g_build_filename (fixture->tmp, "no-such-dir", "h.csv", NULL);
+  const struct {
+    int         status;
+    const char *message;
+    const char *args[8];
+  } cases[] = {
+    { 2, "--pin-length takes 8 to 20", { "bootstrap", MAC_A, "--pin-length", "7" } },
+    { 2, "--pin-length takes 8 to 20", { "bootstrap", MAC_A, "--pin-length", "21" } },
+    { 1, "--handout is for PINs", { "bootstrap", MAC_A, "--nopin", "--handout", csv } },
+    { 1, "exclude each other", { "bootstrap", MAC_A, "--pin", "--nopin" } },
+    { 2, "No phone with the MAC " MAC_NONE, { "bootstrap", MAC_A, MAC_NONE, "--handout", csv } },
+    { 2, "not a MAC address", { "bootstrap", "phone-1" } },
+    { 2, ".pdf or .csv", { "bootstrap", MAC_A, "--handout", "pins.txt" } },
+    { 2, "No directory", { "bootstrap", MAC_A, "--handout", missing_dir } },
+    { 2, "a4 or letter", { "bootstrap", MAC_A, "--handout", "x.pdf", "--paper", "a5" } },
+    { 1, "--paper is for a PDF", { "bootstrap", MAC_A, "--handout", csv, "--paper", "a4" } },
+    { 2, "--max-retries takes 1 to", { "bootstrap", MAC_A, "--max-retries", "0" } },
+    { 1, "Name the phones one way", { "bootstrap" } },
+    { 1, "Name the phones one way", { "bootstrap", MAC_A, "--all" } },
+    { 2, "No phone selected", { "bootstrap", "--match", "no such phone" } },
+    { 1, "Usage: wpictl revoke", { "revoke" } },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GSubprocessLauncher) launcher = new_launcher (fixture);
+      g_autoptr(GSubprocess) process = spawn_ctlv (fixture, launcher, fixture->data_dir, cases[i].args);
+      g_autofree char *out = NULL;
+      g_autofree char *err = NULL;
+
+      g_test_message ("case %u: %s", i, cases[i].message);
+      g_assert_cmpint (finish_ctl (process, &out, &err), ==, cases[i].status);
+      assert_error_line (err, cases[i].message);
+      g_assert_cmpstr (out, ==, "");
+    }
+
+  /* nothing was made: no job, no PIN, not even a PKI */
+  g_assert_cmpuint (count_jobs (fixture), ==, 0);
+  g_assert_false (pki_exists (fixture));
+  g_assert_false (g_file_test (csv, G_FILE_TEST_EXISTS));
+}
+
+/* Ctrl+C in the middle: every phone queued has its PIN in the handout, and no other
+ * phone has a job or a PIN. */
+static void
+test_bootstrap_interrupt (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  g_autoptr(GSubprocessLauncher) launcher = new_launcher (fixture);
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GDataInputStream) err_stream = NULL;
+  g_autoptr(GHashTable) handout = NULL;
+  g_autoptr(GPtrArray) pins = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *csv = g_build_filename (fixture->tmp, "handout.csv", NULL);
+  g_autofree char *out = NULL;
+  g_autofree char *rest = NULL;
+  const guint n_phones = 60;
+  const char *args[] = { "bootstrap", "--all", "--handout", csv, NULL };
+  int status;
+
+  for (guint i = 0; i < n_phones - 2; i++)
+    {
+      g_autofree char *mac = g_strdup_printf ("00:1A:E8:00:10:%02X", i);
+
+      add_phone (fixture->store, mac, NULL);
+    }
+
+  process = spawn_ctlv (fixture, launcher, fixture->data_dir, args);
+  err_stream = g_data_input_stream_new (g_subprocess_get_stderr_pipe (process));
+  /* the first phone through: the run is under way */
+  for (;;)
+    {
+      g_autofree char *line = g_data_input_stream_read_line_utf8 (err_stream, NULL, NULL, &error);
+
+      g_assert_no_error (error);
+      g_assert_nonnull (line);
+      if (g_str_has_prefix (line, "1/"))
+        break;
+    }
+  g_subprocess_send_signal (process, SIGINT);
+  rest = g_data_input_stream_read_upto (err_stream, "", 0, NULL, NULL, &error);
+  g_assert_no_error (error);
+  {
+    GInputStream *out_pipe = g_subprocess_get_stdout_pipe (process);
+    g_autoptr(GBytes) bytes = NULL;
+    g_autoptr(GByteArray) all = g_byte_array_new ();
+
+    while ((bytes = g_input_stream_read_bytes (out_pipe, 4096, NULL, &error)) != NULL &&
+           g_bytes_get_size (bytes) > 0)
+      {
+        g_byte_array_append (all, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+        g_clear_pointer (&bytes, g_bytes_unref);
+      }
+    g_assert_no_error (error);
+    g_byte_array_append (all, (const guint8 *) "", 1);
+    out = g_strdup ((const char *) all->data);
+  }
+  g_subprocess_wait (process, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (process));
+  status = g_subprocess_get_exit_status (process);
+  if (g_test_verbose ())
+    g_printerr ("--- exit %d\n--- stdout\n%s--- stderr (rest)\n%s\n", status, out, rest);
+
+  pins = wpi_store_pin_list (fixture->store, TRUE, &error);
+  g_assert_no_error (error);
+  handout = wpi_handout_read_csv (csv, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_hash_table_size (handout), ==, pins->len);
+  g_assert_cmpuint (count_jobs (fixture), ==, pins->len);
+  assert_handout_matches_store (fixture, handout, 12, 3);
+
+  if (status == 130)
+    {
+      g_autofree char *expected = g_strdup_printf ("Cancelled: %u of %u phones queued", pins->len, n_phones);
+
+      g_assert_cmpuint (pins->len, >=, 1);
+      g_assert_cmpuint (pins->len, <, n_phones);
+      assert_contains (rest, expected);
+    }
+  else
+    {
+      /* the signal came after the last phone */
+      g_assert_cmpint (status, ==, 0);
+      g_assert_cmpuint (pins->len, ==, n_phones);
+    }
+}
+
+static void
+test_revoke (Fixture       *fixture,
+             gconstpointer  data)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *pki_dir = g_build_filename (fixture->data_dir, "pki", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WpiPki) pki = NULL;
+  g_autoptr(WpiClientCert) cert = NULL;
+  g_autoptr(WpiClientCert) cert_b = NULL;
+  g_autoptr(WpiPhoneRecord) before = NULL;
+  g_autoptr(WpiPhoneRecord) after = NULL;
+
+  /* no PKI yet: nothing to revoke, and none is created */
+  g_assert_cmpint (run_ctl (fixture, NULL, &err, "revoke", MAC_A, NULL), ==, 2);
+  assert_error_line (err, "No certificate has been issued");
+  g_assert_false (pki_exists (fixture));
+
+  g_assert_cmpint (run_ctl (fixture, NULL, NULL, "bootstrap", MAC_A, MAC_B, "--nopin", NULL), ==, 0);
+
+  /* this process stands for the running service: its PKI is open before the revocation */
+  pki = wpi_pki_new (pki_dir, NULL, &error);
+  g_assert_no_error (error);
+  cert = wpi_pki_lookup_client_cert (pki, MAC_A, &error);
+  g_assert_no_error (error);
+  cert_b = wpi_pki_lookup_client_cert (pki, MAC_B, &error);
+  g_assert_no_error (error);
+  g_assert_true (wpi_pki_verify_peer_pem (pki, cert->cert_pem, MAC_A, NULL, &error));
+  g_assert_no_error (error);
+  before = wpi_store_phone_get (fixture->store, MAC_A, &error);
+  g_assert_no_error (error);
+
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_ctl (fixture, &out, &err, "revoke", "001ae8123456", NULL), ==, 0);
+  g_assert_cmpstr (err, ==, "");
+  assert_contains (out, MAC_A ": 1 certificate revoked");
+  assert_contains (out, "left as it is");
+
+  g_assert_true (wpi_pki_is_revoked (pki, cert->serial));
+  g_assert_false (wpi_pki_verify_peer_pem (pki, cert->cert_pem, MAC_A, NULL, &error));
+  g_assert_error (error, WPI_PKI_ERROR, WPI_PKI_ERROR_REVOKED);
+  g_clear_error (&error);
+  /* the other phone is untouched */
+  g_assert_false (wpi_pki_is_revoked (pki, cert_b->serial));
+  g_assert_true (wpi_pki_verify_peer_pem (pki, cert_b->cert_pem, MAC_B, NULL, &error));
+  g_assert_no_error (error);
+
+  after = wpi_store_phone_get (fixture->store, MAC_A, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (after->mode, ==, before->mode);
+  g_assert_cmpint (after->state, ==, before->state);
+  g_assert_cmpuint (count_jobs (fixture), ==, 2);
+
+  /* again: nothing more to revoke */
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_ctl (fixture, &out, NULL, "revoke", MAC_A, NULL), ==, 0);
+  assert_contains (out, "already revoked");
+
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_ctl (fixture, NULL, &err, "revoke", MAC_NONE, NULL), ==, 2);
+  assert_error_line (err, "No certificate has been issued for " MAC_NONE);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_ctl (fixture, NULL, &err, "revoke", "xyz", NULL), ==, 2);
+  assert_error_line (err, "not a MAC address");
+}
+
+typedef struct {
+  WpiStore *store;
+  guint     n_phones;
+} SecureReady;
+
+/* every phone's PIN verified and the phone in Secure Mode */
+static gboolean
+check_phones_secure (gpointer user_data)
+{
+  SecureReady *ready = user_data;
+  g_autoptr(GPtrArray) phones = NULL;
+  g_autoptr(GPtrArray) pins = NULL;
+
+  wpi_store_poll_external_change (ready->store);
+  phones = wpi_store_phone_list (ready->store, NULL);
+  pins = wpi_store_pin_list (ready->store, TRUE, NULL);
+  if (phones == NULL || pins == NULL || phones->len != ready->n_phones || pins->len != ready->n_phones)
+    return FALSE;
+  for (guint i = 0; i < phones->len; i++)
+    if (((WpiPhoneRecord *) g_ptr_array_index (phones, i))->mode != WPI_PHONE_MODE_SECURE)
+      return FALSE;
+  for (guint i = 0; i < pins->len; i++)
+    if (((WpiPinRecord *) g_ptr_array_index (pins, i))->state != WPI_PIN_STATE_VERIFIED)
+      return FALSE;
+  return TRUE;
+}
+
+/* The issue's "done when", small: the headless service, simulated phones that read
+ * their PINs from the handout CSV when they ask (it is written after the jobs are
+ * queued), and wpictl bootstrap --all --pin --handout. */
+static void
+test_secure_end_to_end (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *service_dir = g_build_filename (fixture->tmp, "service", NULL);
+  g_autofree char *service_log = g_build_filename (fixture->tmp, "service.log", NULL);
+  g_autofree char *sim_log = g_build_filename (fixture->tmp, "sim.log", NULL);
+  g_autofree char *csv = g_build_filename (fixture->tmp, "handout.csv", NULL);
+  g_autofree char *service_uri = NULL;
+  g_autofree char *contact_text = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GSubprocessLauncher) service_launcher = NULL;
+  g_autoptr(GSubprocessLauncher) sim_launcher = NULL;
+  g_autoptr(GSubprocess) service = NULL;
+  g_autoptr(GSubprocess) sim = NULL;
+  g_autoptr(WpiStore) store = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GHashTable) handout = NULL;
+  ServiceStart start = { service_log, 0 };
+  const guint n_phones = 3;
+  PhonesReady ready = { NULL, n_phones };
+  SecureReady secure = { NULL, n_phones };
+  JsonArray *array;
+
+  if (!g_file_test (console_path, G_FILE_TEST_IS_EXECUTABLE) || !g_file_test (sim_path, G_FILE_TEST_IS_EXECUTABLE))
+    {
+      g_test_skip ("workpoint-console (built with GTK) and wpi-sim are needed");
+      return;
+    }
+
+  service_launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_subprocess_launcher_set_stdout_file_path (service_launcher, service_log);
+  g_subprocess_launcher_setenv (service_launcher, "XDG_DATA_HOME", fixture->xdg_data, TRUE);
+  service = g_subprocess_launcher_spawn (service_launcher, &error, console_path, "--headless",
+                                         "--data-dir", service_dir, "--port", "0", "--secure-port", "0",
+                                         "--bind", "127.0.0.1", NULL);
+  g_assert_no_error (error);
+  wait_until (check_service_listening, &start, "the service to listen");
+  store = wpi_store_open (service_dir, &error);
+  g_assert_no_error (error);
+
+  service_uri = g_strdup_printf ("https://127.0.0.1:%u", start.port);
+  contact_text = g_strdup_printf ("%u", free_port_run (n_phones));
+  sim_launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_subprocess_launcher_set_stdout_file_path (sim_launcher, sim_log);
+  /* as in test_service: the simulator's leaks are test-sim's business */
+  {
+    const char *asan = g_getenv ("ASAN_OPTIONS");
+    g_autofree char *options = g_strconcat (asan != NULL && *asan != '\0' ? asan : "",
+                                            asan != NULL && *asan != '\0' ? ":" : "",
+                                            "detect_leaks=0", NULL);
+
+    g_subprocess_launcher_setenv (sim_launcher, "ASAN_OPTIONS", options, TRUE);
+  }
+  sim = g_subprocess_launcher_spawn (sim_launcher, &error, sim_path, "--phones", "3", "--service", service_uri,
+                                     "--contact-port-base", contact_text, "--firmware-mix", "v3r3",
+                                     "--restart-seconds", "0.2", "--retry-seconds", "1",
+                                     "--pins", csv, "--pin-interval", "0.2", NULL);
+  g_assert_no_error (error);
+  ready.store = store;
+  wait_until (check_phones_ready, &ready, "the phones to register");
+
+  g_assert_cmpint (run_ctl (fixture, &out, &err, "--data-dir", service_dir, "bootstrap", "--all", "--pin",
+                            "--handout", csv, NULL), ==, 0);
+  assert_contains (err, "3/3 ");
+  assert_contains (out, "3 of 3 phones queued");
+  handout = wpi_handout_read_csv (csv, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_hash_table_size (handout), ==, n_phones);
+
+  secure.store = store;
+  wait_until (check_phones_secure, &secure, "every phone to be verified and in Secure Mode");
+
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_ctl (fixture, &out, NULL, "--data-dir", service_dir, "pins", "--json", NULL), ==, 0);
+  root = parse_json (out);
+  array = json_node_get_array (root);
+  g_assert_cmpuint (json_array_get_length (array), ==, n_phones);
+  for (guint i = 0; i < n_phones; i++)
+    {
+      JsonObject *object = json_array_get_object_element (array, i);
+
+      g_assert_true (g_hash_table_contains (handout, json_object_get_string_member (object, "mac")));
+      g_assert_cmpstr (json_object_get_string_member (object, "state"), ==, "verified");
+    }
+
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&root, json_node_unref);
+  g_assert_cmpint (run_ctl (fixture, &out, NULL, "--data-dir", service_dir, "phones", "--json", NULL), ==, 0);
+  root = parse_json (out);
+  array = json_node_get_array (root);
+  g_assert_cmpuint (json_array_get_length (array), ==, n_phones);
+  for (guint i = 0; i < n_phones; i++)
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (array, i), "mode"), ==,
+                     "secure");
+
+  stop_process (sim, "wpi-sim", sim_log);
+  stop_process (service, "the service", service_log);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2013,6 +2639,13 @@ main (int   argc,
   ADD ("wait/cancelled-and-timeout", test_wait_cancelled_and_timeout);
   ADD ("wait/contact", test_wait_contact);
   ADD ("service", test_service);
+  ADD ("bootstrap/pin-csv", test_bootstrap_pin_csv);
+  ADD ("bootstrap/pdf", test_bootstrap_pdf);
+  ADD ("bootstrap/nopin", test_bootstrap_nopin);
+  ADD ("bootstrap/invalid", test_bootstrap_invalid);
+  ADD ("bootstrap/interrupt", test_bootstrap_interrupt);
+  ADD ("revoke", test_revoke);
+  ADD ("secure-end-to-end", test_secure_end_to_end);
 
 #undef ADD
 
