@@ -8,6 +8,7 @@
 
 #include "wpc-headless.h"
 #include "wpi-service.h"
+#include "wpi-demo.h"
 
 gboolean
 wpc_headless_requested (int    argc,
@@ -49,13 +50,15 @@ wpc_headless_run (int    argc,
   g_autofree char *data_dir = NULL;
   g_autofree char *bind = NULL;
   gboolean headless = FALSE;
-  int port = 18443, secure_port = 18444;
+  int port = 18443, secure_port = 18444, demo = 0;
+  g_autoptr(WpiSimulator) simulator = NULL;
   GOptionEntry entries[] = {
     { "headless", 0, 0, G_OPTION_ARG_NONE, &headless, "Run the service without a window", NULL },
     { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir, "Where the store, certificates and files live", "DIR" },
     { "port", 0, 0, G_OPTION_ARG_INT, &port, "Default Mode port (18443)", "PORT" },
     { "secure-port", 0, 0, G_OPTION_ARG_INT, &secure_port, "Secure Mode port (18444)", "PORT" },
     { "bind", 0, 0, G_OPTION_ARG_STRING, &bind, "Listen on this address only", "ADDR" },
+    { "demo", 0, 0, G_OPTION_ARG_INT, &demo, "Also run N simulated phones against this service", "N" },
     { NULL }
   };
   g_auto(GStrv) urls = NULL;
@@ -67,13 +70,19 @@ wpc_headless_run (int    argc,
       fprintf (stderr, "workpoint-console: %s\n", error->message);
       return 1;
     }
+  if (demo < 0 || demo > 5000)
+    {
+      fprintf (stderr, "workpoint-console: --demo takes 0 to 5000 phones\n");
+      return 1;
+    }
   if (port < 0 || port > 65535 || secure_port < 0 || secure_port > 65535)
     {
       fprintf (stderr, "workpoint-console: ports are 0 to 65535\n");
       return 1;
     }
+  /* A demo keeps its simulated phones out of the real store */
   if (data_dir == NULL)
-    data_dir = g_build_filename (g_get_user_data_dir (), "workpoint-console", NULL);
+    data_dir = g_build_filename (g_get_user_data_dir (), demo > 0 ? "workpoint-console-demo" : "workpoint-console", NULL);
 
   service = wpi_service_new (data_dir, &error);
   if (service == NULL)
@@ -96,11 +105,25 @@ wpc_headless_run (int    argc,
   fprintf (stdout, "data directory %s\n", data_dir);
   fflush (stdout);
 
+  if (demo > 0)
+    {
+      simulator = wpi_demo_start (service, demo, &error);
+      if (simulator == NULL)
+        {
+          fprintf (stderr, "workpoint-console: cannot start the demo phones: %s\n", error->message);
+          return 1;
+        }
+      fprintf (stdout, "demo: %d simulated phones\n", demo);
+      fflush (stdout);
+    }
+
   loop = g_main_loop_new (NULL, FALSE);
   g_unix_signal_add (SIGINT, on_signal, loop);
   g_unix_signal_add (SIGTERM, on_signal, loop);
   g_main_loop_run (loop);
 
+  if (simulator != NULL)
+    wpi_simulator_stop (simulator);
   wpi_service_stop (service);
   fprintf (stdout, "stopped\n");
   return 0;

@@ -6,9 +6,12 @@
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <glib/gstdio.h>
 #include <gnutls/gnutls.h>
@@ -74,6 +77,16 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CertList, cert_list_clear)
 
 /* ---- WpiPki -------------------------------------------------------------- */
 
+/* Which version of a file was seen: every write is a rename, so a new version has a new
+ * inode, and the rest catches an inode reused at once. */
+typedef struct {
+  gboolean exists;
+  dev_t    dev;
+  ino_t    ino;
+  off_t    size;
+  gint64   mtime_ns;
+} FileStamp;
+
 struct _WpiPki
 {
   GObject parent_instance;
@@ -92,6 +105,7 @@ struct _WpiPki
   char *server_cert_pem;        /* certificate + CA chain */
   GStrv server_names;
   GHashTable *revoked;          /* serial -> RevokedEntry */
+  FileStamp revoked_stamp;      /* revoked.tsv as last read or written */
   GHashTable *serials;          /* every serial issued or revoked (set) */
   char *crl_pem;
   gnutls_x509_trust_list_t trust;
@@ -101,6 +115,7 @@ typedef struct {
   char   *mac;
   gint64  time;
 } RevokedEntry;
+
 
 static void
 revoked_entry_free (gpointer data)
@@ -1349,6 +1364,67 @@ rebuild_trust (WpiPki  *self,
   return TRUE;
 }
 
+static void
+file_stamp_get (const char *path,
+                FileStamp  *stamp)
+{
+  struct stat st;
+
+  memset (stamp, 0, sizeof *stamp);
+  if (g_stat (path, &st) != 0)
+    return;
+  stamp->exists = TRUE;
+  stamp->dev = st.st_dev;
+  stamp->ino = st.st_ino;
+  stamp->size = st.st_size;
+  stamp->mtime_ns = (gint64) st.st_mtim.tv_sec * G_GINT64_CONSTANT (1000000000) + st.st_mtim.tv_nsec;
+}
+
+static gboolean
+file_stamp_equal (const FileStamp *a,
+                  const FileStamp *b)
+{
+  return a->exists == b->exists && a->dev == b->dev && a->ino == b->ino &&
+         a->size == b->size && a->mtime_ns == b->mtime_ns;
+}
+
+/* Other processes on the same directory (the service, wpictl) revoke too: a
+ * read-modify-write of the revoked list holds an exclusive flock() on the directory,
+ * so that no revocation is lost. Returns the descriptor to close, or -1. */
+static int
+lock_directory (WpiPki  *self,
+                GError **error)
+{
+  int fd = open (self->directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int saved_errno;
+
+  if (fd < 0)
+    {
+      saved_errno = errno;
+      g_set_error (error, WPI_PKI_ERROR, WPI_PKI_ERROR_IO, "Could not open %s: %s",
+                   self->directory, g_strerror (saved_errno));
+      return -1;
+    }
+  while (flock (fd, LOCK_EX) != 0)
+    {
+      if (errno == EINTR)
+        continue;
+      saved_errno = errno;
+      close (fd);
+      g_set_error (error, WPI_PKI_ERROR, WPI_PKI_ERROR_IO, "Could not lock %s: %s",
+                   self->directory, g_strerror (saved_errno));
+      return -1;
+    }
+  return fd;
+}
+
+static void
+unlock_directory (int fd)
+{
+  if (fd >= 0)
+    close (fd);
+}
+
 static gboolean
 write_revoked (WpiPki  *self,
                GError **error)
@@ -1368,7 +1444,10 @@ write_revoked (WpiPki  *self,
                               (const char *) serials[i], entry->mac, entry->time);
     }
 
-  return write_private_file (path, contents->str, error);
+  if (!write_private_file (path, contents->str, error))
+    return FALSE;
+  file_stamp_get (path, &self->revoked_stamp);
+  return TRUE;
 }
 
 /* After the revoked set changed (lock held): the list, then the CRL built from it. */
@@ -1392,19 +1471,27 @@ commit_revocations (WpiPki  *self,
   return rebuild_trust (self, error);
 }
 
+/* Reads revoked.tsv into a new set that replaces the one in memory (lock held). */
 static gboolean
 load_revoked (WpiPki  *self,
               GError **error)
 {
   g_autofree char *path = pki_path (self, REVOKED_FILE, NULL);
   g_autofree char *contents = NULL;
+  g_autoptr(GHashTable) revoked = NULL;
   g_auto(GStrv) lines = NULL;
+  GHashTableIter iter;
+  gpointer serial_key;
+  FileStamp stamp;
 
+  /* The stamp before the contents: a file replaced in between is read again next time. */
+  file_stamp_get (path, &stamp);
+  revoked = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, revoked_entry_free);
   contents = read_file_if_exists (path, NULL, error);
-  if (contents == NULL)
-    return error == NULL || *error == NULL;
+  if (contents == NULL && error != NULL && *error != NULL)
+    return FALSE;
 
-  lines = g_strsplit (contents, "\n", -1);
+  lines = g_strsplit (contents != NULL ? contents : "", "\n", -1);
   for (guint i = 0; lines[i] != NULL; i++)
     {
       g_auto(GStrv) fields = NULL;
@@ -1428,11 +1515,48 @@ load_revoked (WpiPki  *self,
       entry = g_new0 (RevokedEntry, 1);
       entry->mac = g_strdup (fields[1]);
       entry->time = time;
-      g_hash_table_add (self->serials, g_strdup (serial));
-      g_hash_table_replace (self->revoked, g_steal_pointer (&serial), entry);
+      g_hash_table_replace (revoked, g_steal_pointer (&serial), entry);
     }
 
+  g_hash_table_iter_init (&iter, revoked);
+  while (g_hash_table_iter_next (&iter, &serial_key, NULL))
+    g_hash_table_add (self->serials, g_strdup (serial_key));
+  g_hash_table_unref (self->revoked);
+  self->revoked = g_steal_pointer (&revoked);
+  self->revoked_stamp = stamp;
+
   return TRUE;
+}
+
+static gboolean ensure_crl (WpiPki  *self,
+                            GError **error);
+
+/* Another process may have revoked since this one last looked (wpictl revoke while the
+ * service runs): reload the list, the CRL and the trust list when revoked.tsv is not
+ * the version last read or written (lock held). A stat() when nothing changed.
+ * directory_locked: the caller holds lock_directory() already (a second flock() of the
+ * same process on another descriptor would wait for itself). */
+static gboolean
+refresh_revoked (WpiPki    *self,
+                 gboolean   directory_locked,
+                 GError   **error)
+{
+  g_autofree char *path = pki_path (self, REVOKED_FILE, NULL);
+  FileStamp stamp;
+  gboolean ok;
+  int fd = -1;
+
+  file_stamp_get (path, &stamp);
+  if (file_stamp_equal (&stamp, &self->revoked_stamp))
+    return TRUE;
+
+  /* ensure_crl() may write crl.pem: not in the middle of another process's revocation */
+  if (!directory_locked && (fd = lock_directory (self, error)) < 0)
+    return FALSE;
+  ok = load_revoked (self, error) && ensure_crl (self, error) && rebuild_trust (self, error);
+  unlock_directory (fd);
+
+  return ok;
 }
 
 /* The serials of every certificate issued for the phone in `dir_name`. */
@@ -1560,6 +1684,8 @@ wpi_pki_initable_init (GInitable     *initable,
   g_autofree char *ca_crt = NULL;
   g_autoptr(GMutexLocker) locker = NULL;
   gsize length = 0;
+  gboolean loaded;
+  int directory_fd;
 
   if (self->directory == NULL || self->directory[0] == '\0')
     {
@@ -1601,9 +1727,15 @@ wpi_pki_initable_init (GInitable     *initable,
       !write_private_file (self->ca_path, self->ca_chain_pem, error))
     return FALSE;
 
-  if (!load_revoked (self, error) ||
-      !load_client_serials (self, error) ||
-      !ensure_crl (self, error) ||
+  /* ensure_crl() may rewrite crl.pem: not while another process revokes */
+  if ((directory_fd = lock_directory (self, error)) < 0)
+    return FALSE;
+  loaded = load_revoked (self, error) &&
+           load_client_serials (self, error) &&
+           ensure_crl (self, error);
+  unlock_directory (directory_fd);
+
+  if (!loaded ||
       !rebuild_trust (self, error) ||
       !ensure_server_cert (self, FALSE, error))
     return FALSE;
@@ -2364,15 +2496,50 @@ find_mac_of_serial (WpiPki     *self,
   return NULL;
 }
 
+/* Both locks held. */
+static gboolean
+revoke_serial_locked (WpiPki      *self,
+                      const char  *normalized,
+                      GError     **error)
+{
+  g_autofree char *mac = NULL;
+  g_autoptr(GPtrArray) added = g_ptr_array_new ();
+
+  if (!refresh_revoked (self, TRUE, error))
+    return FALSE;
+
+  /* Another process may have issued it: its history file says so */
+  mac = find_mac_of_serial (self, normalized);
+  if (!g_hash_table_contains (self->serials, normalized) && mac == NULL)
+    {
+      g_set_error (error, WPI_PKI_ERROR, WPI_PKI_ERROR_NOT_FOUND,
+                   "The console never issued serial %s", normalized);
+      return FALSE;
+    }
+  g_hash_table_add (self->serials, g_strdup (normalized));
+
+  if (!mark_revoked (self, normalized, mac))
+    return TRUE;
+  g_ptr_array_add (added, (gpointer) normalized);
+
+  if (!commit_revocations (self, error))
+    {
+      unmark_revoked (self, added);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
 gboolean
 wpi_pki_revoke_serial (WpiPki      *self,
                        const char  *serial,
                        GError     **error)
 {
   g_autofree char *normalized = NULL;
-  g_autofree char *mac = NULL;
   g_autoptr(GMutexLocker) locker = NULL;
-  g_autoptr(GPtrArray) added = g_ptr_array_new ();
+  gboolean ok;
+  int directory_fd;
 
   g_return_val_if_fail (WPI_IS_PKI (self), FALSE);
 
@@ -2385,26 +2552,12 @@ wpi_pki_revoke_serial (WpiPki      *self,
     }
 
   locker = g_mutex_locker_new (&self->lock);
+  if ((directory_fd = lock_directory (self, error)) < 0)
+    return FALSE;
+  ok = revoke_serial_locked (self, normalized, error);
+  unlock_directory (directory_fd);
 
-  if (!g_hash_table_contains (self->serials, normalized))
-    {
-      g_set_error (error, WPI_PKI_ERROR, WPI_PKI_ERROR_NOT_FOUND,
-                   "The console never issued serial %s", normalized);
-      return FALSE;
-    }
-
-  mac = find_mac_of_serial (self, normalized);
-  if (!mark_revoked (self, normalized, mac))
-    return TRUE;
-  g_ptr_array_add (added, normalized);
-
-  if (!commit_revocations (self, error))
-    {
-      unmark_revoked (self, added);
-      return FALSE;
-    }
-
-  return TRUE;
+  return ok;
 }
 
 static char *
@@ -2427,32 +2580,21 @@ current_serial_of (WpiPki     *self,
   return crt_get_serial_hex (certs.certs[0]);
 }
 
+/* Both locks held. */
 static gboolean
-revoke_phone (WpiPki      *self,
-              const char  *mac,
-              gboolean     keep_current,
-              guint       *n_revoked,
-              GError     **error)
+revoke_phone_locked (WpiPki      *self,
+                     const char  *normalized,
+                     gboolean     keep_current,
+                     guint       *n_revoked,
+                     GError     **error)
 {
-  g_autofree char *normalized = NULL;
-  g_autofree char *dir_name = NULL;
+  g_autofree char *dir_name = mac_to_dir_name (normalized);
   g_autofree char *current = NULL;
   g_autoptr(GPtrArray) serials = NULL;
   g_autoptr(GPtrArray) added = g_ptr_array_new ();
-  g_autoptr(GMutexLocker) locker = NULL;
 
-  g_return_val_if_fail (WPI_IS_PKI (self), FALSE);
-
-  if (n_revoked != NULL)
-    *n_revoked = 0;
-
-  normalized = normalize_mac_or_error (mac, error);
-  if (normalized == NULL)
+  if (!refresh_revoked (self, TRUE, error))
     return FALSE;
-
-  dir_name = mac_to_dir_name (normalized);
-
-  locker = g_mutex_locker_new (&self->lock);
 
   serials = list_phone_serials (self, dir_name);
   if (serials->len == 0)
@@ -2490,6 +2632,36 @@ revoke_phone (WpiPki      *self,
   return TRUE;
 }
 
+static gboolean
+revoke_phone (WpiPki      *self,
+              const char  *mac,
+              gboolean     keep_current,
+              guint       *n_revoked,
+              GError     **error)
+{
+  g_autofree char *normalized = NULL;
+  g_autoptr(GMutexLocker) locker = NULL;
+  gboolean ok;
+  int directory_fd;
+
+  g_return_val_if_fail (WPI_IS_PKI (self), FALSE);
+
+  if (n_revoked != NULL)
+    *n_revoked = 0;
+
+  normalized = normalize_mac_or_error (mac, error);
+  if (normalized == NULL)
+    return FALSE;
+
+  locker = g_mutex_locker_new (&self->lock);
+  if ((directory_fd = lock_directory (self, error)) < 0)
+    return FALSE;
+  ok = revoke_phone_locked (self, normalized, keep_current, n_revoked, error);
+  unlock_directory (directory_fd);
+
+  return ok;
+}
+
 gboolean
 wpi_pki_revoke_mac (WpiPki      *self,
                     const char  *mac,
@@ -2521,6 +2693,8 @@ wpi_pki_is_revoked (WpiPki     *self,
     return FALSE;
 
   locker = g_mutex_locker_new (&self->lock);
+  /* On a damaged list the revocations known so far still hold */
+  refresh_revoked (self, FALSE, NULL);
   return g_hash_table_contains (self->revoked, normalized);
 }
 
@@ -2532,6 +2706,7 @@ wpi_pki_get_crl_pem (WpiPki *self)
   g_return_val_if_fail (WPI_IS_PKI (self), NULL);
 
   locker = g_mutex_locker_new (&self->lock);
+  refresh_revoked (self, FALSE, NULL);
   return g_strdup (self->crl_pem);
 }
 
@@ -2604,6 +2779,9 @@ wpi_pki_verify_peer_pem (WpiPki      *self,
     return FALSE;
 
   locker = g_mutex_locker_new (&self->lock);
+  /* Fails closed: a revoked list that cannot be read refuses every phone */
+  if (!refresh_revoked (self, FALSE, error))
+    return FALSE;
   ret = gnutls_x509_trust_list_verify_crt2 (self->trust, chain.certs, chain.n, &purpose, 1,
                                             0, &status, NULL);
   if (ret < 0)

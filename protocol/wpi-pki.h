@@ -30,6 +30,11 @@
  * wpi_pki_verify_peer (pki, peer, NULL, ...), then check the MAC of each message with
  * wpi_pki_verify_peer (pki, peer, mac, ...).
  *
+ * Several processes may open the same directory (the service, wpictl): a revocation
+ * holds an flock() on the directory while it rewrites revoked.tsv and crl.pem, and
+ * every instance reloads both when revoked.tsv changed before it verifies a peer or
+ * answers wpi_pki_is_revoked(), so a phone revoked elsewhere is refused at once.
+ *
  * All methods may be called from any thread.
  */
 #pragma once

@@ -13,9 +13,12 @@
 
 #include <libsoup/soup.h>
 
+#include "wpi-bootstrap.h"
 #include "wpi-codec.h"
 #include "wpi-contact.h"
+#include "wpi-pin.h"
 #include "wpi-fragment.h"
+#include "wpi-job.h"
 #include "wpi-phone.h"
 #include "wpi-service.h"
 
@@ -27,6 +30,7 @@ typedef enum {
   STEP_REGISTRATION_READ,   /* ReadAllItems of a new or changed phone */
   STEP_JOB,                 /* a message of the current job */
   STEP_JOB_VERIFY,          /* ReadAllItems that checks a multiple file deployment */
+  STEP_TAN,                 /* ReadItems bootstrapping-tan on the secure port (flow B) */
   STEP_CLEAN_UP,            /* CleanUp sent; the flow is over */
 } FlowStep;
 
@@ -72,6 +76,8 @@ struct _WpiService
   GHashTable       *flow_by_mac;   /* mac -> Flow, borrowed */
   GListStore       *phones;        /* WpiPhone */
   GHashTable       *phone_by_mac;  /* mac -> WpiPhone, borrowed */
+  GListStore       *jobs;          /* WpiJob, by id */
+  GHashTable       *job_by_id;     /* gint64 id -> WpiJob, borrowed */
   GHashTable       *contacting;    /* mac set: a contact-me is on its way */
   GHashTable       *last_poll;     /* mac -> gint64 monotonic time of its last DCMP poll */
   GCancellable     *cancellable;
@@ -261,6 +267,49 @@ reload_phones (WpiService *self)
 }
 
 static void
+refresh_job (WpiService *self,
+             gint64      job_id)
+{
+  g_autoptr(WpiJobRecord) record = wpi_store_job_get (self->store, job_id, NULL);
+  WpiJob *job;
+
+  if (record == NULL)
+    return;
+  job = g_hash_table_lookup (self->job_by_id, &record->id);
+  if (job == NULL)
+    {
+      job = wpi_job_new (record);
+      g_hash_table_insert (self->job_by_id, g_memdup2 (&record->id, sizeof record->id), job);
+      g_list_store_append (self->jobs, job);
+      g_object_unref (job);
+    }
+  else
+    wpi_job_update (job, record);
+}
+
+static void
+reload_jobs (WpiService *self)
+{
+  g_autoptr(GPtrArray) records = wpi_store_job_list (self->store, NULL, NULL);
+
+  for (guint i = 0; records != NULL && i < records->len; i++)
+    {
+      WpiJobRecord *record = g_ptr_array_index (records, i);
+      WpiJob *job = g_hash_table_lookup (self->job_by_id, &record->id);
+
+      if (job != NULL)
+        wpi_job_update (job, record);
+      else
+        {
+          job = wpi_job_new (record);
+          g_hash_table_insert (self->job_by_id, g_memdup2 (&record->id, sizeof record->id), job);
+          g_list_store_append (self->jobs, job);
+          g_object_unref (job);
+        }
+    }
+}
+
+static void
 set_phone_state (WpiService    *self,
                  const char    *mac,
                  WpiPhoneState  state)
@@ -280,6 +329,7 @@ set_job_state (WpiService   *self,
 {
   if (!wpi_store_job_set_state (self->store, job_id, state, reason, error))
     return FALSE;
+  refresh_job (self, job_id);
   g_signal_emit (self, signals[SIGNAL_JOB_CHANGED], 0, job_id, wpi_job_state_to_string (state));
   return TRUE;
 }
@@ -491,6 +541,9 @@ job_build_messages (WpiService    *self,
         return NULL;
       break;
     case WPI_JOB_KIND_BOOTSTRAP:
+      /* The payload prepared by wpi_bootstrap_prepare(); D12 keeps it in one message */
+      action = WPI_ACTION_WRITE_ITEMS;
+      break;
     default:
       g_set_error (error, WPI_SERVICE_ERROR, WPI_SERVICE_ERROR_SETUP,
                    "the service cannot run %s jobs", wpi_job_kind_to_string (job->kind));
@@ -665,8 +718,27 @@ record_results (WpiService *self,
   for (guint i = 0; i < items->len; i++)
     {
       const WpiItem *item = g_ptr_array_index (items, i);
+      gboolean seen = FALSE;
 
       if (item->status == NULL && flow->job->kind != WPI_JOB_KIND_READ_ITEMS)
+        continue;
+      /* A phone repeats e164 and the like among its basic items and as the answer:
+       * one result per item, the later one wins */
+      for (guint j = 0; j < flow->results->len && !seen; j++)
+        {
+          WpiStoreItem *result = &g_array_index (flow->results, WpiStoreItem, j);
+
+          if (strcmp (result->name, item->name) == 0 && result->has_index == item->has_index &&
+              (!item->has_index || result->index == item->index))
+            {
+              g_free (result->value);
+              result->value = g_strdup (item->value);
+              g_free (result->status);
+              result->status = g_strdup (item->status ? item->status : "accepted");
+              seen = TRUE;
+            }
+        }
+      if (seen)
         continue;
       wpi_store_item_array_add (flow->results, item->name, item->has_index, item->index, item->value);
       g_array_index (flow->results, WpiStoreItem, flow->results->len - 1).status =
@@ -725,6 +797,169 @@ apply_written_values (WpiService  *self,
                                        accepted->len, g_get_real_time (), traffic_id, error);
 }
 
+
+/* ---- Secure Mode (protocol.md §7.15) ---------------------------------- */
+
+static WpiJobRecord *
+find_in_progress_job (WpiService *self,
+                      const char *mac,
+                      WpiJobKind  kind)
+{
+  g_autoptr(GPtrArray) pending = wpi_store_job_list_pending (self->store, mac, NULL);
+
+  for (guint i = 0; pending != NULL && i < pending->len; i++)
+    {
+      WpiJobRecord *job = g_ptr_array_index (pending, i);
+
+      if (job->kind == kind && job->state == WPI_JOB_STATE_IN_PROGRESS)
+        return wpi_job_record_copy (job);
+    }
+  return NULL;
+}
+
+static gboolean
+set_current_pin_state (WpiService   *self,
+                       const char   *mac,
+                       WpiPinState   state,
+                       const char   *reason,
+                       GError      **error)
+{
+  g_autoptr(WpiPinRecord) pin = wpi_store_pin_get_current (self->store, mac, NULL);
+
+  if (pin == NULL)
+    return TRUE;
+  return wpi_store_pin_set_state (self->store, pin->id, state, reason, error);
+}
+
+/* The phone gave up (PIN retries exceeded) or sent the wrong TAN: the bootstrap failed,
+ * and re-issuing makes a new PIN and bundle. */
+static gboolean
+fail_bootstrap (WpiService  *self,
+                const char  *mac,
+                const char  *reason,
+                GError     **error)
+{
+  g_autoptr(WpiJobRecord) job = find_in_progress_job (self, mac, WPI_JOB_KIND_BOOTSTRAP);
+
+  if (job == NULL)
+    return TRUE;
+  if (!set_job_state (self, job->id, WPI_JOB_STATE_FAILED, reason, error))
+    return FALSE;
+  /* The certificate made for this bootstrap must not open the secure port */
+  {
+    g_autoptr(WpiClientCert) cert = wpi_pki_lookup_client_cert (self->pki, mac, NULL);
+
+    if (cert != NULL)
+      wpi_pki_revoke_serial (self->pki, cert->serial, NULL);
+  }
+  if (g_strcmp0 (job->parameter, WPI_BOOTSTRAP_PARAMETER_PIN) == 0 &&
+      !set_current_pin_state (self, mac, WPI_PIN_STATE_FAILED, reason, error))
+    return FALSE;
+  service_log (self, "bootstrap of %s failed: %s", mac, reason);
+  return TRUE;
+}
+
+static gboolean
+mark_secure (WpiService  *self,
+             const char  *mac,
+             GError     **error)
+{
+  g_autoptr(WpiPhoneRecord) phone = wpi_phone_record_new (mac);
+
+  phone->mode = WPI_PHONE_MODE_SECURE;
+  if (!wpi_store_phone_upsert (self->store, phone, WPI_PHONE_FIELD_MODE, NULL, error))
+    return FALSE;
+  /* The certificate it used to fetch this one is of no further use */
+  wpi_pki_revoke_superseded (self->pki, mac, NULL, NULL);
+  return TRUE;
+}
+
+static gboolean
+finish_bootstrap (WpiService   *self,
+                  Flow         *flow,
+                  WpiJobRecord *job,
+                  GError      **error)
+{
+  if (!set_job_state (self, job->id, WPI_JOB_STATE_DONE, NULL, error) ||
+      !mark_secure (self, flow->mac, error))
+    return FALSE;
+  if (g_strcmp0 (job->parameter, WPI_BOOTSTRAP_PARAMETER_PIN) == 0 &&
+      !set_current_pin_state (self, flow->mac, WPI_PIN_STATE_VERIFIED, NULL, error))
+    return FALSE;
+  service_log (self, "%s is in Secure Mode (%s)", flow->mac, job->parameter);
+  return TRUE;
+}
+
+/* A start-up on the secure port: flow A is complete; flow B asks for the TAN first. */
+static WpiMessage *
+secure_start_up (WpiService  *self,
+                 Flow        *flow,
+                 WpiMessage  *request,
+                 gboolean    *handled,
+                 GError     **error)
+{
+  g_autoptr(WpiJobRecord) job = find_in_progress_job (self, flow->mac, WPI_JOB_KIND_BOOTSTRAP);
+  WpiMessage *reply;
+
+  *handled = FALSE;
+  if (job == NULL)
+    {
+      /* A phone already in Secure Mode, back after a restart */
+      if (!mark_secure (self, flow->mac, error))
+        *handled = TRUE;
+      return NULL;
+    }
+
+  if (g_strcmp0 (job->parameter, WPI_BOOTSTRAP_PARAMETER_PIN) != 0)
+    {
+      if (!finish_bootstrap (self, flow, job, error))
+        *handled = TRUE;
+      return NULL;
+    }
+
+  /* Flow B step 7: the TAN proves the whole PIN was typed */
+  *handled = TRUE;
+  flow->job = g_steal_pointer (&job);
+  flow->results = wpi_store_item_array_new ();
+  flow->step = STEP_TAN;
+  flow->expected = WPI_ACTION_READ_ITEMS;
+  reply = reply_new (request, WPI_ACTION_READ_ITEMS);
+  wpi_message_add_item (reply, "bootstrapping-tan", "");
+  return reply;
+}
+
+static WpiMessage *
+flow_on_tan (WpiService  *self,
+             Flow        *flow,
+             WpiMessage  *request,
+             GPtrArray   *items,
+             GError     **error)
+{
+  g_autoptr(WpiPinRecord) pin = wpi_store_pin_get_current (self->store, flow->mac, NULL);
+  const char *tan = NULL;
+
+  for (guint i = 0; i < items->len; i++)
+    {
+      const WpiItem *item = g_ptr_array_index (items, i);
+      if (strcmp (item->name, "bootstrapping-tan") == 0 && item->status == NULL)
+        tan = item->value;
+    }
+
+  if (pin != NULL && tan != NULL && wpi_pin_tan_equal (wpi_pin_get_tan (pin->pin), tan))
+    {
+      if (!finish_bootstrap (self, flow, flow->job, error))
+        return NULL;
+      flow_reset_job (flow);
+      return flow_next (self, flow, request);
+    }
+
+  /* §7.15 step 9: wrong TAN, CleanUp with the reason */
+  if (!fail_bootstrap (self, flow->mac, WPI_BOOTSTRAP_WRONG_TAN, error))
+    return NULL;
+  flow_reset_job (flow);
+  return flow_clean_up (self, flow, request, WPI_BOOTSTRAP_WRONG_TAN);
+}
+
 static WpiMessage *
 flow_on_reply (WpiService  *self,
                Flow        *flow,
@@ -775,6 +1010,16 @@ flow_on_reply (WpiService  *self,
           return NULL;
         return flow_next (self, flow, request);
       }
+
+    case STEP_TAN:
+      if (status != WPI_MESSAGE_STATUS_ACCEPTED)
+        {
+          if (!fail_bootstrap (self, flow->mac, "the phone did not answer the bootstrapping-tan", error))
+            return NULL;
+          flow_reset_job (flow);
+          return flow_clean_up (self, flow, request, NULL);
+        }
+      return flow_on_tan (self, flow, request, items, error);
 
     case STEP_JOB:
       break;
@@ -856,6 +1101,17 @@ flow_on_reply (WpiService  *self,
       flow->step = STEP_JOB_VERIFY;
       flow->expected = WPI_ACTION_READ_ALL_ITEMS;
       return reply_new (request, WPI_ACTION_READ_ALL_ITEMS);
+    }
+  if (flow->job->kind == WPI_JOB_KIND_BOOTSTRAP)
+    {
+      /* Done when the phone starts up on the secure port (§7.15 step 5/6) */
+      if (g_strcmp0 (flow->job->parameter, WPI_BOOTSTRAP_PARAMETER_PIN) == 0 &&
+          !set_current_pin_state (self, flow->mac, WPI_PIN_STATE_BUNDLE_DELIVERED, NULL, error))
+        return NULL;
+      service_log (self, "job %" G_GINT64_FORMAT " bootstrap for %s: bundle delivered, waiting for "
+                   "the phone on the secure port", flow->job->id, flow->mac);
+      flow_reset_job (flow);
+      return flow_next (self, flow, request);
     }
   if (flow->job->kind == WPI_JOB_KIND_SOFTWARE_DEPLOYMENT)
     {
@@ -1045,14 +1301,26 @@ flow_on_opening (WpiService  *self,
     case WPI_REASON_START_UP:
       if (!complete_reboot_jobs (self, flow, request, error))
         return NULL;
+      if (flow->port_mode == WPI_PHONE_MODE_SECURE)
+        {
+          gboolean handled = FALSE;
+          WpiMessage *reply = secure_start_up (self, flow, request, &handled, error);
+
+          if (handled)
+            return reply;
+        }
       if (phone_created)
         {
           /* A new phone gets the default profile, if one is set (issue 3 §1) */
           g_autoptr(WpiProfileRecord) profile = wpi_store_profile_get_default (self->store, NULL);
+          gint64 profile_job = 0;
+
           if (profile != NULL &&
               !wpi_store_job_enqueue (self->store, flow->mac, WPI_JOB_KIND_APPLY_PROFILE,
-                                      profile->name, NULL, 0, NULL, error))
+                                      profile->name, NULL, 0, &profile_job, error))
             return NULL;
+          if (profile_job != 0)
+            refresh_job (self, profile_job);
         }
       if (phone_created || is_true (wpi_message_get_item_value (request, "configuration-changed-flag")))
         {
@@ -1077,6 +1345,9 @@ flow_on_opening (WpiService  *self,
       {
         const char *why = wpi_message_get_item_value (request, "cleanup-reason");
         service_log (self, "%s aborted the interaction: %s", flow->mac, why ? why : "no reason given");
+        /* Flow C: the user ran out of PIN attempts */
+        if (why != NULL && !fail_bootstrap (self, flow->mac, why, error))
+          return NULL;
         return flow_clean_up (self, flow, request, NULL);
       }
 
@@ -1159,6 +1430,15 @@ typedef struct {
   gboolean           security;
 } Exchange;
 
+static gboolean
+has_factory_reset_pending (WpiService *self,
+                           const char *mac)
+{
+  g_autoptr(WpiJobRecord) job = find_in_progress_job (self, mac, WPI_JOB_KIND_FACTORY_RESET);
+
+  return job != NULL;
+}
+
 /* Identity and Secure Mode checks, then the engine; runs inside one store transaction. */
 static gboolean
 exchange_run (WpiStore  *store,
@@ -1221,8 +1501,10 @@ exchange_run (WpiStore  *store,
 
   known = wpi_store_phone_get (self->store, mac, NULL);
 
-  /* D6: a phone in Secure Mode never talks on the default port */
-  if (known != NULL && known->mode == WPI_PHONE_MODE_SECURE && ex->port_mode == WPI_PHONE_MODE_DEFAULT)
+  /* D6: a phone in Secure Mode never talks on the default port, except the start-up
+   * after a factory reset the console itself sent (D15) */
+  if (known != NULL && known->mode == WPI_PHONE_MODE_SECURE && ex->port_mode == WPI_PHONE_MODE_DEFAULT &&
+      !(reason == WPI_REASON_START_UP && has_factory_reset_pending (self, mac)))
     {
       ex->http_status = SOUP_STATUS_FORBIDDEN;
       ex->security = TRUE;
@@ -1259,11 +1541,6 @@ exchange_run (WpiStore  *store,
   TAKE ("software-version", firmware, WPI_PHONE_FIELD_FIRMWARE);
   TAKE ("contact-me-uri", contact_me_uri, WPI_PHONE_FIELD_CONTACT_ME_URI);
 #undef TAKE
-  if (reason == WPI_REASON_START_UP && ex->port_mode == WPI_PHONE_MODE_SECURE)
-    {
-      update->mode = WPI_PHONE_MODE_SECURE;
-      fields |= WPI_PHONE_FIELD_MODE;
-    }
   if (!wpi_store_phone_upsert (self->store, update, fields, &created, error))
     return FALSE;
 
@@ -1308,6 +1585,8 @@ exchange_run (WpiStore  *store,
                                                why ? why : "no reason given");
       if (flow->job != NULL && !finish_job (self, flow, WPI_JOB_STATE_FAILED, text, error))
         return FALSE;
+      if (why != NULL && !fail_bootstrap (self, mac, why, error))
+        return FALSE;
       flow_reset_job (flow);
       ex->reply = flow_clean_up (self, flow, ex->request, NULL);
     }
@@ -1315,6 +1594,45 @@ exchange_run (WpiStore  *store,
     ex->reply = flow_on_opening (self, flow, ex->request, items, created, traffic_id, error);
 
   return ex->reply != NULL;
+}
+
+/* The traffic log keeps what went out, except the bootstrap secrets: the PKCS#12 with
+ * the phone's private key, and the PIN bundle (which a copy of the log would expose to
+ * an offline PIN search). They stay in the job, in the 0600 store. */
+static GBytes *
+loggable_body (WpiMessage *reply,
+               const char *xml,
+               gsize       length)
+{
+  g_autoptr(WpiMessage) copy = NULL;
+  gboolean secret = FALSE;
+  char *redacted;
+  gsize redacted_length = 0;
+
+  for (guint i = 0; i < wpi_message_get_n_items (reply) && !secret; i++)
+    {
+      const char *name = wpi_message_get_item (reply, i)->name;
+      secret = strcmp (name, "secure-mode-data") == 0 || strcmp (name, "dls-client-certificate") == 0;
+    }
+  if (!secret)
+    return g_bytes_new (xml, length);
+
+  copy = wpi_message_new (WPI_MESSAGE_KIND_DLS, wpi_message_get_nonce (reply));
+  wpi_message_set_action_string (copy, wpi_message_get_action_string (reply));
+  for (guint i = 0; i < wpi_message_get_n_items (reply); i++)
+    {
+      WpiItem *item = wpi_item_copy (wpi_message_get_item (reply, i));
+
+      if (strcmp (item->name, "secure-mode-data") == 0 || strcmp (item->name, "dls-client-certificate") == 0)
+        {
+          g_autofree char *marker = g_strdup_printf ("(redacted in the log: %zu bytes)", strlen (item->value));
+          g_free (item->value);
+          item->value = g_steal_pointer (&marker);
+        }
+      wpi_message_take_item (copy, item);
+    }
+  redacted = wpi_message_serialize (copy, &redacted_length);
+  return g_bytes_new_take (redacted, redacted_length);
 }
 
 static void
@@ -1415,7 +1733,7 @@ handle_wpi_post (WpiService        *self,
   summarize (out, ex.reply);
   out->headers = response_head (msg, SOUP_STATUS_OK);
   out->size = xml_length;
-  out->body = g_bytes_new (xml, xml_length);
+  out->body = loggable_body (ex.reply, xml, xml_length);
   log_traffic (self, out);
 
   soup_server_message_set_response (msg, "text/xml; charset=utf-8", SOUP_MEMORY_TAKE,
@@ -1523,7 +1841,9 @@ server_callback (SoupServer        *server,
       handle_wpi_post (self, msg, port, secure ? WPI_PHONE_MODE_SECURE : WPI_PHONE_MODE_DEFAULT);
       return;
     }
-  if (strcmp (path, WPI_POLL_PATH) == 0 && !secure)
+  /* D14 names the default port; a phone in Secure Mode polls where it talks, the secure
+   * port (its certificate is checked by the TLS layer there) */
+  if (strcmp (path, WPI_POLL_PATH) == 0)
     {
       if (method != SOUP_METHOD_GET)
         soup_server_message_set_status (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL);
@@ -1780,7 +2100,10 @@ tick (gpointer user_data)
   WpiService *self = user_data;
 
   if (wpi_store_poll_external_change (self->store))
-    reload_phones (self);
+    {
+      reload_phones (self);
+      reload_jobs (self);
+    }
   expire_flows (self);
   schedule_contacts (self, NULL);
   return G_SOURCE_CONTINUE;
@@ -1809,6 +2132,8 @@ wpi_service_finalize (GObject *object)
   g_clear_pointer (&self->contacting, g_hash_table_unref);
   g_clear_pointer (&self->last_poll, g_hash_table_unref);
   g_clear_object (&self->phones);
+  g_clear_pointer (&self->job_by_id, g_hash_table_unref);
+  g_clear_object (&self->jobs);
   g_clear_object (&self->contact);
   g_clear_object (&self->pki);
   g_clear_object (&self->store);
@@ -1858,6 +2183,8 @@ wpi_service_init (WpiService *self)
   self->flow_by_mac = g_hash_table_new (g_str_hash, g_str_equal);
   self->phones = g_list_store_new (WPI_TYPE_PHONE);
   self->phone_by_mac = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->jobs = g_list_store_new (WPI_TYPE_JOB);
+  self->job_by_id = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   self->contacting = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->last_poll = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->contact = wpi_contact_client_new ();
@@ -1895,6 +2222,7 @@ wpi_service_new (const char  *data_dir,
   g_mkdir_with_parents (files_dir, 0700);
 
   reload_phones (self);
+  reload_jobs (self);
   return g_steal_pointer (&self);
 }
 
@@ -1980,7 +2308,11 @@ wpi_service_start (WpiService  *self,
   if (database == NULL)
     return FALSE;
 
-  self->server = soup_server_new ("tls-certificate", certificate, "server-header", "Workpoint-Console", NULL);
+  /* Our CA alone as the database also on the default port: glib-networking would
+   * otherwise load the whole system CA store for every connection. */
+  self->server = soup_server_new ("tls-certificate", certificate,
+                                  "tls-database", database,
+                                  "server-header", "Workpoint-Console", NULL);
   self->secure_server = soup_server_new ("tls-certificate", certificate,
                                          "tls-database", database,
                                          "tls-auth-mode", G_TLS_AUTHENTICATION_REQUIRED,
@@ -2117,6 +2449,24 @@ wpi_service_get_phones (WpiService *self)
   return G_LIST_MODEL (self->phones);
 }
 
+void
+wpi_service_reload (WpiService *self)
+{
+  g_return_if_fail (WPI_IS_SERVICE (self));
+
+  reload_phones (self);
+  reload_jobs (self);
+  if (self->server != NULL)
+    schedule_contacts (self, NULL);
+}
+
+GListModel *
+wpi_service_get_jobs (WpiService *self)
+{
+  g_return_val_if_fail (WPI_IS_SERVICE (self), NULL);
+  return G_LIST_MODEL (self->jobs);
+}
+
 gint64
 wpi_service_enqueue_job (WpiService  *self,
                          const char  *mac,
@@ -2136,6 +2486,7 @@ wpi_service_enqueue_job (WpiService  *self,
   /* our own commit need not wait for the next poll */
   wpi_store_poll_external_change (self->store);
   refresh_phone (self, mac);
+  refresh_job (self, job_id);
   g_signal_emit (self, signals[SIGNAL_JOB_CHANGED], 0, job_id, wpi_job_state_to_string (WPI_JOB_STATE_QUEUED));
   if (self->server != NULL)
     schedule_contacts (self, mac);

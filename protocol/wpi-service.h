@@ -62,6 +62,13 @@ const char *wpi_service_get_data_dir      (WpiService    *self);
 
 /* Live models: WpiPhone by MAC in order of registration; updated as phones talk. */
 GListModel *wpi_service_get_phones        (WpiService    *self);
+/* WpiJob by id, every job in the store; updated as jobs change. */
+GListModel *wpi_service_get_jobs          (WpiService    *self);
+
+/* Re-reads phones and jobs after this process changed the store behind the service's
+ * back (e.g. wpi_bootstrap_prepare() on its store); another process's changes are
+ * noticed by themselves within a second. */
+void        wpi_service_reload            (WpiService    *self);
 
 /* Queue a job (the same as wpictl does) and act on it at once. */
 gint64      wpi_service_enqueue_job       (WpiService    *self,

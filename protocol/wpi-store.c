@@ -2626,6 +2626,50 @@ wpi_store_job_record_attempt (WpiStore  *self,
 }
 
 static gboolean
+job_reschedule_in_transaction (WpiStore  *self,
+                               gint64     job_id,
+                               gint64     next_attempt_us,
+                               GError   **error)
+{
+  g_autoptr(CachedStmt) stmt = NULL;
+  WpiJobState current;
+
+  if (!job_read_state (self, job_id, &current, error))
+    return FALSE;
+  if (wpi_job_state_is_final (current))
+    {
+      g_set_error (error, WPI_STORE_ERROR, WPI_STORE_ERROR_STATE,
+                   "Job %" G_GINT64_FORMAT " is already %s", job_id,
+                   wpi_job_state_to_string (current));
+      return FALSE;
+    }
+
+  stmt = store_prepare (self,
+                        "UPDATE jobs SET next_attempt_us = ?2, updated_us = ?3 WHERE id = ?1",
+                        error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, job_id);
+  sqlite3_bind_int64 (stmt, 2, next_attempt_us);
+  sqlite3_bind_int64 (stmt, 3, g_get_real_time ());
+  return stmt_run (self, stmt, "Cannot reschedule a job", error);
+}
+
+gboolean
+wpi_store_job_reschedule (WpiStore  *self,
+                          gint64     job_id,
+                          gint64     next_attempt_us,
+                          GError   **error)
+{
+  g_return_val_if_fail (WPI_IS_STORE (self), FALSE);
+
+  if (next_attempt_us < 0)
+    return invalid (error, "Invalid time of the next attempt");
+
+  STORE_WRITE (self, error, job_reschedule_in_transaction (self, job_id, next_attempt_us, error));
+}
+
+static gboolean
 job_set_item_results_in_transaction (WpiStore            *self,
                                      gint64               job_id,
                                      const WpiStoreItem  *results,

@@ -472,6 +472,12 @@ gboolean      wpi_store_job_record_attempt  (WpiStore           *self,
                                              gint64              job_id,
                                              gint64              next_attempt_us,
                                              GError            **error);
+/* Moves a pending job's next attempt without counting one (`wpictl contact` asks the
+ * service to try now); a final job is WPI_STORE_ERROR_STATE. */
+gboolean      wpi_store_job_reschedule      (WpiStore           *self,
+                                             gint64              job_id,
+                                             gint64              next_attempt_us,
+                                             GError            **error);
 /* Stores each result's status on the job item with its name and index (and its value
  * where the job had none, as for read-items). A result for an item the job did not
  * carry is appended, so nothing the phone said is lost. */

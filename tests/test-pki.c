@@ -776,6 +776,62 @@ test_revoke_superseded (void)
   }
 }
 
+/* Two WpiPki on one directory stand for two processes (the service and wpictl): each
+ * sees the other's revocations at its next check, and neither loses the other's. */
+static void
+test_revoke_other_instance (void)
+{
+  WpiPki *pki = main_pki ();
+  g_autofree char *dir = shared_path ("main", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WpiPki) service = NULL;
+  g_autoptr(WpiPki) fresh = NULL;
+  g_autoptr(WpiClientCert) a = NULL;
+  g_autoptr(WpiClientCert) b = NULL;
+  g_autofree char *crl = NULL;
+  const char *mac_a = "00:1A:E8:55:55:01";
+  const char *mac_b = "00:1A:E8:55:55:02";
+  guint n_revoked = 0;
+
+  /* the service's instance is open before the certificates exist */
+  service = wpi_pki_new (dir, NULL, &error);
+  g_assert_no_error (error);
+  a = wpi_pki_issue_client_cert (pki, mac_a, shared.phone1->key_pem, &error);
+  g_assert_no_error (error);
+  b = wpi_pki_issue_client_cert (pki, mac_b, shared.phone1->key_pem, &error);
+  g_assert_no_error (error);
+  g_assert_true (wpi_pki_verify_peer_pem (service, a->cert_pem, mac_a, NULL, &error));
+  g_assert_no_error (error);
+
+  /* revoked by the other instance: refused by the service's at once */
+  g_assert_true (wpi_pki_revoke_mac (pki, mac_a, &n_revoked, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n_revoked, ==, 1);
+  g_assert_true (wpi_pki_is_revoked (service, a->serial));
+  g_assert_false (wpi_pki_verify_peer_pem (service, a->cert_pem, mac_a, NULL, &error));
+  g_assert_error (error, WPI_PKI_ERROR, WPI_PKI_ERROR_REVOKED);
+  g_clear_error (&error);
+  crl = wpi_pki_get_crl_pem (service);
+  g_assert_true (crl_lists (crl, a->serial));
+
+  /* a serial the service's instance did not issue itself, revoked there: the first
+   * revocation is kept in the list */
+  g_assert_true (wpi_pki_revoke_serial (service, b->serial, &error));
+  g_assert_no_error (error);
+  g_assert_true (wpi_pki_is_revoked (pki, a->serial));
+  g_assert_true (wpi_pki_is_revoked (pki, b->serial));
+  g_assert_false (wpi_pki_verify_peer_pem (pki, b->cert_pem, mac_b, NULL, &error));
+  g_assert_error (error, WPI_PKI_ERROR, WPI_PKI_ERROR_REVOKED);
+  g_clear_error (&error);
+
+  fresh = wpi_pki_new (dir, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (wpi_pki_is_revoked (fresh, a->serial));
+  g_assert_true (wpi_pki_is_revoked (fresh, b->serial));
+  g_assert_true (wpi_pki_verify_peer_pem (service, shared.phone1->cert_pem, MAC1, NULL, &error));
+  g_assert_no_error (error);
+}
+
 /* ---- PKCS#12 (D7) ---------------------------------------------------------- */
 
 static char *
@@ -1443,6 +1499,7 @@ main (int   argc,
   g_test_add_func ("/pki/verify/other-ca", test_verify_other_ca);
   g_test_add_func ("/pki/revoke/mac", test_revoke);
   g_test_add_func ("/pki/revoke/superseded", test_revoke_superseded);
+  g_test_add_func ("/pki/revoke/other-instance", test_revoke_other_instance);
   g_test_add_func ("/pki/p12/export", test_p12_export);
   g_test_add_func ("/pki/p12/openssl", test_p12_openssl);
   g_test_add_func ("/pki/p12/in-bundle", test_bundle_with_p12);

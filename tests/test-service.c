@@ -5,12 +5,17 @@
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <glib/gstdio.h>
 #include <libsoup/soup.h>
 
+#include "wpi-bootstrap.h"
+#include "wpi-bundle.h"
 #include "wpi-codec.h"
+#include "wpi-job.h"
+#include "wpi-pin.h"
 #include "wpi-phone.h"
 #include "wpi-service.h"
 
@@ -26,6 +31,9 @@ typedef struct {
   gint64       max_items;
   guint        last_status;
   char        *last_set_cookie;
+  gboolean     secure;        /* talk to the Secure Mode port */
+  GTlsCertificate *client_cert;
+  GError      *transport_error;
 } Fixture;
 
 static gboolean
@@ -85,6 +93,8 @@ fixture_tear_down (Fixture       *f,
   g_free (f->cookie);
   g_free (f->firmware);
   g_free (f->last_set_cookie);
+  g_clear_object (&f->client_cert);
+  g_clear_error (&f->transport_error);
 }
 
 typedef struct {
@@ -124,12 +134,18 @@ http (Fixture    *f,
       gboolean    with_cookie,
       guint       port)
 {
-  g_autofree char *uri = g_strdup_printf ("https://127.0.0.1:%u%s", port ? port : wpi_service_get_port (f->service), path);
-  g_autoptr(SoupMessage) msg = soup_message_new (method, uri);
+  g_autofree char *uri = NULL;
+  g_autoptr(SoupMessage) msg = NULL;
   Pending pending = { 0 };
   const char *set_cookie;
 
+  if (port == 0)
+    port = f->secure ? wpi_service_get_secure_port (f->service) : wpi_service_get_port (f->service);
+  uri = g_strdup_printf ("https://127.0.0.1:%u%s", port, path);
+  msg = soup_message_new (method, uri);
   g_signal_connect (msg, "accept-certificate", G_CALLBACK (accept_any_certificate), NULL);
+  if (f->secure)
+    soup_message_set_tls_client_certificate (msg, f->client_cert);
   if (body != NULL)
     soup_message_set_request_body_from_bytes (msg, "text/xml", g_bytes_new (body, length));
   if (with_cookie && f->cookie != NULL)
@@ -139,7 +155,14 @@ http (Fixture    *f,
     }
   soup_session_send_and_read_async (f->session, msg, G_PRIORITY_DEFAULT, NULL, send_done, &pending);
   g_assert_true (wait_for (&pending.done));
-  g_assert_no_error (pending.error);
+  g_clear_error (&f->transport_error);
+  if (pending.error != NULL)
+    {
+      /* A refused TLS handshake: the caller checks f->transport_error */
+      f->transport_error = pending.error;
+      f->last_status = 0;
+      return NULL;
+    }
 
   f->last_status = soup_message_get_status (msg);
   g_clear_pointer (&f->last_set_cookie, g_free);
@@ -359,6 +382,16 @@ test_write_with_item_failures (Fixture       *f,
   g_assert_null (wpi_message_find_item (clean_up, "send-solicited", -1));
 
   g_assert_cmpint (job_state (f, id, NULL), ==, WPI_JOB_STATE_DONE);
+  {
+    /* the live jobs model followed the job through its life */
+    GListModel *jobs = wpi_service_get_jobs (f->service);
+    g_autoptr(WpiJob) listed = NULL;
+
+    g_assert_cmpuint (g_list_model_get_n_items (jobs), ==, 1);
+    listed = g_list_model_get_item (jobs, 0);
+    g_assert_cmpint (wpi_job_get_id (listed), ==, id);
+    g_assert_cmpint (wpi_job_get_state (listed), ==, WPI_JOB_STATE_DONE);
+  }
   job = wpi_store_job_get (wpi_service_get_store (f->service), id, &error);
   g_assert_no_error (error);
   for (guint i = 0; i < job->items->len; i++)
@@ -370,6 +403,50 @@ test_write_with_item_failures (Fixture       *f,
   value = wpi_store_phone_item_get (wpi_service_get_store (f->service), MAC, "sip-transport-user", FALSE, 0, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (value->value, ==, "2");
+}
+
+
+/* §7.5: a read; the phone repeats e164 among its basic items and as the answer. */
+static void
+test_read_items (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autoptr(GArray) items = wpi_store_item_array_new ();
+  g_autoptr(WpiMessage) solicited = NULL;
+  g_autoptr(WpiMessage) read = NULL;
+  g_autoptr(WpiMessage) reply = NULL;
+  g_autoptr(WpiMessage) clean_up = NULL;
+  g_autoptr(WpiJobRecord) job = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 id;
+
+  register_phone (f);
+  wpi_store_item_array_add (items, "e164", FALSE, 0, NULL);
+  wpi_store_item_array_add (items, "reg-addr", FALSE, 0, NULL);
+  id = wpi_service_enqueue_job (f->service, MAC, WPI_JOB_KIND_READ_ITEMS, NULL, items, &error);
+  g_assert_no_error (error);
+
+  solicited = phone_message (f, WPI_REASON_SOLICITED, "AE");
+  read = exchange (f, solicited);
+  g_assert_cmpint (wpi_message_get_action (read), ==, WPI_ACTION_READ_ITEMS);
+  g_assert_cmpstr (wpi_message_get_item_value (read, "reg-addr"), ==, "");
+
+  reply = reply_to (f, WPI_ACTION_READ_ITEMS, "accepted", "AE");
+  wpi_message_add_item (reply, "e164", "4989700123");
+  wpi_message_add_item (reply, "mac-addr", MAC);
+  wpi_message_add_item (reply, "e164", "4989700123");
+  wpi_message_add_item (reply, "reg-addr", "sip.example.org");
+  clean_up = exchange (f, reply);
+  g_assert_cmpint (wpi_message_get_action (clean_up), ==, WPI_ACTION_CLEAN_UP);
+  g_assert_cmpint (job_state (f, id, NULL), ==, WPI_JOB_STATE_DONE);
+  job = wpi_store_job_get (wpi_service_get_store (f->service), id, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < job->items->len; i++)
+    {
+      const WpiStoreItem *item = &g_array_index (job->items, WpiStoreItem, i);
+      if (strcmp (item->name, "reg-addr") == 0)
+        g_assert_cmpstr (item->value, ==, "sip.example.org");
+    }
 }
 
 /* §7.12 with a V3R3 phone: busy, CleanUp + send-solicited, the call ends, the write lands. */
@@ -723,6 +800,280 @@ test_unreachable (Fixture       *f,
   g_assert_cmpint (phone->state, ==, WPI_PHONE_STATE_UNREACHABLE);
 }
 
+
+/* ---- Secure Mode (issue 4) ------------------------------------------- */
+
+static GTlsCertificate *
+phone_certificate (Fixture    *f,
+                   const char *mac)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WpiClientCert) cert = wpi_pki_lookup_client_cert (wpi_service_get_pki (f->service), mac, &error);
+  g_autofree char *pem = NULL;
+  GTlsCertificate *tls;
+
+  g_assert_no_error (error);
+  pem = g_strconcat (cert->cert_pem, cert->key_pem, NULL);
+  tls = g_tls_certificate_new_from_pem (pem, -1, &error);
+  g_assert_no_error (error);
+  return tls;
+}
+
+static gint64
+prepare_bootstrap (Fixture   *f,
+                   gboolean   with_pin,
+                   char     **pin)
+{
+  WpiBootstrapOptions options;
+  g_autoptr(GError) error = NULL;
+  gint64 id;
+
+  wpi_bootstrap_options_init (&options);
+  options.with_pin = with_pin;
+  options.secure_port = wpi_service_get_secure_port (f->service);
+  options.iterations = 1000;   /* the format is what is tested here, not the cost */
+  id = wpi_bootstrap_prepare (wpi_service_get_store (f->service), wpi_service_get_pki (f->service),
+                              MAC, &options, pin, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (id, >, 0);
+  return id;
+}
+
+/* Steps 1-4 of flows A and B: the bootstrap WriteItems is delivered and accepted. */
+static WpiMessage *
+deliver_bootstrap (Fixture *f,
+                   gint64   id)
+{
+  g_autoptr(WpiMessage) solicited = phone_message (f, WPI_REASON_SOLICITED, "B00757");
+  WpiMessage *write = exchange (f, solicited);
+  g_autoptr(WpiMessage) accepted = reply_to (f, WPI_ACTION_WRITE_ITEMS, "accepted", "B00757");
+  g_autoptr(WpiMessage) clean_up = NULL;
+
+  g_assert_cmpint (wpi_message_get_action (write), ==, WPI_ACTION_WRITE_ITEMS);
+  clean_up = exchange (f, accepted);
+  g_assert_cmpint (wpi_message_get_action (clean_up), ==, WPI_ACTION_CLEAN_UP);
+  g_assert_cmpint (job_state (f, id, NULL), ==, WPI_JOB_STATE_IN_PROGRESS);
+  return write;
+}
+
+static void
+test_bootstrap_nopin (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(WpiMessage) write = NULL;
+  g_autoptr(WpiMessage) start_up = NULL;
+  g_autoptr(WpiMessage) answer = NULL;
+  g_autoptr(WpiPhoneRecord) phone = NULL;
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GPtrArray) traffic = NULL;
+  g_autofree char *xml = NULL;
+  gsize length;
+  gint64 id;
+
+  register_phone (f);
+  id = prepare_bootstrap (f, FALSE, NULL);
+  write = deliver_bootstrap (f, id);
+  g_assert_cmpstr (wpi_message_get_item_value (write, "goto-secure-mode"), ==, "nopin");
+  g_assert_nonnull (wpi_message_get_item_value (write, "dls-client-certificate"));
+  g_assert_nonnull (wpi_message_find_item (write, "dls-server-ca", 0));
+  g_assert_true (g_str_has_prefix (wpi_message_find_item (write, "dls-server-ca", 0)->value, "-----BEGIN CERTIFICATE-----"));
+  g_assert_cmpuint (atoi (wpi_message_get_item_value (write, "dls-secure-port")), ==,
+                    wpi_service_get_secure_port (f->service));
+
+  /* the private key never reaches the traffic log */
+  traffic = wpi_store_traffic_list_by_mac (wpi_service_get_store (f->service), MAC, 0, 0, NULL);
+  for (guint i = 0; i < traffic->len; i++)
+    {
+      g_autoptr(WpiTrafficRecord) full =
+        wpi_store_traffic_get (wpi_service_get_store (f->service),
+                               ((WpiTrafficRecord *) g_ptr_array_index (traffic, i))->id, NULL);
+      g_autofree char *text = g_strndup (g_bytes_get_data (full->body, NULL), g_bytes_get_size (full->body));
+      g_assert_null (strstr (text, wpi_message_get_item_value (write, "dls-client-certificate")));
+    }
+
+  /* step 5: the phone on the secure port with its new certificate */
+  f->secure = TRUE;
+  f->client_cert = phone_certificate (f, MAC);
+  start_up = phone_message (f, WPI_REASON_START_UP, "5EC0");
+  wpi_message_add_item (start_up, "configuration-changed-flag", "false");
+  answer = exchange (f, start_up);
+  g_assert_cmpint (wpi_message_get_action (answer), ==, WPI_ACTION_CLEAN_UP);
+  g_assert_cmpint (job_state (f, id, NULL), ==, WPI_JOB_STATE_DONE);
+  phone = stored_phone (f);
+  g_assert_cmpint (phone->mode, ==, WPI_PHONE_MODE_SECURE);
+
+  /* D6: now the default port refuses it */
+  f->secure = FALSE;
+  g_clear_object (&start_up);
+  start_up = phone_message (f, WPI_REASON_START_UP, "DEF0");
+  xml = wpi_message_serialize (start_up, &length);
+  body = http (f, "POST", WPI_SERVICE_PATH, xml, length, FALSE, 0);
+  g_assert_cmpuint (f->last_status, ==, 403);
+}
+
+static void
+test_bootstrap_pin (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autofree char *pin = NULL;
+  g_autoptr(WpiMessage) write = NULL;
+  g_autoptr(WpiMessage) start_up = NULL;
+  g_autoptr(WpiMessage) read_tan = NULL;
+  g_autoptr(WpiMessage) tan_reply = NULL;
+  g_autoptr(WpiMessage) answer = NULL;
+  g_autoptr(WpiBootstrapData) opened = NULL;
+  g_autoptr(WpiPinRecord) record = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean wrong = GPOINTER_TO_INT (data);
+  gint64 id;
+
+  register_phone (f);
+  id = prepare_bootstrap (f, TRUE, &pin);
+  g_assert_cmpuint (strlen (pin), ==, 12);
+  record = wpi_store_pin_get_current (wpi_service_get_store (f->service), MAC, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (record->pin, ==, pin);
+  g_clear_pointer (&record, wpi_pin_record_free);
+
+  write = deliver_bootstrap (f, id);
+  g_assert_cmpstr (wpi_message_get_item_value (write, "goto-secure-mode"), ==, "pin");
+  g_assert_cmpstr (wpi_message_get_item_value (write, "max-pin-retries"), ==, "3");
+  opened = wpi_bundle_open (wpi_message_get_item_value (write, "secure-mode-data"), pin, 1000, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (opened->client_certificate);
+  record = wpi_store_pin_get_current (wpi_service_get_store (f->service), MAC, NULL);
+  g_assert_cmpint (record->state, ==, WPI_PIN_STATE_BUNDLE_DELIVERED);
+  g_clear_pointer (&record, wpi_pin_record_free);
+
+  f->secure = TRUE;
+  f->client_cert = phone_certificate (f, MAC);
+  start_up = phone_message (f, WPI_REASON_START_UP, "5EC1");
+  read_tan = exchange (f, start_up);
+  g_assert_cmpint (wpi_message_get_action (read_tan), ==, WPI_ACTION_READ_ITEMS);
+  g_assert_nonnull (wpi_message_find_item (read_tan, "bootstrapping-tan", -1));
+
+  tan_reply = reply_to (f, WPI_ACTION_READ_ITEMS, "accepted", "5EC1");
+  wpi_message_add_item (tan_reply, "bootstrapping-tan", wrong ? "000" : wpi_pin_get_tan (pin));
+  if (wrong && g_str_equal (wpi_pin_get_tan (pin), "000"))
+    wpi_message_get_item (tan_reply, 0)->value[0] = '1';
+  answer = exchange (f, tan_reply);
+  g_assert_cmpint (wpi_message_get_action (answer), ==, WPI_ACTION_CLEAN_UP);
+  record = wpi_store_pin_get_current (wpi_service_get_store (f->service), MAC, NULL);
+
+  if (wrong)
+    {
+      g_autofree char *reason = NULL;
+      g_assert_cmpstr (wpi_message_get_item_value (answer, "cleanup-reason"), ==, "wrong TAN from device");
+      g_assert_cmpint (job_state (f, id, &reason), ==, WPI_JOB_STATE_FAILED);
+      g_assert_cmpstr (reason, ==, "wrong TAN from device");
+      g_assert_cmpint (record->state, ==, WPI_PIN_STATE_FAILED);
+    }
+  else
+    {
+      g_autoptr(WpiPhoneRecord) phone = stored_phone (f);
+      g_assert_null (wpi_message_find_item (answer, "cleanup-reason", -1));
+      g_assert_cmpint (job_state (f, id, NULL), ==, WPI_JOB_STATE_DONE);
+      g_assert_cmpint (record->state, ==, WPI_PIN_STATE_VERIFIED);
+      g_assert_cmpint (phone->mode, ==, WPI_PHONE_MODE_SECURE);
+    }
+}
+
+/* Flow C: the phone's clean-up after too many wrong PINs fails the job. */
+static void
+test_bootstrap_retries_exceeded (Fixture       *f,
+                                 gconstpointer  data)
+{
+  g_autofree char *pin = NULL;
+  g_autoptr(WpiMessage) write = NULL;
+  g_autoptr(WpiMessage) clean_up = NULL;
+  g_autoptr(WpiMessage) answer = NULL;
+  g_autoptr(WpiPinRecord) record = NULL;
+  g_autofree char *reason = NULL;
+  gint64 id;
+
+  register_phone (f);
+  id = prepare_bootstrap (f, TRUE, &pin);
+  write = deliver_bootstrap (f, id);
+
+  clean_up = phone_message (f, WPI_REASON_CLEAN_UP, "C1EA");
+  wpi_message_add_item (clean_up, "cleanup-reason", "password retries exceeded");
+  answer = exchange (f, clean_up);
+  g_assert_cmpint (wpi_message_get_action (answer), ==, WPI_ACTION_CLEAN_UP);
+  g_assert_cmpint (job_state (f, id, &reason), ==, WPI_JOB_STATE_FAILED);
+  g_assert_cmpstr (reason, ==, "password retries exceeded");
+  record = wpi_store_pin_get_current (wpi_service_get_store (f->service), MAC, NULL);
+  g_assert_cmpint (record->state, ==, WPI_PIN_STATE_FAILED);
+}
+
+/* D17: the secure port refuses a missing, foreign, revoked or other phone's certificate,
+ * and logs each as a security event. */
+static void
+test_secure_port_refusals (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autoptr(WpiMessage) start_up = NULL;
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) events = NULL;
+  g_autoptr(WpiClientCert) other = NULL;
+  g_autofree char *other_pem = NULL;
+  g_autofree char *xml = NULL;
+  g_autofree char *foreign_dir = NULL;
+  g_autoptr(WpiPki) foreign = NULL;
+  g_autoptr(WpiClientCert) foreign_cert = NULL;
+  gsize length;
+
+  register_phone (f);
+  prepare_bootstrap (f, FALSE, NULL);
+  start_up = phone_message (f, WPI_REASON_START_UP, "5EC2");
+  xml = wpi_message_serialize (start_up, &length);
+  f->secure = TRUE;
+
+  /* no certificate: the handshake fails */
+  body = http (f, "POST", WPI_SERVICE_PATH, xml, length, FALSE, 0);
+  g_assert_null (body);
+  g_assert_nonnull (f->transport_error);
+
+  /* another phone's certificate */
+  other = wpi_pki_issue_client_cert (wpi_service_get_pki (f->service), "00:1A:E8:00:00:99", NULL, &error);
+  g_assert_no_error (error);
+  other_pem = g_strconcat (other->cert_pem, other->key_pem, NULL);
+  f->client_cert = g_tls_certificate_new_from_pem (other_pem, -1, &error);
+  g_assert_no_error (error);
+  body = http (f, "POST", WPI_SERVICE_PATH, xml, length, FALSE, 0);
+  g_assert_cmpuint (f->last_status, ==, 403);
+  g_clear_pointer (&body, g_bytes_unref);
+
+  /* a certificate from another CA */
+  foreign_dir = g_build_filename (f->data_dir, "foreign-pki", NULL);
+  foreign = wpi_pki_new (foreign_dir, NULL, &error);
+  g_assert_no_error (error);
+  foreign_cert = wpi_pki_issue_client_cert (foreign, MAC, NULL, &error);
+  g_assert_no_error (error);
+  g_clear_object (&f->client_cert);
+  {
+    g_autofree char *pem = g_strconcat (foreign_cert->cert_pem, foreign_cert->key_pem, NULL);
+    f->client_cert = g_tls_certificate_new_from_pem (pem, -1, &error);
+    g_assert_no_error (error);
+  }
+  body = http (f, "POST", WPI_SERVICE_PATH, xml, length, FALSE, 0);
+  g_assert_true (body == NULL || f->last_status == 403);
+  g_clear_pointer (&body, g_bytes_unref);
+
+  /* its own certificate, revoked */
+  g_clear_object (&f->client_cert);
+  f->client_cert = phone_certificate (f, MAC);
+  wpi_pki_revoke_mac (wpi_service_get_pki (f->service), MAC, NULL, &error);
+  g_assert_no_error (error);
+  body = http (f, "POST", WPI_SERVICE_PATH, xml, length, FALSE, 0);
+  g_assert_true (body == NULL || f->last_status == 403);
+  g_clear_pointer (&body, g_bytes_unref);
+
+  events = wpi_store_security_event_list (wpi_service_get_store (f->service), 0, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (events->len, >=, 3);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -732,6 +1083,7 @@ main (int   argc,
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
   ADD ("/service/start-up/unknown-phone", test_start_up_unknown);
   ADD ("/service/write/item-failures", test_write_with_item_failures);
+  ADD ("/service/read/items", test_read_items);
   ADD ("/service/busy/send-solicited", test_busy_send_solicited);
   ADD ("/service/busy/old-firmware", test_busy_old_firmware);
   ADD ("/service/fragments/phone", test_phone_fragments);
@@ -742,6 +1094,13 @@ main (int   argc,
   ADD ("/service/secure-phone-on-default-port", test_secure_phone_on_default_port);
   ADD ("/service/contact-me/sent", test_contact_me);
   ADD ("/service/contact-me/unreachable", test_unreachable);
+  ADD ("/service/secure/bootstrap-nopin", test_bootstrap_nopin);
+  g_test_add ("/service/secure/bootstrap-pin", Fixture, GINT_TO_POINTER (FALSE), fixture_set_up,
+              test_bootstrap_pin, fixture_tear_down);
+  g_test_add ("/service/secure/wrong-tan", Fixture, GINT_TO_POINTER (TRUE), fixture_set_up,
+              test_bootstrap_pin, fixture_tear_down);
+  ADD ("/service/secure/pin-retries-exceeded", test_bootstrap_retries_exceeded);
+  ADD ("/service/secure/refusals", test_secure_port_refusals);
 #undef ADD
 
   return g_test_run ();

@@ -807,6 +807,16 @@ test_jobs_life_cycle (Fixture       *fixture,
   g_assert_true (wpi_store_job_set_state (store, write_id, WPI_JOB_STATE_WAITING_BUSY, "phone busy", &error));
   g_assert_true (wpi_store_job_record_attempt (store, write_id, 5000000, &error));
   g_assert_true (wpi_store_job_record_attempt (store, write_id, 6000000, &error));
+  /* rescheduling moves the next attempt without counting one */
+  g_assert_true (wpi_store_job_reschedule (store, write_id, 1000, &error));
+  job = wpi_store_job_get (store, write_id, &error);
+  g_assert_cmpuint (job->attempts, ==, 2);
+  g_assert_cmpint (job->next_attempt_us, ==, 1000);
+  g_clear_pointer (&job, wpi_job_record_free);
+  g_assert_true (wpi_store_job_reschedule (store, write_id, 6000000, &error));
+  g_assert_false (wpi_store_job_reschedule (store, write_id, -1, &error));
+  g_assert_error (error, WPI_STORE_ERROR, WPI_STORE_ERROR_INVALID);
+  g_clear_error (&error);
   g_assert_true (wpi_store_job_set_state (store, write_id, WPI_JOB_STATE_IN_PROGRESS, NULL, &error));
   g_assert_no_error (error);
   {
@@ -912,6 +922,12 @@ test_jobs_life_cycle (Fixture       *fixture,
   g_clear_error (&error);
   g_assert_false (wpi_store_job_record_attempt (store, 9999, 0, &error));
   g_assert_error (error, WPI_STORE_ERROR, WPI_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_false (wpi_store_job_reschedule (store, 9999, 0, &error));
+  g_assert_error (error, WPI_STORE_ERROR, WPI_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_false (wpi_store_job_reschedule (store, write_id, 0, &error));
+  g_assert_error (error, WPI_STORE_ERROR, WPI_STORE_ERROR_STATE);
   g_clear_error (&error);
   g_assert_false (wpi_store_job_set_item_results (store, 9999, write, 1, &error));
   g_assert_error (error, WPI_STORE_ERROR, WPI_STORE_ERROR_NOT_FOUND);

@@ -1083,6 +1083,15 @@ on_show_traffic (WpcPhoneDetails *details,
 }
 
 static gboolean
+inspector_selected (gpointer data)
+{
+  gpointer *args = data;
+  Fixture *fixture = args[0];
+
+  return wpc_traffic_view_get_selected_id (wpc_window_get_traffic_view (fixture->window)) == *(gint64 *) args[1];
+}
+
+static gboolean
 details_show (gpointer data)
 {
   gpointer *args = data;
@@ -1173,6 +1182,13 @@ test_details (Fixture *fixture)
     g_assert_cmpstr (record->mac, ==, phones[1].mac);
     g_assert_cmpstr (record->action, ==, "CleanUp");
   }
+  /* The window's inspector shows that message */
+  g_assert_cmpstr (wpc_window_get_visible_view (fixture->window), ==, "traffic");
+  args[0] = fixture;
+  args[1] = &received;
+  wait_for (inspector_selected, args, "the inspector to select the message");
+  save_screenshot (GTK_WIDGET (fixture->window), "phones-details-to-traffic.png");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.show-page", "s", "phones"));
 
   /* More than one phone selected: a summary instead of one phone's details */
   select_macs (fixture, (const char *[]) { phones[0].mac, phones[1].mac, NULL });

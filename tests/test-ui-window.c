@@ -779,6 +779,18 @@ uint_is_nonzero (gpointer data)
   return *(guint *) data != 0;
 }
 
+/* The demo's phones listen on 127.1.x.y:8085; another demo on the machine may hold
+ * those, and then the window says why the demo did not start. */
+static gboolean
+demo_started_or_refused (gpointer data)
+{
+  Fixture *fixture = data;
+  GtkWidget *bar = find_widget (GTK_WIDGET (fixture->window), GTK_TYPE_INFO_BAR, NULL);
+
+  return g_list_model_get_n_items (wpi_service_get_phones (fixture->service)) == 20 ||
+         gtk_info_bar_get_revealed (GTK_INFO_BAR (bar));
+}
+
 static void
 test_window_start_demo (Fixture *fixture)
 {
@@ -790,16 +802,33 @@ test_window_start_demo (Fixture *fixture)
   g_assert_cmpstr (gtk_actionable_get_action_name (GTK_ACTIONABLE (button)), ==, "win.start-demo");
   g_signal_connect (fixture->window, "start-demo", G_CALLBACK (on_start_demo), &received);
 
-  /* Off until a service handles the demo. */
-  g_assert_false (wpc_window_get_demo_available (fixture->window));
+  /* On while the service listens; off when nobody can run a demo */
+  g_assert_true (wpc_window_get_demo_available (fixture->window));
+  wpc_window_set_demo_available (fixture->window, FALSE);
   wait_for (widget_is_insensitive, button, "the demo button to be insensitive");
-
   wpc_window_set_demo_available (fixture->window, TRUE);
   wait_for (widget_is_sensitive, button, "the demo button to become sensitive");
+
   /* Keyboard activation: the button shows itself pressed briefly, then clicks. */
   g_assert_true (gtk_widget_activate (button));
   wait_for (uint_is_nonzero, &received, "the start-demo signal");
   g_assert_cmpuint (received, ==, 20);
+
+  /* The console runs the simulated phones against its own service (here in the test's
+   * directory: a data directory handed in is never swapped for the demo one) */
+  wait_for (demo_started_or_refused, fixture, "20 simulated phones to register");
+  if (g_list_model_get_n_items (wpi_service_get_phones (fixture->service)) < 20)
+    {
+      g_autofree char *text = shown_text (find_widget (GTK_WIDGET (fixture->window), GTK_TYPE_INFO_BAR, NULL));
+
+      g_assert_nonnull (strstr (text, "The demo cannot start: "));
+      g_test_message ("demo refused: %s", text);
+      /* It can be tried again */
+      g_assert_true (wpc_window_get_demo_available (fixture->window));
+      return;
+    }
+  g_assert_false (wpc_window_get_demo_available (fixture->window));
+  g_assert_cmpstr (wpc_application_get_data_dir (fixture->application), ==, fixture->data_dir);
 }
 
 static void

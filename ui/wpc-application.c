@@ -15,9 +15,12 @@
 #include "wpc-preferences-window.h"
 #include "wpc-shortcuts-window.h"
 #include "wpc-window.h"
+#include "wpi-demo.h"
 #include "wpi-service.h"
 
 #define MAX_DEMO_PHONES 10000
+/* How long shutdown waits for the demo phones' last requests */
+#define DEMO_QUIET_TIMEOUT_US (2 * G_USEC_PER_SEC)
 
 /* org.freedesktop.appearance color-scheme: 0 no preference, 1 dark, 2 light */
 #define PORTAL_BUS_NAME          "org.freedesktop.portal.Desktop"
@@ -41,6 +44,8 @@ struct _WpcApplication
 
   WpiService     *service;             /* NULL when it could not be opened */
   GError         *service_error;       /* why it is not open or not listening */
+  gboolean        data_dir_chosen;     /* --data-dir, or a service handed in */
+  WpiSimulator   *demo;                /* the demo's simulated phones, while they run */
 
   GtkWindow      *preferences_window;  /* weak */
   GCancellable   *cancellable;
@@ -317,6 +322,7 @@ apply_options (WpcApplication  *self,
 
   if (g_variant_dict_lookup (options, "data-dir", "^&ay", &data_dir))
     {
+      self->data_dir_chosen = TRUE;
       g_free (self->data_dir);
       self->data_dir = g_canonicalize_filename (data_dir, NULL);
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DATA_DIR]);
@@ -367,11 +373,6 @@ wpc_application_handle_local_options (GApplication *application,
       return EXIT_FAILURE;
     }
 
-  if (self->demo_phones > 0)
-    g_printerr ("%s: %s\n", g_get_prgname (),
-                _("--demo needs the provisioning service, which this build does not have yet; "
-                  "the console opens without simulated phones"));
-
   if (self->headless)
     {
       /* Say so instead of opening a window the user asked not to get. */
@@ -418,6 +419,120 @@ start_service (WpcApplication *self)
     }
 }
 
+/* Demo ----------------------------------------------------------------------------- */
+
+static gboolean
+service_listens (WpcApplication *self)
+{
+  return self->service != NULL && wpi_service_get_port (self->service) != 0;
+}
+
+static void
+update_demo_available (WpcApplication *self)
+{
+  GList *windows = gtk_application_get_windows (GTK_APPLICATION (self));
+
+  for (GList *l = windows; l != NULL; l = l->next)
+    if (WPC_IS_WINDOW (l->data))
+      wpc_window_set_demo_available (l->data, service_listens (self) && self->demo == NULL);
+}
+
+/* A demo keeps its simulated phones out of the real store (as the headless service
+ * does): unless the user chose the data directory, the console moves to a demo one. */
+static gboolean
+use_demo_store (WpcApplication  *self,
+                GError         **error)
+{
+  g_autofree char *demo_dir = NULL;
+  g_autoptr(WpiService) demo_service = NULL;
+  GList *windows;
+
+  if (self->data_dir_chosen || self->demo_phones > 0)
+    return TRUE;
+
+  demo_dir = g_build_filename (g_get_user_data_dir (), GETTEXT_PACKAGE "-demo", NULL);
+  demo_service = wpi_service_new (demo_dir, error);
+  if (demo_service == NULL)
+    return FALSE;
+  wpi_service_set_bind_address (demo_service,
+                                self->bind_address != NULL && self->bind_address[0] != '\0'
+                                ? self->bind_address : NULL);
+  wpi_service_set_ports (demo_service, self->port, self->secure_port);
+
+  /* The ports pass from one service to the other; on failure they go back */
+  wpi_service_stop (self->service);
+  if (!wpi_service_start (demo_service, error))
+    {
+      g_autoptr(GError) restart_error = NULL;
+
+      if (!wpi_service_start (self->service, &restart_error))
+        g_message ("The provisioning service is not listening again: %s", restart_error->message);
+      return FALSE;
+    }
+
+  g_set_object (&self->service, demo_service);
+  g_free (self->data_dir);
+  self->data_dir = g_steal_pointer (&demo_dir);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DATA_DIR]);
+
+  windows = gtk_application_get_windows (GTK_APPLICATION (self));
+  for (GList *l = windows; l != NULL; l = l->next)
+    if (WPC_IS_WINDOW (l->data))
+      wpc_window_set_service (l->data, self->service);
+  return TRUE;
+}
+
+static gboolean
+start_demo (WpcApplication  *self,
+            guint            n_phones,
+            GError         **error)
+{
+  if (self->demo != NULL)
+    return TRUE;
+  if (!service_listens (self))
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED,
+                           _("the provisioning service is not listening"));
+      return FALSE;
+    }
+
+  self->demo = wpi_demo_start (self->service, n_phones, error);
+  update_demo_available (self);
+  return self->demo != NULL;
+}
+
+static void
+on_start_demo (WpcWindow      *window,
+               guint           n_phones,
+               WpcApplication *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!use_demo_store (self, &error) || !start_demo (self, n_phones, &error))
+    {
+      /* Translators: %s is the reason */
+      g_autofree char *text = g_strdup_printf (_("The demo cannot start: %s"), error->message);
+
+      g_message ("%s", text);
+      wpc_window_show_problem (window, text);
+    }
+  update_demo_available (self);
+}
+
+static void
+stop_demo (WpcApplication *self)
+{
+  gint64 deadline = g_get_monotonic_time () + DEMO_QUIET_TIMEOUT_US;
+
+  if (self->demo == NULL)
+    return;
+  wpi_simulator_stop (self->demo);
+  /* Its phones' last exchanges finish before the service they talk to goes */
+  while (!wpi_simulator_is_quiet (self->demo) && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, FALSE);
+  g_clear_object (&self->demo);
+}
+
 /* GApplication ------------------------------------------------------------------- */
 
 static void
@@ -450,6 +565,14 @@ wpc_application_startup (GApplication *application)
   load_style ();
   follow_system_color_scheme (self);
   start_service (self);
+
+  if (self->demo_phones > 0)
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (!start_demo (self, self->demo_phones, &error) && self->service_error == NULL)
+        self->service_error = g_steal_pointer (&error);
+    }
 }
 
 static void
@@ -462,6 +585,7 @@ wpc_application_shutdown (GApplication *application)
   if (bus != NULL && self->portal_subscription != 0)
     g_dbus_connection_signal_unsubscribe (bus, self->portal_subscription);
   self->portal_subscription = 0;
+  stop_demo (self);
   if (self->service != NULL)
     wpi_service_stop (self->service);
 
@@ -479,6 +603,8 @@ wpc_application_activate (GApplication *application)
       window = GTK_WINDOW (wpc_window_new (self));
       wpc_window_set_service (WPC_WINDOW (window), self->service);
       wpc_window_set_service_error (WPC_WINDOW (window), self->service_error);
+      g_signal_connect_object (window, "start-demo", G_CALLBACK (on_start_demo), self, 0);
+      wpc_window_set_demo_available (WPC_WINDOW (window), service_listens (self) && self->demo == NULL);
     }
 
   gtk_window_present (window);
@@ -514,6 +640,7 @@ wpc_application_dispose (GObject *object)
     }
   g_clear_object (&self->settings);
   g_clear_object (&self->cancellable);
+  g_clear_object (&self->demo);
   g_clear_object (&self->service);
   g_clear_error (&self->service_error);
 
@@ -733,7 +860,9 @@ wpc_application_get_headless (WpcApplication *self)
 /**
  * wpc_application_get_data_dir:
  *
- * Returns: --data-dir, or else `$XDG_DATA_HOME/workpoint-console`
+ * Returns: --data-dir, or else `$XDG_DATA_HOME/workpoint-console` (with --demo,
+ *   `$XDG_DATA_HOME/workpoint-console-demo`, so that simulated phones stay out of the
+ *   real store)
  */
 const char *
 wpc_application_get_data_dir (WpcApplication *self)
@@ -741,7 +870,9 @@ wpc_application_get_data_dir (WpcApplication *self)
   g_return_val_if_fail (WPC_IS_APPLICATION (self), NULL);
 
   if (self->data_dir == NULL)
-    self->data_dir = g_build_filename (g_get_user_data_dir (), GETTEXT_PACKAGE, NULL);
+    self->data_dir = g_build_filename (g_get_user_data_dir (),
+                                       self->demo_phones > 0 ? GETTEXT_PACKAGE "-demo" : GETTEXT_PACKAGE,
+                                       NULL);
   return self->data_dir;
 }
 
@@ -782,6 +913,9 @@ wpc_application_set_service (WpcApplication *self,
   g_return_if_fail (service == NULL || WPI_IS_SERVICE (service));
 
   g_set_object (&self->service, service);
+  self->data_dir_chosen = TRUE;
+  if (service != NULL)
+    set_string_property (self, &self->data_dir, wpi_service_get_data_dir (service), PROP_DATA_DIR);
 }
 
 /**

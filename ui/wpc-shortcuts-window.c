@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "wpc-shortcuts-window.h"
+#include "wpc-window.h"
 
 /**
  * wpc_shortcuts_window_new:
@@ -22,6 +23,9 @@ wpc_shortcuts_window_new (GtkWindow *parent)
   window = GTK_WINDOW (gtk_builder_get_object (builder, "shortcuts_window"));
 
   gtk_window_set_transient_for (window, parent);
+  /* The shortcuts of the view on screen, besides the general ones */
+  if (WPC_IS_WINDOW (parent))
+    g_object_set (window, "view-name", wpc_window_get_visible_view (WPC_WINDOW (parent)), NULL);
   gtk_window_set_modal (window, parent != NULL);
   if (parent != NULL)
     gtk_window_set_application (window, gtk_window_get_application (parent));

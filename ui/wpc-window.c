@@ -12,6 +12,7 @@
 #include "wpc-empty-state.h"
 #include "wpc-phones-view.h"
 #include "wpc-status-bar.h"
+#include "wpc-traffic-view.h"
 #include "wpc-window.h"
 #include "wpi-phone.h"
 
@@ -24,6 +25,7 @@ struct _WpcWindow
   WpcEmptyState        *empty_state;
   WpcPhonesView        *phones_view;
   WpcStatusBar         *status_bar;
+  WpcTrafficView       *traffic_view;
   GtkMenuButton        *primary_menu_button;
   GtkInfoBar           *service_error_bar;
   GtkLabel             *service_error_label;
@@ -208,6 +210,25 @@ update_listening (WpcWindow *self)
 }
 
 static void
+on_service_traffic (WpcWindow              *self,
+                    const WpiTrafficRecord *record)
+{
+  wpc_traffic_view_append (self->traffic_view, record);
+}
+
+/* From the phone details: the inspector selects the message */
+static void
+show_traffic_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  WpcWindow *self = WPC_WINDOW (widget);
+
+  gtk_stack_set_visible_child_name (self->view_stack, "traffic");
+  wpc_traffic_view_select_id (self->traffic_view, g_variant_get_int64 (parameter));
+}
+
+static void
 disconnect_service (WpcWindow *self)
 {
   if (self->service == NULL)
@@ -239,6 +260,7 @@ wpc_window_constructed (GObject *object)
   restore_window_state (self);
   wpc_phones_view_set_settings (self->phones_view, self->settings);
   bind_listening_values (self);
+  wpc_traffic_view_set_settings (self->traffic_view, self->settings);
   g_signal_connect (self, "notify::application", G_CALLBACK (bind_listening_values), NULL);
 }
 
@@ -340,12 +362,14 @@ wpc_window_class_init (WpcWindowClass *klass)
   g_type_ensure (WPC_TYPE_EMPTY_STATE);
   g_type_ensure (WPC_TYPE_PHONES_VIEW);
   g_type_ensure (WPC_TYPE_STATUS_BAR);
+  g_type_ensure (WPC_TYPE_TRAFFIC_VIEW);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/workpoint/Console/wpc-window.ui");
   gtk_widget_class_bind_template_child (widget_class, WpcWindow, view_stack);
   gtk_widget_class_bind_template_child (widget_class, WpcWindow, phones_stack);
   gtk_widget_class_bind_template_child (widget_class, WpcWindow, empty_state);
   gtk_widget_class_bind_template_child (widget_class, WpcWindow, status_bar);
+  gtk_widget_class_bind_template_child (widget_class, WpcWindow, traffic_view);
   gtk_widget_class_bind_template_child (widget_class, WpcWindow, primary_menu_button);
   gtk_widget_class_bind_template_child (widget_class, WpcWindow, phones_view);
   gtk_widget_class_bind_template_child (widget_class, WpcWindow, service_error_bar);
@@ -354,6 +378,7 @@ wpc_window_class_init (WpcWindowClass *klass)
 
   gtk_widget_class_install_action (widget_class, "win.show-page", "s", show_page_action);
   gtk_widget_class_install_action (widget_class, "win.start-demo", "u", start_demo_action);
+  gtk_widget_class_install_action (widget_class, "win.show-traffic", "x", show_traffic_action);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_1, GDK_ALT_MASK, "win.show-page", "s", "phones");
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_2, GDK_ALT_MASK, "win.show-page", "s", "pin-handout");
@@ -404,6 +429,19 @@ wpc_window_get_status_bar (WpcWindow *self)
 }
 
 /**
+ * wpc_window_get_traffic_view:
+ *
+ * Returns: (transfer none): the inspector, for the service to give its store
+ * (wpc_traffic_view_set_store()) and its ::traffic signal (wpc_traffic_view_append())
+ */
+WpcTrafficView *
+wpc_window_get_traffic_view (WpcWindow *self)
+{
+  g_return_val_if_fail (WPC_IS_WINDOW (self), NULL);
+  return self->traffic_view;
+}
+
+/**
  * wpc_window_get_visible_view:
  *
  * Returns: the name of the view shown: "phones", "pin-handout" or "traffic"
@@ -441,8 +479,8 @@ wpc_window_set_demo_available (WpcWindow *self,
  * wpc_window_set_service:
  * @service: (nullable): the provisioning service whose phones the window shows
  *
- * The Phones view, the status line and the choice between the empty state and the
- * phone list follow it from then on.
+ * The Phones view, the traffic inspector, the status line and the choice between the
+ * empty state and the phone list follow it from then on.
  */
 void
 wpc_window_set_service (WpcWindow  *self,
@@ -456,9 +494,11 @@ wpc_window_set_service (WpcWindow  *self,
 
   disconnect_service (self);
   wpc_phones_view_set_service (self->phones_view, service);
+  wpc_traffic_view_set_store (self->traffic_view, service != NULL ? wpi_service_get_store (service) : NULL);
   if (service != NULL)
     {
       self->service = g_object_ref (service);
+      g_signal_connect_object (service, "traffic", G_CALLBACK (on_service_traffic), self, G_CONNECT_SWAPPED);
       g_signal_connect_object (wpi_service_get_phones (service), "items-changed",
                                G_CALLBACK (on_phones_changed), self, G_CONNECT_SWAPPED);
       /* State and mode changes come as notifications, which the service sums up here */
@@ -516,6 +556,22 @@ wpc_window_set_service_error (WpcWindow    *self,
                               "Preferences and start the console again."), error->message);
   else
     text = g_strdup_printf (_("The console cannot open its data: %s"), error->message);
+  wpc_window_show_problem (self, text);
+}
+
+/**
+ * wpc_window_show_problem:
+ * @text: what went wrong, for the user
+ *
+ * Shows it in the bar above the views until the user closes it.
+ */
+void
+wpc_window_show_problem (WpcWindow  *self,
+                         const char *text)
+{
+  g_return_if_fail (WPC_IS_WINDOW (self));
+  g_return_if_fail (text != NULL);
+
   gtk_label_set_text (self->service_error_label, text);
   gtk_info_bar_set_revealed (self->service_error_bar, TRUE);
 }

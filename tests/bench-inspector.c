@@ -1,0 +1,375 @@
+/* bench-inspector.c: the traffic inspector's models over a large log (run with
+ * `meson test --suite bench`)
+ *
+ * Builds a store with 1,000,000 messages (transactions of 10,000), then prints:
+ *  - open: store and model opened, item count, the first screen of 50 rows;
+ *  - scrolling: screens of 50 rows at random positions (and the page reads they cost);
+ *  - newest first (the cheap sort) and its first screen;
+ *  - filters over every row: a summary filter ("status == busy"), one through the MAC
+ *    index, follow flow, and an item filter that parses bodies in the worker;
+ *  - resident memory (VmRSS, VmHWM from /proc/self/status) after each step.
+ * Sizes are options, so a quick run is possible: bench-inspector --messages 100000.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <glib/gstdio.h>
+
+#include "wpi-filter.h"
+#include "wpi-traffic-filter-model.h"
+#include "wpi-traffic-model.h"
+
+#define SCREEN 50
+
+static int n_messages = 1000000;
+static int batch_size = 10000;
+static int scrolls = 1000;
+static char *data_dir = NULL;
+
+static GOptionEntry entries[] = {
+  { "messages", 0, 0, G_OPTION_ARG_INT, &n_messages, "Messages in the log", "N" },
+  { "batch", 0, 0, G_OPTION_ARG_INT, &batch_size, "Messages per transaction", "N" },
+  { "scrolls", 0, 0, G_OPTION_ARG_INT, &scrolls, "Random screens to read", "N" },
+  { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir,
+    "Use (and keep) the store here; an existing log of the right size is reused", "DIR" },
+  { NULL }
+};
+
+static void
+remove_tree (const char *path)
+{
+  GDir *dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  if (dir != NULL)
+    {
+      while ((name = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+
+          if (g_file_test (child, G_FILE_TEST_IS_DIR))
+            remove_tree (child);
+          else
+            g_unlink (child);
+        }
+      g_dir_close (dir);
+    }
+  g_rmdir (path);
+}
+
+static void
+die (const char *what,
+     GError     *error)
+{
+  g_printerr ("bench-inspector: %s: %s\n", what, error != NULL ? error->message : "failed");
+  exit (1);
+}
+
+static double
+ms_since (gint64 start_us)
+{
+  return (g_get_monotonic_time () - start_us) / 1000.0;
+}
+
+/* A line of /proc/self/status in MB */
+static double
+status_mb (const char *field)
+{
+  g_autofree char *status = NULL;
+  const char *line;
+
+  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
+    return -1;
+  line = strstr (status, field);
+  if (line == NULL)
+    return -1;
+  return g_ascii_strtoull (line + strlen (field) + 1, NULL, 10) / 1024.0;
+}
+
+static void
+print_memory (const char *when)
+{
+  printf ("  memory %-34s VmRSS %7.1f MB   VmHWM %7.1f MB\n", when, status_mb ("VmRSS:"), status_mb ("VmHWM:"));
+}
+
+/* Message i: 2,000 phones, flows of four messages (phone request, service action, phone
+ * reply, clean-up); every seventh reply busy; WriteItems carry sip-transport-user. */
+static WpiTrafficRecord *
+make_record (guint i)
+{
+  WpiTrafficRecord *record = wpi_traffic_record_new ();
+  guint flow = i / 4;
+  guint phone = flow % 2000;
+  guint step = i % 4;
+  GString *body = g_string_new (NULL);
+  g_autofree char *nonce = g_strdup_printf ("%08X%08X%08X%08X", flow, phone, flow * 7, 0xC0FFEEu);
+
+  record->time_us = G_GINT64_CONSTANT (1700000000000000) + (gint64) i * 20000;
+  record->direction = step % 2 == 0 ? WPI_TRAFFIC_DIRECTION_IN : WPI_TRAFFIC_DIRECTION_OUT;
+  record->port = 18443;
+  record->peer = g_strdup_printf ("10.%u.%u.%u:%u", phone / 65536, (phone / 256) % 256, phone % 256,
+                                  40000 + flow % 20000);
+  record->mac = g_strdup_printf ("00:1A:E8:00:%02X:%02X", phone / 256, phone % 256);
+  record->flow_id = g_strdup_printf ("%016X", flow * 2654435761u);
+  record->nonce = g_strdup (nonce);
+
+  switch (step)
+    {
+    case 0:
+      record->root = g_strdup ("WorkpointMessage");
+      record->reason = g_strdup ("solicited");
+      g_string_append_printf (body, "<WorkpointMessage xmlns=\"http://www.siemens.com/DLS\"><Message nonce=\"%s\" "
+                              "maxItems=\"-1\"><ReasonForContact>solicited</ReasonForContact><ItemList>"
+                              "<Item name=\"mac-addr\">%s</Item><Item name=\"e164\">49897%06u</Item>"
+                              "<Item name=\"device-type\">OpenStage 60</Item></ItemList></Message>"
+                              "</WorkpointMessage>", nonce, record->mac, phone);
+      record->item_count = 3;
+      break;
+    case 1:
+      record->root = g_strdup ("DLSMessage");
+      record->action = g_strdup ("WriteItems");
+      g_string_append_printf (body, "<DLSMessage xmlns=\"http://www.siemens.com/DLS\"><Message nonce=\"%s\">"
+                              "<Action>WriteItems</Action><ItemList><Item name=\"sip-transport-user\">%u</Item>"
+                              "<Item name=\"admin-pwd\">secret%u</Item></ItemList></Message></DLSMessage>",
+                              nonce, flow % 3, flow);
+      record->item_count = 2;
+      break;
+    case 2:
+      record->root = g_strdup ("WorkpointMessage");
+      record->reason = g_strdup ("reply-to");
+      record->action = g_strdup ("WriteItems");
+      record->status = g_strdup (flow % 7 == 0 ? "busy" : "accepted");
+      g_string_append_printf (body, "<WorkpointMessage xmlns=\"http://www.siemens.com/DLS\"><Message nonce=\"%s\" "
+                              "maxItems=\"-1\" fragment=\"final\"><ReasonForContact status=\"%s\" "
+                              "action=\"WriteItems\">reply-to</ReasonForContact><ItemList/></Message>"
+                              "</WorkpointMessage>", nonce, record->status);
+      record->item_count = 0;
+      break;
+    default:
+      record->root = g_strdup ("DLSMessage");
+      record->action = g_strdup ("CleanUp");
+      g_string_append_printf (body, "<DLSMessage xmlns=\"http://www.siemens.com/DLS\"><Message nonce=\"%s\">"
+                              "<Action>CleanUp</Action></Message></DLSMessage>", nonce);
+      record->item_count = 0;
+      break;
+    }
+  record->body = g_string_free_to_bytes (body);
+  {
+    static const char head[] = "POST /DeploymentService/LoginService HTTP/1.1\r\nContent-Type: text/xml\r\n";
+
+    record->headers = g_bytes_new_static (head, strlen (head));
+  }
+  return record;
+}
+
+static void
+fill_store (WpiStore *store)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 start = g_get_monotonic_time ();
+
+  if (!wpi_store_traffic_set_limit (store, MAX (n_messages, 1), &error))
+    die ("limit", error);
+  for (int done = 0; done < n_messages; )
+    {
+      int batch = MIN (batch_size, n_messages - done);
+
+      if (!wpi_store_transaction_begin (store, &error))
+        die ("begin", error);
+      for (int i = 0; i < batch; i++)
+        {
+          g_autoptr(WpiTrafficRecord) record = make_record (done + i);
+
+          if (!wpi_store_traffic_append (store, record, NULL, &error))
+            die ("append", error);
+        }
+      if (!wpi_store_transaction_commit (store, &error))
+        die ("commit", error);
+      done += batch;
+    }
+  printf ("  built the log: %d messages in %.1f s\n", n_messages, ms_since (start) / 1000.0);
+}
+
+static void
+read_screen (GListModel *model,
+             guint       position)
+{
+  guint n = g_list_model_get_n_items (model);
+
+  for (guint i = position; i < position + SCREEN && i < n; i++)
+    {
+      g_autoptr(WpiTrafficEntry) entry = g_list_model_get_item (model, i);
+
+      if (entry == NULL || wpi_traffic_entry_is_missing (entry))
+        die ("a row is missing", NULL);
+    }
+}
+
+static int
+compare_doubles (gconstpointer a,
+                 gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+static void
+run_filter (WpiTrafficFilterModel *model,
+            const char            *text)
+{
+  g_autoptr(WpiFilter) filter = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 start, first_screen_us = 0;
+  guint n;
+
+  filter = wpi_filter_parse (text, WPI_FILTER_FLAGS_NONE, NULL, &error);
+  if (filter == NULL)
+    die (text, error);
+
+  start = g_get_monotonic_time ();
+  wpi_traffic_filter_model_set_filter (model, filter);
+  while (wpi_traffic_filter_model_get_running (model))
+    {
+      g_main_context_iteration (NULL, TRUE);
+      /* When the list could first show a full screen of matches */
+      if (first_screen_us == 0 && g_list_model_get_n_items (G_LIST_MODEL (model)) >= SCREEN)
+        first_screen_us = g_get_monotonic_time () - start;
+    }
+  if (wpi_traffic_filter_model_get_error (model) != NULL)
+    die (text, (GError *) wpi_traffic_filter_model_get_error (model));
+  n = g_list_model_get_n_items (G_LIST_MODEL (model));
+  if (first_screen_us == 0)
+    first_screen_us = g_get_monotonic_time () - start;
+  printf ("  filter %-44s %9.1f ms  first screen %8.1f ms  %7u matches\n", text, ms_since (start),
+          first_screen_us / 1000.0, n);
+  read_screen (G_LIST_MODEL (model), 0);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GOptionContext) context = g_option_context_new ("- time the traffic inspector's models");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WpiStore) store = NULL;
+  g_autoptr(WpiTrafficModel) model = NULL;
+  g_autoptr(WpiTrafficFilterModel) filtered = NULL;
+  g_autoptr(GArray) times = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autofree char *tmp = NULL;
+  gboolean keep = FALSE;
+  gint64 first = 0, last = 0;
+  gint64 start;
+  guint loads, n;
+  GRand *rand;
+
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    die ("options", error);
+  setvbuf (stdout, NULL, _IOLBF, 0);
+
+  if (data_dir != NULL)
+    keep = TRUE;
+  else
+    {
+      tmp = g_dir_make_tmp ("bench-inspector-XXXXXX", &error);
+      if (tmp == NULL)
+        die ("temporary directory", error);
+      data_dir = g_build_filename (tmp, "store", NULL);
+    }
+
+  printf ("bench-inspector: %d messages\n", n_messages);
+  print_memory ("at start");
+
+  /* The log, unless a kept one of this size is there */
+  store = wpi_store_open (data_dir, &error);
+  if (store == NULL)
+    die ("open", error);
+  if (!wpi_store_traffic_get_bounds (store, &first, &last, &error))
+    die ("bounds", error);
+  if (last - first + 1 != n_messages || first == 0)
+    {
+      if (first != 0)
+        die ("the data directory holds a log of another size", NULL);
+      fill_store (store);
+    }
+  else
+    printf ("  reusing the log in %s\n", data_dir);
+  g_clear_object (&store);
+  print_memory ("after building the log");
+
+  /* Open: as the window does it */
+  start = g_get_monotonic_time ();
+  store = wpi_store_open (data_dir, &error);
+  if (store == NULL)
+    die ("open", error);
+  model = wpi_traffic_model_new (store, &error);
+  if (model == NULL)
+    die ("model", error);
+  filtered = wpi_traffic_filter_model_new (model);
+  n = g_list_model_get_n_items (G_LIST_MODEL (filtered));
+  read_screen (G_LIST_MODEL (filtered), 0);
+  printf ("  open: store, model, %u items, first screen of %d    %9.1f ms  (%u page reads)\n", n, SCREEN,
+          ms_since (start), wpi_traffic_model_get_page_loads (model));
+  if (n != (guint) n_messages)
+    die ("the model counts the wrong number of messages", NULL);
+  print_memory ("after opening");
+
+  /* Scrolling to random positions */
+  rand = g_rand_new_with_seed (42);
+  loads = wpi_traffic_model_get_page_loads (model);
+  start = g_get_monotonic_time ();
+  for (int i = 0; i < scrolls; i++)
+    {
+      guint position = g_rand_int_range (rand, 0, MAX (1, (int) n - SCREEN));
+      gint64 screen_start = g_get_monotonic_time ();
+      double ms;
+
+      read_screen (G_LIST_MODEL (filtered), position);
+      ms = ms_since (screen_start);
+      g_array_append_val (times, ms);
+    }
+  g_rand_free (rand);
+  g_array_sort (times, compare_doubles);
+  printf ("  scroll: %d random screens in %.1f ms: median %.3f ms, 99th %.3f ms, max %.3f ms  "
+          "(%u page reads, %u pages cached)\n", scrolls, ms_since (start),
+          g_array_index (times, double, times->len / 2),
+          g_array_index (times, double, times->len * 99 / 100),
+          g_array_index (times, double, times->len - 1),
+          wpi_traffic_model_get_page_loads (model) - loads, wpi_traffic_model_get_n_cached_pages (model));
+  print_memory ("after scrolling");
+
+  /* Newest first */
+  start = g_get_monotonic_time ();
+  wpi_traffic_filter_model_set_reversed (filtered, TRUE);
+  read_screen (G_LIST_MODEL (filtered), 0);
+  printf ("  sort: newest first and its first screen                  %9.1f ms\n", ms_since (start));
+  wpi_traffic_filter_model_set_reversed (filtered, FALSE);
+
+  /* Filters over every row */
+  run_filter (filtered, "status == busy");
+  print_memory ("after a summary filter");
+  run_filter (filtered, "mac == 00:1A:E8:00:01:2C and dir == in");
+  {
+    g_autofree char *follow = NULL;
+    g_autoptr(WpiTrafficEntry) entry = g_list_model_get_item (G_LIST_MODEL (model), n / 2);
+
+    follow = g_strdup_printf ("flow == \"%s\"", wpi_traffic_entry_get_flow (entry));
+    run_filter (filtered, follow);
+  }
+  run_filter (filtered, "item.sip-transport-user == 2");
+  print_memory ("after an item filter");
+  run_filter (filtered, "e164 ~ '^49897000' or error");
+  wpi_traffic_filter_model_set_filter (filtered, NULL);
+  print_memory ("at the end");
+
+  g_clear_object (&filtered);
+  g_clear_object (&model);
+  g_clear_object (&store);
+  if (!keep)
+    remove_tree (tmp);
+  g_free (data_dir);
+  return 0;
+}

@@ -1,0 +1,764 @@
+/* test-sim-secure.c: simulated phones move to Secure Mode with the real service
+ *
+ * A WpiService (its own data directory, store and PKI, free ports on 127.0.0.1) and one
+ * WpiSimPhone run on this thread's main context: bootstrap jobs queued with
+ * wpi_bootstrap_prepare() reach the phone by contact-me, and the phone does what a real one
+ * does (protocol.md §7.15): flow A, flow B with the PIN from wpi_sim_phone_set_pin(), from a
+ * pin-requested handler or from a handout CSV written while it asks, a wrong TAN, PIN retries
+ * running out, a factory reset, and a server its CAs did not sign. Every wait is for a
+ * condition, with a deadline.
+ */
+#include "config.h"
+
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+#include <libsoup/soup.h>
+
+#include "wpi-bootstrap.h"
+#include "wpi-codec.h"
+#include "wpi-service.h"
+#include "wpi-sim-phone.h"
+#include "wpi-sim-pins.h"
+
+#define MAC          "00:1A:E8:00:10:01"
+#define WAIT_SECONDS 60
+/* the format is tested in test-bundle; here a low count keeps the tests quick */
+#define ITERATIONS   1000
+
+typedef struct {
+  char        *data_dir;
+  WpiService  *service;
+  WpiSimPhone *phone;
+  char        *pin_for_handler;  /* the pin-requested handler types this */
+  guint        pin_requests;
+  guint        pins_accepted;
+  guint        pins_wrong;
+  guint        start_ups_ok;
+  guint        start_ups_failed;
+  char        *last_failure;
+} Fixture;
+
+#define WAIT_FOR(condition, what)                                                       \
+  G_STMT_START {                                                                        \
+    gint64 deadline_ = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;         \
+    while (!(condition) && g_get_monotonic_time () < deadline_)                         \
+      g_main_context_iteration (NULL, TRUE);                                            \
+    if (!(condition))                                                                   \
+      g_error ("timed out waiting for %s (last failed flow: %s)", what,                 \
+               f->last_failure ? f->last_failure : "none");                             \
+  } G_STMT_END
+
+static void
+on_pin_requested (WpiSimPhone *phone,
+                  Fixture     *f)
+{
+  f->pin_requests++;
+  /* the console's demo: the simulated user types the PIN that was handed out */
+  if (f->pin_for_handler != NULL)
+    wpi_sim_phone_set_pin (phone, f->pin_for_handler);
+}
+
+static void
+on_pin_entered (WpiSimPhone *phone,
+                gboolean     accepted,
+                guint        attempts_left,
+                Fixture     *f)
+{
+  if (accepted)
+    f->pins_accepted++;
+  else
+    f->pins_wrong++;
+}
+
+static void
+on_flow_finished (WpiSimPhone *phone,
+                  const char  *reason,
+                  gboolean     ok,
+                  const char  *detail,
+                  guint        n_messages,
+                  gint64       duration,
+                  Fixture     *f)
+{
+  if (g_strcmp0 (reason, "start-up") == 0)
+    {
+      if (ok)
+        f->start_ups_ok++;
+      else
+        f->start_ups_failed++;
+    }
+  if (!ok)
+    {
+      g_free (f->last_failure);
+      f->last_failure = g_strdup_printf ("%s: %s", reason, detail);
+    }
+}
+
+static void
+fixture_set_up (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *uri = NULL;
+
+  f->data_dir = g_dir_make_tmp ("wpi-sim-secure-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->service = wpi_service_new (f->data_dir, &error);
+  g_assert_no_error (error);
+  wpi_service_set_bind_address (f->service, "127.0.0.1");
+  wpi_service_set_ports (f->service, 0, 0);
+  wpi_service_start (f->service, &error);
+  g_assert_no_error (error);
+
+  uri = g_strdup_printf ("https://127.0.0.1:%u", wpi_service_get_port (f->service));
+  f->phone = wpi_sim_phone_new (MAC, "4989700100001", "OpenStage 60", WPI_SIM_FIRMWARE_V3R3,
+                                uri, NULL);
+  g_object_set (f->phone,
+                "restart-seconds", 0.05,
+                "retry-seconds", 0.2,
+                "pin-interval", 0.05,
+                "bundle-iterations", ITERATIONS,
+                NULL);
+  g_signal_connect (f->phone, "pin-requested", G_CALLBACK (on_pin_requested), f);
+  g_signal_connect (f->phone, "pin-entered", G_CALLBACK (on_pin_entered), f);
+  g_signal_connect (f->phone, "flow-finished", G_CALLBACK (on_flow_finished), f);
+}
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+        remove_tree (child);
+      else
+        g_unlink (child);
+    }
+  g_rmdir (path);
+}
+
+static void
+fixture_tear_down (Fixture       *f,
+                   gconstpointer  data)
+{
+  gint64 deadline = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
+
+  wpi_sim_phone_stop (f->phone);
+  /* cancelled requests and a PIN attempt in its thread finish on the next iterations */
+  while (wpi_sim_phone_has_operations (f->phone) && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (wpi_sim_phone_has_operations (f->phone));
+  g_clear_object (&f->phone);
+  wpi_service_stop (f->service);
+  g_clear_object (&f->service);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  remove_tree (f->data_dir);
+  g_free (f->data_dir);
+  g_free (f->pin_for_handler);
+  g_free (f->last_failure);
+}
+
+static WpiStore *
+store (Fixture *f)
+{
+  return wpi_service_get_store (f->service);
+}
+
+static WpiPhoneMode
+stored_mode (Fixture *f)
+{
+  g_autoptr(WpiPhoneRecord) phone = wpi_store_phone_get (store (f), MAC, NULL);
+
+  g_assert_nonnull (phone);
+  return phone->mode;
+}
+
+static WpiJobState
+job_state (Fixture  *f,
+           gint64    id,
+           char    **reason)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WpiJobRecord) job = wpi_store_job_get (store (f), id, &error);
+
+  g_assert_no_error (error);
+  if (reason != NULL)
+    {
+      g_free (*reason);
+      *reason = g_strdup (job->failure_reason);
+    }
+  return job->state;
+}
+
+static gboolean
+job_finished (Fixture *f,
+              gint64   id)
+{
+  WpiJobState state = job_state (f, id, NULL);
+
+  return state == WPI_JOB_STATE_DONE || state == WPI_JOB_STATE_FAILED ||
+         state == WPI_JOB_STATE_CANCELLED;
+}
+
+static gboolean
+phone_idle (Fixture *f)
+{
+  return wpi_sim_phone_get_state (f->phone) == WPI_SIM_PHONE_STATE_IDLE;
+}
+
+/* Boots the phone and waits until the service knows it. */
+static void
+start_phone (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+
+  wpi_sim_phone_start (f->phone, &error);
+  g_assert_no_error (error);
+  WAIT_FOR (f->start_ups_ok > 0 && phone_idle (f), "the phone to register");
+  g_assert_cmpint (wpi_sim_phone_get_mode (f->phone), ==, WPI_SIM_PHONE_MODE_DEFAULT);
+  g_assert_cmpint (stored_mode (f), ==, WPI_PHONE_MODE_DEFAULT);
+}
+
+static gint64
+prepare_bootstrap (Fixture  *f,
+                   gboolean  with_pin,
+                   guint     max_retries,
+                   char    **pin)
+{
+  WpiBootstrapOptions options;
+  g_autoptr(GError) error = NULL;
+  gint64 id;
+
+  wpi_bootstrap_options_init (&options);
+  options.with_pin = with_pin;
+  if (max_retries > 0)
+    options.max_retries = max_retries;
+  options.secure_port = wpi_service_get_secure_port (f->service);
+  options.iterations = ITERATIONS;
+  id = wpi_bootstrap_prepare (store (f), wpi_service_get_pki (f->service), MAC, &options, pin,
+                              &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (id, >, 0);
+  return id;
+}
+
+static gint64
+enqueue (Fixture    *f,
+         WpiJobKind  kind,
+         const char *name,
+         const char *value)
+{
+  g_autoptr(GArray) items = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 id;
+
+  if (name != NULL)
+    {
+      items = wpi_store_item_array_new ();
+      wpi_store_item_array_add (items, name, FALSE, 0, value);
+    }
+  id = wpi_service_enqueue_job (f->service, MAC, kind, NULL, items, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (id, >, 0);
+  return id;
+}
+
+static guint
+count_security_events (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) events = wpi_store_security_event_list (store (f), 0, 0, &error);
+
+  g_assert_no_error (error);
+  return events->len;
+}
+
+/* Bootstraps without PIN and waits for the phone in Secure Mode, the job done. */
+static void
+bootstrap_nopin (Fixture *f)
+{
+  gint64 id = prepare_bootstrap (f, FALSE, 0, NULL);
+
+  WAIT_FOR (job_finished (f, id) && phone_idle (f), "the no-PIN bootstrap");
+  g_assert_cmpint (job_state (f, id, NULL), ==, WPI_JOB_STATE_DONE);
+  g_assert_cmpint (wpi_sim_phone_get_mode (f->phone), ==, WPI_SIM_PHONE_MODE_SECURE);
+  g_assert_cmpuint (wpi_sim_phone_get_secure_port (f->phone), ==,
+                    wpi_service_get_secure_port (f->service));
+  g_assert_cmpint (stored_mode (f), ==, WPI_PHONE_MODE_SECURE);
+  g_assert_cmpuint (f->pin_requests, ==, 0);
+}
+
+/* What the service received from the phone went through the Secure Mode port from the
+ * first such message on: the phone never came back to the default port. */
+static guint
+assert_secure_after_switch (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) traffic = wpi_store_traffic_list_by_mac (store (f), MAC, 0, 0, &error);
+  gboolean switched = FALSE;
+  guint n_secure = 0;
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < traffic->len; i++)
+    {
+      WpiTrafficRecord *record = g_ptr_array_index (traffic, i);
+
+      if (record->direction != WPI_TRAFFIC_DIRECTION_IN)
+        continue;
+      if (record->mode == WPI_PHONE_MODE_SECURE)
+        {
+          switched = TRUE;
+          g_assert_cmpuint (record->port, ==, wpi_service_get_secure_port (f->service));
+          n_secure++;
+        }
+      else
+        g_assert_false (switched);
+    }
+  g_assert_true (switched);
+  return n_secure;
+}
+
+static void
+keep_result (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+/* A start-up with the phone's MAC on the default port, as a spoofed phone would send. */
+static guint
+post_to_default_port (Fixture *f)
+{
+  g_autoptr(SoupSession) session = soup_session_new_with_options ("timeout", 10, NULL);
+  g_autoptr(WpiMessage) start_up = wpi_message_new (WPI_MESSAGE_KIND_WORKPOINT,
+                                                    "0123456789ABCDEF0123456789ABCDEF");
+  g_autofree char *uri = g_strdup_printf ("https://127.0.0.1:%u%s",
+                                          wpi_service_get_port (f->service), WPI_SERVICE_PATH);
+  g_autoptr(SoupMessage) msg = soup_message_new ("POST", uri);
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GBytes) answer = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  wpi_message_set_reason (start_up, WPI_REASON_START_UP);
+  wpi_message_add_item (start_up, "mac-addr", MAC);
+  body = wpi_message_serialize_bytes (start_up);
+  soup_message_set_request_body_from_bytes (msg, "text/xml", body);
+  /* the test process trusts any server (main) */
+  soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, NULL, keep_result, &result);
+  WAIT_FOR (result != NULL, "the answer of the default port");
+  answer = soup_session_send_and_read_finish (session, result, &error);
+  g_assert_no_error (error);
+  return soup_message_get_status (msg);
+}
+
+/* ---- Flow A ---------------------------------------------------------------------------- */
+
+static void
+test_nopin (Fixture       *f,
+            gconstpointer  data)
+{
+  g_autofree char *port = NULL;
+  gint64 write, restart;
+
+  start_phone (f);
+  bootstrap_nopin (f);
+  port = g_strdup_printf ("%u", wpi_service_get_secure_port (f->service));
+  g_assert_cmpstr (wpi_sim_phone_get_item (f->phone, "dls-secure-port", -1), ==, port);
+
+  /* a later flow: contact-me, the call-back on the secure port, a write */
+  write = enqueue (f, WPI_JOB_KIND_WRITE_ITEMS, "e164", "4989700777");
+  WAIT_FOR (job_finished (f, write) && phone_idle (f), "the write in Secure Mode");
+  g_assert_cmpint (job_state (f, write, NULL), ==, WPI_JOB_STATE_DONE);
+  g_assert_cmpstr (wpi_sim_phone_get_e164 (f->phone), ==, "4989700777");
+
+  /* a restart: it starts up in Secure Mode again */
+  f->start_ups_ok = 0;
+  restart = enqueue (f, WPI_JOB_KIND_RESTART, NULL, NULL);
+  WAIT_FOR (job_finished (f, restart) && f->start_ups_ok > 0 && phone_idle (f),
+            "the restart in Secure Mode");
+  g_assert_cmpint (job_state (f, restart, NULL), ==, WPI_JOB_STATE_DONE);
+  g_assert_cmpint (wpi_sim_phone_get_mode (f->phone), ==, WPI_SIM_PHONE_MODE_SECURE);
+
+  /* the start-up that completed the bootstrap, the solicited flow, the start-up after the
+   * restart: all on the secure port, none refused */
+  g_assert_cmpuint (assert_secure_after_switch (f), >=, 4);
+  g_assert_cmpuint (count_security_events (f), ==, 0);
+
+  /* D6: the default port refuses the phone's MAC now */
+  g_assert_cmpuint (post_to_default_port (f), ==, SOUP_STATUS_FORBIDDEN);
+  g_assert_cmpuint (count_security_events (f), ==, 1);
+}
+
+static void
+count_request (SoupServer        *server,
+               SoupServerMessage *msg,
+               const char        *path,
+               GHashTable        *query,
+               gpointer           user_data)
+{
+  (*(guint *) user_data)++;
+  soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+}
+
+/* A phone in Secure Mode trusts only servers its CAs signed: another server on the secure
+ * port, with a certificate of another CA (also naming 127.0.0.1), gets no request. */
+static void
+test_rogue_server (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autofree char *rogue_dir = g_build_filename (f->data_dir, "rogue-pki", NULL);
+  g_autoptr(WpiPki) rogue_pki = NULL;
+  g_autoptr(GTlsCertificate) certificate = NULL;
+  g_autoptr(SoupServer) rogue = NULL;
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = NULL;
+  g_autoptr(GError) error = NULL;
+  guint rogue_requests = 0;
+
+  start_phone (f);
+  bootstrap_nopin (f);
+  wpi_sim_phone_stop (f->phone);
+  WAIT_FOR (!wpi_sim_phone_has_operations (f->phone), "the phone to stop");
+
+  /* the service goes away and another server takes its secure port */
+  wpi_service_stop (f->service);
+  rogue_pki = wpi_pki_new (rogue_dir, NULL, &error);
+  g_assert_no_error (error);
+  certificate = wpi_pki_get_server_certificate (rogue_pki, &error);
+  g_assert_no_error (error);
+  rogue = soup_server_new ("tls-certificate", certificate, NULL);
+  soup_server_add_handler (rogue, NULL, count_request, &rogue_requests, NULL);
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  /* the port may still have connections in TIME_WAIT */
+  g_socket_set_option (socket, SOL_SOCKET, SO_REUSEADDR, 1, &error);
+  g_assert_no_error (error);
+  address = g_inet_socket_address_new (loopback, wpi_service_get_secure_port (f->service));
+  g_socket_bind (socket, address, TRUE, &error);
+  g_assert_no_error (error);
+  g_socket_listen (socket, &error);
+  g_assert_no_error (error);
+  soup_server_listen_socket (rogue, socket, SOUP_SERVER_LISTEN_HTTPS, &error);
+  g_assert_no_error (error);
+
+  /* power on: the start-up on the secure port fails in the handshake */
+  f->start_ups_failed = 0;
+  wpi_sim_phone_start (f->phone, &error);
+  g_assert_no_error (error);
+  WAIT_FOR (f->start_ups_failed > 0, "the start-up against the rogue server to fail");
+  g_test_message ("the phone's start-up failed: %s", f->last_failure);
+  g_assert_cmpuint (rogue_requests, ==, 0);
+  g_assert_cmpint (wpi_sim_phone_get_mode (f->phone), ==, WPI_SIM_PHONE_MODE_SECURE);
+  wpi_sim_phone_stop (f->phone);
+  WAIT_FOR (!wpi_sim_phone_has_operations (f->phone), "the phone to stop");
+  soup_server_disconnect (rogue);
+}
+
+/* A bootstrap WriteItems the phone cannot use: it refuses the write, the job fails. */
+static void
+test_bad_bootstrap (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr(GArray) items = wpi_store_item_array_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *reason = NULL;
+  g_autofree char *ca = wpi_pki_get_ca_pem (wpi_service_get_pki (f->service));
+  gint64 id;
+
+  start_phone (f);
+  wpi_store_item_array_add (items, "goto-secure-mode", FALSE, 0, "nopin");
+  wpi_store_item_array_add (items, "dls-client-certificate", FALSE, 0, "bm90IGEgUEtDUyMxMg==");
+  wpi_store_item_array_add (items, "dls-server-ca", TRUE, 0, ca);
+  wpi_store_item_array_add (items, "dls-secure-port", FALSE, 0, "18444");
+  id = wpi_service_enqueue_job (f->service, MAC, WPI_JOB_KIND_WRITE_ITEMS, NULL, items, &error);
+  g_assert_no_error (error);
+  WAIT_FOR (job_finished (f, id) && phone_idle (f), "the refused bootstrap");
+  g_assert_cmpint (job_state (f, id, &reason), ==, WPI_JOB_STATE_FAILED);
+  g_assert_nonnull (strstr (reason, "failed"));
+  g_assert_cmpint (wpi_sim_phone_get_mode (f->phone), ==, WPI_SIM_PHONE_MODE_DEFAULT);
+}
+
+/* ---- Flow B ---------------------------------------------------------------------------- */
+
+typedef enum {
+  PIN_FROM_SET_PIN,
+  PIN_FROM_HANDLER,
+  PIN_FROM_CSV_LATER,
+} PinSource;
+
+static void
+write_handout (const char *path,
+               const char *pin)
+{
+  g_autoptr(GError) error = NULL;
+  /* RFC 4180 as the handout writes it: a header, quoted fields with commas, quotes and a
+   * line break, CRLF line ends */
+  g_autofree char *csv =
+    g_strdup_printf ("mac,e164,model,location,pin\r\n"
+                     "00:1A:E8:00:10:02,4989700100002,OpenStage 40,\"Room 2, \"\"East\"\"\",111111111111\r\n"
+                     "%s,4989700100001,OpenStage 60,\"Room 1\r\nsecond line\",%s\r\n", MAC, pin);
+
+  /* replaced at once, as the handout export does */
+  g_file_set_contents (path, csv, -1, &error);
+  g_assert_no_error (error);
+}
+
+static void
+test_pin (Fixture       *f,
+          gconstpointer  data)
+{
+  PinSource source = GPOINTER_TO_INT (data);
+  g_autofree char *pin = NULL;
+  g_autofree char *handout = g_build_filename (f->data_dir, "handout.csv", NULL);
+  g_autoptr(WpiPinRecord) record = NULL;
+  gint64 id;
+
+  if (source == PIN_FROM_CSV_LATER)
+    g_object_set (f->phone, "pins-file", handout, NULL);
+  start_phone (f);
+  /* one attempt only: waiting for the handout must not use it up */
+  id = prepare_bootstrap (f, TRUE, source == PIN_FROM_CSV_LATER ? 1 : 0, &pin);
+
+  switch (source)
+    {
+    case PIN_FROM_SET_PIN:
+      wpi_sim_phone_set_pin (f->phone, pin);
+      break;
+    case PIN_FROM_HANDLER:
+      f->pin_for_handler = g_strdup (pin);
+      break;
+    case PIN_FROM_CSV_LATER:
+      WAIT_FOR (wpi_sim_phone_get_awaiting_pin (f->phone), "the phone to ask for its PIN");
+      g_assert_cmpint (job_state (f, id, NULL), ==, WPI_JOB_STATE_IN_PROGRESS);
+      write_handout (handout, pin);
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+
+  WAIT_FOR (job_finished (f, id) && phone_idle (f), "the PIN bootstrap");
+  g_assert_cmpint (job_state (f, id, NULL), ==, WPI_JOB_STATE_DONE);
+  g_assert_cmpint (wpi_sim_phone_get_mode (f->phone), ==, WPI_SIM_PHONE_MODE_SECURE);
+  g_assert_false (wpi_sim_phone_get_awaiting_pin (f->phone));
+  g_assert_cmpint (stored_mode (f), ==, WPI_PHONE_MODE_SECURE);
+  record = wpi_store_pin_get_current (store (f), MAC, NULL);
+  g_assert_cmpint (record->state, ==, WPI_PIN_STATE_VERIFIED);
+  g_assert_cmpuint (f->pin_requests, >=, 1);
+  g_assert_cmpuint (f->pins_accepted, ==, 1);
+  g_assert_cmpuint (f->pins_wrong, ==, 0);
+  g_assert_cmpuint (assert_secure_after_switch (f), >=, 2);
+}
+
+/* §7.15 step 9: the service refuses the TAN; the phone drops its credentials and registers
+ * again in Default Mode. */
+static void
+test_wrong_tan (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autofree char *pin = NULL;
+  g_autofree char *reason = NULL;
+  g_autoptr(WpiPinRecord) record = NULL;
+  gint64 id;
+
+  g_object_set (f->phone, "wrong-tan", TRUE, NULL);
+  start_phone (f);
+  id = prepare_bootstrap (f, TRUE, 0, &pin);
+  wpi_sim_phone_set_pin (f->phone, pin);
+
+  f->start_ups_ok = 0;
+  WAIT_FOR (job_finished (f, id) && f->start_ups_ok >= 2 && phone_idle (f) &&
+            wpi_sim_phone_get_mode (f->phone) == WPI_SIM_PHONE_MODE_DEFAULT,
+            "the wrong TAN and the new registration");
+  g_assert_cmpint (job_state (f, id, &reason), ==, WPI_JOB_STATE_FAILED);
+  g_assert_cmpstr (reason, ==, WPI_BOOTSTRAP_WRONG_TAN);
+  g_assert_cmpuint (f->pins_accepted, ==, 1);
+  g_assert_cmpuint (wpi_sim_phone_get_secure_port (f->phone), ==, 0);
+  g_assert_cmpint (stored_mode (f), ==, WPI_PHONE_MODE_DEFAULT);
+  record = wpi_store_pin_get_current (store (f), MAC, NULL);
+  g_assert_cmpint (record->state, ==, WPI_PIN_STATE_FAILED);
+  /* its registration on the default port was accepted */
+  g_assert_cmpuint (count_security_events (f), ==, 0);
+}
+
+/* Flow C: wrong PINs until none are left; the phone reports it and stays in Default Mode. */
+static void
+test_retries_exceeded (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autofree char *pin = NULL;
+  g_autofree char *wrong = NULL;
+  g_autofree char *reason = NULL;
+  g_autoptr(WpiPinRecord) record = NULL;
+  gint64 id;
+
+  start_phone (f);
+  id = prepare_bootstrap (f, TRUE, 2, &pin);
+  wrong = g_strdup (pin);
+  wrong[0] = wrong[0] == '9' ? '0' : wrong[0] + 1;
+  wpi_sim_phone_set_pin (f->phone, wrong);
+
+  WAIT_FOR (job_finished (f, id) && phone_idle (f), "the PIN attempts to run out");
+  g_assert_cmpint (job_state (f, id, &reason), ==, WPI_JOB_STATE_FAILED);
+  g_assert_cmpstr (reason, ==, "password retries exceeded");
+  g_assert_cmpuint (f->pins_wrong, ==, 2);
+  g_assert_cmpuint (f->pins_accepted, ==, 0);
+  g_assert_false (wpi_sim_phone_get_awaiting_pin (f->phone));
+  g_assert_cmpint (wpi_sim_phone_get_mode (f->phone), ==, WPI_SIM_PHONE_MODE_DEFAULT);
+  g_assert_cmpint (stored_mode (f), ==, WPI_PHONE_MODE_DEFAULT);
+  record = wpi_store_pin_get_current (store (f), MAC, NULL);
+  g_assert_cmpint (record->state, ==, WPI_PIN_STATE_FAILED);
+  g_assert_cmpuint (count_security_events (f), ==, 0);
+}
+
+/* D15: a factory reset in Secure Mode; the phone returns on the default port. */
+static void
+test_factory_reset (Fixture       *f,
+                    gconstpointer  data)
+{
+  gint64 reset, write;
+
+  start_phone (f);
+  bootstrap_nopin (f);
+
+  f->start_ups_ok = 0;
+  reset = enqueue (f, WPI_JOB_KIND_FACTORY_RESET, NULL, NULL);
+  WAIT_FOR (job_finished (f, reset) && f->start_ups_ok > 0 && phone_idle (f),
+            "the factory reset");
+  g_assert_cmpint (job_state (f, reset, NULL), ==, WPI_JOB_STATE_DONE);
+  g_assert_cmpint (wpi_sim_phone_get_mode (f->phone), ==, WPI_SIM_PHONE_MODE_DEFAULT);
+  g_assert_cmpuint (wpi_sim_phone_get_secure_port (f->phone), ==, 0);
+  g_assert_cmpint (stored_mode (f), ==, WPI_PHONE_MODE_DEFAULT);
+
+  /* and it works in Default Mode: contact-me, call-back on the default port */
+  write = enqueue (f, WPI_JOB_KIND_WRITE_ITEMS, "e164", "4989700555");
+  WAIT_FOR (job_finished (f, write) && phone_idle (f), "a write in Default Mode");
+  g_assert_cmpint (job_state (f, write, NULL), ==, WPI_JOB_STATE_DONE);
+  g_assert_cmpstr (wpi_sim_phone_get_e164 (f->phone), ==, "4989700555");
+  g_assert_cmpuint (count_security_events (f), ==, 0);
+}
+
+/* ---- The handout CSV ------------------------------------------------------------------- */
+
+static char *
+write_temp (const char *contents)
+{
+  g_autoptr(GError) error = NULL;
+  char *path = NULL;
+  int fd = g_file_open_tmp ("wpi-pins-XXXXXX.csv", &path, &error);
+
+  g_assert_no_error (error);
+  close (fd);
+  g_file_set_contents (path, contents, -1, &error);
+  g_assert_no_error (error);
+  return path;
+}
+
+static void
+test_pins_csv (void)
+{
+  static const struct {
+    const char *csv;
+    const char *error;     /* part of the message, NULL: it parses */
+  } bad[] = {
+    { "", "empty" },
+    { "mac,e164,model,location\n00:1A:E8:00:00:01,1,x,y\n", "no \"pin\" column" },
+    { "mac,pin\n00:1A:E8:00:00:01,\"123\n", "line 2: a quoted field is not closed" },
+    { "mac,pin\n00:1A:E8:00:00:01,12\"3\n", "line 2: a quote inside" },
+    { "mac,pin\n00:1A:E8:00:00:01,\"123\"4\n", "line 2: text after the closing quote" },
+    { "mac,pin\nnot-a-mac,123456789012\n", "line 2" },
+    { "mac,e164,pin\n00:1A:E8:00:00:01,1\n", "line 2: 2 fields" },
+    { "mac,pin\n00:1A:E8:00:00:01,\xff\n", "not UTF-8" },
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GHashTable) table = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *pin = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autofree char *bad_path = write_temp (bad[i].csv);
+      g_autoptr(GHashTable) none = wpi_sim_pins_read_csv (bad_path, &error);
+
+      g_assert_null (none);
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+      if (strstr (error->message, bad[i].error) == NULL)
+        g_error ("case %u: \"%s\" does not say \"%s\"", i, error->message, bad[i].error);
+      g_clear_error (&error);
+      g_unlink (bad_path);
+    }
+
+  /* BOM, columns in another order, quoting, blank lines, no final line break, a MAC in
+   * another spelling, a later line for the same phone, a phone without PIN */
+  path = write_temp ("\xEF\xBB\xBFlocation,PIN,Mac\r\n"
+                     "\"Hall, \"\"A\"\"\",123456789012,00:1a:e8:00:00:01\r\n"
+                     "\r\n"
+                     "\"two\nlines\",\"000000000001\",001AE8000002\n"
+                     "x,,00:1A:E8:00:00:03\n"
+                     "y,999999999999,00-1A-E8-00-00-01");
+  table = wpi_sim_pins_read_csv (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_hash_table_size (table), ==, 2);
+  g_assert_cmpstr (g_hash_table_lookup (table, "00:1A:E8:00:00:01"), ==, "999999999999");
+  g_assert_cmpstr (g_hash_table_lookup (table, "00:1A:E8:00:00:02"), ==, "000000000001");
+
+  pin = wpi_sim_pins_lookup (path, "00:1a:e8:00:00:02", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (pin, ==, "000000000001");
+  g_clear_pointer (&pin, g_free);
+  pin = wpi_sim_pins_lookup (path, "00:1A:E8:00:00:03", &error);
+  g_assert_no_error (error);
+  g_assert_null (pin);
+
+  /* a changed file is read again */
+  g_file_set_contents (path, "mac,pin\n00:1A:E8:00:00:03,333333333333\n", -1, &error);
+  g_assert_no_error (error);
+  pin = wpi_sim_pins_lookup (path, "00:1A:E8:00:00:03", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (pin, ==, "333333333333");
+  g_clear_pointer (&pin, g_free);
+
+  /* not printed yet: no PIN, no error */
+  g_unlink (path);
+  pin = wpi_sim_pins_lookup (path, "00:1A:E8:00:00:03", &error);
+  g_assert_no_error (error);
+  g_assert_null (pin);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  /* as wpi-sim does: phones in Default Mode trust any server, without loading the system CA
+   * store for every connection */
+  g_tls_backend_set_default_database (g_tls_backend_get_default (), wpi_sim_accept_any_database ());
+  /* the phone and the service share GLib's handshake threads in this process */
+  wpi_sim_set_max_requests (4);
+
+  g_test_add_func ("/sim-secure/pins-csv", test_pins_csv);
+#define ADD(path, func, data) \
+  g_test_add (path, Fixture, data, fixture_set_up, func, fixture_tear_down)
+  ADD ("/sim-secure/nopin", test_nopin, NULL);
+  ADD ("/sim-secure/rogue-server", test_rogue_server, NULL);
+  ADD ("/sim-secure/bad-bootstrap", test_bad_bootstrap, NULL);
+  ADD ("/sim-secure/pin/set-pin", test_pin, GINT_TO_POINTER (PIN_FROM_SET_PIN));
+  ADD ("/sim-secure/pin/handler", test_pin, GINT_TO_POINTER (PIN_FROM_HANDLER));
+  ADD ("/sim-secure/pin/csv-later", test_pin, GINT_TO_POINTER (PIN_FROM_CSV_LATER));
+  ADD ("/sim-secure/wrong-tan", test_wrong_tan, NULL);
+  ADD ("/sim-secure/retries-exceeded", test_retries_exceeded, NULL);
+  ADD ("/sim-secure/factory-reset", test_factory_reset, NULL);
+#undef ADD
+
+  return g_test_run ();
+}

@@ -1,0 +1,965 @@
+/* test-ui-traffic-view.c: the traffic inspector in the main window, over a real store,
+ * on an Xvfb display with settings in a memory backend.
+ *
+ * With WPC_SCREENSHOT_DIR set, the inspector is also saved there as a PNG for review.
+ */
+#include "config.h"
+
+#define G_SETTINGS_ENABLE_BACKEND
+#include <gio/gsettingsbackend.h>
+#include <glib/gstdio.h>
+#include <gtk/gtk.h>
+
+#include "wpi-codec.h"
+#include "wpc-traffic-detail.h"
+#include "wpc-traffic-view.h"
+#include "wpc-window.h"
+
+#define WAIT_TIMEOUT_MS 20000
+
+typedef gboolean (*ConditionFunc) (gpointer data);
+
+static gboolean
+on_wait_timeout (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+wait_for (ConditionFunc  condition,
+          gpointer       data,
+          const char    *what)
+{
+  gboolean timed_out = FALSE;
+  guint timeout_id = g_timeout_add (WAIT_TIMEOUT_MS, on_wait_timeout, &timed_out);
+
+  while (!condition (data) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+
+  if (timed_out)
+    g_error ("Timed out waiting for %s", what);
+  g_source_remove (timeout_id);
+}
+
+static gboolean
+widget_is_mapped_and_allocated (gpointer data)
+{
+  return gtk_widget_get_mapped (data) && gtk_widget_get_width (data) > 0;
+}
+
+static GtkWidget *
+find_widget (GtkWidget *root,
+             GType      type)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type))
+    return root;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_widget (child, type);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static void
+collect_shown_text (GtkWidget *root,
+                    GString   *text)
+{
+  if (!gtk_widget_get_visible (root) || !gtk_widget_get_child_visible (root))
+    return;
+  if (GTK_IS_LABEL (root))
+    g_string_append_printf (text, "%s\n", gtk_label_get_text (GTK_LABEL (root)));
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL; child = gtk_widget_get_next_sibling (child))
+    collect_shown_text (child, text);
+}
+
+static char *
+shown_text (GtkWidget *root)
+{
+  GString *text = g_string_new (NULL);
+  collect_shown_text (root, text);
+  return g_string_free (text, FALSE);
+}
+
+static void
+on_after_paint (GdkFrameClock *frame_clock,
+                gboolean      *painted)
+{
+  *painted = TRUE;
+}
+
+static gboolean
+flag_is_set (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
+static void
+wait_for_paint (GtkWidget *widget)
+{
+  GdkFrameClock *frame_clock = gtk_widget_get_frame_clock (widget);
+  gboolean painted = FALSE;
+  gulong handler;
+
+  g_assert_nonnull (frame_clock);
+  handler = g_signal_connect (frame_clock, "after-paint", G_CALLBACK (on_after_paint), &painted);
+  gtk_widget_queue_draw (widget);
+  wait_for (flag_is_set, &painted, "a frame to be painted");
+  g_signal_handler_disconnect (frame_clock, handler);
+}
+
+static void
+save_screenshot (GtkWidget  *widget,
+                 const char *name)
+{
+  const char *dir = g_getenv ("WPC_SCREENSHOT_DIR");
+  g_autoptr(GdkPaintable) paintable = NULL;
+  g_autoptr(GtkSnapshot) snapshot = NULL;
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autofree char *path = NULL;
+  int width, height;
+
+  if (dir == NULL)
+    return;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  wait_for_paint (widget);
+  width = gtk_widget_get_width (widget);
+  height = gtk_widget_get_height (widget);
+  paintable = gtk_widget_paintable_new (widget);
+  snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
+  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  g_assert_nonnull (node);
+  texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)),
+                                         node, &GRAPHENE_RECT_INIT (0, 0, width, height));
+  path = g_build_filename (dir, name, NULL);
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_test_message ("Saved %s", path);
+}
+
+/* Activates the widget's own shortcut for accelerator, as a key press would. */
+static gboolean
+activate_shortcut (GtkWidget  *widget,
+                   const char *accelerator)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (widget);
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GtkEventController) controller = g_list_model_get_item (controllers, i);
+
+      if (!GTK_IS_SHORTCUT_CONTROLLER (controller))
+        continue;
+      for (guint j = 0; j < g_list_model_get_n_items (G_LIST_MODEL (controller)); j++)
+        {
+          g_autoptr(GtkShortcut) shortcut = g_list_model_get_item (G_LIST_MODEL (controller), j);
+          g_autofree char *trigger = gtk_shortcut_trigger_to_string (gtk_shortcut_get_trigger (shortcut));
+
+          if (g_str_equal (trigger, accelerator))
+            return gtk_shortcut_action_activate (gtk_shortcut_get_action (shortcut),
+                                                 GTK_SHORTCUT_ACTION_EXCLUSIVE, widget,
+                                                 gtk_shortcut_get_arguments (shortcut));
+        }
+    }
+  return FALSE;
+}
+
+static void
+remove_tree (const char *path)
+{
+  GDir *dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  if (dir != NULL)
+    {
+      while ((name = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+
+          if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+            remove_tree (child);
+          else
+            g_unlink (child);
+        }
+      g_dir_close (dir);
+    }
+  g_rmdir (path);
+}
+
+/* ---- The log ---------------------------------------------------------------------- */
+
+#define MAC_A "00:1A:E8:3C:52:71"
+#define MAC_B "00:1A:E8:12:34:56"
+#define MAC_C "00:1A:E8:00:00:05"
+#define SECURITY_DETAIL MAC_C " is in Secure Mode but contacted the default port"
+
+static const struct {
+  const char *fixture; /* NULL: a body the codec refuses */
+  const char *mac;
+  const char *flow;
+} log_messages[] = {
+  { "01-startup-01-phone-start-up", MAC_A, "flow-1" },
+  { "01-startup-02-service-readallitems", MAC_A, "flow-1" },
+  { "01-startup-03-phone-reply-readallitems", MAC_A, "flow-1" },
+  { "01-startup-04-service-cleanup", MAC_A, "flow-1" },
+  { "15-busy-03-phone-solicited", MAC_B, "flow-2" },
+  { "15-busy-04-service-writeitems", MAC_B, "flow-2" },
+  { "15-busy-05-phone-reply-busy", MAC_B, "flow-2" },
+  { "15-busy-06-service-cleanup-plain", MAC_B, "flow-2" },
+  { "07-write-03-phone-solicited", MAC_B, "flow-3" },
+  { "07-write-04-service-writeitems", MAC_B, "flow-3" },
+  { "07-write-05-phone-reply-item-failures", MAC_B, "flow-3" },
+  { "07-write-08-service-cleanup", MAC_B, "flow-3" },
+  { "05-generic-03-phone-solicited", MAC_C, NULL },  /* refused: a security event */
+  { NULL, NULL, NULL },                              /* refused by the codec */
+};
+
+#define N_LOG G_N_ELEMENTS (log_messages)
+
+/* A record as the service logs it: the summary from the parsed body. */
+static WpiTrafficRecord *
+log_record (guint i)
+{
+  WpiTrafficRecord *record = wpi_traffic_record_new ();
+  g_autoptr(WpiMessage) message = NULL;
+
+  record->time_us = G_GINT64_CONSTANT (1700000000000000) + (gint64) i * 250000;
+  record->port = 18443;
+  record->peer = g_strdup (i == 12 ? "10.9.9.9:4000" : "192.168.10.41:50123");
+  record->mac = g_strdup (log_messages[i].mac);
+  record->flow_id = g_strdup (log_messages[i].flow);
+  if (log_messages[i].fixture != NULL)
+    {
+      g_autofree char *name = g_strconcat (log_messages[i].fixture, ".xml", NULL);
+      g_autofree char *path = g_test_build_filename (G_TEST_DIST, "fixtures", name, NULL);
+      g_autoptr(GError) error = NULL;
+      char *data = NULL;
+      gsize length = 0;
+
+      g_file_get_contents (path, &data, &length, &error);
+      g_assert_no_error (error);
+      record->body = g_bytes_new_take (data, length);
+      message = wpi_message_parse (data, length, &error);
+      g_assert_no_error (error);
+      record->direction = wpi_message_get_kind (message) == WPI_MESSAGE_KIND_WORKPOINT
+                          ? WPI_TRAFFIC_DIRECTION_IN : WPI_TRAFFIC_DIRECTION_OUT;
+      record->root = g_strdup (wpi_message_kind_to_string (wpi_message_get_kind (message)));
+      record->nonce = g_strdup (wpi_message_get_nonce (message));
+      record->reason = g_strdup (wpi_message_get_reason_string (message));
+      record->action = g_strdup (wpi_message_get_action_string (message));
+      record->status = g_strdup (wpi_message_get_status_string (message));
+      record->fragment = g_strdup (wpi_message_get_fragment_string (message));
+      record->item_count = wpi_message_get_n_items (message);
+    }
+  else
+    {
+      record->body = g_bytes_new_static ("<WorkpointMessage><Message", 26);
+      record->error_code = WPI_CODEC_ERROR_MALFORMED;
+      record->error_text = g_strdup ("1:27: malformed XML");
+    }
+  if (i == 12)
+    {
+      record->error_code = -1;
+      record->error_text = g_strdup (SECURITY_DETAIL);
+    }
+  {
+    const char *head = record->direction == WPI_TRAFFIC_DIRECTION_IN
+      ? "POST /DeploymentService/LoginService HTTP/1.1\r\nHost: 192.168.10.2:18443\r\nContent-Type: text/xml\r\n"
+      : "HTTP/1.1 200 OK\r\nContent-Type: text/xml; charset=utf-8\r\n";
+
+    record->headers = g_bytes_new_static (head, strlen (head));
+  }
+  return record;
+}
+
+static gint64
+store_record (WpiStore         *store,
+              WpiTrafficRecord *record)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 id = 0;
+
+  if (record->error_code < 0)
+    {
+      g_assert_true (wpi_store_security_event_add (store, record->time_us, record->peer, record->mac,
+                                                   "secure-phone-on-default-port", record->error_text, &error));
+      g_assert_no_error (error);
+    }
+  g_assert_true (wpi_store_traffic_append (store, record, &id, &error));
+  g_assert_no_error (error);
+  record->id = id;
+  return id;
+}
+
+/* ---- Fixture -------------------------------------------------------------------- */
+
+typedef struct {
+  char           *tmp;
+  WpiStore       *store;
+  GSettings      *settings;
+  WpcWindow      *window;
+  WpcTrafficView *view;
+} Fixture;
+
+static void
+fixture_set_up (Fixture       *fixture,
+                gconstpointer  user_data)
+{
+  g_autoptr(GSettingsBackend) backend = g_memory_settings_backend_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = NULL;
+  gboolean fill = GPOINTER_TO_INT (user_data);
+
+  fixture->tmp = g_dir_make_tmp ("test-ui-traffic-view-XXXXXX", &error);
+  g_assert_no_error (error);
+  dir = g_build_filename (fixture->tmp, "store", NULL);
+  fixture->store = wpi_store_open (dir, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; fill && i < N_LOG; i++)
+    {
+      g_autoptr(WpiTrafficRecord) record = log_record (i);
+      store_record (fixture->store, record);
+    }
+
+  fixture->settings = g_settings_new_with_backend (WPC_APP_ID, backend);
+  g_settings_set_int (fixture->settings, "window-width", 1200);
+  g_settings_set_int (fixture->settings, "window-height", 800);
+  fixture->window = g_object_new (WPC_TYPE_WINDOW, "settings", fixture->settings, NULL);
+  fixture->view = wpc_window_get_traffic_view (fixture->window);
+  g_assert_true (WPC_IS_TRAFFIC_VIEW (fixture->view));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.show-page", "s", "traffic"));
+  gtk_window_present (GTK_WINDOW (fixture->window));
+  wait_for (widget_is_mapped_and_allocated, fixture->view, "the inspector to be shown");
+}
+
+static gboolean
+no_scan_or_export (gpointer data)
+{
+  WpcTrafficView *view = data;
+  WpiTrafficFilterModel *model = wpc_traffic_view_get_model (view);
+
+  return !wpc_traffic_view_get_exporting (view) && (model == NULL || !wpi_traffic_filter_model_get_running (model));
+}
+
+static void
+fixture_tear_down (Fixture       *fixture,
+                   gconstpointer  user_data)
+{
+  wait_for (no_scan_or_export, fixture->view, "the inspector to finish its work");
+  gtk_window_destroy (GTK_WINDOW (fixture->window));
+  g_clear_object (&fixture->store);
+  g_clear_object (&fixture->settings);
+  remove_tree (fixture->tmp);
+  g_free (fixture->tmp);
+}
+
+static GListModel *
+list_model (Fixture *fixture)
+{
+  GtkColumnView *list = GTK_COLUMN_VIEW (find_widget (GTK_WIDGET (fixture->view), GTK_TYPE_COLUMN_VIEW));
+
+  g_assert_nonnull (list);
+  return G_LIST_MODEL (gtk_column_view_get_model (list));
+}
+
+static gboolean
+scan_done (gpointer data)
+{
+  return !wpi_traffic_filter_model_get_running (wpc_traffic_view_get_model (data));
+}
+
+static void
+wait_for_filter (Fixture *fixture)
+{
+  wait_for (scan_done, fixture->view, "the filter to be applied");
+}
+
+static guint
+n_shown (Fixture *fixture)
+{
+  return g_list_model_get_n_items (list_model (fixture));
+}
+
+static GtkWidget *
+find_button (GtkWidget  *root,
+             const char *label)
+{
+  if (GTK_IS_BUTTON (root) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (root)), label) == 0)
+    return root;
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_button (child, label);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static GtkWidget *
+filter_entry (Fixture *fixture)
+{
+  GtkWidget *entry = find_widget (GTK_WIDGET (fixture->view), GTK_TYPE_ENTRY);
+
+  g_assert_nonnull (entry);
+  return entry;
+}
+
+static char *
+details_text (Fixture *fixture)
+{
+  GListModel *details = wpc_traffic_view_get_details (fixture->view);
+
+  g_assert_nonnull (details);
+  return wpc_traffic_detail_to_text (details);
+}
+
+/* ---- Tests -------------------------------------------------------------------- */
+
+static void
+test_empty (Fixture       *fixture,
+            gconstpointer  user_data)
+{
+  GtkStack *stack = GTK_STACK (find_widget (GTK_WIDGET (fixture->view), GTK_TYPE_STACK));
+  g_autoptr(WpiTrafficRecord) record = log_record (0);
+  g_autofree char *text = NULL;
+
+  /* No store yet */
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (stack), ==, "empty");
+  text = shown_text (GTK_WIDGET (fixture->view));
+  g_assert_nonnull (strstr (text, "No Messages Yet"));
+  g_assert_null (wpc_traffic_view_get_model (fixture->view));
+
+  /* An empty log */
+  wpc_traffic_view_set_store (fixture->view, fixture->store);
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (stack), ==, "empty");
+  g_assert_cmpuint (n_shown (fixture), ==, 0);
+
+  /* The first message */
+  store_record (fixture->store, record);
+  wpc_traffic_view_append (fixture->view, record);
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (stack), ==, "messages");
+  g_assert_cmpuint (n_shown (fixture), ==, 1);
+}
+
+static gboolean
+list_shows_text (gpointer data)
+{
+  gpointer *args = data;
+  g_autofree char *text = shown_text (args[0]);
+
+  return strstr (text, args[1]) != NULL;
+}
+
+static void
+test_list (Fixture       *fixture,
+           gconstpointer  user_data)
+{
+  GtkColumnView *list = GTK_COLUMN_VIEW (find_widget (GTK_WIDGET (fixture->view), GTK_TYPE_COLUMN_VIEW));
+  GListModel *columns = gtk_column_view_get_columns (list);
+  static const char * const titles[] = {
+    "No.", "Time", "Phone", "Direction", "Port/Mode", "Reason/Action", "Status", "Items", "Size",
+  };
+  gpointer args[2];
+  g_autofree char *text = NULL;
+
+  wpc_traffic_view_set_store (fixture->view, fixture->store);
+  g_assert_cmpuint (n_shown (fixture), ==, N_LOG);
+
+  g_assert_cmpuint (g_list_model_get_n_items (columns), ==, G_N_ELEMENTS (titles));
+  for (guint i = 0; i < G_N_ELEMENTS (titles); i++)
+    {
+      g_autoptr(GtkColumnViewColumn) column = g_list_model_get_item (columns, i);
+      g_assert_cmpstr (gtk_column_view_column_get_title (column), ==, titles[i]);
+    }
+
+  /* Rows are drawn with their summary */
+  args[0] = list;
+  args[1] = "security event";
+  wait_for (list_shows_text, args, "the list to show its rows");
+  text = shown_text (GTK_WIDGET (list));
+  g_assert_nonnull (strstr (text, MAC_A));
+  g_assert_nonnull (strstr (text, "start-up"));
+  g_assert_nonnull (strstr (text, "reply-to · WriteItems"));
+  g_assert_nonnull (strstr (text, "busy"));
+  g_assert_nonnull (strstr (text, "malformed"));
+  g_assert_nonnull (strstr (text, "18443 · Default"));
+  g_clear_pointer (&text, g_free);
+  text = shown_text (GTK_WIDGET (fixture->view));
+  g_assert_nonnull (strstr (text, "14 messages"));
+
+  /* The newest first: No. sorted descending */
+  {
+    g_autoptr(GtkColumnViewColumn) number = g_list_model_get_item (columns, 0);
+    g_autoptr(WpiTrafficEntry) first = NULL;
+
+    gtk_column_view_sort_by_column (list, number, GTK_SORT_DESCENDING);
+    first = g_list_model_get_item (list_model (fixture), 0);
+    g_assert_cmpint (wpi_traffic_entry_get_id (first), ==, N_LOG);
+    gtk_column_view_sort_by_column (list, number, GTK_SORT_ASCENDING);
+    g_clear_object (&first);
+    first = g_list_model_get_item (list_model (fixture), 0);
+    g_assert_cmpint (wpi_traffic_entry_get_id (first), ==, 1);
+  }
+
+  g_assert_true (wpc_traffic_view_select_id (fixture->view, 7));
+  save_screenshot (GTK_WIDGET (fixture->window), "traffic-view.png");
+}
+
+static void
+test_filter (Fixture       *fixture,
+             gconstpointer  user_data)
+{
+  GtkWidget *entry = filter_entry (fixture);
+  g_autofree char *text = NULL;
+
+  wpc_traffic_view_set_store (fixture->view, fixture->store);
+
+  /* Checked as typed: red, with the reason */
+  gtk_editable_set_text (GTK_EDITABLE (entry), "stat == busy");
+  g_assert_true (gtk_widget_has_css_class (entry, "error"));
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (entry), ==, "unknown field “stat” at 1 (did you mean “status”?)");
+  text = shown_text (GTK_WIDGET (fixture->view));
+  g_assert_nonnull (strstr (text, "unknown field “stat” at 1"));
+
+  /* An invalid filter is not applied */
+  g_signal_emit_by_name (entry, "activate");
+  g_assert_null (wpc_traffic_view_get_filter (fixture->view));
+  g_assert_cmpuint (n_shown (fixture), ==, N_LOG);
+
+  gtk_editable_set_text (GTK_EDITABLE (entry), "(status == busy");
+  g_assert_true (gtk_widget_has_css_class (entry, "error"));
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (entry), ==, "unbalanced parenthesis: “(” at 1 is not closed");
+
+  /* Valid: the mark goes; Enter applies */
+  gtk_editable_set_text (GTK_EDITABLE (entry), "status == busy");
+  g_assert_false (gtk_widget_has_css_class (entry, "error"));
+  g_assert_null (gtk_widget_get_tooltip_text (entry));
+  g_assert_cmpuint (n_shown (fixture), ==, N_LOG);
+  g_signal_emit_by_name (entry, "activate");
+  g_assert_nonnull (wpc_traffic_view_get_filter (fixture->view));
+  wait_for_filter (fixture);
+  g_assert_cmpuint (n_shown (fixture), ==, 1);
+  g_clear_pointer (&text, g_free);
+  text = shown_text (GTK_WIDGET (fixture->view));
+  g_assert_nonnull (strstr (text, "1 of 14 messages match the filter"));
+
+  /* The example, and item fields (read from the bodies in the worker) */
+  g_assert_true (wpc_traffic_view_apply_filter_text (fixture->view,
+                                                     "mac == 00:1A:E8:12:34:56 and (status == busy or item.sip-transport-user == 2)"));
+  wait_for_filter (fixture);
+  g_assert_cmpuint (n_shown (fixture), ==, 1);
+  g_assert_true (wpc_traffic_view_apply_filter_text (fixture->view, "item.line-sip-uri or e164 == 4989700141"));
+  wait_for_filter (fixture);
+  {
+    /* the phone's messages that carry its number, and the two with line-sip-uri */
+    static const gint64 expected[] = { 1, 3, 5, 9, 10, 11 };
+    g_autoptr(GArray) ids = wpi_traffic_filter_model_dup_ids (wpc_traffic_view_get_model (fixture->view));
+
+    g_assert_cmpmem (ids->data, ids->len * sizeof (gint64), expected, sizeof expected);
+  }
+  g_assert_true (wpc_traffic_view_apply_filter_text (fixture->view, "error"));
+  wait_for_filter (fixture);
+  g_assert_cmpuint (n_shown (fixture), ==, 2);
+
+  /* Cleared: everything again */
+  g_assert_true (wpc_traffic_view_apply_filter_text (fixture->view, ""));
+  g_assert_null (wpc_traffic_view_get_filter (fixture->view));
+  g_assert_cmpuint (n_shown (fixture), ==, N_LOG);
+  g_assert_false (wpc_traffic_view_apply_filter_text (fixture->view, "port == http"));
+  g_assert_true (gtk_widget_has_css_class (entry, "error"));
+}
+
+static void
+test_details (Fixture       *fixture,
+              gconstpointer  user_data)
+{
+  GtkWidget *reveal = find_button (GTK_WIDGET (fixture->view), "_Reveal Secrets");
+  g_autofree char *details = NULL;
+  g_autofree char *raw = NULL;
+
+  wpc_traffic_view_set_store (fixture->view, fixture->store);
+
+  /* The start-up: attributes, items with the catalogue's meanings, a masked password */
+  g_assert_true (wpc_traffic_view_select_id (fixture->view, 1));
+  g_assert_cmpint (wpc_traffic_view_get_selected_id (fixture->view), ==, 1);
+  details = details_text (fixture);
+  g_assert_nonnull (strstr (details, "Message 1: "));
+  g_assert_nonnull (strstr (details, "    Direction: Phone to console\n"));
+  g_assert_nonnull (strstr (details, "    Phone: " MAC_A "\n"));
+  g_assert_nonnull (strstr (details, "HTTP: POST /DeploymentService/LoginService HTTP/1.1\n"));
+  g_assert_nonnull (strstr (details, "    Host: 192.168.10.2:18443\n"));
+  g_assert_nonnull (strstr (details, "WorkPoint Interface: WorkpointMessage (phone to console)\n"));
+  g_assert_nonnull (strstr (details, "    Reason for contact: start-up (registration after a start-up or reset)\n"));
+  g_assert_nonnull (strstr (details, "Items: 17 items\n"));
+  g_assert_nonnull (strstr (details, "    e164: 4989700141\n"));
+  g_assert_nonnull (strstr (details, "    user-pwd: (masked)\n"));
+  g_assert_nonnull (strstr (details, "    configuration-changed-flag: false (no)\n"));
+  g_assert_null (strstr (details, "Tür"));
+  raw = wpc_traffic_view_dup_raw_text (fixture->view);
+  g_assert_true (g_str_has_prefix (raw, "POST /DeploymentService/LoginService HTTP/1.1\nHost: 192.168.10.2:18443\n"));
+  g_assert_nonnull (strstr (raw, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<WorkpointMessage"));
+  g_assert_nonnull (strstr (raw, "<Item name=\"user-pwd\">[masked]</Item>"));
+  g_assert_null (strstr (raw, "Tor"));
+
+  /* Reveal: only once the preferences allow it */
+  g_assert_nonnull (reveal);
+  g_assert_false (gtk_widget_get_sensitive (reveal));
+  gtk_widget_activate_action (GTK_WIDGET (fixture->view), "traffic.reveal-secrets", NULL);
+  g_assert_false (wpc_traffic_view_get_reveal_secrets (fixture->view));
+  wpc_traffic_view_set_reveal_secrets (fixture->view, TRUE);
+  g_assert_false (wpc_traffic_view_get_reveal_secrets (fixture->view));
+  g_settings_set_boolean (fixture->settings, "reveal-secrets-allowed", TRUE);
+  g_assert_true (gtk_widget_get_sensitive (reveal));
+  g_signal_emit_by_name (reveal, "clicked");
+  g_assert_true (wpc_traffic_view_get_reveal_secrets (fixture->view));
+  g_assert_true (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (reveal)));
+  g_clear_pointer (&raw, g_free);
+  raw = wpc_traffic_view_dup_raw_text (fixture->view);
+  g_assert_nonnull (strstr (raw, "<Item name=\"user-pwd\">Tür&amp;Tor&lt;7</Item>"));
+  g_clear_pointer (&details, g_free);
+  details = details_text (fixture);
+  g_assert_nonnull (strstr (details, "    user-pwd: Tür&Tor<7\n"));
+  /* Withdrawn: masked again at once */
+  g_settings_set_boolean (fixture->settings, "reveal-secrets-allowed", FALSE);
+  g_assert_false (wpc_traffic_view_get_reveal_secrets (fixture->view));
+  g_assert_false (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (reveal)));
+  g_assert_false (gtk_widget_get_sensitive (reveal));
+  g_clear_pointer (&raw, g_free);
+  raw = wpc_traffic_view_dup_raw_text (fixture->view);
+  g_assert_null (strstr (raw, "Tor"));
+
+  /* The phone's item verdicts, explained */
+  g_assert_true (wpc_traffic_view_select_id (fixture->view, 11));
+  g_clear_pointer (&details, g_free);
+  details = details_text (fixture);
+  g_assert_nonnull (strstr (details, "    ldap-user: \n        Status: invalid data (the phone refused the value)\n"));
+  g_assert_nonnull (strstr (details, "    line-sip-uri[2]: \n        Status: invalid index (the index is out of range)\n"));
+
+  /* Busy */
+  g_assert_true (wpc_traffic_view_select_id (fixture->view, 7));
+  g_clear_pointer (&details, g_free);
+  details = details_text (fixture);
+  g_assert_nonnull (strstr (details, "    Status: busy (the phone is in a call; the console tries again later)\n"));
+
+  /* A security event */
+  g_assert_true (wpc_traffic_view_select_id (fixture->view, 13));
+  g_clear_pointer (&details, g_free);
+  details = details_text (fixture);
+  g_assert_nonnull (strstr (details, "Security event: " SECURITY_DETAIL " (The console refused this message"));
+
+  /* A body the codec refused */
+  g_assert_true (wpc_traffic_view_select_id (fixture->view, 14));
+  g_clear_pointer (&details, g_free);
+  details = details_text (fixture);
+  g_assert_nonnull (strstr (details, "Not decoded: 1:27: malformed XML (The body is not well-formed XML"));
+  g_assert_nonnull (strstr (details, "    Code: WPI_CODEC_ERROR_MALFORMED\n"));
+  g_assert_null (strstr (details, "WorkPoint Interface"));
+  g_clear_pointer (&raw, g_free);
+  raw = wpc_traffic_view_dup_raw_text (fixture->view);
+  g_assert_true (g_str_has_suffix (raw, "<WorkpointMessage><Message"));
+
+  /* Nothing selected: nothing shown */
+  gtk_single_selection_set_selected (GTK_SINGLE_SELECTION (list_model (fixture)), GTK_INVALID_LIST_POSITION);
+  g_assert_null (wpc_traffic_view_get_details (fixture->view));
+  g_clear_pointer (&raw, g_free);
+  raw = wpc_traffic_view_dup_raw_text (fixture->view);
+  g_assert_cmpstr (raw, ==, "");
+  save_screenshot (GTK_WIDGET (fixture->window), "traffic-view-nothing-selected.png");
+}
+
+static void
+test_follow_flow (Fixture       *fixture,
+                  gconstpointer  user_data)
+{
+  GtkWidget *view = GTK_WIDGET (fixture->view);
+  GtkWidget *follow = find_button (view, "_Follow Flow");
+
+  wpc_traffic_view_set_store (fixture->view, fixture->store);
+
+  /* Nothing selected: nothing to follow */
+  g_assert_nonnull (follow);
+  g_assert_false (gtk_widget_get_sensitive (follow));
+
+  g_assert_true (wpc_traffic_view_select_id (fixture->view, 7));
+  g_assert_true (gtk_widget_get_sensitive (follow));
+  g_assert_true (activate_shortcut (view, "<Shift><Control>f"));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (filter_entry (fixture))), ==, "flow == \"flow-2\"");
+  wait_for_filter (fixture);
+  g_assert_cmpuint (n_shown (fixture), ==, 4);
+  for (guint i = 0; i < 4; i++)
+    {
+      g_autoptr(WpiTrafficEntry) entry = g_list_model_get_item (list_model (fixture), i);
+
+      g_assert_cmpint (wpi_traffic_entry_get_id (entry), ==, 5 + i);
+      g_assert_cmpstr (wpi_traffic_entry_get_flow (entry), ==, "flow-2");
+    }
+  /* The message followed stays selected */
+  g_assert_cmpint (wpc_traffic_view_get_selected_id (fixture->view), ==, 7);
+  save_screenshot (GTK_WIDGET (fixture->window), "traffic-view-follow-flow.png");
+
+  /* A message without a flow has nothing to follow */
+  g_assert_true (wpc_traffic_view_apply_filter_text (fixture->view, "not flow"));
+  wait_for_filter (fixture);
+  g_assert_true (wpc_traffic_view_select_id (fixture->view, 13));
+  g_assert_false (gtk_widget_get_sensitive (follow));
+}
+
+static gboolean
+is_focus_in (gpointer data)
+{
+  GtkWidget *widget = data;
+  GtkWidget *focus = gtk_root_get_focus (gtk_widget_get_root (widget));
+
+  return focus != NULL && (focus == widget || gtk_widget_is_ancestor (focus, widget));
+}
+
+static void
+test_pause (Fixture       *fixture,
+            gconstpointer  user_data)
+{
+  GtkWidget *view = GTK_WIDGET (fixture->view);
+  GtkWidget *list = find_widget (view, GTK_TYPE_COLUMN_VIEW);
+  g_autofree char *text = NULL;
+  guint next = 0;
+
+  wpc_traffic_view_set_store (fixture->view, fixture->store);
+  g_assert_cmpuint (n_shown (fixture), ==, N_LOG);
+
+  /* Space pauses, except in the filter entry where it types */
+  gtk_widget_grab_focus (GTK_WIDGET (filter_entry (fixture)));
+  g_assert_false (activate_shortcut (view, "space"));
+  g_assert_false (wpc_traffic_view_get_paused (fixture->view));
+  gtk_widget_grab_focus (list);
+  g_assert_true (activate_shortcut (view, "space"));
+  g_assert_true (wpc_traffic_view_get_paused (fixture->view));
+
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(WpiTrafficRecord) record = log_record (next++);
+
+      store_record (fixture->store, record);
+      wpc_traffic_view_append (fixture->view, record);
+    }
+  g_assert_cmpuint (n_shown (fixture), ==, N_LOG);
+  text = shown_text (view);
+  g_assert_nonnull (strstr (text, "Paused: 2 new messages"));
+
+  /* Ctrl+E resumes: the two arrive */
+  g_assert_true (activate_shortcut (view, "<Control>e"));
+  g_assert_false (wpc_traffic_view_get_paused (fixture->view));
+  g_assert_cmpuint (n_shown (fixture), ==, N_LOG + 2);
+
+  /* Live messages pass the display filter too */
+  g_assert_true (wpc_traffic_view_apply_filter_text (fixture->view, "dir == in"));
+  wait_for_filter (fixture);
+  {
+    guint before = n_shown (fixture);
+    g_autoptr(WpiTrafficRecord) in = log_record (0);
+    g_autoptr(WpiTrafficRecord) out = log_record (1);
+
+    store_record (fixture->store, in);
+    wpc_traffic_view_append (fixture->view, in);
+    store_record (fixture->store, out);
+    wpc_traffic_view_append (fixture->view, out);
+    g_assert_cmpuint (n_shown (fixture), ==, before + 1);
+  }
+
+  /* Ctrl+F: to the filter */
+  gtk_widget_grab_focus (list);
+  g_assert_true (activate_shortcut (view, "<Control>f"));
+  g_assert_true (is_focus_in (filter_entry (fixture)));
+}
+
+typedef struct {
+  GtkAdjustment *adjustment;
+  double         upper_before;
+} TailWait;
+
+static gboolean
+scrolled_to_newest (gpointer data)
+{
+  TailWait *wait = data;
+  GtkAdjustment *adjustment = wait->adjustment;
+
+
+  return gtk_adjustment_get_upper (adjustment) > wait->upper_before &&
+         gtk_adjustment_get_value (adjustment) + gtk_adjustment_get_page_size (adjustment) >=
+         gtk_adjustment_get_upper (adjustment) - 1.0;
+}
+
+static void
+append_messages (Fixture *fixture,
+                 guint    n)
+{
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(WpiTrafficRecord) record = log_record (i % 12);
+
+      store_record (fixture->store, record);
+      wpc_traffic_view_append (fixture->view, record);
+    }
+}
+
+/* A list scrolled to the newest message follows the live capture; one scrolled
+ * elsewhere stays. */
+static void
+test_follow_tail (Fixture       *fixture,
+                  gconstpointer  user_data)
+{
+  GtkScrollable *list = GTK_SCROLLABLE (find_widget (GTK_WIDGET (fixture->view), GTK_TYPE_COLUMN_VIEW));
+  TailWait wait = { 0 };
+
+  wpc_traffic_view_set_store (fixture->view, fixture->store);
+  append_messages (fixture, 30);
+  wait_for_paint (GTK_WIDGET (fixture->view));
+  wait.adjustment = gtk_scrollable_get_vadjustment (list);
+  g_assert_nonnull (wait.adjustment);
+  g_assert_cmpfloat (gtk_adjustment_get_value (wait.adjustment), ==, 0.0);
+  g_assert_cmpfloat (gtk_adjustment_get_upper (wait.adjustment), >, gtk_adjustment_get_page_size (wait.adjustment));
+
+  /* At the newest: follows */
+  gtk_adjustment_set_value (wait.adjustment, gtk_adjustment_get_upper (wait.adjustment));
+  wait_for_paint (GTK_WIDGET (fixture->view));
+  wait.upper_before = gtk_adjustment_get_upper (wait.adjustment);
+  append_messages (fixture, 5);
+  wait_for (scrolled_to_newest, &wait, "the list to follow the new messages");
+
+  /* Elsewhere: stays */
+  gtk_adjustment_set_value (wait.adjustment, 0.0);
+  wait_for_paint (GTK_WIDGET (fixture->view));
+  append_messages (fixture, 5);
+  wait_for_paint (GTK_WIDGET (fixture->view));
+  wait_for_paint (GTK_WIDGET (fixture->view));
+  g_assert_cmpfloat (gtk_adjustment_get_value (wait.adjustment), ==, 0.0);
+}
+
+typedef struct {
+  guint   written;
+  guint   skipped;
+  GError *error;
+  gboolean done;
+} ExportResult;
+
+static void
+on_export_finished (WpcTrafficView *view,
+                    guint           written,
+                    guint           skipped,
+                    const GError   *error,
+                    ExportResult   *result)
+{
+  result->written = written;
+  result->skipped = skipped;
+  result->error = error != NULL ? g_error_copy (error) : NULL;
+  result->done = TRUE;
+}
+
+static gboolean
+export_done (gpointer data)
+{
+  return ((ExportResult *) data)->done;
+}
+
+static void
+test_export (Fixture       *fixture,
+             gconstpointer  user_data)
+{
+  g_autofree char *folder_path = g_build_filename (fixture->tmp, "xml", NULL);
+  g_autofree char *json_path = g_build_filename (fixture->tmp, "traffic.jsonl", NULL);
+  g_autoptr(GFile) folder = g_file_new_for_path (folder_path);
+  g_autoptr(GFile) json = g_file_new_for_path (json_path);
+  g_autofree char *index = NULL;
+  g_autofree char *lines = NULL;
+  g_autofree char *shown = NULL;
+  ExportResult result = { 0 };
+
+  wpc_traffic_view_set_store (fixture->view, fixture->store);
+  g_signal_connect (fixture->view, "export-finished", G_CALLBACK (on_export_finished), &result);
+
+  /* The messages shown: flow-3 */
+  g_assert_true (wpc_traffic_view_apply_filter_text (fixture->view, "flow == flow-3"));
+  wait_for_filter (fixture);
+  wpc_traffic_view_export_to (fixture->view, WPI_TRAFFIC_EXPORT_XML, folder);
+  g_assert_true (wpc_traffic_view_get_exporting (fixture->view));
+  wait_for (export_done, &result, "the XML export");
+  g_assert_no_error (result.error);
+  g_assert_cmpuint (result.written, ==, 4);
+  g_assert_false (wpc_traffic_view_get_exporting (fixture->view));
+  {
+    g_autofree char *index_path = g_build_filename (folder_path, "index.tsv", NULL);
+    g_autofree char *body_path = g_build_filename (folder_path, "0000000011-in.xml", NULL);
+    g_autofree char *body = NULL;
+    g_auto(GStrv) index_lines = NULL;
+
+    g_assert_true (g_file_get_contents (index_path, &index, NULL, NULL));
+    index_lines = g_strsplit (index, "\n", -1);
+    g_assert_cmpuint (g_strv_length (index_lines), ==, 6);
+    g_assert_true (g_str_has_prefix (index_lines[1], "0000000009-in.xml\t9\t"));
+    g_assert_true (g_file_get_contents (body_path, &body, NULL, NULL));
+    g_assert_nonnull (strstr (body, "invalid data"));
+  }
+  shown = shown_text (GTK_WIDGET (fixture->view));
+  g_assert_nonnull (strstr (shown, "Exported 4 messages"));
+
+  /* JSON lines of everything: the body the codec refused is left out */
+  g_assert_true (wpc_traffic_view_apply_filter_text (fixture->view, ""));
+  result.done = FALSE;
+  wpc_traffic_view_export_to (fixture->view, WPI_TRAFFIC_EXPORT_JSON_LINES, json);
+  wait_for (export_done, &result, "the JSON export");
+  g_assert_no_error (result.error);
+  g_assert_cmpuint (result.written, ==, N_LOG - 1);
+  g_assert_cmpuint (result.skipped, ==, 1);
+  g_assert_true (g_file_get_contents (json_path, &lines, NULL, NULL));
+  g_assert_true (g_str_has_prefix (lines, "{\"root\":\"WorkpointMessage\",\"nonce\":\"B7FFE4F479F30D2120FB74E9E5233172\""));
+  g_assert_null (strstr (lines, "Tor<7"));
+
+  /* A destination that cannot be written */
+  {
+    g_autofree char *bad_path = g_build_filename (fixture->tmp, "missing", "dir", "x.jsonl", NULL);
+    g_autoptr(GFile) bad = g_file_new_for_path (bad_path);
+
+    result.done = FALSE;
+    wpc_traffic_view_export_to (fixture->view, WPI_TRAFFIC_EXPORT_JSON_LINES, bad);
+    wait_for (export_done, &result, "the failed export");
+    g_assert_nonnull (result.error);
+    g_clear_error (&result.error);
+    g_clear_pointer (&shown, g_free);
+    shown = shown_text (GTK_WIDGET (fixture->view));
+    g_assert_nonnull (strstr (shown, "Export failed: "));
+  }
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GtkCssProvider) provider = NULL;
+
+  gtk_test_init (&argc, &argv, NULL);
+
+  /* What the application does at start-up: its styles and icons */
+  provider = gtk_css_provider_new ();
+  gtk_css_provider_load_from_resource (provider, "/org/workpoint/Console/style.css");
+  gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (provider),
+                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+  gtk_icon_theme_add_resource_path (gtk_icon_theme_get_for_display (gdk_display_get_default ()),
+                                    "/org/workpoint/Console/icons");
+
+#define ADD(path, func, fill) \
+  g_test_add (path, Fixture, GINT_TO_POINTER (fill), fixture_set_up, func, fixture_tear_down)
+  ADD ("/ui/traffic-view/empty", test_empty, FALSE);
+  ADD ("/ui/traffic-view/list", test_list, TRUE);
+  ADD ("/ui/traffic-view/filter", test_filter, TRUE);
+  ADD ("/ui/traffic-view/details", test_details, TRUE);
+  ADD ("/ui/traffic-view/follow-flow", test_follow_flow, TRUE);
+  ADD ("/ui/traffic-view/pause", test_pause, TRUE);
+  ADD ("/ui/traffic-view/follow-tail", test_follow_tail, TRUE);
+  ADD ("/ui/traffic-view/export", test_export, TRUE);
+#undef ADD
+
+  return g_test_run ();
+}
