@@ -45,6 +45,7 @@ struct _WpcApplication
   WpiService     *service;             /* NULL when it could not be opened */
   GError         *service_error;       /* why it is not open or not listening */
   gboolean        data_dir_chosen;     /* --data-dir, or a service handed in */
+  GError         *demo_error;          /* why --demo could not start its phones */
   WpiSimulator   *demo;                /* the demo's simulated phones, while they run */
 
   GtkWindow      *preferences_window;  /* weak */
@@ -570,8 +571,11 @@ wpc_application_startup (GApplication *application)
     {
       g_autoptr(GError) error = NULL;
 
-      if (!start_demo (self, self->demo_phones, &error) && self->service_error == NULL)
-        self->service_error = g_steal_pointer (&error);
+      if (!start_demo (self, self->demo_phones, &error))
+        {
+          g_message ("The demo cannot start: %s", error->message);
+          self->demo_error = g_steal_pointer (&error);
+        }
     }
 }
 
@@ -603,6 +607,11 @@ wpc_application_activate (GApplication *application)
       window = GTK_WINDOW (wpc_window_new (self));
       wpc_window_set_service (WPC_WINDOW (window), self->service);
       wpc_window_set_service_error (WPC_WINDOW (window), self->service_error);
+      if (self->demo_error != NULL && self->service_error == NULL)
+        {
+          g_autofree char *text = g_strdup_printf (_("The demo cannot start: %s"), self->demo_error->message);
+          wpc_window_show_problem (WPC_WINDOW (window), text);
+        }
       g_signal_connect_object (window, "start-demo", G_CALLBACK (on_start_demo), self, 0);
       wpc_window_set_demo_available (WPC_WINDOW (window), service_listens (self) && self->demo == NULL);
     }
@@ -643,6 +652,7 @@ wpc_application_dispose (GObject *object)
   g_clear_object (&self->demo);
   g_clear_object (&self->service);
   g_clear_error (&self->service_error);
+  g_clear_error (&self->demo_error);
 
   G_OBJECT_CLASS (wpc_application_parent_class)->dispose (object);
 }
