@@ -30,19 +30,6 @@
 
 #define WAIT_TIMEOUT_MS 60000
 
-#ifdef __SANITIZE_ADDRESS__
-const char *__asan_default_options (void);
-
-/* This process makes more than 2047 quarks, and GLib then drops its first quark table on
- * purpose. GLib has no frame pointers, so only a slow unwind shows that the block came
- * from a library constructor (suppressed in lsan.supp) rather than from the console. */
-const char *
-__asan_default_options (void)
-{
-  return "fast_unwind_on_malloc=0";
-}
-#endif
-
 typedef struct {
   const char *mac;
   const char *e164;
