@@ -31,6 +31,7 @@
 #define LAST_CONTACT_REFRESH_SECONDS 5
 #define BULK_STEP_USEC               (8 * 1000)
 #define CONFIRM_LIST_MAX             10
+#define SEARCH_DELAY_MS              150
 
 typedef struct {
   WpiJobKind  kind;
@@ -75,6 +76,7 @@ struct _WpcPhonesView
   GtkFilter           *search_filter;
   char                *search;              /* case-folded, or NULL: every phone */
   GString             *search_buffer;       /* reused for each phone's text */
+  guint                search_source;       /* applies the entry's text after typing */
   gint64               search_time;         /* "now" of the last-contact texts searched */
   GHashTable          *last_contact_labels; /* GtkLabel -> WpiPhone, borrowed: the bound cells */
   guint                tick_source;
@@ -724,7 +726,7 @@ on_rows_changed (WpcPhonesView *self)
 }
 
 static void
-on_search_changed (WpcPhonesView *self)
+apply_search (WpcPhonesView *self)
 {
   g_autofree char *previous = g_steal_pointer (&self->search);
   GtkFilterChange change = GTK_FILTER_CHANGE_DIFFERENT;
@@ -740,6 +742,32 @@ on_search_changed (WpcPhonesView *self)
   else if (previous != NULL && (self->search == NULL || strstr (previous, self->search) != NULL))
     change = GTK_FILTER_CHANGE_LESS_STRICT;
   gtk_filter_changed (self->search_filter, change);
+}
+
+static gboolean
+search_timeout (gpointer user_data)
+{
+  WpcPhonesView *self = user_data;
+
+  self->search_source = 0;
+  apply_search (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* GtkSearchEntry's own search-changed fires at once when the text becomes empty, which
+ * it does for an instant when typed text replaces a selection or the text is set: the
+ * whole list would be shown and dropped again, 10,000 rows. So the view waits a little
+ * for typing, and one main-loop turn for a cleared entry. */
+static void
+on_search_text_changed (WpcPhonesView *self)
+{
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (self->search_entry));
+
+  g_clear_handle_id (&self->search_source, g_source_remove);
+  if (text[0] == '\0')
+    self->search_source = g_idle_add (search_timeout, self);
+  else
+    self->search_source = g_timeout_add (SEARCH_DELAY_MS, search_timeout, self);
 }
 
 /* Messages and progress ------------------------------------------------------------ */
@@ -1527,6 +1555,7 @@ wpc_phones_view_dispose (GObject *object)
   if (self->selection != NULL)
     g_signal_handlers_disconnect_by_data (self->selection, self);
   g_clear_handle_id (&self->tick_source, g_source_remove);
+  g_clear_handle_id (&self->search_source, g_source_remove);
   if (self->column_view != NULL)
     gtk_column_view_set_model (self->column_view, NULL);
   if (self->context_menu != NULL)
@@ -1693,8 +1722,8 @@ wpc_phones_view_init (WpcPhonesView *self)
                            G_CALLBACK (on_selection_changed), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->sort_model, "items-changed",
                            G_CALLBACK (on_rows_changed), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->search_entry, "search-changed",
-                           G_CALLBACK (on_search_changed), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->search_entry, "changed",
+                           G_CALLBACK (on_search_text_changed), self, G_CONNECT_SWAPPED);
   gtk_search_entry_set_key_capture_widget (self->search_entry, GTK_WIDGET (self->column_view));
 
   shortcuts = gtk_shortcut_controller_new ();
@@ -1794,7 +1823,8 @@ wpc_phones_view_set_search (WpcPhonesView *self,
   g_return_if_fail (WPC_IS_PHONES_VIEW (self));
 
   gtk_editable_set_text (GTK_EDITABLE (self->search_entry), text != NULL ? text : "");
-  on_search_changed (self);
+  g_clear_handle_id (&self->search_source, g_source_remove);
+  apply_search (self);
 }
 
 /**
