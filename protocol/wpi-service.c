@@ -1789,10 +1789,28 @@ early_callback (SoupServer        *server,
                 GHashTable        *query,
                 gpointer           user_data)
 {
+  WpiService *self = user_data;
   goffset length = soup_message_headers_get_content_length (soup_server_message_get_request_headers (msg));
 
   if (length > WPI_MAX_BODY_BYTES)
     {
+      g_autoptr(WpiTrafficRecord) in = wpi_traffic_record_new ();
+      gboolean secure = server == self->secure_server;
+
+      /* The refusal is in the traffic log like every other bad message (D5), with the
+       * headers: the body is never read. */
+      in->time_us = g_get_real_time ();
+      in->direction = WPI_TRAFFIC_DIRECTION_IN;
+      in->port = secure ? self->bound_secure_port : self->bound_port;
+      in->mode = secure ? WPI_PHONE_MODE_SECURE : WPI_PHONE_MODE_DEFAULT;
+      in->peer = peer_string (msg, NULL);
+      in->headers = request_head (msg);
+      in->size = length;
+      in->error_code = WPI_CODEC_ERROR_TOO_LARGE;
+      in->error_text = g_strdup_printf ("a body of %" G_GOFFSET_FORMAT " bytes is over the limit of %d",
+                                        length, WPI_MAX_BODY_BYTES);
+      log_traffic (self, in);
+      service_log (self, "%s -: HTTP 413: %s", in->peer, in->error_text);
       soup_server_message_set_status (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, NULL);
       soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
     }
