@@ -76,6 +76,7 @@ struct _WpiService
   GListStore       *phones;        /* WpiPhone */
   GHashTable       *phone_by_mac;  /* mac -> WpiPhone, borrowed */
   GHashTable       *contacting;    /* mac set: a contact-me is on its way */
+  GHashTable       *unanswered;    /* mac -> contact-mes sent since the phone last called in */
   GHashTable       *last_poll;     /* mac -> gint64 monotonic time of its last DCMP poll */
   GCancellable     *cancellable;
   GTimeSpan         backoff_base;
@@ -961,7 +962,11 @@ flow_on_reply (WpiService  *self,
 
   if (status == WPI_MESSAGE_STATUS_BUSY)
     {
-      GTimeSpan delay = flow->send_solicited ? WPI_FLOW_IDLE_TIMEOUT * 5 : self->backoff_base;
+      /* older firmware: contact-mes again with the D10 back-off, growing with each try */
+      GTimeSpan delay = flow->send_solicited
+                        ? WPI_FLOW_IDLE_TIMEOUT * 5
+                        : MIN (MAX (self->backoff_base, 1) << MIN (flow->job->attempts, 5),
+                               15 * G_TIME_SPAN_MINUTE);
 
       /* The job waits for the phone's call to end (D11): V3R3 phones call back by
        * themselves after the send-solicited CleanUp, older ones get contact-mes. */
@@ -1480,6 +1485,7 @@ exchange_run (WpiStore  *store,
     flow->max_items = wpi_message_get_max_items (ex->request);
   flow_set_firmware (flow, update->firmware ? update->firmware : known ? known->firmware : NULL);
   g_hash_table_remove (self->contacting, mac);
+  g_hash_table_remove (self->unanswered, mac);
 
   /* D13: collect fragments, apply them once the final one is here */
   items = message_items (ex->request);
@@ -1912,15 +1918,19 @@ contact_phone (WpiService   *self,
   g_autofree char *callback = NULL;
   gint64 now = g_get_real_time ();
   guint attempts = 0;
+  /* Only contact-mes the phone did not follow count here: one that calls back and says
+   * busy (D11) is reachable however long its call lasts. The job's attempts, which also
+   * count busy answers, set the back-off. */
+  guint unanswered = GPOINTER_TO_UINT (g_hash_table_lookup (self->unanswered, phone->mac));
   ContactData *data;
 
   for (guint i = 0; i < jobs->len; i++)
     attempts = MAX (attempts, ((WpiJobRecord *) g_ptr_array_index (jobs, i))->attempts);
 
   /* D10: a phone that never answers is unreachable, not retried for ever */
-  if (attempts >= WPI_CONTACT_MAX_FAILURES)
+  if (unanswered >= WPI_CONTACT_MAX_FAILURES)
     {
-      g_autofree char *reason = g_strdup_printf ("phone unreachable: %u contact-mes unanswered", attempts);
+      g_autofree char *reason = g_strdup_printf ("phone unreachable: %u contact-mes unanswered", unanswered);
 
       for (guint i = 0; i < jobs->len; i++)
         set_job_state (self, ((WpiJobRecord *) g_ptr_array_index (jobs, i))->id,
@@ -1928,6 +1938,8 @@ contact_phone (WpiService   *self,
       set_phone_state (self, phone->mac, WPI_PHONE_STATE_UNREACHABLE);
       service_log (self, "%s: %s", phone->mac, reason);
       refresh_phone (self, phone->mac);
+      /* a job queued later gets its own tries */
+      g_hash_table_remove (self->unanswered, phone->mac);
       return;
     }
 
@@ -1947,6 +1959,7 @@ contact_phone (WpiService   *self,
     }
 
   g_hash_table_add (self->contacting, g_strdup (phone->mac));
+  g_hash_table_insert (self->unanswered, g_strdup (phone->mac), GUINT_TO_POINTER (unanswered + 1));
   data = g_new0 (ContactData, 1);
   data->self = g_object_ref (self);
   data->mac = g_strdup (phone->mac);
@@ -2063,6 +2076,7 @@ wpi_service_finalize (GObject *object)
   g_clear_pointer (&self->flows, g_hash_table_unref);
   g_clear_pointer (&self->phone_by_mac, g_hash_table_unref);
   g_clear_pointer (&self->contacting, g_hash_table_unref);
+  g_clear_pointer (&self->unanswered, g_hash_table_unref);
   g_clear_pointer (&self->last_poll, g_hash_table_unref);
   g_clear_object (&self->phones);
   g_clear_object (&self->contact);
@@ -2115,6 +2129,7 @@ wpi_service_init (WpiService *self)
   self->phones = g_list_store_new (WPI_TYPE_PHONE);
   self->phone_by_mac = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->contacting = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->unanswered = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->last_poll = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->contact = wpi_contact_client_new ();
   self->cancellable = g_cancellable_new ();
