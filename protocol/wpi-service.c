@@ -1243,14 +1243,22 @@ flow_on_opening (WpiService  *self,
         }
       if (phone_created)
         {
-          /* A new phone gets the default profile, if one is set (issue 3 §1) */
           g_autoptr(WpiProfileRecord) profile = wpi_store_profile_get_default (self->store, NULL);
+
+          /* The first read of a new phone is a job of its own, stored with the phone: should
+           * this flow break off (the service killed, the phone gone), the next start-up no
+           * longer looks new, and the job is what still says its configuration is unknown. */
+          if (!wpi_store_job_enqueue (self->store, flow->mac, WPI_JOB_KIND_READ_ALL,
+                                      WPI_JOB_PARAMETER_REGISTRATION, NULL, 0, NULL, error))
+            return NULL;
+          /* A new phone gets the default profile, if one is set (issue 3 §1) */
           if (profile != NULL &&
               !wpi_store_job_enqueue (self->store, flow->mac, WPI_JOB_KIND_APPLY_PROFILE,
                                       profile->name, NULL, 0, NULL, error))
             return NULL;
+          return flow_next (self, flow, request);
         }
-      if (phone_created || is_true (wpi_message_get_item_value (request, "configuration-changed-flag")))
+      if (is_true (wpi_message_get_item_value (request, "configuration-changed-flag")))
         {
           flow->step = STEP_REGISTRATION_READ;
           flow->expected = WPI_ACTION_READ_ALL_ITEMS;
@@ -2013,6 +2021,48 @@ schedule_contacts (WpiService *self)
     }
 }
 
+/* What a service that stopped without ending its flows (kill -9, power loss) left behind.
+ * Its jobs in progress have nobody talking to the phone about them any more: they count as
+ * a failed attempt and start again at once. Those that complete at the phone's next start-up
+ * (restart, factory reset, firmware, bootstrap) wait for it instead. No phone is in a
+ * session with a service that has just started. */
+static void
+recover_interrupted_flows (WpiService *self)
+{
+  g_autoptr(GPtrArray) pending = wpi_store_job_list_pending (self->store, NULL, NULL);
+  g_autoptr(GPtrArray) phones = wpi_store_phone_list (self->store, NULL);
+
+  for (guint i = 0; phones != NULL && i < phones->len; i++)
+    {
+      WpiPhoneRecord *phone = g_ptr_array_index (phones, i);
+
+      if (phone->state == WPI_PHONE_STATE_IN_SESSION)
+        {
+          set_phone_state (self, phone->mac, WPI_PHONE_STATE_IDLE);
+          refresh_phone (self, phone->mac);
+        }
+    }
+
+  for (guint i = 0; pending != NULL && i < pending->len; i++)
+    {
+      WpiJobRecord *job = g_ptr_array_index (pending, i);
+      g_autoptr(GError) error = NULL;
+
+      if (job->state != WPI_JOB_STATE_IN_PROGRESS || job->kind == WPI_JOB_KIND_RESTART ||
+          job->kind == WPI_JOB_KIND_FACTORY_RESET || job->kind == WPI_JOB_KIND_SOFTWARE_DEPLOYMENT ||
+          job->kind == WPI_JOB_KIND_BOOTSTRAP)
+        continue;
+      if (!set_job_state (self, job->id, WPI_JOB_STATE_QUEUED, NULL, &error) ||
+          !wpi_store_job_record_attempt (self->store, job->id, 0, &error))
+        {
+          g_warning ("Cannot requeue job %" G_GINT64_FORMAT ": %s", job->id, error->message);
+          continue;
+        }
+      service_log (self, "job %" G_GINT64_FORMAT " %s for %s was cut short by a stop of the service; "
+                   "queued again", job->id, wpi_job_kind_to_string (job->kind), job->mac);
+    }
+}
+
 static void
 expire_flows (WpiService *self)
 {
@@ -2301,6 +2351,7 @@ wpi_service_start (WpiService  *self,
   service_log (self, "listening on %s ports %u (Default Mode) and %u (Secure Mode)",
                self->bind_address ? self->bind_address : "every address",
                self->bound_port, self->bound_secure_port);
+  recover_interrupted_flows (self);
   tick (self);
   return TRUE;
 }
