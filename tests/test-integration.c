@@ -962,7 +962,7 @@ test_busy_old_firmware (Fixture       *f,
   g_assert_false (wpi_sim_phone_get_pending_solicited (watch->phone));
 
   /* more contact-mes than it takes to call a silent phone unreachable, each answered busy */
-  wait.target = WPI_CONTACT_MAX_FAILURES + 2;
+  wait.target = WPI_CONTACT_MAX_FAILURES + 1;
   wait_until (contacted_enough, &wait, "repeated contact-mes");
   g_clear_pointer (&job, wpi_job_record_free);
   job = job_get (f, id);
@@ -1693,6 +1693,66 @@ test_bad_input (Fixture       *f,
 }
 
 /* ---------------------------------------------------------------------------------------- */
+/* Clients that are no phones: silent connections and garbage on the TLS port               */
+
+static GSocketConnection *
+connect_raw (Fixture *f)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GError) error = NULL;
+  GSocketConnection *connection = g_socket_client_connect_to_host (client, "127.0.0.1", f->port,
+                                                                   NULL, &error);
+
+  g_assert_no_error (error);
+  return connection;
+}
+
+/* More silent connections than GLib has handshake threads, and plain-text garbage: a phone
+ * still registers, the garbage is closed as it arrives and never reaches the traffic log. */
+static void
+test_abusive_clients (Fixture       *f,
+                      gconstpointer  data)
+{
+  static const char plain_http[] = "GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+  /* reads as the start of a 32 kB SSLv2 record: a handshake would wait for the rest */
+  static const char long_record[] = "\x80\xff\x02\x03\x00garbage";
+  Watch *watch = phone_add (f, WPI_SIM_FIRMWARE_V3R3, -1);
+  g_autoptr(GPtrArray) silent = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) noisy = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < 40; i++)
+    g_ptr_array_add (silent, connect_raw (f));
+  for (guint i = 0; i < 10; i++)
+    {
+      GSocketConnection *connection = connect_raw (f);
+      const char *garbage = i % 2 ? plain_http : long_record;
+      gsize length = i % 2 ? strlen (plain_http) : sizeof long_record - 1;
+
+      g_assert_true (g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (connection)),
+                                                garbage, length, NULL, NULL, &error));
+      g_assert_no_error (error);
+      g_ptr_array_add (noisy, connection);
+    }
+
+  phone_register (watch);
+  assert_store_mirrors_phone (f, watch);
+  g_assert_cmpint (wpi_store_traffic_count (f->store, NULL), ==, 4);
+
+  /* the garbage went before the phone did: by now the service has hung up on all of it */
+  for (guint i = 0; i < noisy->len; i++)
+    {
+      GSocket *socket = g_socket_connection_get_socket (g_ptr_array_index (noisy, i));
+      char byte;
+      gssize n;
+
+      g_assert_cmpint (g_socket_condition_check (socket, G_IO_IN | G_IO_HUP), !=, 0);
+      n = g_socket_receive (socket, &byte, 1, NULL, NULL);
+      g_assert_cmpint (n, <=, 0);
+    }
+}
+
+/* ---------------------------------------------------------------------------------------- */
 /* Many phones at once through WpiSimulator                                                 */
 
 static void
@@ -2041,6 +2101,7 @@ main (int   argc,
   ADD ("/integration/polling", test_polling);
   ADD ("/integration/phone-clean-up", test_phone_clean_up);
   ADD ("/integration/bad-input", test_bad_input);
+  ADD ("/integration/abusive-clients", test_abusive_clients);
   ADD ("/integration/simulator", test_simulator);
   g_test_add ("/integration/kill-restart", Fixture, GINT_TO_POINTER (1), fixture_set_up,
               test_kill_restart, fixture_tear_down);
