@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gio/gnetworking.h>
 #include <libsoup/soup.h>
 
 #include "wpi-bootstrap.h"
@@ -24,6 +25,17 @@
 
 #define FACTORY_RESET_PASSWORD "124816"
 #define TICK_INTERVAL_MS       500
+/* A client has this long to send its first bytes (the TLS ClientHello), and a connection is
+ * dropped after this long without any progress. */
+#define CONNECTION_TIMEOUT_S   10
+/* A peer with more connections open than this is served after the others (a phone has one
+ * or two at a time; what opens hundreds is not a phone, or many phones behind one NAT,
+ * which then wait a little). */
+#define BUSY_PEER_CONNECTIONS  4
+/* Busy peers' handshakes run one at a time (each costs an RSA signature, milliseconds of
+ * CPU); more than this many waiting and the newest is closed. */
+#define BUSY_HANDSHAKES_WAITING 256
+#define LISTEN_BACKLOG          1024
 
 typedef enum {
   STEP_NONE,
@@ -67,6 +79,16 @@ struct _WpiService
   WpiContactClient *contact;
   SoupServer       *server;
   SoupServer       *secure_server;
+  GSocketService   *listener;        /* accepts for server */
+  GSocketService   *secure_listener; /* accepts for secure_server */
+  GPtrArray        *listen_urls;     /* "https://ADDR:PORT/" */
+  GTlsCertificate  *certificate;
+  GTlsDatabase     *database;
+  GHashTable       *silent;          /* Silent: connections that have not spoken yet */
+  GHashTable       *peer_certificates; /* "ip:port" -> PeerCertificate, secure connections */
+  GHashTable       *connections_by_ip; /* "ip" -> open connections from it (GUINT_TO_POINTER) */
+  GQueue            busy_handshakes;   /* Handshake: busy peers' handshakes, waiting their turn */
+  gboolean          busy_handshaking;  /* one busy peer's handshake is running */
   char             *bind_address;
   guint             port;
   guint             secure_port;
@@ -79,6 +101,7 @@ struct _WpiService
   GListStore       *jobs;          /* WpiJob, by id */
   GHashTable       *job_by_id;     /* gint64 id -> WpiJob, borrowed */
   GHashTable       *contacting;    /* mac set: a contact-me is on its way */
+  GHashTable       *unanswered;    /* mac -> contact-mes sent since the phone last called in */
   GHashTable       *last_poll;     /* mac -> gint64 monotonic time of its last DCMP poll */
   GCancellable     *cancellable;
   GTimeSpan         backoff_base;
@@ -101,6 +124,7 @@ G_DEFINE_FINAL_TYPE (WpiService, wpi_service, G_TYPE_OBJECT)
 G_DEFINE_QUARK (wpi-service-error-quark, wpi_service_error)
 
 static void service_log (WpiService *self, const char *format, ...) G_GNUC_PRINTF (2, 3);
+static GTlsCertificate *lookup_peer_certificate (WpiService *self, const char *peer_string);
 
 static void
 service_log (WpiService *self,
@@ -331,6 +355,19 @@ set_job_state (WpiService   *self,
     return FALSE;
   refresh_job (self, job_id);
   g_signal_emit (self, signals[SIGNAL_JOB_CHANGED], 0, job_id, wpi_job_state_to_string (state));
+  return TRUE;
+}
+
+/* An attempt changes what the live job shows (its count, its next try) */
+static gboolean
+record_job_attempt (WpiService  *self,
+                    gint64       job_id,
+                    gint64       next_attempt,
+                    GError     **error)
+{
+  if (!wpi_store_job_record_attempt (self->store, job_id, next_attempt, error))
+    return FALSE;
+  refresh_job (self, job_id);
   return TRUE;
 }
 
@@ -1034,12 +1071,16 @@ flow_on_reply (WpiService  *self,
 
   if (status == WPI_MESSAGE_STATUS_BUSY)
     {
-      GTimeSpan delay = flow->send_solicited ? WPI_FLOW_IDLE_TIMEOUT * 5 : self->backoff_base;
+      /* older firmware: contact-mes again with the D10 back-off, growing with each try */
+      GTimeSpan delay = flow->send_solicited
+                        ? WPI_FLOW_IDLE_TIMEOUT * 5
+                        : MIN (MAX (self->backoff_base, 1) << MIN (flow->job->attempts, 5),
+                               15 * G_TIME_SPAN_MINUTE);
 
       /* The job waits for the phone's call to end (D11): V3R3 phones call back by
        * themselves after the send-solicited CleanUp, older ones get contact-mes. */
       if (!set_job_state (self, flow->job->id, WPI_JOB_STATE_WAITING_BUSY, NULL, error) ||
-          !wpi_store_job_record_attempt (self->store, flow->job->id, g_get_real_time () + delay, error))
+          !record_job_attempt (self, flow->job->id, g_get_real_time () + delay, error))
         return NULL;
       service_log (self, "job %" G_GINT64_FORMAT " %s for %s: phone busy, waiting", flow->job->id,
                    wpi_job_kind_to_string (flow->job->kind), flow->mac);
@@ -1311,18 +1352,27 @@ flow_on_opening (WpiService  *self,
         }
       if (phone_created)
         {
-          /* A new phone gets the default profile, if one is set (issue 3 §1) */
           g_autoptr(WpiProfileRecord) profile = wpi_store_profile_get_default (self->store, NULL);
+          gint64 registration_job = 0;
           gint64 profile_job = 0;
 
+          /* The first read of a new phone is a job of its own, stored with the phone: should
+           * this flow break off (the service killed, the phone gone), the next start-up no
+           * longer looks new, and the job is what still says its configuration is unknown. */
+          if (!wpi_store_job_enqueue (self->store, flow->mac, WPI_JOB_KIND_READ_ALL,
+                                      WPI_JOB_PARAMETER_REGISTRATION, NULL, 0, &registration_job, error))
+            return NULL;
+          refresh_job (self, registration_job);
+          /* A new phone gets the default profile, if one is set (issue 3 §1) */
           if (profile != NULL &&
               !wpi_store_job_enqueue (self->store, flow->mac, WPI_JOB_KIND_APPLY_PROFILE,
                                       profile->name, NULL, 0, &profile_job, error))
             return NULL;
           if (profile_job != 0)
             refresh_job (self, profile_job);
+          return flow_next (self, flow, request);
         }
-      if (phone_created || is_true (wpi_message_get_item_value (request, "configuration-changed-flag")))
+      if (is_true (wpi_message_get_item_value (request, "configuration-changed-flag")))
         {
           flow->step = STEP_REGISTRATION_READ;
           flow->expected = WPI_ACTION_READ_ALL_ITEMS;
@@ -1514,7 +1564,7 @@ exchange_run (WpiStore  *store,
   /* D17: on the secure port the client certificate must name this phone */
   if (ex->port_mode == WPI_PHONE_MODE_SECURE)
     {
-      GTlsCertificate *peer_cert = soup_server_message_get_tls_peer_certificate (ex->msg);
+      GTlsCertificate *peer_cert = lookup_peer_certificate (self, ex->peer);
       g_autoptr(GError) cert_error = NULL;
 
       if (peer_cert == NULL ||
@@ -1557,6 +1607,7 @@ exchange_run (WpiStore  *store,
     flow->max_items = wpi_message_get_max_items (ex->request);
   flow_set_firmware (flow, update->firmware ? update->firmware : known ? known->firmware : NULL);
   g_hash_table_remove (self->contacting, mac);
+  g_hash_table_remove (self->unanswered, mac);
 
   /* D13: collect fragments, apply them once the final one is here */
   items = message_items (ex->request);
@@ -1868,10 +1919,28 @@ early_callback (SoupServer        *server,
                 GHashTable        *query,
                 gpointer           user_data)
 {
+  WpiService *self = user_data;
   goffset length = soup_message_headers_get_content_length (soup_server_message_get_request_headers (msg));
 
   if (length > WPI_MAX_BODY_BYTES)
     {
+      g_autoptr(WpiTrafficRecord) in = wpi_traffic_record_new ();
+      gboolean secure = server == self->secure_server;
+
+      /* The refusal is in the traffic log like every other bad message (D5), with the
+       * headers: the body is never read. */
+      in->time_us = g_get_real_time ();
+      in->direction = WPI_TRAFFIC_DIRECTION_IN;
+      in->port = secure ? self->bound_secure_port : self->bound_port;
+      in->mode = secure ? WPI_PHONE_MODE_SECURE : WPI_PHONE_MODE_DEFAULT;
+      in->peer = peer_string (msg, NULL);
+      in->headers = request_head (msg);
+      in->size = length;
+      in->error_code = WPI_CODEC_ERROR_TOO_LARGE;
+      in->error_text = g_strdup_printf ("a body of %" G_GOFFSET_FORMAT " bytes is over the limit of %d",
+                                        length, WPI_MAX_BODY_BYTES);
+      log_traffic (self, in);
+      service_log (self, "%s -: HTTP 413: %s", in->peer, in->error_text);
       soup_server_message_set_status (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, NULL);
       soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
     }
@@ -1880,14 +1949,14 @@ early_callback (SoupServer        *server,
 /* Secure port: a client certificate that does not chain to our CA (or is revoked) is
  * refused during the handshake, and the refusal is a security event. */
 static gboolean
-accept_certificate (SoupServerMessage    *msg,
+accept_certificate (GTlsConnection       *connection,
                     GTlsCertificate      *certificate,
                     GTlsCertificateFlags  errors,
                     gpointer              user_data)
 {
   WpiService *self = user_data;
   g_autoptr(GError) error = NULL;
-  g_autofree char *peer = peer_string (msg, NULL);
+  const char *peer = g_object_get_data (G_OBJECT (connection), "wpi-peer");
 
   if (wpi_pki_verify_peer (self->pki, certificate, NULL, NULL, &error))
     return TRUE;
@@ -1895,12 +1964,434 @@ accept_certificate (SoupServerMessage    *msg,
   return FALSE;
 }
 
-static void
-request_started (SoupServer        *server,
-                 SoupServerMessage *msg,
-                 gpointer           user_data)
+/* ---- Accepting connections ------------------------------------------- */
+
+/* glib-networking runs each TLS handshake in a thread of GLib's small shared pool, blocking
+ * until the peer has sent its part. A client that connects and says nothing, or sends half a
+ * record or random bytes whose first ones read as a long record, would hold a thread until
+ * the socket times out, and a few hundred of them would leave no thread for the phones. So
+ * a connection gets its handshake (and its thread) only once a whole first record that looks
+ * like a ClientHello is there, with CONNECTION_TIMEOUT_S to send it; anything else is closed.
+ * After that the socket's timeout ends a handshake or a request that stalls. Waiting costs
+ * no thread. */
+typedef struct {
+  WpiService        *self;
+  GSocketConnection *connection;
+  gboolean           secure;
+  GSource           *readable;
+  GSource           *timeout;
+  GSource           *recheck;      /* part of the record is there: look again shortly */
+} Silent;
+
+typedef enum {
+  FIRST_RECORD_INCOMPLETE,
+  FIRST_RECORD_COMPLETE,
+  FIRST_RECORD_NOT_TLS,
+} FirstRecord;
+
+#define MAX_TLS_RECORD 18432   /* 2^14 bytes of plaintext plus room for expansion */
+
+/* Peeks at what the client sent so far; nothing is consumed. */
+static FirstRecord
+first_record_state (GSocket *socket)
 {
-  g_signal_connect_object (msg, "accept-certificate", G_CALLBACK (accept_certificate), user_data, 0);
+  guint8 header[5];
+  GInputVector vector = { header, sizeof header };
+  gint flags = G_SOCKET_MSG_PEEK;
+  gssize n, available;
+  gsize length;
+
+  n = g_socket_receive_message (socket, NULL, &vector, 1, NULL, NULL, &flags, NULL, NULL);
+  if (n <= 0)
+    return FIRST_RECORD_NOT_TLS;   /* closed, or an error */
+  available = g_socket_get_available_bytes (socket);
+
+  if (header[0] == 0x16)
+    {
+      /* a TLS handshake record: 3.x, a plausible length */
+      if (n < 5)
+        return n >= 2 && header[1] != 0x03 ? FIRST_RECORD_NOT_TLS : FIRST_RECORD_INCOMPLETE;
+      length = (header[3] << 8) | header[4];
+      if (header[1] != 0x03 || header[2] > 0x04 || length == 0 || length > MAX_TLS_RECORD)
+        return FIRST_RECORD_NOT_TLS;
+      return available >= (gssize) (5 + length) ? FIRST_RECORD_COMPLETE : FIRST_RECORD_INCOMPLETE;
+    }
+  if (header[0] & 0x80)
+    {
+      /* the SSLv2-compatible ClientHello older TLS stacks (old firmware) may send */
+      if (n < 3)
+        return FIRST_RECORD_INCOMPLETE;
+      length = ((header[0] & 0x7f) << 8) | header[1];
+      if (header[2] != 0x01 || length < 9)
+        return FIRST_RECORD_NOT_TLS;
+      return available >= (gssize) (2 + length) ? FIRST_RECORD_COMPLETE : FIRST_RECORD_INCOMPLETE;
+    }
+  return FIRST_RECORD_NOT_TLS;
+}
+
+static void
+silent_free (Silent *silent)
+{
+  if (silent->readable != NULL)
+    {
+      g_source_destroy (silent->readable);
+      g_source_unref (silent->readable);
+    }
+  if (silent->timeout != NULL)
+    {
+      g_source_destroy (silent->timeout);
+      g_source_unref (silent->timeout);
+    }
+  if (silent->recheck != NULL)
+    {
+      g_source_destroy (silent->recheck);
+      g_source_unref (silent->recheck);
+    }
+  g_clear_object (&silent->connection);
+  g_free (silent);
+}
+
+typedef struct {
+  GWeakRef  service;
+  char     *ip;
+} ConnectionCount;
+
+static void
+connection_count_release (gpointer data)
+{
+  ConnectionCount *count = data;
+  g_autoptr(WpiService) self = g_weak_ref_get (&count->service);
+
+  if (self != NULL && self->connections_by_ip != NULL)
+    {
+      guint n = GPOINTER_TO_UINT (g_hash_table_lookup (self->connections_by_ip, count->ip));
+
+      if (n <= 1)
+        g_hash_table_remove (self->connections_by_ip, count->ip);
+      else
+        g_hash_table_insert (self->connections_by_ip, g_strdup (count->ip), GUINT_TO_POINTER (n - 1));
+    }
+  g_weak_ref_clear (&count->service);
+  g_free (count->ip);
+  g_free (count);
+}
+
+/* Counts the connection against its peer's address until the connection is freed. */
+static guint
+connection_count_add (WpiService        *self,
+                      GSocketConnection *connection)
+{
+  g_autoptr(GSocketAddress) remote = g_socket_connection_get_remote_address (connection, NULL);
+  ConnectionCount *count;
+  guint n;
+
+  if (!G_IS_INET_SOCKET_ADDRESS (remote))
+    return 0;
+  count = g_new0 (ConnectionCount, 1);
+  g_weak_ref_init (&count->service, self);
+  count->ip = g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote)));
+  n = GPOINTER_TO_UINT (g_hash_table_lookup (self->connections_by_ip, count->ip)) + 1;
+  g_hash_table_insert (self->connections_by_ip, g_strdup (count->ip), GUINT_TO_POINTER (n));
+  g_object_set_data_full (G_OBJECT (connection), "wpi-connection-count", count, connection_count_release);
+  return n;
+}
+
+static guint
+connection_count (WpiService        *self,
+                  GSocketConnection *connection)
+{
+  ConnectionCount *count = g_object_get_data (G_OBJECT (connection), "wpi-connection-count");
+
+  return count != NULL ? GPOINTER_TO_UINT (g_hash_table_lookup (self->connections_by_ip, count->ip)) : 0;
+}
+
+/* libsoup does not see the client certificate of a connection it did not set up itself:
+ * the service keeps it, by the connection's peer address, for as long as the connection
+ * lives. */
+typedef struct {
+  GTlsCertificate *certificate;
+  gconstpointer    connection;   /* only compared: which connection it belongs to */
+} PeerCertificate;
+
+static void
+peer_certificate_free (PeerCertificate *peer)
+{
+  g_clear_object (&peer->certificate);
+  g_free (peer);
+}
+
+typedef struct {
+  GWeakRef  service;
+  char     *peer;
+} PeerCertificateOwner;
+
+static void
+peer_certificate_owner_free (gpointer data)
+{
+  PeerCertificateOwner *owner = data;
+  g_autoptr(WpiService) self = g_weak_ref_get (&owner->service);
+
+  /* the connection is gone: its entry goes, unless a newer connection took the address */
+  if (self != NULL && self->peer_certificates != NULL)
+    {
+      PeerCertificate *peer = g_hash_table_lookup (self->peer_certificates, owner->peer);
+
+      if (peer != NULL && peer->connection == (gconstpointer) owner)
+        g_hash_table_remove (self->peer_certificates, owner->peer);
+    }
+  g_weak_ref_clear (&owner->service);
+  g_free (owner->peer);
+  g_free (owner);
+}
+
+static void
+remember_peer_certificate (WpiService     *self,
+                           GTlsConnection *tls)
+{
+  const char *peer_string = g_object_get_data (G_OBJECT (tls), "wpi-peer");
+  GTlsCertificate *certificate = g_tls_connection_get_peer_certificate (tls);
+  PeerCertificateOwner *owner;
+  PeerCertificate *peer;
+
+  if (peer_string == NULL || certificate == NULL)
+    return;
+  owner = g_new0 (PeerCertificateOwner, 1);
+  g_weak_ref_init (&owner->service, self);
+  owner->peer = g_strdup (peer_string);
+  peer = g_new0 (PeerCertificate, 1);
+  peer->certificate = g_object_ref (certificate);
+  peer->connection = owner;
+  g_hash_table_replace (self->peer_certificates, g_strdup (peer_string), peer);
+  g_object_set_data_full (G_OBJECT (tls), "wpi-peer-certificate", owner, peer_certificate_owner_free);
+}
+
+static GTlsCertificate *
+lookup_peer_certificate (WpiService *self,
+                         const char *peer_string)
+{
+  PeerCertificate *peer = g_hash_table_lookup (self->peer_certificates, peer_string);
+
+  return peer != NULL ? peer->certificate : NULL;
+}
+
+typedef struct {
+  GWeakRef        service;     /* a handshake does not keep a stopped service alive */
+  GTlsConnection *tls;
+  GSocketAddress *local;
+  GSocketAddress *remote;
+  gboolean        secure;
+  gboolean        busy_peer;   /* holds the busy peers' turn while it runs */
+} Handshake;
+
+static void handshake_start (Handshake *handshake);
+
+static void
+handshake_free (Handshake *handshake)
+{
+  g_weak_ref_clear (&handshake->service);
+  g_clear_object (&handshake->tls);
+  g_clear_object (&handshake->local);
+  g_clear_object (&handshake->remote);
+  g_free (handshake);
+}
+
+static void
+handshake_done (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  Handshake *handshake = user_data;
+  g_autoptr(WpiService) self = g_weak_ref_get (&handshake->service);
+  SoupServer *server = self == NULL ? NULL : handshake->secure ? self->secure_server : self->server;
+  g_autoptr(GError) error = NULL;
+
+  if (handshake->busy_peer && self != NULL)
+    {
+      Handshake *next = g_queue_pop_head (&self->busy_handshakes);
+
+      self->busy_handshaking = FALSE;
+      if (next != NULL)
+        handshake_start (next);
+    }
+
+  if (!g_tls_connection_handshake_finish (handshake->tls, result, &error) || server == NULL)
+    {
+      /* a refused client certificate is a security event already (accept_certificate) */
+      g_io_stream_close (G_IO_STREAM (handshake->tls), NULL, NULL);
+      handshake_free (handshake);
+      return;
+    }
+  if (handshake->secure)
+    remember_peer_certificate (self, handshake->tls);
+  if (!soup_server_accept_iostream (server, G_IO_STREAM (handshake->tls), handshake->local,
+                                    handshake->remote, &error))
+    g_warning ("Cannot accept a connection: %s", error->message);
+  handshake_free (handshake);
+}
+
+static void
+hand_over (WpiService        *self,
+           GSocketConnection *connection,
+           gboolean           secure)
+{
+  g_autoptr(GIOStream) tls = NULL;
+  g_autoptr(GError) error = NULL;
+  Handshake *handshake;
+
+  g_socket_set_timeout (g_socket_connection_get_socket (connection), CONNECTION_TIMEOUT_S);
+  /* as libsoup does for the sockets it accepts itself: an answer's headers and body must
+   * not wait for the phone's delayed ACK */
+  g_socket_set_option (g_socket_connection_get_socket (connection), IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
+  /* The database at construction: g_tls_server_connection_new() would first build the
+   * credentials from the default database, the whole system CA store, for every connection. */
+  tls = g_initable_new (g_tls_backend_get_server_connection_type (g_tls_backend_get_default ()),
+                        NULL, &error,
+                        "base-io-stream", connection,
+                        "certificate", self->certificate,
+                        "database", self->database,
+                        "authentication-mode", secure ? G_TLS_AUTHENTICATION_REQUIRED
+                                                      : G_TLS_AUTHENTICATION_NONE,
+                        "require-close-notify", FALSE,
+                        NULL);
+  if (tls == NULL)
+    {
+      g_warning ("Cannot set up TLS: %s", error->message);
+      return;
+    }
+
+  handshake = g_new0 (Handshake, 1);
+  g_weak_ref_init (&handshake->service, self);
+  handshake->tls = G_TLS_CONNECTION (g_steal_pointer (&tls));
+  handshake->local = g_socket_connection_get_local_address (connection, NULL);
+  handshake->remote = g_socket_connection_get_remote_address (connection, NULL);
+  handshake->secure = secure;
+  if (secure)
+    {
+      g_autofree char *peer = NULL;
+
+      if (G_IS_INET_SOCKET_ADDRESS (handshake->remote))
+        {
+          GInetSocketAddress *remote = G_INET_SOCKET_ADDRESS (handshake->remote);
+          g_autofree char *ip = g_inet_address_to_string (g_inet_socket_address_get_address (remote));
+
+          peer = g_strdup_printf ("%s:%u", ip, g_inet_socket_address_get_port (remote));
+        }
+      g_object_set_data_full (G_OBJECT (handshake->tls), "wpi-peer", g_steal_pointer (&peer), g_free);
+      g_signal_connect_object (handshake->tls, "accept-certificate", G_CALLBACK (accept_certificate), self, 0);
+    }
+  handshake->busy_peer = connection_count (self, connection) > BUSY_PEER_CONNECTIONS;
+  if (handshake->busy_peer && self->busy_handshaking)
+    {
+      if (self->busy_handshakes.length >= BUSY_HANDSHAKES_WAITING)
+        {
+          g_io_stream_close (G_IO_STREAM (handshake->tls), NULL, NULL);
+          handshake_free (handshake);
+          return;
+        }
+      g_queue_push_tail (&self->busy_handshakes, handshake);
+      return;
+    }
+  handshake_start (handshake);
+}
+
+/* The bytes are there: the thread it takes will not wait long (and never longer than the
+ * socket's timeout). A peer with many connections open gets one handshake at a time, and
+ * GLib's pool, which runs waiting tasks by priority, puts that one behind the phones': so a
+ * flood from one address costs at most one thread and a share of the CPU. */
+static void
+handshake_start (Handshake *handshake)
+{
+  g_autoptr(WpiService) self = g_weak_ref_get (&handshake->service);
+
+  if (handshake->busy_peer)
+    self->busy_handshaking = TRUE;
+  g_tls_connection_handshake_async (handshake->tls, handshake->busy_peer ? G_PRIORITY_LOW : G_PRIORITY_DEFAULT,
+                                    self->cancellable, handshake_done, handshake);
+}
+
+static gboolean silent_readable (GSocket *socket, GIOCondition condition, gpointer user_data);
+
+static gboolean
+silent_recheck (gpointer user_data)
+{
+  Silent *silent = user_data;
+  GSocket *socket = g_socket_connection_get_socket (silent->connection);
+
+  g_clear_pointer (&silent->recheck, g_source_unref);
+  return silent_readable (socket, g_socket_condition_check (socket, G_IO_IN | G_IO_HUP | G_IO_ERR),
+                          silent);
+}
+
+static gboolean
+silent_readable (GSocket      *socket,
+                 GIOCondition  condition,
+                 gpointer      user_data)
+{
+  Silent *silent = user_data;
+  WpiService *self = silent->self;
+
+  switch (first_record_state (socket))
+    {
+    case FIRST_RECORD_COMPLETE:
+      hand_over (self, silent->connection, silent->secure);
+      break;
+
+    case FIRST_RECORD_INCOMPLETE:
+      /* The bytes stay readable until the handshake reads them: instead of a source that
+       * would fire at once again, a look in a moment. */
+      if (silent->readable != NULL)
+        {
+          g_source_destroy (silent->readable);
+          g_clear_pointer (&silent->readable, g_source_unref);
+        }
+      silent->recheck = g_timeout_source_new (20);
+      g_source_set_callback (silent->recheck, silent_recheck, silent, NULL);
+      g_source_attach (silent->recheck, NULL);
+      return G_SOURCE_REMOVE;
+
+    case FIRST_RECORD_NOT_TLS:
+    default:
+      g_io_stream_close (G_IO_STREAM (silent->connection), NULL, NULL);
+      break;
+    }
+  g_hash_table_remove (self->silent, silent);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+silent_timeout (gpointer user_data)
+{
+  Silent *silent = user_data;
+
+  g_io_stream_close (G_IO_STREAM (silent->connection), NULL, NULL);
+  g_hash_table_remove (silent->self->silent, silent);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_incoming (GSocketService    *service,
+             GSocketConnection *connection,
+             GObject           *source_object,
+             gpointer           user_data)
+{
+  WpiService *self = user_data;
+  Silent *silent = g_new0 (Silent, 1);
+  GSocket *socket = g_socket_connection_get_socket (connection);
+
+  /* the peeks at the first record must never wait (the streams choose for themselves) */
+  g_socket_set_blocking (socket, FALSE);
+  connection_count_add (self, connection);
+  silent->self = self;
+  silent->connection = g_object_ref (connection);
+  silent->secure = service == self->secure_listener;
+  silent->readable = g_socket_create_source (socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
+  g_source_set_callback (silent->readable, (GSourceFunc) (void (*) (void)) silent_readable, silent, NULL);
+  g_source_attach (silent->readable, NULL);
+  silent->timeout = g_timeout_source_new_seconds (CONNECTION_TIMEOUT_S);
+  g_source_set_callback (silent->timeout, silent_timeout, silent, NULL);
+  g_source_attach (silent->timeout, NULL);
+  g_hash_table_add (self->silent, silent);
+  return TRUE;
 }
 
 /* ---- Scheduler: contact-me and flow expiry ---------------------------- */
@@ -1973,15 +2464,19 @@ contact_phone (WpiService   *self,
   g_autofree char *callback = NULL;
   gint64 now = g_get_real_time ();
   guint attempts = 0;
+  /* Only contact-mes the phone did not follow count here: one that calls back and says
+   * busy (D11) is reachable however long its call lasts. The job's attempts, which also
+   * count busy answers, set the back-off. */
+  guint unanswered = GPOINTER_TO_UINT (g_hash_table_lookup (self->unanswered, phone->mac));
   ContactData *data;
 
   for (guint i = 0; i < jobs->len; i++)
     attempts = MAX (attempts, ((WpiJobRecord *) g_ptr_array_index (jobs, i))->attempts);
 
   /* D10: a phone that never answers is unreachable, not retried for ever */
-  if (attempts >= WPI_CONTACT_MAX_FAILURES)
+  if (unanswered >= WPI_CONTACT_MAX_FAILURES)
     {
-      g_autofree char *reason = g_strdup_printf ("phone unreachable: %u contact-mes unanswered", attempts);
+      g_autofree char *reason = g_strdup_printf ("phone unreachable: %u contact-mes unanswered", unanswered);
 
       for (guint i = 0; i < jobs->len; i++)
         set_job_state (self, ((WpiJobRecord *) g_ptr_array_index (jobs, i))->id,
@@ -1989,6 +2484,8 @@ contact_phone (WpiService   *self,
       set_phone_state (self, phone->mac, WPI_PHONE_STATE_UNREACHABLE);
       service_log (self, "%s: %s", phone->mac, reason);
       refresh_phone (self, phone->mac);
+      /* a job queued later gets its own tries */
+      g_hash_table_remove (self->unanswered, phone->mac);
       return;
     }
 
@@ -2004,10 +2501,11 @@ contact_phone (WpiService   *self,
       delay = MIN (delay, 15 * G_TIME_SPAN_MINUTE);
       if (job->state == WPI_JOB_STATE_QUEUED)
         set_job_state (self, job->id, WPI_JOB_STATE_CONTACTING, NULL, NULL);
-      wpi_store_job_record_attempt (self->store, job->id, now + delay, NULL);
+      record_job_attempt (self, job->id, now + delay, NULL);
     }
 
   g_hash_table_add (self->contacting, g_strdup (phone->mac));
+  g_hash_table_insert (self->unanswered, g_strdup (phone->mac), GUINT_TO_POINTER (unanswered + 1));
   data = g_new0 (ContactData, 1);
   data->self = g_object_ref (self);
   data->mac = g_strdup (phone->mac);
@@ -2061,6 +2559,48 @@ schedule_contacts (WpiService *self,
       if (phone == NULL || (phone->contact_me_uri == NULL && phone->ip == NULL))
         continue;   /* never heard of: it gets its jobs when it registers */
       contact_phone (self, phone, value);
+    }
+}
+
+/* What a service that stopped without ending its flows (kill -9, power loss) left behind.
+ * Its jobs in progress have nobody talking to the phone about them any more: they count as
+ * a failed attempt and start again at once. Those that complete at the phone's next start-up
+ * (restart, factory reset, firmware, bootstrap) wait for it instead. No phone is in a
+ * session with a service that has just started. */
+static void
+recover_interrupted_flows (WpiService *self)
+{
+  g_autoptr(GPtrArray) pending = wpi_store_job_list_pending (self->store, NULL, NULL);
+  g_autoptr(GPtrArray) phones = wpi_store_phone_list (self->store, NULL);
+
+  for (guint i = 0; phones != NULL && i < phones->len; i++)
+    {
+      WpiPhoneRecord *phone = g_ptr_array_index (phones, i);
+
+      if (phone->state == WPI_PHONE_STATE_IN_SESSION)
+        {
+          set_phone_state (self, phone->mac, WPI_PHONE_STATE_IDLE);
+          refresh_phone (self, phone->mac);
+        }
+    }
+
+  for (guint i = 0; pending != NULL && i < pending->len; i++)
+    {
+      WpiJobRecord *job = g_ptr_array_index (pending, i);
+      g_autoptr(GError) error = NULL;
+
+      if (job->state != WPI_JOB_STATE_IN_PROGRESS || job->kind == WPI_JOB_KIND_RESTART ||
+          job->kind == WPI_JOB_KIND_FACTORY_RESET || job->kind == WPI_JOB_KIND_SOFTWARE_DEPLOYMENT ||
+          job->kind == WPI_JOB_KIND_BOOTSTRAP)
+        continue;
+      if (!set_job_state (self, job->id, WPI_JOB_STATE_QUEUED, NULL, &error) ||
+          !record_job_attempt (self, job->id, 0, &error))
+        {
+          g_warning ("Cannot requeue job %" G_GINT64_FORMAT ": %s", job->id, error->message);
+          continue;
+        }
+      service_log (self, "job %" G_GINT64_FORMAT " %s for %s was cut short by a stop of the service; "
+                   "queued again", job->id, wpi_job_kind_to_string (job->kind), job->mac);
     }
 }
 
@@ -2130,7 +2670,12 @@ wpi_service_finalize (GObject *object)
   g_clear_pointer (&self->flows, g_hash_table_unref);
   g_clear_pointer (&self->phone_by_mac, g_hash_table_unref);
   g_clear_pointer (&self->contacting, g_hash_table_unref);
+  g_clear_pointer (&self->unanswered, g_hash_table_unref);
   g_clear_pointer (&self->last_poll, g_hash_table_unref);
+  g_clear_pointer (&self->silent, g_hash_table_unref);
+  g_clear_pointer (&self->peer_certificates, g_hash_table_unref);
+  g_clear_pointer (&self->connections_by_ip, g_hash_table_unref);
+  g_clear_pointer (&self->listen_urls, g_ptr_array_unref);
   g_clear_object (&self->phones);
   g_clear_pointer (&self->job_by_id, g_hash_table_unref);
   g_clear_object (&self->jobs);
@@ -2186,7 +2731,13 @@ wpi_service_init (WpiService *self)
   self->jobs = g_list_store_new (WPI_TYPE_JOB);
   self->job_by_id = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   self->contacting = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->unanswered = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->last_poll = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->silent = g_hash_table_new_full (g_direct_hash, g_direct_equal, (GDestroyNotify) silent_free, NULL);
+  self->listen_urls = g_ptr_array_new_with_free_func (g_free);
+  self->peer_certificates = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                                   (GDestroyNotify) peer_certificate_free);
+  self->connections_by_ip = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->contact = wpi_contact_client_new ();
   self->cancellable = g_cancellable_new ();
   self->port = WPI_DEFAULT_PORT;
@@ -2256,14 +2807,32 @@ wpi_service_set_contact_backoff_base (WpiService *self,
   self->backoff_base = base;
 }
 
-static guint
-listen_on (SoupServer  *server,
-           const char  *address,
-           guint        port,
-           GError     **error)
+static void
+add_listen_url (WpiService     *self,
+                GSocketAddress *address)
 {
-  g_autoptr(GSList) uris = NULL;
-  guint bound = 0;
+  GInetAddress *inet = g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address));
+  g_autofree char *host = g_inet_address_to_string (inet);
+  guint port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (address));
+
+  g_ptr_array_add (self->listen_urls,
+                   g_inet_address_get_family (inet) == G_SOCKET_FAMILY_IPV6
+                   ? g_strdup_printf ("https://[%s]:%u/", host, port)
+                   : g_strdup_printf ("https://%s:%u/", host, port));
+}
+
+/* Listens on the address (NULL: every address) and port (0: any free one); returns the port. */
+static guint
+listen_on (WpiService      *self,
+           GSocketService  *service,
+           const char      *address,
+           guint            port,
+           GError         **error)
+{
+  GSocketListener *listener = G_SOCKET_LISTENER (service);
+  g_autoptr(GSocketAddress) effective = NULL;
+  g_autoptr(GInetAddress) any4 = NULL;
+  g_autoptr(GSocketAddress) url4 = NULL;
 
   if (address != NULL)
     {
@@ -2277,17 +2846,24 @@ listen_on (SoupServer  *server,
           return 0;
         }
       socket_address = g_inet_socket_address_new (inet, port);
-      if (!soup_server_listen (server, socket_address, SOUP_SERVER_LISTEN_HTTPS, error))
+      if (!g_socket_listener_add_address (listener, socket_address, G_SOCKET_TYPE_STREAM,
+                                          G_SOCKET_PROTOCOL_TCP, NULL, &effective, error))
         return 0;
+      add_listen_url (self, effective);
+      return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective));
     }
-  else if (!soup_server_listen_all (server, port, SOUP_SERVER_LISTEN_HTTPS, error))
-    return 0;
 
-  uris = soup_server_get_uris (server);
-  if (uris != NULL)
-    bound = g_uri_get_port (uris->data);
-  g_slist_free_full (g_steal_pointer (&uris), (GDestroyNotify) g_uri_unref);
-  return bound;
+  /* IPv6 and IPv4 where the system has both */
+  if (port == 0)
+    port = g_socket_listener_add_any_inet_port (listener, NULL, error);
+  else if (!g_socket_listener_add_inet_port (listener, port, NULL, error))
+    port = 0;
+  if (port == 0)
+    return 0;
+  any4 = g_inet_address_new_any (G_SOCKET_FAMILY_IPV4);
+  url4 = g_inet_socket_address_new (any4, port);
+  add_listen_url (self, url4);
+  return port;
 }
 
 gboolean
@@ -2309,23 +2885,28 @@ wpi_service_start (WpiService  *self,
     return FALSE;
 
   /* Our CA alone as the database also on the default port: glib-networking would
-   * otherwise load the whole system CA store for every connection. */
-  self->server = soup_server_new ("tls-certificate", certificate,
-                                  "tls-database", database,
-                                  "server-header", "Workpoint-Console", NULL);
-  self->secure_server = soup_server_new ("tls-certificate", certificate,
-                                         "tls-database", database,
-                                         "tls-auth-mode", G_TLS_AUTHENTICATION_REQUIRED,
-                                         "server-header", "Workpoint-Console", NULL);
+   * otherwise load the whole system CA store for every connection. The servers get their
+   * connections with TLS already set up (hand_over()), from our own listeners. */
+  self->certificate = g_steal_pointer (&certificate);
+  self->database = g_steal_pointer (&database);
+  self->server = soup_server_new ("server-header", "Workpoint-Console", NULL);
+  self->secure_server = soup_server_new ("server-header", "Workpoint-Console", NULL);
   soup_server_add_handler (self->server, NULL, server_callback, self, NULL);
   soup_server_add_handler (self->secure_server, NULL, server_callback, self, NULL);
   /* The early handler shares the default handler's path: a handler registered for a
    * path of its own would have no late callback and answer 500. */
   soup_server_add_early_handler (self->server, NULL, early_callback, self, NULL);
   soup_server_add_early_handler (self->secure_server, NULL, early_callback, self, NULL);
-  g_signal_connect (self->secure_server, "request-started", G_CALLBACK (request_started), self);
+  self->listener = g_socket_service_new ();
+  self->secure_listener = g_socket_service_new ();
+  /* GLib's default backlog of 10 overflows when a thousand phones (or a few hundred
+   * abusive clients) connect at once: the kernel drops their SYNs, they retry after 1 s */
+  g_socket_listener_set_backlog (G_SOCKET_LISTENER (self->listener), LISTEN_BACKLOG);
+  g_socket_listener_set_backlog (G_SOCKET_LISTENER (self->secure_listener), LISTEN_BACKLOG);
+  g_signal_connect (self->listener, "incoming", G_CALLBACK (on_incoming), self);
+  g_signal_connect (self->secure_listener, "incoming", G_CALLBACK (on_incoming), self);
 
-  self->bound_port = listen_on (self->server, self->bind_address, self->port, &local_error);
+  self->bound_port = listen_on (self, self->listener, self->bind_address, self->port, &local_error);
   if (self->bound_port == 0)
     {
       g_set_error (error, WPI_SERVICE_ERROR, WPI_SERVICE_ERROR_LISTEN, "cannot listen on port %u: %s",
@@ -2333,7 +2914,8 @@ wpi_service_start (WpiService  *self,
       wpi_service_stop (self);
       return FALSE;
     }
-  self->bound_secure_port = listen_on (self->secure_server, self->bind_address, self->secure_port, &local_error);
+  self->bound_secure_port = listen_on (self, self->secure_listener, self->bind_address, self->secure_port,
+                                       &local_error);
   if (self->bound_secure_port == 0)
     {
       g_set_error (error, WPI_SERVICE_ERROR, WPI_SERVICE_ERROR_LISTEN, "cannot listen on port %u: %s",
@@ -2358,6 +2940,7 @@ wpi_service_start (WpiService  *self,
   service_log (self, "listening on %s ports %u (Default Mode) and %u (Secure Mode)",
                self->bind_address ? self->bind_address : "every address",
                self->bound_port, self->bound_secure_port);
+  recover_interrupted_flows (self);
   tick (self);
   return TRUE;
 }
@@ -2370,6 +2953,27 @@ wpi_service_stop (WpiService *self)
   g_clear_handle_id (&self->tick_source, g_source_remove);
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
+  /* stop() cancels the pending accept, so closing the sockets after it is no error */
+  if (self->listener != NULL)
+    {
+      g_socket_service_stop (self->listener);
+      g_socket_listener_close (G_SOCKET_LISTENER (self->listener));
+    }
+  if (self->secure_listener != NULL)
+    {
+      g_socket_service_stop (self->secure_listener);
+      g_socket_listener_close (G_SOCKET_LISTENER (self->secure_listener));
+    }
+  g_clear_object (&self->listener);
+  g_clear_object (&self->secure_listener);
+  if (self->silent != NULL)
+    g_hash_table_remove_all (self->silent);
+  g_queue_clear_full (&self->busy_handshakes, (GDestroyNotify) handshake_free);
+  self->busy_handshaking = FALSE;
+  if (self->listen_urls != NULL)
+    g_ptr_array_set_size (self->listen_urls, 0);
+  g_clear_object (&self->certificate);
+  g_clear_object (&self->database);
   if (self->server != NULL)
     soup_server_disconnect (self->server);
   if (self->secure_server != NULL)
@@ -2403,21 +3007,11 @@ GStrv
 wpi_service_get_urls (WpiService *self)
 {
   g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
-  SoupServer *servers[] = { self->server, self->secure_server };
 
   g_return_val_if_fail (WPI_IS_SERVICE (self), NULL);
 
-  for (guint s = 0; s < G_N_ELEMENTS (servers); s++)
-    {
-      GSList *uris = servers[s] ? soup_server_get_uris (servers[s]) : NULL;
-
-      for (GSList *l = uris; l != NULL; l = l->next)
-        {
-          g_autofree char *str = g_uri_to_string (l->data);
-          g_strv_builder_add (builder, str);
-        }
-      g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
-    }
+  for (guint i = 0; i < self->listen_urls->len; i++)
+    g_strv_builder_add (builder, g_ptr_array_index (self->listen_urls, i));
   return g_strv_builder_end (builder);
 }
 

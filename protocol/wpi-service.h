@@ -24,6 +24,9 @@ G_BEGIN_DECLS
 /* A phone that ignored this many contact-mes in a row is unreachable (D10). */
 #define WPI_CONTACT_MAX_FAILURES 6
 
+/* The parameter of the read-all job that registers a new phone */
+#define WPI_JOB_PARAMETER_REGISTRATION "registration"
+
 #define WPI_SERVICE_ERROR (wpi_service_error_quark ())
 
 typedef enum {

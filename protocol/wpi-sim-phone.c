@@ -120,6 +120,7 @@ struct _WpiSimPhone
   gboolean            pending_solicited;
   gboolean            pending_contact;
   char               *contact_target;   /* base URI of the requested call-back */
+  char               *abort_reason;     /* answer the next Action with clean-up */
   gboolean            pending_local_changes;
   gboolean            pending_inventory;
   gboolean            polling;
@@ -2190,6 +2191,18 @@ flow_handle (SimFlow    *flow,
   if (action != WPI_ACTION_GET_NEXT_FRAGMENT)
     flow_drop_fragments (flow);
 
+  if (flow->phone->abort_reason != NULL && action != WPI_ACTION_CLEAN_UP)
+    {
+      g_autoptr(WpiMessage) clean_up = flow_message_new (flow, WPI_REASON_CLEAN_UP);
+      g_autofree char *reason = g_steal_pointer (&flow->phone->abort_reason);
+
+      /* The phone's own clean-up: no action or status attribute, only the reason (p.83) */
+      trail_append (flow, "clean-up");
+      wpi_message_add_item (clean_up, "cleanup-reason", reason);
+      flow_send (flow, clean_up);
+      return;
+    }
+
   switch (action)
     {
     case WPI_ACTION_CLEAN_UP:
@@ -3204,6 +3217,17 @@ poll_send_now (gpointer data,
 }
 
 void
+wpi_sim_phone_abort_next_action (WpiSimPhone *self,
+                                 const char  *reason)
+{
+  g_return_if_fail (WPI_IS_SIM_PHONE (self));
+  g_return_if_fail (reason != NULL);
+
+  g_free (self->abort_reason);
+  self->abort_reason = g_strdup (reason);
+}
+
+void
 wpi_sim_phone_poll_now (WpiSimPhone *self)
 {
   g_autoptr(GUri) base = NULL;
@@ -3376,6 +3400,7 @@ wpi_sim_phone_finalize (GObject *object)
   g_free (self->pin);
   g_free (self->pins_file);
   g_free (self->pending_clean_up);
+  g_free (self->abort_reason);
 
   G_OBJECT_CLASS (wpi_sim_phone_parent_class)->finalize (object);
 }

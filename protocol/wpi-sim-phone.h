@@ -184,6 +184,12 @@ gboolean          wpi_sim_phone_change_item_locally (WpiSimPhone      *self,
                                                     GError           **error);
 /* A key module plugged in or removed: `inventory-changes` with the module items. */
 void              wpi_sim_phone_change_inventory   (WpiSimPhone       *self);
+/* The phone aborts the interaction from its side: the next Action the service sends (other
+ * than CleanUp) is answered with a `clean-up` message carrying this cleanup-reason instead of
+ * being carried out, as a real phone does after invalid XML or when the PIN retries run out
+ * (protocol.md §4.1, p.13, p.83). */
+void              wpi_sim_phone_abort_next_action  (WpiSimPhone       *self,
+                                                    const char        *reason);
 /* One DCMP poll now, regardless of the poll interval. */
 void              wpi_sim_phone_poll_now           (WpiSimPhone       *self);
 

@@ -1197,6 +1197,39 @@ test_unknown_action (void)
   service_free (svc);
 }
 
+/* The phone's own clean-up (p.83): instead of the WriteItems, with the reason, in the flow */
+static void
+test_abort (void)
+{
+  TestService *svc = service_new ();
+  Watch *watch = phone_new (svc, WPI_SIM_FIRMWARE_V3R3);
+  g_autoptr(WpiMessage) write = answer_new (WPI_ACTION_WRITE_ITEMS);
+  Received *clean_up;
+
+  start_phone (svc, watch);
+  wpi_message_add_item (write, "auto-answer", "true");
+  wpi_sim_phone_abort_next_action (watch->phone, "password retries exceeded");
+  expect (svc, "solicited", NULL, NULL, g_object_ref (write));
+  expect_clean_up (svc, "clean-up", NULL, NULL);
+  contact_and_wait (svc, watch, 1);
+  g_assert_cmpuint (watch->n_failed, ==, 0);
+  g_assert_cmpstr (watch->last_detail, ==, "WriteItems,clean-up,CleanUp");
+  clean_up = last_received (svc, 0);
+  g_assert_null (wpi_message_get_action_string (clean_up->message));
+  g_assert_null (wpi_message_get_status_string (clean_up->message));
+  g_assert_cmpstr (item_value (clean_up->message, "cleanup-reason"), ==, "password retries exceeded");
+  g_assert_cmpstr (wpi_sim_phone_get_item (watch->phone, "auto-answer", -1), ==, "false");
+
+  /* once only: the next write is carried out */
+  expect (svc, "solicited", NULL, NULL, g_object_ref (write));
+  expect_clean_up (svc, "reply-to", "WriteItems", "accepted");
+  contact_and_wait (svc, watch, 1);
+  g_assert_cmpstr (wpi_sim_phone_get_item (watch->phone, "auto-answer", -1), ==, "true");
+
+  watch_free (watch);
+  service_free (svc);
+}
+
 static void
 test_bad_answers (void)
 {
@@ -1736,6 +1769,7 @@ main (int   argc,
   g_test_add_func ("/sim/random-calls", test_random_calls);
   g_test_add_func ("/sim/fragments", test_fragments);
   g_test_add_func ("/sim/unknown-action", test_unknown_action);
+  g_test_add_func ("/sim/abort", test_abort);
   g_test_add_func ("/sim/bad-answers", test_bad_answers);
   g_test_add_func ("/sim/restart", test_restart);
   g_test_add_func ("/sim/factory-reset", test_factory_reset);

@@ -509,6 +509,12 @@ jobs_of (Fixture    *fixture,
       WpiJobRecord *job = wpi_store_job_get (store, ((WpiJobRecord *) g_ptr_array_index (listed, i))->id, &error);
 
       g_assert_no_error (error);
+      /* The jobs the view made; the service's own first read of a new phone is not one */
+      if (g_strcmp0 (job->parameter, WPI_JOB_PARAMETER_REGISTRATION) == 0)
+        {
+          wpi_job_record_free (job);
+          continue;
+        }
       g_ptr_array_add (jobs, job);
     }
   return jobs;
