@@ -9,6 +9,7 @@
 
 #include "wpc-empty-state.h"
 #include "wpc-status-bar.h"
+#include "wpc-handout-view.h"
 #include "wpc-traffic-view.h"
 #include "wpc-window.h"
 
@@ -20,6 +21,7 @@ struct _WpcWindow
   GtkStack             *phones_stack;
   WpcEmptyState        *empty_state;
   WpcStatusBar         *status_bar;
+  WpcHandoutView       *handout_view;
   WpcTrafficView       *traffic_view;
   GtkMenuButton        *primary_menu_button;
 
@@ -140,6 +142,7 @@ wpc_window_constructed (GObject *object)
   restore_window_state (self);
   bind_listening_values (self);
   wpc_traffic_view_set_settings (self->traffic_view, self->settings);
+  wpc_handout_view_set_settings (self->handout_view, self->settings);
   g_signal_connect (self, "notify::application", G_CALLBACK (bind_listening_values), NULL);
 }
 
@@ -239,6 +242,7 @@ wpc_window_class_init (WpcWindowClass *klass)
 
   g_type_ensure (WPC_TYPE_EMPTY_STATE);
   g_type_ensure (WPC_TYPE_STATUS_BAR);
+  g_type_ensure (WPC_TYPE_HANDOUT_VIEW);
   g_type_ensure (WPC_TYPE_TRAFFIC_VIEW);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/workpoint/Console/wpc-window.ui");
@@ -246,6 +250,7 @@ wpc_window_class_init (WpcWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, WpcWindow, phones_stack);
   gtk_widget_class_bind_template_child (widget_class, WpcWindow, empty_state);
   gtk_widget_class_bind_template_child (widget_class, WpcWindow, status_bar);
+  gtk_widget_class_bind_template_child (widget_class, WpcWindow, handout_view);
   gtk_widget_class_bind_template_child (widget_class, WpcWindow, traffic_view);
   gtk_widget_class_bind_template_child (widget_class, WpcWindow, primary_menu_button);
 
@@ -298,6 +303,18 @@ wpc_window_get_status_bar (WpcWindow *self)
 {
   g_return_val_if_fail (WPC_IS_WINDOW (self), NULL);
   return self->status_bar;
+}
+
+/**
+ * wpc_window_get_handout_view:
+ *
+ * Returns: (transfer none): the PIN handout, for wpc_handout_view_set_service()
+ */
+WpcHandoutView *
+wpc_window_get_handout_view (WpcWindow *self)
+{
+  g_return_val_if_fail (WPC_IS_WINDOW (self), NULL);
+  return self->handout_view;
 }
 
 /**
