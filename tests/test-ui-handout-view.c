@@ -270,6 +270,22 @@ test_reissue (Fixture       *f,
     if (((WpiPinRecord *) g_ptr_array_index (history, i))->state == WPI_PIN_STATE_REISSUED)
       reissued++;
   g_assert_cmpuint (reissued, ==, 1);
+
+  /* Export PDF: the slips of the new PIN, which is then handed out */
+  {
+    g_autofree char *pdf_path = g_build_filename (f->data_dir, "handout.pdf", NULL);
+    g_autoptr(GFile) pdf_file = g_file_new_for_path (pdf_path);
+    g_autofree char *contents = NULL;
+    gsize length = 0;
+
+    g_assert_true (wpc_handout_view_export_pdf (f->view, pdf_file, &error));
+    g_assert_no_error (error);
+    g_file_get_contents (pdf_path, &contents, &length, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (length, >, 4);
+    g_assert_true (g_str_has_prefix (contents, "%PDF"));
+    g_assert_cmpint (state_of (f, phone_macs[1]), ==, WPI_PIN_STATE_HANDED_OUT);
+  }
 }
 
 static void
