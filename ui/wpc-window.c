@@ -12,6 +12,7 @@
 #include "wpc-empty-state.h"
 #include "wpc-phones-view.h"
 #include "wpc-status-bar.h"
+#include "wpc-handout-view.h"
 #include "wpc-traffic-view.h"
 #include "wpc-window.h"
 #include "wpi-phone.h"
@@ -25,6 +26,7 @@ struct _WpcWindow
   WpcEmptyState        *empty_state;
   WpcPhonesView        *phones_view;
   WpcStatusBar         *status_bar;
+  WpcHandoutView       *handout_view;
   WpcTrafficView       *traffic_view;
   GtkMenuButton        *primary_menu_button;
   GtkInfoBar           *service_error_bar;
@@ -247,6 +249,25 @@ on_service_error_response (WpcWindow *self,
     gtk_info_bar_set_revealed (self->service_error_bar, FALSE);
 }
 
+/* The handout's "selected phones" are the Phones view's selection */
+static void
+sync_handout_selection (WpcWindow *self)
+{
+  g_autoptr(GPtrArray) phones = NULL;
+  g_autoptr(GPtrArray) macs = NULL;
+
+  /* The list empties while the window is disposed */
+  if (self->phones_view == NULL || self->handout_view == NULL)
+    return;
+  phones = wpc_phones_view_get_selected_phones (self->phones_view);
+  macs = g_ptr_array_new_full (phones->len + 1, NULL);
+
+  for (guint i = 0; i < phones->len; i++)
+    g_ptr_array_add (macs, (gpointer) wpi_phone_get_mac (g_ptr_array_index (phones, i)));
+  g_ptr_array_add (macs, NULL);
+  wpc_handout_view_set_selected_macs (self->handout_view, (const char * const *) macs->pdata);
+}
+
 static void
 wpc_window_constructed (GObject *object)
 {
@@ -261,6 +282,7 @@ wpc_window_constructed (GObject *object)
   wpc_phones_view_set_settings (self->phones_view, self->settings);
   bind_listening_values (self);
   wpc_traffic_view_set_settings (self->traffic_view, self->settings);
+  wpc_handout_view_set_settings (self->handout_view, self->settings);
   g_signal_connect (self, "notify::application", G_CALLBACK (bind_listening_values), NULL);
 }
 
@@ -272,6 +294,8 @@ wpc_window_dispose (GObject *object)
   for (guint i = 0; i < G_N_ELEMENTS (self->listening_bindings); i++)
     g_clear_pointer (&self->listening_bindings[i], g_binding_unbind);
   disconnect_service (self);
+  if (self->phones_view != NULL)
+    g_signal_handlers_disconnect_by_data (wpc_phones_view_get_selection (self->phones_view), self);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), WPC_TYPE_WINDOW);
   g_clear_object (&self->settings);
@@ -362,6 +386,7 @@ wpc_window_class_init (WpcWindowClass *klass)
   g_type_ensure (WPC_TYPE_EMPTY_STATE);
   g_type_ensure (WPC_TYPE_PHONES_VIEW);
   g_type_ensure (WPC_TYPE_STATUS_BAR);
+  g_type_ensure (WPC_TYPE_HANDOUT_VIEW);
   g_type_ensure (WPC_TYPE_TRAFFIC_VIEW);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/workpoint/Console/wpc-window.ui");
@@ -369,6 +394,7 @@ wpc_window_class_init (WpcWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, WpcWindow, phones_stack);
   gtk_widget_class_bind_template_child (widget_class, WpcWindow, empty_state);
   gtk_widget_class_bind_template_child (widget_class, WpcWindow, status_bar);
+  gtk_widget_class_bind_template_child (widget_class, WpcWindow, handout_view);
   gtk_widget_class_bind_template_child (widget_class, WpcWindow, traffic_view);
   gtk_widget_class_bind_template_child (widget_class, WpcWindow, primary_menu_button);
   gtk_widget_class_bind_template_child (widget_class, WpcWindow, phones_view);
@@ -392,6 +418,10 @@ wpc_window_init (WpcWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.start-demo", FALSE);
+  g_signal_connect_object (wpc_phones_view_get_selection (self->phones_view), "selection-changed",
+                           G_CALLBACK (sync_handout_selection), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (wpc_phones_view_get_selection (self->phones_view), "items-changed",
+                           G_CALLBACK (sync_handout_selection), self, G_CONNECT_SWAPPED);
 }
 
 /**
@@ -426,6 +456,18 @@ wpc_window_get_status_bar (WpcWindow *self)
 {
   g_return_val_if_fail (WPC_IS_WINDOW (self), NULL);
   return self->status_bar;
+}
+
+/**
+ * wpc_window_get_handout_view:
+ *
+ * Returns: (transfer none): the PIN handout, for wpc_handout_view_set_service()
+ */
+WpcHandoutView *
+wpc_window_get_handout_view (WpcWindow *self)
+{
+  g_return_val_if_fail (WPC_IS_WINDOW (self), NULL);
+  return self->handout_view;
 }
 
 /**
@@ -479,7 +521,7 @@ wpc_window_set_demo_available (WpcWindow *self,
  * wpc_window_set_service:
  * @service: (nullable): the provisioning service whose phones the window shows
  *
- * The Phones view, the traffic inspector, the status line and the choice between the
+ * The Phones view, the PIN handout, the traffic inspector, the status line and the choice between the
  * empty state and the phone list follow it from then on.
  */
 void
@@ -494,6 +536,7 @@ wpc_window_set_service (WpcWindow  *self,
 
   disconnect_service (self);
   wpc_phones_view_set_service (self->phones_view, service);
+  wpc_handout_view_set_service (self->handout_view, service);
   wpc_traffic_view_set_store (self->traffic_view, service != NULL ? wpi_service_get_store (service) : NULL);
   if (service != NULL)
     {

@@ -4,6 +4,7 @@
 #include <gtk/gtk.h>
 
 #include "wpc-application.h"
+#include "wpc-handout-view.h"
 #include "wpc-phones-view.h"
 #include "wpc-status-bar.h"
 #include "wpc-traffic-view.h"
@@ -18,6 +19,7 @@ G_DECLARE_FINAL_TYPE (WpcWindow, wpc_window, WPC, WINDOW, GtkApplicationWindow)
 WpcWindow    *wpc_window_new             (WpcApplication *application);
 GSettings    *wpc_window_get_settings    (WpcWindow      *self);
 WpcStatusBar *wpc_window_get_status_bar  (WpcWindow      *self);
+WpcHandoutView *wpc_window_get_handout_view (WpcWindow    *self);
 WpcTrafficView *wpc_window_get_traffic_view (WpcWindow    *self);
 const char   *wpc_window_get_visible_view (WpcWindow     *self);
 gboolean      wpc_window_get_demo_available (WpcWindow   *self);

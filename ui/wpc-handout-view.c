@@ -1,0 +1,1197 @@
+/* wpc-handout-view.c: the PIN handout (issue 5 §3)
+ *
+ * The Secure Mode workflow as one view: choose phones, Generate runs the bulk
+ * preparation of wpi-handout.h off the main thread, and the table lists each phone's
+ * newest PIN with its state. Print, Export PDF and Export CSV write the PINs still to be
+ * handed out and then record that they were; this is the only view that shows PINs.
+ */
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "wpi-handout.h"
+#include "wpc-handout-view.h"
+
+/* --- One table row: a PIN record and its phone's number and model ------------------ */
+
+#define WPC_TYPE_HANDOUT_ROW (wpc_handout_row_get_type ())
+G_DECLARE_FINAL_TYPE (WpcHandoutRow, wpc_handout_row, WPC, HANDOUT_ROW, GObject)
+
+struct _WpcHandoutRow
+{
+  GObject       parent_instance;
+  WpiPinRecord *pin;
+  char         *e164;
+  char         *device_type;
+  char         *location;
+};
+
+G_DEFINE_FINAL_TYPE (WpcHandoutRow, wpc_handout_row, G_TYPE_OBJECT)
+
+static void
+wpc_handout_row_finalize (GObject *object)
+{
+  WpcHandoutRow *self = WPC_HANDOUT_ROW (object);
+
+  g_clear_pointer (&self->pin, wpi_pin_record_free);
+  g_free (self->e164);
+  g_free (self->device_type);
+  g_free (self->location);
+  G_OBJECT_CLASS (wpc_handout_row_parent_class)->finalize (object);
+}
+
+static void
+wpc_handout_row_class_init (WpcHandoutRowClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = wpc_handout_row_finalize;
+}
+
+static void
+wpc_handout_row_init (WpcHandoutRow *self)
+{
+}
+
+/* PINs that a technician may still hand out: the phone has not used them yet. */
+static gboolean
+pin_state_is_pending (WpiPinState state)
+{
+  return state == WPI_PIN_STATE_GENERATED || state == WPI_PIN_STATE_HANDED_OUT ||
+         state == WPI_PIN_STATE_BUNDLE_DELIVERED;
+}
+
+/* The state in words (never colour alone). */
+static char *
+pin_state_describe (const WpiPinRecord *pin)
+{
+  switch (pin->state)
+    {
+    case WPI_PIN_STATE_GENERATED:
+      return g_strdup (_("Generated"));
+    case WPI_PIN_STATE_HANDED_OUT:
+      return g_strdup (_("Handed out"));
+    case WPI_PIN_STATE_BUNDLE_DELIVERED:
+      return g_strdup (_("Bundle delivered"));
+    case WPI_PIN_STATE_VERIFIED:
+      return g_strdup (_("TAN verified"));
+    case WPI_PIN_STATE_FAILED:
+      /* Translators: a PIN's state, %s is why it failed */
+      return g_strdup_printf (_("Failed: %s"), pin->reason != NULL ? pin->reason : "");
+    case WPI_PIN_STATE_REISSUED:
+      return g_strdup (_("Re-issued"));
+    default:
+      return g_strdup (wpi_pin_state_to_string (pin->state));
+    }
+}
+
+/* --- The view ----------------------------------------------------------------------- */
+
+typedef enum {
+  COLUMN_MAC,
+  COLUMN_NUMBER,
+  COLUMN_MODEL,
+  COLUMN_STATE,
+  COLUMN_PIN,
+  COLUMN_UPDATED,
+  N_COLUMNS
+} Column;
+
+static const struct {
+  const char *title;
+  gboolean    expand;
+} column_info[N_COLUMNS] = {
+  [COLUMN_MAC] = { N_("MAC"), FALSE },
+  [COLUMN_NUMBER] = { N_("Number"), FALSE },
+  [COLUMN_MODEL] = { N_("Model"), FALSE },
+  [COLUMN_STATE] = { N_("State"), TRUE },
+  [COLUMN_PIN] = { N_("PIN"), FALSE },
+  [COLUMN_UPDATED] = { N_("Updated"), FALSE },
+};
+
+struct _WpcHandoutView
+{
+  GtkWidget            parent_instance;
+
+  GtkDropDown         *scope_dropdown;
+  GtkSearchEntry      *filter_entry;
+  GtkCheckButton      *with_pin_check;
+  GtkLabel            *pin_length_label;
+  GtkSpinButton       *pin_length_spin;
+  GtkWidget           *progress_box;
+  GtkProgressBar      *progress_bar;
+  GtkLabel            *failures_label;
+  GtkColumnView       *pin_list;
+  GtkLabel            *count_label;
+
+  WpiService          *service;
+  gulong               job_changed_id;
+  guint                refresh_idle_id;
+  GListStore          *rows;
+  GtkMultiSelection   *selection;
+  GStrv                selected_macs;
+
+  GCancellable        *cancellable;   /* non-NULL while a run is going */
+  char                *failures_text;
+  GtkFileChooserNative *chooser;
+  GtkPrintOperation   *print_operation;
+  GPtrArray           *print_entries;
+};
+
+G_DEFINE_FINAL_TYPE (WpcHandoutView, wpc_handout_view, GTK_TYPE_WIDGET)
+
+static void update_actions (WpcHandoutView *self);
+
+static WpiStore *
+get_store (WpcHandoutView *self)
+{
+  return self->service != NULL ? wpi_service_get_store (self->service) : NULL;
+}
+
+static void
+show_error (WpcHandoutView *self,
+            const char     *message)
+{
+  gtk_label_set_text (self->failures_label, message);
+  gtk_widget_set_visible (GTK_WIDGET (self->failures_label), message != NULL && *message != '\0');
+}
+
+static void
+update_count (WpcHandoutView *self)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->rows));
+  g_autofree char *text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u PIN", "%u PINs", n), n);
+
+  gtk_label_set_text (self->count_label, text);
+}
+
+void
+wpc_handout_view_refresh (WpcHandoutView *self)
+{
+  g_autoptr(GPtrArray) pins = NULL;
+  g_autoptr(GPtrArray) phones = NULL;
+  g_autoptr(GHashTable) phone_by_mac = NULL;
+  g_autoptr(GPtrArray) new_rows = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GtkBitset) selected = NULL;
+  g_autoptr(GHashTable) selected_macs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  WpiStore *store;
+  guint n_old;
+
+  g_return_if_fail (WPC_IS_HANDOUT_VIEW (self));
+
+  store = get_store (self);
+  if (store == NULL)
+    {
+      g_list_store_remove_all (self->rows);
+      update_count (self);
+      update_actions (self);
+      return;
+    }
+
+  pins = wpi_store_pin_list (store, TRUE, &error);
+  if (pins != NULL)
+    phones = wpi_store_phone_list (store, &error);
+  if (pins == NULL || phones == NULL)
+    {
+      show_error (self, error->message);
+      return;
+    }
+
+  phone_by_mac = g_hash_table_new (g_str_hash, g_str_equal);
+  for (guint i = 0; i < phones->len; i++)
+    {
+      WpiPhoneRecord *phone = g_ptr_array_index (phones, i);
+      g_hash_table_insert (phone_by_mac, phone->mac, phone);
+    }
+
+  /* Keep the selection across the refresh, by MAC. */
+  selected = gtk_selection_model_get_selection (GTK_SELECTION_MODEL (self->selection));
+  n_old = g_list_model_get_n_items (G_LIST_MODEL (self->rows));
+  for (guint i = 0; i < n_old; i++)
+    if (gtk_bitset_contains (selected, i))
+      {
+        g_autoptr(WpcHandoutRow) row = g_list_model_get_item (G_LIST_MODEL (self->rows), i);
+        g_hash_table_add (selected_macs, g_strdup (row->pin->mac));
+      }
+
+  new_rows = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < pins->len; i++)
+    {
+      WpiPinRecord *pin = g_ptr_array_index (pins, i);
+      WpiPhoneRecord *phone = g_hash_table_lookup (phone_by_mac, pin->mac);
+      WpcHandoutRow *row = g_object_new (WPC_TYPE_HANDOUT_ROW, NULL);
+
+      row->pin = wpi_pin_record_copy (pin);
+      if (phone != NULL)
+        {
+          row->e164 = g_strdup (phone->e164);
+          row->device_type = g_strdup (phone->device_type);
+          row->location = g_strdup (phone->location);
+        }
+      g_ptr_array_add (new_rows, row);
+    }
+
+  g_list_store_splice (self->rows, 0, n_old, new_rows->pdata, new_rows->len);
+
+  for (guint i = 0; i < new_rows->len; i++)
+    {
+      WpcHandoutRow *row = g_ptr_array_index (new_rows, i);
+      if (g_hash_table_contains (selected_macs, row->pin->mac))
+        gtk_selection_model_select_item (GTK_SELECTION_MODEL (self->selection), i, FALSE);
+    }
+
+  update_count (self);
+  update_actions (self);
+}
+
+static gboolean
+refresh_idle (gpointer data)
+{
+  WpcHandoutView *self = data;
+
+  self->refresh_idle_id = 0;
+  wpc_handout_view_refresh (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Jobs change in bursts (a flow touches several); one refresh per burst. */
+static void
+on_job_changed (WpcHandoutView *self)
+{
+  if (self->refresh_idle_id == 0)
+    self->refresh_idle_id = g_idle_add (refresh_idle, self);
+}
+
+/* The rows actions apply to: the selected ones, or every row without a selection. */
+static GPtrArray *
+get_target_rows (WpcHandoutView *self)
+{
+  g_autoptr(GtkBitset) selected = gtk_selection_model_get_selection (GTK_SELECTION_MODEL (self->selection));
+  GPtrArray *rows = g_ptr_array_new_with_free_func (g_object_unref);
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->rows));
+  gboolean all = gtk_bitset_is_empty (selected);
+
+  for (guint i = 0; i < n; i++)
+    if (all || gtk_bitset_contains (selected, i))
+      g_ptr_array_add (rows, g_list_model_get_item (G_LIST_MODEL (self->rows), i));
+  return rows;
+}
+
+/* Handout entries for the target rows whose PIN is still to be used by the phone. */
+static GPtrArray *
+get_pending_entries (WpcHandoutView *self)
+{
+  g_autoptr(GPtrArray) rows = get_target_rows (self);
+  GPtrArray *entries = g_ptr_array_new_with_free_func ((GDestroyNotify) wpi_handout_entry_free);
+
+  for (guint i = 0; i < rows->len; i++)
+    {
+      WpcHandoutRow *row = g_ptr_array_index (rows, i);
+
+      if (!pin_state_is_pending (row->pin->state))
+        continue;
+      g_ptr_array_add (entries, wpi_handout_entry_new (row->pin->mac, row->e164, row->device_type,
+                                                       row->location, row->pin->pin,
+                                                       row->pin->job_id, row->pin->id));
+    }
+  return entries;
+}
+
+static guint
+count_rows_in_state (WpcHandoutView *self,
+                     gboolean        pending_only)
+{
+  g_autoptr(GPtrArray) rows = get_target_rows (self);
+  guint n = 0;
+
+  for (guint i = 0; i < rows->len; i++)
+    {
+      WpcHandoutRow *row = g_ptr_array_index (rows, i);
+      if (pending_only ? pin_state_is_pending (row->pin->state) : row->pin->state == WPI_PIN_STATE_GENERATED)
+        n++;
+    }
+  return n;
+}
+
+static void
+update_actions (WpcHandoutView *self)
+{
+  gboolean ready = self->service != NULL && self->cancellable == NULL;
+  g_autoptr(GtkBitset) selected = gtk_selection_model_get_selection (GTK_SELECTION_MODEL (self->selection));
+  gboolean has_pending = count_rows_in_state (self, TRUE) > 0;
+  gboolean idle_io = self->chooser == NULL && self->print_operation == NULL;
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "handout.generate", ready);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "handout.cancel", self->cancellable != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "handout.print", ready && has_pending && idle_io);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "handout.export-pdf", ready && has_pending && idle_io);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "handout.export-csv", ready && has_pending && idle_io);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "handout.mark-handed-out",
+                                 ready && count_rows_in_state (self, FALSE) > 0);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "handout.reissue", ready && !gtk_bitset_is_empty (selected));
+}
+
+/* --- Generate and Re-issue ---------------------------------------------------------- */
+
+static void
+on_prepare_progress (guint                  done,
+                     guint                  total,
+                     const char            *mac,
+                     const WpiHandoutEntry *entry,
+                     gpointer               user_data)
+{
+  WpcHandoutView *self = user_data;
+  g_autofree char *text = NULL;
+
+  (void) mac;
+  (void) entry;
+
+  if (self->progress_bar == NULL)
+    return;
+  /* Translators: progress of a PIN generation, "3 of 20 phones" */
+  text = g_strdup_printf (_("%u of %u phones"), done, total);
+  gtk_progress_bar_set_fraction (self->progress_bar, total > 0 ? (double) done / total : 1.0);
+  gtk_progress_bar_set_text (self->progress_bar, text);
+}
+
+static void
+on_prepare_finished (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(WpcHandoutView) self = user_data;
+  g_autoptr(WpiHandoutResult) handout = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) failures = g_string_new (NULL);
+
+  (void) source;
+
+  handout = wpi_handout_prepare_finish (result, &error);
+  g_clear_object (&self->cancellable);
+  if (self->progress_box == NULL)
+    return; /* disposed meanwhile */
+  gtk_widget_set_visible (self->progress_box, FALSE);
+
+  if (handout == NULL)
+    g_string_append (failures, error->message);
+  else
+    {
+      for (guint i = 0; i < handout->failures->len; i++)
+        {
+          WpiHandoutFailure *failure = g_ptr_array_index (handout->failures, i);
+          if (failures->len > 0)
+            g_string_append_c (failures, '\n');
+          g_string_append_printf (failures, "%s: %s", failure->mac, failure->error->message);
+        }
+      if (handout->cancelled)
+        {
+          if (failures->len > 0)
+            g_string_append_c (failures, '\n');
+          /* Translators: after Cancel, %u phones got a PIN before it stopped */
+          g_string_append_printf (failures, g_dngettext (GETTEXT_PACKAGE,
+                                                         "Cancelled after %u phone.",
+                                                         "Cancelled after %u phones.",
+                                                         handout->entries->len),
+                                  handout->entries->len);
+        }
+    }
+
+  g_free (self->failures_text);
+  self->failures_text = failures->len > 0 ? g_strdup (failures->str) : NULL;
+  show_error (self, self->failures_text);
+
+  if (self->service != NULL)
+    wpi_service_reload (self->service);
+  wpc_handout_view_refresh (self);
+  g_object_notify (G_OBJECT (self), "busy");
+}
+
+static void
+start_prepare (WpcHandoutView     *self,
+               const char * const *macs)
+{
+  WpiBootstrapOptions options;
+  guint secure_port;
+
+  wpi_bootstrap_options_init (&options);
+  options.with_pin = gtk_check_button_get_active (self->with_pin_check);
+  options.pin_length = wpc_handout_view_get_pin_length (self);
+  secure_port = wpi_service_get_secure_port (self->service);
+  if (secure_port != 0)
+    options.secure_port = secure_port;
+
+  self->cancellable = g_cancellable_new ();
+  g_free (self->failures_text);
+  self->failures_text = NULL;
+  show_error (self, NULL);
+  gtk_progress_bar_set_fraction (self->progress_bar, 0.0);
+  gtk_progress_bar_set_text (self->progress_bar, NULL);
+  gtk_widget_set_visible (self->progress_box, TRUE);
+
+  wpi_handout_prepare_async (wpi_service_get_data_dir (self->service), wpi_service_get_pki (self->service),
+                             macs, &options, self->cancellable, on_prepare_progress, self,
+                             on_prepare_finished, g_object_ref (self));
+  update_actions (self);
+  g_object_notify (G_OBJECT (self), "busy");
+}
+
+static GStrv
+select_phones (WpcHandoutView  *self,
+               GError         **error)
+{
+  WpiStore *store = get_store (self);
+
+  switch ((WpcHandoutScope) gtk_drop_down_get_selected (self->scope_dropdown))
+    {
+    case WPC_HANDOUT_SCOPE_DEFAULT_MODE:
+      return wpi_handout_select_default_mode (store, error);
+    case WPC_HANDOUT_SCOPE_MATCHING:
+      return wpi_handout_select_matching (store, gtk_editable_get_text (GTK_EDITABLE (self->filter_entry)), error);
+    case WPC_HANDOUT_SCOPE_SELECTED:
+      {
+        const char * const empty[] = { NULL };
+        return wpi_handout_select_macs (store, self->selected_macs != NULL
+                                               ? (const char * const *) self->selected_macs : empty,
+                                        error);
+      }
+    case WPC_HANDOUT_SCOPE_ALL:
+    default:
+      return wpi_handout_select_all (store, error);
+    }
+}
+
+static void
+generate_action (GtkWidget  *widget,
+                 const char *action_name,
+                 GVariant   *parameter)
+{
+  WpcHandoutView *self = WPC_HANDOUT_VIEW (widget);
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) macs = NULL;
+
+  (void) action_name;
+  (void) parameter;
+
+  if (self->service == NULL || self->cancellable != NULL)
+    return;
+  macs = select_phones (self, &error);
+  if (macs == NULL)
+    {
+      show_error (self, error->message);
+      return;
+    }
+  if (macs[0] == NULL)
+    {
+      show_error (self, _("No phone matches the choice."));
+      return;
+    }
+  start_prepare (self, (const char * const *) macs);
+}
+
+static void
+reissue_action (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *parameter)
+{
+  WpcHandoutView *self = WPC_HANDOUT_VIEW (widget);
+  g_autoptr(GtkBitset) selected = gtk_selection_model_get_selection (GTK_SELECTION_MODEL (self->selection));
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto(GStrv) macs = NULL;
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->rows));
+
+  (void) action_name;
+  (void) parameter;
+
+  if (self->service == NULL || self->cancellable != NULL)
+    return;
+  for (guint i = 0; i < n; i++)
+    if (gtk_bitset_contains (selected, i))
+      {
+        g_autoptr(WpcHandoutRow) row = g_list_model_get_item (G_LIST_MODEL (self->rows), i);
+        g_strv_builder_add (builder, row->pin->mac);
+      }
+  macs = g_strv_builder_end (builder);
+  if (macs[0] != NULL)
+    start_prepare (self, (const char * const *) macs);
+}
+
+static void
+cancel_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  WpcHandoutView *self = WPC_HANDOUT_VIEW (widget);
+
+  (void) action_name;
+  (void) parameter;
+
+  if (self->cancellable != NULL)
+    g_cancellable_cancel (self->cancellable);
+}
+
+/* --- Handing out -------------------------------------------------------------------- */
+
+static gboolean
+mark_entries (WpcHandoutView  *self,
+              GPtrArray       *entries,
+              GError         **error)
+{
+  gboolean ok = wpi_handout_mark_handed_out (get_store (self), entries, error);
+
+  wpi_service_reload (self->service);
+  wpc_handout_view_refresh (self);
+  return ok;
+}
+
+static gboolean
+check_ready (WpcHandoutView  *self,
+             GPtrArray       *entries,
+             GError         **error)
+{
+  if (self->service == NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED, _("The console has no service."));
+      return FALSE;
+    }
+  if (entries->len == 0)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, _("No PIN is waiting to be handed out."));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+wpc_handout_view_export_csv (WpcHandoutView  *self,
+                             GFile           *file,
+                             GError         **error)
+{
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autofree char *path = NULL;
+
+  g_return_val_if_fail (WPC_IS_HANDOUT_VIEW (self), FALSE);
+  g_return_val_if_fail (G_IS_FILE (file), FALSE);
+
+  entries = get_pending_entries (self);
+  path = g_file_get_path (file);
+  if (!check_ready (self, entries, error))
+    return FALSE;
+  if (path == NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, _("Only local files can hold PINs."));
+      return FALSE;
+    }
+  return wpi_handout_write_csv (entries, path, error) && mark_entries (self, entries, error);
+}
+
+static WpiHandoutPaper
+default_paper (void)
+{
+  g_autoptr(GtkPaperSize) size = gtk_paper_size_new (NULL);
+
+  return g_str_equal (gtk_paper_size_get_name (size), GTK_PAPER_NAME_LETTER)
+         ? WPI_HANDOUT_PAPER_LETTER : WPI_HANDOUT_PAPER_A4;
+}
+
+gboolean
+wpc_handout_view_export_pdf (WpcHandoutView  *self,
+                             GFile           *file,
+                             GError         **error)
+{
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autofree char *path = NULL;
+
+  g_return_val_if_fail (WPC_IS_HANDOUT_VIEW (self), FALSE);
+  g_return_val_if_fail (G_IS_FILE (file), FALSE);
+
+  entries = get_pending_entries (self);
+  path = g_file_get_path (file);
+  if (!check_ready (self, entries, error))
+    return FALSE;
+  if (path == NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, _("Only local files can hold PINs."));
+      return FALSE;
+    }
+  return wpi_handout_write_pdf (entries, path, default_paper (), error) && mark_entries (self, entries, error);
+}
+
+gboolean
+wpc_handout_view_mark_handed_out (WpcHandoutView  *self,
+                                  GError         **error)
+{
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func ((GDestroyNotify) wpi_handout_entry_free);
+
+  g_return_val_if_fail (WPC_IS_HANDOUT_VIEW (self), FALSE);
+
+  rows = get_target_rows (self);
+  for (guint i = 0; i < rows->len; i++)
+    {
+      WpcHandoutRow *row = g_ptr_array_index (rows, i);
+      if (row->pin->state == WPI_PIN_STATE_GENERATED)
+        g_ptr_array_add (entries, wpi_handout_entry_new (row->pin->mac, NULL, NULL, NULL, row->pin->pin,
+                                                         row->pin->job_id, row->pin->id));
+    }
+  if (!check_ready (self, entries, error))
+    return FALSE;
+  return mark_entries (self, entries, error);
+}
+
+static void
+mark_handed_out_action (GtkWidget  *widget,
+                        const char *action_name,
+                        GVariant   *parameter)
+{
+  WpcHandoutView *self = WPC_HANDOUT_VIEW (widget);
+  g_autoptr(GError) error = NULL;
+
+  (void) action_name;
+  (void) parameter;
+
+  if (!wpc_handout_view_mark_handed_out (self, &error))
+    show_error (self, error->message);
+}
+
+static void
+on_chooser_response (GtkNativeDialog *chooser,
+                     int              response,
+                     gpointer         user_data)
+{
+  WpcHandoutView *self = user_data;
+  gboolean pdf = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (chooser), "pdf"));
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+      g_autoptr(GError) error = NULL;
+
+      if (file != NULL &&
+          !(pdf ? wpc_handout_view_export_pdf (self, file, &error)
+                : wpc_handout_view_export_csv (self, file, &error)))
+        show_error (self, error->message);
+    }
+  g_clear_object (&self->chooser);
+  update_actions (self);
+}
+
+static void
+export_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  WpcHandoutView *self = WPC_HANDOUT_VIEW (widget);
+  gboolean pdf = g_str_equal (action_name, "handout.export-pdf");
+  GtkRoot *root = gtk_widget_get_root (widget);
+
+  (void) parameter;
+
+  if (self->chooser != NULL)
+    return;
+  self->chooser = gtk_file_chooser_native_new (pdf ? _("Export PIN Slips as PDF") : _("Export PINs as CSV"),
+                                               GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                               GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"), _("_Cancel"));
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (self->chooser), pdf ? "pins.pdf" : "pins.csv");
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (self->chooser), TRUE);
+  g_object_set_data (G_OBJECT (self->chooser), "pdf", GINT_TO_POINTER (pdf));
+  g_signal_connect (self->chooser, "response", G_CALLBACK (on_chooser_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
+  update_actions (self);
+}
+
+static void
+on_begin_print (GtkPrintOperation *operation,
+                GtkPrintContext   *context,
+                gpointer           user_data)
+{
+  WpcHandoutView *self = user_data;
+
+  gtk_print_operation_set_n_pages (operation,
+                                   MAX (1, wpi_handout_get_n_pages (self->print_entries->len,
+                                                                    gtk_print_context_get_width (context),
+                                                                    gtk_print_context_get_height (context))));
+}
+
+static void
+on_draw_page (GtkPrintOperation *operation,
+              GtkPrintContext   *context,
+              int                page,
+              gpointer           user_data)
+{
+  WpcHandoutView *self = user_data;
+
+  (void) operation;
+  wpi_handout_draw_page (gtk_print_context_get_cairo_context (context),
+                         gtk_print_context_get_width (context), gtk_print_context_get_height (context),
+                         self->print_entries, page);
+}
+
+static void
+on_print_done (GtkPrintOperation       *operation,
+               GtkPrintOperationResult  result,
+               gpointer                 user_data)
+{
+  WpcHandoutView *self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (result == GTK_PRINT_OPERATION_RESULT_ERROR)
+    {
+      gtk_print_operation_get_error (operation, &error);
+      show_error (self, error != NULL ? error->message : _("Printing failed."));
+    }
+  else if (result == GTK_PRINT_OPERATION_RESULT_APPLY &&
+           !mark_entries (self, self->print_entries, &error))
+    show_error (self, error->message);
+
+  g_clear_pointer (&self->print_entries, g_ptr_array_unref);
+  g_clear_object (&self->print_operation);
+  update_actions (self);
+}
+
+static void
+print_action (GtkWidget  *widget,
+              const char *action_name,
+              GVariant   *parameter)
+{
+  WpcHandoutView *self = WPC_HANDOUT_VIEW (widget);
+  g_autoptr(GError) error = NULL;
+  GtkRoot *root = gtk_widget_get_root (widget);
+  GtkPrintOperationResult result;
+
+  (void) action_name;
+  (void) parameter;
+
+  if (self->print_operation != NULL)
+    return;
+  self->print_entries = get_pending_entries (self);
+  if (!check_ready (self, self->print_entries, &error))
+    {
+      g_clear_pointer (&self->print_entries, g_ptr_array_unref);
+      show_error (self, error->message);
+      return;
+    }
+
+  self->print_operation = gtk_print_operation_new ();
+  /* wpi_handout_draw_page() draws in points */
+  gtk_print_operation_set_unit (self->print_operation, GTK_UNIT_POINTS);
+  gtk_print_operation_set_allow_async (self->print_operation, TRUE);
+  gtk_print_operation_set_job_name (self->print_operation, _("PIN slips"));
+  g_signal_connect (self->print_operation, "begin-print", G_CALLBACK (on_begin_print), self);
+  g_signal_connect (self->print_operation, "draw-page", G_CALLBACK (on_draw_page), self);
+  g_signal_connect (self->print_operation, "done", G_CALLBACK (on_print_done), self);
+  update_actions (self);
+
+  result = gtk_print_operation_run (self->print_operation, GTK_PRINT_OPERATION_ACTION_PRINT_DIALOG,
+                                    GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, &error);
+  /* Run synchronously after all (no async support here): "done" has not been emitted. */
+  if (result != GTK_PRINT_OPERATION_RESULT_IN_PROGRESS && self->print_operation != NULL)
+    on_print_done (self->print_operation, result, self);
+}
+
+static void
+focus_filter_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  WpcHandoutView *self = WPC_HANDOUT_VIEW (widget);
+
+  (void) action_name;
+  (void) parameter;
+
+  gtk_drop_down_set_selected (self->scope_dropdown, WPC_HANDOUT_SCOPE_MATCHING);
+  gtk_widget_grab_focus (GTK_WIDGET (self->filter_entry));
+}
+
+/* --- Template callbacks and the table ------------------------------------------------ */
+
+static void
+on_scope_changed (WpcHandoutView *self)
+{
+  gtk_widget_set_sensitive (GTK_WIDGET (self->filter_entry),
+                            gtk_drop_down_get_selected (self->scope_dropdown) == WPC_HANDOUT_SCOPE_MATCHING);
+}
+
+static void
+on_with_pin_changed (WpcHandoutView *self)
+{
+  gboolean with_pin = gtk_check_button_get_active (self->with_pin_check);
+
+  gtk_widget_set_sensitive (GTK_WIDGET (self->pin_length_spin), with_pin);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->pin_length_label), with_pin);
+}
+
+static void
+on_selection_changed (WpcHandoutView *self)
+{
+  update_actions (self);
+}
+
+static void
+setup_cell (GtkSignalListItemFactory *factory,
+            GtkListItem              *item,
+            gpointer                  user_data)
+{
+  Column column = GPOINTER_TO_INT (user_data);
+  GtkWidget *label = gtk_label_new (NULL);
+
+  (void) factory;
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+  if (column == COLUMN_MAC || column == COLUMN_PIN)
+    gtk_widget_add_css_class (label, "monospace");
+  gtk_list_item_set_child (item, label);
+}
+
+static void
+bind_cell (GtkSignalListItemFactory *factory,
+           GtkListItem              *item,
+           gpointer                  user_data)
+{
+  Column column = GPOINTER_TO_INT (user_data);
+  WpcHandoutRow *row = gtk_list_item_get_item (item);
+  GtkLabel *label = GTK_LABEL (gtk_list_item_get_child (item));
+  g_autofree char *text = NULL;
+
+  (void) factory;
+
+  switch (column)
+    {
+    case COLUMN_MAC:
+      text = g_strdup (row->pin->mac);
+      break;
+    case COLUMN_NUMBER:
+      text = g_strdup (row->e164 != NULL ? row->e164 : "");
+      break;
+    case COLUMN_MODEL:
+      text = g_strdup (row->device_type != NULL ? row->device_type : "");
+      break;
+    case COLUMN_STATE:
+      text = pin_state_describe (row->pin);
+      break;
+    case COLUMN_PIN:
+      text = row->pin->pin != NULL ? wpi_handout_format_pin (row->pin->pin) : g_strdup ("");
+      break;
+    case COLUMN_UPDATED:
+      {
+        g_autoptr(GDateTime) time = g_date_time_new_from_unix_local (row->pin->updated_us / G_USEC_PER_SEC);
+        text = time != NULL ? g_date_time_format (time, "%Y-%m-%d %H:%M:%S") : g_strdup ("");
+      }
+      break;
+    case N_COLUMNS:
+    default:
+      g_assert_not_reached ();
+    }
+  gtk_label_set_text (label, text);
+}
+
+static void
+setup_columns (WpcHandoutView *self)
+{
+  for (Column column = 0; column < N_COLUMNS; column++)
+    {
+      GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
+      g_autoptr(GtkColumnViewColumn) view_column = NULL;
+
+      g_signal_connect (factory, "setup", G_CALLBACK (setup_cell), GINT_TO_POINTER (column));
+      g_signal_connect (factory, "bind", G_CALLBACK (bind_cell), GINT_TO_POINTER (column));
+      view_column = gtk_column_view_column_new (_(column_info[column].title), factory);
+      gtk_column_view_column_set_expand (view_column, column_info[column].expand);
+      gtk_column_view_column_set_resizable (view_column, TRUE);
+      gtk_column_view_append_column (self->pin_list, view_column);
+    }
+}
+
+/* --- Public API --------------------------------------------------------------------- */
+
+GtkWidget *
+wpc_handout_view_new (void)
+{
+  return g_object_new (WPC_TYPE_HANDOUT_VIEW, NULL);
+}
+
+void
+wpc_handout_view_set_service (WpcHandoutView *self,
+                              WpiService     *service)
+{
+  g_return_if_fail (WPC_IS_HANDOUT_VIEW (self));
+  g_return_if_fail (service == NULL || WPI_IS_SERVICE (service));
+
+  if (self->service == service)
+    return;
+  if (self->service != NULL)
+    g_clear_signal_handler (&self->job_changed_id, self->service);
+  g_set_object (&self->service, service);
+  if (service != NULL)
+    self->job_changed_id = g_signal_connect_swapped (service, "job-changed", G_CALLBACK (on_job_changed), self);
+  wpc_handout_view_refresh (self);
+}
+
+void
+wpc_handout_view_set_settings (WpcHandoutView *self,
+                               GSettings      *settings)
+{
+  g_autoptr(GSettingsSchema) schema = NULL;
+
+  g_return_if_fail (WPC_IS_HANDOUT_VIEW (self));
+  g_return_if_fail (settings == NULL || G_IS_SETTINGS (settings));
+
+  if (settings == NULL)
+    return;
+  g_object_get (settings, "settings-schema", &schema, NULL);
+  if (schema != NULL && g_settings_schema_has_key (schema, "pin-length"))
+    wpc_handout_view_set_pin_length (self, g_settings_get_uint (settings, "pin-length"));
+}
+
+void
+wpc_handout_view_set_selected_macs (WpcHandoutView     *self,
+                                    const char * const *macs)
+{
+  g_return_if_fail (WPC_IS_HANDOUT_VIEW (self));
+
+  g_strfreev (self->selected_macs);
+  self->selected_macs = g_strdupv ((char **) macs);
+}
+
+void
+wpc_handout_view_set_scope (WpcHandoutView  *self,
+                            WpcHandoutScope  scope)
+{
+  g_return_if_fail (WPC_IS_HANDOUT_VIEW (self));
+  g_return_if_fail (scope <= WPC_HANDOUT_SCOPE_SELECTED);
+
+  gtk_drop_down_set_selected (self->scope_dropdown, scope);
+}
+
+void
+wpc_handout_view_set_filter_text (WpcHandoutView *self,
+                                  const char     *text)
+{
+  g_return_if_fail (WPC_IS_HANDOUT_VIEW (self));
+
+  gtk_editable_set_text (GTK_EDITABLE (self->filter_entry), text != NULL ? text : "");
+}
+
+void
+wpc_handout_view_set_with_pin (WpcHandoutView *self,
+                               gboolean        with_pin)
+{
+  g_return_if_fail (WPC_IS_HANDOUT_VIEW (self));
+
+  gtk_check_button_set_active (self->with_pin_check, with_pin);
+}
+
+void
+wpc_handout_view_set_pin_length (WpcHandoutView *self,
+                                 guint           pin_length)
+{
+  g_return_if_fail (WPC_IS_HANDOUT_VIEW (self));
+
+  gtk_spin_button_set_value (self->pin_length_spin, CLAMP (pin_length, 8, 20));
+}
+
+guint
+wpc_handout_view_get_pin_length (WpcHandoutView *self)
+{
+  g_return_val_if_fail (WPC_IS_HANDOUT_VIEW (self), 0);
+
+  return (guint) gtk_spin_button_get_value_as_int (self->pin_length_spin);
+}
+
+gboolean
+wpc_handout_view_get_busy (WpcHandoutView *self)
+{
+  g_return_val_if_fail (WPC_IS_HANDOUT_VIEW (self), FALSE);
+
+  return self->cancellable != NULL;
+}
+
+const char *
+wpc_handout_view_get_failures_text (WpcHandoutView *self)
+{
+  g_return_val_if_fail (WPC_IS_HANDOUT_VIEW (self), NULL);
+
+  return self->failures_text;
+}
+
+guint
+wpc_handout_view_get_n_pins (WpcHandoutView *self)
+{
+  g_return_val_if_fail (WPC_IS_HANDOUT_VIEW (self), 0);
+
+  /* What the table shows, i.e. its model */
+  return g_list_model_get_n_items (G_LIST_MODEL (gtk_column_view_get_model (self->pin_list)));
+}
+
+/**
+ * wpc_handout_view_get_pin:
+ *
+ * Returns: (transfer full) (nullable): a copy of the PIN record of row @position
+ */
+WpiPinRecord *
+wpc_handout_view_get_pin (WpcHandoutView *self,
+                          guint           position)
+{
+  g_autoptr(WpcHandoutRow) row = NULL;
+
+  g_return_val_if_fail (WPC_IS_HANDOUT_VIEW (self), NULL);
+
+  row = g_list_model_get_item (G_LIST_MODEL (self->rows), position);
+  return row != NULL ? wpi_pin_record_copy (row->pin) : NULL;
+}
+
+void
+wpc_handout_view_select_macs (WpcHandoutView     *self,
+                              const char * const *macs)
+{
+  guint n;
+
+  g_return_if_fail (WPC_IS_HANDOUT_VIEW (self));
+
+  gtk_selection_model_unselect_all (GTK_SELECTION_MODEL (self->selection));
+  if (macs == NULL)
+    return;
+  n = g_list_model_get_n_items (G_LIST_MODEL (self->rows));
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(WpcHandoutRow) row = g_list_model_get_item (G_LIST_MODEL (self->rows), i);
+      if (g_strv_contains (macs, row->pin->mac))
+        gtk_selection_model_select_item (GTK_SELECTION_MODEL (self->selection), i, FALSE);
+    }
+}
+
+/* --- GObject ------------------------------------------------------------------------ */
+
+enum {
+  PROP_0,
+  PROP_BUSY,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void
+wpc_handout_view_dispose (GObject *object)
+{
+  WpcHandoutView *self = WPC_HANDOUT_VIEW (object);
+
+  if (self->cancellable != NULL)
+    g_cancellable_cancel (self->cancellable);
+  g_clear_handle_id (&self->refresh_idle_id, g_source_remove);
+  if (self->service != NULL)
+    g_clear_signal_handler (&self->job_changed_id, self->service);
+  g_clear_object (&self->service);
+  if (self->chooser != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->chooser, self);
+      gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
+      g_clear_object (&self->chooser);
+    }
+  if (self->print_operation != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->print_operation, self);
+      g_clear_object (&self->print_operation);
+    }
+  g_clear_pointer (&self->print_entries, g_ptr_array_unref);
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), WPC_TYPE_HANDOUT_VIEW);
+  /* The template's top box has no id, so dispose_template() leaves it */
+  for (GtkWidget *child; (child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL;)
+    gtk_widget_unparent (child);
+  self->progress_box = NULL;
+  self->progress_bar = NULL;
+
+  G_OBJECT_CLASS (wpc_handout_view_parent_class)->dispose (object);
+}
+
+static void
+wpc_handout_view_finalize (GObject *object)
+{
+  WpcHandoutView *self = WPC_HANDOUT_VIEW (object);
+
+  g_clear_object (&self->selection);
+  g_clear_object (&self->rows);
+  g_strfreev (self->selected_macs);
+  g_free (self->failures_text);
+  G_OBJECT_CLASS (wpc_handout_view_parent_class)->finalize (object);
+}
+
+static void
+wpc_handout_view_get_property (GObject    *object,
+                               guint       prop_id,
+                               GValue     *value,
+                               GParamSpec *pspec)
+{
+  WpcHandoutView *self = WPC_HANDOUT_VIEW (object);
+
+  switch (prop_id)
+    {
+    case PROP_BUSY:
+      g_value_set_boolean (value, self->cancellable != NULL);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+wpc_handout_view_class_init (WpcHandoutViewClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = wpc_handout_view_dispose;
+  object_class->finalize = wpc_handout_view_finalize;
+  object_class->get_property = wpc_handout_view_get_property;
+
+  properties[PROP_BUSY] =
+    g_param_spec_boolean ("busy", NULL, NULL, FALSE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_css_name (widget_class, "wpc-handout-view");
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/workpoint/Console/wpc-handout-view.ui");
+  gtk_widget_class_bind_template_child (widget_class, WpcHandoutView, scope_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, WpcHandoutView, filter_entry);
+  gtk_widget_class_bind_template_child (widget_class, WpcHandoutView, with_pin_check);
+  gtk_widget_class_bind_template_child (widget_class, WpcHandoutView, pin_length_label);
+  gtk_widget_class_bind_template_child (widget_class, WpcHandoutView, pin_length_spin);
+  gtk_widget_class_bind_template_child (widget_class, WpcHandoutView, progress_box);
+  gtk_widget_class_bind_template_child (widget_class, WpcHandoutView, progress_bar);
+  gtk_widget_class_bind_template_child (widget_class, WpcHandoutView, failures_label);
+  gtk_widget_class_bind_template_child (widget_class, WpcHandoutView, pin_list);
+  gtk_widget_class_bind_template_child (widget_class, WpcHandoutView, count_label);
+  gtk_widget_class_bind_template_callback (widget_class, on_scope_changed);
+  gtk_widget_class_bind_template_callback (widget_class, on_with_pin_changed);
+
+  gtk_widget_class_install_action (widget_class, "handout.generate", NULL, generate_action);
+  gtk_widget_class_install_action (widget_class, "handout.cancel", NULL, cancel_action);
+  gtk_widget_class_install_action (widget_class, "handout.print", NULL, print_action);
+  gtk_widget_class_install_action (widget_class, "handout.export-pdf", NULL, export_action);
+  gtk_widget_class_install_action (widget_class, "handout.export-csv", NULL, export_action);
+  gtk_widget_class_install_action (widget_class, "handout.mark-handed-out", NULL, mark_handed_out_action);
+  gtk_widget_class_install_action (widget_class, "handout.reissue", NULL, reissue_action);
+  gtk_widget_class_install_action (widget_class, "handout.focus-filter", NULL, focus_filter_action);
+
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK, "handout.generate", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "handout.cancel", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_p, GDK_CONTROL_MASK, "handout.print", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_E, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
+                                       "handout.export-pdf", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_e, GDK_CONTROL_MASK, "handout.export-csv", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_m, GDK_CONTROL_MASK, "handout.mark-handed-out", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_r, GDK_CONTROL_MASK, "handout.reissue", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, GDK_CONTROL_MASK, "handout.focus-filter", NULL);
+}
+
+static void
+wpc_handout_view_init (WpcHandoutView *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->rows = g_list_store_new (WPC_TYPE_HANDOUT_ROW);
+  self->selection = gtk_multi_selection_new (G_LIST_MODEL (g_object_ref (self->rows)));
+  g_signal_connect_swapped (self->selection, "selection-changed", G_CALLBACK (on_selection_changed), self);
+  gtk_column_view_set_model (self->pin_list, GTK_SELECTION_MODEL (self->selection));
+  setup_columns (self);
+  update_count (self);
+  update_actions (self);
+}
