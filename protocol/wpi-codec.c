@@ -114,18 +114,29 @@ parser_fail (Parser        *parser,
   parser_fail (parser, code, parser_line (parser), parser_column (parser), __VA_ARGS__)
 
 /* Attribute values: whitespace around them is dropped (the guide's examples wrap lines
- * inside attributes); for the nonce, which is an opaque token, every white space is. */
+ * inside attributes); for the nonce, which is an opaque token, every white space is.
+ * Without entity substitution libxml2 hands "&amp;" and "&#38;" in an attribute over as
+ * the five bytes "&#38;" (for its tree builder to re-parse); a literal '&' cannot occur
+ * there otherwise, so those five bytes are the ampersand. */
 static char *
 attribute_dup (const xmlChar *begin,
                const xmlChar *end,
                gboolean       drop_inner_space)
 {
+  static const char ampersand[] = "&#38;";
   GString *str = g_string_sized_new (end - begin);
 
   for (const xmlChar *p = begin; p < end; p++)
     {
       if (drop_inner_space && g_ascii_isspace (*p))
         continue;
+      if (*p == '&' && (gsize) (end - p) >= sizeof ampersand - 1 &&
+          memcmp (p, ampersand, sizeof ampersand - 1) == 0)
+        {
+          g_string_append_c (str, '&');
+          p += sizeof ampersand - 2;
+          continue;
+        }
       g_string_append_c (str, (char) *p);
     }
   if (!drop_inner_space)
