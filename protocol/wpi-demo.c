@@ -40,6 +40,9 @@ on_pin_requested (WpiSimulator *simulator,
     wpi_sim_phone_set_pin (phone, pin->pin);
 }
 
+#define DEMO_FIRST_BLOCK 1
+#define DEMO_N_BLOCKS    8
+
 WpiSimulator *
 wpi_demo_start (WpiService  *service,
                 guint        n_phones,
@@ -58,10 +61,25 @@ wpi_demo_start (WpiService  *service,
    * phones' concurrent requests few so the service's own handshakes are not starved. */
   wpi_sim_set_max_requests (4);
   target = g_strdup_printf ("https://127.0.0.1:%u", wpi_service_get_port (service));
-  simulator = wpi_simulator_new (target, n_phones);
-  g_object_set (simulator, "busy-ratio", 0.25, "call-seconds", 30.0, NULL);
-  g_signal_connect_object (simulator, "pin-requested", G_CALLBACK (on_pin_requested), service, 0);
-  if (!wpi_simulator_start (simulator, error))
-    return NULL;
-  return g_steal_pointer (&simulator);
+  /* Each phone listens on 127.B.x.y:8085. Another demo on this machine (a second console,
+   * a test) may hold the first block: the next free one of a few is as good. */
+  for (guint block = DEMO_FIRST_BLOCK; block < DEMO_FIRST_BLOCK + DEMO_N_BLOCKS; block++)
+    {
+      g_autofree char *prefix = g_strdup_printf ("127.%u", block);
+      g_autoptr(GError) local_error = NULL;
+
+      g_clear_object (&simulator);
+      simulator = wpi_simulator_new (target, n_phones);
+      g_object_set (simulator, "busy-ratio", 0.25, "call-seconds", 30.0, "bind-prefix", prefix, NULL);
+      g_signal_connect_object (simulator, "pin-requested", G_CALLBACK (on_pin_requested), service, 0);
+      if (wpi_simulator_start (simulator, &local_error))
+        return g_steal_pointer (&simulator);
+      if (!g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE) ||
+          block + 1 == DEMO_FIRST_BLOCK + DEMO_N_BLOCKS)
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return NULL;
+        }
+    }
+  g_assert_not_reached ();
 }

@@ -7,12 +7,17 @@
 #include <glib/gstdio.h>
 #include <gtk/gtk.h>
 
+#include "wpi-demo.h"
 #include "wpi-handout.h"
+#include "wpi-phone.h"
 #include "wpi-service.h"
 #include "wpc-handout-view.h"
 
 /* RSA keys for three phones, generous for sanitizer builds */
 #define WAIT_TIMEOUT_MS 120000
+/* The demo's phones in a call finish it first (30 s) before they take their bundle */
+#define DEMO_TIMEOUT_MS 240000
+#define DEMO_PHONES     6
 
 static const char * const phone_macs[] = {
   "00:1A:E8:00:00:01", "00:1A:E8:00:00:02", "00:1A:E8:00:00:03", NULL,
@@ -21,6 +26,7 @@ static const char * const phone_macs[] = {
 typedef struct {
   char           *data_dir;
   WpiService     *service;
+  WpiSimulator   *demo;
   GtkWidget      *window;
   WpcHandoutView *view;
 } Fixture;
@@ -111,12 +117,82 @@ fixture_set_up (Fixture       *f,
   wpc_handout_view_set_service (f->view, f->service);
 }
 
+typedef gboolean (*Condition) (Fixture *f);
+
+/* Runs the main loop until condition holds; fails the test after timeout_ms. */
+static void
+wait_for (Fixture    *f,
+          Condition   condition,
+          guint       timeout_ms,
+          const char *what)
+{
+  gboolean timed_out = FALSE;
+  guint timeout_id = g_timeout_add (timeout_ms, on_wait_timeout, &timed_out);
+
+  while (!condition (f) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (timed_out)
+    g_error ("Timed out after %u s waiting for %s", timeout_ms / 1000, what);
+  g_source_remove (timeout_id);
+}
+
+static gboolean
+demo_phones_registered (Fixture *f)
+{
+  GListModel *phones = wpi_service_get_phones (f->service);
+  guint n = g_list_model_get_n_items (phones);
+
+  if (n < DEMO_PHONES)
+    return FALSE;
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(WpiPhone) phone = g_list_model_get_item (phones, i);
+
+      if (wpi_phone_get_device_type (phone) == NULL)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* The console's own demo: simulated phones that register by themselves and type the
+ * PIN the console made for them when asked. */
+static void
+fixture_set_up_demo (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  (void) data;
+
+  f->data_dir = g_dir_make_tmp ("wpc-handout-demo-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->service = wpi_service_new (f->data_dir, &error);
+  g_assert_no_error (error);
+  wpi_service_set_bind_address (f->service, "127.0.0.1");
+  wpi_service_set_ports (f->service, 0, 0);
+  wpi_service_start (f->service, &error);
+  g_assert_no_error (error);
+  f->demo = wpi_demo_start (f->service, DEMO_PHONES, &error);
+  g_assert_no_error (error);
+
+  f->window = gtk_window_new ();
+  gtk_window_set_default_size (GTK_WINDOW (f->window), 1000, 600);
+  f->view = WPC_HANDOUT_VIEW (wpc_handout_view_new ());
+  gtk_window_set_child (GTK_WINDOW (f->window), GTK_WIDGET (f->view));
+  gtk_window_present (GTK_WINDOW (f->window));
+  wpc_handout_view_set_service (f->view, f->service);
+  wait_for (f, demo_phones_registered, DEMO_TIMEOUT_MS, "the demo phones to register");
+}
+
 static void
 fixture_tear_down (Fixture       *f,
                    gconstpointer  data)
 {
   (void) data;
 
+  if (f->demo != NULL)
+    wpi_simulator_stop (f->demo);
+  g_clear_object (&f->demo);
   gtk_window_destroy (GTK_WINDOW (f->window));
   while (g_main_context_iteration (NULL, FALSE))
     ;
@@ -302,6 +378,77 @@ test_matching_none (Fixture       *f,
   g_assert_cmpuint (wpc_handout_view_get_n_pins (f->view), ==, 0);
 }
 
+static char *demo_macs[DEMO_PHONES];
+
+static gboolean
+five_verified (Fixture *f)
+{
+  for (guint i = 0; i < 5; i++)
+    {
+      g_autoptr(WpiPinRecord) pin = wpi_store_pin_get_current (wpi_service_get_store (f->service),
+                                                             demo_macs[i], NULL);
+
+      if (pin == NULL || pin->state != WPI_PIN_STATE_VERIFIED)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* The issue's acceptance: a PIN handout for 5 of the demo's phones ends in 5 verified
+ * phones in Secure Mode, and the table shows it; the sixth phone is untouched. */
+static void
+test_demo_five_verified (Fixture       *f,
+                         gconstpointer  data)
+{
+  GListModel *phones = wpi_service_get_phones (f->service);
+  const char *five[6] = { NULL };
+
+  (void) data;
+
+  for (guint i = 0; i < DEMO_PHONES; i++)
+    {
+      g_autoptr(WpiPhone) phone = g_list_model_get_item (phones, i);
+
+      demo_macs[i] = g_strdup (wpi_phone_get_mac (phone));
+      g_assert_cmpint (wpi_phone_get_mode (phone), ==, WPI_PHONE_MODE_DEFAULT);
+    }
+  for (guint i = 0; i < 5; i++)
+    five[i] = demo_macs[i];
+
+  wpc_handout_view_set_selected_macs (f->view, five);
+  wpc_handout_view_set_scope (f->view, WPC_HANDOUT_SCOPE_SELECTED);
+  wpc_handout_view_set_with_pin (f->view, TRUE);
+  generate (f);
+  g_assert_cmpuint (wpc_handout_view_get_n_pins (f->view), ==, 5);
+
+  /* The technician hands the slips out; the phones' users type them */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->view), "handout.mark-handed-out", NULL));
+  wait_for (f, five_verified, DEMO_TIMEOUT_MS, "5 verified TANs");
+
+  /* The table follows the store by itself */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  for (guint i = 0; i < 5; i++)
+    g_assert_cmpint (state_of (f, demo_macs[i]), ==, WPI_PIN_STATE_VERIFIED);
+  for (guint i = 0; i < DEMO_PHONES; i++)
+    {
+      g_autoptr(WpiPhone) phone = NULL;
+
+      for (guint j = 0; j < g_list_model_get_n_items (phones); j++)
+        {
+          g_autoptr(WpiPhone) candidate = g_list_model_get_item (phones, j);
+
+          if (g_str_equal (wpi_phone_get_mac (candidate), demo_macs[i]))
+            phone = g_steal_pointer (&candidate);
+        }
+      g_assert_nonnull (phone);
+      g_assert_cmpint (wpi_phone_get_mode (phone), ==,
+                       i < 5 ? WPI_PHONE_MODE_SECURE : WPI_PHONE_MODE_DEFAULT);
+    }
+  for (guint i = 0; i < DEMO_PHONES; i++)
+    g_clear_pointer (&demo_macs[i], g_free);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -312,6 +459,8 @@ main (int   argc,
               fixture_set_up, test_generate_mark_export, fixture_tear_down);
   g_test_add ("/ui/handout/reissue", Fixture, NULL, fixture_set_up, test_reissue, fixture_tear_down);
   g_test_add ("/ui/handout/matching-none", Fixture, NULL, fixture_set_up, test_matching_none, fixture_tear_down);
+  g_test_add ("/ui/handout/demo-five-verified", Fixture, NULL,
+              fixture_set_up_demo, test_demo_five_verified, fixture_tear_down);
 
   return g_test_run ();
 }
