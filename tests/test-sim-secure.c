@@ -21,6 +21,7 @@
 #include "wpi-codec.h"
 #include "wpi-service.h"
 #include "wpi-sim-phone.h"
+#include "wpi-handout.h"
 #include "wpi-sim-pins.h"
 
 #define MAC          "00:1A:E8:00:10:01"
@@ -669,33 +670,49 @@ test_pins_csv (void)
 {
   static const struct {
     const char *csv;
-    const char *error;     /* part of the message, NULL: it parses */
+    const char *error;     /* part of the message */
   } bad[] = {
-    { "", "empty" },
-    { "mac,e164,model,location\n00:1A:E8:00:00:01,1,x,y\n", "no \"pin\" column" },
+    { "mac,e164,model,location\n00:1A:E8:00:00:01,1,x,y\n", "no “pin” column" },
     { "mac,pin\n00:1A:E8:00:00:01,\"123\n", "line 2: a quoted field is not closed" },
-    { "mac,pin\n00:1A:E8:00:00:01,12\"3\n", "line 2: a quote inside" },
-    { "mac,pin\n00:1A:E8:00:00:01,\"123\"4\n", "line 2: text after the closing quote" },
-    { "mac,pin\nnot-a-mac,123456789012\n", "line 2" },
-    { "mac,e164,pin\n00:1A:E8:00:00:01,1\n", "line 2: 2 fields" },
-    { "mac,pin\n00:1A:E8:00:00:01,\xff\n", "not UTF-8" },
+    { "mac,pin\n00:1A:E8:00:00:01,12\"3\n", "line 2: the PIN of 00:1A:E8:00:00:01" },
+    { "mac,pin\n00:1A:E8:00:00:01,\"123\"4\n", "line 2: the PIN of 00:1A:E8:00:00:01" },
+    { "mac,pin\nnot-a-mac,123456789012\n", "line 2: the MAC field does not hold a MAC" },
+    { "mac,pin\n00:1A:E8:00:00:01,\xff\n", "line 2: the PIN of 00:1A:E8:00:00:01" },
   };
+  /* Lists without a PIN for anybody: no phone finds one, which is no error */
+  static const char * const empty[] = { "", "mac,e164,pin\n00:1A:E8:00:00:01,1\n" };
   g_autoptr(GError) error = NULL;
   g_autoptr(GHashTable) table = NULL;
   g_autofree char *path = NULL;
   g_autofree char *pin = NULL;
 
+  /* The simulated user reads the handout as the handout module writes and reads it */
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
       g_autofree char *bad_path = write_temp (bad[i].csv);
-      g_autoptr(GHashTable) none = wpi_sim_pins_read_csv (bad_path, &error);
+      g_autoptr(GHashTable) none = wpi_handout_read_csv (bad_path, &error);
+      g_autofree char *no_pin = NULL;
 
       g_assert_null (none);
-      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+      g_assert_error (error, WPI_HANDOUT_ERROR, WPI_HANDOUT_ERROR_PARSE);
       if (strstr (error->message, bad[i].error) == NULL)
         g_error ("case %u: \"%s\" does not say \"%s\"", i, error->message, bad[i].error);
       g_clear_error (&error);
+      /* a phone looking itself up gets the same error, not a PIN */
+      no_pin = wpi_sim_pins_lookup (bad_path, "00:1A:E8:00:00:01", &error);
+      g_assert_null (no_pin);
+      g_assert_error (error, WPI_HANDOUT_ERROR, WPI_HANDOUT_ERROR_PARSE);
+      g_clear_error (&error);
       g_unlink (bad_path);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (empty); i++)
+    {
+      g_autofree char *empty_path = write_temp (empty[i]);
+      g_autofree char *no_pin = wpi_sim_pins_lookup (empty_path, "00:1A:E8:00:00:01", &error);
+
+      g_assert_no_error (error);
+      g_assert_null (no_pin);
+      g_unlink (empty_path);
     }
 
   /* BOM, columns in another order, quoting, blank lines, no final line break, a MAC in
@@ -706,7 +723,7 @@ test_pins_csv (void)
                      "\"two\nlines\",\"000000000001\",001AE8000002\n"
                      "x,,00:1A:E8:00:00:03\n"
                      "y,999999999999,00-1A-E8-00-00-01");
-  table = wpi_sim_pins_read_csv (path, &error);
+  table = wpi_handout_read_csv (path, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (g_hash_table_size (table), ==, 2);
   g_assert_cmpstr (g_hash_table_lookup (table, "00:1A:E8:00:00:01"), ==, "999999999999");
