@@ -1911,7 +1911,37 @@ server_callback (SoupServer        *server,
   soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
 }
 
-/* D5: refuse an oversized body from its Content-Length, before reading it. */
+/* An early refusal is in the traffic log like every other bad message (D5), with the
+ * headers: the body is never read. */
+static void
+refuse_unread (WpiService        *self,
+               SoupServer        *server,
+               SoupServerMessage *msg,
+               guint              status,
+               goffset            length,
+               char              *reason)
+{
+  g_autoptr(WpiTrafficRecord) in = wpi_traffic_record_new ();
+  gboolean secure = server == self->secure_server;
+
+  in->time_us = g_get_real_time ();
+  in->direction = WPI_TRAFFIC_DIRECTION_IN;
+  in->port = secure ? self->bound_secure_port : self->bound_port;
+  in->mode = secure ? WPI_PHONE_MODE_SECURE : WPI_PHONE_MODE_DEFAULT;
+  in->peer = peer_string (msg, NULL);
+  in->headers = request_head (msg);
+  in->size = MAX (length, 0);
+  in->error_code = WPI_CODEC_ERROR_TOO_LARGE;
+  in->error_text = reason;
+  log_traffic (self, in);
+  service_log (self, "%s -: HTTP %u: %s", in->peer, status, in->error_text);
+  soup_server_message_set_status (msg, status, NULL);
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
+}
+
+/* D5: refuse an oversized body from its Content-Length, before reading it; a chunked
+ * body has no length to check up front and would have to be read to learn it, so it
+ * is refused as such (phones send a Content-Length; protocol.md R5). */
 static void
 early_callback (SoupServer        *server,
                 SoupServerMessage *msg,
@@ -1920,30 +1950,17 @@ early_callback (SoupServer        *server,
                 gpointer           user_data)
 {
   WpiService *self = user_data;
-  goffset length = soup_message_headers_get_content_length (soup_server_message_get_request_headers (msg));
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  goffset length = soup_message_headers_get_content_length (headers);
 
-  if (length > WPI_MAX_BODY_BYTES)
-    {
-      g_autoptr(WpiTrafficRecord) in = wpi_traffic_record_new ();
-      gboolean secure = server == self->secure_server;
-
-      /* The refusal is in the traffic log like every other bad message (D5), with the
-       * headers: the body is never read. */
-      in->time_us = g_get_real_time ();
-      in->direction = WPI_TRAFFIC_DIRECTION_IN;
-      in->port = secure ? self->bound_secure_port : self->bound_port;
-      in->mode = secure ? WPI_PHONE_MODE_SECURE : WPI_PHONE_MODE_DEFAULT;
-      in->peer = peer_string (msg, NULL);
-      in->headers = request_head (msg);
-      in->size = length;
-      in->error_code = WPI_CODEC_ERROR_TOO_LARGE;
-      in->error_text = g_strdup_printf ("a body of %" G_GOFFSET_FORMAT " bytes is over the limit of %d",
-                                        length, WPI_MAX_BODY_BYTES);
-      log_traffic (self, in);
-      service_log (self, "%s -: HTTP 413: %s", in->peer, in->error_text);
-      soup_server_message_set_status (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, NULL);
-      soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
-    }
+  if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CHUNKED)
+    refuse_unread (self, server, msg, SOUP_STATUS_LENGTH_REQUIRED, -1,
+                   g_strdup_printf ("a chunked body, whose size is not known before it is read "
+                                    "(the limit is %d bytes)", WPI_MAX_BODY_BYTES));
+  else if (length > WPI_MAX_BODY_BYTES)
+    refuse_unread (self, server, msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, length,
+                   g_strdup_printf ("a body of %" G_GOFFSET_FORMAT " bytes is over the limit of %d",
+                                    length, WPI_MAX_BODY_BYTES));
 }
 
 /* Secure port: a client certificate that does not chain to our CA (or is revoked) is

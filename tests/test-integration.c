@@ -1572,6 +1572,27 @@ send_raw (Fixture    *f,
   return exchange.status;
 }
 
+/* The body as a stream of unknown length: libsoup sends it chunked */
+static guint
+send_chunked (Fixture    *f,
+              const char *body)
+{
+  g_autoptr(SoupSession) session = soup_session_new_with_options ("timeout", 20, NULL);
+  g_autofree char *uri = g_strdup_printf ("%s%s", f->service_uri, WPI_SERVICE_PATH);
+  g_autoptr(SoupMessage) msg = soup_message_new ("POST", uri);
+  g_autoptr(GInputStream) stream = g_memory_input_stream_new_from_data (g_strdup (body), -1, g_free);
+  Exchange exchange = { 0 };
+
+  g_signal_connect (msg, "accept-certificate", G_CALLBACK (accept_any_certificate), NULL);
+  soup_message_set_request_body (msg, "text/xml", stream, -1);
+  soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, NULL, exchange_done, &exchange);
+  wait_until (exchange_is_done, &exchange, "the service's answer");
+  g_assert_cmpstr (soup_message_headers_get_one (soup_message_get_request_headers (msg), "Transfer-Encoding"),
+                   ==, "chunked");
+  g_bytes_unref (exchange.body);
+  return exchange.status;
+}
+
 static char *
 phone_message_xml (Watch      *watch,
                    const char *opening,
@@ -1659,6 +1680,8 @@ test_bad_input (Fixture       *f,
   /* over 1 MiB: 413 */
   huge = g_strnfill (WPI_MAX_BODY_BYTES + 100, ' ');
   g_assert_cmpuint (send_raw (f, "POST", WPI_SERVICE_PATH, huge, strlen (huge)), ==, 413);
+  /* a chunked body, even a good one: its size is unknown until read, 411 */
+  g_assert_cmpuint (send_chunked (f, cases[8].body), ==, 411);
   /* D1: other methods and paths */
   g_assert_cmpuint (send_raw (f, "GET", WPI_SERVICE_PATH, NULL, 0), ==, 405);
   g_assert_cmpuint (send_raw (f, "PUT", WPI_SERVICE_PATH, "x", 1), ==, 405);
@@ -1677,7 +1700,7 @@ test_bad_input (Fixture       *f,
   g_assert_true (wpi_store_traffic_get_bounds (f->store, &first_id, &last_id, &error));
   logged = wpi_store_traffic_get_range (f->store, mark + 1, 100, &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (logged->len, ==, G_N_ELEMENTS (cases) + 1);
+  g_assert_cmpuint (logged->len, ==, G_N_ELEMENTS (cases) + 2);
   for (guint i = 0; i < logged->len; i++)
     {
       WpiTrafficRecord *record = g_ptr_array_index (logged, i);
