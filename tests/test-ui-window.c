@@ -18,7 +18,8 @@
 #include "wpc-status-bar.h"
 #include "wpc-window.h"
 
-#define WAIT_TIMEOUT_MS 10000
+/* Generous: 20 demo phones register under AddressSanitizer on a busy 2-core machine */
+#define WAIT_TIMEOUT_MS 120000
 
 typedef gboolean (*ConditionFunc) (gpointer data);
 
