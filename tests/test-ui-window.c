@@ -13,10 +13,12 @@
 
 #include "wpc-application.h"
 #include "wpc-empty-state.h"
+#include "wpc-handout-view.h"
 #include "wpc-local-addresses.h"
 #include "wpc-preferences-window.h"
 #include "wpc-status-bar.h"
 #include "wpc-window.h"
+#include "wpi-phone.h"
 
 /* Generous: 20 demo phones register under AddressSanitizer on a busy 2-core machine */
 #define WAIT_TIMEOUT_MS 120000
@@ -317,6 +319,9 @@ activate_shortcut (GtkWidget  *widget,
                    const char *accelerator)
 {
   g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (widget);
+  g_autoptr(GtkShortcutTrigger) wanted = gtk_shortcut_trigger_parse_string (accelerator);
+  /* GTK writes modifiers in its own order: compare in that form */
+  g_autofree char *normalized = gtk_shortcut_trigger_to_string (wanted);
 
   for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
     {
@@ -330,7 +335,7 @@ activate_shortcut (GtkWidget  *widget,
           g_autoptr(GtkShortcut) shortcut = g_list_model_get_item (G_LIST_MODEL (controller), j);
           g_autofree char *trigger = gtk_shortcut_trigger_to_string (gtk_shortcut_get_trigger (shortcut));
 
-          if (g_str_equal (trigger, accelerator))
+          if (g_str_equal (trigger, normalized))
             return gtk_shortcut_action_activate (gtk_shortcut_get_action (shortcut),
                                                  GTK_SHORTCUT_ACTION_EXCLUSIVE, widget,
                                                  gtk_shortcut_get_arguments (shortcut));
@@ -1126,6 +1131,72 @@ test_local_addresses (void)
   g_assert_null (invalid);
 }
 
+static gboolean
+phones_listed (gpointer data)
+{
+  Fixture *fixture = data;
+
+  return g_list_model_get_n_items (G_LIST_MODEL (wpc_phones_view_get_selection (
+           wpc_window_get_phones_view (fixture->window)))) == 3;
+}
+
+static gboolean
+handout_idle (gpointer data)
+{
+  return !wpc_handout_view_get_busy (data);
+}
+
+/* "Bootstrap to Secure Mode" on the Phones view's selection: the PIN handout, set to
+ * exactly those phones. */
+static void
+test_window_bootstrap_selection (Fixture *fixture)
+{
+  static const char * const macs[] = { "00:1A:E8:00:00:01", "00:1A:E8:00:00:02", "00:1A:E8:00:00:03" };
+  WpcPhonesView *phones_view = wpc_window_get_phones_view (fixture->window);
+  WpcHandoutView *handout_view = wpc_window_get_handout_view (fixture->window);
+  GtkSelectionModel *selection = wpc_phones_view_get_selection (phones_view);
+  g_autoptr(GPtrArray) selected = NULL;
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (macs); i++)
+    {
+      g_autoptr(WpiPhoneRecord) phone = wpi_phone_record_new (macs[i]);
+
+      phone->e164 = g_strdup_printf ("+4989700%u", i + 1);
+      wpi_store_phone_upsert (wpi_service_get_store (fixture->service), phone, WPI_PHONE_FIELD_E164,
+                              NULL, &error);
+      g_assert_no_error (error);
+    }
+  wpi_service_reload (fixture->service);
+  wait_for (phones_listed, fixture, "3 phones in the list");
+
+  /* Nothing selected: nothing to bootstrap */
+  gtk_selection_model_unselect_all (selection);
+  gtk_widget_activate_action (GTK_WIDGET (phones_view), "phone.bootstrap", NULL);
+  g_assert_cmpstr (wpc_window_get_visible_view (fixture->window), ==, "phones");
+
+  gtk_selection_model_select_range (selection, 0, 2, TRUE);
+  selected = wpc_phones_view_get_selected_phones (phones_view);
+  g_assert_cmpuint (selected->len, ==, 2);
+  g_assert_true (activate_shortcut (GTK_WIDGET (phones_view), "<Control><Shift>b"));
+  g_assert_cmpstr (wpc_window_get_visible_view (fixture->window), ==, "pin-handout");
+
+  /* Generate makes PINs for the two selected phones only */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (handout_view), "handout.generate", NULL));
+  wait_for (handout_idle, handout_view, "the handout to finish");
+  g_assert_null (wpc_handout_view_get_failures_text (handout_view));
+  g_assert_cmpuint (wpc_handout_view_get_n_pins (handout_view), ==, 2);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(WpiPinRecord) pin = wpc_handout_view_get_pin (handout_view, i);
+      gboolean was_selected = FALSE;
+
+      for (guint j = 0; j < selected->len; j++)
+        was_selected |= g_str_equal (pin->mac, wpi_phone_get_mac (g_ptr_array_index (selected, j)));
+      g_assert_true (was_selected);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1148,6 +1219,7 @@ main (int   argc,
   add_window_test ("/ui/window/start-demo", test_window_start_demo);
   add_window_test ("/ui/window/size", test_window_size);
   add_window_test ("/ui/window/status-bar", test_window_status_bar);
+  add_window_test ("/ui/window/bootstrap-selection", test_window_bootstrap_selection);
   g_test_add_func ("/ui/preferences/bindings", test_preferences_bindings);
 
   return g_test_run ();

@@ -106,6 +106,7 @@ static const char * const selection_actions[] = {
   "phone.deploy-file",
   "phone.deploy-firmware",
   "phone.apply-profile",
+  "phone.bootstrap",
 };
 
 /* Managed shortcuts: they work anywhere in the window while the view is shown. Keep in
@@ -120,6 +121,7 @@ static const struct {
   { "F5", "phone.contact-me" },
   { "<Control>e", "phone.write-items" },
   { "<Control><Shift>p", "phone.apply-profile" },
+  { "<Control><Shift>b", "phone.bootstrap" },
   { "<Control><Shift>f", "phone.deploy-file" },
   { "<Control><Shift>u", "phone.deploy-firmware" },
   { "<Control><Shift>r", "phone.restart" },
@@ -1125,6 +1127,17 @@ on_profile_response (GtkDialog     *dialog,
   gtk_window_destroy (GTK_WINDOW (dialog));
 }
 
+/* Bootstrapping needs a PIN choice, a handout and its slips: the window's PIN handout
+ * view does that for the selection (win.bootstrap-selection). */
+static void
+bootstrap_action (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *parameter)
+{
+  if (!gtk_widget_activate_action (widget, "win.bootstrap-selection", NULL))
+    g_warning ("No window to hand the bootstrap of the selection to");
+}
+
 static void
 apply_profile_action (GtkWidget  *widget,
                       const char *action_name,
@@ -1696,6 +1709,7 @@ wpc_phones_view_class_init (WpcPhonesViewClass *klass)
   gtk_widget_class_install_action (widget_class, "phone.write-items", NULL, items_action);
   gtk_widget_class_install_action (widget_class, "phone.factory-reset", NULL, factory_reset_action);
   gtk_widget_class_install_action (widget_class, "phone.apply-profile", NULL, apply_profile_action);
+  gtk_widget_class_install_action (widget_class, "phone.bootstrap", NULL, bootstrap_action);
   gtk_widget_class_install_action (widget_class, "phone.deploy-file", NULL, deploy_action);
   gtk_widget_class_install_action (widget_class, "phone.deploy-firmware", NULL, deploy_action);
   gtk_widget_class_install_action (widget_class, "phone.cancel-bulk", NULL, cancel_bulk_action);

@@ -74,6 +74,21 @@ show_page_action (GtkWidget  *widget,
   gtk_stack_set_visible_child_name (self->view_stack, name);
 }
 
+static void sync_handout_selection (WpcWindow *self);
+
+/* The Phones view's "Bootstrap to Secure Mode": the PIN handout, set to its selection */
+static void
+bootstrap_selection_action (GtkWidget  *widget,
+                            const char *action_name,
+                            GVariant   *parameter)
+{
+  WpcWindow *self = WPC_WINDOW (widget);
+
+  sync_handout_selection (self);
+  wpc_handout_view_set_scope (self->handout_view, WPC_HANDOUT_SCOPE_SELECTED);
+  gtk_stack_set_visible_child_name (self->view_stack, "pin-handout");
+}
+
 static void
 start_demo_action (GtkWidget  *widget,
                    const char *action_name,
@@ -403,6 +418,7 @@ wpc_window_class_init (WpcWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_service_error_response);
 
   gtk_widget_class_install_action (widget_class, "win.show-page", "s", show_page_action);
+  gtk_widget_class_install_action (widget_class, "win.bootstrap-selection", NULL, bootstrap_selection_action);
   gtk_widget_class_install_action (widget_class, "win.start-demo", "u", start_demo_action);
   gtk_widget_class_install_action (widget_class, "win.show-traffic", "x", show_traffic_action);
 
