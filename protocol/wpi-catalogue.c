@@ -372,7 +372,7 @@ wpi_catalogue_validate (WpiCatalogue *self,
   if (wpi_item_info_get_read_only (info) == WPI_READ_ONLY_YES)
     {
       g_set_error (error, WPI_CATALOGUE_ERROR, WPI_CATALOGUE_ERROR_READ_ONLY,
-                   "“%s” is read-only: the phone refuses to change it", name);
+                   _("“%s” is read-only: the phone refuses to change it"), name);
       return FALSE;
     }
 
@@ -382,8 +382,10 @@ wpi_catalogue_validate (WpiCatalogue *self,
     case WPI_INDEX_MODE_NONE:
       if (has_index)
         {
+          g_autofree char *index_text = g_strdup_printf ("%" G_GINT64_FORMAT, index);
+
           g_set_error (error, WPI_CATALOGUE_ERROR, WPI_CATALOGUE_ERROR_INDEX_NOT_ALLOWED,
-                       "“%s” takes no index, but has index %" G_GINT64_FORMAT, name, index);
+                       _("“%s” takes no index, but has index %s"), name, index_text);
           return FALSE;
         }
       break;
@@ -393,10 +395,10 @@ wpi_catalogue_validate (WpiCatalogue *self,
         {
           if (ranges[0] != '\0')
             g_set_error (error, WPI_CATALOGUE_ERROR, WPI_CATALOGUE_ERROR_INDEX_REQUIRED,
-                         "“%s” needs an index (%s)", name, ranges);
+                         _("“%s” needs an index (%s)"), name, ranges);
           else
             g_set_error (error, WPI_CATALOGUE_ERROR, WPI_CATALOGUE_ERROR_INDEX_REQUIRED,
-                         "“%s” needs an index", name);
+                         _("“%s” needs an index"), name);
           return FALSE;
         }
       break;
@@ -408,8 +410,10 @@ wpi_catalogue_validate (WpiCatalogue *self,
 
   if (has_index && !wpi_item_info_index_is_valid (info, index))
     {
+      g_autofree char *index_text = g_strdup_printf ("%" G_GINT64_FORMAT, index);
+
       g_set_error (error, WPI_CATALOGUE_ERROR, WPI_CATALOGUE_ERROR_INDEX_OUT_OF_RANGE,
-                   "“%s”: index %" G_GINT64_FORMAT " is out of range %s", name, index,
+                   _("“%s”: index %s is out of range %s"), name, index_text,
                    ranges[0] != '\0' ? ranges : "0..");
       return FALSE;
     }

@@ -1,6 +1,7 @@
 /* wpi-item-info.c: one catalogue entry, its parser and its value checks */
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 #include "wpi-catalogue.h"
@@ -749,7 +750,8 @@ set_value_error (WpiItemInfo       *self,
   reason = g_strdup_vprintf (format, args);
   va_end (args);
 
-  g_set_error (error, WPI_CATALOGUE_ERROR, code, "“%s”: %s %s", self->name, quoted, reason);
+  /* Translators: item name, the value in quotes, then what is wrong with it */
+  g_set_error (error, WPI_CATALOGUE_ERROR, code, _("“%s”: %s %s"), self->name, quoted, reason);
   return FALSE;
 }
 
@@ -969,7 +971,7 @@ validate_integer (WpiItemInfo *self,
 
   if (!parse_int64 (value, strlen (value), &number))
     return set_value_error (self, error, WPI_CATALOGUE_ERROR_INVALID_INTEGER, value,
-                            "is not a whole number");
+                            _("is not a whole number"));
 
   if (!self->has_range && self->value_type == WPI_VALUE_TYPE_PORT)
     {
@@ -983,15 +985,19 @@ validate_integer (WpiItemInfo *self,
 
   if (number < min || number > max)
     {
+      /* The numbers as text: a translatable format cannot hold G_GINT64_FORMAT */
+      char min_text[24], max_text[24];
+
+      g_snprintf (min_text, sizeof min_text, "%" G_GINT64_FORMAT, min);
+      g_snprintf (max_text, sizeof max_text, "%" G_GINT64_FORMAT, max);
       if (min == G_MININT64)
         return set_value_error (self, error, WPI_CATALOGUE_ERROR_OUT_OF_RANGE, value,
-                                "is out of range: at most %" G_GINT64_FORMAT, max);
+                                _("is out of range: at most %s"), max_text);
       if (max == G_MAXINT64)
         return set_value_error (self, error, WPI_CATALOGUE_ERROR_OUT_OF_RANGE, value,
-                                "is out of range: at least %" G_GINT64_FORMAT, min);
+                                _("is out of range: at least %s"), min_text);
       return set_value_error (self, error, WPI_CATALOGUE_ERROR_OUT_OF_RANGE, value,
-                              "is out of range %" G_GINT64_FORMAT "..%" G_GINT64_FORMAT,
-                              min, max);
+                              _("is out of range %s..%s"), min_text, max_text);
     }
 
   return TRUE;
@@ -1013,7 +1019,7 @@ validate_enum (WpiItemInfo *self,
       /* Unlisted codes may exist, but a numeric list still needs a number */
       if (self->numeric_enum && !parse_int64 (value, strlen (value), &number))
         return set_value_error (self, error, WPI_CATALOGUE_ERROR_NOT_IN_ENUMERATION, value,
-                                "is not a numeric code");
+                                _("is not a numeric code"));
       return TRUE;
     }
 
@@ -1027,7 +1033,7 @@ validate_enum (WpiItemInfo *self,
     }
 
   return set_value_error (self, error, WPI_CATALOGUE_ERROR_NOT_IN_ENUMERATION, value,
-                          "is not one of %s", choices->str);
+                          _("is not one of %s"), choices->str);
 }
 
 gboolean
@@ -1041,7 +1047,7 @@ wpi_item_info_validate_value (WpiItemInfo *self,
 
   if (!is_valid_text (value))
     return set_value_error (self, error, WPI_CATALOGUE_ERROR_INVALID_TEXT, value,
-                            "is not UTF-8 text or holds a control character");
+                            _("is not UTF-8 text or holds a control character"));
 
   /* Empty means "unset" ("Default: NULL" in the guide's tables) for text-like items;
    * a boolean, number or code has no such value. */
@@ -1051,11 +1057,11 @@ wpi_item_info_validate_value (WpiItemInfo *self,
         {
         case WPI_VALUE_TYPE_BOOLEAN:
           return set_value_error (self, error, WPI_CATALOGUE_ERROR_INVALID_BOOLEAN, value,
-                                  "is not true or false");
+                                  _("is not true or false"));
         case WPI_VALUE_TYPE_INTEGER:
         case WPI_VALUE_TYPE_PORT:
           return set_value_error (self, error, WPI_CATALOGUE_ERROR_INVALID_INTEGER, value,
-                                  "is not a whole number");
+                                  _("is not a whole number"));
         case WPI_VALUE_TYPE_ENUM:
           return validate_enum (self, value, error);
         default:
@@ -1065,7 +1071,7 @@ wpi_item_info_validate_value (WpiItemInfo *self,
 
   if (self->max_length > 0 && g_utf8_strlen (value, -1) > (glong) self->max_length)
     return set_value_error (self, error, WPI_CATALOGUE_ERROR_TOO_LONG, value,
-                            "is longer than %u characters", self->max_length);
+                            _("is longer than %u characters"), self->max_length);
 
   switch (self->value_type)
     {
@@ -1078,7 +1084,7 @@ wpi_item_info_validate_value (WpiItemInfo *self,
       /* Phones send and expect lower case [items.md §2.2] */
       if (strcmp (value, "true") != 0 && strcmp (value, "false") != 0)
         return set_value_error (self, error, WPI_CATALOGUE_ERROR_INVALID_BOOLEAN, value,
-                                "is not true or false");
+                                _("is not true or false"));
       return TRUE;
 
     case WPI_VALUE_TYPE_INTEGER:
@@ -1091,43 +1097,43 @@ wpi_item_info_validate_value (WpiItemInfo *self,
     case WPI_VALUE_TYPE_BASE64:
       if (!is_valid_base64 (value))
         return set_value_error (self, error, WPI_CATALOGUE_ERROR_INVALID_BASE64, value,
-                                "is not base64");
+                                _("is not base64"));
       return TRUE;
 
     case WPI_VALUE_TYPE_PEM:
       if (!is_valid_pem (value))
         return set_value_error (self, error, WPI_CATALOGUE_ERROR_INVALID_PEM, value,
-                                "is not PEM (-----BEGIN …----- base64 -----END …-----)");
+                                _("is not PEM (-----BEGIN …----- base64 -----END …-----)"));
       return TRUE;
 
     case WPI_VALUE_TYPE_DNS:
       if (!g_hostname_is_ip_address (value) && !is_valid_host_name (value))
         return set_value_error (self, error, WPI_CATALOGUE_ERROR_INVALID_HOST, value,
-                                "is neither a host name nor an IP address");
+                                _("is neither a host name nor an IP address"));
       return TRUE;
 
     case WPI_VALUE_TYPE_IP:
       if (!g_hostname_is_ip_address (value))
         return set_value_error (self, error, WPI_CATALOGUE_ERROR_INVALID_IP, value,
-                                "is not an IPv4 or IPv6 address");
+                                _("is not an IPv4 or IPv6 address"));
       return TRUE;
 
     case WPI_VALUE_TYPE_MAC:
       if (!is_valid_mac (value))
         return set_value_error (self, error, WPI_CATALOGUE_ERROR_INVALID_MAC, value,
-                                "is not a MAC address like 00:01:E3:25:E4:54");
+                                _("is not a MAC address like 00:01:E3:25:E4:54"));
       return TRUE;
 
     case WPI_VALUE_TYPE_URI:
       if (!is_valid_uri (value))
         return set_value_error (self, error, WPI_CATALOGUE_ERROR_INVALID_URI, value,
-                                "is not an http or https URI with a host");
+                                _("is not an http or https URI with a host"));
       return TRUE;
 
     case WPI_VALUE_TYPE_VERSION:
       if (!is_valid_version (value))
         return set_value_error (self, error, WPI_CATALOGUE_ERROR_INVALID_VERSION, value,
-                                "is not a version like “V3 R1.41.1” or “1.4.9.0”");
+                                _("is not a version like “V3 R1.41.1” or “1.4.9.0”"));
       return TRUE;
 
     default:
