@@ -115,6 +115,7 @@ enum {
   SIGNAL_FLOW_FINISHED,
   SIGNAL_SECURITY_EVENT,
   SIGNAL_LOG,
+  SIGNAL_LISTENING_CHANGED,
   N_SIGNALS
 };
 
@@ -2736,6 +2737,10 @@ wpi_service_class_init (WpiServiceClass *klass)
   signals[SIGNAL_LOG] =
     g_signal_new ("log", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                   G_TYPE_NONE, 1, G_TYPE_STRING);
+  /* The service started or stopped listening: wpi_service_get_urls() changed */
+  signals[SIGNAL_LISTENING_CHANGED] =
+    g_signal_new ("listening-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 0);
 }
 
 static void
@@ -2959,14 +2964,18 @@ wpi_service_start (WpiService  *self,
                self->bound_port, self->bound_secure_port);
   recover_interrupted_flows (self);
   tick (self);
+  g_signal_emit (self, signals[SIGNAL_LISTENING_CHANGED], 0);
   return TRUE;
 }
 
 void
 wpi_service_stop (WpiService *self)
 {
+  gboolean was_listening;
+
   g_return_if_fail (WPI_IS_SERVICE (self));
 
+  was_listening = self->listener != NULL;
   g_clear_handle_id (&self->tick_source, g_source_remove);
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
@@ -3004,6 +3013,8 @@ wpi_service_stop (WpiService *self)
     }
   g_clear_object (&self->cancellable);
   self->cancellable = g_cancellable_new ();
+  if (was_listening)
+    g_signal_emit (self, signals[SIGNAL_LISTENING_CHANGED], 0);
 }
 
 guint

@@ -1197,6 +1197,104 @@ test_window_bootstrap_selection (Fixture *fixture)
     }
 }
 
+static guint
+free_port (void)
+{
+  g_autoptr(GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+
+  g_assert_true (g_socket_bind (socket, any, FALSE, NULL));
+  bound = g_socket_get_local_address (socket, NULL);
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+}
+
+/* A console that opened its own service (no service handed in): the listening values
+ * come from the settings, on free loopback ports. */
+static void
+fixture_set_up_own_service (Fixture       *fixture,
+                            gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  fixture->data_dir = g_dir_make_tmp ("wpc-ui-window-XXXXXX", &error);
+  g_assert_no_error (error);
+  fixture->settings = memory_settings ();
+  g_settings_set_string (fixture->settings, "bind-address", "127.0.0.1");
+  g_settings_set_uint (fixture->settings, "port", free_port ());
+  g_settings_set_uint (fixture->settings, "secure-port", free_port ());
+  fixture->application = g_object_new (WPC_TYPE_APPLICATION,
+                                       "application-id", WPC_APP_ID,
+                                       "flags", G_APPLICATION_NON_UNIQUE,
+                                       "resource-base-path", "/org/workpoint/Console",
+                                       "settings", fixture->settings,
+                                       "data-dir", fixture->data_dir,
+                                       NULL);
+}
+
+typedef struct {
+  Fixture *fixture;
+  guint    port;
+} PortWait;
+
+static gboolean
+listens_on (gpointer data)
+{
+  PortWait *wait = data;
+  WpiService *service = wpc_window_get_service (wait->fixture->window);
+  const char *listening = wpc_status_bar_get_listening (wpc_window_get_status_bar (wait->fixture->window));
+  g_autofree char *port_text = g_strdup_printf (":%u", wait->port);
+
+  return wpi_service_get_port (service) == wait->port &&
+         listening != NULL && strstr (listening, port_text) != NULL;
+}
+
+static gboolean
+refused_to_listen (gpointer data)
+{
+  Fixture *fixture = data;
+  GtkWidget *bar = find_widget (GTK_WIDGET (fixture->window), GTK_TYPE_INFO_BAR, NULL);
+
+  return wpi_service_get_port (wpc_window_get_service (fixture->window)) == 0 &&
+         gtk_info_bar_get_revealed (GTK_INFO_BAR (bar));
+}
+
+/* Preferences change the ports while the console runs: the service moves there at once,
+ * says so when a port is taken, and recovers on the next change. */
+static void
+test_window_relisten (Fixture *fixture)
+{
+  PortWait wait = { fixture, g_settings_get_uint (fixture->settings, "port") };
+  g_autoptr(GSocketListener) squatter = g_socket_listener_new ();
+  g_autoptr(GError) error = NULL;
+  GtkWidget *bar = find_widget (GTK_WIDGET (fixture->window), GTK_TYPE_INFO_BAR, NULL);
+  guint taken;
+
+  wait_for (listens_on, &wait, "the service on its first port");
+
+  wait.port = free_port ();
+  g_settings_set_uint (fixture->settings, "port", wait.port);
+  wait_for (listens_on, &wait, "the service on the new port");
+  g_assert_false (gtk_info_bar_get_revealed (GTK_INFO_BAR (bar)));
+
+  /* A port another program holds */
+  taken = g_socket_listener_add_any_inet_port (squatter, NULL, &error);
+  g_assert_no_error (error);
+  g_settings_set_uint (fixture->settings, "port", taken);
+  wait_for (refused_to_listen, fixture, "the refusal to be shown");
+  {
+    g_autofree char *text = shown_text (bar);
+
+    g_assert_nonnull (strstr (text, "not listening"));
+  }
+
+  wait.port = free_port ();
+  g_settings_set_uint (fixture->settings, "port", wait.port);
+  wait_for (listens_on, &wait, "the service on a free port again");
+  g_assert_false (gtk_info_bar_get_revealed (GTK_INFO_BAR (bar)));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1220,6 +1318,8 @@ main (int   argc,
   add_window_test ("/ui/window/size", test_window_size);
   add_window_test ("/ui/window/status-bar", test_window_status_bar);
   add_window_test ("/ui/window/bootstrap-selection", test_window_bootstrap_selection);
+  g_test_add ("/ui/window/relisten", Fixture, (gconstpointer) test_window_relisten,
+              fixture_set_up_own_service, run_window_test, fixture_tear_down);
   g_test_add_func ("/ui/preferences/bindings", test_preferences_bindings);
 
   return g_test_run ();

@@ -45,8 +45,11 @@ struct _WpcApplication
   WpiService     *service;             /* NULL when it could not be opened */
   GError         *service_error;       /* why it is not open or not listening */
   gboolean        data_dir_chosen;     /* --data-dir, or a service handed in */
+  gboolean        service_handed_in;   /* wpc_application_set_service(): its owner configures it */
   GError         *demo_error;          /* why --demo could not start its phones */
   WpiSimulator   *demo;                /* the demo's simulated phones, while they run */
+  gboolean        service_started;     /* start-up opened or started the service */
+  guint           relisten_source;     /* a change of ports or address waits to apply */
 
   GtkWindow      *preferences_window;  /* weak */
   GCancellable   *cancellable;
@@ -534,6 +537,67 @@ stop_demo (WpcApplication *self)
   g_clear_object (&self->demo);
 }
 
+/* Listening ------------------------------------------------------------------------ */
+
+static void
+show_service_error (WpcApplication *self)
+{
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l != NULL; l = l->next)
+    if (WPC_IS_WINDOW (l->data))
+      wpc_window_set_service_error (l->data, self->service_error);
+}
+
+/* Preferences changed the ports or the address while the console runs: the service
+ * moves there now (so does a demo, whose phones follow it) rather than at the next
+ * start. A port that cannot be had is said as at start-up. */
+static gboolean
+relisten (gpointer data)
+{
+  WpcApplication *self = data;
+  guint demo_phones = self->demo != NULL ? wpi_simulator_get_n_phones (self->demo) : 0;
+  g_autoptr(GError) error = NULL;
+
+  self->relisten_source = 0;
+  if (self->service == NULL)
+    return G_SOURCE_REMOVE;
+
+  stop_demo (self);
+  wpi_service_stop (self->service);
+  wpi_service_set_bind_address (self->service,
+                                self->bind_address != NULL && self->bind_address[0] != '\0'
+                                ? self->bind_address : NULL);
+  wpi_service_set_ports (self->service, self->port, self->secure_port);
+  g_clear_error (&self->service_error);
+  if (!wpi_service_start (self->service, &error))
+    {
+      g_message ("The provisioning service is not listening: %s", error->message);
+      self->service_error = g_steal_pointer (&error);
+    }
+  show_service_error (self);
+
+  if (demo_phones > 0 && self->service_error == NULL && !start_demo (self, demo_phones, &error))
+    {
+      g_autofree char *text = g_strdup_printf (_("The demo cannot start: %s"), error->message);
+
+      for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l != NULL; l = l->next)
+        if (WPC_IS_WINDOW (l->data))
+          wpc_window_show_problem (l->data, text);
+    }
+  update_demo_available (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Only for a service this application opened: one handed in (tests, other callers)
+ * listens where its owner put it. */
+static void
+schedule_relisten (WpcApplication *self)
+{
+  if (!self->service_started || self->service_handed_in || self->relisten_source != 0)
+    return;
+  /* One move for the three values a single change of Preferences may touch */
+  self->relisten_source = g_idle_add (relisten, self);
+}
+
 /* GApplication ------------------------------------------------------------------- */
 
 static void
@@ -566,6 +630,7 @@ wpc_application_startup (GApplication *application)
   load_style ();
   follow_system_color_scheme (self);
   start_service (self);
+  self->service_started = TRUE;
 
   if (self->demo_phones > 0)
     {
@@ -586,6 +651,7 @@ wpc_application_shutdown (GApplication *application)
   GDBusConnection *bus = g_application_get_dbus_connection (application);
 
   g_cancellable_cancel (self->cancellable);
+  g_clear_handle_id (&self->relisten_source, g_source_remove);
   if (bus != NULL && self->portal_subscription != 0)
     g_dbus_connection_signal_unsubscribe (bus, self->portal_subscription);
   self->portal_subscription = 0;
@@ -647,6 +713,7 @@ wpc_application_dispose (GObject *object)
       g_settings_unbind (self, "secure-port");
       g_settings_unbind (self, "bind-address");
     }
+  g_clear_handle_id (&self->relisten_source, g_source_remove);
   g_clear_object (&self->settings);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->demo);
@@ -704,31 +771,32 @@ wpc_application_get_property (GObject    *object,
     }
 }
 
-static void
+/* TRUE when the value changed */
+static gboolean
 set_uint_property (WpcApplication *self,
                    guint          *field,
                    guint           value,
                    int             prop_id)
 {
-  if (*field != value)
-    {
-      *field = value;
-      g_object_notify_by_pspec (G_OBJECT (self), properties[prop_id]);
-    }
+  if (*field == value)
+    return FALSE;
+  *field = value;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[prop_id]);
+  return TRUE;
 }
 
-static void
+static gboolean
 set_string_property (WpcApplication *self,
                      char          **field,
                      const char     *value,
                      int             prop_id)
 {
-  if (g_strcmp0 (*field, value) != 0)
-    {
-      g_free (*field);
-      *field = g_strdup (value);
-      g_object_notify_by_pspec (G_OBJECT (self), properties[prop_id]);
-    }
+  if (g_strcmp0 (*field, value) == 0)
+    return FALSE;
+  g_free (*field);
+  *field = g_strdup (value);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[prop_id]);
+  return TRUE;
 }
 
 static void
@@ -758,13 +826,16 @@ wpc_application_set_property (GObject      *object,
       set_string_property (self, &self->data_dir, g_value_get_string (value), prop_id);
       break;
     case PROP_PORT:
-      set_uint_property (self, &self->port, g_value_get_uint (value), prop_id);
+      if (set_uint_property (self, &self->port, g_value_get_uint (value), prop_id))
+        schedule_relisten (self);
       break;
     case PROP_SECURE_PORT:
-      set_uint_property (self, &self->secure_port, g_value_get_uint (value), prop_id);
+      if (set_uint_property (self, &self->secure_port, g_value_get_uint (value), prop_id))
+        schedule_relisten (self);
       break;
     case PROP_BIND_ADDRESS:
-      set_string_property (self, &self->bind_address, g_value_get_string (value), prop_id);
+      if (set_string_property (self, &self->bind_address, g_value_get_string (value), prop_id))
+        schedule_relisten (self);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -924,6 +995,7 @@ wpc_application_set_service (WpcApplication *self,
 
   g_set_object (&self->service, service);
   self->data_dir_chosen = TRUE;
+  self->service_handed_in = service != NULL;
   if (service != NULL)
     set_string_property (self, &self->data_dir, wpi_service_get_data_dir (service), PROP_DATA_DIR);
 }

@@ -558,6 +558,7 @@ wpc_window_set_service (WpcWindow  *self,
     {
       self->service = g_object_ref (service);
       g_signal_connect_object (service, "traffic", G_CALLBACK (on_service_traffic), self, G_CONNECT_SWAPPED);
+      g_signal_connect_object (service, "listening-changed", G_CALLBACK (update_listening), self, G_CONNECT_SWAPPED);
       g_signal_connect_object (wpi_service_get_phones (service), "items-changed",
                                G_CALLBACK (on_phones_changed), self, G_CONNECT_SWAPPED);
       /* State and mode changes come as notifications, which the service sums up here */
@@ -612,7 +613,7 @@ wpc_window_set_service_error (WpcWindow    *self,
     /* Translators: %s is the reason, e.g. "cannot listen on port 18443: Address already in use" */
     text = g_strdup_printf (_("The console is not listening for phones: %s. The stored phones are "
                               "shown, but no phone can reach the console. Change the ports in "
-                              "Preferences and start the console again."), error->message);
+                              "Preferences: the console moves to them at once."), error->message);
   else
     text = g_strdup_printf (_("The console cannot open its data: %s"), error->message);
   wpc_window_show_problem (self, text);
