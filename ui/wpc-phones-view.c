@@ -406,10 +406,10 @@ match_search (gpointer item,
  * widths spare GTK 4.8's column view measuring every cell of a column for each layout,
  * which made scrolling through 10,000 phones stutter; the user can still resize them. */
 static const int column_chars[WPC_PHONES_N_COLUMNS] = {
-  [WPC_PHONES_COLUMN_STATE] = 9,
+  [WPC_PHONES_COLUMN_STATE] = 8,
   [WPC_PHONES_COLUMN_MAC] = 15,
-  [WPC_PHONES_COLUMN_NUMBER] = 11,
-  [WPC_PHONES_COLUMN_MODEL] = 13,
+  [WPC_PHONES_COLUMN_NUMBER] = 14,     /* an E.164 number with its country code */
+  [WPC_PHONES_COLUMN_MODEL] = 17,      /* "OpenScape Desk Phone…" at least */
   [WPC_PHONES_COLUMN_FIRMWARE] = 9,
   [WPC_PHONES_COLUMN_IP] = 12,
   [WPC_PHONES_COLUMN_MODE] = 7,
