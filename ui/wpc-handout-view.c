@@ -121,6 +121,7 @@ struct _WpcHandoutView
   GtkLabel            *failures_label;
   GtkColumnView       *pin_list;
   GtkLabel            *count_label;
+  GtkWidget           *empty_label;
 
   WpiService          *service;
   gulong               job_changed_id;
@@ -161,6 +162,7 @@ update_count (WpcHandoutView *self)
   g_autofree char *text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u PIN", "%u PINs", n), n);
 
   gtk_label_set_text (self->count_label, text);
+  gtk_widget_set_visible (self->empty_label, n == 0);
 }
 
 void
@@ -1159,6 +1161,7 @@ wpc_handout_view_class_init (WpcHandoutViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, WpcHandoutView, failures_label);
   gtk_widget_class_bind_template_child (widget_class, WpcHandoutView, pin_list);
   gtk_widget_class_bind_template_child (widget_class, WpcHandoutView, count_label);
+  gtk_widget_class_bind_template_child (widget_class, WpcHandoutView, empty_label);
   gtk_widget_class_bind_template_callback (widget_class, on_scope_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_with_pin_changed);
 
