@@ -3,6 +3,9 @@
 
 #include "wpi-demo.h"
 
+/* The demo's phones take 127.1.x.y, or when those are in use 127.2.x.y, ... 127.254.x.y */
+#define DEMO_LAST_PREFIX_OCTET 254
+
 static gboolean
 ensure_demo_profile (WpiStore  *store,
                      GError   **error)
@@ -58,10 +61,25 @@ wpi_demo_start (WpiService  *service,
    * phones' concurrent requests few so the service's own handshakes are not starved. */
   wpi_sim_set_max_requests (4);
   target = g_strdup_printf ("https://127.0.0.1:%u", wpi_service_get_port (service));
-  simulator = wpi_simulator_new (target, n_phones);
-  g_object_set (simulator, "busy-ratio", 0.25, "call-seconds", 30.0, NULL);
-  g_signal_connect_object (simulator, "pin-requested", G_CALLBACK (on_pin_requested), service, 0);
-  if (!wpi_simulator_start (simulator, error))
-    return NULL;
-  return g_steal_pointer (&simulator);
+
+  /* Each phone listens for contact-me on its own loopback address under a prefix. Another
+   * demo (or wpi-sim) may hold 127.1 already: the next free prefix serves as well. */
+  for (guint octet = 1; ; octet++)
+    {
+      g_autofree char *prefix = g_strdup_printf ("127.%u", octet);
+      g_autoptr(GError) local_error = NULL;
+
+      g_clear_object (&simulator);
+      simulator = wpi_simulator_new (target, n_phones);
+      g_object_set (simulator, "busy-ratio", 0.25, "call-seconds", 30.0, "bind-prefix", prefix, NULL);
+      g_signal_connect_object (simulator, "pin-requested", G_CALLBACK (on_pin_requested), service, 0);
+      if (wpi_simulator_start (simulator, &local_error))
+        return g_steal_pointer (&simulator);
+      if (!g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE) ||
+          octet == DEMO_LAST_PREFIX_OCTET)
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return NULL;
+        }
+    }
 }
