@@ -8,7 +8,8 @@
  * Scenarios: a new, empty data directory each run (a first start); the same data directory
  * again (a restart with an empty store); and --demo 20 in a new data directory each run.
  * Each scenario has one warm-up run that is not counted, then the runs whose median,
- * minimum and maximum are printed.
+ * minimum and maximum are printed. The console inherits the environment: under meson
+ * that of the widget tests, with NO_AT_BRIDGE=1 (no AT-SPI bridge).
  *
  * Run with: meson test -C _build --suite bench bench-startup
  *   (or tests/run-with-display.sh _build/tests/bench-startup _build/app/workpoint-console [RUNS])
