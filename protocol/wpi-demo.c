@@ -3,6 +3,9 @@
 
 #include "wpi-demo.h"
 
+/* The demo's phones take 127.1.x.y, or when those are in use 127.2.x.y, ... 127.254.x.y */
+#define DEMO_LAST_PREFIX_OCTET 254
+
 static gboolean
 ensure_demo_profile (WpiStore  *store,
                      GError   **error)
@@ -40,9 +43,6 @@ on_pin_requested (WpiSimulator *simulator,
     wpi_sim_phone_set_pin (phone, pin->pin);
 }
 
-#define DEMO_FIRST_BLOCK 1
-#define DEMO_N_BLOCKS    8
-
 WpiSimulator *
 wpi_demo_start (WpiService  *service,
                 guint        n_phones,
@@ -61,11 +61,12 @@ wpi_demo_start (WpiService  *service,
    * phones' concurrent requests few so the service's own handshakes are not starved. */
   wpi_sim_set_max_requests (4);
   target = g_strdup_printf ("https://127.0.0.1:%u", wpi_service_get_port (service));
-  /* Each phone listens on 127.B.x.y:8085. Another demo on this machine (a second console,
-   * a test) may hold the first block: the next free one of a few is as good. */
-  for (guint block = DEMO_FIRST_BLOCK; block < DEMO_FIRST_BLOCK + DEMO_N_BLOCKS; block++)
+
+  /* Each phone listens for contact-me on its own loopback address under a prefix. Another
+   * demo (or wpi-sim) may hold 127.1 already: the next free prefix serves as well. */
+  for (guint octet = 1; ; octet++)
     {
-      g_autofree char *prefix = g_strdup_printf ("127.%u", block);
+      g_autofree char *prefix = g_strdup_printf ("127.%u", octet);
       g_autoptr(GError) local_error = NULL;
 
       g_clear_object (&simulator);
@@ -75,11 +76,10 @@ wpi_demo_start (WpiService  *service,
       if (wpi_simulator_start (simulator, &local_error))
         return g_steal_pointer (&simulator);
       if (!g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE) ||
-          block + 1 == DEMO_FIRST_BLOCK + DEMO_N_BLOCKS)
+          octet == DEMO_LAST_PREFIX_OCTET)
         {
           g_propagate_error (error, g_steal_pointer (&local_error));
           return NULL;
         }
     }
-  g_assert_not_reached ();
 }

@@ -14,7 +14,7 @@ G_BEGIN_DECLS
 #define WPI_DEMO_PROFILE "demo"
 
 /* Starts n phones against the service's default port, listening for contact-me on
- * 127.1.x.y:8085 (or 127.2 ... 127.8 when another demo holds those). A first demo run
+ * 127.1.x.y:8085 (or 127.2, 127.3 ... when another demo holds those). A first demo run
  * also sets a default profile, so every new phone gets a WriteItems at registration:
  * phones in a call answer it "busy", which the console then shows. */
 WpiSimulator *wpi_demo_start (WpiService  *service,

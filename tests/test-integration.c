@@ -16,6 +16,7 @@
 #include <libsoup/soup.h>
 
 #include "wpi-codec.h"
+#include "wpi-demo.h"
 #include "wpi-phone.h"
 #include "wpi-service.h"
 #include "wpi-sim-phone.h"
@@ -1806,6 +1807,43 @@ simulator_quiet (gpointer data)
   return wpi_simulator_is_quiet (data);
 }
 
+/* The demo's phones listen on 127.1.x.y:8085. With the first of those addresses held by
+ * another process (here the test; or some other run already), the demo moves to the next
+ * free prefix instead of failing: two demos can run on one machine. */
+static void
+test_demo_address_in_use (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr(GInetAddress) first_phone = g_inet_address_new_from_string ("127.1.0.1");
+  g_autoptr(GSocketAddress) contact = g_inet_socket_address_new (first_phone, 8085);
+  g_autoptr(GSocket) holder = NULL;
+  g_autoptr(WpiSimulator) demo = NULL;
+  g_autoptr(WpiSimPhone) phone = NULL;
+  g_autoptr(GError) error = NULL;
+
+  holder = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  if (!g_socket_bind (holder, contact, FALSE, &error))
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE);
+  else
+    {
+      g_socket_listen (holder, &error);
+      g_assert_no_error (error);
+    }
+  g_clear_error (&error);
+
+  demo = wpi_demo_start (f->service, 2, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (demo);
+  phone = g_list_model_get_item (wpi_simulator_get_phones (demo), 0);
+  g_assert_true (g_str_has_prefix (wpi_sim_phone_get_contact_uri (phone), "http://127."));
+  g_assert_false (g_str_has_prefix (wpi_sim_phone_get_contact_uri (phone), "http://127.1.0.1:"));
+  wait_until (simulator_registered, demo, "the demo's 2 registrations");
+
+  wpi_simulator_stop (demo);
+  wait_until (simulator_quiet, demo, "the demo phones to finish");
+}
+
 static void
 test_simulator (Fixture       *f,
                 gconstpointer  data)
@@ -2126,6 +2164,7 @@ main (int   argc,
   ADD ("/integration/bad-input", test_bad_input);
   ADD ("/integration/abusive-clients", test_abusive_clients);
   ADD ("/integration/simulator", test_simulator);
+  ADD ("/integration/demo/address-in-use", test_demo_address_in_use);
   g_test_add ("/integration/kill-restart", Fixture, GINT_TO_POINTER (1), fixture_set_up,
               test_kill_restart, fixture_tear_down);
 #undef ADD

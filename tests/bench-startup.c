@@ -1,0 +1,377 @@
+/* bench-startup.c: the console's start-up, from process start to the first painted frame
+ *
+ * Starts the real workpoint-console again and again on the display (Xvfb under
+ * run-with-display.sh) and times from just before the spawn to the moment the console's
+ * main window has painted its first frame, which the console reports on stdout when
+ * WPC_BENCH_FIRST_FRAME is set (see wpc-application.c). Both ends read CLOCK_MONOTONIC.
+ *
+ * Scenarios: a new, empty data directory each run (a first start); the same data directory
+ * again (a restart with an empty store); and --demo 20 in a new data directory each run.
+ * Each scenario has one warm-up run that is not counted, then the runs whose median,
+ * minimum and maximum are printed. The console inherits the environment: under meson
+ * that of the widget tests, with NO_AT_BRIDGE=1 (no AT-SPI bridge).
+ *
+ * Run with: meson test -C _build --suite bench bench-startup
+ *   (or tests/run-with-display.sh _build/tests/bench-startup _build/app/workpoint-console [RUNS])
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+
+#define DEFAULT_RUNS         10
+#define FIRST_FRAME_TIMEOUT  (120 * G_USEC_PER_SEC)
+#define EXIT_TIMEOUT_SECONDS 30
+#define FIRST_FRAME_PREFIX   "first-frame "
+
+typedef enum {
+  SCENARIO_EMPTY,
+  SCENARIO_RESTART,
+  SCENARIO_DEMO,
+} Scenario;
+
+static const char * const scenario_names[] = {
+  [SCENARIO_EMPTY] = "new empty data directory",
+  [SCENARIO_RESTART] = "same data directory again",
+  [SCENARIO_DEMO] = "--demo 20, new data directory",
+};
+
+static gboolean
+remove_tree (const char  *path,
+             GError     **error)
+{
+  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
+    {
+      g_autoptr(GDir) dir = g_dir_open (path, 0, error);
+      const char *entry;
+
+      if (dir == NULL)
+        return FALSE;
+      while ((entry = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, entry, NULL);
+
+          if (!remove_tree (child, error))
+            return FALSE;
+        }
+    }
+  if (g_remove (path) != 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                   "cannot remove %s: %s", path, g_strerror (saved_errno));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Two ports that are free on 127.0.0.1 now, held together so that they differ */
+static gboolean
+free_ports (guint   *port,
+            guint   *secure_port,
+            GError **error)
+{
+  g_autoptr(GSocket) first = NULL;
+  g_autoptr(GSocket) second = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any_port = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) first_bound = NULL;
+  g_autoptr(GSocketAddress) second_bound = NULL;
+
+  first = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, error);
+  if (first == NULL || !g_socket_bind (first, any_port, FALSE, error))
+    return FALSE;
+  second = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, error);
+  if (second == NULL || !g_socket_bind (second, any_port, FALSE, error))
+    return FALSE;
+  first_bound = g_socket_get_local_address (first, error);
+  second_bound = g_socket_get_local_address (second, error);
+  if (first_bound == NULL || second_bound == NULL)
+    return FALSE;
+  *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (first_bound));
+  *secure_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (second_bound));
+  return TRUE;
+}
+
+typedef struct {
+  GMainContext *context;
+  char         *line;
+  GError       *error;
+  gboolean      done;
+} LineRead;
+
+static void
+on_line_read (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  LineRead *read = user_data;
+
+  read->line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source), result,
+                                                          NULL, &read->error);
+  read->done = TRUE;
+  g_main_context_wakeup (read->context);
+}
+
+static gboolean
+on_deadline (gpointer user_data)
+{
+  g_cancellable_cancel (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* The console's first-frame time (monotonic µs), or 0 and an error */
+static gint64
+read_first_frame (GSubprocess  *console,
+                  GError      **error)
+{
+  g_autoptr(GDataInputStream) lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (console));
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GSource) deadline = g_timeout_source_new (FIRST_FRAME_TIMEOUT / 1000);
+  gint64 first_frame = 0;
+
+  g_source_set_callback (deadline, on_deadline, cancellable, NULL);
+  g_source_attach (deadline, NULL);
+
+  while (first_frame == 0)
+    {
+      LineRead read = { g_main_context_default (), NULL, NULL, FALSE };
+
+      g_data_input_stream_read_line_async (lines, G_PRIORITY_DEFAULT, cancellable, on_line_read, &read);
+      while (!read.done)
+        g_main_context_iteration (NULL, TRUE);
+
+      if (read.error != NULL)
+        {
+          if (g_error_matches (read.error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+            g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                         "no first frame within %d s", (int) (FIRST_FRAME_TIMEOUT / G_USEC_PER_SEC));
+          else
+            g_propagate_prefixed_error (error, read.error, "reading the console's output: ");
+          g_clear_error (&read.error);
+          break;
+        }
+      if (read.line == NULL)
+        {
+          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE,
+                               "the console exited before its first frame");
+          break;
+        }
+      if (g_str_has_prefix (read.line, FIRST_FRAME_PREFIX))
+        {
+          const char *number = read.line + strlen (FIRST_FRAME_PREFIX);
+          char *end = NULL;
+          gint64 value = g_ascii_strtoll (number, &end, 10);
+
+          if (end == number || *end != '\0' || value <= 0)
+            g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                         "the console reported a bad first frame: “%s”", read.line);
+          else
+            first_frame = value;
+          g_free (read.line);
+          break;
+        }
+      g_free (read.line);
+    }
+
+  g_source_destroy (deadline);
+  return first_frame;
+}
+
+static gboolean
+on_exit_deadline (gpointer user_data)
+{
+  gboolean *timed_out = user_data;
+
+  *timed_out = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_console_exited (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  gboolean *exited = user_data;
+
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  *exited = TRUE;
+}
+
+/* SIGTERM, and SIGKILL if that has not ended it in time */
+static void
+end_console (GSubprocess *console)
+{
+  gboolean exited = FALSE;
+  gboolean timed_out = FALSE;
+  guint deadline;
+
+  g_subprocess_send_signal (console, SIGTERM);
+  g_subprocess_wait_async (console, NULL, on_console_exited, &exited);
+  deadline = g_timeout_add_seconds (EXIT_TIMEOUT_SECONDS, on_exit_deadline, &timed_out);
+  while (!exited && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (!exited)
+    {
+      g_printerr ("bench-startup: the console ignored SIGTERM for %d s; killing it\n", EXIT_TIMEOUT_SECONDS);
+      g_subprocess_force_exit (console);
+      while (!exited)
+        g_main_context_iteration (NULL, TRUE);
+    }
+  else
+    g_source_remove (deadline);
+}
+
+/* One start of the console with its home in home_dir; returns ms to the first frame, or
+ * a negative number and an error */
+static double
+time_start (const char  *console_path,
+            const char  *home_dir,
+            Scenario     scenario,
+            GError     **error)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autoptr(GSubprocess) console = NULL;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *data_dir = g_build_filename (home_dir, "store", NULL);
+  static const char * const xdg_dirs[] = { "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME" };
+  guint port, secure_port;
+  gint64 start, first_frame;
+
+  if (!free_ports (&port, &secure_port, error))
+    return -1;
+
+  g_subprocess_launcher_setenv (launcher, "HOME", home_dir, TRUE);
+  for (guint i = 0; i < G_N_ELEMENTS (xdg_dirs); i++)
+    {
+      g_autofree char *lower = g_ascii_strdown (xdg_dirs[i], -1);
+      g_autofree char *path = g_build_filename (home_dir, lower, NULL);
+
+      g_subprocess_launcher_setenv (launcher, xdg_dirs[i], path, TRUE);
+    }
+  g_subprocess_launcher_setenv (launcher, "WPC_BENCH_FIRST_FRAME", "1", TRUE);
+
+  g_ptr_array_add (argv, g_strdup (console_path));
+  g_ptr_array_add (argv, g_strdup ("--data-dir"));
+  g_ptr_array_add (argv, g_strdup (data_dir));
+  g_ptr_array_add (argv, g_strdup ("--bind"));
+  g_ptr_array_add (argv, g_strdup ("127.0.0.1"));
+  g_ptr_array_add (argv, g_strdup_printf ("--port=%u", port));
+  g_ptr_array_add (argv, g_strdup_printf ("--secure-port=%u", secure_port));
+  if (scenario == SCENARIO_DEMO)
+    g_ptr_array_add (argv, g_strdup ("--demo=20"));
+  g_ptr_array_add (argv, NULL);
+
+  start = g_get_monotonic_time ();
+  console = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, error);
+  if (console == NULL)
+    return -1;
+  first_frame = read_first_frame (console, error);
+  end_console (console);
+  if (first_frame == 0)
+    return -1;
+  return (first_frame - start) / 1000.0;
+}
+
+static int
+compare_doubles (gconstpointer a,
+                 gconstpointer b)
+{
+  double x = *(const double *) a;
+  double y = *(const double *) b;
+
+  return (x > y) - (x < y);
+}
+
+static gboolean
+run_scenario (const char  *console_path,
+              Scenario     scenario,
+              guint        runs,
+              GError     **error)
+{
+  g_autoptr(GArray) times = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autofree char *home_dir = NULL;
+  double median;
+
+  /* run 0 is the warm-up */
+  for (guint run = 0; run <= runs; run++)
+    {
+      double elapsed;
+
+      if (home_dir == NULL)
+        {
+          home_dir = g_dir_make_tmp ("wpc-bench-startup-XXXXXX", error);
+          if (home_dir == NULL)
+            return FALSE;
+        }
+      elapsed = time_start (console_path, home_dir, scenario, error);
+      if (elapsed < 0)
+        {
+          g_prefix_error (error, "%s, run %u: ", scenario_names[scenario], run);
+          remove_tree (home_dir, NULL);
+          return FALSE;
+        }
+      if (run > 0)
+        g_array_append_val (times, elapsed);
+
+      if (scenario != SCENARIO_RESTART)
+        {
+          if (!remove_tree (home_dir, error))
+            return FALSE;
+          g_clear_pointer (&home_dir, g_free);
+        }
+    }
+  if (home_dir != NULL && !remove_tree (home_dir, error))
+    return FALSE;
+
+  g_array_sort (times, compare_doubles);
+  median = times->len % 2 == 1
+           ? g_array_index (times, double, times->len / 2)
+           : (g_array_index (times, double, times->len / 2 - 1) + g_array_index (times, double, times->len / 2)) / 2;
+  printf ("%-32s %9.1f %9.1f %9.1f\n", scenario_names[scenario], median,
+          g_array_index (times, double, 0), g_array_index (times, double, times->len - 1));
+  fflush (stdout);
+  return TRUE;
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GError) error = NULL;
+  guint64 runs = DEFAULT_RUNS;
+
+  if (argc < 2 || argc > 3)
+    {
+      g_printerr ("usage: %s WORKPOINT-CONSOLE [RUNS]\n", argv[0]);
+      return EXIT_FAILURE;
+    }
+  if (argc == 3 && (!g_ascii_string_to_unsigned (argv[2], 10, 1, 1000, &runs, &error)))
+    {
+      g_printerr ("bench-startup: RUNS: %s\n", error->message);
+      return EXIT_FAILURE;
+    }
+  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
+    {
+      g_printerr ("bench-startup: needs a display; run it under tests/run-with-display.sh\n");
+      return EXIT_FAILURE;
+    }
+
+  printf ("console start-up to its first painted frame, %u runs each after one warm-up run\n",
+          (guint) runs);
+  printf ("%-32s %9s %9s %9s\n", "scenario", "median ms", "min ms", "max ms");
+  for (Scenario scenario = SCENARIO_EMPTY; scenario <= SCENARIO_DEMO; scenario++)
+    if (!run_scenario (argv[1], scenario, (guint) runs, &error))
+      {
+        g_printerr ("bench-startup: %s\n", error->message);
+        return EXIT_FAILURE;
+      }
+  return EXIT_SUCCESS;
+}

@@ -1,0 +1,485 @@
+#!/usr/bin/python3
+"""End-to-end test of the console through its accessibility tree (issue 5 §6).
+
+Starts the real `workpoint-console --demo 20` on a private data directory and free ports
+on 127.0.0.1, and then, through AT-SPI only (pyatspi: roles, names, actions, text):
+finds the 20 phones in the phone list, waits for one of them to be busy, generates the
+PIN handout, opens the traffic inspector and finds messages, types a display filter and
+sees the list shrink, and saves a screenshot of each view. Closing the window must end
+the console cleanly.
+
+Run under tests/run-with-display.sh (Xvfb and a private D-Bus session; the session bus
+starts the AT-SPI bus on demand):
+
+    tests/run-with-display.sh /usr/bin/python3 tests/test-e2e.py \
+        --console _build/app/workpoint-console --schema-dir _build/data \
+        --screenshot-dir _build/tests/e2e-screenshots
+
+Output is TAP. Nothing waits for a fixed time: every step polls its condition until a
+deadline (WPC_E2E_TIMEOUT seconds, 240 by default: under AddressSanitizer the
+demo's first minute or two keeps the console too busy to answer quickly).
+"""
+
+import argparse
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+N_PHONES = 20
+MAC_PATTERN = re.compile(r"^([0-9A-F]{2}:){5}[0-9A-F]{2}$")
+FILTER = "reason == start-up"
+FILTERED_REASON = "start-up"
+REASON_COLUMN = 5  # No., time, phone, direction, port/mode, reason or action
+POLL_INTERVAL = 0.2
+
+try:
+    import pyatspi
+except ImportError as error:
+    print(f"1..0 # SKIP pyatspi is missing ({error}); install python3-pyatspi")
+    sys.exit(0)
+
+
+class StepFailed(Exception):
+    pass
+
+
+class Tap:
+    def __init__(self):
+        self.number = 0
+        self.start = time.monotonic()
+
+    def ok(self, description):
+        self.number += 1
+        print(f"ok {self.number} - {description} ({time.monotonic() - self.start:.1f} s)", flush=True)
+
+    def comment(self, text):
+        for line in str(text).splitlines():
+            print(f"# {line}", flush=True)
+
+    def not_ok(self, description):
+        self.number += 1
+        print(f"not ok {self.number} - {description}", flush=True)
+
+    def plan(self):
+        print(f"1..{self.number}", flush=True)
+
+
+def wait_for(what, condition, timeout):
+    """Polls condition() until it returns something true; returns that or fails."""
+    deadline = time.monotonic() + timeout
+    last_error = None
+    while True:
+        started = time.monotonic()
+        try:
+            result = condition()
+            if result:
+                return result
+        except Exception as error:  # objects come and go while the console updates
+            last_error = error
+        if time.monotonic() > deadline:
+            detail = f" (last error: {last_error})" if last_error else ""
+            raise StepFailed(f"timed out after {timeout:.0f} s waiting for {what}{detail}")
+        # Every query is a D-Bus call that the console answers from its main loop: a
+        # slow console (sanitizers) gets at least as much time between polls as one took.
+        time.sleep(max(POLL_INTERVAL, time.monotonic() - started))
+
+
+# The accessibility tree -------------------------------------------------------------
+
+def children(accessible):
+    try:
+        return [child for child in accessible if child is not None]
+    except Exception:
+        return []
+
+
+def role(accessible):
+    try:
+        return accessible.getRole()
+    except Exception:
+        return None
+
+
+def name(accessible):
+    try:
+        return accessible.name or ""
+    except Exception:
+        return ""
+
+
+# The rows of lists and tables hold most of the tree (thousands of accessibles with the
+# inspector's messages); searches for controls do not go into them.
+ROWS_ROLES = {pyatspi.ROLE_TREE_TABLE, pyatspi.ROLE_TABLE, pyatspi.ROLE_LIST, pyatspi.ROLE_TREE,
+              pyatspi.ROLE_TABLE_ROW, pyatspi.ROLE_LIST_ITEM}
+
+
+def descendants(accessible):
+    """Depth first, with each one's role; does not descend into lists and tables."""
+    for child in children(accessible):
+        child_role = role(child)
+        yield child, child_role
+        if child_role not in ROWS_ROLES:
+            yield from descendants(child)
+
+
+def find(root, wanted_role, wanted_name=None, match=None):
+    for accessible, accessible_role in descendants(root):
+        if accessible_role != wanted_role:
+            continue
+        if wanted_name is not None and name(accessible) != wanted_name:
+            continue
+        if match is not None and not match(name(accessible)):
+            continue
+        return accessible
+    return None
+
+
+def first_label(accessible, depth=3):
+    """The name of the first label in a table cell (a label, or a box around one)."""
+    for child in children(accessible):
+        if role(child) == pyatspi.ROLE_LABEL:
+            return name(child)
+        if depth > 0:
+            found = first_label(child, depth - 1)
+            if found is not None:
+                return found
+    return None
+
+
+def has_state(accessible, state):
+    return accessible.getState().contains(state)
+
+
+def click(accessible):
+    action = accessible.queryAction()
+    for i in range(action.nActions):
+        if action.getName(i) in ("click", "press", "activate"):
+            if not action.doAction(i):
+                raise StepFailed(f"“{name(accessible)}” refused its {action.getName(i)} action")
+            return
+    raise StepFailed(f"“{name(accessible)}” ({accessible.getRoleName()}) has no click action")
+
+
+def text_of(accessible):
+    text = accessible.queryText()
+    # GTK 4.8 answers GetText (0, -1) with nothing: ask for the characters it has.
+    return text.getText(0, text.characterCount)
+
+
+def row_list(table):
+    """The list of rows inside a GtkColumnView (tree table > list > table rows)."""
+    lists = [child for child in children(table) if role(child) == pyatspi.ROLE_LIST]
+    return lists[0] if lists else None
+
+
+def table_rows(table, columns):
+    """The rows of a GtkColumnView, each as the list of the texts in the given columns."""
+    rows = []
+    rows_list = row_list(table)
+    for row in children(rows_list) if rows_list else []:
+        if role(row) != pyatspi.ROLE_TABLE_ROW:
+            continue
+        cells = children(row)
+        rows.append([first_label(cells[column]) or "" if column < len(cells) else ""
+                     for column in columns])
+    return rows
+
+
+def row_count(table):
+    rows_list = row_list(table)
+    return rows_list.childCount if rows_list else 0
+
+
+def select_row(table, index):
+    """Selects the index-th row through the list's AT-SPI Selection."""
+    rows = row_list(table)
+    if rows is None or not rows.querySelection().selectChild(index):
+        raise StepFailed(f"row {index} of “{name(table)}” cannot be selected")
+
+
+# The console ------------------------------------------------------------------------
+
+def free_ports(count):
+    """Ports the kernel hands out now on 127.0.0.1; held together so they differ."""
+    sockets = []
+    try:
+        for _ in range(count):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.bind(("127.0.0.1", 0))
+            sockets.append(s)
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
+def console_environment(tmp, schema_dir):
+    env = dict(os.environ)
+    # The console must talk to the AT-SPI bus; the other ui tests turn the bridge off.
+    for variable in ("NO_AT_BRIDGE", "GTK_A11Y", "LANGUAGE"):
+        env.pop(variable, None)
+    for variable in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
+        path = os.path.join(tmp, variable.lower())
+        os.makedirs(path, exist_ok=True)
+        env[variable] = path
+    env.update({
+        "HOME": tmp,
+        # Untranslated strings, whatever the machine's locale
+        "LC_ALL": "C.UTF-8",
+        "LANG": "C.UTF-8",
+        "GSETTINGS_BACKEND": "memory",
+        "GSETTINGS_SCHEMA_DIR": schema_dir,
+    })
+    # Under AddressSanitizer: the slow unwind lets lsan.supp recognise GLib's first quark
+    # table, dropped on purpose, as a library constructor's (see ui-test-asan.c).
+    env["ASAN_OPTIONS"] = ":".join(filter(None, [env.get("ASAN_OPTIONS"), "fast_unwind_on_malloc=0"]))
+    # No crossfade between the views: a screenshot right after a switch shows one view.
+    settings_dir = os.path.join(env["XDG_CONFIG_HOME"], "gtk-4.0")
+    os.makedirs(settings_dir, exist_ok=True)
+    with open(os.path.join(settings_dir, "settings.ini"), "w") as settings:
+        settings.write("[Settings]\ngtk-enable-animations=false\n")
+    return env
+
+
+def find_application(process):
+    def application():
+        if process.poll() is not None:
+            raise StepFailed(f"the console exited with status {process.returncode}")
+        desktop = pyatspi.Registry.getDesktop(0)
+        for app in children(desktop):
+            try:
+                if app.get_process_id() != process.pid:
+                    continue
+            except Exception:
+                continue
+            frames = [child for child in children(app) if role(child) == pyatspi.ROLE_FRAME]
+            if frames:
+                return app, frames[0]
+        return None
+    return application
+
+
+def screenshot(frame, path, previous):
+    """Saves the window's area of the screen as PNG. The file must differ from the
+    previous view's screenshot, so a capture taken before the switch was painted is
+    taken again."""
+    x, y, width, height = frame.queryComponent().getExtents(pyatspi.DESKTOP_COORDS)
+    if width <= 0 or height <= 0:
+        raise StepFailed(f"the window reports no size ({width}×{height})")
+
+    def capture():
+        subprocess.run(["import", "-window", "root",
+                        "-crop", f"{width}x{height}+{max(x, 0)}+{max(y, 0)}", "+repage",
+                        path], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        with open(path, "rb") as png:
+            data = png.read()
+        if not data.startswith(b"\x89PNG"):
+            raise StepFailed(f"{path} is not a PNG")
+        return data != previous and data
+
+    return wait_for(f"a screenshot that differs from the previous view ({path})", capture, 30)
+
+
+# The steps --------------------------------------------------------------------------
+
+def run(args, tap, timeout):
+    tmp = tempfile.mkdtemp(prefix="wpc-e2e-")
+    os.makedirs(args.screenshot_dir, exist_ok=True)
+    port, secure_port = free_ports(2)
+    log_path = os.path.join(tmp, "console.log")
+    command = [args.console, "--demo", str(N_PHONES), "--data-dir", os.path.join(tmp, "store"),
+               "--bind", "127.0.0.1", "--port", str(port), "--secure-port", str(secure_port)]
+    tap.comment(" ".join(command))
+
+    log = open(log_path, "w")
+    process = subprocess.Popen(command, env=console_environment(tmp, args.schema_dir),
+                               stdout=log, stderr=subprocess.STDOUT)
+    failed = False
+    try:
+        app, frame = wait_for("the console's window in the accessibility tree",
+                              find_application(process), timeout)
+        tap.ok(f"the console's window “{name(frame)}” is on the AT-SPI bus")
+
+        # Phones ------------------------------------------------------------------
+        # The view switcher is in the header bar, the frame's last child
+        header = children(frame)[-1]
+        phones_tab = wait_for("the Phones view tab", lambda: find(header, pyatspi.ROLE_PAGE_TAB, "Phones"), timeout)
+        traffic_tab = find(header, pyatspi.ROLE_PAGE_TAB, "Traffic")
+        handout_tab = find(header, pyatspi.ROLE_PAGE_TAB, "PIN handout")
+        if traffic_tab is None or handout_tab is None:
+            raise StepFailed("the view switcher lacks the Traffic or PIN handout tab")
+        if not has_state(phones_tab, pyatspi.STATE_SELECTED):
+            click(phones_tab)
+        phones_page = find(frame, pyatspi.ROLE_PANEL, "Phones")
+        phone_table = wait_for("the phone list (a table named “Phones”)",
+                               lambda: find(phones_page, pyatspi.ROLE_TREE_TABLE, "Phones"), timeout)
+
+        def twenty_phones():
+            macs = {row[0] for row in table_rows(phone_table, [1]) if MAC_PATTERN.match(row[0])}
+            return len(macs) == N_PHONES and macs
+        macs = wait_for(f"{N_PHONES} phones with distinct MACs in the phone list", twenty_phones, timeout)
+        tap.ok(f"the phone list shows {len(macs)} phones ({min(macs)} … {max(macs)})")
+
+        def busy_phone():
+            for index, row in enumerate(table_rows(phone_table, range(4))):
+                if len(row) > 2 and row[0] == "Busy":
+                    return index, row
+            return None
+        index, row = wait_for("a phone whose state reads “Busy”", busy_phone, timeout)
+        tap.ok(f"a phone is busy: {' | '.join(row[:4])}")
+
+        # Its details pane is headed by its number
+        select_row(phone_table, index)
+        wait_for(f"the details of {row[1]} (a heading “{row[2]}”)",
+                 lambda: find(phones_page, pyatspi.ROLE_HEADING, row[2]), timeout)
+        tap.ok(f"selecting {row[1]} shows its details")
+
+        phones_png = screenshot(frame, os.path.join(args.screenshot_dir, "phones.png"), None)
+        tap.ok(f"screenshot of the Phones view in {args.screenshot_dir}/phones.png")
+
+        # PIN handout -------------------------------------------------------------
+        click(handout_tab)
+        wait_for("the PIN handout tab to be selected",
+                 lambda: has_state(handout_tab, pyatspi.STATE_SELECTED), timeout)
+        handout_page = find(frame, pyatspi.ROLE_PANEL, "PIN handout")
+        pin_table = wait_for("the PIN table (a table named “PINs”)",
+                             lambda: find(handout_page, pyatspi.ROLE_TREE_TABLE, "PINs"), timeout)
+        generate = find(handout_page, pyatspi.ROLE_PUSH_BUTTON, match=lambda n: n.endswith("Generate"))
+        if generate is None:
+            raise StepFailed("the PIN handout view has no Generate button")
+        wait_for("the Generate button to be enabled",
+                 lambda: has_state(generate, pyatspi.STATE_SENSITIVE), timeout)
+        click(generate)
+
+        def pins_generated():
+            rows = [row for row in table_rows(pin_table, range(4)) if MAC_PATTERN.match(row[0])]
+            return len(rows) == N_PHONES and rows
+        rows = wait_for(f"PINs for {N_PHONES} phones", pins_generated, timeout)
+        tap.ok(f"the PIN handout lists {len(rows)} phones, e.g. {' | '.join(rows[0])}")
+
+        handout_png = screenshot(frame, os.path.join(args.screenshot_dir, "pin-handout.png"), phones_png)
+        tap.ok(f"screenshot of the PIN handout view in {args.screenshot_dir}/pin-handout.png")
+
+        # Traffic -----------------------------------------------------------------
+        click(traffic_tab)
+        wait_for("the Traffic tab to be selected",
+                 lambda: has_state(traffic_tab, pyatspi.STATE_SELECTED), timeout)
+        traffic_page = find(frame, pyatspi.ROLE_PANEL, "Traffic")
+        message_table = wait_for("the message list (a table named “Messages”)",
+                                 lambda: find(traffic_page, pyatspi.ROLE_TREE_TABLE, "Messages"), timeout)
+        rows_before = wait_for(f"at least {N_PHONES} messages in the inspector",
+                               lambda: row_count(message_table) >= N_PHONES and row_count(message_table),
+                               timeout)
+        first = table_rows(message_table, range(6))[0]
+        tap.ok(f"the inspector lists {rows_before} messages, the first: {' | '.join(first)}")
+
+        def count_label(pattern):
+            def find_count():
+                label = find(traffic_page, pyatspi.ROLE_LABEL, match=lambda n: re.match(pattern, n))
+                return label and re.match(pattern, name(label))
+            return find_count
+
+        unfiltered = wait_for("the message count (“N messages”)",
+                              count_label(r"^([\d,.\s]+) messages?$"), timeout)
+        total_before = int(re.sub(r"\D", "", unfiltered.group(1)))
+
+        entry = find(traffic_page, pyatspi.ROLE_TEXT, "Display filter") or \
+            find(traffic_page, pyatspi.ROLE_ENTRY, "Display filter")
+        if entry is None:
+            raise StepFailed("the inspector has no text field named “Display filter”")
+        if not entry.queryEditableText().setTextContents(FILTER):
+            raise StepFailed("the display filter did not take the text")
+        wait_for(f"the display filter to read “{FILTER}”", lambda: text_of(entry) == FILTER, timeout)
+        apply = find(traffic_page, pyatspi.ROLE_PUSH_BUTTON, match=lambda n: n.endswith("Apply"))
+        if apply is None:
+            raise StepFailed("the inspector has no Apply button")
+        click(apply)
+
+        def shrunk():
+            match = count_label(r"^([\d,.\s]+) of ([\d,.\s]+) messages? match")()
+            if not match:
+                return None
+            shown, total = (int(re.sub(r"\D", "", group)) for group in match.groups())
+            rows = table_rows(message_table, [REASON_COLUMN])
+            # Every row left is one the filter lets through, and fewer than before
+            if not (0 < shown < total and 0 < len(rows) <= shown and len(rows) < rows_before):
+                return None
+            if not all(row[0] == FILTERED_REASON for row in rows):
+                return None
+            return shown, total, rows
+        shown, total, rows = wait_for(f"the message list to shrink to the messages matching “{FILTER}”",
+                                      shrunk, timeout)
+        tap.ok(f"the filter “{FILTER}” leaves {shown} of {total} messages "
+               f"({len(rows)} rows, {rows_before} before; {total_before} messages then)")
+
+        # The first message decoded: its raw XML in the third pane
+        select_row(message_table, 0)
+        raw = find(traffic_page, pyatspi.ROLE_TEXT, "Raw message")
+        if raw is None:
+            raise StepFailed("the inspector has no text named “Raw message”")
+        wait_for("the raw message of the selected message (a WorkpointMessage)",
+                 lambda: "<WorkpointMessage" in text_of(raw), timeout)
+        tap.ok("selecting a message shows its raw WorkpointMessage")
+
+        screenshot(frame, os.path.join(args.screenshot_dir, "traffic.png"), handout_png)
+        tap.ok(f"screenshot of the Traffic view in {args.screenshot_dir}/traffic.png")
+
+        # Quit --------------------------------------------------------------------
+        close = find(header, pyatspi.ROLE_PUSH_BUTTON, "Close")
+        if close is None:
+            raise StepFailed("the window has no Close button")
+        click(close)
+        try:
+            status = process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise StepFailed(f"the console did not exit within {timeout:.0f} s of closing its window")
+        if status != 0:
+            raise StepFailed(f"the console exited with status {status} after closing its window")
+        tap.ok("closing the window ends the console with status 0")
+    except StepFailed as error:
+        failed = True
+        tap.not_ok(str(error))
+    except Exception as error:
+        failed = True
+        tap.not_ok(f"unexpected {type(error).__name__}: {error}")
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        log.close()
+        if failed:
+            tap.comment("console output:")
+            with open(log_path, errors="replace") as output:
+                tap.comment(output.read()[-20000:])
+        subprocess.run(["rm", "-rf", tmp])
+    return not failed
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--console", required=True, help="the workpoint-console binary")
+    parser.add_argument("--schema-dir", required=True, help="the compiled GSettings schema")
+    parser.add_argument("--screenshot-dir", required=True, help="where the screenshots go")
+    args = parser.parse_args()
+    timeout = float(os.environ.get("WPC_E2E_TIMEOUT", "240"))
+
+    # meson's timeout sends SIGTERM: leave through the finally that ends the console.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(1))
+
+    tap = Tap()
+    passed = run(args, tap, timeout)
+    tap.plan()
+    sys.exit(0 if passed else 1)
+
+
+if __name__ == "__main__":
+    main()
