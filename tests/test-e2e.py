@@ -349,9 +349,10 @@ def run(args, tap, timeout):
         handout_page = find(frame, pyatspi.ROLE_PANEL, "PIN handout")
         pin_table = wait_for("the PIN table (a table named “PINs”)",
                              lambda: find(handout_page, pyatspi.ROLE_TREE_TABLE, "PINs"), timeout)
-        generate = find(handout_page, pyatspi.ROLE_PUSH_BUTTON, match=lambda n: n.endswith("Generate"))
+        generate = find(handout_page, pyatspi.ROLE_PUSH_BUTTON, "Generate")
         if generate is None:
-            raise StepFailed("the PIN handout view has no Generate button")
+            names = [name(a) for a, r in descendants(handout_page) if r == pyatspi.ROLE_PUSH_BUTTON]
+            raise StepFailed("the PIN handout view has no Generate button, only %r" % names)
         wait_for("the Generate button to be enabled",
                  lambda: has_state(generate, pyatspi.STATE_SENSITIVE), timeout)
         click(generate)
@@ -364,6 +365,20 @@ def run(args, tap, timeout):
 
         handout_png = screenshot(frame, os.path.join(args.screenshot_dir, "pin-handout.png"), phones_png)
         tap.ok(f"screenshot of the PIN handout view in {args.screenshot_dir}/pin-handout.png")
+
+        # A button is read out by its label: no mnemonic underscore, not twice ("_Generate
+        # Generate" is what GTK 4.8 makes of a mnemonic label on its own)
+        def badly_named_text(text):
+            words = text.split(" ")
+            half = len(words) // 2
+            return "_" in text or (len(words) % 2 == 0 and half > 0 and words[:half] == words[half:])
+        buttons = [(page, name(a)) for page in (phones_page, handout_page)
+                   for a, r in descendants(page) if r == pyatspi.ROLE_PUSH_BUTTON]
+        bad = [label for _, label in buttons if badly_named_text(label)]
+        if bad:
+            raise StepFailed(f"buttons named with a mnemonic or twice: {bad}")
+        tap.ok(f"{len(buttons)} buttons of the Phones and PIN handout views are named by their labels, "
+               f"e.g. {', '.join(label for _, label in buttons[:4])}")
 
         # Traffic -----------------------------------------------------------------
         click(traffic_tab)
@@ -395,7 +410,7 @@ def run(args, tap, timeout):
         if not entry.queryEditableText().setTextContents(FILTER):
             raise StepFailed("the display filter did not take the text")
         wait_for(f"the display filter to read “{FILTER}”", lambda: text_of(entry) == FILTER, timeout)
-        apply = find(traffic_page, pyatspi.ROLE_PUSH_BUTTON, match=lambda n: n.endswith("Apply"))
+        apply = find(traffic_page, pyatspi.ROLE_PUSH_BUTTON, "Apply")
         if apply is None:
             raise StepFailed("the inspector has no Apply button")
         click(apply)

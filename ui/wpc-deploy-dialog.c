@@ -3,6 +3,7 @@
 
 #include <glib/gi18n.h>
 
+#include "wpc-accessible.h"
 #include "wpc-deploy-dialog.h"
 #include "wpi-catalogue.h"
 
@@ -186,6 +187,7 @@ static void
 wpc_deploy_dialog_init (WpcDeployDialog *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  wpc_accessible_fix_mnemonic_names (GTK_WIDGET (self));
 
   self->file_types = g_ptr_array_new_with_free_func (g_free);
   g_signal_connect_object (self->type_dropdown, "notify::selected", G_CALLBACK (check), self, G_CONNECT_SWAPPED);

@@ -9,6 +9,7 @@
 
 #include <glib/gi18n.h>
 
+#include "wpc-accessible.h"
 #include "wpc-preferences-window.h"
 
 struct _WpcPreferencesWindow
@@ -374,6 +375,7 @@ static void
 wpc_preferences_window_init (WpcPreferencesWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  wpc_accessible_fix_mnemonic_names (GTK_WIDGET (self));
 }
 
 /**

@@ -9,6 +9,7 @@
 
 #include <glib/gi18n.h>
 
+#include "wpc-accessible.h"
 #include "wpc-empty-state.h"
 #include "wpc-phones-view.h"
 #include "wpc-status-bar.h"
@@ -432,6 +433,7 @@ static void
 wpc_window_init (WpcWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  wpc_accessible_fix_mnemonic_names (GTK_WIDGET (self));
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.start-demo", FALSE);
   g_signal_connect_object (wpc_phones_view_get_selection (self->phones_view), "selection-changed",

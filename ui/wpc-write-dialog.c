@@ -9,6 +9,7 @@
 
 #include <glib/gi18n.h>
 
+#include "wpc-accessible.h"
 #include "wpc-write-dialog.h"
 #include "wpi-catalogue.h"
 #include "wpi-store.h"
@@ -473,6 +474,7 @@ wpc_write_dialog_init (WpcWriteDialog *self)
   guint n = wpi_catalogue_get_n_items (catalogue);
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  wpc_accessible_fix_mnemonic_names (GTK_WIDGET (self));
 
   self->rows = g_ptr_array_new_with_free_func ((GDestroyNotify) row_free);
   self->names = gtk_list_store_new (1, G_TYPE_STRING);
