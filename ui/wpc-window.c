@@ -75,8 +75,6 @@ show_page_action (GtkWidget  *widget,
   gtk_stack_set_visible_child_name (self->view_stack, name);
 }
 
-static void sync_handout_selection (WpcWindow *self);
-
 /* The Phones view's "Bootstrap to Secure Mode": the PIN handout, set to its selection */
 static void
 bootstrap_selection_action (GtkWidget  *widget,
@@ -85,7 +83,7 @@ bootstrap_selection_action (GtkWidget  *widget,
 {
   WpcWindow *self = WPC_WINDOW (widget);
 
-  sync_handout_selection (self);
+  /* Showing the handout hands it the selection (on_visible_view_changed) */
   wpc_handout_view_set_scope (self->handout_view, WPC_HANDOUT_SCOPE_SELECTED);
   gtk_stack_set_visible_child_name (self->view_stack, "pin-handout");
 }
@@ -272,9 +270,6 @@ sync_handout_selection (WpcWindow *self)
   g_autoptr(GPtrArray) phones = NULL;
   g_autoptr(GPtrArray) macs = NULL;
 
-  /* The list empties while the window is disposed */
-  if (self->phones_view == NULL || self->handout_view == NULL)
-    return;
   phones = wpc_phones_view_get_selected_phones (self->phones_view);
   macs = g_ptr_array_new_full (phones->len + 1, NULL);
 
@@ -282,6 +277,16 @@ sync_handout_selection (WpcWindow *self)
     g_ptr_array_add (macs, (gpointer) wpi_phone_get_mac (g_ptr_array_index (phones, i)));
   g_ptr_array_add (macs, NULL);
   wpc_handout_view_set_selected_macs (self->handout_view, (const char * const *) macs->pdata);
+}
+
+static void
+on_visible_view_changed (WpcWindow *self)
+{
+  /* The template's children go first when the window is disposed */
+  if (self->phones_view == NULL || self->handout_view == NULL)
+    return;
+  if (g_strcmp0 (gtk_stack_get_visible_child_name (self->view_stack), "pin-handout") == 0)
+    sync_handout_selection (self);
 }
 
 static void
@@ -310,8 +315,6 @@ wpc_window_dispose (GObject *object)
   for (guint i = 0; i < G_N_ELEMENTS (self->listening_bindings); i++)
     g_clear_pointer (&self->listening_bindings[i], g_binding_unbind);
   disconnect_service (self);
-  if (self->phones_view != NULL)
-    g_signal_handlers_disconnect_by_data (wpc_phones_view_get_selection (self->phones_view), self);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), WPC_TYPE_WINDOW);
   g_clear_object (&self->settings);
@@ -436,10 +439,10 @@ wpc_window_init (WpcWindow *self)
   wpc_accessible_fix_mnemonic_names (GTK_WIDGET (self));
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.start-demo", FALSE);
-  g_signal_connect_object (wpc_phones_view_get_selection (self->phones_view), "selection-changed",
-                           G_CALLBACK (sync_handout_selection), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (wpc_phones_view_get_selection (self->phones_view), "items-changed",
-                           G_CALLBACK (sync_handout_selection), self, G_CONNECT_SWAPPED);
+  /* The selection cannot change while the handout is shown: taking it when the
+   * handout is shown spares copying it at every change of the phone list */
+  g_signal_connect_object (self->view_stack, "notify::visible-child",
+                           G_CALLBACK (on_visible_view_changed), self, G_CONNECT_SWAPPED);
 }
 
 /**
