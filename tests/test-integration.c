@@ -1820,10 +1820,12 @@ test_demo_address_in_use (Fixture       *f,
   g_autoptr(WpiSimulator) demo = NULL;
   g_autoptr(WpiSimPhone) phone = NULL;
   g_autoptr(GError) error = NULL;
+  gboolean held;
 
   holder = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
   g_assert_no_error (error);
-  if (!g_socket_bind (holder, contact, FALSE, &error))
+  held = g_socket_bind (holder, contact, FALSE, &error);
+  if (!held)
     g_assert_error (error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE);
   else
     {
@@ -1837,7 +1839,9 @@ test_demo_address_in_use (Fixture       *f,
   g_assert_nonnull (demo);
   phone = g_list_model_get_item (wpi_simulator_get_phones (demo), 0);
   g_assert_true (g_str_has_prefix (wpi_sim_phone_get_contact_uri (phone), "http://127."));
-  g_assert_false (g_str_has_prefix (wpi_sim_phone_get_contact_uri (phone), "http://127.1.0.1:"));
+  /* Held by another test's demo instead, the address may have come free meanwhile */
+  if (held)
+    g_assert_false (g_str_has_prefix (wpi_sim_phone_get_contact_uri (phone), "http://127.1.0.1:"));
   wait_until (simulator_registered, demo, "the demo's 2 registrations");
 
   wpi_simulator_stop (demo);
