@@ -195,10 +195,16 @@ def row_count(table):
     return rows_list.childCount if rows_list else 0
 
 
-def select_row(table, index):
-    """Selects the index-th row through the list's AT-SPI Selection."""
+def select_only_row(table, index):
+    """Selects the index-th row, and no other, through the list's AT-SPI Selection."""
     rows = row_list(table)
-    if rows is None or not rows.querySelection().selectChild(index):
+    if rows is None:
+        raise StepFailed(f"“{name(table)}” has no rows to select")
+    selection = rows.querySelection()
+    if selection.isChildSelected(index) and selection.nSelectedChildren == 1:
+        return
+    selection.clearSelection()
+    if not selection.selectChild(index):
         raise StepFailed(f"row {index} of “{name(table)}” cannot be selected")
 
 
@@ -333,10 +339,18 @@ def run(args, tap, timeout):
         index, row = wait_for("a phone whose state reads “Busy”", busy_phone, timeout)
         tap.ok(f"a phone is busy: {' | '.join(row[:4])}")
 
-        # Its details pane is headed by its number
-        select_row(phone_table, index)
-        wait_for(f"the details of {row[1]} (a heading “{row[2]}”)",
-                 lambda: find(phones_page, pyatspi.ROLE_HEADING, row[2]), timeout)
+        # Its details pane is headed by its number. Rows move while phones register and
+        # change, so the phone is looked up by its MAC (and selected alone) until it shows.
+        def details_shown():
+            heading = find(phones_page, pyatspi.ROLE_HEADING, row[2])
+            if heading:
+                return heading
+            for position, current in enumerate(table_rows(phone_table, [1])):
+                if current and current[0] == row[1]:
+                    select_only_row(phone_table, position)
+                    break
+            return None
+        wait_for(f"the details of {row[1]} (a heading “{row[2]}”)", details_shown, timeout)
         tap.ok(f"selecting {row[1]} shows its details")
 
         phones_png = screenshot(frame, os.path.join(args.screenshot_dir, "phones.png"), None)
@@ -433,7 +447,7 @@ def run(args, tap, timeout):
                f"({len(rows)} rows, {rows_before} before; {total_before} messages then)")
 
         # The first message decoded: its raw XML in the third pane
-        select_row(message_table, 0)
+        select_only_row(message_table, 0)
         raw = find(traffic_page, pyatspi.ROLE_TEXT, "Raw message")
         if raw is None:
             raise StepFailed("the inspector has no text named “Raw message”")
