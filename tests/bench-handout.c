@@ -25,6 +25,7 @@
 
 #include "wpi-handout.h"
 #include "wpi-service.h"
+#include "test-util.h"
 
 #define DEFAULT_PHONES     500
 #define DEFAULT_HANDSHAKES 300
@@ -34,24 +35,6 @@ check (GError *error)
 {
   if (error != NULL)
     g_error ("%s", error->message);
-}
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
 }
 
 static double
@@ -345,7 +328,7 @@ main (int   argc,
 
   wpi_service_stop (service);
   g_clear_object (&service);
-  remove_tree (data_dir);
+  test_util_remove_tree (data_dir);
 
   return 0;
 }

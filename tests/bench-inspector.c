@@ -21,6 +21,7 @@
 #include "wpi-filter.h"
 #include "wpi-traffic-filter-model.h"
 #include "wpi-traffic-model.h"
+#include "test-util.h"
 
 #define SCREEN 50
 
@@ -37,28 +38,6 @@ static GOptionEntry entries[] = {
     "Use (and keep) the store here; an existing log of the right size is reused", "DIR" },
   { NULL }
 };
-
-static void
-remove_tree (const char *path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    {
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-
-          if (g_file_test (child, G_FILE_TEST_IS_DIR))
-            remove_tree (child);
-          else
-            g_unlink (child);
-        }
-      g_dir_close (dir);
-    }
-  g_rmdir (path);
-}
 
 static void
 die (const char *what,
@@ -369,7 +348,7 @@ main (int   argc,
   g_clear_object (&model);
   g_clear_object (&store);
   if (!keep)
-    remove_tree (tmp);
+    test_util_remove_tree (tmp);
   g_free (data_dir);
   return 0;
 }

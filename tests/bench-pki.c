@@ -14,6 +14,7 @@
 #include "wpi-bundle.h"
 #include "wpi-pin.h"
 #include "wpi-pki.h"
+#include "test-util.h"
 
 #define TARGET_PHONES 500
 
@@ -127,28 +128,6 @@ whole_phone (gpointer data,
   step_bundle (phone);
 }
 
-static void
-remove_tree (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-    {
-      g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-      const char *name;
-
-      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-
-          remove_tree (child);
-        }
-      g_rmdir (path);
-    }
-  else
-    {
-      g_remove (path);
-    }
-}
-
 int
 main (int   argc,
       char *argv[])
@@ -220,7 +199,7 @@ main (int   argc,
   for (guint i = 0; i < n; i++)
     phone_clear (&phones[i]);
   g_clear_object (&pki);
-  remove_tree (root);
+  test_util_remove_tree (root);
 
   return 0;
 }

@@ -38,6 +38,7 @@
 #include "bench-profile.h"
 #include "wpi-simulator.h"
 #include "wpi-store.h"
+#include "test-util.h"
 
 #define RUN_TIMEOUT_SECONDS 900
 #define N_GOOD_PHONES       100
@@ -418,24 +419,6 @@ service_stop (Service *service)
     bench_error ("the service did not exit cleanly on SIGTERM (see %s)", service->log_path);
   g_clear_object (&service->process);
   g_free (service->log_path);
-}
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -1013,7 +996,7 @@ main (int   argc,
   if (had_errors)
     printf ("the service's data directory and log are kept in %s\n", data_dir);
   else
-    remove_tree (data_dir);
+    test_util_remove_tree (data_dir);
   run_clear (&floor_run);
   run_clear (&service_run);
   run_clear (&alone);

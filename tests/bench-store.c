@@ -20,6 +20,7 @@
 #include <glib/gstdio.h>
 
 #include "wpi-store.h"
+#include "test-util.h"
 
 static int traffic_rows = 1000000;
 static int single_commit_rows = 5000;
@@ -39,28 +40,6 @@ static GOptionEntry entries[] = {
   { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir, "Store here (kept) instead of a temporary directory", "DIR" },
   { NULL }
 };
-
-static void
-remove_tree (const char *path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    {
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-
-          if (g_file_test (child, G_FILE_TEST_IS_DIR))
-            remove_tree (child);
-          else
-            g_unlink (child);
-        }
-      g_dir_close (dir);
-    }
-  g_rmdir (path);
-}
 
 static void
 die (const char *what,
@@ -366,7 +345,7 @@ main (int   argc,
   bench_read_all (phones_dir);
 
   if (tmp != NULL)
-    remove_tree (tmp);
+    test_util_remove_tree (tmp);
   g_free (data_dir);
   return 0;
 }

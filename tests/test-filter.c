@@ -7,6 +7,7 @@
 #include "wpi-codec.h"
 #include "wpi-filter.h"
 #include "wpi-traffic-filter-model.h"
+#include "test-util.h"
 
 #define WAIT_TIMEOUT_MS 30000
 
@@ -457,28 +458,6 @@ typedef struct {
 } Fixture;
 
 static void
-remove_tree (const char *path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    {
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-
-          if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-            remove_tree (child);
-          else
-            g_unlink (child);
-        }
-      g_dir_close (dir);
-    }
-  g_rmdir (path);
-}
-
-static void
 fixture_setup (Fixture       *fixture,
                gconstpointer  data)
 {
@@ -496,7 +475,7 @@ fixture_teardown (Fixture       *fixture,
                   gconstpointer  data)
 {
   g_clear_object (&fixture->store);
-  remove_tree (fixture->tmp);
+  test_util_remove_tree (fixture->tmp);
   g_free (fixture->tmp);
   g_free (fixture->dir);
 }

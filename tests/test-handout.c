@@ -20,6 +20,7 @@
 
 #include "wpi-handout.h"
 #include "wpi-pin.h"
+#include "test-util.h"
 
 #define WAIT_TIMEOUT (60 * G_TIME_SPAN_SECOND)
 #define KILL_CHILD_ARG "--bulk-child"
@@ -103,30 +104,12 @@ fixture_set_up (Fixture       *f,
 }
 
 static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
-}
-
-static void
 fixture_tear_down (Fixture       *f,
                    gconstpointer  data)
 {
   g_clear_object (&f->store);
   g_clear_object (&f->pki);
-  remove_tree (f->data_dir);
+  test_util_remove_tree (f->data_dir);
   g_free (f->data_dir);
 }
 
@@ -673,7 +656,7 @@ test_no_store (void)
   g_assert_nonnull (error);
 
   g_clear_object (&pki);
-  remove_tree (root);
+  test_util_remove_tree (root);
 }
 
 /* A PIN re-issued after the handout was made cannot be marked handed out. */

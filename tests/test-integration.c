@@ -21,6 +21,7 @@
 #include "wpi-service.h"
 #include "wpi-sim-phone.h"
 #include "wpi-simulator.h"
+#include "test-util.h"
 
 #define WAIT_SECONDS 60
 #define BASE_MAC     "00:1A:E8:20:00:01"
@@ -93,24 +94,6 @@ drain_main_context (void)
 {
   while (g_main_context_iteration (NULL, FALSE))
     ;
-}
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -210,7 +193,7 @@ fixture_tear_down (Fixture       *f,
       g_clear_object (&f->child);
     }
   g_clear_object (&f->store);
-  remove_tree (f->data_dir);
+  test_util_remove_tree (f->data_dir);
   g_free (f->data_dir);
   g_free (f->service_uri);
   g_free (f->child_log);

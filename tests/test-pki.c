@@ -15,6 +15,7 @@
 
 #include "wpi-bundle.h"
 #include "wpi-pki.h"
+#include "test-util.h"
 
 #define MAC1 "00:1A:E8:12:34:56"
 #define MAC2 "00:1A:E8:AB:CD:EF"
@@ -1451,28 +1452,6 @@ test_tls_handshake_refused (void)
 
 /* ---- Setup ----------------------------------------------------------------- */
 
-static void
-remove_tree (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-    {
-      g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-      const char *name;
-
-      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-
-          remove_tree (child);
-        }
-      g_rmdir (path);
-    }
-  else
-    {
-      g_remove (path);
-    }
-}
-
 int
 main (int   argc,
       char *argv[])
@@ -1519,7 +1498,7 @@ main (int   argc,
   g_clear_pointer (&shared.other_phone, wpi_client_cert_free);
   g_free (shared.external_ca_cert);
   g_free (shared.external_ca_key);
-  remove_tree (shared.root);
+  test_util_remove_tree (shared.root);
   g_free (shared.root);
 
   return result;

@@ -18,6 +18,7 @@
 #include "wpi-pin.h"
 #include "wpi-phone.h"
 #include "wpi-service.h"
+#include "test-util.h"
 
 #define MAC "00:1A:E8:12:34:56"
 #define WAIT_TIMEOUT (20 * G_TIME_SPAN_SECOND)
@@ -65,30 +66,13 @@ fixture_set_up (Fixture       *f,
 }
 
 static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
-}
-
-static void
 fixture_tear_down (Fixture       *f,
                    gconstpointer  data)
 {
   wpi_service_stop (f->service);
   g_clear_object (&f->service);
   g_clear_object (&f->session);
-  remove_tree (f->data_dir);
+  test_util_remove_tree (f->data_dir);
   g_free (f->data_dir);
   g_free (f->cookie);
   g_free (f->firmware);
@@ -417,7 +401,6 @@ test_write_with_item_failures (Fixture       *f,
   g_assert_no_error (error);
   g_assert_cmpstr (value->value, ==, "2");
 }
-
 
 /* §7.5: a read; the phone repeats e164 among its basic items and as the answer. */
 static void
@@ -812,7 +795,6 @@ test_unreachable (Fixture       *f,
   phone = stored_phone (f);
   g_assert_cmpint (phone->state, ==, WPI_PHONE_STATE_UNREACHABLE);
 }
-
 
 /* ---- Secure Mode (issue 4) ------------------------------------------- */
 

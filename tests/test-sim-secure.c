@@ -23,6 +23,7 @@
 #include "wpi-sim-phone.h"
 #include "wpi-handout.h"
 #include "wpi-sim-pins.h"
+#include "test-util.h"
 
 #define MAC          "00:1A:E8:00:10:01"
 #define WAIT_SECONDS 60
@@ -128,24 +129,6 @@ fixture_set_up (Fixture       *f,
 }
 
 static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
-}
-
-static void
 fixture_tear_down (Fixture       *f,
                    gconstpointer  data)
 {
@@ -161,7 +144,7 @@ fixture_tear_down (Fixture       *f,
   g_clear_object (&f->service);
   while (g_main_context_iteration (NULL, FALSE))
     ;
-  remove_tree (f->data_dir);
+  test_util_remove_tree (f->data_dir);
   g_free (f->data_dir);
   g_free (f->pin_for_handler);
   g_free (f->last_failure);

@@ -13,6 +13,7 @@
 #include <glib/gstdio.h>
 
 #include "wpi-store.h"
+#include "test-util.h"
 
 #define MAC_A "00:1A:E8:00:00:0A"
 #define MAC_B "00:1A:E8:00:00:0B"
@@ -22,28 +23,6 @@ typedef struct {
   char *tmp;      /* removed with everything in it */
   char *dir;      /* the store's data directory, inside tmp and not yet created */
 } Fixture;
-
-static void
-remove_tree (const char *path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    {
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-
-          if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-            remove_tree (child);
-          else
-            g_unlink (child);
-        }
-      g_dir_close (dir);
-    }
-  g_rmdir (path);
-}
 
 static void
 fixture_setup (Fixture       *fixture,
@@ -60,7 +39,7 @@ static void
 fixture_teardown (Fixture       *fixture,
                   gconstpointer  data)
 {
-  remove_tree (fixture->tmp);
+  test_util_remove_tree (fixture->tmp);
   g_free (fixture->tmp);
   g_free (fixture->dir);
 }

@@ -6,6 +6,7 @@
 #include <json-glib/json-glib.h>
 
 #include "wpi-traffic-export.h"
+#include "test-util.h"
 
 #define WAIT_TIMEOUT_MS 30000
 
@@ -227,28 +228,6 @@ typedef struct {
   GArray   *ids;
 } Fixture;
 
-static void
-remove_tree (const char *path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    {
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-
-          if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-            remove_tree (child);
-          else
-            g_unlink (child);
-        }
-      g_dir_close (dir);
-    }
-  g_rmdir (path);
-}
-
 static const char * const fixture_names[] = {
   "01-startup-01-phone-start-up",
   "01-startup-02-service-readallitems",
@@ -304,7 +283,7 @@ fixture_teardown (Fixture       *fixture,
 {
   g_clear_object (&fixture->store);
   g_array_unref (fixture->ids);
-  remove_tree (fixture->tmp);
+  test_util_remove_tree (fixture->tmp);
   g_free (fixture->tmp);
 }
 

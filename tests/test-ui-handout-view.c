@@ -12,6 +12,7 @@
 #include "wpi-phone.h"
 #include "wpi-service.h"
 #include "wpc-handout-view.h"
+#include "test-util.h"
 
 /* RSA keys for three phones, generous for sanitizer builds */
 #define WAIT_TIMEOUT_MS 120000
@@ -56,24 +57,6 @@ wait_until_idle (WpcHandoutView *view)
   if (timed_out)
     g_error ("Timed out waiting for the handout to finish");
   g_source_remove (timeout_id);
-}
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
 }
 
 static void
@@ -201,7 +184,7 @@ fixture_tear_down (Fixture       *f,
     ;
   wpi_service_stop (f->service);
   g_clear_object (&f->service);
-  remove_tree (f->data_dir);
+  test_util_remove_tree (f->data_dir);
   g_free (f->data_dir);
 }
 

@@ -27,6 +27,7 @@
 #include "wpi-codec.h"
 #include "wpi-phone.h"
 #include "wpi-service.h"
+#include "test-util.h"
 
 #define WAIT_TIMEOUT_MS 60000
 
@@ -533,24 +534,6 @@ job_item (const WpiJobRecord *job,
 /* Fixture ------------------------------------------------------------------------ */
 
 static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
-}
-
-static void
 fixture_set_up (Fixture       *fixture,
                 gconstpointer  user_data)
 {
@@ -586,7 +569,7 @@ fixture_tear_down (Fixture       *fixture,
   g_clear_object (&fixture->application);
   g_clear_object (&fixture->settings);
   g_clear_object (&fixture->service);
-  remove_tree (fixture->data_dir);
+  test_util_remove_tree (fixture->data_dir);
   g_clear_pointer (&fixture->data_dir, g_free);
 }
 

@@ -14,6 +14,7 @@
 #include "wpc-traffic-detail.h"
 #include "wpc-traffic-view.h"
 #include "wpc-window.h"
+#include "test-util.h"
 
 #define WAIT_TIMEOUT_MS 20000
 
@@ -167,28 +168,6 @@ activate_shortcut (GtkWidget  *widget,
         }
     }
   return FALSE;
-}
-
-static void
-remove_tree (const char *path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    {
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-
-          if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-            remove_tree (child);
-          else
-            g_unlink (child);
-        }
-      g_dir_close (dir);
-    }
-  g_rmdir (path);
 }
 
 /* ---- The log ---------------------------------------------------------------------- */
@@ -354,7 +333,7 @@ fixture_tear_down (Fixture       *fixture,
   gtk_window_destroy (GTK_WINDOW (fixture->window));
   g_clear_object (&fixture->store);
   g_clear_object (&fixture->settings);
-  remove_tree (fixture->tmp);
+  test_util_remove_tree (fixture->tmp);
   g_free (fixture->tmp);
 }
 
@@ -785,7 +764,6 @@ scrolled_to_newest (gpointer data)
 {
   TailWait *wait = data;
   GtkAdjustment *adjustment = wait->adjustment;
-
 
   return gtk_adjustment_get_upper (adjustment) > wait->upper_before &&
          gtk_adjustment_get_value (adjustment) + gtk_adjustment_get_page_size (adjustment) >=

@@ -19,6 +19,7 @@
 #include "wpc-status-bar.h"
 #include "wpc-window.h"
 #include "wpi-phone.h"
+#include "test-util.h"
 
 /* Generous: 20 demo phones register under AddressSanitizer on a busy 2-core machine */
 #define WAIT_TIMEOUT_MS 120000
@@ -215,24 +216,6 @@ memory_settings (void)
 }
 
 static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
-}
-
-static void
 fixture_set_up (Fixture       *fixture,
                 gconstpointer  user_data)
 {
@@ -269,7 +252,7 @@ fixture_tear_down (Fixture       *fixture,
   g_clear_object (&fixture->application);
   g_clear_object (&fixture->settings);
   g_clear_object (&fixture->service);
-  remove_tree (fixture->data_dir);
+  test_util_remove_tree (fixture->data_dir);
   g_clear_pointer (&fixture->data_dir, g_free);
 }
 

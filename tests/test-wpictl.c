@@ -19,6 +19,7 @@
 #include "wpi-handout.h"
 #include "wpi-pki.h"
 #include "wpi-store.h"
+#include "test-util.h"
 
 #define MAC_A      "00:1A:E8:12:34:56"
 #define MAC_B      "00:1A:E8:AB:CD:EF"
@@ -37,28 +38,6 @@ typedef struct {
 static char *wpictl_path;
 
 /* ---- fixture ---- */
-
-static void
-remove_tree (const char *path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    {
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-
-          if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-            remove_tree (child);
-          else
-            g_unlink (child);
-        }
-      g_dir_close (dir);
-    }
-  g_rmdir (path);
-}
 
 static void
 add_phone (WpiStore   *store,
@@ -118,7 +97,7 @@ fixture_teardown (Fixture       *fixture,
                   gconstpointer  data)
 {
   g_clear_object (&fixture->store);
-  remove_tree (fixture->tmp);
+  test_util_remove_tree (fixture->tmp);
   g_free (fixture->tmp);
   g_free (fixture->data_dir);
   g_free (fixture->xdg_data);
