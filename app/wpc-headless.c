@@ -8,7 +8,7 @@
 
 #include "wpc-headless.h"
 #include "wpi-service.h"
-#include "wpi-demo.h"
+#include "wpc-demo.h"
 
 gboolean
 wpc_headless_requested (int    argc,
@@ -107,7 +107,7 @@ wpc_headless_run (int    argc,
 
   if (demo > 0)
     {
-      simulator = wpi_demo_start (service, demo, &error);
+      simulator = wpc_demo_start (service, demo, &error);
       if (simulator == NULL)
         {
           fprintf (stderr, "workpoint-console: cannot start the demo phones: %s\n", error->message);

@@ -20,7 +20,7 @@
 
 #include "wpi-bundle.h"
 #include "wpi-simulator.h"
-#include "wpi-store.h"
+#include "wpi-mac.h"
 
 #define SHUTDOWN_GRACE_MS 5000
 

@@ -16,7 +16,7 @@
 #include "wpc-preferences-window.h"
 #include "wpc-shortcuts-window.h"
 #include "wpc-window.h"
-#include "wpi-demo.h"
+#include "wpc-demo.h"
 #include "wpi-service.h"
 
 #define MAX_DEMO_PHONES 10000
@@ -501,7 +501,7 @@ start_demo (WpcApplication  *self,
       return FALSE;
     }
 
-  self->demo = wpi_demo_start (self->service, n_phones, error);
+  self->demo = wpc_demo_start (self->service, n_phones, error);
   update_demo_available (self);
   return self->demo != NULL;
 }

@@ -1,0 +1,433 @@
+/* wpi-handout-csv.c: the PIN handout's CSV format and its entries */
+#include "config.h"
+
+#include <string.h>
+
+#include "wpi-handout-csv.h"
+#include "wpi-mac.h"
+#include "wpi-pin.h"
+
+G_DEFINE_QUARK (wpi-handout-error-quark, wpi_handout_error)
+
+/* A CSV larger than this is not a handout */
+#define CSV_MAX_SIZE (16 * 1024 * 1024)
+
+static void
+wipe_free (gpointer data)
+{
+  char *str = data;
+
+  if (str != NULL)
+    explicit_bzero (str, strlen (str));
+  g_free (str);
+}
+
+/* ---- Entries ---------------------------------------------------------------------- */
+
+G_DEFINE_BOXED_TYPE (WpiHandoutEntry, wpi_handout_entry,
+                     wpi_handout_entry_copy, wpi_handout_entry_free)
+
+WpiHandoutEntry *
+wpi_handout_entry_new (const char *mac,
+                       const char *e164,
+                       const char *device_type,
+                       const char *location,
+                       const char *pin,
+                       gint64      job_id,
+                       gint64      pin_id)
+{
+  WpiHandoutEntry *entry;
+
+  g_return_val_if_fail (mac != NULL, NULL);
+
+  entry = g_new0 (WpiHandoutEntry, 1);
+  entry->mac = g_strdup (mac);
+  entry->e164 = g_strdup (e164);
+  entry->device_type = g_strdup (device_type);
+  entry->location = g_strdup (location);
+  entry->pin = g_strdup (pin);
+  entry->job_id = job_id;
+  entry->pin_id = pin_id;
+
+  return entry;
+}
+
+WpiHandoutEntry *
+wpi_handout_entry_copy (const WpiHandoutEntry *entry)
+{
+  g_return_val_if_fail (entry != NULL, NULL);
+
+  return wpi_handout_entry_new (entry->mac, entry->e164, entry->device_type, entry->location,
+                                entry->pin, entry->job_id, entry->pin_id);
+}
+
+void
+wpi_handout_entry_free (WpiHandoutEntry *entry)
+{
+  if (entry == NULL)
+    return;
+
+  g_free (entry->mac);
+  g_free (entry->e164);
+  g_free (entry->device_type);
+  g_free (entry->location);
+  wipe_free (entry->pin);
+  g_free (entry);
+}
+
+/* ---- CSV -------------------------------------------------------------------------- */
+
+static void
+append_csv_field (GString    *out,
+                  const char *value)
+{
+  if (value == NULL)
+    return;
+
+  /* RFC 4180: quote what holds a separator, a quote or a line break; spaces at the
+   * ends too, as some readers trim them otherwise */
+  if (strpbrk (value, ",\"\r\n") != NULL ||
+      (*value != '\0' && (g_ascii_isspace (value[0]) || g_ascii_isspace (value[strlen (value) - 1]))))
+    {
+      g_string_append_c (out, '"');
+      for (const char *p = value; *p != '\0'; p++)
+        {
+          if (*p == '"')
+            g_string_append_c (out, '"');
+          g_string_append_c (out, *p);
+        }
+      g_string_append_c (out, '"');
+    }
+  else
+    {
+      g_string_append (out, value);
+    }
+}
+
+static void
+wipe_gstring (GString *str)
+{
+  explicit_bzero (str->str, str->allocated_len);
+  g_string_free (str, TRUE);
+}
+
+gboolean
+wpi_handout_write_csv (GPtrArray   *entries,
+                       const char  *path,
+                       GError     **error)
+{
+  GString *out;
+  gboolean ok;
+
+  g_return_val_if_fail (entries != NULL, FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  out = g_string_new ("mac,e164,model,location,pin\r\n");
+  for (guint i = 0; i < entries->len; i++)
+    {
+      const WpiHandoutEntry *entry = g_ptr_array_index (entries, i);
+
+      append_csv_field (out, entry->mac);
+      g_string_append_c (out, ',');
+      append_csv_field (out, entry->e164);
+      g_string_append_c (out, ',');
+      append_csv_field (out, entry->device_type);
+      g_string_append_c (out, ',');
+      append_csv_field (out, entry->location);
+      g_string_append_c (out, ',');
+      append_csv_field (out, entry->pin);
+      g_string_append (out, "\r\n");
+    }
+
+  ok = g_file_set_contents_full (path, out->str, out->len,
+                                 G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
+                                 0600, error);
+  wipe_gstring (out);
+  return ok;
+}
+
+typedef struct {
+  GPtrArray *fields;   /* char *, wiped when freed: they hold PINs */
+  guint      line;     /* where the record starts */
+} CsvRow;
+
+static void
+csv_row_clear (gpointer data)
+{
+  CsvRow *row = data;
+
+  g_clear_pointer (&row->fields, g_ptr_array_unref);
+}
+
+/* RFC 4180 records, leniently: LF, CRLF or CR ends a record outside quotes, a quote
+ * inside an unquoted field is kept as it is, text after a closing quote is appended. */
+static GArray *
+parse_csv (const char  *text,
+           gsize        length,
+           GError     **error)
+{
+  g_autoptr(GArray) rows = g_array_new (FALSE, TRUE, sizeof (CsvRow));
+  GString *field = g_string_new (NULL);
+  GPtrArray *fields = NULL;
+  gboolean in_quotes = FALSE;
+  gboolean quoted = FALSE;     /* the current field began with a quote */
+  guint line = 1;
+  guint row_line = 1;
+
+  g_array_set_clear_func (rows, csv_row_clear);
+
+#define END_FIELD() G_STMT_START {                                                    \
+    if (fields == NULL)                                                               \
+      fields = g_ptr_array_new_with_free_func (wipe_free);                            \
+    g_ptr_array_add (fields, g_strndup (field->str, field->len));                     \
+    explicit_bzero (field->str, field->len);                                          \
+    g_string_truncate (field, 0);                                                     \
+    quoted = FALSE;                                                                   \
+  } G_STMT_END
+#define END_ROW() G_STMT_START {                                                      \
+    CsvRow row = { fields, row_line };                                                \
+    g_array_append_val (rows, row);                                                   \
+    fields = NULL;                                                                    \
+  } G_STMT_END
+
+  for (gsize i = 0; i < length; i++)
+    {
+      char c = text[i];
+
+      if (in_quotes)
+        {
+          if (c == '"' && i + 1 < length && text[i + 1] == '"')
+            {
+              g_string_append_c (field, '"');
+              i++;
+            }
+          else if (c == '"')
+            {
+              in_quotes = FALSE;
+            }
+          else
+            {
+              if (c == '\n')
+                line++;
+              g_string_append_c (field, c);
+            }
+          continue;
+        }
+
+      switch (c)
+        {
+        case '"':
+          if (field->len == 0 && !quoted)
+            in_quotes = quoted = TRUE;
+          else
+            g_string_append_c (field, c);
+          break;
+        case ',':
+          END_FIELD ();
+          break;
+        case '\r':
+        case '\n':
+          if (c == '\r' && i + 1 < length && text[i + 1] == '\n')
+            i++;
+          END_FIELD ();
+          END_ROW ();
+          line++;
+          row_line = line;
+          break;
+        default:
+          g_string_append_c (field, c);
+          break;
+        }
+    }
+
+  if (in_quotes)
+    {
+      g_set_error (error, WPI_HANDOUT_ERROR, WPI_HANDOUT_ERROR_PARSE,
+                   "line %u: a quoted field is not closed", row_line);
+      g_clear_pointer (&fields, g_ptr_array_unref);
+      wipe_gstring (field);
+      return NULL;
+    }
+  if (field->len > 0 || quoted || fields != NULL)
+    {
+      END_FIELD ();
+      END_ROW ();
+    }
+  wipe_gstring (field);
+
+#undef END_FIELD
+#undef END_ROW
+
+  return g_steal_pointer (&rows);
+}
+
+static gboolean
+row_is_empty (const CsvRow *row)
+{
+  for (guint i = 0; i < row->fields->len; i++)
+    {
+      const char *value = g_ptr_array_index (row->fields, i);
+
+      for (const char *p = value; *p != '\0'; p++)
+        if (!g_ascii_isspace (*p))
+          return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+field_is_name (const char *field,
+               const char *name)
+{
+  g_autofree char *copy = g_strstrip (g_strdup (field));
+
+  return g_ascii_strcasecmp (copy, name) == 0;
+}
+
+/* The digits of a PIN written with spaces or dashes between groups; NULL when there
+ * are none; "" (not NULL) with *valid FALSE for anything else. */
+static char *
+clean_pin (const char *field,
+           gboolean   *valid)
+{
+  GString *digits = g_string_new (NULL);
+
+  *valid = TRUE;
+  for (const char *p = field; *p != '\0'; p++)
+    {
+      if (g_ascii_isdigit (*p))
+        g_string_append_c (digits, *p);
+      else if (*p != ' ' && *p != '\t' && *p != '-')
+        *valid = FALSE;
+    }
+
+  if (*valid && digits->len == 0)
+    {
+      wipe_gstring (digits);
+      return NULL;
+    }
+  if (digits->len < WPI_PIN_MIN_LENGTH || digits->len > WPI_PIN_MAX_LENGTH)
+    *valid = FALSE;
+
+  return g_string_free (digits, FALSE);
+}
+
+GHashTable *
+wpi_handout_read_csv (const char  *path,
+                      GError     **error)
+{
+  g_autoptr(GMappedFile) file = NULL;
+  g_autoptr(GArray) rows = NULL;
+  g_autoptr(GHashTable) pins = NULL;
+  const char *text;
+  gsize length;
+  gboolean header_seen = FALSE;
+  gint mac_column = 0;
+  gint pin_column = -1;   /* -1: the last field */
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  file = g_mapped_file_new (path, FALSE, error);
+  if (file == NULL)
+    return NULL;
+  text = g_mapped_file_get_contents (file);
+  length = g_mapped_file_get_length (file);
+  if (length > CSV_MAX_SIZE)
+    {
+      g_set_error (error, WPI_HANDOUT_ERROR, WPI_HANDOUT_ERROR_PARSE,
+                   "%s is too large for a handout", path);
+      return NULL;
+    }
+  /* A spreadsheet's UTF-8 byte order mark */
+  if (length >= 3 && memcmp (text, "\xEF\xBB\xBF", 3) == 0)
+    {
+      text += 3;
+      length -= 3;
+    }
+
+  rows = parse_csv (text, length, error);
+  if (rows == NULL)
+    {
+      g_prefix_error (error, "%s, ", path);
+      return NULL;
+    }
+
+  pins = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, wipe_free);
+
+  for (guint i = 0; i < rows->len; i++)
+    {
+      const CsvRow *row = &g_array_index (rows, CsvRow, i);
+      const char *mac_field;
+      const char *pin_field;
+      g_autofree char *mac = NULL;
+      char *pin;
+      gboolean valid;
+
+      if (row_is_empty (row))
+        continue;
+
+      if (!header_seen)
+        {
+          gint mac_named = -1;
+          gint pin_named = -1;
+          gboolean has_mac = FALSE;
+
+          header_seen = TRUE;
+          for (guint j = 0; j < row->fields->len; j++)
+            {
+              const char *field = g_ptr_array_index (row->fields, j);
+              g_autofree char *normal = wpi_mac_normalize (field, NULL);
+
+              has_mac |= normal != NULL;
+              if (mac_named < 0 && field_is_name (field, "mac"))
+                mac_named = j;
+              if (pin_named < 0 && field_is_name (field, "pin"))
+                pin_named = j;
+            }
+          if (!has_mac && mac_named >= 0)
+            {
+              if (pin_named < 0)
+                {
+                  g_set_error (error, WPI_HANDOUT_ERROR, WPI_HANDOUT_ERROR_PARSE,
+                               "%s: the header line names no “pin” column", path);
+                  return NULL;
+                }
+              mac_column = mac_named;
+              pin_column = pin_named;
+              continue;
+            }
+        }
+
+      mac_field = (guint) mac_column < row->fields->len ? g_ptr_array_index (row->fields, mac_column) : "";
+      if (pin_column >= 0)
+        pin_field = (guint) pin_column < row->fields->len ? g_ptr_array_index (row->fields, pin_column) : "";
+      else
+        pin_field = row->fields->len >= 2 ? g_ptr_array_index (row->fields, row->fields->len - 1) : "";
+
+      /* The fields are not quoted in errors: in a muddled file they might be PINs */
+      mac = wpi_mac_normalize (mac_field, NULL);
+      if (mac == NULL)
+        {
+          g_set_error (error, WPI_HANDOUT_ERROR, WPI_HANDOUT_ERROR_PARSE,
+                       "%s, line %u: the MAC field does not hold a MAC address", path, row->line);
+          return NULL;
+        }
+
+      pin = clean_pin (pin_field, &valid);
+      if (!valid)
+        {
+          wipe_free (pin);
+          g_set_error (error, WPI_HANDOUT_ERROR, WPI_HANDOUT_ERROR_PARSE,
+                       "%s, line %u: the PIN of %s is not %d to %d digits",
+                       path, row->line, mac, WPI_PIN_MIN_LENGTH, WPI_PIN_MAX_LENGTH);
+          return NULL;
+        }
+      if (pin == NULL)
+        continue;   /* a phone bootstrapped without PIN */
+
+      g_hash_table_replace (pins, g_steal_pointer (&mac), pin);
+    }
+
+  return g_steal_pointer (&pins);
+}
+
