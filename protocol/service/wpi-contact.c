@@ -20,13 +20,17 @@ G_DEFINE_QUARK (wpi-contact-error-quark, wpi_contact_error)
 
 typedef struct {
   SoupMessage *message;
-  guint        delay_source;
+  GSource     *delay_source;   /* on the thread-default context of the caller */
 } ContactTask;
 
 static void
 contact_task_free (ContactTask *task_data)
 {
-  g_clear_handle_id (&task_data->delay_source, g_source_remove);
+  if (task_data->delay_source != NULL)
+    {
+      g_source_destroy (task_data->delay_source);
+      g_clear_pointer (&task_data->delay_source, g_source_unref);
+    }
   g_clear_object (&task_data->message);
   g_free (task_data);
 }
@@ -140,7 +144,7 @@ send_after_delay (gpointer user_data)
   GTask *task = user_data;
   ContactTask *task_data = g_task_get_task_data (task);
 
-  task_data->delay_source = 0;
+  g_clear_pointer (&task_data->delay_source, g_source_unref);
   if (g_task_return_error_if_cancelled (task))
     {
       g_object_unref (task);
@@ -205,8 +209,11 @@ wpi_contact_client_contact_async (WpiContactClient    *self,
     {
       g_hash_table_replace (self->next_allowed, g_steal_pointer (&host_key),
                             GSIZE_TO_POINTER ((gsize) (next + WPI_CONTACT_MIN_INTERVAL)));
-      task_data->delay_source = g_timeout_add ((next - now) / 1000 + 1, send_after_delay,
-                                               g_object_ref (task));
+      /* the caller's context, not the global default: the service may run on a thread
+       * of its own (WpiServiceHost) */
+      task_data->delay_source = g_timeout_source_new ((next - now) / 1000 + 1);
+      g_source_set_callback (task_data->delay_source, send_after_delay, g_object_ref (task), NULL);
+      g_source_attach (task_data->delay_source, g_main_context_get_thread_default ());
       return;
     }
   g_hash_table_replace (self->next_allowed, g_steal_pointer (&host_key),

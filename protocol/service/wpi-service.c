@@ -105,7 +105,7 @@ struct _WpiService
   GHashTable       *last_poll;     /* mac -> gint64 monotonic time of its last DCMP poll */
   GCancellable     *cancellable;
   GTimeSpan         backoff_base;
-  guint             tick_source;
+  GSource          *tick_source;
 };
 
 enum {
@@ -2364,7 +2364,7 @@ silent_readable (GSocket      *socket,
         }
       silent->recheck = g_timeout_source_new (20);
       g_source_set_callback (silent->recheck, silent_recheck, silent, NULL);
-      g_source_attach (silent->recheck, NULL);
+      g_source_attach (silent->recheck, g_main_context_get_thread_default ());
       return G_SOURCE_REMOVE;
 
     case FIRST_RECORD_NOT_TLS:
@@ -2404,10 +2404,10 @@ on_incoming (GSocketService    *service,
   silent->secure = service == self->secure_listener;
   silent->readable = g_socket_create_source (socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
   g_source_set_callback (silent->readable, (GSourceFunc) (void (*) (void)) silent_readable, silent, NULL);
-  g_source_attach (silent->readable, NULL);
+  g_source_attach (silent->readable, g_main_context_get_thread_default ());
   silent->timeout = g_timeout_source_new_seconds (CONNECTION_TIMEOUT_S);
   g_source_set_callback (silent->timeout, silent_timeout, silent, NULL);
-  g_source_attach (silent->timeout, NULL);
+  g_source_attach (silent->timeout, g_main_context_get_thread_default ());
   g_hash_table_add (self->silent, silent);
   return TRUE;
 }
@@ -2958,7 +2958,11 @@ wpi_service_start (WpiService  *self,
     wpi_store_setting_set (self->store, "service-address", address ? address : "127.0.0.1", NULL);
   }
 
-  self->tick_source = g_timeout_add (TICK_INTERVAL_MS, tick, self);
+  /* Every source of the service goes to the thread-default context it was started on,
+   * which is a thread of its own under WpiServiceHost */
+  self->tick_source = g_timeout_source_new (TICK_INTERVAL_MS);
+  g_source_set_callback (self->tick_source, tick, self, NULL);
+  g_source_attach (self->tick_source, g_main_context_get_thread_default ());
   service_log (self, "listening on %s ports %u (Default Mode) and %u (Secure Mode)",
                self->bind_address ? self->bind_address : "every address",
                self->bound_port, self->bound_secure_port);
@@ -2976,7 +2980,11 @@ wpi_service_stop (WpiService *self)
   g_return_if_fail (WPI_IS_SERVICE (self));
 
   was_listening = self->listener != NULL;
-  g_clear_handle_id (&self->tick_source, g_source_remove);
+  if (self->tick_source != NULL)
+    {
+      g_source_destroy (self->tick_source);
+      g_clear_pointer (&self->tick_source, g_source_unref);
+    }
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
   /* stop() cancels the pending accept, so closing the sockets after it is no error */

@@ -1,0 +1,330 @@
+/* test-service-host.c: the service on its own thread (WpiServiceHost) as the console
+ * uses it: models and signals on the owner's context, calls that reach the worker */
+#include "config.h"
+
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include "test-util.h"
+#include "wpi-job.h"
+#include "wpi-phone.h"
+#include "wpi-service-host.h"
+#include "wpi-simulator.h"
+
+#define N_PHONES 12
+
+typedef struct {
+  char           *data_dir;
+  WpiServiceHost *host;
+  GThread        *owner;
+  guint           phone_changed;
+  guint           listening_changed;
+  guint           log_lines;
+  guint           phone_splices;
+  GHashTable     *job_states;     /* job id -> last state seen by job-changed */
+  gboolean        wrong_thread;
+} Fixture;
+
+static void
+wait_for (gboolean   (*done) (Fixture *f),
+          Fixture     *f,
+          const char  *what)
+{
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+
+  while (!done (f))
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("timed out waiting for %s", what);
+      g_main_context_iteration (NULL, TRUE);
+    }
+}
+
+static void
+check_thread (Fixture *f)
+{
+  if (g_thread_self () != f->owner)
+    f->wrong_thread = TRUE;
+}
+
+static void
+on_phone_changed (WpiServiceHost *host,
+                  WpiPhone       *phone,
+                  Fixture        *f)
+{
+  check_thread (f);
+  f->phone_changed++;
+}
+
+static void
+on_listening_changed (WpiServiceHost *host,
+                      Fixture        *f)
+{
+  check_thread (f);
+  f->listening_changed++;
+}
+
+static void
+on_log (WpiServiceHost *host,
+        const char     *line,
+        Fixture        *f)
+{
+  check_thread (f);
+  f->log_lines++;
+}
+
+static void
+on_job_changed (WpiServiceHost *host,
+                gint64          job_id,
+                const char     *state,
+                Fixture        *f)
+{
+  check_thread (f);
+  g_hash_table_insert (f->job_states, g_memdup2 (&job_id, sizeof job_id), g_strdup (state));
+}
+
+static void
+on_phones_changed (GListModel *model,
+                   guint       position,
+                   guint       removed,
+                   guint       added,
+                   Fixture    *f)
+{
+  check_thread (f);
+  f->phone_splices++;
+}
+
+static void
+fixture_set_up (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  f->owner = g_thread_self ();
+  f->data_dir = g_dir_make_tmp ("wpi-host-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->job_states = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
+  f->host = wpi_service_host_new (f->data_dir, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (f->host);
+  g_signal_connect (f->host, "phone-changed", G_CALLBACK (on_phone_changed), f);
+  g_signal_connect (f->host, "listening-changed", G_CALLBACK (on_listening_changed), f);
+  g_signal_connect (f->host, "log", G_CALLBACK (on_log), f);
+  g_signal_connect (f->host, "job-changed", G_CALLBACK (on_job_changed), f);
+  g_signal_connect (wpi_service_host_get_phones (f->host), "items-changed",
+                    G_CALLBACK (on_phones_changed), f);
+  wpi_service_host_set_bind_address (f->host, "127.0.0.1");
+  wpi_service_host_set_ports (f->host, 0, 0);
+}
+
+static void
+fixture_tear_down (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_clear_object (&f->host);
+  g_assert_false (f->wrong_thread);
+  g_clear_pointer (&f->job_states, g_hash_table_unref);
+  test_util_remove_tree (f->data_dir);
+  g_free (f->data_dir);
+}
+
+static char *
+service_uri (Fixture *f)
+{
+  return g_strdup_printf ("https://127.0.0.1:%u", wpi_service_host_get_port (f->host));
+}
+
+static void
+test_start_stop (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) urls = NULL;
+
+  g_assert_false (wpi_service_host_is_listening (f->host));
+  g_assert_true (wpi_service_host_start (f->host, &error));
+  g_assert_no_error (error);
+  g_assert_true (wpi_service_host_is_listening (f->host));
+  g_assert_cmpuint (wpi_service_host_get_port (f->host), >, 0);
+  g_assert_cmpuint (wpi_service_host_get_secure_port (f->host), >, 0);
+  urls = wpi_service_host_get_urls (f->host);
+  g_assert_nonnull (urls[0]);
+  g_assert_true (g_str_has_prefix (urls[0], "https://127.0.0.1:"));
+
+  /* the service's "listening on ..." line came over from the worker */
+  wpi_service_host_sync (f->host);
+  g_assert_cmpuint (f->log_lines, >, 0);
+
+  wpi_service_host_stop (f->host);
+  g_assert_false (wpi_service_host_is_listening (f->host));
+  g_assert_nonnull (wpi_service_host_get_store (f->host));
+  g_assert_nonnull (wpi_service_host_get_pki (f->host));
+  g_assert_cmpstr (wpi_service_host_get_data_dir (f->host), ==, f->data_dir);
+}
+
+static gboolean
+all_registered (Fixture *f)
+{
+  GListModel *phones = wpi_service_host_get_phones (f->host);
+  guint n = g_list_model_get_n_items (phones);
+
+  if (n < N_PHONES)
+    return FALSE;
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(WpiPhone) phone = g_list_model_get_item (phones, i);
+
+      if (wpi_phone_get_firmware (phone) == NULL)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+simulator_quiet (Fixture *f)
+{
+  return wpi_simulator_is_quiet (g_object_get_data (G_OBJECT (f->host), "simulator"));
+}
+
+static WpiSimulator *
+start_simulator (Fixture    *f,
+                 const char *base_mac)
+{
+  g_autofree char *uri = service_uri (f);
+  g_autofree char *prefix = g_strdup_printf ("127.%u", 150 + getpid () % 60);
+  WpiSimulator *simulator = wpi_simulator_new (uri, N_PHONES);
+  g_autoptr(GError) error = NULL;
+
+  g_object_set (simulator, "bind-prefix", prefix, "base-mac", base_mac,
+                "retry-seconds", 0.2, "busy-ratio", 0.0, NULL);
+  g_assert_true (wpi_simulator_start (simulator, &error));
+  g_assert_no_error (error);
+  g_object_set_data_full (G_OBJECT (f->host), "simulator", g_object_ref (simulator), g_object_unref);
+  return simulator;
+}
+
+static void
+stop_simulator (Fixture      *f,
+                WpiSimulator *simulator)
+{
+  wpi_simulator_stop (simulator);
+  wait_for (simulator_quiet, f, "the simulator to stop");
+  g_object_unref (simulator);
+}
+
+/* Phones registering on the worker show up in the owner's mirror, with what the store
+ * holds, and the new rows arrive in fewer splices than phones */
+static void
+test_phones_mirrored (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) records = NULL;
+  WpiSimulator *simulator;
+  GListModel *phones = wpi_service_host_get_phones (f->host);
+
+  g_assert_true (wpi_service_host_start (f->host, &error));
+  simulator = start_simulator (f, "00:1A:E8:40:00:01");
+  wait_for (all_registered, f, "the phones to register");
+
+  records = wpi_store_phone_list (wpi_service_host_get_store (f->host), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (records->len, ==, N_PHONES);
+  g_assert_cmpuint (g_list_model_get_n_items (phones), ==, N_PHONES);
+  for (guint i = 0; i < N_PHONES; i++)
+    {
+      g_autoptr(WpiPhone) phone = g_list_model_get_item (phones, i);
+      WpiSimPhone *sim = wpi_simulator_lookup (simulator, wpi_phone_get_mac (phone));
+
+      g_assert_nonnull (sim);
+      g_assert_cmpstr (wpi_phone_get_firmware (phone), ==, wpi_sim_phone_get_software_version (sim));
+    }
+  g_assert_cmpuint (f->phone_changed, >=, N_PHONES);
+  g_assert_cmpuint (f->phone_splices, <=, N_PHONES);
+
+  stop_simulator (f, simulator);
+}
+
+static gboolean
+job_done (Fixture *f)
+{
+  gint64 job_id = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (f->host), "job"));
+  const char *state = g_hash_table_lookup (f->job_states, &job_id);
+
+  return g_strcmp0 (state, "done") == 0;
+}
+
+/* A job queued from the owner runs on the worker, and both the job-changed signal and
+ * the mirrored job follow it to "done" */
+static void
+test_enqueue (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WpiPhone) first = NULL;
+  WpiSimulator *simulator;
+  GListModel *jobs = wpi_service_host_get_jobs (f->host);
+  gint64 job_id;
+  gboolean mirrored_done = FALSE;
+
+  g_assert_true (wpi_service_host_start (f->host, &error));
+  simulator = start_simulator (f, "00:1A:E8:41:00:01");
+  wait_for (all_registered, f, "the phones to register");
+
+  first = g_list_model_get_item (wpi_service_host_get_phones (f->host), 0);
+  job_id = wpi_service_host_enqueue_job (f->host, wpi_phone_get_mac (first), WPI_JOB_KIND_READ_ALL,
+                                         NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (job_id, >, 0);
+  g_object_set_data (G_OBJECT (f->host), "job", GSIZE_TO_POINTER ((gsize) job_id));
+  wait_for (job_done, f, "the read job to finish");
+
+  wpi_service_host_sync (f->host);
+  for (guint i = 0; i < g_list_model_get_n_items (jobs); i++)
+    {
+      g_autoptr(WpiJob) job = g_list_model_get_item (jobs, i);
+
+      if (wpi_job_get_id (job) == job_id)
+        mirrored_done = wpi_job_get_state (job) == WPI_JOB_STATE_DONE;
+    }
+  g_assert_true (mirrored_done);
+
+  /* an unknown phone is refused on the worker, and the error comes back */
+  g_assert_cmpint (wpi_service_host_enqueue_job (f->host, "not a mac", WPI_JOB_KIND_READ_ALL,
+                                                 NULL, NULL, &error), ==, 0);
+  g_assert_nonnull (error);
+
+  stop_simulator (f, simulator);
+}
+
+/* A data directory that cannot be used is an error from new(), and no thread stays */
+static void
+test_bad_data_dir (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("wpi-host-bad-XXXXXX", &error);
+  g_autofree char *file = g_build_filename (dir, "not-a-dir", NULL);
+  g_autoptr(WpiServiceHost) host = NULL;
+
+  g_assert_true (g_file_set_contents (file, "x", 1, &error));
+  host = wpi_service_host_new (file, &error);
+  g_assert_null (host);
+  g_assert_nonnull (error);
+  test_util_remove_tree (dir);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add ("/service-host/start-stop", Fixture, NULL, fixture_set_up, test_start_stop, fixture_tear_down);
+  g_test_add ("/service-host/phones-mirrored", Fixture, NULL, fixture_set_up, test_phones_mirrored,
+              fixture_tear_down);
+  g_test_add ("/service-host/enqueue", Fixture, NULL, fixture_set_up, test_enqueue, fixture_tear_down);
+  g_test_add_func ("/service-host/bad-data-dir", test_bad_data_dir);
+
+  return g_test_run ();
+}
