@@ -1,0 +1,262 @@
+/* bench-main-loop: does the console's main loop keep up while 1,000 phones register?
+ *
+ * The Phones view on a real (Xvfb) display shows the service's phones while `wpi-sim
+ * --phones N` (a process of its own) registers N new phones at once. Two runs, each on
+ * a fresh data directory:
+ *   floor:  the service on the GTK thread's own main context, as the console ran it
+ *           before issue 8;
+ *   hosted: the service on a thread of its own (WpiServiceHost), as the console runs it.
+ * Each run measures, from the sim's start until every phone is registered and its
+ * registration read is done:
+ *   - the longest main-loop stall: a 10 ms timeout source timestamps each dispatch, and a
+ *     stall is the gap beyond those 10 ms (goal: none over 50 ms);
+ *   - the frame times: intervals between the window's "after-paint" (p50, p95, max);
+ *   - the time until the last phone shows.
+ * Figures are printed, never enforced; the program fails only if the phones do not
+ * register.
+ *
+ * Usage: bench-main-loop [N_PHONES]  (default 1000); $WPI_SIM names wpi-sim (meson sets it).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <glib/gstdio.h>
+#include <gtk/gtk.h>
+
+#include "test-util.h"
+#include "wpc-phones-view.h"
+#include "wpi-job.h"
+#include "wpi-phone.h"
+#include "wpi-service.h"
+#include "wpi-service-host.h"
+
+#define PROBE_INTERVAL_MS 10
+#define RUN_TIMEOUT_S     600
+
+typedef struct {
+  gint64  last_probe;
+  gint64  longest_stall_us;
+  guint   stalls_over_50ms;
+  gint64  last_paint;
+  GArray *frame_us;        /* gint64 intervals between painted frames */
+} Probe;
+
+static gboolean
+on_probe (gpointer user_data)
+{
+  Probe *probe = user_data;
+  gint64 now = g_get_monotonic_time ();
+  gint64 stall = now - probe->last_probe - PROBE_INTERVAL_MS * 1000;
+
+  if (probe->last_probe != 0 && stall > probe->longest_stall_us)
+    probe->longest_stall_us = stall;
+  if (probe->last_probe != 0 && stall > 50000)
+    probe->stalls_over_50ms++;
+  probe->last_probe = now;
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+on_after_paint (GdkFrameClock *clock,
+                Probe         *probe)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (probe->last_paint != 0)
+    {
+      gint64 interval = now - probe->last_paint;
+
+      g_array_append_val (probe->frame_us, interval);
+    }
+  probe->last_paint = now;
+}
+
+static int
+compare_gint64 (gconstpointer a,
+                gconstpointer b)
+{
+  gint64 x = *(const gint64 *) a;
+  gint64 y = *(const gint64 *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+static double
+percentile_ms (GArray *sorted,
+               double  p)
+{
+  if (sorted->len == 0)
+    return 0;
+  return g_array_index (sorted, gint64, MIN (sorted->len - 1, (guint) (p * sorted->len))) / 1000.0;
+}
+
+static gboolean
+all_registered (GListModel *phones,
+                GListModel *jobs,
+                guint       n_phones)
+{
+  guint n_jobs = g_list_model_get_n_items (jobs);
+
+  if (g_list_model_get_n_items (phones) < n_phones || n_jobs < n_phones)
+    return FALSE;
+  for (guint i = 0; i < n_jobs; i++)
+    {
+      g_autoptr(WpiJob) job = g_list_model_get_item (jobs, i);
+
+      if (wpi_job_get_state (job) != WPI_JOB_STATE_DONE)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static GSubprocess *
+spawn_sim (guint port,
+           guint n_phones,
+           guint run)
+{
+  const char *sim = g_getenv ("WPI_SIM");
+  g_autofree char *uri = g_strdup_printf ("https://127.0.0.1:%u", port);
+  g_autofree char *count = g_strdup_printf ("%u", n_phones);
+  g_autofree char *prefix = g_strdup_printf ("127.%u", 200 + run * 10 + getpid () % 10);
+  g_autoptr(GError) error = NULL;
+  GSubprocess *process;
+
+  if (sim == NULL)
+    g_error ("WPI_SIM is not set");
+  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error, sim, "--phones", count,
+                              "--service", uri, "--bind-prefix", prefix, "--quiet",
+                              "--max-requests", "0", NULL);
+  if (process == NULL)
+    g_error ("cannot start %s: %s", sim, error->message);
+  return process;
+}
+
+/* One run: the phones view shows phones; until jobs are all done. */
+static void
+measure (const char *label,
+         GtkWidget  *view,
+         GListModel *phones,
+         GListModel *jobs,
+         guint       port,
+         guint       n_phones,
+         guint       run)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (view);
+  Probe probe = { 0, 0, 0, 0, g_array_new (FALSE, FALSE, sizeof (gint64)) };
+  g_autoptr(GSubprocess) sim = NULL;
+  gint64 start, deadline;
+  guint probe_id;
+  gulong paint_id;
+
+  wpc_phones_view_set_phones (WPC_PHONES_VIEW (view), phones);
+  probe_id = g_timeout_add (PROBE_INTERVAL_MS, on_probe, &probe);
+  paint_id = g_signal_connect (clock, "after-paint", G_CALLBACK (on_after_paint), &probe);
+  start = g_get_monotonic_time ();
+  deadline = start + RUN_TIMEOUT_S * G_USEC_PER_SEC;
+  sim = spawn_sim (port, n_phones, run);
+
+  while (!all_registered (phones, jobs, n_phones))
+    {
+      /* the view keeps drawing: a frame per tick, as a busy list would */
+      gtk_widget_queue_draw (view);
+      g_main_context_iteration (NULL, TRUE);
+      if (g_get_monotonic_time () > deadline)
+        g_error ("%s: %u of %u phones registered in %d s", label,
+                 g_list_model_get_n_items (phones), n_phones, RUN_TIMEOUT_S);
+    }
+
+  g_source_remove (probe_id);
+  g_signal_handler_disconnect (clock, paint_id);
+  g_subprocess_force_exit (sim);
+  g_subprocess_wait (sim, NULL, NULL);
+
+  g_array_sort (probe.frame_us, compare_gint64);
+  printf ("%-7s %u phones registered in %.1f s; longest main-loop stall %.1f ms, %u stalls over "
+          "50 ms; %u frames, frame time p50 %.1f ms, p95 %.1f ms, max %.1f ms\n",
+          label, n_phones, (g_get_monotonic_time () - start) / 1e6, probe.longest_stall_us / 1000.0,
+          probe.stalls_over_50ms, probe.frame_us->len, percentile_ms (probe.frame_us, 0.5),
+          percentile_ms (probe.frame_us, 0.95), percentile_ms (probe.frame_us, 1.0));
+  fflush (stdout);
+  g_array_unref (probe.frame_us);
+  wpc_phones_view_set_phones (WPC_PHONES_VIEW (view), NULL);
+}
+
+static char *
+fresh_data_dir (void)
+{
+  g_autoptr(GError) error = NULL;
+  char *dir = g_dir_make_tmp ("bench-main-loop-XXXXXX", &error);
+
+  g_assert_no_error (error);
+  return dir;
+}
+
+static void
+run_on_main_context (GtkWidget *view,
+                     guint      n_phones)
+{
+  g_autofree char *dir = fresh_data_dir ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WpiService) service = wpi_service_new (dir, &error);
+
+  g_assert_no_error (error);
+  wpi_service_set_bind_address (service, "127.0.0.1");
+  wpi_service_set_ports (service, 0, 0);
+  if (!wpi_service_start (service, &error))
+    g_error ("%s", error->message);
+  measure ("floor", view, wpi_service_get_phones (service), wpi_service_get_jobs (service),
+           wpi_service_get_port (service), n_phones, 0);
+  wpi_service_stop (service);
+  g_clear_object (&service);
+  test_util_remove_tree (dir);
+}
+
+static void
+run_hosted (GtkWidget *view,
+            guint      n_phones)
+{
+  g_autofree char *dir = fresh_data_dir ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WpiServiceHost) host = wpi_service_host_new (dir, &error);
+
+  g_assert_no_error (error);
+  wpi_service_host_set_bind_address (host, "127.0.0.1");
+  wpi_service_host_set_ports (host, 0, 0);
+  if (!wpi_service_host_start (host, &error))
+    g_error ("%s", error->message);
+  measure ("hosted", view, wpi_service_host_get_phones (host), wpi_service_host_get_jobs (host),
+           wpi_service_host_get_port (host), n_phones, 1);
+  wpi_service_host_stop (host);
+  g_clear_object (&host);
+  test_util_remove_tree (dir);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  guint n_phones = argc > 1 ? (guint) atoi (argv[1]) : 1000;
+  GtkWidget *window;
+  GtkWidget *view;
+
+  gtk_init ();
+  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
+
+  window = gtk_window_new ();
+  gtk_window_set_default_size (GTK_WINDOW (window), 1280, 800);
+  view = wpc_phones_view_new ();
+  gtk_window_set_child (GTK_WINDOW (window), view);
+  gtk_window_present (GTK_WINDOW (window));
+  while (!gtk_widget_get_mapped (view))
+    g_main_context_iteration (NULL, TRUE);
+
+  printf ("bench-main-loop: %u phones registering at once; a stall is a 10 ms timer's lateness "
+          "(goal: none over 50 ms with the service hosted)\n", n_phones);
+  run_on_main_context (view, n_phones);
+  run_hosted (view, n_phones);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  return 0;
+}
