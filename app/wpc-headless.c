@@ -7,8 +7,8 @@
 #include <glib-unix.h>
 
 #include "wpc-headless.h"
-#include "wpi-service.h"
 #include "wpc-demo.h"
+#include "wpi-service-host.h"
 
 gboolean
 wpc_headless_requested (int    argc,
@@ -28,9 +28,9 @@ on_signal (gpointer user_data)
 }
 
 static void
-on_log (WpiService *service,
-        const char *line,
-        gpointer    user_data)
+on_log (WpiServiceHost *host,
+        const char     *line,
+        gpointer        user_data)
 {
   g_autoptr(GDateTime) now = g_date_time_new_now_local ();
   g_autofree char *stamp = g_date_time_format (now, "%H:%M:%S");
@@ -45,13 +45,13 @@ wpc_headless_run (int    argc,
 {
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(WpiService) service = NULL;
+  g_autoptr(WpiServiceHost) host = NULL;
   g_autoptr(GMainLoop) loop = NULL;
   g_autofree char *data_dir = NULL;
   g_autofree char *bind = NULL;
   gboolean headless = FALSE;
   int port = 18443, secure_port = 18444, demo = 0;
-  g_autoptr(WpiSimulator) simulator = NULL;
+  g_autoptr(WpcDemo) simulator = NULL;
   GOptionEntry entries[] = {
     { "headless", 0, 0, G_OPTION_ARG_NONE, &headless, "Run the service without a window", NULL },
     { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir, "Where the store, certificates and files live", "DIR" },
@@ -84,22 +84,24 @@ wpc_headless_run (int    argc,
   if (data_dir == NULL)
     data_dir = g_build_filename (g_get_user_data_dir (), demo > 0 ? "workpoint-console-demo" : "workpoint-console", NULL);
 
-  service = wpi_service_new (data_dir, &error);
-  if (service == NULL)
+  /* The same service thread as the console's (doc/DESIGN.md, "Threads"); this thread only
+   * prints what it reports */
+  host = wpi_service_host_new (data_dir, &error);
+  if (host == NULL)
     {
       fprintf (stderr, "workpoint-console: %s\n", error->message);
       return 1;
     }
-  g_signal_connect (service, "log", G_CALLBACK (on_log), NULL);
-  wpi_service_set_bind_address (service, bind);
-  wpi_service_set_ports (service, port, secure_port);
-  if (!wpi_service_start (service, &error))
+  g_signal_connect (host, "log", G_CALLBACK (on_log), NULL);
+  wpi_service_host_set_bind_address (host, bind);
+  wpi_service_host_set_ports (host, port, secure_port);
+  if (!wpi_service_host_start (host, &error))
     {
       fprintf (stderr, "workpoint-console: %s\n", error->message);
       return 1;
     }
 
-  urls = wpi_service_get_urls (service);
+  urls = wpi_service_host_get_urls (host);
   for (guint i = 0; urls[i] != NULL; i++)
     fprintf (stdout, "serving %s\n", urls[i]);
   fprintf (stdout, "data directory %s\n", data_dir);
@@ -107,7 +109,7 @@ wpc_headless_run (int    argc,
 
   if (demo > 0)
     {
-      simulator = wpc_demo_start (service, demo, &error);
+      simulator = wpc_demo_start (data_dir, wpi_service_host_get_port (host), demo, &error);
       if (simulator == NULL)
         {
           fprintf (stderr, "workpoint-console: cannot start the demo phones: %s\n", error->message);
@@ -123,8 +125,8 @@ wpc_headless_run (int    argc,
   g_main_loop_run (loop);
 
   if (simulator != NULL)
-    wpi_simulator_stop (simulator);
-  wpi_service_stop (service);
+    wpc_demo_stop (simulator);
+  wpi_service_host_stop (host);
   fprintf (stdout, "stopped\n");
   return 0;
 }

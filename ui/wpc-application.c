@@ -20,8 +20,6 @@
 #include "wpi-service.h"
 
 #define MAX_DEMO_PHONES 10000
-/* How long shutdown waits for the demo phones' last requests */
-#define DEMO_QUIET_TIMEOUT_US (2 * G_USEC_PER_SEC)
 
 /* org.freedesktop.appearance color-scheme: 0 no preference, 1 dark, 2 light */
 #define PORTAL_BUS_NAME          "org.freedesktop.portal.Desktop"
@@ -48,7 +46,7 @@ struct _WpcApplication
   gboolean        data_dir_chosen;     /* --data-dir, or a service handed in */
   gboolean        service_handed_in;   /* wpc_application_set_service(): its owner configures it */
   GError         *demo_error;          /* why --demo could not start its phones */
-  WpiSimulator   *demo;                /* the demo's simulated phones, while they run */
+  WpcDemo        *demo;                /* the demo's simulated phones, on their own thread */
   gboolean        service_started;     /* start-up opened or started the service */
   guint           relisten_source;     /* a change of ports or address waits to apply */
 
@@ -501,7 +499,8 @@ start_demo (WpcApplication  *self,
       return FALSE;
     }
 
-  self->demo = wpc_demo_start (self->service, n_phones, error);
+  self->demo = wpc_demo_start (wpi_service_get_data_dir (self->service),
+                               wpi_service_get_port (self->service), n_phones, error);
   update_demo_available (self);
   return self->demo != NULL;
 }
@@ -527,14 +526,10 @@ on_start_demo (WpcWindow      *window,
 static void
 stop_demo (WpcApplication *self)
 {
-  gint64 deadline = g_get_monotonic_time () + DEMO_QUIET_TIMEOUT_US;
-
   if (self->demo == NULL)
     return;
-  wpi_simulator_stop (self->demo);
   /* Its phones' last exchanges finish before the service they talk to goes */
-  while (!wpi_simulator_is_quiet (self->demo) && g_get_monotonic_time () < deadline)
-    g_main_context_iteration (NULL, FALSE);
+  wpc_demo_stop (self->demo);
   g_clear_object (&self->demo);
 }
 
@@ -555,7 +550,7 @@ static gboolean
 relisten (gpointer data)
 {
   WpcApplication *self = data;
-  guint demo_phones = self->demo != NULL ? wpi_simulator_get_n_phones (self->demo) : 0;
+  guint demo_phones = self->demo != NULL ? wpc_demo_get_n_phones (self->demo) : 0;
   g_autoptr(GError) error = NULL;
 
   self->relisten_source = 0;

@@ -1817,7 +1817,7 @@ test_demo_address_in_use (Fixture       *f,
     }
   g_clear_error (&error);
 
-  demo = wpc_demo_start (f->service, 2, &error);
+  demo = wpc_demo_start_simulator (wpi_service_get_store (f->service), wpi_service_get_port (f->service), 2, &error);
   g_assert_no_error (error);
   g_assert_nonnull (demo);
   phone = g_list_model_get_item (wpi_simulator_get_phones (demo), 0);

@@ -158,7 +158,8 @@ fixture_set_up_demo (Fixture       *f,
   wpi_service_set_contact_backoff_base (f->service, G_TIME_SPAN_SECOND);
   wpi_service_start (f->service, &error);
   g_assert_no_error (error);
-  f->demo = wpc_demo_start (f->service, DEMO_PHONES, &error);
+  f->demo = wpc_demo_start_simulator (wpi_service_get_store (f->service), wpi_service_get_port (f->service),
+                                     DEMO_PHONES, &error);
   g_assert_no_error (error);
 
   f->window = gtk_window_new ();
