@@ -178,8 +178,18 @@ column_sorter (WpcPhonesColumn column)
       /* Numbers: a key per phone, read once through the property */
       return GTK_SORTER (gtk_numeric_sorter_new (gtk_property_expression_new (WPI_TYPE_PHONE, NULL,
                                                                               column_properties[column])));
-    default:
+    case WPC_PHONES_COLUMN_STATE:
+    case WPC_PHONES_COLUMN_MAC:
+    case WPC_PHONES_COLUMN_NUMBER:
+    case WPC_PHONES_COLUMN_MODEL:
+    case WPC_PHONES_COLUMN_FIRMWARE:
+    case WPC_PHONES_COLUMN_IP:
+    case WPC_PHONES_COLUMN_MODE:
+      /* Texts, ranks and addresses: compared in C (compare_phones) */
       return GTK_SORTER (gtk_custom_sorter_new (compare_phones, GINT_TO_POINTER (column), NULL));
+    case WPC_PHONES_N_COLUMNS:
+    default:
+      g_return_val_if_reached (NULL);
     }
 }
 
@@ -395,8 +405,16 @@ setup_cell (GtkSignalListItemFactory *factory,
       gtk_widget_set_has_tooltip (child, TRUE);
       g_signal_connect (child, "query-tooltip", G_CALLBACK (on_last_contact_tooltip), NULL);
       break;
-    default:
+    case WPC_PHONES_COLUMN_MAC:
+    case WPC_PHONES_COLUMN_NUMBER:
+    case WPC_PHONES_COLUMN_MODEL:
+    case WPC_PHONES_COLUMN_FIRMWARE:
+    case WPC_PHONES_COLUMN_IP:
       child = new_cell_label (FALSE);
+      break;
+    case WPC_PHONES_N_COLUMNS:
+    default:
+      g_return_if_reached ();
     }
   g_object_set_data (G_OBJECT (child), "wpc-column", GINT_TO_POINTER (column));
   gtk_list_item_set_child (list_item, child);
