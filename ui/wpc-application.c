@@ -204,6 +204,9 @@ preferences_action (GSimpleAction *action,
                                  (gpointer *) &self->preferences_window);
       gtk_window_set_application (self->preferences_window, GTK_APPLICATION (self));
       gtk_window_set_transient_for (self->preferences_window, parent);
+      if (self->service != NULL)
+        wpc_preferences_window_set_phones (WPC_PREFERENCES_WINDOW (self->preferences_window),
+                                           wpi_service_get_phones (self->service));
     }
 
   gtk_window_present (self->preferences_window);

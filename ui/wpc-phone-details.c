@@ -2,7 +2,10 @@
  *
  * The identity follows the WpiPhone's notifications. Items, jobs and traffic come from
  * the store; the service's signals for the shown phone schedule one refresh on idle, so
- * a busy flow costs one reload per main-loop turn. The item list is only rebuilt when
+ * a busy flow costs one reload per main-loop turn. Reloads run in a thread (GTask) on a
+ * read connection of their own, never the service's, so the window never waits on SQL;
+ * selecting another phone cancels the load under way and its result is dropped. The
+ * item list is only rebuilt when
  * its contents changed, and a category's rows only once it is expanded, so a phone
  * with hundreds of items keeps its open categories and scroll position.
  */
@@ -83,6 +86,8 @@ struct _WpcPhoneDetails
   GHashTable      *expanded;       /* category ids the user opened */
   GHashTable      *shown_jobs;     /* gint64 job ids in jobs_box */
   RefreshFlags     pending;
+  RefreshFlags     loading;        /* what the load under way reads */
+  GCancellable    *load_cancellable;
   guint            refresh_source;
   guint            tick_source;
 };
@@ -93,6 +98,7 @@ enum {
   PROP_0,
   PROP_PHONE,
   PROP_SECRETS_REVEALED,
+  PROP_LOADING,
   N_PROPS
 };
 
@@ -104,7 +110,7 @@ enum {
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
-static void refresh_items (WpcPhoneDetails *self, gboolean force);
+static void schedule_refresh (WpcPhoneDetails *self, RefreshFlags flags);
 
 static void
 remove_children (GtkWidget *box)
@@ -372,22 +378,17 @@ rebuild_items (WpcPhoneDetails *self)
     }
 }
 
-/* Reloads the items; rebuilds the rows only when they changed (or force). */
+/* Shows the items read; rebuilds the rows only when they changed. */
 static void
-refresh_items (WpcPhoneDetails *self,
-               gboolean         force)
+apply_items (WpcPhoneDetails *self,
+             GArray          *loaded,
+             const GError    *error)
 {
-  g_autoptr(GArray) items = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) items = loaded != NULL ? g_array_ref (loaded) : NULL;
   g_autofree char *signature = NULL;
   gint64 newest = 0;
   gint64 newest_traffic = 0;
 
-  if (self->phone == NULL || self->service == NULL)
-    return;
-
-  items = wpi_store_phone_items_list (wpi_service_get_store (self->service),
-                                      wpi_phone_get_mac (self->phone), &error);
   if (items == NULL)
     {
       g_autofree char *text = g_strdup_printf (_("Cannot read the items: %s"), error->message);
@@ -404,7 +405,7 @@ refresh_items (WpcPhoneDetails *self,
       newest_traffic = MAX (newest_traffic, g_array_index (items, WpiStoreItem, i).traffic_id);
     }
   signature = g_strdup_printf ("%u/%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT, items->len, newest, newest_traffic);
-  if (!force && g_strcmp0 (signature, self->items_signature) == 0)
+  if (g_strcmp0 (signature, self->items_signature) == 0)
     return;
 
   g_free (self->items_signature);
@@ -417,7 +418,8 @@ refresh_items (WpcPhoneDetails *self,
 static void
 on_reveal_toggled (WpcPhoneDetails *self)
 {
-  refresh_items (self, TRUE);
+  if (self->items != NULL)
+    rebuild_items (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SECRETS_REVEALED]);
 }
 
@@ -433,7 +435,8 @@ on_reveal_allowed_changed (WpcPhoneDetails *self)
                                        : _("Showing secrets is turned off in Preferences"));
   if (!allowed)
     gtk_toggle_button_set_active (self->reveal_button, FALSE);
-  refresh_items (self, TRUE);
+  if (self->items != NULL)
+    rebuild_items (self);
 }
 
 /* Jobs ------------------------------------------------------------------------------- */
@@ -510,23 +513,38 @@ job_row (WpcPhoneDetails    *self,
   return box;
 }
 
-static void
-refresh_jobs (WpcPhoneDetails *self)
+/* The phone's newest jobs, newest first, each read whole (in the load's thread) */
+static GPtrArray *
+recent_jobs (WpiStore    *store,
+             const char  *mac,
+             GError     **error)
 {
-  WpiStore *store;
   WpiJobFilter filter = { 0 };
   g_autoptr(GPtrArray) jobs = NULL;
-  g_autoptr(GError) error = NULL;
-  guint shown = 0;
+  GPtrArray *recent;
 
+  filter.mac = mac;
+  jobs = wpi_store_job_list (store, &filter, error);
+  if (jobs == NULL)
+    return NULL;
+  recent = g_ptr_array_new_with_free_func ((GDestroyNotify) wpi_job_record_free);
+  for (guint i = jobs->len; i > 0 && recent->len < JOBS_SHOWN; i--)
+    {
+      WpiJobRecord *listed = g_ptr_array_index (jobs, i - 1);
+      WpiJobRecord *job = wpi_store_job_get (store, listed->id, NULL);
+
+      g_ptr_array_add (recent, job != NULL ? job : wpi_job_record_copy (listed));
+    }
+  return recent;
+}
+
+static void
+apply_jobs (WpcPhoneDetails *self,
+            GPtrArray       *jobs,
+            const GError    *error)
+{
   remove_children (self->jobs_box);
   g_hash_table_remove_all (self->shown_jobs);
-  if (self->phone == NULL || self->service == NULL)
-    return;
-
-  store = wpi_service_get_store (self->service);
-  filter.mac = wpi_phone_get_mac (self->phone);
-  jobs = wpi_store_job_list (store, &filter, &error);
   if (jobs == NULL)
     {
       g_autofree char *text = g_strdup_printf (_("Cannot read the jobs: %s"), error->message);
@@ -542,16 +560,14 @@ refresh_jobs (WpcPhoneDetails *self)
       return;
     }
 
-  /* Newest first */
-  for (guint i = jobs->len; i > 0 && shown < JOBS_SHOWN; i--, shown++)
+  for (guint i = 0; i < jobs->len; i++)
     {
-      WpiJobRecord *listed = g_ptr_array_index (jobs, i - 1);
-      g_autoptr(WpiJobRecord) job = wpi_store_job_get (store, listed->id, NULL);
+      WpiJobRecord *job = g_ptr_array_index (jobs, i);
       gint64 *id = g_new (gint64, 1);
 
-      *id = listed->id;
+      *id = job->id;
       g_hash_table_add (self->shown_jobs, id);
-      gtk_box_append (GTK_BOX (self->jobs_box), job_row (self, job != NULL ? job : listed));
+      gtk_box_append (GTK_BOX (self->jobs_box), job_row (self, job));
     }
 }
 
@@ -658,16 +674,11 @@ recent_traffic (WpiStore    *store,
 }
 
 static void
-refresh_traffic (WpcPhoneDetails *self)
+apply_traffic (WpcPhoneDetails *self,
+               GPtrArray       *messages,
+               const GError    *error)
 {
-  g_autoptr(GPtrArray) messages = NULL;
-  g_autoptr(GError) error = NULL;
-
   remove_children (self->traffic_box);
-  if (self->phone == NULL || self->service == NULL)
-    return;
-
-  messages = recent_traffic (wpi_service_get_store (self->service), wpi_phone_get_mac (self->phone), &error);
   if (messages == NULL)
     {
       g_autofree char *text = g_strdup_printf (_("Cannot read the traffic log: %s"), error->message);
@@ -688,20 +699,118 @@ refresh_traffic (WpcPhoneDetails *self)
 
 /* Refresh ---------------------------------------------------------------------------- */
 
+/* One load: what to read, for which phone, and what was read (or why not) */
+typedef struct {
+  char         *data_dir;
+  char         *mac;
+  RefreshFlags  flags;
+  GArray       *items;
+  GError       *items_error;
+  GPtrArray    *jobs;
+  GError       *jobs_error;
+  GPtrArray    *traffic;
+  GError       *traffic_error;
+} DetailsLoad;
+
+static void
+details_load_free (DetailsLoad *load)
+{
+  g_free (load->data_dir);
+  g_free (load->mac);
+  g_clear_pointer (&load->items, g_array_unref);
+  g_clear_error (&load->items_error);
+  g_clear_pointer (&load->jobs, g_ptr_array_unref);
+  g_clear_error (&load->jobs_error);
+  g_clear_pointer (&load->traffic, g_ptr_array_unref);
+  g_clear_error (&load->traffic_error);
+  g_free (load);
+}
+
+/* In a worker thread: a read connection of its own (SQLite WAL lets it read while the
+ * service writes), so the service's store is never used from two threads. */
+static void
+load_thread (GTask        *task,
+             gpointer      source_object,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  DetailsLoad *load = task_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WpiStore) store = wpi_store_open (load->data_dir, &error);
+
+  if (store == NULL)
+    {
+      load->items_error = g_error_copy (error);
+      load->jobs_error = g_error_copy (error);
+      load->traffic_error = g_error_copy (error);
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+  wpi_store_set_busy_timeout (store, 2000);
+  if ((load->flags & REFRESH_ITEMS) && !g_cancellable_is_cancelled (cancellable))
+    load->items = wpi_store_phone_items_list (store, load->mac, &load->items_error);
+  if ((load->flags & REFRESH_JOBS) && !g_cancellable_is_cancelled (cancellable))
+    load->jobs = recent_jobs (store, load->mac, &load->jobs_error);
+  if ((load->flags & REFRESH_TRAFFIC) && !g_cancellable_is_cancelled (cancellable))
+    load->traffic = recent_traffic (store, load->mac, &load->traffic_error);
+  g_task_return_boolean (task, TRUE);
+}
+
+/* On the main context; a cancelled load (another phone, or the widget gone) shows nothing */
+static void
+on_loaded (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  WpcPhoneDetails *self = WPC_PHONE_DETAILS (source);
+  DetailsLoad *load = g_task_get_task_data (G_TASK (result));
+
+  if (!g_task_propagate_boolean (G_TASK (result), NULL))
+    return;
+  g_clear_object (&self->load_cancellable);
+  self->loading = 0;
+  if (load->flags & REFRESH_ITEMS)
+    apply_items (self, load->items, load->items_error);
+  if (load->flags & REFRESH_JOBS)
+    apply_jobs (self, load->jobs, load->jobs_error);
+  if (load->flags & REFRESH_TRAFFIC)
+    apply_traffic (self, load->traffic, load->traffic_error);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOADING]);
+}
+
+static void
+cancel_load (WpcPhoneDetails *self)
+{
+  g_cancellable_cancel (self->load_cancellable);
+  g_clear_object (&self->load_cancellable);
+  self->loading = 0;
+}
+
 static gboolean
 run_refresh (gpointer user_data)
 {
   WpcPhoneDetails *self = user_data;
-  RefreshFlags flags = self->pending;
+  RefreshFlags flags = self->pending | self->loading;
+  g_autoptr(GTask) task = NULL;
+  DetailsLoad *load;
 
   self->refresh_source = 0;
   self->pending = 0;
-  if (flags & REFRESH_ITEMS)
-    refresh_items (self, FALSE);
-  if (flags & REFRESH_JOBS)
-    refresh_jobs (self);
-  if (flags & REFRESH_TRAFFIC)
-    refresh_traffic (self);
+  cancel_load (self);
+  if (self->phone == NULL || self->service == NULL)
+    return G_SOURCE_REMOVE;
+
+  load = g_new0 (DetailsLoad, 1);
+  load->data_dir = g_strdup (wpi_service_get_data_dir (self->service));
+  load->mac = g_strdup (wpi_phone_get_mac (self->phone));
+  load->flags = flags;
+  self->loading = flags;
+  self->load_cancellable = g_cancellable_new ();
+  task = g_task_new (self, self->load_cancellable, on_loaded, NULL);
+  g_task_set_source_tag (task, run_refresh);
+  g_task_set_task_data (task, load, (GDestroyNotify) details_load_free);
+  g_task_run_in_thread (task, load_thread);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOADING]);
   return G_SOURCE_REMOVE;
 }
 
@@ -729,17 +838,9 @@ on_job_changed (WpiService      *service,
                 const char      *state,
                 WpcPhoneDetails *self)
 {
-  g_autoptr(WpiJobRecord) job = NULL;
-
-  if (self->phone == NULL)
-    return;
-  if (g_hash_table_contains (self->shown_jobs, &job_id))
-    {
-      schedule_refresh (self, REFRESH_JOBS);
-      return;
-    }
-  job = wpi_store_job_get (wpi_service_get_store (service), job_id, NULL);
-  if (job != NULL && g_strcmp0 (job->mac, wpi_phone_get_mac (self->phone)) == 0)
+  /* Whose job it is would take a store read on the main context: reload this phone's
+   * jobs in the background instead, one load per main-loop turn at most. */
+  if (self->phone != NULL)
     schedule_refresh (self, REFRESH_JOBS);
 }
 
@@ -783,6 +884,7 @@ wpc_phone_details_dispose (GObject *object)
   wpc_phone_details_set_settings (self, NULL);
   g_clear_handle_id (&self->refresh_source, g_source_remove);
   g_clear_handle_id (&self->tick_source, g_source_remove);
+  cancel_load (self);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), WPC_TYPE_PHONE_DETAILS);
 
@@ -817,6 +919,9 @@ wpc_phone_details_get_property (GObject    *object,
       break;
     case PROP_SECRETS_REVEALED:
       g_value_set_boolean (value, secrets_revealed (self));
+      break;
+    case PROP_LOADING:
+      g_value_set_boolean (value, wpc_phone_details_get_loading (self));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -864,6 +969,10 @@ wpc_phone_details_class_init (WpcPhoneDetailsClass *klass)
   properties[PROP_SECRETS_REVEALED] =
     g_param_spec_boolean ("secrets-revealed", NULL, NULL, FALSE,
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /** WpcPhoneDetails:loading: items, jobs or traffic are being read for the phone shown */
+  properties[PROP_LOADING] =
+    g_param_spec_boolean ("loading", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -990,6 +1099,8 @@ wpc_phone_details_set_phone (WpcPhoneDetails *self,
   if (phone != NULL)
     g_signal_connect_swapped (phone, "notify", G_CALLBACK (update_identity), self);
 
+  /* The previous phone's load must not land on this one */
+  cancel_load (self);
   g_clear_pointer (&self->items, g_array_unref);
   g_clear_pointer (&self->items_signature, g_free);
   if (self->reveal_button != NULL)
@@ -997,9 +1108,11 @@ wpc_phone_details_set_phone (WpcPhoneDetails *self,
       /* A revealed secret stays on the phone it was revealed for */
       gtk_toggle_button_set_active (self->reveal_button, FALSE);
       update_identity (self);
-      refresh_items (self, TRUE);
-      refresh_jobs (self);
-      refresh_traffic (self);
+      remove_children (self->items_box);
+      remove_children (self->jobs_box);
+      remove_children (self->traffic_box);
+      g_hash_table_remove_all (self->shown_jobs);
+      schedule_refresh (self, REFRESH_ALL);
     }
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PHONE]);
 }
@@ -1032,4 +1145,16 @@ wpc_phone_details_set_secrets_revealed (WpcPhoneDetails *self,
   if (!gtk_widget_get_sensitive (GTK_WIDGET (self->reveal_button)))
     revealed = FALSE;
   gtk_toggle_button_set_active (self->reveal_button, revealed);
+}
+
+/**
+ * wpc_phone_details_get_loading:
+ *
+ * Returns: whether a read of the store for the phone shown is scheduled or under way
+ */
+gboolean
+wpc_phone_details_get_loading (WpcPhoneDetails *self)
+{
+  g_return_val_if_fail (WPC_IS_PHONE_DETAILS (self), FALSE);
+  return self->refresh_source != 0 || self->load_cancellable != NULL;
 }

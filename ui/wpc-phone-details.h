@@ -27,6 +27,8 @@ void       wpc_phone_details_set_phone            (WpcPhoneDetails *self,
                                                    WpiPhone        *phone);
 WpiPhone  *wpc_phone_details_get_phone            (WpcPhoneDetails *self);
 gboolean   wpc_phone_details_get_secrets_revealed (WpcPhoneDetails *self);
+/* Items, jobs or traffic are being read in the background for the phone shown */
+gboolean   wpc_phone_details_get_loading          (WpcPhoneDetails *self);
 /* Ignored (stays FALSE) unless the settings allow revealing secrets. */
 void       wpc_phone_details_set_secrets_revealed (WpcPhoneDetails *self,
                                                    gboolean         revealed);

@@ -1,9 +1,14 @@
 /* wpc-preferences-window.c: the Preferences window, bound to the console's GSettings
  *
- * Every control is bound to its key, so changes apply at once and there is no Apply
- * button. Spin button ranges come from the schema so they cannot disagree with it.
- * Values the schema cannot reject on its own (an address that is no IP address) are
- * not written, and the problem is shown under the group.
+ * Most controls are bound to their key, so changes apply at once. Spin button ranges
+ * come from the schema so they cannot disagree with it.
+ *
+ * The ports and the listening address are the exception: the service moves as soon as
+ * they change, and phones provisioned for the old port do not follow. So they are plain
+ * entries (no spin button a mouse wheel could turn), edits stay pending until Apply,
+ * Revert shows the values in use again, and Apply first says how many phones last
+ * reached the console on a port that changes. Values that are no port or no IP address
+ * are never written; the problem is shown under the group.
  */
 #include "config.h"
 
@@ -11,13 +16,14 @@
 
 #include "wpc-accessible.h"
 #include "wpc-preferences-window.h"
+#include "wpi-phone.h"
 
 struct _WpcPreferencesWindow
 {
   GtkWindow             parent_instance;
 
-  GtkSpinButton        *port;
-  GtkSpinButton        *secure_port;
+  GtkEntry             *port;
+  GtkEntry             *secure_port;
   GtkEntry             *bind_address;
   GtkSpinButton        *pin_length;
   GtkLabel             *ca_import_button_subtitle;
@@ -29,7 +35,10 @@ struct _WpcPreferencesWindow
   GtkLabel             *backoff_problem;
 
   GSettings            *settings;
+  GListModel           *phones;          /* WpiPhone, the service's; NULL: none known */
   GtkFileChooserNative *ca_chooser;
+  GtkWidget            *apply_dialog;    /* borrowed: destroys itself on response */
+  gboolean              network_edited;  /* the fields differ from the settings */
 };
 
 G_DEFINE_FINAL_TYPE (WpcPreferencesWindow, wpc_preferences_window, GTK_TYPE_WINDOW)
@@ -55,27 +64,31 @@ is_valid_bind_address (const char *text)
   return address != NULL;
 }
 
+/* A port as typed: digits only, 1-65535 */
 static gboolean
-bind_address_get_mapping (GValue   *value,
-                          GVariant *variant,
-                          gpointer  user_data)
+parse_port (const char *text,
+            guint      *port)
 {
-  g_value_set_string (value, g_variant_get_string (variant, NULL));
+  g_autofree char *trimmed = g_strstrip (g_strdup (text));
+  guint64 value;
+
+  if (!g_ascii_string_to_unsigned (trimmed, 10, 1, 65535, &value, NULL))
+    return FALSE;
+  *port = (guint) value;
   return TRUE;
 }
 
-static GVariant *
-bind_address_set_mapping (const GValue       *value,
-                          const GVariantType *expected_type,
-                          gpointer            user_data)
+static void
+set_invalid (GtkWidget *widget,
+             gboolean   invalid)
 {
-  const char *text = g_value_get_string (value);
-
-  /* NULL leaves the setting as it was: the service keeps a usable address. */
-  if (!is_valid_bind_address (text))
-    return NULL;
-
-  return g_variant_take_ref (g_variant_new_take_string (g_strstrip (g_strdup (text))));
+  if (invalid)
+    gtk_widget_add_css_class (widget, "error");
+  else
+    gtk_widget_remove_css_class (widget, "error");
+  gtk_accessible_update_state (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_STATE_INVALID,
+                               invalid ? GTK_ACCESSIBLE_INVALID_TRUE : GTK_ACCESSIBLE_INVALID_FALSE,
+                               -1);
 }
 
 static void
@@ -86,31 +99,60 @@ show_problem (GtkLabel   *label,
   gtk_label_set_text (label, problem != NULL ? problem : "");
 }
 
+/* The problem with the network fields as typed, or NULL when they can be applied */
+static char *
+network_problem (WpcPreferencesWindow *self)
+{
+  const char *address = gtk_editable_get_text (GTK_EDITABLE (self->bind_address));
+  guint port = 0;
+  guint secure_port = 0;
+  gboolean port_valid = parse_port (gtk_editable_get_text (GTK_EDITABLE (self->port)), &port);
+  gboolean secure_port_valid = parse_port (gtk_editable_get_text (GTK_EDITABLE (self->secure_port)), &secure_port);
+  gboolean address_valid = is_valid_bind_address (address);
+
+  set_invalid (GTK_WIDGET (self->port), !port_valid);
+  set_invalid (GTK_WIDGET (self->secure_port), !secure_port_valid);
+  set_invalid (GTK_WIDGET (self->bind_address), !address_valid);
+
+  if (!port_valid || !secure_port_valid)
+    return g_strdup (_("A port is a number from 1 to 65535. The console keeps listening on "
+                       "the previous ports."));
+  if (!address_valid)
+    return g_strdup_printf (_("“%s” is not an IP address. The console keeps "
+                              "listening on the previous address."),
+                            address);
+  if (port == secure_port)
+    return g_strdup (_("The Default Mode port and the Secure Mode port must differ."));
+  return NULL;
+}
+
+/* TRUE when a network field differs from its setting */
+static gboolean
+network_pending (WpcPreferencesWindow *self)
+{
+  g_autofree char *address = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->bind_address))));
+  g_autofree char *address_setting = g_settings_get_string (self->settings, "bind-address");
+  guint port = 0;
+  guint secure_port = 0;
+
+  if (!parse_port (gtk_editable_get_text (GTK_EDITABLE (self->port)), &port) ||
+      !parse_port (gtk_editable_get_text (GTK_EDITABLE (self->secure_port)), &secure_port))
+    return TRUE;
+  return port != g_settings_get_uint (self->settings, "port") ||
+         secure_port != g_settings_get_uint (self->settings, "secure-port") ||
+         !g_str_equal (address, address_setting);
+}
+
 static void
 update_problems (WpcPreferencesWindow *self)
 {
-  const char *address = gtk_editable_get_text (GTK_EDITABLE (self->bind_address));
-  gboolean address_valid = is_valid_bind_address (address);
-  g_autofree char *network_problem = NULL;
+  g_autofree char *problem = network_problem (self);
+  gboolean pending = network_pending (self);
 
-  if (!address_valid)
-    network_problem = g_strdup_printf (_("“%s” is not an IP address. The console keeps "
-                                         "listening on the previous address."),
-                                       address);
-  else if (gtk_spin_button_get_value_as_int (self->port) ==
-           gtk_spin_button_get_value_as_int (self->secure_port))
-    network_problem = g_strdup (_("The Default Mode port and the Secure Mode port must differ."));
-
-  show_problem (self->network_problem, network_problem);
-
-  if (address_valid)
-    gtk_widget_remove_css_class (GTK_WIDGET (self->bind_address), "error");
-  else
-    gtk_widget_add_css_class (GTK_WIDGET (self->bind_address), "error");
-  gtk_accessible_update_state (GTK_ACCESSIBLE (self->bind_address),
-                               GTK_ACCESSIBLE_STATE_INVALID,
-                               address_valid ? GTK_ACCESSIBLE_INVALID_FALSE : GTK_ACCESSIBLE_INVALID_TRUE,
-                               -1);
+  self->network_edited = pending;
+  show_problem (self->network_problem, problem);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "preferences.apply-network", pending && problem == NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "preferences.revert-network", pending);
 
   if (gtk_spin_button_get_value_as_int (self->contact_me_initial_backoff) >
       gtk_spin_button_get_value_as_int (self->contact_me_max_backoff))
@@ -209,6 +251,174 @@ clear_ca_action (GtkWidget  *widget,
   g_settings_reset (self->settings, "ca-import-path");
 }
 
+/* Network: pending until Apply ----------------------------------------------------- */
+
+static void
+set_port_text (GtkEntry *entry,
+               guint     port)
+{
+  g_autofree char *text = g_strdup_printf ("%u", port);
+
+  gtk_editable_set_text (GTK_EDITABLE (entry), text);
+}
+
+/* Shows the values in use, dropping what was typed */
+static void
+load_network (WpcPreferencesWindow *self)
+{
+  g_autofree char *address = g_settings_get_string (self->settings, "bind-address");
+
+  set_port_text (self->port, g_settings_get_uint (self->settings, "port"));
+  set_port_text (self->secure_port, g_settings_get_uint (self->settings, "secure-port"));
+  gtk_editable_set_text (GTK_EDITABLE (self->bind_address), address);
+  update_problems (self);
+}
+
+/* A key changed elsewhere (wpictl, another window): show it, unless the user is editing */
+static void
+on_network_setting_changed (WpcPreferencesWindow *self)
+{
+  if (!self->network_edited && self->apply_dialog == NULL)
+    load_network (self);
+  else
+    update_problems (self);
+}
+
+/* Phones whose provisioning points at the listener of mode (Default Mode: port, Secure
+ * Mode: secure-port): those that have reached the console at least once. */
+static guint
+count_phones (WpcPreferencesWindow *self,
+              WpiPhoneMode          mode)
+{
+  guint n = self->phones != NULL ? g_list_model_get_n_items (self->phones) : 0;
+  guint count = 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(WpiPhone) phone = g_list_model_get_item (self->phones, i);
+
+      if (wpi_phone_get_mode (phone) == mode && wpi_phone_get_last_contact (phone) > 0)
+        count++;
+    }
+  return count;
+}
+
+static void
+append_lost_phones (GString    *text,
+                    guint       count,
+                    guint       port)
+{
+  if (count == 0)
+    return;
+  if (text->len > 0)
+    g_string_append_c (text, ' ');
+  /* Translators: e.g. "3 phones are configured for port 18443 and will not reach the
+   * console until they are re-pointed." */
+  g_string_append_printf (text, g_dngettext (GETTEXT_PACKAGE,
+                                             "%u phone is configured for port %u and will not reach "
+                                             "the console until it is re-pointed.",
+                                             "%u phones are configured for port %u and will not reach "
+                                             "the console until they are re-pointed.", count),
+                          count, port);
+}
+
+/* What Apply would cost, or NULL when no phone is known to use a port that changes */
+static char *
+describe_lost_phones (WpcPreferencesWindow *self,
+                      guint                 port,
+                      guint                 secure_port)
+{
+  guint old_port = g_settings_get_uint (self->settings, "port");
+  guint old_secure_port = g_settings_get_uint (self->settings, "secure-port");
+  GString *text = g_string_new (NULL);
+
+  if (port != old_port)
+    append_lost_phones (text, count_phones (self, WPI_PHONE_MODE_DEFAULT), old_port);
+  if (secure_port != old_secure_port)
+    append_lost_phones (text, count_phones (self, WPI_PHONE_MODE_SECURE), old_secure_port);
+  if (text->len == 0)
+    return g_string_free (text, TRUE);
+  g_string_append (text, "\n\n");
+  g_string_append (text, _("Change their provisioning address (DHCP option 43 or the phone’s "
+                           "web pages) to the new port."));
+  return g_string_free (text, FALSE);
+}
+
+static void
+write_network (WpcPreferencesWindow *self)
+{
+  g_autofree char *address = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->bind_address))));
+  guint port;
+  guint secure_port;
+
+  if (!parse_port (gtk_editable_get_text (GTK_EDITABLE (self->port)), &port) ||
+      !parse_port (gtk_editable_get_text (GTK_EDITABLE (self->secure_port)), &secure_port) ||
+      !is_valid_bind_address (address))
+    return;
+  g_settings_set_uint (self->settings, "port", port);
+  g_settings_set_uint (self->settings, "secure-port", secure_port);
+  g_settings_set_string (self->settings, "bind-address", address);
+  load_network (self);
+}
+
+static void
+on_apply_dialog_response (GtkDialog            *dialog,
+                          int                   response,
+                          WpcPreferencesWindow *self)
+{
+  self->apply_dialog = NULL;
+  if (response == GTK_RESPONSE_ACCEPT)
+    write_network (self);
+  else
+    update_problems (self);
+  gtk_window_destroy (GTK_WINDOW (dialog));
+}
+
+static void
+apply_network_action (GtkWidget  *widget,
+                      const char *action_name,
+                      GVariant   *parameter)
+{
+  WpcPreferencesWindow *self = WPC_PREFERENCES_WINDOW (widget);
+  g_autofree char *problem = network_problem (self);
+  g_autofree char *lost = NULL;
+  guint port;
+  guint secure_port;
+  GtkWidget *button;
+
+  if (problem != NULL || self->apply_dialog != NULL ||
+      !parse_port (gtk_editable_get_text (GTK_EDITABLE (self->port)), &port) ||
+      !parse_port (gtk_editable_get_text (GTK_EDITABLE (self->secure_port)), &secure_port))
+    return;
+  lost = describe_lost_phones (self, port, secure_port);
+  if (lost == NULL)
+    {
+      write_network (self);
+      return;
+    }
+
+  self->apply_dialog = gtk_message_dialog_new (GTK_WINDOW (self), GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+                                               GTK_MESSAGE_WARNING, GTK_BUTTONS_NONE, "%s",
+                                               _("Move the Console to Other Ports?"));
+  gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (self->apply_dialog), "%s", lost);
+  gtk_dialog_add_button (GTK_DIALOG (self->apply_dialog), _("_Cancel"), GTK_RESPONSE_CANCEL);
+  button = gtk_dialog_add_button (GTK_DIALOG (self->apply_dialog), _("_Apply"), GTK_RESPONSE_ACCEPT);
+  gtk_widget_add_css_class (button, "destructive-action");
+  gtk_dialog_set_default_response (GTK_DIALOG (self->apply_dialog), GTK_RESPONSE_CANCEL);
+  gtk_widget_set_name (self->apply_dialog, "network-apply-dialog");
+  g_signal_connect_object (self->apply_dialog, "response", G_CALLBACK (on_apply_dialog_response), self, 0);
+  gtk_widget_action_set_enabled (widget, "preferences.apply-network", FALSE);
+  gtk_window_present (GTK_WINDOW (self->apply_dialog));
+}
+
+static void
+revert_network_action (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *parameter)
+{
+  load_network (WPC_PREFERENCES_WINDOW (widget));
+}
+
 static void
 bind_spin_button (WpcPreferencesWindow *self,
                   GtkSpinButton        *spin_button,
@@ -248,18 +458,11 @@ wpc_preferences_window_constructed (GObject *object)
   if (self->settings == NULL)
     self->settings = g_settings_new (WPC_APP_ID);
 
-  bind_spin_button (self, self->port, "port");
-  bind_spin_button (self, self->secure_port, "secure-port");
   bind_spin_button (self, self->pin_length, "pin-length");
   bind_spin_button (self, self->contact_me_initial_backoff, "contact-me-initial-backoff");
   bind_spin_button (self, self->contact_me_max_backoff, "contact-me-max-backoff");
   bind_spin_button (self, self->traffic_retention_days, "traffic-retention-days");
 
-  g_settings_bind_with_mapping (self->settings, "bind-address",
-                                self->bind_address, "text",
-                                G_SETTINGS_BIND_DEFAULT,
-                                bind_address_get_mapping, bind_address_set_mapping,
-                                NULL, NULL);
   g_settings_bind (self->settings, "reveal-secrets-allowed",
                    self->reveal_secrets_allowed, "active",
                    G_SETTINGS_BIND_DEFAULT);
@@ -268,17 +471,23 @@ wpc_preferences_window_constructed (GObject *object)
                            G_CALLBACK (update_ca), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->bind_address, "changed",
                            G_CALLBACK (update_problems), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->port, "value-changed",
+  g_signal_connect_object (self->port, "changed",
                            G_CALLBACK (update_problems), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->secure_port, "value-changed",
+  g_signal_connect_object (self->secure_port, "changed",
                            G_CALLBACK (update_problems), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->settings, "changed::port",
+                           G_CALLBACK (on_network_setting_changed), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->settings, "changed::secure-port",
+                           G_CALLBACK (on_network_setting_changed), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->settings, "changed::bind-address",
+                           G_CALLBACK (on_network_setting_changed), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->contact_me_initial_backoff, "value-changed",
                            G_CALLBACK (update_problems), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->contact_me_max_backoff, "value-changed",
                            G_CALLBACK (update_problems), self, G_CONNECT_SWAPPED);
 
   update_ca (self);
-  update_problems (self);
+  load_network (self);
 }
 
 static void
@@ -293,8 +502,11 @@ wpc_preferences_window_dispose (GObject *object)
       g_clear_object (&self->ca_chooser);
     }
 
+  if (self->apply_dialog != NULL)
+    gtk_window_destroy (GTK_WINDOW (g_steal_pointer (&self->apply_dialog)));
   gtk_widget_dispose_template (GTK_WIDGET (self), WPC_TYPE_PREFERENCES_WINDOW);
   g_clear_object (&self->settings);
+  g_clear_object (&self->phones);
 
   G_OBJECT_CLASS (wpc_preferences_window_parent_class)->dispose (object);
 }
@@ -366,6 +578,8 @@ wpc_preferences_window_class_init (WpcPreferencesWindowClass *klass)
 
   gtk_widget_class_install_action (widget_class, "preferences.import-ca", NULL, import_ca_action);
   gtk_widget_class_install_action (widget_class, "preferences.clear-ca", NULL, clear_ca_action);
+  gtk_widget_class_install_action (widget_class, "preferences.apply-network", NULL, apply_network_action);
+  gtk_widget_class_install_action (widget_class, "preferences.revert-network", NULL, revert_network_action);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_w, GDK_CONTROL_MASK, "window.close", NULL);
@@ -395,4 +609,20 @@ wpc_preferences_window_get_settings (WpcPreferencesWindow *self)
 {
   g_return_val_if_fail (WPC_IS_PREFERENCES_WINDOW (self), NULL);
   return self->settings;
+}
+
+/**
+ * wpc_preferences_window_set_phones:
+ * @phones: (nullable): the service's model of WpiPhone
+ *
+ * The phones that Apply counts when a port changes.
+ */
+void
+wpc_preferences_window_set_phones (WpcPreferencesWindow *self,
+                                   GListModel           *phones)
+{
+  g_return_if_fail (WPC_IS_PREFERENCES_WINDOW (self));
+  g_return_if_fail (phones == NULL || G_IS_LIST_MODEL (phones));
+
+  g_set_object (&self->phones, phones);
 }

@@ -11,5 +11,8 @@ G_DECLARE_FINAL_TYPE (WpcPreferencesWindow, wpc_preferences_window, WPC, PREFERE
 
 GtkWidget *wpc_preferences_window_new          (GSettings            *settings);
 GSettings *wpc_preferences_window_get_settings (WpcPreferencesWindow *self);
+/* The phones (WpiPhone) counted before a port change is applied */
+void       wpc_preferences_window_set_phones   (WpcPreferencesWindow *self,
+                                                GListModel           *phones);
 
 G_END_DECLS

@@ -175,7 +175,11 @@ update_phone_counts (gpointer user_data)
         {
         case WPI_PHONE_STATE_BUSY: busy++; break;
         case WPI_PHONE_STATE_IN_SESSION: in_session++; break;
-        default: break;
+        case WPI_PHONE_STATE_UNKNOWN:
+        case WPI_PHONE_STATE_IDLE:
+        case WPI_PHONE_STATE_UNREACHABLE:
+        default:
+          break;
         }
       if (wpi_phone_get_mode (phone) == WPI_PHONE_MODE_DEFAULT)
         default_mode++;

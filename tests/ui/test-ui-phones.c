@@ -1075,6 +1075,13 @@ details_show (gpointer data)
   return strstr (text, args[1]) != NULL;
 }
 
+/* Items, jobs and traffic are read in a thread (the UI never waits on SQL) */
+static gboolean
+details_loaded (gpointer data)
+{
+  return !wpc_phone_details_get_loading (WPC_PHONE_DETAILS (data));
+}
+
 static void
 test_details (Fixture *fixture)
 {
@@ -1092,6 +1099,7 @@ test_details (Fixture *fixture)
   g_assert_false (is_shown (details));
   select_macs (fixture, (const char *[]) { phones[1].mac, NULL });
   g_assert_true (is_shown (details));
+  wait_for (details_loaded, details, "the details to be read");
 
   /* Identity */
   text = shown_text (details);

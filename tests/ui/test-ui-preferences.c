@@ -1,0 +1,356 @@
+/* test-ui-preferences.c: the Preferences window's network group, on a real (Xvfb)
+ * display with settings in a memory backend.
+ *
+ * The ports and the listening address move a live service, so edits wait for Apply, a
+ * mouse wheel over a port cannot change it, and Apply first names how many phones last
+ * reached the console on a port that changes.
+ */
+#include "config.h"
+
+#define G_SETTINGS_ENABLE_BACKEND
+
+#include <string.h>
+
+#include <gio/gsettingsbackend.h>
+#include <gtk/gtk.h>
+
+#include "wpc-preferences-window.h"
+#include "wpi-phone.h"
+
+#define WAIT_TIMEOUT_MS 60000
+
+typedef gboolean (*ConditionFunc) (gpointer data);
+
+static gboolean
+on_wait_timeout (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs the main loop until @condition holds; fails the test after WAIT_TIMEOUT_MS. */
+static void
+wait_for (ConditionFunc  condition,
+          gpointer       data,
+          const char    *what)
+{
+  gboolean timed_out = FALSE;
+  guint timeout_id = g_timeout_add (WAIT_TIMEOUT_MS, on_wait_timeout, &timed_out);
+
+  while (!condition (data) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+
+  if (timed_out)
+    g_error ("Timed out waiting for %s", what);
+  g_source_remove (timeout_id);
+}
+
+static gboolean
+widget_is_mapped_and_allocated (gpointer data)
+{
+  GtkWidget *widget = data;
+  return gtk_widget_get_mapped (widget) && gtk_widget_get_width (widget) > 0;
+}
+
+static GtkWidget *
+find_widget (GtkWidget  *root,
+             GType       type,
+             const char *name)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type) &&
+      (name == NULL || g_strcmp0 (gtk_widget_get_name (root), name) == 0))
+    return root;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (root);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_widget (child, type, name);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static GtkWidget *
+find_named (GtkWidget  *root,
+            GType       type,
+            const char *name)
+{
+  GtkWidget *widget = find_widget (root, type, name);
+
+  if (widget == NULL)
+    g_error ("No %s named %s", g_type_name (type), name);
+  return widget;
+}
+
+static void
+collect_labels (GtkWidget *root,
+                GString   *text)
+{
+  if (GTK_IS_LABEL (root))
+    g_string_append_printf (text, "%s\n", gtk_label_get_text (GTK_LABEL (root)));
+  for (GtkWidget *child = gtk_widget_get_first_child (root);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    collect_labels (child, text);
+}
+
+static char *
+label_text (GtkWidget *root)
+{
+  GString *text = g_string_new (NULL);
+
+  collect_labels (root, text);
+  return g_string_free (text, FALSE);
+}
+
+static GSettings *
+memory_settings (void)
+{
+  g_autoptr(GSettingsBackend) backend = g_memory_settings_backend_new ();
+  return g_settings_new_with_backend (WPC_APP_ID, backend);
+}
+
+static GtkWidget *
+new_shown_window (GSettings  *settings,
+                  GListModel *phones)
+{
+  GtkWidget *window = wpc_preferences_window_new (settings);
+
+  wpc_preferences_window_set_phones (WPC_PREFERENCES_WINDOW (window), phones);
+  gtk_window_present (GTK_WINDOW (window));
+  wait_for (widget_is_mapped_and_allocated, window, "the preferences to be mapped");
+  return window;
+}
+
+static gboolean
+apply_is_enabled (GtkWidget *window)
+{
+  return gtk_widget_is_sensitive (find_named (window, GTK_TYPE_BUTTON, "network_apply"));
+}
+
+/* Every scroll controller under @widget is handed a wheel turn, deepest first as GTK
+ * delivers it; returns how many there were. */
+static guint
+scroll_over (GtkWidget *widget)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (widget);
+  guint n = 0;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    n += scroll_over (child);
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GtkEventController) controller = g_list_model_get_item (controllers, i);
+      gboolean handled = FALSE;
+
+      if (!GTK_IS_EVENT_CONTROLLER_SCROLL (controller))
+        continue;
+      g_signal_emit_by_name (controller, "scroll", 0.0, -1.0, &handled);
+      n++;
+    }
+  return n;
+}
+
+/* A wheel over a port, focused or not, changes neither the field nor the setting: a
+ * port is no spin button. */
+static void
+test_preferences_scroll (void)
+{
+  g_autoptr(GSettings) settings = memory_settings ();
+  GtkWidget *window = new_shown_window (settings, NULL);
+  GtkWidget *port = find_named (window, GTK_TYPE_WIDGET, "port");
+  GtkWidget *secure_port = find_named (window, GTK_TYPE_WIDGET, "secure_port");
+
+  g_assert_false (GTK_IS_SPIN_BUTTON (port));
+  g_assert_false (GTK_IS_SPIN_BUTTON (secure_port));
+  for (guint i = 0; i < 5; i++)
+    {
+      scroll_over (port);
+      scroll_over (secure_port);
+    }
+  gtk_widget_grab_focus (port);
+  scroll_over (port);
+
+  g_assert_cmpuint (g_settings_get_uint (settings, "port"), ==, 18443);
+  g_assert_cmpuint (g_settings_get_uint (settings, "secure-port"), ==, 18444);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (port)), ==, "18443");
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (secure_port)), ==, "18444");
+  g_assert_false (apply_is_enabled (window));
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* Edits wait for Apply; Revert drops them; a port must be 1-65535. */
+static void
+test_preferences_apply (void)
+{
+  g_autoptr(GSettings) settings = memory_settings ();
+  GtkWidget *window = new_shown_window (settings, NULL);
+  GtkEditable *port = GTK_EDITABLE (find_named (window, GTK_TYPE_ENTRY, "port"));
+  GtkEditable *secure_port = GTK_EDITABLE (find_named (window, GTK_TYPE_ENTRY, "secure_port"));
+  GtkEditable *bind_address = GTK_EDITABLE (find_named (window, GTK_TYPE_ENTRY, "bind_address"));
+  GtkWidget *revert = find_named (window, GTK_TYPE_BUTTON, "network_revert");
+  GtkWidget *problem = find_named (window, GTK_TYPE_LABEL, "network_problem");
+  g_autofree char *address = NULL;
+
+  g_assert_false (apply_is_enabled (window));
+  g_assert_false (gtk_widget_is_sensitive (revert));
+
+  gtk_editable_set_text (port, "20443");
+  gtk_editable_set_text (bind_address, "127.0.0.1");
+  g_assert_cmpuint (g_settings_get_uint (settings, "port"), ==, 18443);
+  g_assert_true (apply_is_enabled (window));
+  g_assert_true (gtk_widget_is_sensitive (revert));
+
+  /* Revert shows the values in use again */
+  g_assert_true (gtk_widget_activate_action (window, "preferences.revert-network", NULL));
+  g_assert_cmpstr (gtk_editable_get_text (port), ==, "18443");
+  g_assert_cmpstr (gtk_editable_get_text (bind_address), ==, "");
+  g_assert_false (apply_is_enabled (window));
+
+  /* Not a port: reported, cannot be applied */
+  for (guint i = 0; i < 3; i++)
+    {
+      static const char * const invalid[] = { "0", "65536", "80a" };
+
+      gtk_editable_set_text (secure_port, invalid[i]);
+      g_assert_true (gtk_widget_get_visible (problem));
+      g_assert_false (apply_is_enabled (window));
+      gtk_widget_activate_action (window, "preferences.apply-network", NULL);
+      g_assert_cmpuint (g_settings_get_uint (settings, "secure-port"), ==, 18444);
+    }
+  gtk_editable_set_text (secure_port, "18444");
+  g_assert_false (gtk_widget_get_visible (problem));
+
+  /* No phone known: Apply writes at once */
+  gtk_editable_set_text (port, "20443");
+  gtk_editable_set_text (secure_port, "65535");
+  gtk_editable_set_text (bind_address, " 127.0.0.1 ");
+  g_assert_true (gtk_widget_activate_action (window, "preferences.apply-network", NULL));
+  g_assert_cmpuint (g_settings_get_uint (settings, "port"), ==, 20443);
+  g_assert_cmpuint (g_settings_get_uint (settings, "secure-port"), ==, 65535);
+  address = g_settings_get_string (settings, "bind-address");
+  g_assert_cmpstr (address, ==, "127.0.0.1");
+  g_assert_false (apply_is_enabled (window));
+
+  /* A change made elsewhere shows when nothing is being edited */
+  g_settings_set_uint (settings, "port", 21443);
+  g_assert_cmpstr (gtk_editable_get_text (port), ==, "21443");
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static void
+add_phone (GListStore   *phones,
+           const char   *mac,
+           WpiPhoneMode  mode,
+           gint64        last_contact_us)
+{
+  g_autoptr(WpiPhoneRecord) record = wpi_phone_record_new (mac);
+  g_autoptr(WpiPhone) phone = NULL;
+
+  record->mode = mode;
+  record->last_contact_us = last_contact_us;
+  phone = wpi_phone_new (record);
+  g_list_store_append (phones, phone);
+}
+
+static GtkWidget *
+find_apply_dialog (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWidget) window = g_list_model_get_item (toplevels, i);
+
+      if (g_strcmp0 (gtk_widget_get_name (window), "network-apply-dialog") == 0 &&
+          gtk_widget_get_visible (window))
+        return window;
+    }
+  return NULL;
+}
+
+/* Phones that last reached the console on a port that changes are counted by mode
+ * before anything is written; Cancel keeps the port. */
+static void
+test_preferences_confirm (void)
+{
+  g_autoptr(GSettings) settings = memory_settings ();
+  g_autoptr(GListStore) phones = g_list_store_new (WPI_TYPE_PHONE);
+  GtkWidget *window;
+  GtkEditable *port;
+  GtkEditable *secure_port;
+  GtkWidget *dialog;
+  g_autofree char *text = NULL;
+  gint64 now = g_get_real_time ();
+
+  add_phone (phones, "00:1a:e8:00:00:01", WPI_PHONE_MODE_DEFAULT, now);
+  add_phone (phones, "00:1a:e8:00:00:02", WPI_PHONE_MODE_DEFAULT, now);
+  add_phone (phones, "00:1a:e8:00:00:03", WPI_PHONE_MODE_DEFAULT, now - G_USEC_PER_SEC);
+  add_phone (phones, "00:1a:e8:00:00:04", WPI_PHONE_MODE_DEFAULT, 0);  /* never called */
+  add_phone (phones, "00:1a:e8:00:00:05", WPI_PHONE_MODE_SECURE, now);
+  window = new_shown_window (settings, G_LIST_MODEL (phones));
+  port = GTK_EDITABLE (find_named (window, GTK_TYPE_ENTRY, "port"));
+  secure_port = GTK_EDITABLE (find_named (window, GTK_TYPE_ENTRY, "secure_port"));
+
+  gtk_editable_set_text (port, "20443");
+  g_assert_true (gtk_widget_activate_action (window, "preferences.apply-network", NULL));
+  dialog = find_apply_dialog ();
+  g_assert_nonnull (dialog);
+  text = label_text (dialog);
+  g_assert_nonnull (strstr (text, "3 phones are configured for port 18443 and will not reach "
+                                  "the console until they are re-pointed."));
+  g_assert_null (strstr (text, "18444"));
+  g_assert_cmpuint (g_settings_get_uint (settings, "port"), ==, 18443);
+
+  gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_CANCEL);
+  g_assert_null (find_apply_dialog ());
+  g_assert_cmpuint (g_settings_get_uint (settings, "port"), ==, 18443);
+  g_assert_cmpstr (gtk_editable_get_text (port), ==, "20443");
+  g_assert_true (apply_is_enabled (window));
+
+  /* Both ports: each counted by its own mode */
+  gtk_editable_set_text (secure_port, "20444");
+  g_assert_true (gtk_widget_activate_action (window, "preferences.apply-network", NULL));
+  dialog = find_apply_dialog ();
+  g_assert_nonnull (dialog);
+  g_clear_pointer (&text, g_free);
+  text = label_text (dialog);
+  g_assert_nonnull (strstr (text, "3 phones are configured for port 18443"));
+  g_assert_nonnull (strstr (text, "1 phone is configured for port 18444"));
+
+  gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_ACCEPT);
+  g_assert_cmpuint (g_settings_get_uint (settings, "port"), ==, 20443);
+  g_assert_cmpuint (g_settings_get_uint (settings, "secure-port"), ==, 20444);
+  g_assert_false (apply_is_enabled (window));
+
+  /* Only the address changes: no port is lost, nothing to confirm */
+  gtk_editable_set_text (GTK_EDITABLE (find_named (window, GTK_TYPE_ENTRY, "bind_address")), "127.0.0.1");
+  g_assert_true (gtk_widget_activate_action (window, "preferences.apply-network", NULL));
+  g_assert_null (find_apply_dialog ());
+  g_clear_pointer (&text, g_free);
+  text = g_settings_get_string (settings, "bind-address");
+  g_assert_cmpstr (text, ==, "127.0.0.1");
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  gtk_test_init (&argc, &argv, NULL);
+  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
+
+  g_test_add_func ("/ui/preferences/scroll", test_preferences_scroll);
+  g_test_add_func ("/ui/preferences/apply", test_preferences_apply);
+  g_test_add_func ("/ui/preferences/confirm", test_preferences_confirm);
+
+  return g_test_run ();
+}

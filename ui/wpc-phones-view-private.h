@@ -1,0 +1,81 @@
+/* wpc-phones-view-private.h: what the parts of the Phones view share
+ *
+ * The view is split as gnome-text-editor splits EditorWindow: wpc-phones-view.c has the
+ * class, its template, the models and the selection; wpc-phones-view-columns.c the cells,
+ * sorters and search matching of the columns; wpc-phones-view-actions.c the actions on the
+ * selection and the bulk queue behind them.
+ */
+#pragma once
+
+#include "wpc-phone-details.h"
+#include "wpc-phones-view.h"
+
+G_BEGIN_DECLS
+
+/* Jobs being queued for many phones (wpc-phones-view-actions.c) */
+typedef struct _BulkJob BulkJob;
+
+struct _WpcPhonesView
+{
+  GtkWidget            parent_instance;
+
+  /* Template children: borrowed, the template owns them */
+  GtkWidget           *box;
+  GtkSearchEntry      *search_entry;
+  GtkLabel            *count_label;
+  GtkInfoBar          *message_bar;
+  GtkLabel            *message_label;
+  GtkWidget           *progress_box;
+  GtkProgressBar      *progress_bar;
+  GtkColumnView       *column_view;
+  GtkColumnViewColumn *columns[WPC_PHONES_N_COLUMNS];
+  GtkStack            *details_stack;
+  GtkLabel            *details_placeholder;
+  WpcPhoneDetails     *details;
+  GMenuModel          *phone_menu;
+
+  /* Borrowed: a child of the view (gtk_widget_set_parent), unparented in dispose */
+  GtkPopoverMenu      *context_menu;
+
+  /* Owned */
+  WpiService          *service;
+  GSettings           *settings;
+  GListModel          *phones;              /* the service's, or one set for a preview */
+  GtkFilterListModel  *filter_model;
+  GtkSortListModel    *sort_model;
+  GtkMultiSelection   *selection;
+  GtkFilter           *search_filter;
+  char                *search;              /* case-folded, or NULL: every phone */
+  GString             *search_buffer;       /* reused for each phone's text */
+  GHashTable          *last_contact_labels; /* GtkLabel -> WpiPhone, both borrowed: the bound cells */
+  BulkJob             *bulk;
+  GCancellable        *cancellable;         /* cancelled in dispose: the deployment copies */
+
+  /* Plain values and sources */
+  gboolean             column_resized[WPC_PHONES_N_COLUMNS];
+  gboolean             setting_widths;
+  guint                search_source;       /* applies the entry's text after typing */
+  gint64               search_time;         /* "now" of the last-contact texts searched */
+  guint                tick_source;
+};
+
+/* wpc-phones-view.c */
+void     _wpc_phones_view_show_message          (WpcPhonesView   *self,
+                                                 GtkMessageType   type,
+                                                 const char      *text);
+void     _wpc_phones_view_notify_busy           (WpcPhonesView   *self);
+guint    _wpc_phones_view_selection_size        (WpcPhonesView   *self);
+
+/* wpc-phones-view-columns.c */
+void     _wpc_phones_view_setup_columns         (WpcPhonesView   *self);
+void     _wpc_phones_view_set_column_widths     (WpcPhonesView   *self);
+gboolean _wpc_phones_view_refresh_last_contact  (gpointer         user_data);
+gboolean _wpc_phones_view_match_search          (gpointer         item,
+                                                 gpointer         user_data);
+
+/* wpc-phones-view-actions.c */
+void     _wpc_phones_view_actions_class_init    (GtkWidgetClass  *widget_class);
+void     _wpc_phones_view_actions_update        (WpcPhonesView   *self);
+void     _wpc_phones_view_actions_dispose       (WpcPhonesView   *self);
+
+G_END_DECLS
