@@ -18,6 +18,7 @@
 #include "wpc-window.h"
 #include "wpc-demo.h"
 #include "wpi-service.h"
+#include "wpi-service-host.h"
 
 #define MAX_DEMO_PHONES 10000
 
@@ -41,7 +42,7 @@ struct _WpcApplication
   guint           demo_phones;
   gboolean        headless;
 
-  WpiService     *service;             /* NULL when it could not be opened */
+  WpiServiceHost     *service;             /* NULL when it could not be opened */
   GError         *service_error;       /* why it is not open or not listening */
   gboolean        data_dir_chosen;     /* --data-dir, or a service handed in */
   gboolean        service_handed_in;   /* wpc_application_set_service(): its owner configures it */
@@ -206,7 +207,7 @@ preferences_action (GSimpleAction *action,
       gtk_window_set_transient_for (self->preferences_window, parent);
       if (self->service != NULL)
         wpc_preferences_window_set_phones (WPC_PREFERENCES_WINDOW (self->preferences_window),
-                                           wpi_service_get_phones (self->service));
+                                           wpi_service_host_get_phones (self->service));
     }
 
   gtk_window_present (self->preferences_window);
@@ -402,7 +403,7 @@ start_service (WpcApplication *self)
 
   if (self->service == NULL)
     {
-      self->service = wpi_service_new (wpc_application_get_data_dir (self), &error);
+      self->service = wpi_service_host_new (wpc_application_get_data_dir (self), &error);
       if (self->service == NULL)
         {
           g_message ("Cannot open the data directory %s: %s",
@@ -410,15 +411,15 @@ start_service (WpcApplication *self)
           self->service_error = g_steal_pointer (&error);
           return;
         }
-      wpi_service_set_bind_address (self->service,
+      wpi_service_host_set_bind_address (self->service,
                                     self->bind_address != NULL && self->bind_address[0] != '\0'
                                     ? self->bind_address : NULL);
-      wpi_service_set_ports (self->service, self->port, self->secure_port);
+      wpi_service_host_set_ports (self->service, self->port, self->secure_port);
     }
 
   /* A service handed in by wpc_application_set_service() may already listen. */
-  if (wpi_service_get_port (self->service) == 0 &&
-      !wpi_service_start (self->service, &error))
+  if (wpi_service_host_get_port (self->service) == 0 &&
+      !wpi_service_host_start (self->service, &error))
     {
       g_message ("The provisioning service is not listening: %s", error->message);
       self->service_error = g_steal_pointer (&error);
@@ -430,7 +431,7 @@ start_service (WpcApplication *self)
 static gboolean
 service_listens (WpcApplication *self)
 {
-  return self->service != NULL && wpi_service_get_port (self->service) != 0;
+  return self->service != NULL && wpi_service_host_get_port (self->service) != 0;
 }
 
 static void
@@ -450,28 +451,28 @@ use_demo_store (WpcApplication  *self,
                 GError         **error)
 {
   g_autofree char *demo_dir = NULL;
-  g_autoptr(WpiService) demo_service = NULL;
+  g_autoptr(WpiServiceHost) demo_service = NULL;
   GList *windows;
 
   if (self->data_dir_chosen || self->demo_phones > 0)
     return TRUE;
 
   demo_dir = g_build_filename (g_get_user_data_dir (), GETTEXT_PACKAGE "-demo", NULL);
-  demo_service = wpi_service_new (demo_dir, error);
+  demo_service = wpi_service_host_new (demo_dir, error);
   if (demo_service == NULL)
     return FALSE;
-  wpi_service_set_bind_address (demo_service,
+  wpi_service_host_set_bind_address (demo_service,
                                 self->bind_address != NULL && self->bind_address[0] != '\0'
                                 ? self->bind_address : NULL);
-  wpi_service_set_ports (demo_service, self->port, self->secure_port);
+  wpi_service_host_set_ports (demo_service, self->port, self->secure_port);
 
   /* The ports pass from one service to the other; on failure they go back */
-  wpi_service_stop (self->service);
-  if (!wpi_service_start (demo_service, error))
+  wpi_service_host_stop (self->service);
+  if (!wpi_service_host_start (demo_service, error))
     {
       g_autoptr(GError) restart_error = NULL;
 
-      if (!wpi_service_start (self->service, &restart_error))
+      if (!wpi_service_host_start (self->service, &restart_error))
         g_message ("The provisioning service is not listening again: %s", restart_error->message);
       return FALSE;
     }
@@ -502,8 +503,8 @@ start_demo (WpcApplication  *self,
       return FALSE;
     }
 
-  self->demo = wpc_demo_start (wpi_service_get_data_dir (self->service),
-                               wpi_service_get_port (self->service), n_phones, error);
+  self->demo = wpc_demo_start (wpi_service_host_get_data_dir (self->service),
+                               wpi_service_host_get_port (self->service), n_phones, error);
   update_demo_available (self);
   return self->demo != NULL;
 }
@@ -561,13 +562,13 @@ relisten (gpointer data)
     return G_SOURCE_REMOVE;
 
   stop_demo (self);
-  wpi_service_stop (self->service);
-  wpi_service_set_bind_address (self->service,
+  wpi_service_host_stop (self->service);
+  wpi_service_host_set_bind_address (self->service,
                                 self->bind_address != NULL && self->bind_address[0] != '\0'
                                 ? self->bind_address : NULL);
-  wpi_service_set_ports (self->service, self->port, self->secure_port);
+  wpi_service_host_set_ports (self->service, self->port, self->secure_port);
   g_clear_error (&self->service_error);
-  if (!wpi_service_start (self->service, &error))
+  if (!wpi_service_host_start (self->service, &error))
     {
       g_message ("The provisioning service is not listening: %s", error->message);
       self->service_error = g_steal_pointer (&error);
@@ -656,7 +657,7 @@ wpc_application_shutdown (GApplication *application)
   self->portal_subscription = 0;
   stop_demo (self);
   if (self->service != NULL)
-    wpi_service_stop (self->service);
+    wpi_service_host_stop (self->service);
 
   G_APPLICATION_CLASS (wpc_application_parent_class)->shutdown (application);
 }
@@ -1010,16 +1011,16 @@ wpc_application_get_bind_address (WpcApplication *self)
  */
 void
 wpc_application_set_service (WpcApplication *self,
-                             WpiService     *service)
+                             WpiServiceHost     *service)
 {
   g_return_if_fail (WPC_IS_APPLICATION (self));
-  g_return_if_fail (service == NULL || WPI_IS_SERVICE (service));
+  g_return_if_fail (service == NULL || WPI_IS_SERVICE_HOST (service));
 
   g_set_object (&self->service, service);
   self->data_dir_chosen = TRUE;
   self->service_handed_in = service != NULL;
   if (service != NULL)
-    set_string_property (self, &self->data_dir, wpi_service_get_data_dir (service), PROP_DATA_DIR);
+    set_string_property (self, &self->data_dir, wpi_service_host_get_data_dir (service), PROP_DATA_DIR);
 }
 
 /**
@@ -1028,7 +1029,7 @@ wpc_application_set_service (WpcApplication *self,
  * Returns: (transfer none) (nullable): the provisioning service, or %NULL before start-up
  *   and when the data directory could not be opened
  */
-WpiService *
+WpiServiceHost *
 wpc_application_get_service (WpcApplication *self)
 {
   g_return_val_if_fail (WPC_IS_APPLICATION (self), NULL);

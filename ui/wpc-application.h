@@ -4,6 +4,7 @@
 #include <gtk/gtk.h>
 
 #include "wpi-service.h"
+#include "wpi-service-host.h"
 
 G_BEGIN_DECLS
 
@@ -20,8 +21,8 @@ guint           wpc_application_get_port         (WpcApplication *self);
 guint           wpc_application_get_secure_port  (WpcApplication *self);
 const char     *wpc_application_get_bind_address (WpcApplication *self);
 void            wpc_application_set_service      (WpcApplication *self,
-                                                  WpiService     *service);
-WpiService     *wpc_application_get_service      (WpcApplication *self);
+                                                  WpiServiceHost     *service);
+WpiServiceHost     *wpc_application_get_service      (WpcApplication *self);
 const GError   *wpc_application_get_service_error (WpcApplication *self);
 
 G_END_DECLS

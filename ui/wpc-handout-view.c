@@ -123,7 +123,7 @@ struct _WpcHandoutView
   GtkLabel            *count_label;
   GtkWidget           *empty_label;
 
-  WpiService          *service;
+  WpiServiceHost          *service;
   gulong               job_changed_id;
   guint                refresh_idle_id;
   GListStore          *rows;
@@ -144,7 +144,7 @@ static void update_actions (WpcHandoutView *self);
 static WpiStore *
 get_store (WpcHandoutView *self)
 {
-  return self->service != NULL ? wpi_service_get_store (self->service) : NULL;
+  return self->service != NULL ? wpi_service_host_get_store (self->service) : NULL;
 }
 
 static void
@@ -402,7 +402,7 @@ on_prepare_finished (GObject      *source,
   show_error (self, self->failures_text);
 
   if (self->service != NULL)
-    wpi_service_reload (self->service);
+    wpi_service_host_reload (self->service);
   wpc_handout_view_refresh (self);
   g_object_notify (G_OBJECT (self), "busy");
 }
@@ -417,7 +417,7 @@ start_prepare (WpcHandoutView     *self,
   wpi_bootstrap_options_init (&options);
   options.with_pin = gtk_check_button_get_active (self->with_pin_check);
   options.pin_length = wpc_handout_view_get_pin_length (self);
-  secure_port = wpi_service_get_secure_port (self->service);
+  secure_port = wpi_service_host_get_secure_port (self->service);
   if (secure_port != 0)
     options.secure_port = secure_port;
 
@@ -429,7 +429,7 @@ start_prepare (WpcHandoutView     *self,
   gtk_progress_bar_set_text (self->progress_bar, NULL);
   gtk_widget_set_visible (self->progress_box, TRUE);
 
-  wpi_handout_prepare_async (wpi_service_get_data_dir (self->service), wpi_service_get_pki (self->service),
+  wpi_handout_prepare_async (wpi_service_host_get_data_dir (self->service), wpi_service_host_get_pki (self->service),
                              macs, &options, self->cancellable, on_prepare_progress, self,
                              on_prepare_finished, g_object_ref (self));
   update_actions (self);
@@ -539,7 +539,7 @@ mark_entries (WpcHandoutView  *self,
 {
   gboolean ok = wpi_handout_mark_handed_out (get_store (self), entries, error);
 
-  wpi_service_reload (self->service);
+  wpi_service_host_reload (self->service);
   wpc_handout_view_refresh (self);
   return ok;
 }
@@ -912,10 +912,10 @@ wpc_handout_view_new (void)
 
 void
 wpc_handout_view_set_service (WpcHandoutView *self,
-                              WpiService     *service)
+                              WpiServiceHost     *service)
 {
   g_return_if_fail (WPC_IS_HANDOUT_VIEW (self));
-  g_return_if_fail (service == NULL || WPI_IS_SERVICE (service));
+  g_return_if_fail (service == NULL || WPI_IS_SERVICE_HOST (service));
 
   if (self->service == service)
     return;

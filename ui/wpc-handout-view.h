@@ -4,6 +4,7 @@
 #include <gtk/gtk.h>
 
 #include "wpi-service.h"
+#include "wpi-service-host.h"
 
 G_BEGIN_DECLS
 
@@ -22,7 +23,7 @@ G_DECLARE_FINAL_TYPE (WpcHandoutView, wpc_handout_view, WPC, HANDOUT_VIEW, GtkWi
 GtkWidget  *wpc_handout_view_new               (void);
 /* The service whose store, PKI and data directory the handout uses (NULL: none). */
 void        wpc_handout_view_set_service       (WpcHandoutView      *self,
-                                                WpiService          *service);
+                                                WpiServiceHost          *service);
 /* The PIN length default comes from the "pin-length" key, when the schema has it. */
 void        wpc_handout_view_set_settings      (WpcHandoutView      *self,
                                                 GSettings           *settings);

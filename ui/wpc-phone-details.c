@@ -78,7 +78,7 @@ struct _WpcPhoneDetails
   GtkWidget       *traffic_box;
 
   GtkLabel        *field_values[N_FIELDS];
-  WpiService      *service;
+  WpiServiceHost      *service;
   GSettings       *settings;
   WpiPhone        *phone;
   GArray          *items;          /* WpiStoreItem of the shown phone */
@@ -801,7 +801,7 @@ run_refresh (gpointer user_data)
     return G_SOURCE_REMOVE;
 
   load = g_new0 (DetailsLoad, 1);
-  load->data_dir = g_strdup (wpi_service_get_data_dir (self->service));
+  load->data_dir = g_strdup (wpi_service_host_get_data_dir (self->service));
   load->mac = g_strdup (wpi_phone_get_mac (self->phone));
   load->flags = flags;
   self->loading = flags;
@@ -824,7 +824,7 @@ schedule_refresh (WpcPhoneDetails *self,
 }
 
 static void
-on_phone_changed (WpiService      *service,
+on_phone_changed (WpiServiceHost      *service,
                   WpiPhone        *phone,
                   WpcPhoneDetails *self)
 {
@@ -833,7 +833,7 @@ on_phone_changed (WpiService      *service,
 }
 
 static void
-on_job_changed (WpiService      *service,
+on_job_changed (WpiServiceHost      *service,
                 gint64           job_id,
                 const char      *state,
                 WpcPhoneDetails *self)
@@ -845,7 +845,7 @@ on_job_changed (WpiService      *service,
 }
 
 static void
-on_traffic (WpiService             *service,
+on_traffic (WpiServiceHost             *service,
             const WpiTrafficRecord *record,
             WpcPhoneDetails        *self)
 {
@@ -1038,10 +1038,10 @@ wpc_phone_details_new (void)
 
 void
 wpc_phone_details_set_service (WpcPhoneDetails *self,
-                               WpiService      *service)
+                               WpiServiceHost      *service)
 {
   g_return_if_fail (WPC_IS_PHONE_DETAILS (self));
-  g_return_if_fail (service == NULL || WPI_IS_SERVICE (service));
+  g_return_if_fail (service == NULL || WPI_IS_SERVICE_HOST (service));
 
   if (self->service == service)
     return;

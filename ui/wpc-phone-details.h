@@ -10,6 +10,7 @@
 
 #include "wpi-phone.h"
 #include "wpi-service.h"
+#include "wpi-service-host.h"
 
 G_BEGIN_DECLS
 
@@ -19,7 +20,7 @@ G_DECLARE_FINAL_TYPE (WpcPhoneDetails, wpc_phone_details, WPC, PHONE_DETAILS, Gt
 
 GtkWidget *wpc_phone_details_new                  (void);
 void       wpc_phone_details_set_service          (WpcPhoneDetails *self,
-                                                   WpiService      *service);
+                                                   WpiServiceHost      *service);
 /* Its reveal-secrets-allowed key decides whether secrets can be shown at all. */
 void       wpc_phone_details_set_settings         (WpcPhoneDetails *self,
                                                    GSettings       *settings);

@@ -141,7 +141,7 @@ bulk_run_slice (WpcPhonesView *self)
       g_autoptr(GError) error = NULL;
 
       bulk->next++;
-      if (wpi_service_enqueue_job (self->service, mac, bulk->kind, bulk->parameter, bulk->items, &error) > 0)
+      if (wpi_service_host_enqueue_job (self->service, mac, bulk->kind, bulk->parameter, bulk->items, &error) > 0)
         bulk->queued++;
       else
         {
@@ -412,7 +412,7 @@ apply_profile_action (GtkWidget  *widget,
 {
   WpcPhonesView *self = WPC_PHONES_VIEW (widget);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) profiles = wpi_store_profile_list (wpi_service_get_store (self->service), &error);
+  g_autoptr(GPtrArray) profiles = wpi_store_profile_list (wpi_service_host_get_store (self->service), &error);
   g_autoptr(GtkStringList) names = gtk_string_list_new (NULL);
   GPtrArray *phones;
   g_autofree char *list = NULL;
@@ -534,7 +534,7 @@ deploy_items (WpcPhonesView  *self,
               DeployData     *data,
               GError        **error)
 {
-  WpiStore *store = wpi_service_get_store (self->service);
+  WpiStore *store = wpi_service_host_get_store (self->service);
   WpiCatalogue *catalogue = wpi_catalogue_get_default ();
   g_autofree char *address = wpi_store_setting_get (store, "service-address", NULL);
   g_autofree char *port = wpi_store_setting_get (store, "service-port", NULL);
@@ -651,7 +651,7 @@ wpc_phones_view_deploy (WpcPhonesView *self,
   data->file_type = g_strdup (file_type);
   data->sw_version = g_strdup (sw_version);
 
-  files_dir = g_build_filename (wpi_service_get_data_dir (self->service), "files", NULL);
+  files_dir = g_build_filename (wpi_service_host_get_data_dir (self->service), "files", NULL);
   destination = g_file_new_build_filename (files_dir, data->name, NULL);
   if (g_file_equal (file, destination))
     {

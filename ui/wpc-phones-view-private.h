@@ -38,7 +38,7 @@ struct _WpcPhonesView
   GtkPopoverMenu      *context_menu;
 
   /* Owned */
-  WpiService          *service;
+  WpiServiceHost          *service;
   GSettings           *settings;
   GListModel          *phones;              /* the service's, or one set for a preview */
   GtkFilterListModel  *filter_model;

@@ -288,16 +288,16 @@ set_phones (WpcPhonesView *self,
 
 void
 wpc_phones_view_set_service (WpcPhonesView *self,
-                             WpiService    *service)
+                             WpiServiceHost    *service)
 {
   g_return_if_fail (WPC_IS_PHONES_VIEW (self));
-  g_return_if_fail (service == NULL || WPI_IS_SERVICE (service));
+  g_return_if_fail (service == NULL || WPI_IS_SERVICE_HOST (service));
 
   if (!g_set_object (&self->service, service))
     return;
 
   wpc_phone_details_set_service (self->details, service);
-  set_phones (self, service != NULL ? wpi_service_get_phones (service) : NULL);
+  set_phones (self, service != NULL ? wpi_service_host_get_phones (service) : NULL);
   _wpc_phones_view_actions_update (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SERVICE]);
 }
@@ -491,7 +491,7 @@ wpc_phones_view_class_init (WpcPhonesViewClass *klass)
   widget_class->size_allocate = wpc_phones_view_size_allocate;
 
   properties[PROP_SERVICE] =
-    g_param_spec_object ("service", NULL, NULL, WPI_TYPE_SERVICE,
+    g_param_spec_object ("service", NULL, NULL, WPI_TYPE_SERVICE_HOST,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_SETTINGS] =
     g_param_spec_object ("settings", NULL, NULL, G_TYPE_SETTINGS,
@@ -599,7 +599,7 @@ wpc_phones_view_new (void)
  *
  * Returns: (transfer none) (nullable): the service whose phones are shown
  */
-WpiService *
+WpiServiceHost *
 wpc_phones_view_get_service (WpcPhonesView *self)
 {
   g_return_val_if_fail (WPC_IS_PHONES_VIEW (self), NULL);

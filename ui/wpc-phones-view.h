@@ -5,6 +5,7 @@
 #include <gtk/gtk.h>
 
 #include "wpi-service.h"
+#include "wpi-service-host.h"
 
 G_BEGIN_DECLS
 
@@ -29,8 +30,8 @@ typedef enum {
 GtkWidget           *wpc_phones_view_new              (void);
 
 void                 wpc_phones_view_set_service      (WpcPhonesView   *self,
-                                                       WpiService      *service);
-WpiService          *wpc_phones_view_get_service      (WpcPhonesView   *self);
+                                                       WpiServiceHost      *service);
+WpiServiceHost          *wpc_phones_view_get_service      (WpcPhonesView   *self);
 /* Shows a model of WpiPhone without a service (benchmarks, previews): no actions. */
 void                 wpc_phones_view_set_phones       (WpcPhonesView   *self,
                                                        GListModel      *phones);

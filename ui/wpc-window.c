@@ -33,7 +33,7 @@ struct _WpcWindow
   GtkInfoBar           *service_error_bar;
   GtkLabel             *service_error_label;
 
-  WpiService           *service;
+  WpiServiceHost           *service;
   guint                 counts_source;
 
   GSettings            *settings;
@@ -160,7 +160,7 @@ static gboolean
 update_phone_counts (gpointer user_data)
 {
   WpcWindow *self = user_data;
-  GListModel *phones = wpi_service_get_phones (self->service);
+  GListModel *phones = wpi_service_host_get_phones (self->service);
   guint n = g_list_model_get_n_items (phones);
   guint busy = 0;
   guint in_session = 0;
@@ -205,7 +205,7 @@ schedule_phone_counts (WpcWindow *self)
 static void
 on_phones_changed (WpcWindow *self)
 {
-  gboolean any = g_list_model_get_n_items (wpi_service_get_phones (self->service)) > 0;
+  gboolean any = g_list_model_get_n_items (wpi_service_host_get_phones (self->service)) > 0;
 
   gtk_stack_set_visible_child_name (self->phones_stack, any ? "list" : "empty");
   schedule_phone_counts (self);
@@ -214,7 +214,7 @@ on_phones_changed (WpcWindow *self)
 static void
 update_listening (WpcWindow *self)
 {
-  g_auto(GStrv) urls = self->service != NULL ? wpi_service_get_urls (self->service) : NULL;
+  g_auto(GStrv) urls = self->service != NULL ? wpi_service_host_get_urls (self->service) : NULL;
   g_autoptr(GString) text = g_string_new (NULL);
 
   for (guint i = 0; urls != NULL && urls[i] != NULL; i++)
@@ -253,7 +253,7 @@ disconnect_service (WpcWindow *self)
 {
   if (self->service == NULL)
     return;
-  g_signal_handlers_disconnect_by_data (wpi_service_get_phones (self->service), self);
+  g_signal_handlers_disconnect_by_data (wpi_service_host_get_phones (self->service), self);
   g_signal_handlers_disconnect_by_data (self->service, self);
   g_clear_handle_id (&self->counts_source, g_source_remove);
   g_clear_object (&self->service);
@@ -551,10 +551,10 @@ wpc_window_set_demo_available (WpcWindow *self,
  */
 void
 wpc_window_set_service (WpcWindow  *self,
-                        WpiService *service)
+                        WpiServiceHost *service)
 {
   g_return_if_fail (WPC_IS_WINDOW (self));
-  g_return_if_fail (service == NULL || WPI_IS_SERVICE (service));
+  g_return_if_fail (service == NULL || WPI_IS_SERVICE_HOST (service));
 
   if (self->service == service)
     return;
@@ -562,13 +562,13 @@ wpc_window_set_service (WpcWindow  *self,
   disconnect_service (self);
   wpc_phones_view_set_service (self->phones_view, service);
   wpc_handout_view_set_service (self->handout_view, service);
-  wpc_traffic_view_set_store (self->traffic_view, service != NULL ? wpi_service_get_store (service) : NULL);
+  wpc_traffic_view_set_store (self->traffic_view, service != NULL ? wpi_service_host_get_store (service) : NULL);
   if (service != NULL)
     {
       self->service = g_object_ref (service);
       g_signal_connect_object (service, "traffic", G_CALLBACK (on_service_traffic), self, G_CONNECT_SWAPPED);
       g_signal_connect_object (service, "listening-changed", G_CALLBACK (update_listening), self, G_CONNECT_SWAPPED);
-      g_signal_connect_object (wpi_service_get_phones (service), "items-changed",
+      g_signal_connect_object (wpi_service_host_get_phones (service), "items-changed",
                                G_CALLBACK (on_phones_changed), self, G_CONNECT_SWAPPED);
       /* State and mode changes come as notifications, which the service sums up here */
       g_signal_connect_object (service, "phone-changed",
@@ -591,7 +591,7 @@ wpc_window_set_service (WpcWindow  *self,
  *
  * Returns: (transfer none) (nullable): the service shown
  */
-WpiService *
+WpiServiceHost *
 wpc_window_get_service (WpcWindow *self)
 {
   g_return_val_if_fail (WPC_IS_WINDOW (self), NULL);

@@ -9,6 +9,7 @@
 #include "wpc-status-bar.h"
 #include "wpc-traffic-view.h"
 #include "wpi-service.h"
+#include "wpi-service-host.h"
 
 G_BEGIN_DECLS
 
@@ -26,8 +27,8 @@ gboolean      wpc_window_get_demo_available (WpcWindow   *self);
 void          wpc_window_set_demo_available (WpcWindow   *self,
                                              gboolean     demo_available);
 void          wpc_window_set_service     (WpcWindow      *self,
-                                          WpiService     *service);
-WpiService   *wpc_window_get_service     (WpcWindow      *self);
+                                          WpiServiceHost     *service);
+WpiServiceHost   *wpc_window_get_service     (WpcWindow      *self);
 void          wpc_window_set_service_error (WpcWindow    *self,
                                             const GError *error);
 void          wpc_window_show_problem    (WpcWindow      *self,

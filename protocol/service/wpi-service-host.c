@@ -10,6 +10,17 @@
  * that a burst never holds back a frame (issue 8: no stall over 50 ms). */
 #define FLUSH_SLICE_US 6000
 
+/* The service's settings (GSettings keys in the console), forwarded to the worker */
+enum {
+  PROP_0,
+  PROP_CONTACT_INITIAL_BACKOFF,
+  PROP_CONTACT_MAX_BACKOFF,
+  PROP_TRAFFIC_RETENTION_DAYS,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
 typedef enum {
   EVENT_PHONE,
   EVENT_JOB,
@@ -58,6 +69,7 @@ struct _WpiServiceHost
   guint          port;
   guint          secure_port;
   GStrv          urls;
+  guint          settings[N_PROPS];
 
   /* Shared: the updates on their way from the worker to the owner */
   GMutex         lock;
@@ -67,6 +79,7 @@ struct _WpiServiceHost
 };
 
 G_DEFINE_FINAL_TYPE (WpiServiceHost, wpi_service_host, G_TYPE_OBJECT)
+
 
 enum {
   SIGNAL_TRAFFIC,
@@ -586,6 +599,70 @@ stop_worker (WpiServiceHost *self)
   g_thread_join (g_steal_pointer (&self->thread));
 }
 
+/* ---- Settings --------------------------------------------------------------------- */
+
+typedef struct {
+  const char *name;
+  guint       value;
+} SettingCall;
+
+static void
+set_setting_on_worker (WpiServiceHost *self,
+                       gpointer        data)
+{
+  SettingCall *call = data;
+
+  g_object_set (self->service, call->name, call->value, NULL);
+}
+
+static void
+wpi_service_host_set_property (GObject      *object,
+                               guint         prop_id,
+                               const GValue *value,
+                               GParamSpec   *pspec)
+{
+  WpiServiceHost *self = WPI_SERVICE_HOST (object);
+  SettingCall call;
+
+  switch (prop_id)
+    {
+    case PROP_CONTACT_INITIAL_BACKOFF:
+    case PROP_CONTACT_MAX_BACKOFF:
+    case PROP_TRAFFIC_RETENTION_DAYS:
+      if (self->settings[prop_id] == g_value_get_uint (value))
+        return;
+      self->settings[prop_id] = g_value_get_uint (value);
+      call.name = pspec->name;
+      call.value = self->settings[prop_id];
+      if (self->thread != NULL)
+        worker_call (self, set_setting_on_worker, &call);
+      g_object_notify_by_pspec (object, pspec);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+wpi_service_host_get_property (GObject    *object,
+                               guint       prop_id,
+                               GValue     *value,
+                               GParamSpec *pspec)
+{
+  WpiServiceHost *self = WPI_SERVICE_HOST (object);
+
+  switch (prop_id)
+    {
+    case PROP_CONTACT_INITIAL_BACKOFF:
+    case PROP_CONTACT_MAX_BACKOFF:
+    case PROP_TRAFFIC_RETENTION_DAYS:
+      g_value_set_uint (value, self->settings[prop_id]);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
 /* ---- Object ----------------------------------------------------------------------- */
 
 static void
@@ -636,6 +713,20 @@ wpi_service_host_class_init (WpiServiceHostClass *klass)
 
   object_class->dispose = wpi_service_host_dispose;
   object_class->finalize = wpi_service_host_finalize;
+  object_class->set_property = wpi_service_host_set_property;
+  object_class->get_property = wpi_service_host_get_property;
+
+  /* The same properties as the service's (D10 back-off, traffic retention) */
+  properties[PROP_CONTACT_INITIAL_BACKOFF] =
+    g_param_spec_uint ("contact-initial-backoff", NULL, NULL, 1, 24 * 3600, 30,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_CONTACT_MAX_BACKOFF] =
+    g_param_spec_uint ("contact-max-backoff", NULL, NULL, 1, 24 * 3600, 900,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_TRAFFIC_RETENTION_DAYS] =
+    g_param_spec_uint ("traffic-retention-days", NULL, NULL, 0, 36500, 0,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /* The service's signals (wpi-service.c), in the order the service emitted them */
   signals[SIGNAL_TRAFFIC] =
@@ -672,6 +763,8 @@ wpi_service_host_init (WpiServiceHost *self)
   self->jobs = g_list_store_new (WPI_TYPE_JOB);
   self->job_by_id = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   self->urls = g_new0 (char *, 1);
+  self->settings[PROP_CONTACT_INITIAL_BACKOFF] = 30;
+  self->settings[PROP_CONTACT_MAX_BACKOFF] = 900;
 }
 
 static void

@@ -11,6 +11,7 @@
 #include "wpi-handout.h"
 #include "wpi-phone.h"
 #include "wpi-service.h"
+#include "wpi-service-host.h"
 #include "wpc-handout-view.h"
 #include "test-util.h"
 
@@ -26,7 +27,7 @@ static const char * const phone_macs[] = {
 
 typedef struct {
   char           *data_dir;
-  WpiService     *service;
+  WpiServiceHost     *service;
   WpiSimulator   *demo;
   GtkWidget      *window;
   WpcHandoutView *view;
@@ -70,14 +71,14 @@ fixture_set_up (Fixture       *f,
 
   f->data_dir = g_dir_make_tmp ("wpc-handout-XXXXXX", &error);
   g_assert_no_error (error);
-  f->service = wpi_service_new (f->data_dir, &error);
+  f->service = wpi_service_host_new (f->data_dir, &error);
   g_assert_no_error (error);
-  wpi_service_set_bind_address (f->service, "127.0.0.1");
-  wpi_service_set_ports (f->service, 0, 0);
-  wpi_service_start (f->service, &error);
+  wpi_service_host_set_bind_address (f->service, "127.0.0.1");
+  wpi_service_host_set_ports (f->service, 0, 0);
+  wpi_service_host_start (f->service, &error);
   g_assert_no_error (error);
 
-  store = wpi_service_get_store (f->service);
+  store = wpi_service_host_get_store (f->service);
   for (guint i = 0; phone_macs[i] != NULL; i++)
     {
       g_autoptr(WpiPhoneRecord) phone = wpi_phone_record_new (phone_macs[i]);
@@ -90,7 +91,7 @@ fixture_set_up (Fixture       *f,
                               NULL, &error);
       g_assert_no_error (error);
     }
-  wpi_service_reload (f->service);
+  wpi_service_host_reload (f->service);
 
   f->window = gtk_window_new ();
   gtk_window_set_default_size (GTK_WINDOW (f->window), 1000, 600);
@@ -122,7 +123,7 @@ wait_for (Fixture    *f,
 static gboolean
 demo_phones_registered (Fixture *f)
 {
-  GListModel *phones = wpi_service_get_phones (f->service);
+  GListModel *phones = wpi_service_host_get_phones (f->service);
   guint n = g_list_model_get_n_items (phones);
 
   if (n < DEMO_PHONES)
@@ -149,16 +150,16 @@ fixture_set_up_demo (Fixture       *f,
 
   f->data_dir = g_dir_make_tmp ("wpc-handout-demo-XXXXXX", &error);
   g_assert_no_error (error);
-  f->service = wpi_service_new (f->data_dir, &error);
+  f->service = wpi_service_host_new (f->data_dir, &error);
   g_assert_no_error (error);
-  wpi_service_set_bind_address (f->service, "127.0.0.1");
-  wpi_service_set_ports (f->service, 0, 0);
+  wpi_service_host_set_bind_address (f->service, "127.0.0.1");
+  wpi_service_host_set_ports (f->service, 0, 0);
   /* A phone whose call outlasts a contact-me is tried again after 1 s, 2 s, 4 s ... rather
    * than D10's 30 s, 60 s, 120 s: the test waits for the phones, not for the back-off */
-  wpi_service_set_contact_backoff_base (f->service, G_TIME_SPAN_SECOND);
-  wpi_service_start (f->service, &error);
+  g_object_set (f->service, "contact-initial-backoff", 1u, NULL);
+  wpi_service_host_start (f->service, &error);
   g_assert_no_error (error);
-  f->demo = wpc_demo_start_simulator (wpi_service_get_store (f->service), wpi_service_get_port (f->service),
+  f->demo = wpc_demo_start_simulator (wpi_service_host_get_store (f->service), wpi_service_host_get_port (f->service),
                                      DEMO_PHONES, &error);
   g_assert_no_error (error);
 
@@ -183,7 +184,7 @@ fixture_tear_down (Fixture       *f,
   gtk_window_destroy (GTK_WINDOW (f->window));
   while (g_main_context_iteration (NULL, FALSE))
     ;
-  wpi_service_stop (f->service);
+  wpi_service_host_stop (f->service);
   g_clear_object (&f->service);
   test_util_remove_tree (f->data_dir);
   g_free (f->data_dir);
@@ -259,7 +260,7 @@ test_generate_mark_export (Fixture       *f,
   g_assert_cmpint (state_of (f, phone_macs[2]), ==, WPI_PIN_STATE_GENERATED);
   /* ... in the store too, not only in the table */
   {
-    g_autoptr(WpiPinRecord) stored = wpi_store_pin_get_current (wpi_service_get_store (f->service),
+    g_autoptr(WpiPinRecord) stored = wpi_store_pin_get_current (wpi_service_host_get_store (f->service),
                                                                 phone_macs[0], &error);
     g_assert_no_error (error);
     g_assert_cmpint (stored->state, ==, WPI_PIN_STATE_HANDED_OUT);
@@ -326,7 +327,7 @@ test_reissue (Fixture       *f,
   new_pin = pin_of (f, phone_macs[1]);
   g_assert_cmpstr (new_pin, !=, old_pin);
 
-  history = wpi_store_pin_list (wpi_service_get_store (f->service), FALSE, &error);
+  history = wpi_store_pin_list (wpi_service_host_get_store (f->service), FALSE, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (history->len, ==, 2);
   for (guint i = 0; i < history->len; i++)
@@ -372,7 +373,7 @@ five_verified (Fixture *f)
 {
   for (guint i = 0; i < 5; i++)
     {
-      g_autoptr(WpiPinRecord) pin = wpi_store_pin_get_current (wpi_service_get_store (f->service),
+      g_autoptr(WpiPinRecord) pin = wpi_store_pin_get_current (wpi_service_host_get_store (f->service),
                                                              demo_macs[i], NULL);
 
       if (pin == NULL || pin->state != WPI_PIN_STATE_VERIFIED)
@@ -387,7 +388,7 @@ static void
 test_demo_five_verified (Fixture       *f,
                          gconstpointer  data)
 {
-  GListModel *phones = wpi_service_get_phones (f->service);
+  GListModel *phones = wpi_service_host_get_phones (f->service);
   const char *five[6] = { NULL };
 
   (void) data;

@@ -1,6 +1,6 @@
 /* test-ui-phones.c: the Phones view wired to a real provisioning service
  *
- * Each test runs the console (WpcApplication) with a WpiService on 127.0.0.1, free
+ * Each test runs the console (WpcApplication) with a WpiServiceHost on 127.0.0.1, free
  * ports, in a temporary directory. Phones register as real ones do: a libsoup client in
  * this process posts their start-up and answers the service's ReadAllItems over HTTPS.
  * The view is then checked through its widgets, its models and the store.
@@ -27,6 +27,7 @@
 #include "wpi-codec.h"
 #include "wpi-phone.h"
 #include "wpi-service.h"
+#include "wpi-service-host.h"
 #include "test-util.h"
 
 #define WAIT_TIMEOUT_MS 60000
@@ -50,7 +51,7 @@ typedef void (*PhonesTestFunc) (Fixture *fixture);
 struct _Fixture {
   GSettings      *settings;
   char           *data_dir;
-  WpiService     *service;
+  WpiServiceHost     *service;
   WpcApplication *application;
   WpcWindow      *window;
   WpcPhonesView  *view;
@@ -341,7 +342,7 @@ https_request (Fixture    *fixture,
                char      **cookie,
                guint      *status)
 {
-  g_autofree char *uri = g_strdup_printf ("https://127.0.0.1:%u%s", wpi_service_get_port (fixture->service), path);
+  g_autofree char *uri = g_strdup_printf ("https://127.0.0.1:%u%s", wpi_service_host_get_port (fixture->service), path);
   g_autoptr(SoupMessage) msg = soup_message_new (method, uri);
   Pending pending = { 0 };
   const char *set_cookie;
@@ -498,7 +499,7 @@ static GPtrArray *
 jobs_of (Fixture    *fixture,
          const char *mac)
 {
-  WpiStore *store = wpi_service_get_store (fixture->service);
+  WpiStore *store = wpi_service_host_get_store (fixture->service);
   WpiJobFilter filter = { .mac = mac };
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) listed = wpi_store_job_list (store, &filter, &error);
@@ -542,10 +543,10 @@ fixture_set_up (Fixture       *fixture,
 
   fixture->data_dir = g_dir_make_tmp ("wpc-ui-phones-XXXXXX", &error);
   g_assert_no_error (error);
-  fixture->service = wpi_service_new (fixture->data_dir, &error);
+  fixture->service = wpi_service_host_new (fixture->data_dir, &error);
   g_assert_no_error (error);
-  wpi_service_set_bind_address (fixture->service, "127.0.0.1");
-  wpi_service_set_ports (fixture->service, 0, 0);
+  wpi_service_host_set_bind_address (fixture->service, "127.0.0.1");
+  wpi_service_host_set_ports (fixture->service, 0, 0);
 
   fixture->settings = g_settings_new_with_backend (WPC_APP_ID, backend);
   g_settings_set_string (fixture->settings, "bind-address", "127.0.0.1");
@@ -1160,7 +1161,7 @@ test_details (Fixture *fixture)
   g_signal_emit_by_name (g_ptr_array_index (buttons, 0), "clicked");
   g_assert_cmpint (received, >, 0);
   {
-    g_autoptr(WpiTrafficRecord) record = wpi_store_traffic_get (wpi_service_get_store (fixture->service),
+    g_autoptr(WpiTrafficRecord) record = wpi_store_traffic_get (wpi_service_host_get_store (fixture->service),
                                                                 received, NULL);
     g_assert_nonnull (record);
     g_assert_cmpstr (record->mac, ==, phones[1].mac);
@@ -1205,7 +1206,7 @@ static gboolean
 phones_loaded (gpointer data)
 {
   gpointer *args = data;
-  return g_list_model_get_n_items (wpi_service_get_phones (args[0])) == GPOINTER_TO_UINT (args[1]);
+  return g_list_model_get_n_items (wpi_service_host_get_phones (args[0])) == GPOINTER_TO_UINT (args[1]);
 }
 
 static void
@@ -1255,7 +1256,7 @@ test_bulk_progress_and_cancel (Fixture *fixture)
   g_assert_nonnull (strstr (text, "Restart cancelled: queued for "));
 
   /* Whole jobs only: what the message counts is what the store has */
-  pending = wpi_store_job_list_pending (wpi_service_get_store (fixture->service), NULL, &error);
+  pending = wpi_store_job_list_pending (wpi_service_host_get_store (fixture->service), NULL, &error);
   g_assert_no_error (error);
   queued = pending->len;
   g_assert_cmpuint (queued, >, 0);
@@ -1269,7 +1270,7 @@ test_bulk_progress_and_cancel (Fixture *fixture)
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->view), "phone.contact-me", NULL));
   wait_for (not_busy, fixture->view, "the jobs to be queued");
   g_clear_pointer (&pending, g_ptr_array_unref);
-  pending = wpi_store_job_list_pending (wpi_service_get_store (fixture->service), NULL, &error);
+  pending = wpi_store_job_list_pending (wpi_service_host_get_store (fixture->service), NULL, &error);
   g_assert_cmpuint (pending->len, ==, queued + n);
   g_clear_pointer (&text, g_free);
   text = shown_text (GTK_WIDGET (fixture->view));
@@ -1326,7 +1327,7 @@ test_deploy (Fixture *fixture)
 
   jobs = jobs_of (fixture, phones[0].mac);
   job = find_job (jobs, WPI_JOB_KIND_FILE_DEPLOYMENT);
-  url = g_strdup_printf ("https://127.0.0.1:%u/files/Company_logo.png", wpi_service_get_port (fixture->service));
+  url = g_strdup_printf ("https://127.0.0.1:%u/files/Company_logo.png", wpi_service_host_get_port (fixture->service));
   g_assert_cmpstr (job_item (job, "file-https-base-url")->value, ==, url);
   g_assert_cmpstr (job_item (job, "file-type")->value, ==, "LOGO");
   g_assert_cmpstr (job_item (job, "file-name")->value, ==, "Company_logo.png");
@@ -1369,7 +1370,7 @@ test_deploy (Fixture *fixture)
 static void
 test_apply_profile (Fixture *fixture)
 {
-  WpiStore *store = wpi_service_get_store (fixture->service);
+  WpiStore *store = wpi_service_host_get_store (fixture->service);
   g_autoptr(GArray) items = wpi_store_item_array_new ();
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) jobs = NULL;

@@ -201,7 +201,7 @@ typedef void (*WindowTestFunc) (Fixture *fixture);
 struct _Fixture {
   GSettings      *settings;
   char           *data_dir;
-  WpiService     *service;
+  WpiServiceHost     *service;
   WpcApplication *application;
   WpcWindow      *window;
   WindowTestFunc  test;
@@ -225,10 +225,10 @@ fixture_set_up (Fixture       *fixture,
    * the tests neither touch the user's data nor need port 18443. */
   fixture->data_dir = g_dir_make_tmp ("wpc-ui-window-XXXXXX", &error);
   g_assert_no_error (error);
-  fixture->service = wpi_service_new (fixture->data_dir, &error);
+  fixture->service = wpi_service_host_new (fixture->data_dir, &error);
   g_assert_no_error (error);
-  wpi_service_set_bind_address (fixture->service, "127.0.0.1");
-  wpi_service_set_ports (fixture->service, 0, 0);
+  wpi_service_host_set_bind_address (fixture->service, "127.0.0.1");
+  wpi_service_host_set_ports (fixture->service, 0, 0);
 
   fixture->settings = memory_settings ();
   /* Loopback so that the empty state shows the same URL on every machine. */
@@ -776,7 +776,7 @@ demo_started_or_refused (gpointer data)
   Fixture *fixture = data;
   GtkWidget *bar = find_widget (GTK_WIDGET (fixture->window), GTK_TYPE_INFO_BAR, NULL);
 
-  return g_list_model_get_n_items (wpi_service_get_phones (fixture->service)) == 20 ||
+  return g_list_model_get_n_items (wpi_service_host_get_phones (fixture->service)) == 20 ||
          gtk_info_bar_get_revealed (GTK_INFO_BAR (bar));
 }
 
@@ -806,7 +806,7 @@ test_window_start_demo (Fixture *fixture)
   /* The console runs the simulated phones against its own service (here in the test's
    * directory: a data directory handed in is never swapped for the demo one) */
   wait_for (demo_started_or_refused, fixture, "20 simulated phones to register");
-  if (g_list_model_get_n_items (wpi_service_get_phones (fixture->service)) < 20)
+  if (g_list_model_get_n_items (wpi_service_host_get_phones (fixture->service)) < 20)
     {
       g_autofree char *text = shown_text (find_widget (GTK_WIDGET (fixture->window), GTK_TYPE_INFO_BAR, NULL));
 
@@ -831,8 +831,8 @@ test_window_status_bar (Fixture *fixture)
   g_assert_true (is_shown (GTK_WIDGET (status_bar)));
   text = shown_text (GTK_WIDGET (status_bar));
   expected = g_strdup_printf ("Listening on https://127.0.0.1:%u, https://127.0.0.1:%u\nNo phones\n",
-                              wpi_service_get_port (fixture->service),
-                              wpi_service_get_secure_port (fixture->service));
+                              wpi_service_host_get_port (fixture->service),
+                              wpi_service_host_get_secure_port (fixture->service));
   g_assert_cmpstr (text, ==, expected);
 
   g_object_set (status_bar,
@@ -1136,11 +1136,11 @@ test_window_bootstrap_selection (Fixture *fixture)
       g_autoptr(WpiPhoneRecord) phone = wpi_phone_record_new (macs[i]);
 
       phone->e164 = g_strdup_printf ("+4989700%u", i + 1);
-      wpi_store_phone_upsert (wpi_service_get_store (fixture->service), phone, WPI_PHONE_FIELD_E164,
+      wpi_store_phone_upsert (wpi_service_host_get_store (fixture->service), phone, WPI_PHONE_FIELD_E164,
                               NULL, &error);
       g_assert_no_error (error);
     }
-  wpi_service_reload (fixture->service);
+  wpi_service_host_reload (fixture->service);
   wait_for (phones_listed, fixture, "3 phones in the list");
 
   /* Nothing selected: nothing to bootstrap */
@@ -1215,11 +1215,11 @@ static gboolean
 listens_on (gpointer data)
 {
   PortWait *wait = data;
-  WpiService *service = wpc_window_get_service (wait->fixture->window);
+  WpiServiceHost *service = wpc_window_get_service (wait->fixture->window);
   const char *listening = wpc_status_bar_get_listening (wpc_window_get_status_bar (wait->fixture->window));
   g_autofree char *port_text = g_strdup_printf (":%u", wait->port);
 
-  return wpi_service_get_port (service) == wait->port &&
+  return wpi_service_host_get_port (service) == wait->port &&
          listening != NULL && strstr (listening, port_text) != NULL;
 }
 
@@ -1229,7 +1229,7 @@ refused_to_listen (gpointer data)
   Fixture *fixture = data;
   GtkWidget *bar = find_widget (GTK_WIDGET (fixture->window), GTK_TYPE_INFO_BAR, NULL);
 
-  return wpi_service_get_port (wpc_window_get_service (fixture->window)) == 0 &&
+  return wpi_service_host_get_port (wpc_window_get_service (fixture->window)) == 0 &&
          gtk_info_bar_get_revealed (GTK_INFO_BAR (bar));
 }
 
