@@ -299,8 +299,7 @@ main (int   argc,
   if (n_handshakes == 0)
     n_handshakes = DEFAULT_HANDSHAKES;
 
-  data_dir = g_dir_make_tmp ("wpi-bench-handout-XXXXXX", &error);
-  check (error);
+  data_dir = test_util_make_tmp_dir ("wpi-bench-handout");
   service = wpi_service_new (data_dir, &error);
   check (error);
 

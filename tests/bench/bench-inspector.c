@@ -253,9 +253,7 @@ main (int   argc,
     keep = TRUE;
   else
     {
-      tmp = g_dir_make_tmp ("bench-inspector-XXXXXX", &error);
-      if (tmp == NULL)
-        die ("temporary directory", error);
+      tmp = test_util_make_tmp_dir ("bench-inspector");
       data_dir = g_build_filename (tmp, "store", NULL);
     }
 

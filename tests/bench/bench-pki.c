@@ -146,8 +146,7 @@ main (int   argc,
   if (n == 0)
     n = 50;
 
-  root = g_dir_make_tmp ("wpi-bench-pki-XXXXXX", &error);
-  check (error);
+  root = test_util_make_tmp_dir ("wpi-bench-pki");
   dir = g_build_filename (root, "pki", NULL);
 
   start = g_get_monotonic_time ();

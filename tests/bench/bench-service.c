@@ -923,9 +923,7 @@ main (int   argc,
           floor_run.phones_cpu * 1000 / MAX (floor_run.provisioned, 1));
 
   /* 2. the service */
-  data_dir = g_dir_make_tmp ("bench-service-XXXXXX", &error);
-  if (data_dir == NULL)
-    g_error ("%s", error->message);
+  data_dir = test_util_make_tmp_dir ("bench-service");
   set_default_profile (data_dir);
   service_start (&service, data_dir);
   g_free (uri);

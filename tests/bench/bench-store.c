@@ -333,9 +333,7 @@ main (int   argc,
 
   if (data_dir == NULL)
     {
-      tmp = g_dir_make_tmp ("bench-store-XXXXXX", &error);
-      if (tmp == NULL)
-        die ("temporary directory", error);
+      tmp = test_util_make_tmp_dir ("bench-store");
     }
   traffic_dir = g_build_filename (data_dir ? data_dir : tmp, "traffic", NULL);
   phones_dir = g_build_filename (data_dir ? data_dir : tmp, "phones", NULL);

@@ -78,8 +78,7 @@ fixture_setup (Fixture       *fixture,
     { .name = "x-vendor-thing", .value = (char *) "abc" },
   };
 
-  fixture->tmp = g_dir_make_tmp ("test-wpictl-XXXXXX", &error);
-  g_assert_no_error (error);
+  fixture->tmp = test_util_make_tmp_dir ("test-wpictl");
   fixture->data_dir = g_build_filename (fixture->tmp, "data", NULL);
   fixture->xdg_data = g_build_filename (fixture->tmp, "xdg", NULL);
   fixture->store = wpi_store_open (fixture->data_dir, &error);

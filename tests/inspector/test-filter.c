@@ -184,19 +184,6 @@ test_parse_properties (void)
 
 /* ---- Evaluation on records in memory ------------------------------------------------- */
 
-static GBytes *
-fixture_body (const char *name)
-{
-  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "fixtures", name, NULL);
-  g_autoptr(GError) error = NULL;
-  char *data = NULL;
-  gsize length = 0;
-
-  g_file_get_contents (path, &data, &length, &error);
-  g_assert_no_error (error);
-  return g_bytes_new_take (data, length);
-}
-
 /* The phone's start-up (items e164, user-pwd, ...), a busy reply, an unparseable body,
  * a service message with sip-transport-user = 2, a refused message. */
 static GPtrArray *
@@ -216,7 +203,7 @@ sample_records (void)
   r->nonce = g_strdup ("B7FFE4F479F30D2120FB74E9E5233172");
   r->reason = g_strdup ("start-up");
   r->item_count = 17;
-  r->body = fixture_body ("01-startup-01-phone-start-up.xml");
+  r->body = test_util_read_fixture ("01-startup-01-phone-start-up.xml");
   g_ptr_array_add (records, r);
 
   r = wpi_traffic_record_new ();
@@ -232,7 +219,7 @@ sample_records (void)
   r->action = g_strdup ("WriteItems");
   r->status = g_strdup ("Busy");
   r->item_count = 0;
-  r->body = fixture_body ("15-busy-05-phone-reply-busy.xml");
+  r->body = test_util_read_fixture ("15-busy-05-phone-reply-busy.xml");
   g_ptr_array_add (records, r);
 
   r = wpi_traffic_record_new ();
@@ -463,8 +450,7 @@ fixture_setup (Fixture       *fixture,
 {
   g_autoptr(GError) error = NULL;
 
-  fixture->tmp = g_dir_make_tmp ("test-filter-XXXXXX", &error);
-  g_assert_no_error (error);
+  fixture->tmp = test_util_make_tmp_dir ("test-filter");
   fixture->dir = g_build_filename (fixture->tmp, "store", NULL);
   fixture->store = wpi_store_open (fixture->dir, &error);
   g_assert_no_error (error);

@@ -10,19 +10,6 @@
 
 #define WAIT_TIMEOUT_MS 30000
 
-static GBytes *
-fixture_bytes (const char *name)
-{
-  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "fixtures", name, NULL);
-  g_autoptr(GError) error = NULL;
-  char *data = NULL;
-  gsize length = 0;
-
-  g_file_get_contents (path, &data, &length, &error);
-  g_assert_no_error (error);
-  return g_bytes_new_take (data, length);
-}
-
 static char *
 masked_text (const char *xml)
 {
@@ -105,7 +92,7 @@ test_mask_body (void)
 
   /* The fixture with a client certificate: masked, everything else as it was */
   {
-    g_autoptr(GBytes) body = fixture_bytes ("19-bootstrap-nopin-02-service-writeitems.xml");
+    g_autoptr(GBytes) body = test_util_read_fixture ("19-bootstrap-nopin-02-service-writeitems.xml");
     g_autoptr(GBytes) masked = wpi_traffic_mask_body (body, WPI_DUMP_NONE);
     g_autoptr(GBytes) shown = wpi_traffic_mask_body (body, WPI_DUMP_SHOW_SECRETS);
     g_autofree char *text = g_strndup (g_bytes_get_data (masked, NULL), g_bytes_get_size (masked));
@@ -122,8 +109,8 @@ test_mask_body (void)
 static void
 test_format_body (void)
 {
-  g_autoptr(GBytes) body = fixture_bytes ("07-write-05-phone-reply-item-failures.xml");
-  g_autoptr(GBytes) startup = fixture_bytes ("01-startup-01-phone-start-up.xml");
+  g_autoptr(GBytes) body = test_util_read_fixture ("07-write-05-phone-reply-item-failures.xml");
+  g_autoptr(GBytes) startup = test_util_read_fixture ("01-startup-01-phone-start-up.xml");
   g_autofree char *text = NULL;
   g_autofree char *masked = NULL;
   g_autofree char *revealed = NULL;
@@ -243,8 +230,7 @@ fixture_setup (Fixture       *fixture,
   g_autoptr(GError) error = NULL;
   g_autofree char *dir = NULL;
 
-  fixture->tmp = g_dir_make_tmp ("test-traffic-export-XXXXXX", &error);
-  g_assert_no_error (error);
+  fixture->tmp = test_util_make_tmp_dir ("test-traffic-export");
   dir = g_build_filename (fixture->tmp, "store", NULL);
   fixture->store = wpi_store_open (dir, &error);
   g_assert_no_error (error);
@@ -263,7 +249,7 @@ fixture_setup (Fixture       *fixture,
       record->mac = g_strdup ("00:1A:E8:3C:52:71");
       record->flow_id = g_strdup ("flow\twith a tab");
       if (file != NULL)
-        record->body = fixture_bytes (file);
+        record->body = test_util_read_fixture (file);
       else
         {
           record->body = g_bytes_new_static ("<WorkpointMessage>", 18);
@@ -322,7 +308,7 @@ test_export_xml (Fixture       *fixture,
   g_assert_cmpstr (lines[0], ==, WPI_TRAFFIC_EXPORT_INDEX_HEADER);
   g_assert_cmpstr (lines[G_N_ELEMENTS (fixture_names) + 1], ==, "");
   {
-    g_autoptr(GBytes) original = fixture_bytes ("01-startup-01-phone-start-up.xml");
+    g_autoptr(GBytes) original = test_util_read_fixture ("01-startup-01-phone-start-up.xml");
     g_autofree char *expected = g_strdup_printf ("0000000001-in.xml\t1\t2023-11-14T22:13:20.123456Z\tin\t18443\t"
                                                  "default\t192.168.1.2:5000\t00:1A:E8:3C:52:71\tflow with a tab"
                                                  "\t\t\t\t\t\t\t%" G_GSIZE_FORMAT "\t",
@@ -359,7 +345,7 @@ test_export_xml (Fixture       *fixture,
   {
     g_autoptr(GFile) startup = g_file_get_child (folder, "0000000001-in.xml");
     g_autoptr(GBytes) exported = g_file_load_bytes (startup, NULL, NULL, &error);
-    g_autoptr(GBytes) original = fixture_bytes ("01-startup-01-phone-start-up.xml");
+    g_autoptr(GBytes) original = test_util_read_fixture ("01-startup-01-phone-start-up.xml");
 
     g_assert_no_error (error);
     g_assert_true (g_bytes_equal (exported, original));
@@ -408,7 +394,7 @@ test_export_json (Fixture       *fixture,
       if (fixture_names[i] == NULL)
         continue;
       json_name = g_strconcat (fixture_names[i], ".json", NULL);
-      expected = fixture_bytes (json_name);
+      expected = test_util_read_fixture (json_name);
       expected_text = g_strndup (g_bytes_get_data (expected, NULL), g_bytes_get_size (expected));
       g_strchomp (expected_text);
       g_assert_cmpstr (lines[line], ==, expected_text);

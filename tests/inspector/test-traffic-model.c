@@ -21,8 +21,7 @@ fixture_setup (Fixture       *fixture,
 {
   g_autoptr(GError) error = NULL;
 
-  fixture->tmp = g_dir_make_tmp ("test-traffic-model-XXXXXX", &error);
-  g_assert_no_error (error);
+  fixture->tmp = test_util_make_tmp_dir ("test-traffic-model");
   fixture->dir = g_build_filename (fixture->tmp, "store", NULL);
   fixture->store = wpi_store_open (fixture->dir, &error);
   g_assert_no_error (error);

@@ -96,8 +96,7 @@ fixture_set_up (Fixture       *f,
 {
   g_autoptr(GError) error = NULL;
 
-  f->data_dir = g_dir_make_tmp ("wpi-handout-XXXXXX", &error);
-  g_assert_no_error (error);
+  f->data_dir = test_util_make_tmp_dir ("wpi-handout");
   f->store = wpi_store_open (f->data_dir, &error);
   g_assert_no_error (error);
   f->pki = open_pki (f->data_dir);
@@ -637,7 +636,7 @@ static void
 test_no_store (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *root = g_dir_make_tmp ("wpi-handout-XXXXXX", &error);
+  g_autofree char *root = test_util_make_tmp_dir ("wpi-handout");
   g_autofree char *file = g_build_filename (root, "plain-file", NULL);
   g_autoptr(WpiPki) pki = NULL;
   g_autoptr(WpiHandoutResult) result = NULL;

@@ -21,7 +21,7 @@
 #include "wpi-service.h"
 #include "wpi-sim-phone.h"
 #include "wpi-simulator.h"
-#include "test-util.h"
+#include "test-util-service.h"
 
 #define WAIT_SECONDS 60
 #define BASE_MAC     "00:1A:E8:20:00:01"
@@ -113,11 +113,8 @@ service_start (Fixture *f)
 {
   g_autoptr(GError) error = NULL;
 
-  f->service = wpi_service_new (f->data_dir, &error);
-  g_assert_no_error (error);
+  f->service = test_util_service_new (f->data_dir);
   g_signal_connect (f->service, "log", G_CALLBACK (on_service_log), f);
-  wpi_service_set_bind_address (f->service, "127.0.0.1");
-  wpi_service_set_ports (f->service, 0, 0);
   g_assert_true (wpi_service_start (f->service, &error));
   g_assert_no_error (error);
   f->store = g_object_ref (wpi_service_get_store (f->service));
@@ -132,8 +129,7 @@ fixture_set_up (Fixture       *f,
 {
   g_autoptr(GError) error = NULL;
 
-  f->data_dir = g_dir_make_tmp ("wpi-integration-XXXXXX", &error);
-  g_assert_no_error (error);
+  f->data_dir = test_util_make_tmp_dir ("wpi-integration");
   f->watches = g_ptr_array_new ();
   f->log = g_ptr_array_new_with_free_func (g_free);
   if (data == NULL)

@@ -1453,8 +1453,7 @@ main (int   argc,
 
   g_test_init (&argc, &argv, NULL);
 
-  shared.root = g_dir_make_tmp ("wpi-pki-XXXXXX", &error);
-  g_assert_no_error (error);
+  shared.root = test_util_make_tmp_dir ("wpi-pki");
 
   g_test_add_func ("/pki/create", test_create);
   g_test_add_func ("/pki/reopen", test_reopen);

@@ -18,7 +18,7 @@
 #include "wpi-pin.h"
 #include "wpi-phone.h"
 #include "wpi-service.h"
-#include "test-util.h"
+#include "test-util-service.h"
 
 #define MAC "00:1A:E8:12:34:56"
 #define WAIT_TIMEOUT (20 * G_TIME_SPAN_SECOND)
@@ -52,14 +52,8 @@ fixture_set_up (Fixture       *f,
 {
   g_autoptr(GError) error = NULL;
 
-  f->data_dir = g_dir_make_tmp ("wpi-service-XXXXXX", &error);
-  g_assert_no_error (error);
-  f->service = wpi_service_new (f->data_dir, &error);
-  g_assert_no_error (error);
-  wpi_service_set_bind_address (f->service, "127.0.0.1");
-  wpi_service_set_ports (f->service, 0, 0);
-  wpi_service_start (f->service, &error);
-  g_assert_no_error (error);
+  f->data_dir = test_util_make_tmp_dir ("wpi-service");
+  f->service = test_util_service_start (f->data_dir);
   f->session = soup_session_new_with_options ("timeout", 10, NULL);
   f->firmware = g_strdup ("V3 R5.12.0");
   f->max_items = -1;

@@ -23,7 +23,7 @@
 #include "wpi-sim-phone.h"
 #include "wpi-handout.h"
 #include "wpi-sim-pins.h"
-#include "test-util.h"
+#include "test-util-service.h"
 
 #define MAC          "00:1A:E8:00:10:01"
 #define WAIT_SECONDS 60
@@ -105,14 +105,8 @@ fixture_set_up (Fixture       *f,
   g_autoptr(GError) error = NULL;
   g_autofree char *uri = NULL;
 
-  f->data_dir = g_dir_make_tmp ("wpi-sim-secure-XXXXXX", &error);
-  g_assert_no_error (error);
-  f->service = wpi_service_new (f->data_dir, &error);
-  g_assert_no_error (error);
-  wpi_service_set_bind_address (f->service, "127.0.0.1");
-  wpi_service_set_ports (f->service, 0, 0);
-  wpi_service_start (f->service, &error);
-  g_assert_no_error (error);
+  f->data_dir = test_util_make_tmp_dir ("wpi-sim-secure");
+  f->service = test_util_service_start (f->data_dir);
 
   uri = g_strdup_printf ("https://127.0.0.1:%u", wpi_service_get_port (f->service));
   f->phone = wpi_sim_phone_new (MAC, "4989700100001", "OpenStage 60", WPI_SIM_FIRMWARE_V3R3,

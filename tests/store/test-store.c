@@ -30,8 +30,7 @@ fixture_setup (Fixture       *fixture,
 {
   g_autoptr(GError) error = NULL;
 
-  fixture->tmp = g_dir_make_tmp ("test-store-XXXXXX", &error);
-  g_assert_no_error (error);
+  fixture->tmp = test_util_make_tmp_dir ("test-store");
   fixture->dir = g_build_filename (fixture->tmp, "data", "store", NULL);
 }
 

@@ -13,7 +13,7 @@
 #include "wpi-service.h"
 #include "wpi-service-host.h"
 #include "wpc-handout-view.h"
-#include "test-util.h"
+#include "test-util-service.h"
 
 /* RSA keys for three phones, generous for sanitizer builds */
 #define WAIT_TIMEOUT_MS 120000
@@ -34,14 +34,7 @@ typedef struct {
 } Fixture;
 
 static gboolean
-on_wait_timeout (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-view_is_idle (WpcHandoutView *view)
+view_is_idle (gpointer view)
 {
   return !wpc_handout_view_get_busy (view);
 }
@@ -50,14 +43,7 @@ view_is_idle (WpcHandoutView *view)
 static void
 wait_until_idle (WpcHandoutView *view)
 {
-  gboolean timed_out = FALSE;
-  guint timeout_id = g_timeout_add (WAIT_TIMEOUT_MS, on_wait_timeout, &timed_out);
-
-  while (!view_is_idle (view) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  if (timed_out)
-    g_error ("Timed out waiting for the handout to finish");
-  g_source_remove (timeout_id);
+  test_util_wait_until (view_is_idle, view, WAIT_TIMEOUT_MS, "the handout to finish");
 }
 
 static void
@@ -69,14 +55,8 @@ fixture_set_up (Fixture       *f,
 
   (void) data;
 
-  f->data_dir = g_dir_make_tmp ("wpc-handout-XXXXXX", &error);
-  g_assert_no_error (error);
-  f->service = wpi_service_host_new (f->data_dir, &error);
-  g_assert_no_error (error);
-  wpi_service_host_set_bind_address (f->service, "127.0.0.1");
-  wpi_service_host_set_ports (f->service, 0, 0);
-  wpi_service_host_start (f->service, &error);
-  g_assert_no_error (error);
+  f->data_dir = test_util_make_tmp_dir ("wpc-handout");
+  f->service = test_util_service_host_start (f->data_dir);
 
   store = wpi_service_host_get_store (f->service);
   for (guint i = 0; phone_macs[i] != NULL; i++)
@@ -101,28 +81,10 @@ fixture_set_up (Fixture       *f,
   wpc_handout_view_set_service (f->view, f->service);
 }
 
-typedef gboolean (*Condition) (Fixture *f);
-
-/* Runs the main loop until condition holds; fails the test after timeout_ms. */
-static void
-wait_for (Fixture    *f,
-          Condition   condition,
-          guint       timeout_ms,
-          const char *what)
-{
-  gboolean timed_out = FALSE;
-  guint timeout_id = g_timeout_add (timeout_ms, on_wait_timeout, &timed_out);
-
-  while (!condition (f) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  if (timed_out)
-    g_error ("Timed out after %u s waiting for %s", timeout_ms / 1000, what);
-  g_source_remove (timeout_id);
-}
-
 static gboolean
-demo_phones_registered (Fixture *f)
+demo_phones_registered (gpointer data)
 {
+  Fixture *f = data;
   GListModel *phones = wpi_service_host_get_phones (f->service);
   guint n = g_list_model_get_n_items (phones);
 
@@ -148,12 +110,8 @@ fixture_set_up_demo (Fixture       *f,
 
   (void) data;
 
-  f->data_dir = g_dir_make_tmp ("wpc-handout-demo-XXXXXX", &error);
-  g_assert_no_error (error);
-  f->service = wpi_service_host_new (f->data_dir, &error);
-  g_assert_no_error (error);
-  wpi_service_host_set_bind_address (f->service, "127.0.0.1");
-  wpi_service_host_set_ports (f->service, 0, 0);
+  f->data_dir = test_util_make_tmp_dir ("wpc-handout-demo");
+  f->service = test_util_service_host_new (f->data_dir);
   /* A phone whose call outlasts a contact-me is tried again after 1 s, 2 s, 4 s ... rather
    * than D10's 30 s, 60 s, 120 s: the test waits for the phones, not for the back-off */
   g_object_set (f->service, "contact-initial-backoff", 1u, NULL);
@@ -169,7 +127,7 @@ fixture_set_up_demo (Fixture       *f,
   gtk_window_set_child (GTK_WINDOW (f->window), GTK_WIDGET (f->view));
   gtk_window_present (GTK_WINDOW (f->window));
   wpc_handout_view_set_service (f->view, f->service);
-  wait_for (f, demo_phones_registered, DEMO_TIMEOUT_MS, "the demo phones to register");
+  test_util_wait_until (demo_phones_registered, f, DEMO_TIMEOUT_MS, "the demo phones to register");
 }
 
 static void
@@ -369,8 +327,9 @@ test_matching_none (Fixture       *f,
 static char *demo_macs[DEMO_PHONES];
 
 static gboolean
-five_verified (Fixture *f)
+five_verified (gpointer data)
 {
+  Fixture *f = data;
   for (guint i = 0; i < 5; i++)
     {
       g_autoptr(WpiPinRecord) pin = wpi_store_pin_get_current (wpi_service_host_get_store (f->service),
@@ -411,7 +370,7 @@ test_demo_five_verified (Fixture       *f,
 
   /* The technician hands the slips out; the phones' users type them */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->view), "handout.mark-handed-out", NULL));
-  wait_for (f, five_verified, DEMO_TIMEOUT_MS, "5 verified TANs");
+  test_util_wait_until (five_verified, f, DEMO_TIMEOUT_MS, "5 verified TANs");
 
   /* The table follows the store by itself */
   while (g_main_context_iteration (NULL, FALSE))

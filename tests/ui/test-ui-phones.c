@@ -11,8 +11,6 @@
 
 #include <string.h>
 
-#define G_SETTINGS_ENABLE_BACKEND
-#include <gio/gsettingsbackend.h>
 #include <glib/gstdio.h>
 #include <gtk/gtk.h>
 #include <libsoup/soup.h>
@@ -28,7 +26,8 @@
 #include "wpi-phone.h"
 #include "wpi-service.h"
 #include "wpi-service-host.h"
-#include "test-util.h"
+#include "test-util-service.h"
+#include "ui-test-util.h"
 
 #define WAIT_TIMEOUT_MS 60000
 
@@ -61,278 +60,11 @@ struct _Fixture {
 
 /* Waiting ------------------------------------------------------------------------ */
 
-typedef gboolean (*ConditionFunc) (gpointer data);
-
-static gboolean
-on_wait_timeout (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static void
-wait_for (ConditionFunc  condition,
-          gpointer       data,
-          const char    *what)
-{
-  gboolean timed_out = FALSE;
-  guint timeout_id = g_timeout_add (WAIT_TIMEOUT_MS, on_wait_timeout, &timed_out);
-
-  while (!condition (data) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-
-  if (timed_out)
-    g_error ("Timed out waiting for %s", what);
-  g_source_remove (timeout_id);
-}
-
-static gboolean
-flag_is_set (gpointer data)
-{
-  return *(gboolean *) data;
-}
-
-static gboolean
-widget_is_mapped_and_allocated (gpointer data)
-{
-  return gtk_widget_get_mapped (data) && gtk_widget_get_width (data) > 0;
-}
-
-/* Widgets ------------------------------------------------------------------------ */
-
-static gboolean
-is_shown (GtkWidget *widget)
-{
-  for (; widget != NULL; widget = gtk_widget_get_parent (widget))
-    if (!gtk_widget_get_visible (widget) || !gtk_widget_get_child_visible (widget))
-      return FALSE;
-  return TRUE;
-}
-
-static void
-collect_shown_text (GtkWidget *root,
-                    GString   *text)
-{
-  if (!gtk_widget_get_visible (root) || !gtk_widget_get_child_visible (root))
-    return;
-  if (GTK_IS_LABEL (root))
-    g_string_append_printf (text, "%s\n", gtk_label_get_text (GTK_LABEL (root)));
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    collect_shown_text (child, text);
-}
-
-static char *
-shown_text (GtkWidget *root)
-{
-  GString *text = g_string_new (NULL);
-
-  collect_shown_text (root, text);
-  return g_string_free (text, FALSE);
-}
-
-static GtkWidget *
-find_widget (GtkWidget  *root,
-             GType       type,
-             const char *name)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type) &&
-      (name == NULL || g_strcmp0 (gtk_widget_get_name (root), name) == 0))
-    return root;
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_widget (child, type, name);
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
-static void
-find_all (GtkWidget  *root,
-          GType       type,
-          const char *name,
-          GPtrArray  *found)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type) &&
-      (name == NULL || g_strcmp0 (gtk_widget_get_name (root), name) == 0))
-    g_ptr_array_add (found, root);
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    find_all (child, type, name, found);
-}
-
-/* A toplevel of the given type (a dialog the view opened), or NULL */
-static GtkWindow *
-find_toplevel (GType       type,
-               const char *name)
-{
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, i);
-
-      if (G_TYPE_CHECK_INSTANCE_TYPE (window, type) &&
-          (name == NULL || g_strcmp0 (gtk_widget_get_name (GTK_WIDGET (window)), name) == 0))
-        return window;
-    }
-  return NULL;
-}
-
-typedef struct {
-  GType       type;
-  const char *name;
-  GtkWindow  *window;
-} ToplevelWait;
-
-static gboolean
-toplevel_shown (gpointer data)
-{
-  ToplevelWait *wait = data;
-
-  wait->window = find_toplevel (wait->type, wait->name);
-  return wait->window != NULL && gtk_widget_get_mapped (GTK_WIDGET (wait->window));
-}
-
-static GtkWindow *
-wait_for_toplevel (GType       type,
-                   const char *name)
-{
-  ToplevelWait wait = { type, name, NULL };
-
-  wait_for (toplevel_shown, &wait, "a dialog");
-  return wait.window;
-}
-
-static gboolean
-toplevel_gone (gpointer data)
-{
-  ToplevelWait *wait = data;
-
-  return find_toplevel (wait->type, wait->name) == NULL;
-}
-
-static void
-wait_for_toplevel_gone (GType       type,
-                        const char *name)
-{
-  ToplevelWait wait = { type, name, NULL };
-
-  wait_for (toplevel_gone, &wait, "the dialog to close");
-}
-
-static void
-on_after_paint (GdkFrameClock *frame_clock,
-                gboolean      *painted)
-{
-  *painted = TRUE;
-}
-
-static void
-wait_for_paint (GtkWidget *widget)
-{
-  GdkFrameClock *frame_clock = gtk_widget_get_frame_clock (widget);
-  gboolean painted = FALSE;
-  gulong handler;
-
-  g_assert_nonnull (frame_clock);
-  handler = g_signal_connect (frame_clock, "after-paint", G_CALLBACK (on_after_paint), &painted);
-  gtk_widget_queue_draw (widget);
-  wait_for (flag_is_set, &painted, "a frame to be painted");
-  g_signal_handler_disconnect (frame_clock, handler);
-}
-
-static void
-save_screenshot (GtkWidget  *widget,
-                 const char *name)
-{
-  const char *dir = g_getenv ("WPC_SCREENSHOT_DIR");
-  g_autoptr(GdkPaintable) paintable = NULL;
-  g_autoptr(GtkSnapshot) snapshot = NULL;
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  g_autofree char *path = NULL;
-  int width, height;
-
-  if (dir == NULL)
-    return;
-
-  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
-  wait_for_paint (widget);
-  width = gtk_widget_get_width (widget);
-  height = gtk_widget_get_height (widget);
-  paintable = gtk_widget_paintable_new (widget);
-  snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
-  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
-  g_assert_nonnull (node);
-  texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)),
-                                         node, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  path = g_build_filename (dir, name, NULL);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("Saved %s", path);
-}
-
-/* Activates the shortcut for @accelerator among @widget's controllers, as a key press
- * would. */
-static gboolean
-activate_shortcut (GtkWidget  *widget,
-                   const char *accelerator)
-{
-  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (widget);
-  g_autoptr(GtkShortcutTrigger) wanted = gtk_shortcut_trigger_parse_string (accelerator);
-  /* as GTK spells it: "<Shift><Control>Delete" */
-  g_autofree char *normalized = gtk_shortcut_trigger_to_string (wanted);
-
-  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
-    {
-      g_autoptr(GtkEventController) controller = g_list_model_get_item (controllers, i);
-
-      if (!GTK_IS_SHORTCUT_CONTROLLER (controller))
-        continue;
-      for (guint j = 0; j < g_list_model_get_n_items (G_LIST_MODEL (controller)); j++)
-        {
-          g_autoptr(GtkShortcut) shortcut = g_list_model_get_item (G_LIST_MODEL (controller), j);
-          g_autofree char *trigger = gtk_shortcut_trigger_to_string (gtk_shortcut_get_trigger (shortcut));
-
-          if (g_str_equal (trigger, normalized))
-            return gtk_shortcut_action_activate (gtk_shortcut_get_action (shortcut),
-                                                 GTK_SHORTCUT_ACTION_EXCLUSIVE, widget,
-                                                 gtk_shortcut_get_arguments (shortcut));
-        }
-    }
-  return FALSE;
-}
+#define wait_for(condition, data, what) test_util_wait_until (condition, data, WAIT_TIMEOUT_MS, what)
+#define wait_for_toplevel(type, name) ui_test_wait_for_toplevel (type, name, WAIT_TIMEOUT_MS)
+#define wait_for_toplevel_gone(type, name) ui_test_wait_for_toplevel_gone (type, name, WAIT_TIMEOUT_MS)
 
 /* Phones over HTTPS ---------------------------------------------------------------- */
-
-typedef struct {
-  GBytes   *body;
-  GError   *error;
-  gboolean  done;
-} Pending;
-
-static void
-send_done (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  Pending *pending = user_data;
-
-  pending->body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &pending->error);
-  pending->done = TRUE;
-}
-
-static gboolean
-accept_any_certificate (SoupMessage          *msg,
-                        GTlsCertificate      *certificate,
-                        GTlsCertificateFlags  errors,
-                        gpointer              user_data)
-{
-  return TRUE;   /* a phone in Default Mode does not check the server (protocol.md §2.1) */
-}
 
 static GBytes *
 https_request (Fixture    *fixture,
@@ -343,38 +75,27 @@ https_request (Fixture    *fixture,
                guint      *status)
 {
   g_autofree char *uri = g_strdup_printf ("https://127.0.0.1:%u%s", wpi_service_host_get_port (fixture->service), path);
-  g_autoptr(SoupMessage) msg = soup_message_new (method, uri);
-  Pending pending = { 0 };
-  const char *set_cookie;
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(TestUtilReply) reply = NULL;
 
-  g_signal_connect (msg, "accept-certificate", G_CALLBACK (accept_any_certificate), NULL);
   if (message != NULL)
     {
       gsize length;
       char *xml = wpi_message_serialize (message, &length);
 
-      soup_message_set_request_body_from_bytes (msg, "text/xml", g_bytes_new_take (xml, length));
+      body = g_bytes_new_take (xml, length);
     }
-  if (cookie != NULL && *cookie != NULL)
+  reply = test_util_https_request (fixture->session, method, uri, body,
+                                   cookie != NULL ? *cookie : NULL, NULL);
+  g_assert_no_error (reply->error);
+  if (cookie != NULL && reply->session_id != NULL)
     {
-      g_autofree char *header = g_strdup_printf ("JSESSIONID=%s", *cookie);
-      soup_message_headers_replace (soup_message_get_request_headers (msg), "Cookie", header);
-    }
-  soup_session_send_and_read_async (fixture->session, msg, G_PRIORITY_DEFAULT, NULL, send_done, &pending);
-  wait_for (flag_is_set, &pending.done, "the service's answer");
-  g_assert_no_error (pending.error);
-
-  set_cookie = soup_message_headers_get_one (soup_message_get_response_headers (msg), "Set-Cookie");
-  if (cookie != NULL && set_cookie != NULL && g_str_has_prefix (set_cookie, "JSESSIONID="))
-    {
-      const char *end = strchr (set_cookie, ';');
-
       g_free (*cookie);
-      *cookie = end != NULL ? g_strndup (set_cookie + 11, (gsize) (end - set_cookie - 11)) : g_strdup (set_cookie + 11);
+      *cookie = g_strdup (reply->session_id);
     }
   if (status != NULL)
-    *status = soup_message_get_status (msg);
-  return pending.body;
+    *status = reply->status;
+  return g_steal_pointer (&reply->body);
 }
 
 static WpiMessage *
@@ -538,28 +259,16 @@ static void
 fixture_set_up (Fixture       *fixture,
                 gconstpointer  user_data)
 {
-  g_autoptr(GSettingsBackend) backend = g_memory_settings_backend_new ();
-  g_autoptr(GError) error = NULL;
+  fixture->data_dir = test_util_make_tmp_dir ("wpc-ui-phones");
+  fixture->service = test_util_service_host_new (fixture->data_dir);
 
-  fixture->data_dir = g_dir_make_tmp ("wpc-ui-phones-XXXXXX", &error);
-  g_assert_no_error (error);
-  fixture->service = wpi_service_host_new (fixture->data_dir, &error);
-  g_assert_no_error (error);
-  wpi_service_host_set_bind_address (fixture->service, "127.0.0.1");
-  wpi_service_host_set_ports (fixture->service, 0, 0);
-
-  fixture->settings = g_settings_new_with_backend (WPC_APP_ID, backend);
+  fixture->settings = ui_test_memory_settings ();
   g_settings_set_string (fixture->settings, "bind-address", "127.0.0.1");
   g_settings_set_int (fixture->settings, "window-width", 1200);
   g_settings_set_int (fixture->settings, "window-height", 720);
-  fixture->application = g_object_new (WPC_TYPE_APPLICATION,
-                                       "application-id", WPC_APP_ID,
-                                       "flags", G_APPLICATION_NON_UNIQUE,
-                                       "resource-base-path", "/org/workpoint/Console",
-                                       "settings", fixture->settings,
-                                       NULL);
+  fixture->application = ui_test_application_new (fixture->settings, NULL);
   wpc_application_set_service (fixture->application, fixture->service);
-  fixture->session = soup_session_new_with_options ("timeout", 10, NULL);
+  fixture->session = test_util_https_session_new (NULL);
 }
 
 static void
@@ -585,7 +294,7 @@ on_activate (GApplication *application,
   fixture->view = wpc_window_get_phones_view (fixture->window);
   g_assert_true (wpc_window_get_service (fixture->window) == fixture->service);
   g_assert_true (wpc_phones_view_get_service (fixture->view) == fixture->service);
-  wait_for (widget_is_mapped_and_allocated, window, "the window to be mapped");
+  wait_for (ui_test_widget_is_mapped_and_allocated, window, "the window to be mapped");
 
   fixture->test (fixture);
 
@@ -625,27 +334,27 @@ status_bar_counts (gpointer data)
 static void
 test_list_shows_phones (Fixture *fixture)
 {
-  GtkWidget *empty_state = find_widget (GTK_WIDGET (fixture->window), g_type_from_name ("WpcEmptyState"), NULL);
+  GtkWidget *empty_state = ui_test_find_widget (GTK_WIDGET (fixture->window), g_type_from_name ("WpcEmptyState"), NULL);
   WpcStatusBar *status_bar = wpc_window_get_status_bar (fixture->window);
   g_autofree char *text = NULL;
   g_autofree char *status = NULL;
 
   /* No phone yet: the empty state explains how phones find the console */
-  g_assert_true (is_shown (empty_state));
-  g_assert_false (is_shown (GTK_WIDGET (fixture->view)));
+  g_assert_true (ui_test_is_shown (empty_state));
+  g_assert_false (ui_test_is_shown (GTK_WIDGET (fixture->view)));
 
   register_all (fixture);
-  g_assert_true (is_shown (GTK_WIDGET (fixture->view)));
-  g_assert_false (is_shown (empty_state));
+  g_assert_true (ui_test_is_shown (GTK_WIDGET (fixture->view)));
+  g_assert_false (ui_test_is_shown (empty_state));
   wait_for (status_bar_counts, fixture, "the status line's count");
-  status = shown_text (GTK_WIDGET (status_bar));
+  status = ui_test_shown_text (GTK_WIDGET (status_bar));
   g_assert_nonnull (strstr (status, "3 phones · 0 busy · 0 in session"));
   g_assert_nonnull (strstr (status, "3 phones in Default Mode"));
   g_assert_nonnull (strstr (status, "Listening on https://127.0.0.1:"));
 
   /* Every phone's row shows its values, and the state as a word beside its icon */
-  wait_for_paint (GTK_WIDGET (fixture->view));
-  text = shown_text (GTK_WIDGET (wpc_phones_view_get_column_view (fixture->view)));
+  ui_test_wait_for_paint (GTK_WIDGET (fixture->view), WAIT_TIMEOUT_MS);
+  text = ui_test_shown_text (GTK_WIDGET (wpc_phones_view_get_column_view (fixture->view)));
   for (guint i = 0; i < G_N_ELEMENTS (phones); i++)
     {
       g_assert_nonnull (strstr (text, phones[i].mac));
@@ -658,9 +367,9 @@ test_list_shows_phones (Fixture *fixture)
   g_assert_nonnull (strstr (text, "Default"));
   g_assert_nonnull (strstr (text, "Just now"));
   g_clear_pointer (&text, g_free);
-  text = shown_text (GTK_WIDGET (fixture->view));
+  text = ui_test_shown_text (GTK_WIDGET (fixture->view));
   g_assert_nonnull (strstr (text, "3 phones"));
-  save_screenshot (GTK_WIDGET (fixture->window), "phones-list.png");
+  ui_test_save_screenshot (GTK_WIDGET (fixture->window), "phones-list.png");
 }
 
 static void
@@ -711,13 +420,13 @@ test_sorting (Fixture *fixture)
       gtk_column_view_sort_by_column (column_view, column, GTK_SORT_ASCENDING);
       g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (wpc_phones_view_get_selection (fixture->view))), ==, 3);
     }
-  save_screenshot (GTK_WIDGET (fixture->window), "phones-sorted.png");
+  ui_test_save_screenshot (GTK_WIDGET (fixture->window), "phones-sorted.png");
 }
 
 static void
 test_search (Fixture *fixture)
 {
-  GtkWidget *entry = find_widget (GTK_WIDGET (fixture->view), GTK_TYPE_SEARCH_ENTRY, NULL);
+  GtkWidget *entry = ui_test_find_widget (GTK_WIDGET (fixture->view), GTK_TYPE_SEARCH_ENTRY, NULL);
   GListModel *rows = G_LIST_MODEL (wpc_phones_view_get_selection (fixture->view));
   g_autofree char *count = NULL;
 
@@ -725,7 +434,7 @@ test_search (Fixture *fixture)
 
   /* Ctrl+F puts the focus into the search */
   g_assert_nonnull (entry);
-  g_assert_true (activate_shortcut (GTK_WIDGET (fixture->view), "<Control>f"));
+  g_assert_true (ui_test_activate_shortcut (GTK_WIDGET (fixture->view), "<Control>f"));
   {
     GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (fixture->window));
     g_assert_true (focus == entry || gtk_widget_is_ancestor (focus, entry));
@@ -734,7 +443,7 @@ test_search (Fixture *fixture)
   wpc_phones_view_set_search (fixture->view, "openstage 40");
   g_assert_cmpuint (g_list_model_get_n_items (rows), ==, 1);
   g_assert_cmpstr (wpi_phone_get_mac (row_phone (fixture, 0)), ==, "00:1A:E8:00:00:03");
-  count = shown_text (GTK_WIDGET (fixture->view));
+  count = ui_test_shown_text (GTK_WIDGET (fixture->view));
   g_assert_nonnull (strstr (count, "1 of 3 phones"));
 
   /* Every column: number, firmware, MAC with or without colons, state word, mode word */
@@ -754,7 +463,7 @@ test_search (Fixture *fixture)
   g_assert_cmpuint (g_list_model_get_n_items (rows), ==, 0);
   wpc_phones_view_set_search (fixture->view, "no such phone");
   g_assert_cmpuint (g_list_model_get_n_items (rows), ==, 0);
-  save_screenshot (GTK_WIDGET (fixture->window), "phones-search-empty.png");
+  ui_test_save_screenshot (GTK_WIDGET (fixture->window), "phones-search-empty.png");
 
   /* Typing into the entry filters too (after the entry's short delay) */
   gtk_editable_set_text (GTK_EDITABLE (entry), "OpenStage 80");
@@ -780,7 +489,7 @@ test_selection_survives_updates (Fixture *fixture)
   PhoneSpec updated = phones[0];
   PhoneSpec newcomer = { "00:1A:E8:00:00:00", "4989700100", "OpenStage 15", "V3 R1.0.0" };
   g_autoptr(GPtrArray) selected = NULL;
-  WpcPhoneDetails *details = WPC_PHONE_DETAILS (find_widget (GTK_WIDGET (fixture->view), WPC_TYPE_PHONE_DETAILS, NULL));
+  WpcPhoneDetails *details = WPC_PHONE_DETAILS (ui_test_find_widget (GTK_WIDGET (fixture->view), WPC_TYPE_PHONE_DETAILS, NULL));
   WpiPhone *phone;
   gpointer args[2];
   g_autofree char *text = NULL;
@@ -809,8 +518,8 @@ test_selection_survives_updates (Fixture *fixture)
   g_assert_true (gtk_selection_model_is_selected (selection, 2));
   g_assert_cmpstr (wpi_phone_get_mac (row_phone (fixture, 0)), ==, newcomer.mac);
   g_assert_true (wpc_phone_details_get_phone (details) == phone);
-  wait_for_paint (GTK_WIDGET (fixture->view));
-  text = shown_text (GTK_WIDGET (column_view));
+  ui_test_wait_for_paint (GTK_WIDGET (fixture->view), WAIT_TIMEOUT_MS);
+  text = ui_test_shown_text (GTK_WIDGET (column_view));
   g_assert_nonnull (strstr (text, "V3 R5.16.0"));
 }
 
@@ -851,7 +560,7 @@ set_entry (GtkWidget  *row_root,
            const char *name,
            const char *text)
 {
-  GtkWidget *entry = find_widget (row_root, GTK_TYPE_ENTRY, name);
+  GtkWidget *entry = ui_test_find_widget (row_root, GTK_TYPE_ENTRY, name);
 
   g_assert_nonnull (entry);
   gtk_editable_set_text (GTK_EDITABLE (entry), text);
@@ -863,7 +572,7 @@ click_ok (GtkWindow *dialog)
   GtkWidget *titlebar = gtk_window_get_titlebar (dialog);
   g_autoptr(GPtrArray) buttons = g_ptr_array_new ();
 
-  find_all (titlebar, GTK_TYPE_BUTTON, NULL, buttons);
+  ui_test_find_all (titlebar, GTK_TYPE_BUTTON, NULL, buttons);
   for (guint i = 0; i < buttons->len; i++)
     if (gtk_widget_has_css_class (g_ptr_array_index (buttons, i), "suggested-action"))
       {
@@ -886,18 +595,18 @@ test_write_dialog (Fixture *fixture)
 
   register_all (fixture);
   select_macs (fixture, (const char *[]) { phones[1].mac, NULL });
-  g_assert_true (activate_shortcut (GTK_WIDGET (fixture->view), "<Control>e"));
+  g_assert_true (ui_test_activate_shortcut (GTK_WIDGET (fixture->view), "<Control>e"));
   dialog = WPC_WRITE_DIALOG (wait_for_toplevel (WPC_TYPE_WRITE_DIALOG, NULL));
   g_assert_cmpint (wpc_write_dialog_get_mode (dialog), ==, WPC_WRITE_DIALOG_WRITE);
   {
-    g_autofree char *text = shown_text (GTK_WIDGET (dialog));
+    g_autofree char *text = ui_test_shown_text (GTK_WIDGET (dialog));
     g_assert_nonnull (strstr (text, "00:1A:E8:00:00:03 (4989700103)"));
   }
 
   /* One empty row to start with, nothing to send yet */
   g_assert_cmpuint (wpc_write_dialog_get_n_rows (dialog), ==, 1);
   g_assert_false (wpc_write_dialog_get_valid (dialog));
-  find_all (GTK_WIDGET (dialog), GTK_TYPE_LIST_BOX_ROW, NULL, rows);
+  ui_test_find_all (GTK_WIDGET (dialog), GTK_TYPE_LIST_BOX_ROW, NULL, rows);
   g_assert_cmpuint (rows->len, ==, 1);
 
   /* A value outside the enumeration: the row says why, OK stays off */
@@ -908,11 +617,11 @@ test_write_dialog (Fixture *fixture)
   g_assert_nonnull (message);
   g_assert_nonnull (strstr (message, "sip-transport-user"));
   {
-    g_autofree char *text = shown_text (GTK_WIDGET (dialog));
+    g_autofree char *text = ui_test_shown_text (GTK_WIDGET (dialog));
     g_assert_nonnull (strstr (text, message));
   }
   g_assert_null (wpc_write_dialog_get_items (dialog));
-  save_screenshot (GTK_WIDGET (dialog), "write-dialog-invalid.png");
+  ui_test_save_screenshot (GTK_WIDGET (dialog), "write-dialog-invalid.png");
 
   /* A good value: OK on, and the meaning shown */
   set_entry (g_ptr_array_index (rows, 0), "value", "2");
@@ -924,7 +633,7 @@ test_write_dialog (Fixture *fixture)
   g_assert_false (wpc_write_dialog_get_valid (dialog));
   g_assert_nonnull (strstr (wpc_write_dialog_get_row_message (dialog, 1), "“sip-transport-user”"));
   g_ptr_array_set_size (rows, 0);
-  find_all (GTK_WIDGET (dialog), GTK_TYPE_LIST_BOX_ROW, NULL, rows);
+  ui_test_find_all (GTK_WIDGET (dialog), GTK_TYPE_LIST_BOX_ROW, NULL, rows);
   g_assert_cmpuint (rows->len, ==, 2);
   set_entry (g_ptr_array_index (rows, 1), "name", "function-key-def");
   set_entry (g_ptr_array_index (rows, 1), "value", "8");
@@ -940,11 +649,11 @@ test_write_dialog (Fixture *fixture)
   g_assert_false (wpc_write_dialog_get_valid (dialog));
   g_assert_nonnull (strstr (wpc_write_dialog_get_row_message (dialog, 2), "already listed"));
   g_ptr_array_set_size (rows, 0);
-  find_all (GTK_WIDGET (dialog), GTK_TYPE_LIST_BOX_ROW, NULL, rows);
+  ui_test_find_all (GTK_WIDGET (dialog), GTK_TYPE_LIST_BOX_ROW, NULL, rows);
   set_entry (g_ptr_array_index (rows, 2), "name", "x-site-specific");
   g_assert_true (wpc_write_dialog_get_valid (dialog));
   g_assert_nonnull (strstr (wpc_write_dialog_get_row_message (dialog, 2), "catalogue"));
-  save_screenshot (GTK_WIDGET (dialog), "write-dialog-valid.png");
+  ui_test_save_screenshot (GTK_WIDGET (dialog), "write-dialog-valid.png");
 
   /* OK queues one write job with exactly these items */
   click_ok (GTK_WINDOW (dialog));
@@ -980,23 +689,23 @@ test_read_items_dialog (Fixture *fixture)
 
   register_all (fixture);
   select_macs (fixture, (const char *[]) { phones[2].mac, NULL });
-  g_assert_true (activate_shortcut (GTK_WIDGET (fixture->view), "<Control>i"));
+  g_assert_true (ui_test_activate_shortcut (GTK_WIDGET (fixture->view), "<Control>i"));
   dialog = WPC_WRITE_DIALOG (wait_for_toplevel (WPC_TYPE_WRITE_DIALOG, NULL));
   g_assert_cmpint (wpc_write_dialog_get_mode (dialog), ==, WPC_WRITE_DIALOG_READ);
   /* Reading asks for names only */
-  value = find_widget (GTK_WIDGET (dialog), GTK_TYPE_ENTRY, "value");
-  g_assert_false (is_shown (value));
+  value = ui_test_find_widget (GTK_WIDGET (dialog), GTK_TYPE_ENTRY, "value");
+  g_assert_false (ui_test_is_shown (value));
 
   wpc_write_dialog_add_row (dialog, "e164", "1", NULL);
   g_assert_false (wpc_write_dialog_get_valid (dialog));
   g_assert_nonnull (strstr (wpc_write_dialog_get_row_message (dialog, 1), "no index"));
-  set_entry (find_widget (GTK_WIDGET (dialog), GTK_TYPE_LIST_BOX_ROW, NULL), "name", "sip-transport-user");
+  set_entry (ui_test_find_widget (GTK_WIDGET (dialog), GTK_TYPE_LIST_BOX_ROW, NULL), "name", "sip-transport-user");
   wpc_write_dialog_add_row (dialog, "admin-pwd", NULL, NULL);
   g_assert_false (wpc_write_dialog_get_valid (dialog));
   {
     g_autoptr(GPtrArray) rows = g_ptr_array_new ();
 
-    find_all (GTK_WIDGET (dialog), GTK_TYPE_LIST_BOX_ROW, NULL, rows);
+    ui_test_find_all (GTK_WIDGET (dialog), GTK_TYPE_LIST_BOX_ROW, NULL, rows);
     set_entry (g_ptr_array_index (rows, 1), "index", "");
   }
   g_assert_true (wpc_write_dialog_get_valid (dialog));
@@ -1031,14 +740,14 @@ test_factory_reset_confirmation (Fixture *fixture)
   g_clear_pointer (&jobs, g_ptr_array_unref);
 
   /* The confirmation names each phone by MAC and number */
-  g_assert_true (activate_shortcut (GTK_WIDGET (fixture->view), "<Control><Shift>Delete"));
+  g_assert_true (ui_test_activate_shortcut (GTK_WIDGET (fixture->view), "<Control><Shift>Delete"));
   dialog = wait_for_toplevel (GTK_TYPE_MESSAGE_DIALOG, "factory-reset-dialog");
-  text = shown_text (GTK_WIDGET (dialog));
+  text = ui_test_shown_text (GTK_WIDGET (dialog));
   g_assert_nonnull (strstr (text, "Factory Reset 2 Phones?"));
   g_assert_nonnull (strstr (text, "00:1A:E8:00:00:02 (4989700102)"));
   g_assert_nonnull (strstr (text, "00:1A:E8:00:00:01 (4989700101)"));
   g_assert_null (strstr (text, phones[1].mac));
-  save_screenshot (GTK_WIDGET (dialog), "factory-reset-confirmation.png");
+  ui_test_save_screenshot (GTK_WIDGET (dialog), "factory-reset-confirmation.png");
 
   gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_ACCEPT);
   wait_for_toplevel_gone (GTK_TYPE_MESSAGE_DIALOG, "factory-reset-dialog");
@@ -1047,7 +756,7 @@ test_factory_reset_confirmation (Fixture *fixture)
   jobs = jobs_of (fixture, phones[1].mac);
   g_assert_cmpuint (jobs->len, ==, 0);
   g_clear_pointer (&text, g_free);
-  text = shown_text (GTK_WIDGET (fixture->view));
+  text = ui_test_shown_text (GTK_WIDGET (fixture->view));
   g_assert_nonnull (strstr (text, "Factory reset: queued for 2 phones."));
 }
 
@@ -1072,7 +781,7 @@ static gboolean
 details_show (gpointer data)
 {
   gpointer *args = data;
-  g_autofree char *text = shown_text (args[0]);
+  g_autofree char *text = ui_test_shown_text (args[0]);
   return strstr (text, args[1]) != NULL;
 }
 
@@ -1086,7 +795,7 @@ details_loaded (gpointer data)
 static void
 test_details (Fixture *fixture)
 {
-  GtkWidget *details = find_widget (GTK_WIDGET (fixture->view), WPC_TYPE_PHONE_DETAILS, NULL);
+  GtkWidget *details = ui_test_find_widget (GTK_WIDGET (fixture->view), WPC_TYPE_PHONE_DETAILS, NULL);
   g_autoptr(GPtrArray) expanders = g_ptr_array_new ();
   g_autoptr(GPtrArray) buttons = g_ptr_array_new ();
   GtkWidget *reveal;
@@ -1097,19 +806,19 @@ test_details (Fixture *fixture)
   gpointer args[2];
 
   register_all (fixture);
-  g_assert_false (is_shown (details));
+  g_assert_false (ui_test_is_shown (details));
   select_macs (fixture, (const char *[]) { phones[1].mac, NULL });
-  g_assert_true (is_shown (details));
+  g_assert_true (ui_test_is_shown (details));
   wait_for (details_loaded, details, "the details to be read");
 
   /* Identity */
-  text = shown_text (details);
+  text = ui_test_shown_text (details);
   g_assert_nonnull (strstr (text, "4989700103"));
   g_assert_nonnull (strstr (text, "OpenStage 40 · V3 R4.2.0"));
   g_assert_nonnull (strstr (text, phones[1].mac));
 
   /* Items by category: SIP's value decoded, the password masked */
-  find_all (details, GTK_TYPE_EXPANDER, NULL, expanders);
+  ui_test_find_all (details, GTK_TYPE_EXPANDER, NULL, expanders);
   for (guint i = 0; i < expanders->len; i++)
     {
       GtkWidget *expander = g_ptr_array_index (expanders, i);
@@ -1125,13 +834,13 @@ test_details (Fixture *fixture)
   gtk_expander_set_expanded (GTK_EXPANDER (sip), TRUE);
   gtk_expander_set_expanded (GTK_EXPANDER (security), TRUE);
   g_clear_pointer (&text, g_free);
-  text = shown_text (details);
+  text = ui_test_shown_text (details);
   g_assert_nonnull (strstr (text, "sip-transport-user\n2 (TLS)"));
   g_assert_nonnull (strstr (text, "admin-pwd\n••••••••"));
   g_assert_null (strstr (text, "s3cret-admin"));
 
   /* Revealing needs the setting */
-  reveal = find_widget (details, GTK_TYPE_TOGGLE_BUTTON, NULL);
+  reveal = ui_test_find_widget (details, GTK_TYPE_TOGGLE_BUTTON, NULL);
   g_assert_false (gtk_widget_is_sensitive (reveal));
   wpc_phone_details_set_secrets_revealed (WPC_PHONE_DETAILS (details), TRUE);
   g_assert_false (wpc_phone_details_get_secrets_revealed (WPC_PHONE_DETAILS (details)));
@@ -1139,13 +848,13 @@ test_details (Fixture *fixture)
   g_assert_true (gtk_widget_is_sensitive (reveal));
   gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (reveal), TRUE);
   g_clear_pointer (&text, g_free);
-  text = shown_text (details);
+  text = ui_test_shown_text (details);
   g_assert_nonnull (strstr (text, "admin-pwd\ns3cret-admin"));
-  save_screenshot (GTK_WIDGET (fixture->window), "phones-details.png");
+  ui_test_save_screenshot (GTK_WIDGET (fixture->window), "phones-details.png");
   /* Turning the setting off hides them again at once */
   g_settings_set_boolean (fixture->settings, "reveal-secrets-allowed", FALSE);
   g_clear_pointer (&text, g_free);
-  text = shown_text (details);
+  text = ui_test_shown_text (details);
   g_assert_null (strstr (text, "s3cret-admin"));
 
   /* A job appears with its state as soon as it is queued */
@@ -1155,7 +864,7 @@ test_details (Fixture *fixture)
   wait_for (details_show, args, "the restart job in the details");
 
   /* Its traffic, newest first, each message with a button to the inspector */
-  find_all (details, GTK_TYPE_BUTTON, "show-traffic", buttons);
+  ui_test_find_all (details, GTK_TYPE_BUTTON, "show-traffic", buttons);
   g_assert_cmpuint (buttons->len, ==, 4);   /* start-up, ReadAllItems, reply-to, CleanUp */
   g_signal_connect (details, "show-traffic", G_CALLBACK (on_show_traffic), &received);
   g_signal_emit_by_name (g_ptr_array_index (buttons, 0), "clicked");
@@ -1172,14 +881,14 @@ test_details (Fixture *fixture)
   args[0] = fixture;
   args[1] = &received;
   wait_for (inspector_selected, args, "the inspector to select the message");
-  save_screenshot (GTK_WIDGET (fixture->window), "phones-details-to-traffic.png");
+  ui_test_save_screenshot (GTK_WIDGET (fixture->window), "phones-details-to-traffic.png");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.show-page", "s", "phones"));
 
   /* More than one phone selected: a summary instead of one phone's details */
   select_macs (fixture, (const char *[]) { phones[0].mac, phones[1].mac, NULL });
-  g_assert_false (is_shown (details));
+  g_assert_false (ui_test_is_shown (details));
   g_clear_pointer (&text, g_free);
-  text = shown_text (GTK_WIDGET (fixture->view));
+  text = ui_test_shown_text (GTK_WIDGET (fixture->view));
   g_assert_nonnull (strstr (text, "2 phones selected"));
 }
 
@@ -1189,7 +898,7 @@ find_action_button (WpcPhonesView *view,
 {
   g_autoptr(GPtrArray) buttons = g_ptr_array_new ();
 
-  find_all (GTK_WIDGET (view), GTK_TYPE_BUTTON, NULL, buttons);
+  ui_test_find_all (GTK_WIDGET (view), GTK_TYPE_BUTTON, NULL, buttons);
   for (guint i = 0; i < buttons->len; i++)
     if (g_strcmp0 (gtk_actionable_get_action_name (g_ptr_array_index (buttons, i)), action) == 0)
       return g_ptr_array_index (buttons, i);
@@ -1217,7 +926,7 @@ test_bulk_progress_and_cancel (Fixture *fixture)
   g_autoptr(GPtrArray) all = NULL;
   g_autoptr(GPtrArray) pending = NULL;
   GtkSelectionModel *selection = wpc_phones_view_get_selection (fixture->view);
-  GtkWidget *progress = find_widget (GTK_WIDGET (fixture->view), GTK_TYPE_PROGRESS_BAR, NULL);
+  GtkWidget *progress = ui_test_find_widget (GTK_WIDGET (fixture->view), GTK_TYPE_PROGRESS_BAR, NULL);
   const guint n = 200;
   gpointer args[2] = { fixture->service, GUINT_TO_POINTER (n) };
   g_autofree char *text = NULL;
@@ -1245,14 +954,14 @@ test_bulk_progress_and_cancel (Fixture *fixture)
   g_assert_cmpuint (all->len, ==, n);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->view), "phone.restart", NULL));
   g_assert_true (wpc_phones_view_get_busy (fixture->view));
-  g_assert_true (is_shown (progress));
+  g_assert_true (ui_test_is_shown (progress));
   /* No second batch while one runs */
   g_assert_false (gtk_widget_is_sensitive (find_action_button (fixture->view, "phone.restart")));
-  save_screenshot (GTK_WIDGET (fixture->window), "phones-bulk-progress.png");
-  g_assert_true (activate_shortcut (GTK_WIDGET (fixture->view), "Escape"));
+  ui_test_save_screenshot (GTK_WIDGET (fixture->window), "phones-bulk-progress.png");
+  g_assert_true (ui_test_activate_shortcut (GTK_WIDGET (fixture->view), "Escape"));
   g_assert_false (wpc_phones_view_get_busy (fixture->view));
-  g_assert_false (is_shown (progress));
-  text = shown_text (GTK_WIDGET (fixture->view));
+  g_assert_false (ui_test_is_shown (progress));
+  text = ui_test_shown_text (GTK_WIDGET (fixture->view));
   g_assert_nonnull (strstr (text, "Restart cancelled: queued for "));
 
   /* Whole jobs only: what the message counts is what the store has */
@@ -1273,7 +982,7 @@ test_bulk_progress_and_cancel (Fixture *fixture)
   pending = wpi_store_job_list_pending (wpi_service_host_get_store (fixture->service), NULL, &error);
   g_assert_cmpuint (pending->len, ==, queued + n);
   g_clear_pointer (&text, g_free);
-  text = shown_text (GTK_WIDGET (fixture->view));
+  text = ui_test_shown_text (GTK_WIDGET (fixture->view));
   g_assert_nonnull (strstr (text, "Read all items: queued for 200 phones."));
 }
 
@@ -1313,14 +1022,14 @@ test_deploy (Fixture *fixture)
   source = g_file_new_for_path (source_path);
 
   /* The dialog: Deploy only once a file and a type are chosen */
-  g_assert_true (activate_shortcut (GTK_WIDGET (fixture->view), "<Control><Shift>f"));
+  g_assert_true (ui_test_activate_shortcut (GTK_WIDGET (fixture->view), "<Control><Shift>f"));
   dialog = WPC_DEPLOY_DIALOG (wait_for_toplevel (WPC_TYPE_DEPLOY_DIALOG, NULL));
   g_assert_false (wpc_deploy_dialog_get_valid (dialog));
   wpc_deploy_dialog_set_file (dialog, source);
   g_assert_true (wpc_deploy_dialog_set_file_type (dialog, "LOGO"));
   g_assert_false (wpc_deploy_dialog_set_file_type (dialog, "APP"));
   g_assert_true (wpc_deploy_dialog_get_valid (dialog));
-  save_screenshot (GTK_WIDGET (dialog), "deploy-file-dialog.png");
+  ui_test_save_screenshot (GTK_WIDGET (dialog), "deploy-file-dialog.png");
   click_ok (GTK_WINDOW (dialog));
   wait_for_toplevel_gone (WPC_TYPE_DEPLOY_DIALOG, NULL);
   wait_for (file_job_queued, args, "the file deployment");
@@ -1344,13 +1053,13 @@ test_deploy (Fixture *fixture)
   dialog = WPC_DEPLOY_DIALOG (wait_for_toplevel (WPC_TYPE_DEPLOY_DIALOG, NULL));
   g_assert_true (wpc_deploy_dialog_get_firmware (dialog));
   wpc_deploy_dialog_set_file (dialog, source);
-  gtk_editable_set_text (GTK_EDITABLE (find_widget (GTK_WIDGET (dialog), GTK_TYPE_ENTRY, NULL)), "latest");
+  gtk_editable_set_text (GTK_EDITABLE (ui_test_find_widget (GTK_WIDGET (dialog), GTK_TYPE_ENTRY, NULL)), "latest");
   g_assert_false (wpc_deploy_dialog_get_valid (dialog));
   {
-    g_autofree char *text = shown_text (GTK_WIDGET (dialog));
+    g_autofree char *text = ui_test_shown_text (GTK_WIDGET (dialog));
     g_assert_nonnull (strstr (text, "file-sw-version"));
   }
-  gtk_editable_set_text (GTK_EDITABLE (find_widget (GTK_WIDGET (dialog), GTK_TYPE_ENTRY, NULL)), "3.5.12.0");
+  gtk_editable_set_text (GTK_EDITABLE (ui_test_find_widget (GTK_WIDGET (dialog), GTK_TYPE_ENTRY, NULL)), "3.5.12.0");
   g_assert_true (wpc_deploy_dialog_get_valid (dialog));
   click_ok (GTK_WINDOW (dialog));
   args[2] = GINT_TO_POINTER (WPI_JOB_KIND_SOFTWARE_DEPLOYMENT);
@@ -1383,15 +1092,15 @@ test_apply_profile (Fixture *fixture)
 
   /* No profile yet: the view says how to make one */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->view), "phone.apply-profile", NULL));
-  text = shown_text (GTK_WIDGET (fixture->view));
+  text = ui_test_shown_text (GTK_WIDGET (fixture->view));
   g_assert_nonnull (strstr (text, "no profiles yet"));
 
   wpi_store_item_array_add (items, "sip-transport-user", FALSE, 0, "2");
   g_assert_true (wpi_store_profile_set (store, "office", (WpiStoreItem *) items->data, items->len, &error));
   g_assert_no_error (error);
-  g_assert_true (activate_shortcut (GTK_WIDGET (fixture->view), "<Control><Shift>p"));
+  g_assert_true (ui_test_activate_shortcut (GTK_WIDGET (fixture->view), "<Control><Shift>p"));
   dialog = wait_for_toplevel (GTK_TYPE_MESSAGE_DIALOG, "apply-profile-dialog");
-  g_assert_nonnull (find_widget (GTK_WIDGET (dialog), GTK_TYPE_DROP_DOWN, "profile"));
+  g_assert_nonnull (ui_test_find_widget (GTK_WIDGET (dialog), GTK_TYPE_DROP_DOWN, "profile"));
   gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_ACCEPT);
   wait_for_job (fixture, phones[1].mac, WPI_JOB_KIND_APPLY_PROFILE);
   jobs = jobs_of (fixture, phones[1].mac);
@@ -1417,21 +1126,21 @@ test_actions_follow_selection (Fixture *fixture)
       g_autofree char *name = g_strconcat ("phone.", actions[i], NULL);
       /* A disabled action does nothing: no dialog, no job */
       gtk_widget_activate_action (view, name, NULL);
-      g_assert_null (find_toplevel (WPC_TYPE_WRITE_DIALOG, NULL));
-      g_assert_null (find_toplevel (WPC_TYPE_DEPLOY_DIALOG, NULL));
-      g_assert_null (find_toplevel (GTK_TYPE_MESSAGE_DIALOG, NULL));
+      g_assert_null (ui_test_find_toplevel (WPC_TYPE_WRITE_DIALOG, NULL));
+      g_assert_null (ui_test_find_toplevel (WPC_TYPE_DEPLOY_DIALOG, NULL));
+      g_assert_null (ui_test_find_toplevel (GTK_TYPE_MESSAGE_DIALOG, NULL));
     }
   {
     g_autoptr(GPtrArray) none = jobs_of (fixture, phones[0].mac);
     g_assert_cmpuint (none->len, ==, 0);
   }
-  find_all (view, GTK_TYPE_BUTTON, NULL, buttons);
+  ui_test_find_all (view, GTK_TYPE_BUTTON, NULL, buttons);
   for (guint i = 0; i < buttons->len; i++)
     {
       GtkWidget *button = g_ptr_array_index (buttons, i);
       const char *action = gtk_actionable_get_action_name (GTK_ACTIONABLE (button));
 
-      if (action != NULL && g_str_has_prefix (action, "phone.") && is_shown (button))
+      if (action != NULL && g_str_has_prefix (action, "phone.") && ui_test_is_shown (button))
         {
           g_assert_false (gtk_widget_is_sensitive (button));
           /* Reachable by keyboard once enabled */
@@ -1450,7 +1159,7 @@ test_actions_follow_selection (Fixture *fixture)
     }
 
   /* Ctrl+R reads all items of the selection */
-  g_assert_true (activate_shortcut (view, "<Control>r"));
+  g_assert_true (ui_test_activate_shortcut (view, "<Control>r"));
   wait_for_job (fixture, phones[0].mac, WPI_JOB_KIND_READ_ALL);
 }
 

@@ -5,8 +5,6 @@
  */
 #include "config.h"
 
-#define G_SETTINGS_ENABLE_BACKEND
-#include <gio/gsettingsbackend.h>
 #include <glib/gstdio.h>
 #include <gtk/gtk.h>
 
@@ -14,161 +12,11 @@
 #include "wpc-traffic-detail.h"
 #include "wpc-traffic-view.h"
 #include "wpc-window.h"
-#include "test-util.h"
+#include "ui-test-util.h"
 
 #define WAIT_TIMEOUT_MS 20000
 
-typedef gboolean (*ConditionFunc) (gpointer data);
-
-static gboolean
-on_wait_timeout (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static void
-wait_for (ConditionFunc  condition,
-          gpointer       data,
-          const char    *what)
-{
-  gboolean timed_out = FALSE;
-  guint timeout_id = g_timeout_add (WAIT_TIMEOUT_MS, on_wait_timeout, &timed_out);
-
-  while (!condition (data) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-
-  if (timed_out)
-    g_error ("Timed out waiting for %s", what);
-  g_source_remove (timeout_id);
-}
-
-static gboolean
-widget_is_mapped_and_allocated (gpointer data)
-{
-  return gtk_widget_get_mapped (data) && gtk_widget_get_width (data) > 0;
-}
-
-static GtkWidget *
-find_widget (GtkWidget *root,
-             GType      type)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type))
-    return root;
-
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL; child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_widget (child, type);
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
-static void
-collect_shown_text (GtkWidget *root,
-                    GString   *text)
-{
-  if (!gtk_widget_get_visible (root) || !gtk_widget_get_child_visible (root))
-    return;
-  if (GTK_IS_LABEL (root))
-    g_string_append_printf (text, "%s\n", gtk_label_get_text (GTK_LABEL (root)));
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL; child = gtk_widget_get_next_sibling (child))
-    collect_shown_text (child, text);
-}
-
-static char *
-shown_text (GtkWidget *root)
-{
-  GString *text = g_string_new (NULL);
-  collect_shown_text (root, text);
-  return g_string_free (text, FALSE);
-}
-
-static void
-on_after_paint (GdkFrameClock *frame_clock,
-                gboolean      *painted)
-{
-  *painted = TRUE;
-}
-
-static gboolean
-flag_is_set (gpointer data)
-{
-  return *(gboolean *) data;
-}
-
-static void
-wait_for_paint (GtkWidget *widget)
-{
-  GdkFrameClock *frame_clock = gtk_widget_get_frame_clock (widget);
-  gboolean painted = FALSE;
-  gulong handler;
-
-  g_assert_nonnull (frame_clock);
-  handler = g_signal_connect (frame_clock, "after-paint", G_CALLBACK (on_after_paint), &painted);
-  gtk_widget_queue_draw (widget);
-  wait_for (flag_is_set, &painted, "a frame to be painted");
-  g_signal_handler_disconnect (frame_clock, handler);
-}
-
-static void
-save_screenshot (GtkWidget  *widget,
-                 const char *name)
-{
-  const char *dir = g_getenv ("WPC_SCREENSHOT_DIR");
-  g_autoptr(GdkPaintable) paintable = NULL;
-  g_autoptr(GtkSnapshot) snapshot = NULL;
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  g_autofree char *path = NULL;
-  int width, height;
-
-  if (dir == NULL)
-    return;
-
-  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
-  wait_for_paint (widget);
-  width = gtk_widget_get_width (widget);
-  height = gtk_widget_get_height (widget);
-  paintable = gtk_widget_paintable_new (widget);
-  snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
-  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
-  g_assert_nonnull (node);
-  texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)),
-                                         node, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  path = g_build_filename (dir, name, NULL);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("Saved %s", path);
-}
-
-/* Activates the widget's own shortcut for accelerator, as a key press would. */
-static gboolean
-activate_shortcut (GtkWidget  *widget,
-                   const char *accelerator)
-{
-  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (widget);
-
-  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
-    {
-      g_autoptr(GtkEventController) controller = g_list_model_get_item (controllers, i);
-
-      if (!GTK_IS_SHORTCUT_CONTROLLER (controller))
-        continue;
-      for (guint j = 0; j < g_list_model_get_n_items (G_LIST_MODEL (controller)); j++)
-        {
-          g_autoptr(GtkShortcut) shortcut = g_list_model_get_item (G_LIST_MODEL (controller), j);
-          g_autofree char *trigger = gtk_shortcut_trigger_to_string (gtk_shortcut_get_trigger (shortcut));
-
-          if (g_str_equal (trigger, accelerator))
-            return gtk_shortcut_action_activate (gtk_shortcut_get_action (shortcut),
-                                                 GTK_SHORTCUT_ACTION_EXCLUSIVE, widget,
-                                                 gtk_shortcut_get_arguments (shortcut));
-        }
-    }
-  return FALSE;
-}
+#define wait_for(condition, data, what) test_util_wait_until (condition, data, WAIT_TIMEOUT_MS, what)
 
 /* ---- The log ---------------------------------------------------------------------- */
 
@@ -215,15 +63,10 @@ log_record (guint i)
   if (log_messages[i].fixture != NULL)
     {
       g_autofree char *name = g_strconcat (log_messages[i].fixture, ".xml", NULL);
-      g_autofree char *path = g_test_build_filename (G_TEST_DIST, "fixtures", name, NULL);
       g_autoptr(GError) error = NULL;
-      char *data = NULL;
-      gsize length = 0;
 
-      g_file_get_contents (path, &data, &length, &error);
-      g_assert_no_error (error);
-      record->body = g_bytes_new_take (data, length);
-      message = wpi_message_parse (data, length, &error);
+      record->body = test_util_read_fixture (name);
+      message = wpi_message_parse (g_bytes_get_data (record->body, NULL), g_bytes_get_size (record->body), &error);
       g_assert_no_error (error);
       record->direction = wpi_message_get_kind (message) == WPI_MESSAGE_KIND_WORKPOINT
                           ? WPI_TRAFFIC_DIRECTION_IN : WPI_TRAFFIC_DIRECTION_OUT;
@@ -289,13 +132,11 @@ static void
 fixture_set_up (Fixture       *fixture,
                 gconstpointer  user_data)
 {
-  g_autoptr(GSettingsBackend) backend = g_memory_settings_backend_new ();
   g_autoptr(GError) error = NULL;
   g_autofree char *dir = NULL;
   gboolean fill = GPOINTER_TO_INT (user_data);
 
-  fixture->tmp = g_dir_make_tmp ("test-ui-traffic-view-XXXXXX", &error);
-  g_assert_no_error (error);
+  fixture->tmp = test_util_make_tmp_dir ("test-ui-traffic-view");
   dir = g_build_filename (fixture->tmp, "store", NULL);
   fixture->store = wpi_store_open (dir, &error);
   g_assert_no_error (error);
@@ -305,7 +146,7 @@ fixture_set_up (Fixture       *fixture,
       store_record (fixture->store, record);
     }
 
-  fixture->settings = g_settings_new_with_backend (WPC_APP_ID, backend);
+  fixture->settings = ui_test_memory_settings ();
   g_settings_set_int (fixture->settings, "window-width", 1200);
   g_settings_set_int (fixture->settings, "window-height", 800);
   fixture->window = g_object_new (WPC_TYPE_WINDOW, "settings", fixture->settings, NULL);
@@ -313,7 +154,7 @@ fixture_set_up (Fixture       *fixture,
   g_assert_true (WPC_IS_TRAFFIC_VIEW (fixture->view));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.show-page", "s", "traffic"));
   gtk_window_present (GTK_WINDOW (fixture->window));
-  wait_for (widget_is_mapped_and_allocated, fixture->view, "the inspector to be shown");
+  wait_for (ui_test_widget_is_mapped_and_allocated, fixture->view, "the inspector to be shown");
 }
 
 static gboolean
@@ -340,7 +181,7 @@ fixture_tear_down (Fixture       *fixture,
 static GListModel *
 list_model (Fixture *fixture)
 {
-  GtkColumnView *list = GTK_COLUMN_VIEW (find_widget (GTK_WIDGET (fixture->view), GTK_TYPE_COLUMN_VIEW));
+  GtkColumnView *list = GTK_COLUMN_VIEW (ui_test_find_widget (GTK_WIDGET (fixture->view), GTK_TYPE_COLUMN_VIEW, NULL));
 
   g_assert_nonnull (list);
   return G_LIST_MODEL (gtk_column_view_get_model (list));
@@ -382,7 +223,7 @@ find_button (GtkWidget  *root,
 static GtkWidget *
 filter_entry (Fixture *fixture)
 {
-  GtkWidget *entry = find_widget (GTK_WIDGET (fixture->view), GTK_TYPE_ENTRY);
+  GtkWidget *entry = ui_test_find_widget (GTK_WIDGET (fixture->view), GTK_TYPE_ENTRY, NULL);
 
   g_assert_nonnull (entry);
   return entry;
@@ -403,13 +244,13 @@ static void
 test_empty (Fixture       *fixture,
             gconstpointer  user_data)
 {
-  GtkStack *stack = GTK_STACK (find_widget (GTK_WIDGET (fixture->view), GTK_TYPE_STACK));
+  GtkStack *stack = GTK_STACK (ui_test_find_widget (GTK_WIDGET (fixture->view), GTK_TYPE_STACK, NULL));
   g_autoptr(WpiTrafficRecord) record = log_record (0);
   g_autofree char *text = NULL;
 
   /* No store yet */
   g_assert_cmpstr (gtk_stack_get_visible_child_name (stack), ==, "empty");
-  text = shown_text (GTK_WIDGET (fixture->view));
+  text = ui_test_shown_text (GTK_WIDGET (fixture->view));
   g_assert_nonnull (strstr (text, "No Messages Yet"));
   g_assert_null (wpc_traffic_view_get_model (fixture->view));
 
@@ -429,7 +270,7 @@ static gboolean
 list_shows_text (gpointer data)
 {
   gpointer *args = data;
-  g_autofree char *text = shown_text (args[0]);
+  g_autofree char *text = ui_test_shown_text (args[0]);
 
   return strstr (text, args[1]) != NULL;
 }
@@ -438,7 +279,7 @@ static void
 test_list (Fixture       *fixture,
            gconstpointer  user_data)
 {
-  GtkColumnView *list = GTK_COLUMN_VIEW (find_widget (GTK_WIDGET (fixture->view), GTK_TYPE_COLUMN_VIEW));
+  GtkColumnView *list = GTK_COLUMN_VIEW (ui_test_find_widget (GTK_WIDGET (fixture->view), GTK_TYPE_COLUMN_VIEW, NULL));
   GListModel *columns = gtk_column_view_get_columns (list);
   static const char * const titles[] = {
     "No.", "Time", "Phone", "Direction", "Port/Mode", "Reason/Action", "Status", "Items", "Size",
@@ -460,7 +301,7 @@ test_list (Fixture       *fixture,
   args[0] = list;
   args[1] = "security event";
   wait_for (list_shows_text, args, "the list to show its rows");
-  text = shown_text (GTK_WIDGET (list));
+  text = ui_test_shown_text (GTK_WIDGET (list));
   g_assert_nonnull (strstr (text, MAC_A));
   g_assert_nonnull (strstr (text, "start-up"));
   g_assert_nonnull (strstr (text, "reply-to · WriteItems"));
@@ -468,7 +309,7 @@ test_list (Fixture       *fixture,
   g_assert_nonnull (strstr (text, "malformed"));
   g_assert_nonnull (strstr (text, "18443 · Default"));
   g_clear_pointer (&text, g_free);
-  text = shown_text (GTK_WIDGET (fixture->view));
+  text = ui_test_shown_text (GTK_WIDGET (fixture->view));
   g_assert_nonnull (strstr (text, "14 messages"));
 
   /* The newest first: No. sorted descending */
@@ -486,7 +327,7 @@ test_list (Fixture       *fixture,
   }
 
   g_assert_true (wpc_traffic_view_select_id (fixture->view, 7));
-  save_screenshot (GTK_WIDGET (fixture->window), "traffic-view.png");
+  ui_test_save_screenshot (GTK_WIDGET (fixture->window), "traffic-view.png");
 }
 
 static void
@@ -502,7 +343,7 @@ test_filter (Fixture       *fixture,
   gtk_editable_set_text (GTK_EDITABLE (entry), "stat == busy");
   g_assert_true (gtk_widget_has_css_class (entry, "error"));
   g_assert_cmpstr (gtk_widget_get_tooltip_text (entry), ==, "unknown field “stat” at 1 (did you mean “status”?)");
-  text = shown_text (GTK_WIDGET (fixture->view));
+  text = ui_test_shown_text (GTK_WIDGET (fixture->view));
   g_assert_nonnull (strstr (text, "unknown field “stat” at 1"));
 
   /* An invalid filter is not applied */
@@ -524,7 +365,7 @@ test_filter (Fixture       *fixture,
   wait_for_filter (fixture);
   g_assert_cmpuint (n_shown (fixture), ==, 1);
   g_clear_pointer (&text, g_free);
-  text = shown_text (GTK_WIDGET (fixture->view));
+  text = ui_test_shown_text (GTK_WIDGET (fixture->view));
   g_assert_nonnull (strstr (text, "1 of 14 messages match the filter"));
 
   /* The example, and item fields (read from the bodies in the worker) */
@@ -648,7 +489,7 @@ test_details (Fixture       *fixture,
   g_clear_pointer (&raw, g_free);
   raw = wpc_traffic_view_dup_raw_text (fixture->view);
   g_assert_cmpstr (raw, ==, "");
-  save_screenshot (GTK_WIDGET (fixture->window), "traffic-view-nothing-selected.png");
+  ui_test_save_screenshot (GTK_WIDGET (fixture->window), "traffic-view-nothing-selected.png");
 }
 
 static void
@@ -666,7 +507,7 @@ test_follow_flow (Fixture       *fixture,
 
   g_assert_true (wpc_traffic_view_select_id (fixture->view, 7));
   g_assert_true (gtk_widget_get_sensitive (follow));
-  g_assert_true (activate_shortcut (view, "<Shift><Control>f"));
+  g_assert_true (ui_test_activate_shortcut (view, "<Shift><Control>f"));
   g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (filter_entry (fixture))), ==, "flow == \"flow-2\"");
   wait_for_filter (fixture);
   g_assert_cmpuint (n_shown (fixture), ==, 4);
@@ -679,7 +520,7 @@ test_follow_flow (Fixture       *fixture,
     }
   /* The message followed stays selected */
   g_assert_cmpint (wpc_traffic_view_get_selected_id (fixture->view), ==, 7);
-  save_screenshot (GTK_WIDGET (fixture->window), "traffic-view-follow-flow.png");
+  ui_test_save_screenshot (GTK_WIDGET (fixture->window), "traffic-view-follow-flow.png");
 
   /* A message without a flow has nothing to follow */
   g_assert_true (wpc_traffic_view_apply_filter_text (fixture->view, "not flow"));
@@ -702,7 +543,7 @@ test_pause (Fixture       *fixture,
             gconstpointer  user_data)
 {
   GtkWidget *view = GTK_WIDGET (fixture->view);
-  GtkWidget *list = find_widget (view, GTK_TYPE_COLUMN_VIEW);
+  GtkWidget *list = ui_test_find_widget (view, GTK_TYPE_COLUMN_VIEW, NULL);
   g_autofree char *text = NULL;
   guint next = 0;
 
@@ -711,10 +552,10 @@ test_pause (Fixture       *fixture,
 
   /* Space pauses, except in the filter entry where it types */
   gtk_widget_grab_focus (GTK_WIDGET (filter_entry (fixture)));
-  g_assert_false (activate_shortcut (view, "space"));
+  g_assert_false (ui_test_activate_shortcut (view, "space"));
   g_assert_false (wpc_traffic_view_get_paused (fixture->view));
   gtk_widget_grab_focus (list);
-  g_assert_true (activate_shortcut (view, "space"));
+  g_assert_true (ui_test_activate_shortcut (view, "space"));
   g_assert_true (wpc_traffic_view_get_paused (fixture->view));
 
   for (guint i = 0; i < 2; i++)
@@ -725,11 +566,11 @@ test_pause (Fixture       *fixture,
       wpc_traffic_view_append (fixture->view, record);
     }
   g_assert_cmpuint (n_shown (fixture), ==, N_LOG);
-  text = shown_text (view);
+  text = ui_test_shown_text (view);
   g_assert_nonnull (strstr (text, "Paused: 2 new messages"));
 
   /* Ctrl+E resumes: the two arrive */
-  g_assert_true (activate_shortcut (view, "<Control>e"));
+  g_assert_true (ui_test_activate_shortcut (view, "<Control>e"));
   g_assert_false (wpc_traffic_view_get_paused (fixture->view));
   g_assert_cmpuint (n_shown (fixture), ==, N_LOG + 2);
 
@@ -750,7 +591,7 @@ test_pause (Fixture       *fixture,
 
   /* Ctrl+F: to the filter */
   gtk_widget_grab_focus (list);
-  g_assert_true (activate_shortcut (view, "<Control>f"));
+  g_assert_true (ui_test_activate_shortcut (view, "<Control>f"));
   g_assert_true (is_focus_in (filter_entry (fixture)));
 }
 
@@ -789,12 +630,12 @@ static void
 test_follow_tail (Fixture       *fixture,
                   gconstpointer  user_data)
 {
-  GtkScrollable *list = GTK_SCROLLABLE (find_widget (GTK_WIDGET (fixture->view), GTK_TYPE_COLUMN_VIEW));
+  GtkScrollable *list = GTK_SCROLLABLE (ui_test_find_widget (GTK_WIDGET (fixture->view), GTK_TYPE_COLUMN_VIEW, NULL));
   TailWait wait = { 0 };
 
   wpc_traffic_view_set_store (fixture->view, fixture->store);
   append_messages (fixture, 30);
-  wait_for_paint (GTK_WIDGET (fixture->view));
+  ui_test_wait_for_paint (GTK_WIDGET (fixture->view), WAIT_TIMEOUT_MS);
   wait.adjustment = gtk_scrollable_get_vadjustment (list);
   g_assert_nonnull (wait.adjustment);
   g_assert_cmpfloat (gtk_adjustment_get_value (wait.adjustment), ==, 0.0);
@@ -802,21 +643,21 @@ test_follow_tail (Fixture       *fixture,
 
   /* At the newest: follows */
   gtk_adjustment_set_value (wait.adjustment, gtk_adjustment_get_upper (wait.adjustment));
-  wait_for_paint (GTK_WIDGET (fixture->view));
+  ui_test_wait_for_paint (GTK_WIDGET (fixture->view), WAIT_TIMEOUT_MS);
   wait.upper_before = gtk_adjustment_get_upper (wait.adjustment);
   append_messages (fixture, 5);
   wait_for (scrolled_to_newest, &wait, "the list to follow the new messages");
   /* The view keeps the end in view for a few frames while row heights settle
    * (FOLLOW_TAIL_FRAMES); the reader scrolls away after that. */
   for (guint i = 0; i < 6; i++)
-    wait_for_paint (GTK_WIDGET (fixture->view));
+    ui_test_wait_for_paint (GTK_WIDGET (fixture->view), WAIT_TIMEOUT_MS);
 
   /* Elsewhere: stays */
   gtk_adjustment_set_value (wait.adjustment, 0.0);
-  wait_for_paint (GTK_WIDGET (fixture->view));
+  ui_test_wait_for_paint (GTK_WIDGET (fixture->view), WAIT_TIMEOUT_MS);
   append_messages (fixture, 5);
-  wait_for_paint (GTK_WIDGET (fixture->view));
-  wait_for_paint (GTK_WIDGET (fixture->view));
+  ui_test_wait_for_paint (GTK_WIDGET (fixture->view), WAIT_TIMEOUT_MS);
+  ui_test_wait_for_paint (GTK_WIDGET (fixture->view), WAIT_TIMEOUT_MS);
   g_assert_cmpfloat (gtk_adjustment_get_value (wait.adjustment), ==, 0.0);
 }
 
@@ -884,7 +725,7 @@ test_export (Fixture       *fixture,
     g_assert_true (g_file_get_contents (body_path, &body, NULL, NULL));
     g_assert_nonnull (strstr (body, "invalid data"));
   }
-  shown = shown_text (GTK_WIDGET (fixture->view));
+  shown = ui_test_shown_text (GTK_WIDGET (fixture->view));
   g_assert_nonnull (strstr (shown, "Exported 4 messages"));
 
   /* JSON lines of everything: the body the codec refused is left out */
@@ -910,7 +751,7 @@ test_export (Fixture       *fixture,
     g_assert_nonnull (result.error);
     g_clear_error (&result.error);
     g_clear_pointer (&shown, g_free);
-    shown = shown_text (GTK_WIDGET (fixture->view));
+    shown = ui_test_shown_text (GTK_WIDGET (fixture->view));
     g_assert_nonnull (strstr (shown, "Export failed: "));
   }
 }

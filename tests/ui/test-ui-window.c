@@ -5,8 +5,6 @@
  */
 #include "config.h"
 
-#define G_SETTINGS_ENABLE_BACKEND
-#include <gio/gsettingsbackend.h>
 #include <glib/gstdio.h>
 #include <gtk/gtk.h>
 #include <stdlib.h>
@@ -19,177 +17,13 @@
 #include "wpc-status-bar.h"
 #include "wpc-window.h"
 #include "wpi-phone.h"
-#include "test-util.h"
+#include "test-util-service.h"
+#include "ui-test-util.h"
 
 /* Generous: 20 demo phones register under AddressSanitizer on a busy 2-core machine */
 #define WAIT_TIMEOUT_MS 120000
 
-typedef gboolean (*ConditionFunc) (gpointer data);
-
-static gboolean
-on_wait_timeout (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Runs the main loop until @condition holds; fails the test after WAIT_TIMEOUT_MS. */
-static void
-wait_for (ConditionFunc  condition,
-          gpointer       data,
-          const char    *what)
-{
-  gboolean timed_out = FALSE;
-  guint timeout_id = g_timeout_add (WAIT_TIMEOUT_MS, on_wait_timeout, &timed_out);
-
-  while (!condition (data) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-
-  if (timed_out)
-    g_error ("Timed out waiting for %s", what);
-  g_source_remove (timeout_id);
-}
-
-static gboolean
-widget_is_mapped_and_allocated (gpointer data)
-{
-  GtkWidget *widget = data;
-  return gtk_widget_get_mapped (widget) && gtk_widget_get_width (widget) > 0;
-}
-
-static gboolean
-is_shown (GtkWidget *widget)
-{
-  for (; widget != NULL; widget = gtk_widget_get_parent (widget))
-    if (!gtk_widget_get_visible (widget) || !gtk_widget_get_child_visible (widget))
-      return FALSE;
-  return TRUE;
-}
-
-/* The text of every label under @root that a user would see, one per line. */
-static void
-collect_shown_text (GtkWidget *root,
-                    GString   *text)
-{
-  if (!gtk_widget_get_visible (root) || !gtk_widget_get_child_visible (root))
-    return;
-
-  if (GTK_IS_LABEL (root))
-    g_string_append_printf (text, "%s\n", gtk_label_get_text (GTK_LABEL (root)));
-
-  for (GtkWidget *child = gtk_widget_get_first_child (root);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    collect_shown_text (child, text);
-}
-
-static char *
-shown_text (GtkWidget *root)
-{
-  GString *text = g_string_new (NULL);
-  collect_shown_text (root, text);
-  return g_string_free (text, FALSE);
-}
-
-static GtkWidget *
-find_widget (GtkWidget  *root,
-             GType       type,
-             const char *name)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type) &&
-      (name == NULL || g_strcmp0 (gtk_widget_get_name (root), name) == 0))
-    return root;
-
-  for (GtkWidget *child = gtk_widget_get_first_child (root);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_widget (child, type, name);
-      if (found != NULL)
-        return found;
-    }
-
-  return NULL;
-}
-
-static GtkWidget *
-find_button_with_label (GtkWidget  *root,
-                        const char *label)
-{
-  if (GTK_IS_BUTTON (root) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (root)), label) == 0)
-    return root;
-
-  for (GtkWidget *child = gtk_widget_get_first_child (root);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_button_with_label (child, label);
-      if (found != NULL)
-        return found;
-    }
-
-  return NULL;
-}
-
-static void
-on_after_paint (GdkFrameClock *frame_clock,
-                gboolean      *painted)
-{
-  *painted = TRUE;
-}
-
-static gboolean
-flag_is_set (gpointer data)
-{
-  return *(gboolean *) data;
-}
-
-/* A widget paintable has nothing to show before the widget's first frame. */
-static void
-wait_for_paint (GtkWidget *widget)
-{
-  GdkFrameClock *frame_clock = gtk_widget_get_frame_clock (widget);
-  gboolean painted = FALSE;
-  gulong handler;
-
-  g_assert_nonnull (frame_clock);
-  handler = g_signal_connect (frame_clock, "after-paint", G_CALLBACK (on_after_paint), &painted);
-  gtk_widget_queue_draw (widget);
-  wait_for (flag_is_set, &painted, "a frame to be painted");
-  g_signal_handler_disconnect (frame_clock, handler);
-}
-
-static void
-save_screenshot (GtkWidget  *widget,
-                 const char *name)
-{
-  const char *dir = g_getenv ("WPC_SCREENSHOT_DIR");
-  g_autoptr(GdkPaintable) paintable = NULL;
-  g_autoptr(GtkSnapshot) snapshot = NULL;
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  g_autofree char *path = NULL;
-  int width = gtk_widget_get_width (widget);
-  int height = gtk_widget_get_height (widget);
-
-  if (dir == NULL)
-    return;
-
-  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
-  wait_for_paint (widget);
-  width = gtk_widget_get_width (widget);
-  height = gtk_widget_get_height (widget);
-  paintable = gtk_widget_paintable_new (widget);
-  snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
-  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
-  g_assert_nonnull (node);
-  texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)),
-                                         node, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  path = g_build_filename (dir, name, NULL);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("Saved %s", path);
-}
+#define wait_for(condition, data, what) test_util_wait_until (condition, data, WAIT_TIMEOUT_MS, what)
 
 /* Fixture: the console with its settings in memory, run as g_application_run() runs
  * it (so that it registers, starts up and unregisters as in real use); the test body
@@ -208,40 +42,22 @@ struct _Fixture {
   gpointer        portal;
 };
 
-static GSettings *
-memory_settings (void)
-{
-  g_autoptr(GSettingsBackend) backend = g_memory_settings_backend_new ();
-  return g_settings_new_with_backend (WPC_APP_ID, backend);
-}
-
 static void
 fixture_set_up (Fixture       *fixture,
                 gconstpointer  user_data)
 {
-  g_autoptr(GError) error = NULL;
-
   /* The console's service, in a directory of its own on free loopback ports, so that
    * the tests neither touch the user's data nor need port 18443. */
-  fixture->data_dir = g_dir_make_tmp ("wpc-ui-window-XXXXXX", &error);
-  g_assert_no_error (error);
-  fixture->service = wpi_service_host_new (fixture->data_dir, &error);
-  g_assert_no_error (error);
-  wpi_service_host_set_bind_address (fixture->service, "127.0.0.1");
-  wpi_service_host_set_ports (fixture->service, 0, 0);
+  fixture->data_dir = test_util_make_tmp_dir ("wpc-ui-window");
+  fixture->service = test_util_service_host_new (fixture->data_dir);
 
-  fixture->settings = memory_settings ();
+  fixture->settings = ui_test_memory_settings ();
   /* Loopback so that the empty state shows the same URL on every machine. */
   g_settings_set_string (fixture->settings, "bind-address", "127.0.0.1");
   g_settings_set_int (fixture->settings, "window-width", 1000);
   g_settings_set_int (fixture->settings, "window-height", 640);
 
-  fixture->application = g_object_new (WPC_TYPE_APPLICATION,
-                                       "application-id", WPC_APP_ID,
-                                       "flags", G_APPLICATION_NON_UNIQUE,
-                                       "resource-base-path", "/org/workpoint/Console",
-                                       "settings", fixture->settings,
-                                       NULL);
+  fixture->application = ui_test_application_new (fixture->settings, NULL);
   wpc_application_set_service (fixture->application, fixture->service);
 }
 
@@ -265,7 +81,7 @@ on_activate (GApplication *application,
   g_assert_true (WPC_IS_WINDOW (window));
   g_assert_true (wpc_window_get_settings (WPC_WINDOW (window)) == fixture->settings);
   fixture->window = WPC_WINDOW (window);
-  wait_for (widget_is_mapped_and_allocated, fixture->window, "the window to be mapped");
+  wait_for (ui_test_widget_is_mapped_and_allocated, fixture->window, "the window to be mapped");
 
   g_object_add_weak_pointer (G_OBJECT (fixture->window), (gpointer *) &fixture->window);
 
@@ -296,38 +112,6 @@ run_window_test (Fixture       *fixture,
 
 /* Tests ------------------------------------------------------------------------- */
 
-/* Activates the widget's own (class) shortcut for @accelerator, as a key press would. */
-static gboolean
-activate_shortcut (GtkWidget  *widget,
-                   const char *accelerator)
-{
-  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (widget);
-  g_autoptr(GtkShortcutTrigger) wanted = gtk_shortcut_trigger_parse_string (accelerator);
-  /* GTK writes modifiers in its own order: compare in that form */
-  g_autofree char *normalized = gtk_shortcut_trigger_to_string (wanted);
-
-  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
-    {
-      g_autoptr(GtkEventController) controller = g_list_model_get_item (controllers, i);
-
-      if (!GTK_IS_SHORTCUT_CONTROLLER (controller))
-        continue;
-
-      for (guint j = 0; j < g_list_model_get_n_items (G_LIST_MODEL (controller)); j++)
-        {
-          g_autoptr(GtkShortcut) shortcut = g_list_model_get_item (G_LIST_MODEL (controller), j);
-          g_autofree char *trigger = gtk_shortcut_trigger_to_string (gtk_shortcut_get_trigger (shortcut));
-
-          if (g_str_equal (trigger, normalized))
-            return gtk_shortcut_action_activate (gtk_shortcut_get_action (shortcut),
-                                                 GTK_SHORTCUT_ACTION_EXCLUSIVE, widget,
-                                                 gtk_shortcut_get_arguments (shortcut));
-        }
-    }
-
-  return FALSE;
-}
-
 static void
 test_window_views (Fixture *fixture)
 {
@@ -338,7 +122,7 @@ test_window_views (Fixture *fixture)
   };
   GtkWidget *root = GTK_WIDGET (fixture->window);
   GtkWidget *titlebar = gtk_window_get_titlebar (GTK_WINDOW (fixture->window));
-  GtkWidget *switcher = find_widget (titlebar, GTK_TYPE_STACK_SWITCHER, NULL);
+  GtkWidget *switcher = ui_test_find_widget (titlebar, GTK_TYPE_STACK_SWITCHER, NULL);
   guint buttons = 0;
 
   g_assert_nonnull (switcher);
@@ -346,7 +130,7 @@ test_window_views (Fixture *fixture)
        child != NULL;
        child = gtk_widget_get_next_sibling (child))
     {
-      g_autofree char *text = shown_text (child);
+      g_autofree char *text = ui_test_shown_text (child);
 
       g_assert_cmpuint (buttons, <, G_N_ELEMENTS (views));
       g_assert_true (gtk_widget_get_focusable (child));
@@ -356,7 +140,7 @@ test_window_views (Fixture *fixture)
   g_assert_cmpuint (buttons, ==, G_N_ELEMENTS (views));
 
   g_assert_cmpstr (wpc_window_get_visible_view (fixture->window), ==, "phones");
-  save_screenshot (root, "window-phones.png");
+  ui_test_save_screenshot (root, "window-phones.png");
 
   for (guint i = G_N_ELEMENTS (views); i > 0; i--)
     {
@@ -364,15 +148,15 @@ test_window_views (Fixture *fixture)
 
       g_assert_true (gtk_widget_activate_action (root, "win.show-page", "s", views[i - 1].name));
       g_assert_cmpstr (wpc_window_get_visible_view (fixture->window), ==, views[i - 1].name);
-      save_screenshot (root, file);
+      ui_test_save_screenshot (root, file);
     }
 
   /* Alt+1..3 switch views. */
-  g_assert_true (activate_shortcut (root, "<Alt>2"));
+  g_assert_true (ui_test_activate_shortcut (root, "<Alt>2"));
   g_assert_cmpstr (wpc_window_get_visible_view (fixture->window), ==, "pin-handout");
-  g_assert_true (activate_shortcut (root, "<Alt>3"));
+  g_assert_true (ui_test_activate_shortcut (root, "<Alt>3"));
   g_assert_cmpstr (wpc_window_get_visible_view (fixture->window), ==, "traffic");
-  g_assert_true (activate_shortcut (root, "<Alt>1"));
+  g_assert_true (ui_test_activate_shortcut (root, "<Alt>1"));
   g_assert_cmpstr (wpc_window_get_visible_view (fixture->window), ==, "phones");
 
   g_test_expect_message ("wpc", G_LOG_LEVEL_WARNING, "No view named*");
@@ -390,7 +174,7 @@ test_window_primary_menu (Fixture *fixture)
     { "app.about", NULL },
   };
   GtkWidget *titlebar = gtk_window_get_titlebar (GTK_WINDOW (fixture->window));
-  GtkWidget *menu_button = find_widget (titlebar, GTK_TYPE_MENU_BUTTON, NULL);
+  GtkWidget *menu_button = ui_test_find_widget (titlebar, GTK_TYPE_MENU_BUTTON, NULL);
   GMenuModel *menu;
   g_autoptr(GPtrArray) actions = g_ptr_array_new_with_free_func (g_free);
 
@@ -437,12 +221,12 @@ test_window_primary_menu (Fixture *fixture)
     g_autofree char *text = NULL;
 
     g_assert_nonnull (popover);
-    wait_for (widget_is_mapped_and_allocated, popover, "the primary menu to open");
-    text = shown_text (GTK_WIDGET (popover));
+    wait_for (ui_test_widget_is_mapped_and_allocated, popover, "the primary menu to open");
+    text = ui_test_shown_text (GTK_WIDGET (popover));
     g_assert_nonnull (strstr (text, "Preferences"));
     g_assert_nonnull (strstr (text, "Keyboard Shortcuts"));
     g_assert_nonnull (strstr (text, "About Workpoint Console"));
-    save_screenshot (GTK_WIDGET (popover), "primary-menu.png");
+    ui_test_save_screenshot (GTK_WIDGET (popover), "primary-menu.png");
     gtk_menu_button_popdown (GTK_MENU_BUTTON (menu_button));
   }
 
@@ -468,30 +252,14 @@ test_window_preferences_action (Fixture *fixture)
   g_assert_true (gtk_window_get_transient_for (preferences) == GTK_WINDOW (fixture->window));
   g_assert_true (wpc_preferences_window_get_settings (WPC_PREFERENCES_WINDOW (preferences)) ==
                  fixture->settings);
-  wait_for (widget_is_mapped_and_allocated, preferences, "the preferences to be mapped");
-  save_screenshot (GTK_WIDGET (preferences), "preferences.png");
+  wait_for (ui_test_widget_is_mapped_and_allocated, preferences, "the preferences to be mapped");
+  ui_test_save_screenshot (GTK_WIDGET (preferences), "preferences.png");
 
   /* A second activation presents the same window. */
   g_action_group_activate_action (G_ACTION_GROUP (fixture->application), "preferences", NULL);
   g_assert_cmpuint (g_list_length (gtk_application_get_windows (GTK_APPLICATION (fixture->application))), ==, 2);
 
   gtk_window_destroy (preferences);
-}
-
-static GtkWindow *
-find_toplevel (GType type)
-{
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, i);
-
-      if (G_TYPE_CHECK_INSTANCE_TYPE (window, type))
-        return window;
-    }
-
-  return NULL;
 }
 
 static void
@@ -502,23 +270,23 @@ test_window_shortcuts_and_about (Fixture *fixture)
   g_autofree char *text = NULL;
 
   g_action_group_activate_action (G_ACTION_GROUP (fixture->application), "shortcuts", NULL);
-  shortcuts = find_toplevel (GTK_TYPE_SHORTCUTS_WINDOW);
+  shortcuts = ui_test_find_toplevel (GTK_TYPE_SHORTCUTS_WINDOW, NULL);
   g_assert_nonnull (shortcuts);
   g_assert_true (gtk_window_get_transient_for (shortcuts) == GTK_WINDOW (fixture->window));
-  wait_for (widget_is_mapped_and_allocated, shortcuts, "the shortcuts window to be mapped");
-  save_screenshot (GTK_WIDGET (shortcuts), "shortcuts.png");
+  wait_for (ui_test_widget_is_mapped_and_allocated, shortcuts, "the shortcuts window to be mapped");
+  ui_test_save_screenshot (GTK_WIDGET (shortcuts), "shortcuts.png");
   gtk_window_destroy (shortcuts);
 
   g_action_group_activate_action (G_ACTION_GROUP (fixture->application), "about", NULL);
-  about = find_toplevel (GTK_TYPE_ABOUT_DIALOG);
+  about = ui_test_find_toplevel (GTK_TYPE_ABOUT_DIALOG, NULL);
   g_assert_nonnull (about);
   g_assert_cmpstr (gtk_about_dialog_get_version (GTK_ABOUT_DIALOG (about)), ==, WPC_VERSION);
   g_assert_cmpstr (gtk_about_dialog_get_logo_icon_name (GTK_ABOUT_DIALOG (about)), ==, WPC_APP_ID);
   g_assert_cmpint (gtk_about_dialog_get_license_type (GTK_ABOUT_DIALOG (about)), ==, GTK_LICENSE_GPL_3_0);
-  wait_for (widget_is_mapped_and_allocated, about, "the about dialog to be mapped");
-  text = shown_text (GTK_WIDGET (about));
+  wait_for (ui_test_widget_is_mapped_and_allocated, about, "the about dialog to be mapped");
+  text = ui_test_shown_text (GTK_WIDGET (about));
   g_assert_nonnull (strstr (text, "Workpoint Console"));
-  save_screenshot (GTK_WIDGET (about), "about.png");
+  ui_test_save_screenshot (GTK_WIDGET (about), "about.png");
   gtk_window_destroy (about);
 
   /* The app icon comes from the resource, so it exists uninstalled too. */
@@ -618,7 +386,7 @@ test_window_dark_mode (Fixture *fixture)
   g_assert_nonnull (bus);
   wait_for (prefers_dark, NULL, "the window to follow the portal's dark color scheme");
   g_assert_cmpuint (portal->reads, ==, 1);
-  save_screenshot (GTK_WIDGET (fixture->window), "window-dark.png");
+  ui_test_save_screenshot (GTK_WIDGET (fixture->window), "window-dark.png");
 
   /* The desktop switches back: SettingChanged carries the bare value. */
   g_dbus_connection_emit_signal (bus, NULL, PORTAL_OBJECT_PATH, PORTAL_INTERFACE, "SettingChanged",
@@ -660,22 +428,22 @@ static gboolean
 empty_state_shows_url (gpointer data)
 {
   gpointer *args = data;
-  g_autofree char *text = shown_text (args[0]);
+  g_autofree char *text = ui_test_shown_text (args[0]);
   return strstr (text, args[1]) != NULL;
 }
 
 static void
 test_window_empty_state (Fixture *fixture)
 {
-  GtkWidget *empty_state = find_widget (GTK_WIDGET (fixture->window), WPC_TYPE_EMPTY_STATE, NULL);
+  GtkWidget *empty_state = ui_test_find_widget (GTK_WIDGET (fixture->window), WPC_TYPE_EMPTY_STATE, NULL);
   g_autofree char *text = NULL;
   const char * const *urls;
   gpointer args[2];
 
   g_assert_nonnull (empty_state);
-  g_assert_true (is_shown (empty_state));
+  g_assert_true (ui_test_is_shown (empty_state));
 
-  text = shown_text (empty_state);
+  text = ui_test_shown_text (empty_state);
   g_assert_nonnull (strstr (text, "sdlp://127.0.0.1:18443"));
   g_assert_nonnull (strstr (text, "18444"));
   g_assert_nonnull (strstr (text, "DHCP option 43"));
@@ -691,7 +459,7 @@ test_window_empty_state (Fixture *fixture)
 
   g_settings_set_string (fixture->settings, "bind-address", "not-an-address");
   g_clear_pointer (&text, g_free);
-  text = shown_text (empty_state);
+  text = ui_test_shown_text (empty_state);
   g_assert_null (strstr (text, "sdlp://"));
   g_assert_nonnull (strstr (text, "not-an-address"));
   g_assert_cmpstrv (wpc_empty_state_get_sdlp_urls (WPC_EMPTY_STATE (empty_state)),
@@ -699,7 +467,7 @@ test_window_empty_state (Fixture *fixture)
 
   g_settings_set_string (fixture->settings, "bind-address", "::1");
   g_clear_pointer (&text, g_free);
-  text = shown_text (empty_state);
+  text = ui_test_shown_text (empty_state);
   g_assert_nonnull (strstr (text, "sdlp://[::1]:20443"));
 
   /* Command-line overrides win over the settings. */
@@ -716,7 +484,7 @@ test_window_empty_state (Fixture *fixture)
   g_settings_set_uint (fixture->settings, "port", 18443);
   g_settings_set_string (fixture->settings, "bind-address", "");
   g_clear_pointer (&text, g_free);
-  text = shown_text (empty_state);
+  text = ui_test_shown_text (empty_state);
   g_assert_nonnull (strstr (text, "sdlp://192.0.2.9:30443"));
   g_assert_cmpstrv (wpc_empty_state_get_sdlp_urls (WPC_EMPTY_STATE (empty_state)),
                     ((const char *[]) { "sdlp://192.0.2.9:30443", NULL }));
@@ -774,7 +542,7 @@ static gboolean
 demo_started_or_refused (gpointer data)
 {
   Fixture *fixture = data;
-  GtkWidget *bar = find_widget (GTK_WIDGET (fixture->window), GTK_TYPE_INFO_BAR, NULL);
+  GtkWidget *bar = ui_test_find_widget (GTK_WIDGET (fixture->window), GTK_TYPE_INFO_BAR, NULL);
 
   return g_list_model_get_n_items (wpi_service_host_get_phones (fixture->service)) == 20 ||
          gtk_info_bar_get_revealed (GTK_INFO_BAR (bar));
@@ -783,7 +551,7 @@ demo_started_or_refused (gpointer data)
 static void
 test_window_start_demo (Fixture *fixture)
 {
-  GtkWidget *button = find_button_with_label (GTK_WIDGET (fixture->window),
+  GtkWidget *button = ui_test_find_button_with_label (GTK_WIDGET (fixture->window),
                                               "Start demo with 20 simulated phones");
   guint received = 0;
 
@@ -808,7 +576,7 @@ test_window_start_demo (Fixture *fixture)
   wait_for (demo_started_or_refused, fixture, "20 simulated phones to register");
   if (g_list_model_get_n_items (wpi_service_host_get_phones (fixture->service)) < 20)
     {
-      g_autofree char *text = shown_text (find_widget (GTK_WIDGET (fixture->window), GTK_TYPE_INFO_BAR, NULL));
+      g_autofree char *text = ui_test_shown_text (ui_test_find_widget (GTK_WIDGET (fixture->window), GTK_TYPE_INFO_BAR, NULL));
 
       g_assert_nonnull (strstr (text, "The demo cannot start: "));
       g_test_message ("demo refused: %s", text);
@@ -828,8 +596,8 @@ test_window_status_bar (Fixture *fixture)
   g_autofree char *expected = NULL;
 
   /* The window shows the service's values */
-  g_assert_true (is_shown (GTK_WIDGET (status_bar)));
-  text = shown_text (GTK_WIDGET (status_bar));
+  g_assert_true (ui_test_is_shown (GTK_WIDGET (status_bar)));
+  text = ui_test_shown_text (GTK_WIDGET (status_bar));
   expected = g_strdup_printf ("Listening on https://127.0.0.1:%u, https://127.0.0.1:%u\nNo phones\n",
                               wpi_service_host_get_port (fixture->service),
                               wpi_service_host_get_secure_port (fixture->service));
@@ -843,24 +611,24 @@ test_window_status_bar (Fixture *fixture)
                 "phones-default-mode", 3,
                 NULL);
   g_clear_pointer (&text, g_free);
-  text = shown_text (GTK_WIDGET (status_bar));
+  text = ui_test_shown_text (GTK_WIDGET (status_bar));
   g_assert_cmpstr (text, ==,
                    "Listening on 192.0.2.2:18443, 192.0.2.2:18444\n"
                    "20 phones · 2 busy · 1 in session\n"
                    "3 phones in Default Mode\n");
-  save_screenshot (GTK_WIDGET (fixture->window), "window-status.png");
+  ui_test_save_screenshot (GTK_WIDGET (fixture->window), "window-status.png");
 
   wpc_status_bar_set_phones_known (status_bar, 1);
   wpc_status_bar_set_phones_default_mode (status_bar, 1);
   g_clear_pointer (&text, g_free);
-  text = shown_text (GTK_WIDGET (status_bar));
+  text = ui_test_shown_text (GTK_WIDGET (status_bar));
   g_assert_nonnull (strstr (text, "1 phone · 2 busy"));
   g_assert_nonnull (strstr (text, "1 phone in Default Mode"));
 
   wpc_status_bar_set_phones_default_mode (status_bar, 0);
   wpc_status_bar_set_listening (status_bar, NULL);
   g_clear_pointer (&text, g_free);
-  text = shown_text (GTK_WIDGET (status_bar));
+  text = ui_test_shown_text (GTK_WIDGET (status_bar));
   g_assert_null (strstr (text, "Default Mode"));
   g_assert_nonnull (strstr (text, "Not listening"));
 }
@@ -885,7 +653,7 @@ test_application_options (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autoptr(GSettings) settings = memory_settings ();
+      g_autoptr(GSettings) settings = ui_test_memory_settings ();
       g_autoptr(WpcApplication) application =
         g_object_new (WPC_TYPE_APPLICATION,
                       "application-id", WPC_APP_ID,
@@ -921,7 +689,7 @@ test_application_version (void)
 static void
 test_application_overrides (void)
 {
-  g_autoptr(GSettings) settings = memory_settings ();
+  g_autoptr(GSettings) settings = ui_test_memory_settings ();
   g_autoptr(WpcApplication) application =
     g_object_new (WPC_TYPE_APPLICATION,
                   "application-id", WPC_APP_ID,
@@ -967,7 +735,7 @@ find_named (GtkWidget  *root,
             GType       type,
             const char *name)
 {
-  GtkWidget *widget = find_widget (root, type, name);
+  GtkWidget *widget = ui_test_find_widget (root, type, name);
 
   if (widget == NULL)
     g_error ("No %s named %s", g_type_name (type), name);
@@ -977,7 +745,7 @@ find_named (GtkWidget  *root,
 static void
 test_preferences_bindings (void)
 {
-  g_autoptr(GSettings) settings = memory_settings ();
+  g_autoptr(GSettings) settings = ui_test_memory_settings ();
   GtkWidget *window = wpc_preferences_window_new (settings);
   GtkEditable *port = GTK_EDITABLE (find_named (window, GTK_TYPE_ENTRY, "port"));
   GtkEditable *secure_port = GTK_EDITABLE (find_named (window, GTK_TYPE_ENTRY, "secure_port"));
@@ -994,7 +762,7 @@ test_preferences_bindings (void)
   double min, max;
 
   gtk_window_present (GTK_WINDOW (window));
-  wait_for (widget_is_mapped_and_allocated, window, "the preferences to be mapped");
+  wait_for (ui_test_widget_is_mapped_and_allocated, window, "the preferences to be mapped");
 
   /* Values and ranges come from the schema (decisions D9, D10, D17). */
   g_assert_cmpstr (gtk_editable_get_text (port), ==, "18443");
@@ -1048,14 +816,14 @@ test_preferences_bindings (void)
 
   /* The CA row shows the imported file and can go back to the own CA. */
   g_settings_set_string (settings, "ca-import-path", "/etc/ssl/wpc-ca.pem");
-  text = shown_text (window);
+  text = ui_test_shown_text (window);
   g_assert_nonnull (strstr (text, "/etc/ssl/wpc-ca.pem"));
   g_assert_true (gtk_widget_activate_action (window, "preferences.clear-ca", NULL));
   g_clear_pointer (&bind_setting, g_free);
   bind_setting = g_settings_get_string (settings, "ca-import-path");
   g_assert_cmpstr (bind_setting, ==, "");
 
-  save_screenshot (window, "preferences-edited.png");
+  ui_test_save_screenshot (window, "preferences-edited.png");
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
@@ -1151,7 +919,7 @@ test_window_bootstrap_selection (Fixture *fixture)
   gtk_selection_model_select_range (selection, 0, 2, TRUE);
   selected = wpc_phones_view_get_selected_phones (phones_view);
   g_assert_cmpuint (selected->len, ==, 2);
-  g_assert_true (activate_shortcut (GTK_WIDGET (phones_view), "<Control><Shift>b"));
+  g_assert_true (ui_test_activate_shortcut (GTK_WIDGET (phones_view), "<Control><Shift>b"));
   g_assert_cmpstr (wpc_window_get_visible_view (fixture->window), ==, "pin-handout");
 
   /* Generate makes PINs for the two selected phones only */
@@ -1170,40 +938,18 @@ test_window_bootstrap_selection (Fixture *fixture)
     }
 }
 
-static guint
-free_port (void)
-{
-  g_autoptr(GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
-  g_autoptr(GSocketAddress) bound = NULL;
-
-  g_assert_true (g_socket_bind (socket, any, FALSE, NULL));
-  bound = g_socket_get_local_address (socket, NULL);
-  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-}
-
 /* A console that opened its own service (no service handed in): the listening values
  * come from the settings, on free loopback ports. */
 static void
 fixture_set_up_own_service (Fixture       *fixture,
                             gconstpointer  user_data)
 {
-  g_autoptr(GError) error = NULL;
-
-  fixture->data_dir = g_dir_make_tmp ("wpc-ui-window-XXXXXX", &error);
-  g_assert_no_error (error);
-  fixture->settings = memory_settings ();
+  fixture->data_dir = test_util_make_tmp_dir ("wpc-ui-window");
+  fixture->settings = ui_test_memory_settings ();
   g_settings_set_string (fixture->settings, "bind-address", "127.0.0.1");
-  g_settings_set_uint (fixture->settings, "port", free_port ());
-  g_settings_set_uint (fixture->settings, "secure-port", free_port ());
-  fixture->application = g_object_new (WPC_TYPE_APPLICATION,
-                                       "application-id", WPC_APP_ID,
-                                       "flags", G_APPLICATION_NON_UNIQUE,
-                                       "resource-base-path", "/org/workpoint/Console",
-                                       "settings", fixture->settings,
-                                       "data-dir", fixture->data_dir,
-                                       NULL);
+  g_settings_set_uint (fixture->settings, "port", test_util_free_port ());
+  g_settings_set_uint (fixture->settings, "secure-port", test_util_free_port ());
+  fixture->application = ui_test_application_new (fixture->settings, fixture->data_dir);
 }
 
 typedef struct {
@@ -1227,7 +973,7 @@ static gboolean
 refused_to_listen (gpointer data)
 {
   Fixture *fixture = data;
-  GtkWidget *bar = find_widget (GTK_WIDGET (fixture->window), GTK_TYPE_INFO_BAR, NULL);
+  GtkWidget *bar = ui_test_find_widget (GTK_WIDGET (fixture->window), GTK_TYPE_INFO_BAR, NULL);
 
   return wpi_service_host_get_port (wpc_window_get_service (fixture->window)) == 0 &&
          gtk_info_bar_get_revealed (GTK_INFO_BAR (bar));
@@ -1241,12 +987,12 @@ test_window_relisten (Fixture *fixture)
   PortWait wait = { fixture, g_settings_get_uint (fixture->settings, "port") };
   g_autoptr(GSocketListener) squatter = g_socket_listener_new ();
   g_autoptr(GError) error = NULL;
-  GtkWidget *bar = find_widget (GTK_WIDGET (fixture->window), GTK_TYPE_INFO_BAR, NULL);
+  GtkWidget *bar = ui_test_find_widget (GTK_WIDGET (fixture->window), GTK_TYPE_INFO_BAR, NULL);
   guint taken;
 
   wait_for (listens_on, &wait, "the service on its first port");
 
-  wait.port = free_port ();
+  wait.port = test_util_free_port ();
   g_settings_set_uint (fixture->settings, "port", wait.port);
   wait_for (listens_on, &wait, "the service on the new port");
   g_assert_false (gtk_info_bar_get_revealed (GTK_INFO_BAR (bar)));
@@ -1257,12 +1003,12 @@ test_window_relisten (Fixture *fixture)
   g_settings_set_uint (fixture->settings, "port", taken);
   wait_for (refused_to_listen, fixture, "the refusal to be shown");
   {
-    g_autofree char *text = shown_text (bar);
+    g_autofree char *text = ui_test_shown_text (bar);
 
     g_assert_nonnull (strstr (text, "not listening"));
   }
 
-  wait.port = free_port ();
+  wait.port = test_util_free_port ();
   g_settings_set_uint (fixture->settings, "port", wait.port);
   wait_for (listens_on, &wait, "the service on a free port again");
   g_assert_false (gtk_info_bar_get_revealed (GTK_INFO_BAR (bar)));

@@ -1,4 +1,6 @@
 /* test-util.c: what every test and benchmark needs and nothing in protocol/ offers */
+#include <string.h>
+
 #include <glib/gstdio.h>
 
 #include "test-util.h"
@@ -19,4 +21,242 @@ test_util_remove_tree (const char *path)
         g_unlink (child);
     }
   g_rmdir (path);
+}
+
+/* --- Waiting ------------------------------------------------------------------------ */
+
+static gboolean
+on_wait_timeout (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+void
+test_util_wait_until (TestUtilCondition  condition,
+                      gpointer           data,
+                      guint              timeout_ms,
+                      const char        *what)
+{
+  GMainContext *context = g_main_context_ref_thread_default ();
+  g_autoptr(GSource) timeout = g_timeout_source_new (timeout_ms);
+  gboolean timed_out = FALSE;
+
+  /* A source rather than a deadline check, so that a blocking iteration wakes up */
+  g_source_set_callback (timeout, on_wait_timeout, &timed_out, NULL);
+  g_source_attach (timeout, context);
+  while (!condition (data) && !timed_out)
+    g_main_context_iteration (context, TRUE);
+  g_source_destroy (timeout);
+  g_main_context_unref (context);
+
+  if (timed_out)
+    g_error ("Timed out after %u ms waiting for %s", timeout_ms, what);
+}
+
+gboolean
+test_util_flag_is_set (gpointer flag)
+{
+  return *(const gboolean *) flag;
+}
+
+void
+test_util_wait_for_flag (const gboolean *flag,
+                         guint           timeout_ms,
+                         const char     *what)
+{
+  test_util_wait_until (test_util_flag_is_set, (gpointer) flag, timeout_ms, what);
+}
+
+/* --- Places --------------------------------------------------------------------------- */
+
+guint16
+test_util_free_port (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                            G_SOCKET_PROTOCOL_TCP, &error);
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any_port = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+
+  g_assert_no_error (error);
+  g_socket_bind (socket, any_port, FALSE, &error);
+  g_assert_no_error (error);
+  bound = g_socket_get_local_address (socket, &error);
+  g_assert_no_error (error);
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+}
+
+char *
+test_util_make_tmp_dir (const char *prefix)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *template = g_strconcat (prefix, "-XXXXXX", NULL);
+  char *dir = g_dir_make_tmp (template, &error);
+
+  g_assert_no_error (error);
+  return dir;
+}
+
+char *
+test_util_read_file (const char *path,
+                     gsize      *length)
+{
+  g_autoptr(GError) error = NULL;
+  char *contents = NULL;
+
+  g_file_get_contents (path, &contents, length, &error);
+  g_assert_no_error (error);
+  return contents;
+}
+
+GBytes *
+test_util_read_fixture (const char *name)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "fixtures", name, NULL);
+  gsize length = 0;
+  char *contents = test_util_read_file (path, &length);
+
+  return g_bytes_new_take (contents, length);
+}
+
+/* --- Subprocesses --------------------------------------------------------------------- */
+
+int
+test_util_run (const char * const *argv,
+               const char * const *envp,
+               char             **out,
+               char             **err)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocessLauncher) launcher =
+    g_subprocess_launcher_new ((out != NULL ? G_SUBPROCESS_FLAGS_STDOUT_PIPE : G_SUBPROCESS_FLAGS_NONE) |
+                               (err != NULL ? G_SUBPROCESS_FLAGS_STDERR_PIPE : G_SUBPROCESS_FLAGS_NONE));
+  g_autoptr(GSubprocess) process = NULL;
+
+  if (envp != NULL)
+    g_subprocess_launcher_set_environ (launcher, (char **) envp);
+  process = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, out, err, &error);
+  g_assert_no_error (error);
+  if (!g_subprocess_get_if_exited (process))
+    return -1;
+  return g_subprocess_get_exit_status (process);
+}
+
+/* --- Ready-made certificates ---------------------------------------------------------- */
+
+char *
+test_util_cert_path (const char *name)
+{
+  return g_build_filename (TEST_UTIL_CERT_DIR, name, NULL);
+}
+
+static char *
+read_cert_file (const char *name)
+{
+  g_autofree char *path = test_util_cert_path (name);
+
+  return test_util_read_file (path, NULL);
+}
+
+/* "00:1A:E8:12:34:56" -> "001AE8123456", the name of the phone's files */
+static char *
+mac_to_file_part (const char *mac)
+{
+  g_autoptr(GString) part = g_string_new (NULL);
+
+  for (const char *c = mac; *c != '\0'; c++)
+    if (g_ascii_isxdigit (*c))
+      g_string_append_c (part, g_ascii_toupper (*c));
+  g_assert_cmpuint (part->len, ==, 12);
+  return g_string_free (g_steal_pointer (&part), FALSE);
+}
+
+static GTlsCertificate *
+certificate_from_files (const char *cert_name,
+                        const char *key_name)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *cert = read_cert_file (cert_name);
+  g_autofree char *key = read_cert_file (key_name);
+  g_autofree char *pem = g_strconcat (key, cert, NULL);
+  GTlsCertificate *certificate = g_tls_certificate_new_from_pem (pem, -1, &error);
+
+  g_assert_no_error (error);
+  return certificate;
+}
+
+GTlsCertificate *
+test_util_server_certificate (void)
+{
+  return certificate_from_files ("server.crt", "server-key.pem");
+}
+
+GTlsCertificate *
+test_util_phone_certificate (const char *mac)
+{
+  g_autofree char *part = mac_to_file_part (mac);
+  g_autofree char *cert_name = g_strdup_printf ("phone-%s.crt", part);
+  g_autofree char *key_name = g_strdup_printf ("phone-%s-key.pem", part);
+
+  return certificate_from_files (cert_name, key_name);
+}
+
+/* WpiPki keeps every file 0600 in 0700 directories (wpi-pki.h) */
+static void
+write_private (const char *dir,
+               const char *name,
+               const char *contents)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_file_set_contents_full (path, contents, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, &error);
+  g_assert_no_error (error);
+}
+
+void
+test_util_install_phone_certificate (const char *pki_dir,
+                                     const char *mac)
+{
+  g_autofree char *part = mac_to_file_part (mac);
+  g_autofree char *cert_name = g_strdup_printf ("phone-%s.crt", part);
+  g_autofree char *key_name = g_strdup_printf ("phone-%s-key.pem", part);
+  g_autofree char *serial_name = g_strdup_printf ("phone-%s.serial", part);
+  g_autofree char *cert = read_cert_file (cert_name);
+  g_autofree char *key = read_cert_file (key_name);
+  g_autofree char *current = g_strconcat (key, cert, NULL);
+  g_autofree char *serial = g_strstrip (read_cert_file (serial_name));
+  g_autofree char *history = g_strconcat (serial, ".crt", NULL);
+  g_autofree char *phone_dir = g_build_filename (pki_dir, "clients", part, NULL);
+
+  write_private (phone_dir, history, cert);
+  write_private (phone_dir, "current.pem", current);
+}
+
+void
+test_util_install_pki_directory (const char *pki_dir)
+{
+  g_autofree char *ca_key = read_cert_file ("ca-key.pem");
+  g_autofree char *ca = read_cert_file ("ca.crt");
+  g_autofree char *server_key = read_cert_file ("server-key.pem");
+  g_autofree char *server = read_cert_file ("server.crt");
+  g_autofree char *ca_pem = g_strconcat (ca_key, ca, NULL);
+  g_autofree char *server_pem = g_strconcat (server_key, server, ca, NULL);
+
+  write_private (pki_dir, "ca.pem", ca_pem);
+  write_private (pki_dir, "ca.crt", ca);
+  write_private (pki_dir, "server.pem", server_pem);
+}
+
+void
+test_util_install_pki (const char *data_dir)
+{
+  g_autofree char *pki_dir = g_build_filename (data_dir, "pki", NULL);
+
+  test_util_install_pki_directory (pki_dir);
 }

@@ -1,11 +1,77 @@
-/* test-util.h: what every test and benchmark needs and nothing in protocol/ offers */
+/* test-util.h: what every test and benchmark needs and nothing in protocol/ offers
+ * (GLib and GIO only; the helpers that need the protocol layers are in
+ * test-util-wpi.h and test-util-service.h, the GTK ones in tests/ui/ui-test-util.h).
+ */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 
 G_BEGIN_DECLS
 
 /* Removes path and everything under it; symbolic links are removed, not followed. */
 void test_util_remove_tree (const char *path);
+
+/* --- Waiting ------------------------------------------------------------------------ */
+
+typedef gboolean (*TestUtilCondition) (gpointer data);
+
+/* Iterates the thread-default main context until condition (data) holds; after
+ * timeout_ms the test fails with "Timed out after N ms waiting for what". */
+void     test_util_wait_until        (TestUtilCondition  condition,
+                                      gpointer           data,
+                                      guint              timeout_ms,
+                                      const char        *what);
+/* The same for a flag that a callback sets. */
+void     test_util_wait_for_flag     (const gboolean    *flag,
+                                      guint              timeout_ms,
+                                      const char        *what);
+/* TRUE when *(gboolean *) flag: a TestUtilCondition for a flag. */
+gboolean test_util_flag_is_set       (gpointer           flag);
+
+/* --- Places --------------------------------------------------------------------------- */
+
+/* A TCP port on 127.0.0.1 that was free a moment ago (bound, read, released). */
+guint16  test_util_free_port         (void);
+/* A new directory "prefix-XXXXXX" under the temporary folder; fails the test when it
+ * cannot be made. Remove it with test_util_remove_tree(). */
+char    *test_util_make_tmp_dir      (const char        *prefix);
+/* The contents of tests/fixtures/name (G_TEST_DIST), failing the test when unreadable. */
+GBytes  *test_util_read_fixture      (const char        *name);
+/* The contents of any file, failing the test when it cannot be read. */
+char    *test_util_read_file         (const char        *path,
+                                      gsize             *length);
+
+/* --- Subprocesses --------------------------------------------------------------------- */
+
+/* Runs argv (NULL-terminated) with envp (NULL: this process's environment) to its end,
+ * stdout and stderr captured when out/err are not NULL; returns its exit status, or -1
+ * when it died of a signal. Fails the test when it cannot be started. */
+int      test_util_run               (const char * const *argv,
+                                      const char * const *envp,
+                                      char             **out,
+                                      char             **err);
+
+/* --- Ready-made certificates (tests/util/certs, README.md there) -------------------- */
+
+#define TEST_UTIL_PHONE_MAC_1 "00:1A:E8:12:34:56"
+#define TEST_UTIL_PHONE_MAC_2 "00:1A:E8:AB:CD:EF"
+#define TEST_UTIL_PHONE_MAC_3 "00:1A:E8:00:10:01"
+
+/* A file of the ready-made PKI, e.g. "ca.crt" (the path is inside the source tree). */
+char            *test_util_cert_path               (const char  *name);
+/* The test CA, server and phone certificates, each with its private key. */
+GTlsCertificate *test_util_server_certificate      (void);
+GTlsCertificate *test_util_phone_certificate       (const char  *mac);
+/* Puts the ready-made CA and server certificate into data_dir/pki in the layout of
+ * protocol/service/wpi-pki.h, so that a WpiService opened there loads them instead of
+ * generating keys (it re-signs the server certificate, with the same key, when the
+ * host has other names). Call before the service or WpiPki opens the directory. */
+void             test_util_install_pki             (const char  *data_dir);
+/* The same into a WpiPki directory itself (what data_dir/pki is for a service). */
+void             test_util_install_pki_directory   (const char  *pki_dir);
+/* Adds the ready-made client certificate of mac (one of TEST_UTIL_PHONE_MAC_*) to a
+ * PKI directory, as if the CA had issued it: clients/MAC12/current.pem and SERIAL.crt. */
+void             test_util_install_phone_certificate (const char *pki_dir,
+                                                     const char *mac);
 
 G_END_DECLS

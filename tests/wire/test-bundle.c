@@ -8,6 +8,7 @@
 
 #include "wpi-bundle.h"
 #include "wpi-pin.h"
+#include "test-util.h"
 
 /* Fewer iterations where the test is about the format, not the cost. */
 #define FAST_ITERATIONS 1000
@@ -449,21 +450,6 @@ write_temp (const char *dir,
 }
 
 static void
-remove_temp_dir (const char *dir)
-{
-  g_autoptr(GDir) handle = g_dir_open (dir, 0, NULL);
-  const char *name;
-
-  while (handle != NULL && (name = g_dir_read_name (handle)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-
-      g_remove (path);
-    }
-  g_rmdir (dir);
-}
-
-static void
 test_openssl_decrypts (void)
 {
   g_autoptr(WpiBootstrapData) data = sample_data ();
@@ -501,8 +487,7 @@ test_openssl_decrypts (void)
   g_assert_no_error (error);
   assert_data_equal (data, opened);
 
-  dir = g_dir_make_tmp ("wpi-bundle-XXXXXX", &error);
-  g_assert_no_error (error);
+  dir = test_util_make_tmp_dir ("wpi-bundle");
   path = write_temp (dir, "secure-mode-data.b64", sealed);
 
   script = g_strdup_printf ("base64 -d < '%s' | openssl enc -d -aes-256-cbc -pbkdf2 -iter 100000 "
@@ -535,7 +520,7 @@ test_openssl_decrypts (void)
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
 
-  remove_temp_dir (dir);
+  test_util_remove_tree (dir);
 }
 
 /* And the other way: what the stock command encrypts, the phone side opens. */
@@ -561,8 +546,7 @@ test_openssl_encrypts (void)
   document = wpi_bundle_pack (data, NULL, &error);
   g_assert_no_error (error);
 
-  dir = g_dir_make_tmp ("wpi-bundle-XXXXXX", &error);
-  g_assert_no_error (error);
+  dir = test_util_make_tmp_dir ("wpi-bundle");
   path = write_temp (dir, "bundle.xml", document);
 
   script = g_strdup_printf ("openssl enc -e -aes-256-cbc -pbkdf2 -iter %d -md sha256 -A -base64 "
@@ -576,7 +560,7 @@ test_openssl_encrypts (void)
 
   g_free (out);
   g_free (err);
-  remove_temp_dir (dir);
+  test_util_remove_tree (dir);
 }
 
 int

@@ -1,0 +1,264 @@
+/* ui-test-util.c: what the widget tests share (see ui-test-util.h) */
+#include "config.h"
+
+#define G_SETTINGS_ENABLE_BACKEND
+#include <gio/gsettingsbackend.h>
+#include <glib/gstdio.h>
+
+#include "ui-test-util.h"
+
+/* Painting a frame on Xvfb under AddressSanitizer takes seconds at worst */
+#define PAINT_TIMEOUT_MS 60000
+
+GSettings *
+ui_test_memory_settings (void)
+{
+  g_autoptr(GSettingsBackend) backend = g_memory_settings_backend_new ();
+
+  return g_settings_new_with_backend (WPC_APP_ID, backend);
+}
+
+WpcApplication *
+ui_test_application_new (GSettings  *settings,
+                         const char *data_dir)
+{
+  return g_object_new (WPC_TYPE_APPLICATION,
+                       "application-id", WPC_APP_ID,
+                       "flags", G_APPLICATION_NON_UNIQUE,
+                       "resource-base-path", "/org/workpoint/Console",
+                       "settings", settings,
+                       "data-dir", data_dir,
+                       NULL);
+}
+
+gboolean
+ui_test_widget_is_mapped_and_allocated (gpointer widget)
+{
+  return gtk_widget_get_mapped (widget) && gtk_widget_get_width (widget) > 0;
+}
+
+gboolean
+ui_test_is_shown (GtkWidget *widget)
+{
+  for (; widget != NULL; widget = gtk_widget_get_parent (widget))
+    if (!gtk_widget_get_visible (widget) || !gtk_widget_get_child_visible (widget))
+      return FALSE;
+  return TRUE;
+}
+
+static void
+collect_shown_text (GtkWidget *root,
+                    GString   *text)
+{
+  if (!gtk_widget_get_visible (root) || !gtk_widget_get_child_visible (root))
+    return;
+  if (GTK_IS_LABEL (root))
+    g_string_append_printf (text, "%s\n", gtk_label_get_text (GTK_LABEL (root)));
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    collect_shown_text (child, text);
+}
+
+char *
+ui_test_shown_text (GtkWidget *root)
+{
+  GString *text = g_string_new (NULL);
+
+  collect_shown_text (root, text);
+  return g_string_free (text, FALSE);
+}
+
+static gboolean
+widget_matches (gpointer    widget,
+                GType       type,
+                const char *name)
+{
+  return G_TYPE_CHECK_INSTANCE_TYPE (widget, type) &&
+         (name == NULL || g_strcmp0 (gtk_widget_get_name (widget), name) == 0);
+}
+
+GtkWidget *
+ui_test_find_widget (GtkWidget  *root,
+                     GType       type,
+                     const char *name)
+{
+  if (widget_matches (root, type, name))
+    return root;
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = ui_test_find_widget (child, type, name);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+void
+ui_test_find_all (GtkWidget  *root,
+                  GType       type,
+                  const char *name,
+                  GPtrArray  *found)
+{
+  if (widget_matches (root, type, name))
+    g_ptr_array_add (found, root);
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    ui_test_find_all (child, type, name, found);
+}
+
+GtkWidget *
+ui_test_find_button_with_label (GtkWidget  *root,
+                                const char *label)
+{
+  g_autoptr(GPtrArray) buttons = g_ptr_array_new ();
+
+  ui_test_find_all (root, GTK_TYPE_BUTTON, NULL, buttons);
+  for (guint i = 0; i < buttons->len; i++)
+    if (g_strcmp0 (gtk_button_get_label (buttons->pdata[i]), label) == 0)
+      return buttons->pdata[i];
+  return NULL;
+}
+
+GtkWindow *
+ui_test_find_toplevel (GType       type,
+                       const char *name)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, i);
+
+      if (widget_matches (window, type, name))
+        return window;
+    }
+  return NULL;
+}
+
+typedef struct {
+  GType       type;
+  const char *name;
+  GtkWindow  *window;
+} ToplevelWait;
+
+static gboolean
+toplevel_shown (gpointer data)
+{
+  ToplevelWait *wait = data;
+
+  wait->window = ui_test_find_toplevel (wait->type, wait->name);
+  return wait->window != NULL && gtk_widget_get_mapped (GTK_WIDGET (wait->window));
+}
+
+GtkWindow *
+ui_test_wait_for_toplevel (GType       type,
+                           const char *name,
+                           guint       timeout_ms)
+{
+  ToplevelWait wait = { type, name, NULL };
+
+  test_util_wait_until (toplevel_shown, &wait, timeout_ms, "a dialog");
+  return wait.window;
+}
+
+static gboolean
+toplevel_gone (gpointer data)
+{
+  ToplevelWait *wait = data;
+
+  return ui_test_find_toplevel (wait->type, wait->name) == NULL;
+}
+
+void
+ui_test_wait_for_toplevel_gone (GType       type,
+                                const char *name,
+                                guint       timeout_ms)
+{
+  ToplevelWait wait = { type, name, NULL };
+
+  test_util_wait_until (toplevel_gone, &wait, timeout_ms, "the dialog to close");
+}
+
+gboolean
+ui_test_activate_shortcut (GtkWidget  *widget,
+                           const char *accelerator)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (widget);
+  g_autoptr(GtkShortcutTrigger) wanted = gtk_shortcut_trigger_parse_string (accelerator);
+  /* GTK writes modifiers in its own order ("<Shift><Control>Delete"): compare in that form */
+  g_autofree char *normalized = gtk_shortcut_trigger_to_string (wanted);
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GtkEventController) controller = g_list_model_get_item (controllers, i);
+
+      if (!GTK_IS_SHORTCUT_CONTROLLER (controller))
+        continue;
+      for (guint j = 0; j < g_list_model_get_n_items (G_LIST_MODEL (controller)); j++)
+        {
+          g_autoptr(GtkShortcut) shortcut = g_list_model_get_item (G_LIST_MODEL (controller), j);
+          g_autofree char *trigger = gtk_shortcut_trigger_to_string (gtk_shortcut_get_trigger (shortcut));
+
+          if (g_str_equal (trigger, normalized))
+            return gtk_shortcut_action_activate (gtk_shortcut_get_action (shortcut),
+                                                 GTK_SHORTCUT_ACTION_EXCLUSIVE, widget,
+                                                 gtk_shortcut_get_arguments (shortcut));
+        }
+    }
+  return FALSE;
+}
+
+static void
+on_after_paint (GdkFrameClock *frame_clock,
+                gboolean      *painted)
+{
+  *painted = TRUE;
+}
+
+void
+ui_test_wait_for_paint (GtkWidget *widget,
+                        guint      timeout_ms)
+{
+  GdkFrameClock *frame_clock = gtk_widget_get_frame_clock (widget);
+  gboolean painted = FALSE;
+  gulong handler;
+
+  g_assert_nonnull (frame_clock);
+  handler = g_signal_connect (frame_clock, "after-paint", G_CALLBACK (on_after_paint), &painted);
+  gtk_widget_queue_draw (widget);
+  test_util_wait_for_flag (&painted, timeout_ms, "a frame to be painted");
+  g_signal_handler_disconnect (frame_clock, handler);
+}
+
+void
+ui_test_save_screenshot (GtkWidget  *widget,
+                         const char *name)
+{
+  const char *dir = g_getenv ("WPC_SCREENSHOT_DIR");
+  g_autoptr(GdkPaintable) paintable = NULL;
+  g_autoptr(GtkSnapshot) snapshot = NULL;
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autofree char *path = NULL;
+  int width, height;
+
+  if (dir == NULL)
+    return;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  ui_test_wait_for_paint (widget, PAINT_TIMEOUT_MS);
+  width = gtk_widget_get_width (widget);
+  height = gtk_widget_get_height (widget);
+  paintable = gtk_widget_paintable_new (widget);
+  snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
+  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  g_assert_nonnull (node);
+  texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)),
+                                         node, &GRAPHENE_RECT_INIT (0, 0, width, height));
+  path = g_build_filename (dir, name, NULL);
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_test_message ("Saved %s", path);
+}

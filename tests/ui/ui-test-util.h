@@ -1,0 +1,65 @@
+/* ui-test-util.h: what the widget tests share: finding widgets, reading what they show,
+ * waiting on the main loop, pressing shortcuts and saving screenshots
+ * (WPC_SCREENSHOT_DIR). GLib-only helpers are in tests/util/test-util.h.
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "wpc-application.h"
+#include "test-util.h"
+
+G_BEGIN_DECLS
+
+/* Settings of the console's schema in a memory backend, nothing shared between tests */
+GSettings      *ui_test_memory_settings   (void);
+/* The console as the tests run it: not unique, its resources, these settings;
+ * data_dir NULL unless it opens its own service there. */
+WpcApplication *ui_test_application_new   (GSettings   *settings,
+                                           const char  *data_dir);
+
+/* TRUE when the widget is mapped and has a size: a TestUtilCondition */
+gboolean   ui_test_widget_is_mapped_and_allocated (gpointer     widget);
+/* The widget and every ancestor visible and child-visible */
+gboolean   ui_test_is_shown              (GtkWidget   *widget);
+/* The text of every label under root that a user would see, one per line */
+char      *ui_test_shown_text            (GtkWidget   *root);
+
+/* The first widget under root (root included, depth first) of type and, unless NULL,
+ * with that widget name; NULL when there is none. */
+GtkWidget *ui_test_find_widget           (GtkWidget   *root,
+                                          GType        type,
+                                          const char  *name);
+/* Every such widget, in the same order, appended to found */
+void       ui_test_find_all              (GtkWidget   *root,
+                                          GType        type,
+                                          const char  *name,
+                                          GPtrArray   *found);
+/* The first GtkButton under root whose label is label */
+GtkWidget *ui_test_find_button_with_label (GtkWidget  *root,
+                                          const char  *label);
+/* A toplevel window (a dialog) of type and, unless NULL, that widget name, or NULL */
+GtkWindow *ui_test_find_toplevel         (GType        type,
+                                          const char  *name);
+/* Waits until such a toplevel is mapped (and returns it), or until none is left. */
+GtkWindow *ui_test_wait_for_toplevel     (GType        type,
+                                          const char  *name,
+                                          guint        timeout_ms);
+void       ui_test_wait_for_toplevel_gone (GType       type,
+                                          const char  *name,
+                                          guint        timeout_ms);
+
+/* Activates the shortcut for accelerator ("<Control>f") among the widget's own
+ * controllers, as the key press would; FALSE when it has none for it. */
+gboolean   ui_test_activate_shortcut     (GtkWidget   *widget,
+                                          const char  *accelerator);
+
+/* Waits for the widget's next frame to be painted (a widget paintable has nothing to
+ * show before the first). */
+void       ui_test_wait_for_paint        (GtkWidget   *widget,
+                                          guint        timeout_ms);
+/* With WPC_SCREENSHOT_DIR set, saves the widget there as name (a PNG) for review. */
+void       ui_test_save_screenshot       (GtkWidget   *widget,
+                                          const char  *name);
+
+G_END_DECLS

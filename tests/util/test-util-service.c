@@ -1,0 +1,71 @@
+/* test-util-service.c: a WpiService for tests (see test-util-service.h) */
+#include "test-util-service.h"
+
+WpiService *
+test_util_service_new (const char *data_dir)
+{
+  g_autoptr(GError) error = NULL;
+  WpiService *service;
+
+  test_util_install_pki (data_dir);
+  service = wpi_service_new (data_dir, &error);
+  g_assert_no_error (error);
+  /* Loopback only, and never the real ports 18443/18444 */
+  wpi_service_set_bind_address (service, "127.0.0.1");
+  wpi_service_set_ports (service, 0, 0);
+  return service;
+}
+
+WpiService *
+test_util_service_start (const char *data_dir)
+{
+  g_autoptr(GError) error = NULL;
+  WpiService *service = test_util_service_new (data_dir);
+
+  g_assert_true (wpi_service_start (service, &error));
+  g_assert_no_error (error);
+  return service;
+}
+
+char *
+test_util_service_uri (WpiService *service,
+                       gboolean    secure)
+{
+  guint port = secure ? wpi_service_get_secure_port (service) : wpi_service_get_port (service);
+
+  return g_strdup_printf ("https://127.0.0.1:%u", port);
+}
+
+WpiServiceHost *
+test_util_service_host_new (const char *data_dir)
+{
+  g_autoptr(GError) error = NULL;
+  WpiServiceHost *host;
+
+  test_util_install_pki (data_dir);
+  host = wpi_service_host_new (data_dir, &error);
+  g_assert_no_error (error);
+  wpi_service_host_set_bind_address (host, "127.0.0.1");
+  wpi_service_host_set_ports (host, 0, 0);
+  return host;
+}
+
+WpiServiceHost *
+test_util_service_host_start (const char *data_dir)
+{
+  g_autoptr(GError) error = NULL;
+  WpiServiceHost *host = test_util_service_host_new (data_dir);
+
+  g_assert_true (wpi_service_host_start (host, &error));
+  g_assert_no_error (error);
+  return host;
+}
+
+char *
+test_util_service_host_uri (WpiServiceHost *host,
+                            gboolean        secure)
+{
+  guint port = secure ? wpi_service_host_get_secure_port (host) : wpi_service_host_get_port (host);
+
+  return g_strdup_printf ("https://127.0.0.1:%u", port);
+}

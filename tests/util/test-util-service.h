@@ -1,0 +1,27 @@
+/* test-util-service.h: a WpiService for tests, in a temporary data directory on free
+ * loopback ports, with the ready-made PKI (certs/README.md) so that it generates no keys.
+ */
+#pragma once
+
+#include "wpi-service.h"
+#include "wpi-service-host.h"
+#include "test-util-wpi.h"
+
+G_BEGIN_DECLS
+
+/* A service in data_dir bound to 127.0.0.1 on ports the kernel picks, not yet started
+ * (for settings that must come first). */
+WpiService *test_util_service_new   (const char *data_dir);
+/* The same, started. */
+WpiService *test_util_service_start (const char *data_dir);
+/* "https://127.0.0.1:PORT" of its default (secure FALSE) or Secure Mode port */
+char       *test_util_service_uri   (WpiService *service,
+                                     gboolean    secure);
+
+/* The same as the console runs it: the service on a thread of its own (WpiServiceHost) */
+WpiServiceHost *test_util_service_host_new   (const char     *data_dir);
+WpiServiceHost *test_util_service_host_start (const char     *data_dir);
+char           *test_util_service_host_uri   (WpiServiceHost *host,
+                                              gboolean        secure);
+
+G_END_DECLS

@@ -1,0 +1,138 @@
+/* test-util-wpi.c: a phone's HTTPS client for tests (see test-util-wpi.h) */
+#include <string.h>
+
+#include "test-util-wpi.h"
+
+#define ACCEPT_ANY_KEY "test-util-accept-any-certificate"
+
+void
+test_util_reply_free (TestUtilReply *reply)
+{
+  g_clear_pointer (&reply->body, g_bytes_unref);
+  g_clear_error (&reply->error);
+  g_free (reply->set_cookie);
+  g_free (reply->session_id);
+  g_free (reply);
+}
+
+SoupSession *
+test_util_https_session_new (const char *ca_file)
+{
+  SoupSession *session = soup_session_new_with_options ("timeout", 10, NULL);
+
+  if (ca_file != NULL)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GTlsDatabase) database = g_tls_file_database_new (ca_file, &error);
+
+      g_assert_no_error (error);
+      soup_session_set_tls_database (session, database);
+    }
+  else
+    g_object_set_data (G_OBJECT (session), ACCEPT_ANY_KEY, GINT_TO_POINTER (TRUE));
+  return session;
+}
+
+static gboolean
+accept_any_certificate (SoupMessage          *msg,
+                        GTlsCertificate      *certificate,
+                        GTlsCertificateFlags  errors,
+                        gpointer              user_data)
+{
+  return TRUE;   /* a phone in Default Mode does not check the server (protocol.md §2.1) */
+}
+
+typedef struct {
+  TestUtilReply *reply;
+  gboolean       done;
+} Pending;
+
+static void
+on_sent (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  Pending *pending = user_data;
+
+  pending->reply->body = soup_session_send_and_read_finish (SOUP_SESSION (source), result,
+                                                            &pending->reply->error);
+  pending->done = TRUE;
+}
+
+static void
+read_set_cookie (TestUtilReply *reply,
+                 SoupMessage   *msg)
+{
+  const char *set_cookie = soup_message_headers_get_one (soup_message_get_response_headers (msg),
+                                                         "Set-Cookie");
+  const char *value;
+
+  if (set_cookie == NULL)
+    return;
+  reply->set_cookie = g_strdup (set_cookie);
+  if (g_str_has_prefix (set_cookie, "JSESSIONID="))
+    {
+      value = set_cookie + strlen ("JSESSIONID=");
+      reply->session_id = g_strndup (value, strcspn (value, ";"));
+    }
+}
+
+TestUtilReply *
+test_util_https_request (SoupSession     *session,
+                         const char      *method,
+                         const char      *uri,
+                         GBytes          *body,
+                         const char      *cookie,
+                         GTlsCertificate *client_certificate)
+{
+  g_autoptr(SoupMessage) msg = soup_message_new (method, uri);
+  Pending pending = { g_new0 (TestUtilReply, 1), FALSE };
+
+  g_assert_nonnull (msg);
+  if (g_object_get_data (G_OBJECT (session), ACCEPT_ANY_KEY) != NULL)
+    g_signal_connect (msg, "accept-certificate", G_CALLBACK (accept_any_certificate), NULL);
+  if (client_certificate != NULL)
+    soup_message_set_tls_client_certificate (msg, client_certificate);
+  if (body != NULL)
+    soup_message_set_request_body_from_bytes (msg, "text/xml", body);
+  if (cookie != NULL)
+    {
+      g_autofree char *header = g_strdup_printf ("JSESSIONID=%s", cookie);
+
+      soup_message_headers_replace (soup_message_get_request_headers (msg), "Cookie", header);
+    }
+  soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, NULL, on_sent, &pending);
+  test_util_wait_for_flag (&pending.done, TEST_UTIL_HTTPS_TIMEOUT_MS, "the service's answer");
+  if (pending.reply->error == NULL)
+    {
+      pending.reply->status = soup_message_get_status (msg);
+      read_set_cookie (pending.reply, msg);
+    }
+  return pending.reply;
+}
+
+TestUtilReply *
+test_util_post_message (SoupSession *session,
+                        const char  *uri,
+                        WpiMessage  *message,
+                        const char  *cookie)
+{
+  gsize length = 0;
+  char *xml = wpi_message_serialize (message, &length);
+  g_autoptr(GBytes) body = g_bytes_new_take (xml, length);
+
+  return test_util_https_request (session, "POST", uri, body, cookie, NULL);
+}
+
+WpiMessage *
+test_util_reply_parse (TestUtilReply *reply)
+{
+  g_autoptr(GError) error = NULL;
+  WpiMessage *answer;
+
+  g_assert_no_error (reply->error);
+  g_assert_cmpuint (reply->status, ==, 200);
+  answer = wpi_message_parse (g_bytes_get_data (reply->body, NULL), g_bytes_get_size (reply->body), &error);
+  g_assert_no_error (error);
+  return answer;
+}

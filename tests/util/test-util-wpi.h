@@ -1,0 +1,48 @@
+/* test-util-wpi.h: helpers that speak WPI (wire layer + libsoup): an HTTPS client that
+ * plays a phone, posting WorkpointMessages and returning the service's answer.
+ */
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include "wpi-codec.h"
+#include "test-util.h"
+
+G_BEGIN_DECLS
+
+/* How long one HTTPS exchange may take; generous for AddressSanitizer on 2 cores */
+#define TEST_UTIL_HTTPS_TIMEOUT_MS 60000
+
+typedef struct {
+  guint    status;       /* the HTTP status; 0 when no answer came (see error) */
+  GBytes  *body;         /* the answer's body, NULL with error */
+  GError  *error;        /* the transport's: a refused TLS handshake, a reset connection */
+  char    *set_cookie;   /* the whole Set-Cookie header, or NULL */
+  char    *session_id;   /* the JSESSIONID in it, or NULL */
+} TestUtilReply;
+
+void test_util_reply_free (TestUtilReply *reply);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestUtilReply, test_util_reply_free)
+
+/* A session for a phone. ca_file NULL: it accepts any server certificate, as a phone in
+ * Default Mode does (protocol.md §2.1); otherwise it trusts only the CAs in ca_file, e.g.
+ * test_util_cert_path ("ca.crt") or wpi_pki_get_ca_path(). */
+SoupSession   *test_util_https_session_new (const char      *ca_file);
+
+/* One request on this thread's main context (the service under test runs meanwhile).
+ * body (text/xml), cookie (a JSESSIONID value) and client_certificate may be NULL. */
+TestUtilReply *test_util_https_request     (SoupSession     *session,
+                                            const char      *method,
+                                            const char      *uri,
+                                            GBytes          *body,
+                                            const char      *cookie,
+                                            GTlsCertificate *client_certificate);
+/* POSTs a phone's WorkpointMessage. */
+TestUtilReply *test_util_post_message      (SoupSession     *session,
+                                            const char      *uri,
+                                            WpiMessage      *message,
+                                            const char      *cookie);
+/* The answer as a WpiMessage, failing the test unless it came with status 200 and parses. */
+WpiMessage    *test_util_reply_parse       (TestUtilReply   *reply);
+
+G_END_DECLS
