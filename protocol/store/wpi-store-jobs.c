@@ -39,7 +39,8 @@ G_DEFINE_BOXED_TYPE (WpiJobRecord, wpi_job_record, wpi_job_record_copy, wpi_job_
   "id, mac, kind, state, parameter, failure_reason, created_us, updated_us, attempts, " \
   "next_attempt_us"
 
-static WpiJobRecord *
+/* A WpiJobRecord without items (a WpiStoreRowFunc) */
+static gpointer
 job_from_row (sqlite3_stmt *stmt)
 {
   WpiJobRecord *job = g_new0 (WpiJobRecord, 1);
@@ -59,35 +60,35 @@ job_from_row (sqlite3_stmt *stmt)
   return job;
 }
 
+static void
+job_item_from_row (WpiStoreItem *item,
+                   sqlite3_stmt *stmt)
+{
+  _wpi_store_item_from_row (item, stmt, 0, 1, 2);
+  item->status = _wpi_store_column_strdup (stmt, 3);
+}
+
 static gboolean
 job_load_items (WpiStore      *self,
                 WpiJobRecord  *job,
                 GError       **error)
 {
   g_autoptr(CachedStmt) stmt = NULL;
-  g_autoptr(GArray) items = wpi_store_item_array_new ();
-  int rc;
+  GArray *items;
 
   stmt = _wpi_store_prepare (self,
-                        "SELECT name, idx, value, status FROM job_items WHERE job_id = ?1 "
-                        "ORDER BY pos",
-                        error);
+                             "SELECT name, idx, value, status FROM job_items WHERE job_id = ?1 "
+                             "ORDER BY pos",
+                             error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, job->id);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    {
-      WpiStoreItem *item;
-
-      g_array_set_size (items, items->len + 1);
-      item = &g_array_index (items, WpiStoreItem, items->len - 1);
-      _wpi_store_item_from_row (item, stmt, 0, 1, 2);
-      item->status = _wpi_store_column_strdup (stmt, 3);
-    }
-  if (rc != SQLITE_DONE)
-    return _wpi_store_set_sqlite_error (self->db, rc, error, "Cannot read a job's items");
+  items = _wpi_store_collect_items (self, stmt, job_item_from_row, "Cannot read a job's items",
+                                    error);
+  if (items == NULL)
+    return FALSE;
   g_clear_pointer (&job->items, g_array_unref);
-  job->items = g_steal_pointer (&items);
+  job->items = items;
   return TRUE;
 }
 
@@ -132,16 +133,9 @@ job_enqueue_in_transaction (WpiStore            *self,
   if (insert_item == NULL)
     return FALSE;
   sqlite3_bind_int64 (insert_item, 1, id);
-  for (gsize i = 0; i < n_items; i++)
-    {
-      sqlite3_bind_int64 (insert_item, 2, (gint64) i);
-      _wpi_store_bind_text (insert_item, 3, items[i].name);
-      sqlite3_bind_int64 (insert_item, 4, _wpi_store_item_idx (&items[i]));
-      _wpi_store_bind_text (insert_item, 5, items[i].value);
-      if (!_wpi_store_run (self, insert_item, "Cannot store a job's item", error))
-        return FALSE;
-      sqlite3_reset (insert_item);
-    }
+  if (!_wpi_store_insert_items (self, insert_item, items, n_items, 2, 3,
+                                "Cannot store a job's item", error))
+    return FALSE;
 
   if (job_id != NULL)
     *job_id = id;
@@ -190,24 +184,16 @@ job_get_in_transaction (WpiStore  *self,
   g_autoptr(WpiJobRecord) job = NULL;
 
   {
-    g_autoptr(CachedStmt) stmt = _wpi_store_prepare (self, "SELECT " JOB_COLUMNS " FROM jobs WHERE id = ?1",
-                                                error);
-    int rc;
+    g_autoptr(CachedStmt) stmt = _wpi_store_prepare (self,
+                                                     "SELECT " JOB_COLUMNS " FROM jobs WHERE id = ?1",
+                                                     error);
 
     if (stmt == NULL)
       return NULL;
     sqlite3_bind_int64 (stmt, 1, job_id);
-    rc = sqlite3_step (stmt);
-    if (rc == SQLITE_DONE)
-      {
-        _wpi_store_not_found (error, "No job %" G_GINT64_FORMAT, job_id);
-        return NULL;
-      }
-    if (rc != SQLITE_ROW)
-      {
-        _wpi_store_set_sqlite_error (self->db, rc, error, "Cannot read a job");
-        return NULL;
-      }
+    if (!_wpi_store_step_one (self, stmt, "Cannot read a job", error,
+                              "No job %" G_GINT64_FORMAT, job_id))
+      return NULL;
     job = job_from_row (stmt);
   }
 
@@ -239,18 +225,12 @@ job_collect (WpiStore    *self,
              gboolean     with_items,
              GError     **error)
 {
-  g_autoptr(GPtrArray) jobs = g_ptr_array_new_with_free_func ((GDestroyNotify) wpi_job_record_free);
-  int rc;
+  g_autoptr(GPtrArray) jobs = _wpi_store_collect (self, stmt, job_from_row,
+                                                  (GDestroyNotify) wpi_job_record_free,
+                                                  "Cannot list jobs", error);
 
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    g_ptr_array_add (jobs, job_from_row (stmt));
-  if (rc != SQLITE_DONE)
-    {
-      _wpi_store_set_sqlite_error (self->db, rc, error, "Cannot list jobs");
-      return NULL;
-    }
   /* stmt is done; loading items uses another statement */
-  for (guint i = 0; with_items && i < jobs->len; i++)
+  for (guint i = 0; jobs != NULL && with_items && i < jobs->len; i++)
     if (!job_load_items (self, g_ptr_array_index (jobs, i), error))
       return NULL;
   return g_steal_pointer (&jobs);
@@ -350,59 +330,56 @@ wpi_store_job_list (WpiStore            *self,
   return g_steal_pointer (&jobs);
 }
 
+/* A final state is never left. */
+static WpiStoreMove
+job_check_move (gint64                job_id,
+                int                   current,
+                G_GNUC_UNUSED int     next,
+                GError              **error)
+{
+  if (!wpi_job_state_is_final ((WpiJobState) current))
+    return WPI_STORE_MOVE_WRITE;
+  g_set_error (error, WPI_STORE_ERROR, WPI_STORE_ERROR_STATE,
+               "Job %" G_GINT64_FORMAT " is already %s", job_id,
+               wpi_job_state_to_string ((WpiJobState) current));
+  return WPI_STORE_MOVE_REFUSE;
+}
+
+static const WpiStoreStateMachine job_state_machine = {
+  .noun = "job",
+  .read_sql = "SELECT state FROM jobs WHERE id = ?1",
+  .update_sql = "UPDATE jobs SET state = ?2, failure_reason = ?3, updated_us = ?4 WHERE id = ?1",
+  .names = _wpi_store_job_state_names,
+  .n_names = G_N_ELEMENTS (_wpi_store_job_state_names),
+  .fallback = WPI_JOB_STATE_FAILED,
+  .failed = WPI_JOB_STATE_FAILED,
+  .check_move = job_check_move,
+};
+
 gboolean
 _wpi_store_job_read_state (WpiStore     *self,
-                gint64        job_id,
-                WpiJobState  *state,
-                GError      **error)
+                           gint64        job_id,
+                           WpiJobState  *state,
+                           GError      **error)
 {
-  g_autoptr(CachedStmt) stmt = _wpi_store_prepare (self, "SELECT state FROM jobs WHERE id = ?1", error);
-  int rc;
+  int value;
 
-  if (stmt == NULL)
+  if (!_wpi_store_read_state (self, &job_state_machine, job_id, &value, error))
     return FALSE;
-  sqlite3_bind_int64 (stmt, 1, job_id);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_DONE)
-    return _wpi_store_not_found (error, "No job %" G_GINT64_FORMAT, job_id);
-  if (rc != SQLITE_ROW)
-    return _wpi_store_set_sqlite_error (self->db, rc, error, "Cannot read a job");
-  *state = _wpi_store_column_enum (stmt, 0, _wpi_store_job_state_names, G_N_ELEMENTS (_wpi_store_job_state_names),
-                        WPI_JOB_STATE_FAILED);
+  *state = (WpiJobState) value;
   return TRUE;
 }
 
+/* For changes that leave the state as it is: the job must still be pending. */
 static gboolean
-job_set_state_in_transaction (WpiStore     *self,
-                              gint64        job_id,
-                              WpiJobState   state,
-                              const char   *reason,
-                              GError      **error)
+job_require_pending (WpiStore  *self,
+                     gint64     job_id,
+                     GError   **error)
 {
-  g_autoptr(CachedStmt) stmt = NULL;
   WpiJobState current;
 
-  if (!_wpi_store_job_read_state (self, job_id, &current, error))
-    return FALSE;
-  if (wpi_job_state_is_final (current))
-    {
-      g_set_error (error, WPI_STORE_ERROR, WPI_STORE_ERROR_STATE,
-                   "Job %" G_GINT64_FORMAT " is already %s", job_id,
-                   wpi_job_state_to_string (current));
-      return FALSE;
-    }
-
-  stmt = _wpi_store_prepare (self,
-                        "UPDATE jobs SET state = ?2, failure_reason = ?3, updated_us = ?4 "
-                        "WHERE id = ?1",
-                        error);
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_int64 (stmt, 1, job_id);
-  _wpi_store_bind_text (stmt, 2, wpi_job_state_to_string (state));
-  _wpi_store_bind_text (stmt, 3, reason);
-  sqlite3_bind_int64 (stmt, 4, g_get_real_time ());
-  return _wpi_store_run (self, stmt, "Cannot store a job's state", error);
+  return _wpi_store_job_read_state (self, job_id, &current, error) &&
+         job_check_move (job_id, current, current, error) == WPI_STORE_MOVE_WRITE;
 }
 
 gboolean
@@ -414,14 +391,7 @@ wpi_store_job_set_state (WpiStore     *self,
 {
   g_return_val_if_fail (WPI_IS_STORE (self), FALSE);
 
-  if (wpi_job_state_to_string (state) == NULL)
-    return _wpi_store_invalid (error, "Invalid job state %d", (int) state);
-  if (state == WPI_JOB_STATE_FAILED && (reason == NULL || reason[0] == '\0'))
-    return _wpi_store_invalid (error, "A failed job needs a reason");
-  if (reason != NULL && !g_utf8_validate (reason, -1, NULL))
-    return _wpi_store_invalid (error, "The reason is not valid UTF-8");
-
-  STORE_WRITE (self, error, job_set_state_in_transaction (self, job_id, state, reason, error));
+  return _wpi_store_set_state (self, &job_state_machine, job_id, (int) state, reason, error);
 }
 
 gboolean
@@ -463,17 +433,9 @@ job_reschedule_in_transaction (WpiStore  *self,
                                GError   **error)
 {
   g_autoptr(CachedStmt) stmt = NULL;
-  WpiJobState current;
 
-  if (!_wpi_store_job_read_state (self, job_id, &current, error))
+  if (!job_require_pending (self, job_id, error))
     return FALSE;
-  if (wpi_job_state_is_final (current))
-    {
-      g_set_error (error, WPI_STORE_ERROR, WPI_STORE_ERROR_STATE,
-                   "Job %" G_GINT64_FORMAT " is already %s", job_id,
-                   wpi_job_state_to_string (current));
-      return FALSE;
-    }
 
   stmt = _wpi_store_prepare (self,
                         "UPDATE jobs SET next_attempt_us = ?2, updated_us = ?3 WHERE id = ?1",
@@ -498,6 +460,26 @@ wpi_store_job_reschedule (WpiStore  *self,
     return _wpi_store_invalid (error, "Invalid time of the next attempt");
 
   STORE_WRITE (self, error, job_reschedule_in_transaction (self, job_id, next_attempt_us, error));
+}
+
+/* update and append in job_set_item_results_in_transaction() take the same
+ * parameters: ?1 job, ?2 name, ?3 index, ?4 status, ?5 value. */
+static gboolean
+job_item_result_run (WpiStore            *self,
+                     CachedStmt          *stmt,
+                     gint64               job_id,
+                     const WpiStoreItem  *result,
+                     GError             **error)
+{
+  sqlite3_bind_int64 (stmt, 1, job_id);
+  _wpi_store_bind_text (stmt, 2, result->name);
+  sqlite3_bind_int64 (stmt, 3, _wpi_store_item_idx (result));
+  _wpi_store_bind_text (stmt, 4, result->status);
+  _wpi_store_bind_text (stmt, 5, result->value);
+  if (!_wpi_store_run (self, stmt, "Cannot store a job item's result", error))
+    return FALSE;
+  sqlite3_reset (stmt);
+  return TRUE;
 }
 
 static gboolean
@@ -527,29 +509,14 @@ job_set_item_results_in_transaction (WpiStore            *self,
   if (update == NULL || append == NULL)
     return FALSE;
 
+  /* an update first; a result for an item the job did not carry is appended */
   for (gsize i = 0; i < n_results; i++)
     {
-      const WpiStoreItem *result = &results[i];
-
-      sqlite3_bind_int64 (update, 1, job_id);
-      _wpi_store_bind_text (update, 2, result->name);
-      sqlite3_bind_int64 (update, 3, _wpi_store_item_idx (result));
-      _wpi_store_bind_text (update, 4, result->status);
-      _wpi_store_bind_text (update, 5, result->value);
-      if (!_wpi_store_run (self, update, "Cannot store a job item's result", error))
+      if (!job_item_result_run (self, update, job_id, &results[i], error))
         return FALSE;
-      sqlite3_reset (update);
-      if (sqlite3_changes (self->db) > 0)
-        continue;
-
-      sqlite3_bind_int64 (append, 1, job_id);
-      _wpi_store_bind_text (append, 2, result->name);
-      sqlite3_bind_int64 (append, 3, _wpi_store_item_idx (result));
-      _wpi_store_bind_text (append, 4, result->status);
-      _wpi_store_bind_text (append, 5, result->value);
-      if (!_wpi_store_run (self, append, "Cannot store a job item's result", error))
+      if (sqlite3_changes (self->db) == 0 &&
+          !job_item_result_run (self, append, job_id, &results[i], error))
         return FALSE;
-      sqlite3_reset (append);
     }
 
   touch = _wpi_store_prepare (self, "UPDATE jobs SET updated_us = ?2 WHERE id = ?1", error);

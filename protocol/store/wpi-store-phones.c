@@ -50,7 +50,6 @@ wpi_phone_record_free (WpiPhoneRecord *record)
 
 G_DEFINE_BOXED_TYPE (WpiPhoneRecord, wpi_phone_record, wpi_phone_record_copy, wpi_phone_record_free)
 
-
 /* Existence checks run inside the caller's transaction, so the answer holds until it
  * commits. */
 static gboolean
@@ -59,31 +58,20 @@ phone_exists (WpiStore    *self,
               gboolean    *exists,
               GError     **error)
 {
-  g_autoptr(CachedStmt) stmt = _wpi_store_prepare (self, "SELECT 1 FROM phones WHERE mac = ?1", error);
-  int rc;
-
-  if (stmt == NULL)
-    return FALSE;
-  _wpi_store_bind_text (stmt, 1, mac);
-  rc = sqlite3_step (stmt);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-    return _wpi_store_set_sqlite_error (self->db, rc, error, "Cannot look up a phone");
-  *exists = rc == SQLITE_ROW;
-  return TRUE;
+  return _wpi_store_row_exists (self, "SELECT 1 FROM phones WHERE mac = ?1", mac, exists,
+                                "Cannot look up a phone", error);
 }
 
 gboolean
 _wpi_store_require_phone (WpiStore    *self,
-               const char  *mac,
-               GError     **error)
+                          const char  *mac,
+                          GError     **error)
 {
   gboolean exists = FALSE;
 
   if (!phone_exists (self, mac, &exists, error))
     return FALSE;
-  if (!exists)
-    return _wpi_store_not_found (error, "No phone with MAC %s", mac);
-  return TRUE;
+  return exists || _wpi_store_not_found (error, "No phone with MAC %s", mac);
 }
 
 /* ---- phones ---- */
@@ -92,7 +80,8 @@ _wpi_store_require_phone (WpiStore    *self,
   "mac, e164, device_type, firmware, ip, contact_me_uri, mode, state, last_contact_us, " \
   "location, profile, created_us, updated_us"
 
-static WpiPhoneRecord *
+/* A WpiPhoneRecord (a WpiStoreRowFunc) */
+static gpointer
 phone_from_row (sqlite3_stmt *stmt)
 {
   WpiPhoneRecord *phone = wpi_phone_record_new (NULL);
@@ -213,7 +202,6 @@ wpi_store_phone_get (WpiStore    *self,
 {
   g_autofree char *normal = NULL;
   g_autoptr(CachedStmt) stmt = NULL;
-  int rc;
 
   g_return_val_if_fail (WPI_IS_STORE (self), NULL);
 
@@ -224,37 +212,24 @@ wpi_store_phone_get (WpiStore    *self,
   if (stmt == NULL)
     return NULL;
   _wpi_store_bind_text (stmt, 1, normal);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
-    return phone_from_row (stmt);
-  if (rc == SQLITE_DONE)
-    _wpi_store_not_found (error, "No phone with MAC %s", normal);
-  else
-    _wpi_store_set_sqlite_error (self->db, rc, error, "Cannot read a phone");
-  return NULL;
+  if (!_wpi_store_step_one (self, stmt, "Cannot read a phone", error, "No phone with MAC %s", normal))
+    return NULL;
+  return phone_from_row (stmt);
 }
 
 GPtrArray *
 wpi_store_phone_list (WpiStore  *self,
                       GError   **error)
 {
-  g_autoptr(GPtrArray) phones = g_ptr_array_new_with_free_func ((GDestroyNotify) wpi_phone_record_free);
   g_autoptr(CachedStmt) stmt = NULL;
-  int rc;
 
   g_return_val_if_fail (WPI_IS_STORE (self), NULL);
 
   stmt = _wpi_store_prepare (self, "SELECT " PHONE_COLUMNS " FROM phones ORDER BY mac", error);
   if (stmt == NULL)
     return NULL;
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    g_ptr_array_add (phones, phone_from_row (stmt));
-  if (rc != SQLITE_DONE)
-    {
-      _wpi_store_set_sqlite_error (self->db, rc, error, "Cannot list the phones");
-      return NULL;
-    }
-  return g_steal_pointer (&phones);
+  return _wpi_store_collect (self, stmt, phone_from_row, (GDestroyNotify) wpi_phone_record_free,
+                             "Cannot list the phones", error);
 }
 
 gboolean
@@ -353,16 +328,8 @@ phone_items_write (WpiStore            *self,
   _wpi_store_bind_text (insert, 1, mac);
   sqlite3_bind_int64 (insert, 5, time_us);
   _wpi_store_bind_int64_or_null (insert, 6, traffic_id, 0);
-  for (gsize i = 0; i < n_items; i++)
-    {
-      _wpi_store_bind_text (insert, 2, items[i].name);
-      sqlite3_bind_int64 (insert, 3, _wpi_store_item_idx (&items[i]));
-      _wpi_store_bind_text (insert, 4, items[i].value);
-      if (!_wpi_store_run (self, insert, "Cannot store a phone's item", error))
-        return FALSE;
-      sqlite3_reset (insert);
-    }
-  return TRUE;
+  return _wpi_store_insert_items (self, insert, items, n_items, 0, 2,
+                                  "Cannot store a phone's item", error);
 }
 
 static gboolean
@@ -426,30 +393,19 @@ phone_items_list_in_transaction (WpiStore    *self,
                                  const char  *mac,
                                  GError     **error)
 {
-  g_autoptr(GArray) items = wpi_store_item_array_new ();
   g_autoptr(CachedStmt) stmt = NULL;
-  int rc;
 
   if (!_wpi_store_require_phone (self, mac, error))
     return NULL;
   stmt = _wpi_store_prepare (self,
-                        "SELECT name, idx, value, updated_us, traffic_id FROM phone_items "
-                        "WHERE mac = ?1 ORDER BY name, idx",
-                        error);
+                             "SELECT name, idx, value, updated_us, traffic_id FROM phone_items "
+                             "WHERE mac = ?1 ORDER BY name, idx",
+                             error);
   if (stmt == NULL)
     return NULL;
   _wpi_store_bind_text (stmt, 1, mac);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    {
-      g_array_set_size (items, items->len + 1);
-      phone_item_from_row (&g_array_index (items, WpiStoreItem, items->len - 1), stmt);
-    }
-  if (rc != SQLITE_DONE)
-    {
-      _wpi_store_set_sqlite_error (self->db, rc, error, "Cannot read a phone's items");
-      return NULL;
-    }
-  return g_steal_pointer (&items);
+  return _wpi_store_collect_items (self, stmt, phone_item_from_row, "Cannot read a phone's items",
+                                   error);
 }
 
 GArray *
@@ -481,7 +437,7 @@ wpi_store_phone_item_get (WpiStore    *self,
 {
   g_autofree char *normal = NULL;
   g_autoptr(CachedStmt) stmt = NULL;
-  int rc;
+  WpiStoreItem *item;
 
   g_return_val_if_fail (WPI_IS_STORE (self), NULL);
 
@@ -495,26 +451,19 @@ wpi_store_phone_item_get (WpiStore    *self,
     }
 
   stmt = _wpi_store_prepare (self,
-                        "SELECT name, idx, value, updated_us, traffic_id FROM phone_items "
-                        "WHERE mac = ?1 AND name = ?2 AND idx = ?3",
-                        error);
+                             "SELECT name, idx, value, updated_us, traffic_id FROM phone_items "
+                             "WHERE mac = ?1 AND name = ?2 AND idx = ?3",
+                             error);
   if (stmt == NULL)
     return NULL;
   _wpi_store_bind_text (stmt, 1, normal);
   _wpi_store_bind_text (stmt, 2, name);
   sqlite3_bind_int64 (stmt, 3, has_index ? index : -1);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
-    {
-      WpiStoreItem *item = g_new0 (WpiStoreItem, 1);
-
-      phone_item_from_row (item, stmt);
-      return item;
-    }
-  if (rc == SQLITE_DONE)
-    _wpi_store_not_found (error, "Phone %s has no value for item “%s”", normal, name);
-  else
-    _wpi_store_set_sqlite_error (self->db, rc, error, "Cannot read a phone's item");
-  return NULL;
+  if (!_wpi_store_step_one (self, stmt, "Cannot read a phone's item", error,
+                            "Phone %s has no value for item “%s”", normal, name))
+    return NULL;
+  item = g_new0 (WpiStoreItem, 1);
+  phone_item_from_row (item, stmt);
+  return item;
 }
 

@@ -42,7 +42,8 @@ G_DEFINE_BOXED_TYPE (WpiPinRecord, wpi_pin_record, wpi_pin_record_copy, wpi_pin_
 #define PIN_MIN_DIGITS 8
 #define PIN_MAX_DIGITS 20
 
-static WpiPinRecord *
+/* A WpiPinRecord (a WpiStoreRowFunc) */
+static gpointer
 pin_from_row (sqlite3_stmt *stmt)
 {
   WpiPinRecord *pin = g_new0 (WpiPinRecord, 1);
@@ -149,7 +150,6 @@ wpi_store_pin_get (WpiStore  *self,
                    GError   **error)
 {
   g_autoptr(CachedStmt) stmt = NULL;
-  int rc;
 
   g_return_val_if_fail (WPI_IS_STORE (self), NULL);
 
@@ -157,14 +157,10 @@ wpi_store_pin_get (WpiStore  *self,
   if (stmt == NULL)
     return NULL;
   sqlite3_bind_int64 (stmt, 1, pin_id);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
-    return pin_from_row (stmt);
-  if (rc == SQLITE_DONE)
-    _wpi_store_not_found (error, "No PIN %" G_GINT64_FORMAT, pin_id);
-  else
-    _wpi_store_set_sqlite_error (self->db, rc, error, "Cannot read a PIN");
-  return NULL;
+  if (!_wpi_store_step_one (self, stmt, "Cannot read a PIN", error,
+                            "No PIN %" G_GINT64_FORMAT, pin_id))
+    return NULL;
+  return pin_from_row (stmt);
 }
 
 WpiPinRecord *
@@ -174,7 +170,6 @@ wpi_store_pin_get_current (WpiStore    *self,
 {
   g_autofree char *normal = NULL;
   g_autoptr(CachedStmt) stmt = NULL;
-  int rc;
 
   g_return_val_if_fail (WPI_IS_STORE (self), NULL);
 
@@ -182,19 +177,14 @@ wpi_store_pin_get_current (WpiStore    *self,
   if (normal == NULL)
     return NULL;
   stmt = _wpi_store_prepare (self,
-                        "SELECT " PIN_COLUMNS " FROM pins WHERE mac = ?1 ORDER BY id DESC LIMIT 1",
-                        error);
+                             "SELECT " PIN_COLUMNS " FROM pins WHERE mac = ?1 ORDER BY id DESC LIMIT 1",
+                             error);
   if (stmt == NULL)
     return NULL;
   _wpi_store_bind_text (stmt, 1, normal);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
-    return pin_from_row (stmt);
-  if (rc == SQLITE_DONE)
-    _wpi_store_not_found (error, "Phone %s has no PIN", normal);
-  else
-    _wpi_store_set_sqlite_error (self->db, rc, error, "Cannot read a PIN");
-  return NULL;
+  if (!_wpi_store_step_one (self, stmt, "Cannot read a PIN", error, "Phone %s has no PIN", normal))
+    return NULL;
+  return pin_from_row (stmt);
 }
 
 GPtrArray *
@@ -202,29 +192,21 @@ wpi_store_pin_list (WpiStore  *self,
                     gboolean   current_only,
                     GError   **error)
 {
-  g_autoptr(GPtrArray) pins = g_ptr_array_new_with_free_func ((GDestroyNotify) wpi_pin_record_free);
   g_autoptr(CachedStmt) stmt = NULL;
-  int rc;
 
   g_return_val_if_fail (WPI_IS_STORE (self), NULL);
 
   if (current_only)
     stmt = _wpi_store_prepare (self,
-                          "SELECT " PIN_COLUMNS " FROM pins "
-                          "WHERE id IN (SELECT max (id) FROM pins GROUP BY mac) ORDER BY mac",
-                          error);
+                               "SELECT " PIN_COLUMNS " FROM pins "
+                               "WHERE id IN (SELECT max (id) FROM pins GROUP BY mac) ORDER BY mac",
+                               error);
   else
     stmt = _wpi_store_prepare (self, "SELECT " PIN_COLUMNS " FROM pins ORDER BY mac, id", error);
   if (stmt == NULL)
     return NULL;
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    g_ptr_array_add (pins, pin_from_row (stmt));
-  if (rc != SQLITE_DONE)
-    {
-      _wpi_store_set_sqlite_error (self->db, rc, error, "Cannot list the PINs");
-      return NULL;
-    }
-  return g_steal_pointer (&pins);
+  return _wpi_store_collect (self, stmt, pin_from_row, (GDestroyNotify) wpi_pin_record_free,
+                             "Cannot list the PINs", error);
 }
 
 static gboolean
@@ -233,65 +215,49 @@ pin_state_in_chain (WpiPinState state)
   return state <= WPI_PIN_STATE_VERIFIED;
 }
 
-static gboolean
-pin_set_state_in_transaction (WpiStore     *self,
-                              gint64        pin_id,
-                              WpiPinState   state,
-                              const char   *reason,
-                              GError      **error)
+/* VERIFIED and REISSUED are final; FAILED may only become REISSUED. An earlier step of
+ * the forward chain than the current one is accepted and keeps the current state: the
+ * handout may be printed after the bundle was delivered. */
+static WpiStoreMove
+pin_check_move (gint64    pin_id,
+                int       current,
+                int       next,
+                GError  **error)
 {
-  g_autoptr(CachedStmt) stmt = NULL;
-  WpiPinState current;
+  gboolean allowed;
 
-  {
-    g_autoptr(CachedStmt) read = _wpi_store_prepare (self, "SELECT state FROM pins WHERE id = ?1", error);
-    int rc;
+  if (current == next)
+    return WPI_STORE_MOVE_WRITE;
+  if (current == WPI_PIN_STATE_VERIFIED || current == WPI_PIN_STATE_REISSUED)
+    allowed = FALSE;
+  else if (current == WPI_PIN_STATE_FAILED)
+    allowed = next == WPI_PIN_STATE_REISSUED;
+  else
+    allowed = TRUE;
 
-    if (read == NULL)
-      return FALSE;
-    sqlite3_bind_int64 (read, 1, pin_id);
-    rc = sqlite3_step (read);
-    if (rc == SQLITE_DONE)
-      return _wpi_store_not_found (error, "No PIN %" G_GINT64_FORMAT, pin_id);
-    if (rc != SQLITE_ROW)
-      return _wpi_store_set_sqlite_error (self->db, rc, error, "Cannot read a PIN");
-    current = _wpi_store_column_enum (read, 0, _wpi_store_pin_state_names, G_N_ELEMENTS (_wpi_store_pin_state_names),
-                           WPI_PIN_STATE_FAILED);
-  }
-
-  if (current != state)
+  if (!allowed)
     {
-      gboolean allowed;
-
-      if (current == WPI_PIN_STATE_VERIFIED || current == WPI_PIN_STATE_REISSUED)
-        allowed = FALSE;
-      else if (current == WPI_PIN_STATE_FAILED)
-        allowed = state == WPI_PIN_STATE_REISSUED;
-      else
-        allowed = TRUE;
-
-      if (!allowed)
-        {
-          g_set_error (error, WPI_STORE_ERROR, WPI_STORE_ERROR_STATE,
-                       "PIN %" G_GINT64_FORMAT " is %s and cannot become %s", pin_id,
-                       wpi_pin_state_to_string (current), wpi_pin_state_to_string (state));
-          return FALSE;
-        }
-      /* the handout may be printed after the bundle was delivered: keep the later step */
-      if (pin_state_in_chain (state) && pin_state_in_chain (current) && state < current)
-        return TRUE;
+      g_set_error (error, WPI_STORE_ERROR, WPI_STORE_ERROR_STATE,
+                   "PIN %" G_GINT64_FORMAT " is %s and cannot become %s", pin_id,
+                   wpi_pin_state_to_string ((WpiPinState) current),
+                   wpi_pin_state_to_string ((WpiPinState) next));
+      return WPI_STORE_MOVE_REFUSE;
     }
-
-  stmt = _wpi_store_prepare (self, "UPDATE pins SET state = ?2, reason = ?3, updated_us = ?4 WHERE id = ?1",
-                        error);
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_int64 (stmt, 1, pin_id);
-  _wpi_store_bind_text (stmt, 2, wpi_pin_state_to_string (state));
-  _wpi_store_bind_text (stmt, 3, reason);
-  sqlite3_bind_int64 (stmt, 4, g_get_real_time ());
-  return _wpi_store_run (self, stmt, "Cannot store a PIN's state", error);
+  if (pin_state_in_chain (next) && pin_state_in_chain (current) && next < current)
+    return WPI_STORE_MOVE_KEEP;
+  return WPI_STORE_MOVE_WRITE;
 }
+
+static const WpiStoreStateMachine pin_state_machine = {
+  .noun = "PIN",
+  .read_sql = "SELECT state FROM pins WHERE id = ?1",
+  .update_sql = "UPDATE pins SET state = ?2, reason = ?3, updated_us = ?4 WHERE id = ?1",
+  .names = _wpi_store_pin_state_names,
+  .n_names = G_N_ELEMENTS (_wpi_store_pin_state_names),
+  .fallback = WPI_PIN_STATE_FAILED,
+  .failed = WPI_PIN_STATE_FAILED,
+  .check_move = pin_check_move,
+};
 
 gboolean
 wpi_store_pin_set_state (WpiStore     *self,
@@ -302,13 +268,5 @@ wpi_store_pin_set_state (WpiStore     *self,
 {
   g_return_val_if_fail (WPI_IS_STORE (self), FALSE);
 
-  if (wpi_pin_state_to_string (state) == NULL)
-    return _wpi_store_invalid (error, "Invalid PIN state %d", (int) state);
-  if (state == WPI_PIN_STATE_FAILED && (reason == NULL || reason[0] == '\0'))
-    return _wpi_store_invalid (error, "A failed PIN needs a reason");
-  if (reason != NULL && !g_utf8_validate (reason, -1, NULL))
-    return _wpi_store_invalid (error, "The reason is not valid UTF-8");
-
-  STORE_WRITE (self, error, pin_set_state_in_transaction (self, pin_id, state, reason, error));
+  return _wpi_store_set_state (self, &pin_state_machine, pin_id, (int) state, reason, error);
 }
-

@@ -1,7 +1,7 @@
 /* wpi-store-private.h: what the parts of WpiStore share (wpi-store.c and wpi-store-*.c)
  *
  * wpi-store.c holds the core: opening and migrating, transactions, the change watch,
- * settings, and the SQLite plumbing below. Each wpi-store-<subject>.c holds the public
+ * settings; wpi-store-sql.c the SQLite plumbing below. Each wpi-store-<subject>.c holds the public
  * functions of one subject with its boxed record.
  */
 #pragma once
@@ -49,14 +49,20 @@ cached_stmt_release (CachedStmt *stmt)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CachedStmt, cached_stmt_release)
 
-/* SQLite plumbing */
+/* SQLite plumbing (wpi-store-sql.c). Every helper that fails sets an error in
+ * WPI_STORE_ERROR (the SQLite error mapped by _wpi_store_error_code(), with `what`
+ * before SQLite's message) and returns FALSE or NULL. */
+int         _wpi_store_error_code        (int                  rc);
 gboolean    _wpi_store_set_sqlite_error  (sqlite3             *db,
                                           int                  rc,
                                           GError             **error,
                                           const char          *what);
+/* The cached statement for sql, which must be a string literal (the cache is keyed by
+ * its address); a g_autoptr(CachedStmt) resets it after use. */
 CachedStmt *_wpi_store_prepare           (WpiStore            *self,
                                           const char          *sql,
                                           GError             **error);
+/* Runs a statement to its end, or to its first row, which is ignored. */
 gboolean    _wpi_store_run               (WpiStore            *self,
                                           CachedStmt          *stmt,
                                           const char          *what,
@@ -64,11 +70,61 @@ gboolean    _wpi_store_run               (WpiStore            *self,
 gboolean    _wpi_store_run_sql           (WpiStore            *self,
                                           const char          *sql,
                                           GError             **error);
+/* _wpi_store_run() of a one-row UPDATE/DELETE; no row changed is NOT_FOUND (missing). */
 gboolean    _wpi_store_run_keyed_change  (WpiStore            *self,
                                           CachedStmt          *stmt,
                                           const char          *what,
                                           const char          *missing,
                                           GError             **error);
+/* One step: *has_row tells whether the statement gave a row. */
+gboolean    _wpi_store_step              (WpiStore            *self,
+                                          CachedStmt          *stmt,
+                                          gboolean            *has_row,
+                                          const char          *what,
+                                          GError             **error);
+/* One step that must give a row: none is NOT_FOUND with the message missing_format. */
+gboolean    _wpi_store_step_one          (WpiStore            *self,
+                                          CachedStmt          *stmt,
+                                          const char          *what,
+                                          GError             **error,
+                                          const char          *missing_format,
+                                          ...) G_GNUC_PRINTF (5, 6);
+/* Whether sql (a literal), with key bound to ?1, gives a row. */
+gboolean    _wpi_store_row_exists        (WpiStore            *self,
+                                          const char          *sql,
+                                          const char          *key,
+                                          gboolean            *exists,
+                                          const char          *what,
+                                          GError             **error);
+
+typedef gpointer (*WpiStoreRowFunc)     (sqlite3_stmt *stmt);
+typedef void     (*WpiStoreItemRowFunc) (WpiStoreItem *item,
+                                         sqlite3_stmt *stmt);
+/* Every row of stmt made by from_row, in an array that frees them with free_row. */
+GPtrArray  *_wpi_store_collect           (WpiStore            *self,
+                                          CachedStmt          *stmt,
+                                          WpiStoreRowFunc      from_row,
+                                          GDestroyNotify       free_row,
+                                          const char          *what,
+                                          GError             **error);
+/* Every row of stmt made by from_row, in a wpi_store_item_array_new(). */
+GArray     *_wpi_store_collect_items     (WpiStore            *self,
+                                          CachedStmt          *stmt,
+                                          WpiStoreItemRowFunc  from_row,
+                                          const char          *what,
+                                          GError             **error);
+/* Runs stmt once per item, with the item's name, index (-1: none) and value bound to
+ * ?name_param and the two after it and, unless pos_param is 0, its position to
+ * ?pos_param; the caller binds the parameters that stay the same. */
+gboolean    _wpi_store_insert_items      (WpiStore            *self,
+                                          CachedStmt          *stmt,
+                                          const WpiStoreItem  *items,
+                                          gsize                n_items,
+                                          int                  pos_param,
+                                          int                  name_param,
+                                          const char          *what,
+                                          GError             **error);
+
 void        _wpi_store_bind_text         (sqlite3_stmt        *stmt,
                                           int                  column,
                                           const char          *text);
@@ -78,11 +134,48 @@ void        _wpi_store_bind_int64_or_null (sqlite3_stmt       *stmt,
                                           gint64               null_value);
 char       *_wpi_store_column_strdup     (sqlite3_stmt        *stmt,
                                           int                  column);
+/* A column the CHECK constraints limit to names; fallback if someone edited the file. */
 int         _wpi_store_column_enum       (sqlite3_stmt        *stmt,
                                           int                  column,
                                           const char *const   *names,
                                           guint                n_names,
                                           int                  fallback);
+
+/* State machines: a row's state column and the moves allowed between its values (jobs
+ * and PINs). */
+typedef enum {
+  WPI_STORE_MOVE_WRITE,  /* allowed: store the new state */
+  WPI_STORE_MOVE_KEEP,   /* accepted, but the current state stays */
+  WPI_STORE_MOVE_REFUSE, /* not allowed: the error is set */
+} WpiStoreMove;
+
+typedef struct {
+  const char        *noun;       /* "job", "PIN": in the messages */
+  const char        *read_sql;   /* ?1: id; gives the state */
+  const char        *update_sql; /* ?1: id, ?2: state, ?3: reason, ?4: now */
+  const char *const *names;
+  guint              n_names;
+  int                fallback;   /* for a state column with an unknown name */
+  int                failed;     /* the state that needs a reason */
+  WpiStoreMove     (*check_move) (gint64    id,
+                                  int       current,
+                                  int       next,
+                                  GError  **error);
+} WpiStoreStateMachine;
+
+gboolean    _wpi_store_read_state        (WpiStore                    *self,
+                                          const WpiStoreStateMachine  *machine,
+                                          gint64                       id,
+                                          int                         *state,
+                                          GError                     **error);
+/* Validates the state and reason, then moves the row as check_move() decides, in one
+ * transaction; the reason (may be NULL) replaces the previous one. */
+gboolean    _wpi_store_set_state         (WpiStore                    *self,
+                                          const WpiStoreStateMachine  *machine,
+                                          gint64                       id,
+                                          int                          state,
+                                          const char                  *reason,
+                                          GError                     **error);
 
 /* Transactions */
 gboolean    _wpi_store_begin             (WpiStore            *self,

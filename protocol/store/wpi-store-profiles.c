@@ -30,38 +30,18 @@ wpi_profile_record_free (WpiProfileRecord *record)
 G_DEFINE_BOXED_TYPE (WpiProfileRecord, wpi_profile_record, wpi_profile_record_copy,
                      wpi_profile_record_free)
 
-static gboolean
-profile_exists (WpiStore    *self,
-                const char  *name,
-                gboolean    *exists,
-                GError     **error)
-{
-  g_autoptr(CachedStmt) stmt = _wpi_store_prepare (self, "SELECT 1 FROM profiles WHERE name = ?1",
-                                              error);
-  int rc;
-
-  if (stmt == NULL)
-    return FALSE;
-  _wpi_store_bind_text (stmt, 1, name);
-  rc = sqlite3_step (stmt);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-    return _wpi_store_set_sqlite_error (self->db, rc, error, "Cannot look up a profile");
-  *exists = rc == SQLITE_ROW;
-  return TRUE;
-}
-
+/* Runs inside the caller's transaction, so the answer holds until it commits. */
 gboolean
 _wpi_store_require_profile (WpiStore    *self,
-                 const char  *name,
-                 GError     **error)
+                            const char  *name,
+                            GError     **error)
 {
   gboolean exists = FALSE;
 
-  if (!profile_exists (self, name, &exists, error))
+  if (!_wpi_store_row_exists (self, "SELECT 1 FROM profiles WHERE name = ?1", name, &exists,
+                              "Cannot look up a profile", error))
     return FALSE;
-  if (!exists)
-    return _wpi_store_not_found (error, "No profile named “%s”", name);
-  return TRUE;
+  return exists || _wpi_store_not_found (error, "No profile named “%s”", name);
 }
 
 /* ---- profiles ---- */
@@ -99,17 +79,8 @@ profile_set_in_transaction (WpiStore            *self,
     return FALSE;
 
   _wpi_store_bind_text (insert, 1, name);
-  for (gsize i = 0; i < n_items; i++)
-    {
-      sqlite3_bind_int64 (insert, 2, (gint64) i);
-      _wpi_store_bind_text (insert, 3, items[i].name);
-      sqlite3_bind_int64 (insert, 4, _wpi_store_item_idx (&items[i]));
-      _wpi_store_bind_text (insert, 5, items[i].value);
-      if (!_wpi_store_run (self, insert, "Cannot store a profile's item", error))
-        return FALSE;
-      sqlite3_reset (insert);
-    }
-  return TRUE;
+  return _wpi_store_insert_items (self, insert, items, n_items, 2, 3,
+                                  "Cannot store a profile's item", error);
 }
 
 gboolean
@@ -131,7 +102,8 @@ wpi_store_profile_set (WpiStore            *self,
 
 #define PROFILE_COLUMNS "name, is_default, created_us, updated_us"
 
-static WpiProfileRecord *
+/* A WpiProfileRecord without items (a WpiStoreRowFunc) */
+static gpointer
 profile_from_row (sqlite3_stmt *stmt)
 {
   WpiProfileRecord *profile = g_new0 (WpiProfileRecord, 1);
@@ -143,31 +115,34 @@ profile_from_row (sqlite3_stmt *stmt)
   return profile;
 }
 
+static void
+profile_item_from_row (WpiStoreItem *item,
+                       sqlite3_stmt *stmt)
+{
+  _wpi_store_item_from_row (item, stmt, 0, 1, 2);
+}
+
 static gboolean
 profile_load_items (WpiStore          *self,
                     WpiProfileRecord  *profile,
                     GError           **error)
 {
   g_autoptr(CachedStmt) stmt = NULL;
-  g_autoptr(GArray) items = wpi_store_item_array_new ();
-  int rc;
+  GArray *items;
 
   stmt = _wpi_store_prepare (self,
-                        "SELECT name, idx, value FROM profile_items WHERE profile = ?1 "
-                        "ORDER BY pos",
-                        error);
+                             "SELECT name, idx, value FROM profile_items WHERE profile = ?1 "
+                             "ORDER BY pos",
+                             error);
   if (stmt == NULL)
     return FALSE;
   _wpi_store_bind_text (stmt, 1, profile->name);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    {
-      g_array_set_size (items, items->len + 1);
-      _wpi_store_item_from_row (&g_array_index (items, WpiStoreItem, items->len - 1), stmt, 0, 1, 2);
-    }
-  if (rc != SQLITE_DONE)
-    return _wpi_store_set_sqlite_error (self->db, rc, error, "Cannot read a profile's items");
+  items = _wpi_store_collect_items (self, stmt, profile_item_from_row,
+                                    "Cannot read a profile's items", error);
+  if (items == NULL)
+    return FALSE;
   g_clear_pointer (&profile->items, g_array_unref);
-  profile->items = g_steal_pointer (&items);
+  profile->items = items;
   return TRUE;
 }
 
@@ -181,28 +156,24 @@ profile_get_in_transaction (WpiStore    *self,
 
   {
     g_autoptr(CachedStmt) stmt = NULL;
-    int rc;
+    gboolean has_row = FALSE;
 
     if (name != NULL)
       stmt = _wpi_store_prepare (self, "SELECT " PROFILE_COLUMNS " FROM profiles WHERE name = ?1",
-                            error);
+                                 error);
     else
       stmt = _wpi_store_prepare (self, "SELECT " PROFILE_COLUMNS " FROM profiles WHERE is_default = 1",
-                            error);
+                                 error);
     if (stmt == NULL)
       return NULL;
     if (name != NULL)
       _wpi_store_bind_text (stmt, 1, name);
-    rc = sqlite3_step (stmt);
-    if (rc == SQLITE_DONE)
+    if (!_wpi_store_step (self, stmt, &has_row, "Cannot read a profile", error))
+      return NULL;
+    if (!has_row)
       {
         if (name != NULL)
           _wpi_store_not_found (error, "No profile named “%s”", name);
-        return NULL;
-      }
-    if (rc != SQLITE_ROW)
-      {
-        _wpi_store_set_sqlite_error (self->db, rc, error, "Cannot read a profile");
         return NULL;
       }
     profile = profile_from_row (stmt);
@@ -213,13 +184,27 @@ profile_get_in_transaction (WpiStore    *self,
   return g_steal_pointer (&profile);
 }
 
+/* With its items, from one snapshot. */
+static WpiProfileRecord *
+profile_get (WpiStore    *self,
+             const char  *name,
+             GError     **error)
+{
+  WpiProfileRecord *profile;
+
+  if (!_wpi_store_begin (self, FALSE, error))
+    return NULL;
+  profile = profile_get_in_transaction (self, name, error);
+  /* a read: nothing to lose by rolling back */
+  _wpi_store_rollback (self);
+  return profile;
+}
+
 WpiProfileRecord *
 wpi_store_profile_get (WpiStore    *self,
                        const char  *name,
                        GError     **error)
 {
-  WpiProfileRecord *profile;
-
   g_return_val_if_fail (WPI_IS_STORE (self), NULL);
 
   if (name == NULL)
@@ -227,49 +212,31 @@ wpi_store_profile_get (WpiStore    *self,
       _wpi_store_invalid (error, "No profile name given");
       return NULL;
     }
-  if (!_wpi_store_begin (self, FALSE, error))
-    return NULL;
-  profile = profile_get_in_transaction (self, name, error);
-  _wpi_store_rollback (self);
-  return profile;
+  return profile_get (self, name, error);
 }
 
 WpiProfileRecord *
 wpi_store_profile_get_default (WpiStore  *self,
                                GError   **error)
 {
-  WpiProfileRecord *profile;
-
   g_return_val_if_fail (WPI_IS_STORE (self), NULL);
 
-  if (!_wpi_store_begin (self, FALSE, error))
-    return NULL;
-  profile = profile_get_in_transaction (self, NULL, error);
-  _wpi_store_rollback (self);
-  return profile;
+  return profile_get (self, NULL, error);
 }
 
 GPtrArray *
 wpi_store_profile_list (WpiStore  *self,
                         GError   **error)
 {
-  g_autoptr(GPtrArray) profiles = g_ptr_array_new_with_free_func ((GDestroyNotify) wpi_profile_record_free);
   g_autoptr(CachedStmt) stmt = NULL;
-  int rc;
 
   g_return_val_if_fail (WPI_IS_STORE (self), NULL);
 
   stmt = _wpi_store_prepare (self, "SELECT " PROFILE_COLUMNS " FROM profiles ORDER BY name", error);
   if (stmt == NULL)
     return NULL;
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    g_ptr_array_add (profiles, profile_from_row (stmt));
-  if (rc != SQLITE_DONE)
-    {
-      _wpi_store_set_sqlite_error (self->db, rc, error, "Cannot list the profiles");
-      return NULL;
-    }
-  return g_steal_pointer (&profiles);
+  return _wpi_store_collect (self, stmt, profile_from_row, (GDestroyNotify) wpi_profile_record_free,
+                             "Cannot list the profiles", error);
 }
 
 static gboolean
@@ -279,7 +246,7 @@ profile_delete_in_transaction (WpiStore    *self,
 {
   g_autoptr(CachedStmt) in_use = NULL;
   g_autoptr(CachedStmt) delete = NULL;
-  int rc;
+  gboolean has_row = FALSE;
 
   if (!_wpi_store_require_profile (self, name, error))
     return FALSE;
@@ -292,16 +259,15 @@ profile_delete_in_transaction (WpiStore    *self,
   if (in_use == NULL)
     return FALSE;
   _wpi_store_bind_text (in_use, 1, name);
-  rc = sqlite3_step (in_use);
-  if (rc == SQLITE_ROW)
+  if (!_wpi_store_step (self, in_use, &has_row, "Cannot delete a profile", error))
+    return FALSE;
+  if (has_row)
     {
       g_set_error (error, WPI_STORE_ERROR, WPI_STORE_ERROR_STATE,
                    "Profile “%s” is still to be applied by job %" G_GINT64_FORMAT, name,
                    (gint64) sqlite3_column_int64 (in_use, 0));
       return FALSE;
     }
-  if (rc != SQLITE_DONE)
-    return _wpi_store_set_sqlite_error (self->db, rc, error, "Cannot delete a profile");
 
   delete = _wpi_store_prepare (self, "DELETE FROM profiles WHERE name = ?1", error);
   if (delete == NULL)

@@ -172,36 +172,42 @@ traffic_from_row (sqlite3_stmt *stmt,
   return record;
 }
 
+/* A WpiTrafficRecord without headers and body (a WpiStoreRowFunc) */
+static gpointer
+traffic_summary_from_row (sqlite3_stmt *stmt)
+{
+  return traffic_from_row (stmt, FALSE);
+}
+
+/* The id the query of one end of the log gives, 0 when the log is empty. Two queries
+ * rather than one: SQLite answers a lone min() or max() from the b-tree's end, but a
+ * query with both scans the table. */
+static gboolean
+traffic_end_id (WpiStore    *self,
+                const char  *sql,
+                gint64      *id,
+                GError     **error)
+{
+  g_autoptr(CachedStmt) stmt = _wpi_store_prepare (self, sql, error);
+  gboolean has_row = FALSE;
+
+  if (stmt == NULL || !_wpi_store_step (self, stmt, &has_row, "Cannot count the traffic log", error))
+    return FALSE;
+  *id = has_row ? sqlite3_column_int64 (stmt, 0) : 0;
+  return TRUE;
+}
+
+#define TRAFFIC_FIRST_ID "SELECT id FROM traffic ORDER BY id ASC LIMIT 1"
+#define TRAFFIC_LAST_ID  "SELECT id FROM traffic ORDER BY id DESC LIMIT 1"
+
 static gboolean
 traffic_bounds (WpiStore  *self,
                 gint64    *first_id,
                 gint64    *last_id,
                 GError   **error)
 {
-  /* two queries: SQLite answers a lone min() or max() from the b-tree's end, but a
-   * query with both scans the table */
-  static const char *const queries[] = {
-    "SELECT id FROM traffic ORDER BY id ASC LIMIT 1",
-    "SELECT id FROM traffic ORDER BY id DESC LIMIT 1",
-  };
-  gint64 *answers[] = { first_id, last_id };
-
-  for (guint i = 0; i < G_N_ELEMENTS (queries); i++)
-    {
-      g_autoptr(CachedStmt) stmt = _wpi_store_prepare (self, queries[i], error);
-      int rc;
-
-      if (stmt == NULL)
-        return FALSE;
-      rc = sqlite3_step (stmt);
-      if (rc == SQLITE_ROW)
-        *answers[i] = sqlite3_column_int64 (stmt, 0);
-      else if (rc == SQLITE_DONE)
-        *answers[i] = 0;
-      else
-        return _wpi_store_set_sqlite_error (self->db, rc, error, "Cannot count the traffic log");
-    }
-  return TRUE;
+  return traffic_end_id (self, TRAFFIC_FIRST_ID, first_id, error) &&
+         traffic_end_id (self, TRAFFIC_LAST_ID, last_id, error);
 }
 
 /* Deletes the oldest messages past limit, at most max_delete of them. Once over the
@@ -222,22 +228,14 @@ traffic_trim (WpiStore  *self,
   *more = FALSE;
   if (known_last > 0)
     {
-      g_autoptr(CachedStmt) stmt = _wpi_store_prepare (self, "SELECT id FROM traffic ORDER BY id ASC LIMIT 1",
-                                                  error);
-      int rc;
-
-      if (stmt == NULL)
+      if (!traffic_end_id (self, TRAFFIC_FIRST_ID, &first, error))
         return FALSE;
-      rc = sqlite3_step (stmt);
-      if (rc != SQLITE_ROW)
-        return _wpi_store_set_sqlite_error (self->db, rc, error, "Cannot count the traffic log");
-      first = sqlite3_column_int64 (stmt, 0);
       last = known_last;
     }
   else if (!traffic_bounds (self, &first, &last, error))
     return FALSE;
 
-  count = last > 0 ? last - first + 1 : 0;
+  count = first > 0 && last > 0 ? last - first + 1 : 0;
   if (count <= limit)
     return TRUE;
 
@@ -412,17 +410,9 @@ traffic_collect (WpiStore    *self,
                  CachedStmt  *stmt,
                  GError     **error)
 {
-  g_autoptr(GPtrArray) records = g_ptr_array_new_with_free_func ((GDestroyNotify) wpi_traffic_record_free);
-  int rc;
-
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    g_ptr_array_add (records, traffic_from_row (stmt, FALSE));
-  if (rc != SQLITE_DONE)
-    {
-      _wpi_store_set_sqlite_error (self->db, rc, error, "Cannot read the traffic log");
-      return NULL;
-    }
-  return g_steal_pointer (&records);
+  return _wpi_store_collect (self, stmt, traffic_summary_from_row,
+                             (GDestroyNotify) wpi_traffic_record_free,
+                             "Cannot read the traffic log", error);
 }
 
 GPtrArray *
@@ -452,25 +442,20 @@ wpi_store_traffic_get (WpiStore  *self,
                        GError   **error)
 {
   g_autoptr(CachedStmt) stmt = NULL;
-  int rc;
 
   g_return_val_if_fail (WPI_IS_STORE (self), NULL);
 
   stmt = _wpi_store_prepare (self,
-                        "SELECT " TRAFFIC_SUMMARY_COLUMNS ", headers, body "
-                        "FROM traffic LEFT JOIN traffic_raw USING (id) WHERE id = ?1",
-                        error);
+                             "SELECT " TRAFFIC_SUMMARY_COLUMNS ", headers, body "
+                             "FROM traffic LEFT JOIN traffic_raw USING (id) WHERE id = ?1",
+                             error);
   if (stmt == NULL)
     return NULL;
   sqlite3_bind_int64 (stmt, 1, id);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
-    return traffic_from_row (stmt, TRUE);
-  if (rc == SQLITE_DONE)
-    _wpi_store_not_found (error, "No message %" G_GINT64_FORMAT " in the traffic log", id);
-  else
-    _wpi_store_set_sqlite_error (self->db, rc, error, "Cannot read the traffic log");
-  return NULL;
+  if (!_wpi_store_step_one (self, stmt, "Cannot read the traffic log", error,
+                            "No message %" G_GINT64_FORMAT " in the traffic log", id))
+    return NULL;
+  return traffic_from_row (stmt, TRUE);
 }
 
 GPtrArray *
@@ -605,43 +590,41 @@ wpi_store_security_event_add (WpiStore    *self,
   STORE_WRITE (self, error, _wpi_store_run (self, stmt, "Cannot log a security event", error));
 }
 
+/* A WpiSecurityEvent (a WpiStoreRowFunc) */
+static gpointer
+security_event_from_row (sqlite3_stmt *stmt)
+{
+  WpiSecurityEvent *event = g_new0 (WpiSecurityEvent, 1);
+
+  event->id = sqlite3_column_int64 (stmt, 0);
+  event->time_us = sqlite3_column_int64 (stmt, 1);
+  event->peer = _wpi_store_column_strdup (stmt, 2);
+  event->mac = _wpi_store_column_strdup (stmt, 3);
+  event->kind = _wpi_store_column_strdup (stmt, 4);
+  event->detail = _wpi_store_column_strdup (stmt, 5);
+  return event;
+}
+
 GPtrArray *
 wpi_store_security_event_list (WpiStore  *self,
                                gint64     after_id,
                                guint      limit,
                                GError   **error)
 {
-  g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func ((GDestroyNotify) wpi_security_event_free);
   g_autoptr(CachedStmt) stmt = NULL;
-  int rc;
 
   g_return_val_if_fail (WPI_IS_STORE (self), NULL);
 
   stmt = _wpi_store_prepare (self,
-                        "SELECT id, time_us, peer, mac, kind, detail FROM security_events "
-                        "WHERE id > ?1 ORDER BY id LIMIT ?2",
-                        error);
+                             "SELECT id, time_us, peer, mac, kind, detail FROM security_events "
+                             "WHERE id > ?1 ORDER BY id LIMIT ?2",
+                             error);
   if (stmt == NULL)
     return NULL;
   sqlite3_bind_int64 (stmt, 1, after_id);
   sqlite3_bind_int64 (stmt, 2, limit == 0 ? -1 : (gint64) limit);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    {
-      WpiSecurityEvent *event = g_new0 (WpiSecurityEvent, 1);
-
-      event->id = sqlite3_column_int64 (stmt, 0);
-      event->time_us = sqlite3_column_int64 (stmt, 1);
-      event->peer = _wpi_store_column_strdup (stmt, 2);
-      event->mac = _wpi_store_column_strdup (stmt, 3);
-      event->kind = _wpi_store_column_strdup (stmt, 4);
-      event->detail = _wpi_store_column_strdup (stmt, 5);
-      g_ptr_array_add (events, event);
-    }
-  if (rc != SQLITE_DONE)
-    {
-      _wpi_store_set_sqlite_error (self->db, rc, error, "Cannot list the security events");
-      return NULL;
-    }
-  return g_steal_pointer (&events);
+  return _wpi_store_collect (self, stmt, security_event_from_row,
+                             (GDestroyNotify) wpi_security_event_free,
+                             "Cannot list the security events", error);
 }
 

@@ -403,140 +403,6 @@ _wpi_store_item_array_copy (const GArray *items)
                           &g_array_index (items, WpiStoreItem, i));
   return copy;
 }
-/* ---- SQLite plumbing ---- */
-
-static int
-error_code_for_sqlite (int rc)
-{
-  switch (rc & 0xff)
-    {
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-      return WPI_STORE_ERROR_BUSY;
-    case SQLITE_CONSTRAINT:
-    case SQLITE_MISMATCH:
-    case SQLITE_RANGE:
-    case SQLITE_TOOBIG:
-      return WPI_STORE_ERROR_INVALID;
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-      return WPI_STORE_ERROR_CORRUPT;
-    case SQLITE_IOERR:
-    case SQLITE_FULL:
-    case SQLITE_CANTOPEN:
-    case SQLITE_READONLY:
-    case SQLITE_PERM:
-    case SQLITE_NOLFS:
-      return WPI_STORE_ERROR_IO;
-    default:
-      return WPI_STORE_ERROR_FAILED;
-    }
-}
-
-gboolean
-_wpi_store_set_sqlite_error (sqlite3     *db,
-                  int          rc,
-                  GError     **error,
-                  const char  *what)
-{
-  const char *detail = db != NULL && sqlite3_errcode (db) == rc ? sqlite3_errmsg (db)
-                                                                : sqlite3_errstr (rc);
-
-  g_set_error (error, WPI_STORE_ERROR, error_code_for_sqlite (rc), "%s: %s", what, detail);
-  return FALSE;
-}
-
-CachedStmt *
-_wpi_store_prepare (WpiStore    *self,
-               const char  *sql,
-               GError     **error)
-{
-  sqlite3_stmt *stmt = g_hash_table_lookup (self->statements, sql);
-  int rc;
-
-  if (stmt != NULL)
-    return stmt;
-
-  rc = sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
-  if (rc != SQLITE_OK)
-    {
-      _wpi_store_set_sqlite_error (self->db, rc, error, "Cannot prepare a store query");
-      return NULL;
-    }
-  g_hash_table_insert (self->statements, (gpointer) sql, stmt);
-  return stmt;
-}
-
-/* Runs a statement that returns no rows. */
-gboolean
-_wpi_store_run (WpiStore    *self,
-          CachedStmt  *stmt,
-          const char  *what,
-          GError     **error)
-{
-  int rc = sqlite3_step (stmt);
-
-  if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-    return _wpi_store_set_sqlite_error (self->db, rc, error, what);
-  return TRUE;
-}
-
-gboolean
-_wpi_store_run_sql (WpiStore    *self,
-         const char  *sql,
-         GError     **error)
-{
-  g_autoptr(CachedStmt) stmt = _wpi_store_prepare (self, sql, error);
-
-  return stmt != NULL && _wpi_store_run (self, stmt, sql, error);
-}
-
-void
-_wpi_store_bind_text (sqlite3_stmt *stmt,
-           int           column,
-           const char   *text)
-{
-  /* SQLITE_STATIC: the statement is reset before the string's owner can free it */
-  if (text == NULL)
-    sqlite3_bind_null (stmt, column);
-  else
-    sqlite3_bind_text (stmt, column, text, -1, SQLITE_STATIC);
-}
-
-void
-_wpi_store_bind_int64_or_null (sqlite3_stmt *stmt,
-                    int           column,
-                    gint64        value,
-                    gint64        null_value)
-{
-  if (value == null_value)
-    sqlite3_bind_null (stmt, column);
-  else
-    sqlite3_bind_int64 (stmt, column, value);
-}
-
-char *
-_wpi_store_column_strdup (sqlite3_stmt *stmt,
-               int           column)
-{
-  return g_strdup ((const char *) sqlite3_column_text (stmt, column));
-}
-
-/* Runs a one-row UPDATE/DELETE; finding no row is a NOT_FOUND error saying missing. */
-gboolean
-_wpi_store_run_keyed_change (WpiStore    *self,
-                  CachedStmt  *stmt,
-                  const char  *what,
-                  const char  *missing,
-                  GError     **error)
-{
-  if (!_wpi_store_run (self, stmt, what, error))
-    return FALSE;
-  if (sqlite3_changes (self->db) > 0)
-    return TRUE;
-  g_set_error_literal (error, WPI_STORE_ERROR, WPI_STORE_ERROR_NOT_FOUND, missing);
-  return FALSE;
-}
 
 /* ---- transactions ---- */
 
@@ -710,7 +576,7 @@ exec_script (WpiStore    *self,
 
   if (rc != SQLITE_OK)
     {
-      g_set_error (error, WPI_STORE_ERROR, error_code_for_sqlite (rc), "%s: %s", what,
+      g_set_error (error, WPI_STORE_ERROR, _wpi_store_error_code (rc), "%s: %s", what,
                    message != NULL ? message : sqlite3_errstr (rc));
       sqlite3_free (message);
       return FALSE;
@@ -1053,11 +919,35 @@ wpi_store_set_busy_timeout (WpiStore *self,
   sqlite3_busy_timeout (self->db, (int) MIN (timeout_ms, (guint) G_MAXINT));
 }
 
+static gboolean
+store_damaged (WpiStore    *self,
+               GError     **error,
+               const char  *format,
+               ...) G_GNUC_PRINTF (3, 4);
+
+static gboolean
+store_damaged (WpiStore    *self,
+               GError     **error,
+               const char  *format,
+               ...)
+{
+  g_autofree char *problem = NULL;
+  va_list args;
+
+  va_start (args, format);
+  problem = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_set_error (error, WPI_STORE_ERROR, WPI_STORE_ERROR_CORRUPT, "The store “%s” is damaged: %s",
+               self->path, problem);
+  return FALSE;
+}
+
 gboolean
 wpi_store_check_integrity (WpiStore  *self,
                            GError   **error)
 {
-  int rc;
+  const char *what = "Cannot check the store";
+  gboolean has_row = FALSE;
 
   g_return_val_if_fail (WPI_IS_STORE (self), FALSE);
 
@@ -1065,57 +955,36 @@ wpi_store_check_integrity (WpiStore  *self,
     g_autoptr(CachedStmt) stmt = _wpi_store_prepare (self, "PRAGMA integrity_check", error);
     const char *verdict;
 
-    if (stmt == NULL)
+    if (stmt == NULL || !_wpi_store_step (self, stmt, &has_row, what, error))
       return FALSE;
-    rc = sqlite3_step (stmt);
-    if (rc != SQLITE_ROW)
-      return _wpi_store_set_sqlite_error (self->db, rc, error, "Cannot check the store");
-    verdict = (const char *) sqlite3_column_text (stmt, 0);
+    verdict = has_row ? (const char *) sqlite3_column_text (stmt, 0) : "no verdict";
     if (g_strcmp0 (verdict, "ok") != 0)
-      {
-        g_set_error (error, WPI_STORE_ERROR, WPI_STORE_ERROR_CORRUPT,
-                     "The store “%s” is damaged: %s", self->path, verdict);
-        return FALSE;
-      }
+      return store_damaged (self, error, "%s", verdict);
   }
 
   {
     g_autoptr(CachedStmt) stmt = _wpi_store_prepare (self, "PRAGMA foreign_key_check", error);
 
-    if (stmt == NULL)
+    if (stmt == NULL || !_wpi_store_step (self, stmt, &has_row, what, error))
       return FALSE;
-    rc = sqlite3_step (stmt);
-    if (rc == SQLITE_ROW)
-      {
-        g_set_error (error, WPI_STORE_ERROR, WPI_STORE_ERROR_CORRUPT,
-                     "The store “%s” is damaged: row %" G_GINT64_FORMAT " of “%s” refers "
-                     "to a missing row of “%s”", self->path, (gint64) sqlite3_column_int64 (stmt, 1),
-                     sqlite3_column_text (stmt, 0), sqlite3_column_text (stmt, 2));
-        return FALSE;
-      }
-    if (rc != SQLITE_DONE)
-      return _wpi_store_set_sqlite_error (self->db, rc, error, "Cannot check the store");
+    if (has_row)
+      return store_damaged (self, error, "row %" G_GINT64_FORMAT " of “%s” refers to a missing "
+                            "row of “%s”", (gint64) sqlite3_column_int64 (stmt, 1),
+                            sqlite3_column_text (stmt, 0), sqlite3_column_text (stmt, 2));
   }
 
   /* the one link no foreign key guards (see the schema) */
   {
     g_autoptr(CachedStmt) stmt = _wpi_store_prepare (self,
-                                                "SELECT id FROM traffic_raw "
-                                                "WHERE id NOT IN (SELECT id FROM traffic) LIMIT 1",
-                                                error);
+                                                     "SELECT id FROM traffic_raw "
+                                                     "WHERE id NOT IN (SELECT id FROM traffic) LIMIT 1",
+                                                     error);
 
-    if (stmt == NULL)
+    if (stmt == NULL || !_wpi_store_step (self, stmt, &has_row, what, error))
       return FALSE;
-    rc = sqlite3_step (stmt);
-    if (rc == SQLITE_ROW)
-      {
-        g_set_error (error, WPI_STORE_ERROR, WPI_STORE_ERROR_CORRUPT,
-                     "The store “%s” is damaged: raw bytes of traffic message %" G_GINT64_FORMAT
-                     " without the message", self->path, (gint64) sqlite3_column_int64 (stmt, 0));
-        return FALSE;
-      }
-    if (rc != SQLITE_DONE)
-      return _wpi_store_set_sqlite_error (self->db, rc, error, "Cannot check the store");
+    if (has_row)
+      return store_damaged (self, error, "raw bytes of traffic message %" G_GINT64_FORMAT
+                            " without the message", (gint64) sqlite3_column_int64 (stmt, 0));
   }
   return TRUE;
 }
@@ -1277,7 +1146,7 @@ wpi_store_setting_get (WpiStore    *self,
                        GError     **error)
 {
   g_autoptr(CachedStmt) stmt = NULL;
-  int rc;
+  gboolean has_row = FALSE;
 
   g_return_val_if_fail (WPI_IS_STORE (self), NULL);
   g_return_val_if_fail (key != NULL, NULL);
@@ -1286,12 +1155,9 @@ wpi_store_setting_get (WpiStore    *self,
   if (stmt == NULL)
     return NULL;
   _wpi_store_bind_text (stmt, 1, key);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
-    return _wpi_store_column_strdup (stmt, 0);
-  if (rc != SQLITE_DONE)
-    _wpi_store_set_sqlite_error (self->db, rc, error, "Cannot read a setting");
-  return NULL;
+  if (!_wpi_store_step (self, stmt, &has_row, "Cannot read a setting", error) || !has_row)
+    return NULL;
+  return _wpi_store_column_strdup (stmt, 0);
 }
 
 gboolean
