@@ -47,10 +47,8 @@ job_from_row (sqlite3_stmt *stmt)
 
   job->id = sqlite3_column_int64 (stmt, 0);
   job->mac = _wpi_store_column_strdup (stmt, 1);
-  job->kind = _wpi_store_column_enum (stmt, 2, _wpi_store_job_kind_names, G_N_ELEMENTS (_wpi_store_job_kind_names),
-                           WPI_JOB_KIND_READ_ALL);
-  job->state = _wpi_store_column_enum (stmt, 3, _wpi_store_job_state_names, G_N_ELEMENTS (_wpi_store_job_state_names),
-                            WPI_JOB_STATE_FAILED);
+  job->kind = STORE_COLUMN_ENUM (stmt, 2, _wpi_store_job_kind_names, WPI_JOB_KIND_READ_ALL);
+  job->state = STORE_COLUMN_ENUM (stmt, 3, _wpi_store_job_state_names, WPI_JOB_STATE_FAILED);
   job->parameter = _wpi_store_column_strdup (stmt, 4);
   job->failure_reason = _wpi_store_column_strdup (stmt, 5);
   job->created_us = sqlite3_column_int64 (stmt, 6);
@@ -74,7 +72,6 @@ job_load_items (WpiStore      *self,
                 GError       **error)
 {
   g_autoptr(CachedStmt) stmt = NULL;
-  GArray *items;
 
   stmt = _wpi_store_prepare (self,
                              "SELECT name, idx, value, status FROM job_items WHERE job_id = ?1 "
@@ -83,13 +80,8 @@ job_load_items (WpiStore      *self,
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, job->id);
-  items = _wpi_store_collect_items (self, stmt, job_item_from_row, "Cannot read a job's items",
-                                    error);
-  if (items == NULL)
-    return FALSE;
-  g_clear_pointer (&job->items, g_array_unref);
-  job->items = items;
-  return TRUE;
+  return _wpi_store_collect_items (self, stmt, job_item_from_row, &job->items,
+                                   "Cannot read a job's items", error);
 }
 
 static gboolean
@@ -113,9 +105,9 @@ job_enqueue_in_transaction (WpiStore            *self,
     return FALSE;
 
   insert_job = _wpi_store_prepare (self,
-                              "INSERT INTO jobs (mac, kind, parameter, created_us, updated_us) "
-                              "VALUES (?1, ?2, ?3, ?4, ?4)",
-                              error);
+                                   "INSERT INTO jobs (mac, kind, parameter, created_us, updated_us) "
+                                   "VALUES (?1, ?2, ?3, ?4, ?4)",
+                                   error);
   if (insert_job == NULL)
     return FALSE;
   _wpi_store_bind_text (insert_job, 1, mac);
@@ -127,9 +119,9 @@ job_enqueue_in_transaction (WpiStore            *self,
   id = sqlite3_last_insert_rowid (self->db);
 
   insert_item = _wpi_store_prepare (self,
-                               "INSERT INTO job_items (job_id, pos, name, idx, value) "
-                               "VALUES (?1, ?2, ?3, ?4, ?5)",
-                               error);
+                                    "INSERT INTO job_items (job_id, pos, name, idx, value) "
+                                    "VALUES (?1, ?2, ?3, ?4, ?5)",
+                                    error);
   if (insert_item == NULL)
     return FALSE;
   sqlite3_bind_int64 (insert_item, 1, id);
@@ -256,14 +248,14 @@ wpi_store_job_list_pending (WpiStore    *self,
 
     if (normal != NULL)
       stmt = _wpi_store_prepare (self,
-                            "SELECT " JOB_COLUMNS " FROM jobs "
-                            "WHERE mac = ?1 AND state IN " PENDING_STATES " ORDER BY id",
-                            error);
+                                 "SELECT " JOB_COLUMNS " FROM jobs "
+                                 "WHERE mac = ?1 AND state IN " PENDING_STATES " ORDER BY id",
+                                 error);
     else
       stmt = _wpi_store_prepare (self,
-                            "SELECT " JOB_COLUMNS " FROM jobs "
-                            "WHERE state IN " PENDING_STATES " ORDER BY id",
-                            error);
+                                 "SELECT " JOB_COLUMNS " FROM jobs "
+                                 "WHERE state IN " PENDING_STATES " ORDER BY id",
+                                 error);
     if (stmt != NULL)
       {
         if (normal != NULL)
@@ -302,14 +294,14 @@ wpi_store_job_list (WpiStore            *self,
   /* newest first so that LIMIT keeps the newest; put back in id order below */
   if (normal != NULL)
     stmt = _wpi_store_prepare (self,
-                          "SELECT " JOB_COLUMNS " FROM jobs WHERE mac = ?1 "
-                          "AND (?2 = 0 OR ?2 & " JOB_STATE_BIT ") ORDER BY id DESC LIMIT ?3",
-                          error);
+                               "SELECT " JOB_COLUMNS " FROM jobs WHERE mac = ?1 "
+                               "AND (?2 = 0 OR ?2 & " JOB_STATE_BIT ") ORDER BY id DESC LIMIT ?3",
+                               error);
   else
     stmt = _wpi_store_prepare (self,
-                          "SELECT " JOB_COLUMNS " FROM jobs "
-                          "WHERE (?2 = 0 OR ?2 & " JOB_STATE_BIT ") ORDER BY id DESC LIMIT ?3",
-                          error);
+                               "SELECT " JOB_COLUMNS " FROM jobs "
+                               "WHERE (?2 = 0 OR ?2 & " JOB_STATE_BIT ") ORDER BY id DESC LIMIT ?3",
+                               error);
   if (stmt == NULL)
     return NULL;
   if (normal != NULL)
@@ -414,16 +406,17 @@ wpi_store_job_record_attempt (WpiStore  *self,
   g_return_val_if_fail (WPI_IS_STORE (self), FALSE);
 
   stmt = _wpi_store_prepare (self,
-                        "UPDATE jobs SET attempts = attempts + 1, next_attempt_us = ?2, "
-                        "updated_us = ?3 WHERE id = ?1",
-                        error);
+                             "UPDATE jobs SET attempts = attempts + 1, next_attempt_us = ?2, "
+                             "updated_us = ?3 WHERE id = ?1",
+                             error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, job_id);
   sqlite3_bind_int64 (stmt, 2, next_attempt_us);
   sqlite3_bind_int64 (stmt, 3, g_get_real_time ());
   missing = g_strdup_printf ("No job %" G_GINT64_FORMAT, job_id);
-  STORE_WRITE (self, error, _wpi_store_run_keyed_change (self, stmt, "Cannot store a job's attempt", missing, error));
+  STORE_WRITE (self, error,
+               _wpi_store_run_keyed_change (self, stmt, "Cannot store a job's attempt", missing, error));
 }
 
 static gboolean
@@ -438,8 +431,8 @@ job_reschedule_in_transaction (WpiStore  *self,
     return FALSE;
 
   stmt = _wpi_store_prepare (self,
-                        "UPDATE jobs SET next_attempt_us = ?2, updated_us = ?3 WHERE id = ?1",
-                        error);
+                             "UPDATE jobs SET next_attempt_us = ?2, updated_us = ?3 WHERE id = ?1",
+                             error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, job_id);
@@ -498,14 +491,14 @@ job_set_item_results_in_transaction (WpiStore            *self,
     return FALSE;
 
   update = _wpi_store_prepare (self,
-                          "UPDATE job_items SET status = ?4, value = coalesce (value, ?5) "
-                          "WHERE job_id = ?1 AND name = ?2 AND idx = ?3",
-                          error);
+                               "UPDATE job_items SET status = ?4, value = coalesce (value, ?5) "
+                               "WHERE job_id = ?1 AND name = ?2 AND idx = ?3",
+                               error);
   append = _wpi_store_prepare (self,
-                          "INSERT INTO job_items (job_id, pos, name, idx, value, status) "
-                          "SELECT ?1, coalesce (max (pos) + 1, 0), ?2, ?3, ?5, ?4 "
-                          "FROM job_items WHERE job_id = ?1",
-                          error);
+                               "INSERT INTO job_items (job_id, pos, name, idx, value, status) "
+                               "SELECT ?1, coalesce (max (pos) + 1, 0), ?2, ?3, ?5, ?4 "
+                               "FROM job_items WHERE job_id = ?1",
+                               error);
   if (update == NULL || append == NULL)
     return FALSE;
 

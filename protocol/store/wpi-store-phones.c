@@ -92,10 +92,8 @@ phone_from_row (sqlite3_stmt *stmt)
   phone->firmware = _wpi_store_column_strdup (stmt, 3);
   phone->ip = _wpi_store_column_strdup (stmt, 4);
   phone->contact_me_uri = _wpi_store_column_strdup (stmt, 5);
-  phone->mode = _wpi_store_column_enum (stmt, 6, _wpi_store_phone_mode_names, G_N_ELEMENTS (_wpi_store_phone_mode_names),
-                             WPI_PHONE_MODE_DEFAULT);
-  phone->state = _wpi_store_column_enum (stmt, 7, _wpi_store_phone_state_names, G_N_ELEMENTS (_wpi_store_phone_state_names),
-                              WPI_PHONE_STATE_UNKNOWN);
+  phone->mode = STORE_COLUMN_ENUM (stmt, 6, _wpi_store_phone_mode_names, WPI_PHONE_MODE_DEFAULT);
+  phone->state = STORE_COLUMN_ENUM (stmt, 7, _wpi_store_phone_state_names, WPI_PHONE_STATE_UNKNOWN);
   phone->last_contact_us = sqlite3_column_int64 (stmt, 8);
   phone->location = _wpi_store_column_strdup (stmt, 9);
   phone->profile = _wpi_store_column_strdup (stmt, 10);
@@ -125,21 +123,21 @@ phone_upsert_in_transaction (WpiStore              *self,
   /* On insert the unselected fields get their defaults (bound below); on update each
    * column keeps its value unless its bit is in ?14. */
   stmt = _wpi_store_prepare (self,
-                        "INSERT INTO phones (" PHONE_COLUMNS ") "
-                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12) "
-                        "ON CONFLICT (mac) DO UPDATE SET "
-                        "  e164 = iif (?13 & 1, excluded.e164, e164),"
-                        "  device_type = iif (?13 & 2, excluded.device_type, device_type),"
-                        "  firmware = iif (?13 & 4, excluded.firmware, firmware),"
-                        "  ip = iif (?13 & 8, excluded.ip, ip),"
-                        "  contact_me_uri = iif (?13 & 16, excluded.contact_me_uri, contact_me_uri),"
-                        "  mode = iif (?13 & 32, excluded.mode, mode),"
-                        "  state = iif (?13 & 64, excluded.state, state),"
-                        "  last_contact_us = iif (?13 & 128, excluded.last_contact_us, last_contact_us),"
-                        "  location = iif (?13 & 256, excluded.location, location),"
-                        "  profile = iif (?13 & 512, excluded.profile, profile),"
-                        "  updated_us = excluded.updated_us",
-                        error);
+                             "INSERT INTO phones (" PHONE_COLUMNS ") "
+                             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12) "
+                             "ON CONFLICT (mac) DO UPDATE SET "
+                             "  e164 = iif (?13 & 1, excluded.e164, e164),"
+                             "  device_type = iif (?13 & 2, excluded.device_type, device_type),"
+                             "  firmware = iif (?13 & 4, excluded.firmware, firmware),"
+                             "  ip = iif (?13 & 8, excluded.ip, ip),"
+                             "  contact_me_uri = iif (?13 & 16, excluded.contact_me_uri, contact_me_uri),"
+                             "  mode = iif (?13 & 32, excluded.mode, mode),"
+                             "  state = iif (?13 & 64, excluded.state, state),"
+                             "  last_contact_us = iif (?13 & 128, excluded.last_contact_us, last_contact_us),"
+                             "  location = iif (?13 & 256, excluded.location, location),"
+                             "  profile = iif (?13 & 512, excluded.profile, profile),"
+                             "  updated_us = excluded.updated_us",
+                             error);
   if (stmt == NULL)
     return FALSE;
 
@@ -155,7 +153,8 @@ phone_upsert_in_transaction (WpiStore              *self,
                                                 ? phone->mode : WPI_PHONE_MODE_DEFAULT));
   _wpi_store_bind_text (stmt, 8, wpi_phone_state_to_string ((fields & WPI_PHONE_FIELD_STATE)
                                                  ? phone->state : WPI_PHONE_STATE_UNKNOWN));
-  _wpi_store_bind_int64_or_null (stmt, 9, (fields & WPI_PHONE_FIELD_LAST_CONTACT) ? phone->last_contact_us : 0, 0);
+  _wpi_store_bind_int64_or_null (stmt, 9,
+                                 (fields & WPI_PHONE_FIELD_LAST_CONTACT) ? phone->last_contact_us : 0, 0);
   FIELD_TEXT (10, WPI_PHONE_FIELD_LOCATION, location);
   FIELD_TEXT (11, WPI_PHONE_FIELD_PROFILE, profile);
   sqlite3_bind_int64 (stmt, 12, now);
@@ -205,14 +204,10 @@ wpi_store_phone_get (WpiStore    *self,
 
   g_return_val_if_fail (WPI_IS_STORE (self), NULL);
 
-  normal = _wpi_store_normalize_mac (mac, error);
-  if (normal == NULL)
-    return NULL;
-  stmt = _wpi_store_prepare (self, "SELECT " PHONE_COLUMNS " FROM phones WHERE mac = ?1", error);
-  if (stmt == NULL)
-    return NULL;
-  _wpi_store_bind_text (stmt, 1, normal);
-  if (!_wpi_store_step_one (self, stmt, "Cannot read a phone", error, "No phone with MAC %s", normal))
+  stmt = _wpi_store_prepare_with_mac (self, "SELECT " PHONE_COLUMNS " FROM phones WHERE mac = ?1",
+                                      mac, &normal, error);
+  if (stmt == NULL ||
+      !_wpi_store_step_one (self, stmt, "Cannot read a phone", error, "No phone with MAC %s", normal))
     return NULL;
   return phone_from_row (stmt);
 }
@@ -232,6 +227,19 @@ wpi_store_phone_list (WpiStore  *self,
                              "Cannot list the phones", error);
 }
 
+/* A one-row change of the phone normal, in a transaction. */
+static gboolean
+phone_run_change (WpiStore    *self,
+                  CachedStmt  *stmt,
+                  const char  *normal,
+                  const char  *what,
+                  GError     **error)
+{
+  g_autofree char *missing = g_strdup_printf ("No phone with MAC %s", normal);
+
+  STORE_WRITE (self, error, _wpi_store_run_keyed_change (self, stmt, what, missing, error));
+}
+
 gboolean
 wpi_store_phone_set_state (WpiStore       *self,
                            const char     *mac,
@@ -240,26 +248,19 @@ wpi_store_phone_set_state (WpiStore       *self,
 {
   g_autofree char *normal = NULL;
   g_autoptr(CachedStmt) stmt = NULL;
-  g_autofree char *missing = NULL;
 
   g_return_val_if_fail (WPI_IS_STORE (self), FALSE);
 
-  normal = _wpi_store_normalize_mac (mac, error);
-  if (normal == NULL)
+  stmt = _wpi_store_prepare_with_mac (self,
+                                      "UPDATE phones SET state = ?2, updated_us = ?3 WHERE mac = ?1",
+                                      mac, &normal, error);
+  if (stmt == NULL)
     return FALSE;
   if (wpi_phone_state_to_string (state) == NULL)
     return _wpi_store_invalid (error, "Invalid phone state %d", (int) state);
-
-  stmt = _wpi_store_prepare (self, "UPDATE phones SET state = ?2, updated_us = ?3 WHERE mac = ?1",
-                        error);
-  if (stmt == NULL)
-    return FALSE;
-  _wpi_store_bind_text (stmt, 1, normal);
   _wpi_store_bind_text (stmt, 2, wpi_phone_state_to_string (state));
   sqlite3_bind_int64 (stmt, 3, g_get_real_time ());
-  missing = g_strdup_printf ("No phone with MAC %s", normal);
-  STORE_WRITE (self, error,
-               _wpi_store_run_keyed_change (self, stmt, "Cannot store a phone's state", missing, error));
+  return phone_run_change (self, stmt, normal, "Cannot store a phone's state", error);
 }
 
 gboolean
@@ -269,22 +270,14 @@ wpi_store_phone_delete (WpiStore    *self,
 {
   g_autofree char *normal = NULL;
   g_autoptr(CachedStmt) stmt = NULL;
-  g_autofree char *missing = NULL;
 
   g_return_val_if_fail (WPI_IS_STORE (self), FALSE);
 
-  normal = _wpi_store_normalize_mac (mac, error);
-  if (normal == NULL)
-    return FALSE;
-
   /* One statement; SQLite runs the cascades inside it, so it is atomic as a whole. */
-  stmt = _wpi_store_prepare (self, "DELETE FROM phones WHERE mac = ?1", error);
+  stmt = _wpi_store_prepare_with_mac (self, "DELETE FROM phones WHERE mac = ?1", mac, &normal, error);
   if (stmt == NULL)
     return FALSE;
-  _wpi_store_bind_text (stmt, 1, normal);
-  missing = g_strdup_printf ("No phone with MAC %s", normal);
-  STORE_WRITE (self, error,
-               _wpi_store_run_keyed_change (self, stmt, "Cannot delete a phone", missing, error));
+  return phone_run_change (self, stmt, normal, "Cannot delete a phone", error);
 }
 
 /* ---- phone items ---- */
@@ -304,24 +297,17 @@ phone_items_write (WpiStore            *self,
   if (!_wpi_store_require_phone (self, mac, error))
     return FALSE;
 
-  if (replace)
-    {
-      g_autoptr(CachedStmt) clear = _wpi_store_prepare (self, "DELETE FROM phone_items WHERE mac = ?1",
-                                                   error);
-
-      if (clear == NULL)
-        return FALSE;
-      _wpi_store_bind_text (clear, 1, mac);
-      if (!_wpi_store_run (self, clear, "Cannot replace a phone's items", error))
-        return FALSE;
-    }
+  if (replace &&
+      !_wpi_store_run_with_key (self, "DELETE FROM phone_items WHERE mac = ?1", mac,
+                                "Cannot replace a phone's items", error))
+    return FALSE;
 
   insert = _wpi_store_prepare (self,
-                          "INSERT INTO phone_items (mac, name, idx, value, updated_us, traffic_id) "
-                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
-                          "ON CONFLICT (mac, name, idx) DO UPDATE SET value = excluded.value, "
-                          "  updated_us = excluded.updated_us, traffic_id = excluded.traffic_id",
-                          error);
+                               "INSERT INTO phone_items (mac, name, idx, value, updated_us, traffic_id) "
+                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+                               "ON CONFLICT (mac, name, idx) DO UPDATE SET value = excluded.value, "
+                               "  updated_us = excluded.updated_us, traffic_id = excluded.traffic_id",
+                               error);
   if (insert == NULL)
     return FALSE;
   /* the same for every row: bound once, the rest rebound per row */
@@ -394,6 +380,7 @@ phone_items_list_in_transaction (WpiStore    *self,
                                  GError     **error)
 {
   g_autoptr(CachedStmt) stmt = NULL;
+  GArray *items = NULL;
 
   if (!_wpi_store_require_phone (self, mac, error))
     return NULL;
@@ -404,8 +391,10 @@ phone_items_list_in_transaction (WpiStore    *self,
   if (stmt == NULL)
     return NULL;
   _wpi_store_bind_text (stmt, 1, mac);
-  return _wpi_store_collect_items (self, stmt, phone_item_from_row, "Cannot read a phone's items",
-                                   error);
+  if (!_wpi_store_collect_items (self, stmt, phone_item_from_row, &items, "Cannot read a phone's items",
+                                 error))
+    return NULL;
+  return items;
 }
 
 GArray *

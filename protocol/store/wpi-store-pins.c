@@ -51,8 +51,7 @@ pin_from_row (sqlite3_stmt *stmt)
   pin->id = sqlite3_column_int64 (stmt, 0);
   pin->mac = _wpi_store_column_strdup (stmt, 1);
   pin->pin = _wpi_store_column_strdup (stmt, 2);
-  pin->state = _wpi_store_column_enum (stmt, 3, _wpi_store_pin_state_names, G_N_ELEMENTS (_wpi_store_pin_state_names),
-                            WPI_PIN_STATE_FAILED);
+  pin->state = STORE_COLUMN_ENUM (stmt, 3, _wpi_store_pin_state_names, WPI_PIN_STATE_FAILED);
   pin->reason = _wpi_store_column_strdup (stmt, 4);
   pin->max_retries = (guint) sqlite3_column_int64 (stmt, 5);
   pin->job_id = sqlite3_column_int64 (stmt, 6);
@@ -85,13 +84,13 @@ pin_create_in_transaction (WpiStore    *self,
     }
 
   supersede = _wpi_store_prepare (self,
-                             "UPDATE pins SET state = 're-issued', updated_us = ?2 WHERE mac = ?1 "
-                             "AND state IN ('generated', 'handed-out', 'bundle-delivered', 'failed')",
-                             error);
+                                  "UPDATE pins SET state = 're-issued', updated_us = ?2 WHERE mac = ?1 "
+                                  "AND state IN ('generated', 'handed-out', 'bundle-delivered', 'failed')",
+                                  error);
   insert = _wpi_store_prepare (self,
-                          "INSERT INTO pins (mac, pin, max_retries, job_id, created_us, updated_us) "
-                          "VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-                          error);
+                               "INSERT INTO pins (mac, pin, max_retries, job_id, created_us, updated_us) "
+                               "VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+                               error);
   if (supersede == NULL || insert == NULL)
     return FALSE;
 
@@ -132,7 +131,7 @@ wpi_store_pin_create (WpiStore    *self,
   len = pin != NULL ? strlen (pin) : 0;
   if (len < PIN_MIN_DIGITS || len > PIN_MAX_DIGITS)
     return _wpi_store_invalid (error, "A PIN has %d to %d digits, not %" G_GSIZE_FORMAT,
-                    PIN_MIN_DIGITS, PIN_MAX_DIGITS, len);
+                               PIN_MIN_DIGITS, PIN_MAX_DIGITS, len);
   for (gsize i = 0; i < len; i++)
     if (!g_ascii_isdigit (pin[i]))
       /* the message does not quote the PIN: errors end up in logs */
@@ -157,8 +156,7 @@ wpi_store_pin_get (WpiStore  *self,
   if (stmt == NULL)
     return NULL;
   sqlite3_bind_int64 (stmt, 1, pin_id);
-  if (!_wpi_store_step_one (self, stmt, "Cannot read a PIN", error,
-                            "No PIN %" G_GINT64_FORMAT, pin_id))
+  if (!_wpi_store_step_one (self, stmt, "Cannot read a PIN", error, "No PIN %" G_GINT64_FORMAT, pin_id))
     return NULL;
   return pin_from_row (stmt);
 }
@@ -173,16 +171,12 @@ wpi_store_pin_get_current (WpiStore    *self,
 
   g_return_val_if_fail (WPI_IS_STORE (self), NULL);
 
-  normal = _wpi_store_normalize_mac (mac, error);
-  if (normal == NULL)
-    return NULL;
-  stmt = _wpi_store_prepare (self,
-                             "SELECT " PIN_COLUMNS " FROM pins WHERE mac = ?1 ORDER BY id DESC LIMIT 1",
-                             error);
-  if (stmt == NULL)
-    return NULL;
-  _wpi_store_bind_text (stmt, 1, normal);
-  if (!_wpi_store_step_one (self, stmt, "Cannot read a PIN", error, "Phone %s has no PIN", normal))
+  stmt = _wpi_store_prepare_with_mac (self,
+                                      "SELECT " PIN_COLUMNS " FROM pins WHERE mac = ?1 "
+                                      "ORDER BY id DESC LIMIT 1",
+                                      mac, &normal, error);
+  if (stmt == NULL ||
+      !_wpi_store_step_one (self, stmt, "Cannot read a PIN", error, "Phone %s has no PIN", normal))
     return NULL;
   return pin_from_row (stmt);
 }

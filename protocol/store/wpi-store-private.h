@@ -89,6 +89,26 @@ gboolean    _wpi_store_step_one          (WpiStore            *self,
                                           GError             **error,
                                           const char          *missing_format,
                                           ...) G_GNUC_PRINTF (5, 6);
+/* The first column of the first row of sql (a literal, without parameters), or
+ * if_none when it gives no row. */
+gboolean    _wpi_store_get_int64         (WpiStore            *self,
+                                          const char          *sql,
+                                          gint64              *value,
+                                          gint64               if_none,
+                                          const char          *what,
+                                          GError             **error);
+/* Prepares sql (a literal), binds key to ?1 unless it is NULL, and runs it. */
+gboolean    _wpi_store_run_with_key      (WpiStore            *self,
+                                          const char          *sql,
+                                          const char          *key,
+                                          const char          *what,
+                                          GError             **error);
+/* Normalises mac into *normal and prepares sql (a literal) with it bound to ?1. */
+CachedStmt *_wpi_store_prepare_with_mac  (WpiStore            *self,
+                                          const char          *sql,
+                                          const char          *mac,
+                                          char               **normal,
+                                          GError             **error);
 /* Whether sql (a literal), with key bound to ?1, gives a row. */
 gboolean    _wpi_store_row_exists        (WpiStore            *self,
                                           const char          *sql,
@@ -107,10 +127,12 @@ GPtrArray  *_wpi_store_collect           (WpiStore            *self,
                                           GDestroyNotify       free_row,
                                           const char          *what,
                                           GError             **error);
-/* Every row of stmt made by from_row, in a wpi_store_item_array_new(). */
-GArray     *_wpi_store_collect_items     (WpiStore            *self,
+/* Every row of stmt made by from_row, in a wpi_store_item_array_new() that replaces
+ * *items (unless there is an error). */
+gboolean    _wpi_store_collect_items     (WpiStore            *self,
                                           CachedStmt          *stmt,
                                           WpiStoreItemRowFunc  from_row,
+                                          GArray             **items,
                                           const char          *what,
                                           GError             **error);
 /* Runs stmt once per item, with the item's name, index (-1: none) and value bound to
@@ -140,6 +162,8 @@ int         _wpi_store_column_enum       (sqlite3_stmt        *stmt,
                                           const char *const   *names,
                                           guint                n_names,
                                           int                  fallback);
+#define STORE_COLUMN_ENUM(stmt, column, names, fallback) \
+  _wpi_store_column_enum ((stmt), (column), (names), G_N_ELEMENTS (names), (fallback))
 
 /* State machines: a row's state column and the moves allowed between its values (jobs
  * and PINs). */
@@ -199,15 +223,17 @@ void        _wpi_store_rollback          (WpiStore            *self);
     return _wpi_store_commit ((self), (error));       \
   } G_STMT_END
 
-/* Validation: invalid() and not_found() set the error and return FALSE. */
+/* Validation: _wpi_store_fail() and its shorthands set the error and return FALSE. */
 char       *_wpi_store_normalize_mac     (const char          *mac,
                                           GError             **error);
-gboolean    _wpi_store_invalid           (GError             **error,
+gboolean    _wpi_store_fail              (GError             **error,
+                                          WpiStoreError        code,
                                           const char          *format,
-                                          ...) G_GNUC_PRINTF (2, 3);
-gboolean    _wpi_store_not_found         (GError             **error,
-                                          const char          *format,
-                                          ...) G_GNUC_PRINTF (2, 3);
+                                          ...) G_GNUC_PRINTF (3, 4);
+#define _wpi_store_invalid(error, ...) \
+  _wpi_store_fail ((error), WPI_STORE_ERROR_INVALID, __VA_ARGS__)
+#define _wpi_store_not_found(error, ...) \
+  _wpi_store_fail ((error), WPI_STORE_ERROR_NOT_FOUND, __VA_ARGS__)
 gboolean    _wpi_store_validate_items    (const WpiStoreItem  *items,
                                           gsize                n_items,
                                           gboolean             need_values,

@@ -54,28 +54,24 @@ profile_set_in_transaction (WpiStore            *self,
                             GError             **error)
 {
   g_autoptr(CachedStmt) upsert = NULL;
-  g_autoptr(CachedStmt) clear = NULL;
   g_autoptr(CachedStmt) insert = NULL;
-  gint64 now = g_get_real_time ();
 
   upsert = _wpi_store_prepare (self,
-                          "INSERT INTO profiles (name, created_us, updated_us) VALUES (?1, ?2, ?2) "
-                          "ON CONFLICT (name) DO UPDATE SET updated_us = excluded.updated_us",
-                          error);
-  clear = _wpi_store_prepare (self, "DELETE FROM profile_items WHERE profile = ?1", error);
+                               "INSERT INTO profiles (name, created_us, updated_us) VALUES (?1, ?2, ?2) "
+                               "ON CONFLICT (name) DO UPDATE SET updated_us = excluded.updated_us",
+                               error);
   insert = _wpi_store_prepare (self,
-                          "INSERT INTO profile_items (profile, pos, name, idx, value) "
-                          "VALUES (?1, ?2, ?3, ?4, ?5)",
-                          error);
-  if (upsert == NULL || clear == NULL || insert == NULL)
+                               "INSERT INTO profile_items (profile, pos, name, idx, value) "
+                               "VALUES (?1, ?2, ?3, ?4, ?5)",
+                               error);
+  if (upsert == NULL || insert == NULL)
     return FALSE;
 
   _wpi_store_bind_text (upsert, 1, name);
-  sqlite3_bind_int64 (upsert, 2, now);
-  if (!_wpi_store_run (self, upsert, "Cannot store a profile", error))
-    return FALSE;
-  _wpi_store_bind_text (clear, 1, name);
-  if (!_wpi_store_run (self, clear, "Cannot store a profile", error))
+  sqlite3_bind_int64 (upsert, 2, g_get_real_time ());
+  if (!_wpi_store_run (self, upsert, "Cannot store a profile", error) ||
+      !_wpi_store_run_with_key (self, "DELETE FROM profile_items WHERE profile = ?1", name,
+                                "Cannot store a profile", error))
     return FALSE;
 
   _wpi_store_bind_text (insert, 1, name);
@@ -128,7 +124,6 @@ profile_load_items (WpiStore          *self,
                     GError           **error)
 {
   g_autoptr(CachedStmt) stmt = NULL;
-  GArray *items;
 
   stmt = _wpi_store_prepare (self,
                              "SELECT name, idx, value FROM profile_items WHERE profile = ?1 "
@@ -137,13 +132,8 @@ profile_load_items (WpiStore          *self,
   if (stmt == NULL)
     return FALSE;
   _wpi_store_bind_text (stmt, 1, profile->name);
-  items = _wpi_store_collect_items (self, stmt, profile_item_from_row,
-                                    "Cannot read a profile's items", error);
-  if (items == NULL)
-    return FALSE;
-  g_clear_pointer (&profile->items, g_array_unref);
-  profile->items = items;
-  return TRUE;
+  return _wpi_store_collect_items (self, stmt, profile_item_from_row, &profile->items,
+                                   "Cannot read a profile's items", error);
 }
 
 /* name NULL: the default profile, which may not exist (NULL without an error). */
@@ -245,7 +235,6 @@ profile_delete_in_transaction (WpiStore    *self,
                                GError     **error)
 {
   g_autoptr(CachedStmt) in_use = NULL;
-  g_autoptr(CachedStmt) delete = NULL;
   gboolean has_row = FALSE;
 
   if (!_wpi_store_require_profile (self, name, error))
@@ -253,9 +242,9 @@ profile_delete_in_transaction (WpiStore    *self,
 
   /* a queued apply-profile job would otherwise fail later for a reason nobody sees now */
   in_use = _wpi_store_prepare (self,
-                          "SELECT id FROM jobs WHERE kind = 'apply-profile' AND parameter = ?1 "
-                          "AND state IN " PENDING_STATES " LIMIT 1",
-                          error);
+                               "SELECT id FROM jobs WHERE kind = 'apply-profile' AND parameter = ?1 "
+                               "AND state IN " PENDING_STATES " LIMIT 1",
+                               error);
   if (in_use == NULL)
     return FALSE;
   _wpi_store_bind_text (in_use, 1, name);
@@ -269,11 +258,8 @@ profile_delete_in_transaction (WpiStore    *self,
       return FALSE;
     }
 
-  delete = _wpi_store_prepare (self, "DELETE FROM profiles WHERE name = ?1", error);
-  if (delete == NULL)
-    return FALSE;
-  _wpi_store_bind_text (delete, 1, name);
-  return _wpi_store_run (self, delete, "Cannot delete a profile", error);
+  return _wpi_store_run_with_key (self, "DELETE FROM profiles WHERE name = ?1", name,
+                                  "Cannot delete a profile", error);
 }
 
 gboolean
@@ -294,23 +280,16 @@ profile_set_default_in_transaction (WpiStore    *self,
                                     const char  *name,
                                     GError     **error)
 {
-  g_autoptr(CachedStmt) clear = NULL;
-  g_autoptr(CachedStmt) mark = NULL;
+  const char *what = "Cannot change the default profile";
 
   if (name != NULL && !_wpi_store_require_profile (self, name, error))
     return FALSE;
-
-  clear = _wpi_store_prepare (self, "UPDATE profiles SET is_default = 0 WHERE is_default = 1", error);
-  if (clear == NULL || !_wpi_store_run (self, clear, "Cannot change the default profile", error))
+  if (!_wpi_store_run_with_key (self, "UPDATE profiles SET is_default = 0 WHERE is_default = 1", NULL,
+                                what, error))
     return FALSE;
-  if (name == NULL)
-    return TRUE;
-
-  mark = _wpi_store_prepare (self, "UPDATE profiles SET is_default = 1 WHERE name = ?1", error);
-  if (mark == NULL)
-    return FALSE;
-  _wpi_store_bind_text (mark, 1, name);
-  return _wpi_store_run (self, mark, "Cannot change the default profile", error);
+  return name == NULL ||
+         _wpi_store_run_with_key (self, "UPDATE profiles SET is_default = 1 WHERE name = ?1", name,
+                                  what, error);
 }
 
 gboolean

@@ -41,9 +41,9 @@ _wpi_store_error_code (int rc)
 
 gboolean
 _wpi_store_set_sqlite_error (sqlite3     *db,
-                  int          rc,
-                  GError     **error,
-                  const char  *what)
+                             int          rc,
+                             GError     **error,
+                             const char  *what)
 {
   const char *detail = db != NULL && sqlite3_errcode (db) == rc ? sqlite3_errmsg (db)
                                                                 : sqlite3_errstr (rc);
@@ -54,8 +54,8 @@ _wpi_store_set_sqlite_error (sqlite3     *db,
 
 CachedStmt *
 _wpi_store_prepare (WpiStore    *self,
-               const char  *sql,
-               GError     **error)
+                    const char  *sql,
+                    GError     **error)
 {
   sqlite3_stmt *stmt = g_hash_table_lookup (self->statements, sql);
   int rc;
@@ -76,9 +76,9 @@ _wpi_store_prepare (WpiStore    *self,
 /* Runs a statement that returns no rows. */
 gboolean
 _wpi_store_run (WpiStore    *self,
-          CachedStmt  *stmt,
-          const char  *what,
-          GError     **error)
+                CachedStmt  *stmt,
+                const char  *what,
+                GError     **error)
 {
   int rc = sqlite3_step (stmt);
 
@@ -89,8 +89,8 @@ _wpi_store_run (WpiStore    *self,
 
 gboolean
 _wpi_store_run_sql (WpiStore    *self,
-         const char  *sql,
-         GError     **error)
+                    const char  *sql,
+                    GError     **error)
 {
   g_autoptr(CachedStmt) stmt = _wpi_store_prepare (self, sql, error);
 
@@ -99,8 +99,8 @@ _wpi_store_run_sql (WpiStore    *self,
 
 void
 _wpi_store_bind_text (sqlite3_stmt *stmt,
-           int           column,
-           const char   *text)
+                      int           column,
+                      const char   *text)
 {
   /* SQLITE_STATIC: the statement is reset before the string's owner can free it */
   if (text == NULL)
@@ -111,9 +111,9 @@ _wpi_store_bind_text (sqlite3_stmt *stmt,
 
 void
 _wpi_store_bind_int64_or_null (sqlite3_stmt *stmt,
-                    int           column,
-                    gint64        value,
-                    gint64        null_value)
+                               int           column,
+                               gint64        value,
+                               gint64        null_value)
 {
   if (value == null_value)
     sqlite3_bind_null (stmt, column);
@@ -123,7 +123,7 @@ _wpi_store_bind_int64_or_null (sqlite3_stmt *stmt,
 
 char *
 _wpi_store_column_strdup (sqlite3_stmt *stmt,
-               int           column)
+                          int           column)
 {
   return g_strdup ((const char *) sqlite3_column_text (stmt, column));
 }
@@ -131,10 +131,10 @@ _wpi_store_column_strdup (sqlite3_stmt *stmt,
 /* Runs a one-row UPDATE/DELETE; finding no row is a NOT_FOUND error saying missing. */
 gboolean
 _wpi_store_run_keyed_change (WpiStore    *self,
-                  CachedStmt  *stmt,
-                  const char  *what,
-                  const char  *missing,
-                  GError     **error)
+                             CachedStmt  *stmt,
+                             const char  *what,
+                             const char  *missing,
+                             GError     **error)
 {
   if (!_wpi_store_run (self, stmt, what, error))
     return FALSE;
@@ -172,15 +172,64 @@ _wpi_store_step_one (WpiStore    *self,
   gboolean has_row = FALSE;
   va_list args;
 
-  if (!_wpi_store_step (self, stmt, &has_row, what, error))
-    return FALSE;
-  if (has_row)
-    return TRUE;
+  if (!_wpi_store_step (self, stmt, &has_row, what, error) || has_row)
+    return has_row;
   va_start (args, missing_format);
   g_propagate_error (error, g_error_new_valist (WPI_STORE_ERROR, WPI_STORE_ERROR_NOT_FOUND,
                                                 missing_format, args));
   va_end (args);
   return FALSE;
+}
+
+gboolean
+_wpi_store_get_int64 (WpiStore    *self,
+                      const char  *sql,
+                      gint64      *value,
+                      gint64       if_none,
+                      const char  *what,
+                      GError     **error)
+{
+  g_autoptr(CachedStmt) stmt = _wpi_store_prepare (self, sql, error);
+  gboolean has_row = FALSE;
+
+  if (stmt == NULL || !_wpi_store_step (self, stmt, &has_row, what, error))
+    return FALSE;
+  *value = has_row ? sqlite3_column_int64 (stmt, 0) : if_none;
+  return TRUE;
+}
+
+gboolean
+_wpi_store_run_with_key (WpiStore    *self,
+                         const char  *sql,
+                         const char  *key,
+                         const char  *what,
+                         GError     **error)
+{
+  g_autoptr(CachedStmt) stmt = _wpi_store_prepare (self, sql, error);
+
+  if (stmt == NULL)
+    return FALSE;
+  if (key != NULL)
+    _wpi_store_bind_text (stmt, 1, key);
+  return _wpi_store_run (self, stmt, what, error);
+}
+
+CachedStmt *
+_wpi_store_prepare_with_mac (WpiStore     *self,
+                             const char   *sql,
+                             const char   *mac,
+                             char        **normal,
+                             GError      **error)
+{
+  CachedStmt *stmt;
+
+  *normal = _wpi_store_normalize_mac (mac, error);
+  if (*normal == NULL)
+    return NULL;
+  stmt = _wpi_store_prepare (self, sql, error);
+  if (stmt != NULL)
+    _wpi_store_bind_text (stmt, 1, *normal);
+  return stmt;
 }
 
 gboolean
@@ -220,27 +269,27 @@ _wpi_store_collect (WpiStore         *self,
   return g_steal_pointer (&rows);
 }
 
-GArray *
+gboolean
 _wpi_store_collect_items (WpiStore             *self,
                           CachedStmt           *stmt,
                           WpiStoreItemRowFunc   from_row,
+                          GArray              **items,
                           const char           *what,
                           GError              **error)
 {
-  g_autoptr(GArray) items = wpi_store_item_array_new ();
+  g_autoptr(GArray) rows = wpi_store_item_array_new ();
   int rc;
 
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
-      g_array_set_size (items, items->len + 1);
-      from_row (&g_array_index (items, WpiStoreItem, items->len - 1), stmt);
+      g_array_set_size (rows, rows->len + 1);
+      from_row (&g_array_index (rows, WpiStoreItem, rows->len - 1), stmt);
     }
   if (rc != SQLITE_DONE)
-    {
-      _wpi_store_set_sqlite_error (self->db, rc, error, what);
-      return NULL;
-    }
-  return g_steal_pointer (&items);
+    return _wpi_store_set_sqlite_error (self->db, rc, error, what);
+  g_clear_pointer (items, g_array_unref);
+  *items = g_steal_pointer (&rows);
+  return TRUE;
 }
 
 gboolean

@@ -145,11 +145,9 @@ traffic_from_row (sqlite3_stmt *stmt,
 
   record->id = sqlite3_column_int64 (stmt, 0);
   record->time_us = sqlite3_column_int64 (stmt, 1);
-  record->direction = _wpi_store_column_enum (stmt, 2, _wpi_store_direction_names, G_N_ELEMENTS (_wpi_store_direction_names),
-                                   WPI_TRAFFIC_DIRECTION_IN);
+  record->direction = STORE_COLUMN_ENUM (stmt, 2, _wpi_store_direction_names, WPI_TRAFFIC_DIRECTION_IN);
   record->port = (guint) sqlite3_column_int (stmt, 3);
-  record->mode = _wpi_store_column_enum (stmt, 4, _wpi_store_phone_mode_names, G_N_ELEMENTS (_wpi_store_phone_mode_names),
-                              WPI_PHONE_MODE_DEFAULT);
+  record->mode = STORE_COLUMN_ENUM (stmt, 4, _wpi_store_phone_mode_names, WPI_PHONE_MODE_DEFAULT);
   record->peer = _wpi_store_column_strdup (stmt, 5);
   record->mac = _wpi_store_column_strdup (stmt, 6);
   record->flow_id = _wpi_store_column_strdup (stmt, 7);
@@ -288,14 +286,14 @@ traffic_append_in_transaction (WpiStore                *self,
     size = record->body != NULL ? (gint64) g_bytes_get_size (record->body) : 0;
 
   summary = _wpi_store_prepare (self,
-                           "INSERT INTO traffic (time_us, direction, port, mode, peer, mac, flow_id, "
-                           "  root, nonce, reason, action, status, fragment, item_count, size, "
-                           "  error_code, error_text) "
-                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-                           "  ?15, ?16, ?17)",
-                           error);
+                                "INSERT INTO traffic (time_us, direction, port, mode, peer, mac, flow_id, "
+                                "  root, nonce, reason, action, status, fragment, item_count, size, "
+                                "  error_code, error_text) "
+                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+                                "  ?15, ?16, ?17)",
+                                error);
   raw = _wpi_store_prepare (self, "INSERT INTO traffic_raw (id, headers, body) VALUES (?1, ?2, ?3)",
-                       error);
+                            error);
   if (summary == NULL || raw == NULL)
     return FALSE;
 
@@ -426,9 +424,9 @@ wpi_store_traffic_get_range (WpiStore  *self,
   g_return_val_if_fail (WPI_IS_STORE (self), NULL);
 
   stmt = _wpi_store_prepare (self,
-                        "SELECT " TRAFFIC_SUMMARY_COLUMNS " FROM traffic WHERE id >= ?1 "
-                        "ORDER BY id LIMIT ?2",
-                        error);
+                             "SELECT " TRAFFIC_SUMMARY_COLUMNS " FROM traffic WHERE id >= ?1 "
+                             "ORDER BY id LIMIT ?2",
+                             error);
   if (stmt == NULL)
     return NULL;
   sqlite3_bind_int64 (stmt, 1, first_id);
@@ -470,16 +468,12 @@ wpi_store_traffic_list_by_mac (WpiStore    *self,
 
   g_return_val_if_fail (WPI_IS_STORE (self), NULL);
 
-  normal = _wpi_store_normalize_mac (mac, error);
-  if (normal == NULL)
-    return NULL;
-  stmt = _wpi_store_prepare (self,
-                        "SELECT " TRAFFIC_SUMMARY_COLUMNS " FROM traffic "
-                        "WHERE mac = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
-                        error);
+  stmt = _wpi_store_prepare_with_mac (self,
+                                      "SELECT " TRAFFIC_SUMMARY_COLUMNS " FROM traffic "
+                                      "WHERE mac = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+                                      mac, &normal, error);
   if (stmt == NULL)
     return NULL;
-  _wpi_store_bind_text (stmt, 1, normal);
   sqlite3_bind_int64 (stmt, 2, after_id);
   sqlite3_bind_int64 (stmt, 3, limit == 0 ? -1 : (gint64) limit);
   return traffic_collect (self, stmt, error);
@@ -500,9 +494,9 @@ wpi_store_traffic_list_by_flow (WpiStore    *self,
       return NULL;
     }
   stmt = _wpi_store_prepare (self,
-                        "SELECT " TRAFFIC_SUMMARY_COLUMNS " FROM traffic WHERE flow_id = ?1 "
-                        "ORDER BY id",
-                        error);
+                             "SELECT " TRAFFIC_SUMMARY_COLUMNS " FROM traffic WHERE flow_id = ?1 "
+                             "ORDER BY id",
+                             error);
   if (stmt == NULL)
     return NULL;
   _wpi_store_bind_text (stmt, 1, flow_id);
@@ -545,7 +539,7 @@ wpi_store_traffic_set_limit (WpiStore  *self,
 
   if (limit < 1)
     return _wpi_store_invalid (error, "The traffic log must keep at least one message, not %" G_GINT64_FORMAT,
-                    limit);
+                               limit);
   return wpi_store_setting_set_int (self, WPI_STORE_SETTING_TRAFFIC_LIMIT, limit, error) &&
          wpi_store_traffic_enforce_retention (self, error);
 }
@@ -577,9 +571,9 @@ wpi_store_security_event_add (WpiStore    *self,
     normal = _wpi_store_normalize_mac (mac, NULL);
 
   stmt = _wpi_store_prepare (self,
-                        "INSERT INTO security_events (time_us, peer, mac, kind, detail) "
-                        "VALUES (?1, ?2, ?3, ?4, ?5)",
-                        error);
+                             "INSERT INTO security_events (time_us, peer, mac, kind, detail) "
+                             "VALUES (?1, ?2, ?3, ?4, ?5)",
+                             error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, time_us);

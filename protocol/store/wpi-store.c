@@ -273,10 +273,10 @@ wpi_job_state_is_final (WpiJobState state)
  * unless someone edits the file by hand. */
 int
 _wpi_store_column_enum (sqlite3_stmt      *stmt,
-             int                column,
-             const char *const *names,
-             guint              n_names,
-             int                fallback)
+                        int                column,
+                        const char *const *names,
+                        guint              n_names,
+                        int                fallback)
 {
   int value;
 
@@ -290,7 +290,7 @@ _wpi_store_column_enum (sqlite3_stmt      *stmt,
 /* wpi_mac_normalize() with the store's error domain, as the store's callers expect */
 char *
 _wpi_store_normalize_mac (const char  *mac,
-                     GError     **error)
+                          GError     **error)
 {
   g_autoptr(GError) local_error = NULL;
   char *normal = wpi_mac_normalize (mac, &local_error);
@@ -408,8 +408,8 @@ _wpi_store_item_array_copy (const GArray *items)
 
 gboolean
 _wpi_store_begin (WpiStore  *self,
-             gboolean   write,
-             GError   **error)
+                  gboolean   write,
+                  GError   **error)
 {
   const char *sql;
 
@@ -437,7 +437,7 @@ _wpi_store_begin (WpiStore  *self,
 
 gboolean
 _wpi_store_commit (WpiStore  *self,
-              GError   **error)
+                   GError   **error)
 {
   g_return_val_if_fail (self->depth > 0, FALSE);
 
@@ -553,16 +553,7 @@ read_pragma_int (WpiStore    *self,
                  gint64      *value,
                  GError     **error)
 {
-  g_autoptr(CachedStmt) stmt = _wpi_store_prepare (self, sql, error);
-  int rc;
-
-  if (stmt == NULL)
-    return FALSE;
-  rc = sqlite3_step (stmt);
-  if (rc != SQLITE_ROW)
-    return _wpi_store_set_sqlite_error (self->db, rc, error, sql);
-  *value = sqlite3_column_int64 (stmt, 0);
-  return TRUE;
+  return _wpi_store_get_int64 (self, sql, value, 0, sql, error);
 }
 
 static gboolean
@@ -1045,29 +1036,15 @@ wpi_store_set_watch_interval (WpiStore *self,
 /* ---- validation ---- */
 
 gboolean
-_wpi_store_invalid (GError     **error,
-         const char  *format,
-         ...)
+_wpi_store_fail (GError         **error,
+                 WpiStoreError    code,
+                 const char      *format,
+                 ...)
 {
   va_list args;
 
   va_start (args, format);
-  g_propagate_error (error, g_error_new_valist (WPI_STORE_ERROR, WPI_STORE_ERROR_INVALID,
-                                                format, args));
-  va_end (args);
-  return FALSE;
-}
-
-gboolean
-_wpi_store_not_found (GError     **error,
-           const char  *format,
-           ...)
-{
-  va_list args;
-
-  va_start (args, format);
-  g_propagate_error (error, g_error_new_valist (WPI_STORE_ERROR, WPI_STORE_ERROR_NOT_FOUND,
-                                                format, args));
+  g_propagate_error (error, g_error_new_valist (WPI_STORE_ERROR, code, format, args));
   va_end (args);
   return FALSE;
 }
@@ -1081,10 +1058,10 @@ _wpi_store_item_idx (const WpiStoreItem *item)
 /* need_values: every item must carry a value; unique: a name/index at most once. */
 gboolean
 _wpi_store_validate_items (const WpiStoreItem  *items,
-                gsize                n_items,
-                gboolean             need_values,
-                gboolean             unique,
-                GError             **error)
+                           gsize                n_items,
+                           gboolean             need_values,
+                           gboolean             unique,
+                           GError             **error)
 {
   g_autoptr(GHashTable) seen = NULL;
 
@@ -1104,7 +1081,7 @@ _wpi_store_validate_items (const WpiStoreItem  *items,
         return _wpi_store_invalid (error, "Item “%s” is not valid UTF-8", item->name);
       if (item->has_index && item->index < 0)
         return _wpi_store_invalid (error, "Item “%s” has a negative index %" G_GINT64_FORMAT,
-                        item->name, item->index);
+                                   item->name, item->index);
       if (need_values && item->value == NULL)
         return _wpi_store_invalid (error, "Item “%s” has no value", item->name);
       if (seen != NULL)
@@ -1115,7 +1092,7 @@ _wpi_store_validate_items (const WpiStoreItem  *items,
             {
               if (item->has_index)
                 return _wpi_store_invalid (error, "Item “%s” with index %" G_GINT64_FORMAT
-                                " appears twice", item->name, item->index);
+                                           " appears twice", item->name, item->index);
               return _wpi_store_invalid (error, "Item “%s” appears twice", item->name);
             }
         }
@@ -1125,10 +1102,10 @@ _wpi_store_validate_items (const WpiStoreItem  *items,
 
 void
 _wpi_store_item_from_row (WpiStoreItem *item,
-               sqlite3_stmt *stmt,
-               int           name_column,
-               int           idx_column,
-               int           value_column)
+                          sqlite3_stmt *stmt,
+                          int           name_column,
+                          int           idx_column,
+                          int           value_column)
 {
   gint64 idx = sqlite3_column_int64 (stmt, idx_column);
 
@@ -1179,9 +1156,9 @@ wpi_store_setting_set (WpiStore    *self,
     stmt = _wpi_store_prepare (self, "DELETE FROM settings WHERE key = ?1", error);
   else
     stmt = _wpi_store_prepare (self,
-                          "INSERT INTO settings (key, value) VALUES (?1, ?2) "
-                          "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                          error);
+                               "INSERT INTO settings (key, value) VALUES (?1, ?2) "
+                               "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                               error);
   if (stmt == NULL)
     return FALSE;
   _wpi_store_bind_text (stmt, 1, key);
