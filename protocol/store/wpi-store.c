@@ -663,13 +663,55 @@ create_private_file (const char  *path,
   return TRUE;
 }
 
+/* journal_mode answers with the mode in force: anything but "wal" means the file system
+ * cannot do it (no shared memory), and concurrent use would not be safe. */
+static gboolean
+store_enter_wal_mode (WpiStore  *self,
+                      GError   **error)
+{
+  g_autoptr(CachedStmt) stmt = _wpi_store_prepare (self, "PRAGMA journal_mode = WAL", error);
+  gint64 deadline = g_get_monotonic_time () + WPI_STORE_DEFAULT_BUSY_TIMEOUT_MS * G_TIME_SPAN_MILLISECOND;
+  const char *journal_mode;
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  /* Switching a new database to WAL needs an exclusive lock, and SQLite answers BUSY
+   * without calling the busy handler when another connection is opening it at the
+   * same moment (the service and wpictl starting on a new data directory): wait
+   * here the way the busy handler would. */
+  for (guint attempt = 0;; attempt++)
+    {
+      rc = sqlite3_step (stmt);
+      if ((rc & 0xff) != SQLITE_BUSY || g_get_monotonic_time () > deadline)
+        break;
+      sqlite3_reset (stmt);
+      g_usleep (MIN (1000u << MIN (attempt, 5u), 20000u));
+    }
+  if (rc != SQLITE_ROW)
+    {
+      g_autofree char *what = g_strdup_printf ("Cannot open the store “%s”", self->path);
+
+      return _wpi_store_set_sqlite_error (self->db, rc, error, what);
+    }
+  journal_mode = (const char *) sqlite3_column_text (stmt, 0);
+  if (g_strcmp0 (journal_mode, "wal") != 0)
+    {
+      g_set_error (error, WPI_STORE_ERROR, WPI_STORE_ERROR_IO,
+                   "The store “%s” cannot use write-ahead logging (journal mode “%s”)",
+                   self->path, journal_mode);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 wpi_store_initable_init (GInitable     *initable,
                          GCancellable  *cancellable,
                          GError       **error)
 {
   WpiStore *self = WPI_STORE (initable);
-  g_autofree char *journal_mode = NULL;
+  g_autofree char *pragmas = NULL;
   int rc;
 
   if (self->data_dir == NULL || self->data_dir[0] == '\0')
@@ -703,57 +745,18 @@ wpi_store_initable_init (GInitable     *initable,
       return _wpi_store_set_sqlite_error (self->db, rc, error, what);
     }
   sqlite3_busy_timeout (self->db, WPI_STORE_DEFAULT_BUSY_TIMEOUT_MS);
+  if (!store_enter_wal_mode (self, error))
+    return FALSE;
 
-  /* journal_mode answers with the mode in force: anything but "wal" means the file
-   * system cannot do it (no shared memory), and concurrent use would not be safe. */
-  {
-    g_autoptr(CachedStmt) stmt = _wpi_store_prepare (self, "PRAGMA journal_mode = WAL", error);
-    gint64 deadline = g_get_monotonic_time () + WPI_STORE_DEFAULT_BUSY_TIMEOUT_MS * G_TIME_SPAN_MILLISECOND;
-
-    if (stmt == NULL)
-      return FALSE;
-    /* Switching a new database to WAL needs an exclusive lock, and SQLite answers BUSY
-     * without calling the busy handler when another connection is opening it at the
-     * same moment (the service and wpictl starting on a new data directory): wait
-     * here the way the busy handler would. */
-    for (guint attempt = 0;; attempt++)
-      {
-        rc = sqlite3_step (stmt);
-        if ((rc & 0xff) != SQLITE_BUSY || g_get_monotonic_time () > deadline)
-          break;
-        sqlite3_reset (stmt);
-        g_usleep (MIN (1000u << MIN (attempt, 5u), 20000u));
-      }
-    if (rc != SQLITE_ROW)
-      {
-        g_autofree char *what = g_strdup_printf ("Cannot open the store “%s”", self->path);
-
-        return _wpi_store_set_sqlite_error (self->db, rc, error, what);
-      }
-    journal_mode = _wpi_store_column_strdup (stmt, 0);
-  }
-  if (g_strcmp0 (journal_mode, "wal") != 0)
-    {
-      g_set_error (error, WPI_STORE_ERROR, WPI_STORE_ERROR_IO,
-                   "The store “%s” cannot use write-ahead logging (journal mode “%s”)",
-                   self->path, journal_mode);
-      return FALSE;
-    }
-
-  {
-    g_autofree char *pragmas = g_strdup_printf ("PRAGMA synchronous = FULL;"
-                                                "PRAGMA foreign_keys = ON;"
-                                                "PRAGMA trusted_schema = OFF;"
-                                                "PRAGMA temp_store = MEMORY;"
-                                                "PRAGMA cache_size = -16384;"
-                                                "PRAGMA journal_size_limit = %d;",
-                                                JOURNAL_SIZE_LIMIT);
-
-    if (!exec_script (self, pragmas, "Cannot configure the store", error))
-      return FALSE;
-  }
-
-  if (!store_migrate (self, error))
+  pragmas = g_strdup_printf ("PRAGMA synchronous = FULL;"
+                             "PRAGMA foreign_keys = ON;"
+                             "PRAGMA trusted_schema = OFF;"
+                             "PRAGMA temp_store = MEMORY;"
+                             "PRAGMA cache_size = -16384;"
+                             "PRAGMA journal_size_limit = %d;",
+                             JOURNAL_SIZE_LIMIT);
+  if (!exec_script (self, pragmas, "Cannot configure the store", error) ||
+      !store_migrate (self, error))
     return FALSE;
 
   return read_pragma_int (self, "PRAGMA data_version", &self->data_version, error);
