@@ -1,7 +1,8 @@
 /* wpi-store-private.h: what the parts of WpiStore share (wpi-store.c and wpi-store-*.c)
  *
  * wpi-store.c holds the core: opening and migrating, transactions, the change watch,
- * settings; wpi-store-sql.c the SQLite plumbing below. Each wpi-store-<subject>.c holds the public
+ * settings, enumerations, items and validation; wpi-store-sql.c the SQLite plumbing
+ * and the state-transition helper. Each wpi-store-<subject>.c holds the public
  * functions of one subject with its boxed record.
  */
 #pragma once
