@@ -182,76 +182,39 @@ expand_placeholders (const char           *value,
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
-/* The messages a job sends, or NULL with the reason it cannot run. */
 static GPtrArray *
-job_build_messages (WpiService    *self,
-                    Flow          *flow,
-                    WpiJobRecord  *job,
-                    GError       **error)
+one_message (WpiAction action)
+{
+  GPtrArray *messages = g_ptr_array_new_with_free_func (g_object_unref);
+  WpiMessage *message = wpi_message_new (WPI_MESSAGE_KIND_DLS, NULL);
+
+  wpi_message_set_action (message, action);
+  g_ptr_array_add (messages, message);
+  return messages;
+}
+
+static GPtrArray *
+factory_reset_message (void)
+{
+  GPtrArray *messages = one_message (WPI_ACTION_RESTART);
+
+  /* D15 / R20 */
+  wpi_message_add_item (g_ptr_array_index (messages, 0), "restart-password", FACTORY_RESET_PASSWORD);
+  wpi_message_add_item (g_ptr_array_index (messages, 0), "restart-type", "FactoryReset");
+  return messages;
+}
+
+/* The messages of `action` that carry the items, with the values this phone gets (a
+ * profile's placeholders filled in for `phone`, none for a read). */
+static GPtrArray *
+item_messages (Flow                 *flow,
+               WpiAction             action,
+               GArray               *source,
+               const WpiPhoneRecord *phone,
+               GError              **error)
 {
   g_autoptr(WpiMessage) holder = wpi_message_new (WPI_MESSAGE_KIND_DLS, NULL);
   g_autoptr(GPtrArray) items = g_ptr_array_new ();
-  g_autoptr(WpiPhoneRecord) phone = NULL;
-  GArray *source = job->items;
-  g_autoptr(WpiProfileRecord) profile = NULL;
-  WpiAction action;
-  GPtrArray *messages;
-
-  switch (job->kind)
-    {
-    case WPI_JOB_KIND_READ_ALL:
-      messages = g_ptr_array_new_with_free_func (g_object_unref);
-      g_ptr_array_add (messages, _wpi_service_reply_new (holder, WPI_ACTION_READ_ALL_ITEMS));
-      return messages;
-
-    case WPI_JOB_KIND_RESTART:
-    case WPI_JOB_KIND_FACTORY_RESET:
-      {
-        WpiMessage *restart = wpi_message_new (WPI_MESSAGE_KIND_DLS, NULL);
-
-        wpi_message_set_action (restart, WPI_ACTION_RESTART);
-        if (job->kind == WPI_JOB_KIND_FACTORY_RESET)
-          {
-            /* D15 / R20 */
-            wpi_message_add_item (restart, "restart-password", FACTORY_RESET_PASSWORD);
-            wpi_message_add_item (restart, "restart-type", "FactoryReset");
-          }
-        messages = g_ptr_array_new_with_free_func (g_object_unref);
-        g_ptr_array_add (messages, restart);
-        return messages;
-      }
-
-    case WPI_JOB_KIND_READ_ITEMS:
-      action = WPI_ACTION_READ_ITEMS;
-      break;
-    case WPI_JOB_KIND_WRITE_ITEMS:
-      action = WPI_ACTION_WRITE_ITEMS;
-      break;
-    case WPI_JOB_KIND_FILE_DEPLOYMENT:
-      action = WPI_ACTION_FILE_DEPLOYMENT;
-      break;
-    case WPI_JOB_KIND_SOFTWARE_DEPLOYMENT:
-      action = WPI_ACTION_SOFTWARE_DEPLOYMENT;
-      break;
-    case WPI_JOB_KIND_APPLY_PROFILE:
-      action = WPI_ACTION_WRITE_ITEMS;
-      profile = wpi_store_profile_get (self->store, job->parameter, error);
-      if (profile == NULL)
-        return NULL;
-      source = profile->items;
-      phone = wpi_store_phone_get (self->store, job->mac, error);
-      if (phone == NULL)
-        return NULL;
-      break;
-    case WPI_JOB_KIND_BOOTSTRAP:
-      /* The payload prepared by wpi_bootstrap_prepare(); D12 keeps it in one message */
-      action = WPI_ACTION_WRITE_ITEMS;
-      break;
-    default:
-      g_set_error (error, WPI_SERVICE_ERROR, WPI_SERVICE_ERROR_SETUP,
-                   "the service cannot run %s jobs", wpi_job_kind_to_string (job->kind));
-      return NULL;
-    }
 
   for (guint i = 0; source != NULL && i < source->len; i++)
     {
@@ -280,6 +243,56 @@ job_build_messages (WpiService    *self,
     }
 
   return split_into_messages (flow, action, items, error);
+}
+
+static GPtrArray *
+profile_messages (WpiService    *self,
+                  Flow          *flow,
+                  WpiJobRecord  *job,
+                  GError       **error)
+{
+  g_autoptr(WpiProfileRecord) profile = wpi_store_profile_get (self->store, job->parameter, error);
+  g_autoptr(WpiPhoneRecord) phone = NULL;
+
+  if (profile == NULL)
+    return NULL;
+  phone = wpi_store_phone_get (self->store, job->mac, error);
+  if (phone == NULL)
+    return NULL;
+  return item_messages (flow, WPI_ACTION_WRITE_ITEMS, profile->items, phone, error);
+}
+
+/* The messages a job sends, or NULL with the reason it cannot run. */
+static GPtrArray *
+job_build_messages (WpiService    *self,
+                    Flow          *flow,
+                    WpiJobRecord  *job,
+                    GError       **error)
+{
+  switch (job->kind)
+    {
+    case WPI_JOB_KIND_READ_ALL:
+      return one_message (WPI_ACTION_READ_ALL_ITEMS);
+    case WPI_JOB_KIND_RESTART:
+      return one_message (WPI_ACTION_RESTART);
+    case WPI_JOB_KIND_FACTORY_RESET:
+      return factory_reset_message ();
+    case WPI_JOB_KIND_READ_ITEMS:
+      return item_messages (flow, WPI_ACTION_READ_ITEMS, job->items, NULL, error);
+    case WPI_JOB_KIND_WRITE_ITEMS:
+    /* The payload prepared by wpi_bootstrap_prepare(); D12 keeps it in one message */
+    case WPI_JOB_KIND_BOOTSTRAP:
+      return item_messages (flow, WPI_ACTION_WRITE_ITEMS, job->items, NULL, error);
+    case WPI_JOB_KIND_FILE_DEPLOYMENT:
+      return item_messages (flow, WPI_ACTION_FILE_DEPLOYMENT, job->items, NULL, error);
+    case WPI_JOB_KIND_SOFTWARE_DEPLOYMENT:
+      return item_messages (flow, WPI_ACTION_SOFTWARE_DEPLOYMENT, job->items, NULL, error);
+    case WPI_JOB_KIND_APPLY_PROFILE:
+      return profile_messages (self, flow, job, error);
+    }
+  g_set_error (error, WPI_SERVICE_ERROR, WPI_SERVICE_ERROR_SETUP,
+               "the service cannot run %s jobs", wpi_job_kind_to_string (job->kind));
+  return NULL;
 }
 
 /* ---- The flow engine -------------------------------------------------- */
@@ -500,6 +513,205 @@ apply_written_values (WpiService  *self,
                                        accepted->len, g_get_real_time (), traffic_id, error);
 }
 
+/* The phone's whole configuration, from a ReadAllItems answer */
+static gboolean
+replace_phone_items (WpiService  *self,
+                     Flow        *flow,
+                     GPtrArray   *items,
+                     gint64       traffic_id,
+                     GError     **error)
+{
+  g_autoptr(GArray) values = items_to_store (items, FALSE);
+
+  return wpi_store_phone_items_replace (self->store, flow->mac, (WpiStoreItem *) values->data,
+                                        values->len, g_get_real_time (), traffic_id, error);
+}
+
+/* Some of the phone's items: what it reports or volunteers */
+static gboolean
+update_phone_items (WpiService  *self,
+                    Flow        *flow,
+                    GPtrArray   *items,
+                    gint64       traffic_id,
+                    GError     **error)
+{
+  g_autoptr(GArray) values = items_to_store (items, FALSE);
+
+  return values->len == 0 ||
+         wpi_store_phone_items_update (self->store, flow->mac, (WpiStoreItem *) values->data,
+                                       values->len, g_get_real_time (), traffic_id, error);
+}
+
+/* The phone answered something other than what it was sent: the job fails, the flow ends. */
+static WpiMessage *
+reply_unexpected (WpiService  *self,
+                  Flow        *flow,
+                  WpiMessage  *request,
+                  GError     **error)
+{
+  g_autofree char *reason = g_strdup_printf ("reply-to answers %s, but %s was sent",
+                                             wpi_message_get_action_string (request) ?: "nothing",
+                                             wpi_action_to_string (flow->expected) ?: "nothing");
+
+  _wpi_service_log (self, "%s: %s", flow->mac, reason);
+  if (flow->job != NULL &&
+      !_wpi_service_finish_job (self, flow, WPI_JOB_STATE_FAILED, reason, error))
+    return NULL;
+  _wpi_service_flow_reset_job (flow);
+  return _wpi_service_flow_clean_up (self, flow, request, NULL);
+}
+
+/* The phone is in a call: the job waits for it to end (D11). V3R3 phones call back by
+ * themselves after the send-solicited CleanUp, older ones get contact-mes again with the
+ * D10 back-off, growing with each try. */
+static WpiMessage *
+job_wait_busy (WpiService  *self,
+               Flow        *flow,
+               WpiMessage  *request,
+               GError     **error)
+{
+  GTimeSpan delay = flow->send_solicited
+                    ? WPI_FLOW_IDLE_TIMEOUT * 5
+                    : MIN (MAX (self->backoff_base, 1) << MIN (flow->job->attempts, 5),
+                           15 * G_TIME_SPAN_MINUTE);
+
+  if (!_wpi_service_set_job_state (self, flow->job->id, WPI_JOB_STATE_WAITING_BUSY, NULL, error) ||
+      !_wpi_service_record_job_attempt (self, flow->job->id, g_get_real_time () + delay, error))
+    return NULL;
+  _wpi_service_log (self, "job %" G_GINT64_FORMAT " %s for %s: phone busy, waiting", flow->job->id,
+                    wpi_job_kind_to_string (flow->job->kind), flow->mac);
+  flow->busy = TRUE;
+  _wpi_service_flow_reset_job (flow);
+  return _wpi_service_flow_clean_up (self, flow, request, NULL);
+}
+
+/* What an accepted answer to a job's message says about the phone's items */
+static gboolean
+store_job_answer (WpiService  *self,
+                  Flow        *flow,
+                  GPtrArray   *items,
+                  gint64       traffic_id,
+                  GError     **error)
+{
+  switch (flow->job->kind)
+    {
+    case WPI_JOB_KIND_READ_ALL:
+      return replace_phone_items (self, flow, items, traffic_id, error);
+    case WPI_JOB_KIND_READ_ITEMS:
+      return update_phone_items (self, flow, items, traffic_id, error);
+    case WPI_JOB_KIND_WRITE_ITEMS:
+    case WPI_JOB_KIND_APPLY_PROFILE:
+      return flow->last_sent == NULL ||
+             apply_written_values (self, flow, flow->last_sent, items, traffic_id, error);
+    case WPI_JOB_KIND_RESTART:
+    case WPI_JOB_KIND_FACTORY_RESET:
+    case WPI_JOB_KIND_FILE_DEPLOYMENT:
+    case WPI_JOB_KIND_SOFTWARE_DEPLOYMENT:
+    case WPI_JOB_KIND_BOOTSTRAP:
+      break;   /* what they report is in the job's results */
+    }
+  return TRUE;
+}
+
+/* A bootstrap is done when the phone starts up on the secure port (§7.15 step 5/6) */
+static gboolean
+bootstrap_delivered (WpiService  *self,
+                     Flow        *flow,
+                     GError     **error)
+{
+  if (g_strcmp0 (flow->job->parameter, WPI_BOOTSTRAP_PARAMETER_PIN) == 0 &&
+      !_wpi_service_set_current_pin_state (self, flow->mac, WPI_PIN_STATE_BUNDLE_DELIVERED, NULL, error))
+    return FALSE;
+  _wpi_service_log (self, "job %" G_GINT64_FORMAT " bootstrap for %s: bundle delivered, waiting for "
+                    "the phone on the secure port", flow->job->id, flow->mac);
+  return TRUE;
+}
+
+/* A software deployment is done when the phone starts up with the new version (§7.10) */
+static gboolean
+software_accepted (WpiService  *self,
+                   Flow        *flow,
+                   GError     **error)
+{
+  _wpi_service_log (self, "job %" G_GINT64_FORMAT " software-deployment for %s: accepted, "
+                    "waiting for the phone to restart", flow->job->id, flow->mac);
+  return flow->results->len == 0 ||
+         wpi_store_job_set_item_results (self->store, flow->job->id,
+                                         (WpiStoreItem *) flow->results->data, flow->results->len,
+                                         error);
+}
+
+/* The job's last message was accepted: done, or what completes it comes next. */
+static WpiMessage *
+job_after_last_message (WpiService  *self,
+                        Flow        *flow,
+                        WpiMessage  *request,
+                        GError     **error)
+{
+  switch (flow->job->kind)
+    {
+    case WPI_JOB_KIND_FILE_DEPLOYMENT:
+      /* Several files: the phone reports nothing, so check its inventory (R22) */
+      flow->step = STEP_JOB_VERIFY;
+      flow->expected = WPI_ACTION_READ_ALL_ITEMS;
+      return _wpi_service_reply_new (request, WPI_ACTION_READ_ALL_ITEMS);
+    case WPI_JOB_KIND_BOOTSTRAP:
+      if (!bootstrap_delivered (self, flow, error))
+        return NULL;
+      break;
+    case WPI_JOB_KIND_SOFTWARE_DEPLOYMENT:
+      if (!software_accepted (self, flow, error))
+        return NULL;
+      break;
+    case WPI_JOB_KIND_READ_ALL:
+    case WPI_JOB_KIND_READ_ITEMS:
+    case WPI_JOB_KIND_WRITE_ITEMS:
+    case WPI_JOB_KIND_RESTART:
+    case WPI_JOB_KIND_FACTORY_RESET:
+    case WPI_JOB_KIND_APPLY_PROFILE:
+      if (!_wpi_service_finish_job (self, flow, WPI_JOB_STATE_DONE, NULL, error))
+        return NULL;
+      break;
+    }
+  _wpi_service_flow_reset_job (flow);
+  return _wpi_service_flow_next (self, flow, request);
+}
+
+/* The answer to a message of the current job */
+static WpiMessage *
+flow_on_job_reply (WpiService  *self,
+                   Flow        *flow,
+                   WpiMessage  *request,
+                   GPtrArray   *items,
+                   gint64       traffic_id,
+                   GError     **error)
+{
+  WpiMessageStatus status = wpi_message_get_status (request);
+
+  g_assert (flow->job != NULL);
+
+  if (status == WPI_MESSAGE_STATUS_BUSY)
+    return job_wait_busy (self, flow, request, error);
+
+  record_results (self, flow, items);
+  if (status != WPI_MESSAGE_STATUS_ACCEPTED)
+    {
+      g_autofree char *reason = g_strdup_printf ("the phone answered %s with status %s",
+                                                 wpi_message_get_action_string (request),
+                                                 wpi_message_get_status_string (request) ?: "(none)");
+      if (!_wpi_service_finish_job (self, flow, WPI_JOB_STATE_FAILED, reason, error))
+        return NULL;
+      return _wpi_service_flow_next (self, flow, request);
+    }
+
+  if (!store_job_answer (self, flow, items, traffic_id, error))
+    return NULL;
+  if (flow->outbox != NULL && flow->outbox->len > 0)
+    return flow_send_outbox (flow, request);
+  return job_after_last_message (self, flow, request, error);
+}
+
+/* A reply-to: the answer to the service message the flow sent last */
 WpiMessage *
 _wpi_service_flow_on_reply (WpiService  *self,
                             Flow        *flow,
@@ -512,17 +724,7 @@ _wpi_service_flow_on_reply (WpiService  *self,
   WpiMessageStatus status = wpi_message_get_status (request);
 
   if (flow->expected == WPI_ACTION_NONE || answered != flow->expected)
-    {
-      g_autofree char *reason = g_strdup_printf ("reply-to answers %s, but %s was sent",
-                                                 wpi_message_get_action_string (request) ?: "nothing",
-                                                 wpi_action_to_string (flow->expected) ?: "nothing");
-      _wpi_service_log (self, "%s: %s", flow->mac, reason);
-      if (flow->job != NULL &&
-          !_wpi_service_finish_job (self, flow, WPI_JOB_STATE_FAILED, reason, error))
-        return NULL;
-      _wpi_service_flow_reset_job (flow);
-      return _wpi_service_flow_clean_up (self, flow, request, NULL);
-    }
+    return reply_unexpected (self, flow, request, error);
 
   /* Any answer but busy means the phone is not (or no longer) in a call: D11 */
   if (status != WPI_MESSAGE_STATUS_BUSY)
@@ -531,149 +733,28 @@ _wpi_service_flow_on_reply (WpiService  *self,
   switch (flow->step)
     {
     case STEP_REGISTRATION_READ:
-      if (status == WPI_MESSAGE_STATUS_ACCEPTED)
-        {
-          g_autoptr(GArray) values = items_to_store (items, FALSE);
-          if (!wpi_store_phone_items_replace (self->store, flow->mac, (WpiStoreItem *) values->data,
-                                              values->len, g_get_real_time (), traffic_id, error))
-            return NULL;
-        }
+      if (status == WPI_MESSAGE_STATUS_ACCEPTED &&
+          !replace_phone_items (self, flow, items, traffic_id, error))
+        return NULL;
       return _wpi_service_flow_next (self, flow, request);
 
     case STEP_JOB_VERIFY:
-      {
-        g_autoptr(GArray) values = items_to_store (items, FALSE);
-
-        if (!wpi_store_phone_items_replace (self->store, flow->mac, (WpiStoreItem *) values->data,
-                                            values->len, g_get_real_time (), traffic_id, error) ||
-            !_wpi_service_finish_job (self, flow, WPI_JOB_STATE_DONE, NULL, error))
-          return NULL;
-        return _wpi_service_flow_next (self, flow, request);
-      }
+      if (!replace_phone_items (self, flow, items, traffic_id, error) ||
+          !_wpi_service_finish_job (self, flow, WPI_JOB_STATE_DONE, NULL, error))
+        return NULL;
+      return _wpi_service_flow_next (self, flow, request);
 
     case STEP_TAN:
-      if (status != WPI_MESSAGE_STATUS_ACCEPTED)
-        {
-          if (!_wpi_service_fail_bootstrap (self, flow->mac, "the phone did not answer the bootstrapping-tan", error))
-            return NULL;
-          _wpi_service_flow_reset_job (flow);
-          return _wpi_service_flow_clean_up (self, flow, request, NULL);
-        }
       return _wpi_service_flow_on_tan (self, flow, request, items, error);
 
     case STEP_JOB:
-      break;
+      return flow_on_job_reply (self, flow, request, items, traffic_id, error);
 
     case STEP_NONE:
     case STEP_CLEAN_UP:
-    default:
-      return _wpi_service_flow_clean_up (self, flow, request, NULL);
-    }
-
-  g_assert (flow->job != NULL);
-
-  if (status == WPI_MESSAGE_STATUS_BUSY)
-    {
-      /* older firmware: contact-mes again with the D10 back-off, growing with each try */
-      GTimeSpan delay = flow->send_solicited
-                        ? WPI_FLOW_IDLE_TIMEOUT * 5
-                        : MIN (MAX (self->backoff_base, 1) << MIN (flow->job->attempts, 5),
-                               15 * G_TIME_SPAN_MINUTE);
-
-      /* The job waits for the phone's call to end (D11): V3R3 phones call back by
-       * themselves after the send-solicited CleanUp, older ones get contact-mes. */
-      if (!_wpi_service_set_job_state (self, flow->job->id, WPI_JOB_STATE_WAITING_BUSY, NULL, error) ||
-          !_wpi_service_record_job_attempt (self, flow->job->id, g_get_real_time () + delay, error))
-        return NULL;
-      _wpi_service_log (self, "job %" G_GINT64_FORMAT " %s for %s: phone busy, waiting", flow->job->id,
-                        wpi_job_kind_to_string (flow->job->kind), flow->mac);
-      flow->busy = TRUE;
-      _wpi_service_flow_reset_job (flow);
-      return _wpi_service_flow_clean_up (self, flow, request, NULL);
-    }
-
-  if (status != WPI_MESSAGE_STATUS_ACCEPTED)
-    {
-      g_autofree char *reason = g_strdup_printf ("the phone answered %s with status %s",
-                                                 wpi_message_get_action_string (request),
-                                                 wpi_message_get_status_string (request) ?: "(none)");
-      record_results (self, flow, items);
-      if (!_wpi_service_finish_job (self, flow, WPI_JOB_STATE_FAILED, reason, error))
-        return NULL;
-      return _wpi_service_flow_next (self, flow, request);
-    }
-
-  record_results (self, flow, items);
-  switch (flow->job->kind)
-    {
-    case WPI_JOB_KIND_READ_ALL:
-      {
-        g_autoptr(GArray) values = items_to_store (items, FALSE);
-        if (!wpi_store_phone_items_replace (self->store, flow->mac, (WpiStoreItem *) values->data,
-                                            values->len, g_get_real_time (), traffic_id, error))
-          return NULL;
-      }
-      break;
-
-    case WPI_JOB_KIND_READ_ITEMS:
-      {
-        g_autoptr(GArray) values = items_to_store (items, FALSE);
-        if (values->len > 0 &&
-            !wpi_store_phone_items_update (self->store, flow->mac, (WpiStoreItem *) values->data,
-                                           values->len, g_get_real_time (), traffic_id, error))
-          return NULL;
-      }
-      break;
-
-    case WPI_JOB_KIND_WRITE_ITEMS:
-    case WPI_JOB_KIND_APPLY_PROFILE:
-      if (flow->last_sent != NULL &&
-          !apply_written_values (self, flow, flow->last_sent, items, traffic_id, error))
-        return NULL;
-      break;
-
-    default:
       break;
     }
-
-  if (flow->outbox != NULL && flow->outbox->len > 0)
-    return flow_send_outbox (flow, request);
-
-  if (flow->job->kind == WPI_JOB_KIND_FILE_DEPLOYMENT)
-    {
-      /* Several files: the phone reports nothing, so check its inventory (R22) */
-      flow->step = STEP_JOB_VERIFY;
-      flow->expected = WPI_ACTION_READ_ALL_ITEMS;
-      return _wpi_service_reply_new (request, WPI_ACTION_READ_ALL_ITEMS);
-    }
-  if (flow->job->kind == WPI_JOB_KIND_BOOTSTRAP)
-    {
-      /* Done when the phone starts up on the secure port (§7.15 step 5/6) */
-      if (g_strcmp0 (flow->job->parameter, WPI_BOOTSTRAP_PARAMETER_PIN) == 0 &&
-          !_wpi_service_set_current_pin_state (self, flow->mac, WPI_PIN_STATE_BUNDLE_DELIVERED, NULL, error))
-        return NULL;
-      _wpi_service_log (self, "job %" G_GINT64_FORMAT " bootstrap for %s: bundle delivered, waiting for "
-                        "the phone on the secure port", flow->job->id, flow->mac);
-      _wpi_service_flow_reset_job (flow);
-      return _wpi_service_flow_next (self, flow, request);
-    }
-  if (flow->job->kind == WPI_JOB_KIND_SOFTWARE_DEPLOYMENT)
-    {
-      /* Done when the phone starts up with the new version (§7.10) */
-      _wpi_service_log (self, "job %" G_GINT64_FORMAT " software-deployment for %s: accepted, "
-                        "waiting for the phone to restart", flow->job->id, flow->mac);
-      if (flow->results->len > 0 &&
-          !wpi_store_job_set_item_results (self->store, flow->job->id,
-                                           (WpiStoreItem *) flow->results->data, flow->results->len,
-                                           error))
-        return NULL;
-      _wpi_service_flow_reset_job (flow);
-      return _wpi_service_flow_next (self, flow, request);
-    }
-
-  if (!_wpi_service_finish_job (self, flow, WPI_JOB_STATE_DONE, NULL, error))
-    return NULL;
-  return _wpi_service_flow_next (self, flow, request);
+  return _wpi_service_flow_clean_up (self, flow, request, NULL);
 }
 
 /* A `status` message: the result of a single-file deployment (§7.9). */
@@ -685,12 +766,9 @@ _wpi_service_flow_on_status (WpiService  *self,
                              gint64       traffic_id,
                              GError     **error)
 {
-  g_autoptr(GArray) values = items_to_store (items, FALSE);
   g_autoptr(GString) failed = g_string_new (NULL);
 
-  if (values->len > 0 &&
-      !wpi_store_phone_items_update (self->store, flow->mac, (WpiStoreItem *) values->data,
-                                     values->len, g_get_real_time (), traffic_id, error))
+  if (!update_phone_items (self, flow, items, traffic_id, error))
     return NULL;
 
   if (flow->job == NULL || flow->job->kind != WPI_JOB_KIND_FILE_DEPLOYMENT)
@@ -733,6 +811,78 @@ _wpi_service_flow_on_status (WpiService  *self,
   return _wpi_service_flow_next (self, flow, request);
 }
 
+/* D15: a factory reset puts the phone back in Default Mode, and its Secure Mode
+ * certificate is void. */
+static gboolean
+complete_factory_reset (WpiService    *self,
+                        Flow          *flow,
+                        WpiJobRecord  *job,
+                        GError       **error)
+{
+  g_autoptr(WpiPhoneRecord) phone = NULL;
+
+  if (!_wpi_service_set_job_state (self, job->id, WPI_JOB_STATE_DONE, NULL, error))
+    return FALSE;
+  if (flow->port_mode != WPI_PHONE_MODE_DEFAULT)
+    return TRUE;
+  phone = wpi_phone_record_new (flow->mac);
+  phone->mode = WPI_PHONE_MODE_DEFAULT;
+  if (!wpi_store_phone_upsert (self->store, phone, WPI_PHONE_FIELD_MODE, NULL, error))
+    return FALSE;
+  _wpi_service_log (self, "%s is back in Default Mode after a factory reset", flow->mac);
+  return TRUE;
+}
+
+/* A software deployment succeeded if the phone starts up with the version it was sent. */
+static gboolean
+complete_software_deployment (WpiService    *self,
+                              WpiJobRecord  *job,
+                              const char    *version,
+                              GError       **error)
+{
+  const char *wanted = NULL;
+  int want_major = -1, want_minor = -1, want_fix = -1, major = -2, minor = -2, fix = -2;
+  const char *p;
+  g_autofree char *reason = NULL;
+
+  for (guint j = 0; job->items != NULL && j < job->items->len; j++)
+    {
+      const WpiStoreItem *item = &g_array_index (job->items, WpiStoreItem, j);
+      if (strcmp (item->name, "file-sw-version") == 0)
+        wanted = item->value;
+    }
+  /* file-sw-version "3.5.12.0" is the phone's "V3 R5.12.0" (items.md §3.2) */
+  if (wanted != NULL)
+    sscanf (wanted, "%d.%d.%d", &want_major, &want_minor, &want_fix);
+  if (version != NULL && (p = strchr (version, 'V')) != NULL)
+    sscanf (p, "V%d R%d.%d", &major, &minor, &fix);
+
+  if (wanted == NULL || (major == want_major && minor == want_minor && fix == want_fix))
+    return _wpi_service_set_job_state (self, job->id, WPI_JOB_STATE_DONE, NULL, error);
+  reason = g_strdup_printf ("the phone restarted with %s, not %s", version ? version : "no version", wanted);
+  return _wpi_service_set_job_state (self, job->id, WPI_JOB_STATE_FAILED, reason, error);
+}
+
+/* The phone ended the interaction in the middle of a flow: the job it was given failed, and
+ * so did its bootstrap if the reason was the PIN (flow C). */
+WpiMessage *
+_wpi_service_flow_on_clean_up (WpiService  *self,
+                               Flow        *flow,
+                               WpiMessage  *request,
+                               GError     **error)
+{
+  const char *why = wpi_message_get_item_value (request, "cleanup-reason");
+  g_autofree char *text = g_strdup_printf ("the phone ended the interaction: %s",
+                                           why ? why : "no reason given");
+
+  if (flow->job != NULL && !_wpi_service_finish_job (self, flow, WPI_JOB_STATE_FAILED, text, error))
+    return NULL;
+  if (why != NULL && !_wpi_service_fail_bootstrap (self, flow->mac, why, error))
+    return NULL;
+  _wpi_service_flow_reset_job (flow);
+  return _wpi_service_flow_clean_up (self, flow, request, NULL);
+}
+
 /* A start-up completes the jobs that end in a reboot (restart, factory reset, firmware). */
 static gboolean
 complete_reboot_jobs (WpiService  *self,
@@ -742,82 +892,124 @@ complete_reboot_jobs (WpiService  *self,
 {
   g_autoptr(GPtrArray) pending = wpi_store_job_list_pending (self->store, flow->mac, error);
   const char *version = wpi_message_get_item_value (request, "software-version");
+  gboolean ok = TRUE;
 
   if (pending == NULL)
     return FALSE;
 
-  for (guint i = 0; i < pending->len; i++)
+  for (guint i = 0; ok && i < pending->len; i++)
     {
       WpiJobRecord *job = g_ptr_array_index (pending, i);
 
       if (job->state != WPI_JOB_STATE_IN_PROGRESS)
         continue;
-
       switch (job->kind)
         {
         case WPI_JOB_KIND_RESTART:
-          if (!_wpi_service_set_job_state (self, job->id, WPI_JOB_STATE_DONE, NULL, error))
-            return FALSE;
+          ok = _wpi_service_set_job_state (self, job->id, WPI_JOB_STATE_DONE, NULL, error);
           break;
-
         case WPI_JOB_KIND_FACTORY_RESET:
-          if (!_wpi_service_set_job_state (self, job->id, WPI_JOB_STATE_DONE, NULL, error))
-            return FALSE;
-          if (flow->port_mode == WPI_PHONE_MODE_DEFAULT)
-            {
-              /* D15: back in Default Mode, and its Secure Mode certificate is void */
-              g_autoptr(WpiPhoneRecord) phone = wpi_phone_record_new (flow->mac);
-              phone->mode = WPI_PHONE_MODE_DEFAULT;
-              if (!wpi_store_phone_upsert (self->store, phone, WPI_PHONE_FIELD_MODE, NULL, error))
-                return FALSE;
-              _wpi_service_log (self, "%s is back in Default Mode after a factory reset", flow->mac);
-            }
+          ok = complete_factory_reset (self, flow, job, error);
           break;
-
         case WPI_JOB_KIND_SOFTWARE_DEPLOYMENT:
-          {
-            const char *wanted = NULL;
-            int want_major = -1, want_minor = -1, want_fix = -1, major = -2, minor = -2, fix = -2;
-            const char *p;
-
-            for (guint j = 0; job->items != NULL && j < job->items->len; j++)
-              {
-                const WpiStoreItem *item = &g_array_index (job->items, WpiStoreItem, j);
-                if (strcmp (item->name, "file-sw-version") == 0)
-                  wanted = item->value;
-              }
-            /* file-sw-version "3.5.12.0" is the phone's "V3 R5.12.0" (items.md §3.2) */
-            if (wanted != NULL)
-              sscanf (wanted, "%d.%d.%d", &want_major, &want_minor, &want_fix);
-            if (version != NULL && (p = strchr (version, 'V')) != NULL)
-              sscanf (p, "V%d R%d.%d", &major, &minor, &fix);
-
-            if (wanted == NULL || (major == want_major && minor == want_minor && fix == want_fix))
-              {
-                if (!_wpi_service_set_job_state (self, job->id, WPI_JOB_STATE_DONE, NULL, error))
-                  return FALSE;
-              }
-            else
-              {
-                g_autofree char *reason = g_strdup_printf ("the phone restarted with %s, not %s",
-                                                           version ? version : "no version", wanted);
-                if (!_wpi_service_set_job_state (self, job->id, WPI_JOB_STATE_FAILED, reason, error))
-                  return FALSE;
-              }
-          }
+          ok = complete_software_deployment (self, job, version, error);
           break;
-
-        default:
-          break;
+        case WPI_JOB_KIND_READ_ALL:
+        case WPI_JOB_KIND_READ_ITEMS:
+        case WPI_JOB_KIND_WRITE_ITEMS:
+        case WPI_JOB_KIND_FILE_DEPLOYMENT:
+        case WPI_JOB_KIND_APPLY_PROFILE:
+        case WPI_JOB_KIND_BOOTSTRAP:
+          break;   /* a bootstrap completes in secure_start_up() */
         }
     }
-  return TRUE;
+  return ok;
 }
 
 static gboolean
 is_true (const char *value)
 {
   return value != NULL && g_ascii_strcasecmp (value, "true") == 0;
+}
+
+/* The first read of a new phone is a job of its own, stored with the phone: should this
+ * flow break off (the service killed, the phone gone), the next start-up no longer looks
+ * new, and the job is what still says its configuration is unknown. A new phone also gets
+ * the default profile, if one is set (issue 3 §1). */
+static gboolean
+enqueue_registration (WpiService  *self,
+                      Flow        *flow,
+                      GError     **error)
+{
+  g_autoptr(WpiProfileRecord) profile = wpi_store_profile_get_default (self->store, NULL);
+  gint64 registration_job = 0;
+  gint64 profile_job = 0;
+
+  if (!wpi_store_job_enqueue (self->store, flow->mac, WPI_JOB_KIND_READ_ALL,
+                              WPI_JOB_PARAMETER_REGISTRATION, NULL, 0, &registration_job, error))
+    return FALSE;
+  _wpi_service_refresh_job (self, registration_job);
+  if (profile != NULL &&
+      !wpi_store_job_enqueue (self->store, flow->mac, WPI_JOB_KIND_APPLY_PROFILE,
+                              profile->name, NULL, 0, &profile_job, error))
+    return FALSE;
+  if (profile_job != 0)
+    _wpi_service_refresh_job (self, profile_job);
+  return TRUE;
+}
+
+/* Reads the phone's whole configuration before its jobs run */
+static WpiMessage *
+flow_read_configuration (Flow       *flow,
+                         WpiMessage *request)
+{
+  flow->step = STEP_REGISTRATION_READ;
+  flow->expected = WPI_ACTION_READ_ALL_ITEMS;
+  return _wpi_service_reply_new (request, WPI_ACTION_READ_ALL_ITEMS);
+}
+
+static WpiMessage *
+flow_on_start_up (WpiService  *self,
+                  Flow        *flow,
+                  WpiMessage  *request,
+                  gboolean     phone_created,
+                  GError     **error)
+{
+  if (!complete_reboot_jobs (self, flow, request, error))
+    return NULL;
+  if (flow->port_mode == WPI_PHONE_MODE_SECURE)
+    {
+      gboolean handled = FALSE;
+      WpiMessage *reply = _wpi_service_secure_start_up (self, flow, request, &handled, error);
+
+      if (handled)
+        return reply;
+    }
+  if (phone_created)
+    {
+      if (!enqueue_registration (self, flow, error))
+        return NULL;
+      return _wpi_service_flow_next (self, flow, request);
+    }
+  if (is_true (wpi_message_get_item_value (request, "configuration-changed-flag")))
+    return flow_read_configuration (flow, request);
+  return _wpi_service_flow_next (self, flow, request);
+}
+
+/* The phone aborted the interaction before it began */
+static WpiMessage *
+flow_on_opening_clean_up (WpiService  *self,
+                          Flow        *flow,
+                          WpiMessage  *request,
+                          GError     **error)
+{
+  const char *why = wpi_message_get_item_value (request, "cleanup-reason");
+
+  _wpi_service_log (self, "%s aborted the interaction: %s", flow->mac, why ? why : "no reason given");
+  /* Flow C: the user ran out of PIN attempts */
+  if (why != NULL && !_wpi_service_fail_bootstrap (self, flow->mac, why, error))
+    return NULL;
+  return _wpi_service_flow_clean_up (self, flow, request, NULL);
 }
 
 /* The first message of a flow: start-up, solicited, local-changes, inventory-changes,
@@ -831,82 +1023,33 @@ _wpi_service_flow_on_opening (WpiService  *self,
                               gint64       traffic_id,
                               GError     **error)
 {
-  WpiReason reason = wpi_message_get_reason (request);
-  g_autoptr(GArray) values = items_to_store (items, FALSE);
-
   /* What the phone volunteers is its current configuration */
-  if (values->len > 0 &&
-      !wpi_store_phone_items_update (self->store, flow->mac, (WpiStoreItem *) values->data,
-                                     values->len, g_get_real_time (), traffic_id, error))
+  if (!update_phone_items (self, flow, items, traffic_id, error))
     return NULL;
 
-  switch (reason)
+  switch (wpi_message_get_reason (request))
     {
     case WPI_REASON_START_UP:
-      if (!complete_reboot_jobs (self, flow, request, error))
-        return NULL;
-      if (flow->port_mode == WPI_PHONE_MODE_SECURE)
-        {
-          gboolean handled = FALSE;
-          WpiMessage *reply = _wpi_service_secure_start_up (self, flow, request, &handled, error);
-
-          if (handled)
-            return reply;
-        }
-      if (phone_created)
-        {
-          g_autoptr(WpiProfileRecord) profile = wpi_store_profile_get_default (self->store, NULL);
-          gint64 registration_job = 0;
-          gint64 profile_job = 0;
-
-          /* The first read of a new phone is a job of its own, stored with the phone: should
-           * this flow break off (the service killed, the phone gone), the next start-up no
-           * longer looks new, and the job is what still says its configuration is unknown. */
-          if (!wpi_store_job_enqueue (self->store, flow->mac, WPI_JOB_KIND_READ_ALL,
-                                      WPI_JOB_PARAMETER_REGISTRATION, NULL, 0, &registration_job, error))
-            return NULL;
-          _wpi_service_refresh_job (self, registration_job);
-          /* A new phone gets the default profile, if one is set (issue 3 §1) */
-          if (profile != NULL &&
-              !wpi_store_job_enqueue (self->store, flow->mac, WPI_JOB_KIND_APPLY_PROFILE,
-                                      profile->name, NULL, 0, &profile_job, error))
-            return NULL;
-          if (profile_job != 0)
-            _wpi_service_refresh_job (self, profile_job);
-          return _wpi_service_flow_next (self, flow, request);
-        }
-      if (is_true (wpi_message_get_item_value (request, "configuration-changed-flag")))
-        {
-          flow->step = STEP_REGISTRATION_READ;
-          flow->expected = WPI_ACTION_READ_ALL_ITEMS;
-          return _wpi_service_reply_new (request, WPI_ACTION_READ_ALL_ITEMS);
-        }
-      return _wpi_service_flow_next (self, flow, request);
+      return flow_on_start_up (self, flow, request, phone_created, error);
 
     case WPI_REASON_LOCAL_CHANGES:
     case WPI_REASON_INVENTORY_CHANGES:
       /* V2R2+ attach the changed items (stored above); older phones only flag them */
       if (!is_true (wpi_message_get_item_value (request, "configuration-attached-flag")))
-        {
-          flow->step = STEP_REGISTRATION_READ;
-          flow->expected = WPI_ACTION_READ_ALL_ITEMS;
-          return _wpi_service_reply_new (request, WPI_ACTION_READ_ALL_ITEMS);
-        }
+        return flow_read_configuration (flow, request);
       return _wpi_service_flow_next (self, flow, request);
 
     case WPI_REASON_CLEAN_UP:
-      {
-        const char *why = wpi_message_get_item_value (request, "cleanup-reason");
-        _wpi_service_log (self, "%s aborted the interaction: %s", flow->mac, why ? why : "no reason given");
-        /* Flow C: the user ran out of PIN attempts */
-        if (why != NULL && !_wpi_service_fail_bootstrap (self, flow->mac, why, error))
-          return NULL;
-        return _wpi_service_flow_clean_up (self, flow, request, NULL);
-      }
+      return flow_on_opening_clean_up (self, flow, request, error);
 
     case WPI_REASON_SOLICITED:
     case WPI_REASON_STATUS:
-    default:
-      return _wpi_service_flow_next (self, flow, request);
+    /* the HTTP layer routes reply-tos to flow_on_reply(); the others open a flow like a
+     * solicited one */
+    case WPI_REASON_REPLY_TO:
+    case WPI_REASON_NONE:
+    case WPI_REASON_OTHER:
+      break;
     }
+  return _wpi_service_flow_next (self, flow, request);
 }

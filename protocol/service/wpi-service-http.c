@@ -114,15 +114,20 @@ respond_error (WpiService        *self,
   _wpi_service_log (self, "%s %s: HTTP %u: %s", in->peer, in->mac ? in->mac : "-", status, error_text);
 }
 
+/* One phone message on its way through the service */
 typedef struct {
   WpiService        *self;
   SoupServerMessage *msg;
   WpiTrafficRecord  *in;
   WpiMessage        *request;
+  WpiReason          reason;
   guint              port;
   WpiPhoneMode       port_mode;
-  char              *peer;
-  char              *peer_ip;
+  const char        *peer;
+  const char        *peer_ip;
+  char              *mac;
+  char              *firmware;      /* as the phone reports it now, or as stored */
+  gboolean           created;       /* the phone is new */
   /* results */
   WpiMessage        *reply;
   Flow              *flow;
@@ -131,6 +136,30 @@ typedef struct {
   char              *refusal;
   gboolean           security;
 } Exchange;
+
+static void
+exchange_clear (Exchange *ex)
+{
+  g_free (ex->mac);
+  g_free (ex->firmware);
+  g_free (ex->refusal);
+  g_clear_object (&ex->reply);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Exchange, exchange_clear)
+
+/* The message is refused; returns FALSE for the caller to return. */
+static gboolean
+exchange_refuse (Exchange *ex,
+                 guint     http_status,
+                 gboolean  security,
+                 char     *refusal)
+{
+  ex->http_status = http_status;
+  ex->security = security;
+  ex->refusal = refusal;
+  return FALSE;
+}
 
 static gboolean
 has_factory_reset_pending (WpiService *self,
@@ -141,97 +170,84 @@ has_factory_reset_pending (WpiService *self,
   return job != NULL;
 }
 
-/* Identity and Secure Mode checks, then the engine; runs inside one store transaction. */
+/* D2/D3: a reply-to (or a status, or a clean-up) belongs to an open flow, named by its
+ * cookie. D4: the MAC names the phone; within a flow it must stay the same. */
 static gboolean
-exchange_run (WpiStore  *store,
-              gpointer   user_data,
-              GError   **error)
+exchange_identify (Exchange *ex)
 {
-  Exchange *ex = user_data;
-  WpiService *self = ex->self;
-  WpiReason reason = wpi_message_get_reason (ex->request);
   g_autofree char *session_id = cookie_session_id (ex->msg);
-  g_autoptr(WpiPhoneRecord) known = NULL;
-  g_autoptr(WpiPhoneRecord) update = NULL;
-  g_autoptr(GPtrArray) items = NULL;
-  g_autofree char *mac = NULL;
-  const char *mac_item;
-  Flow *flow = session_id != NULL ? g_hash_table_lookup (self->flows, session_id) : NULL;
-  gboolean created = FALSE;
-  WpiPhoneFields fields = WPI_PHONE_FIELD_LAST_CONTACT | WPI_PHONE_FIELD_IP | WPI_PHONE_FIELD_STATE;
-  gint64 traffic_id;
+  const char *mac_item = wpi_message_get_item_value (ex->request, "mac-addr");
+  Flow *flow = session_id != NULL ? g_hash_table_lookup (ex->self->flows, session_id) : NULL;
 
-  /* D2/D3: a reply-to (or a status) belongs to an open flow, named by its cookie */
-  if (reason == WPI_REASON_REPLY_TO && flow == NULL)
-    {
-      ex->http_status = SOUP_STATUS_BAD_REQUEST;
-      ex->refusal = g_strdup (session_id ? "reply-to names no open session"
-                                         : "reply-to without a session cookie");
-      return TRUE;
-    }
-  if (flow != NULL && reason != WPI_REASON_REPLY_TO && reason != WPI_REASON_STATUS &&
-      reason != WPI_REASON_CLEAN_UP)
+  if (ex->reason == WPI_REASON_REPLY_TO && flow == NULL)
+    return exchange_refuse (ex, SOUP_STATUS_BAD_REQUEST, FALSE,
+                            g_strdup (session_id ? "reply-to names no open session"
+                                                 : "reply-to without a session cookie"));
+  if (flow != NULL && ex->reason != WPI_REASON_REPLY_TO && ex->reason != WPI_REASON_STATUS &&
+      ex->reason != WPI_REASON_CLEAN_UP)
     flow = NULL;   /* a new flow from the same phone */
 
-  mac_item = wpi_message_get_item_value (ex->request, "mac-addr");
-  if (mac_item != NULL)
+  if (mac_item == NULL)
     {
-      mac = wpi_mac_normalize (mac_item, NULL);
-      if (mac == NULL)
-        {
-          ex->http_status = SOUP_STATUS_BAD_REQUEST;
-          ex->refusal = g_strdup_printf ("mac-addr \"%s\" is not a MAC address", mac_item);
-          return TRUE;
-        }
-      if (flow != NULL && strcmp (mac, flow->mac) != 0)
-        {
-          ex->http_status = SOUP_STATUS_FORBIDDEN;
-          ex->security = TRUE;
-          ex->refusal = g_strdup_printf ("session of %s used by a message from %s", flow->mac, mac);
-          return TRUE;
-        }
+      if (flow == NULL)
+        return exchange_refuse (ex, SOUP_STATUS_BAD_REQUEST, FALSE,
+                                g_strdup ("the first message of a flow carries no mac-addr (D4)"));
+      ex->mac = g_strdup (flow->mac);
     }
-  else if (flow != NULL)
-    mac = g_strdup (flow->mac);
   else
     {
-      ex->http_status = SOUP_STATUS_BAD_REQUEST;
-      ex->refusal = g_strdup ("the first message of a flow carries no mac-addr (D4)");
+      ex->mac = wpi_mac_normalize (mac_item, NULL);
+      if (ex->mac == NULL)
+        return exchange_refuse (ex, SOUP_STATUS_BAD_REQUEST, FALSE,
+                                g_strdup_printf ("mac-addr \"%s\" is not a MAC address", mac_item));
+      if (flow != NULL && strcmp (ex->mac, flow->mac) != 0)
+        return exchange_refuse (ex, SOUP_STATUS_FORBIDDEN, TRUE,
+                                g_strdup_printf ("session of %s used by a message from %s",
+                                                 flow->mac, ex->mac));
+    }
+  ex->flow = flow;
+  ex->in->mac = g_strdup (ex->mac);
+  return TRUE;
+}
+
+/* D6: a phone in Secure Mode never talks on the default port, except the start-up after a
+ * factory reset the console itself sent (D15). D17: on the secure port the client
+ * certificate must name this phone. */
+static gboolean
+exchange_admit (Exchange             *ex,
+                const WpiPhoneRecord *known)
+{
+  WpiService *self = ex->self;
+  GTlsCertificate *peer_cert;
+  g_autoptr(GError) cert_error = NULL;
+
+  if (ex->port_mode == WPI_PHONE_MODE_DEFAULT)
+    {
+      if (known != NULL && known->mode == WPI_PHONE_MODE_SECURE &&
+          !(ex->reason == WPI_REASON_START_UP && has_factory_reset_pending (self, ex->mac)))
+        return exchange_refuse (ex, SOUP_STATUS_FORBIDDEN, TRUE,
+                                g_strdup_printf ("%s is in Secure Mode but contacted the default port",
+                                                 ex->mac));
       return TRUE;
     }
-  ex->in->mac = g_strdup (mac);
 
-  known = wpi_store_phone_get (self->store, mac, NULL);
+  peer_cert = _wpi_service_lookup_peer_certificate (self, ex->peer);
+  if (peer_cert != NULL && wpi_pki_verify_peer (self->pki, peer_cert, ex->mac, NULL, &cert_error))
+    return TRUE;
+  return exchange_refuse (ex, SOUP_STATUS_FORBIDDEN, TRUE,
+                          g_strdup_printf ("client certificate refused for %s: %s", ex->mac,
+                                           cert_error ? cert_error->message : "no certificate"));
+}
 
-  /* D6: a phone in Secure Mode never talks on the default port, except the start-up
-   * after a factory reset the console itself sent (D15) */
-  if (known != NULL && known->mode == WPI_PHONE_MODE_SECURE && ex->port_mode == WPI_PHONE_MODE_DEFAULT &&
-      !(reason == WPI_REASON_START_UP && has_factory_reset_pending (self, mac)))
-    {
-      ex->http_status = SOUP_STATUS_FORBIDDEN;
-      ex->security = TRUE;
-      ex->refusal = g_strdup_printf ("%s is in Secure Mode but contacted the default port", mac);
-      return TRUE;
-    }
-  /* D17: on the secure port the client certificate must name this phone */
-  if (ex->port_mode == WPI_PHONE_MODE_SECURE)
-    {
-      GTlsCertificate *peer_cert = _wpi_service_lookup_peer_certificate (self, ex->peer);
-      g_autoptr(GError) cert_error = NULL;
+/* The phone's identity as it reports it (D4: e164 is a changeable label) */
+static gboolean
+exchange_store_phone (Exchange              *ex,
+                      const WpiPhoneRecord  *known,
+                      GError               **error)
+{
+  g_autoptr(WpiPhoneRecord) update = wpi_phone_record_new (ex->mac);
+  WpiPhoneFields fields = WPI_PHONE_FIELD_LAST_CONTACT | WPI_PHONE_FIELD_IP | WPI_PHONE_FIELD_STATE;
 
-      if (peer_cert == NULL ||
-          !wpi_pki_verify_peer (self->pki, peer_cert, mac, NULL, &cert_error))
-        {
-          ex->http_status = SOUP_STATUS_FORBIDDEN;
-          ex->security = TRUE;
-          ex->refusal = g_strdup_printf ("client certificate refused for %s: %s", mac,
-                                         cert_error ? cert_error->message : "no certificate");
-          return TRUE;
-        }
-    }
-
-  /* The phone's identity as it reports it (D4: e164 is a changeable label) */
-  update = wpi_phone_record_new (mac);
   update->ip = g_strdup (ex->peer_ip);
   update->last_contact_us = g_get_real_time ();
   update->state = WPI_PHONE_STATE_IN_SESSION;
@@ -243,59 +259,115 @@ exchange_run (WpiStore  *store,
   TAKE ("software-version", firmware, WPI_PHONE_FIELD_FIRMWARE);
   TAKE ("contact-me-uri", contact_me_uri, WPI_PHONE_FIELD_CONTACT_ME_URI);
 #undef TAKE
-  if (!wpi_store_phone_upsert (self->store, update, fields, &created, error))
+  if (!wpi_store_phone_upsert (ex->self->store, update, fields, &ex->created, error))
     return FALSE;
+  ex->firmware = g_strdup (update->firmware ? update->firmware : known ? known->firmware : NULL);
+  return TRUE;
+}
 
-  traffic_id = _wpi_service_log_traffic (self, ex->in);
+/* The flow the message belongs to, or a new one. The phone called in: no contact-me is
+ * on its way any more. */
+static void
+exchange_open_flow (Exchange *ex)
+{
+  WpiService *self = ex->self;
 
-  if (flow == NULL)
+  if (ex->flow == NULL)
     {
-      flow = _wpi_service_flow_new (self, mac, ex->peer, ex->peer_ip, ex->port, ex->port_mode, reason);
+      ex->flow = _wpi_service_flow_new (self, ex->mac, ex->peer, ex->peer_ip, ex->port, ex->port_mode,
+                                        ex->reason);
       ex->new_flow = TRUE;
     }
-  ex->flow = flow;
-  flow->last_activity = g_get_monotonic_time ();
+  ex->flow->last_activity = g_get_monotonic_time ();
   if (wpi_message_has_max_items (ex->request))
-    flow->max_items = wpi_message_get_max_items (ex->request);
-  _wpi_service_flow_set_firmware (flow, update->firmware ? update->firmware : known ? known->firmware : NULL);
-  g_hash_table_remove (self->contacting, mac);
-  g_hash_table_remove (self->unanswered, mac);
+    ex->flow->max_items = wpi_message_get_max_items (ex->request);
+  _wpi_service_flow_set_firmware (ex->flow, ex->firmware);
+  g_hash_table_remove (self->contacting, ex->mac);
+  g_hash_table_remove (self->unanswered, ex->mac);
+}
 
-  /* D13: collect fragments, apply them once the final one is here */
-  items = _wpi_service_message_items (ex->request);
+/* D13: fragments are collected and applied once the final one is here. The items to act
+ * on, or NULL while more are to come. */
+static GPtrArray *
+exchange_collect_fragments (Exchange *ex)
+{
+  Flow *flow = ex->flow;
+  g_autoptr(GPtrArray) items = _wpi_service_message_items (ex->request);
+
   if (wpi_message_get_fragment (ex->request) == WPI_FRAGMENT_NEXT)
     {
       if (flow->fragments == NULL)
         flow->fragments = g_ptr_array_new_with_free_func ((GDestroyNotify) wpi_item_free);
       g_ptr_array_extend_and_steal (flow->fragments, g_steal_pointer (&items));
-      ex->reply = _wpi_service_reply_new (ex->request, WPI_ACTION_GET_NEXT_FRAGMENT);
-      return TRUE;
+      return NULL;
     }
   if (flow->fragments != NULL)
     {
       g_ptr_array_extend_and_steal (flow->fragments, g_steal_pointer (&items));
-      items = g_steal_pointer (&flow->fragments);
+      return g_steal_pointer (&flow->fragments);
     }
+  return g_steal_pointer (&items);
+}
 
-  if (reason == WPI_REASON_REPLY_TO)
-    ex->reply = _wpi_service_flow_on_reply (self, flow, ex->request, items, traffic_id, error);
-  else if (reason == WPI_REASON_STATUS && !ex->new_flow)
-    ex->reply = _wpi_service_flow_on_status (self, flow, ex->request, items, traffic_id, error);
-  else if (reason == WPI_REASON_CLEAN_UP && !ex->new_flow)
+/* The engine's answer to a complete message */
+static WpiMessage *
+exchange_dispatch (Exchange   *ex,
+                   GPtrArray  *items,
+                   gint64      traffic_id,
+                   GError    **error)
+{
+  switch (ex->reason)
     {
-      const char *why = wpi_message_get_item_value (ex->request, "cleanup-reason");
-      g_autofree char *text = g_strdup_printf ("the phone ended the interaction: %s",
-                                               why ? why : "no reason given");
-      if (flow->job != NULL && !_wpi_service_finish_job (self, flow, WPI_JOB_STATE_FAILED, text, error))
-        return FALSE;
-      if (why != NULL && !_wpi_service_fail_bootstrap (self, mac, why, error))
-        return FALSE;
-      _wpi_service_flow_reset_job (flow);
-      ex->reply = _wpi_service_flow_clean_up (self, flow, ex->request, NULL);
+    case WPI_REASON_REPLY_TO:
+      return _wpi_service_flow_on_reply (ex->self, ex->flow, ex->request, items, traffic_id, error);
+    case WPI_REASON_STATUS:
+      if (!ex->new_flow)
+        return _wpi_service_flow_on_status (ex->self, ex->flow, ex->request, items, traffic_id, error);
+      break;
+    case WPI_REASON_CLEAN_UP:
+      if (!ex->new_flow)
+        return _wpi_service_flow_on_clean_up (ex->self, ex->flow, ex->request, error);
+      break;
+    case WPI_REASON_NONE:
+    case WPI_REASON_START_UP:
+    case WPI_REASON_LOCAL_CHANGES:
+    case WPI_REASON_INVENTORY_CHANGES:
+    case WPI_REASON_SOLICITED:
+    case WPI_REASON_OTHER:
+      break;
     }
-  else
-    ex->reply = _wpi_service_flow_on_opening (self, flow, ex->request, items, created, traffic_id, error);
+  return _wpi_service_flow_on_opening (ex->self, ex->flow, ex->request, items, ex->created, traffic_id,
+                                       error);
+}
 
+/* Identity and Secure Mode checks, then the engine; runs inside one store transaction.
+ * A refused message leaves ex->reply NULL and ex->refusal set, and changes nothing. */
+static gboolean
+exchange_run (WpiStore  *store,
+              gpointer   user_data,
+              GError   **error)
+{
+  Exchange *ex = user_data;
+  g_autoptr(WpiPhoneRecord) known = NULL;
+  g_autoptr(GPtrArray) items = NULL;
+  gint64 traffic_id;
+
+  ex->reason = wpi_message_get_reason (ex->request);
+  if (!exchange_identify (ex))
+    return TRUE;
+  known = wpi_store_phone_get (store, ex->mac, NULL);
+  if (!exchange_admit (ex, known))
+    return TRUE;
+  if (!exchange_store_phone (ex, known, error))
+    return FALSE;
+
+  traffic_id = _wpi_service_log_traffic (ex->self, ex->in);
+  exchange_open_flow (ex);
+  items = exchange_collect_fragments (ex);
+  if (items == NULL)
+    ex->reply = _wpi_service_reply_new (ex->request, WPI_ACTION_GET_NEXT_FRAGMENT);
+  else
+    ex->reply = exchange_dispatch (ex, items, traffic_id, error);
   return ex->reply != NULL;
 }
 
@@ -338,25 +410,15 @@ loggable_body (WpiMessage *reply,
   return g_bytes_new_take (redacted, redacted_length);
 }
 
-static void
-handle_wpi_post (WpiService        *self,
-                 SoupServerMessage *msg,
-                 guint              port,
-                 WpiPhoneMode       port_mode)
+static WpiTrafficRecord *
+traffic_in_new (SoupServerMessage *msg,
+                GBytes            *body,
+                guint              port,
+                WpiPhoneMode       port_mode,
+                const char        *peer)
 {
-  g_autoptr(WpiTrafficRecord) in = wpi_traffic_record_new ();
-  g_autoptr(WpiTrafficRecord) out = NULL;
-  g_autoptr(GBytes) body = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(WpiMessage) request = NULL;
-  g_autofree char *peer_ip = NULL;
-  g_autofree char *peer = peer_string (msg, &peer_ip);
-  g_autofree char *xml = NULL;
-  gsize xml_length = 0;
-  Exchange ex = { 0 };
-  SoupMessageBody *request_body = soup_server_message_get_request_body (msg);
+  WpiTrafficRecord *in = wpi_traffic_record_new ();
 
-  body = soup_message_body_flatten (request_body);
   in->time_us = g_get_real_time ();
   in->direction = WPI_TRAFFIC_DIRECTION_IN;
   in->port = port;
@@ -365,24 +427,118 @@ handle_wpi_post (WpiService        *self,
   in->headers = request_head (msg);
   in->body = g_bytes_ref (body);
   in->size = g_bytes_get_size (body);
+  return in;
+}
 
-  request = wpi_message_parse (g_bytes_get_data (body, NULL), g_bytes_get_size (body), &error);
+/* A message that is no phone's is refused (D5: 400, empty body, nothing changes but the
+ * traffic log). */
+static WpiMessage *
+parse_request (WpiService        *self,
+               SoupServerMessage *msg,
+               WpiTrafficRecord  *in,
+               GBytes            *body)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WpiMessage) request = wpi_message_parse (g_bytes_get_data (body, NULL),
+                                                     g_bytes_get_size (body), &error);
+
   if (request == NULL)
     {
-      /* D5: 400, empty body, nothing changes but the traffic log */
       respond_error (self, msg, in, error->code == WPI_CODEC_ERROR_TOO_LARGE
-                                     ? SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE : SOUP_STATUS_BAD_REQUEST,
+                                    ? SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE : SOUP_STATUS_BAD_REQUEST,
                      error->code, error->message);
-      return;
+      return NULL;
     }
   summarize (in, request);
   if (wpi_message_get_kind (request) != WPI_MESSAGE_KIND_WORKPOINT)
     {
       respond_error (self, msg, in, SOUP_STATUS_BAD_REQUEST, WPI_CODEC_ERROR_WRONG_ROOT,
                      "1:1: a phone sends WorkpointMessage, not DLSMessage");
+      return NULL;
+    }
+  return g_steal_pointer (&request);
+}
+
+/* The answer, in the traffic log as it went out (but for the secrets) */
+static void
+respond_reply (WpiService        *self,
+               SoupServerMessage *msg,
+               Exchange          *ex)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+  g_autoptr(WpiTrafficRecord) out = wpi_traffic_record_new ();
+  gsize xml_length = 0;
+  char *xml = wpi_message_serialize (ex->reply, &xml_length);
+
+  soup_message_headers_replace (headers, "Content-Type", "text/xml; charset=utf-8");
+  if (ex->new_flow)
+    {
+      g_autofree char *cookie = g_strdup_printf ("JSESSIONID=%s; Path=/DeploymentService; Secure; HttpOnly",
+                                                 ex->flow->id);
+      soup_message_headers_append (headers, "Set-Cookie", cookie);
+    }
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+
+  out->time_us = g_get_real_time ();
+  out->direction = WPI_TRAFFIC_DIRECTION_OUT;
+  out->port = ex->port;
+  out->mode = ex->port_mode;
+  out->peer = g_strdup (ex->peer);
+  out->mac = g_strdup (ex->flow->mac);
+  out->flow_id = g_strdup (ex->flow->id);
+  summarize (out, ex->reply);
+  out->headers = response_head (msg, SOUP_STATUS_OK);
+  out->size = xml_length;
+  out->body = loggable_body (ex->reply, xml, xml_length);
+  _wpi_service_log_traffic (self, out);
+
+  soup_server_message_set_response (msg, "text/xml; charset=utf-8", SOUP_MEMORY_TAKE, xml, xml_length);
+}
+
+/* A flow that ended (a CleanUp, or a restart the phone does not answer) is closed. */
+static void
+flow_after_reply (WpiService *self,
+                  Flow       *flow,
+                  WpiMessage *reply,
+                  const char *peer)
+{
+  g_autofree char *mac = NULL;
+  WpiReason opened_by = flow->opened_by;
+  gboolean busy = flow->busy;
+
+  g_set_object (&flow->last_sent, reply);
+  if (flow->step != STEP_CLEAN_UP && wpi_message_get_action (reply) != WPI_ACTION_RESTART)
+    {
+      _wpi_service_refresh_phone (self, flow->mac);
       return;
     }
 
+  mac = g_strdup (flow->mac);
+  _wpi_service_flow_close (self, flow);
+  _wpi_service_set_phone_state (self, mac, busy ? WPI_PHONE_STATE_BUSY : WPI_PHONE_STATE_IDLE);
+  _wpi_service_refresh_phone (self, mac);
+  _wpi_service_log (self, "flow %s %s from %s ended%s", wpi_reason_to_string (opened_by) ?: "?", mac,
+                    peer, busy ? " (phone busy)" : "");
+  g_signal_emit (self, _wpi_service_signals[SIGNAL_FLOW_FINISHED], 0, mac,
+                 wpi_reason_to_string (opened_by), busy ? "busy" : "ok");
+}
+
+static void
+handle_wpi_post (WpiService        *self,
+                 SoupServerMessage *msg,
+                 guint              port,
+                 WpiPhoneMode       port_mode)
+{
+  g_autoptr(GBytes) body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
+  g_autofree char *peer_ip = NULL;
+  g_autofree char *peer = peer_string (msg, &peer_ip);
+  g_autoptr(WpiTrafficRecord) in = traffic_in_new (msg, body, port, port_mode, peer);
+  g_autoptr(WpiMessage) request = parse_request (self, msg, in, body);
+  g_autoptr(GError) error = NULL;
+  g_auto(Exchange) ex = { 0 };
+
+  if (request == NULL)
+    return;
   ex.self = self;
   ex.msg = msg;
   ex.in = in;
@@ -395,72 +551,23 @@ handle_wpi_post (WpiService        *self,
   if (!wpi_store_run_in_transaction (self->store, exchange_run, &ex, &error))
     {
       /* Nothing of this message was stored; the phone may try again. */
-      g_clear_object (&ex.reply);
       if (ex.new_flow && ex.flow != NULL)
         _wpi_service_flow_close (self, ex.flow);
       respond_error (self, msg, in, SOUP_STATUS_INTERNAL_SERVER_ERROR, -1, error->message);
       return;
     }
-
   if (ex.reply == NULL)
     {
       if (ex.security)
         _wpi_service_security_event (self, peer, in->mac, port_mode == WPI_PHONE_MODE_DEFAULT
-                                                         ? "secure-phone-on-default-port" : "client-certificate",
+                                                          ? "secure-phone-on-default-port"
+                                                          : "client-certificate",
                                      ex.refusal);
       respond_error (self, msg, in, ex.http_status, -1, ex.refusal);
-      g_free (ex.refusal);
       return;
     }
-
-  /* The answer */
-  xml = wpi_message_serialize (ex.reply, &xml_length);
-  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Content-Type",
-                                "text/xml; charset=utf-8");
-  if (ex.new_flow)
-    {
-      g_autofree char *cookie = g_strdup_printf ("JSESSIONID=%s; Path=/DeploymentService; Secure; HttpOnly",
-                                                 ex.flow->id);
-      soup_message_headers_append (soup_server_message_get_response_headers (msg), "Set-Cookie", cookie);
-    }
-  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
-
-  out = wpi_traffic_record_new ();
-  out->time_us = g_get_real_time ();
-  out->direction = WPI_TRAFFIC_DIRECTION_OUT;
-  out->port = port;
-  out->mode = port_mode;
-  out->peer = g_strdup (peer);
-  out->mac = g_strdup (ex.flow->mac);
-  out->flow_id = g_strdup (ex.flow->id);
-  summarize (out, ex.reply);
-  out->headers = response_head (msg, SOUP_STATUS_OK);
-  out->size = xml_length;
-  out->body = loggable_body (ex.reply, xml, xml_length);
-  _wpi_service_log_traffic (self, out);
-
-  soup_server_message_set_response (msg, "text/xml; charset=utf-8", SOUP_MEMORY_TAKE,
-                                    g_steal_pointer (&xml), xml_length);
-
-  g_set_object (&ex.flow->last_sent, ex.reply);
-  if (ex.flow->step == STEP_CLEAN_UP || wpi_message_get_action (ex.reply) == WPI_ACTION_RESTART)
-    {
-      g_autofree char *mac = g_strdup (ex.flow->mac);
-      WpiReason opened_by = ex.flow->opened_by;
-      gboolean busy = ex.flow->busy;
-
-      _wpi_service_flow_close (self, ex.flow);
-      _wpi_service_set_phone_state (self, mac, busy ? WPI_PHONE_STATE_BUSY : WPI_PHONE_STATE_IDLE);
-      _wpi_service_refresh_phone (self, mac);
-      _wpi_service_log (self, "flow %s %s from %s ended%s", wpi_reason_to_string (opened_by) ?: "?", mac,
-                        peer, busy ? " (phone busy)" : "");
-      g_signal_emit (self, _wpi_service_signals[SIGNAL_FLOW_FINISHED], 0, mac, wpi_reason_to_string (opened_by),
-                     busy ? "busy" : "ok");
-    }
-  else
-    _wpi_service_refresh_phone (self, ex.flow->mac);
-
-  g_object_unref (ex.reply);
+  respond_reply (self, msg, &ex);
+  flow_after_reply (self, ex.flow, ex.reply, peer);
 }
 
 static void

@@ -304,6 +304,44 @@ handshake_done (GObject      *source,
   handshake_free (handshake);
 }
 
+static GIOStream *
+tls_server_connection_new (WpiService         *self,
+                           GSocketConnection  *connection,
+                           gboolean            secure,
+                           GError            **error)
+{
+  /* The database at construction: g_tls_server_connection_new() would first build the
+   * credentials from the default database, the whole system CA store, for every connection. */
+  return g_initable_new (g_tls_backend_get_server_connection_type (g_tls_backend_get_default ()),
+                         NULL, error,
+                         "base-io-stream", connection,
+                         "certificate", self->certificate,
+                         "database", self->database,
+                         "authentication-mode", secure ? G_TLS_AUTHENTICATION_REQUIRED
+                                                       : G_TLS_AUTHENTICATION_NONE,
+                         "require-close-notify", FALSE,
+                         NULL);
+}
+
+/* Secure port: the peer's address goes with the connection, for the security event of a
+ * refused certificate and for the HTTP layer's check of the certificate (D17). */
+static void
+watch_client_certificate (WpiService *self,
+                          Handshake  *handshake)
+{
+  g_autofree char *peer = NULL;
+
+  if (G_IS_INET_SOCKET_ADDRESS (handshake->remote))
+    {
+      GInetSocketAddress *remote = G_INET_SOCKET_ADDRESS (handshake->remote);
+      g_autofree char *ip = g_inet_address_to_string (g_inet_socket_address_get_address (remote));
+
+      peer = g_strdup_printf ("%s:%u", ip, g_inet_socket_address_get_port (remote));
+    }
+  g_object_set_data_full (G_OBJECT (handshake->tls), "wpi-peer", g_steal_pointer (&peer), g_free);
+  g_signal_connect_object (handshake->tls, "accept-certificate", G_CALLBACK (accept_certificate), self, 0);
+}
+
 static void
 hand_over (WpiService        *self,
            GSocketConnection *connection,
@@ -317,17 +355,7 @@ hand_over (WpiService        *self,
   /* as libsoup does for the sockets it accepts itself: an answer's headers and body must
    * not wait for the phone's delayed ACK */
   g_socket_set_option (g_socket_connection_get_socket (connection), IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
-  /* The database at construction: g_tls_server_connection_new() would first build the
-   * credentials from the default database, the whole system CA store, for every connection. */
-  tls = g_initable_new (g_tls_backend_get_server_connection_type (g_tls_backend_get_default ()),
-                        NULL, &error,
-                        "base-io-stream", connection,
-                        "certificate", self->certificate,
-                        "database", self->database,
-                        "authentication-mode", secure ? G_TLS_AUTHENTICATION_REQUIRED
-                                                      : G_TLS_AUTHENTICATION_NONE,
-                        "require-close-notify", FALSE,
-                        NULL);
+  tls = tls_server_connection_new (self, connection, secure, &error);
   if (tls == NULL)
     {
       g_warning ("Cannot set up TLS: %s", error->message);
@@ -341,19 +369,7 @@ hand_over (WpiService        *self,
   handshake->remote = g_socket_connection_get_remote_address (connection, NULL);
   handshake->secure = secure;
   if (secure)
-    {
-      g_autofree char *peer = NULL;
-
-      if (G_IS_INET_SOCKET_ADDRESS (handshake->remote))
-        {
-          GInetSocketAddress *remote = G_INET_SOCKET_ADDRESS (handshake->remote);
-          g_autofree char *ip = g_inet_address_to_string (g_inet_socket_address_get_address (remote));
-
-          peer = g_strdup_printf ("%s:%u", ip, g_inet_socket_address_get_port (remote));
-        }
-      g_object_set_data_full (G_OBJECT (handshake->tls), "wpi-peer", g_steal_pointer (&peer), g_free);
-      g_signal_connect_object (handshake->tls, "accept-certificate", G_CALLBACK (accept_certificate), self, 0);
-    }
+    watch_client_certificate (self, handshake);
   handshake->busy_peer = connection_count (self, connection) > BUSY_PEER_CONNECTIONS;
   if (handshake->busy_peer && self->busy_handshaking)
     {

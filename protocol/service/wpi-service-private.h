@@ -177,6 +177,10 @@ WpiMessage   *_wpi_service_flow_on_status       (WpiService        *self,
                                                  GPtrArray         *items,
                                                  gint64             traffic_id,
                                                  GError           **error);
+WpiMessage   *_wpi_service_flow_on_clean_up     (WpiService        *self,
+                                                 Flow              *flow,
+                                                 WpiMessage        *request,
+                                                 GError           **error);
 WpiMessage   *_wpi_service_flow_on_opening      (WpiService        *self,
                                                  Flow              *flow,
                                                  WpiMessage        *request,

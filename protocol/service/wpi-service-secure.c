@@ -141,6 +141,7 @@ _wpi_service_secure_start_up (WpiService  *self,
   return reply;
 }
 
+/* Flow B step 8: the answer to the bootstrapping-tan ReadItems */
 WpiMessage *
 _wpi_service_flow_on_tan (WpiService  *self,
                           Flow        *flow,
@@ -150,6 +151,15 @@ _wpi_service_flow_on_tan (WpiService  *self,
 {
   g_autoptr(WpiPinRecord) pin = wpi_store_pin_get_current (self->store, flow->mac, NULL);
   const char *tan = NULL;
+
+  if (wpi_message_get_status (request) != WPI_MESSAGE_STATUS_ACCEPTED)
+    {
+      if (!_wpi_service_fail_bootstrap (self, flow->mac, "the phone did not answer the bootstrapping-tan",
+                                        error))
+        return NULL;
+      _wpi_service_flow_reset_job (flow);
+      return _wpi_service_flow_clean_up (self, flow, request, NULL);
+    }
 
   for (guint i = 0; i < items->len; i++)
     {

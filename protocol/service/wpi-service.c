@@ -258,6 +258,43 @@ listen_on (WpiService      *self,
   return port;
 }
 
+/* One libsoup server per port, fed by a listener of our own (wpi-service-listener.c) */
+static void
+create_servers (WpiService *self)
+{
+  self->server = soup_server_new ("server-header", "Workpoint-Console", NULL);
+  self->secure_server = soup_server_new ("server-header", "Workpoint-Console", NULL);
+  soup_server_add_handler (self->server, NULL, _wpi_service_server_callback, self, NULL);
+  soup_server_add_handler (self->secure_server, NULL, _wpi_service_server_callback, self, NULL);
+  /* The early handler shares the default handler's path: a handler registered for a
+   * path of its own would have no late callback and answer 500. */
+  soup_server_add_early_handler (self->server, NULL, _wpi_service_early_callback, self, NULL);
+  soup_server_add_early_handler (self->secure_server, NULL, _wpi_service_early_callback, self, NULL);
+  self->listener = g_socket_service_new ();
+  self->secure_listener = g_socket_service_new ();
+  /* GLib's default backlog of 10 overflows when a thousand phones (or a few hundred
+   * abusive clients) connect at once: the kernel drops their SYNs, they retry after 1 s */
+  g_socket_listener_set_backlog (G_SOCKET_LISTENER (self->listener), LISTEN_BACKLOG);
+  g_socket_listener_set_backlog (G_SOCKET_LISTENER (self->secure_listener), LISTEN_BACKLOG);
+  g_signal_connect (self->listener, "incoming", G_CALLBACK (_wpi_service_on_incoming), self);
+  g_signal_connect (self->secure_listener, "incoming", G_CALLBACK (_wpi_service_on_incoming), self);
+}
+
+/* wpictl builds file URLs and contact-me call-backs from these */
+static void
+publish_address (WpiService *self)
+{
+  g_autofree char *port_text = g_strdup_printf ("%u", self->bound_port);
+  g_autofree char *secure_text = g_strdup_printf ("%u", self->bound_secure_port);
+  g_autofree char *address = self->bind_address && strcmp (self->bind_address, "0.0.0.0") != 0
+                             ? g_strdup (self->bind_address)
+                             : _wpi_service_local_address_towards (self, "192.0.2.1");
+
+  wpi_store_setting_set (self->store, "service-port", port_text, NULL);
+  wpi_store_setting_set (self->store, "service-secure-port", secure_text, NULL);
+  wpi_store_setting_set (self->store, "service-address", address ? address : "127.0.0.1", NULL);
+}
+
 gboolean
 wpi_service_start (WpiService  *self,
                    GError     **error)
@@ -281,22 +318,7 @@ wpi_service_start (WpiService  *self,
    * connections with TLS already set up (wpi-service-listener.c), from our own listeners. */
   self->certificate = g_steal_pointer (&certificate);
   self->database = g_steal_pointer (&database);
-  self->server = soup_server_new ("server-header", "Workpoint-Console", NULL);
-  self->secure_server = soup_server_new ("server-header", "Workpoint-Console", NULL);
-  soup_server_add_handler (self->server, NULL, _wpi_service_server_callback, self, NULL);
-  soup_server_add_handler (self->secure_server, NULL, _wpi_service_server_callback, self, NULL);
-  /* The early handler shares the default handler's path: a handler registered for a
-   * path of its own would have no late callback and answer 500. */
-  soup_server_add_early_handler (self->server, NULL, _wpi_service_early_callback, self, NULL);
-  soup_server_add_early_handler (self->secure_server, NULL, _wpi_service_early_callback, self, NULL);
-  self->listener = g_socket_service_new ();
-  self->secure_listener = g_socket_service_new ();
-  /* GLib's default backlog of 10 overflows when a thousand phones (or a few hundred
-   * abusive clients) connect at once: the kernel drops their SYNs, they retry after 1 s */
-  g_socket_listener_set_backlog (G_SOCKET_LISTENER (self->listener), LISTEN_BACKLOG);
-  g_socket_listener_set_backlog (G_SOCKET_LISTENER (self->secure_listener), LISTEN_BACKLOG);
-  g_signal_connect (self->listener, "incoming", G_CALLBACK (_wpi_service_on_incoming), self);
-  g_signal_connect (self->secure_listener, "incoming", G_CALLBACK (_wpi_service_on_incoming), self);
+  create_servers (self);
 
   self->bound_port = listen_on (self, self->listener, self->bind_address, self->port, &local_error);
   if (self->bound_port == 0)
@@ -316,17 +338,7 @@ wpi_service_start (WpiService  *self,
       return FALSE;
     }
 
-  /* wpictl builds file URLs and contact-me call-backs from these */
-  {
-    g_autofree char *port_text = g_strdup_printf ("%u", self->bound_port);
-    g_autofree char *secure_text = g_strdup_printf ("%u", self->bound_secure_port);
-    g_autofree char *address = self->bind_address && strcmp (self->bind_address, "0.0.0.0") != 0
-                               ? g_strdup (self->bind_address) : _wpi_service_local_address_towards (self, "192.0.2.1");
-
-    wpi_store_setting_set (self->store, "service-port", port_text, NULL);
-    wpi_store_setting_set (self->store, "service-secure-port", secure_text, NULL);
-    wpi_store_setting_set (self->store, "service-address", address ? address : "127.0.0.1", NULL);
-  }
+  publish_address (self);
 
   self->tick_source = g_timeout_add (TICK_INTERVAL_MS, _wpi_service_tick, self);
   _wpi_service_log (self, "listening on %s ports %u (Default Mode) and %u (Secure Mode)",
