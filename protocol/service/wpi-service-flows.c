@@ -572,8 +572,7 @@ job_wait_busy (WpiService  *self,
 {
   GTimeSpan delay = flow->send_solicited
                     ? WPI_FLOW_IDLE_TIMEOUT * 5
-                    : MIN (MAX (self->backoff_base, 1) << MIN (flow->job->attempts, 5),
-                           15 * G_TIME_SPAN_MINUTE);
+                    : _wpi_service_contact_backoff (self, flow->job->attempts + 1);
 
   if (!_wpi_service_set_job_state (self, flow->job->id, WPI_JOB_STATE_WAITING_BUSY, NULL, error) ||
       !_wpi_service_record_job_attempt (self, flow->job->id, g_get_real_time () + delay, error))

@@ -87,7 +87,10 @@ struct _WpiService
   GHashTable       *unanswered;    /* mac -> contact-mes sent since the phone last called in */
   GHashTable       *last_poll;     /* mac -> gint64 monotonic time of its last DCMP poll */
   GCancellable     *cancellable;
-  GTimeSpan         backoff_base;
+  guint             contact_initial_backoff; /* seconds (D10) */
+  guint             contact_max_backoff;     /* seconds (D10) */
+  guint             traffic_retention_days;  /* 0: the traffic log is kept by count only */
+  gint64            retention_due;           /* monotonic time of the next retention batch */
   guint             tick_source;
 };
 
@@ -236,6 +239,10 @@ GTlsCertificate *_wpi_service_lookup_peer_certificate (WpiService  *self,
                                                        const char  *peer);
 
 /* wpi-service-scheduler.c */
+GTimeSpan     _wpi_service_contact_backoff      (WpiService        *self,
+                                                 guint              failures);
+void          _wpi_service_apply_contact_backoff (WpiService       *self);
+void          _wpi_service_enforce_traffic_retention (WpiService   *self);
 char         *_wpi_service_local_address_towards (WpiService       *self,
                                                   const char       *phone_ip);
 void          _wpi_service_schedule_contacts    (WpiService        *self,

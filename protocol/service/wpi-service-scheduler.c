@@ -9,7 +9,66 @@
 
 #include "wpi-service-private.h"
 
+/* Traffic retention deletes at most this many messages a tick, so that a first run over
+ * a large log never holds the store (and the phones) for long; once nothing is left to
+ * delete, it looks again after RETENTION_INTERVAL. */
+#define RETENTION_BATCH     2000
+#define RETENTION_INTERVAL  G_TIME_SPAN_HOUR
+
 /* ---- Scheduler: contact-me and flow expiry ---------------------------- */
+
+/* D10, with the service's contact-initial-backoff and contact-max-backoff */
+GTimeSpan
+_wpi_service_contact_backoff (WpiService *self,
+                              guint       failures)
+{
+  return wpi_contact_backoff (self->contact_initial_backoff * G_TIME_SPAN_SECOND,
+                              self->contact_max_backoff * G_TIME_SPAN_SECOND, failures);
+}
+
+/* The back-off changed: a job waiting for its next contact-me waits no longer than the
+ * new back-off allows from now (a longer back-off applies from the next retry on). */
+void
+_wpi_service_apply_contact_backoff (WpiService *self)
+{
+  g_autoptr(GPtrArray) pending = wpi_store_job_list_pending (self->store, NULL, NULL);
+  gint64 now = g_get_real_time ();
+
+  for (guint i = 0; pending != NULL && i < pending->len; i++)
+    {
+      WpiJobRecord *job = g_ptr_array_index (pending, i);
+      gint64 due = now + _wpi_service_contact_backoff (self, job->attempts);
+      g_autoptr(GError) error = NULL;
+
+      if (job->state != WPI_JOB_STATE_CONTACTING || job->next_attempt_us <= due)
+        continue;
+      if (!wpi_store_job_reschedule (self->store, job->id, due, &error))
+        g_warning ("Cannot reschedule job %" G_GINT64_FORMAT ": %s", job->id, error->message);
+      else
+        _wpi_service_refresh_job (self, job->id);
+    }
+}
+
+/* One batch of traffic older than traffic-retention-days goes; the rest at the following
+ * ticks. A failure is only logged: trimming the log never stands in a phone's way. */
+void
+_wpi_service_enforce_traffic_retention (WpiService *self)
+{
+  gint64 now = g_get_monotonic_time ();
+  gint64 before = g_get_real_time () - (gint64) self->traffic_retention_days * G_TIME_SPAN_DAY;
+  g_autoptr(GError) error = NULL;
+  gboolean more = FALSE;
+
+  if (self->traffic_retention_days == 0 || now < self->retention_due)
+    return;
+  if (!wpi_store_traffic_delete_before (self->store, before, RETENTION_BATCH, &more, &error))
+    {
+      g_warning ("Cannot delete traffic older than %u days: %s", self->traffic_retention_days,
+                 error->message);
+      more = FALSE;
+    }
+  self->retention_due = more ? now : now + RETENTION_INTERVAL;
+}
 
 typedef struct {
   WpiService *self;
@@ -111,9 +170,8 @@ contact_phone (WpiService   *self,
   for (guint i = 0; i < jobs->len; i++)
     {
       WpiJobRecord *job = g_ptr_array_index (jobs, i);
-      GTimeSpan delay = MAX (self->backoff_base, 1) << MIN (job->attempts, 5);
+      GTimeSpan delay = _wpi_service_contact_backoff (self, job->attempts + 1);
 
-      delay = MIN (delay, 15 * G_TIME_SPAN_MINUTE);
       if (job->state == WPI_JOB_STATE_QUEUED)
         _wpi_service_set_job_state (self, job->id, WPI_JOB_STATE_CONTACTING, NULL, NULL);
       _wpi_service_record_job_attempt (self, job->id, now + delay, NULL);
@@ -261,5 +319,6 @@ _wpi_service_tick (gpointer user_data)
     }
   expire_flows (self);
   _wpi_service_schedule_contacts (self, NULL);
+  _wpi_service_enforce_traffic_retention (self);
   return G_SOURCE_CONTINUE;
 }

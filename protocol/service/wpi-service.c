@@ -21,6 +21,16 @@
 
 guint _wpi_service_signals[N_SIGNALS];
 
+enum {
+  PROP_0,
+  PROP_CONTACT_INITIAL_BACKOFF,
+  PROP_CONTACT_MAX_BACKOFF,
+  PROP_TRAFFIC_RETENTION_DAYS,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
 G_DEFINE_FINAL_TYPE (WpiService, wpi_service, G_TYPE_OBJECT)
 G_DEFINE_QUARK (wpi-service-error-quark, wpi_service_error)
 
@@ -41,6 +51,80 @@ _wpi_service_log (WpiService *self,
 }
 
 /* ---- Object ----------------------------------------------------------- */
+
+/* Sets *field and notifies; FALSE when nothing changed. */
+static gboolean
+set_uint_property (WpiService *self,
+                   guint      *field,
+                   guint       value,
+                   guint       prop_id)
+{
+  if (*field == value)
+    return FALSE;
+  *field = value;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[prop_id]);
+  return TRUE;
+}
+
+static void
+wpi_service_get_property (GObject    *object,
+                          guint       prop_id,
+                          GValue     *value,
+                          GParamSpec *pspec)
+{
+  WpiService *self = WPI_SERVICE (object);
+
+  switch (prop_id)
+    {
+    case PROP_CONTACT_INITIAL_BACKOFF:
+      g_value_set_uint (value, self->contact_initial_backoff);
+      break;
+    case PROP_CONTACT_MAX_BACKOFF:
+      g_value_set_uint (value, self->contact_max_backoff);
+      break;
+    case PROP_TRAFFIC_RETENTION_DAYS:
+      g_value_set_uint (value, self->traffic_retention_days);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+/* A running service applies a change at once: a phone waiting for a contact-me retry
+ * waits no longer than the new back-off allows, and the traffic log is trimmed now. */
+static void
+wpi_service_set_property (GObject      *object,
+                          guint         prop_id,
+                          const GValue *value,
+                          GParamSpec   *pspec)
+{
+  WpiService *self = WPI_SERVICE (object);
+  gboolean running = self->server != NULL;
+
+  switch (prop_id)
+    {
+    case PROP_CONTACT_INITIAL_BACKOFF:
+      if (set_uint_property (self, &self->contact_initial_backoff, g_value_get_uint (value), prop_id) &&
+          running)
+        _wpi_service_apply_contact_backoff (self);
+      break;
+    case PROP_CONTACT_MAX_BACKOFF:
+      if (set_uint_property (self, &self->contact_max_backoff, g_value_get_uint (value), prop_id) &&
+          running)
+        _wpi_service_apply_contact_backoff (self);
+      break;
+    case PROP_TRAFFIC_RETENTION_DAYS:
+      if (set_uint_property (self, &self->traffic_retention_days, g_value_get_uint (value), prop_id) &&
+          running)
+        {
+          self->retention_due = 0;
+          _wpi_service_enforce_traffic_retention (self);
+        }
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
 
 static void
 wpi_service_dispose (GObject *object)
@@ -87,6 +171,25 @@ wpi_service_class_init (WpiServiceClass *klass)
 
   object_class->dispose = wpi_service_dispose;
   object_class->finalize = wpi_service_finalize;
+  object_class->get_property = wpi_service_get_property;
+  object_class->set_property = wpi_service_set_property;
+
+  /* D10: seconds before the first contact-me retry, twice as long for each further one
+   * (0: no wait, for tests) */
+  properties[PROP_CONTACT_INITIAL_BACKOFF] =
+    g_param_spec_uint ("contact-initial-backoff", NULL, NULL,
+                       0, G_MAXUINT, WPI_CONTACT_BACKOFF_INITIAL / G_TIME_SPAN_SECOND,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* D10: the longest wait between contact-me retries, in seconds */
+  properties[PROP_CONTACT_MAX_BACKOFF] =
+    g_param_spec_uint ("contact-max-backoff", NULL, NULL,
+                       0, G_MAXUINT, WPI_CONTACT_BACKOFF_LONGEST / G_TIME_SPAN_SECOND,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* Days a message stays in the traffic log; 0: it is kept by count only */
+  properties[PROP_TRAFFIC_RETENTION_DAYS] =
+    g_param_spec_uint ("traffic-retention-days", NULL, NULL, 0, 36500, 0,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /* Every message in or out, as stored in the traffic log (with its id). */
   _wpi_service_signals[SIGNAL_TRAFFIC] =
@@ -134,7 +237,8 @@ wpi_service_init (WpiService *self)
   self->cancellable = g_cancellable_new ();
   self->port = WPI_DEFAULT_PORT;
   self->secure_port = WPI_DEFAULT_SECURE_PORT;
-  self->backoff_base = 30 * G_TIME_SPAN_SECOND;
+  self->contact_initial_backoff = WPI_CONTACT_BACKOFF_INITIAL / G_TIME_SPAN_SECOND;
+  self->contact_max_backoff = WPI_CONTACT_BACKOFF_LONGEST / G_TIME_SPAN_SECOND;
 }
 
 WpiService *
@@ -188,15 +292,6 @@ wpi_service_set_ports (WpiService *self,
 
   self->port = port;
   self->secure_port = secure_port;
-}
-
-void
-wpi_service_set_contact_backoff_base (WpiService *self,
-                                      GTimeSpan   base)
-{
-  g_return_if_fail (WPI_IS_SERVICE (self));
-
-  self->backoff_base = base;
 }
 
 static void
@@ -345,6 +440,7 @@ wpi_service_start (WpiService  *self,
                     self->bind_address ? self->bind_address : "every address",
                     self->bound_port, self->bound_secure_port);
   _wpi_service_recover_interrupted_flows (self);
+  self->retention_due = 0;
   _wpi_service_tick (self);
   g_signal_emit (self, _wpi_service_signals[SIGNAL_LISTENING_CHANGED], 0);
   return TRUE;

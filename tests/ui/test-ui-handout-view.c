@@ -155,7 +155,7 @@ fixture_set_up_demo (Fixture       *f,
   wpi_service_set_ports (f->service, 0, 0);
   /* A phone whose call outlasts a contact-me is tried again after 1 s, 2 s, 4 s ... rather
    * than D10's 30 s, 60 s, 120 s: the test waits for the phones, not for the back-off */
-  wpi_service_set_contact_backoff_base (f->service, G_TIME_SPAN_SECOND);
+  g_object_set (f->service, "contact-initial-backoff", 1, NULL);
   wpi_service_start (f->service, &error);
   g_assert_no_error (error);
   f->demo = wpc_demo_start (f->service, DEMO_PHONES, &error);
