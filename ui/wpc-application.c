@@ -415,6 +415,13 @@ start_service (WpcApplication *self)
                                     self->bind_address != NULL && self->bind_address[0] != '\0'
                                     ? self->bind_address : NULL);
       wpi_service_host_set_ports (self->service, self->port, self->secure_port);
+      /* applied by the running service as they change (D10, the traffic log) */
+      g_settings_bind (self->settings, "contact-me-initial-backoff", self->service,
+                       "contact-initial-backoff", G_SETTINGS_BIND_GET);
+      g_settings_bind (self->settings, "contact-me-max-backoff", self->service,
+                       "contact-max-backoff", G_SETTINGS_BIND_GET);
+      g_settings_bind (self->settings, "traffic-retention-days", self->service,
+                       "traffic-retention-days", G_SETTINGS_BIND_GET);
     }
 
   /* A service handed in by wpc_application_set_service() may already listen. */

@@ -718,10 +718,10 @@ wpi_service_host_class_init (WpiServiceHostClass *klass)
 
   /* The same properties as the service's (D10 back-off, traffic retention) */
   properties[PROP_CONTACT_INITIAL_BACKOFF] =
-    g_param_spec_uint ("contact-initial-backoff", NULL, NULL, 1, 24 * 3600, 30,
+    g_param_spec_uint ("contact-initial-backoff", NULL, NULL, 0, G_MAXUINT, 30,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_CONTACT_MAX_BACKOFF] =
-    g_param_spec_uint ("contact-max-backoff", NULL, NULL, 1, 24 * 3600, 900,
+    g_param_spec_uint ("contact-max-backoff", NULL, NULL, 0, G_MAXUINT, 900,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_TRAFFIC_RETENTION_DAYS] =
     g_param_spec_uint ("traffic-retention-days", NULL, NULL, 0, 36500, 0,

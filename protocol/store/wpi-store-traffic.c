@@ -530,6 +530,88 @@ wpi_store_traffic_enforce_retention (WpiStore  *self,
   return TRUE;
 }
 
+/* The oldest run of messages logged before before_us, up to max_delete of them: [first,
+ * *end). Only a run from the oldest goes, so that the ids stay dense. */
+static gboolean
+traffic_old_run (WpiStore  *self,
+                 gint64     before_us,
+                 gint64     max_delete,
+                 gint64    *first,
+                 gint64    *end,
+                 gboolean  *more,
+                 GError   **error)
+{
+  g_autoptr(CachedStmt) stmt = NULL;
+  gint64 last;
+  int rc;
+
+  if (!traffic_bounds (self, first, &last, error))
+    return FALSE;
+  *end = *first;
+  if (last == 0)
+    return TRUE;
+  stmt = _wpi_store_prepare (self,
+                        "SELECT id FROM traffic WHERE id >= ?1 AND id < ?2 AND time_us >= ?3 "
+                        "ORDER BY id LIMIT 1",
+                        error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, *first);
+  sqlite3_bind_int64 (stmt, 2, *first + max_delete);
+  sqlite3_bind_int64 (stmt, 3, before_us);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    *end = sqlite3_column_int64 (stmt, 0);
+  else if (rc == SQLITE_DONE)
+    {
+      *end = MIN (*first + max_delete, last + 1);
+      *more = *end <= last;
+    }
+  else
+    return _wpi_store_set_sqlite_error (self->db, rc, error, "Cannot read the traffic log");
+  return TRUE;
+}
+
+gboolean
+wpi_store_traffic_delete_before (WpiStore  *self,
+                                 gint64     before_us,
+                                 guint      max_delete,
+                                 gboolean  *more,
+                                 GError   **error)
+{
+  g_autoptr(CachedStmt) delete_summary = NULL;
+  g_autoptr(CachedStmt) delete_raw = NULL;
+  gint64 first = 0, end = 0;
+  gboolean ok;
+
+  g_return_val_if_fail (WPI_IS_STORE (self), FALSE);
+  g_return_val_if_fail (more != NULL, FALSE);
+
+  *more = FALSE;
+  if (!_wpi_store_begin (self, TRUE, error))
+    return FALSE;
+  ok = traffic_old_run (self, before_us, MAX (max_delete, 1), &first, &end, more, error);
+  if (ok && end > first)
+    {
+      delete_summary = _wpi_store_prepare (self, "DELETE FROM traffic WHERE id < ?1", error);
+      delete_raw = _wpi_store_prepare (self, "DELETE FROM traffic_raw WHERE id < ?1", error);
+      ok = delete_summary != NULL && delete_raw != NULL;
+      if (ok)
+        {
+          sqlite3_bind_int64 (delete_summary, 1, end);
+          sqlite3_bind_int64 (delete_raw, 1, end);
+          ok = _wpi_store_run (self, delete_summary, "Cannot delete old traffic", error) &&
+               _wpi_store_run (self, delete_raw, "Cannot delete old traffic", error);
+        }
+    }
+  if (!ok)
+    {
+      _wpi_store_rollback (self);
+      return FALSE;
+    }
+  return _wpi_store_commit (self, error);
+}
+
 gboolean
 wpi_store_traffic_set_limit (WpiStore  *self,
                              gint64     limit,
