@@ -1,6 +1,6 @@
 /* wpi-sim-phone-downloads.c: file and software deployment of a simulated phone
  *
- * FileDeployment (protocol.md §7.10, p.53-55) and SoftwareDeployment (p.177) over HTTPS:
+ * FileDeployment (protocol.md §7.9) and SoftwareDeployment (§7.10) over HTTPS:
  * the phone fetches the file, records it in its deployed-file inventory and reports a single
  * file's status; a new software image runs after a reboot.
  */

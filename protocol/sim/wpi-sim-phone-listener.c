@@ -2,7 +2,7 @@
  *
  * The plain-HTTP listener on the phone's contact address (port 8085 on a real phone) that
  * the service's contact-me reaches (protocol.md §5, p.15), and the DCMP poll for phones the
- * service cannot reach (D14).
+ * service cannot reach (§7.14, D14).
  */
 #include "config.h"
 
