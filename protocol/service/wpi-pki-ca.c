@@ -47,13 +47,13 @@ set_ca (WpiPki                *self,
   return TRUE;
 }
 
+/* Key + chain in one private file, as ca.pem and own-ca.pem hold them. */
 static gboolean
-write_ca_files (WpiPki                 *self,
-                gnutls_x509_privkey_t   key,
-                const CertList         *chain,
-                GError                **error)
+write_key_and_chain (const char             *path,
+                     gnutls_x509_privkey_t   key,
+                     const CertList         *chain,
+                     GError                **error)
 {
-  g_autofree char *path = _wpi_pki_path (self, CA_FILE, NULL);
   g_autofree char *key_pem = _wpi_pki_key_to_pem (key, error);
   g_autofree char *chain_pem = NULL;
   g_autofree char *contents = NULL;
@@ -63,12 +63,25 @@ write_ca_files (WpiPki                 *self,
     return FALSE;
 
   contents = g_strconcat (key_pem, chain_pem, NULL);
-  ok = _wpi_pki_write_private_file (path, contents, error) &&
-       _wpi_pki_write_private_file (self->ca_path, chain_pem, error);
+  ok = _wpi_pki_write_private_file (path, contents, error);
   gnutls_memset (key_pem, 0, strlen (key_pem));
   gnutls_memset (contents, 0, strlen (contents));
 
   return ok;
+}
+
+static gboolean
+write_ca_files (WpiPki                 *self,
+                gnutls_x509_privkey_t   key,
+                const CertList         *chain,
+                GError                **error)
+{
+  g_autofree char *path = _wpi_pki_path (self, CA_FILE, NULL);
+  g_autofree char *chain_pem = _wpi_pki_cert_list_to_pem (chain, error);
+
+  return chain_pem != NULL &&
+         write_key_and_chain (path, key, chain, error) &&
+         _wpi_pki_write_private_file (self->ca_path, chain_pem, error);
 }
 
 gboolean
@@ -87,7 +100,7 @@ _wpi_pki_create_ca (WpiPki  *self,
     return FALSE;
 
   crt = _wpi_pki_new_cert (key, WPI_PKI_CA_COMMON_NAME, serial, now - BACKDATE_SECONDS,
-                  now + (gint64) WPI_PKI_DEFAULT_CA_VALIDITY_DAYS * DAY_SECONDS, error);
+                           now + (gint64) WPI_PKI_DEFAULT_CA_VALIDITY_DAYS * DAY_SECONDS, error);
   if (crt == NULL)
     return FALSE;
 
@@ -178,18 +191,26 @@ move_key_cert_first (gnutls_x509_privkey_t  key,
       }
 }
 
-gboolean
-_wpi_pki_load_ca (WpiPki      *self,
-                  const char  *contents,
-                  gsize        length,
-                  GError     **error)
+/* A CA's key and certificates from PEM (one text may hold both), the certificate of the
+ * key first. Only parsed: check_ca() says whether it may sign. */
+static gboolean
+parse_key_and_chain (const char             *cert_pem,
+                     gsize                   cert_length,
+                     const char             *key_pem,
+                     gsize                   key_length,
+                     const char             *password,
+                     const char             *what,
+                     gnutls_x509_privkey_t  *out_key,
+                     CertList               *out_chain,
+                     GError                **error)
 {
   g_auto(gnutls_x509_privkey_t) key = NULL;
   g_auto(CertList) chain = { NULL, 0 };
-  g_autofree char *what = _wpi_pki_path (self, CA_FILE, NULL);
 
-  key = _wpi_pki_import_key (contents, length, NULL, what, error);
-  if (key == NULL || !_wpi_pki_import_cert_list (contents, length, &chain, what, error))
+  if (!_wpi_pki_import_cert_list (cert_pem, cert_length, &chain, what, error))
+    return FALSE;
+  key = _wpi_pki_import_key (key_pem, key_length, password, what, error);
+  if (key == NULL)
     return FALSE;
 
   move_key_cert_first (key, &chain);
@@ -200,7 +221,164 @@ _wpi_pki_load_ca (WpiPki      *self,
       return FALSE;
     }
 
-  return set_ca (self, g_steal_pointer (&key), &chain, error);
+  *out_key = g_steal_pointer (&key);
+  *out_chain = chain;
+  chain = (CertList) { NULL, 0 };
+  return TRUE;
+}
+
+gboolean
+_wpi_pki_load_ca (WpiPki      *self,
+                  const char  *contents,
+                  gsize        length,
+                  GError     **error)
+{
+  gnutls_x509_privkey_t key = NULL;
+  g_auto(CertList) chain = { NULL, 0 };
+  g_autofree char *what = _wpi_pki_path (self, CA_FILE, NULL);
+
+  if (!parse_key_and_chain (contents, length, contents, length, NULL, what, &key, &chain, error))
+    return FALSE;
+
+  return set_ca (self, key, &chain, error);
+}
+
+/* Reads own-ca.pem, the console's own CA (lock not needed: the file never changes once
+ * written). */
+static gboolean
+read_own_ca (WpiPki                 *self,
+             gnutls_x509_privkey_t  *key,
+             CertList               *chain,
+             GError                **error)
+{
+  g_autofree char *path = _wpi_pki_path (self, OWN_CA_FILE, NULL);
+  g_autoptr(GError) local_error = NULL;
+  char *contents;
+  gsize length = 0;
+  gboolean ok;
+
+  contents = _wpi_pki_read_file_if_exists (path, &length, &local_error);
+  if (contents == NULL)
+    {
+      if (local_error == NULL)
+        g_set_error (&local_error, WPI_PKI_ERROR, WPI_PKI_ERROR_NOT_FOUND, "%s is missing", path);
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+
+  ok = parse_key_and_chain (contents, length, contents, length, NULL, "the file", key, chain, error);
+  _wpi_pki_free_secret (contents);
+  return ok;
+}
+
+/* The console's own CA (lock held or not yet shared). It signs the server certificate
+ * whatever CA signs for the phones, because every phone the console bootstrapped trusts
+ * it: wpi_pki_get_ca_pems() always lists it. The CA in ca.pem when own-ca.pem does not
+ * exist yet (a new directory, or one from before it existed) is the own one. */
+gboolean
+_wpi_pki_load_own_ca (WpiPki  *self,
+                      GError **error)
+{
+  g_autofree char *path = _wpi_pki_path (self, OWN_CA_FILE, NULL);
+  gnutls_x509_privkey_t key = NULL;
+  g_auto(CertList) chain = { NULL, 0 };
+  char *chain_pem;
+
+  if (!g_file_test (path, G_FILE_TEST_EXISTS) &&
+      !write_key_and_chain (path, self->ca_key, &self->ca_chain, error))
+    return FALSE;
+
+  if (!read_own_ca (self, &key, &chain, error))
+    return FALSE;
+  chain_pem = _wpi_pki_cert_list_to_pem (&chain, error);
+  if (chain_pem == NULL)
+    {
+      gnutls_x509_privkey_deinit (key);
+      return FALSE;
+    }
+
+  g_clear_pointer (&self->own_key, gnutls_x509_privkey_deinit);
+  cert_list_clear (&self->own_chain);
+  g_free (self->own_chain_pem);
+  self->own_key = key;
+  self->own_chain = chain;
+  chain = (CertList) { NULL, 0 };
+  self->own_chain_pem = chain_pem;
+  _wpi_pki_remember_serial (self, self->own_chain.certs[0]);
+
+  return TRUE;
+}
+
+/* retired-ca.crt: the CAs that signed for phones before the current one (lock held or
+ * not yet shared). */
+gboolean
+_wpi_pki_load_retired (WpiPki  *self,
+                       GError **error)
+{
+  g_autofree char *path = _wpi_pki_path (self, RETIRED_CA_FILE, NULL);
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *contents = NULL;
+  g_auto(CertList) retired = { NULL, 0 };
+  gsize length = 0;
+
+  contents = _wpi_pki_read_file_if_exists (path, &length, &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  if (contents != NULL && strstr (contents, "-----BEGIN") != NULL &&
+      !_wpi_pki_import_cert_list (contents, length, &retired, path, error))
+    return FALSE;
+
+  cert_list_clear (&self->retired);
+  self->retired = retired;
+  retired = (CertList) { NULL, 0 };
+  return TRUE;
+}
+
+/* When another CA starts signing (lock held): the one that signed until now is retired,
+ * and the new one is no longer (switching back to a CA). */
+static gboolean
+retire_ca (WpiPki             *self,
+           gnutls_x509_crt_t   old_ca,
+           gnutls_x509_crt_t   new_ca,
+           GError            **error)
+{
+  g_autofree char *path = _wpi_pki_path (self, RETIRED_CA_FILE, NULL);
+  g_autoptr(GString) pem = g_string_new (NULL);
+  g_auto(CertList) retired = { NULL, 0 };
+  gboolean have_old = gnutls_x509_crt_equals (old_ca, new_ca);
+
+  for (unsigned int i = 0; i < self->retired.n; i++)
+    {
+      g_autofree char *one = NULL;
+
+      if (gnutls_x509_crt_equals (self->retired.certs[i], new_ca))
+        continue;
+      have_old |= gnutls_x509_crt_equals (self->retired.certs[i], old_ca);
+      if ((one = _wpi_pki_crt_to_pem (self->retired.certs[i], error)) == NULL)
+        return FALSE;
+      g_string_append (pem, one);
+    }
+  if (!have_old)
+    {
+      g_autofree char *one = _wpi_pki_crt_to_pem (old_ca, error);
+
+      if (one == NULL)
+        return FALSE;
+      g_string_append (pem, one);
+    }
+
+  if ((pem->len > 0 &&
+       !_wpi_pki_import_cert_list (pem->str, pem->len, &retired, "The retired CAs", error)) ||
+      !_wpi_pki_write_private_file (path, pem->str, error))
+    return FALSE;
+
+  cert_list_clear (&self->retired);
+  self->retired = retired;
+  retired = (CertList) { NULL, 0 };
+  return TRUE;
 }
 
 /* ---- CA accessors and import ---------------------------------------------- */
@@ -216,11 +394,14 @@ wpi_pki_get_ca_pem (WpiPki *self)
   return g_strdup (self->ca_chain_pem);
 }
 
+/* `dls-server-ca`: the signing CA's chain, then the console's own CA when another CA
+ * signs, because the own CA signs the server certificate (see install_ca()). */
 GStrv
 wpi_pki_get_ca_pems (WpiPki *self)
 {
   g_autoptr(GMutexLocker) locker = NULL;
   g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  gboolean own_listed = FALSE;
 
   g_return_val_if_fail (WPI_IS_PKI (self), NULL);
 
@@ -228,6 +409,14 @@ wpi_pki_get_ca_pems (WpiPki *self)
   for (unsigned int i = 0; i < self->ca_chain.n; i++)
     {
       g_autofree char *pem = _wpi_pki_crt_to_pem (self->ca_chain.certs[i], NULL);
+
+      own_listed |= gnutls_x509_crt_equals (self->ca_chain.certs[i], self->own_chain.certs[0]);
+      if (pem != NULL)
+        g_strv_builder_add (builder, pem);
+    }
+  if (!own_listed)
+    {
+      g_autofree char *pem = _wpi_pki_crt_to_pem (self->own_chain.certs[0], NULL);
 
       if (pem != NULL)
         g_strv_builder_add (builder, pem);
@@ -244,7 +433,46 @@ wpi_pki_get_ca_path (WpiPki *self)
   return self->ca_path;
 }
 
-/* Makes `key` + `chain` the CA (lock not held), after checking them. */
+/* Puts back the CA that signed before a failed install_ca() (lock held). */
+static void
+roll_back_ca (WpiPki                 *self,
+              gnutls_x509_privkey_t   old_key,
+              CertList               *old_chain,
+              char                   *old_chain_pem,
+              const char             *old_ca_file,
+              const char             *old_retired_pem)
+{
+  g_autofree char *ca_file = _wpi_pki_path (self, CA_FILE, NULL);
+  g_autofree char *retired_file = _wpi_pki_path (self, RETIRED_CA_FILE, NULL);
+
+  g_clear_pointer (&self->ca_key, gnutls_x509_privkey_deinit);
+  cert_list_clear (&self->ca_chain);
+  g_free (self->ca_chain_pem);
+  self->ca_key = old_key;
+  self->ca_chain = *old_chain;
+  *old_chain = (CertList) { NULL, 0 };
+  self->ca_chain_pem = old_chain_pem;
+  if (old_ca_file != NULL)
+    {
+      _wpi_pki_write_private_file (ca_file, old_ca_file, NULL);
+      _wpi_pki_write_private_file (self->ca_path, self->ca_chain_pem, NULL);
+    }
+  if (old_retired_pem != NULL)
+    _wpi_pki_write_private_file (retired_file, old_retired_pem, NULL);
+  _wpi_pki_load_retired (self, NULL);
+  _wpi_pki_ensure_crl (self, NULL);
+  _wpi_pki_rebuild_trust (self, NULL);
+}
+
+/* Makes `key` + `chain` the CA that signs (lock not held), after checking them; takes
+ * them, also on failure.
+ *
+ * The CA it replaces is retired, not forgotten: it signs nothing more, but certificates
+ * it signed still verify, so that phones bootstrapped under it keep working until they
+ * are bootstrapped again (they have its certificate and the console still admits
+ * theirs); wpi_pki_revoke_mac() locks one out sooner. The server certificate stays
+ * with the console's own CA, which every phone was given in `dls-server-ca`, so no
+ * phone's trust in the console breaks (protocol.md `dls-server-ca`, D17). */
 static gboolean
 install_ca (WpiPki                *self,
             gnutls_x509_privkey_t  key,
@@ -253,8 +481,9 @@ install_ca (WpiPki                *self,
 {
   g_autoptr(GMutexLocker) locker = NULL;
   gnutls_x509_privkey_t old_key;
-  CertList old_chain;
-  g_autofree char *old_chain_pem = NULL;
+  g_auto(CertList) old_chain = { NULL, 0 };
+  char *old_chain_pem;
+  g_autofree char *old_retired_pem = NULL;
   g_autofree char *old_ca_file = NULL;
   g_autofree char *ca_file = NULL;
   gsize old_length = 0;
@@ -268,44 +497,43 @@ install_ca (WpiPki                *self,
 
   locker = g_mutex_locker_new (&self->lock);
 
-  /* Keep the old CA to roll back to when writing or re-issuing fails. */
+  /* The console imports its CA again at every start: nothing to change then. */
+  if (gnutls_x509_crt_equals (chain->certs[0], self->ca_chain.certs[0]))
+    {
+      gnutls_x509_privkey_deinit (key);
+      return TRUE;
+    }
+
+  /* Keep the old CA to roll back to when writing fails. */
   ca_file = _wpi_pki_path (self, CA_FILE, NULL);
   old_ca_file = _wpi_pki_read_file_if_exists (ca_file, &old_length, NULL);
+  old_retired_pem = _wpi_pki_cert_list_to_pem (&self->retired, NULL);
+  if (!retire_ca (self, self->ca_chain.certs[0], chain->certs[0], error))
+    {
+      gnutls_x509_privkey_deinit (key);
+      _wpi_pki_free_secret (g_steal_pointer (&old_ca_file));
+      return FALSE;
+    }
   old_key = g_steal_pointer (&self->ca_key);
   old_chain = self->ca_chain;
-  self->ca_chain.certs = NULL;
-  self->ca_chain.n = 0;
+  self->ca_chain = (CertList) { NULL, 0 };
   old_chain_pem = g_steal_pointer (&self->ca_chain_pem);
 
   if (!set_ca (self, key, chain, error) ||
       !write_ca_files (self, self->ca_key, &self->ca_chain, error) ||
       !_wpi_pki_ensure_crl (self, error) ||
-      !_wpi_pki_rebuild_trust (self, error) ||
-      !_wpi_pki_ensure_server_cert (self, TRUE, error))
+      !_wpi_pki_rebuild_trust (self, error))
     {
-      g_clear_pointer (&self->ca_key, gnutls_x509_privkey_deinit);
-      cert_list_clear (&self->ca_chain);
-      g_free (self->ca_chain_pem);
-      self->ca_key = old_key;
-      self->ca_chain = old_chain;
-      self->ca_chain_pem = g_steal_pointer (&old_chain_pem);
-      if (old_ca_file != NULL)
-        {
-          _wpi_pki_write_private_file (ca_file, old_ca_file, NULL);
-          _wpi_pki_write_private_file (self->ca_path, self->ca_chain_pem, NULL);
-        }
+      roll_back_ca (self, old_key, &old_chain, old_chain_pem, old_ca_file, old_retired_pem);
       _wpi_pki_free_secret (g_steal_pointer (&old_ca_file));
-      _wpi_pki_ensure_crl (self, NULL);
-      _wpi_pki_rebuild_trust (self, NULL);
-      _wpi_pki_ensure_server_cert (self, FALSE, NULL);
       return FALSE;
     }
 
   _wpi_pki_free_secret (g_steal_pointer (&old_ca_file));
   gnutls_x509_privkey_deinit (old_key);
-  cert_list_clear (&old_chain);
+  g_free (old_chain_pem);
 
-  g_debug ("Imported a CA into %s", self->directory);
+  g_debug ("A new CA signs in %s", self->directory);
   return TRUE;
 }
 
@@ -333,23 +561,21 @@ wpi_pki_import_ca_pem (WpiPki      *self,
   return install_ca (self, key, &chain, error);
 }
 
-gboolean
-wpi_pki_import_ca_pkcs12 (WpiPki      *self,
-                          GBytes      *pkcs12_der,
-                          const char  *password,
-                          GError     **error)
+/* The key and the chain (the key's certificate first) of a PKCS#12 file. */
+static gboolean
+parse_pkcs12 (GBytes                 *pkcs12_der,
+              const char             *password,
+              gnutls_x509_privkey_t  *out_key,
+              CertList               *out_chain,
+              GError                **error)
 {
   g_auto(gnutls_pkcs12_t) p12 = NULL;
   gnutls_x509_privkey_t key = NULL;
   gnutls_x509_crt_t *certs = NULL;
   unsigned int n_certs = 0;
-  g_auto(CertList) chain = { NULL, 0 };
   gnutls_datum_t data;
   gsize size;
   int ret;
-
-  g_return_val_if_fail (WPI_IS_PKI (self), FALSE);
-  g_return_val_if_fail (pkcs12_der != NULL, FALSE);
 
   data.data = (unsigned char *) g_bytes_get_data (pkcs12_der, &size);
   data.size = size;
@@ -376,14 +602,13 @@ wpi_pki_import_ca_pkcs12 (WpiPki      *self,
   if (ret < 0)
     {
       _wpi_pki_set_gnutls_error (error,
-                        ret == GNUTLS_E_DECRYPTION_FAILED ? WPI_PKI_ERROR_BAD_PASSWORD
-                                                          : WPI_PKI_ERROR_INVALID_INPUT,
-                        ret, "Could not read the key and certificate from the PKCS#12 file");
+                                 ret == GNUTLS_E_DECRYPTION_FAILED ? WPI_PKI_ERROR_BAD_PASSWORD
+                                                                   : WPI_PKI_ERROR_INVALID_INPUT,
+                                 ret, "Could not read the key and certificate from the PKCS#12 file");
       return FALSE;
     }
 
-  chain.certs = certs;
-  chain.n = n_certs;
+  *out_chain = (CertList) { certs, n_certs };
   if (key == NULL || n_certs == 0)
     {
       if (key != NULL)
@@ -392,6 +617,118 @@ wpi_pki_import_ca_pkcs12 (WpiPki      *self,
                            "The PKCS#12 file holds no key with its certificate");
       return FALSE;
     }
+
+  *out_key = key;
+  return TRUE;
+}
+
+gboolean
+wpi_pki_import_ca_pkcs12 (WpiPki      *self,
+                          GBytes      *pkcs12_der,
+                          const char  *password,
+                          GError     **error)
+{
+  gnutls_x509_privkey_t key = NULL;
+  g_auto(CertList) chain = { NULL, 0 };
+
+  g_return_val_if_fail (WPI_IS_PKI (self), FALSE);
+  g_return_val_if_fail (pkcs12_der != NULL, FALSE);
+
+  if (!parse_pkcs12 (pkcs12_der, password, &key, &chain, error))
+    return FALSE;
+
+  return install_ca (self, key, &chain, error);
+}
+
+/* A CA file as Preferences names it (ca-import-path): PEM with the certificate(s) and
+ * the unencrypted key, or PKCS#12 with the empty password. */
+static gboolean
+read_ca_file (const char             *path,
+              gnutls_x509_privkey_t  *key,
+              CertList               *chain,
+              GError                **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(GBytes) der = NULL;
+  char *contents = NULL;
+  gsize length = 0;
+  gboolean ok;
+
+  if (!g_file_get_contents (path, &contents, &length, &local_error))
+    {
+      g_set_error (error, WPI_PKI_ERROR, WPI_PKI_ERROR_IO, "%s", local_error->message);
+      return FALSE;
+    }
+
+  /* DER has a zero byte long before any text could start */
+  if (strstr (contents, "-----BEGIN") != NULL)
+    ok = parse_key_and_chain (contents, length, contents, length, NULL, path, key, chain, error);
+  else
+    {
+      der = g_bytes_new_static (contents, length);
+      ok = parse_pkcs12 (der, NULL, key, chain, error);
+    }
+  if (ok)
+    {
+      move_key_cert_first (*key, chain);
+      ok = check_ca (*key, chain, error);
+      if (!ok)
+        {
+          g_clear_pointer (key, gnutls_x509_privkey_deinit);
+          cert_list_clear (chain);
+        }
+    }
+  g_clear_pointer (&der, g_bytes_unref);
+  _wpi_pki_free_secret (contents);
+  if (!ok)
+    g_prefix_error (error, "%s: ", path);
+
+  return ok;
+}
+
+gboolean
+wpi_pki_check_ca_file (const char  *path,
+                       GError     **error)
+{
+  gnutls_x509_privkey_t key = NULL;
+  g_auto(CertList) chain = { NULL, 0 };
+
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  if (!read_ca_file (path, &key, &chain, error))
+    return FALSE;
+  gnutls_x509_privkey_deinit (key);
+  return TRUE;
+}
+
+gboolean
+wpi_pki_import_ca_file (WpiPki      *self,
+                        const char  *path,
+                        GError     **error)
+{
+  gnutls_x509_privkey_t key = NULL;
+  g_auto(CertList) chain = { NULL, 0 };
+
+  g_return_val_if_fail (WPI_IS_PKI (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  if (!read_ca_file (path, &key, &chain, error))
+    return FALSE;
+
+  return install_ca (self, key, &chain, error);
+}
+
+gboolean
+wpi_pki_use_own_ca (WpiPki  *self,
+                    GError **error)
+{
+  gnutls_x509_privkey_t key = NULL;
+  g_auto(CertList) chain = { NULL, 0 };
+
+  g_return_val_if_fail (WPI_IS_PKI (self), FALSE);
+
+  if (!read_own_ca (self, &key, &chain, error))
+    return FALSE;
 
   return install_ca (self, key, &chain, error);
 }

@@ -22,6 +22,8 @@
 
 #define CA_FILE          "ca.pem"
 #define CA_CERT_FILE     "ca.crt"
+#define OWN_CA_FILE      "own-ca.pem"
+#define RETIRED_CA_FILE  "retired-ca.crt"
 #define SERVER_FILE      "server.pem"
 #define CRL_FILE         "crl.pem"
 #define REVOKED_FILE     "revoked.tsv"
@@ -100,10 +102,14 @@ struct _WpiPki
   /* Everything below is guarded by the lock. */
   GMutex lock;
   gnutls_x509_privkey_t ca_key;
-  CertList ca_chain;            /* certs[0] signs */
+  CertList ca_chain;            /* certs[0] signs the phones' certificates and the CRL */
   char *ca_chain_pem;
-  char *server_pem;             /* key + certificate + CA chain */
-  char *server_cert_pem;        /* certificate + CA chain */
+  gnutls_x509_privkey_t own_key;  /* the console's own CA: signs the server certificate */
+  CertList own_chain;
+  char *own_chain_pem;
+  CertList retired;             /* CAs that signed before: they verify, never sign */
+  char *server_pem;             /* key + certificate + own CA chain */
+  char *server_cert_pem;        /* certificate + own CA chain */
   GStrv server_names;
   GHashTable *revoked;          /* serial -> RevokedEntry */
   FileStamp revoked_stamp;      /* revoked.tsv as last read or written */
@@ -199,6 +205,11 @@ void _wpi_pki_set_gnutls_error (GError      **error,
                                 const char   *format,
                                 ...);
 
+gboolean _wpi_pki_sign_with (gnutls_x509_privkey_t   ca_key,
+                              gnutls_x509_crt_t       ca_cert,
+                              gnutls_x509_crt_t       crt,
+                              GError                **error);
+
 gboolean _wpi_pki_sign_with_ca (WpiPki             *self,
                                 gnutls_x509_crt_t   crt,
                                 GError            **error);
@@ -211,6 +222,12 @@ gboolean _wpi_pki_write_private_file (const char  *path,
 
 gboolean _wpi_pki_create_ca (WpiPki  *self,
                              GError **error);
+
+gboolean _wpi_pki_load_own_ca (WpiPki  *self,
+                               GError **error);
+
+gboolean _wpi_pki_load_retired (WpiPki  *self,
+                                GError **error);
 
 gboolean _wpi_pki_load_ca (WpiPki      *self,
                            const char  *contents,

@@ -77,8 +77,27 @@ failed:
   return NULL;
 }
 
-/* Rebuilds the trust list from the CA and CRL (lock held). Only the signing CA is an
- * anchor: trusting its issuers too would accept any certificate they sign. */
+/* Adds a CA the console no longer signs with; its phones still verify (lock held). The
+ * CRL of the signing CA lists every revoked serial, and the revoked set is checked
+ * apart from it, so a retired CA needs no CRL of its own. */
+static int
+add_retired_trust (gnutls_x509_trust_list_t   trust,
+                   gnutls_x509_crt_t          ca,
+                   GError                   **error)
+{
+  g_autofree char *pem = _wpi_pki_crt_to_pem (ca, error);
+  gnutls_datum_t datum;
+
+  if (pem == NULL)
+    return GNUTLS_E_INVALID_REQUEST;
+  datum.data = (unsigned char *) pem;
+  datum.size = strlen (pem);
+  return gnutls_x509_trust_list_add_trust_mem (trust, &datum, NULL, GNUTLS_X509_FMT_PEM, 0, 0);
+}
+
+/* Rebuilds the trust list from the CA and CRL (lock held). Only the signing CA (and the
+ * retired ones, see install_ca()) are anchors: trusting their issuers too would accept
+ * any certificate they sign. */
 gboolean
 _wpi_pki_rebuild_trust (WpiPki  *self,
                         GError **error)
@@ -101,6 +120,8 @@ _wpi_pki_rebuild_trust (WpiPki  *self,
   if (ret >= 0)
     ret = gnutls_x509_trust_list_add_trust_mem (trust, &ca_datum, &crl_datum, GNUTLS_X509_FMT_PEM,
                                                 GNUTLS_TL_VERIFY_CRL | GNUTLS_TL_FAIL_ON_INVALID_CRL, 0);
+  for (unsigned int i = 0; ret >= 0 && i < self->retired.n; i++)
+    ret = add_retired_trust (trust, self->retired.certs[i], NULL);
   if (ret < 0)
     {
       if (trust != NULL)

@@ -189,7 +189,7 @@ issue_server_cert (WpiPki                 *self,
   guint8 serial[SERIAL_BYTES];
   gint64 now = _wpi_pki_now_seconds ();
   gint64 not_after = now + (gint64) SERVER_VALIDITY_DAYS * DAY_SECONDS;
-  gint64 ca_not_after = gnutls_x509_crt_get_expiration_time (self->ca_chain.certs[0]);
+  gint64 ca_not_after = gnutls_x509_crt_get_expiration_time (self->own_chain.certs[0]);
   int ret;
 
   if (key == NULL)
@@ -227,14 +227,14 @@ issue_server_cert (WpiPki                 *self,
     if (!add_san (crt, names[i], error))
       return FALSE;
 
-  if (!_wpi_pki_sign_with_ca (self, crt, error))
+  if (!_wpi_pki_sign_with (self->own_key, self->own_chain.certs[0], crt, error))
     return FALSE;
 
   key_pem = _wpi_pki_key_to_pem (key, error);
   if (key_pem == NULL || (cert_pem = _wpi_pki_crt_to_pem (crt, error)) == NULL)
     return FALSE;
 
-  contents = g_strconcat (key_pem, cert_pem, self->ca_chain_pem, NULL);
+  contents = g_strconcat (key_pem, cert_pem, self->own_chain_pem, NULL);
   gnutls_memset (key_pem, 0, strlen (key_pem));
   if (!_wpi_pki_write_private_file (path, contents, error))
     {
@@ -245,7 +245,7 @@ issue_server_cert (WpiPki                 *self,
   _wpi_pki_free_secret (self->server_pem);
   self->server_pem = g_steal_pointer (&contents);
   g_free (self->server_cert_pem);
-  self->server_cert_pem = g_strconcat (cert_pem, self->ca_chain_pem, NULL);
+  self->server_cert_pem = g_strconcat (cert_pem, self->own_chain_pem, NULL);
   /* Read the names back from the encoded certificate: GnuTLS 3.7 does not return the
    * SANs of a certificate built in memory. */
   {
@@ -262,13 +262,15 @@ issue_server_cert (WpiPki                 *self,
   return TRUE;
 }
 
+/* The server certificate is the own CA's whatever CA signs for the phones (see
+ * install_ca() in wpi-pki-ca.c). */
 static gboolean
-issued_by_ca (WpiPki            *self,
-              gnutls_x509_crt_t  crt)
+issued_by_own_ca (WpiPki            *self,
+                  gnutls_x509_crt_t  crt)
 {
   unsigned int status = 0;
 
-  return gnutls_x509_crt_verify (crt, self->ca_chain.certs, 1, 0, &status) >= 0 && status == 0;
+  return gnutls_x509_crt_verify (crt, self->own_chain.certs, 1, 0, &status) >= 0 && status == 0;
 }
 
 /* Loads server.pem and re-issues it when it no longer fits (lock held). */
@@ -308,7 +310,7 @@ _wpi_pki_ensure_server_cert (WpiPki    *self,
     g_auto(GStrv) have = crt_get_san_names (certs.certs[0]);
     gint64 not_after = gnutls_x509_crt_get_expiration_time (certs.certs[0]);
 
-    if (force || !issued_by_ca (self, certs.certs[0]) ||
+    if (force || !issued_by_own_ca (self, certs.certs[0]) ||
         not_after < _wpi_pki_now_seconds () + RENEW_BEFORE_SECONDS ||
         !names_cover ((const char * const *) have, (const char * const *) wanted))
       {

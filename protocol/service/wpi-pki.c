@@ -301,7 +301,7 @@ _wpi_pki_import_cert_list (const char  *pem,
       out->certs = NULL;
       out->n = 0;
       _wpi_pki_set_gnutls_error (error, WPI_PKI_ERROR_INVALID_INPUT, ret,
-                        "%s holds no readable PEM certificate", what);
+                                 "%s holds no readable PEM certificate", what);
       return FALSE;
     }
 
@@ -330,14 +330,14 @@ _wpi_pki_import_key (const char  *pem,
   if (ret == GNUTLS_E_DECRYPTION_FAILED)
     {
       _wpi_pki_set_gnutls_error (error, WPI_PKI_ERROR_BAD_PASSWORD, ret,
-                        password == NULL ? "%s is encrypted and needs a password"
+                                 password == NULL ? "%s is encrypted and needs a password"
                                          : "The password does not open %s", what);
       return NULL;
     }
   if (ret < 0)
     {
       _wpi_pki_set_gnutls_error (error, WPI_PKI_ERROR_INVALID_INPUT, ret,
-                        "%s holds no readable private key", what);
+                                 "%s holds no readable private key", what);
       return NULL;
     }
 
@@ -357,7 +357,7 @@ _wpi_pki_generate_key (guint     bits,
   if (ret < 0)
     {
       _wpi_pki_set_gnutls_error (error, WPI_PKI_ERROR_CRYPTO, ret,
-                        "Could not generate a %u-bit RSA key", bits);
+                                 "Could not generate a %u-bit RSA key", bits);
       return NULL;
     }
 
@@ -532,7 +532,7 @@ _wpi_pki_new_cert (gnutls_x509_privkey_t   key,
       (ret = gnutls_x509_crt_set_key (crt, key)) < 0)
     {
       _wpi_pki_set_gnutls_error (error, WPI_PKI_ERROR_CRYPTO, ret,
-                        "Could not build the certificate for “%s”", common_name);
+                                 "Could not build the certificate for “%s”", common_name);
       return NULL;
     }
 
@@ -546,20 +546,20 @@ _wpi_pki_new_cert (gnutls_x509_privkey_t   key,
   return g_steal_pointer (&crt);
 }
 
-/* Signs `crt` with the CA (lock held), naming the CA's key as the authority key. */
+/* Signs `crt` with `ca_key`, naming that key as the authority key. */
 gboolean
-_wpi_pki_sign_with_ca (WpiPki             *self,
-                       gnutls_x509_crt_t   crt,
-                       GError            **error)
+_wpi_pki_sign_with (gnutls_x509_privkey_t   ca_key,
+                    gnutls_x509_crt_t       ca_cert,
+                    gnutls_x509_crt_t       crt,
+                    GError                **error)
 {
   guint8 ca_key_id[MAX_KEY_ID];
   size_t ca_key_id_size = sizeof ca_key_id;
   unsigned int critical;
   int ret;
 
-  if (gnutls_x509_crt_get_subject_key_id (self->ca_chain.certs[0], ca_key_id,
-                                          &ca_key_id_size, &critical) < 0 &&
-      !key_id_of (self->ca_key, ca_key_id, &ca_key_id_size))
+  if (gnutls_x509_crt_get_subject_key_id (ca_cert, ca_key_id, &ca_key_id_size, &critical) < 0 &&
+      !key_id_of (ca_key, ca_key_id, &ca_key_id_size))
     ca_key_id_size = 0;
 
   if (ca_key_id_size > 0 &&
@@ -569,7 +569,7 @@ _wpi_pki_sign_with_ca (WpiPki             *self,
       return FALSE;
     }
 
-  ret = gnutls_x509_crt_sign2 (crt, self->ca_chain.certs[0], self->ca_key, GNUTLS_DIG_SHA256, 0);
+  ret = gnutls_x509_crt_sign2 (crt, ca_cert, ca_key, GNUTLS_DIG_SHA256, 0);
   if (ret < 0)
     {
       _wpi_pki_set_gnutls_error (error, WPI_PKI_ERROR_CRYPTO, ret, "The CA could not sign a certificate");
@@ -577,6 +577,15 @@ _wpi_pki_sign_with_ca (WpiPki             *self,
     }
 
   return TRUE;
+}
+
+/* Signs `crt` with the signing CA (lock held). */
+gboolean
+_wpi_pki_sign_with_ca (WpiPki             *self,
+                       gnutls_x509_crt_t   crt,
+                       GError            **error)
+{
+  return _wpi_pki_sign_with (self->ca_key, self->ca_chain.certs[0], crt, error);
 }
 
 /* ---- GObject / GInitable ------------------------------------------------- */
@@ -644,6 +653,8 @@ wpi_pki_initable_init (GInitable     *initable,
   _wpi_pki_unlock_directory (directory_fd);
 
   if (!loaded ||
+      !_wpi_pki_load_own_ca (self, error) ||
+      !_wpi_pki_load_retired (self, error) ||
       !_wpi_pki_rebuild_trust (self, error) ||
       !_wpi_pki_ensure_server_cert (self, FALSE, error))
     return FALSE;
@@ -667,6 +678,10 @@ wpi_pki_finalize (GObject *object)
   g_clear_pointer (&self->ca_key, gnutls_x509_privkey_deinit);
   cert_list_clear (&self->ca_chain);
   g_free (self->ca_chain_pem);
+  g_clear_pointer (&self->own_key, gnutls_x509_privkey_deinit);
+  cert_list_clear (&self->own_chain);
+  g_free (self->own_chain_pem);
+  cert_list_clear (&self->retired);
   _wpi_pki_free_secret (self->server_pem);
   g_free (self->server_cert_pem);
   g_strfreev (self->server_names);
