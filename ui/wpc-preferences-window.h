@@ -11,5 +11,7 @@ G_DECLARE_FINAL_TYPE (WpcPreferencesWindow, wpc_preferences_window, WPC, PREFERE
 
 GtkWidget *wpc_preferences_window_new          (GSettings            *settings);
 GSettings *wpc_preferences_window_get_settings (WpcPreferencesWindow *self);
+void       wpc_preferences_window_set_ca_error (WpcPreferencesWindow *self,
+                                                const GError         *error);
 
 G_END_DECLS
