@@ -395,10 +395,11 @@ wpc_application_handle_local_options (GApplication *application,
 /* Service ------------------------------------------------------------------------ */
 
 /* Preferences' imported CA (ca-import-path) signs the phones' certificates, the
- * console's own CA when the key is empty. The CA that stops signing stays trusted, so
- * that phones bootstrapped under it keep working until they are bootstrapped again,
- * and the server certificate stays with the own CA (install_ca() in wpi-pki-ca.c). A
- * file that cannot be used changes nothing and is said under the CA row. */
+ * console's own CA when the key is empty (D23). The CA that stops signing stays
+ * trusted, so that phones bootstrapped under it keep working until they are
+ * bootstrapped again, and the server certificate stays with the own CA (install_ca()
+ * in wpi-pki-ca.c). A file that cannot be used changes nothing and is said under the
+ * CA row. */
 static void
 apply_ca_import (WpcApplication *self)
 {

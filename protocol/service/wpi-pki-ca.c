@@ -395,7 +395,7 @@ wpi_pki_get_ca_pem (WpiPki *self)
 }
 
 /* `dls-server-ca`: the signing CA's chain, then the console's own CA when another CA
- * signs, because the own CA signs the server certificate (see install_ca()). */
+ * signs, because the own CA signs the server certificate (D23). */
 GStrv
 wpi_pki_get_ca_pems (WpiPki *self)
 {
@@ -472,7 +472,7 @@ roll_back_ca (WpiPki                 *self,
  * are bootstrapped again (they have its certificate and the console still admits
  * theirs); wpi_pki_revoke_mac() locks one out sooner. The server certificate stays
  * with the console's own CA, which every phone was given in `dls-server-ca`, so no
- * phone's trust in the console breaks (protocol.md `dls-server-ca`, D17). */
+ * phone's trust in the console breaks (D23; protocol.md `dls-server-ca`, D17). */
 static gboolean
 install_ca (WpiPki                *self,
             gnutls_x509_privkey_t  key,

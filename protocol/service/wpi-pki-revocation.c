@@ -96,7 +96,7 @@ add_retired_trust (gnutls_x509_trust_list_t   trust,
 }
 
 /* Rebuilds the trust list from the CA and CRL (lock held). Only the signing CA (and the
- * retired ones, see install_ca()) are anchors: trusting their issuers too would accept
+ * retired ones, D23) are anchors: trusting their issuers too would accept
  * any certificate they sign. */
 gboolean
 _wpi_pki_rebuild_trust (WpiPki  *self,

@@ -263,7 +263,7 @@ issue_server_cert (WpiPki                 *self,
 }
 
 /* The server certificate is the own CA's whatever CA signs for the phones (see
- * install_ca() in wpi-pki-ca.c). */
+ * install_ca() in wpi-pki-ca.c, D23). */
 static gboolean
 issued_by_own_ca (WpiPki            *self,
                   gnutls_x509_crt_t  crt)

@@ -25,7 +25,7 @@
  * (wpi_pki_use_own_ca()). The CA that stops signing is retired, not forgotten: the
  * certificates it signed keep verifying, so that phones bootstrapped under it keep
  * working until they are bootstrapped again. The server certificate always comes from
- * the own CA, which `dls-server-ca` always lists, so every phone keeps trusting it.
+ * the own CA, which `dls-server-ca` always lists, so every phone keeps trusting it (D23).
  *
  * Issuing a new certificate for a phone does not revoke the old one: a phone in
  * Secure Mode still needs it to fetch the new one. Revoke with wpi_pki_revoke_superseded()

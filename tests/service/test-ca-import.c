@@ -1,7 +1,7 @@
 /* test-ca-import.c: Preferences' "Import CA" (ca-import-path) made real: a CA from a
  * PEM or PKCS#12 file signs the phones' certificates, the Secure Mode port admits them,
  * a bad file changes nothing, and phones of the CA that stops signing keep working
- * (wpi-pki.h, install_ca() in wpi-pki-ca.c). The CAs are made here with GnuTLS. */
+ * (D23; wpi-pki.h, install_ca() in wpi-pki-ca.c). The CAs are made here with GnuTLS. */
 #include "config.h"
 
 #include <string.h>
