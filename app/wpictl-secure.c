@@ -174,84 +174,79 @@ print_queued (GPtrArray *entries,
   wpc_ctl_table_print (table, stdout);
 }
 
-int
-_wpictl_cmd_bootstrap (char **args)
+/* Everything is checked before the first key is made. Returns EXIT_OK, or the status
+ * to exit with after saying why. */
+static int
+check_bootstrap_options (WpiBootstrapOptions *options,
+                         WpiHandoutPaper     *paper,
+                         gboolean            *is_pdf)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(WpiPki) pki = NULL;
-  g_autoptr(GMainLoop) loop = NULL;
-  g_autoptr(GCancellable) cancellable = NULL;
-  g_autoptr(WpiHandoutResult) result = NULL;
-  g_auto(GStrv) macs = NULL;
-  g_autofree char *pki_dir = NULL;
-  WpiBootstrapOptions options;
-  WpiHandoutPaper paper = WPI_HANDOUT_PAPER_A4;
-  BootstrapRun run = { NULL, };
-  gboolean is_pdf = FALSE;
-  gboolean shown = FALSE;
-  guint sigint_id, sigterm_id;
-  int status = EXIT_OK;
 
-  /* everything is checked before the first key is made */
-  wpi_bootstrap_options_init (&options);
+  wpi_bootstrap_options_init (options);
   if (wpictl_opt.pin && wpictl_opt.nopin)
     return _wpictl_fail (EXIT_USAGE, "--pin and --nopin exclude each other");
-  options.with_pin = !wpictl_opt.nopin;
-  if (!options.with_pin && (wpictl_opt.pin_length >= 0 || wpictl_opt.max_retries >= 0))
+  options->with_pin = !wpictl_opt.nopin;
+  if (!options->with_pin && (wpictl_opt.pin_length >= 0 || wpictl_opt.max_retries >= 0))
     return _wpictl_fail (EXIT_USAGE, "--pin-length and --max-retries are for a bootstrap with PIN, not --nopin");
-  if (!options.with_pin && wpictl_opt.handout != NULL)
+  if (!options->with_pin && wpictl_opt.handout != NULL)
     return _wpictl_fail (EXIT_USAGE, "--handout is for PINs: a bootstrap with --nopin has none to hand out");
-  if (!options.with_pin && wpictl_opt.show_pins)
+  if (!options->with_pin && wpictl_opt.show_pins)
     return _wpictl_fail (EXIT_USAGE, "--show-pins is for PINs: a bootstrap with --nopin has none");
   if (wpictl_opt.pin_length >= 0)
     {
       if (wpictl_opt.pin_length < WPI_PIN_MIN_LENGTH || wpictl_opt.pin_length > WPI_PIN_MAX_LENGTH)
         return _wpictl_fail (EXIT_INVALID, "--pin-length takes %d to %d digits, not %d",
                              WPI_PIN_MIN_LENGTH, WPI_PIN_MAX_LENGTH, wpictl_opt.pin_length);
-      options.pin_length = (guint) wpictl_opt.pin_length;
+      options->pin_length = (guint) wpictl_opt.pin_length;
     }
   if (wpictl_opt.max_retries >= 0)
     {
       if (wpictl_opt.max_retries < 1 || wpictl_opt.max_retries > MAX_PIN_RETRIES)
         return _wpictl_fail (EXIT_INVALID, "--max-retries takes 1 to %d, not %d", MAX_PIN_RETRIES, wpictl_opt.max_retries);
-      options.max_retries = (guint) wpictl_opt.max_retries;
+      options->max_retries = (guint) wpictl_opt.max_retries;
     }
   if (wpictl_opt.paper != NULL && wpictl_opt.handout == NULL)
     return _wpictl_fail (EXIT_USAGE, "--paper is for a PDF --handout");
-  if (!parse_paper (wpictl_opt.paper, &paper, &error) ||
-      (wpictl_opt.handout != NULL && !check_handout_path (wpictl_opt.handout, &is_pdf, &error)))
+  if (!parse_paper (wpictl_opt.paper, paper, &error) ||
+      (wpictl_opt.handout != NULL && !check_handout_path (wpictl_opt.handout, is_pdf, &error)))
     return _wpictl_fail_error (error);
-  if (wpictl_opt.paper != NULL && !is_pdf)
+  if (wpictl_opt.paper != NULL && !*is_pdf)
     return _wpictl_fail (EXIT_USAGE, "--paper is for a PDF --handout, not a CSV");
+  return EXIT_OK;
+}
 
-  if (!_wpictl_open_store (FALSE, &error) || (macs = select_phones (args, &error)) == NULL)
-    return _wpictl_fail_error (error);
-  if (macs[0] == NULL)
-    return _wpictl_fail (EXIT_INVALID, "No phone selected");
-  options.secure_port = secure_port_setting ();
+/* Makes the phones' certificates (and PINs) and queues their jobs, reporting progress on
+ * stderr; Ctrl+C or a kill stops it between phones. NULL when it could not start. */
+static WpiHandoutResult *
+prepare_phones (WpiPki                     *pki,
+                const char * const         *macs,
+                const WpiBootstrapOptions  *options,
+                GError                    **error)
+{
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  BootstrapRun run = { loop, cancellable, NULL, NULL, FALSE };
+  guint sigint_id, sigterm_id;
 
-  pki_dir = g_build_filename (wpictl.data_dir, "pki", NULL);
-  if ((pki = wpi_pki_new (pki_dir, NULL, &error)) == NULL)
-    return _wpictl_fail_error (error);
-
-  loop = g_main_loop_new (NULL, FALSE);
-  cancellable = g_cancellable_new ();
-  run.loop = loop;
-  run.cancellable = cancellable;
   sigint_id = g_unix_signal_add (SIGINT, bootstrap_interrupted, &run);
   sigterm_id = g_unix_signal_add (SIGTERM, bootstrap_interrupted, &run);
-  wpi_handout_prepare_async (wpictl.data_dir, pki, (const char * const *) macs, &options, cancellable,
+  wpi_handout_prepare_async (wpictl.data_dir, pki, macs, options, cancellable,
                              bootstrap_progress, NULL, bootstrap_prepared, &run);
   g_main_loop_run (loop);
   g_source_remove (sigint_id);
   g_source_remove (sigterm_id);
 
-  result = g_steal_pointer (&run.result);
-  if (result == NULL)
-    {
-      g_propagate_error (&error, g_steal_pointer (&run.error));
-      return _wpictl_fail_error (error);
-    }
+  if (run.result == NULL)
+    g_propagate_error (error, g_steal_pointer (&run.error));
+  return run.result;
+}
+
+/* Each phone that could not be queued, on stderr; EXIT_JOB_FAILED if there is one. */
+static int
+report_failures (const WpiHandoutResult *result)
+{
+  int status = EXIT_OK;
 
   for (guint i = 0; i < result->failures->len; i++)
     {
@@ -260,6 +255,21 @@ _wpictl_cmd_bootstrap (char **args)
       _wpictl_fail (EXIT_JOB_FAILED, "%s: %s", failure->mac, failure->error->message);
       status = EXIT_JOB_FAILED;
     }
+  return status;
+}
+
+/* Writes the handout, prints the queued phones and marks the PINs handed out when they
+ * were shown. FALSE when the handout could not be written (said on stderr); a failure
+ * to mark raises status to EXIT_USAGE. */
+static gboolean
+hand_out_pins (const WpiHandoutResult     *result,
+               const WpiBootstrapOptions  *options,
+               gboolean                    is_pdf,
+               WpiHandoutPaper             paper,
+               int                        *status)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean shown = FALSE;
 
   /* The queued phones' PINs are committed whether or not the run was cancelled: they
    * go into the handout all the same, or nobody could type them. */
@@ -273,11 +283,11 @@ _wpictl_cmd_bootstrap (char **args)
           _wpictl_fail (EXIT_USAGE, "The handout was not written: %s", error->message);
           _wpictl_fail (EXIT_USAGE, "The %u queued phones' PINs are in the store: wpictl pins --show-pins",
                         result->entries->len);
-          return EXIT_USAGE;
+          return FALSE;
         }
       shown = TRUE;
     }
-  else if (wpictl_opt.show_pins && options.with_pin)
+  else if (wpictl_opt.show_pins && options->with_pin)
     shown = TRUE;
 
   print_queued (result->entries, wpictl_opt.show_pins);
@@ -286,14 +296,48 @@ _wpictl_cmd_bootstrap (char **args)
   if (shown && !wpi_handout_mark_handed_out (wpictl.store, result->entries, &error))
     {
       _wpictl_fail (EXIT_USAGE, "The PINs were not marked handed out: %s", error->message);
-      status = MAX (status, EXIT_USAGE);
+      *status = MAX (*status, EXIT_USAGE);
     }
 
   if (wpictl_opt.handout != NULL && result->entries->len > 0)
     printf ("Handout %s: %u PIN%s\n", wpictl_opt.handout, result->entries->len,
             result->entries->len == 1 ? "" : "s");
-  else if (options.with_pin && !wpictl_opt.show_pins && result->entries->len > 0)
+  else if (options->with_pin && !wpictl_opt.show_pins && result->entries->len > 0)
     printf ("The PINs are not shown: pass --handout FILE or --show-pins, or see wpictl pins --show-pins\n");
+  return TRUE;
+}
+
+int
+_wpictl_cmd_bootstrap (char **args)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WpiPki) pki = NULL;
+  g_autoptr(WpiHandoutResult) result = NULL;
+  g_auto(GStrv) macs = NULL;
+  g_autofree char *pki_dir = NULL;
+  WpiBootstrapOptions options;
+  WpiHandoutPaper paper = WPI_HANDOUT_PAPER_A4;
+  gboolean is_pdf = FALSE;
+  int status;
+
+  status = check_bootstrap_options (&options, &paper, &is_pdf);
+  if (status != EXIT_OK)
+    return status;
+
+  if (!_wpictl_open_store (FALSE, &error) || (macs = select_phones (args, &error)) == NULL)
+    return _wpictl_fail_error (error);
+  if (macs[0] == NULL)
+    return _wpictl_fail (EXIT_INVALID, "No phone selected");
+  options.secure_port = secure_port_setting ();
+
+  pki_dir = g_build_filename (wpictl.data_dir, "pki", NULL);
+  if ((pki = wpi_pki_new (pki_dir, NULL, &error)) == NULL ||
+      (result = prepare_phones (pki, (const char * const *) macs, &options, &error)) == NULL)
+    return _wpictl_fail_error (error);
+
+  status = report_failures (result);
+  if (!hand_out_pins (result, &options, is_pdf, paper, &status))
+    return EXIT_USAGE;
 
   if (result->cancelled)
     {
