@@ -270,9 +270,20 @@ value_type_has_text (WpiValueType type)
     case WPI_VALUE_TYPE_PASSWORD:
     case WPI_VALUE_TYPE_UNICODE:
       return TRUE;
-    default:
+    case WPI_VALUE_TYPE_BOOLEAN:
+    case WPI_VALUE_TYPE_INTEGER:
+    case WPI_VALUE_TYPE_ENUM:
+    case WPI_VALUE_TYPE_BASE64:
+    case WPI_VALUE_TYPE_PEM:
+    case WPI_VALUE_TYPE_DNS:
+    case WPI_VALUE_TYPE_IP:
+    case WPI_VALUE_TYPE_MAC:
+    case WPI_VALUE_TYPE_URI:
+    case WPI_VALUE_TYPE_VERSION:
+    case WPI_VALUE_TYPE_PORT:
       return FALSE;
     }
+  g_return_val_if_reached (FALSE);
 }
 
 static gboolean
@@ -379,12 +390,22 @@ parse_values (WpiItemInfo *self,
       self->range_string = g_strdup (values);
       return TRUE;
 
-    default:
+    case WPI_VALUE_TYPE_TEXT:
+    case WPI_VALUE_TYPE_PASSWORD:
+    case WPI_VALUE_TYPE_BASE64:
+    case WPI_VALUE_TYPE_PEM:
+    case WPI_VALUE_TYPE_DNS:
+    case WPI_VALUE_TYPE_IP:
+    case WPI_VALUE_TYPE_MAC:
+    case WPI_VALUE_TYPE_URI:
+    case WPI_VALUE_TYPE_UNICODE:
+    case WPI_VALUE_TYPE_VERSION:
       if (values[0] != '\0')
         return set_data_error (error, "values", "type “%s” takes no values, got “%s”",
                                wpi_value_type_to_string (self->value_type), values);
       return TRUE;
     }
+  g_return_val_if_reached (TRUE);
 }
 
 static gboolean
@@ -1216,7 +1237,19 @@ wpi_item_info_describe_value (WpiItemInfo *self,
     case WPI_VALUE_TYPE_ENUM:
       return g_strdup (wpi_item_info_get_enum_meaning (self, value));
 
-    default:
+    case WPI_VALUE_TYPE_TEXT:
+    case WPI_VALUE_TYPE_INTEGER:
+    case WPI_VALUE_TYPE_PASSWORD:
+    case WPI_VALUE_TYPE_BASE64:
+    case WPI_VALUE_TYPE_PEM:
+    case WPI_VALUE_TYPE_DNS:
+    case WPI_VALUE_TYPE_IP:
+    case WPI_VALUE_TYPE_MAC:
+    case WPI_VALUE_TYPE_URI:
+    case WPI_VALUE_TYPE_UNICODE:
+    case WPI_VALUE_TYPE_VERSION:
+    case WPI_VALUE_TYPE_PORT:
       return NULL;
     }
+  g_return_val_if_reached (NULL);
 }
