@@ -214,6 +214,173 @@ parse_uint (const char *str,
 
 /* Turns a parsed document into bootstrap data. A document that is no item list at all
  * is reported as `not_a_list_code`: after decryption that means a wrong PIN. */
+/* serverCA[INDEX]: each index once, none empty; cas grows to hold the highest */
+static gboolean
+add_server_ca (GPtrArray   *cas,
+               xmlNodePtr   node,
+               const char  *name,
+               const char  *index_str,
+               char       **value,
+               GError     **error)
+{
+  guint64 index;
+
+  if (index_str == NULL || !parse_uint (index_str, G_MAXUINT16, &index))
+    {
+      g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
+                   "Line %ld: %s needs an index 0, 1, …", xmlGetLineNo (node), name);
+      return FALSE;
+    }
+  if (index >= cas->len)
+    g_ptr_array_set_size (cas, index + 1);
+  if (g_ptr_array_index (cas, index) != NULL)
+    {
+      g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
+                   "Line %ld: %s index %s appears twice",
+                   xmlGetLineNo (node), name, index_str);
+      return FALSE;
+    }
+  if ((*value)[0] == '\0')
+    {
+      g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
+                   "Line %ld: %s[%s] is empty", xmlGetLineNo (node), name, index_str);
+      return FALSE;
+    }
+  g_ptr_array_index (cas, index) = g_steal_pointer (value);
+  return TRUE;
+}
+
+static gboolean
+set_client_certificate (WpiBootstrapData  *data,
+                        xmlNodePtr         node,
+                        const char        *name,
+                        char             **value,
+                        GError           **error)
+{
+  if (data->client_certificate != NULL)
+    {
+      g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
+                   "Line %ld: %s appears twice", xmlGetLineNo (node), name);
+      return FALSE;
+    }
+  if ((*value)[0] == '\0')
+    {
+      g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
+                   "Line %ld: %s is empty", xmlGetLineNo (node), name);
+      return FALSE;
+    }
+  data->client_certificate = g_steal_pointer (value);
+  return TRUE;
+}
+
+static gboolean
+set_secure_port (WpiBootstrapData  *data,
+                 gboolean          *have_port,
+                 xmlNodePtr         node,
+                 const char        *name,
+                 char              *value,
+                 GError           **error)
+{
+  guint64 port;
+
+  if (*have_port)
+    {
+      g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
+                   "Line %ld: %s appears twice", xmlGetLineNo (node), name);
+      return FALSE;
+    }
+  g_strstrip (value);
+  if (!parse_uint (value, 65535, &port) || port == 0)
+    {
+      g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
+                   "Line %ld: %s “%s” is not a TCP port",
+                   xmlGetLineNo (node), name, value);
+      return FALSE;
+    }
+  data->secure_port = port;
+  *have_port = TRUE;
+  return TRUE;
+}
+
+/* One child of ItemList: an Item the bundle may hold, taken into data or cas */
+static gboolean
+take_item (WpiBootstrapData  *data,
+           GPtrArray         *cas,
+           gboolean          *have_port,
+           xmlNodePtr         node,
+           GError           **error)
+{
+  g_autofree char *name = NULL;
+  g_autofree char *index_str = NULL;
+  g_autofree char *value = NULL;
+
+  if (!is_named (node, "Item"))
+    {
+      g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
+                   "Line %ld: unexpected content in ItemList", xmlGetLineNo (node));
+      return FALSE;
+    }
+
+  name = (char *) xmlGetProp (node, BAD_CAST "name");
+  index_str = (char *) xmlGetProp (node, BAD_CAST "index");
+  if (name == NULL)
+    {
+      g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
+                   "Line %ld: Item without a name", xmlGetLineNo (node));
+      return FALSE;
+    }
+
+  value = item_text (node, name, error);
+  if (value == NULL)
+    return FALSE;
+
+  if (g_str_equal (name, ITEM_SERVER_CA))
+    return add_server_ca (cas, node, name, index_str, &value, error);
+
+  if (index_str != NULL)
+    {
+      g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
+                   "Line %ld: %s takes no index", xmlGetLineNo (node), name);
+      return FALSE;
+    }
+
+  if (g_str_equal (name, ITEM_CLIENT_CERTIFICATE))
+    return set_client_certificate (data, node, name, &value, error);
+  if (g_str_equal (name, ITEM_SECURE_PORT))
+    return set_secure_port (data, have_port, node, name, value, error);
+
+  g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
+               "Line %ld: item %s does not belong in a bootstrap bundle",
+               xmlGetLineNo (node), name);
+  return FALSE;
+}
+
+/* Every item there, and the CAs numbered without a gap */
+static gboolean
+check_complete (const WpiBootstrapData  *data,
+                GPtrArray               *cas,
+                gboolean                 have_port,
+                GError                 **error)
+{
+  if (data->client_certificate == NULL || cas->len == 0 || !have_port)
+    {
+      g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
+                   "The bundle lacks %s",
+                   data->client_certificate == NULL ? ITEM_CLIENT_CERTIFICATE :
+                   cas->len == 0 ? ITEM_SERVER_CA : ITEM_SECURE_PORT);
+      return FALSE;
+    }
+
+  for (guint i = 0; i < cas->len; i++)
+    if (g_ptr_array_index (cas, i) == NULL)
+      {
+        g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
+                     "%s index %u is missing (indexes must be 0, 1, …)", ITEM_SERVER_CA, i);
+        return FALSE;
+      }
+  return TRUE;
+}
+
 static WpiBootstrapData *
 data_from_document (xmlDocPtr        doc,
                     WpiBundleError   not_a_list_code,
@@ -240,132 +407,16 @@ data_from_document (xmlDocPtr        doc,
 
   for (xmlNodePtr node = root->children; node != NULL; node = node->next)
     {
-      g_autofree char *name = NULL;
-      g_autofree char *index_str = NULL;
-      g_autofree char *value = NULL;
-
       if (node->type == XML_TEXT_NODE && xmlIsBlankNode (node))
         continue;
       if (node->type == XML_COMMENT_NODE)
         continue;
-      if (!is_named (node, "Item"))
-        {
-          g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
-                       "Line %ld: unexpected content in ItemList", xmlGetLineNo (node));
-          return NULL;
-        }
-
-      name = (char *) xmlGetProp (node, BAD_CAST "name");
-      index_str = (char *) xmlGetProp (node, BAD_CAST "index");
-      if (name == NULL)
-        {
-          g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
-                       "Line %ld: Item without a name", xmlGetLineNo (node));
-          return NULL;
-        }
-
-      value = item_text (node, name, error);
-      if (value == NULL)
+      if (!take_item (data, cas, &have_port, node, error))
         return NULL;
-
-      if (g_str_equal (name, ITEM_SERVER_CA))
-        {
-          guint64 index;
-
-          if (index_str == NULL || !parse_uint (index_str, G_MAXUINT16, &index))
-            {
-              g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
-                           "Line %ld: %s needs an index 0, 1, …", xmlGetLineNo (node), name);
-              return NULL;
-            }
-          if (index >= cas->len)
-            g_ptr_array_set_size (cas, index + 1);
-          if (g_ptr_array_index (cas, index) != NULL)
-            {
-              g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
-                           "Line %ld: %s index %s appears twice",
-                           xmlGetLineNo (node), name, index_str);
-              return NULL;
-            }
-          if (value[0] == '\0')
-            {
-              g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
-                           "Line %ld: %s[%s] is empty", xmlGetLineNo (node), name, index_str);
-              return NULL;
-            }
-          g_ptr_array_index (cas, index) = g_steal_pointer (&value);
-          continue;
-        }
-
-      if (index_str != NULL)
-        {
-          g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
-                       "Line %ld: %s takes no index", xmlGetLineNo (node), name);
-          return NULL;
-        }
-
-      if (g_str_equal (name, ITEM_CLIENT_CERTIFICATE))
-        {
-          if (data->client_certificate != NULL)
-            {
-              g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
-                           "Line %ld: %s appears twice", xmlGetLineNo (node), name);
-              return NULL;
-            }
-          if (value[0] == '\0')
-            {
-              g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
-                           "Line %ld: %s is empty", xmlGetLineNo (node), name);
-              return NULL;
-            }
-          data->client_certificate = g_steal_pointer (&value);
-        }
-      else if (g_str_equal (name, ITEM_SECURE_PORT))
-        {
-          guint64 port;
-
-          if (have_port)
-            {
-              g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
-                           "Line %ld: %s appears twice", xmlGetLineNo (node), name);
-              return NULL;
-            }
-          g_strstrip (value);
-          if (!parse_uint (value, 65535, &port) || port == 0)
-            {
-              g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
-                           "Line %ld: %s “%s” is not a TCP port",
-                           xmlGetLineNo (node), name, value);
-              return NULL;
-            }
-          data->secure_port = port;
-          have_port = TRUE;
-        }
-      else
-        {
-          g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
-                       "Line %ld: item %s does not belong in a bootstrap bundle",
-                       xmlGetLineNo (node), name);
-          return NULL;
-        }
     }
 
-  if (data->client_certificate == NULL || cas->len == 0 || !have_port)
-    {
-      g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
-                   "The bundle lacks %s",
-                   data->client_certificate == NULL ? ITEM_CLIENT_CERTIFICATE :
-                   cas->len == 0 ? ITEM_SERVER_CA : ITEM_SECURE_PORT);
-      return NULL;
-    }
-
-  for (guint i = 0; i < cas->len; i++)
-    if (g_ptr_array_index (cas, i) == NULL)
-      {
-        g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
-                     "%s index %u is missing (indexes must be 0, 1, …)", ITEM_SERVER_CA, i);
-        return NULL;
-      }
+  if (!check_complete (data, cas, have_port, error))
+    return NULL;
 
   g_ptr_array_add (cas, NULL);
   data->server_cas = (GStrv) g_ptr_array_free (g_steal_pointer (&cas), FALSE);
@@ -577,6 +628,60 @@ is_base64_text (const char *text)
   return TRUE;
 }
 
+/* secure-mode-data decoded: base64 of a bundle that starts with the "Salted__" header
+ * and holds whole AES blocks after its salt */
+static guint8 *
+decode_sealed (const char  *secure_mode_data,
+               gsize       *sealed_length,
+               GError     **error)
+{
+  g_autofree guint8 *sealed = NULL;
+  gsize ciphertext_length;
+
+  if (strlen (secure_mode_data) > MAX_BUNDLE_BYTES * 4 / 3 + 4 || !is_base64_text (secure_mode_data))
+    {
+      g_set_error_literal (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_MALFORMED,
+                           "secure-mode-data is not base64 text of a bundle");
+      return NULL;
+    }
+
+  sealed = g_base64_decode (secure_mode_data, sealed_length);
+  if (*sealed_length < SALT_MAGIC_LEN + SALT_LEN + BLOCK_LEN ||
+      memcmp (sealed, SALT_MAGIC, SALT_MAGIC_LEN) != 0)
+    {
+      g_set_error_literal (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_MALFORMED,
+                           "secure-mode-data does not start with the “Salted__” header");
+      return NULL;
+    }
+
+  ciphertext_length = *sealed_length - SALT_MAGIC_LEN - SALT_LEN;
+  if (ciphertext_length % BLOCK_LEN != 0)
+    {
+      g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_MALFORMED,
+                   "The ciphertext (%" G_GSIZE_FORMAT " bytes) is not a whole number of AES blocks",
+                   ciphertext_length);
+      return NULL;
+    }
+  return g_steal_pointer (&sealed);
+}
+
+/* PKCS#7 padding: every padding byte checked, not only the last */
+static gboolean
+padding_is_valid (const guint8 *plain,
+                  gsize         length,
+                  guint        *padding)
+{
+  guint bad_padding = 0;
+
+  *padding = plain[length - 1];
+  if (*padding == 0 || *padding > BLOCK_LEN)
+    bad_padding = 1;
+  else
+    for (guint i = 0; i < *padding; i++)
+      bad_padding |= plain[length - 1 - i] ^ *padding;
+  return bad_padding == 0;
+}
+
 WpiBootstrapData *
 wpi_bundle_open (const char  *secure_mode_data,
                  const char  *pin,
@@ -590,7 +695,6 @@ wpi_bundle_open (const char  *secure_mode_data,
   guint8 key_iv[KEY_LEN + IV_LEN];
   gnutls_cipher_hd_t cipher;
   guint padding;
-  guint bad_padding = 0;
   WpiBootstrapData *data;
   g_autoptr(GError) local_error = NULL;
   int ret;
@@ -604,30 +708,10 @@ wpi_bundle_open (const char  *secure_mode_data,
       return NULL;
     }
 
-  if (strlen (secure_mode_data) > MAX_BUNDLE_BYTES * 4 / 3 + 4 || !is_base64_text (secure_mode_data))
-    {
-      g_set_error_literal (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_MALFORMED,
-                           "secure-mode-data is not base64 text of a bundle");
-      return NULL;
-    }
-
-  sealed = g_base64_decode (secure_mode_data, &sealed_length);
-  if (sealed_length < SALT_MAGIC_LEN + SALT_LEN + BLOCK_LEN ||
-      memcmp (sealed, SALT_MAGIC, SALT_MAGIC_LEN) != 0)
-    {
-      g_set_error_literal (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_MALFORMED,
-                           "secure-mode-data does not start with the “Salted__” header");
-      return NULL;
-    }
-
+  sealed = decode_sealed (secure_mode_data, &sealed_length, error);
+  if (sealed == NULL)
+    return NULL;
   ciphertext_length = sealed_length - SALT_MAGIC_LEN - SALT_LEN;
-  if (ciphertext_length % BLOCK_LEN != 0)
-    {
-      g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_MALFORMED,
-                   "The ciphertext (%" G_GSIZE_FORMAT " bytes) is not a whole number of AES blocks",
-                   ciphertext_length);
-      return NULL;
-    }
 
   if (!derive_key_iv (pin, sealed + SALT_MAGIC_LEN, iterations, key_iv, error) ||
       !cipher_open (&cipher, key_iv, error))
@@ -646,14 +730,7 @@ wpi_bundle_open (const char  *secure_mode_data,
       return NULL;
     }
 
-  padding = plain[ciphertext_length - 1];
-  if (padding == 0 || padding > BLOCK_LEN)
-    bad_padding = 1;
-  else
-    for (guint i = 0; i < padding; i++)
-      bad_padding |= plain[ciphertext_length - 1 - i] ^ padding;
-
-  if (bad_padding != 0)
+  if (!padding_is_valid (plain, ciphertext_length, &padding))
     {
       gnutls_memset (plain, 0, ciphertext_length);
       g_set_error_literal (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_WRONG_PIN,
