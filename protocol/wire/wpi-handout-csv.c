@@ -312,6 +312,92 @@ clean_pin (const char *field,
   return g_string_free (digits, FALSE);
 }
 
+/* The first line that is not empty: a header when it holds no MAC address but names a
+ * “mac” column, and then it must name a “pin” column too; the columns are those it
+ * names, else the MAC first and the PIN last. */
+static gboolean
+read_header (const CsvRow  *row,
+             const char    *path,
+             gboolean      *is_header,
+             gint          *mac_column,
+             gint          *pin_column,
+             GError       **error)
+{
+  gint mac_named = -1;
+  gint pin_named = -1;
+  gboolean has_mac = FALSE;
+
+  *is_header = FALSE;
+  for (guint j = 0; j < row->fields->len; j++)
+    {
+      const char *field = g_ptr_array_index (row->fields, j);
+      g_autofree char *normal = wpi_mac_normalize (field, NULL);
+
+      has_mac |= normal != NULL;
+      if (mac_named < 0 && field_is_name (field, "mac"))
+        mac_named = j;
+      if (pin_named < 0 && field_is_name (field, "pin"))
+        pin_named = j;
+    }
+  if (has_mac || mac_named < 0)
+    return TRUE;
+  if (pin_named < 0)
+    {
+      g_set_error (error, WPI_HANDOUT_ERROR, WPI_HANDOUT_ERROR_PARSE,
+                   "%s: the header line names no “pin” column", path);
+      return FALSE;
+    }
+  *is_header = TRUE;
+  *mac_column = mac_named;
+  *pin_column = pin_named;
+  return TRUE;
+}
+
+/* A phone's line: its MAC and PIN into pins; a line without PIN is a phone bootstrapped
+ * without one and is passed over. pin_column -1: the last field. */
+static gboolean
+add_row_pin (GHashTable    *pins,
+             const CsvRow  *row,
+             const char    *path,
+             gint           mac_column,
+             gint           pin_column,
+             GError       **error)
+{
+  const char *mac_field;
+  const char *pin_field;
+  g_autofree char *mac = NULL;
+  char *pin;
+  gboolean valid;
+
+  mac_field = (guint) mac_column < row->fields->len ? g_ptr_array_index (row->fields, mac_column) : "";
+  if (pin_column >= 0)
+    pin_field = (guint) pin_column < row->fields->len ? g_ptr_array_index (row->fields, pin_column) : "";
+  else
+    pin_field = row->fields->len >= 2 ? g_ptr_array_index (row->fields, row->fields->len - 1) : "";
+
+  /* The fields are not quoted in errors: in a muddled file they might be PINs */
+  mac = wpi_mac_normalize (mac_field, NULL);
+  if (mac == NULL)
+    {
+      g_set_error (error, WPI_HANDOUT_ERROR, WPI_HANDOUT_ERROR_PARSE,
+                   "%s, line %u: the MAC field does not hold a MAC address", path, row->line);
+      return FALSE;
+    }
+
+  pin = clean_pin (pin_field, &valid);
+  if (!valid)
+    {
+      wipe_free (pin);
+      g_set_error (error, WPI_HANDOUT_ERROR, WPI_HANDOUT_ERROR_PARSE,
+                   "%s, line %u: the PIN of %s is not %d to %d digits",
+                   path, row->line, mac, WPI_PIN_MIN_LENGTH, WPI_PIN_MAX_LENGTH);
+      return FALSE;
+    }
+  if (pin != NULL)
+    g_hash_table_replace (pins, g_steal_pointer (&mac), pin);
+  return TRUE;
+}
+
 GHashTable *
 wpi_handout_read_csv (const char  *path,
                       GError     **error)
@@ -357,75 +443,23 @@ wpi_handout_read_csv (const char  *path,
   for (guint i = 0; i < rows->len; i++)
     {
       const CsvRow *row = &g_array_index (rows, CsvRow, i);
-      const char *mac_field;
-      const char *pin_field;
-      g_autofree char *mac = NULL;
-      char *pin;
-      gboolean valid;
 
       if (row_is_empty (row))
         continue;
 
       if (!header_seen)
         {
-          gint mac_named = -1;
-          gint pin_named = -1;
-          gboolean has_mac = FALSE;
+          gboolean is_header;
 
           header_seen = TRUE;
-          for (guint j = 0; j < row->fields->len; j++)
-            {
-              const char *field = g_ptr_array_index (row->fields, j);
-              g_autofree char *normal = wpi_mac_normalize (field, NULL);
-
-              has_mac |= normal != NULL;
-              if (mac_named < 0 && field_is_name (field, "mac"))
-                mac_named = j;
-              if (pin_named < 0 && field_is_name (field, "pin"))
-                pin_named = j;
-            }
-          if (!has_mac && mac_named >= 0)
-            {
-              if (pin_named < 0)
-                {
-                  g_set_error (error, WPI_HANDOUT_ERROR, WPI_HANDOUT_ERROR_PARSE,
-                               "%s: the header line names no “pin” column", path);
-                  return NULL;
-                }
-              mac_column = mac_named;
-              pin_column = pin_named;
-              continue;
-            }
+          if (!read_header (row, path, &is_header, &mac_column, &pin_column, error))
+            return NULL;
+          if (is_header)
+            continue;
         }
 
-      mac_field = (guint) mac_column < row->fields->len ? g_ptr_array_index (row->fields, mac_column) : "";
-      if (pin_column >= 0)
-        pin_field = (guint) pin_column < row->fields->len ? g_ptr_array_index (row->fields, pin_column) : "";
-      else
-        pin_field = row->fields->len >= 2 ? g_ptr_array_index (row->fields, row->fields->len - 1) : "";
-
-      /* The fields are not quoted in errors: in a muddled file they might be PINs */
-      mac = wpi_mac_normalize (mac_field, NULL);
-      if (mac == NULL)
-        {
-          g_set_error (error, WPI_HANDOUT_ERROR, WPI_HANDOUT_ERROR_PARSE,
-                       "%s, line %u: the MAC field does not hold a MAC address", path, row->line);
-          return NULL;
-        }
-
-      pin = clean_pin (pin_field, &valid);
-      if (!valid)
-        {
-          wipe_free (pin);
-          g_set_error (error, WPI_HANDOUT_ERROR, WPI_HANDOUT_ERROR_PARSE,
-                       "%s, line %u: the PIN of %s is not %d to %d digits",
-                       path, row->line, mac, WPI_PIN_MIN_LENGTH, WPI_PIN_MAX_LENGTH);
-          return NULL;
-        }
-      if (pin == NULL)
-        continue;   /* a phone bootstrapped without PIN */
-
-      g_hash_table_replace (pins, g_steal_pointer (&mac), pin);
+      if (!add_row_pin (pins, row, path, mac_column, pin_column, error))
+        return NULL;
     }
 
   return g_steal_pointer (&pins);
