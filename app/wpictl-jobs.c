@@ -88,6 +88,63 @@ _wpictl_print_job_outcome (const WpiJobRecord *job,
   print_job_items (job, requested);
 }
 
+/* Without --wait: each job's id, or the job as JSON */
+static int
+print_job_ids (const gint64 *job_ids,
+               guint         n_jobs)
+{
+  for (guint i = 0; i < n_jobs; i++)
+    {
+      if (wpictl_opt.json)
+        {
+          g_autoptr(GError) error = NULL;
+          g_autoptr(WpiJobRecord) job = wpi_store_job_get (wpictl.store, job_ids[i], &error);
+          g_autoptr(JsonNode) node = NULL;
+
+          if (job == NULL)
+            return _wpictl_fail_error (error);
+          node = wpc_ctl_job_to_json (job, wpictl.catalogue, wpictl_opt.show_secrets);
+          wpc_ctl_print_json (node, FALSE, stdout);
+        }
+      else
+        printf ("%" G_GINT64_FORMAT "\n", job_ids[i]);
+    }
+  return EXIT_OK;
+}
+
+/* How a job waited for ended, said on stderr unless it succeeded */
+static int
+job_exit_status (const WpiJobRecord *job,
+                 GArray             *requested)
+{
+  guint refused = 0, asked = 0;
+
+  for (guint j = 0; job->items != NULL && j < job->items->len; j++)
+    {
+      const WpiStoreItem *item = &g_array_index (job->items, WpiStoreItem, j);
+
+      if (item_was_requested (requested, item))
+        {
+          asked++;
+          if (wpc_ctl_item_status_is_failure (item->status))
+            refused++;
+        }
+    }
+
+  if (!wpi_job_state_is_final (job->state))
+    return _wpictl_fail (EXIT_TIMEOUT, "Job %" G_GINT64_FORMAT " is still %s after %g s",
+                         job->id, wpi_job_state_to_string (job->state), wpictl_opt.wait_seconds);
+  if (job->state == WPI_JOB_STATE_FAILED)
+    return _wpictl_fail (EXIT_JOB_FAILED, "Job %" G_GINT64_FORMAT " failed: %s", job->id,
+                         job->failure_reason ? job->failure_reason : "no reason given");
+  if (job->state == WPI_JOB_STATE_CANCELLED)
+    return _wpictl_fail (EXIT_JOB_FAILED, "Job %" G_GINT64_FORMAT " was cancelled", job->id);
+  if (refused > 0)
+    return _wpictl_fail (EXIT_JOB_FAILED, "Job %" G_GINT64_FORMAT ": the phone refused %u of %u items",
+                         job->id, refused, asked);
+  return EXIT_OK;
+}
+
 /* Prints the jobs' ids (or JSON); with --wait, waits and prints how they ended.
  * requested: the items a single job was queued with, or NULL. */
 int
@@ -101,24 +158,7 @@ _wpictl_report_jobs (const gint64 *job_ids,
   int status = EXIT_OK;
 
   if (!wpictl_opt.wait)
-    {
-      for (guint i = 0; i < n_jobs; i++)
-        {
-          if (wpictl_opt.json)
-            {
-              g_autoptr(WpiJobRecord) job = wpi_store_job_get (wpictl.store, job_ids[i], &error);
-              g_autoptr(JsonNode) node = NULL;
-
-              if (job == NULL)
-                return _wpictl_fail_error (error);
-              node = wpc_ctl_job_to_json (job, wpictl.catalogue, wpictl_opt.show_secrets);
-              wpc_ctl_print_json (node, FALSE, stdout);
-            }
-          else
-            printf ("%" G_GINT64_FORMAT "\n", job_ids[i]);
-        }
-      return EXIT_OK;
-    }
+    return print_job_ids (job_ids, n_jobs);
 
   if (!wpictl_opt.json)
     {
@@ -135,8 +175,7 @@ _wpictl_report_jobs (const gint64 *job_ids,
   for (guint i = 0; i < jobs->len; i++)
     {
       const WpiJobRecord *job = g_ptr_array_index (jobs, i);
-      int job_status = EXIT_OK;
-      guint refused = 0, asked = 0;
+      int job_status;
 
       if (wpictl_opt.json)
         {
@@ -147,32 +186,10 @@ _wpictl_report_jobs (const gint64 *job_ids,
         _wpictl_print_job_outcome (job, requested);
       fflush (stdout);
 
-      for (guint j = 0; job->items != NULL && j < job->items->len; j++)
-        {
-          const WpiStoreItem *item = &g_array_index (job->items, WpiStoreItem, j);
-
-          if (item_was_requested (requested, item))
-            {
-              asked++;
-              if (wpc_ctl_item_status_is_failure (item->status))
-                refused++;
-            }
-        }
-
-      if (!wpi_job_state_is_final (job->state))
-        job_status = _wpictl_fail (EXIT_TIMEOUT, "Job %" G_GINT64_FORMAT " is still %s after %g s",
-                                   job->id, wpi_job_state_to_string (job->state), wpictl_opt.wait_seconds);
-      else if (job->state == WPI_JOB_STATE_FAILED)
-        job_status = _wpictl_fail (EXIT_JOB_FAILED, "Job %" G_GINT64_FORMAT " failed: %s", job->id,
-                                   job->failure_reason ? job->failure_reason : "no reason given");
-      else if (job->state == WPI_JOB_STATE_CANCELLED)
-        job_status = _wpictl_fail (EXIT_JOB_FAILED, "Job %" G_GINT64_FORMAT " was cancelled", job->id);
-      else if (refused > 0)
-        job_status = _wpictl_fail (EXIT_JOB_FAILED, "Job %" G_GINT64_FORMAT ": the phone refused %u of %u items",
-                                   job->id, refused, asked);
+      job_status = job_exit_status (job, requested);
+      /* the highest: a timeout (4) says more than a failure of another job (3) */
       status = MAX (status, job_status);
     }
-  /* the highest: a timeout (4) says more than a failure of another job (3) */
   return status;
 }
 

@@ -362,25 +362,58 @@ free_options (void)
   g_clear_object (&wpictl.store);
 }
 
+/* The command args names ("profile" takes a second word), or -1; *n_words: how many
+ * words its name has. */
 static int
-run (char **argv)
+find_command (char **args,
+              guint *n_words)
+{
+  g_autofree char *command_name = NULL;
+
+  *n_words = strcmp (args[1], "profile") == 0 && args[2] != NULL ? 2 : 1;
+  command_name = *n_words == 2 ? g_strconcat (args[1], " ", args[2], NULL) : g_strdup (args[1]);
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    if (strcmp (commands[i].name, command_name) == 0)
+      return i;
+  return -1;
+}
+
+/* The command's options out of its argv ("wpictl COMMAND", then what follows the
+ * command); what remains are its arguments. */
+static gboolean
+parse_command_options (guint    command,
+                       char  ***command_args,
+                       GError **error)
 {
   g_autoptr(GOptionContext) context = NULL;
-  g_autoptr(GOptionContext) command_context = NULL;
+  g_autoptr(GArray) entries = g_array_new (TRUE, TRUE, sizeof (GOptionEntry));
+  g_autofree char *parameters = NULL;
+
+  g_array_append_val (entries, data_dir_entry);
+  for (guint i = 0; i < G_N_ELEMENTS (option_entries); i++)
+    if (commands[command].options & option_entries[i].flag)
+      g_array_append_val (entries, option_entries[i].entry);
+  parameters = g_strdup_printf ("%s — %s", commands[command].parameters, commands[command].summary);
+  /* --help of the command says "wpictl read [OPTION…] MAC ITEM…" */
+  g_set_prgname ((*command_args)[0]);
+  context = g_option_context_new (parameters);
+  g_option_context_add_main_entries (context, (GOptionEntry *) entries->data, NULL);
+  return g_option_context_parse_strv (context, command_args, error);
+}
+
+/* The global options; FALSE with the exit status when wpictl is done already */
+static gboolean
+parse_global_options (char ***args,
+                      int    *status)
+{
+  g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *description = commands_description ();
-  g_autofree char *command_name = NULL;
-  g_autofree char *parameters = NULL;
-  g_auto(GStrv) args = g_strdupv (argv);
-  g_auto(GStrv) command_args = NULL;
-  g_autoptr(GArray) entries = g_array_new (TRUE, TRUE, sizeof (GOptionEntry));
   const GOptionEntry global_entries[] = {
     { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &wpictl_opt.global_data_dir, DATA_DIR_HELP, "DIR" },
     { "version", 0, 0, G_OPTION_ARG_NONE, &wpictl_opt.version, "Print the version", NULL },
     { NULL }
   };
-  guint n_words, n_args;
-  int found = -1;
 
   context = g_option_context_new ("COMMAND [ARGUMENT…] — control the Workpoint Console service");
   g_option_context_set_summary (context,
@@ -390,22 +423,33 @@ run (char **argv)
   g_option_context_add_main_entries (context, global_entries, NULL);
   /* options after the command belong to the command */
   g_option_context_set_strict_posix (context, TRUE);
-  if (!g_option_context_parse_strv (context, &args, &error))
-    return _wpictl_fail (EXIT_USAGE, "%s", error->message);
-  if (wpictl_opt.version)
+  if (!g_option_context_parse_strv (context, args, &error))
+    *status = _wpictl_fail (EXIT_USAGE, "%s", error->message);
+  else if (wpictl_opt.version)
     {
       printf ("wpictl %s\n", WPC_VERSION);
-      return EXIT_OK;
+      *status = EXIT_OK;
     }
-  if (args[1] == NULL)
-    return _wpictl_fail (EXIT_USAGE, "No command given (see wpictl --help)");
+  else if ((*args)[1] == NULL)
+    *status = _wpictl_fail (EXIT_USAGE, "No command given (see wpictl --help)");
+  else
+    return TRUE;
+  return FALSE;
+}
 
-  /* "profile" takes a second word */
-  n_words = strcmp (args[1], "profile") == 0 && args[2] != NULL ? 2 : 1;
-  command_name = n_words == 2 ? g_strconcat (args[1], " ", args[2], NULL) : g_strdup (args[1]);
-  for (guint i = 0; i < G_N_ELEMENTS (commands) && found < 0; i++)
-    if (strcmp (commands[i].name, command_name) == 0)
-      found = i;
+static int
+run (char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) args = g_strdupv (argv);
+  g_auto(GStrv) command_args = NULL;
+  guint n_words, n_args;
+  int found, status;
+
+  if (!parse_global_options (&args, &status))
+    return status;
+
+  found = find_command (args, &n_words);
   if (found < 0)
     {
       if (strcmp (args[1], "profile") == 0)
@@ -416,25 +460,15 @@ run (char **argv)
 
   /* the command's own argv: "wpictl COMMAND", then what follows the command */
   command_args = g_new0 (char *, g_strv_length (args) + 1);
-  command_args[0] = g_strdup_printf ("wpictl %s", command_name);
+  command_args[0] = g_strdup_printf ("wpictl %s", commands[found].name);
   for (guint i = 1 + n_words, j = 1; args[i] != NULL; i++, j++)
     command_args[j] = g_strdup (args[i]);
-
-  g_array_append_val (entries, data_dir_entry);
-  for (guint i = 0; i < G_N_ELEMENTS (option_entries); i++)
-    if (commands[found].options & option_entries[i].flag)
-      g_array_append_val (entries, option_entries[i].entry);
-  parameters = g_strdup_printf ("%s — %s", commands[found].parameters, commands[found].summary);
-  /* --help of the command says "wpictl read [OPTION…] MAC ITEM…" */
-  g_set_prgname (command_args[0]);
-  command_context = g_option_context_new (parameters);
-  g_option_context_add_main_entries (command_context, (GOptionEntry *) entries->data, NULL);
-  if (!g_option_context_parse_strv (command_context, &command_args, &error))
+  if (!parse_command_options (found, &command_args, &error))
     return _wpictl_fail (EXIT_USAGE, "%s", error->message);
 
   n_args = g_strv_length (command_args) - 1;
   if (n_args < commands[found].min_args || n_args > commands[found].max_args)
-    return _wpictl_fail (EXIT_USAGE, "Usage: wpictl %s %s", command_name, commands[found].parameters);
+    return _wpictl_fail (EXIT_USAGE, "Usage: wpictl %s %s", commands[found].name, commands[found].parameters);
 
   if (wpictl_opt.data_dir != NULL)
     wpictl.data_dir = g_strdup (wpictl_opt.data_dir);
