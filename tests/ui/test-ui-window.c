@@ -881,10 +881,11 @@ phones_listed (gpointer data)
            wpc_window_get_phones_view (fixture->window)))) == 3;
 }
 
+/* The run ended and the table, read in a thread, shows its PINs */
 static gboolean
 handout_idle (gpointer data)
 {
-  return !wpc_handout_view_get_busy (data);
+  return !wpc_handout_view_get_busy (data) && !wpc_handout_view_get_loading (data);
 }
 
 /* "Bootstrap to Secure Mode" on the Phones view's selection: the PIN handout, set to
