@@ -43,6 +43,7 @@ struct _WpcHandoutView
 
   WpiServiceHost      *service;
   gulong               job_changed_id;
+  gulong               pin_changed_id;
   guint                refresh_idle_id;
   GCancellable        *load_cancellable;  /* non-NULL while the table is read */
   gboolean             reload_pending;    /* a refresh came during that read */

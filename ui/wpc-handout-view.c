@@ -736,10 +736,17 @@ wpc_handout_view_set_service (WpcHandoutView *self,
   if (self->service == service)
     return;
   if (self->service != NULL)
-    g_clear_signal_handler (&self->job_changed_id, self->service);
+    {
+      g_clear_signal_handler (&self->job_changed_id, self->service);
+      g_clear_signal_handler (&self->pin_changed_id, self->service);
+    }
   g_set_object (&self->service, service);
   if (service != NULL)
-    self->job_changed_id = g_signal_connect_swapped (service, "job-changed", G_CALLBACK (on_job_changed), self);
+    {
+      self->job_changed_id = g_signal_connect_swapped (service, "job-changed", G_CALLBACK (on_job_changed), self);
+      /* a PIN's state moves without its job's (bundle delivered, verified, failed) */
+      self->pin_changed_id = g_signal_connect_swapped (service, "pin-changed", G_CALLBACK (on_job_changed), self);
+    }
   /* Another service's PINs are neither shown nor acted on, not even until the read ends */
   cancel_load (self);
   g_list_store_remove_all (self->rows);
@@ -907,7 +914,10 @@ wpc_handout_view_dispose (GObject *object)
   cancel_load (self);
   g_clear_handle_id (&self->refresh_idle_id, g_source_remove);
   if (self->service != NULL)
-    g_clear_signal_handler (&self->job_changed_id, self->service);
+    {
+      g_clear_signal_handler (&self->job_changed_id, self->service);
+      g_clear_signal_handler (&self->pin_changed_id, self->service);
+    }
   g_clear_object (&self->service);
   _wpc_handout_view_dispose_handing_out (self);
 

@@ -41,7 +41,10 @@ _wpi_service_set_current_pin_state (WpiService   *self,
 
   if (pin == NULL)
     return TRUE;
-  return wpi_store_pin_set_state (self->store, pin->id, state, reason, error);
+  if (!wpi_store_pin_set_state (self->store, pin->id, state, reason, error))
+    return FALSE;
+  g_signal_emit (self, _wpi_service_signals[SIGNAL_PIN_CHANGED], 0, mac, wpi_pin_state_to_string (state));
+  return TRUE;
 }
 
 /* The phone gave up (PIN retries exceeded) or sent the wrong TAN: the bootstrap failed,
@@ -93,11 +96,14 @@ finish_bootstrap (WpiService   *self,
                   WpiJobRecord *job,
                   GError      **error)
 {
-  if (!_wpi_service_set_job_state (self, job->id, WPI_JOB_STATE_DONE, NULL, error) ||
-      !mark_secure (self, flow->mac, error))
+  /* The job's state goes last: its job-changed signal tells the UI (on its own thread
+   * and store connection) that the phone's mode and PIN are final too */
+  if (!mark_secure (self, flow->mac, error))
     return FALSE;
   if (g_strcmp0 (job->parameter, WPI_BOOTSTRAP_PARAMETER_PIN) == 0 &&
       !_wpi_service_set_current_pin_state (self, flow->mac, WPI_PIN_STATE_VERIFIED, NULL, error))
+    return FALSE;
+  if (!_wpi_service_set_job_state (self, job->id, WPI_JOB_STATE_DONE, NULL, error))
     return FALSE;
   _wpi_service_log (self, "%s is in Secure Mode (%s)", flow->mac, job->parameter);
   return TRUE;

@@ -217,6 +217,10 @@ wpi_service_class_init (WpiServiceClass *klass)
   _wpi_service_signals[SIGNAL_LISTENING_CHANGED] =
     g_signal_new ("listening-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                   G_TYPE_NONE, 0);
+  /* mac, the PIN's new state (its nick): the service moved a phone's current PIN on */
+  _wpi_service_signals[SIGNAL_PIN_CHANGED] =
+    g_signal_new ("pin-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
 }
 
 static void
