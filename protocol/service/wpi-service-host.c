@@ -75,7 +75,9 @@ struct _WpiServiceHost
   /* Shared: the updates on their way from the worker to the owner */
   GMutex         lock;
   GQueue         events;
-  GHashTable    *queued_snapshot; /* worker WpiPhone/WpiJob -> its queued Event */
+  GHashTable    *queued_snapshot; /* worker WpiPhone/WpiJob -> its unpublished Event */
+  guint          n_published;     /* events at the head of the queue the owner may apply */
+  GSource       *publish_source;  /* on the worker: publishes after the current dispatch */
   GSource       *flush_source;
 };
 
@@ -173,18 +175,60 @@ schedule_flush_locked (WpiServiceHost *self)
   g_source_attach (self->flush_source, self->owner_context);
 }
 
+/* Called with the lock held, on the worker */
+static void
+publish_locked (WpiServiceHost *self)
+{
+  guint length = g_queue_get_length (&self->events);
+
+  if (self->n_published == length)
+    return;
+  self->n_published = length;
+  g_hash_table_remove_all (self->queued_snapshot);
+  schedule_flush_locked (self);
+}
+
+static gboolean
+publish_on_worker (gpointer user_data)
+{
+  WpiServiceHost *self = user_data;
+
+  g_mutex_lock (&self->lock);
+  g_clear_pointer (&self->publish_source, g_source_unref);
+  publish_locked (self);
+  g_mutex_unlock (&self->lock);
+  return G_SOURCE_REMOVE;
+}
+
+/* What the service does while handling one message, it commits before that dispatch
+ * returns; its signals come earlier, inside the transaction. The owner reads the store
+ * on its own connections, so it must not hear of a change before the commit: events
+ * reach it only once the worker's current dispatch has returned. Called with the lock
+ * held, on the worker. */
+static void
+schedule_publish_locked (WpiServiceHost *self)
+{
+  if (self->publish_source != NULL)
+    return;
+  self->publish_source = g_idle_source_new ();
+  g_source_set_priority (self->publish_source, G_PRIORITY_HIGH);
+  g_source_set_callback (self->publish_source, publish_on_worker, self, NULL);
+  g_source_set_static_name (self->publish_source, "[wpi] service host publish");
+  g_source_attach (self->publish_source, self->worker_context);
+}
+
 static void
 queue_event (WpiServiceHost *self,
              Event          *event)
 {
   g_mutex_lock (&self->lock);
   g_queue_push_tail (&self->events, event);
-  schedule_flush_locked (self);
+  schedule_publish_locked (self);
   g_mutex_unlock (&self->lock);
 }
 
-/* A phone or job snapshot replaces the one still queued for the same object, in its
- * place: the owner sees the latest state, in the order the objects first changed. */
+/* A phone or job snapshot replaces the one still unpublished for the same object, in
+ * its place: the owner sees the latest state, in the order the objects first changed. */
 static void
 queue_snapshot (WpiServiceHost *self,
                 Event          *event)
@@ -206,7 +250,7 @@ queue_snapshot (WpiServiceHost *self,
     {
       g_hash_table_insert (self->queued_snapshot, event->source, event);
       g_queue_push_tail (&self->events, event);
-      schedule_flush_locked (self);
+      schedule_publish_locked (self);
     }
   g_mutex_unlock (&self->lock);
 }
@@ -481,10 +525,10 @@ apply_events (WpiServiceHost *self,
       Event *event;
 
       g_mutex_lock (&self->lock);
-      event = g_queue_pop_head (&self->events);
-      if (event != NULL && event->source != NULL)
-        g_hash_table_remove (self->queued_snapshot, event->source);
-      more = event != NULL && !g_queue_is_empty (&self->events);
+      event = self->n_published > 0 ? g_queue_pop_head (&self->events) : NULL;
+      if (event != NULL)
+        self->n_published--;
+      more = self->n_published > 0;
       g_mutex_unlock (&self->lock);
 
       if (event == NULL)
@@ -508,7 +552,7 @@ flush_events (gpointer user_data)
 
   g_mutex_lock (&self->lock);
   /* more may have come meanwhile: keep the source while anything waits */
-  more |= !g_queue_is_empty (&self->events);
+  more |= self->n_published > 0;
   if (!more)
     g_clear_pointer (&self->flush_source, g_source_unref);
   g_mutex_unlock (&self->lock);
@@ -692,8 +736,14 @@ wpi_service_host_dispose (GObject *object)
       g_source_destroy (self->flush_source);
       g_clear_pointer (&self->flush_source, g_source_unref);
     }
+  if (self->publish_source != NULL)
+    {
+      g_source_destroy (self->publish_source);
+      g_clear_pointer (&self->publish_source, g_source_unref);
+    }
   g_hash_table_remove_all (self->queued_snapshot);
   g_queue_clear_full (&self->events, (GDestroyNotify) event_free);
+  self->n_published = 0;
   g_mutex_unlock (&self->lock);
 
   g_clear_object (&self->owner_store);
@@ -1069,9 +1119,12 @@ wpi_service_host_enqueue_job (WpiServiceHost  *self,
 }
 
 static void
-nothing_on_worker (WpiServiceHost *self,
-                   gpointer        data)
+publish_now_on_worker (WpiServiceHost *self,
+                       gpointer        data)
 {
+  g_mutex_lock (&self->lock);
+  publish_locked (self);
+  g_mutex_unlock (&self->lock);
 }
 
 void
@@ -1079,8 +1132,8 @@ wpi_service_host_sync (WpiServiceHost *self)
 {
   g_return_if_fail (WPI_IS_SERVICE_HOST (self));
 
-  /* Once the worker has run this call, everything it did before is queued */
+  /* Once the worker has run this call, everything it did before is published */
   if (self->thread != NULL)
-    worker_call (self, nothing_on_worker, NULL);
+    worker_call (self, publish_now_on_worker, NULL);
   apply_events (self, -1);
 }

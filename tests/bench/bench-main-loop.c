@@ -6,8 +6,8 @@
  *   floor:  the service on the GTK thread's own main context, as the console ran it
  *           before issue 8;
  *   hosted: the service on a thread of its own (WpiServiceHost), as the console runs it.
- * Each run measures, from the sim's start until every phone is registered and its
- * registration read is done:
+ * Each run measures, from the sim's start until every phone is registered (its start-up
+ * stored), and says how many registration reads were done by then:
  *   - the longest main-loop stall: a 10 ms timeout source timestamps each dispatch, and a
  *     stall is the gap beyond those 10 ms (goal: none over 50 ms);
  *   - the frame times: intervals between the window's "after-paint" (p50, p95, max);
@@ -92,23 +92,37 @@ percentile_ms (GArray *sorted,
   return g_array_index (sorted, gint64, MIN (sorted->len - 1, (guint) (p * sorted->len))) / 1000.0;
 }
 
+/* Every phone has registered (its start-up is stored: it shows a firmware) */
 static gboolean
 all_registered (GListModel *phones,
-                GListModel *jobs,
                 guint       n_phones)
 {
-  guint n_jobs = g_list_model_get_n_items (jobs);
+  guint n = g_list_model_get_n_items (phones);
 
-  if (g_list_model_get_n_items (phones) < n_phones || n_jobs < n_phones)
+  if (n < n_phones)
     return FALSE;
-  for (guint i = 0; i < n_jobs; i++)
+  for (guint i = 0; i < n; i++)
     {
-      g_autoptr(WpiJob) job = g_list_model_get_item (jobs, i);
+      g_autoptr(WpiPhone) phone = g_list_model_get_item (phones, i);
 
-      if (wpi_job_get_state (job) != WPI_JOB_STATE_DONE)
+      if (wpi_phone_get_firmware (phone) == NULL)
         return FALSE;
     }
   return TRUE;
+}
+
+static guint
+count_jobs_done (GListModel *jobs)
+{
+  guint done = 0;
+
+  for (guint i = 0; i < g_list_model_get_n_items (jobs); i++)
+    {
+      g_autoptr(WpiJob) job = g_list_model_get_item (jobs, i);
+
+      done += wpi_job_get_state (job) == WPI_JOB_STATE_DONE;
+    }
+  return done;
 }
 
 static GSubprocess *
@@ -157,25 +171,30 @@ measure (const char *label,
   deadline = start + RUN_TIMEOUT_S * G_USEC_PER_SEC;
   sim = spawn_sim (port, n_phones, run);
 
-  while (!all_registered (phones, jobs, n_phones))
+  while (!all_registered (phones, n_phones) && g_get_monotonic_time () < deadline)
     {
       /* the view keeps drawing: a frame per tick, as a busy list would */
       gtk_widget_queue_draw (view);
       g_main_context_iteration (NULL, TRUE);
-      if (g_get_monotonic_time () > deadline)
-        g_error ("%s: %u of %u phones registered in %d s", label,
-                 g_list_model_get_n_items (phones), n_phones, RUN_TIMEOUT_S);
     }
 
   g_source_remove (probe_id);
   g_signal_handler_disconnect (clock, paint_id);
   g_subprocess_force_exit (sim);
   g_subprocess_wait (sim, NULL, NULL);
+  if (!all_registered (phones, n_phones))
+    {
+      fprintf (stderr, "%s: only %u of %u phones registered in %d s\n", label,
+               g_list_model_get_n_items (phones), n_phones, RUN_TIMEOUT_S);
+      exit (1);
+    }
 
   g_array_sort (probe.frame_us, compare_gint64);
-  printf ("%-7s %u phones registered in %.1f s; longest main-loop stall %.1f ms, %u stalls over "
-          "50 ms; %u frames, frame time p50 %.1f ms, p95 %.1f ms, max %.1f ms\n",
-          label, n_phones, (g_get_monotonic_time () - start) / 1e6, probe.longest_stall_us / 1000.0,
+  printf ("%-7s %u phones registered in %.1f s (%u registration reads done by then); longest "
+          "main-loop stall %.1f ms, %u stalls over 50 ms; %u frames, frame time p50 %.1f ms, "
+          "p95 %.1f ms, max %.1f ms\n",
+          label, n_phones, (g_get_monotonic_time () - start) / 1e6, count_jobs_done (jobs),
+          probe.longest_stall_us / 1000.0,
           probe.stalls_over_50ms, probe.frame_us->len, percentile_ms (probe.frame_us, 0.5),
           percentile_ms (probe.frame_us, 0.95), percentile_ms (probe.frame_us, 1.0));
   fflush (stdout);
