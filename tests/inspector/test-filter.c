@@ -7,7 +7,7 @@
 #include "wpi-codec.h"
 #include "wpi-filter.h"
 #include "wpi-traffic-filter-model.h"
-#include "test-util.h"
+#include "test-util-store.h"
 
 #define WAIT_TIMEOUT_MS 30000
 
@@ -438,33 +438,7 @@ test_error_code_names (void)
 
 /* ---- With a store --------------------------------------------------------------------- */
 
-typedef struct {
-  char     *tmp;
-  char     *dir;
-  WpiStore *store;
-} Fixture;
-
-static void
-fixture_setup (Fixture       *fixture,
-               gconstpointer  data)
-{
-  g_autoptr(GError) error = NULL;
-
-  fixture->tmp = test_util_make_tmp_dir ("test-filter");
-  fixture->dir = g_build_filename (fixture->tmp, "store", NULL);
-  fixture->store = wpi_store_open (fixture->dir, &error);
-  g_assert_no_error (error);
-}
-
-static void
-fixture_teardown (Fixture       *fixture,
-                  gconstpointer  data)
-{
-  g_clear_object (&fixture->store);
-  test_util_remove_tree (fixture->tmp);
-  g_free (fixture->tmp);
-  g_free (fixture->dir);
-}
+typedef TestUtilStore Fixture;   /* the store in a temporary directory */
 
 static void
 test_evaluate_entries (Fixture       *fixture,
@@ -864,7 +838,7 @@ main (int   argc,
   g_test_add_func ("/filter/evaluate/records", test_evaluate_records);
   g_test_add_func ("/filter/evaluate/lazily", test_evaluate_lazily);
   g_test_add_func ("/filter/evaluate/error-code-names", test_error_code_names);
-#define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+#define ADD(path, func) g_test_add (path, Fixture, NULL, test_util_store_setup, func, test_util_store_teardown)
   ADD ("/filter/evaluate/entries", test_evaluate_entries);
   ADD ("/filter/model/scan", test_filter_model);
   ADD ("/filter/model/cancel", test_filter_model_cancel);

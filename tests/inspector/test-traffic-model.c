@@ -5,37 +5,11 @@
 
 #include "wpi-codec.h"
 #include "wpi-traffic-model.h"
-#include "test-util.h"
+#include "test-util-store.h"
 
 #define BIG_LOG 100000
 
-typedef struct {
-  char     *tmp;
-  char     *dir;
-  WpiStore *store;
-} Fixture;
-
-static void
-fixture_setup (Fixture       *fixture,
-               gconstpointer  data)
-{
-  g_autoptr(GError) error = NULL;
-
-  fixture->tmp = test_util_make_tmp_dir ("test-traffic-model");
-  fixture->dir = g_build_filename (fixture->tmp, "store", NULL);
-  fixture->store = wpi_store_open (fixture->dir, &error);
-  g_assert_no_error (error);
-}
-
-static void
-fixture_teardown (Fixture       *fixture,
-                  gconstpointer  data)
-{
-  g_clear_object (&fixture->store);
-  test_util_remove_tree (fixture->tmp);
-  g_free (fixture->tmp);
-  g_free (fixture->dir);
-}
+typedef TestUtilStore Fixture;   /* the store in a temporary directory */
 
 /* Message i of a made-up log: phones take turns, every fourth message starts a flow. */
 static WpiTrafficRecord *
@@ -584,7 +558,7 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+#define ADD(path, func) g_test_add (path, Fixture, NULL, test_util_store_setup, func, test_util_store_teardown)
   ADD ("/traffic-model/empty", test_empty);
   ADD ("/traffic-model/lazy-paging", test_lazy_paging);
   ADD ("/traffic-model/body-on-demand", test_body_on_demand);

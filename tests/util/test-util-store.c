@@ -1,0 +1,34 @@
+/* test-util-store.c: a WpiStore in a temporary directory (see test-util-store.h) */
+#include "test-util-store.h"
+
+WpiStore *
+test_util_store_open (const char *dir)
+{
+  g_autoptr(GError) error = NULL;
+  WpiStore *store = wpi_store_open (dir, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (store);
+  return store;
+}
+
+void
+test_util_store_setup (TestUtilStore *fixture,
+                       gconstpointer  data)
+{
+  g_autofree char *program = g_path_get_basename (g_get_prgname ());
+
+  fixture->tmp = test_util_make_tmp_dir (program);
+  fixture->dir = g_build_filename (fixture->tmp, "store", NULL);
+  fixture->store = test_util_store_open (fixture->dir);
+}
+
+void
+test_util_store_teardown (TestUtilStore *fixture,
+                          gconstpointer  data)
+{
+  g_clear_object (&fixture->store);
+  test_util_remove_tree (fixture->tmp);
+  g_clear_pointer (&fixture->tmp, g_free);
+  g_clear_pointer (&fixture->dir, g_free);
+}

@@ -1,0 +1,24 @@
+/* test-util-store.h: a WpiStore in a temporary directory, as a GTest fixture. */
+#pragma once
+
+#include "wpi-store.h"
+#include "test-util.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  char     *tmp;     /* the temporary directory, removed with everything in it */
+  char     *dir;     /* tmp/store, the store's directory */
+  WpiStore *store;   /* open on dir */
+} TestUtilStore;
+
+/* Opens the store in dir, failing the test when it cannot. */
+WpiStore *test_util_store_open     (const char    *dir);
+/* A fixture's setup and teardown (g_test_add with TestUtilStore or a struct that starts
+ * with one): a new temporary directory named after the test program, the store open in it. */
+void      test_util_store_setup    (TestUtilStore *fixture,
+                                    gconstpointer  data);
+void      test_util_store_teardown (TestUtilStore *fixture,
+                                    gconstpointer  data);
+
+G_END_DECLS
