@@ -38,6 +38,7 @@
 #include "bench-profile.h"
 #include "wpi-simulator.h"
 #include "wpi-store.h"
+#include "bench-util.h"
 #include "test-util.h"
 
 #define RUN_TIMEOUT_SECONDS 900
@@ -69,37 +70,6 @@ bench_error (const char *format,
   fflush (stdout);
   va_end (args);
   had_errors = TRUE;
-}
-
-static gboolean
-wake_up (gpointer data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-typedef gboolean (*Condition) (gpointer data);
-
-/* Iterates the main context until the condition holds; FALSE after the timeout. */
-static gboolean
-wait_until (Condition condition,
-            gpointer  data,
-            guint     seconds)
-{
-  gint64 deadline = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
-  guint ticker = g_timeout_add (20, wake_up, NULL);
-  gboolean ok = TRUE;
-
-  while (!condition (data))
-    {
-      if (g_get_monotonic_time () > deadline)
-        {
-          ok = FALSE;
-          break;
-        }
-      g_main_context_iteration (NULL, TRUE);
-    }
-  g_source_remove (ticker);
-  return ok;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -222,24 +192,6 @@ simulator_quiet (gpointer data)
   return wpi_simulator_is_quiet (data);
 }
 
-static int
-compare_doubles (gconstpointer a,
-                 gconstpointer b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return x < y ? -1 : x > y;
-}
-
-static double
-percentile (GArray *sorted,
-            guint   p)
-{
-  if (sorted->len == 0)
-    return 0;
-  return g_array_index (sorted, double, MIN (sorted->len - 1, (sorted->len * p) / 100));
-}
-
 static guint prefix_base;
 
 /* N new phones start at once against service_uri; returns once each one's start-up flow
@@ -270,19 +222,19 @@ run_phones (Run        *run,
       bench_error ("%s: the simulator did not start: %s", run->label, error->message);
       return;
     }
-  if (!wait_until (run_complete, run, RUN_TIMEOUT_SECONDS))
+  if (!bench_wait_until (run_complete, run, RUN_TIMEOUT_SECONDS))
     bench_error ("%s: only %u of %u phones provisioned after %d s", run->label, run->provisioned,
                  n_phones, RUN_TIMEOUT_SECONDS);
   run->wall = (g_get_monotonic_time () - start) / 1e6;
   run->phones_cpu = self_cpu_seconds () - cpu_start;
-  g_array_sort (run->latencies, compare_doubles);
+  bench_sort_doubles (run->latencies);
 
   if (check_phones != NULL)
     for (guint i = 0; i < n_phones; i += MAX (n_phones / 4, 1))
       g_ptr_array_add (check_phones, g_list_model_get_item (wpi_simulator_get_phones (simulator), i));
 
   wpi_simulator_stop (simulator);
-  wait_until (simulator_quiet, simulator, 10);
+  bench_wait_until (simulator_quiet, simulator, 10);
   g_signal_handlers_disconnect_by_data (simulator, run);
 }
 
@@ -292,8 +244,8 @@ print_run (Run *run)
   printf ("%-9s provisioned %u of %u phones, failures %u, not provisioned %u\n", run->label,
           run->provisioned, run->n_phones, run->failed, run->incomplete);
   printf ("          wall %.2f s, %.1f flows/s, latency p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms\n",
-          run->wall, run->provisioned / MAX (run->wall, 1e-6), percentile (run->latencies, 50),
-          percentile (run->latencies, 90), percentile (run->latencies, 99), percentile (run->latencies, 100));
+          run->wall, run->provisioned / MAX (run->wall, 1e-6), bench_percentile (run->latencies, 50),
+          bench_percentile (run->latencies, 90), bench_percentile (run->latencies, 99), bench_percentile (run->latencies, 100));
   fflush (stdout);
   if (run->failed > 0 || run->provisioned < run->n_phones)
     bench_error ("%s: %u failed flows, %u of %u phones provisioned", run->label, run->failed,
@@ -400,7 +352,7 @@ service_start (Service    *service,
   if (service->process == NULL)
     g_error ("cannot start the service: %s", error->message);
   g_subprocess_wait_async (service->process, NULL, service_exited, service);
-  if (!wait_until (service_ready, service, 120))
+  if (!bench_wait_until (service_ready, service, 120))
     g_error ("the service did not start listening, see %s", service->log_path);
 }
 
@@ -409,11 +361,11 @@ static void
 service_stop (Service *service)
 {
   g_subprocess_send_signal (service->process, SIGTERM);
-  if (!wait_until (service_gone, service, 60))
+  if (!bench_wait_until (service_gone, service, 60))
     {
       bench_error ("the service did not stop on SIGTERM");
       g_subprocess_force_exit (service->process);
-      wait_until (service_gone, service, 10);
+      bench_wait_until (service_gone, service, 10);
     }
   else if (!g_subprocess_get_if_exited (service->process) || g_subprocess_get_exit_status (service->process) != 0)
     bench_error ("the service did not exit cleanly on SIGTERM (see %s)", service->log_path);
@@ -982,8 +934,8 @@ main (int   argc,
   printf ("          %s\n          CPU during the run: service %.2f s, abusers %.2f s, phones %.2f s (%ld CPUs)\n",
           line, abuse_cpu, abuser_cpu, abused.phones_cpu, sysconf (_SC_NPROCESSORS_ONLN));
   {
-    double p50 = percentile (abused.latencies, 50) / MAX (percentile (alone.latencies, 50), 1e-9);
-    double p99 = percentile (abused.latencies, 99) / MAX (percentile (alone.latencies, 99), 1e-9);
+    double p50 = bench_percentile (abused.latencies, 50) / MAX (bench_percentile (alone.latencies, 50), 1e-9);
+    double p99 = bench_percentile (abused.latencies, 99) / MAX (bench_percentile (alone.latencies, 99), 1e-9);
 
     printf ("slowdown: p50 %.2fx, p99 %.2fx with the abusers (target <= 2x: %s)\n", p50, p99,
             p50 <= 2 && p99 <= 2 ? "met" : "NOT met");

@@ -136,3 +136,37 @@ test_util_reply_parse (TestUtilReply *reply)
   g_assert_no_error (error);
   return answer;
 }
+
+SoupServer *
+test_util_server_new (GTlsCertificate *certificate,
+                      GTlsDatabase    *database,
+                      guint           *port)
+{
+  SoupServer *server = soup_server_new ("tls-certificate", certificate, "tls-database", database, NULL);
+  g_autoptr(GError) error = NULL;
+  GSList *uris;
+
+  /* loopback only, IPv4: the tests and benchmarks never listen anywhere else */
+  soup_server_listen_local (server, 0,
+                            (certificate != NULL ? SOUP_SERVER_LISTEN_HTTPS : 0) | SOUP_SERVER_LISTEN_IPV4_ONLY,
+                            &error);
+  g_assert_no_error (error);
+  uris = soup_server_get_uris (server);
+  g_assert_nonnull (uris);
+  g_assert_cmpstr (g_uri_get_scheme (uris->data), ==, certificate != NULL ? "https" : "http");
+  if (port != NULL)
+    *port = g_uri_get_port (uris->data);
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  return server;
+}
+
+void
+test_util_server_respond (SoupServerMessage *msg,
+                          WpiMessage        *answer)
+{
+  gsize length = 0;
+  char *xml = wpi_message_serialize (answer, &length);
+
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, "text/xml", SOUP_MEMORY_TAKE, xml, length);
+}

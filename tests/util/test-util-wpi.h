@@ -45,4 +45,17 @@ TestUtilReply *test_util_post_message      (SoupSession     *session,
 /* The answer as a WpiMessage, failing the test unless it came with status 200 and parses. */
 WpiMessage    *test_util_reply_parse       (TestUtilReply   *reply);
 
+/* --- A server that plays the service (or a phone's listener) ------------------------- */
+
+/* A SoupServer listening on 127.0.0.1 at a port the kernel picks: HTTPS with certificate
+ * (e.g. test_util_server_certificate()) and, unless NULL, database (to ask for client
+ * certificates), or plain HTTP when certificate is NULL. *port (unless NULL) gets the
+ * port. Fails the test (a benchmark aborts) when it cannot listen. */
+SoupServer    *test_util_server_new        (GTlsCertificate   *certificate,
+                                            GTlsDatabase      *database,
+                                            guint             *port);
+/* Answers msg with 200 OK and the serialized message as text/xml. */
+void           test_util_server_respond    (SoupServerMessage *msg,
+                                            WpiMessage        *answer);
+
 G_END_DECLS
