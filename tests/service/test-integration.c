@@ -59,42 +59,13 @@ struct _Fixture {
   guint        n_runs;
 };
 
-typedef gboolean (*Condition) (gpointer data);
-
 static gboolean child_gone (gpointer data);
 
-static gboolean
-wake_up (gpointer data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-/* Iterates the main context (service and phones run there) until the condition holds. */
-static void
-wait_until (Condition   condition,
-            gpointer    data,
-            const char *what)
-{
-  gint64 deadline = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
-  /* conditions on the store change without a main-context event of their own */
-  guint ticker = g_timeout_add (10, wake_up, NULL);
-
-  while (!condition (data))
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("timed out after %d s waiting for %s", WAIT_SECONDS, what);
-      g_main_context_iteration (NULL, TRUE);
-    }
-  g_source_remove (ticker);
-}
-
-/* Runs what is ready now, without waiting. */
-static void
-drain_main_context (void)
-{
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-}
+/* Iterates the main context (service and phones run there) until the condition holds;
+ * conditions on the store change without an event of their own, test_util_wait_until
+ * looks at them every few milliseconds too. */
+#define wait_until(condition, data, what) \
+  test_util_wait_until (condition, data, WAIT_SECONDS * 1000, what)
 
 /* ---------------------------------------------------------------------------------------- */
 /* The service                                                                              */
@@ -1009,7 +980,7 @@ test_busy_multiple_jobs (Fixture       *f,
   job1 = job_wait (f, id1, WPI_JOB_STATE_DONE);
   job2 = job_wait (f, id2, WPI_JOB_STATE_DONE);
   wait_flows_since (watch, finished, 1);
-  drain_main_context ();
+  test_util_drain_main_context ();
   g_assert_cmpuint (watch->n_started, ==, started + 1);
   g_assert_cmpuint (count_traffic (f, watch, after_call, WPI_TRAFFIC_DIRECTION_IN, "solicited"), ==, 1);
   g_assert_false (wpi_sim_phone_get_pending_solicited (watch->phone));

@@ -10,15 +10,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <gnutls/crypto.h>
-#include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
 #include <libsoup/soup.h>
 
 #include "wpi-catalogue.h"
 #include "wpi-codec.h"
 #include "wpi-sim-phone.h"
 #include "wpi-simulator.h"
+#include "test-util-wpi.h"
 
 #define WAIT_SECONDS 20
 
@@ -75,62 +73,6 @@ received_free (Received *received)
   g_clear_object (&received->message);
   g_free (received->cookie);
   g_free (received);
-}
-
-static GTlsCertificate *
-make_certificate (void)
-{
-  gnutls_x509_privkey_t key;
-  gnutls_x509_crt_t crt;
-  guchar serial[8];
-  char buffer[16384];
-  size_t size;
-  g_autoptr(GString) pem = g_string_new (NULL);
-  g_autoptr(GError) error = NULL;
-  time_t now = time (NULL);
-  GTlsCertificate *certificate;
-
-  g_assert_cmpint (gnutls_x509_privkey_init (&key), ==, 0);
-  g_assert_cmpint (gnutls_x509_privkey_generate (key, GNUTLS_PK_ECDSA,
-                                                 GNUTLS_CURVE_TO_BITS (GNUTLS_ECC_CURVE_SECP256R1),
-                                                 0), ==, 0);
-  g_assert_cmpint (gnutls_x509_crt_init (&crt), ==, 0);
-  gnutls_x509_crt_set_version (crt, 3);
-  g_assert_cmpint (gnutls_rnd (GNUTLS_RND_NONCE, serial, sizeof serial), ==, 0);
-  serial[0] &= 0x7F;
-  gnutls_x509_crt_set_serial (crt, serial, sizeof serial);
-  gnutls_x509_crt_set_activation_time (crt, now - 3600);
-  gnutls_x509_crt_set_expiration_time (crt, now + 86400);
-  g_assert_cmpint (gnutls_x509_crt_set_dn_by_oid (crt, GNUTLS_OID_X520_COMMON_NAME, 0,
-                                                  "127.0.0.1", strlen ("127.0.0.1")), ==, 0);
-  g_assert_cmpint (gnutls_x509_crt_set_key (crt, key), ==, 0);
-  g_assert_cmpint (gnutls_x509_crt_sign2 (crt, crt, key, GNUTLS_DIG_SHA256, 0), ==, 0);
-
-  size = sizeof buffer;
-  g_assert_cmpint (gnutls_x509_crt_export (crt, GNUTLS_X509_FMT_PEM, buffer, &size), ==, 0);
-  g_string_append_len (pem, buffer, size);
-  size = sizeof buffer;
-  /* PKCS#8: the form GTlsCertificate reads for every key type */
-  g_assert_cmpint (gnutls_x509_privkey_export_pkcs8 (key, GNUTLS_X509_FMT_PEM, NULL,
-                                                     GNUTLS_PKCS_PLAIN, buffer, &size), ==, 0);
-  g_string_append_len (pem, buffer, size);
-  gnutls_x509_crt_deinit (crt);
-  gnutls_x509_privkey_deinit (key);
-
-  certificate = g_tls_certificate_new_from_pem (pem->str, pem->len, &error);
-  g_assert_no_error (error);
-  return certificate;
-}
-
-static GTlsCertificate *
-shared_certificate (void)
-{
-  static GTlsCertificate *certificate;
-
-  /* one per test program: key generation is the slow part */
-  if (certificate == NULL)
-    certificate = make_certificate ();
-  return certificate;
 }
 
 static gboolean
@@ -302,21 +244,13 @@ static TestService *
 service_new (void)
 {
   TestService *svc = g_new0 (TestService, 1);
-  g_autoptr(GError) error = NULL;
-  GSList *uris;
+  g_autoptr(GTlsCertificate) certificate = test_util_server_certificate ();
 
-  svc->server = soup_server_new ("tls-certificate", shared_certificate (), NULL);
+  /* the ready-made server certificate: no key generated per test program */
+  svc->server = test_util_server_new (certificate, NULL, &svc->port);
   soup_server_add_handler (svc->server, "/DeploymentService/LoginService", login_handler, svc, NULL);
   soup_server_add_handler (svc->server, "/files", files_handler, svc, NULL);
   soup_server_add_handler (svc->server, "/dcmp/contact-me", poll_handler, svc, NULL);
-  soup_server_listen_local (svc->server, 0, SOUP_SERVER_LISTEN_HTTPS | SOUP_SERVER_LISTEN_IPV4_ONLY,
-                            &error);
-  g_assert_no_error (error);
-  uris = soup_server_get_uris (svc->server);
-  g_assert_nonnull (uris);
-  g_assert_cmpstr (g_uri_get_scheme (uris->data), ==, "https");
-  svc->port = g_uri_get_port (uris->data);
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
   svc->base_uri = g_strdup_printf ("https://127.0.0.1:%u", svc->port);
 
   g_queue_init (&svc->script);
@@ -398,38 +332,10 @@ last_received (TestService *svc,
 /* ---------------------------------------------------------------------------------------- */
 /* Waiting                                                                                  */
 
-typedef gboolean (*Condition) (gpointer data);
-
-static gboolean
-wake_up (gpointer data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-static void
-wait_until (Condition    condition,
-            gpointer     data,
-            const char  *what)
-{
-  gint64 deadline = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
-  guint ticker = g_timeout_add (50, wake_up, NULL);
-
-  while (!condition (data))
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("timed out waiting for %s", what);
-      g_main_context_iteration (NULL, TRUE);
-    }
-  g_source_remove (ticker);
-}
-
-/* Runs what is ready now (idle callbacks included), without waiting for anything. */
-static void
-drain_main_context (void)
-{
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-}
+/* Conditions on the phones change without a main-context event of their own: the wait
+ * looks at them every few milliseconds too (test_util_wait_until). */
+#define wait_until(condition, data, what) \
+  test_util_wait_until (condition, data, WAIT_SECONDS * 1000, what)
 
 /* ---------------------------------------------------------------------------------------- */
 /* Phones under test                                                                        */
@@ -936,7 +842,7 @@ test_contact_me (void)
     g_assert_cmpuint (contact.status, ==, 204);
     g_free (contact.content_type);
     g_free (contact.server);
-    drain_main_context ();
+    test_util_drain_main_context ();
     g_assert_false (wpi_sim_phone_get_in_flow (watch->phone));
   }
 
@@ -956,7 +862,7 @@ test_ignore_contact (void)
   started = watch->n_started;
   send_contact_me (svc, watch, "POST", TRUE);
   /* the call-back would start from an idle callback: run them all */
-  drain_main_context ();
+  test_util_drain_main_context ();
   g_assert_cmpuint (watch->n_started, ==, started);
   g_assert_false (wpi_sim_phone_get_in_flow (watch->phone));
 
@@ -1058,7 +964,7 @@ test_busy_send_solicited (void)
   expect (svc, "solicited", NULL, NULL, g_object_ref (write));
   expect (svc, "reply-to", "WriteItems", "busy", g_object_ref (clean_up_solicited));
   contact_and_wait (svc, watch, 1);
-  drain_main_context ();
+  test_util_drain_main_context ();
   g_assert_false (wpi_sim_phone_get_in_flow (watch->phone));
 
   /* the call ends: exactly one solicited flow, in which the write succeeds */
@@ -1067,7 +973,7 @@ test_busy_send_solicited (void)
   expect_clean_up (svc, "reply-to", "WriteItems", "accepted");
   wpi_sim_phone_set_in_call (watch->phone, FALSE);
   wait_flows (watch, 1);
-  drain_main_context ();
+  test_util_drain_main_context ();
   g_assert_cmpuint (watch->n_started, ==, started + 1);
   g_assert_false (wpi_sim_phone_get_pending_solicited (watch->phone));
   g_assert_false (wpi_sim_phone_get_in_flow (watch->phone));
@@ -1099,7 +1005,7 @@ test_busy_old_firmware (void)
   g_assert_false (wpi_sim_phone_get_pending_solicited (watch->phone));
   started = watch->n_started;
   wpi_sim_phone_set_in_call (watch->phone, FALSE);
-  drain_main_context ();
+  test_util_drain_main_context ();
   g_assert_cmpuint (watch->n_started, ==, started);
 
   watch_free (watch);
@@ -1668,7 +1574,7 @@ test_random_calls (void)
   /* a manual call has no end of its own; leaving it resumes the random ones */
   wpi_sim_phone_set_in_call (watch->phone, TRUE);
   calls.changes = 0;
-  drain_main_context ();
+  test_util_drain_main_context ();
   g_assert_true (wpi_sim_phone_get_in_call (watch->phone));
   g_object_set (watch->phone, "busy-ratio", 0.0, NULL);
   wpi_sim_phone_set_in_call (watch->phone, FALSE);

@@ -25,6 +25,15 @@ test_util_remove_tree (const char *path)
 
 /* --- Waiting ------------------------------------------------------------------------ */
 
+/* How often a wait looks at its condition when nothing else happens */
+#define WAIT_TICK_MS 10
+
+static gboolean
+wait_tick (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
 static gboolean
 on_wait_timeout (gpointer data)
 {
@@ -40,18 +49,30 @@ test_util_wait_until (TestUtilCondition  condition,
 {
   GMainContext *context = g_main_context_ref_thread_default ();
   g_autoptr(GSource) timeout = g_timeout_source_new (timeout_ms);
+  g_autoptr(GSource) ticker = g_timeout_source_new (WAIT_TICK_MS);
   gboolean timed_out = FALSE;
 
   /* A source rather than a deadline check, so that a blocking iteration wakes up */
   g_source_set_callback (timeout, on_wait_timeout, &timed_out, NULL);
   g_source_attach (timeout, context);
+  /* and a tick: what a store or another thread changes comes with no event here */
+  g_source_set_callback (ticker, wait_tick, NULL, NULL);
+  g_source_attach (ticker, context);
   while (!condition (data) && !timed_out)
     g_main_context_iteration (context, TRUE);
+  g_source_destroy (ticker);
   g_source_destroy (timeout);
   g_main_context_unref (context);
 
   if (timed_out)
     g_error ("Timed out after %u ms waiting for %s", timeout_ms, what);
+}
+
+void
+test_util_drain_main_context (void)
+{
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
 }
 
 gboolean

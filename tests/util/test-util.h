@@ -15,8 +15,9 @@ void test_util_remove_tree (const char *path);
 
 typedef gboolean (*TestUtilCondition) (gpointer data);
 
-/* Iterates the thread-default main context until condition (data) holds; after
- * timeout_ms the test fails with "Timed out after N ms waiting for what". */
+/* Iterates the thread-default main context until condition (data) holds, looking at it
+ * at least every 10 ms; after timeout_ms the test fails with "Timed out after N ms
+ * waiting for what". */
 void     test_util_wait_until        (TestUtilCondition  condition,
                                       gpointer           data,
                                       guint              timeout_ms,
@@ -25,6 +26,8 @@ void     test_util_wait_until        (TestUtilCondition  condition,
 void     test_util_wait_for_flag     (const gboolean    *flag,
                                       guint              timeout_ms,
                                       const char        *what);
+/* Runs what is ready now on the thread-default main context, without waiting. */
+void     test_util_drain_main_context (void);
 /* TRUE when *(gboolean *) flag: a TestUtilCondition for a flag. */
 gboolean test_util_flag_is_set       (gpointer           flag);
 
