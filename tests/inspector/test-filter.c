@@ -511,25 +511,6 @@ make_record (guint i)
   return record;
 }
 
-static void
-fill_store (WpiStore *store,
-            guint     first,
-            guint     n)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true (wpi_store_transaction_begin (store, &error));
-  for (guint i = first; i < first + n; i++)
-    {
-      g_autoptr(WpiTrafficRecord) record = make_record (i);
-
-      g_assert_true (wpi_store_traffic_append (store, record, NULL, &error));
-      g_assert_no_error (error);
-    }
-  g_assert_true (wpi_store_transaction_commit (store, &error));
-  g_assert_no_error (error);
-}
-
 static gboolean
 on_timeout (gpointer data)
 {
@@ -623,7 +604,7 @@ test_filter_model (Fixture       *fixture,
   Counter counter = { 0 };
   const guint n = 20000;
 
-  fill_store (fixture->store, 0, n);
+  test_util_store_fill (fixture->store, make_record, 0, n);
   base = wpi_traffic_model_new (fixture->store, &error);
   g_assert_no_error (error);
   model = wpi_traffic_filter_model_new (base);
@@ -726,7 +707,7 @@ test_filter_model_cancel (Fixture       *fixture,
   g_autoptr(WpiFilter) busy = wpi_filter_parse ("status == busy", WPI_FILTER_FLAGS_NONE, NULL, NULL);
   const guint n = 20000;
 
-  fill_store (fixture->store, 0, n);
+  test_util_store_fill (fixture->store, make_record, 0, n);
   base = wpi_traffic_model_new (fixture->store, &error);
   g_assert_no_error (error);
   model = wpi_traffic_filter_model_new (base);
@@ -767,7 +748,7 @@ test_filter_model_live (Fixture       *fixture,
   gint64 first = 0, last = 0;
   guint i;
 
-  fill_store (fixture->store, 0, 100);
+  test_util_store_fill (fixture->store, make_record, 0, 100);
   base = wpi_traffic_model_new (fixture->store, &error);
   g_assert_no_error (error);
   model = wpi_traffic_filter_model_new (base);

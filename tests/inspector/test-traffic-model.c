@@ -43,32 +43,6 @@ make_record (guint i)
   return record;
 }
 
-static void
-fill_store (WpiStore *store,
-            guint     first,
-            guint     n)
-{
-  g_autoptr(GError) error = NULL;
-
-  for (guint done = 0; done < n; )
-    {
-      guint batch = MIN (10000, n - done);
-
-      g_assert_true (wpi_store_transaction_begin (store, &error));
-      g_assert_no_error (error);
-      for (guint i = 0; i < batch; i++)
-        {
-          g_autoptr(WpiTrafficRecord) record = make_record (first + done + i);
-
-          g_assert_true (wpi_store_traffic_append (store, record, NULL, &error));
-          g_assert_no_error (error);
-        }
-      g_assert_true (wpi_store_transaction_commit (store, &error));
-      g_assert_no_error (error);
-      done += batch;
-    }
-}
-
 static WpiTrafficModel *
 new_model (WpiStore *store)
 {
@@ -173,7 +147,7 @@ test_lazy_paging (Fixture       *fixture,
   WpiTrafficDirection direction;
   guint positions[] = { 0, 1, 100, 255 };
 
-  fill_store (fixture->store, 0, BIG_LOG);
+  test_util_store_fill (fixture->store, make_record, 0, BIG_LOG);
   model = new_model (fixture->store);
 
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, BIG_LOG);
@@ -247,7 +221,7 @@ test_body_on_demand (Fixture       *fixture,
   g_autoptr(GError) error = NULL;
   WpiMessage *message;
 
-  fill_store (fixture->store, 0, 10);
+  test_util_store_fill (fixture->store, make_record, 0, 10);
   model = new_model (fixture->store);
   entry = item (model, 4);
 
@@ -309,7 +283,7 @@ test_live_append (Fixture       *fixture,
   guint loads;
   gint64 id;
 
-  fill_store (fixture->store, 0, 1000);
+  test_util_store_fill (fixture->store, make_record, 0, 1000);
   model = new_model (fixture->store);
   g_signal_connect (model, "items-changed", G_CALLBACK (on_items_changed), &change);
 
@@ -364,7 +338,7 @@ test_live_append (Fixture       *fixture,
     g_autoptr(GError) error = NULL;
 
     g_assert_nonnull (other);
-    fill_store (other, 2000, 5);
+    test_util_store_fill (other, make_record, 2000, 5);
     change.count = 0;
     g_assert_true (wpi_traffic_model_refresh (model, &error));
     g_assert_no_error (error);
@@ -395,7 +369,7 @@ test_retention (Fixture       *fixture,
   gint64 first = 0, last = 0, old_first;
   guint i = 600;
 
-  fill_store (fixture->store, 0, 600);
+  test_util_store_fill (fixture->store, make_record, 0, 600);
   model = new_model (fixture->store);
   {
     /* Cache the first page, to see that it does not outlive retention */
@@ -484,7 +458,7 @@ test_missing_rows (Fixture       *fixture,
   g_autoptr(WpiTrafficEntry) entry = NULL;
   g_autoptr(GError) error = NULL;
 
-  fill_store (fixture->store, 0, 300);
+  test_util_store_fill (fixture->store, make_record, 0, 300);
   model = new_model (fixture->store);
   other = wpi_store_open (fixture->dir, &error);
   g_assert_no_error (error);

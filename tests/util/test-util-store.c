@@ -32,3 +32,30 @@ test_util_store_teardown (TestUtilStore *fixture,
   g_clear_pointer (&fixture->tmp, g_free);
   g_clear_pointer (&fixture->dir, g_free);
 }
+
+void
+test_util_store_fill (WpiStore           *store,
+                      TestUtilRecordFunc  make_record,
+                      guint               first,
+                      guint               n)
+{
+  g_autoptr(GError) error = NULL;
+
+  for (guint done = 0; done < n; )
+    {
+      guint batch = MIN (10000, n - done);
+
+      g_assert_true (wpi_store_transaction_begin (store, &error));
+      g_assert_no_error (error);
+      for (guint i = 0; i < batch; i++)
+        {
+          g_autoptr(WpiTrafficRecord) record = make_record (first + done + i);
+
+          g_assert_true (wpi_store_traffic_append (store, record, NULL, &error));
+          g_assert_no_error (error);
+        }
+      g_assert_true (wpi_store_transaction_commit (store, &error));
+      g_assert_no_error (error);
+      done += batch;
+    }
+}

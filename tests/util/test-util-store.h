@@ -21,4 +21,14 @@ void      test_util_store_setup    (TestUtilStore *fixture,
 void      test_util_store_teardown (TestUtilStore *fixture,
                                     gconstpointer  data);
 
+/* Record i of a test's made-up traffic log */
+typedef WpiTrafficRecord *(*TestUtilRecordFunc) (guint i);
+
+/* Appends make_record (i) for i from first to first + n - 1, in transactions of at most
+ * 10,000 messages, failing the test on any error. */
+void      test_util_store_fill     (WpiStore           *store,
+                                    TestUtilRecordFunc  make_record,
+                                    guint               first,
+                                    guint               n);
+
 G_END_DECLS
