@@ -255,22 +255,6 @@ print_run (Run *run)
 /* ---------------------------------------------------------------------------------------- */
 /* Subprocesses                                                                             */
 
-static guint
-free_port (void)
-{
-  g_autoptr(GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-                                            G_SOCKET_PROTOCOL_TCP, NULL);
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
-  g_autoptr(GSocketAddress) bound = NULL;
-  g_autoptr(GError) error = NULL;
-
-  if (!g_socket_bind (socket, any, FALSE, &error) ||
-      (bound = g_socket_get_local_address (socket, &error)) == NULL)
-    g_error ("no free port: %s", error->message);
-  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-}
-
 static const char *
 program (const char *variable)
 {
@@ -303,25 +287,14 @@ typedef struct {
   gboolean     exited;
 } Service;
 
-static void
-service_exited (GObject      *source,
-                GAsyncResult *result,
-                gpointer      user_data)
-{
-  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
-  ((Service *) user_data)->exited = TRUE;
-}
-
 static gboolean
 service_ready (gpointer data)
 {
   Service *service = data;
-  g_autofree char *text = NULL;
-  g_autofree char *expected = g_strdup_printf ("serving https://127.0.0.1:%u", service->port);
 
   if (service->exited)
     g_error ("the service exited at start, see %s", service->log_path);
-  return g_file_get_contents (service->log_path, &text, NULL, NULL) && strstr (text, expected) != NULL;
+  return test_util_headless_serving (service->log_path, service->port);
 }
 
 static gboolean
@@ -334,24 +307,10 @@ static void
 service_start (Service    *service,
                const char *data_dir)
 {
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
-  g_autofree char *port = NULL;
-  g_autofree char *secure_port = NULL;
-  g_autoptr(GError) error = NULL;
-
-  service->port = free_port ();
-  port = g_strdup_printf ("%u", service->port);
-  secure_port = g_strdup_printf ("%u", free_port ());
+  service->port = test_util_free_port ();
   service->log_path = g_build_filename (data_dir, "headless.log", NULL);
-  /* a file: the service prints a line per flow and must not wait for us to read it */
-  g_subprocess_launcher_set_stdout_file_path (launcher, service->log_path);
-  service->process = g_subprocess_launcher_spawn (launcher, &error, program ("WPI_HEADLESS_SERVICE"),
-                                                  "--headless", "--data-dir", data_dir,
-                                                  "--bind", "127.0.0.1", "--port", port,
-                                                  "--secure-port", secure_port, NULL);
-  if (service->process == NULL)
-    g_error ("cannot start the service: %s", error->message);
-  g_subprocess_wait_async (service->process, NULL, service_exited, service);
+  service->process = test_util_headless_spawn (program ("WPI_HEADLESS_SERVICE"), data_dir, service->port,
+                                               test_util_free_port (), service->log_path, &service->exited);
   if (!bench_wait_until (service_ready, service, 120))
     g_error ("the service did not start listening, see %s", service->log_path);
 }

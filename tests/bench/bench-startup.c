@@ -26,6 +26,7 @@
 #include <glib/gstdio.h>
 
 #include "bench-util.h"
+#include "test-util.h"
 
 #define DEFAULT_RUNS         10
 #define FIRST_FRAME_TIMEOUT  (120 * G_USEC_PER_SEC)
@@ -196,17 +197,6 @@ on_exit_deadline (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-static void
-on_console_exited (GObject      *source,
-                   GAsyncResult *result,
-                   gpointer      user_data)
-{
-  gboolean *exited = user_data;
-
-  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
-  *exited = TRUE;
-}
-
 /* SIGTERM, and SIGKILL if that has not ended it in time */
 static void
 end_console (GSubprocess *console)
@@ -216,7 +206,7 @@ end_console (GSubprocess *console)
   guint deadline;
 
   g_subprocess_send_signal (console, SIGTERM);
-  g_subprocess_wait_async (console, NULL, on_console_exited, &exited);
+  test_util_watch_exit (console, &exited);
   deadline = g_timeout_add_seconds (EXIT_TIMEOUT_SECONDS, on_exit_deadline, &timed_out);
   while (!exited && !timed_out)
     g_main_context_iteration (NULL, TRUE);

@@ -1835,66 +1835,22 @@ test_simulator (Fixture       *f,
 /* ---------------------------------------------------------------------------------------- */
 /* kill -9 of the headless service in mid-flow, and a clean restart                         */
 
-static guint
-free_port (void)
-{
-  g_autoptr(GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-                                            G_SOCKET_PROTOCOL_TCP, NULL);
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
-  g_autoptr(GSocketAddress) bound = NULL;
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true (g_socket_bind (socket, any, FALSE, &error));
-  g_assert_no_error (error);
-  bound = g_socket_get_local_address (socket, &error);
-  g_assert_no_error (error);
-  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-}
-
 static gboolean
 headless_ready (gpointer data)
 {
   Fixture *f = data;
-  g_autofree char *text = NULL;
-  g_autofree char *expected = g_strdup_printf ("serving https://127.0.0.1:%u", f->port);
-
   if (f->child_exited)
     g_error ("the headless service exited at start; see %s", f->child_log);
-  return g_file_get_contents (f->child_log, &text, NULL, NULL) && strstr (text, expected) != NULL;
-}
-
-static void
-child_wait_done (GObject      *source,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  gboolean *exited = user_data;
-
-  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
-  *exited = TRUE;
+  return test_util_headless_serving (f->child_log, f->port);
 }
 
 static void
 headless_start (Fixture *f)
 {
-  const char *exe = g_getenv ("WPI_HEADLESS_SERVICE");
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
-  g_autofree char *port = g_strdup_printf ("%u", f->port);
-  g_autofree char *secure_port = g_strdup_printf ("%u", f->secure_port);
-  g_autoptr(GError) error = NULL;
-
   g_free (f->child_log);
   f->child_log = g_strdup_printf ("%s/headless-%u.log", f->data_dir, ++f->n_runs);
-  /* a file, not a pipe: the service writes a line per flow and must never block on us */
-  g_subprocess_launcher_set_stdout_file_path (launcher, f->child_log);
-  g_subprocess_launcher_setenv (launcher, "G_MESSAGES_DEBUG", "", TRUE);
-  f->child = g_subprocess_launcher_spawn (launcher, &error, exe, "--headless",
-                                          "--data-dir", f->data_dir, "--bind", "127.0.0.1",
-                                          "--port", port, "--secure-port", secure_port, NULL);
-  g_assert_no_error (error);
-  f->child_exited = FALSE;
-  g_subprocess_wait_async (f->child, NULL, child_wait_done, &f->child_exited);
+  f->child = test_util_headless_spawn (g_getenv ("WPI_HEADLESS_SERVICE"), f->data_dir, f->port,
+                                       f->secure_port, f->child_log, &f->child_exited);
   wait_until (headless_ready, f, "the headless service to listen");
 }
 
@@ -1969,8 +1925,8 @@ test_kill_restart (Fixture       *f,
       return;
     }
 
-  f->port = free_port ();
-  f->secure_port = free_port ();
+  f->port = test_util_free_port ();
+  f->secure_port = test_util_free_port ();
   f->service_uri = g_strdup_printf ("https://127.0.0.1:%u", f->port);
   headless_start (f);
   f->store = wpi_store_open (f->data_dir, &error);

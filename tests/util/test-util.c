@@ -167,6 +167,59 @@ test_util_run (const char * const *argv,
   return g_subprocess_get_exit_status (process);
 }
 
+static void
+on_process_exited (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  *(gboolean *) user_data = TRUE;
+}
+
+void
+test_util_watch_exit (GSubprocess *process,
+                      gboolean    *exited)
+{
+  *exited = FALSE;
+  g_subprocess_wait_async (process, NULL, on_process_exited, exited);
+}
+
+GSubprocess *
+test_util_headless_spawn (const char *program,
+                          const char *data_dir,
+                          guint       port,
+                          guint       secure_port,
+                          const char *log_path,
+                          gboolean   *exited)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_autofree char *port_text = g_strdup_printf ("%u", port);
+  g_autofree char *secure_port_text = g_strdup_printf ("%u", secure_port);
+  g_autoptr(GError) error = NULL;
+  GSubprocess *process;
+
+  /* a file, not a pipe: the service writes a line per flow and must never block on us */
+  g_subprocess_launcher_set_stdout_file_path (launcher, log_path);
+  g_subprocess_launcher_setenv (launcher, "G_MESSAGES_DEBUG", "", TRUE);
+  process = g_subprocess_launcher_spawn (launcher, &error, program, "--headless",
+                                         "--data-dir", data_dir, "--bind", "127.0.0.1",
+                                         "--port", port_text, "--secure-port", secure_port_text, NULL);
+  g_assert_no_error (error);
+  if (exited != NULL)
+    test_util_watch_exit (process, exited);
+  return process;
+}
+
+gboolean
+test_util_headless_serving (const char *log_path,
+                            guint       port)
+{
+  g_autofree char *text = NULL;
+  g_autofree char *expected = g_strdup_printf ("serving https://127.0.0.1:%u", port);
+
+  return g_file_get_contents (log_path, &text, NULL, NULL) && strstr (text, expected) != NULL;
+}
+
 /* --- Ready-made certificates ---------------------------------------------------------- */
 
 char *

@@ -54,6 +54,23 @@ int      test_util_run               (const char * const *argv,
                                       char             **out,
                                       char             **err);
 
+/* Sets *exited to TRUE when process has ended (the wait runs on the thread-default
+ * main context). */
+void     test_util_watch_exit        (GSubprocess        *process,
+                                      gboolean           *exited);
+/* The console's headless service (program --headless) with data_dir, on 127.0.0.1 at
+ * port and secure_port, its output in the file log_path and without debug messages;
+ * *exited (unless NULL) becomes TRUE when it ends. Fails when it cannot be started. */
+GSubprocess *test_util_headless_spawn (const char        *program,
+                                      const char        *data_dir,
+                                      guint              port,
+                                      guint              secure_port,
+                                      const char        *log_path,
+                                      gboolean          *exited);
+/* TRUE once the headless service's log says it serves on port */
+gboolean test_util_headless_serving  (const char         *log_path,
+                                      guint               port);
+
 /* --- Ready-made certificates (tests/util/certs, README.md there) -------------------- */
 
 #define TEST_UTIL_PHONE_MAC_1 "00:1A:E8:12:34:56"
