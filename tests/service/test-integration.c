@@ -22,25 +22,14 @@
 #include "wpi-sim-phone.h"
 #include "wpi-simulator.h"
 #include "test-util-service.h"
+#include "test-util-sim.h"
 
 #define WAIT_SECONDS 60
 #define BASE_MAC     "00:1A:E8:20:00:01"
 
 typedef struct _Fixture Fixture;
 
-typedef struct {
-  Fixture     *f;
-  WpiSimPhone *phone;
-  guint        n_started;
-  guint        n_finished;
-  guint        n_failed;
-  GPtrArray   *reasons;      /* reason of each finished flow */
-  GPtrArray   *details;      /* its trail ("ReadAllItems,CleanUp") or failure */
-  GArray      *oks;          /* of gboolean, whether it succeeded */
-  guint        n_downloads;
-  guint        n_downloads_ok;
-  gboolean     rebooted;
-} Watch;
+typedef TestUtilPhoneWatch Watch;
 
 struct _Fixture {
   char       *data_dir;
@@ -108,25 +97,6 @@ fixture_set_up (Fixture       *f,
 }
 
 static gboolean
-phone_quiet (gpointer data)
-{
-  return !wpi_sim_phone_has_operations (data);
-}
-
-static void
-watch_free (Watch *watch)
-{
-  wpi_sim_phone_stop (watch->phone);
-  wait_until (phone_quiet, watch->phone, "the phone's operations to end");
-  g_signal_handlers_disconnect_by_data (watch->phone, watch);
-  g_object_unref (watch->phone);
-  g_ptr_array_unref (watch->reasons);
-  g_ptr_array_unref (watch->details);
-  g_array_unref (watch->oks);
-  g_free (watch);
-}
-
-static gboolean
 no_phone_in_flow (gpointer data)
 {
   Fixture *f = data;
@@ -145,7 +115,7 @@ fixture_tear_down (Fixture       *f,
   if (f->service != NULL || f->child != NULL)
     wait_until (no_phone_in_flow, f, "the phones' flows to end");
   for (guint i = 0; i < f->watches->len; i++)
-    watch_free (g_ptr_array_index (f->watches, i));
+    test_util_phone_watch_free (g_ptr_array_index (f->watches, i), WAIT_SECONDS * 1000);
   g_ptr_array_unref (f->watches);
   if (f->service != NULL)
     {
@@ -187,57 +157,6 @@ count_log (Fixture    *f,
 /* ---------------------------------------------------------------------------------------- */
 /* Phones                                                                                   */
 
-static void
-on_flow_started (WpiSimPhone *phone,
-                 const char  *reason,
-                 Watch       *watch)
-{
-  watch->n_started++;
-}
-
-static void
-on_flow_finished (WpiSimPhone *phone,
-                  const char  *reason,
-                  gboolean     ok,
-                  const char  *detail,
-                  guint        n_messages,
-                  gint64       duration,
-                  Watch       *watch)
-{
-  g_test_message ("%s: %s %s, %u messages in %.1f ms (%s)", wpi_sim_phone_get_mac (phone), reason,
-                  ok ? "ok" : "FAILED", n_messages, duration / 1000.0, detail);
-  watch->n_finished++;
-  if (!ok)
-    watch->n_failed++;
-  g_ptr_array_add (watch->reasons, g_strdup (reason));
-  g_ptr_array_add (watch->details, g_strdup (detail));
-  g_array_append_val (watch->oks, ok);
-}
-
-static void
-on_download_finished (WpiSimPhone *phone,
-                      const char  *name,
-                      const char  *type,
-                      gboolean     ok,
-                      const char  *error_message,
-                      Watch       *watch)
-{
-  g_test_message ("%s: download %s %s%s%s", wpi_sim_phone_get_mac (phone), name, ok ? "ok" : "failed",
-                  error_message ? ": " : "", error_message ? error_message : "");
-  watch->n_downloads++;
-  if (ok)
-    watch->n_downloads_ok++;
-}
-
-static void
-on_state (WpiSimPhone *phone,
-          GParamSpec  *pspec,
-          Watch       *watch)
-{
-  if (wpi_sim_phone_get_state (phone) == WPI_SIM_PHONE_STATE_REBOOTING)
-    watch->rebooted = TRUE;
-}
-
 static guint next_phone_number;
 
 static Watch *
@@ -245,7 +164,8 @@ phone_add (Fixture        *f,
            WpiSimFirmware  firmware,
            gint64          max_items)
 {
-  Watch *watch = g_new0 (Watch, 1);
+  Watch *watch;
+  WpiSimPhone *phone;
   guint n = next_phone_number++;
   g_autofree char *mac = wpi_sim_mac_add (BASE_MAC, n, NULL);
   g_autofree char *e164 = g_strdup_printf ("49897002%04u", n);
@@ -261,22 +181,15 @@ phone_add (Fixture        *f,
   inet = g_inet_address_new_from_string (address);
   contact = g_inet_socket_address_new (inet, 0);
 
-  watch->f = f;
-  watch->phone = wpi_sim_phone_new (mac, e164, "OpenStage 60", firmware, f->service_uri,
-                                    G_INET_SOCKET_ADDRESS (contact));
-  g_object_set (watch->phone,
+  phone = wpi_sim_phone_new (mac, e164, "OpenStage 60", firmware, f->service_uri,
+                             G_INET_SOCKET_ADDRESS (contact));
+  g_object_set (phone,
                 "bind-local", TRUE,
                 "max-items", max_items,
                 "restart-seconds", 0.05,
                 "retry-seconds", 0.1,
                 NULL);
-  watch->reasons = g_ptr_array_new_with_free_func (g_free);
-  watch->details = g_ptr_array_new_with_free_func (g_free);
-  watch->oks = g_array_new (FALSE, FALSE, sizeof (gboolean));
-  g_signal_connect (watch->phone, "flow-started", G_CALLBACK (on_flow_started), watch);
-  g_signal_connect (watch->phone, "flow-finished", G_CALLBACK (on_flow_finished), watch);
-  g_signal_connect (watch->phone, "download-finished", G_CALLBACK (on_download_finished), watch);
-  g_signal_connect (watch->phone, "notify::state", G_CALLBACK (on_state), watch);
+  watch = test_util_phone_watch_new (phone);
   g_ptr_array_add (f->watches, watch);
   return watch;
 }

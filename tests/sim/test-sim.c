@@ -16,6 +16,7 @@
 #include "wpi-codec.h"
 #include "wpi-sim-phone.h"
 #include "wpi-simulator.h"
+#include "test-util-sim.h"
 #include "test-util-wpi.h"
 
 #define WAIT_SECONDS 20
@@ -340,65 +341,10 @@ last_received (TestService *svc,
 /* ---------------------------------------------------------------------------------------- */
 /* Phones under test                                                                        */
 
-typedef struct {
-  WpiSimPhone *phone;
-  guint        n_started;
-  guint        n_finished;
-  guint        n_failed;
-  GPtrArray   *reasons;     /* of char *, reason of each finished flow */
-  char        *last_detail;
-  guint        n_downloads;
-  guint        target;      /* for wait conditions */
-  GArray      *states;      /* of WpiSimPhoneState, every state entered */
-} Watch;
+typedef TestUtilPhoneWatch Watch;
 
-static void
-on_flow_started (WpiSimPhone *phone,
-                 const char  *reason,
-                 Watch       *watch)
-{
-  watch->n_started++;
-}
-
-static void
-on_flow_finished (WpiSimPhone *phone,
-                  const char  *reason,
-                  gboolean     ok,
-                  const char  *detail,
-                  guint        n_messages,
-                  gint64       duration,
-                  Watch       *watch)
-{
-  g_test_message ("%s: %s %s, %u messages in %.1f ms (%s)", wpi_sim_phone_get_mac (phone), reason,
-                  ok ? "ok" : "failed", n_messages, duration / 1000.0, detail);
-  watch->n_finished++;
-  if (!ok)
-    watch->n_failed++;
-  g_ptr_array_add (watch->reasons, g_strdup (reason));
-  g_free (watch->last_detail);
-  watch->last_detail = g_strdup (detail);
-}
-
-static void
-on_download_finished (WpiSimPhone *phone,
-                      const char  *name,
-                      const char  *type,
-                      gboolean     ok,
-                      const char  *error_message,
-                      Watch       *watch)
-{
-  watch->n_downloads++;
-}
-
-static void
-on_state (WpiSimPhone *phone,
-          GParamSpec  *pspec,
-          Watch       *watch)
-{
-  WpiSimPhoneState state = wpi_sim_phone_get_state (phone);
-
-  g_array_append_val (watch->states, state);
-}
+/* Stops the phone and waits for its operations to end */
+#define watch_free(watch) test_util_phone_watch_free (watch, WAIT_SECONDS * 1000)
 
 static guint next_phone_number;
 
@@ -406,7 +352,7 @@ static Watch *
 phone_new (TestService    *svc,
            WpiSimFirmware  firmware)
 {
-  Watch *watch = g_new0 (Watch, 1);
+  WpiSimPhone *phone;
   guint n = next_phone_number++;
   g_autofree char *mac = wpi_sim_mac_add ("00:1A:E8:10:00:01", n, NULL);
   g_autofree char *e164 = g_strdup_printf ("49897001%04u", n);
@@ -419,39 +365,14 @@ phone_new (TestService    *svc,
   inet = g_inet_address_new_from_string (address);
   contact = g_inet_socket_address_new (inet, 0);
 
-  watch->phone = wpi_sim_phone_new (mac, e164, "OpenStage 60", firmware, svc->base_uri,
-                                    G_INET_SOCKET_ADDRESS (contact));
-  g_object_set (watch->phone,
+  phone = wpi_sim_phone_new (mac, e164, "OpenStage 60", firmware, svc->base_uri,
+                             G_INET_SOCKET_ADDRESS (contact));
+  g_object_set (phone,
                 "bind-local", TRUE,
                 "restart-seconds", 0.05,
                 "retry-seconds", 0.05,
                 NULL);
-  watch->reasons = g_ptr_array_new_with_free_func (g_free);
-  watch->states = g_array_new (FALSE, FALSE, sizeof (WpiSimPhoneState));
-  g_signal_connect (watch->phone, "flow-started", G_CALLBACK (on_flow_started), watch);
-  g_signal_connect (watch->phone, "flow-finished", G_CALLBACK (on_flow_finished), watch);
-  g_signal_connect (watch->phone, "download-finished", G_CALLBACK (on_download_finished), watch);
-  g_signal_connect (watch->phone, "notify::state", G_CALLBACK (on_state), watch);
-  return watch;
-}
-
-static gboolean
-phone_quiet (gpointer data)
-{
-  return !wpi_sim_phone_has_operations (data);
-}
-
-static void
-watch_free (Watch *watch)
-{
-  wpi_sim_phone_stop (watch->phone);
-  wait_until (phone_quiet, watch->phone, "the phone's operations to end");
-  g_signal_handlers_disconnect_by_data (watch->phone, watch);
-  g_object_unref (watch->phone);
-  g_ptr_array_unref (watch->reasons);
-  g_array_unref (watch->states);
-  g_free (watch->last_detail);
-  g_free (watch);
+  return test_util_phone_watch_new (phone);
 }
 
 static gboolean

@@ -1,0 +1,34 @@
+/* test-util-sim.h: a simulated phone under test, with what it did counted (its flows,
+ * downloads and states), for the tests that run WpiSimPhones against a service.
+ */
+#pragma once
+
+#include "wpi-sim-phone.h"
+#include "test-util.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  WpiSimPhone *phone;
+  guint        n_started;
+  guint        n_finished;
+  guint        n_failed;
+  GPtrArray   *reasons;        /* of char *, the reason of each finished flow */
+  GPtrArray   *details;        /* of char *, its trail ("ReadAllItems,CleanUp") or failure */
+  GArray      *oks;            /* of gboolean, whether it succeeded */
+  const char  *last_detail;    /* the last of details, NULL before the first flow ends */
+  guint        n_downloads;
+  guint        n_downloads_ok;
+  GArray      *states;         /* of WpiSimPhoneState, every state entered */
+  gboolean     rebooted;       /* it entered WPI_SIM_PHONE_STATE_REBOOTING */
+  guint        target;         /* free for a test's wait conditions */
+} TestUtilPhoneWatch;
+
+/* Watches phone (the watch owns it from now on); each flow and download is also logged
+ * with g_test_message(). */
+TestUtilPhoneWatch *test_util_phone_watch_new  (WpiSimPhone        *phone);
+/* Stops the phone, waits up to timeout_ms until its operations have ended, frees all. */
+void                test_util_phone_watch_free (TestUtilPhoneWatch *watch,
+                                                guint               timeout_ms);
+
+G_END_DECLS
