@@ -1377,42 +1377,6 @@ test_phone_clean_up (Fixture       *f,
 /* ---------------------------------------------------------------------------------------- */
 /* D5 bad input, while a real phone is registered                                           */
 
-typedef struct {
-  GBytes  *body;
-  guint    status;
-  gboolean done;
-} Exchange;
-
-static void
-exchange_done (GObject      *source,
-               GAsyncResult *result,
-               gpointer      user_data)
-{
-  Exchange *exchange = user_data;
-  SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION (source), result);
-  g_autoptr(GError) error = NULL;
-
-  exchange->body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
-  g_assert_no_error (error);
-  exchange->status = soup_message_get_status (msg);
-  exchange->done = TRUE;
-}
-
-static gboolean
-exchange_is_done (gpointer data)
-{
-  return ((Exchange *) data)->done;
-}
-
-static gboolean
-accept_any_certificate (SoupMessage          *msg,
-                        GTlsCertificate      *certificate,
-                        GTlsCertificateFlags  errors,
-                        gpointer              user_data)
-{
-  return TRUE;
-}
-
 static guint
 send_raw (Fixture    *f,
           const char *method,
@@ -1420,20 +1384,15 @@ send_raw (Fixture    *f,
           const char *body,
           gsize       length)
 {
-  g_autoptr(SoupSession) session = soup_session_new_with_options ("timeout", 20, NULL);
+  g_autoptr(SoupSession) session = test_util_https_session_new (NULL);
   g_autofree char *uri = g_strdup_printf ("%s%s", f->service_uri, path);
-  g_autoptr(SoupMessage) msg = soup_message_new (method, uri);
-  Exchange exchange = { 0 };
+  g_autoptr(GBytes) bytes = body != NULL ? g_bytes_new (body, length) : NULL;
+  g_autoptr(TestUtilReply) reply = test_util_https_request (session, method, uri, bytes, NULL, NULL);
 
-  g_signal_connect (msg, "accept-certificate", G_CALLBACK (accept_any_certificate), NULL);
-  if (body != NULL)
-    soup_message_set_request_body_from_bytes (msg, "text/xml", g_bytes_new (body, length));
-  soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, NULL, exchange_done, &exchange);
-  wait_until (exchange_is_done, &exchange, "the service's answer");
-  if (exchange.status >= 400)
-    g_assert_cmpuint (g_bytes_get_size (exchange.body), ==, 0);
-  g_bytes_unref (exchange.body);
-  return exchange.status;
+  g_assert_no_error (reply->error);
+  if (reply->status >= 400)
+    g_assert_cmpuint (g_bytes_get_size (reply->body), ==, 0);
+  return reply->status;
 }
 
 /* The body as a stream of unknown length: libsoup sends it chunked */
@@ -1441,20 +1400,18 @@ static guint
 send_chunked (Fixture    *f,
               const char *body)
 {
-  g_autoptr(SoupSession) session = soup_session_new_with_options ("timeout", 20, NULL);
+  g_autoptr(SoupSession) session = test_util_https_session_new (NULL);
   g_autofree char *uri = g_strdup_printf ("%s%s", f->service_uri, WPI_SERVICE_PATH);
   g_autoptr(SoupMessage) msg = soup_message_new ("POST", uri);
   g_autoptr(GInputStream) stream = g_memory_input_stream_new_from_data (g_strdup (body), -1, g_free);
-  Exchange exchange = { 0 };
+  g_autoptr(TestUtilReply) reply = NULL;
 
-  g_signal_connect (msg, "accept-certificate", G_CALLBACK (accept_any_certificate), NULL);
   soup_message_set_request_body (msg, "text/xml", stream, -1);
-  soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, NULL, exchange_done, &exchange);
-  wait_until (exchange_is_done, &exchange, "the service's answer");
+  reply = test_util_https_send (session, msg);
+  g_assert_no_error (reply->error);
   g_assert_cmpstr (soup_message_headers_get_one (soup_message_get_request_headers (msg), "Transfer-Encoding"),
                    ==, "chunked");
-  g_bytes_unref (exchange.body);
-  return exchange.status;
+  return reply->status;
 }
 
 static char *

@@ -37,6 +37,9 @@ TestUtilReply *test_util_https_request     (SoupSession     *session,
                                             GBytes          *body,
                                             const char      *cookie,
                                             GTlsCertificate *client_certificate);
+/* Sends a message the test has prepared (a body stream, headers of its own) the same way */
+TestUtilReply *test_util_https_send        (SoupSession     *session,
+                                            SoupMessage     *msg);
 /* POSTs a phone's WorkpointMessage. */
 TestUtilReply *test_util_post_message      (SoupSession     *session,
                                             const char      *uri,
