@@ -416,38 +416,20 @@ start_phone (TestService *svc,
 /* ---------------------------------------------------------------------------------------- */
 /* Contact-me, as the service sends it                                                      */
 
-typedef struct {
-  gboolean     done;
-  guint        status;
-  char        *content_type;
-  char        *server;
-} ContactResult;
-
+/* Sends a contact-me request to the phone and checks the guide's answer (p.15): 204, no
+ * body, text/html from "DlsClient". */
 static void
-contact_done (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
+contact_exchange (SoupMessage *msg)
 {
-  ContactResult *contact = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), result,
-                                                             &error);
-  SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION (source), result);
-  SoupMessageHeaders *headers;
+  g_autoptr(SoupSession) session = test_util_https_session_new (NULL);
+  g_autoptr(TestUtilReply) reply = test_util_https_send (session, msg);
+  SoupMessageHeaders *headers = soup_message_get_response_headers (msg);
 
-  g_assert_no_error (error);
-  g_assert_cmpuint (g_bytes_get_size (body), ==, 0);
-  headers = soup_message_get_response_headers (msg);
-  contact->status = soup_message_get_status (msg);
-  contact->content_type = g_strdup (soup_message_headers_get_one (headers, "Content-Type"));
-  contact->server = g_strdup (soup_message_headers_get_one (headers, "Server"));
-  contact->done = TRUE;
-}
-
-static gboolean
-contact_is_done (gpointer data)
-{
-  return ((ContactResult *) data)->done;
+  g_assert_no_error (reply->error);
+  g_assert_cmpuint (reply->status, ==, 204);
+  g_assert_cmpuint (g_bytes_get_size (reply->body), ==, 0);
+  g_assert_cmpstr (soup_message_headers_get_one (headers, "Content-Type"), ==, "text/html");
+  g_assert_cmpstr (soup_message_headers_get_one (headers, "Server"), ==, "DlsClient");
 }
 
 /* POST (or GET) a contact-me to the phone and check the guide's 204 answer (p.15). */
@@ -457,10 +439,8 @@ send_contact_me (TestService *svc,
                  const char  *method,
                  gboolean     with_address)
 {
-  g_autoptr(SoupSession) session = soup_session_new ();
   g_autoptr(SoupMessage) msg = NULL;
   g_autofree char *form = NULL;
-  ContactResult contact = { 0 };
 
   form = with_address ? g_strdup_printf ("ContactMe=true&dls_ip_addr=127.0.0.1&dls_ip_port=%u",
                                          svc->port)
@@ -479,14 +459,7 @@ send_contact_me (TestService *svc,
       soup_message_set_request_body_from_bytes (msg, "application/x-www-form-urlencoded; charset=utf-8",
                                                 body);
     }
-  soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, NULL, contact_done, &contact);
-  wait_until (contact_is_done, &contact, "the contact-me answer");
-
-  g_assert_cmpuint (contact.status, ==, 204);
-  g_assert_cmpstr (contact.content_type, ==, "text/html");
-  g_assert_cmpstr (contact.server, ==, "DlsClient");
-  g_free (contact.content_type);
-  g_free (contact.server);
+  contact_exchange (msg);
 }
 
 /* Contact-me, then wait for the whole solicited flow the script describes. */
@@ -752,17 +725,11 @@ test_contact_me (void)
 
   /* ContactMe=false: answered, no call-back */
   {
-    g_autoptr(SoupSession) session = soup_session_new ();
     g_autofree char *uri = g_strdup_printf ("%s?ContactMe=false",
                                             wpi_sim_phone_get_contact_uri (watch->phone));
     g_autoptr(SoupMessage) msg = soup_message_new ("GET", uri);
-    ContactResult contact = { 0 };
 
-    soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, NULL, contact_done, &contact);
-    wait_until (contact_is_done, &contact, "the contact-me answer");
-    g_assert_cmpuint (contact.status, ==, 204);
-    g_free (contact.content_type);
-    g_free (contact.server);
+    contact_exchange (msg);
     test_util_drain_main_context ();
     g_assert_false (wpi_sim_phone_get_in_flow (watch->phone));
   }
