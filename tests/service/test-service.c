@@ -37,15 +37,6 @@ typedef struct {
   GError      *transport_error;
 } Fixture;
 
-static gboolean
-accept_any_certificate (SoupMessage          *msg,
-                        GTlsCertificate      *certificate,
-                        GTlsCertificateFlags  errors,
-                        gpointer              user_data)
-{
-  return TRUE;   /* phones in Default Mode do not check the server (protocol.md §2.1) */
-}
-
 static void
 fixture_set_up (Fixture       *f,
                 gconstpointer  data)
@@ -54,7 +45,8 @@ fixture_set_up (Fixture       *f,
 
   f->data_dir = test_util_make_tmp_dir ("wpi-service");
   f->service = test_util_service_start (f->data_dir);
-  f->session = soup_session_new_with_options ("timeout", 10, NULL);
+  /* phones in Default Mode do not check the server (protocol.md §2.1) */
+  f->session = test_util_https_session_new (NULL);
   f->firmware = g_strdup ("V3 R5.12.0");
   f->max_items = -1;
 }
@@ -75,33 +67,6 @@ fixture_tear_down (Fixture       *f,
   g_clear_error (&f->transport_error);
 }
 
-typedef struct {
-  GBytes  *body;
-  GError  *error;
-  gboolean done;
-} Pending;
-
-static void
-send_done (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  Pending *pending = user_data;
-
-  pending->body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &pending->error);
-  pending->done = TRUE;
-}
-
-static gboolean
-wait_for (gboolean *flag)
-{
-  gint64 deadline = g_get_monotonic_time () + WAIT_TIMEOUT;
-
-  while (!*flag && g_get_monotonic_time () < deadline)
-    g_main_context_iteration (NULL, TRUE);
-  return *flag;
-}
-
 /* One HTTP exchange; the service runs on this thread's main context meanwhile. */
 static GBytes *
 http (Fixture    *f,
@@ -113,49 +78,32 @@ http (Fixture    *f,
       guint       port)
 {
   g_autofree char *uri = NULL;
-  g_autoptr(SoupMessage) msg = NULL;
-  Pending pending = { 0 };
-  const char *set_cookie;
+  g_autoptr(GBytes) bytes = body != NULL ? g_bytes_new (body, length) : NULL;
+  g_autoptr(TestUtilReply) reply = NULL;
 
   if (port == 0)
     port = f->secure ? wpi_service_get_secure_port (f->service) : wpi_service_get_port (f->service);
   uri = g_strdup_printf ("https://127.0.0.1:%u%s", port, path);
-  msg = soup_message_new (method, uri);
-  g_signal_connect (msg, "accept-certificate", G_CALLBACK (accept_any_certificate), NULL);
-  if (f->secure)
-    soup_message_set_tls_client_certificate (msg, f->client_cert);
-  if (body != NULL)
-    soup_message_set_request_body_from_bytes (msg, "text/xml", g_bytes_new (body, length));
-  if (with_cookie && f->cookie != NULL)
-    {
-      g_autofree char *header = g_strdup_printf ("JSESSIONID=%s", f->cookie);
-      soup_message_headers_replace (soup_message_get_request_headers (msg), "Cookie", header);
-    }
-  soup_session_send_and_read_async (f->session, msg, G_PRIORITY_DEFAULT, NULL, send_done, &pending);
-  g_assert_true (wait_for (&pending.done));
+  reply = test_util_https_request (f->session, method, uri, bytes, with_cookie ? f->cookie : NULL,
+                                   f->secure ? f->client_cert : NULL);
   g_clear_error (&f->transport_error);
-  if (pending.error != NULL)
+  if (reply->error != NULL)
     {
       /* A refused TLS handshake: the caller checks f->transport_error */
-      f->transport_error = pending.error;
+      f->transport_error = g_steal_pointer (&reply->error);
       f->last_status = 0;
       return NULL;
     }
 
-  f->last_status = soup_message_get_status (msg);
-  g_clear_pointer (&f->last_set_cookie, g_free);
-  set_cookie = soup_message_headers_get_one (soup_message_get_response_headers (msg), "Set-Cookie");
-  if (set_cookie != NULL)
+  f->last_status = reply->status;
+  g_free (f->last_set_cookie);
+  f->last_set_cookie = g_steal_pointer (&reply->set_cookie);
+  if (reply->session_id != NULL)
     {
-      f->last_set_cookie = g_strdup (set_cookie);
-      if (g_str_has_prefix (set_cookie, "JSESSIONID="))
-        {
-          const char *end = strchr (set_cookie, ';');
-          g_free (f->cookie);
-          f->cookie = g_strndup (set_cookie + 11, end ? (gsize) (end - set_cookie - 11) : strlen (set_cookie + 11));
-        }
+      g_free (f->cookie);
+      f->cookie = g_steal_pointer (&reply->session_id);
     }
-  return pending.body;
+  return g_steal_pointer (&reply->body);
 }
 
 static WpiMessage *
