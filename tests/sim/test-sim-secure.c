@@ -304,39 +304,22 @@ assert_secure_after_switch (Fixture *f)
   return n_secure;
 }
 
-static void
-keep_result (GObject      *source,
-             GAsyncResult *result,
-             gpointer      user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
-
 /* A start-up with the phone's MAC on the default port, as a spoofed phone would send. */
 static guint
 post_to_default_port (Fixture *f)
 {
-  g_autoptr(SoupSession) session = soup_session_new_with_options ("timeout", 10, NULL);
+  g_autoptr(SoupSession) session = test_util_https_session_new (NULL);
   g_autoptr(WpiMessage) start_up = wpi_message_new (WPI_MESSAGE_KIND_WORKPOINT,
                                                     "0123456789ABCDEF0123456789ABCDEF");
-  g_autofree char *uri = g_strdup_printf ("https://127.0.0.1:%u%s",
-                                          wpi_service_get_port (f->service), WPI_SERVICE_PATH);
-  g_autoptr(SoupMessage) msg = soup_message_new ("POST", uri);
-  g_autoptr(GBytes) body = NULL;
-  g_autoptr(GBytes) answer = NULL;
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autofree char *base = test_util_service_uri (f->service, FALSE);
+  g_autofree char *uri = g_strdup_printf ("%s%s", base, WPI_SERVICE_PATH);
+  g_autoptr(TestUtilReply) reply = NULL;
 
   wpi_message_set_reason (start_up, WPI_REASON_START_UP);
   wpi_message_add_item (start_up, "mac-addr", MAC);
-  body = wpi_message_serialize_bytes (start_up);
-  soup_message_set_request_body_from_bytes (msg, "text/xml", body);
-  /* the test process trusts any server (main) */
-  soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, NULL, keep_result, &result);
-  WAIT_FOR (result != NULL, "the answer of the default port");
-  answer = soup_session_send_and_read_finish (session, result, &error);
-  g_assert_no_error (error);
-  return soup_message_get_status (msg);
+  reply = test_util_post_message (session, uri, start_up, NULL);
+  g_assert_no_error (reply->error);
+  return reply->status;
 }
 
 /* ---- Flow A ---------------------------------------------------------------------------- */
