@@ -29,7 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/resource.h>
 
 #include <glib-unix.h>
 #include <glib/gstdio.h>
@@ -74,16 +73,6 @@ bench_error (const char *format,
 
 /* ---------------------------------------------------------------------------------------- */
 /* /proc                                                                                    */
-
-static double
-self_cpu_seconds (void)
-{
-  struct rusage usage;
-
-  getrusage (RUSAGE_SELF, &usage);
-  return usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6 +
-         usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6;
-}
 
 /* utime + stime of a process, from /proc/PID/stat (fields 14 and 15, clock ticks) */
 static double
@@ -215,7 +204,7 @@ run_phones (Run        *run,
   g_object_set (simulator, "bind-prefix", prefix, "base-mac", base_mac, "retry-seconds", 1.0, NULL);
   g_signal_connect (simulator, "flow-finished", G_CALLBACK (on_flow_finished), run);
 
-  cpu_start = self_cpu_seconds ();
+  cpu_start = bench_self_cpu_seconds ();
   start = g_get_monotonic_time ();
   if (!wpi_simulator_start (simulator, &error))
     {
@@ -226,7 +215,7 @@ run_phones (Run        *run,
     bench_error ("%s: only %u of %u phones provisioned after %d s", run->label, run->provisioned,
                  n_phones, RUN_TIMEOUT_SECONDS);
   run->wall = (g_get_monotonic_time () - start) / 1e6;
-  run->phones_cpu = self_cpu_seconds () - cpu_start;
+  run->phones_cpu = bench_self_cpu_seconds () - cpu_start;
   bench_sort_doubles (run->latencies);
 
   if (check_phones != NULL)
@@ -787,16 +776,11 @@ main (int   argc,
   g_autofree char *uri = NULL;
   g_autofree char *data_dir = NULL;
   Service service = { 0 };
-  struct rlimit limit;
   double cpu_before, bare_cpu, service_cpu, service_rss, abuse_cpu, abuser_cpu;
   guint bare_port = 0, n_phones;
 
-  if (getrlimit (RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max)
-    {
-      /* the children inherit it: the service holds the abusers' connections */
-      limit.rlim_cur = limit.rlim_max;
-      setrlimit (RLIMIT_NOFILE, &limit);
-    }
+  /* the children inherit it: the service holds the abusers' connections */
+  bench_raise_file_limit ();
   /* as wpi-sim does: the phones check no certificate, and load no system CA store */
   g_tls_backend_set_default_database (g_tls_backend_get_default (), wpi_sim_accept_any_database ());
 

@@ -28,16 +28,6 @@ typedef struct {
   guint       n_messages;
 } Server;
 
-static double
-process_cpu_seconds (void)
-{
-  struct rusage usage;
-
-  getrusage (RUSAGE_SELF, &usage);
-  return usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6 +
-         usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6;
-}
-
 static void
 login_handler (SoupServer        *soup_server,
                SoupServerMessage *msg,
@@ -113,7 +103,7 @@ run_server (void)
 
   g_unix_signal_add (SIGTERM, server_stop, &server);
   g_main_loop_run (server.loop);
-  g_print ("CPU %.3f MESSAGES %u\n", process_cpu_seconds (), server.n_messages);
+  g_print ("CPU %.3f MESSAGES %u\n", bench_self_cpu_seconds (), server.n_messages);
   soup_server_disconnect (server.server);
   g_object_unref (server.server);
   g_main_loop_unref (server.loop);
@@ -183,18 +173,13 @@ main (int   argc,
   g_autofree char *line = NULL;
   g_autofree char *service = NULL;
   g_autofree char *prefix = NULL;
-  struct rlimit limit;
   struct rusage usage;
   double wall, cpu_start, phones_cpu, server_cpu = 0;
   guint server_port = 0, server_messages = 0;
   gint64 start;
   guint n_phones;
 
-  if (getrlimit (RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max)
-    {
-      limit.rlim_cur = limit.rlim_max;
-      setrlimit (RLIMIT_NOFILE, &limit);
-    }
+  bench_raise_file_limit ();
   /* neither side verifies a certificate (see wpi_sim_accept_any_database()) */
   g_tls_backend_set_default_database (g_tls_backend_get_default (), wpi_sim_accept_any_database ());
 
@@ -219,7 +204,7 @@ main (int   argc,
   results.loop = g_main_loop_new (NULL, FALSE);
   g_signal_connect (simulator, "flow-finished", G_CALLBACK (on_flow_finished), &results);
 
-  cpu_start = process_cpu_seconds ();
+  cpu_start = bench_self_cpu_seconds ();
   start = g_get_monotonic_time ();
   if (!wpi_simulator_start (simulator, &error))
     g_error ("simulator: %s", error->message);
@@ -232,7 +217,7 @@ main (int   argc,
       g_main_loop_run (results.loop);
     }
   wall = (g_get_monotonic_time () - start) / 1e6;
-  phones_cpu = process_cpu_seconds () - cpu_start;
+  phones_cpu = bench_self_cpu_seconds () - cpu_start;
 
   g_subprocess_send_signal (child, SIGTERM);
   g_free (line);

@@ -1,5 +1,6 @@
 /* bench-util.c: what the benchmarks share (see bench-util.h) */
 #include <stdlib.h>
+#include <sys/resource.h>
 
 #include "bench-util.h"
 
@@ -75,4 +76,26 @@ bench_wait_until (BenchCondition condition,
     }
   g_source_remove (ticker);
   return ok;
+}
+
+void
+bench_raise_file_limit (void)
+{
+  struct rlimit limit;
+
+  if (getrlimit (RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max)
+    {
+      limit.rlim_cur = limit.rlim_max;
+      setrlimit (RLIMIT_NOFILE, &limit);
+    }
+}
+
+double
+bench_self_cpu_seconds (void)
+{
+  struct rusage usage;
+
+  getrusage (RUSAGE_SELF, &usage);
+  return usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6 +
+         usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6;
 }

@@ -22,6 +22,12 @@ double   bench_percentile          (GArray     *sorted,
  * length, 0 when it is empty. */
 double   bench_median              (GArray     *sorted);
 
+/* Raises this process's limit of open files to the hard limit (children inherit it):
+ * a thousand phones or connections need more than the usual 1024. */
+void     bench_raise_file_limit    (void);
+/* User and system CPU time of this process so far, in seconds */
+double   bench_self_cpu_seconds    (void);
+
 typedef gboolean (*BenchCondition) (gpointer data);
 
 /* Iterates the thread-default main context until condition (data) holds; FALSE when it

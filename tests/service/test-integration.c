@@ -1917,11 +1917,9 @@ main (int   argc,
       char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
-  /* as wpi-sim does: no system CA store loaded for every connection (see test-sim.c) */
-  g_tls_backend_set_default_database (g_tls_backend_get_default (), wpi_sim_accept_any_database ());
-  /* service and phones share GLib's TLS handshake threads in this process: the phones queue
-   * their requests so that the service's handshakes always find a thread */
-  wpi_sim_set_max_requests (4);
+  /* phones trust any server; their requests queue so that the server's handshakes
+   * always find a thread of this process */
+  test_util_sim_init ();
 
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
   ADD ("/integration/start-up/unknown-phone", test_start_up_unknown);

@@ -24,6 +24,7 @@
 #include "wpi-handout.h"
 #include "wpi-sim-pins.h"
 #include "test-util-service.h"
+#include "test-util-sim.h"
 
 #define MAC          "00:1A:E8:00:10:01"
 #define WAIT_SECONDS 60
@@ -717,11 +718,9 @@ main (int   argc,
       char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
-  /* as wpi-sim does: phones in Default Mode trust any server, without loading the system CA
-   * store for every connection */
-  g_tls_backend_set_default_database (g_tls_backend_get_default (), wpi_sim_accept_any_database ());
-  /* the phone and the service share GLib's handshake threads in this process */
-  wpi_sim_set_max_requests (4);
+  /* phones trust any server; their requests queue so that the server's handshakes
+   * always find a thread of this process */
+  test_util_sim_init ();
 
   g_test_add_func ("/sim-secure/pins-csv", test_pins_csv);
 #define ADD(path, func, data) \

@@ -1,5 +1,6 @@
 /* test-util-sim.c: a simulated phone under test (see test-util-sim.h) */
 #include "test-util-sim.h"
+#include "wpi-simulator.h"
 
 static void
 on_flow_started (WpiSimPhone        *phone,
@@ -92,4 +93,11 @@ test_util_phone_watch_free (TestUtilPhoneWatch *watch,
   g_array_unref (watch->oks);
   g_array_unref (watch->states);
   g_free (watch);
+}
+
+void
+test_util_sim_init (void)
+{
+  g_tls_backend_set_default_database (g_tls_backend_get_default (), wpi_sim_accept_any_database ());
+  wpi_sim_set_max_requests (4);
 }

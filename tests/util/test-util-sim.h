@@ -31,4 +31,10 @@ TestUtilPhoneWatch *test_util_phone_watch_new  (WpiSimPhone        *phone);
 void                test_util_phone_watch_free (TestUtilPhoneWatch *watch,
                                                 guint               timeout_ms);
 
+/* For a test program that runs simulated phones in its own process, as wpi-sim does: any
+ * server certificate is accepted without loading the system CA store for every
+ * connection, and the phones queue their requests (4 at once) so that a server in the
+ * same process always finds one of GLib's TLS handshake threads. Call after g_test_init(). */
+void                test_util_sim_init         (void);
+
 G_END_DECLS
