@@ -196,31 +196,14 @@ enqueue_write (Fixture    *f,
                const char *value2)
 {
   g_autoptr(GArray) items = wpi_store_item_array_new ();
-  g_autoptr(GError) error = NULL;
-  gint64 id;
 
   wpi_store_item_array_add (items, name1, FALSE, 0, value1);
   if (name2 != NULL)
     wpi_store_item_array_add (items, name2, FALSE, 0, value2);
-  id = wpi_service_enqueue_job (f->service, MAC, WPI_JOB_KIND_WRITE_ITEMS, NULL, items, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (id, >, 0);
-  return id;
+  return test_util_service_enqueue (f->service, MAC, WPI_JOB_KIND_WRITE_ITEMS, items);
 }
 
-static WpiJobState
-job_state (Fixture *f,
-           gint64   id,
-           char   **reason)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(WpiJobRecord) job = wpi_store_job_get (wpi_service_get_store (f->service), id, &error);
-
-  g_assert_no_error (error);
-  if (reason != NULL)
-    *reason = g_strdup (job->failure_reason);
-  return job->state;
-}
+#define job_state(f, id, reason) test_util_service_job_state ((f)->service, id, reason)
 
 static void
 test_start_up_unknown (Fixture       *f,
@@ -361,8 +344,7 @@ test_read_items (Fixture       *f,
   register_phone (f);
   wpi_store_item_array_add (items, "e164", FALSE, 0, NULL);
   wpi_store_item_array_add (items, "reg-addr", FALSE, 0, NULL);
-  id = wpi_service_enqueue_job (f->service, MAC, WPI_JOB_KIND_READ_ITEMS, NULL, items, &error);
-  g_assert_no_error (error);
+  id = test_util_service_enqueue (f->service, MAC, WPI_JOB_KIND_READ_ITEMS, items);
 
   solicited = phone_message (f, WPI_REASON_SOLICITED, "AE");
   read = exchange (f, solicited);
@@ -500,7 +482,6 @@ test_service_fragments (Fixture       *f,
 {
   g_autoptr(GArray) items = wpi_store_item_array_new ();
   g_autoptr(WpiMessage) solicited = NULL;
-  g_autoptr(GError) error = NULL;
   g_autoptr(WpiMessage) next = NULL;
   guint messages = 0, total = 0;
   gint64 id;
@@ -512,8 +493,7 @@ test_service_fragments (Fixture       *f,
       g_autofree char *value = g_strdup_printf ("label %d", i);
       wpi_store_item_array_add (items, "key-label-unicode", TRUE, i, value);
     }
-  id = wpi_service_enqueue_job (f->service, MAC, WPI_JOB_KIND_WRITE_ITEMS, NULL, items, &error);
-  g_assert_no_error (error);
+  id = test_util_service_enqueue (f->service, MAC, WPI_JOB_KIND_WRITE_ITEMS, items);
 
   solicited = phone_message (f, WPI_REASON_SOLICITED, "77");
   next = exchange (f, solicited);
@@ -594,12 +574,10 @@ test_factory_reset (Fixture       *f,
   g_autoptr(WpiMessage) restart = NULL;
   g_autoptr(WpiMessage) start_up = NULL;
   g_autoptr(WpiMessage) answer = NULL;
-  g_autoptr(GError) error = NULL;
   gint64 id;
 
   register_phone (f);
-  id = wpi_service_enqueue_job (f->service, MAC, WPI_JOB_KIND_FACTORY_RESET, NULL, NULL, &error);
-  g_assert_no_error (error);
+  id = test_util_service_enqueue (f->service, MAC, WPI_JOB_KIND_FACTORY_RESET, NULL);
 
   solicited = phone_message (f, WPI_REASON_SOLICITED, "AB");
   restart = exchange (f, solicited);

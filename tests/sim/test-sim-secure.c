@@ -160,22 +160,7 @@ stored_mode (Fixture *f)
   return phone->mode;
 }
 
-static WpiJobState
-job_state (Fixture  *f,
-           gint64    id,
-           char    **reason)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(WpiJobRecord) job = wpi_store_job_get (store (f), id, &error);
-
-  g_assert_no_error (error);
-  if (reason != NULL)
-    {
-      g_free (*reason);
-      *reason = g_strdup (job->failure_reason);
-    }
-  return job->state;
-}
+#define job_state(f, id, reason) test_util_service_job_state ((f)->service, id, reason)
 
 static gboolean
 job_finished (Fixture *f,
@@ -236,18 +221,13 @@ enqueue (Fixture    *f,
          const char *value)
 {
   g_autoptr(GArray) items = NULL;
-  g_autoptr(GError) error = NULL;
-  gint64 id;
 
   if (name != NULL)
     {
       items = wpi_store_item_array_new ();
       wpi_store_item_array_add (items, name, FALSE, 0, value);
     }
-  id = wpi_service_enqueue_job (f->service, MAC, kind, NULL, items, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (id, >, 0);
-  return id;
+  return test_util_service_enqueue (f->service, MAC, kind, items);
 }
 
 static guint
@@ -433,7 +413,6 @@ test_bad_bootstrap (Fixture       *f,
                     gconstpointer  data)
 {
   g_autoptr(GArray) items = wpi_store_item_array_new ();
-  g_autoptr(GError) error = NULL;
   g_autofree char *reason = NULL;
   g_autofree char *ca = wpi_pki_get_ca_pem (wpi_service_get_pki (f->service));
   gint64 id;
@@ -443,8 +422,7 @@ test_bad_bootstrap (Fixture       *f,
   wpi_store_item_array_add (items, "dls-client-certificate", FALSE, 0, "bm90IGEgUEtDUyMxMg==");
   wpi_store_item_array_add (items, "dls-server-ca", TRUE, 0, ca);
   wpi_store_item_array_add (items, "dls-secure-port", FALSE, 0, "18444");
-  id = wpi_service_enqueue_job (f->service, MAC, WPI_JOB_KIND_WRITE_ITEMS, NULL, items, &error);
-  g_assert_no_error (error);
+  id = test_util_service_enqueue (f->service, MAC, WPI_JOB_KIND_WRITE_ITEMS, items);
   WAIT_FOR (job_finished (f, id) && phone_idle (f), "the refused bootstrap");
   g_assert_cmpint (job_state (f, id, &reason), ==, WPI_JOB_STATE_FAILED);
   g_assert_nonnull (strstr (reason, "failed"));

@@ -36,6 +36,38 @@ test_util_service_uri (WpiService *service,
   return g_strdup_printf ("https://127.0.0.1:%u", port);
 }
 
+gint64
+test_util_service_enqueue (WpiService *service,
+                           const char *mac,
+                           WpiJobKind  kind,
+                           GArray     *items)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 id = wpi_service_enqueue_job (service, mac, kind, NULL, items, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpint (id, >, 0);
+  return id;
+}
+
+WpiJobState
+test_util_service_job_state (WpiService *service,
+                             gint64      id,
+                             char      **reason)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WpiJobRecord) job = wpi_store_job_get (wpi_service_get_store (service), id, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (job);
+  if (reason != NULL)
+    {
+      g_free (*reason);
+      *reason = g_strdup (job->failure_reason);
+    }
+  return job->state;
+}
+
 WpiServiceHost *
 test_util_service_host_new (const char *data_dir)
 {

@@ -18,6 +18,18 @@ WpiService *test_util_service_start (const char *data_dir);
 char       *test_util_service_uri   (WpiService *service,
                                      gboolean    secure);
 
+/* Queues a job of kind for mac with items (a WpiStoreItem array, or NULL), failing the
+ * test unless the service takes it; returns its id. */
+gint64      test_util_service_enqueue   (WpiService *service,
+                                         const char *mac,
+                                         WpiJobKind  kind,
+                                         GArray     *items);
+/* The job's state now; unless reason is NULL, *reason (freed first) gets its failure
+ * reason or NULL. */
+WpiJobState test_util_service_job_state (WpiService *service,
+                                         gint64      id,
+                                         char      **reason);
+
 /* The same as the console runs it: the service on a thread of its own (WpiServiceHost) */
 WpiServiceHost *test_util_service_host_new   (const char     *data_dir);
 WpiServiceHost *test_util_service_host_start (const char     *data_dir);
