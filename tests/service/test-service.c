@@ -734,25 +734,9 @@ phone_certificate (Fixture    *f,
   return tls;
 }
 
-static gint64
-prepare_bootstrap (Fixture   *f,
-                   gboolean   with_pin,
-                   char     **pin)
-{
-  WpiBootstrapOptions options;
-  g_autoptr(GError) error = NULL;
-  gint64 id;
-
-  wpi_bootstrap_options_init (&options);
-  options.with_pin = with_pin;
-  options.secure_port = wpi_service_get_secure_port (f->service);
-  options.iterations = 1000;   /* the format is what is tested here, not the cost */
-  id = wpi_bootstrap_prepare (wpi_service_get_store (f->service), wpi_service_get_pki (f->service),
-                              MAC, &options, pin, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (id, >, 0);
-  return id;
-}
+/* the format is what is tested here, not the cost: 1,000 iterations */
+#define prepare_bootstrap(f, with_pin, pin) \
+  test_util_service_prepare_bootstrap ((f)->service, MAC, with_pin, 0, 1000, pin)
 
 /* Steps 1-4 of flows A and B: the bootstrap WriteItems is delivered and accepted. */
 static WpiMessage *

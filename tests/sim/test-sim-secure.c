@@ -127,18 +127,13 @@ static void
 fixture_tear_down (Fixture       *f,
                    gconstpointer  data)
 {
-  gint64 deadline = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
-
   wpi_sim_phone_stop (f->phone);
   /* cancelled requests and a PIN attempt in its thread finish on the next iterations */
-  while (wpi_sim_phone_has_operations (f->phone) && g_get_monotonic_time () < deadline)
-    g_main_context_iteration (NULL, TRUE);
-  g_assert_false (wpi_sim_phone_has_operations (f->phone));
+  test_util_wait_until (test_util_phone_is_quiet, f->phone, WAIT_SECONDS * 1000, "the phone's operations to end");
   g_clear_object (&f->phone);
   wpi_service_stop (f->service);
   g_clear_object (&f->service);
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
+  test_util_drain_main_context ();
   test_util_remove_tree (f->data_dir);
   g_free (f->data_dir);
   g_free (f->pin_for_handler);
@@ -191,28 +186,8 @@ start_phone (Fixture *f)
   g_assert_cmpint (stored_mode (f), ==, WPI_PHONE_MODE_DEFAULT);
 }
 
-static gint64
-prepare_bootstrap (Fixture  *f,
-                   gboolean  with_pin,
-                   guint     max_retries,
-                   char    **pin)
-{
-  WpiBootstrapOptions options;
-  g_autoptr(GError) error = NULL;
-  gint64 id;
-
-  wpi_bootstrap_options_init (&options);
-  options.with_pin = with_pin;
-  if (max_retries > 0)
-    options.max_retries = max_retries;
-  options.secure_port = wpi_service_get_secure_port (f->service);
-  options.iterations = ITERATIONS;
-  id = wpi_bootstrap_prepare (store (f), wpi_service_get_pki (f->service), MAC, &options, pin,
-                              &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (id, >, 0);
-  return id;
-}
+#define prepare_bootstrap(f, with_pin, max_retries, pin) \
+  test_util_service_prepare_bootstrap ((f)->service, MAC, with_pin, max_retries, ITERATIONS, pin)
 
 static gint64
 enqueue (Fixture    *f,

@@ -1,5 +1,6 @@
 /* test-util-service.c: a WpiService for tests (see test-util-service.h) */
 #include "test-util-service.h"
+#include "wpi-bootstrap.h"
 
 WpiService *
 test_util_service_new (const char *data_dir)
@@ -66,6 +67,31 @@ test_util_service_job_state (WpiService *service,
       *reason = g_strdup (job->failure_reason);
     }
   return job->state;
+}
+
+gint64
+test_util_service_prepare_bootstrap (WpiService *service,
+                                     const char *mac,
+                                     gboolean    with_pin,
+                                     guint       max_retries,
+                                     guint       iterations,
+                                     char      **pin)
+{
+  WpiBootstrapOptions options;
+  g_autoptr(GError) error = NULL;
+  gint64 id;
+
+  wpi_bootstrap_options_init (&options);
+  options.with_pin = with_pin;
+  if (max_retries > 0)
+    options.max_retries = max_retries;
+  options.secure_port = wpi_service_get_secure_port (service);
+  options.iterations = iterations;
+  id = wpi_bootstrap_prepare (wpi_service_get_store (service), wpi_service_get_pki (service), mac,
+                              &options, pin, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (id, >, 0);
+  return id;
 }
 
 WpiServiceHost *

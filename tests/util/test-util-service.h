@@ -30,6 +30,16 @@ WpiJobState test_util_service_job_state (WpiService *service,
                                          gint64      id,
                                          char      **reason);
 
+/* Prepares the bootstrap of mac to the service's Secure Mode port, with a PIN (returned
+ * in *pin) or without; max_retries 0 keeps the default; iterations of the bundle's key
+ * derivation (a low count keeps tests quick). Returns the job's id. */
+gint64      test_util_service_prepare_bootstrap (WpiService *service,
+                                                 const char *mac,
+                                                 gboolean    with_pin,
+                                                 guint       max_retries,
+                                                 guint       iterations,
+                                                 char      **pin);
+
 /* The same as the console runs it: the service on a thread of its own (WpiServiceHost) */
 WpiServiceHost *test_util_service_host_new   (const char     *data_dir);
 WpiServiceHost *test_util_service_host_start (const char     *data_dir);

@@ -74,8 +74,8 @@ test_util_phone_watch_new (WpiSimPhone *phone)
   return watch;
 }
 
-static gboolean
-phone_quiet (gpointer phone)
+gboolean
+test_util_phone_is_quiet (gpointer phone)
 {
   return !wpi_sim_phone_has_operations (phone);
 }
@@ -85,7 +85,7 @@ test_util_phone_watch_free (TestUtilPhoneWatch *watch,
                             guint               timeout_ms)
 {
   wpi_sim_phone_stop (watch->phone);
-  test_util_wait_until (phone_quiet, watch->phone, timeout_ms, "the phone's operations to end");
+  test_util_wait_until (test_util_phone_is_quiet, watch->phone, timeout_ms, "the phone's operations to end");
   g_signal_handlers_disconnect_by_data (watch->phone, watch);
   g_object_unref (watch->phone);
   g_ptr_array_unref (watch->reasons);

@@ -24,6 +24,9 @@ typedef struct {
   guint        target;         /* free for a test's wait conditions */
 } TestUtilPhoneWatch;
 
+/* TRUE when the phone has no operation left (requests, PIN attempts): a TestUtilCondition */
+gboolean            test_util_phone_is_quiet   (gpointer            phone);
+
 /* Watches phone (the watch owns it from now on); each flow and download is also logged
  * with g_test_message(). */
 TestUtilPhoneWatch *test_util_phone_watch_new  (WpiSimPhone        *phone);
