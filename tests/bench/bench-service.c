@@ -277,16 +277,6 @@ typedef struct {
 } Service;
 
 static gboolean
-service_ready (gpointer data)
-{
-  Service *service = data;
-
-  if (service->exited)
-    g_error ("the service exited at start, see %s", service->log_path);
-  return test_util_headless_serving (service->log_path, service->port);
-}
-
-static gboolean
 service_gone (gpointer data)
 {
   return ((Service *) data)->exited;
@@ -300,8 +290,7 @@ service_start (Service    *service,
   service->log_path = g_build_filename (data_dir, "headless.log", NULL);
   service->process = test_util_headless_spawn (program ("WPI_HEADLESS_SERVICE"), data_dir, service->port,
                                                test_util_free_port (), service->log_path, &service->exited);
-  if (!bench_wait_until (service_ready, service, 120))
-    g_error ("the service did not start listening, see %s", service->log_path);
+  test_util_headless_wait_serving (service->log_path, service->port, &service->exited, 120 * 1000);
 }
 
 /* SIGTERM, and a clean exit with status 0 */

@@ -1705,15 +1705,6 @@ test_simulator (Fixture       *f,
 /* ---------------------------------------------------------------------------------------- */
 /* kill -9 of the headless service in mid-flow, and a clean restart                         */
 
-static gboolean
-headless_ready (gpointer data)
-{
-  Fixture *f = data;
-  if (f->child_exited)
-    g_error ("the headless service exited at start; see %s", f->child_log);
-  return test_util_headless_serving (f->child_log, f->port);
-}
-
 static void
 headless_start (Fixture *f)
 {
@@ -1721,7 +1712,7 @@ headless_start (Fixture *f)
   f->child_log = g_strdup_printf ("%s/headless-%u.log", f->data_dir, ++f->n_runs);
   f->child = test_util_headless_spawn (g_getenv ("WPI_HEADLESS_SERVICE"), f->data_dir, f->port,
                                        f->secure_port, f->child_log, &f->child_exited);
-  wait_until (headless_ready, f, "the headless service to listen");
+  test_util_headless_wait_serving (f->child_log, f->port, &f->child_exited, WAIT_SECONDS * 1000);
 }
 
 static gboolean

@@ -210,14 +210,34 @@ test_util_headless_spawn (const char *program,
   return process;
 }
 
-gboolean
-test_util_headless_serving (const char *log_path,
-                            guint       port)
-{
-  g_autofree char *text = NULL;
-  g_autofree char *expected = g_strdup_printf ("serving https://127.0.0.1:%u", port);
+typedef struct {
+  const char     *log_path;
+  const char     *expected;
+  const gboolean *exited;
+} HeadlessWait;
 
-  return g_file_get_contents (log_path, &text, NULL, NULL) && strstr (text, expected) != NULL;
+static gboolean
+headless_serving (gpointer data)
+{
+  HeadlessWait *wait = data;
+  g_autofree char *text = NULL;
+
+  if (*wait->exited)
+    g_error ("the headless service exited at start; see %s", wait->log_path);
+  return g_file_get_contents (wait->log_path, &text, NULL, NULL) && strstr (text, wait->expected) != NULL;
+}
+
+void
+test_util_headless_wait_serving (const char     *log_path,
+                                 guint           port,
+                                 const gboolean *exited,
+                                 guint           timeout_ms)
+{
+  g_autofree char *expected = g_strdup_printf ("serving https://127.0.0.1:%u", port);
+  g_autofree char *what = g_strdup_printf ("the headless service to listen (see %s)", log_path);
+  HeadlessWait wait = { log_path, expected, exited };
+
+  test_util_wait_until (headless_serving, &wait, timeout_ms, what);
 }
 
 /* --- Ready-made certificates ---------------------------------------------------------- */

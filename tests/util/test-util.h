@@ -67,9 +67,12 @@ GSubprocess *test_util_headless_spawn (const char        *program,
                                       guint              secure_port,
                                       const char        *log_path,
                                       gboolean          *exited);
-/* TRUE once the headless service's log says it serves on port */
-gboolean test_util_headless_serving  (const char         *log_path,
-                                      guint               port);
+/* Waits until the headless service's log says it serves on port; fails when *exited
+ * becomes TRUE first or after timeout_ms, naming the log. */
+void     test_util_headless_wait_serving (const char     *log_path,
+                                          guint           port,
+                                          const gboolean *exited,
+                                          guint           timeout_ms);
 
 /* --- Ready-made certificates (tests/util/certs, README.md there) -------------------- */
 
