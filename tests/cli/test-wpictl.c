@@ -19,7 +19,7 @@
 #include "wpi-handout.h"
 #include "wpi-pki.h"
 #include "wpi-store.h"
-#include "test-util.h"
+#include "test-util-store.h"
 
 #define MAC_A      "00:1A:E8:12:34:56"
 #define MAC_B      "00:1A:E8:AB:CD:EF"
@@ -259,16 +259,7 @@ count_jobs (Fixture *fixture)
   return jobs->len;
 }
 
-static WpiJobRecord *
-get_job (Fixture *fixture,
-         gint64   id)
-{
-  g_autoptr(GError) error = NULL;
-  WpiJobRecord *job = wpi_store_job_get (fixture->store, id, &error);
-
-  g_assert_no_error (error);
-  return job;
-}
+#define get_job(fixture, id) test_util_store_job_get ((fixture)->store, id)
 
 static const WpiStoreItem *
 job_item (const WpiJobRecord *job,

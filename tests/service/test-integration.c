@@ -23,6 +23,7 @@
 #include "wpi-simulator.h"
 #include "test-util-service.h"
 #include "test-util-sim.h"
+#include "test-util-store.h"
 
 #define WAIT_SECONDS 60
 #define BASE_MAC     "00:1A:E8:20:00:01"
@@ -322,16 +323,7 @@ enqueue (Fixture    *f,
   return id;
 }
 
-static WpiJobRecord *
-job_get (Fixture *f,
-         gint64   id)
-{
-  g_autoptr(GError) error = NULL;
-  WpiJobRecord *job = wpi_store_job_get (f->store, id, &error);
-
-  g_assert_no_error (error);
-  return job;
-}
+#define job_get(f, id) test_util_store_job_get ((f)->store, id)
 
 typedef struct {
   Fixture     *f;
@@ -397,17 +389,7 @@ stored (Fixture    *f,
   return item != NULL ? g_strdup (item->value) : NULL;
 }
 
-static WpiPhoneRecord *
-stored_phone (Fixture *f,
-              Watch   *watch)
-{
-  g_autoptr(GError) error = NULL;
-  WpiPhoneRecord *phone = wpi_store_phone_get (f->store, mac_of (watch), &error);
-
-  g_assert_no_error (error);
-  g_assert_nonnull (phone);
-  return phone;
-}
+#define stored_phone(f, watch) test_util_store_phone_get ((f)->store, mac_of (watch))
 
 /* The store holds exactly the phone's configuration: what a ReadAllItems returns (every item
  * but the two certificates, R13), each with the phone's value. */

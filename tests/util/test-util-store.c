@@ -59,3 +59,27 @@ test_util_store_fill (WpiStore           *store,
       done += batch;
     }
 }
+
+WpiJobRecord *
+test_util_store_job_get (WpiStore *store,
+                         gint64    id)
+{
+  g_autoptr(GError) error = NULL;
+  WpiJobRecord *job = wpi_store_job_get (store, id, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (job);
+  return job;
+}
+
+WpiPhoneRecord *
+test_util_store_phone_get (WpiStore   *store,
+                           const char *mac)
+{
+  g_autoptr(GError) error = NULL;
+  WpiPhoneRecord *phone = wpi_store_phone_get (store, mac, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (phone);
+  return phone;
+}

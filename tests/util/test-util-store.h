@@ -21,6 +21,13 @@ void      test_util_store_setup    (TestUtilStore *fixture,
 void      test_util_store_teardown (TestUtilStore *fixture,
                                     gconstpointer  data);
 
+/* The job id and the phone mac as the store holds them, failing the test on an error
+ * or when there is none. */
+WpiJobRecord   *test_util_store_job_get   (WpiStore   *store,
+                                           gint64      id);
+WpiPhoneRecord *test_util_store_phone_get (WpiStore   *store,
+                                           const char *mac);
+
 /* Record i of a test's made-up traffic log */
 typedef WpiTrafficRecord *(*TestUtilRecordFunc) (guint i);
 
