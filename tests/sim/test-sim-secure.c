@@ -32,16 +32,15 @@
 #define ITERATIONS   1000
 
 typedef struct {
-  char        *data_dir;
-  WpiService  *service;
-  WpiSimPhone *phone;
-  char        *pin_for_handler;  /* the pin-requested handler types this */
-  guint        pin_requests;
-  guint        pins_accepted;
-  guint        pins_wrong;
-  guint        start_ups_ok;
-  guint        start_ups_failed;
-  char        *last_failure;
+  char               *data_dir;
+  WpiService         *service;
+  WpiSimPhone        *phone;            /* the watch's */
+  TestUtilPhoneWatch *watch;            /* its flows */
+  guint               counted_from;     /* start_ups() counts the flows from this one on */
+  char               *pin_for_handler;  /* the pin-requested handler types this */
+  guint               pin_requests;
+  guint               pins_accepted;
+  guint               pins_wrong;
 } Fixture;
 
 #define WAIT_FOR(condition, what)                                                       \
@@ -51,7 +50,7 @@ typedef struct {
       g_main_context_iteration (NULL, TRUE);                                            \
     if (!(condition))                                                                   \
       g_error ("timed out waiting for %s (last failed flow: %s)", what,                 \
-               f->last_failure ? f->last_failure : "none");                             \
+               last_failure (f));                                                       \
   } G_STMT_END
 
 static void
@@ -76,27 +75,29 @@ on_pin_entered (WpiSimPhone *phone,
     f->pins_wrong++;
 }
 
-static void
-on_flow_finished (WpiSimPhone *phone,
-                  const char  *reason,
-                  gboolean     ok,
-                  const char  *detail,
-                  guint        n_messages,
-                  gint64       duration,
-                  Fixture     *f)
+/* The start-up flows since f->counted_from that ended ok (or failed) */
+static guint
+start_ups (Fixture  *f,
+           gboolean  ok)
 {
-  if (g_strcmp0 (reason, "start-up") == 0)
-    {
-      if (ok)
-        f->start_ups_ok++;
-      else
-        f->start_ups_failed++;
-    }
-  if (!ok)
-    {
-      g_free (f->last_failure);
-      f->last_failure = g_strdup_printf ("%s: %s", reason, detail);
-    }
+  guint n = 0;
+
+  for (guint i = f->counted_from; i < f->watch->n_finished; i++)
+    if (g_str_equal (g_ptr_array_index (f->watch->reasons, i), "start-up") &&
+        g_array_index (f->watch->oks, gboolean, i) == ok)
+      n++;
+  return n;
+}
+
+/* "reason: detail" of the last flow that failed, or "none" */
+static char *
+last_failure (Fixture *f)
+{
+  for (guint i = f->watch->n_finished; i > 0; i--)
+    if (!g_array_index (f->watch->oks, gboolean, i - 1))
+      return g_strdup_printf ("%s: %s", (char *) g_ptr_array_index (f->watch->reasons, i - 1),
+                              (char *) g_ptr_array_index (f->watch->details, i - 1));
+  return g_strdup ("none");
 }
 
 static void
@@ -120,24 +121,22 @@ fixture_set_up (Fixture       *f,
                 NULL);
   g_signal_connect (f->phone, "pin-requested", G_CALLBACK (on_pin_requested), f);
   g_signal_connect (f->phone, "pin-entered", G_CALLBACK (on_pin_entered), f);
-  g_signal_connect (f->phone, "flow-finished", G_CALLBACK (on_flow_finished), f);
+  f->watch = test_util_phone_watch_new (f->phone);
 }
 
 static void
 fixture_tear_down (Fixture       *f,
                    gconstpointer  data)
 {
-  wpi_sim_phone_stop (f->phone);
   /* cancelled requests and a PIN attempt in its thread finish on the next iterations */
-  test_util_wait_until (test_util_phone_is_quiet, f->phone, WAIT_SECONDS * 1000, "the phone's operations to end");
-  g_clear_object (&f->phone);
+  test_util_phone_watch_free (g_steal_pointer (&f->watch), WAIT_SECONDS * 1000);
+  f->phone = NULL;
   wpi_service_stop (f->service);
   g_clear_object (&f->service);
   test_util_drain_main_context ();
   test_util_remove_tree (f->data_dir);
   g_free (f->data_dir);
   g_free (f->pin_for_handler);
-  g_free (f->last_failure);
 }
 
 static WpiStore *
@@ -181,7 +180,7 @@ start_phone (Fixture *f)
 
   wpi_sim_phone_start (f->phone, &error);
   g_assert_no_error (error);
-  WAIT_FOR (f->start_ups_ok > 0 && phone_idle (f), "the phone to register");
+  WAIT_FOR (start_ups (f, TRUE) > 0 && phone_idle (f), "the phone to register");
   g_assert_cmpint (wpi_sim_phone_get_mode (f->phone), ==, WPI_SIM_PHONE_MODE_DEFAULT);
   g_assert_cmpint (stored_mode (f), ==, WPI_PHONE_MODE_DEFAULT);
 }
@@ -299,9 +298,9 @@ test_nopin (Fixture       *f,
   g_assert_cmpstr (wpi_sim_phone_get_e164 (f->phone), ==, "4989700777");
 
   /* a restart: it starts up in Secure Mode again */
-  f->start_ups_ok = 0;
+  f->counted_from = f->watch->n_finished;
   restart = enqueue (f, WPI_JOB_KIND_RESTART, NULL, NULL);
-  WAIT_FOR (job_finished (f, restart) && f->start_ups_ok > 0 && phone_idle (f),
+  WAIT_FOR (job_finished (f, restart) && start_ups (f, TRUE) > 0 && phone_idle (f),
             "the restart in Secure Mode");
   g_assert_cmpint (job_state (f, restart, NULL), ==, WPI_JOB_STATE_DONE);
   g_assert_cmpint (wpi_sim_phone_get_mode (f->phone), ==, WPI_SIM_PHONE_MODE_SECURE);
@@ -370,11 +369,15 @@ test_rogue_server (Fixture       *f,
   g_assert_no_error (error);
 
   /* power on: the start-up on the secure port fails in the handshake */
-  f->start_ups_failed = 0;
+  f->counted_from = f->watch->n_finished;
   wpi_sim_phone_start (f->phone, &error);
   g_assert_no_error (error);
-  WAIT_FOR (f->start_ups_failed > 0, "the start-up against the rogue server to fail");
-  g_test_message ("the phone's start-up failed: %s", f->last_failure);
+  WAIT_FOR (start_ups (f, FALSE) > 0, "the start-up against the rogue server to fail");
+  {
+    g_autofree char *failure = last_failure (f);
+
+    g_test_message ("the phone's start-up failed: %s", failure);
+  }
   g_assert_cmpuint (rogue_requests, ==, 0);
   g_assert_cmpint (wpi_sim_phone_get_mode (f->phone), ==, WPI_SIM_PHONE_MODE_SECURE);
   wpi_sim_phone_stop (f->phone);
@@ -491,8 +494,8 @@ test_wrong_tan (Fixture       *f,
   id = prepare_bootstrap (f, TRUE, 0, &pin);
   wpi_sim_phone_set_pin (f->phone, pin);
 
-  f->start_ups_ok = 0;
-  WAIT_FOR (job_finished (f, id) && f->start_ups_ok >= 2 && phone_idle (f) &&
+  f->counted_from = f->watch->n_finished;
+  WAIT_FOR (job_finished (f, id) && start_ups (f, TRUE) >= 2 && phone_idle (f) &&
             wpi_sim_phone_get_mode (f->phone) == WPI_SIM_PHONE_MODE_DEFAULT,
             "the wrong TAN and the new registration");
   g_assert_cmpint (job_state (f, id, &reason), ==, WPI_JOB_STATE_FAILED);
@@ -546,9 +549,9 @@ test_factory_reset (Fixture       *f,
   start_phone (f);
   bootstrap_nopin (f);
 
-  f->start_ups_ok = 0;
+  f->counted_from = f->watch->n_finished;
   reset = enqueue (f, WPI_JOB_KIND_FACTORY_RESET, NULL, NULL);
-  WAIT_FOR (job_finished (f, reset) && f->start_ups_ok > 0 && phone_idle (f),
+  WAIT_FOR (job_finished (f, reset) && start_ups (f, TRUE) > 0 && phone_idle (f),
             "the factory reset");
   g_assert_cmpint (job_state (f, reset, NULL), ==, WPI_JOB_STATE_DONE);
   g_assert_cmpint (wpi_sim_phone_get_mode (f->phone), ==, WPI_SIM_PHONE_MODE_DEFAULT);
