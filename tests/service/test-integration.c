@@ -1581,32 +1581,12 @@ test_abusive_clients (Fixture       *f,
 /* ---------------------------------------------------------------------------------------- */
 /* Many phones at once through WpiSimulator                                                 */
 
-static void
-on_simulator_flow (WpiSimulator *simulator,
-                   WpiSimPhone  *phone,
-                   const char   *reason,
-                   gboolean      ok,
-                   const char   *detail,
-                   guint         n_messages,
-                   gint64        duration,
-                   gpointer      user_data)
-{
-  if (!ok)
-    g_test_message ("%s: %s failed: %s", wpi_sim_phone_get_mac (phone), reason, detail);
-}
-
 static gboolean
 simulator_registered (gpointer data)
 {
   WpiSimulator *simulator = data;
 
   return wpi_simulator_get_flows_ok (simulator) >= wpi_simulator_get_n_phones (simulator);
-}
-
-static gboolean
-simulator_quiet (gpointer data)
-{
-  return wpi_simulator_is_quiet (data);
 }
 
 /* The demo's phones listen on 127.1.x.y:8085. With the first of those addresses held by
@@ -1647,7 +1627,7 @@ test_demo_address_in_use (Fixture       *f,
   wait_until (simulator_registered, demo, "the demo's 2 registrations");
 
   wpi_simulator_stop (demo);
-  wait_until (simulator_quiet, demo, "the demo phones to finish");
+  wait_until (test_util_simulator_is_quiet, demo, "the demo phones to finish");
 }
 
 static void
@@ -1661,7 +1641,7 @@ test_simulator (Fixture       *f,
 
   g_object_set (simulator, "bind-prefix", prefix, "firmware-mix", "v1,v2r2,v3r3",
                 "base-mac", "00:1A:E8:30:00:01", "retry-seconds", 0.2, NULL);
-  g_signal_connect (simulator, "flow-finished", G_CALLBACK (on_simulator_flow), NULL);
+  test_util_simulator_log_failures (simulator);
   g_assert_true (wpi_simulator_start (simulator, &error));
   g_assert_no_error (error);
   wait_until (simulator_registered, simulator, "20 registrations");
@@ -1681,7 +1661,7 @@ test_simulator (Fixture       *f,
       g_assert_cmpuint (items->len, ==, wpi_sim_phone_get_n_items (phone) - 2);
     }
   wpi_simulator_stop (simulator);
-  wait_until (simulator_quiet, simulator, "the simulator to stop");
+  wait_until (test_util_simulator_is_quiet, simulator, "the simulator to stop");
 }
 
 /* ---------------------------------------------------------------------------------------- */

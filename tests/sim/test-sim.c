@@ -1487,12 +1487,6 @@ simulator_flows_done (gpointer data)
          >= wait->target;
 }
 
-static gboolean
-simulator_quiet (gpointer data)
-{
-  return wpi_simulator_is_quiet (data);
-}
-
 static void
 test_simulator (void)
 {
@@ -1538,7 +1532,7 @@ test_simulator (void)
   g_assert_cmpuint (counts, ==, 14);
 
   wpi_simulator_stop (simulator);
-  wait_until (simulator_quiet, simulator, "the simulator to quiet down");
+  wait_until (test_util_simulator_is_quiet, simulator, "the simulator to quiet down");
   service_free (svc);
 }
 

@@ -1,6 +1,5 @@
 /* test-util-sim.c: a simulated phone under test (see test-util-sim.h) */
 #include "test-util-sim.h"
-#include "wpi-simulator.h"
 
 static void
 on_flow_started (WpiSimPhone        *phone,
@@ -100,4 +99,30 @@ test_util_sim_init (void)
 {
   g_tls_backend_set_default_database (g_tls_backend_get_default (), wpi_sim_accept_any_database ());
   wpi_sim_set_max_requests (4);
+}
+
+gboolean
+test_util_simulator_is_quiet (gpointer simulator)
+{
+  return wpi_simulator_is_quiet (simulator);
+}
+
+static void
+on_simulator_flow (WpiSimulator *simulator,
+                   WpiSimPhone  *phone,
+                   const char   *reason,
+                   gboolean      ok,
+                   const char   *detail,
+                   guint         n_messages,
+                   gint64        duration,
+                   gpointer      user_data)
+{
+  if (!ok)
+    g_test_message ("%s: %s failed: %s", wpi_sim_phone_get_mac (phone), reason, detail);
+}
+
+void
+test_util_simulator_log_failures (WpiSimulator *simulator)
+{
+  g_signal_connect (simulator, "flow-finished", G_CALLBACK (on_simulator_flow), NULL);
 }

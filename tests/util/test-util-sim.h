@@ -4,6 +4,7 @@
 #pragma once
 
 #include "wpi-sim-phone.h"
+#include "wpi-simulator.h"
 #include "test-util.h"
 
 G_BEGIN_DECLS
@@ -26,6 +27,11 @@ typedef struct {
 
 /* TRUE when the phone has no operation left (requests, PIN attempts): a TestUtilCondition */
 gboolean            test_util_phone_is_quiet   (gpointer            phone);
+
+/* TRUE when the WpiSimulator has nothing left in flight: a TestUtilCondition */
+gboolean            test_util_simulator_is_quiet     (gpointer       simulator);
+/* Logs each flow of the simulator's phones that fails, with g_test_message() */
+void                test_util_simulator_log_failures (WpiSimulator  *simulator);
 
 /* Watches phone (the watch owns it from now on); each flow and download is also logged
  * with g_test_message(). */
