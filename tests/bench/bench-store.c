@@ -143,15 +143,6 @@ append_traffic (WpiStore  *store,
     }
 }
 
-static int
-compare_gint64 (gconstpointer a,
-                gconstpointer b)
-{
-  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
-
-  return x < y ? -1 : x > y;
-}
-
 static void
 bench_traffic (const char *dir,
                GRand      *rand)
@@ -211,7 +202,7 @@ bench_traffic (const char *dir,
     }
   if (range_reads > 0)
     {
-      qsort (times, range_reads, sizeof *times, compare_gint64);
+      qsort (times, range_reads, sizeof *times, bench_compare_int64);
       printf ("range read of 100 messages at random offsets (%d reads): median %" G_GINT64_FORMAT
               " µs, p99 %" G_GINT64_FORMAT " µs, max %" G_GINT64_FORMAT " µs\n",
               range_reads, times[range_reads / 2], times[range_reads * 99 / 100], times[range_reads - 1]);
@@ -230,7 +221,7 @@ bench_traffic (const char *dir,
     }
   if (range_reads > 0)
     {
-      qsort (times, range_reads, sizeof *times, compare_gint64);
+      qsort (times, range_reads, sizeof *times, bench_compare_int64);
       printf ("one message with its raw bytes by id (%d reads, %.0f bytes average): median %"
               G_GINT64_FORMAT " µs, p99 %" G_GINT64_FORMAT " µs\n",
               range_reads, body_bytes / range_reads, times[range_reads / 2], times[range_reads * 99 / 100]);

@@ -22,6 +22,15 @@ compare_doubles (gconstpointer a,
   return (x > y) - (x < y);
 }
 
+int
+bench_compare_int64 (gconstpointer a,
+                     gconstpointer b)
+{
+  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
+
+  return (x > y) - (x < y);
+}
+
 void
 bench_sort_doubles (GArray *values)
 {

@@ -12,6 +12,9 @@ G_BEGIN_DECLS
 G_NORETURN void bench_die          (const char *what,
                                     const GError *error);
 
+/* Orders two gint64 (for qsort() and g_array_sort()), smallest first. */
+int      bench_compare_int64       (gconstpointer a,
+                                    gconstpointer b);
 /* Sorts an array of double, smallest first. */
 void     bench_sort_doubles        (GArray     *values);
 /* The p-th percentile (0 to 100) of a sorted array of double: the value at index
