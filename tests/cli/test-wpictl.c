@@ -270,42 +270,8 @@ job_item (const WpiJobRecord *job,
   return &g_array_index (job->items, WpiStoreItem, position);
 }
 
-/* Waits for check() to hold, checking every 10 ms from the main loop (never a fixed
- * sleep); fails the test after TEST_TIMEOUT_MS. */
-typedef gboolean (*CheckFunc) (gpointer data);
-
-typedef struct {
-  CheckFunc  check;
-  gpointer   data;
-  gboolean   done;
-} Condition;
-
-static gboolean
-on_check (gpointer user_data)
-{
-  Condition *condition = user_data;
-
-  condition->done = condition->check (condition->data);
-  return condition->done ? G_SOURCE_REMOVE : G_SOURCE_CONTINUE;
-}
-
-static void
-wait_until (CheckFunc   check,
-            gpointer    data,
-            const char *what)
-{
-  Condition condition = { check, data, FALSE };
-  gint64 deadline = g_get_monotonic_time () + TEST_TIMEOUT_MS * 1000;
-  guint source = g_timeout_add (10, on_check, &condition);
-
-  while (!condition.done && g_get_monotonic_time () < deadline)
-    g_main_context_iteration (NULL, TRUE);
-  if (!condition.done)
-    {
-      g_source_remove (source);
-      g_error ("timed out waiting for %s", what);
-    }
-}
+/* Waits for check() to hold (never a fixed sleep); fails the test after TEST_TIMEOUT_MS. */
+#define wait_until(check, data, what) test_util_wait_until (check, data, TEST_TIMEOUT_MS, what)
 
 typedef struct {
   Fixture *fixture;
@@ -1718,25 +1684,6 @@ read_file_or_empty (const char *path)
 }
 
 typedef struct {
-  const char *log_path;
-  guint       port;
-} ServiceStart;
-
-static gboolean
-check_service_listening (gpointer user_data)
-{
-  ServiceStart *start = user_data;
-  g_autofree char *log = NULL;
-  const char *serving;
-
-  if (!g_file_get_contents (start->log_path, &log, NULL, NULL) ||
-      (serving = strstr (log, "serving https://127.0.0.1:")) == NULL)
-    return FALSE;
-  start->port = (guint) g_ascii_strtoull (serving + strlen ("serving https://127.0.0.1:"), NULL, 10);
-  return start->port > 0;
-}
-
-typedef struct {
   WpiStore *store;
   guint     n_phones;
 } PhonesReady;
@@ -1840,7 +1787,7 @@ test_service (Fixture       *fixture,
   g_autoptr(WpiStore) store = NULL;
   g_autoptr(JsonNode) root = NULL;
   g_autoptr(GPtrArray) lines = NULL;
-  ServiceStart start = { service_log, 0 };
+  guint port;
   PhonesReady ready = { NULL, 2 };
   gboolean saw_write = FALSE, saw_solicited = FALSE;
   const char *mac_1 = "00:1A:E8:00:00:01";
@@ -1860,7 +1807,7 @@ test_service (Fixture       *fixture,
                                          "--data-dir", service_dir, "--port", "0", "--secure-port", "0",
                                          "--bind", "127.0.0.1", NULL);
   g_assert_no_error (error);
-  wait_until (check_service_listening, &start, "the service to listen");
+  port = test_util_headless_wait_serving (service_log, 0, NULL, TEST_TIMEOUT_MS);
 
   /* it recorded where phones reach it, for deploy-file */
   store = wpi_store_open (service_dir, &error);
@@ -1868,10 +1815,10 @@ test_service (Fixture       *fixture,
   address = wpi_store_setting_get (store, "service-address", &error);
   port_text = wpi_store_setting_get (store, "service-port", &error);
   g_assert_cmpstr (address, ==, "127.0.0.1");
-  g_assert_cmpint (g_ascii_strtoll (port_text, NULL, 10), ==, start.port);
+  g_assert_cmpint (g_ascii_strtoll (port_text, NULL, 10), ==, port);
 
   /* two V3R3 phones that answer contact-mes on their own ports */
-  service_uri = g_strdup_printf ("https://127.0.0.1:%u", start.port);
+  service_uri = g_strdup_printf ("https://127.0.0.1:%u", port);
   contact_text = g_strdup_printf ("%u", free_port_run (2));
   sim_launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
   g_subprocess_launcher_set_stdout_file_path (sim_launcher, sim_log);
@@ -2491,7 +2438,7 @@ test_secure_end_to_end (Fixture       *fixture,
   g_autoptr(WpiStore) store = NULL;
   g_autoptr(JsonNode) root = NULL;
   g_autoptr(GHashTable) handout = NULL;
-  ServiceStart start = { service_log, 0 };
+  guint port;
   const guint n_phones = 3;
   PhonesReady ready = { NULL, n_phones };
   SecureReady secure = { NULL, n_phones };
@@ -2510,11 +2457,11 @@ test_secure_end_to_end (Fixture       *fixture,
                                          "--data-dir", service_dir, "--port", "0", "--secure-port", "0",
                                          "--bind", "127.0.0.1", NULL);
   g_assert_no_error (error);
-  wait_until (check_service_listening, &start, "the service to listen");
+  port = test_util_headless_wait_serving (service_log, 0, NULL, TEST_TIMEOUT_MS);
   store = wpi_store_open (service_dir, &error);
   g_assert_no_error (error);
 
-  service_uri = g_strdup_printf ("https://127.0.0.1:%u", start.port);
+  service_uri = g_strdup_printf ("https://127.0.0.1:%u", port);
   contact_text = g_strdup_printf ("%u", free_port_run (n_phones));
   sim_launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
   g_subprocess_launcher_set_stdout_file_path (sim_launcher, sim_log);

@@ -210,9 +210,12 @@ test_util_headless_spawn (const char *program,
   return process;
 }
 
+#define SERVING "serving https://127.0.0.1:"
+
 typedef struct {
   const char     *log_path;
-  const char     *expected;
+  guint           port;      /* 0 until it serves, when any port will do */
+  gboolean        any_port;
   const gboolean *exited;
 } HeadlessWait;
 
@@ -221,23 +224,36 @@ headless_serving (gpointer data)
 {
   HeadlessWait *wait = data;
   g_autofree char *text = NULL;
+  const char *serving;
+  guint port;
 
-  if (*wait->exited)
+  if (wait->exited != NULL && *wait->exited)
     g_error ("the headless service exited at start; see %s", wait->log_path);
-  return g_file_get_contents (wait->log_path, &text, NULL, NULL) && strstr (text, wait->expected) != NULL;
+  if (!g_file_get_contents (wait->log_path, &text, NULL, NULL))
+    return FALSE;
+  for (serving = strstr (text, SERVING); serving != NULL; serving = strstr (serving + 1, SERVING))
+    {
+      port = (guint) g_ascii_strtoull (serving + strlen (SERVING), NULL, 10);
+      if (port > 0 && (wait->any_port || port == wait->port))
+        {
+          wait->port = port;
+          return TRUE;
+        }
+    }
+  return FALSE;
 }
 
-void
+guint
 test_util_headless_wait_serving (const char     *log_path,
                                  guint           port,
                                  const gboolean *exited,
                                  guint           timeout_ms)
 {
-  g_autofree char *expected = g_strdup_printf ("serving https://127.0.0.1:%u", port);
   g_autofree char *what = g_strdup_printf ("the headless service to listen (see %s)", log_path);
-  HeadlessWait wait = { log_path, expected, exited };
+  HeadlessWait wait = { log_path, port, port == 0, exited };
 
   test_util_wait_until (headless_serving, &wait, timeout_ms, what);
+  return wait.port;
 }
 
 /* --- Ready-made certificates ---------------------------------------------------------- */

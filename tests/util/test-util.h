@@ -67,9 +67,10 @@ GSubprocess *test_util_headless_spawn (const char        *program,
                                       guint              secure_port,
                                       const char        *log_path,
                                       gboolean          *exited);
-/* Waits until the headless service's log says it serves on port; fails when *exited
- * becomes TRUE first or after timeout_ms, naming the log. */
-void     test_util_headless_wait_serving (const char     *log_path,
+/* Waits until the headless service's log says it serves on port (0: on any port) and
+ * returns that port; fails when *exited (unless exited is NULL) becomes TRUE first or
+ * after timeout_ms, naming the log. */
+guint    test_util_headless_wait_serving (const char     *log_path,
                                           guint           port,
                                           const gboolean *exited,
                                           guint           timeout_ms);
