@@ -324,63 +324,84 @@ on_duration (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-int
-main (int   argc,
-      char *argv[])
+/* Ranges GOption cannot check; FALSE with the message printed. */
+static gboolean
+check_option_ranges (void)
+{
+  const char *problem = NULL;
+
+  if (opt_phones < 0 || opt_phones > 64000)
+    problem = "--phones must be between 0 and 64000";
+  else if (opt_busy_ratio < 0 || opt_busy_ratio > 1 ||
+           opt_ignore_contact_ratio < 0 || opt_ignore_contact_ratio > 1)
+    problem = "--busy-ratio and --ignore-contact-ratio must be between 0 and 1";
+  else if (opt_contact_port_base < 0 || opt_contact_port_base > 65535 || opt_call_seconds < 0 ||
+           opt_local_changes_interval < 0 || opt_inventory_changes_interval < 0 ||
+           opt_poll_interval < 0 || opt_restart_seconds < 0 || opt_retry_seconds <= 0 ||
+           opt_max_items < -1 || opt_max_items == 0 || opt_max_items > G_MAXINT32 ||
+           opt_max_requests < 0 || opt_pin_interval <= 0 || opt_bundle_iterations < 1 ||
+           opt_bundle_iterations > G_MAXUINT)
+    problem = "a port, interval or count is out of range (see --help)";
+  if (problem != NULL)
+    g_printerr ("wpi-sim: %s\n", problem);
+  return problem == NULL;
+}
+
+/* The command line, all of it checked before any phone exists; NULL after printing why. */
+static GPtrArray *
+parse_options (int    *argc,
+               char ***argv)
 {
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GMainLoop) loop = NULL;
-  g_autoptr(WpiSimulator) simulator = NULL;
-  g_autoptr(GPtrArray) phone_options = NULL;
-  App app = { 0 };
-  guint sigint, sigterm;
-
-  setlocale (LC_ALL, "");
+  GPtrArray *phone_options;
 
   context = g_option_context_new ("- simulate OpenStage phones against a provisioning service");
   g_option_context_add_main_entries (context, entries, NULL);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
+  if (!g_option_context_parse (context, argc, argv, &error))
     {
       g_printerr ("wpi-sim: %s\n", error->message);
-      return 1;
+      return NULL;
     }
-  if (opt_phones < 0 || opt_phones > 64000)
-    {
-      g_printerr ("wpi-sim: --phones must be between 0 and 64000\n");
-      return 1;
-    }
-  if (opt_busy_ratio < 0 || opt_busy_ratio > 1 ||
-      opt_ignore_contact_ratio < 0 || opt_ignore_contact_ratio > 1)
-    {
-      g_printerr ("wpi-sim: --busy-ratio and --ignore-contact-ratio must be between 0 and 1\n");
-      return 1;
-    }
-  if (opt_contact_port_base < 0 || opt_contact_port_base > 65535 || opt_call_seconds < 0 ||
-      opt_local_changes_interval < 0 || opt_inventory_changes_interval < 0 ||
-      opt_poll_interval < 0 || opt_restart_seconds < 0 || opt_retry_seconds <= 0 ||
-      opt_max_items < -1 || opt_max_items == 0 || opt_max_items > G_MAXINT32 ||
-      opt_max_requests < 0 || opt_pin_interval <= 0 || opt_bundle_iterations < 1 ||
-      opt_bundle_iterations > G_MAXUINT)
-    {
-      g_printerr ("wpi-sim: a port, interval or count is out of range (see --help)\n");
-      return 1;
-    }
-
+  if (!check_option_ranges ())
+    return NULL;
   phone_options = parse_phone_options (&error);
   if (phone_options == NULL)
-    {
-      g_printerr ("wpi-sim: %s\n", error->message);
-      return 1;
-    }
+    g_printerr ("wpi-sim: %s\n", error->message);
+  return phone_options;
+}
 
+static void
+free_options (void)
+{
+  g_free (opt_service);
+  g_free (opt_base_mac);
+  g_free (opt_base_e164);
+  g_free (opt_poll_uri);
+  g_free (opt_bind_prefix);
+  g_free (opt_firmware_mix);
+  g_strfreev (opt_pins);
+  g_free (opt_pins_file);
+  g_strfreev (opt_wrong_tan);
+}
+
+/* What the whole process needs before a thousand phones connect. */
+static void
+prepare_process (void)
+{
   raise_fd_limit ();
   /* Phones verify no certificate; without this glib-networking loads the system CA store for
    * every connection, which would make the simulator, not the service, the bottleneck. */
   g_tls_backend_set_default_database (g_tls_backend_get_default (), wpi_sim_accept_any_database ());
   wpi_sim_set_max_requests (opt_max_requests);
+}
 
-  simulator = wpi_simulator_new (opt_service ?: "https://127.0.0.1:18443", opt_phones);
+static WpiSimulator *
+simulator_new_from_options (void)
+{
+  WpiSimulator *simulator = wpi_simulator_new (opt_service ?: "https://127.0.0.1:18443",
+                                               opt_phones);
+
   g_object_set (simulator,
                 "base-mac", opt_base_mac ?: WPI_SIM_DEFAULT_BASE_MAC,
                 "base-e164", opt_base_e164 ?: WPI_SIM_DEFAULT_BASE_E164,
@@ -401,54 +422,89 @@ main (int   argc,
                 "pin-interval", opt_pin_interval,
                 "bundle-iterations", (guint) opt_bundle_iterations,
                 NULL);
+  return simulator;
+}
 
+/* Starts the phones with the logging handlers connected and --pin, --wrong-tan applied. */
+static gboolean
+app_start (App        *app,
+           GPtrArray  *phone_options,
+           GError    **error)
+{
+  WpiSimulator *simulator = app->simulator;
+  GListModel *phones = wpi_simulator_get_phones (simulator);
+
+  g_signal_connect (simulator, "flow-finished", G_CALLBACK (on_flow_finished), app);
+  g_signal_connect (simulator, "pin-requested", G_CALLBACK (on_pin_requested), app);
+  g_signal_connect (simulator, "pin-entered", G_CALLBACK (on_pin_entered), app);
+
+  /* the phones only start talking once the main loop runs, so the PINs are in place first */
+  if (!wpi_simulator_start (simulator, error) ||
+      !apply_phone_options (simulator, phone_options, error))
+    return FALSE;
+  for (guint i = 0; i < wpi_simulator_get_n_phones (simulator); i++)
+    {
+      g_autoptr(WpiSimPhone) phone = g_list_model_get_item (phones, i);
+
+      g_signal_connect (phone, "notify::mode", G_CALLBACK (on_mode_changed), app);
+    }
+  return TRUE;
+}
+
+/* Until SIGINT, SIGTERM or --duration, and the phones' connections closed (or the grace
+ * period over). */
+static void
+app_run (App *app)
+{
+  guint sigint = g_unix_signal_add (SIGINT, on_signal, app);
+  guint sigterm = g_unix_signal_add (SIGTERM, on_signal, app);
+
+  if (opt_duration > 0)
+    app->duration_source = g_timeout_add ((guint) (opt_duration * 1000), on_duration, app);
+
+  g_main_loop_run (app->loop);
+
+  g_source_remove (sigint);
+  g_source_remove (sigterm);
+  g_clear_handle_id (&app->duration_source, g_source_remove);
+  g_clear_handle_id (&app->stop_source, g_source_remove);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GMainLoop) loop = NULL;
+  g_autoptr(WpiSimulator) simulator = NULL;
+  g_autoptr(GPtrArray) phone_options = NULL;
+  App app = { 0 };
+
+  setlocale (LC_ALL, "");
+
+  phone_options = parse_options (&argc, &argv);
+  if (phone_options == NULL)
+    return 1;
+
+  prepare_process ();
+  simulator = simulator_new_from_options ();
   loop = g_main_loop_new (NULL, FALSE);
   app.loop = loop;
   app.simulator = simulator;
-  g_signal_connect (simulator, "flow-finished", G_CALLBACK (on_flow_finished), &app);
-  g_signal_connect (simulator, "pin-requested", G_CALLBACK (on_pin_requested), &app);
-  g_signal_connect (simulator, "pin-entered", G_CALLBACK (on_pin_entered), &app);
-
-  /* the phones only start talking once the main loop runs, so the PINs are in place first */
-  if (!wpi_simulator_start (simulator, &error) || !apply_phone_options (simulator, phone_options, &error))
+  if (!app_start (&app, phone_options, &error))
     {
       g_printerr ("wpi-sim: %s\n", error->message);
       return 1;
     }
-  for (guint i = 0; i < wpi_simulator_get_n_phones (simulator); i++)
-    {
-      g_autoptr(WpiSimPhone) phone = g_list_model_get_item (wpi_simulator_get_phones (simulator), i);
-
-      g_signal_connect (phone, "notify::mode", G_CALLBACK (on_mode_changed), &app);
-    }
   g_print ("wpi-sim: %d phones against %s\n", opt_phones,
            opt_service ?: "https://127.0.0.1:18443");
 
-  sigint = g_unix_signal_add (SIGINT, on_signal, &app);
-  sigterm = g_unix_signal_add (SIGTERM, on_signal, &app);
-  if (opt_duration > 0)
-    app.duration_source = g_timeout_add ((guint) (opt_duration * 1000), on_duration, &app);
-
-  g_main_loop_run (loop);
-
-  g_source_remove (sigint);
-  g_source_remove (sigterm);
-  g_clear_handle_id (&app.duration_source, g_source_remove);
-  g_clear_handle_id (&app.stop_source, g_source_remove);
+  app_run (&app);
 
   g_print ("wpi-sim: %" G_GUINT64_FORMAT " flows ok, %" G_GUINT64_FORMAT " failed; "
            "%u of %u phones in Secure Mode\n",
            wpi_simulator_get_flows_ok (simulator), wpi_simulator_get_flows_failed (simulator),
            count_secure (simulator), wpi_simulator_get_n_phones (simulator));
-
-  g_free (opt_service);
-  g_free (opt_base_mac);
-  g_free (opt_base_e164);
-  g_free (opt_poll_uri);
-  g_free (opt_bind_prefix);
-  g_free (opt_firmware_mix);
-  g_strfreev (opt_pins);
-  g_free (opt_pins_file);
-  g_strfreev (opt_wrong_tan);
+  free_options ();
   return 0;
 }

@@ -50,6 +50,7 @@ struct _WpcApplication
   WpcDemo        *demo;                /* the demo's simulated phones, on their own thread */
   gboolean        service_started;     /* start-up opened or started the service */
   guint           relisten_source;     /* a change of ports or address waits to apply */
+  GError         *ca_import_error;     /* why ca-import-path could not be used */
 
   GtkWindow      *preferences_window;  /* weak */
   GCancellable   *cancellable;
@@ -201,6 +202,8 @@ preferences_action (GSimpleAction *action,
   if (self->preferences_window == NULL)
     {
       self->preferences_window = GTK_WINDOW (wpc_preferences_window_new (self->settings));
+      wpc_preferences_window_set_ca_error (WPC_PREFERENCES_WINDOW (self->preferences_window),
+                                           self->ca_import_error);
       g_object_add_weak_pointer (G_OBJECT (self->preferences_window),
                                  (gpointer *) &self->preferences_window);
       gtk_window_set_application (self->preferences_window, GTK_APPLICATION (self));
@@ -393,6 +396,36 @@ wpc_application_handle_local_options (GApplication *application,
 
 /* Service ------------------------------------------------------------------------ */
 
+/* Preferences' imported CA (ca-import-path) signs the phones' certificates, the
+ * console's own CA when the key is empty (D23). The CA that stops signing stays
+ * trusted, so that phones bootstrapped under it keep working until they are
+ * bootstrapped again, and the server certificate stays with the own CA (install_ca()
+ * in wpi-pki-ca.c). A file that cannot be used changes nothing and is said under the
+ * CA row. */
+static void
+apply_ca_import (WpcApplication *self)
+{
+  g_autofree char *path = NULL;
+  g_autoptr(GError) error = NULL;
+  WpiPki *pki;
+  gboolean ok;
+
+  if (self->service == NULL || self->settings == NULL)
+    return;
+
+  pki = wpi_service_host_get_pki (self->service);
+  path = g_settings_get_string (self->settings, "ca-import-path");
+  ok = path[0] != '\0' ? wpi_pki_import_ca_file (pki, path, &error) : wpi_pki_use_own_ca (pki, &error);
+  if (!ok)
+    g_message ("The CA in Preferences cannot be used: %s", error->message);
+
+  g_clear_error (&self->ca_import_error);
+  self->ca_import_error = g_steal_pointer (&error);
+  if (self->preferences_window != NULL)
+    wpc_preferences_window_set_ca_error (WPC_PREFERENCES_WINDOW (self->preferences_window),
+                                         self->ca_import_error);
+}
+
 /* The service is opened and started here rather than in main() so that the window can
  * tell the user what went wrong: a store that does not open leaves the console without
  * phones, a port in use leaves it able to show (but not to reach) the stored ones. */
@@ -415,7 +448,16 @@ start_service (WpcApplication *self)
                                     self->bind_address != NULL && self->bind_address[0] != '\0'
                                     ? self->bind_address : NULL);
       wpi_service_host_set_ports (self->service, self->port, self->secure_port);
+      /* applied by the running service as they change (D10, the traffic log) */
+      g_settings_bind (self->settings, "contact-me-initial-backoff", self->service,
+                       "contact-initial-backoff", G_SETTINGS_BIND_GET);
+      g_settings_bind (self->settings, "contact-me-max-backoff", self->service,
+                       "contact-max-backoff", G_SETTINGS_BIND_GET);
+      g_settings_bind (self->settings, "traffic-retention-days", self->service,
+                       "traffic-retention-days", G_SETTINGS_BIND_GET);
     }
+
+  apply_ca_import (self);
 
   /* A service handed in by wpc_application_set_service() may already listen. */
   if (wpi_service_host_get_port (self->service) == 0 &&
@@ -710,6 +752,14 @@ wpc_application_activate (GApplication *application)
 
 /* GObject ------------------------------------------------------------------------ */
 
+/* Only once the service is open: start-up applies the key before it listens. */
+static void
+on_ca_import_path_changed (WpcApplication *self)
+{
+  if (self->service_started)
+    apply_ca_import (self);
+}
+
 static void
 wpc_application_constructed (GObject *object)
 {
@@ -723,6 +773,8 @@ wpc_application_constructed (GObject *object)
   g_settings_bind (self->settings, "port", self, "port", G_SETTINGS_BIND_GET);
   g_settings_bind (self->settings, "secure-port", self, "secure-port", G_SETTINGS_BIND_GET);
   g_settings_bind (self->settings, "bind-address", self, "bind-address", G_SETTINGS_BIND_GET);
+  g_signal_connect_object (self->settings, "changed::ca-import-path",
+                           G_CALLBACK (on_ca_import_path_changed), self, G_CONNECT_SWAPPED);
 }
 
 static void
@@ -743,6 +795,7 @@ wpc_application_dispose (GObject *object)
   g_clear_object (&self->service);
   g_clear_error (&self->service_error);
   g_clear_error (&self->demo_error);
+  g_clear_error (&self->ca_import_error);
 
   G_OBJECT_CLASS (wpc_application_parent_class)->dispose (object);
 }

@@ -2,29 +2,17 @@
  *
  * The Secure Mode workflow as one view: choose phones, Generate runs the bulk
  * preparation of wpi-handout.h off the main thread, and the table lists each phone's
- * newest PIN with its state. Print, Export PDF and Export CSV write the PINs still to be
- * handed out and then record that they were; this is the only view that shows PINs.
+ * newest PIN with its state, read in a thread on a store connection of its own (issue 8
+ * §2). Print, Export PDF and Export CSV (wpc-handout-view-export.c) write the PINs still
+ * to be handed out and then record that they were; this is the only view that shows PINs.
  */
 #include "config.h"
 
 #include <glib/gi18n.h>
 
-#include "wpi-handout.h"
-#include "wpc-handout-view.h"
+#include "wpc-handout-view-private.h"
 
 /* --- One table row: a PIN record and its phone's number and model ------------------ */
-
-#define WPC_TYPE_HANDOUT_ROW (wpc_handout_row_get_type ())
-G_DECLARE_FINAL_TYPE (WpcHandoutRow, wpc_handout_row, WPC, HANDOUT_ROW, GObject)
-
-struct _WpcHandoutRow
-{
-  GObject       parent_instance;
-  WpiPinRecord *pin;
-  char         *e164;
-  char         *device_type;
-  char         *location;
-};
 
 G_DEFINE_FINAL_TYPE (WpcHandoutRow, wpc_handout_row, G_TYPE_OBJECT)
 
@@ -107,39 +95,16 @@ static const struct {
   [COLUMN_UPDATED] = { N_("Updated"), FALSE },
 };
 
-struct _WpcHandoutView
-{
-  GtkWidget            parent_instance;
-
-  GtkDropDown         *scope_dropdown;
-  GtkSearchEntry      *filter_entry;
-  GtkCheckButton      *with_pin_check;
-  GtkLabel            *pin_length_label;
-  GtkSpinButton       *pin_length_spin;
-  GtkWidget           *progress_box;
-  GtkProgressBar      *progress_bar;
-  GtkLabel            *failures_label;
-  GtkColumnView       *pin_list;
-  GtkLabel            *count_label;
-  GtkWidget           *empty_label;
-
-  WpiServiceHost          *service;
-  gulong               job_changed_id;
-  guint                refresh_idle_id;
-  GListStore          *rows;
-  GtkMultiSelection   *selection;
-  GStrv                selected_macs;
-
-  GCancellable        *cancellable;   /* non-NULL while a run is going */
-  char                *failures_text;
-  GtkFileChooserNative *chooser;
-  GtkPrintOperation   *print_operation;
-  GPtrArray           *print_entries;
-};
-
 G_DEFINE_FINAL_TYPE (WpcHandoutView, wpc_handout_view, GTK_TYPE_WIDGET)
 
-static void update_actions (WpcHandoutView *self);
+enum {
+  PROP_0,
+  PROP_BUSY,
+  PROP_LOADING,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
 
 static WpiStore *
 get_store (WpcHandoutView *self)
@@ -147,8 +112,8 @@ get_store (WpcHandoutView *self)
   return self->service != NULL ? wpi_service_host_get_store (self->service) : NULL;
 }
 
-static void
-show_error (WpcHandoutView *self,
+void
+_wpc_handout_view_show_error (WpcHandoutView *self,
             const char     *message)
 {
   gtk_label_set_text (self->failures_label, message);
@@ -165,36 +130,42 @@ update_count (WpcHandoutView *self)
   gtk_widget_set_visible (self->empty_label, n == 0);
 }
 
-void
-wpc_handout_view_refresh (WpcHandoutView *self)
+/* --- Reading the table (issue 8 §2: never on the GTK thread) ------------------------- */
+
+/* In a worker thread: a read connection of its own (SQLite WAL lets it read while the
+ * service writes), so the owner's store is never used from two threads. The rows are
+ * made here too; the main context only swaps them in. */
+static void
+load_thread (GTask        *task,
+             gpointer      source_object,
+             gpointer      task_data,
+             GCancellable *cancellable)
 {
+  const char *data_dir = task_data;
+  GError *error = NULL;
+  g_autoptr(WpiStore) store = wpi_store_open (data_dir, &error);
   g_autoptr(GPtrArray) pins = NULL;
   g_autoptr(GPtrArray) phones = NULL;
   g_autoptr(GHashTable) phone_by_mac = NULL;
-  g_autoptr(GPtrArray) new_rows = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GtkBitset) selected = NULL;
-  g_autoptr(GHashTable) selected_macs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  WpiStore *store;
-  guint n_old;
+  GPtrArray *rows;
 
-  g_return_if_fail (WPC_IS_HANDOUT_VIEW (self));
+  (void) source_object;
 
-  store = get_store (self);
   if (store == NULL)
     {
-      g_list_store_remove_all (self->rows);
-      update_count (self);
-      update_actions (self);
+      g_task_return_error (task, error);
       return;
     }
-
+  wpi_store_set_busy_timeout (store, 2000);
   pins = wpi_store_pin_list (store, TRUE, &error);
-  if (pins != NULL)
+  if (pins != NULL && !g_cancellable_is_cancelled (cancellable))
     phones = wpi_store_phone_list (store, &error);
   if (pins == NULL || phones == NULL)
     {
-      show_error (self, error->message);
+      if (error != NULL)
+        g_task_return_error (task, error);
+      else
+        g_task_return_error_if_cancelled (task);
       return;
     }
 
@@ -205,17 +176,7 @@ wpc_handout_view_refresh (WpcHandoutView *self)
       g_hash_table_insert (phone_by_mac, phone->mac, phone);
     }
 
-  /* Keep the selection across the refresh, by MAC. */
-  selected = gtk_selection_model_get_selection (GTK_SELECTION_MODEL (self->selection));
-  n_old = g_list_model_get_n_items (G_LIST_MODEL (self->rows));
-  for (guint i = 0; i < n_old; i++)
-    if (gtk_bitset_contains (selected, i))
-      {
-        g_autoptr(WpcHandoutRow) row = g_list_model_get_item (G_LIST_MODEL (self->rows), i);
-        g_hash_table_add (selected_macs, g_strdup (row->pin->mac));
-      }
-
-  new_rows = g_ptr_array_new_with_free_func (g_object_unref);
+  rows = g_ptr_array_new_with_free_func (g_object_unref);
   for (guint i = 0; i < pins->len; i++)
     {
       WpiPinRecord *pin = g_ptr_array_index (pins, i);
@@ -229,8 +190,26 @@ wpc_handout_view_refresh (WpcHandoutView *self)
           row->device_type = g_strdup (phone->device_type);
           row->location = g_strdup (phone->location);
         }
-      g_ptr_array_add (new_rows, row);
+      g_ptr_array_add (rows, row);
     }
+  g_task_return_pointer (task, rows, (GDestroyNotify) g_ptr_array_unref);
+}
+
+/* Swaps the rows in, keeping the selection by MAC. */
+static void
+apply_rows (WpcHandoutView *self,
+            GPtrArray      *new_rows)
+{
+  g_autoptr(GtkBitset) selected = gtk_selection_model_get_selection (GTK_SELECTION_MODEL (self->selection));
+  g_autoptr(GHashTable) selected_macs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  guint n_old = g_list_model_get_n_items (G_LIST_MODEL (self->rows));
+
+  for (guint i = 0; i < n_old; i++)
+    if (gtk_bitset_contains (selected, i))
+      {
+        g_autoptr(WpcHandoutRow) row = g_list_model_get_item (G_LIST_MODEL (self->rows), i);
+        g_hash_table_add (selected_macs, g_strdup (row->pin->mac));
+      }
 
   g_list_store_splice (self->rows, 0, n_old, new_rows->pdata, new_rows->len);
 
@@ -242,7 +221,102 @@ wpc_handout_view_refresh (WpcHandoutView *self)
     }
 
   update_count (self);
-  update_actions (self);
+  _wpc_handout_view_update_actions (self);
+}
+
+/* Notifies "loading" when it changed. */
+static void
+update_loading (WpcHandoutView *self)
+{
+  gboolean loading = wpc_handout_view_get_loading (self);
+
+  if (loading == self->loading_notified)
+    return;
+  self->loading_notified = loading;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOADING]);
+}
+
+/* A load whose result must not be shown (another service, the view gone). */
+static void
+cancel_load (WpcHandoutView *self)
+{
+  g_cancellable_cancel (self->load_cancellable);
+  g_clear_object (&self->load_cancellable);
+  self->reload_pending = FALSE;
+}
+
+static void start_load (WpcHandoutView *self);
+
+/* On the main context: only the current load's result is shown; a refresh asked for
+ * while it ran reads again now, once. */
+static void
+on_loaded (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  WpcHandoutView *self = WPC_HANDOUT_VIEW (source);
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(GError) error = NULL;
+
+  (void) user_data;
+
+  if (g_task_get_cancellable (G_TASK (result)) != self->load_cancellable)
+    return; /* stale: cancel_load() ran since */
+  g_clear_object (&self->load_cancellable);
+
+  rows = g_task_propagate_pointer (G_TASK (result), &error);
+  if (rows != NULL)
+    apply_rows (self, rows);
+  else
+    _wpc_handout_view_show_error (self, error->message);
+
+  if (self->reload_pending)
+    {
+      self->reload_pending = FALSE;
+      start_load (self);
+    }
+  update_loading (self);
+}
+
+static void
+start_load (WpcHandoutView *self)
+{
+  g_autoptr(GTask) task = NULL;
+
+  if (self->service == NULL)
+    {
+      g_list_store_remove_all (self->rows);
+      update_count (self);
+      _wpc_handout_view_update_actions (self);
+      return;
+    }
+
+  self->load_cancellable = g_cancellable_new ();
+  task = g_task_new (self, self->load_cancellable, on_loaded, NULL);
+  g_task_set_source_tag (task, start_load);
+  g_task_set_task_data (task, g_strdup (wpi_service_host_get_data_dir (self->service)), g_free);
+  g_task_run_in_thread (task, load_thread);
+}
+
+/**
+ * wpc_handout_view_refresh:
+ *
+ * Re-reads the table from the store in a thread; at most one read runs, and a refresh
+ * asked for meanwhile reads once more after it. #WpcHandoutView:loading is TRUE until
+ * the table shows the store.
+ */
+void
+wpc_handout_view_refresh (WpcHandoutView *self)
+{
+  g_return_if_fail (WPC_IS_HANDOUT_VIEW (self));
+
+  if (self->disposed)
+    return;
+  if (self->load_cancellable != NULL)
+    self->reload_pending = TRUE;
+  else
+    start_load (self);
+  update_loading (self);
 }
 
 static gboolean
@@ -261,11 +335,12 @@ on_job_changed (WpcHandoutView *self)
 {
   if (self->refresh_idle_id == 0)
     self->refresh_idle_id = g_idle_add (refresh_idle, self);
+  update_loading (self);
 }
 
 /* The rows actions apply to: the selected ones, or every row without a selection. */
-static GPtrArray *
-get_target_rows (WpcHandoutView *self)
+GPtrArray *
+_wpc_handout_view_get_target_rows (WpcHandoutView *self)
 {
   g_autoptr(GtkBitset) selected = gtk_selection_model_get_selection (GTK_SELECTION_MODEL (self->selection));
   GPtrArray *rows = g_ptr_array_new_with_free_func (g_object_unref);
@@ -279,10 +354,10 @@ get_target_rows (WpcHandoutView *self)
 }
 
 /* Handout entries for the target rows whose PIN is still to be used by the phone. */
-static GPtrArray *
-get_pending_entries (WpcHandoutView *self)
+GPtrArray *
+_wpc_handout_view_get_pending_entries (WpcHandoutView *self)
 {
-  g_autoptr(GPtrArray) rows = get_target_rows (self);
+  g_autoptr(GPtrArray) rows = _wpc_handout_view_get_target_rows (self);
   GPtrArray *entries = g_ptr_array_new_with_free_func ((GDestroyNotify) wpi_handout_entry_free);
 
   for (guint i = 0; i < rows->len; i++)
@@ -302,7 +377,7 @@ static guint
 count_rows_in_state (WpcHandoutView *self,
                      gboolean        pending_only)
 {
-  g_autoptr(GPtrArray) rows = get_target_rows (self);
+  g_autoptr(GPtrArray) rows = _wpc_handout_view_get_target_rows (self);
   guint n = 0;
 
   for (guint i = 0; i < rows->len; i++)
@@ -314,13 +389,13 @@ count_rows_in_state (WpcHandoutView *self,
   return n;
 }
 
-static void
-update_actions (WpcHandoutView *self)
+void
+_wpc_handout_view_update_actions (WpcHandoutView *self)
 {
   gboolean ready = self->service != NULL && self->cancellable == NULL;
   g_autoptr(GtkBitset) selected = gtk_selection_model_get_selection (GTK_SELECTION_MODEL (self->selection));
   gboolean has_pending = count_rows_in_state (self, TRUE) > 0;
-  gboolean idle_io = self->chooser == NULL && self->print_operation == NULL;
+  gboolean idle_io = self->chooser == NULL && self->print_operation == NULL && self->n_exports == 0;
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "handout.generate", ready);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "handout.cancel", self->cancellable != NULL);
@@ -399,7 +474,7 @@ on_prepare_finished (GObject      *source,
 
   g_free (self->failures_text);
   self->failures_text = failures->len > 0 ? g_strdup (failures->str) : NULL;
-  show_error (self, self->failures_text);
+  _wpc_handout_view_show_error (self, self->failures_text);
 
   if (self->service != NULL)
     wpi_service_host_reload (self->service);
@@ -424,7 +499,7 @@ start_prepare (WpcHandoutView     *self,
   self->cancellable = g_cancellable_new ();
   g_free (self->failures_text);
   self->failures_text = NULL;
-  show_error (self, NULL);
+  _wpc_handout_view_show_error (self, NULL);
   gtk_progress_bar_set_fraction (self->progress_bar, 0.0);
   gtk_progress_bar_set_text (self->progress_bar, NULL);
   gtk_widget_set_visible (self->progress_box, TRUE);
@@ -432,7 +507,7 @@ start_prepare (WpcHandoutView     *self,
   wpi_handout_prepare_async (wpi_service_host_get_data_dir (self->service), wpi_service_host_get_pki (self->service),
                              macs, &options, self->cancellable, on_prepare_progress, self,
                              on_prepare_finished, g_object_ref (self));
-  update_actions (self);
+  _wpc_handout_view_update_actions (self);
   g_object_notify (G_OBJECT (self), "busy");
 }
 
@@ -478,12 +553,12 @@ generate_action (GtkWidget  *widget,
   macs = select_phones (self, &error);
   if (macs == NULL)
     {
-      show_error (self, error->message);
+      _wpc_handout_view_show_error (self, error->message);
       return;
     }
   if (macs[0] == NULL)
     {
-      show_error (self, _("No phone matches the choice."));
+      _wpc_handout_view_show_error (self, _("No phone matches the choice."));
       return;
     }
   start_prepare (self, (const char * const *) macs);
@@ -530,265 +605,6 @@ cancel_action (GtkWidget  *widget,
     g_cancellable_cancel (self->cancellable);
 }
 
-/* --- Handing out -------------------------------------------------------------------- */
-
-static gboolean
-mark_entries (WpcHandoutView  *self,
-              GPtrArray       *entries,
-              GError         **error)
-{
-  gboolean ok = wpi_handout_mark_handed_out (get_store (self), entries, error);
-
-  wpi_service_host_reload (self->service);
-  wpc_handout_view_refresh (self);
-  return ok;
-}
-
-static gboolean
-check_ready (WpcHandoutView  *self,
-             GPtrArray       *entries,
-             GError         **error)
-{
-  if (self->service == NULL)
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED, _("The console has no service."));
-      return FALSE;
-    }
-  if (entries->len == 0)
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, _("No PIN is waiting to be handed out."));
-      return FALSE;
-    }
-  return TRUE;
-}
-
-gboolean
-wpc_handout_view_export_csv (WpcHandoutView  *self,
-                             GFile           *file,
-                             GError         **error)
-{
-  g_autoptr(GPtrArray) entries = NULL;
-  g_autofree char *path = NULL;
-
-  g_return_val_if_fail (WPC_IS_HANDOUT_VIEW (self), FALSE);
-  g_return_val_if_fail (G_IS_FILE (file), FALSE);
-
-  entries = get_pending_entries (self);
-  path = g_file_get_path (file);
-  if (!check_ready (self, entries, error))
-    return FALSE;
-  if (path == NULL)
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, _("Only local files can hold PINs."));
-      return FALSE;
-    }
-  return wpi_handout_write_csv (entries, path, error) && mark_entries (self, entries, error);
-}
-
-static WpiHandoutPaper
-default_paper (void)
-{
-  g_autoptr(GtkPaperSize) size = gtk_paper_size_new (NULL);
-
-  return g_str_equal (gtk_paper_size_get_name (size), GTK_PAPER_NAME_LETTER)
-         ? WPI_HANDOUT_PAPER_LETTER : WPI_HANDOUT_PAPER_A4;
-}
-
-gboolean
-wpc_handout_view_export_pdf (WpcHandoutView  *self,
-                             GFile           *file,
-                             GError         **error)
-{
-  g_autoptr(GPtrArray) entries = NULL;
-  g_autofree char *path = NULL;
-
-  g_return_val_if_fail (WPC_IS_HANDOUT_VIEW (self), FALSE);
-  g_return_val_if_fail (G_IS_FILE (file), FALSE);
-
-  entries = get_pending_entries (self);
-  path = g_file_get_path (file);
-  if (!check_ready (self, entries, error))
-    return FALSE;
-  if (path == NULL)
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, _("Only local files can hold PINs."));
-      return FALSE;
-    }
-  return wpi_handout_write_pdf (entries, path, default_paper (), error) && mark_entries (self, entries, error);
-}
-
-gboolean
-wpc_handout_view_mark_handed_out (WpcHandoutView  *self,
-                                  GError         **error)
-{
-  g_autoptr(GPtrArray) rows = NULL;
-  g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func ((GDestroyNotify) wpi_handout_entry_free);
-
-  g_return_val_if_fail (WPC_IS_HANDOUT_VIEW (self), FALSE);
-
-  rows = get_target_rows (self);
-  for (guint i = 0; i < rows->len; i++)
-    {
-      WpcHandoutRow *row = g_ptr_array_index (rows, i);
-      if (row->pin->state == WPI_PIN_STATE_GENERATED)
-        g_ptr_array_add (entries, wpi_handout_entry_new (row->pin->mac, NULL, NULL, NULL, row->pin->pin,
-                                                         row->pin->job_id, row->pin->id));
-    }
-  if (!check_ready (self, entries, error))
-    return FALSE;
-  return mark_entries (self, entries, error);
-}
-
-static void
-mark_handed_out_action (GtkWidget  *widget,
-                        const char *action_name,
-                        GVariant   *parameter)
-{
-  WpcHandoutView *self = WPC_HANDOUT_VIEW (widget);
-  g_autoptr(GError) error = NULL;
-
-  (void) action_name;
-  (void) parameter;
-
-  if (!wpc_handout_view_mark_handed_out (self, &error))
-    show_error (self, error->message);
-}
-
-static void
-on_chooser_response (GtkNativeDialog *chooser,
-                     int              response,
-                     gpointer         user_data)
-{
-  WpcHandoutView *self = user_data;
-  gboolean pdf = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (chooser), "pdf"));
-
-  if (response == GTK_RESPONSE_ACCEPT)
-    {
-      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
-      g_autoptr(GError) error = NULL;
-
-      if (file != NULL &&
-          !(pdf ? wpc_handout_view_export_pdf (self, file, &error)
-                : wpc_handout_view_export_csv (self, file, &error)))
-        show_error (self, error->message);
-    }
-  g_clear_object (&self->chooser);
-  update_actions (self);
-}
-
-static void
-export_action (GtkWidget  *widget,
-               const char *action_name,
-               GVariant   *parameter)
-{
-  WpcHandoutView *self = WPC_HANDOUT_VIEW (widget);
-  gboolean pdf = g_str_equal (action_name, "handout.export-pdf");
-  GtkRoot *root = gtk_widget_get_root (widget);
-
-  (void) parameter;
-
-  if (self->chooser != NULL)
-    return;
-  self->chooser = gtk_file_chooser_native_new (pdf ? _("Export PIN Slips as PDF") : _("Export PINs as CSV"),
-                                               GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
-                                               GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"), _("_Cancel"));
-  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (self->chooser), pdf ? "pins.pdf" : "pins.csv");
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (self->chooser), TRUE);
-  g_object_set_data (G_OBJECT (self->chooser), "pdf", GINT_TO_POINTER (pdf));
-  g_signal_connect (self->chooser, "response", G_CALLBACK (on_chooser_response), self);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
-  update_actions (self);
-}
-
-static void
-on_begin_print (GtkPrintOperation *operation,
-                GtkPrintContext   *context,
-                gpointer           user_data)
-{
-  WpcHandoutView *self = user_data;
-
-  gtk_print_operation_set_n_pages (operation,
-                                   MAX (1, wpi_handout_get_n_pages (self->print_entries->len,
-                                                                    gtk_print_context_get_width (context),
-                                                                    gtk_print_context_get_height (context))));
-}
-
-static void
-on_draw_page (GtkPrintOperation *operation,
-              GtkPrintContext   *context,
-              int                page,
-              gpointer           user_data)
-{
-  WpcHandoutView *self = user_data;
-
-  (void) operation;
-  wpi_handout_draw_page (gtk_print_context_get_cairo_context (context),
-                         gtk_print_context_get_width (context), gtk_print_context_get_height (context),
-                         self->print_entries, page);
-}
-
-static void
-on_print_done (GtkPrintOperation       *operation,
-               GtkPrintOperationResult  result,
-               gpointer                 user_data)
-{
-  WpcHandoutView *self = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (result == GTK_PRINT_OPERATION_RESULT_ERROR)
-    {
-      gtk_print_operation_get_error (operation, &error);
-      show_error (self, error != NULL ? error->message : _("Printing failed."));
-    }
-  else if (result == GTK_PRINT_OPERATION_RESULT_APPLY &&
-           !mark_entries (self, self->print_entries, &error))
-    show_error (self, error->message);
-
-  g_clear_pointer (&self->print_entries, g_ptr_array_unref);
-  g_clear_object (&self->print_operation);
-  update_actions (self);
-}
-
-static void
-print_action (GtkWidget  *widget,
-              const char *action_name,
-              GVariant   *parameter)
-{
-  WpcHandoutView *self = WPC_HANDOUT_VIEW (widget);
-  g_autoptr(GError) error = NULL;
-  GtkRoot *root = gtk_widget_get_root (widget);
-  GtkPrintOperationResult result;
-
-  (void) action_name;
-  (void) parameter;
-
-  if (self->print_operation != NULL)
-    return;
-  self->print_entries = get_pending_entries (self);
-  if (!check_ready (self, self->print_entries, &error))
-    {
-      g_clear_pointer (&self->print_entries, g_ptr_array_unref);
-      show_error (self, error->message);
-      return;
-    }
-
-  self->print_operation = gtk_print_operation_new ();
-  /* wpi_handout_draw_page() draws in points */
-  gtk_print_operation_set_unit (self->print_operation, GTK_UNIT_POINTS);
-  gtk_print_operation_set_allow_async (self->print_operation, TRUE);
-  gtk_print_operation_set_job_name (self->print_operation, _("PIN slips"));
-  g_signal_connect (self->print_operation, "begin-print", G_CALLBACK (on_begin_print), self);
-  g_signal_connect (self->print_operation, "draw-page", G_CALLBACK (on_draw_page), self);
-  g_signal_connect (self->print_operation, "done", G_CALLBACK (on_print_done), self);
-  update_actions (self);
-
-  result = gtk_print_operation_run (self->print_operation, GTK_PRINT_OPERATION_ACTION_PRINT_DIALOG,
-                                    GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, &error);
-  /* Run synchronously after all (no async support here): "done" has not been emitted. */
-  if (result != GTK_PRINT_OPERATION_RESULT_IN_PROGRESS && self->print_operation != NULL)
-    on_print_done (self->print_operation, result, self);
-}
-
 static void
 focus_filter_action (GtkWidget  *widget,
                      const char *action_name,
@@ -824,7 +640,7 @@ on_with_pin_changed (WpcHandoutView *self)
 static void
 on_selection_changed (WpcHandoutView *self)
 {
-  update_actions (self);
+  _wpc_handout_view_update_actions (self);
 }
 
 static void
@@ -920,10 +736,22 @@ wpc_handout_view_set_service (WpcHandoutView *self,
   if (self->service == service)
     return;
   if (self->service != NULL)
-    g_clear_signal_handler (&self->job_changed_id, self->service);
+    {
+      g_clear_signal_handler (&self->job_changed_id, self->service);
+      g_clear_signal_handler (&self->pin_changed_id, self->service);
+    }
   g_set_object (&self->service, service);
   if (service != NULL)
-    self->job_changed_id = g_signal_connect_swapped (service, "job-changed", G_CALLBACK (on_job_changed), self);
+    {
+      self->job_changed_id = g_signal_connect_swapped (service, "job-changed", G_CALLBACK (on_job_changed), self);
+      /* a PIN's state moves without its job's (bundle delivered, verified, failed) */
+      self->pin_changed_id = g_signal_connect_swapped (service, "pin-changed", G_CALLBACK (on_job_changed), self);
+    }
+  /* Another service's PINs are neither shown nor acted on, not even until the read ends */
+  cancel_load (self);
+  g_list_store_remove_all (self->rows);
+  update_count (self);
+  _wpc_handout_view_update_actions (self);
   wpc_handout_view_refresh (self);
 }
 
@@ -1006,6 +834,19 @@ wpc_handout_view_get_busy (WpcHandoutView *self)
   return self->cancellable != NULL;
 }
 
+/**
+ * wpc_handout_view_get_loading:
+ *
+ * Returns: whether a read of the table is scheduled or under way
+ */
+gboolean
+wpc_handout_view_get_loading (WpcHandoutView *self)
+{
+  g_return_val_if_fail (WPC_IS_HANDOUT_VIEW (self), FALSE);
+
+  return self->refresh_idle_id != 0 || self->load_cancellable != NULL;
+}
+
 const char *
 wpc_handout_view_get_failures_text (WpcHandoutView *self)
 {
@@ -1062,37 +903,23 @@ wpc_handout_view_select_macs (WpcHandoutView     *self,
 
 /* --- GObject ------------------------------------------------------------------------ */
 
-enum {
-  PROP_0,
-  PROP_BUSY,
-  N_PROPS
-};
-
-static GParamSpec *properties[N_PROPS];
-
 static void
 wpc_handout_view_dispose (GObject *object)
 {
   WpcHandoutView *self = WPC_HANDOUT_VIEW (object);
 
+  self->disposed = TRUE;
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
+  cancel_load (self);
   g_clear_handle_id (&self->refresh_idle_id, g_source_remove);
   if (self->service != NULL)
-    g_clear_signal_handler (&self->job_changed_id, self->service);
+    {
+      g_clear_signal_handler (&self->job_changed_id, self->service);
+      g_clear_signal_handler (&self->pin_changed_id, self->service);
+    }
   g_clear_object (&self->service);
-  if (self->chooser != NULL)
-    {
-      g_signal_handlers_disconnect_by_data (self->chooser, self);
-      gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
-      g_clear_object (&self->chooser);
-    }
-  if (self->print_operation != NULL)
-    {
-      g_signal_handlers_disconnect_by_data (self->print_operation, self);
-      g_clear_object (&self->print_operation);
-    }
-  g_clear_pointer (&self->print_entries, g_ptr_array_unref);
+  _wpc_handout_view_dispose_handing_out (self);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), WPC_TYPE_HANDOUT_VIEW);
   /* The template's top box has no id, so dispose_template() leaves it */
@@ -1129,6 +956,9 @@ wpc_handout_view_get_property (GObject    *object,
     case PROP_BUSY:
       g_value_set_boolean (value, self->cancellable != NULL);
       break;
+    case PROP_LOADING:
+      g_value_set_boolean (value, wpc_handout_view_get_loading (self));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1146,6 +976,9 @@ wpc_handout_view_class_init (WpcHandoutViewClass *klass)
 
   properties[PROP_BUSY] =
     g_param_spec_boolean ("busy", NULL, NULL, FALSE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  /** WpcHandoutView:loading: the table is being read from the store (issue 8 §2) */
+  properties[PROP_LOADING] =
+    g_param_spec_boolean ("loading", NULL, NULL, FALSE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
@@ -1167,10 +1000,10 @@ wpc_handout_view_class_init (WpcHandoutViewClass *klass)
 
   gtk_widget_class_install_action (widget_class, "handout.generate", NULL, generate_action);
   gtk_widget_class_install_action (widget_class, "handout.cancel", NULL, cancel_action);
-  gtk_widget_class_install_action (widget_class, "handout.print", NULL, print_action);
-  gtk_widget_class_install_action (widget_class, "handout.export-pdf", NULL, export_action);
-  gtk_widget_class_install_action (widget_class, "handout.export-csv", NULL, export_action);
-  gtk_widget_class_install_action (widget_class, "handout.mark-handed-out", NULL, mark_handed_out_action);
+  gtk_widget_class_install_action (widget_class, "handout.print", NULL, _wpc_handout_view_print_action);
+  gtk_widget_class_install_action (widget_class, "handout.export-pdf", NULL, _wpc_handout_view_export_action);
+  gtk_widget_class_install_action (widget_class, "handout.export-csv", NULL, _wpc_handout_view_export_action);
+  gtk_widget_class_install_action (widget_class, "handout.mark-handed-out", NULL, _wpc_handout_view_mark_handed_out_action);
   gtk_widget_class_install_action (widget_class, "handout.reissue", NULL, reissue_action);
   gtk_widget_class_install_action (widget_class, "handout.focus-filter", NULL, focus_filter_action);
 
@@ -1196,5 +1029,5 @@ wpc_handout_view_init (WpcHandoutView *self)
   gtk_column_view_set_model (self->pin_list, GTK_SELECTION_MODEL (self->selection));
   setup_columns (self);
   update_count (self);
-  update_actions (self);
+  _wpc_handout_view_update_actions (self);
 }

@@ -48,19 +48,33 @@ const char *wpc_handout_view_get_failures_text (WpcHandoutView      *self);
 guint        wpc_handout_view_get_n_pins       (WpcHandoutView      *self);
 WpiPinRecord *wpc_handout_view_get_pin         (WpcHandoutView      *self,
                                                 guint                position);
-/* Re-reads the table from the store. */
+/* Re-reads the table from the store, in a thread (at most one read at a time). */
 void        wpc_handout_view_refresh           (WpcHandoutView      *self);
+/* TRUE while a read of the table is scheduled or under way. */
+gboolean    wpc_handout_view_get_loading       (WpcHandoutView      *self);
 /* Selects the table rows of these MACs (NULL or empty: none). */
 void        wpc_handout_view_select_macs       (WpcHandoutView      *self,
                                                 const char * const  *macs);
 
 /* What the actions do once the file is chosen: write the PINs still to be handed out
- * (of the selected rows, or of all without a selection), then mark them handed out. */
-gboolean    wpc_handout_view_export_csv        (WpcHandoutView      *self,
+ * (of the selected rows, or of all without a selection) in a thread, then, back on the
+ * main context, mark them handed out and refresh the table. Nothing is marked when the
+ * file could not be written (issue 8 §2: the UI never waits on files). */
+void        wpc_handout_view_export_csv_async  (WpcHandoutView      *self,
                                                 GFile               *file,
+                                                GCancellable        *cancellable,
+                                                GAsyncReadyCallback  callback,
+                                                gpointer             user_data);
+gboolean    wpc_handout_view_export_csv_finish (WpcHandoutView      *self,
+                                                GAsyncResult        *result,
                                                 GError             **error);
-gboolean    wpc_handout_view_export_pdf        (WpcHandoutView      *self,
+void        wpc_handout_view_export_pdf_async  (WpcHandoutView      *self,
                                                 GFile               *file,
+                                                GCancellable        *cancellable,
+                                                GAsyncReadyCallback  callback,
+                                                gpointer             user_data);
+gboolean    wpc_handout_view_export_pdf_finish (WpcHandoutView      *self,
+                                                GAsyncResult        *result,
                                                 GError             **error);
 /* Marks the GENERATED PINs of the selected rows (or all) handed out. */
 gboolean    wpc_handout_view_mark_handed_out   (WpcHandoutView      *self,

@@ -17,6 +17,7 @@
 #include "wpc-accessible.h"
 #include "wpc-preferences-window.h"
 #include "wpi-phone.h"
+#include "wpi-pki.h"
 
 struct _WpcPreferencesWindow
 {
@@ -39,6 +40,7 @@ struct _WpcPreferencesWindow
   GtkFileChooserNative *ca_chooser;
   GtkWidget            *apply_dialog;    /* borrowed: destroys itself on response */
   gboolean              network_edited;  /* the fields differ from the settings */
+  char                 *ca_error;   /* why the console could not use ca-import-path */
 };
 
 G_DEFINE_FINAL_TYPE (WpcPreferencesWindow, wpc_preferences_window, GTK_TYPE_WINDOW)
@@ -169,6 +171,19 @@ update_ca (WpcPreferencesWindow *self)
   g_autofree char *path = g_settings_get_string (self->settings, "ca-import-path");
   gboolean imported = path[0] != '\0';
 
+  if (self->ca_error != NULL)
+    {
+      g_autofree char *text = NULL;
+
+      /* Translators: %s says why the CA file could not be used */
+      text = g_strdup_printf (_("%s. Phone certificates are still issued by the CA used before."),
+                              self->ca_error);
+      gtk_label_set_text (self->ca_import_button_subtitle, text);
+      gtk_widget_add_css_class (GTK_WIDGET (self->ca_import_button_subtitle), "error");
+      gtk_widget_action_set_enabled (GTK_WIDGET (self), "preferences.clear-ca", imported);
+      return;
+    }
+
   if (imported)
     {
       g_autofree char *text = NULL;
@@ -195,7 +210,15 @@ on_ca_chooser_response (GtkNativeDialog      *chooser,
       g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
       g_autofree char *path = file != NULL ? g_file_get_path (file) : NULL;
 
-      if (path != NULL)
+      g_autoptr(GError) error = NULL;
+
+      /* A file that cannot sign is refused here, and the setting keeps its value */
+      if (path != NULL && !wpi_pki_check_ca_file (path, &error))
+        {
+          gtk_label_set_text (self->ca_import_button_subtitle, error->message);
+          gtk_widget_add_css_class (GTK_WIDGET (self->ca_import_button_subtitle), "error");
+        }
+      else if (path != NULL)
         g_settings_set_string (self->settings, "ca-import-path", path);
       else
         {
@@ -507,6 +530,7 @@ wpc_preferences_window_dispose (GObject *object)
   gtk_widget_dispose_template (GTK_WIDGET (self), WPC_TYPE_PREFERENCES_WINDOW);
   g_clear_object (&self->settings);
   g_clear_object (&self->phones);
+  g_clear_pointer (&self->ca_error, g_free);
 
   G_OBJECT_CLASS (wpc_preferences_window_parent_class)->dispose (object);
 }
@@ -625,4 +649,18 @@ wpc_preferences_window_set_phones (WpcPreferencesWindow *self,
   g_return_if_fail (phones == NULL || G_IS_LIST_MODEL (phones));
 
   g_set_object (&self->phones, phones);
+}
+
+/* The console could not use ca-import-path (NULL: it could): said under the CA row
+ * until the key changes and the console tells again. */
+void
+wpc_preferences_window_set_ca_error (WpcPreferencesWindow *self,
+                                     const GError         *error)
+{
+  g_return_if_fail (WPC_IS_PREFERENCES_WINDOW (self));
+
+  g_clear_pointer (&self->ca_error, g_free);
+  if (error != NULL)
+    self->ca_error = g_strdup (error->message);
+  update_ca (self);
 }

@@ -14,5 +14,7 @@ GSettings *wpc_preferences_window_get_settings (WpcPreferencesWindow *self);
 /* The phones (WpiPhone) counted before a port change is applied */
 void       wpc_preferences_window_set_phones   (WpcPreferencesWindow *self,
                                                 GListModel           *phones);
+void       wpc_preferences_window_set_ca_error (WpcPreferencesWindow *self,
+                                                const GError         *error);
 
 G_END_DECLS

@@ -335,6 +335,97 @@ write_all (GOutputStream  *stream,
   return g_output_stream_write_all (stream, data, length, NULL, cancellable, error);
 }
 
+/* The stream the export writes through: the JSON lines file, or (XML) index.tsv in the
+ * destination folder, created if missing, with its header written. */
+static GOutputStream *
+open_export (WpiTrafficExportFormat   format,
+             GFile                   *destination,
+             GCancellable            *cancellable,
+             GError                 **error)
+{
+  g_autoptr(GFileOutputStream) file_stream = NULL;
+  g_autoptr(GOutputStream) out = NULL;
+
+  if (format == WPI_TRAFFIC_EXPORT_XML)
+    {
+      g_autoptr(GFile) index = g_file_get_child (destination, "index.tsv");
+      g_autoptr(GError) local_error = NULL;
+
+      if (!g_file_make_directory_with_parents (destination, cancellable, &local_error) &&
+          !g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_EXISTS))
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return NULL;
+        }
+      file_stream = g_file_replace (index, NULL, FALSE, G_FILE_CREATE_NONE, cancellable, error);
+    }
+  else
+    file_stream = g_file_replace (destination, NULL, FALSE, G_FILE_CREATE_NONE, cancellable, error);
+  if (file_stream == NULL)
+    return NULL;
+  out = g_buffered_output_stream_new (G_OUTPUT_STREAM (file_stream));
+
+  if (format == WPI_TRAFFIC_EXPORT_XML &&
+      !write_all (out, WPI_TRAFFIC_EXPORT_INDEX_HEADER "\n", strlen (WPI_TRAFFIC_EXPORT_INDEX_HEADER "\n"),
+                  cancellable, error))
+    return NULL;
+  return g_steal_pointer (&out);
+}
+
+/* XML: the message's body, masked, in a file of its own, and its line in the index */
+static gboolean
+export_xml (GOutputStream           *index,
+            GFile                   *destination,
+            const WpiTrafficRecord  *record,
+            WpiDumpFlags             flags,
+            GCancellable            *cancellable,
+            GError                 **error)
+{
+  g_autofree char *name = g_strdup_printf ("%010" G_GINT64_FORMAT "-%s.xml", record->id,
+                                           wpi_traffic_direction_to_string (record->direction));
+  g_autoptr(GFile) file = g_file_get_child (destination, name);
+  g_autoptr(GBytes) empty = g_bytes_new_static ("", 0);
+  g_autoptr(GBytes) body = wpi_traffic_mask_body (record->body != NULL ? record->body : empty, flags);
+  g_autofree char *line = index_line (name, record);
+
+  return g_file_replace_contents (file, g_bytes_get_data (body, NULL), g_bytes_get_size (body),
+                                  NULL, FALSE, G_FILE_CREATE_NONE, NULL, cancellable, error) &&
+         write_all (index, line, strlen (line), cancellable, error);
+}
+
+/* JSON lines: the parsed message on a line, its secrets masked; a body that does not
+ * parse has no line (*skipped). */
+static gboolean
+export_json_line (GOutputStream           *out,
+                  JsonGenerator           *generator,
+                  const WpiTrafficRecord  *record,
+                  WpiDumpFlags             flags,
+                  gboolean                *skipped,
+                  GCancellable            *cancellable,
+                  GError                 **error)
+{
+  g_autoptr(WpiMessage) message = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  g_autofree char *json = NULL;
+
+  *skipped = FALSE;
+  if (record->body != NULL)
+    message = wpi_message_parse (g_bytes_get_data (record->body, NULL),
+                                 g_bytes_get_size (record->body), NULL);
+  if (message == NULL)
+    {
+      *skipped = TRUE;
+      return TRUE;
+    }
+  node = wpi_message_to_json_node (message);
+  if (!(flags & WPI_DUMP_SHOW_SECRETS))
+    mask_json_items (node);
+  json_generator_set_root (generator, node);
+  json = json_generator_to_data (generator, NULL);
+  return write_all (out, json, strlen (json), cancellable, error) &&
+         write_all (out, "\n", 1, cancellable, error);
+}
+
 gboolean
 wpi_traffic_export (WpiStore                *store,
                     GArray                  *ids,
@@ -346,7 +437,6 @@ wpi_traffic_export (WpiStore                *store,
                     GCancellable            *cancellable,
                     GError                 **error)
 {
-  g_autoptr(GFileOutputStream) file_stream = NULL;
   g_autoptr(GOutputStream) out = NULL;
   g_autoptr(JsonGenerator) generator = NULL;
   guint written = 0, skipped = 0;
@@ -355,28 +445,8 @@ wpi_traffic_export (WpiStore                *store,
   g_return_val_if_fail (ids != NULL, FALSE);
   g_return_val_if_fail (G_IS_FILE (destination), FALSE);
 
-  if (format == WPI_TRAFFIC_EXPORT_XML)
-    {
-      g_autoptr(GFile) index = g_file_get_child (destination, "index.tsv");
-      g_autoptr(GError) local_error = NULL;
-
-      if (!g_file_make_directory_with_parents (destination, cancellable, &local_error) &&
-          !g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_EXISTS))
-        {
-          g_propagate_error (error, g_steal_pointer (&local_error));
-          return FALSE;
-        }
-      file_stream = g_file_replace (index, NULL, FALSE, G_FILE_CREATE_NONE, cancellable, error);
-    }
-  else
-    file_stream = g_file_replace (destination, NULL, FALSE, G_FILE_CREATE_NONE, cancellable, error);
-  if (file_stream == NULL)
-    return FALSE;
-  out = g_buffered_output_stream_new (G_OUTPUT_STREAM (file_stream));
-
-  if (format == WPI_TRAFFIC_EXPORT_XML &&
-      !write_all (out, WPI_TRAFFIC_EXPORT_INDEX_HEADER "\n", strlen (WPI_TRAFFIC_EXPORT_INDEX_HEADER "\n"),
-                  cancellable, error))
+  out = open_export (format, destination, cancellable, error);
+  if (out == NULL)
     return FALSE;
   generator = json_generator_new ();
 
@@ -384,6 +454,7 @@ wpi_traffic_export (WpiStore                *store,
     {
       gint64 id = g_array_index (ids, gint64, i);
       g_autoptr(WpiTrafficRecord) record = NULL;
+      gboolean ok, unparsed = FALSE;
 
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         return FALSE;
@@ -392,44 +463,15 @@ wpi_traffic_export (WpiStore                *store,
         return FALSE;
 
       if (format == WPI_TRAFFIC_EXPORT_XML)
-        {
-          g_autofree char *name = g_strdup_printf ("%010" G_GINT64_FORMAT "-%s.xml", record->id,
-                                                   wpi_traffic_direction_to_string (record->direction));
-          g_autoptr(GFile) file = g_file_get_child (destination, name);
-          g_autoptr(GBytes) empty = g_bytes_new_static ("", 0);
-          g_autoptr(GBytes) body = wpi_traffic_mask_body (record->body != NULL ? record->body : empty, flags);
-          g_autofree char *line = index_line (name, record);
-
-          if (!g_file_replace_contents (file, g_bytes_get_data (body, NULL), g_bytes_get_size (body),
-                                        NULL, FALSE, G_FILE_CREATE_NONE, NULL, cancellable, error) ||
-              !write_all (out, line, strlen (line), cancellable, error))
-            return FALSE;
-          written++;
-        }
+        ok = export_xml (out, destination, record, flags, cancellable, error);
       else
-        {
-          g_autoptr(WpiMessage) message = NULL;
-          g_autoptr(JsonNode) node = NULL;
-          g_autofree char *json = NULL;
-
-          if (record->body != NULL)
-            message = wpi_message_parse (g_bytes_get_data (record->body, NULL),
-                                         g_bytes_get_size (record->body), NULL);
-          if (message == NULL)
-            {
-              skipped++;
-              continue;
-            }
-          node = wpi_message_to_json_node (message);
-          if (!(flags & WPI_DUMP_SHOW_SECRETS))
-            mask_json_items (node);
-          json_generator_set_root (generator, node);
-          json = json_generator_to_data (generator, NULL);
-          if (!write_all (out, json, strlen (json), cancellable, error) ||
-              !write_all (out, "\n", 1, cancellable, error))
-            return FALSE;
-          written++;
-        }
+        ok = export_json_line (out, generator, record, flags, &unparsed, cancellable, error);
+      if (!ok)
+        return FALSE;
+      if (unparsed)
+        skipped++;
+      else
+        written++;
     }
 
   if (!g_output_stream_close (out, cancellable, error))

@@ -82,15 +82,18 @@ wpi_contact_uri_for_address (const char *ip_address)
 }
 
 GTimeSpan
-wpi_contact_backoff (guint failures)
+wpi_contact_backoff (GTimeSpan initial,
+                     GTimeSpan longest,
+                     guint     failures)
 {
-  GTimeSpan delay = 30 * G_TIME_SPAN_SECOND;
+  GTimeSpan delay = MAX (initial, 0);
 
   if (failures == 0)
     return 0;
-  for (guint i = 1; i < failures && delay < 15 * G_TIME_SPAN_MINUTE; i++)
+  /* the doubling stops at the cap: no overflow however many failures */
+  for (guint i = 1; i < failures && delay > 0 && delay < longest; i++)
     delay *= 2;
-  return MIN (delay, 15 * G_TIME_SPAN_MINUTE);
+  return MIN (delay, MAX (longest, 0));
 }
 
 static void

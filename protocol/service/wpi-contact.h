@@ -46,7 +46,14 @@ gboolean          wpi_contact_client_contact_finish (WpiContactClient   *self,
                                                     GAsyncResult        *result,
                                                     GError             **error);
 
-/* D10 back-off after `failures` unanswered contact-mes: 30 s, 60 s, 120 s … 15 min. */
-GTimeSpan         wpi_contact_backoff              (guint                failures);
+/* D10 back-off after `failures` unanswered contact-mes (or busy answers): `initial`, then
+ * twice as long each time, never longer than `longest`; 0 before the first failure.
+ * D10's values give 30 s, 60 s, 120 s … 15 min. */
+#define WPI_CONTACT_BACKOFF_INITIAL  (30 * G_TIME_SPAN_SECOND)
+#define WPI_CONTACT_BACKOFF_LONGEST  (15 * G_TIME_SPAN_MINUTE)
+
+GTimeSpan         wpi_contact_backoff              (GTimeSpan            initial,
+                                                    GTimeSpan            longest,
+                                                    guint                failures);
 
 G_END_DECLS

@@ -6,7 +6,9 @@
  *
  *   ca.pem                 CA private key + CA certificate chain (signing CA first)
  *   ca.crt                 the CA certificate chain alone (for a GTlsFileDatabase)
- *   server.pem             server private key + server certificate + CA chain
+ *   own-ca.pem             the console's own CA (key + chain), also while another signs
+ *   retired-ca.crt         CAs that signed before the current one: they still verify
+ *   server.pem             server private key + server certificate + own CA chain
  *   crl.pem                the CRL of every revoked serial, signed by the CA
  *   revoked.tsv            revoked serials, one "SERIAL<TAB>MAC<TAB>UNIX-TIME" a line
  *   clients/MAC12/current.pem   the phone's current private key + certificate
@@ -15,8 +17,15 @@
  * MAC12 is the MAC as 12 upper-case hex digits; SERIAL is upper-case hex. Opening the
  * directory loads what is there and creates only what is missing, so a second open
  * never regenerates the CA. The server certificate is re-issued (with the same key)
- * when the host's addresses or name are no longer all in its SANs, when another CA is
- * imported, or when it is within 30 days of expiry.
+ * when the host's addresses or name are no longer all in its SANs or when it is within
+ * 30 days of expiry.
+ *
+ * Another CA (a company CA) can sign the phones' certificates instead of the console's
+ * own (wpi_pki_import_ca_*()), and the own one can take over again
+ * (wpi_pki_use_own_ca()). The CA that stops signing is retired, not forgotten: the
+ * certificates it signed keep verifying, so that phones bootstrapped under it keep
+ * working until they are bootstrapped again. The server certificate always comes from
+ * the own CA, which `dls-server-ca` always lists, so every phone keeps trusting it (D23).
  *
  * Issuing a new certificate for a phone does not revoke the old one: a phone in
  * Secure Mode still needs it to fetch the new one. Revoke with wpi_pki_revoke_superseded()
@@ -109,17 +118,19 @@ void             wpi_pki_set_client_validity_days (WpiPki       *self,
 
 /* --- The CA ----------------------------------------------------------------------- */
 
-/* The CA certificate chain as PEM, signing CA first (every `dls-server-ca`). */
+/* The signing CA's certificate chain as PEM, signing CA first. */
 char            *wpi_pki_get_ca_pem             (WpiPki         *self);
-/* The same, one PEM certificate per element: element i is `dls-server-ca` index i. */
+/* `dls-server-ca`, one PEM certificate per element (element i is index i): the same
+ * chain, then the console's own CA when another CA signs. */
 GStrv            wpi_pki_get_ca_pems            (WpiPki         *self);
 /* Path of ca.crt, e.g. for g_tls_file_database_new(). */
 const char      *wpi_pki_get_ca_path            (WpiPki         *self);
 
-/* Replace the CA with an existing one, e.g. a company CA, so that it signs from now on.
+/* Makes an existing CA, e.g. a company CA, sign the phones' certificates from now on.
  * `cert_pem` may hold the issuers of the CA after it; `key_pem` may be encrypted
- * (`password`, else NULL). The server certificate is re-issued; client certificates of
- * the previous CA stop verifying. On any error nothing changes. */
+ * (`password`, else NULL). The previous CA is retired: certificates it signed still
+ * verify. The server certificate stays with the own CA. Importing the CA that signs
+ * already changes nothing. On any error nothing changes. */
 gboolean         wpi_pki_import_ca_pem          (WpiPki         *self,
                                                  const char     *cert_pem,
                                                  const char     *key_pem,
@@ -128,6 +139,17 @@ gboolean         wpi_pki_import_ca_pem          (WpiPki         *self,
 gboolean         wpi_pki_import_ca_pkcs12       (WpiPki         *self,
                                                  GBytes         *pkcs12_der,
                                                  const char     *password,
+                                                 GError        **error);
+/* The same from a file, as Preferences names it: PEM holding the certificate(s) and the
+ * unencrypted key, or PKCS#12 with the empty password. */
+gboolean         wpi_pki_import_ca_file         (WpiPki         *self,
+                                                 const char     *path,
+                                                 GError        **error);
+/* Whether wpi_pki_import_ca_file() could import `path`, without importing it. */
+gboolean         wpi_pki_check_ca_file          (const char     *path,
+                                                 GError        **error);
+/* The console's own CA signs again; the imported one is retired. */
+gboolean         wpi_pki_use_own_ca             (WpiPki         *self,
                                                  GError        **error);
 
 /* --- The server certificate ------------------------------------------------------- */

@@ -30,6 +30,7 @@ typedef enum {
   EVENT_SECURITY_EVENT,
   EVENT_LOG,
   EVENT_LISTENING,
+  EVENT_PIN_CHANGED,
 } EventKind;
 
 typedef struct {
@@ -89,6 +90,7 @@ enum {
   SIGNAL_SECURITY_EVENT,
   SIGNAL_LOG,
   SIGNAL_LISTENING_CHANGED,
+  SIGNAL_PIN_CHANGED,
   N_SIGNALS
 };
 
@@ -332,6 +334,15 @@ on_worker_log (WpiService     *service,
   queue_event (self, strings_event_new (EVENT_LOG, line, NULL, NULL));
 }
 
+static void
+on_worker_pin_changed (WpiService     *service,
+                       const char     *mac,
+                       const char     *state,
+                       WpiServiceHost *self)
+{
+  queue_event (self, strings_event_new (EVENT_PIN_CHANGED, mac, state, NULL));
+}
+
 static Event *
 listening_event_new (WpiServiceHost *self)
 {
@@ -434,6 +445,9 @@ apply_event (WpiServiceHost *self,
       apply_listening (self, event);
       g_signal_emit (self, signals[SIGNAL_LISTENING_CHANGED], 0);
       break;
+    case EVENT_PIN_CHANGED:
+      g_signal_emit (self, signals[SIGNAL_PIN_CHANGED], 0, event->strings[0], event->strings[1]);
+      break;
     default:
       g_assert_not_reached ();
     }
@@ -528,6 +542,7 @@ connect_worker_signals (WpiServiceHost *self)
   g_signal_connect (self->service, "security-event", G_CALLBACK (on_worker_security_event), self);
   g_signal_connect (self->service, "log", G_CALLBACK (on_worker_log), self);
   g_signal_connect (self->service, "listening-changed", G_CALLBACK (on_worker_listening_changed), self);
+  g_signal_connect (self->service, "pin-changed", G_CALLBACK (on_worker_pin_changed), self);
 }
 
 static void
@@ -718,10 +733,10 @@ wpi_service_host_class_init (WpiServiceHostClass *klass)
 
   /* The same properties as the service's (D10 back-off, traffic retention) */
   properties[PROP_CONTACT_INITIAL_BACKOFF] =
-    g_param_spec_uint ("contact-initial-backoff", NULL, NULL, 1, 24 * 3600, 30,
+    g_param_spec_uint ("contact-initial-backoff", NULL, NULL, 0, G_MAXUINT, 30,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_CONTACT_MAX_BACKOFF] =
-    g_param_spec_uint ("contact-max-backoff", NULL, NULL, 1, 24 * 3600, 900,
+    g_param_spec_uint ("contact-max-backoff", NULL, NULL, 0, G_MAXUINT, 900,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_TRAFFIC_RETENTION_DAYS] =
     g_param_spec_uint ("traffic-retention-days", NULL, NULL, 0, 36500, 0,
@@ -750,6 +765,9 @@ wpi_service_host_class_init (WpiServiceHostClass *klass)
   signals[SIGNAL_LISTENING_CHANGED] =
     g_signal_new ("listening-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                   G_TYPE_NONE, 0);
+  signals[SIGNAL_PIN_CHANGED] =
+    g_signal_new ("pin-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
 }
 
 static void

@@ -34,6 +34,12 @@ typedef enum {
   WPI_SERVICE_ERROR_SETUP,    /* data directory, store or certificates */
 } WpiServiceError;
 
+/* Properties, which a running service applies at once:
+ *   contact-initial-backoff  guint seconds before the first contact-me retry, doubling
+ *                            with each further one (D10: 30; 0: no wait)
+ *   contact-max-backoff      guint seconds, the longest wait between retries (D10: 900)
+ *   traffic-retention-days   guint, traffic older than this is deleted (0: the log is
+ *                            kept by count only, see WPI_STORE_SETTING_TRAFFIC_LIMIT) */
 #define WPI_TYPE_SERVICE (wpi_service_get_type ())
 
 G_DECLARE_FINAL_TYPE (WpiService, wpi_service, WPI, SERVICE, GObject)
@@ -80,9 +86,5 @@ gint64      wpi_service_enqueue_job       (WpiService    *self,
                                            const char    *parameter,
                                            GArray        *items,
                                            GError       **error);
-
-/* Contact-me back-off base, for tests (D10 says 30 s). */
-void        wpi_service_set_contact_backoff_base (WpiService *self,
-                                                  GTimeSpan   base);
 
 G_END_DECLS

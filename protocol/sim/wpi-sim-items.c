@@ -297,6 +297,25 @@ plausible_by_name (const char *name)
   return NULL;
 }
 
+/* An integer or port without a documented default: 0 when its range allows it, else the
+ * lowest value it allows. A port without a range takes 1..65535, as the catalogue validates
+ * it, so it starts at 1 (0 would be refused); an integer without a range starts at 0. */
+static char *
+initial_number (WpiItemInfo *info)
+{
+  gint64 min = 0, max = 0;
+  g_autofree char *text = NULL;
+
+  if (!wpi_item_info_get_range (info, &min, &max) &&
+      wpi_item_info_get_value_type (info) == WPI_VALUE_TYPE_PORT)
+    {
+      min = 1;
+      max = 65535;
+    }
+  text = g_strdup_printf ("%" G_GINT64_FORMAT, (min <= 0 && max >= 0) ? 0 : min);
+  return value_is_valid (info, text) ? g_steal_pointer (&text) : NULL;
+}
+
 /* The factory value of a catalogue item: its documented default, else a plausible value
  * for its type. NULL when nothing valid can be made (the item then stays uninstantiated). */
 static char *
@@ -305,7 +324,6 @@ initial_value (WpiItemInfo *info,
 {
   const char *value = wpi_item_info_get_default_value (info);
   const char *name = wpi_item_info_get_name (info);
-  gint64 min, max;
 
   if (value_is_valid (info, value))
     return g_strdup (value);
@@ -328,13 +346,7 @@ initial_value (WpiItemInfo *info,
 
     case WPI_VALUE_TYPE_INTEGER:
     case WPI_VALUE_TYPE_PORT:
-      if (wpi_item_info_get_range (info, &min, &max))
-        {
-          g_autofree char *text = g_strdup_printf ("%" G_GINT64_FORMAT,
-                                                   (min <= 0 && max >= 0) ? 0 : min);
-          return value_is_valid (info, text) ? g_steal_pointer (&text) : NULL;
-        }
-      return g_strdup (wpi_item_info_get_value_type (info) == WPI_VALUE_TYPE_PORT ? "0" : "0");
+      return initial_number (info);
 
     case WPI_VALUE_TYPE_TEXT:
     case WPI_VALUE_TYPE_UNICODE:
@@ -342,6 +354,14 @@ initial_value (WpiItemInfo *info,
         return g_strdup_printf ("Key %" G_GINT64_FORMAT, index);
       return g_strdup ("");
 
+    case WPI_VALUE_TYPE_PASSWORD:
+    case WPI_VALUE_TYPE_BASE64:
+    case WPI_VALUE_TYPE_PEM:
+    case WPI_VALUE_TYPE_DNS:
+    case WPI_VALUE_TYPE_IP:
+    case WPI_VALUE_TYPE_MAC:
+    case WPI_VALUE_TYPE_URI:
+    case WPI_VALUE_TYPE_VERSION:
     default:
       /* unset: an empty value is how a phone reports an address or password never set */
       return value_is_valid (info, "") ? g_strdup ("") : NULL;
@@ -553,6 +573,20 @@ wpi_sim_items_check_write (WpiSimItems  *items,
     case WPI_CATALOGUE_ERROR_INDEX_NOT_ALLOWED:
     case WPI_CATALOGUE_ERROR_INDEX_OUT_OF_RANGE:
       return WPI_ITEM_STATUS_INVALID_INDEX;
+    case WPI_CATALOGUE_ERROR_INVALID_DATA:
+    case WPI_CATALOGUE_ERROR_INVALID_TEXT:
+    case WPI_CATALOGUE_ERROR_TOO_LONG:
+    case WPI_CATALOGUE_ERROR_INVALID_BOOLEAN:
+    case WPI_CATALOGUE_ERROR_INVALID_INTEGER:
+    case WPI_CATALOGUE_ERROR_OUT_OF_RANGE:
+    case WPI_CATALOGUE_ERROR_NOT_IN_ENUMERATION:
+    case WPI_CATALOGUE_ERROR_INVALID_HOST:
+    case WPI_CATALOGUE_ERROR_INVALID_IP:
+    case WPI_CATALOGUE_ERROR_INVALID_MAC:
+    case WPI_CATALOGUE_ERROR_INVALID_URI:
+    case WPI_CATALOGUE_ERROR_INVALID_BASE64:
+    case WPI_CATALOGUE_ERROR_INVALID_PEM:
+    case WPI_CATALOGUE_ERROR_INVALID_VERSION:
     default:
       return WPI_ITEM_STATUS_INVALID_DATA;
     }
@@ -636,6 +670,13 @@ is_changeable (WpiSimItem *item)
     case WPI_VALUE_TYPE_DNS:
     case WPI_VALUE_TYPE_IP:
       return TRUE;
+    /* secrets, certificates and identities: not what a user types on the phone's menu */
+    case WPI_VALUE_TYPE_PASSWORD:
+    case WPI_VALUE_TYPE_BASE64:
+    case WPI_VALUE_TYPE_PEM:
+    case WPI_VALUE_TYPE_MAC:
+    case WPI_VALUE_TYPE_URI:
+    case WPI_VALUE_TYPE_VERSION:
     default:
       return FALSE;
     }
@@ -732,6 +773,13 @@ wpi_sim_items_plausible_change (WpiSimItems      *items,
                                g_rand_int_range (rand, 0, 256), g_rand_int_range (rand, 1, 255));
       break;
 
+    /* never picked by is_changeable() */
+    case WPI_VALUE_TYPE_PASSWORD:
+    case WPI_VALUE_TYPE_BASE64:
+    case WPI_VALUE_TYPE_PEM:
+    case WPI_VALUE_TYPE_MAC:
+    case WPI_VALUE_TYPE_URI:
+    case WPI_VALUE_TYPE_VERSION:
     default:
       return NULL;
     }

@@ -551,6 +551,14 @@ gboolean          wpi_store_traffic_set_limit   (WpiStore               *self,
                                                  GError                **error);
 gboolean          wpi_store_traffic_enforce_retention (WpiStore         *self,
                                                        GError          **error);
+/* Deletes up to max_delete of the oldest messages logged before before_us (real time,
+ * µs), in a transaction of its own (unless called inside one). Only a run from the
+ * oldest goes, so the ids stay dense; *more: the batch was full, call again. */
+gboolean          wpi_store_traffic_delete_before (WpiStore             *self,
+                                                   gint64                before_us,
+                                                   guint                 max_delete,
+                                                   gboolean             *more,
+                                                   GError              **error);
 
 /* PINs (decisions.md D9: 8 to 20 digits). create() stores a new GENERATED PIN; the
  * phone's previous PIN, unless VERIFIED or already REISSUED, becomes REISSUED. It is

@@ -212,6 +212,174 @@ parse_uint (const char *str,
   return g_ascii_string_to_unsigned (str, 10, 0, max, out, NULL) && str[0] != '+';
 }
 
+/* What the items of a bundle have given so far */
+typedef struct {
+  WpiBootstrapData *data;
+  GPtrArray        *cas;         /* dls-server-ca by index; NULL where not (yet) given */
+  gboolean          have_port;
+} BundleItems;
+
+static gboolean
+add_server_ca (BundleItems  *items,
+               xmlNodePtr    node,
+               const char   *index_str,
+               char        **value,
+               GError      **error)
+{
+  guint64 index;
+
+  if (index_str == NULL || !parse_uint (index_str, G_MAXUINT16, &index))
+    {
+      g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
+                   "Line %ld: %s needs an index 0, 1, …", xmlGetLineNo (node), ITEM_SERVER_CA);
+      return FALSE;
+    }
+  if (index >= items->cas->len)
+    g_ptr_array_set_size (items->cas, index + 1);
+  if (g_ptr_array_index (items->cas, index) != NULL)
+    {
+      g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
+                   "Line %ld: %s index %s appears twice",
+                   xmlGetLineNo (node), ITEM_SERVER_CA, index_str);
+      return FALSE;
+    }
+  if ((*value)[0] == '\0')
+    {
+      g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
+                   "Line %ld: %s[%s] is empty", xmlGetLineNo (node), ITEM_SERVER_CA, index_str);
+      return FALSE;
+    }
+  g_ptr_array_index (items->cas, index) = g_steal_pointer (value);
+  return TRUE;
+}
+
+static gboolean
+set_client_certificate (BundleItems  *items,
+                        xmlNodePtr    node,
+                        char        **value,
+                        GError      **error)
+{
+  if (items->data->client_certificate != NULL)
+    {
+      g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
+                   "Line %ld: %s appears twice", xmlGetLineNo (node), ITEM_CLIENT_CERTIFICATE);
+      return FALSE;
+    }
+  if ((*value)[0] == '\0')
+    {
+      g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
+                   "Line %ld: %s is empty", xmlGetLineNo (node), ITEM_CLIENT_CERTIFICATE);
+      return FALSE;
+    }
+  items->data->client_certificate = g_steal_pointer (value);
+  return TRUE;
+}
+
+static gboolean
+set_secure_port (BundleItems  *items,
+                 xmlNodePtr    node,
+                 char         *value,
+                 GError      **error)
+{
+  guint64 port;
+
+  if (items->have_port)
+    {
+      g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
+                   "Line %ld: %s appears twice", xmlGetLineNo (node), ITEM_SECURE_PORT);
+      return FALSE;
+    }
+  g_strstrip (value);
+  if (!parse_uint (value, 65535, &port) || port == 0)
+    {
+      g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
+                   "Line %ld: %s “%s” is not a TCP port",
+                   xmlGetLineNo (node), ITEM_SECURE_PORT, value);
+      return FALSE;
+    }
+  items->data->secure_port = port;
+  items->have_port = TRUE;
+  return TRUE;
+}
+
+/* One child of the ItemList: blanks and comments are skipped, an Item is taken. */
+static gboolean
+read_item (BundleItems  *items,
+           xmlNodePtr    node,
+           GError      **error)
+{
+  g_autofree char *name = NULL;
+  g_autofree char *index_str = NULL;
+  g_autofree char *value = NULL;
+
+  if ((node->type == XML_TEXT_NODE && xmlIsBlankNode (node)) || node->type == XML_COMMENT_NODE)
+    return TRUE;
+  if (!is_named (node, "Item"))
+    {
+      g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
+                   "Line %ld: unexpected content in ItemList", xmlGetLineNo (node));
+      return FALSE;
+    }
+
+  name = (char *) xmlGetProp (node, BAD_CAST "name");
+  index_str = (char *) xmlGetProp (node, BAD_CAST "index");
+  if (name == NULL)
+    {
+      g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
+                   "Line %ld: Item without a name", xmlGetLineNo (node));
+      return FALSE;
+    }
+
+  value = item_text (node, name, error);
+  if (value == NULL)
+    return FALSE;
+
+  if (g_str_equal (name, ITEM_SERVER_CA))
+    return add_server_ca (items, node, index_str, &value, error);
+
+  if (index_str != NULL)
+    {
+      g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
+                   "Line %ld: %s takes no index", xmlGetLineNo (node), name);
+      return FALSE;
+    }
+
+  if (g_str_equal (name, ITEM_CLIENT_CERTIFICATE))
+    return set_client_certificate (items, node, &value, error);
+  if (g_str_equal (name, ITEM_SECURE_PORT))
+    return set_secure_port (items, node, value, error);
+
+  g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
+               "Line %ld: item %s does not belong in a bootstrap bundle",
+               xmlGetLineNo (node), name);
+  return FALSE;
+}
+
+/* Every item once, and the CA indexes without a gap */
+static gboolean
+check_items_complete (const BundleItems  *items,
+                      GError            **error)
+{
+  if (items->data->client_certificate == NULL || items->cas->len == 0 || !items->have_port)
+    {
+      g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
+                   "The bundle lacks %s",
+                   items->data->client_certificate == NULL ? ITEM_CLIENT_CERTIFICATE :
+                   items->cas->len == 0 ? ITEM_SERVER_CA : ITEM_SECURE_PORT);
+      return FALSE;
+    }
+
+  for (guint i = 0; i < items->cas->len; i++)
+    if (g_ptr_array_index (items->cas, i) == NULL)
+      {
+        g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
+                     "%s index %u is missing (indexes must be 0, 1, …)", ITEM_SERVER_CA, i);
+        return FALSE;
+      }
+
+  return TRUE;
+}
+
 /* Turns a parsed document into bootstrap data. A document that is no item list at all
  * is reported as `not_a_list_code`: after decryption that means a wrong PIN. */
 static WpiBootstrapData *
@@ -222,7 +390,7 @@ data_from_document (xmlDocPtr        doc,
   g_autoptr(WpiBootstrapData) data = g_new0 (WpiBootstrapData, 1);
   g_autoptr(GPtrArray) cas = g_ptr_array_new_with_free_func (g_free);
   xmlNodePtr root = xmlDocGetRootElement (doc);
-  gboolean have_port = FALSE;
+  BundleItems items = { data, cas, FALSE };
 
   if (doc->intSubset != NULL || doc->extSubset != NULL)
     {
@@ -239,133 +407,11 @@ data_from_document (xmlDocPtr        doc,
     }
 
   for (xmlNodePtr node = root->children; node != NULL; node = node->next)
-    {
-      g_autofree char *name = NULL;
-      g_autofree char *index_str = NULL;
-      g_autofree char *value = NULL;
-
-      if (node->type == XML_TEXT_NODE && xmlIsBlankNode (node))
-        continue;
-      if (node->type == XML_COMMENT_NODE)
-        continue;
-      if (!is_named (node, "Item"))
-        {
-          g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
-                       "Line %ld: unexpected content in ItemList", xmlGetLineNo (node));
-          return NULL;
-        }
-
-      name = (char *) xmlGetProp (node, BAD_CAST "name");
-      index_str = (char *) xmlGetProp (node, BAD_CAST "index");
-      if (name == NULL)
-        {
-          g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
-                       "Line %ld: Item without a name", xmlGetLineNo (node));
-          return NULL;
-        }
-
-      value = item_text (node, name, error);
-      if (value == NULL)
-        return NULL;
-
-      if (g_str_equal (name, ITEM_SERVER_CA))
-        {
-          guint64 index;
-
-          if (index_str == NULL || !parse_uint (index_str, G_MAXUINT16, &index))
-            {
-              g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
-                           "Line %ld: %s needs an index 0, 1, …", xmlGetLineNo (node), name);
-              return NULL;
-            }
-          if (index >= cas->len)
-            g_ptr_array_set_size (cas, index + 1);
-          if (g_ptr_array_index (cas, index) != NULL)
-            {
-              g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
-                           "Line %ld: %s index %s appears twice",
-                           xmlGetLineNo (node), name, index_str);
-              return NULL;
-            }
-          if (value[0] == '\0')
-            {
-              g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
-                           "Line %ld: %s[%s] is empty", xmlGetLineNo (node), name, index_str);
-              return NULL;
-            }
-          g_ptr_array_index (cas, index) = g_steal_pointer (&value);
-          continue;
-        }
-
-      if (index_str != NULL)
-        {
-          g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
-                       "Line %ld: %s takes no index", xmlGetLineNo (node), name);
-          return NULL;
-        }
-
-      if (g_str_equal (name, ITEM_CLIENT_CERTIFICATE))
-        {
-          if (data->client_certificate != NULL)
-            {
-              g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
-                           "Line %ld: %s appears twice", xmlGetLineNo (node), name);
-              return NULL;
-            }
-          if (value[0] == '\0')
-            {
-              g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
-                           "Line %ld: %s is empty", xmlGetLineNo (node), name);
-              return NULL;
-            }
-          data->client_certificate = g_steal_pointer (&value);
-        }
-      else if (g_str_equal (name, ITEM_SECURE_PORT))
-        {
-          guint64 port;
-
-          if (have_port)
-            {
-              g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
-                           "Line %ld: %s appears twice", xmlGetLineNo (node), name);
-              return NULL;
-            }
-          g_strstrip (value);
-          if (!parse_uint (value, 65535, &port) || port == 0)
-            {
-              g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
-                           "Line %ld: %s “%s” is not a TCP port",
-                           xmlGetLineNo (node), name, value);
-              return NULL;
-            }
-          data->secure_port = port;
-          have_port = TRUE;
-        }
-      else
-        {
-          g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
-                       "Line %ld: item %s does not belong in a bootstrap bundle",
-                       xmlGetLineNo (node), name);
-          return NULL;
-        }
-    }
-
-  if (data->client_certificate == NULL || cas->len == 0 || !have_port)
-    {
-      g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
-                   "The bundle lacks %s",
-                   data->client_certificate == NULL ? ITEM_CLIENT_CERTIFICATE :
-                   cas->len == 0 ? ITEM_SERVER_CA : ITEM_SECURE_PORT);
+    if (!read_item (&items, node, error))
       return NULL;
-    }
 
-  for (guint i = 0; i < cas->len; i++)
-    if (g_ptr_array_index (cas, i) == NULL)
-      {
-        g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_CONTENT,
-                     "%s index %u is missing (indexes must be 0, 1, …)", ITEM_SERVER_CA, i);
-        return NULL;
-      }
+  if (!check_items_complete (&items, error))
+    return NULL;
 
   g_ptr_array_add (cas, NULL);
   data->server_cas = (GStrv) g_ptr_array_free (g_steal_pointer (&cas), FALSE);
@@ -577,32 +623,14 @@ is_base64_text (const char *text)
   return TRUE;
 }
 
-WpiBootstrapData *
-wpi_bundle_open (const char  *secure_mode_data,
-                 const char  *pin,
-                 guint        iterations,
-                 GError     **error)
+/* The "Salted__" + salt + ciphertext bytes of secure-mode-data, checked for shape. */
+static guint8 *
+decode_sealed (const char  *secure_mode_data,
+               gsize       *sealed_length,
+               GError     **error)
 {
   g_autofree guint8 *sealed = NULL;
-  gsize sealed_length = 0;
-  g_autofree guint8 *plain = NULL;
   gsize ciphertext_length;
-  guint8 key_iv[KEY_LEN + IV_LEN];
-  gnutls_cipher_hd_t cipher;
-  guint padding;
-  guint bad_padding = 0;
-  WpiBootstrapData *data;
-  g_autoptr(GError) local_error = NULL;
-  int ret;
-
-  g_return_val_if_fail (secure_mode_data != NULL, NULL);
-
-  if (pin == NULL || wpi_pin_get_tan (pin) == NULL)
-    {
-      g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_PIN,
-                   "A PIN must be longer than its %d-digit TAN", WPI_PIN_TAN_LENGTH);
-      return NULL;
-    }
 
   if (strlen (secure_mode_data) > MAX_BUNDLE_BYTES * 4 / 3 + 4 || !is_base64_text (secure_mode_data))
     {
@@ -611,8 +639,8 @@ wpi_bundle_open (const char  *secure_mode_data,
       return NULL;
     }
 
-  sealed = g_base64_decode (secure_mode_data, &sealed_length);
-  if (sealed_length < SALT_MAGIC_LEN + SALT_LEN + BLOCK_LEN ||
+  sealed = g_base64_decode (secure_mode_data, sealed_length);
+  if (*sealed_length < SALT_MAGIC_LEN + SALT_LEN + BLOCK_LEN ||
       memcmp (sealed, SALT_MAGIC, SALT_MAGIC_LEN) != 0)
     {
       g_set_error_literal (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_MALFORMED,
@@ -620,7 +648,7 @@ wpi_bundle_open (const char  *secure_mode_data,
       return NULL;
     }
 
-  ciphertext_length = sealed_length - SALT_MAGIC_LEN - SALT_LEN;
+  ciphertext_length = *sealed_length - SALT_MAGIC_LEN - SALT_LEN;
   if (ciphertext_length % BLOCK_LEN != 0)
     {
       g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_MALFORMED,
@@ -628,6 +656,27 @@ wpi_bundle_open (const char  *secure_mode_data,
                    ciphertext_length);
       return NULL;
     }
+
+  return g_steal_pointer (&sealed);
+}
+
+/* Decrypts and unpads; the plain text comes NUL-terminated, its length without the
+ * padding in *plain_length. A wrong PIN shows as padding that does not check. */
+static guint8 *
+decrypt_sealed (const guint8  *sealed,
+                gsize          sealed_length,
+                const char    *pin,
+                guint          iterations,
+                gsize         *plain_length,
+                GError       **error)
+{
+  gsize ciphertext_length = sealed_length - SALT_MAGIC_LEN - SALT_LEN;
+  g_autofree guint8 *plain = NULL;
+  guint8 key_iv[KEY_LEN + IV_LEN];
+  gnutls_cipher_hd_t cipher;
+  guint padding;
+  guint bad_padding = 0;
+  int ret;
 
   if (!derive_key_iv (pin, sealed + SALT_MAGIC_LEN, iterations, key_iv, error) ||
       !cipher_open (&cipher, key_iv, error))
@@ -661,10 +710,42 @@ wpi_bundle_open (const char  *secure_mode_data,
       return NULL;
     }
 
-  plain[ciphertext_length - padding] = '\0';
-  data = unpack ((const char *) plain, ciphertext_length - padding,
-                 WPI_BUNDLE_ERROR_WRONG_PIN, &local_error);
-  gnutls_memset (plain, 0, ciphertext_length);
+  *plain_length = ciphertext_length - padding;
+  plain[*plain_length] = '\0';
+  return g_steal_pointer (&plain);
+}
+
+WpiBootstrapData *
+wpi_bundle_open (const char  *secure_mode_data,
+                 const char  *pin,
+                 guint        iterations,
+                 GError     **error)
+{
+  g_autofree guint8 *sealed = NULL;
+  gsize sealed_length = 0;
+  g_autofree guint8 *plain = NULL;
+  gsize plain_length = 0;
+  WpiBootstrapData *data;
+  g_autoptr(GError) local_error = NULL;
+
+  g_return_val_if_fail (secure_mode_data != NULL, NULL);
+
+  if (pin == NULL || wpi_pin_get_tan (pin) == NULL)
+    {
+      g_set_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_INVALID_PIN,
+                   "A PIN must be longer than its %d-digit TAN", WPI_PIN_TAN_LENGTH);
+      return NULL;
+    }
+
+  sealed = decode_sealed (secure_mode_data, &sealed_length, error);
+  if (sealed == NULL)
+    return NULL;
+  plain = decrypt_sealed (sealed, sealed_length, pin, iterations, &plain_length, error);
+  if (plain == NULL)
+    return NULL;
+
+  data = unpack ((const char *) plain, plain_length, WPI_BUNDLE_ERROR_WRONG_PIN, &local_error);
+  gnutls_memset (plain, 0, plain_length);
 
   /* Garbage that happened to end in valid padding: to the user it is the same. */
   if (g_error_matches (local_error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_WRONG_PIN))

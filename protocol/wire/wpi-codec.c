@@ -302,6 +302,112 @@ start_item (Parser             *parser,
   g_string_truncate (parser->text, 0);
 }
 
+/* The root element: which of the two messages this is */
+static void
+start_root (Parser     *parser,
+            const char *name)
+{
+  if (strcmp (name, "WorkpointMessage") == 0)
+    parser->message = wpi_message_new (WPI_MESSAGE_KIND_WORKPOINT, NULL);
+  else if (strcmp (name, "DLSMessage") == 0)
+    parser->message = wpi_message_new (WPI_MESSAGE_KIND_DLS, NULL);
+  else
+    {
+      parser_fail_here (parser, WPI_CODEC_ERROR_WRONG_ROOT,
+                        "root element is <%s>, expected <WorkpointMessage> or <DLSMessage>",
+                        name);
+      return;
+    }
+  parser->state = IN_ROOT;
+}
+
+static void
+start_action (Parser *parser)
+{
+  if (parser->seen_action)
+    {
+      parser_fail_here (parser, WPI_CODEC_ERROR_UNEXPECTED_CONTENT,
+                        "a second Action element (a DLSMessage has exactly one)");
+      return;
+    }
+  parser->seen_action = TRUE;
+  g_string_truncate (parser->text, 0);
+  parser->state = IN_ACTION;
+}
+
+/* A child of <Message>; FALSE for an element the protocol does not define there. */
+static gboolean
+start_message_child (Parser             *parser,
+                     const char         *name,
+                     const SaxAttribute *attributes,
+                     int                 n_attributes)
+{
+  if (strcmp (name, "ReasonForContact") == 0)
+    {
+      start_reason (parser, attributes, n_attributes);
+      parser->state = IN_REASON;
+      return TRUE;
+    }
+  if (strcmp (name, "Action") == 0)
+    {
+      start_action (parser);
+      return TRUE;
+    }
+  if (strcmp (name, "ItemList") == 0)
+    {
+      wpi_message_set_has_item_list (parser->message, TRUE);
+      parser->state = IN_ITEM_LIST;
+      return TRUE;
+    }
+  return FALSE;
+}
+
+/* An element where the parser's state is; FALSE for one the protocol does not define
+ * there, which the caller skips. */
+static gboolean
+start_known_element (Parser             *parser,
+                     const char         *name,
+                     const SaxAttribute *attributes,
+                     int                 n_attributes)
+{
+  switch (parser->state)
+    {
+    case IN_DOCUMENT:
+      start_root (parser, name);
+      return TRUE;
+
+    case IN_ROOT:
+      if (strcmp (name, "Message") != 0)
+        return FALSE;
+      start_message (parser, attributes, n_attributes);
+      parser->state = IN_MESSAGE;
+      return TRUE;
+
+    case IN_MESSAGE:
+      return start_message_child (parser, name, attributes, n_attributes);
+
+    case IN_ITEM_LIST:
+      if (strcmp (name, "Item") != 0)
+        return FALSE;
+      start_item (parser, attributes, n_attributes);
+      parser->state = IN_ITEM;
+      return TRUE;
+
+    case IN_REASON:
+    case IN_ACTION:
+    case IN_ITEM:
+      parser_fail_here (parser, WPI_CODEC_ERROR_UNEXPECTED_CONTENT,
+                        "element <%s> inside a text-only element", name);
+      return TRUE;
+
+    case IN_IGNORED:
+      return TRUE;
+
+    default:
+      g_assert_not_reached ();
+    }
+}
+
 static void
 sax_start_element (void           *user_data,
                    const xmlChar  *localname,
@@ -327,82 +433,8 @@ sax_start_element (void           *user_data,
       return;
     }
 
-  switch (parser->state)
-    {
-    case IN_DOCUMENT:
-      if (strcmp (name, "WorkpointMessage") == 0)
-        parser->message = wpi_message_new (WPI_MESSAGE_KIND_WORKPOINT, NULL);
-      else if (strcmp (name, "DLSMessage") == 0)
-        parser->message = wpi_message_new (WPI_MESSAGE_KIND_DLS, NULL);
-      else
-        {
-          parser_fail_here (parser, WPI_CODEC_ERROR_WRONG_ROOT,
-                            "root element is <%s>, expected <WorkpointMessage> or <DLSMessage>",
-                            name);
-          return;
-        }
-      parser->state = IN_ROOT;
-      return;
-
-    case IN_ROOT:
-      if (strcmp (name, "Message") == 0)
-        {
-          start_message (parser, attrs, n_attributes);
-          parser->state = IN_MESSAGE;
-          return;
-        }
-      break;
-
-    case IN_MESSAGE:
-      if (strcmp (name, "ReasonForContact") == 0)
-        {
-          start_reason (parser, attrs, n_attributes);
-          parser->state = IN_REASON;
-          return;
-        }
-      if (strcmp (name, "Action") == 0)
-        {
-          if (parser->seen_action)
-            {
-              parser_fail_here (parser, WPI_CODEC_ERROR_UNEXPECTED_CONTENT,
-                                "a second Action element (a DLSMessage has exactly one)");
-              return;
-            }
-          parser->seen_action = TRUE;
-          g_string_truncate (parser->text, 0);
-          parser->state = IN_ACTION;
-          return;
-        }
-      if (strcmp (name, "ItemList") == 0)
-        {
-          wpi_message_set_has_item_list (parser->message, TRUE);
-          parser->state = IN_ITEM_LIST;
-          return;
-        }
-      break;
-
-    case IN_ITEM_LIST:
-      if (strcmp (name, "Item") == 0)
-        {
-          start_item (parser, attrs, n_attributes);
-          parser->state = IN_ITEM;
-          return;
-        }
-      break;
-
-    case IN_REASON:
-    case IN_ACTION:
-    case IN_ITEM:
-      parser_fail_here (parser, WPI_CODEC_ERROR_UNEXPECTED_CONTENT,
-                        "element <%s> inside a text-only element", name);
-      return;
-
-    case IN_IGNORED:
-      return;
-
-    default:
-      g_assert_not_reached ();
-    }
+  if (start_known_element (parser, name, attrs, n_attributes))
+    return;
 
   /* An element the protocol does not define: tolerated and skipped, subtree and all. */
   parser->ignored_parent = parser->state;

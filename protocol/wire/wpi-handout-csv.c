@@ -312,6 +312,119 @@ clean_pin (const char *field,
   return g_string_free (digits, FALSE);
 }
 
+/* The file's text without a spreadsheet's UTF-8 byte order mark */
+static GMappedFile *
+map_csv (const char   *path,
+         const char  **text,
+         gsize        *length,
+         GError      **error)
+{
+  g_autoptr(GMappedFile) file = g_mapped_file_new (path, FALSE, error);
+
+  if (file == NULL)
+    return NULL;
+  *text = g_mapped_file_get_contents (file);
+  *length = g_mapped_file_get_length (file);
+  if (*length > CSV_MAX_SIZE)
+    {
+      g_set_error (error, WPI_HANDOUT_ERROR, WPI_HANDOUT_ERROR_PARSE,
+                   "%s is too large for a handout", path);
+      return NULL;
+    }
+  if (*length >= 3 && memcmp (*text, "\xEF\xBB\xBF", 3) == 0)
+    {
+      *text += 3;
+      *length -= 3;
+    }
+
+  return g_steal_pointer (&file);
+}
+
+/* The first row is a header when it holds no MAC but names a "mac" column; then it
+ * must name a "pin" column too. Sets *is_header and, for a header, the columns. */
+static gboolean
+read_header (const CsvRow  *row,
+             const char    *path,
+             gboolean      *is_header,
+             gint          *mac_column,
+             gint          *pin_column,
+             GError       **error)
+{
+  gint mac_named = -1;
+  gint pin_named = -1;
+  gboolean has_mac = FALSE;
+
+  for (guint j = 0; j < row->fields->len; j++)
+    {
+      const char *field = g_ptr_array_index (row->fields, j);
+      g_autofree char *normal = wpi_mac_normalize (field, NULL);
+
+      has_mac |= normal != NULL;
+      if (mac_named < 0 && field_is_name (field, "mac"))
+        mac_named = j;
+      if (pin_named < 0 && field_is_name (field, "pin"))
+        pin_named = j;
+    }
+
+  *is_header = !has_mac && mac_named >= 0;
+  if (!*is_header)
+    return TRUE;
+  if (pin_named < 0)
+    {
+      g_set_error (error, WPI_HANDOUT_ERROR, WPI_HANDOUT_ERROR_PARSE,
+                   "%s: the header line names no “pin” column", path);
+      return FALSE;
+    }
+  *mac_column = mac_named;
+  *pin_column = pin_named;
+  return TRUE;
+}
+
+/* One phone's row into `pins`; a row without a PIN is a phone bootstrapped without one. */
+static gboolean
+read_pin_row (const CsvRow  *row,
+              const char    *path,
+              gint           mac_column,
+              gint           pin_column,
+              GHashTable    *pins,
+              GError       **error)
+{
+  const char *mac_field;
+  const char *pin_field;
+  g_autofree char *mac = NULL;
+  char *pin;
+  gboolean valid;
+
+  mac_field = (guint) mac_column < row->fields->len ? g_ptr_array_index (row->fields, mac_column) : "";
+  if (pin_column >= 0)
+    pin_field = (guint) pin_column < row->fields->len ? g_ptr_array_index (row->fields, pin_column) : "";
+  else
+    pin_field = row->fields->len >= 2 ? g_ptr_array_index (row->fields, row->fields->len - 1) : "";
+
+  /* The fields are not quoted in errors: in a muddled file they might be PINs */
+  mac = wpi_mac_normalize (mac_field, NULL);
+  if (mac == NULL)
+    {
+      g_set_error (error, WPI_HANDOUT_ERROR, WPI_HANDOUT_ERROR_PARSE,
+                   "%s, line %u: the MAC field does not hold a MAC address", path, row->line);
+      return FALSE;
+    }
+
+  pin = clean_pin (pin_field, &valid);
+  if (!valid)
+    {
+      wipe_free (pin);
+      g_set_error (error, WPI_HANDOUT_ERROR, WPI_HANDOUT_ERROR_PARSE,
+                   "%s, line %u: the PIN of %s is not %d to %d digits",
+                   path, row->line, mac, WPI_PIN_MIN_LENGTH, WPI_PIN_MAX_LENGTH);
+      return FALSE;
+    }
+  if (pin != NULL)
+    g_hash_table_replace (pins, g_steal_pointer (&mac), pin);
+
+  return TRUE;
+}
+
 GHashTable *
 wpi_handout_read_csv (const char  *path,
                       GError     **error)
@@ -319,31 +432,17 @@ wpi_handout_read_csv (const char  *path,
   g_autoptr(GMappedFile) file = NULL;
   g_autoptr(GArray) rows = NULL;
   g_autoptr(GHashTable) pins = NULL;
-  const char *text;
-  gsize length;
+  const char *text = NULL;
+  gsize length = 0;
   gboolean header_seen = FALSE;
   gint mac_column = 0;
   gint pin_column = -1;   /* -1: the last field */
 
   g_return_val_if_fail (path != NULL, NULL);
 
-  file = g_mapped_file_new (path, FALSE, error);
+  file = map_csv (path, &text, &length, error);
   if (file == NULL)
     return NULL;
-  text = g_mapped_file_get_contents (file);
-  length = g_mapped_file_get_length (file);
-  if (length > CSV_MAX_SIZE)
-    {
-      g_set_error (error, WPI_HANDOUT_ERROR, WPI_HANDOUT_ERROR_PARSE,
-                   "%s is too large for a handout", path);
-      return NULL;
-    }
-  /* A spreadsheet's UTF-8 byte order mark */
-  if (length >= 3 && memcmp (text, "\xEF\xBB\xBF", 3) == 0)
-    {
-      text += 3;
-      length -= 3;
-    }
 
   rows = parse_csv (text, length, error);
   if (rows == NULL)
@@ -357,77 +456,23 @@ wpi_handout_read_csv (const char  *path,
   for (guint i = 0; i < rows->len; i++)
     {
       const CsvRow *row = &g_array_index (rows, CsvRow, i);
-      const char *mac_field;
-      const char *pin_field;
-      g_autofree char *mac = NULL;
-      char *pin;
-      gboolean valid;
+      gboolean is_header = FALSE;
 
       if (row_is_empty (row))
         continue;
 
       if (!header_seen)
         {
-          gint mac_named = -1;
-          gint pin_named = -1;
-          gboolean has_mac = FALSE;
-
           header_seen = TRUE;
-          for (guint j = 0; j < row->fields->len; j++)
-            {
-              const char *field = g_ptr_array_index (row->fields, j);
-              g_autofree char *normal = wpi_mac_normalize (field, NULL);
-
-              has_mac |= normal != NULL;
-              if (mac_named < 0 && field_is_name (field, "mac"))
-                mac_named = j;
-              if (pin_named < 0 && field_is_name (field, "pin"))
-                pin_named = j;
-            }
-          if (!has_mac && mac_named >= 0)
-            {
-              if (pin_named < 0)
-                {
-                  g_set_error (error, WPI_HANDOUT_ERROR, WPI_HANDOUT_ERROR_PARSE,
-                               "%s: the header line names no “pin” column", path);
-                  return NULL;
-                }
-              mac_column = mac_named;
-              pin_column = pin_named;
-              continue;
-            }
+          if (!read_header (row, path, &is_header, &mac_column, &pin_column, error))
+            return NULL;
+          if (is_header)
+            continue;
         }
 
-      mac_field = (guint) mac_column < row->fields->len ? g_ptr_array_index (row->fields, mac_column) : "";
-      if (pin_column >= 0)
-        pin_field = (guint) pin_column < row->fields->len ? g_ptr_array_index (row->fields, pin_column) : "";
-      else
-        pin_field = row->fields->len >= 2 ? g_ptr_array_index (row->fields, row->fields->len - 1) : "";
-
-      /* The fields are not quoted in errors: in a muddled file they might be PINs */
-      mac = wpi_mac_normalize (mac_field, NULL);
-      if (mac == NULL)
-        {
-          g_set_error (error, WPI_HANDOUT_ERROR, WPI_HANDOUT_ERROR_PARSE,
-                       "%s, line %u: the MAC field does not hold a MAC address", path, row->line);
-          return NULL;
-        }
-
-      pin = clean_pin (pin_field, &valid);
-      if (!valid)
-        {
-          wipe_free (pin);
-          g_set_error (error, WPI_HANDOUT_ERROR, WPI_HANDOUT_ERROR_PARSE,
-                       "%s, line %u: the PIN of %s is not %d to %d digits",
-                       path, row->line, mac, WPI_PIN_MIN_LENGTH, WPI_PIN_MAX_LENGTH);
-          return NULL;
-        }
-      if (pin == NULL)
-        continue;   /* a phone bootstrapped without PIN */
-
-      g_hash_table_replace (pins, g_steal_pointer (&mac), pin);
+      if (!read_pin_row (row, path, mac_column, pin_column, pins, error))
+        return NULL;
     }
 
   return g_steal_pointer (&pins);
 }
-

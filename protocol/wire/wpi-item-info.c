@@ -270,9 +270,20 @@ value_type_has_text (WpiValueType type)
     case WPI_VALUE_TYPE_PASSWORD:
     case WPI_VALUE_TYPE_UNICODE:
       return TRUE;
-    default:
+    case WPI_VALUE_TYPE_BOOLEAN:
+    case WPI_VALUE_TYPE_INTEGER:
+    case WPI_VALUE_TYPE_ENUM:
+    case WPI_VALUE_TYPE_BASE64:
+    case WPI_VALUE_TYPE_PEM:
+    case WPI_VALUE_TYPE_DNS:
+    case WPI_VALUE_TYPE_IP:
+    case WPI_VALUE_TYPE_MAC:
+    case WPI_VALUE_TYPE_URI:
+    case WPI_VALUE_TYPE_VERSION:
+    case WPI_VALUE_TYPE_PORT:
       return FALSE;
     }
+  g_return_val_if_reached (FALSE);
 }
 
 static gboolean
@@ -379,12 +390,22 @@ parse_values (WpiItemInfo *self,
       self->range_string = g_strdup (values);
       return TRUE;
 
-    default:
+    case WPI_VALUE_TYPE_TEXT:
+    case WPI_VALUE_TYPE_PASSWORD:
+    case WPI_VALUE_TYPE_BASE64:
+    case WPI_VALUE_TYPE_PEM:
+    case WPI_VALUE_TYPE_DNS:
+    case WPI_VALUE_TYPE_IP:
+    case WPI_VALUE_TYPE_MAC:
+    case WPI_VALUE_TYPE_URI:
+    case WPI_VALUE_TYPE_UNICODE:
+    case WPI_VALUE_TYPE_VERSION:
       if (values[0] != '\0')
         return set_data_error (error, "values", "type “%s” takes no values, got “%s”",
                                wpi_value_type_to_string (self->value_type), values);
       return TRUE;
     }
+  g_return_val_if_reached (TRUE);
 }
 
 static gboolean
@@ -1036,64 +1057,47 @@ validate_enum (WpiItemInfo *self,
                           _("is not one of %s"), choices->str);
 }
 
-gboolean
-wpi_item_info_validate_value (WpiItemInfo *self,
-                              const char  *value,
-                              GError     **error)
+/* Empty means "unset" ("Default: NULL" in the guide's tables) for text-like items;
+ * a boolean, number or code has no such value. */
+static gboolean
+validate_empty (WpiItemInfo *self,
+                const char  *value,
+                GError     **error)
 {
-  g_return_val_if_fail (WPI_IS_ITEM_INFO (self), FALSE);
-  g_return_val_if_fail (value != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  if (!is_valid_text (value))
-    return set_value_error (self, error, WPI_CATALOGUE_ERROR_INVALID_TEXT, value,
-                            _("is not UTF-8 text or holds a control character"));
-
-  /* Empty means "unset" ("Default: NULL" in the guide's tables) for text-like items;
-   * a boolean, number or code has no such value. */
-  if (value[0] == '\0')
-    {
-      switch (self->value_type)
-        {
-        case WPI_VALUE_TYPE_BOOLEAN:
-          return set_value_error (self, error, WPI_CATALOGUE_ERROR_INVALID_BOOLEAN, value,
-                                  _("is not true or false"));
-        case WPI_VALUE_TYPE_INTEGER:
-        case WPI_VALUE_TYPE_PORT:
-          return set_value_error (self, error, WPI_CATALOGUE_ERROR_INVALID_INTEGER, value,
-                                  _("is not a whole number"));
-        case WPI_VALUE_TYPE_ENUM:
-          return validate_enum (self, value, error);
-        default:
-          return TRUE;
-        }
-    }
-
-  if (self->max_length > 0 && g_utf8_strlen (value, -1) > (glong) self->max_length)
-    return set_value_error (self, error, WPI_CATALOGUE_ERROR_TOO_LONG, value,
-                            _("is longer than %u characters"), self->max_length);
-
   switch (self->value_type)
     {
-    case WPI_VALUE_TYPE_TEXT:
-    case WPI_VALUE_TYPE_PASSWORD:
-    case WPI_VALUE_TYPE_UNICODE:
-      return TRUE;
-
     case WPI_VALUE_TYPE_BOOLEAN:
-      /* Phones send and expect lower case [items.md §2.2] */
-      if (strcmp (value, "true") != 0 && strcmp (value, "false") != 0)
-        return set_value_error (self, error, WPI_CATALOGUE_ERROR_INVALID_BOOLEAN, value,
-                                _("is not true or false"));
-      return TRUE;
-
+      return set_value_error (self, error, WPI_CATALOGUE_ERROR_INVALID_BOOLEAN, value,
+                              _("is not true or false"));
     case WPI_VALUE_TYPE_INTEGER:
     case WPI_VALUE_TYPE_PORT:
-      return validate_integer (self, value, error);
-
+      return set_value_error (self, error, WPI_CATALOGUE_ERROR_INVALID_INTEGER, value,
+                              _("is not a whole number"));
     case WPI_VALUE_TYPE_ENUM:
       return validate_enum (self, value, error);
+    case WPI_VALUE_TYPE_TEXT:
+    case WPI_VALUE_TYPE_PASSWORD:
+    case WPI_VALUE_TYPE_BASE64:
+    case WPI_VALUE_TYPE_PEM:
+    case WPI_VALUE_TYPE_DNS:
+    case WPI_VALUE_TYPE_IP:
+    case WPI_VALUE_TYPE_MAC:
+    case WPI_VALUE_TYPE_URI:
+    case WPI_VALUE_TYPE_UNICODE:
+    case WPI_VALUE_TYPE_VERSION:
+      return TRUE;
+    }
+  g_return_val_if_reached (TRUE);
+}
 
+/* The types whose values have a form of their own: addresses, encodings, versions */
+static gboolean
+validate_form (WpiItemInfo *self,
+               const char  *value,
+               GError     **error)
+{
+  switch (self->value_type)
+    {
     case WPI_VALUE_TYPE_BASE64:
       if (!is_valid_base64 (value))
         return set_value_error (self, error, WPI_CATALOGUE_ERROR_INVALID_BASE64, value,
@@ -1136,9 +1140,79 @@ wpi_item_info_validate_value (WpiItemInfo *self,
                                 _("is not a version like “V3 R1.41.1” or “1.4.9.0”"));
       return TRUE;
 
-    default:
-      g_return_val_if_reached (TRUE);
+    /* validate_value() checks these itself */
+    case WPI_VALUE_TYPE_TEXT:
+    case WPI_VALUE_TYPE_BOOLEAN:
+    case WPI_VALUE_TYPE_INTEGER:
+    case WPI_VALUE_TYPE_ENUM:
+    case WPI_VALUE_TYPE_PASSWORD:
+    case WPI_VALUE_TYPE_UNICODE:
+    case WPI_VALUE_TYPE_PORT:
+      break;
     }
+  g_return_val_if_reached (TRUE);
+}
+
+/* A value that is not empty, by its item's type */
+static gboolean
+validate_value (WpiItemInfo *self,
+                const char  *value,
+                GError     **error)
+{
+  switch (self->value_type)
+    {
+    case WPI_VALUE_TYPE_TEXT:
+    case WPI_VALUE_TYPE_PASSWORD:
+    case WPI_VALUE_TYPE_UNICODE:
+      return TRUE;
+
+    case WPI_VALUE_TYPE_BOOLEAN:
+      /* Phones send and expect lower case [items.md §2.2] */
+      if (strcmp (value, "true") != 0 && strcmp (value, "false") != 0)
+        return set_value_error (self, error, WPI_CATALOGUE_ERROR_INVALID_BOOLEAN, value,
+                                _("is not true or false"));
+      return TRUE;
+
+    case WPI_VALUE_TYPE_INTEGER:
+    case WPI_VALUE_TYPE_PORT:
+      return validate_integer (self, value, error);
+
+    case WPI_VALUE_TYPE_ENUM:
+      return validate_enum (self, value, error);
+
+    case WPI_VALUE_TYPE_BASE64:
+    case WPI_VALUE_TYPE_PEM:
+    case WPI_VALUE_TYPE_DNS:
+    case WPI_VALUE_TYPE_IP:
+    case WPI_VALUE_TYPE_MAC:
+    case WPI_VALUE_TYPE_URI:
+    case WPI_VALUE_TYPE_VERSION:
+      return validate_form (self, value, error);
+    }
+  g_return_val_if_reached (TRUE);
+}
+
+gboolean
+wpi_item_info_validate_value (WpiItemInfo *self,
+                              const char  *value,
+                              GError     **error)
+{
+  g_return_val_if_fail (WPI_IS_ITEM_INFO (self), FALSE);
+  g_return_val_if_fail (value != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!is_valid_text (value))
+    return set_value_error (self, error, WPI_CATALOGUE_ERROR_INVALID_TEXT, value,
+                            _("is not UTF-8 text or holds a control character"));
+
+  if (value[0] == '\0')
+    return validate_empty (self, value, error);
+
+  if (self->max_length > 0 && g_utf8_strlen (value, -1) > (glong) self->max_length)
+    return set_value_error (self, error, WPI_CATALOGUE_ERROR_TOO_LONG, value,
+                            _("is longer than %u characters"), self->max_length);
+
+  return validate_value (self, value, error);
 }
 
 char *
@@ -1163,7 +1237,19 @@ wpi_item_info_describe_value (WpiItemInfo *self,
     case WPI_VALUE_TYPE_ENUM:
       return g_strdup (wpi_item_info_get_enum_meaning (self, value));
 
-    default:
+    case WPI_VALUE_TYPE_TEXT:
+    case WPI_VALUE_TYPE_INTEGER:
+    case WPI_VALUE_TYPE_PASSWORD:
+    case WPI_VALUE_TYPE_BASE64:
+    case WPI_VALUE_TYPE_PEM:
+    case WPI_VALUE_TYPE_DNS:
+    case WPI_VALUE_TYPE_IP:
+    case WPI_VALUE_TYPE_MAC:
+    case WPI_VALUE_TYPE_URI:
+    case WPI_VALUE_TYPE_UNICODE:
+    case WPI_VALUE_TYPE_VERSION:
+    case WPI_VALUE_TYPE_PORT:
       return NULL;
     }
+  g_return_val_if_reached (NULL);
 }

@@ -798,7 +798,7 @@ test_busy_old_firmware (Fixture       *f,
   ContactWait wait = { f, watch, 0 };
   gint64 id, mark;
 
-  wpi_service_set_contact_backoff_base (f->service, 50 * G_TIME_SPAN_MILLISECOND);
+  g_object_set (f->service, "contact-initial-backoff", 0, NULL);   /* retry at each tick */
   phone_register (watch);
   mark = last_traffic_id (f);
   wpi_sim_phone_set_in_call (watch->phone, TRUE);

@@ -1011,6 +1011,7 @@ test_import_pem (void)
   g_autoptr(GSocketConnectable) identity = g_network_address_new ("localhost", 18444);
   g_autofree char *server_before = wpi_pki_get_server_cert_pem (pki);
   g_autofree char *server_after = NULL;
+  g_autofree char *own_ca = wpi_pki_get_ca_pem (pki);
 
   ensure_external_ca ();
 
@@ -1025,19 +1026,27 @@ test_import_pem (void)
   g_file_get_contents (wpi_pki_get_ca_path (pki), &ca_file, NULL, NULL);
   g_assert_cmpstr (ca_file, ==, shared.external_ca_cert);
 
-  /* The server certificate now comes from the imported CA. */
+  /* The server certificate stays with the console's own CA, which every phone was
+   * given, and which dls-server-ca still lists after the imported chain. */
   server_after = wpi_pki_get_server_cert_pem (pki);
-  g_assert_cmpstr (server_after, !=, server_before);
+  g_assert_cmpstr (server_after, ==, server_before);
   server = wpi_pki_get_server_certificate (pki, &error);
   g_assert_no_error (error);
-  ca = g_tls_certificate_new_from_pem (shared.external_ca_cert, -1, &error);
+  ca = g_tls_certificate_new_from_pem (own_ca, -1, &error);
   g_assert_no_error (error);
   g_assert_cmpint (g_tls_certificate_verify (server, identity, ca), ==, 0);
+  {
+    g_auto(GStrv) server_cas = wpi_pki_get_ca_pems (pki);
 
-  /* Certificates of the replaced CA no longer count; new ones do. */
-  g_assert_false (wpi_pki_verify_peer_pem (pki, before->cert_pem, MAC1, NULL, &error));
-  g_assert_error (error, WPI_PKI_ERROR, WPI_PKI_ERROR_UNTRUSTED);
-  g_clear_error (&error);
+    g_assert_cmpuint (g_strv_length (server_cas), ==, 2);
+    g_assert_cmpstr (server_cas[0], ==, shared.external_ca_cert);
+    g_assert_cmpstr (server_cas[1], ==, own_ca);
+  }
+
+  /* Certificates of the replaced CA still count until their phones are bootstrapped
+   * again (the CA is retired); new ones count too. */
+  g_assert_true (wpi_pki_verify_peer_pem (pki, before->cert_pem, MAC1, NULL, &error));
+  g_assert_no_error (error);
 
   after = wpi_pki_issue_client_cert (pki, MAC1, shared.phone1->key_pem, &error);
   g_assert_no_error (error);
@@ -1209,9 +1218,10 @@ test_import_pkcs12 (void)
   ca_after = wpi_pki_get_ca_pem (shared.other_pki);
   g_assert_cmpstr (ca_after, ==, shared.external_ca_cert);
 
-  /* The other PKI's phone certificate no longer verifies there. */
-  g_assert_false (wpi_pki_verify_peer_pem (shared.other_pki, shared.other_phone->cert_pem, MAC1, NULL, &error));
-  g_assert_error (error, WPI_PKI_ERROR, WPI_PKI_ERROR_UNTRUSTED);
+  /* The other PKI's phone certificate still verifies there: its CA is retired, not
+   * forgotten. */
+  g_assert_true (wpi_pki_verify_peer_pem (shared.other_pki, shared.other_phone->cert_pem, MAC1, NULL, &error));
+  g_assert_no_error (error);
 }
 
 /* ---- A real mutual TLS handshake on 127.0.0.1 ------------------------------- */

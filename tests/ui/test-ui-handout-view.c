@@ -1,8 +1,12 @@
 /* test-ui-handout-view.c: the PIN handout view against a real service (127.0.0.1, free
  * ports) in a temporary data directory with three phones: Generate, the table and its
- * states, Mark handed out, Export CSV, Re-issue. Three phones keep the RSA work small.
+ * states, Mark handed out, Export CSV and PDF (asynchronous; a folder that cannot be
+ * written marks nothing), Re-issue. Three phones keep the RSA work small. The table is
+ * read in a thread (issue 8 §2): the tests wait for "loading" to end, never sleep.
  */
 #include "config.h"
+
+#include <unistd.h>
 
 #include <glib/gstdio.h>
 #include <gtk/gtk.h>
@@ -36,14 +40,82 @@ typedef struct {
 static gboolean
 view_is_idle (gpointer view)
 {
-  return !wpc_handout_view_get_busy (view);
+  return !wpc_handout_view_get_busy (view) && !wpc_handout_view_get_loading (view);
 }
 
-/* Runs the main loop until the view's run ended; fails the test after WAIT_TIMEOUT_MS. */
+/* Runs the main loop until the view's run ended and its table shows the store; fails
+ * the test after WAIT_TIMEOUT_MS. */
 static void
 wait_until_idle (WpcHandoutView *view)
 {
   test_util_wait_until (view_is_idle, view, WAIT_TIMEOUT_MS, "the handout to finish");
+}
+
+static gboolean
+view_is_loaded (gpointer view)
+{
+  return !wpc_handout_view_get_loading (view);
+}
+
+/* Runs the main loop until the table shows the store. */
+static void
+wait_until_loaded (WpcHandoutView *view)
+{
+  test_util_wait_until (view_is_loaded, view, WAIT_TIMEOUT_MS, "the table to be read");
+}
+
+/* An export under way: set by its callback */
+typedef struct {
+  gboolean  done;
+  gboolean  ok;
+  GError   *error;
+} ExportResult;
+
+static void
+on_export_done (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  ExportResult *export = user_data;
+  gboolean pdf = g_task_get_source_tag (G_TASK (result)) == wpc_handout_view_export_pdf_async;
+
+  export->ok = pdf ? wpc_handout_view_export_pdf_finish (WPC_HANDOUT_VIEW (source), result, &export->error)
+                   : wpc_handout_view_export_csv_finish (WPC_HANDOUT_VIEW (source), result, &export->error);
+  export->done = TRUE;
+}
+
+/* Exports as the chooser's Export does, waits for it and for the table to follow. */
+static gboolean
+export_file_cancellable (WpcHandoutView  *view,
+                         const char      *path,
+                         gboolean         pdf,
+                         GCancellable    *cancellable,
+                         GError         **error)
+{
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  ExportResult export = { FALSE, FALSE, NULL };
+
+  if (pdf)
+    wpc_handout_view_export_pdf_async (view, file, cancellable, on_export_done, &export);
+  else
+    wpc_handout_view_export_csv_async (view, file, cancellable, on_export_done, &export);
+  /* Never a result within the call: the file is written in a thread */
+  g_assert_false (export.done);
+  test_util_wait_for_flag (&export.done, WAIT_TIMEOUT_MS, "the export to finish");
+  wait_until_loaded (view);
+  g_assert_true (export.ok == (export.error == NULL));
+  if (export.error != NULL)
+    g_propagate_error (error, export.error);
+  return export.ok;
+}
+
+static gboolean
+export_file (WpcHandoutView  *view,
+             const char      *path,
+             gboolean         pdf,
+             GError         **error)
+{
+  return export_file_cancellable (view, path, pdf, NULL, error);
 }
 
 static void
@@ -79,6 +151,8 @@ fixture_set_up (Fixture       *f,
   gtk_window_set_child (GTK_WINDOW (f->window), GTK_WIDGET (f->view));
   gtk_window_present (GTK_WINDOW (f->window));
   wpc_handout_view_set_service (f->view, f->service);
+  g_assert_true (wpc_handout_view_get_loading (f->view));
+  wait_until_loaded (f->view);
 }
 
 static gboolean
@@ -189,7 +263,6 @@ test_generate_mark_export (Fixture       *f,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GHashTable) csv = NULL;
-  g_autoptr(GFile) csv_file = NULL;
   g_autofree char *csv_path = g_build_filename (f->data_dir, "handout.csv", NULL);
   const char * const first[] = { phone_macs[0], NULL };
 
@@ -213,6 +286,7 @@ test_generate_mark_export (Fixture       *f,
   /* Mark handed out: the selected row only */
   wpc_handout_view_select_macs (f->view, first);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->view), "handout.mark-handed-out", NULL));
+  wait_until_loaded (f->view);
   g_assert_cmpint (state_of (f, phone_macs[0]), ==, WPI_PIN_STATE_HANDED_OUT);
   g_assert_cmpint (state_of (f, phone_macs[1]), ==, WPI_PIN_STATE_GENERATED);
   g_assert_cmpint (state_of (f, phone_macs[2]), ==, WPI_PIN_STATE_GENERATED);
@@ -226,8 +300,7 @@ test_generate_mark_export (Fixture       *f,
 
   /* Export CSV without a selection: every PIN still to be used, then all handed out */
   wpc_handout_view_select_macs (f->view, NULL);
-  csv_file = g_file_new_for_path (csv_path);
-  g_assert_true (wpc_handout_view_export_csv (f->view, csv_file, &error));
+  g_assert_true (export_file (f->view, csv_path, FALSE, &error));
   g_assert_no_error (error);
   csv = wpi_handout_read_csv (csv_path, &error);
   g_assert_no_error (error);
@@ -296,11 +369,10 @@ test_reissue (Fixture       *f,
   /* Export PDF: the slips of the new PIN, which is then handed out */
   {
     g_autofree char *pdf_path = g_build_filename (f->data_dir, "handout.pdf", NULL);
-    g_autoptr(GFile) pdf_file = g_file_new_for_path (pdf_path);
     g_autofree char *contents = NULL;
     gsize length = 0;
 
-    g_assert_true (wpc_handout_view_export_pdf (f->view, pdf_file, &error));
+    g_assert_true (export_file (f->view, pdf_path, TRUE, &error));
     g_assert_no_error (error);
     g_file_get_contents (pdf_path, &contents, &length, &error);
     g_assert_no_error (error);
@@ -308,6 +380,142 @@ test_reissue (Fixture       *f,
     g_assert_true (g_str_has_prefix (contents, "%PDF"));
     g_assert_cmpint (state_of (f, phone_macs[1]), ==, WPI_PIN_STATE_HANDED_OUT);
   }
+}
+
+static void
+assert_all_generated (Fixture *f)
+{
+  g_assert_cmpuint (wpc_handout_view_get_n_pins (f->view), ==, 3);
+  for (guint i = 0; phone_macs[i] != NULL; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(WpiPinRecord) stored = wpi_store_pin_get_current (wpi_service_host_get_store (f->service),
+                                                                  phone_macs[i], &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpint (stored->state, ==, WPI_PIN_STATE_GENERATED);
+      g_assert_cmpint (state_of (f, phone_macs[i]), ==, WPI_PIN_STATE_GENERATED);
+    }
+}
+
+/* An export to a folder that cannot be written (missing, or read-only when the test does
+ * not run as root, who writes anywhere) fails with an error naming it, leaves no file
+ * and marks nothing handed out; once the folder can be written the same export works. */
+static void
+test_export_unwritable (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autofree char *missing = g_build_filename (f->data_dir, "no-such-folder", NULL);
+  g_autofree char *read_only = g_build_filename (f->data_dir, "read-only", NULL);
+  const char *folders[] = { missing, read_only };
+  const int codes[] = { G_FILE_ERROR_NOENT, G_FILE_ERROR_ACCES };
+
+  (void) data;
+
+  wpc_handout_view_set_scope (f->view, WPC_HANDOUT_SCOPE_ALL);
+  generate (f);
+  assert_all_generated (f);
+  g_assert_cmpint (g_mkdir (read_only, 0500), ==, 0);
+
+  for (guint i = 0; i < G_N_ELEMENTS (folders); i++)
+    {
+      if (g_access (folders[i], F_OK) == 0 && g_access (folders[i], W_OK) == 0)
+        {
+          g_test_message ("%s can be written (running as root): not tried", folders[i]);
+          continue;
+        }
+      for (guint pdf = 0; pdf <= 1; pdf++)
+        {
+          g_autofree char *path = g_build_filename (folders[i], pdf ? "pins.pdf" : "pins.csv", NULL);
+          g_autoptr(GError) error = NULL;
+
+          g_assert_false (export_file (f->view, path, pdf, &error));
+          g_assert_error (error, G_FILE_ERROR, codes[i]);
+          g_assert_nonnull (strstr (error->message, folders[i]));
+          g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+          assert_all_generated (f);
+        }
+    }
+
+  /* The folder made writable: an export cancelled before it starts writes nothing and
+   * marks nothing; one that is not goes through and hands the PINs out */
+  {
+    g_autofree char *path = g_build_filename (missing, "pins.csv", NULL);
+    g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+    g_autoptr(GError) error = NULL;
+
+    g_assert_cmpint (g_mkdir (missing, 0700), ==, 0);
+    g_cancellable_cancel (cancellable);
+    g_assert_false (export_file_cancellable (f->view, path, FALSE, cancellable, &error));
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    g_clear_error (&error);
+    g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+    assert_all_generated (f);
+
+    g_assert_true (export_file (f->view, path, FALSE, &error));
+    g_assert_no_error (error);
+    g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+    for (guint i = 0; phone_macs[i] != NULL; i++)
+      g_assert_cmpint (state_of (f, phone_macs[i]), ==, WPI_PIN_STATE_HANDED_OUT);
+  }
+}
+
+static void
+on_loading_notify (GObject    *object,
+                   GParamSpec *pspec,
+                   guint      *n_notifies)
+{
+  (*n_notifies)++;
+}
+
+/* Refreshes asked for while the table is read make one more read after it, not one
+ * each, and none is lost; the selection is kept by MAC. */
+static void
+test_refresh_coalesced (Fixture       *f,
+                        gconstpointer  data)
+{
+  const char * const first[] = { phone_macs[0], NULL };
+  g_autoptr(WpiPinRecord) second = NULL;
+  g_autoptr(GError) error = NULL;
+  guint n_notifies = 0;
+  gulong handler;
+
+  (void) data;
+
+  wpc_handout_view_set_scope (f->view, WPC_HANDOUT_SCOPE_ALL);
+  generate (f);
+  assert_all_generated (f);
+  wpc_handout_view_select_macs (f->view, first);
+  for (guint i = 0; i < wpc_handout_view_get_n_pins (f->view) && second == NULL; i++)
+    {
+      g_autoptr(WpiPinRecord) pin = wpc_handout_view_get_pin (f->view, i);
+
+      if (g_str_equal (pin->mac, phone_macs[1]))
+        second = g_steal_pointer (&pin);
+    }
+  g_assert_nonnull (second);
+
+  handler = g_signal_connect (f->view, "notify::loading", G_CALLBACK (on_loading_notify), &n_notifies);
+  wpc_handout_view_refresh (f->view);
+  g_assert_true (wpc_handout_view_get_loading (f->view));
+  /* Written while that read may already be past it: only a read after it sees it */
+  g_assert_true (wpi_store_pin_set_state (wpi_service_host_get_store (f->service), second->id,
+                                          WPI_PIN_STATE_HANDED_OUT, NULL, &error));
+  g_assert_no_error (error);
+  wpc_handout_view_refresh (f->view);
+  wpc_handout_view_refresh (f->view);
+  wait_until_loaded (f->view);
+  g_signal_handler_disconnect (f->view, handler);
+
+  /* One stretch of loading (on, off), whatever the number of reads */
+  g_assert_cmpuint (n_notifies, ==, 2);
+  g_assert_cmpint (state_of (f, phone_macs[1]), ==, WPI_PIN_STATE_HANDED_OUT);
+
+  /* Still only the first phone is selected: Mark handed out touches it alone */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->view), "handout.mark-handed-out", NULL));
+  wait_until_loaded (f->view);
+  g_assert_cmpint (state_of (f, phone_macs[0]), ==, WPI_PIN_STATE_HANDED_OUT);
+  g_assert_cmpint (state_of (f, phone_macs[2]), ==, WPI_PIN_STATE_GENERATED);
 }
 
 static void
@@ -338,6 +546,19 @@ five_verified (gpointer data)
       if (pin == NULL || pin->state != WPI_PIN_STATE_VERIFIED)
         return FALSE;
     }
+  return TRUE;
+}
+
+static gboolean
+five_verified_in_table (gpointer data)
+{
+  Fixture *f = data;
+
+  if (wpc_handout_view_get_loading (f->view))
+    return FALSE;
+  for (guint i = 0; i < 5; i++)
+    if (state_of (f, demo_macs[i]) != WPI_PIN_STATE_VERIFIED)
+      return FALSE;
   return TRUE;
 }
 
@@ -372,11 +593,9 @@ test_demo_five_verified (Fixture       *f,
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->view), "handout.mark-handed-out", NULL));
   test_util_wait_until (five_verified, f, DEMO_TIMEOUT_MS, "5 verified TANs");
 
-  /* The table follows the store by itself */
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-  for (guint i = 0; i < 5; i++)
-    g_assert_cmpint (state_of (f, demo_macs[i]), ==, WPI_PIN_STATE_VERIFIED);
+  /* The table follows the store by itself, as the service thread's news arrive */
+  test_util_wait_until (five_verified_in_table, f, DEMO_TIMEOUT_MS, "the table to show 5 verified TANs");
+  wpi_service_host_sync (f->service);
   for (guint i = 0; i < DEMO_PHONES; i++)
     {
       g_autoptr(WpiPhone) phone = NULL;
@@ -404,6 +623,10 @@ main (int   argc,
 
   g_test_add ("/ui/handout/generate-mark-export", Fixture, NULL,
               fixture_set_up, test_generate_mark_export, fixture_tear_down);
+  g_test_add ("/ui/handout/export-unwritable", Fixture, NULL,
+              fixture_set_up, test_export_unwritable, fixture_tear_down);
+  g_test_add ("/ui/handout/refresh-coalesced", Fixture, NULL,
+              fixture_set_up, test_refresh_coalesced, fixture_tear_down);
   g_test_add ("/ui/handout/reissue", Fixture, NULL, fixture_set_up, test_reissue, fixture_tear_down);
   g_test_add ("/ui/handout/matching-none", Fixture, NULL, fixture_set_up, test_matching_none, fixture_tear_down);
   g_test_add ("/ui/handout/demo-five-verified", Fixture, NULL,

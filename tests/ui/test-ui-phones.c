@@ -175,12 +175,32 @@ wait_for_rows (Fixture *fixture,
   wait_for (view_has_rows, args, "the phone list's rows");
 }
 
+/* Every phone shown has ended its flow: the service thread's last word on each (its
+ * state back to idle) has reached the view */
+static gboolean
+rows_settled (gpointer data)
+{
+  Fixture *fixture = data;
+  GListModel *rows = G_LIST_MODEL (wpc_phones_view_get_selection (fixture->view));
+
+  for (guint i = 0; i < g_list_model_get_n_items (rows); i++)
+    {
+      g_autoptr(WpiPhone) phone = g_list_model_get_item (rows, i);
+
+      if (wpi_phone_get_state (phone) == WPI_PHONE_STATE_IN_SESSION ||
+          wpi_phone_get_state (phone) == WPI_PHONE_STATE_UNKNOWN)
+        return FALSE;
+    }
+  return TRUE;
+}
+
 static void
 register_all (Fixture *fixture)
 {
   for (guint i = 0; i < G_N_ELEMENTS (phones); i++)
     register_phone (fixture, &phones[i]);
   wait_for_rows (fixture, G_N_ELEMENTS (phones));
+  wait_for (rows_settled, fixture, "the phones' flows to end");
 }
 
 static WpiPhone *

@@ -860,10 +860,11 @@ phones_listed (gpointer data)
            wpc_window_get_phones_view (fixture->window)))) == 3;
 }
 
+/* The run ended and the table, read in a thread, shows its PINs */
 static gboolean
 handout_idle (gpointer data)
 {
-  return !wpc_handout_view_get_busy (data);
+  return !wpc_handout_view_get_busy (data) && !wpc_handout_view_get_loading (data);
 }
 
 /* "Bootstrap to Secure Mode" on the Phones view's selection: the PIN handout, set to
@@ -993,6 +994,47 @@ test_window_relisten (Fixture *fixture)
   g_assert_false (gtk_info_bar_get_revealed (GTK_INFO_BAR (bar)));
 }
 
+/* Preferences' imported CA is the CA the console's PKI signs with; clearing the key
+ * brings the own CA back. The CA file is another console's ca.pem (key + certificate). */
+typedef struct {
+  WpiPki     *pki;
+  const char *ca_pem;
+} CaWait;
+
+static gboolean
+signs_with (gpointer data)
+{
+  CaWait *wait = data;
+  g_autofree char *ca_pem = wpi_pki_get_ca_pem (wait->pki);
+
+  return g_strcmp0 (ca_pem, wait->ca_pem) == 0;
+}
+
+static void
+test_window_ca_import (Fixture *fixture)
+{
+  g_autofree char *other_dir = g_build_filename (fixture->data_dir, "other-pki", NULL);
+  g_autofree char *other_file = g_build_filename (other_dir, "ca.pem", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WpiPki) other = wpi_pki_new (other_dir, NULL, &error);
+  WpiPki *pki = wpi_service_host_get_pki (fixture->service);
+  g_autofree char *own_ca = wpi_pki_get_ca_pem (pki);
+  g_autofree char *other_ca = NULL;
+  CaWait wait = { pki, NULL };
+
+  g_assert_no_error (error);
+  other_ca = wpi_pki_get_ca_pem (other);
+  g_assert_cmpstr (own_ca, !=, other_ca);
+
+  g_settings_set_string (fixture->settings, "ca-import-path", other_file);
+  wait.ca_pem = other_ca;
+  wait_for (signs_with, &wait, "the imported CA to sign");
+
+  g_settings_reset (fixture->settings, "ca-import-path");
+  wait.ca_pem = own_ca;
+  wait_for (signs_with, &wait, "the own CA to sign again");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1018,6 +1060,7 @@ main (int   argc,
   add_window_test ("/ui/window/bootstrap-selection", test_window_bootstrap_selection);
   g_test_add ("/ui/window/relisten", Fixture, (gconstpointer) test_window_relisten,
               fixture_set_up_own_service, run_window_test, fixture_tear_down);
+  add_window_test ("/ui/window/ca-import", test_window_ca_import);
   g_test_add_func ("/ui/preferences/bindings", test_preferences_bindings);
 
   return g_test_run ();

@@ -1,0 +1,723 @@
+/* wpi-service-http.c: the HTTP endpoints
+ *
+ * The WPI POST (one phone message per request, handled in one store transaction), the
+ * DCMP poll (D14) and the files for deployment; early refusals of oversized bodies (D5).
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "wpi-service-private.h"
+
+/* ---- Traffic records ------------------------------------------------- */
+
+static void
+append_header (const char *name,
+               const char *value,
+               gpointer    user_data)
+{
+  g_string_append_printf (user_data, "%s: %s\r\n", name, value);
+}
+
+static GBytes *
+request_head (SoupServerMessage *msg)
+{
+  GString *head = g_string_new (NULL);
+  g_autofree char *path = g_uri_to_string_partial (soup_server_message_get_uri (msg),
+                                                   G_URI_HIDE_PASSWORD);
+  GUri *uri = soup_server_message_get_uri (msg);
+  const char *query = g_uri_get_query (uri);
+
+  g_free (g_steal_pointer (&path));
+  g_string_append_printf (head, "%s %s%s%s HTTP/1.%d\r\n", soup_server_message_get_method (msg),
+                          g_uri_get_path (uri), query ? "?" : "", query ? query : "",
+                          soup_server_message_get_http_version (msg) == SOUP_HTTP_1_0 ? 0 : 1);
+  soup_message_headers_foreach (soup_server_message_get_request_headers (msg), append_header, head);
+  return g_string_free_to_bytes (head);
+}
+
+static GBytes *
+response_head (SoupServerMessage *msg,
+               guint              status)
+{
+  GString *head = g_string_new (NULL);
+
+  g_string_append_printf (head, "HTTP/1.1 %u %s\r\n", status, soup_status_get_phrase (status));
+  soup_message_headers_foreach (soup_server_message_get_response_headers (msg), append_header, head);
+  return g_string_free_to_bytes (head);
+}
+
+static void
+summarize (WpiTrafficRecord *record,
+           WpiMessage       *message)
+{
+  record->root = g_strdup (wpi_message_kind_to_string (wpi_message_get_kind (message)));
+  record->nonce = g_strdup (wpi_message_get_nonce (message));
+  record->reason = g_strdup (wpi_message_get_reason_string (message));
+  record->action = g_strdup (wpi_message_get_action_string (message));
+  record->status = g_strdup (wpi_message_get_status_string (message));
+  record->fragment = g_strdup (wpi_message_get_fragment_string (message));
+  record->item_count = wpi_message_get_n_items (message);
+}
+
+/* ---- HTTP ------------------------------------------------------------- */
+
+static char *
+cookie_session_id (SoupServerMessage *msg)
+{
+  const char *header = soup_message_headers_get_list (soup_server_message_get_request_headers (msg),
+                                                      "Cookie");
+  GHashTable *params;
+  char *id;
+
+  if (header == NULL)
+    return NULL;
+  params = soup_header_parse_semi_param_list (header);
+  id = g_strdup (g_hash_table_lookup (params, "JSESSIONID"));
+  soup_header_free_param_list (params);
+  return id;
+}
+
+static char *
+peer_string (SoupServerMessage *msg,
+             char             **ip_out)
+{
+  GSocketAddress *address = soup_server_message_get_remote_address (msg);
+  g_autofree char *ip = NULL;
+  guint port = 0;
+
+  if (G_IS_INET_SOCKET_ADDRESS (address))
+    {
+      ip = g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address)));
+      port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (address));
+    }
+  else
+    ip = g_strdup ("unknown");
+  if (ip_out != NULL)
+    *ip_out = g_strdup (ip);
+  return g_strdup_printf ("%s:%u", ip, port);
+}
+
+static void
+respond_error (WpiService        *self,
+               SoupServerMessage *msg,
+               WpiTrafficRecord  *in,
+               guint              status,
+               int                error_code,
+               const char        *error_text)
+{
+  in->error_code = error_code;
+  in->error_text = g_strdup (error_text);
+  _wpi_service_log_traffic (self, in);
+  soup_server_message_set_status (msg, status, NULL);
+  soup_server_message_set_response (msg, NULL, SOUP_MEMORY_STATIC, NULL, 0);
+  _wpi_service_log (self, "%s %s: HTTP %u: %s", in->peer, in->mac ? in->mac : "-", status, error_text);
+}
+
+/* One phone message on its way through the service */
+typedef struct {
+  WpiService        *self;
+  SoupServerMessage *msg;
+  WpiTrafficRecord  *in;
+  WpiMessage        *request;
+  WpiReason          reason;
+  guint              port;
+  WpiPhoneMode       port_mode;
+  const char        *peer;
+  const char        *peer_ip;
+  char              *mac;
+  char              *firmware;      /* as the phone reports it now, or as stored */
+  gboolean           created;       /* the phone is new */
+  /* results */
+  WpiMessage        *reply;
+  Flow              *flow;
+  gboolean           new_flow;
+  guint              http_status;
+  char              *refusal;
+  gboolean           security;
+} Exchange;
+
+static void
+exchange_clear (Exchange *ex)
+{
+  g_free (ex->mac);
+  g_free (ex->firmware);
+  g_free (ex->refusal);
+  g_clear_object (&ex->reply);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Exchange, exchange_clear)
+
+/* The message is refused; returns FALSE for the caller to return. */
+static gboolean
+exchange_refuse (Exchange *ex,
+                 guint     http_status,
+                 gboolean  security,
+                 char     *refusal)
+{
+  ex->http_status = http_status;
+  ex->security = security;
+  ex->refusal = refusal;
+  return FALSE;
+}
+
+static gboolean
+has_factory_reset_pending (WpiService *self,
+                           const char *mac)
+{
+  g_autoptr(WpiJobRecord) job = _wpi_service_find_in_progress_job (self, mac, WPI_JOB_KIND_FACTORY_RESET);
+
+  return job != NULL;
+}
+
+/* D2/D3: a reply-to (or a status, or a clean-up) belongs to an open flow, named by its
+ * cookie. D4: the MAC names the phone; within a flow it must stay the same. */
+static gboolean
+exchange_identify (Exchange *ex)
+{
+  g_autofree char *session_id = cookie_session_id (ex->msg);
+  const char *mac_item = wpi_message_get_item_value (ex->request, "mac-addr");
+  Flow *flow = session_id != NULL ? g_hash_table_lookup (ex->self->flows, session_id) : NULL;
+
+  if (ex->reason == WPI_REASON_REPLY_TO && flow == NULL)
+    return exchange_refuse (ex, SOUP_STATUS_BAD_REQUEST, FALSE,
+                            g_strdup (session_id ? "reply-to names no open session"
+                                                 : "reply-to without a session cookie"));
+  if (flow != NULL && ex->reason != WPI_REASON_REPLY_TO && ex->reason != WPI_REASON_STATUS &&
+      ex->reason != WPI_REASON_CLEAN_UP)
+    flow = NULL;   /* a new flow from the same phone */
+
+  if (mac_item == NULL)
+    {
+      if (flow == NULL)
+        return exchange_refuse (ex, SOUP_STATUS_BAD_REQUEST, FALSE,
+                                g_strdup ("the first message of a flow carries no mac-addr (D4)"));
+      ex->mac = g_strdup (flow->mac);
+    }
+  else
+    {
+      ex->mac = wpi_mac_normalize (mac_item, NULL);
+      if (ex->mac == NULL)
+        return exchange_refuse (ex, SOUP_STATUS_BAD_REQUEST, FALSE,
+                                g_strdup_printf ("mac-addr \"%s\" is not a MAC address", mac_item));
+      if (flow != NULL && strcmp (ex->mac, flow->mac) != 0)
+        return exchange_refuse (ex, SOUP_STATUS_FORBIDDEN, TRUE,
+                                g_strdup_printf ("session of %s used by a message from %s",
+                                                 flow->mac, ex->mac));
+    }
+  ex->flow = flow;
+  ex->in->mac = g_strdup (ex->mac);
+  return TRUE;
+}
+
+/* D6: a phone in Secure Mode never talks on the default port, except the start-up after a
+ * factory reset the console itself sent (D15). D17: on the secure port the client
+ * certificate must name this phone. */
+static gboolean
+exchange_admit (Exchange             *ex,
+                const WpiPhoneRecord *known)
+{
+  WpiService *self = ex->self;
+  GTlsCertificate *peer_cert;
+  g_autoptr(GError) cert_error = NULL;
+
+  if (ex->port_mode == WPI_PHONE_MODE_DEFAULT)
+    {
+      if (known != NULL && known->mode == WPI_PHONE_MODE_SECURE &&
+          !(ex->reason == WPI_REASON_START_UP && has_factory_reset_pending (self, ex->mac)))
+        return exchange_refuse (ex, SOUP_STATUS_FORBIDDEN, TRUE,
+                                g_strdup_printf ("%s is in Secure Mode but contacted the default port",
+                                                 ex->mac));
+      return TRUE;
+    }
+
+  peer_cert = _wpi_service_lookup_peer_certificate (self, ex->peer);
+  if (peer_cert != NULL && wpi_pki_verify_peer (self->pki, peer_cert, ex->mac, NULL, &cert_error))
+    return TRUE;
+  return exchange_refuse (ex, SOUP_STATUS_FORBIDDEN, TRUE,
+                          g_strdup_printf ("client certificate refused for %s: %s", ex->mac,
+                                           cert_error ? cert_error->message : "no certificate"));
+}
+
+/* The phone's identity as it reports it (D4: e164 is a changeable label) */
+static gboolean
+exchange_store_phone (Exchange              *ex,
+                      const WpiPhoneRecord  *known,
+                      GError               **error)
+{
+  g_autoptr(WpiPhoneRecord) update = wpi_phone_record_new (ex->mac);
+  WpiPhoneFields fields = WPI_PHONE_FIELD_LAST_CONTACT | WPI_PHONE_FIELD_IP | WPI_PHONE_FIELD_STATE;
+
+  update->ip = g_strdup (ex->peer_ip);
+  update->last_contact_us = g_get_real_time ();
+  update->state = WPI_PHONE_STATE_IN_SESSION;
+#define TAKE(item_name, field, flag) \
+  G_STMT_START { const char *v = wpi_message_get_item_value (ex->request, item_name); \
+    if (v != NULL && *v != '\0') { update->field = g_strdup (v); fields |= flag; } } G_STMT_END
+  TAKE ("e164", e164, WPI_PHONE_FIELD_E164);
+  TAKE ("device-type", device_type, WPI_PHONE_FIELD_DEVICE_TYPE);
+  TAKE ("software-version", firmware, WPI_PHONE_FIELD_FIRMWARE);
+  TAKE ("contact-me-uri", contact_me_uri, WPI_PHONE_FIELD_CONTACT_ME_URI);
+#undef TAKE
+  if (!wpi_store_phone_upsert (ex->self->store, update, fields, &ex->created, error))
+    return FALSE;
+  ex->firmware = g_strdup (update->firmware ? update->firmware : known ? known->firmware : NULL);
+  return TRUE;
+}
+
+/* The flow the message belongs to, or a new one. The phone called in: no contact-me is
+ * on its way any more. */
+static void
+exchange_open_flow (Exchange *ex)
+{
+  WpiService *self = ex->self;
+
+  if (ex->flow == NULL)
+    {
+      ex->flow = _wpi_service_flow_new (self, ex->mac, ex->peer, ex->peer_ip, ex->port, ex->port_mode,
+                                        ex->reason);
+      ex->new_flow = TRUE;
+    }
+  ex->flow->last_activity = g_get_monotonic_time ();
+  if (wpi_message_has_max_items (ex->request))
+    ex->flow->max_items = wpi_message_get_max_items (ex->request);
+  _wpi_service_flow_set_firmware (ex->flow, ex->firmware);
+  g_hash_table_remove (self->contacting, ex->mac);
+  g_hash_table_remove (self->unanswered, ex->mac);
+}
+
+/* D13: fragments are collected and applied once the final one is here. The items to act
+ * on, or NULL while more are to come. */
+static GPtrArray *
+exchange_collect_fragments (Exchange *ex)
+{
+  Flow *flow = ex->flow;
+  g_autoptr(GPtrArray) items = _wpi_service_message_items (ex->request);
+
+  if (wpi_message_get_fragment (ex->request) == WPI_FRAGMENT_NEXT)
+    {
+      if (flow->fragments == NULL)
+        flow->fragments = g_ptr_array_new_with_free_func ((GDestroyNotify) wpi_item_free);
+      g_ptr_array_extend_and_steal (flow->fragments, g_steal_pointer (&items));
+      return NULL;
+    }
+  if (flow->fragments != NULL)
+    {
+      g_ptr_array_extend_and_steal (flow->fragments, g_steal_pointer (&items));
+      return g_steal_pointer (&flow->fragments);
+    }
+  return g_steal_pointer (&items);
+}
+
+/* The engine's answer to a complete message */
+static WpiMessage *
+exchange_dispatch (Exchange   *ex,
+                   GPtrArray  *items,
+                   gint64      traffic_id,
+                   GError    **error)
+{
+  switch (ex->reason)
+    {
+    case WPI_REASON_REPLY_TO:
+      return _wpi_service_flow_on_reply (ex->self, ex->flow, ex->request, items, traffic_id, error);
+    case WPI_REASON_STATUS:
+      if (!ex->new_flow)
+        return _wpi_service_flow_on_status (ex->self, ex->flow, ex->request, items, traffic_id, error);
+      break;
+    case WPI_REASON_CLEAN_UP:
+      if (!ex->new_flow)
+        return _wpi_service_flow_on_clean_up (ex->self, ex->flow, ex->request, error);
+      break;
+    case WPI_REASON_NONE:
+    case WPI_REASON_START_UP:
+    case WPI_REASON_LOCAL_CHANGES:
+    case WPI_REASON_INVENTORY_CHANGES:
+    case WPI_REASON_SOLICITED:
+    case WPI_REASON_OTHER:
+      break;
+    }
+  return _wpi_service_flow_on_opening (ex->self, ex->flow, ex->request, items, ex->created, traffic_id,
+                                       error);
+}
+
+/* Identity and Secure Mode checks, then the engine; runs inside one store transaction.
+ * A refused message leaves ex->reply NULL and ex->refusal set, and changes nothing. */
+static gboolean
+exchange_run (WpiStore  *store,
+              gpointer   user_data,
+              GError   **error)
+{
+  Exchange *ex = user_data;
+  g_autoptr(WpiPhoneRecord) known = NULL;
+  g_autoptr(GPtrArray) items = NULL;
+  gint64 traffic_id;
+
+  ex->reason = wpi_message_get_reason (ex->request);
+  if (!exchange_identify (ex))
+    return TRUE;
+  known = wpi_store_phone_get (store, ex->mac, NULL);
+  if (!exchange_admit (ex, known))
+    return TRUE;
+  if (!exchange_store_phone (ex, known, error))
+    return FALSE;
+
+  traffic_id = _wpi_service_log_traffic (ex->self, ex->in);
+  exchange_open_flow (ex);
+  items = exchange_collect_fragments (ex);
+  if (items == NULL)
+    ex->reply = _wpi_service_reply_new (ex->request, WPI_ACTION_GET_NEXT_FRAGMENT);
+  else
+    ex->reply = exchange_dispatch (ex, items, traffic_id, error);
+  return ex->reply != NULL;
+}
+
+/* The traffic log keeps what went out, except the bootstrap secrets: the PKCS#12 with
+ * the phone's private key, and the PIN bundle (which a copy of the log would expose to
+ * an offline PIN search). They stay in the job, in the 0600 store. */
+static GBytes *
+loggable_body (WpiMessage *reply,
+               const char *xml,
+               gsize       length)
+{
+  g_autoptr(WpiMessage) copy = NULL;
+  gboolean secret = FALSE;
+  char *redacted;
+  gsize redacted_length = 0;
+
+  for (guint i = 0; i < wpi_message_get_n_items (reply) && !secret; i++)
+    {
+      const char *name = wpi_message_get_item (reply, i)->name;
+      secret = strcmp (name, "secure-mode-data") == 0 || strcmp (name, "dls-client-certificate") == 0;
+    }
+  if (!secret)
+    return g_bytes_new (xml, length);
+
+  copy = wpi_message_new (WPI_MESSAGE_KIND_DLS, wpi_message_get_nonce (reply));
+  wpi_message_set_action_string (copy, wpi_message_get_action_string (reply));
+  for (guint i = 0; i < wpi_message_get_n_items (reply); i++)
+    {
+      WpiItem *item = wpi_item_copy (wpi_message_get_item (reply, i));
+
+      if (strcmp (item->name, "secure-mode-data") == 0 || strcmp (item->name, "dls-client-certificate") == 0)
+        {
+          g_autofree char *marker = g_strdup_printf ("(redacted in the log: %zu bytes)", strlen (item->value));
+          g_free (item->value);
+          item->value = g_steal_pointer (&marker);
+        }
+      wpi_message_take_item (copy, item);
+    }
+  redacted = wpi_message_serialize (copy, &redacted_length);
+  return g_bytes_new_take (redacted, redacted_length);
+}
+
+static WpiTrafficRecord *
+traffic_in_new (SoupServerMessage *msg,
+                GBytes            *body,
+                guint              port,
+                WpiPhoneMode       port_mode,
+                const char        *peer)
+{
+  WpiTrafficRecord *in = wpi_traffic_record_new ();
+
+  in->time_us = g_get_real_time ();
+  in->direction = WPI_TRAFFIC_DIRECTION_IN;
+  in->port = port;
+  in->mode = port_mode;
+  in->peer = g_strdup (peer);
+  in->headers = request_head (msg);
+  in->body = g_bytes_ref (body);
+  in->size = g_bytes_get_size (body);
+  return in;
+}
+
+/* A message that is no phone's is refused (D5: 400, empty body, nothing changes but the
+ * traffic log). */
+static WpiMessage *
+parse_request (WpiService        *self,
+               SoupServerMessage *msg,
+               WpiTrafficRecord  *in,
+               GBytes            *body)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WpiMessage) request = wpi_message_parse (g_bytes_get_data (body, NULL),
+                                                     g_bytes_get_size (body), &error);
+
+  if (request == NULL)
+    {
+      respond_error (self, msg, in, error->code == WPI_CODEC_ERROR_TOO_LARGE
+                                    ? SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE : SOUP_STATUS_BAD_REQUEST,
+                     error->code, error->message);
+      return NULL;
+    }
+  summarize (in, request);
+  if (wpi_message_get_kind (request) != WPI_MESSAGE_KIND_WORKPOINT)
+    {
+      respond_error (self, msg, in, SOUP_STATUS_BAD_REQUEST, WPI_CODEC_ERROR_WRONG_ROOT,
+                     "1:1: a phone sends WorkpointMessage, not DLSMessage");
+      return NULL;
+    }
+  return g_steal_pointer (&request);
+}
+
+/* The answer, in the traffic log as it went out (but for the secrets) */
+static void
+respond_reply (WpiService        *self,
+               SoupServerMessage *msg,
+               Exchange          *ex)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+  g_autoptr(WpiTrafficRecord) out = wpi_traffic_record_new ();
+  gsize xml_length = 0;
+  char *xml = wpi_message_serialize (ex->reply, &xml_length);
+
+  soup_message_headers_replace (headers, "Content-Type", "text/xml; charset=utf-8");
+  if (ex->new_flow)
+    {
+      g_autofree char *cookie = g_strdup_printf ("JSESSIONID=%s; Path=/DeploymentService; Secure; HttpOnly",
+                                                 ex->flow->id);
+      soup_message_headers_append (headers, "Set-Cookie", cookie);
+    }
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+
+  out->time_us = g_get_real_time ();
+  out->direction = WPI_TRAFFIC_DIRECTION_OUT;
+  out->port = ex->port;
+  out->mode = ex->port_mode;
+  out->peer = g_strdup (ex->peer);
+  out->mac = g_strdup (ex->flow->mac);
+  out->flow_id = g_strdup (ex->flow->id);
+  summarize (out, ex->reply);
+  out->headers = response_head (msg, SOUP_STATUS_OK);
+  out->size = xml_length;
+  out->body = loggable_body (ex->reply, xml, xml_length);
+  _wpi_service_log_traffic (self, out);
+
+  soup_server_message_set_response (msg, "text/xml; charset=utf-8", SOUP_MEMORY_TAKE, xml, xml_length);
+}
+
+/* A flow that ended (a CleanUp, or a restart the phone does not answer) is closed. */
+static void
+flow_after_reply (WpiService *self,
+                  Flow       *flow,
+                  WpiMessage *reply,
+                  const char *peer)
+{
+  g_autofree char *mac = NULL;
+  WpiReason opened_by = flow->opened_by;
+  gboolean busy = flow->busy;
+
+  g_set_object (&flow->last_sent, reply);
+  if (flow->step != STEP_CLEAN_UP && wpi_message_get_action (reply) != WPI_ACTION_RESTART)
+    {
+      _wpi_service_refresh_phone (self, flow->mac);
+      return;
+    }
+
+  mac = g_strdup (flow->mac);
+  _wpi_service_flow_close (self, flow);
+  _wpi_service_set_phone_state (self, mac, busy ? WPI_PHONE_STATE_BUSY : WPI_PHONE_STATE_IDLE);
+  _wpi_service_refresh_phone (self, mac);
+  _wpi_service_log (self, "flow %s %s from %s ended%s", wpi_reason_to_string (opened_by) ?: "?", mac,
+                    peer, busy ? " (phone busy)" : "");
+  g_signal_emit (self, _wpi_service_signals[SIGNAL_FLOW_FINISHED], 0, mac,
+                 wpi_reason_to_string (opened_by), busy ? "busy" : "ok");
+}
+
+static void
+handle_wpi_post (WpiService        *self,
+                 SoupServerMessage *msg,
+                 guint              port,
+                 WpiPhoneMode       port_mode)
+{
+  g_autoptr(GBytes) body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
+  g_autofree char *peer_ip = NULL;
+  g_autofree char *peer = peer_string (msg, &peer_ip);
+  g_autoptr(WpiTrafficRecord) in = traffic_in_new (msg, body, port, port_mode, peer);
+  g_autoptr(WpiMessage) request = parse_request (self, msg, in, body);
+  g_autoptr(GError) error = NULL;
+  g_auto(Exchange) ex = { 0 };
+
+  if (request == NULL)
+    return;
+  ex.self = self;
+  ex.msg = msg;
+  ex.in = in;
+  ex.request = request;
+  ex.port = port;
+  ex.port_mode = port_mode;
+  ex.peer = peer;
+  ex.peer_ip = peer_ip;
+
+  if (!wpi_store_run_in_transaction (self->store, exchange_run, &ex, &error))
+    {
+      /* Nothing of this message was stored; the phone may try again. */
+      if (ex.new_flow && ex.flow != NULL)
+        _wpi_service_flow_close (self, ex.flow);
+      respond_error (self, msg, in, SOUP_STATUS_INTERNAL_SERVER_ERROR, -1, error->message);
+      return;
+    }
+  if (ex.reply == NULL)
+    {
+      if (ex.security)
+        _wpi_service_security_event (self, peer, in->mac, port_mode == WPI_PHONE_MODE_DEFAULT
+                                                          ? "secure-phone-on-default-port"
+                                                          : "client-certificate",
+                                     ex.refusal);
+      respond_error (self, msg, in, ex.http_status, -1, ex.refusal);
+      return;
+    }
+  respond_reply (self, msg, &ex);
+  flow_after_reply (self, ex.flow, ex.reply, peer);
+}
+
+static void
+handle_poll (WpiService        *self,
+             SoupServerMessage *msg)
+{
+  GHashTable *query = soup_form_decode (g_uri_get_query (soup_server_message_get_uri (msg)) ?: "");
+  const char *device = g_hash_table_lookup (query, "device-id");
+  g_autofree char *mac = device ? wpi_mac_normalize (device, NULL) : NULL;
+  g_autoptr(GPtrArray) pending = NULL;
+  gboolean waiting = FALSE;
+
+  g_hash_table_unref (query);
+  if (mac == NULL)
+    {
+      soup_server_message_set_status (msg, SOUP_STATUS_BAD_REQUEST, NULL);
+      return;
+    }
+
+  /* D14: a polling phone needs no contact-me */
+  g_hash_table_insert (self->last_poll, g_strdup (mac), GSIZE_TO_POINTER ((gsize) g_get_monotonic_time ()));
+  pending = wpi_store_job_list_pending (self->store, mac, NULL);
+  for (guint i = 0; pending != NULL && i < pending->len; i++)
+    if (((WpiJobRecord *) g_ptr_array_index (pending, i))->state != WPI_JOB_STATE_IN_PROGRESS)
+      waiting = TRUE;
+
+  soup_server_message_set_status (msg, waiting ? SOUP_STATUS_ACCEPTED : SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, NULL, SOUP_MEMORY_STATIC, NULL, 0);
+}
+
+/* Files for deployment, from DATA_DIR/files (issue 3: no separate file server needed). */
+static void
+handle_file (WpiService        *self,
+             SoupServerMessage *msg,
+             const char        *path)
+{
+  const char *name = path + strlen (WPI_FILES_PATH);
+  g_autofree char *file_path = NULL;
+  g_autoptr(GMappedFile) mapped = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+
+  if (*name == '\0' || strchr (name, '/') != NULL || strcmp (name, "..") == 0 || name[0] == '.')
+    {
+      soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+      return;
+    }
+  file_path = g_build_filename (self->data_dir, "files", name, NULL);
+  mapped = g_mapped_file_new (file_path, FALSE, NULL);
+  if (mapped == NULL)
+    {
+      soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+      return;
+    }
+  bytes = g_mapped_file_get_bytes (mapped);
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_message_body_append_bytes (soup_server_message_get_response_body (msg), bytes);
+  soup_message_headers_set_content_type (soup_server_message_get_response_headers (msg),
+                                         "application/octet-stream", NULL);
+}
+
+void
+_wpi_service_server_callback (SoupServer        *server,
+                              SoupServerMessage *msg,
+                              const char        *path,
+                              GHashTable        *query,
+                              gpointer           user_data)
+{
+  WpiService *self = user_data;
+  const char *method = soup_server_message_get_method (msg);
+  gboolean secure = server == self->secure_server;
+  guint port = secure ? self->bound_secure_port : self->bound_port;
+
+  if (strcmp (path, WPI_SERVICE_PATH) == 0)
+    {
+      if (method != SOUP_METHOD_POST)
+        {
+          soup_server_message_set_status (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL);
+          soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow", "POST");
+          return;
+        }
+      handle_wpi_post (self, msg, port, secure ? WPI_PHONE_MODE_SECURE : WPI_PHONE_MODE_DEFAULT);
+      return;
+    }
+  /* D14 names the default port; a phone in Secure Mode polls where it talks, the secure
+   * port (its certificate is checked by the TLS layer there) */
+  if (strcmp (path, WPI_POLL_PATH) == 0)
+    {
+      if (method != SOUP_METHOD_GET)
+        soup_server_message_set_status (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL);
+      else
+        handle_poll (self, msg);
+      return;
+    }
+  if (g_str_has_prefix (path, WPI_FILES_PATH) && (method == SOUP_METHOD_GET || method == SOUP_METHOD_HEAD))
+    {
+      handle_file (self, msg, path);
+      return;
+    }
+  /* D1 */
+  soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+}
+
+/* An early refusal is in the traffic log like every other bad message (D5), with the
+ * headers: the body is never read. */
+static void
+refuse_unread (WpiService        *self,
+               SoupServer        *server,
+               SoupServerMessage *msg,
+               guint              status,
+               goffset            length,
+               char              *reason)
+{
+  g_autoptr(WpiTrafficRecord) in = wpi_traffic_record_new ();
+  gboolean secure = server == self->secure_server;
+
+  in->time_us = g_get_real_time ();
+  in->direction = WPI_TRAFFIC_DIRECTION_IN;
+  in->port = secure ? self->bound_secure_port : self->bound_port;
+  in->mode = secure ? WPI_PHONE_MODE_SECURE : WPI_PHONE_MODE_DEFAULT;
+  in->peer = peer_string (msg, NULL);
+  in->headers = request_head (msg);
+  in->size = MAX (length, 0);
+  in->error_code = WPI_CODEC_ERROR_TOO_LARGE;
+  in->error_text = reason;
+  _wpi_service_log_traffic (self, in);
+  _wpi_service_log (self, "%s -: HTTP %u: %s", in->peer, status, in->error_text);
+  soup_server_message_set_status (msg, status, NULL);
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
+}
+
+/* D5: refuse an oversized body from its Content-Length, before reading it; a chunked
+ * body has no length to check up front and would have to be read to learn it, so it
+ * is refused as such (phones send a Content-Length; protocol.md R5). */
+void
+_wpi_service_early_callback (SoupServer        *server,
+                             SoupServerMessage *msg,
+                             const char        *path,
+                             GHashTable        *query,
+                             gpointer           user_data)
+{
+  WpiService *self = user_data;
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  goffset length = soup_message_headers_get_content_length (headers);
+
+  if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CHUNKED)
+    refuse_unread (self, server, msg, SOUP_STATUS_LENGTH_REQUIRED, -1,
+                   g_strdup_printf ("a chunked body, whose size is not known before it is read "
+                                    "(the limit is %d bytes)", WPI_MAX_BODY_BYTES));
+  else if (length > WPI_MAX_BODY_BYTES)
+    refuse_unread (self, server, msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, length,
+                   g_strdup_printf ("a body of %" G_GOFFSET_FORMAT " bytes is over the limit of %d",
+                                    length, WPI_MAX_BODY_BYTES));
+}

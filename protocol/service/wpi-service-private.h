@@ -1,0 +1,254 @@
+/* wpi-service-private.h: what the parts of WpiService share
+ *
+ * The service is one object in several files, cut along what each part does:
+ *   wpi-service.c           the object, its properties, start/stop and the public API
+ *   wpi-service-listener.c  accepting connections: TLS admission, per-address limits
+ *   wpi-service-http.c      the HTTP endpoints: the WPI POST, the DCMP poll, /files/
+ *   wpi-service-flows.c     the flow engine and the service messages it builds
+ *   wpi-service-secure.c    the Secure Mode bootstrap steps (protocol.md §7.15)
+ *   wpi-service-scheduler.c contact-me scheduling, flow expiry, traffic retention
+ *   wpi-service-models.c    the live phones and jobs models, the traffic log
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include <libsoup/soup.h>
+
+#include "wpi-codec.h"
+#include "wpi-contact.h"
+#include "wpi-service.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  STEP_NONE,
+  STEP_REGISTRATION_READ,   /* ReadAllItems of a new or changed phone */
+  STEP_JOB,                 /* a message of the current job */
+  STEP_JOB_VERIFY,          /* ReadAllItems that checks a multiple file deployment */
+  STEP_TAN,                 /* ReadItems bootstrapping-tan on the secure port (flow B) */
+  STEP_CLEAN_UP,            /* CleanUp sent; the flow is over */
+} FlowStep;
+
+typedef struct {
+  char          *id;             /* JSESSIONID value and flow id in the traffic log */
+  char          *mac;
+  char          *peer;
+  char          *peer_ip;
+  guint          port;
+  WpiPhoneMode   port_mode;
+  WpiReason      opened_by;
+  gint64         last_activity;
+  gint64         max_items;      /* the phone's maxItems, -1: no limit */
+  gboolean       send_solicited; /* firmware V3R3 or newer */
+  gboolean       markup_safe;    /* firmware V2 or newer handles &lt; &gt; &amp; (D16) */
+  GPtrArray     *fragments;      /* WpiItem copies received with fragment="next" */
+  FlowStep       step;
+  WpiAction      expected;       /* the action the phone's next reply-to must answer */
+  WpiJobRecord  *job;
+  GPtrArray     *outbox;         /* WpiMessage: the rest of a job split into several */
+  GArray        *results;        /* WpiStoreItem results gathered over the job's parts */
+  GHashTable    *handled_jobs;   /* job ids tried in this flow, so none runs twice */
+  WpiMessage    *last_sent;      /* the service message the phone answers next */
+  gboolean       busy;
+} Flow;
+
+struct _WpiService
+{
+  GObject           parent_instance;
+
+  char             *data_dir;
+  WpiStore         *store;
+  WpiPki           *pki;
+  WpiContactClient *contact;
+  SoupServer       *server;
+  SoupServer       *secure_server;
+  GSocketService   *listener;        /* accepts for server */
+  GSocketService   *secure_listener; /* accepts for secure_server */
+  GPtrArray        *listen_urls;     /* "https://ADDR:PORT/" */
+  GTlsCertificate  *certificate;
+  GTlsDatabase     *database;
+  GHashTable       *silent;          /* Silent: connections that have not spoken yet */
+  GHashTable       *peer_certificates; /* "ip:port" -> PeerCertificate, secure connections */
+  GHashTable       *connections_by_ip; /* "ip" -> open connections from it (GUINT_TO_POINTER) */
+  GQueue            busy_handshakes;   /* Handshake: busy peers' handshakes, waiting their turn */
+  gboolean          busy_handshaking;  /* one busy peer's handshake is running */
+  char             *bind_address;
+  guint             port;
+  guint             secure_port;
+  guint             bound_port;
+  guint             bound_secure_port;
+  GHashTable       *flows;         /* id -> Flow */
+  GHashTable       *flow_by_mac;   /* mac -> Flow, borrowed */
+  GListStore       *phones;        /* WpiPhone */
+  GHashTable       *phone_by_mac;  /* mac -> WpiPhone, borrowed */
+  GListStore       *jobs;          /* WpiJob, by id */
+  GHashTable       *job_by_id;     /* gint64 id -> WpiJob, borrowed */
+  GHashTable       *contacting;    /* mac set: a contact-me is on its way */
+  GHashTable       *unanswered;    /* mac -> contact-mes sent since the phone last called in */
+  GHashTable       *last_poll;     /* mac -> gint64 monotonic time of its last DCMP poll */
+  GCancellable     *cancellable;
+  guint             contact_initial_backoff; /* seconds (D10) */
+  guint             contact_max_backoff;     /* seconds (D10) */
+  guint             traffic_retention_days;  /* 0: the traffic log is kept by count only */
+  gint64            retention_due;           /* monotonic time of the next retention batch */
+  GSource          *tick_source;      /* on the thread-default context of start() */
+};
+
+enum {
+  SIGNAL_TRAFFIC,
+  SIGNAL_PHONE_CHANGED,
+  SIGNAL_JOB_CHANGED,
+  SIGNAL_FLOW_FINISHED,
+  SIGNAL_SECURITY_EVENT,
+  SIGNAL_LOG,
+  SIGNAL_LISTENING_CHANGED,
+  SIGNAL_PIN_CHANGED,
+  N_SIGNALS
+};
+
+extern guint _wpi_service_signals[N_SIGNALS];
+
+/* wpi-service.c */
+void          _wpi_service_log                  (WpiService        *self,
+                                                 const char        *format,
+                                                 ...) G_GNUC_PRINTF (2, 3);
+
+/* wpi-service-models.c */
+void          _wpi_service_refresh_phone        (WpiService        *self,
+                                                 const char        *mac);
+void          _wpi_service_reload_phones        (WpiService        *self);
+void          _wpi_service_refresh_job          (WpiService        *self,
+                                                 gint64             job_id);
+void          _wpi_service_reload_jobs          (WpiService        *self);
+void          _wpi_service_set_phone_state      (WpiService        *self,
+                                                 const char        *mac,
+                                                 WpiPhoneState      state);
+gboolean      _wpi_service_set_job_state        (WpiService        *self,
+                                                 gint64             job_id,
+                                                 WpiJobState        state,
+                                                 const char        *reason,
+                                                 GError           **error);
+gboolean      _wpi_service_record_job_attempt   (WpiService        *self,
+                                                 gint64             job_id,
+                                                 gint64             next_attempt,
+                                                 GError           **error);
+gint64        _wpi_service_log_traffic          (WpiService        *self,
+                                                 WpiTrafficRecord  *record);
+void          _wpi_service_security_event       (WpiService        *self,
+                                                 const char        *peer,
+                                                 const char        *mac,
+                                                 const char        *kind,
+                                                 const char        *detail);
+
+/* wpi-service-flows.c */
+void          _wpi_service_flow_free            (Flow              *flow);
+Flow         *_wpi_service_flow_new             (WpiService        *self,
+                                                 const char        *mac,
+                                                 const char        *peer,
+                                                 const char        *peer_ip,
+                                                 guint              port,
+                                                 WpiPhoneMode       port_mode,
+                                                 WpiReason          opened_by);
+void          _wpi_service_flow_close           (WpiService        *self,
+                                                 Flow              *flow);
+void          _wpi_service_flow_set_firmware    (Flow              *flow,
+                                                 const char        *version);
+void          _wpi_service_flow_reset_job       (Flow              *flow);
+WpiMessage   *_wpi_service_reply_new            (WpiMessage        *request,
+                                                 WpiAction          action);
+GPtrArray    *_wpi_service_message_items        (WpiMessage        *message);
+WpiMessage   *_wpi_service_flow_clean_up        (WpiService        *self,
+                                                 Flow              *flow,
+                                                 WpiMessage        *request,
+                                                 const char        *reason);
+WpiMessage   *_wpi_service_flow_next            (WpiService        *self,
+                                                 Flow              *flow,
+                                                 WpiMessage        *request);
+gboolean      _wpi_service_finish_job           (WpiService        *self,
+                                                 Flow              *flow,
+                                                 WpiJobState        state,
+                                                 const char        *reason,
+                                                 GError           **error);
+WpiMessage   *_wpi_service_flow_on_reply        (WpiService        *self,
+                                                 Flow              *flow,
+                                                 WpiMessage        *request,
+                                                 GPtrArray         *items,
+                                                 gint64             traffic_id,
+                                                 GError           **error);
+WpiMessage   *_wpi_service_flow_on_status       (WpiService        *self,
+                                                 Flow              *flow,
+                                                 WpiMessage        *request,
+                                                 GPtrArray         *items,
+                                                 gint64             traffic_id,
+                                                 GError           **error);
+WpiMessage   *_wpi_service_flow_on_clean_up     (WpiService        *self,
+                                                 Flow              *flow,
+                                                 WpiMessage        *request,
+                                                 GError           **error);
+WpiMessage   *_wpi_service_flow_on_opening      (WpiService        *self,
+                                                 Flow              *flow,
+                                                 WpiMessage        *request,
+                                                 GPtrArray         *items,
+                                                 gboolean           phone_created,
+                                                 gint64             traffic_id,
+                                                 GError           **error);
+
+/* wpi-service-secure.c */
+WpiJobRecord *_wpi_service_find_in_progress_job (WpiService        *self,
+                                                 const char        *mac,
+                                                 WpiJobKind         kind);
+gboolean      _wpi_service_set_current_pin_state (WpiService       *self,
+                                                  const char       *mac,
+                                                  WpiPinState       state,
+                                                  const char       *reason,
+                                                  GError          **error);
+gboolean      _wpi_service_fail_bootstrap       (WpiService        *self,
+                                                 const char        *mac,
+                                                 const char        *reason,
+                                                 GError           **error);
+WpiMessage   *_wpi_service_secure_start_up      (WpiService        *self,
+                                                 Flow              *flow,
+                                                 WpiMessage        *request,
+                                                 gboolean          *handled,
+                                                 GError           **error);
+WpiMessage   *_wpi_service_flow_on_tan          (WpiService        *self,
+                                                 Flow              *flow,
+                                                 WpiMessage        *request,
+                                                 GPtrArray         *items,
+                                                 GError           **error);
+
+/* wpi-service-http.c */
+void          _wpi_service_server_callback      (SoupServer        *server,
+                                                 SoupServerMessage *msg,
+                                                 const char        *path,
+                                                 GHashTable        *query,
+                                                 gpointer           user_data);
+void          _wpi_service_early_callback       (SoupServer        *server,
+                                                 SoupServerMessage *msg,
+                                                 const char        *path,
+                                                 GHashTable        *query,
+                                                 gpointer           user_data);
+
+/* wpi-service-listener.c */
+void          _wpi_service_listener_init        (WpiService        *self);
+void          _wpi_service_listener_stop        (WpiService        *self);
+gboolean      _wpi_service_on_incoming          (GSocketService    *service,
+                                                 GSocketConnection *connection,
+                                                 GObject           *source_object,
+                                                 gpointer           user_data);
+GTlsCertificate *_wpi_service_lookup_peer_certificate (WpiService  *self,
+                                                       const char  *peer);
+
+/* wpi-service-scheduler.c */
+GTimeSpan     _wpi_service_contact_backoff      (WpiService        *self,
+                                                 guint              failures);
+void          _wpi_service_apply_contact_backoff (WpiService       *self);
+void          _wpi_service_enforce_traffic_retention (WpiService   *self);
+char         *_wpi_service_local_address_towards (WpiService       *self,
+                                                  const char       *phone_ip);
+void          _wpi_service_schedule_contacts    (WpiService        *self,
+                                                 const char        *mac);
+void          _wpi_service_recover_interrupted_flows (WpiService   *self);
+gboolean      _wpi_service_tick                 (gpointer           user_data);
+
+G_END_DECLS
