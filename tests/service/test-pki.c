@@ -15,7 +15,7 @@
 
 #include "wpi-bundle.h"
 #include "wpi-pki.h"
-#include "test-util.h"
+#include "test-util-service.h"
 
 #define MAC1 "00:1A:E8:12:34:56"
 #define MAC2 "00:1A:E8:AB:CD:EF"
@@ -1149,47 +1149,8 @@ test_import_rejects (void)
 static GBytes *
 make_external_p12 (const char *password)
 {
-  gnutls_x509_privkey_t key;
-  gnutls_x509_crt_t crt;
-  gnutls_pkcs12_t p12;
-  gnutls_pkcs12_bag_t cert_bag;
-  gnutls_pkcs12_bag_t key_bag;
-  gnutls_datum_t data;
-  gnutls_datum_t key_der;
-  gnutls_datum_t out;
-  GBytes *bytes;
-
-  g_assert_cmpint (gnutls_x509_privkey_init (&key), ==, 0);
-  data.data = (unsigned char *) shared.external_ca_key;
-  data.size = strlen (shared.external_ca_key);
-  g_assert_cmpint (gnutls_x509_privkey_import (key, &data, GNUTLS_X509_FMT_PEM), ==, 0);
-  crt = parse_crt (shared.external_ca_cert);
-
-  g_assert_cmpint (gnutls_pkcs12_init (&p12), ==, 0);
-  g_assert_cmpint (gnutls_pkcs12_bag_init (&cert_bag), ==, 0);
-  g_assert_cmpint (gnutls_pkcs12_bag_set_crt (cert_bag, crt), ==, 0);
-  g_assert_cmpint (gnutls_pkcs12_bag_encrypt (cert_bag, password, GNUTLS_PKCS_PBES2_AES_256), ==, 0);
-  g_assert_cmpint (gnutls_pkcs12_set_bag (p12, cert_bag), ==, 0);
-
-  g_assert_cmpint (gnutls_x509_privkey_export2_pkcs8 (key, GNUTLS_X509_FMT_DER, password,
-                                                      GNUTLS_PKCS_PBES2_AES_256, &key_der), ==, 0);
-  g_assert_cmpint (gnutls_pkcs12_bag_init (&key_bag), ==, 0);
-  g_assert_cmpint (gnutls_pkcs12_bag_set_data (key_bag, GNUTLS_BAG_PKCS8_ENCRYPTED_KEY, &key_der), ==, 0);
-  g_assert_cmpint (gnutls_pkcs12_set_bag (p12, key_bag), ==, 0);
-  g_assert_cmpint (gnutls_pkcs12_generate_mac2 (p12, GNUTLS_MAC_SHA256, password), ==, 0);
-  g_assert_cmpint (gnutls_pkcs12_export2 (p12, GNUTLS_X509_FMT_DER, &out), ==, 0);
-
-  bytes = g_bytes_new (out.data, out.size);
-
-  gnutls_free (out.data);
-  gnutls_free (key_der.data);
-  gnutls_pkcs12_bag_deinit (key_bag);
-  gnutls_pkcs12_bag_deinit (cert_bag);
-  gnutls_pkcs12_deinit (p12);
-  gnutls_x509_crt_deinit (crt);
-  gnutls_x509_privkey_deinit (key);
-
-  return bytes;
+  return test_util_make_pkcs12 (shared.external_ca_cert, shared.external_ca_key, password,
+                                GNUTLS_PKCS_PBES2_AES_256);
 }
 
 static void

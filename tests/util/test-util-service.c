@@ -1,4 +1,6 @@
 /* test-util-service.c: a WpiService for tests (see test-util-service.h) */
+#include <string.h>
+
 #include "test-util-service.h"
 #include "wpi-bootstrap.h"
 
@@ -92,6 +94,52 @@ test_util_service_prepare_bootstrap (WpiService *service,
   g_assert_no_error (error);
   g_assert_cmpint (id, >, 0);
   return id;
+}
+
+GBytes *
+test_util_make_pkcs12 (const char                  *cert_pem,
+                       const char                  *key_pem,
+                       const char                  *password,
+                       gnutls_pkcs_encrypt_flags_t  cipher)
+{
+  gnutls_x509_privkey_t key;
+  gnutls_x509_crt_t crt;
+  gnutls_pkcs12_t p12;
+  gnutls_pkcs12_bag_t cert_bag;
+  gnutls_pkcs12_bag_t key_bag;
+  gnutls_datum_t cert_data = { (unsigned char *) cert_pem, strlen (cert_pem) };
+  gnutls_datum_t key_data = { (unsigned char *) key_pem, strlen (key_pem) };
+  gnutls_datum_t key_der;
+  gnutls_datum_t out;
+  GBytes *bytes;
+
+  g_assert_cmpint (gnutls_x509_crt_init (&crt), ==, 0);
+  g_assert_cmpint (gnutls_x509_crt_import (crt, &cert_data, GNUTLS_X509_FMT_PEM), ==, 0);
+  g_assert_cmpint (gnutls_x509_privkey_init (&key), ==, 0);
+  g_assert_cmpint (gnutls_x509_privkey_import (key, &key_data, GNUTLS_X509_FMT_PEM), ==, 0);
+
+  g_assert_cmpint (gnutls_pkcs12_init (&p12), ==, 0);
+  g_assert_cmpint (gnutls_pkcs12_bag_init (&cert_bag), ==, 0);
+  g_assert_cmpint (gnutls_pkcs12_bag_set_crt (cert_bag, crt), ==, 0);
+  g_assert_cmpint (gnutls_pkcs12_bag_encrypt (cert_bag, password, cipher), ==, 0);
+  g_assert_cmpint (gnutls_pkcs12_set_bag (p12, cert_bag), ==, 0);
+
+  g_assert_cmpint (gnutls_x509_privkey_export2_pkcs8 (key, GNUTLS_X509_FMT_DER, password, cipher, &key_der), ==, 0);
+  g_assert_cmpint (gnutls_pkcs12_bag_init (&key_bag), ==, 0);
+  g_assert_cmpint (gnutls_pkcs12_bag_set_data (key_bag, GNUTLS_BAG_PKCS8_ENCRYPTED_KEY, &key_der), ==, 0);
+  g_assert_cmpint (gnutls_pkcs12_set_bag (p12, key_bag), ==, 0);
+  g_assert_cmpint (gnutls_pkcs12_generate_mac2 (p12, GNUTLS_MAC_SHA256, password), ==, 0);
+  g_assert_cmpint (gnutls_pkcs12_export2 (p12, GNUTLS_X509_FMT_DER, &out), ==, 0);
+  bytes = g_bytes_new (out.data, out.size);
+
+  gnutls_free (out.data);
+  gnutls_free (key_der.data);
+  gnutls_pkcs12_bag_deinit (key_bag);
+  gnutls_pkcs12_bag_deinit (cert_bag);
+  gnutls_pkcs12_deinit (p12);
+  gnutls_x509_crt_deinit (crt);
+  gnutls_x509_privkey_deinit (key);
+  return bytes;
 }
 
 WpiServiceHost *

@@ -3,6 +3,8 @@
  */
 #pragma once
 
+#include <gnutls/pkcs12.h>
+
 #include "wpi-service.h"
 #include "wpi-service-host.h"
 #include "test-util-wpi.h"
@@ -39,6 +41,14 @@ gint64      test_util_service_prepare_bootstrap (WpiService *service,
                                                  guint       max_retries,
                                                  guint       iterations,
                                                  char      **pin);
+
+/* A certificate and its key (PEM) as PKCS#12 (DER), the way GnuTLS tools make it: both
+ * bags encrypted with password under cipher (e.g. GNUTLS_PKCS_PBES2_AES_256), a SHA-256
+ * MAC with the same password. */
+GBytes     *test_util_make_pkcs12       (const char                  *cert_pem,
+                                         const char                  *key_pem,
+                                         const char                  *password,
+                                         gnutls_pkcs_encrypt_flags_t  cipher);
 
 /* The same as the console runs it: the service on a thread of its own (WpiServiceHost) */
 WpiServiceHost *test_util_service_host_new   (const char     *data_dir);
