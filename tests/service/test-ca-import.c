@@ -49,17 +49,6 @@ datum_steal_string (gnutls_datum_t *datum)
   return text;
 }
 
-static gnutls_x509_crt_t
-parse_crt (const char *pem)
-{
-  gnutls_x509_crt_t crt;
-  gnutls_datum_t data = { (unsigned char *) pem, strlen (pem) };
-
-  g_assert_cmpint (gnutls_x509_crt_init (&crt), ==, 0);
-  g_assert_cmpint (gnutls_x509_crt_import (crt, &data, GNUTLS_X509_FMT_PEM), ==, 0);
-  return crt;
-}
-
 static char *
 crt_dn (gnutls_x509_crt_t crt,
         gboolean          issuer)
@@ -280,8 +269,8 @@ static void
 assert_issued_by (const WpiClientCert *cert,
                   const TestCa        *ca)
 {
-  gnutls_x509_crt_t crt = parse_crt (cert->cert_pem);
-  gnutls_x509_crt_t ca_crt = parse_crt (ca->cert_pem);
+  gnutls_x509_crt_t crt = test_util_parse_certificate (cert->cert_pem);
+  gnutls_x509_crt_t ca_crt = test_util_parse_certificate (ca->cert_pem);
   g_autofree char *issuer = crt_dn (crt, TRUE);
   unsigned int status = 1;
 
@@ -318,7 +307,7 @@ static TestCa
 own_ca (Fixture *f)
 {
   g_autofree char *pem = wpi_pki_get_ca_pem (f->pki);
-  gnutls_x509_crt_t crt = parse_crt (pem);
+  gnutls_x509_crt_t crt = test_util_parse_certificate (pem);
   TestCa ca = { g_strdup (pem), NULL, crt_dn (crt, FALSE) };
 
   gnutls_x509_crt_deinit (crt);

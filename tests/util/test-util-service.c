@@ -96,6 +96,17 @@ test_util_service_prepare_bootstrap (WpiService *service,
   return id;
 }
 
+gnutls_x509_crt_t
+test_util_parse_certificate (const char *pem)
+{
+  gnutls_x509_crt_t crt;
+  gnutls_datum_t data = { (unsigned char *) pem, strlen (pem) };
+
+  g_assert_cmpint (gnutls_x509_crt_init (&crt), ==, 0);
+  g_assert_cmpint (gnutls_x509_crt_import (crt, &data, GNUTLS_X509_FMT_PEM), ==, 0);
+  return crt;
+}
+
 GBytes *
 test_util_make_pkcs12 (const char                  *cert_pem,
                        const char                  *key_pem,
@@ -103,18 +114,15 @@ test_util_make_pkcs12 (const char                  *cert_pem,
                        gnutls_pkcs_encrypt_flags_t  cipher)
 {
   gnutls_x509_privkey_t key;
-  gnutls_x509_crt_t crt;
+  gnutls_x509_crt_t crt = test_util_parse_certificate (cert_pem);
   gnutls_pkcs12_t p12;
   gnutls_pkcs12_bag_t cert_bag;
   gnutls_pkcs12_bag_t key_bag;
-  gnutls_datum_t cert_data = { (unsigned char *) cert_pem, strlen (cert_pem) };
   gnutls_datum_t key_data = { (unsigned char *) key_pem, strlen (key_pem) };
   gnutls_datum_t key_der;
   gnutls_datum_t out;
   GBytes *bytes;
 
-  g_assert_cmpint (gnutls_x509_crt_init (&crt), ==, 0);
-  g_assert_cmpint (gnutls_x509_crt_import (crt, &cert_data, GNUTLS_X509_FMT_PEM), ==, 0);
   g_assert_cmpint (gnutls_x509_privkey_init (&key), ==, 0);
   g_assert_cmpint (gnutls_x509_privkey_import (key, &key_data, GNUTLS_X509_FMT_PEM), ==, 0);
 

@@ -42,6 +42,10 @@ gint64      test_util_service_prepare_bootstrap (WpiService *service,
                                                  guint       iterations,
                                                  char      **pin);
 
+/* A PEM certificate parsed with GnuTLS, failing the test when it does not parse;
+ * gnutls_x509_crt_deinit() it. */
+gnutls_x509_crt_t test_util_parse_certificate (const char *pem);
+
 /* A certificate and its key (PEM) as PKCS#12 (DER), the way GnuTLS tools make it: both
  * bags encrypted with password under cipher (e.g. GNUTLS_PKCS_PBES2_AES_256), a SHA-256
  * MAC with the same password. */
