@@ -15,17 +15,13 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <glib-unix.h>
-#include <glib/gstdio.h>
-#include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
 #include <libsoup/soup.h>
 
 #include "bench-profile.h"
 #include "wpi-codec.h"
+#include "test-util-wpi.h"
 
 #define NONCE_MARK "@@NONCE@@"
 
@@ -74,46 +70,6 @@ template_clear (Template *template)
 {
   g_free (template->head);
   g_free (template->tail);
-}
-
-static GTlsCertificate *
-make_certificate (char **pem_out)
-{
-  gnutls_x509_privkey_t key;
-  gnutls_x509_crt_t crt;
-  guchar serial[8] = { 0x21, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x08 };
-  char buffer[16384];
-  size_t size;
-  g_autoptr(GString) pem = g_string_new (NULL);
-  g_autoptr(GError) error = NULL;
-  time_t now = time (NULL);
-  GTlsCertificate *certificate;
-
-  /* RSA-2048, as the service's default server certificate */
-  gnutls_x509_privkey_init (&key);
-  gnutls_x509_privkey_generate (key, GNUTLS_PK_RSA, 2048, 0);
-  gnutls_x509_crt_init (&crt);
-  gnutls_x509_crt_set_version (crt, 3);
-  gnutls_x509_crt_set_serial (crt, serial, sizeof serial);
-  gnutls_x509_crt_set_activation_time (crt, now - 3600);
-  gnutls_x509_crt_set_expiration_time (crt, now + 86400);
-  gnutls_x509_crt_set_dn_by_oid (crt, GNUTLS_OID_X520_COMMON_NAME, 0, "127.0.0.1", 9);
-  gnutls_x509_crt_set_key (crt, key);
-  gnutls_x509_crt_sign2 (crt, crt, key, GNUTLS_DIG_SHA256, 0);
-  size = sizeof buffer;
-  gnutls_x509_crt_export (crt, GNUTLS_X509_FMT_PEM, buffer, &size);
-  g_string_append_len (pem, buffer, size);
-  *pem_out = g_strndup (buffer, size);
-  size = sizeof buffer;
-  gnutls_x509_privkey_export_pkcs8 (key, GNUTLS_X509_FMT_PEM, NULL, GNUTLS_PKCS_PLAIN, buffer, &size);
-  g_string_append_len (pem, buffer, size);
-  gnutls_x509_crt_deinit (crt);
-  gnutls_x509_privkey_deinit (key);
-
-  certificate = g_tls_certificate_new_from_pem (pem->str, pem->len, &error);
-  if (certificate == NULL)
-    g_error ("certificate: %s", error->message);
-  return certificate;
 }
 
 static gboolean
@@ -179,22 +135,16 @@ main (int   argc,
       char *argv[])
 {
   Server server = { 0 };
-  g_autofree char *pem = NULL;
-  g_autoptr(GTlsCertificate) certificate = make_certificate (&pem);
+  /* the ready-made RSA-2048 certificate (tests/util/certs), as the service's default kind */
+  g_autoptr(GTlsCertificate) certificate = test_util_server_certificate ();
+  g_autofree char *ca_path = test_util_cert_path ("ca.crt");
   g_autoptr(GTlsDatabase) database = NULL;
   g_autoptr(SoupServer) soup_server = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *ca_path = NULL;
-  GSList *uris;
-  int fd;
+  guint port = 0;
 
-  /* Like the service: its own certificate as the TLS database, so that glib-networking does
-   * not load the system CA store for every connection. */
-  fd = g_file_open_tmp ("bench-bare-ca-XXXXXX.pem", &ca_path, &error);
-  if (fd < 0 || !g_file_set_contents (ca_path, pem, -1, &error))
-    g_error ("CA file: %s", error->message);
-  close (fd);
-  /* glib-networking reads the file again for each connection: it stays until the end */
+  /* Like the service: its own CA as the TLS database, so that glib-networking does not
+   * load the system CA store for every connection. */
   database = g_tls_file_database_new (ca_path, &error);
   if (database == NULL)
     g_error ("CA file: %s", error->message);
@@ -205,15 +155,10 @@ main (int   argc,
   template_init (&server.clean_up, WPI_ACTION_CLEAN_UP, FALSE);
 
   server.loop = g_main_loop_new (NULL, FALSE);
-  soup_server = soup_server_new ("tls-certificate", certificate, "tls-database", database, NULL);
+  soup_server = test_util_server_new (certificate, database, &port);
   soup_server_add_handler (soup_server, "/DeploymentService/LoginService", login_handler, &server, NULL);
-  if (!soup_server_listen_local (soup_server, 0, SOUP_SERVER_LISTEN_HTTPS | SOUP_SERVER_LISTEN_IPV4_ONLY,
-                                 &error))
-    g_error ("listen: %s", error->message);
-  uris = soup_server_get_uris (soup_server);
-  printf ("PORT %d\n", g_uri_get_port (uris->data));
+  printf ("PORT %u\n", port);
   fflush (stdout);
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
 
   g_unix_signal_add (SIGTERM, on_sigterm, &server);
   g_main_loop_run (server.loop);
@@ -221,7 +166,6 @@ main (int   argc,
   printf ("MESSAGES %" G_GUINT64_FORMAT "\n", server.n_messages);
   fflush (stdout);
   soup_server_disconnect (soup_server);
-  g_unlink (ca_path);
   template_clear (&server.read_all);
   template_clear (&server.next_fragment);
   template_clear (&server.write);

@@ -13,16 +13,27 @@
 
 #include "wpi-codec.h"
 
+/* A phone's whole reply-to with that action and status, no items yet */
 static WpiMessage *
-make_read_all_reply (void)
+make_reply (const char       *nonce,
+            WpiAction         action,
+            WpiMessageStatus  status)
 {
-  WpiMessage *message = wpi_message_new (WPI_MESSAGE_KIND_WORKPOINT, "3F2A9C0D5B7E41A6B8C9D0E1F2A3B4C5");
+  WpiMessage *message = wpi_message_new (WPI_MESSAGE_KIND_WORKPOINT, nonce);
 
   wpi_message_set_max_items (message, -1);
   wpi_message_set_fragment (message, WPI_FRAGMENT_FINAL);
   wpi_message_set_reason (message, WPI_REASON_REPLY_TO);
-  wpi_message_set_action (message, WPI_ACTION_READ_ALL_ITEMS);
-  wpi_message_set_status (message, WPI_MESSAGE_STATUS_ACCEPTED);
+  wpi_message_set_action (message, action);
+  wpi_message_set_status (message, status);
+  return message;
+}
+
+static WpiMessage *
+make_read_all_reply (void)
+{
+  WpiMessage *message = make_reply ("3F2A9C0D5B7E41A6B8C9D0E1F2A3B4C5", WPI_ACTION_READ_ALL_ITEMS,
+                                    WPI_MESSAGE_STATUS_ACCEPTED);
 
   /* A realistic mix: short booleans and numbers, names, addresses, some indexed keys. */
   for (int i = 0; i < 600; i++)
@@ -43,19 +54,6 @@ make_read_all_reply (void)
       else
         wpi_message_add_item (message, name, value);
     }
-  return message;
-}
-
-static WpiMessage *
-make_busy_reply (void)
-{
-  WpiMessage *message = wpi_message_new (WPI_MESSAGE_KIND_WORKPOINT, "77C0AB1277C0AB1277C0AB1277C0AB12");
-
-  wpi_message_set_max_items (message, -1);
-  wpi_message_set_fragment (message, WPI_FRAGMENT_FINAL);
-  wpi_message_set_reason (message, WPI_REASON_REPLY_TO);
-  wpi_message_set_action (message, WPI_ACTION_WRITE_ITEMS);
-  wpi_message_set_status (message, WPI_MESSAGE_STATUS_BUSY);
   return message;
 }
 
@@ -142,7 +140,8 @@ main (int   argc,
       char *argv[])
 {
   g_autoptr(WpiMessage) read_all = make_read_all_reply ();
-  g_autoptr(WpiMessage) busy = make_busy_reply ();
+  g_autoptr(WpiMessage) busy = make_reply ("77C0AB1277C0AB1277C0AB1277C0AB12", WPI_ACTION_WRITE_ITEMS,
+                                           WPI_MESSAGE_STATUS_BUSY);
   double seconds = argc > 1 ? g_ascii_strtod (argv[1], NULL) : 0.5;
   double ratio_read_all, ratio_busy;
 

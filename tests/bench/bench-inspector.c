@@ -21,6 +21,7 @@
 #include "wpi-filter.h"
 #include "wpi-traffic-filter-model.h"
 #include "wpi-traffic-model.h"
+#include "bench-util.h"
 #include "test-util.h"
 
 #define SCREEN 50
@@ -38,14 +39,6 @@ static GOptionEntry entries[] = {
     "Use (and keep) the store here; an existing log of the right size is reused", "DIR" },
   { NULL }
 };
-
-static void
-die (const char *what,
-     GError     *error)
-{
-  g_printerr ("bench-inspector: %s: %s\n", what, error != NULL ? error->message : "failed");
-  exit (1);
-}
 
 static double
 ms_since (gint64 start_us)
@@ -151,22 +144,22 @@ fill_store (WpiStore *store)
   gint64 start = g_get_monotonic_time ();
 
   if (!wpi_store_traffic_set_limit (store, MAX (n_messages, 1), &error))
-    die ("limit", error);
+    bench_die ("limit", error);
   for (int done = 0; done < n_messages; )
     {
       int batch = MIN (batch_size, n_messages - done);
 
       if (!wpi_store_transaction_begin (store, &error))
-        die ("begin", error);
+        bench_die ("begin", error);
       for (int i = 0; i < batch; i++)
         {
           g_autoptr(WpiTrafficRecord) record = make_record (done + i);
 
           if (!wpi_store_traffic_append (store, record, NULL, &error))
-            die ("append", error);
+            bench_die ("append", error);
         }
       if (!wpi_store_transaction_commit (store, &error))
-        die ("commit", error);
+        bench_die ("commit", error);
       done += batch;
     }
   printf ("  built the log: %d messages in %.1f s\n", n_messages, ms_since (start) / 1000.0);
@@ -183,16 +176,8 @@ read_screen (GListModel *model,
       g_autoptr(WpiTrafficEntry) entry = g_list_model_get_item (model, i);
 
       if (entry == NULL || wpi_traffic_entry_is_missing (entry))
-        die ("a row is missing", NULL);
+        bench_die ("a row is missing", NULL);
     }
-}
-
-static int
-compare_doubles (gconstpointer a,
-                 gconstpointer b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 static void
@@ -206,7 +191,7 @@ run_filter (WpiTrafficFilterModel *model,
 
   filter = wpi_filter_parse (text, WPI_FILTER_FLAGS_NONE, NULL, &error);
   if (filter == NULL)
-    die (text, error);
+    bench_die (text, error);
 
   start = g_get_monotonic_time ();
   wpi_traffic_filter_model_set_filter (model, filter);
@@ -218,7 +203,7 @@ run_filter (WpiTrafficFilterModel *model,
         first_screen_us = g_get_monotonic_time () - start;
     }
   if (wpi_traffic_filter_model_get_error (model) != NULL)
-    die (text, (GError *) wpi_traffic_filter_model_get_error (model));
+    bench_die (text, (GError *) wpi_traffic_filter_model_get_error (model));
   n = g_list_model_get_n_items (G_LIST_MODEL (model));
   if (first_screen_us == 0)
     first_screen_us = g_get_monotonic_time () - start;
@@ -246,7 +231,7 @@ main (int   argc,
 
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
-    die ("options", error);
+    bench_die ("options", error);
   setvbuf (stdout, NULL, _IOLBF, 0);
 
   if (data_dir != NULL)
@@ -263,13 +248,13 @@ main (int   argc,
   /* The log, unless a kept one of this size is there */
   store = wpi_store_open (data_dir, &error);
   if (store == NULL)
-    die ("open", error);
+    bench_die ("open", error);
   if (!wpi_store_traffic_get_bounds (store, &first, &last, &error))
-    die ("bounds", error);
+    bench_die ("bounds", error);
   if (last - first + 1 != n_messages || first == 0)
     {
       if (first != 0)
-        die ("the data directory holds a log of another size", NULL);
+        bench_die ("the data directory holds a log of another size", NULL);
       fill_store (store);
     }
   else
@@ -281,17 +266,17 @@ main (int   argc,
   start = g_get_monotonic_time ();
   store = wpi_store_open (data_dir, &error);
   if (store == NULL)
-    die ("open", error);
+    bench_die ("open", error);
   model = wpi_traffic_model_new (store, &error);
   if (model == NULL)
-    die ("model", error);
+    bench_die ("model", error);
   filtered = wpi_traffic_filter_model_new (model);
   n = g_list_model_get_n_items (G_LIST_MODEL (filtered));
   read_screen (G_LIST_MODEL (filtered), 0);
   printf ("  open: store, model, %u items, first screen of %d    %9.1f ms  (%u page reads)\n", n, SCREEN,
           ms_since (start), wpi_traffic_model_get_page_loads (model));
   if (n != (guint) n_messages)
-    die ("the model counts the wrong number of messages", NULL);
+    bench_die ("the model counts the wrong number of messages", NULL);
   print_memory ("after opening");
 
   /* Scrolling to random positions */
@@ -309,12 +294,10 @@ main (int   argc,
       g_array_append_val (times, ms);
     }
   g_rand_free (rand);
-  g_array_sort (times, compare_doubles);
+  bench_sort_doubles (times);
   printf ("  scroll: %d random screens in %.1f ms: median %.3f ms, 99th %.3f ms, max %.3f ms  "
           "(%u page reads, %u pages cached)\n", scrolls, ms_since (start),
-          g_array_index (times, double, times->len / 2),
-          g_array_index (times, double, times->len * 99 / 100),
-          g_array_index (times, double, times->len - 1),
+          bench_percentile (times, 50), bench_percentile (times, 99), bench_percentile (times, 100),
           wpi_traffic_model_get_page_loads (model) - loads, wpi_traffic_model_get_n_cached_pages (model));
   print_memory ("after scrolling");
 

@@ -25,6 +25,7 @@
 #include <glib/gstdio.h>
 #include <gtk/gtk.h>
 
+#include "bench-util.h"
 #include "test-util.h"
 #include "wpc-phones-view.h"
 #include "wpi-job.h"
@@ -71,16 +72,6 @@ on_after_paint (GdkFrameClock *clock,
       g_array_append_val (probe->frame_us, interval);
     }
   probe->last_paint = now;
-}
-
-static int
-compare_gint64 (gconstpointer a,
-                gconstpointer b)
-{
-  gint64 x = *(const gint64 *) a;
-  gint64 y = *(const gint64 *) b;
-
-  return x < y ? -1 : x > y;
 }
 
 static double
@@ -189,7 +180,7 @@ measure (const char *label,
       exit (1);
     }
 
-  g_array_sort (probe.frame_us, compare_gint64);
+  g_array_sort (probe.frame_us, bench_compare_int64);
   printf ("%-7s %u phones registered in %.1f s (%u registration reads done by then); longest "
           "main-loop stall %.1f ms, %u stalls over 50 ms; %u frames, frame time p50 %.1f ms, "
           "p95 %.1f ms, max %.1f ms\n",

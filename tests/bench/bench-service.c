@@ -29,7 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/resource.h>
 
 #include <glib-unix.h>
 #include <glib/gstdio.h>
@@ -38,6 +37,7 @@
 #include "bench-profile.h"
 #include "wpi-simulator.h"
 #include "wpi-store.h"
+#include "bench-util.h"
 #include "test-util.h"
 
 #define RUN_TIMEOUT_SECONDS 900
@@ -71,49 +71,8 @@ bench_error (const char *format,
   had_errors = TRUE;
 }
 
-static gboolean
-wake_up (gpointer data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-typedef gboolean (*Condition) (gpointer data);
-
-/* Iterates the main context until the condition holds; FALSE after the timeout. */
-static gboolean
-wait_until (Condition condition,
-            gpointer  data,
-            guint     seconds)
-{
-  gint64 deadline = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
-  guint ticker = g_timeout_add (20, wake_up, NULL);
-  gboolean ok = TRUE;
-
-  while (!condition (data))
-    {
-      if (g_get_monotonic_time () > deadline)
-        {
-          ok = FALSE;
-          break;
-        }
-      g_main_context_iteration (NULL, TRUE);
-    }
-  g_source_remove (ticker);
-  return ok;
-}
-
 /* ---------------------------------------------------------------------------------------- */
 /* /proc                                                                                    */
-
-static double
-self_cpu_seconds (void)
-{
-  struct rusage usage;
-
-  getrusage (RUSAGE_SELF, &usage);
-  return usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6 +
-         usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6;
-}
 
 /* utime + stime of a process, from /proc/PID/stat (fields 14 and 15, clock ticks) */
 static double
@@ -222,24 +181,6 @@ simulator_quiet (gpointer data)
   return wpi_simulator_is_quiet (data);
 }
 
-static int
-compare_doubles (gconstpointer a,
-                 gconstpointer b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return x < y ? -1 : x > y;
-}
-
-static double
-percentile (GArray *sorted,
-            guint   p)
-{
-  if (sorted->len == 0)
-    return 0;
-  return g_array_index (sorted, double, MIN (sorted->len - 1, (sorted->len * p) / 100));
-}
-
 static guint prefix_base;
 
 /* N new phones start at once against service_uri; returns once each one's start-up flow
@@ -263,26 +204,26 @@ run_phones (Run        *run,
   g_object_set (simulator, "bind-prefix", prefix, "base-mac", base_mac, "retry-seconds", 1.0, NULL);
   g_signal_connect (simulator, "flow-finished", G_CALLBACK (on_flow_finished), run);
 
-  cpu_start = self_cpu_seconds ();
+  cpu_start = bench_self_cpu_seconds ();
   start = g_get_monotonic_time ();
   if (!wpi_simulator_start (simulator, &error))
     {
       bench_error ("%s: the simulator did not start: %s", run->label, error->message);
       return;
     }
-  if (!wait_until (run_complete, run, RUN_TIMEOUT_SECONDS))
+  if (!bench_wait_until (run_complete, run, RUN_TIMEOUT_SECONDS))
     bench_error ("%s: only %u of %u phones provisioned after %d s", run->label, run->provisioned,
                  n_phones, RUN_TIMEOUT_SECONDS);
   run->wall = (g_get_monotonic_time () - start) / 1e6;
-  run->phones_cpu = self_cpu_seconds () - cpu_start;
-  g_array_sort (run->latencies, compare_doubles);
+  run->phones_cpu = bench_self_cpu_seconds () - cpu_start;
+  bench_sort_doubles (run->latencies);
 
   if (check_phones != NULL)
     for (guint i = 0; i < n_phones; i += MAX (n_phones / 4, 1))
       g_ptr_array_add (check_phones, g_list_model_get_item (wpi_simulator_get_phones (simulator), i));
 
   wpi_simulator_stop (simulator);
-  wait_until (simulator_quiet, simulator, 10);
+  bench_wait_until (simulator_quiet, simulator, 10);
   g_signal_handlers_disconnect_by_data (simulator, run);
 }
 
@@ -292,8 +233,8 @@ print_run (Run *run)
   printf ("%-9s provisioned %u of %u phones, failures %u, not provisioned %u\n", run->label,
           run->provisioned, run->n_phones, run->failed, run->incomplete);
   printf ("          wall %.2f s, %.1f flows/s, latency p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms\n",
-          run->wall, run->provisioned / MAX (run->wall, 1e-6), percentile (run->latencies, 50),
-          percentile (run->latencies, 90), percentile (run->latencies, 99), percentile (run->latencies, 100));
+          run->wall, run->provisioned / MAX (run->wall, 1e-6), bench_percentile (run->latencies, 50),
+          bench_percentile (run->latencies, 90), bench_percentile (run->latencies, 99), bench_percentile (run->latencies, 100));
   fflush (stdout);
   if (run->failed > 0 || run->provisioned < run->n_phones)
     bench_error ("%s: %u failed flows, %u of %u phones provisioned", run->label, run->failed,
@@ -302,22 +243,6 @@ print_run (Run *run)
 
 /* ---------------------------------------------------------------------------------------- */
 /* Subprocesses                                                                             */
-
-static guint
-free_port (void)
-{
-  g_autoptr(GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-                                            G_SOCKET_PROTOCOL_TCP, NULL);
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
-  g_autoptr(GSocketAddress) bound = NULL;
-  g_autoptr(GError) error = NULL;
-
-  if (!g_socket_bind (socket, any, FALSE, &error) ||
-      (bound = g_socket_get_local_address (socket, &error)) == NULL)
-    g_error ("no free port: %s", error->message);
-  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-}
 
 static const char *
 program (const char *variable)
@@ -351,27 +276,6 @@ typedef struct {
   gboolean     exited;
 } Service;
 
-static void
-service_exited (GObject      *source,
-                GAsyncResult *result,
-                gpointer      user_data)
-{
-  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
-  ((Service *) user_data)->exited = TRUE;
-}
-
-static gboolean
-service_ready (gpointer data)
-{
-  Service *service = data;
-  g_autofree char *text = NULL;
-  g_autofree char *expected = g_strdup_printf ("serving https://127.0.0.1:%u", service->port);
-
-  if (service->exited)
-    g_error ("the service exited at start, see %s", service->log_path);
-  return g_file_get_contents (service->log_path, &text, NULL, NULL) && strstr (text, expected) != NULL;
-}
-
 static gboolean
 service_gone (gpointer data)
 {
@@ -382,26 +286,11 @@ static void
 service_start (Service    *service,
                const char *data_dir)
 {
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
-  g_autofree char *port = NULL;
-  g_autofree char *secure_port = NULL;
-  g_autoptr(GError) error = NULL;
-
-  service->port = free_port ();
-  port = g_strdup_printf ("%u", service->port);
-  secure_port = g_strdup_printf ("%u", free_port ());
+  service->port = test_util_free_port ();
   service->log_path = g_build_filename (data_dir, "headless.log", NULL);
-  /* a file: the service prints a line per flow and must not wait for us to read it */
-  g_subprocess_launcher_set_stdout_file_path (launcher, service->log_path);
-  service->process = g_subprocess_launcher_spawn (launcher, &error, program ("WPI_HEADLESS_SERVICE"),
-                                                  "--headless", "--data-dir", data_dir,
-                                                  "--bind", "127.0.0.1", "--port", port,
-                                                  "--secure-port", secure_port, NULL);
-  if (service->process == NULL)
-    g_error ("cannot start the service: %s", error->message);
-  g_subprocess_wait_async (service->process, NULL, service_exited, service);
-  if (!wait_until (service_ready, service, 120))
-    g_error ("the service did not start listening, see %s", service->log_path);
+  service->process = test_util_headless_spawn (program ("WPI_HEADLESS_SERVICE"), data_dir, service->port,
+                                               test_util_free_port (), service->log_path, &service->exited);
+  test_util_headless_wait_serving (service->log_path, service->port, &service->exited, 120 * 1000);
 }
 
 /* SIGTERM, and a clean exit with status 0 */
@@ -409,11 +298,11 @@ static void
 service_stop (Service *service)
 {
   g_subprocess_send_signal (service->process, SIGTERM);
-  if (!wait_until (service_gone, service, 60))
+  if (!bench_wait_until (service_gone, service, 60))
     {
       bench_error ("the service did not stop on SIGTERM");
       g_subprocess_force_exit (service->process);
-      wait_until (service_gone, service, 10);
+      bench_wait_until (service_gone, service, 10);
     }
   else if (!g_subprocess_get_if_exited (service->process) || g_subprocess_get_exit_status (service->process) != 0)
     bench_error ("the service did not exit cleanly on SIGTERM (see %s)", service->log_path);
@@ -876,16 +765,11 @@ main (int   argc,
   g_autofree char *uri = NULL;
   g_autofree char *data_dir = NULL;
   Service service = { 0 };
-  struct rlimit limit;
   double cpu_before, bare_cpu, service_cpu, service_rss, abuse_cpu, abuser_cpu;
   guint bare_port = 0, n_phones;
 
-  if (getrlimit (RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max)
-    {
-      /* the children inherit it: the service holds the abusers' connections */
-      limit.rlim_cur = limit.rlim_max;
-      setrlimit (RLIMIT_NOFILE, &limit);
-    }
+  /* the children inherit it: the service holds the abusers' connections */
+  bench_raise_file_limit ();
   /* as wpi-sim does: the phones check no certificate, and load no system CA store */
   g_tls_backend_set_default_database (g_tls_backend_get_default (), wpi_sim_accept_any_database ());
 
@@ -982,8 +866,8 @@ main (int   argc,
   printf ("          %s\n          CPU during the run: service %.2f s, abusers %.2f s, phones %.2f s (%ld CPUs)\n",
           line, abuse_cpu, abuser_cpu, abused.phones_cpu, sysconf (_SC_NPROCESSORS_ONLN));
   {
-    double p50 = percentile (abused.latencies, 50) / MAX (percentile (alone.latencies, 50), 1e-9);
-    double p99 = percentile (abused.latencies, 99) / MAX (percentile (alone.latencies, 99), 1e-9);
+    double p50 = bench_percentile (abused.latencies, 50) / MAX (bench_percentile (alone.latencies, 50), 1e-9);
+    double p99 = bench_percentile (abused.latencies, 99) / MAX (bench_percentile (alone.latencies, 99), 1e-9);
 
     printf ("slowdown: p50 %.2fx, p99 %.2fx with the abusers (target <= 2x: %s)\n", p50, p99,
             p50 <= 2 && p99 <= 2 ? "met" : "NOT met");

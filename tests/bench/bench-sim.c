@@ -10,74 +10,23 @@
 #include "config.h"
 
 #include <string.h>
-#include <time.h>
 #include <sys/resource.h>
 
 #include <stdio.h>
 
 #include <glib-unix.h>
-#include <gnutls/crypto.h>
-#include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
 #include <libsoup/soup.h>
 
 #include "wpi-codec.h"
 #include "wpi-simulator.h"
+#include "bench-util.h"
+#include "test-util-wpi.h"
 
 typedef struct {
   GMainLoop  *loop;
   SoupServer *server;
   guint       n_messages;
 } Server;
-
-static GTlsCertificate *
-make_certificate (void)
-{
-  gnutls_x509_privkey_t key;
-  gnutls_x509_crt_t crt;
-  guchar serial[8] = { 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x08 };
-  char buffer[16384];
-  size_t size;
-  g_autoptr(GString) pem = g_string_new (NULL);
-  g_autoptr(GError) error = NULL;
-  time_t now = time (NULL);
-  GTlsCertificate *certificate;
-
-  /* RSA-2048, as the service's default certificate */
-  gnutls_x509_privkey_init (&key);
-  gnutls_x509_privkey_generate (key, GNUTLS_PK_RSA, 2048, 0);
-  gnutls_x509_crt_init (&crt);
-  gnutls_x509_crt_set_version (crt, 3);
-  gnutls_x509_crt_set_serial (crt, serial, sizeof serial);
-  gnutls_x509_crt_set_activation_time (crt, now - 3600);
-  gnutls_x509_crt_set_expiration_time (crt, now + 86400);
-  gnutls_x509_crt_set_dn_by_oid (crt, GNUTLS_OID_X520_COMMON_NAME, 0, "127.0.0.1", 9);
-  gnutls_x509_crt_set_key (crt, key);
-  gnutls_x509_crt_sign2 (crt, crt, key, GNUTLS_DIG_SHA256, 0);
-  size = sizeof buffer;
-  gnutls_x509_crt_export (crt, GNUTLS_X509_FMT_PEM, buffer, &size);
-  g_string_append_len (pem, buffer, size);
-  size = sizeof buffer;
-  gnutls_x509_privkey_export_pkcs8 (key, GNUTLS_X509_FMT_PEM, NULL, GNUTLS_PKCS_PLAIN, buffer, &size);
-  g_string_append_len (pem, buffer, size);
-  gnutls_x509_crt_deinit (crt);
-  gnutls_x509_privkey_deinit (key);
-
-  certificate = g_tls_certificate_new_from_pem (pem->str, pem->len, &error);
-  if (certificate == NULL)
-    g_error ("certificate: %s", error->message);
-  return certificate;
-}
-
-static double
-process_cpu_seconds (void)
-{
-  struct rusage usage;
-
-  getrusage (RUSAGE_SELF, &usage);
-  return usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6 +
-         usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6;
-}
 
 static void
 login_handler (SoupServer        *soup_server,
@@ -90,8 +39,6 @@ login_handler (SoupServer        *soup_server,
   g_autoptr(GBytes) body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
   g_autoptr(WpiMessage) request = NULL;
   g_autoptr(WpiMessage) answer = NULL;
-  char *xml;
-  gsize length;
 
   server->n_messages++;
   request = wpi_message_parse (g_bytes_get_data (body, NULL), g_bytes_get_size (body), NULL);
@@ -126,9 +73,7 @@ login_handler (SoupServer        *soup_server,
   if (soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Cookie") == NULL)
     soup_message_headers_append (soup_server_message_get_response_headers (msg), "Set-Cookie",
                                  "JSESSIONID=0123456789ABCDEF0123456789ABCDEF; Path=/DeploymentService");
-  xml = wpi_message_serialize (answer, &length);
-  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
-  soup_server_message_set_response (msg, "text/xml", SOUP_MEMORY_TAKE, xml, length);
+  test_util_server_respond (msg, answer);
 }
 
 static gboolean
@@ -145,25 +90,20 @@ static int
 run_server (void)
 {
   Server server = { 0 };
-  g_autoptr(GTlsCertificate) certificate = make_certificate ();
-  g_autoptr(GError) error = NULL;
-  GSList *uris;
+  /* the ready-made RSA-2048 certificate (tests/util/certs), as the service's default kind */
+  g_autoptr(GTlsCertificate) certificate = test_util_server_certificate ();
+  guint port = 0;
 
   server.loop = g_main_loop_new (NULL, FALSE);
-  server.server = soup_server_new ("tls-certificate", certificate, NULL);
+  server.server = test_util_server_new (certificate, NULL, &port);
   soup_server_add_handler (server.server, "/DeploymentService/LoginService", login_handler,
                            &server, NULL);
-  if (!soup_server_listen_local (server.server, 0,
-                                 SOUP_SERVER_LISTEN_HTTPS | SOUP_SERVER_LISTEN_IPV4_ONLY, &error))
-    g_error ("listen: %s", error->message);
-  uris = soup_server_get_uris (server.server);
-  g_print ("PORT %d\n", g_uri_get_port (uris->data));
+  g_print ("PORT %u\n", port);
   fflush (stdout);
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
 
   g_unix_signal_add (SIGTERM, server_stop, &server);
   g_main_loop_run (server.loop);
-  g_print ("CPU %.3f MESSAGES %u\n", process_cpu_seconds (), server.n_messages);
+  g_print ("CPU %.3f MESSAGES %u\n", bench_self_cpu_seconds (), server.n_messages);
   soup_server_disconnect (server.server);
   g_object_unref (server.server);
   g_main_loop_unref (server.loop);
@@ -204,21 +144,6 @@ on_flow_finished (WpiSimulator *simulator,
     g_main_loop_quit (results->loop);
 }
 
-static int
-compare_doubles (gconstpointer a,
-                 gconstpointer b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return x < y ? -1 : x > y;
-}
-
-static gboolean
-wake_up (gpointer data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
 static gboolean
 quiet (gpointer data)
 {
@@ -248,18 +173,13 @@ main (int   argc,
   g_autofree char *line = NULL;
   g_autofree char *service = NULL;
   g_autofree char *prefix = NULL;
-  struct rlimit limit;
   struct rusage usage;
   double wall, cpu_start, phones_cpu, server_cpu = 0;
   guint server_port = 0, server_messages = 0;
   gint64 start;
   guint n_phones;
 
-  if (getrlimit (RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max)
-    {
-      limit.rlim_cur = limit.rlim_max;
-      setrlimit (RLIMIT_NOFILE, &limit);
-    }
+  bench_raise_file_limit ();
   /* neither side verifies a certificate (see wpi_sim_accept_any_database()) */
   g_tls_backend_set_default_database (g_tls_backend_get_default (), wpi_sim_accept_any_database ());
 
@@ -284,7 +204,7 @@ main (int   argc,
   results.loop = g_main_loop_new (NULL, FALSE);
   g_signal_connect (simulator, "flow-finished", G_CALLBACK (on_flow_finished), &results);
 
-  cpu_start = process_cpu_seconds ();
+  cpu_start = bench_self_cpu_seconds ();
   start = g_get_monotonic_time ();
   if (!wpi_simulator_start (simulator, &error))
     g_error ("simulator: %s", error->message);
@@ -297,7 +217,7 @@ main (int   argc,
       g_main_loop_run (results.loop);
     }
   wall = (g_get_monotonic_time () - start) / 1e6;
-  phones_cpu = process_cpu_seconds () - cpu_start;
+  phones_cpu = bench_self_cpu_seconds () - cpu_start;
 
   g_subprocess_send_signal (child, SIGTERM);
   g_free (line);
@@ -306,7 +226,7 @@ main (int   argc,
     g_error ("unexpected from the server: %s", line);
   g_subprocess_wait (child, NULL, NULL);
 
-  g_array_sort (results.latencies, compare_doubles);
+  bench_sort_doubles (results.latencies);
   getrusage (RUSAGE_SELF, &usage);
   g_print ("provisioned:     %u of %u phones (start-up, ReadAllItems, WriteItems of 20, CleanUp)\n",
            results.provisioned, n_phones);
@@ -316,23 +236,15 @@ main (int   argc,
            server_messages / wall);
   if (results.latencies->len > 0)
     g_print ("flow latency:    p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
-             g_array_index (results.latencies, double, results.latencies->len / 2),
-             g_array_index (results.latencies, double, results.latencies->len * 99 / 100),
-             g_array_index (results.latencies, double, results.latencies->len - 1));
+             bench_percentile (results.latencies, 50), bench_percentile (results.latencies, 99),
+             bench_percentile (results.latencies, 100));
   g_print ("CPU:             phones %.2f s (%.2f ms/flow), bare server %.2f s (%.2f ms/flow)\n",
            phones_cpu, phones_cpu * 1000 / MAX (results.provisioned, 1), server_cpu,
            server_cpu * 1000 / MAX (results.provisioned, 1));
   g_print ("peak RSS:        %.1f MB (the phones' process)\n", usage.ru_maxrss / 1024.0);
 
   wpi_simulator_stop (simulator);
-  {
-    gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
-    guint ticker = g_timeout_add (20, wake_up, NULL);
-
-    while (!quiet (simulator) && g_get_monotonic_time () < deadline)
-      g_main_context_iteration (NULL, TRUE);
-    g_source_remove (ticker);
-  }
+  bench_wait_until (quiet, simulator, 5);
   g_array_unref (results.latencies);
   g_main_loop_unref (results.loop);
   return results.failed == 0 && results.provisioned == n_phones ? 0 : 1;

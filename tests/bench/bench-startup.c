@@ -25,6 +25,9 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 
+#include "bench-util.h"
+#include "test-util.h"
+
 #define DEFAULT_RUNS         10
 #define FIRST_FRAME_TIMEOUT  (120 * G_USEC_PER_SEC)
 #define EXIT_TIMEOUT_SECONDS 30
@@ -194,17 +197,6 @@ on_exit_deadline (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-static void
-on_console_exited (GObject      *source,
-                   GAsyncResult *result,
-                   gpointer      user_data)
-{
-  gboolean *exited = user_data;
-
-  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
-  *exited = TRUE;
-}
-
 /* SIGTERM, and SIGKILL if that has not ended it in time */
 static void
 end_console (GSubprocess *console)
@@ -214,7 +206,7 @@ end_console (GSubprocess *console)
   guint deadline;
 
   g_subprocess_send_signal (console, SIGTERM);
-  g_subprocess_wait_async (console, NULL, on_console_exited, &exited);
+  test_util_watch_exit (console, &exited);
   deadline = g_timeout_add_seconds (EXIT_TIMEOUT_SECONDS, on_exit_deadline, &timed_out);
   while (!exited && !timed_out)
     g_main_context_iteration (NULL, TRUE);
@@ -280,16 +272,6 @@ time_start (const char  *console_path,
   return (first_frame - start) / 1000.0;
 }
 
-static int
-compare_doubles (gconstpointer a,
-                 gconstpointer b)
-{
-  double x = *(const double *) a;
-  double y = *(const double *) b;
-
-  return (x > y) - (x < y);
-}
-
 static gboolean
 run_scenario (const char  *console_path,
               Scenario     scenario,
@@ -298,7 +280,6 @@ run_scenario (const char  *console_path,
 {
   g_autoptr(GArray) times = g_array_new (FALSE, FALSE, sizeof (double));
   g_autofree char *home_dir = NULL;
-  double median;
 
   /* run 0 is the warm-up */
   for (guint run = 0; run <= runs; run++)
@@ -331,11 +312,8 @@ run_scenario (const char  *console_path,
   if (home_dir != NULL && !remove_tree (home_dir, error))
     return FALSE;
 
-  g_array_sort (times, compare_doubles);
-  median = times->len % 2 == 1
-           ? g_array_index (times, double, times->len / 2)
-           : (g_array_index (times, double, times->len / 2 - 1) + g_array_index (times, double, times->len / 2)) / 2;
-  printf ("%-32s %9.1f %9.1f %9.1f\n", scenario_names[scenario], median,
+  bench_sort_doubles (times);
+  printf ("%-32s %9.1f %9.1f %9.1f\n", scenario_names[scenario], bench_median (times),
           g_array_index (times, double, 0), g_array_index (times, double, times->len - 1));
   fflush (stdout);
   return TRUE;

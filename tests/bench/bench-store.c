@@ -20,6 +20,7 @@
 #include <glib/gstdio.h>
 
 #include "wpi-store.h"
+#include "bench-util.h"
 #include "test-util.h"
 
 static int traffic_rows = 1000000;
@@ -40,14 +41,6 @@ static GOptionEntry entries[] = {
   { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir, "Store here (kept) instead of a temporary directory", "DIR" },
   { NULL }
 };
-
-static void
-die (const char *what,
-     GError     *error)
-{
-  g_printerr ("bench-store: %s: %s\n", what, error != NULL ? error->message : "failed");
-  exit (1);
-}
 
 static double
 seconds_since (gint64 start_us)
@@ -136,27 +129,18 @@ append_traffic (WpiStore  *store,
   for (int n = 0; n < rows; n += per_transaction)
     {
       if (per_transaction > 1 && !wpi_store_transaction_begin (store, &error))
-        die ("begin", error);
+        bench_die ("begin", error);
       for (int i = n; i < n + per_transaction && i < rows; i++)
         {
           WpiTrafficRecord *record = g_ptr_array_index (pool, i % pool->len);
 
           record->time_us++;
           if (!wpi_store_traffic_append (store, record, NULL, &error))
-            die ("traffic append", error);
+            bench_die ("traffic append", error);
         }
       if (per_transaction > 1 && !wpi_store_transaction_commit (store, &error))
-        die ("commit", error);
+        bench_die ("commit", error);
     }
-}
-
-static int
-compare_gint64 (gconstpointer a,
-                gconstpointer b)
-{
-  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
-
-  return x < y ? -1 : x > y;
 }
 
 static void
@@ -171,7 +155,7 @@ bench_traffic (const char *dir,
   double elapsed, body_bytes = 0;
 
   if (store == NULL)
-    die ("open", error);
+    bench_die ("open", error);
   for (guint i = 0; i < MESSAGE_POOL; i++)
     g_ptr_array_add (pool, make_message (rand, i));
 
@@ -197,10 +181,10 @@ bench_traffic (const char *dir,
           count, store_megabytes (dir), store_megabytes (dir) * 1024 * 1024 / MAX (count, 1));
   store = wpi_store_open (dir, &error);
   if (store == NULL)
-    die ("reopen", error);
+    bench_die ("reopen", error);
 
   if (!wpi_store_traffic_get_bounds (store, &first, &last, &error))
-    die ("bounds", error);
+    bench_die ("bounds", error);
 
   /* what the inspector does when scrolled to a random place */
   times = g_new (gint64, MAX (range_reads, 1));
@@ -212,13 +196,13 @@ bench_traffic (const char *dir,
 
       times[i] = g_get_monotonic_time () - t0;
       if (range == NULL)
-        die ("range", error);
+        bench_die ("range", error);
       if (range->len != MIN (100, (guint) count))
-        die ("range length", NULL);
+        bench_die ("range length", NULL);
     }
   if (range_reads > 0)
     {
-      qsort (times, range_reads, sizeof *times, compare_gint64);
+      qsort (times, range_reads, sizeof *times, bench_compare_int64);
       printf ("range read of 100 messages at random offsets (%d reads): median %" G_GINT64_FORMAT
               " µs, p99 %" G_GINT64_FORMAT " µs, max %" G_GINT64_FORMAT " µs\n",
               range_reads, times[range_reads / 2], times[range_reads * 99 / 100], times[range_reads - 1]);
@@ -232,12 +216,12 @@ bench_traffic (const char *dir,
 
       times[i] = g_get_monotonic_time () - t0;
       if (record == NULL)
-        die ("get", error);
+        bench_die ("get", error);
       body_bytes += g_bytes_get_size (record->body);
     }
   if (range_reads > 0)
     {
-      qsort (times, range_reads, sizeof *times, compare_gint64);
+      qsort (times, range_reads, sizeof *times, bench_compare_int64);
       printf ("one message with its raw bytes by id (%d reads, %.0f bytes average): median %"
               G_GINT64_FORMAT " µs, p99 %" G_GINT64_FORMAT " µs\n",
               range_reads, body_bytes / range_reads, times[range_reads / 2], times[range_reads * 99 / 100]);
@@ -281,7 +265,7 @@ apply_read_all (WpiStore  *store,
           !wpi_store_phone_items_replace (store, mac, (WpiStoreItem *) items->data, items->len,
                                           g_get_real_time (), p + 1, &error) ||
           !wpi_store_transaction_commit (store, &error))
-        die ("ReadAllItems", error);
+        bench_die ("ReadAllItems", error);
     }
   *elapsed = seconds_since (start);
 }
@@ -295,7 +279,7 @@ bench_read_all (const char *dir)
   double first, again;
 
   if (store == NULL)
-    die ("open", error);
+    bench_die ("open", error);
 
   for (int i = 0; i < items_per_phone; i++)
     {
@@ -326,10 +310,10 @@ main (int   argc,
 
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
-    die ("options", error);
+    bench_die ("options", error);
   if (batch_size < 1 || traffic_rows < 0 || single_commit_rows < 0 || phones < 0 ||
       items_per_phone < 0 || range_reads < 0)
-    die ("options", NULL);
+    bench_die ("options", NULL);
 
   if (data_dir == NULL)
     {

@@ -19,7 +19,7 @@
 #include "wpi-handout.h"
 #include "wpi-pki.h"
 #include "wpi-store.h"
-#include "test-util.h"
+#include "test-util-store.h"
 
 #define MAC_A      "00:1A:E8:12:34:56"
 #define MAC_B      "00:1A:E8:AB:CD:EF"
@@ -259,16 +259,7 @@ count_jobs (Fixture *fixture)
   return jobs->len;
 }
 
-static WpiJobRecord *
-get_job (Fixture *fixture,
-         gint64   id)
-{
-  g_autoptr(GError) error = NULL;
-  WpiJobRecord *job = wpi_store_job_get (fixture->store, id, &error);
-
-  g_assert_no_error (error);
-  return job;
-}
+#define get_job(fixture, id) test_util_store_job_get ((fixture)->store, id)
 
 static const WpiStoreItem *
 job_item (const WpiJobRecord *job,
@@ -279,42 +270,8 @@ job_item (const WpiJobRecord *job,
   return &g_array_index (job->items, WpiStoreItem, position);
 }
 
-/* Waits for check() to hold, checking every 10 ms from the main loop (never a fixed
- * sleep); fails the test after TEST_TIMEOUT_MS. */
-typedef gboolean (*CheckFunc) (gpointer data);
-
-typedef struct {
-  CheckFunc  check;
-  gpointer   data;
-  gboolean   done;
-} Condition;
-
-static gboolean
-on_check (gpointer user_data)
-{
-  Condition *condition = user_data;
-
-  condition->done = condition->check (condition->data);
-  return condition->done ? G_SOURCE_REMOVE : G_SOURCE_CONTINUE;
-}
-
-static void
-wait_until (CheckFunc   check,
-            gpointer    data,
-            const char *what)
-{
-  Condition condition = { check, data, FALSE };
-  gint64 deadline = g_get_monotonic_time () + TEST_TIMEOUT_MS * 1000;
-  guint source = g_timeout_add (10, on_check, &condition);
-
-  while (!condition.done && g_get_monotonic_time () < deadline)
-    g_main_context_iteration (NULL, TRUE);
-  if (!condition.done)
-    {
-      g_source_remove (source);
-      g_error ("timed out waiting for %s", what);
-    }
-}
+/* Waits for check() to hold (never a fixed sleep); fails the test after TEST_TIMEOUT_MS. */
+#define wait_until(check, data, what) test_util_wait_until (check, data, TEST_TIMEOUT_MS, what)
 
 typedef struct {
   Fixture *fixture;
@@ -1727,25 +1684,6 @@ read_file_or_empty (const char *path)
 }
 
 typedef struct {
-  const char *log_path;
-  guint       port;
-} ServiceStart;
-
-static gboolean
-check_service_listening (gpointer user_data)
-{
-  ServiceStart *start = user_data;
-  g_autofree char *log = NULL;
-  const char *serving;
-
-  if (!g_file_get_contents (start->log_path, &log, NULL, NULL) ||
-      (serving = strstr (log, "serving https://127.0.0.1:")) == NULL)
-    return FALSE;
-  start->port = (guint) g_ascii_strtoull (serving + strlen ("serving https://127.0.0.1:"), NULL, 10);
-  return start->port > 0;
-}
-
-typedef struct {
   WpiStore *store;
   guint     n_phones;
 } PhonesReady;
@@ -1827,30 +1765,105 @@ stop_process (GSubprocess *process,
     }
 }
 
+/* The headless service and wpi-sim's phones, as the end-to-end tests run them */
+typedef struct {
+  char        *service_dir;
+  char        *service_log;
+  char        *sim_log;
+  GSubprocess *service;
+  GSubprocess *sim;
+  WpiStore    *store;   /* the service's */
+  guint        port;
+} EndToEnd;
+
+/* Starts the headless service on free loopback ports (XDG_DATA_HOME the fixture's, its
+ * log in a file), then wpi-sim with n_phones V3R3 phones that answer contact-mes on
+ * their own ports and sim_args (NULL-terminated, or NULL); returns once every phone has
+ * registered. */
+static void
+end_to_end_start (EndToEnd           *e2e,
+                  Fixture            *fixture,
+                  guint               n_phones,
+                  const char * const *sim_args)
+{
+  static const char * const common_sim_args[] = {
+    "--firmware-mix", "v3r3", "--restart-seconds", "0.2", "--retry-seconds", "1",
+  };
+  g_autoptr(GSubprocessLauncher) service_launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_autoptr(GSubprocessLauncher) sim_launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  PhonesReady ready = { NULL, n_phones };
+  const char *asan = g_getenv ("ASAN_OPTIONS");
+  g_autofree char *options = NULL;
+
+  e2e->service_dir = g_build_filename (fixture->tmp, "service", NULL);
+  e2e->service_log = g_build_filename (fixture->tmp, "service.log", NULL);
+  e2e->sim_log = g_build_filename (fixture->tmp, "sim.log", NULL);
+
+  g_subprocess_launcher_set_stdout_file_path (service_launcher, e2e->service_log);
+  g_subprocess_launcher_setenv (service_launcher, "XDG_DATA_HOME", fixture->xdg_data, TRUE);
+  e2e->service = g_subprocess_launcher_spawn (service_launcher, &error, console_path, "--headless",
+                                              "--data-dir", e2e->service_dir, "--port", "0",
+                                              "--secure-port", "0", "--bind", "127.0.0.1", NULL);
+  g_assert_no_error (error);
+  e2e->port = test_util_headless_wait_serving (e2e->service_log, 0, NULL, TEST_TIMEOUT_MS);
+  e2e->store = wpi_store_open (e2e->service_dir, &error);
+  g_assert_no_error (error);
+
+  g_subprocess_launcher_set_stdout_file_path (sim_launcher, e2e->sim_log);
+  /* Under AddressSanitizer, LeakSanitizer's tracer crashes at the simulator's exit after
+   * TLS flows (signal 11 in the tracer, not in wpi-sim); the simulator is a tool here,
+   * its leaks are test-sim's business. */
+  options = g_strconcat (asan != NULL && *asan != '\0' ? asan : "", asan != NULL && *asan != '\0' ? ":" : "",
+                         "detect_leaks=0", NULL);
+  g_subprocess_launcher_setenv (sim_launcher, "ASAN_OPTIONS", options, TRUE);
+  g_ptr_array_add (argv, g_strdup (sim_path));
+  g_ptr_array_add (argv, g_strdup ("--phones"));
+  g_ptr_array_add (argv, g_strdup_printf ("%u", n_phones));
+  g_ptr_array_add (argv, g_strdup ("--service"));
+  g_ptr_array_add (argv, g_strdup_printf ("https://127.0.0.1:%u", e2e->port));
+  g_ptr_array_add (argv, g_strdup ("--contact-port-base"));
+  g_ptr_array_add (argv, g_strdup_printf ("%u", free_port_run (n_phones)));
+  for (guint i = 0; i < G_N_ELEMENTS (common_sim_args); i++)
+    g_ptr_array_add (argv, g_strdup (common_sim_args[i]));
+  for (guint i = 0; sim_args != NULL && sim_args[i] != NULL; i++)
+    g_ptr_array_add (argv, g_strdup (sim_args[i]));
+  g_ptr_array_add (argv, NULL);
+  e2e->sim = g_subprocess_launcher_spawnv (sim_launcher, (const char * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+
+  ready.store = e2e->store;
+  wait_until (check_phones_ready, &ready, "the phones to register");
+}
+
+/* Stops both, each of which must end cleanly */
+static void
+end_to_end_stop (EndToEnd *e2e)
+{
+  stop_process (e2e->sim, "wpi-sim", e2e->sim_log);
+  stop_process (e2e->service, "the service", e2e->service_log);
+  g_clear_object (&e2e->sim);
+  g_clear_object (&e2e->service);
+  g_clear_object (&e2e->store);
+  g_free (e2e->service_dir);
+  g_free (e2e->service_log);
+  g_free (e2e->sim_log);
+}
+
 static void
 test_service (Fixture       *fixture,
               gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *service_dir = g_build_filename (fixture->tmp, "service", NULL);
-  g_autofree char *service_log = g_build_filename (fixture->tmp, "service.log", NULL);
-  g_autofree char *sim_log = g_build_filename (fixture->tmp, "sim.log", NULL);
   g_autofree char *logo = write_source_file (fixture, "logo.png", "PNG logo bytes");
   g_autofree char *port_text = NULL;
-  g_autofree char *contact_text = NULL;
-  g_autofree char *service_uri = NULL;
   g_autofree char *address = NULL;
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  g_autoptr(GSubprocessLauncher) service_launcher = NULL;
-  g_autoptr(GSubprocessLauncher) sim_launcher = NULL;
-  g_autoptr(GSubprocess) service = NULL;
-  g_autoptr(GSubprocess) sim = NULL;
-  g_autoptr(WpiStore) store = NULL;
   g_autoptr(JsonNode) root = NULL;
   g_autoptr(GPtrArray) lines = NULL;
-  ServiceStart start = { service_log, 0 };
-  PhonesReady ready = { NULL, 2 };
+  EndToEnd e2e = { 0 };
   gboolean saw_write = FALSE, saw_solicited = FALSE;
   const char *mac_1 = "00:1A:E8:00:00:01";
   const char *mac_2 = "00:1A:E8:00:00:02";
@@ -1861,48 +1874,17 @@ test_service (Fixture       *fixture,
       return;
     }
 
-  /* the headless service on free loopback ports, its log in a file */
-  service_launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
-  g_subprocess_launcher_set_stdout_file_path (service_launcher, service_log);
-  g_subprocess_launcher_setenv (service_launcher, "XDG_DATA_HOME", fixture->xdg_data, TRUE);
-  service = g_subprocess_launcher_spawn (service_launcher, &error, console_path, "--headless",
-                                         "--data-dir", service_dir, "--port", "0", "--secure-port", "0",
-                                         "--bind", "127.0.0.1", NULL);
-  g_assert_no_error (error);
-  wait_until (check_service_listening, &start, "the service to listen");
+  /* the headless service on free loopback ports, two V3R3 phones that answer
+   * contact-mes on their own ports */
+  end_to_end_start (&e2e, fixture, 2, NULL);
 
   /* it recorded where phones reach it, for deploy-file */
-  store = wpi_store_open (service_dir, &error);
-  g_assert_no_error (error);
-  address = wpi_store_setting_get (store, "service-address", &error);
-  port_text = wpi_store_setting_get (store, "service-port", &error);
+  address = wpi_store_setting_get (e2e.store, "service-address", &error);
+  port_text = wpi_store_setting_get (e2e.store, "service-port", &error);
   g_assert_cmpstr (address, ==, "127.0.0.1");
-  g_assert_cmpint (g_ascii_strtoll (port_text, NULL, 10), ==, start.port);
+  g_assert_cmpint (g_ascii_strtoll (port_text, NULL, 10), ==, e2e.port);
 
-  /* two V3R3 phones that answer contact-mes on their own ports */
-  service_uri = g_strdup_printf ("https://127.0.0.1:%u", start.port);
-  contact_text = g_strdup_printf ("%u", free_port_run (2));
-  sim_launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
-  g_subprocess_launcher_set_stdout_file_path (sim_launcher, sim_log);
-  /* Under AddressSanitizer, LeakSanitizer's tracer crashes at the simulator's exit after
-   * TLS flows (signal 11 in the tracer, not in wpi-sim); the simulator is a tool here,
-   * its leaks are test-sim's business. */
-  {
-    const char *asan = g_getenv ("ASAN_OPTIONS");
-    g_autofree char *options = g_strconcat (asan != NULL && *asan != '\0' ? asan : "",
-                                            asan != NULL && *asan != '\0' ? ":" : "",
-                                            "detect_leaks=0", NULL);
-
-    g_subprocess_launcher_setenv (sim_launcher, "ASAN_OPTIONS", options, TRUE);
-  }
-  sim = g_subprocess_launcher_spawn (sim_launcher, &error, sim_path, "--phones", "2", "--service", service_uri,
-                                     "--contact-port-base", contact_text, "--firmware-mix", "v3r3",
-                                     "--restart-seconds", "0.2", "--retry-seconds", "1", NULL);
-  g_assert_no_error (error);
-  ready.store = store;
-  wait_until (check_phones_ready, &ready, "the phones to register");
-
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "--data-dir", service_dir, "phones", "--json", NULL), ==, 0);
+  g_assert_cmpint (run_ctl (fixture, &out, &err, "--data-dir", e2e.service_dir, "phones", "--json", NULL), ==, 0);
   root = parse_json (out);
   g_assert_cmpuint (json_array_get_length (json_node_get_array (root)), ==, 2);
   g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (json_node_get_array (root), 0),
@@ -1911,44 +1893,44 @@ test_service (Fixture       *fixture,
   g_clear_pointer (&err, g_free);
 
   /* a read and a write, each done within the wait */
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "--data-dir", service_dir, "read", mac_1, "sip-transport-user",
+  g_assert_cmpint (run_ctl (fixture, &out, &err, "--data-dir", e2e.service_dir, "read", mac_1, "sip-transport-user",
                             "--wait=30", NULL), ==, 0);
   assert_contains (out, "read-items for 00:1A:E8:00:00:01: done");
   assert_contains (out, "sip-transport-user = ");
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
 
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "--data-dir", service_dir, "write", mac_1, "display-id=Desk-1",
+  g_assert_cmpint (run_ctl (fixture, &out, &err, "--data-dir", e2e.service_dir, "write", mac_1, "display-id=Desk-1",
                             "--wait=30", NULL), ==, 0);
   assert_contains (out, "display-id = Desk-1: accepted");
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
   {
-    g_autoptr(WpiStoreItem) item = wpi_store_phone_item_get (store, mac_1, "display-id", FALSE, 0, &error);
+    g_autoptr(WpiStoreItem) item = wpi_store_phone_item_get (e2e.store, mac_1, "display-id", FALSE, 0, &error);
 
     g_assert_no_error (error);
     g_assert_cmpstr (item->value, ==, "Desk-1");
   }
 
   /* a file the service serves and the phone fetches over HTTPS */
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "--data-dir", service_dir, "deploy-file", mac_2, logo,
+  g_assert_cmpint (run_ctl (fixture, &out, &err, "--data-dir", e2e.service_dir, "deploy-file", mac_2, logo,
                             "--type", "LOGO", "--wait=30", NULL), ==, 0);
   assert_contains (out, "file-deployment for 00:1A:E8:00:00:02: done");
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
 
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "--data-dir", service_dir, "restart", mac_2, "--wait=30", NULL), ==, 0);
+  g_assert_cmpint (run_ctl (fixture, &out, &err, "--data-dir", e2e.service_dir, "restart", mac_2, "--wait=30", NULL), ==, 0);
   assert_contains (out, "restart for 00:1A:E8:00:00:02: done");
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
 
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "--data-dir", service_dir, "contact", mac_1, "--wait=30", NULL), ==, 0);
+  g_assert_cmpint (run_ctl (fixture, &out, &err, "--data-dir", e2e.service_dir, "contact", mac_1, "--wait=30", NULL), ==, 0);
   assert_contains (out, "read-all for 00:1A:E8:00:00:01: done");
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
 
   /* every message of it is in the log */
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "--data-dir", service_dir, "traffic", "--json", "--limit", "0",
+  g_assert_cmpint (run_ctl (fixture, &out, &err, "--data-dir", e2e.service_dir, "traffic", "--json", "--limit", "0",
                             "--phone", mac_1, NULL), ==, 0);
   lines = parse_json_lines (out);
   for (guint i = 0; i < lines->len; i++)
@@ -1962,8 +1944,7 @@ test_service (Fixture       *fixture,
     }
   g_assert_true (saw_write && saw_solicited);
 
-  stop_process (sim, "wpi-sim", sim_log);
-  stop_process (service, "the service", service_log);
+  end_to_end_stop (&e2e);
 }
 
 /* ---- Secure Mode: bootstrap, pins, revoke ---- */
@@ -2485,24 +2466,13 @@ test_secure_end_to_end (Fixture       *fixture,
                         gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *service_dir = g_build_filename (fixture->tmp, "service", NULL);
-  g_autofree char *service_log = g_build_filename (fixture->tmp, "service.log", NULL);
-  g_autofree char *sim_log = g_build_filename (fixture->tmp, "sim.log", NULL);
   g_autofree char *csv = g_build_filename (fixture->tmp, "handout.csv", NULL);
-  g_autofree char *service_uri = NULL;
-  g_autofree char *contact_text = NULL;
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  g_autoptr(GSubprocessLauncher) service_launcher = NULL;
-  g_autoptr(GSubprocessLauncher) sim_launcher = NULL;
-  g_autoptr(GSubprocess) service = NULL;
-  g_autoptr(GSubprocess) sim = NULL;
-  g_autoptr(WpiStore) store = NULL;
   g_autoptr(JsonNode) root = NULL;
   g_autoptr(GHashTable) handout = NULL;
-  ServiceStart start = { service_log, 0 };
   const guint n_phones = 3;
-  PhonesReady ready = { NULL, n_phones };
+  EndToEnd e2e = { 0 };
   SecureReady secure = { NULL, n_phones };
   JsonArray *array;
 
@@ -2512,39 +2482,10 @@ test_secure_end_to_end (Fixture       *fixture,
       return;
     }
 
-  service_launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
-  g_subprocess_launcher_set_stdout_file_path (service_launcher, service_log);
-  g_subprocess_launcher_setenv (service_launcher, "XDG_DATA_HOME", fixture->xdg_data, TRUE);
-  service = g_subprocess_launcher_spawn (service_launcher, &error, console_path, "--headless",
-                                         "--data-dir", service_dir, "--port", "0", "--secure-port", "0",
-                                         "--bind", "127.0.0.1", NULL);
-  g_assert_no_error (error);
-  wait_until (check_service_listening, &start, "the service to listen");
-  store = wpi_store_open (service_dir, &error);
-  g_assert_no_error (error);
+  end_to_end_start (&e2e, fixture, n_phones,
+                    (const char * const[]) { "--pins", csv, "--pin-interval", "0.2", NULL });
 
-  service_uri = g_strdup_printf ("https://127.0.0.1:%u", start.port);
-  contact_text = g_strdup_printf ("%u", free_port_run (n_phones));
-  sim_launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
-  g_subprocess_launcher_set_stdout_file_path (sim_launcher, sim_log);
-  /* as in test_service: the simulator's leaks are test-sim's business */
-  {
-    const char *asan = g_getenv ("ASAN_OPTIONS");
-    g_autofree char *options = g_strconcat (asan != NULL && *asan != '\0' ? asan : "",
-                                            asan != NULL && *asan != '\0' ? ":" : "",
-                                            "detect_leaks=0", NULL);
-
-    g_subprocess_launcher_setenv (sim_launcher, "ASAN_OPTIONS", options, TRUE);
-  }
-  sim = g_subprocess_launcher_spawn (sim_launcher, &error, sim_path, "--phones", "3", "--service", service_uri,
-                                     "--contact-port-base", contact_text, "--firmware-mix", "v3r3",
-                                     "--restart-seconds", "0.2", "--retry-seconds", "1",
-                                     "--pins", csv, "--pin-interval", "0.2", NULL);
-  g_assert_no_error (error);
-  ready.store = store;
-  wait_until (check_phones_ready, &ready, "the phones to register");
-
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "--data-dir", service_dir, "bootstrap", "--all", "--pin",
+  g_assert_cmpint (run_ctl (fixture, &out, &err, "--data-dir", e2e.service_dir, "bootstrap", "--all", "--pin",
                             "--handout", csv, NULL), ==, 0);
   assert_contains (err, "3/3 ");
   assert_contains (out, "3 of 3 phones queued");
@@ -2552,11 +2493,11 @@ test_secure_end_to_end (Fixture       *fixture,
   g_assert_no_error (error);
   g_assert_cmpuint (g_hash_table_size (handout), ==, n_phones);
 
-  secure.store = store;
+  secure.store = e2e.store;
   wait_until (check_phones_secure, &secure, "every phone to be verified and in Secure Mode");
 
   g_clear_pointer (&out, g_free);
-  g_assert_cmpint (run_ctl (fixture, &out, NULL, "--data-dir", service_dir, "pins", "--json", NULL), ==, 0);
+  g_assert_cmpint (run_ctl (fixture, &out, NULL, "--data-dir", e2e.service_dir, "pins", "--json", NULL), ==, 0);
   root = parse_json (out);
   array = json_node_get_array (root);
   g_assert_cmpuint (json_array_get_length (array), ==, n_phones);
@@ -2570,7 +2511,7 @@ test_secure_end_to_end (Fixture       *fixture,
 
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&root, json_node_unref);
-  g_assert_cmpint (run_ctl (fixture, &out, NULL, "--data-dir", service_dir, "phones", "--json", NULL), ==, 0);
+  g_assert_cmpint (run_ctl (fixture, &out, NULL, "--data-dir", e2e.service_dir, "phones", "--json", NULL), ==, 0);
   root = parse_json (out);
   array = json_node_get_array (root);
   g_assert_cmpuint (json_array_get_length (array), ==, n_phones);
@@ -2578,8 +2519,7 @@ test_secure_end_to_end (Fixture       *fixture,
     g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (array, i), "mode"), ==,
                      "secure");
 
-  stop_process (sim, "wpi-sim", sim_log);
-  stop_process (service, "the service", service_log);
+  end_to_end_stop (&e2e);
 }
 
 int

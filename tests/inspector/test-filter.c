@@ -7,7 +7,7 @@
 #include "wpi-codec.h"
 #include "wpi-filter.h"
 #include "wpi-traffic-filter-model.h"
-#include "test-util.h"
+#include "test-util-store.h"
 
 #define WAIT_TIMEOUT_MS 30000
 
@@ -186,85 +186,74 @@ test_parse_properties (void)
 
 /* The phone's start-up (items e164, user-pwd, ...), a busy reply, an unparseable body,
  * a service message with sip-transport-user = 2, a refused message. */
+static const struct {
+  gint64             id;
+  WpiTrafficDirection direction;
+  guint              port;
+  WpiPhoneMode       mode;
+  const char        *peer;
+  const char        *mac;
+  const char        *flow_id;
+  const char        *root;
+  const char        *nonce;
+  const char        *reason;
+  const char        *action;
+  const char        *status;
+  int                item_count;
+  int                error_code;
+  const char        *error_text;
+  const char        *fixture;   /* the body from tests/fixtures, or */
+  const char        *body;      /* this one */
+} samples[] = {
+  { 1, WPI_TRAFFIC_DIRECTION_IN, 18443, WPI_PHONE_MODE_DEFAULT, "192.168.10.41:50123", "00:1A:E8:3C:52:71",
+    "flow-a", "WorkpointMessage", "B7FFE4F479F30D2120FB74E9E5233172", "start-up", NULL, NULL, 17, 0, NULL,
+    "01-startup-01-phone-start-up.xml", NULL },
+  { 2, WPI_TRAFFIC_DIRECTION_IN, 18443, WPI_PHONE_MODE_DEFAULT, "192.168.10.41:50123", "00:1A:E8:12:34:56",
+    "flow-b", "WorkpointMessage", "0123", "reply-to", "WriteItems", "Busy", 0, 0, NULL,
+    "15-busy-05-phone-reply-busy.xml", NULL },
+  { 3, WPI_TRAFFIC_DIRECTION_IN, 18444, WPI_PHONE_MODE_SECURE, "::1:4000", NULL,
+    NULL, NULL, NULL, NULL, NULL, NULL, -1, WPI_CODEC_ERROR_MALFORMED, "1:27: malformed XML",
+    NULL, "<WorkpointMessage><Message" },
+  { 4, WPI_TRAFFIC_DIRECTION_OUT, 18443, WPI_PHONE_MODE_DEFAULT, "192.168.10.42:50200", "00:1A:E8:12:34:56",
+    "flow-b", "DLSMessage", "0123", NULL, "WriteItems", NULL, 1, 0, NULL,
+    NULL, "<DLSMessage><Message nonce=\"0123\"><Action>WriteItems</Action><ItemList>"
+          "<Item name=\"sip-transport-user\">2</Item></ItemList></Message></DLSMessage>" },
+  { 5, WPI_TRAFFIC_DIRECTION_IN, 18443, WPI_PHONE_MODE_DEFAULT, "10.1.1.1:4000", "00:1A:E8:00:00:05",
+    NULL, "WorkpointMessage", "FFFF", "solicited", NULL, NULL, 3, -1,
+    "00:1A:E8:00:00:05 is in Secure Mode but contacted the default port",
+    NULL, "x" },
+};
+
 static GPtrArray *
 sample_records (void)
 {
   GPtrArray *records = g_ptr_array_new_with_free_func ((GDestroyNotify) wpi_traffic_record_free);
-  WpiTrafficRecord *r;
 
-  r = wpi_traffic_record_new ();
-  r->id = 1;
-  r->direction = WPI_TRAFFIC_DIRECTION_IN;
-  r->port = 18443;
-  r->peer = g_strdup ("192.168.10.41:50123");
-  r->mac = g_strdup ("00:1A:E8:3C:52:71");
-  r->flow_id = g_strdup ("flow-a");
-  r->root = g_strdup ("WorkpointMessage");
-  r->nonce = g_strdup ("B7FFE4F479F30D2120FB74E9E5233172");
-  r->reason = g_strdup ("start-up");
-  r->item_count = 17;
-  r->body = test_util_read_fixture ("01-startup-01-phone-start-up.xml");
-  g_ptr_array_add (records, r);
+  for (guint i = 0; i < G_N_ELEMENTS (samples); i++)
+    {
+      WpiTrafficRecord *r = wpi_traffic_record_new ();
 
-  r = wpi_traffic_record_new ();
-  r->id = 2;
-  r->direction = WPI_TRAFFIC_DIRECTION_IN;
-  r->port = 18443;
-  r->peer = g_strdup ("192.168.10.41:50123");
-  r->mac = g_strdup ("00:1A:E8:12:34:56");
-  r->flow_id = g_strdup ("flow-b");
-  r->root = g_strdup ("WorkpointMessage");
-  r->nonce = g_strdup ("0123");
-  r->reason = g_strdup ("reply-to");
-  r->action = g_strdup ("WriteItems");
-  r->status = g_strdup ("Busy");
-  r->item_count = 0;
-  r->body = test_util_read_fixture ("15-busy-05-phone-reply-busy.xml");
-  g_ptr_array_add (records, r);
-
-  r = wpi_traffic_record_new ();
-  r->id = 3;
-  r->direction = WPI_TRAFFIC_DIRECTION_IN;
-  r->port = 18444;
-  r->mode = WPI_PHONE_MODE_SECURE;
-  r->peer = g_strdup ("::1:4000");
-  r->item_count = -1;
-  r->error_code = WPI_CODEC_ERROR_MALFORMED;
-  r->error_text = g_strdup ("1:27: malformed XML");
-  r->body = g_bytes_new_static ("<WorkpointMessage><Message", 26);
-  g_ptr_array_add (records, r);
-
-  r = wpi_traffic_record_new ();
-  r->id = 4;
-  r->direction = WPI_TRAFFIC_DIRECTION_OUT;
-  r->port = 18443;
-  r->peer = g_strdup ("192.168.10.42:50200");
-  r->mac = g_strdup ("00:1A:E8:12:34:56");
-  r->flow_id = g_strdup ("flow-b");
-  r->root = g_strdup ("DLSMessage");
-  r->nonce = g_strdup ("0123");
-  r->action = g_strdup ("WriteItems");
-  r->item_count = 1;
-  r->body = g_bytes_new_static ("<DLSMessage><Message nonce=\"0123\"><Action>WriteItems</Action><ItemList>"
-                                "<Item name=\"sip-transport-user\">2</Item></ItemList></Message></DLSMessage>",
-                                145);
-  g_ptr_array_add (records, r);
-
-  r = wpi_traffic_record_new ();
-  r->id = 5;
-  r->direction = WPI_TRAFFIC_DIRECTION_IN;
-  r->port = 18443;
-  r->peer = g_strdup ("10.1.1.1:4000");
-  r->mac = g_strdup ("00:1A:E8:00:00:05");
-  r->root = g_strdup ("WorkpointMessage");
-  r->nonce = g_strdup ("FFFF");
-  r->reason = g_strdup ("solicited");
-  r->item_count = 3;
-  r->error_code = -1;
-  r->error_text = g_strdup ("00:1A:E8:00:00:05 is in Secure Mode but contacted the default port");
-  r->body = g_bytes_new_static ("x", 1);
-  g_ptr_array_add (records, r);
-
+      r->id = samples[i].id;
+      r->direction = samples[i].direction;
+      r->port = samples[i].port;
+      r->mode = samples[i].mode;
+      r->peer = g_strdup (samples[i].peer);
+      r->mac = g_strdup (samples[i].mac);
+      r->flow_id = g_strdup (samples[i].flow_id);
+      r->root = g_strdup (samples[i].root);
+      r->nonce = g_strdup (samples[i].nonce);
+      r->reason = g_strdup (samples[i].reason);
+      r->action = g_strdup (samples[i].action);
+      r->status = g_strdup (samples[i].status);
+      r->item_count = samples[i].item_count;
+      r->error_code = samples[i].error_code;
+      r->error_text = g_strdup (samples[i].error_text);
+      if (samples[i].fixture != NULL)
+        r->body = test_util_read_fixture (samples[i].fixture);
+      else
+        r->body = g_bytes_new_static (samples[i].body, strlen (samples[i].body));
+      g_ptr_array_add (records, r);
+    }
   return records;
 }
 
@@ -438,33 +427,7 @@ test_error_code_names (void)
 
 /* ---- With a store --------------------------------------------------------------------- */
 
-typedef struct {
-  char     *tmp;
-  char     *dir;
-  WpiStore *store;
-} Fixture;
-
-static void
-fixture_setup (Fixture       *fixture,
-               gconstpointer  data)
-{
-  g_autoptr(GError) error = NULL;
-
-  fixture->tmp = test_util_make_tmp_dir ("test-filter");
-  fixture->dir = g_build_filename (fixture->tmp, "store", NULL);
-  fixture->store = wpi_store_open (fixture->dir, &error);
-  g_assert_no_error (error);
-}
-
-static void
-fixture_teardown (Fixture       *fixture,
-                  gconstpointer  data)
-{
-  g_clear_object (&fixture->store);
-  test_util_remove_tree (fixture->tmp);
-  g_free (fixture->tmp);
-  g_free (fixture->dir);
-}
+typedef TestUtilStore Fixture;   /* the store in a temporary directory */
 
 static void
 test_evaluate_entries (Fixture       *fixture,
@@ -535,25 +498,6 @@ make_record (guint i)
                           "</Message></WorkpointMessage>", i, i % 100);
   record->body = g_bytes_new (body, strlen (body));
   return record;
-}
-
-static void
-fill_store (WpiStore *store,
-            guint     first,
-            guint     n)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true (wpi_store_transaction_begin (store, &error));
-  for (guint i = first; i < first + n; i++)
-    {
-      g_autoptr(WpiTrafficRecord) record = make_record (i);
-
-      g_assert_true (wpi_store_traffic_append (store, record, NULL, &error));
-      g_assert_no_error (error);
-    }
-  g_assert_true (wpi_store_transaction_commit (store, &error));
-  g_assert_no_error (error);
 }
 
 static gboolean
@@ -649,7 +593,7 @@ test_filter_model (Fixture       *fixture,
   Counter counter = { 0 };
   const guint n = 20000;
 
-  fill_store (fixture->store, 0, n);
+  test_util_store_fill (fixture->store, make_record, 0, n);
   base = wpi_traffic_model_new (fixture->store, &error);
   g_assert_no_error (error);
   model = wpi_traffic_filter_model_new (base);
@@ -752,7 +696,7 @@ test_filter_model_cancel (Fixture       *fixture,
   g_autoptr(WpiFilter) busy = wpi_filter_parse ("status == busy", WPI_FILTER_FLAGS_NONE, NULL, NULL);
   const guint n = 20000;
 
-  fill_store (fixture->store, 0, n);
+  test_util_store_fill (fixture->store, make_record, 0, n);
   base = wpi_traffic_model_new (fixture->store, &error);
   g_assert_no_error (error);
   model = wpi_traffic_filter_model_new (base);
@@ -793,7 +737,7 @@ test_filter_model_live (Fixture       *fixture,
   gint64 first = 0, last = 0;
   guint i;
 
-  fill_store (fixture->store, 0, 100);
+  test_util_store_fill (fixture->store, make_record, 0, 100);
   base = wpi_traffic_model_new (fixture->store, &error);
   g_assert_no_error (error);
   model = wpi_traffic_filter_model_new (base);
@@ -864,7 +808,7 @@ main (int   argc,
   g_test_add_func ("/filter/evaluate/records", test_evaluate_records);
   g_test_add_func ("/filter/evaluate/lazily", test_evaluate_lazily);
   g_test_add_func ("/filter/evaluate/error-code-names", test_error_code_names);
-#define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+#define ADD(path, func) g_test_add (path, Fixture, NULL, test_util_store_setup, func, test_util_store_teardown)
   ADD ("/filter/evaluate/entries", test_evaluate_entries);
   ADD ("/filter/model/scan", test_filter_model);
   ADD ("/filter/model/cancel", test_filter_model_cancel);

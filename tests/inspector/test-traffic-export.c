@@ -6,7 +6,7 @@
 #include <json-glib/json-glib.h>
 
 #include "wpi-traffic-export.h"
-#include "test-util.h"
+#include "test-util-store.h"
 
 #define WAIT_TIMEOUT_MS 30000
 
@@ -210,9 +210,8 @@ test_format_headers (void)
 /* ---- Export -------------------------------------------------------------------- */
 
 typedef struct {
-  char     *tmp;
-  WpiStore *store;
-  GArray   *ids;
+  TestUtilStore base;   /* the store in a temporary directory */
+  GArray       *ids;
 } Fixture;
 
 static const char * const fixture_names[] = {
@@ -228,12 +227,8 @@ fixture_setup (Fixture       *fixture,
                gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = NULL;
 
-  fixture->tmp = test_util_make_tmp_dir ("test-traffic-export");
-  dir = g_build_filename (fixture->tmp, "store", NULL);
-  fixture->store = wpi_store_open (dir, &error);
-  g_assert_no_error (error);
+  test_util_store_setup (&fixture->base, data);
   fixture->ids = g_array_new (FALSE, FALSE, sizeof (gint64));
 
   for (guint i = 0; i < G_N_ELEMENTS (fixture_names); i++)
@@ -257,7 +252,7 @@ fixture_setup (Fixture       *fixture,
           record->error_text = g_strdup ("1:19: malformed XML");
         }
       record->headers = g_bytes_new_static ("POST / HTTP/1.1\r\n", 17);
-      g_assert_true (wpi_store_traffic_append (fixture->store, record, &id, &error));
+      g_assert_true (wpi_store_traffic_append (fixture->base.store, record, &id, &error));
       g_assert_no_error (error);
       g_array_append_val (fixture->ids, id);
     }
@@ -267,10 +262,8 @@ static void
 fixture_teardown (Fixture       *fixture,
                   gconstpointer  data)
 {
-  g_clear_object (&fixture->store);
   g_array_unref (fixture->ids);
-  test_util_remove_tree (fixture->tmp);
-  g_free (fixture->tmp);
+  test_util_store_teardown (&fixture->base, data);
 }
 
 static char *
@@ -288,7 +281,7 @@ static void
 test_export_xml (Fixture       *fixture,
                  gconstpointer  data)
 {
-  g_autofree char *path = g_build_filename (fixture->tmp, "export", "xml", NULL);
+  g_autofree char *path = g_build_filename (fixture->base.tmp, "export", "xml", NULL);
   g_autoptr(GFile) folder = g_file_new_for_path (path);
   g_autoptr(GFile) index = g_file_get_child (folder, "index.tsv");
   g_autoptr(GError) error = NULL;
@@ -296,7 +289,7 @@ test_export_xml (Fixture       *fixture,
   g_auto(GStrv) lines = NULL;
   guint written = 0, skipped = 0;
 
-  g_assert_true (wpi_traffic_export (fixture->store, fixture->ids, WPI_TRAFFIC_EXPORT_XML, folder,
+  g_assert_true (wpi_traffic_export (fixture->base.store, fixture->ids, WPI_TRAFFIC_EXPORT_XML, folder,
                                      WPI_DUMP_NONE, &written, &skipped, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (written, ==, G_N_ELEMENTS (fixture_names));
@@ -339,7 +332,7 @@ test_export_xml (Fixture       *fixture,
   }
 
   /* Revealed: byte for byte */
-  g_assert_true (wpi_traffic_export (fixture->store, fixture->ids, WPI_TRAFFIC_EXPORT_XML, folder,
+  g_assert_true (wpi_traffic_export (fixture->base.store, fixture->ids, WPI_TRAFFIC_EXPORT_XML, folder,
                                      WPI_DUMP_SHOW_SECRETS, &written, NULL, NULL, &error));
   g_assert_no_error (error);
   {
@@ -353,12 +346,12 @@ test_export_xml (Fixture       *fixture,
 
   /* A folder that cannot be made */
   {
-    g_autofree char *blocker_path = g_build_filename (fixture->tmp, "file", NULL);
+    g_autofree char *blocker_path = g_build_filename (fixture->base.tmp, "file", NULL);
     g_autoptr(GFile) blocker = g_file_new_for_path (blocker_path);
     g_autoptr(GFile) inside = g_file_get_child (blocker, "export");
 
     g_assert_true (g_file_set_contents (blocker_path, "x", 1, NULL));
-    g_assert_false (wpi_traffic_export (fixture->store, fixture->ids, WPI_TRAFFIC_EXPORT_XML, inside,
+    g_assert_false (wpi_traffic_export (fixture->base.store, fixture->ids, WPI_TRAFFIC_EXPORT_XML, inside,
                                         WPI_DUMP_NONE, NULL, NULL, NULL, &error));
     g_assert_nonnull (error);
   }
@@ -368,7 +361,7 @@ static void
 test_export_json (Fixture       *fixture,
                   gconstpointer  data)
 {
-  g_autofree char *path = g_build_filename (fixture->tmp, "export.jsonl", NULL);
+  g_autofree char *path = g_build_filename (fixture->base.tmp, "export.jsonl", NULL);
   g_autoptr(GFile) file = g_file_new_for_path (path);
   g_autoptr(GError) error = NULL;
   g_autofree char *text = NULL;
@@ -376,7 +369,7 @@ test_export_json (Fixture       *fixture,
   guint written = 0, skipped = 0;
   guint line = 0;
 
-  g_assert_true (wpi_traffic_export (fixture->store, fixture->ids, WPI_TRAFFIC_EXPORT_JSON_LINES, file,
+  g_assert_true (wpi_traffic_export (fixture->base.store, fixture->ids, WPI_TRAFFIC_EXPORT_JSON_LINES, file,
                                      WPI_DUMP_SHOW_SECRETS, &written, &skipped, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (written, ==, G_N_ELEMENTS (fixture_names) - 1);
@@ -403,7 +396,7 @@ test_export_json (Fixture       *fixture,
   g_assert_cmpstr (lines[line], ==, "");
 
   /* Masked: secret values replaced, and still JSON */
-  g_assert_true (wpi_traffic_export (fixture->store, fixture->ids, WPI_TRAFFIC_EXPORT_JSON_LINES, file,
+  g_assert_true (wpi_traffic_export (fixture->base.store, fixture->ids, WPI_TRAFFIC_EXPORT_JSON_LINES, file,
                                      WPI_DUMP_NONE, NULL, NULL, NULL, &error));
   g_assert_no_error (error);
   g_clear_pointer (&text, g_free);
@@ -454,7 +447,7 @@ static void
 test_export_async (Fixture       *fixture,
                    gconstpointer  data)
 {
-  g_autofree char *path = g_build_filename (fixture->tmp, "async", NULL);
+  g_autofree char *path = g_build_filename (fixture->base.tmp, "async", NULL);
   g_autoptr(GFile) folder = g_file_new_for_path (path);
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
@@ -463,7 +456,7 @@ test_export_async (Fixture       *fixture,
   guint timeout = g_timeout_add (WAIT_TIMEOUT_MS, on_timeout, &timed_out);
   guint written = 0;
 
-  wpi_traffic_export_async (fixture->store, fixture->ids, WPI_TRAFFIC_EXPORT_XML, folder, WPI_DUMP_NONE,
+  wpi_traffic_export_async (fixture->base.store, fixture->ids, WPI_TRAFFIC_EXPORT_XML, folder, WPI_DUMP_NONE,
                             NULL, on_exported, &result);
   while (result == NULL && !timed_out)
     g_main_context_iteration (NULL, TRUE);
@@ -475,7 +468,7 @@ test_export_async (Fixture       *fixture,
 
   /* Cancelled before it starts */
   g_cancellable_cancel (cancellable);
-  wpi_traffic_export_async (fixture->store, fixture->ids, WPI_TRAFFIC_EXPORT_XML, folder, WPI_DUMP_NONE,
+  wpi_traffic_export_async (fixture->base.store, fixture->ids, WPI_TRAFFIC_EXPORT_XML, folder, WPI_DUMP_NONE,
                             cancellable, on_exported, &result);
   while (result == NULL && !timed_out)
     g_main_context_iteration (NULL, TRUE);

@@ -5,37 +5,11 @@
 
 #include "wpi-codec.h"
 #include "wpi-traffic-model.h"
-#include "test-util.h"
+#include "test-util-store.h"
 
 #define BIG_LOG 100000
 
-typedef struct {
-  char     *tmp;
-  char     *dir;
-  WpiStore *store;
-} Fixture;
-
-static void
-fixture_setup (Fixture       *fixture,
-               gconstpointer  data)
-{
-  g_autoptr(GError) error = NULL;
-
-  fixture->tmp = test_util_make_tmp_dir ("test-traffic-model");
-  fixture->dir = g_build_filename (fixture->tmp, "store", NULL);
-  fixture->store = wpi_store_open (fixture->dir, &error);
-  g_assert_no_error (error);
-}
-
-static void
-fixture_teardown (Fixture       *fixture,
-                  gconstpointer  data)
-{
-  g_clear_object (&fixture->store);
-  test_util_remove_tree (fixture->tmp);
-  g_free (fixture->tmp);
-  g_free (fixture->dir);
-}
+typedef TestUtilStore Fixture;   /* the store in a temporary directory */
 
 /* Message i of a made-up log: phones take turns, every fourth message starts a flow. */
 static WpiTrafficRecord *
@@ -67,32 +41,6 @@ make_record (guint i)
                           "</Message></WorkpointMessage>", i, (guint64) 4989700000u + i);
   record->body = g_bytes_new (body, strlen (body));
   return record;
-}
-
-static void
-fill_store (WpiStore *store,
-            guint     first,
-            guint     n)
-{
-  g_autoptr(GError) error = NULL;
-
-  for (guint done = 0; done < n; )
-    {
-      guint batch = MIN (10000, n - done);
-
-      g_assert_true (wpi_store_transaction_begin (store, &error));
-      g_assert_no_error (error);
-      for (guint i = 0; i < batch; i++)
-        {
-          g_autoptr(WpiTrafficRecord) record = make_record (first + done + i);
-
-          g_assert_true (wpi_store_traffic_append (store, record, NULL, &error));
-          g_assert_no_error (error);
-        }
-      g_assert_true (wpi_store_transaction_commit (store, &error));
-      g_assert_no_error (error);
-      done += batch;
-    }
 }
 
 static WpiTrafficModel *
@@ -199,7 +147,7 @@ test_lazy_paging (Fixture       *fixture,
   WpiTrafficDirection direction;
   guint positions[] = { 0, 1, 100, 255 };
 
-  fill_store (fixture->store, 0, BIG_LOG);
+  test_util_store_fill (fixture->store, make_record, 0, BIG_LOG);
   model = new_model (fixture->store);
 
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, BIG_LOG);
@@ -273,7 +221,7 @@ test_body_on_demand (Fixture       *fixture,
   g_autoptr(GError) error = NULL;
   WpiMessage *message;
 
-  fill_store (fixture->store, 0, 10);
+  test_util_store_fill (fixture->store, make_record, 0, 10);
   model = new_model (fixture->store);
   entry = item (model, 4);
 
@@ -335,7 +283,7 @@ test_live_append (Fixture       *fixture,
   guint loads;
   gint64 id;
 
-  fill_store (fixture->store, 0, 1000);
+  test_util_store_fill (fixture->store, make_record, 0, 1000);
   model = new_model (fixture->store);
   g_signal_connect (model, "items-changed", G_CALLBACK (on_items_changed), &change);
 
@@ -390,7 +338,7 @@ test_live_append (Fixture       *fixture,
     g_autoptr(GError) error = NULL;
 
     g_assert_nonnull (other);
-    fill_store (other, 2000, 5);
+    test_util_store_fill (other, make_record, 2000, 5);
     change.count = 0;
     g_assert_true (wpi_traffic_model_refresh (model, &error));
     g_assert_no_error (error);
@@ -421,7 +369,7 @@ test_retention (Fixture       *fixture,
   gint64 first = 0, last = 0, old_first;
   guint i = 600;
 
-  fill_store (fixture->store, 0, 600);
+  test_util_store_fill (fixture->store, make_record, 0, 600);
   model = new_model (fixture->store);
   {
     /* Cache the first page, to see that it does not outlive retention */
@@ -510,7 +458,7 @@ test_missing_rows (Fixture       *fixture,
   g_autoptr(WpiTrafficEntry) entry = NULL;
   g_autoptr(GError) error = NULL;
 
-  fill_store (fixture->store, 0, 300);
+  test_util_store_fill (fixture->store, make_record, 0, 300);
   model = new_model (fixture->store);
   other = wpi_store_open (fixture->dir, &error);
   g_assert_no_error (error);
@@ -584,7 +532,7 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+#define ADD(path, func) g_test_add (path, Fixture, NULL, test_util_store_setup, func, test_util_store_teardown)
   ADD ("/traffic-model/empty", test_empty);
   ADD ("/traffic-model/lazy-paging", test_lazy_paging);
   ADD ("/traffic-model/body-on-demand", test_body_on_demand);

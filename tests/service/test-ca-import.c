@@ -13,7 +13,7 @@
 #include <gnutls/x509.h>
 #include <libsoup/soup.h>
 
-#include "test-util.h"
+#include "test-util-service.h"
 #include "wpi-pki.h"
 #include "wpi-service.h"
 
@@ -47,17 +47,6 @@ datum_steal_string (gnutls_datum_t *datum)
   gnutls_free (datum->data);
   datum->data = NULL;
   return text;
-}
-
-static gnutls_x509_crt_t
-parse_crt (const char *pem)
-{
-  gnutls_x509_crt_t crt;
-  gnutls_datum_t data = { (unsigned char *) pem, strlen (pem) };
-
-  g_assert_cmpint (gnutls_x509_crt_init (&crt), ==, 0);
-  g_assert_cmpint (gnutls_x509_crt_import (crt, &data, GNUTLS_X509_FMT_PEM), ==, 0);
-  return crt;
 }
 
 static char *
@@ -114,40 +103,7 @@ static GBytes *
 make_p12 (const TestCa *ca,
           const char   *password)
 {
-  gnutls_x509_privkey_t key;
-  gnutls_x509_crt_t crt = parse_crt (ca->cert_pem);
-  gnutls_pkcs12_t p12;
-  gnutls_pkcs12_bag_t cert_bag;
-  gnutls_pkcs12_bag_t key_bag;
-  gnutls_datum_t data = { (unsigned char *) ca->key_pem, strlen (ca->key_pem) };
-  gnutls_datum_t key_der;
-  gnutls_datum_t out;
-  GBytes *bytes;
-
-  g_assert_cmpint (gnutls_x509_privkey_init (&key), ==, 0);
-  g_assert_cmpint (gnutls_x509_privkey_import (key, &data, GNUTLS_X509_FMT_PEM), ==, 0);
-  g_assert_cmpint (gnutls_pkcs12_init (&p12), ==, 0);
-  g_assert_cmpint (gnutls_pkcs12_bag_init (&cert_bag), ==, 0);
-  g_assert_cmpint (gnutls_pkcs12_bag_set_crt (cert_bag, crt), ==, 0);
-  g_assert_cmpint (gnutls_pkcs12_bag_encrypt (cert_bag, password, GNUTLS_PKCS_PBES2_AES_128), ==, 0);
-  g_assert_cmpint (gnutls_pkcs12_set_bag (p12, cert_bag), ==, 0);
-  g_assert_cmpint (gnutls_x509_privkey_export2_pkcs8 (key, GNUTLS_X509_FMT_DER, password,
-                                                      GNUTLS_PKCS_PBES2_AES_128, &key_der), ==, 0);
-  g_assert_cmpint (gnutls_pkcs12_bag_init (&key_bag), ==, 0);
-  g_assert_cmpint (gnutls_pkcs12_bag_set_data (key_bag, GNUTLS_BAG_PKCS8_ENCRYPTED_KEY, &key_der), ==, 0);
-  g_assert_cmpint (gnutls_pkcs12_set_bag (p12, key_bag), ==, 0);
-  g_assert_cmpint (gnutls_pkcs12_generate_mac2 (p12, GNUTLS_MAC_SHA256, password), ==, 0);
-  g_assert_cmpint (gnutls_pkcs12_export2 (p12, GNUTLS_X509_FMT_DER, &out), ==, 0);
-  bytes = g_bytes_new (out.data, out.size);
-
-  gnutls_free (out.data);
-  gnutls_free (key_der.data);
-  gnutls_pkcs12_bag_deinit (key_bag);
-  gnutls_pkcs12_bag_deinit (cert_bag);
-  gnutls_pkcs12_deinit (p12);
-  gnutls_x509_crt_deinit (crt);
-  gnutls_x509_privkey_deinit (key);
-  return bytes;
+  return test_util_make_pkcs12 (ca->cert_pem, ca->key_pem, password, GNUTLS_PKCS_PBES2_AES_128);
 }
 
 /* ---- Fixture: a service on free loopback ports --------------------------------- */
@@ -313,8 +269,8 @@ static void
 assert_issued_by (const WpiClientCert *cert,
                   const TestCa        *ca)
 {
-  gnutls_x509_crt_t crt = parse_crt (cert->cert_pem);
-  gnutls_x509_crt_t ca_crt = parse_crt (ca->cert_pem);
+  gnutls_x509_crt_t crt = test_util_parse_certificate (cert->cert_pem);
+  gnutls_x509_crt_t ca_crt = test_util_parse_certificate (ca->cert_pem);
   g_autofree char *issuer = crt_dn (crt, TRUE);
   unsigned int status = 1;
 
@@ -351,7 +307,7 @@ static TestCa
 own_ca (Fixture *f)
 {
   g_autofree char *pem = wpi_pki_get_ca_pem (f->pki);
-  gnutls_x509_crt_t crt = parse_crt (pem);
+  gnutls_x509_crt_t crt = test_util_parse_certificate (pem);
   TestCa ca = { g_strdup (pem), NULL, crt_dn (crt, FALSE) };
 
   gnutls_x509_crt_deinit (crt);

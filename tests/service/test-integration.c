@@ -22,25 +22,15 @@
 #include "wpi-sim-phone.h"
 #include "wpi-simulator.h"
 #include "test-util-service.h"
+#include "test-util-sim.h"
+#include "test-util-store.h"
 
 #define WAIT_SECONDS 60
 #define BASE_MAC     "00:1A:E8:20:00:01"
 
 typedef struct _Fixture Fixture;
 
-typedef struct {
-  Fixture     *f;
-  WpiSimPhone *phone;
-  guint        n_started;
-  guint        n_finished;
-  guint        n_failed;
-  GPtrArray   *reasons;      /* reason of each finished flow */
-  GPtrArray   *details;      /* its trail ("ReadAllItems,CleanUp") or failure */
-  GArray      *oks;          /* of gboolean, whether it succeeded */
-  guint        n_downloads;
-  guint        n_downloads_ok;
-  gboolean     rebooted;
-} Watch;
+typedef TestUtilPhoneWatch Watch;
 
 struct _Fixture {
   char       *data_dir;
@@ -59,42 +49,13 @@ struct _Fixture {
   guint        n_runs;
 };
 
-typedef gboolean (*Condition) (gpointer data);
-
 static gboolean child_gone (gpointer data);
 
-static gboolean
-wake_up (gpointer data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-/* Iterates the main context (service and phones run there) until the condition holds. */
-static void
-wait_until (Condition   condition,
-            gpointer    data,
-            const char *what)
-{
-  gint64 deadline = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
-  /* conditions on the store change without a main-context event of their own */
-  guint ticker = g_timeout_add (10, wake_up, NULL);
-
-  while (!condition (data))
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("timed out after %d s waiting for %s", WAIT_SECONDS, what);
-      g_main_context_iteration (NULL, TRUE);
-    }
-  g_source_remove (ticker);
-}
-
-/* Runs what is ready now, without waiting. */
-static void
-drain_main_context (void)
-{
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-}
+/* Iterates the main context (service and phones run there) until the condition holds;
+ * conditions on the store change without an event of their own, test_util_wait_until
+ * looks at them every few milliseconds too. */
+#define wait_until(condition, data, what) \
+  test_util_wait_until (condition, data, WAIT_SECONDS * 1000, what)
 
 /* ---------------------------------------------------------------------------------------- */
 /* The service                                                                              */
@@ -137,25 +98,6 @@ fixture_set_up (Fixture       *f,
 }
 
 static gboolean
-phone_quiet (gpointer data)
-{
-  return !wpi_sim_phone_has_operations (data);
-}
-
-static void
-watch_free (Watch *watch)
-{
-  wpi_sim_phone_stop (watch->phone);
-  wait_until (phone_quiet, watch->phone, "the phone's operations to end");
-  g_signal_handlers_disconnect_by_data (watch->phone, watch);
-  g_object_unref (watch->phone);
-  g_ptr_array_unref (watch->reasons);
-  g_ptr_array_unref (watch->details);
-  g_array_unref (watch->oks);
-  g_free (watch);
-}
-
-static gboolean
 no_phone_in_flow (gpointer data)
 {
   Fixture *f = data;
@@ -174,7 +116,7 @@ fixture_tear_down (Fixture       *f,
   if (f->service != NULL || f->child != NULL)
     wait_until (no_phone_in_flow, f, "the phones' flows to end");
   for (guint i = 0; i < f->watches->len; i++)
-    watch_free (g_ptr_array_index (f->watches, i));
+    test_util_phone_watch_free (g_ptr_array_index (f->watches, i), WAIT_SECONDS * 1000);
   g_ptr_array_unref (f->watches);
   if (f->service != NULL)
     {
@@ -216,57 +158,6 @@ count_log (Fixture    *f,
 /* ---------------------------------------------------------------------------------------- */
 /* Phones                                                                                   */
 
-static void
-on_flow_started (WpiSimPhone *phone,
-                 const char  *reason,
-                 Watch       *watch)
-{
-  watch->n_started++;
-}
-
-static void
-on_flow_finished (WpiSimPhone *phone,
-                  const char  *reason,
-                  gboolean     ok,
-                  const char  *detail,
-                  guint        n_messages,
-                  gint64       duration,
-                  Watch       *watch)
-{
-  g_test_message ("%s: %s %s, %u messages in %.1f ms (%s)", wpi_sim_phone_get_mac (phone), reason,
-                  ok ? "ok" : "FAILED", n_messages, duration / 1000.0, detail);
-  watch->n_finished++;
-  if (!ok)
-    watch->n_failed++;
-  g_ptr_array_add (watch->reasons, g_strdup (reason));
-  g_ptr_array_add (watch->details, g_strdup (detail));
-  g_array_append_val (watch->oks, ok);
-}
-
-static void
-on_download_finished (WpiSimPhone *phone,
-                      const char  *name,
-                      const char  *type,
-                      gboolean     ok,
-                      const char  *error_message,
-                      Watch       *watch)
-{
-  g_test_message ("%s: download %s %s%s%s", wpi_sim_phone_get_mac (phone), name, ok ? "ok" : "failed",
-                  error_message ? ": " : "", error_message ? error_message : "");
-  watch->n_downloads++;
-  if (ok)
-    watch->n_downloads_ok++;
-}
-
-static void
-on_state (WpiSimPhone *phone,
-          GParamSpec  *pspec,
-          Watch       *watch)
-{
-  if (wpi_sim_phone_get_state (phone) == WPI_SIM_PHONE_STATE_REBOOTING)
-    watch->rebooted = TRUE;
-}
-
 static guint next_phone_number;
 
 static Watch *
@@ -274,7 +165,8 @@ phone_add (Fixture        *f,
            WpiSimFirmware  firmware,
            gint64          max_items)
 {
-  Watch *watch = g_new0 (Watch, 1);
+  Watch *watch;
+  WpiSimPhone *phone;
   guint n = next_phone_number++;
   g_autofree char *mac = wpi_sim_mac_add (BASE_MAC, n, NULL);
   g_autofree char *e164 = g_strdup_printf ("49897002%04u", n);
@@ -290,22 +182,15 @@ phone_add (Fixture        *f,
   inet = g_inet_address_new_from_string (address);
   contact = g_inet_socket_address_new (inet, 0);
 
-  watch->f = f;
-  watch->phone = wpi_sim_phone_new (mac, e164, "OpenStage 60", firmware, f->service_uri,
-                                    G_INET_SOCKET_ADDRESS (contact));
-  g_object_set (watch->phone,
+  phone = wpi_sim_phone_new (mac, e164, "OpenStage 60", firmware, f->service_uri,
+                             G_INET_SOCKET_ADDRESS (contact));
+  g_object_set (phone,
                 "bind-local", TRUE,
                 "max-items", max_items,
                 "restart-seconds", 0.05,
                 "retry-seconds", 0.1,
                 NULL);
-  watch->reasons = g_ptr_array_new_with_free_func (g_free);
-  watch->details = g_ptr_array_new_with_free_func (g_free);
-  watch->oks = g_array_new (FALSE, FALSE, sizeof (gboolean));
-  g_signal_connect (watch->phone, "flow-started", G_CALLBACK (on_flow_started), watch);
-  g_signal_connect (watch->phone, "flow-finished", G_CALLBACK (on_flow_finished), watch);
-  g_signal_connect (watch->phone, "download-finished", G_CALLBACK (on_download_finished), watch);
-  g_signal_connect (watch->phone, "notify::state", G_CALLBACK (on_state), watch);
+  watch = test_util_phone_watch_new (phone);
   g_ptr_array_add (f->watches, watch);
   return watch;
 }
@@ -438,16 +323,7 @@ enqueue (Fixture    *f,
   return id;
 }
 
-static WpiJobRecord *
-job_get (Fixture *f,
-         gint64   id)
-{
-  g_autoptr(GError) error = NULL;
-  WpiJobRecord *job = wpi_store_job_get (f->store, id, &error);
-
-  g_assert_no_error (error);
-  return job;
-}
+#define job_get(f, id) test_util_store_job_get ((f)->store, id)
 
 typedef struct {
   Fixture     *f;
@@ -513,17 +389,7 @@ stored (Fixture    *f,
   return item != NULL ? g_strdup (item->value) : NULL;
 }
 
-static WpiPhoneRecord *
-stored_phone (Fixture *f,
-              Watch   *watch)
-{
-  g_autoptr(GError) error = NULL;
-  WpiPhoneRecord *phone = wpi_store_phone_get (f->store, mac_of (watch), &error);
-
-  g_assert_no_error (error);
-  g_assert_nonnull (phone);
-  return phone;
-}
+#define stored_phone(f, watch) test_util_store_phone_get ((f)->store, mac_of (watch))
 
 /* The store holds exactly the phone's configuration: what a ReadAllItems returns (every item
  * but the two certificates, R13), each with the phone's value. */
@@ -1009,7 +875,7 @@ test_busy_multiple_jobs (Fixture       *f,
   job1 = job_wait (f, id1, WPI_JOB_STATE_DONE);
   job2 = job_wait (f, id2, WPI_JOB_STATE_DONE);
   wait_flows_since (watch, finished, 1);
-  drain_main_context ();
+  test_util_drain_main_context ();
   g_assert_cmpuint (watch->n_started, ==, started + 1);
   g_assert_cmpuint (count_traffic (f, watch, after_call, WPI_TRAFFIC_DIRECTION_IN, "solicited"), ==, 1);
   g_assert_false (wpi_sim_phone_get_pending_solicited (watch->phone));
@@ -1493,42 +1359,6 @@ test_phone_clean_up (Fixture       *f,
 /* ---------------------------------------------------------------------------------------- */
 /* D5 bad input, while a real phone is registered                                           */
 
-typedef struct {
-  GBytes  *body;
-  guint    status;
-  gboolean done;
-} Exchange;
-
-static void
-exchange_done (GObject      *source,
-               GAsyncResult *result,
-               gpointer      user_data)
-{
-  Exchange *exchange = user_data;
-  SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION (source), result);
-  g_autoptr(GError) error = NULL;
-
-  exchange->body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
-  g_assert_no_error (error);
-  exchange->status = soup_message_get_status (msg);
-  exchange->done = TRUE;
-}
-
-static gboolean
-exchange_is_done (gpointer data)
-{
-  return ((Exchange *) data)->done;
-}
-
-static gboolean
-accept_any_certificate (SoupMessage          *msg,
-                        GTlsCertificate      *certificate,
-                        GTlsCertificateFlags  errors,
-                        gpointer              user_data)
-{
-  return TRUE;
-}
-
 static guint
 send_raw (Fixture    *f,
           const char *method,
@@ -1536,20 +1366,15 @@ send_raw (Fixture    *f,
           const char *body,
           gsize       length)
 {
-  g_autoptr(SoupSession) session = soup_session_new_with_options ("timeout", 20, NULL);
+  g_autoptr(SoupSession) session = test_util_https_session_new (NULL);
   g_autofree char *uri = g_strdup_printf ("%s%s", f->service_uri, path);
-  g_autoptr(SoupMessage) msg = soup_message_new (method, uri);
-  Exchange exchange = { 0 };
+  g_autoptr(GBytes) bytes = body != NULL ? g_bytes_new (body, length) : NULL;
+  g_autoptr(TestUtilReply) reply = test_util_https_request (session, method, uri, bytes, NULL, NULL);
 
-  g_signal_connect (msg, "accept-certificate", G_CALLBACK (accept_any_certificate), NULL);
-  if (body != NULL)
-    soup_message_set_request_body_from_bytes (msg, "text/xml", g_bytes_new (body, length));
-  soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, NULL, exchange_done, &exchange);
-  wait_until (exchange_is_done, &exchange, "the service's answer");
-  if (exchange.status >= 400)
-    g_assert_cmpuint (g_bytes_get_size (exchange.body), ==, 0);
-  g_bytes_unref (exchange.body);
-  return exchange.status;
+  g_assert_no_error (reply->error);
+  if (reply->status >= 400)
+    g_assert_cmpuint (g_bytes_get_size (reply->body), ==, 0);
+  return reply->status;
 }
 
 /* The body as a stream of unknown length: libsoup sends it chunked */
@@ -1557,20 +1382,18 @@ static guint
 send_chunked (Fixture    *f,
               const char *body)
 {
-  g_autoptr(SoupSession) session = soup_session_new_with_options ("timeout", 20, NULL);
+  g_autoptr(SoupSession) session = test_util_https_session_new (NULL);
   g_autofree char *uri = g_strdup_printf ("%s%s", f->service_uri, WPI_SERVICE_PATH);
   g_autoptr(SoupMessage) msg = soup_message_new ("POST", uri);
   g_autoptr(GInputStream) stream = g_memory_input_stream_new_from_data (g_strdup (body), -1, g_free);
-  Exchange exchange = { 0 };
+  g_autoptr(TestUtilReply) reply = NULL;
 
-  g_signal_connect (msg, "accept-certificate", G_CALLBACK (accept_any_certificate), NULL);
   soup_message_set_request_body (msg, "text/xml", stream, -1);
-  soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, NULL, exchange_done, &exchange);
-  wait_until (exchange_is_done, &exchange, "the service's answer");
+  reply = test_util_https_send (session, msg);
+  g_assert_no_error (reply->error);
   g_assert_cmpstr (soup_message_headers_get_one (soup_message_get_request_headers (msg), "Transfer-Encoding"),
                    ==, "chunked");
-  g_bytes_unref (exchange.body);
-  return exchange.status;
+  return reply->status;
 }
 
 static char *
@@ -1758,32 +1581,12 @@ test_abusive_clients (Fixture       *f,
 /* ---------------------------------------------------------------------------------------- */
 /* Many phones at once through WpiSimulator                                                 */
 
-static void
-on_simulator_flow (WpiSimulator *simulator,
-                   WpiSimPhone  *phone,
-                   const char   *reason,
-                   gboolean      ok,
-                   const char   *detail,
-                   guint         n_messages,
-                   gint64        duration,
-                   gpointer      user_data)
-{
-  if (!ok)
-    g_test_message ("%s: %s failed: %s", wpi_sim_phone_get_mac (phone), reason, detail);
-}
-
 static gboolean
 simulator_registered (gpointer data)
 {
   WpiSimulator *simulator = data;
 
   return wpi_simulator_get_flows_ok (simulator) >= wpi_simulator_get_n_phones (simulator);
-}
-
-static gboolean
-simulator_quiet (gpointer data)
-{
-  return wpi_simulator_is_quiet (data);
 }
 
 /* The demo's phones listen on 127.1.x.y:8085. With the first of those addresses held by
@@ -1824,7 +1627,7 @@ test_demo_address_in_use (Fixture       *f,
   wait_until (simulator_registered, demo, "the demo's 2 registrations");
 
   wpi_simulator_stop (demo);
-  wait_until (simulator_quiet, demo, "the demo phones to finish");
+  wait_until (test_util_simulator_is_quiet, demo, "the demo phones to finish");
 }
 
 static void
@@ -1838,7 +1641,7 @@ test_simulator (Fixture       *f,
 
   g_object_set (simulator, "bind-prefix", prefix, "firmware-mix", "v1,v2r2,v3r3",
                 "base-mac", "00:1A:E8:30:00:01", "retry-seconds", 0.2, NULL);
-  g_signal_connect (simulator, "flow-finished", G_CALLBACK (on_simulator_flow), NULL);
+  test_util_simulator_log_failures (simulator);
   g_assert_true (wpi_simulator_start (simulator, &error));
   g_assert_no_error (error);
   wait_until (simulator_registered, simulator, "20 registrations");
@@ -1858,73 +1661,20 @@ test_simulator (Fixture       *f,
       g_assert_cmpuint (items->len, ==, wpi_sim_phone_get_n_items (phone) - 2);
     }
   wpi_simulator_stop (simulator);
-  wait_until (simulator_quiet, simulator, "the simulator to stop");
+  wait_until (test_util_simulator_is_quiet, simulator, "the simulator to stop");
 }
 
 /* ---------------------------------------------------------------------------------------- */
 /* kill -9 of the headless service in mid-flow, and a clean restart                         */
 
-static guint
-free_port (void)
-{
-  g_autoptr(GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-                                            G_SOCKET_PROTOCOL_TCP, NULL);
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
-  g_autoptr(GSocketAddress) bound = NULL;
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true (g_socket_bind (socket, any, FALSE, &error));
-  g_assert_no_error (error);
-  bound = g_socket_get_local_address (socket, &error);
-  g_assert_no_error (error);
-  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-}
-
-static gboolean
-headless_ready (gpointer data)
-{
-  Fixture *f = data;
-  g_autofree char *text = NULL;
-  g_autofree char *expected = g_strdup_printf ("serving https://127.0.0.1:%u", f->port);
-
-  if (f->child_exited)
-    g_error ("the headless service exited at start; see %s", f->child_log);
-  return g_file_get_contents (f->child_log, &text, NULL, NULL) && strstr (text, expected) != NULL;
-}
-
-static void
-child_wait_done (GObject      *source,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  gboolean *exited = user_data;
-
-  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
-  *exited = TRUE;
-}
-
 static void
 headless_start (Fixture *f)
 {
-  const char *exe = g_getenv ("WPI_HEADLESS_SERVICE");
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
-  g_autofree char *port = g_strdup_printf ("%u", f->port);
-  g_autofree char *secure_port = g_strdup_printf ("%u", f->secure_port);
-  g_autoptr(GError) error = NULL;
-
   g_free (f->child_log);
   f->child_log = g_strdup_printf ("%s/headless-%u.log", f->data_dir, ++f->n_runs);
-  /* a file, not a pipe: the service writes a line per flow and must never block on us */
-  g_subprocess_launcher_set_stdout_file_path (launcher, f->child_log);
-  g_subprocess_launcher_setenv (launcher, "G_MESSAGES_DEBUG", "", TRUE);
-  f->child = g_subprocess_launcher_spawn (launcher, &error, exe, "--headless",
-                                          "--data-dir", f->data_dir, "--bind", "127.0.0.1",
-                                          "--port", port, "--secure-port", secure_port, NULL);
-  g_assert_no_error (error);
-  f->child_exited = FALSE;
-  g_subprocess_wait_async (f->child, NULL, child_wait_done, &f->child_exited);
-  wait_until (headless_ready, f, "the headless service to listen");
+  f->child = test_util_headless_spawn (g_getenv ("WPI_HEADLESS_SERVICE"), f->data_dir, f->port,
+                                       f->secure_port, f->child_log, &f->child_exited);
+  test_util_headless_wait_serving (f->child_log, f->port, &f->child_exited, WAIT_SECONDS * 1000);
 }
 
 static gboolean
@@ -1998,8 +1748,8 @@ test_kill_restart (Fixture       *f,
       return;
     }
 
-  f->port = free_port ();
-  f->secure_port = free_port ();
+  f->port = test_util_free_port ();
+  f->secure_port = test_util_free_port ();
   f->service_uri = g_strdup_printf ("https://127.0.0.1:%u", f->port);
   headless_start (f);
   f->store = wpi_store_open (f->data_dir, &error);
@@ -2120,11 +1870,9 @@ main (int   argc,
       char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
-  /* as wpi-sim does: no system CA store loaded for every connection (see test-sim.c) */
-  g_tls_backend_set_default_database (g_tls_backend_get_default (), wpi_sim_accept_any_database ());
-  /* service and phones share GLib's TLS handshake threads in this process: the phones queue
-   * their requests so that the service's handshakes always find a thread */
-  wpi_sim_set_max_requests (4);
+  /* phones trust any server; their requests queue so that the server's handshakes
+   * always find a thread of this process */
+  test_util_sim_init ();
 
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
   ADD ("/integration/start-up/unknown-phone", test_start_up_unknown);

@@ -15,7 +15,7 @@
 
 #include "wpi-bundle.h"
 #include "wpi-pki.h"
-#include "test-util.h"
+#include "test-util-service.h"
 
 #define MAC1 "00:1A:E8:12:34:56"
 #define MAC2 "00:1A:E8:AB:CD:EF"
@@ -139,18 +139,6 @@ assert_mode (const char *path,
   g_assert_cmpuint (st.st_mode & 0777, ==, mode);
 }
 
-static gnutls_x509_crt_t
-parse_crt (const char *pem)
-{
-  gnutls_x509_crt_t crt;
-  gnutls_datum_t data = { (unsigned char *) pem, strlen (pem) };
-
-  g_assert_cmpint (gnutls_x509_crt_init (&crt), ==, 0);
-  g_assert_cmpint (gnutls_x509_crt_import (crt, &data, GNUTLS_X509_FMT_PEM), ==, 0);
-
-  return crt;
-}
-
 static char *
 crt_cn (gnutls_x509_crt_t crt)
 {
@@ -203,7 +191,7 @@ test_create (void)
   const char *files[] = { "ca.pem", "ca.crt", "server.pem", "crl.pem", NULL };
   g_autofree char *ca_pem = wpi_pki_get_ca_pem (pki);
   g_auto(GStrv) ca_pems = wpi_pki_get_ca_pems (pki);
-  gnutls_x509_crt_t ca = parse_crt (ca_pem);
+  gnutls_x509_crt_t ca = test_util_parse_certificate (ca_pem);
   g_autofree char *cn = crt_cn (ca);
   unsigned int critical = 0;
   unsigned int is_ca = 0;
@@ -377,7 +365,7 @@ test_server_certificate (void)
   g_autofree char *server_pem = wpi_pki_get_server_cert_pem (pki);
   g_autofree char *private_key = NULL;
   g_auto(GStrv) names = wpi_pki_get_server_names (pki);
-  gnutls_x509_crt_t crt = parse_crt (server_pem);
+  gnutls_x509_crt_t crt = test_util_parse_certificate (server_pem);
   const char *identities[] = { "localhost", "127.0.0.1", NULL };
   unsigned int critical = 0;
   unsigned int key_usage = 0;
@@ -424,7 +412,7 @@ test_client_issue (void)
   g_autofree char *current = g_build_filename (dir, "current.pem", NULL);
   g_autofree char *history_name = g_strconcat (phone->serial, ".crt", NULL);
   g_autofree char *history = g_build_filename (dir, history_name, NULL);
-  gnutls_x509_crt_t crt = parse_crt (phone->cert_pem);
+  gnutls_x509_crt_t crt = test_util_parse_certificate (phone->cert_pem);
   g_autofree char *cn = crt_cn (crt);
   g_autoptr(GError) error = NULL;
   g_autoptr(WpiClientCert) found = NULL;
@@ -857,7 +845,7 @@ test_p12_export (void)
   gnutls_x509_crt_t *chain = NULL;
   unsigned int chain_length = 0;
   g_autofree char *ca_pem = wpi_pki_get_ca_pem (pki);
-  gnutls_x509_crt_t ca = parse_crt (ca_pem);
+  gnutls_x509_crt_t ca = test_util_parse_certificate (ca_pem);
 
   g_assert_no_error (error);
   g_assert_null (strchr (base64, '\n'));
@@ -1149,47 +1137,8 @@ test_import_rejects (void)
 static GBytes *
 make_external_p12 (const char *password)
 {
-  gnutls_x509_privkey_t key;
-  gnutls_x509_crt_t crt;
-  gnutls_pkcs12_t p12;
-  gnutls_pkcs12_bag_t cert_bag;
-  gnutls_pkcs12_bag_t key_bag;
-  gnutls_datum_t data;
-  gnutls_datum_t key_der;
-  gnutls_datum_t out;
-  GBytes *bytes;
-
-  g_assert_cmpint (gnutls_x509_privkey_init (&key), ==, 0);
-  data.data = (unsigned char *) shared.external_ca_key;
-  data.size = strlen (shared.external_ca_key);
-  g_assert_cmpint (gnutls_x509_privkey_import (key, &data, GNUTLS_X509_FMT_PEM), ==, 0);
-  crt = parse_crt (shared.external_ca_cert);
-
-  g_assert_cmpint (gnutls_pkcs12_init (&p12), ==, 0);
-  g_assert_cmpint (gnutls_pkcs12_bag_init (&cert_bag), ==, 0);
-  g_assert_cmpint (gnutls_pkcs12_bag_set_crt (cert_bag, crt), ==, 0);
-  g_assert_cmpint (gnutls_pkcs12_bag_encrypt (cert_bag, password, GNUTLS_PKCS_PBES2_AES_256), ==, 0);
-  g_assert_cmpint (gnutls_pkcs12_set_bag (p12, cert_bag), ==, 0);
-
-  g_assert_cmpint (gnutls_x509_privkey_export2_pkcs8 (key, GNUTLS_X509_FMT_DER, password,
-                                                      GNUTLS_PKCS_PBES2_AES_256, &key_der), ==, 0);
-  g_assert_cmpint (gnutls_pkcs12_bag_init (&key_bag), ==, 0);
-  g_assert_cmpint (gnutls_pkcs12_bag_set_data (key_bag, GNUTLS_BAG_PKCS8_ENCRYPTED_KEY, &key_der), ==, 0);
-  g_assert_cmpint (gnutls_pkcs12_set_bag (p12, key_bag), ==, 0);
-  g_assert_cmpint (gnutls_pkcs12_generate_mac2 (p12, GNUTLS_MAC_SHA256, password), ==, 0);
-  g_assert_cmpint (gnutls_pkcs12_export2 (p12, GNUTLS_X509_FMT_DER, &out), ==, 0);
-
-  bytes = g_bytes_new (out.data, out.size);
-
-  gnutls_free (out.data);
-  gnutls_free (key_der.data);
-  gnutls_pkcs12_bag_deinit (key_bag);
-  gnutls_pkcs12_bag_deinit (cert_bag);
-  gnutls_pkcs12_deinit (p12);
-  gnutls_x509_crt_deinit (crt);
-  gnutls_x509_privkey_deinit (key);
-
-  return bytes;
+  return test_util_make_pkcs12 (shared.external_ca_cert, shared.external_ca_key, password,
+                                GNUTLS_PKCS_PBES2_AES_256);
 }
 
 static void

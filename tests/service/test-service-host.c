@@ -187,20 +187,27 @@ simulator_quiet (Fixture *f)
   return wpi_simulator_is_quiet (g_object_get_data (G_OBJECT (f->host), "simulator"));
 }
 
+/* Starts the host, then N_PHONES simulated phones from base_mac against it, and waits
+ * until all of them have registered. */
 static WpiSimulator *
-start_simulator (Fixture    *f,
-                 const char *base_mac)
+start_host_and_phones (Fixture    *f,
+                       const char *base_mac)
 {
-  g_autofree char *uri = service_uri (f);
+  g_autofree char *uri = NULL;
   g_autofree char *prefix = g_strdup_printf ("127.%u", 150 + getpid () % 60);
-  WpiSimulator *simulator = wpi_simulator_new (uri, N_PHONES);
+  WpiSimulator *simulator;
   g_autoptr(GError) error = NULL;
 
+  g_assert_true (wpi_service_host_start (f->host, &error));
+  g_assert_no_error (error);
+  uri = service_uri (f);
+  simulator = wpi_simulator_new (uri, N_PHONES);
   g_object_set (simulator, "bind-prefix", prefix, "base-mac", base_mac,
                 "retry-seconds", 0.2, "busy-ratio", 0.0, NULL);
   g_assert_true (wpi_simulator_start (simulator, &error));
   g_assert_no_error (error);
   g_object_set_data_full (G_OBJECT (f->host), "simulator", g_object_ref (simulator), g_object_unref);
+  wait_for (all_registered, f, "the phones to register");
   return simulator;
 }
 
@@ -224,9 +231,7 @@ test_phones_mirrored (Fixture       *f,
   WpiSimulator *simulator;
   GListModel *phones = wpi_service_host_get_phones (f->host);
 
-  g_assert_true (wpi_service_host_start (f->host, &error));
-  simulator = start_simulator (f, "00:1A:E8:40:00:01");
-  wait_for (all_registered, f, "the phones to register");
+  simulator = start_host_and_phones (f, "00:1A:E8:40:00:01");
 
   records = wpi_store_phone_list (wpi_service_host_get_store (f->host), &error);
   g_assert_no_error (error);
@@ -268,9 +273,7 @@ test_enqueue (Fixture       *f,
   gint64 job_id;
   gboolean mirrored_done = FALSE;
 
-  g_assert_true (wpi_service_host_start (f->host, &error));
-  simulator = start_simulator (f, "00:1A:E8:41:00:01");
-  wait_for (all_registered, f, "the phones to register");
+  simulator = start_host_and_phones (f, "00:1A:E8:41:00:01");
 
   first = g_list_model_get_item (wpi_service_host_get_phones (f->host), 0);
   job_id = wpi_service_host_enqueue_job (f->host, wpi_phone_get_mac (first), WPI_JOB_KIND_READ_ALL,

@@ -37,15 +37,6 @@ typedef struct {
   GError      *transport_error;
 } Fixture;
 
-static gboolean
-accept_any_certificate (SoupMessage          *msg,
-                        GTlsCertificate      *certificate,
-                        GTlsCertificateFlags  errors,
-                        gpointer              user_data)
-{
-  return TRUE;   /* phones in Default Mode do not check the server (protocol.md §2.1) */
-}
-
 static void
 fixture_set_up (Fixture       *f,
                 gconstpointer  data)
@@ -54,7 +45,8 @@ fixture_set_up (Fixture       *f,
 
   f->data_dir = test_util_make_tmp_dir ("wpi-service");
   f->service = test_util_service_start (f->data_dir);
-  f->session = soup_session_new_with_options ("timeout", 10, NULL);
+  /* phones in Default Mode do not check the server (protocol.md §2.1) */
+  f->session = test_util_https_session_new (NULL);
   f->firmware = g_strdup ("V3 R5.12.0");
   f->max_items = -1;
 }
@@ -75,33 +67,6 @@ fixture_tear_down (Fixture       *f,
   g_clear_error (&f->transport_error);
 }
 
-typedef struct {
-  GBytes  *body;
-  GError  *error;
-  gboolean done;
-} Pending;
-
-static void
-send_done (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  Pending *pending = user_data;
-
-  pending->body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &pending->error);
-  pending->done = TRUE;
-}
-
-static gboolean
-wait_for (gboolean *flag)
-{
-  gint64 deadline = g_get_monotonic_time () + WAIT_TIMEOUT;
-
-  while (!*flag && g_get_monotonic_time () < deadline)
-    g_main_context_iteration (NULL, TRUE);
-  return *flag;
-}
-
 /* One HTTP exchange; the service runs on this thread's main context meanwhile. */
 static GBytes *
 http (Fixture    *f,
@@ -113,49 +78,32 @@ http (Fixture    *f,
       guint       port)
 {
   g_autofree char *uri = NULL;
-  g_autoptr(SoupMessage) msg = NULL;
-  Pending pending = { 0 };
-  const char *set_cookie;
+  g_autoptr(GBytes) bytes = body != NULL ? g_bytes_new (body, length) : NULL;
+  g_autoptr(TestUtilReply) reply = NULL;
 
   if (port == 0)
     port = f->secure ? wpi_service_get_secure_port (f->service) : wpi_service_get_port (f->service);
   uri = g_strdup_printf ("https://127.0.0.1:%u%s", port, path);
-  msg = soup_message_new (method, uri);
-  g_signal_connect (msg, "accept-certificate", G_CALLBACK (accept_any_certificate), NULL);
-  if (f->secure)
-    soup_message_set_tls_client_certificate (msg, f->client_cert);
-  if (body != NULL)
-    soup_message_set_request_body_from_bytes (msg, "text/xml", g_bytes_new (body, length));
-  if (with_cookie && f->cookie != NULL)
-    {
-      g_autofree char *header = g_strdup_printf ("JSESSIONID=%s", f->cookie);
-      soup_message_headers_replace (soup_message_get_request_headers (msg), "Cookie", header);
-    }
-  soup_session_send_and_read_async (f->session, msg, G_PRIORITY_DEFAULT, NULL, send_done, &pending);
-  g_assert_true (wait_for (&pending.done));
+  reply = test_util_https_request (f->session, method, uri, bytes, with_cookie ? f->cookie : NULL,
+                                   f->secure ? f->client_cert : NULL);
   g_clear_error (&f->transport_error);
-  if (pending.error != NULL)
+  if (reply->error != NULL)
     {
       /* A refused TLS handshake: the caller checks f->transport_error */
-      f->transport_error = pending.error;
+      f->transport_error = g_steal_pointer (&reply->error);
       f->last_status = 0;
       return NULL;
     }
 
-  f->last_status = soup_message_get_status (msg);
-  g_clear_pointer (&f->last_set_cookie, g_free);
-  set_cookie = soup_message_headers_get_one (soup_message_get_response_headers (msg), "Set-Cookie");
-  if (set_cookie != NULL)
+  f->last_status = reply->status;
+  g_free (f->last_set_cookie);
+  f->last_set_cookie = g_steal_pointer (&reply->set_cookie);
+  if (reply->session_id != NULL)
     {
-      f->last_set_cookie = g_strdup (set_cookie);
-      if (g_str_has_prefix (set_cookie, "JSESSIONID="))
-        {
-          const char *end = strchr (set_cookie, ';');
-          g_free (f->cookie);
-          f->cookie = g_strndup (set_cookie + 11, end ? (gsize) (end - set_cookie - 11) : strlen (set_cookie + 11));
-        }
+      g_free (f->cookie);
+      f->cookie = g_steal_pointer (&reply->session_id);
     }
-  return pending.body;
+  return g_steal_pointer (&reply->body);
 }
 
 static WpiMessage *
@@ -248,31 +196,14 @@ enqueue_write (Fixture    *f,
                const char *value2)
 {
   g_autoptr(GArray) items = wpi_store_item_array_new ();
-  g_autoptr(GError) error = NULL;
-  gint64 id;
 
   wpi_store_item_array_add (items, name1, FALSE, 0, value1);
   if (name2 != NULL)
     wpi_store_item_array_add (items, name2, FALSE, 0, value2);
-  id = wpi_service_enqueue_job (f->service, MAC, WPI_JOB_KIND_WRITE_ITEMS, NULL, items, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (id, >, 0);
-  return id;
+  return test_util_service_enqueue (f->service, MAC, WPI_JOB_KIND_WRITE_ITEMS, items);
 }
 
-static WpiJobState
-job_state (Fixture *f,
-           gint64   id,
-           char   **reason)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(WpiJobRecord) job = wpi_store_job_get (wpi_service_get_store (f->service), id, &error);
-
-  g_assert_no_error (error);
-  if (reason != NULL)
-    *reason = g_strdup (job->failure_reason);
-  return job->state;
-}
+#define job_state(f, id, reason) test_util_service_job_state ((f)->service, id, reason)
 
 static void
 test_start_up_unknown (Fixture       *f,
@@ -413,8 +344,7 @@ test_read_items (Fixture       *f,
   register_phone (f);
   wpi_store_item_array_add (items, "e164", FALSE, 0, NULL);
   wpi_store_item_array_add (items, "reg-addr", FALSE, 0, NULL);
-  id = wpi_service_enqueue_job (f->service, MAC, WPI_JOB_KIND_READ_ITEMS, NULL, items, &error);
-  g_assert_no_error (error);
+  id = test_util_service_enqueue (f->service, MAC, WPI_JOB_KIND_READ_ITEMS, items);
 
   solicited = phone_message (f, WPI_REASON_SOLICITED, "AE");
   read = exchange (f, solicited);
@@ -552,7 +482,6 @@ test_service_fragments (Fixture       *f,
 {
   g_autoptr(GArray) items = wpi_store_item_array_new ();
   g_autoptr(WpiMessage) solicited = NULL;
-  g_autoptr(GError) error = NULL;
   g_autoptr(WpiMessage) next = NULL;
   guint messages = 0, total = 0;
   gint64 id;
@@ -564,8 +493,7 @@ test_service_fragments (Fixture       *f,
       g_autofree char *value = g_strdup_printf ("label %d", i);
       wpi_store_item_array_add (items, "key-label-unicode", TRUE, i, value);
     }
-  id = wpi_service_enqueue_job (f->service, MAC, WPI_JOB_KIND_WRITE_ITEMS, NULL, items, &error);
-  g_assert_no_error (error);
+  id = test_util_service_enqueue (f->service, MAC, WPI_JOB_KIND_WRITE_ITEMS, items);
 
   solicited = phone_message (f, WPI_REASON_SOLICITED, "77");
   next = exchange (f, solicited);
@@ -646,12 +574,10 @@ test_factory_reset (Fixture       *f,
   g_autoptr(WpiMessage) restart = NULL;
   g_autoptr(WpiMessage) start_up = NULL;
   g_autoptr(WpiMessage) answer = NULL;
-  g_autoptr(GError) error = NULL;
   gint64 id;
 
   register_phone (f);
-  id = wpi_service_enqueue_job (f->service, MAC, WPI_JOB_KIND_FACTORY_RESET, NULL, NULL, &error);
-  g_assert_no_error (error);
+  id = test_util_service_enqueue (f->service, MAC, WPI_JOB_KIND_FACTORY_RESET, NULL);
 
   solicited = phone_message (f, WPI_REASON_SOLICITED, "AB");
   restart = exchange (f, solicited);
@@ -808,25 +734,9 @@ phone_certificate (Fixture    *f,
   return tls;
 }
 
-static gint64
-prepare_bootstrap (Fixture   *f,
-                   gboolean   with_pin,
-                   char     **pin)
-{
-  WpiBootstrapOptions options;
-  g_autoptr(GError) error = NULL;
-  gint64 id;
-
-  wpi_bootstrap_options_init (&options);
-  options.with_pin = with_pin;
-  options.secure_port = wpi_service_get_secure_port (f->service);
-  options.iterations = 1000;   /* the format is what is tested here, not the cost */
-  id = wpi_bootstrap_prepare (wpi_service_get_store (f->service), wpi_service_get_pki (f->service),
-                              MAC, &options, pin, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (id, >, 0);
-  return id;
-}
+/* the format is what is tested here, not the cost: 1,000 iterations */
+#define prepare_bootstrap(f, with_pin, pin) \
+  test_util_service_prepare_bootstrap ((f)->service, MAC, with_pin, 0, 1000, pin)
 
 /* Steps 1-4 of flows A and B: the bootstrap WriteItems is delivered and accepted. */
 static WpiMessage *

@@ -12,7 +12,7 @@
 #include <libsoup/soup.h>
 
 #include "wpi-service.h"
-#include "test-util.h"
+#include "test-util-service.h"
 
 #define MAC          "00:1A:E8:AB:CD:01"
 #define WAIT_TIMEOUT (20 * G_TIME_SPAN_SECOND)
@@ -44,21 +44,11 @@ static void
 fixture_set_up (Fixture       *f,
                 gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
+  f->data_dir = test_util_make_tmp_dir ("wpi-settings");
+  f->service = test_util_service_start (f->data_dir);
 
-  f->data_dir = g_dir_make_tmp ("wpi-settings-XXXXXX", &error);
-  g_assert_no_error (error);
-  f->service = wpi_service_new (f->data_dir, &error);
-  g_assert_no_error (error);
-  wpi_service_set_bind_address (f->service, "127.0.0.1");
-  wpi_service_set_ports (f->service, 0, 0);
-  wpi_service_start (f->service, &error);
-  g_assert_no_error (error);
-
-  f->target = soup_server_new (NULL, NULL);
+  f->target = test_util_server_new (NULL, NULL, NULL);
   soup_server_add_handler (f->target, NULL, target_callback, f, NULL);
-  soup_server_listen_local (f->target, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
-  g_assert_no_error (error);
 }
 
 static void

@@ -24,6 +24,7 @@
 #include "wpi-handout.h"
 #include "wpi-sim-pins.h"
 #include "test-util-service.h"
+#include "test-util-sim.h"
 
 #define MAC          "00:1A:E8:00:10:01"
 #define WAIT_SECONDS 60
@@ -31,16 +32,15 @@
 #define ITERATIONS   1000
 
 typedef struct {
-  char        *data_dir;
-  WpiService  *service;
-  WpiSimPhone *phone;
-  char        *pin_for_handler;  /* the pin-requested handler types this */
-  guint        pin_requests;
-  guint        pins_accepted;
-  guint        pins_wrong;
-  guint        start_ups_ok;
-  guint        start_ups_failed;
-  char        *last_failure;
+  char               *data_dir;
+  WpiService         *service;
+  WpiSimPhone        *phone;            /* the watch's */
+  TestUtilPhoneWatch *watch;            /* its flows */
+  guint               counted_from;     /* start_ups() counts the flows from this one on */
+  char               *pin_for_handler;  /* the pin-requested handler types this */
+  guint               pin_requests;
+  guint               pins_accepted;
+  guint               pins_wrong;
 } Fixture;
 
 #define WAIT_FOR(condition, what)                                                       \
@@ -50,7 +50,7 @@ typedef struct {
       g_main_context_iteration (NULL, TRUE);                                            \
     if (!(condition))                                                                   \
       g_error ("timed out waiting for %s (last failed flow: %s)", what,                 \
-               f->last_failure ? f->last_failure : "none");                             \
+               last_failure (f));                                                       \
   } G_STMT_END
 
 static void
@@ -75,27 +75,29 @@ on_pin_entered (WpiSimPhone *phone,
     f->pins_wrong++;
 }
 
-static void
-on_flow_finished (WpiSimPhone *phone,
-                  const char  *reason,
-                  gboolean     ok,
-                  const char  *detail,
-                  guint        n_messages,
-                  gint64       duration,
-                  Fixture     *f)
+/* The start-up flows since f->counted_from that ended ok (or failed) */
+static guint
+start_ups (Fixture  *f,
+           gboolean  ok)
 {
-  if (g_strcmp0 (reason, "start-up") == 0)
-    {
-      if (ok)
-        f->start_ups_ok++;
-      else
-        f->start_ups_failed++;
-    }
-  if (!ok)
-    {
-      g_free (f->last_failure);
-      f->last_failure = g_strdup_printf ("%s: %s", reason, detail);
-    }
+  guint n = 0;
+
+  for (guint i = f->counted_from; i < f->watch->n_finished; i++)
+    if (g_str_equal (g_ptr_array_index (f->watch->reasons, i), "start-up") &&
+        g_array_index (f->watch->oks, gboolean, i) == ok)
+      n++;
+  return n;
+}
+
+/* "reason: detail" of the last flow that failed, or "none" */
+static char *
+last_failure (Fixture *f)
+{
+  for (guint i = f->watch->n_finished; i > 0; i--)
+    if (!g_array_index (f->watch->oks, gboolean, i - 1))
+      return g_strdup_printf ("%s: %s", (char *) g_ptr_array_index (f->watch->reasons, i - 1),
+                              (char *) g_ptr_array_index (f->watch->details, i - 1));
+  return g_strdup ("none");
 }
 
 static void
@@ -119,29 +121,22 @@ fixture_set_up (Fixture       *f,
                 NULL);
   g_signal_connect (f->phone, "pin-requested", G_CALLBACK (on_pin_requested), f);
   g_signal_connect (f->phone, "pin-entered", G_CALLBACK (on_pin_entered), f);
-  g_signal_connect (f->phone, "flow-finished", G_CALLBACK (on_flow_finished), f);
+  f->watch = test_util_phone_watch_new (f->phone);
 }
 
 static void
 fixture_tear_down (Fixture       *f,
                    gconstpointer  data)
 {
-  gint64 deadline = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
-
-  wpi_sim_phone_stop (f->phone);
   /* cancelled requests and a PIN attempt in its thread finish on the next iterations */
-  while (wpi_sim_phone_has_operations (f->phone) && g_get_monotonic_time () < deadline)
-    g_main_context_iteration (NULL, TRUE);
-  g_assert_false (wpi_sim_phone_has_operations (f->phone));
-  g_clear_object (&f->phone);
+  test_util_phone_watch_free (g_steal_pointer (&f->watch), WAIT_SECONDS * 1000);
+  f->phone = NULL;
   wpi_service_stop (f->service);
   g_clear_object (&f->service);
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
+  test_util_drain_main_context ();
   test_util_remove_tree (f->data_dir);
   g_free (f->data_dir);
   g_free (f->pin_for_handler);
-  g_free (f->last_failure);
 }
 
 static WpiStore *
@@ -159,22 +154,7 @@ stored_mode (Fixture *f)
   return phone->mode;
 }
 
-static WpiJobState
-job_state (Fixture  *f,
-           gint64    id,
-           char    **reason)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(WpiJobRecord) job = wpi_store_job_get (store (f), id, &error);
-
-  g_assert_no_error (error);
-  if (reason != NULL)
-    {
-      g_free (*reason);
-      *reason = g_strdup (job->failure_reason);
-    }
-  return job->state;
-}
+#define job_state(f, id, reason) test_util_service_job_state ((f)->service, id, reason)
 
 static gboolean
 job_finished (Fixture *f,
@@ -200,33 +180,13 @@ start_phone (Fixture *f)
 
   wpi_sim_phone_start (f->phone, &error);
   g_assert_no_error (error);
-  WAIT_FOR (f->start_ups_ok > 0 && phone_idle (f), "the phone to register");
+  WAIT_FOR (start_ups (f, TRUE) > 0 && phone_idle (f), "the phone to register");
   g_assert_cmpint (wpi_sim_phone_get_mode (f->phone), ==, WPI_SIM_PHONE_MODE_DEFAULT);
   g_assert_cmpint (stored_mode (f), ==, WPI_PHONE_MODE_DEFAULT);
 }
 
-static gint64
-prepare_bootstrap (Fixture  *f,
-                   gboolean  with_pin,
-                   guint     max_retries,
-                   char    **pin)
-{
-  WpiBootstrapOptions options;
-  g_autoptr(GError) error = NULL;
-  gint64 id;
-
-  wpi_bootstrap_options_init (&options);
-  options.with_pin = with_pin;
-  if (max_retries > 0)
-    options.max_retries = max_retries;
-  options.secure_port = wpi_service_get_secure_port (f->service);
-  options.iterations = ITERATIONS;
-  id = wpi_bootstrap_prepare (store (f), wpi_service_get_pki (f->service), MAC, &options, pin,
-                              &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (id, >, 0);
-  return id;
-}
+#define prepare_bootstrap(f, with_pin, max_retries, pin) \
+  test_util_service_prepare_bootstrap ((f)->service, MAC, with_pin, max_retries, ITERATIONS, pin)
 
 static gint64
 enqueue (Fixture    *f,
@@ -235,18 +195,13 @@ enqueue (Fixture    *f,
          const char *value)
 {
   g_autoptr(GArray) items = NULL;
-  g_autoptr(GError) error = NULL;
-  gint64 id;
 
   if (name != NULL)
     {
       items = wpi_store_item_array_new ();
       wpi_store_item_array_add (items, name, FALSE, 0, value);
     }
-  id = wpi_service_enqueue_job (f->service, MAC, kind, NULL, items, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (id, >, 0);
-  return id;
+  return test_util_service_enqueue (f->service, MAC, kind, items);
 }
 
 static guint
@@ -304,39 +259,22 @@ assert_secure_after_switch (Fixture *f)
   return n_secure;
 }
 
-static void
-keep_result (GObject      *source,
-             GAsyncResult *result,
-             gpointer      user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
-
 /* A start-up with the phone's MAC on the default port, as a spoofed phone would send. */
 static guint
 post_to_default_port (Fixture *f)
 {
-  g_autoptr(SoupSession) session = soup_session_new_with_options ("timeout", 10, NULL);
+  g_autoptr(SoupSession) session = test_util_https_session_new (NULL);
   g_autoptr(WpiMessage) start_up = wpi_message_new (WPI_MESSAGE_KIND_WORKPOINT,
                                                     "0123456789ABCDEF0123456789ABCDEF");
-  g_autofree char *uri = g_strdup_printf ("https://127.0.0.1:%u%s",
-                                          wpi_service_get_port (f->service), WPI_SERVICE_PATH);
-  g_autoptr(SoupMessage) msg = soup_message_new ("POST", uri);
-  g_autoptr(GBytes) body = NULL;
-  g_autoptr(GBytes) answer = NULL;
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autofree char *base = test_util_service_uri (f->service, FALSE);
+  g_autofree char *uri = g_strdup_printf ("%s%s", base, WPI_SERVICE_PATH);
+  g_autoptr(TestUtilReply) reply = NULL;
 
   wpi_message_set_reason (start_up, WPI_REASON_START_UP);
   wpi_message_add_item (start_up, "mac-addr", MAC);
-  body = wpi_message_serialize_bytes (start_up);
-  soup_message_set_request_body_from_bytes (msg, "text/xml", body);
-  /* the test process trusts any server (main) */
-  soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, NULL, keep_result, &result);
-  WAIT_FOR (result != NULL, "the answer of the default port");
-  answer = soup_session_send_and_read_finish (session, result, &error);
-  g_assert_no_error (error);
-  return soup_message_get_status (msg);
+  reply = test_util_post_message (session, uri, start_up, NULL);
+  g_assert_no_error (reply->error);
+  return reply->status;
 }
 
 /* ---- Flow A ---------------------------------------------------------------------------- */
@@ -360,9 +298,9 @@ test_nopin (Fixture       *f,
   g_assert_cmpstr (wpi_sim_phone_get_e164 (f->phone), ==, "4989700777");
 
   /* a restart: it starts up in Secure Mode again */
-  f->start_ups_ok = 0;
+  f->counted_from = f->watch->n_finished;
   restart = enqueue (f, WPI_JOB_KIND_RESTART, NULL, NULL);
-  WAIT_FOR (job_finished (f, restart) && f->start_ups_ok > 0 && phone_idle (f),
+  WAIT_FOR (job_finished (f, restart) && start_ups (f, TRUE) > 0 && phone_idle (f),
             "the restart in Secure Mode");
   g_assert_cmpint (job_state (f, restart, NULL), ==, WPI_JOB_STATE_DONE);
   g_assert_cmpint (wpi_sim_phone_get_mode (f->phone), ==, WPI_SIM_PHONE_MODE_SECURE);
@@ -431,11 +369,15 @@ test_rogue_server (Fixture       *f,
   g_assert_no_error (error);
 
   /* power on: the start-up on the secure port fails in the handshake */
-  f->start_ups_failed = 0;
+  f->counted_from = f->watch->n_finished;
   wpi_sim_phone_start (f->phone, &error);
   g_assert_no_error (error);
-  WAIT_FOR (f->start_ups_failed > 0, "the start-up against the rogue server to fail");
-  g_test_message ("the phone's start-up failed: %s", f->last_failure);
+  WAIT_FOR (start_ups (f, FALSE) > 0, "the start-up against the rogue server to fail");
+  {
+    g_autofree char *failure = last_failure (f);
+
+    g_test_message ("the phone's start-up failed: %s", failure);
+  }
   g_assert_cmpuint (rogue_requests, ==, 0);
   g_assert_cmpint (wpi_sim_phone_get_mode (f->phone), ==, WPI_SIM_PHONE_MODE_SECURE);
   wpi_sim_phone_stop (f->phone);
@@ -449,7 +391,6 @@ test_bad_bootstrap (Fixture       *f,
                     gconstpointer  data)
 {
   g_autoptr(GArray) items = wpi_store_item_array_new ();
-  g_autoptr(GError) error = NULL;
   g_autofree char *reason = NULL;
   g_autofree char *ca = wpi_pki_get_ca_pem (wpi_service_get_pki (f->service));
   gint64 id;
@@ -459,8 +400,7 @@ test_bad_bootstrap (Fixture       *f,
   wpi_store_item_array_add (items, "dls-client-certificate", FALSE, 0, "bm90IGEgUEtDUyMxMg==");
   wpi_store_item_array_add (items, "dls-server-ca", TRUE, 0, ca);
   wpi_store_item_array_add (items, "dls-secure-port", FALSE, 0, "18444");
-  id = wpi_service_enqueue_job (f->service, MAC, WPI_JOB_KIND_WRITE_ITEMS, NULL, items, &error);
-  g_assert_no_error (error);
+  id = test_util_service_enqueue (f->service, MAC, WPI_JOB_KIND_WRITE_ITEMS, items);
   WAIT_FOR (job_finished (f, id) && phone_idle (f), "the refused bootstrap");
   g_assert_cmpint (job_state (f, id, &reason), ==, WPI_JOB_STATE_FAILED);
   g_assert_nonnull (strstr (reason, "failed"));
@@ -554,8 +494,8 @@ test_wrong_tan (Fixture       *f,
   id = prepare_bootstrap (f, TRUE, 0, &pin);
   wpi_sim_phone_set_pin (f->phone, pin);
 
-  f->start_ups_ok = 0;
-  WAIT_FOR (job_finished (f, id) && f->start_ups_ok >= 2 && phone_idle (f) &&
+  f->counted_from = f->watch->n_finished;
+  WAIT_FOR (job_finished (f, id) && start_ups (f, TRUE) >= 2 && phone_idle (f) &&
             wpi_sim_phone_get_mode (f->phone) == WPI_SIM_PHONE_MODE_DEFAULT,
             "the wrong TAN and the new registration");
   g_assert_cmpint (job_state (f, id, &reason), ==, WPI_JOB_STATE_FAILED);
@@ -609,9 +549,9 @@ test_factory_reset (Fixture       *f,
   start_phone (f);
   bootstrap_nopin (f);
 
-  f->start_ups_ok = 0;
+  f->counted_from = f->watch->n_finished;
   reset = enqueue (f, WPI_JOB_KIND_FACTORY_RESET, NULL, NULL);
-  WAIT_FOR (job_finished (f, reset) && f->start_ups_ok > 0 && phone_idle (f),
+  WAIT_FOR (job_finished (f, reset) && start_ups (f, TRUE) > 0 && phone_idle (f),
             "the factory reset");
   g_assert_cmpint (job_state (f, reset, NULL), ==, WPI_JOB_STATE_DONE);
   g_assert_cmpint (wpi_sim_phone_get_mode (f->phone), ==, WPI_SIM_PHONE_MODE_DEFAULT);
@@ -734,11 +674,9 @@ main (int   argc,
       char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
-  /* as wpi-sim does: phones in Default Mode trust any server, without loading the system CA
-   * store for every connection */
-  g_tls_backend_set_default_database (g_tls_backend_get_default (), wpi_sim_accept_any_database ());
-  /* the phone and the service share GLib's handshake threads in this process */
-  wpi_sim_set_max_requests (4);
+  /* phones trust any server; their requests queue so that the server's handshakes
+   * always find a thread of this process */
+  test_util_sim_init ();
 
   g_test_add_func ("/sim-secure/pins-csv", test_pins_csv);
 #define ADD(path, func, data) \

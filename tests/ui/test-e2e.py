@@ -165,6 +165,17 @@ def click(accessible):
     raise StepFailed(f"“{name(accessible)}” ({accessible.getRoleName()}) has no click action")
 
 
+def open_view(frame, tab, title, table_name, what, timeout):
+    """Clicks a view's tab, waits until it is selected and the view shows its table named
+    table_name; returns the view's page and that table."""
+    click(tab)
+    wait_for(f"the {title} tab to be selected", lambda: has_state(tab, pyatspi.STATE_SELECTED), timeout)
+    page = find(frame, pyatspi.ROLE_PANEL, title)
+    table = wait_for(f"{what} (a table named “{table_name}”)",
+                     lambda: find(page, pyatspi.ROLE_TREE_TABLE, table_name), timeout)
+    return page, table
+
+
 def text_of(accessible):
     text = accessible.queryText()
     # GTK 4.8 answers GetText (0, -1) with nothing: ask for the characters it has.
@@ -357,12 +368,7 @@ def run(args, tap, timeout):
         tap.ok(f"screenshot of the Phones view in {args.screenshot_dir}/phones.png")
 
         # PIN handout -------------------------------------------------------------
-        click(handout_tab)
-        wait_for("the PIN handout tab to be selected",
-                 lambda: has_state(handout_tab, pyatspi.STATE_SELECTED), timeout)
-        handout_page = find(frame, pyatspi.ROLE_PANEL, "PIN handout")
-        pin_table = wait_for("the PIN table (a table named “PINs”)",
-                             lambda: find(handout_page, pyatspi.ROLE_TREE_TABLE, "PINs"), timeout)
+        handout_page, pin_table = open_view(frame, handout_tab, "PIN handout", "PINs", "the PIN table", timeout)
         generate = find(handout_page, pyatspi.ROLE_PUSH_BUTTON, "Generate")
         if generate is None:
             names = [name(a) for a, r in descendants(handout_page) if r == pyatspi.ROLE_PUSH_BUTTON]
@@ -395,12 +401,8 @@ def run(args, tap, timeout):
                f"e.g. {', '.join(label for _, label in buttons[:4])}")
 
         # Traffic -----------------------------------------------------------------
-        click(traffic_tab)
-        wait_for("the Traffic tab to be selected",
-                 lambda: has_state(traffic_tab, pyatspi.STATE_SELECTED), timeout)
-        traffic_page = find(frame, pyatspi.ROLE_PANEL, "Traffic")
-        message_table = wait_for("the message list (a table named “Messages”)",
-                                 lambda: find(traffic_page, pyatspi.ROLE_TREE_TABLE, "Messages"), timeout)
+        traffic_page, message_table = open_view(frame, traffic_tab, "Traffic", "Messages", "the message list",
+                                                timeout)
         rows_before = wait_for(f"at least {N_PHONES} messages in the inspector",
                                lambda: row_count(message_table) >= N_PHONES and row_count(message_table),
                                timeout)

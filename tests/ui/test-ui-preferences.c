@@ -7,110 +7,15 @@
  */
 #include "config.h"
 
-#define G_SETTINGS_ENABLE_BACKEND
-
 #include <string.h>
 
-#include <gio/gsettingsbackend.h>
 #include <gtk/gtk.h>
 
 #include "wpc-preferences-window.h"
 #include "wpi-phone.h"
+#include "ui-test-util.h"
 
 #define WAIT_TIMEOUT_MS 60000
-
-typedef gboolean (*ConditionFunc) (gpointer data);
-
-static gboolean
-on_wait_timeout (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Runs the main loop until @condition holds; fails the test after WAIT_TIMEOUT_MS. */
-static void
-wait_for (ConditionFunc  condition,
-          gpointer       data,
-          const char    *what)
-{
-  gboolean timed_out = FALSE;
-  guint timeout_id = g_timeout_add (WAIT_TIMEOUT_MS, on_wait_timeout, &timed_out);
-
-  while (!condition (data) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-
-  if (timed_out)
-    g_error ("Timed out waiting for %s", what);
-  g_source_remove (timeout_id);
-}
-
-static gboolean
-widget_is_mapped_and_allocated (gpointer data)
-{
-  GtkWidget *widget = data;
-  return gtk_widget_get_mapped (widget) && gtk_widget_get_width (widget) > 0;
-}
-
-static GtkWidget *
-find_widget (GtkWidget  *root,
-             GType       type,
-             const char *name)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type) &&
-      (name == NULL || g_strcmp0 (gtk_widget_get_name (root), name) == 0))
-    return root;
-
-  for (GtkWidget *child = gtk_widget_get_first_child (root);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_widget (child, type, name);
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
-static GtkWidget *
-find_named (GtkWidget  *root,
-            GType       type,
-            const char *name)
-{
-  GtkWidget *widget = find_widget (root, type, name);
-
-  if (widget == NULL)
-    g_error ("No %s named %s", g_type_name (type), name);
-  return widget;
-}
-
-static void
-collect_labels (GtkWidget *root,
-                GString   *text)
-{
-  if (GTK_IS_LABEL (root))
-    g_string_append_printf (text, "%s\n", gtk_label_get_text (GTK_LABEL (root)));
-  for (GtkWidget *child = gtk_widget_get_first_child (root);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    collect_labels (child, text);
-}
-
-static char *
-label_text (GtkWidget *root)
-{
-  GString *text = g_string_new (NULL);
-
-  collect_labels (root, text);
-  return g_string_free (text, FALSE);
-}
-
-static GSettings *
-memory_settings (void)
-{
-  g_autoptr(GSettingsBackend) backend = g_memory_settings_backend_new ();
-  return g_settings_new_with_backend (WPC_APP_ID, backend);
-}
 
 static GtkWidget *
 new_shown_window (GSettings  *settings,
@@ -120,14 +25,15 @@ new_shown_window (GSettings  *settings,
 
   wpc_preferences_window_set_phones (WPC_PREFERENCES_WINDOW (window), phones);
   gtk_window_present (GTK_WINDOW (window));
-  wait_for (widget_is_mapped_and_allocated, window, "the preferences to be mapped");
+  test_util_wait_until (ui_test_widget_is_mapped_and_allocated, window, WAIT_TIMEOUT_MS,
+                        "the preferences to be mapped");
   return window;
 }
 
 static gboolean
 apply_is_enabled (GtkWidget *window)
 {
-  return gtk_widget_is_sensitive (find_named (window, GTK_TYPE_BUTTON, "network_apply"));
+  return gtk_widget_is_sensitive (ui_test_find_named (window, GTK_TYPE_BUTTON, "network_apply"));
 }
 
 /* Every scroll controller under @widget is handed a wheel turn, deepest first as GTK
@@ -161,10 +67,10 @@ scroll_over (GtkWidget *widget)
 static void
 test_preferences_scroll (void)
 {
-  g_autoptr(GSettings) settings = memory_settings ();
+  g_autoptr(GSettings) settings = ui_test_memory_settings ();
   GtkWidget *window = new_shown_window (settings, NULL);
-  GtkWidget *port = find_named (window, GTK_TYPE_WIDGET, "port");
-  GtkWidget *secure_port = find_named (window, GTK_TYPE_WIDGET, "secure_port");
+  GtkWidget *port = ui_test_find_named (window, GTK_TYPE_WIDGET, "port");
+  GtkWidget *secure_port = ui_test_find_named (window, GTK_TYPE_WIDGET, "secure_port");
 
   g_assert_false (GTK_IS_SPIN_BUTTON (port));
   g_assert_false (GTK_IS_SPIN_BUTTON (secure_port));
@@ -189,13 +95,13 @@ test_preferences_scroll (void)
 static void
 test_preferences_apply (void)
 {
-  g_autoptr(GSettings) settings = memory_settings ();
+  g_autoptr(GSettings) settings = ui_test_memory_settings ();
   GtkWidget *window = new_shown_window (settings, NULL);
-  GtkEditable *port = GTK_EDITABLE (find_named (window, GTK_TYPE_ENTRY, "port"));
-  GtkEditable *secure_port = GTK_EDITABLE (find_named (window, GTK_TYPE_ENTRY, "secure_port"));
-  GtkEditable *bind_address = GTK_EDITABLE (find_named (window, GTK_TYPE_ENTRY, "bind_address"));
-  GtkWidget *revert = find_named (window, GTK_TYPE_BUTTON, "network_revert");
-  GtkWidget *problem = find_named (window, GTK_TYPE_LABEL, "network_problem");
+  GtkEditable *port = GTK_EDITABLE (ui_test_find_named (window, GTK_TYPE_ENTRY, "port"));
+  GtkEditable *secure_port = GTK_EDITABLE (ui_test_find_named (window, GTK_TYPE_ENTRY, "secure_port"));
+  GtkEditable *bind_address = GTK_EDITABLE (ui_test_find_named (window, GTK_TYPE_ENTRY, "bind_address"));
+  GtkWidget *revert = ui_test_find_named (window, GTK_TYPE_BUTTON, "network_revert");
+  GtkWidget *problem = ui_test_find_named (window, GTK_TYPE_LABEL, "network_problem");
   g_autofree char *address = NULL;
 
   g_assert_false (apply_is_enabled (window));
@@ -281,7 +187,7 @@ find_apply_dialog (void)
 static void
 test_preferences_confirm (void)
 {
-  g_autoptr(GSettings) settings = memory_settings ();
+  g_autoptr(GSettings) settings = ui_test_memory_settings ();
   g_autoptr(GListStore) phones = g_list_store_new (WPI_TYPE_PHONE);
   GtkWidget *window;
   GtkEditable *port;
@@ -296,14 +202,14 @@ test_preferences_confirm (void)
   add_phone (phones, "00:1a:e8:00:00:04", WPI_PHONE_MODE_DEFAULT, 0);  /* never called */
   add_phone (phones, "00:1a:e8:00:00:05", WPI_PHONE_MODE_SECURE, now);
   window = new_shown_window (settings, G_LIST_MODEL (phones));
-  port = GTK_EDITABLE (find_named (window, GTK_TYPE_ENTRY, "port"));
-  secure_port = GTK_EDITABLE (find_named (window, GTK_TYPE_ENTRY, "secure_port"));
+  port = GTK_EDITABLE (ui_test_find_named (window, GTK_TYPE_ENTRY, "port"));
+  secure_port = GTK_EDITABLE (ui_test_find_named (window, GTK_TYPE_ENTRY, "secure_port"));
 
   gtk_editable_set_text (port, "20443");
   g_assert_true (gtk_widget_activate_action (window, "preferences.apply-network", NULL));
   dialog = find_apply_dialog ();
   g_assert_nonnull (dialog);
-  text = label_text (dialog);
+  text = ui_test_label_text (dialog);
   g_assert_nonnull (strstr (text, "3 phones are configured for port 18443 and will not reach "
                                   "the console until they are re-pointed."));
   g_assert_null (strstr (text, "18444"));
@@ -321,7 +227,7 @@ test_preferences_confirm (void)
   dialog = find_apply_dialog ();
   g_assert_nonnull (dialog);
   g_clear_pointer (&text, g_free);
-  text = label_text (dialog);
+  text = ui_test_label_text (dialog);
   g_assert_nonnull (strstr (text, "3 phones are configured for port 18443"));
   g_assert_nonnull (strstr (text, "1 phone is configured for port 18444"));
 
@@ -331,7 +237,7 @@ test_preferences_confirm (void)
   g_assert_false (apply_is_enabled (window));
 
   /* Only the address changes: no port is lost, nothing to confirm */
-  gtk_editable_set_text (GTK_EDITABLE (find_named (window, GTK_TYPE_ENTRY, "bind_address")), "127.0.0.1");
+  gtk_editable_set_text (GTK_EDITABLE (ui_test_find_named (window, GTK_TYPE_ENTRY, "bind_address")), "127.0.0.1");
   g_assert_true (gtk_widget_activate_action (window, "preferences.apply-network", NULL));
   g_assert_null (find_apply_dialog ());
   g_clear_pointer (&text, g_free);

@@ -73,38 +73,29 @@ fixture_tear_down (Fixture       *fixture,
 }
 
 static void
-on_activate (GApplication *application,
-             Fixture      *fixture)
+run_in_window (GtkWindow *window,
+               gpointer   data)
 {
-  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (application));
+  Fixture *fixture = data;
 
   g_assert_true (WPC_IS_WINDOW (window));
   g_assert_true (wpc_window_get_settings (WPC_WINDOW (window)) == fixture->settings);
   fixture->window = WPC_WINDOW (window);
-  wait_for (ui_test_widget_is_mapped_and_allocated, fixture->window, "the window to be mapped");
-
   g_object_add_weak_pointer (G_OBJECT (fixture->window), (gpointer *) &fixture->window);
 
   fixture->test (fixture);
 
-  /* Closing the last window ends g_application_run(). */
   if (fixture->window != NULL)
-    {
-      g_object_remove_weak_pointer (G_OBJECT (fixture->window), (gpointer *) &fixture->window);
-      gtk_window_destroy (GTK_WINDOW (fixture->window));
-      fixture->window = NULL;
-    }
+    g_object_remove_weak_pointer (G_OBJECT (fixture->window), (gpointer *) &fixture->window);
+  fixture->window = NULL;
 }
 
 static void
 run_window_test (Fixture       *fixture,
                  gconstpointer  user_data)
 {
-  char *argv[] = { (char *) "test-ui-window", NULL };
-
   fixture->test = (WindowTestFunc) user_data;
-  g_signal_connect_after (fixture->application, "activate", G_CALLBACK (on_activate), fixture);
-  g_assert_cmpint (g_application_run (G_APPLICATION (fixture->application), 1, argv), ==, 0);
+  ui_test_run_application (fixture->application, "test-ui-window", run_in_window, fixture);
 }
 
 #define add_window_test(path, func) \
@@ -730,33 +721,21 @@ test_application_overrides (void)
   g_assert_cmpuint (wpc_application_get_secure_port (application), ==, 18001);
 }
 
-static GtkWidget *
-find_named (GtkWidget  *root,
-            GType       type,
-            const char *name)
-{
-  GtkWidget *widget = ui_test_find_widget (root, type, name);
-
-  if (widget == NULL)
-    g_error ("No %s named %s", g_type_name (type), name);
-  return widget;
-}
-
 static void
 test_preferences_bindings (void)
 {
   g_autoptr(GSettings) settings = ui_test_memory_settings ();
   GtkWidget *window = wpc_preferences_window_new (settings);
-  GtkEditable *port = GTK_EDITABLE (find_named (window, GTK_TYPE_ENTRY, "port"));
-  GtkEditable *secure_port = GTK_EDITABLE (find_named (window, GTK_TYPE_ENTRY, "secure_port"));
-  GtkSpinButton *pin_length = GTK_SPIN_BUTTON (find_named (window, GTK_TYPE_SPIN_BUTTON, "pin_length"));
-  GtkSpinButton *initial = GTK_SPIN_BUTTON (find_named (window, GTK_TYPE_SPIN_BUTTON, "contact_me_initial_backoff"));
-  GtkSpinButton *longest = GTK_SPIN_BUTTON (find_named (window, GTK_TYPE_SPIN_BUTTON, "contact_me_max_backoff"));
-  GtkSpinButton *retention = GTK_SPIN_BUTTON (find_named (window, GTK_TYPE_SPIN_BUTTON, "traffic_retention_days"));
-  GtkEditable *bind_address = GTK_EDITABLE (find_named (window, GTK_TYPE_ENTRY, "bind_address"));
-  GtkSwitch *reveal = GTK_SWITCH (find_named (window, GTK_TYPE_SWITCH, "reveal_secrets_allowed"));
-  GtkWidget *network_problem = find_named (window, GTK_TYPE_LABEL, "network_problem");
-  GtkWidget *backoff_problem = find_named (window, GTK_TYPE_LABEL, "backoff_problem");
+  GtkEditable *port = GTK_EDITABLE (ui_test_find_named (window, GTK_TYPE_ENTRY, "port"));
+  GtkEditable *secure_port = GTK_EDITABLE (ui_test_find_named (window, GTK_TYPE_ENTRY, "secure_port"));
+  GtkSpinButton *pin_length = GTK_SPIN_BUTTON (ui_test_find_named (window, GTK_TYPE_SPIN_BUTTON, "pin_length"));
+  GtkSpinButton *initial = GTK_SPIN_BUTTON (ui_test_find_named (window, GTK_TYPE_SPIN_BUTTON, "contact_me_initial_backoff"));
+  GtkSpinButton *longest = GTK_SPIN_BUTTON (ui_test_find_named (window, GTK_TYPE_SPIN_BUTTON, "contact_me_max_backoff"));
+  GtkSpinButton *retention = GTK_SPIN_BUTTON (ui_test_find_named (window, GTK_TYPE_SPIN_BUTTON, "traffic_retention_days"));
+  GtkEditable *bind_address = GTK_EDITABLE (ui_test_find_named (window, GTK_TYPE_ENTRY, "bind_address"));
+  GtkSwitch *reveal = GTK_SWITCH (ui_test_find_named (window, GTK_TYPE_SWITCH, "reveal_secrets_allowed"));
+  GtkWidget *network_problem = ui_test_find_named (window, GTK_TYPE_LABEL, "network_problem");
+  GtkWidget *backoff_problem = ui_test_find_named (window, GTK_TYPE_LABEL, "backoff_problem");
   g_autofree char *bind_setting = NULL;
   g_autofree char *text = NULL;
   double min, max;
@@ -796,7 +775,7 @@ test_preferences_bindings (void)
   gtk_editable_set_text (bind_address, "192.0.2.300");
   g_assert_true (gtk_widget_get_visible (network_problem));
   g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (bind_address), "error"));
-  g_assert_false (gtk_widget_is_sensitive (find_named (window, GTK_TYPE_BUTTON, "network_apply")));
+  g_assert_false (gtk_widget_is_sensitive (ui_test_find_named (window, GTK_TYPE_BUTTON, "network_apply")));
   gtk_widget_activate_action (window, "preferences.apply-network", NULL);
   bind_setting = g_settings_get_string (settings, "bind-address");
   g_assert_cmpstr (bind_setting, ==, "");

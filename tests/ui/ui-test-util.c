@@ -37,6 +37,44 @@ ui_test_widget_is_mapped_and_allocated (gpointer widget)
   return gtk_widget_get_mapped (widget) && gtk_widget_get_width (widget) > 0;
 }
 
+typedef struct {
+  UiTestWindowFunc func;
+  gpointer         data;
+} WindowRun;
+
+static void
+on_activate (GApplication *application,
+             WindowRun    *run)
+{
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (application));
+
+  g_assert_nonnull (window);
+  test_util_wait_until (ui_test_widget_is_mapped_and_allocated, window, PAINT_TIMEOUT_MS,
+                        "the window to be mapped");
+  g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) &window);
+  run->func (window, run->data);
+  /* Closing the last window (dialogs a test left open go with it) ends g_application_run() */
+  if (window != NULL)
+    {
+      g_object_remove_weak_pointer (G_OBJECT (window), (gpointer *) &window);
+      gtk_window_destroy (window);
+    }
+}
+
+void
+ui_test_run_application (WpcApplication   *application,
+                         const char       *program,
+                         UiTestWindowFunc  func,
+                         gpointer          data)
+{
+  char *argv[] = { (char *) program, NULL };
+  WindowRun run = { func, data };
+  gulong handler = g_signal_connect_after (application, "activate", G_CALLBACK (on_activate), &run);
+
+  g_assert_cmpint (g_application_run (G_APPLICATION (application), 1, argv), ==, 0);
+  g_signal_handler_disconnect (application, handler);
+}
+
 gboolean
 ui_test_is_shown (GtkWidget *widget)
 {
@@ -47,16 +85,17 @@ ui_test_is_shown (GtkWidget *widget)
 }
 
 static void
-collect_shown_text (GtkWidget *root,
-                    GString   *text)
+collect_text (GtkWidget *root,
+              gboolean   shown_only,
+              GString   *text)
 {
-  if (!gtk_widget_get_visible (root) || !gtk_widget_get_child_visible (root))
+  if (shown_only && (!gtk_widget_get_visible (root) || !gtk_widget_get_child_visible (root)))
     return;
   if (GTK_IS_LABEL (root))
     g_string_append_printf (text, "%s\n", gtk_label_get_text (GTK_LABEL (root)));
   for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
        child = gtk_widget_get_next_sibling (child))
-    collect_shown_text (child, text);
+    collect_text (child, shown_only, text);
 }
 
 char *
@@ -64,7 +103,16 @@ ui_test_shown_text (GtkWidget *root)
 {
   GString *text = g_string_new (NULL);
 
-  collect_shown_text (root, text);
+  collect_text (root, TRUE, text);
+  return g_string_free (text, FALSE);
+}
+
+char *
+ui_test_label_text (GtkWidget *root)
+{
+  GString *text = g_string_new (NULL);
+
+  collect_text (root, FALSE, text);
   return g_string_free (text, FALSE);
 }
 
@@ -93,6 +141,18 @@ ui_test_find_widget (GtkWidget  *root,
         return found;
     }
   return NULL;
+}
+
+GtkWidget *
+ui_test_find_named (GtkWidget  *root,
+                    GType       type,
+                    const char *name)
+{
+  GtkWidget *widget = ui_test_find_widget (root, type, name);
+
+  if (widget == NULL)
+    g_error ("No %s named %s", g_type_name (type), name ? name : "(any)");
+  return widget;
 }
 
 void
@@ -181,14 +241,12 @@ ui_test_wait_for_toplevel_gone (GType       type,
   test_util_wait_until (toplevel_gone, &wait, timeout_ms, "the dialog to close");
 }
 
-gboolean
-ui_test_activate_shortcut (GtkWidget  *widget,
-                           const char *accelerator)
+/* Every GtkShortcut of the widget's own shortcut controllers, in their order */
+static GPtrArray *
+widget_shortcuts (GtkWidget *widget)
 {
   g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (widget);
-  g_autoptr(GtkShortcutTrigger) wanted = gtk_shortcut_trigger_parse_string (accelerator);
-  /* GTK writes modifiers in its own order ("<Shift><Control>Delete"): compare in that form */
-  g_autofree char *normalized = gtk_shortcut_trigger_to_string (wanted);
+  GPtrArray *shortcuts = g_ptr_array_new_with_free_func (g_object_unref);
 
   for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
     {
@@ -197,15 +255,47 @@ ui_test_activate_shortcut (GtkWidget  *widget,
       if (!GTK_IS_SHORTCUT_CONTROLLER (controller))
         continue;
       for (guint j = 0; j < g_list_model_get_n_items (G_LIST_MODEL (controller)); j++)
-        {
-          g_autoptr(GtkShortcut) shortcut = g_list_model_get_item (G_LIST_MODEL (controller), j);
-          g_autofree char *trigger = gtk_shortcut_trigger_to_string (gtk_shortcut_get_trigger (shortcut));
+        g_ptr_array_add (shortcuts, g_list_model_get_item (G_LIST_MODEL (controller), j));
+    }
+  return shortcuts;
+}
 
-          if (g_str_equal (trigger, normalized))
-            return gtk_shortcut_action_activate (gtk_shortcut_get_action (shortcut),
-                                                 GTK_SHORTCUT_ACTION_EXCLUSIVE, widget,
-                                                 gtk_shortcut_get_arguments (shortcut));
-        }
+static char *
+shortcut_trigger (GtkShortcut *shortcut)
+{
+  return gtk_shortcut_trigger_to_string (gtk_shortcut_get_trigger (shortcut));
+}
+
+GStrv
+ui_test_list_shortcuts (GtkWidget *widget)
+{
+  g_autoptr(GPtrArray) shortcuts = widget_shortcuts (widget);
+  GPtrArray *triggers = g_ptr_array_new ();
+
+  for (guint i = 0; i < shortcuts->len; i++)
+    g_ptr_array_add (triggers, shortcut_trigger (g_ptr_array_index (shortcuts, i)));
+  g_ptr_array_add (triggers, NULL);
+  return (GStrv) g_ptr_array_free (triggers, FALSE);
+}
+
+gboolean
+ui_test_activate_shortcut (GtkWidget  *widget,
+                           const char *accelerator)
+{
+  g_autoptr(GPtrArray) shortcuts = widget_shortcuts (widget);
+  g_autoptr(GtkShortcutTrigger) wanted = gtk_shortcut_trigger_parse_string (accelerator);
+  /* GTK writes modifiers in its own order ("<Shift><Control>Delete"): compare in that form */
+  g_autofree char *normalized = gtk_shortcut_trigger_to_string (wanted);
+
+  for (guint i = 0; i < shortcuts->len; i++)
+    {
+      GtkShortcut *shortcut = g_ptr_array_index (shortcuts, i);
+      g_autofree char *trigger = shortcut_trigger (shortcut);
+
+      if (g_str_equal (trigger, normalized))
+        return gtk_shortcut_action_activate (gtk_shortcut_get_action (shortcut),
+                                             GTK_SHORTCUT_ACTION_EXCLUSIVE, widget,
+                                             gtk_shortcut_get_arguments (shortcut));
     }
   return FALSE;
 }

@@ -18,16 +18,33 @@ GSettings      *ui_test_memory_settings   (void);
 WpcApplication *ui_test_application_new   (GSettings   *settings,
                                            const char  *data_dir);
 
+/* What ui_test_run_application() runs in the application's window */
+typedef void (*UiTestWindowFunc) (GtkWindow *window,
+                                  gpointer   data);
+/* Runs the application (g_application_run, argv { program }); once it has activated and
+ * its window is mapped, calls func (window, data), then destroys the window unless func
+ * did, which ends the run. Fails the test unless the run returns 0. */
+void            ui_test_run_application   (WpcApplication   *application,
+                                           const char       *program,
+                                           UiTestWindowFunc  func,
+                                           gpointer          data);
+
 /* TRUE when the widget is mapped and has a size: a TestUtilCondition */
 gboolean   ui_test_widget_is_mapped_and_allocated (gpointer     widget);
 /* The widget and every ancestor visible and child-visible */
 gboolean   ui_test_is_shown              (GtkWidget   *widget);
 /* The text of every label under root that a user would see, one per line */
 char      *ui_test_shown_text            (GtkWidget   *root);
+/* The text of every label under root, shown or hidden, one per line */
+char      *ui_test_label_text            (GtkWidget   *root);
 
 /* The first widget under root (root included, depth first) of type and, unless NULL,
  * with that widget name; NULL when there is none. */
 GtkWidget *ui_test_find_widget           (GtkWidget   *root,
+                                          GType        type,
+                                          const char  *name);
+/* The same, failing the test when there is none */
+GtkWidget *ui_test_find_named            (GtkWidget   *root,
                                           GType        type,
                                           const char  *name);
 /* Every such widget, in the same order, appended to found */
@@ -49,6 +66,9 @@ void       ui_test_wait_for_toplevel_gone (GType       type,
                                           const char  *name,
                                           guint        timeout_ms);
 
+/* The shortcuts among the widget's own controllers, as GTK writes their triggers
+ * ("<Control>f"), in the order GTK tries them */
+GStrv      ui_test_list_shortcuts        (GtkWidget   *widget);
 /* Activates the shortcut for accelerator ("<Control>f") among the widget's own
  * controllers, as the key press would; FALSE when it has none for it. */
 gboolean   ui_test_activate_shortcut     (GtkWidget   *widget,

@@ -24,22 +24,24 @@ fail() {
   exit 1
 }
 
-mkfifo "$tmp/display" "$tmp/bus"
+# Starts a daemon that reports one line (its display, its bus address) on descriptor 3
+# once it accepts clients, and stores that line in the variable named $1; fails with the
+# daemon's log when none comes within 30 s.
+start_daemon() {
+  local var=$1 name=$2 line=
+  shift 2
+  mkfifo "$tmp/$name.fifo"
+  "$@" 3>"$tmp/$name.fifo" >"$tmp/$name.log" 2>&1 &
+  pids+=($!)
+  read -r -t 30 line <"$tmp/$name.fifo" || true
+  [ -n "$line" ] || fail "$name did not start" "$tmp/$name.log"
+  printf -v "$var" '%s' "$line"
+}
 
-Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp -noreset \
-  3>"$tmp/display" >"$tmp/xvfb.log" 2>&1 &
-pids+=($!)
-display=
-read -r -t 30 display <"$tmp/display" || true
-[ -n "$display" ] || fail "Xvfb did not start" "$tmp/xvfb.log"
+start_daemon display Xvfb Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp -noreset
 export DISPLAY=":$display"
 
-dbus-daemon --session --nofork --nopidfile --print-address=4 \
-  4>"$tmp/bus" >"$tmp/dbus.log" 2>&1 &
-pids+=($!)
-address=
-read -r -t 30 address <"$tmp/bus" || true
-[ -n "$address" ] || fail "dbus-daemon did not start" "$tmp/dbus.log"
+start_daemon address dbus-daemon dbus-daemon --session --nofork --nopidfile --print-address=3
 export DBUS_SESSION_BUS_ADDRESS="$address"
 
 export GDK_BACKEND=x11

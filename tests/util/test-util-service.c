@@ -1,5 +1,8 @@
 /* test-util-service.c: a WpiService for tests (see test-util-service.h) */
+#include <string.h>
+
 #include "test-util-service.h"
+#include "wpi-bootstrap.h"
 
 WpiService *
 test_util_service_new (const char *data_dir)
@@ -34,6 +37,117 @@ test_util_service_uri (WpiService *service,
   guint port = secure ? wpi_service_get_secure_port (service) : wpi_service_get_port (service);
 
   return g_strdup_printf ("https://127.0.0.1:%u", port);
+}
+
+gint64
+test_util_service_enqueue (WpiService *service,
+                           const char *mac,
+                           WpiJobKind  kind,
+                           GArray     *items)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 id = wpi_service_enqueue_job (service, mac, kind, NULL, items, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpint (id, >, 0);
+  return id;
+}
+
+WpiJobState
+test_util_service_job_state (WpiService *service,
+                             gint64      id,
+                             char      **reason)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WpiJobRecord) job = wpi_store_job_get (wpi_service_get_store (service), id, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (job);
+  if (reason != NULL)
+    {
+      g_free (*reason);
+      *reason = g_strdup (job->failure_reason);
+    }
+  return job->state;
+}
+
+gint64
+test_util_service_prepare_bootstrap (WpiService *service,
+                                     const char *mac,
+                                     gboolean    with_pin,
+                                     guint       max_retries,
+                                     guint       iterations,
+                                     char      **pin)
+{
+  WpiBootstrapOptions options;
+  g_autoptr(GError) error = NULL;
+  gint64 id;
+
+  wpi_bootstrap_options_init (&options);
+  options.with_pin = with_pin;
+  if (max_retries > 0)
+    options.max_retries = max_retries;
+  options.secure_port = wpi_service_get_secure_port (service);
+  options.iterations = iterations;
+  id = wpi_bootstrap_prepare (wpi_service_get_store (service), wpi_service_get_pki (service), mac,
+                              &options, pin, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (id, >, 0);
+  return id;
+}
+
+gnutls_x509_crt_t
+test_util_parse_certificate (const char *pem)
+{
+  gnutls_x509_crt_t crt;
+  gnutls_datum_t data = { (unsigned char *) pem, strlen (pem) };
+
+  g_assert_cmpint (gnutls_x509_crt_init (&crt), ==, 0);
+  g_assert_cmpint (gnutls_x509_crt_import (crt, &data, GNUTLS_X509_FMT_PEM), ==, 0);
+  return crt;
+}
+
+GBytes *
+test_util_make_pkcs12 (const char                  *cert_pem,
+                       const char                  *key_pem,
+                       const char                  *password,
+                       gnutls_pkcs_encrypt_flags_t  cipher)
+{
+  gnutls_x509_privkey_t key;
+  gnutls_x509_crt_t crt = test_util_parse_certificate (cert_pem);
+  gnutls_pkcs12_t p12;
+  gnutls_pkcs12_bag_t cert_bag;
+  gnutls_pkcs12_bag_t key_bag;
+  gnutls_datum_t key_data = { (unsigned char *) key_pem, strlen (key_pem) };
+  gnutls_datum_t key_der;
+  gnutls_datum_t out;
+  GBytes *bytes;
+
+  g_assert_cmpint (gnutls_x509_privkey_init (&key), ==, 0);
+  g_assert_cmpint (gnutls_x509_privkey_import (key, &key_data, GNUTLS_X509_FMT_PEM), ==, 0);
+
+  g_assert_cmpint (gnutls_pkcs12_init (&p12), ==, 0);
+  g_assert_cmpint (gnutls_pkcs12_bag_init (&cert_bag), ==, 0);
+  g_assert_cmpint (gnutls_pkcs12_bag_set_crt (cert_bag, crt), ==, 0);
+  g_assert_cmpint (gnutls_pkcs12_bag_encrypt (cert_bag, password, cipher), ==, 0);
+  g_assert_cmpint (gnutls_pkcs12_set_bag (p12, cert_bag), ==, 0);
+
+  g_assert_cmpint (gnutls_x509_privkey_export2_pkcs8 (key, GNUTLS_X509_FMT_DER, password, cipher, &key_der), ==, 0);
+  g_assert_cmpint (gnutls_pkcs12_bag_init (&key_bag), ==, 0);
+  g_assert_cmpint (gnutls_pkcs12_bag_set_data (key_bag, GNUTLS_BAG_PKCS8_ENCRYPTED_KEY, &key_der), ==, 0);
+  g_assert_cmpint (gnutls_pkcs12_set_bag (p12, key_bag), ==, 0);
+  g_assert_cmpint (gnutls_pkcs12_generate_mac2 (p12, GNUTLS_MAC_SHA256, password), ==, 0);
+  g_assert_cmpint (gnutls_pkcs12_export2 (p12, GNUTLS_X509_FMT_DER, &out), ==, 0);
+  bytes = g_bytes_new (out.data, out.size);
+
+  gnutls_free (out.data);
+  gnutls_free (key_der.data);
+  gnutls_pkcs12_bag_deinit (key_bag);
+  gnutls_pkcs12_bag_deinit (cert_bag);
+  gnutls_pkcs12_deinit (p12);
+  gnutls_x509_crt_deinit (crt);
+  gnutls_x509_privkey_deinit (key);
+  return bytes;
 }
 
 WpiServiceHost *

@@ -3,6 +3,8 @@
  */
 #pragma once
 
+#include <gnutls/pkcs12.h>
+
 #include "wpi-service.h"
 #include "wpi-service-host.h"
 #include "test-util-wpi.h"
@@ -17,6 +19,40 @@ WpiService *test_util_service_start (const char *data_dir);
 /* "https://127.0.0.1:PORT" of its default (secure FALSE) or Secure Mode port */
 char       *test_util_service_uri   (WpiService *service,
                                      gboolean    secure);
+
+/* Queues a job of kind for mac with items (a WpiStoreItem array, or NULL), failing the
+ * test unless the service takes it; returns its id. */
+gint64      test_util_service_enqueue   (WpiService *service,
+                                         const char *mac,
+                                         WpiJobKind  kind,
+                                         GArray     *items);
+/* The job's state now; unless reason is NULL, *reason (freed first) gets its failure
+ * reason or NULL. */
+WpiJobState test_util_service_job_state (WpiService *service,
+                                         gint64      id,
+                                         char      **reason);
+
+/* Prepares the bootstrap of mac to the service's Secure Mode port, with a PIN (returned
+ * in *pin) or without; max_retries 0 keeps the default; iterations of the bundle's key
+ * derivation (a low count keeps tests quick). Returns the job's id. */
+gint64      test_util_service_prepare_bootstrap (WpiService *service,
+                                                 const char *mac,
+                                                 gboolean    with_pin,
+                                                 guint       max_retries,
+                                                 guint       iterations,
+                                                 char      **pin);
+
+/* A PEM certificate parsed with GnuTLS, failing the test when it does not parse;
+ * gnutls_x509_crt_deinit() it. */
+gnutls_x509_crt_t test_util_parse_certificate (const char *pem);
+
+/* A certificate and its key (PEM) as PKCS#12 (DER), the way GnuTLS tools make it: both
+ * bags encrypted with password under cipher (e.g. GNUTLS_PKCS_PBES2_AES_256), a SHA-256
+ * MAC with the same password. */
+GBytes     *test_util_make_pkcs12       (const char                  *cert_pem,
+                                         const char                  *key_pem,
+                                         const char                  *password,
+                                         gnutls_pkcs_encrypt_flags_t  cipher);
 
 /* The same as the console runs it: the service on a thread of its own (WpiServiceHost) */
 WpiServiceHost *test_util_service_host_new   (const char     *data_dir);

@@ -78,6 +78,24 @@ read_set_cookie (TestUtilReply *reply,
 }
 
 TestUtilReply *
+test_util_https_send (SoupSession *session,
+                      SoupMessage *msg)
+{
+  Pending pending = { g_new0 (TestUtilReply, 1), FALSE };
+
+  if (g_object_get_data (G_OBJECT (session), ACCEPT_ANY_KEY) != NULL)
+    g_signal_connect (msg, "accept-certificate", G_CALLBACK (accept_any_certificate), NULL);
+  soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, NULL, on_sent, &pending);
+  test_util_wait_for_flag (&pending.done, TEST_UTIL_HTTPS_TIMEOUT_MS, "the service's answer");
+  if (pending.reply->error == NULL)
+    {
+      pending.reply->status = soup_message_get_status (msg);
+      read_set_cookie (pending.reply, msg);
+    }
+  return pending.reply;
+}
+
+TestUtilReply *
 test_util_https_request (SoupSession     *session,
                          const char      *method,
                          const char      *uri,
@@ -86,11 +104,8 @@ test_util_https_request (SoupSession     *session,
                          GTlsCertificate *client_certificate)
 {
   g_autoptr(SoupMessage) msg = soup_message_new (method, uri);
-  Pending pending = { g_new0 (TestUtilReply, 1), FALSE };
 
   g_assert_nonnull (msg);
-  if (g_object_get_data (G_OBJECT (session), ACCEPT_ANY_KEY) != NULL)
-    g_signal_connect (msg, "accept-certificate", G_CALLBACK (accept_any_certificate), NULL);
   if (client_certificate != NULL)
     soup_message_set_tls_client_certificate (msg, client_certificate);
   if (body != NULL)
@@ -101,14 +116,7 @@ test_util_https_request (SoupSession     *session,
 
       soup_message_headers_replace (soup_message_get_request_headers (msg), "Cookie", header);
     }
-  soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, NULL, on_sent, &pending);
-  test_util_wait_for_flag (&pending.done, TEST_UTIL_HTTPS_TIMEOUT_MS, "the service's answer");
-  if (pending.reply->error == NULL)
-    {
-      pending.reply->status = soup_message_get_status (msg);
-      read_set_cookie (pending.reply, msg);
-    }
-  return pending.reply;
+  return test_util_https_send (session, msg);
 }
 
 TestUtilReply *
@@ -135,4 +143,38 @@ test_util_reply_parse (TestUtilReply *reply)
   answer = wpi_message_parse (g_bytes_get_data (reply->body, NULL), g_bytes_get_size (reply->body), &error);
   g_assert_no_error (error);
   return answer;
+}
+
+SoupServer *
+test_util_server_new (GTlsCertificate *certificate,
+                      GTlsDatabase    *database,
+                      guint           *port)
+{
+  SoupServer *server = soup_server_new ("tls-certificate", certificate, "tls-database", database, NULL);
+  g_autoptr(GError) error = NULL;
+  GSList *uris;
+
+  /* loopback only, IPv4: the tests and benchmarks never listen anywhere else */
+  soup_server_listen_local (server, 0,
+                            (certificate != NULL ? SOUP_SERVER_LISTEN_HTTPS : 0) | SOUP_SERVER_LISTEN_IPV4_ONLY,
+                            &error);
+  g_assert_no_error (error);
+  uris = soup_server_get_uris (server);
+  g_assert_nonnull (uris);
+  g_assert_cmpstr (g_uri_get_scheme (uris->data), ==, certificate != NULL ? "https" : "http");
+  if (port != NULL)
+    *port = g_uri_get_port (uris->data);
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  return server;
+}
+
+void
+test_util_server_respond (SoupServerMessage *msg,
+                          WpiMessage        *answer)
+{
+  gsize length = 0;
+  char *xml = wpi_message_serialize (answer, &length);
+
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, "text/xml", SOUP_MEMORY_TAKE, xml, length);
 }

@@ -37,6 +37,9 @@ TestUtilReply *test_util_https_request     (SoupSession     *session,
                                             GBytes          *body,
                                             const char      *cookie,
                                             GTlsCertificate *client_certificate);
+/* Sends a message the test has prepared (a body stream, headers of its own) the same way */
+TestUtilReply *test_util_https_send        (SoupSession     *session,
+                                            SoupMessage     *msg);
 /* POSTs a phone's WorkpointMessage. */
 TestUtilReply *test_util_post_message      (SoupSession     *session,
                                             const char      *uri,
@@ -44,5 +47,18 @@ TestUtilReply *test_util_post_message      (SoupSession     *session,
                                             const char      *cookie);
 /* The answer as a WpiMessage, failing the test unless it came with status 200 and parses. */
 WpiMessage    *test_util_reply_parse       (TestUtilReply   *reply);
+
+/* --- A server that plays the service (or a phone's listener) ------------------------- */
+
+/* A SoupServer listening on 127.0.0.1 at a port the kernel picks: HTTPS with certificate
+ * (e.g. test_util_server_certificate()) and, unless NULL, database (to ask for client
+ * certificates), or plain HTTP when certificate is NULL. *port (unless NULL) gets the
+ * port. Fails the test (a benchmark aborts) when it cannot listen. */
+SoupServer    *test_util_server_new        (GTlsCertificate   *certificate,
+                                            GTlsDatabase      *database,
+                                            guint             *port);
+/* Answers msg with 200 OK and the serialized message as text/xml. */
+void           test_util_server_respond    (SoupServerMessage *msg,
+                                            WpiMessage        *answer);
 
 G_END_DECLS

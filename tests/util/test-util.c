@@ -25,6 +25,15 @@ test_util_remove_tree (const char *path)
 
 /* --- Waiting ------------------------------------------------------------------------ */
 
+/* How often a wait looks at its condition when nothing else happens */
+#define WAIT_TICK_MS 10
+
+static gboolean
+wait_tick (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
 static gboolean
 on_wait_timeout (gpointer data)
 {
@@ -40,18 +49,30 @@ test_util_wait_until (TestUtilCondition  condition,
 {
   GMainContext *context = g_main_context_ref_thread_default ();
   g_autoptr(GSource) timeout = g_timeout_source_new (timeout_ms);
+  g_autoptr(GSource) ticker = g_timeout_source_new (WAIT_TICK_MS);
   gboolean timed_out = FALSE;
 
   /* A source rather than a deadline check, so that a blocking iteration wakes up */
   g_source_set_callback (timeout, on_wait_timeout, &timed_out, NULL);
   g_source_attach (timeout, context);
+  /* and a tick: what a store or another thread changes comes with no event here */
+  g_source_set_callback (ticker, wait_tick, NULL, NULL);
+  g_source_attach (ticker, context);
   while (!condition (data) && !timed_out)
     g_main_context_iteration (context, TRUE);
+  g_source_destroy (ticker);
   g_source_destroy (timeout);
   g_main_context_unref (context);
 
   if (timed_out)
     g_error ("Timed out after %u ms waiting for %s", timeout_ms, what);
+}
+
+void
+test_util_drain_main_context (void)
+{
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
 }
 
 gboolean
@@ -144,6 +165,95 @@ test_util_run (const char * const *argv,
   if (!g_subprocess_get_if_exited (process))
     return -1;
   return g_subprocess_get_exit_status (process);
+}
+
+static void
+on_process_exited (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  *(gboolean *) user_data = TRUE;
+}
+
+void
+test_util_watch_exit (GSubprocess *process,
+                      gboolean    *exited)
+{
+  *exited = FALSE;
+  g_subprocess_wait_async (process, NULL, on_process_exited, exited);
+}
+
+GSubprocess *
+test_util_headless_spawn (const char *program,
+                          const char *data_dir,
+                          guint       port,
+                          guint       secure_port,
+                          const char *log_path,
+                          gboolean   *exited)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_autofree char *port_text = g_strdup_printf ("%u", port);
+  g_autofree char *secure_port_text = g_strdup_printf ("%u", secure_port);
+  g_autoptr(GError) error = NULL;
+  GSubprocess *process;
+
+  /* a file, not a pipe: the service writes a line per flow and must never block on us */
+  g_subprocess_launcher_set_stdout_file_path (launcher, log_path);
+  g_subprocess_launcher_setenv (launcher, "G_MESSAGES_DEBUG", "", TRUE);
+  process = g_subprocess_launcher_spawn (launcher, &error, program, "--headless",
+                                         "--data-dir", data_dir, "--bind", "127.0.0.1",
+                                         "--port", port_text, "--secure-port", secure_port_text, NULL);
+  g_assert_no_error (error);
+  if (exited != NULL)
+    test_util_watch_exit (process, exited);
+  return process;
+}
+
+#define SERVING "serving https://127.0.0.1:"
+
+typedef struct {
+  const char     *log_path;
+  guint           port;      /* 0 until it serves, when any port will do */
+  gboolean        any_port;
+  const gboolean *exited;
+} HeadlessWait;
+
+static gboolean
+headless_serving (gpointer data)
+{
+  HeadlessWait *wait = data;
+  g_autofree char *text = NULL;
+  const char *serving;
+  guint port;
+
+  if (wait->exited != NULL && *wait->exited)
+    g_error ("the headless service exited at start; see %s", wait->log_path);
+  if (!g_file_get_contents (wait->log_path, &text, NULL, NULL))
+    return FALSE;
+  for (serving = strstr (text, SERVING); serving != NULL; serving = strstr (serving + 1, SERVING))
+    {
+      port = (guint) g_ascii_strtoull (serving + strlen (SERVING), NULL, 10);
+      if (port > 0 && (wait->any_port || port == wait->port))
+        {
+          wait->port = port;
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+guint
+test_util_headless_wait_serving (const char     *log_path,
+                                 guint           port,
+                                 const gboolean *exited,
+                                 guint           timeout_ms)
+{
+  g_autofree char *what = g_strdup_printf ("the headless service to listen (see %s)", log_path);
+  HeadlessWait wait = { log_path, port, port == 0, exited };
+
+  test_util_wait_until (headless_serving, &wait, timeout_ms, what);
+  return wait.port;
 }
 
 /* --- Ready-made certificates ---------------------------------------------------------- */

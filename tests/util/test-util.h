@@ -15,8 +15,9 @@ void test_util_remove_tree (const char *path);
 
 typedef gboolean (*TestUtilCondition) (gpointer data);
 
-/* Iterates the thread-default main context until condition (data) holds; after
- * timeout_ms the test fails with "Timed out after N ms waiting for what". */
+/* Iterates the thread-default main context until condition (data) holds, looking at it
+ * at least every 10 ms; after timeout_ms the test fails with "Timed out after N ms
+ * waiting for what". */
 void     test_util_wait_until        (TestUtilCondition  condition,
                                       gpointer           data,
                                       guint              timeout_ms,
@@ -25,6 +26,8 @@ void     test_util_wait_until        (TestUtilCondition  condition,
 void     test_util_wait_for_flag     (const gboolean    *flag,
                                       guint              timeout_ms,
                                       const char        *what);
+/* Runs what is ready now on the thread-default main context, without waiting. */
+void     test_util_drain_main_context (void);
 /* TRUE when *(gboolean *) flag: a TestUtilCondition for a flag. */
 gboolean test_util_flag_is_set       (gpointer           flag);
 
@@ -50,6 +53,27 @@ int      test_util_run               (const char * const *argv,
                                       const char * const *envp,
                                       char             **out,
                                       char             **err);
+
+/* Sets *exited to TRUE when process has ended (the wait runs on the thread-default
+ * main context). */
+void     test_util_watch_exit        (GSubprocess        *process,
+                                      gboolean           *exited);
+/* The console's headless service (program --headless) with data_dir, on 127.0.0.1 at
+ * port and secure_port, its output in the file log_path and without debug messages;
+ * *exited (unless NULL) becomes TRUE when it ends. Fails when it cannot be started. */
+GSubprocess *test_util_headless_spawn (const char        *program,
+                                      const char        *data_dir,
+                                      guint              port,
+                                      guint              secure_port,
+                                      const char        *log_path,
+                                      gboolean          *exited);
+/* Waits until the headless service's log says it serves on port (0: on any port) and
+ * returns that port; fails when *exited (unless exited is NULL) becomes TRUE first or
+ * after timeout_ms, naming the log. */
+guint    test_util_headless_wait_serving (const char     *log_path,
+                                          guint           port,
+                                          const gboolean *exited,
+                                          guint           timeout_ms);
 
 /* --- Ready-made certificates (tests/util/certs, README.md there) -------------------- */
 

@@ -517,6 +517,18 @@ def stdout_lines(run):
     return text.splitlines()
 
 
+def one_line_problems(run, lines):
+    """What is wrong with a run that should exit 0, write nothing on stderr and print one line."""
+    problems = []
+    if run.returncode != 0:
+        problems.append("exit status %d" % run.returncode)
+    if run.stderr:
+        problems.append("stderr: " + run.stderr.decode(errors="replace"))
+    if len(lines) != 1:
+        problems.append("%d stdout lines, want 1" % len(lines))
+    return problems
+
+
 def part_fixtures(tap, args):
     inputs = fixture_inputs()
     tap.ok(len(inputs) > 0, "fixtures exist")
@@ -526,13 +538,7 @@ def part_fixtures(tap, args):
         expected = read_expected(path)
         run, _ = run_decode(args.decode, ["--json", path])
         lines = stdout_lines(run)
-        problems = []
-        if run.returncode != 0:
-            problems.append("exit status %d" % run.returncode)
-        if run.stderr:
-            problems.append("stderr: " + run.stderr.decode(errors="replace"))
-        if len(lines) != 1:
-            problems.append("%d stdout lines, want 1" % len(lines))
+        problems = one_line_problems(run, lines)
         if lines:
             problems += compare_output_line(lines[0], expected)
             if lines[0] != expected.rstrip("\n"):
@@ -641,14 +647,8 @@ def part_stdin(tap, args):
             data = f.read()
         run, _ = run_decode(args.decode, ["--json"], stdin_data=data)
         lines = stdout_lines(run)
-        problems = []
-        if run.returncode != 0:
-            problems.append("exit status %d" % run.returncode)
-        if run.stderr:
-            problems.append("stderr: " + run.stderr.decode(errors="replace"))
-        if len(lines) != 1:
-            problems.append("%d stdout lines, want 1" % len(lines))
-        else:
+        problems = one_line_problems(run, lines)
+        if len(lines) == 1:
             problems += compare_output_line(lines[0], read_expected(path))
         tap.ok(not problems, name + " through stdin", problems)
 

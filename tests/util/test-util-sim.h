@@ -1,0 +1,49 @@
+/* test-util-sim.h: a simulated phone under test, with what it did counted (its flows,
+ * downloads and states), for the tests that run WpiSimPhones against a service.
+ */
+#pragma once
+
+#include "wpi-sim-phone.h"
+#include "wpi-simulator.h"
+#include "test-util.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  WpiSimPhone *phone;
+  guint        n_started;
+  guint        n_finished;
+  guint        n_failed;
+  GPtrArray   *reasons;        /* of char *, the reason of each finished flow */
+  GPtrArray   *details;        /* of char *, its trail ("ReadAllItems,CleanUp") or failure */
+  GArray      *oks;            /* of gboolean, whether it succeeded */
+  const char  *last_detail;    /* the last of details, NULL before the first flow ends */
+  guint        n_downloads;
+  guint        n_downloads_ok;
+  GArray      *states;         /* of WpiSimPhoneState, every state entered */
+  gboolean     rebooted;       /* it entered WPI_SIM_PHONE_STATE_REBOOTING */
+  guint        target;         /* free for a test's wait conditions */
+} TestUtilPhoneWatch;
+
+/* TRUE when the phone has no operation left (requests, PIN attempts): a TestUtilCondition */
+gboolean            test_util_phone_is_quiet   (gpointer            phone);
+
+/* TRUE when the WpiSimulator has nothing left in flight: a TestUtilCondition */
+gboolean            test_util_simulator_is_quiet     (gpointer       simulator);
+/* Logs each flow of the simulator's phones that fails, with g_test_message() */
+void                test_util_simulator_log_failures (WpiSimulator  *simulator);
+
+/* Watches phone (the watch owns it from now on); each flow and download is also logged
+ * with g_test_message(). */
+TestUtilPhoneWatch *test_util_phone_watch_new  (WpiSimPhone        *phone);
+/* Stops the phone, waits up to timeout_ms until its operations have ended, frees all. */
+void                test_util_phone_watch_free (TestUtilPhoneWatch *watch,
+                                                guint               timeout_ms);
+
+/* For a test program that runs simulated phones in its own process, as wpi-sim does: any
+ * server certificate is accepted without loading the system CA store for every
+ * connection, and the phones queue their requests (4 at once) so that a server in the
+ * same process always finds one of GLib's TLS handshake threads. Call after g_test_init(). */
+void                test_util_sim_init         (void);
+
+G_END_DECLS

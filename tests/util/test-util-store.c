@@ -1,0 +1,85 @@
+/* test-util-store.c: a WpiStore in a temporary directory (see test-util-store.h) */
+#include "test-util-store.h"
+
+WpiStore *
+test_util_store_open (const char *dir)
+{
+  g_autoptr(GError) error = NULL;
+  WpiStore *store = wpi_store_open (dir, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (store);
+  return store;
+}
+
+void
+test_util_store_setup (TestUtilStore *fixture,
+                       gconstpointer  data)
+{
+  g_autofree char *program = g_path_get_basename (g_get_prgname ());
+
+  fixture->tmp = test_util_make_tmp_dir (program);
+  fixture->dir = g_build_filename (fixture->tmp, "store", NULL);
+  fixture->store = test_util_store_open (fixture->dir);
+}
+
+void
+test_util_store_teardown (TestUtilStore *fixture,
+                          gconstpointer  data)
+{
+  g_clear_object (&fixture->store);
+  test_util_remove_tree (fixture->tmp);
+  g_clear_pointer (&fixture->tmp, g_free);
+  g_clear_pointer (&fixture->dir, g_free);
+}
+
+void
+test_util_store_fill (WpiStore           *store,
+                      TestUtilRecordFunc  make_record,
+                      guint               first,
+                      guint               n)
+{
+  g_autoptr(GError) error = NULL;
+
+  for (guint done = 0; done < n; )
+    {
+      guint batch = MIN (10000, n - done);
+
+      g_assert_true (wpi_store_transaction_begin (store, &error));
+      g_assert_no_error (error);
+      for (guint i = 0; i < batch; i++)
+        {
+          g_autoptr(WpiTrafficRecord) record = make_record (first + done + i);
+
+          g_assert_true (wpi_store_traffic_append (store, record, NULL, &error));
+          g_assert_no_error (error);
+        }
+      g_assert_true (wpi_store_transaction_commit (store, &error));
+      g_assert_no_error (error);
+      done += batch;
+    }
+}
+
+WpiJobRecord *
+test_util_store_job_get (WpiStore *store,
+                         gint64    id)
+{
+  g_autoptr(GError) error = NULL;
+  WpiJobRecord *job = wpi_store_job_get (store, id, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (job);
+  return job;
+}
+
+WpiPhoneRecord *
+test_util_store_phone_get (WpiStore   *store,
+                           const char *mac)
+{
+  g_autoptr(GError) error = NULL;
+  WpiPhoneRecord *phone = wpi_store_phone_get (store, mac, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (phone);
+  return phone;
+}

@@ -1,0 +1,41 @@
+/* test-util-store.h: a WpiStore in a temporary directory, as a GTest fixture. */
+#pragma once
+
+#include "wpi-store.h"
+#include "test-util.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  char     *tmp;     /* the temporary directory, removed with everything in it */
+  char     *dir;     /* tmp/store, the store's directory */
+  WpiStore *store;   /* open on dir */
+} TestUtilStore;
+
+/* Opens the store in dir, failing the test when it cannot. */
+WpiStore *test_util_store_open     (const char    *dir);
+/* A fixture's setup and teardown (g_test_add with TestUtilStore or a struct that starts
+ * with one): a new temporary directory named after the test program, the store open in it. */
+void      test_util_store_setup    (TestUtilStore *fixture,
+                                    gconstpointer  data);
+void      test_util_store_teardown (TestUtilStore *fixture,
+                                    gconstpointer  data);
+
+/* The job id and the phone mac as the store holds them, failing the test on an error
+ * or when there is none. */
+WpiJobRecord   *test_util_store_job_get   (WpiStore   *store,
+                                           gint64      id);
+WpiPhoneRecord *test_util_store_phone_get (WpiStore   *store,
+                                           const char *mac);
+
+/* Record i of a test's made-up traffic log */
+typedef WpiTrafficRecord *(*TestUtilRecordFunc) (guint i);
+
+/* Appends make_record (i) for i from first to first + n - 1, in transactions of at most
+ * 10,000 messages, failing the test on any error. */
+void      test_util_store_fill     (WpiStore           *store,
+                                    TestUtilRecordFunc  make_record,
+                                    guint               first,
+                                    guint               n);
+
+G_END_DECLS
