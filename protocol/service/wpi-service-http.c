@@ -670,14 +670,33 @@ _wpi_service_server_callback (SoupServer        *server,
   soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
 }
 
+/* D18: the service closes every connection after its response. libsoup 3.2 keeps a
+ * connection open only while the server has a listener of its own (request_finished()
+ * in soup-server.c tests priv->listeners), and ours accept on GSocketServices of our own
+ * and hand the connections over (wpi-service-listener.c). Giving the server a listener
+ * is not enough: libsoup 3.2.3 then never closes a kept connection that the client ends
+ * between two requests (the message that waits for the next request has no completion
+ * callback yet), so every phone would leave a descriptor behind. Until the service keeps
+ * connections itself, each response says what happens, and clients (curl, Node, the
+ * vendor's DLS clients) open a new connection instead of writing into a closed one. */
+void
+_wpi_service_on_request_started (SoupServer        *server,
+                                 SoupServerMessage *msg,
+                                 gpointer           user_data)
+{
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
+}
+
 /* An early refusal is in the traffic log like every other bad message (D5), with the
- * headers: the body is never read. */
+ * headers: the body is never kept. The connection closes after the answer (D18): the
+ * client may be sending a body it was not asked for. */
 static void
 refuse_unread (WpiService        *self,
                SoupServer        *server,
                SoupServerMessage *msg,
                guint              status,
                goffset            length,
+               int                error_code,
                char              *reason)
 {
   g_autoptr(WpiTrafficRecord) in = wpi_traffic_record_new ();
@@ -690,17 +709,41 @@ refuse_unread (WpiService        *self,
   in->peer = peer_string (msg, NULL);
   in->headers = request_head (msg);
   in->size = MAX (length, 0);
-  in->error_code = WPI_CODEC_ERROR_TOO_LARGE;
+  in->error_code = error_code;
   in->error_text = reason;
   _wpi_service_log_traffic (self, in);
   _wpi_service_log (self, "%s -: HTTP %u: %s", in->peer, status, in->error_text);
   soup_server_message_set_status (msg, status, NULL);
   soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
+  /* libsoup 3.2 still reads a body it was told the length of before it answers; what it
+   * reads is dropped, not gathered in memory */
+  soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
+}
+
+/* D18: a decimal number of bytes, nothing else (libsoup itself takes "+5", and a
+ * negative or overflowing length as a huge one). -1 when it is not. */
+static goffset
+parse_content_length (const char *text)
+{
+  guint64 length = 0;
+
+  if (text == NULL || *text == '\0')
+    return -1;
+  for (const char *c = text; *c != '\0'; c++)
+    {
+      if (!g_ascii_isdigit (*c))
+        return -1;
+      if (length > (guint64) G_MAXINT64 / 10)
+        return G_MAXINT64;   /* far over any limit: refused as too large */
+      length = length * 10 + (guint64) (*c - '0');
+    }
+  return (goffset) MIN (length, (guint64) G_MAXINT64);
 }
 
 /* D5: refuse an oversized body from its Content-Length, before reading it; a chunked
  * body has no length to check up front and would have to be read to learn it, so it
- * is refused as such (phones send a Content-Length; protocol.md R5). */
+ * is refused as such (phones send a Content-Length; protocol.md R5). D18: a POST without
+ * a Content-Length, or any request with one that is not a decimal number, is a 400. */
 void
 _wpi_service_early_callback (SoupServer        *server,
                              SoupServerMessage *msg,
@@ -710,14 +753,20 @@ _wpi_service_early_callback (SoupServer        *server,
 {
   WpiService *self = user_data;
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
-  goffset length = soup_message_headers_get_content_length (headers);
+  const char *length_text = soup_message_headers_get_one (headers, "Content-Length");
+  goffset length = parse_content_length (length_text);
 
   if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CHUNKED)
-    refuse_unread (self, server, msg, SOUP_STATUS_LENGTH_REQUIRED, -1,
+    refuse_unread (self, server, msg, SOUP_STATUS_LENGTH_REQUIRED, -1, WPI_CODEC_ERROR_TOO_LARGE,
                    g_strdup_printf ("a chunked body, whose size is not known before it is read "
                                     "(the limit is %d bytes)", WPI_MAX_BODY_BYTES));
+  else if (length < 0 && (length_text != NULL || soup_server_message_get_method (msg) == SOUP_METHOD_POST))
+    refuse_unread (self, server, msg, SOUP_STATUS_BAD_REQUEST, -1, -1,
+                   length_text == NULL ? g_strdup ("a POST without a Content-Length")
+                                       : g_strdup_printf ("a Content-Length of \"%s\", not a number of bytes",
+                                                          length_text));
   else if (length > WPI_MAX_BODY_BYTES)
-    refuse_unread (self, server, msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, length,
+    refuse_unread (self, server, msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, length, WPI_CODEC_ERROR_TOO_LARGE,
                    g_strdup_printf ("a body of %" G_GOFFSET_FORMAT " bytes is over the limit of %d",
                                     length, WPI_MAX_BODY_BYTES));
 }

@@ -228,6 +228,9 @@ void          _wpi_service_early_callback       (SoupServer        *server,
                                                  const char        *path,
                                                  GHashTable        *query,
                                                  gpointer           user_data);
+void          _wpi_service_on_request_started   (SoupServer        *server,
+                                                 SoupServerMessage *msg,
+                                                 gpointer           user_data);
 
 /* wpi-service-listener.c */
 void          _wpi_service_listener_init        (WpiService        *self);

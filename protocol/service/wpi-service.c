@@ -375,6 +375,9 @@ create_servers (WpiService *self)
    * abusive clients) connect at once: the kernel drops their SYNs, they retry after 1 s */
   g_socket_listener_set_backlog (G_SOCKET_LISTENER (self->listener), LISTEN_BACKLOG);
   g_socket_listener_set_backlog (G_SOCKET_LISTENER (self->secure_listener), LISTEN_BACKLOG);
+  /* D18: every response says whether the connection goes on */
+  g_signal_connect (self->server, "request-started", G_CALLBACK (_wpi_service_on_request_started), self);
+  g_signal_connect (self->secure_server, "request-started", G_CALLBACK (_wpi_service_on_request_started), self);
   g_signal_connect (self->listener, "incoming", G_CALLBACK (_wpi_service_on_incoming), self);
   g_signal_connect (self->secure_listener, "incoming", G_CALLBACK (_wpi_service_on_incoming), self);
 }
