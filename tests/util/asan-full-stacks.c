@@ -1,4 +1,6 @@
-/* ui-test-asan.c: AddressSanitizer defaults for the widget tests
+/* asan-full-stacks.c: AddressSanitizer defaults for tests whose leak reports need a full stack
+ *
+ * (linked into the widget tests and test-keep-alive).
  *
  * A widget test process makes more than 2047 quarks (GTK's CSS, the views, the service),
  * and GLib then drops its first quark table on purpose. GLib has no frame pointers, so
