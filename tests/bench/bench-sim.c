@@ -29,14 +29,11 @@ typedef struct {
 } Server;
 
 static void
-login_handler (SoupServer        *soup_server,
-               SoupServerMessage *msg,
-               const char        *path,
-               GHashTable        *query,
+login_handler (SoupServerMessage *msg,
+               GBytes            *body,
                gpointer           user_data)
 {
   Server *server = user_data;
-  g_autoptr(GBytes) body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
   g_autoptr(WpiMessage) request = NULL;
   g_autoptr(WpiMessage) answer = NULL;
 
@@ -96,8 +93,8 @@ run_server (void)
 
   server.loop = g_main_loop_new (NULL, FALSE);
   server.server = test_util_server_new (certificate, NULL, &port);
-  soup_server_add_handler (server.server, "/DeploymentService/LoginService", login_handler,
-                           &server, NULL);
+  test_util_server_handle (server.server, "/DeploymentService/LoginService", login_handler,
+                           &server);
   g_print ("PORT %u\n", port);
   fflush (stdout);
 
