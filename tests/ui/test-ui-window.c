@@ -645,12 +645,7 @@ test_application_options (void)
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_autoptr(GSettings) settings = ui_test_memory_settings ();
-      g_autoptr(WpcApplication) application =
-        g_object_new (WPC_TYPE_APPLICATION,
-                      "application-id", WPC_APP_ID,
-                      "flags", G_APPLICATION_NON_UNIQUE,
-                      "settings", settings,
-                      NULL);
+      g_autoptr(WpcApplication) application = ui_test_application_new (settings, NULL);
       g_autofree char *command_line = g_strdup_printf ("workpoint-console %s", cases[i].args);
       g_auto(GStrv) argv = g_strsplit (command_line, " ", -1);
 
@@ -681,12 +676,7 @@ static void
 test_application_overrides (void)
 {
   g_autoptr(GSettings) settings = ui_test_memory_settings ();
-  g_autoptr(WpcApplication) application =
-    g_object_new (WPC_TYPE_APPLICATION,
-                  "application-id", WPC_APP_ID,
-                  "flags", G_APPLICATION_NON_UNIQUE,
-                  "settings", settings,
-                  NULL);
+  g_autoptr(WpcApplication) application = ui_test_application_new (settings, NULL);
   GVariantDict *options = g_variant_dict_new (NULL);
   int status;
 
