@@ -166,19 +166,9 @@ static gboolean
 demo_phones_registered (gpointer data)
 {
   Fixture *f = data;
-  GListModel *phones = wpi_service_host_get_phones (f->service);
-  guint n = g_list_model_get_n_items (phones);
 
-  if (n < DEMO_PHONES)
-    return FALSE;
-  for (guint i = 0; i < n; i++)
-    {
-      g_autoptr(WpiPhone) phone = g_list_model_get_item (phones, i);
-
-      if (wpi_phone_get_device_type (phone) == NULL)
-        return FALSE;
-    }
-  return TRUE;
+  return test_util_phones_all_have (wpi_service_host_get_phones (f->service), DEMO_PHONES,
+                                    wpi_phone_get_device_type);
 }
 
 /* The console's own demo: simulated phones that register by themselves and type the

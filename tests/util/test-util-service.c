@@ -183,3 +183,22 @@ test_util_service_host_uri (WpiServiceHost *host,
 
   return g_strdup_printf ("https://127.0.0.1:%u", port);
 }
+
+gboolean
+test_util_phones_all_have (GListModel         *phones,
+                           guint               n_phones,
+                           TestUtilPhoneField  field)
+{
+  guint n = g_list_model_get_n_items (phones);
+
+  if (n < n_phones)
+    return FALSE;
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(WpiPhone) phone = g_list_model_get_item (phones, i);
+
+      if (field (phone) == NULL)
+        return FALSE;
+    }
+  return TRUE;
+}

@@ -5,6 +5,7 @@
 
 #include <gnutls/pkcs12.h>
 
+#include "wpi-phone.h"
 #include "wpi-service.h"
 #include "wpi-service-host.h"
 #include "test-util-wpi.h"
@@ -59,5 +60,13 @@ WpiServiceHost *test_util_service_host_new   (const char     *data_dir);
 WpiServiceHost *test_util_service_host_start (const char     *data_dir);
 char           *test_util_service_host_uri   (WpiServiceHost *host,
                                               gboolean        secure);
+
+/* A field of a registered phone, e.g. wpi_phone_get_firmware */
+typedef const char *(*TestUtilPhoneField) (WpiPhone *phone);
+/* TRUE when phones (a host's mirror) holds at least n_phones phones and field is set for
+ * each of them: every phone has registered and its start-up is stored */
+gboolean        test_util_phones_all_have    (GListModel         *phones,
+                                              guint               n_phones,
+                                              TestUtilPhoneField  field);
 
 G_END_DECLS
