@@ -47,6 +47,14 @@ gint64      test_util_service_prepare_bootstrap (WpiService *service,
  * gnutls_x509_crt_deinit() it. */
 gnutls_x509_crt_t test_util_parse_certificate (const char *pem);
 
+/* A self-signed certificate for dn made with GnuTLS directly, as a company CA made
+ * outside the console is (RSA 2048, a random serial, five years): with ca it may sign
+ * (CA:TRUE, keyCertSign), else not. g_free() *cert_pem and *key_pem (PEM). */
+void        test_util_make_self_signed  (const char                  *dn,
+                                         gboolean                     ca,
+                                         char                       **cert_pem,
+                                         char                       **key_pem);
+
 /* A certificate and its key (PEM) as PKCS#12 (DER), the way GnuTLS tools make it: both
  * bags encrypted with password under cipher (e.g. GNUTLS_PKCS_PBES2_AES_256), a SHA-256
  * MAC with the same password. */
