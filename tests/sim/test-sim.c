@@ -203,14 +203,12 @@ respond:
 }
 
 static void
-files_handler (SoupServer        *server,
-               SoupServerMessage *msg,
-               const char        *path,
-               GHashTable        *query,
+files_handler (SoupServerMessage *msg,
+               GBytes            *body,
                gpointer           user_data)
 {
   TestService *svc = user_data;
-  GBytes *content = g_hash_table_lookup (svc->files, path);
+  GBytes *content = g_hash_table_lookup (svc->files, g_uri_get_path (soup_server_message_get_uri (msg)));
 
   svc->n_file_gets++;
   if (content == NULL)
@@ -224,15 +222,17 @@ files_handler (SoupServer        *server,
 }
 
 static void
-poll_handler (SoupServer        *server,
-              SoupServerMessage *msg,
-              const char        *path,
-              GHashTable        *query,
+poll_handler (SoupServerMessage *msg,
+              GBytes            *body,
               gpointer           user_data)
 {
   TestService *svc = user_data;
+  const char *form = g_uri_get_query (soup_server_message_get_uri (msg));
+  g_autoptr(GHashTable) query = NULL;
 
   g_assert_cmpstr (soup_server_message_get_method (msg), ==, "GET");
+  g_assert_nonnull (form);
+  query = g_uri_parse_params (form, -1, "&", G_URI_PARAMS_WWW_FORM, NULL);
   g_assert_nonnull (query);
   g_ptr_array_add (svc->poll_ids, g_strdup (g_hash_table_lookup (query, "device-id")));
   soup_server_message_set_status (msg, svc->poll_status, NULL);
@@ -247,8 +247,8 @@ service_new (void)
   /* the ready-made server certificate: no key generated per test program */
   svc->server = test_util_server_new (certificate, NULL, &svc->port);
   test_util_server_handle (svc->server, "/DeploymentService/LoginService", login_handler, svc);
-  soup_server_add_handler (svc->server, "/files", files_handler, svc, NULL);
-  soup_server_add_handler (svc->server, "/dcmp/contact-me", poll_handler, svc, NULL);
+  test_util_server_handle (svc->server, "/files", files_handler, svc);
+  test_util_server_handle (svc->server, "/dcmp/contact-me", poll_handler, svc);
   svc->base_uri = g_strdup_printf ("https://127.0.0.1:%u", svc->port);
 
   g_queue_init (&svc->script);
