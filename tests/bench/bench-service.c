@@ -465,6 +465,20 @@ client_send (Client *client)
                                    client_write_done, client);
 }
 
+/* A connection or handshake that failed: a holder is settled (holding nothing), any
+ * other client counts an error and starts again */
+static void
+client_failed (Client *client)
+{
+  if (client->hold)
+    {
+      holder_settled (client, FALSE);
+      return;
+    }
+  client->abuser->garbage_errors++;
+  client_again (client);
+}
+
 static gboolean
 accept_any (GTlsConnection       *connection,
             GTlsCertificate      *certificate,
@@ -484,13 +498,7 @@ client_handshake_done (GObject      *source,
 
   if (!g_tls_connection_handshake_finish (G_TLS_CONNECTION (source), result, &error))
     {
-      if (client->hold)
-        {
-          holder_settled (client, FALSE);
-          return;
-        }
-      client->abuser->garbage_errors++;
-      client_again (client);
+      client_failed (client);
       return;
     }
   client_send (client);
@@ -508,13 +516,7 @@ client_connected (GObject      *source,
 
   if (connection == NULL)
     {
-      if (client->hold)
-        {
-          holder_settled (client, FALSE);
-          return;
-        }
-      client->abuser->garbage_errors++;
-      client_again (client);
+      client_failed (client);
       return;
     }
 
