@@ -174,29 +174,13 @@ measure (const char *label,
   wpc_phones_view_set_phones (WPC_PHONES_VIEW (view), NULL);
 }
 
-static char *
-fresh_data_dir (void)
-{
-  g_autoptr(GError) error = NULL;
-  char *dir = g_dir_make_tmp ("bench-main-loop-XXXXXX", &error);
-
-  g_assert_no_error (error);
-  return dir;
-}
-
 static void
 run_on_main_context (GtkWidget *view,
                      guint      n_phones)
 {
-  g_autofree char *dir = fresh_data_dir ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(WpiService) service = wpi_service_new (dir, &error);
+  g_autofree char *dir = test_util_make_tmp_dir ("bench-main-loop");
+  g_autoptr(WpiService) service = test_util_service_start (dir);
 
-  g_assert_no_error (error);
-  wpi_service_set_bind_address (service, "127.0.0.1");
-  wpi_service_set_ports (service, 0, 0);
-  if (!wpi_service_start (service, &error))
-    g_error ("%s", error->message);
   measure ("floor", view, wpi_service_get_phones (service), wpi_service_get_jobs (service),
            wpi_service_get_port (service), n_phones, 0);
   wpi_service_stop (service);
@@ -208,15 +192,9 @@ static void
 run_hosted (GtkWidget *view,
             guint      n_phones)
 {
-  g_autofree char *dir = fresh_data_dir ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(WpiServiceHost) host = wpi_service_host_new (dir, &error);
+  g_autofree char *dir = test_util_make_tmp_dir ("bench-main-loop");
+  g_autoptr(WpiServiceHost) host = test_util_service_host_start (dir);
 
-  g_assert_no_error (error);
-  wpi_service_host_set_bind_address (host, "127.0.0.1");
-  wpi_service_host_set_ports (host, 0, 0);
-  if (!wpi_service_host_start (host, &error))
-    g_error ("%s", error->message);
   measure ("hosted", view, wpi_service_host_get_phones (host), wpi_service_host_get_jobs (host),
            wpi_service_host_get_port (host), n_phones, 1);
   wpi_service_host_stop (host);
