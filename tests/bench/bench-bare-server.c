@@ -80,14 +80,11 @@ contains (GBytes     *body,
 }
 
 static void
-login_handler (SoupServer        *soup_server,
-               SoupServerMessage *msg,
-               const char        *path,
-               GHashTable        *query,
+login_handler (SoupServerMessage *msg,
+               GBytes            *body,
                gpointer           user_data)
 {
   Server *server = user_data;
-  g_autoptr(GBytes) body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
   const char *data = g_bytes_get_data (body, NULL);
   gsize length = g_bytes_get_size (body);
   const char *nonce = g_strstr_len (data, MIN (length, 4096), "nonce=\"");
@@ -156,7 +153,7 @@ main (int   argc,
 
   server.loop = g_main_loop_new (NULL, FALSE);
   soup_server = test_util_server_new (certificate, database, &port);
-  soup_server_add_handler (soup_server, "/DeploymentService/LoginService", login_handler, &server, NULL);
+  test_util_server_handle (soup_server, "/DeploymentService/LoginService", login_handler, &server);
   printf ("PORT %u\n", port);
   fflush (stdout);
 

@@ -26,7 +26,7 @@
 #include <gtk/gtk.h>
 
 #include "bench-util.h"
-#include "test-util.h"
+#include "test-util-service.h"
 #include "wpc-phones-view.h"
 #include "wpi-job.h"
 #include "wpi-phone.h"
@@ -81,25 +81,6 @@ percentile_ms (GArray *sorted,
   if (sorted->len == 0)
     return 0;
   return g_array_index (sorted, gint64, MIN (sorted->len - 1, (guint) (p * sorted->len))) / 1000.0;
-}
-
-/* Every phone has registered (its start-up is stored: it shows a firmware) */
-static gboolean
-all_registered (GListModel *phones,
-                guint       n_phones)
-{
-  guint n = g_list_model_get_n_items (phones);
-
-  if (n < n_phones)
-    return FALSE;
-  for (guint i = 0; i < n; i++)
-    {
-      g_autoptr(WpiPhone) phone = g_list_model_get_item (phones, i);
-
-      if (wpi_phone_get_firmware (phone) == NULL)
-        return FALSE;
-    }
-  return TRUE;
 }
 
 static guint
@@ -162,7 +143,7 @@ measure (const char *label,
   deadline = start + RUN_TIMEOUT_S * G_USEC_PER_SEC;
   sim = spawn_sim (port, n_phones, run);
 
-  while (!all_registered (phones, n_phones) && g_get_monotonic_time () < deadline)
+  while (!test_util_phones_all_have (phones, n_phones, wpi_phone_get_firmware) && g_get_monotonic_time () < deadline)
     {
       /* the view keeps drawing: a frame per tick, as a busy list would */
       gtk_widget_queue_draw (view);
@@ -173,7 +154,7 @@ measure (const char *label,
   g_signal_handler_disconnect (clock, paint_id);
   g_subprocess_force_exit (sim);
   g_subprocess_wait (sim, NULL, NULL);
-  if (!all_registered (phones, n_phones))
+  if (!test_util_phones_all_have (phones, n_phones, wpi_phone_get_firmware))
     {
       fprintf (stderr, "%s: only %u of %u phones registered in %d s\n", label,
                g_list_model_get_n_items (phones), n_phones, RUN_TIMEOUT_S);
@@ -193,29 +174,13 @@ measure (const char *label,
   wpc_phones_view_set_phones (WPC_PHONES_VIEW (view), NULL);
 }
 
-static char *
-fresh_data_dir (void)
-{
-  g_autoptr(GError) error = NULL;
-  char *dir = g_dir_make_tmp ("bench-main-loop-XXXXXX", &error);
-
-  g_assert_no_error (error);
-  return dir;
-}
-
 static void
 run_on_main_context (GtkWidget *view,
                      guint      n_phones)
 {
-  g_autofree char *dir = fresh_data_dir ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(WpiService) service = wpi_service_new (dir, &error);
+  g_autofree char *dir = test_util_make_tmp_dir ("bench-main-loop");
+  g_autoptr(WpiService) service = test_util_service_start (dir);
 
-  g_assert_no_error (error);
-  wpi_service_set_bind_address (service, "127.0.0.1");
-  wpi_service_set_ports (service, 0, 0);
-  if (!wpi_service_start (service, &error))
-    g_error ("%s", error->message);
   measure ("floor", view, wpi_service_get_phones (service), wpi_service_get_jobs (service),
            wpi_service_get_port (service), n_phones, 0);
   wpi_service_stop (service);
@@ -227,15 +192,9 @@ static void
 run_hosted (GtkWidget *view,
             guint      n_phones)
 {
-  g_autofree char *dir = fresh_data_dir ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(WpiServiceHost) host = wpi_service_host_new (dir, &error);
+  g_autofree char *dir = test_util_make_tmp_dir ("bench-main-loop");
+  g_autoptr(WpiServiceHost) host = test_util_service_host_start (dir);
 
-  g_assert_no_error (error);
-  wpi_service_host_set_bind_address (host, "127.0.0.1");
-  wpi_service_host_set_ports (host, 0, 0);
-  if (!wpi_service_host_start (host, &error))
-    g_error ("%s", error->message);
   measure ("hosted", view, wpi_service_host_get_phones (host), wpi_service_host_get_jobs (host),
            wpi_service_host_get_port (host), n_phones, 1);
   wpi_service_host_stop (host);

@@ -38,7 +38,7 @@
 #include "wpi-simulator.h"
 #include "wpi-store.h"
 #include "bench-util.h"
-#include "test-util.h"
+#include "test-util-sim.h"
 
 #define RUN_TIMEOUT_SECONDS 900
 #define N_GOOD_PHONES       100
@@ -175,12 +175,6 @@ run_complete (gpointer data)
   return run->provisioned + run->incomplete >= run->n_phones;
 }
 
-static gboolean
-simulator_quiet (gpointer data)
-{
-  return wpi_simulator_is_quiet (data);
-}
-
 static guint prefix_base;
 
 /* N new phones start at once against service_uri; returns once each one's start-up flow
@@ -223,7 +217,7 @@ run_phones (Run        *run,
       g_ptr_array_add (check_phones, g_list_model_get_item (wpi_simulator_get_phones (simulator), i));
 
   wpi_simulator_stop (simulator);
-  bench_wait_until (simulator_quiet, simulator, 10);
+  bench_wait_until (test_util_simulator_is_quiet, simulator, 10);
   g_signal_handlers_disconnect_by_data (simulator, run);
 }
 
@@ -255,18 +249,6 @@ program (const char *variable)
       exit (2);
     }
   return path;
-}
-
-static char *
-read_line (GDataInputStream *input,
-           const char       *who)
-{
-  g_autoptr(GError) error = NULL;
-  char *line = g_data_input_stream_read_line (input, NULL, NULL, &error);
-
-  if (line == NULL)
-    g_error ("%s said nothing%s%s", who, error ? ": " : "", error ? error->message : "");
-  return line;
 }
 
 typedef struct {
@@ -483,6 +465,20 @@ client_send (Client *client)
                                    client_write_done, client);
 }
 
+/* A connection or handshake that failed: a holder is settled (holding nothing), any
+ * other client counts an error and starts again */
+static void
+client_failed (Client *client)
+{
+  if (client->hold)
+    {
+      holder_settled (client, FALSE);
+      return;
+    }
+  client->abuser->garbage_errors++;
+  client_again (client);
+}
+
 static gboolean
 accept_any (GTlsConnection       *connection,
             GTlsCertificate      *certificate,
@@ -502,13 +498,7 @@ client_handshake_done (GObject      *source,
 
   if (!g_tls_connection_handshake_finish (G_TLS_CONNECTION (source), result, &error))
     {
-      if (client->hold)
-        {
-          holder_settled (client, FALSE);
-          return;
-        }
-      client->abuser->garbage_errors++;
-      client_again (client);
+      client_failed (client);
       return;
     }
   client_send (client);
@@ -526,13 +516,7 @@ client_connected (GObject      *source,
 
   if (connection == NULL)
     {
-      if (client->hold)
-        {
-          holder_settled (client, FALSE);
-          return;
-        }
-      client->abuser->garbage_errors++;
-      client_again (client);
+      client_failed (client);
       return;
     }
 
@@ -788,7 +772,7 @@ main (int   argc,
   if (bare == NULL)
     g_error ("cannot start the bare server: %s", error->message);
   bare_out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (bare));
-  line = read_line (bare_out, "the bare server");
+  line = bench_read_line (bare_out, "the bare server");
   if (sscanf (line, "PORT %u", &bare_port) != 1)
     g_error ("unexpected from the bare server: %s", line);
   uri = g_strdup_printf ("https://127.0.0.1:%u", bare_port);
@@ -799,7 +783,7 @@ main (int   argc,
   bare_cpu = process_cpu_seconds (bare) - cpu_before;
   g_subprocess_send_signal (bare, SIGTERM);
   g_free (line);
-  line = read_line (bare_out, "the bare server");
+  line = bench_read_line (bare_out, "the bare server");
   g_subprocess_wait (bare, NULL, NULL);
   print_run (&floor_run);
   printf ("          floor CPU %.2f s = %.2f ms/flow (%s); phones' CPU %.2f ms/flow\n", bare_cpu,
@@ -842,7 +826,7 @@ main (int   argc,
   }
   abuser_out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (abuser));
   g_free (line);
-  line = read_line (abuser_out, "the abusers");
+  line = bench_read_line (abuser_out, "the abusers");
   printf ("abusers:  %u clients: %u silent TCP, %u idle TLS with half a request, %u raw garbage, "
           "%u malformed XML over TLS (garbage once a second each); %s\n",
           N_HOLD_TCP + N_HOLD_TLS + N_GARBAGE_TCP + N_GARBAGE_TLS, N_HOLD_TCP, N_HOLD_TLS,
@@ -850,7 +834,7 @@ main (int   argc,
   /* the measurement starts once the service has cut every held connection once (its
    * timeout) and the abusers hold them again: the steady state of the abuse */
   g_free (line);
-  line = read_line (abuser_out, "the abusers");
+  line = bench_read_line (abuser_out, "the abusers");
   printf ("          %s\n", line);
   fflush (stdout);
   cpu_before = process_cpu_seconds (service.process);
@@ -860,7 +844,7 @@ main (int   argc,
   abuser_cpu = process_cpu_seconds (abuser) - abuser_cpu;
   g_subprocess_send_signal (abuser, SIGTERM);
   g_free (line);
-  line = read_line (abuser_out, "the abusers");
+  line = bench_read_line (abuser_out, "the abusers");
   g_subprocess_wait (abuser, NULL, NULL);
   print_run (&abused);
   printf ("          %s\n          CPU during the run: service %.2f s, abusers %.2f s, phones %.2f s (%ld CPUs)\n",

@@ -20,6 +20,7 @@
 #include "wpi-codec.h"
 #include "wpi-simulator.h"
 #include "bench-util.h"
+#include "test-util-sim.h"
 #include "test-util-wpi.h"
 
 typedef struct {
@@ -29,14 +30,11 @@ typedef struct {
 } Server;
 
 static void
-login_handler (SoupServer        *soup_server,
-               SoupServerMessage *msg,
-               const char        *path,
-               GHashTable        *query,
+login_handler (SoupServerMessage *msg,
+               GBytes            *body,
                gpointer           user_data)
 {
   Server *server = user_data;
-  g_autoptr(GBytes) body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
   g_autoptr(WpiMessage) request = NULL;
   g_autoptr(WpiMessage) answer = NULL;
 
@@ -96,8 +94,8 @@ run_server (void)
 
   server.loop = g_main_loop_new (NULL, FALSE);
   server.server = test_util_server_new (certificate, NULL, &port);
-  soup_server_add_handler (server.server, "/DeploymentService/LoginService", login_handler,
-                           &server, NULL);
+  test_util_server_handle (server.server, "/DeploymentService/LoginService", login_handler,
+                           &server);
   g_print ("PORT %u\n", port);
   fflush (stdout);
 
@@ -144,23 +142,6 @@ on_flow_finished (WpiSimulator *simulator,
     g_main_loop_quit (results->loop);
 }
 
-static gboolean
-quiet (gpointer data)
-{
-  return wpi_simulator_is_quiet (data);
-}
-
-static char *
-read_line (GDataInputStream *input)
-{
-  g_autoptr(GError) error = NULL;
-  char *line = g_data_input_stream_read_line (input, NULL, NULL, &error);
-
-  if (line == NULL)
-    g_error ("the server process said nothing%s%s", error ? ": " : "", error ? error->message : "");
-  return line;
-}
-
 int
 main (int   argc,
       char *argv[])
@@ -191,7 +172,7 @@ main (int   argc,
   if (child == NULL)
     g_error ("cannot start the server: %s", error->message);
   child_out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (child));
-  line = read_line (child_out);
+  line = bench_read_line (child_out, "the server process");
   if (sscanf (line, "PORT %u", &server_port) != 1)
     g_error ("unexpected from the server: %s", line);
 
@@ -221,7 +202,7 @@ main (int   argc,
 
   g_subprocess_send_signal (child, SIGTERM);
   g_free (line);
-  line = read_line (child_out);
+  line = bench_read_line (child_out, "the server process");
   if (sscanf (line, "CPU %lf MESSAGES %u", &server_cpu, &server_messages) != 2)
     g_error ("unexpected from the server: %s", line);
   g_subprocess_wait (child, NULL, NULL);
@@ -244,7 +225,7 @@ main (int   argc,
   g_print ("peak RSS:        %.1f MB (the phones' process)\n", usage.ru_maxrss / 1024.0);
 
   wpi_simulator_stop (simulator);
-  bench_wait_until (quiet, simulator, 5);
+  bench_wait_until (test_util_simulator_is_quiet, simulator, 5);
   g_array_unref (results.latencies);
   g_main_loop_unref (results.loop);
   return results.failed == 0 && results.provisioned == n_phones ? 0 : 1;

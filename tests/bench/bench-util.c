@@ -108,3 +108,15 @@ bench_self_cpu_seconds (void)
   return usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6 +
          usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6;
 }
+
+char *
+bench_read_line (GDataInputStream *input,
+                 const char       *who)
+{
+  g_autoptr(GError) error = NULL;
+  char *line = g_data_input_stream_read_line (input, NULL, NULL, &error);
+
+  if (line == NULL)
+    g_error ("%s said nothing%s%s", who, error ? ": " : "", error ? error->message : "");
+  return line;
+}

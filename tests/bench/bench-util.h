@@ -4,7 +4,7 @@
  */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 
 G_BEGIN_DECLS
 
@@ -38,5 +38,10 @@ typedef gboolean (*BenchCondition) (gpointer data);
 gboolean bench_wait_until          (BenchCondition condition,
                                     gpointer       data,
                                     guint          seconds);
+
+/* The next line a child process printed (the caller frees it); who says, in the error
+ * that ends the benchmark when there is none, which child it was. */
+char    *bench_read_line           (GDataInputStream *input,
+                                    const char       *who);
 
 G_END_DECLS

@@ -479,12 +479,9 @@ test_evaluate_entries (Fixture       *fixture,
 static WpiTrafficRecord *
 make_record (guint i)
 {
-  WpiTrafficRecord *record = wpi_traffic_record_new ();
+  WpiTrafficRecord *record = test_util_traffic_record_new (i, 1000);
   g_autofree char *body = NULL;
 
-  record->time_us = G_GINT64_CONSTANT (1700000000000000) + (gint64) i * 1000;
-  record->direction = i % 2 == 0 ? WPI_TRAFFIC_DIRECTION_IN : WPI_TRAFFIC_DIRECTION_OUT;
-  record->port = 18443;
   record->peer = g_strdup_printf ("10.0.0.%u:5060", i % 50);
   record->mac = g_strdup_printf ("00:1A:E8:00:00:%02X", i % 50);
   record->flow_id = g_strdup_printf ("flow-%u", i / 4);

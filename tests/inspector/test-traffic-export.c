@@ -277,12 +277,21 @@ read_text (GFile *file)
   return contents;
 }
 
+/* relative (a path with /) inside the fixture's temporary directory */
+static GFile *
+tmp_file (Fixture    *fixture,
+          const char *relative)
+{
+  g_autoptr(GFile) tmp = g_file_new_for_path (fixture->base.tmp);
+
+  return g_file_resolve_relative_path (tmp, relative);
+}
+
 static void
 test_export_xml (Fixture       *fixture,
                  gconstpointer  data)
 {
-  g_autofree char *path = g_build_filename (fixture->base.tmp, "export", "xml", NULL);
-  g_autoptr(GFile) folder = g_file_new_for_path (path);
+  g_autoptr(GFile) folder = tmp_file (fixture, "export/xml");
   g_autoptr(GFile) index = g_file_get_child (folder, "index.tsv");
   g_autoptr(GError) error = NULL;
   g_autofree char *index_text = NULL;
@@ -361,8 +370,7 @@ static void
 test_export_json (Fixture       *fixture,
                   gconstpointer  data)
 {
-  g_autofree char *path = g_build_filename (fixture->base.tmp, "export.jsonl", NULL);
-  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GFile) file = tmp_file (fixture, "export.jsonl");
   g_autoptr(GError) error = NULL;
   g_autofree char *text = NULL;
   g_auto(GStrv) lines = NULL;
@@ -447,8 +455,7 @@ static void
 test_export_async (Fixture       *fixture,
                    gconstpointer  data)
 {
-  g_autofree char *path = g_build_filename (fixture->base.tmp, "async", NULL);
-  g_autoptr(GFile) folder = g_file_new_for_path (path);
+  g_autoptr(GFile) folder = tmp_file (fixture, "async");
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();

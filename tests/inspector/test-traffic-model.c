@@ -15,12 +15,9 @@ typedef TestUtilStore Fixture;   /* the store in a temporary directory */
 static WpiTrafficRecord *
 make_record (guint i)
 {
-  WpiTrafficRecord *record = wpi_traffic_record_new ();
+  WpiTrafficRecord *record = test_util_traffic_record_new (i, 1000);
   g_autofree char *body = NULL;
 
-  record->time_us = G_GINT64_CONSTANT (1700000000000000) + (gint64) i * 1000;
-  record->direction = i % 2 == 0 ? WPI_TRAFFIC_DIRECTION_IN : WPI_TRAFFIC_DIRECTION_OUT;
-  record->port = 18443;
   record->mode = WPI_PHONE_MODE_DEFAULT;
   record->peer = g_strdup_printf ("10.0.%u.%u:5060", (i / 250) % 250, i % 250);
   record->mac = g_strdup_printf ("00:1A:E8:00:%02X:%02X", (i % 1000) / 256, (i % 1000) % 256);

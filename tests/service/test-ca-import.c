@@ -66,36 +66,12 @@ make_ca (TestCa     *ca,
          const char *dn,
          gboolean    ca_ok)
 {
-  gnutls_x509_privkey_t key;
   gnutls_x509_crt_t crt;
-  gnutls_datum_t out = { NULL, 0 };
-  guint8 serial[8];
-  time_t now = time (NULL);
 
-  g_assert_cmpint (gnutls_rnd (GNUTLS_RND_NONCE, serial, sizeof serial), ==, 0);
-  serial[0] = (serial[0] & 0x7f) | 0x40;
-  g_assert_cmpint (gnutls_x509_privkey_init (&key), ==, 0);
-  g_assert_cmpint (gnutls_x509_privkey_generate2 (key, GNUTLS_PK_RSA, 2048, 0, NULL, 0), ==, 0);
-  g_assert_cmpint (gnutls_x509_crt_init (&crt), ==, 0);
-  g_assert_cmpint (gnutls_x509_crt_set_version (crt, 3), ==, 0);
-  g_assert_cmpint (gnutls_x509_crt_set_serial (crt, serial, sizeof serial), ==, 0);
-  g_assert_cmpint (gnutls_x509_crt_set_activation_time (crt, now - 3600), ==, 0);
-  g_assert_cmpint (gnutls_x509_crt_set_expiration_time (crt, now + 5 * 365 * 86400), ==, 0);
-  g_assert_cmpint (gnutls_x509_crt_set_dn (crt, dn, NULL), ==, 0);
-  g_assert_cmpint (gnutls_x509_crt_set_key (crt, key), ==, 0);
-  g_assert_cmpint (gnutls_x509_crt_set_basic_constraints (crt, ca_ok, -1), ==, 0);
-  g_assert_cmpint (gnutls_x509_crt_set_key_usage (crt, ca_ok ? GNUTLS_KEY_KEY_CERT_SIGN | GNUTLS_KEY_CRL_SIGN
-                                                             : GNUTLS_KEY_DIGITAL_SIGNATURE), ==, 0);
-  g_assert_cmpint (gnutls_x509_crt_sign2 (crt, crt, key, GNUTLS_DIG_SHA256, 0), ==, 0);
-
-  g_assert_cmpint (gnutls_x509_crt_export2 (crt, GNUTLS_X509_FMT_PEM, &out), ==, 0);
-  ca->cert_pem = datum_steal_string (&out);
-  g_assert_cmpint (gnutls_x509_privkey_export2 (key, GNUTLS_X509_FMT_PEM, &out), ==, 0);
-  ca->key_pem = datum_steal_string (&out);
+  test_util_make_self_signed (dn, ca_ok, &ca->cert_pem, &ca->key_pem);
+  crt = test_util_parse_certificate (ca->cert_pem);
   ca->dn = crt_dn (crt, FALSE);
-
   gnutls_x509_crt_deinit (crt);
-  gnutls_x509_privkey_deinit (key);
 }
 
 /* PKCS#12 with the empty password, as `certtool --to-p12 --empty-password` makes it */

@@ -98,35 +98,9 @@ gnutls_datum_dup (gnutls_datum_t *datum)
 static void
 ensure_external_ca (void)
 {
-  gnutls_x509_privkey_t key;
-  gnutls_x509_crt_t crt;
-  gnutls_datum_t out;
-  const guint8 serial[] = { 0x01, 0x23 };
-  time_t now = time (NULL);
-
-  if (shared.external_ca_cert != NULL)
-    return;
-
-  g_assert_cmpint (gnutls_x509_privkey_init (&key), ==, 0);
-  g_assert_cmpint (gnutls_x509_privkey_generate2 (key, GNUTLS_PK_RSA, 2048, 0, NULL, 0), ==, 0);
-  g_assert_cmpint (gnutls_x509_crt_init (&crt), ==, 0);
-  g_assert_cmpint (gnutls_x509_crt_set_version (crt, 3), ==, 0);
-  g_assert_cmpint (gnutls_x509_crt_set_serial (crt, serial, sizeof serial), ==, 0);
-  g_assert_cmpint (gnutls_x509_crt_set_activation_time (crt, now - 3600), ==, 0);
-  g_assert_cmpint (gnutls_x509_crt_set_expiration_time (crt, now + 5 * 365 * 86400), ==, 0);
-  g_assert_cmpint (gnutls_x509_crt_set_dn (crt, "CN=Company Root CA,O=Example", NULL), ==, 0);
-  g_assert_cmpint (gnutls_x509_crt_set_key (crt, key), ==, 0);
-  g_assert_cmpint (gnutls_x509_crt_set_basic_constraints (crt, 1, -1), ==, 0);
-  g_assert_cmpint (gnutls_x509_crt_set_key_usage (crt, GNUTLS_KEY_KEY_CERT_SIGN | GNUTLS_KEY_CRL_SIGN), ==, 0);
-  g_assert_cmpint (gnutls_x509_crt_sign2 (crt, crt, key, GNUTLS_DIG_SHA256, 0), ==, 0);
-
-  g_assert_cmpint (gnutls_x509_crt_export2 (crt, GNUTLS_X509_FMT_PEM, &out), ==, 0);
-  shared.external_ca_cert = gnutls_datum_dup (&out);
-  g_assert_cmpint (gnutls_x509_privkey_export2 (key, GNUTLS_X509_FMT_PEM, &out), ==, 0);
-  shared.external_ca_key = gnutls_datum_dup (&out);
-
-  gnutls_x509_crt_deinit (crt);
-  gnutls_x509_privkey_deinit (key);
+  if (shared.external_ca_cert == NULL)
+    test_util_make_self_signed ("CN=Company Root CA,O=Example", TRUE,
+                                &shared.external_ca_cert, &shared.external_ca_key);
 }
 
 static void

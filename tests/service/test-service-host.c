@@ -6,7 +6,7 @@
 
 #include <glib/gstdio.h>
 
-#include "test-util.h"
+#include "test-util-service.h"
 #include "wpi-job.h"
 #include "wpi-phone.h"
 #include "wpi-service-host.h"
@@ -166,19 +166,7 @@ test_start_stop (Fixture       *f,
 static gboolean
 all_registered (Fixture *f)
 {
-  GListModel *phones = wpi_service_host_get_phones (f->host);
-  guint n = g_list_model_get_n_items (phones);
-
-  if (n < N_PHONES)
-    return FALSE;
-  for (guint i = 0; i < n; i++)
-    {
-      g_autoptr(WpiPhone) phone = g_list_model_get_item (phones, i);
-
-      if (wpi_phone_get_firmware (phone) == NULL)
-        return FALSE;
-    }
-  return TRUE;
+  return test_util_phones_all_have (wpi_service_host_get_phones (f->host), N_PHONES, wpi_phone_get_firmware);
 }
 
 static gboolean

@@ -643,18 +643,15 @@ typedef struct {
 } ContactListener;
 
 static void
-contact_handler (SoupServer        *server,
-                 SoupServerMessage *msg,
-                 const char        *path,
-                 GHashTable        *query,
+contact_handler (SoupServerMessage *msg,
+                 GBytes            *body,
                  gpointer           user_data)
 {
   ContactListener *listener = user_data;
-  SoupMessageBody *body = soup_server_message_get_request_body (msg);
 
   listener->requests++;
   g_free (listener->form);
-  listener->form = g_strndup (body->data, body->length);
+  listener->form = g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
   soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, NULL);
 }
 
@@ -671,7 +668,7 @@ test_contact_me (Fixture       *f,
   gint64 deadline;
   gboolean contacted = FALSE;
 
-  soup_server_add_handler (phone_server, "/contact_dls.html/ContactDLS", contact_handler, &listener, NULL);
+  test_util_server_handle (phone_server, "/contact_dls.html/ContactDLS", contact_handler, &listener);
   soup_server_listen_local (phone_server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
   g_assert_no_error (error);
   uris = soup_server_get_uris (phone_server);

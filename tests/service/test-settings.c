@@ -28,10 +28,8 @@ typedef struct {
 } Fixture;
 
 static void
-target_callback (SoupServer        *server,
-                 SoupServerMessage *msg,
-                 const char        *path,
-                 GHashTable        *query,
+target_callback (SoupServerMessage *msg,
+                 GBytes            *body,
                  gpointer           user_data)
 {
   Fixture *f = user_data;
@@ -48,7 +46,7 @@ fixture_set_up (Fixture       *f,
   f->service = test_util_service_start (f->data_dir);
 
   f->target = test_util_server_new (NULL, NULL, NULL);
-  soup_server_add_handler (f->target, NULL, target_callback, f, NULL);
+  test_util_server_handle (f->target, NULL, target_callback, f);
 }
 
 static void

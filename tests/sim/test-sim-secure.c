@@ -316,10 +316,8 @@ test_nopin (Fixture       *f,
 }
 
 static void
-count_request (SoupServer        *server,
-               SoupServerMessage *msg,
-               const char        *path,
-               GHashTable        *query,
+count_request (SoupServerMessage *msg,
+               GBytes            *body,
                gpointer           user_data)
 {
   (*(guint *) user_data)++;
@@ -354,7 +352,7 @@ test_rogue_server (Fixture       *f,
   certificate = wpi_pki_get_server_certificate (rogue_pki, &error);
   g_assert_no_error (error);
   rogue = soup_server_new ("tls-certificate", certificate, NULL);
-  soup_server_add_handler (rogue, NULL, count_request, &rogue_requests, NULL);
+  test_util_server_handle (rogue, NULL, count_request, &rogue_requests);
   socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
   g_assert_no_error (error);
   /* the port may still have connections in TIME_WAIT */

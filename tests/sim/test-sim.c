@@ -84,14 +84,11 @@ is_flow_opener (WpiReason reason)
 }
 
 static void
-login_handler (SoupServer        *server,
-               SoupServerMessage *msg,
-               const char        *path,
-               GHashTable        *query,
+login_handler (SoupServerMessage *msg,
+               GBytes            *body,
                gpointer           user_data)
 {
   TestService *svc = user_data;
-  g_autoptr(GBytes) body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
   g_autoptr(GError) error = NULL;
   g_autoptr(WpiMessage) request = NULL;
   SoupMessageHeaders *request_headers = soup_server_message_get_request_headers (msg);
@@ -103,7 +100,7 @@ login_handler (SoupServer        *server,
   gsize length;
 
   g_assert_cmpstr (soup_server_message_get_method (msg), ==, "POST");
-  g_assert_cmpstr (path, ==, "/DeploymentService/LoginService");
+  g_assert_cmpstr (g_uri_get_path (soup_server_message_get_uri (msg)), ==, "/DeploymentService/LoginService");
   g_assert_cmpstr (soup_message_headers_get_content_type (request_headers, NULL), ==, "text/xml");
 
   request = wpi_message_parse (g_bytes_get_data (body, NULL), g_bytes_get_size (body), &error);
@@ -206,14 +203,12 @@ respond:
 }
 
 static void
-files_handler (SoupServer        *server,
-               SoupServerMessage *msg,
-               const char        *path,
-               GHashTable        *query,
+files_handler (SoupServerMessage *msg,
+               GBytes            *body,
                gpointer           user_data)
 {
   TestService *svc = user_data;
-  GBytes *content = g_hash_table_lookup (svc->files, path);
+  GBytes *content = g_hash_table_lookup (svc->files, g_uri_get_path (soup_server_message_get_uri (msg)));
 
   svc->n_file_gets++;
   if (content == NULL)
@@ -227,15 +222,17 @@ files_handler (SoupServer        *server,
 }
 
 static void
-poll_handler (SoupServer        *server,
-              SoupServerMessage *msg,
-              const char        *path,
-              GHashTable        *query,
+poll_handler (SoupServerMessage *msg,
+              GBytes            *body,
               gpointer           user_data)
 {
   TestService *svc = user_data;
+  const char *form = g_uri_get_query (soup_server_message_get_uri (msg));
+  g_autoptr(GHashTable) query = NULL;
 
   g_assert_cmpstr (soup_server_message_get_method (msg), ==, "GET");
+  g_assert_nonnull (form);
+  query = g_uri_parse_params (form, -1, "&", G_URI_PARAMS_WWW_FORM, NULL);
   g_assert_nonnull (query);
   g_ptr_array_add (svc->poll_ids, g_strdup (g_hash_table_lookup (query, "device-id")));
   soup_server_message_set_status (msg, svc->poll_status, NULL);
@@ -249,9 +246,9 @@ service_new (void)
 
   /* the ready-made server certificate: no key generated per test program */
   svc->server = test_util_server_new (certificate, NULL, &svc->port);
-  soup_server_add_handler (svc->server, "/DeploymentService/LoginService", login_handler, svc, NULL);
-  soup_server_add_handler (svc->server, "/files", files_handler, svc, NULL);
-  soup_server_add_handler (svc->server, "/dcmp/contact-me", poll_handler, svc, NULL);
+  test_util_server_handle (svc->server, "/DeploymentService/LoginService", login_handler, svc);
+  test_util_server_handle (svc->server, "/files", files_handler, svc);
+  test_util_server_handle (svc->server, "/dcmp/contact-me", poll_handler, svc);
   svc->base_uri = g_strdup_printf ("https://127.0.0.1:%u", svc->port);
 
   g_queue_init (&svc->script);

@@ -118,6 +118,18 @@ export_file (WpcHandoutView  *view,
   return export_file_cancellable (view, path, pdf, NULL, error);
 }
 
+/* The view in a window of its own, showing f->service */
+static void
+present_view (Fixture *f)
+{
+  f->window = gtk_window_new ();
+  gtk_window_set_default_size (GTK_WINDOW (f->window), 1000, 600);
+  f->view = WPC_HANDOUT_VIEW (wpc_handout_view_new ());
+  gtk_window_set_child (GTK_WINDOW (f->window), GTK_WIDGET (f->view));
+  gtk_window_present (GTK_WINDOW (f->window));
+  wpc_handout_view_set_service (f->view, f->service);
+}
+
 static void
 fixture_set_up (Fixture       *f,
                 gconstpointer  data)
@@ -145,12 +157,7 @@ fixture_set_up (Fixture       *f,
     }
   wpi_service_host_reload (f->service);
 
-  f->window = gtk_window_new ();
-  gtk_window_set_default_size (GTK_WINDOW (f->window), 1000, 600);
-  f->view = WPC_HANDOUT_VIEW (wpc_handout_view_new ());
-  gtk_window_set_child (GTK_WINDOW (f->window), GTK_WIDGET (f->view));
-  gtk_window_present (GTK_WINDOW (f->window));
-  wpc_handout_view_set_service (f->view, f->service);
+  present_view (f);
   g_assert_true (wpc_handout_view_get_loading (f->view));
   wait_until_loaded (f->view);
 }
@@ -159,19 +166,9 @@ static gboolean
 demo_phones_registered (gpointer data)
 {
   Fixture *f = data;
-  GListModel *phones = wpi_service_host_get_phones (f->service);
-  guint n = g_list_model_get_n_items (phones);
 
-  if (n < DEMO_PHONES)
-    return FALSE;
-  for (guint i = 0; i < n; i++)
-    {
-      g_autoptr(WpiPhone) phone = g_list_model_get_item (phones, i);
-
-      if (wpi_phone_get_device_type (phone) == NULL)
-        return FALSE;
-    }
-  return TRUE;
+  return test_util_phones_all_have (wpi_service_host_get_phones (f->service), DEMO_PHONES,
+                                    wpi_phone_get_device_type);
 }
 
 /* The console's own demo: simulated phones that register by themselves and type the
@@ -195,12 +192,7 @@ fixture_set_up_demo (Fixture       *f,
                                      DEMO_PHONES, &error);
   g_assert_no_error (error);
 
-  f->window = gtk_window_new ();
-  gtk_window_set_default_size (GTK_WINDOW (f->window), 1000, 600);
-  f->view = WPC_HANDOUT_VIEW (wpc_handout_view_new ());
-  gtk_window_set_child (GTK_WINDOW (f->window), GTK_WIDGET (f->view));
-  gtk_window_present (GTK_WINDOW (f->window));
-  wpc_handout_view_set_service (f->view, f->service);
+  present_view (f);
   test_util_wait_until (demo_phones_registered, f, DEMO_TIMEOUT_MS, "the demo phones to register");
 }
 

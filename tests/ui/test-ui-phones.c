@@ -48,10 +48,7 @@ typedef struct _Fixture Fixture;
 typedef void (*PhonesTestFunc) (Fixture *fixture);
 
 struct _Fixture {
-  GSettings      *settings;
-  char           *data_dir;
-  WpiServiceHost     *service;
-  WpcApplication *application;
+  UiTestConsole   console;
   WpcWindow      *window;
   WpcPhonesView  *view;
   SoupSession    *session;
@@ -74,7 +71,7 @@ https_request (Fixture    *fixture,
                char      **cookie,
                guint      *status)
 {
-  g_autofree char *uri = g_strdup_printf ("https://127.0.0.1:%u%s", wpi_service_host_get_port (fixture->service), path);
+  g_autofree char *uri = g_strdup_printf ("https://127.0.0.1:%u%s", wpi_service_host_get_port (fixture->console.service), path);
   g_autoptr(GBytes) body = NULL;
   g_autoptr(TestUtilReply) reply = NULL;
 
@@ -240,7 +237,7 @@ static GPtrArray *
 jobs_of (Fixture    *fixture,
          const char *mac)
 {
-  WpiStore *store = wpi_service_host_get_store (fixture->service);
+  WpiStore *store = wpi_service_host_get_store (fixture->console.service);
   WpiJobFilter filter = { .mac = mac };
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) listed = wpi_store_job_list (store, &filter, &error);
@@ -279,15 +276,7 @@ static void
 fixture_set_up (Fixture       *fixture,
                 gconstpointer  user_data)
 {
-  fixture->data_dir = test_util_make_tmp_dir ("wpc-ui-phones");
-  fixture->service = test_util_service_host_new (fixture->data_dir);
-
-  fixture->settings = ui_test_memory_settings ();
-  g_settings_set_string (fixture->settings, "bind-address", "127.0.0.1");
-  g_settings_set_int (fixture->settings, "window-width", 1200);
-  g_settings_set_int (fixture->settings, "window-height", 720);
-  fixture->application = ui_test_application_new (fixture->settings, NULL);
-  wpc_application_set_service (fixture->application, fixture->service);
+  ui_test_console_set_up (&fixture->console, "wpc-ui-phones", 1200, 720);
   fixture->session = test_util_https_session_new (NULL);
 }
 
@@ -296,11 +285,7 @@ fixture_tear_down (Fixture       *fixture,
                    gconstpointer  user_data)
 {
   g_clear_object (&fixture->session);
-  g_clear_object (&fixture->application);
-  g_clear_object (&fixture->settings);
-  g_clear_object (&fixture->service);
-  test_util_remove_tree (fixture->data_dir);
-  g_clear_pointer (&fixture->data_dir, g_free);
+  ui_test_console_tear_down (&fixture->console);
 }
 
 static void
@@ -312,8 +297,8 @@ run_in_window (GtkWindow *window,
   g_assert_true (WPC_IS_WINDOW (window));
   fixture->window = WPC_WINDOW (window);
   fixture->view = wpc_window_get_phones_view (fixture->window);
-  g_assert_true (wpc_window_get_service (fixture->window) == fixture->service);
-  g_assert_true (wpc_phones_view_get_service (fixture->view) == fixture->service);
+  g_assert_true (wpc_window_get_service (fixture->window) == fixture->console.service);
+  g_assert_true (wpc_phones_view_get_service (fixture->view) == fixture->console.service);
 
   fixture->test (fixture);
 
@@ -326,7 +311,7 @@ run_phones_test (Fixture       *fixture,
                  gconstpointer  user_data)
 {
   fixture->test = (PhonesTestFunc) user_data;
-  ui_test_run_application (fixture->application, "test-ui-phones", run_in_window, fixture);
+  ui_test_run_application (fixture->console.application, "test-ui-phones", run_in_window, fixture);
 }
 
 #define add_phones_test(path, func) \
@@ -858,7 +843,7 @@ test_details (Fixture *fixture)
   g_assert_false (gtk_widget_is_sensitive (reveal));
   wpc_phone_details_set_secrets_revealed (WPC_PHONE_DETAILS (details), TRUE);
   g_assert_false (wpc_phone_details_get_secrets_revealed (WPC_PHONE_DETAILS (details)));
-  g_settings_set_boolean (fixture->settings, "reveal-secrets-allowed", TRUE);
+  g_settings_set_boolean (fixture->console.settings, "reveal-secrets-allowed", TRUE);
   g_assert_true (gtk_widget_is_sensitive (reveal));
   gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (reveal), TRUE);
   g_clear_pointer (&text, g_free);
@@ -866,7 +851,7 @@ test_details (Fixture *fixture)
   g_assert_nonnull (strstr (text, "admin-pwd\ns3cret-admin"));
   ui_test_save_screenshot (GTK_WIDGET (fixture->window), "phones-details.png");
   /* Turning the setting off hides them again at once */
-  g_settings_set_boolean (fixture->settings, "reveal-secrets-allowed", FALSE);
+  g_settings_set_boolean (fixture->console.settings, "reveal-secrets-allowed", FALSE);
   g_clear_pointer (&text, g_free);
   text = ui_test_shown_text (details);
   g_assert_null (strstr (text, "s3cret-admin"));
@@ -884,7 +869,7 @@ test_details (Fixture *fixture)
   g_signal_emit_by_name (g_ptr_array_index (buttons, 0), "clicked");
   g_assert_cmpint (received, >, 0);
   {
-    g_autoptr(WpiTrafficRecord) record = wpi_store_traffic_get (wpi_service_host_get_store (fixture->service),
+    g_autoptr(WpiTrafficRecord) record = wpi_store_traffic_get (wpi_service_host_get_store (fixture->console.service),
                                                                 received, NULL);
     g_assert_nonnull (record);
     g_assert_cmpstr (record->mac, ==, phones[1].mac);
@@ -942,12 +927,12 @@ test_bulk_progress_and_cancel (Fixture *fixture)
   GtkSelectionModel *selection = wpc_phones_view_get_selection (fixture->view);
   GtkWidget *progress = ui_test_find_widget (GTK_WIDGET (fixture->view), GTK_TYPE_PROGRESS_BAR, NULL);
   const guint n = 200;
-  gpointer args[2] = { fixture->service, GUINT_TO_POINTER (n) };
+  gpointer args[2] = { fixture->console.service, GUINT_TO_POINTER (n) };
   g_autofree char *text = NULL;
   guint queued;
 
   /* Phones added by another process (as wpictl would): the service picks them up */
-  other = wpi_store_open (fixture->data_dir, &error);
+  other = wpi_store_open (fixture->console.data_dir, &error);
   g_assert_no_error (error);
   g_assert_true (wpi_store_transaction_begin (other, &error));
   for (guint i = 0; i < n; i++)
@@ -979,7 +964,7 @@ test_bulk_progress_and_cancel (Fixture *fixture)
   g_assert_nonnull (strstr (text, "Restart cancelled: queued for "));
 
   /* Whole jobs only: what the message counts is what the store has */
-  pending = wpi_store_job_list_pending (wpi_service_host_get_store (fixture->service), NULL, &error);
+  pending = wpi_store_job_list_pending (wpi_service_host_get_store (fixture->console.service), NULL, &error);
   g_assert_no_error (error);
   queued = pending->len;
   g_assert_cmpuint (queued, >, 0);
@@ -993,7 +978,7 @@ test_bulk_progress_and_cancel (Fixture *fixture)
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->view), "phone.contact-me", NULL));
   wait_for (not_busy, fixture->view, "the jobs to be queued");
   g_clear_pointer (&pending, g_ptr_array_unref);
-  pending = wpi_store_job_list_pending (wpi_service_host_get_store (fixture->service), NULL, &error);
+  pending = wpi_store_job_list_pending (wpi_service_host_get_store (fixture->console.service), NULL, &error);
   g_assert_cmpuint (pending->len, ==, queued + n);
   g_clear_pointer (&text, g_free);
   text = ui_test_shown_text (GTK_WIDGET (fixture->view));
@@ -1050,13 +1035,13 @@ test_deploy (Fixture *fixture)
 
   jobs = jobs_of (fixture, phones[0].mac);
   job = find_job (jobs, WPI_JOB_KIND_FILE_DEPLOYMENT);
-  url = g_strdup_printf ("https://127.0.0.1:%u/files/Company_logo.png", wpi_service_host_get_port (fixture->service));
+  url = g_strdup_printf ("https://127.0.0.1:%u/files/Company_logo.png", wpi_service_host_get_port (fixture->console.service));
   g_assert_cmpstr (job_item (job, "file-https-base-url")->value, ==, url);
   g_assert_cmpstr (job_item (job, "file-type")->value, ==, "LOGO");
   g_assert_cmpstr (job_item (job, "file-name")->value, ==, "Company_logo.png");
 
   /* The console serves the copy */
-  served = g_build_filename (fixture->data_dir, "files", "Company_logo.png", NULL);
+  served = g_build_filename (fixture->console.data_dir, "files", "Company_logo.png", NULL);
   g_assert_true (g_file_test (served, G_FILE_TEST_IS_REGULAR));
   body = https_request (fixture, "GET", "/files/Company_logo.png", NULL, NULL, &status);
   g_assert_cmpuint (status, ==, 200);
@@ -1093,7 +1078,7 @@ test_deploy (Fixture *fixture)
 static void
 test_apply_profile (Fixture *fixture)
 {
-  WpiStore *store = wpi_service_host_get_store (fixture->service);
+  WpiStore *store = wpi_service_host_get_store (fixture->console.service);
   g_autoptr(GArray) items = wpi_store_item_array_new ();
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) jobs = NULL;

@@ -33,10 +33,7 @@ typedef struct _Fixture Fixture;
 typedef void (*WindowTestFunc) (Fixture *fixture);
 
 struct _Fixture {
-  GSettings      *settings;
-  char           *data_dir;
-  WpiServiceHost     *service;
-  WpcApplication *application;
+  UiTestConsole   console;
   WpcWindow      *window;
   WindowTestFunc  test;
   gpointer        portal;
@@ -46,30 +43,14 @@ static void
 fixture_set_up (Fixture       *fixture,
                 gconstpointer  user_data)
 {
-  /* The console's service, in a directory of its own on free loopback ports, so that
-   * the tests neither touch the user's data nor need port 18443. */
-  fixture->data_dir = test_util_make_tmp_dir ("wpc-ui-window");
-  fixture->service = test_util_service_host_new (fixture->data_dir);
-
-  fixture->settings = ui_test_memory_settings ();
-  /* Loopback so that the empty state shows the same URL on every machine. */
-  g_settings_set_string (fixture->settings, "bind-address", "127.0.0.1");
-  g_settings_set_int (fixture->settings, "window-width", 1000);
-  g_settings_set_int (fixture->settings, "window-height", 640);
-
-  fixture->application = ui_test_application_new (fixture->settings, NULL);
-  wpc_application_set_service (fixture->application, fixture->service);
+  ui_test_console_set_up (&fixture->console, "wpc-ui-window", 1000, 640);
 }
 
 static void
 fixture_tear_down (Fixture       *fixture,
                    gconstpointer  user_data)
 {
-  g_clear_object (&fixture->application);
-  g_clear_object (&fixture->settings);
-  g_clear_object (&fixture->service);
-  test_util_remove_tree (fixture->data_dir);
-  g_clear_pointer (&fixture->data_dir, g_free);
+  ui_test_console_tear_down (&fixture->console);
 }
 
 static void
@@ -79,7 +60,7 @@ run_in_window (GtkWindow *window,
   Fixture *fixture = data;
 
   g_assert_true (WPC_IS_WINDOW (window));
-  g_assert_true (wpc_window_get_settings (WPC_WINDOW (window)) == fixture->settings);
+  g_assert_true (wpc_window_get_settings (WPC_WINDOW (window)) == fixture->console.settings);
   fixture->window = WPC_WINDOW (window);
   g_object_add_weak_pointer (G_OBJECT (fixture->window), (gpointer *) &fixture->window);
 
@@ -95,7 +76,7 @@ run_window_test (Fixture       *fixture,
                  gconstpointer  user_data)
 {
   fixture->test = (WindowTestFunc) user_data;
-  ui_test_run_application (fixture->application, "test-ui-window", run_in_window, fixture);
+  ui_test_run_application (fixture->console.application, "test-ui-window", run_in_window, fixture);
 }
 
 #define add_window_test(path, func) \
@@ -198,9 +179,9 @@ test_window_primary_menu (Fixture *fixture)
       g_auto(GStrv) accels = NULL;
 
       g_assert_cmpstr (g_ptr_array_index (actions, i), ==, expected[i].action);
-      g_assert_true (g_action_group_has_action (G_ACTION_GROUP (fixture->application),
+      g_assert_true (g_action_group_has_action (G_ACTION_GROUP (fixture->console.application),
                                                 expected[i].action + strlen ("app.")));
-      accels = gtk_application_get_accels_for_action (GTK_APPLICATION (fixture->application),
+      accels = gtk_application_get_accels_for_action (GTK_APPLICATION (fixture->console.application),
                                                       expected[i].action);
       g_assert_cmpstr (accels[0], ==, expected[i].accel);
     }
@@ -223,7 +204,7 @@ test_window_primary_menu (Fixture *fixture)
 
   {
     g_auto(GStrv) quit_accels =
-      gtk_application_get_accels_for_action (GTK_APPLICATION (fixture->application), "app.quit");
+      gtk_application_get_accels_for_action (GTK_APPLICATION (fixture->console.application), "app.quit");
     g_assert_cmpstr (quit_accels[0], ==, "<Control>q");
   }
 }
@@ -233,22 +214,22 @@ test_window_preferences_action (Fixture *fixture)
 {
   GtkWindow *preferences = NULL;
 
-  g_action_group_activate_action (G_ACTION_GROUP (fixture->application), "preferences", NULL);
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->console.application), "preferences", NULL);
 
-  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (fixture->application)); l; l = l->next)
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (fixture->console.application)); l; l = l->next)
     if (WPC_IS_PREFERENCES_WINDOW (l->data))
       preferences = l->data;
 
   g_assert_nonnull (preferences);
   g_assert_true (gtk_window_get_transient_for (preferences) == GTK_WINDOW (fixture->window));
   g_assert_true (wpc_preferences_window_get_settings (WPC_PREFERENCES_WINDOW (preferences)) ==
-                 fixture->settings);
+                 fixture->console.settings);
   wait_for (ui_test_widget_is_mapped_and_allocated, preferences, "the preferences to be mapped");
   ui_test_save_screenshot (GTK_WIDGET (preferences), "preferences.png");
 
   /* A second activation presents the same window. */
-  g_action_group_activate_action (G_ACTION_GROUP (fixture->application), "preferences", NULL);
-  g_assert_cmpuint (g_list_length (gtk_application_get_windows (GTK_APPLICATION (fixture->application))), ==, 2);
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->console.application), "preferences", NULL);
+  g_assert_cmpuint (g_list_length (gtk_application_get_windows (GTK_APPLICATION (fixture->console.application))), ==, 2);
 
   gtk_window_destroy (preferences);
 }
@@ -260,7 +241,7 @@ test_window_shortcuts_and_about (Fixture *fixture)
   GtkWindow *about;
   g_autofree char *text = NULL;
 
-  g_action_group_activate_action (G_ACTION_GROUP (fixture->application), "shortcuts", NULL);
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->console.application), "shortcuts", NULL);
   shortcuts = ui_test_find_toplevel (GTK_TYPE_SHORTCUTS_WINDOW, NULL);
   g_assert_nonnull (shortcuts);
   g_assert_true (gtk_window_get_transient_for (shortcuts) == GTK_WINDOW (fixture->window));
@@ -268,7 +249,7 @@ test_window_shortcuts_and_about (Fixture *fixture)
   ui_test_save_screenshot (GTK_WIDGET (shortcuts), "shortcuts.png");
   gtk_window_destroy (shortcuts);
 
-  g_action_group_activate_action (G_ACTION_GROUP (fixture->application), "about", NULL);
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->console.application), "about", NULL);
   about = ui_test_find_toplevel (GTK_TYPE_ABOUT_DIALOG, NULL);
   g_assert_nonnull (about);
   g_assert_cmpstr (gtk_about_dialog_get_version (GTK_ABOUT_DIALOG (about)), ==, WPC_VERSION);
@@ -371,7 +352,7 @@ prefers_light (gpointer data)
 static void
 test_window_dark_mode (Fixture *fixture)
 {
-  GDBusConnection *bus = g_application_get_dbus_connection (G_APPLICATION (fixture->application));
+  GDBusConnection *bus = g_application_get_dbus_connection (G_APPLICATION (fixture->console.application));
   FakePortal *portal = fixture->portal;
 
   g_assert_nonnull (bus);
@@ -442,13 +423,13 @@ test_window_empty_state (Fixture *fixture)
   g_assert_cmpstrv (urls, ((const char *[]) { "sdlp://127.0.0.1:18443", NULL }));
 
   /* Settings reach the empty state through the application's properties. */
-  g_settings_set_uint (fixture->settings, "port", 20443);
+  g_settings_set_uint (fixture->console.settings, "port", 20443);
   args[0] = empty_state;
   args[1] = "sdlp://127.0.0.1:20443";
   wait_for (empty_state_shows_url, args, "the new port in the empty state");
-  g_assert_cmpuint (wpc_application_get_port (fixture->application), ==, 20443);
+  g_assert_cmpuint (wpc_application_get_port (fixture->console.application), ==, 20443);
 
-  g_settings_set_string (fixture->settings, "bind-address", "not-an-address");
+  g_settings_set_string (fixture->console.settings, "bind-address", "not-an-address");
   g_clear_pointer (&text, g_free);
   text = ui_test_shown_text (empty_state);
   g_assert_null (strstr (text, "sdlp://"));
@@ -456,7 +437,7 @@ test_window_empty_state (Fixture *fixture)
   g_assert_cmpstrv (wpc_empty_state_get_sdlp_urls (WPC_EMPTY_STATE (empty_state)),
                     ((const char *[]) { NULL }));
 
-  g_settings_set_string (fixture->settings, "bind-address", "::1");
+  g_settings_set_string (fixture->console.settings, "bind-address", "::1");
   g_clear_pointer (&text, g_free);
   text = ui_test_shown_text (empty_state);
   g_assert_nonnull (strstr (text, "sdlp://[::1]:20443"));
@@ -468,12 +449,12 @@ test_window_empty_state (Fixture *fixture)
 
     g_variant_dict_insert (options, "port", "i", 30443);
     g_variant_dict_insert (options, "bind", "s", "192.0.2.9");
-    g_signal_emit_by_name (fixture->application, "handle-local-options", options, &status);
+    g_signal_emit_by_name (fixture->console.application, "handle-local-options", options, &status);
     g_variant_dict_unref (options);
     g_assert_cmpint (status, ==, -1);
   }
-  g_settings_set_uint (fixture->settings, "port", 18443);
-  g_settings_set_string (fixture->settings, "bind-address", "");
+  g_settings_set_uint (fixture->console.settings, "port", 18443);
+  g_settings_set_string (fixture->console.settings, "bind-address", "");
   g_clear_pointer (&text, g_free);
   text = ui_test_shown_text (empty_state);
   g_assert_nonnull (strstr (text, "sdlp://192.0.2.9:30443"));
@@ -496,9 +477,9 @@ test_window_size (Fixture *fixture)
   gtk_window_set_default_size (GTK_WINDOW (fixture->window), 1020, 660);
   gtk_window_close (GTK_WINDOW (fixture->window));
   g_assert_null (fixture->window);
-  g_assert_cmpint (g_settings_get_int (fixture->settings, "window-width"), ==, 1020);
-  g_assert_cmpint (g_settings_get_int (fixture->settings, "window-height"), ==, 660);
-  g_assert_false (g_settings_get_boolean (fixture->settings, "window-maximized"));
+  g_assert_cmpint (g_settings_get_int (fixture->console.settings, "window-width"), ==, 1020);
+  g_assert_cmpint (g_settings_get_int (fixture->console.settings, "window-height"), ==, 660);
+  g_assert_false (g_settings_get_boolean (fixture->console.settings, "window-maximized"));
 }
 
 static void
@@ -535,7 +516,7 @@ demo_started_or_refused (gpointer data)
   Fixture *fixture = data;
   GtkWidget *bar = ui_test_find_widget (GTK_WIDGET (fixture->window), GTK_TYPE_INFO_BAR, NULL);
 
-  return g_list_model_get_n_items (wpi_service_host_get_phones (fixture->service)) == 20 ||
+  return g_list_model_get_n_items (wpi_service_host_get_phones (fixture->console.service)) == 20 ||
          gtk_info_bar_get_revealed (GTK_INFO_BAR (bar));
 }
 
@@ -565,7 +546,7 @@ test_window_start_demo (Fixture *fixture)
   /* The console runs the simulated phones against its own service (here in the test's
    * directory: a data directory handed in is never swapped for the demo one) */
   wait_for (demo_started_or_refused, fixture, "20 simulated phones to register");
-  if (g_list_model_get_n_items (wpi_service_host_get_phones (fixture->service)) < 20)
+  if (g_list_model_get_n_items (wpi_service_host_get_phones (fixture->console.service)) < 20)
     {
       g_autofree char *text = ui_test_shown_text (ui_test_find_widget (GTK_WIDGET (fixture->window), GTK_TYPE_INFO_BAR, NULL));
 
@@ -576,7 +557,7 @@ test_window_start_demo (Fixture *fixture)
       return;
     }
   g_assert_false (wpc_window_get_demo_available (fixture->window));
-  g_assert_cmpstr (wpc_application_get_data_dir (fixture->application), ==, fixture->data_dir);
+  g_assert_cmpstr (wpc_application_get_data_dir (fixture->console.application), ==, fixture->console.data_dir);
 }
 
 static void
@@ -590,8 +571,8 @@ test_window_status_bar (Fixture *fixture)
   g_assert_true (ui_test_is_shown (GTK_WIDGET (status_bar)));
   text = ui_test_shown_text (GTK_WIDGET (status_bar));
   expected = g_strdup_printf ("Listening on https://127.0.0.1:%u, https://127.0.0.1:%u\nNo phones\n",
-                              wpi_service_host_get_port (fixture->service),
-                              wpi_service_host_get_secure_port (fixture->service));
+                              wpi_service_host_get_port (fixture->console.service),
+                              wpi_service_host_get_secure_port (fixture->console.service));
   g_assert_cmpstr (text, ==, expected);
 
   g_object_set (status_bar,
@@ -645,12 +626,7 @@ test_application_options (void)
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_autoptr(GSettings) settings = ui_test_memory_settings ();
-      g_autoptr(WpcApplication) application =
-        g_object_new (WPC_TYPE_APPLICATION,
-                      "application-id", WPC_APP_ID,
-                      "flags", G_APPLICATION_NON_UNIQUE,
-                      "settings", settings,
-                      NULL);
+      g_autoptr(WpcApplication) application = ui_test_application_new (settings, NULL);
       g_autofree char *command_line = g_strdup_printf ("workpoint-console %s", cases[i].args);
       g_auto(GStrv) argv = g_strsplit (command_line, " ", -1);
 
@@ -681,12 +657,7 @@ static void
 test_application_overrides (void)
 {
   g_autoptr(GSettings) settings = ui_test_memory_settings ();
-  g_autoptr(WpcApplication) application =
-    g_object_new (WPC_TYPE_APPLICATION,
-                  "application-id", WPC_APP_ID,
-                  "flags", G_APPLICATION_NON_UNIQUE,
-                  "settings", settings,
-                  NULL);
+  g_autoptr(WpcApplication) application = ui_test_application_new (settings, NULL);
   GVariantDict *options = g_variant_dict_new (NULL);
   int status;
 
@@ -884,11 +855,11 @@ test_window_bootstrap_selection (Fixture *fixture)
       g_autoptr(WpiPhoneRecord) phone = wpi_phone_record_new (macs[i]);
 
       phone->e164 = g_strdup_printf ("+4989700%u", i + 1);
-      wpi_store_phone_upsert (wpi_service_host_get_store (fixture->service), phone, WPI_PHONE_FIELD_E164,
+      wpi_store_phone_upsert (wpi_service_host_get_store (fixture->console.service), phone, WPI_PHONE_FIELD_E164,
                               NULL, &error);
       g_assert_no_error (error);
     }
-  wpi_service_host_reload (fixture->service);
+  wpi_service_host_reload (fixture->console.service);
   wait_for (phones_listed, fixture, "3 phones in the list");
 
   /* Nothing selected: nothing to bootstrap */
@@ -924,12 +895,12 @@ static void
 fixture_set_up_own_service (Fixture       *fixture,
                             gconstpointer  user_data)
 {
-  fixture->data_dir = test_util_make_tmp_dir ("wpc-ui-window");
-  fixture->settings = ui_test_memory_settings ();
-  g_settings_set_string (fixture->settings, "bind-address", "127.0.0.1");
-  g_settings_set_uint (fixture->settings, "port", test_util_free_port ());
-  g_settings_set_uint (fixture->settings, "secure-port", test_util_free_port ());
-  fixture->application = ui_test_application_new (fixture->settings, fixture->data_dir);
+  fixture->console.data_dir = test_util_make_tmp_dir ("wpc-ui-window");
+  fixture->console.settings = ui_test_memory_settings ();
+  g_settings_set_string (fixture->console.settings, "bind-address", "127.0.0.1");
+  g_settings_set_uint (fixture->console.settings, "port", test_util_free_port ());
+  g_settings_set_uint (fixture->console.settings, "secure-port", test_util_free_port ());
+  fixture->console.application = ui_test_application_new (fixture->console.settings, fixture->console.data_dir);
 }
 
 typedef struct {
@@ -964,7 +935,7 @@ refused_to_listen (gpointer data)
 static void
 test_window_relisten (Fixture *fixture)
 {
-  PortWait wait = { fixture, g_settings_get_uint (fixture->settings, "port") };
+  PortWait wait = { fixture, g_settings_get_uint (fixture->console.settings, "port") };
   g_autoptr(GSocketListener) squatter = g_socket_listener_new ();
   g_autoptr(GError) error = NULL;
   GtkWidget *bar = ui_test_find_widget (GTK_WIDGET (fixture->window), GTK_TYPE_INFO_BAR, NULL);
@@ -973,14 +944,14 @@ test_window_relisten (Fixture *fixture)
   wait_for (listens_on, &wait, "the service on its first port");
 
   wait.port = test_util_free_port ();
-  g_settings_set_uint (fixture->settings, "port", wait.port);
+  g_settings_set_uint (fixture->console.settings, "port", wait.port);
   wait_for (listens_on, &wait, "the service on the new port");
   g_assert_false (gtk_info_bar_get_revealed (GTK_INFO_BAR (bar)));
 
   /* A port another program holds */
   taken = g_socket_listener_add_any_inet_port (squatter, NULL, &error);
   g_assert_no_error (error);
-  g_settings_set_uint (fixture->settings, "port", taken);
+  g_settings_set_uint (fixture->console.settings, "port", taken);
   wait_for (refused_to_listen, fixture, "the refusal to be shown");
   {
     g_autofree char *text = ui_test_shown_text (bar);
@@ -989,7 +960,7 @@ test_window_relisten (Fixture *fixture)
   }
 
   wait.port = test_util_free_port ();
-  g_settings_set_uint (fixture->settings, "port", wait.port);
+  g_settings_set_uint (fixture->console.settings, "port", wait.port);
   wait_for (listens_on, &wait, "the service on a free port again");
   g_assert_false (gtk_info_bar_get_revealed (GTK_INFO_BAR (bar)));
 }
@@ -1013,11 +984,11 @@ signs_with (gpointer data)
 static void
 test_window_ca_import (Fixture *fixture)
 {
-  g_autofree char *other_dir = g_build_filename (fixture->data_dir, "other-pki", NULL);
+  g_autofree char *other_dir = g_build_filename (fixture->console.data_dir, "other-pki", NULL);
   g_autofree char *other_file = g_build_filename (other_dir, "ca.pem", NULL);
   g_autoptr(GError) error = NULL;
   g_autoptr(WpiPki) other = wpi_pki_new (other_dir, NULL, &error);
-  WpiPki *pki = wpi_service_host_get_pki (fixture->service);
+  WpiPki *pki = wpi_service_host_get_pki (fixture->console.service);
   g_autofree char *own_ca = wpi_pki_get_ca_pem (pki);
   g_autofree char *other_ca = NULL;
   CaWait wait = { pki, NULL };
@@ -1026,11 +997,11 @@ test_window_ca_import (Fixture *fixture)
   other_ca = wpi_pki_get_ca_pem (other);
   g_assert_cmpstr (own_ca, !=, other_ca);
 
-  g_settings_set_string (fixture->settings, "ca-import-path", other_file);
+  g_settings_set_string (fixture->console.settings, "ca-import-path", other_file);
   wait.ca_pem = other_ca;
   wait_for (signs_with, &wait, "the imported CA to sign");
 
-  g_settings_reset (fixture->settings, "ca-import-path");
+  g_settings_reset (fixture->console.settings, "ca-import-path");
   wait.ca_pem = own_ca;
   wait_for (signs_with, &wait, "the own CA to sign again");
 }

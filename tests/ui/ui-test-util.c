@@ -6,6 +6,7 @@
 #include <glib/gstdio.h>
 
 #include "ui-test-util.h"
+#include "test-util-service.h"
 
 /* Painting a frame on Xvfb under AddressSanitizer takes seconds at worst */
 #define PAINT_TIMEOUT_MS 60000
@@ -29,6 +30,32 @@ ui_test_application_new (GSettings  *settings,
                        "settings", settings,
                        "data-dir", data_dir,
                        NULL);
+}
+
+void
+ui_test_console_set_up (UiTestConsole *console,
+                        const char    *prefix,
+                        int            window_width,
+                        int            window_height)
+{
+  console->data_dir = test_util_make_tmp_dir (prefix);
+  console->service = test_util_service_host_new (console->data_dir);
+  console->settings = ui_test_memory_settings ();
+  g_settings_set_string (console->settings, "bind-address", "127.0.0.1");
+  g_settings_set_int (console->settings, "window-width", window_width);
+  g_settings_set_int (console->settings, "window-height", window_height);
+  console->application = ui_test_application_new (console->settings, NULL);
+  wpc_application_set_service (console->application, console->service);
+}
+
+void
+ui_test_console_tear_down (UiTestConsole *console)
+{
+  g_clear_object (&console->application);
+  g_clear_object (&console->settings);
+  g_clear_object (&console->service);
+  test_util_remove_tree (console->data_dir);
+  g_clear_pointer (&console->data_dir, g_free);
 }
 
 gboolean

@@ -7,6 +7,7 @@
 #include <gtk/gtk.h>
 
 #include "wpc-application.h"
+#include "wpi-service-host.h"
 #include "test-util.h"
 
 G_BEGIN_DECLS
@@ -17,6 +18,23 @@ GSettings      *ui_test_memory_settings   (void);
  * data_dir NULL unless it opens its own service there. */
 WpcApplication *ui_test_application_new   (GSettings   *settings,
                                            const char  *data_dir);
+
+/* The console as the window tests run it: its service (a WpiServiceHost, not started)
+ * in a temporary directory of its own on free loopback ports, so that the tests neither
+ * touch the user's data nor need port 18443; settings in memory, bound to loopback (the
+ * empty state shows the same URL on every machine), with a window of the given size. */
+typedef struct {
+  char           *data_dir;
+  WpiServiceHost *service;
+  GSettings      *settings;
+  WpcApplication *application;
+} UiTestConsole;
+
+void            ui_test_console_set_up    (UiTestConsole    *console,
+                                           const char       *prefix,
+                                           int               window_width,
+                                           int               window_height);
+void            ui_test_console_tear_down (UiTestConsole    *console);
 
 /* What ui_test_run_application() runs in the application's window */
 typedef void (*UiTestWindowFunc) (GtkWindow *window,

@@ -1,5 +1,8 @@
 /* test-util-service.c: a WpiService for tests (see test-util-service.h) */
 #include <string.h>
+#include <time.h>
+
+#include <gnutls/crypto.h>
 
 #include "test-util-service.h"
 #include "wpi-bootstrap.h"
@@ -107,6 +110,52 @@ test_util_parse_certificate (const char *pem)
   return crt;
 }
 
+static char *
+datum_steal_string (gnutls_datum_t *datum)
+{
+  char *str = g_strndup ((const char *) datum->data, datum->size);
+
+  gnutls_free (datum->data);
+  return str;
+}
+
+void
+test_util_make_self_signed (const char  *dn,
+                            gboolean     ca,
+                            char       **cert_pem,
+                            char       **key_pem)
+{
+  gnutls_x509_privkey_t key;
+  gnutls_x509_crt_t crt;
+  gnutls_datum_t out = { NULL, 0 };
+  guint8 serial[8];
+  time_t now = time (NULL);
+
+  g_assert_cmpint (gnutls_rnd (GNUTLS_RND_NONCE, serial, sizeof serial), ==, 0);
+  serial[0] = (serial[0] & 0x7f) | 0x40;   /* positive, and eight bytes long */
+  g_assert_cmpint (gnutls_x509_privkey_init (&key), ==, 0);
+  g_assert_cmpint (gnutls_x509_privkey_generate2 (key, GNUTLS_PK_RSA, 2048, 0, NULL, 0), ==, 0);
+  g_assert_cmpint (gnutls_x509_crt_init (&crt), ==, 0);
+  g_assert_cmpint (gnutls_x509_crt_set_version (crt, 3), ==, 0);
+  g_assert_cmpint (gnutls_x509_crt_set_serial (crt, serial, sizeof serial), ==, 0);
+  g_assert_cmpint (gnutls_x509_crt_set_activation_time (crt, now - 3600), ==, 0);
+  g_assert_cmpint (gnutls_x509_crt_set_expiration_time (crt, now + 5 * 365 * 86400), ==, 0);
+  g_assert_cmpint (gnutls_x509_crt_set_dn (crt, dn, NULL), ==, 0);
+  g_assert_cmpint (gnutls_x509_crt_set_key (crt, key), ==, 0);
+  g_assert_cmpint (gnutls_x509_crt_set_basic_constraints (crt, ca, -1), ==, 0);
+  g_assert_cmpint (gnutls_x509_crt_set_key_usage (crt, ca ? GNUTLS_KEY_KEY_CERT_SIGN | GNUTLS_KEY_CRL_SIGN
+                                                          : GNUTLS_KEY_DIGITAL_SIGNATURE), ==, 0);
+  g_assert_cmpint (gnutls_x509_crt_sign2 (crt, crt, key, GNUTLS_DIG_SHA256, 0), ==, 0);
+
+  g_assert_cmpint (gnutls_x509_crt_export2 (crt, GNUTLS_X509_FMT_PEM, &out), ==, 0);
+  *cert_pem = datum_steal_string (&out);
+  g_assert_cmpint (gnutls_x509_privkey_export2 (key, GNUTLS_X509_FMT_PEM, &out), ==, 0);
+  *key_pem = datum_steal_string (&out);
+
+  gnutls_x509_crt_deinit (crt);
+  gnutls_x509_privkey_deinit (key);
+}
+
 GBytes *
 test_util_make_pkcs12 (const char                  *cert_pem,
                        const char                  *key_pem,
@@ -182,4 +231,23 @@ test_util_service_host_uri (WpiServiceHost *host,
   guint port = secure ? wpi_service_host_get_secure_port (host) : wpi_service_host_get_port (host);
 
   return g_strdup_printf ("https://127.0.0.1:%u", port);
+}
+
+gboolean
+test_util_phones_all_have (GListModel         *phones,
+                           guint               n_phones,
+                           TestUtilPhoneField  field)
+{
+  guint n = g_list_model_get_n_items (phones);
+
+  if (n < n_phones)
+    return FALSE;
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(WpiPhone) phone = g_list_model_get_item (phones, i);
+
+      if (field (phone) == NULL)
+        return FALSE;
+    }
+  return TRUE;
 }

@@ -5,6 +5,7 @@
 
 #include <gnutls/pkcs12.h>
 
+#include "wpi-phone.h"
 #include "wpi-service.h"
 #include "wpi-service-host.h"
 #include "test-util-wpi.h"
@@ -46,6 +47,14 @@ gint64      test_util_service_prepare_bootstrap (WpiService *service,
  * gnutls_x509_crt_deinit() it. */
 gnutls_x509_crt_t test_util_parse_certificate (const char *pem);
 
+/* A self-signed certificate for dn made with GnuTLS directly, as a company CA made
+ * outside the console is (RSA 2048, a random serial, five years): with ca it may sign
+ * (CA:TRUE, keyCertSign), else not. g_free() *cert_pem and *key_pem (PEM). */
+void        test_util_make_self_signed  (const char                  *dn,
+                                         gboolean                     ca,
+                                         char                       **cert_pem,
+                                         char                       **key_pem);
+
 /* A certificate and its key (PEM) as PKCS#12 (DER), the way GnuTLS tools make it: both
  * bags encrypted with password under cipher (e.g. GNUTLS_PKCS_PBES2_AES_256), a SHA-256
  * MAC with the same password. */
@@ -59,5 +68,13 @@ WpiServiceHost *test_util_service_host_new   (const char     *data_dir);
 WpiServiceHost *test_util_service_host_start (const char     *data_dir);
 char           *test_util_service_host_uri   (WpiServiceHost *host,
                                               gboolean        secure);
+
+/* A field of a registered phone, e.g. wpi_phone_get_firmware */
+typedef const char *(*TestUtilPhoneField) (WpiPhone *phone);
+/* TRUE when phones (a host's mirror) holds at least n_phones phones and field is set for
+ * each of them: every phone has registered and its start-up is stored */
+gboolean        test_util_phones_all_have    (GListModel         *phones,
+                                              guint               n_phones,
+                                              TestUtilPhoneField  field);
 
 G_END_DECLS

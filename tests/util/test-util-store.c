@@ -33,6 +33,18 @@ test_util_store_teardown (TestUtilStore *fixture,
   g_clear_pointer (&fixture->dir, g_free);
 }
 
+WpiTrafficRecord *
+test_util_traffic_record_new (guint  i,
+                              gint64 step_us)
+{
+  WpiTrafficRecord *record = wpi_traffic_record_new ();
+
+  record->time_us = G_GINT64_CONSTANT (1700000000000000) + (gint64) i * step_us;
+  record->direction = i % 2 == 0 ? WPI_TRAFFIC_DIRECTION_IN : WPI_TRAFFIC_DIRECTION_OUT;
+  record->port = 18443;
+  return record;
+}
+
 void
 test_util_store_fill (WpiStore           *store,
                       TestUtilRecordFunc  make_record,

@@ -28,6 +28,12 @@ WpiJobRecord   *test_util_store_job_get   (WpiStore   *store,
 WpiPhoneRecord *test_util_store_phone_get (WpiStore   *store,
                                            const char *mac);
 
+/* Message i of a made-up traffic log, the rest left to the test: logged at
+ * 1,700,000,000 s plus i steps of step_us, phone to service (in) for even i, service to
+ * phone (out) for odd i, on the Default Mode port 18443. */
+WpiTrafficRecord *test_util_traffic_record_new (guint i,
+                                                gint64 step_us);
+
 /* Record i of a test's made-up traffic log */
 typedef WpiTrafficRecord *(*TestUtilRecordFunc) (guint i);
 

@@ -178,3 +178,34 @@ test_util_server_respond (SoupServerMessage *msg,
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
   soup_server_message_set_response (msg, "text/xml", SOUP_MEMORY_TAKE, xml, length);
 }
+
+typedef struct {
+  TestUtilHandler handler;
+  gpointer        user_data;
+} HandlerClosure;
+
+static void
+handler_trampoline (SoupServer        *server,
+                    SoupServerMessage *msg,
+                    const char        *path,
+                    GHashTable        *query,
+                    gpointer           user_data)
+{
+  HandlerClosure *closure = user_data;
+  g_autoptr(GBytes) body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
+
+  closure->handler (msg, body, closure->user_data);
+}
+
+void
+test_util_server_handle (SoupServer      *server,
+                         const char      *path,
+                         TestUtilHandler  handler,
+                         gpointer         user_data)
+{
+  HandlerClosure *closure = g_new (HandlerClosure, 1);
+
+  closure->handler = handler;
+  closure->user_data = user_data;
+  soup_server_add_handler (server, path, handler_trampoline, closure, g_free);
+}

@@ -61,4 +61,16 @@ SoupServer    *test_util_server_new        (GTlsCertificate   *certificate,
 void           test_util_server_respond    (SoupServerMessage *msg,
                                             WpiMessage        *answer);
 
+
+/* What test_util_server_handle calls: the request's body, read whole (empty without one),
+ * comes with it; soup_server_message_get_uri (msg) tells the path and query. */
+typedef void (*TestUtilHandler) (SoupServerMessage *msg,
+                                 GBytes            *body,
+                                 gpointer           user_data);
+/* Has server call handler for each request to path (and below it; NULL: every path). */
+void           test_util_server_handle     (SoupServer        *server,
+                                            const char        *path,
+                                            TestUtilHandler    handler,
+                                            gpointer           user_data);
+
 G_END_DECLS

@@ -133,6 +133,12 @@ def _integer(text, what):
     return int(text)
 
 
+def _integer_attr(element, name):
+    """The element's attribute name as an integer, or None when it has none."""
+    text = element.attrs.get(name)
+    return None if text is None else _integer(text, name)
+
+
 def reference_decode(data, max_bytes=MAX_BODY_BYTES):
     """An independent reading of a WPI body (expat, not libxml2) with the codec's rules;
     used to check the corpus, never to judge wpi-decode."""
@@ -192,9 +198,7 @@ def reference_decode(data, max_bytes=MAX_BODY_BYTES):
     nonce = message.attrs.get("nonce", "")
     if nonce == "":
         raise RefError("MISSING_NONCE", "no nonce")
-    max_items = message.attrs.get("maxItems")
-    if max_items is not None:
-        max_items = _integer(max_items, "maxItems")
+    max_items = _integer_attr(message, "maxItems")
     fragment = message.attrs.get("fragment")
     reason = action = status = None
     if root.name == "WorkpointMessage":
@@ -219,10 +223,7 @@ def reference_decode(data, max_bytes=MAX_BODY_BYTES):
             name = item.attrs.get("name", "")
             if name == "":
                 raise RefError("INVALID_ATTRIBUTE", "Item without name")
-            index = item.attrs.get("index")
-            if index is not None:
-                index = _integer(index, "index")
-            items.append({"name": name, "index": index, "value": "".join(item.text),
+            items.append({"name": name, "index": _integer_attr(item, "index"), "value": "".join(item.text),
                           "status": item.attrs.get("status")})
     if len(items) > MAX_ITEMS:
         raise RefError("TOO_MANY_ITEMS", "%d items" % len(items))

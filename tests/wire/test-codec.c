@@ -507,13 +507,49 @@ count_items (GPtrArray *fragments)
   return n;
 }
 
+/* The message's items in order, as wpi_items_split() takes them (the message owns them) */
+static GPtrArray *
+message_items (WpiMessage *message)
+{
+  GPtrArray *items = g_ptr_array_new ();
+
+  for (guint i = 0; i < wpi_message_get_n_items (message); i++)
+    g_ptr_array_add (items, (gpointer) wpi_message_get_item (message, i));
+  return items;
+}
+
+/* items split by max_items into fragments that together hold n_items */
+static GPtrArray *
+split_items (GPtrArray *items,
+             gint64     max_items,
+             guint      n_items)
+{
+  g_autoptr(GError) error = NULL;
+  GPtrArray *fragments = wpi_items_split (items, max_items, WPI_MAX_MESSAGE_BYTES, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (count_items (fragments), ==, n_items);
+  return fragments;
+}
+
+/* A group of items larger than max_items cannot be sent */
+static void
+assert_cannot_split (GPtrArray *items,
+                     gint64     max_items)
+{
+  g_autoptr(GError) error = NULL;
+  GPtrArray *fragments = wpi_items_split (items, max_items, WPI_MAX_MESSAGE_BYTES, &error);
+
+  g_assert_error (error, WPI_CODEC_ERROR, WPI_CODEC_ERROR_CANNOT_FRAGMENT);
+  g_assert_null (fragments);
+}
+
 static void
 test_split (void)
 {
   g_autoptr(WpiMessage) message = wpi_message_new (WPI_MESSAGE_KIND_DLS, "1");
-  g_autoptr(GPtrArray) items = g_ptr_array_new ();
+  g_autoptr(GPtrArray) items = NULL;
   g_autoptr(GPtrArray) fragments = NULL;
-  g_autoptr(GError) error = NULL;
   g_autofree char *big_value = g_strnfill (20000, 'x');
 
   for (int f = 1; f <= 3; f++)
@@ -523,13 +559,10 @@ test_split (void)
       wpi_message_add_item (message, "unrelated", "1");
       wpi_message_add_indexed_item (message, "file-action", f, "deploy");
     }
-  for (guint i = 0; i < wpi_message_get_n_items (message); i++)
-    g_ptr_array_add (items, (gpointer) wpi_message_get_item (message, i));
+  items = message_items (message);
 
   /* maxItems 5: each file's three items stay in one fragment */
-  fragments = wpi_items_split (items, 5, WPI_MAX_MESSAGE_BYTES, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (count_items (fragments), ==, 12);
+  fragments = split_items (items, 5, 12);
   for (guint i = 0; i < fragments->len; i++)
     {
       GPtrArray *fragment = g_ptr_array_index (fragments, i);
@@ -553,16 +586,12 @@ test_split (void)
   g_clear_pointer (&fragments, g_ptr_array_unref);
 
   /* unlimited: one fragment */
-  fragments = wpi_items_split (items, -1, WPI_MAX_MESSAGE_BYTES, &error);
-  g_assert_no_error (error);
+  fragments = split_items (items, -1, 12);
   g_assert_cmpuint (fragments->len, ==, 1);
   g_clear_pointer (&fragments, g_ptr_array_unref);
 
   /* a group larger than maxItems cannot be sent */
-  fragments = wpi_items_split (items, 2, WPI_MAX_MESSAGE_BYTES, &error);
-  g_assert_error (error, WPI_CODEC_ERROR, WPI_CODEC_ERROR_CANNOT_FRAGMENT);
-  g_assert_null (fragments);
-  g_clear_error (&error);
+  assert_cannot_split (items, 2);
 
   /* byte budget: three 20 kB values need two or more messages of 50 kB */
   g_ptr_array_set_size (items, 0);
@@ -571,8 +600,7 @@ test_split (void)
 
     for (int i = 0; i < 3; i++)
       g_ptr_array_add (items, wpi_message_add_item (large, "logo-data", big_value));
-    fragments = wpi_items_split (items, -1, WPI_MAX_MESSAGE_BYTES, &error);
-    g_assert_no_error (error);
+    fragments = split_items (items, -1, 3);
     g_assert_cmpuint (fragments->len, ==, 2);
     for (guint i = 0; i < fragments->len; i++)
       {
@@ -594,23 +622,33 @@ static void
 test_split_bootstrap_set (void)
 {
   g_autoptr(WpiMessage) message = wpi_message_new (WPI_MESSAGE_KIND_DLS, "1");
-  g_autoptr(GPtrArray) items = g_ptr_array_new ();
+  g_autoptr(GPtrArray) items = NULL;
   g_autoptr(GPtrArray) fragments = NULL;
-  g_autoptr(GError) error = NULL;
 
-  wpi_message_add_item (message, "e164", "100");
-  wpi_message_add_item (message, "goto-secure-mode", "nopin");
-  wpi_message_add_item (message, "dls-client-certificate", "MIIB");
-  wpi_message_add_item (message, "reg-addr", "127.0.0.1");
-  wpi_message_add_indexed_item (message, "dls-server-ca", 0, "PEM0");
-  wpi_message_add_indexed_item (message, "dls-server-ca", 1, "PEM1");
-  wpi_message_add_item (message, "dls-secure-port", "18444");
-  for (guint i = 0; i < wpi_message_get_n_items (message); i++)
-    g_ptr_array_add (items, (gpointer) wpi_message_get_item (message, i));
+  /* two plain items, then the five of the bootstrap set (index -1: none) */
+  static const struct {
+    const char *name;
+    int         index;
+    const char *value;
+  } set[] = {
+    { "e164", -1, "100" },
+    { "goto-secure-mode", -1, "nopin" },
+    { "dls-client-certificate", -1, "MIIB" },
+    { "reg-addr", -1, "127.0.0.1" },
+    { "dls-server-ca", 0, "PEM0" },
+    { "dls-server-ca", 1, "PEM1" },
+    { "dls-secure-port", -1, "18444" },
+  };
 
-  fragments = wpi_items_split (items, 5, WPI_MAX_MESSAGE_BYTES, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (count_items (fragments), ==, 7);
+  for (guint i = 0; i < G_N_ELEMENTS (set); i++)
+    {
+      if (set[i].index < 0)
+        wpi_message_add_item (message, set[i].name, set[i].value);
+      else
+        wpi_message_add_indexed_item (message, set[i].name, set[i].index, set[i].value);
+    }
+  items = message_items (message);
+  fragments = split_items (items, 5, 7);
   for (guint i = 0; i < fragments->len; i++)
     {
       GPtrArray *fragment = g_ptr_array_index (fragments, i);
@@ -623,8 +661,7 @@ test_split_bootstrap_set (void)
     }
   g_clear_pointer (&fragments, g_ptr_array_unref);
 
-  fragments = wpi_items_split (items, 4, WPI_MAX_MESSAGE_BYTES, &error);
-  g_assert_error (error, WPI_CODEC_ERROR, WPI_CODEC_ERROR_CANNOT_FRAGMENT);
+  assert_cannot_split (items, 4);
 }
 
 static gboolean
