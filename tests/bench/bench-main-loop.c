@@ -7,7 +7,8 @@
  *           before issue 8;
  *   hosted: the service on a thread of its own (WpiServiceHost), as the console runs it.
  * Each run measures, from the sim's start until every phone is registered (its start-up
- * stored), and says how many registration reads were done by then:
+ * stored) and its registration read done (or two minutes after the last registration,
+ * saying how many reads were done):
  *   - the longest main-loop stall: a 10 ms timeout source timestamps each dispatch, and a
  *     stall is the gap beyond those 10 ms (goal: none over 50 ms);
  *   - the frame times: intervals between the window's "after-paint" (p50, p95, max);
@@ -35,6 +36,7 @@
 
 #define PROBE_INTERVAL_MS 10
 #define RUN_TIMEOUT_S     600
+#define READS_GRACE_S     120
 
 typedef struct {
   gint64  last_probe;
@@ -111,7 +113,9 @@ spawn_sim (guint port,
 
   if (sim == NULL)
     g_error ("WPI_SIM is not set");
-  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error, sim, "--phones", count,
+  /* Real phones are other machines: here they share the console's two cores, so they run
+   * at a lower priority and the figures are the console's own */
+  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error, "nice", "-n", "10", sim, "--phones", count,
                               "--service", uri, "--bind-prefix", prefix, "--quiet",
                               "--max-requests", "0", NULL);
   if (process == NULL)
@@ -132,7 +136,7 @@ measure (const char *label,
   GdkFrameClock *clock = gtk_widget_get_frame_clock (view);
   Probe probe = { 0, 0, 0, 0, g_array_new (FALSE, FALSE, sizeof (gint64)) };
   g_autoptr(GSubprocess) sim = NULL;
-  gint64 start, deadline;
+  gint64 start, deadline, registered = 0;
   guint probe_id;
   gulong paint_id;
 
@@ -143,11 +147,17 @@ measure (const char *label,
   deadline = start + RUN_TIMEOUT_S * G_USEC_PER_SEC;
   sim = spawn_sim (port, n_phones, run);
 
-  while (!test_util_phones_all_have (phones, n_phones, wpi_phone_get_firmware) && g_get_monotonic_time () < deadline)
+  /* Until every phone has registered and its registration read is done, or READS_GRACE_S
+   * after the last registration (a phone that gives up in mid-flow leaves its read behind) */
+  while (g_get_monotonic_time () < deadline &&
+         (registered == 0 || count_jobs_done (jobs) < n_phones) &&
+         (registered == 0 || g_get_monotonic_time () < registered + READS_GRACE_S * G_USEC_PER_SEC))
     {
       /* the view keeps drawing: a frame per tick, as a busy list would */
       gtk_widget_queue_draw (view);
       g_main_context_iteration (NULL, TRUE);
+      if (registered == 0 && test_util_phones_all_have (phones, n_phones, wpi_phone_get_firmware))
+        registered = g_get_monotonic_time ();
     }
 
   g_source_remove (probe_id);
@@ -162,10 +172,11 @@ measure (const char *label,
     }
 
   g_array_sort (probe.frame_us, bench_compare_int64);
-  printf ("%-7s %u phones registered in %.1f s (%u registration reads done by then); longest "
+  printf ("%-7s %u phones registered in %.1f s, %u registration reads done in %.1f s; longest "
           "main-loop stall %.1f ms, %u stalls over 50 ms; %u frames, frame time p50 %.1f ms, "
           "p95 %.1f ms, max %.1f ms\n",
-          label, n_phones, (g_get_monotonic_time () - start) / 1e6, count_jobs_done (jobs),
+          label, n_phones, (registered - start) / 1e6, count_jobs_done (jobs),
+          (g_get_monotonic_time () - start) / 1e6,
           probe.longest_stall_us / 1000.0,
           probe.stalls_over_50ms, probe.frame_us->len, percentile_ms (probe.frame_us, 0.5),
           percentile_ms (probe.frame_us, 0.95), percentile_ms (probe.frame_us, 1.0));
