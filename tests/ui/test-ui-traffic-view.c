@@ -408,17 +408,19 @@ test_details (Fixture       *fixture,
   g_assert_true (wpc_traffic_view_select_id (fixture->view, 1));
   g_assert_cmpint (wpc_traffic_view_get_selected_id (fixture->view), ==, 1);
   details = details_text (fixture);
-  g_assert_nonnull (strstr (details, "Message 1: "));
-  g_assert_nonnull (strstr (details, "    Direction: Phone to console\n"));
-  g_assert_nonnull (strstr (details, "    Phone: " MAC_A "\n"));
-  g_assert_nonnull (strstr (details, "HTTP: POST /DeploymentService/LoginService HTTP/1.1\n"));
-  g_assert_nonnull (strstr (details, "    Host: 192.168.10.2:18443\n"));
-  g_assert_nonnull (strstr (details, "WorkPoint Interface: WorkpointMessage (phone to console)\n"));
-  g_assert_nonnull (strstr (details, "    Reason for contact: start-up (registration after a start-up or reset)\n"));
-  g_assert_nonnull (strstr (details, "Items: 17 items\n"));
-  g_assert_nonnull (strstr (details, "    e164: 4989700141\n"));
-  g_assert_nonnull (strstr (details, "    user-pwd: (masked)\n"));
-  g_assert_nonnull (strstr (details, "    configuration-changed-flag: false (no)\n"));
+  test_util_assert_contains_all (details,
+                                 "Message 1: ",
+                                 "    Direction: Phone to console\n",
+                                 "    Phone: " MAC_A "\n",
+                                 "HTTP: POST /DeploymentService/LoginService HTTP/1.1\n",
+                                 "    Host: 192.168.10.2:18443\n",
+                                 "WorkPoint Interface: WorkpointMessage (phone to console)\n",
+                                 "    Reason for contact: start-up (registration after a start-up or reset)\n",
+                                 "Items: 17 items\n",
+                                 "    e164: 4989700141\n",
+                                 "    user-pwd: (masked)\n",
+                                 "    configuration-changed-flag: false (no)\n",
+                                 NULL);
   g_assert_null (strstr (details, "Tür"));
   raw = wpc_traffic_view_dup_raw_text (fixture->view);
   g_assert_true (g_str_has_prefix (raw, "POST /DeploymentService/LoginService HTTP/1.1\nHost: 192.168.10.2:18443\n"));

@@ -370,3 +370,23 @@ test_util_install_pki (const char *data_dir)
 
   test_util_install_pki_directory (pki_dir);
 }
+
+void
+test_util_assert_contains_all (const char *text,
+                               const char *first,
+                               ...)
+{
+  va_list args;
+
+  va_start (args, first);
+  for (const char *needle = first; needle != NULL; needle = va_arg (args, const char *))
+    if (strstr (text, needle) == NULL)
+      {
+        g_autofree char *what = g_strdup_printf ("“%s” not found in:\n%s", needle, text);
+
+        va_end (args);
+        g_assertion_message (G_LOG_DOMAIN, __FILE__, __LINE__, G_STRFUNC, what);
+        return;
+      }
+  va_end (args);
+}

@@ -11,6 +11,12 @@ G_BEGIN_DECLS
 /* Removes path and everything under it; symbolic links are removed, not followed. */
 void test_util_remove_tree (const char *path);
 
+/* Fails the test, naming the first missing one, unless text contains every one of the
+ * NULL-terminated strings */
+void test_util_assert_contains_all (const char *text,
+                                    const char *first,
+                                    ...) G_GNUC_NULL_TERMINATED;
+
 /* --- Waiting ------------------------------------------------------------------------ */
 
 typedef gboolean (*TestUtilCondition) (gpointer data);

@@ -139,11 +139,13 @@ test_pack_roundtrip (void)
   document = wpi_bundle_pack (data, &length, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (strlen (document), ==, length);
-  g_assert_nonnull (strstr (document, "<ItemList xmlns=\"http://www.siemens.com/DLS\">"));
-  g_assert_nonnull (strstr (document, "<Item name=\"dls-client-certificate\">"));
-  g_assert_nonnull (strstr (document, "<Item name=\"dls-server-ca\" index=\"0\">"));
-  g_assert_nonnull (strstr (document, "<Item name=\"dls-server-ca\" index=\"1\">"));
-  g_assert_nonnull (strstr (document, "<Item name=\"dls-secure-port\">18444</Item>"));
+  test_util_assert_contains_all (document,
+                                 "<ItemList xmlns=\"http://www.siemens.com/DLS\">",
+                                 "<Item name=\"dls-client-certificate\">",
+                                 "<Item name=\"dls-server-ca\" index=\"0\">",
+                                 "<Item name=\"dls-server-ca\" index=\"1\">",
+                                 "<Item name=\"dls-secure-port\">18444</Item>",
+                                 NULL);
   /* libxml2 escaped the markup characters. */
   g_assert_nonnull (strstr (document, "MIIBsecond &amp; &lt;third&gt;"));
 
@@ -495,10 +497,12 @@ test_openssl_decrypts (void)
 
   g_assert_true (run_shell (script, password, &out, &err));
   g_test_message ("openssl: %s", err);
-  g_assert_nonnull (strstr (out, "<Item name=\"dls-client-certificate\">"));
-  g_assert_nonnull (strstr (out, "<Item name=\"dls-server-ca\" index=\"0\">"));
-  g_assert_nonnull (strstr (out, "<Item name=\"dls-server-ca\" index=\"1\">"));
-  g_assert_nonnull (strstr (out, "<Item name=\"dls-secure-port\">18444</Item>"));
+  test_util_assert_contains_all (out,
+                                 "<Item name=\"dls-client-certificate\">",
+                                 "<Item name=\"dls-server-ca\" index=\"0\">",
+                                 "<Item name=\"dls-server-ca\" index=\"1\">",
+                                 "<Item name=\"dls-secure-port\">18444</Item>",
+                                 NULL);
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
 
