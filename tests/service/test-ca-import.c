@@ -95,16 +95,8 @@ static void
 fixture_set_up (Fixture       *f,
                 gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-
-  f->dir = g_dir_make_tmp ("wpi-ca-import-XXXXXX", &error);
-  g_assert_no_error (error);
-  f->service = wpi_service_new (f->dir, &error);
-  g_assert_no_error (error);
-  wpi_service_set_bind_address (f->service, "127.0.0.1");
-  wpi_service_set_ports (f->service, 0, 0);
-  g_assert_true (wpi_service_start (f->service, &error));
-  g_assert_no_error (error);
+  f->dir = test_util_make_tmp_dir ("wpi-ca-import");
+  f->service = test_util_service_start (f->dir);
   f->pki = wpi_service_get_pki (f->service);
   make_ca (&f->company, "CN=Company Phones CA,O=Example", TRUE);
 }
