@@ -95,8 +95,7 @@ static void
 fixture_set_up (Fixture       *f,
                 gconstpointer  data)
 {
-  f->dir = test_util_make_tmp_dir ("wpi-ca-import");
-  f->service = test_util_service_start (f->dir);
+  test_util_service_set_up ("wpi-ca-import", &f->dir, &f->service);
   f->pki = wpi_service_get_pki (f->service);
   make_ca (&f->company, "CN=Company Phones CA,O=Example", TRUE);
 }
@@ -105,11 +104,8 @@ static void
 fixture_tear_down (Fixture       *f,
                    gconstpointer  data)
 {
-  wpi_service_stop (f->service);
-  g_clear_object (&f->service);
+  test_util_service_tear_down (&f->dir, &f->service);
   test_ca_clear (&f->company);
-  test_util_remove_tree (f->dir);
-  g_free (f->dir);
 }
 
 static char *
