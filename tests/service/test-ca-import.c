@@ -95,16 +95,7 @@ static void
 fixture_set_up (Fixture       *f,
                 gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-
-  f->dir = g_dir_make_tmp ("wpi-ca-import-XXXXXX", &error);
-  g_assert_no_error (error);
-  f->service = wpi_service_new (f->dir, &error);
-  g_assert_no_error (error);
-  wpi_service_set_bind_address (f->service, "127.0.0.1");
-  wpi_service_set_ports (f->service, 0, 0);
-  g_assert_true (wpi_service_start (f->service, &error));
-  g_assert_no_error (error);
+  test_util_service_set_up ("wpi-ca-import", &f->dir, &f->service);
   f->pki = wpi_service_get_pki (f->service);
   make_ca (&f->company, "CN=Company Phones CA,O=Example", TRUE);
 }
@@ -113,11 +104,8 @@ static void
 fixture_tear_down (Fixture       *f,
                    gconstpointer  data)
 {
-  wpi_service_stop (f->service);
-  g_clear_object (&f->service);
+  test_util_service_tear_down (&f->dir, &f->service);
   test_ca_clear (&f->company);
-  test_util_remove_tree (f->dir);
-  g_free (f->dir);
 }
 
 static char *

@@ -418,6 +418,32 @@ assert_pdf_holds (const char *path,
     }
 }
 
+/* The PINs of the handout CSV at path, which must read without an error and hold n_pins */
+static GHashTable *
+read_pins (const char *path,
+           guint       n_pins)
+{
+  g_autoptr(GError) error = NULL;
+  GHashTable *pins = wpi_handout_read_csv (path, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_hash_table_size (pins), ==, n_pins);
+  return pins;
+}
+
+/* pins (read back from a CSV) holds each entry's PIN for its MAC */
+static void
+assert_pins_match (GHashTable *pins,
+                   GPtrArray  *entries)
+{
+  for (guint i = 0; i < entries->len; i++)
+    {
+      const WpiHandoutEntry *entry = g_ptr_array_index (entries, i);
+
+      g_assert_cmpstr (g_hash_table_lookup (pins, entry->mac), ==, entry->pin);
+    }
+}
+
 static void
 test_bulk (Fixture       *f,
            gconstpointer  data)
@@ -492,15 +518,8 @@ test_bulk (Fixture       *f,
 
   wpi_handout_write_csv (result->entries, csv, &error);
   g_assert_no_error (error);
-  read_back = wpi_handout_read_csv (csv, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (g_hash_table_size (read_back), ==, 10);
-  for (guint i = 0; i < result->entries->len; i++)
-    {
-      const WpiHandoutEntry *entry = g_ptr_array_index (result->entries, i);
-
-      g_assert_cmpstr (g_hash_table_lookup (read_back, entry->mac), ==, entry->pin);
-    }
+  read_back = read_pins (csv, 10);
+  assert_pins_match (read_back, result->entries);
 
   wpi_handout_mark_handed_out (f->store, result->entries, &error);
   g_assert_no_error (error);
@@ -551,9 +570,7 @@ test_bulk_nopin (Fixture       *f,
   assert_pdf_holds (pdf, result->entries, "612 x 792 pts (letter)", 1);
   wpi_handout_write_csv (result->entries, csv, &error);
   g_assert_no_error (error);
-  read_back = wpi_handout_read_csv (csv, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (g_hash_table_size (read_back), ==, 0);
+  read_back = read_pins (csv, 0);
   /* Nothing to mark */
   wpi_handout_mark_handed_out (f->store, result->entries, &error);
   g_assert_no_error (error);
@@ -773,15 +790,8 @@ test_csv (Fixture       *f,
   g_assert_nonnull (strstr (contents, ",\" spaced \","));
   g_assert_nonnull (strstr (contents, "00:1A:E8:00:00:05,+4989700005,OpenStage 60 T,,\r\n"));
 
-  pins = wpi_handout_read_csv (path, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (g_hash_table_size (pins), ==, 11);
-  for (guint i = 0; i < entries->len; i++)
-    {
-      const WpiHandoutEntry *entry = g_ptr_array_index (entries, i);
-
-      g_assert_cmpstr (g_hash_table_lookup (pins, entry->mac), ==, entry->pin);
-    }
+  pins = read_pins (path, 11);
+  assert_pins_match (pins, entries);
 
   /* Overwriting replaces the file atomically and keeps it private */
   g_chmod (path, 0644);
@@ -791,9 +801,7 @@ test_csv (Fixture       *f,
   g_assert_cmpint (g_stat (path, &st), ==, 0);
   g_assert_cmpint (st.st_mode & 0777, ==, 0600);
   g_clear_pointer (&pins, g_hash_table_unref);
-  pins = wpi_handout_read_csv (path, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (g_hash_table_size (pins), ==, 2);
+  pins = read_pins (path, 2);
 }
 
 static void
@@ -803,6 +811,14 @@ test_csv_read_forms (Fixture       *f,
   g_autofree char *path = g_build_filename (f->data_dir, "in.csv", NULL);
   g_autoptr(GHashTable) pins = NULL;
   g_autoptr(GError) error = NULL;
+  /* each a parse error; the line it names and the PIN it must not show, if any */
+  struct { const char *text; const char *line; const char *pin; } refused[] = {
+    { "mac,pin\n00:1A:E8:00:00:01,\"123456789012\n", "line 2", "123456789012" },
+    { "mac,pin\n00:1A:E8:00:00:01,123456789012\n123456789012,00:1A:E8:00:00:02\n", "line 3", "123456789012" },
+    { "mac,pin\n00:1A:E8:00:00:01,1234567\n", NULL, "1234567" },
+    { "mac,pin\n00:1A:E8:00:00:01,12345678x9\n", NULL, NULL },
+    { "mac,e164\n00:1A:E8:00:00:01,+4989\n", NULL, NULL },
+  };
 
   /* A spreadsheet's export: BOM, other column order, quoted everything, LF, PINs
    * grouped, MACs in every form, a blank line, a later line wins */
@@ -813,9 +829,7 @@ test_csv_read_forms (Fixture       *f,
               "\"x\",\"1234-5678-9012\",\"\",\"00-1A-E8-00-00-02\"\n"
               "\"\",\"\",\"\",\"00:1a:e8:00:00:03\"\n"
               "y,11112222,,00:1A:E8:00:00:02");
-  pins = wpi_handout_read_csv (path, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (g_hash_table_size (pins), ==, 2);
+  pins = read_pins (path, 2);
   g_assert_cmpstr (g_hash_table_lookup (pins, "00:1A:E8:00:00:01"), ==, "482913775301");
   g_assert_cmpstr (g_hash_table_lookup (pins, "00:1A:E8:00:00:02"), ==, "11112222");
   g_clear_pointer (&pins, g_hash_table_unref);
@@ -824,50 +838,29 @@ test_csv_read_forms (Fixture       *f,
   write_text (path,
               "00:1A:E8:00:00:01,\"two\r\nlines\",123456789012\r\n"
               "00:1A:E8:00:00:02,98765432101234567890\r\n");
-  pins = wpi_handout_read_csv (path, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (g_hash_table_size (pins), ==, 2);
+  pins = read_pins (path, 2);
   g_assert_cmpstr (g_hash_table_lookup (pins, "00:1A:E8:00:00:01"), ==, "123456789012");
   g_assert_cmpstr (g_hash_table_lookup (pins, "00:1A:E8:00:00:02"), ==, "98765432101234567890");
   g_clear_pointer (&pins, g_hash_table_unref);
 
   /* An empty file is an empty handout */
   write_text (path, "");
-  pins = wpi_handout_read_csv (path, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (g_hash_table_size (pins), ==, 0);
+  pins = read_pins (path, 0);
   g_clear_pointer (&pins, g_hash_table_unref);
 
   /* Errors name the line and never show a PIN */
-  write_text (path, "mac,pin\n00:1A:E8:00:00:01,\"123456789012\n");
-  g_assert_null (wpi_handout_read_csv (path, &error));
-  g_assert_error (error, WPI_HANDOUT_ERROR, WPI_HANDOUT_ERROR_PARSE);
-  g_assert_nonnull (strstr (error->message, "line 2"));
-  g_assert_null (strstr (error->message, "123456789012"));
-  g_clear_error (&error);
-
-  write_text (path, "mac,pin\n00:1A:E8:00:00:01,123456789012\n123456789012,00:1A:E8:00:00:02\n");
-  g_assert_null (wpi_handout_read_csv (path, &error));
-  g_assert_error (error, WPI_HANDOUT_ERROR, WPI_HANDOUT_ERROR_PARSE);
-  g_assert_nonnull (strstr (error->message, "line 3"));
-  g_assert_null (strstr (error->message, "123456789012"));
-  g_clear_error (&error);
-
-  write_text (path, "mac,pin\n00:1A:E8:00:00:01,1234567\n");
-  g_assert_null (wpi_handout_read_csv (path, &error));
-  g_assert_error (error, WPI_HANDOUT_ERROR, WPI_HANDOUT_ERROR_PARSE);
-  g_assert_null (strstr (error->message, "1234567"));
-  g_clear_error (&error);
-
-  write_text (path, "mac,pin\n00:1A:E8:00:00:01,12345678x9\n");
-  g_assert_null (wpi_handout_read_csv (path, &error));
-  g_assert_error (error, WPI_HANDOUT_ERROR, WPI_HANDOUT_ERROR_PARSE);
-  g_clear_error (&error);
-
-  write_text (path, "mac,e164\n00:1A:E8:00:00:01,+4989\n");
-  g_assert_null (wpi_handout_read_csv (path, &error));
-  g_assert_error (error, WPI_HANDOUT_ERROR, WPI_HANDOUT_ERROR_PARSE);
-  g_clear_error (&error);
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_test_message ("refused CSV %u", i);
+      write_text (path, refused[i].text);
+      g_assert_null (wpi_handout_read_csv (path, &error));
+      g_assert_error (error, WPI_HANDOUT_ERROR, WPI_HANDOUT_ERROR_PARSE);
+      if (refused[i].line != NULL)
+        g_assert_nonnull (strstr (error->message, refused[i].line));
+      if (refused[i].pin != NULL)
+        g_assert_null (strstr (error->message, refused[i].pin));
+      g_clear_error (&error);
+    }
 
   g_unlink (path);
   g_assert_null (wpi_handout_read_csv (path, &error));

@@ -170,22 +170,10 @@ phone_add (Fixture        *f,
   guint n = next_phone_number++;
   g_autofree char *mac = wpi_sim_mac_add (BASE_MAC, n, NULL);
   g_autofree char *e164 = g_strdup_printf ("49897002%04u", n);
-  g_autofree char *address = NULL;
-  g_autoptr(GInetAddress) inet = NULL;
-  g_autoptr(GSocketAddress) contact = NULL;
-  g_autoptr(GError) error = NULL;
 
-  /* its own loopback address (as in a real network, the service sees it as the peer), any
-   * free port so that parallel test programs never collide */
-  address = wpi_simulator_address_for ("127.1", 5000 + (getpid () % 20) * 300 + n, &error);
-  g_assert_no_error (error);
-  inet = g_inet_address_new_from_string (address);
-  contact = g_inet_socket_address_new (inet, 0);
-
-  phone = wpi_sim_phone_new (mac, e164, "OpenStage 60", firmware, f->service_uri,
-                             G_INET_SOCKET_ADDRESS (contact));
+  phone = test_util_sim_phone_new_on_loopback (mac, e164, firmware, f->service_uri,
+                                               5000 + (getpid () % 20) * 300 + n);
   g_object_set (phone,
-                "bind-local", TRUE,
                 "max-items", max_items,
                 "restart-seconds", 0.05,
                 "retry-seconds", 0.1,

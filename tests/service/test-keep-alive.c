@@ -95,18 +95,14 @@ static void
 fixture_set_up (Fixture       *f,
                 gconstpointer  data)
 {
-  f->data_dir = test_util_make_tmp_dir ("wpi-keep-alive");
-  f->service = test_util_service_start (f->data_dir);
+  test_util_service_set_up ("wpi-keep-alive", &f->data_dir, &f->service);
 }
 
 static void
 fixture_tear_down (Fixture       *f,
                    gconstpointer  data)
 {
-  wpi_service_stop (f->service);
-  g_clear_object (&f->service);
-  test_util_remove_tree (f->data_dir);
-  g_free (f->data_dir);
+  test_util_service_tear_down (&f->data_dir, &f->service);
 }
 
 static void

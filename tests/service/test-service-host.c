@@ -23,6 +23,8 @@ typedef struct {
   guint           log_lines;
   guint           phone_splices;
   GHashTable     *job_states;     /* job id -> last state seen by job-changed */
+  gint64          job_id;         /* the job a test waits for */
+  WpiSimulator   *simulator;      /* the phones of start_host_and_phones() */
   gboolean        wrong_thread;
 } Fixture;
 
@@ -118,10 +120,26 @@ fixture_set_up (Fixture       *f,
   wpi_service_host_set_ports (f->host, 0, 0);
 }
 
+static gboolean
+simulator_quiet (Fixture *f)
+{
+  return wpi_simulator_is_quiet (f->simulator);
+}
+
+static void
+stop_simulator (Fixture *f)
+{
+  wpi_simulator_stop (f->simulator);
+  wait_for (simulator_quiet, f, "the simulator to stop");
+  g_clear_object (&f->simulator);
+}
+
 static void
 fixture_tear_down (Fixture       *f,
                    gconstpointer  data)
 {
+  if (f->simulator != NULL)
+    stop_simulator (f);
   g_clear_object (&f->host);
   g_assert_false (f->wrong_thread);
   g_clear_pointer (&f->job_states, g_hash_table_unref);
@@ -169,43 +187,25 @@ all_registered (Fixture *f)
   return test_util_phones_all_have (wpi_service_host_get_phones (f->host), N_PHONES, wpi_phone_get_firmware);
 }
 
-static gboolean
-simulator_quiet (Fixture *f)
-{
-  return wpi_simulator_is_quiet (g_object_get_data (G_OBJECT (f->host), "simulator"));
-}
-
-/* Starts the host, then N_PHONES simulated phones from base_mac against it, and waits
- * until all of them have registered. */
-static WpiSimulator *
+/* Starts the host, then N_PHONES simulated phones from base_mac against it (f->simulator,
+ * stopped by the tear-down), and waits until all of them have registered. */
+static void
 start_host_and_phones (Fixture    *f,
                        const char *base_mac)
 {
   g_autofree char *uri = NULL;
   g_autofree char *prefix = g_strdup_printf ("127.%u", 150 + getpid () % 60);
-  WpiSimulator *simulator;
   g_autoptr(GError) error = NULL;
 
   g_assert_true (wpi_service_host_start (f->host, &error));
   g_assert_no_error (error);
   uri = service_uri (f);
-  simulator = wpi_simulator_new (uri, N_PHONES);
-  g_object_set (simulator, "bind-prefix", prefix, "base-mac", base_mac,
+  f->simulator = wpi_simulator_new (uri, N_PHONES);
+  g_object_set (f->simulator, "bind-prefix", prefix, "base-mac", base_mac,
                 "retry-seconds", 0.2, "busy-ratio", 0.0, NULL);
-  g_assert_true (wpi_simulator_start (simulator, &error));
+  g_assert_true (wpi_simulator_start (f->simulator, &error));
   g_assert_no_error (error);
-  g_object_set_data_full (G_OBJECT (f->host), "simulator", g_object_ref (simulator), g_object_unref);
   wait_for (all_registered, f, "the phones to register");
-  return simulator;
-}
-
-static void
-stop_simulator (Fixture      *f,
-                WpiSimulator *simulator)
-{
-  wpi_simulator_stop (simulator);
-  wait_for (simulator_quiet, f, "the simulator to stop");
-  g_object_unref (simulator);
 }
 
 /* Phones registering on the worker show up in the owner's mirror, with what the store
@@ -216,10 +216,9 @@ test_phones_mirrored (Fixture       *f,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) records = NULL;
-  WpiSimulator *simulator;
   GListModel *phones = wpi_service_host_get_phones (f->host);
 
-  simulator = start_host_and_phones (f, "00:1A:E8:40:00:01");
+  start_host_and_phones (f, "00:1A:E8:40:00:01");
 
   records = wpi_store_phone_list (wpi_service_host_get_store (f->host), &error);
   g_assert_no_error (error);
@@ -228,24 +227,39 @@ test_phones_mirrored (Fixture       *f,
   for (guint i = 0; i < N_PHONES; i++)
     {
       g_autoptr(WpiPhone) phone = g_list_model_get_item (phones, i);
-      WpiSimPhone *sim = wpi_simulator_lookup (simulator, wpi_phone_get_mac (phone));
+      WpiSimPhone *sim = wpi_simulator_lookup (f->simulator, wpi_phone_get_mac (phone));
 
       g_assert_nonnull (sim);
       g_assert_cmpstr (wpi_phone_get_firmware (phone), ==, wpi_sim_phone_get_software_version (sim));
     }
   g_assert_cmpuint (f->phone_changed, >=, N_PHONES);
   g_assert_cmpuint (f->phone_splices, <=, N_PHONES);
-
-  stop_simulator (f, simulator);
 }
 
 static gboolean
 job_done (Fixture *f)
 {
-  gint64 job_id = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (f->host), "job"));
-  const char *state = g_hash_table_lookup (f->job_states, &job_id);
+  const char *state = g_hash_table_lookup (f->job_states, &f->job_id);
 
   return g_strcmp0 (state, "done") == 0;
+}
+
+/* The state of job_id in the owner's mirror of the jobs, failing the test when the mirror
+ * does not hold it */
+static WpiJobState
+mirrored_job_state (Fixture *f,
+                    gint64   job_id)
+{
+  GListModel *jobs = wpi_service_host_get_jobs (f->host);
+
+  for (guint i = 0; i < g_list_model_get_n_items (jobs); i++)
+    {
+      g_autoptr(WpiJob) job = g_list_model_get_item (jobs, i);
+
+      if (wpi_job_get_id (job) == job_id)
+        return wpi_job_get_state (job);
+    }
+  g_error ("job %" G_GINT64_FORMAT " is not in the mirror", job_id);
 }
 
 /* A job queued from the owner runs on the worker, and both the job-changed signal and
@@ -256,37 +270,23 @@ test_enqueue (Fixture       *f,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(WpiPhone) first = NULL;
-  WpiSimulator *simulator;
-  GListModel *jobs = wpi_service_host_get_jobs (f->host);
-  gint64 job_id;
-  gboolean mirrored_done = FALSE;
 
-  simulator = start_host_and_phones (f, "00:1A:E8:41:00:01");
+  start_host_and_phones (f, "00:1A:E8:41:00:01");
 
   first = g_list_model_get_item (wpi_service_host_get_phones (f->host), 0);
-  job_id = wpi_service_host_enqueue_job (f->host, wpi_phone_get_mac (first), WPI_JOB_KIND_READ_ALL,
-                                         NULL, NULL, &error);
+  f->job_id = wpi_service_host_enqueue_job (f->host, wpi_phone_get_mac (first), WPI_JOB_KIND_READ_ALL,
+                                            NULL, NULL, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (job_id, >, 0);
-  g_object_set_data (G_OBJECT (f->host), "job", GSIZE_TO_POINTER ((gsize) job_id));
+  g_assert_cmpint (f->job_id, >, 0);
   wait_for (job_done, f, "the read job to finish");
 
   wpi_service_host_sync (f->host);
-  for (guint i = 0; i < g_list_model_get_n_items (jobs); i++)
-    {
-      g_autoptr(WpiJob) job = g_list_model_get_item (jobs, i);
-
-      if (wpi_job_get_id (job) == job_id)
-        mirrored_done = wpi_job_get_state (job) == WPI_JOB_STATE_DONE;
-    }
-  g_assert_true (mirrored_done);
+  g_assert_cmpint (mirrored_job_state (f, f->job_id), ==, WPI_JOB_STATE_DONE);
 
   /* an unknown phone is refused on the worker, and the error comes back */
   g_assert_cmpint (wpi_service_host_enqueue_job (f->host, "not a mac", WPI_JOB_KIND_READ_ALL,
                                                  NULL, NULL, &error), ==, 0);
   g_assert_nonnull (error);
-
-  stop_simulator (f, simulator);
 }
 
 /* A data directory that cannot be used is an error from new(), and no thread stays */

@@ -43,8 +43,7 @@ fixture_set_up (Fixture       *f,
 {
   g_autoptr(GError) error = NULL;
 
-  f->data_dir = test_util_make_tmp_dir ("wpi-service");
-  f->service = test_util_service_start (f->data_dir);
+  test_util_service_set_up ("wpi-service", &f->data_dir, &f->service);
   /* phones in Default Mode do not check the server (protocol.md §2.1) */
   f->session = test_util_https_session_new (NULL);
   f->firmware = g_strdup ("V3 R5.12.0");
@@ -55,11 +54,8 @@ static void
 fixture_tear_down (Fixture       *f,
                    gconstpointer  data)
 {
-  wpi_service_stop (f->service);
-  g_clear_object (&f->service);
+  test_util_service_tear_down (&f->data_dir, &f->service);
   g_clear_object (&f->session);
-  test_util_remove_tree (f->data_dir);
-  g_free (f->data_dir);
   g_free (f->cookie);
   g_free (f->firmware);
   g_free (f->last_set_cookie);

@@ -42,8 +42,7 @@ static void
 fixture_set_up (Fixture       *f,
                 gconstpointer  data)
 {
-  f->data_dir = test_util_make_tmp_dir ("wpi-settings");
-  f->service = test_util_service_start (f->data_dir);
+  test_util_service_set_up ("wpi-settings", &f->data_dir, &f->service);
 
   f->target = test_util_server_new (NULL, NULL, NULL);
   test_util_server_handle (f->target, NULL, target_callback, f);
@@ -53,12 +52,9 @@ static void
 fixture_tear_down (Fixture       *f,
                    gconstpointer  data)
 {
-  wpi_service_stop (f->service);
-  g_clear_object (&f->service);
+  test_util_service_tear_down (&f->data_dir, &f->service);
   soup_server_disconnect (f->target);
   g_clear_object (&f->target);
-  test_util_remove_tree (f->data_dir);
-  g_free (f->data_dir);
 }
 
 typedef gboolean (*Condition) (Fixture *f, gconstpointer data);

@@ -107,8 +107,7 @@ fixture_set_up (Fixture       *f,
   g_autoptr(GError) error = NULL;
   g_autofree char *uri = NULL;
 
-  f->data_dir = test_util_make_tmp_dir ("wpi-sim-secure");
-  f->service = test_util_service_start (f->data_dir);
+  test_util_service_set_up ("wpi-sim-secure", &f->data_dir, &f->service);
 
   uri = g_strdup_printf ("https://127.0.0.1:%u", wpi_service_get_port (f->service));
   f->phone = wpi_sim_phone_new (MAC, "4989700100001", "OpenStage 60", WPI_SIM_FIRMWARE_V3R3,

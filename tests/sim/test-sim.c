@@ -353,19 +353,10 @@ phone_new (TestService    *svc,
   guint n = next_phone_number++;
   g_autofree char *mac = wpi_sim_mac_add ("00:1A:E8:10:00:01", n, NULL);
   g_autofree char *e164 = g_strdup_printf ("49897001%04u", n);
-  g_autofree char *address = NULL;
-  g_autoptr(GInetAddress) inet = NULL;
-  g_autoptr(GSocketAddress) contact = NULL;
 
-  /* its own loopback address, any free port */
-  address = wpi_simulator_address_for ("127.1", 1000 + n + (getpid () % 20) * 100, NULL);
-  inet = g_inet_address_new_from_string (address);
-  contact = g_inet_socket_address_new (inet, 0);
-
-  phone = wpi_sim_phone_new (mac, e164, "OpenStage 60", firmware, svc->base_uri,
-                             G_INET_SOCKET_ADDRESS (contact));
+  phone = test_util_sim_phone_new_on_loopback (mac, e164, firmware, svc->base_uri,
+                                               1000 + n + (getpid () % 20) * 100);
   g_object_set (phone,
-                "bind-local", TRUE,
                 "restart-seconds", 0.05,
                 "retry-seconds", 0.05,
                 NULL);

@@ -33,6 +33,26 @@ test_util_service_start (const char *data_dir)
   return service;
 }
 
+void
+test_util_service_set_up (const char  *prefix,
+                          char       **data_dir,
+                          WpiService **service)
+{
+  *data_dir = test_util_make_tmp_dir (prefix);
+  *service = test_util_service_start (*data_dir);
+}
+
+void
+test_util_service_tear_down (char       **data_dir,
+                             WpiService **service)
+{
+  if (*service != NULL)
+    wpi_service_stop (*service);
+  g_clear_object (service);
+  test_util_remove_tree (*data_dir);
+  g_clear_pointer (data_dir, g_free);
+}
+
 char *
 test_util_service_uri (WpiService *service,
                        gboolean    secure)

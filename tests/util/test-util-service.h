@@ -17,6 +17,14 @@ G_BEGIN_DECLS
 WpiService *test_util_service_new   (const char *data_dir);
 /* The same, started. */
 WpiService *test_util_service_start (const char *data_dir);
+/* The service part of a test fixture: *data_dir gets a fresh temporary directory named
+ * after prefix and *service the service started in it. tear_down stops the service (if
+ * any) and removes the directory with everything in it, clearing both. */
+void        test_util_service_set_up    (const char  *prefix,
+                                         char       **data_dir,
+                                         WpiService **service);
+void        test_util_service_tear_down (char       **data_dir,
+                                         WpiService **service);
 /* "https://127.0.0.1:PORT" of its default (secure FALSE) or Secure Mode port */
 char       *test_util_service_uri   (WpiService *service,
                                      gboolean    secure);

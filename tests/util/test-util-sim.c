@@ -56,6 +56,28 @@ on_state (WpiSimPhone        *phone,
     watch->rebooted = TRUE;
 }
 
+WpiSimPhone *
+test_util_sim_phone_new_on_loopback (const char     *mac,
+                                     const char     *e164,
+                                     WpiSimFirmware  firmware,
+                                     const char     *service_uri,
+                                     guint           address_index)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *address = wpi_simulator_address_for ("127.1", address_index, &error);
+  g_autoptr(GInetAddress) inet = NULL;
+  g_autoptr(GSocketAddress) contact = NULL;
+  WpiSimPhone *phone;
+
+  g_assert_no_error (error);
+  inet = g_inet_address_new_from_string (address);
+  contact = g_inet_socket_address_new (inet, 0);
+  phone = wpi_sim_phone_new (mac, e164, "OpenStage 60", firmware, service_uri,
+                             G_INET_SOCKET_ADDRESS (contact));
+  g_object_set (phone, "bind-local", TRUE, NULL);
+  return phone;
+}
+
 TestUtilPhoneWatch *
 test_util_phone_watch_new (WpiSimPhone *phone)
 {

@@ -33,6 +33,16 @@ gboolean            test_util_simulator_is_quiet     (gpointer       simulator);
 /* Logs each flow of the simulator's phones that fails, with g_test_message() */
 void                test_util_simulator_log_failures (WpiSimulator  *simulator);
 
+/* An OpenStage 60 with mac and e164 that registers at service_uri from a loopback address
+ * of its own (wpi_simulator_address_for() "127.1" and address_index), so that the service
+ * sees it as the peer as in a real network, and binds its requests there ("bind-local");
+ * its contact port is any free one, so that parallel test programs never collide. */
+WpiSimPhone        *test_util_sim_phone_new_on_loopback (const char     *mac,
+                                                         const char     *e164,
+                                                         WpiSimFirmware  firmware,
+                                                         const char     *service_uri,
+                                                         guint           address_index);
+
 /* Watches phone (the watch owns it from now on); each flow and download is also logged
  * with g_test_message(). */
 TestUtilPhoneWatch *test_util_phone_watch_new  (WpiSimPhone        *phone);
