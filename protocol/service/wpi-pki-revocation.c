@@ -13,6 +13,8 @@ compare_strings (gconstpointer a,
   return strcmp (*(const char * const *) a, *(const char * const *) b);
 }
 
+#define CRL_BACKDATE_SECONDS 60
+
 static char *
 build_crl (WpiPki  *self,
            GError **error)
@@ -30,7 +32,10 @@ build_crl (WpiPki  *self,
 
   if ((ret = gnutls_x509_crl_init (&crl)) < 0 ||
       (ret = gnutls_x509_crl_set_version (crl, 2)) < 0 ||
-      (ret = gnutls_x509_crl_set_this_update (crl, (time_t) now)) < 0 ||
+      /* A minute early: GnuTLS refuses a CRL "issued in the future" by its own clock,
+       * time(), which glibc reads from the coarse clock, a few ms behind the one `now` came
+       * from; in those ms after a second boundary the CRL would be refused now and then */
+      (ret = gnutls_x509_crl_set_this_update (crl, (time_t) (now - CRL_BACKDATE_SECONDS))) < 0 ||
       (ret = gnutls_x509_crl_set_next_update (crl, (time_t) (now + CRL_VALIDITY_SECONDS))) < 0)
     goto failed;
 
