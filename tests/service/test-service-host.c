@@ -28,20 +28,9 @@ typedef struct {
   gboolean        wrong_thread;
 } Fixture;
 
-static void
-wait_for (gboolean   (*done) (Fixture *f),
-          Fixture     *f,
-          const char  *what)
-{
-  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
-
-  while (!done (f))
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("timed out waiting for %s", what);
-      g_main_context_iteration (NULL, TRUE);
-    }
-}
+/* The service thread's news arrive on this context; 60 s is plenty on a loaded machine */
+#define WAIT_TIMEOUT_MS 60000
+#define wait_for(condition, f, what) test_util_wait_until (condition, f, WAIT_TIMEOUT_MS, what)
 
 static void
 check_thread (Fixture *f)
@@ -121,8 +110,10 @@ fixture_set_up (Fixture       *f,
 }
 
 static gboolean
-simulator_quiet (Fixture *f)
+simulator_quiet (gpointer data)
 {
+  Fixture *f = data;
+
   return wpi_simulator_is_quiet (f->simulator);
 }
 
@@ -182,8 +173,10 @@ test_start_stop (Fixture       *f,
 }
 
 static gboolean
-all_registered (Fixture *f)
+all_registered (gpointer data)
 {
+  Fixture *f = data;
+
   return test_util_phones_all_have (wpi_service_host_get_phones (f->host), N_PHONES, wpi_phone_get_firmware);
 }
 
@@ -237,8 +230,10 @@ test_phones_mirrored (Fixture       *f,
 }
 
 static gboolean
-job_done (Fixture *f)
+job_done (gpointer data)
 {
+  Fixture *f = data;
+
   const char *state = g_hash_table_lookup (f->job_states, &f->job_id);
 
   return g_strcmp0 (state, "done") == 0;
