@@ -51,6 +51,8 @@ typedef enum {
   IN_ITEM_LIST,
   IN_ITEM,
   IN_IGNORED,      /* an element the protocol does not define: skipped with its subtree */
+  IN_SIGNATURE,    /* an XML-DSig <Signature> around the message (D20, R22) */
+  IN_SIGNATURE_OBJECT,
 } ParseState;
 
 typedef struct {
@@ -61,6 +63,10 @@ typedef struct {
   int               depth;
   int               ignored_depth;  /* depth of the ignored element that opened IN_IGNORED */
   ParseState        ignored_parent;
+  ParseState        item_list_parent; /* IN_MESSAGE, or IN_ROOT for a sibling ItemList (R23) */
+  WpiParseFlags     flags;
+  gboolean          enveloping;     /* the root is an XML-DSig <Signature> (R22) */
+  gboolean          enveloped;      /* a <Signature> is a child of the root (R22) */
   GString          *text;
   WpiItem          *item;           /* the Item being read */
   guint             n_items;
@@ -257,7 +263,9 @@ start_reason (Parser             *parser,
     }
   parser->seen_reason = TRUE;
   parser->reason_fragment = nonempty (attribute_value (attributes, n_attributes, "fragment"));
-  wpi_message_set_action_string (parser->message, action);
+  /* A DLSMessage's action is its Action element, whatever order the elements come in (D20) */
+  if (wpi_message_get_kind (parser->message) == WPI_MESSAGE_KIND_WORKPOINT)
+    wpi_message_set_action_string (parser->message, action);
   wpi_message_set_status_string (parser->message, status);
   g_string_truncate (parser->text, 0);
 }
@@ -302,23 +310,86 @@ start_item (Parser             *parser,
   g_string_truncate (parser->text, 0);
 }
 
-/* The root element: which of the two messages this is */
+static void parser_note (Parser *parser, const char *format, ...) G_GNUC_PRINTF (2, 3);
+
+/* Records a deviation the parser tolerated, for wpi_message_check_rules() (D20) */
 static void
-start_root (Parser     *parser,
-            const char *name)
+parser_note (Parser     *parser,
+             const char *format,
+             ...)
 {
-  if (strcmp (name, "WorkpointMessage") == 0)
-    parser->message = wpi_message_new (WPI_MESSAGE_KIND_WORKPOINT, NULL);
-  else if (strcmp (name, "DLSMessage") == 0)
-    parser->message = wpi_message_new (WPI_MESSAGE_KIND_DLS, NULL);
-  else
+  g_autofree char *note = NULL;
+  va_list args;
+
+  va_start (args, format);
+  note = g_strdup_vprintf (format, args);
+  va_end (args);
+  wpi_message_add_reading_note (parser->message, note);
+}
+
+static gboolean
+is_dsig_element (const char    *name,
+                 const xmlChar *uri,
+                 const char    *expected)
+{
+  return strcmp (name, expected) == 0 && uri != NULL &&
+         strcmp ((const char *) uri, WPI_DSIG_NAMESPACE) == 0;
+}
+
+/* The message's root: which of the two messages this is. Real servers write the name in
+ * another case (<DlsMessage>), so any case is read (D20, R21). FALSE when name is none of
+ * them. */
+static gboolean
+start_message_root (Parser     *parser,
+                    const char *name)
+{
+  static const struct { const char *name; WpiMessageKind kind; } roots[] = {
+    { "WorkpointMessage", WPI_MESSAGE_KIND_WORKPOINT },
+    { "DLSMessage", WPI_MESSAGE_KIND_DLS },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (roots); i++)
     {
-      parser_fail_here (parser, WPI_CODEC_ERROR_WRONG_ROOT,
-                        "root element is <%s>, expected <WorkpointMessage> or <DLSMessage>",
-                        name);
+      if (g_ascii_strcasecmp (name, roots[i].name) != 0)
+        continue;
+      parser->message = wpi_message_new (roots[i].kind, NULL);
+      if (strcmp (name, roots[i].name) != 0)
+        parser_note (parser, "R21: root element <%s> read as <%s>", name, roots[i].name);
+      parser->state = IN_ROOT;
+      return TRUE;
+    }
+  return FALSE;
+}
+
+static void
+start_root (Parser        *parser,
+            const char    *name,
+            const xmlChar *uri)
+{
+  if (is_dsig_element (name, uri, "Signature"))
+    {
+      parser->enveloping = TRUE;
+      parser->state = IN_SIGNATURE;
       return;
     }
-  parser->state = IN_ROOT;
+  if (!start_message_root (parser, name))
+    parser_fail_here (parser, WPI_CODEC_ERROR_WRONG_ROOT,
+                      "root element is <%s>, expected <WorkpointMessage> or <DLSMessage>",
+                      name);
+}
+
+/* A child of an XML-DSig <Object>: the signed message; anything else in it is skipped. */
+static gboolean
+start_signed_object_child (Parser     *parser,
+                           const char *name)
+{
+  if (parser->message != NULL)
+    {
+      parser_fail_here (parser, WPI_CODEC_ERROR_UNEXPECTED_CONTENT,
+                        "a second message <%s> in the signature", name);
+      return TRUE;
+    }
+  return start_message_root (parser, name);
 }
 
 static void
@@ -350,15 +421,52 @@ start_message_child (Parser             *parser,
     }
   if (strcmp (name, "Action") == 0)
     {
+      /* A phone names the action in ReasonForContact@action; an Action element of its
+       * own would make the element order decide which one counts (D20). */
+      if (wpi_message_get_kind (parser->message) == WPI_MESSAGE_KIND_WORKPOINT)
+        {
+          parser_note (parser, "R24: <Action> element in a WorkpointMessage ignored "
+                               "(a phone names the action in ReasonForContact@action)");
+          return FALSE;
+        }
       start_action (parser);
       return TRUE;
     }
   if (strcmp (name, "ItemList") == 0)
     {
       wpi_message_set_has_item_list (parser->message, TRUE);
+      parser->item_list_parent = IN_MESSAGE;
       parser->state = IN_ITEM_LIST;
       return TRUE;
     }
+  return FALSE;
+}
+
+/* A child of the root: <Message>; also <ItemList>, which phones act on there too
+ * (D20, R23), and an enveloped XML-DSig <Signature> (R22), which is read afterwards. */
+static gboolean
+start_root_child (Parser             *parser,
+                  const char         *name,
+                  const xmlChar      *uri,
+                  const SaxAttribute *attributes,
+                  int                 n_attributes)
+{
+  if (strcmp (name, "Message") == 0)
+    {
+      start_message (parser, attributes, n_attributes);
+      parser->state = IN_MESSAGE;
+      return TRUE;
+    }
+  if (strcmp (name, "ItemList") == 0)
+    {
+      parser_note (parser, "R23: <ItemList> beside <Message> instead of inside it; its items were read");
+      wpi_message_set_has_item_list (parser->message, TRUE);
+      parser->item_list_parent = IN_ROOT;
+      parser->state = IN_ITEM_LIST;
+      return TRUE;
+    }
+  if (is_dsig_element (name, uri, "Signature"))
+    parser->enveloped = TRUE;
   return FALSE;
 }
 
@@ -367,21 +475,27 @@ start_message_child (Parser             *parser,
 static gboolean
 start_known_element (Parser             *parser,
                      const char         *name,
+                     const xmlChar      *uri,
                      const SaxAttribute *attributes,
                      int                 n_attributes)
 {
   switch (parser->state)
     {
     case IN_DOCUMENT:
-      start_root (parser, name);
+      start_root (parser, name, uri);
       return TRUE;
 
-    case IN_ROOT:
-      if (strcmp (name, "Message") != 0)
+    case IN_SIGNATURE:
+      if (!is_dsig_element (name, uri, "Object"))
         return FALSE;
-      start_message (parser, attributes, n_attributes);
-      parser->state = IN_MESSAGE;
+      parser->state = IN_SIGNATURE_OBJECT;
       return TRUE;
+
+    case IN_SIGNATURE_OBJECT:
+      return start_signed_object_child (parser, name);
+
+    case IN_ROOT:
+      return start_root_child (parser, name, uri, attributes, n_attributes);
 
     case IN_MESSAGE:
       return start_message_child (parser, name, attributes, n_attributes);
@@ -433,7 +547,7 @@ sax_start_element (void           *user_data,
       return;
     }
 
-  if (start_known_element (parser, name, attrs, n_attributes))
+  if (start_known_element (parser, name, uri, attrs, n_attributes))
     return;
 
   /* An element the protocol does not define: tolerated and skipped, subtree and all. */
@@ -461,6 +575,14 @@ sax_end_element (void          *user_data,
       break;
 
     case IN_ROOT:
+      parser->state = parser->enveloping ? IN_SIGNATURE_OBJECT : IN_DOCUMENT;
+      break;
+
+    case IN_SIGNATURE_OBJECT:
+      parser->state = IN_SIGNATURE;
+      break;
+
+    case IN_SIGNATURE:
       parser->state = IN_DOCUMENT;
       break;
 
@@ -470,6 +592,9 @@ sax_end_element (void          *user_data,
 
     case IN_REASON:
       g_strstrip (parser->text->str);
+      if (wpi_message_get_kind (parser->message) == WPI_MESSAGE_KIND_DLS && *parser->text->str == '\0' &&
+          wpi_message_get_status_string (parser->message) == NULL)
+        parser_note (parser, "R24: empty <ReasonForContact> in a DLSMessage ignored");
       wpi_message_set_reason_string (parser->message,
                                      *parser->text->str ? parser->text->str : NULL);
       parser->state = IN_MESSAGE;
@@ -483,7 +608,7 @@ sax_end_element (void          *user_data,
       break;
 
     case IN_ITEM_LIST:
-      parser->state = IN_MESSAGE;
+      parser->state = parser->item_list_parent;
       break;
 
     case IN_ITEM:
@@ -658,6 +783,12 @@ check_complete (Parser *parser)
   int line = parser->message_line ? parser->message_line : parser_line (parser);
   int column = parser->message_line ? parser->message_column : parser_column (parser);
 
+  if (message == NULL && parser->enveloping)
+    {
+      parser_fail_here (parser, WPI_CODEC_ERROR_MISSING_ELEMENT,
+                        "the XML-DSig <Signature> holds no WorkpointMessage or DLSMessage in an <Object>");
+      return;
+    }
   if (message == NULL)
     {
       parser_fail_here (parser, WPI_CODEC_ERROR_EMPTY, "no root element");
@@ -670,11 +801,23 @@ check_complete (Parser *parser)
                         wpi_message_kind_to_string (wpi_message_get_kind (message)));
       return;
     }
-  if (wpi_message_get_nonce (message) == NULL || *wpi_message_get_nonce (message) == '\0')
+  if (wpi_message_get_nonce (message) == NULL)
     {
       parser_fail (parser, WPI_CODEC_ERROR_MISSING_NONCE, line, column,
                    "<Message> has no nonce attribute");
       return;
+    }
+  /* An empty nonce cannot bind a reply to its request (D5); a decoder still shows it. */
+  if (*wpi_message_get_nonce (message) == '\0')
+    {
+      if (!(parser->flags & WPI_PARSE_KEEP_EMPTY_NONCE))
+        {
+          parser_fail (parser, WPI_CODEC_ERROR_MISSING_NONCE, line, column,
+                       "<Message> has an empty nonce attribute (a usable nonce is required)");
+          return;
+        }
+      parser_note (parser, "R25: <Message> has an empty nonce attribute; the service refuses such "
+                           "a phone message (D5)");
     }
   /* A missing ReasonForContact or Action is tolerated here and reported by
    * wpi_message_check_rules(): the message is still worth showing in the inspector. */
@@ -684,14 +827,42 @@ check_complete (Parser *parser)
     wpi_message_set_fragment_string (message, parser->reason_fragment);
 }
 
+/* The signature, read from a tree of the document once SAX accepted it (D20, R22) */
+static void
+attach_signature (Parser     *parser,
+                  const char *data,
+                  gsize       length)
+{
+  WpiSignature *signature = wpi_signature_read (data, length);
+
+  if (signature == NULL)
+    return;
+  parser_note (parser, "R22: message signed with XML-DSig (%s); decoded, the signature is reported",
+               wpi_signature_get_form (signature) == WPI_SIGNATURE_FORM_ENVELOPING
+                 ? "enveloping: the message is inside <Signature><Object>"
+                 : "enveloped: <Signature> inside the message");
+  wpi_message_take_signature (parser->message, signature);
+}
+
 WpiMessage *
 wpi_message_parse (const char  *data,
                    gsize        length,
                    GError     **error)
 {
+  return wpi_message_parse_full (data, length, WPI_PARSE_NONE, error);
+}
+
+WpiMessage *
+wpi_message_parse_full (const char     *data,
+                        gsize           length,
+                        WpiParseFlags   flags,
+                        GError        **error)
+{
   xmlSAXHandler sax;
   Parser parser = { 0 };
   WpiMessage *result = NULL;
+
+  parser.flags = flags;
 
   g_return_val_if_fail (data != NULL || length == 0, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -736,6 +907,8 @@ wpi_message_parse (const char  *data,
     parser_fail_here (&parser, WPI_CODEC_ERROR_MALFORMED, "malformed XML");
   if (parser.error == NULL)
     check_complete (&parser);
+  if (parser.error == NULL && (parser.enveloping || parser.enveloped))
+    attach_signature (&parser, data, length);
 
   if (parser.error != NULL)
     g_propagate_error (error, g_steal_pointer (&parser.error));

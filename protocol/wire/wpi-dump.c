@@ -92,6 +92,25 @@ add_optional_string (JsonBuilder *builder,
     json_builder_add_null_value (builder);
 }
 
+/* "signature", only for a signed message, so unsigned ones keep their schema (D20) */
+static void
+add_signature_json (JsonBuilder  *builder,
+                    WpiSignature *signature)
+{
+  json_builder_set_member_name (builder, "signature");
+  json_builder_begin_object (builder);
+  add_optional_string (builder, "form",
+                       wpi_signature_get_form (signature) == WPI_SIGNATURE_FORM_ENVELOPING ? "enveloping" : "enveloped");
+  add_optional_string (builder, "reference", wpi_signature_get_reference (signature));
+  add_optional_string (builder, "signature_method", wpi_signature_get_signature_method (signature));
+  add_optional_string (builder, "digest_method", wpi_signature_get_digest_method (signature));
+  add_optional_string (builder, "digest_value", wpi_signature_get_digest_value (signature));
+  add_optional_string (builder, "digest", wpi_digest_state_to_string (wpi_signature_get_digest_state (signature)));
+  add_optional_string (builder, "verification", wpi_signature_state_to_string (wpi_signature_get_state (signature)));
+  add_optional_string (builder, "problem", wpi_signature_get_problem (signature));
+  json_builder_end_object (builder);
+}
+
 JsonNode *
 wpi_message_to_json_node (WpiMessage *message)
 {
@@ -132,6 +151,8 @@ wpi_message_to_json_node (WpiMessage *message)
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
+  if (wpi_message_get_signature (message) != NULL)
+    add_signature_json (builder, wpi_message_get_signature (message));
   json_builder_end_object (builder);
 
   return json_builder_get_root (builder);
@@ -245,6 +266,26 @@ append_value (GString    *out,
   g_string_append_c (out, '"');
 }
 
+static void
+append_signature_tree (GString      *out,
+                       WpiSignature *signature)
+{
+  WpiSignatureState state = wpi_signature_get_state (signature);
+
+  g_string_append_printf (out, "    Signature: XML-DSig, %s\n",
+                          wpi_signature_get_form (signature) == WPI_SIGNATURE_FORM_ENVELOPING
+                            ? "enveloping (the message is inside it)" : "enveloped (inside the message)");
+  append_field (out, 8, "Reference", wpi_signature_get_reference (signature) ?: "(none)", NULL);
+  append_field (out, 8, "SignatureMethod", wpi_signature_get_signature_method (signature) ?: "(none)", NULL);
+  append_field (out, 8, "DigestMethod", wpi_signature_get_digest_method (signature) ?: "(none)", NULL);
+  append_field (out, 8, "DigestValue", wpi_signature_get_digest_value (signature),
+                wpi_digest_state_to_string (wpi_signature_get_digest_state (signature)));
+  append_field (out, 8, "signature", wpi_signature_state_to_string (state),
+                state == WPI_SIGNATURE_NOT_CHECKED ? "no DLS certificate given" : NULL);
+  if (wpi_signature_get_problem (signature) != NULL)
+    append_field (out, 8, "problem", wpi_signature_get_problem (signature), NULL);
+}
+
 void
 wpi_message_dump_tree (WpiMessage   *message,
                        WpiDumpFlags  flags,
@@ -261,6 +302,8 @@ wpi_message_dump_tree (WpiMessage   *message,
   g_string_append_printf (out, "WorkPoint Interface, %s (%s)\n",
                           wpi_message_kind_to_string (kind),
                           kind == WPI_MESSAGE_KIND_WORKPOINT ? "phone to service" : "service to phone");
+  if (wpi_message_get_signature (message) != NULL)
+    append_signature_tree (out, wpi_message_get_signature (message));
   g_string_append (out, "    Message\n");
   append_field (out, 8, "nonce", wpi_message_get_nonce (message), NULL);
   if (wpi_message_has_max_items (message))
