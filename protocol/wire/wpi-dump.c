@@ -271,11 +271,14 @@ append_signature_tree (GString      *out,
                        WpiSignature *signature)
 {
   WpiSignatureState state = wpi_signature_get_state (signature);
+  const char *reference;
 
   g_string_append_printf (out, "    Signature: XML-DSig, %s\n",
                           wpi_signature_get_form (signature) == WPI_SIGNATURE_FORM_ENVELOPING
                             ? "enveloping (the message is inside it)" : "enveloped (inside the message)");
-  append_field (out, 8, "Reference", wpi_signature_get_reference (signature) ?: "(none)", NULL);
+  reference = wpi_signature_get_reference (signature);
+  append_field (out, 8, "Reference", reference == NULL ? "(none)" : reference[0] == '\0' ? "\"\"" : reference,
+                reference != NULL && reference[0] == '\0' ? "the whole message" : NULL);
   append_field (out, 8, "SignatureMethod", wpi_signature_get_signature_method (signature) ?: "(none)", NULL);
   append_field (out, 8, "DigestMethod", wpi_signature_get_digest_method (signature) ?: "(none)", NULL);
   append_field (out, 8, "DigestValue", wpi_signature_get_digest_value (signature),
