@@ -1,7 +1,7 @@
 /* test-real-world.c: messages as real servers and phones write them (D20)
  *
  * Every file of tests/fixtures/real-world/ (its README.md says where each form comes
- * from) decodes as described in one table: the message read, and the rules --strict
+ * from) decodes as its MANIFEST describes: the message read, and the rules --strict
  * names for it, in order. Then what the table cannot say: the service's refusal of an
  * empty nonce, element order, the signature checked with a certificate, and wpi-decode
  * on a few of the files.
@@ -13,55 +13,6 @@
 #include "wpi-codec.h"
 #include "wpi-rules.h"
 #include "test-util.h"
-
-typedef struct {
-  const char     *file;
-  WpiMessageKind  kind;
-  const char     *nonce;
-  const char     *what;          /* ReasonForContact of a phone message, Action of a service one */
-  guint           n_items;
-  const char     *item_name;     /* one item, its value exact as on the wire */
-  const char     *item_value;
-  WpiDigestState  digest;        /* only for signed files */
-  gboolean        signed_message;
-  const char     *rules;         /* the rule names --strict gives, in order, space-separated */
-} RealWorldCase;
-
-static const RealWorldCase real_world_cases[] = {
-  { "gemeinschaft5-writeitems-dlsmessage-case.xml", WPI_MESSAGE_KIND_DLS,
-    "6A1F0C2B9E4D7A3850B1C6E2F9D40A17", "WriteItems", 6, "display-id-unicode", "Empfang",
-    0, FALSE, "R21 R27" },
-  { "express-softwaredeployment-dlsmessage-case.xml", WPI_MESSAGE_KIND_DLS,
-    "3C5E7A9B1D2F4068A0B2C4D6E8F01234", "SoftwareDeployment", 5, "file-sw-version", "3.5.12.0",
-    0, FALSE, "R21" },
-  { "express-filedeployment-bad-priority.xml", WPI_MESSAGE_KIND_DLS,
-    "5566778899AABBCCDDEEFF0011223344", "FileDeployment", 3, "file-priority", "high",
-    0, FALSE, "R26" },
-  { "dlsir-writeitems-empty-reason.xml", WPI_MESSAGE_KIND_DLS,
-    "9D8C7B6A5F4E3D2C1B0A998877665544", "WriteItems", 6, "vlan-method", "2",
-    0, FALSE, "R24" },
-  { "dlsir-reason-before-action.xml", WPI_MESSAGE_KIND_DLS,
-    "11223344556677889900AABBCCDDEEFF", "ReadAllItems", 0, NULL, NULL,
-    0, FALSE, "R24" },
-  { "dlsir-softwaredeployment-phone-version.xml", WPI_MESSAGE_KIND_DLS,
-    "0F1E2D3C4B5A69788796A5B4C3D2E1F0", "SoftwareDeployment", 5, "file-sw-version", "V3 R5.12.0",
-    0, FALSE, "R24 R28" },
-  { "vendor-dls-signed.xml", WPI_MESSAGE_KIND_DLS,
-    "7E6D5C4B3A29180F7E6D5C4B3A291801", "WriteItems", 3, "e164", "2002",
-    WPI_DIGEST_MATCHES, TRUE, "R22" },
-  { "vendor-dls-signed-tampered.xml", WPI_MESSAGE_KIND_DLS,
-    "7E6D5C4B3A29180F7E6D5C4B3A291801", "WriteItems", 3, "e164", "2009",
-    WPI_DIGEST_DOES_NOT_MATCH, TRUE, "R22 R22" },
-  { "vendor-dls-signed-enveloped.xml", WPI_MESSAGE_KIND_DLS,
-    "2468ACE013579BDF2468ACE013579BDF", "ReadItems", 2, "software-version", "",
-    WPI_DIGEST_MATCHES, TRUE, "R22" },
-  { "writeup-phone-itemlist-sibling.xml", WPI_MESSAGE_KIND_WORKPOINT,
-    "A1B2C3D4E5F60718293A4B5C6D7E8F90", "start-up", 6, "software-version", "V3 R1.41.1",
-    0, FALSE, "R23" },
-  { "writeup-phone-empty-nonce.xml", WPI_MESSAGE_KIND_WORKPOINT,
-    "", "start-up", 5, "contact-me-uri", "http://127.0.0.2:8085/contact_dls.html/ContactDLS",
-    0, FALSE, "R25" },
-};
 
 static WpiMessage *
 decode_fixture (const char  *file,
@@ -93,43 +44,68 @@ rule_names (char **warnings)
   return g_string_free (names, FALSE);
 }
 
+/* One MANIFEST line: file, root, nonce, reason or action, items, NAME=VALUE, digest, rules */
 static void
-assert_case (const RealWorldCase *c,
-             WpiMessage          *message)
+assert_manifest_line (char **fields)
 {
-  WpiSignature *signature = wpi_message_get_signature (message);
-  g_auto(GStrv) warnings = wpi_message_check_rules (message);
-  g_autofree char *names = rule_names (warnings);
-  const char *what = c->kind == WPI_MESSAGE_KIND_DLS ? wpi_message_get_action_string (message)
-                                                      : wpi_message_get_reason_string (message);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WpiMessage) message = decode_fixture (fields[0], &error);
+  g_auto(GStrv) warnings = NULL;
+  g_autofree char *names = NULL;
+  g_auto(GStrv) item = g_strsplit (fields[5], "=", 2);
+  WpiSignature *signature;
+  gboolean phone;
 
-  g_assert_cmpint (wpi_message_get_kind (message), ==, c->kind);
-  g_assert_cmpstr (wpi_message_get_nonce (message), ==, c->nonce);
-  g_assert_cmpstr (what, ==, c->what);
-  g_assert_cmpuint (wpi_message_get_n_items (message), ==, c->n_items);
-  if (c->item_name != NULL)
-    g_assert_cmpstr (wpi_message_get_item_value (message, c->item_name), ==, c->item_value);
-  g_assert_cmpint (signature != NULL, ==, c->signed_message);
+  g_test_message ("%s", fields[0]);
+  g_assert_no_error (error);
+  phone = wpi_message_get_kind (message) == WPI_MESSAGE_KIND_WORKPOINT;
+  signature = wpi_message_get_signature (message);
+  warnings = wpi_message_check_rules (message);
+  names = rule_names (warnings);
+
+  g_assert_cmpstr (wpi_message_kind_to_string (wpi_message_get_kind (message)), ==, fields[1]);
+  g_assert_cmpstr (wpi_message_get_nonce (message), ==, strcmp (fields[2], "-") == 0 ? "" : fields[2]);
+  g_assert_cmpstr (phone ? wpi_message_get_reason_string (message) : wpi_message_get_action_string (message),
+                   ==, fields[3]);
+  g_assert_cmpuint (wpi_message_get_n_items (message), ==, g_ascii_strtoull (fields[4], NULL, 10));
+  if (item[1] != NULL)
+    g_assert_cmpstr (wpi_message_get_item_value (message, item[0]), ==, item[1]);
+  g_assert_cmpstr (signature ? wpi_digest_state_to_string (wpi_signature_get_digest_state (signature)) : "-",
+                   ==, fields[6]);
   if (signature != NULL)
-    {
-      g_assert_cmpint (wpi_signature_get_digest_state (signature), ==, c->digest);
-      g_assert_cmpint (wpi_signature_get_state (signature), ==, WPI_SIGNATURE_NOT_CHECKED);
-    }
-  g_assert_cmpstr (names, ==, c->rules);
+    g_assert_cmpint (wpi_signature_get_state (signature), ==, WPI_SIGNATURE_NOT_CHECKED);
+  g_assert_cmpstr (names, ==, fields[7]);
 }
 
+/* Every file of the folder, as its MANIFEST describes it; every .xml is listed. */
 static void
 test_real_world_corpus (void)
 {
-  for (guint i = 0; i < G_N_ELEMENTS (real_world_cases); i++)
-    {
-      g_autoptr(GError) error = NULL;
-      g_autoptr(WpiMessage) message = decode_fixture (real_world_cases[i].file, &error);
+  g_autofree char *dir = g_test_build_filename (G_TEST_DIST, "fixtures", "real-world", NULL);
+  g_autofree char *path = g_build_filename (dir, "MANIFEST", NULL);
+  g_autofree char *manifest = test_util_read_file (path, NULL);
+  g_auto(GStrv) lines = g_strsplit (manifest, "\n", -1);
+  g_autoptr(GHashTable) listed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GDir) folder = g_dir_open (dir, 0, NULL);
+  const char *name;
 
-      g_test_message ("%s", real_world_cases[i].file);
-      g_assert_no_error (error);
-      assert_case (&real_world_cases[i], message);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_auto(GStrv) fields = NULL;
+
+      if (lines[i][0] == '#' || lines[i][0] == '\0')
+        continue;
+      fields = g_strsplit (lines[i], "\t", -1);
+      g_assert_cmpuint (g_strv_length (fields), ==, 8);
+      assert_manifest_line (fields);
+      g_hash_table_add (listed, g_strdup (fields[0]));
     }
+
+  g_assert_nonnull (folder);
+  while ((name = g_dir_read_name (folder)) != NULL)
+    if (g_str_has_suffix (name, ".xml") && !g_hash_table_contains (listed, name))
+      g_test_fail_printf ("%s is not in the MANIFEST", name);
+  g_assert_cmpuint (g_hash_table_size (listed), >=, 11);
 }
 
 /* The service reads with wpi_message_parse(): an empty nonce is refused (D5), and the
