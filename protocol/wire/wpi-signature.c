@@ -287,6 +287,7 @@ check_digest (WpiSignature *self,
 {
   gnutls_digest_algorithm_t digest = find_digest (self->digest_method);
   const C14nAlgorithm *algorithm;
+  C14nAlgorithm same_document;
   g_autofree char *unknown = NULL;
   g_autofree char *computed = NULL;
   g_autoptr(GBytes) octets = NULL;
@@ -319,7 +320,11 @@ check_digest (WpiSignature *self,
   if (enveloped)
     subset.excluded = signature;
 
-  octets = canonicalise (doc, &subset, algorithm);
+  /* A same-document reference ("" or "#id") leaves comments out, whatever the
+   * canonicalisation (XML-DSig §4.4.3.3) */
+  same_document = *algorithm;
+  same_document.with_comments = FALSE;
+  octets = canonicalise (doc, &subset, &same_document);
   if (octets == NULL ||
       gnutls_hash_fast (digest, g_bytes_get_data (octets, NULL), g_bytes_get_size (octets), hash) < 0)
     {
