@@ -6,7 +6,7 @@
  *
  * Then the programs (issue 9 §1): `wpi-decode --json` and `wpi-decode` (text) over 400
  * ReadAllItems replies of ~45 kB, with catalogue items, against `xmllint --noout` over
- * the same files, whose target is at most 1.5 times xmllint's time for both outputs.
+ * the same files, whose target is at most 1.5 times xmllint's CPU time for both outputs.
  * WPI_DECODE names the wpi-decode to run (tests/bench/meson.build sets it).
  *
  * Not a timed test: it reports figures and always exits 0 unless the codec fails.
@@ -277,7 +277,9 @@ typedef struct {
 } DecodeRun;
 
 /* Rounds interleaved, so that a busy neighbour slows every program alike; the medians
- * are compared. Returns TRUE when both outputs are within DECODE_TARGET of xmllint. */
+ * are compared. Returns TRUE when both outputs are within DECODE_TARGET of xmllint in
+ * CPU time: elapsed time is shown too, but on a shared machine it measures the
+ * neighbours as much as the program. */
 static gboolean
 compare_decode_with_xmllint (const char *decode,
                              const char *xmllint)
@@ -327,9 +329,9 @@ compare_decode_with_xmllint (const char *decode,
                wall, cpu);
       if (r > 0)
         {
-          g_print (" | %.2f times xmllint elapsed, %.2f CPU (target <= %.1f)", wall / floor_wall,
-                   cpu / floor_cpu, DECODE_TARGET);
-          met = met && wall / floor_wall <= DECODE_TARGET;
+          g_print (" | %.2f times xmllint elapsed, %.2f times its CPU (target <= %.1f)",
+                   wall / floor_wall, cpu / floor_cpu, DECODE_TARGET);
+          met = met && cpu / floor_cpu <= DECODE_TARGET;
         }
       g_print ("\n");
       g_array_unref (runs[r].wall);
@@ -364,7 +366,7 @@ main (int   argc,
       g_print ("wpi-decode against xmllint: skipped (%s)\n",
                decode == NULL ? "WPI_DECODE not set" : "no xmllint; install libxml2-utils");
     else
-      g_print ("wpi-decode within %.1f times xmllint --noout: %s\n", DECODE_TARGET,
+      g_print ("wpi-decode within %.1f times the CPU time of xmllint --noout: %s\n", DECODE_TARGET,
                compare_decode_with_xmllint (decode, xmllint) ? "met" : "NOT met");
   }
   return 0;
