@@ -164,13 +164,9 @@ wpi_message_to_json_node (WpiMessage *message)
   return json_builder_get_root (builder);
 }
 
-/* ---- JSON streamed (wpi-decode --json) ------------------------------------------- */
+/* ---- Appending to the output (both dumps) ---------------------------------------- */
 
-/* Written straight into the output, no tree (issue 9 §1: a tree per message cost three
- * times the parse), in json-glib's compact form byte for byte, so that both paths print
- * the same line. */
-
-/* g_string_append_len() as GLib 2.76 inlines it: the JSON of a reply is a few thousand
+/* g_string_append_len() as GLib 2.76 inlines it: the dump of a reply is a few thousand
  * short appends. */
 static inline void
 append_len (GString    *out,
@@ -209,6 +205,12 @@ append_int64 (GString *out,
     *--p = '-';
   append_len (out, p, digits + sizeof digits - p);
 }
+
+/* ---- JSON streamed (wpi-decode --json) ------------------------------------------- */
+
+/* Written straight into the output, no tree (issue 9 §1: building and freeing json-glib's
+ * tree took twice as long as the parse), in json-glib's compact form byte for byte, so
+ * that both paths print the same line. */
 
 /* json-glib's escapes: the two-letter ones, \u00XX for other control characters and
  * DEL; UTF-8 as it is. (json-glib leaves 0x1F raw, which is not JSON; no XML body can
