@@ -129,8 +129,19 @@ attribute_dup (const xmlChar *begin,
                gboolean       drop_inner_space)
 {
   static const char ampersand[] = "&#38;";
-  GString *str = g_string_sized_new (end - begin);
+  GString *str;
 
+  /* The usual value, without an ampersand: the same result without the byte loop */
+  if (!drop_inner_space && memchr (begin, '&', end - begin) == NULL)
+    {
+      while (begin < end && g_ascii_isspace (*begin))
+        begin++;
+      while (end > begin && g_ascii_isspace (end[-1]))
+        end--;
+      return g_strndup ((const char *) begin, end - begin);
+    }
+
+  str = g_string_sized_new (end - begin);
   for (const xmlChar *p = begin; p < end; p++)
     {
       if (drop_inner_space && g_ascii_isspace (*p))

@@ -10,7 +10,10 @@
 
 #include <string.h>
 
+#include <json-glib/json-glib.h>
+
 #include "wpi-codec.h"
+#include "wpi-dump.h"
 #include "wpi-rules.h"
 #include "test-util.h"
 
@@ -155,6 +158,20 @@ test_real_world_element_order (void)
     }
 }
 
+/* The streamed JSON (wpi-decode --json) has the signature as json-glib's tree has it */
+static void
+assert_json_streamed_as_built (WpiMessage *message)
+{
+  g_autoptr(JsonNode) node = wpi_message_to_json_node (message);
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autofree char *built = NULL;
+  g_autofree char *streamed = wpi_message_to_json (message);
+
+  json_generator_set_root (generator, node);
+  built = json_generator_to_data (generator, NULL);
+  g_assert_cmpstr (streamed, ==, built);
+}
+
 /* The signature itself, with a certificate: the state it must come to */
 static void
 assert_verification (const char        *certificate_name,
@@ -172,6 +189,7 @@ assert_verification (const char        *certificate_name,
   signature = wpi_message_get_signature (message);
   g_assert_cmpint (wpi_signature_verify (signature, certificate), ==, expected == WPI_SIGNATURE_VERIFIED);
   g_assert_cmpint (wpi_signature_get_state (signature), ==, expected);
+  assert_json_streamed_as_built (message);
 }
 
 /* The key that made it verifies it; the CA's key does not */
