@@ -40,6 +40,7 @@ static int opt_contact_port_base = 0;
 static char *opt_bind_prefix = NULL;
 static double opt_restart_seconds = 2;
 static double opt_retry_seconds = 10;
+static gboolean opt_keep_alive;
 static char *opt_firmware_mix = NULL;
 static double opt_duration = 0;
 static int opt_max_requests = WPI_SIM_DEFAULT_MAX_REQUESTS;
@@ -67,6 +68,7 @@ static const GOptionEntry entries[] = {
   { "bind-prefix", 0, 0, G_OPTION_ARG_STRING, &opt_bind_prefix, "Phone n listens on PREFIX.(n/250).(n%250+1):8085 (default 127.1)", "PREFIX" },
   { "restart-seconds", 0, 0, G_OPTION_ARG_DOUBLE, &opt_restart_seconds, "How long a reboot takes (default 2)", "S" },
   { "retry-seconds", 0, 0, G_OPTION_ARG_DOUBLE, &opt_retry_seconds, "First retry delay after a failed flow (default 10)", "S" },
+  { "keep-alive", 0, 0, G_OPTION_ARG_NONE, &opt_keep_alive, "Keep one connection for a whole flow, as Node's clients do, instead of Connection: close on each message as phones do", NULL },
   { "firmware-mix", 0, 0, G_OPTION_ARG_STRING, &opt_firmware_mix, "Firmware rotation (default v1,v2r2,v3r3)", "LIST" },
   { "max-requests", 0, 0, G_OPTION_ARG_INT, &opt_max_requests, "Requests of all phones under way at once (default 8, 0: no limit)", "N" },
   { "duration", 0, 0, G_OPTION_ARG_DOUBLE, &opt_duration, "Stop after S seconds (default: run until SIGINT/SIGTERM)", "S" },
@@ -418,6 +420,7 @@ simulator_new_from_options (void)
                 "poll-uri", opt_poll_uri,
                 "restart-seconds", opt_restart_seconds,
                 "retry-seconds", opt_retry_seconds,
+                "keep-alive", opt_keep_alive,
                 "pins-file", opt_pins_file,
                 "pin-interval", opt_pin_interval,
                 "bundle-iterations", (guint) opt_bundle_iterations,

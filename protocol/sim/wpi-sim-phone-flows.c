@@ -569,8 +569,13 @@ flow_send (SimFlow    *flow,
   headers = soup_message_get_request_headers (http);
   if (flow->cookie != NULL)
     soup_message_headers_replace (headers, "Cookie", flow->cookie);
-  /* Real phones close the connection after each exchange (protocol.md §2.1) */
-  soup_message_headers_replace (headers, "Connection", "close");
+  /* Real phones close the connection after each exchange (protocol.md §2.1); a
+   * keep-alive client sends the flow's next message on the same connection (D18: libsoup
+   * reuses a connection only for a message marked idempotent) */
+  if (flow->phone->keep_alive)
+    soup_message_add_flags (http, SOUP_MESSAGE_IDEMPOTENT);
+  else
+    soup_message_headers_replace (headers, "Connection", "close");
   _wpi_sim_message_set_credentials (http, flow->credentials);
   g_object_set_data (G_OBJECT (http), "wpi-sim-flow", flow);
 

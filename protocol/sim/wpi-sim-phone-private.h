@@ -76,6 +76,7 @@ struct _WpiSimPhone
   char               *poll_uri;
   double              restart_seconds;
   double              retry_seconds;
+  gboolean            keep_alive;      /* a flow on one connection (D18), not one per message */
 
   /* Secure Mode */
   WpiSimPhoneMode     mode;
@@ -198,6 +199,7 @@ typedef enum {
   PROP_PINS_FILE,
   PROP_PIN_INTERVAL,
   PROP_BUNDLE_ITERATIONS,
+  PROP_KEEP_ALIVE,
   PROP_WRONG_TAN,
   PROP_MODE,
   PROP_SECURE_PORT,

@@ -682,6 +682,7 @@ wpi_sim_phone_get_property (GObject    *object,
     case PROP_POLL_URI:                   g_value_set_string (value, self->poll_uri); break;
     case PROP_RESTART_SECONDS:            g_value_set_double (value, self->restart_seconds); break;
     case PROP_RETRY_SECONDS:              g_value_set_double (value, self->retry_seconds); break;
+    case PROP_KEEP_ALIVE:                 g_value_set_boolean (value, self->keep_alive); break;
     case PROP_STATE:                      g_value_set_enum (value, self->state); break;
     case PROP_IN_CALL:                    g_value_set_boolean (value, self->in_call); break;
     case PROP_IN_FLOW:                    g_value_set_boolean (value, self->flow != NULL); break;
@@ -724,6 +725,7 @@ wpi_sim_phone_set_property (GObject      *object,
     case PROP_IGNORE_CONTACT_RATIO: self->ignore_contact_ratio = g_value_get_double (value); break;
     case PROP_RESTART_SECONDS:      self->restart_seconds = g_value_get_double (value); break;
     case PROP_RETRY_SECONDS:        self->retry_seconds = g_value_get_double (value); break;
+    case PROP_KEEP_ALIVE:           self->keep_alive = g_value_get_boolean (value); break;
     case PROP_BUSY_RATIO:
       self->busy_ratio = g_value_get_double (value);
       phone_schedule_calls (self);
@@ -825,6 +827,9 @@ wpi_sim_phone_install_properties (GObjectClass *object_class)
                                                           G_MAXDOUBLE, 2, rw);
   properties[PROP_RETRY_SECONDS] = g_param_spec_double ("retry-seconds", NULL, NULL, 0.001,
                                                         G_MAXDOUBLE, 10, rw);
+  /* Real phones say "Connection: close" on each message (protocol.md §2.1); clients such
+   * as Node's keep one connection for a whole flow (D18) */
+  properties[PROP_KEEP_ALIVE] = g_param_spec_boolean ("keep-alive", NULL, NULL, FALSE, rw);
   properties[PROP_STATE] = g_param_spec_enum ("state", NULL, NULL, WPI_TYPE_SIM_PHONE_STATE,
                                               WPI_SIM_PHONE_STATE_IDLE, ro);
   properties[PROP_IN_CALL] = g_param_spec_boolean ("in-call", NULL, NULL, FALSE, ro);

@@ -31,6 +31,7 @@ struct _WpiSimulator
   char            *poll_uri;
   double           restart_seconds;
   double           retry_seconds;
+  gboolean         keep_alive;
   char            *pins_file;
   double           pin_interval;
   guint            bundle_iterations;
@@ -66,6 +67,7 @@ enum {
   PROP_PINS_FILE,
   PROP_PIN_INTERVAL,
   PROP_BUNDLE_ITERATIONS,
+  PROP_KEEP_ALIVE,
   /* counts */
   PROP_N_IDLE,
   PROP_N_IN_CALL,
@@ -79,7 +81,7 @@ enum {
 static const char * const phone_properties[] = {
   "max-items", "busy-ratio", "call-seconds", "local-changes-interval",
   "inventory-changes-interval", "ignore-contact-ratio", "poll-interval", "poll-uri",
-  "restart-seconds", "retry-seconds", "pins-file", "pin-interval", "bundle-iterations",
+  "restart-seconds", "retry-seconds", "pins-file", "pin-interval", "bundle-iterations", "keep-alive",
 };
 
 enum {
@@ -217,6 +219,7 @@ apply_behaviour (WpiSimulator *self,
                 "pins-file", self->pins_file,
                 "pin-interval", self->pin_interval,
                 "bundle-iterations", self->bundle_iterations,
+                "keep-alive", self->keep_alive,
                 NULL);
 }
 
@@ -526,6 +529,7 @@ wpi_simulator_get_property (GObject    *object,
     case PROP_POLL_URI:                   g_value_set_string (value, self->poll_uri); break;
     case PROP_RESTART_SECONDS:            g_value_set_double (value, self->restart_seconds); break;
     case PROP_RETRY_SECONDS:              g_value_set_double (value, self->retry_seconds); break;
+    case PROP_KEEP_ALIVE:                 g_value_set_boolean (value, self->keep_alive); break;
     case PROP_PINS_FILE:                  g_value_set_string (value, self->pins_file); break;
     case PROP_PIN_INTERVAL:               g_value_set_double (value, self->pin_interval); break;
     case PROP_BUNDLE_ITERATIONS:          g_value_set_uint (value, self->bundle_iterations); break;
@@ -589,6 +593,7 @@ wpi_simulator_set_property (GObject      *object,
       break;
     case PROP_RESTART_SECONDS:            self->restart_seconds = g_value_get_double (value); break;
     case PROP_RETRY_SECONDS:              self->retry_seconds = g_value_get_double (value); break;
+    case PROP_KEEP_ALIVE:                 self->keep_alive = g_value_get_boolean (value); break;
     case PROP_PINS_FILE:
       g_free (self->pins_file);
       self->pins_file = g_value_dup_string (value);
@@ -648,6 +653,7 @@ wpi_simulator_class_init (WpiSimulatorClass *klass)
   properties[PROP_RETRY_SECONDS] = g_param_spec_double ("retry-seconds", NULL, NULL, 0.001,
                                                         G_MAXDOUBLE, 10, rw);
   properties[PROP_PINS_FILE] = g_param_spec_string ("pins-file", NULL, NULL, NULL, rw);
+  properties[PROP_KEEP_ALIVE] = g_param_spec_boolean ("keep-alive", NULL, NULL, FALSE, rw);
   properties[PROP_PIN_INTERVAL] = g_param_spec_double ("pin-interval", NULL, NULL, 0.001,
                                                        G_MAXDOUBLE, WPI_SIM_DEFAULT_PIN_INTERVAL,
                                                        rw);

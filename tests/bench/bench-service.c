@@ -176,6 +176,7 @@ run_complete (gpointer data)
 }
 
 static guint prefix_base;
+static gboolean keep_alive_phones;   /* the next run's phones keep their connection (D18) */
 
 /* N new phones start at once against service_uri; returns once each one's start-up flow
  * succeeded (the sim retries failed ones) or the time is up. */
@@ -195,7 +196,8 @@ run_phones (Run        *run,
 
   run->n_phones = n_phones;
   run->latencies = g_array_new (FALSE, FALSE, sizeof (double));
-  g_object_set (simulator, "bind-prefix", prefix, "base-mac", base_mac, "retry-seconds", 1.0, NULL);
+  g_object_set (simulator, "bind-prefix", prefix, "base-mac", base_mac, "retry-seconds", 1.0,
+                "keep-alive", keep_alive_phones, NULL);
   g_signal_connect (simulator, "flow-finished", G_CALLBACK (on_flow_finished), run);
 
   cpu_start = bench_self_cpu_seconds ();
@@ -733,6 +735,35 @@ check_store (const char *data_dir,
     }
 }
 
+/* D18: the same number of new phones, each keeping one connection for its whole flow as
+ * Node's clients do, against the phones that close after each message (the run before);
+ * the service's CPU per flow and the latency, side by side */
+static void
+run_keep_alive (Service    *service,
+                const char *uri,
+                guint       n_phones,
+                Run        *closing,
+                double      closing_cpu)
+{
+  Run kept = { "kept:" };
+  double cpu_before = process_cpu_seconds (service->process);
+  double kept_cpu;
+
+  keep_alive_phones = TRUE;
+  run_phones (&kept, uri, n_phones, "00:1A:E8:58:00:01", 4, NULL);
+  keep_alive_phones = FALSE;
+  kept_cpu = process_cpu_seconds (service->process) - cpu_before;
+  print_run (&kept);
+  printf ("keep-alive: service CPU %.2f ms/flow kept vs %.2f ms/flow closing each message (%.2fx); "
+          "latency p50 %.1f vs %.1f ms, p99 %.1f vs %.1f ms\n",
+          kept_cpu * 1000 / MAX (kept.provisioned, 1), closing_cpu * 1000 / MAX (closing->provisioned, 1),
+          (kept_cpu / MAX (kept.provisioned, 1)) / MAX (closing_cpu / MAX (closing->provisioned, 1), 1e-9),
+          bench_percentile (kept.latencies, 50), bench_percentile (closing->latencies, 50),
+          bench_percentile (kept.latencies, 99), bench_percentile (closing->latencies, 99));
+  fflush (stdout);
+  run_clear (&kept);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -765,7 +796,7 @@ main (int   argc,
       fprintf (stderr, "bench-service: 1 to 10000 phones\n");
       return 2;
     }
-  prefix_base = 160 + (guint) getpid () % 10 * 4;
+  prefix_base = 160 + (guint) getpid () % 10 * 5;
 
   /* 1. the floor */
   bare = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, program ("WPI_BENCH_BARE_SERVER"), NULL);
@@ -813,6 +844,7 @@ main (int   argc,
             ratio <= 2 ? "met" : "NOT met");
   }
   fflush (stdout);
+  run_keep_alive (&service, uri, n_phones, &service_run, service_cpu);
 
   /* 3. good phones alone, then with the abusers */
   run_phones (&alone, uri, N_GOOD_PHONES, "00:1A:E8:60:00:01", 2, NULL);
