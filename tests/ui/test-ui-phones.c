@@ -289,20 +289,16 @@ fixture_tear_down (Fixture       *fixture,
 }
 
 static void
-run_in_window (GtkWindow *window,
-               gpointer   data)
+run_phones_body (gpointer data)
 {
   Fixture *fixture = data;
 
-  g_assert_true (WPC_IS_WINDOW (window));
-  fixture->window = WPC_WINDOW (window);
   fixture->view = wpc_window_get_phones_view (fixture->window);
   g_assert_true (wpc_window_get_service (fixture->window) == fixture->console.service);
   g_assert_true (wpc_phones_view_get_service (fixture->view) == fixture->console.service);
 
   fixture->test (fixture);
 
-  fixture->window = NULL;
   fixture->view = NULL;
 }
 
@@ -311,7 +307,7 @@ run_phones_test (Fixture       *fixture,
                  gconstpointer  user_data)
 {
   fixture->test = (PhonesTestFunc) user_data;
-  ui_test_run_application (fixture->console.application, "test-ui-phones", run_in_window, fixture);
+  ui_test_console_run (&fixture->console, "test-ui-phones", &fixture->window, run_phones_body, fixture);
 }
 
 #define add_phones_test(path, func) \

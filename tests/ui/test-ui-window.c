@@ -29,15 +29,11 @@
  * it (so that it registers, starts up and unregisters as in real use); the test body
  * runs once the console's own activate handler has shown the window. ------------- */
 
-typedef struct _Fixture Fixture;
-typedef void (*WindowTestFunc) (Fixture *fixture);
-
-struct _Fixture {
-  UiTestConsole   console;
-  WpcWindow      *window;
-  WindowTestFunc  test;
-  gpointer        portal;
-};
+typedef struct {
+  UiTestConsole  console;
+  WpcWindow     *window;
+  gpointer       portal;
+} Fixture;
 
 static void
 fixture_set_up (Fixture       *fixture,
@@ -53,30 +49,13 @@ fixture_tear_down (Fixture       *fixture,
   ui_test_console_tear_down (&fixture->console);
 }
 
-static void
-run_in_window (GtkWindow *window,
-               gpointer   data)
-{
-  Fixture *fixture = data;
-
-  g_assert_true (WPC_IS_WINDOW (window));
-  g_assert_true (wpc_window_get_settings (WPC_WINDOW (window)) == fixture->console.settings);
-  fixture->window = WPC_WINDOW (window);
-  g_object_add_weak_pointer (G_OBJECT (fixture->window), (gpointer *) &fixture->window);
-
-  fixture->test (fixture);
-
-  if (fixture->window != NULL)
-    g_object_remove_weak_pointer (G_OBJECT (fixture->window), (gpointer *) &fixture->window);
-  fixture->window = NULL;
-}
-
+/* user_data: the test, a void (*) (Fixture *) */
 static void
 run_window_test (Fixture       *fixture,
                  gconstpointer  user_data)
 {
-  fixture->test = (WindowTestFunc) user_data;
-  ui_test_run_application (fixture->console.application, "test-ui-window", run_in_window, fixture);
+  ui_test_console_run (&fixture->console, "test-ui-window", &fixture->window,
+                       (UiTestConsoleFunc) user_data, fixture);
 }
 
 #define add_window_test(path, func) \

@@ -102,6 +102,43 @@ ui_test_run_application (WpcApplication   *application,
   g_signal_handler_disconnect (application, handler);
 }
 
+typedef struct {
+  UiTestConsole      *console;
+  WpcWindow         **window;
+  UiTestConsoleFunc   func;
+  gpointer            data;
+} ConsoleRun;
+
+static void
+run_in_console_window (GtkWindow *window,
+                       gpointer   data)
+{
+  ConsoleRun *run = data;
+
+  g_assert_true (WPC_IS_WINDOW (window));
+  g_assert_true (wpc_window_get_settings (WPC_WINDOW (window)) == run->console->settings);
+  *run->window = WPC_WINDOW (window);
+  g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) run->window);
+
+  run->func (run->data);
+
+  if (*run->window != NULL)
+    g_object_remove_weak_pointer (G_OBJECT (*run->window), (gpointer *) run->window);
+  *run->window = NULL;
+}
+
+void
+ui_test_console_run (UiTestConsole      *console,
+                     const char         *program,
+                     WpcWindow         **window,
+                     UiTestConsoleFunc   func,
+                     gpointer            data)
+{
+  ConsoleRun run = { console, window, func, data };
+
+  ui_test_run_application (console->application, program, run_in_console_window, &run);
+}
+
 gboolean
 ui_test_is_shown (GtkWidget *widget)
 {

@@ -7,6 +7,7 @@
 #include <gtk/gtk.h>
 
 #include "wpc-application.h"
+#include "wpc-window.h"
 #include "wpi-service-host.h"
 #include "test-util.h"
 
@@ -45,6 +46,17 @@ typedef void (*UiTestWindowFunc) (GtkWindow *window,
 void            ui_test_run_application   (WpcApplication   *application,
                                            const char       *program,
                                            UiTestWindowFunc  func,
+                                           gpointer          data);
+
+/* What ui_test_console_run() runs in the console's window */
+typedef void (*UiTestConsoleFunc) (gpointer data);
+/* Runs the console's application as ui_test_run_application() does; in its window (a
+ * WpcWindow with the console's settings) sets *window, calls func (data), then clears
+ * *window (at once, should func destroy the window). */
+void            ui_test_console_run       (UiTestConsole    *console,
+                                           const char       *program,
+                                           WpcWindow       **window,
+                                           UiTestConsoleFunc func,
                                            gpointer          data);
 
 /* TRUE when the widget is mapped and has a size: a TestUtilCondition */
