@@ -148,6 +148,16 @@ spawn_ctlv (Fixture             *fixture,
   return process;
 }
 
+/* wpictl --data-dir DATA ARGS..., left running */
+static GSubprocess *
+spawn_ctl (Fixture            *fixture,
+           const char * const *args)
+{
+  g_autoptr(GSubprocessLauncher) launcher = new_launcher (fixture);
+
+  return spawn_ctlv (fixture, launcher, fixture->data_dir, args);
+}
+
 /* Waits for wpictl to exit, keeps its output in fixture->out and fixture->err (replacing
  * the last run's) and returns its exit status. */
 static int
@@ -173,7 +183,6 @@ run_ctl_valist (Fixture *fixture,
                 va_list  ap)
 {
   g_autoptr(GPtrArray) args = g_ptr_array_new ();
-  g_autoptr(GSubprocessLauncher) launcher = new_launcher (fixture);
   g_autoptr(GSubprocess) process = NULL;
   const char *arg;
 
@@ -181,7 +190,7 @@ run_ctl_valist (Fixture *fixture,
     g_ptr_array_add (args, (char *) arg);
   g_ptr_array_add (args, NULL);
 
-  process = spawn_ctlv (fixture, launcher, fixture->data_dir, (const char * const *) args->pdata);
+  process = spawn_ctl (fixture, (const char * const *) args->pdata);
   return finish_ctl (fixture, process);
 }
 
@@ -286,6 +295,22 @@ count_jobs (Fixture *fixture)
 
 #define get_job(fixture, id) test_util_store_job_get ((fixture)->store, id)
 
+/* Queues a job as the console would; its id */
+static gint64
+enqueue_job (Fixture            *fixture,
+             const char         *mac,
+             WpiJobKind          kind,
+             const WpiStoreItem *items,
+             guint               n_items)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 id = 0;
+
+  g_assert_true (wpi_store_job_enqueue (fixture->store, mac, kind, NULL, items, n_items, &id, &error));
+  g_assert_no_error (error);
+  return id;
+}
+
 static const WpiStoreItem *
 job_item (const WpiJobRecord *job,
           guint               position)
@@ -293,6 +318,26 @@ job_item (const WpiJobRecord *job,
   g_assert_nonnull (job->items);
   g_assert_cmpuint (position, <, job->items->len);
   return &g_array_index (job->items, WpiStoreItem, position);
+}
+
+/* The job whose id wpictl printed: of kind, with the names and values in expected
+ * (name, value, ..., NULL) as its items, in order */
+static void
+assert_queued_job (Fixture            *fixture,
+                   WpiJobKind          kind,
+                   const char * const *expected)
+{
+  g_autoptr(WpiJobRecord) job = get_job (fixture, parse_job_id (fixture->out));
+  guint n = g_strv_length ((char **) expected);
+
+  g_assert_cmpint (job->kind, ==, kind);
+  g_assert_cmpuint (n % 2, ==, 0);
+  g_assert_cmpuint (job->items->len, ==, n / 2);
+  for (guint i = 0; i < n / 2; i++)
+    {
+      g_assert_cmpstr (job_item (job, i)->name, ==, expected[2 * i]);
+      g_assert_cmpstr (job_item (job, i)->value, ==, expected[2 * i + 1]);
+    }
 }
 
 /* Waits for check() to hold (never a fixed sleep); fails the test after TEST_TIMEOUT_MS. */
@@ -444,10 +489,8 @@ test_phones (Fixture       *fixture,
   JsonObject *a, *b;
   gint64 job_id;
 
-  g_assert_true (wpi_store_job_enqueue (fixture->store, MAC_A, WPI_JOB_KIND_RESTART, NULL, NULL, 0,
-                                        &job_id, &error));
-  g_assert_true (wpi_store_job_enqueue (fixture->store, MAC_A, WPI_JOB_KIND_READ_ALL, NULL, NULL, 0,
-                                        &job_id, &error));
+  enqueue_job (fixture, MAC_A, WPI_JOB_KIND_RESTART, NULL, 0);
+  job_id = enqueue_job (fixture, MAC_A, WPI_JOB_KIND_READ_ALL, NULL, 0);
   g_assert_true (wpi_store_job_cancel (fixture->store, job_id, &error));
 
   g_assert_cmpint (run_ctl (fixture, "phones", NULL), ==, 0);
@@ -487,15 +530,13 @@ static void
 test_show (Fixture       *fixture,
            gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
   g_autoptr(JsonNode) root = NULL;
   JsonObject *phone;
   JsonArray *items, *jobs;
   gint64 job_id;
   gboolean saw_secret = FALSE, saw_enum = FALSE, saw_unknown = FALSE;
 
-  g_assert_true (wpi_store_job_enqueue (fixture->store, MAC_A, WPI_JOB_KIND_RESTART, NULL, NULL, 0,
-                                        &job_id, &error));
+  job_id = enqueue_job (fixture, MAC_A, WPI_JOB_KIND_RESTART, NULL, 0);
 
   /* any MAC form */
   g_assert_cmpint (run_ctl (fixture, "show", "00-1a-e8-12-34-56", NULL), ==, 0);
@@ -703,13 +744,11 @@ test_contact (Fixture       *fixture,
 
   /* pending jobs waiting for a later attempt are brought forward, attempts unchanged;
    * one in progress is left alone */
-  g_assert_true (wpi_store_job_enqueue (fixture->store, MAC_A, WPI_JOB_KIND_READ_ITEMS, NULL, read, 1,
-                                        &waiting_id, &error));
+  waiting_id = enqueue_job (fixture, MAC_A, WPI_JOB_KIND_READ_ITEMS, read, 1);
   g_assert_true (wpi_store_job_set_state (fixture->store, waiting_id, WPI_JOB_STATE_CONTACTING, NULL, &error));
   g_assert_true (wpi_store_job_record_attempt (fixture->store, waiting_id,
                                                g_get_real_time () + 10 * G_TIME_SPAN_MINUTE, &error));
-  g_assert_true (wpi_store_job_enqueue (fixture->store, MAC_A, WPI_JOB_KIND_RESTART, NULL, NULL, 0,
-                                        &running_id, &error));
+  running_id = enqueue_job (fixture, MAC_A, WPI_JOB_KIND_RESTART, NULL, 0);
   g_assert_true (wpi_store_job_set_state (fixture->store, running_id, WPI_JOB_STATE_IN_PROGRESS, NULL, &error));
   g_assert_true (wpi_store_job_record_attempt (fixture->store, running_id, 12345, &error));
   g_assert_no_error (error);
@@ -783,11 +822,25 @@ count_files (Fixture *fixture)
   return n;
 }
 
+/* Records where the service listens (port NULL: as it is), as the running service
+ * does in its store */
+static void
+set_service_address (Fixture    *fixture,
+                     const char *address,
+                     const char *port)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (wpi_store_setting_set (fixture->store, "service-address", address, &error));
+  if (port != NULL)
+    g_assert_true (wpi_store_setting_set (fixture->store, "service-port", port, &error));
+  g_assert_no_error (error);
+}
+
 static void
 test_deploy_file (Fixture       *fixture,
                   gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
   g_autoptr(WpiJobRecord) job = NULL;
   g_autofree char *ring = write_source_file (fixture, "ring.wav", "RIFF ring tone");
   g_autofree char *spaced = write_source_file (fixture, "my ring.wav", "RIFF other");
@@ -797,26 +850,20 @@ test_deploy_file (Fixture       *fixture,
   assert_ctl_error (fixture, 2, "--url-base", "deploy-file", MAC_A, ring, "--type", "RINGTONE", NULL);
   g_assert_cmpuint (count_files (fixture), ==, 0);
 
-  g_assert_true (wpi_store_setting_set (fixture->store, "service-address", "127.0.0.1", &error));
-  g_assert_true (wpi_store_setting_set (fixture->store, "service-port", "18443", &error));
+  set_service_address (fixture, "127.0.0.1", "18443");
 
   g_assert_cmpint (run_ctl (fixture, "deploy-file", MAC_A, ring, "--type", "RINGTONE", NULL), ==, 0);
   g_assert_cmpstr (fixture->err, ==, "");
-  job = get_job (fixture, parse_job_id (fixture->out));
-  g_assert_cmpint (job->kind, ==, WPI_JOB_KIND_FILE_DEPLOYMENT);
-  g_assert_cmpuint (job->items->len, ==, 3);
-  g_assert_cmpstr (job_item (job, 0)->name, ==, "file-https-base-url");
-  g_assert_cmpstr (job_item (job, 0)->value, ==, "https://127.0.0.1:18443/files/ring.wav");
-  g_assert_cmpstr (job_item (job, 1)->name, ==, "file-type");
-  g_assert_cmpstr (job_item (job, 1)->value, ==, "RINGTONE");
-  g_assert_cmpstr (job_item (job, 2)->name, ==, "file-name");
-  g_assert_cmpstr (job_item (job, 2)->value, ==, "ring.wav");
+  assert_queued_job (fixture, WPI_JOB_KIND_FILE_DEPLOYMENT, (const char *[]) {
+    "file-https-base-url", "https://127.0.0.1:18443/files/ring.wav",
+    "file-type", "RINGTONE",
+    "file-name", "ring.wav",
+    NULL });
   assert_deployed (fixture, "ring.wav", "RIFF ring tone");
   g_assert_cmpuint (count_files (fixture), ==, 1);   /* no temporary file left */
-  g_clear_pointer (&job, wpi_job_record_free);
 
   /* another name, an IPv6 address, --url-base */
-  g_assert_true (wpi_store_setting_set (fixture->store, "service-address", "::1", &error));
+  set_service_address (fixture, "::1", NULL);
   g_assert_cmpint (run_ctl (fixture, "deploy-file", MAC_A, spaced, "--type", "LOGO",
                             "--name", "logo+1.png", NULL), ==, 0);
   job = get_job (fixture, parse_job_id (fixture->out));
@@ -852,31 +899,22 @@ static void
 test_deploy_software (Fixture       *fixture,
                       gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
   g_autoptr(WpiJobRecord) job = NULL;
   g_autofree char *image = write_source_file (fixture, "OS_80_SIP_V3_R5_12_0.img", "firmware image");
 
-  g_assert_true (wpi_store_setting_set (fixture->store, "service-address", "192.0.2.1", &error));
-  g_assert_true (wpi_store_setting_set (fixture->store, "service-port", "18443", &error));
+  set_service_address (fixture, "192.0.2.1", "18443");
 
   g_assert_cmpint (run_ctl (fixture, "deploy-software", MAC_A, image, "--version", "3.5.12.0",
                             NULL), ==, 0);
-  job = get_job (fixture, parse_job_id (fixture->out));
-  g_assert_cmpint (job->kind, ==, WPI_JOB_KIND_SOFTWARE_DEPLOYMENT);
-  g_assert_cmpuint (job->items->len, ==, 6);
-  g_assert_cmpstr (job_item (job, 0)->value, ==, "https://192.0.2.1:18443/files/OS_80_SIP_V3_R5_12_0.img");
-  g_assert_cmpstr (job_item (job, 1)->name, ==, "file-sw-type");
-  g_assert_cmpstr (job_item (job, 1)->value, ==, "Siemens SIP");
-  g_assert_cmpstr (job_item (job, 2)->name, ==, "file-sw-version");
-  g_assert_cmpstr (job_item (job, 2)->value, ==, "3.5.12.0");
-  g_assert_cmpstr (job_item (job, 3)->name, ==, "file-priority");
-  g_assert_cmpstr (job_item (job, 3)->value, ==, "normal");
-  g_assert_cmpstr (job_item (job, 4)->name, ==, "file-type");
-  g_assert_cmpstr (job_item (job, 4)->value, ==, "APP");
-  g_assert_cmpstr (job_item (job, 5)->name, ==, "file-name");
-  g_assert_cmpstr (job_item (job, 5)->value, ==, "OS_80_SIP_V3_R5_12_0.img");
+  assert_queued_job (fixture, WPI_JOB_KIND_SOFTWARE_DEPLOYMENT, (const char *[]) {
+    "file-https-base-url", "https://192.0.2.1:18443/files/OS_80_SIP_V3_R5_12_0.img",
+    "file-sw-type", "Siemens SIP",
+    "file-sw-version", "3.5.12.0",
+    "file-priority", "normal",
+    "file-type", "APP",
+    "file-name", "OS_80_SIP_V3_R5_12_0.img",
+    NULL });
   assert_deployed (fixture, "OS_80_SIP_V3_R5_12_0.img", "firmware image");
-  g_clear_pointer (&job, wpi_job_record_free);
 
   g_assert_cmpint (run_ctl (fixture, "deploy-software", MAC_A, image, "--version", "3.5.12.0",
                             "--immediate", NULL), ==, 0);
@@ -900,9 +938,9 @@ test_jobs (Fixture       *fixture,
   WpiStoreItem write[] = { { .name = "admin-pwd", .value = (char *) SECRET } };
   gint64 a1, a2, b1;
 
-  g_assert_true (wpi_store_job_enqueue (fixture->store, MAC_A, WPI_JOB_KIND_WRITE_ITEMS, NULL, write, 1, &a1, &error));
-  g_assert_true (wpi_store_job_enqueue (fixture->store, MAC_A, WPI_JOB_KIND_RESTART, NULL, NULL, 0, &a2, &error));
-  g_assert_true (wpi_store_job_enqueue (fixture->store, MAC_B, WPI_JOB_KIND_READ_ALL, NULL, NULL, 0, &b1, &error));
+  a1 = enqueue_job (fixture, MAC_A, WPI_JOB_KIND_WRITE_ITEMS, write, 1);
+  a2 = enqueue_job (fixture, MAC_A, WPI_JOB_KIND_RESTART, NULL, 0);
+  b1 = enqueue_job (fixture, MAC_B, WPI_JOB_KIND_READ_ALL, NULL, 0);
   g_assert_true (wpi_store_job_set_state (fixture->store, a2, WPI_JOB_STATE_FAILED, "phone unreachable", &error));
 
   g_assert_cmpint (run_ctl (fixture, "jobs", NULL), ==, 0);
@@ -973,12 +1011,11 @@ static void
 test_cancel (Fixture       *fixture,
              gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
   g_autofree char *id_text = NULL;
   g_autoptr(WpiJobRecord) job = NULL;
   gint64 id;
 
-  g_assert_true (wpi_store_job_enqueue (fixture->store, MAC_A, WPI_JOB_KIND_RESTART, NULL, NULL, 0, &id, &error));
+  id = enqueue_job (fixture, MAC_A, WPI_JOB_KIND_RESTART, NULL, 0);
   id_text = g_strdup_printf ("%" G_GINT64_FORMAT, id);
 
   g_assert_cmpint (run_ctl (fixture, "cancel", id_text, NULL), ==, 0);
@@ -1221,20 +1258,11 @@ test_traffic (Fixture       *fixture,
 
 /* ---- --wait: the test moves the job as the service would ---- */
 
-static GSubprocess *
-spawn_waiting (Fixture             *fixture,
-               GSubprocessLauncher *launcher,
-               const char * const  *args)
-{
-  return spawn_ctlv (fixture, launcher, fixture->data_dir, args);
-}
-
 static void
 test_wait_read_done (Fixture       *fixture,
                      gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GSubprocessLauncher) launcher = new_launcher (fixture);
   g_autoptr(GSubprocess) process = NULL;
   const char *args[] = { "read", MAC_A, "sip-transport-user", "admin-pwd", "x-gone", "--wait=30", NULL };
   /* like a real phone, it also sends its identity items, one of them refused: not
@@ -1248,7 +1276,7 @@ test_wait_read_done (Fixture       *fixture,
   };
   gint64 id;
 
-  process = spawn_waiting (fixture, launcher, args);
+  process = spawn_ctl (fixture, args);
   id = wait_for_new_job (fixture, 0);
   g_assert_true (wpi_store_job_set_state (fixture->store, id, WPI_JOB_STATE_CONTACTING, NULL, &error));
   g_assert_true (wpi_store_job_set_state (fixture->store, id, WPI_JOB_STATE_IN_PROGRESS, NULL, &error));
@@ -1271,7 +1299,7 @@ test_wait_read_done (Fixture       *fixture,
   {
     const char *again[] = { "read", MAC_A, "x-gone", "--wait", "--show-secrets", NULL };
 
-    process = spawn_waiting (fixture, launcher, again);
+    process = spawn_ctl (fixture, again);
     id = wait_for_new_job (fixture, id);
     g_assert_true (wpi_store_job_set_item_results (fixture->store, id, &results[4], 1, &error));
     g_assert_true (wpi_store_job_set_state (fixture->store, id, WPI_JOB_STATE_DONE, NULL, &error));
@@ -1296,12 +1324,11 @@ test_wait_write_failed (Fixture       *fixture,
                         gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GSubprocessLauncher) launcher = new_launcher (fixture);
   g_autoptr(GSubprocess) process = NULL;
   const char *args[] = { "write", MAC_A, "auto-answer=true", "--wait=30", NULL };
   gint64 id;
 
-  process = spawn_waiting (fixture, launcher, args);
+  process = spawn_ctl (fixture, args);
   id = wait_for_new_job (fixture, 0);
   g_assert_true (wpi_store_job_set_state (fixture->store, id, WPI_JOB_STATE_WAITING_BUSY, NULL, &error));
   g_assert_true (wpi_store_job_set_state (fixture->store, id, WPI_JOB_STATE_FAILED,
@@ -1319,7 +1346,7 @@ test_wait_write_failed (Fixture       *fixture,
     g_autoptr(GPtrArray) lines = NULL;
     JsonArray *items;
 
-    process = spawn_waiting (fixture, launcher, two);
+    process = spawn_ctl (fixture, two);
     id = wait_for_new_job (fixture, id);
     g_assert_true (wpi_store_job_set_item_results (fixture->store, id, refused, 1, &error));
     g_assert_true (wpi_store_job_set_state (fixture->store, id, WPI_JOB_STATE_DONE, NULL, &error));
@@ -1340,13 +1367,12 @@ test_wait_cancelled_and_timeout (Fixture       *fixture,
                                  gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GSubprocessLauncher) launcher = new_launcher (fixture);
   g_autoptr(GSubprocess) process = NULL;
   g_autofree char *id_text = NULL;
   const char *args[] = { "restart", MAC_A, "--wait=30", NULL };
   gint64 id;
 
-  process = spawn_waiting (fixture, launcher, args);
+  process = spawn_ctl (fixture, args);
   id = wait_for_new_job (fixture, 0);
   g_assert_true (wpi_store_job_cancel (fixture->store, id, &error));
   g_assert_cmpint (finish_ctl (fixture, process), ==, 3);
@@ -1370,7 +1396,6 @@ test_wait_contact (Fixture       *fixture,
                    gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GSubprocessLauncher) launcher = new_launcher (fixture);
   g_autoptr(GSubprocess) process = NULL;
   const char *args[] = { "contact", MAC_A, "--wait=30", NULL };
   WpiStoreItem read[] = { { .name = "e164" } };
@@ -1378,14 +1403,14 @@ test_wait_contact (Fixture       *fixture,
   gint64 first, second;
   g_autoptr(WpiJobRecord) job = NULL;
 
-  g_assert_true (wpi_store_job_enqueue (fixture->store, MAC_A, WPI_JOB_KIND_READ_ITEMS, NULL, read, 1, &first, &error));
+  first = enqueue_job (fixture, MAC_A, WPI_JOB_KIND_READ_ITEMS, read, 1);
   g_assert_true (wpi_store_job_record_attempt (fixture->store, first, g_get_real_time () + G_TIME_SPAN_HOUR,
                                                &error));
-  g_assert_true (wpi_store_job_enqueue (fixture->store, MAC_A, WPI_JOB_KIND_RESTART, NULL, NULL, 0, &second, &error));
+  second = enqueue_job (fixture, MAC_A, WPI_JOB_KIND_RESTART, NULL, 0);
   g_assert_true (wpi_store_job_record_attempt (fixture->store, second, g_get_real_time () + G_TIME_SPAN_HOUR,
                                                &error));
 
-  process = spawn_waiting (fixture, launcher, args);
+  process = spawn_ctl (fixture, args);
   /* the service sees both due now and runs them */
   {
     JobRef ref = { fixture, second };
@@ -1417,28 +1442,39 @@ read_file_or_empty (const char *path)
   return text;
 }
 
+/* What the end-to-end tests wait for, as the service writes it to its store */
 typedef struct {
   WpiStore *store;
   guint     n_phones;
-} PhonesReady;
+} PhonesWait;
+
+/* The phones, once all n_phones are in the store; NULL before */
+static GPtrArray *
+poll_phones (PhonesWait *wait)
+{
+  g_autoptr(GPtrArray) phones = NULL;
+
+  wpi_store_poll_external_change (wait->store);
+  phones = wpi_store_phone_list (wait->store, NULL);
+  if (phones == NULL || phones->len != wait->n_phones)
+    return NULL;
+  return g_steal_pointer (&phones);
+}
 
 /* every phone registered, read and idle */
 static gboolean
 check_phones_ready (gpointer user_data)
 {
-  PhonesReady *ready = user_data;
-  g_autoptr(GPtrArray) phones = NULL;
-  g_autoptr(GPtrArray) pending = NULL;
+  PhonesWait *wait = user_data;
+  g_autoptr(GPtrArray) phones = poll_phones (wait);
+  g_autoptr(GPtrArray) pending = wpi_store_job_list_pending (wait->store, NULL, NULL);
 
-  wpi_store_poll_external_change (ready->store);
-  phones = wpi_store_phone_list (ready->store, NULL);
-  pending = wpi_store_job_list_pending (ready->store, NULL, NULL);
-  if (phones == NULL || pending == NULL || phones->len != ready->n_phones || pending->len > 0)
+  if (phones == NULL || pending == NULL || pending->len > 0)
     return FALSE;
   for (guint i = 0; i < phones->len; i++)
     {
       const WpiPhoneRecord *phone = g_ptr_array_index (phones, i);
-      g_autoptr(GArray) items = wpi_store_phone_items_list (ready->store, phone->mac, NULL);
+      g_autoptr(GArray) items = wpi_store_phone_items_list (wait->store, phone->mac, NULL);
 
       if (phone->state != WPI_PHONE_STATE_IDLE || items == NULL || items->len == 0)
         return FALSE;
@@ -1527,7 +1563,7 @@ end_to_end_start (EndToEnd           *e2e,
   g_autoptr(GSubprocessLauncher) sim_launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
   g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GError) error = NULL;
-  PhonesReady ready = { NULL, n_phones };
+  PhonesWait ready = { NULL, n_phones };
   const char *asan = g_getenv ("ASAN_OPTIONS");
   g_autofree char *options = NULL;
 
@@ -1967,8 +2003,7 @@ test_bootstrap_invalid (Fixture       *fixture,
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autoptr(GSubprocessLauncher) launcher = new_launcher (fixture);
-      g_autoptr(GSubprocess) process = spawn_ctlv (fixture, launcher, fixture->data_dir, cases[i].args);
+      g_autoptr(GSubprocess) process = spawn_ctl (fixture, cases[i].args);
 
       g_test_message ("case %u: %s", i, cases[i].message);
       g_assert_cmpint (finish_ctl (fixture, process), ==, cases[i].status);
@@ -1988,7 +2023,6 @@ static void
 test_bootstrap_interrupt (Fixture       *fixture,
                           gconstpointer  data)
 {
-  g_autoptr(GSubprocessLauncher) launcher = new_launcher (fixture);
   g_autoptr(GSubprocess) process = NULL;
   g_autoptr(GDataInputStream) err_stream = NULL;
   g_autoptr(GHashTable) handout = NULL;
@@ -2007,7 +2041,7 @@ test_bootstrap_interrupt (Fixture       *fixture,
       add_phone (fixture->store, mac, NULL);
     }
 
-  process = spawn_ctlv (fixture, launcher, fixture->data_dir, args);
+  process = spawn_ctl (fixture, args);
   err_stream = g_data_input_stream_new (g_subprocess_get_stderr_pipe (process));
   /* the first phone through: the run is under way */
   for (;;)
@@ -2126,23 +2160,15 @@ test_revoke (Fixture       *fixture,
   assert_ctl_error (fixture, 2, "not a MAC address", "revoke", "xyz", NULL);
 }
 
-typedef struct {
-  WpiStore *store;
-  guint     n_phones;
-} SecureReady;
-
 /* every phone's PIN verified and the phone in Secure Mode */
 static gboolean
 check_phones_secure (gpointer user_data)
 {
-  SecureReady *ready = user_data;
-  g_autoptr(GPtrArray) phones = NULL;
-  g_autoptr(GPtrArray) pins = NULL;
+  PhonesWait *wait = user_data;
+  g_autoptr(GPtrArray) phones = poll_phones (wait);
+  g_autoptr(GPtrArray) pins = wpi_store_pin_list (wait->store, TRUE, NULL);
 
-  wpi_store_poll_external_change (ready->store);
-  phones = wpi_store_phone_list (ready->store, NULL);
-  pins = wpi_store_pin_list (ready->store, TRUE, NULL);
-  if (phones == NULL || pins == NULL || phones->len != ready->n_phones || pins->len != ready->n_phones)
+  if (phones == NULL || pins == NULL || pins->len != wait->n_phones)
     return FALSE;
   for (guint i = 0; i < phones->len; i++)
     if (((WpiPhoneRecord *) g_ptr_array_index (phones, i))->mode != WPI_PHONE_MODE_SECURE)
@@ -2166,7 +2192,7 @@ test_secure_end_to_end (Fixture       *fixture,
   g_autoptr(GHashTable) handout = NULL;
   const guint n_phones = 3;
   EndToEnd e2e = { 0 };
-  SecureReady secure = { NULL, n_phones };
+  PhonesWait secure = { NULL, n_phones };
   JsonArray *array;
 
   if (!g_file_test (console_path, G_FILE_TEST_IS_EXECUTABLE) || !g_file_test (sim_path, G_FILE_TEST_IS_EXECUTABLE))
