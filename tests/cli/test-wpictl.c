@@ -496,13 +496,8 @@ test_phones (Fixture       *fixture,
   g_assert_cmpint (run_ctl (fixture, "phones", NULL), ==, 0);
   g_assert_cmpstr (fixture->err, ==, "");
   g_assert_true (g_str_has_prefix (fixture->out, "MAC "));
-  assert_contains (fixture->out, "LAST CONTACT");
-  assert_contains (fixture->out, MAC_A);
-  assert_contains (fixture->out, MAC_B);
-  assert_contains (fixture->out, "OpenStage 60");
-  assert_contains (fixture->out, "V3 R5.12.0");
-  assert_contains (fixture->out, "1 min ago");
-  assert_contains (fixture->out, "never");
+  test_util_assert_contains_all (fixture->out, "LAST CONTACT", MAC_A, MAC_B, "OpenStage 60", "V3 R5.12.0",
+                                 "1 min ago", "never", NULL);
 
   g_assert_cmpint (run_ctl (fixture, "phones", "--json", NULL), ==, 0);
   root = parse_json (fixture->out);
@@ -545,11 +540,8 @@ test_show (Fixture       *fixture,
   assert_contains (fixture->out, "Identity and Inventory");
   assert_contains (fixture->out, "Security and Passwords");
   assert_contains (fixture->out, "Call Features and Other");   /* the unknown item's category */
-  assert_contains (fixture->out, "Keys and Lines");
-  assert_contains (fixture->out, "function-key-def[1]");
-  assert_contains (fixture->out, "31 (line)");
-  assert_contains (fixture->out, "2 (TLS)");
-  assert_contains (fixture->out, "<masked>");
+  test_util_assert_contains_all (fixture->out, "Keys and Lines", "function-key-def[1]", "31 (line)",
+                                 "2 (TLS)", "<masked>", NULL);
   g_assert_null (strstr (fixture->out, SECRET));
   assert_contains (fixture->out, "restart");
   /* the category comes before its items */
@@ -945,9 +937,7 @@ test_jobs (Fixture       *fixture,
 
   g_assert_cmpint (run_ctl (fixture, "jobs", NULL), ==, 0);
   g_assert_true (g_str_has_prefix (fixture->out, "ID "));
-  assert_contains (fixture->out, "write-items");
-  assert_contains (fixture->out, "phone unreachable");
-  assert_contains (fixture->out, MAC_B);
+  test_util_assert_contains_all (fixture->out, "write-items", "phone unreachable", MAC_B, NULL);
 
   g_assert_cmpint (run_ctl (fixture, "jobs", "--json", NULL), ==, 0);
   root = parse_json (fixture->out);
@@ -1248,9 +1238,8 @@ test_traffic (Fixture       *fixture,
 
   g_assert_cmpint (run_ctl (fixture, "traffic", NULL), ==, 0);
   g_assert_true (g_str_has_prefix (fixture->out, "ID "));
-  assert_contains (fixture->out, "WorkpointMessage start-up, 3 items");
-  assert_contains (fixture->out, "DLSMessage CleanUp, 0 items");
-  assert_contains (fixture->out, "error: 1:27: premature end of data");
+  test_util_assert_contains_all (fixture->out, "WorkpointMessage start-up, 3 items",
+                                 "DLSMessage CleanUp, 0 items", "error: 1:27: premature end of data", NULL);
 
   assert_ctl_error (fixture, 2, "not a MAC address", "traffic", "--phone", "zz", NULL);
   assert_ctl_error (fixture, 2, "--limit", "traffic", "--limit", "-5", NULL);
@@ -1287,11 +1276,9 @@ test_wait_read_done (Fixture       *fixture,
   g_assert_cmpint (finish_ctl (fixture, process), ==, 0);
   g_assert_cmpstr (fixture->err, ==, "");
   g_assert_cmpint (parse_job_id (fixture->out), ==, id);
-  assert_contains (fixture->out, "read-items for " MAC_A ": done");
-  assert_contains (fixture->out, "sip-transport-user = 1 (TCP)");
-  assert_contains (fixture->out, "admin-pwd = <masked>");
-  assert_contains (fixture->out, "x-gone: no value returned");
-  assert_contains (fixture->out, "and 2 more items the phone sent");
+  test_util_assert_contains_all (fixture->out, "read-items for " MAC_A ": done",
+                                 "sip-transport-user = 1 (TCP)", "admin-pwd = <masked>",
+                                 "x-gone: no value returned", "and 2 more items the phone sent", NULL);
   g_assert_null (strstr (fixture->out, "mac-addr"));
   g_clear_object (&process);
 
@@ -1795,9 +1782,7 @@ test_bootstrap_pin_csv (Fixture       *fixture,
 
   /* pins: masked unless --show-pins */
   g_assert_cmpint (run_ctl (fixture, "pins", NULL), ==, 0);
-  assert_contains (fixture->out, "MAC");
-  assert_contains (fixture->out, "handed-out");
-  assert_contains (fixture->out, "<masked>");
+  test_util_assert_contains_all (fixture->out, "MAC", "handed-out", "<masked>", NULL);
   for (guint i = 0; i < G_N_ELEMENTS (macs); i++)
     {
       const char *pin = g_hash_table_lookup (handout, macs[i]);

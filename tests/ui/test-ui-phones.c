@@ -343,24 +343,17 @@ test_list_shows_phones (Fixture *fixture)
   g_assert_false (ui_test_is_shown (empty_state));
   wait_for (status_bar_counts, fixture, "the status line's count");
   status = ui_test_shown_text (GTK_WIDGET (status_bar));
-  g_assert_nonnull (strstr (status, "3 phones · 0 busy · 0 in session"));
-  g_assert_nonnull (strstr (status, "3 phones in Default Mode"));
-  g_assert_nonnull (strstr (status, "Listening on https://127.0.0.1:"));
+  test_util_assert_contains_all (status, "3 phones · 0 busy · 0 in session", "3 phones in Default Mode",
+                                 "Listening on https://127.0.0.1:", NULL);
 
   /* Every phone's row shows its values, and the state as a word beside its icon */
   ui_test_wait_for_paint (GTK_WIDGET (fixture->view), WAIT_TIMEOUT_MS);
   text = ui_test_shown_text (GTK_WIDGET (wpc_phones_view_get_column_view (fixture->view)));
   for (guint i = 0; i < G_N_ELEMENTS (phones); i++)
     {
-      g_assert_nonnull (strstr (text, phones[i].mac));
-      g_assert_nonnull (strstr (text, phones[i].e164));
-      g_assert_nonnull (strstr (text, phones[i].model));
+      test_util_assert_contains_all (text, phones[i].mac, phones[i].e164, phones[i].model, NULL);
     }
-  g_assert_nonnull (strstr (text, "V3 R4.2.0"));
-  g_assert_nonnull (strstr (text, "127.0.0.1"));
-  g_assert_nonnull (strstr (text, "Idle"));
-  g_assert_nonnull (strstr (text, "Default"));
-  g_assert_nonnull (strstr (text, "Just now"));
+  test_util_assert_contains_all (text, "V3 R4.2.0", "127.0.0.1", "Idle", "Default", "Just now", NULL);
   g_clear_pointer (&text, g_free);
   text = ui_test_shown_text (GTK_WIDGET (fixture->view));
   g_assert_nonnull (strstr (text, "3 phones"));
@@ -738,9 +731,8 @@ test_factory_reset_confirmation (Fixture *fixture)
   g_assert_true (ui_test_activate_shortcut (GTK_WIDGET (fixture->view), "<Control><Shift>Delete"));
   dialog = wait_for_toplevel (GTK_TYPE_MESSAGE_DIALOG, "factory-reset-dialog");
   text = ui_test_shown_text (GTK_WIDGET (dialog));
-  g_assert_nonnull (strstr (text, "Factory Reset 2 Phones?"));
-  g_assert_nonnull (strstr (text, "00:1A:E8:00:00:02 (4989700102)"));
-  g_assert_nonnull (strstr (text, "00:1A:E8:00:00:01 (4989700101)"));
+  test_util_assert_contains_all (text, "Factory Reset 2 Phones?", "00:1A:E8:00:00:02 (4989700102)",
+                                 "00:1A:E8:00:00:01 (4989700101)", NULL);
   g_assert_null (strstr (text, phones[1].mac));
   ui_test_save_screenshot (GTK_WIDGET (dialog), "factory-reset-confirmation.png");
 
@@ -772,14 +764,6 @@ inspector_selected (gpointer data)
   return wpc_traffic_view_get_selected_id (wpc_window_get_traffic_view (fixture->window)) == *(gint64 *) args[1];
 }
 
-static gboolean
-details_show (gpointer data)
-{
-  gpointer *args = data;
-  g_autofree char *text = ui_test_shown_text (args[0]);
-  return strstr (text, args[1]) != NULL;
-}
-
 /* Items, jobs and traffic are read in a thread (the UI never waits on SQL) */
 static gboolean
 details_loaded (gpointer data)
@@ -808,9 +792,7 @@ test_details (Fixture *fixture)
 
   /* Identity */
   text = ui_test_shown_text (details);
-  g_assert_nonnull (strstr (text, "4989700103"));
-  g_assert_nonnull (strstr (text, "OpenStage 40 · V3 R4.2.0"));
-  g_assert_nonnull (strstr (text, phones[1].mac));
+  test_util_assert_contains_all (text, "4989700103", "OpenStage 40 · V3 R4.2.0", phones[1].mac, NULL);
 
   /* Items by category: SIP's value decoded, the password masked */
   ui_test_find_all (details, GTK_TYPE_EXPANDER, NULL, expanders);
@@ -854,9 +836,7 @@ test_details (Fixture *fixture)
 
   /* A job appears with its state as soon as it is queued */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->view), "phone.restart", NULL));
-  args[0] = details;
-  args[1] = (gpointer) "Restart · ";
-  wait_for (details_show, args, "the restart job in the details");
+  ui_test_wait_for_shown_text (details, "Restart · ", WAIT_TIMEOUT_MS, "the restart job in the details");
 
   /* Its traffic, newest first, each message with a button to the inspector */
   ui_test_find_all (details, GTK_TYPE_BUTTON, "show-traffic", buttons);
@@ -1208,8 +1188,7 @@ int
 main (int   argc,
       char *argv[])
 {
-  gtk_test_init (&argc, &argv, NULL);
-  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
+  ui_test_init (&argc, &argv);
 
   g_test_add_func ("/ui/phones/shortcuts-listed", test_shortcuts_listed);
   add_phones_test ("/ui/phones/list", test_list_shows_phones);

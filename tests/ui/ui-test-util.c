@@ -4,12 +4,21 @@
 #define G_SETTINGS_ENABLE_BACKEND
 #include <gio/gsettingsbackend.h>
 #include <glib/gstdio.h>
+#include <string.h>
 
 #include "ui-test-util.h"
 #include "test-util-service.h"
 
 /* Painting a frame on Xvfb under AddressSanitizer takes seconds at worst */
 #define PAINT_TIMEOUT_MS 60000
+
+void
+ui_test_init (int    *argc,
+              char ***argv)
+{
+  gtk_test_init (argc, argv, NULL);
+  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
+}
 
 GSettings *
 ui_test_memory_settings (void)
@@ -169,6 +178,28 @@ ui_test_shown_text (GtkWidget *root)
 
   collect_text (root, TRUE, text);
   return g_string_free (text, FALSE);
+}
+
+typedef struct { GtkWidget *root; const char *part; } ShownText;
+
+static gboolean
+shows_text (gpointer data)
+{
+  ShownText *wait = data;
+  g_autofree char *text = ui_test_shown_text (wait->root);
+
+  return strstr (text, wait->part) != NULL;
+}
+
+void
+ui_test_wait_for_shown_text (GtkWidget  *root,
+                             const char *part,
+                             guint       timeout_ms,
+                             const char *what)
+{
+  ShownText wait = { root, part };
+
+  test_util_wait_until (shows_text, &wait, timeout_ms, what);
 }
 
 char *
