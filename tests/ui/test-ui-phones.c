@@ -414,6 +414,12 @@ test_sorting (Fixture *fixture)
 static void
 test_search (Fixture *fixture)
 {
+  static const struct { const char *text; guint rows; } searches[] = {
+    { "700101", 1 }, { "R5.12", 2 },
+    { "00:1a:e8:00:00:02", 1 }, { "001AE8000002", 1 },
+    { "idle", 3 }, { "Default", 3 }, { "Secure", 0 },
+    { "no such phone", 0 },
+  };
   GtkWidget *entry = ui_test_find_widget (GTK_WIDGET (fixture->view), GTK_TYPE_SEARCH_ENTRY, NULL);
   GListModel *rows = G_LIST_MODEL (wpc_phones_view_get_selection (fixture->view));
   g_autofree char *count = NULL;
@@ -435,22 +441,12 @@ test_search (Fixture *fixture)
   g_assert_nonnull (strstr (count, "1 of 3 phones"));
 
   /* Every column: number, firmware, MAC with or without colons, state word, mode word */
-  wpc_phones_view_set_search (fixture->view, "700101");
-  g_assert_cmpuint (g_list_model_get_n_items (rows), ==, 1);
-  wpc_phones_view_set_search (fixture->view, "R5.12");
-  g_assert_cmpuint (g_list_model_get_n_items (rows), ==, 2);
-  wpc_phones_view_set_search (fixture->view, "00:1a:e8:00:00:02");
-  g_assert_cmpuint (g_list_model_get_n_items (rows), ==, 1);
-  wpc_phones_view_set_search (fixture->view, "001AE8000002");
-  g_assert_cmpuint (g_list_model_get_n_items (rows), ==, 1);
-  wpc_phones_view_set_search (fixture->view, "idle");
-  g_assert_cmpuint (g_list_model_get_n_items (rows), ==, 3);
-  wpc_phones_view_set_search (fixture->view, "Default");
-  g_assert_cmpuint (g_list_model_get_n_items (rows), ==, 3);
-  wpc_phones_view_set_search (fixture->view, "Secure");
-  g_assert_cmpuint (g_list_model_get_n_items (rows), ==, 0);
-  wpc_phones_view_set_search (fixture->view, "no such phone");
-  g_assert_cmpuint (g_list_model_get_n_items (rows), ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (searches); i++)
+    {
+      g_test_message ("search “%s”", searches[i].text);
+      wpc_phones_view_set_search (fixture->view, searches[i].text);
+      g_assert_cmpuint (g_list_model_get_n_items (rows), ==, searches[i].rows);
+    }
   ui_test_save_screenshot (GTK_WIDGET (fixture->window), "phones-search-empty.png");
 
   /* Typing into the entry filters too (after the entry's short delay) */
@@ -972,11 +968,11 @@ file_job_queued (gpointer data)
 static void
 test_deploy (Fixture *fixture)
 {
-  g_autofree char *source_dir = NULL;
-  g_autofree char *source_path = NULL;
+  /* in the console's temporary directory: removed with it, whatever the outcome */
+  g_autofree char *source_path = g_build_filename (fixture->console.data_dir, "Company logo.png", NULL);
   g_autofree char *served = NULL;
   g_autofree char *url = NULL;
-  g_autoptr(GFile) source = NULL;
+  g_autoptr(GFile) source = g_file_new_for_path (source_path);
   g_autoptr(GPtrArray) selected = NULL;
   g_autoptr(GPtrArray) jobs = NULL;
   g_autoptr(GError) error = NULL;
@@ -990,11 +986,7 @@ test_deploy (Fixture *fixture)
   select_macs (fixture, (const char *[]) { phones[0].mac, NULL });
   selected = wpc_phones_view_get_selected_phones (fixture->view);
 
-  source_dir = g_dir_make_tmp ("wpc-deploy-XXXXXX", &error);
-  g_assert_no_error (error);
-  source_path = g_build_filename (source_dir, "Company logo.png", NULL);
   g_assert_true (g_file_set_contents (source_path, "PNG-ish", -1, &error));
-  source = g_file_new_for_path (source_path);
 
   /* The dialog: Deploy only once a file and a type are chosen */
   g_assert_true (ui_test_activate_shortcut (GTK_WIDGET (fixture->view), "<Control><Shift>f"));
@@ -1046,9 +1038,6 @@ test_deploy (Fixture *fixture)
   g_assert_cmpstr (job_item (job, "file-sw-type")->value, ==, "Siemens SIP");
   g_assert_cmpstr (job_item (job, "file-sw-version")->value, ==, "3.5.12.0");
   g_assert_cmpstr (job_item (job, "file-priority")->value, ==, "normal");
-
-  g_unlink (source_path);
-  g_rmdir (source_dir);
 }
 
 static void
