@@ -103,6 +103,15 @@ item (WpiTrafficModel *model,
   return g_list_model_get_item (G_LIST_MODEL (model), position);
 }
 
+/* A model over n records as make_record() logs them, none read yet */
+static WpiTrafficModel *
+filled_model (Fixture *fixture,
+              guint    n)
+{
+  test_util_store_fill (fixture->store, make_record, 0, n);
+  return new_model (fixture->store);
+}
+
 /* ---- Tests --------------------------------------------------------------------- */
 
 static void
@@ -134,7 +143,7 @@ static void
 test_lazy_paging (Fixture       *fixture,
                   gconstpointer  data)
 {
-  g_autoptr(WpiTrafficModel) model = NULL;
+  g_autoptr(WpiTrafficModel) model = filled_model (fixture, BIG_LOG);
   g_autoptr(WpiTrafficEntry) first = NULL;
   g_autoptr(WpiTrafficEntry) last = NULL;
   g_autoptr(WpiTrafficEntry) middle = NULL;
@@ -143,9 +152,6 @@ test_lazy_paging (Fixture       *fixture,
   gint64 id = 0;
   WpiTrafficDirection direction;
   guint positions[] = { 0, 1, 100, 255 };
-
-  test_util_store_fill (fixture->store, make_record, 0, BIG_LOG);
-  model = new_model (fixture->store);
 
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, BIG_LOG);
   g_assert_cmpuint (wpi_traffic_model_get_page_loads (model), ==, 0);
@@ -212,15 +218,11 @@ static void
 test_body_on_demand (Fixture       *fixture,
                      gconstpointer  data)
 {
-  g_autoptr(WpiTrafficModel) model = NULL;
-  g_autoptr(WpiTrafficEntry) entry = NULL;
+  g_autoptr(WpiTrafficModel) model = filled_model (fixture, 10);
+  g_autoptr(WpiTrafficEntry) entry = item (model, 4);
   g_autoptr(WpiTrafficRecord) full = NULL;
   g_autoptr(GError) error = NULL;
   WpiMessage *message;
-
-  test_util_store_fill (fixture->store, make_record, 0, 10);
-  model = new_model (fixture->store);
-  entry = item (model, 4);
 
   full = wpi_traffic_entry_load_record (entry, fixture->store, &error);
   g_assert_no_error (error);
@@ -235,19 +237,25 @@ test_body_on_demand (Fixture       *fixture,
   g_assert_true (wpi_traffic_entry_get_message (entry, NULL, NULL) == message);
 }
 
-static void
-test_bad_body (Fixture       *fixture,
-               gconstpointer  data)
+/* The entry of a body the codec refused as malformed, as the service logs it */
+static WpiTrafficEntry *
+malformed_entry (void)
 {
   g_autoptr(WpiTrafficRecord) record = wpi_traffic_record_new ();
-  g_autoptr(WpiTrafficEntry) entry = NULL;
-  g_autoptr(GError) error = NULL;
 
   record->id = 7;
   record->body = g_bytes_new_static ("<WorkpointMessage><Message", 26);
   record->error_code = WPI_CODEC_ERROR_MALFORMED;
   record->error_text = g_strdup ("1:27: malformed XML");
-  entry = wpi_traffic_entry_new (record);
+  return wpi_traffic_entry_new (record);
+}
+
+static void
+test_bad_body (Fixture       *fixture,
+               gconstpointer  data)
+{
+  g_autoptr(WpiTrafficEntry) entry = malformed_entry ();
+  g_autoptr(GError) error = NULL;
 
   g_assert_null (wpi_traffic_entry_get_message (entry, NULL, &error));
   g_assert_error (error, WPI_CODEC_ERROR, WPI_CODEC_ERROR_MALFORMED);
@@ -274,14 +282,12 @@ static void
 test_live_append (Fixture       *fixture,
                   gconstpointer  data)
 {
-  g_autoptr(WpiTrafficModel) model = NULL;
+  g_autoptr(WpiTrafficModel) model = filled_model (fixture, 1000);
   Change change = { 0 };
   guint pending_notifies = 0;
   guint loads;
   gint64 id;
 
-  test_util_store_fill (fixture->store, make_record, 0, 1000);
-  model = new_model (fixture->store);
   g_signal_connect (model, "items-changed", G_CALLBACK (on_items_changed), &change);
 
   id = log_message (fixture->store, model, 1000);
@@ -360,14 +366,12 @@ static void
 test_retention (Fixture       *fixture,
                 gconstpointer  data)
 {
-  g_autoptr(WpiTrafficModel) model = NULL;
+  g_autoptr(WpiTrafficModel) model = filled_model (fixture, 600);
   g_autoptr(GError) error = NULL;
   Change change = { 0 };
   gint64 first = 0, last = 0, old_first;
   guint i = 600;
 
-  test_util_store_fill (fixture->store, make_record, 0, 600);
-  model = new_model (fixture->store);
   {
     /* Cache the first page, to see that it does not outlive retention */
     g_autoptr(WpiTrafficEntry) entry = item (model, 0);
@@ -450,13 +454,11 @@ static void
 test_missing_rows (Fixture       *fixture,
                    gconstpointer  data)
 {
-  g_autoptr(WpiTrafficModel) model = NULL;
+  g_autoptr(WpiTrafficModel) model = filled_model (fixture, 300);
   g_autoptr(WpiStore) other = NULL;
   g_autoptr(WpiTrafficEntry) entry = NULL;
   g_autoptr(GError) error = NULL;
 
-  test_util_store_fill (fixture->store, make_record, 0, 300);
-  model = new_model (fixture->store);
   other = wpi_store_open (fixture->dir, &error);
   g_assert_no_error (error);
   g_assert_true (wpi_store_traffic_set_limit (other, 10, &error));
