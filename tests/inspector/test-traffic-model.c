@@ -362,6 +362,21 @@ store_bounds (WpiStore *store,
   g_assert_no_error (error);
 }
 
+/* Logs message *i (and counts on) with change reset to see what it alone changes; first
+ * and last: the store's bounds after it */
+static void
+log_next (Fixture         *fixture,
+          WpiTrafficModel *model,
+          Change          *change,
+          guint           *i,
+          gint64          *first,
+          gint64          *last)
+{
+  change->count = 0;
+  log_message (fixture->store, model, (*i)++);
+  store_bounds (fixture->store, first, last);
+}
+
 static void
 test_retention (Fixture       *fixture,
                 gconstpointer  data)
@@ -404,9 +419,7 @@ test_retention (Fixture       *fixture,
       guint n = g_list_model_get_n_items (G_LIST_MODEL (model));
 
       g_assert_cmpuint (i, <, 800);
-      change.count = 0;
-      log_message (fixture->store, model, i++);
-      store_bounds (fixture->store, &first, &last);
+      log_next (fixture, model, &change, &i, &first, &last);
       if (first == old_first)
         {
           g_assert_cmpuint (change.count, ==, 1);
@@ -430,9 +443,7 @@ test_retention (Fixture       *fixture,
   while (first == old_first)
     {
       g_assert_cmpuint (i, <, 1000);
-      change.count = 0;
-      log_message (fixture->store, model, i++);
-      store_bounds (fixture->store, &first, &last);
+      log_next (fixture, model, &change, &i, &first, &last);
       if (first == old_first)
         g_assert_cmpuint (change.count, ==, 0);
     }
