@@ -138,6 +138,26 @@ test_empty (Fixture       *fixture,
   g_assert_cmpint (wpi_traffic_model_get_first_id (model), ==, 1);
 }
 
+/* The entry of make_record (0), as the list shows it: its summary, read through the
+ * properties too, and no body until asked for */
+static void
+assert_first_summary (WpiTrafficEntry *first)
+{
+  g_autofree char *mac = NULL;
+  g_autofree char *status = NULL;
+  gint64 id = 0;
+  WpiTrafficDirection direction;
+
+  g_object_get (first, "id", &id, "mac", &mac, "status", &status, "direction", &direction, NULL);
+  g_assert_cmpint (id, ==, 1);
+  g_assert_cmpstr (mac, ==, "00:1A:E8:00:00:00");
+  g_assert_cmpstr (status, ==, "busy");
+  g_assert_cmpint (direction, ==, WPI_TRAFFIC_DIRECTION_IN);
+  g_assert_cmpstr (wpi_traffic_entry_get_flow (first), ==, "flow-0");
+  g_assert_cmpint (wpi_traffic_entry_get_item_count (first), ==, 1);
+  g_assert_null (wpi_traffic_entry_get_record (first)->body);
+}
+
 /* 100,000 rows; only the pages that get_item() touches are read. */
 static void
 test_lazy_paging (Fixture       *fixture,
@@ -147,10 +167,6 @@ test_lazy_paging (Fixture       *fixture,
   g_autoptr(WpiTrafficEntry) first = NULL;
   g_autoptr(WpiTrafficEntry) last = NULL;
   g_autoptr(WpiTrafficEntry) middle = NULL;
-  g_autofree char *mac = NULL;
-  g_autofree char *status = NULL;
-  gint64 id = 0;
-  WpiTrafficDirection direction;
   guint positions[] = { 0, 1, 100, 255 };
 
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, BIG_LOG);
@@ -167,15 +183,7 @@ test_lazy_paging (Fixture       *fixture,
   g_assert_cmpuint (wpi_traffic_model_get_page_loads (model), ==, 1);
 
   first = item (model, 0);
-  g_object_get (first, "id", &id, "mac", &mac, "status", &status, "direction", &direction, NULL);
-  g_assert_cmpint (id, ==, 1);
-  g_assert_cmpstr (mac, ==, "00:1A:E8:00:00:00");
-  g_assert_cmpstr (status, ==, "busy");
-  g_assert_cmpint (direction, ==, WPI_TRAFFIC_DIRECTION_IN);
-  g_assert_cmpstr (wpi_traffic_entry_get_flow (first), ==, "flow-0");
-  g_assert_cmpint (wpi_traffic_entry_get_item_count (first), ==, 1);
-  /* Summaries only: no body until asked for */
-  g_assert_null (wpi_traffic_entry_get_record (first)->body);
+  assert_first_summary (first);
 
   middle = item (model, 256);
   g_assert_cmpint (wpi_traffic_entry_get_id (middle), ==, 257);
