@@ -35,6 +35,7 @@ typedef struct {
   WpiStore *store;
   char     *out;       /* stdout and stderr of the last wpictl run */
   char     *err;
+  JsonNode *json;      /* out parsed, once asked for (ctl_json) */
 } Fixture;
 
 static char *wpictl_path;
@@ -104,6 +105,7 @@ fixture_teardown (Fixture       *fixture,
   g_free (fixture->xdg_data);
   g_clear_pointer (&fixture->out, g_free);
   g_clear_pointer (&fixture->err, g_free);
+  g_clear_pointer (&fixture->json, json_node_unref);
 }
 
 /* ---- running wpictl ---- */
@@ -168,6 +170,7 @@ finish_ctl (Fixture     *fixture,
 
   g_clear_pointer (&fixture->out, g_free);
   g_clear_pointer (&fixture->err, g_free);
+  g_clear_pointer (&fixture->json, json_node_unref);
   g_subprocess_communicate_utf8 (process, NULL, NULL, &fixture->out, &fixture->err, &error);
   g_assert_no_error (error);
   if (!g_subprocess_get_if_exited (process))
@@ -253,6 +256,29 @@ parse_json (const char *text)
   json_parser_load_from_data (parser, text, -1, &error);
   g_assert_no_error (error);
   return json_node_copy (json_parser_get_root (parser));
+}
+
+/* The last run's stdout as JSON, parsed once and kept until the next run */
+static JsonNode *
+ctl_json (Fixture *fixture)
+{
+  if (fixture->json == NULL)
+    fixture->json = parse_json (fixture->out);
+  return fixture->json;
+}
+
+static JsonArray *
+ctl_json_array (Fixture *fixture)
+{
+  g_assert_true (JSON_NODE_HOLDS_ARRAY (ctl_json (fixture)));
+  return json_node_get_array (ctl_json (fixture));
+}
+
+static JsonObject *
+ctl_json_object (Fixture *fixture)
+{
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (ctl_json (fixture)));
+  return json_node_get_object (ctl_json (fixture));
 }
 
 /* Lines of JSON objects */
@@ -484,7 +510,6 @@ test_phones (Fixture       *fixture,
              gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) root = NULL;
   JsonArray *array;
   JsonObject *a, *b;
   gint64 job_id;
@@ -500,8 +525,7 @@ test_phones (Fixture       *fixture,
                                  "1 min ago", "never", NULL);
 
   g_assert_cmpint (run_ctl (fixture, "phones", "--json", NULL), ==, 0);
-  root = parse_json (fixture->out);
-  array = json_node_get_array (root);
+  array = ctl_json_array (fixture);
   g_assert_cmpuint (json_array_get_length (array), ==, 2);
   a = json_array_get_object_element (array, 0);
   b = json_array_get_object_element (array, 1);
@@ -525,7 +549,6 @@ static void
 test_show (Fixture       *fixture,
            gconstpointer  data)
 {
-  g_autoptr(JsonNode) root = NULL;
   JsonObject *phone;
   JsonArray *items, *jobs;
   gint64 job_id;
@@ -551,8 +574,7 @@ test_show (Fixture       *fixture,
   assert_contains (fixture->out, SECRET);
 
   g_assert_cmpint (run_ctl (fixture, "show", MAC_A, "--json", NULL), ==, 0);
-  root = parse_json (fixture->out);
-  phone = json_node_get_object (root);
+  phone = ctl_json_object (fixture);
   g_assert_cmpstr (json_object_get_string_member (phone, "mac"), ==, MAC_A);
   g_assert_cmpstr (json_object_get_string_member (phone, "contact_me_uri"), ==,
                    "http://127.0.0.1:8085/contact_dls.html/ContactDLS");
@@ -925,7 +947,6 @@ test_jobs (Fixture       *fixture,
            gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) root = NULL;
   JsonArray *array;
   WpiStoreItem write[] = { { .name = "admin-pwd", .value = (char *) SECRET } };
   gint64 a1, a2, b1;
@@ -940,35 +961,27 @@ test_jobs (Fixture       *fixture,
   test_util_assert_contains_all (fixture->out, "write-items", "phone unreachable", MAC_B, NULL);
 
   g_assert_cmpint (run_ctl (fixture, "jobs", "--json", NULL), ==, 0);
-  root = parse_json (fixture->out);
-  array = json_node_get_array (root);
+  array = ctl_json_array (fixture);
   g_assert_cmpuint (json_array_get_length (array), ==, 3);
   g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (array, 0), "id"), ==, a1);
   g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (array, 1), "state"), ==, "failed");
   g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (array, 1), "failure_reason"), ==,
                    "phone unreachable");
   g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (array, 2), "mac"), ==, MAC_B);
-  g_clear_pointer (&root, json_node_unref);
 
   g_assert_cmpint (run_ctl (fixture, "jobs", "--json", "--phone", "001AE8123456", "--state", "pending",
                             NULL), ==, 0);
-  root = parse_json (fixture->out);
-  array = json_node_get_array (root);
+  array = ctl_json_array (fixture);
   g_assert_cmpuint (json_array_get_length (array), ==, 1);
   g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (array, 0), "id"), ==, a1);
-  g_clear_pointer (&root, json_node_unref);
 
   g_assert_cmpint (run_ctl (fixture, "jobs", "--json", "--state", "failed", NULL), ==, 0);
-  root = parse_json (fixture->out);
-  g_assert_cmpuint (json_array_get_length (json_node_get_array (root)), ==, 1);
-  g_clear_pointer (&root, json_node_unref);
+  g_assert_cmpuint (json_array_get_length (ctl_json_array (fixture)), ==, 1);
 
   g_assert_cmpint (run_ctl (fixture, "jobs", "--json", "--limit", "2", NULL), ==, 0);
-  root = parse_json (fixture->out);
-  array = json_node_get_array (root);
+  array = ctl_json_array (fixture);
   g_assert_cmpuint (json_array_get_length (array), ==, 2);
   g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (array, 1), "id"), ==, b1);
-  g_clear_pointer (&root, json_node_unref);
 
   assert_ctl_error (fixture, 2, "not a job state", "jobs", "--state", "sleeping", NULL);
   assert_ctl_error (fixture, 2, "No phone", "jobs", "--phone", MAC_NONE, NULL);
@@ -985,13 +998,11 @@ test_jobs (Fixture       *fixture,
     g_assert_null (strstr (fixture->out, SECRET));
 
     g_assert_cmpint (run_ctl (fixture, "job", id, "--json", "--show-secrets", NULL), ==, 0);
-    root = parse_json (fixture->out);
-    job = json_node_get_object (root);
+    job = ctl_json_object (fixture);
     g_assert_cmpint (json_object_get_int_member (job, "id"), ==, a1);
     item = json_array_get_object_element (json_object_get_array_member (job, "items"), 0);
     g_assert_cmpstr (json_object_get_string_member (item, "value"), ==, SECRET);
     g_assert_true (json_object_get_null_member (item, "status"));
-    g_clear_pointer (&root, json_node_unref);
   }
   assert_ctl_error (fixture, 2, "No job 999", "job", "999", NULL);
   assert_ctl_error (fixture, 2, "not a job number", "job", "0", NULL);
@@ -1028,7 +1039,6 @@ test_profiles (Fixture       *fixture,
   g_autoptr(WpiProfileRecord) profile = NULL;
   g_autoptr(WpiProfileRecord) default_profile = NULL;
   g_autoptr(WpiJobRecord) job = NULL;
-  g_autoptr(JsonNode) root = NULL;
   JsonArray *array;
 
   g_assert_cmpint (run_ctl (fixture, "profile", "set", "office", "display-id={e164}",
@@ -1057,8 +1067,7 @@ test_profiles (Fixture       *fixture,
   assert_contains (fixture->out, "yes");
 
   g_assert_cmpint (run_ctl (fixture, "profile", "list", "--json", NULL), ==, 0);
-  root = parse_json (fixture->out);
-  array = json_node_get_array (root);
+  array = ctl_json_array (fixture);
   g_assert_cmpuint (json_array_get_length (array), ==, 1);
   g_assert_true (json_object_get_boolean_member (json_array_get_object_element (array, 0), "default"));
   g_assert_cmpstr (json_object_get_string_member (
@@ -1616,7 +1625,6 @@ test_service (Fixture       *fixture,
   g_autofree char *logo = write_source_file (fixture, "logo.png", "PNG logo bytes");
   g_autofree char *port_text = NULL;
   g_autofree char *address = NULL;
-  g_autoptr(JsonNode) root = NULL;
   g_autoptr(GPtrArray) lines = NULL;
   EndToEnd e2e = { 0 };
   gboolean saw_write = FALSE, saw_solicited = FALSE;
@@ -1640,9 +1648,8 @@ test_service (Fixture       *fixture,
   g_assert_cmpint (g_ascii_strtoll (port_text, NULL, 10), ==, e2e.port);
 
   g_assert_cmpint (run_ctl (fixture, "--data-dir", e2e.service_dir, "phones", "--json", NULL), ==, 0);
-  root = parse_json (fixture->out);
-  g_assert_cmpuint (json_array_get_length (json_node_get_array (root)), ==, 2);
-  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (json_node_get_array (root), 0),
+  g_assert_cmpuint (json_array_get_length (ctl_json_array (fixture)), ==, 2);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (ctl_json_array (fixture), 0),
                                                   "mac"), ==, mac_1);
 
   /* a read and a write, each done within the wait */
@@ -1748,7 +1755,6 @@ test_bootstrap_pin_csv (Fixture       *fixture,
   g_autofree char *csv = g_build_filename (fixture->tmp, "handout.csv", NULL);
   g_autoptr(GHashTable) handout = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) root = NULL;
   const char *macs[] = { MAC_A, MAC_B, MAC_C };
   GStatBuf st;
   JsonArray *array;
@@ -1802,8 +1808,7 @@ test_bootstrap_pin_csv (Fixture       *fixture,
     }
 
   g_assert_cmpint (run_ctl (fixture, "pins", "--json", NULL), ==, 0);
-  root = parse_json (fixture->out);
-  array = json_node_get_array (root);
+  array = ctl_json_array (fixture);
   g_assert_cmpuint (json_array_get_length (array), ==, 3);
   for (guint i = 0; i < 3; i++)
     {
@@ -1841,10 +1846,8 @@ test_bootstrap_pin_csv (Fixture       *fixture,
     g_assert_cmpuint (strlen (record->pin), ==, 12);
     g_assert_cmpint (record->state, ==, WPI_PIN_STATE_HANDED_OUT);
   }
-  g_clear_pointer (&root, json_node_unref);
   g_assert_cmpint (run_ctl (fixture, "pins", "--all", "--json", NULL), ==, 0);
-  root = parse_json (fixture->out);
-  g_assert_cmpuint (json_array_get_length (json_node_get_array (root)), ==, 4);
+  g_assert_cmpuint (json_array_get_length (ctl_json_array (fixture)), ==, 4);
 }
 
 /* A PDF holds NUL bytes: no string search */
@@ -2173,7 +2176,6 @@ test_secure_end_to_end (Fixture       *fixture,
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *csv = g_build_filename (fixture->tmp, "handout.csv", NULL);
-  g_autoptr(JsonNode) root = NULL;
   g_autoptr(GHashTable) handout = NULL;
   const guint n_phones = 3;
   EndToEnd e2e = { 0 };
@@ -2201,8 +2203,7 @@ test_secure_end_to_end (Fixture       *fixture,
   wait_until (check_phones_secure, &secure, "every phone to be verified and in Secure Mode");
 
   g_assert_cmpint (run_ctl (fixture, "--data-dir", e2e.service_dir, "pins", "--json", NULL), ==, 0);
-  root = parse_json (fixture->out);
-  array = json_node_get_array (root);
+  array = ctl_json_array (fixture);
   g_assert_cmpuint (json_array_get_length (array), ==, n_phones);
   for (guint i = 0; i < n_phones; i++)
     {
@@ -2212,10 +2213,8 @@ test_secure_end_to_end (Fixture       *fixture,
       g_assert_cmpstr (json_object_get_string_member (object, "state"), ==, "verified");
     }
 
-  g_clear_pointer (&root, json_node_unref);
   g_assert_cmpint (run_ctl (fixture, "--data-dir", e2e.service_dir, "phones", "--json", NULL), ==, 0);
-  root = parse_json (fixture->out);
-  array = json_node_get_array (root);
+  array = ctl_json_array (fixture);
   g_assert_cmpuint (json_array_get_length (array), ==, n_phones);
   for (guint i = 0; i < n_phones; i++)
     g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (array, i), "mode"), ==,
