@@ -124,6 +124,19 @@ new_launcher (Fixture *fixture)
   return launcher;
 }
 
+/* The strings up to the NULL in ap, NULL-terminated (the array does not own them) */
+static GPtrArray *
+collect_args (va_list ap)
+{
+  GPtrArray *args = g_ptr_array_new ();
+  const char *arg;
+
+  while ((arg = va_arg (ap, const char *)) != NULL)
+    g_ptr_array_add (args, (char *) arg);
+  g_ptr_array_add (args, NULL);
+  return args;
+}
+
 /* argv: wpictl, --data-dir D unless data_dir is NULL, then the NULL-terminated args */
 static GSubprocess *
 spawn_ctlv (Fixture             *fixture,
@@ -185,15 +198,9 @@ static int
 run_ctl_valist (Fixture *fixture,
                 va_list  ap)
 {
-  g_autoptr(GPtrArray) args = g_ptr_array_new ();
-  g_autoptr(GSubprocess) process = NULL;
-  const char *arg;
+  g_autoptr(GPtrArray) args = collect_args (ap);
+  g_autoptr(GSubprocess) process = spawn_ctl (fixture, (const char * const *) args->pdata);
 
-  while ((arg = va_arg (ap, const char *)) != NULL)
-    g_ptr_array_add (args, (char *) arg);
-  g_ptr_array_add (args, NULL);
-
-  process = spawn_ctl (fixture, (const char * const *) args->pdata);
   return finish_ctl (fixture, process);
 }
 
@@ -379,10 +386,9 @@ static gboolean
 check_new_job (gpointer user_data)
 {
   NewJob *wait = user_data;
-  g_autoptr(GPtrArray) jobs = NULL;
   WpiJobFilter filter = { NULL, 0, 1 };
+  g_autoptr(GPtrArray) jobs = wpi_store_job_list (wait->fixture->store, &filter, NULL);
 
-  jobs = wpi_store_job_list (wait->fixture->store, &filter, NULL);
   if (jobs != NULL && jobs->len == 1 && ((WpiJobRecord *) jobs->pdata[0])->id > wait->after_id)
     wait->found = ((WpiJobRecord *) jobs->pdata[0])->id;
   return wait->found != 0;

@@ -304,10 +304,7 @@ matching (const char     *text,
 static void
 test_evaluate_records (void)
 {
-  static const struct {
-    const char *text;
-    const char *ids;
-  } cases[] = {
+  static const struct { const char *text; const char *ids; } cases[] = {
     /* the example */
     { "mac == 00:1A:E8:12:34:56 and (status == busy or item.sip-transport-user == 2)", "24" },
     { "mac == 00-1a-e8-12-34-56", "24" },
@@ -387,10 +384,7 @@ test_evaluate_records (void)
 static void
 test_evaluate_lazily (void)
 {
-  static const struct {
-    const char *text;
-    guint       calls;
-  } cases[] = {
+  static const struct { const char *text; guint calls; } cases[] = {
     { "mac == 00:1A:E8:12:34:56 or status or error or dir == in or port == 1 or ip contains 1", 0 },
     { "nonce ~ . and reason and action and flow", 0 },
     /* records 1 and 4 have items; 2 has none, 3 and 5 were refused */
