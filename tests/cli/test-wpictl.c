@@ -108,6 +108,24 @@ fixture_teardown (Fixture       *fixture,
   g_clear_pointer (&fixture->json, json_node_unref);
 }
 
+/* ---- paths ---- */
+
+/* name in the test's temporary directory */
+static char *
+tmp_path (Fixture    *fixture,
+          const char *name)
+{
+  return g_build_filename (fixture->tmp, name, NULL);
+}
+
+/* name in the data directory (the store's) */
+static char *
+data_path (Fixture    *fixture,
+           const char *name)
+{
+  return g_build_filename (fixture->data_dir, name, NULL);
+}
+
 /* ---- running wpictl ---- */
 
 static GSubprocessLauncher *
@@ -452,7 +470,7 @@ test_data_dir (Fixture       *fixture,
                gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *empty = g_build_filename (fixture->tmp, "empty", NULL);
+  g_autofree char *empty = tmp_path (fixture, "empty");
   g_autofree char *empty_db = g_build_filename (empty, WPI_STORE_DB_NAME, NULL);
   g_autofree char *xdg_dir = g_build_filename (fixture->xdg_data, "workpoint-console", NULL);
   g_autoptr(WpiStore) xdg_store = NULL;
@@ -802,7 +820,7 @@ write_source_file (Fixture    *fixture,
                    const char *contents)
 {
   g_autoptr(GError) error = NULL;
-  char *path = g_build_filename (fixture->tmp, name, NULL);
+  char *path = tmp_path (fixture, name);
 
   g_assert_true (g_file_set_contents (path, contents, -1, &error));
   g_assert_no_error (error);
@@ -814,7 +832,7 @@ assert_deployed (Fixture    *fixture,
                  const char *name,
                  const char *contents)
 {
-  g_autofree char *files_dir = g_build_filename (fixture->data_dir, "files", NULL);
+  g_autofree char *files_dir = data_path (fixture, "files");
   g_autofree char *path = g_build_filename (files_dir, name, NULL);
   g_autofree char *copied = NULL;
   GStatBuf st;
@@ -830,7 +848,7 @@ assert_deployed (Fixture    *fixture,
 static guint
 count_files (Fixture *fixture)
 {
-  g_autofree char *files_dir = g_build_filename (fixture->data_dir, "files", NULL);
+  g_autofree char *files_dir = data_path (fixture, "files");
   GDir *dir = g_dir_open (files_dir, 0, NULL);
   guint n = 0;
 
@@ -864,7 +882,7 @@ test_deploy_file (Fixture       *fixture,
   g_autoptr(WpiJobRecord) job = NULL;
   g_autofree char *ring = write_source_file (fixture, "ring.wav", "RIFF ring tone");
   g_autofree char *spaced = write_source_file (fixture, "my ring.wav", "RIFF other");
-  g_autofree char *missing = g_build_filename (fixture->tmp, "missing.wav", NULL);
+  g_autofree char *missing = tmp_path (fixture, "missing.wav");
 
   /* the service has not recorded where it listens */
   assert_ctl_error (fixture, 2, "--url-base", "deploy-file", MAC_A, ring, "--type", "RINGTONE", NULL);
@@ -1105,7 +1123,7 @@ static void
 test_profile_creates_store (Fixture       *fixture,
                             gconstpointer  data)
 {
-  g_autofree char *fresh = g_build_filename (fixture->tmp, "fresh", NULL);
+  g_autofree char *fresh = tmp_path (fixture, "fresh");
   g_autoptr(WpiStore) store = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(WpiProfileRecord) profile = NULL;
@@ -1569,9 +1587,9 @@ end_to_end_start (EndToEnd           *e2e,
   const char *asan = g_getenv ("ASAN_OPTIONS");
   g_autofree char *options = NULL;
 
-  e2e->service_dir = g_build_filename (fixture->tmp, "service", NULL);
-  e2e->service_log = g_build_filename (fixture->tmp, "service.log", NULL);
-  e2e->sim_log = g_build_filename (fixture->tmp, "sim.log", NULL);
+  e2e->service_dir = tmp_path (fixture, "service");
+  e2e->service_log = tmp_path (fixture, "service.log");
+  e2e->sim_log = tmp_path (fixture, "sim.log");
 
   g_subprocess_launcher_set_stdout_file_path (service_launcher, e2e->service_log);
   g_subprocess_launcher_setenv (service_launcher, "XDG_DATA_HOME", fixture->xdg_data, TRUE);
@@ -1710,7 +1728,7 @@ test_service (Fixture       *fixture,
 static gboolean
 pki_exists (Fixture *fixture)
 {
-  g_autofree char *pki_dir = g_build_filename (fixture->data_dir, "pki", NULL);
+  g_autofree char *pki_dir = data_path (fixture, "pki");
 
   return g_file_test (pki_dir, G_FILE_TEST_EXISTS);
 }
@@ -1758,7 +1776,7 @@ static void
 test_bootstrap_pin_csv (Fixture       *fixture,
                         gconstpointer  data)
 {
-  g_autofree char *csv = g_build_filename (fixture->tmp, "handout.csv", NULL);
+  g_autofree char *csv = tmp_path (fixture, "handout.csv");
   g_autoptr(GHashTable) handout = NULL;
   g_autoptr(GError) error = NULL;
   const char *macs[] = { MAC_A, MAC_B, MAC_C };
@@ -1874,7 +1892,7 @@ static void
 test_bootstrap_pdf (Fixture       *fixture,
                     gconstpointer  data)
 {
-  g_autofree char *pdf = g_build_filename (fixture->tmp, "slips.PDF", NULL);
+  g_autofree char *pdf = tmp_path (fixture, "slips.PDF");
   g_autofree char *contents = NULL;
   g_autofree char *pdftotext = g_find_program_in_path ("pdftotext");
   g_autoptr(GError) error = NULL;
@@ -1971,7 +1989,7 @@ static void
 test_bootstrap_invalid (Fixture       *fixture,
                         gconstpointer  data)
 {
-  g_autofree char *csv = g_build_filename (fixture->tmp, "handout.csv", NULL);
+  g_autofree char *csv = tmp_path (fixture, "handout.csv");
   g_autofree char *missing_dir = g_build_filename (fixture->tmp, "no-such-dir", "h.csv", NULL);
   const struct {
     int         status;
@@ -2011,32 +2029,19 @@ test_bootstrap_invalid (Fixture       *fixture,
   g_assert_false (g_file_test (csv, G_FILE_TEST_EXISTS));
 }
 
-/* Ctrl+C in the middle: every phone queued has its PIN in the handout, and no other
- * phone has a job or a PIN. */
-static void
-test_bootstrap_interrupt (Fixture       *fixture,
-                          gconstpointer  data)
+/* Runs wpictl ARGS and sends it SIGINT once its progress shows the first phone done; its
+ * exit status, its stdout in fixture->out and the rest of its stderr in *rest. */
+static int
+interrupt_after_first_phone (Fixture            *fixture,
+                             const char * const *args,
+                             char              **rest)
 {
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GDataInputStream) err_stream = NULL;
-  g_autoptr(GHashTable) handout = NULL;
-  g_autoptr(GPtrArray) pins = NULL;
+  g_autoptr(GSubprocess) process = spawn_ctl (fixture, args);
+  g_autoptr(GDataInputStream) err_stream =
+    g_data_input_stream_new (g_subprocess_get_stderr_pipe (process));
   g_autoptr(GError) error = NULL;
-  g_autofree char *csv = g_build_filename (fixture->tmp, "handout.csv", NULL);
-  g_autofree char *rest = NULL;
-  const guint n_phones = 60;
-  const char *args[] = { "bootstrap", "--all", "--handout", csv, NULL };
   int status;
 
-  for (guint i = 0; i < n_phones - 2; i++)
-    {
-      g_autofree char *mac = g_strdup_printf ("00:1A:E8:00:10:%02X", i);
-
-      add_phone (fixture->store, mac, NULL);
-    }
-
-  process = spawn_ctl (fixture, args);
-  err_stream = g_data_input_stream_new (g_subprocess_get_stderr_pipe (process));
   /* the first phone through: the run is under way */
   for (;;)
     {
@@ -2048,7 +2053,7 @@ test_bootstrap_interrupt (Fixture       *fixture,
         break;
     }
   g_subprocess_send_signal (process, SIGINT);
-  rest = g_data_input_stream_read_upto (err_stream, "", 0, NULL, NULL, &error);
+  *rest = g_data_input_stream_read_upto (err_stream, "", 0, NULL, NULL, &error);
   g_assert_no_error (error);
   {
     GInputStream *out_pipe = g_subprocess_get_stdout_pipe (process);
@@ -2063,6 +2068,7 @@ test_bootstrap_interrupt (Fixture       *fixture,
       }
     g_assert_no_error (error);
     g_byte_array_append (all, (const guint8 *) "", 1);
+    g_free (fixture->out);
     fixture->out = g_strdup ((const char *) all->data);
   }
   g_subprocess_wait (process, NULL, &error);
@@ -2070,7 +2076,33 @@ test_bootstrap_interrupt (Fixture       *fixture,
   g_assert_true (g_subprocess_get_if_exited (process));
   status = g_subprocess_get_exit_status (process);
   if (g_test_verbose ())
-    g_printerr ("--- exit %d\n--- stdout\n%s--- stderr (rest)\n%s\n", status, fixture->out, rest);
+    g_printerr ("--- exit %d\n--- stdout\n%s--- stderr (rest)\n%s\n", status, fixture->out, *rest);
+  return status;
+}
+
+/* Ctrl+C in the middle: every phone queued has its PIN in the handout, and no other
+ * phone has a job or a PIN. */
+static void
+test_bootstrap_interrupt (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  g_autofree char *csv = tmp_path (fixture, "handout.csv");
+  const char *args[] = { "bootstrap", "--all", "--handout", csv, NULL };
+  const guint n_phones = 60;
+  g_autofree char *rest = NULL;
+  int status;
+  g_autoptr(GHashTable) handout = NULL;
+  g_autoptr(GPtrArray) pins = NULL;
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < n_phones - 2; i++)
+    {
+      g_autofree char *mac = g_strdup_printf ("00:1A:E8:00:10:%02X", i);
+
+      add_phone (fixture->store, mac, NULL);
+    }
+
+  status = interrupt_after_first_phone (fixture, args, &rest);
 
   pins = wpi_store_pin_list (fixture->store, TRUE, &error);
   g_assert_no_error (error);
@@ -2100,7 +2132,7 @@ static void
 test_revoke (Fixture       *fixture,
              gconstpointer  data)
 {
-  g_autofree char *pki_dir = g_build_filename (fixture->data_dir, "pki", NULL);
+  g_autofree char *pki_dir = data_path (fixture, "pki");
   g_autoptr(GError) error = NULL;
   g_autoptr(WpiPki) pki = NULL;
   g_autoptr(WpiClientCert) cert = NULL;
@@ -2181,7 +2213,7 @@ test_secure_end_to_end (Fixture       *fixture,
                         gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *csv = g_build_filename (fixture->tmp, "handout.csv", NULL);
+  g_autofree char *csv = tmp_path (fixture, "handout.csv");
   g_autoptr(GHashTable) handout = NULL;
   const guint n_phones = 3;
   EndToEnd e2e = { 0 };
