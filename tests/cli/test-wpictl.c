@@ -29,13 +29,14 @@
 #define TEST_TIMEOUT_MS 20000
 
 typedef struct {
-  char     *tmp;       /* removed with everything in it */
-  char     *data_dir;  /* tmp/data: the store */
-  char     *xdg_data;  /* tmp/xdg: XDG_DATA_HOME of the subprocesses */
-  WpiStore *store;
-  char     *out;       /* stdout and stderr of the last wpictl run */
-  char     *err;
-  JsonNode *json;      /* out parsed, once asked for (ctl_json) */
+  char      *tmp;         /* removed with everything in it */
+  char      *data_dir;    /* tmp/data: the store */
+  char      *xdg_data;    /* tmp/xdg: XDG_DATA_HOME of the subprocesses */
+  WpiStore  *store;
+  char      *out;         /* stdout and stderr of the last wpictl run */
+  char      *err;
+  JsonNode  *json;        /* out parsed, once asked for (ctl_json) */
+  GPtrArray *json_lines;  /* out parsed line by line, once asked for (ctl_json_lines) */
 } Fixture;
 
 static char *wpictl_path;
@@ -106,6 +107,7 @@ fixture_teardown (Fixture       *fixture,
   g_clear_pointer (&fixture->out, g_free);
   g_clear_pointer (&fixture->err, g_free);
   g_clear_pointer (&fixture->json, json_node_unref);
+  g_clear_pointer (&fixture->json_lines, g_ptr_array_unref);
 }
 
 /* ---- paths ---- */
@@ -202,6 +204,7 @@ finish_ctl (Fixture     *fixture,
   g_clear_pointer (&fixture->out, g_free);
   g_clear_pointer (&fixture->err, g_free);
   g_clear_pointer (&fixture->json, json_node_unref);
+  g_clear_pointer (&fixture->json_lines, g_ptr_array_unref);
   g_subprocess_communicate_utf8 (process, NULL, NULL, &fixture->out, &fixture->err, &error);
   g_assert_no_error (error);
   if (!g_subprocess_get_if_exited (process))
@@ -324,6 +327,15 @@ parse_json_lines (const char *text)
   return nodes;
 }
 
+/* The last run's stdout as lines of JSON objects, parsed once and kept until the next run */
+static GPtrArray *
+ctl_json_lines (Fixture *fixture)
+{
+  if (fixture->json_lines == NULL)
+    fixture->json_lines = parse_json_lines (fixture->out);
+  return fixture->json_lines;
+}
+
 static gint64
 parse_job_id (const char *out)
 {
@@ -369,6 +381,19 @@ job_item (const WpiJobRecord *job,
   g_assert_nonnull (job->items);
   g_assert_cmpuint (position, <, job->items->len);
   return &g_array_index (job->items, WpiStoreItem, position);
+}
+
+/* Moves the job on as the service would (reason NULL but for a failure) */
+static void
+set_job_state (Fixture     *fixture,
+               gint64       id,
+               WpiJobState  state,
+               const char  *reason)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (wpi_store_job_set_state (fixture->store, id, state, reason, &error));
+  g_assert_no_error (error);
 }
 
 /* The job whose id wpictl printed: of kind, with the names and values in expected
@@ -656,7 +681,7 @@ test_read (Fixture       *fixture,
            gconstpointer  data)
 {
   g_autoptr(WpiJobRecord) job = NULL;
-  g_autoptr(GPtrArray) lines = NULL;
+  GPtrArray *lines;
   JsonObject *object;
 
   g_assert_cmpint (run_ctl (fixture, "read", "00:1a:e8:12:34:56", "e164", "function-key-def[3]",
@@ -677,7 +702,7 @@ test_read (Fixture       *fixture,
 
   /* --json: the queued job */
   g_assert_cmpint (run_ctl (fixture, "read", MAC_A, "e164", "--json", NULL), ==, 0);
-  lines = parse_json_lines (fixture->out);
+  lines = ctl_json_lines (fixture);
   g_assert_cmpuint (lines->len, ==, 1);
   object = json_node_get_object (lines->pdata[0]);
   g_assert_cmpstr (json_object_get_string_member (object, "kind"), ==, "read-items");
@@ -783,11 +808,11 @@ test_contact (Fixture       *fixture,
   /* pending jobs waiting for a later attempt are brought forward, attempts unchanged;
    * one in progress is left alone */
   waiting_id = enqueue_job (fixture, MAC_A, WPI_JOB_KIND_READ_ITEMS, read, 1);
-  g_assert_true (wpi_store_job_set_state (fixture->store, waiting_id, WPI_JOB_STATE_CONTACTING, NULL, &error));
+  set_job_state (fixture, waiting_id, WPI_JOB_STATE_CONTACTING, NULL);
   g_assert_true (wpi_store_job_record_attempt (fixture->store, waiting_id,
                                                g_get_real_time () + 10 * G_TIME_SPAN_MINUTE, &error));
   running_id = enqueue_job (fixture, MAC_A, WPI_JOB_KIND_RESTART, NULL, 0);
-  g_assert_true (wpi_store_job_set_state (fixture->store, running_id, WPI_JOB_STATE_IN_PROGRESS, NULL, &error));
+  set_job_state (fixture, running_id, WPI_JOB_STATE_IN_PROGRESS, NULL);
   g_assert_true (wpi_store_job_record_attempt (fixture->store, running_id, 12345, &error));
   g_assert_no_error (error);
 
@@ -970,7 +995,6 @@ static void
 test_jobs (Fixture       *fixture,
            gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
   JsonArray *array;
   WpiStoreItem write[] = { { .name = "admin-pwd", .value = (char *) SECRET } };
   gint64 a1, a2, b1;
@@ -978,7 +1002,7 @@ test_jobs (Fixture       *fixture,
   a1 = enqueue_job (fixture, MAC_A, WPI_JOB_KIND_WRITE_ITEMS, write, 1);
   a2 = enqueue_job (fixture, MAC_A, WPI_JOB_KIND_RESTART, NULL, 0);
   b1 = enqueue_job (fixture, MAC_B, WPI_JOB_KIND_READ_ALL, NULL, 0);
-  g_assert_true (wpi_store_job_set_state (fixture->store, a2, WPI_JOB_STATE_FAILED, "phone unreachable", &error));
+  set_job_state (fixture, a2, WPI_JOB_STATE_FAILED, "phone unreachable");
 
   g_assert_cmpint (run_ctl (fixture, "jobs", NULL), ==, 0);
   g_assert_true (g_str_has_prefix (fixture->out, "ID "));
@@ -1192,7 +1216,7 @@ static void
 test_traffic (Fixture       *fixture,
               gconstpointer  data)
 {
-  g_autoptr(GPtrArray) lines = NULL;
+  GPtrArray *lines;
   JsonObject *in, *outgoing, *bad, *item;
   JsonArray *items;
   gint64 in_id, out_id, bad_id;
@@ -1209,7 +1233,7 @@ test_traffic (Fixture       *fixture,
 
   g_assert_cmpint (run_ctl (fixture, "traffic", "--json", NULL), ==, 0);
   g_assert_cmpstr (fixture->err, ==, "");
-  lines = parse_json_lines (fixture->out);
+  lines = ctl_json_lines (fixture);
   g_assert_cmpuint (lines->len, ==, 4);
   in = json_node_get_object (lines->pdata[0]);
   outgoing = json_node_get_object (lines->pdata[1]);
@@ -1249,25 +1273,21 @@ test_traffic (Fixture       *fixture,
   g_assert_cmpstr (json_object_get_string_member (bad, "error"), ==, "1:27: premature end of data");
   g_assert_true (json_object_get_null_member (bad, "items"));
   g_assert_true (json_object_get_null_member (bad, "mac"));
-  g_clear_pointer (&lines, g_ptr_array_unref);
 
   g_assert_cmpint (run_ctl (fixture, "traffic", "--json", "--show-secrets", "--phone", MAC_A, NULL), ==, 0);
-  lines = parse_json_lines (fixture->out);
+  lines = ctl_json_lines (fixture);
   g_assert_cmpuint (lines->len, ==, 2);
   assert_contains (fixture->out, SECRET);
-  g_clear_pointer (&lines, g_ptr_array_unref);
 
   /* the newest N, for every phone or one */
   g_assert_cmpint (run_ctl (fixture, "traffic", "--json", "--limit", "2", NULL), ==, 0);
-  lines = parse_json_lines (fixture->out);
+  lines = ctl_json_lines (fixture);
   g_assert_cmpuint (lines->len, ==, 2);
   g_assert_cmpint (json_object_get_int_member (json_node_get_object (lines->pdata[1]), "id"), ==, bad_id);
-  g_clear_pointer (&lines, g_ptr_array_unref);
   g_assert_cmpint (run_ctl (fixture, "traffic", "--json", "--limit", "1", "--phone", MAC_A, NULL), ==, 0);
-  lines = parse_json_lines (fixture->out);
+  lines = ctl_json_lines (fixture);
   g_assert_cmpuint (lines->len, ==, 1);
   g_assert_cmpint (json_object_get_int_member (json_node_get_object (lines->pdata[0]), "id"), ==, out_id);
-  g_clear_pointer (&lines, g_ptr_array_unref);
 
   g_assert_cmpint (run_ctl (fixture, "traffic", NULL), ==, 0);
   g_assert_true (g_str_has_prefix (fixture->out, "ID "));
@@ -1280,12 +1300,23 @@ test_traffic (Fixture       *fixture,
 
 /* ---- --wait: the test moves the job as the service would ---- */
 
+/* Starts wpictl ARGS (with --wait) and waits for the job it queues, newer than after_id */
+static GSubprocess *
+spawn_waiting (Fixture            *fixture,
+               const char * const *args,
+               gint64              after_id,
+               gint64             *id)
+{
+  GSubprocess *process = spawn_ctl (fixture, args);
+
+  *id = wait_for_new_job (fixture, after_id);
+  return process;
+}
+
 static void
 test_wait_read_done (Fixture       *fixture,
                      gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSubprocess) process = NULL;
   const char *args[] = { "read", MAC_A, "sip-transport-user", "admin-pwd", "x-gone", "--wait=30", NULL };
   /* like a real phone, it also sends its identity items, one of them refused: not
    * what was asked, so neither shown one by one nor a reason to fail */
@@ -1297,13 +1328,13 @@ test_wait_read_done (Fixture       *fixture,
     { .name = "x-gone", .status = (char *) "unknown item" },
   };
   gint64 id;
+  g_autoptr(GSubprocess) process = spawn_waiting (fixture, args, 0, &id);
+  g_autoptr(GError) error = NULL;
 
-  process = spawn_ctl (fixture, args);
-  id = wait_for_new_job (fixture, 0);
-  g_assert_true (wpi_store_job_set_state (fixture->store, id, WPI_JOB_STATE_CONTACTING, NULL, &error));
-  g_assert_true (wpi_store_job_set_state (fixture->store, id, WPI_JOB_STATE_IN_PROGRESS, NULL, &error));
+  set_job_state (fixture, id, WPI_JOB_STATE_CONTACTING, NULL);
+  set_job_state (fixture, id, WPI_JOB_STATE_IN_PROGRESS, NULL);
   g_assert_true (wpi_store_job_set_item_results (fixture->store, id, results, 4, &error));
-  g_assert_true (wpi_store_job_set_state (fixture->store, id, WPI_JOB_STATE_DONE, NULL, &error));
+  set_job_state (fixture, id, WPI_JOB_STATE_DONE, NULL);
   g_assert_no_error (error);
 
   g_assert_cmpint (finish_ctl (fixture, process), ==, 0);
@@ -1319,10 +1350,9 @@ test_wait_read_done (Fixture       *fixture,
   {
     const char *again[] = { "read", MAC_A, "x-gone", "--wait", "--show-secrets", NULL };
 
-    process = spawn_ctl (fixture, again);
-    id = wait_for_new_job (fixture, id);
+    process = spawn_waiting (fixture, again, id, &id);
     g_assert_true (wpi_store_job_set_item_results (fixture->store, id, &results[4], 1, &error));
-    g_assert_true (wpi_store_job_set_state (fixture->store, id, WPI_JOB_STATE_DONE, NULL, &error));
+    set_job_state (fixture, id, WPI_JOB_STATE_DONE, NULL);
     g_assert_cmpint (finish_ctl (fixture, process), ==, 3);
     assert_contains (fixture->out, "x-gone: unknown item");
     assert_error_line (fixture->err, "refused 1 of 1 items");
@@ -1343,16 +1373,13 @@ static void
 test_wait_write_failed (Fixture       *fixture,
                         gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSubprocess) process = NULL;
   const char *args[] = { "write", MAC_A, "auto-answer=true", "--wait=30", NULL };
   gint64 id;
+  g_autoptr(GSubprocess) process = spawn_waiting (fixture, args, 0, &id);
+  g_autoptr(GError) error = NULL;
 
-  process = spawn_ctl (fixture, args);
-  id = wait_for_new_job (fixture, 0);
-  g_assert_true (wpi_store_job_set_state (fixture->store, id, WPI_JOB_STATE_WAITING_BUSY, NULL, &error));
-  g_assert_true (wpi_store_job_set_state (fixture->store, id, WPI_JOB_STATE_FAILED,
-                                          "phone unreachable: 6 contact-mes unanswered", &error));
+  set_job_state (fixture, id, WPI_JOB_STATE_WAITING_BUSY, NULL);
+  set_job_state (fixture, id, WPI_JOB_STATE_FAILED, "phone unreachable: 6 contact-mes unanswered");
   g_assert_cmpint (finish_ctl (fixture, process), ==, 3);
   assert_contains (fixture->out, "write-items for " MAC_A ": failed (phone unreachable");
   assert_contains (fixture->out, "auto-answer = true (yes): not applied");
@@ -1363,15 +1390,14 @@ test_wait_write_failed (Fixture       *fixture,
   {
     const char *two[] = { "write", MAC_A, "auto-answer=true", "display-id=Desk", "--wait=30", "--json", NULL };
     WpiStoreItem refused[] = { { .name = "display-id", .status = (char *) "read only" } };
-    g_autoptr(GPtrArray) lines = NULL;
+    GPtrArray *lines;
     JsonArray *items;
 
-    process = spawn_ctl (fixture, two);
-    id = wait_for_new_job (fixture, id);
+    process = spawn_waiting (fixture, two, id, &id);
     g_assert_true (wpi_store_job_set_item_results (fixture->store, id, refused, 1, &error));
-    g_assert_true (wpi_store_job_set_state (fixture->store, id, WPI_JOB_STATE_DONE, NULL, &error));
+    set_job_state (fixture, id, WPI_JOB_STATE_DONE, NULL);
     g_assert_cmpint (finish_ctl (fixture, process), ==, 3);
-    lines = parse_json_lines (fixture->out);
+    lines = ctl_json_lines (fixture);
     g_assert_cmpuint (lines->len, ==, 1);
     g_assert_cmpstr (json_object_get_string_member (json_node_get_object (lines->pdata[0]), "state"), ==, "done");
     items = json_object_get_array_member (json_node_get_object (lines->pdata[0]), "items");
@@ -1386,14 +1412,12 @@ static void
 test_wait_cancelled_and_timeout (Fixture       *fixture,
                                  gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSubprocess) process = NULL;
-  g_autofree char *id_text = NULL;
   const char *args[] = { "restart", MAC_A, "--wait=30", NULL };
   gint64 id;
+  g_autoptr(GSubprocess) process = spawn_waiting (fixture, args, 0, &id);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id_text = NULL;
 
-  process = spawn_ctl (fixture, args);
-  id = wait_for_new_job (fixture, 0);
   g_assert_true (wpi_store_job_cancel (fixture->store, id, &error));
   g_assert_cmpint (finish_ctl (fixture, process), ==, 3);
   assert_error_line (fixture->err, "was cancelled");
@@ -1405,7 +1429,7 @@ test_wait_cancelled_and_timeout (Fixture       *fixture,
   id = parse_job_id (fixture->out);
 
   /* job --wait on a job that is over already answers at once */
-  g_assert_true (wpi_store_job_set_state (fixture->store, id, WPI_JOB_STATE_DONE, NULL, &error));
+  set_job_state (fixture, id, WPI_JOB_STATE_DONE, NULL);
   id_text = g_strdup_printf ("%" G_GINT64_FORMAT, id);
   g_assert_cmpint (run_ctl (fixture, "job", id_text, "--wait=0", NULL), ==, 0);
   assert_contains (fixture->out, "every item read; see wpictl show " MAC_A);
@@ -1439,8 +1463,8 @@ test_wait_contact (Fixture       *fixture,
   job = get_job (fixture, first);
   g_assert_cmpint (job->next_attempt_us, ==, 0);
   g_assert_true (wpi_store_job_set_item_results (fixture->store, first, result, 1, &error));
-  g_assert_true (wpi_store_job_set_state (fixture->store, first, WPI_JOB_STATE_DONE, NULL, &error));
-  g_assert_true (wpi_store_job_set_state (fixture->store, second, WPI_JOB_STATE_DONE, NULL, &error));
+  set_job_state (fixture, first, WPI_JOB_STATE_DONE, NULL);
+  set_job_state (fixture, second, WPI_JOB_STATE_DONE, NULL);
 
   g_assert_cmpint (finish_ctl (fixture, process), ==, 0);
   assert_contains (fixture->out, "e164 = 4989700999");
@@ -1649,7 +1673,7 @@ test_service (Fixture       *fixture,
   g_autofree char *logo = write_source_file (fixture, "logo.png", "PNG logo bytes");
   g_autofree char *port_text = NULL;
   g_autofree char *address = NULL;
-  g_autoptr(GPtrArray) lines = NULL;
+  GPtrArray *lines;
   EndToEnd e2e = { 0 };
   gboolean saw_write = FALSE, saw_solicited = FALSE;
   const char *mac_1 = "00:1A:E8:00:00:01";
@@ -1706,7 +1730,7 @@ test_service (Fixture       *fixture,
   /* every message of it is in the log */
   g_assert_cmpint (run_ctl (fixture, "--data-dir", e2e.service_dir, "traffic", "--json", "--limit", "0",
                             "--phone", mac_1, NULL), ==, 0);
-  lines = parse_json_lines (fixture->out);
+  lines = ctl_json_lines (fixture);
   for (guint i = 0; i < lines->len; i++)
     {
       JsonObject *message = json_node_get_object (lines->pdata[i]);
