@@ -29,10 +29,14 @@
 #define TEST_TIMEOUT_MS 20000
 
 typedef struct {
-  char     *tmp;       /* removed with everything in it */
-  char     *data_dir;  /* tmp/data: the store */
-  char     *xdg_data;  /* tmp/xdg: XDG_DATA_HOME of the subprocesses */
-  WpiStore *store;
+  char      *tmp;         /* removed with everything in it */
+  char      *data_dir;    /* tmp/data: the store */
+  char      *xdg_data;    /* tmp/xdg: XDG_DATA_HOME of the subprocesses */
+  WpiStore  *store;
+  char      *out;         /* stdout and stderr of the last wpictl run */
+  char      *err;
+  JsonNode  *json;        /* out parsed, once asked for (ctl_json) */
+  GPtrArray *json_lines;  /* out parsed line by line, once asked for (ctl_json_lines) */
 } Fixture;
 
 static char *wpictl_path;
@@ -100,6 +104,28 @@ fixture_teardown (Fixture       *fixture,
   g_free (fixture->tmp);
   g_free (fixture->data_dir);
   g_free (fixture->xdg_data);
+  g_clear_pointer (&fixture->out, g_free);
+  g_clear_pointer (&fixture->err, g_free);
+  g_clear_pointer (&fixture->json, json_node_unref);
+  g_clear_pointer (&fixture->json_lines, g_ptr_array_unref);
+}
+
+/* ---- paths ---- */
+
+/* name in the test's temporary directory */
+static char *
+tmp_path (Fixture    *fixture,
+          const char *name)
+{
+  return g_build_filename (fixture->tmp, name, NULL);
+}
+
+/* name in the data directory (the store's) */
+static char *
+data_path (Fixture    *fixture,
+           const char *name)
+{
+  return g_build_filename (fixture->data_dir, name, NULL);
 }
 
 /* ---- running wpictl ---- */
@@ -116,6 +142,19 @@ new_launcher (Fixture *fixture)
   g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);
   g_subprocess_launcher_setenv (launcher, "TZ", "UTC", TRUE);
   return launcher;
+}
+
+/* The strings up to the NULL in ap, NULL-terminated (the array does not own them) */
+static GPtrArray *
+collect_args (va_list ap)
+{
+  GPtrArray *args = g_ptr_array_new ();
+  const char *arg;
+
+  while ((arg = va_arg (ap, const char *)) != NULL)
+    g_ptr_array_add (args, (char *) arg);
+  g_ptr_array_add (args, NULL);
+  return args;
 }
 
 /* argv: wpictl, --data-dir D unless data_dir is NULL, then the NULL-terminated args */
@@ -144,50 +183,60 @@ spawn_ctlv (Fixture             *fixture,
   return process;
 }
 
+/* wpictl --data-dir DATA ARGS..., left running */
+static GSubprocess *
+spawn_ctl (Fixture            *fixture,
+           const char * const *args)
+{
+  g_autoptr(GSubprocessLauncher) launcher = new_launcher (fixture);
+
+  return spawn_ctlv (fixture, launcher, fixture->data_dir, args);
+}
+
+/* Waits for wpictl to exit, keeps its output in fixture->out and fixture->err (replacing
+ * the last run's) and returns its exit status. */
 static int
-finish_ctl (GSubprocess  *process,
-            char        **out,
-            char        **err)
+finish_ctl (Fixture     *fixture,
+            GSubprocess *process)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *stdout_text = NULL;
-  g_autofree char *stderr_text = NULL;
 
-  g_subprocess_communicate_utf8 (process, NULL, NULL, &stdout_text, &stderr_text, &error);
+  g_clear_pointer (&fixture->out, g_free);
+  g_clear_pointer (&fixture->err, g_free);
+  g_clear_pointer (&fixture->json, json_node_unref);
+  g_clear_pointer (&fixture->json_lines, g_ptr_array_unref);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &fixture->out, &fixture->err, &error);
   g_assert_no_error (error);
   if (!g_subprocess_get_if_exited (process))
-    g_error ("wpictl did not exit normally; stderr: %s", stderr_text);
+    g_error ("wpictl did not exit normally; stderr: %s", fixture->err);
   if (g_test_verbose ())
     g_printerr ("--- exit %d\n--- stdout\n%s--- stderr\n%s", g_subprocess_get_exit_status (process),
-                stdout_text, stderr_text);
-  if (out != NULL)
-    *out = g_steal_pointer (&stdout_text);
-  if (err != NULL)
-    *err = g_steal_pointer (&stderr_text);
+                fixture->out, fixture->err);
   return g_subprocess_get_exit_status (process);
 }
 
-/* Runs wpictl --data-dir DATA ARGS... and returns its exit status. */
 static int
-run_ctl (Fixture     *fixture,
-         char       **out,
-         char       **err,
+run_ctl_valist (Fixture *fixture,
+                va_list  ap)
+{
+  g_autoptr(GPtrArray) args = collect_args (ap);
+  g_autoptr(GSubprocess) process = spawn_ctl (fixture, (const char * const *) args->pdata);
+
+  return finish_ctl (fixture, process);
+}
+
+/* Runs wpictl --data-dir DATA ARGS... as finish_ctl() ends it. */
+static int
+run_ctl (Fixture *fixture,
          ...)
 {
-  g_autoptr(GPtrArray) args = g_ptr_array_new ();
-  g_autoptr(GSubprocessLauncher) launcher = new_launcher (fixture);
-  g_autoptr(GSubprocess) process = NULL;
-  const char *arg;
   va_list ap;
+  int status;
 
-  va_start (ap, err);
-  while ((arg = va_arg (ap, const char *)) != NULL)
-    g_ptr_array_add (args, (char *) arg);
+  va_start (ap, fixture);
+  status = run_ctl_valist (fixture, ap);
   va_end (ap);
-  g_ptr_array_add (args, NULL);
-
-  process = spawn_ctlv (fixture, launcher, fixture->data_dir, (const char * const *) args->pdata);
-  return finish_ctl (process, out, err);
+  return status;
 }
 
 /* An error is one line "wpictl: ..." on stderr */
@@ -200,6 +249,22 @@ assert_error_line (const char *err,
   g_assert_true (strchr (err, '\n') == err + strlen (err) - 1);
   if (expected_part != NULL && strstr (err, expected_part) == NULL)
     g_error ("“%s” not in the error “%s”", expected_part, err);
+}
+
+/* Runs wpictl --data-dir DATA ARGS... and checks that it ends with status and the one
+ * error line that holds expected_part. */
+static void
+assert_ctl_error (Fixture    *fixture,
+                  int         status,
+                  const char *expected_part,
+                  ...)
+{
+  va_list ap;
+
+  va_start (ap, expected_part);
+  g_assert_cmpint (run_ctl_valist (fixture, ap), ==, status);
+  va_end (ap);
+  assert_error_line (fixture->err, expected_part);
 }
 
 static void
@@ -221,6 +286,29 @@ parse_json (const char *text)
   return json_node_copy (json_parser_get_root (parser));
 }
 
+/* The last run's stdout as JSON, parsed once and kept until the next run */
+static JsonNode *
+ctl_json (Fixture *fixture)
+{
+  if (fixture->json == NULL)
+    fixture->json = parse_json (fixture->out);
+  return fixture->json;
+}
+
+static JsonArray *
+ctl_json_array (Fixture *fixture)
+{
+  g_assert_true (JSON_NODE_HOLDS_ARRAY (ctl_json (fixture)));
+  return json_node_get_array (ctl_json (fixture));
+}
+
+static JsonObject *
+ctl_json_object (Fixture *fixture)
+{
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (ctl_json (fixture)));
+  return json_node_get_object (ctl_json (fixture));
+}
+
 /* Lines of JSON objects */
 static GPtrArray *
 parse_json_lines (const char *text)
@@ -237,6 +325,15 @@ parse_json_lines (const char *text)
         g_ptr_array_add (nodes, node);
       }
   return nodes;
+}
+
+/* The last run's stdout as lines of JSON objects, parsed once and kept until the next run */
+static GPtrArray *
+ctl_json_lines (Fixture *fixture)
+{
+  if (fixture->json_lines == NULL)
+    fixture->json_lines = parse_json_lines (fixture->out);
+  return fixture->json_lines;
 }
 
 static gint64
@@ -261,6 +358,22 @@ count_jobs (Fixture *fixture)
 
 #define get_job(fixture, id) test_util_store_job_get ((fixture)->store, id)
 
+/* Queues a job as the console would; its id */
+static gint64
+enqueue_job (Fixture            *fixture,
+             const char         *mac,
+             WpiJobKind          kind,
+             const WpiStoreItem *items,
+             guint               n_items)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 id = 0;
+
+  g_assert_true (wpi_store_job_enqueue (fixture->store, mac, kind, NULL, items, n_items, &id, &error));
+  g_assert_no_error (error);
+  return id;
+}
+
 static const WpiStoreItem *
 job_item (const WpiJobRecord *job,
           guint               position)
@@ -268,6 +381,39 @@ job_item (const WpiJobRecord *job,
   g_assert_nonnull (job->items);
   g_assert_cmpuint (position, <, job->items->len);
   return &g_array_index (job->items, WpiStoreItem, position);
+}
+
+/* Moves the job on as the service would (reason NULL but for a failure) */
+static void
+set_job_state (Fixture     *fixture,
+               gint64       id,
+               WpiJobState  state,
+               const char  *reason)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (wpi_store_job_set_state (fixture->store, id, state, reason, &error));
+  g_assert_no_error (error);
+}
+
+/* The job whose id wpictl printed: of kind, with the names and values in expected
+ * (name, value, ..., NULL) as its items, in order */
+static void
+assert_queued_job (Fixture            *fixture,
+                   WpiJobKind          kind,
+                   const char * const *expected)
+{
+  g_autoptr(WpiJobRecord) job = get_job (fixture, parse_job_id (fixture->out));
+  guint n = g_strv_length ((char **) expected);
+
+  g_assert_cmpint (job->kind, ==, kind);
+  g_assert_cmpuint (n % 2, ==, 0);
+  g_assert_cmpuint (job->items->len, ==, n / 2);
+  for (guint i = 0; i < n / 2; i++)
+    {
+      g_assert_cmpstr (job_item (job, i)->name, ==, expected[2 * i]);
+      g_assert_cmpstr (job_item (job, i)->value, ==, expected[2 * i + 1]);
+    }
 }
 
 /* Waits for check() to hold (never a fixed sleep); fails the test after TEST_TIMEOUT_MS. */
@@ -283,10 +429,9 @@ static gboolean
 check_new_job (gpointer user_data)
 {
   NewJob *wait = user_data;
-  g_autoptr(GPtrArray) jobs = NULL;
   WpiJobFilter filter = { NULL, 0, 1 };
+  g_autoptr(GPtrArray) jobs = wpi_store_job_list (wait->fixture->store, &filter, NULL);
 
-  jobs = wpi_store_job_list (wait->fixture->store, &filter, NULL);
   if (jobs != NULL && jobs->len == 1 && ((WpiJobRecord *) jobs->pdata[0])->id > wait->after_id)
     wait->found = ((WpiJobRecord *) jobs->pdata[0])->id;
   return wait->found != 0;
@@ -323,59 +468,24 @@ static void
 test_usage_errors (Fixture       *fixture,
                    gconstpointer  data)
 {
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
-
-  g_assert_cmpint (run_ctl (fixture, &out, &err, NULL), ==, 1);
-  assert_error_line (err, "No command");
-  g_clear_pointer (&err, g_free);
-  g_clear_pointer (&out, g_free);
-
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "frobnicate", NULL), ==, 1);
-  assert_error_line (err, "Unknown command “frobnicate”");
-  g_clear_pointer (&err, g_free);
-  g_clear_pointer (&out, g_free);
-
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "profile", "frob", NULL), ==, 1);
-  assert_error_line (err, "Unknown profile command");
-  g_clear_pointer (&err, g_free);
-  g_clear_pointer (&out, g_free);
-
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "read", MAC_A, NULL), ==, 1);
-  assert_error_line (err, "Usage: wpictl read MAC ITEM");
-  g_clear_pointer (&err, g_free);
-  g_clear_pointer (&out, g_free);
-
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "phones", "extra", NULL), ==, 1);
-  assert_error_line (err, "Usage: wpictl phones");
-  g_clear_pointer (&err, g_free);
-  g_clear_pointer (&out, g_free);
-
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "phones", "--frob", NULL), ==, 1);
-  assert_error_line (err, "--frob");
-  g_clear_pointer (&err, g_free);
-  g_clear_pointer (&out, g_free);
+  assert_ctl_error (fixture, 1, "No command", NULL);
+  assert_ctl_error (fixture, 1, "Unknown command “frobnicate”", "frobnicate", NULL);
+  assert_ctl_error (fixture, 1, "Unknown profile command", "profile", "frob", NULL);
+  assert_ctl_error (fixture, 1, "Usage: wpictl read MAC ITEM", "read", MAC_A, NULL);
+  assert_ctl_error (fixture, 1, "Usage: wpictl phones", "phones", "extra", NULL);
+  assert_ctl_error (fixture, 1, "--frob", "phones", "--frob", NULL);
 
   /* an option of another command */
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "phones", "--wait", NULL), ==, 1);
-  assert_error_line (err, "--wait");
-  g_clear_pointer (&err, g_free);
-  g_clear_pointer (&out, g_free);
-
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "read-all", MAC_A, "--wait=soon", NULL), ==, 1);
-  assert_error_line (err, "--wait takes a number of seconds");
-  g_clear_pointer (&err, g_free);
-  g_clear_pointer (&out, g_free);
+  assert_ctl_error (fixture, 1, "--wait", "phones", "--wait", NULL);
+  assert_ctl_error (fixture, 1, "--wait takes a number of seconds", "read-all", MAC_A, "--wait=soon", NULL);
   g_assert_cmpuint (count_jobs (fixture), ==, 0);
 
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "--version", NULL), ==, 0);
-  g_assert_true (g_str_has_prefix (out, "wpictl " WPC_VERSION));
-  g_clear_pointer (&err, g_free);
-  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_ctl (fixture, "--version", NULL), ==, 0);
+  g_assert_true (g_str_has_prefix (fixture->out, "wpictl " WPC_VERSION));
 
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "--help", NULL), ==, 0);
-  assert_contains (out, "deploy-software MAC FILE --version VERSION");
-  assert_contains (out, "Exit status");
+  g_assert_cmpint (run_ctl (fixture, "--help", NULL), ==, 0);
+  assert_contains (fixture->out, "deploy-software MAC FILE --version VERSION");
+  assert_contains (fixture->out, "Exit status");
 }
 
 /* ---- data directory ---- */
@@ -385,9 +495,7 @@ test_data_dir (Fixture       *fixture,
                gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
-  g_autofree char *empty = g_build_filename (fixture->tmp, "empty", NULL);
+  g_autofree char *empty = tmp_path (fixture, "empty");
   g_autofree char *empty_db = g_build_filename (empty, WPI_STORE_DB_NAME, NULL);
   g_autofree char *xdg_dir = g_build_filename (fixture->xdg_data, "workpoint-console", NULL);
   g_autoptr(WpiStore) xdg_store = NULL;
@@ -395,11 +503,8 @@ test_data_dir (Fixture       *fixture,
   const char *phones_after[] = { "phones", "--data-dir", fixture->data_dir, NULL };
 
   /* no store there: an error, and none is created */
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "--data-dir", empty, "phones", NULL), ==, 2);
-  assert_error_line (err, "No store in");
+  assert_ctl_error (fixture, 2, "No store in", "--data-dir", empty, "phones", NULL);
   g_assert_false (g_file_test (empty_db, G_FILE_TEST_EXISTS));
-  g_clear_pointer (&err, g_free);
-  g_clear_pointer (&out, g_free);
 
   /* the default: XDG_DATA_HOME/workpoint-console */
   xdg_store = wpi_store_open (xdg_dir, &error);
@@ -409,11 +514,9 @@ test_data_dir (Fixture       *fixture,
     g_autoptr(GSubprocessLauncher) launcher = new_launcher (fixture);
     g_autoptr(GSubprocess) process = spawn_ctlv (fixture, launcher, NULL, phones);
 
-    g_assert_cmpint (finish_ctl (process, &out, &err), ==, 0);
-    assert_contains (out, MAC_NONE);
-    g_assert_null (strstr (out, MAC_A));
-    g_clear_pointer (&err, g_free);
-    g_clear_pointer (&out, g_free);
+    g_assert_cmpint (finish_ctl (fixture, process), ==, 0);
+    assert_contains (fixture->out, MAC_NONE);
+    g_assert_null (strstr (fixture->out, MAC_A));
   }
 
   /* WPC_DATA_DIR beats the default */
@@ -423,11 +526,9 @@ test_data_dir (Fixture       *fixture,
 
     g_subprocess_launcher_setenv (launcher, "WPC_DATA_DIR", fixture->data_dir, TRUE);
     process = spawn_ctlv (fixture, launcher, NULL, phones);
-    g_assert_cmpint (finish_ctl (process, &out, &err), ==, 0);
-    assert_contains (out, MAC_A);
-    g_assert_null (strstr (out, MAC_NONE));
-    g_clear_pointer (&err, g_free);
-    g_clear_pointer (&out, g_free);
+    g_assert_cmpint (finish_ctl (fixture, process), ==, 0);
+    assert_contains (fixture->out, MAC_A);
+    g_assert_null (strstr (fixture->out, MAC_NONE));
   }
 
   /* --data-dir beats WPC_DATA_DIR, before or after the command */
@@ -437,10 +538,8 @@ test_data_dir (Fixture       *fixture,
 
     g_subprocess_launcher_setenv (launcher, "WPC_DATA_DIR", empty, TRUE);
     process = spawn_ctlv (fixture, launcher, NULL, phones_after);
-    g_assert_cmpint (finish_ctl (process, &out, &err), ==, 0);
-    assert_contains (out, MAC_A);
-    g_clear_pointer (&err, g_free);
-    g_clear_pointer (&out, g_free);
+    g_assert_cmpint (finish_ctl (fixture, process), ==, 0);
+    assert_contains (fixture->out, MAC_A);
   }
   {
     g_autoptr(GSubprocessLauncher) launcher = new_launcher (fixture);
@@ -448,8 +547,8 @@ test_data_dir (Fixture       *fixture,
 
     g_subprocess_launcher_setenv (launcher, "WPC_DATA_DIR", empty, TRUE);
     process = spawn_ctlv (fixture, launcher, fixture->data_dir, phones);
-    g_assert_cmpint (finish_ctl (process, &out, &err), ==, 0);
-    assert_contains (out, MAC_A);
+    g_assert_cmpint (finish_ctl (fixture, process), ==, 0);
+    assert_contains (fixture->out, MAC_A);
   }
 }
 
@@ -460,35 +559,22 @@ test_phones (Fixture       *fixture,
              gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
-  g_autoptr(JsonNode) root = NULL;
   JsonArray *array;
   JsonObject *a, *b;
   gint64 job_id;
 
-  g_assert_true (wpi_store_job_enqueue (fixture->store, MAC_A, WPI_JOB_KIND_RESTART, NULL, NULL, 0,
-                                        &job_id, &error));
-  g_assert_true (wpi_store_job_enqueue (fixture->store, MAC_A, WPI_JOB_KIND_READ_ALL, NULL, NULL, 0,
-                                        &job_id, &error));
+  enqueue_job (fixture, MAC_A, WPI_JOB_KIND_RESTART, NULL, 0);
+  job_id = enqueue_job (fixture, MAC_A, WPI_JOB_KIND_READ_ALL, NULL, 0);
   g_assert_true (wpi_store_job_cancel (fixture->store, job_id, &error));
 
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "phones", NULL), ==, 0);
-  g_assert_cmpstr (err, ==, "");
-  g_assert_true (g_str_has_prefix (out, "MAC "));
-  assert_contains (out, "LAST CONTACT");
-  assert_contains (out, MAC_A);
-  assert_contains (out, MAC_B);
-  assert_contains (out, "OpenStage 60");
-  assert_contains (out, "V3 R5.12.0");
-  assert_contains (out, "1 min ago");
-  assert_contains (out, "never");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_ctl (fixture, "phones", NULL), ==, 0);
+  g_assert_cmpstr (fixture->err, ==, "");
+  g_assert_true (g_str_has_prefix (fixture->out, "MAC "));
+  test_util_assert_contains_all (fixture->out, "LAST CONTACT", MAC_A, MAC_B, "OpenStage 60", "V3 R5.12.0",
+                                 "1 min ago", "never", NULL);
 
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "phones", "--json", NULL), ==, 0);
-  root = parse_json (out);
-  array = json_node_get_array (root);
+  g_assert_cmpint (run_ctl (fixture, "phones", "--json", NULL), ==, 0);
+  array = ctl_json_array (fixture);
   g_assert_cmpuint (json_array_get_length (array), ==, 2);
   a = json_array_get_object_element (array, 0);
   b = json_array_get_object_element (array, 1);
@@ -512,45 +598,32 @@ static void
 test_show (Fixture       *fixture,
            gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
-  g_autoptr(JsonNode) root = NULL;
   JsonObject *phone;
   JsonArray *items, *jobs;
   gint64 job_id;
   gboolean saw_secret = FALSE, saw_enum = FALSE, saw_unknown = FALSE;
 
-  g_assert_true (wpi_store_job_enqueue (fixture->store, MAC_A, WPI_JOB_KIND_RESTART, NULL, NULL, 0,
-                                        &job_id, &error));
+  job_id = enqueue_job (fixture, MAC_A, WPI_JOB_KIND_RESTART, NULL, 0);
 
   /* any MAC form */
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "show", "00-1a-e8-12-34-56", NULL), ==, 0);
-  g_assert_cmpstr (err, ==, "");
-  g_assert_true (g_str_has_prefix (out, "Phone " MAC_A "\n"));
-  assert_contains (out, "Identity and Inventory");
-  assert_contains (out, "Security and Passwords");
-  assert_contains (out, "Call Features and Other");   /* the unknown item's category */
-  assert_contains (out, "Keys and Lines");
-  assert_contains (out, "function-key-def[1]");
-  assert_contains (out, "31 (line)");
-  assert_contains (out, "2 (TLS)");
-  assert_contains (out, "<masked>");
-  g_assert_null (strstr (out, SECRET));
-  assert_contains (out, "restart");
+  g_assert_cmpint (run_ctl (fixture, "show", "00-1a-e8-12-34-56", NULL), ==, 0);
+  g_assert_cmpstr (fixture->err, ==, "");
+  g_assert_true (g_str_has_prefix (fixture->out, "Phone " MAC_A "\n"));
+  assert_contains (fixture->out, "Identity and Inventory");
+  assert_contains (fixture->out, "Security and Passwords");
+  assert_contains (fixture->out, "Call Features and Other");   /* the unknown item's category */
+  test_util_assert_contains_all (fixture->out, "Keys and Lines", "function-key-def[1]", "31 (line)",
+                                 "2 (TLS)", "<masked>", NULL);
+  g_assert_null (strstr (fixture->out, SECRET));
+  assert_contains (fixture->out, "restart");
   /* the category comes before its items */
-  g_assert_true (strstr (out, "SIP\n") < strstr (out, "sip-transport-user"));
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
+  g_assert_true (strstr (fixture->out, "SIP\n") < strstr (fixture->out, "sip-transport-user"));
 
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "show", "001ae8123456", "--show-secrets", NULL), ==, 0);
-  assert_contains (out, SECRET);
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_ctl (fixture, "show", "001ae8123456", "--show-secrets", NULL), ==, 0);
+  assert_contains (fixture->out, SECRET);
 
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "show", MAC_A, "--json", NULL), ==, 0);
-  root = parse_json (out);
-  phone = json_node_get_object (root);
+  g_assert_cmpint (run_ctl (fixture, "show", MAC_A, "--json", NULL), ==, 0);
+  phone = ctl_json_object (fixture);
   g_assert_cmpstr (json_object_get_string_member (phone, "mac"), ==, MAC_A);
   g_assert_cmpstr (json_object_get_string_member (phone, "contact_me_uri"), ==,
                    "http://127.0.0.1:8085/contact_dls.html/ContactDLS");
@@ -591,22 +664,14 @@ test_show (Fixture       *fixture,
   g_assert_cmpuint (json_array_get_length (jobs), ==, 1);
   g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (jobs, 0), "id"), ==, job_id);
   g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (jobs, 0), "kind"), ==, "restart");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
 
   /* a phone without values */
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "show", MAC_B, NULL), ==, 0);
-  assert_contains (out, "No item values stored yet");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_ctl (fixture, "show", MAC_B, NULL), ==, 0);
+  assert_contains (fixture->out, "No item values stored yet");
 
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "show", MAC_NONE, NULL), ==, 2);
-  assert_error_line (err, "No phone with MAC " MAC_NONE);
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
+  assert_ctl_error (fixture, 2, "No phone with MAC " MAC_NONE, "show", MAC_NONE, NULL);
 
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "show", "00:1A:E8:12:34", NULL), ==, 2);
-  assert_error_line (err, "“00:1A:E8:12:34” is not a MAC address");
+  assert_ctl_error (fixture, 2, "“00:1A:E8:12:34” is not a MAC address", "show", "00:1A:E8:12:34", NULL);
 }
 
 /* ---- job commands ---- */
@@ -615,16 +680,14 @@ static void
 test_read (Fixture       *fixture,
            gconstpointer  data)
 {
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
   g_autoptr(WpiJobRecord) job = NULL;
-  g_autoptr(GPtrArray) lines = NULL;
+  GPtrArray *lines;
   JsonObject *object;
 
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "read", "00:1a:e8:12:34:56", "e164", "function-key-def[3]",
+  g_assert_cmpint (run_ctl (fixture, "read", "00:1a:e8:12:34:56", "e164", "function-key-def[3]",
                             "x-vendor-thing", NULL), ==, 0);
-  g_assert_cmpstr (err, ==, "");
-  job = get_job (fixture, parse_job_id (out));
+  g_assert_cmpstr (fixture->err, ==, "");
+  job = get_job (fixture, parse_job_id (fixture->out));
   g_assert_cmpstr (job->mac, ==, MAC_A);
   g_assert_cmpint (job->kind, ==, WPI_JOB_KIND_READ_ITEMS);
   g_assert_cmpint (job->state, ==, WPI_JOB_STATE_QUEUED);
@@ -636,48 +699,25 @@ test_read (Fixture       *fixture,
   g_assert_true (job_item (job, 1)->has_index);
   g_assert_cmpint (job_item (job, 1)->index, ==, 3);
   g_assert_cmpstr (job_item (job, 2)->name, ==, "x-vendor-thing");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
 
   /* --json: the queued job */
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "read", MAC_A, "e164", "--json", NULL), ==, 0);
-  lines = parse_json_lines (out);
+  g_assert_cmpint (run_ctl (fixture, "read", MAC_A, "e164", "--json", NULL), ==, 0);
+  lines = ctl_json_lines (fixture);
   g_assert_cmpuint (lines->len, ==, 1);
   object = json_node_get_object (lines->pdata[0]);
   g_assert_cmpstr (json_object_get_string_member (object, "kind"), ==, "read-items");
   g_assert_cmpstr (json_object_get_string_member (object, "state"), ==, "queued");
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (object, "items")), ==, 1);
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
   g_assert_cmpuint (count_jobs (fixture), ==, 2);
 
   /* refused before anything is queued */
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "read", MAC_A, "E164", NULL), ==, 2);
-  assert_error_line (err, "did you mean “e164”");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "read", MAC_A, "e164[1]", NULL), ==, 2);
-  assert_error_line (err, "takes no index");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "read", MAC_A, "function-key-def[99999]", NULL), ==, 2);
-  assert_error_line (err, "outside");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "read", MAC_A, "e164[x]", NULL), ==, 2);
-  assert_error_line (err, "not an item name");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "read", MAC_A, "e164", "e164", NULL), ==, 2);
-  assert_error_line (err, "appears twice");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "read", MAC_NONE, "e164", NULL), ==, 2);
-  assert_error_line (err, "No phone");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "read", "phone-1", "e164", NULL), ==, 2);
-  assert_error_line (err, "not a MAC address");
+  assert_ctl_error (fixture, 2, "did you mean “e164”", "read", MAC_A, "E164", NULL);
+  assert_ctl_error (fixture, 2, "takes no index", "read", MAC_A, "e164[1]", NULL);
+  assert_ctl_error (fixture, 2, "outside", "read", MAC_A, "function-key-def[99999]", NULL);
+  assert_ctl_error (fixture, 2, "not an item name", "read", MAC_A, "e164[x]", NULL);
+  assert_ctl_error (fixture, 2, "appears twice", "read", MAC_A, "e164", "e164", NULL);
+  assert_ctl_error (fixture, 2, "No phone", "read", MAC_NONE, "e164", NULL);
+  assert_ctl_error (fixture, 2, "not a MAC address", "read", "phone-1", "e164", NULL);
   g_assert_cmpuint (count_jobs (fixture), ==, 2);
 }
 
@@ -685,15 +725,13 @@ static void
 test_write (Fixture       *fixture,
             gconstpointer  data)
 {
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
   g_autoptr(WpiJobRecord) job = NULL;
 
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "write", MAC_A, "sip-transport-user=1",
+  g_assert_cmpint (run_ctl (fixture, "write", MAC_A, "sip-transport-user=1",
                             "function-key-def[2]=31", "display-id=Reception = Desk", "x-vendor-thing=",
                             NULL), ==, 0);
-  g_assert_cmpstr (err, ==, "");
-  job = get_job (fixture, parse_job_id (out));
+  g_assert_cmpstr (fixture->err, ==, "");
+  job = get_job (fixture, parse_job_id (fixture->out));
   g_assert_cmpint (job->kind, ==, WPI_JOB_KIND_WRITE_ITEMS);
   g_assert_cmpuint (job->items->len, ==, 4);
   g_assert_cmpstr (job_item (job, 0)->value, ==, "1");
@@ -701,42 +739,18 @@ test_write (Fixture       *fixture,
   g_assert_cmpstr (job_item (job, 1)->value, ==, "31");
   g_assert_cmpstr (job_item (job, 2)->value, ==, "Reception = Desk");
   g_assert_cmpstr (job_item (job, 3)->value, ==, "");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
 
   /* each refused with the catalogue's message, nothing queued */
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "write", MAC_A, "sip-transport-user=7", NULL), ==, 2);
-  assert_error_line (err, "sip-transport-user");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "write", MAC_A, "software-version=V3 R1.0.0", NULL), ==, 2);
-  assert_error_line (err, "software-version");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "write", MAC_A, "function-key-def=31", NULL), ==, 2);
-  assert_error_line (err, "function-key-def");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "write", MAC_A, "auto-answer=maybe", NULL), ==, 2);
-  assert_error_line (err, "auto-answer");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "write", MAC_A, "auto-answer", NULL), ==, 2);
-  assert_error_line (err, "is not NAME=VALUE");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "write", MAC_A, "Auto-Answer=true", NULL), ==, 2);
-  assert_error_line (err, "did you mean “auto-answer”");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
+  assert_ctl_error (fixture, 2, "sip-transport-user", "write", MAC_A, "sip-transport-user=7", NULL);
+  assert_ctl_error (fixture, 2, "software-version", "write", MAC_A, "software-version=V3 R1.0.0", NULL);
+  assert_ctl_error (fixture, 2, "function-key-def", "write", MAC_A, "function-key-def=31", NULL);
+  assert_ctl_error (fixture, 2, "auto-answer", "write", MAC_A, "auto-answer=maybe", NULL);
+  assert_ctl_error (fixture, 2, "is not NAME=VALUE", "write", MAC_A, "auto-answer", NULL);
+  assert_ctl_error (fixture, 2, "did you mean “auto-answer”", "write", MAC_A, "Auto-Answer=true", NULL);
   /* a secret value is not repeated in the message */
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "write", MAC_A, "admin-pwd=" SECRET "\001", NULL), ==, 2);
-  assert_error_line (err, "admin-pwd");
-  g_assert_null (strstr (err, SECRET));
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "write", MAC_B, "=1", NULL), ==, 2);
-  assert_error_line (err, "not an item name");
+  assert_ctl_error (fixture, 2, "admin-pwd", "write", MAC_A, "admin-pwd=" SECRET "\001", NULL);
+  g_assert_null (strstr (fixture->err, SECRET));
+  assert_ctl_error (fixture, 2, "not an item name", "write", MAC_B, "=1", NULL);
   g_assert_cmpuint (count_jobs (fixture), ==, 1);
 }
 
@@ -744,46 +758,31 @@ static void
 test_simple_jobs (Fixture       *fixture,
                   gconstpointer  data)
 {
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
   g_autoptr(WpiJobRecord) job = NULL;
 
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "read-all", MAC_B, NULL), ==, 0);
-  job = get_job (fixture, parse_job_id (out));
+  g_assert_cmpint (run_ctl (fixture, "read-all", MAC_B, NULL), ==, 0);
+  job = get_job (fixture, parse_job_id (fixture->out));
   g_assert_cmpint (job->kind, ==, WPI_JOB_KIND_READ_ALL);
   g_assert_cmpstr (job->mac, ==, MAC_B);
   g_clear_pointer (&job, wpi_job_record_free);
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
 
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "restart", MAC_A, NULL), ==, 0);
-  job = get_job (fixture, parse_job_id (out));
+  g_assert_cmpint (run_ctl (fixture, "restart", MAC_A, NULL), ==, 0);
+  job = get_job (fixture, parse_job_id (fixture->out));
   g_assert_cmpint (job->kind, ==, WPI_JOB_KIND_RESTART);
   g_clear_pointer (&job, wpi_job_record_free);
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
 
   /* D15: not without a confirmation */
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "factory-reset", MAC_A, NULL), ==, 1);
-  assert_error_line (err, "--yes");
-  g_assert_cmpstr (out, ==, "");
+  assert_ctl_error (fixture, 1, "--yes", "factory-reset", MAC_A, NULL);
+  g_assert_cmpstr (fixture->out, ==, "");
   g_assert_cmpuint (count_jobs (fixture), ==, 2);
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
 
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "factory-reset", MAC_A, "--yes", NULL), ==, 0);
-  job = get_job (fixture, parse_job_id (out));
+  g_assert_cmpint (run_ctl (fixture, "factory-reset", MAC_A, "--yes", NULL), ==, 0);
+  job = get_job (fixture, parse_job_id (fixture->out));
   g_assert_cmpint (job->kind, ==, WPI_JOB_KIND_FACTORY_RESET);
   g_clear_pointer (&job, wpi_job_record_free);
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
 
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "restart", MAC_NONE, NULL), ==, 2);
-  assert_error_line (err, "No phone");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "read-all", "xyz", NULL), ==, 2);
-  assert_error_line (err, "not a MAC address");
+  assert_ctl_error (fixture, 2, "No phone", "restart", MAC_NONE, NULL);
+  assert_ctl_error (fixture, 2, "not a MAC address", "read-all", "xyz", NULL);
   g_assert_cmpuint (count_jobs (fixture), ==, 3);
 }
 
@@ -792,39 +791,33 @@ test_contact (Fixture       *fixture,
               gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
   g_autoptr(WpiJobRecord) job = NULL;
   WpiStoreItem read[] = { { .name = "e164" } };
   gint64 waiting_id, running_id, id;
   g_auto(GStrv) ids = NULL;
 
   /* no pending job: a read-all makes the phone call */
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "contact", MAC_A, NULL), ==, 0);
-  g_assert_cmpstr (err, ==, "");
-  id = parse_job_id (out);
+  g_assert_cmpint (run_ctl (fixture, "contact", MAC_A, NULL), ==, 0);
+  g_assert_cmpstr (fixture->err, ==, "");
+  id = parse_job_id (fixture->out);
   job = get_job (fixture, id);
   g_assert_cmpint (job->kind, ==, WPI_JOB_KIND_READ_ALL);
   g_assert_true (wpi_store_job_cancel (fixture->store, id, &error));
   g_clear_pointer (&job, wpi_job_record_free);
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
 
   /* pending jobs waiting for a later attempt are brought forward, attempts unchanged;
    * one in progress is left alone */
-  g_assert_true (wpi_store_job_enqueue (fixture->store, MAC_A, WPI_JOB_KIND_READ_ITEMS, NULL, read, 1,
-                                        &waiting_id, &error));
-  g_assert_true (wpi_store_job_set_state (fixture->store, waiting_id, WPI_JOB_STATE_CONTACTING, NULL, &error));
+  waiting_id = enqueue_job (fixture, MAC_A, WPI_JOB_KIND_READ_ITEMS, read, 1);
+  set_job_state (fixture, waiting_id, WPI_JOB_STATE_CONTACTING, NULL);
   g_assert_true (wpi_store_job_record_attempt (fixture->store, waiting_id,
                                                g_get_real_time () + 10 * G_TIME_SPAN_MINUTE, &error));
-  g_assert_true (wpi_store_job_enqueue (fixture->store, MAC_A, WPI_JOB_KIND_RESTART, NULL, NULL, 0,
-                                        &running_id, &error));
-  g_assert_true (wpi_store_job_set_state (fixture->store, running_id, WPI_JOB_STATE_IN_PROGRESS, NULL, &error));
+  running_id = enqueue_job (fixture, MAC_A, WPI_JOB_KIND_RESTART, NULL, 0);
+  set_job_state (fixture, running_id, WPI_JOB_STATE_IN_PROGRESS, NULL);
   g_assert_true (wpi_store_job_record_attempt (fixture->store, running_id, 12345, &error));
   g_assert_no_error (error);
 
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "contact", MAC_A, NULL), ==, 0);
-  ids = g_strsplit (out, "\n", -1);
+  g_assert_cmpint (run_ctl (fixture, "contact", MAC_A, NULL), ==, 0);
+  ids = g_strsplit (fixture->out, "\n", -1);
   g_assert_cmpuint (g_strv_length (ids), ==, 3);
   g_assert_cmpint (g_ascii_strtoll (ids[0], NULL, 10), ==, waiting_id);
   g_assert_cmpint (g_ascii_strtoll (ids[1], NULL, 10), ==, running_id);
@@ -837,17 +830,11 @@ test_contact (Fixture       *fixture,
   g_assert_cmpint (job->next_attempt_us, ==, 12345);
   g_clear_pointer (&job, wpi_job_record_free);
   g_assert_cmpuint (count_jobs (fixture), ==, 3);
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
 
   /* nowhere to send a contact-me */
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "contact", MAC_B, NULL), ==, 2);
-  assert_error_line (err, "knows no address");
+  assert_ctl_error (fixture, 2, "knows no address", "contact", MAC_B, NULL);
   g_assert_cmpuint (count_jobs (fixture), ==, 3);
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "contact", MAC_NONE, NULL), ==, 2);
-  assert_error_line (err, "No phone");
+  assert_ctl_error (fixture, 2, "No phone", "contact", MAC_NONE, NULL);
 }
 
 /* ---- deployment ---- */
@@ -858,7 +845,7 @@ write_source_file (Fixture    *fixture,
                    const char *contents)
 {
   g_autoptr(GError) error = NULL;
-  char *path = g_build_filename (fixture->tmp, name, NULL);
+  char *path = tmp_path (fixture, name);
 
   g_assert_true (g_file_set_contents (path, contents, -1, &error));
   g_assert_no_error (error);
@@ -870,7 +857,7 @@ assert_deployed (Fixture    *fixture,
                  const char *name,
                  const char *contents)
 {
-  g_autofree char *files_dir = g_build_filename (fixture->data_dir, "files", NULL);
+  g_autofree char *files_dir = data_path (fixture, "files");
   g_autofree char *path = g_build_filename (files_dir, name, NULL);
   g_autofree char *copied = NULL;
   GStatBuf st;
@@ -886,7 +873,7 @@ assert_deployed (Fixture    *fixture,
 static guint
 count_files (Fixture *fixture)
 {
-  g_autofree char *files_dir = g_build_filename (fixture->data_dir, "files", NULL);
+  g_autofree char *files_dir = data_path (fixture, "files");
   GDir *dir = g_dir_open (files_dir, 0, NULL);
   guint n = 0;
 
@@ -898,97 +885,75 @@ count_files (Fixture *fixture)
   return n;
 }
 
+/* Records where the service listens (port NULL: as it is), as the running service
+ * does in its store */
+static void
+set_service_address (Fixture    *fixture,
+                     const char *address,
+                     const char *port)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (wpi_store_setting_set (fixture->store, "service-address", address, &error));
+  if (port != NULL)
+    g_assert_true (wpi_store_setting_set (fixture->store, "service-port", port, &error));
+  g_assert_no_error (error);
+}
+
 static void
 test_deploy_file (Fixture       *fixture,
                   gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
   g_autoptr(WpiJobRecord) job = NULL;
   g_autofree char *ring = write_source_file (fixture, "ring.wav", "RIFF ring tone");
   g_autofree char *spaced = write_source_file (fixture, "my ring.wav", "RIFF other");
-  g_autofree char *missing = g_build_filename (fixture->tmp, "missing.wav", NULL);
+  g_autofree char *missing = tmp_path (fixture, "missing.wav");
 
   /* the service has not recorded where it listens */
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "deploy-file", MAC_A, ring, "--type", "RINGTONE", NULL), ==, 2);
-  assert_error_line (err, "--url-base");
+  assert_ctl_error (fixture, 2, "--url-base", "deploy-file", MAC_A, ring, "--type", "RINGTONE", NULL);
   g_assert_cmpuint (count_files (fixture), ==, 0);
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
 
-  g_assert_true (wpi_store_setting_set (fixture->store, "service-address", "127.0.0.1", &error));
-  g_assert_true (wpi_store_setting_set (fixture->store, "service-port", "18443", &error));
+  set_service_address (fixture, "127.0.0.1", "18443");
 
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "deploy-file", MAC_A, ring, "--type", "RINGTONE", NULL), ==, 0);
-  g_assert_cmpstr (err, ==, "");
-  job = get_job (fixture, parse_job_id (out));
-  g_assert_cmpint (job->kind, ==, WPI_JOB_KIND_FILE_DEPLOYMENT);
-  g_assert_cmpuint (job->items->len, ==, 3);
-  g_assert_cmpstr (job_item (job, 0)->name, ==, "file-https-base-url");
-  g_assert_cmpstr (job_item (job, 0)->value, ==, "https://127.0.0.1:18443/files/ring.wav");
-  g_assert_cmpstr (job_item (job, 1)->name, ==, "file-type");
-  g_assert_cmpstr (job_item (job, 1)->value, ==, "RINGTONE");
-  g_assert_cmpstr (job_item (job, 2)->name, ==, "file-name");
-  g_assert_cmpstr (job_item (job, 2)->value, ==, "ring.wav");
+  g_assert_cmpint (run_ctl (fixture, "deploy-file", MAC_A, ring, "--type", "RINGTONE", NULL), ==, 0);
+  g_assert_cmpstr (fixture->err, ==, "");
+  assert_queued_job (fixture, WPI_JOB_KIND_FILE_DEPLOYMENT, (const char *[]) {
+    "file-https-base-url", "https://127.0.0.1:18443/files/ring.wav",
+    "file-type", "RINGTONE",
+    "file-name", "ring.wav",
+    NULL });
   assert_deployed (fixture, "ring.wav", "RIFF ring tone");
   g_assert_cmpuint (count_files (fixture), ==, 1);   /* no temporary file left */
-  g_clear_pointer (&job, wpi_job_record_free);
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
 
   /* another name, an IPv6 address, --url-base */
-  g_assert_true (wpi_store_setting_set (fixture->store, "service-address", "::1", &error));
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "deploy-file", MAC_A, spaced, "--type", "LOGO",
+  set_service_address (fixture, "::1", NULL);
+  g_assert_cmpint (run_ctl (fixture, "deploy-file", MAC_A, spaced, "--type", "LOGO",
                             "--name", "logo+1.png", NULL), ==, 0);
-  job = get_job (fixture, parse_job_id (out));
+  job = get_job (fixture, parse_job_id (fixture->out));
   g_assert_cmpstr (job_item (job, 0)->value, ==, "https://[::1]:18443/files/logo+1.png");
   g_assert_cmpstr (job_item (job, 2)->value, ==, "logo+1.png");
   assert_deployed (fixture, "logo+1.png", "RIFF other");
   g_clear_pointer (&job, wpi_job_record_free);
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
 
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "deploy-file", MAC_A, ring, "--type", "MOH",
+  g_assert_cmpint (run_ctl (fixture, "deploy-file", MAC_A, ring, "--type", "MOH",
                             "--url-base", "https://pbx.example.net:8443/", NULL), ==, 0);
-  job = get_job (fixture, parse_job_id (out));
+  job = get_job (fixture, parse_job_id (fixture->out));
   g_assert_cmpstr (job_item (job, 0)->value, ==, "https://pbx.example.net:8443/files/ring.wav");
   g_clear_pointer (&job, wpi_job_record_free);
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
   g_assert_cmpuint (count_jobs (fixture), ==, 3);
 
   /* refusals: nothing queued, nothing copied */
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "deploy-file", MAC_A, ring, NULL), ==, 1);
-  assert_error_line (err, "needs --type");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "deploy-file", MAC_A, ring, "--type", "MP3", "--name", "x.wav",
-                            NULL), ==, 2);
-  assert_error_line (err, "file-type");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "deploy-file", MAC_A, spaced, "--type", "LOGO", NULL), ==, 2);
-  assert_error_line (err, "--name");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "deploy-file", MAC_A, missing, "--type", "LOGO", NULL), ==, 2);
-  assert_error_line (err, "missing.wav");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "deploy-file", MAC_A, fixture->tmp, "--type", "LOGO",
-                            "--name", "dir.png", NULL), ==, 2);
-  assert_error_line (err, NULL);
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "deploy-file", MAC_A, ring, "--type", "LOGO",
-                            "--url-base", "not a url", "--name", "u.png", NULL), ==, 2);
-  assert_error_line (err, "file-https-base-url");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "deploy-file", MAC_NONE, ring, "--type", "LOGO",
-                            "--name", "n.png", NULL), ==, 2);
-  assert_error_line (err, "No phone");
+  assert_ctl_error (fixture, 1, "needs --type", "deploy-file", MAC_A, ring, NULL);
+  assert_ctl_error (fixture, 2, "file-type", "deploy-file", MAC_A, ring, "--type", "MP3", "--name", "x.wav",
+                    NULL);
+  assert_ctl_error (fixture, 2, "--name", "deploy-file", MAC_A, spaced, "--type", "LOGO", NULL);
+  assert_ctl_error (fixture, 2, "missing.wav", "deploy-file", MAC_A, missing, "--type", "LOGO", NULL);
+  assert_ctl_error (fixture, 2, NULL, "deploy-file", MAC_A, fixture->tmp, "--type", "LOGO", "--name",
+                    "dir.png", NULL);
+  assert_ctl_error (fixture, 2, "file-https-base-url", "deploy-file", MAC_A, ring, "--type", "LOGO",
+                    "--url-base", "not a url", "--name", "u.png", NULL);
+  assert_ctl_error (fixture, 2, "No phone", "deploy-file", MAC_NONE, ring, "--type", "LOGO", "--name",
+                    "n.png", NULL);
   g_assert_cmpuint (count_jobs (fixture), ==, 3);
   g_assert_cmpuint (count_files (fixture), ==, 2);
 }
@@ -997,50 +962,30 @@ static void
 test_deploy_software (Fixture       *fixture,
                       gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
   g_autoptr(WpiJobRecord) job = NULL;
   g_autofree char *image = write_source_file (fixture, "OS_80_SIP_V3_R5_12_0.img", "firmware image");
 
-  g_assert_true (wpi_store_setting_set (fixture->store, "service-address", "192.0.2.1", &error));
-  g_assert_true (wpi_store_setting_set (fixture->store, "service-port", "18443", &error));
+  set_service_address (fixture, "192.0.2.1", "18443");
 
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "deploy-software", MAC_A, image, "--version", "3.5.12.0",
+  g_assert_cmpint (run_ctl (fixture, "deploy-software", MAC_A, image, "--version", "3.5.12.0",
                             NULL), ==, 0);
-  job = get_job (fixture, parse_job_id (out));
-  g_assert_cmpint (job->kind, ==, WPI_JOB_KIND_SOFTWARE_DEPLOYMENT);
-  g_assert_cmpuint (job->items->len, ==, 6);
-  g_assert_cmpstr (job_item (job, 0)->value, ==, "https://192.0.2.1:18443/files/OS_80_SIP_V3_R5_12_0.img");
-  g_assert_cmpstr (job_item (job, 1)->name, ==, "file-sw-type");
-  g_assert_cmpstr (job_item (job, 1)->value, ==, "Siemens SIP");
-  g_assert_cmpstr (job_item (job, 2)->name, ==, "file-sw-version");
-  g_assert_cmpstr (job_item (job, 2)->value, ==, "3.5.12.0");
-  g_assert_cmpstr (job_item (job, 3)->name, ==, "file-priority");
-  g_assert_cmpstr (job_item (job, 3)->value, ==, "normal");
-  g_assert_cmpstr (job_item (job, 4)->name, ==, "file-type");
-  g_assert_cmpstr (job_item (job, 4)->value, ==, "APP");
-  g_assert_cmpstr (job_item (job, 5)->name, ==, "file-name");
-  g_assert_cmpstr (job_item (job, 5)->value, ==, "OS_80_SIP_V3_R5_12_0.img");
+  assert_queued_job (fixture, WPI_JOB_KIND_SOFTWARE_DEPLOYMENT, (const char *[]) {
+    "file-https-base-url", "https://192.0.2.1:18443/files/OS_80_SIP_V3_R5_12_0.img",
+    "file-sw-type", "Siemens SIP",
+    "file-sw-version", "3.5.12.0",
+    "file-priority", "normal",
+    "file-type", "APP",
+    "file-name", "OS_80_SIP_V3_R5_12_0.img",
+    NULL });
   assert_deployed (fixture, "OS_80_SIP_V3_R5_12_0.img", "firmware image");
-  g_clear_pointer (&job, wpi_job_record_free);
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
 
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "deploy-software", MAC_A, image, "--version", "3.5.12.0",
+  g_assert_cmpint (run_ctl (fixture, "deploy-software", MAC_A, image, "--version", "3.5.12.0",
                             "--immediate", NULL), ==, 0);
-  job = get_job (fixture, parse_job_id (out));
+  job = get_job (fixture, parse_job_id (fixture->out));
   g_assert_cmpstr (job_item (job, 3)->value, ==, "immediate");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
 
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "deploy-software", MAC_A, image, NULL), ==, 1);
-  assert_error_line (err, "needs --version");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "deploy-software", MAC_A, image, "--version", "new",
-                            NULL), ==, 2);
-  assert_error_line (err, "file-sw-version");
+  assert_ctl_error (fixture, 1, "needs --version", "deploy-software", MAC_A, image, NULL);
+  assert_ctl_error (fixture, 2, "file-sw-version", "deploy-software", MAC_A, image, "--version", "new", NULL);
   g_assert_cmpuint (count_jobs (fixture), ==, 2);
 }
 
@@ -1050,141 +995,86 @@ static void
 test_jobs (Fixture       *fixture,
            gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
-  g_autoptr(JsonNode) root = NULL;
   JsonArray *array;
   WpiStoreItem write[] = { { .name = "admin-pwd", .value = (char *) SECRET } };
   gint64 a1, a2, b1;
 
-  g_assert_true (wpi_store_job_enqueue (fixture->store, MAC_A, WPI_JOB_KIND_WRITE_ITEMS, NULL, write, 1, &a1, &error));
-  g_assert_true (wpi_store_job_enqueue (fixture->store, MAC_A, WPI_JOB_KIND_RESTART, NULL, NULL, 0, &a2, &error));
-  g_assert_true (wpi_store_job_enqueue (fixture->store, MAC_B, WPI_JOB_KIND_READ_ALL, NULL, NULL, 0, &b1, &error));
-  g_assert_true (wpi_store_job_set_state (fixture->store, a2, WPI_JOB_STATE_FAILED, "phone unreachable", &error));
+  a1 = enqueue_job (fixture, MAC_A, WPI_JOB_KIND_WRITE_ITEMS, write, 1);
+  a2 = enqueue_job (fixture, MAC_A, WPI_JOB_KIND_RESTART, NULL, 0);
+  b1 = enqueue_job (fixture, MAC_B, WPI_JOB_KIND_READ_ALL, NULL, 0);
+  set_job_state (fixture, a2, WPI_JOB_STATE_FAILED, "phone unreachable");
 
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "jobs", NULL), ==, 0);
-  g_assert_true (g_str_has_prefix (out, "ID "));
-  assert_contains (out, "write-items");
-  assert_contains (out, "phone unreachable");
-  assert_contains (out, MAC_B);
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_ctl (fixture, "jobs", NULL), ==, 0);
+  g_assert_true (g_str_has_prefix (fixture->out, "ID "));
+  test_util_assert_contains_all (fixture->out, "write-items", "phone unreachable", MAC_B, NULL);
 
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "jobs", "--json", NULL), ==, 0);
-  root = parse_json (out);
-  array = json_node_get_array (root);
+  g_assert_cmpint (run_ctl (fixture, "jobs", "--json", NULL), ==, 0);
+  array = ctl_json_array (fixture);
   g_assert_cmpuint (json_array_get_length (array), ==, 3);
   g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (array, 0), "id"), ==, a1);
   g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (array, 1), "state"), ==, "failed");
   g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (array, 1), "failure_reason"), ==,
                    "phone unreachable");
   g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (array, 2), "mac"), ==, MAC_B);
-  g_clear_pointer (&root, json_node_unref);
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
 
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "jobs", "--json", "--phone", "001AE8123456", "--state", "pending",
+  g_assert_cmpint (run_ctl (fixture, "jobs", "--json", "--phone", "001AE8123456", "--state", "pending",
                             NULL), ==, 0);
-  root = parse_json (out);
-  array = json_node_get_array (root);
+  array = ctl_json_array (fixture);
   g_assert_cmpuint (json_array_get_length (array), ==, 1);
   g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (array, 0), "id"), ==, a1);
-  g_clear_pointer (&root, json_node_unref);
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
 
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "jobs", "--json", "--state", "failed", NULL), ==, 0);
-  root = parse_json (out);
-  g_assert_cmpuint (json_array_get_length (json_node_get_array (root)), ==, 1);
-  g_clear_pointer (&root, json_node_unref);
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_ctl (fixture, "jobs", "--json", "--state", "failed", NULL), ==, 0);
+  g_assert_cmpuint (json_array_get_length (ctl_json_array (fixture)), ==, 1);
 
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "jobs", "--json", "--limit", "2", NULL), ==, 0);
-  root = parse_json (out);
-  array = json_node_get_array (root);
+  g_assert_cmpint (run_ctl (fixture, "jobs", "--json", "--limit", "2", NULL), ==, 0);
+  array = ctl_json_array (fixture);
   g_assert_cmpuint (json_array_get_length (array), ==, 2);
   g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (array, 1), "id"), ==, b1);
-  g_clear_pointer (&root, json_node_unref);
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
 
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "jobs", "--state", "sleeping", NULL), ==, 2);
-  assert_error_line (err, "not a job state");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "jobs", "--phone", MAC_NONE, NULL), ==, 2);
-  assert_error_line (err, "No phone");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "jobs", "--phone", "nope", NULL), ==, 2);
-  assert_error_line (err, "not a MAC address");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
+  assert_ctl_error (fixture, 2, "not a job state", "jobs", "--state", "sleeping", NULL);
+  assert_ctl_error (fixture, 2, "No phone", "jobs", "--phone", MAC_NONE, NULL);
+  assert_ctl_error (fixture, 2, "not a MAC address", "jobs", "--phone", "nope", NULL);
 
   /* one job, secrets masked unless asked */
   {
     g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, a1);
     JsonObject *job, *item;
 
-    g_assert_cmpint (run_ctl (fixture, &out, &err, "job", id, NULL), ==, 0);
-    assert_contains (out, "write-items for " MAC_A ": queued");
-    assert_contains (out, "admin-pwd = <masked>: pending");
-    g_assert_null (strstr (out, SECRET));
-    g_clear_pointer (&out, g_free);
-    g_clear_pointer (&err, g_free);
+    g_assert_cmpint (run_ctl (fixture, "job", id, NULL), ==, 0);
+    assert_contains (fixture->out, "write-items for " MAC_A ": queued");
+    assert_contains (fixture->out, "admin-pwd = <masked>: pending");
+    g_assert_null (strstr (fixture->out, SECRET));
 
-    g_assert_cmpint (run_ctl (fixture, &out, &err, "job", id, "--json", "--show-secrets", NULL), ==, 0);
-    root = parse_json (out);
-    job = json_node_get_object (root);
+    g_assert_cmpint (run_ctl (fixture, "job", id, "--json", "--show-secrets", NULL), ==, 0);
+    job = ctl_json_object (fixture);
     g_assert_cmpint (json_object_get_int_member (job, "id"), ==, a1);
     item = json_array_get_object_element (json_object_get_array_member (job, "items"), 0);
     g_assert_cmpstr (json_object_get_string_member (item, "value"), ==, SECRET);
     g_assert_true (json_object_get_null_member (item, "status"));
-    g_clear_pointer (&root, json_node_unref);
-    g_clear_pointer (&out, g_free);
-    g_clear_pointer (&err, g_free);
   }
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "job", "999", NULL), ==, 2);
-  assert_error_line (err, "No job 999");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "job", "0", NULL), ==, 2);
-  assert_error_line (err, "not a job number");
+  assert_ctl_error (fixture, 2, "No job 999", "job", "999", NULL);
+  assert_ctl_error (fixture, 2, "not a job number", "job", "0", NULL);
 }
 
 static void
 test_cancel (Fixture       *fixture,
              gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
   g_autofree char *id_text = NULL;
   g_autoptr(WpiJobRecord) job = NULL;
   gint64 id;
 
-  g_assert_true (wpi_store_job_enqueue (fixture->store, MAC_A, WPI_JOB_KIND_RESTART, NULL, NULL, 0, &id, &error));
+  id = enqueue_job (fixture, MAC_A, WPI_JOB_KIND_RESTART, NULL, 0);
   id_text = g_strdup_printf ("%" G_GINT64_FORMAT, id);
 
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "cancel", id_text, NULL), ==, 0);
-  assert_contains (out, "cancelled");
+  g_assert_cmpint (run_ctl (fixture, "cancel", id_text, NULL), ==, 0);
+  assert_contains (fixture->out, "cancelled");
   job = get_job (fixture, id);
   g_assert_cmpint (job->state, ==, WPI_JOB_STATE_CANCELLED);
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
 
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "cancel", id_text, NULL), ==, 2);
-  assert_error_line (err, "already cancelled");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "cancel", "4242", NULL), ==, 2);
-  assert_error_line (err, "No job 4242");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "cancel", "last", NULL), ==, 2);
-  assert_error_line (err, "not a job number");
+  assert_ctl_error (fixture, 2, "already cancelled", "cancel", id_text, NULL);
+  assert_ctl_error (fixture, 2, "No job 4242", "cancel", "4242", NULL);
+  assert_ctl_error (fixture, 2, "not a job number", "cancel", "last", NULL);
 }
 
 /* ---- profiles ---- */
@@ -1194,96 +1084,62 @@ test_profiles (Fixture       *fixture,
                gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
   g_autoptr(WpiProfileRecord) profile = NULL;
   g_autoptr(WpiProfileRecord) default_profile = NULL;
   g_autoptr(WpiJobRecord) job = NULL;
-  g_autoptr(JsonNode) root = NULL;
   JsonArray *array;
 
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "profile", "set", "office", "display-id={e164}",
+  g_assert_cmpint (run_ctl (fixture, "profile", "set", "office", "display-id={e164}",
                             "sip-transport-user=2", "admin-pwd=" SECRET, NULL), ==, 0);
-  assert_contains (out, "profile office: 3 items");
+  assert_contains (fixture->out, "profile office: 3 items");
   profile = wpi_store_profile_get (fixture->store, "office", &error);
   g_assert_no_error (error);
   g_assert_cmpuint (profile->items->len, ==, 3);
   g_assert_cmpstr (g_array_index (profile->items, WpiStoreItem, 0).value, ==, "{e164}");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
 
   /* placeholders are checked as an example phone's values: {mac} is no integer */
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "profile", "set", "bad", "sip-transport-user={mac}", NULL), ==, 2);
-  assert_error_line (err, "placeholders");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "profile", "set", "bad", "mac-addr=00:1A:E8:00:00:01", NULL), ==, 2);
-  assert_error_line (err, "mac-addr");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
+  assert_ctl_error (fixture, 2, "placeholders", "profile", "set", "bad", "sip-transport-user={mac}", NULL);
+  assert_ctl_error (fixture, 2, "mac-addr", "profile", "set", "bad", "mac-addr=00:1A:E8:00:00:01", NULL);
   g_assert_null (wpi_store_profile_get (fixture->store, "bad", NULL));
 
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "profile", "default", "office", NULL), ==, 0);
+  g_assert_cmpint (run_ctl (fixture, "profile", "default", "office", NULL), ==, 0);
   default_profile = wpi_store_profile_get_default (fixture->store, &error);
   g_assert_nonnull (default_profile);
   g_assert_cmpstr (default_profile->name, ==, "office");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
 
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "profile", "default", "nowhere", NULL), ==, 2);
-  assert_error_line (err, "No profile named “nowhere”");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "profile", "default", NULL), ==, 1);
-  assert_error_line (err, "--none");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
+  assert_ctl_error (fixture, 2, "No profile named “nowhere”", "profile", "default", "nowhere", NULL);
+  assert_ctl_error (fixture, 1, "--none", "profile", "default", NULL);
 
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "profile", "list", NULL), ==, 0);
-  assert_contains (out, "office");
-  assert_contains (out, "yes");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_ctl (fixture, "profile", "list", NULL), ==, 0);
+  assert_contains (fixture->out, "office");
+  assert_contains (fixture->out, "yes");
 
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "profile", "list", "--json", NULL), ==, 0);
-  root = parse_json (out);
-  array = json_node_get_array (root);
+  g_assert_cmpint (run_ctl (fixture, "profile", "list", "--json", NULL), ==, 0);
+  array = ctl_json_array (fixture);
   g_assert_cmpuint (json_array_get_length (array), ==, 1);
   g_assert_true (json_object_get_boolean_member (json_array_get_object_element (array, 0), "default"));
   g_assert_cmpstr (json_object_get_string_member (
                      json_array_get_object_element (
                        json_object_get_array_member (json_array_get_object_element (array, 0), "items"), 2),
                      "value"), ==, "<masked>");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
 
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "profile", "show", "office", NULL), ==, 0);
-  assert_contains (out, "Profile office (default)");
-  assert_contains (out, "{e164}");
-  g_assert_null (strstr (out, SECRET));
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_ctl (fixture, "profile", "show", "office", NULL), ==, 0);
+  assert_contains (fixture->out, "Profile office (default)");
+  assert_contains (fixture->out, "{e164}");
+  g_assert_null (strstr (fixture->out, SECRET));
 
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "profile", "default", "--none", NULL), ==, 0);
+  g_assert_cmpint (run_ctl (fixture, "profile", "default", "--none", NULL), ==, 0);
   g_clear_pointer (&default_profile, wpi_profile_record_free);
   default_profile = wpi_store_profile_get_default (fixture->store, &error);
   g_assert_no_error (error);
   g_assert_null (default_profile);
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
 
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "profile", "apply", "office", MAC_A, NULL), ==, 0);
-  job = get_job (fixture, parse_job_id (out));
+  g_assert_cmpint (run_ctl (fixture, "profile", "apply", "office", MAC_A, NULL), ==, 0);
+  job = get_job (fixture, parse_job_id (fixture->out));
   g_assert_cmpint (job->kind, ==, WPI_JOB_KIND_APPLY_PROFILE);
   g_assert_cmpstr (job->parameter, ==, "office");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "profile", "apply", "nowhere", MAC_A, NULL), ==, 2);
-  assert_error_line (err, "No profile");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "profile", "show", "nowhere", NULL), ==, 2);
-  assert_error_line (err, "No profile");
+  assert_ctl_error (fixture, 2, "No profile", "profile", "apply", "nowhere", MAC_A, NULL);
+  assert_ctl_error (fixture, 2, "No profile", "profile", "show", "nowhere", NULL);
 }
 
 /* A profile can be prepared before the service ever ran: that creates the store. */
@@ -1291,14 +1147,12 @@ static void
 test_profile_creates_store (Fixture       *fixture,
                             gconstpointer  data)
 {
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
-  g_autofree char *fresh = g_build_filename (fixture->tmp, "fresh", NULL);
+  g_autofree char *fresh = tmp_path (fixture, "fresh");
   g_autoptr(WpiStore) store = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(WpiProfileRecord) profile = NULL;
 
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "--data-dir", fresh, "profile", "set", "p", "auto-answer=true",
+  g_assert_cmpint (run_ctl (fixture, "--data-dir", fresh, "profile", "set", "p", "auto-answer=true",
                             NULL), ==, 0);
   store = wpi_store_open (fresh, &error);
   g_assert_no_error (error);
@@ -1362,18 +1216,14 @@ static void
 test_traffic (Fixture       *fixture,
               gconstpointer  data)
 {
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
-  g_autoptr(GPtrArray) lines = NULL;
+  GPtrArray *lines;
   JsonObject *in, *outgoing, *bad, *item;
   JsonArray *items;
   gint64 in_id, out_id, bad_id;
 
   /* an empty log */
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "traffic", "--json", NULL), ==, 0);
-  g_assert_cmpstr (out, ==, "");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_ctl (fixture, "traffic", "--json", NULL), ==, 0);
+  g_assert_cmpstr (fixture->out, ==, "");
 
   in_id = append_traffic (fixture, WPI_TRAFFIC_DIRECTION_IN, MAC_A, START_UP_BODY, NULL);
   out_id = append_traffic (fixture, WPI_TRAFFIC_DIRECTION_OUT, MAC_A, CLEAN_UP_BODY, NULL);
@@ -1381,9 +1231,9 @@ test_traffic (Fixture       *fixture,
   bad_id = append_traffic (fixture, WPI_TRAFFIC_DIRECTION_IN, NULL, "<WorkpointMessage><Message",
                            "1:27: premature end of data");
 
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "traffic", "--json", NULL), ==, 0);
-  g_assert_cmpstr (err, ==, "");
-  lines = parse_json_lines (out);
+  g_assert_cmpint (run_ctl (fixture, "traffic", "--json", NULL), ==, 0);
+  g_assert_cmpstr (fixture->err, ==, "");
+  lines = ctl_json_lines (fixture);
   g_assert_cmpuint (lines->len, ==, 4);
   in = json_node_get_object (lines->pdata[0]);
   outgoing = json_node_get_object (lines->pdata[1]);
@@ -1403,7 +1253,7 @@ test_traffic (Fixture       *fixture,
   item = json_array_get_object_element (items, 2);
   g_assert_cmpint (json_object_get_int_member (item, "index"), ==, 3);
   g_assert_cmpstr (json_object_get_string_member (item, "value"), ==, "31");
-  g_assert_null (strstr (out, SECRET));
+  g_assert_null (strstr (fixture->out, SECRET));
   /* and the log's own */
   g_assert_cmpint (json_object_get_int_member (in, "id"), ==, in_id);
   g_assert_true (g_str_has_suffix (json_object_get_string_member (in, "time"), "Z"));
@@ -1423,69 +1273,50 @@ test_traffic (Fixture       *fixture,
   g_assert_cmpstr (json_object_get_string_member (bad, "error"), ==, "1:27: premature end of data");
   g_assert_true (json_object_get_null_member (bad, "items"));
   g_assert_true (json_object_get_null_member (bad, "mac"));
-  g_clear_pointer (&lines, g_ptr_array_unref);
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
 
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "traffic", "--json", "--show-secrets", "--phone", MAC_A, NULL), ==, 0);
-  lines = parse_json_lines (out);
+  g_assert_cmpint (run_ctl (fixture, "traffic", "--json", "--show-secrets", "--phone", MAC_A, NULL), ==, 0);
+  lines = ctl_json_lines (fixture);
   g_assert_cmpuint (lines->len, ==, 2);
-  assert_contains (out, SECRET);
-  g_clear_pointer (&lines, g_ptr_array_unref);
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
+  assert_contains (fixture->out, SECRET);
 
   /* the newest N, for every phone or one */
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "traffic", "--json", "--limit", "2", NULL), ==, 0);
-  lines = parse_json_lines (out);
+  g_assert_cmpint (run_ctl (fixture, "traffic", "--json", "--limit", "2", NULL), ==, 0);
+  lines = ctl_json_lines (fixture);
   g_assert_cmpuint (lines->len, ==, 2);
   g_assert_cmpint (json_object_get_int_member (json_node_get_object (lines->pdata[1]), "id"), ==, bad_id);
-  g_clear_pointer (&lines, g_ptr_array_unref);
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "traffic", "--json", "--limit", "1", "--phone", MAC_A, NULL), ==, 0);
-  lines = parse_json_lines (out);
+  g_assert_cmpint (run_ctl (fixture, "traffic", "--json", "--limit", "1", "--phone", MAC_A, NULL), ==, 0);
+  lines = ctl_json_lines (fixture);
   g_assert_cmpuint (lines->len, ==, 1);
   g_assert_cmpint (json_object_get_int_member (json_node_get_object (lines->pdata[0]), "id"), ==, out_id);
-  g_clear_pointer (&lines, g_ptr_array_unref);
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
 
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "traffic", NULL), ==, 0);
-  g_assert_true (g_str_has_prefix (out, "ID "));
-  assert_contains (out, "WorkpointMessage start-up, 3 items");
-  assert_contains (out, "DLSMessage CleanUp, 0 items");
-  assert_contains (out, "error: 1:27: premature end of data");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_ctl (fixture, "traffic", NULL), ==, 0);
+  g_assert_true (g_str_has_prefix (fixture->out, "ID "));
+  test_util_assert_contains_all (fixture->out, "WorkpointMessage start-up, 3 items",
+                                 "DLSMessage CleanUp, 0 items", "error: 1:27: premature end of data", NULL);
 
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "traffic", "--phone", "zz", NULL), ==, 2);
-  assert_error_line (err, "not a MAC address");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "traffic", "--limit", "-5", NULL), ==, 2);
-  assert_error_line (err, "--limit");
+  assert_ctl_error (fixture, 2, "not a MAC address", "traffic", "--phone", "zz", NULL);
+  assert_ctl_error (fixture, 2, "--limit", "traffic", "--limit", "-5", NULL);
 }
 
 /* ---- --wait: the test moves the job as the service would ---- */
 
+/* Starts wpictl ARGS (with --wait) and waits for the job it queues, newer than after_id */
 static GSubprocess *
-spawn_waiting (Fixture             *fixture,
-               GSubprocessLauncher *launcher,
-               const char * const  *args)
+spawn_waiting (Fixture            *fixture,
+               const char * const *args,
+               gint64              after_id,
+               gint64             *id)
 {
-  return spawn_ctlv (fixture, launcher, fixture->data_dir, args);
+  GSubprocess *process = spawn_ctl (fixture, args);
+
+  *id = wait_for_new_job (fixture, after_id);
+  return process;
 }
 
 static void
 test_wait_read_done (Fixture       *fixture,
                      gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSubprocessLauncher) launcher = new_launcher (fixture);
-  g_autoptr(GSubprocess) process = NULL;
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
   const char *args[] = { "read", MAC_A, "sip-transport-user", "admin-pwd", "x-gone", "--wait=30", NULL };
   /* like a real phone, it also sends its identity items, one of them refused: not
    * what was asked, so neither shown one by one nor a reason to fail */
@@ -1497,50 +1328,43 @@ test_wait_read_done (Fixture       *fixture,
     { .name = "x-gone", .status = (char *) "unknown item" },
   };
   gint64 id;
+  g_autoptr(GSubprocess) process = spawn_waiting (fixture, args, 0, &id);
+  g_autoptr(GError) error = NULL;
 
-  process = spawn_waiting (fixture, launcher, args);
-  id = wait_for_new_job (fixture, 0);
-  g_assert_true (wpi_store_job_set_state (fixture->store, id, WPI_JOB_STATE_CONTACTING, NULL, &error));
-  g_assert_true (wpi_store_job_set_state (fixture->store, id, WPI_JOB_STATE_IN_PROGRESS, NULL, &error));
+  set_job_state (fixture, id, WPI_JOB_STATE_CONTACTING, NULL);
+  set_job_state (fixture, id, WPI_JOB_STATE_IN_PROGRESS, NULL);
   g_assert_true (wpi_store_job_set_item_results (fixture->store, id, results, 4, &error));
-  g_assert_true (wpi_store_job_set_state (fixture->store, id, WPI_JOB_STATE_DONE, NULL, &error));
+  set_job_state (fixture, id, WPI_JOB_STATE_DONE, NULL);
   g_assert_no_error (error);
 
-  g_assert_cmpint (finish_ctl (process, &out, &err), ==, 0);
-  g_assert_cmpstr (err, ==, "");
-  g_assert_cmpint (parse_job_id (out), ==, id);
-  assert_contains (out, "read-items for " MAC_A ": done");
-  assert_contains (out, "sip-transport-user = 1 (TCP)");
-  assert_contains (out, "admin-pwd = <masked>");
-  assert_contains (out, "x-gone: no value returned");
-  assert_contains (out, "and 2 more items the phone sent");
-  g_assert_null (strstr (out, "mac-addr"));
+  g_assert_cmpint (finish_ctl (fixture, process), ==, 0);
+  g_assert_cmpstr (fixture->err, ==, "");
+  g_assert_cmpint (parse_job_id (fixture->out), ==, id);
+  test_util_assert_contains_all (fixture->out, "read-items for " MAC_A ": done",
+                                 "sip-transport-user = 1 (TCP)", "admin-pwd = <masked>",
+                                 "x-gone: no value returned", "and 2 more items the phone sent", NULL);
+  g_assert_null (strstr (fixture->out, "mac-addr"));
   g_clear_object (&process);
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
 
   /* a refused item makes it exit 3 */
   {
     const char *again[] = { "read", MAC_A, "x-gone", "--wait", "--show-secrets", NULL };
 
-    process = spawn_waiting (fixture, launcher, again);
-    id = wait_for_new_job (fixture, id);
+    process = spawn_waiting (fixture, again, id, &id);
     g_assert_true (wpi_store_job_set_item_results (fixture->store, id, &results[4], 1, &error));
-    g_assert_true (wpi_store_job_set_state (fixture->store, id, WPI_JOB_STATE_DONE, NULL, &error));
-    g_assert_cmpint (finish_ctl (process, &out, &err), ==, 3);
-    assert_contains (out, "x-gone: unknown item");
-    assert_error_line (err, "refused 1 of 1 items");
+    set_job_state (fixture, id, WPI_JOB_STATE_DONE, NULL);
+    g_assert_cmpint (finish_ctl (fixture, process), ==, 3);
+    assert_contains (fixture->out, "x-gone: unknown item");
+    assert_error_line (fixture->err, "refused 1 of 1 items");
     g_clear_object (&process);
-    g_clear_pointer (&out, g_free);
-    g_clear_pointer (&err, g_free);
 
     /* job --wait knows not what was asked: it shows every item */
     {
       g_autofree char *id_text = g_strdup_printf ("%" G_GINT64_FORMAT, id - 1);
 
-      g_assert_cmpint (run_ctl (fixture, &out, &err, "job", id_text, "--wait=5", NULL), ==, 3);
-      assert_contains (out, "mac-addr = " MAC_A ": accepted");
-      assert_error_line (err, "refused 1 of 5 items");
+      g_assert_cmpint (run_ctl (fixture, "job", id_text, "--wait=5", NULL), ==, 3);
+      assert_contains (fixture->out, "mac-addr = " MAC_A ": accepted");
+      assert_error_line (fixture->err, "refused 1 of 5 items");
     }
   }
 }
@@ -1549,47 +1373,38 @@ static void
 test_wait_write_failed (Fixture       *fixture,
                         gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSubprocessLauncher) launcher = new_launcher (fixture);
-  g_autoptr(GSubprocess) process = NULL;
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
   const char *args[] = { "write", MAC_A, "auto-answer=true", "--wait=30", NULL };
   gint64 id;
+  g_autoptr(GSubprocess) process = spawn_waiting (fixture, args, 0, &id);
+  g_autoptr(GError) error = NULL;
 
-  process = spawn_waiting (fixture, launcher, args);
-  id = wait_for_new_job (fixture, 0);
-  g_assert_true (wpi_store_job_set_state (fixture->store, id, WPI_JOB_STATE_WAITING_BUSY, NULL, &error));
-  g_assert_true (wpi_store_job_set_state (fixture->store, id, WPI_JOB_STATE_FAILED,
-                                          "phone unreachable: 6 contact-mes unanswered", &error));
-  g_assert_cmpint (finish_ctl (process, &out, &err), ==, 3);
-  assert_contains (out, "write-items for " MAC_A ": failed (phone unreachable");
-  assert_contains (out, "auto-answer = true (yes): not applied");
-  assert_error_line (err, "failed: phone unreachable: 6 contact-mes unanswered");
+  set_job_state (fixture, id, WPI_JOB_STATE_WAITING_BUSY, NULL);
+  set_job_state (fixture, id, WPI_JOB_STATE_FAILED, "phone unreachable: 6 contact-mes unanswered");
+  g_assert_cmpint (finish_ctl (fixture, process), ==, 3);
+  assert_contains (fixture->out, "write-items for " MAC_A ": failed (phone unreachable");
+  assert_contains (fixture->out, "auto-answer = true (yes): not applied");
+  assert_error_line (fixture->err, "failed: phone unreachable: 6 contact-mes unanswered");
   g_clear_object (&process);
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
 
   /* the items the phone refused; the rest accepted */
   {
     const char *two[] = { "write", MAC_A, "auto-answer=true", "display-id=Desk", "--wait=30", "--json", NULL };
     WpiStoreItem refused[] = { { .name = "display-id", .status = (char *) "read only" } };
-    g_autoptr(GPtrArray) lines = NULL;
+    GPtrArray *lines;
     JsonArray *items;
 
-    process = spawn_waiting (fixture, launcher, two);
-    id = wait_for_new_job (fixture, id);
+    process = spawn_waiting (fixture, two, id, &id);
     g_assert_true (wpi_store_job_set_item_results (fixture->store, id, refused, 1, &error));
-    g_assert_true (wpi_store_job_set_state (fixture->store, id, WPI_JOB_STATE_DONE, NULL, &error));
-    g_assert_cmpint (finish_ctl (process, &out, &err), ==, 3);
-    lines = parse_json_lines (out);
+    set_job_state (fixture, id, WPI_JOB_STATE_DONE, NULL);
+    g_assert_cmpint (finish_ctl (fixture, process), ==, 3);
+    lines = ctl_json_lines (fixture);
     g_assert_cmpuint (lines->len, ==, 1);
     g_assert_cmpstr (json_object_get_string_member (json_node_get_object (lines->pdata[0]), "state"), ==, "done");
     items = json_object_get_array_member (json_node_get_object (lines->pdata[0]), "items");
     g_assert_true (json_object_get_null_member (json_array_get_object_element (items, 0), "status"));
     g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (items, 1), "status"), ==,
                      "read only");
-    assert_error_line (err, "refused 1 of 2 items");
+    assert_error_line (fixture->err, "refused 1 of 2 items");
   }
 }
 
@@ -1597,36 +1412,27 @@ static void
 test_wait_cancelled_and_timeout (Fixture       *fixture,
                                  gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSubprocessLauncher) launcher = new_launcher (fixture);
-  g_autoptr(GSubprocess) process = NULL;
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
-  g_autofree char *id_text = NULL;
   const char *args[] = { "restart", MAC_A, "--wait=30", NULL };
   gint64 id;
+  g_autoptr(GSubprocess) process = spawn_waiting (fixture, args, 0, &id);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id_text = NULL;
 
-  process = spawn_waiting (fixture, launcher, args);
-  id = wait_for_new_job (fixture, 0);
   g_assert_true (wpi_store_job_cancel (fixture->store, id, &error));
-  g_assert_cmpint (finish_ctl (process, &out, &err), ==, 3);
-  assert_error_line (err, "was cancelled");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (finish_ctl (fixture, process), ==, 3);
+  assert_error_line (fixture->err, "was cancelled");
 
   /* nobody moves the job: the wait ends at its deadline */
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "read-all", MAC_A, "--wait=0.3", NULL), ==, 4);
-  assert_contains (out, "read-all for " MAC_A ": queued");
-  assert_error_line (err, "is still queued after 0.3 s");
-  id = parse_job_id (out);
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_ctl (fixture, "read-all", MAC_A, "--wait=0.3", NULL), ==, 4);
+  assert_contains (fixture->out, "read-all for " MAC_A ": queued");
+  assert_error_line (fixture->err, "is still queued after 0.3 s");
+  id = parse_job_id (fixture->out);
 
   /* job --wait on a job that is over already answers at once */
-  g_assert_true (wpi_store_job_set_state (fixture->store, id, WPI_JOB_STATE_DONE, NULL, &error));
+  set_job_state (fixture, id, WPI_JOB_STATE_DONE, NULL);
   id_text = g_strdup_printf ("%" G_GINT64_FORMAT, id);
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "job", id_text, "--wait=0", NULL), ==, 0);
-  assert_contains (out, "every item read; see wpictl show " MAC_A);
+  g_assert_cmpint (run_ctl (fixture, "job", id_text, "--wait=0", NULL), ==, 0);
+  assert_contains (fixture->out, "every item read; see wpictl show " MAC_A);
 }
 
 static void
@@ -1634,24 +1440,21 @@ test_wait_contact (Fixture       *fixture,
                    gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GSubprocessLauncher) launcher = new_launcher (fixture);
   g_autoptr(GSubprocess) process = NULL;
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
   const char *args[] = { "contact", MAC_A, "--wait=30", NULL };
   WpiStoreItem read[] = { { .name = "e164" } };
   WpiStoreItem result[] = { { .name = "e164", .value = (char *) "4989700999" } };
   gint64 first, second;
   g_autoptr(WpiJobRecord) job = NULL;
 
-  g_assert_true (wpi_store_job_enqueue (fixture->store, MAC_A, WPI_JOB_KIND_READ_ITEMS, NULL, read, 1, &first, &error));
+  first = enqueue_job (fixture, MAC_A, WPI_JOB_KIND_READ_ITEMS, read, 1);
   g_assert_true (wpi_store_job_record_attempt (fixture->store, first, g_get_real_time () + G_TIME_SPAN_HOUR,
                                                &error));
-  g_assert_true (wpi_store_job_enqueue (fixture->store, MAC_A, WPI_JOB_KIND_RESTART, NULL, NULL, 0, &second, &error));
+  second = enqueue_job (fixture, MAC_A, WPI_JOB_KIND_RESTART, NULL, 0);
   g_assert_true (wpi_store_job_record_attempt (fixture->store, second, g_get_real_time () + G_TIME_SPAN_HOUR,
                                                &error));
 
-  process = spawn_waiting (fixture, launcher, args);
+  process = spawn_ctl (fixture, args);
   /* the service sees both due now and runs them */
   {
     JobRef ref = { fixture, second };
@@ -1660,12 +1463,12 @@ test_wait_contact (Fixture       *fixture,
   job = get_job (fixture, first);
   g_assert_cmpint (job->next_attempt_us, ==, 0);
   g_assert_true (wpi_store_job_set_item_results (fixture->store, first, result, 1, &error));
-  g_assert_true (wpi_store_job_set_state (fixture->store, first, WPI_JOB_STATE_DONE, NULL, &error));
-  g_assert_true (wpi_store_job_set_state (fixture->store, second, WPI_JOB_STATE_DONE, NULL, &error));
+  set_job_state (fixture, first, WPI_JOB_STATE_DONE, NULL);
+  set_job_state (fixture, second, WPI_JOB_STATE_DONE, NULL);
 
-  g_assert_cmpint (finish_ctl (process, &out, &err), ==, 0);
-  assert_contains (out, "e164 = 4989700999");
-  assert_contains (out, "restart for " MAC_A ": done");
+  g_assert_cmpint (finish_ctl (fixture, process), ==, 0);
+  assert_contains (fixture->out, "e164 = 4989700999");
+  assert_contains (fixture->out, "restart for " MAC_A ": done");
 }
 
 /* ---- against the real service and simulated phones ---- */
@@ -1683,28 +1486,39 @@ read_file_or_empty (const char *path)
   return text;
 }
 
+/* What the end-to-end tests wait for, as the service writes it to its store */
 typedef struct {
   WpiStore *store;
   guint     n_phones;
-} PhonesReady;
+} PhonesWait;
+
+/* The phones, once all n_phones are in the store; NULL before */
+static GPtrArray *
+poll_phones (PhonesWait *wait)
+{
+  g_autoptr(GPtrArray) phones = NULL;
+
+  wpi_store_poll_external_change (wait->store);
+  phones = wpi_store_phone_list (wait->store, NULL);
+  if (phones == NULL || phones->len != wait->n_phones)
+    return NULL;
+  return g_steal_pointer (&phones);
+}
 
 /* every phone registered, read and idle */
 static gboolean
 check_phones_ready (gpointer user_data)
 {
-  PhonesReady *ready = user_data;
-  g_autoptr(GPtrArray) phones = NULL;
-  g_autoptr(GPtrArray) pending = NULL;
+  PhonesWait *wait = user_data;
+  g_autoptr(GPtrArray) phones = poll_phones (wait);
+  g_autoptr(GPtrArray) pending = wpi_store_job_list_pending (wait->store, NULL, NULL);
 
-  wpi_store_poll_external_change (ready->store);
-  phones = wpi_store_phone_list (ready->store, NULL);
-  pending = wpi_store_job_list_pending (ready->store, NULL, NULL);
-  if (phones == NULL || pending == NULL || phones->len != ready->n_phones || pending->len > 0)
+  if (phones == NULL || pending == NULL || pending->len > 0)
     return FALSE;
   for (guint i = 0; i < phones->len; i++)
     {
       const WpiPhoneRecord *phone = g_ptr_array_index (phones, i);
-      g_autoptr(GArray) items = wpi_store_phone_items_list (ready->store, phone->mac, NULL);
+      g_autoptr(GArray) items = wpi_store_phone_items_list (wait->store, phone->mac, NULL);
 
       if (phone->state != WPI_PHONE_STATE_IDLE || items == NULL || items->len == 0)
         return FALSE;
@@ -1793,13 +1607,13 @@ end_to_end_start (EndToEnd           *e2e,
   g_autoptr(GSubprocessLauncher) sim_launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
   g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GError) error = NULL;
-  PhonesReady ready = { NULL, n_phones };
+  PhonesWait ready = { NULL, n_phones };
   const char *asan = g_getenv ("ASAN_OPTIONS");
   g_autofree char *options = NULL;
 
-  e2e->service_dir = g_build_filename (fixture->tmp, "service", NULL);
-  e2e->service_log = g_build_filename (fixture->tmp, "service.log", NULL);
-  e2e->sim_log = g_build_filename (fixture->tmp, "sim.log", NULL);
+  e2e->service_dir = tmp_path (fixture, "service");
+  e2e->service_log = tmp_path (fixture, "service.log");
+  e2e->sim_log = tmp_path (fixture, "sim.log");
 
   g_subprocess_launcher_set_stdout_file_path (service_launcher, e2e->service_log);
   g_subprocess_launcher_setenv (service_launcher, "XDG_DATA_HOME", fixture->xdg_data, TRUE);
@@ -1859,10 +1673,7 @@ test_service (Fixture       *fixture,
   g_autofree char *logo = write_source_file (fixture, "logo.png", "PNG logo bytes");
   g_autofree char *port_text = NULL;
   g_autofree char *address = NULL;
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
-  g_autoptr(JsonNode) root = NULL;
-  g_autoptr(GPtrArray) lines = NULL;
+  GPtrArray *lines;
   EndToEnd e2e = { 0 };
   gboolean saw_write = FALSE, saw_solicited = FALSE;
   const char *mac_1 = "00:1A:E8:00:00:01";
@@ -1884,27 +1695,20 @@ test_service (Fixture       *fixture,
   g_assert_cmpstr (address, ==, "127.0.0.1");
   g_assert_cmpint (g_ascii_strtoll (port_text, NULL, 10), ==, e2e.port);
 
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "--data-dir", e2e.service_dir, "phones", "--json", NULL), ==, 0);
-  root = parse_json (out);
-  g_assert_cmpuint (json_array_get_length (json_node_get_array (root)), ==, 2);
-  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (json_node_get_array (root), 0),
+  g_assert_cmpint (run_ctl (fixture, "--data-dir", e2e.service_dir, "phones", "--json", NULL), ==, 0);
+  g_assert_cmpuint (json_array_get_length (ctl_json_array (fixture)), ==, 2);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (ctl_json_array (fixture), 0),
                                                   "mac"), ==, mac_1);
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
 
   /* a read and a write, each done within the wait */
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "--data-dir", e2e.service_dir, "read", mac_1, "sip-transport-user",
+  g_assert_cmpint (run_ctl (fixture, "--data-dir", e2e.service_dir, "read", mac_1, "sip-transport-user",
                             "--wait=30", NULL), ==, 0);
-  assert_contains (out, "read-items for 00:1A:E8:00:00:01: done");
-  assert_contains (out, "sip-transport-user = ");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
+  assert_contains (fixture->out, "read-items for 00:1A:E8:00:00:01: done");
+  assert_contains (fixture->out, "sip-transport-user = ");
 
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "--data-dir", e2e.service_dir, "write", mac_1, "display-id=Desk-1",
+  g_assert_cmpint (run_ctl (fixture, "--data-dir", e2e.service_dir, "write", mac_1, "display-id=Desk-1",
                             "--wait=30", NULL), ==, 0);
-  assert_contains (out, "display-id = Desk-1: accepted");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
+  assert_contains (fixture->out, "display-id = Desk-1: accepted");
   {
     g_autoptr(WpiStoreItem) item = wpi_store_phone_item_get (e2e.store, mac_1, "display-id", FALSE, 0, &error);
 
@@ -1913,26 +1717,20 @@ test_service (Fixture       *fixture,
   }
 
   /* a file the service serves and the phone fetches over HTTPS */
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "--data-dir", e2e.service_dir, "deploy-file", mac_2, logo,
+  g_assert_cmpint (run_ctl (fixture, "--data-dir", e2e.service_dir, "deploy-file", mac_2, logo,
                             "--type", "LOGO", "--wait=30", NULL), ==, 0);
-  assert_contains (out, "file-deployment for 00:1A:E8:00:00:02: done");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
+  assert_contains (fixture->out, "file-deployment for 00:1A:E8:00:00:02: done");
 
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "--data-dir", e2e.service_dir, "restart", mac_2, "--wait=30", NULL), ==, 0);
-  assert_contains (out, "restart for 00:1A:E8:00:00:02: done");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_ctl (fixture, "--data-dir", e2e.service_dir, "restart", mac_2, "--wait=30", NULL), ==, 0);
+  assert_contains (fixture->out, "restart for 00:1A:E8:00:00:02: done");
 
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "--data-dir", e2e.service_dir, "contact", mac_1, "--wait=30", NULL), ==, 0);
-  assert_contains (out, "read-all for 00:1A:E8:00:00:01: done");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_ctl (fixture, "--data-dir", e2e.service_dir, "contact", mac_1, "--wait=30", NULL), ==, 0);
+  assert_contains (fixture->out, "read-all for 00:1A:E8:00:00:01: done");
 
   /* every message of it is in the log */
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "--data-dir", e2e.service_dir, "traffic", "--json", "--limit", "0",
+  g_assert_cmpint (run_ctl (fixture, "--data-dir", e2e.service_dir, "traffic", "--json", "--limit", "0",
                             "--phone", mac_1, NULL), ==, 0);
-  lines = parse_json_lines (out);
+  lines = ctl_json_lines (fixture);
   for (guint i = 0; i < lines->len; i++)
     {
       JsonObject *message = json_node_get_object (lines->pdata[i]);
@@ -1954,7 +1752,7 @@ test_service (Fixture       *fixture,
 static gboolean
 pki_exists (Fixture *fixture)
 {
-  g_autofree char *pki_dir = g_build_filename (fixture->data_dir, "pki", NULL);
+  g_autofree char *pki_dir = data_path (fixture, "pki");
 
   return g_file_test (pki_dir, G_FILE_TEST_EXISTS);
 }
@@ -2002,26 +1800,23 @@ static void
 test_bootstrap_pin_csv (Fixture       *fixture,
                         gconstpointer  data)
 {
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
-  g_autofree char *csv = g_build_filename (fixture->tmp, "handout.csv", NULL);
+  g_autofree char *csv = tmp_path (fixture, "handout.csv");
   g_autoptr(GHashTable) handout = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) root = NULL;
   const char *macs[] = { MAC_A, MAC_B, MAC_C };
   GStatBuf st;
   JsonArray *array;
 
   add_phone (fixture->store, MAC_C, "127.0.0.3");
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "bootstrap", MAC_A, "00-1a-e8-ab-cd-ef", MAC_C,
+  g_assert_cmpint (run_ctl (fixture, "bootstrap", MAC_A, "00-1a-e8-ab-cd-ef", MAC_C,
                             "--pin", "--pin-length", "10", "--max-retries", "5",
                             "--handout", csv, NULL), ==, 0);
   /* progress on stderr, "n/total MAC", one line per phone */
-  assert_contains (err, "1/3 ");
-  assert_contains (err, "3/3 ");
-  g_assert_null (strstr (err, "wpictl:"));
-  assert_contains (out, "Handout ");
-  assert_contains (out, "3 of 3 phones queued");
+  assert_contains (fixture->err, "1/3 ");
+  assert_contains (fixture->err, "3/3 ");
+  g_assert_null (strstr (fixture->err, "wpictl:"));
+  assert_contains (fixture->out, "Handout ");
+  assert_contains (fixture->out, "3 of 3 phones queued");
 
   g_assert_cmpint (g_stat (csv, &st), ==, 0);
   g_assert_cmpuint (st.st_mode & 0777, ==, 0600);
@@ -2034,40 +1829,34 @@ test_bootstrap_pin_csv (Fixture       *fixture,
 
       g_assert_nonnull (pin);
       /* never on stdout without --show-pins */
-      g_assert_null (strstr (out, pin));
+      g_assert_null (strstr (fixture->out, pin));
     }
   assert_handout_matches_store (fixture, handout, 10, 5);
   g_assert_cmpuint (count_jobs (fixture), ==, 3);
 
   /* pins: masked unless --show-pins */
-  g_clear_pointer (&out, g_free);
-  g_assert_cmpint (run_ctl (fixture, &out, NULL, "pins", NULL), ==, 0);
-  assert_contains (out, "MAC");
-  assert_contains (out, "handed-out");
-  assert_contains (out, "<masked>");
+  g_assert_cmpint (run_ctl (fixture, "pins", NULL), ==, 0);
+  test_util_assert_contains_all (fixture->out, "MAC", "handed-out", "<masked>", NULL);
   for (guint i = 0; i < G_N_ELEMENTS (macs); i++)
     {
       const char *pin = g_hash_table_lookup (handout, macs[i]);
       g_autofree char *tan = g_strdup (pin + strlen (pin) - 3);
 
-      assert_contains (out, macs[i]);
-      g_assert_null (strstr (out, pin));
-      g_assert_null (strstr (out, tan));
+      assert_contains (fixture->out, macs[i]);
+      g_assert_null (strstr (fixture->out, pin));
+      g_assert_null (strstr (fixture->out, tan));
     }
 
-  g_clear_pointer (&out, g_free);
-  g_assert_cmpint (run_ctl (fixture, &out, NULL, "pins", "--show-pins", NULL), ==, 0);
+  g_assert_cmpint (run_ctl (fixture, "pins", "--show-pins", NULL), ==, 0);
   for (guint i = 0; i < G_N_ELEMENTS (macs); i++)
     {
       g_autofree char *grouped = wpi_handout_format_pin (g_hash_table_lookup (handout, macs[i]));
 
-      assert_contains (out, grouped);
+      assert_contains (fixture->out, grouped);
     }
 
-  g_clear_pointer (&out, g_free);
-  g_assert_cmpint (run_ctl (fixture, &out, NULL, "pins", "--json", NULL), ==, 0);
-  root = parse_json (out);
-  array = json_node_get_array (root);
+  g_assert_cmpint (run_ctl (fixture, "pins", "--json", NULL), ==, 0);
+  array = ctl_json_array (fixture);
   g_assert_cmpuint (json_array_get_length (array), ==, 3);
   for (guint i = 0; i < 3; i++)
     {
@@ -2092,27 +1881,21 @@ test_bootstrap_pin_csv (Fixture       *fixture,
                                             "password retries exceeded", &error));
     g_assert_no_error (error);
   }
-  g_clear_pointer (&out, g_free);
-  g_assert_cmpint (run_ctl (fixture, &out, NULL, "pins", NULL), ==, 0);
-  assert_contains (out, "password retries exceeded");
+  g_assert_cmpint (run_ctl (fixture, "pins", NULL), ==, 0);
+  assert_contains (fixture->out, "password retries exceeded");
 
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "bootstrap", MAC_A, "--show-pins", NULL), ==, 0);
+  g_assert_cmpint (run_ctl (fixture, "bootstrap", MAC_A, "--show-pins", NULL), ==, 0);
   {
     g_autoptr(WpiPinRecord) record = current_pin (fixture, MAC_A);
     g_autofree char *grouped = wpi_handout_format_pin (record->pin);
 
     /* shown on stdout, so handed out */
-    assert_contains (out, grouped);
+    assert_contains (fixture->out, grouped);
     g_assert_cmpuint (strlen (record->pin), ==, 12);
     g_assert_cmpint (record->state, ==, WPI_PIN_STATE_HANDED_OUT);
   }
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&root, json_node_unref);
-  g_assert_cmpint (run_ctl (fixture, &out, NULL, "pins", "--all", "--json", NULL), ==, 0);
-  root = parse_json (out);
-  g_assert_cmpuint (json_array_get_length (json_node_get_array (root)), ==, 4);
+  g_assert_cmpint (run_ctl (fixture, "pins", "--all", "--json", NULL), ==, 0);
+  g_assert_cmpuint (json_array_get_length (ctl_json_array (fixture)), ==, 4);
 }
 
 /* A PDF holds NUL bytes: no string search */
@@ -2133,9 +1916,7 @@ static void
 test_bootstrap_pdf (Fixture       *fixture,
                     gconstpointer  data)
 {
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
-  g_autofree char *pdf = g_build_filename (fixture->tmp, "slips.PDF", NULL);
+  g_autofree char *pdf = tmp_path (fixture, "slips.PDF");
   g_autofree char *contents = NULL;
   g_autofree char *pdftotext = g_find_program_in_path ("pdftotext");
   g_autoptr(GError) error = NULL;
@@ -2143,9 +1924,9 @@ test_bootstrap_pdf (Fixture       *fixture,
   gsize length = 0;
 
   add_phone (fixture->store, MAC_C, "127.0.0.3");
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "bootstrap", "--all", "--handout", pdf,
+  g_assert_cmpint (run_ctl (fixture, "bootstrap", "--all", "--handout", pdf,
                             "--paper", "letter", NULL), ==, 0);
-  assert_contains (err, "3/3 ");
+  assert_contains (fixture->err, "3/3 ");
   g_assert_true (g_file_get_contents (pdf, &contents, &length, &error));
   g_assert_no_error (error);
   g_assert_true (g_str_has_prefix (contents, "%PDF"));
@@ -2186,8 +1967,6 @@ static void
 test_bootstrap_nopin (Fixture       *fixture,
                       gconstpointer  data)
 {
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(WpiPinRecord) record = NULL;
   g_autoptr(WpiJobRecord) job = NULL;
@@ -2195,9 +1974,9 @@ test_bootstrap_nopin (Fixture       *fixture,
 
   g_assert_true (wpi_store_setting_set_int (fixture->store, "service-secure-port", 28444, &error));
   g_assert_no_error (error);
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "bootstrap", "--match", "openstage 60", "--nopin", NULL), ==, 0);
-  assert_contains (err, "1/1 " MAC_A);
-  assert_contains (out, "without PIN");
+  g_assert_cmpint (run_ctl (fixture, "bootstrap", "--match", "openstage 60", "--nopin", NULL), ==, 0);
+  assert_contains (fixture->err, "1/1 " MAC_A);
+  assert_contains (fixture->out, "without PIN");
 
   jobs = wpi_store_job_list (fixture->store, NULL, &error);
   g_assert_no_error (error);
@@ -2234,7 +2013,7 @@ static void
 test_bootstrap_invalid (Fixture       *fixture,
                         gconstpointer  data)
 {
-  g_autofree char *csv = g_build_filename (fixture->tmp, "handout.csv", NULL);
+  g_autofree char *csv = tmp_path (fixture, "handout.csv");
   g_autofree char *missing_dir = g_build_filename (fixture->tmp, "no-such-dir", "h.csv", NULL);
   const struct {
     int         status;
@@ -2260,15 +2039,12 @@ test_bootstrap_invalid (Fixture       *fixture,
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autoptr(GSubprocessLauncher) launcher = new_launcher (fixture);
-      g_autoptr(GSubprocess) process = spawn_ctlv (fixture, launcher, fixture->data_dir, cases[i].args);
-      g_autofree char *out = NULL;
-      g_autofree char *err = NULL;
+      g_autoptr(GSubprocess) process = spawn_ctl (fixture, cases[i].args);
 
       g_test_message ("case %u: %s", i, cases[i].message);
-      g_assert_cmpint (finish_ctl (process, &out, &err), ==, cases[i].status);
-      assert_error_line (err, cases[i].message);
-      g_assert_cmpstr (out, ==, "");
+      g_assert_cmpint (finish_ctl (fixture, process), ==, cases[i].status);
+      assert_error_line (fixture->err, cases[i].message);
+      g_assert_cmpstr (fixture->out, ==, "");
     }
 
   /* nothing was made: no job, no PIN, not even a PKI */
@@ -2277,34 +2053,19 @@ test_bootstrap_invalid (Fixture       *fixture,
   g_assert_false (g_file_test (csv, G_FILE_TEST_EXISTS));
 }
 
-/* Ctrl+C in the middle: every phone queued has its PIN in the handout, and no other
- * phone has a job or a PIN. */
-static void
-test_bootstrap_interrupt (Fixture       *fixture,
-                          gconstpointer  data)
+/* Runs wpictl ARGS and sends it SIGINT once its progress shows the first phone done; its
+ * exit status, its stdout in fixture->out and the rest of its stderr in *rest. */
+static int
+interrupt_after_first_phone (Fixture            *fixture,
+                             const char * const *args,
+                             char              **rest)
 {
-  g_autoptr(GSubprocessLauncher) launcher = new_launcher (fixture);
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GDataInputStream) err_stream = NULL;
-  g_autoptr(GHashTable) handout = NULL;
-  g_autoptr(GPtrArray) pins = NULL;
+  g_autoptr(GSubprocess) process = spawn_ctl (fixture, args);
+  g_autoptr(GDataInputStream) err_stream =
+    g_data_input_stream_new (g_subprocess_get_stderr_pipe (process));
   g_autoptr(GError) error = NULL;
-  g_autofree char *csv = g_build_filename (fixture->tmp, "handout.csv", NULL);
-  g_autofree char *out = NULL;
-  g_autofree char *rest = NULL;
-  const guint n_phones = 60;
-  const char *args[] = { "bootstrap", "--all", "--handout", csv, NULL };
   int status;
 
-  for (guint i = 0; i < n_phones - 2; i++)
-    {
-      g_autofree char *mac = g_strdup_printf ("00:1A:E8:00:10:%02X", i);
-
-      add_phone (fixture->store, mac, NULL);
-    }
-
-  process = spawn_ctlv (fixture, launcher, fixture->data_dir, args);
-  err_stream = g_data_input_stream_new (g_subprocess_get_stderr_pipe (process));
   /* the first phone through: the run is under way */
   for (;;)
     {
@@ -2316,7 +2077,7 @@ test_bootstrap_interrupt (Fixture       *fixture,
         break;
     }
   g_subprocess_send_signal (process, SIGINT);
-  rest = g_data_input_stream_read_upto (err_stream, "", 0, NULL, NULL, &error);
+  *rest = g_data_input_stream_read_upto (err_stream, "", 0, NULL, NULL, &error);
   g_assert_no_error (error);
   {
     GInputStream *out_pipe = g_subprocess_get_stdout_pipe (process);
@@ -2331,14 +2092,41 @@ test_bootstrap_interrupt (Fixture       *fixture,
       }
     g_assert_no_error (error);
     g_byte_array_append (all, (const guint8 *) "", 1);
-    out = g_strdup ((const char *) all->data);
+    g_free (fixture->out);
+    fixture->out = g_strdup ((const char *) all->data);
   }
   g_subprocess_wait (process, NULL, &error);
   g_assert_no_error (error);
   g_assert_true (g_subprocess_get_if_exited (process));
   status = g_subprocess_get_exit_status (process);
   if (g_test_verbose ())
-    g_printerr ("--- exit %d\n--- stdout\n%s--- stderr (rest)\n%s\n", status, out, rest);
+    g_printerr ("--- exit %d\n--- stdout\n%s--- stderr (rest)\n%s\n", status, fixture->out, *rest);
+  return status;
+}
+
+/* Ctrl+C in the middle: every phone queued has its PIN in the handout, and no other
+ * phone has a job or a PIN. */
+static void
+test_bootstrap_interrupt (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  g_autofree char *csv = tmp_path (fixture, "handout.csv");
+  const char *args[] = { "bootstrap", "--all", "--handout", csv, NULL };
+  const guint n_phones = 60;
+  g_autofree char *rest = NULL;
+  int status;
+  g_autoptr(GHashTable) handout = NULL;
+  g_autoptr(GPtrArray) pins = NULL;
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < n_phones - 2; i++)
+    {
+      g_autofree char *mac = g_strdup_printf ("00:1A:E8:00:10:%02X", i);
+
+      add_phone (fixture->store, mac, NULL);
+    }
+
+  status = interrupt_after_first_phone (fixture, args, &rest);
 
   pins = wpi_store_pin_list (fixture->store, TRUE, &error);
   g_assert_no_error (error);
@@ -2368,9 +2156,7 @@ static void
 test_revoke (Fixture       *fixture,
              gconstpointer  data)
 {
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
-  g_autofree char *pki_dir = g_build_filename (fixture->data_dir, "pki", NULL);
+  g_autofree char *pki_dir = data_path (fixture, "pki");
   g_autoptr(GError) error = NULL;
   g_autoptr(WpiPki) pki = NULL;
   g_autoptr(WpiClientCert) cert = NULL;
@@ -2379,11 +2165,10 @@ test_revoke (Fixture       *fixture,
   g_autoptr(WpiPhoneRecord) after = NULL;
 
   /* no PKI yet: nothing to revoke, and none is created */
-  g_assert_cmpint (run_ctl (fixture, NULL, &err, "revoke", MAC_A, NULL), ==, 2);
-  assert_error_line (err, "No certificate has been issued");
+  assert_ctl_error (fixture, 2, "No certificate has been issued", "revoke", MAC_A, NULL);
   g_assert_false (pki_exists (fixture));
 
-  g_assert_cmpint (run_ctl (fixture, NULL, NULL, "bootstrap", MAC_A, MAC_B, "--nopin", NULL), ==, 0);
+  g_assert_cmpint (run_ctl (fixture, "bootstrap", MAC_A, MAC_B, "--nopin", NULL), ==, 0);
 
   /* this process stands for the running service: its PKI is open before the revocation */
   pki = wpi_pki_new (pki_dir, NULL, &error);
@@ -2397,11 +2182,10 @@ test_revoke (Fixture       *fixture,
   before = wpi_store_phone_get (fixture->store, MAC_A, &error);
   g_assert_no_error (error);
 
-  g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "revoke", "001ae8123456", NULL), ==, 0);
-  g_assert_cmpstr (err, ==, "");
-  assert_contains (out, MAC_A ": 1 certificate revoked");
-  assert_contains (out, "left as it is");
+  g_assert_cmpint (run_ctl (fixture, "revoke", "001ae8123456", NULL), ==, 0);
+  g_assert_cmpstr (fixture->err, ==, "");
+  assert_contains (fixture->out, MAC_A ": 1 certificate revoked");
+  assert_contains (fixture->out, "left as it is");
 
   g_assert_true (wpi_pki_is_revoked (pki, cert->serial));
   g_assert_false (wpi_pki_verify_peer_pem (pki, cert->cert_pem, MAC_A, NULL, &error));
@@ -2419,35 +2203,22 @@ test_revoke (Fixture       *fixture,
   g_assert_cmpuint (count_jobs (fixture), ==, 2);
 
   /* again: nothing more to revoke */
-  g_clear_pointer (&out, g_free);
-  g_assert_cmpint (run_ctl (fixture, &out, NULL, "revoke", MAC_A, NULL), ==, 0);
-  assert_contains (out, "already revoked");
+  g_assert_cmpint (run_ctl (fixture, "revoke", MAC_A, NULL), ==, 0);
+  assert_contains (fixture->out, "already revoked");
 
-  g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_ctl (fixture, NULL, &err, "revoke", MAC_NONE, NULL), ==, 2);
-  assert_error_line (err, "No certificate has been issued for " MAC_NONE);
-  g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_ctl (fixture, NULL, &err, "revoke", "xyz", NULL), ==, 2);
-  assert_error_line (err, "not a MAC address");
+  assert_ctl_error (fixture, 2, "No certificate has been issued for " MAC_NONE, "revoke", MAC_NONE, NULL);
+  assert_ctl_error (fixture, 2, "not a MAC address", "revoke", "xyz", NULL);
 }
-
-typedef struct {
-  WpiStore *store;
-  guint     n_phones;
-} SecureReady;
 
 /* every phone's PIN verified and the phone in Secure Mode */
 static gboolean
 check_phones_secure (gpointer user_data)
 {
-  SecureReady *ready = user_data;
-  g_autoptr(GPtrArray) phones = NULL;
-  g_autoptr(GPtrArray) pins = NULL;
+  PhonesWait *wait = user_data;
+  g_autoptr(GPtrArray) phones = poll_phones (wait);
+  g_autoptr(GPtrArray) pins = wpi_store_pin_list (wait->store, TRUE, NULL);
 
-  wpi_store_poll_external_change (ready->store);
-  phones = wpi_store_phone_list (ready->store, NULL);
-  pins = wpi_store_pin_list (ready->store, TRUE, NULL);
-  if (phones == NULL || pins == NULL || phones->len != ready->n_phones || pins->len != ready->n_phones)
+  if (phones == NULL || pins == NULL || pins->len != wait->n_phones)
     return FALSE;
   for (guint i = 0; i < phones->len; i++)
     if (((WpiPhoneRecord *) g_ptr_array_index (phones, i))->mode != WPI_PHONE_MODE_SECURE)
@@ -2466,14 +2237,11 @@ test_secure_end_to_end (Fixture       *fixture,
                         gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *csv = g_build_filename (fixture->tmp, "handout.csv", NULL);
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
-  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *csv = tmp_path (fixture, "handout.csv");
   g_autoptr(GHashTable) handout = NULL;
   const guint n_phones = 3;
   EndToEnd e2e = { 0 };
-  SecureReady secure = { NULL, n_phones };
+  PhonesWait secure = { NULL, n_phones };
   JsonArray *array;
 
   if (!g_file_test (console_path, G_FILE_TEST_IS_EXECUTABLE) || !g_file_test (sim_path, G_FILE_TEST_IS_EXECUTABLE))
@@ -2485,10 +2253,10 @@ test_secure_end_to_end (Fixture       *fixture,
   end_to_end_start (&e2e, fixture, n_phones,
                     (const char * const[]) { "--pins", csv, "--pin-interval", "0.2", NULL });
 
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "--data-dir", e2e.service_dir, "bootstrap", "--all", "--pin",
+  g_assert_cmpint (run_ctl (fixture, "--data-dir", e2e.service_dir, "bootstrap", "--all", "--pin",
                             "--handout", csv, NULL), ==, 0);
-  assert_contains (err, "3/3 ");
-  assert_contains (out, "3 of 3 phones queued");
+  assert_contains (fixture->err, "3/3 ");
+  assert_contains (fixture->out, "3 of 3 phones queued");
   handout = wpi_handout_read_csv (csv, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (g_hash_table_size (handout), ==, n_phones);
@@ -2496,10 +2264,8 @@ test_secure_end_to_end (Fixture       *fixture,
   secure.store = e2e.store;
   wait_until (check_phones_secure, &secure, "every phone to be verified and in Secure Mode");
 
-  g_clear_pointer (&out, g_free);
-  g_assert_cmpint (run_ctl (fixture, &out, NULL, "--data-dir", e2e.service_dir, "pins", "--json", NULL), ==, 0);
-  root = parse_json (out);
-  array = json_node_get_array (root);
+  g_assert_cmpint (run_ctl (fixture, "--data-dir", e2e.service_dir, "pins", "--json", NULL), ==, 0);
+  array = ctl_json_array (fixture);
   g_assert_cmpuint (json_array_get_length (array), ==, n_phones);
   for (guint i = 0; i < n_phones; i++)
     {
@@ -2509,11 +2275,8 @@ test_secure_end_to_end (Fixture       *fixture,
       g_assert_cmpstr (json_object_get_string_member (object, "state"), ==, "verified");
     }
 
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&root, json_node_unref);
-  g_assert_cmpint (run_ctl (fixture, &out, NULL, "--data-dir", e2e.service_dir, "phones", "--json", NULL), ==, 0);
-  root = parse_json (out);
-  array = json_node_get_array (root);
+  g_assert_cmpint (run_ctl (fixture, "--data-dir", e2e.service_dir, "phones", "--json", NULL), ==, 0);
+  array = ctl_json_array (fixture);
   g_assert_cmpuint (json_array_get_length (array), ==, n_phones);
   for (guint i = 0; i < n_phones; i++)
     g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (array, i), "mode"), ==,

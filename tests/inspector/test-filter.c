@@ -304,10 +304,7 @@ matching (const char     *text,
 static void
 test_evaluate_records (void)
 {
-  static const struct {
-    const char *text;
-    const char *ids;
-  } cases[] = {
+  static const struct { const char *text; const char *ids; } cases[] = {
     /* the example */
     { "mac == 00:1A:E8:12:34:56 and (status == busy or item.sip-transport-user == 2)", "24" },
     { "mac == 00-1a-e8-12-34-56", "24" },
@@ -387,10 +384,7 @@ test_evaluate_records (void)
 static void
 test_evaluate_lazily (void)
 {
-  static const struct {
-    const char *text;
-    guint       calls;
-  } cases[] = {
+  static const struct { const char *text; guint calls; } cases[] = {
     { "mac == 00:1A:E8:12:34:56 or status or error or dir == in or port == 1 or ip contains 1", 0 },
     { "nonce ~ . and reason and action and flow", 0 },
     /* records 1 and 4 have items; 2 has none, 3 and 5 were refused */
@@ -429,26 +423,34 @@ test_error_code_names (void)
 
 typedef TestUtilStore Fixture;   /* the store in a temporary directory */
 
+/* The records logged as the service logs them */
+static void
+log_records (WpiStore  *store,
+             GPtrArray *records)
+{
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < records->len; i++)
+    g_assert_true (wpi_store_traffic_append (store, g_ptr_array_index (records, i), NULL, &error));
+  g_assert_no_error (error);
+}
+
 static void
 test_evaluate_entries (Fixture       *fixture,
                        gconstpointer  data)
 {
   g_autoptr(GPtrArray) records = sample_records ();
-  g_autoptr(WpiTrafficModel) model = NULL;
-  g_autoptr(WpiFilter) filter = NULL;
   g_autoptr(GError) error = NULL;
+  g_autoptr(WpiFilter) filter =
+    wpi_filter_parse ("mac == 00:1A:E8:12:34:56 and (status == busy or item.sip-transport-user == 2)"
+                      " or e164 == 4989700141", WPI_FILTER_FLAGS_NONE, NULL, &error);
+  g_autoptr(WpiTrafficModel) model = NULL;
   GString *ids = g_string_new (NULL);
   g_autofree char *result = NULL;
 
-  for (guint i = 0; i < records->len; i++)
-    {
-      g_assert_true (wpi_store_traffic_append (fixture->store, g_ptr_array_index (records, i), NULL, &error));
-      g_assert_no_error (error);
-    }
-  model = wpi_traffic_model_new (fixture->store, &error);
   g_assert_no_error (error);
-  filter = wpi_filter_parse ("mac == 00:1A:E8:12:34:56 and (status == busy or item.sip-transport-user == 2)"
-                             " or e164 == 4989700141", WPI_FILTER_FLAGS_NONE, NULL, &error);
+  log_records (fixture->store, records);
+  model = wpi_traffic_model_new (fixture->store, &error);
   g_assert_no_error (error);
 
   for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (model)); i++)

@@ -103,6 +103,15 @@ item (WpiTrafficModel *model,
   return g_list_model_get_item (G_LIST_MODEL (model), position);
 }
 
+/* A model over n records as make_record() logs them, none read yet */
+static WpiTrafficModel *
+filled_model (Fixture *fixture,
+              guint    n)
+{
+  test_util_store_fill (fixture->store, make_record, 0, n);
+  return new_model (fixture->store);
+}
+
 /* ---- Tests --------------------------------------------------------------------- */
 
 static void
@@ -129,23 +138,36 @@ test_empty (Fixture       *fixture,
   g_assert_cmpint (wpi_traffic_model_get_first_id (model), ==, 1);
 }
 
+/* The entry of make_record (0), as the list shows it: its summary, read through the
+ * properties too, and no body until asked for */
+static void
+assert_first_summary (WpiTrafficEntry *first)
+{
+  g_autofree char *mac = NULL;
+  g_autofree char *status = NULL;
+  gint64 id = 0;
+  WpiTrafficDirection direction;
+
+  g_object_get (first, "id", &id, "mac", &mac, "status", &status, "direction", &direction, NULL);
+  g_assert_cmpint (id, ==, 1);
+  g_assert_cmpstr (mac, ==, "00:1A:E8:00:00:00");
+  g_assert_cmpstr (status, ==, "busy");
+  g_assert_cmpint (direction, ==, WPI_TRAFFIC_DIRECTION_IN);
+  g_assert_cmpstr (wpi_traffic_entry_get_flow (first), ==, "flow-0");
+  g_assert_cmpint (wpi_traffic_entry_get_item_count (first), ==, 1);
+  g_assert_null (wpi_traffic_entry_get_record (first)->body);
+}
+
 /* 100,000 rows; only the pages that get_item() touches are read. */
 static void
 test_lazy_paging (Fixture       *fixture,
                   gconstpointer  data)
 {
-  g_autoptr(WpiTrafficModel) model = NULL;
+  g_autoptr(WpiTrafficModel) model = filled_model (fixture, BIG_LOG);
   g_autoptr(WpiTrafficEntry) first = NULL;
   g_autoptr(WpiTrafficEntry) last = NULL;
   g_autoptr(WpiTrafficEntry) middle = NULL;
-  g_autofree char *mac = NULL;
-  g_autofree char *status = NULL;
-  gint64 id = 0;
-  WpiTrafficDirection direction;
   guint positions[] = { 0, 1, 100, 255 };
-
-  test_util_store_fill (fixture->store, make_record, 0, BIG_LOG);
-  model = new_model (fixture->store);
 
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, BIG_LOG);
   g_assert_cmpuint (wpi_traffic_model_get_page_loads (model), ==, 0);
@@ -161,15 +183,7 @@ test_lazy_paging (Fixture       *fixture,
   g_assert_cmpuint (wpi_traffic_model_get_page_loads (model), ==, 1);
 
   first = item (model, 0);
-  g_object_get (first, "id", &id, "mac", &mac, "status", &status, "direction", &direction, NULL);
-  g_assert_cmpint (id, ==, 1);
-  g_assert_cmpstr (mac, ==, "00:1A:E8:00:00:00");
-  g_assert_cmpstr (status, ==, "busy");
-  g_assert_cmpint (direction, ==, WPI_TRAFFIC_DIRECTION_IN);
-  g_assert_cmpstr (wpi_traffic_entry_get_flow (first), ==, "flow-0");
-  g_assert_cmpint (wpi_traffic_entry_get_item_count (first), ==, 1);
-  /* Summaries only: no body until asked for */
-  g_assert_null (wpi_traffic_entry_get_record (first)->body);
+  assert_first_summary (first);
 
   middle = item (model, 256);
   g_assert_cmpint (wpi_traffic_entry_get_id (middle), ==, 257);
@@ -212,15 +226,11 @@ static void
 test_body_on_demand (Fixture       *fixture,
                      gconstpointer  data)
 {
-  g_autoptr(WpiTrafficModel) model = NULL;
-  g_autoptr(WpiTrafficEntry) entry = NULL;
+  g_autoptr(WpiTrafficModel) model = filled_model (fixture, 10);
+  g_autoptr(WpiTrafficEntry) entry = item (model, 4);
   g_autoptr(WpiTrafficRecord) full = NULL;
   g_autoptr(GError) error = NULL;
   WpiMessage *message;
-
-  test_util_store_fill (fixture->store, make_record, 0, 10);
-  model = new_model (fixture->store);
-  entry = item (model, 4);
 
   full = wpi_traffic_entry_load_record (entry, fixture->store, &error);
   g_assert_no_error (error);
@@ -235,19 +245,25 @@ test_body_on_demand (Fixture       *fixture,
   g_assert_true (wpi_traffic_entry_get_message (entry, NULL, NULL) == message);
 }
 
-static void
-test_bad_body (Fixture       *fixture,
-               gconstpointer  data)
+/* The entry of a body the codec refused as malformed, as the service logs it */
+static WpiTrafficEntry *
+malformed_entry (void)
 {
   g_autoptr(WpiTrafficRecord) record = wpi_traffic_record_new ();
-  g_autoptr(WpiTrafficEntry) entry = NULL;
-  g_autoptr(GError) error = NULL;
 
   record->id = 7;
   record->body = g_bytes_new_static ("<WorkpointMessage><Message", 26);
   record->error_code = WPI_CODEC_ERROR_MALFORMED;
   record->error_text = g_strdup ("1:27: malformed XML");
-  entry = wpi_traffic_entry_new (record);
+  return wpi_traffic_entry_new (record);
+}
+
+static void
+test_bad_body (Fixture       *fixture,
+               gconstpointer  data)
+{
+  g_autoptr(WpiTrafficEntry) entry = malformed_entry ();
+  g_autoptr(GError) error = NULL;
 
   g_assert_null (wpi_traffic_entry_get_message (entry, NULL, &error));
   g_assert_error (error, WPI_CODEC_ERROR, WPI_CODEC_ERROR_MALFORMED);
@@ -274,14 +290,12 @@ static void
 test_live_append (Fixture       *fixture,
                   gconstpointer  data)
 {
-  g_autoptr(WpiTrafficModel) model = NULL;
+  g_autoptr(WpiTrafficModel) model = filled_model (fixture, 1000);
   Change change = { 0 };
   guint pending_notifies = 0;
   guint loads;
   gint64 id;
 
-  test_util_store_fill (fixture->store, make_record, 0, 1000);
-  model = new_model (fixture->store);
   g_signal_connect (model, "items-changed", G_CALLBACK (on_items_changed), &change);
 
   id = log_message (fixture->store, model, 1000);
@@ -356,18 +370,31 @@ store_bounds (WpiStore *store,
   g_assert_no_error (error);
 }
 
+/* Logs message *i (and counts on) with change reset to see what it alone changes; first
+ * and last: the store's bounds after it */
+static void
+log_next (Fixture         *fixture,
+          WpiTrafficModel *model,
+          Change          *change,
+          guint           *i,
+          gint64          *first,
+          gint64          *last)
+{
+  change->count = 0;
+  log_message (fixture->store, model, (*i)++);
+  store_bounds (fixture->store, first, last);
+}
+
 static void
 test_retention (Fixture       *fixture,
                 gconstpointer  data)
 {
-  g_autoptr(WpiTrafficModel) model = NULL;
+  g_autoptr(WpiTrafficModel) model = filled_model (fixture, 600);
   g_autoptr(GError) error = NULL;
   Change change = { 0 };
   gint64 first = 0, last = 0, old_first;
   guint i = 600;
 
-  test_util_store_fill (fixture->store, make_record, 0, 600);
-  model = new_model (fixture->store);
   {
     /* Cache the first page, to see that it does not outlive retention */
     g_autoptr(WpiTrafficEntry) entry = item (model, 0);
@@ -400,9 +427,7 @@ test_retention (Fixture       *fixture,
       guint n = g_list_model_get_n_items (G_LIST_MODEL (model));
 
       g_assert_cmpuint (i, <, 800);
-      change.count = 0;
-      log_message (fixture->store, model, i++);
-      store_bounds (fixture->store, &first, &last);
+      log_next (fixture, model, &change, &i, &first, &last);
       if (first == old_first)
         {
           g_assert_cmpuint (change.count, ==, 1);
@@ -426,9 +451,7 @@ test_retention (Fixture       *fixture,
   while (first == old_first)
     {
       g_assert_cmpuint (i, <, 1000);
-      change.count = 0;
-      log_message (fixture->store, model, i++);
-      store_bounds (fixture->store, &first, &last);
+      log_next (fixture, model, &change, &i, &first, &last);
       if (first == old_first)
         g_assert_cmpuint (change.count, ==, 0);
     }
@@ -450,13 +473,11 @@ static void
 test_missing_rows (Fixture       *fixture,
                    gconstpointer  data)
 {
-  g_autoptr(WpiTrafficModel) model = NULL;
+  g_autoptr(WpiTrafficModel) model = filled_model (fixture, 300);
   g_autoptr(WpiStore) other = NULL;
   g_autoptr(WpiTrafficEntry) entry = NULL;
   g_autoptr(GError) error = NULL;
 
-  test_util_store_fill (fixture->store, make_record, 0, 300);
-  model = new_model (fixture->store);
   other = wpi_store_open (fixture->dir, &error);
   g_assert_no_error (error);
   g_assert_true (wpi_store_traffic_set_limit (other, 10, &error));

@@ -1408,58 +1408,38 @@ phone_message_xml (Watch      *watch,
   return g_string_free (xml, FALSE);
 }
 
-static void
-test_bad_input (Fixture       *f,
-                gconstpointer  data)
+/* Posts each body the service must refuse with 400 (protocol.md §3, D20); the last one
+ * stays in *reply_to for a chunked try. Their number. */
+static guint
+post_refused_bodies (Fixture  *f,
+                     Watch    *watch,
+                     char    **reply_to)
 {
-  Watch *watch = phone_add (f, WPI_SIM_FIRMWARE_V3R3, -1);
-  g_autoptr(GArray) items = wpi_store_item_array_new ();
-  g_autoptr(GArray) before = NULL;
-  g_autoptr(GArray) after = NULL;
-  g_autoptr(WpiJobRecord) job = NULL;
-  g_autoptr(WpiPhoneRecord) phone = NULL;
-  g_autoptr(GPtrArray) logged = NULL;
-  g_autofree char *huge = NULL;
-  g_autofree char *deep = NULL;
-  g_autofree char *many = NULL;
-  g_autofree char *entity = NULL;
-  g_autofree char *dtd = NULL;
-  g_autofree char *reply = NULL;
-  struct { const char *what; const char *body; guint status; } cases[] = {
+  g_autofree char *entity = phone_message_xml (watch, "<!DOCTYPE WorkpointMessage [<!ENTITY e \"666\">]>",
+                                               0, 0);
+  g_autofree char *dtd = phone_message_xml (watch, "<!DOCTYPE WorkpointMessage SYSTEM \"file:///etc/passwd\">",
+                                            0, 0);
+  g_autofree char *deep = phone_message_xml (watch, NULL, 17, 0);
+  g_autofree char *many = phone_message_xml (watch, NULL, 0, WPI_MAX_ITEMS + 1);
+  g_autofree char *reply = g_strdup ("<WorkpointMessage xmlns=\"http://www.siemens.com/DLS\">"
+                                     "<Message nonce=\"0123456789ABCDEF0123456789ABCDEF\" fragment=\"final\">"
+                                     "<ReasonForContact action=\"ReadAllItems\" status=\"accepted\">reply-to"
+                                     "</ReasonForContact><ItemList><Item name=\"e164\">666</Item></ItemList>"
+                                     "</Message></WorkpointMessage>");
+  const struct { const char *what; const char *body; guint status; } cases[] = {
     { "malformed XML", "<WorkpointMessage><Message nonce=\"1\"><ReasonForContact>start-up", 400 },
     { "wrong root", "<DLSMessage xmlns=\"http://www.siemens.com/DLS\"><Message nonce=\"1\">"
                     "<Action>CleanUp</Action></Message></DLSMessage>", 400 },
     { "no nonce", "<WorkpointMessage><Message><ReasonForContact>start-up</ReasonForContact>"
                   "</Message></WorkpointMessage>", 400 },
     { "empty body", "", 400 },
-    { "entity declaration", NULL, 400 },
-    { "DTD", NULL, 400 },
-    { "nesting deeper than 16", NULL, 400 },
-    { "more than 10,000 items", NULL, 400 },
-    { "reply-to without a session", NULL, 400 },
+    { "entity declaration", entity, 400 },
+    { "DTD", dtd, 400 },
+    { "nesting deeper than 16", deep, 400 },
+    { "more than 10,000 items", many, 400 },
+    { "reply-to without a session", reply, 400 },
   };
-  gint64 mark, first_id, last_id;
-  GError *error = NULL;
 
-  phone_register (watch);
-  before = wpi_store_phone_items_list (f->store, mac_of (watch), &error);
-  g_assert_no_error (error);
-  mark = last_traffic_id (f);
-
-  entity = phone_message_xml (watch, "<!DOCTYPE WorkpointMessage [<!ENTITY e \"666\">]>", 0, 0);
-  dtd = phone_message_xml (watch, "<!DOCTYPE WorkpointMessage SYSTEM \"file:///etc/passwd\">", 0, 0);
-  deep = phone_message_xml (watch, NULL, 17, 0);
-  many = phone_message_xml (watch, NULL, 0, WPI_MAX_ITEMS + 1);
-  reply = g_strdup_printf ("<WorkpointMessage xmlns=\"http://www.siemens.com/DLS\">"
-                           "<Message nonce=\"0123456789ABCDEF0123456789ABCDEF\" fragment=\"final\">"
-                           "<ReasonForContact action=\"ReadAllItems\" status=\"accepted\">reply-to"
-                           "</ReasonForContact><ItemList><Item name=\"e164\">666</Item></ItemList>"
-                           "</Message></WorkpointMessage>");
-  cases[4].body = entity;
-  cases[5].body = dtd;
-  cases[6].body = deep;
-  cases[7].body = many;
-  cases[8].body = reply;
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       guint status = send_raw (f, "POST", WPI_SERVICE_PATH, cases[i].body, strlen (cases[i].body));
@@ -1467,31 +1447,42 @@ test_bad_input (Fixture       *f,
       g_test_message ("%s: HTTP %u", cases[i].what, status);
       g_assert_cmpuint (status, ==, cases[i].status);
     }
+  *reply_to = g_steal_pointer (&reply);
+  return G_N_ELEMENTS (cases);
+}
 
-  /* over 1 MiB: 413 */
-  huge = g_strnfill (WPI_MAX_BODY_BYTES + 100, ' ');
-  g_assert_cmpuint (send_raw (f, "POST", WPI_SERVICE_PATH, huge, strlen (huge)), ==, 413);
-  /* a chunked body, even a good one: its size is unknown until read, 411 */
-  g_assert_cmpuint (send_chunked (f, cases[8].body), ==, 411);
-  /* D1: other methods and paths */
-  g_assert_cmpuint (send_raw (f, "GET", WPI_SERVICE_PATH, NULL, 0), ==, 405);
-  g_assert_cmpuint (send_raw (f, "PUT", WPI_SERVICE_PATH, "x", 1), ==, 405);
-  g_assert_cmpuint (send_raw (f, "POST", "/provisioningService", "<x/>", 4), ==, 404);
+/* The service's one phone is the watched one, and its n_items items are as they were */
+static void
+assert_phone_unchanged (Fixture *f,
+                        Watch   *watch,
+                        guint    n_items)
+{
+  g_autoptr(WpiPhoneRecord) phone = stored_phone (f, watch);
+  g_autoptr(GArray) items = NULL;
+  g_autoptr(GError) error = NULL;
 
-  /* nothing changed: the same phone, the same items */
   g_assert_cmpuint (g_list_model_get_n_items (wpi_service_get_phones (f->service)), ==, 1);
-  phone = stored_phone (f, watch);
   g_assert_cmpstr (phone->e164, ==, wpi_sim_phone_get_e164 (watch->phone));
-  after = wpi_store_phone_items_list (f->store, mac_of (watch), &error);
+  items = wpi_store_phone_items_list (f->store, mac_of (watch), &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (after->len, ==, before->len);
+  g_assert_cmpuint (items->len, ==, n_items);
   assert_store_mirrors_phone (f, watch);
+}
 
-  /* ... but the traffic log holds every refused message with the precise error */
+/* The traffic log after mark: n messages, each with the error it was refused for */
+static void
+assert_refusals_logged (Fixture *f,
+                        gint64   mark,
+                        guint    n)
+{
+  g_autoptr(GPtrArray) logged = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 first_id, last_id;
+
   g_assert_true (wpi_store_traffic_get_bounds (f->store, &first_id, &last_id, &error));
   logged = wpi_store_traffic_get_range (f->store, mark + 1, 100, &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (logged->len, ==, G_N_ELEMENTS (cases) + 2);
+  g_assert_cmpuint (logged->len, ==, n);
   for (guint i = 0; i < logged->len; i++)
     {
       WpiTrafficRecord *record = g_ptr_array_index (logged, i);
@@ -1499,6 +1490,45 @@ test_bad_input (Fixture       *f,
       g_assert_nonnull (record->error_text);
       g_test_message ("logged: %s", record->error_text);
     }
+}
+
+static void
+test_bad_input (Fixture       *f,
+                gconstpointer  data)
+{
+  Watch *watch = phone_add (f, WPI_SIM_FIRMWARE_V3R3, -1);
+  g_autoptr(GArray) items = wpi_store_item_array_new ();
+  g_autoptr(GArray) before = NULL;
+  g_autoptr(WpiJobRecord) job = NULL;
+  g_autofree char *reply_to = NULL;
+  gint64 mark;
+  guint n_refused;
+  GError *error = NULL;
+
+  phone_register (watch);
+  before = wpi_store_phone_items_list (f->store, mac_of (watch), &error);
+  g_assert_no_error (error);
+  mark = last_traffic_id (f);
+  n_refused = post_refused_bodies (f, watch, &reply_to);
+
+  /* over 1 MiB: 413 */
+  {
+    g_autofree char *huge = g_strnfill (WPI_MAX_BODY_BYTES + 100, ' ');
+
+    g_assert_cmpuint (send_raw (f, "POST", WPI_SERVICE_PATH, huge, strlen (huge)), ==, 413);
+  }
+  /* a chunked body, even a good one: its size is unknown until read, 411 */
+  g_assert_cmpuint (send_chunked (f, reply_to), ==, 411);
+  /* D1: other methods and paths */
+  g_assert_cmpuint (send_raw (f, "GET", WPI_SERVICE_PATH, NULL, 0), ==, 405);
+  g_assert_cmpuint (send_raw (f, "PUT", WPI_SERVICE_PATH, "x", 1), ==, 405);
+  g_assert_cmpuint (send_raw (f, "POST", "/provisioningService", "<x/>", 4), ==, 404);
+
+  /* nothing changed: the same phone, the same items */
+  assert_phone_unchanged (f, watch, before->len);
+
+  /* ... but the traffic log holds every refused message with the precise error */
+  assert_refusals_logged (f, mark, n_refused + 2);
 
   /* and the phone is served as before */
   wpi_store_item_array_add (items, "auto-answer", FALSE, 0, "true");

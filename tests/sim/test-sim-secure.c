@@ -276,6 +276,21 @@ post_to_default_port (Fixture *f)
   return reply->status;
 }
 
+/* Queues a job after which the phone starts up again (a restart, a factory reset) and
+ * waits for it to be done and for that start-up. */
+static void
+run_job_with_start_up (Fixture    *f,
+                       WpiJobKind  kind,
+                       const char *what)
+{
+  gint64 id;
+
+  f->counted_from = f->watch->n_finished;
+  id = enqueue (f, kind, NULL, NULL);
+  WAIT_FOR (job_finished (f, id) && start_ups (f, TRUE) > 0 && phone_idle (f), what);
+  g_assert_cmpint (job_state (f, id, NULL), ==, WPI_JOB_STATE_DONE);
+}
+
 /* ---- Flow A ---------------------------------------------------------------------------- */
 
 static void
@@ -283,7 +298,7 @@ test_nopin (Fixture       *f,
             gconstpointer  data)
 {
   g_autofree char *port = NULL;
-  gint64 write, restart;
+  gint64 write;
 
   start_phone (f);
   bootstrap_nopin (f);
@@ -297,11 +312,7 @@ test_nopin (Fixture       *f,
   g_assert_cmpstr (wpi_sim_phone_get_e164 (f->phone), ==, "4989700777");
 
   /* a restart: it starts up in Secure Mode again */
-  f->counted_from = f->watch->n_finished;
-  restart = enqueue (f, WPI_JOB_KIND_RESTART, NULL, NULL);
-  WAIT_FOR (job_finished (f, restart) && start_ups (f, TRUE) > 0 && phone_idle (f),
-            "the restart in Secure Mode");
-  g_assert_cmpint (job_state (f, restart, NULL), ==, WPI_JOB_STATE_DONE);
+  run_job_with_start_up (f, WPI_JOB_KIND_RESTART, "the restart in Secure Mode");
   g_assert_cmpint (wpi_sim_phone_get_mode (f->phone), ==, WPI_SIM_PHONE_MODE_SECURE);
 
   /* the start-up that completed the bootstrap, the solicited flow, the start-up after the
@@ -475,6 +486,23 @@ test_pin (Fixture       *f,
   g_assert_cmpuint (assert_secure_after_switch (f), >=, 2);
 }
 
+/* The bootstrap job failed for reason, and the phone is left as it was: in Default Mode in
+ * the store, its PIN failed, and no security event logged. */
+static void
+assert_bootstrap_failed (Fixture    *f,
+                         gint64      id,
+                         const char *reason)
+{
+  g_autofree char *job_reason = NULL;
+  g_autoptr(WpiPinRecord) record = wpi_store_pin_get_current (store (f), MAC, NULL);
+
+  g_assert_cmpint (job_state (f, id, &job_reason), ==, WPI_JOB_STATE_FAILED);
+  g_assert_cmpstr (job_reason, ==, reason);
+  g_assert_cmpint (stored_mode (f), ==, WPI_PHONE_MODE_DEFAULT);
+  g_assert_cmpint (record->state, ==, WPI_PIN_STATE_FAILED);
+  g_assert_cmpuint (count_security_events (f), ==, 0);
+}
+
 /* §7.15 step 9: the service refuses the TAN; the phone drops its credentials and registers
  * again in Default Mode. */
 static void
@@ -482,8 +510,6 @@ test_wrong_tan (Fixture       *f,
                 gconstpointer  data)
 {
   g_autofree char *pin = NULL;
-  g_autofree char *reason = NULL;
-  g_autoptr(WpiPinRecord) record = NULL;
   gint64 id;
 
   g_object_set (f->phone, "wrong-tan", TRUE, NULL);
@@ -495,15 +521,10 @@ test_wrong_tan (Fixture       *f,
   WAIT_FOR (job_finished (f, id) && start_ups (f, TRUE) >= 2 && phone_idle (f) &&
             wpi_sim_phone_get_mode (f->phone) == WPI_SIM_PHONE_MODE_DEFAULT,
             "the wrong TAN and the new registration");
-  g_assert_cmpint (job_state (f, id, &reason), ==, WPI_JOB_STATE_FAILED);
-  g_assert_cmpstr (reason, ==, WPI_BOOTSTRAP_WRONG_TAN);
+  /* its registration on the default port was accepted: no security event */
+  assert_bootstrap_failed (f, id, WPI_BOOTSTRAP_WRONG_TAN);
   g_assert_cmpuint (f->pins_accepted, ==, 1);
   g_assert_cmpuint (wpi_sim_phone_get_secure_port (f->phone), ==, 0);
-  g_assert_cmpint (stored_mode (f), ==, WPI_PHONE_MODE_DEFAULT);
-  record = wpi_store_pin_get_current (store (f), MAC, NULL);
-  g_assert_cmpint (record->state, ==, WPI_PIN_STATE_FAILED);
-  /* its registration on the default port was accepted */
-  g_assert_cmpuint (count_security_events (f), ==, 0);
 }
 
 /* Flow C: wrong PINs until none are left; the phone reports it and stays in Default Mode. */
@@ -513,8 +534,6 @@ test_retries_exceeded (Fixture       *f,
 {
   g_autofree char *pin = NULL;
   g_autofree char *wrong = NULL;
-  g_autofree char *reason = NULL;
-  g_autoptr(WpiPinRecord) record = NULL;
   gint64 id;
 
   start_phone (f);
@@ -524,16 +543,11 @@ test_retries_exceeded (Fixture       *f,
   wpi_sim_phone_set_pin (f->phone, wrong);
 
   WAIT_FOR (job_finished (f, id) && phone_idle (f), "the PIN attempts to run out");
-  g_assert_cmpint (job_state (f, id, &reason), ==, WPI_JOB_STATE_FAILED);
-  g_assert_cmpstr (reason, ==, "password retries exceeded");
+  assert_bootstrap_failed (f, id, "password retries exceeded");
   g_assert_cmpuint (f->pins_wrong, ==, 2);
   g_assert_cmpuint (f->pins_accepted, ==, 0);
   g_assert_false (wpi_sim_phone_get_awaiting_pin (f->phone));
   g_assert_cmpint (wpi_sim_phone_get_mode (f->phone), ==, WPI_SIM_PHONE_MODE_DEFAULT);
-  g_assert_cmpint (stored_mode (f), ==, WPI_PHONE_MODE_DEFAULT);
-  record = wpi_store_pin_get_current (store (f), MAC, NULL);
-  g_assert_cmpint (record->state, ==, WPI_PIN_STATE_FAILED);
-  g_assert_cmpuint (count_security_events (f), ==, 0);
 }
 
 /* D15: a factory reset in Secure Mode; the phone returns on the default port. */
@@ -541,16 +555,12 @@ static void
 test_factory_reset (Fixture       *f,
                     gconstpointer  data)
 {
-  gint64 reset, write;
+  gint64 write;
 
   start_phone (f);
   bootstrap_nopin (f);
 
-  f->counted_from = f->watch->n_finished;
-  reset = enqueue (f, WPI_JOB_KIND_FACTORY_RESET, NULL, NULL);
-  WAIT_FOR (job_finished (f, reset) && start_ups (f, TRUE) > 0 && phone_idle (f),
-            "the factory reset");
-  g_assert_cmpint (job_state (f, reset, NULL), ==, WPI_JOB_STATE_DONE);
+  run_job_with_start_up (f, WPI_JOB_KIND_FACTORY_RESET, "the factory reset");
   g_assert_cmpint (wpi_sim_phone_get_mode (f->phone), ==, WPI_SIM_PHONE_MODE_DEFAULT);
   g_assert_cmpuint (wpi_sim_phone_get_secure_port (f->phone), ==, 0);
   g_assert_cmpint (stored_mode (f), ==, WPI_PHONE_MODE_DEFAULT);

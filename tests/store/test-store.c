@@ -891,44 +891,41 @@ test_jobs_bad_input (Fixture       *fixture,
   WpiStoreItem bad_utf8[] = { { .name = "display-name", .value = (char *) "\xff\xfe" } };
   gint64 job_id = -1;
 
+  /* no such phone, no MAC, no kind; items missing, repeated, without name or value, not
+   * UTF-8; a profile missing or unknown */
+  const struct {
+    const char         *mac;
+    int                 kind;
+    const char         *profile;
+    const WpiStoreItem *items;
+    guint               n_items;
+    int                 code;
+  } refused[] = {
+    { MAC_B, WPI_JOB_KIND_WRITE_ITEMS, NULL, good, 1, WPI_STORE_ERROR_NOT_FOUND },
+    { "junk", WPI_JOB_KIND_WRITE_ITEMS, NULL, good, 1, WPI_STORE_ERROR_INVALID },
+    { MAC_A, 99, NULL, good, 1, WPI_STORE_ERROR_INVALID },
+    { MAC_A, -1, NULL, good, 1, WPI_STORE_ERROR_INVALID },
+    { MAC_A, WPI_JOB_KIND_WRITE_ITEMS, NULL, NULL, 0, WPI_STORE_ERROR_INVALID },
+    { MAC_A, WPI_JOB_KIND_READ_ITEMS, NULL, NULL, 0, WPI_STORE_ERROR_INVALID },
+    { MAC_A, WPI_JOB_KIND_WRITE_ITEMS, NULL, twice, 2, WPI_STORE_ERROR_INVALID },
+    { MAC_A, WPI_JOB_KIND_WRITE_ITEMS, NULL, no_value, 1, WPI_STORE_ERROR_INVALID },
+    { MAC_A, WPI_JOB_KIND_WRITE_ITEMS, NULL, no_name, 1, WPI_STORE_ERROR_INVALID },
+    { MAC_A, WPI_JOB_KIND_WRITE_ITEMS, NULL, bad_utf8, 1, WPI_STORE_ERROR_INVALID },
+    { MAC_A, WPI_JOB_KIND_APPLY_PROFILE, NULL, NULL, 0, WPI_STORE_ERROR_INVALID },
+    { MAC_A, WPI_JOB_KIND_APPLY_PROFILE, "nope", NULL, 0, WPI_STORE_ERROR_NOT_FOUND },
+  };
+
   add_phone (store, MAC_A);
 
-  g_assert_false (wpi_store_job_enqueue (store, MAC_B, WPI_JOB_KIND_WRITE_ITEMS, NULL, good, 1, &job_id, &error));
-  g_assert_error (error, WPI_STORE_ERROR, WPI_STORE_ERROR_NOT_FOUND);
-  g_clear_error (&error);
-  g_assert_false (wpi_store_job_enqueue (store, "junk", WPI_JOB_KIND_WRITE_ITEMS, NULL, good, 1, &job_id, &error));
-  g_assert_error (error, WPI_STORE_ERROR, WPI_STORE_ERROR_INVALID);
-  g_clear_error (&error);
-  g_assert_false (wpi_store_job_enqueue (store, MAC_A, 99, NULL, good, 1, &job_id, &error));
-  g_assert_error (error, WPI_STORE_ERROR, WPI_STORE_ERROR_INVALID);
-  g_clear_error (&error);
-  g_assert_false (wpi_store_job_enqueue (store, MAC_A, -1, NULL, good, 1, &job_id, &error));
-  g_assert_error (error, WPI_STORE_ERROR, WPI_STORE_ERROR_INVALID);
-  g_clear_error (&error);
-  g_assert_false (wpi_store_job_enqueue (store, MAC_A, WPI_JOB_KIND_WRITE_ITEMS, NULL, NULL, 0, &job_id, &error));
-  g_assert_error (error, WPI_STORE_ERROR, WPI_STORE_ERROR_INVALID);
-  g_clear_error (&error);
-  g_assert_false (wpi_store_job_enqueue (store, MAC_A, WPI_JOB_KIND_READ_ITEMS, NULL, NULL, 0, &job_id, &error));
-  g_assert_error (error, WPI_STORE_ERROR, WPI_STORE_ERROR_INVALID);
-  g_clear_error (&error);
-  g_assert_false (wpi_store_job_enqueue (store, MAC_A, WPI_JOB_KIND_WRITE_ITEMS, NULL, twice, 2, &job_id, &error));
-  g_assert_error (error, WPI_STORE_ERROR, WPI_STORE_ERROR_INVALID);
-  g_clear_error (&error);
-  g_assert_false (wpi_store_job_enqueue (store, MAC_A, WPI_JOB_KIND_WRITE_ITEMS, NULL, no_value, 1, &job_id, &error));
-  g_assert_error (error, WPI_STORE_ERROR, WPI_STORE_ERROR_INVALID);
-  g_clear_error (&error);
-  g_assert_false (wpi_store_job_enqueue (store, MAC_A, WPI_JOB_KIND_WRITE_ITEMS, NULL, no_name, 1, &job_id, &error));
-  g_assert_error (error, WPI_STORE_ERROR, WPI_STORE_ERROR_INVALID);
-  g_clear_error (&error);
-  g_assert_false (wpi_store_job_enqueue (store, MAC_A, WPI_JOB_KIND_WRITE_ITEMS, NULL, bad_utf8, 1, &job_id, &error));
-  g_assert_error (error, WPI_STORE_ERROR, WPI_STORE_ERROR_INVALID);
-  g_clear_error (&error);
-  g_assert_false (wpi_store_job_enqueue (store, MAC_A, WPI_JOB_KIND_APPLY_PROFILE, NULL, NULL, 0, &job_id, &error));
-  g_assert_error (error, WPI_STORE_ERROR, WPI_STORE_ERROR_INVALID);
-  g_clear_error (&error);
-  g_assert_false (wpi_store_job_enqueue (store, MAC_A, WPI_JOB_KIND_APPLY_PROFILE, "nope", NULL, 0, &job_id, &error));
-  g_assert_error (error, WPI_STORE_ERROR, WPI_STORE_ERROR_NOT_FOUND);
-  g_clear_error (&error);
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_test_message ("refusal %u", i);
+      g_assert_false (wpi_store_job_enqueue (store, refused[i].mac, (WpiJobKind) refused[i].kind,
+                                             refused[i].profile, refused[i].items, refused[i].n_items,
+                                             &job_id, &error));
+      g_assert_error (error, WPI_STORE_ERROR, refused[i].code);
+      g_clear_error (&error);
+    }
 
   g_assert_cmpint (job_id, ==, -1);
   g_assert_cmpint (count_rows (store, "jobs"), ==, 0);

@@ -289,20 +289,16 @@ fixture_tear_down (Fixture       *fixture,
 }
 
 static void
-run_in_window (GtkWindow *window,
-               gpointer   data)
+run_phones_body (gpointer data)
 {
   Fixture *fixture = data;
 
-  g_assert_true (WPC_IS_WINDOW (window));
-  fixture->window = WPC_WINDOW (window);
   fixture->view = wpc_window_get_phones_view (fixture->window);
   g_assert_true (wpc_window_get_service (fixture->window) == fixture->console.service);
   g_assert_true (wpc_phones_view_get_service (fixture->view) == fixture->console.service);
 
   fixture->test (fixture);
 
-  fixture->window = NULL;
   fixture->view = NULL;
 }
 
@@ -311,7 +307,7 @@ run_phones_test (Fixture       *fixture,
                  gconstpointer  user_data)
 {
   fixture->test = (PhonesTestFunc) user_data;
-  ui_test_run_application (fixture->console.application, "test-ui-phones", run_in_window, fixture);
+  ui_test_console_run (&fixture->console, "test-ui-phones", &fixture->window, run_phones_body, fixture);
 }
 
 #define add_phones_test(path, func) \
@@ -347,24 +343,17 @@ test_list_shows_phones (Fixture *fixture)
   g_assert_false (ui_test_is_shown (empty_state));
   wait_for (status_bar_counts, fixture, "the status line's count");
   status = ui_test_shown_text (GTK_WIDGET (status_bar));
-  g_assert_nonnull (strstr (status, "3 phones · 0 busy · 0 in session"));
-  g_assert_nonnull (strstr (status, "3 phones in Default Mode"));
-  g_assert_nonnull (strstr (status, "Listening on https://127.0.0.1:"));
+  test_util_assert_contains_all (status, "3 phones · 0 busy · 0 in session", "3 phones in Default Mode",
+                                 "Listening on https://127.0.0.1:", NULL);
 
   /* Every phone's row shows its values, and the state as a word beside its icon */
   ui_test_wait_for_paint (GTK_WIDGET (fixture->view), WAIT_TIMEOUT_MS);
   text = ui_test_shown_text (GTK_WIDGET (wpc_phones_view_get_column_view (fixture->view)));
   for (guint i = 0; i < G_N_ELEMENTS (phones); i++)
     {
-      g_assert_nonnull (strstr (text, phones[i].mac));
-      g_assert_nonnull (strstr (text, phones[i].e164));
-      g_assert_nonnull (strstr (text, phones[i].model));
+      test_util_assert_contains_all (text, phones[i].mac, phones[i].e164, phones[i].model, NULL);
     }
-  g_assert_nonnull (strstr (text, "V3 R4.2.0"));
-  g_assert_nonnull (strstr (text, "127.0.0.1"));
-  g_assert_nonnull (strstr (text, "Idle"));
-  g_assert_nonnull (strstr (text, "Default"));
-  g_assert_nonnull (strstr (text, "Just now"));
+  test_util_assert_contains_all (text, "V3 R4.2.0", "127.0.0.1", "Idle", "Default", "Just now", NULL);
   g_clear_pointer (&text, g_free);
   text = ui_test_shown_text (GTK_WIDGET (fixture->view));
   g_assert_nonnull (strstr (text, "3 phones"));
@@ -425,6 +414,12 @@ test_sorting (Fixture *fixture)
 static void
 test_search (Fixture *fixture)
 {
+  static const struct { const char *text; guint rows; } searches[] = {
+    { "700101", 1 }, { "R5.12", 2 },
+    { "00:1a:e8:00:00:02", 1 }, { "001AE8000002", 1 },
+    { "idle", 3 }, { "Default", 3 }, { "Secure", 0 },
+    { "no such phone", 0 },
+  };
   GtkWidget *entry = ui_test_find_widget (GTK_WIDGET (fixture->view), GTK_TYPE_SEARCH_ENTRY, NULL);
   GListModel *rows = G_LIST_MODEL (wpc_phones_view_get_selection (fixture->view));
   g_autofree char *count = NULL;
@@ -446,22 +441,12 @@ test_search (Fixture *fixture)
   g_assert_nonnull (strstr (count, "1 of 3 phones"));
 
   /* Every column: number, firmware, MAC with or without colons, state word, mode word */
-  wpc_phones_view_set_search (fixture->view, "700101");
-  g_assert_cmpuint (g_list_model_get_n_items (rows), ==, 1);
-  wpc_phones_view_set_search (fixture->view, "R5.12");
-  g_assert_cmpuint (g_list_model_get_n_items (rows), ==, 2);
-  wpc_phones_view_set_search (fixture->view, "00:1a:e8:00:00:02");
-  g_assert_cmpuint (g_list_model_get_n_items (rows), ==, 1);
-  wpc_phones_view_set_search (fixture->view, "001AE8000002");
-  g_assert_cmpuint (g_list_model_get_n_items (rows), ==, 1);
-  wpc_phones_view_set_search (fixture->view, "idle");
-  g_assert_cmpuint (g_list_model_get_n_items (rows), ==, 3);
-  wpc_phones_view_set_search (fixture->view, "Default");
-  g_assert_cmpuint (g_list_model_get_n_items (rows), ==, 3);
-  wpc_phones_view_set_search (fixture->view, "Secure");
-  g_assert_cmpuint (g_list_model_get_n_items (rows), ==, 0);
-  wpc_phones_view_set_search (fixture->view, "no such phone");
-  g_assert_cmpuint (g_list_model_get_n_items (rows), ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (searches); i++)
+    {
+      g_test_message ("search “%s”", searches[i].text);
+      wpc_phones_view_set_search (fixture->view, searches[i].text);
+      g_assert_cmpuint (g_list_model_get_n_items (rows), ==, searches[i].rows);
+    }
   ui_test_save_screenshot (GTK_WIDGET (fixture->window), "phones-search-empty.png");
 
   /* Typing into the entry filters too (after the entry's short delay) */
@@ -742,9 +727,8 @@ test_factory_reset_confirmation (Fixture *fixture)
   g_assert_true (ui_test_activate_shortcut (GTK_WIDGET (fixture->view), "<Control><Shift>Delete"));
   dialog = wait_for_toplevel (GTK_TYPE_MESSAGE_DIALOG, "factory-reset-dialog");
   text = ui_test_shown_text (GTK_WIDGET (dialog));
-  g_assert_nonnull (strstr (text, "Factory Reset 2 Phones?"));
-  g_assert_nonnull (strstr (text, "00:1A:E8:00:00:02 (4989700102)"));
-  g_assert_nonnull (strstr (text, "00:1A:E8:00:00:01 (4989700101)"));
+  test_util_assert_contains_all (text, "Factory Reset 2 Phones?", "00:1A:E8:00:00:02 (4989700102)",
+                                 "00:1A:E8:00:00:01 (4989700101)", NULL);
   g_assert_null (strstr (text, phones[1].mac));
   ui_test_save_screenshot (GTK_WIDGET (dialog), "factory-reset-confirmation.png");
 
@@ -776,14 +760,6 @@ inspector_selected (gpointer data)
   return wpc_traffic_view_get_selected_id (wpc_window_get_traffic_view (fixture->window)) == *(gint64 *) args[1];
 }
 
-static gboolean
-details_show (gpointer data)
-{
-  gpointer *args = data;
-  g_autofree char *text = ui_test_shown_text (args[0]);
-  return strstr (text, args[1]) != NULL;
-}
-
 /* Items, jobs and traffic are read in a thread (the UI never waits on SQL) */
 static gboolean
 details_loaded (gpointer data)
@@ -812,9 +788,7 @@ test_details (Fixture *fixture)
 
   /* Identity */
   text = ui_test_shown_text (details);
-  g_assert_nonnull (strstr (text, "4989700103"));
-  g_assert_nonnull (strstr (text, "OpenStage 40 · V3 R4.2.0"));
-  g_assert_nonnull (strstr (text, phones[1].mac));
+  test_util_assert_contains_all (text, "4989700103", "OpenStage 40 · V3 R4.2.0", phones[1].mac, NULL);
 
   /* Items by category: SIP's value decoded, the password masked */
   ui_test_find_all (details, GTK_TYPE_EXPANDER, NULL, expanders);
@@ -858,9 +832,7 @@ test_details (Fixture *fixture)
 
   /* A job appears with its state as soon as it is queued */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->view), "phone.restart", NULL));
-  args[0] = details;
-  args[1] = (gpointer) "Restart · ";
-  wait_for (details_show, args, "the restart job in the details");
+  ui_test_wait_for_shown_text (details, "Restart · ", WAIT_TIMEOUT_MS, "the restart job in the details");
 
   /* Its traffic, newest first, each message with a button to the inspector */
   ui_test_find_all (details, GTK_TYPE_BUTTON, "show-traffic", buttons);
@@ -996,11 +968,11 @@ file_job_queued (gpointer data)
 static void
 test_deploy (Fixture *fixture)
 {
-  g_autofree char *source_dir = NULL;
-  g_autofree char *source_path = NULL;
+  /* in the console's temporary directory: removed with it, whatever the outcome */
+  g_autofree char *source_path = g_build_filename (fixture->console.data_dir, "Company logo.png", NULL);
   g_autofree char *served = NULL;
   g_autofree char *url = NULL;
-  g_autoptr(GFile) source = NULL;
+  g_autoptr(GFile) source = g_file_new_for_path (source_path);
   g_autoptr(GPtrArray) selected = NULL;
   g_autoptr(GPtrArray) jobs = NULL;
   g_autoptr(GError) error = NULL;
@@ -1014,11 +986,7 @@ test_deploy (Fixture *fixture)
   select_macs (fixture, (const char *[]) { phones[0].mac, NULL });
   selected = wpc_phones_view_get_selected_phones (fixture->view);
 
-  source_dir = g_dir_make_tmp ("wpc-deploy-XXXXXX", &error);
-  g_assert_no_error (error);
-  source_path = g_build_filename (source_dir, "Company logo.png", NULL);
   g_assert_true (g_file_set_contents (source_path, "PNG-ish", -1, &error));
-  source = g_file_new_for_path (source_path);
 
   /* The dialog: Deploy only once a file and a type are chosen */
   g_assert_true (ui_test_activate_shortcut (GTK_WIDGET (fixture->view), "<Control><Shift>f"));
@@ -1070,9 +1038,6 @@ test_deploy (Fixture *fixture)
   g_assert_cmpstr (job_item (job, "file-sw-type")->value, ==, "Siemens SIP");
   g_assert_cmpstr (job_item (job, "file-sw-version")->value, ==, "3.5.12.0");
   g_assert_cmpstr (job_item (job, "file-priority")->value, ==, "normal");
-
-  g_unlink (source_path);
-  g_rmdir (source_dir);
 }
 
 static void
@@ -1212,8 +1177,7 @@ int
 main (int   argc,
       char *argv[])
 {
-  gtk_test_init (&argc, &argv, NULL);
-  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
+  ui_test_init (&argc, &argv);
 
   g_test_add_func ("/ui/phones/shortcuts-listed", test_shortcuts_listed);
   add_phones_test ("/ui/phones/list", test_list_shows_phones);

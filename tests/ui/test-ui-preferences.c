@@ -251,8 +251,7 @@ int
 main (int   argc,
       char *argv[])
 {
-  gtk_test_init (&argc, &argv, NULL);
-  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
+  ui_test_init (&argc, &argv);
 
   g_test_add_func ("/ui/preferences/scroll", test_preferences_scroll);
   g_test_add_func ("/ui/preferences/apply", test_preferences_apply);

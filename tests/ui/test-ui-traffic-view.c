@@ -266,15 +266,6 @@ test_empty (Fixture       *fixture,
   g_assert_cmpuint (n_shown (fixture), ==, 1);
 }
 
-static gboolean
-list_shows_text (gpointer data)
-{
-  gpointer *args = data;
-  g_autofree char *text = ui_test_shown_text (args[0]);
-
-  return strstr (text, args[1]) != NULL;
-}
-
 static void
 test_list (Fixture       *fixture,
            gconstpointer  user_data)
@@ -284,7 +275,6 @@ test_list (Fixture       *fixture,
   static const char * const titles[] = {
     "No.", "Time", "Phone", "Direction", "Port/Mode", "Reason/Action", "Status", "Items", "Size",
   };
-  gpointer args[2];
   g_autofree char *text = NULL;
 
   wpc_traffic_view_set_store (fixture->view, fixture->store);
@@ -298,16 +288,10 @@ test_list (Fixture       *fixture,
     }
 
   /* Rows are drawn with their summary */
-  args[0] = list;
-  args[1] = "security event";
-  wait_for (list_shows_text, args, "the list to show its rows");
+  ui_test_wait_for_shown_text (GTK_WIDGET (list), "security event", WAIT_TIMEOUT_MS, "the list to show its rows");
   text = ui_test_shown_text (GTK_WIDGET (list));
-  g_assert_nonnull (strstr (text, MAC_A));
-  g_assert_nonnull (strstr (text, "start-up"));
-  g_assert_nonnull (strstr (text, "reply-to · WriteItems"));
-  g_assert_nonnull (strstr (text, "busy"));
-  g_assert_nonnull (strstr (text, "malformed"));
-  g_assert_nonnull (strstr (text, "18443 · Default"));
+  test_util_assert_contains_all (text, MAC_A, "start-up", "reply-to · WriteItems", "busy", "malformed",
+                                 "18443 · Default", NULL);
   g_clear_pointer (&text, g_free);
   text = ui_test_shown_text (GTK_WIDGET (fixture->view));
   g_assert_nonnull (strstr (text, "14 messages"));

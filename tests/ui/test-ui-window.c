@@ -29,15 +29,11 @@
  * it (so that it registers, starts up and unregisters as in real use); the test body
  * runs once the console's own activate handler has shown the window. ------------- */
 
-typedef struct _Fixture Fixture;
-typedef void (*WindowTestFunc) (Fixture *fixture);
-
-struct _Fixture {
-  UiTestConsole   console;
-  WpcWindow      *window;
-  WindowTestFunc  test;
-  gpointer        portal;
-};
+typedef struct {
+  UiTestConsole  console;
+  WpcWindow     *window;
+  gpointer       portal;
+} Fixture;
 
 static void
 fixture_set_up (Fixture       *fixture,
@@ -53,30 +49,13 @@ fixture_tear_down (Fixture       *fixture,
   ui_test_console_tear_down (&fixture->console);
 }
 
-static void
-run_in_window (GtkWindow *window,
-               gpointer   data)
-{
-  Fixture *fixture = data;
-
-  g_assert_true (WPC_IS_WINDOW (window));
-  g_assert_true (wpc_window_get_settings (WPC_WINDOW (window)) == fixture->console.settings);
-  fixture->window = WPC_WINDOW (window);
-  g_object_add_weak_pointer (G_OBJECT (fixture->window), (gpointer *) &fixture->window);
-
-  fixture->test (fixture);
-
-  if (fixture->window != NULL)
-    g_object_remove_weak_pointer (G_OBJECT (fixture->window), (gpointer *) &fixture->window);
-  fixture->window = NULL;
-}
-
+/* user_data: the test, a void (*) (Fixture *) */
 static void
 run_window_test (Fixture       *fixture,
                  gconstpointer  user_data)
 {
-  fixture->test = (WindowTestFunc) user_data;
-  ui_test_run_application (fixture->console.application, "test-ui-window", run_in_window, fixture);
+  ui_test_console_run (&fixture->console, "test-ui-window", &fixture->window,
+                       (UiTestConsoleFunc) user_data, fixture);
 }
 
 #define add_window_test(path, func) \
@@ -195,9 +174,8 @@ test_window_primary_menu (Fixture *fixture)
     g_assert_nonnull (popover);
     wait_for (ui_test_widget_is_mapped_and_allocated, popover, "the primary menu to open");
     text = ui_test_shown_text (GTK_WIDGET (popover));
-    g_assert_nonnull (strstr (text, "Preferences"));
-    g_assert_nonnull (strstr (text, "Keyboard Shortcuts"));
-    g_assert_nonnull (strstr (text, "About Workpoint Console"));
+    test_util_assert_contains_all (text, "Preferences", "Keyboard Shortcuts", "About Workpoint Console",
+                                   NULL);
     ui_test_save_screenshot (GTK_WIDGET (popover), "primary-menu.png");
     gtk_menu_button_popdown (GTK_MENU_BUTTON (menu_button));
   }
@@ -396,37 +374,25 @@ run_window_test_with_portal (Fixture       *fixture,
   g_object_set (gtk_settings_get_default (), "gtk-application-prefer-dark-theme", FALSE, NULL);
 }
 
-static gboolean
-empty_state_shows_url (gpointer data)
-{
-  gpointer *args = data;
-  g_autofree char *text = ui_test_shown_text (args[0]);
-  return strstr (text, args[1]) != NULL;
-}
-
 static void
 test_window_empty_state (Fixture *fixture)
 {
   GtkWidget *empty_state = ui_test_find_widget (GTK_WIDGET (fixture->window), WPC_TYPE_EMPTY_STATE, NULL);
   g_autofree char *text = NULL;
   const char * const *urls;
-  gpointer args[2];
 
   g_assert_nonnull (empty_state);
   g_assert_true (ui_test_is_shown (empty_state));
 
   text = ui_test_shown_text (empty_state);
-  g_assert_nonnull (strstr (text, "sdlp://127.0.0.1:18443"));
-  g_assert_nonnull (strstr (text, "18444"));
-  g_assert_nonnull (strstr (text, "DHCP option 43"));
+  test_util_assert_contains_all (text, "sdlp://127.0.0.1:18443", "18444", "DHCP option 43", NULL);
   urls = wpc_empty_state_get_sdlp_urls (WPC_EMPTY_STATE (empty_state));
   g_assert_cmpstrv (urls, ((const char *[]) { "sdlp://127.0.0.1:18443", NULL }));
 
   /* Settings reach the empty state through the application's properties. */
   g_settings_set_uint (fixture->console.settings, "port", 20443);
-  args[0] = empty_state;
-  args[1] = "sdlp://127.0.0.1:20443";
-  wait_for (empty_state_shows_url, args, "the new port in the empty state");
+  ui_test_wait_for_shown_text (empty_state, "sdlp://127.0.0.1:20443", WAIT_TIMEOUT_MS,
+                               "the new port in the empty state");
   g_assert_cmpuint (wpc_application_get_port (fixture->console.application), ==, 20443);
 
   g_settings_set_string (fixture->console.settings, "bind-address", "not-an-address");
@@ -1010,9 +976,7 @@ int
 main (int   argc,
       char *argv[])
 {
-  gtk_test_init (&argc, &argv, NULL);
-  /* View changes cross-fade; screenshots should show the view, not the fade. */
-  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
+  ui_test_init (&argc, &argv);
 
   g_test_add_func ("/ui/local-addresses", test_local_addresses);
   g_test_add_func ("/ui/application/options", test_application_options);

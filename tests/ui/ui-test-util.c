@@ -4,12 +4,21 @@
 #define G_SETTINGS_ENABLE_BACKEND
 #include <gio/gsettingsbackend.h>
 #include <glib/gstdio.h>
+#include <string.h>
 
 #include "ui-test-util.h"
 #include "test-util-service.h"
 
 /* Painting a frame on Xvfb under AddressSanitizer takes seconds at worst */
 #define PAINT_TIMEOUT_MS 60000
+
+void
+ui_test_init (int    *argc,
+              char ***argv)
+{
+  gtk_test_init (argc, argv, NULL);
+  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
+}
 
 GSettings *
 ui_test_memory_settings (void)
@@ -102,6 +111,43 @@ ui_test_run_application (WpcApplication   *application,
   g_signal_handler_disconnect (application, handler);
 }
 
+typedef struct {
+  UiTestConsole      *console;
+  WpcWindow         **window;
+  UiTestConsoleFunc   func;
+  gpointer            data;
+} ConsoleRun;
+
+static void
+run_in_console_window (GtkWindow *window,
+                       gpointer   data)
+{
+  ConsoleRun *run = data;
+
+  g_assert_true (WPC_IS_WINDOW (window));
+  g_assert_true (wpc_window_get_settings (WPC_WINDOW (window)) == run->console->settings);
+  *run->window = WPC_WINDOW (window);
+  g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) run->window);
+
+  run->func (run->data);
+
+  if (*run->window != NULL)
+    g_object_remove_weak_pointer (G_OBJECT (*run->window), (gpointer *) run->window);
+  *run->window = NULL;
+}
+
+void
+ui_test_console_run (UiTestConsole      *console,
+                     const char         *program,
+                     WpcWindow         **window,
+                     UiTestConsoleFunc   func,
+                     gpointer            data)
+{
+  ConsoleRun run = { console, window, func, data };
+
+  ui_test_run_application (console->application, program, run_in_console_window, &run);
+}
+
 gboolean
 ui_test_is_shown (GtkWidget *widget)
 {
@@ -132,6 +178,28 @@ ui_test_shown_text (GtkWidget *root)
 
   collect_text (root, TRUE, text);
   return g_string_free (text, FALSE);
+}
+
+typedef struct { GtkWidget *root; const char *part; } ShownText;
+
+static gboolean
+shows_text (gpointer data)
+{
+  ShownText *wait = data;
+  g_autofree char *text = ui_test_shown_text (wait->root);
+
+  return strstr (text, wait->part) != NULL;
+}
+
+void
+ui_test_wait_for_shown_text (GtkWidget  *root,
+                             const char *part,
+                             guint       timeout_ms,
+                             const char *what)
+{
+  ShownText wait = { root, part };
+
+  test_util_wait_until (shows_text, &wait, timeout_ms, what);
 }
 
 char *

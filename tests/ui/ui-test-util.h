@@ -7,10 +7,16 @@
 #include <gtk/gtk.h>
 
 #include "wpc-application.h"
+#include "wpc-window.h"
 #include "wpi-service-host.h"
 #include "test-util.h"
 
 G_BEGIN_DECLS
+
+/* gtk_test_init(), with animations off: view changes cross-fade, and screenshots should
+ * show the view, not the fade. */
+void            ui_test_init              (int         *argc,
+                                           char      ***argv);
 
 /* Settings of the console's schema in a memory backend, nothing shared between tests */
 GSettings      *ui_test_memory_settings   (void);
@@ -47,8 +53,25 @@ void            ui_test_run_application   (WpcApplication   *application,
                                            UiTestWindowFunc  func,
                                            gpointer          data);
 
+/* What ui_test_console_run() runs in the console's window */
+typedef void (*UiTestConsoleFunc) (gpointer data);
+/* Runs the console's application as ui_test_run_application() does; in its window (a
+ * WpcWindow with the console's settings) sets *window, calls func (data), then clears
+ * *window (at once, should func destroy the window). */
+void            ui_test_console_run       (UiTestConsole    *console,
+                                           const char       *program,
+                                           WpcWindow       **window,
+                                           UiTestConsoleFunc func,
+                                           gpointer          data);
+
 /* TRUE when the widget is mapped and has a size: a TestUtilCondition */
 gboolean   ui_test_widget_is_mapped_and_allocated (gpointer     widget);
+/* Waits until the text of the labels a user sees under root (ui_test_shown_text) holds
+ * part; fails the test, naming what, after timeout_ms. */
+void       ui_test_wait_for_shown_text   (GtkWidget   *root,
+                                          const char  *part,
+                                          guint        timeout_ms,
+                                          const char  *what);
 /* The widget and every ancestor visible and child-visible */
 gboolean   ui_test_is_shown              (GtkWidget   *widget);
 /* The text of every label under root that a user would see, one per line */
