@@ -58,6 +58,7 @@ typedef struct {
   gboolean           answered_early;  /* the request's body was never read */
   guint64            drained;
   State              state;
+  gint64             waiting_since;   /* for the head of a request, monotonic µs */
   guint              requests;   /* begun on this connection */
   WpiHttpExchange   *exchange;   /* the request being read or answered */
   gsize              head_length;
@@ -388,6 +389,7 @@ connection_written (GObject      *source,
       return;
     }
   connection->state = STATE_HEAD;
+  connection->waiting_since = g_get_monotonic_time ();
   connection_start_timer (connection, server->keep_alive_timeout_ms);
   connection_process (connection);
 }
@@ -658,9 +660,39 @@ wpi_http_server_accept (WpiHttpServer     *server,
   connection->buffer = g_byte_array_new ();
   connection->chunk = g_malloc (READ_CHUNK);
   connection->state = STATE_HEAD;
+  connection->waiting_since = g_get_monotonic_time ();
   g_hash_table_add (server->connections, connection);
   connection_start_timer (connection, server->keep_alive_timeout_ms);
   connection_process (connection);
+}
+
+static void
+connection_let_go (Connection *connection)
+{
+  connection->server = NULL;
+  connection_stop_timer (connection);
+  g_cancellable_cancel (connection->cancellable);
+}
+
+/* At the service's budget of connections (wpi-service-accept.c), the one that has waited
+ * longest for a request, idle or half sent, gives way; FALSE when every connection is
+ * busy with a request */
+gboolean
+wpi_http_server_shed_one (WpiHttpServer *server)
+{
+  GHashTableIter iter;
+  Connection *connection, *oldest = NULL;
+
+  g_hash_table_iter_init (&iter, server->connections);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &connection, NULL))
+    if (connection->state == STATE_HEAD &&
+        (oldest == NULL || connection->waiting_since < oldest->waiting_since))
+      oldest = connection;
+  if (oldest == NULL)
+    return FALSE;
+  g_hash_table_steal (server->connections, oldest);
+  connection_let_go (oldest);
+  return TRUE;
 }
 
 /* Every connection ends: what is pending is cancelled and closes it */
@@ -673,10 +705,8 @@ wpi_http_server_close_all (WpiHttpServer *server)
   g_hash_table_iter_init (&iter, server->connections);
   while (g_hash_table_iter_next (&iter, (gpointer *) &connection, NULL))
     {
-      connection->server = NULL;
-      connection_stop_timer (connection);
-      g_cancellable_cancel (connection->cancellable);
       g_hash_table_iter_steal (&iter);
+      connection_let_go (connection);
     }
 }
 

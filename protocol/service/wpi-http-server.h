@@ -60,6 +60,7 @@ void           wpi_http_server_accept           (WpiHttpServer   *server,
                                                  GSocketConnection *connection,
                                                  gboolean         secure);
 void           wpi_http_server_close_all        (WpiHttpServer   *server);
+gboolean       wpi_http_server_shed_one         (WpiHttpServer   *server);
 guint          wpi_http_server_get_n_connections (WpiHttpServer  *server);
 
 void           wpi_http_exchange_set_status     (WpiHttpExchange *exchange,

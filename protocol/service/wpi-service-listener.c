@@ -13,6 +13,11 @@
 /* A client has this long to send its first bytes (the TLS ClientHello), and a connection is
  * dropped after this long without any progress. */
 #define CONNECTION_TIMEOUT_S   10
+/* A handshake has this long once it runs: a phone needs well under a second even when a
+ * thousand start at once (bench-service prints the longest), a client that sends a
+ * complete first record and then stalls holds one of GLib's threads until then
+ * (issue 10 §4) */
+#define HANDSHAKE_DEADLINE_MS 5000
 /* Busy peers' handshakes run one at a time (each costs an RSA signature, milliseconds of
  * CPU); more than this many waiting and the newest is closed. */
 #define BUSY_HANDSHAKES_WAITING 256
@@ -52,6 +57,7 @@ typedef struct {
   GSource           *readable;
   GSource           *timeout;
   GSource           *recheck;      /* part of the record is there: look again shortly */
+  gint64             since;        /* accepted, monotonic µs */
 } Silent;
 
 typedef enum {
@@ -247,6 +253,9 @@ _wpi_service_lookup_peer_certificate (WpiService *self,
 
 typedef struct {
   GWeakRef        service;     /* a handshake does not keep a stopped service alive */
+  GCancellable   *cancellable; /* the service's stop, or the deadline */
+  GSource        *deadline;
+  gint64          started;
   GTlsConnection *tls;
   GSocketConnection *connection;
   GSocketAddress *remote;
@@ -259,6 +268,16 @@ static void handshake_start (Handshake *handshake);
 static void
 handshake_free (Handshake *handshake)
 {
+  g_autoptr(WpiService) self = g_weak_ref_get (&handshake->service);
+
+  if (self != NULL)
+    self->n_handshakes--;
+  if (handshake->deadline != NULL)
+    {
+      g_source_destroy (handshake->deadline);
+      g_source_unref (handshake->deadline);
+    }
+  g_clear_object (&handshake->cancellable);
   g_weak_ref_clear (&handshake->service);
   g_clear_object (&handshake->tls);
   g_clear_object (&handshake->connection);
@@ -275,6 +294,13 @@ handshake_done (GObject      *source,
   g_autoptr(WpiService) self = g_weak_ref_get (&handshake->service);
   g_autoptr(GError) error = NULL;
 
+  if (self != NULL)
+    {
+      gint64 ms = (g_get_monotonic_time () - handshake->started) / 1000;
+
+      g_hash_table_remove (self->handshakes, handshake);
+      self->longest_handshake_ms = MAX (self->longest_handshake_ms, ms);
+    }
   if (handshake->busy_peer && self != NULL)
     {
       Handshake *next = g_queue_pop_head (&self->busy_handshakes);
@@ -358,7 +384,9 @@ hand_over (WpiService        *self,
     }
 
   handshake = g_new0 (Handshake, 1);
+  self->n_handshakes++;
   g_weak_ref_init (&handshake->service, self);
+  handshake->cancellable = g_cancellable_new ();
   handshake->tls = G_TLS_CONNECTION (g_steal_pointer (&tls));
   handshake->connection = g_object_ref (connection);
   handshake->remote = g_socket_connection_get_remote_address (connection, NULL);
@@ -384,6 +412,16 @@ hand_over (WpiService        *self,
  * socket's timeout). A peer with many connections open gets one handshake at a time, and
  * GLib's pool, which runs waiting tasks by priority, puts that one behind the phones': so a
  * flood from one address costs at most one thread and a share of the CPU. */
+static gboolean
+handshake_expired (gpointer user_data)
+{
+  Handshake *handshake = user_data;
+
+  g_clear_pointer (&handshake->deadline, g_source_unref);
+  g_cancellable_cancel (handshake->cancellable);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 handshake_start (Handshake *handshake)
 {
@@ -391,8 +429,45 @@ handshake_start (Handshake *handshake)
 
   if (handshake->busy_peer)
     self->busy_handshaking = TRUE;
+  handshake->started = g_get_monotonic_time ();
+  handshake->deadline = g_timeout_source_new (HANDSHAKE_DEADLINE_MS);
+  g_source_set_callback (handshake->deadline, handshake_expired, handshake, NULL);
+  g_source_attach (handshake->deadline, g_main_context_get_thread_default ());
+  g_hash_table_add (self->handshakes, handshake);
   g_tls_connection_handshake_async (handshake->tls, handshake->busy_peer ? G_PRIORITY_LOW : G_PRIORITY_DEFAULT,
-                                    self->cancellable, handshake_done, handshake);
+                                    handshake->cancellable, handshake_done, handshake);
+}
+
+/* At the budget of connections: a busy peer's handshake that still waits its turn goes
+ * first (wpi-service-accept.c) */
+gboolean
+_wpi_service_shed_waiting_handshake (WpiService *self)
+{
+  Handshake *handshake = g_queue_pop_head (&self->busy_handshakes);
+
+  if (handshake == NULL)
+    return FALSE;
+  g_io_stream_close (G_IO_STREAM (handshake->tls), NULL, NULL);
+  handshake_free (handshake);
+  return TRUE;
+}
+
+/* Then the connection that has been silent longest */
+gboolean
+_wpi_service_shed_silent (WpiService *self)
+{
+  GHashTableIter iter;
+  Silent *silent, *oldest = NULL;
+
+  g_hash_table_iter_init (&iter, self->silent);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &silent, NULL))
+    if (oldest == NULL || silent->since < oldest->since)
+      oldest = silent;
+  if (oldest == NULL)
+    return FALSE;
+  g_io_stream_close (G_IO_STREAM (oldest->connection), NULL, NULL);
+  g_hash_table_remove (self->silent, oldest);
+  return TRUE;
 }
 
 static gboolean silent_readable (GSocket *socket, GIOCondition condition, gpointer user_data);
@@ -454,13 +529,11 @@ silent_timeout (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-gboolean
-_wpi_service_on_incoming (GSocketService    *service,
+void
+_wpi_service_on_incoming (WpiService        *self,
                           GSocketConnection *connection,
-                          GObject           *source_object,
-                          gpointer           user_data)
+                          gboolean           secure)
 {
-  WpiService *self = user_data;
   Silent *silent = g_new0 (Silent, 1);
   GSocket *socket = g_socket_connection_get_socket (connection);
 
@@ -469,7 +542,8 @@ _wpi_service_on_incoming (GSocketService    *service,
   connection_count_add (self, connection);
   silent->self = self;
   silent->connection = g_object_ref (connection);
-  silent->secure = service == self->secure_listener;
+  silent->secure = secure;
+  silent->since = g_get_monotonic_time ();
   silent->readable = g_socket_create_source (socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
   g_source_set_callback (silent->readable, (GSourceFunc) (void (*) (void)) silent_readable, silent, NULL);
   g_source_attach (silent->readable, g_main_context_get_thread_default ());
@@ -477,7 +551,6 @@ _wpi_service_on_incoming (GSocketService    *service,
   g_source_set_callback (silent->timeout, silent_timeout, silent, NULL);
   g_source_attach (silent->timeout, g_main_context_get_thread_default ());
   g_hash_table_add (self->silent, silent);
-  return TRUE;
 }
 
 void
@@ -487,6 +560,7 @@ _wpi_service_listener_init (WpiService *self)
   self->peer_certificates = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                                    (GDestroyNotify) peer_certificate_free);
   self->connections_by_ip = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->handshakes = g_hash_table_new (NULL, NULL);
 }
 
 /* Closes the connections still waiting for their ClientHello or their turn to handshake. */
@@ -497,4 +571,14 @@ _wpi_service_listener_stop (WpiService *self)
     g_hash_table_remove_all (self->silent);
   g_queue_clear_full (&self->busy_handshakes, (GDestroyNotify) handshake_free);
   self->busy_handshaking = FALSE;
+  /* the running ones end through their cancellables, in handshake_done() */
+  if (self->handshakes != NULL)
+    {
+      GHashTableIter iter;
+      Handshake *handshake;
+
+      g_hash_table_iter_init (&iter, self->handshakes);
+      while (g_hash_table_iter_next (&iter, (gpointer *) &handshake, NULL))
+        g_cancellable_cancel (handshake->cancellable);
+    }
 }

@@ -2,7 +2,8 @@
  *
  * The service is one object in several files, cut along what each part does:
  *   wpi-service.c           the object, its properties, start/stop and the public API
- *   wpi-service-listener.c  accepting connections: TLS admission, per-address limits
+ *   wpi-service-accept.c    accepting connections within the descriptors' budget
+ *   wpi-service-listener.c  TLS admission: the ClientHello first, per-address limits
  *   wpi-http-server.c       HTTP/1.1 on the accepted connections (keep-alive, D18)
  *   wpi-service-http.c      the HTTP endpoints: the WPI POST, the DCMP poll, /files/
  *   wpi-service-flows.c     the flow engine and the service messages it builds
@@ -26,6 +27,12 @@ G_BEGIN_DECLS
  * one or two at a time; what opens hundreds is not a phone, or many phones behind one
  * NAT, which then wait a little), and none of its connections stays open (D18). */
 #define WPI_BUSY_PEER_CONNECTIONS  4
+
+/* A problem that may recur thousands of times a second, logged once per interval */
+typedef struct {
+  gint64 logged_at;
+  guint  count;
+} WpiProblemLog;
 
 typedef enum {
   STEP_NONE,
@@ -69,8 +76,15 @@ struct _WpiService
   WpiContactClient *contact;
   WpiHttpServer    *http;            /* both ports' connections; NULL when stopped */
   guint             keep_alive_timeout_ms;
-  GSocketService   *listener;        /* the default port's */
-  GSocketService   *secure_listener; /* the secure port's */
+  GSocketListener  *listener;        /* the default port's */
+  GSocketListener  *secure_listener; /* the secure port's */
+  guint             max_connections; /* within RLIMIT_NOFILE (wpi-service-accept.c) */
+  guint             n_handshakes;    /* Handshakes running or waiting their turn */
+  GHashTable       *handshakes;      /* Handshake: running, each with its deadline */
+  gint64            longest_handshake_ms;
+  WpiProblemLog     accept_error_log;
+  WpiProblemLog     over_budget_log;
+  WpiProblemLog     shed_log;
   GPtrArray        *listen_urls;     /* "https://ADDR:PORT/" */
   GTlsCertificate  *certificate;
   GTlsDatabase     *database;
@@ -233,10 +247,20 @@ void          _wpi_service_http_early_handler   (WpiHttpExchange   *x,
 /* wpi-service-listener.c */
 void          _wpi_service_listener_init        (WpiService        *self);
 void          _wpi_service_listener_stop        (WpiService        *self);
-gboolean      _wpi_service_on_incoming          (GSocketService    *service,
+void          _wpi_service_on_incoming          (WpiService        *self,
                                                  GSocketConnection *connection,
-                                                 GObject           *source_object,
-                                                 gpointer           user_data);
+                                                 gboolean           secure);
+gboolean      _wpi_service_shed_silent          (WpiService        *self);
+gboolean      _wpi_service_shed_waiting_handshake (WpiService      *self);
+
+/* wpi-service-accept.c */
+guint         _wpi_service_connection_budget    (void);
+void          _wpi_service_accept_start         (WpiService        *self,
+                                                 GSocketListener   *listener,
+                                                 gboolean           secure);
+void          _wpi_service_log_problem          (WpiService        *self,
+                                                 WpiProblemLog     *problem,
+                                                 const char        *what);
 guint         _wpi_service_connection_count     (WpiService        *self,
                                                  GSocketConnection *connection);
 GTlsCertificate *_wpi_service_lookup_peer_certificate (WpiService  *self,

@@ -158,6 +158,7 @@ wpi_service_finalize (GObject *object)
   g_clear_pointer (&self->unanswered, g_hash_table_unref);
   g_clear_pointer (&self->last_poll, g_hash_table_unref);
   g_clear_pointer (&self->silent, g_hash_table_unref);
+  g_clear_pointer (&self->handshakes, g_hash_table_unref);
   g_clear_pointer (&self->peer_certificates, g_hash_table_unref);
   g_clear_pointer (&self->connections_by_ip, g_hash_table_unref);
   g_clear_pointer (&self->listen_urls, g_ptr_array_unref);
@@ -332,12 +333,11 @@ add_listen_url (WpiService     *self,
 /* Listens on the address (NULL: every address) and port (0: any free one); returns the port. */
 static guint
 listen_on (WpiService      *self,
-           GSocketService  *service,
+           GSocketListener *listener,
            const char      *address,
            guint            port,
            GError         **error)
 {
-  GSocketListener *listener = G_SOCKET_LISTENER (service);
   g_autoptr(GSocketAddress) effective = NULL;
   g_autoptr(GInetAddress) any4 = NULL;
   g_autoptr(GSocketAddress) url4 = NULL;
@@ -381,14 +381,12 @@ create_servers (WpiService *self)
   self->http = wpi_http_server_new ("Workpoint-Console", _wpi_service_http_early_handler,
                                     _wpi_service_http_handler, self);
   wpi_http_server_set_keep_alive (self->http, self->keep_alive_timeout_ms, WPI_HTTP_MAX_REQUESTS);
-  self->listener = g_socket_service_new ();
-  self->secure_listener = g_socket_service_new ();
+  self->listener = g_socket_listener_new ();
+  self->secure_listener = g_socket_listener_new ();
   /* GLib's default backlog of 10 overflows when a thousand phones (or a few hundred
    * abusive clients) connect at once: the kernel drops their SYNs, they retry after 1 s */
-  g_socket_listener_set_backlog (G_SOCKET_LISTENER (self->listener), LISTEN_BACKLOG);
-  g_socket_listener_set_backlog (G_SOCKET_LISTENER (self->secure_listener), LISTEN_BACKLOG);
-  g_signal_connect (self->listener, "incoming", G_CALLBACK (_wpi_service_on_incoming), self);
-  g_signal_connect (self->secure_listener, "incoming", G_CALLBACK (_wpi_service_on_incoming), self);
+  g_socket_listener_set_backlog (self->listener, LISTEN_BACKLOG);
+  g_socket_listener_set_backlog (self->secure_listener, LISTEN_BACKLOG);
 }
 
 /* wpictl builds file URLs and contact-me call-backs from these */
@@ -450,6 +448,9 @@ wpi_service_start (WpiService  *self,
     }
 
   publish_address (self);
+  self->max_connections = _wpi_service_connection_budget ();
+  _wpi_service_accept_start (self, self->listener, FALSE);
+  _wpi_service_accept_start (self, self->secure_listener, TRUE);
 
   /* Every source of the service goes to the thread-default context it was started on,
    * which is a thread of its own under WpiServiceHost (doc/DESIGN.md, "Threads") */
@@ -481,20 +482,16 @@ wpi_service_stop (WpiService *self)
     }
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
-  /* stop() cancels the pending accept, so closing the sockets after it is no error */
+  /* the cancellable ended the pending accepts, so closing the sockets after it is no error */
   if (self->listener != NULL)
-    {
-      g_socket_service_stop (self->listener);
-      g_socket_listener_close (G_SOCKET_LISTENER (self->listener));
-    }
+    g_socket_listener_close (self->listener);
   if (self->secure_listener != NULL)
-    {
-      g_socket_service_stop (self->secure_listener);
-      g_socket_listener_close (G_SOCKET_LISTENER (self->secure_listener));
-    }
+    g_socket_listener_close (self->secure_listener);
   g_clear_object (&self->listener);
   g_clear_object (&self->secure_listener);
   _wpi_service_listener_stop (self);
+  if (was_listening && self->longest_handshake_ms > 0)
+    g_debug ("the longest TLS handshake took %" G_GINT64_FORMAT " ms", self->longest_handshake_ms);
   if (self->listen_urls != NULL)
     g_ptr_array_set_size (self->listen_urls, 0);
   g_clear_object (&self->certificate);

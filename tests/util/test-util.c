@@ -192,6 +192,19 @@ test_util_headless_spawn (const char *program,
                           const char *log_path,
                           gboolean   *exited)
 {
+  return test_util_headless_spawn_limited (program, data_dir, port, secure_port, log_path, exited, 0);
+}
+
+GSubprocess *
+test_util_headless_spawn_limited (const char *program,
+                                  const char *data_dir,
+                                  guint       port,
+                                  guint       secure_port,
+                                  const char *log_path,
+                                  gboolean   *exited,
+                                  guint       max_files)
+{
+  g_autofree char *limit = g_strdup_printf ("--nofile=%u:%u", max_files, max_files);
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
   g_autofree char *port_text = g_strdup_printf ("%u", port);
   g_autofree char *secure_port_text = g_strdup_printf ("%u", secure_port);
@@ -201,9 +214,14 @@ test_util_headless_spawn (const char *program,
   /* a file, not a pipe: the service writes a line per flow and must never block on us */
   g_subprocess_launcher_set_stdout_file_path (launcher, log_path);
   g_subprocess_launcher_setenv (launcher, "G_MESSAGES_DEBUG", "", TRUE);
-  process = g_subprocess_launcher_spawn (launcher, &error, program, "--headless",
-                                         "--data-dir", data_dir, "--bind", "127.0.0.1",
-                                         "--port", port_text, "--secure-port", secure_port_text, NULL);
+  if (max_files > 0)
+    process = g_subprocess_launcher_spawn (launcher, &error, "prlimit", limit, "--", program, "--headless",
+                                           "--data-dir", data_dir, "--bind", "127.0.0.1",
+                                           "--port", port_text, "--secure-port", secure_port_text, NULL);
+  else
+    process = g_subprocess_launcher_spawn (launcher, &error, program, "--headless",
+                                           "--data-dir", data_dir, "--bind", "127.0.0.1",
+                                           "--port", port_text, "--secure-port", secure_port_text, NULL);
   g_assert_no_error (error);
   if (exited != NULL)
     test_util_watch_exit (process, exited);
