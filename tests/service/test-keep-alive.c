@@ -231,7 +231,7 @@ static void
 test_bad_content_length (Fixture       *f,
                          gconstpointer  data)
 {
-  static const char *lengths[] = { NULL, "-5", "abc", "5x", "", "+5", "5, 6" };
+  static const char *lengths[] = { NULL, "-1", "-5", "abc", "5x", "", "+5", "5, 6" };
 
   for (guint i = 0; i < G_N_ELEMENTS (lengths); i++)
     {

@@ -3,7 +3,9 @@
  * The headless service runs under a limit of 1,024 open descriptors (prlimit) while
  * 2,000 connections that never say a word arrive from one address: it stays up, keeps
  * to its budget of connections by closing the ones waiting longest, and still serves a
- * phone. Every socket is on 127.0.0.1.
+ * phone. A body over D5's limit is refused from its Content-Length and never gathered:
+ * the service's peak memory stays where it was while a client pushes 256 MiB at it.
+ * Every socket is on 127.0.0.1.
  */
 #include "config.h"
 
@@ -127,11 +129,118 @@ test_descriptor_flood (void)
   test_util_remove_tree (data_dir);
 }
 
+/* VmHWM of the process, in KiB */
+static guint64
+peak_memory_kib (GSubprocess *process)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%s/status", g_subprocess_get_identifier (process));
+  g_autofree char *status = NULL;
+  const char *line;
+
+  g_assert_true (g_file_get_contents (path, &status, NULL, NULL));
+  line = strstr (status, "VmHWM:");
+  g_assert_nonnull (line);
+  return g_ascii_strtoull (line + strlen ("VmHWM:"), NULL, 10);
+}
+
+static gboolean
+accept_any_certificate (GTlsConnection       *connection,
+                        GTlsCertificate      *certificate,
+                        GTlsCertificateFlags  errors,
+                        gpointer              user_data)
+{
+  return TRUE;
+}
+
+#define HUGE_BODY (256u * 1024 * 1024)
+
+/* Sends the head of a 256 MiB POST and then the body, as fast as it goes, until the
+ * service stops taking it; returns how much it took */
+static void
+push_huge_body (GTask        *task,
+                gpointer      source,
+                gpointer      task_data,
+                GCancellable *cancellable)
+{
+  guint port = GPOINTER_TO_UINT (task_data);
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autoptr(GIOStream) tls = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *head = g_strdup_printf ("POST %s HTTP/1.1\r\nHost: x\r\nContent-Length: %u\r\n\r\n",
+                                           WPI_SERVICE_PATH, HUGE_BODY);
+  g_autofree char *zeros = g_malloc0 (65536);
+  GOutputStream *out;
+  guint64 sent = 0;
+
+  g_socket_client_set_timeout (client, 30);
+  connection = g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, &error);
+  g_assert_no_error (error);
+  tls = g_tls_client_connection_new (G_IO_STREAM (connection), NULL, &error);
+  g_assert_no_error (error);
+  g_signal_connect (tls, "accept-certificate", G_CALLBACK (accept_any_certificate), NULL);
+  out = g_io_stream_get_output_stream (tls);
+  g_assert_true (g_output_stream_write_all (out, head, strlen (head), NULL, NULL, &error));
+  while (sent < HUGE_BODY && g_output_stream_write_all (out, zeros, 65536, NULL, NULL, NULL))
+    sent += 65536;
+  g_task_return_int (task, (gssize) MIN (sent, (guint64) G_MAXSSIZE));
+}
+
+static void
+pushed (GObject      *source,
+        GAsyncResult *result,
+        gpointer      user_data)
+{
+  *(gboolean *) user_data = TRUE;
+}
+
+static void
+test_huge_body (void)
+{
+  const char *program = g_getenv ("WPI_HEADLESS_SERVICE");
+  g_autofree char *data_dir = NULL;
+  g_autofree char *log_path = NULL;
+  g_autoptr(GSubprocess) service = NULL;
+  g_autoptr(GTask) task = NULL;
+  gboolean exited = FALSE, done = FALSE;
+  guint64 before, after;
+  guint port;
+
+  if (program == NULL)
+    {
+      g_test_skip ("the headless service is not built (no GTK)");
+      return;
+    }
+  data_dir = test_util_make_tmp_dir ("wpi-limits");
+  log_path = g_build_filename (data_dir, "headless.log", NULL);
+  port = test_util_free_port ();
+  service = test_util_headless_spawn (program, data_dir, port, test_util_free_port (), log_path, &exited);
+  test_util_headless_wait_serving (log_path, port, &exited, WAIT_MS);
+  assert_phone_served (port);   /* TLS and the codec warmed up: what remains is the body */
+  before = peak_memory_kib (service);
+
+  task = g_task_new (NULL, NULL, pushed, &done);
+  g_task_set_task_data (task, GUINT_TO_POINTER (port), NULL);
+  g_task_run_in_thread (task, push_huge_body);
+  test_util_wait_for_flag (&done, WAIT_MS, "the service to stop taking the body");
+  after = peak_memory_kib (service);
+  g_test_message ("peak memory %" G_GUINT64_FORMAT " KiB before, %" G_GUINT64_FORMAT " KiB after; "
+                  "the client got %" G_GSSIZE_FORMAT " bytes of the body out", before, after,
+                  g_task_propagate_int (task, NULL));
+  g_assert_cmpuint (after, <=, before + 8 * 1024);
+  g_assert_false (exited);
+
+  g_subprocess_send_signal (service, SIGTERM);
+  test_util_wait_for_flag (&exited, WAIT_MS, "the service to stop");
+  test_util_remove_tree (data_dir);
+}
+
 int
 main (int   argc,
       char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/limits/descriptor-flood", test_descriptor_flood);
+  g_test_add_func ("/limits/huge-body", test_huge_body);
   return g_test_run ();
 }
