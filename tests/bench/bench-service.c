@@ -43,10 +43,13 @@
 #define RUN_TIMEOUT_SECONDS 900
 #define N_GOOD_PHONES       100
 
-/* The abusers: silent TCP connections, TLS connections idling in a half-sent request, raw
- * garbage on the TLS port and malformed XML over TLS, each garbage client once a second. */
-#define N_HOLD_TCP     150
+/* The abusers: silent TCP connections (a flood of them: descriptors), TLS connections idling
+ * in a half-sent request, connections whose first TLS record is complete but whose
+ * ClientHello is cut short (each holds a handshake thread until its deadline), raw garbage
+ * on the TLS port and malformed XML over TLS, each garbage client once a second. */
+#define N_HOLD_TCP     2000
 #define N_HOLD_TLS     150
+#define N_HOLD_HELLO   60
 #define N_GARBAGE_TCP  100
 #define N_GARBAGE_TLS  100
 
@@ -319,6 +322,7 @@ typedef struct {
   Abuser       *abuser;
   gboolean      tls;
   gboolean      hold;
+  gboolean      slow_hello;   /* a holder that sends a cut ClientHello first */
   gboolean      settled;      /* a holder that was established (or failed) once */
   GIOStream    *stream;
   char         *request;
@@ -368,7 +372,7 @@ holder_dropped (GObject      *source,
   client->abuser->dropped++;
   client_again (client);
   /* steady state: every held connection has been cut once and is held again */
-  if (!client->abuser->cycled && client->abuser->dropped >= N_HOLD_TCP + N_HOLD_TLS)
+  if (!client->abuser->cycled && client->abuser->dropped >= N_HOLD_TCP + N_HOLD_TLS + N_HOLD_HELLO)
     {
       client->abuser->cycled = TRUE;
       printf ("CYCLED dropped=%u\n", client->abuser->dropped);
@@ -525,7 +529,7 @@ client_connected (GObject      *source,
   if (!client->tls)
     {
       client->stream = G_IO_STREAM (g_object_ref (connection));
-      if (client->hold)
+      if (client->hold && !client->slow_hello)
         {
           /* connected, and not a byte: the server waits for a ClientHello */
           holder_settled (client, TRUE);
@@ -553,15 +557,25 @@ client_connect (Client *client)
 static Client *
 client_new (Abuser   *abuser,
             gboolean  tls,
-            gboolean  hold)
+            gboolean  hold,
+            gboolean  slow_hello)
 {
   Client *client = g_new0 (Client, 1);
 
   client->abuser = abuser;
   client->tls = tls;
   client->hold = hold;
+  client->slow_hello = slow_hello;
   client->answer = g_string_new (NULL);
-  if (hold && tls)
+  if (hold && !tls && slow_hello)
+    {
+      /* one complete handshake record: a ClientHello that announces 16 KiB and stops */
+      static const char hello[] = { 0x16, 0x03, 0x01, 0x00, 0x04, 0x01, 0x00, 0x40, 0x00 };
+
+      client->request = g_memdup2 (hello, sizeof hello);
+      client->request_length = sizeof hello;
+    }
+  else if (hold && tls)
     client->request = g_strdup ("POST /DeploymentService/LoginService HTTP/1.1\r\n"
                                 "Host: 127.0.0.1\r\nContent-Type: text/xml\r\n");
   else if (tls)
@@ -627,19 +641,20 @@ run_abuser (guint port)
   abuser.client = g_socket_client_new ();
   abuser.holders = g_ptr_array_new ();
   abuser.loop = g_main_loop_new (NULL, FALSE);
-  abuser.pending_holders = N_HOLD_TCP + N_HOLD_TLS;
+  abuser.pending_holders = N_HOLD_TCP + N_HOLD_TLS + N_HOLD_HELLO;
 
-  for (guint i = 0; i < N_HOLD_TCP + N_HOLD_TLS; i++)
+  for (guint i = 0; i < N_HOLD_TCP + N_HOLD_TLS + N_HOLD_HELLO; i++)
     {
-      Client *holder = client_new (&abuser, i >= N_HOLD_TCP, TRUE);
+      gboolean tls = i >= N_HOLD_TCP && i < N_HOLD_TCP + N_HOLD_TLS;
+      Client *holder = client_new (&abuser, tls, TRUE, i >= N_HOLD_TCP + N_HOLD_TLS);
 
       g_ptr_array_add (abuser.holders, holder);
       client_connect (holder);
     }
   for (guint i = 0; i < N_GARBAGE_TCP; i++)
-    client_connect (client_new (&abuser, FALSE, FALSE));
+    client_connect (client_new (&abuser, FALSE, FALSE, FALSE));
   for (guint i = 0; i < N_GARBAGE_TLS; i++)
-    client_connect (client_new (&abuser, TRUE, FALSE));
+    client_connect (client_new (&abuser, TRUE, FALSE, FALSE));
 
   g_timeout_add_seconds (60, abuser_ready_anyway, &abuser);
   g_timeout_add_seconds (60, abuser_cycled_anyway, &abuser);
@@ -859,10 +874,10 @@ main (int   argc,
   abuser_out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (abuser));
   g_free (line);
   line = bench_read_line (abuser_out, "the abusers");
-  printf ("abusers:  %u clients: %u silent TCP, %u idle TLS with half a request, %u raw garbage, "
-          "%u malformed XML over TLS (garbage once a second each); %s\n",
-          N_HOLD_TCP + N_HOLD_TLS + N_GARBAGE_TCP + N_GARBAGE_TLS, N_HOLD_TCP, N_HOLD_TLS,
-          N_GARBAGE_TCP, N_GARBAGE_TLS, line);
+  printf ("abusers:  %u clients: %u silent TCP, %u idle TLS with half a request, %u cut ClientHellos, "
+          "%u raw garbage, %u malformed XML over TLS (garbage once a second each); %s\n",
+          N_HOLD_TCP + N_HOLD_TLS + N_HOLD_HELLO + N_GARBAGE_TCP + N_GARBAGE_TLS, N_HOLD_TCP, N_HOLD_TLS,
+          N_HOLD_HELLO, N_GARBAGE_TCP, N_GARBAGE_TLS, line);
   /* the measurement starts once the service has cut every held connection once (its
    * timeout) and the abusers hold them again: the steady state of the abuse */
   g_free (line);
@@ -885,8 +900,8 @@ main (int   argc,
     double p50 = bench_percentile (abused.latencies, 50) / MAX (bench_percentile (alone.latencies, 50), 1e-9);
     double p99 = bench_percentile (abused.latencies, 99) / MAX (bench_percentile (alone.latencies, 99), 1e-9);
 
-    printf ("slowdown: p50 %.2fx, p99 %.2fx with the abusers (target <= 2x: %s)\n", p50, p99,
-            p50 <= 2 && p99 <= 2 ? "met" : "NOT met");
+    printf ("slowdown: p50 %.2fx, p99 %.2fx with the abusers (target <= 1.5x: %s)\n", p50, p99,
+            p50 <= 1.5 && p99 <= 1.5 ? "met" : "NOT met");
   }
   fflush (stdout);
 
