@@ -26,6 +26,7 @@ enum {
   PROP_CONTACT_INITIAL_BACKOFF,
   PROP_CONTACT_MAX_BACKOFF,
   PROP_TRAFFIC_RETENTION_DAYS,
+  PROP_FLOW_DEADLINE,
   N_PROPS
 };
 
@@ -85,6 +86,9 @@ wpi_service_get_property (GObject    *object,
     case PROP_TRAFFIC_RETENTION_DAYS:
       g_value_set_uint (value, self->traffic_retention_days);
       break;
+    case PROP_FLOW_DEADLINE:
+      g_value_set_uint (value, self->flow_deadline);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -120,6 +124,9 @@ wpi_service_set_property (GObject      *object,
           self->retention_due = 0;
           _wpi_service_enforce_traffic_retention (self);
         }
+      break;
+    case PROP_FLOW_DEADLINE:   /* the next tick applies it */
+      set_uint_property (self, &self->flow_deadline, g_value_get_uint (value), prop_id);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -189,6 +196,10 @@ wpi_service_class_init (WpiServiceClass *klass)
   properties[PROP_TRAFFIC_RETENTION_DAYS] =
     g_param_spec_uint ("traffic-retention-days", NULL, NULL, 0, 36500, 0,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* D22: seconds a flow may go without a message before it is closed */
+  properties[PROP_FLOW_DEADLINE] =
+    g_param_spec_uint ("flow-deadline", NULL, NULL, 1, 86400, WPI_FLOW_IDLE_TIMEOUT / G_TIME_SPAN_SECOND,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /* Every message in or out, as stored in the traffic log (with its id). */
@@ -242,6 +253,7 @@ wpi_service_init (WpiService *self)
   self->port = WPI_DEFAULT_PORT;
   self->secure_port = WPI_DEFAULT_SECURE_PORT;
   self->contact_initial_backoff = WPI_CONTACT_BACKOFF_INITIAL / G_TIME_SPAN_SECOND;
+  self->flow_deadline = WPI_FLOW_IDLE_TIMEOUT / G_TIME_SPAN_SECOND;
   self->contact_max_backoff = WPI_CONTACT_BACKOFF_LONGEST / G_TIME_SPAN_SECOND;
 }
 

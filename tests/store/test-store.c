@@ -232,10 +232,10 @@ static void
 test_open_migrates_version_1 (Fixture       *fixture,
                               gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *path = NULL;
-  g_autoptr(WpiStore) store = NULL;
   g_autoptr(WpiJobRecord) read = NULL;
+  g_autoptr(WpiStore) store = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(GError) error = NULL;
   g_autoptr(WpiPinRecord) pin = NULL;
   WpiStoreItem items[] = { { .name = "e164" }, { .name = "software-version" } };
   gint64 read_id = 0, bootstrap_id = 0, deleted_id = 0, pin_id = 0, later_id = 0;
