@@ -517,12 +517,15 @@ test_show (Fixture       *fixture,
   g_autofree char *err = NULL;
   g_autoptr(JsonNode) root = NULL;
   JsonObject *phone;
-  JsonArray *items, *jobs;
+  JsonArray *items, *jobs, *events;
   gint64 job_id;
   gboolean saw_secret = FALSE, saw_enum = FALSE, saw_unknown = FALSE;
 
   g_assert_true (wpi_store_job_enqueue (fixture->store, MAC_A, WPI_JOB_KIND_RESTART, NULL, NULL, 0,
                                         &job_id, &error));
+  /* a user's logon at the phone (mobility) */
+  g_assert_true (wpi_store_phone_event_add (fixture->store, MAC_A, g_get_real_time (), "logon", "4989700200",
+                                            "requested-items: userdata-call-log", &error));
 
   /* any MAC form */
   g_assert_cmpint (run_ctl (fixture, &out, &err, "show", "00-1a-e8-12-34-56", NULL), ==, 0);
@@ -538,6 +541,8 @@ test_show (Fixture       *fixture,
   assert_contains (out, "<masked>");
   g_assert_null (strstr (out, SECRET));
   assert_contains (out, "restart");
+  assert_contains (out, "\nEvents\n");
+  assert_contains (out, "logon  4989700200  requested-items: userdata-call-log");
   /* the category comes before its items */
   g_assert_true (strstr (out, "SIP\n") < strstr (out, "sip-transport-user"));
   g_clear_pointer (&out, g_free);
@@ -591,6 +596,9 @@ test_show (Fixture       *fixture,
   g_assert_cmpuint (json_array_get_length (jobs), ==, 1);
   g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (jobs, 0), "id"), ==, job_id);
   g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (jobs, 0), "kind"), ==, "restart");
+  events = json_object_get_array_member (phone, "events");
+  g_assert_cmpuint (json_array_get_length (events), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (events, 0), "user"), ==, "4989700200");
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
 
@@ -1543,6 +1551,42 @@ test_wait_read_done (Fixture       *fixture,
       assert_error_line (err, "refused 1 of 5 items");
     }
   }
+}
+
+/* A read whose answer lacked an item asked for: listed under its state, and job --wait
+ * says which item and fails (issue 9 §3) */
+static void
+test_job_done_with_problems (Fixture       *fixture,
+                             gconstpointer  data)
+{
+  WpiStoreItem asked[] = { { .name = "e164" }, { .name = "x-gone" } };
+  WpiStoreItem answered[] = {
+    { .name = "e164", .value = (char *) "4989700123", .status = (char *) "accepted" },
+    { .name = "x-gone", .status = (char *) "no value returned" },
+  };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *id_text = NULL;
+  gint64 id;
+
+  g_assert_true (wpi_store_job_enqueue (fixture->store, MAC_A, WPI_JOB_KIND_READ_ITEMS, NULL, asked, 2, &id, &error));
+  g_assert_true (wpi_store_job_set_item_results (fixture->store, id, answered, 2, &error));
+  g_assert_true (wpi_store_job_set_state (fixture->store, id, WPI_JOB_STATE_DONE_WITH_PROBLEMS,
+                                          "the phone returned no value for 1 of the 2 items asked for", &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpint (run_ctl (fixture, &out, &err, "jobs", "--state", "done-with-problems", NULL), ==, 0);
+  assert_contains (out, "done-with-problems");
+  assert_contains (out, "no value for 1 of the 2");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  id_text = g_strdup_printf ("%" G_GINT64_FORMAT, id);
+  g_assert_cmpint (run_ctl (fixture, &out, &err, "job", id_text, "--wait=5", NULL), ==, 3);
+  assert_contains (out, "read-items for " MAC_A ": done-with-problems");
+  assert_contains (out, "x-gone: no value returned");
+  assert_error_line (err, "is done with problems: the phone returned no value");
 }
 
 static void
@@ -2554,6 +2598,7 @@ main (int   argc,
   ADD ("traffic", test_traffic);
   ADD ("wait/read-done", test_wait_read_done);
   ADD ("wait/write-failed", test_wait_write_failed);
+  ADD ("job/done-with-problems", test_job_done_with_problems);
   ADD ("wait/cancelled-and-timeout", test_wait_cancelled_and_timeout);
   ADD ("wait/contact", test_wait_contact);
   ADD ("service", test_service);
