@@ -1849,7 +1849,8 @@ end_to_end_start (EndToEnd           *e2e,
   g_subprocess_launcher_setenv (service_launcher, "XDG_DATA_HOME", fixture->xdg_data, TRUE);
   e2e->service = g_subprocess_launcher_spawn (service_launcher, &error, console_path, "--headless",
                                               "--data-dir", e2e->service_dir, "--port", "0",
-                                              "--secure-port", "0", "--bind", "127.0.0.1", NULL);
+                                              "--secure-port", "0", "--bind", "127.0.0.1",
+                                              "--flow-deadline", "60", NULL);
   g_assert_no_error (error);
   e2e->port = test_util_headless_wait_serving (e2e->service_log, 0, NULL, TEST_TIMEOUT_MS);
   e2e->store = wpi_store_open (e2e->service_dir, &error);
