@@ -12,42 +12,6 @@
 /* ---- Traffic records ------------------------------------------------- */
 
 static void
-append_header (const char *name,
-               const char *value,
-               gpointer    user_data)
-{
-  g_string_append_printf (user_data, "%s: %s\r\n", name, value);
-}
-
-static GBytes *
-request_head (SoupServerMessage *msg)
-{
-  GString *head = g_string_new (NULL);
-  g_autofree char *path = g_uri_to_string_partial (soup_server_message_get_uri (msg),
-                                                   G_URI_HIDE_PASSWORD);
-  GUri *uri = soup_server_message_get_uri (msg);
-  const char *query = g_uri_get_query (uri);
-
-  g_free (g_steal_pointer (&path));
-  g_string_append_printf (head, "%s %s%s%s HTTP/1.%d\r\n", soup_server_message_get_method (msg),
-                          g_uri_get_path (uri), query ? "?" : "", query ? query : "",
-                          soup_server_message_get_http_version (msg) == SOUP_HTTP_1_0 ? 0 : 1);
-  soup_message_headers_foreach (soup_server_message_get_request_headers (msg), append_header, head);
-  return g_string_free_to_bytes (head);
-}
-
-static GBytes *
-response_head (SoupServerMessage *msg,
-               guint              status)
-{
-  GString *head = g_string_new (NULL);
-
-  g_string_append_printf (head, "HTTP/1.1 %u %s\r\n", status, soup_status_get_phrase (status));
-  soup_message_headers_foreach (soup_server_message_get_response_headers (msg), append_header, head);
-  return g_string_free_to_bytes (head);
-}
-
-static void
 summarize (WpiTrafficRecord *record,
            WpiMessage       *message)
 {
@@ -63,9 +27,9 @@ summarize (WpiTrafficRecord *record,
 /* ---- HTTP ------------------------------------------------------------- */
 
 static char *
-cookie_session_id (SoupServerMessage *msg)
+cookie_session_id (WpiHttpExchange   *x)
 {
-  const char *header = soup_message_headers_get_list (soup_server_message_get_request_headers (msg),
+  const char *header = soup_message_headers_get_list (x->request_headers,
                                                       "Cookie");
   GHashTable *params;
   char *id;
@@ -79,10 +43,10 @@ cookie_session_id (SoupServerMessage *msg)
 }
 
 static char *
-peer_string (SoupServerMessage *msg,
+peer_string (WpiHttpExchange   *x,
              char             **ip_out)
 {
-  GSocketAddress *address = soup_server_message_get_remote_address (msg);
+  GSocketAddress *address = x->remote;
   g_autofree char *ip = NULL;
   guint port = 0;
 
@@ -100,7 +64,7 @@ peer_string (SoupServerMessage *msg,
 
 static void
 respond_error (WpiService        *self,
-               SoupServerMessage *msg,
+               WpiHttpExchange   *x,
                WpiTrafficRecord  *in,
                guint              status,
                int                error_code,
@@ -109,15 +73,15 @@ respond_error (WpiService        *self,
   in->error_code = error_code;
   in->error_text = g_strdup (error_text);
   _wpi_service_log_traffic (self, in);
-  soup_server_message_set_status (msg, status, NULL);
-  soup_server_message_set_response (msg, NULL, SOUP_MEMORY_STATIC, NULL, 0);
+  wpi_http_exchange_set_status (x, status);
+  wpi_http_exchange_set_response (x, x->status, NULL, NULL);
   _wpi_service_log (self, "%s %s: HTTP %u: %s", in->peer, in->mac ? in->mac : "-", status, error_text);
 }
 
 /* One phone message on its way through the service */
 typedef struct {
   WpiService        *self;
-  SoupServerMessage *msg;
+  WpiHttpExchange   *x;
   WpiTrafficRecord  *in;
   WpiMessage        *request;
   WpiReason          reason;
@@ -176,7 +140,7 @@ has_factory_reset_pending (WpiService *self,
 static gboolean
 exchange_identify (Exchange *ex)
 {
-  g_autofree char *session_id = cookie_session_id (ex->msg);
+  g_autofree char *session_id = cookie_session_id (ex->x);
   const char *mac_item = wpi_message_get_item_value (ex->request, "mac-addr");
   Flow *flow = session_id != NULL ? g_hash_table_lookup (ex->self->flows, session_id) : NULL;
 
@@ -421,7 +385,7 @@ loggable_body (WpiMessage *reply,
 }
 
 static WpiTrafficRecord *
-traffic_in_new (SoupServerMessage *msg,
+traffic_in_new (WpiHttpExchange   *x,
                 GBytes            *body,
                 guint              port,
                 WpiPhoneMode       port_mode,
@@ -434,7 +398,7 @@ traffic_in_new (SoupServerMessage *msg,
   in->port = port;
   in->mode = port_mode;
   in->peer = g_strdup (peer);
-  in->headers = request_head (msg);
+  in->headers = wpi_http_exchange_format_request_head (x);
   in->body = g_bytes_ref (body);
   in->size = g_bytes_get_size (body);
   return in;
@@ -444,7 +408,7 @@ traffic_in_new (SoupServerMessage *msg,
  * traffic log). */
 static WpiMessage *
 parse_request (WpiService        *self,
-               SoupServerMessage *msg,
+               WpiHttpExchange   *x,
                WpiTrafficRecord  *in,
                GBytes            *body)
 {
@@ -454,7 +418,7 @@ parse_request (WpiService        *self,
 
   if (request == NULL)
     {
-      respond_error (self, msg, in, error->code == WPI_CODEC_ERROR_TOO_LARGE
+      respond_error (self, x, in, error->code == WPI_CODEC_ERROR_TOO_LARGE
                                     ? SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE : SOUP_STATUS_BAD_REQUEST,
                      error->code, error->message);
       return NULL;
@@ -462,7 +426,7 @@ parse_request (WpiService        *self,
   summarize (in, request);
   if (wpi_message_get_kind (request) != WPI_MESSAGE_KIND_WORKPOINT)
     {
-      respond_error (self, msg, in, SOUP_STATUS_BAD_REQUEST, WPI_CODEC_ERROR_WRONG_ROOT,
+      respond_error (self, x, in, SOUP_STATUS_BAD_REQUEST, WPI_CODEC_ERROR_WRONG_ROOT,
                      "1:1: a phone sends WorkpointMessage, not DLSMessage");
       return NULL;
     }
@@ -472,22 +436,22 @@ parse_request (WpiService        *self,
 /* The answer, in the traffic log as it went out (but for the secrets) */
 static void
 respond_reply (WpiService        *self,
-               SoupServerMessage *msg,
+               WpiHttpExchange   *x,
                Exchange          *ex)
 {
-  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+  SoupMessageHeaders *headers = x->response_headers;
   g_autoptr(WpiTrafficRecord) out = wpi_traffic_record_new ();
   gsize xml_length = 0;
   char *xml = wpi_message_serialize (ex->reply, &xml_length);
 
-  soup_message_headers_replace (headers, "Content-Type", "text/xml; charset=utf-8");
   if (ex->new_flow)
     {
       g_autofree char *cookie = g_strdup_printf ("JSESSIONID=%s; Path=/DeploymentService; Secure; HttpOnly",
                                                  ex->flow->id);
       soup_message_headers_append (headers, "Set-Cookie", cookie);
     }
-  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  wpi_http_exchange_set_response (x, SOUP_STATUS_OK, "text/xml; charset=utf-8",
+                                  g_bytes_new_take (xml, xml_length));
 
   out->time_us = g_get_real_time ();
   out->direction = WPI_TRAFFIC_DIRECTION_OUT;
@@ -497,12 +461,10 @@ respond_reply (WpiService        *self,
   out->mac = g_strdup (ex->flow->mac);
   out->flow_id = g_strdup (ex->flow->id);
   summarize (out, ex->reply);
-  out->headers = response_head (msg, SOUP_STATUS_OK);
+  out->headers = wpi_http_exchange_format_response_head (x);
   out->size = xml_length;
   out->body = loggable_body (ex->reply, xml, xml_length);
   _wpi_service_log_traffic (self, out);
-
-  soup_server_message_set_response (msg, "text/xml; charset=utf-8", SOUP_MEMORY_TAKE, xml, xml_length);
 }
 
 /* A flow that ended (a CleanUp, or a restart the phone does not answer) is closed. */
@@ -535,22 +497,22 @@ flow_after_reply (WpiService *self,
 
 static void
 handle_wpi_post (WpiService        *self,
-                 SoupServerMessage *msg,
+                 WpiHttpExchange   *x,
                  guint              port,
                  WpiPhoneMode       port_mode)
 {
-  g_autoptr(GBytes) body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
+  g_autoptr(GBytes) body = g_bytes_ref (x->request_body);
   g_autofree char *peer_ip = NULL;
-  g_autofree char *peer = peer_string (msg, &peer_ip);
-  g_autoptr(WpiTrafficRecord) in = traffic_in_new (msg, body, port, port_mode, peer);
-  g_autoptr(WpiMessage) request = parse_request (self, msg, in, body);
+  g_autofree char *peer = peer_string (x, &peer_ip);
+  g_autoptr(WpiTrafficRecord) in = traffic_in_new (x, body, port, port_mode, peer);
+  g_autoptr(WpiMessage) request = parse_request (self, x, in, body);
   g_autoptr(GError) error = NULL;
   g_auto(Exchange) ex = { 0 };
 
   if (request == NULL)
     return;
   ex.self = self;
-  ex.msg = msg;
+  ex.x = x;
   ex.in = in;
   ex.request = request;
   ex.port = port;
@@ -563,7 +525,7 @@ handle_wpi_post (WpiService        *self,
       /* Nothing of this message was stored; the phone may try again. */
       if (ex.new_flow && ex.flow != NULL)
         _wpi_service_flow_close (self, ex.flow);
-      respond_error (self, msg, in, SOUP_STATUS_INTERNAL_SERVER_ERROR, -1, error->message);
+      respond_error (self, x, in, SOUP_STATUS_INTERNAL_SERVER_ERROR, -1, error->message);
       return;
     }
   if (ex.reply == NULL)
@@ -574,18 +536,18 @@ handle_wpi_post (WpiService        *self,
                                      : port_mode == WPI_PHONE_MODE_DEFAULT ? "secure-phone-on-default-port"
                                                                            : "client-certificate",
                                      ex.refusal);
-      respond_error (self, msg, in, ex.http_status, -1, ex.refusal);
+      respond_error (self, x, in, ex.http_status, -1, ex.refusal);
       return;
     }
-  respond_reply (self, msg, &ex);
+  respond_reply (self, x, &ex);
   flow_after_reply (self, ex.flow, ex.reply, peer);
 }
 
 static void
 handle_poll (WpiService        *self,
-             SoupServerMessage *msg)
+             WpiHttpExchange   *x)
 {
-  GHashTable *query = soup_form_decode (g_uri_get_query (soup_server_message_get_uri (msg)) ?: "");
+  GHashTable *query = soup_form_decode (x->query ?: "");
   const char *device = g_hash_table_lookup (query, "device-id");
   g_autofree char *mac = device ? wpi_mac_normalize (device, NULL) : NULL;
   g_autoptr(GPtrArray) pending = NULL;
@@ -594,7 +556,7 @@ handle_poll (WpiService        *self,
   g_hash_table_unref (query);
   if (mac == NULL)
     {
-      soup_server_message_set_status (msg, SOUP_STATUS_BAD_REQUEST, NULL);
+      wpi_http_exchange_set_status (x, SOUP_STATUS_BAD_REQUEST);
       return;
     }
 
@@ -605,14 +567,14 @@ handle_poll (WpiService        *self,
     if (((WpiJobRecord *) g_ptr_array_index (pending, i))->state != WPI_JOB_STATE_IN_PROGRESS)
       waiting = TRUE;
 
-  soup_server_message_set_status (msg, waiting ? SOUP_STATUS_ACCEPTED : SOUP_STATUS_OK, NULL);
-  soup_server_message_set_response (msg, NULL, SOUP_MEMORY_STATIC, NULL, 0);
+  wpi_http_exchange_set_status (x, waiting ? SOUP_STATUS_ACCEPTED : SOUP_STATUS_OK);
+  wpi_http_exchange_set_response (x, x->status, NULL, NULL);
 }
 
 /* Files for deployment, from DATA_DIR/files (issue 3: no separate file server needed). */
 static void
 handle_file (WpiService        *self,
-             SoupServerMessage *msg,
+             WpiHttpExchange   *x,
              const char        *path)
 {
   const char *name = path + strlen (WPI_FILES_PATH);
@@ -622,44 +584,43 @@ handle_file (WpiService        *self,
 
   if (*name == '\0' || strchr (name, '/') != NULL || strcmp (name, "..") == 0 || name[0] == '.')
     {
-      soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+      wpi_http_exchange_set_status (x, SOUP_STATUS_NOT_FOUND);
       return;
     }
   file_path = g_build_filename (self->data_dir, "files", name, NULL);
   mapped = g_mapped_file_new (file_path, FALSE, NULL);
   if (mapped == NULL)
     {
-      soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+      wpi_http_exchange_set_status (x, SOUP_STATUS_NOT_FOUND);
       return;
     }
   bytes = g_mapped_file_get_bytes (mapped);
-  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
-  soup_message_body_append_bytes (soup_server_message_get_response_body (msg), bytes);
-  soup_message_headers_set_content_type (soup_server_message_get_response_headers (msg),
-                                         "application/octet-stream", NULL);
+  wpi_http_exchange_set_response (x, SOUP_STATUS_OK, "application/octet-stream", bytes);
 }
 
 void
-_wpi_service_server_callback (SoupServer        *server,
-                              SoupServerMessage *msg,
-                              const char        *path,
-                              GHashTable        *query,
-                              gpointer           user_data)
+_wpi_service_http_handler (WpiHttpExchange *x,
+                           gpointer         user_data)
 {
   WpiService *self = user_data;
-  const char *method = soup_server_message_get_method (msg);
-  gboolean secure = server == self->secure_server;
+  const char *method = x->method;
+  const char *path = x->path;
+  gboolean secure = x->secure;
   guint port = secure ? self->bound_secure_port : self->bound_port;
 
+  /* D18: a peer with more connections open than a phone has keeps none of them open
+   * (what one address holds stays bounded) */
+  if (_wpi_service_connection_count (self, x->connection) > WPI_BUSY_PEER_CONNECTIONS)
+    x->close = TRUE;
   if (strcmp (path, WPI_SERVICE_PATH) == 0)
     {
       if (method != SOUP_METHOD_POST)
         {
-          soup_server_message_set_status (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL);
-          soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow", "POST");
+          wpi_http_exchange_set_status (x, SOUP_STATUS_METHOD_NOT_ALLOWED);
+          soup_message_headers_replace (x->response_headers, "Allow", "POST");
           return;
         }
-      handle_wpi_post (self, msg, port, secure ? WPI_PHONE_MODE_SECURE : WPI_PHONE_MODE_DEFAULT);
+      handle_wpi_post (self, x, port, secure ? WPI_PHONE_MODE_SECURE : WPI_PHONE_MODE_DEFAULT);
       return;
     }
   /* D14 names the default port; a phone in Secure Mode polls where it talks, the secure
@@ -667,35 +628,18 @@ _wpi_service_server_callback (SoupServer        *server,
   if (strcmp (path, WPI_POLL_PATH) == 0)
     {
       if (method != SOUP_METHOD_GET)
-        soup_server_message_set_status (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL);
+        wpi_http_exchange_set_status (x, SOUP_STATUS_METHOD_NOT_ALLOWED);
       else
-        handle_poll (self, msg);
+        handle_poll (self, x);
       return;
     }
   if (g_str_has_prefix (path, WPI_FILES_PATH) && (method == SOUP_METHOD_GET || method == SOUP_METHOD_HEAD))
     {
-      handle_file (self, msg, path);
+      handle_file (self, x, path);
       return;
     }
   /* D1 */
-  soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
-}
-
-/* D18: the service closes every connection after its response. libsoup 3.2 keeps a
- * connection open only while the server has a listener of its own (request_finished()
- * in soup-server.c tests priv->listeners), and ours accept on GSocketServices of our own
- * and hand the connections over (wpi-service-listener.c). Giving the server a listener
- * is not enough: libsoup 3.2.3 then never closes a kept connection that the client ends
- * between two requests (the message that waits for the next request has no completion
- * callback yet), so every phone would leave a descriptor behind. Until the service keeps
- * connections itself, each response says what happens, and clients (curl, Node, the
- * vendor's DLS clients) open a new connection instead of writing into a closed one. */
-void
-_wpi_service_on_request_started (SoupServer        *server,
-                                 SoupServerMessage *msg,
-                                 gpointer           user_data)
-{
-  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
+  wpi_http_exchange_set_status (x, SOUP_STATUS_NOT_FOUND);
 }
 
 /* An early refusal is in the traffic log like every other bad message (D5), with the
@@ -703,52 +647,27 @@ _wpi_service_on_request_started (SoupServer        *server,
  * client may be sending a body it was not asked for. */
 static void
 refuse_unread (WpiService        *self,
-               SoupServer        *server,
-               SoupServerMessage *msg,
+               WpiHttpExchange   *x,
                guint              status,
                goffset            length,
                int                error_code,
                char              *reason)
 {
   g_autoptr(WpiTrafficRecord) in = wpi_traffic_record_new ();
-  gboolean secure = server == self->secure_server;
+  gboolean secure = x->secure;
 
   in->time_us = g_get_real_time ();
   in->direction = WPI_TRAFFIC_DIRECTION_IN;
   in->port = secure ? self->bound_secure_port : self->bound_port;
   in->mode = secure ? WPI_PHONE_MODE_SECURE : WPI_PHONE_MODE_DEFAULT;
-  in->peer = peer_string (msg, NULL);
-  in->headers = request_head (msg);
+  in->peer = peer_string (x, NULL);
+  in->headers = wpi_http_exchange_format_request_head (x);
   in->size = MAX (length, 0);
   in->error_code = error_code;
   in->error_text = reason;
   _wpi_service_log_traffic (self, in);
   _wpi_service_log (self, "%s -: HTTP %u: %s", in->peer, status, in->error_text);
-  soup_server_message_set_status (msg, status, NULL);
-  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
-  /* libsoup 3.2 still reads a body it was told the length of before it answers; what it
-   * reads is dropped, not gathered in memory */
-  soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
-}
-
-/* D18: a decimal number of bytes, nothing else (libsoup itself takes "+5", and a
- * negative or overflowing length as a huge one). -1 when it is not. */
-static goffset
-parse_content_length (const char *text)
-{
-  guint64 length = 0;
-
-  if (text == NULL || *text == '\0')
-    return -1;
-  for (const char *c = text; *c != '\0'; c++)
-    {
-      if (!g_ascii_isdigit (*c))
-        return -1;
-      if (length > (guint64) G_MAXINT64 / 10)
-        return G_MAXINT64;   /* far over any limit: refused as too large */
-      length = length * 10 + (guint64) (*c - '0');
-    }
-  return (goffset) MIN (length, (guint64) G_MAXINT64);
+  wpi_http_exchange_set_status (x, status);
 }
 
 /* D5: refuse an oversized body from its Content-Length, before reading it; a chunked
@@ -756,28 +675,30 @@ parse_content_length (const char *text)
  * is refused as such (phones send a Content-Length; protocol.md R5). D18: a POST without
  * a Content-Length, or any request with one that is not a decimal number, is a 400. */
 void
-_wpi_service_early_callback (SoupServer        *server,
-                             SoupServerMessage *msg,
-                             const char        *path,
-                             GHashTable        *query,
-                             gpointer           user_data)
+_wpi_service_http_early_handler (WpiHttpExchange *x,
+                                 gpointer         user_data)
 {
   WpiService *self = user_data;
-  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
-  const char *length_text = soup_message_headers_get_one (headers, "Content-Length");
-  goffset length = parse_content_length (length_text);
+  SoupMessageHeaders *headers = x->request_headers;
+  const char *length_text = soup_message_headers_get_list (headers, "Content-Length");
+  const char *transfer = soup_message_headers_get_list (headers, "Transfer-Encoding");
+  goffset length = x->content_length;
 
-  if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CHUNKED)
-    refuse_unread (self, server, msg, SOUP_STATUS_LENGTH_REQUIRED, -1, WPI_CODEC_ERROR_TOO_LARGE,
+  if (transfer != NULL && g_ascii_strcasecmp (transfer, "chunked") != 0)
+    refuse_unread (self, x, SOUP_STATUS_NOT_IMPLEMENTED, -1, -1,
+                   g_strdup_printf ("a Transfer-Encoding of \"%s\", which the service does not read",
+                                    transfer));
+  else if (transfer != NULL)
+    refuse_unread (self, x, SOUP_STATUS_LENGTH_REQUIRED, -1, WPI_CODEC_ERROR_TOO_LARGE,
                    g_strdup_printf ("a chunked body, whose size is not known before it is read "
                                     "(the limit is %d bytes)", WPI_MAX_BODY_BYTES));
-  else if (length < 0 && (length_text != NULL || soup_server_message_get_method (msg) == SOUP_METHOD_POST))
-    refuse_unread (self, server, msg, SOUP_STATUS_BAD_REQUEST, -1, -1,
+  else if (length < 0 && (length_text != NULL || x->method == SOUP_METHOD_POST))
+    refuse_unread (self, x, SOUP_STATUS_BAD_REQUEST, -1, -1,
                    length_text == NULL ? g_strdup ("a POST without a Content-Length")
                                        : g_strdup_printf ("a Content-Length of \"%s\", not a number of bytes",
                                                           length_text));
   else if (length > WPI_MAX_BODY_BYTES)
-    refuse_unread (self, server, msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, length, WPI_CODEC_ERROR_TOO_LARGE,
+    refuse_unread (self, x, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, length, WPI_CODEC_ERROR_TOO_LARGE,
                    g_strdup_printf ("a body of %" G_GOFFSET_FORMAT " bytes is over the limit of %d",
                                     length, WPI_MAX_BODY_BYTES));
 }

@@ -1,7 +1,7 @@
 /* wpi-service-listener.c: accepting connections
  *
- * The service accepts its connections itself and hands them to libsoup once TLS is set
- * up: a connection is admitted to a handshake only once its ClientHello is there, and
+ * The service accepts its connections itself and serves HTTP on them once TLS is set up
+ * (wpi-http-server.c): a connection is admitted to a handshake only once its ClientHello is there, and
  * peers with many connections open wait their turn.
  */
 #include "config.h"
@@ -13,10 +13,6 @@
 /* A client has this long to send its first bytes (the TLS ClientHello), and a connection is
  * dropped after this long without any progress. */
 #define CONNECTION_TIMEOUT_S   10
-/* A peer with more connections open than this is served after the others (a phone has one
- * or two at a time; what opens hundreds is not a phone, or many phones behind one NAT,
- * which then wait a little). */
-#define BUSY_PEER_CONNECTIONS  4
 /* Busy peers' handshakes run one at a time (each costs an RSA signature, milliseconds of
  * CPU); more than this many waiting and the newest is closed. */
 #define BUSY_HANDSHAKES_WAITING 256
@@ -171,9 +167,9 @@ connection_count_add (WpiService        *self,
   return n;
 }
 
-static guint
-connection_count (WpiService        *self,
-                  GSocketConnection *connection)
+guint
+_wpi_service_connection_count (WpiService        *self,
+                               GSocketConnection *connection)
 {
   ConnectionCount *count = g_object_get_data (G_OBJECT (connection), "wpi-connection-count");
 
@@ -252,7 +248,7 @@ _wpi_service_lookup_peer_certificate (WpiService *self,
 typedef struct {
   GWeakRef        service;     /* a handshake does not keep a stopped service alive */
   GTlsConnection *tls;
-  GSocketAddress *local;
+  GSocketConnection *connection;
   GSocketAddress *remote;
   gboolean        secure;
   gboolean        busy_peer;   /* holds the busy peers' turn while it runs */
@@ -265,7 +261,7 @@ handshake_free (Handshake *handshake)
 {
   g_weak_ref_clear (&handshake->service);
   g_clear_object (&handshake->tls);
-  g_clear_object (&handshake->local);
+  g_clear_object (&handshake->connection);
   g_clear_object (&handshake->remote);
   g_free (handshake);
 }
@@ -277,7 +273,6 @@ handshake_done (GObject      *source,
 {
   Handshake *handshake = user_data;
   g_autoptr(WpiService) self = g_weak_ref_get (&handshake->service);
-  SoupServer *server = self == NULL ? NULL : handshake->secure ? self->secure_server : self->server;
   g_autoptr(GError) error = NULL;
 
   if (handshake->busy_peer && self != NULL)
@@ -289,7 +284,8 @@ handshake_done (GObject      *source,
         handshake_start (next);
     }
 
-  if (!g_tls_connection_handshake_finish (handshake->tls, result, &error) || server == NULL)
+  if (!g_tls_connection_handshake_finish (handshake->tls, result, &error) || self == NULL ||
+      self->http == NULL)
     {
       /* a refused client certificate is a security event already (accept_certificate) */
       g_io_stream_close (G_IO_STREAM (handshake->tls), NULL, NULL);
@@ -298,9 +294,8 @@ handshake_done (GObject      *source,
     }
   if (handshake->secure)
     remember_peer_certificate (self, handshake->tls);
-  if (!soup_server_accept_iostream (server, G_IO_STREAM (handshake->tls), handshake->local,
-                                    handshake->remote, &error))
-    g_warning ("Cannot accept a connection: %s", error->message);
+  wpi_http_server_accept (self->http, G_IO_STREAM (handshake->tls), handshake->connection,
+                          handshake->secure);
   handshake_free (handshake);
 }
 
@@ -365,12 +360,12 @@ hand_over (WpiService        *self,
   handshake = g_new0 (Handshake, 1);
   g_weak_ref_init (&handshake->service, self);
   handshake->tls = G_TLS_CONNECTION (g_steal_pointer (&tls));
-  handshake->local = g_socket_connection_get_local_address (connection, NULL);
+  handshake->connection = g_object_ref (connection);
   handshake->remote = g_socket_connection_get_remote_address (connection, NULL);
   handshake->secure = secure;
   if (secure)
     watch_client_certificate (self, handshake);
-  handshake->busy_peer = connection_count (self, connection) > BUSY_PEER_CONNECTIONS;
+  handshake->busy_peer = _wpi_service_connection_count (self, connection) > WPI_BUSY_PEER_CONNECTIONS;
   if (handshake->busy_peer && self->busy_handshaking)
     {
       if (self->busy_handshakes.length >= BUSY_HANDSHAKES_WAITING)

@@ -3,6 +3,7 @@
  * The service is one object in several files, cut along what each part does:
  *   wpi-service.c           the object, its properties, start/stop and the public API
  *   wpi-service-listener.c  accepting connections: TLS admission, per-address limits
+ *   wpi-http-server.c       HTTP/1.1 on the accepted connections (keep-alive, D18)
  *   wpi-service-http.c      the HTTP endpoints: the WPI POST, the DCMP poll, /files/
  *   wpi-service-flows.c     the flow engine and the service messages it builds
  *   wpi-service-secure.c    the Secure Mode bootstrap steps (protocol.md §7.15)
@@ -18,9 +19,15 @@
 
 #include "wpi-codec.h"
 #include "wpi-contact.h"
+#include "wpi-http-server.h"
 #include "wpi-service.h"
 
 G_BEGIN_DECLS
+
+/* A peer with more connections open than this is served after the others (a phone has
+ * one or two at a time; what opens hundreds is not a phone, or many phones behind one
+ * NAT, which then wait a little), and none of its connections stays open (D18). */
+#define WPI_BUSY_PEER_CONNECTIONS  4
 
 /* Item values stay exact as the phone sent them (the decoder, the store, the traffic
  * log); what the service reads as a URI, address, port, number or flag is trimmed of
@@ -71,10 +78,10 @@ struct _WpiService
   WpiStore         *store;
   WpiPki           *pki;
   WpiContactClient *contact;
-  SoupServer       *server;
-  SoupServer       *secure_server;
-  GSocketService   *listener;        /* accepts for server */
-  GSocketService   *secure_listener; /* accepts for secure_server */
+  WpiHttpServer    *http;            /* both ports' connections; NULL when stopped */
+  guint             keep_alive_timeout_ms;
+  GSocketService   *listener;        /* the default port's */
+  GSocketService   *secure_listener; /* the secure port's */
   GPtrArray        *listen_urls;     /* "https://ADDR:PORT/" */
   GTlsCertificate  *certificate;
   GTlsDatabase     *database;
@@ -243,18 +250,9 @@ WpiMessage   *_wpi_service_flow_on_tan          (WpiService        *self,
                                                  GError           **error);
 
 /* wpi-service-http.c */
-void          _wpi_service_server_callback      (SoupServer        *server,
-                                                 SoupServerMessage *msg,
-                                                 const char        *path,
-                                                 GHashTable        *query,
+void          _wpi_service_http_handler         (WpiHttpExchange   *x,
                                                  gpointer           user_data);
-void          _wpi_service_early_callback       (SoupServer        *server,
-                                                 SoupServerMessage *msg,
-                                                 const char        *path,
-                                                 GHashTable        *query,
-                                                 gpointer           user_data);
-void          _wpi_service_on_request_started   (SoupServer        *server,
-                                                 SoupServerMessage *msg,
+void          _wpi_service_http_early_handler   (WpiHttpExchange   *x,
                                                  gpointer           user_data);
 
 /* wpi-service-listener.c */
@@ -264,6 +262,8 @@ gboolean      _wpi_service_on_incoming          (GSocketService    *service,
                                                  GSocketConnection *connection,
                                                  GObject           *source_object,
                                                  gpointer           user_data);
+guint         _wpi_service_connection_count     (WpiService        *self,
+                                                 GSocketConnection *connection);
 GTlsCertificate *_wpi_service_lookup_peer_certificate (WpiService  *self,
                                                        const char  *peer);
 

@@ -27,6 +27,7 @@ enum {
   PROP_CONTACT_MAX_BACKOFF,
   PROP_TRAFFIC_RETENTION_DAYS,
   PROP_FLOW_DEADLINE,
+  PROP_KEEP_ALIVE_TIMEOUT,
   N_PROPS
 };
 
@@ -89,6 +90,9 @@ wpi_service_get_property (GObject    *object,
     case PROP_FLOW_DEADLINE:
       g_value_set_uint (value, self->flow_deadline);
       break;
+    case PROP_KEEP_ALIVE_TIMEOUT:
+      g_value_set_uint (value, self->keep_alive_timeout_ms);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -103,7 +107,7 @@ wpi_service_set_property (GObject      *object,
                           GParamSpec   *pspec)
 {
   WpiService *self = WPI_SERVICE (object);
-  gboolean running = self->server != NULL;
+  gboolean running = self->http != NULL;
 
   switch (prop_id)
     {
@@ -127,6 +131,12 @@ wpi_service_set_property (GObject      *object,
       break;
     case PROP_FLOW_DEADLINE:   /* the next tick applies it */
       set_uint_property (self, &self->flow_deadline, g_value_get_uint (value), prop_id);
+      break;
+    case PROP_KEEP_ALIVE_TIMEOUT:
+      /* connections waiting already keep the timeout they were given */
+      if (set_uint_property (self, &self->keep_alive_timeout_ms, g_value_get_uint (value), prop_id) &&
+          self->http != NULL)
+        wpi_http_server_set_keep_alive (self->http, self->keep_alive_timeout_ms, WPI_HTTP_MAX_REQUESTS);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -200,6 +210,12 @@ wpi_service_class_init (WpiServiceClass *klass)
   properties[PROP_FLOW_DEADLINE] =
     g_param_spec_uint ("flow-deadline", NULL, NULL, 1, 86400, WPI_FLOW_IDLE_TIMEOUT / G_TIME_SPAN_SECOND,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* D18: milliseconds an open connection waits for its next request (10 s); shorter in
+   * tests. The socket's own timeout (10 s without progress) ends a longer wait anyway. */
+  properties[PROP_KEEP_ALIVE_TIMEOUT] =
+    g_param_spec_uint ("keep-alive-timeout", NULL, NULL, 1, WPI_HTTP_KEEP_ALIVE_TIMEOUT_MS,
+                       WPI_HTTP_KEEP_ALIVE_TIMEOUT_MS,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /* Every message in or out, as stored in the traffic log (with its id). */
@@ -255,6 +271,7 @@ wpi_service_init (WpiService *self)
   self->contact_initial_backoff = WPI_CONTACT_BACKOFF_INITIAL / G_TIME_SPAN_SECOND;
   self->flow_deadline = WPI_FLOW_IDLE_TIMEOUT / G_TIME_SPAN_SECOND;
   self->contact_max_backoff = WPI_CONTACT_BACKOFF_LONGEST / G_TIME_SPAN_SECOND;
+  self->keep_alive_timeout_ms = WPI_HTTP_KEEP_ALIVE_TIMEOUT_MS;
 }
 
 WpiService *
@@ -369,27 +386,19 @@ listen_on (WpiService      *self,
   return port;
 }
 
-/* One libsoup server per port, fed by a listener of our own (wpi-service-listener.c) */
+/* One HTTP server for both ports, fed by listeners of our own (wpi-service-listener.c) */
 static void
 create_servers (WpiService *self)
 {
-  self->server = soup_server_new ("server-header", "Workpoint-Console", NULL);
-  self->secure_server = soup_server_new ("server-header", "Workpoint-Console", NULL);
-  soup_server_add_handler (self->server, NULL, _wpi_service_server_callback, self, NULL);
-  soup_server_add_handler (self->secure_server, NULL, _wpi_service_server_callback, self, NULL);
-  /* The early handler shares the default handler's path: a handler registered for a
-   * path of its own would have no late callback and answer 500. */
-  soup_server_add_early_handler (self->server, NULL, _wpi_service_early_callback, self, NULL);
-  soup_server_add_early_handler (self->secure_server, NULL, _wpi_service_early_callback, self, NULL);
+  self->http = wpi_http_server_new ("Workpoint-Console", _wpi_service_http_early_handler,
+                                    _wpi_service_http_handler, self);
+  wpi_http_server_set_keep_alive (self->http, self->keep_alive_timeout_ms, WPI_HTTP_MAX_REQUESTS);
   self->listener = g_socket_service_new ();
   self->secure_listener = g_socket_service_new ();
   /* GLib's default backlog of 10 overflows when a thousand phones (or a few hundred
    * abusive clients) connect at once: the kernel drops their SYNs, they retry after 1 s */
   g_socket_listener_set_backlog (G_SOCKET_LISTENER (self->listener), LISTEN_BACKLOG);
   g_socket_listener_set_backlog (G_SOCKET_LISTENER (self->secure_listener), LISTEN_BACKLOG);
-  /* D18: every response says whether the connection goes on */
-  g_signal_connect (self->server, "request-started", G_CALLBACK (_wpi_service_on_request_started), self);
-  g_signal_connect (self->secure_server, "request-started", G_CALLBACK (_wpi_service_on_request_started), self);
   g_signal_connect (self->listener, "incoming", G_CALLBACK (_wpi_service_on_incoming), self);
   g_signal_connect (self->secure_listener, "incoming", G_CALLBACK (_wpi_service_on_incoming), self);
 }
@@ -418,7 +427,7 @@ wpi_service_start (WpiService  *self,
   g_autoptr(GError) local_error = NULL;
 
   g_return_val_if_fail (WPI_IS_SERVICE (self), FALSE);
-  g_return_val_if_fail (self->server == NULL, FALSE);
+  g_return_val_if_fail (self->http == NULL, FALSE);
 
   certificate = wpi_pki_get_server_certificate (self->pki, error);
   if (certificate == NULL)
@@ -502,12 +511,7 @@ wpi_service_stop (WpiService *self)
     g_ptr_array_set_size (self->listen_urls, 0);
   g_clear_object (&self->certificate);
   g_clear_object (&self->database);
-  if (self->server != NULL)
-    soup_server_disconnect (self->server);
-  if (self->secure_server != NULL)
-    soup_server_disconnect (self->secure_server);
-  g_clear_object (&self->server);
-  g_clear_object (&self->secure_server);
+  g_clear_pointer (&self->http, wpi_http_server_free);
   if (self->flows != NULL)
     {
       g_hash_table_remove_all (self->flow_by_mac);
@@ -580,7 +584,7 @@ wpi_service_reload (WpiService *self)
 
   _wpi_service_reload_phones (self);
   _wpi_service_reload_jobs (self);
-  if (self->server != NULL)
+  if (self->http != NULL)
     _wpi_service_schedule_contacts (self, NULL);
 }
 
@@ -612,7 +616,7 @@ wpi_service_enqueue_job (WpiService  *self,
   _wpi_service_refresh_phone (self, mac);
   _wpi_service_refresh_job (self, job_id);
   g_signal_emit (self, _wpi_service_signals[SIGNAL_JOB_CHANGED], 0, job_id, wpi_job_state_to_string (WPI_JOB_STATE_QUEUED));
-  if (self->server != NULL)
+  if (self->http != NULL)
     _wpi_service_schedule_contacts (self, mac);
   return job_id;
 }

@@ -1,4 +1,4 @@
-/* wpi-codec.c: parse and serialize WPI messages
+/* wpi-codec.c: parse WPI messages (the serializer is wpi-codec-serialize.c)
  *
  * The parser drives libxml2's SAX2 interface and builds the WpiMessage directly,
  * with no intermediate DOM: it is both faster than a tree parse and the only way
@@ -11,7 +11,6 @@
 
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
-#include <libxml/xmlwriter.h>
 
 #include "wpi-codec.h"
 
@@ -51,6 +50,8 @@ typedef enum {
   IN_ITEM_LIST,
   IN_ITEM,
   IN_IGNORED,      /* an element the protocol does not define: skipped with its subtree */
+  IN_SIGNATURE,    /* an XML-DSig <Signature> around the message (D20, R22) */
+  IN_SIGNATURE_OBJECT,
 } ParseState;
 
 typedef struct {
@@ -61,6 +62,10 @@ typedef struct {
   int               depth;
   int               ignored_depth;  /* depth of the ignored element that opened IN_IGNORED */
   ParseState        ignored_parent;
+  ParseState        item_list_parent; /* IN_MESSAGE, or IN_ROOT for a sibling ItemList (R23) */
+  WpiParseFlags     flags;
+  gboolean          enveloping;     /* the root is an XML-DSig <Signature> (R22) */
+  gboolean          enveloped;      /* a <Signature> is a child of the root (R22) */
   GString          *text;
   WpiItem          *item;           /* the Item being read */
   guint             n_items;
@@ -124,8 +129,19 @@ attribute_dup (const xmlChar *begin,
                gboolean       drop_inner_space)
 {
   static const char ampersand[] = "&#38;";
-  GString *str = g_string_sized_new (end - begin);
+  GString *str;
 
+  /* The usual value, without an ampersand: the same result without the byte loop */
+  if (!drop_inner_space && memchr (begin, '&', end - begin) == NULL)
+    {
+      while (begin < end && g_ascii_isspace (*begin))
+        begin++;
+      while (end > begin && g_ascii_isspace (end[-1]))
+        end--;
+      return g_strndup ((const char *) begin, end - begin);
+    }
+
+  str = g_string_sized_new (end - begin);
   for (const xmlChar *p = begin; p < end; p++)
     {
       if (drop_inner_space && g_ascii_isspace (*p))
@@ -257,7 +273,9 @@ start_reason (Parser             *parser,
     }
   parser->seen_reason = TRUE;
   parser->reason_fragment = nonempty (attribute_value (attributes, n_attributes, "fragment"));
-  wpi_message_set_action_string (parser->message, action);
+  /* A DLSMessage's action is its Action element, whatever order the elements come in (D20) */
+  if (wpi_message_get_kind (parser->message) == WPI_MESSAGE_KIND_WORKPOINT)
+    wpi_message_set_action_string (parser->message, action);
   wpi_message_set_status_string (parser->message, status);
   g_string_truncate (parser->text, 0);
 }
@@ -302,23 +320,86 @@ start_item (Parser             *parser,
   g_string_truncate (parser->text, 0);
 }
 
-/* The root element: which of the two messages this is */
+static void parser_note (Parser *parser, const char *format, ...) G_GNUC_PRINTF (2, 3);
+
+/* Records a deviation the parser tolerated, for wpi_message_check_rules() (D20) */
 static void
-start_root (Parser     *parser,
-            const char *name)
+parser_note (Parser     *parser,
+             const char *format,
+             ...)
 {
-  if (strcmp (name, "WorkpointMessage") == 0)
-    parser->message = wpi_message_new (WPI_MESSAGE_KIND_WORKPOINT, NULL);
-  else if (strcmp (name, "DLSMessage") == 0)
-    parser->message = wpi_message_new (WPI_MESSAGE_KIND_DLS, NULL);
-  else
+  g_autofree char *note = NULL;
+  va_list args;
+
+  va_start (args, format);
+  note = g_strdup_vprintf (format, args);
+  va_end (args);
+  wpi_message_add_reading_note (parser->message, note);
+}
+
+static gboolean
+is_dsig_element (const char    *name,
+                 const xmlChar *uri,
+                 const char    *expected)
+{
+  return strcmp (name, expected) == 0 && uri != NULL &&
+         strcmp ((const char *) uri, WPI_DSIG_NAMESPACE) == 0;
+}
+
+/* The message's root: which of the two messages this is. Real servers write the name in
+ * another case (<DlsMessage>), so any case is read (D20, R21). FALSE when name is none of
+ * them. */
+static gboolean
+start_message_root (Parser     *parser,
+                    const char *name)
+{
+  static const struct { const char *name; WpiMessageKind kind; } roots[] = {
+    { "WorkpointMessage", WPI_MESSAGE_KIND_WORKPOINT },
+    { "DLSMessage", WPI_MESSAGE_KIND_DLS },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (roots); i++)
     {
-      parser_fail_here (parser, WPI_CODEC_ERROR_WRONG_ROOT,
-                        "root element is <%s>, expected <WorkpointMessage> or <DLSMessage>",
-                        name);
+      if (g_ascii_strcasecmp (name, roots[i].name) != 0)
+        continue;
+      parser->message = wpi_message_new (roots[i].kind, NULL);
+      if (strcmp (name, roots[i].name) != 0)
+        parser_note (parser, "R21: root element <%s> read as <%s>", name, roots[i].name);
+      parser->state = IN_ROOT;
+      return TRUE;
+    }
+  return FALSE;
+}
+
+static void
+start_root (Parser        *parser,
+            const char    *name,
+            const xmlChar *uri)
+{
+  if (is_dsig_element (name, uri, "Signature"))
+    {
+      parser->enveloping = TRUE;
+      parser->state = IN_SIGNATURE;
       return;
     }
-  parser->state = IN_ROOT;
+  if (!start_message_root (parser, name))
+    parser_fail_here (parser, WPI_CODEC_ERROR_WRONG_ROOT,
+                      "root element is <%s>, expected <WorkpointMessage> or <DLSMessage>",
+                      name);
+}
+
+/* A child of an XML-DSig <Object>: the signed message; anything else in it is skipped. */
+static gboolean
+start_signed_object_child (Parser     *parser,
+                           const char *name)
+{
+  if (parser->message != NULL)
+    {
+      parser_fail_here (parser, WPI_CODEC_ERROR_UNEXPECTED_CONTENT,
+                        "a second message <%s> in the signature", name);
+      return TRUE;
+    }
+  return start_message_root (parser, name);
 }
 
 static void
@@ -350,15 +431,52 @@ start_message_child (Parser             *parser,
     }
   if (strcmp (name, "Action") == 0)
     {
+      /* A phone names the action in ReasonForContact@action; an Action element of its
+       * own would make the element order decide which one counts (D20). */
+      if (wpi_message_get_kind (parser->message) == WPI_MESSAGE_KIND_WORKPOINT)
+        {
+          parser_note (parser, "R24: <Action> element in a WorkpointMessage ignored "
+                               "(a phone names the action in ReasonForContact@action)");
+          return FALSE;
+        }
       start_action (parser);
       return TRUE;
     }
   if (strcmp (name, "ItemList") == 0)
     {
       wpi_message_set_has_item_list (parser->message, TRUE);
+      parser->item_list_parent = IN_MESSAGE;
       parser->state = IN_ITEM_LIST;
       return TRUE;
     }
+  return FALSE;
+}
+
+/* A child of the root: <Message>; also <ItemList>, which phones act on there too
+ * (D20, R23), and an enveloped XML-DSig <Signature> (R22), which is read afterwards. */
+static gboolean
+start_root_child (Parser             *parser,
+                  const char         *name,
+                  const xmlChar      *uri,
+                  const SaxAttribute *attributes,
+                  int                 n_attributes)
+{
+  if (strcmp (name, "Message") == 0)
+    {
+      start_message (parser, attributes, n_attributes);
+      parser->state = IN_MESSAGE;
+      return TRUE;
+    }
+  if (strcmp (name, "ItemList") == 0)
+    {
+      parser_note (parser, "R23: <ItemList> beside <Message> instead of inside it; its items were read");
+      wpi_message_set_has_item_list (parser->message, TRUE);
+      parser->item_list_parent = IN_ROOT;
+      parser->state = IN_ITEM_LIST;
+      return TRUE;
+    }
+  if (is_dsig_element (name, uri, "Signature"))
+    parser->enveloped = TRUE;
   return FALSE;
 }
 
@@ -367,21 +485,27 @@ start_message_child (Parser             *parser,
 static gboolean
 start_known_element (Parser             *parser,
                      const char         *name,
+                     const xmlChar      *uri,
                      const SaxAttribute *attributes,
                      int                 n_attributes)
 {
   switch (parser->state)
     {
     case IN_DOCUMENT:
-      start_root (parser, name);
+      start_root (parser, name, uri);
       return TRUE;
 
-    case IN_ROOT:
-      if (strcmp (name, "Message") != 0)
+    case IN_SIGNATURE:
+      if (!is_dsig_element (name, uri, "Object"))
         return FALSE;
-      start_message (parser, attributes, n_attributes);
-      parser->state = IN_MESSAGE;
+      parser->state = IN_SIGNATURE_OBJECT;
       return TRUE;
+
+    case IN_SIGNATURE_OBJECT:
+      return start_signed_object_child (parser, name);
+
+    case IN_ROOT:
+      return start_root_child (parser, name, uri, attributes, n_attributes);
 
     case IN_MESSAGE:
       return start_message_child (parser, name, attributes, n_attributes);
@@ -433,7 +557,7 @@ sax_start_element (void           *user_data,
       return;
     }
 
-  if (start_known_element (parser, name, attrs, n_attributes))
+  if (start_known_element (parser, name, uri, attrs, n_attributes))
     return;
 
   /* An element the protocol does not define: tolerated and skipped, subtree and all. */
@@ -461,6 +585,14 @@ sax_end_element (void          *user_data,
       break;
 
     case IN_ROOT:
+      parser->state = parser->enveloping ? IN_SIGNATURE_OBJECT : IN_DOCUMENT;
+      break;
+
+    case IN_SIGNATURE_OBJECT:
+      parser->state = IN_SIGNATURE;
+      break;
+
+    case IN_SIGNATURE:
       parser->state = IN_DOCUMENT;
       break;
 
@@ -470,6 +602,9 @@ sax_end_element (void          *user_data,
 
     case IN_REASON:
       g_strstrip (parser->text->str);
+      if (wpi_message_get_kind (parser->message) == WPI_MESSAGE_KIND_DLS && *parser->text->str == '\0' &&
+          wpi_message_get_status_string (parser->message) == NULL)
+        parser_note (parser, "R24: empty <ReasonForContact> in a DLSMessage ignored");
       wpi_message_set_reason_string (parser->message,
                                      *parser->text->str ? parser->text->str : NULL);
       parser->state = IN_MESSAGE;
@@ -483,7 +618,7 @@ sax_end_element (void          *user_data,
       break;
 
     case IN_ITEM_LIST:
-      parser->state = IN_MESSAGE;
+      parser->state = parser->item_list_parent;
       break;
 
     case IN_ITEM:
@@ -658,6 +793,12 @@ check_complete (Parser *parser)
   int line = parser->message_line ? parser->message_line : parser_line (parser);
   int column = parser->message_line ? parser->message_column : parser_column (parser);
 
+  if (message == NULL && parser->enveloping)
+    {
+      parser_fail_here (parser, WPI_CODEC_ERROR_MISSING_ELEMENT,
+                        "the XML-DSig <Signature> holds no WorkpointMessage or DLSMessage in an <Object>");
+      return;
+    }
   if (message == NULL)
     {
       parser_fail_here (parser, WPI_CODEC_ERROR_EMPTY, "no root element");
@@ -670,11 +811,23 @@ check_complete (Parser *parser)
                         wpi_message_kind_to_string (wpi_message_get_kind (message)));
       return;
     }
-  if (wpi_message_get_nonce (message) == NULL || *wpi_message_get_nonce (message) == '\0')
+  if (wpi_message_get_nonce (message) == NULL)
     {
       parser_fail (parser, WPI_CODEC_ERROR_MISSING_NONCE, line, column,
                    "<Message> has no nonce attribute");
       return;
+    }
+  /* An empty nonce cannot bind a reply to its request (D5); a decoder still shows it. */
+  if (*wpi_message_get_nonce (message) == '\0')
+    {
+      if (!(parser->flags & WPI_PARSE_KEEP_EMPTY_NONCE))
+        {
+          parser_fail (parser, WPI_CODEC_ERROR_MISSING_NONCE, line, column,
+                       "<Message> has an empty nonce attribute (a usable nonce is required)");
+          return;
+        }
+      parser_note (parser, "R25: <Message> has an empty nonce attribute; the service refuses such "
+                           "a phone message (D5)");
     }
   /* A missing ReasonForContact or Action is tolerated here and reported by
    * wpi_message_check_rules(): the message is still worth showing in the inspector. */
@@ -684,14 +837,42 @@ check_complete (Parser *parser)
     wpi_message_set_fragment_string (message, parser->reason_fragment);
 }
 
+/* The signature, read from a tree of the document once SAX accepted it (D20, R22) */
+static void
+attach_signature (Parser     *parser,
+                  const char *data,
+                  gsize       length)
+{
+  WpiSignature *signature = wpi_signature_read (data, length);
+
+  if (signature == NULL)
+    return;
+  parser_note (parser, "R22: message signed with XML-DSig (%s); decoded, the signature is reported",
+               wpi_signature_get_form (signature) == WPI_SIGNATURE_FORM_ENVELOPING
+                 ? "enveloping: the message is inside <Signature><Object>"
+                 : "enveloped: <Signature> inside the message");
+  wpi_message_take_signature (parser->message, signature);
+}
+
 WpiMessage *
 wpi_message_parse (const char  *data,
                    gsize        length,
                    GError     **error)
 {
+  return wpi_message_parse_full (data, length, WPI_PARSE_NONE, error);
+}
+
+WpiMessage *
+wpi_message_parse_full (const char     *data,
+                        gsize           length,
+                        WpiParseFlags   flags,
+                        GError        **error)
+{
   xmlSAXHandler sax;
   Parser parser = { 0 };
   WpiMessage *result = NULL;
+
+  parser.flags = flags;
 
   g_return_val_if_fail (data != NULL || length == 0, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -736,6 +917,8 @@ wpi_message_parse (const char  *data,
     parser_fail_here (&parser, WPI_CODEC_ERROR_MALFORMED, "malformed XML");
   if (parser.error == NULL)
     check_complete (&parser);
+  if (parser.error == NULL && (parser.enveloping || parser.enveloped))
+    attach_signature (&parser, data, length);
 
   if (parser.error != NULL)
     g_propagate_error (error, g_steal_pointer (&parser.error));
@@ -749,106 +932,4 @@ wpi_message_parse (const char  *data,
   xmlFreeParserCtxt (parser.ctxt);
 
   return result;
-}
-
-/* ---- Serializer ------------------------------------------------------- */
-
-static void
-write_item (xmlTextWriterPtr  writer,
-            const WpiItem    *item)
-{
-  xmlTextWriterStartElement (writer, BAD_CAST "Item");
-  xmlTextWriterWriteAttribute (writer, BAD_CAST "name", BAD_CAST item->name);
-  if (item->has_index)
-    xmlTextWriterWriteFormatAttribute (writer, BAD_CAST "index", "%" G_GINT64_FORMAT, item->index);
-  if (item->type != NULL)
-    xmlTextWriterWriteAttribute (writer, BAD_CAST "type", BAD_CAST item->type);
-  if (item->status != NULL)
-    xmlTextWriterWriteAttribute (writer, BAD_CAST "status", BAD_CAST item->status);
-  /* Writing an empty string keeps <Item name="x"></Item>, the guide's form for reads */
-  xmlTextWriterWriteString (writer, BAD_CAST (item->value != NULL ? item->value : ""));
-  xmlTextWriterFullEndElement (writer);
-}
-
-char *
-wpi_message_serialize (WpiMessage *message,
-                       gsize      *length)
-{
-  xmlBufferPtr buffer;
-  xmlTextWriterPtr writer;
-  WpiMessageKind kind;
-  const char *fragment, *reason, *action, *status;
-  guint n_items;
-  char *result;
-
-  g_return_val_if_fail (WPI_IS_MESSAGE (message), NULL);
-
-  kind = wpi_message_get_kind (message);
-  fragment = wpi_message_get_fragment_string (message);
-  reason = wpi_message_get_reason_string (message);
-  action = wpi_message_get_action_string (message);
-  status = wpi_message_get_status_string (message);
-  n_items = wpi_message_get_n_items (message);
-
-  buffer = xmlBufferCreateSize (512 + n_items * 64);
-  writer = xmlNewTextWriterMemory (buffer, 0);
-  xmlTextWriterSetIndent (writer, 1);
-  xmlTextWriterSetIndentString (writer, BAD_CAST "  ");
-
-  xmlTextWriterStartDocument (writer, "1.0", "UTF-8", NULL);
-  xmlTextWriterStartElement (writer, BAD_CAST wpi_message_kind_to_string (kind));
-  xmlTextWriterWriteAttribute (writer, BAD_CAST "xmlns", BAD_CAST WPI_NAMESPACE);
-  xmlTextWriterWriteAttribute (writer, BAD_CAST "xmlns:xsi",
-                               BAD_CAST "http://www.w3.org/2001/XMLSchema-instance");
-  xmlTextWriterWriteAttribute (writer, BAD_CAST "xsi:schemaLocation", BAD_CAST WPI_NAMESPACE);
-
-  xmlTextWriterStartElement (writer, BAD_CAST "Message");
-  xmlTextWriterWriteAttribute (writer, BAD_CAST "nonce",
-                               BAD_CAST (wpi_message_get_nonce (message) ?: ""));
-  if (wpi_message_has_max_items (message))
-    xmlTextWriterWriteFormatAttribute (writer, BAD_CAST "maxItems", "%" G_GINT64_FORMAT,
-                                       wpi_message_get_max_items (message));
-  if (fragment != NULL)
-    xmlTextWriterWriteAttribute (writer, BAD_CAST "fragment", BAD_CAST fragment);
-
-  if (kind == WPI_MESSAGE_KIND_WORKPOINT || reason != NULL || status != NULL)
-    {
-      xmlTextWriterStartElement (writer, BAD_CAST "ReasonForContact");
-      if (kind == WPI_MESSAGE_KIND_WORKPOINT && action != NULL)
-        xmlTextWriterWriteAttribute (writer, BAD_CAST "action", BAD_CAST action);
-      if (status != NULL)
-        xmlTextWriterWriteAttribute (writer, BAD_CAST "status", BAD_CAST status);
-      xmlTextWriterWriteString (writer, BAD_CAST (reason ?: ""));
-      xmlTextWriterFullEndElement (writer);
-    }
-  if (kind == WPI_MESSAGE_KIND_DLS)
-    xmlTextWriterWriteElement (writer, BAD_CAST "Action", BAD_CAST (action ?: ""));
-
-  if (wpi_message_has_item_list (message))
-    {
-      xmlTextWriterStartElement (writer, BAD_CAST "ItemList");
-      for (guint i = 0; i < n_items; i++)
-        write_item (writer, wpi_message_get_item (message, i));
-      xmlTextWriterEndElement (writer);
-    }
-
-  xmlTextWriterEndElement (writer);   /* Message */
-  xmlTextWriterEndElement (writer);   /* root */
-  xmlTextWriterEndDocument (writer);
-  xmlFreeTextWriter (writer);
-
-  if (length != NULL)
-    *length = xmlBufferLength (buffer);
-  result = g_strndup ((const char *) xmlBufferContent (buffer), xmlBufferLength (buffer));
-  xmlBufferFree (buffer);
-  return result;
-}
-
-GBytes *
-wpi_message_serialize_bytes (WpiMessage *message)
-{
-  gsize length = 0;
-  char *data = wpi_message_serialize (message, &length);
-
-  return data != NULL ? g_bytes_new_take (data, length) : NULL;
 }

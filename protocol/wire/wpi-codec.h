@@ -2,7 +2,9 @@
  *
  * The parser is tolerant where the guide's own examples vary (namespace or none,
  * fragment on Message or on ReasonForContact, whitespace around ReasonForContact and
- * Action text and inside attribute values) and strict where safety needs it
+ * Action text and inside attribute values) and where real servers and phones write
+ * otherwise (D20: root name case, an XML-DSig envelope, ItemList beside Message, element
+ * order, empty elements; each noted with its rule R21-R25) and strict where safety needs it
  * (decisions.md D5): no DTD, no entities beyond XML's own, no network, bounded size,
  * depth and item count, valid UTF-8.
  */
@@ -34,10 +36,24 @@ typedef enum {
 GQuark       wpi_codec_error_quark          (void);
 const char  *wpi_codec_error_code_to_string (WpiCodecError code);
 
+typedef enum {
+  WPI_PARSE_NONE             = 0,
+  /* Return a message whose nonce attribute is empty (with reading note R25) instead of
+   * failing with WPI_CODEC_ERROR_MISSING_NONCE: for decoders, never for the service (D5). */
+  WPI_PARSE_KEEP_EMPTY_NONCE = 1 << 0,
+} WpiParseFlags;
+
 /* Parse one message. On failure the GError is in WPI_CODEC_ERROR and its message
  * reads "LINE:COLUMN: reason" (1-based), so a caller can prefix a file name. */
 WpiMessage  *wpi_message_parse              (const char   *data,
                                              gsize         length,
+                                             GError      **error);
+
+/* The same, with flags. What the parser tolerated (D20) is in the message's reading
+ * notes; an XML-DSig signature it came with is its signature. */
+WpiMessage  *wpi_message_parse_full         (const char   *data,
+                                             gsize         length,
+                                             WpiParseFlags flags,
                                              GError      **error);
 
 /* UTF-8 XML with the Siemens namespace and an XML declaration; items escaped by

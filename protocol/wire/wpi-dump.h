@@ -27,17 +27,28 @@ WpiHttpHead *wpi_http_head_parse        (const char   *data,
                                          gsize         length,
                                          GError      **error);
 
-JsonNode    *wpi_message_to_json_node   (WpiMessage   *message);
-/* One line of JSON, without a line break */
-char        *wpi_message_to_json        (WpiMessage   *message);
-
 typedef enum {
   WPI_DUMP_NONE         = 0,
   WPI_DUMP_SHOW_SECRETS = 1 << 0,
 } WpiDumpFlags;
 
+/* What both dumps show for a non-empty secret value: an item wpi_catalogue_is_secret()
+ * calls secret (passwords, PINs, keys, bundles) */
+#define WPI_DUMP_MASKED_VALUE "<masked>"
+
+/* The message as a JSON tree, every value as it is (callers mask what they must) */
+JsonNode    *wpi_message_to_json_node   (WpiMessage   *message);
+/* The same object as one line of compact JSON, without a line break, appended to out
+ * as it is written (no tree); secret values are WPI_DUMP_MASKED_VALUE unless
+ * WPI_DUMP_SHOW_SECRETS, as in wpi_message_dump_tree(). */
+void         wpi_message_dump_json      (WpiMessage   *message,
+                                         WpiDumpFlags  flags,
+                                         GString      *out);
+/* wpi_message_dump_json() with every value shown, as a new string */
+char        *wpi_message_to_json        (WpiMessage   *message);
+
 /* An indented tree like `tshark -V`, with catalogue annotations; secret values are
- * shown as <masked> unless WPI_DUMP_SHOW_SECRETS. */
+ * shown as WPI_DUMP_MASKED_VALUE unless WPI_DUMP_SHOW_SECRETS. */
 void         wpi_message_dump_tree      (WpiMessage   *message,
                                          WpiDumpFlags  flags,
                                          GString      *out);

@@ -117,6 +117,8 @@ struct _WpiMessage
   char           *status;
   GPtrArray      *items;          /* of WpiItem, owned */
   gboolean        has_item_list;
+  GPtrArray      *reading_notes;  /* of char *, NULL-terminated; NULL when there are none */
+  WpiSignature   *signature;
 };
 
 G_DEFINE_FINAL_TYPE (WpiMessage, wpi_message, G_TYPE_OBJECT)
@@ -132,6 +134,8 @@ wpi_message_finalize (GObject *object)
   g_free (self->action);
   g_free (self->status);
   g_ptr_array_unref (self->items);
+  g_clear_pointer (&self->reading_notes, g_ptr_array_unref);
+  g_clear_pointer (&self->signature, wpi_signature_free);
 
   G_OBJECT_CLASS (wpi_message_parent_class)->finalize (object);
 }
@@ -463,6 +467,49 @@ wpi_message_get_item_value (WpiMessage *self,
   const WpiItem *item = wpi_message_find_item (self, name, -1);
 
   return item != NULL ? item->value : NULL;
+}
+
+void
+wpi_message_add_reading_note (WpiMessage *self,
+                              const char *note)
+{
+  g_return_if_fail (WPI_IS_MESSAGE (self));
+  g_return_if_fail (note != NULL);
+
+  if (self->reading_notes == NULL)
+    self->reading_notes = g_ptr_array_new_null_terminated (2, g_free, TRUE);
+  g_ptr_array_add (self->reading_notes, g_strdup (note));
+}
+
+const char * const *
+wpi_message_get_reading_notes (WpiMessage *self)
+{
+  static const char * const none[] = { NULL };
+
+  g_return_val_if_fail (WPI_IS_MESSAGE (self), none);
+
+  return self->reading_notes != NULL ? (const char * const *) self->reading_notes->pdata : none;
+}
+
+WpiSignature *
+wpi_message_get_signature (WpiMessage *self)
+{
+  g_return_val_if_fail (WPI_IS_MESSAGE (self), NULL);
+
+  return self->signature;
+}
+
+void
+wpi_message_take_signature (WpiMessage   *self,
+                            WpiSignature *signature)
+{
+  g_return_if_fail (WPI_IS_MESSAGE (self));
+
+  if (self->signature != signature)
+    {
+      g_clear_pointer (&self->signature, wpi_signature_free);
+      self->signature = signature;
+    }
 }
 
 gboolean

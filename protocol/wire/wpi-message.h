@@ -11,6 +11,7 @@
 
 #include <glib-object.h>
 
+#include "wpi-signature.h"
 #include "wpi-types.h"
 
 G_BEGIN_DECLS
@@ -121,6 +122,19 @@ const WpiItem   *wpi_message_find_item           (WpiMessage       *self,
                                                   gint64            index);
 const char      *wpi_message_get_item_value      (WpiMessage       *self,
                                                   const char       *name);
+
+/* What the codec tolerated while reading the message (D20): one line per deviation,
+ * each naming its rule ("R21: ..."). wpi_message_check_rules() reports them first. They
+ * and the signature describe how the message was written, so equality ignores them. */
+void             wpi_message_add_reading_note    (WpiMessage       *self,
+                                                  const char       *note);
+/* NULL-terminated, never NULL; owned by the message */
+const char * const *wpi_message_get_reading_notes (WpiMessage      *self);
+
+/* The XML-DSig signature the message came with, or NULL (D20). Owned by the message. */
+WpiSignature    *wpi_message_get_signature       (WpiMessage       *self);
+void             wpi_message_take_signature      (WpiMessage       *self,
+                                                  WpiSignature     *signature);
 
 gboolean         wpi_message_equal               (WpiMessage       *a,
                                                   WpiMessage       *b);

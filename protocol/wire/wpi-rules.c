@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "wpi-catalogue.h"
 #include "wpi-rules.h"
 
 static void add_warning (GPtrArray *warnings, const char *format, ...) G_GNUC_PRINTF (2, 3);
@@ -104,7 +105,8 @@ check_service_message (WpiMessage *message,
     {
       const WpiItem *item = wpi_message_get_item (message, i);
 
-      if (item->status != NULL)
+      /* The vendor's DLS marks items "secure"; known, so no warning (D20) */
+      if (item->status != NULL && strcmp (item->status, "secure") != 0)
         add_warning (warnings, "R12: item %s has a status; item status comes only from phones (p.26)",
                      item->name);
       if (action_value == WPI_ACTION_READ_ITEMS && item->value[0] != '\0')
@@ -115,19 +117,95 @@ check_service_message (WpiMessage *message,
     }
 }
 
+/* Software versions have one form per side (items.md §3.2): phones report "V3 R1.41.1",
+ * the service's SoftwareDeployment names "1.4.9.0". */
+static void
+check_version_form (WpiMessage    *message,
+                    const WpiItem *item,
+                    GPtrArray     *warnings)
+{
+  gboolean phone = wpi_message_get_kind (message) == WPI_MESSAGE_KIND_WORKPOINT;
+
+  if (!phone && strcmp (item->name, "file-sw-version") == 0 && item->value[0] == 'V')
+    add_warning (warnings, "R28: file-sw-version \"%s\" is in the phone's form; the service names "
+                           "versions dotted, like \"1.4.9.0\" (p.57)", item->value);
+  else if (phone && strcmp (item->name, "software-version") == 0 && g_ascii_isdigit (item->value[0]))
+    add_warning (warnings, "R28: software-version \"%s\" is in the service's form; phones report "
+                           "\"V3 R1.41.1\" (p.38)", item->value);
+}
+
+/* Values against the catalogue (items.tsv), where it is sure of itself: R26 a value
+ * outside an enumeration, R27 an indexed item without its index, R28 a version in neither
+ * form. Other checks (lengths, index ranges, types of items whose type third parties
+ * disagree on) stay with the editor, which refuses to write them. Items named without a
+ * value (ReadItems) have nothing to check. */
+static void
+check_item_values (WpiMessage *message,
+                   GPtrArray  *warnings)
+{
+  WpiCatalogue *catalogue = wpi_catalogue_get_default ();
+  guint n_items = wpi_message_get_n_items (message);
+
+  for (guint i = 0; i < n_items; i++)
+    {
+      const WpiItem *item = wpi_message_get_item (message, i);
+      g_autoptr(GError) error = NULL;
+
+      if (item->value[0] == '\0')
+        continue;
+      if (wpi_catalogue_validate_item (catalogue, item, &error))
+        check_version_form (message, item, warnings);
+      else if (g_error_matches (error, WPI_CATALOGUE_ERROR, WPI_CATALOGUE_ERROR_NOT_IN_ENUMERATION))
+        add_warning (warnings, "R26: %s", error->message);
+      else if (g_error_matches (error, WPI_CATALOGUE_ERROR, WPI_CATALOGUE_ERROR_INDEX_REQUIRED))
+        add_warning (warnings, "R27: %s", error->message);
+      else if (g_error_matches (error, WPI_CATALOGUE_ERROR, WPI_CATALOGUE_ERROR_INVALID_VERSION))
+        add_warning (warnings, "R28: %s", error->message);
+    }
+}
+
+/* A signature whose digest or value does not hold (D20, R22) */
+static void
+check_signature (WpiMessage *message,
+                 GPtrArray  *warnings)
+{
+  WpiSignature *signature = wpi_message_get_signature (message);
+
+  if (signature == NULL)
+    return;
+  if (wpi_signature_get_digest_state (signature) == WPI_DIGEST_DOES_NOT_MATCH)
+    add_warning (warnings, "R22: the signed message does not match the signature's digest");
+  else if (wpi_signature_get_digest_state (signature) == WPI_DIGEST_NOT_CHECKED)
+    add_warning (warnings, "R22: the signature's digest cannot be checked: %s",
+                 wpi_signature_get_problem (signature));
+  if (wpi_signature_get_state (signature) == WPI_SIGNATURE_INVALID ||
+      wpi_signature_get_state (signature) == WPI_SIGNATURE_CANNOT_CHECK)
+    add_warning (warnings, "R22: signature %s: %s",
+                 wpi_signature_state_to_string (wpi_signature_get_state (signature)),
+                 wpi_signature_get_problem (signature));
+}
+
 char **
 wpi_message_check_rules (WpiMessage *message)
 {
   GPtrArray *warnings;
+  const char * const *notes;
 
   g_return_val_if_fail (WPI_IS_MESSAGE (message), NULL);
 
   warnings = g_ptr_array_new ();
 
+  /* What the parser tolerated comes first, in the order it met it */
+  notes = wpi_message_get_reading_notes (message);
+  for (guint i = 0; notes[i] != NULL; i++)
+    g_ptr_array_add (warnings, g_strdup (notes[i]));
+  check_signature (message, warnings);
+
   if (wpi_message_get_kind (message) == WPI_MESSAGE_KIND_WORKPOINT)
     check_phone_message (message, warnings);
   else
     check_service_message (message, warnings);
+  check_item_values (message, warnings);
 
   g_ptr_array_add (warnings, NULL);
   return (char **) g_ptr_array_free (warnings, FALSE);

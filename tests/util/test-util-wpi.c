@@ -4,6 +4,7 @@
 #include "test-util-wpi.h"
 
 #define ACCEPT_ANY_KEY "test-util-accept-any-certificate"
+#define CONNECTIONS_KEY "test-util-connections"
 
 void
 test_util_reply_free (TestUtilReply *reply)
@@ -40,6 +41,13 @@ test_util_https_session_new_from (const char *ca_file,
   else
     g_object_set_data (G_OBJECT (session), ACCEPT_ANY_KEY, GINT_TO_POINTER (TRUE));
   return session;
+}
+
+void
+test_util_https_session_set_connections (SoupSession         *session,
+                                         TestUtilConnections  connections)
+{
+  g_object_set_data (G_OBJECT (session), CONNECTIONS_KEY, GINT_TO_POINTER (connections));
 }
 
 static gboolean
@@ -94,11 +102,26 @@ test_util_https_send (SoupSession *session,
 
   if (g_object_get_data (G_OBJECT (session), ACCEPT_ANY_KEY) != NULL)
     g_signal_connect (msg, "accept-certificate", G_CALLBACK (accept_any_certificate), NULL);
+  switch ((TestUtilConnections) GPOINTER_TO_INT (g_object_get_data (G_OBJECT (session), CONNECTIONS_KEY)))
+    {
+    case TEST_UTIL_CONNECTIONS_REUSE:
+      soup_message_add_flags (msg, SOUP_MESSAGE_IDEMPOTENT);
+      break;
+    case TEST_UTIL_CONNECTIONS_CLOSE:
+      soup_message_headers_replace (soup_message_get_request_headers (msg), "Connection", "close");
+      break;
+    case TEST_UTIL_CONNECTIONS_DEFAULT:
+    default:
+      break;
+    }
   soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, NULL, on_sent, &pending);
   test_util_wait_for_flag (&pending.done, TEST_UTIL_HTTPS_TIMEOUT_MS, "the service's answer");
   if (pending.reply->error == NULL)
     {
       pending.reply->status = soup_message_get_status (msg);
+      pending.reply->connection_id = soup_message_get_connection_id (msg);
+      pending.reply->closes = soup_message_headers_header_contains (soup_message_get_response_headers (msg),
+                                                                    "Connection", "close");
       read_set_cookie (pending.reply, msg);
     }
   return pending.reply;

@@ -19,6 +19,8 @@ typedef struct {
   GError  *error;        /* the transport's: a refused TLS handshake, a reset connection */
   char    *set_cookie;   /* the whole Set-Cookie header, or NULL */
   char    *session_id;   /* the JSESSIONID in it, or NULL */
+  guint64  connection_id; /* which of the session's connections carried it (libsoup's id) */
+  gboolean closes;       /* the answer said "Connection: close" */
 } TestUtilReply;
 
 void test_util_reply_free (TestUtilReply *reply);
@@ -32,6 +34,16 @@ SoupSession   *test_util_https_session_new (const char      *ca_file);
  * "127.0.0.2": a second phone, or one that moved), or from any address when NULL. */
 SoupSession   *test_util_https_session_new_from (const char *ca_file,
                                                  const char *local_ip);
+/* How session's requests use connections (D18). libsoup's default: a POST on a connection
+ * of its own; REUSE: every request on an idle open connection when there is one, as
+ * phones and Node's keep-alive agent do; CLOSE: every request says "Connection: close". */
+typedef enum {
+  TEST_UTIL_CONNECTIONS_DEFAULT,
+  TEST_UTIL_CONNECTIONS_REUSE,
+  TEST_UTIL_CONNECTIONS_CLOSE,
+} TestUtilConnections;
+void           test_util_https_session_set_connections (SoupSession         *session,
+                                                        TestUtilConnections  connections);
 
 /* One request on this thread's main context (the service under test runs meanwhile).
  * body (text/xml), cookie (a JSESSIONID value) and client_certificate may be NULL. */

@@ -6,9 +6,11 @@
   check-corpus.py --part fixtures WPI_DECODE   every fixture decodes to its .json, alone and all at once
   check-corpus.py --part hostile  WPI_DECODE   every hostile input: exit 2, one FILE:LINE:COL line
   check-corpus.py --part stdin    WPI_DECODE   the same through standard input
+  check-corpus.py --part output   WPI_DECODE   --json masks the secrets the text masks, unless
+                                               --show-secrets; JSON escaping
 
-tests/fixtures/X.xml (or X.http) holds one message; X.json the exact line `wpi-decode --json`
-prints for it. tests/hostile/MANIFEST lists each hostile file with the WpiCodecError code the
+tests/fixtures/X.xml (or X.http) holds one message; X.json the exact line
+`wpi-decode --json --show-secrets` prints for it. tests/hostile/MANIFEST lists each hostile file with the WpiCodecError code the
 codec must give; `@generate:NAME` entries are too big to commit and are made here.
 
 Debian python3, standard library only.
@@ -41,6 +43,9 @@ KEYS = ["root", "nonce", "max_items", "fragment", "reason", "action", "status", 
 ITEM_KEYS = ["name", "index", "value", "status"]
 XML_SPACE = " \t\r\n"
 PROCESS_TIMEOUT = 120
+# The .json files are the revealed dumps; --json alone masks secrets as the text does.
+REVEALED = ["--json", "--show-secrets"]
+MASKED = "<masked>"
 
 
 # --------------------------------------------------------------------------- TAP
@@ -352,8 +357,10 @@ def part_selfcheck(tap, args):
     orphans = [n for n in jsons if not any(os.path.exists(os.path.join(FIXTURES, n[:-5] + e))
                                            for e in (".xml", ".http"))]
     tap.ok(not orphans, "every .json belongs to an input", orphans)
-    others = sorted(n for n in os.listdir(FIXTURES) if not n.endswith((".xml", ".http", ".json")))
-    tap.ok(not others, "fixtures/ holds only .xml, .http and .json", others)
+    # real-world/ is the corpus of D20's tolerated forms, checked by test-real-world.c
+    others = sorted(n for n in os.listdir(FIXTURES)
+                    if not n.endswith((".xml", ".http", ".json")) and n != "real-world")
+    tap.ok(not others, "fixtures/ holds only .xml, .http, .json and real-world/", others)
     names_ok = [os.path.basename(p) for p in inputs
                 if not re.fullmatch(r"\d\d-[a-z0-9-]+-\d\d-(phone|service)-[a-z0-9-]+\.(xml|http)",
                                     os.path.basename(p))]
@@ -537,7 +544,7 @@ def part_fixtures(tap, args):
     for path in inputs:
         name = os.path.basename(path)
         expected = read_expected(path)
-        run, _ = run_decode(args.decode, ["--json", path])
+        run, _ = run_decode(args.decode, REVEALED + [path])
         lines = stdout_lines(run)
         problems = one_line_problems(run, lines)
         if lines:
@@ -549,7 +556,7 @@ def part_fixtures(tap, args):
         tap.note("same objects, other bytes than the .json (spacing or escaping): %s" % ", ".join(inexact))
 
     # All inputs in one invocation: one line per input, in order.
-    run, seconds = run_decode(args.decode, ["--json"] + inputs)
+    run, seconds = run_decode(args.decode, REVEALED + inputs)
     lines = stdout_lines(run)
     problems = []
     if run.returncode != 0:
@@ -603,7 +610,7 @@ def part_hostile(tap, args):
             check_rejection(tap, "%s is rejected (%s)" % (name, code), run, re.escape(path), seconds)
 
             # Among good files, the good ones still decode, in order.
-            run, _ = run_decode(args.decode, ["--json", goods[0], path, goods[1]])
+            run, _ = run_decode(args.decode, REVEALED + [goods[0], path, goods[1]])
             problems = []
             if run.returncode != 2:
                 problems.append("exit status %d, want 2" % run.returncode)
@@ -646,7 +653,7 @@ def part_stdin(tap, args):
         name = os.path.basename(path)
         with open(path, "rb") as f:
             data = f.read()
-        run, _ = run_decode(args.decode, ["--json"], stdin_data=data)
+        run, _ = run_decode(args.decode, REVEALED, stdin_data=data)
         lines = stdout_lines(run)
         problems = one_line_problems(run, lines)
         if len(lines) == 1:
@@ -665,12 +672,128 @@ def part_stdin(tap, args):
         # The name standing for stdin is wpi-decode's choice; the format is not.
         check_rejection(tap, name + " through stdin is rejected", run, r"[^\n]+")
 
+# --------------------------------------------------------------------- output
+
+def text_masked_flags(text):
+    """Per input of a text dump, whether each Item line shows the value masked."""
+    inputs = []
+    for line in text.splitlines():
+        if line.startswith("Input: "):
+            inputs.append([])
+        elif line.startswith("        Item: ") and inputs:
+            inputs[-1].append(line.endswith(" = " + MASKED))
+    return inputs
+
+
+def json_masked_flags(masked_line, revealed_line):
+    """Whether each item of a masked --json line is masked, and what differs from the
+    revealed line other than values replaced by the mask."""
+    masked, revealed = json.loads(masked_line), json.loads(revealed_line)
+    flags = [m["value"] == MASKED and r["value"] != MASKED
+             for m, r in zip(masked["items"], revealed["items"])]
+    for item, flag in zip(revealed["items"], flags):
+        if flag:
+            item["value"] = MASKED
+    return flags, [] if masked == revealed else [first_difference(masked, revealed, "$")]
+
+
+def decode_lines(decode, args, inputs):
+    """stdout of one run over inputs, and its problems (exit status, stderr)."""
+    run, _ = run_decode(decode, args + inputs)
+    problems = ["%s: exit status %d" % (" ".join(args), run.returncode)] if run.returncode else []
+    if run.stderr:
+        problems.append("stderr: " + run.stderr.decode(errors="replace")[:2000])
+    return run.stdout.decode("utf-8"), problems
+
+
+def masking_problems(decode, inputs):
+    """Problems, and the masked (name, value) pairs, when the text and --json dumps of
+    inputs mask other items, or --show-secrets still masks any."""
+    text, problems = decode_lines(decode, [], inputs)
+    masked_json, more = decode_lines(decode, ["--json"], inputs)
+    revealed_json, even_more = decode_lines(decode, REVEALED, inputs)
+    revealed_text, most = decode_lines(decode, ["--show-secrets"], inputs)
+    problems += more + even_more + most
+    text_flags = text_masked_flags(text)
+    masked_lines, revealed_lines = masked_json.splitlines(), revealed_json.splitlines()
+    if not len(text_flags) == len(masked_lines) == len(revealed_lines) == len(inputs):
+        return problems + ["%d text dumps, %d and %d JSON lines for %d inputs" % (
+            len(text_flags), len(masked_lines), len(revealed_lines), len(inputs))], []
+    hidden = []
+    for path, flags, masked_line, revealed_line in zip(inputs, text_flags, masked_lines, revealed_lines):
+        json_flags, differences = json_masked_flags(masked_line, revealed_line)
+        name = os.path.basename(path)
+        problems += ["%s: %s" % (name, d) for d in differences]
+        if json_flags != flags:
+            problems.append("%s: text masks items %s, --json items %s" % (
+                name, [i for i, f in enumerate(flags) if f], [i for i, f in enumerate(json_flags) if f]))
+        items = json.loads(revealed_line)["items"]
+        hidden += [(item["name"], item["value"]) for item, flag in zip(items, flags) if flag]
+    if any(any(flags) for flags in text_masked_flags(revealed_text)):
+        problems.append("--show-secrets still masks a value in the text")
+    return problems, hidden
+
+
+# Items of issue 9 §1 that --json printed in clear, a name in the wrong case and one the
+# catalogue does not know (masked by its parts), an empty secret (shown: nothing to hide)
+# and plain items.
+SECRET_PROBE = [("user-pwd", "p4ss", True), ("sip-pwd", "sip-s3cret", True),
+                ("file-pwd", "ftp-pw", True), ("cloud-pin-value", "4711", True),
+                ("USER-PWD", "shouted", True), ("vendor-extra-password", "x", True),
+                ("admin-pwd", "", False), ("e164", "4989700141", False),
+                ("display-id", "<masked>", False)]
+
+# What XML can carry that JSON must escape, and UTF-8 that it keeps: (XML, value, JSON).
+ESCAPE_PROBE = ('q"b\\s/&#9;&#10;&#13;&#127;M\u00fcller \u20ac \U0001F600 &amp;&lt;',
+                'q"b\\s/\t\n\r\x7fM\u00fcller \u20ac \U0001F600 &<',
+                '"q\\"b\\\\s/\\t\\n\\r\\u007fM\u00fcller \u20ac \U0001F600 &<"')
+
+
+def probe_body():
+    items = "".join('<Item name="%s">%s</Item>\n' % (name, value.replace("<", "&lt;"))
+                    for name, value, _ in SECRET_PROBE)
+    items += '<Item name="escapes">%s</Item>\n' % ESCAPE_PROBE[0]
+    return (GENERATED_PHONE_HEAD + items + GENERATED_PHONE_TAIL).encode()
+
+
+def part_output(tap, args):
+    inputs = fixture_inputs()
+    problems, hidden = masking_problems(args.decode, inputs)
+    tap.ok(not problems, "fixtures: text and --json mask the same items, --show-secrets none",
+           problems)
+    tap.ok(any(name == "user-pwd" for name, _ in hidden),
+           "fixtures: their user-pwd values are among the masked", sorted(set(hidden))[:20])
+
+    with tempfile.TemporaryDirectory(prefix="wpi-output-") as tmpdir:
+        path = os.path.join(tmpdir, "probe.xml")
+        with open(path, "wb") as f:
+            f.write(probe_body())
+        problems, hidden = masking_problems(args.decode, [path])
+        want = sorted((name, value) for name, value, secret in SECRET_PROBE if secret)
+        tap.ok(not problems and sorted(hidden) == want,
+               "probe: exactly the secrets masked in both outputs, shown with --show-secrets",
+               problems + ["masked %s" % sorted(hidden), "want   %s" % want])
+
+        revealed, problems = decode_lines(args.decode, REVEALED, [path])
+        line = revealed.rstrip("\n")
+        try:
+            items = json.loads(line)["items"]  # strict: no raw control characters
+            values = [(item["name"], item["value"]) for item in items]
+        except ValueError as e:
+            values = []
+            problems.append("not JSON: %s" % e)
+        tap.ok(not problems and values == [(n, v) for n, v, _ in SECRET_PROBE] + [("escapes", ESCAPE_PROBE[1])]
+               and ('"value":' + ESCAPE_PROBE[2]) in line,
+               "probe: JSON escapes quotes, backslash, control characters and DEL, keeps UTF-8",
+               problems + [shorten(line, 2000)])
+
 
 PARTS = {
     "selfcheck": part_selfcheck,
     "fixtures": part_fixtures,
     "hostile": part_hostile,
     "stdin": part_stdin,
+    "output": part_output,
 }
 
 

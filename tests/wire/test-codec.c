@@ -145,7 +145,8 @@ test_parse_attribute_references (void)
   g_autoptr(WpiMessage) message = parse_ok (
     "<WorkpointMessage><Message nonce=\"n&amp;m\" fragment=\"&#38;x&#x26;\">"
     "<ReasonForContact status=\"a&amp;&amp;b &lt;&gt;&quot;&apos;\">start-up</ReasonForContact>"
-    "<ItemList><Item name=\"a&amp;b\" type=\"&#38;#38;\">x&amp;y</Item></ItemList>"
+    "<ItemList><Item name=\"a&amp;b\" type=\"&#38;#38;\">x&amp;y</Item>"
+    "<Item name=\"  padded \" index=\" 7\"/></ItemList>"
     "</Message></WorkpointMessage>");
   const WpiItem *item = wpi_message_get_item (message, 0);
   g_autoptr(GError) error = NULL;
@@ -159,6 +160,8 @@ test_parse_attribute_references (void)
   g_assert_cmpstr (item->name, ==, "a&b");
   g_assert_cmpstr (item->type, ==, "&#38;");
   g_assert_cmpstr (item->value, ==, "x&y");
+  g_assert_cmpstr (wpi_message_get_item (message, 1)->name, ==, "padded");
+  g_assert_cmpint (wpi_message_get_item (message, 1)->index, ==, 7);
 
   xml = wpi_message_serialize (message, &length);
   again = wpi_message_parse (xml, length, &error);
@@ -720,6 +723,60 @@ test_http_head (void)
   g_assert_error (error, WPI_CODEC_ERROR, WPI_CODEC_ERROR_MALFORMED);
 }
 
+/* wpi_message_to_json() writes the JSON itself (no tree); json-glib's generator over
+ * wpi_message_to_json_node() is the reference, byte for byte: every ASCII byte but 0x1F
+ * (which json-glib leaves raw, not JSON), UTF-8 of two to four bytes, integers at their
+ * limits, absent members. */
+static void
+test_json_stream (void)
+{
+  static const gint64 indexes[] = { 0, 1, -1, 1301, G_MININT64, G_MAXINT64 };
+  static const char * const values[] = {
+    "", "plain", "quote \" backslash \\ slash /", "tab\tnew line\ncarriage return\r",
+    "M\xc3\xbcller \xe2\x82\xac \xf0\x9f\x98\x80 \xe2\x80\xa8", "\x7f",
+  };
+  g_autoptr(WpiMessage) full = wpi_message_new (WPI_MESSAGE_KIND_WORKPOINT, "AB\"12");
+  g_autoptr(WpiMessage) bare = wpi_message_new (WPI_MESSAGE_KIND_DLS, NULL);
+  WpiMessage *messages[] = { full, bare };
+  WpiItem *with_status = wpi_item_new ("with-status", "v");
+  GString *ascii = g_string_new (NULL);
+
+  for (int c = 0x01; c < 0x80; c++)
+    if (c != 0x1f)
+      g_string_append_c (ascii, (char) c);
+  wpi_message_set_max_items (full, G_MININT64);
+  wpi_message_set_fragment (full, WPI_FRAGMENT_NEXT);
+  wpi_message_set_reason_string (full, "reply-to");
+  wpi_message_set_action_string (full, "Read\\AllItems");
+  wpi_message_set_status_string (full, "accepted\n");
+  wpi_message_add_item (full, "every-ascii-byte", ascii->str);
+  for (guint i = 0; i < G_N_ELEMENTS (values); i++)
+    wpi_message_add_indexed_item (full, "value", indexes[i % G_N_ELEMENTS (indexes)], values[i]);
+  wpi_item_set_status (with_status, "failed");
+  wpi_message_take_item (full, with_status);
+  g_string_free (ascii, TRUE);
+
+  for (guint i = 0; i < G_N_ELEMENTS (messages); i++)
+    {
+      g_autoptr(JsonNode) node = wpi_message_to_json_node (messages[i]);
+      g_autoptr(JsonGenerator) generator = json_generator_new ();
+      g_autofree char *reference = NULL;
+      g_autofree char *streamed = wpi_message_to_json (messages[i]);
+
+      json_generator_set_root (generator, node);
+      reference = json_generator_to_data (generator, NULL);
+      g_assert_cmpstr (streamed, ==, reference);
+    }
+
+  /* 0x1F escaped, unlike json-glib */
+  {
+    g_autoptr(WpiMessage) unit_separator = wpi_message_new (WPI_MESSAGE_KIND_DLS, "\x1f");
+    g_autofree char *json = wpi_message_to_json (unit_separator);
+
+    g_assert_nonnull (strstr (json, "\"nonce\":\"\\u001f\""));
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -742,6 +799,7 @@ main (int   argc,
   g_test_add_func ("/codec/fragment/bootstrap-set", test_split_bootstrap_set);
   g_test_add_func ("/codec/rules", test_rules);
   g_test_add_func ("/codec/http-head", test_http_head);
+  g_test_add_func ("/codec/json-stream", test_json_stream);
 
   return g_test_run ();
 }
