@@ -5,7 +5,8 @@
  * a message, or at once when the same phone opens a new flow. The job it was running
  * goes back to pending with the attempt counted, or fails after WPI_FLOW_MAX_ATTEMPTS;
  * a configuration read that never completed is queued again, so nothing is left
- * in-progress for ever and no phone stays half read.
+ * in-progress for ever and no phone stays half read. What completes at the phone's next
+ * start-up (a restart, a factory reset, a bootstrap waiting for its TAN) waits for it.
  */
 #include "config.h"
 
@@ -73,7 +74,13 @@ _wpi_service_flow_cut_short (WpiService *self,
                              const char *why)
 {
   _wpi_service_log (self, "flow %s of %s closed: %s", flow->id, flow->mac, why);
-  if (flow->job != NULL)
+  /* Flow B: the bundle is on the phone; its next start-up on the secure port asks for the
+   * TAN again (§7.15 step 7). Pending again, the job would let that start-up through
+   * without one, and send the bundle anew. */
+  if (flow->step == STEP_TAN)
+    _wpi_service_log (self, "job %" G_GINT64_FORMAT " bootstrap for %s waits for the TAN at the "
+                      "phone's next start-up", flow->job->id, flow->mac);
+  else if (flow->job != NULL)
     requeue_job (self, flow->job, why);
   else if (flow->step == STEP_REGISTRATION_READ)
     requeue_configuration_read (self, flow);

@@ -1099,8 +1099,16 @@ test_bootstrap_pin (Fixture       *f,
   read_tan = exchange (f, start_up);
   g_assert_cmpint (wpi_message_get_action (read_tan), ==, WPI_ACTION_READ_ITEMS);
   g_assert_nonnull (wpi_message_find_item (read_tan, "bootstrapping-tan", -1));
+  /* the phone restarts before it answers: the TAN is asked again, never skipped (D22) */
+  g_clear_object (&start_up);
+  g_clear_object (&read_tan);
+  start_up = phone_message (f, WPI_REASON_START_UP, "5EC2");
+  read_tan = exchange (f, start_up);
+  g_assert_cmpint (wpi_message_get_action (read_tan), ==, WPI_ACTION_READ_ITEMS);
+  g_assert_nonnull (wpi_message_find_item (read_tan, "bootstrapping-tan", -1));
+  g_assert_cmpint (job_state (f, id, NULL), ==, WPI_JOB_STATE_IN_PROGRESS);
 
-  tan_reply = reply_to (f, WPI_ACTION_READ_ITEMS, "accepted", "5EC1");
+  tan_reply = reply_to (f, WPI_ACTION_READ_ITEMS, "accepted", "5EC2");
   wpi_message_add_item (tan_reply, "bootstrapping-tan", wrong ? "000" : wpi_pin_get_tan (pin));
   if (wrong && g_str_equal (wpi_pin_get_tan (pin), "000"))
     wpi_message_get_item (tan_reply, 0)->value[0] = '1';
