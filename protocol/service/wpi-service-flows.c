@@ -1062,6 +1062,22 @@ flow_read_configuration (Flow       *flow,
   return _wpi_service_reply_new (request, WPI_ACTION_READ_ALL_ITEMS);
 }
 
+static gboolean
+has_queued_read_all (WpiService *self,
+                     Flow       *flow)
+{
+  g_autoptr(GPtrArray) pending = wpi_store_job_list_pending (self->store, flow->mac, NULL);
+
+  for (guint i = 0; pending != NULL && i < pending->len; i++)
+    {
+      WpiJobRecord *job = g_ptr_array_index (pending, i);
+
+      if (job->kind == WPI_JOB_KIND_READ_ALL && job->state != WPI_JOB_STATE_IN_PROGRESS)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 static WpiMessage *
 flow_on_start_up (WpiService  *self,
                   Flow        *flow,
@@ -1085,7 +1101,9 @@ flow_on_start_up (WpiService  *self,
         return NULL;
       return _wpi_service_flow_next (self, flow, request);
     }
-  if (is_true (wpi_message_get_item_value (request, "configuration-changed-flag")))
+  /* a read-all job already queued (a read cut short, D22) reads it just the same */
+  if (is_true (wpi_message_get_item_value (request, "configuration-changed-flag")) &&
+      !has_queued_read_all (self, flow))
     return flow_read_configuration (flow, request);
   return _wpi_service_flow_next (self, flow, request);
 }
