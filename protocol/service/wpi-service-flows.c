@@ -333,9 +333,12 @@ _wpi_service_message_items (WpiMessage *message)
   return items;
 }
 
+/* Whether a job of the phone waits for a flow: a read-all job, or with read_all_only
+ * FALSE one of any kind */
 static gboolean
-has_waiting_jobs (WpiService *self,
-                  Flow       *flow)
+has_waiting_job (WpiService *self,
+                 Flow       *flow,
+                 gboolean    read_all_only)
 {
   g_autoptr(GPtrArray) pending = wpi_store_job_list_pending (self->store, flow->mac, NULL);
 
@@ -343,7 +346,7 @@ has_waiting_jobs (WpiService *self,
     {
       WpiJobRecord *job = g_ptr_array_index (pending, i);
 
-      if (job->state != WPI_JOB_STATE_IN_PROGRESS)
+      if (job->state != WPI_JOB_STATE_IN_PROGRESS && (!read_all_only || job->kind == WPI_JOB_KIND_READ_ALL))
         return TRUE;
     }
   return FALSE;
@@ -360,7 +363,7 @@ _wpi_service_flow_clean_up (WpiService *self,
   if (reason != NULL)
     wpi_message_add_item (reply, "cleanup-reason", reason);
   /* §7.12, D11: a phone that can call back by itself is asked to as long as work waits */
-  if (flow->send_solicited && has_waiting_jobs (self, flow))
+  if (flow->send_solicited && has_waiting_job (self, flow, FALSE))
     wpi_message_add_item (reply, "send-solicited", "true");
   flow->step = STEP_CLEAN_UP;
   flow->expected = WPI_ACTION_NONE;
@@ -1062,22 +1065,6 @@ flow_read_configuration (Flow       *flow,
   return _wpi_service_reply_new (request, WPI_ACTION_READ_ALL_ITEMS);
 }
 
-static gboolean
-has_queued_read_all (WpiService *self,
-                     Flow       *flow)
-{
-  g_autoptr(GPtrArray) pending = wpi_store_job_list_pending (self->store, flow->mac, NULL);
-
-  for (guint i = 0; pending != NULL && i < pending->len; i++)
-    {
-      WpiJobRecord *job = g_ptr_array_index (pending, i);
-
-      if (job->kind == WPI_JOB_KIND_READ_ALL && job->state != WPI_JOB_STATE_IN_PROGRESS)
-        return TRUE;
-    }
-  return FALSE;
-}
-
 static WpiMessage *
 flow_on_start_up (WpiService  *self,
                   Flow        *flow,
@@ -1103,7 +1090,7 @@ flow_on_start_up (WpiService  *self,
     }
   /* a read-all job already queued (a read cut short, D22) reads it just the same */
   if (is_true (wpi_message_get_item_value (request, "configuration-changed-flag")) &&
-      !has_queued_read_all (self, flow))
+      !has_waiting_job (self, flow, TRUE))
     return flow_read_configuration (flow, request);
   return _wpi_service_flow_next (self, flow, request);
 }
