@@ -305,10 +305,10 @@ static void
 test_flow_deadline_forwarded (Fixture       *f,
                               gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
   g_autoptr(SoupSession) session = test_util_https_session_new (NULL);
   g_autoptr(WpiMessage) start_up = wpi_message_new (WPI_MESSAGE_KIND_WORKPOINT, "F1");
   g_autoptr(TestUtilReply) reply = NULL;
+  g_autoptr(GError) error = NULL;
   g_autofree char *base = NULL;
   g_autofree char *uri = NULL;
   guint deadline = 0;
