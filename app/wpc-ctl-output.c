@@ -353,6 +353,20 @@ wpc_ctl_item_to_json (const WpiStoreItem *item,
 }
 
 JsonNode *
+wpc_ctl_phone_event_to_json (const WpiPhoneEvent *event)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  add_time (builder, "time", event->time_us);
+  add_string (builder, "kind", event->kind);
+  add_string (builder, "user", event->user);
+  add_string (builder, "detail", event->detail);
+  json_builder_end_object (builder);
+  return json_builder_get_root (builder);
+}
+
+JsonNode *
 wpc_ctl_job_to_json (const WpiJobRecord *job,
                      WpiCatalogue       *catalogue,
                      gboolean            show_secrets)

@@ -79,6 +79,8 @@ JsonNode  *wpc_ctl_item_to_json         (const WpiStoreItem     *item,
                                          WpiCatalogue           *catalogue,
                                          gboolean                show_secrets,
                                          gboolean                phone_item);
+/* A phone's event (mobility logon or logoff): {time, kind, user, detail} */
+JsonNode  *wpc_ctl_phone_event_to_json  (const WpiPhoneEvent    *event);
 /* A traffic message with its body: the `wpi-decode --json` object of the parsed body
  * (or, when it does not parse, the store's summary with items null) plus id, time,
  * direction, port, peer, mac, flow and error. */

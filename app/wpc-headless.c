@@ -50,7 +50,7 @@ wpc_headless_run (int    argc,
   g_autofree char *data_dir = NULL;
   g_autofree char *bind = NULL;
   gboolean headless = FALSE;
-  int port = 18443, secure_port = 18444, demo = 0;
+  int port = 18443, secure_port = 18444, demo = 0, flow_deadline = 60;
   g_autoptr(WpcDemo) simulator = NULL;
   GOptionEntry entries[] = {
     { "headless", 0, 0, G_OPTION_ARG_NONE, &headless, "Run the service without a window", NULL },
@@ -59,6 +59,8 @@ wpc_headless_run (int    argc,
     { "secure-port", 0, 0, G_OPTION_ARG_INT, &secure_port, "Secure Mode port (18444)", "PORT" },
     { "bind", 0, 0, G_OPTION_ARG_STRING, &bind, "Listen on this address only", "ADDR" },
     { "demo", 0, 0, G_OPTION_ARG_INT, &demo, "Also run N simulated phones against this service", "N" },
+    { "flow-deadline", 0, 0, G_OPTION_ARG_INT, &flow_deadline,
+      "Close a phone's flow after SECONDS without a message (60, D22)", "SECONDS" },
     { NULL }
   };
   g_auto(GStrv) urls = NULL;
@@ -80,6 +82,11 @@ wpc_headless_run (int    argc,
       fprintf (stderr, "workpoint-console: ports are 0 to 65535\n");
       return 1;
     }
+  if (flow_deadline < 1 || flow_deadline > 86400)
+    {
+      fprintf (stderr, "workpoint-console: --flow-deadline takes 1 to 86400 seconds\n");
+      return 1;
+    }
   /* A demo keeps its simulated phones out of the real store */
   if (data_dir == NULL)
     data_dir = g_build_filename (g_get_user_data_dir (), demo > 0 ? "workpoint-console-demo" : "workpoint-console", NULL);
@@ -95,6 +102,7 @@ wpc_headless_run (int    argc,
   g_signal_connect (host, "log", G_CALLBACK (on_log), NULL);
   wpi_service_host_set_bind_address (host, bind);
   wpi_service_host_set_ports (host, port, secure_port);
+  g_object_set (host, "flow-deadline", (guint) flow_deadline, NULL);
   if (!wpi_service_host_start (host, &error))
     {
       fprintf (stderr, "workpoint-console: %s\n", error->message);

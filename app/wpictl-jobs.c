@@ -139,6 +139,9 @@ job_exit_status (const WpiJobRecord *job,
                          job->failure_reason ? job->failure_reason : "no reason given");
   if (job->state == WPI_JOB_STATE_CANCELLED)
     return _wpictl_fail (EXIT_JOB_FAILED, "Job %" G_GINT64_FORMAT " was cancelled", job->id);
+  if (job->state == WPI_JOB_STATE_DONE_WITH_PROBLEMS)
+    return _wpictl_fail (EXIT_JOB_FAILED, "Job %" G_GINT64_FORMAT " is done with problems: %s", job->id,
+                         job->failure_reason ? job->failure_reason : "no reason given");
   if (refused > 0)
     return _wpictl_fail (EXIT_JOB_FAILED, "Job %" G_GINT64_FORMAT ": the phone refused %u of %u items",
                          job->id, refused, asked);

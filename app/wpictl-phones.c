@@ -6,8 +6,9 @@
 
 #include "wpictl-private.h"
 
-/* show: the newest jobs of the phone */
+/* show: the newest jobs and events of the phone */
 #define SHOW_JOBS_LIMIT 20
+#define SHOW_EVENTS_LIMIT 20
 
 int
 _wpictl_cmd_phones (char **args)
@@ -75,19 +76,21 @@ item_category (const WpiStoreItem *item)
   return info != NULL ? wpi_item_info_get_category (info) : "other";
 }
 
-/* JSON: the phone's fields with its items (grouped by category, as in the text) and
- * its newest jobs */
+/* JSON: the phone's fields with its items (grouped by category, as in the text), its
+ * newest jobs and events */
 static void
 print_show_json (const WpiPhoneRecord *phone,
                  GArray               *items,
                  guint                 n_pending,
-                 GPtrArray            *jobs)
+                 GPtrArray            *jobs,
+                 GPtrArray            *events)
 {
   const char * const *categories = wpi_catalogue_get_categories (wpictl.catalogue);
   g_autoptr(JsonNode) root = wpc_ctl_phone_to_json (phone, n_pending, TRUE);
   JsonObject *object = json_node_get_object (root);
   JsonArray *item_array = json_array_new ();
   JsonArray *job_array = json_array_new ();
+  JsonArray *event_array = json_array_new ();
 
   for (guint c = 0; categories[c] != NULL; c++)
     for (guint i = 0; i < items->len; i++)
@@ -102,7 +105,28 @@ print_show_json (const WpiPhoneRecord *phone,
                                                             wpictl_opt.show_secrets));
   json_object_set_array_member (object, "items", item_array);
   json_object_set_array_member (object, "jobs", job_array);
+  for (guint i = 0; i < events->len; i++)
+    json_array_add_element (event_array, wpc_ctl_phone_event_to_json (g_ptr_array_index (events, i)));
+  json_object_set_array_member (object, "events", event_array);
   wpc_ctl_print_json (root, TRUE, stdout);
+}
+
+/* Who logged on or off at the phone, and when (mobility, issue 9 §3) */
+static void
+print_events (GPtrArray *events)
+{
+  g_autoptr(WpcCtlTable) table = wpc_ctl_table_new (4, "  ");
+
+  printf ("\nEvents%s\n", events->len == SHOW_EVENTS_LIMIT ? " (the newest " G_STRINGIFY (SHOW_EVENTS_LIMIT) ")" : "");
+  for (guint i = 0; i < events->len; i++)
+    {
+      const WpiPhoneEvent *event = g_ptr_array_index (events, i);
+      g_autofree char *time = wpc_ctl_format_iso_time (event->time_us);
+
+      wpc_ctl_table_add_row (table, time, event->kind, event->user ? event->user : "-",
+                             event->detail ? event->detail : "");
+    }
+  wpc_ctl_table_print (table, stdout);
 }
 
 static void
@@ -182,6 +206,7 @@ _wpictl_cmd_show (char **args)
   g_autoptr(GArray) items = NULL;
   g_autoptr(GPtrArray) jobs = NULL;
   g_autoptr(GPtrArray) pending = NULL;
+  g_autoptr(GPtrArray) events = NULL;
   WpiJobFilter filter = { NULL, 0, SHOW_JOBS_LIMIT };
   gint64 now = g_get_real_time ();
 
@@ -191,12 +216,13 @@ _wpictl_cmd_show (char **args)
       (pending = wpi_store_job_list_pending (wpictl.store, phone->mac, &error)) == NULL)
     return _wpictl_fail_error (error);
   filter.mac = phone->mac;
-  if ((jobs = wpi_store_job_list (wpictl.store, &filter, &error)) == NULL)
+  if ((jobs = wpi_store_job_list (wpictl.store, &filter, &error)) == NULL ||
+      (events = wpi_store_phone_event_list (wpictl.store, phone->mac, SHOW_EVENTS_LIMIT, &error)) == NULL)
     return _wpictl_fail_error (error);
 
   if (wpictl_opt.json)
     {
-      print_show_json (phone, items, pending->len, jobs);
+      print_show_json (phone, items, pending->len, jobs, events);
       return EXIT_OK;
     }
 
@@ -210,5 +236,7 @@ _wpictl_cmd_show (char **args)
       printf ("\nJobs%s\n", jobs->len == SHOW_JOBS_LIMIT ? " (the newest " G_STRINGIFY (SHOW_JOBS_LIMIT) ")" : "");
       _wpictl_print_jobs_table (jobs, "  ", FALSE);
     }
+  if (events->len > 0)
+    print_events (events);
   return EXIT_OK;
 }

@@ -7,7 +7,8 @@
  *
  * Exit status: 0 success; 1 usage error or a store that cannot be used; 2 something
  * named does not exist or a value is invalid (MAC, item, value, job state); 3 a job
- * waited for failed, was cancelled or had items refused; 4 the wait ended before the
+ * waited for failed, was cancelled, had items refused or is done with problems (items
+ * not returned); 4 the wait ended before the
  * job did.
  */
 #include "config.h"
@@ -289,7 +290,7 @@ static const struct {
   { OPT_YES, { "yes", 0, 0, G_OPTION_ARG_NONE, &wpictl_opt.yes, "Confirm the factory reset", NULL } },
   { OPT_PHONE, { "phone", 0, 0, G_OPTION_ARG_STRING, &wpictl_opt.phone, "Only this phone's", "MAC" } },
   { OPT_STATE, { "state", 0, 0, G_OPTION_ARG_STRING, &wpictl_opt.state,
-                 "Only jobs in this state (queued, …, done, failed, cancelled, or pending)", "STATE" } },
+                 "Only jobs in this state (queued, …, done, done-with-problems, failed, cancelled, or pending)", "STATE" } },
   { OPT_LIMIT, { "limit", 0, 0, G_OPTION_ARG_INT, &wpictl_opt.limit,
                  "Only the newest N (traffic: 100 unless given); 0 for all", "N" } },
   { OPT_TYPE, { "type", 0, 0, G_OPTION_ARG_STRING, &wpictl_opt.type,
@@ -339,8 +340,8 @@ commands_description (void)
     "\n`wpictl COMMAND --help` shows a command's options. Job commands print the job's\n"
     "number; with --wait they wait for the service and print the outcome.\n"
     "\nExit status: 0 success; 1 usage error or unusable store; 2 not found or invalid;\n"
-    "3 a job waited for failed, was cancelled or had items refused, or a phone could\n"
-    "not be bootstrapped; 4 still pending when --wait ran out; 130 bootstrap interrupted.");
+    "3 a job waited for failed, was cancelled, had items refused or not returned, or a\n"
+    "phone could not be bootstrapped; 4 still pending when --wait ran out; 130 bootstrap interrupted.");
   return g_string_free (g_steal_pointer (&text), FALSE);
 }
 

@@ -19,6 +19,7 @@
 
 #define MASKED_VALUE          "••••••••"
 #define JOBS_SHOWN            10
+#define EVENTS_SHOWN          10
 #define JOB_RESULTS_SHOWN     20
 #define TRAFFIC_SHOWN         15
 #define TRAFFIC_FIRST_WINDOW  2000
@@ -571,6 +572,33 @@ apply_jobs (WpcPhoneDetails *self,
     }
 }
 
+/* Who logged on or off at the phone (mobility), newest first, under the jobs */
+static void
+apply_events (WpcPhoneDetails *self,
+              GPtrArray       *events)
+{
+  GtkWidget *heading;
+
+  if (events == NULL || events->len == 0)
+    return;
+  heading = new_label (_("Logons and logoffs"), FALSE);
+  gtk_widget_add_css_class (heading, "heading");
+  gtk_widget_set_margin_top (heading, 12);
+  gtk_box_append (GTK_BOX (self->jobs_box), heading);
+  for (guint i = events->len; i > 0; i--)
+    {
+      const WpiPhoneEvent *event = g_ptr_array_index (events, i - 1);
+      g_autofree char *when = wpc_format_time (event->time_us, g_get_real_time ());
+      const char *kind = g_strcmp0 (event->kind, "logon") == 0 ? _("Logon")
+                         : g_strcmp0 (event->kind, "logoff") == 0 ? _("Logoff") : event->kind;
+      /* Translators: a mobility event: what, who and when, e.g. "Logon · 4989700200 · 14:03:12" */
+      g_autofree char *text = g_strdup_printf (_("%s · %s · %s"), kind,
+                                               event->user ? event->user : _("unknown user"), when);
+
+      gtk_box_append (GTK_BOX (self->jobs_box), new_label (text, TRUE));
+    }
+}
+
 /* Traffic ---------------------------------------------------------------------------- */
 
 static void
@@ -708,6 +736,7 @@ typedef struct {
   GError       *items_error;
   GPtrArray    *jobs;
   GError       *jobs_error;
+  GPtrArray    *events;        /* WpiPhoneEvent, loaded with the jobs; NULL if unreadable */
   GPtrArray    *traffic;
   GError       *traffic_error;
 } DetailsLoad;
@@ -721,6 +750,7 @@ details_load_free (DetailsLoad *load)
   g_clear_error (&load->items_error);
   g_clear_pointer (&load->jobs, g_ptr_array_unref);
   g_clear_error (&load->jobs_error);
+  g_clear_pointer (&load->events, g_ptr_array_unref);
   g_clear_pointer (&load->traffic, g_ptr_array_unref);
   g_clear_error (&load->traffic_error);
   g_free (load);
@@ -750,7 +780,10 @@ load_thread (GTask        *task,
   if ((load->flags & REFRESH_ITEMS) && !g_cancellable_is_cancelled (cancellable))
     load->items = wpi_store_phone_items_list (store, load->mac, &load->items_error);
   if ((load->flags & REFRESH_JOBS) && !g_cancellable_is_cancelled (cancellable))
-    load->jobs = recent_jobs (store, load->mac, &load->jobs_error);
+    {
+      load->jobs = recent_jobs (store, load->mac, &load->jobs_error);
+      load->events = wpi_store_phone_event_list (store, load->mac, EVENTS_SHOWN, NULL);
+    }
   if ((load->flags & REFRESH_TRAFFIC) && !g_cancellable_is_cancelled (cancellable))
     load->traffic = recent_traffic (store, load->mac, &load->traffic_error);
   g_task_return_boolean (task, TRUE);
@@ -772,7 +805,10 @@ on_loaded (GObject      *source,
   if (load->flags & REFRESH_ITEMS)
     apply_items (self, load->items, load->items_error);
   if (load->flags & REFRESH_JOBS)
-    apply_jobs (self, load->jobs, load->jobs_error);
+    {
+      apply_jobs (self, load->jobs, load->jobs_error);
+      apply_events (self, load->events);
+    }
   if (load->flags & REFRESH_TRAFFIC)
     apply_traffic (self, load->traffic, load->traffic_error);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOADING]);

@@ -95,6 +95,7 @@ wpc_job_state_label (WpiJobState state)
     case WPI_JOB_STATE_DONE: return C_("job state", "Done");
     case WPI_JOB_STATE_FAILED: return C_("job state", "Failed");
     case WPI_JOB_STATE_CANCELLED: return C_("job state", "Cancelled");
+    case WPI_JOB_STATE_DONE_WITH_PROBLEMS: return C_("job state", "Done with problems");
     default: return wpi_job_state_to_string (state);
     }
 }

@@ -15,6 +15,8 @@
 #include "wpi-service-private.h"
 
 #define FACTORY_RESET_PASSWORD "124816"
+/* The status of a requested item the phone's answer left out (wpictl says the same) */
+#define WPI_ITEM_STATUS_NO_VALUE "no value returned"
 
 /* ---- Flows ------------------------------------------------------------ */
 
@@ -96,10 +98,15 @@ _wpi_service_flow_new (WpiService   *self,
   flow->handled_jobs = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   flow->last_activity = g_get_monotonic_time ();
 
-  /* A phone runs one flow at a time: a new one replaces what it abandoned. */
+  /* A phone runs one flow at a time: a new one closes what it abandoned (D22) */
   previous = g_hash_table_lookup (self->flow_by_mac, mac);
   if (previous != NULL)
-    g_hash_table_remove (self->flows, previous->id);
+    {
+      g_autofree char *why = g_strdup_printf ("the phone opened a new flow (%s)",
+                                              wpi_reason_to_string (opened_by) ?: "?");
+
+      _wpi_service_flow_cut_short (self, previous, why);
+    }
 
   g_hash_table_insert (self->flows, flow->id, flow);
   g_hash_table_insert (self->flow_by_mac, flow->mac, flow);
@@ -326,9 +333,12 @@ _wpi_service_message_items (WpiMessage *message)
   return items;
 }
 
+/* Whether a job of the phone waits for a flow: a read-all job, or with read_all_only
+ * FALSE one of any kind */
 static gboolean
-has_waiting_jobs (WpiService *self,
-                  Flow       *flow)
+has_waiting_job (WpiService *self,
+                 Flow       *flow,
+                 gboolean    read_all_only)
 {
   g_autoptr(GPtrArray) pending = wpi_store_job_list_pending (self->store, flow->mac, NULL);
 
@@ -336,7 +346,7 @@ has_waiting_jobs (WpiService *self,
     {
       WpiJobRecord *job = g_ptr_array_index (pending, i);
 
-      if (job->state != WPI_JOB_STATE_IN_PROGRESS)
+      if (job->state != WPI_JOB_STATE_IN_PROGRESS && (!read_all_only || job->kind == WPI_JOB_KIND_READ_ALL))
         return TRUE;
     }
   return FALSE;
@@ -353,7 +363,7 @@ _wpi_service_flow_clean_up (WpiService *self,
   if (reason != NULL)
     wpi_message_add_item (reply, "cleanup-reason", reason);
   /* §7.12, D11: a phone that can call back by itself is asked to as long as work waits */
-  if (flow->send_solicited && has_waiting_jobs (self, flow))
+  if (flow->send_solicited && has_waiting_job (self, flow, FALSE))
     wpi_message_add_item (reply, "send-solicited", "true");
   flow->step = STEP_CLEAN_UP;
   flow->expected = WPI_ACTION_NONE;
@@ -426,17 +436,51 @@ _wpi_service_flow_next (WpiService *self,
   return _wpi_service_flow_clean_up (self, flow, request, NULL);
 }
 
+static gboolean
+same_item (const char *name,
+           gboolean    has_index,
+           gint64      index,
+           const char *other_name,
+           gboolean    other_has_index,
+           gint64      other_index)
+{
+  return strcmp (name, other_name) == 0 && has_index == other_has_index &&
+         (!has_index || index == other_index);
+}
+
+/* Whether the job asked for the item (a read-items job's list) */
+static gboolean
+job_requested (const WpiJobRecord *job,
+               const char         *name,
+               gboolean            has_index,
+               gint64              index)
+{
+  for (guint i = 0; job->items != NULL && i < job->items->len; i++)
+    {
+      const WpiStoreItem *wanted = &g_array_index (job->items, WpiStoreItem, i);
+
+      if (same_item (wanted->name, wanted->has_index, wanted->index, name, has_index, index))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* The phone's verdicts on the job's items. A read-items answer also carries the basic
+ * items nobody asked for: they are stored as the phone's values, but are no results. */
 static void
 record_results (WpiService *self,
                 Flow       *flow,
                 GPtrArray  *items)
 {
+  gboolean reads = flow->job->kind == WPI_JOB_KIND_READ_ITEMS;
+
   for (guint i = 0; i < items->len; i++)
     {
       const WpiItem *item = g_ptr_array_index (items, i);
       gboolean seen = FALSE;
 
-      if (item->status == NULL && flow->job->kind != WPI_JOB_KIND_READ_ITEMS)
+      if (reads ? !job_requested (flow->job, item->name, item->has_index, item->index)
+                : item->status == NULL)
         continue;
       /* A phone repeats e164 and the like among its basic items and as the answer:
        * one result per item, the later one wins */
@@ -444,8 +488,8 @@ record_results (WpiService *self,
         {
           WpiStoreItem *result = &g_array_index (flow->results, WpiStoreItem, j);
 
-          if (strcmp (result->name, item->name) == 0 && result->has_index == item->has_index &&
-              (!item->has_index || result->index == item->index))
+          if (same_item (result->name, result->has_index, result->index, item->name, item->has_index,
+                         item->index))
             {
               g_free (result->value);
               result->value = g_strdup (item->value);
@@ -640,6 +684,53 @@ software_accepted (WpiService  *self,
                                          error);
 }
 
+/* Each requested item the phone's answers did not return gets the status "no value
+ * returned"; the number of them. */
+static guint
+mark_unreturned_items (Flow *flow)
+{
+  const GArray *requested = flow->job->items;
+  guint missing = 0;
+
+  for (guint i = 0; requested != NULL && i < requested->len; i++)
+    {
+      const WpiStoreItem *wanted = &g_array_index (requested, WpiStoreItem, i);
+      gboolean returned = FALSE;
+
+      for (guint j = 0; j < flow->results->len && !returned; j++)
+        {
+          const WpiStoreItem *result = &g_array_index (flow->results, WpiStoreItem, j);
+
+          returned = same_item (result->name, result->has_index, result->index, wanted->name,
+                                wanted->has_index, wanted->index);
+        }
+      if (returned)
+        continue;
+      wpi_store_item_array_add (flow->results, wanted->name, wanted->has_index, wanted->index, NULL);
+      g_array_index (flow->results, WpiStoreItem, flow->results->len - 1).status =
+        g_strdup (WPI_ITEM_STATUS_NO_VALUE);
+      missing++;
+    }
+  return missing;
+}
+
+/* A read-items job is done when every requested item came back, done with problems when
+ * some did not (issue 9 §3). */
+static gboolean
+finish_read_items (WpiService  *self,
+                   Flow        *flow,
+                   GError     **error)
+{
+  guint missing = mark_unreturned_items (flow);
+  g_autofree char *reason = NULL;
+
+  if (missing == 0)
+    return _wpi_service_finish_job (self, flow, WPI_JOB_STATE_DONE, NULL, error);
+  reason = g_strdup_printf ("the phone returned no value for %u of the %u items asked for", missing,
+                            flow->job->items->len);
+  return _wpi_service_finish_job (self, flow, WPI_JOB_STATE_DONE_WITH_PROBLEMS, reason, error);
+}
+
 /* The job's last message was accepted: done, or what completes it comes next. */
 static WpiMessage *
 job_after_last_message (WpiService  *self,
@@ -662,8 +753,11 @@ job_after_last_message (WpiService  *self,
       if (!software_accepted (self, flow, error))
         return NULL;
       break;
-    case WPI_JOB_KIND_READ_ALL:
     case WPI_JOB_KIND_READ_ITEMS:
+      if (!finish_read_items (self, flow, error))
+        return NULL;
+      break;
+    case WPI_JOB_KIND_READ_ALL:
     case WPI_JOB_KIND_WRITE_ITEMS:
     case WPI_JOB_KIND_RESTART:
     case WPI_JOB_KIND_FACTORY_RESET:
@@ -776,8 +870,10 @@ _wpi_service_flow_on_status (WpiService  *self,
   for (guint i = 0; i < items->len; i++)
     {
       const WpiItem *item = g_ptr_array_index (items, i);
+      g_autofree char *status = _wpi_service_trimmed (item->value);
 
-      if (strcmp (item->name, "file-deployment-status") == 0 && g_ascii_strcasecmp (item->value, "ok") != 0)
+      if (strcmp (item->name, "file-deployment-status") == 0 &&
+          g_ascii_strcasecmp (status != NULL ? status : "", "ok") != 0)
         {
           const WpiItem *name = NULL;
 
@@ -928,7 +1024,9 @@ complete_reboot_jobs (WpiService  *self,
 static gboolean
 is_true (const char *value)
 {
-  return value != NULL && g_ascii_strcasecmp (value, "true") == 0;
+  g_autofree char *trimmed = _wpi_service_trimmed (value);
+
+  return trimmed != NULL && g_ascii_strcasecmp (trimmed, "true") == 0;
 }
 
 /* The first read of a new phone is a job of its own, stored with the phone: should this
@@ -990,7 +1088,9 @@ flow_on_start_up (WpiService  *self,
         return NULL;
       return _wpi_service_flow_next (self, flow, request);
     }
-  if (is_true (wpi_message_get_item_value (request, "configuration-changed-flag")))
+  /* a read-all job already queued (a read cut short, D22) reads it just the same */
+  if (is_true (wpi_message_get_item_value (request, "configuration-changed-flag")) &&
+      !has_waiting_job (self, flow, TRUE))
     return flow_read_configuration (flow, request);
   return _wpi_service_flow_next (self, flow, request);
 }
@@ -1022,6 +1122,12 @@ _wpi_service_flow_on_opening (WpiService  *self,
                               gint64       traffic_id,
                               GError     **error)
 {
+  gboolean mobility = FALSE;
+
+  /* before its items are stored: a mobility change is told from the stored state */
+  if (wpi_message_get_reason (request) == WPI_REASON_INVENTORY_CHANGES &&
+      !_wpi_service_note_mobility (self, flow, request, &mobility, error))
+    return NULL;
   /* What the phone volunteers is its current configuration */
   if (!update_phone_items (self, flow, items, traffic_id, error))
     return NULL;
@@ -1033,8 +1139,9 @@ _wpi_service_flow_on_opening (WpiService  *self,
 
     case WPI_REASON_LOCAL_CHANGES:
     case WPI_REASON_INVENTORY_CHANGES:
-      /* V2R2+ attach the changed items (stored above); older phones only flag them */
-      if (!is_true (wpi_message_get_item_value (request, "configuration-attached-flag")))
+      /* V2R2+ attach the changed items (stored above); older phones only flag them. A
+       * logon or logoff is answered without a read (wpi-service-mobility.c). */
+      if (!mobility && !is_true (wpi_message_get_item_value (request, "configuration-attached-flag")))
         return flow_read_configuration (flow, request);
       return _wpi_service_flow_next (self, flow, request);
 

@@ -99,6 +99,7 @@ typedef struct {
   guint              http_status;
   char              *refusal;
   gboolean           security;
+  const char        *security_kind; /* NULL: named after the port's mode */
 } Exchange;
 
 static void
@@ -169,6 +170,14 @@ exchange_identify (Exchange *ex)
                                 g_strdup_printf ("session of %s used by a message from %s",
                                                  flow->mac, ex->mac));
     }
+  /* D22: a flow is bound to the address it started from; its cookie alone is not enough */
+  if (flow != NULL && g_strcmp0 (flow->peer_ip, ex->peer_ip) != 0)
+    {
+      ex->security_kind = "session-from-other-address";
+      return exchange_refuse (ex, SOUP_STATUS_FORBIDDEN, TRUE,
+                              g_strdup_printf ("session of %s opened from %s used from %s (D22)",
+                                               flow->mac, flow->peer_ip, ex->peer_ip));
+    }
   ex->flow = flow;
   ex->in->mac = g_strdup (ex->mac);
   return TRUE;
@@ -215,9 +224,10 @@ exchange_store_phone (Exchange              *ex,
   update->ip = g_strdup (ex->peer_ip);
   update->last_contact_us = g_get_real_time ();
   update->state = WPI_PHONE_STATE_IN_SESSION;
+  /* trimmed: a contact-me-uri with a line break around it must still reach the phone */
 #define TAKE(item_name, field, flag) \
-  G_STMT_START { const char *v = wpi_message_get_item_value (ex->request, item_name); \
-    if (v != NULL && *v != '\0') { update->field = g_strdup (v); fields |= flag; } } G_STMT_END
+  G_STMT_START { char *v = _wpi_service_trimmed (wpi_message_get_item_value (ex->request, item_name)); \
+    if (v != NULL && *v != '\0') { update->field = v; fields |= flag; } else g_free (v); } G_STMT_END
   TAKE ("e164", e164, WPI_PHONE_FIELD_E164);
   TAKE ("device-type", device_type, WPI_PHONE_FIELD_DEVICE_TYPE);
   TAKE ("software-version", firmware, WPI_PHONE_FIELD_FIRMWARE);
@@ -521,9 +531,10 @@ handle_wpi_post (WpiService        *self,
   if (ex.reply == NULL)
     {
       if (ex.security)
-        _wpi_service_security_event (self, peer, in->mac, port_mode == WPI_PHONE_MODE_DEFAULT
-                                                          ? "secure-phone-on-default-port"
-                                                          : "client-certificate",
+        _wpi_service_security_event (self, peer, in->mac,
+                                     ex.security_kind != NULL ? ex.security_kind
+                                     : port_mode == WPI_PHONE_MODE_DEFAULT ? "secure-phone-on-default-port"
+                                                                           : "client-certificate",
                                      ex.refusal);
       respond_error (self, x, in, ex.http_status, -1, ex.refusal);
       return;

@@ -8,7 +8,9 @@
  *   wpi-service-http.c      the HTTP endpoints: the WPI POST, the DCMP poll, /files/
  *   wpi-service-flows.c     the flow engine and the service messages it builds
  *   wpi-service-secure.c    the Secure Mode bootstrap steps (protocol.md §7.15)
- *   wpi-service-scheduler.c contact-me scheduling, flow expiry, traffic retention
+ *   wpi-service-scheduler.c contact-me scheduling, the tick, traffic retention
+ *   wpi-service-deadlines.c flows that end without a CleanUp: deadline, restart (D22)
+ *   wpi-service-mobility.c  mobility logon and logoff reported by inventory-changes
  *   wpi-service-models.c    the live phones and jobs models, the traffic log
  */
 #pragma once
@@ -33,6 +35,15 @@ typedef struct {
   gint64 logged_at;
   guint  count;
 } WpiProblemLog;
+
+/* Item values stay exact as the phone sent them (the decoder, the store, the traffic
+ * log); what the service reads as a URI, address, port, number or flag is trimmed of
+ * the white space and line breaks around it (issue 9 §1). NULL stays NULL. */
+static inline char *
+_wpi_service_trimmed (const char *value)
+{
+  return value != NULL ? g_strstrip (g_strdup (value)) : NULL;
+}
 
 typedef enum {
   STEP_NONE,
@@ -111,6 +122,7 @@ struct _WpiService
   guint             contact_initial_backoff; /* seconds (D10) */
   guint             contact_max_backoff;     /* seconds (D10) */
   guint             traffic_retention_days;  /* 0: the traffic log is kept by count only */
+  guint             flow_deadline;           /* seconds without a message (D22) */
   gint64            retention_due;           /* monotonic time of the next retention batch */
   GSource          *tick_source;      /* on the thread-default context of start() */
 };
@@ -212,6 +224,19 @@ WpiMessage   *_wpi_service_flow_on_opening      (WpiService        *self,
                                                  GPtrArray         *items,
                                                  gboolean           phone_created,
                                                  gint64             traffic_id,
+                                                 GError           **error);
+
+/* wpi-service-deadlines.c */
+void          _wpi_service_flow_cut_short       (WpiService        *self,
+                                                 Flow              *flow,
+                                                 const char        *why);
+void          _wpi_service_expire_flows         (WpiService        *self);
+
+/* wpi-service-mobility.c */
+gboolean      _wpi_service_note_mobility        (WpiService        *self,
+                                                 Flow              *flow,
+                                                 WpiMessage        *request,
+                                                 gboolean          *mobility,
                                                  GError           **error);
 
 /* wpi-service-secure.c */

@@ -1,4 +1,4 @@
-/* wpi-service-scheduler.c: contact-me scheduling and flow expiry (D3, D10, D14)
+/* wpi-service-scheduler.c: contact-me scheduling and the tick (D3, D10, D14, D22)
  *
  * A tick every half second: the store is checked for work another process queued,
  * idle flows expire, and phones with jobs due get a contact-me.
@@ -163,7 +163,8 @@ contact_phone (WpiService   *self,
       return;
     }
 
-  uri = phone->contact_me_uri != NULL ? g_strdup (phone->contact_me_uri)
+  /* trimmed again: a store written before issue 9 may hold it as the phone sent it */
+  uri = phone->contact_me_uri != NULL ? _wpi_service_trimmed (phone->contact_me_uri)
                                       : wpi_contact_uri_for_address (phone->ip);
   callback = _wpi_service_local_address_towards (self, phone->ip);
 
@@ -277,36 +278,6 @@ _wpi_service_recover_interrupted_flows (WpiService *self)
     }
 }
 
-static void
-expire_flows (WpiService *self)
-{
-  gint64 now = g_get_monotonic_time ();
-  g_autoptr(GPtrArray) expired = g_ptr_array_new ();
-  GHashTableIter iter;
-  gpointer value;
-
-  g_hash_table_iter_init (&iter, self->flows);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    if (now - ((Flow *) value)->last_activity > WPI_FLOW_IDLE_TIMEOUT)
-      g_ptr_array_add (expired, value);
-
-  for (guint i = 0; i < expired->len; i++)
-    {
-      Flow *flow = g_ptr_array_index (expired, i);
-      g_autofree char *mac = g_strdup (flow->mac);
-
-      /* A job cut short goes back to the queue, unless it ends in a reboot */
-      if (flow->job != NULL && flow->job->kind != WPI_JOB_KIND_RESTART &&
-          flow->job->kind != WPI_JOB_KIND_FACTORY_RESET)
-        _wpi_service_set_job_state (self, flow->job->id, WPI_JOB_STATE_QUEUED, NULL, NULL);
-      _wpi_service_log (self, "flow of %s expired after %d s without a message", mac,
-                        (int) (WPI_FLOW_IDLE_TIMEOUT / G_TIME_SPAN_SECOND));
-      _wpi_service_flow_close (self, flow);
-      _wpi_service_set_phone_state (self, mac, WPI_PHONE_STATE_IDLE);
-      _wpi_service_refresh_phone (self, mac);
-    }
-}
-
 gboolean
 _wpi_service_tick (gpointer user_data)
 {
@@ -317,7 +288,7 @@ _wpi_service_tick (gpointer user_data)
       _wpi_service_reload_phones (self);
       _wpi_service_reload_jobs (self);
     }
-  expire_flows (self);
+  _wpi_service_expire_flows (self);
   _wpi_service_schedule_contacts (self, NULL);
   _wpi_service_enforce_traffic_retention (self);
   return G_SOURCE_CONTINUE;

@@ -156,7 +156,7 @@ _wpi_service_flow_on_tan (WpiService  *self,
                           GError     **error)
 {
   g_autoptr(WpiPinRecord) pin = wpi_store_pin_get_current (self->store, flow->mac, NULL);
-  const char *tan = NULL;
+  g_autofree char *tan = NULL;
 
   if (wpi_message_get_status (request) != WPI_MESSAGE_STATUS_ACCEPTED)
     {
@@ -171,7 +171,10 @@ _wpi_service_flow_on_tan (WpiService  *self,
     {
       const WpiItem *item = g_ptr_array_index (items, i);
       if (strcmp (item->name, "bootstrapping-tan") == 0 && item->status == NULL)
-        tan = item->value;
+        {
+          g_free (tan);
+          tan = _wpi_service_trimmed (item->value);   /* a number: trimmed (issue 9 §1) */
+        }
     }
 
   if (pin != NULL && tan != NULL && wpi_pin_tan_equal (wpi_pin_get_tan (pin->pin), tan))

@@ -26,6 +26,7 @@ enum {
   PROP_CONTACT_INITIAL_BACKOFF,
   PROP_CONTACT_MAX_BACKOFF,
   PROP_TRAFFIC_RETENTION_DAYS,
+  PROP_FLOW_DEADLINE,
   PROP_KEEP_ALIVE_TIMEOUT,
   N_PROPS
 };
@@ -86,6 +87,9 @@ wpi_service_get_property (GObject    *object,
     case PROP_TRAFFIC_RETENTION_DAYS:
       g_value_set_uint (value, self->traffic_retention_days);
       break;
+    case PROP_FLOW_DEADLINE:
+      g_value_set_uint (value, self->flow_deadline);
+      break;
     case PROP_KEEP_ALIVE_TIMEOUT:
       g_value_set_uint (value, self->keep_alive_timeout_ms);
       break;
@@ -124,6 +128,9 @@ wpi_service_set_property (GObject      *object,
           self->retention_due = 0;
           _wpi_service_enforce_traffic_retention (self);
         }
+      break;
+    case PROP_FLOW_DEADLINE:   /* the next tick applies it */
+      set_uint_property (self, &self->flow_deadline, g_value_get_uint (value), prop_id);
       break;
     case PROP_KEEP_ALIVE_TIMEOUT:
       /* connections waiting already keep the timeout they were given */
@@ -200,6 +207,10 @@ wpi_service_class_init (WpiServiceClass *klass)
   properties[PROP_TRAFFIC_RETENTION_DAYS] =
     g_param_spec_uint ("traffic-retention-days", NULL, NULL, 0, 36500, 0,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* D22: seconds a flow may go without a message before it is closed */
+  properties[PROP_FLOW_DEADLINE] =
+    g_param_spec_uint ("flow-deadline", NULL, NULL, 1, 86400, WPI_FLOW_IDLE_TIMEOUT / G_TIME_SPAN_SECOND,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   /* D18: milliseconds an open connection waits for its next request (10 s); shorter in
    * tests. The socket's own timeout (10 s without progress) ends a longer wait anyway. */
   properties[PROP_KEEP_ALIVE_TIMEOUT] =
@@ -259,6 +270,7 @@ wpi_service_init (WpiService *self)
   self->port = WPI_DEFAULT_PORT;
   self->secure_port = WPI_DEFAULT_SECURE_PORT;
   self->contact_initial_backoff = WPI_CONTACT_BACKOFF_INITIAL / G_TIME_SPAN_SECOND;
+  self->flow_deadline = WPI_FLOW_IDLE_TIMEOUT / G_TIME_SPAN_SECOND;
   self->contact_max_backoff = WPI_CONTACT_BACKOFF_LONGEST / G_TIME_SPAN_SECOND;
   self->keep_alive_timeout_ms = WPI_HTTP_KEEP_ALIVE_TIMEOUT_MS;
 }

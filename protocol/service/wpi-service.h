@@ -19,10 +19,13 @@ G_BEGIN_DECLS
 #define WPI_SERVICE_PATH        "/DeploymentService/LoginService"
 #define WPI_POLL_PATH           "/dcmp/contact-me"
 #define WPI_FILES_PATH          "/files/"
-/* D3: an idle flow expires after this long */
+/* D3, D22: an idle flow expires after this long (the default of flow-deadline) */
 #define WPI_FLOW_IDLE_TIMEOUT   (60 * G_TIME_SPAN_SECOND)
 /* A phone that ignored this many contact-mes in a row is unreachable (D10). */
 #define WPI_CONTACT_MAX_FAILURES 6
+/* A job whose flow was cut short (D22) when it had this many attempts (which count
+ * contact-mes and busy answers too) fails instead of going back to pending. */
+#define WPI_FLOW_MAX_ATTEMPTS   10
 
 /* The parameter of the read-all job that registers a new phone */
 #define WPI_JOB_PARAMETER_REGISTRATION "registration"
@@ -39,7 +42,9 @@ typedef enum {
  *                            with each further one (D10: 30; 0: no wait)
  *   contact-max-backoff      guint seconds, the longest wait between retries (D10: 900)
  *   traffic-retention-days   guint, traffic older than this is deleted (0: the log is
- *                            kept by count only, see WPI_STORE_SETTING_TRAFFIC_LIMIT) */
+ *                            kept by count only, see WPI_STORE_SETTING_TRAFFIC_LIMIT)
+ *   flow-deadline            guint seconds a flow may go without a message before it is
+ *                            closed and its job goes back to pending (D22: 60) */
 #define WPI_TYPE_SERVICE (wpi_service_get_type ())
 
 G_DECLARE_FINAL_TYPE (WpiService, wpi_service, WPI, SERVICE, GObject)

@@ -272,7 +272,7 @@ wpi_store_job_list_pending (WpiStore    *self,
 #define JOB_STATE_BIT \
   "(CASE state WHEN 'queued' THEN 1 WHEN 'contacting' THEN 2 WHEN 'in-progress' THEN 4 " \
   "WHEN 'waiting-busy' THEN 8 WHEN 'done' THEN 16 WHEN 'failed' THEN 32 " \
-  "WHEN 'cancelled' THEN 64 ELSE 0 END)"
+  "WHEN 'cancelled' THEN 64 WHEN 'done-with-problems' THEN 128 ELSE 0 END)"
 
 GPtrArray *
 wpi_store_job_list (WpiStore            *self,

@@ -456,3 +456,128 @@ wpi_store_phone_item_get (WpiStore    *self,
   return item;
 }
 
+
+/* ---- phone events ---- */
+
+WpiPhoneEvent *
+wpi_phone_event_copy (const WpiPhoneEvent *event)
+{
+  WpiPhoneEvent *copy = g_memdup2 (event, sizeof *event);
+
+  copy->mac = g_strdup (event->mac);
+  copy->kind = g_strdup (event->kind);
+  copy->user = g_strdup (event->user);
+  copy->detail = g_strdup (event->detail);
+  return copy;
+}
+
+void
+wpi_phone_event_free (WpiPhoneEvent *event)
+{
+  if (event == NULL)
+    return;
+  g_free (event->mac);
+  g_free (event->kind);
+  g_free (event->user);
+  g_free (event->detail);
+  g_free (event);
+}
+
+G_DEFINE_BOXED_TYPE (WpiPhoneEvent, wpi_phone_event, wpi_phone_event_copy, wpi_phone_event_free)
+
+static gboolean
+phone_event_add_in_transaction (WpiStore    *self,
+                                const char  *mac,
+                                gint64       time_us,
+                                const char  *kind,
+                                const char  *user,
+                                const char  *detail,
+                                GError     **error)
+{
+  g_autoptr(CachedStmt) stmt = NULL;
+
+  if (!_wpi_store_require_phone (self, mac, error))
+    return FALSE;
+  stmt = _wpi_store_prepare (self,
+                             "INSERT INTO phone_events (mac, time_us, kind, user, detail) "
+                             "VALUES (?1, ?2, ?3, ?4, ?5)",
+                             error);
+  if (stmt == NULL)
+    return FALSE;
+  _wpi_store_bind_text (stmt, 1, mac);
+  sqlite3_bind_int64 (stmt, 2, time_us);
+  _wpi_store_bind_text (stmt, 3, kind);
+  _wpi_store_bind_text (stmt, 4, user);
+  _wpi_store_bind_text (stmt, 5, detail);
+  return _wpi_store_run (self, stmt, "Cannot store a phone's event", error);
+}
+
+gboolean
+wpi_store_phone_event_add (WpiStore    *self,
+                           const char  *mac,
+                           gint64       time_us,
+                           const char  *kind,
+                           const char  *user,
+                           const char  *detail,
+                           GError     **error)
+{
+  g_autofree char *normal = NULL;
+  const char *texts[] = { kind, user, detail };
+
+  g_return_val_if_fail (WPI_IS_STORE (self), FALSE);
+
+  normal = _wpi_store_normalize_mac (mac, error);
+  if (normal == NULL)
+    return FALSE;
+  if (kind == NULL || kind[0] == '\0')
+    return _wpi_store_invalid (error, "A phone's event needs a kind");
+  for (guint i = 0; i < G_N_ELEMENTS (texts); i++)
+    if (texts[i] != NULL && !g_utf8_validate (texts[i], -1, NULL))
+      return _wpi_store_invalid (error, "A phone's event field is not valid UTF-8");
+
+  STORE_WRITE (self, error,
+               phone_event_add_in_transaction (self, normal, time_us, kind, user, detail, error));
+}
+
+/* A WpiPhoneEvent (a WpiStoreRowFunc) */
+static gpointer
+phone_event_from_row (sqlite3_stmt *stmt)
+{
+  WpiPhoneEvent *event = g_new0 (WpiPhoneEvent, 1);
+
+  event->id = sqlite3_column_int64 (stmt, 0);
+  event->time_us = sqlite3_column_int64 (stmt, 1);
+  event->mac = _wpi_store_column_strdup (stmt, 2);
+  event->kind = _wpi_store_column_strdup (stmt, 3);
+  event->user = _wpi_store_column_strdup (stmt, 4);
+  event->detail = _wpi_store_column_strdup (stmt, 5);
+  return event;
+}
+
+GPtrArray *
+wpi_store_phone_event_list (WpiStore    *self,
+                            const char  *mac,
+                            guint        limit,
+                            GError     **error)
+{
+  g_autofree char *normal = NULL;
+  g_autoptr(CachedStmt) stmt = NULL;
+
+  g_return_val_if_fail (WPI_IS_STORE (self), NULL);
+
+  normal = _wpi_store_normalize_mac (mac, error);
+  if (normal == NULL)
+    return NULL;
+  /* the newest `limit`, put back in the order they happened */
+  stmt = _wpi_store_prepare (self,
+                             "SELECT id, time_us, mac, kind, user, detail FROM ("
+                             "  SELECT * FROM phone_events WHERE mac = ?1 ORDER BY id DESC LIMIT ?2"
+                             ") ORDER BY id",
+                             error);
+  if (stmt == NULL)
+    return NULL;
+  _wpi_store_bind_text (stmt, 1, normal);
+  sqlite3_bind_int64 (stmt, 2, limit == 0 ? -1 : (gint64) limit);
+  return _wpi_store_collect (self, stmt, phone_event_from_row, (GDestroyNotify) wpi_phone_event_free,
+                             "Cannot list a phone's events", error);
+}

@@ -34,7 +34,7 @@ struct _WpiStore {
 extern const char *const _wpi_store_phone_mode_names[WPI_PHONE_MODE_SECURE + 1];
 extern const char *const _wpi_store_phone_state_names[WPI_PHONE_STATE_UNREACHABLE + 1];
 extern const char *const _wpi_store_job_kind_names[WPI_JOB_KIND_BOOTSTRAP + 1];
-extern const char *const _wpi_store_job_state_names[WPI_JOB_STATE_CANCELLED + 1];
+extern const char *const _wpi_store_job_state_names[WPI_JOB_STATE_DONE_WITH_PROBLEMS + 1];
 extern const char *const _wpi_store_pin_state_names[WPI_PIN_STATE_REISSUED + 1];
 extern const char *const _wpi_store_direction_names[WPI_TRAFFIC_DIRECTION_OUT + 1];
 

@@ -158,6 +158,46 @@ static const char *const migrations[] = {
   "  kind    TEXT NOT NULL CHECK (kind <> ''),"
   "  detail  TEXT"
   ");",
+
+  /* 1 -> 2: the job state done-with-problems (issue 9 §3). A CHECK cannot be altered:
+   * the table is built anew (sqlite.org/lang_altertable.html, "other kinds of table
+   * schema changes"; foreign keys are off while migrations run), keeping its ids and
+   * its AUTOINCREMENT sequence. And the phones' events (mobility logon and logoff). */
+  "CREATE TABLE jobs_new ("
+  "  id              INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  mac             TEXT NOT NULL REFERENCES phones (mac) ON DELETE CASCADE,"
+  "  kind            TEXT NOT NULL CHECK (kind IN ('read-all', 'read-items', 'write-items',"
+  "                    'restart', 'factory-reset', 'file-deployment', 'software-deployment',"
+  "                    'apply-profile', 'bootstrap')),"
+  "  parameter       TEXT,"
+  "  state           TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'contacting',"
+  "                    'in-progress', 'waiting-busy', 'done', 'failed', 'cancelled',"
+  "                    'done-with-problems')),"
+  "  failure_reason  TEXT,"
+  "  created_us      INTEGER NOT NULL,"
+  "  updated_us      INTEGER NOT NULL,"
+  "  attempts        INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),"
+  "  next_attempt_us INTEGER NOT NULL DEFAULT 0"
+  ");"
+  "INSERT INTO jobs_new SELECT id, mac, kind, parameter, state, failure_reason, created_us,"
+  "  updated_us, attempts, next_attempt_us FROM jobs;"
+  "DELETE FROM sqlite_sequence WHERE name = 'jobs_new';"
+  "INSERT INTO sqlite_sequence (name, seq) SELECT 'jobs_new', seq FROM sqlite_sequence"
+  "  WHERE name = 'jobs';"
+  "DROP TABLE jobs;"
+  "ALTER TABLE jobs_new RENAME TO jobs;"
+  "CREATE INDEX jobs_by_phone ON jobs (mac, id);"
+  "CREATE INDEX jobs_pending ON jobs (mac, id) WHERE state IN " PENDING_STATES ";"
+
+  "CREATE TABLE phone_events ("
+  "  id      INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  mac     TEXT NOT NULL REFERENCES phones (mac) ON DELETE CASCADE,"
+  "  time_us INTEGER NOT NULL,"
+  "  kind    TEXT NOT NULL CHECK (kind <> ''),"
+  "  user    TEXT,"
+  "  detail  TEXT"
+  ");"
+  "CREATE INDEX phone_events_by_phone ON phone_events (mac, id);",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == WPI_STORE_SCHEMA_VERSION);
@@ -196,6 +236,7 @@ const char *const _wpi_store_job_kind_names[] = {
 };
 const char *const _wpi_store_job_state_names[] = {
   "queued", "contacting", "in-progress", "waiting-busy", "done", "failed", "cancelled",
+  "done-with-problems",
 };
 const char *const _wpi_store_pin_state_names[] = {
   "generated", "handed-out", "bundle-delivered", "verified", "failed", "re-issued",
@@ -205,7 +246,7 @@ const char *const _wpi_store_direction_names[] = { "in", "out" };
 G_STATIC_ASSERT (G_N_ELEMENTS (_wpi_store_phone_mode_names) == WPI_PHONE_MODE_SECURE + 1);
 G_STATIC_ASSERT (G_N_ELEMENTS (_wpi_store_phone_state_names) == WPI_PHONE_STATE_UNREACHABLE + 1);
 G_STATIC_ASSERT (G_N_ELEMENTS (_wpi_store_job_kind_names) == WPI_JOB_KIND_BOOTSTRAP + 1);
-G_STATIC_ASSERT (G_N_ELEMENTS (_wpi_store_job_state_names) == WPI_JOB_STATE_CANCELLED + 1);
+G_STATIC_ASSERT (G_N_ELEMENTS (_wpi_store_job_state_names) == WPI_JOB_STATE_DONE_WITH_PROBLEMS + 1);
 G_STATIC_ASSERT (G_N_ELEMENTS (_wpi_store_pin_state_names) == WPI_PIN_STATE_REISSUED + 1);
 G_STATIC_ASSERT (G_N_ELEMENTS (_wpi_store_direction_names) == WPI_TRAFFIC_DIRECTION_OUT + 1);
 
@@ -266,7 +307,8 @@ wpi_job_state_is_final (WpiJobState state)
 {
   return state == WPI_JOB_STATE_DONE ||
          state == WPI_JOB_STATE_FAILED ||
-         state == WPI_JOB_STATE_CANCELLED;
+         state == WPI_JOB_STATE_CANCELLED ||
+         state == WPI_JOB_STATE_DONE_WITH_PROBLEMS;
 }
 
 /* A column the CHECK constraints limit to the names; the fallback is never reached
@@ -596,20 +638,35 @@ check_version (gint64    version,
   return TRUE;
 }
 
+/* No row may refer to a missing one once the migrations have run. */
 static gboolean
-store_migrate (WpiStore  *self,
-               GError   **error)
+check_foreign_keys (WpiStore  *self,
+                    GError   **error)
+{
+  g_autoptr(CachedStmt) stmt = _wpi_store_prepare (self, "PRAGMA foreign_key_check", error);
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_DONE)
+    return TRUE;
+  if (rc == SQLITE_ROW)
+    {
+      g_set_error (error, WPI_STORE_ERROR, WPI_STORE_ERROR_CORRUPT,
+                   "Cannot migrate the store: a row of %s refers to a missing row of %s",
+                   (const char *) sqlite3_column_text (stmt, 0),
+                   (const char *) sqlite3_column_text (stmt, 2));
+      return FALSE;
+    }
+  return _wpi_store_set_sqlite_error (self->db, rc, error, "Cannot migrate the store");
+}
+
+static gboolean
+store_migrate_locked (WpiStore  *self,
+                      GError   **error)
 {
   gint64 version;
-
-  if (!read_pragma_int (self, "PRAGMA user_version", &version, error) ||
-      !check_version (version, error))
-    return FALSE;
-  if (version == WPI_STORE_SCHEMA_VERSION)
-    {
-      self->schema_version = version;
-      return TRUE;
-    }
 
   if (!_wpi_store_begin (self, TRUE, error))
     return FALSE;
@@ -629,15 +686,45 @@ store_migrate (WpiStore  *self,
           !exec_script (self, bump, what, error))
         goto fail;
     }
+  if (!check_foreign_keys (self, error))
+    goto fail;
 
-  if (!_wpi_store_commit (self, error))
-    return FALSE;
-  self->schema_version = WPI_STORE_SCHEMA_VERSION;
-  return TRUE;
+  return _wpi_store_commit (self, error);
 
 fail:
   _wpi_store_rollback (self);
   return FALSE;
+}
+
+static gboolean
+store_migrate (WpiStore  *self,
+               GError   **error)
+{
+  gint64 version;
+
+  if (!read_pragma_int (self, "PRAGMA user_version", &version, error) ||
+      !check_version (version, error))
+    return FALSE;
+  if (version == WPI_STORE_SCHEMA_VERSION)
+    {
+      self->schema_version = version;
+      return TRUE;
+    }
+
+  /* A migration that rebuilds a table drops the old one, which with foreign keys on
+   * would cascade into the rows that refer to it; SQLite ignores this pragma inside a
+   * transaction, so it is set around it, and the keys are checked before the commit. */
+  if (!exec_script (self, "PRAGMA foreign_keys = OFF", "Cannot migrate the store", error))
+    return FALSE;
+  if (!store_migrate_locked (self, error))
+    {
+      exec_script (self, "PRAGMA foreign_keys = ON", "Cannot configure the store", NULL);
+      return FALSE;
+    }
+  if (!exec_script (self, "PRAGMA foreign_keys = ON", "Cannot configure the store", error))
+    return FALSE;
+  self->schema_version = WPI_STORE_SCHEMA_VERSION;
+  return TRUE;
 }
 
 /* The database holds PINs: create it 0600 before SQLite does (with the umask's 0644);

@@ -31,7 +31,7 @@ G_BEGIN_DECLS
 
 #define WPI_STORE_DB_NAME                 "workpoint.db"
 /* The schema this build writes; an older store is migrated on open, a newer one refused. */
-#define WPI_STORE_SCHEMA_VERSION          1
+#define WPI_STORE_SCHEMA_VERSION          2
 /* Setting: the most traffic messages kept (oldest deleted first). */
 #define WPI_STORE_SETTING_TRAFFIC_LIMIT   "traffic-max-messages"
 #define WPI_STORE_DEFAULT_TRAFFIC_LIMIT   1000000
@@ -80,8 +80,10 @@ typedef enum {
   WPI_JOB_KIND_BOOTSTRAP,           /*< nick=bootstrap >*/
 } WpiJobKind;
 
-/* QUEUED, CONTACTING, IN_PROGRESS and WAITING_BUSY are pending; DONE, FAILED and
- * CANCELLED are final: a job never leaves them. */
+/* QUEUED, CONTACTING, IN_PROGRESS and WAITING_BUSY are pending; DONE, FAILED,
+ * CANCELLED and DONE_WITH_PROBLEMS are final: a job never leaves them.
+ * DONE_WITH_PROBLEMS: the phone answered, but not everything the job asked for (a
+ * read-items answer that lacks requested items, issue 9 §3). */
 typedef enum {
   WPI_JOB_STATE_QUEUED,       /*< nick=queued >*/
   WPI_JOB_STATE_CONTACTING,   /*< nick=contacting >*/
@@ -90,6 +92,7 @@ typedef enum {
   WPI_JOB_STATE_DONE,         /*< nick=done >*/
   WPI_JOB_STATE_FAILED,       /*< nick=failed >*/
   WPI_JOB_STATE_CANCELLED,    /*< nick=cancelled >*/
+  WPI_JOB_STATE_DONE_WITH_PROBLEMS, /*< nick=done-with-problems >*/
 } WpiJobState;
 
 #define WPI_JOB_STATE_MASK(state) (1u << (state))
@@ -303,6 +306,24 @@ typedef struct {
   char   *detail;
 } WpiSecurityEvent;
 
+/* Something a phone reported about its users: a mobility logon or logoff (items.md
+ * §13.1). kind is "logon" or "logoff"; user the number of the user who logged on or
+ * off, or NULL when the phone did not say. */
+typedef struct {
+  gint64  id;
+  gint64  time_us;
+  char   *mac;
+  char   *kind;
+  char   *user;
+  char   *detail; /* e.g. the requested-items the phone listed, or NULL */
+} WpiPhoneEvent;
+
+#define WPI_TYPE_PHONE_EVENT (wpi_phone_event_get_type ())
+GType          wpi_phone_event_get_type (void) G_GNUC_CONST;
+WpiPhoneEvent *wpi_phone_event_copy     (const WpiPhoneEvent *event);
+void           wpi_phone_event_free     (WpiPhoneEvent       *event);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (WpiPhoneEvent, wpi_phone_event_free)
+
 #define WPI_TYPE_SECURITY_EVENT (wpi_security_event_get_type ())
 GType             wpi_security_event_get_type (void) G_GNUC_CONST;
 WpiSecurityEvent *wpi_security_event_copy     (const WpiSecurityEvent *event);
@@ -430,6 +451,20 @@ WpiStoreItem *wpi_store_phone_item_get      (WpiStore           *self,
                                              const char         *name,
                                              gboolean            has_index,
                                              gint64              index,
+                                             GError            **error);
+
+/* A phone's events (WpiPhoneEvent): the phone must exist; user and detail may be NULL.
+ * list(): the newest `limit` (0: all) in the order they happened. */
+gboolean      wpi_store_phone_event_add     (WpiStore           *self,
+                                             const char         *mac,
+                                             gint64              time_us,
+                                             const char         *kind,
+                                             const char         *user,
+                                             const char         *detail,
+                                             GError            **error);
+GPtrArray    *wpi_store_phone_event_list    (WpiStore           *self,
+                                             const char         *mac,
+                                             guint               limit,
                                              GError            **error);
 
 /* Jobs. The phone must exist; read-items and write-items need at least one item,

@@ -599,11 +599,14 @@ test_show (Fixture       *fixture,
            gconstpointer  data)
 {
   JsonObject *phone;
-  JsonArray *items, *jobs;
+  JsonArray *items, *jobs, *events;
   gint64 job_id;
   gboolean saw_secret = FALSE, saw_enum = FALSE, saw_unknown = FALSE;
 
   job_id = enqueue_job (fixture, MAC_A, WPI_JOB_KIND_RESTART, NULL, 0);
+  /* a user's logon at the phone (mobility) */
+  g_assert_true (wpi_store_phone_event_add (fixture->store, MAC_A, g_get_real_time (), "logon", "4989700200",
+                                            "requested-items: userdata-call-log", NULL));
 
   /* any MAC form */
   g_assert_cmpint (run_ctl (fixture, "show", "00-1a-e8-12-34-56", NULL), ==, 0);
@@ -616,6 +619,8 @@ test_show (Fixture       *fixture,
                                  "2 (TLS)", "<masked>", NULL);
   g_assert_null (strstr (fixture->out, SECRET));
   assert_contains (fixture->out, "restart");
+  assert_contains (fixture->out, "\nEvents\n");
+  assert_contains (fixture->out, "logon  4989700200  requested-items: userdata-call-log");
   /* the category comes before its items */
   g_assert_true (strstr (fixture->out, "SIP\n") < strstr (fixture->out, "sip-transport-user"));
 
@@ -664,6 +669,9 @@ test_show (Fixture       *fixture,
   g_assert_cmpuint (json_array_get_length (jobs), ==, 1);
   g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (jobs, 0), "id"), ==, job_id);
   g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (jobs, 0), "kind"), ==, "restart");
+  events = json_object_get_array_member (phone, "events");
+  g_assert_cmpuint (json_array_get_length (events), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (events, 0), "user"), ==, "4989700200");
 
   /* a phone without values */
   g_assert_cmpint (run_ctl (fixture, "show", MAC_B, NULL), ==, 0);
@@ -1369,6 +1377,42 @@ test_wait_read_done (Fixture       *fixture,
   }
 }
 
+/* A read whose answer lacked an item asked for: listed under its state, and job --wait
+ * says which item and fails (issue 9 §3) */
+static void
+test_job_done_with_problems (Fixture       *fixture,
+                             gconstpointer  data)
+{
+  WpiStoreItem asked[] = { { .name = "e164" }, { .name = "x-gone" } };
+  WpiStoreItem answered[] = {
+    { .name = "e164", .value = (char *) "4989700123", .status = (char *) "accepted" },
+    { .name = "x-gone", .status = (char *) "no value returned" },
+  };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *id_text = NULL;
+  gint64 id;
+
+  g_assert_true (wpi_store_job_enqueue (fixture->store, MAC_A, WPI_JOB_KIND_READ_ITEMS, NULL, asked, 2, &id, &error));
+  g_assert_true (wpi_store_job_set_item_results (fixture->store, id, answered, 2, &error));
+  g_assert_true (wpi_store_job_set_state (fixture->store, id, WPI_JOB_STATE_DONE_WITH_PROBLEMS,
+                                          "the phone returned no value for 1 of the 2 items asked for", &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpint (run_ctl (fixture, &out, &err, "jobs", "--state", "done-with-problems", NULL), ==, 0);
+  assert_contains (out, "done-with-problems");
+  assert_contains (out, "no value for 1 of the 2");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  id_text = g_strdup_printf ("%" G_GINT64_FORMAT, id);
+  g_assert_cmpint (run_ctl (fixture, &out, &err, "job", id_text, "--wait=5", NULL), ==, 3);
+  assert_contains (out, "read-items for " MAC_A ": done-with-problems");
+  assert_contains (out, "x-gone: no value returned");
+  assert_error_line (err, "is done with problems: the phone returned no value");
+}
+
 static void
 test_wait_write_failed (Fixture       *fixture,
                         gconstpointer  data)
@@ -1619,7 +1663,8 @@ end_to_end_start (EndToEnd           *e2e,
   g_subprocess_launcher_setenv (service_launcher, "XDG_DATA_HOME", fixture->xdg_data, TRUE);
   e2e->service = g_subprocess_launcher_spawn (service_launcher, &error, console_path, "--headless",
                                               "--data-dir", e2e->service_dir, "--port", "0",
-                                              "--secure-port", "0", "--bind", "127.0.0.1", NULL);
+                                              "--secure-port", "0", "--bind", "127.0.0.1",
+                                              "--flow-deadline", "60", NULL);
   g_assert_no_error (error);
   e2e->port = test_util_headless_wait_serving (e2e->service_log, 0, NULL, TEST_TIMEOUT_MS);
   e2e->store = wpi_store_open (e2e->service_dir, &error);
@@ -2317,6 +2362,7 @@ main (int   argc,
   ADD ("traffic", test_traffic);
   ADD ("wait/read-done", test_wait_read_done);
   ADD ("wait/write-failed", test_wait_write_failed);
+  ADD ("job/done-with-problems", test_job_done_with_problems);
   ADD ("wait/cancelled-and-timeout", test_wait_cancelled_and_timeout);
   ADD ("wait/contact", test_wait_contact);
   ADD ("service", test_service);

@@ -284,6 +284,50 @@ test_enqueue (Fixture       *f,
   g_assert_nonnull (error);
 }
 
+/* Any job that went back to pending (left in-progress) */
+static gboolean
+job_pending_again (gpointer data)
+{
+  Fixture *f = data;
+  GHashTableIter iter;
+  gpointer state;
+
+  g_hash_table_iter_init (&iter, f->job_states);
+  while (g_hash_table_iter_next (&iter, NULL, &state))
+    if (g_str_equal (state, "queued") || g_str_equal (state, "contacting"))
+      return TRUE;
+  return FALSE;
+}
+
+/* flow-deadline reaches the worker's service (D22): a start-up whose registration read
+ * is never answered expires within a second or two, not after the default minute */
+static void
+test_flow_deadline_forwarded (Fixture       *f,
+                              gconstpointer  data)
+{
+  g_autoptr(SoupSession) session = test_util_https_session_new (NULL);
+  g_autoptr(WpiMessage) start_up = wpi_message_new (WPI_MESSAGE_KIND_WORKPOINT, "F1");
+  g_autoptr(TestUtilReply) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *base = NULL;
+  g_autofree char *uri = NULL;
+  guint deadline = 0;
+
+  g_object_set (f->host, "flow-deadline", 1, NULL);
+  g_object_get (f->host, "flow-deadline", &deadline, NULL);
+  g_assert_cmpuint (deadline, ==, 1);
+  g_assert_true (wpi_service_host_start (f->host, &error));
+  g_assert_no_error (error);
+
+  wpi_message_set_reason (start_up, WPI_REASON_START_UP);
+  wpi_message_add_item (start_up, "mac-addr", "00:1A:E8:42:00:01");
+  base = service_uri (f);
+  uri = g_strconcat (base, WPI_SERVICE_PATH, NULL);
+  reply = test_util_post_message (session, uri, start_up, NULL);
+  g_assert_cmpuint (reply->status, ==, 200);
+  test_util_wait_until (job_pending_again, f, 20000, "the unanswered flow to expire");
+}
+
 /* A data directory that cannot be used is an error from new(), and no thread stays */
 static void
 test_bad_data_dir (void)
@@ -310,6 +354,8 @@ main (int   argc,
   g_test_add ("/service-host/phones-mirrored", Fixture, NULL, fixture_set_up, test_phones_mirrored,
               fixture_tear_down);
   g_test_add ("/service-host/enqueue", Fixture, NULL, fixture_set_up, test_enqueue, fixture_tear_down);
+  g_test_add ("/service-host/flow-deadline", Fixture, NULL, fixture_set_up, test_flow_deadline_forwarded,
+              fixture_tear_down);
   g_test_add_func ("/service-host/bad-data-dir", test_bad_data_dir);
 
   return g_test_run ();

@@ -19,6 +19,7 @@
 #include "wpi-phone.h"
 #include "wpi-service.h"
 #include "test-util-service.h"
+#include "test-util-store.h"
 
 #define MAC "00:1A:E8:12:34:56"
 #define WAIT_TIMEOUT (20 * G_TIME_SPAN_SECOND)
@@ -35,6 +36,8 @@ typedef struct {
   gboolean     secure;        /* talk to the Secure Mode port */
   GTlsCertificate *client_cert;
   GError      *transport_error;
+  char        *contact_uri;   /* the contact-me-uri the phone reports; NULL: port 1 */
+  const char  *e164;          /* the e164 it reports; NULL: its own, 4989700123 */
 } Fixture;
 
 static void
@@ -61,6 +64,7 @@ fixture_tear_down (Fixture       *f,
   g_free (f->last_set_cookie);
   g_clear_object (&f->client_cert);
   g_clear_error (&f->transport_error);
+  g_free (f->contact_uri);
 }
 
 /* One HTTP exchange; the service runs on this thread's main context meanwhile. */
@@ -114,10 +118,11 @@ phone_message (Fixture    *f,
   if (reason != WPI_REASON_REPLY_TO)
     {
       wpi_message_add_item (message, "mac-addr", MAC);
-      wpi_message_add_item (message, "e164", "4989700123");
+      wpi_message_add_item (message, "e164", f->e164 ? f->e164 : "4989700123");
       wpi_message_add_item (message, "device-type", "OpenStage 60");
       wpi_message_add_item (message, "software-version", f->firmware);
-      wpi_message_add_item (message, "contact-me-uri", "http://127.0.0.1:1/contact_dls.html/ContactDLS");
+      wpi_message_add_item (message, "contact-me-uri",
+                            f->contact_uri ? f->contact_uri : "http://127.0.0.1:1/contact_dls.html/ContactDLS");
     }
   return message;
 }
@@ -157,6 +162,20 @@ exchange (Fixture    *f,
   g_assert_cmpint (wpi_message_get_kind (answer), ==, WPI_MESSAGE_KIND_DLS);
   g_assert_cmpstr (wpi_message_get_nonce (answer), ==, wpi_message_get_nonce (message));
   return answer;
+}
+
+/* Posts a phone message the service is expected to refuse; the HTTP status. */
+static guint
+post_refused (Fixture    *f,
+              WpiMessage *message,
+              gboolean    with_cookie)
+{
+  gsize length;
+  g_autofree char *xml = wpi_message_serialize (message, &length);
+  g_autoptr(GBytes) body = http (f, "POST", WPI_SERVICE_PATH, xml, length, with_cookie, 0);
+
+  g_assert_cmpuint (f->last_status, !=, 200);
+  return f->last_status;
 }
 
 static WpiPhoneRecord *
@@ -323,45 +342,58 @@ test_write_with_item_failures (Fixture       *f,
   g_assert_cmpstr (value->value, ==, "2");
 }
 
-/* §7.5: a read; the phone repeats e164 among its basic items and as the answer. */
+/* §7.5: a read; the phone repeats e164 among its basic items and as the answer. Items
+ * nobody asked for (mac-addr) are the phone's values but no results; a requested item
+ * the answer lacks makes the job done with problems (issue 9 §3). */
 static void
 test_read_items (Fixture       *f,
                  gconstpointer  data)
 {
-  g_autoptr(GArray) items = wpi_store_item_array_new ();
-  g_autoptr(WpiMessage) solicited = NULL;
-  g_autoptr(WpiMessage) read = NULL;
-  g_autoptr(WpiMessage) reply = NULL;
-  g_autoptr(WpiMessage) clean_up = NULL;
-  g_autoptr(WpiJobRecord) job = NULL;
-  g_autoptr(GError) error = NULL;
-  gint64 id;
+  static const struct {
+    const char  *reg_addr;   /* what the phone answers for it; NULL: nothing */
+    WpiJobState  state;
+    const char  *reg_status;
+  } cases[] = {
+    { "sip.example.org", WPI_JOB_STATE_DONE, "accepted" },
+    { NULL, WPI_JOB_STATE_DONE_WITH_PROBLEMS, "no value returned" },
+  };
+  WpiStore *store = wpi_service_get_store (f->service);
 
   register_phone (f);
-  wpi_store_item_array_add (items, "e164", FALSE, 0, NULL);
-  wpi_store_item_array_add (items, "reg-addr", FALSE, 0, NULL);
-  id = test_util_service_enqueue (f->service, MAC, WPI_JOB_KIND_READ_ITEMS, items);
-
-  solicited = phone_message (f, WPI_REASON_SOLICITED, "AE");
-  read = exchange (f, solicited);
-  g_assert_cmpint (wpi_message_get_action (read), ==, WPI_ACTION_READ_ITEMS);
-  g_assert_cmpstr (wpi_message_get_item_value (read, "reg-addr"), ==, "");
-
-  reply = reply_to (f, WPI_ACTION_READ_ITEMS, "accepted", "AE");
-  wpi_message_add_item (reply, "e164", "4989700123");
-  wpi_message_add_item (reply, "mac-addr", MAC);
-  wpi_message_add_item (reply, "e164", "4989700123");
-  wpi_message_add_item (reply, "reg-addr", "sip.example.org");
-  clean_up = exchange (f, reply);
-  g_assert_cmpint (wpi_message_get_action (clean_up), ==, WPI_ACTION_CLEAN_UP);
-  g_assert_cmpint (job_state (f, id, NULL), ==, WPI_JOB_STATE_DONE);
-  job = wpi_store_job_get (wpi_service_get_store (f->service), id, &error);
-  g_assert_no_error (error);
-  for (guint i = 0; i < job->items->len; i++)
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      const WpiStoreItem *item = &g_array_index (job->items, WpiStoreItem, i);
-      if (strcmp (item->name, "reg-addr") == 0)
-        g_assert_cmpstr (item->value, ==, "sip.example.org");
+      g_autoptr(GArray) items = wpi_store_item_array_new ();
+      g_autoptr(WpiMessage) solicited = phone_message (f, WPI_REASON_SOLICITED, "AE");
+      g_autoptr(WpiMessage) read = NULL;
+      g_autoptr(WpiMessage) reply = reply_to (f, WPI_ACTION_READ_ITEMS, "accepted", "AE");
+      g_autoptr(WpiMessage) clean_up = NULL;
+      g_autoptr(WpiJobRecord) job = NULL;
+      g_autoptr(WpiStoreItem) volunteered = NULL;
+      gint64 id;
+
+      wpi_store_item_array_add (items, "e164", FALSE, 0, NULL);
+      wpi_store_item_array_add (items, "reg-addr", FALSE, 0, NULL);
+      id = test_util_service_enqueue (f->service, MAC, WPI_JOB_KIND_READ_ITEMS, items);
+      read = exchange (f, solicited);
+      g_assert_cmpint (wpi_message_get_action (read), ==, WPI_ACTION_READ_ITEMS);
+      g_assert_cmpstr (wpi_message_get_item_value (read, "reg-addr"), ==, "");
+
+      wpi_message_add_item (reply, "e164", "4989700123");
+      wpi_message_add_item (reply, "mac-addr", MAC);
+      wpi_message_add_item (reply, "e164", "4989700123");
+      if (cases[i].reg_addr != NULL)
+        wpi_message_add_item (reply, "reg-addr", cases[i].reg_addr);
+      clean_up = exchange (f, reply);
+      g_assert_cmpint (wpi_message_get_action (clean_up), ==, WPI_ACTION_CLEAN_UP);
+      g_assert_cmpint (job_state (f, id, NULL), ==, cases[i].state);
+
+      job = test_util_store_job_get (store, id);
+      g_assert_cmpuint (job->items->len, ==, 2);   /* mac-addr is no result */
+      g_assert_cmpstr (g_array_index (job->items, WpiStoreItem, 0).status, ==, "accepted");
+      g_assert_cmpstr (g_array_index (job->items, WpiStoreItem, 1).value, ==, cases[i].reg_addr);
+      g_assert_cmpstr (g_array_index (job->items, WpiStoreItem, 1).status, ==, cases[i].reg_status);
+      volunteered = wpi_store_phone_item_get (store, MAC, "mac-addr", FALSE, 0, NULL);
+      g_assert_nonnull (volunteered);
     }
 }
 
@@ -632,7 +664,8 @@ test_secure_phone_on_default_port (Fixture       *f,
   g_assert_cmpstr (((WpiSecurityEvent *) g_ptr_array_index (events, 0))->kind, ==, "secure-phone-on-default-port");
 }
 
-/* D10: the contact-me reaches the phone's listener with the call-back address. */
+/* D10: the contact-me reaches the phone's listener with the call-back address, also when
+ * the phone reported its contact-me-uri between line breaks. */
 typedef struct {
   guint   requests;
   char   *form;
@@ -658,7 +691,7 @@ test_contact_me (Fixture       *f,
   g_autoptr(SoupServer) phone_server = soup_server_new (NULL, NULL);
   g_autoptr(GError) error = NULL;
   g_autoptr(GSList) uris = NULL;
-  g_autoptr(WpiPhoneRecord) record = wpi_phone_record_new (MAC);
+  g_autoptr(WpiPhoneRecord) record = NULL;
   ContactListener listener = { 0 };
   g_autofree char *uri = NULL;
   gint64 deadline;
@@ -671,10 +704,11 @@ test_contact_me (Fixture       *f,
   uri = g_strdup_printf ("http://127.0.0.1:%d/contact_dls.html/ContactDLS", g_uri_get_port (uris->data));
   g_slist_free_full (g_steal_pointer (&uris), (GDestroyNotify) g_uri_unref);
 
+  /* the phone reports it, with a line break around it when data says so (issue 9 §1) */
+  f->contact_uri = data != NULL ? g_strdup_printf ("\n  %s\r\n", uri) : g_strdup (uri);
   register_phone (f);
-  record->contact_me_uri = g_strdup (uri);
-  wpi_store_phone_upsert (wpi_service_get_store (f->service), record, WPI_PHONE_FIELD_CONTACT_ME_URI, NULL, &error);
-  g_assert_no_error (error);
+  record = stored_phone (f);
+  g_assert_cmpstr (record->contact_me_uri, ==, uri);
 
   enqueue_write (f, "e164", "42", NULL, NULL);
   deadline = g_get_monotonic_time () + WAIT_TIMEOUT;
@@ -707,6 +741,234 @@ test_unreachable (Fixture       *f,
   g_assert_true (g_str_has_prefix (reason, "phone unreachable"));
   phone = stored_phone (f);
   g_assert_cmpint (phone->state, ==, WPI_PHONE_STATE_UNREACHABLE);
+}
+
+/* ---- Flows that end without a CleanUp (D22) ---------------------------- */
+
+/* The read that registered the phone */
+static gint64
+registration_job (Fixture *f)
+{
+  g_autoptr(GPtrArray) jobs = wpi_store_job_list (wpi_service_get_store (f->service), NULL, NULL);
+
+  for (guint i = 0; jobs != NULL && i < jobs->len; i++)
+    {
+      WpiJobRecord *job = g_ptr_array_index (jobs, i);
+
+      if (g_strcmp0 (job->parameter, WPI_JOB_PARAMETER_REGISTRATION) == 0)
+        return job->id;
+    }
+  g_assert_not_reached ();
+}
+
+/* A new phone's start-up, answered with the registration read, which it leaves
+ * unanswered for now */
+static void
+start_registration (Fixture    *f,
+                    const char *nonce)
+{
+  g_autoptr(WpiMessage) start_up = phone_message (f, WPI_REASON_START_UP, nonce);
+  g_autoptr(WpiMessage) read = exchange (f, start_up);
+
+  g_assert_cmpint (wpi_message_get_action (read), ==, WPI_ACTION_READ_ALL_ITEMS);
+}
+
+/* A phone that restarts before it answers its registration read: each new start-up
+ * closes the old flow at once, counts an attempt and reads again, until the limit. */
+static void
+test_restart_mid_flow (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autoptr(WpiMessage) stale = reply_to (f, WPI_ACTION_READ_ALL_ITEMS, "accepted", "D1");
+  WpiStore *store = wpi_service_get_store (f->service);
+  g_autofree char *first_cookie = NULL;
+  g_autofree char *reason = NULL;
+  gint64 id;
+
+  start_registration (f, "D1");
+  first_cookie = g_strdup (f->cookie);
+  id = registration_job (f);
+  for (guint restarts = 1; restarts <= WPI_FLOW_MAX_ATTEMPTS; restarts++)
+    {
+      g_autoptr(WpiMessage) again = phone_message (f, WPI_REASON_START_UP, "D2");
+      g_autoptr(WpiMessage) answer = exchange (f, again);
+      g_autoptr(WpiJobRecord) job = test_util_store_job_get (store, id);
+      gboolean last = restarts == WPI_FLOW_MAX_ATTEMPTS;
+
+      g_assert_cmpuint (job->attempts, ==, restarts);
+      g_assert_cmpint (job->state, ==, last ? WPI_JOB_STATE_FAILED : WPI_JOB_STATE_IN_PROGRESS);
+      g_assert_cmpint (wpi_message_get_action (answer), ==,
+                       last ? WPI_ACTION_CLEAN_UP : WPI_ACTION_READ_ALL_ITEMS);
+    }
+  job_state (f, id, &reason);
+  g_assert_true (g_str_has_prefix (reason, "the phone opened a new flow (start-up)"));
+
+  /* the first flow is closed: its cookie names no session any more */
+  g_free (f->cookie);
+  f->cookie = g_steal_pointer (&first_cookie);
+  g_assert_cmpuint (post_refused (f, stale, TRUE), ==, 400);
+
+  /* A configuration read cut short is queued: the next start-up reads the phone, even
+   * one that says nothing changed; one that says it changed is read once, not twice. */
+  {
+    static const char *const changed_flags[] = { "true", " false\n", " true\n" };
+    g_autoptr(WpiMessage) last = reply_to (f, WPI_ACTION_READ_ALL_ITEMS, "accepted", "D5");
+    g_autoptr(WpiMessage) clean_up = NULL;
+
+    for (guint i = 0; i < G_N_ELEMENTS (changed_flags); i++)
+      {
+        g_autofree char *nonce = g_strdup_printf ("D%u", 3 + i);
+        g_autoptr(WpiMessage) start_up = phone_message (f, WPI_REASON_START_UP, nonce);
+        g_autoptr(WpiMessage) answer = NULL;
+
+        wpi_message_add_item (start_up, "configuration-changed-flag", changed_flags[i]);
+        answer = exchange (f, start_up);
+        g_assert_cmpint (wpi_message_get_action (answer), ==, WPI_ACTION_READ_ALL_ITEMS);
+      }
+    clean_up = exchange (f, last);
+    g_assert_cmpint (wpi_message_get_action (clean_up), ==, WPI_ACTION_CLEAN_UP);
+  }
+}
+
+typedef struct {
+  Fixture     *f;
+  gint64       id;
+  WpiJobState  state;
+} JobWatch;
+
+static gboolean
+job_left_state (gpointer data)
+{
+  JobWatch *watch = data;
+
+  return job_state (watch->f, watch->id, NULL) != watch->state;
+}
+
+/* A flow without a message for flow-deadline seconds is closed; its job is pending again
+ * with the attempt counted. */
+static void
+test_flow_deadline (Fixture       *f,
+                    gconstpointer  data)
+{
+  JobWatch watch = { f, 0, WPI_JOB_STATE_IN_PROGRESS };
+  g_autoptr(GBytes) poll = NULL;
+  g_autoptr(WpiPhoneRecord) phone = NULL;
+  g_autoptr(WpiJobRecord) job = NULL;
+  g_autoptr(WpiMessage) solicited = phone_message (f, WPI_REASON_SOLICITED, "D5");
+  g_autoptr(WpiMessage) late = reply_to (f, WPI_ACTION_WRITE_ITEMS, "accepted", "D5");
+  g_autoptr(WpiMessage) write = NULL;
+
+  register_phone (f);
+  /* a phone that polls is not sent contact-mes (D14): the job stays as the deadline left it */
+  poll = http (f, "GET", WPI_POLL_PATH "?device-id=" MAC, NULL, 0, FALSE, 0);
+  g_object_set (f->service, "flow-deadline", 1, NULL);
+  watch.id = enqueue_write (f, "e164", "7", NULL, NULL);
+  write = exchange (f, solicited);
+  g_assert_cmpint (wpi_message_get_action (write), ==, WPI_ACTION_WRITE_ITEMS);
+
+  test_util_wait_until (job_left_state, &watch, 20000, "the flow's deadline");
+  job = test_util_store_job_get (wpi_service_get_store (f->service), watch.id);
+  g_assert_cmpint (job->state, ==, WPI_JOB_STATE_QUEUED);
+  g_assert_cmpuint (job->attempts, ==, 1);
+  phone = stored_phone (f);
+  g_assert_cmpint (phone->state, ==, WPI_PHONE_STATE_IDLE);
+  g_assert_cmpuint (post_refused (f, late, TRUE), ==, 400);
+}
+
+/* A flow is bound to the address it started from: its cookie from elsewhere is refused
+ * and logged as a security event; the phone's own flow goes on. */
+static void
+test_flow_bound_to_address (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_autoptr(WpiMessage) reply = reply_to (f, WPI_ACTION_READ_ALL_ITEMS, "accepted", "D6");
+  g_autoptr(WpiMessage) clean_up = NULL;
+  g_autoptr(SoupSession) own = NULL;
+  g_autoptr(GPtrArray) events = NULL;
+
+  start_registration (f, "D6");
+  own = g_steal_pointer (&f->session);
+  f->session = test_util_https_session_new_from (NULL, "127.0.0.2");
+  g_assert_cmpuint (post_refused (f, reply, TRUE), ==, 403);
+  events = wpi_store_security_event_list (wpi_service_get_store (f->service), 0, 0, NULL);
+  g_assert_cmpuint (events->len, ==, 1);
+  g_assert_cmpstr (((WpiSecurityEvent *) g_ptr_array_index (events, 0))->kind, ==, "session-from-other-address");
+
+  g_clear_object (&f->session);
+  f->session = g_steal_pointer (&own);
+  clean_up = exchange (f, reply);
+  g_assert_cmpint (wpi_message_get_action (clean_up), ==, WPI_ACTION_CLEAN_UP);
+  g_assert_cmpint (job_state (f, registration_job (f), NULL), ==, WPI_JOB_STATE_DONE);
+}
+
+/* ---- Mobility (items.md §13.1) ----------------------------------------- */
+
+/* inventory-changes in a user's logon and logoff: each is an event on the phone, answered
+ * without a read; the others are read as local changes are. */
+static void
+test_mobility (Fixture       *f,
+               gconstpointer  data)
+{
+  static const struct {
+    const char *state;      /* sip-mobility-state */
+    const char *e164;
+    const char *requested;  /* requested-items, or NULL */
+    const char *event;      /* the event recorded, or NULL (the phone is read) */
+    const char *user;
+  } steps[] = {
+    { "1", "4989700123", NULL, NULL, NULL },   /* the first state reported: no change */
+    { "0", "4989700200", "userdata-call-log,userdata-phonebook", "logon", "4989700200" },
+    { "0\n", "4989700200", NULL, NULL, NULL },   /* no change */
+    { "1", "4989700123", NULL, "logoff", "4989700200" },
+  };
+  WpiStore *store = wpi_service_get_store (f->service);
+  guint n_events = 0;
+
+  register_phone (f);
+  for (guint i = 0; i < G_N_ELEMENTS (steps); i++)
+    {
+      g_autoptr(WpiMessage) changes = NULL;
+      g_autoptr(WpiMessage) answer = NULL;
+      g_autoptr(GPtrArray) events = NULL;
+
+      f->e164 = steps[i].e164;
+      changes = phone_message (f, WPI_REASON_INVENTORY_CHANGES, "E1");
+      wpi_message_add_item (changes, "basic-e164", "4989700123");
+      wpi_message_add_item (changes, "sip-mobility-state", steps[i].state);
+      if (steps[i].requested != NULL)
+        wpi_message_add_item (changes, "requested-items", steps[i].requested);
+      answer = exchange (f, changes);
+      if (steps[i].event == NULL)
+        {
+          g_autoptr(WpiMessage) reply = reply_to (f, WPI_ACTION_READ_ALL_ITEMS, "accepted", "E1");
+          g_autoptr(WpiMessage) clean_up = NULL;
+
+          g_assert_cmpint (wpi_message_get_action (answer), ==, WPI_ACTION_READ_ALL_ITEMS);
+          /* the whole configuration, with the state in it */
+          wpi_message_add_item (reply, "e164", steps[i].e164);
+          wpi_message_add_item (reply, "sip-mobility-state", steps[i].state);
+          clean_up = exchange (f, reply);
+          g_assert_cmpint (wpi_message_get_action (clean_up), ==, WPI_ACTION_CLEAN_UP);
+        }
+      else
+        {
+          g_assert_cmpint (wpi_message_get_action (answer), ==, WPI_ACTION_CLEAN_UP);
+          n_events++;
+        }
+
+      events = wpi_store_phone_event_list (store, MAC, 0, NULL);
+      g_assert_cmpuint (events->len, ==, n_events);
+      if (steps[i].event != NULL)
+        {
+          const WpiPhoneEvent *event = g_ptr_array_index (events, n_events - 1);
+
+          g_assert_cmpstr (event->kind, ==, steps[i].event);
+          g_assert_cmpstr (event->user, ==, steps[i].user);
+          g_assert_cmpint (event->time_us, >, 0);
+          if (steps[i].requested != NULL)
+            g_assert_nonnull (strstr (event->detail, steps[i].requested));
+        }
+    }
 }
 
 /* ---- Secure Mode (issue 4) ------------------------------------------- */
@@ -843,8 +1105,16 @@ test_bootstrap_pin (Fixture       *f,
   read_tan = exchange (f, start_up);
   g_assert_cmpint (wpi_message_get_action (read_tan), ==, WPI_ACTION_READ_ITEMS);
   g_assert_nonnull (wpi_message_find_item (read_tan, "bootstrapping-tan", -1));
+  /* the phone restarts before it answers: the TAN is asked again, never skipped (D22) */
+  g_clear_object (&start_up);
+  g_clear_object (&read_tan);
+  start_up = phone_message (f, WPI_REASON_START_UP, "5EC2");
+  read_tan = exchange (f, start_up);
+  g_assert_cmpint (wpi_message_get_action (read_tan), ==, WPI_ACTION_READ_ITEMS);
+  g_assert_nonnull (wpi_message_find_item (read_tan, "bootstrapping-tan", -1));
+  g_assert_cmpint (job_state (f, id, NULL), ==, WPI_JOB_STATE_IN_PROGRESS);
 
-  tan_reply = reply_to (f, WPI_ACTION_READ_ITEMS, "accepted", "5EC1");
+  tan_reply = reply_to (f, WPI_ACTION_READ_ITEMS, "accepted", "5EC2");
   wpi_message_add_item (tan_reply, "bootstrapping-tan", wrong ? "000" : wpi_pin_get_tan (pin));
   if (wrong && g_str_equal (wpi_pin_get_tan (pin), "000"))
     wpi_message_get_item (tan_reply, 0)->value[0] = '1';
@@ -985,6 +1255,12 @@ main (int   argc,
   ADD ("/service/polling", test_polling);
   ADD ("/service/secure-phone-on-default-port", test_secure_phone_on_default_port);
   ADD ("/service/contact-me/sent", test_contact_me);
+  g_test_add ("/service/contact-me/uri-between-line-breaks", Fixture, GINT_TO_POINTER (TRUE), fixture_set_up,
+              test_contact_me, fixture_tear_down);
+  ADD ("/service/deadline/restart-mid-flow", test_restart_mid_flow);
+  ADD ("/service/deadline/expiry", test_flow_deadline);
+  ADD ("/service/deadline/bound-to-address", test_flow_bound_to_address);
+  ADD ("/service/mobility", test_mobility);
   ADD ("/service/contact-me/unreachable", test_unreachable);
   ADD ("/service/secure/bootstrap-nopin", test_bootstrap_nopin);
   g_test_add ("/service/secure/bootstrap-pin", Fixture, GINT_TO_POINTER (FALSE), fixture_set_up,

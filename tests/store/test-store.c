@@ -148,6 +148,9 @@ test_enum_strings (void)
   g_assert_true (wpi_job_state_from_string ("waiting-busy", &state));
   g_assert_cmpint (state, ==, WPI_JOB_STATE_WAITING_BUSY);
   g_assert_true (wpi_job_state_is_final (WPI_JOB_STATE_CANCELLED));
+  g_assert_true (wpi_job_state_from_string ("done-with-problems", &state));
+  g_assert_cmpint (state, ==, WPI_JOB_STATE_DONE_WITH_PROBLEMS);
+  g_assert_true (wpi_job_state_is_final (WPI_JOB_STATE_DONE_WITH_PROBLEMS));
   g_assert_false (wpi_job_state_is_final (WPI_JOB_STATE_IN_PROGRESS));
   g_assert_true (wpi_pin_state_from_string ("re-issued", &pin_state));
   g_assert_cmpint (pin_state, ==, WPI_PIN_STATE_REISSUED);
@@ -221,6 +224,59 @@ test_open_twice_keeps_version (Fixture       *fixture,
       g_assert_true (wpi_store_check_integrity (store, &error));
       g_assert_no_error (error);
     }
+}
+
+/* A store of schema version 1 (no phone_events, the job states of then) is migrated:
+ * the jobs table is built anew, and nothing that refers to it loses its rows. */
+static void
+test_open_migrates_version_1 (Fixture       *fixture,
+                              gconstpointer  data)
+{
+  g_autoptr(WpiJobRecord) read = NULL;
+  g_autoptr(WpiStore) store = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WpiPinRecord) pin = NULL;
+  WpiStoreItem items[] = { { .name = "e164" }, { .name = "software-version" } };
+  gint64 read_id = 0, bootstrap_id = 0, deleted_id = 0, pin_id = 0, later_id = 0;
+
+  {
+    g_autoptr(WpiStore) old = open_store (fixture);
+
+    path = g_strdup (wpi_store_get_path (old));
+    add_phone (old, MAC_A);
+    g_assert_true (wpi_store_job_enqueue (old, MAC_A, WPI_JOB_KIND_READ_ITEMS, NULL, items,
+                                          G_N_ELEMENTS (items), &read_id, &error));
+    g_assert_true (wpi_store_job_enqueue (old, MAC_A, WPI_JOB_KIND_BOOTSTRAP, "pin", NULL, 0,
+                                          &bootstrap_id, &error));
+    g_assert_true (wpi_store_pin_create (old, MAC_A, "123456789012", 3, bootstrap_id, &pin_id, &error));
+    g_assert_true (wpi_store_job_enqueue (old, MAC_A, WPI_JOB_KIND_RESTART, NULL, NULL, 0,
+                                          &deleted_id, &error));
+    g_assert_no_error (error);
+  }
+  raw_exec (path, "PRAGMA foreign_keys = OFF; DELETE FROM jobs WHERE state = 'queued' AND kind = 'restart';"
+                  "DROP TABLE phone_events; PRAGMA user_version = 1;");
+
+  store = open_store (fixture);
+  g_assert_cmpint (raw_int (path, "PRAGMA user_version"), ==, WPI_STORE_SCHEMA_VERSION);
+  read = wpi_store_job_get (store, read_id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (read->items->len, ==, G_N_ELEMENTS (items));
+  pin = wpi_store_pin_get (store, pin_id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (pin->job_id, ==, bootstrap_id);
+  /* AUTOINCREMENT still never reuses the deleted job's id */
+  g_assert_true (wpi_store_job_enqueue (store, MAC_A, WPI_JOB_KIND_READ_ALL, NULL, NULL, 0, &later_id, &error));
+  g_assert_cmpint (later_id, >, deleted_id);
+  g_assert_true (wpi_store_job_set_state (store, read_id, WPI_JOB_STATE_DONE_WITH_PROBLEMS, NULL, &error));
+  g_assert_true (wpi_store_phone_event_add (store, MAC_A, 1, "logon", "4989700200", NULL, &error));
+  g_assert_true (wpi_store_check_integrity (store, &error));
+  g_assert_no_error (error);
+  /* foreign keys are on again for the store's own work */
+  g_assert_cmpint (raw_int (path, "SELECT count(*) FROM jobs"), ==, 3);
+  g_assert_true (wpi_store_phone_delete (store, MAC_A, &error));
+  g_assert_cmpint (count_rows (store, "jobs"), ==, 0);
+  g_assert_cmpint (count_rows (store, "phone_events"), ==, 0);
 }
 
 static void
@@ -1724,6 +1780,59 @@ test_kill_9 (Fixture       *fixture,
     }
 }
 
+/* ---- phone events ---- */
+
+static void
+test_phone_events (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_autoptr(WpiStore) store = open_store (fixture);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) events = NULL;
+  static const struct {
+    const char *kind;
+    const char *user;
+    const char *detail;
+  } added[] = {
+    { "logon", "4989700200", "requested-items: userdata-call-log" },
+    { "logoff", "4989700200", NULL },
+    { "logon", NULL, NULL },
+  };
+
+  add_phone (store, MAC_A);
+  add_phone (store, MAC_B);
+  for (guint i = 0; i < G_N_ELEMENTS (added); i++)
+    {
+      g_assert_true (wpi_store_phone_event_add (store, "001ae800000a", 1000 + i, added[i].kind,
+                                                added[i].user, added[i].detail, &error));
+      g_assert_no_error (error);
+    }
+  g_assert_false (wpi_store_phone_event_add (store, MAC_A, 1, "", NULL, NULL, &error));
+  g_assert_error (error, WPI_STORE_ERROR, WPI_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_false (wpi_store_phone_event_add (store, MAC_C, 1, "logon", NULL, NULL, &error));
+  g_assert_error (error, WPI_STORE_ERROR, WPI_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  /* the newest two, in the order they happened; none of another phone */
+  events = wpi_store_phone_event_list (store, MAC_A, 2, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (events->len, ==, 2);
+  for (guint i = 0; i < events->len; i++)
+    {
+      const WpiPhoneEvent *event = g_ptr_array_index (events, i);
+
+      g_assert_cmpstr (event->mac, ==, MAC_A);
+      g_assert_cmpint (event->time_us, ==, 1001 + i);
+      g_assert_cmpstr (event->kind, ==, added[i + 1].kind);
+      g_assert_cmpstr (event->user, ==, added[i + 1].user);
+      g_assert_cmpstr (event->detail, ==, added[i + 1].detail);
+    }
+  g_clear_pointer (&events, g_ptr_array_unref);
+  events = wpi_store_phone_event_list (store, MAC_B, 0, &error);
+  g_assert_cmpuint (events->len, ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1736,6 +1845,7 @@ main (int   argc,
   g_test_add_func ("/store/enum-strings", test_enum_strings);
   ADD ("open/creates-private-store", test_open_creates_private_store);
   ADD ("open/twice-keeps-version", test_open_twice_keeps_version);
+  ADD ("open/migrates-version-1", test_open_migrates_version_1);
   ADD ("open/refuses-newer-schema", test_open_refuses_newer_schema);
   ADD ("open/refuses-junk", test_open_refuses_junk);
   ADD ("open/concurrently", test_open_concurrently);
@@ -1750,6 +1860,7 @@ main (int   argc,
   ADD ("traffic/retention", test_traffic_retention);
   ADD ("pins", test_pins);
   ADD ("security-events", test_security_events);
+  ADD ("phone-events", test_phone_events);
   ADD ("concurrent/two-connections", test_two_connections);
   ADD ("concurrent/writers", test_concurrent_writers);
   ADD ("durability/kill-9", test_kill_9);

@@ -830,9 +830,18 @@ test_details (Fixture *fixture)
   text = ui_test_shown_text (details);
   g_assert_null (strstr (text, "s3cret-admin"));
 
-  /* A job appears with its state as soon as it is queued */
+  /* A job appears with its state as soon as it is queued; with the jobs, who logged on */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(WpiStore) other = wpi_store_open (fixture->console.data_dir, &error);
+
+    g_assert_true (wpi_store_phone_event_add (other, phones[1].mac, g_get_real_time (), "logon", "4989700200",
+                                              NULL, &error));
+    g_assert_no_error (error);
+  }
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->view), "phone.restart", NULL));
   ui_test_wait_for_shown_text (details, "Restart · ", WAIT_TIMEOUT_MS, "the restart job in the details");
+  ui_test_wait_for_shown_text (details, "Logon · 4989700200 · ", WAIT_TIMEOUT_MS, "the logon in the details");
 
   /* Its traffic, newest first, each message with a button to the inspector */
   ui_test_find_all (details, GTK_TYPE_BUTTON, "show-traffic", buttons);

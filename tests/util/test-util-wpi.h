@@ -30,6 +30,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestUtilReply, test_util_reply_free)
  * Default Mode does (protocol.md §2.1); otherwise it trusts only the CAs in ca_file, e.g.
  * test_util_cert_path ("ca.crt") or wpi_pki_get_ca_path(). */
 SoupSession   *test_util_https_session_new (const char      *ca_file);
+/* The same, its connections made from local_ip (an address of 127.0.0.0/8, e.g.
+ * "127.0.0.2": a second phone, or one that moved), or from any address when NULL. */
+SoupSession   *test_util_https_session_new_from (const char *ca_file,
+                                                 const char *local_ip);
 /* How session's requests use connections (D18). libsoup's default: a POST on a connection
  * of its own; REUSE: every request on an idle open connection when there is one, as
  * phones and Node's keep-alive agent do; CLOSE: every request says "Connection: close". */
