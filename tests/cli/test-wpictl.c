@@ -1389,8 +1389,6 @@ test_job_done_with_problems (Fixture       *fixture,
     { .name = "x-gone", .status = (char *) "no value returned" },
   };
   g_autoptr(GError) error = NULL;
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
   g_autofree char *id_text = NULL;
   gint64 id;
 
@@ -1400,17 +1398,15 @@ test_job_done_with_problems (Fixture       *fixture,
                                           "the phone returned no value for 1 of the 2 items asked for", &error));
   g_assert_no_error (error);
 
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "jobs", "--state", "done-with-problems", NULL), ==, 0);
-  assert_contains (out, "done-with-problems");
-  assert_contains (out, "no value for 1 of the 2");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_ctl (fixture, "jobs", "--state", "done-with-problems", NULL), ==, 0);
+  assert_contains (fixture->out, "done-with-problems");
+  assert_contains (fixture->out, "no value for 1 of the 2");
 
   id_text = g_strdup_printf ("%" G_GINT64_FORMAT, id);
-  g_assert_cmpint (run_ctl (fixture, &out, &err, "job", id_text, "--wait=5", NULL), ==, 3);
-  assert_contains (out, "read-items for " MAC_A ": done-with-problems");
-  assert_contains (out, "x-gone: no value returned");
-  assert_error_line (err, "is done with problems: the phone returned no value");
+  g_assert_cmpint (run_ctl (fixture, "job", id_text, "--wait=5", NULL), ==, 3);
+  assert_contains (fixture->out, "read-items for " MAC_A ": done-with-problems");
+  assert_contains (fixture->out, "x-gone: no value returned");
+  assert_error_line (fixture->err, "is done with problems: the phone returned no value");
 }
 
 static void
