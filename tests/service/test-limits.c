@@ -227,7 +227,10 @@ test_huge_body (void)
   g_test_message ("peak memory %" G_GUINT64_FORMAT " KiB before, %" G_GUINT64_FORMAT " KiB after; "
                   "the client got %" G_GSSIZE_FORMAT " bytes of the body out", before, after,
                   g_task_propagate_int (task, NULL));
+#ifndef __SANITIZE_ADDRESS__
+  /* (AddressSanitizer keeps freed memory in quarantine: the peak says nothing there) */
   g_assert_cmpuint (after, <=, before + 8 * 1024);
+#endif
   g_assert_false (exited);
 
   g_subprocess_send_signal (service, SIGTERM);
