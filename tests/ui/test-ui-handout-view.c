@@ -309,7 +309,7 @@ test_generate_mark_export (Fixture       *f,
 
     g_file_get_contents (csv_path, &contents, NULL, &error);
     g_assert_no_error (error);
-    g_assert_true (g_str_has_prefix (contents, "mac,e164,model,location,pin\r\n"));
+    g_assert_true (g_str_has_prefix (contents, "mac,e164,model,location,state,issued,pin\r\n"));
     g_assert_nonnull (strstr (contents, "+49897002"));
     g_assert_nonnull (strstr (contents, "Room 3"));
   }
