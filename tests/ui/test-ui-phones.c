@@ -929,19 +929,6 @@ test_location (Fixture *fixture)
   ui_test_save_screenshot (GTK_WIDGET (fixture->window), "phones-location.png");
 }
 
-static GtkWidget *
-find_action_button (WpcPhonesView *view,
-                    const char    *action)
-{
-  g_autoptr(GPtrArray) buttons = g_ptr_array_new ();
-
-  ui_test_find_all (GTK_WIDGET (view), GTK_TYPE_BUTTON, NULL, buttons);
-  for (guint i = 0; i < buttons->len; i++)
-    if (g_strcmp0 (gtk_actionable_get_action_name (g_ptr_array_index (buttons, i)), action) == 0)
-      return g_ptr_array_index (buttons, i);
-  g_error ("No button for %s", action);
-}
-
 static gboolean
 not_busy (gpointer data)
 {
@@ -993,7 +980,7 @@ test_bulk_progress_and_cancel (Fixture *fixture)
   g_assert_true (wpc_phones_view_get_busy (fixture->view));
   g_assert_true (ui_test_is_shown (progress));
   /* No second batch while one runs */
-  g_assert_false (gtk_widget_is_sensitive (find_action_button (fixture->view, "phone.restart")));
+  g_assert_false (gtk_widget_is_sensitive (ui_test_find_button_for_action (GTK_WIDGET (fixture->view), "phone.restart")));
   ui_test_save_screenshot (GTK_WIDGET (fixture->window), "phones-bulk-progress.png");
   g_assert_true (ui_test_activate_shortcut (GTK_WIDGET (fixture->view), "Escape"));
   g_assert_false (wpc_phones_view_get_busy (fixture->view));

@@ -208,6 +208,19 @@ ui_test_find_button_with_label (GtkWidget  *root,
   return NULL;
 }
 
+GtkWidget *
+ui_test_find_button_for_action (GtkWidget  *root,
+                                const char *action)
+{
+  g_autoptr(GPtrArray) buttons = g_ptr_array_new ();
+
+  ui_test_find_all (root, GTK_TYPE_BUTTON, NULL, buttons);
+  for (guint i = 0; i < buttons->len; i++)
+    if (g_strcmp0 (gtk_actionable_get_action_name (buttons->pdata[i]), action) == 0)
+      return buttons->pdata[i];
+  g_error ("No button for %s", action);
+}
+
 GtkWindow *
 ui_test_find_toplevel (GType       type,
                        const char *name)
