@@ -431,63 +431,50 @@ handing_out_blocked_reason (WpcHandoutView       *self,
   return NULL;
 }
 
+/* One of Print, Export PDF and Export CSV: its label and tooltip (both taken), or its
+ * plain label and the reason when it cannot run */
 static void
 set_button (GtkButton  *button,
-            const char *label,
-            const char *tooltip)
+            const char *plain_label,
+            const char *reason,
+            char       *label,
+            char       *tooltip)
 {
-  gtk_button_set_label (button, label);
-  gtk_widget_set_tooltip_text (GTK_WIDGET (button), tooltip);
+  gtk_button_set_label (button, reason != NULL ? plain_label : label);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (button), reason != NULL ? reason : tooltip);
+  g_free (label);
+  g_free (tooltip);
 }
 
-/* "Print 4 Slips…" for a selection, "Print All…" without one; the reason as the
- * tooltip when they cannot run. */
+/* "Print 4 Slips…" for a selection, "Print All…" without one, the number of PINs still
+ * to hand out in the tooltip; the reason as the tooltip when they cannot run. */
 static void
 update_handing_out_buttons (WpcHandoutView       *self,
                             const HandoutTargets *targets,
                             const char           *reason)
 {
   guint n = targets->n_pending;
-  g_autofree char *print = NULL;
-  g_autofree char *pdf = NULL;
-  g_autofree char *csv = NULL;
-  g_autofree char *print_tip = NULL;
-  g_autofree char *pdf_tip = NULL;
-  g_autofree char *csv_tip = NULL;
+  gboolean some = targets->selection;
 
-  if (reason != NULL)
-    {
-      set_button (self->print_button, _("_Print…"), reason);
-      set_button (self->export_pdf_button, _("Export P_DF…"), reason);
-      set_button (self->export_csv_button, _("Export C_SV…"), reason);
-      return;
-    }
-
-  if (targets->selection)
-    {
-      print = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "_Print %u Slip…", "_Print %u Slips…", n), n);
-      pdf = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Export %u as P_DF…", "Export %u as P_DF…", n), n);
-      csv = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Export %u as C_SV…", "Export %u as C_SV…", n), n);
-    }
-  else
-    {
-      print = g_strdup (_("_Print All…"));
-      pdf = g_strdup (_("Export All as P_DF…"));
-      csv = g_strdup (_("Export All as C_SV…"));
-    }
-  print_tip = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+  set_button (self->print_button, _("_Print…"), reason,
+              some ? g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "_Print %u Slip…", "_Print %u Slips…", n), n)
+                   : g_strdup (_("_Print All…")),
+              g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
                                             "Print the slip of the %u PIN still to hand out (Ctrl+P)",
-                                            "Print the slips of the %u PINs still to hand out (Ctrl+P)", n), n);
-  pdf_tip = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                          "Save the slip of the %u PIN still to hand out as a PDF (Ctrl+Shift+E)",
-                                          "Save the slips of the %u PINs still to hand out as a PDF (Ctrl+Shift+E)",
-                                          n), n);
-  csv_tip = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                          "Save the %u PIN still to hand out as a CSV file (Ctrl+E)",
-                                          "Save the %u PINs still to hand out as a CSV file (Ctrl+E)", n), n);
-  set_button (self->print_button, print, print_tip);
-  set_button (self->export_pdf_button, pdf, pdf_tip);
-  set_button (self->export_csv_button, csv, csv_tip);
+                                            "Print the slips of the %u PINs still to hand out (Ctrl+P)", n), n));
+  set_button (self->export_pdf_button, _("Export P_DF…"), reason,
+              some ? g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Export %u as P_DF…", "Export %u as P_DF…", n), n)
+                   : g_strdup (_("Export All as P_DF…")),
+              g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                            "Save the slip of the %u PIN still to hand out as a PDF (Ctrl+Shift+E)",
+                                            "Save the slips of the %u PINs still to hand out as a PDF (Ctrl+Shift+E)",
+                                            n), n));
+  set_button (self->export_csv_button, _("Export C_SV…"), reason,
+              some ? g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Export %u as C_SV…", "Export %u as C_SV…", n), n)
+                   : g_strdup (_("Export All as C_SV…")),
+              g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                            "Save the %u PIN still to hand out as a CSV file (Ctrl+E)",
+                                            "Save the %u PINs still to hand out as a CSV file (Ctrl+E)", n), n));
 }
 
 /* "3 PINs", and why nothing can be handed out when the PINs were all used */

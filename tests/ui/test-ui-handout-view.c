@@ -545,16 +545,21 @@ test_refresh_coalesced (Fixture       *f,
   g_assert_cmpint (state_of (f, phone_macs[2]), ==, WPI_PIN_STATE_GENERATED);
 }
 
-/* Print, Export PDF and Export CSV name what they act on, and say why when they cannot */
+/* What Print, Export PDF and Export CSV show: whether they can run, the labels naming
+ * what they act on, and a part of their tooltips (why they cannot, when they cannot) */
+typedef struct {
+  gboolean    enabled;
+  const char *print_label;
+  const char *pdf_label;
+  const char *tooltip_part;
+} HandingOut;
+
 static void
-assert_handing_out (Fixture    *f,
-                    gboolean    enabled,
-                    const char *print_label,
-                    const char *pdf_label,
-                    const char *tooltip_part)
+assert_handing_out (Fixture          *f,
+                    const HandingOut *expected)
 {
   const char *actions[] = { "handout.print", "handout.export-pdf", "handout.export-csv" };
-  const char *labels[] = { print_label, pdf_label, NULL };
+  const char *labels[] = { expected->print_label, expected->pdf_label, NULL };
 
   for (guint i = 0; i < G_N_ELEMENTS (actions); i++)
     {
@@ -563,10 +568,10 @@ assert_handing_out (Fixture    *f,
 
       if (labels[i] != NULL)
         g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (button)), ==, labels[i]);
-      g_assert_true (gtk_widget_get_sensitive (button) == enabled);
+      g_assert_true (gtk_widget_get_sensitive (button) == expected->enabled);
       g_assert_nonnull (tooltip);
-      if (strstr (tooltip, tooltip_part) == NULL)
-        g_error ("“%s” not in the tooltip “%s” of %s", tooltip_part, tooltip, actions[i]);
+      if (strstr (tooltip, expected->tooltip_part) == NULL)
+        g_error ("“%s” not in the tooltip “%s” of %s", expected->tooltip_part, tooltip, actions[i]);
     }
 }
 
@@ -594,13 +599,15 @@ test_actions_name_targets (Fixture       *f,
 
   (void) data;
 
-  assert_handing_out (f, FALSE, "_Print…", "Export P_DF…", "No PINs yet");
+  assert_handing_out (f, &(HandingOut) { FALSE, "_Print…", "Export P_DF…", "No PINs yet" });
 
   wpc_handout_view_set_scope (f->view, WPC_HANDOUT_SCOPE_ALL);
   generate (f);
-  assert_handing_out (f, TRUE, "_Print All…", "Export All as P_DF…", "the 3 PINs still to hand out");
+  assert_handing_out (f, &(HandingOut) { TRUE, "_Print All…", "Export All as P_DF…",
+                                         "the 3 PINs still to hand out" });
   wpc_handout_view_select_macs (f->view, two);
-  assert_handing_out (f, TRUE, "_Print 2 Slips…", "Export 2 as P_DF…", "the 2 PINs still to hand out");
+  assert_handing_out (f, &(HandingOut) { TRUE, "_Print 2 Slips…", "Export 2 as P_DF…",
+                                         "the 2 PINs still to hand out" });
   ui_test_wait_for_paint (GTK_WIDGET (f->view), WAIT_TIMEOUT_MS);
   ui_test_save_screenshot (GTK_WIDGET (f->window), "handout-two-selected.png");
 
@@ -611,9 +618,10 @@ test_actions_name_targets (Fixture       *f,
   g_assert_no_error (error);
   wpc_handout_view_refresh (f->view);
   wait_until_loaded (f->view);
-  assert_handing_out (f, TRUE, "_Print 1 Slip…", "Export 1 as P_DF…", "the 1 PIN still to hand out");
+  assert_handing_out (f, &(HandingOut) { TRUE, "_Print 1 Slip…", "Export 1 as P_DF…",
+                                         "the 1 PIN still to hand out" });
   wpc_handout_view_select_macs (f->view, first);
-  assert_handing_out (f, FALSE, "_Print…", "Export P_DF…", "no PIN left to hand out");
+  assert_handing_out (f, &(HandingOut) { FALSE, "_Print…", "Export P_DF…", "no PIN left to hand out" });
   text = ui_test_shown_text (GTK_WIDGET (f->view));
   g_assert_nonnull (strstr (text, "3 PINs · none of the selected left to hand out"));
   g_clear_pointer (&text, g_free);
