@@ -419,12 +419,26 @@ assert_pdf_holds (const char *path,
                   const char *page_size,
                   guint       n_pages)
 {
-  g_autofree char *text = run_tool ("pdftotext", path, "-");
-  g_autofree char *compact = without_space (text);
-  g_autofree char *words = single_spaced (text);
-  g_autofree char *info = run_tool ("pdfinfo", path, NULL);
-  const char *pages = strstr (info, "Pages:");
+  g_autofree char *pdftotext = g_find_program_in_path ("pdftotext");
+  g_autofree char *pdfinfo = g_find_program_in_path ("pdfinfo");
+  g_autofree char *text = NULL;
+  g_autofree char *compact = NULL;
+  g_autofree char *words = NULL;
+  g_autofree char *info = NULL;
+  const char *pages;
   struct stat st;
+
+  /* poppler-utils (build-aux/debian-packages.txt) reads the PDF back */
+  if (pdftotext == NULL || pdfinfo == NULL)
+    {
+      g_test_skip ("pdftotext or pdfinfo (poppler-utils) is missing: the PDF's text is not checked");
+      return;
+    }
+  text = run_tool (pdftotext, path, "-");
+  compact = without_space (text);
+  words = single_spaced (text);
+  info = run_tool (pdfinfo, path, NULL);
+  pages = strstr (info, "Pages:");
 
   g_assert_cmpint (g_stat (path, &st), ==, 0);
   g_assert_cmpint (st.st_mode & 0777, ==, 0600);
