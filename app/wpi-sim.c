@@ -73,7 +73,7 @@ static const GOptionEntry entries[] = {
   { "max-requests", 0, 0, G_OPTION_ARG_INT, &opt_max_requests, "Requests of all phones under way at once (default 8, 0: no limit)", "N" },
   { "duration", 0, 0, G_OPTION_ARG_DOUBLE, &opt_duration, "Stop after S seconds (default: run until SIGINT/SIGTERM)", "S" },
   { "pin", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_pins, "The PIN phone MAC types when it asks for one (repeatable)", "MAC=PIN" },
-  { "pins", 0, 0, G_OPTION_ARG_FILENAME, &opt_pins_file, "Handout CSV (mac,e164,model,location,pin) the phones read their PIN from when they ask", "FILE" },
+  { "pins", 0, 0, G_OPTION_ARG_FILENAME, &opt_pins_file, "Handout CSV (mac,e164,model,location,state,issued,pin or the older mac,e164,model,location,pin) the phones read their PIN from when they ask", "FILE" },
   { "wrong-tan", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_wrong_tan, "Phone MAC answers a wrong bootstrapping-tan (repeatable)", "MAC" },
   { "pin-interval", 0, 0, G_OPTION_ARG_DOUBLE, &opt_pin_interval, "Seconds between two looks for a PIN not known yet (default 2)", "S" },
   { "bundle-iterations", 0, 0, G_OPTION_ARG_INT64, &opt_bundle_iterations, "PBKDF2 iterations of secure-mode-data, as the service uses (default 100000)", "N" },

@@ -1,4 +1,4 @@
-/* wpictl-phones.c: the phones and show commands */
+/* wpictl-phones.c: the phones, show and location commands */
 #include "config.h"
 
 #include <stdio.h>
@@ -238,5 +238,43 @@ _wpictl_cmd_show (char **args)
     }
   if (events->len > 0)
     print_events (events);
+  return EXIT_OK;
+}
+
+/* location MAC TEXT…: the label a PIN slip and the phone list show (issue 11 §3). The
+ * words are joined with one space, as the shell splits them; an empty TEXT clears it.
+ * The running service picks the change up from the store. */
+int
+_wpictl_cmd_location (char **args)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WpiPhoneRecord) phone = NULL;
+  g_autoptr(GString) text = g_string_new (NULL);
+
+  for (guint i = 1; args[i] != NULL; i++)
+    {
+      g_autofree char *word = g_strstrip (g_strdup (args[i]));
+
+      if (*word == '\0')
+        continue;
+      if (text->len > 0)
+        g_string_append_c (text, ' ');
+      g_string_append (text, word);
+    }
+  if (!g_utf8_validate (text->str, -1, NULL))
+    return _wpictl_fail (EXIT_INVALID, "The location is not UTF-8 text");
+  if (!_wpictl_open_store (FALSE, &error) ||
+      (phone = _wpictl_get_phone (args[0], &error)) == NULL)
+    return _wpictl_fail_error (error);
+
+  g_free (phone->location);
+  phone->location = text->len > 0 ? g_strdup (text->str) : NULL;
+  if (!wpi_store_phone_upsert (wpictl.store, phone, WPI_PHONE_FIELD_LOCATION, NULL, &error))
+    return _wpictl_fail_error (error);
+
+  if (phone->location != NULL)
+    printf ("%s: %s\n", phone->mac, phone->location);
+  else
+    printf ("%s: no location\n", phone->mac);
   return EXIT_OK;
 }

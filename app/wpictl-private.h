@@ -134,6 +134,7 @@ void            _wpictl_print_jobs_table   (GPtrArray           *jobs,
  * each returns the exit status. */
 int _wpictl_cmd_phones          (char **args);
 int _wpictl_cmd_show            (char **args);
+int _wpictl_cmd_location        (char **args);
 int _wpictl_cmd_read            (char **args);
 int _wpictl_cmd_read_all        (char **args);
 int _wpictl_cmd_write           (char **args);

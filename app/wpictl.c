@@ -202,6 +202,8 @@ static const struct {
     0, 0, OPT_JSON, _wpictl_cmd_phones },
   { "show", "MAC", "Show a phone: identity, every stored item value and its jobs",
     1, 1, OPT_JSON | OPT_SECRETS, _wpictl_cmd_show },
+  { "location", "MAC TEXT", "Set the phone's location, printed on its PIN slip (\"\" clears it)",
+    2, G_MAXUINT, 0, _wpictl_cmd_location },
   { "read", "MAC ITEM…", "Read items from a phone (ITEM is NAME or NAME[INDEX])",
     2, G_MAXUINT, OPT_JSON | OPT_SECRETS | OPT_WAIT, _wpictl_cmd_read },
   { "read-all", "MAC", "Read every item of a phone",

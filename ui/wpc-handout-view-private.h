@@ -23,6 +23,7 @@ struct _WpcHandoutRow
   char         *e164;
   char         *device_type;
   char         *location;
+  gboolean      waiting_busy;  /* its bootstrap job waits for the phone to end a call */
 };
 
 struct _WpcHandoutView
@@ -40,6 +41,10 @@ struct _WpcHandoutView
   GtkColumnView       *pin_list;
   GtkLabel            *count_label;
   GtkWidget           *empty_label;
+  GtkButton           *print_button;
+  GtkButton           *export_pdf_button;
+  GtkButton           *export_csv_button;
+  GtkWindow           *reissue_dialog;   /* the confirmation while it is open */
 
   WpiServiceHost      *service;
   gulong               job_changed_id;

@@ -47,10 +47,16 @@ pin_state_is_pending (WpiPinState state)
          state == WPI_PIN_STATE_BUNDLE_DELIVERED;
 }
 
-/* The state in words (never colour alone). */
+/* The state in words (never colour alone); a PIN still to be used whose phone is in a
+ * call says so, as the bootstrap waits for the call to end. */
 static char *
-pin_state_describe (const WpiPinRecord *pin)
+pin_state_describe (const WpcHandoutRow *row)
 {
+  const WpiPinRecord *pin = row->pin;
+
+  if (row->waiting_busy && pin_state_is_pending (pin->state))
+    return g_strdup (_("Waiting: phone busy"));
+
   switch (pin->state)
     {
     case WPI_PIN_STATE_GENERATED:
@@ -77,6 +83,7 @@ typedef enum {
   COLUMN_MAC,
   COLUMN_NUMBER,
   COLUMN_MODEL,
+  COLUMN_LOCATION,
   COLUMN_STATE,
   COLUMN_PIN,
   COLUMN_UPDATED,
@@ -90,6 +97,7 @@ static const struct {
   [COLUMN_MAC] = { N_("MAC"), FALSE },
   [COLUMN_NUMBER] = { N_("Number"), FALSE },
   [COLUMN_MODEL] = { N_("Model"), FALSE },
+  [COLUMN_LOCATION] = { N_("Location"), FALSE },
   [COLUMN_STATE] = { N_("State"), TRUE },
   [COLUMN_PIN] = { N_("PIN"), FALSE },
   [COLUMN_UPDATED] = { N_("Updated"), FALSE },
@@ -120,16 +128,6 @@ _wpc_handout_view_show_error (WpcHandoutView *self,
   gtk_widget_set_visible (GTK_WIDGET (self->failures_label), message != NULL && *message != '\0');
 }
 
-static void
-update_count (WpcHandoutView *self)
-{
-  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->rows));
-  g_autofree char *text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u PIN", "%u PINs", n), n);
-
-  gtk_label_set_text (self->count_label, text);
-  gtk_widget_set_visible (self->empty_label, n == 0);
-}
-
 /* --- Reading the table (issue 8 §2: never on the GTK thread) ------------------------- */
 
 /* In a worker thread: a read connection of its own (SQLite WAL lets it read while the
@@ -146,7 +144,10 @@ load_thread (GTask        *task,
   g_autoptr(WpiStore) store = wpi_store_open (data_dir, &error);
   g_autoptr(GPtrArray) pins = NULL;
   g_autoptr(GPtrArray) phones = NULL;
+  g_autoptr(GPtrArray) busy_jobs = NULL;
   g_autoptr(GHashTable) phone_by_mac = NULL;
+  g_autoptr(GHashTable) busy_job_ids = g_hash_table_new (g_int64_hash, g_int64_equal);
+  WpiJobFilter busy_filter = { NULL, WPI_JOB_STATE_MASK (WPI_JOB_STATE_WAITING_BUSY), 0 };
   GPtrArray *rows;
 
   (void) source_object;
@@ -160,7 +161,9 @@ load_thread (GTask        *task,
   pins = wpi_store_pin_list (store, TRUE, &error);
   if (pins != NULL && !g_cancellable_is_cancelled (cancellable))
     phones = wpi_store_phone_list (store, &error);
-  if (pins == NULL || phones == NULL)
+  if (phones != NULL && !g_cancellable_is_cancelled (cancellable))
+    busy_jobs = wpi_store_job_list (store, &busy_filter, &error);
+  if (pins == NULL || phones == NULL || busy_jobs == NULL)
     {
       if (error != NULL)
         g_task_return_error (task, error);
@@ -175,6 +178,8 @@ load_thread (GTask        *task,
       WpiPhoneRecord *phone = g_ptr_array_index (phones, i);
       g_hash_table_insert (phone_by_mac, phone->mac, phone);
     }
+  for (guint i = 0; i < busy_jobs->len; i++)
+    g_hash_table_add (busy_job_ids, &((WpiJobRecord *) g_ptr_array_index (busy_jobs, i))->id);
 
   rows = g_ptr_array_new_with_free_func (g_object_unref);
   for (guint i = 0; i < pins->len; i++)
@@ -184,6 +189,7 @@ load_thread (GTask        *task,
       WpcHandoutRow *row = g_object_new (WPC_TYPE_HANDOUT_ROW, NULL);
 
       row->pin = wpi_pin_record_copy (pin);
+      row->waiting_busy = pin->job_id != 0 && g_hash_table_contains (busy_job_ids, &pin->job_id);
       if (phone != NULL)
         {
           row->e164 = g_strdup (phone->e164);
@@ -220,7 +226,6 @@ apply_rows (WpcHandoutView *self,
         gtk_selection_model_select_item (GTK_SELECTION_MODEL (self->selection), i, FALSE);
     }
 
-  update_count (self);
   _wpc_handout_view_update_actions (self);
 }
 
@@ -286,7 +291,6 @@ start_load (WpcHandoutView *self)
   if (self->service == NULL)
     {
       g_list_store_remove_all (self->rows);
-      update_count (self);
       _wpc_handout_view_update_actions (self);
       return;
     }
@@ -363,48 +367,157 @@ _wpc_handout_view_get_pending_entries (WpcHandoutView *self)
   for (guint i = 0; i < rows->len; i++)
     {
       WpcHandoutRow *row = g_ptr_array_index (rows, i);
+      WpiHandoutEntry *entry;
 
       if (!pin_state_is_pending (row->pin->state))
         continue;
-      g_ptr_array_add (entries, wpi_handout_entry_new (row->pin->mac, row->e164, row->device_type,
-                                                       row->location, row->pin->pin,
-                                                       row->pin->job_id, row->pin->id));
+      entry = wpi_handout_entry_new (row->pin->mac, row->e164, row->device_type, row->location,
+                                     row->pin->pin, row->pin->job_id, row->pin->id);
+      entry->state = g_strdup (wpi_pin_state_to_string (row->pin->state));
+      entry->issued_us = row->pin->created_us;
+      entry->max_retries = row->pin->max_retries;
+      g_ptr_array_add (entries, entry);
     }
   return entries;
 }
 
-static guint
-count_rows_in_state (WpcHandoutView *self,
-                     gboolean        pending_only)
-{
-  g_autoptr(GPtrArray) rows = _wpc_handout_view_get_target_rows (self);
-  guint n = 0;
+/* What the handing-out actions act on: the target rows (the selection, or every row
+ * without one) and how many of them hold a PIN still to hand out, or only generated. */
+typedef struct {
+  guint    n_rows;
+  guint    n_pending;
+  guint    n_generated;
+  gboolean selection;
+} HandoutTargets;
 
+static void
+count_targets (WpcHandoutView *self,
+               HandoutTargets *targets)
+{
+  g_autoptr(GtkBitset) selected = gtk_selection_model_get_selection (GTK_SELECTION_MODEL (self->selection));
+  g_autoptr(GPtrArray) rows = _wpc_handout_view_get_target_rows (self);
+
+  *targets = (HandoutTargets) { 0 };
+  targets->n_rows = g_list_model_get_n_items (G_LIST_MODEL (self->rows));
+  targets->selection = !gtk_bitset_is_empty (selected);
   for (guint i = 0; i < rows->len; i++)
     {
       WpcHandoutRow *row = g_ptr_array_index (rows, i);
-      if (pending_only ? pin_state_is_pending (row->pin->state) : row->pin->state == WPI_PIN_STATE_GENERATED)
-        n++;
+
+      targets->n_pending += pin_state_is_pending (row->pin->state);
+      targets->n_generated += row->pin->state == WPI_PIN_STATE_GENERATED;
     }
-  return n;
+}
+
+/* Why Print and Export cannot run, in words (issue 11 §3: never greyed out without a
+ * reason); NULL when they can. */
+static const char *
+handing_out_blocked_reason (WpcHandoutView       *self,
+                            const HandoutTargets *targets)
+{
+  if (self->service == NULL)
+    return _("The console has no service.");
+  if (self->cancellable != NULL)
+    return _("Wait until the PINs are generated.");
+  if (self->chooser != NULL || self->print_operation != NULL || self->n_exports > 0)
+    return _("Another print or export is under way.");
+  if (targets->n_rows == 0)
+    return _("No PINs yet: choose the phones above and press Generate.");
+  if (targets->n_pending == 0 && targets->selection)
+    return _("The selected phones have no PIN left to hand out: a verified, failed or re-issued PIN "
+             "cannot be used again. Re-issue gives a phone a new one.");
+  if (targets->n_pending == 0)
+    return _("Every PIN was used by its phone (verified, failed or re-issued): none is left to hand out.");
+  return NULL;
+}
+
+/* One of Print, Export PDF and Export CSV: its label and tooltip (both taken), or its
+ * plain label and the reason when it cannot run */
+static void
+set_button (GtkButton  *button,
+            const char *plain_label,
+            const char *reason,
+            char       *label,
+            char       *tooltip)
+{
+  gtk_button_set_label (button, reason != NULL ? plain_label : label);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (button), reason != NULL ? reason : tooltip);
+  g_free (label);
+  g_free (tooltip);
+}
+
+/* "Print 4 Slips…" for a selection, "Print All…" without one, the number of PINs still
+ * to hand out in the tooltip; the reason as the tooltip when they cannot run. */
+static void
+update_handing_out_buttons (WpcHandoutView       *self,
+                            const HandoutTargets *targets,
+                            const char           *reason)
+{
+  guint n = targets->n_pending;
+  gboolean some = targets->selection;
+
+  set_button (self->print_button, _("_Print…"), reason,
+              some ? g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "_Print %u Slip…", "_Print %u Slips…", n), n)
+                   : g_strdup (_("_Print All…")),
+              g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                            "Print the slip of the %u PIN still to hand out (Ctrl+P)",
+                                            "Print the slips of the %u PINs still to hand out (Ctrl+P)", n), n));
+  set_button (self->export_pdf_button, _("Export P_DF…"), reason,
+              some ? g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Export %u as P_DF…", "Export %u as P_DF…", n), n)
+                   : g_strdup (_("Export All as P_DF…")),
+              g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                            "Save the slip of the %u PIN still to hand out as a PDF (Ctrl+Shift+E)",
+                                            "Save the slips of the %u PINs still to hand out as a PDF (Ctrl+Shift+E)",
+                                            n), n));
+  set_button (self->export_csv_button, _("Export C_SV…"), reason,
+              some ? g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Export %u as C_SV…", "Export %u as C_SV…", n), n)
+                   : g_strdup (_("Export All as C_SV…")),
+              g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                            "Save the %u PIN still to hand out as a CSV file (Ctrl+E)",
+                                            "Save the %u PINs still to hand out as a CSV file (Ctrl+E)", n), n));
+}
+
+/* "3 PINs", and why nothing can be handed out when the PINs were all used */
+static void
+update_count (WpcHandoutView       *self,
+              const HandoutTargets *targets)
+{
+  g_autofree char *text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u PIN", "%u PINs", targets->n_rows),
+                                           targets->n_rows);
+
+  if (targets->n_rows > 0 && targets->n_pending == 0)
+    {
+      g_autofree char *count = g_steal_pointer (&text);
+
+      /* Translators: "3 PINs · none left to hand out" below the PIN table */
+      text = g_strdup_printf (targets->selection ? _("%s · none of the selected left to hand out")
+                                                : _("%s · none left to hand out"),
+                              count);
+    }
+  gtk_label_set_text (self->count_label, text);
+  gtk_widget_set_visible (self->empty_label, targets->n_rows == 0);
 }
 
 void
 _wpc_handout_view_update_actions (WpcHandoutView *self)
 {
   gboolean ready = self->service != NULL && self->cancellable == NULL;
-  g_autoptr(GtkBitset) selected = gtk_selection_model_get_selection (GTK_SELECTION_MODEL (self->selection));
-  gboolean has_pending = count_rows_in_state (self, TRUE) > 0;
-  gboolean idle_io = self->chooser == NULL && self->print_operation == NULL && self->n_exports == 0;
+  HandoutTargets targets;
+  const char *reason;
+
+  count_targets (self, &targets);
+  reason = handing_out_blocked_reason (self, &targets);
+  update_count (self, &targets);
+  update_handing_out_buttons (self, &targets, reason);
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "handout.generate", ready);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "handout.cancel", self->cancellable != NULL);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "handout.print", ready && has_pending && idle_io);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "handout.export-pdf", ready && has_pending && idle_io);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "handout.export-csv", ready && has_pending && idle_io);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "handout.mark-handed-out",
-                                 ready && count_rows_in_state (self, FALSE) > 0);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "handout.reissue", ready && !gtk_bitset_is_empty (selected));
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "handout.print", reason == NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "handout.export-pdf", reason == NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "handout.export-csv", reason == NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "handout.mark-handed-out", ready && targets.n_generated > 0);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "handout.reissue",
+                                 ready && targets.selection && self->reissue_dialog == NULL);
 }
 
 /* --- Generate and Re-issue ---------------------------------------------------------- */
@@ -565,30 +678,104 @@ generate_action (GtkWidget  *widget,
 }
 
 static void
+on_reissue_response (GtkDialog      *dialog,
+                     int             response,
+                     WpcHandoutView *self)
+{
+  const char * const *macs = g_object_get_data (G_OBJECT (dialog), "wpc-macs");
+
+  g_clear_weak_pointer (&self->reissue_dialog);
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  if (response == GTK_RESPONSE_ACCEPT && self->service != NULL && self->cancellable == NULL)
+    start_prepare (self, macs);
+  else
+    _wpc_handout_view_update_actions (self);
+}
+
+/* "00:1A:E8:00:00:01 (+4989700001): Handed out", a line per selected row */
+static char *
+describe_rows (GPtrArray *rows)
+{
+  GString *text = g_string_new (NULL);
+
+  for (guint i = 0; i < rows->len; i++)
+    {
+      WpcHandoutRow *row = g_ptr_array_index (rows, i);
+      g_autofree char *state = pin_state_describe (row);
+
+      if (text->len > 0)
+        g_string_append_c (text, '\n');
+      if (row->e164 != NULL)
+        g_string_append_printf (text, "%s (%s): %s", row->pin->mac, row->e164, state);
+      else
+        g_string_append_printf (text, "%s: %s", row->pin->mac, state);
+    }
+  return g_string_free (text, FALSE);
+}
+
+/* A new PIN makes the old one useless, slip and all, and fails a phone where it is
+ * being typed: the technician confirms first (issue 11 §3). */
+static void
 reissue_action (GtkWidget  *widget,
                 const char *action_name,
                 GVariant   *parameter)
 {
   WpcHandoutView *self = WPC_HANDOUT_VIEW (widget);
-  g_autoptr(GtkBitset) selected = gtk_selection_model_get_selection (GTK_SELECTION_MODEL (self->selection));
+  g_autoptr(GPtrArray) rows = NULL;
   g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
-  g_auto(GStrv) macs = NULL;
-  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->rows));
+  g_autofree char *list = NULL;
+  g_autofree char *secondary = NULL;
+  GtkRoot *root = gtk_widget_get_root (widget);
+  GtkWidget *dialog;
+  GtkWidget *button;
 
   (void) action_name;
   (void) parameter;
 
-  if (self->service == NULL || self->cancellable != NULL)
+  if (self->service == NULL || self->cancellable != NULL || self->reissue_dialog != NULL)
     return;
-  for (guint i = 0; i < n; i++)
-    if (gtk_bitset_contains (selected, i))
-      {
-        g_autoptr(WpcHandoutRow) row = g_list_model_get_item (G_LIST_MODEL (self->rows), i);
-        g_strv_builder_add (builder, row->pin->mac);
-      }
-  macs = g_strv_builder_end (builder);
-  if (macs[0] != NULL)
-    start_prepare (self, (const char * const *) macs);
+  rows = _wpc_handout_view_get_target_rows (self);
+  if (gtk_bitset_is_empty (gtk_selection_model_get_selection (GTK_SELECTION_MODEL (self->selection))) ||
+      rows->len == 0)
+    return;
+  for (guint i = 0; i < rows->len; i++)
+    g_strv_builder_add (builder, ((WpcHandoutRow *) g_ptr_array_index (rows, i))->pin->mac);
+  list = describe_rows (rows);
+
+  dialog = gtk_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                   GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+                                   GTK_MESSAGE_WARNING, GTK_BUTTONS_NONE,
+                                   g_dngettext (GETTEXT_PACKAGE, "Re-issue the PIN of %u Phone?",
+                                                "Re-issue the PINs of %u Phones?", rows->len),
+                                   rows->len);
+  /* Translators: %s lists the phones, one "MAC (number): state" per line */
+  secondary = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                            "The phone gets a new PIN, to be handed out on a new slip. "
+                                            "The old PIN stops working at once: a slip already printed or "
+                                            "handed out becomes useless, and if someone is typing the old "
+                                            "PIN on the phone now, it ends with “wrong TAN from device” (the "
+                                            "TAN is the last three digits of the PIN, which let the console "
+                                            "check that the right person typed it).\n\n%s",
+                                            "Each phone gets a new PIN, to be handed out on a new slip. "
+                                            "The old PIN stops working at once: a slip already printed or "
+                                            "handed out becomes useless, and a phone where someone is typing "
+                                            "the old PIN now ends with “wrong TAN from device” (the TAN is "
+                                            "the last three digits of the PIN, which let the console check "
+                                            "that the right person typed it).\n\n%s",
+                                            rows->len),
+                               list);
+  gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog), "%s", secondary);
+  gtk_dialog_add_button (GTK_DIALOG (dialog), _("_Cancel"), GTK_RESPONSE_CANCEL);
+  button = gtk_dialog_add_button (GTK_DIALOG (dialog), _("_Re-issue"), GTK_RESPONSE_ACCEPT);
+  gtk_widget_add_css_class (button, "destructive-action");
+  gtk_dialog_set_default_response (GTK_DIALOG (dialog), GTK_RESPONSE_CANCEL);
+  gtk_widget_set_name (dialog, "reissue-dialog");
+  g_object_set_data_full (G_OBJECT (dialog), "wpc-macs", g_strv_builder_end (builder), (GDestroyNotify) g_strfreev);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (on_reissue_response), self, 0);
+  /* weak: the dialog goes with its parent window too */
+  g_set_weak_pointer (&self->reissue_dialog, GTK_WINDOW (dialog));
+  _wpc_handout_view_update_actions (self);
+  gtk_window_present (GTK_WINDOW (dialog));
 }
 
 static void
@@ -682,8 +869,11 @@ bind_cell (GtkSignalListItemFactory *factory,
     case COLUMN_MODEL:
       text = g_strdup (row->device_type != NULL ? row->device_type : "");
       break;
+    case COLUMN_LOCATION:
+      text = g_strdup (row->location != NULL ? row->location : "");
+      break;
     case COLUMN_STATE:
-      text = pin_state_describe (row->pin);
+      text = pin_state_describe (row);
       break;
     case COLUMN_PIN:
       text = row->pin->pin != NULL ? wpi_handout_format_pin (row->pin->pin) : g_strdup ("");
@@ -750,7 +940,6 @@ wpc_handout_view_set_service (WpcHandoutView *self,
   /* Another service's PINs are neither shown nor acted on, not even until the read ends */
   cancel_load (self);
   g_list_store_remove_all (self->rows);
-  update_count (self);
   _wpc_handout_view_update_actions (self);
   wpc_handout_view_refresh (self);
 }
@@ -903,6 +1092,16 @@ wpc_handout_view_select_macs (WpcHandoutView     *self,
 
 /* --- GObject ------------------------------------------------------------------------ */
 
+/* A phone's location or number changes without a job or a PIN changing: the table is
+ * read again whenever it comes into view, so that the slips name what the phone list
+ * shows. */
+static void
+wpc_handout_view_map (GtkWidget *widget)
+{
+  GTK_WIDGET_CLASS (wpc_handout_view_parent_class)->map (widget);
+  wpc_handout_view_refresh (WPC_HANDOUT_VIEW (widget));
+}
+
 static void
 wpc_handout_view_dispose (GObject *object)
 {
@@ -920,6 +1119,13 @@ wpc_handout_view_dispose (GObject *object)
     }
   g_clear_object (&self->service);
   _wpc_handout_view_dispose_handing_out (self);
+  if (self->reissue_dialog != NULL)
+    {
+      GtkWindow *dialog = self->reissue_dialog;
+
+      g_clear_weak_pointer (&self->reissue_dialog);
+      gtk_window_destroy (dialog);
+    }
 
   gtk_widget_dispose_template (GTK_WIDGET (self), WPC_TYPE_HANDOUT_VIEW);
   /* The template's top box has no id, so dispose_template() leaves it */
@@ -981,6 +1187,7 @@ wpc_handout_view_class_init (WpcHandoutViewClass *klass)
     g_param_spec_boolean ("loading", NULL, NULL, FALSE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
+  widget_class->map = wpc_handout_view_map;
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "wpc-handout-view");
   gtk_widget_class_set_template_from_resource (widget_class, "/org/workpoint/Console/wpc-handout-view.ui");
@@ -995,6 +1202,9 @@ wpc_handout_view_class_init (WpcHandoutViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, WpcHandoutView, pin_list);
   gtk_widget_class_bind_template_child (widget_class, WpcHandoutView, count_label);
   gtk_widget_class_bind_template_child (widget_class, WpcHandoutView, empty_label);
+  gtk_widget_class_bind_template_child (widget_class, WpcHandoutView, print_button);
+  gtk_widget_class_bind_template_child (widget_class, WpcHandoutView, export_pdf_button);
+  gtk_widget_class_bind_template_child (widget_class, WpcHandoutView, export_csv_button);
   gtk_widget_class_bind_template_callback (widget_class, on_scope_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_with_pin_changed);
 
@@ -1028,6 +1238,5 @@ wpc_handout_view_init (WpcHandoutView *self)
   g_signal_connect_swapped (self->selection, "selection-changed", G_CALLBACK (on_selection_changed), self);
   gtk_column_view_set_model (self->pin_list, GTK_SELECTION_MODEL (self->selection));
   setup_columns (self);
-  update_count (self);
   _wpc_handout_view_update_actions (self);
 }

@@ -78,7 +78,9 @@ struct _WpcPhoneDetails
   GtkWidget       *jobs_box;
   GtkWidget       *traffic_box;
 
-  GtkLabel        *field_values[N_FIELDS];
+  GtkLabel        *field_values[N_FIELDS];   /* NULL for the location, which is edited */
+  GtkEntry        *location_entry;
+  GtkEventController *location_focus;
   WpiServiceHost      *service;
   GSettings       *settings;
   WpiPhone        *phone;
@@ -175,6 +177,66 @@ set_field (WpcPhoneDetails *self,
   gtk_label_set_text (self->field_values[field], value != NULL && value[0] != '\0' ? value : "—");
 }
 
+/* The stored location, unless the technician is typing a new one */
+static void
+show_location (WpcPhoneDetails *self,
+               const char      *location)
+{
+  if (self->location_entry == NULL ||
+      gtk_event_controller_focus_contains_focus (GTK_EVENT_CONTROLLER_FOCUS (self->location_focus)))
+    return;
+  gtk_editable_set_text (GTK_EDITABLE (self->location_entry), location != NULL ? location : "");
+}
+
+/* Stores what was typed as the phone's location (issue 11 §3): the phone list, the
+ * handout and the slips show it. The service re-reads the phone, whose notification
+ * brings the new value back here. */
+static void
+commit_location (WpcPhoneDetails *self)
+{
+  g_autoptr(WpiPhoneRecord) record = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+
+  if (self->phone == NULL || self->service == NULL || self->location_entry == NULL)
+    return;
+  text = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->location_entry))));
+  record = wpi_phone_record_copy (wpi_phone_get_record (self->phone));
+  if (g_strcmp0 (record->location != NULL ? record->location : "", text) == 0)
+    return;
+
+  g_free (record->location);
+  record->location = *text != '\0' ? g_steal_pointer (&text) : NULL;
+  if (!wpi_store_phone_upsert (wpi_service_host_get_store (self->service), record,
+                               WPI_PHONE_FIELD_LOCATION, NULL, &error))
+    {
+      gtk_widget_add_css_class (GTK_WIDGET (self->location_entry), "error");
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->location_entry), error->message);
+      return;
+    }
+  gtk_widget_remove_css_class (GTK_WIDGET (self->location_entry), "error");
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->location_entry),
+                               _("Where the phone is, printed on its PIN slip (Enter to keep)"));
+  wpi_service_host_reload (self->service);
+}
+
+static GtkWidget *
+new_location_entry (WpcPhoneDetails *self)
+{
+  GtkWidget *entry = gtk_entry_new ();
+
+  self->location_entry = GTK_ENTRY (entry);
+  gtk_widget_set_name (entry, "location-entry");
+  gtk_entry_set_placeholder_text (self->location_entry, _("e.g. Room 2.14"));
+  gtk_widget_set_tooltip_text (entry, _("Where the phone is, printed on its PIN slip (Enter to keep)"));
+  g_signal_connect_swapped (entry, "activate", G_CALLBACK (commit_location), self);
+  /* Leaving the field keeps what was typed too */
+  self->location_focus = gtk_event_controller_focus_new ();
+  g_signal_connect_swapped (self->location_focus, "leave", G_CALLBACK (commit_location), self);
+  gtk_widget_add_controller (entry, self->location_focus);
+  return entry;
+}
+
 static void
 update_last_contact (WpcPhoneDetails *self)
 {
@@ -217,7 +279,7 @@ update_identity (WpcPhoneDetails *self)
   set_field (self, FIELD_IP, record->ip);
   set_field (self, FIELD_MODE, wpc_phone_mode_label (mode));
   set_field (self, FIELD_STATE, wpc_phone_state_label (state));
-  set_field (self, FIELD_LOCATION, record->location);
+  show_location (self, record->location);
   set_field (self, FIELD_PROFILE, record->profile);
   set_field (self, FIELD_CONTACT_ME_URI, record->contact_me_uri);
   set_field (self, FIELD_PENDING_JOBS, pending);
@@ -923,6 +985,9 @@ wpc_phone_details_dispose (GObject *object)
   cancel_load (self);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), WPC_TYPE_PHONE_DETAILS);
+  /* the location entry went with the identity grid */
+  self->location_entry = NULL;
+  self->location_focus = NULL;
 
   G_OBJECT_CLASS (wpc_phone_details_parent_class)->dispose (object);
 }
@@ -1050,7 +1115,7 @@ wpc_phone_details_init (WpcPhoneDetails *self)
   for (guint i = 0; i < N_FIELDS; i++)
     {
       GtkWidget *title = new_label (_(field_titles[i]), FALSE);
-      GtkWidget *value = new_label ("—", TRUE);
+      GtkWidget *value = i == FIELD_LOCATION ? new_location_entry (self) : new_label ("—", TRUE);
 
       gtk_widget_add_css_class (title, "dim-label");
       gtk_widget_set_hexpand (value, TRUE);
@@ -1058,7 +1123,8 @@ wpc_phone_details_init (WpcPhoneDetails *self)
                                       GTK_ACCESSIBLE_RELATION_LABELLED_BY, title, NULL, -1);
       gtk_grid_attach (self->identity_grid, title, 0, (int) i, 1, 1);
       gtk_grid_attach (self->identity_grid, value, 1, (int) i, 1, 1);
-      self->field_values[i] = GTK_LABEL (value);
+      if (i != FIELD_LOCATION)
+        self->field_values[i] = GTK_LABEL (value);
     }
 
   g_signal_connect_object (self->reveal_button, "toggled", G_CALLBACK (on_reveal_toggled),
@@ -1130,8 +1196,16 @@ wpc_phone_details_set_phone (WpcPhoneDetails *self,
     return;
 
   if (self->phone != NULL)
-    g_signal_handlers_disconnect_by_func (self->phone, update_identity, self);
+    {
+      /* A location being typed belongs to the phone it was typed for */
+      commit_location (self);
+      g_signal_handlers_disconnect_by_func (self->phone, update_identity, self);
+    }
   g_set_object (&self->phone, phone);
+  if (self->location_entry != NULL)
+    gtk_editable_set_text (GTK_EDITABLE (self->location_entry),
+                           phone != NULL && wpi_phone_get_record (phone)->location != NULL
+                           ? wpi_phone_get_record (phone)->location : "");
   if (phone != NULL)
     g_signal_connect_swapped (phone, "notify", G_CALLBACK (update_identity), self);
 

@@ -33,6 +33,13 @@ mode_nick (WpiPhone *phone)
   return wpi_phone_mode_to_string (wpi_phone_get_mode (phone));
 }
 
+/* Set in the phone details or with wpictl location (issue 11 §3) */
+static const char *
+location_of (WpiPhone *phone)
+{
+  return wpi_phone_get_record (phone)->location;
+}
+
 /* What a cell of the column shows, as a new string */
 static char *
 column_text (WpiPhone        *phone,
@@ -45,6 +52,7 @@ column_text (WpiPhone        *phone,
     case WPC_PHONES_COLUMN_MAC: return g_strdup (wpi_phone_get_mac (phone));
     case WPC_PHONES_COLUMN_NUMBER: return g_strdup (wpi_phone_get_e164 (phone));
     case WPC_PHONES_COLUMN_MODEL: return g_strdup (wpi_phone_get_device_type (phone));
+    case WPC_PHONES_COLUMN_LOCATION: return g_strdup (location_of (phone));
     case WPC_PHONES_COLUMN_FIRMWARE: return g_strdup (wpi_phone_get_firmware (phone));
     case WPC_PHONES_COLUMN_IP: return g_strdup (wpi_phone_get_ip (phone));
     case WPC_PHONES_COLUMN_MODE: return g_strdup (wpc_phone_mode_label (mode_nick (phone)));
@@ -61,6 +69,7 @@ static const char * const column_properties[WPC_PHONES_N_COLUMNS] = {
   [WPC_PHONES_COLUMN_MAC] = "mac",
   [WPC_PHONES_COLUMN_NUMBER] = "e164",
   [WPC_PHONES_COLUMN_MODEL] = "device-type",
+  [WPC_PHONES_COLUMN_LOCATION] = "location",
   [WPC_PHONES_COLUMN_FIRMWARE] = "firmware",
   [WPC_PHONES_COLUMN_IP] = "ip",
   [WPC_PHONES_COLUMN_MODE] = "mode",
@@ -156,6 +165,7 @@ compare_phones (gconstpointer a,
     case WPC_PHONES_COLUMN_MAC: return compare_text (wpi_phone_get_mac (pa), wpi_phone_get_mac (pb));
     case WPC_PHONES_COLUMN_NUMBER: return compare_text (wpi_phone_get_e164 (pa), wpi_phone_get_e164 (pb));
     case WPC_PHONES_COLUMN_MODEL: return compare_text (wpi_phone_get_device_type (pa), wpi_phone_get_device_type (pb));
+    case WPC_PHONES_COLUMN_LOCATION: return compare_text (location_of (pa), location_of (pb));
     case WPC_PHONES_COLUMN_FIRMWARE: return compare_text (wpi_phone_get_firmware (pa), wpi_phone_get_firmware (pb));
     case WPC_PHONES_COLUMN_IP: return compare_ip (wpi_phone_get_ip (pa), wpi_phone_get_ip (pb));
     case WPC_PHONES_COLUMN_MODE:
@@ -182,6 +192,7 @@ column_sorter (WpcPhonesColumn column)
     case WPC_PHONES_COLUMN_MAC:
     case WPC_PHONES_COLUMN_NUMBER:
     case WPC_PHONES_COLUMN_MODEL:
+    case WPC_PHONES_COLUMN_LOCATION:
     case WPC_PHONES_COLUMN_FIRMWARE:
     case WPC_PHONES_COLUMN_IP:
     case WPC_PHONES_COLUMN_MODE:
@@ -210,6 +221,7 @@ append_column_text (GString         *text,
     case WPC_PHONES_COLUMN_MAC: value = wpi_phone_get_mac (phone); break;
     case WPC_PHONES_COLUMN_NUMBER: value = wpi_phone_get_e164 (phone); break;
     case WPC_PHONES_COLUMN_MODEL: value = wpi_phone_get_device_type (phone); break;
+    case WPC_PHONES_COLUMN_LOCATION: value = location_of (phone); break;
     case WPC_PHONES_COLUMN_FIRMWARE: value = wpi_phone_get_firmware (phone); break;
     case WPC_PHONES_COLUMN_IP: value = wpi_phone_get_ip (phone); break;
     case WPC_PHONES_COLUMN_MODE: value = wpc_phone_mode_label (mode_nick (phone)); break;
@@ -296,6 +308,7 @@ static const int column_chars[WPC_PHONES_N_COLUMNS] = {
   [WPC_PHONES_COLUMN_MAC] = 15,
   [WPC_PHONES_COLUMN_NUMBER] = 14,     /* an E.164 number with its country code */
   [WPC_PHONES_COLUMN_MODEL] = 17,      /* "OpenScape Desk Phone…" at least */
+  [WPC_PHONES_COLUMN_LOCATION] = 12,   /* "Room 2.14" */
   [WPC_PHONES_COLUMN_FIRMWARE] = 9,
   [WPC_PHONES_COLUMN_IP] = 12,
   [WPC_PHONES_COLUMN_MODE] = 7,
@@ -408,6 +421,7 @@ setup_cell (GtkSignalListItemFactory *factory,
     case WPC_PHONES_COLUMN_MAC:
     case WPC_PHONES_COLUMN_NUMBER:
     case WPC_PHONES_COLUMN_MODEL:
+    case WPC_PHONES_COLUMN_LOCATION:
     case WPC_PHONES_COLUMN_FIRMWARE:
     case WPC_PHONES_COLUMN_IP:
       child = new_cell_label (FALSE);

@@ -521,6 +521,8 @@ wpc_phones_view_class_init (WpcPhonesViewClass *klass)
                                              G_STRUCT_OFFSET (WpcPhonesView, columns[WPC_PHONES_COLUMN_NUMBER]));
   gtk_widget_class_bind_template_child_full (widget_class, "model_column", FALSE,
                                              G_STRUCT_OFFSET (WpcPhonesView, columns[WPC_PHONES_COLUMN_MODEL]));
+  gtk_widget_class_bind_template_child_full (widget_class, "location_column", FALSE,
+                                             G_STRUCT_OFFSET (WpcPhonesView, columns[WPC_PHONES_COLUMN_LOCATION]));
   gtk_widget_class_bind_template_child_full (widget_class, "firmware_column", FALSE,
                                              G_STRUCT_OFFSET (WpcPhonesView, columns[WPC_PHONES_COLUMN_FIRMWARE]));
   gtk_widget_class_bind_template_child_full (widget_class, "ip_column", FALSE,

@@ -14,9 +14,10 @@
 
 /* A slip needs about this much room at full size; smaller slips are drawn scaled. */
 #define SLIP_MIN_WIDTH   230.0
-#define SLIP_MIN_HEIGHT  140.0
+/* 147 pt still gives five rows on A4 and on Letter */
+#define SLIP_MIN_HEIGHT  147.0
 #define SLIP_FULL_WIDTH  250.0
-#define SLIP_FULL_HEIGHT 135.0
+#define SLIP_FULL_HEIGHT 147.0
 #define SLIP_PADDING     12.0
 #define PAGE_MARGIN      28.0   /* about 10 mm, where most printers can print */
 #define CUT_MARK_GAP     3.0
@@ -103,20 +104,9 @@ wpi_handout_get_n_pages (guint  n_entries,
 char *
 wpi_handout_format_pin (const char *pin)
 {
-  GString *out;
-  gsize length;
-
   g_return_val_if_fail (pin != NULL, NULL);
 
-  length = strlen (pin);
-  out = g_string_sized_new (length + length / 3 + 1);
-  for (gsize i = 0; i < length; i++)
-    {
-      if (i > 0 && (length - i) % 3 == 0)
-        g_string_append_c (out, ' ');
-      g_string_append_c (out, pin[i]);
-    }
-  return g_string_free (out, FALSE);
+  return wpi_handout_group_pin (pin);
 }
 
 /* Text layouts whose sizes are in cairo user units (points): the default resolution
@@ -150,113 +140,166 @@ new_text (cairo_t    *cr,
   return layout;
 }
 
-/* Draws one line of text at x, y within width (ellipsized); returns its height. */
-static double
-draw_line (cairo_t     *cr,
-           const char  *text,
-           const char  *family,
-           double       size,
-           gboolean     bold,
-           double       x,
-           double       y,
-           double       width,
-           PangoAlignment alignment)
+/* A slip is laid out first and drawn after, so that content taller than the slip (a
+ * long model name or location wraps) is shrunk to fit rather than cut off. */
+typedef struct {
+  cairo_t    *cr;
+  GPtrArray  *texts;   /* SlipText */
+  double      inner;   /* the width inside the padding */
+  double      y;       /* where the next text goes */
+} Slip;
+
+typedef struct {
+  PangoLayout *layout;
+  double       x;
+  double       y;
+} SlipText;
+
+static void
+slip_text_free (gpointer data)
 {
-  g_autoptr(PangoLayout) layout = new_text (cr, family, size, bold);
-  int text_height;
+  SlipText *text = data;
 
-  pango_layout_set_text (layout, text, -1);
-  pango_layout_set_width (layout, (int) (width * PANGO_SCALE));
-  pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_END);
-  pango_layout_set_alignment (layout, alignment);
-  pango_layout_get_size (layout, NULL, &text_height);
-
-  cairo_move_to (cr, x, y);
-  pango_cairo_show_layout (cr, layout);
-
-  return (double) text_height / PANGO_SCALE;
+  g_object_unref (text->layout);
+  g_free (text);
 }
 
-/* The MAC in full on the left of the first line, the model in what is left of it;
- * returns the height used. */
-static double
-draw_title (cairo_t               *cr,
-            const WpiHandoutEntry *entry,
-            double                 y,
-            double                 inner)
+/* Adds text across the slip, wrapped on up to max_lines lines (1: ellipsized instead);
+ * returns its layout, whose height is the caller's to add to slip->y. */
+static PangoLayout *
+slip_add (Slip           *slip,
+          const char     *text,
+          double          size,
+          gboolean        bold,
+          int             max_lines,
+          PangoAlignment  alignment)
 {
-  g_autofree char *title = g_strdup_printf (_("MAC %s"), entry->mac);
-  g_autoptr(PangoLayout) title_layout = new_text (cr, "Sans", 11, TRUE);
-  double title_width;
-  int width;
+  SlipText *item = g_new0 (SlipText, 1);
+
+  item->layout = new_text (slip->cr, "Sans", size, bold);
+  item->x = SLIP_PADDING;
+  item->y = slip->y;
+  pango_layout_set_text (item->layout, text, -1);
+  pango_layout_set_width (item->layout, (int) (slip->inner * PANGO_SCALE));
+  pango_layout_set_ellipsize (item->layout, PANGO_ELLIPSIZE_END);
+  pango_layout_set_wrap (item->layout, PANGO_WRAP_WORD_CHAR);
+  pango_layout_set_height (item->layout, -MAX (max_lines, 1));
+  pango_layout_set_alignment (item->layout, alignment);
+  g_ptr_array_add (slip->texts, item);
+
+  return item->layout;
+}
+
+static double
+layout_height (PangoLayout *layout)
+{
   int height;
 
-  pango_layout_set_text (title_layout, title, -1);
-  pango_layout_get_size (title_layout, &width, &height);
-  title_width = (double) width / PANGO_SCALE;
-  cairo_move_to (cr, SLIP_PADDING, y);
-  pango_cairo_show_layout (cr, title_layout);
-  if (entry->device_type != NULL && *entry->device_type != '\0' && inner - title_width > 24)
-    draw_line (cr, entry->device_type, "Sans", 9, FALSE, SLIP_PADDING + title_width + 8,
-               y + 1.5, inner - title_width - 8, PANGO_ALIGN_RIGHT);
-
+  pango_layout_get_size (layout, NULL, &height);
   return (double) height / PANGO_SCALE;
 }
 
-/* The number and the location, each when known; returns the height used. */
-static double
-draw_details (cairo_t               *cr,
-              const WpiHandoutEntry *entry,
-              double                 y,
-              double                 inner)
+/* Adds a paragraph across the slip and moves below it. */
+static void
+slip_add_line (Slip       *slip,
+               const char *text,
+               double      size,
+               gboolean    bold,
+               int         max_lines)
 {
-  double used = 0;
+  slip->y += layout_height (slip_add (slip, text, size, bold, max_lines, PANGO_ALIGN_LEFT));
+}
 
+/* The MAC, then the model, number and location, each when known; a long model name or
+ * location wraps rather than being cut short. */
+static void
+add_identity (Slip                  *slip,
+              const WpiHandoutEntry *entry)
+{
+  g_autofree char *title = g_strdup_printf (_("MAC %s"), entry->mac);
+
+  slip_add_line (slip, title, 11, TRUE, 1);
+  if (entry->device_type != NULL && *entry->device_type != '\0')
+    slip_add_line (slip, entry->device_type, 9, FALSE, 2);
   if (entry->e164 != NULL && *entry->e164 != '\0')
     {
       g_autofree char *number = g_strdup_printf (_("Number %s"), entry->e164);
 
-      used += draw_line (cr, number, "Sans", 9, FALSE, SLIP_PADDING, y + used, inner, PANGO_ALIGN_LEFT);
+      slip_add_line (slip, number, 9, FALSE, 1);
     }
   if (entry->location != NULL && *entry->location != '\0')
     {
       g_autofree char *location = g_strdup_printf (_("Location %s"), entry->location);
 
-      used += draw_line (cr, location, "Sans", 9, FALSE, SLIP_PADDING, y + used, inner, PANGO_ALIGN_LEFT);
+      slip_add_line (slip, location, 9, FALSE, 3);
     }
-
-  return used;
 }
 
-/* The PIN as large as fits: a 20-digit PIN needs a smaller size than a 12-digit one.
- * Returns the height used. */
-static double
-draw_pin (cairo_t    *cr,
-          const char *pin,
-          double      y,
-          double      inner)
+/* "PIN" with the date it was issued on the same line, then the PIN as large as fits: a
+ * 20-digit PIN needs a smaller size than a 12-digit one. */
+static void
+add_pin (Slip                  *slip,
+         const WpiHandoutEntry *entry)
 {
-  g_autofree char *grouped = wpi_handout_format_pin (pin);
-  g_autoptr(PangoLayout) pin_layout = NULL;
-  double used;
-  int pin_width;
-  int pin_height;
+  g_autofree char *grouped = wpi_handout_format_pin (entry->pin);
+  g_autoptr(GDateTime) issued = NULL;
+  SlipText *item;
 
-  used = draw_line (cr, _("PIN"), "Sans", 8, FALSE, SLIP_PADDING, y, inner, PANGO_ALIGN_LEFT);
+  if (entry->issued_us > 0)
+    issued = g_date_time_new_from_unix_local (entry->issued_us / G_USEC_PER_SEC);
+  if (issued != NULL)
+    {
+      g_autofree char *date = g_date_time_format (issued, "%Y-%m-%d %H:%M");
+      /* Translators: on a PIN slip, %s is the date and time the PIN was made */
+      g_autofree char *text = g_strdup_printf (_("Issued %s"), date);
+
+      slip_add (slip, text, 8, FALSE, 1, PANGO_ALIGN_RIGHT);
+    }
+  slip->y += layout_height (slip_add (slip, _("PIN"), 8, FALSE, 1, PANGO_ALIGN_LEFT));
+
+  item = g_new0 (SlipText, 1);
+  item->x = SLIP_PADDING;
+  item->y = slip->y;
   for (double size = 24; ; size -= 1)
     {
-      g_clear_object (&pin_layout);
-      pin_layout = new_text (cr, "Monospace", size, TRUE);
-      pango_layout_set_text (pin_layout, grouped, -1);
-      pango_layout_get_size (pin_layout, &pin_width, &pin_height);
-      if ((double) pin_width / PANGO_SCALE <= inner || size <= 8)
+      int width;
+
+      g_clear_object (&item->layout);
+      item->layout = new_text (slip->cr, "Monospace", size, TRUE);
+      pango_layout_set_text (item->layout, grouped, -1);
+      pango_layout_get_size (item->layout, &width, NULL);
+      if ((double) width / PANGO_SCALE <= slip->inner || size <= 8)
         break;
     }
-  cairo_move_to (cr, SLIP_PADDING, y + used);
-  pango_cairo_show_layout (cr, pin_layout);
+  g_ptr_array_add (slip->texts, item);
   explicit_bzero (grouped, strlen (grouped));
+  slip->y += layout_height (item->layout) + 4;
+}
 
-  return used + (double) pin_height / PANGO_SCALE + 4;
+/* What to type, how many tries the phone allows (max-pin-retries, D9) and what to do
+ * when they are used up: the phone cannot go on with this PIN, only with a new one. */
+static void
+add_pin_steps (Slip                  *slip,
+               const WpiHandoutEntry *entry)
+{
+  g_autofree char *tries = NULL;
+
+  slip_add_line (slip, _("When the phone asks for the PIN, type all its digits and press OK. "
+                         "The phone restarts in Secure Mode."), 8, FALSE, 2);
+  slip->y += 2;
+  if (entry->max_retries > 0)
+    tries = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                          "The phone allows %u try. If it refuses the PIN, this slip "
+                                          "no longer works: ask the console’s administrator for a new slip.",
+                                          "The phone allows %u tries. If it still refuses the PIN after "
+                                          "them, this slip no longer works: ask the console’s "
+                                          "administrator for a new slip.",
+                                          entry->max_retries),
+                             entry->max_retries);
+  else
+    tries = g_strdup (_("If the phone refuses the PIN, this slip no longer works: ask the console’s "
+                        "administrator for a new slip."));
+  slip_add_line (slip, tries, 8, FALSE, 3);
 }
 
 void
@@ -267,10 +310,9 @@ wpi_handout_draw_slip (cairo_t               *cr,
                        double                 w,
                        double                 h)
 {
+  g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func (slip_text_free);
+  Slip slip;
   double scale;
-  double inner;
-  double line_y;
-  const char *steps[3];
 
   g_return_if_fail (cr != NULL);
   g_return_if_fail (entry != NULL);
@@ -283,35 +325,34 @@ wpi_handout_draw_slip (cairo_t               *cr,
   cairo_scale (cr, scale, scale);
   w /= scale;
   h /= scale;
-  inner = w - 2 * SLIP_PADDING;
-  line_y = SLIP_PADDING;
+  slip = (Slip) { cr, texts, w - 2 * SLIP_PADDING, SLIP_PADDING };
 
-  cairo_set_source_rgb (cr, 0, 0, 0);
-
-  line_y += draw_title (cr, entry, line_y, inner);
-  line_y += draw_details (cr, entry, line_y, inner);
-  line_y += 4;
-
+  add_identity (&slip, entry);
+  slip.y += 4;
   if (entry->pin != NULL)
     {
-      line_y += draw_pin (cr, entry->pin, line_y, inner);
-
-      steps[0] = _("1. Wait until the phone asks for the PIN.");
-      steps[1] = _("2. Type the PIN shown above, then press OK.");
-      steps[2] = _("3. The phone restarts in Secure Mode.");
+      add_pin (&slip, entry);
+      add_pin_steps (&slip, entry);
     }
   else
     {
-      line_y += draw_line (cr, _("No PIN needed"), "Sans", 16, TRUE, SLIP_PADDING, line_y, inner,
-                           PANGO_ALIGN_LEFT) + 4;
-
-      steps[0] = _("1. Leave the phone switched on and connected.");
-      steps[1] = _("2. It receives its certificate from the console.");
-      steps[2] = _("3. The phone restarts in Secure Mode.");
+      slip_add_line (&slip, _("No PIN needed"), 16, TRUE, 1);
+      slip.y += 4;
+      slip_add_line (&slip, _("Leave the phone switched on and connected: it receives its "
+                              "certificate from the console and restarts in Secure Mode."), 8, FALSE, 3);
     }
 
-  for (guint i = 0; i < G_N_ELEMENTS (steps); i++)
-    line_y += draw_line (cr, steps[i], "Sans", 8, FALSE, SLIP_PADDING, line_y, inner, PANGO_ALIGN_LEFT);
+  /* Too tall (wrapped lines): all of it smaller rather than into the next slip */
+  if (slip.y + SLIP_PADDING > h)
+    cairo_scale (cr, h / (slip.y + SLIP_PADDING), h / (slip.y + SLIP_PADDING));
+  cairo_set_source_rgb (cr, 0, 0, 0);
+  for (guint i = 0; i < texts->len; i++)
+    {
+      const SlipText *text = g_ptr_array_index (texts, i);
+
+      cairo_move_to (cr, text->x, text->y);
+      pango_cairo_show_layout (cr, text->layout);
+    }
 
   cairo_restore (cr);
 }

@@ -495,6 +495,11 @@ commit_job (Handout  *handout,
   entry = wpi_handout_entry_new (target->mac, target->phone->e164, target->phone->device_type,
                                  target->phone->location,
                                  wpi_bootstrap_payload_get_pin (job->payload), job_id, pin_id);
+  /* what the CSV and the slips tell besides the PIN (issue 11 §3) */
+  if (entry->pin != NULL)
+    entry->state = g_strdup (wpi_pin_state_to_string (WPI_PIN_STATE_GENERATED));
+  entry->issued_us = g_get_real_time ();
+  entry->max_retries = handout->run->options.max_retries;
   report_progress (handout->run, ++handout->done, handout->targets->len, target->mac, entry);
   g_ptr_array_index (handout->slots, job->slot) = g_steal_pointer (&entry);
 }

@@ -836,7 +836,7 @@ wpi_sim_phone_install_properties (GObjectClass *object_class)
   properties[PROP_IN_FLOW] = g_param_spec_boolean ("in-flow", NULL, NULL, FALSE, ro);
   properties[PROP_PENDING_SOLICITED] = g_param_spec_boolean ("pending-solicited", NULL, NULL,
                                                              FALSE, ro);
-  /* A handout CSV (mac,e164,model,location,pin) read when the phone asks for its PIN */
+  /* A handout CSV (wpi-handout-csv.h: mac and pin columns) read when the phone asks for its PIN */
   properties[PROP_PINS_FILE] = g_param_spec_string ("pins-file", NULL, NULL, NULL, rw);
   properties[PROP_PIN_INTERVAL] = g_param_spec_double ("pin-interval", NULL, NULL, 0.001,
                                                        G_MAXDOUBLE, WPI_SIM_DEFAULT_PIN_INTERVAL,

@@ -55,10 +55,16 @@ wpi_handout_entry_new (const char *mac,
 WpiHandoutEntry *
 wpi_handout_entry_copy (const WpiHandoutEntry *entry)
 {
+  WpiHandoutEntry *copy;
+
   g_return_val_if_fail (entry != NULL, NULL);
 
-  return wpi_handout_entry_new (entry->mac, entry->e164, entry->device_type, entry->location,
+  copy = wpi_handout_entry_new (entry->mac, entry->e164, entry->device_type, entry->location,
                                 entry->pin, entry->job_id, entry->pin_id);
+  copy->state = g_strdup (entry->state);
+  copy->issued_us = entry->issued_us;
+  copy->max_retries = entry->max_retries;
+  return copy;
 }
 
 void
@@ -71,6 +77,7 @@ wpi_handout_entry_free (WpiHandoutEntry *entry)
   g_free (entry->e164);
   g_free (entry->device_type);
   g_free (entry->location);
+  g_free (entry->state);
   wipe_free (entry->pin);
   g_free (entry);
 }
@@ -111,6 +118,59 @@ wipe_gstring (GString *str)
   g_string_free (str, TRUE);
 }
 
+char *
+wpi_handout_group_pin (const char *pin)
+{
+  GString *out;
+  gsize length;
+
+  g_return_val_if_fail (pin != NULL, NULL);
+
+  length = strlen (pin);
+  out = g_string_sized_new (length + length / 3 + 1);
+  for (gsize i = 0; i < length; i++)
+    {
+      if (i > 0 && (length - i) % 3 == 0)
+        g_string_append_c (out, ' ');
+      g_string_append_c (out, pin[i]);
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* Local time to the minute: what a technician compares with the date on a slip */
+static char *
+format_issued (gint64 issued_us)
+{
+  g_autoptr(GDateTime) time = NULL;
+
+  if (issued_us <= 0)
+    return NULL;
+  time = g_date_time_new_from_unix_local (issued_us / G_USEC_PER_SEC);
+  return time != NULL ? g_date_time_format (time, "%Y-%m-%d %H:%M") : NULL;
+}
+
+/* One entry's line. A bare run of digits would lose its leading zeros in a
+ * spreadsheet, and quoting does not stop that: the PIN goes grouped, as on the slip. */
+static void
+append_csv_entry (GString               *out,
+                  const WpiHandoutEntry *entry)
+{
+  g_autofree char *issued = format_issued (entry->issued_us);
+  char *grouped = entry->pin != NULL ? wpi_handout_group_pin (entry->pin) : NULL;
+  const char *fields[] = {
+    entry->mac, entry->e164, entry->device_type, entry->location, entry->state, issued, grouped,
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+    {
+      if (i > 0)
+        g_string_append_c (out, ',');
+      append_csv_field (out, fields[i]);
+    }
+  g_string_append (out, "\r\n");
+  wipe_free (grouped);
+}
+
 gboolean
 wpi_handout_write_csv (GPtrArray   *entries,
                        const char  *path,
@@ -122,22 +182,9 @@ wpi_handout_write_csv (GPtrArray   *entries,
   g_return_val_if_fail (entries != NULL, FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
 
-  out = g_string_new ("mac,e164,model,location,pin\r\n");
+  out = g_string_new ("mac,e164,model,location,state,issued,pin\r\n");
   for (guint i = 0; i < entries->len; i++)
-    {
-      const WpiHandoutEntry *entry = g_ptr_array_index (entries, i);
-
-      append_csv_field (out, entry->mac);
-      g_string_append_c (out, ',');
-      append_csv_field (out, entry->e164);
-      g_string_append_c (out, ',');
-      append_csv_field (out, entry->device_type);
-      g_string_append_c (out, ',');
-      append_csv_field (out, entry->location);
-      g_string_append_c (out, ',');
-      append_csv_field (out, entry->pin);
-      g_string_append (out, "\r\n");
-    }
+    append_csv_entry (out, g_ptr_array_index (entries, i));
 
   ok = g_file_set_contents_full (path, out->str, out->len,
                                  G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,

@@ -30,12 +30,16 @@ typedef struct {
   char   *pin;          /* NULL for a bootstrap without PIN */
   gint64  job_id;
   gint64  pin_id;       /* the PIN's record, 0 without PIN or when unknown */
+  /* What the CSV and the slip tell besides the PIN (issue 11 §3); set after _new() */
+  char   *state;        /* the PIN's state as the store names it ("generated"), or NULL */
+  gint64  issued_us;    /* when the PIN was made (wall clock), 0 when unknown */
+  guint   max_retries;  /* the wrong PINs the phone allows (max-pin-retries), 0: unknown */
 } WpiHandoutEntry;
 
 #define WPI_TYPE_HANDOUT_ENTRY (wpi_handout_entry_get_type ())
 
 GType            wpi_handout_entry_get_type (void) G_GNUC_CONST;
-/* All fields but mac may be NULL or 0. */
+/* All fields but mac may be NULL or 0; state, issued_us and max_retries start unset. */
 WpiHandoutEntry *wpi_handout_entry_new      (const char             *mac,
                                              const char             *e164,
                                              const char             *device_type,
@@ -51,12 +55,20 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (WpiHandoutEntry, wpi_handout_entry_free)
 
 /* --- CSV -------------------------------------------------------------------------- */
 
-/* A header "mac,e164,model,location,pin" and one line per entry (CRLF, RFC 4180
- * quoting; an entry without PIN has an empty pin), written atomically with mode 0600. */
+/* A header "mac,e164,model,location,state,issued,pin" and one line per entry (CRLF,
+ * RFC 4180 quoting), written atomically with mode 0600. The PIN is grouped in threes
+ * as on the slip ("076 334 477 974"), so that a spreadsheet keeps it as text with its
+ * leading zeros; an entry without PIN has an empty pin. issued is the local time
+ * "YYYY-MM-DD HH:MM", empty when unknown. The PIN stays last, for readers that take
+ * the last field. */
 gboolean          wpi_handout_write_csv      (GPtrArray                 *entries,
                                               const char                *path,
                                               GError                   **error);
-/* MAC (normalised) -> PIN, from a handout CSV or anything like it: RFC 4180 quotes,
+/* "482 913 775 301": the digits in groups of three from the end, so that the TAN (the
+ * last three) is a group of its own. */
+char             *wpi_handout_group_pin      (const char                *pin);
+/* MAC (normalised) -> PIN, from a handout CSV (the form above, or the older one with a
+ * bare-digit PIN and no state or issued columns) or anything like it: RFC 4180 quotes,
  * CRLF or LF, a UTF-8 BOM, a header line naming "mac" and "pin" columns in any order
  * (without one the MAC is the first field and the PIN the last), MACs in any form,
  * PINs with spaces or dashes between the digits. Lines without a PIN are skipped; a

@@ -29,7 +29,7 @@ static const WpiPhoneState states[] = {
 };
 
 static const char * const column_names[WPC_PHONES_N_COLUMNS] = {
-  "state", "MAC", "number", "model", "firmware", "IP", "mode", "last contact", "pending jobs",
+  "state", "MAC", "number", "model", "location", "firmware", "IP", "mode", "last contact", "pending jobs",
 };
 
 static long

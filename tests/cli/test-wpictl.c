@@ -684,6 +684,56 @@ test_show (Fixture       *fixture,
 
 /* ---- job commands ---- */
 
+/* location: set, cleared, joined from several words, shown by show; refusals change nothing */
+static void
+test_location (Fixture       *fixture,
+               gconstpointer  data)
+{
+  g_autofree char *shown = NULL;
+  const struct {
+    int         status;
+    const char *output;     /* on stdout, or on stderr when status is not 0 */
+    const char *stored;     /* MAC_B's location afterwards */
+    const char *args[6];
+  } cases[] = {
+    { 0, MAC_B ": Room 2.14, 3rd floor", "Room 2.14, 3rd floor", { "location", MAC_B, "Room 2.14, 3rd floor" } },
+    { 0, MAC_B ": no location", NULL, { "location", MAC_B, "" } },
+    { 0, MAC_B ": Sales desk 4", "Sales desk 4", { "location", "00-1a-e8-ab-cd-ef", "Sales", " desk", "4 " } },
+    { 2, "No phone with MAC " MAC_NONE, "Sales desk 4", { "location", MAC_NONE, "Hall" } },
+    { 2, "not a MAC address", "Sales desk 4", { "location", "phone-1", "Hall" } },
+    { 1, "Usage: wpictl location", "Sales desk 4", { "location", MAC_B } },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GSubprocessLauncher) launcher = new_launcher (fixture);
+      g_autoptr(GSubprocess) process = spawn_ctlv (fixture, launcher, fixture->data_dir, cases[i].args);
+      g_autoptr(WpiPhoneRecord) phone = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *out = NULL;
+      g_autofree char *err = NULL;
+
+      g_test_message ("case %u: %s", i, cases[i].output);
+      g_assert_cmpint (finish_ctl (process, &out, &err), ==, cases[i].status);
+      if (cases[i].status == 0)
+        {
+          g_assert_cmpstr (err, ==, "");
+          assert_contains (out, cases[i].output);
+        }
+      else
+        {
+          assert_error_line (err, cases[i].output);
+        }
+      phone = wpi_store_phone_get (fixture->store, MAC_B, &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (phone->location, ==, cases[i].stored);
+    }
+
+  /* show tells it */
+  g_assert_cmpint (run_ctl (fixture, &shown, NULL, "show", MAC_B, NULL), ==, 0);
+  assert_contains (shown, "Sales desk 4");
+}
+
 static void
 test_read (Fixture       *fixture,
            gconstpointer  data)
@@ -2345,6 +2395,7 @@ main (int   argc,
   ADD ("data-dir", test_data_dir);
   ADD ("phones", test_phones);
   ADD ("show", test_show);
+  ADD ("location", test_location);
   ADD ("read", test_read);
   ADD ("write", test_write);
   ADD ("read-all-restart-factory-reset", test_simple_jobs);

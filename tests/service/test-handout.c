@@ -381,19 +381,64 @@ without_space (const char *text)
   return g_string_free (out, FALSE);
 }
 
-/* pdftotext finds every MAC and PIN (the PIN's groups joined again), pdfinfo the page
- * size and count. */
+/* 2026-03-01 09:30 local time, in the middle of a day in every time zone's reach */
+#define SAMPLE_ISSUED_US (G_GINT64_CONSTANT (1772357400) * G_USEC_PER_SEC)
+
+/* "2026-03-01 09:30" as the CSV and the slips write entry's date */
+static char *
+issued_text (const WpiHandoutEntry *entry)
+{
+  g_autoptr(GDateTime) time = g_date_time_new_from_unix_local (entry->issued_us / G_USEC_PER_SEC);
+
+  return g_date_time_format (time, "%Y-%m-%d %H:%M");
+}
+
+/* The text with every run of white space one space: pdftotext breaks lines where the
+ * slip wraps them */
+static char *
+single_spaced (const char *text)
+{
+  g_auto(GStrv) words = g_strsplit_set (text, " \t\r\n\f", -1);
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; words[i] != NULL; i++)
+    if (*words[i] != '\0')
+      {
+        if (out->len > 0)
+          g_string_append_c (out, ' ');
+        g_string_append (out, words[i]);
+      }
+  return g_string_free (out, FALSE);
+}
+
+/* pdftotext finds every MAC and PIN (the PIN's groups joined again), location, date
+ * issued and the tries the phone allows; pdfinfo the page size and count. */
 static void
 assert_pdf_holds (const char *path,
                   GPtrArray  *entries,
                   const char *page_size,
                   guint       n_pages)
 {
-  g_autofree char *text = run_tool ("pdftotext", path, "-");
-  g_autofree char *compact = without_space (text);
-  g_autofree char *info = run_tool ("pdfinfo", path, NULL);
-  const char *pages = strstr (info, "Pages:");
+  g_autofree char *pdftotext = g_find_program_in_path ("pdftotext");
+  g_autofree char *pdfinfo = g_find_program_in_path ("pdfinfo");
+  g_autofree char *text = NULL;
+  g_autofree char *compact = NULL;
+  g_autofree char *words = NULL;
+  g_autofree char *info = NULL;
+  const char *pages;
   struct stat st;
+
+  /* poppler-utils (build-aux/debian-packages.txt) reads the PDF back */
+  if (pdftotext == NULL || pdfinfo == NULL)
+    {
+      g_test_skip ("pdftotext or pdfinfo (poppler-utils) is missing: the PDF's text is not checked");
+      return;
+    }
+  text = run_tool (pdftotext, path, "-");
+  compact = without_space (text);
+  words = single_spaced (text);
+  info = run_tool (pdfinfo, path, NULL);
+  pages = strstr (info, "Pages:");
 
   g_assert_cmpint (g_stat (path, &st), ==, 0);
   g_assert_cmpint (st.st_mode & 0777, ==, 0600);
@@ -413,8 +458,26 @@ assert_pdf_holds (const char *path,
           g_assert_nonnull (strstr (compact, entry->pin));
           g_assert_nonnull (strstr (text, grouped));
         }
+      /* Wrapped, not cut short: pdftotext gives the words back with line breaks */
       if (entry->location != NULL)
-        g_assert_nonnull (strstr (text, entry->location));
+        g_assert_nonnull (strstr (words, entry->location));
+      if (entry->device_type != NULL)
+        g_assert_nonnull (strstr (words, entry->device_type));
+      if (entry->pin != NULL && entry->issued_us > 0)
+        {
+          g_autofree char *issued = issued_text (entry);
+
+          g_assert_nonnull (strstr (text, issued));
+        }
+      /* How many tries the phone allows, and what to do when the PIN is refused */
+      if (entry->pin != NULL && entry->max_retries > 0)
+        {
+          g_autofree char *tries = g_strdup_printf (entry->max_retries == 1 ? "allows %u try." : "allows %u tries.",
+                                                    entry->max_retries);
+
+          g_assert_nonnull (strstr (words, tries));
+          g_assert_nonnull (strstr (words, "new slip"));
+        }
     }
 }
 
@@ -730,6 +793,10 @@ test_mark_stale (Fixture       *f,
 
 /* ---- CSV --------------------------------------------------------------------------- */
 
+
+/* A model name longer than a slip is wide, which must wrap rather than be cut short */
+#define LONG_MODEL "OpenScape Desk Phone CP600 with OpenScape Key Module 600 and a long name"
+
 static GPtrArray *
 sample_entries (guint n)
 {
@@ -746,11 +813,18 @@ sample_entries (guint n)
       /* Lengths 8 to 20, so that grouping and fitting see every case */
       g_autofree char *pin = wpi_pin_generate (WPI_PIN_MIN_LENGTH + i % (WPI_PIN_MAX_LENGTH - WPI_PIN_MIN_LENGTH + 1),
                                                &error);
+      WpiHandoutEntry *entry;
 
       g_assert_no_error (error);
-      g_ptr_array_add (entries, wpi_handout_entry_new (mac, e164, i % 3 ? "OpenStage 60 T" : NULL,
-                                                       locations[i % G_N_ELEMENTS (locations)],
-                                                       i == 5 ? NULL : pin, 100 + i, 0));
+      /* The first PIN begins with a zero, which a bare number would lose */
+      entry = wpi_handout_entry_new (mac, e164, i == 7 ? LONG_MODEL : i % 3 ? "OpenStage 60 T" : NULL,
+                                     locations[i % G_N_ELEMENTS (locations)],
+                                     i == 5 ? NULL : i == 0 ? "076334477974" : pin, 100 + i, 0);
+      entry->issued_us = SAMPLE_ISSUED_US + i * G_USEC_PER_SEC * 60;
+      entry->max_retries = 1 + i % 5;
+      if (entry->pin != NULL)
+        entry->state = g_strdup ("generated");
+      g_ptr_array_add (entries, entry);
     }
   return entries;
 }
@@ -783,15 +857,29 @@ test_csv (Fixture       *f,
 
   g_file_get_contents (path, &contents, NULL, &error);
   g_assert_no_error (error);
-  g_assert_true (g_str_has_prefix (contents, "mac,e164,model,location,pin\r\n"));
+  g_assert_true (g_str_has_prefix (contents, "mac,e164,model,location,state,issued,pin\r\n"));
   g_assert_nonnull (strstr (contents, ",\"Sales, 3rd floor\","));
   g_assert_nonnull (strstr (contents, ",\"The \"\"quiet\"\" room\","));
   g_assert_nonnull (strstr (contents, ",\"Line one\nline two\","));
   g_assert_nonnull (strstr (contents, ",\" spaced \","));
-  g_assert_nonnull (strstr (contents, "00:1A:E8:00:00:05,+4989700005,OpenStage 60 T,,\r\n"));
+  /* The PIN grouped as on the slip, so that a spreadsheet keeps its leading zero; the
+   * state and the date it was issued before it */
+  {
+    g_autofree char *issued0 = issued_text (g_ptr_array_index (entries, 0));
+    g_autofree char *issued5 = issued_text (g_ptr_array_index (entries, 5));
+    g_autofree char *line0 = g_strdup_printf ("\r\n00:1A:E8:00:00:00,+4989700000,,Room 2.14,generated,%s,"
+                                              "076 334 477 974\r\n", issued0);
+    g_autofree char *line5 = g_strdup_printf ("\r\n00:1A:E8:00:00:05,+4989700005,OpenStage 60 T,,,%s,\r\n",
+                                              issued5);
+
+    g_assert_nonnull (strstr (contents, line0));
+    g_assert_nonnull (strstr (contents, line5));
+    g_assert_null (strstr (contents, "076334477974"));
+  }
 
   pins = read_pins (path, 11);
   assert_pins_match (pins, entries);
+  g_assert_cmpstr (g_hash_table_lookup (pins, "00:1A:E8:00:00:00"), ==, "076334477974");
 
   /* Overwriting replaces the file atomically and keeps it private */
   g_chmod (path, 0644);
@@ -841,6 +929,15 @@ test_csv_read_forms (Fixture       *f,
   pins = read_pins (path, 2);
   g_assert_cmpstr (g_hash_table_lookup (pins, "00:1A:E8:00:00:01"), ==, "123456789012");
   g_assert_cmpstr (g_hash_table_lookup (pins, "00:1A:E8:00:00:02"), ==, "98765432101234567890");
+  g_clear_pointer (&pins, g_hash_table_unref);
+
+  /* The handout CSV before issue 11: the PIN a bare number, no state or issued */
+  write_text (path,
+              "mac,e164,model,location,pin\r\n"
+              "00:1A:E8:00:00:01,+4989,OpenStage 60 T,Room 1,076334477974\r\n"
+              "00:1A:E8:00:00:02,,,,\r\n");
+  pins = read_pins (path, 1);
+  g_assert_cmpstr (g_hash_table_lookup (pins, "00:1A:E8:00:00:01"), ==, "076334477974");
   g_clear_pointer (&pins, g_hash_table_unref);
 
   /* An empty file is an empty handout */

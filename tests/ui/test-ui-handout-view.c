@@ -1,8 +1,9 @@
 /* test-ui-handout-view.c: the PIN handout view against a real service (127.0.0.1, free
  * ports) in a temporary data directory with three phones: Generate, the table and its
  * states, Mark handed out, Export CSV and PDF (asynchronous; a folder that cannot be
- * written marks nothing), Re-issue. Three phones keep the RSA work small. The table is
- * read in a thread (issue 8 §2): the tests wait for "loading" to end, never sleep.
+ * written marks nothing), Re-issue after its confirmation, what Print and Export act on
+ * and why they cannot. Three phones keep the RSA work small. The table is read in a
+ * thread (issue 8 §2): the tests wait for "loading" to end, never sleep.
  */
 #include "config.h"
 
@@ -18,6 +19,7 @@
 #include "wpi-service-host.h"
 #include "wpc-handout-view.h"
 #include "test-util-service.h"
+#include "ui-test-util.h"
 
 /* RSA keys for three phones, generous for sanitizer builds */
 #define WAIT_TIMEOUT_MS 120000
@@ -123,7 +125,8 @@ static void
 present_view (Fixture *f)
 {
   f->window = gtk_window_new ();
-  gtk_window_set_default_size (GTK_WINDOW (f->window), 1000, 600);
+  /* the smallest screen the console is made for (issue 11 §3) */
+  gtk_window_set_default_size (GTK_WINDOW (f->window), 1024, 600);
   f->view = WPC_HANDOUT_VIEW (wpc_handout_view_new ());
   gtk_window_set_child (GTK_WINDOW (f->window), GTK_WIDGET (f->view));
   gtk_window_present (GTK_WINDOW (f->window));
@@ -309,7 +312,7 @@ test_generate_mark_export (Fixture       *f,
 
     g_file_get_contents (csv_path, &contents, NULL, &error);
     g_assert_no_error (error);
-    g_assert_true (g_str_has_prefix (contents, "mac,e164,model,location,pin\r\n"));
+    g_assert_true (g_str_has_prefix (contents, "mac,e164,model,location,state,issued,pin\r\n"));
     g_assert_nonnull (strstr (contents, "+49897002"));
     g_assert_nonnull (strstr (contents, "Room 3"));
   }
@@ -317,6 +320,30 @@ test_generate_mark_export (Fixture       *f,
   /* Nothing generated is left: Mark handed out has nothing to do */
   g_assert_false (wpc_handout_view_mark_handed_out (f->view, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+}
+
+/* Asks for a re-issue of the selected rows and answers its confirmation with response.
+ * The confirmation names the phone, says the printed slip stops working and explains
+ * the TAN in the words of a technician. */
+static void
+confirm_reissue (Fixture *f,
+                 int      response)
+{
+  g_autofree char *text = NULL;
+  GtkWindow *dialog;
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->view), "handout.reissue", NULL));
+  g_assert_false (wpc_handout_view_get_busy (f->view));
+  dialog = ui_test_wait_for_toplevel (GTK_TYPE_MESSAGE_DIALOG, "reissue-dialog", WAIT_TIMEOUT_MS);
+  text = ui_test_shown_text (GTK_WIDGET (dialog));
+  g_assert_nonnull (strstr (text, "Re-issue the PIN of 1 Phone?"));
+  g_assert_nonnull (strstr (text, phone_macs[1]));
+  g_assert_nonnull (strstr (text, "stops working"));
+  g_assert_nonnull (strstr (text, "wrong TAN from device"));
+  g_assert_nonnull (strstr (text, "last three digits of the PIN"));
+  ui_test_save_screenshot (GTK_WIDGET (dialog), "handout-reissue-confirmation.png");
+  gtk_dialog_response (GTK_DIALOG (dialog), response);
+  ui_test_wait_for_toplevel_gone (GTK_TYPE_MESSAGE_DIALOG, "reissue-dialog", WAIT_TIMEOUT_MS);
 }
 
 static void
@@ -339,8 +366,16 @@ test_reissue (Fixture       *f,
   g_assert_cmpuint (wpc_handout_view_get_n_pins (f->view), ==, 1);
   old_pin = pin_of (f, phone_macs[1]);
 
+  /* Re-issue asks first, saying what becomes of the printed slip: Cancel keeps the PIN */
   wpc_handout_view_select_macs (f->view, second);
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->view), "handout.reissue", NULL));
+  confirm_reissue (f, GTK_RESPONSE_CANCEL);
+  g_assert_false (wpc_handout_view_get_busy (f->view));
+  wait_until_loaded (f->view);
+  new_pin = pin_of (f, phone_macs[1]);
+  g_assert_cmpstr (new_pin, ==, old_pin);
+  g_clear_pointer (&new_pin, g_free);
+
+  confirm_reissue (f, GTK_RESPONSE_ACCEPT);
   g_assert_true (wpc_handout_view_get_busy (f->view));
   wait_until_idle (f->view);
   g_assert_null (wpc_handout_view_get_failures_text (f->view));
@@ -510,6 +545,102 @@ test_refresh_coalesced (Fixture       *f,
   g_assert_cmpint (state_of (f, phone_macs[2]), ==, WPI_PIN_STATE_GENERATED);
 }
 
+/* What Print, Export PDF and Export CSV show: whether they can run, the labels naming
+ * what they act on, and a part of their tooltips (why they cannot, when they cannot) */
+typedef struct {
+  gboolean    enabled;
+  const char *print_label;
+  const char *pdf_label;
+  const char *tooltip_part;
+} HandingOut;
+
+static void
+assert_handing_out (Fixture          *f,
+                    const HandingOut *expected)
+{
+  const char *actions[] = { "handout.print", "handout.export-pdf", "handout.export-csv" };
+  const char *labels[] = { expected->print_label, expected->pdf_label, NULL };
+
+  for (guint i = 0; i < G_N_ELEMENTS (actions); i++)
+    {
+      GtkWidget *button = ui_test_find_button_for_action (GTK_WIDGET (f->view), actions[i]);
+      const char *tooltip = gtk_widget_get_tooltip_text (button);
+
+      if (labels[i] != NULL)
+        g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (button)), ==, labels[i]);
+      g_assert_true (gtk_widget_get_sensitive (button) == expected->enabled);
+      g_assert_nonnull (tooltip);
+      if (strstr (tooltip, expected->tooltip_part) == NULL)
+        g_error ("“%s” not in the tooltip “%s” of %s", expected->tooltip_part, tooltip, actions[i]);
+    }
+}
+
+static WpiPinRecord *
+current_pin (Fixture    *f,
+             const char *mac)
+{
+  g_autoptr(GError) error = NULL;
+  WpiPinRecord *pin = wpi_store_pin_get_current (wpi_service_host_get_store (f->service), mac, &error);
+
+  g_assert_no_error (error);
+  return pin;
+}
+
+static void
+test_actions_name_targets (Fixture       *f,
+                           gconstpointer  data)
+{
+  const char * const first[] = { phone_macs[0], NULL };
+  const char * const two[] = { phone_macs[0], phone_macs[1], NULL };
+  g_autoptr(WpiPinRecord) verified = NULL;
+  g_autoptr(WpiPinRecord) busy = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+
+  (void) data;
+
+  assert_handing_out (f, &(HandingOut) { FALSE, "_Print…", "Export P_DF…", "No PINs yet" });
+
+  wpc_handout_view_set_scope (f->view, WPC_HANDOUT_SCOPE_ALL);
+  generate (f);
+  assert_handing_out (f, &(HandingOut) { TRUE, "_Print All…", "Export All as P_DF…",
+                                         "the 3 PINs still to hand out" });
+  wpc_handout_view_select_macs (f->view, two);
+  assert_handing_out (f, &(HandingOut) { TRUE, "_Print 2 Slips…", "Export 2 as P_DF…",
+                                         "the 2 PINs still to hand out" });
+  ui_test_wait_for_paint (GTK_WIDGET (f->view), WAIT_TIMEOUT_MS);
+  ui_test_save_screenshot (GTK_WIDGET (f->window), "handout-two-selected.png");
+
+  /* A verified PIN cannot be handed out again: a selection of only that says so */
+  verified = current_pin (f, phone_macs[0]);
+  g_assert_true (wpi_store_pin_set_state (wpi_service_host_get_store (f->service), verified->id,
+                                          WPI_PIN_STATE_VERIFIED, NULL, &error));
+  g_assert_no_error (error);
+  wpc_handout_view_refresh (f->view);
+  wait_until_loaded (f->view);
+  assert_handing_out (f, &(HandingOut) { TRUE, "_Print 1 Slip…", "Export 1 as P_DF…",
+                                         "the 1 PIN still to hand out" });
+  wpc_handout_view_select_macs (f->view, first);
+  assert_handing_out (f, &(HandingOut) { FALSE, "_Print…", "Export P_DF…", "no PIN left to hand out" });
+  text = ui_test_shown_text (GTK_WIDGET (f->view));
+  g_assert_nonnull (strstr (text, "3 PINs · none of the selected left to hand out"));
+  g_clear_pointer (&text, g_free);
+
+  /* A PIN whose phone is in a call: its bootstrap waits, and the table says why */
+  busy = current_pin (f, phone_macs[2]);
+  g_assert_true (wpi_store_job_set_state (wpi_service_host_get_store (f->service), busy->job_id,
+                                          WPI_JOB_STATE_WAITING_BUSY, "busy", &error));
+  g_assert_no_error (error);
+  wpc_handout_view_refresh (f->view);
+  wait_until_loaded (f->view);
+  ui_test_wait_for_paint (GTK_WIDGET (f->view), WAIT_TIMEOUT_MS);
+  text = ui_test_shown_text (GTK_WIDGET (f->view));
+  g_assert_nonnull (strstr (text, "Waiting: phone busy"));
+  g_assert_nonnull (strstr (text, "TAN verified"));
+  g_assert_nonnull (strstr (text, "Room 3"));
+  ui_test_save_screenshot (GTK_WIDGET (f->window), "handout-1024x600.png");
+}
+
 static void
 test_matching_none (Fixture       *f,
                     gconstpointer  data)
@@ -620,6 +751,8 @@ main (int   argc,
   g_test_add ("/ui/handout/refresh-coalesced", Fixture, NULL,
               fixture_set_up, test_refresh_coalesced, fixture_tear_down);
   g_test_add ("/ui/handout/reissue", Fixture, NULL, fixture_set_up, test_reissue, fixture_tear_down);
+  g_test_add ("/ui/handout/actions-name-targets", Fixture, NULL,
+              fixture_set_up, test_actions_name_targets, fixture_tear_down);
   g_test_add ("/ui/handout/matching-none", Fixture, NULL, fixture_set_up, test_matching_none, fixture_tear_down);
   g_test_add ("/ui/handout/demo-five-verified", Fixture, NULL,
               fixture_set_up_demo, test_demo_five_verified, fixture_tear_down);

@@ -872,17 +872,42 @@ test_details (Fixture *fixture)
   g_assert_nonnull (strstr (text, "2 phones selected"));
 }
 
-static GtkWidget *
-find_action_button (WpcPhonesView *view,
-                    const char    *action)
+/* The location typed in the details lands in the store and the list's Location column;
+ * one written by another process (as wpictl location does) shows too (issue 11 §3). */
+static void
+test_location (Fixture *fixture)
 {
-  g_autoptr(GPtrArray) buttons = g_ptr_array_new ();
+  GtkWidget *details = ui_test_find_widget (GTK_WIDGET (fixture->view), WPC_TYPE_PHONE_DETAILS, NULL);
+  GtkWidget *list = GTK_WIDGET (wpc_phones_view_get_column_view (fixture->view));
+  WpiStore *store = wpi_service_host_get_store (fixture->console.service);
+  g_autoptr(WpiPhoneRecord) stored = NULL;
+  g_autoptr(WpiPhoneRecord) other = wpi_phone_record_new (phones[2].mac);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  gpointer args[2] = { list, NULL };
+  GtkWidget *entry;
 
-  ui_test_find_all (GTK_WIDGET (view), GTK_TYPE_BUTTON, NULL, buttons);
-  for (guint i = 0; i < buttons->len; i++)
-    if (g_strcmp0 (gtk_actionable_get_action_name (g_ptr_array_index (buttons, i)), action) == 0)
-      return g_ptr_array_index (buttons, i);
-  g_error ("No button for %s", action);
+  register_all (fixture);
+  text = ui_test_shown_text (list);
+  g_assert_nonnull (strstr (text, "Location"));
+  select_macs (fixture, (const char *[]) { phones[1].mac, NULL });
+  wait_for (details_loaded, details, "the details to be read");
+
+  entry = ui_test_find_named (details, GTK_TYPE_ENTRY, "location-entry");
+  gtk_editable_set_text (GTK_EDITABLE (entry), "  Room 2.14, 3rd floor ");
+  g_signal_emit_by_name (entry, "activate");
+  stored = wpi_store_phone_get (store, phones[1].mac, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (stored->location, ==, "Room 2.14, 3rd floor");
+  args[1] = (gpointer) "Room 2.14, 3rd floor";
+  wait_for (details_show, args, "the typed location in the phone list");
+
+  other->location = g_strdup ("Reception");
+  g_assert_true (wpi_store_phone_upsert (store, other, WPI_PHONE_FIELD_LOCATION, NULL, &error));
+  g_assert_no_error (error);
+  args[1] = (gpointer) "Reception";
+  wait_for (details_show, args, "a location set elsewhere in the phone list");
+  ui_test_save_screenshot (GTK_WIDGET (fixture->window), "phones-location.png");
 }
 
 static gboolean
@@ -936,7 +961,7 @@ test_bulk_progress_and_cancel (Fixture *fixture)
   g_assert_true (wpc_phones_view_get_busy (fixture->view));
   g_assert_true (ui_test_is_shown (progress));
   /* No second batch while one runs */
-  g_assert_false (gtk_widget_is_sensitive (find_action_button (fixture->view, "phone.restart")));
+  g_assert_false (gtk_widget_is_sensitive (ui_test_find_button_for_action (GTK_WIDGET (fixture->view), "phone.restart")));
   ui_test_save_screenshot (GTK_WIDGET (fixture->window), "phones-bulk-progress.png");
   g_assert_true (ui_test_activate_shortcut (GTK_WIDGET (fixture->view), "Escape"));
   g_assert_false (wpc_phones_view_get_busy (fixture->view));
@@ -1198,6 +1223,7 @@ main (int   argc,
   add_phones_test ("/ui/phones/read-items-dialog", test_read_items_dialog);
   add_phones_test ("/ui/phones/factory-reset", test_factory_reset_confirmation);
   add_phones_test ("/ui/phones/details", test_details);
+  add_phones_test ("/ui/phones/location", test_location);
   add_phones_test ("/ui/phones/bulk", test_bulk_progress_and_cancel);
   add_phones_test ("/ui/phones/deploy", test_deploy);
   add_phones_test ("/ui/phones/apply-profile", test_apply_profile);

@@ -263,17 +263,50 @@ ui_test_find_all (GtkWidget  *root,
     ui_test_find_all (child, type, name, found);
 }
 
-GtkWidget *
-ui_test_find_button_with_label (GtkWidget  *root,
-                                const char *label)
+/* The first GtkButton under root whose text (its label or its action's name, as get
+ * gives it) is text, or NULL */
+static GtkWidget *
+find_button (GtkWidget    *root,
+             const char *(*get) (gpointer button),
+             const char   *text)
 {
   g_autoptr(GPtrArray) buttons = g_ptr_array_new ();
 
   ui_test_find_all (root, GTK_TYPE_BUTTON, NULL, buttons);
   for (guint i = 0; i < buttons->len; i++)
-    if (g_strcmp0 (gtk_button_get_label (buttons->pdata[i]), label) == 0)
+    if (g_strcmp0 (get (buttons->pdata[i]), text) == 0)
       return buttons->pdata[i];
   return NULL;
+}
+
+static const char *
+button_label (gpointer button)
+{
+  return gtk_button_get_label (button);
+}
+
+static const char *
+button_action (gpointer button)
+{
+  return gtk_actionable_get_action_name (button);
+}
+
+GtkWidget *
+ui_test_find_button_with_label (GtkWidget  *root,
+                                const char *label)
+{
+  return find_button (root, button_label, label);
+}
+
+GtkWidget *
+ui_test_find_button_for_action (GtkWidget  *root,
+                                const char *action)
+{
+  GtkWidget *button = find_button (root, button_action, action);
+
+  if (button == NULL)
+    g_error ("No button for %s", action);
+  return button;
 }
 
 GtkWindow *

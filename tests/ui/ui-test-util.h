@@ -96,6 +96,10 @@ void       ui_test_find_all              (GtkWidget   *root,
 /* The first GtkButton under root whose label is label */
 GtkWidget *ui_test_find_button_with_label (GtkWidget  *root,
                                           const char  *label);
+/* The first GtkButton under root for the action ("phone.restart"); fails the test when
+ * there is none */
+GtkWidget *ui_test_find_button_for_action (GtkWidget  *root,
+                                          const char  *action);
 /* A toplevel window (a dialog) of type and, unless NULL, that widget name, or NULL */
 GtkWindow *ui_test_find_toplevel         (GType        type,
                                           const char  *name);
