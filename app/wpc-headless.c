@@ -8,6 +8,8 @@
 
 #include "wpc-headless.h"
 #include "wpc-demo.h"
+#include "wpi-contact.h"
+#include "wpi-service.h"
 #include "wpi-service-host.h"
 
 gboolean
@@ -39,6 +41,18 @@ on_log (WpiServiceHost *host,
   fflush (stdout);
 }
 
+/* D19: every --contact-allow is a range, or the service does not start */
+static gboolean
+check_contact_allow (char **cidrs)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) ranges = wpi_contact_ranges_parse ((const char * const *) cidrs, &error);
+
+  if (ranges == NULL)
+    fprintf (stderr, "workpoint-console: --contact-allow: %s\n", error->message);
+  return ranges != NULL;
+}
+
 int
 wpc_headless_run (int    argc,
                   char **argv)
@@ -50,7 +64,8 @@ wpc_headless_run (int    argc,
   g_autofree char *data_dir = NULL;
   g_autofree char *bind = NULL;
   gboolean headless = FALSE;
-  int port = 18443, secure_port = 18444, demo = 0;
+  g_auto(GStrv) contact_allow = NULL;
+  int port = 18443, secure_port = 18444, demo = 0, max_flows = WPI_SERVICE_DEFAULT_MAX_FLOWS;
   g_autoptr(WpcDemo) simulator = NULL;
   GOptionEntry entries[] = {
     { "headless", 0, 0, G_OPTION_ARG_NONE, &headless, "Run the service without a window", NULL },
@@ -59,6 +74,10 @@ wpc_headless_run (int    argc,
     { "secure-port", 0, 0, G_OPTION_ARG_INT, &secure_port, "Secure Mode port (18444)", "PORT" },
     { "bind", 0, 0, G_OPTION_ARG_STRING, &bind, "Listen on this address only", "ADDR" },
     { "demo", 0, 0, G_OPTION_ARG_INT, &demo, "Also run N simulated phones against this service", "N" },
+    { "contact-allow", 0, 0, G_OPTION_ARG_STRING_ARRAY, &contact_allow,
+      "Also send contact-mes into this address range (D19; repeatable)", "CIDR" },
+    { "max-flows", 0, 0, G_OPTION_ARG_INT, &max_flows,
+      "Answer new flows CleanUp overload above N in progress (D21; 0: no limit)", "N" },
     { NULL }
   };
   g_auto(GStrv) urls = NULL;
@@ -80,6 +99,13 @@ wpc_headless_run (int    argc,
       fprintf (stderr, "workpoint-console: ports are 0 to 65535\n");
       return 1;
     }
+  if (max_flows < 0)
+    {
+      fprintf (stderr, "workpoint-console: --max-flows takes 0 (no limit) or more flows\n");
+      return 1;
+    }
+  if (!check_contact_allow (contact_allow))
+    return 1;
   /* A demo keeps its simulated phones out of the real store */
   if (data_dir == NULL)
     data_dir = g_build_filename (g_get_user_data_dir (), demo > 0 ? "workpoint-console-demo" : "workpoint-console", NULL);
@@ -95,6 +121,7 @@ wpc_headless_run (int    argc,
   g_signal_connect (host, "log", G_CALLBACK (on_log), NULL);
   wpi_service_host_set_bind_address (host, bind);
   wpi_service_host_set_ports (host, port, secure_port);
+  g_object_set (host, "max-flows", (guint) max_flows, "contact-allow", contact_allow, NULL);
   if (!wpi_service_host_start (host, &error))
     {
       fprintf (stderr, "workpoint-console: %s\n", error->message);

@@ -327,6 +327,9 @@ exchange_run (WpiStore  *store,
 
   traffic_id = _wpi_service_log_traffic (ex->self, ex->in);
   exchange_open_flow (ex);
+  /* D21: a new flow beyond max-flows is turned away before any work */
+  if (ex->new_flow && (ex->reply = _wpi_service_overload_reply (ex->self, ex->flow, ex->request)) != NULL)
+    return TRUE;
   items = exchange_collect_fragments (ex);
   if (items == NULL)
     ex->reply = _wpi_service_reply_new (ex->request, WPI_ACTION_GET_NEXT_FRAGMENT);

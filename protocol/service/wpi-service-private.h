@@ -9,6 +9,7 @@
  *   wpi-service-flows.c     the flow engine and the service messages it builds
  *   wpi-service-secure.c    the Secure Mode bootstrap steps (protocol.md §7.15)
  *   wpi-service-scheduler.c contact-me scheduling, flow expiry, traffic retention
+ *   wpi-service-admission.c D21: whether a new flow is admitted under load
  *   wpi-service-models.c    the live phones and jobs models, the traffic log
  */
 #pragma once
@@ -112,6 +113,9 @@ struct _WpiService
   guint             contact_max_backoff;     /* seconds (D10) */
   guint             traffic_retention_days;  /* 0: the traffic log is kept by count only */
   gint64            retention_due;           /* monotonic time of the next retention batch */
+  GStrv             contact_allow;           /* D19: as set, for the property */
+  GPtrArray        *contact_ranges;          /* D19: GInetAddressMask parsed from contact_allow */
+  guint             max_flows;               /* D21: 0: no limit */
   GSource          *tick_source;      /* on the thread-default context of start() */
 };
 
@@ -265,6 +269,11 @@ guint         _wpi_service_connection_count     (WpiService        *self,
                                                  GSocketConnection *connection);
 GTlsCertificate *_wpi_service_lookup_peer_certificate (WpiService  *self,
                                                        const char  *peer);
+
+/* wpi-service-admission.c */
+WpiMessage   *_wpi_service_overload_reply       (WpiService        *self,
+                                                 Flow              *flow,
+                                                 WpiMessage        *request);
 
 /* wpi-service-scheduler.c */
 GTimeSpan     _wpi_service_contact_backoff      (WpiService        *self,

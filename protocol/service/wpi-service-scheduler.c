@@ -129,6 +129,46 @@ _wpi_service_local_address_towards (WpiService *self,
   return g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (local)));
 }
 
+/* D19: a contact-me the guard refuses is a security event; the jobs fail with the reason
+ * and the phone shows as unreachable, as after unanswered contact-mes (D10): retrying
+ * changes nothing until the phone writes again or contact-allow changes. */
+static void
+refuse_contact (WpiService     *self,
+                WpiPhoneRecord *phone,
+                GPtrArray      *jobs,
+                const char     *why)
+{
+  g_autofree char *reason = g_strdup_printf ("contact-me refused: %s", why);
+
+  _wpi_service_security_event (self, phone->ip, phone->mac, "contact-me-refused", why);
+  for (guint i = 0; i < jobs->len; i++)
+    _wpi_service_set_job_state (self, ((WpiJobRecord *) g_ptr_array_index (jobs, i))->id,
+                                WPI_JOB_STATE_FAILED, reason, NULL);
+  _wpi_service_set_phone_state (self, phone->mac, WPI_PHONE_STATE_UNREACHABLE);
+  _wpi_service_log (self, "%s: %s", phone->mac, reason);
+  _wpi_service_refresh_phone (self, phone->mac);
+}
+
+/* The URI the phone's contact-me goes to (D19), or NULL when the guard refuses it. A URI
+ * that does not parse is sent as it is, to fail and count as unanswered as before. */
+static char *
+contact_target (WpiService     *self,
+                WpiPhoneRecord *phone,
+                GPtrArray      *jobs)
+{
+  g_autoptr(GError) error = NULL;
+  char *target = wpi_contact_target (phone->contact_me_uri, phone->ip, self->contact_ranges, &error);
+
+  if (target != NULL)
+    return target;
+  if (g_error_matches (error, WPI_CONTACT_ERROR, WPI_CONTACT_ERROR_NOT_ALLOWED))
+    {
+      refuse_contact (self, phone, jobs, error->message);
+      return NULL;
+    }
+  return g_strdup (phone->contact_me_uri);
+}
+
 static void
 contact_phone (WpiService   *self,
                WpiPhoneRecord *phone,
@@ -163,8 +203,9 @@ contact_phone (WpiService   *self,
       return;
     }
 
-  uri = phone->contact_me_uri != NULL ? g_strdup (phone->contact_me_uri)
-                                      : wpi_contact_uri_for_address (phone->ip);
+  uri = contact_target (self, phone, jobs);
+  if (uri == NULL)
+    return;
   callback = _wpi_service_local_address_towards (self, phone->ip);
 
   for (guint i = 0; i < jobs->len; i++)

@@ -19,7 +19,18 @@ test_util_reply_free (TestUtilReply *reply)
 SoupSession *
 test_util_https_session_new (const char *ca_file)
 {
-  SoupSession *session = soup_session_new_with_options ("timeout", 10, NULL);
+  return test_util_https_session_new_from (ca_file, NULL);
+}
+
+SoupSession *
+test_util_https_session_new_from (const char *ca_file,
+                                  const char *local_ip)
+{
+  g_autoptr(GInetAddress) address = local_ip != NULL ? g_inet_address_new_from_string (local_ip) : NULL;
+  g_autoptr(GSocketAddress) local = address != NULL ? g_inet_socket_address_new (address, 0) : NULL;
+  SoupSession *session = soup_session_new_with_options ("timeout", 10, "local-address", local, NULL);
+
+  g_assert_true (local_ip == NULL || g_inet_address_get_is_loopback (address));
 
   if (ca_file != NULL)
     {

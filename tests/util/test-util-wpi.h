@@ -30,6 +30,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestUtilReply, test_util_reply_free)
  * Default Mode does (protocol.md §2.1); otherwise it trusts only the CAs in ca_file, e.g.
  * test_util_cert_path ("ca.crt") or wpi_pki_get_ca_path(). */
 SoupSession   *test_util_https_session_new (const char      *ca_file);
+/* The same, its connections made from local_ip (a loopback address such as "127.0.0.2"),
+ * so that the service sees the client as a phone at that address. */
+SoupSession   *test_util_https_session_new_from (const char   *ca_file,
+                                                 const char   *local_ip);
 /* How session's requests use connections (D18). libsoup's default: a POST on a connection
  * of its own; REUSE: every request on an idle open connection when there is one, as
  * phones and Node's keep-alive agent do; CLOSE: every request says "Connection: close". */
