@@ -331,7 +331,8 @@ apply_options (WpcApplication  *self,
       if (ranges == NULL)
         {
           g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                       _("--contact-allow needs an address range such as 192.168.1.0/24: %s"),
+                       /* Translators: %s says which range does not parse and why */
+                       _("--contact-allow: %s"),
                        range_error->message);
           return FALSE;
         }
