@@ -33,27 +33,27 @@ reason_is_limited (WpiReason reason)
     }
 }
 
-/* flow: just opened by request, and counted among self->flows. The CleanUp that turns it
- * away, or NULL when it is admitted. No send-solicited: that would call the phone back at
- * once, which is what an overloaded service does not want. */
+/* request: the first message of a new flow of mac. The CleanUp that turns it away, or NULL
+ * when it is admitted. A flow the phone abandoned for this one does not count: this one
+ * replaces it. No send-solicited: that would call the phone back at once, which is what an
+ * overloaded service does not want. */
 WpiMessage *
 _wpi_service_overload_reply (WpiService *self,
-                             Flow       *flow,
+                             const char *mac,
                              WpiMessage *request)
 {
-  guint in_progress = g_hash_table_size (self->flows);
+  guint in_progress = g_hash_table_size (self->flows) -
+                      (g_hash_table_contains (self->flow_by_mac, mac) ? 1 : 0);
   WpiMessage *reply;
 
-  if (self->max_flows == 0 || in_progress <= self->max_flows ||
+  if (self->max_flows == 0 || in_progress < self->max_flows ||
       !reason_is_limited (wpi_message_get_reason (request)))
     return NULL;
 
   _wpi_service_log (self, "overload: %s of %s answered CleanUp (%u flows in progress, max-flows %u)",
-                    wpi_reason_to_string (wpi_message_get_reason (request)) ?: "?", flow->mac,
-                    in_progress - 1, self->max_flows);
+                    wpi_reason_to_string (wpi_message_get_reason (request)) ?: "?", mac,
+                    in_progress, self->max_flows);
   reply = _wpi_service_reply_new (request, WPI_ACTION_CLEAN_UP);
   wpi_message_add_item (reply, "cleanup-reason", OVERLOAD_REASON);
-  flow->step = STEP_CLEAN_UP;
-  flow->expected = WPI_ACTION_NONE;
   return reply;
 }

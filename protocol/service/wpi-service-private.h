@@ -272,7 +272,7 @@ GTlsCertificate *_wpi_service_lookup_peer_certificate (WpiService  *self,
 
 /* wpi-service-admission.c */
 WpiMessage   *_wpi_service_overload_reply       (WpiService        *self,
-                                                 Flow              *flow,
+                                                 const char        *mac,
                                                  WpiMessage        *request);
 
 /* wpi-service-scheduler.c */

@@ -892,21 +892,35 @@ test_contact_targets (void)
     }
 }
 
-/* D21: with max-flows 1, a second phone's start-up while a flow is open is turned away with
- * CleanUp overload; its job stays pending, and once the flow is over it is admitted. */
+/* D21: with max-flows 1, other phones' start-ups while a flow is open are turned away with
+ * CleanUp overload, before anything of them is stored: a known phone's job stays pending, a
+ * new phone stays unknown. Once the flow is over, a start-up is admitted (and the new phone
+ * registered). */
+static WpiMessage *
+start_up_of (Fixture    *f,
+             const char *mac,
+             const char *nonce)
+{
+  g_autoptr(WpiMessage) start_up = NULL;
+
+  f->mac = mac;
+  start_up = phone_message (f, WPI_REASON_START_UP, nonce);
+  return exchange (f, start_up);
+}
+
+#define NEW_MAC "00:1A:E8:12:34:58"
+
 static void
 test_overload (Fixture       *f,
                gconstpointer  data)
 {
-  g_autoptr(WpiMessage) start_up = NULL;
-  g_autoptr(WpiMessage) refused_start_up = NULL;
-  g_autoptr(WpiMessage) refusal = NULL;
+  static const char * const turned_away[] = { OTHER_MAC, NEW_MAC };
   g_autoptr(WpiMessage) read_all = NULL;
   g_autoptr(WpiMessage) reply = NULL;
   g_autoptr(WpiMessage) clean_up = NULL;
-  g_autoptr(WpiMessage) admitted_start_up = NULL;
   g_autoptr(WpiMessage) admitted = NULL;
   g_autoptr(GArray) items = wpi_store_item_array_new ();
+  g_autoptr(WpiPhoneRecord) registered = NULL;
   g_autofree char *first_cookie = NULL;
   WpiJobState state;
   gint64 id;
@@ -917,20 +931,21 @@ test_overload (Fixture       *f,
   wpi_store_item_array_add (items, "e164", FALSE, 0, "43");
   id = test_util_service_enqueue (f->service, OTHER_MAC, WPI_JOB_KIND_WRITE_ITEMS, items);
 
-  f->mac = MAC;
-  start_up = phone_message (f, WPI_REASON_START_UP, "A0");
-  read_all = exchange (f, start_up);
+  read_all = start_up_of (f, MAC, "A0");
   g_assert_cmpint (wpi_message_get_action (read_all), ==, WPI_ACTION_READ_ALL_ITEMS);
   first_cookie = g_strdup (f->cookie);
 
-  f->mac = OTHER_MAC;
-  refused_start_up = phone_message (f, WPI_REASON_START_UP, "B0");
-  refusal = exchange (f, refused_start_up);
-  g_assert_cmpint (wpi_message_get_action (refusal), ==, WPI_ACTION_CLEAN_UP);
-  g_assert_cmpstr (wpi_message_get_item_value (refusal, "cleanup-reason"), ==, "overload");
-  g_assert_null (wpi_message_get_item_value (refusal, "send-solicited"));
+  for (guint i = 0; i < G_N_ELEMENTS (turned_away); i++)
+    {
+      g_autoptr(WpiMessage) refusal = start_up_of (f, turned_away[i], "B0");
+
+      g_assert_cmpint (wpi_message_get_action (refusal), ==, WPI_ACTION_CLEAN_UP);
+      g_assert_cmpstr (wpi_message_get_item_value (refusal, "cleanup-reason"), ==, "overload");
+      g_assert_null (wpi_message_get_item_value (refusal, "send-solicited"));
+    }
   state = job_state (f, id, NULL);
   g_assert_true (state == WPI_JOB_STATE_QUEUED || state == WPI_JOB_STATE_CONTACTING);
+  g_assert_null (wpi_store_phone_get (wpi_service_get_store (f->service), NEW_MAC, NULL));
 
   /* the first phone's flow is over */
   f->mac = MAC;
@@ -940,11 +955,10 @@ test_overload (Fixture       *f,
   clean_up = exchange (f, reply);
   g_assert_cmpint (wpi_message_get_action (clean_up), ==, WPI_ACTION_CLEAN_UP);
 
-  f->mac = OTHER_MAC;
-  admitted_start_up = phone_message (f, WPI_REASON_START_UP, "B1");
-  admitted = exchange (f, admitted_start_up);
-  g_assert_cmpint (wpi_message_get_action (admitted), ==, WPI_ACTION_WRITE_ITEMS);
-  g_assert_cmpint (job_state (f, id, NULL), ==, WPI_JOB_STATE_IN_PROGRESS);
+  admitted = start_up_of (f, NEW_MAC, "C0");
+  g_assert_cmpint (wpi_message_get_action (admitted), ==, WPI_ACTION_READ_ALL_ITEMS);
+  registered = wpi_store_phone_get (wpi_service_get_store (f->service), NEW_MAC, NULL);
+  g_assert_nonnull (registered);
 }
 
 /* ---- Secure Mode (issue 4) ------------------------------------------- */
