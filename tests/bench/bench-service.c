@@ -10,6 +10,11 @@
  *    (a process of their own) hold TCP and TLS connections open or send garbage; the second
  *    run starts once the service has cut every held connection once (its idle timeout) and
  *    the abusers hold them again, the steady state of the abuse.
+ * 4. Overload (D21, bench_overload()): on a service of its own, the capacity from a burst of
+ *    phones, then phones arriving at half of it (sustainable), then at 3 times that against
+ *    max-flows = twice the flows the service had open at the sustainable rate: every phone is
+ *    provisioned in the end (turned away ones retry), and admitted flows' p50/p95 stay
+ *    within 2x of the sustainable run's.
  *
  * Printed: phones provisioned, flows per second, p50/p99 flow latency, failures, the service's
  * peak RSS (VmHWM) and CPU time per flow (utime + stime from /proc), the floor's CPU time per
@@ -19,11 +24,13 @@
  * stop cleanly).
  *
  * Usage: bench-service [N_PHONES]            (default 1000)
+ *        bench-service --overload            (section 4 alone, a few minutes)
  *        bench-service --abuse PORT          (internal: the abusive clients)
  * The programs: $WPI_HEADLESS_SERVICE and $WPI_BENCH_BARE_SERVER (meson sets both).
  */
 #include "config.h"
 
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,6 +134,7 @@ typedef struct {
   guint       provisioned;
   guint       incomplete;   /* start-up flows that ended without the profile's WriteItems */
   guint       failed;       /* flows that failed (each retry counts) */
+  guint       overloaded;   /* flows the service turned away with CleanUp overload (D21) */
   double      wall;
   double      phones_cpu;
 } Run;
@@ -149,6 +157,11 @@ on_flow_finished (WpiSimulator *simulator,
 {
   double ms = duration / 1000.0;
 
+  if (!ok && g_strcmp0 (detail, WPI_SIM_FLOW_OVERLOADED) == 0)
+    {
+      run->overloaded++;   /* the phone tries again later */
+      return;
+    }
   if (!ok)
     {
       if (run->failed++ < 10)
@@ -269,15 +282,25 @@ service_gone (gpointer data)
   return ((Service *) data)->exited;
 }
 
+/* options: more for the service (NULL-terminated, or NULL) */
+static void
+service_start_with (Service            *service,
+                    const char         *data_dir,
+                    const char * const *options)
+{
+  service->port = test_util_free_port ();
+  service->log_path = g_build_filename (data_dir, "headless.log", NULL);
+  service->process = test_util_headless_spawn_limited (program ("WPI_HEADLESS_SERVICE"), data_dir,
+                                                       service->port, test_util_free_port (),
+                                                       service->log_path, &service->exited, 0, options);
+  test_util_headless_wait_serving (service->log_path, service->port, &service->exited, 120 * 1000);
+}
+
 static void
 service_start (Service    *service,
                const char *data_dir)
 {
-  service->port = test_util_free_port ();
-  service->log_path = g_build_filename (data_dir, "headless.log", NULL);
-  service->process = test_util_headless_spawn (program ("WPI_HEADLESS_SERVICE"), data_dir, service->port,
-                                               test_util_free_port (), service->log_path, &service->exited);
-  test_util_headless_wait_serving (service->log_path, service->port, &service->exited, 120 * 1000);
+  service_start_with (service, data_dir, NULL);
 }
 
 /* SIGTERM, and a clean exit with status 0 */
@@ -779,6 +802,235 @@ run_keep_alive (Service    *service,
   run_clear (&kept);
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* 4. Overload (D21): phones arriving faster than the service can take them                 */
+
+/* A burst of this many phones at once gives the service's capacity (flows per second); half
+ * of it is the sustainable arrival rate. Phones then arrive for OVERLOAD_ARRIVAL_SECONDS at
+ * that rate, and at 3 times it against a service whose max-flows is twice the flows it had
+ * open at the sustainable rate. */
+#define OVERLOAD_BURST_PHONES      200
+#define OVERLOAD_ARRIVAL_SECONDS   15
+#define OVERLOAD_MAX_PHONES        2500
+#define OVERLOAD_TIMEOUT_SECONDS   300
+#define OVERLOAD_TICK_MS           10
+#define OVERLOAD_RETRY_SECONDS     3.0
+
+typedef struct {
+  Run          run;
+  const char  *service_uri;
+  char        *prefix;
+  const char  *base_mac;
+  double       rate;          /* phones per second */
+  GPtrArray   *phones;        /* WpiSimPhone, in arrival order */
+  guint        n_started;
+  gint64       start;
+  double       service_cpu;   /* seconds the service spent during the run */
+} Arrivals;
+
+static void
+on_arrival_flow_finished (WpiSimPhone *phone,
+                          const char  *reason,
+                          gboolean     ok,
+                          const char  *detail,
+                          guint        n_messages,
+                          gint64       duration,
+                          Arrivals    *arrivals)
+{
+  on_flow_finished (NULL, phone, reason, ok, detail, n_messages, duration, &arrivals->run);
+}
+
+static WpiSimPhone *
+arriving_phone_new (Arrivals *arrivals,
+                    guint     n)
+{
+  g_autofree char *mac = wpi_sim_mac_add (arrivals->base_mac, n, NULL);
+  g_autofree char *e164 = g_strdup_printf ("49897020%05u", n);
+  g_autofree char *address = wpi_simulator_address_for (arrivals->prefix, n, NULL);
+  g_autoptr(GInetAddress) inet = g_inet_address_new_from_string (address);
+  g_autoptr(GSocketAddress) contact = g_inet_socket_address_new (inet, 8085);
+  WpiSimPhone *phone = wpi_sim_phone_new (mac, e164, "OpenStage 60", WPI_SIM_FIRMWARE_V3R3,
+                                          arrivals->service_uri, G_INET_SOCKET_ADDRESS (contact));
+
+  /* its own address, as run_phones()' simulator; a turned away phone comes back after a few
+   * seconds, as the vendor's phones do (items.md §13), then later and later */
+  g_object_set (phone, "bind-local", TRUE, "retry-seconds", OVERLOAD_RETRY_SECONDS, NULL);
+  g_signal_connect (phone, "flow-finished", G_CALLBACK (on_arrival_flow_finished), arrivals);
+  return phone;
+}
+
+/* Starts the phones whose arrival time has come */
+static gboolean
+arrivals_tick (gpointer data)
+{
+  Arrivals *arrivals = data;
+  double elapsed = (g_get_monotonic_time () - arrivals->start) / 1e6;
+  guint due = MIN ((guint) (elapsed * arrivals->rate), arrivals->run.n_phones);
+
+  for (; arrivals->n_started < due; arrivals->n_started++)
+    {
+      WpiSimPhone *phone = arriving_phone_new (arrivals, arrivals->n_started);
+      g_autoptr(GError) error = NULL;
+
+      g_ptr_array_add (arrivals->phones, phone);
+      if (!wpi_sim_phone_start (phone, &error))
+        {
+          bench_error ("%s: phone %u did not start: %s", arrivals->run.label, arrivals->n_started,
+                       error->message);
+          arrivals->run.incomplete++;
+        }
+    }
+  return arrivals->n_started < arrivals->run.n_phones ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
+static gboolean
+arrivals_quiet (gpointer data)
+{
+  Arrivals *arrivals = data;
+
+  for (guint i = 0; i < arrivals->phones->len; i++)
+    if (wpi_sim_phone_has_operations (g_ptr_array_index (arrivals->phones, i)))
+      return FALSE;
+  return TRUE;
+}
+
+/* Phones arrive at rate a second for OVERLOAD_ARRIVAL_SECONDS; returns once each one is
+ * provisioned (turned away ones try again) or the time is up. */
+static void
+run_arrivals (Arrivals   *arrivals,
+              const char *label,
+              Service    *service,
+              double      rate,
+              const char *base_mac,
+              guint       prefix_offset)
+{
+  g_autofree char *service_uri = g_strdup_printf ("https://127.0.0.1:%u", service->port);
+  double service_cpu = process_cpu_seconds (service->process);
+  guint timer;
+  double cpu_start;
+
+  arrivals->run.label = label;
+  arrivals->run.n_phones = CLAMP ((guint) (rate * OVERLOAD_ARRIVAL_SECONDS), 1, OVERLOAD_MAX_PHONES);
+  arrivals->run.latencies = g_array_new (FALSE, FALSE, sizeof (double));
+  arrivals->service_uri = service_uri;
+  arrivals->prefix = g_strdup_printf ("127.%u", prefix_base + prefix_offset);
+  arrivals->base_mac = base_mac;
+  arrivals->rate = rate;
+  arrivals->phones = g_ptr_array_new_with_free_func (g_object_unref);
+
+  cpu_start = bench_self_cpu_seconds ();
+  arrivals->start = g_get_monotonic_time ();
+  timer = g_timeout_add (OVERLOAD_TICK_MS, arrivals_tick, arrivals);
+  if (!bench_wait_until (run_complete, &arrivals->run, OVERLOAD_TIMEOUT_SECONDS))
+    {
+      bench_error ("%s: only %u of %u phones provisioned after %d s", label, arrivals->run.provisioned,
+                   arrivals->run.n_phones, OVERLOAD_TIMEOUT_SECONDS);
+      if (arrivals->n_started < arrivals->run.n_phones)
+        g_source_remove (timer);
+    }
+  arrivals->run.wall = (g_get_monotonic_time () - arrivals->start) / 1e6;
+  arrivals->run.phones_cpu = bench_self_cpu_seconds () - cpu_start;
+  arrivals->service_cpu = process_cpu_seconds (service->process) - service_cpu;
+  bench_sort_doubles (arrivals->run.latencies);
+
+  for (guint i = 0; i < arrivals->phones->len; i++)
+    wpi_sim_phone_stop (g_ptr_array_index (arrivals->phones, i));
+  bench_wait_until (arrivals_quiet, arrivals, 10);
+  for (guint i = 0; i < arrivals->phones->len; i++)
+    g_signal_handlers_disconnect_by_data (g_ptr_array_index (arrivals->phones, i), arrivals);
+  arrivals->service_uri = NULL;
+}
+
+static void
+arrivals_clear (Arrivals *arrivals)
+{
+  run_clear (&arrivals->run);
+  g_clear_pointer (&arrivals->phones, g_ptr_array_unref);
+  g_clear_pointer (&arrivals->prefix, g_free);
+}
+
+static void
+print_arrivals (Arrivals *arrivals)
+{
+  print_run (&arrivals->run);
+  printf ("          %.1f phones/s arriving over %.0f s; turned away (CleanUp overload) %u times; "
+          "CPU: service %.2f ms/flow, phones %.2f ms/flow\n", arrivals->rate,
+          arrivals->run.n_phones / arrivals->rate, arrivals->run.overloaded,
+          arrivals->service_cpu * 1000 / MAX (arrivals->run.provisioned, 1),
+          arrivals->run.phones_cpu * 1000 / MAX (arrivals->run.provisioned, 1));
+  fflush (stdout);
+}
+
+/* Admitted flows under 3 times the sustainable rate against the sustainable run's */
+static void
+print_overload_verdict (Arrivals *steady,
+                        Arrivals *over)
+{
+  double p50 = bench_percentile (over->run.latencies, 50) /
+               MAX (bench_percentile (steady->run.latencies, 50), 1e-9);
+  double p95 = bench_percentile (over->run.latencies, 95) /
+               MAX (bench_percentile (steady->run.latencies, 95), 1e-9);
+  gboolean all = over->run.provisioned == over->run.n_phones;
+
+  printf ("overload: %u of %u phones provisioned in the end (target: all: %s); admitted flows "
+          "p50 %.1f ms (%.2fx), p95 %.1f ms (%.2fx) of the sustainable run's (target <= 2x: %s)\n",
+          over->run.provisioned, over->run.n_phones, all ? "met" : "NOT met",
+          bench_percentile (over->run.latencies, 50), p50, bench_percentile (over->run.latencies, 95),
+          p95, p50 <= 2 && p95 <= 2 ? "met" : "NOT met");
+  if (over->run.overloaded == 0)
+    printf ("          (the service never answered overload: max-flows was not reached)\n");
+  fflush (stdout);
+}
+
+/* 4. The whole overload section, on a service and data directory of its own */
+static void
+bench_overload (void)
+{
+  g_autofree char *data_dir = test_util_make_tmp_dir ("bench-overload");
+  g_autofree char *uri = NULL;
+  g_autofree char *max_flows = NULL;
+  Run burst = { "burst:" };
+  Arrivals steady = { { NULL } }, over = { { NULL } };
+  Service service = { 0 };
+  double capacity, sustainable;
+
+  printf ("overload (D21): the capacity from %u phones at once, then phones arriving at half of it "
+          "(sustainable) and at 3 times that\n", OVERLOAD_BURST_PHONES);
+  fflush (stdout);
+  set_default_profile (data_dir);
+  service_start_with (&service, data_dir, (const char * const[]) { "--max-flows", "0", NULL });
+  uri = g_strdup_printf ("https://127.0.0.1:%u", service.port);
+  run_phones (&burst, uri, OVERLOAD_BURST_PHONES, "00:1A:E8:80:00:01", 4, NULL);
+  print_run (&burst);
+  capacity = burst.provisioned / MAX (burst.wall, 1e-6);
+  sustainable = MAX (capacity / 2, 1);
+
+  run_arrivals (&steady, "steady:", &service, sustainable, "00:1A:E8:90:00:01", 5);
+  print_arrivals (&steady);
+  service_stop (&service);
+
+  /* Room for twice the flows the service had open at the sustainable rate (Little's law:
+   * arrivals a second times the p95 flow time), so that admitted flows wait no longer. The
+   * phones' own count is no measure: it includes their requests queued in this process. */
+  max_flows = g_strdup_printf ("%u", MAX ((guint) ceil (2 * sustainable *
+                                                        bench_percentile (steady.run.latencies, 95) / 1000),
+                                          4));
+  service_start_with (&service, data_dir, (const char * const[]) { "--max-flows", max_flows, NULL });
+  printf ("          the service again with --max-flows %s\n", max_flows);
+  run_arrivals (&over, "3x:", &service, 3 * sustainable, "00:1A:E8:A0:00:01", 6);
+  print_arrivals (&over);
+  print_overload_verdict (&steady, &over);
+  service_stop (&service);
+
+  if (had_errors)
+    printf ("the overload run's data directory and log are kept in %s\n", data_dir);
+  else
+    test_util_remove_tree (data_dir);
+  run_clear (&burst);
+  arrivals_clear (&steady);
+  arrivals_clear (&over);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -805,13 +1057,19 @@ main (int   argc,
 
   if (argc > 2 && strcmp (argv[1], "--abuse") == 0)
     return run_abuser ((guint) g_ascii_strtoull (argv[2], NULL, 10));
+  prefix_base = 160 + (guint) getpid () % 10 * 8;
+  if (argc > 1 && strcmp (argv[1], "--overload") == 0)
+    {
+      bench_overload ();
+      printf ("%s\n", had_errors ? "bench-service: ERRORS (see above)" : "bench-service: no errors");
+      return had_errors ? 1 : 0;
+    }
   n_phones = argc > 1 ? (guint) g_ascii_strtoull (argv[1], NULL, 10) : 1000;
   if (n_phones == 0 || n_phones > 10000)
     {
       fprintf (stderr, "bench-service: 1 to 10000 phones\n");
       return 2;
     }
-  prefix_base = 160 + (guint) getpid () % 10 * 5;
 
   /* 1. the floor */
   bare = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, program ("WPI_BENCH_BARE_SERVER"), NULL);
@@ -906,6 +1164,7 @@ main (int   argc,
   fflush (stdout);
 
   service_stop (&service);
+  bench_overload ();
   if (had_errors)
     printf ("the service's data directory and log are kept in %s\n", data_dir);
   else
