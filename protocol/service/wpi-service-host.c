@@ -801,6 +801,7 @@ static void
 wpi_service_host_class_init (WpiServiceHostClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
 
   object_class->dispose = wpi_service_host_dispose;
   object_class->finalize = wpi_service_host_finalize;
@@ -810,20 +811,13 @@ wpi_service_host_class_init (WpiServiceHostClass *klass)
   /* The same properties as the service's (D10 back-off, traffic retention, D21 overload,
    * D19 contact-me ranges) */
   properties[PROP_CONTACT_INITIAL_BACKOFF] =
-    g_param_spec_uint ("contact-initial-backoff", NULL, NULL, 0, G_MAXUINT, 30,
-                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_CONTACT_MAX_BACKOFF] =
-    g_param_spec_uint ("contact-max-backoff", NULL, NULL, 0, G_MAXUINT, 900,
-                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+    g_param_spec_uint ("contact-initial-backoff", NULL, NULL, 0, G_MAXUINT, 30, rw);
+  properties[PROP_CONTACT_MAX_BACKOFF] = g_param_spec_uint ("contact-max-backoff", NULL, NULL, 0, G_MAXUINT, 900, rw);
   properties[PROP_TRAFFIC_RETENTION_DAYS] =
-    g_param_spec_uint ("traffic-retention-days", NULL, NULL, 0, 36500, 0,
-                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+    g_param_spec_uint ("traffic-retention-days", NULL, NULL, 0, 36500, 0, rw);
   properties[PROP_MAX_FLOWS] =
-    g_param_spec_uint ("max-flows", NULL, NULL, 0, G_MAXUINT, WPI_SERVICE_DEFAULT_MAX_FLOWS,
-                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_CONTACT_ALLOW] =
-    g_param_spec_boxed ("contact-allow", NULL, NULL, G_TYPE_STRV,
-                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+    g_param_spec_uint ("max-flows", NULL, NULL, 0, G_MAXUINT, WPI_SERVICE_DEFAULT_MAX_FLOWS, rw);
+  properties[PROP_CONTACT_ALLOW] = g_param_spec_boxed ("contact-allow", NULL, NULL, G_TYPE_STRV, rw);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /* The service's signals (wpi-service.c), in the order the service emitted them */

@@ -135,6 +135,8 @@ typedef struct {
   guint       incomplete;   /* start-up flows that ended without the profile's WriteItems */
   guint       failed;       /* flows that failed (each retry counts) */
   guint       overloaded;   /* flows the service turned away with CleanUp overload (D21) */
+  double      arrival_rate; /* phones started a second; 0: all at once */
+  double      retry_seconds;/* the phones' retry delay; 0: 1 s */
   double      wall;
   double      phones_cpu;
 } Run;
@@ -194,8 +196,8 @@ run_complete (gpointer data)
 static guint prefix_base;
 static gboolean keep_alive_phones;   /* the next run's phones keep their connection (D18) */
 
-/* N new phones start at once against service_uri; returns once each one's start-up flow
- * succeeded (the sim retries failed ones) or the time is up. */
+/* N new phones start at once (or at run->arrival_rate) against service_uri; returns once
+ * each one's start-up flow succeeded (the sim retries failed ones) or the time is up. */
 static void
 run_phones (Run        *run,
             const char *service_uri,
@@ -212,8 +214,9 @@ run_phones (Run        *run,
 
   run->n_phones = n_phones;
   run->latencies = g_array_new (FALSE, FALSE, sizeof (double));
-  g_object_set (simulator, "bind-prefix", prefix, "base-mac", base_mac, "retry-seconds", 1.0,
-                "keep-alive", keep_alive_phones, NULL);
+  g_object_set (simulator, "bind-prefix", prefix, "base-mac", base_mac,
+                "retry-seconds", run->retry_seconds > 0 ? run->retry_seconds : 1.0,
+                "arrival-rate", run->arrival_rate, "keep-alive", keep_alive_phones, NULL);
   g_signal_connect (simulator, "flow-finished", G_CALLBACK (on_flow_finished), run);
 
   cpu_start = bench_self_cpu_seconds ();
@@ -808,91 +811,17 @@ run_keep_alive (Service    *service,
 /* A burst of this many phones at once gives the service's capacity (flows per second); half
  * of it is the sustainable arrival rate. Phones then arrive for OVERLOAD_ARRIVAL_SECONDS at
  * that rate, and at 3 times it against a service whose max-flows is twice the flows it had
- * open at the sustainable rate. */
+ * open at the sustainable rate. A turned away phone comes back after a few seconds, as the
+ * vendor's phones do (items.md §13), then later and later. */
 #define OVERLOAD_BURST_PHONES      200
 #define OVERLOAD_ARRIVAL_SECONDS   15
 #define OVERLOAD_MAX_PHONES        2500
-#define OVERLOAD_TIMEOUT_SECONDS   300
-#define OVERLOAD_TICK_MS           10
 #define OVERLOAD_RETRY_SECONDS     3.0
 
 typedef struct {
-  Run          run;
-  const char  *service_uri;
-  char        *prefix;
-  const char  *base_mac;
-  double       rate;          /* phones per second */
-  GPtrArray   *phones;        /* WpiSimPhone, in arrival order */
-  guint        n_started;
-  gint64       start;
-  double       service_cpu;   /* seconds the service spent during the run */
+  Run     run;
+  double  service_cpu;   /* seconds the service spent during the run */
 } Arrivals;
-
-static void
-on_arrival_flow_finished (WpiSimPhone *phone,
-                          const char  *reason,
-                          gboolean     ok,
-                          const char  *detail,
-                          guint        n_messages,
-                          gint64       duration,
-                          Arrivals    *arrivals)
-{
-  on_flow_finished (NULL, phone, reason, ok, detail, n_messages, duration, &arrivals->run);
-}
-
-static WpiSimPhone *
-arriving_phone_new (Arrivals *arrivals,
-                    guint     n)
-{
-  g_autofree char *mac = wpi_sim_mac_add (arrivals->base_mac, n, NULL);
-  g_autofree char *e164 = g_strdup_printf ("49897020%05u", n);
-  g_autofree char *address = wpi_simulator_address_for (arrivals->prefix, n, NULL);
-  g_autoptr(GInetAddress) inet = g_inet_address_new_from_string (address);
-  g_autoptr(GSocketAddress) contact = g_inet_socket_address_new (inet, 8085);
-  WpiSimPhone *phone = wpi_sim_phone_new (mac, e164, "OpenStage 60", WPI_SIM_FIRMWARE_V3R3,
-                                          arrivals->service_uri, G_INET_SOCKET_ADDRESS (contact));
-
-  /* its own address, as run_phones()' simulator; a turned away phone comes back after a few
-   * seconds, as the vendor's phones do (items.md §13), then later and later */
-  g_object_set (phone, "bind-local", TRUE, "retry-seconds", OVERLOAD_RETRY_SECONDS, NULL);
-  g_signal_connect (phone, "flow-finished", G_CALLBACK (on_arrival_flow_finished), arrivals);
-  return phone;
-}
-
-/* Starts the phones whose arrival time has come */
-static gboolean
-arrivals_tick (gpointer data)
-{
-  Arrivals *arrivals = data;
-  double elapsed = (g_get_monotonic_time () - arrivals->start) / 1e6;
-  guint due = MIN ((guint) (elapsed * arrivals->rate), arrivals->run.n_phones);
-
-  for (; arrivals->n_started < due; arrivals->n_started++)
-    {
-      WpiSimPhone *phone = arriving_phone_new (arrivals, arrivals->n_started);
-      g_autoptr(GError) error = NULL;
-
-      g_ptr_array_add (arrivals->phones, phone);
-      if (!wpi_sim_phone_start (phone, &error))
-        {
-          bench_error ("%s: phone %u did not start: %s", arrivals->run.label, arrivals->n_started,
-                       error->message);
-          arrivals->run.incomplete++;
-        }
-    }
-  return arrivals->n_started < arrivals->run.n_phones ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
-}
-
-static gboolean
-arrivals_quiet (gpointer data)
-{
-  Arrivals *arrivals = data;
-
-  for (guint i = 0; i < arrivals->phones->len; i++)
-    if (wpi_sim_phone_has_operations (g_ptr_array_index (arrivals->phones, i)))
-      return FALSE;
-  return TRUE;
-}
 
 /* Phones arrive at rate a second for OVERLOAD_ARRIVAL_SECONDS; returns once each one is
  * provisioned (turned away ones try again) or the time is up. */
@@ -904,49 +833,15 @@ run_arrivals (Arrivals   *arrivals,
               const char *base_mac,
               guint       prefix_offset)
 {
-  g_autofree char *service_uri = g_strdup_printf ("https://127.0.0.1:%u", service->port);
-  double service_cpu = process_cpu_seconds (service->process);
-  guint timer;
-  double cpu_start;
+  g_autofree char *uri = g_strdup_printf ("https://127.0.0.1:%u", service->port);
+  double cpu_before = process_cpu_seconds (service->process);
 
   arrivals->run.label = label;
-  arrivals->run.n_phones = CLAMP ((guint) (rate * OVERLOAD_ARRIVAL_SECONDS), 1, OVERLOAD_MAX_PHONES);
-  arrivals->run.latencies = g_array_new (FALSE, FALSE, sizeof (double));
-  arrivals->service_uri = service_uri;
-  arrivals->prefix = g_strdup_printf ("127.%u", prefix_base + prefix_offset);
-  arrivals->base_mac = base_mac;
-  arrivals->rate = rate;
-  arrivals->phones = g_ptr_array_new_with_free_func (g_object_unref);
-
-  cpu_start = bench_self_cpu_seconds ();
-  arrivals->start = g_get_monotonic_time ();
-  timer = g_timeout_add (OVERLOAD_TICK_MS, arrivals_tick, arrivals);
-  if (!bench_wait_until (run_complete, &arrivals->run, OVERLOAD_TIMEOUT_SECONDS))
-    {
-      bench_error ("%s: only %u of %u phones provisioned after %d s", label, arrivals->run.provisioned,
-                   arrivals->run.n_phones, OVERLOAD_TIMEOUT_SECONDS);
-      if (arrivals->n_started < arrivals->run.n_phones)
-        g_source_remove (timer);
-    }
-  arrivals->run.wall = (g_get_monotonic_time () - arrivals->start) / 1e6;
-  arrivals->run.phones_cpu = bench_self_cpu_seconds () - cpu_start;
-  arrivals->service_cpu = process_cpu_seconds (service->process) - service_cpu;
-  bench_sort_doubles (arrivals->run.latencies);
-
-  for (guint i = 0; i < arrivals->phones->len; i++)
-    wpi_sim_phone_stop (g_ptr_array_index (arrivals->phones, i));
-  bench_wait_until (arrivals_quiet, arrivals, 10);
-  for (guint i = 0; i < arrivals->phones->len; i++)
-    g_signal_handlers_disconnect_by_data (g_ptr_array_index (arrivals->phones, i), arrivals);
-  arrivals->service_uri = NULL;
-}
-
-static void
-arrivals_clear (Arrivals *arrivals)
-{
-  run_clear (&arrivals->run);
-  g_clear_pointer (&arrivals->phones, g_ptr_array_unref);
-  g_clear_pointer (&arrivals->prefix, g_free);
+  arrivals->run.arrival_rate = rate;
+  arrivals->run.retry_seconds = OVERLOAD_RETRY_SECONDS;
+  run_phones (&arrivals->run, uri, CLAMP ((guint) (rate * OVERLOAD_ARRIVAL_SECONDS), 1, OVERLOAD_MAX_PHONES),
+              base_mac, prefix_offset, NULL);
+  arrivals->service_cpu = process_cpu_seconds (service->process) - cpu_before;
 }
 
 static void
@@ -954,8 +849,8 @@ print_arrivals (Arrivals *arrivals)
 {
   print_run (&arrivals->run);
   printf ("          %.1f phones/s arriving over %.0f s; turned away (CleanUp overload) %u times; "
-          "CPU: service %.2f ms/flow, phones %.2f ms/flow\n", arrivals->rate,
-          arrivals->run.n_phones / arrivals->rate, arrivals->run.overloaded,
+          "CPU: service %.2f ms/flow, phones %.2f ms/flow\n", arrivals->run.arrival_rate,
+          arrivals->run.n_phones / arrivals->run.arrival_rate, arrivals->run.overloaded,
           arrivals->service_cpu * 1000 / MAX (arrivals->run.provisioned, 1),
           arrivals->run.phones_cpu * 1000 / MAX (arrivals->run.provisioned, 1));
   fflush (stdout);
@@ -990,7 +885,7 @@ bench_overload (void)
   g_autofree char *uri = NULL;
   g_autofree char *max_flows = NULL;
   Run burst = { "burst:" };
-  Arrivals steady = { { NULL } }, over = { { NULL } };
+  Arrivals steady = { { "steady:" } }, over = { { "3x:" } };
   Service service = { 0 };
   double capacity, sustainable;
 
@@ -1000,24 +895,23 @@ bench_overload (void)
   set_default_profile (data_dir);
   service_start_with (&service, data_dir, (const char * const[]) { "--max-flows", "0", NULL });
   uri = g_strdup_printf ("https://127.0.0.1:%u", service.port);
-  run_phones (&burst, uri, OVERLOAD_BURST_PHONES, "00:1A:E8:80:00:01", 4, NULL);
+  run_phones (&burst, uri, OVERLOAD_BURST_PHONES, "00:1A:E8:80:00:01", 5, NULL);
   print_run (&burst);
   capacity = burst.provisioned / MAX (burst.wall, 1e-6);
   sustainable = MAX (capacity / 2, 1);
 
-  run_arrivals (&steady, "steady:", &service, sustainable, "00:1A:E8:90:00:01", 5);
+  run_arrivals (&steady, "steady:", &service, sustainable, "00:1A:E8:90:00:01", 6);
   print_arrivals (&steady);
   service_stop (&service);
 
   /* Room for twice the flows the service had open at the sustainable rate (Little's law:
-   * arrivals a second times the p95 flow time), so that admitted flows wait no longer. The
-   * phones' own count is no measure: it includes their requests queued in this process. */
+   * arrivals a second times the p95 flow time), so that admitted flows wait no longer */
   max_flows = g_strdup_printf ("%u", MAX ((guint) ceil (2 * sustainable *
                                                         bench_percentile (steady.run.latencies, 95) / 1000),
                                           4));
   service_start_with (&service, data_dir, (const char * const[]) { "--max-flows", max_flows, NULL });
   printf ("          the service again with --max-flows %s\n", max_flows);
-  run_arrivals (&over, "3x:", &service, 3 * sustainable, "00:1A:E8:A0:00:01", 6);
+  run_arrivals (&over, "3x:", &service, 3 * sustainable, "00:1A:E8:A0:00:01", 7);
   print_arrivals (&over);
   print_overload_verdict (&steady, &over);
   service_stop (&service);
@@ -1027,8 +921,8 @@ bench_overload (void)
   else
     test_util_remove_tree (data_dir);
   run_clear (&burst);
-  arrivals_clear (&steady);
-  arrivals_clear (&over);
+  run_clear (&steady.run);
+  run_clear (&over.run);
 }
 
 int
@@ -1057,6 +951,7 @@ main (int   argc,
 
   if (argc > 2 && strcmp (argv[1], "--abuse") == 0)
     return run_abuser ((guint) g_ascii_strtoull (argv[2], NULL, 10));
+  /* each run its own second octet (127.X): 0-4 the main runs, 5-7 the overload section */
   prefix_base = 160 + (guint) getpid () % 10 * 8;
   if (argc > 1 && strcmp (argv[1], "--overload") == 0)
     {

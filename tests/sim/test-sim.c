@@ -1565,6 +1565,31 @@ test_simulator (void)
   service_free (svc);
 }
 
+/* arrival-rate: the phones start one after the other, not at once */
+static void
+test_simulator_arrivals (void)
+{
+  TestService *svc = service_new ();
+  g_autoptr(WpiSimulator) simulator = wpi_simulator_new (svc->base_uri, 4);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *prefix = g_strdup_printf ("127.%u", 100 + (getpid () + 1) % 150);
+  SimulatorWait wait = { simulator, 4 };
+  gint64 start = g_get_monotonic_time ();
+
+  svc->clean_up_everything = TRUE;
+  g_object_set (simulator, "bind-prefix", prefix, "arrival-rate", 5.0, NULL);
+  g_assert_true (wpi_simulator_start (simulator, &error));
+  g_assert_no_error (error);
+  wait_until (simulator_flows_done, &wait, "4 start-ups");
+  /* the last of the four arrives 3/5 s after the first */
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 3 * G_USEC_PER_SEC / 5);
+  g_assert_cmpuint (wpi_simulator_get_flows_failed (simulator), ==, 0);
+
+  wpi_simulator_stop (simulator);
+  wait_until (test_util_simulator_is_quiet, simulator, "the simulator to quiet down");
+  service_free (svc);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1582,6 +1607,7 @@ main (int   argc,
   g_test_add_func ("/sim/write-items", test_write_items);
   g_test_add_func ("/sim/busy-send-solicited", test_busy_send_solicited);
   g_test_add_func ("/sim/overload", test_overload);
+  g_test_add_func ("/sim/simulator-arrivals", test_simulator_arrivals);
   g_test_add_func ("/sim/busy-old-firmware", test_busy_old_firmware);
   g_test_add_func ("/sim/random-calls", test_random_calls);
   g_test_add_func ("/sim/fragments", test_fragments);
