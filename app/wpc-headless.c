@@ -41,13 +41,34 @@ on_log (WpiServiceHost *host,
   fflush (stdout);
 }
 
-/* D19: every --contact-allow is a range, or the service does not start */
+/* The options' values that the parser itself does not check; FALSE (and a message) when one
+ * is out of range. D19: every --contact-allow is a range, or the service does not start. */
 static gboolean
-check_contact_allow (char **cidrs)
+check_options (int    demo,
+               int    port,
+               int    secure_port,
+               int    max_flows,
+               char **contact_allow)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) ranges = wpi_contact_ranges_parse ((const char * const *) cidrs, &error);
+  g_autoptr(GPtrArray) ranges = NULL;
 
+  if (demo < 0 || demo > 5000)
+    {
+      fprintf (stderr, "workpoint-console: --demo takes 0 to 5000 phones\n");
+      return FALSE;
+    }
+  if (port < 0 || port > 65535 || secure_port < 0 || secure_port > 65535)
+    {
+      fprintf (stderr, "workpoint-console: ports are 0 to 65535\n");
+      return FALSE;
+    }
+  if (max_flows < 0)
+    {
+      fprintf (stderr, "workpoint-console: --max-flows takes 0 (no limit) or more flows\n");
+      return FALSE;
+    }
+  ranges = wpi_contact_ranges_parse ((const char * const *) contact_allow, &error);
   if (ranges == NULL)
     fprintf (stderr, "workpoint-console: --contact-allow: %s\n", error->message);
   return ranges != NULL;
@@ -89,22 +110,7 @@ wpc_headless_run (int    argc,
       fprintf (stderr, "workpoint-console: %s\n", error->message);
       return 1;
     }
-  if (demo < 0 || demo > 5000)
-    {
-      fprintf (stderr, "workpoint-console: --demo takes 0 to 5000 phones\n");
-      return 1;
-    }
-  if (port < 0 || port > 65535 || secure_port < 0 || secure_port > 65535)
-    {
-      fprintf (stderr, "workpoint-console: ports are 0 to 65535\n");
-      return 1;
-    }
-  if (max_flows < 0)
-    {
-      fprintf (stderr, "workpoint-console: --max-flows takes 0 (no limit) or more flows\n");
-      return 1;
-    }
-  if (!check_contact_allow (contact_allow))
+  if (!check_options (demo, port, secure_port, max_flows, contact_allow))
     return 1;
   /* A demo keeps its simulated phones out of the real store */
   if (data_dir == NULL)

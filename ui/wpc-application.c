@@ -286,6 +286,28 @@ option_port (GVariantDict  *options,
   return TRUE;
 }
 
+/* D19: --contact-allow, each one an address range; *ranges NULL when not given */
+static gboolean
+option_contact_allow (GVariantDict  *options,
+                      GStrv         *ranges,
+                      GError       **error)
+{
+  g_autoptr(GError) range_error = NULL;
+  g_autoptr(GPtrArray) parsed = NULL;
+
+  if (!g_variant_dict_lookup (options, "contact-allow", "^as", ranges))
+    return TRUE;
+  parsed = wpi_contact_ranges_parse ((const char * const *) *ranges, &range_error);
+  if (parsed == NULL)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   /* Translators: %s says which range does not parse and why */
+                   _("--contact-allow: %s"), range_error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 apply_options (WpcApplication  *self,
                GVariantDict    *options,
@@ -322,21 +344,8 @@ apply_options (WpcApplication  *self,
         }
     }
 
-  if (g_variant_dict_lookup (options, "contact-allow", "^as", &contact_allow))
-    {
-      g_autoptr(GError) range_error = NULL;
-      g_autoptr(GPtrArray) ranges = wpi_contact_ranges_parse ((const char * const *) contact_allow,
-                                                              &range_error);
-
-      if (ranges == NULL)
-        {
-          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                       /* Translators: %s says which range does not parse and why */
-                       _("--contact-allow: %s"),
-                       range_error->message);
-          return FALSE;
-        }
-    }
+  if (!option_contact_allow (options, &contact_allow, error))
+    return FALSE;
 
   if (g_variant_dict_lookup (options, "demo", "i", &demo_phones))
     {

@@ -159,8 +159,8 @@ refuse_contact (WpiService     *self,
   give_up_on_phone (self, phone, jobs, reason);
 }
 
-/* The URI the phone's contact-me goes to (D19), or NULL when the guard refuses it. A URI
- * that does not parse is sent as it is, to fail and count as unanswered as before. */
+/* The URI the phone's contact-me goes to (D19), or NULL when the guard refuses it. For a
+ * contact-me-uri that does not parse, the guide's port and path at the phone's address. */
 static char *
 contact_target (WpiService     *self,
                 WpiPhoneRecord *phone,
@@ -176,7 +176,7 @@ contact_target (WpiService     *self,
       refuse_contact (self, phone, jobs, error->message);
       return NULL;
     }
-  return g_strdup (phone->contact_me_uri);
+  return phone->ip != NULL ? wpi_contact_uri_for_address (phone->ip) : NULL;
 }
 
 static void
