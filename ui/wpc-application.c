@@ -293,7 +293,7 @@ option_contact_allow (GVariantDict  *options,
                       GError       **error)
 {
   g_autoptr(GError) range_error = NULL;
-  g_autoptr(GPtrArray) parsed = NULL;
+  GPtrArray *parsed;
 
   if (!g_variant_dict_lookup (options, "contact-allow", "^as", ranges))
     return TRUE;
@@ -305,6 +305,7 @@ option_contact_allow (GVariantDict  *options,
                    _("--contact-allow: %s"), range_error->message);
       return FALSE;
     }
+  g_ptr_array_unref (parsed);
   return TRUE;
 }
 
