@@ -8,6 +8,8 @@
 
 #include "wpc-headless.h"
 #include "wpc-demo.h"
+#include "wpi-contact.h"
+#include "wpi-service.h"
 #include "wpi-service-host.h"
 
 gboolean
@@ -39,6 +41,45 @@ on_log (WpiServiceHost *host,
   fflush (stdout);
 }
 
+/* The options' values that the parser itself does not check; FALSE (and a message) when one
+ * is out of range. D19: every --contact-allow is a range, or the service does not start. */
+static gboolean
+check_options (int    demo,
+               int    port,
+               int    secure_port,
+               int    flow_deadline,
+               int    max_flows,
+               char **contact_allow)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) ranges = NULL;
+
+  if (demo < 0 || demo > 5000)
+    {
+      fprintf (stderr, "workpoint-console: --demo takes 0 to 5000 phones\n");
+      return FALSE;
+    }
+  if (port < 0 || port > 65535 || secure_port < 0 || secure_port > 65535)
+    {
+      fprintf (stderr, "workpoint-console: ports are 0 to 65535\n");
+      return FALSE;
+    }
+  if (flow_deadline < 1 || flow_deadline > 86400)
+    {
+      fprintf (stderr, "workpoint-console: --flow-deadline takes 1 to 86400 seconds\n");
+      return FALSE;
+    }
+  if (max_flows < 0)
+    {
+      fprintf (stderr, "workpoint-console: --max-flows takes 0 (no limit) or more flows\n");
+      return FALSE;
+    }
+  ranges = wpi_contact_ranges_parse ((const char * const *) contact_allow, &error);
+  if (ranges == NULL)
+    fprintf (stderr, "workpoint-console: --contact-allow: %s\n", error->message);
+  return ranges != NULL;
+}
+
 int
 wpc_headless_run (int    argc,
                   char **argv)
@@ -50,7 +91,9 @@ wpc_headless_run (int    argc,
   g_autofree char *data_dir = NULL;
   g_autofree char *bind = NULL;
   gboolean headless = FALSE;
+  g_auto(GStrv) contact_allow = NULL;
   int port = 18443, secure_port = 18444, demo = 0, flow_deadline = 60;
+  int max_flows = WPI_SERVICE_DEFAULT_MAX_FLOWS;
   g_autoptr(WpcDemo) simulator = NULL;
   GOptionEntry entries[] = {
     { "headless", 0, 0, G_OPTION_ARG_NONE, &headless, "Run the service without a window", NULL },
@@ -61,6 +104,10 @@ wpc_headless_run (int    argc,
     { "demo", 0, 0, G_OPTION_ARG_INT, &demo, "Also run N simulated phones against this service", "N" },
     { "flow-deadline", 0, 0, G_OPTION_ARG_INT, &flow_deadline,
       "Close a phone's flow after SECONDS without a message (60, D22)", "SECONDS" },
+    { "contact-allow", 0, 0, G_OPTION_ARG_STRING_ARRAY, &contact_allow,
+      "Also send contact-mes into this address range (D19; repeatable)", "CIDR" },
+    { "max-flows", 0, 0, G_OPTION_ARG_INT, &max_flows,
+      "Answer new flows CleanUp overload above N in progress (D21; 0: no limit)", "N" },
     { NULL }
   };
   g_auto(GStrv) urls = NULL;
@@ -72,21 +119,8 @@ wpc_headless_run (int    argc,
       fprintf (stderr, "workpoint-console: %s\n", error->message);
       return 1;
     }
-  if (demo < 0 || demo > 5000)
-    {
-      fprintf (stderr, "workpoint-console: --demo takes 0 to 5000 phones\n");
-      return 1;
-    }
-  if (port < 0 || port > 65535 || secure_port < 0 || secure_port > 65535)
-    {
-      fprintf (stderr, "workpoint-console: ports are 0 to 65535\n");
-      return 1;
-    }
-  if (flow_deadline < 1 || flow_deadline > 86400)
-    {
-      fprintf (stderr, "workpoint-console: --flow-deadline takes 1 to 86400 seconds\n");
-      return 1;
-    }
+  if (!check_options (demo, port, secure_port, flow_deadline, max_flows, contact_allow))
+    return 1;
   /* A demo keeps its simulated phones out of the real store */
   if (data_dir == NULL)
     data_dir = g_build_filename (g_get_user_data_dir (), demo > 0 ? "workpoint-console-demo" : "workpoint-console", NULL);
@@ -103,6 +137,7 @@ wpc_headless_run (int    argc,
   wpi_service_host_set_bind_address (host, bind);
   wpi_service_host_set_ports (host, port, secure_port);
   g_object_set (host, "flow-deadline", (guint) flow_deadline, NULL);
+  g_object_set (host, "max-flows", (guint) max_flows, "contact-allow", contact_allow, NULL);
   if (!wpi_service_host_start (host, &error))
     {
       fprintf (stderr, "workpoint-console: %s\n", error->message);

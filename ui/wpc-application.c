@@ -17,6 +17,7 @@
 #include "wpc-shortcuts-window.h"
 #include "wpc-window.h"
 #include "wpc-demo.h"
+#include "wpi-contact.h"
 #include "wpi-service.h"
 #include "wpi-service-host.h"
 
@@ -37,6 +38,7 @@ struct _WpcApplication
   GSettings      *settings;
   char           *data_dir;
   char           *bind_address;
+  GStrv           contact_allow;       /* --contact-allow: overrides contact-me-allow (D19) */
   guint           port;
   guint           secure_port;
   guint           demo_phones;
@@ -86,6 +88,8 @@ static const GOptionEntry option_entries[] = {
     N_("Listen for phones in Secure Mode on PORT"), N_("PORT") },
   { "bind", 0, 0, G_OPTION_ARG_STRING, NULL,
     N_("Listen only on the IP address ADDR"), N_("ADDR") },
+  { "contact-allow", 0, 0, G_OPTION_ARG_STRING_ARRAY, NULL,
+    N_("Also send contact-me requests into the address range CIDR (repeatable)"), N_("CIDR") },
   { "version", 0, 0, G_OPTION_ARG_NONE, NULL,
     N_("Show the version and exit"), NULL },
   { NULL }
@@ -282,6 +286,29 @@ option_port (GVariantDict  *options,
   return TRUE;
 }
 
+/* D19: --contact-allow, each one an address range; *ranges NULL when not given */
+static gboolean
+option_contact_allow (GVariantDict  *options,
+                      GStrv         *ranges,
+                      GError       **error)
+{
+  g_autoptr(GError) range_error = NULL;
+  GPtrArray *parsed;
+
+  if (!g_variant_dict_lookup (options, "contact-allow", "^as", ranges))
+    return TRUE;
+  parsed = wpi_contact_ranges_parse ((const char * const *) *ranges, &range_error);
+  if (parsed == NULL)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   /* Translators: %s says which range does not parse and why */
+                   _("--contact-allow: %s"), range_error->message);
+      return FALSE;
+    }
+  g_ptr_array_unref (parsed);
+  return TRUE;
+}
+
 static gboolean
 apply_options (WpcApplication  *self,
                GVariantDict    *options,
@@ -292,6 +319,7 @@ apply_options (WpcApplication  *self,
   gint32 demo_phones;
   const char *bind_address = NULL;
   const char *data_dir = NULL;
+  g_auto(GStrv) contact_allow = NULL;
 
   if (!option_port (options, "port", &port, error) ||
       !option_port (options, "secure-port", &secure_port, error))
@@ -316,6 +344,9 @@ apply_options (WpcApplication  *self,
           return FALSE;
         }
     }
+
+  if (!option_contact_allow (options, &contact_allow, error))
+    return FALSE;
 
   if (g_variant_dict_lookup (options, "demo", "i", &demo_phones))
     {
@@ -359,6 +390,11 @@ apply_options (WpcApplication  *self,
     {
       g_settings_unbind (self, "bind-address");
       g_object_set (self, "bind-address", bind_address, NULL);
+    }
+  if (contact_allow != NULL)
+    {
+      g_strfreev (self->contact_allow);
+      self->contact_allow = g_steal_pointer (&contact_allow);
     }
 
   return TRUE;
@@ -455,6 +491,13 @@ start_service (WpcApplication *self)
                        "contact-max-backoff", G_SETTINGS_BIND_GET);
       g_settings_bind (self->settings, "traffic-retention-days", self->service,
                        "traffic-retention-days", G_SETTINGS_BIND_GET);
+      g_settings_bind (self->settings, "max-flows", self->service, "max-flows", G_SETTINGS_BIND_GET);
+      /* D19: --contact-allow stands for the setting in this run */
+      if (self->contact_allow != NULL)
+        g_object_set (self->service, "contact-allow", self->contact_allow, NULL);
+      else
+        g_settings_bind (self->settings, "contact-me-allow", self->service, "contact-allow",
+                         G_SETTINGS_BIND_GET);
     }
 
   apply_ca_import (self);
@@ -807,6 +850,7 @@ wpc_application_finalize (GObject *object)
 
   g_clear_pointer (&self->data_dir, g_free);
   g_clear_pointer (&self->bind_address, g_free);
+  g_clear_pointer (&self->contact_allow, g_strfreev);
 
   G_OBJECT_CLASS (wpc_application_parent_class)->finalize (object);
 }

@@ -16,6 +16,7 @@
 
 #include "wpc-accessible.h"
 #include "wpc-preferences-window.h"
+#include "wpi-contact.h"
 #include "wpi-phone.h"
 #include "wpi-pki.h"
 
@@ -30,10 +31,13 @@ struct _WpcPreferencesWindow
   GtkLabel             *ca_import_button_subtitle;
   GtkSpinButton        *contact_me_initial_backoff;
   GtkSpinButton        *contact_me_max_backoff;
+  GtkEntry             *contact_me_allow;
+  GtkSpinButton        *max_flows;
   GtkSpinButton        *traffic_retention_days;
   GtkSwitch            *reveal_secrets_allowed;
   GtkLabel             *network_problem;
   GtkLabel             *backoff_problem;
+  GtkLabel             *contact_allow_problem;
 
   GSettings            *settings;
   GListModel           *phones;          /* WpiPhone, the service's; NULL: none known */
@@ -163,6 +167,81 @@ update_problems (WpcPreferencesWindow *self)
                     "waits the longest wait."));
   else
     show_problem (self->backoff_problem, NULL);
+}
+
+/* D19: the ranges as typed, commas or spaces between them. NULL, and in *bad the first
+ * that is no range, when one does not parse. */
+static GStrv
+parse_contact_allow (const char  *text,
+                     char       **bad)
+{
+  g_auto(GStrv) words = g_strsplit_set (text, ", \t\n", -1);
+  g_autoptr(GStrvBuilder) ranges = g_strv_builder_new ();
+
+  for (guint i = 0; words[i] != NULL; i++)
+    {
+      g_autoptr(GInetAddressMask) mask = NULL;
+
+      if (words[i][0] == '\0')
+        continue;
+      mask = wpi_contact_range_parse (words[i], NULL);
+      if (mask == NULL)
+        {
+          if (bad != NULL)
+            *bad = g_strdup (words[i]);
+          return NULL;
+        }
+      g_strv_builder_add (ranges, words[i]);
+    }
+  return g_strv_builder_end (ranges);
+}
+
+/* Checked as typed; saved on Enter or when the field loses focus, never half-typed (a
+ * prefix such as "10.0.0.0/1" on the way to "/16" would open a far wider range). */
+static GStrv
+check_contact_allow (WpcPreferencesWindow *self)
+{
+  g_autofree char *bad = NULL;
+  g_auto(GStrv) ranges = parse_contact_allow (gtk_editable_get_text (GTK_EDITABLE (self->contact_me_allow)), &bad);
+  g_autofree char *problem = NULL;
+
+  set_invalid (GTK_WIDGET (self->contact_me_allow), ranges == NULL);
+  if (ranges == NULL)
+    problem = g_strdup_printf (_("“%s” is not an address range such as 192.168.1.0/24 or "
+                                 "fd00::/64. Contact-me requests keep to the ranges saved before."),
+                               bad);
+  show_problem (self->contact_allow_problem, problem);
+  return g_steal_pointer (&ranges);
+}
+
+static void
+on_contact_allow_changed (WpcPreferencesWindow *self)
+{
+  g_strfreev (check_contact_allow (self));
+}
+
+static void
+save_contact_allow (WpcPreferencesWindow *self)
+{
+  g_auto(GStrv) ranges = check_contact_allow (self);
+  g_auto(GStrv) saved = g_settings_get_strv (self->settings, "contact-me-allow");
+
+  if (ranges != NULL && !g_strv_equal ((const char * const *) ranges, (const char * const *) saved))
+    g_settings_set_strv (self->settings, "contact-me-allow", (const char * const *) ranges);
+}
+
+/* The saved ranges, unless what is typed already says the same */
+static void
+load_contact_allow (WpcPreferencesWindow *self)
+{
+  g_auto(GStrv) saved = g_settings_get_strv (self->settings, "contact-me-allow");
+  g_auto(GStrv) typed = parse_contact_allow (gtk_editable_get_text (GTK_EDITABLE (self->contact_me_allow)), NULL);
+  g_autofree char *text = NULL;
+
+  if (typed != NULL && g_strv_equal ((const char * const *) typed, (const char * const *) saved))
+    return;
+  text = g_strjoinv (", ", saved);
+  gtk_editable_set_text (GTK_EDITABLE (self->contact_me_allow), text);
 }
 
 static void
@@ -475,6 +554,7 @@ static void
 wpc_preferences_window_constructed (GObject *object)
 {
   WpcPreferencesWindow *self = WPC_PREFERENCES_WINDOW (object);
+  GtkEventController *focus;
 
   G_OBJECT_CLASS (wpc_preferences_window_parent_class)->constructed (object);
 
@@ -485,6 +565,7 @@ wpc_preferences_window_constructed (GObject *object)
   bind_spin_button (self, self->contact_me_initial_backoff, "contact-me-initial-backoff");
   bind_spin_button (self, self->contact_me_max_backoff, "contact-me-max-backoff");
   bind_spin_button (self, self->traffic_retention_days, "traffic-retention-days");
+  bind_spin_button (self, self->max_flows, "max-flows");
 
   g_settings_bind (self->settings, "reveal-secrets-allowed",
                    self->reveal_secrets_allowed, "active",
@@ -509,8 +590,19 @@ wpc_preferences_window_constructed (GObject *object)
   g_signal_connect_object (self->contact_me_max_backoff, "value-changed",
                            G_CALLBACK (update_problems), self, G_CONNECT_SWAPPED);
 
+  g_signal_connect_object (self->contact_me_allow, "changed",
+                           G_CALLBACK (on_contact_allow_changed), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->contact_me_allow, "activate",
+                           G_CALLBACK (save_contact_allow), self, G_CONNECT_SWAPPED);
+  focus = gtk_event_controller_focus_new ();
+  g_signal_connect_object (focus, "leave", G_CALLBACK (save_contact_allow), self, G_CONNECT_SWAPPED);
+  gtk_widget_add_controller (GTK_WIDGET (self->contact_me_allow), focus);
+  g_signal_connect_object (self->settings, "changed::contact-me-allow",
+                           G_CALLBACK (load_contact_allow), self, G_CONNECT_SWAPPED);
+
   update_ca (self);
   load_network (self);
+  load_contact_allow (self);
 }
 
 static void
@@ -599,6 +691,9 @@ wpc_preferences_window_class_init (WpcPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, WpcPreferencesWindow, reveal_secrets_allowed);
   gtk_widget_class_bind_template_child (widget_class, WpcPreferencesWindow, network_problem);
   gtk_widget_class_bind_template_child (widget_class, WpcPreferencesWindow, backoff_problem);
+  gtk_widget_class_bind_template_child (widget_class, WpcPreferencesWindow, contact_me_allow);
+  gtk_widget_class_bind_template_child (widget_class, WpcPreferencesWindow, contact_allow_problem);
+  gtk_widget_class_bind_template_child (widget_class, WpcPreferencesWindow, max_flows);
 
   gtk_widget_class_install_action (widget_class, "preferences.import-ca", NULL, import_ca_action);
   gtk_widget_class_install_action (widget_class, "preferences.clear-ca", NULL, clear_ca_action);

@@ -81,6 +81,121 @@ wpi_contact_uri_for_address (const char *ip_address)
   return g_strdup_printf ("http://%s:%d%s", ip_address, WPI_CONTACT_PORT, WPI_CONTACT_PATH);
 }
 
+/* "ADDRESS[/LENGTH]" split and checked here: GInetAddressMask itself warns (a critical
+ * under G_DEBUG=fatal-warnings) at a length past the address's bits. */
+static GInetAddressMask *
+range_from_text (const char  *text,
+                 GError     **error)
+{
+  g_auto(GStrv) parts = g_strsplit (text, "/", 2);
+  g_autoptr(GInetAddress) address = parts[0] != NULL ? g_inet_address_new_from_string (parts[0]) : NULL;
+  guint64 length;
+
+  if (address == NULL)
+    return NULL;
+  length = g_inet_address_get_native_size (address) * 8;
+  if (parts[1] != NULL &&
+      !g_ascii_string_to_unsigned (parts[1], 10, 0, length, &length, error))
+    return NULL;
+  return g_inet_address_mask_new (address, (guint) length, error);
+}
+
+GInetAddressMask *
+wpi_contact_range_parse (const char  *text,
+                         GError     **error)
+{
+  g_autofree char *trimmed = g_strstrip (g_strdup (text != NULL ? text : ""));
+  g_autoptr(GError) local_error = NULL;
+  GInetAddressMask *mask = range_from_text (trimmed, &local_error);
+
+  if (mask == NULL)
+    g_set_error (error, WPI_CONTACT_ERROR, WPI_CONTACT_ERROR_BAD_RANGE,
+                 "\"%s\" is not an address range such as 192.168.1.0/24 or fd00::/64%s%s",
+                 trimmed, local_error != NULL ? ": " : "",
+                 local_error != NULL ? local_error->message : "");
+  return mask;
+}
+
+GPtrArray *
+wpi_contact_ranges_parse (const char * const  *cidrs,
+                          GError             **error)
+{
+  g_autoptr(GPtrArray) ranges = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (guint i = 0; cidrs != NULL && cidrs[i] != NULL; i++)
+    {
+      GInetAddressMask *mask = wpi_contact_range_parse (cidrs[i], error);
+
+      if (mask == NULL)
+        return NULL;
+      g_ptr_array_add (ranges, mask);
+    }
+  return g_steal_pointer (&ranges);
+}
+
+static gboolean
+host_in_ranges (GInetAddress *host,
+                GPtrArray    *allowed)
+{
+  for (guint i = 0; allowed != NULL && i < allowed->len; i++)
+    if (g_inet_address_mask_matches (g_ptr_array_index (allowed, i), host))
+      return TRUE;
+  return FALSE;
+}
+
+char *
+wpi_contact_target (const char  *contact_me_uri,
+                    const char  *source_ip,
+                    GPtrArray   *allowed,
+                    GError     **error)
+{
+  g_autofree char *trimmed = g_strstrip (g_strdup (contact_me_uri != NULL ? contact_me_uri : ""));
+  g_autoptr(GUri) parsed = NULL;
+  g_autoptr(GInetAddress) source = source_ip != NULL ? g_inet_address_new_from_string (source_ip) : NULL;
+  g_autoptr(GInetAddress) host = NULL;
+  g_autoptr(GUri) target = NULL;
+
+  if (*trimmed == '\0')
+    {
+      if (source == NULL)
+        {
+          g_set_error (error, WPI_CONTACT_ERROR, WPI_CONTACT_ERROR_INVALID_URI,
+                       "neither a contact-me-uri nor an address the phone wrote from");
+          return NULL;
+        }
+      return wpi_contact_uri_for_address (source_ip);
+    }
+
+  parsed = g_uri_parse (trimmed, G_URI_FLAGS_NONE, NULL);
+  if (parsed == NULL || g_strcmp0 (g_uri_get_scheme (parsed), "http") != 0 ||
+      g_uri_get_host (parsed) == NULL || *g_uri_get_host (parsed) == '\0')
+    {
+      g_set_error (error, WPI_CONTACT_ERROR, WPI_CONTACT_ERROR_INVALID_URI,
+                   "\"%s\" is not an http:// contact-me URI", trimmed);
+      return NULL;
+    }
+
+  /* A host name is never looked up: it could name any address (D19) */
+  host = g_inet_address_new_from_string (g_uri_get_host (parsed));
+  if (host == NULL || source == NULL || !g_inet_address_equal (host, source))
+    {
+      if (host != NULL && host_in_ranges (host, allowed))
+        return g_uri_to_string (parsed);
+      g_set_error (error, WPI_CONTACT_ERROR, WPI_CONTACT_ERROR_NOT_ALLOWED,
+                   "contact-me-uri %s names %s, not the address the phone wrote from (%s), "
+                   "and no allowed range holds it (D19)", trimmed, g_uri_get_host (parsed),
+                   source_ip != NULL ? source_ip : "none known");
+      return NULL;
+    }
+
+  /* the source address itself, with the URI's port and path */
+  target = g_uri_build (G_URI_FLAGS_NONE, "http", NULL, source_ip,
+                        g_uri_get_port (parsed) > 0 ? g_uri_get_port (parsed) : -1,
+                        *g_uri_get_path (parsed) != '\0' ? g_uri_get_path (parsed) : "/",
+                        g_uri_get_query (parsed), NULL);
+  return g_uri_to_string (target);
+}
+
 GTimeSpan
 wpi_contact_backoff (GTimeSpan initial,
                      GTimeSpan longest,

@@ -22,6 +22,8 @@ typedef enum {
   WPI_CONTACT_ERROR_INVALID_URI,   /* not an http:// URI with a host */
   WPI_CONTACT_ERROR_UNANSWERED,    /* timeout, refused connection, network error */
   WPI_CONTACT_ERROR_REFUSED,       /* an HTTP status other than 204 */
+  WPI_CONTACT_ERROR_NOT_ALLOWED,   /* D19: a target the phone's own address does not vouch for */
+  WPI_CONTACT_ERROR_BAD_RANGE,     /* not an address range (CIDR) */
 } WpiContactError;
 
 #define WPI_TYPE_CONTACT_CLIENT (wpi_contact_client_get_type ())
@@ -35,6 +37,27 @@ WpiContactClient *wpi_contact_client_new           (void);
 /* The URI for a phone: its contact-me-uri item when known, else built from its IP. */
 char             *wpi_contact_uri_for_address      (const char          *ip_address);
 
+/* D19: where a phone's contact-me may go. By default only to the address its last message
+ * came from (source_ip), with the port and path of its contact-me-uri (trimmed; NULL: the
+ * guide's port and path); a URI on another host only when that host is inside one of
+ * allowed (GInetAddressMask, from wpi_contact_range_parse()). The URI to POST to, or NULL
+ * and WPI_CONTACT_ERROR_NOT_ALLOWED (or _INVALID_URI). */
+char             *wpi_contact_target               (const char          *contact_me_uri,
+                                                    const char          *source_ip,
+                                                    GPtrArray           *allowed,
+                                                    GError             **error);
+/* One address range as the technician writes it: "192.168.1.0/24", "fd00::/64", or a single
+ * address. NULL and WPI_CONTACT_ERROR_BAD_RANGE when it is none. */
+GInetAddressMask *wpi_contact_range_parse          (const char          *text,
+                                                    GError             **error);
+/* Every range of cidrs parsed (a GPtrArray of GInetAddressMask), or NULL and the error of
+ * the first that does not parse. */
+GPtrArray        *wpi_contact_ranges_parse         (const char * const  *cidrs,
+                                                    GError             **error);
+
+/* Sends to uri as given, unchecked. The service's scheduler passes only what
+ * wpi_contact_target() allows (D19); the technician's sweep of a range (issue 14), the one
+ * other source of targets, is to pass the addresses of the range the technician named. */
 void              wpi_contact_client_contact_async (WpiContactClient    *self,
                                                     const char          *uri,
                                                     const char          *dls_address,

@@ -17,6 +17,8 @@ enum {
   PROP_CONTACT_MAX_BACKOFF,
   PROP_TRAFFIC_RETENTION_DAYS,
   PROP_FLOW_DEADLINE,
+  PROP_MAX_FLOWS,
+  PROP_CONTACT_ALLOW,
   N_PROPS
 };
 
@@ -72,6 +74,7 @@ struct _WpiServiceHost
   guint          secure_port;
   GStrv          urls;
   guint          settings[N_PROPS];
+  GStrv          contact_allow;   /* D19: the "contact-allow" setting as forwarded */
 
   /* Shared: the updates on their way from the worker to the owner */
   GMutex         lock;
@@ -676,6 +679,13 @@ set_setting_on_worker (WpiServiceHost *self,
 }
 
 static void
+set_contact_allow_on_worker (WpiServiceHost *self,
+                             gpointer        data)
+{
+  g_object_set (self->service, "contact-allow", data, NULL);
+}
+
+static void
 wpi_service_host_set_property (GObject      *object,
                                guint         prop_id,
                                const GValue *value,
@@ -690,6 +700,7 @@ wpi_service_host_set_property (GObject      *object,
     case PROP_CONTACT_MAX_BACKOFF:
     case PROP_TRAFFIC_RETENTION_DAYS:
     case PROP_FLOW_DEADLINE:
+    case PROP_MAX_FLOWS:
       if (self->settings[prop_id] == g_value_get_uint (value))
         return;
       self->settings[prop_id] = g_value_get_uint (value);
@@ -697,6 +708,16 @@ wpi_service_host_set_property (GObject      *object,
       call.value = self->settings[prop_id];
       if (self->thread != NULL)
         worker_call (self, set_setting_on_worker, &call);
+      g_object_notify_by_pspec (object, pspec);
+      break;
+    case PROP_CONTACT_ALLOW:
+      if (self->contact_allow != NULL && g_value_get_boxed (value) != NULL &&
+          g_strv_equal ((const char * const *) self->contact_allow, g_value_get_boxed (value)))
+        return;
+      g_strfreev (self->contact_allow);
+      self->contact_allow = g_value_dup_boxed (value);
+      if (self->thread != NULL)
+        worker_call (self, set_contact_allow_on_worker, self->contact_allow);
       g_object_notify_by_pspec (object, pspec);
       break;
     default:
@@ -718,7 +739,11 @@ wpi_service_host_get_property (GObject    *object,
     case PROP_CONTACT_MAX_BACKOFF:
     case PROP_TRAFFIC_RETENTION_DAYS:
     case PROP_FLOW_DEADLINE:
+    case PROP_MAX_FLOWS:
       g_value_set_uint (value, self->settings[prop_id]);
+      break;
+    case PROP_CONTACT_ALLOW:
+      g_value_set_boxed (value, self->contact_allow);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -768,6 +793,7 @@ wpi_service_host_finalize (GObject *object)
   g_clear_pointer (&self->worker_context, g_main_context_unref);
   g_clear_pointer (&self->owner_context, g_main_context_unref);
   g_strfreev (self->urls);
+  g_strfreev (self->contact_allow);
   g_free (self->data_dir);
   g_mutex_clear (&self->lock);
 
@@ -778,25 +804,24 @@ static void
 wpi_service_host_class_init (WpiServiceHostClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
 
   object_class->dispose = wpi_service_host_dispose;
   object_class->finalize = wpi_service_host_finalize;
   object_class->set_property = wpi_service_host_set_property;
   object_class->get_property = wpi_service_host_get_property;
 
-  /* The same properties as the service's (D10 back-off, traffic retention, D22) */
+  /* The same properties as the service's (D10 back-off, traffic retention, D22 flow
+   * deadline, D21 overload, D19 contact-me ranges) */
   properties[PROP_CONTACT_INITIAL_BACKOFF] =
-    g_param_spec_uint ("contact-initial-backoff", NULL, NULL, 0, G_MAXUINT, 30,
-                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_CONTACT_MAX_BACKOFF] =
-    g_param_spec_uint ("contact-max-backoff", NULL, NULL, 0, G_MAXUINT, 900,
-                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+    g_param_spec_uint ("contact-initial-backoff", NULL, NULL, 0, G_MAXUINT, 30, rw);
+  properties[PROP_CONTACT_MAX_BACKOFF] = g_param_spec_uint ("contact-max-backoff", NULL, NULL, 0, G_MAXUINT, 900, rw);
   properties[PROP_TRAFFIC_RETENTION_DAYS] =
-    g_param_spec_uint ("traffic-retention-days", NULL, NULL, 0, 36500, 0,
-                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_FLOW_DEADLINE] =
-    g_param_spec_uint ("flow-deadline", NULL, NULL, 1, 86400, 60,
-                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+    g_param_spec_uint ("traffic-retention-days", NULL, NULL, 0, 36500, 0, rw);
+  properties[PROP_FLOW_DEADLINE] = g_param_spec_uint ("flow-deadline", NULL, NULL, 1, 86400, 60, rw);
+  properties[PROP_MAX_FLOWS] =
+    g_param_spec_uint ("max-flows", NULL, NULL, 0, G_MAXUINT, WPI_SERVICE_DEFAULT_MAX_FLOWS, rw);
+  properties[PROP_CONTACT_ALLOW] = g_param_spec_boxed ("contact-allow", NULL, NULL, G_TYPE_STRV, rw);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /* The service's signals (wpi-service.c), in the order the service emitted them */
@@ -840,6 +865,7 @@ wpi_service_host_init (WpiServiceHost *self)
   self->settings[PROP_CONTACT_INITIAL_BACKOFF] = 30;
   self->settings[PROP_CONTACT_MAX_BACKOFF] = 900;
   self->settings[PROP_FLOW_DEADLINE] = 60;
+  self->settings[PROP_MAX_FLOWS] = WPI_SERVICE_DEFAULT_MAX_FLOWS;
 }
 
 static void

@@ -96,6 +96,7 @@ typedef struct {
   WpiMessage        *reply;
   Flow              *flow;
   gboolean           new_flow;
+  gboolean           overloaded;    /* D21: turned away; the flow only carries the answer */
   guint              http_status;
   char              *refusal;
   gboolean           security;
@@ -260,6 +261,29 @@ exchange_open_flow (Exchange *ex)
   g_hash_table_remove (self->unanswered, ex->mac);
 }
 
+/* D21: a new flow beyond max-flows is answered CleanUp overload before anything of it is
+ * stored, so the phone comes back later as it was (a new one is registered then). The
+ * phone did call: no contact-me is on its way any more; the next goes after the back-off. */
+static gboolean
+exchange_turn_away (Exchange *ex)
+{
+  WpiService *self = ex->self;
+
+  if (ex->flow != NULL)
+    return FALSE;
+  ex->reply = _wpi_service_overload_reply (self, ex->mac, ex->request);
+  if (ex->reply == NULL)
+    return FALSE;
+  _wpi_service_log_traffic (self, ex->in);
+  ex->flow = _wpi_service_flow_new (self, ex->mac, ex->peer, ex->peer_ip, ex->port, ex->port_mode,
+                                    ex->reason);
+  ex->new_flow = TRUE;
+  ex->overloaded = TRUE;
+  g_hash_table_remove (self->contacting, ex->mac);
+  g_hash_table_remove (self->unanswered, ex->mac);
+  return TRUE;
+}
+
 /* D13: fragments are collected and applied once the final one is here. The items to act
  * on, or NULL while more are to come. */
 static GPtrArray *
@@ -331,6 +355,8 @@ exchange_run (WpiStore  *store,
     return TRUE;
   known = wpi_store_phone_get (store, ex->mac, NULL);
   if (!exchange_admit (ex, known))
+    return TRUE;
+  if (exchange_turn_away (ex))
     return TRUE;
   if (!exchange_store_phone (ex, known, error))
     return FALSE;
@@ -540,7 +566,10 @@ handle_wpi_post (WpiService        *self,
       return;
     }
   respond_reply (self, x, &ex);
-  flow_after_reply (self, ex.flow, ex.reply, peer);
+  if (ex.overloaded)
+    _wpi_service_flow_close (self, ex.flow);
+  else
+    flow_after_reply (self, ex.flow, ex.reply, peer);
 }
 
 static void

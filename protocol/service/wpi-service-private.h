@@ -11,6 +11,7 @@
  *   wpi-service-scheduler.c contact-me scheduling, the tick, traffic retention
  *   wpi-service-deadlines.c flows that end without a CleanUp: deadline, restart (D22)
  *   wpi-service-mobility.c  mobility logon and logoff reported by inventory-changes
+ *   wpi-service-admission.c D21: whether a new flow is admitted under load
  *   wpi-service-models.c    the live phones and jobs models, the traffic log
  */
 #pragma once
@@ -124,6 +125,9 @@ struct _WpiService
   guint             traffic_retention_days;  /* 0: the traffic log is kept by count only */
   guint             flow_deadline;           /* seconds without a message (D22) */
   gint64            retention_due;           /* monotonic time of the next retention batch */
+  GStrv             contact_allow;           /* D19: as set, for the property */
+  GPtrArray        *contact_ranges;          /* D19: GInetAddressMask parsed from contact_allow */
+  guint             max_flows;               /* D21: 0: no limit */
   GSource          *tick_source;      /* on the thread-default context of start() */
 };
 
@@ -290,6 +294,11 @@ guint         _wpi_service_connection_count     (WpiService        *self,
                                                  GSocketConnection *connection);
 GTlsCertificate *_wpi_service_lookup_peer_certificate (WpiService  *self,
                                                        const char  *peer);
+
+/* wpi-service-admission.c */
+WpiMessage   *_wpi_service_overload_reply       (WpiService        *self,
+                                                 const char        *mac,
+                                                 WpiMessage        *request);
 
 /* wpi-service-scheduler.c */
 GTimeSpan     _wpi_service_contact_backoff      (WpiService        *self,

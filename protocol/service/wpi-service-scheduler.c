@@ -129,6 +129,56 @@ _wpi_service_local_address_towards (WpiService *self,
   return g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (local)));
 }
 
+/* The service gives up on reaching the phone: its jobs fail with reason and it shows as
+ * unreachable (D10 after unanswered contact-mes, D19 after a refused target). */
+static void
+give_up_on_phone (WpiService     *self,
+                  WpiPhoneRecord *phone,
+                  GPtrArray      *jobs,
+                  const char     *reason)
+{
+  for (guint i = 0; i < jobs->len; i++)
+    _wpi_service_set_job_state (self, ((WpiJobRecord *) g_ptr_array_index (jobs, i))->id,
+                                WPI_JOB_STATE_FAILED, reason, NULL);
+  _wpi_service_set_phone_state (self, phone->mac, WPI_PHONE_STATE_UNREACHABLE);
+  _wpi_service_log (self, "%s: %s", phone->mac, reason);
+  _wpi_service_refresh_phone (self, phone->mac);
+}
+
+/* D19: a contact-me the guard refuses is a security event, and retrying changes nothing
+ * until the phone writes again or contact-allow changes. */
+static void
+refuse_contact (WpiService     *self,
+                WpiPhoneRecord *phone,
+                GPtrArray      *jobs,
+                const char     *why)
+{
+  g_autofree char *reason = g_strdup_printf ("contact-me refused: %s", why);
+
+  _wpi_service_security_event (self, phone->ip, phone->mac, "contact-me-refused", why);
+  give_up_on_phone (self, phone, jobs, reason);
+}
+
+/* The URI the phone's contact-me goes to (D19), or NULL when the guard refuses it. For a
+ * contact-me-uri that does not parse, the guide's port and path at the phone's address. */
+static char *
+contact_target (WpiService     *self,
+                WpiPhoneRecord *phone,
+                GPtrArray      *jobs)
+{
+  g_autoptr(GError) error = NULL;
+  char *target = wpi_contact_target (phone->contact_me_uri, phone->ip, self->contact_ranges, &error);
+
+  if (target != NULL)
+    return target;
+  if (g_error_matches (error, WPI_CONTACT_ERROR, WPI_CONTACT_ERROR_NOT_ALLOWED))
+    {
+      refuse_contact (self, phone, jobs, error->message);
+      return NULL;
+    }
+  return phone->ip != NULL ? wpi_contact_uri_for_address (phone->ip) : NULL;
+}
+
 static void
 contact_phone (WpiService   *self,
                WpiPhoneRecord *phone,
@@ -152,20 +202,15 @@ contact_phone (WpiService   *self,
     {
       g_autofree char *reason = g_strdup_printf ("phone unreachable: %u contact-mes unanswered", unanswered);
 
-      for (guint i = 0; i < jobs->len; i++)
-        _wpi_service_set_job_state (self, ((WpiJobRecord *) g_ptr_array_index (jobs, i))->id,
-                                    WPI_JOB_STATE_FAILED, reason, NULL);
-      _wpi_service_set_phone_state (self, phone->mac, WPI_PHONE_STATE_UNREACHABLE);
-      _wpi_service_log (self, "%s: %s", phone->mac, reason);
-      _wpi_service_refresh_phone (self, phone->mac);
+      give_up_on_phone (self, phone, jobs, reason);
       /* a job queued later gets its own tries */
       g_hash_table_remove (self->unanswered, phone->mac);
       return;
     }
 
-  /* trimmed again: a store written before issue 9 may hold it as the phone sent it */
-  uri = phone->contact_me_uri != NULL ? _wpi_service_trimmed (phone->contact_me_uri)
-                                      : wpi_contact_uri_for_address (phone->ip);
+  uri = contact_target (self, phone, jobs);
+  if (uri == NULL)
+    return;
   callback = _wpi_service_local_address_towards (self, phone->ip);
 
   for (guint i = 0; i < jobs->len; i++)

@@ -28,6 +28,8 @@ enum {
   PROP_TRAFFIC_RETENTION_DAYS,
   PROP_FLOW_DEADLINE,
   PROP_KEEP_ALIVE_TIMEOUT,
+  PROP_CONTACT_ALLOW,
+  PROP_MAX_FLOWS,
   N_PROPS
 };
 
@@ -68,6 +70,35 @@ set_uint_property (WpiService *self,
   return TRUE;
 }
 
+/* D19: the ranges a contact-me-uri on another host than the phone's may point into. A
+ * range that does not parse is left out (the option parser and Preferences refuse it
+ * before it gets here; a hand-edited setting only warns). */
+static void
+set_contact_allow (WpiService         *self,
+                   const char * const *cidrs)
+{
+  g_autoptr(GPtrArray) ranges = g_ptr_array_new_with_free_func (g_object_unref);
+
+  if (self->contact_allow != NULL && cidrs != NULL &&
+      g_strv_equal ((const char * const *) self->contact_allow, cidrs))
+    return;
+  for (guint i = 0; cidrs != NULL && cidrs[i] != NULL; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      GInetAddressMask *mask = wpi_contact_range_parse (cidrs[i], &error);
+
+      if (mask != NULL)
+        g_ptr_array_add (ranges, mask);
+      else
+        g_warning ("contact-allow: %s; left out", error->message);
+    }
+  g_strfreev (self->contact_allow);
+  self->contact_allow = g_strdupv ((char **) cidrs);
+  g_clear_pointer (&self->contact_ranges, g_ptr_array_unref);
+  self->contact_ranges = g_steal_pointer (&ranges);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONTACT_ALLOW]);
+}
+
 static void
 wpi_service_get_property (GObject    *object,
                           guint       prop_id,
@@ -92,6 +123,12 @@ wpi_service_get_property (GObject    *object,
       break;
     case PROP_KEEP_ALIVE_TIMEOUT:
       g_value_set_uint (value, self->keep_alive_timeout_ms);
+      break;
+    case PROP_CONTACT_ALLOW:
+      g_value_set_boxed (value, self->contact_allow);
+      break;
+    case PROP_MAX_FLOWS:
+      g_value_set_uint (value, self->max_flows);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -138,6 +175,12 @@ wpi_service_set_property (GObject      *object,
           self->http != NULL)
         wpi_http_server_set_keep_alive (self->http, self->keep_alive_timeout_ms, WPI_HTTP_MAX_REQUESTS);
       break;
+    case PROP_CONTACT_ALLOW:
+      set_contact_allow (self, g_value_get_boxed (value));
+      break;
+    case PROP_MAX_FLOWS:
+      set_uint_property (self, &self->max_flows, g_value_get_uint (value), prop_id);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -178,6 +221,8 @@ wpi_service_finalize (GObject *object)
   g_clear_object (&self->cancellable);
   g_free (self->bind_address);
   g_free (self->data_dir);
+  g_strfreev (self->contact_allow);
+  g_clear_pointer (&self->contact_ranges, g_ptr_array_unref);
 
   G_OBJECT_CLASS (wpi_service_parent_class)->finalize (object);
 }
@@ -216,6 +261,15 @@ wpi_service_class_init (WpiServiceClass *klass)
   properties[PROP_KEEP_ALIVE_TIMEOUT] =
     g_param_spec_uint ("keep-alive-timeout", NULL, NULL, 1, WPI_HTTP_KEEP_ALIVE_TIMEOUT_MS,
                        WPI_HTTP_KEEP_ALIVE_TIMEOUT_MS,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* D19: address ranges (CIDR) a contact-me-uri naming another host than the phone's
+   * own address may point into; empty: none */
+  properties[PROP_CONTACT_ALLOW] =
+    g_param_spec_boxed ("contact-allow", NULL, NULL, G_TYPE_STRV,
+                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* D21: flows in progress above which a new one is answered CleanUp overload; 0: no limit */
+  properties[PROP_MAX_FLOWS] =
+    g_param_spec_uint ("max-flows", NULL, NULL, 0, G_MAXUINT, WPI_SERVICE_DEFAULT_MAX_FLOWS,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -273,6 +327,8 @@ wpi_service_init (WpiService *self)
   self->flow_deadline = WPI_FLOW_IDLE_TIMEOUT / G_TIME_SPAN_SECOND;
   self->contact_max_backoff = WPI_CONTACT_BACKOFF_LONGEST / G_TIME_SPAN_SECOND;
   self->keep_alive_timeout_ms = WPI_HTTP_KEEP_ALIVE_TIMEOUT_MS;
+  self->contact_ranges = g_ptr_array_new_with_free_func (g_object_unref);
+  self->max_flows = WPI_SERVICE_DEFAULT_MAX_FLOWS;
 }
 
 WpiService *

@@ -21,6 +21,10 @@ G_BEGIN_DECLS
 #define WPI_FILES_PATH          "/files/"
 /* D3, D22: an idle flow expires after this long (the default of flow-deadline) */
 #define WPI_FLOW_IDLE_TIMEOUT   (60 * G_TIME_SPAN_SECOND)
+/* D21: flows in progress before a new one is answered CleanUp overload. The load benchmark's
+ * 1,000 phones starting at once (tests/bench/bench-service.c) are all admitted; more only
+ * wait longer for their answers, as the service serves the flows in turn. */
+#define WPI_SERVICE_DEFAULT_MAX_FLOWS 1000
 /* A phone that ignored this many contact-mes in a row is unreachable (D10). */
 #define WPI_CONTACT_MAX_FAILURES 6
 /* A job whose flow was cut short (D22) when it had this many attempts (which count
@@ -44,7 +48,12 @@ typedef enum {
  *   traffic-retention-days   guint, traffic older than this is deleted (0: the log is
  *                            kept by count only, see WPI_STORE_SETTING_TRAFFIC_LIMIT)
  *   flow-deadline            guint seconds a flow may go without a message before it is
- *                            closed and its job goes back to pending (D22: 60) */
+ *                            closed and its job goes back to pending (D22: 60)
+ *   contact-allow            GStrv of address ranges (CIDR) a contact-me-uri on another
+ *                            host than the phone's own address may point into (D19)
+ *   max-flows                guint, flows in progress above which a new start-up,
+ *                            solicited or local-changes is answered CleanUp overload
+ *                            (D21: WPI_SERVICE_DEFAULT_MAX_FLOWS; 0: no limit) */
 #define WPI_TYPE_SERVICE (wpi_service_get_type ())
 
 G_DECLARE_FINAL_TYPE (WpiService, wpi_service, WPI, SERVICE, GObject)

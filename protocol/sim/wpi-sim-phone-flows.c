@@ -824,6 +824,14 @@ flow_handle_clean_up (SimFlow    *flow,
   if (flow->answered_tan &&
       g_strcmp0 (wpi_message_get_item_value (answer, "cleanup-reason"), WPI_BOOTSTRAP_WRONG_TAN) == 0)
     flow->tan_refused = TRUE;
+  /* D21, items.md §13: the service is overloaded; what the flow was to report is sent again
+   * after the retry delay (phone_schedule_retry(): back-off with jitter) */
+  if (g_strcmp0 (wpi_message_get_item_value (answer, "cleanup-reason"), "overload") == 0)
+    {
+      flow->overloaded = TRUE;
+      _wpi_sim_phone_flow_finish (flow, FALSE, WPI_SIM_FLOW_OVERLOADED);
+      return;
+    }
   _wpi_sim_phone_flow_finish (flow, TRUE, NULL);
 }
 
@@ -946,6 +954,13 @@ flow_failed (SimFlow *flow)
     case WPI_REASON_OTHER:
     default:
       break;
+    }
+  /* a contact-me turned away for overload is answered again later, as a solicited flow of
+   * the phone's own (the vendor's phones resend their last message) */
+  if (flow->overloaded && flow->reason == WPI_REASON_SOLICITED)
+    {
+      _wpi_sim_phone_set_pending_solicited (self, TRUE);
+      retry = TRUE;
     }
   /* a failed reconnect keeps the indication (p.72) */
   if (flow->consumed_solicited)

@@ -164,6 +164,7 @@ struct _SimFlow
   PinRequest       *pin_bootstrap;      /* goto-secure-mode=pin accepted */
   gboolean          answered_tan;
   gboolean          tan_refused;        /* CleanUp: wrong TAN from device */
+  gboolean          overloaded;         /* CleanUp overload: sent again later (D21) */
   gboolean          reboot;
   gboolean          factory_reset;
   char             *software_url;

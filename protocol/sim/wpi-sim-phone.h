@@ -130,11 +130,14 @@ WpiSimPhone      *wpi_sim_phone_new                (const char        *mac,
  * awaiting-pin.
  *
  * Signals: flow-started (reason), flow-finished (reason, ok, detail, n_messages,
- * duration_us), download-finished (name, type, ok, error), pin-requested (the phone shows
+ * duration_us; a flow the service turned away with CleanUp overload ends not ok with the
+ * detail WPI_SIM_FLOW_OVERLOADED and is tried again later), download-finished (name, type, ok, error), pin-requested (the phone shows
  * its PIN dialog: at the start of a PIN bootstrap, after a wrong PIN and after a reboot; a
  * handler may call wpi_sim_phone_set_pin()), pin-entered (accepted, attempts_left);
  * notify::state, ::in-call, ::pending-solicited, ::e164, ::software-version, ::mode,
  * ::awaiting-pin. */
+#define WPI_SIM_FLOW_OVERLOADED "overload"
+
 gboolean          wpi_sim_phone_start              (WpiSimPhone       *self,
                                                     GError           **error);
 /* Closes the listener, cancels the running flow, downloads and timers. Idempotent. The

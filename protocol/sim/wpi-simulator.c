@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "wpi-bundle.h"
+#include "wpi-sim-events.h"
 #include "wpi-simulator.h"
 
 #define CONTACT_PORT 8085
@@ -19,6 +20,7 @@ struct _WpiSimulator
   char            *bind_prefix;
   guint            contact_port_base;
   char            *firmware_mix;
+  double           arrival_rate;    /* phones started a second; 0: all at once */
 
   /* handed to every phone */
   gint64           max_items;
@@ -42,6 +44,9 @@ struct _WpiSimulator
   guint64          flows_ok;
   guint64          flows_failed;
   gboolean         started;
+  guint            n_arrived;       /* phones started so far (arrival-rate) */
+  gint64           arrival_start;   /* monotonic time of the first */
+  guint            arrival_timer;
 };
 
 enum {
@@ -53,6 +58,7 @@ enum {
   PROP_BIND_PREFIX,
   PROP_CONTACT_PORT_BASE,
   PROP_FIRMWARE_MIX,
+  PROP_ARRIVAL_RATE,
   /* forwarded to the phones: keep in the order of phone_properties[] */
   PROP_MAX_ITEMS,
   PROP_BUSY_RATIO,
@@ -319,6 +325,31 @@ create_phone (WpiSimulator  *self,
   return phone;
 }
 
+/* arrival-rate: starts the phones whose time has come (one that does not start is reported
+ * as a failed start-up), then waits for the next */
+static gboolean
+arrive_cb (gpointer data)
+{
+  WpiSimulator *self = data;
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->phones));
+  double elapsed = (g_get_monotonic_time () - self->arrival_start) / (double) G_USEC_PER_SEC;
+  guint due = MIN ((guint) (elapsed * self->arrival_rate) + 1, n);
+
+  self->arrival_timer = 0;
+  for (; self->n_arrived < due; self->n_arrived++)
+    {
+      g_autoptr(WpiSimPhone) phone = g_list_model_get_item (G_LIST_MODEL (self->phones), self->n_arrived);
+      g_autoptr(GError) error = NULL;
+
+      if (!wpi_sim_phone_start (phone, &error))
+        g_signal_emit (self, signals[FLOW_FINISHED], 0, phone, "start-up", FALSE, error->message, 0, (gint64) 0);
+    }
+  if (self->n_arrived < n)
+    self->arrival_timer = wpi_sim_timer_add ((self->n_arrived / self->arrival_rate) - elapsed,
+                                             arrive_cb, self);
+  return G_SOURCE_REMOVE;
+}
+
 gboolean
 wpi_simulator_start (WpiSimulator  *self,
                      GError       **error)
@@ -342,7 +373,8 @@ wpi_simulator_start (WpiSimulator  *self,
       g_ptr_array_add (created, phone);
     }
 
-  for (guint n = 0; n < created->len; n++)
+  /* with an arrival rate, the first phone now and the others as their time comes */
+  for (guint n = 0; n < (self->arrival_rate > 0 ? MIN (created->len, 1) : created->len); n++)
     {
       WpiSimPhone *phone = g_ptr_array_index (created, n);
 
@@ -369,6 +401,12 @@ wpi_simulator_start (WpiSimulator  *self,
     }
   g_list_store_splice (self->phones, 0, 0, created->pdata, created->len);
   self->started = TRUE;
+  if (self->arrival_rate > 0 && created->len > 1)
+    {
+      self->n_arrived = 1;
+      self->arrival_start = g_get_monotonic_time ();
+      self->arrival_timer = wpi_sim_timer_add (1 / self->arrival_rate, arrive_cb, self);
+    }
 
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_PHONES]);
   for (guint s = 0; s < G_N_ELEMENTS (state_props); s++)
@@ -383,6 +421,7 @@ wpi_simulator_stop (WpiSimulator *self)
 
   g_return_if_fail (WPI_IS_SIMULATOR (self));
 
+  wpi_sim_timer_clear (&self->arrival_timer);
   n = g_list_model_get_n_items (G_LIST_MODEL (self->phones));
   for (guint i = 0; i < n; i++)
     {
@@ -519,6 +558,7 @@ wpi_simulator_get_property (GObject    *object,
     case PROP_BIND_PREFIX:                g_value_set_string (value, self->bind_prefix); break;
     case PROP_CONTACT_PORT_BASE:          g_value_set_uint (value, self->contact_port_base); break;
     case PROP_FIRMWARE_MIX:               g_value_set_string (value, self->firmware_mix); break;
+    case PROP_ARRIVAL_RATE:               g_value_set_double (value, self->arrival_rate); break;
     case PROP_MAX_ITEMS:                  g_value_set_int64 (value, self->max_items); break;
     case PROP_BUSY_RATIO:                 g_value_set_double (value, self->busy_ratio); break;
     case PROP_CALL_SECONDS:               g_value_set_double (value, self->call_seconds); break;
@@ -580,6 +620,9 @@ wpi_simulator_set_property (GObject      *object,
       g_free (self->firmware_mix);
       self->firmware_mix = g_value_dup_string (value);
       return;
+    case PROP_ARRIVAL_RATE:
+      self->arrival_rate = g_value_get_double (value);
+      return;
     case PROP_MAX_ITEMS:                  self->max_items = g_value_get_int64 (value); break;
     case PROP_BUSY_RATIO:                 self->busy_ratio = g_value_get_double (value); break;
     case PROP_CALL_SECONDS:               self->call_seconds = g_value_get_double (value); break;
@@ -635,6 +678,7 @@ wpi_simulator_class_init (WpiSimulatorClass *klass)
                                                           0, 65535, 0, rw);
   properties[PROP_FIRMWARE_MIX] = g_param_spec_string ("firmware-mix", NULL, NULL,
                                                        "v1,v2r2,v3r3", rw);
+  properties[PROP_ARRIVAL_RATE] = g_param_spec_double ("arrival-rate", NULL, NULL, 0, G_MAXDOUBLE, 0, rw);
   properties[PROP_MAX_ITEMS] = g_param_spec_int64 ("max-items", NULL, NULL, -1, G_MAXINT32, -1, rw);
   properties[PROP_BUSY_RATIO] = g_param_spec_double ("busy-ratio", NULL, NULL, 0, 1, 0, rw);
   properties[PROP_CALL_SECONDS] = g_param_spec_double ("call-seconds", NULL, NULL, 0,

@@ -27,7 +27,8 @@ G_DECLARE_FINAL_TYPE (WpiSimulator, wpi_simulator, WPI, SIMULATOR, GObject)
  * local-changes-interval, inventory-changes-interval, ignore-contact-ratio, poll-interval,
  * poll-uri, restart-seconds, retry-seconds, pins-file, pin-interval, bundle-iterations) is also
  * a property of the simulator, handed to each phone it creates; plus n-phones, base-mac,
- * base-e164, bind-prefix, contact-port-base and firmware-mix ("v1,v2r2,v3r3").
+ * base-e164, bind-prefix, contact-port-base, firmware-mix ("v1,v2r2,v3r3") and arrival-rate
+ * (phones started a second, from wpi_simulator_start() on; 0, the default: all at once).
  *
  * Signals: flow-finished (phone, reason, ok, detail, n_messages, duration_us), and for Secure
  * Mode pin-requested (phone; a handler may answer with wpi_sim_phone_set_pin(), as the

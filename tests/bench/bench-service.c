@@ -10,6 +10,11 @@
  *    (a process of their own) hold TCP and TLS connections open or send garbage; the second
  *    run starts once the service has cut every held connection once (its idle timeout) and
  *    the abusers hold them again, the steady state of the abuse.
+ * 4. Overload (D21, bench_overload()): on a service of its own, the capacity from a burst of
+ *    phones, then phones arriving at half of it (sustainable), then at 3 times that against
+ *    max-flows = twice the flows the service had open at the sustainable rate: every phone is
+ *    provisioned in the end (turned away ones retry), and admitted flows' p50/p95 stay
+ *    within 2x of the sustainable run's.
  *
  * Printed: phones provisioned, flows per second, p50/p99 flow latency, failures, the service's
  * peak RSS (VmHWM) and CPU time per flow (utime + stime from /proc), the floor's CPU time per
@@ -19,11 +24,13 @@
  * stop cleanly).
  *
  * Usage: bench-service [N_PHONES]            (default 1000)
+ *        bench-service --overload            (section 4 alone, a few minutes)
  *        bench-service --abuse PORT          (internal: the abusive clients)
  * The programs: $WPI_HEADLESS_SERVICE and $WPI_BENCH_BARE_SERVER (meson sets both).
  */
 #include "config.h"
 
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,6 +134,9 @@ typedef struct {
   guint       provisioned;
   guint       incomplete;   /* start-up flows that ended without the profile's WriteItems */
   guint       failed;       /* flows that failed (each retry counts) */
+  guint       overloaded;   /* flows the service turned away with CleanUp overload (D21) */
+  double      arrival_rate; /* phones started a second; 0: all at once */
+  double      retry_seconds;/* the phones' retry delay; 0: 1 s */
   double      wall;
   double      phones_cpu;
 } Run;
@@ -149,6 +159,11 @@ on_flow_finished (WpiSimulator *simulator,
 {
   double ms = duration / 1000.0;
 
+  if (!ok && g_strcmp0 (detail, WPI_SIM_FLOW_OVERLOADED) == 0)
+    {
+      run->overloaded++;   /* the phone tries again later */
+      return;
+    }
   if (!ok)
     {
       if (run->failed++ < 10)
@@ -181,8 +196,8 @@ run_complete (gpointer data)
 static guint prefix_base;
 static gboolean keep_alive_phones;   /* the next run's phones keep their connection (D18) */
 
-/* N new phones start at once against service_uri; returns once each one's start-up flow
- * succeeded (the sim retries failed ones) or the time is up. */
+/* N new phones start at once (or at run->arrival_rate) against service_uri; returns once
+ * each one's start-up flow succeeded (the sim retries failed ones) or the time is up. */
 static void
 run_phones (Run        *run,
             const char *service_uri,
@@ -199,8 +214,9 @@ run_phones (Run        *run,
 
   run->n_phones = n_phones;
   run->latencies = g_array_new (FALSE, FALSE, sizeof (double));
-  g_object_set (simulator, "bind-prefix", prefix, "base-mac", base_mac, "retry-seconds", 1.0,
-                "keep-alive", keep_alive_phones, NULL);
+  g_object_set (simulator, "bind-prefix", prefix, "base-mac", base_mac,
+                "retry-seconds", run->retry_seconds > 0 ? run->retry_seconds : 1.0,
+                "arrival-rate", run->arrival_rate, "keep-alive", keep_alive_phones, NULL);
   g_signal_connect (simulator, "flow-finished", G_CALLBACK (on_flow_finished), run);
 
   cpu_start = bench_self_cpu_seconds ();
@@ -269,15 +285,25 @@ service_gone (gpointer data)
   return ((Service *) data)->exited;
 }
 
+/* options: more for the service (NULL-terminated, or NULL) */
+static void
+service_start_with (Service            *service,
+                    const char         *data_dir,
+                    const char * const *options)
+{
+  service->port = test_util_free_port ();
+  service->log_path = g_build_filename (data_dir, "headless.log", NULL);
+  service->process = test_util_headless_spawn_limited (program ("WPI_HEADLESS_SERVICE"), data_dir,
+                                                       service->port, test_util_free_port (),
+                                                       service->log_path, &service->exited, 0, options);
+  test_util_headless_wait_serving (service->log_path, service->port, &service->exited, 120 * 1000);
+}
+
 static void
 service_start (Service    *service,
                const char *data_dir)
 {
-  service->port = test_util_free_port ();
-  service->log_path = g_build_filename (data_dir, "headless.log", NULL);
-  service->process = test_util_headless_spawn (program ("WPI_HEADLESS_SERVICE"), data_dir, service->port,
-                                               test_util_free_port (), service->log_path, &service->exited);
-  test_util_headless_wait_serving (service->log_path, service->port, &service->exited, 120 * 1000);
+  service_start_with (service, data_dir, NULL);
 }
 
 /* SIGTERM, and a clean exit with status 0 */
@@ -779,6 +805,126 @@ run_keep_alive (Service    *service,
   run_clear (&kept);
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* 4. Overload (D21): phones arriving faster than the service can take them                 */
+
+/* A burst of this many phones at once gives the service's capacity (flows per second); half
+ * of it is the sustainable arrival rate. Phones then arrive for OVERLOAD_ARRIVAL_SECONDS at
+ * that rate, and at 3 times it against a service whose max-flows is twice the flows it had
+ * open at the sustainable rate. A turned away phone comes back after a few seconds, as the
+ * vendor's phones do (items.md §13), then later and later. */
+#define OVERLOAD_BURST_PHONES      200
+#define OVERLOAD_ARRIVAL_SECONDS   15
+#define OVERLOAD_MAX_PHONES        2500
+#define OVERLOAD_RETRY_SECONDS     3.0
+
+typedef struct {
+  Run     run;
+  double  service_cpu;   /* seconds the service spent during the run */
+} Arrivals;
+
+/* Phones arrive at rate a second for OVERLOAD_ARRIVAL_SECONDS; returns once each one is
+ * provisioned (turned away ones try again) or the time is up. */
+static void
+run_arrivals (Arrivals   *arrivals,
+              const char *label,
+              Service    *service,
+              double      rate,
+              const char *base_mac,
+              guint       prefix_offset)
+{
+  g_autofree char *uri = g_strdup_printf ("https://127.0.0.1:%u", service->port);
+  double cpu_before = process_cpu_seconds (service->process);
+
+  arrivals->run.label = label;
+  arrivals->run.arrival_rate = rate;
+  arrivals->run.retry_seconds = OVERLOAD_RETRY_SECONDS;
+  run_phones (&arrivals->run, uri, CLAMP ((guint) (rate * OVERLOAD_ARRIVAL_SECONDS), 1, OVERLOAD_MAX_PHONES),
+              base_mac, prefix_offset, NULL);
+  arrivals->service_cpu = process_cpu_seconds (service->process) - cpu_before;
+}
+
+static void
+print_arrivals (Arrivals *arrivals)
+{
+  print_run (&arrivals->run);
+  printf ("          %.1f phones/s arriving over %.0f s; turned away (CleanUp overload) %u times; "
+          "CPU: service %.2f ms/flow, phones %.2f ms/flow\n", arrivals->run.arrival_rate,
+          arrivals->run.n_phones / arrivals->run.arrival_rate, arrivals->run.overloaded,
+          arrivals->service_cpu * 1000 / MAX (arrivals->run.provisioned, 1),
+          arrivals->run.phones_cpu * 1000 / MAX (arrivals->run.provisioned, 1));
+  fflush (stdout);
+}
+
+/* Admitted flows under 3 times the sustainable rate against the sustainable run's */
+static void
+print_overload_verdict (Arrivals *steady,
+                        Arrivals *over)
+{
+  double p50 = bench_percentile (over->run.latencies, 50) /
+               MAX (bench_percentile (steady->run.latencies, 50), 1e-9);
+  double p95 = bench_percentile (over->run.latencies, 95) /
+               MAX (bench_percentile (steady->run.latencies, 95), 1e-9);
+  gboolean all = over->run.provisioned == over->run.n_phones;
+
+  printf ("overload: %u of %u phones provisioned in the end (target: all: %s); admitted flows "
+          "p50 %.1f ms (%.2fx), p95 %.1f ms (%.2fx) of the sustainable run's (target <= 2x: %s)\n",
+          over->run.provisioned, over->run.n_phones, all ? "met" : "NOT met",
+          bench_percentile (over->run.latencies, 50), p50, bench_percentile (over->run.latencies, 95),
+          p95, p50 <= 2 && p95 <= 2 ? "met" : "NOT met");
+  if (over->run.overloaded == 0)
+    printf ("          (the service never answered overload: max-flows was not reached)\n");
+  fflush (stdout);
+}
+
+/* 4. The whole overload section, on a service and data directory of its own */
+static void
+bench_overload (void)
+{
+  g_autofree char *data_dir = test_util_make_tmp_dir ("bench-overload");
+  g_autofree char *uri = NULL;
+  g_autofree char *max_flows = NULL;
+  Run burst = { "burst:" };
+  Arrivals steady = { { "steady:" } }, over = { { "3x:" } };
+  Service service = { 0 };
+  double capacity, sustainable;
+
+  printf ("overload (D21): the capacity from %u phones at once, then phones arriving at half of it "
+          "(sustainable) and at 3 times that\n", OVERLOAD_BURST_PHONES);
+  fflush (stdout);
+  set_default_profile (data_dir);
+  service_start_with (&service, data_dir, (const char * const[]) { "--max-flows", "0", NULL });
+  uri = g_strdup_printf ("https://127.0.0.1:%u", service.port);
+  run_phones (&burst, uri, OVERLOAD_BURST_PHONES, "00:1A:E8:80:00:01", 5, NULL);
+  print_run (&burst);
+  capacity = burst.provisioned / MAX (burst.wall, 1e-6);
+  sustainable = MAX (capacity / 2, 1);
+
+  run_arrivals (&steady, "steady:", &service, sustainable, "00:1A:E8:90:00:01", 6);
+  print_arrivals (&steady);
+  service_stop (&service);
+
+  /* Room for twice the flows the service had open at the sustainable rate (Little's law:
+   * arrivals a second times the p95 flow time), so that admitted flows wait no longer */
+  max_flows = g_strdup_printf ("%u", MAX ((guint) ceil (2 * sustainable *
+                                                        bench_percentile (steady.run.latencies, 95) / 1000),
+                                          4));
+  service_start_with (&service, data_dir, (const char * const[]) { "--max-flows", max_flows, NULL });
+  printf ("          the service again with --max-flows %s\n", max_flows);
+  run_arrivals (&over, "3x:", &service, 3 * sustainable, "00:1A:E8:A0:00:01", 7);
+  print_arrivals (&over);
+  print_overload_verdict (&steady, &over);
+  service_stop (&service);
+
+  if (had_errors)
+    printf ("the overload run's data directory and log are kept in %s\n", data_dir);
+  else
+    test_util_remove_tree (data_dir);
+  run_clear (&burst);
+  run_clear (&steady.run);
+  run_clear (&over.run);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -805,13 +951,20 @@ main (int   argc,
 
   if (argc > 2 && strcmp (argv[1], "--abuse") == 0)
     return run_abuser ((guint) g_ascii_strtoull (argv[2], NULL, 10));
+  /* each run its own second octet (127.X): 0-4 the main runs, 5-7 the overload section */
+  prefix_base = 160 + (guint) getpid () % 10 * 8;
+  if (argc > 1 && strcmp (argv[1], "--overload") == 0)
+    {
+      bench_overload ();
+      printf ("%s\n", had_errors ? "bench-service: ERRORS (see above)" : "bench-service: no errors");
+      return had_errors ? 1 : 0;
+    }
   n_phones = argc > 1 ? (guint) g_ascii_strtoull (argv[1], NULL, 10) : 1000;
   if (n_phones == 0 || n_phones > 10000)
     {
       fprintf (stderr, "bench-service: 1 to 10000 phones\n");
       return 2;
     }
-  prefix_base = 160 + (guint) getpid () % 10 * 5;
 
   /* 1. the floor */
   bare = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, program ("WPI_BENCH_BARE_SERVER"), NULL);
@@ -906,6 +1059,7 @@ main (int   argc,
   fflush (stdout);
 
   service_stop (&service);
+  bench_overload ();
   if (had_errors)
     printf ("the service's data directory and log are kept in %s\n", data_dir);
   else

@@ -689,7 +689,6 @@ static void
 test_location (Fixture       *fixture,
                gconstpointer  data)
 {
-  g_autofree char *shown = NULL;
   const struct {
     int         status;
     const char *output;     /* on stdout, or on stderr when status is not 0 */
@@ -710,19 +709,17 @@ test_location (Fixture       *fixture,
       g_autoptr(GSubprocess) process = spawn_ctlv (fixture, launcher, fixture->data_dir, cases[i].args);
       g_autoptr(WpiPhoneRecord) phone = NULL;
       g_autoptr(GError) error = NULL;
-      g_autofree char *out = NULL;
-      g_autofree char *err = NULL;
 
       g_test_message ("case %u: %s", i, cases[i].output);
-      g_assert_cmpint (finish_ctl (process, &out, &err), ==, cases[i].status);
+      g_assert_cmpint (finish_ctl (fixture, process), ==, cases[i].status);
       if (cases[i].status == 0)
         {
-          g_assert_cmpstr (err, ==, "");
-          assert_contains (out, cases[i].output);
+          g_assert_cmpstr (fixture->err, ==, "");
+          assert_contains (fixture->out, cases[i].output);
         }
       else
         {
-          assert_error_line (err, cases[i].output);
+          assert_error_line (fixture->err, cases[i].output);
         }
       phone = wpi_store_phone_get (fixture->store, MAC_B, &error);
       g_assert_no_error (error);
@@ -730,8 +727,8 @@ test_location (Fixture       *fixture,
     }
 
   /* show tells it */
-  g_assert_cmpint (run_ctl (fixture, &shown, NULL, "show", MAC_B, NULL), ==, 0);
-  assert_contains (shown, "Sales desk 4");
+  g_assert_cmpint (run_ctl (fixture, "show", MAC_B, NULL), ==, 0);
+  assert_contains (fixture->out, "Sales desk 4");
 }
 
 static void

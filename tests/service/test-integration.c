@@ -1682,6 +1682,42 @@ test_simulator (Fixture       *f,
   wait_until (test_util_simulator_is_quiet, simulator, "the simulator to stop");
 }
 
+/* The headless service refuses a --contact-allow that is no address range (D19) and a
+ * negative --max-flows (D21) before it opens anything. */
+static void
+test_headless_options (void)
+{
+  static const struct {
+    const char *option;
+    const char *value;
+    const char *complaint;
+  } cases[] = {
+    { "--contact-allow", "127.0.0.0/33", "\"127.0.0.0/33\" is not an address range" },
+    { "--contact-allow", "phones.example", "\"phones.example\" is not an address range" },
+    { "--max-flows", "-1", "--max-flows" },
+  };
+  const char *program = g_getenv ("WPI_HEADLESS_SERVICE");
+
+  if (program == NULL)
+    {
+      g_test_skip ("the headless service is not built (no GTK)");
+      return;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *data_dir = test_util_make_tmp_dir ("wpi-options");
+      const char *argv[] = { program, "--headless", "--data-dir", data_dir, "--bind", "127.0.0.1",
+                             "--port", "0", "--contact-allow", "127.0.0.0/24",
+                             cases[i].option, cases[i].value, NULL };
+      g_autofree char *err = NULL;
+
+      g_test_message ("%s %s", cases[i].option, cases[i].value);
+      g_assert_cmpint (test_util_run (argv, NULL, NULL, &err), ==, 1);
+      g_assert_nonnull (strstr (err, cases[i].complaint));
+      test_util_remove_tree (data_dir);
+    }
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* kill -9 of the headless service in mid-flow, and a clean restart                         */
 
@@ -1914,6 +1950,7 @@ main (int   argc,
   ADD ("/integration/abusive-clients", test_abusive_clients);
   ADD ("/integration/simulator", test_simulator);
   ADD ("/integration/demo/address-in-use", test_demo_address_in_use);
+  g_test_add_func ("/integration/headless/options", test_headless_options);
   g_test_add ("/integration/kill-restart", Fixture, GINT_TO_POINTER (1), fixture_set_up,
               test_kill_restart, fixture_tear_down);
 #undef ADD

@@ -108,7 +108,7 @@ test_descriptor_flood (void)
   log_path = g_build_filename (data_dir, "headless.log", NULL);
   port = test_util_free_port ();
   service = test_util_headless_spawn_limited (program, data_dir, port, test_util_free_port (), log_path,
-                                              &exited, MAX_FILES);
+                                              &exited, MAX_FILES, NULL);
   test_util_headless_wait_serving (log_path, port, &exited, WAIT_MS);
 
   for (guint i = 0; i < N_SILENT; i++)

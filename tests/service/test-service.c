@@ -14,6 +14,7 @@
 #include "wpi-bootstrap.h"
 #include "wpi-bundle.h"
 #include "wpi-codec.h"
+#include "wpi-contact.h"
 #include "wpi-job.h"
 #include "wpi-pin.h"
 #include "wpi-phone.h"
@@ -22,6 +23,8 @@
 #include "test-util-store.h"
 
 #define MAC "00:1A:E8:12:34:56"
+#define OTHER_MAC "00:1A:E8:12:34:57"
+#define UNANSWERED_CONTACT_URI "http://127.0.0.1:1/contact_dls.html/ContactDLS"
 #define WAIT_TIMEOUT (20 * G_TIME_SPAN_SECOND)
 
 typedef struct {
@@ -36,7 +39,8 @@ typedef struct {
   gboolean     secure;        /* talk to the Secure Mode port */
   GTlsCertificate *client_cert;
   GError      *transport_error;
-  char        *contact_uri;   /* the contact-me-uri the phone reports; NULL: port 1 */
+  const char  *mac;           /* the phone that writes: MAC unless a test changes it */
+  char        *contact_me_uri; /* what it reports; nobody listens at the default */
   const char  *e164;          /* the e164 it reports; NULL: its own, 4989700123 */
 } Fixture;
 
@@ -51,6 +55,8 @@ fixture_set_up (Fixture       *f,
   f->session = test_util_https_session_new (NULL);
   f->firmware = g_strdup ("V3 R5.12.0");
   f->max_items = -1;
+  f->mac = MAC;
+  f->contact_me_uri = g_strdup (UNANSWERED_CONTACT_URI);
 }
 
 static void
@@ -62,9 +68,9 @@ fixture_tear_down (Fixture       *f,
   g_free (f->cookie);
   g_free (f->firmware);
   g_free (f->last_set_cookie);
+  g_free (f->contact_me_uri);
   g_clear_object (&f->client_cert);
   g_clear_error (&f->transport_error);
-  g_free (f->contact_uri);
 }
 
 /* One HTTP exchange; the service runs on this thread's main context meanwhile. */
@@ -117,12 +123,11 @@ phone_message (Fixture    *f,
   wpi_message_set_reason (message, reason);
   if (reason != WPI_REASON_REPLY_TO)
     {
-      wpi_message_add_item (message, "mac-addr", MAC);
+      wpi_message_add_item (message, "mac-addr", f->mac);
       wpi_message_add_item (message, "e164", f->e164 ? f->e164 : "4989700123");
       wpi_message_add_item (message, "device-type", "OpenStage 60");
       wpi_message_add_item (message, "software-version", f->firmware);
-      wpi_message_add_item (message, "contact-me-uri",
-                            f->contact_uri ? f->contact_uri : "http://127.0.0.1:1/contact_dls.html/ContactDLS");
+      wpi_message_add_item (message, "contact-me-uri", f->contact_me_uri);
     }
   return message;
 }
@@ -186,6 +191,22 @@ stored_phone (Fixture *f)
 
   g_assert_no_error (error);
   return phone;
+}
+
+static WpiPhoneState
+stored_phone_state (Fixture *f)
+{
+  g_autoptr(WpiPhoneRecord) phone = stored_phone (f);
+
+  return phone->state;
+}
+
+static char *
+stored_phone_ip (Fixture *f)
+{
+  g_autoptr(WpiPhoneRecord) phone = stored_phone (f);
+
+  return g_steal_pointer (&phone->ip);
 }
 
 static void
@@ -705,7 +726,8 @@ test_contact_me (Fixture       *f,
   g_slist_free_full (g_steal_pointer (&uris), (GDestroyNotify) g_uri_unref);
 
   /* the phone reports it, with a line break around it when data says so (issue 9 §1) */
-  f->contact_uri = data != NULL ? g_strdup_printf ("\n  %s\r\n", uri) : g_strdup (uri);
+  g_free (f->contact_me_uri);
+  f->contact_me_uri = data != NULL ? g_strdup_printf ("\n  %s\r\n", uri) : g_strdup (uri);
   register_phone (f);
   record = stored_phone (f);
   g_assert_cmpstr (record->contact_me_uri, ==, uri);
@@ -969,6 +991,244 @@ test_mobility (Fixture       *f,
             g_assert_nonnull (strstr (event->detail, steps[i].requested));
         }
     }
+}
+
+/* D19: a phone at 127.0.0.2 reporting a contact-me-uri; the contact-me goes there only when
+ * the URI names the phone's own address, or another one inside contact-allow. */
+typedef struct {
+  const char *name;
+  const char *uri_host;   /* where the phone says its contact-me server is */
+  const char *uri_path;
+  const char *allow;      /* contact-allow, or NULL */
+  gboolean    contacted;  /* the server there gets the contact-me */
+} GuardCase;
+
+static const GuardCase guard_cases[] = {
+  { "other-host-refused", "127.0.0.3", WPI_CONTACT_PATH, NULL, FALSE },
+  { "other-host-allowed", "127.0.0.3", WPI_CONTACT_PATH, "127.0.0.0/24", TRUE },
+  { "own-address-other-port-path", "127.0.0.2", "/other/contact-me", NULL, TRUE },
+};
+
+#define GUARD_PHONE_IP "127.0.0.2"
+
+typedef struct {
+  Fixture         *f;
+  gint64           job;
+  ContactListener *listener;
+} GuardWait;
+
+static gboolean
+guard_settled (gpointer data)
+{
+  GuardWait *wait = data;
+
+  return wait->listener->requests > 0 ||
+         job_state (wait->f, wait->job, NULL) == WPI_JOB_STATE_FAILED;
+}
+
+/* A contact-me server on host, on a free port */
+static SoupServer *
+contact_server_on (const char      *host,
+                   const char      *path,
+                   ContactListener *listener,
+                   guint           *port)
+{
+  SoupServer *server = soup_server_new (NULL, NULL);
+  g_autoptr(GInetAddress) address = g_inet_address_new_from_string (host);
+  g_autoptr(GSocketAddress) any_port = g_inet_socket_address_new (address, 0);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSList) uris = NULL;
+
+  test_util_server_handle (server, path, contact_handler, listener);
+  soup_server_listen (server, any_port, 0, &error);
+  g_assert_no_error (error);
+  uris = soup_server_get_uris (server);
+  *port = (guint) g_uri_get_port (uris->data);
+  g_slist_free_full (g_steal_pointer (&uris), (GDestroyNotify) g_uri_unref);
+  return server;
+}
+
+/* The kinds of the security events stored so far, joined with "," */
+static char *
+security_event_kinds (Fixture *f)
+{
+  g_autoptr(GPtrArray) events = wpi_store_security_event_list (wpi_service_get_store (f->service), 0, 0, NULL);
+  g_autoptr(GString) kinds = g_string_new (NULL);
+
+  g_assert_nonnull (events);
+  for (guint i = 0; i < events->len; i++)
+    g_string_append_printf (kinds, "%s%s", i > 0 ? "," : "", ((WpiSecurityEvent *) g_ptr_array_index (events, i))->kind);
+  return g_string_free (g_steal_pointer (&kinds), FALSE);
+}
+
+static void
+test_contact_guard (Fixture       *f,
+                    gconstpointer  data)
+{
+  const GuardCase *test = data;
+  ContactListener listener = { 0 };
+  GuardWait wait = { f, 0, &listener };
+  g_autoptr(SoupServer) server = NULL;
+  g_autofree char *events = NULL;
+  g_autofree char *reason = NULL;
+  g_autofree char *ip = NULL;
+  guint port;
+
+  server = contact_server_on (test->uri_host, test->uri_path, &listener, &port);
+  g_free (f->contact_me_uri);
+  /* with the spaces some firmware pads it with: the service trims them */
+  f->contact_me_uri = g_strdup_printf (" http://%s:%u%s ", test->uri_host, port, test->uri_path);
+  g_clear_object (&f->session);
+  f->session = test_util_https_session_new_from (NULL, GUARD_PHONE_IP);
+  if (test->allow != NULL)
+    g_object_set (f->service, "contact-allow", (const char * const[]) { test->allow, NULL }, NULL);
+
+  register_phone (f);
+  ip = stored_phone_ip (f);
+  g_assert_cmpstr (ip, ==, GUARD_PHONE_IP);
+  wait.job = enqueue_write (f, "e164", "42", NULL, NULL);
+  test_util_wait_until (guard_settled, &wait, 20000, "the contact-me or its refusal");
+
+  events = security_event_kinds (f);
+  g_assert_cmpuint (listener.requests, ==, test->contacted ? 1 : 0);
+  g_assert_cmpstr (events, ==, test->contacted ? "" : "contact-me-refused");
+  g_assert_true ((stored_phone_state (f) == WPI_PHONE_STATE_UNREACHABLE) == !test->contacted);
+  if (!test->contacted)
+    {
+      g_assert_cmpint (job_state (f, wait.job, &reason), ==, WPI_JOB_STATE_FAILED);
+      g_assert_true (g_str_has_prefix (reason, "contact-me refused"));
+    }
+  g_free (listener.form);
+}
+
+/* D19: the ranges as written; the rest refused with a message naming them */
+static void
+test_contact_ranges (void)
+{
+  static const char * const good[] = { "127.0.0.0/24", " 10.0.0.0/8 ", "127.0.0.3", "fd00::/64", "::1/128" };
+  static const char * const bad[] = { "127.0.0.0/33", "127.0.0/24", "fd00::/129", "phones.example", "" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (good); i++)
+    {
+      g_autoptr(GInetAddressMask) mask = wpi_contact_range_parse (good[i], NULL);
+
+      g_test_message ("range \"%s\"", good[i]);
+      g_assert_nonnull (mask);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GInetAddressMask) mask = wpi_contact_range_parse (bad[i], &error);
+
+      g_test_message ("not a range: \"%s\"", bad[i]);
+      g_assert_null (mask);
+      g_assert_error (error, WPI_CONTACT_ERROR, WPI_CONTACT_ERROR_BAD_RANGE);
+      g_assert_nonnull (strstr (error->message, "is not an address range"));
+    }
+}
+
+/* D19: where a contact-me goes, from the phone's address and its contact-me-uri */
+static void
+test_contact_targets (void)
+{
+  static const struct {
+    const char *uri;
+    const char *source;
+    const char *allow;     /* one range, or NULL */
+    const char *target;    /* NULL: refused */
+  } targets[] = {
+    { NULL, "127.0.0.2", NULL, "http://127.0.0.2:8085" WPI_CONTACT_PATH },
+    { "http://127.0.0.2:9000/x?y=1", "127.0.0.2", NULL, "http://127.0.0.2:9000/x?y=1" },
+    { "  http://127.0.0.2/x\n", "127.0.0.2", NULL, "http://127.0.0.2/x" },
+    { "http://127.0.0.3:8085/x", "127.0.0.2", NULL, NULL },
+    { "http://127.0.0.3:8085/x", "127.0.0.2", "127.0.0.0/24", "http://127.0.0.3:8085/x" },
+    { "http://127.0.1.3:8085/x", "127.0.0.2", "127.0.0.0/24", NULL },
+    { "http://localhost:8085/x", "127.0.0.2", "127.0.0.0/8", NULL },
+    { "http://[::1]:8085/x", "::1", NULL, "http://[::1]:8085/x" },
+    { "http://127.0.0.3:8085/x", NULL, NULL, NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (targets); i++)
+    {
+      const char *allow[] = { targets[i].allow, NULL };
+      g_autoptr(GPtrArray) ranges = wpi_contact_ranges_parse (allow, NULL);
+      g_autoptr(GError) error = NULL;
+      g_autofree char *target = wpi_contact_target (targets[i].uri, targets[i].source, ranges, &error);
+
+      g_test_message ("%s from %s", targets[i].uri, targets[i].source);
+      g_assert_cmpstr (target, ==, targets[i].target);
+      if (targets[i].target == NULL)
+        g_assert_error (error, WPI_CONTACT_ERROR, WPI_CONTACT_ERROR_NOT_ALLOWED);
+    }
+}
+
+/* D21: with max-flows 1, other phones' start-ups while a flow is open are turned away with
+ * CleanUp overload, before anything of them is stored: a known phone's job stays pending, a
+ * new phone stays unknown. Once the flow is over, a start-up is admitted (and the new phone
+ * registered). */
+static WpiMessage *
+start_up_of (Fixture    *f,
+             const char *mac,
+             const char *nonce)
+{
+  g_autoptr(WpiMessage) start_up = NULL;
+
+  f->mac = mac;
+  start_up = phone_message (f, WPI_REASON_START_UP, nonce);
+  return exchange (f, start_up);
+}
+
+#define NEW_MAC "00:1A:E8:12:34:58"
+
+static void
+test_overload (Fixture       *f,
+               gconstpointer  data)
+{
+  static const char * const turned_away[] = { OTHER_MAC, NEW_MAC };
+  g_autoptr(WpiMessage) read_all = NULL;
+  g_autoptr(WpiMessage) reply = NULL;
+  g_autoptr(WpiMessage) clean_up = NULL;
+  g_autoptr(WpiMessage) admitted = NULL;
+  g_autoptr(GArray) items = wpi_store_item_array_new ();
+  g_autoptr(WpiPhoneRecord) registered = NULL;
+  g_autofree char *first_cookie = NULL;
+  WpiJobState state;
+  gint64 id;
+
+  g_object_set (f->service, "max-flows", 1u, NULL);
+  f->mac = OTHER_MAC;
+  register_phone (f);
+  wpi_store_item_array_add (items, "e164", FALSE, 0, "43");
+  id = test_util_service_enqueue (f->service, OTHER_MAC, WPI_JOB_KIND_WRITE_ITEMS, items);
+
+  read_all = start_up_of (f, MAC, "A0");
+  g_assert_cmpint (wpi_message_get_action (read_all), ==, WPI_ACTION_READ_ALL_ITEMS);
+  first_cookie = g_strdup (f->cookie);
+
+  for (guint i = 0; i < G_N_ELEMENTS (turned_away); i++)
+    {
+      g_autoptr(WpiMessage) refusal = start_up_of (f, turned_away[i], "B0");
+
+      g_assert_cmpint (wpi_message_get_action (refusal), ==, WPI_ACTION_CLEAN_UP);
+      g_assert_cmpstr (wpi_message_get_item_value (refusal, "cleanup-reason"), ==, "overload");
+      g_assert_null (wpi_message_get_item_value (refusal, "send-solicited"));
+    }
+  state = job_state (f, id, NULL);
+  g_assert_true (state == WPI_JOB_STATE_QUEUED || state == WPI_JOB_STATE_CONTACTING);
+  g_assert_null (wpi_store_phone_get (wpi_service_get_store (f->service), NEW_MAC, NULL));
+
+  /* the first phone's flow is over */
+  f->mac = MAC;
+  g_free (f->cookie);
+  f->cookie = g_steal_pointer (&first_cookie);
+  reply = reply_to (f, WPI_ACTION_READ_ALL_ITEMS, "accepted", "A0");
+  clean_up = exchange (f, reply);
+  g_assert_cmpint (wpi_message_get_action (clean_up), ==, WPI_ACTION_CLEAN_UP);
+
+  admitted = start_up_of (f, NEW_MAC, "C0");
+  g_assert_cmpint (wpi_message_get_action (admitted), ==, WPI_ACTION_READ_ALL_ITEMS);
+  registered = wpi_store_phone_get (wpi_service_get_store (f->service), NEW_MAC, NULL);
+  g_assert_nonnull (registered);
 }
 
 /* ---- Secure Mode (issue 4) ------------------------------------------- */
@@ -1262,6 +1522,15 @@ main (int   argc,
   ADD ("/service/deadline/bound-to-address", test_flow_bound_to_address);
   ADD ("/service/mobility", test_mobility);
   ADD ("/service/contact-me/unreachable", test_unreachable);
+  for (guint i = 0; i < G_N_ELEMENTS (guard_cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/service/contact-me/guard/%s", guard_cases[i].name);
+
+      g_test_add (path, Fixture, &guard_cases[i], fixture_set_up, test_contact_guard, fixture_tear_down);
+    }
+  g_test_add_func ("/service/contact-me/ranges", test_contact_ranges);
+  g_test_add_func ("/service/contact-me/targets", test_contact_targets);
+  ADD ("/service/overload", test_overload);
   ADD ("/service/secure/bootstrap-nopin", test_bootstrap_nopin);
   g_test_add ("/service/secure/bootstrap-pin", Fixture, GINT_TO_POINTER (FALSE), fixture_set_up,
               test_bootstrap_pin, fixture_tear_down);

@@ -272,7 +272,9 @@ test_gsettings_binding (Fixture       *f,
   g_autoptr(GSettingsSchema) schema = NULL;
   g_autoptr(GSettingsBackend) backend = g_memory_settings_backend_new ();
   g_autoptr(GSettings) settings = NULL;
-  guint initial = 0, longest = 0, days = 0;
+  guint initial = 0, longest = 0, days = 0, max_flows = 0;
+  const char * const ranges[] = { "127.0.0.0/24", "fd00::/64", NULL };
+  g_auto(GStrv) allow = NULL;
 
   source = g_settings_schema_source_new_from_directory (WPC_SCHEMA_DIR, NULL, FALSE, &error);
   g_assert_no_error (error);
@@ -305,6 +307,21 @@ test_gsettings_binding (Fixture       *f,
   g_settings_unbind (f->service, "contact-initial-backoff");
   g_settings_unbind (f->service, "contact-max-backoff");
   g_settings_unbind (f->service, "traffic-retention-days");
+
+  /* D21, D19: the flows at once, the contact-me ranges */
+  g_settings_bind (settings, "max-flows", f->service, "max-flows", G_SETTINGS_BIND_GET);
+  g_settings_bind (settings, "contact-me-allow", f->service, "contact-allow", G_SETTINGS_BIND_GET);
+  g_object_get (f->service, "max-flows", &max_flows, "contact-allow", &allow, NULL);
+  g_assert_cmpuint (max_flows, ==, WPI_SERVICE_DEFAULT_MAX_FLOWS);
+  g_assert_true (allow == NULL || allow[0] == NULL);
+  g_clear_pointer (&allow, g_strfreev);
+  g_settings_set_uint (settings, "max-flows", 3);
+  g_settings_set_strv (settings, "contact-me-allow", ranges);
+  g_object_get (f->service, "max-flows", &max_flows, "contact-allow", &allow, NULL);
+  g_assert_cmpuint (max_flows, ==, 3);
+  g_assert_true (g_strv_equal ((const char * const *) allow, ranges));
+  g_settings_unbind (f->service, "max-flows");
+  g_settings_unbind (f->service, "contact-allow");
 }
 
 int

@@ -860,6 +860,47 @@ test_busy_send_solicited (void)
   service_free (svc);
 }
 
+/* D21: a CleanUp overload is not the end of it: the phone sends the same report again after
+ * its retry delay (back-off with jitter), a contact-me's solicited flow too. */
+static void
+test_overload (void)
+{
+  static const char * const reasons[] = { "start-up", "solicited" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (reasons); i++)
+    {
+      TestService *svc = service_new ();
+      Watch *watch = phone_new (svc, WPI_SIM_FIRMWARE_V3R3);
+      WpiMessage *overload = answer_new (WPI_ACTION_CLEAN_UP);
+      gboolean solicited = g_str_equal (reasons[i], "solicited");
+      g_autoptr(GError) error = NULL;
+
+      g_test_message ("%s", reasons[i]);
+      if (solicited)
+        start_phone (svc, watch);
+      wpi_message_add_item (overload, "cleanup-reason", "overload");
+      expect (svc, reasons[i], NULL, NULL, overload);
+      expect_clean_up (svc, reasons[i], NULL, NULL);
+      if (solicited)
+        send_contact_me (svc, watch, "POST", TRUE);
+      else
+        g_assert_true (wpi_sim_phone_start (watch->phone, &error));
+      g_assert_no_error (error);
+      wait_flows (watch, 2);
+
+      g_assert_cmpuint (watch->n_failed, ==, 1);
+      g_assert_cmpstr (g_ptr_array_index (watch->details, watch->details->len - 2), ==,
+                       WPI_SIM_FLOW_OVERLOADED);
+      g_assert_true (g_array_index (watch->oks, gboolean, watch->oks->len - 1));
+      g_assert_cmpstr (watch->last_detail, ==, "CleanUp");
+      g_assert_cmpint (wpi_message_get_reason (last_received (svc, 0)->message), ==,
+                       wpi_message_get_reason (last_received (svc, 1)->message));
+
+      watch_free (watch);
+      service_free (svc);
+    }
+}
+
 static void
 test_busy_old_firmware (void)
 {
@@ -1524,6 +1565,31 @@ test_simulator (void)
   service_free (svc);
 }
 
+/* arrival-rate: the phones start one after the other, not at once */
+static void
+test_simulator_arrivals (void)
+{
+  TestService *svc = service_new ();
+  g_autoptr(WpiSimulator) simulator = wpi_simulator_new (svc->base_uri, 4);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *prefix = g_strdup_printf ("127.%u", 100 + (getpid () + 1) % 150);
+  SimulatorWait wait = { simulator, 4 };
+  gint64 start = g_get_monotonic_time ();
+
+  svc->clean_up_everything = TRUE;
+  g_object_set (simulator, "bind-prefix", prefix, "arrival-rate", 5.0, NULL);
+  g_assert_true (wpi_simulator_start (simulator, &error));
+  g_assert_no_error (error);
+  wait_until (simulator_flows_done, &wait, "4 start-ups");
+  /* the last of the four arrives 3/5 s after the first */
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 3 * G_USEC_PER_SEC / 5);
+  g_assert_cmpuint (wpi_simulator_get_flows_failed (simulator), ==, 0);
+
+  wpi_simulator_stop (simulator);
+  wait_until (test_util_simulator_is_quiet, simulator, "the simulator to quiet down");
+  service_free (svc);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1540,6 +1606,8 @@ main (int   argc,
   g_test_add_func ("/sim/ignore-contact", test_ignore_contact);
   g_test_add_func ("/sim/write-items", test_write_items);
   g_test_add_func ("/sim/busy-send-solicited", test_busy_send_solicited);
+  g_test_add_func ("/sim/overload", test_overload);
+  g_test_add_func ("/sim/simulator-arrivals", test_simulator_arrivals);
   g_test_add_func ("/sim/busy-old-firmware", test_busy_old_firmware);
   g_test_add_func ("/sim/random-calls", test_random_calls);
   g_test_add_func ("/sim/fragments", test_fragments);

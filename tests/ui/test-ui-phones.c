@@ -884,7 +884,6 @@ test_location (Fixture *fixture)
   g_autoptr(WpiPhoneRecord) other = wpi_phone_record_new (phones[2].mac);
   g_autoptr(GError) error = NULL;
   g_autofree char *text = NULL;
-  gpointer args[2] = { list, NULL };
   GtkWidget *entry;
 
   register_all (fixture);
@@ -899,14 +898,12 @@ test_location (Fixture *fixture)
   stored = wpi_store_phone_get (store, phones[1].mac, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (stored->location, ==, "Room 2.14, 3rd floor");
-  args[1] = (gpointer) "Room 2.14, 3rd floor";
-  wait_for (details_show, args, "the typed location in the phone list");
+  ui_test_wait_for_shown_text (list, "Room 2.14, 3rd floor", WAIT_TIMEOUT_MS, "the typed location in the phone list");
 
   other->location = g_strdup ("Reception");
   g_assert_true (wpi_store_phone_upsert (store, other, WPI_PHONE_FIELD_LOCATION, NULL, &error));
   g_assert_no_error (error);
-  args[1] = (gpointer) "Reception";
-  wait_for (details_show, args, "a location set elsewhere in the phone list");
+  ui_test_wait_for_shown_text (list, "Reception", WAIT_TIMEOUT_MS, "a location set elsewhere in the phone list");
   ui_test_save_screenshot (GTK_WIDGET (fixture->window), "phones-location.png");
 }
 

@@ -247,6 +247,58 @@ test_preferences_confirm (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* D19: the contact-me ranges are saved on Enter once every one parses, never while typed;
+ * one that does not parse is shown and nothing is saved. */
+static void
+test_preferences_contact_allow (void)
+{
+  static const struct {
+    const char *typed;
+    const char *saved;     /* the setting afterwards, joined with "|" */
+    gboolean    refused;
+  } steps[] = {
+    { "127.0.0.0/24", "127.0.0.0/24", FALSE },
+    { "127.0.0.0/24, fd00::/64", "127.0.0.0/24|fd00::/64", FALSE },
+    { "127.0.0.0/24, 127.0.0.0/33", "127.0.0.0/24|fd00::/64", TRUE },
+    { "127.0.0.0/24 phones.example", "127.0.0.0/24|fd00::/64", TRUE },
+    { " 10.0.0.0/8 ", "10.0.0.0/8", FALSE },
+    { "", "", FALSE },
+  };
+  g_autoptr(GSettings) settings = ui_test_memory_settings ();
+  GtkWidget *window = new_shown_window (settings, NULL);
+  GtkWidget *entry = ui_test_find_named (window, GTK_TYPE_ENTRY, "contact_me_allow");
+  GtkWidget *problem = ui_test_find_named (window, GTK_TYPE_LABEL, "contact_allow_problem");
+
+  for (guint i = 0; i < G_N_ELEMENTS (steps); i++)
+    {
+      g_auto(GStrv) saved = NULL;
+      g_autofree char *joined = NULL;
+
+      g_test_message ("typed \"%s\"", steps[i].typed);
+      gtk_editable_set_text (GTK_EDITABLE (entry), steps[i].typed);
+      g_assert_true (gtk_widget_get_visible (problem) == steps[i].refused);
+      if (i > 0)
+        {
+          g_auto(GStrv) before = g_settings_get_strv (settings, "contact-me-allow");
+          g_autofree char *joined_before = g_strjoinv ("|", before);
+
+          g_assert_cmpstr (joined_before, ==, steps[i - 1].saved);
+        }
+      g_signal_emit_by_name (entry, "activate");
+      saved = g_settings_get_strv (settings, "contact-me-allow");
+      joined = g_strjoinv ("|", saved);
+      g_assert_cmpstr (joined, ==, steps[i].saved);
+      g_assert_true (gtk_widget_get_visible (problem) == steps[i].refused);
+      g_assert_true (gtk_widget_has_css_class (entry, "error") == steps[i].refused);
+    }
+
+  /* a change made elsewhere shows */
+  g_settings_set_strv (settings, "contact-me-allow", (const char * const[]) { "192.168.1.0/24", NULL });
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (entry)), ==, "192.168.1.0/24");
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -256,6 +308,7 @@ main (int   argc,
   g_test_add_func ("/ui/preferences/scroll", test_preferences_scroll);
   g_test_add_func ("/ui/preferences/apply", test_preferences_apply);
   g_test_add_func ("/ui/preferences/confirm", test_preferences_confirm);
+  g_test_add_func ("/ui/preferences/contact-allow", test_preferences_contact_allow);
 
   return g_test_run ();
 }

@@ -584,6 +584,8 @@ test_application_options (void)
     { "--secure-port=-4", 1 },
     { "--port=18444", 1 },              /* same as the default secure port */
     { "--bind=example.org", 1 },
+    { "--contact-allow=127.0.0.0/33", 1 },                          /* D19 */
+    { "--contact-allow=127.0.0.0/24 --contact-allow=phones.example", 1 },
     { "--demo=-3", 1 },
     { "--demo=10001", 1 },
     { "--headless", 1 },

@@ -30,6 +30,8 @@ test_util_https_session_new_from (const char *ca_file,
   g_autoptr(GSocketAddress) local = address != NULL ? g_inet_socket_address_new (address, 0) : NULL;
   SoupSession *session = soup_session_new_with_options ("timeout", 10, "local-address", local, NULL);
 
+  g_assert_true (local_ip == NULL || g_inet_address_get_is_loopback (address));
+
   if (ca_file != NULL)
     {
       g_autoptr(GError) error = NULL;

@@ -192,22 +192,25 @@ test_util_headless_spawn (const char *program,
                           const char *log_path,
                           gboolean   *exited)
 {
-  return test_util_headless_spawn_limited (program, data_dir, port, secure_port, log_path, exited, 0);
+  return test_util_headless_spawn_limited (program, data_dir, port, secure_port, log_path, exited, 0, NULL);
 }
 
 GSubprocess *
-test_util_headless_spawn_limited (const char *program,
-                                  const char *data_dir,
-                                  guint       port,
-                                  guint       secure_port,
-                                  const char *log_path,
-                                  gboolean   *exited,
-                                  guint       max_files)
+test_util_headless_spawn_limited (const char         *program,
+                                  const char         *data_dir,
+                                  guint               port,
+                                  guint               secure_port,
+                                  const char         *log_path,
+                                  gboolean           *exited,
+                                  guint               max_files,
+                                  const char * const *options)
 {
   g_autofree char *limit = g_strdup_printf ("--nofile=%u:%u", max_files, max_files);
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
   g_autofree char *port_text = g_strdup_printf ("%u", port);
   g_autofree char *secure_port_text = g_strdup_printf ("%u", secure_port);
+  g_autoptr(GStrvBuilder) argv = g_strv_builder_new ();
+  g_auto(GStrv) args = NULL;
   g_autoptr(GError) error = NULL;
   GSubprocess *process;
 
@@ -215,13 +218,13 @@ test_util_headless_spawn_limited (const char *program,
   g_subprocess_launcher_set_stdout_file_path (launcher, log_path);
   g_subprocess_launcher_setenv (launcher, "G_MESSAGES_DEBUG", "", TRUE);
   if (max_files > 0)
-    process = g_subprocess_launcher_spawn (launcher, &error, "prlimit", limit, "--", program, "--headless",
-                                           "--data-dir", data_dir, "--bind", "127.0.0.1",
-                                           "--port", port_text, "--secure-port", secure_port_text, NULL);
-  else
-    process = g_subprocess_launcher_spawn (launcher, &error, program, "--headless",
-                                           "--data-dir", data_dir, "--bind", "127.0.0.1",
-                                           "--port", port_text, "--secure-port", secure_port_text, NULL);
+    g_strv_builder_add_many (argv, "prlimit", limit, "--", NULL);
+  g_strv_builder_add_many (argv, program, "--headless", "--data-dir", data_dir, "--bind", "127.0.0.1",
+                           "--port", port_text, "--secure-port", secure_port_text, NULL);
+  if (options != NULL)
+    g_strv_builder_addv (argv, (const char **) options);
+  args = g_strv_builder_end (argv);
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) args, &error);
   g_assert_no_error (error);
   if (exited != NULL)
     test_util_watch_exit (process, exited);

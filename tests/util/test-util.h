@@ -73,14 +73,16 @@ GSubprocess *test_util_headless_spawn (const char        *program,
                                       guint              secure_port,
                                       const char        *log_path,
                                       gboolean          *exited);
-/* The same under a hard and soft limit of max_files open descriptors (prlimit(1); 0: none) */
-GSubprocess *test_util_headless_spawn_limited (const char        *program,
-                                              const char        *data_dir,
-                                              guint              port,
-                                              guint              secure_port,
-                                              const char        *log_path,
-                                              gboolean          *exited,
-                                              guint              max_files);
+/* The same under a hard and soft limit of max_files open descriptors (prlimit(1); 0: none),
+ * with options after the others (NULL-terminated, or NULL), e.g. --max-flows */
+GSubprocess *test_util_headless_spawn_limited (const char         *program,
+                                              const char         *data_dir,
+                                              guint               port,
+                                              guint               secure_port,
+                                              const char         *log_path,
+                                              gboolean           *exited,
+                                              guint               max_files,
+                                              const char * const *options);
 /* Waits until the headless service's log says it serves on port (0: on any port) and
  * returns that port; fails when *exited (unless exited is NULL) becomes TRUE first or
  * after timeout_ms, naming the log. */

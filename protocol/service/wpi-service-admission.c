@@ -1,0 +1,59 @@
+/* wpi-service-admission.c: whether a new flow is admitted under load (D21)
+ *
+ * Above max-flows flows in progress, a new start-up, solicited or local-changes flow is
+ * answered CleanUp with cleanup-reason=overload, as the vendor's DLS does, instead of
+ * queuing without bound. The phone retries on its own schedule (items.md §13); its pending
+ * jobs stay pending, and a contact-me the refused solicited flow answered is sent again
+ * after the D10 back-off. The other reasons (a status, the phone's own clean-up, inventory
+ * changes) finish what is already under way and are always admitted.
+ */
+#include "config.h"
+
+#include "wpi-service-private.h"
+
+#define OVERLOAD_REASON "overload"
+
+static gboolean
+reason_is_limited (WpiReason reason)
+{
+  switch (reason)
+    {
+    case WPI_REASON_START_UP:
+    case WPI_REASON_SOLICITED:
+    case WPI_REASON_LOCAL_CHANGES:
+      return TRUE;
+    case WPI_REASON_NONE:
+    case WPI_REASON_INVENTORY_CHANGES:
+    case WPI_REASON_REPLY_TO:
+    case WPI_REASON_STATUS:
+    case WPI_REASON_CLEAN_UP:
+    case WPI_REASON_OTHER:
+    default:
+      return FALSE;
+    }
+}
+
+/* request: the first message of a new flow of mac. The CleanUp that turns it away, or NULL
+ * when it is admitted. A flow the phone abandoned for this one does not count: this one
+ * replaces it. No send-solicited: that would call the phone back at once, which is what an
+ * overloaded service does not want. */
+WpiMessage *
+_wpi_service_overload_reply (WpiService *self,
+                             const char *mac,
+                             WpiMessage *request)
+{
+  guint in_progress = g_hash_table_size (self->flows) -
+                      (g_hash_table_contains (self->flow_by_mac, mac) ? 1 : 0);
+  WpiMessage *reply;
+
+  if (self->max_flows == 0 || in_progress < self->max_flows ||
+      !reason_is_limited (wpi_message_get_reason (request)))
+    return NULL;
+
+  _wpi_service_log (self, "overload: %s of %s answered CleanUp (%u flows in progress, max-flows %u)",
+                    wpi_reason_to_string (wpi_message_get_reason (request)) ?: "?", mac,
+                    in_progress, self->max_flows);
+  reply = _wpi_service_reply_new (request, WPI_ACTION_CLEAN_UP);
+  wpi_message_add_item (reply, "cleanup-reason", OVERLOAD_REASON);
+  return reply;
+}
