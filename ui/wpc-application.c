@@ -455,6 +455,8 @@ start_service (WpcApplication *self)
                        "contact-max-backoff", G_SETTINGS_BIND_GET);
       g_settings_bind (self->settings, "traffic-retention-days", self->service,
                        "traffic-retention-days", G_SETTINGS_BIND_GET);
+      g_settings_bind (self->settings, "traffic-max-megabytes", self->service,
+                       "traffic-max-megabytes", G_SETTINGS_BIND_GET);
     }
 
   apply_ca_import (self);

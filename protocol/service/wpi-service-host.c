@@ -16,6 +16,7 @@ enum {
   PROP_CONTACT_INITIAL_BACKOFF,
   PROP_CONTACT_MAX_BACKOFF,
   PROP_TRAFFIC_RETENTION_DAYS,
+  PROP_TRAFFIC_MAX_MEGABYTES,
   N_PROPS
 };
 
@@ -688,6 +689,7 @@ wpi_service_host_set_property (GObject      *object,
     case PROP_CONTACT_INITIAL_BACKOFF:
     case PROP_CONTACT_MAX_BACKOFF:
     case PROP_TRAFFIC_RETENTION_DAYS:
+    case PROP_TRAFFIC_MAX_MEGABYTES:
       if (self->settings[prop_id] == g_value_get_uint (value))
         return;
       self->settings[prop_id] = g_value_get_uint (value);
@@ -715,6 +717,7 @@ wpi_service_host_get_property (GObject    *object,
     case PROP_CONTACT_INITIAL_BACKOFF:
     case PROP_CONTACT_MAX_BACKOFF:
     case PROP_TRAFFIC_RETENTION_DAYS:
+    case PROP_TRAFFIC_MAX_MEGABYTES:
       g_value_set_uint (value, self->settings[prop_id]);
       break;
     default:
@@ -781,7 +784,7 @@ wpi_service_host_class_init (WpiServiceHostClass *klass)
   object_class->set_property = wpi_service_host_set_property;
   object_class->get_property = wpi_service_host_get_property;
 
-  /* The same properties as the service's (D10 back-off, traffic retention) */
+  /* The same properties as the service's (D10 back-off, traffic retention and budget) */
   properties[PROP_CONTACT_INITIAL_BACKOFF] =
     g_param_spec_uint ("contact-initial-backoff", NULL, NULL, 0, G_MAXUINT, 30,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
@@ -790,6 +793,9 @@ wpi_service_host_class_init (WpiServiceHostClass *klass)
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_TRAFFIC_RETENTION_DAYS] =
     g_param_spec_uint ("traffic-retention-days", NULL, NULL, 0, 36500, 0,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_TRAFFIC_MAX_MEGABYTES] =
+    g_param_spec_uint ("traffic-max-megabytes", NULL, NULL, 1, G_MAXUINT / 2, WPI_SERVICE_TRAFFIC_MAX_MEGABYTES,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -833,6 +839,7 @@ wpi_service_host_init (WpiServiceHost *self)
   self->urls = g_new0 (char *, 1);
   self->settings[PROP_CONTACT_INITIAL_BACKOFF] = 30;
   self->settings[PROP_CONTACT_MAX_BACKOFF] = 900;
+  self->settings[PROP_TRAFFIC_MAX_MEGABYTES] = WPI_SERVICE_TRAFFIC_MAX_MEGABYTES;
 }
 
 static void

@@ -159,9 +159,14 @@ _wpi_service_security_event (WpiService *self,
                              const char *detail)
 {
   g_autoptr(GError) error = NULL;
+  /* the claimed MAC and the detail may quote what a client sent (issue 10 §7) */
+  g_autofree char *shown_mac = mac != NULL ? _wpi_service_log_escape (mac, WPI_LOG_VALUE_MAX_CHARS) : NULL;
+  g_autofree char *shown_detail = _wpi_service_log_escape (detail, WPI_LOG_LINE_MAX_CHARS / 2);
 
-  if (!wpi_store_security_event_add (self->store, g_get_real_time (), peer, mac, kind, detail, &error))
+  if (!wpi_store_security_event_add (self->store, g_get_real_time (), peer, shown_mac, kind, shown_detail,
+                                     &error))
     g_warning ("Cannot store a security event: %s", error->message);
-  _wpi_service_log (self, "SECURITY %s %s %s: %s", kind, mac ? mac : "-", peer ? peer : "-", detail);
-  g_signal_emit (self, _wpi_service_signals[SIGNAL_SECURITY_EVENT], 0, kind, mac, detail);
+  _wpi_service_log (self, "SECURITY %s %s %s: %s", kind, shown_mac ? shown_mac : "-", peer ? peer : "-",
+                    shown_detail);
+  g_signal_emit (self, _wpi_service_signals[SIGNAL_SECURITY_EVENT], 0, kind, shown_mac, shown_detail);
 }

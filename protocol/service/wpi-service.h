@@ -19,6 +19,8 @@ G_BEGIN_DECLS
 #define WPI_SERVICE_PATH        "/DeploymentService/LoginService"
 #define WPI_POLL_PATH           "/dcmp/contact-me"
 #define WPI_FILES_PATH          "/files/"
+/* The traffic log's default byte budget, in MiB: a laptop's disk (issue 10 §3) */
+#define WPI_SERVICE_TRAFFIC_MAX_MEGABYTES 1024
 /* D3: an idle flow expires after this long */
 #define WPI_FLOW_IDLE_TIMEOUT   (60 * G_TIME_SPAN_SECOND)
 /* A phone that ignored this many contact-mes in a row is unreachable (D10). */
@@ -39,7 +41,9 @@ typedef enum {
  *                            with each further one (D10: 30; 0: no wait)
  *   contact-max-backoff      guint seconds, the longest wait between retries (D10: 900)
  *   traffic-retention-days   guint, traffic older than this is deleted (0: the log is
- *                            kept by count only, see WPI_STORE_SETTING_TRAFFIC_LIMIT) */
+ *                            kept by count only, see WPI_STORE_SETTING_TRAFFIC_LIMIT)
+ *   traffic-max-megabytes    guint, the most MiB the traffic log keeps (oldest deleted
+ *                            first; WPI_STORE_SETTING_TRAFFIC_MAX_BYTES) */
 #define WPI_TYPE_SERVICE (wpi_service_get_type ())
 
 G_DECLARE_FINAL_TYPE (WpiService, wpi_service, WPI, SERVICE, GObject)

@@ -19,7 +19,16 @@ test_util_reply_free (TestUtilReply *reply)
 SoupSession *
 test_util_https_session_new (const char *ca_file)
 {
-  SoupSession *session = soup_session_new_with_options ("timeout", 10, NULL);
+  return test_util_https_session_new_from (ca_file, NULL);
+}
+
+SoupSession *
+test_util_https_session_new_from (const char *ca_file,
+                                  const char *local_ip)
+{
+  g_autoptr(GInetAddress) local = local_ip != NULL ? g_inet_address_new_from_string (local_ip) : NULL;
+  g_autoptr(GSocketAddress) local_address = local != NULL ? g_inet_socket_address_new (local, 0) : NULL;
+  SoupSession *session = soup_session_new_with_options ("timeout", 10, "local-address", local_address, NULL);
 
   if (ca_file != NULL)
     {
@@ -231,4 +240,35 @@ test_util_server_handle (SoupServer      *server,
   closure->handler = handler;
   closure->user_data = user_data;
   soup_server_add_handler (server, path, handler_trampoline, closure, g_free);
+}
+
+typedef struct {
+  guint  status;
+  guint *count;
+} CountingClosure;
+
+static void
+count_and_answer (SoupServerMessage *msg,
+                  GBytes            *body,
+                  gpointer           user_data)
+{
+  CountingClosure *closure = user_data;
+
+  (*closure->count)++;
+  soup_server_message_set_status (msg, closure->status, NULL);
+}
+
+SoupServer *
+test_util_counting_server_new (guint  status,
+                               guint *count,
+                               guint *port)
+{
+  SoupServer *server = test_util_server_new (NULL, NULL, port);
+  CountingClosure *closure = g_new (CountingClosure, 1);
+
+  closure->status = status;
+  closure->count = count;
+  g_object_set_data_full (G_OBJECT (server), "test-util-counting", closure, g_free);
+  test_util_server_handle (server, NULL, count_and_answer, closure);
+  return server;
 }

@@ -30,6 +30,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestUtilReply, test_util_reply_free)
  * Default Mode does (protocol.md §2.1); otherwise it trusts only the CAs in ca_file, e.g.
  * test_util_cert_path ("ca.crt") or wpi_pki_get_ca_path(). */
 SoupSession   *test_util_https_session_new (const char      *ca_file);
+/* The same from another source address on 127.0.0.0/8 (e.g. "127.0.0.2"): a second
+ * client, not the phone (NULL: the system's choice) */
+SoupSession   *test_util_https_session_new_from (const char   *ca_file,
+                                                 const char   *local_ip);
 /* How session's requests use connections (D18). libsoup's default: a POST on a connection
  * of its own; REUSE: every request on an idle open connection when there is one, as
  * phones and Node's keep-alive agent do; CLOSE: every request says "Connection: close". */
@@ -84,5 +88,11 @@ void           test_util_server_handle     (SoupServer        *server,
                                             const char        *path,
                                             TestUtilHandler    handler,
                                             gpointer           user_data);
+
+/* A plain HTTP server (as a phone's contact-me listener) that answers every request with
+ * status and counts them in *count; *port (unless NULL) gets its port. */
+SoupServer    *test_util_counting_server_new (guint        status,
+                                              guint       *count,
+                                              guint       *port);
 
 G_END_DECLS
