@@ -57,6 +57,11 @@ _wpi_service_log_escape (const char *value,
 
   if (value == NULL)
     return g_strdup ("-");
+  /* the common case: printable ASCII, short enough */
+  for (end = value; *end >= 0x20 && *end < 0x7f; end++)
+    ;
+  if (*end == '\0' && (gsize) (end - value) <= max_chars)
+    return g_strdup (value);
   end = value + strlen (value);
   out = g_string_sized_new (MIN ((gsize) (end - value), max_chars) + 16);
   while (p < end && n_chars < max_chars)
