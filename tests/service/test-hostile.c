@@ -252,6 +252,23 @@ poll_status (Fixture     *f,
   return reply->status;
 }
 
+/* A poll on the secure port with the ready-made certificate of cert_mac, from the
+ * stranger's address, on a connection of its own (another's would carry its certificate) */
+static guint
+secure_poll_status (Fixture    *f,
+                    const char *cert_mac,
+                    const char *mac)
+{
+  g_autoptr(SoupSession) session = test_util_https_session_new_from (NULL, STRANGER_IP);
+  g_autoptr(GTlsCertificate) certificate = test_util_phone_certificate (cert_mac);
+  g_autofree char *base = test_util_service_uri (f->service, TRUE);
+  g_autofree char *uri = g_strdup_printf ("%s%s?device-id=%s", base, WPI_POLL_PATH, mac);
+  g_autoptr(TestUtilReply) reply = test_util_https_request (session, "GET", uri, NULL, NULL, certificate);
+
+  g_assert_no_error (reply->error);
+  return reply->status;
+}
+
 static gboolean
 contacted (gpointer data)
 {
@@ -305,6 +322,11 @@ test_poll_spoofed (Fixture       *f,
   g_assert_cmpuint (events->len, ==, 1);
   g_assert_cmpstr (((WpiSecurityEvent *) g_ptr_array_index (events, 0))->kind, ==,
                    "secure-phone-on-default-port");
+
+  /* On the secure port its certificate makes the poll its own, from any address; another
+   * phone's certificate does not */
+  g_assert_cmpuint (secure_poll_status (f, OTHER_MAC, MAC), ==, 200);
+  g_assert_cmpuint (secure_poll_status (f, MAC, MAC), ==, 202);
 }
 
 /* ---- §3: garbage posts keep a prefix each ----------------------------------------- */
