@@ -221,6 +221,27 @@ test_traffic_retention (Fixture       *f,
   g_assert_true (traffic_kept (f, recent));
 }
 
+/* The store's running count of the log's bytes is what its messages hold */
+static void
+assert_bytes_counted (Fixture *f)
+{
+  WpiStore *store = wpi_service_get_store (f->service);
+  g_autoptr(GError) error = NULL;
+  gint64 first = 0, last = 0, bytes = 0;
+
+  wpi_store_traffic_get_bounds (store, &first, &last, &error);
+  g_assert_no_error (error);
+  for (gint64 id = first; last > 0 && id <= last; id++)
+    {
+      g_autoptr(WpiTrafficRecord) record = wpi_store_traffic_get (store, id, &error);
+
+      g_assert_no_error (error);
+      bytes += WPI_STORE_TRAFFIC_MESSAGE_BYTES + (record->body != NULL ? g_bytes_get_size (record->body) : 0) +
+               (record->headers != NULL ? g_bytes_get_size (record->headers) : 0);
+    }
+  g_assert_cmpint (wpi_store_traffic_get_bytes (store, NULL), ==, bytes);
+}
+
 /* Retention deletes in batches, from the oldest, and the ids stay dense. */
 static void
 test_traffic_retention_batches (Fixture       *f,
@@ -231,10 +252,11 @@ test_traffic_retention_batches (Fixture       *f,
   gint64 first = 0, last = 0, recent;
   gboolean more = FALSE;
   guint batches = 0;
+  g_autoptr(GBytes) body = g_bytes_new_static ("<WorkpointMessage/>", 19);
 
   for (guint i = 0; i < 5; i++)
-    append_traffic (f, 40 * G_TIME_SPAN_DAY);
-  recent = append_traffic (f, G_TIME_SPAN_HOUR);
+    append_traffic_with_body (f, 40 * G_TIME_SPAN_DAY, body);
+  recent = append_traffic_with_body (f, G_TIME_SPAN_HOUR, body);
 
   g_assert_true (wpi_store_traffic_delete_before (store, g_get_real_time () - 30 * G_TIME_SPAN_DAY, 2,
                                                   &more, &error));
@@ -254,6 +276,7 @@ test_traffic_retention_batches (Fixture       *f,
   g_assert_no_error (error);
   g_assert_cmpint (first, ==, recent);
   g_assert_cmpint (last, ==, recent);
+  assert_bytes_counted (f);
 }
 
 /* ---- Traffic byte budget (issue 10 §3) --------------------------------- */
@@ -285,12 +308,14 @@ test_traffic_budget (Fixture       *f,
   g_assert_no_error (error);
   g_assert_cmpint (last, ==, 40);
   g_assert_cmpint (first, >, 1);
+  assert_bytes_counted (f);
 
   for (guint i = 0; i < 40; i++)
     {
       g_assert_cmpint (append_traffic_with_body (f, 0, body), ==, 41 + i);
       g_assert_cmpint (wpi_store_traffic_get_bytes (store, NULL), <=, budget);
     }
+  assert_bytes_counted (f);
 }
 
 /* ---- The console's GSettings keys -------------------------------------- */
