@@ -242,7 +242,17 @@ traffic_sum (WpiStore    *self,
 }
 
 static gboolean
+traffic_set_raw_bytes (WpiStore  *self,
+                       gint64     bytes,
+                       GError   **error)
+{
+  return wpi_store_setting_set_int (self, TRAFFIC_RAW_BYTES_KEY, MAX (bytes, 0), error);
+}
+
+/* store: inside a write transaction, a first count is kept, so that it is made once */
+static gboolean
 traffic_raw_bytes (WpiStore  *self,
+                   gboolean   store,
                    gint64    *bytes,
                    GError   **error)
 {
@@ -251,15 +261,8 @@ traffic_raw_bytes (WpiStore  *self,
   if (*bytes >= 0)
     return TRUE;
   return traffic_sum (self, "SELECT CAST(total(" RAW_LENGTH ") AS INTEGER) FROM traffic_raw WHERE id >= ?1",
-                      0, bytes, error);
-}
-
-static gboolean
-traffic_set_raw_bytes (WpiStore  *self,
-                       gint64     bytes,
-                       GError   **error)
-{
-  return wpi_store_setting_set_int (self, TRAFFIC_RAW_BYTES_KEY, MAX (bytes, 0), error);
+                      0, bytes, error) &&
+         (!store || traffic_set_raw_bytes (self, *bytes, error));
 }
 
 /* Deletes the messages before end_id (the oldest ones), keeping the byte count. */
@@ -272,7 +275,7 @@ traffic_delete_front (WpiStore  *self,
   g_autoptr(CachedStmt) delete_raw = NULL;
   gint64 bytes, deleted;
 
-  if (!traffic_raw_bytes (self, &bytes, error) ||
+  if (!traffic_raw_bytes (self, TRUE, &bytes, error) ||
       !traffic_sum (self, "SELECT CAST(total(" RAW_LENGTH ") AS INTEGER) FROM traffic_raw WHERE id < ?1",
                     end_id, &deleted, error))
     return FALSE;
@@ -377,7 +380,7 @@ traffic_trim_bytes (WpiStore  *self,
   if (!wpi_store_setting_get_int (self, WPI_STORE_SETTING_TRAFFIC_MAX_BYTES,
                                   WPI_STORE_DEFAULT_TRAFFIC_MAX_BYTES, &max_bytes, error) ||
       !traffic_bounds (self, &first, &last, error) ||
-      !traffic_raw_bytes (self, &raw, error))
+      !traffic_raw_bytes (self, TRUE, &raw, error))
     return FALSE;
   if (last == 0)
     return TRUE;
@@ -421,7 +424,7 @@ traffic_append_in_transaction (WpiStore                *self,
   if (size < 0)
     size = bytes_size (record->body);
   /* counted before the insert: a first count would include the new message */
-  if (!traffic_raw_bytes (self, &raw_bytes, error))
+  if (!traffic_raw_bytes (self, FALSE, &raw_bytes, error))
     return FALSE;
 
   summary = _wpi_store_prepare (self,
@@ -785,7 +788,7 @@ wpi_store_traffic_get_bytes (WpiStore  *self,
   /* from one snapshot */
   if (!_wpi_store_begin (self, FALSE, error))
     return -1;
-  ok = traffic_bounds (self, &first, &last, error) && traffic_raw_bytes (self, &raw, error);
+  ok = traffic_bounds (self, &first, &last, error) && traffic_raw_bytes (self, FALSE, &raw, error);
   _wpi_store_rollback (self);
   if (!ok)
     return -1;

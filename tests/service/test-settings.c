@@ -301,6 +301,9 @@ test_traffic_budget (Fixture       *f,
   for (guint i = 0; i < 40; i++)
     append_traffic_with_body (f, 0, body);
   g_assert_cmpint (wpi_store_traffic_get_bytes (store, NULL), >, 2 * budget);
+  /* a store from before the budget has no running count: it is counted once */
+  g_assert_true (wpi_store_setting_set (store, "traffic-raw-bytes", NULL, &error));
+  assert_bytes_counted (f);
 
   g_object_set (f->service, "traffic-max-megabytes", 1, NULL);
   g_assert_cmpint (wpi_store_traffic_get_bytes (store, NULL), <=, budget);
