@@ -385,6 +385,32 @@ test_garbage_posts (Fixture       *f,
   }
 }
 
+/* ---- §3: a traffic log that cannot keep a message fails no flow ------------------- */
+
+static void
+test_traffic_failure (Fixture       *f,
+                      gconstpointer  data)
+{
+  WpiStore *store = wpi_service_get_store (f->service);
+  g_autoptr(WpiMessage) message = start_up (MAC);
+  g_autofree char *base = test_util_service_uri (f->service, FALSE);
+  g_autofree char *uri = g_strconcat (base, WPI_SERVICE_PATH, NULL);
+  g_autoptr(TestUtilReply) reply = NULL;
+  g_autoptr(WpiMessage) answer = NULL;
+  g_autoptr(WpiPhoneRecord) phone = NULL;
+  g_autoptr(GError) error = NULL;
+
+  /* every append fails: the budget setting does not read */
+  g_assert_true (wpi_store_setting_set (store, WPI_STORE_SETTING_TRAFFIC_MAX_BYTES, "plenty", &error));
+  reply = test_util_post_message (f->phone, uri, message, NULL);
+  answer = test_util_reply_parse (reply);
+  g_assert_cmpint (wpi_message_get_action (answer), ==, WPI_ACTION_READ_ALL_ITEMS);
+  phone = wpi_store_phone_get (store, MAC, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (phone->ip, ==, "127.0.0.1");
+  g_assert_cmpint (wpi_store_traffic_count (store, NULL), ==, 0);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -397,6 +423,7 @@ main (int    argc,
   ADD ("/hostile/files/links", test_files_links);
   ADD ("/hostile/poll/spoofed", test_poll_spoofed);
   ADD ("/hostile/traffic/garbage-posts", test_garbage_posts);
+  ADD ("/hostile/traffic/failure", test_traffic_failure);
 #undef ADD
   return g_test_run ();
 }
