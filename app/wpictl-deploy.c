@@ -7,7 +7,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <gio/gunixoutputstream.h>
@@ -71,6 +73,34 @@ file_url (const char  *name,
   return g_strdup_printf ("https://%s:%s/files/%s", address, port, name);
 }
 
+/* Whether path (resolved: links followed) names a file in the data directory whose contents
+ * are secret: anything under pki/ (the CA's private key) or the store and its journals. */
+static gboolean
+is_secret_of_data_dir (const char *path)
+{
+  g_autofree char *real = realpath (path, NULL);
+  g_autofree char *pki_path = g_build_filename (wpictl.data_dir, "pki", NULL);
+  g_autofree char *db_path = g_build_filename (wpictl.data_dir, WPI_STORE_DB_NAME, NULL);
+  g_autofree char *pki = realpath (pki_path, NULL);
+  g_autofree char *data_dir = realpath (wpictl.data_dir, NULL);
+  g_autofree char *dir = NULL;
+  g_autofree char *base = NULL;
+  struct stat file_info, db_info;
+
+  if (real == NULL)
+    return FALSE;   /* no such file: the copy says so */
+  if (pki != NULL && (strcmp (real, pki) == 0 ||
+                      (g_str_has_prefix (real, pki) && real[strlen (pki)] == '/')))
+    return TRUE;
+  dir = g_path_get_dirname (real);
+  base = g_path_get_basename (real);
+  if (data_dir != NULL && strcmp (dir, data_dir) == 0 && g_str_has_prefix (base, WPI_STORE_DB_NAME))
+    return TRUE;
+  /* another name (a hard link) of the store */
+  return stat (real, &file_info) == 0 && stat (db_path, &db_info) == 0 &&
+         file_info.st_dev == db_info.st_dev && file_info.st_ino == db_info.st_ino;
+}
+
 /* Copies source to DATA_DIR/files/NAME: into a temporary file (mode 0600, a name the
  * service does not serve), synced, then renamed, so a phone never fetches half a file. */
 static gboolean
@@ -87,6 +117,13 @@ copy_into_files (const char  *source,
   g_autofree char *temp = g_strdup_printf ("%s/.%s.XXXXXX", files_dir, name);
   int fd, dir_fd;
 
+  /* what /files/ serves, anyone on the network may fetch (issue 10 §6) */
+  if (is_secret_of_data_dir (source))
+    {
+      g_set_error (error, WPICTL_ERROR, EXIT_INVALID,
+                   "%s is the console's own (its keys or its store) and is never served", source);
+      return FALSE;
+    }
   input = g_file_read (file, NULL, error);
   if (input == NULL)
     return FALSE;

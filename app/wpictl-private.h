@@ -57,8 +57,8 @@ typedef struct {
   char     *match;
   gboolean  pin;
   gboolean  nopin;
-  int       pin_length;
-  int       max_retries;
+  char     *pin_length;    /* numbers, checked by the command: any int would pass as "not given" */
+  char     *max_retries;
   char     *handout;
   char     *paper;
   gboolean  show_pins;

@@ -176,6 +176,26 @@ print_queued (GPtrArray *entries,
 
 /* Everything is checked before the first key is made. Returns EXIT_OK, or the status
  * to exit with after saying why. */
+/* A whole number from min to max; anything else (-5, 3.5, "three") is refused by name. */
+static gboolean
+parse_in_range (const char  *option,
+                const char  *text,
+                guint        min,
+                guint        max,
+                guint       *value,
+                GError     **error)
+{
+  guint64 number = 0;
+
+  if (!g_ascii_string_to_unsigned (text, 10, min, max, &number, NULL))
+    {
+      g_set_error (error, WPICTL_ERROR, EXIT_INVALID, "%s takes %u to %u, not “%s”", option, min, max, text);
+      return FALSE;
+    }
+  *value = (guint) number;
+  return TRUE;
+}
+
 static int
 check_bootstrap_options (WpiBootstrapOptions *options,
                          WpiHandoutPaper     *paper,
@@ -187,25 +207,19 @@ check_bootstrap_options (WpiBootstrapOptions *options,
   if (wpictl_opt.pin && wpictl_opt.nopin)
     return _wpictl_fail (EXIT_USAGE, "--pin and --nopin exclude each other");
   options->with_pin = !wpictl_opt.nopin;
-  if (!options->with_pin && (wpictl_opt.pin_length >= 0 || wpictl_opt.max_retries >= 0))
+  if (!options->with_pin && (wpictl_opt.pin_length != NULL || wpictl_opt.max_retries != NULL))
     return _wpictl_fail (EXIT_USAGE, "--pin-length and --max-retries are for a bootstrap with PIN, not --nopin");
   if (!options->with_pin && wpictl_opt.handout != NULL)
     return _wpictl_fail (EXIT_USAGE, "--handout is for PINs: a bootstrap with --nopin has none to hand out");
   if (!options->with_pin && wpictl_opt.show_pins)
     return _wpictl_fail (EXIT_USAGE, "--show-pins is for PINs: a bootstrap with --nopin has none");
-  if (wpictl_opt.pin_length >= 0)
-    {
-      if (wpictl_opt.pin_length < WPI_PIN_MIN_LENGTH || wpictl_opt.pin_length > WPI_PIN_MAX_LENGTH)
-        return _wpictl_fail (EXIT_INVALID, "--pin-length takes %d to %d digits, not %d",
-                             WPI_PIN_MIN_LENGTH, WPI_PIN_MAX_LENGTH, wpictl_opt.pin_length);
-      options->pin_length = (guint) wpictl_opt.pin_length;
-    }
-  if (wpictl_opt.max_retries >= 0)
-    {
-      if (wpictl_opt.max_retries < 1 || wpictl_opt.max_retries > MAX_PIN_RETRIES)
-        return _wpictl_fail (EXIT_INVALID, "--max-retries takes 1 to %d, not %d", MAX_PIN_RETRIES, wpictl_opt.max_retries);
-      options->max_retries = (guint) wpictl_opt.max_retries;
-    }
+  if (wpictl_opt.pin_length != NULL &&
+      !parse_in_range ("--pin-length", wpictl_opt.pin_length, WPI_PIN_MIN_LENGTH, WPI_PIN_MAX_LENGTH,
+                       &options->pin_length, &error))
+    return _wpictl_fail_error (error);
+  if (wpictl_opt.max_retries != NULL &&
+      !parse_in_range ("--max-retries", wpictl_opt.max_retries, 1, MAX_PIN_RETRIES, &options->max_retries, &error))
+    return _wpictl_fail_error (error);
   if (wpictl_opt.paper != NULL && wpictl_opt.handout == NULL)
     return _wpictl_fail (EXIT_USAGE, "--paper is for a PDF --handout");
   if (!parse_paper (wpictl_opt.paper, paper, &error) ||

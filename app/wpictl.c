@@ -35,8 +35,6 @@ G_DEFINE_QUARK (wpictl-error-quark, _wpictl_error)
 WpictlOptions wpictl_opt = {
   .wait_seconds = DEFAULT_WAIT_SECONDS,
   .limit = -1,
-  .pin_length = -1,
-  .max_retries = -1,
 };
 WpictlContext wpictl;
 
@@ -316,9 +314,9 @@ static const struct {
                      "With a PIN typed on the phone (the default)", NULL } },
   { OPT_BOOTSTRAP, { "nopin", 0, 0, G_OPTION_ARG_NONE, &wpictl_opt.nopin,
                      "Without PIN: the phone trusts the first server it gets the bundle from", NULL } },
-  { OPT_BOOTSTRAP, { "pin-length", 0, 0, G_OPTION_ARG_INT, &wpictl_opt.pin_length,
+  { OPT_BOOTSTRAP, { "pin-length", 0, 0, G_OPTION_ARG_STRING, &wpictl_opt.pin_length,
                      "Digits per PIN, 8 to 20 (default 12; the last 3 are the TAN)", "N" } },
-  { OPT_BOOTSTRAP, { "max-retries", 0, 0, G_OPTION_ARG_INT, &wpictl_opt.max_retries,
+  { OPT_BOOTSTRAP, { "max-retries", 0, 0, G_OPTION_ARG_STRING, &wpictl_opt.max_retries,
                      "Wrong PINs a phone allows before it gives up (default 3)", "N" } },
   { OPT_BOOTSTRAP, { "handout", 0, 0, G_OPTION_ARG_FILENAME, &wpictl_opt.handout,
                      "Write the PINs to FILE: slips to cut out (.pdf) or a table (.csv)", "FILE" } },

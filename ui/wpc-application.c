@@ -498,6 +498,8 @@ start_service (WpcApplication *self)
       else
         g_settings_bind (self->settings, "contact-me-allow", self->service, "contact-allow",
                          G_SETTINGS_BIND_GET);
+      g_settings_bind (self->settings, "traffic-max-megabytes", self->service,
+                       "traffic-max-megabytes", G_SETTINGS_BIND_GET);
     }
 
   apply_ca_import (self);

@@ -34,6 +34,7 @@ struct _WpcPreferencesWindow
   GtkEntry             *contact_me_allow;
   GtkSpinButton        *max_flows;
   GtkSpinButton        *traffic_retention_days;
+  GtkSpinButton        *traffic_max_megabytes;
   GtkSwitch            *reveal_secrets_allowed;
   GtkLabel             *network_problem;
   GtkLabel             *backoff_problem;
@@ -566,6 +567,7 @@ wpc_preferences_window_constructed (GObject *object)
   bind_spin_button (self, self->contact_me_max_backoff, "contact-me-max-backoff");
   bind_spin_button (self, self->traffic_retention_days, "traffic-retention-days");
   bind_spin_button (self, self->max_flows, "max-flows");
+  bind_spin_button (self, self->traffic_max_megabytes, "traffic-max-megabytes");
 
   g_settings_bind (self->settings, "reveal-secrets-allowed",
                    self->reveal_secrets_allowed, "active",
@@ -688,6 +690,7 @@ wpc_preferences_window_class_init (WpcPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, WpcPreferencesWindow, contact_me_initial_backoff);
   gtk_widget_class_bind_template_child (widget_class, WpcPreferencesWindow, contact_me_max_backoff);
   gtk_widget_class_bind_template_child (widget_class, WpcPreferencesWindow, traffic_retention_days);
+  gtk_widget_class_bind_template_child (widget_class, WpcPreferencesWindow, traffic_max_megabytes);
   gtk_widget_class_bind_template_child (widget_class, WpcPreferencesWindow, reveal_secrets_allowed);
   gtk_widget_class_bind_template_child (widget_class, WpcPreferencesWindow, network_problem);
   gtk_widget_class_bind_template_child (widget_class, WpcPreferencesWindow, backoff_problem);

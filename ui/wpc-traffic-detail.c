@@ -264,6 +264,27 @@ format_time (gint64 time_us)
   return g_strdup_printf ("%s.%06d", text, (int) (time_us % G_USEC_PER_SEC));
 }
 
+/* A refused message keeps only a prefix of its body (issue 10 §3); what the service sent
+ * is kept whole, but for secrets it redacted, which makes it shorter too. */
+static void
+add_body_cut (GListStore             *children,
+              const WpiTrafficRecord *record)
+{
+  gsize kept = record->body != NULL ? g_bytes_get_size (record->body) : 0;
+  g_autofree char *kept_text = NULL;
+  g_autofree char *size_text = NULL;
+  g_autofree char *value = NULL;
+
+  if (record->direction != WPI_TRAFFIC_DIRECTION_IN || record->body == NULL || record->size <= (gint64) kept)
+    return;
+  kept_text = g_format_size_full (kept, G_FORMAT_SIZE_IEC_UNITS);
+  size_text = g_format_size_full (record->size, G_FORMAT_SIZE_LONG_FORMAT);
+  /* Translators: "body cut at 64.0 KiB of 1.0 MB (1,048,576 bytes)" */
+  value = g_strdup_printf (_("body cut at %s of %s"), kept_text, size_text);
+  add_node (children, WPC_TRAFFIC_DETAIL_WARNING, _("Kept"), value,
+            _("The console refused this message and kept only the start of its body."));
+}
+
 static void
 add_frame (GListStore             *tree,
            const WpiTrafficRecord *record)
@@ -289,6 +310,7 @@ add_frame (GListStore             *tree,
   if (record->flow_id != NULL)
     add_node (children, WPC_TRAFFIC_DETAIL_NORMAL, _("Flow"), record->flow_id, NULL);
   add_node (children, WPC_TRAFFIC_DETAIL_NORMAL, _("Size"), size, NULL);
+  add_body_cut (children, record);
 }
 
 static void

@@ -19,6 +19,7 @@ enum {
   PROP_FLOW_DEADLINE,
   PROP_MAX_FLOWS,
   PROP_CONTACT_ALLOW,
+  PROP_TRAFFIC_MAX_MEGABYTES,
   N_PROPS
 };
 
@@ -701,6 +702,7 @@ wpi_service_host_set_property (GObject      *object,
     case PROP_TRAFFIC_RETENTION_DAYS:
     case PROP_FLOW_DEADLINE:
     case PROP_MAX_FLOWS:
+    case PROP_TRAFFIC_MAX_MEGABYTES:
       if (self->settings[prop_id] == g_value_get_uint (value))
         return;
       self->settings[prop_id] = g_value_get_uint (value);
@@ -740,6 +742,7 @@ wpi_service_host_get_property (GObject    *object,
     case PROP_TRAFFIC_RETENTION_DAYS:
     case PROP_FLOW_DEADLINE:
     case PROP_MAX_FLOWS:
+    case PROP_TRAFFIC_MAX_MEGABYTES:
       g_value_set_uint (value, self->settings[prop_id]);
       break;
     case PROP_CONTACT_ALLOW:
@@ -811,8 +814,8 @@ wpi_service_host_class_init (WpiServiceHostClass *klass)
   object_class->set_property = wpi_service_host_set_property;
   object_class->get_property = wpi_service_host_get_property;
 
-  /* The same properties as the service's (D10 back-off, traffic retention, D22 flow
-   * deadline, D21 overload, D19 contact-me ranges) */
+  /* The same properties as the service's (D10 back-off, traffic retention and budget,
+   * D22 flow deadline, D21 overload, D19 contact-me ranges) */
   properties[PROP_CONTACT_INITIAL_BACKOFF] =
     g_param_spec_uint ("contact-initial-backoff", NULL, NULL, 0, G_MAXUINT, 30, rw);
   properties[PROP_CONTACT_MAX_BACKOFF] = g_param_spec_uint ("contact-max-backoff", NULL, NULL, 0, G_MAXUINT, 900, rw);
@@ -822,6 +825,8 @@ wpi_service_host_class_init (WpiServiceHostClass *klass)
   properties[PROP_MAX_FLOWS] =
     g_param_spec_uint ("max-flows", NULL, NULL, 0, G_MAXUINT, WPI_SERVICE_DEFAULT_MAX_FLOWS, rw);
   properties[PROP_CONTACT_ALLOW] = g_param_spec_boxed ("contact-allow", NULL, NULL, G_TYPE_STRV, rw);
+  properties[PROP_TRAFFIC_MAX_MEGABYTES] =
+    g_param_spec_uint ("traffic-max-megabytes", NULL, NULL, 1, G_MAXUINT / 2, WPI_SERVICE_TRAFFIC_MAX_MEGABYTES, rw);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /* The service's signals (wpi-service.c), in the order the service emitted them */
@@ -866,6 +871,7 @@ wpi_service_host_init (WpiServiceHost *self)
   self->settings[PROP_CONTACT_MAX_BACKOFF] = 900;
   self->settings[PROP_FLOW_DEADLINE] = 60;
   self->settings[PROP_MAX_FLOWS] = WPI_SERVICE_DEFAULT_MAX_FLOWS;
+  self->settings[PROP_TRAFFIC_MAX_MEGABYTES] = WPI_SERVICE_TRAFFIC_MAX_MEGABYTES;
 }
 
 static void

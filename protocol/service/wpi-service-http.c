@@ -5,7 +5,10 @@
  */
 #include "config.h"
 
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "wpi-service-private.h"
 
@@ -62,6 +65,8 @@ peer_string (WpiHttpExchange   *x,
   return g_strdup_printf ("%s:%u", ip, port);
 }
 
+/* The error text may quote the phone (a codec error names an attribute's value): it is
+ * kept and logged escaped, and cut (issue 10 §7); of the body a prefix is kept (§3). */
 static void
 respond_error (WpiService        *self,
                WpiHttpExchange   *x,
@@ -71,11 +76,19 @@ respond_error (WpiService        *self,
                const char        *error_text)
 {
   in->error_code = error_code;
-  in->error_text = g_strdup (error_text);
+  in->error_text = _wpi_service_log_escape (error_text, WPI_LOG_LINE_MAX_CHARS / 2);
+  /* a prefix is enough to see what it was; in->size keeps the whole size */
+  if (in->body != NULL && g_bytes_get_size (in->body) > WPI_REFUSED_BODY_KEPT_BYTES)
+    {
+      GBytes *prefix = g_bytes_new_from_bytes (in->body, 0, WPI_REFUSED_BODY_KEPT_BYTES);
+
+      g_bytes_unref (in->body);
+      in->body = prefix;
+    }
   _wpi_service_log_traffic (self, in);
   wpi_http_exchange_set_status (x, status);
   wpi_http_exchange_set_response (x, x->status, NULL, NULL);
-  _wpi_service_log (self, "%s %s: HTTP %u: %s", in->peer, in->mac ? in->mac : "-", status, error_text);
+  _wpi_service_log (self, "%s %s: HTTP %u: %s", in->peer, in->mac ? in->mac : "-", status, in->error_text);
 }
 
 /* One phone message on its way through the service */
@@ -99,8 +112,7 @@ typedef struct {
   gboolean           overloaded;    /* D21: turned away; the flow only carries the answer */
   guint              http_status;
   char              *refusal;
-  gboolean           security;
-  const char        *security_kind; /* NULL: named after the port's mode */
+  const char        *security_kind; /* a refusal that is a security event: its kind */
 } Exchange;
 
 static void
@@ -116,13 +128,13 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Exchange, exchange_clear)
 
 /* The message is refused; returns FALSE for the caller to return. */
 static gboolean
-exchange_refuse (Exchange *ex,
-                 guint     http_status,
-                 gboolean  security,
-                 char     *refusal)
+exchange_refuse (Exchange   *ex,
+                 guint       http_status,
+                 const char *security_kind,
+                 char       *refusal)
 {
   ex->http_status = http_status;
-  ex->security = security;
+  ex->security_kind = security_kind;
   ex->refusal = refusal;
   return FALSE;
 }
@@ -146,7 +158,7 @@ exchange_identify (Exchange *ex)
   Flow *flow = session_id != NULL ? g_hash_table_lookup (ex->self->flows, session_id) : NULL;
 
   if (ex->reason == WPI_REASON_REPLY_TO && flow == NULL)
-    return exchange_refuse (ex, SOUP_STATUS_BAD_REQUEST, FALSE,
+    return exchange_refuse (ex, SOUP_STATUS_BAD_REQUEST, NULL,
                             g_strdup (session_id ? "reply-to names no open session"
                                                  : "reply-to without a session cookie"));
   if (flow != NULL && ex->reason != WPI_REASON_REPLY_TO && ex->reason != WPI_REASON_STATUS &&
@@ -156,7 +168,7 @@ exchange_identify (Exchange *ex)
   if (mac_item == NULL)
     {
       if (flow == NULL)
-        return exchange_refuse (ex, SOUP_STATUS_BAD_REQUEST, FALSE,
+        return exchange_refuse (ex, SOUP_STATUS_BAD_REQUEST, NULL,
                                 g_strdup ("the first message of a flow carries no mac-addr (D4)"));
       ex->mac = g_strdup (flow->mac);
     }
@@ -164,18 +176,21 @@ exchange_identify (Exchange *ex)
     {
       ex->mac = wpi_mac_normalize (mac_item, NULL);
       if (ex->mac == NULL)
-        return exchange_refuse (ex, SOUP_STATUS_BAD_REQUEST, FALSE,
-                                g_strdup_printf ("mac-addr \"%s\" is not a MAC address", mac_item));
+        {
+          g_autofree char *shown = _wpi_service_log_escape (mac_item, WPI_LOG_VALUE_MAX_CHARS);
+
+          return exchange_refuse (ex, SOUP_STATUS_BAD_REQUEST, NULL,
+                                  g_strdup_printf ("mac-addr \"%s\" is not a MAC address", shown));
+        }
       if (flow != NULL && strcmp (ex->mac, flow->mac) != 0)
-        return exchange_refuse (ex, SOUP_STATUS_FORBIDDEN, TRUE,
+        return exchange_refuse (ex, SOUP_STATUS_FORBIDDEN, "session-mac-mismatch",
                                 g_strdup_printf ("session of %s used by a message from %s",
                                                  flow->mac, ex->mac));
     }
   /* D22: a flow is bound to the address it started from; its cookie alone is not enough */
   if (flow != NULL && g_strcmp0 (flow->peer_ip, ex->peer_ip) != 0)
     {
-      ex->security_kind = "session-from-other-address";
-      return exchange_refuse (ex, SOUP_STATUS_FORBIDDEN, TRUE,
+      return exchange_refuse (ex, SOUP_STATUS_FORBIDDEN, "session-from-other-address",
                               g_strdup_printf ("session of %s opened from %s used from %s (D22)",
                                                flow->mac, flow->peer_ip, ex->peer_ip));
     }
@@ -199,7 +214,7 @@ exchange_admit (Exchange             *ex,
     {
       if (known != NULL && known->mode == WPI_PHONE_MODE_SECURE &&
           !(ex->reason == WPI_REASON_START_UP && has_factory_reset_pending (self, ex->mac)))
-        return exchange_refuse (ex, SOUP_STATUS_FORBIDDEN, TRUE,
+        return exchange_refuse (ex, SOUP_STATUS_FORBIDDEN, "secure-phone-on-default-port",
                                 g_strdup_printf ("%s is in Secure Mode but contacted the default port",
                                                  ex->mac));
       return TRUE;
@@ -208,7 +223,7 @@ exchange_admit (Exchange             *ex,
   peer_cert = _wpi_service_lookup_peer_certificate (self, ex->peer);
   if (peer_cert != NULL && wpi_pki_verify_peer (self->pki, peer_cert, ex->mac, NULL, &cert_error))
     return TRUE;
-  return exchange_refuse (ex, SOUP_STATUS_FORBIDDEN, TRUE,
+  return exchange_refuse (ex, SOUP_STATUS_FORBIDDEN, "client-certificate",
                           g_strdup_printf ("client certificate refused for %s: %s", ex->mac,
                                            cert_error ? cert_error->message : "no certificate"));
 }
@@ -556,12 +571,8 @@ handle_wpi_post (WpiService        *self,
     }
   if (ex.reply == NULL)
     {
-      if (ex.security)
-        _wpi_service_security_event (self, peer, in->mac,
-                                     ex.security_kind != NULL ? ex.security_kind
-                                     : port_mode == WPI_PHONE_MODE_DEFAULT ? "secure-phone-on-default-port"
-                                                                           : "client-certificate",
-                                     ex.refusal);
+      if (ex.security_kind != NULL)
+        _wpi_service_security_event (self, peer, ex.mac, ex.security_kind, ex.refusal);
       respond_error (self, x, in, ex.http_status, -1, ex.refusal);
       return;
     }
@@ -572,6 +583,34 @@ handle_wpi_post (WpiService        *self,
     flow_after_reply (self, ex.flow, ex.reply, peer);
 }
 
+/* Whether a DCMP poll for phone is the phone's own (issue 10 §5): in Secure Mode, with its
+ * certificate on the secure port; else from the address it last wrote from (the store's
+ * ip). Anyone else could otherwise silence its contact-mes for 10 minutes, and learn from
+ * 202 whether jobs wait for it. */
+static gboolean
+poll_is_the_phones (WpiService           *self,
+                    WpiHttpExchange      *x,
+                    const WpiPhoneRecord *phone,
+                    const char           *peer,
+                    const char           *peer_ip)
+{
+  g_autoptr(GInetAddress) known = NULL;
+  g_autoptr(GInetAddress) from = NULL;
+  GTlsCertificate *certificate;
+
+  if (phone == NULL)
+    return FALSE;
+  if (x->secure)
+    {
+      certificate = _wpi_service_lookup_peer_certificate (self, peer);
+      return phone->mode == WPI_PHONE_MODE_SECURE && certificate != NULL &&
+             wpi_pki_verify_peer (self->pki, certificate, phone->mac, NULL, NULL);
+    }
+  known = phone->ip != NULL ? g_inet_address_new_from_string (phone->ip) : NULL;
+  from = g_inet_address_new_from_string (peer_ip);
+  return known != NULL && from != NULL && g_inet_address_equal (known, from);
+}
+
 static void
 handle_poll (WpiService        *self,
              WpiHttpExchange   *x)
@@ -579,6 +618,9 @@ handle_poll (WpiService        *self,
   GHashTable *query = soup_form_decode (x->query ?: "");
   const char *device = g_hash_table_lookup (query, "device-id");
   g_autofree char *mac = device ? wpi_mac_normalize (device, NULL) : NULL;
+  g_autofree char *peer_ip = NULL;
+  g_autofree char *peer = peer_string (x, &peer_ip);
+  g_autoptr(WpiPhoneRecord) phone = NULL;
   g_autoptr(GPtrArray) pending = NULL;
   gboolean waiting = FALSE;
 
@@ -586,6 +628,21 @@ handle_poll (WpiService        *self,
   if (mac == NULL)
     {
       wpi_http_exchange_set_status (x, SOUP_STATUS_BAD_REQUEST);
+      return;
+    }
+  phone = wpi_store_phone_get (self->store, mac, NULL);
+  /* D6: a phone in Secure Mode never talks on the default port */
+  if (phone != NULL && phone->mode == WPI_PHONE_MODE_SECURE && !x->secure)
+    {
+      _wpi_service_security_event (self, peer, mac, "secure-phone-on-default-port",
+                                   "a DCMP poll for a phone in Secure Mode on the default port");
+      wpi_http_exchange_set_status (x, SOUP_STATUS_FORBIDDEN);
+      return;
+    }
+  if (!poll_is_the_phones (self, x, phone, peer, peer_ip))
+    {
+      _wpi_service_log (self, "%s %s: DCMP poll ignored: not from the phone", peer, mac);
+      wpi_http_exchange_set_status (x, SOUP_STATUS_OK);
       return;
     }
 
@@ -600,24 +657,48 @@ handle_poll (WpiService        *self,
   wpi_http_exchange_set_response (x, x->status, NULL, NULL);
 }
 
-/* Files for deployment, from DATA_DIR/files (issue 3: no separate file server needed). */
+/* The file name inside files/, opened without following a link at either step: a
+ * symbolic link put there (to pki/ca.pem, the store, /etc/passwd) is not served, nor
+ * is files/ itself when it is a link (issue 10 §6). -1 when there is no such file. */
+static int
+open_served_file (WpiService *self,
+                  const char *name)
+{
+  g_autofree char *files_dir = g_build_filename (self->data_dir, "files", NULL);
+  int dir_fd = open (files_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  int fd;
+
+  if (dir_fd < 0)
+    return -1;
+  /* O_NONBLOCK: a FIFO put there must not stall the service; fstat() refuses it next */
+  fd = openat (dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  close (dir_fd);
+  return fd;
+}
+
+/* Files for deployment, from DATA_DIR/files (issue 3: no separate file server needed):
+ * regular files only, really inside files/ (issue 10 §6). */
 static void
 handle_file (WpiService        *self,
              WpiHttpExchange   *x,
              const char        *path)
 {
   const char *name = path + strlen (WPI_FILES_PATH);
-  g_autofree char *file_path = NULL;
   g_autoptr(GMappedFile) mapped = NULL;
   g_autoptr(GBytes) bytes = NULL;
+  struct stat info;
+  int fd;
 
   if (*name == '\0' || strchr (name, '/') != NULL || strcmp (name, "..") == 0 || name[0] == '.')
     {
       wpi_http_exchange_set_status (x, SOUP_STATUS_NOT_FOUND);
       return;
     }
-  file_path = g_build_filename (self->data_dir, "files", name, NULL);
-  mapped = g_mapped_file_new (file_path, FALSE, NULL);
+  fd = open_served_file (self, name);
+  if (fd >= 0 && fstat (fd, &info) == 0 && S_ISREG (info.st_mode))
+    mapped = g_mapped_file_new_from_fd (fd, FALSE, NULL);
+  if (fd >= 0)
+    close (fd);   /* the mapping keeps what it needs */
   if (mapped == NULL)
     {
       wpi_http_exchange_set_status (x, SOUP_STATUS_NOT_FOUND);
@@ -712,11 +793,16 @@ _wpi_service_http_early_handler (WpiHttpExchange *x,
   const char *length_text = soup_message_headers_get_list (headers, "Content-Length");
   const char *transfer = soup_message_headers_get_list (headers, "Transfer-Encoding");
   goffset length = x->content_length;
+  /* the client's header values, as a log line may show them (issue 10 §7) */
+  g_autofree char *shown_transfer = transfer ? _wpi_service_log_escape (transfer, WPI_LOG_VALUE_MAX_CHARS)
+                                             : NULL;
+  g_autofree char *shown_length = length_text ? _wpi_service_log_escape (length_text, WPI_LOG_VALUE_MAX_CHARS)
+                                              : NULL;
 
   if (transfer != NULL && g_ascii_strcasecmp (transfer, "chunked") != 0)
     refuse_unread (self, x, SOUP_STATUS_NOT_IMPLEMENTED, -1, -1,
                    g_strdup_printf ("a Transfer-Encoding of \"%s\", which the service does not read",
-                                    transfer));
+                                    shown_transfer));
   else if (transfer != NULL)
     refuse_unread (self, x, SOUP_STATUS_LENGTH_REQUIRED, -1, WPI_CODEC_ERROR_TOO_LARGE,
                    g_strdup_printf ("a chunked body, whose size is not known before it is read "
@@ -725,7 +811,7 @@ _wpi_service_http_early_handler (WpiHttpExchange *x,
     refuse_unread (self, x, SOUP_STATUS_BAD_REQUEST, -1, -1,
                    length_text == NULL ? g_strdup ("a POST without a Content-Length")
                                        : g_strdup_printf ("a Content-Length of \"%s\", not a number of bytes",
-                                                          length_text));
+                                                          shown_length));
   else if (length > WPI_MAX_BODY_BYTES)
     refuse_unread (self, x, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, length, WPI_CODEC_ERROR_TOO_LARGE,
                    g_strdup_printf ("a body of %" G_GOFFSET_FORMAT " bytes is over the limit of %d",

@@ -141,9 +141,11 @@ _wpi_service_log_traffic (WpiService       *self,
 
   if (record->time_us == 0)
     record->time_us = g_get_real_time ();
+  /* The traffic log serves the inspector: a message it cannot keep still goes its way
+   * (its part of the phone's transaction is rolled back alone) (issue 10 §3) */
   if (!wpi_store_traffic_append (self->store, record, &id, &error))
     {
-      g_warning ("Cannot log traffic: %s", error->message);
+      g_message ("Cannot log traffic: %s", error->message);
       return 0;
     }
   record->id = id;
@@ -159,9 +161,14 @@ _wpi_service_security_event (WpiService *self,
                              const char *detail)
 {
   g_autoptr(GError) error = NULL;
+  /* the claimed MAC and the detail may quote what a client sent (issue 10 §7) */
+  g_autofree char *shown_mac = mac != NULL ? _wpi_service_log_escape (mac, WPI_LOG_VALUE_MAX_CHARS) : NULL;
+  g_autofree char *shown_detail = _wpi_service_log_escape (detail, WPI_LOG_LINE_MAX_CHARS / 2);
 
-  if (!wpi_store_security_event_add (self->store, g_get_real_time (), peer, mac, kind, detail, &error))
+  if (!wpi_store_security_event_add (self->store, g_get_real_time (), peer, shown_mac, kind, shown_detail,
+                                     &error))
     g_warning ("Cannot store a security event: %s", error->message);
-  _wpi_service_log (self, "SECURITY %s %s %s: %s", kind, mac ? mac : "-", peer ? peer : "-", detail);
-  g_signal_emit (self, _wpi_service_signals[SIGNAL_SECURITY_EVENT], 0, kind, mac, detail);
+  _wpi_service_log (self, "SECURITY %s %s %s: %s", kind, shown_mac ? shown_mac : "-", peer ? peer : "-",
+                    shown_detail);
+  g_signal_emit (self, _wpi_service_signals[SIGNAL_SECURITY_EVENT], 0, kind, shown_mac, shown_detail);
 }

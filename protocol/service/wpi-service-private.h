@@ -124,6 +124,7 @@ struct _WpiService
   guint             contact_max_backoff;     /* seconds (D10) */
   guint             traffic_retention_days;  /* 0: the traffic log is kept by count only */
   guint             flow_deadline;           /* seconds without a message (D22) */
+  guint             traffic_max_megabytes;   /* the traffic log's byte budget, in MiB */
   gint64            retention_due;           /* monotonic time of the next retention batch */
   GStrv             contact_allow;           /* D19: as set, for the property */
   GPtrArray        *contact_ranges;          /* D19: GInetAddressMask parsed from contact_allow */
@@ -145,10 +146,24 @@ enum {
 
 extern guint _wpi_service_signals[N_SIGNALS];
 
+/* A refused message keeps only this much of its body in the traffic log, its size the
+ * whole (issue 10 §3): a client that posts garbage fills no disk. */
+#define WPI_REFUSED_BODY_KEPT_BYTES  (64 * 1024)
+
+/* Log lines (the one-line-per-event log, stdout and the journal of the headless service)
+ * hold values a phone chose: each is escaped and cut first, so that none forges a line. */
+#define WPI_LOG_VALUE_MAX_CHARS   128
+#define WPI_LOG_LINE_MAX_CHARS    1024
+
 /* wpi-service.c */
 void          _wpi_service_log                  (WpiService        *self,
                                                  const char        *format,
                                                  ...) G_GNUC_PRINTF (2, 3);
+/* value (NULL: "-") with control characters, line separators and invalid UTF-8 as \xNN
+ * or \uNNNN, cut after max_chars characters with the full size noted. Escaping twice
+ * changes nothing more (the backslash itself is kept). */
+char         *_wpi_service_log_escape           (const char        *value,
+                                                 gsize              max_chars);
 
 /* wpi-service-models.c */
 void          _wpi_service_refresh_phone        (WpiService        *self,

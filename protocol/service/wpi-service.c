@@ -27,6 +27,7 @@ enum {
   PROP_CONTACT_MAX_BACKOFF,
   PROP_TRAFFIC_RETENTION_DAYS,
   PROP_FLOW_DEADLINE,
+  PROP_TRAFFIC_MAX_MEGABYTES,
   PROP_KEEP_ALIVE_TIMEOUT,
   PROP_CONTACT_ALLOW,
   PROP_MAX_FLOWS,
@@ -38,17 +39,72 @@ static GParamSpec *properties[N_PROPS];
 G_DEFINE_FINAL_TYPE (WpiService, wpi_service, G_TYPE_OBJECT)
 G_DEFINE_QUARK (wpi-service-error-quark, wpi_service_error)
 
+/* A character that could end a log line or disguise what follows it: C0 and C1
+ * controls (newline, carriage return, escape sequences), the Unicode line and paragraph
+ * separators and the bidirectional overrides. */
+static gboolean
+is_unsafe_in_log (gunichar c)
+{
+  return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x2028 || c == 0x2029 ||
+         (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
+}
+
+char *
+_wpi_service_log_escape (const char *value,
+                         gsize       max_chars)
+{
+  g_autoptr(GString) out = NULL;
+  const char *p = value;
+  const char *end;
+  gsize n_chars = 0;
+
+  if (value == NULL)
+    return g_strdup ("-");
+  /* the common case: printable ASCII, short enough */
+  for (end = value; *end >= 0x20 && *end < 0x7f; end++)
+    ;
+  if (*end == '\0' && (gsize) (end - value) <= max_chars)
+    return g_strdup (value);
+  end = value + strlen (value);
+  out = g_string_sized_new (MIN ((gsize) (end - value), max_chars) + 16);
+  while (p < end && n_chars < max_chars)
+    {
+      gunichar c = g_utf8_get_char_validated (p, end - p);
+
+      if (c == (gunichar) -1 || c == (gunichar) -2)
+        {
+          g_string_append_printf (out, "\\x%02x", (guchar) *p++);
+          n_chars++;
+          continue;
+        }
+      if (is_unsafe_in_log (c))
+        g_string_append_printf (out, c < 0x100 ? "\\x%02x" : "\\u%04x", c);
+      else
+        g_string_append_len (out, p, g_utf8_next_char (p) - p);
+      p = g_utf8_next_char (p);
+      n_chars++;
+    }
+  if (p < end)
+    g_string_append_printf (out, "… (%" G_GSIZE_FORMAT " bytes in all)", (gsize) (end - value));
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+/* One line, whatever the values formatted into it hold: each phone value should already
+ * be escaped and cut by _wpi_service_log_escape(); the line is escaped again (which
+ * changes nothing in a line that is safe) and cut, as a guard for a value that was not. */
 void
 _wpi_service_log (WpiService *self,
                   const char *format,
                   ...)
 {
+  g_autofree char *formatted = NULL;
   g_autofree char *line = NULL;
   va_list args;
 
   va_start (args, format);
-  line = g_strdup_vprintf (format, args);
+  formatted = g_strdup_vprintf (format, args);
   va_end (args);
+  line = _wpi_service_log_escape (formatted, WPI_LOG_LINE_MAX_CHARS);
 
   g_debug ("%s", line);
   g_signal_emit (self, _wpi_service_signals[SIGNAL_LOG], 0, line);
@@ -121,6 +177,9 @@ wpi_service_get_property (GObject    *object,
     case PROP_FLOW_DEADLINE:
       g_value_set_uint (value, self->flow_deadline);
       break;
+    case PROP_TRAFFIC_MAX_MEGABYTES:
+      g_value_set_uint (value, self->traffic_max_megabytes);
+      break;
     case PROP_KEEP_ALIVE_TIMEOUT:
       g_value_set_uint (value, self->keep_alive_timeout_ms);
       break;
@@ -133,6 +192,19 @@ wpi_service_get_property (GObject    *object,
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
+}
+
+/* The byte budget is the store's setting, which append() and retention follow; a smaller
+ * one deletes the oldest messages now (issue 10 §3). */
+static void
+apply_traffic_budget (WpiService *self)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 max_bytes = (gint64) self->traffic_max_megabytes * 1024 * 1024;
+
+  if (self->store != NULL && !wpi_store_traffic_set_max_bytes (self->store, max_bytes, &error))
+    g_message ("Cannot apply the traffic log's budget of %u MiB: %s", self->traffic_max_megabytes,
+               error->message);
 }
 
 /* A running service applies a change at once: a phone waiting for a contact-me retry
@@ -168,6 +240,11 @@ wpi_service_set_property (GObject      *object,
       break;
     case PROP_FLOW_DEADLINE:   /* the next tick applies it */
       set_uint_property (self, &self->flow_deadline, g_value_get_uint (value), prop_id);
+      break;
+    case PROP_TRAFFIC_MAX_MEGABYTES:
+      if (set_uint_property (self, &self->traffic_max_megabytes, g_value_get_uint (value), prop_id) &&
+          running)
+        apply_traffic_budget (self);
       break;
     case PROP_KEEP_ALIVE_TIMEOUT:
       /* connections waiting already keep the timeout they were given */
@@ -256,6 +333,10 @@ wpi_service_class_init (WpiServiceClass *klass)
   properties[PROP_FLOW_DEADLINE] =
     g_param_spec_uint ("flow-deadline", NULL, NULL, 1, 86400, WPI_FLOW_IDLE_TIMEOUT / G_TIME_SPAN_SECOND,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* The most the traffic log keeps, in MiB (issue 10 §3) */
+  properties[PROP_TRAFFIC_MAX_MEGABYTES] =
+    g_param_spec_uint ("traffic-max-megabytes", NULL, NULL, 1, G_MAXUINT / 2, WPI_SERVICE_TRAFFIC_MAX_MEGABYTES,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   /* D18: milliseconds an open connection waits for its next request (10 s); shorter in
    * tests. The socket's own timeout (10 s without progress) ends a longer wait anyway. */
   properties[PROP_KEEP_ALIVE_TIMEOUT] =
@@ -329,6 +410,7 @@ wpi_service_init (WpiService *self)
   self->keep_alive_timeout_ms = WPI_HTTP_KEEP_ALIVE_TIMEOUT_MS;
   self->contact_ranges = g_ptr_array_new_with_free_func (g_object_unref);
   self->max_flows = WPI_SERVICE_DEFAULT_MAX_FLOWS;
+  self->traffic_max_megabytes = WPI_SERVICE_TRAFFIC_MAX_MEGABYTES;
 }
 
 WpiService *
@@ -519,6 +601,9 @@ wpi_service_start (WpiService  *self,
   self->max_connections = _wpi_service_connection_budget ();
   _wpi_service_accept_start (self, self->listener, FALSE);
   _wpi_service_accept_start (self, self->secure_listener, TRUE);
+  /* only now: the settings bound before start() are in, so a budget larger than the
+   * default deletes nothing on the way */
+  apply_traffic_budget (self);
 
   /* Every source of the service goes to the thread-default context it was started on,
    * which is a thread of its own under WpiServiceHost (doc/DESIGN.md, "Threads") */

@@ -19,6 +19,8 @@ G_BEGIN_DECLS
 #define WPI_SERVICE_PATH        "/DeploymentService/LoginService"
 #define WPI_POLL_PATH           "/dcmp/contact-me"
 #define WPI_FILES_PATH          "/files/"
+/* The traffic log's default byte budget, in MiB: a laptop's disk (issue 10 §3) */
+#define WPI_SERVICE_TRAFFIC_MAX_MEGABYTES 1024
 /* D3, D22: an idle flow expires after this long (the default of flow-deadline) */
 #define WPI_FLOW_IDLE_TIMEOUT   (60 * G_TIME_SPAN_SECOND)
 /* D21: flows in progress before a new one is answered CleanUp overload. The load benchmark's
@@ -53,7 +55,9 @@ typedef enum {
  *                            host than the phone's own address may point into (D19)
  *   max-flows                guint, flows in progress above which a new start-up,
  *                            solicited or local-changes is answered CleanUp overload
- *                            (D21: WPI_SERVICE_DEFAULT_MAX_FLOWS; 0: no limit) */
+ *                            (D21: WPI_SERVICE_DEFAULT_MAX_FLOWS; 0: no limit)
+ *   traffic-max-megabytes    guint, the most MiB the traffic log keeps (oldest deleted
+ *                            first; WPI_STORE_SETTING_TRAFFIC_MAX_BYTES) */
 #define WPI_TYPE_SERVICE (wpi_service_get_type ())
 
 G_DECLARE_FINAL_TYPE (WpiService, wpi_service, WPI, SERVICE, GObject)

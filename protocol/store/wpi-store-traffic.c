@@ -11,6 +11,13 @@
 #define TRAFFIC_SLACK_MAX       1000
 /* The most rows one retention step deletes: bounds the time a writer holds the lock. */
 #define TRAFFIC_DELETE_BATCH    10000
+/* Past the byte budget, append() deletes down to this much below it (a share of it,
+ * up to a cap), for the same reason */
+#define TRAFFIC_SLACK_BYTES_MAX (16 * 1024 * 1024)
+/* The running sum of the raw headers' and bodies' lengths, kept with every write in the
+ * same transaction; a store without it (older than the budget) is counted once. */
+#define TRAFFIC_RAW_BYTES_KEY   "traffic-raw-bytes"
+#define RAW_LENGTH              "ifnull(length(headers), 0) + ifnull(length(body), 0)"
 
 /* ---- boxed records ---- */
 
@@ -208,6 +215,81 @@ traffic_bounds (WpiStore  *self,
          traffic_end_id (self, TRAFFIC_LAST_ID, last_id, error);
 }
 
+static gint64
+bytes_size (GBytes *bytes)
+{
+  return bytes != NULL ? (gint64) g_bytes_get_size (bytes) : 0;
+}
+
+/* The sum of one query's single value (0 without rows) */
+static gboolean
+traffic_sum (WpiStore    *self,
+             const char  *sql,
+             gint64       bound,
+             gint64      *sum,
+             GError     **error)
+{
+  g_autoptr(CachedStmt) stmt = _wpi_store_prepare (self, sql, error);
+  gboolean has_row = FALSE;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, bound);
+  if (!_wpi_store_step (self, stmt, &has_row, "Cannot count the traffic log", error))
+    return FALSE;
+  *sum = has_row ? sqlite3_column_int64 (stmt, 0) : 0;
+  return TRUE;
+}
+
+static gboolean
+traffic_set_raw_bytes (WpiStore  *self,
+                       gint64     bytes,
+                       GError   **error)
+{
+  return wpi_store_setting_set_int (self, TRAFFIC_RAW_BYTES_KEY, MAX (bytes, 0), error);
+}
+
+/* store: inside a write transaction, a first count is kept, so that it is made once */
+static gboolean
+traffic_raw_bytes (WpiStore  *self,
+                   gboolean   store,
+                   gint64    *bytes,
+                   GError   **error)
+{
+  if (!wpi_store_setting_get_int (self, TRAFFIC_RAW_BYTES_KEY, -1, bytes, error))
+    return FALSE;
+  if (*bytes >= 0)
+    return TRUE;
+  return traffic_sum (self, "SELECT CAST(total(" RAW_LENGTH ") AS INTEGER) FROM traffic_raw WHERE id >= ?1",
+                      0, bytes, error) &&
+         (!store || traffic_set_raw_bytes (self, *bytes, error));
+}
+
+/* Deletes the messages before end_id (the oldest ones), keeping the byte count. */
+static gboolean
+traffic_delete_front (WpiStore  *self,
+                      gint64     end_id,
+                      GError   **error)
+{
+  g_autoptr(CachedStmt) delete_summary = NULL;
+  g_autoptr(CachedStmt) delete_raw = NULL;
+  gint64 bytes, deleted;
+
+  if (!traffic_raw_bytes (self, TRUE, &bytes, error) ||
+      !traffic_sum (self, "SELECT CAST(total(" RAW_LENGTH ") AS INTEGER) FROM traffic_raw WHERE id < ?1",
+                    end_id, &deleted, error))
+    return FALSE;
+  delete_summary = _wpi_store_prepare (self, "DELETE FROM traffic WHERE id < ?1", error);
+  delete_raw = _wpi_store_prepare (self, "DELETE FROM traffic_raw WHERE id < ?1", error);
+  if (delete_summary == NULL || delete_raw == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (delete_summary, 1, end_id);
+  sqlite3_bind_int64 (delete_raw, 1, end_id);
+  return _wpi_store_run (self, delete_summary, "Cannot delete old traffic", error) &&
+         _wpi_store_run (self, delete_raw, "Cannot delete old traffic", error) &&
+         traffic_set_raw_bytes (self, bytes - deleted, error);
+}
+
 /* Deletes the oldest messages past limit, at most max_delete of them. Once over the
  * limit it goes down to limit - slack, so that the following appends delete nothing.
  * known_last: the newest id when the caller just inserted it, else 0. */
@@ -245,14 +327,71 @@ traffic_trim (WpiStore  *self,
       *more = TRUE;
     }
 
-  delete_summary = _wpi_store_prepare (self, "DELETE FROM traffic WHERE id < ?1", error);
-  delete_raw = _wpi_store_prepare (self, "DELETE FROM traffic_raw WHERE id < ?1", error);
-  if (delete_summary == NULL || delete_raw == NULL)
+  return traffic_delete_front (self, first + to_delete, error);
+}
+
+/* The first id to keep so that the log holds no more than max_bytes less a slack:
+ * from the oldest, at most max_delete messages, never the newest one. */
+static gboolean
+traffic_bytes_cut (WpiStore  *self,
+                   gint64     first,
+                   gint64     last,
+                   gint64     excess,
+                   gint64     max_delete,
+                   gint64    *end,
+                   gboolean  *more,
+                   GError   **error)
+{
+  g_autoptr(CachedStmt) stmt = _wpi_store_prepare (self,
+                                                   "SELECT id, " RAW_LENGTH " FROM traffic_raw "
+                                                   "WHERE id >= ?1 AND id < ?2 ORDER BY id LIMIT ?3",
+                                                   error);
+  gint64 freed = 0;
+  int rc = SQLITE_DONE;
+
+  *end = first;
+  if (stmt == NULL)
     return FALSE;
-  sqlite3_bind_int64 (delete_summary, 1, first + to_delete);
-  sqlite3_bind_int64 (delete_raw, 1, first + to_delete);
-  return _wpi_store_run (self, delete_summary, "Cannot delete old traffic", error) &&
-         _wpi_store_run (self, delete_raw, "Cannot delete old traffic", error);
+  sqlite3_bind_int64 (stmt, 1, first);
+  sqlite3_bind_int64 (stmt, 2, last);
+  sqlite3_bind_int64 (stmt, 3, max_delete);
+  while (freed < excess && (rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      *end = sqlite3_column_int64 (stmt, 0) + 1;
+      freed += sqlite3_column_int64 (stmt, 1) + WPI_STORE_TRAFFIC_MESSAGE_BYTES;
+    }
+  if (freed < excess && rc != SQLITE_DONE)
+    return _wpi_store_set_sqlite_error (self->db, rc, error, "Cannot read the traffic log");
+  *more = freed < excess && *end - first >= max_delete;
+  return TRUE;
+}
+
+/* Deletes the oldest messages while the log holds more than its byte budget, down to a
+ * slack below it, at most max_delete of them (issue 10 §3). */
+static gboolean
+traffic_trim_bytes (WpiStore  *self,
+                    gint64     max_delete,
+                    gboolean  *more,
+                    GError   **error)
+{
+  gint64 max_bytes, raw, first, last, total, end;
+
+  *more = FALSE;
+  if (!wpi_store_setting_get_int (self, WPI_STORE_SETTING_TRAFFIC_MAX_BYTES,
+                                  WPI_STORE_DEFAULT_TRAFFIC_MAX_BYTES, &max_bytes, error) ||
+      !traffic_bounds (self, &first, &last, error) ||
+      !traffic_raw_bytes (self, TRUE, &raw, error))
+    return FALSE;
+  if (last == 0)
+    return TRUE;
+  total = raw + (last - first + 1) * WPI_STORE_TRAFFIC_MESSAGE_BYTES;
+  if (total <= max_bytes)
+    return TRUE;
+  if (!traffic_bytes_cut (self, first, last, total - max_bytes + MIN (max_bytes / TRAFFIC_SLACK_DIVISOR,
+                                                                      TRAFFIC_SLACK_BYTES_MAX),
+                          max_delete, &end, more, error))
+    return FALSE;
+  return end == first || traffic_delete_front (self, end, error);
 }
 
 static gboolean
@@ -279,11 +418,14 @@ traffic_append_in_transaction (WpiStore                *self,
   g_autoptr(CachedStmt) raw = NULL;
   gint64 limit;
   gint64 size = record->size;
-  gint64 new_id;
+  gint64 new_id, raw_bytes;
   gboolean more;
 
   if (size < 0)
-    size = record->body != NULL ? (gint64) g_bytes_get_size (record->body) : 0;
+    size = bytes_size (record->body);
+  /* counted before the insert: a first count would include the new message */
+  if (!traffic_raw_bytes (self, FALSE, &raw_bytes, error))
+    return FALSE;
 
   summary = _wpi_store_prepare (self,
                                 "INSERT INTO traffic (time_us, direction, port, mode, peer, mac, flow_id, "
@@ -328,10 +470,14 @@ traffic_append_in_transaction (WpiStore                *self,
   if (!_wpi_store_run (self, raw, "Cannot log a message", error))
     return FALSE;
 
+  if (!traffic_set_raw_bytes (self, raw_bytes + bytes_size (record->headers) + bytes_size (record->body), error))
+    return FALSE;
+
   if (id != NULL)
     *id = new_id;
   return traffic_limit (self, &limit, error) &&
-         traffic_trim (self, limit, TRAFFIC_DELETE_BATCH, new_id, &more, error);
+         traffic_trim (self, limit, TRAFFIC_DELETE_BATCH, new_id, &more, error) &&
+         traffic_trim_bytes (self, TRAFFIC_DELETE_BATCH, &more, error);
 }
 
 gboolean
@@ -515,17 +661,20 @@ wpi_store_traffic_enforce_retention (WpiStore  *self,
   while (more)
     {
       gint64 limit;
+      gboolean more_bytes = FALSE;
 
       if (!_wpi_store_begin (self, TRUE, error))
         return FALSE;
       if (!traffic_limit (self, &limit, error) ||
-          !traffic_trim (self, limit, TRAFFIC_DELETE_BATCH, 0, &more, error))
+          !traffic_trim (self, limit, TRAFFIC_DELETE_BATCH, 0, &more, error) ||
+          !traffic_trim_bytes (self, TRAFFIC_DELETE_BATCH, &more_bytes, error))
         {
           _wpi_store_rollback (self);
           return FALSE;
         }
       if (!_wpi_store_commit (self, error))
         return FALSE;
+      more = more || more_bytes;
     }
   return TRUE;
 }
@@ -579,8 +728,6 @@ wpi_store_traffic_delete_before (WpiStore  *self,
                                  gboolean  *more,
                                  GError   **error)
 {
-  g_autoptr(CachedStmt) delete_summary = NULL;
-  g_autoptr(CachedStmt) delete_raw = NULL;
   gint64 first = 0, end = 0;
   gboolean ok;
 
@@ -592,18 +739,7 @@ wpi_store_traffic_delete_before (WpiStore  *self,
     return FALSE;
   ok = traffic_old_run (self, before_us, MAX (max_delete, 1), &first, &end, more, error);
   if (ok && end > first)
-    {
-      delete_summary = _wpi_store_prepare (self, "DELETE FROM traffic WHERE id < ?1", error);
-      delete_raw = _wpi_store_prepare (self, "DELETE FROM traffic_raw WHERE id < ?1", error);
-      ok = delete_summary != NULL && delete_raw != NULL;
-      if (ok)
-        {
-          sqlite3_bind_int64 (delete_summary, 1, end);
-          sqlite3_bind_int64 (delete_raw, 1, end);
-          ok = _wpi_store_run (self, delete_summary, "Cannot delete old traffic", error) &&
-               _wpi_store_run (self, delete_raw, "Cannot delete old traffic", error);
-        }
-    }
+    ok = traffic_delete_front (self, end, error);
   if (!ok)
     {
       _wpi_store_rollback (self);
@@ -624,6 +760,39 @@ wpi_store_traffic_set_limit (WpiStore  *self,
                                limit);
   return wpi_store_setting_set_int (self, WPI_STORE_SETTING_TRAFFIC_LIMIT, limit, error) &&
          wpi_store_traffic_enforce_retention (self, error);
+}
+
+gboolean
+wpi_store_traffic_set_max_bytes (WpiStore  *self,
+                                 gint64     max_bytes,
+                                 GError   **error)
+{
+  g_return_val_if_fail (WPI_IS_STORE (self), FALSE);
+
+  if (max_bytes < WPI_STORE_TRAFFIC_MESSAGE_BYTES)
+    return _wpi_store_invalid (error, "The traffic log needs at least %d bytes, not %" G_GINT64_FORMAT,
+                               WPI_STORE_TRAFFIC_MESSAGE_BYTES, max_bytes);
+  return wpi_store_setting_set_int (self, WPI_STORE_SETTING_TRAFFIC_MAX_BYTES, max_bytes, error) &&
+         wpi_store_traffic_enforce_retention (self, error);
+}
+
+gint64
+wpi_store_traffic_get_bytes (WpiStore  *self,
+                             GError   **error)
+{
+  gint64 first = 0, last = 0, raw = 0;
+  gboolean ok;
+
+  g_return_val_if_fail (WPI_IS_STORE (self), -1);
+
+  /* from one snapshot */
+  if (!_wpi_store_begin (self, FALSE, error))
+    return -1;
+  ok = traffic_bounds (self, &first, &last, error) && traffic_raw_bytes (self, FALSE, &raw, error);
+  _wpi_store_rollback (self);
+  if (!ok)
+    return -1;
+  return raw + (last > 0 ? last - first + 1 : 0) * WPI_STORE_TRAFFIC_MESSAGE_BYTES;
 }
 
 /* ---- security events ---- */

@@ -35,6 +35,12 @@ G_BEGIN_DECLS
 /* Setting: the most traffic messages kept (oldest deleted first). */
 #define WPI_STORE_SETTING_TRAFFIC_LIMIT   "traffic-max-messages"
 #define WPI_STORE_DEFAULT_TRAFFIC_LIMIT   1000000
+/* Setting: the most bytes the traffic log keeps (oldest deleted first), counted as the
+ * raw headers and bodies plus WPI_STORE_TRAFFIC_MESSAGE_BYTES a message for its summary
+ * and index entries. The default suits a laptop (issue 10 §3). */
+#define WPI_STORE_SETTING_TRAFFIC_MAX_BYTES "traffic-max-bytes"
+#define WPI_STORE_DEFAULT_TRAFFIC_MAX_BYTES (G_GINT64_CONSTANT (1024) * 1024 * 1024)
+#define WPI_STORE_TRAFFIC_MESSAGE_BYTES   256
 #define WPI_STORE_DEFAULT_BUSY_TIMEOUT_MS 5000
 
 #define WPI_STORE_ERROR (wpi_store_error_quark ())
@@ -547,7 +553,8 @@ WpiProfileRecord *wpi_store_profile_get_default (WpiStore           *self,
                                                  GError            **error);
 
 /* Traffic log. append() assigns record->id (returned in id) and then deletes the oldest
- * messages past the limit setting, at most a batch at a time. */
+ * messages past the limit and byte budget settings, at most a batch at a time (the newest
+ * message stays, whatever its size). */
 gboolean          wpi_store_traffic_append      (WpiStore               *self,
                                                  const WpiTrafficRecord *record,
                                                  gint64                 *id,
@@ -584,6 +591,15 @@ GPtrArray        *wpi_store_traffic_list_by_flow (WpiStore              *self,
 gboolean          wpi_store_traffic_set_limit   (WpiStore               *self,
                                                  gint64                  limit,
                                                  GError                **error);
+/* Stores the byte budget setting (at least WPI_STORE_TRAFFIC_MESSAGE_BYTES) and deletes
+ * down to it, as set_limit() does. */
+gboolean          wpi_store_traffic_set_max_bytes (WpiStore             *self,
+                                                   gint64                max_bytes,
+                                                   GError              **error);
+/* The bytes the log holds as its budget counts them; -1 on error */
+gint64            wpi_store_traffic_get_bytes   (WpiStore               *self,
+                                                 GError                **error);
+/* Deletes the oldest messages past the limit and the byte budget settings. */
 gboolean          wpi_store_traffic_enforce_retention (WpiStore         *self,
                                                        GError          **error);
 /* Deletes up to max_delete of the oldest messages logged before before_us (real time,

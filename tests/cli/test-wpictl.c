@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
@@ -955,6 +956,31 @@ set_service_address (Fixture    *fixture,
   g_assert_no_error (error);
 }
 
+/* The console's own files are never copied where /files/ serves them to anyone
+ * (issue 10 §6): not the CA's key under pki/, not the store, not through a link. */
+static void
+assert_secrets_not_deployed (Fixture *fixture)
+{
+  g_autofree char *pki_dir = g_build_filename (fixture->data_dir, "pki", NULL);
+  g_autofree char *ca = g_build_filename (pki_dir, "ca.pem", NULL);
+  g_autofree char *db = g_build_filename (fixture->data_dir, WPI_STORE_DB_NAME, NULL);
+  g_autofree char *link = g_build_filename (fixture->tmp, "innocent.png", NULL);
+  const char *secrets[] = { ca, db, link };
+  guint n_files = count_files (fixture);
+
+  g_assert_cmpint (g_mkdir_with_parents (pki_dir, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (ca, "-----BEGIN PRIVATE KEY-----", -1, NULL));
+  g_assert_cmpint (symlink (ca, link), ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (secrets); i++)
+    {
+      g_test_message ("deploy-file %s", secrets[i]);
+      g_assert_cmpint (run_ctl (fixture, "deploy-file", MAC_A, secrets[i], "--type", "LOGO",
+                                "--name", "secret.png", "--url-base", "https://127.0.0.1:1", NULL), ==, 2);
+      assert_error_line (fixture->err, "never served");
+    }
+  g_assert_cmpuint (count_files (fixture), ==, n_files);
+}
+
 static void
 test_deploy_file (Fixture       *fixture,
                   gconstpointer  data)
@@ -1011,6 +1037,7 @@ test_deploy_file (Fixture       *fixture,
                     "n.png", NULL);
   g_assert_cmpuint (count_jobs (fixture), ==, 3);
   g_assert_cmpuint (count_files (fixture), ==, 2);
+  assert_secrets_not_deployed (fixture);
 }
 
 static void
@@ -2119,6 +2146,10 @@ test_bootstrap_invalid (Fixture       *fixture,
     { 2, "a4 or letter", { "bootstrap", MAC_A, "--handout", "x.pdf", "--paper", "a5" } },
     { 1, "--paper is for a PDF", { "bootstrap", MAC_A, "--handout", csv, "--paper", "a4" } },
     { 2, "--max-retries takes 1 to", { "bootstrap", MAC_A, "--max-retries", "0" } },
+    { 2, "--max-retries takes 1 to", { "bootstrap", MAC_A, "--max-retries", "-5" } },
+    { 2, "--max-retries takes 1 to", { "bootstrap", MAC_A, "--max-retries=-1" } },
+    { 2, "--max-retries takes 1 to", { "bootstrap", MAC_A, "--max-retries", "three" } },
+    { 2, "--pin-length takes 8 to 20", { "bootstrap", MAC_A, "--pin-length", "-5" } },
     { 1, "Name the phones one way", { "bootstrap" } },
     { 1, "Name the phones one way", { "bootstrap", MAC_A, "--all" } },
     { 2, "No phone selected", { "bootstrap", "--match", "no such phone" } },

@@ -1,9 +1,9 @@
 /* test-settings.c: the service's settings do what they say
  *
- * contact-initial-backoff, contact-max-backoff and traffic-retention-days, changed on a
- * running service, change what it does at once (D10, the traffic log); and the console's
- * GSettings keys reach them through g_settings_bind(), bound as ui/wpc-application.c
- * binds them.
+ * contact-initial-backoff, contact-max-backoff, traffic-retention-days and
+ * traffic-max-megabytes, changed on a running service, change what it does at once (D10,
+ * the traffic log); and the console's GSettings keys reach them through
+ * g_settings_bind(), bound as ui/wpc-application.c binds them.
  */
 #include "config.h"
 
@@ -28,24 +28,12 @@ typedef struct {
 } Fixture;
 
 static void
-target_callback (SoupServerMessage *msg,
-                 GBytes            *body,
-                 gpointer           user_data)
-{
-  Fixture *f = user_data;
-
-  f->contacts++;
-  soup_server_message_set_status (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, NULL);
-}
-
-static void
 fixture_set_up (Fixture       *f,
                 gconstpointer  data)
 {
   test_util_service_set_up ("wpi-settings", &f->data_dir, &f->service);
 
-  f->target = test_util_server_new (NULL, NULL, NULL);
-  test_util_server_handle (f->target, NULL, target_callback, f);
+  f->target = test_util_counting_server_new (SOUP_STATUS_SERVICE_UNAVAILABLE, &f->contacts, NULL);
 }
 
 static void
@@ -164,14 +152,17 @@ test_contact_backoff (Fixture       *f,
 
 /* ---- Traffic retention ------------------------------------------------- */
 
+/* A message logged age ago, with body (or none) */
 static gint64
-append_traffic (Fixture *f,
-                GTimeSpan age)
+append_traffic_with_body (Fixture   *f,
+                          GTimeSpan  age,
+                          GBytes    *body)
 {
   g_autoptr(WpiTrafficRecord) record = wpi_traffic_record_new ();
   g_autoptr(GError) error = NULL;
   gint64 id = 0;
 
+  record->body = body != NULL ? g_bytes_ref (body) : NULL;
   record->time_us = g_get_real_time () - age;
   record->direction = WPI_TRAFFIC_DIRECTION_IN;
   record->port = 18443;
@@ -181,6 +172,13 @@ append_traffic (Fixture *f,
   wpi_store_traffic_append (wpi_service_get_store (f->service), record, &id, &error);
   g_assert_no_error (error);
   return id;
+}
+
+static gint64
+append_traffic (Fixture   *f,
+                GTimeSpan  age)
+{
+  return append_traffic_with_body (f, age, NULL);
 }
 
 static gboolean
@@ -223,6 +221,27 @@ test_traffic_retention (Fixture       *f,
   g_assert_true (traffic_kept (f, recent));
 }
 
+/* The store's running count of the log's bytes is what its messages hold */
+static void
+assert_bytes_counted (Fixture *f)
+{
+  WpiStore *store = wpi_service_get_store (f->service);
+  g_autoptr(GError) error = NULL;
+  gint64 first = 0, last = 0, bytes = 0;
+
+  wpi_store_traffic_get_bounds (store, &first, &last, &error);
+  g_assert_no_error (error);
+  for (gint64 id = first; last > 0 && id <= last; id++)
+    {
+      g_autoptr(WpiTrafficRecord) record = wpi_store_traffic_get (store, id, &error);
+
+      g_assert_no_error (error);
+      bytes += WPI_STORE_TRAFFIC_MESSAGE_BYTES + (record->body != NULL ? g_bytes_get_size (record->body) : 0) +
+               (record->headers != NULL ? g_bytes_get_size (record->headers) : 0);
+    }
+  g_assert_cmpint (wpi_store_traffic_get_bytes (store, NULL), ==, bytes);
+}
+
 /* Retention deletes in batches, from the oldest, and the ids stay dense. */
 static void
 test_traffic_retention_batches (Fixture       *f,
@@ -233,10 +252,11 @@ test_traffic_retention_batches (Fixture       *f,
   gint64 first = 0, last = 0, recent;
   gboolean more = FALSE;
   guint batches = 0;
+  g_autoptr(GBytes) body = g_bytes_new_static ("<WorkpointMessage/>", 19);
 
   for (guint i = 0; i < 5; i++)
-    append_traffic (f, 40 * G_TIME_SPAN_DAY);
-  recent = append_traffic (f, G_TIME_SPAN_HOUR);
+    append_traffic_with_body (f, 40 * G_TIME_SPAN_DAY, body);
+  recent = append_traffic_with_body (f, G_TIME_SPAN_HOUR, body);
 
   g_assert_true (wpi_store_traffic_delete_before (store, g_get_real_time () - 30 * G_TIME_SPAN_DAY, 2,
                                                   &more, &error));
@@ -256,6 +276,49 @@ test_traffic_retention_batches (Fixture       *f,
   g_assert_no_error (error);
   g_assert_cmpint (first, ==, recent);
   g_assert_cmpint (last, ==, recent);
+  assert_bytes_counted (f);
+}
+
+/* ---- Traffic byte budget (issue 10 §3) --------------------------------- */
+
+/* A smaller budget deletes the oldest messages at once, and appends stay within it; the
+ * newest message stays. */
+static void
+test_traffic_budget (Fixture       *f,
+                     gconstpointer  data)
+{
+  WpiStore *store = wpi_service_get_store (f->service);
+  g_autoptr(GError) error = NULL;
+  const gint64 budget = 1024 * 1024;
+  const gsize body_size = 64 * 1024;
+  g_autofree char *text = g_strnfill (body_size, 'b');
+  g_autoptr(GBytes) body = g_bytes_new_static (text, body_size);
+  gint64 first = 0, last = 0;
+  guint megabytes = 0;
+
+  g_object_get (f->service, "traffic-max-megabytes", &megabytes, NULL);
+  g_assert_cmpuint (megabytes, ==, WPI_SERVICE_TRAFFIC_MAX_MEGABYTES);
+  for (guint i = 0; i < 40; i++)
+    append_traffic_with_body (f, 0, body);
+  g_assert_cmpint (wpi_store_traffic_get_bytes (store, NULL), >, 2 * budget);
+  /* a store from before the budget has no running count: it is counted once */
+  g_assert_true (wpi_store_setting_set (store, "traffic-raw-bytes", NULL, &error));
+  assert_bytes_counted (f);
+
+  g_object_set (f->service, "traffic-max-megabytes", 1, NULL);
+  g_assert_cmpint (wpi_store_traffic_get_bytes (store, NULL), <=, budget);
+  wpi_store_traffic_get_bounds (store, &first, &last, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (last, ==, 40);
+  g_assert_cmpint (first, >, 1);
+  assert_bytes_counted (f);
+
+  for (guint i = 0; i < 40; i++)
+    {
+      g_assert_cmpint (append_traffic_with_body (f, 0, body), ==, 41 + i);
+      g_assert_cmpint (wpi_store_traffic_get_bytes (store, NULL), <=, budget);
+    }
+  assert_bytes_counted (f);
 }
 
 /* ---- The console's GSettings keys -------------------------------------- */
@@ -267,12 +330,23 @@ static void
 test_gsettings_binding (Fixture       *f,
                         gconstpointer  data)
 {
+  /* each console key and the service property it is bound to, with a value to set */
+  const struct {
+    const char *key;
+    const char *property;
+    guint       value;
+  } bindings[] = {
+    { "contact-me-initial-backoff", "contact-initial-backoff", 45 },
+    { "contact-me-max-backoff", "contact-max-backoff", 600 },
+    { "traffic-retention-days", "traffic-retention-days", 7 },
+    { "traffic-max-megabytes", "traffic-max-megabytes", 64 },
+    { "max-flows", "max-flows", 3 },   /* D21 */
+  };
   g_autoptr(GError) error = NULL;
   g_autoptr(GSettingsSchemaSource) source = NULL;
   g_autoptr(GSettingsSchema) schema = NULL;
   g_autoptr(GSettingsBackend) backend = g_memory_settings_backend_new ();
   g_autoptr(GSettings) settings = NULL;
-  guint initial = 0, longest = 0, days = 0, max_flows = 0;
   const char * const ranges[] = { "127.0.0.0/24", "fd00::/64", NULL };
   g_auto(GStrv) allow = NULL;
 
@@ -282,45 +356,30 @@ test_gsettings_binding (Fixture       *f,
   g_assert_nonnull (schema);
   settings = g_settings_new_full (schema, backend, NULL);
 
-  g_settings_bind (settings, "contact-me-initial-backoff", f->service, "contact-initial-backoff",
-                   G_SETTINGS_BIND_GET);
-  g_settings_bind (settings, "contact-me-max-backoff", f->service, "contact-max-backoff",
-                   G_SETTINGS_BIND_GET);
-  g_settings_bind (settings, "traffic-retention-days", f->service, "traffic-retention-days",
-                   G_SETTINGS_BIND_GET);
-  /* the schema's defaults arrive with the binding */
-  g_object_get (f->service, "contact-initial-backoff", &initial, "contact-max-backoff", &longest,
-                "traffic-retention-days", &days, NULL);
-  g_assert_cmpuint (initial, ==, g_settings_get_uint (settings, "contact-me-initial-backoff"));
-  g_assert_cmpuint (longest, ==, g_settings_get_uint (settings, "contact-me-max-backoff"));
-  g_assert_cmpuint (days, ==, g_settings_get_uint (settings, "traffic-retention-days"));
+  for (guint i = 0; i < G_N_ELEMENTS (bindings); i++)
+    {
+      guint value = 0;
 
-  g_settings_set_uint (settings, "contact-me-initial-backoff", 45);
-  g_settings_set_uint (settings, "contact-me-max-backoff", 600);
-  g_settings_set_uint (settings, "traffic-retention-days", 7);
-  g_object_get (f->service, "contact-initial-backoff", &initial, "contact-max-backoff", &longest,
-                "traffic-retention-days", &days, NULL);
-  g_assert_cmpuint (initial, ==, 45);
-  g_assert_cmpuint (longest, ==, 600);
-  g_assert_cmpuint (days, ==, 7);
+      g_test_message ("%s", bindings[i].key);
+      g_settings_bind (settings, bindings[i].key, f->service, bindings[i].property, G_SETTINGS_BIND_GET);
+      /* the schema's default arrives with the binding */
+      g_object_get (f->service, bindings[i].property, &value, NULL);
+      g_assert_cmpuint (value, ==, g_settings_get_uint (settings, bindings[i].key));
 
-  g_settings_unbind (f->service, "contact-initial-backoff");
-  g_settings_unbind (f->service, "contact-max-backoff");
-  g_settings_unbind (f->service, "traffic-retention-days");
+      g_settings_set_uint (settings, bindings[i].key, bindings[i].value);
+      g_object_get (f->service, bindings[i].property, &value, NULL);
+      g_assert_cmpuint (value, ==, bindings[i].value);
+      g_settings_unbind (f->service, bindings[i].property);
+    }
 
-  /* D21, D19: the flows at once, the contact-me ranges */
-  g_settings_bind (settings, "max-flows", f->service, "max-flows", G_SETTINGS_BIND_GET);
+  /* D19: the contact-me ranges, a list */
   g_settings_bind (settings, "contact-me-allow", f->service, "contact-allow", G_SETTINGS_BIND_GET);
-  g_object_get (f->service, "max-flows", &max_flows, "contact-allow", &allow, NULL);
-  g_assert_cmpuint (max_flows, ==, WPI_SERVICE_DEFAULT_MAX_FLOWS);
+  g_object_get (f->service, "contact-allow", &allow, NULL);
   g_assert_true (allow == NULL || allow[0] == NULL);
   g_clear_pointer (&allow, g_strfreev);
-  g_settings_set_uint (settings, "max-flows", 3);
   g_settings_set_strv (settings, "contact-me-allow", ranges);
-  g_object_get (f->service, "max-flows", &max_flows, "contact-allow", &allow, NULL);
-  g_assert_cmpuint (max_flows, ==, 3);
+  g_object_get (f->service, "contact-allow", &allow, NULL);
   g_assert_true (g_strv_equal ((const char * const *) allow, ranges));
-  g_settings_unbind (f->service, "max-flows");
   g_settings_unbind (f->service, "contact-allow");
 }
 
@@ -336,6 +395,8 @@ main (int    argc,
               fixture_tear_down);
   g_test_add ("/settings/traffic-retention-batches", Fixture, NULL, fixture_set_up,
               test_traffic_retention_batches, fixture_tear_down);
+  g_test_add ("/settings/traffic-budget", Fixture, NULL, fixture_set_up, test_traffic_budget,
+              fixture_tear_down);
   g_test_add ("/settings/gsettings-binding", Fixture, NULL, fixture_set_up, test_gsettings_binding,
               fixture_tear_down);
   return g_test_run ();

@@ -299,6 +299,29 @@ test_preferences_contact_allow (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* The traffic log's byte budget (issue 10 §3): the schema's default and range, and both
+ * ways between the spin button and the setting. */
+static void
+test_preferences_traffic_budget (void)
+{
+  g_autoptr(GSettings) settings = ui_test_memory_settings ();
+  GtkWidget *window = new_shown_window (settings, NULL);
+  GtkSpinButton *budget = GTK_SPIN_BUTTON (ui_test_find_named (window, GTK_TYPE_SPIN_BUTTON,
+                                                               "traffic_max_megabytes"));
+  double min, max;
+
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (budget), ==, 1024);
+  gtk_spin_button_get_range (budget, &min, &max);
+  g_assert_cmpfloat (min, ==, 16);
+  g_assert_cmpfloat (max, ==, 1048576);
+
+  gtk_spin_button_set_value (budget, 64);
+  g_assert_cmpuint (g_settings_get_uint (settings, "traffic-max-megabytes"), ==, 64);
+  g_settings_set_uint (settings, "traffic-max-megabytes", 2048);
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (budget), ==, 2048);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -309,6 +332,7 @@ main (int   argc,
   g_test_add_func ("/ui/preferences/apply", test_preferences_apply);
   g_test_add_func ("/ui/preferences/confirm", test_preferences_confirm);
   g_test_add_func ("/ui/preferences/contact-allow", test_preferences_contact_allow);
+  g_test_add_func ("/ui/preferences/traffic-budget", test_preferences_traffic_budget);
 
   return g_test_run ();
 }

@@ -742,6 +742,32 @@ test_export (Fixture       *fixture,
   }
 }
 
+/* A refused message keeps a prefix of its body (issue 10 §3): the detail says so. What
+ * the service sent, shorter for its redacted secrets, is no cut body. */
+static void
+test_detail_body_cut (void)
+{
+  g_autoptr(WpiTrafficRecord) record = wpi_traffic_record_new ();
+  g_autofree char *prefix = g_strnfill (64 * 1024, 'x');
+  const WpiTrafficDirection directions[] = { WPI_TRAFFIC_DIRECTION_IN, WPI_TRAFFIC_DIRECTION_OUT };
+
+  record->body = g_bytes_new (prefix, 64 * 1024);
+  record->size = 1048576;
+  for (guint i = 0; i < G_N_ELEMENTS (directions); i++)
+    {
+      g_autoptr(GListModel) tree = NULL;
+      g_autofree char *text = NULL;
+
+      record->direction = directions[i];
+      tree = wpc_traffic_detail_build (record, NULL, NULL, FALSE, FALSE);
+      text = wpc_traffic_detail_to_text (tree);
+      g_test_message ("%s", text);
+      /* g_format_size() puts a no-break space before the unit */
+      g_assert_true ((strstr (text, "body cut at 64.0\u00a0KiB of 1.0\u00a0MB") != NULL) ==
+                     (directions[i] == WPI_TRAFFIC_DIRECTION_IN));
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -769,6 +795,7 @@ main (int   argc,
   ADD ("/ui/traffic-view/follow-tail", test_follow_tail, TRUE);
   ADD ("/ui/traffic-view/export", test_export, TRUE);
 #undef ADD
+  g_test_add_func ("/ui/traffic-view/detail-body-cut", test_detail_body_cut);
 
   return g_test_run ();
 }

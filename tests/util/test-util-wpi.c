@@ -243,3 +243,34 @@ test_util_server_handle (SoupServer      *server,
   closure->user_data = user_data;
   soup_server_add_handler (server, path, handler_trampoline, closure, g_free);
 }
+
+typedef struct {
+  guint  status;
+  guint *count;
+} CountingClosure;
+
+static void
+count_and_answer (SoupServerMessage *msg,
+                  GBytes            *body,
+                  gpointer           user_data)
+{
+  CountingClosure *closure = user_data;
+
+  (*closure->count)++;
+  soup_server_message_set_status (msg, closure->status, NULL);
+}
+
+SoupServer *
+test_util_counting_server_new (guint  status,
+                               guint *count,
+                               guint *port)
+{
+  SoupServer *server = test_util_server_new (NULL, NULL, port);
+  CountingClosure *closure = g_new (CountingClosure, 1);
+
+  closure->status = status;
+  closure->count = count;
+  g_object_set_data_full (G_OBJECT (server), "test-util-counting", closure, g_free);
+  test_util_server_handle (server, NULL, count_and_answer, closure);
+  return server;
+}

@@ -89,4 +89,10 @@ void           test_util_server_handle     (SoupServer        *server,
                                             TestUtilHandler    handler,
                                             gpointer           user_data);
 
+/* A plain HTTP server (as a phone's contact-me listener) that answers every request with
+ * status and counts them in *count; *port (unless NULL) gets its port. */
+SoupServer    *test_util_counting_server_new (guint        status,
+                                              guint       *count,
+                                              guint       *port);
+
 G_END_DECLS
