@@ -27,6 +27,7 @@ _wpi_service_flow_free (Flow *flow)
   g_free (flow->mac);
   g_free (flow->peer);
   g_free (flow->peer_ip);
+  g_free (flow->claimed_contact_uri);
   g_clear_pointer (&flow->fragments, g_ptr_array_unref);
   g_clear_pointer (&flow->job, wpi_job_record_free);
   g_clear_pointer (&flow->outbox, g_ptr_array_unref);

@@ -105,6 +105,8 @@ typedef struct {
   char              *mac;
   char              *firmware;      /* as the phone reports it now, or as stored */
   gboolean           created;       /* the phone is new */
+  char              *claim;         /* a known phone's MAC from a new address: what it is */
+  char              *claimed_contact_uri;
   /* results */
   WpiMessage        *reply;
   Flow              *flow;
@@ -121,6 +123,8 @@ exchange_clear (Exchange *ex)
   g_free (ex->mac);
   g_free (ex->firmware);
   g_free (ex->refusal);
+  g_free (ex->claimed_contact_uri);
+  g_free (ex->claim);
   g_clear_object (&ex->reply);
 }
 
@@ -249,6 +253,17 @@ exchange_store_phone (Exchange              *ex,
   TAKE ("software-version", firmware, WPI_PHONE_FIELD_FIRMWARE);
   TAKE ("contact-me-uri", contact_me_uri, WPI_PHONE_FIELD_CONTACT_ME_URI);
 #undef TAKE
+  /* A new flow in Default Mode from another address than the known phone's is a claim on
+   * its MAC: a phone that moved, or another device. Until the claim completes a flow, the
+   * phone keeps its address and contact-me URI (contact-me goes there, D19), and the claim
+   * is a security event (issue 10). */
+  if (known != NULL && known->ip != NULL && g_strcmp0 (known->ip, ex->peer_ip) != 0 &&
+      ex->flow == NULL && ex->port_mode == WPI_PHONE_MODE_DEFAULT)
+    {
+      ex->claim = g_strdup_printf ("%s, known at %s, writes from %s", ex->mac, known->ip, ex->peer_ip);
+      ex->claimed_contact_uri = g_steal_pointer (&update->contact_me_uri);
+      fields &= ~(WPI_PHONE_FIELD_IP | WPI_PHONE_FIELD_CONTACT_ME_URI);
+    }
   if (!wpi_store_phone_upsert (ex->self->store, update, fields, &ex->created, error))
     return FALSE;
   ex->firmware = g_strdup (update->firmware ? update->firmware : known ? known->firmware : NULL);
@@ -267,6 +282,12 @@ exchange_open_flow (Exchange *ex)
       ex->flow = _wpi_service_flow_new (self, ex->mac, ex->peer, ex->peer_ip, ex->port, ex->port_mode,
                                         ex->reason);
       ex->new_flow = TRUE;
+    }
+  if (ex->claim != NULL)
+    {
+      ex->flow->claim = TRUE;
+      g_free (ex->flow->claimed_contact_uri);
+      ex->flow->claimed_contact_uri = g_strdup (ex->claimed_contact_uri);
     }
   ex->flow->last_activity = g_get_monotonic_time ();
   if (wpi_message_has_max_items (ex->request))
@@ -508,6 +529,27 @@ respond_reply (WpiService        *self,
   _wpi_service_log_traffic (self, out);
 }
 
+/* The claim on a MAC completed a flow: the phone is where it wrote from now */
+static void
+claim_completed (WpiService *self,
+                 Flow       *flow)
+{
+  g_autoptr(WpiPhoneRecord) update = wpi_phone_record_new (flow->mac);
+  WpiPhoneFields fields = WPI_PHONE_FIELD_IP;
+  g_autoptr(GError) error = NULL;
+
+  update->ip = g_strdup (flow->peer_ip);
+  if (flow->claimed_contact_uri != NULL)
+    {
+      update->contact_me_uri = g_strdup (flow->claimed_contact_uri);
+      fields |= WPI_PHONE_FIELD_CONTACT_ME_URI;
+    }
+  if (!wpi_store_phone_upsert (self->store, update, fields, NULL, &error))
+    _wpi_service_log (self, "%s: the address it moved to is not stored: %s", flow->mac, error->message);
+  else
+    _wpi_service_log (self, "%s now writes from %s", flow->mac, flow->peer_ip);
+}
+
 /* A flow that ended (a CleanUp, or a restart the phone does not answer) is closed. */
 static void
 flow_after_reply (WpiService *self,
@@ -527,6 +569,8 @@ flow_after_reply (WpiService *self,
     }
 
   mac = g_strdup (flow->mac);
+  if (flow->claim && flow->step == STEP_CLEAN_UP)
+    claim_completed (self, flow);
   _wpi_service_flow_close (self, flow);
   _wpi_service_set_phone_state (self, mac, busy ? WPI_PHONE_STATE_BUSY : WPI_PHONE_STATE_IDLE);
   _wpi_service_refresh_phone (self, mac);
@@ -576,6 +620,9 @@ handle_wpi_post (WpiService        *self,
       respond_error (self, x, in, ex.http_status, -1, ex.refusal);
       return;
     }
+  /* after the transaction: the event is stored whether or not the flow goes on */
+  if (ex.claim != NULL)
+    _wpi_service_security_event (self, peer, ex.mac, "mac-claimed-from-other-address", ex.claim);
   respond_reply (self, x, &ex);
   if (ex.overloaded)
     _wpi_service_flow_close (self, ex.flow);

@@ -60,6 +60,9 @@ typedef struct {
   char          *mac;
   char          *peer;
   char          *peer_ip;
+  char          *claimed_contact_uri; /* a claim from a new address: applied when the flow
+                                       * ends with a CleanUp (issue 10) */
+  gboolean       claim;
   guint          port;
   WpiPhoneMode   port_mode;
   WpiReason      opened_by;

@@ -923,6 +923,51 @@ test_flow_bound_to_address (Fixture       *f,
   g_assert_cmpint (job_state (f, registration_job (f), NULL), ==, WPI_JOB_STATE_DONE);
 }
 
+/* A known phone's MAC from another address (issue 10): a security event, and the phone
+ * keeps its address and contact-me URI until the claim has completed a flow */
+static void
+test_mac_claimed (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(WpiMessage) start_up = NULL;
+  g_autoptr(WpiMessage) answer = NULL;
+  g_autoptr(WpiPhoneRecord) during = NULL;
+  g_autoptr(WpiPhoneRecord) after = NULL;
+  g_autoptr(GPtrArray) events = NULL;
+  g_autofree char *known_uri = NULL;
+
+  register_phone (f);
+  known_uri = g_strdup (f->contact_me_uri);
+  enqueue_write (f, "auto-answer", "true", NULL, NULL);   /* so that the claim's flow goes on */
+  g_clear_object (&f->session);
+  f->session = test_util_https_session_new_from (NULL, "127.0.0.2");
+  g_free (f->contact_me_uri);
+  f->contact_me_uri = g_strdup ("http://127.0.0.2:8085/contact_dls.html/ContactDLS");
+  start_up = phone_message (f, WPI_REASON_START_UP, "E1");
+  answer = exchange (f, start_up);
+  g_assert_cmpint (wpi_message_get_action (answer), !=, WPI_ACTION_CLEAN_UP);
+
+  during = stored_phone (f);
+  g_assert_cmpstr (during->ip, ==, "127.0.0.1");
+  g_assert_cmpstr (during->contact_me_uri, ==, known_uri);
+  events = wpi_store_security_event_list (wpi_service_get_store (f->service), 0, 0, NULL);
+  g_assert_cmpuint (events->len, ==, 1);
+  g_assert_cmpstr (((WpiSecurityEvent *) g_ptr_array_index (events, 0))->kind, ==, "mac-claimed-from-other-address");
+
+  /* the claim goes through a whole flow: now the phone is where it wrote from */
+  for (guint step = 0; wpi_message_get_action (answer) != WPI_ACTION_CLEAN_UP; step++)
+    {
+      g_autoptr(WpiMessage) reply = reply_to (f, wpi_message_get_action (answer), "accepted", "E1");
+
+      g_assert_cmpuint (step, <, 4);
+      g_clear_object (&answer);
+      answer = exchange (f, reply);
+    }
+  after = stored_phone (f);
+  g_assert_cmpstr (after->ip, ==, "127.0.0.2");
+  g_assert_cmpstr (after->contact_me_uri, ==, f->contact_me_uri);
+}
+
 /* ---- Mobility (items.md §13.1) ----------------------------------------- */
 
 /* inventory-changes in a user's logon and logoff: each is an event on the phone, answered
@@ -1520,6 +1565,7 @@ main (int   argc,
   ADD ("/service/deadline/restart-mid-flow", test_restart_mid_flow);
   ADD ("/service/deadline/expiry", test_flow_deadline);
   ADD ("/service/deadline/bound-to-address", test_flow_bound_to_address);
+  ADD ("/service/mac-claimed", test_mac_claimed);
   ADD ("/service/mobility", test_mobility);
   ADD ("/service/contact-me/unreachable", test_unreachable);
   for (guint i = 0; i < G_N_ELEMENTS (guard_cases); i++)
