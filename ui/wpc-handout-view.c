@@ -10,6 +10,7 @@
 
 #include <glib/gi18n.h>
 
+#include "wpc-accessible.h"
 #include "wpc-handout-view-private.h"
 
 /* --- One table row: a PIN record and its phone's number and model ------------------ */
@@ -441,6 +442,8 @@ set_button (GtkButton  *button,
             char       *tooltip)
 {
   gtk_button_set_label (button, reason != NULL ? plain_label : label);
+  /* set_label() names the button by its raw label again (wpc-accessible.c) */
+  wpc_accessible_fix_mnemonic_names (GTK_WIDGET (button));
   gtk_widget_set_tooltip_text (GTK_WIDGET (button), reason != NULL ? reason : tooltip);
   g_free (label);
   g_free (tooltip);

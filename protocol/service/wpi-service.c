@@ -643,8 +643,6 @@ wpi_service_stop (WpiService *self)
   g_clear_object (&self->listener);
   g_clear_object (&self->secure_listener);
   _wpi_service_listener_stop (self);
-  if (was_listening && self->longest_handshake_ms > 0)
-    g_debug ("the longest TLS handshake took %" G_GINT64_FORMAT " ms", self->longest_handshake_ms);
   if (self->listen_urls != NULL)
     g_ptr_array_set_size (self->listen_urls, 0);
   g_clear_object (&self->certificate);
