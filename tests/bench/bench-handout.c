@@ -127,7 +127,7 @@ bench_bulk (WpiService *service,
   wpi_bootstrap_options_init (&options);
   g_print ("Bulk handout: %u phones, PIN of %u digits, RSA-%u keys, %u PBKDF2 iterations, %u cores\n",
            g_strv_length (macs), options.pin_length, wpi_pki_get_key_bits (wpi_service_get_pki (service)),
-           options.iterations, g_get_num_processors ());
+           WPI_BUNDLE_DEFAULT_ITERATIONS, g_get_num_processors ());
 
   wpi_handout_prepare_async (wpi_service_get_data_dir (service), wpi_service_get_pki (service),
                              (const char * const *) macs, &options, NULL, bulk_progress, &bulk,
