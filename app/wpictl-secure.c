@@ -1,7 +1,8 @@
 /* wpictl-secure.c: Secure Mode: bootstrap, pins and revoke
  *
- * bootstrap makes each phone's certificate (and PIN) and queues its job; the PINs go
- * to a handout or the terminal. pins lists them, revoke revokes a phone's certificates.
+ * bootstrap queues each phone's job with its PIN (the service makes the phone's
+ * certificate and bundle when it sends the job); the PINs go to a handout or the
+ * terminal. pins lists them, revoke revokes a phone's certificates.
  */
 #include "config.h"
 
@@ -230,30 +231,23 @@ check_bootstrap_options (WpiBootstrapOptions *options,
   return EXIT_OK;
 }
 
-/* Makes the phones' certificates (and PINs) and queues their jobs, reporting progress on
- * stderr; Ctrl+C or a kill stops it between phones. NULL when it could not start. */
+/* Queues the phones' jobs with their PINs (D9), reporting progress on stderr; Ctrl+C or
+ * a kill stops it between phones (the caller holds the signals). NULL when it could not
+ * start. */
 static WpiHandoutResult *
-prepare_phones (WpiPki                     *pki,
+prepare_phones (BootstrapRun               *run,
+                WpiPki                     *pki,
                 const char * const         *macs,
                 const WpiBootstrapOptions  *options,
                 GError                    **error)
 {
-  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  BootstrapRun run = { loop, cancellable, NULL, NULL, FALSE };
-  guint sigint_id, sigterm_id;
+  wpi_handout_prepare_async (wpictl.data_dir, pki, macs, options, run->cancellable,
+                             bootstrap_progress, NULL, bootstrap_prepared, run);
+  g_main_loop_run (run->loop);
 
-  sigint_id = g_unix_signal_add (SIGINT, bootstrap_interrupted, &run);
-  sigterm_id = g_unix_signal_add (SIGTERM, bootstrap_interrupted, &run);
-  wpi_handout_prepare_async (wpictl.data_dir, pki, macs, options, cancellable,
-                             bootstrap_progress, NULL, bootstrap_prepared, &run);
-  g_main_loop_run (loop);
-  g_source_remove (sigint_id);
-  g_source_remove (sigterm_id);
-
-  if (run.result == NULL)
-    g_propagate_error (error, g_steal_pointer (&run.error));
-  return run.result;
+  if (run->result == NULL)
+    g_propagate_error (error, g_steal_pointer (&run->error));
+  return g_steal_pointer (&run->result);
 }
 
 /* Each phone that could not be queued, on stderr; EXIT_JOB_FAILED if there is one. */
@@ -329,9 +323,14 @@ _wpictl_cmd_bootstrap (char **args)
   g_autoptr(WpiHandoutResult) result = NULL;
   g_auto(GStrv) macs = NULL;
   g_autofree char *pki_dir = NULL;
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  BootstrapRun run = { loop, cancellable, NULL, NULL, FALSE };
   WpiBootstrapOptions options;
   WpiHandoutPaper paper = WPI_HANDOUT_PAPER_A4;
   gboolean is_pdf = FALSE;
+  gboolean handed_out = FALSE;
+  guint sigint_id, sigterm_id;
   int status;
 
   status = check_bootstrap_options (&options, &paper, &is_pdf);
@@ -345,12 +344,24 @@ _wpictl_cmd_bootstrap (char **args)
   options.secure_port = secure_port_setting ();
 
   pki_dir = g_build_filename (wpictl.data_dir, "pki", NULL);
-  if ((pki = wpi_pki_new (pki_dir, NULL, &error)) == NULL ||
-      (result = prepare_phones (pki, (const char * const *) macs, &options, &error)) == NULL)
+  if ((pki = wpi_pki_new (pki_dir, NULL, &error)) == NULL)
     return _wpictl_fail_error (error);
 
-  status = report_failures (result);
-  if (!hand_out_pins (result, &options, is_pdf, paper, &status))
+  /* Ctrl+C or a kill stops the queuing between phones; once it is over, the PINs queued
+   * must reach the handout, so the signal is only noted until the handout is written */
+  sigint_id = g_unix_signal_add (SIGINT, bootstrap_interrupted, &run);
+  sigterm_id = g_unix_signal_add (SIGTERM, bootstrap_interrupted, &run);
+  result = prepare_phones (&run, pki, (const char * const *) macs, &options, &error);
+  if (result != NULL)
+    {
+      status = report_failures (result);
+      handed_out = hand_out_pins (result, &options, is_pdf, paper, &status);
+    }
+  g_source_remove (sigint_id);
+  g_source_remove (sigterm_id);
+  if (result == NULL)
+    return _wpictl_fail_error (error);
+  if (!handed_out)
     return EXIT_USAGE;
 
   if (result->cancelled)

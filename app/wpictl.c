@@ -238,7 +238,7 @@ static const struct {
   { "traffic", "", "Show the traffic log, the newest messages last",
     0, 0, OPT_JSON | OPT_SECRETS | OPT_PHONE | OPT_LIMIT, _wpictl_cmd_traffic },
   { "bootstrap", "MAC… | --all | --default-mode | --match TEXT",
-    "Move phones into Secure Mode: make their certificates (and PINs) and queue the jobs",
+    "Move phones into Secure Mode: queue the jobs with their PINs (the service makes the certificates)",
     0, G_MAXUINT, OPT_SELECT | OPT_BOOTSTRAP | OPT_PINS, _wpictl_cmd_bootstrap },
   { "pins", "", "List each phone's bootstrap PIN and its state",
     0, 0, OPT_JSON | OPT_PINS | OPT_ALL_PINS, _wpictl_cmd_pins },

@@ -1,11 +1,14 @@
 /* wpi-bootstrap.h: preparing a phone's move to Secure Mode (protocol.md §7.15)
  *
- * Preparing makes the phone's client key and certificate, the WriteItems payload of
- * flow A (no PIN, decisions.md D7) or flow B (PIN, D8/D9), and queues it as a bootstrap
- * job; in flow B the PIN is stored with the job in the same transaction, so it is
- * durable before anyone can show, print or export it. The service then runs the job
- * like a write (waiting for a busy phone, D11) and finishes it when the phone starts up
- * on the secure port (and, with a PIN, answers the right TAN).
+ * Preparing queues a bootstrap job and, in flow B, its PIN in the same transaction, so the
+ * PIN is durable before anyone can show, print or export it (D9). That is all it does, so
+ * that a handout for hundreds of phones shows its PINs at once: the job's items are a
+ * recipe, the WriteItems of flow A (no PIN, D7) or flow B (PIN, D8) with the bundle left
+ * out (an item without value). The service builds the bundle (the phone's key,
+ * certificate, PKCS#12 and, with a PIN, the sealed secure-mode-data) on worker threads
+ * (wpi-bootstrap-builder.h) by the time the job is sent, runs the job like a write
+ * (waiting for a busy phone, D11) and finishes it when the phone starts up on the secure
+ * port (and, with a PIN, answers the right TAN).
  */
 #pragma once
 
@@ -21,63 +24,64 @@ typedef struct {
   guint     pin_length;     /* 8..20, D9 */
   guint     max_retries;    /* max-pin-retries */
   guint     secure_port;    /* dls-secure-port */
-  guint     iterations;     /* PBKDF2 iterations of the bundle (D8) */
 } WpiBootstrapOptions;
 
-/* Defaults: with PIN, 12 digits, 3 retries, port 18444, 100,000 iterations. */
+/* Defaults: with PIN, 12 digits, 3 retries, port 18444. */
 void      wpi_bootstrap_options_init (WpiBootstrapOptions        *options);
 
-/* Prepares and queues the bootstrap of one phone: wpi_bootstrap_payload_build() and
- * wpi_bootstrap_payload_commit(), after checking that the store knows the phone.
- * Returns the job id; with a PIN, pin_out (if not NULL) gets the PIN, already
- * committed. The store must not be inside a transaction of the caller. */
+/* Queues the bootstrap of one phone the store knows: its recipe and, with a PIN, a new
+ * PIN, which re-issues the phone's previous one; an earlier bootstrap of the phone that
+ * waits to be sent is cancelled with it (its bundle must never go out, D9). Works inside
+ * a transaction of the caller (then the PIN may be shown only after the outermost
+ * commit). Returns the job id, 0 on error; pin_out (may be NULL) gets the PIN and pin_id
+ * (may be NULL) its record id (NULL and 0 without a PIN). */
+gint64    wpi_bootstrap_queue        (WpiStore                   *store,
+                                      const char                 *mac,
+                                      const WpiBootstrapOptions  *options,
+                                      char                      **pin_out,
+                                      gint64                     *pin_id,
+                                      GError                    **error);
+
+/* wpi_bootstrap_queue() for a phone the store must know (a typo gets no job), in a
+ * transaction of its own: the PIN is committed when it returns. */
 gint64    wpi_bootstrap_prepare      (WpiStore                   *store,
-                                      WpiPki                     *pki,
                                       const char                 *mac,
                                       const WpiBootstrapOptions  *options,
                                       char                      **pin_out,
                                       GError                    **error);
 
-/* Where the time of preparations went, in µs (a bulk handout adds up many). */
+/* Where the time of preparations went, in µs (summed over many phones). */
 typedef struct {
-  gint64  key_us;     /* RSA key generation */
+  gint64  key_us;     /* RSA key generation (0 for a key made in advance) */
   gint64  sign_us;    /* certificate signing, with the PKI's files */
   gint64  export_us;  /* the PKCS#12 export (D7) */
-  gint64  seal_us;    /* PIN generation and bundle encryption (D8); 0 without a PIN */
-  gint64  store_us;   /* the transaction that queues the job with its PIN */
+  gint64  seal_us;    /* bundle: the PIN bundle's encryption (D8); handout: PIN generation */
+  gint64  store_us;   /* handout: the transactions that queue the jobs with their PINs */
 } WpiBootstrapTimings;
 
 void      wpi_bootstrap_timings_add  (WpiBootstrapTimings        *sum,
                                       const WpiBootstrapTimings  *timings);
 
-/* The two halves of a preparation, so that a bulk handout can build payloads on
- * several threads and commit them on the one thread that owns its store. */
-typedef struct _WpiBootstrapPayload WpiBootstrapPayload;
+/* TRUE for a bootstrap job whose recipe still lacks its bundle. A job queued by an older
+ * version carries its whole payload and needs none. */
+gboolean  wpi_bootstrap_job_needs_bundle (const WpiJobRecord     *job);
 
-/* Everything but the store: key, certificate (issued in the PKI and made the phone's
- * current one), PKCS#12, and with a PIN the PIN and its bundle. Safe on any thread.
- * A payload that is never committed leaves only that certificate behind, which is in
- * the phone's history and can be revoked. timings (may be NULL) get the stages added. */
-WpiBootstrapPayload *wpi_bootstrap_payload_build  (WpiPki                     *pki,
-                                                   const char                 *mac,
-                                                   const WpiBootstrapOptions  *options,
-                                                   WpiBootstrapTimings        *timings,
-                                                   GError                    **error);
-/* The normalised MAC. */
-const char          *wpi_bootstrap_payload_get_mac (const WpiBootstrapPayload *payload);
-/* The PIN, or NULL without one. It may be shown only after commit() succeeded. */
-const char          *wpi_bootstrap_payload_get_pin (const WpiBootstrapPayload *payload);
-/* Queues the job and stores the PIN with it in one transaction (D9). The phone must be
- * in the store. Returns the job id, 0 on error; pin_id (may be NULL) gets the PIN's
- * record id (0 without a PIN). The store must not be inside a transaction of the caller. */
-gint64               wpi_bootstrap_payload_commit  (WpiStore                   *store,
-                                                    const WpiBootstrapPayload  *payload,
-                                                    gint64                     *pin_id,
-                                                    WpiBootstrapTimings        *timings,
-                                                    GError                    **error);
-/* Wipes the PIN and the private key before freeing. */
-void                 wpi_bootstrap_payload_free    (WpiBootstrapPayload        *payload);
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (WpiBootstrapPayload, wpi_bootstrap_payload_free)
+/* The WriteItems of a job's recipe (WpiStoreItem) with its bundle built: the key
+ * (key_pem, or a new one when NULL), a certificate issued in the PKI and made the phone's
+ * current one, the PKCS#12 (D7) and, with a PIN (which must be the job's PIN as
+ * committed), secure-mode-data sealed with `iterations` PBKDF2 iterations (D8). Safe on
+ * any thread. A bundle that is never sent leaves only that certificate behind, in the
+ * phone's history, where it can be revoked. timings (may be NULL) get the stages added.
+ * Wipe the items (wpi_bootstrap_items_free()) when done: they hold the private key. */
+GArray   *wpi_bootstrap_build_items  (WpiPki                     *pki,
+                                      const char                 *mac,
+                                      const GArray               *recipe,
+                                      const char                 *pin,
+                                      guint                       iterations,
+                                      const char                 *key_pem,
+                                      WpiBootstrapTimings        *timings,
+                                      GError                    **error);
+/* Wipes every value, then frees the array. */
+void      wpi_bootstrap_items_free   (GArray                     *items);
 
 G_END_DECLS

@@ -7,6 +7,9 @@
 #include "wpi-handout.h"
 #include "wpi-pin.h"
 
+/* Phones queued in one transaction (see queue_batch()) */
+#define HANDOUT_BATCH 64
+
 /* ---- Failures, results ------------------------------------------------------------ */
 
 G_DEFINE_BOXED_TYPE (WpiHandoutFailure, wpi_handout_failure,
@@ -234,7 +237,6 @@ wpi_handout_select_macs (WpiStore            *store,
 
 typedef struct {
   char                   *data_dir;
-  WpiPki                 *pki;
   GStrv                   macs;
   WpiBootstrapOptions     options;
   WpiHandoutProgressFunc  progress;
@@ -246,7 +248,6 @@ static void
 handout_run_free (HandoutRun *run)
 {
   g_free (run->data_dir);
-  g_clear_object (&run->pki);
   g_strfreev (run->macs);
   g_clear_pointer (&run->context, g_main_context_unref);
   g_free (run);
@@ -256,7 +257,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (HandoutRun, handout_run_free)
 
 static HandoutRun *
 handout_run_new (const char                *data_dir,
-                 WpiPki                    *pki,
                  const char * const        *macs,
                  const WpiBootstrapOptions *options,
                  WpiHandoutProgressFunc     progress,
@@ -265,7 +265,6 @@ handout_run_new (const char                *data_dir,
   HandoutRun *run = g_new0 (HandoutRun, 1);
 
   run->data_dir = g_strdup (data_dir);
-  run->pki = g_object_ref (pki);
   run->macs = g_strdupv ((GStrv) macs);
   if (run->macs == NULL)
     run->macs = g_new0 (char *, 1);
@@ -341,48 +340,6 @@ report_progress (HandoutRun            *run,
   g_source_unref (source);
 }
 
-/* One phone through the builder pool */
-typedef struct {
-  guint                 slot;      /* its place in the run's list of known phones */
-  const char           *mac;       /* owned by the run */
-  WpiBootstrapPayload  *payload;
-  GError               *error;
-  WpiBootstrapTimings   timings;
-  gboolean              skipped;   /* cancelled before it began */
-} BuildJob;
-
-static void
-build_job_free (BuildJob *job)
-{
-  g_clear_pointer (&job->payload, wpi_bootstrap_payload_free);
-  g_clear_error (&job->error);
-  g_free (job);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (BuildJob, build_job_free)
-
-typedef struct {
-  WpiPki                    *pki;
-  const WpiBootstrapOptions *options;
-  GCancellable              *cancellable;
-  GAsyncQueue               *finished;   /* BuildJob */
-} Builders;
-
-static void
-build_one (gpointer data,
-           gpointer user_data)
-{
-  BuildJob *job = data;
-  Builders *builders = user_data;
-
-  if (g_cancellable_is_cancelled (builders->cancellable))
-    job->skipped = TRUE;
-  else
-    job->payload = wpi_bootstrap_payload_build (builders->pki, job->mac, builders->options,
-                                                &job->timings, &job->error);
-  g_async_queue_push (builders->finished, job);
-}
-
 typedef struct {
   char            *given;
   char            *mac;     /* normalised, or NULL when `given` is not a MAC */
@@ -405,8 +362,7 @@ typedef struct {
   WpiStore          *store;
   WpiHandoutResult  *result;
   GArray            *targets;   /* Target, each phone once */
-  GArray            *ready;     /* guint: index into targets of the phones to build */
-  GPtrArray         *slots;     /* WpiHandoutEntry, in the order of `ready` */
+  GArray            *ready;     /* guint: index into targets of the phones to queue */
   guint              done;
 } Handout;
 
@@ -443,7 +399,7 @@ fail_target (Handout    *handout,
   report_progress (handout->run, ++handout->done, handout->targets->len, shown, NULL);
 }
 
-/* Only phones the store knows are built */
+/* Only phones the store knows are queued */
 static void
 look_up_targets (Handout *handout)
 {
@@ -466,86 +422,78 @@ look_up_targets (Handout *handout)
     }
 }
 
-/* A finished build into the store, on this thread */
-static void
-commit_job (Handout  *handout,
-            BuildJob *job)
+/* One phone's job and PIN, inside the batch's transaction; NULL with its failure */
+static WpiHandoutEntry *
+queue_target (Handout       *handout,
+              const Target  *target,
+              GError       **error)
 {
-  const Target *target = &g_array_index (handout->targets, Target,
-                                         g_array_index (handout->ready, guint, job->slot));
-  g_autoptr(WpiHandoutEntry) entry = NULL;
-  GError *local_error = NULL;
-  gint64 job_id;
+  g_autofree char *pin = NULL;
+  WpiHandoutEntry *entry;
   gint64 pin_id = 0;
+  gint64 job_id;
 
-  if (job->error != NULL)
-    {
-      fail_target (handout, target->mac, target->mac, g_steal_pointer (&job->error));
-      return;
-    }
-
-  job_id = wpi_bootstrap_payload_commit (handout->store, job->payload, &pin_id,
-                                         &handout->result->timings, &local_error);
+  job_id = wpi_bootstrap_queue (handout->store, target->mac, &handout->run->options, &pin, &pin_id, error);
   if (job_id == 0)
-    {
-      fail_target (handout, target->mac, target->mac, local_error);
-      return;
-    }
-
+    return NULL;
   entry = wpi_handout_entry_new (target->mac, target->phone->e164, target->phone->device_type,
-                                 target->phone->location,
-                                 wpi_bootstrap_payload_get_pin (job->payload), job_id, pin_id);
+                                 target->phone->location, pin, job_id, pin_id);
+  if (pin != NULL)
+    explicit_bzero (pin, strlen (pin));
   /* what the CSV and the slips tell besides the PIN (issue 11 §3) */
   if (entry->pin != NULL)
     entry->state = g_strdup (wpi_pin_state_to_string (WPI_PIN_STATE_GENERATED));
   entry->issued_us = g_get_real_time ();
   entry->max_retries = handout->run->options.max_retries;
-  report_progress (handout->run, ++handout->done, handout->targets->len, target->mac, entry);
-  g_ptr_array_index (handout->slots, job->slot) = g_steal_pointer (&entry);
+  return entry;
 }
 
-/* One builder per core; this thread only commits, which is quick next to the
- * cryptography. A small window keeps cancelling prompt. */
-static void
-build_ready (Handout      *handout,
+/* Up to HANDOUT_BATCH phones from ready[first] on in one transaction: a commit (an fsync)
+ * per phone would cost more than everything else. Their PINs are shown (progress) only
+ * after the commit (D9); a failed commit fails them all. Returns how many it took. */
+static guint
+queue_batch (Handout      *handout,
+             guint         first,
              GCancellable *cancellable)
 {
-  g_autoptr(GAsyncQueue) finished = g_async_queue_new ();
-  guint n_threads = CLAMP (g_get_num_processors (), 1, 16);
-  Builders builders = { handout->run->pki, &handout->run->options, cancellable, finished };
-  GThreadPool *pool = g_thread_pool_new (build_one, &builders, n_threads, FALSE, NULL);
-  GArray *ready = handout->ready;
-  guint next = 0;
-  guint in_flight = 0;
+  g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func ((GDestroyNotify) wpi_handout_entry_free);
+  g_autoptr(GError) commit_error = NULL;
+  gint64 start = g_get_monotonic_time ();
+  guint last = MIN (first + HANDOUT_BATCH, handout->ready->len);
+  guint n = 0;
 
-  while (next < ready->len || in_flight > 0)
+  if (!wpi_store_transaction_begin (handout->store, &commit_error))
+    last = first;
+  for (guint i = first; i < last && !g_cancellable_is_cancelled (cancellable); i++, n++)
     {
-      g_autoptr(BuildJob) job = NULL;
+      const Target *target = &g_array_index (handout->targets, Target, g_array_index (handout->ready, guint, i));
+      GError *local_error = NULL;
+      WpiHandoutEntry *entry = queue_target (handout, target, &local_error);
 
-      while (next < ready->len && in_flight < 2 * n_threads && !g_cancellable_is_cancelled (cancellable))
-        {
-          BuildJob *new_job = g_new0 (BuildJob, 1);
-
-          new_job->slot = next;
-          new_job->mac = g_array_index (handout->targets, Target, g_array_index (ready, guint, next)).mac;
-          g_thread_pool_push (pool, new_job, NULL);
-          next++;
-          in_flight++;
-        }
-      if (in_flight == 0)
-        break;   /* cancelled with nothing left in the pool */
-
-      job = g_async_queue_pop (finished);
-      in_flight--;
-      wpi_bootstrap_timings_add (&handout->result->timings, &job->timings);
-
-      /* A payload that was built but not committed is dropped: after a cancel, no more
-       * phones are queued. */
-      if (!job->skipped && !g_cancellable_is_cancelled (cancellable))
-        commit_job (handout, job);
+      if (entry == NULL)
+        fail_target (handout, target->mac, target->mac, local_error);
+      g_ptr_array_add (entries, entry);
     }
+  if (commit_error == NULL)
+    wpi_store_transaction_commit (handout->store, &commit_error);
+  handout->result->timings.store_us += g_get_monotonic_time () - start;
 
-  g_thread_pool_free (pool, FALSE, TRUE);
+  for (guint i = 0; i < entries->len; i++)
+    {
+      const Target *target = &g_array_index (handout->targets, Target, g_array_index (handout->ready, guint, first + i));
+      WpiHandoutEntry *entry = g_ptr_array_index (entries, i);
+
+      if (entry == NULL)
+        continue;
+      if (commit_error != NULL)
+        fail_target (handout, target->mac, target->mac, g_error_copy (commit_error));
+      else
+        {
+          report_progress (handout->run, ++handout->done, handout->targets->len, target->mac, entry);
+          g_ptr_array_add (handout->result->entries, g_steal_pointer (&g_ptr_array_index (entries, i)));
+        }
+    }
+  return n;
 }
 
 static WpiHandoutResult *
@@ -558,7 +506,6 @@ handout_run (HandoutRun    *run,
   g_autoptr(WpiHandoutResult) result = NULL;
   g_autoptr(GArray) targets = g_array_new (FALSE, TRUE, sizeof (Target));
   g_autoptr(GArray) ready = g_array_new (FALSE, FALSE, sizeof (guint));
-  g_autoptr(GPtrArray) slots = NULL;
   Handout handout;
 
   store = wpi_store_open (run->data_dir, error);
@@ -567,24 +514,16 @@ handout_run (HandoutRun    *run,
 
   result = result_new ();
   g_array_set_clear_func (targets, target_clear);
-  handout = (Handout) { run, store, result, targets, ready, NULL, 0 };
+  handout = (Handout) { run, store, result, targets, ready, 0 };
 
   collect_targets (&handout);
   look_up_targets (&handout);
-
-  slots = g_ptr_array_new_full (ready->len, (GDestroyNotify) wpi_handout_entry_free);
-  g_ptr_array_set_size (slots, ready->len);
-  handout.slots = slots;
-  build_ready (&handout, cancellable);
-
-  /* The order the MACs were given, not the order the threads finished in */
-  for (guint i = 0; i < slots->len; i++)
-    if (g_ptr_array_index (slots, i) != NULL)
-      g_ptr_array_add (result->entries, g_steal_pointer (&g_ptr_array_index (slots, i)));
+  /* Cancelling stops between phones; every phone queued is committed with its PIN */
+  for (guint next = 0; next < ready->len && !g_cancellable_is_cancelled (cancellable);)
+    next += queue_batch (&handout, next, cancellable);
 
   result->cancelled = handout.done < targets->len;
   result->elapsed_us = g_get_monotonic_time () - start;
-
   return g_steal_pointer (&result);
 }
 
@@ -620,11 +559,11 @@ wpi_handout_prepare_async (const char                 *data_dir,
   HandoutRun *run;
 
   g_return_if_fail (data_dir != NULL);
-  g_return_if_fail (WPI_IS_PKI (pki));
+  g_return_if_fail (pki == NULL || WPI_IS_PKI (pki));
   g_return_if_fail (options != NULL);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  run = handout_run_new (data_dir, pki, macs, options, progress, progress_data);
+  run = handout_run_new (data_dir, macs, options, progress, progress_data);
   run->context = g_main_context_ref_thread_default ();
 
   task = g_task_new (NULL, cancellable, callback, user_data);
@@ -659,10 +598,10 @@ wpi_handout_prepare (const char                 *data_dir,
   g_autoptr(HandoutRun) run = NULL;
 
   g_return_val_if_fail (data_dir != NULL, NULL);
-  g_return_val_if_fail (WPI_IS_PKI (pki), NULL);
+  g_return_val_if_fail (pki == NULL || WPI_IS_PKI (pki), NULL);
   g_return_val_if_fail (options != NULL, NULL);
 
-  run = handout_run_new (data_dir, pki, macs, options, progress, progress_data);
+  run = handout_run_new (data_dir, macs, options, progress, progress_data);
   return handout_run (run, cancellable, error);
 }
 

@@ -1,11 +1,12 @@
 /* wpi-handout.h: the PIN handout (issue 4 §3)
  *
- * A bulk handout selects phones, prepares the bootstrap of each (wpi-bootstrap.h: key,
- * certificate, PKCS#12, PIN and bundle, the job queued with its PIN in one
- * transaction) off the main thread, and gives back one WpiHandoutEntry per queued
- * phone. Only then are the PINs shown: as a CSV, as a PDF of cut-out slips, or printed
- * by the UI through the same drawing code, after which wpi_handout_mark_handed_out()
- * records that they left the console.
+ * A bulk handout selects phones, queues the bootstrap of each (wpi-bootstrap.h: the job
+ * with its PIN, committed together) off the main thread, and gives back one
+ * WpiHandoutEntry per queued phone. It builds no bundle: the service does that for each
+ * phone by the time it sends the job (wpi-bootstrap-builder.h), so the PINs of 500
+ * phones show at once. Only once committed are the PINs shown: as a CSV, as a PDF of
+ * cut-out slips, or printed by the UI through the same drawing code, after which
+ * wpi_handout_mark_handed_out() records that they left the console.
  *
  * PINs never go to a log: nothing here logs, and no error message carries a PIN.
  */
@@ -44,7 +45,7 @@ typedef struct {
   guint                n_requested; /* MACs given (a repeated MAC counts once) */
   gboolean             cancelled;   /* stopped early; the rest were not touched */
   gint64               elapsed_us;  /* wall-clock time of the whole run */
-  WpiBootstrapTimings  timings;     /* summed over every phone and thread */
+  WpiBootstrapTimings  timings;     /* the commits (store_us); no bundle is built here */
 } WpiHandoutResult;
 
 #define WPI_TYPE_HANDOUT_RESULT (wpi_handout_result_get_type ())
@@ -85,13 +86,14 @@ GStrv   wpi_handout_select_macs         (WpiStore            *store,
 
 /* --- The bulk preparation --------------------------------------------------------- */
 
-/* Prepares the bootstrap of every phone in `macs` on other threads: one opens its own
- * WpiStore on data_dir and commits phone by phone, a pool of one thread per core
- * builds the payloads with the shared `pki`. A MAC that is not one, a phone the store
- * does not know or any other failure is recorded for that phone and the rest go on.
- * Cancelling stops between phones: a phone is queued with its PIN completely or not at
- * all. progress (may be NULL) is called on the thread-default main context of the
- * caller, never after callback; progress_data must live until callback has run. */
+/* Queues the bootstrap of every phone in `macs` on another thread, which opens its own
+ * WpiStore on data_dir and commits up to 64 phones a transaction. A MAC that is not one,
+ * a phone the store does not know or any other failure is recorded for that phone and the
+ * rest go on. Cancelling stops between phones: a phone is queued with its PIN completely
+ * or not at all. progress (may be NULL) is called for each phone once its transaction has
+ * committed, on the thread-default main context of the caller, never after callback;
+ * progress_data must live until callback has run. `pki` is no longer used (the service
+ * builds the bundles) and may be NULL. */
 void              wpi_handout_prepare_async  (const char                 *data_dir,
                                               WpiPki                     *pki,
                                               const char * const         *macs,

@@ -190,21 +190,27 @@ wpi_pki_lookup_client_cert (WpiPki      *self,
   return cert;
 }
 
+/* A DER buffer with the phone's private key in it: wiped before it is freed */
+typedef gnutls_datum_t SecretDatum;
+
+static void
+secret_datum_clear (SecretDatum *datum)
+{
+  if (datum->data != NULL)
+    gnutls_memset (datum->data, 0, datum->size);
+  gnutls_free (datum->data);
+  datum->data = NULL;
+  datum->size = 0;
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (SecretDatum, secret_datum_clear)
+
 static gboolean
 add_bag (gnutls_pkcs12_t      p12,
          gnutls_pkcs12_bag_t  bag,
-         gboolean             encrypt,
          GError             **error)
 {
   int ret;
-
-  /* The empty password, as `certtool --to-p12 --empty-password` uses it: the bags
-   * are encrypted with "" (not left plain), so OpenSSL's `-passin pass:` opens them. */
-  if (encrypt && (ret = gnutls_pkcs12_bag_encrypt (bag, "", GNUTLS_PKCS_PBES2_AES_128)) < 0)
-    {
-      _wpi_pki_set_gnutls_error (error, WPI_PKI_ERROR_CRYPTO, ret, "Could not encrypt a PKCS#12 bag");
-      return FALSE;
-    }
 
   if ((ret = gnutls_pkcs12_set_bag (p12, bag)) < 0)
     {
@@ -226,15 +232,14 @@ wpi_pki_export_client_p12_base64 (WpiPki              *self,
   g_auto(gnutls_pkcs12_t) p12 = NULL;
   g_auto(gnutls_pkcs12_bag_t) cert_bag = NULL;
   g_auto(gnutls_pkcs12_bag_t) key_bag = NULL;
-  g_auto(gnutls_datum_t) key_der = { NULL, 0 };
-  g_auto(gnutls_datum_t) out = { NULL, 0 };
+  g_auto(SecretDatum) key_der = { NULL, 0 };
+  g_auto(SecretDatum) out = { NULL, 0 };
   g_autofree char *ca_pem = NULL;
   guint8 key_id[MAX_KEY_ID];
   size_t key_id_size;
   gnutls_datum_t key_id_datum;
   int index;
   int ret;
-  char *result;
 
   g_return_val_if_fail (WPI_IS_PKI (self), NULL);
   g_return_val_if_fail (cert != NULL, NULL);
@@ -272,7 +277,9 @@ wpi_pki_export_client_p12_base64 (WpiPki              *self,
       (ret = gnutls_pkcs12_bag_init (&key_bag)) < 0)
     goto failed;
 
-  /* One encrypted bag for all certificates: each encryption costs a full PBKDF2 run. */
+  /* D7: the bags stay plain. Encrypting them under the empty password protects nothing
+   * and costs GnuTLS a PBKDF2 of 600,000 iterations each; the transport (TLS, or the D8
+   * envelope) is what protects the key. */
   if ((index = ret = gnutls_pkcs12_bag_set_crt (cert_bag, leaf.certs[0])) < 0 ||
       (ret = gnutls_pkcs12_bag_set_friendly_name (cert_bag, index, cert->mac)) < 0 ||
       (ret = gnutls_pkcs12_bag_set_key_id (cert_bag, index, &key_id_datum)) < 0)
@@ -280,27 +287,25 @@ wpi_pki_export_client_p12_base64 (WpiPki              *self,
   for (unsigned int i = 0; i < chain.n; i++)
     if ((ret = gnutls_pkcs12_bag_set_crt (cert_bag, chain.certs[i])) < 0)
       goto failed;
-  if (!add_bag (p12, cert_bag, TRUE, error))
+  if (!add_bag (p12, cert_bag, error))
     return NULL;
 
-  /* The key as a shrouded key bag: PKCS#8 encrypted with the empty password. */
-  if ((ret = gnutls_x509_privkey_export2_pkcs8 (key, GNUTLS_X509_FMT_DER, "",
-                                                GNUTLS_PKCS_PBES2_AES_128, &key_der)) < 0 ||
-      (index = ret = gnutls_pkcs12_bag_set_data (key_bag, GNUTLS_BAG_PKCS8_ENCRYPTED_KEY, &key_der)) < 0 ||
+  /* The key as a plain PKCS#8 key bag (D7) */
+  if ((ret = gnutls_x509_privkey_export2_pkcs8 (key, GNUTLS_X509_FMT_DER, NULL,
+                                                GNUTLS_PKCS_PLAIN, &key_der)) < 0 ||
+      (index = ret = gnutls_pkcs12_bag_set_data (key_bag, GNUTLS_BAG_PKCS8_KEY, &key_der)) < 0 ||
       (ret = gnutls_pkcs12_bag_set_friendly_name (key_bag, index, cert->mac)) < 0 ||
       (ret = gnutls_pkcs12_bag_set_key_id (key_bag, index, &key_id_datum)) < 0)
     goto failed;
-  if (!add_bag (p12, key_bag, FALSE, error))
+  if (!add_bag (p12, key_bag, error))
     return NULL;
 
+  /* The integrity MAC under the empty password, which OpenSSL's PKCS12_parse() checks */
   if ((ret = gnutls_pkcs12_generate_mac2 (p12, GNUTLS_MAC_SHA256, "")) < 0 ||
       (ret = gnutls_pkcs12_export2 (p12, GNUTLS_X509_FMT_DER, &out)) < 0)
     goto failed;
 
-  result = g_base64_encode (out.data, out.size);
-  gnutls_memset (out.data, 0, out.size);
-
-  return result;
+  return g_base64_encode (out.data, out.size);
 
 failed:
   _wpi_pki_set_gnutls_error (error, WPI_PKI_ERROR_CRYPTO, ret, "Could not build the PKCS#12 file of %s", cert->mac);

@@ -181,9 +181,9 @@ WpiClientCert   *wpi_pki_lookup_client_cert     (WpiPki         *self,
                                                  const char     *mac,
                                                  GError        **error);
 
-/* D7: base64 (no line breaks) of a PKCS#12 with the client certificate, its key and
- * the CA chain, encrypted and MAC'd with the empty password the way
- * `certtool --to-p12 --empty-password` does, so `openssl pkcs12 -passin pass:` opens it. */
+/* D7: base64 (no line breaks) of a PKCS#12 with the client certificate, its key (a plain
+ * PKCS#8 key bag) and the CA chain, in bags that are not encrypted, with the integrity MAC
+ * under the empty password: `openssl pkcs12 -passin pass: -nodes` opens it. */
 char            *wpi_pki_export_client_p12_base64 (WpiPki              *self,
                                                    const WpiClientCert *cert,
                                                    GError             **error);

@@ -288,9 +288,11 @@ job_build_messages (WpiService    *self,
     case WPI_JOB_KIND_READ_ITEMS:
       return item_messages (flow, WPI_ACTION_READ_ITEMS, job->items, NULL, error);
     case WPI_JOB_KIND_WRITE_ITEMS:
-    /* The payload prepared by wpi_bootstrap_prepare(); D12 keeps it in one message */
-    case WPI_JOB_KIND_BOOTSTRAP:
       return item_messages (flow, WPI_ACTION_WRITE_ITEMS, job->items, NULL, error);
+    case WPI_JOB_KIND_BOOTSTRAP:
+      /* The recipe with its bundle (wpi-bootstrap.h); D12 keeps it in one message */
+      return item_messages (flow, WPI_ACTION_WRITE_ITEMS, _wpi_service_bootstrap_items (self, job), NULL,
+                            error);
     case WPI_JOB_KIND_FILE_DEPLOYMENT:
       return item_messages (flow, WPI_ACTION_FILE_DEPLOYMENT, job->items, NULL, error);
     case WPI_JOB_KIND_SOFTWARE_DEPLOYMENT:
@@ -347,7 +349,9 @@ has_waiting_job (WpiService *self,
     {
       WpiJobRecord *job = g_ptr_array_index (pending, i);
 
-      if (job->state != WPI_JOB_STATE_IN_PROGRESS && (!read_all_only || job->kind == WPI_JOB_KIND_READ_ALL))
+      /* a bootstrap whose bundle is not built yet gets a contact-me when it is */
+      if (job->state != WPI_JOB_STATE_IN_PROGRESS && (!read_all_only || job->kind == WPI_JOB_KIND_READ_ALL) &&
+          !_wpi_service_bootstrap_waits (self, job))
         return TRUE;
     }
   return FALSE;
@@ -412,6 +416,10 @@ _wpi_service_flow_next (WpiService *self,
       if (job->state == WPI_JOB_STATE_IN_PROGRESS ||
           g_hash_table_contains (flow->handled_jobs, &job->id) ||
           (flow->busy && job_is_write (job->kind)))
+        continue;
+      /* Its bundle not built yet (it goes first now), or its PIN re-issued: the job stays
+       * for a later flow, or is cancelled (wpi-service-secure.c) */
+      if (job->kind == WPI_JOB_KIND_BOOTSTRAP && !_wpi_service_bootstrap_sendable (self, job))
         continue;
       g_hash_table_add (flow->handled_jobs, g_memdup2 (&job->id, sizeof job->id));
 

@@ -697,8 +697,13 @@ handle_poll (WpiService        *self,
   g_hash_table_insert (self->last_poll, g_strdup (mac), GSIZE_TO_POINTER ((gsize) g_get_monotonic_time ()));
   pending = wpi_store_job_list_pending (self->store, mac, NULL);
   for (guint i = 0; pending != NULL && i < pending->len; i++)
-    if (((WpiJobRecord *) g_ptr_array_index (pending, i))->state != WPI_JOB_STATE_IN_PROGRESS)
-      waiting = TRUE;
+    {
+      WpiJobRecord *job = g_ptr_array_index (pending, i);
+
+      /* a bootstrap waits for its bundle without the phone (wpi-service-secure.c) */
+      if (job->state != WPI_JOB_STATE_IN_PROGRESS && !_wpi_service_bootstrap_waits (self, job))
+        waiting = TRUE;
+    }
 
   wpi_http_exchange_set_status (x, waiting ? SOUP_STATUS_ACCEPTED : SOUP_STATUS_OK);
   wpi_http_exchange_set_response (x, x->status, NULL, NULL);

@@ -19,6 +19,7 @@
 #include <gio/gio.h>
 #include <libsoup/soup.h>
 
+#include "wpi-bootstrap-builder.h"
 #include "wpi-codec.h"
 #include "wpi-contact.h"
 #include "wpi-http-server.h"
@@ -133,6 +134,10 @@ struct _WpiService
   GPtrArray        *contact_ranges;          /* D19: GInetAddressMask parsed from contact_allow */
   guint             max_flows;               /* D21: 0: no limit */
   GSource          *tick_source;      /* on the thread-default context of start() */
+  WpiBootstrapBuilder *builder;       /* bootstrap bundles (D7, D8); NULL when stopped */
+  GHashTable       *bundles;          /* gint64 job id -> BundleSlot: asked for or built */
+  guint             bundle_iterations; /* PBKDF2 iterations of secure-mode-data (D8) */
+  guint             bundle_spare_keys; /* keys the builders make in advance */
 };
 
 enum {
@@ -284,6 +289,20 @@ WpiMessage   *_wpi_service_flow_on_tan          (WpiService        *self,
                                                  WpiMessage        *request,
                                                  GPtrArray         *items,
                                                  GError           **error);
+GHashTable   *_wpi_service_bundles_new          (void);
+void          _wpi_service_bundles_start        (WpiService        *self);
+void          _wpi_service_bundles_stop         (WpiService        *self);
+gboolean      _wpi_service_bootstrap_waits      (WpiService        *self,
+                                                 const WpiJobRecord *job);
+void          _wpi_service_request_bundle       (WpiService        *self,
+                                                 const WpiJobRecord *job,
+                                                 gboolean           urgent);
+gboolean      _wpi_service_bootstrap_sendable   (WpiService        *self,
+                                                 const WpiJobRecord *job);
+GArray       *_wpi_service_bootstrap_items      (WpiService        *self,
+                                                 const WpiJobRecord *job);
+void          _wpi_service_prune_bundles        (WpiService        *self,
+                                                 GPtrArray         *pending);
 
 /* wpi-service-http.c */
 void          _wpi_service_http_handler         (WpiHttpExchange   *x,

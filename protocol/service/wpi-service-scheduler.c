@@ -252,6 +252,13 @@ _wpi_service_schedule_contacts (WpiService *self,
       GPtrArray *list;
       gpointer polled;
 
+      /* A bootstrap's bundle is built in the background first (D7, D8); its phone is
+       * asked to call once it is ready */
+      if (job->state != WPI_JOB_STATE_IN_PROGRESS && _wpi_service_bootstrap_waits (self, job))
+        {
+          _wpi_service_request_bundle (self, job, FALSE);
+          continue;
+        }
       if (job->state == WPI_JOB_STATE_IN_PROGRESS || job->next_attempt_us > now ||
           g_hash_table_contains (self->flow_by_mac, job->mac) ||
           g_hash_table_contains (self->contacting, job->mac))
@@ -269,6 +276,9 @@ _wpi_service_schedule_contacts (WpiService *self,
         }
       g_ptr_array_add (list, job);
     }
+
+  if (mac == NULL)
+    _wpi_service_prune_bundles (self, pending);
 
   g_hash_table_iter_init (&iter, due);
   while (g_hash_table_iter_next (&iter, &key, &value))

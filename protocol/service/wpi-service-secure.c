@@ -191,3 +191,243 @@ _wpi_service_flow_on_tan (WpiService  *self,
   _wpi_service_flow_reset_job (flow);
   return _wpi_service_flow_clean_up (self, flow, request, WPI_BOOTSTRAP_WRONG_TAN);
 }
+
+/* ---- Bundles, built when needed (D7, D8) ---------------------------------------------- */
+
+/* A job's bundle from the moment it is asked for until the job is final */
+typedef struct {
+  gint64               pin_id;   /* the PIN it is built from, 0 without PIN */
+  WpiBootstrapBundle  *bundle;   /* NULL until built */
+} BundleSlot;
+
+static void
+bundle_slot_free (gpointer data)
+{
+  BundleSlot *slot = data;
+
+  wpi_bootstrap_bundle_free (slot->bundle);
+  g_free (slot);
+}
+
+static gboolean
+pin_is_usable (WpiPinState state)
+{
+  return state == WPI_PIN_STATE_GENERATED || state == WPI_PIN_STATE_HANDED_OUT ||
+         state == WPI_PIN_STATE_BUNDLE_DELIVERED;
+}
+
+static void
+forget_bundle (WpiService *self,
+               gint64      job_id)
+{
+  if (self->builder != NULL)
+    wpi_bootstrap_builder_forget (self->builder, job_id);
+  g_hash_table_remove (self->bundles, &job_id);
+}
+
+/* The PIN a PIN bootstrap is sent with: the phone's current PIN, made for this job. A
+ * PIN re-issued since voids the job (D9): it is cancelled, and no bundle of it is ever
+ * sent. NULL then, and when the store cannot tell now. */
+static WpiPinRecord *
+job_pin (WpiService         *self,
+         const WpiJobRecord *job)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WpiPinRecord) pin = wpi_store_pin_get_current (self->store, job->mac, &error);
+
+  if (pin == NULL && !g_error_matches (error, WPI_STORE_ERROR, WPI_STORE_ERROR_NOT_FOUND))
+    {
+      g_warning ("Cannot read the PIN of %s: %s", job->mac, error->message);
+      return NULL;
+    }
+  if (pin != NULL && pin->job_id == job->id && pin_is_usable (pin->state))
+    return g_steal_pointer (&pin);
+
+  forget_bundle (self, job->id);
+  _wpi_service_set_job_state (self, job->id, WPI_JOB_STATE_CANCELLED, "its PIN was re-issued", NULL);
+  _wpi_service_log (self, "job %" G_GINT64_FORMAT " bootstrap for %s cancelled: its PIN was re-issued",
+                    job->id, job->mac);
+  return NULL;
+}
+
+static gboolean
+is_pin_job (const WpiJobRecord *job)
+{
+  return g_strcmp0 (job->parameter, WPI_BOOTSTRAP_PARAMETER_PIN) == 0;
+}
+
+static void
+bundle_failed (WpiService         *self,
+               WpiBootstrapBundle *bundle)
+{
+  g_autofree char *reason = g_strdup_printf ("its bundle could not be built: %s", bundle->error->message);
+
+  _wpi_service_log (self, "job %" G_GINT64_FORMAT " bootstrap for %s failed: %s", bundle->job_id,
+                    bundle->mac, reason);
+  _wpi_service_set_job_state (self, bundle->job_id, WPI_JOB_STATE_FAILED, reason, NULL);
+  if (bundle->pin_id != 0)
+    _wpi_service_set_current_pin_state (self, bundle->mac, WPI_PIN_STATE_FAILED, reason, NULL);
+}
+
+/* On the service's thread, from the builders */
+static void
+on_bundle_built (WpiBootstrapBundle *bundle,
+                 gpointer            user_data)
+{
+  WpiService *self = user_data;
+  g_autoptr(WpiBootstrapBundle) owned = bundle;
+  BundleSlot *slot = g_hash_table_lookup (self->bundles, &bundle->job_id);
+
+  /* Cancelled or finished meanwhile: dropped */
+  if (slot == NULL || slot->bundle != NULL)
+    return;
+  if (slot->pin_id != bundle->pin_id || bundle->items == NULL)
+    {
+      if (bundle->items == NULL)
+        bundle_failed (self, bundle);
+      g_hash_table_remove (self->bundles, &bundle->job_id);
+      return;
+    }
+  slot->bundle = g_steal_pointer (&owned);
+  /* Now the phone can be asked to call (§7.4) */
+  if (self->http != NULL)
+    _wpi_service_schedule_contacts (self, bundle->mac);
+}
+
+GHashTable *
+_wpi_service_bundles_new (void)
+{
+  return g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, bundle_slot_free);
+}
+
+/* A builder per core, on the thread-default context of start() */
+void
+_wpi_service_bundles_start (WpiService *self)
+{
+  self->builder = wpi_bootstrap_builder_new (self->pki, 0, self->bundle_spare_keys, NULL,
+                                             on_bundle_built, self);
+}
+
+/* Waits for the bundles being built; all are wiped, and built again after a start() */
+void
+_wpi_service_bundles_stop (WpiService *self)
+{
+  g_clear_pointer (&self->builder, wpi_bootstrap_builder_free);
+  g_hash_table_remove_all (self->bundles);
+}
+
+/* TRUE for a bootstrap job whose bundle is not built yet: the phone is not asked to call
+ * for it (contact-me, send-solicited, a poll's answer) until it is. */
+gboolean
+_wpi_service_bootstrap_waits (WpiService         *self,
+                              const WpiJobRecord *job)
+{
+  BundleSlot *slot;
+
+  if (!wpi_bootstrap_job_needs_bundle (job))
+    return FALSE;
+  slot = g_hash_table_lookup (self->bundles, &job->id);
+  return slot == NULL || slot->bundle == NULL;
+}
+
+/* Asks the builders for a waiting job's bundle, from the PIN as committed; urgent when a
+ * phone waits for it. */
+void
+_wpi_service_request_bundle (WpiService         *self,
+                             const WpiJobRecord *job,
+                             gboolean            urgent)
+{
+  g_autoptr(WpiPinRecord) pin = NULL;
+  BundleSlot *slot;
+
+  if (self->builder == NULL || !wpi_bootstrap_job_needs_bundle (job))
+    return;
+  slot = g_hash_table_lookup (self->bundles, &job->id);
+  if (slot != NULL)
+    {
+      if (urgent && slot->bundle == NULL)
+        wpi_bootstrap_builder_hurry (self->builder, job->id);
+      return;
+    }
+  if (is_pin_job (job) && (pin = job_pin (self, job)) == NULL)
+    return;
+
+  slot = g_new0 (BundleSlot, 1);
+  slot->pin_id = pin != NULL ? pin->id : 0;
+  g_hash_table_insert (self->bundles, g_memdup2 (&job->id, sizeof job->id), slot);
+  wpi_bootstrap_builder_request (self->builder, job->id, job->mac, job->items,
+                                 pin != NULL ? pin->pin : NULL, slot->pin_id, self->bundle_iterations,
+                                 urgent);
+}
+
+/* Right before a bootstrap job is sent: its PIN must be the one its bundle was built
+ * from (else the job is cancelled or the bundle built again), and the bundle must be
+ * there. If it is not yet, the phone is not kept waiting for it: the flow goes on without
+ * the job and ends with CleanUp, and the phone gets a contact-me once its bundle is
+ * ready. §7.15 puts no limit between the phone's message and step 2, but §7.4 lets the
+ * service end any flow with CleanUp and start another one, and an answer held back for
+ * the builders would keep the phone's HTTP request open, maybe beyond its timeout. */
+gboolean
+_wpi_service_bootstrap_sendable (WpiService         *self,
+                                 const WpiJobRecord *job)
+{
+  g_autoptr(WpiPinRecord) pin = NULL;
+  BundleSlot *slot;
+
+  if (is_pin_job (job) && (pin = job_pin (self, job)) == NULL)
+    return FALSE;
+  if (!wpi_bootstrap_job_needs_bundle (job))
+    return TRUE;   /* queued by an older version, with its whole payload */
+
+  slot = g_hash_table_lookup (self->bundles, &job->id);
+  if (slot != NULL && slot->bundle != NULL)
+    {
+      if (slot->bundle->pin_id == (pin != NULL ? pin->id : 0))
+        return TRUE;
+      forget_bundle (self, job->id);   /* built from another PIN: never sent */
+    }
+  _wpi_service_request_bundle (self, job, TRUE);
+  /* the phone is reachable: it is contacted as soon as the bundle is ready */
+  if (job->next_attempt_us != 0)
+    wpi_store_job_reschedule (self->store, job->id, 0, NULL);
+  return FALSE;
+}
+
+/* The items a sendable bootstrap job sends */
+GArray *
+_wpi_service_bootstrap_items (WpiService         *self,
+                              const WpiJobRecord *job)
+{
+  BundleSlot *slot;
+
+  if (!wpi_bootstrap_job_needs_bundle (job))
+    return job->items;
+  slot = g_hash_table_lookup (self->bundles, &job->id);
+  return slot != NULL && slot->bundle != NULL ? slot->bundle->items : NULL;
+}
+
+/* The bundles of jobs no longer pending (done, failed, cancelled) go, wiped */
+void
+_wpi_service_prune_bundles (WpiService *self,
+                            GPtrArray  *pending)
+{
+  g_autoptr(GHashTable) alive = NULL;
+  GHashTableIter iter;
+  gpointer key;
+
+  if (g_hash_table_size (self->bundles) == 0 || pending == NULL)
+    return;
+
+  alive = g_hash_table_new (g_int64_hash, g_int64_equal);
+  for (guint i = 0; i < pending->len; i++)
+    g_hash_table_add (alive, &((WpiJobRecord *) g_ptr_array_index (pending, i))->id);
+
+  g_hash_table_iter_init (&iter, self->bundles);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    if (!g_hash_table_contains (alive, key))
+      {
+        if (self->builder != NULL)
+          wpi_bootstrap_builder_forget (self->builder, *(gint64 *) key);
+        g_hash_table_iter_remove (&iter);
+      }
+}

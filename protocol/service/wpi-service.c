@@ -18,6 +18,10 @@
 
 #define TICK_INTERVAL_MS       500
 #define LISTEN_BACKLOG          1024
+/* Keys made in advance per core: enough for the phones that call while the builders
+ * are busy with the background (wpi-bootstrap-builder.h) */
+#define SPARE_KEYS_PER_CORE     2
+#define MAX_SPARE_KEYS          16
 
 guint _wpi_service_signals[N_SIGNALS];
 
@@ -31,6 +35,8 @@ enum {
   PROP_KEEP_ALIVE_TIMEOUT,
   PROP_CONTACT_ALLOW,
   PROP_MAX_FLOWS,
+  PROP_BUNDLE_ITERATIONS,
+  PROP_BUNDLE_SPARE_KEYS,
   N_PROPS
 };
 
@@ -189,6 +195,12 @@ wpi_service_get_property (GObject    *object,
     case PROP_MAX_FLOWS:
       g_value_set_uint (value, self->max_flows);
       break;
+    case PROP_BUNDLE_ITERATIONS:
+      g_value_set_uint (value, self->bundle_iterations);
+      break;
+    case PROP_BUNDLE_SPARE_KEYS:
+      g_value_set_uint (value, self->bundle_spare_keys);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -258,6 +270,14 @@ wpi_service_set_property (GObject      *object,
     case PROP_MAX_FLOWS:
       set_uint_property (self, &self->max_flows, g_value_get_uint (value), prop_id);
       break;
+    case PROP_BUNDLE_ITERATIONS:
+      /* bundles asked for already keep the count they were asked with */
+      set_uint_property (self, &self->bundle_iterations, g_value_get_uint (value), prop_id);
+      break;
+    case PROP_BUNDLE_SPARE_KEYS:
+      /* from the next start() on */
+      set_uint_property (self, &self->bundle_spare_keys, g_value_get_uint (value), prop_id);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -289,6 +309,7 @@ wpi_service_finalize (GObject *object)
   g_clear_pointer (&self->peer_certificates, g_hash_table_unref);
   g_clear_pointer (&self->connections_by_ip, g_hash_table_unref);
   g_clear_pointer (&self->listen_urls, g_ptr_array_unref);
+  g_clear_pointer (&self->bundles, g_hash_table_unref);
   g_clear_object (&self->phones);
   g_clear_pointer (&self->job_by_id, g_hash_table_unref);
   g_clear_object (&self->jobs);
@@ -352,6 +373,16 @@ wpi_service_class_init (WpiServiceClass *klass)
   properties[PROP_MAX_FLOWS] =
     g_param_spec_uint ("max-flows", NULL, NULL, 0, G_MAXUINT, WPI_SERVICE_DEFAULT_MAX_FLOWS,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* D8: PBKDF2 iterations of secure-mode-data, which the phones must use too (100,000);
+   * fewer in tests */
+  properties[PROP_BUNDLE_ITERATIONS] =
+    g_param_spec_uint ("bundle-iterations", NULL, NULL, 1, G_MAXUINT, WPI_BUNDLE_DEFAULT_ITERATIONS,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* RSA keys made in advance for bootstrap bundles (two per core, at most 16); 0 in
+   * tests, which make no keys they do not need */
+  properties[PROP_BUNDLE_SPARE_KEYS] =
+    g_param_spec_uint ("bundle-spare-keys", NULL, NULL, 0, MAX_SPARE_KEYS, SPARE_KEYS_PER_CORE,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /* Every message in or out, as stored in the traffic log (with its id). */
@@ -411,6 +442,9 @@ wpi_service_init (WpiService *self)
   self->contact_ranges = g_ptr_array_new_with_free_func (g_object_unref);
   self->max_flows = WPI_SERVICE_DEFAULT_MAX_FLOWS;
   self->traffic_max_megabytes = WPI_SERVICE_TRAFFIC_MAX_MEGABYTES;
+  self->bundles = _wpi_service_bundles_new ();
+  self->bundle_iterations = WPI_BUNDLE_DEFAULT_ITERATIONS;
+  self->bundle_spare_keys = MIN (SPARE_KEYS_PER_CORE * g_get_num_processors (), MAX_SPARE_KEYS);
 }
 
 WpiService *
@@ -604,6 +638,7 @@ wpi_service_start (WpiService  *self,
   /* only now: the settings bound before start() are in, so a budget larger than the
    * default deletes nothing on the way */
   apply_traffic_budget (self);
+  _wpi_service_bundles_start (self);
 
   /* Every source of the service goes to the thread-default context it was started on,
    * which is a thread of its own under WpiServiceHost (doc/DESIGN.md, "Threads") */
@@ -647,6 +682,7 @@ wpi_service_stop (WpiService *self)
     g_ptr_array_set_size (self->listen_urls, 0);
   g_clear_object (&self->certificate);
   g_clear_object (&self->database);
+  _wpi_service_bundles_stop (self);
   g_clear_pointer (&self->http, wpi_http_server_free);
   if (self->flows != NULL)
     {
@@ -729,6 +765,18 @@ wpi_service_get_jobs (WpiService *self)
 {
   g_return_val_if_fail (WPI_IS_SERVICE (self), NULL);
   return G_LIST_MODEL (self->jobs);
+}
+
+gboolean
+wpi_service_bootstrap_is_ready (WpiService *self,
+                                gint64      job_id)
+{
+  g_autoptr(WpiJobRecord) job = NULL;
+
+  g_return_val_if_fail (WPI_IS_SERVICE (self), FALSE);
+
+  job = wpi_store_job_get (self->store, job_id, NULL);
+  return job != NULL && !wpi_job_state_is_final (job->state) && !_wpi_service_bootstrap_waits (self, job);
 }
 
 gint64

@@ -57,7 +57,11 @@ typedef enum {
  *                            solicited or local-changes is answered CleanUp overload
  *                            (D21: WPI_SERVICE_DEFAULT_MAX_FLOWS; 0: no limit)
  *   traffic-max-megabytes    guint, the most MiB the traffic log keeps (oldest deleted
- *                            first; WPI_STORE_SETTING_TRAFFIC_MAX_BYTES) */
+ *                            first; WPI_STORE_SETTING_TRAFFIC_MAX_BYTES)
+ *   bundle-iterations        guint PBKDF2 iterations of secure-mode-data (D8: 100,000);
+ *                            the phones must use the same
+ *   bundle-spare-keys        guint RSA keys made in advance for bootstrap bundles (two per
+ *                            core, at most 16), from the next start() on */
 #define WPI_TYPE_SERVICE (wpi_service_get_type ())
 
 G_DECLARE_FINAL_TYPE (WpiService, wpi_service, WPI, SERVICE, GObject)
@@ -96,6 +100,12 @@ GListModel *wpi_service_get_jobs          (WpiService    *self);
  * back (e.g. wpi_bootstrap_prepare() on its store); another process's changes are
  * noticed by themselves within a second. */
 void        wpi_service_reload            (WpiService    *self);
+
+/* TRUE when a pending job can be sent now: a bootstrap's bundle (D7, D8), which the
+ * service builds on worker threads once it knows the job (wpi-bootstrap-builder.h), is
+ * built. FALSE for a final or unknown job. */
+gboolean    wpi_service_bootstrap_is_ready (WpiService   *self,
+                                            gint64        job_id);
 
 /* Queue a job (the same as wpictl does) and act on it at once. */
 gint64      wpi_service_enqueue_job       (WpiService    *self,

@@ -176,7 +176,9 @@ append_pem (GString  *pem,
   return TRUE;
 }
 
-/* D7: the PKCS#12 with the empty password, read with GnuTLS. (glib-networking 2.74 reads it
+/* D7: the PKCS#12 with the empty password, read with GnuTLS: plain bags as the service
+ * writes them, or bags encrypted under the empty password as `certtool --to-p12
+ * --empty-password` and older services make them. (glib-networking 2.74 reads it
  * with g_tls_certificate_new_from_pkcs12() too, but only with a NULL password; with ""
  * it warns that the certificate was set before the password.) */
 static GTlsCertificate *

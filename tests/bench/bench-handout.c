@@ -1,11 +1,11 @@
-/* bench-handout.c: a bulk PIN handout and TLS handshakes, measured (issue 4 §6)
+/* bench-handout.c: a bulk PIN handout and TLS handshakes, measured (issue 4 §6, issue 11)
  *
  *   bench-handout [PHONES [HANDSHAKES]]     (defaults 500 and 300)
  *
- * 1. PHONES phones registered in a fresh store get a PIN bootstrap prepared through
- *    wpi_handout_prepare_async(), as the console does it: wall-clock seconds in total,
- *    and the time of each stage (key generation, certificate signing, PKCS#12 export,
- *    PIN + bundle encryption, store commit) summed over the builder threads.
+ * 1. PHONES phones registered in a fresh store get a PIN bootstrap queued through
+ *    wpi_handout_prepare_async(), as the console does it, and the PDF of their slips is
+ *    written: wall-clock seconds of each and in all (goal: at most 1 s for 500). No bundle
+ *    is built (the service does that per phone; bench-secure measures it end to end).
  * 2. A WpiService on 127.0.0.1 (ports chosen by the system): HANDSHAKES new connections
  *    to the Secure Mode port with a phone's client certificate, then as many to the
  *    Default Mode port without one. Each connection is a TCP connect, a full TLS
@@ -79,14 +79,6 @@ bulk_done (GObject      *source,
   g_main_loop_quit (bulk->loop);
 }
 
-static void
-report_stage (const char *what,
-              gint64      us,
-              guint       n)
-{
-  g_print ("  %-36s %8.2f s  %8.1f ms/phone\n", what, seconds (us), us / 1000.0 / MAX (n, 1));
-}
-
 static GStrv
 register_phones (WpiStore *store,
                  guint     n)
@@ -119,19 +111,19 @@ bench_bulk (WpiService *service,
             GStrv       macs)
 {
   g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autofree char *pdf = g_build_filename (wpi_service_get_data_dir (service), "handout.pdf", NULL);
   WpiBootstrapOptions options;
   Bulk bulk = { loop, NULL, NULL, 0 };
-  const WpiBootstrapTimings *t;
+  gint64 start;
+  double pdf_s;
   guint n;
 
   wpi_bootstrap_options_init (&options);
-  g_print ("Bulk handout: %u phones, PIN of %u digits, RSA-%u keys, %u PBKDF2 iterations, %u cores\n",
-           g_strv_length (macs), options.pin_length, wpi_pki_get_key_bits (wpi_service_get_pki (service)),
-           options.iterations, g_get_num_processors ());
+  g_print ("Bulk handout: %u phones, PIN of %u digits, %u cores\n", g_strv_length (macs),
+           options.pin_length, g_get_num_processors ());
 
-  wpi_handout_prepare_async (wpi_service_get_data_dir (service), wpi_service_get_pki (service),
-                             (const char * const *) macs, &options, NULL, bulk_progress, &bulk,
-                             bulk_done, &bulk);
+  wpi_handout_prepare_async (wpi_service_get_data_dir (service), NULL, (const char * const *) macs,
+                             &options, NULL, bulk_progress, &bulk, bulk_done, &bulk);
   g_main_loop_run (loop);
   check (bulk.error);
 
@@ -140,17 +132,18 @@ bench_bulk (WpiService *service,
     g_error ("%u phones failed, the first: %s", bulk.result->failures->len,
              ((WpiHandoutFailure *) g_ptr_array_index (bulk.result->failures, 0))->error->message);
 
-  t = &bulk.result->timings;
-  g_print ("  %-36s %8.2f s  %8.1f ms/phone  (%.1f phones/s)\n", "total (wall clock)",
+  start = g_get_monotonic_time ();
+  wpi_handout_write_pdf (bulk.result->entries, pdf, WPI_HANDOUT_PAPER_A4, &bulk.error);
+  check (bulk.error);
+  pdf_s = seconds (g_get_monotonic_time () - start);
+
+  g_print ("  %-36s %8.3f s  %8.2f ms/phone  (the commits %.3f s)\n", "PINs queued (wall clock)",
            seconds (bulk.result->elapsed_us), bulk.result->elapsed_us / 1000.0 / n,
-           n / seconds (bulk.result->elapsed_us));
-  g_print ("  stages, summed over the builder threads:\n");
-  report_stage ("key generation", t->key_us, n);
-  report_stage ("certificate signing (+ files)", t->sign_us, n);
-  report_stage ("PKCS#12 export (D7)", t->export_us, n);
-  report_stage ("PIN + bundle encryption (D8)", t->seal_us, n);
-  report_stage ("store commit (job + PIN)", t->store_us, n);
-  report_stage ("sum of the stages", t->key_us + t->sign_us + t->export_us + t->seal_us + t->store_us, n);
+           seconds (bulk.result->timings.store_us));
+  g_print ("  %-36s %8.3f s  %8.2f ms/phone\n", "PDF of the slips", pdf_s, pdf_s * 1000 / n);
+  /* issue 11: 1 s for 500 phones */
+  g_print ("  %-36s %8.3f s  (goal <= %.2f s: %s)\n", "in all", seconds (bulk.result->elapsed_us) + pdf_s,
+           n / 500.0, seconds (bulk.result->elapsed_us) + pdf_s <= n / 500.0 ? "met" : "NOT met");
 
   wpi_handout_result_free (bulk.result);
 }
@@ -306,8 +299,9 @@ main (int   argc,
   macs = register_phones (wpi_service_get_store (service), n_phones);
   bench_bulk (service, macs);
 
-  /* The first phone's certificate, as a bootstrapped phone presents it */
-  cert = wpi_pki_lookup_client_cert (wpi_service_get_pki (service), macs[0], &error);
+  /* The first phone's certificate, as the service issues it with its bundle and the
+   * bootstrapped phone presents it */
+  cert = wpi_pki_issue_client_cert (wpi_service_get_pki (service), macs[0], NULL, &error);
   check (error);
   pem = g_strconcat (cert->cert_pem, cert->key_pem, NULL);
   certificate = g_tls_certificate_new_from_pem (pem, -1, &error);

@@ -84,30 +84,6 @@ bench_error (const char *format,
 /* ---------------------------------------------------------------------------------------- */
 /* /proc                                                                                    */
 
-/* utime + stime of a process, from /proc/PID/stat (fields 14 and 15, clock ticks) */
-static double
-process_cpu_seconds (GSubprocess *process)
-{
-  g_autofree char *path = g_strdup_printf ("/proc/%s/stat", g_subprocess_get_identifier (process));
-  g_autofree char *text = NULL;
-  g_auto(GStrv) fields = NULL;
-  const char *after_name;
-
-  if (!g_file_get_contents (path, &text, NULL, NULL) || (after_name = strrchr (text, ')')) == NULL)
-    {
-      bench_error ("cannot read %s", path);
-      return 0;
-    }
-  /* after "pid (comm)" come the fields from 3 on: utime is the 12th of them */
-  fields = g_strsplit (after_name + 2, " ", 0);
-  if (g_strv_length (fields) < 13)
-    {
-      bench_error ("%s is not what was expected", path);
-      return 0;
-    }
-  return (g_ascii_strtod (fields[11], NULL) + g_ascii_strtod (fields[12], NULL)) / sysconf (_SC_CLK_TCK);
-}
-
 /* VmHWM from /proc/PID/status, in MB */
 static double
 process_peak_rss_mb (GSubprocess *process)
@@ -807,13 +783,13 @@ run_keep_alive (Service    *service,
                 double      closing_cpu)
 {
   Run kept = { "kept:" };
-  double cpu_before = process_cpu_seconds (service->process);
+  double cpu_before = bench_process_cpu_seconds (service->process);
   double kept_cpu;
 
   keep_alive_phones = TRUE;
   run_phones (&kept, uri, n_phones, "00:1A:E8:58:00:01", 4, NULL);
   keep_alive_phones = FALSE;
-  kept_cpu = process_cpu_seconds (service->process) - cpu_before;
+  kept_cpu = bench_process_cpu_seconds (service->process) - cpu_before;
   print_run (&kept);
   printf ("keep-alive: service CPU %.2f ms/flow kept vs %.2f ms/flow closing each message (%.2fx); "
           "latency p50 %.1f vs %.1f ms, p99 %.1f vs %.1f ms\n",
@@ -854,14 +830,14 @@ run_arrivals (Arrivals   *arrivals,
               guint       prefix_offset)
 {
   g_autofree char *uri = g_strdup_printf ("https://127.0.0.1:%u", service->port);
-  double cpu_before = process_cpu_seconds (service->process);
+  double cpu_before = bench_process_cpu_seconds (service->process);
 
   arrivals->run.label = label;
   arrivals->run.arrival_rate = rate;
   arrivals->run.retry_seconds = OVERLOAD_RETRY_SECONDS;
   run_phones (&arrivals->run, uri, CLAMP ((guint) (rate * OVERLOAD_ARRIVAL_SECONDS), 1, OVERLOAD_MAX_PHONES),
               base_mac, prefix_offset, NULL);
-  arrivals->service_cpu = process_cpu_seconds (service->process) - cpu_before;
+  arrivals->service_cpu = bench_process_cpu_seconds (service->process) - cpu_before;
 }
 
 static void
@@ -997,9 +973,9 @@ main (int   argc,
   uri = g_strdup_printf ("https://127.0.0.1:%u", bare_port);
   printf ("bench-service: %u phones at once; the floor (bare libsoup TLS server) first\n", n_phones);
   fflush (stdout);
-  cpu_before = process_cpu_seconds (bare);
+  cpu_before = bench_process_cpu_seconds (bare);
   run_phones (&floor_run, uri, n_phones, "00:1A:E8:40:00:01", 0, NULL);
-  bare_cpu = process_cpu_seconds (bare) - cpu_before;
+  bare_cpu = bench_process_cpu_seconds (bare) - cpu_before;
   g_subprocess_send_signal (bare, SIGTERM);
   g_free (line);
   line = bench_read_line (bare_out, "the bare server");
@@ -1015,9 +991,9 @@ main (int   argc,
   service_start (&service, data_dir);
   g_free (uri);
   uri = g_strdup_printf ("https://127.0.0.1:%u", service.port);
-  cpu_before = process_cpu_seconds (service.process);
+  cpu_before = bench_process_cpu_seconds (service.process);
   run_phones (&service_run, uri, n_phones, "00:1A:E8:50:00:01", 1, sample);
-  service_cpu = process_cpu_seconds (service.process) - cpu_before;
+  service_cpu = bench_process_cpu_seconds (service.process) - cpu_before;
   service_rss = process_peak_rss_mb (service.process);
   print_run (&service_run);
   printf ("          service CPU %.2f s = %.2f ms/flow; peak RSS (VmHWM) %.1f MB; phones' CPU %.2f ms/flow\n",
@@ -1057,11 +1033,11 @@ main (int   argc,
   line = bench_read_line (abuser_out, "the abusers");
   printf ("          %s\n", line);
   fflush (stdout);
-  cpu_before = process_cpu_seconds (service.process);
-  abuser_cpu = process_cpu_seconds (abuser);
+  cpu_before = bench_process_cpu_seconds (service.process);
+  abuser_cpu = bench_process_cpu_seconds (abuser);
   run_phones (&abused, uri, N_GOOD_PHONES, "00:1A:E8:70:00:01", 3, NULL);
-  abuse_cpu = process_cpu_seconds (service.process) - cpu_before;
-  abuser_cpu = process_cpu_seconds (abuser) - abuser_cpu;
+  abuse_cpu = bench_process_cpu_seconds (service.process) - cpu_before;
+  abuser_cpu = bench_process_cpu_seconds (abuser) - abuser_cpu;
   g_subprocess_send_signal (abuser, SIGTERM);
   g_free (line);
   line = bench_read_line (abuser_out, "the abusers");

@@ -1,6 +1,8 @@
 /* bench-util.c: what the benchmarks share (see bench-util.h) */
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "bench-util.h"
 
@@ -56,6 +58,23 @@ bench_median (GArray *sorted)
   if (sorted->len % 2 == 1)
     return g_array_index (sorted, double, middle);
   return (g_array_index (sorted, double, middle - 1) + g_array_index (sorted, double, middle)) / 2;
+}
+
+double
+bench_process_cpu_seconds (GSubprocess *process)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%s/stat", g_subprocess_get_identifier (process));
+  g_autofree char *text = NULL;
+  g_auto(GStrv) fields = NULL;
+  const char *after_name;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL) || (after_name = strrchr (text, ')')) == NULL)
+    bench_die (path, NULL);
+  /* after "pid (comm)" come the fields from 3 on: utime is the 12th of them */
+  fields = g_strsplit (after_name + 2, " ", 0);
+  if (g_strv_length (fields) < 13)
+    bench_die (path, NULL);
+  return (g_ascii_strtod (fields[11], NULL) + g_ascii_strtod (fields[12], NULL)) / sysconf (_SC_CLK_TCK);
 }
 
 static gboolean

@@ -30,6 +30,9 @@ double   bench_median              (GArray     *sorted);
 void     bench_raise_file_limit    (void);
 /* User and system CPU time of this process so far, in seconds */
 double   bench_self_cpu_seconds    (void);
+/* The same of a running child, from /proc/PID/stat (utime + stime); ends the benchmark
+ * when it cannot be read */
+double   bench_process_cpu_seconds (GSubprocess *process);
 
 typedef gboolean (*BenchCondition) (gpointer data);
 

@@ -2289,12 +2289,13 @@ test_revoke (Fixture       *fixture,
 
   g_assert_cmpint (run_ctl (fixture, "bootstrap", MAC_A, MAC_B, "--nopin", NULL), ==, 0);
 
-  /* this process stands for the running service: its PKI is open before the revocation */
+  /* this process stands for the running service: its PKI is open before the revocation,
+   * and it issued the phones' certificates when it built their bundles */
   pki = wpi_pki_new (pki_dir, NULL, &error);
   g_assert_no_error (error);
-  cert = wpi_pki_lookup_client_cert (pki, MAC_A, &error);
+  cert = wpi_pki_issue_client_cert (pki, MAC_A, NULL, &error);
   g_assert_no_error (error);
-  cert_b = wpi_pki_lookup_client_cert (pki, MAC_B, &error);
+  cert_b = wpi_pki_issue_client_cert (pki, MAC_B, NULL, &error);
   g_assert_no_error (error);
   g_assert_true (wpi_pki_verify_peer_pem (pki, cert->cert_pem, MAC_A, NULL, &error));
   g_assert_no_error (error);

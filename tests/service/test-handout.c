@@ -1,9 +1,8 @@
 /* test-handout.c: the PIN handout on a real store and PKI in a temporary directory
  *
- * Bulk preparation (progress, failures, cancellation), the store afterwards, the CSV
- * both ways, the PDF read back with pdftotext/pdfinfo, and a bulk handout killed with
- * SIGKILL that must not lose a PIN it had shown. RSA keys and PKCS#12 exports are the
- * slow part, so each test makes few (about 60 phones over the whole program).
+ * Bulk preparation (progress, failures, cancellation, 500 phones without a bundle built),
+ * the store afterwards, the CSV both ways, the PDF read back with pdftotext/pdfinfo, and
+ * a bulk handout killed with SIGKILL that must not lose a PIN it had shown.
  */
 #include "config.h"
 
@@ -79,6 +78,11 @@ static void
 add_phones (Fixture *f,
             guint    n)
 {
+  g_autoptr(GError) error = NULL;
+
+  /* one commit, not one fsync per phone */
+  wpi_store_transaction_begin (f->store, &error);
+  g_assert_no_error (error);
   for (guint i = 0; i < n; i++)
     {
       g_autofree char *mac = phone_mac (i);
@@ -88,6 +92,8 @@ add_phones (Fixture *f,
       add_phone (f->store, mac, e164, i % 2 ? "OpenStage 60" : "OpenStage 40",
                  i % 2 ? location : NULL, WPI_PHONE_MODE_DEFAULT);
     }
+  wpi_store_transaction_commit (f->store, &error);
+  g_assert_no_error (error);
 }
 
 static void
@@ -110,14 +116,6 @@ fixture_tear_down (Fixture       *f,
   g_clear_object (&f->pki);
   test_util_remove_tree (f->data_dir);
   g_free (f->data_dir);
-}
-
-static void
-fast_options (WpiBootstrapOptions *options)
-{
-  wpi_bootstrap_options_init (options);
-  /* The bundle's format is test-bundle's business; here its cost only slows things */
-  options->iterations = 1000;
 }
 
 /* Every bootstrap job has exactly one PIN (unless it is a no-PIN one) and every PIN
@@ -167,6 +165,41 @@ assert_jobs_and_pins_complete (WpiStore *store)
 }
 
 /* The entry's job and PIN are in the store as the entry says. */
+static WpiJobState
+job_state (Fixture *f,
+           gint64   id)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WpiJobRecord) job = wpi_store_job_get (f->store, id, &error);
+
+  g_assert_no_error (error);
+  return job->state;
+}
+
+/* The handout queued its phones without building a bundle: the jobs hold their recipes
+ * (wpi-bootstrap.h), no certificate was issued, no key generated */
+static void
+assert_no_bundle_built (Fixture                *f,
+                        const WpiHandoutResult *result)
+{
+  g_assert_cmpint (result->timings.key_us, ==, 0);
+  g_assert_cmpint (result->timings.sign_us, ==, 0);
+  g_assert_cmpint (result->timings.export_us, ==, 0);
+  for (guint i = 0; i < result->entries->len; i++)
+    {
+      const WpiHandoutEntry *entry = g_ptr_array_index (result->entries, i);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(WpiJobRecord) job = wpi_store_job_get (f->store, entry->job_id, &error);
+      g_autoptr(WpiClientCert) cert = NULL;
+
+      g_assert_no_error (error);
+      g_assert_true (wpi_bootstrap_job_needs_bundle (job));
+      cert = wpi_pki_lookup_client_cert (f->pki, entry->mac, &error);
+      g_assert_error (error, WPI_PKI_ERROR, WPI_PKI_ERROR_NOT_FOUND);
+      g_assert_null (cert);
+    }
+}
+
 static void
 assert_entry_stored (WpiStore              *store,
                      const WpiHandoutEntry *entry,
@@ -528,7 +561,7 @@ test_bulk (Fixture       *f,
   g_ptr_array_add (macs, g_strdup ("nonsense"));
   g_ptr_array_add (macs, NULL);
 
-  fast_options (&options);
+  wpi_bootstrap_options_init (&options);
   result = prepare_async (f, (const char * const *) macs->pdata, &options, &p);
 
   g_assert_false (result->cancelled);
@@ -538,10 +571,7 @@ test_bulk (Fixture       *f,
   g_assert_cmpuint (p.with_entry, ==, 10);
   g_assert_cmpuint (result->entries->len, ==, 10);
   g_assert_cmpuint (result->failures->len, ==, 2);
-  g_assert_cmpint (result->timings.key_us, >, 0);
-  g_assert_cmpint (result->timings.sign_us, >, 0);
-  g_assert_cmpint (result->timings.export_us, >, 0);
-  g_assert_cmpint (result->timings.seal_us, >, 0);
+  assert_no_bundle_built (f, result);
   g_assert_cmpint (result->timings.store_us, >, 0);
   g_assert_cmpint (result->elapsed_us, >, 0);
 
@@ -610,12 +640,12 @@ test_bulk_nopin (Fixture       *f,
   macs = wpi_handout_select_all (f->store, &error);
   g_assert_no_error (error);
 
-  fast_options (&options);
+  wpi_bootstrap_options_init (&options);
   options.with_pin = FALSE;
   result = prepare_async (f, (const char * const *) macs, &options, &p);
   g_assert_cmpuint (result->entries->len, ==, 2);
   g_assert_cmpuint (result->failures->len, ==, 0);
-  g_assert_cmpint (result->timings.seal_us, ==, 0);
+  assert_no_bundle_built (f, result);
   for (guint i = 0; i < result->entries->len; i++)
     {
       const WpiHandoutEntry *entry = g_ptr_array_index (result->entries, i);
@@ -663,8 +693,11 @@ cancel_at_progress (guint                  done,
     g_cancellable_cancel (c->cancellable);
 }
 
-/* Cancelled between phones: the phones before it are queued with their PINs, the
- * others untouched, nothing in between. */
+/* Cancelled between phones (the progress of a batch comes after its commit, D9): the
+ * phones before it are queued with their PINs, the others untouched, nothing in between.
+ * More phones than one transaction takes, so that the cancel lands in the middle. */
+#define CANCEL_PHONES 100
+
 static void
 test_cancel (Fixture       *f,
              gconstpointer  data)
@@ -677,30 +710,31 @@ test_cancel (Fixture       *f,
   WpiBootstrapOptions options;
   CancelAt c = { cancellable, 3, 0, 0 };
 
-  add_phones (f, 12);
+  add_phones (f, CANCEL_PHONES);
   macs = wpi_handout_select_default_mode (f->store, &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (g_strv_length (macs), ==, 12);
+  g_assert_cmpuint (g_strv_length (macs), ==, CANCEL_PHONES);
 
-  /* The blocking form reports on this thread, so the cancel lands exactly after the
-   * third phone */
-  fast_options (&options);
+  /* The blocking form reports on this thread, so the cancel lands after the third
+   * phone's report, before the next transaction */
+  wpi_bootstrap_options_init (&options);
   result = wpi_handout_prepare (f->data_dir, f->pki, (const char * const *) macs, &options,
                                 cancellable, cancel_at_progress, &c, &error);
   g_assert_no_error (error);
   g_assert_true (result->cancelled);
-  g_assert_cmpuint (result->n_requested, ==, 12);
-  g_assert_cmpuint (c.calls, ==, 3);
-  g_assert_cmpuint (c.entries, ==, 3);
-  g_assert_cmpuint (result->entries->len, ==, 3);
+  g_assert_cmpuint (result->n_requested, ==, CANCEL_PHONES);
+  g_assert_cmpuint (c.calls, ==, c.entries);
+  g_assert_cmpuint (c.entries, >=, 3);
+  g_assert_cmpuint (c.entries, <, CANCEL_PHONES);
+  g_assert_cmpuint (result->entries->len, ==, c.entries);
   g_assert_cmpuint (result->failures->len, ==, 0);
   for (guint i = 0; i < result->entries->len; i++)
     assert_entry_stored (f->store, g_ptr_array_index (result->entries, i), WPI_PIN_STATE_GENERATED);
 
-  g_assert_cmpuint (assert_jobs_and_pins_complete (f->store), ==, 3);
+  g_assert_cmpuint (assert_jobs_and_pins_complete (f->store), ==, c.entries);
   pins = wpi_store_pin_list (f->store, FALSE, &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (pins->len, ==, 3);
+  g_assert_cmpuint (pins->len, ==, c.entries);
 
   /* Cancelled before it began: nothing at all */
   g_clear_pointer (&result, wpi_handout_result_free);
@@ -709,7 +743,35 @@ test_cancel (Fixture       *f,
   g_assert_no_error (error);
   g_assert_true (result->cancelled);
   g_assert_cmpuint (result->entries->len, ==, 0);
-  g_assert_cmpuint (assert_jobs_and_pins_complete (f->store), ==, 3);
+  g_assert_cmpuint (assert_jobs_and_pins_complete (f->store), ==, c.entries);
+}
+
+/* Issue 11 §2: the PINs of 500 phones are committed and shown at once; no bundle is
+ * built for them (the service does that when each phone needs its own). */
+#define MANY_PHONES 500
+
+static void
+test_many (Fixture       *f,
+           gconstpointer  data)
+{
+  g_auto(GStrv) macs = NULL;
+  g_autoptr(WpiHandoutResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  WpiBootstrapOptions options;
+
+  add_phones (f, MANY_PHONES);
+  macs = wpi_handout_select_all (f->store, &error);
+  g_assert_no_error (error);
+
+  wpi_bootstrap_options_init (&options);
+  result = wpi_handout_prepare (f->data_dir, f->pki, (const char * const *) macs, &options, NULL, NULL,
+                                NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (result->entries->len, ==, MANY_PHONES);
+  g_assert_cmpuint (result->failures->len, ==, 0);
+  g_test_message ("%u PINs in %.3f s", MANY_PHONES, result->elapsed_us / (double) G_USEC_PER_SEC);
+  assert_no_bundle_built (f, result);
+  g_assert_cmpuint (assert_jobs_and_pins_complete (f->store), ==, MANY_PHONES);
 }
 
 static void
@@ -729,7 +791,7 @@ test_no_store (void)
   g_assert_no_error (error);
 
   /* A data directory that is a file: the run cannot start */
-  fast_options (&options);
+  wpi_bootstrap_options_init (&options);
   result = wpi_handout_prepare (file, pki, macs, &options, NULL, NULL, NULL, &error);
   g_assert_null (result);
   g_assert_nonnull (error);
@@ -753,8 +815,8 @@ test_mark_stale (Fixture       *f,
   gint64 job1, job2;
 
   add_phones (f, 1);
-  fast_options (&options);
-  job1 = wpi_bootstrap_prepare (f->store, f->pki, "00:1A:E8:00:00:00", &options, &pin1, &error);
+  wpi_bootstrap_options_init (&options);
+  job1 = wpi_bootstrap_prepare (f->store, "00:1A:E8:00:00:00", &options, &pin1, &error);
   g_assert_no_error (error);
   first = wpi_store_pin_get_current (f->store, "00:1A:E8:00:00:00", &error);
   g_assert_no_error (error);
@@ -764,9 +826,12 @@ test_mark_stale (Fixture       *f,
   wpi_handout_mark_handed_out (f->store, entries, &error);
   g_assert_no_error (error);
 
-  job2 = wpi_bootstrap_prepare (f->store, f->pki, "00:1A:E8:00:00:00", &options, &pin2, &error);
+  job2 = wpi_bootstrap_prepare (f->store, "00:1A:E8:00:00:00", &options, &pin2, &error);
   g_assert_no_error (error);
   g_assert_cmpint (job2, >, job1);
+  /* The re-issue voided the bootstrap that was waiting: its bundle never goes out */
+  g_assert_cmpint (job_state (f, job1), ==, WPI_JOB_STATE_CANCELLED);
+  g_assert_cmpint (job_state (f, job2), ==, WPI_JOB_STATE_QUEUED);
   second = wpi_store_pin_get_current (f->store, "00:1A:E8:00:00:00", &error);
   g_assert_no_error (error);
   g_assert_cmpstr (second->pin, ==, pin2);
@@ -1126,6 +1191,10 @@ child_progress (guint                  done,
 
   if (entry == NULL || entry->pin == NULL)
     return;
+  /* Shown enough: the parent kills the child here, in the middle of the handout */
+  if (++*(guint *) user_data > KILL_AFTER)
+    for (;;)
+      pause ();
 
   /* The PIN is shown: straight to the pipe, no stdio buffer in between */
   line = g_strdup_printf ("%s %s %" G_GINT64_FORMAT "\n", entry->mac, entry->pin, entry->job_id);
@@ -1151,6 +1220,7 @@ bulk_child (const char *data_dir)
   g_autoptr(WpiHandoutResult) result = NULL;
   g_auto(GStrv) macs = NULL;
   WpiBootstrapOptions options;
+  guint shown = 0;
 
   if (store == NULL)
     g_error ("%s", error->message);
@@ -1159,9 +1229,9 @@ bulk_child (const char *data_dir)
     g_error ("%s", error->message);
   g_clear_object (&store);
 
-  fast_options (&options);
+  wpi_bootstrap_options_init (&options);
   result = wpi_handout_prepare (data_dir, pki, (const char * const *) macs, &options, NULL,
-                                child_progress, NULL, &error);
+                                child_progress, &shown, &error);
   if (result == NULL)
     g_error ("%s", error->message);
   return 0;
@@ -1268,10 +1338,10 @@ test_kill (Fixture       *f,
       g_assert_cmpstr (job->mac, ==, fields[0]);
       g_assert_cmpint (job->kind, ==, WPI_JOB_KIND_BOOTSTRAP);
     }
-  /* And the store holds nothing half-written: at most the phones whose commit had
-   * finished but whose line had not yet been written when the child died */
+  /* And the store holds nothing half-written: the phones of the transactions that had
+   * committed, whose lines were not all written yet when the child died */
   g_assert_cmpuint (assert_jobs_and_pins_complete (store), >=, seen->len);
-  g_assert_cmpuint (assert_jobs_and_pins_complete (store), <=, seen->len + 1);
+  g_assert_cmpuint (assert_jobs_and_pins_complete (store), <=, KILL_PHONES);
 }
 
 int
@@ -1288,6 +1358,7 @@ main (int   argc,
   g_test_add ("/handout/bulk", Fixture, NULL, fixture_set_up, test_bulk, fixture_tear_down);
   g_test_add ("/handout/bulk-nopin", Fixture, NULL, fixture_set_up, test_bulk_nopin, fixture_tear_down);
   g_test_add ("/handout/cancel", Fixture, NULL, fixture_set_up, test_cancel, fixture_tear_down);
+  g_test_add ("/handout/many", Fixture, NULL, fixture_set_up, test_many, fixture_tear_down);
   g_test_add_func ("/handout/no-store", test_no_store);
   g_test_add ("/handout/mark-stale", Fixture, NULL, fixture_set_up, test_mark_stale, fixture_tear_down);
   g_test_add ("/handout/csv", Fixture, NULL, fixture_set_up, test_csv, fixture_tear_down);

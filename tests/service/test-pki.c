@@ -805,6 +805,40 @@ write_p12 (const char *name,
   return path;
 }
 
+/* D7: no bag is encrypted (that would cost a PBKDF2 of 600,000 iterations for nothing);
+ * returns how many plain PKCS#8 key bags there are. */
+static guint
+count_plain_key_bags (gnutls_pkcs12_t p12)
+{
+  guint n_keys = 0;
+
+  for (int i = 0;; i++)
+    {
+      gnutls_pkcs12_bag_t bag;
+      int ret;
+
+      g_assert_cmpint (gnutls_pkcs12_bag_init (&bag), ==, 0);
+      ret = gnutls_pkcs12_get_bag (p12, i, bag);
+      if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+        {
+          gnutls_pkcs12_bag_deinit (bag);
+          break;
+        }
+      g_assert_cmpint (ret, ==, 0);
+      for (int j = 0; j < gnutls_pkcs12_bag_get_count (bag); j++)
+        {
+          gnutls_pkcs12_bag_type_t type = gnutls_pkcs12_bag_get_type (bag, j);
+
+          g_assert_cmpint (type, !=, GNUTLS_BAG_ENCRYPTED);
+          g_assert_cmpint (type, !=, GNUTLS_BAG_PKCS8_ENCRYPTED_KEY);
+          if (type == GNUTLS_BAG_PKCS8_KEY)
+            n_keys++;
+        }
+      gnutls_pkcs12_bag_deinit (bag);
+    }
+  return n_keys;
+}
+
 static void
 test_p12_export (void)
 {
@@ -831,6 +865,7 @@ test_p12_export (void)
   g_assert_cmpint (gnutls_pkcs12_init (&p12), ==, 0);
   g_assert_cmpint (gnutls_pkcs12_import (p12, &data, GNUTLS_X509_FMT_DER, 0), ==, 0);
   g_assert_cmpint (gnutls_pkcs12_verify_mac (p12, ""), ==, 0);
+  g_assert_cmpuint (count_plain_key_bags (p12), ==, 1);
   g_assert_cmpint (gnutls_pkcs12_simple_parse (p12, "", &key, &chain, &chain_length, NULL, NULL, NULL,
                                                GNUTLS_PKCS12_SP_INCLUDE_SELF_SIGNED), ==, 0);
   g_assert_cmpuint (chain_length, ==, 2);

@@ -1472,6 +1472,68 @@ test_bootstrap_retries_exceeded (Fixture       *f,
   g_assert_cmpint (record->state, ==, WPI_PIN_STATE_FAILED);
 }
 
+/* D9: a bundle goes out only with the PIN it was built from, checked right before it is
+ * sent. Here the PIN changes after the bundle was built, behind the handout's back, so
+ * that only that check stands in the way: a new PIN for the same job has the bundle
+ * built again (the phone gets CleanUp meanwhile, without send-solicited: there is nothing
+ * it could fetch yet), a PIN of another bootstrap voids this one. */
+/* The WriteItems' bundle opens with `pin` and not with `other` */
+static void
+assert_sealed_with (WpiMessage *write,
+                    const char *pin,
+                    const char *other)
+{
+  const char *sealed = wpi_message_get_item_value (write, "secure-mode-data");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WpiBootstrapData) opened = wpi_bundle_open (sealed, pin, 1000, &error);
+
+  g_assert_no_error (error);
+  g_clear_pointer (&opened, wpi_bootstrap_data_free);
+  opened = wpi_bundle_open (sealed, other, 1000, &error);
+  g_assert_error (error, WPI_BUNDLE_ERROR, WPI_BUNDLE_ERROR_WRONG_PIN);
+  g_assert_null (opened);
+}
+
+static void
+test_bootstrap_pin_changed (Fixture       *f,
+                            gconstpointer  data)
+{
+  gboolean same_job = GPOINTER_TO_INT (data);
+  const char *new_pin = "987654321098";
+  gint64 id;
+  g_autofree char *old_pin = NULL;
+  g_autoptr(WpiMessage) answer = NULL;
+  g_autoptr(GError) error = NULL;
+
+  register_phone (f);
+  id = prepare_bootstrap (f, TRUE, &old_pin);
+  wpi_store_pin_create (wpi_service_get_store (f->service), MAC, new_pin, 3, same_job ? id : 0, NULL,
+                        &error);
+  g_assert_no_error (error);
+
+  {
+    g_autoptr(WpiMessage) solicited = phone_message (f, WPI_REASON_SOLICITED, "1A7E");
+
+    answer = exchange (f, solicited);
+  }
+  g_assert_cmpint (wpi_message_get_action (answer), ==, WPI_ACTION_CLEAN_UP);
+  g_assert_null (wpi_message_find_item (answer, "send-solicited", -1));
+  if (!same_job)
+    {
+      g_autofree char *reason = NULL;
+
+      g_assert_cmpint (job_state (f, id, &reason), ==, WPI_JOB_STATE_CANCELLED);
+      g_assert_cmpstr (reason, ==, "its PIN was re-issued");
+      return;
+    }
+
+  g_assert_cmpint (job_state (f, id, NULL), !=, WPI_JOB_STATE_IN_PROGRESS);
+  test_util_service_wait_bootstrap_ready (f->service, id);
+  g_clear_object (&answer);
+  answer = deliver_bootstrap (f, id);
+  assert_sealed_with (answer, new_pin, old_pin);
+}
+
 /* D17: the secure port refuses a missing, foreign, revoked or other phone's certificate,
  * and logs each as a security event. */
 static void
@@ -1583,6 +1645,10 @@ main (int   argc,
   g_test_add ("/service/secure/wrong-tan", Fixture, GINT_TO_POINTER (TRUE), fixture_set_up,
               test_bootstrap_pin, fixture_tear_down);
   ADD ("/service/secure/pin-retries-exceeded", test_bootstrap_retries_exceeded);
+  g_test_add ("/service/secure/pin-changed/same-job", Fixture, GINT_TO_POINTER (TRUE), fixture_set_up,
+              test_bootstrap_pin_changed, fixture_tear_down);
+  g_test_add ("/service/secure/pin-changed/other-job", Fixture, GINT_TO_POINTER (FALSE), fixture_set_up,
+              test_bootstrap_pin_changed, fixture_tear_down);
   ADD ("/service/secure/refusals", test_secure_port_refusals);
 #undef ADD
 

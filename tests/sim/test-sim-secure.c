@@ -393,26 +393,57 @@ test_rogue_server (Fixture       *f,
   soup_server_disconnect (rogue);
 }
 
-/* A bootstrap WriteItems the phone cannot use: it refuses the write, the job fails. */
-static void
-test_bad_bootstrap (Fixture       *f,
-                    gconstpointer  data)
+/* A flow A WriteItems queued as a plain write, with a PKCS#12 of another form than the
+ * service writes: one the phone cannot read (it refuses the write, the job fails), and
+ * one with bags encrypted under the empty password as `certtool --to-p12
+ * --empty-password` makes them, which the phone reads as well as the plain form (D7). */
+typedef struct {
+  gboolean         readable;
+  WpiJobState      job_state;
+  WpiSimPhoneMode  mode;
+} P12Form;
+
+static const P12Form p12_garbage = { FALSE, WPI_JOB_STATE_FAILED, WPI_SIM_PHONE_MODE_DEFAULT };
+static const P12Form p12_encrypted_bags = { TRUE, WPI_JOB_STATE_DONE, WPI_SIM_PHONE_MODE_SECURE };
+
+static char *
+encrypted_bags_p12 (Fixture *f)
 {
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WpiClientCert) cert = wpi_pki_issue_client_cert (wpi_service_get_pki (f->service), MAC, NULL,
+                                                             &error);
+  g_autoptr(GBytes) der = NULL;
+
+  g_assert_no_error (error);
+  der = test_util_make_pkcs12 (cert->cert_pem, cert->key_pem, "", GNUTLS_PKCS_PBES2_AES_128);
+  return g_base64_encode (g_bytes_get_data (der, NULL), g_bytes_get_size (der));
+}
+
+static void
+test_p12_form (Fixture       *f,
+               gconstpointer  data)
+{
+  const P12Form *form = data;
   g_autoptr(GArray) items = wpi_store_item_array_new ();
   g_autofree char *reason = NULL;
   g_autofree char *ca = wpi_pki_get_ca_pem (wpi_service_get_pki (f->service));
+  g_autofree char *p12 = form->readable ? encrypted_bags_p12 (f) : g_strdup ("bm90IGEgUEtDUyMxMg==");
+  g_autofree char *port = g_strdup_printf ("%u", wpi_service_get_secure_port (f->service));
   gint64 id;
 
   start_phone (f);
   wpi_store_item_array_add (items, "goto-secure-mode", FALSE, 0, "nopin");
-  wpi_store_item_array_add (items, "dls-client-certificate", FALSE, 0, "bm90IGEgUEtDUyMxMg==");
+  wpi_store_item_array_add (items, "dls-client-certificate", FALSE, 0, p12);
   wpi_store_item_array_add (items, "dls-server-ca", TRUE, 0, ca);
-  wpi_store_item_array_add (items, "dls-secure-port", FALSE, 0, "18444");
+  wpi_store_item_array_add (items, "dls-secure-port", FALSE, 0, port);
   id = test_util_service_enqueue (f->service, MAC, WPI_JOB_KIND_WRITE_ITEMS, items);
-  WAIT_FOR (job_finished (f, id) && phone_idle (f), "the refused bootstrap");
-  g_assert_cmpint (job_state (f, id, &reason), ==, WPI_JOB_STATE_FAILED);
-  g_assert_nonnull (strstr (reason, "failed"));
-  g_assert_cmpint (wpi_sim_phone_get_mode (f->phone), ==, WPI_SIM_PHONE_MODE_DEFAULT);
+  WAIT_FOR (job_finished (f, id) && phone_idle (f) && wpi_sim_phone_get_mode (f->phone) == form->mode,
+            "the phone to use or refuse the PKCS#12");
+  g_assert_cmpint (job_state (f, id, &reason), ==, form->job_state);
+  if (!form->readable)
+    g_assert_nonnull (strstr (reason, "failed"));
+  else
+    WAIT_FOR (stored_mode (f) == WPI_PHONE_MODE_SECURE, "the phone's start-up on the secure port");
 }
 
 /* ---- Flow B ---------------------------------------------------------------------------- */
@@ -690,7 +721,8 @@ main (int   argc,
   g_test_add (path, Fixture, data, fixture_set_up, func, fixture_tear_down)
   ADD ("/sim-secure/nopin", test_nopin, NULL);
   ADD ("/sim-secure/rogue-server", test_rogue_server, NULL);
-  ADD ("/sim-secure/bad-bootstrap", test_bad_bootstrap, NULL);
+  ADD ("/sim-secure/p12/garbage", test_p12_form, &p12_garbage);
+  ADD ("/sim-secure/p12/encrypted-bags", test_p12_form, &p12_encrypted_bags);
   ADD ("/sim-secure/pin/set-pin", test_pin, GINT_TO_POINTER (PIN_FROM_SET_PIN));
   ADD ("/sim-secure/pin/handler", test_pin, GINT_TO_POINTER (PIN_FROM_HANDLER));
   ADD ("/sim-secure/pin/csv-later", test_pin, GINT_TO_POINTER (PIN_FROM_CSV_LATER));

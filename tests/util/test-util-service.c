@@ -19,6 +19,8 @@ test_util_service_new (const char *data_dir)
   /* Loopback only, and never the real ports 18443/18444 */
   wpi_service_set_bind_address (service, "127.0.0.1");
   wpi_service_set_ports (service, 0, 0);
+  /* Tests make no RSA keys they do not need */
+  g_object_set (service, "bundle-spare-keys", 0, NULL);
   return service;
 }
 
@@ -94,6 +96,19 @@ test_util_service_job_state (WpiService *service,
   return job->state;
 }
 
+typedef struct {
+  WpiService *service;
+  gint64      job_id;
+} BootstrapJob;
+
+static gboolean
+bootstrap_ready (gpointer data)
+{
+  BootstrapJob *job = data;
+
+  return wpi_service_bootstrap_is_ready (job->service, job->job_id);
+}
+
 gint64
 test_util_service_prepare_bootstrap (WpiService *service,
                                      const char *mac,
@@ -104,19 +119,31 @@ test_util_service_prepare_bootstrap (WpiService *service,
 {
   WpiBootstrapOptions options;
   g_autoptr(GError) error = NULL;
-  gint64 id;
+  BootstrapJob job = { service, 0 };
 
   wpi_bootstrap_options_init (&options);
   options.with_pin = with_pin;
   if (max_retries > 0)
     options.max_retries = max_retries;
   options.secure_port = wpi_service_get_secure_port (service);
-  options.iterations = iterations;
-  id = wpi_bootstrap_prepare (wpi_service_get_store (service), wpi_service_get_pki (service), mac,
-                              &options, pin, &error);
+  g_object_set (service, "bundle-iterations", iterations, NULL);
+  job.job_id = wpi_bootstrap_prepare (wpi_service_get_store (service), mac, &options, pin, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (id, >, 0);
-  return id;
+  g_assert_cmpint (job.job_id, >, 0);
+
+  /* The service learns of the job and builds its bundle on its workers */
+  wpi_service_reload (service);
+  test_util_service_wait_bootstrap_ready (service, job.job_id);
+  return job.job_id;
+}
+
+void
+test_util_service_wait_bootstrap_ready (WpiService *service,
+                                        gint64      job_id)
+{
+  BootstrapJob job = { service, job_id };
+
+  test_util_wait_until (bootstrap_ready, &job, 60 * 1000, "the bootstrap's bundle");
 }
 
 gnutls_x509_crt_t

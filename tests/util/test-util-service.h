@@ -43,13 +43,17 @@ WpiJobState test_util_service_job_state (WpiService *service,
 
 /* Prepares the bootstrap of mac to the service's Secure Mode port, with a PIN (returned
  * in *pin) or without; max_retries 0 keeps the default; iterations of the bundle's key
- * derivation (a low count keeps tests quick). Returns the job's id. */
+ * derivation (the service's bundle-iterations; a low count keeps tests quick). Returns
+ * the job's id once the running service has built the job's bundle. */
 gint64      test_util_service_prepare_bootstrap (WpiService *service,
                                                  const char *mac,
                                                  gboolean    with_pin,
                                                  guint       max_retries,
                                                  guint       iterations,
                                                  char      **pin);
+/* Waits until the running service has built the bundle of a bootstrap job it knows. */
+void        test_util_service_wait_bootstrap_ready (WpiService *service,
+                                                    gint64      job_id);
 
 /* A PEM certificate parsed with GnuTLS, failing the test when it does not parse;
  * gnutls_x509_crt_deinit() it. */
