@@ -9,6 +9,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "wpi-libxml-private.h"
 #include "wpi-bundle.h"
 #include "wpi-pin.h"
 
@@ -145,6 +146,7 @@ wpi_bundle_pack (const WpiBootstrapData  *data,
   if (!check_data (data, error))
     return NULL;
 
+  _wpi_libxml_init ();
   doc = xmlNewDoc (BAD_CAST "1.0");
   list = xmlNewNode (NULL, BAD_CAST "ItemList");
   xmlSetNs (list, xmlNewNs (list, BAD_CAST BUNDLE_NAMESPACE, NULL));
@@ -425,17 +427,11 @@ unpack (const char      *document,
         WpiBundleError   not_a_list_code,
         GError         **error)
 {
-  static gsize parser_initialized = 0;
   xmlParserCtxtPtr context;
   xmlDocPtr doc;
   WpiBootstrapData *data;
 
-  /* libxml2 must be initialised once before threads use it. */
-  if (g_once_init_enter (&parser_initialized))
-    {
-      xmlInitParser ();
-      g_once_init_leave (&parser_initialized, 1);
-    }
+  _wpi_libxml_init ();
 
   if (length > MAX_BUNDLE_BYTES || length > G_MAXINT)
     {

@@ -8,6 +8,7 @@
 
 #include <libxml/xmlwriter.h>
 
+#include "wpi-libxml-private.h"
 #include "wpi-codec.h"
 
 /* ---- Serializer ------------------------------------------------------- */
@@ -41,6 +42,7 @@ wpi_message_serialize (WpiMessage *message,
   char *result;
 
   g_return_val_if_fail (WPI_IS_MESSAGE (message), NULL);
+  _wpi_libxml_init ();
 
   kind = wpi_message_get_kind (message);
   fragment = wpi_message_get_fragment_string (message);

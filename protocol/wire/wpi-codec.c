@@ -12,6 +12,7 @@
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
 
+#include "wpi-libxml-private.h"
 #include "wpi-codec.h"
 
 G_DEFINE_QUARK (wpi-codec-error-quark, wpi_codec_error)
@@ -872,6 +873,7 @@ wpi_message_parse_full (const char     *data,
   Parser parser = { 0 };
   WpiMessage *result = NULL;
 
+  _wpi_libxml_init ();
   parser.flags = flags;
 
   g_return_val_if_fail (data != NULL || length == 0, NULL);

@@ -15,6 +15,7 @@
 #include <libxml/c14n.h>
 #include <libxml/parser.h>
 
+#include "wpi-libxml-private.h"
 #include "wpi-signature.h"
 
 struct _WpiSignature
@@ -384,6 +385,7 @@ wpi_signature_read (const char *data,
 
   g_return_val_if_fail (data != NULL, NULL);
 
+  _wpi_libxml_init ();
   /* The codec has refused DTDs and entities already; no network either way. */
   doc = xmlReadMemory (data, (int) length, NULL, NULL,
                        XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_IGNORE_ENC);
