@@ -18,7 +18,7 @@
 #include "wpi-codec.h"
 #include "wpi-filter.h"
 #include "wpc-traffic-detail.h"
-#include "wpc-traffic-view.h"
+#include "wpc-traffic-view-private.h"
 
 typedef enum {
   COLUMN_NUMBER,
@@ -65,42 +65,6 @@ static const char * const detail_classes[] = {
   [WPC_TRAFFIC_DETAIL_SECRET] = "wpc-detail-secret",
 };
 
-struct _WpcTrafficView
-{
-  GtkWidget              parent_instance;
-
-  /* template */
-  GtkStack              *stack;
-  GtkEntry              *filter_entry;
-  GtkLabel              *filter_error_label;
-  GtkColumnView         *message_list;
-  GtkListView           *details_list;
-  GtkTextView           *raw_view;
-  GtkLabel              *count_label;
-  GtkProgressBar        *filter_progress;
-  GtkLabel              *activity_label;
-
-  GSettings             *settings;
-  WpiStore              *store;
-  WpiTrafficModel       *model;
-  WpiTrafficFilterModel *filter_model;
-  GtkSingleSelection    *selection;
-  GListModel            *details;          /* the tree's root nodes */
-  WpiFilter             *filter;           /* applied */
-  gboolean               paused;
-  gboolean               reveal_secrets;
-  gboolean               reversed;
-  gboolean               exporting;
-  GCancellable          *export_cancellable;
-  GtkNativeDialog       *export_chooser;
-  char                  *export_message;   /* how the last export went */
-  gint64                 select_after_filter;
-  guint                  follow_tail_id;    /* an idle that scrolls to the newest message */
-  guint                  follow_tail_tick;  /* and the frames that keep it there */
-  guint                  follow_tail_frames;
-  WpiTrafficEntry       *order_probes[2];
-};
-
 G_DEFINE_FINAL_TYPE (WpcTrafficView, wpc_traffic_view, GTK_TYPE_WIDGET)
 
 enum {
@@ -118,9 +82,6 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
-
-static void update_status (WpcTrafficView *self);
-static void update_details (WpcTrafficView *self);
 
 /* ---- Formatting ----------------------------------------------------------------- */
 
@@ -497,8 +458,8 @@ set_details (WpcTrafficView *self,
                            tree != NULL ? GTK_SELECTION_MODEL (gtk_no_selection_new (G_LIST_MODEL (tree))) : NULL);
 }
 
-static void
-update_details (WpcTrafficView *self)
+void
+_wpc_traffic_view_update_details (WpcTrafficView *self)
 {
   WpiTrafficEntry *entry = self->selection != NULL ? gtk_single_selection_get_selected_item (self->selection) : NULL;
   g_autoptr(WpiTrafficRecord) record = NULL;
@@ -536,108 +497,6 @@ update_details (WpcTrafficView *self)
   body = wpi_traffic_format_body (record->body, flags, NULL);
   raw = g_strconcat (headers, headers[0] != '\0' ? "\n" : "", body, NULL);
   set_raw_text (self, raw);
-}
-
-/* ---- Filter ----------------------------------------------------------------------- */
-
-static void
-show_filter_error (WpcTrafficView *self,
-                   const GError   *error)
-{
-  GtkWidget *entry = GTK_WIDGET (self->filter_entry);
-
-  if (error == NULL)
-    {
-      gtk_widget_remove_css_class (entry, "error");
-      gtk_widget_set_tooltip_text (entry, NULL);
-      gtk_widget_set_visible (GTK_WIDGET (self->filter_error_label), FALSE);
-      gtk_label_set_text (self->filter_error_label, "");
-      gtk_accessible_reset_state (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_STATE_INVALID);
-      return;
-    }
-
-  gtk_widget_add_css_class (entry, "error");
-  gtk_widget_set_tooltip_text (entry, error->message);
-  gtk_label_set_text (self->filter_error_label, error->message);
-  gtk_widget_set_visible (GTK_WIDGET (self->filter_error_label), TRUE);
-  gtk_accessible_update_state (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_STATE_INVALID,
-                               GTK_ACCESSIBLE_INVALID_TRUE, -1);
-}
-
-static gboolean
-text_is_blank (const char *text)
-{
-  for (; *text != '\0'; text++)
-    if (!g_ascii_isspace (*text))
-      return FALSE;
-  return TRUE;
-}
-
-static WpiFilter *
-parse_filter (WpcTrafficView  *self,
-              const char      *text,
-              GError         **error)
-{
-  /* With secrets revealed, a filter may look at them too. */
-  return wpi_filter_parse (text, self->reveal_secrets ? WPI_FILTER_MATCH_SECRETS : WPI_FILTER_FLAGS_NONE,
-                           NULL, error);
-}
-
-static void
-on_filter_changed (WpcTrafficView *self)
-{
-  const char *text = gtk_editable_get_text (GTK_EDITABLE (self->filter_entry));
-  g_autoptr(WpiFilter) filter = NULL;
-  g_autoptr(GError) error = NULL;
-
-  if (text_is_blank (text))
-    {
-      show_filter_error (self, NULL);
-      return;
-    }
-  filter = parse_filter (self, text, &error);
-  show_filter_error (self, error);
-}
-
-static void
-set_filter (WpcTrafficView *self,
-            WpiFilter      *filter)
-{
-  self->select_after_filter = wpc_traffic_view_get_selected_id (self);
-  if (filter != NULL)
-    wpi_filter_ref (filter);
-  g_clear_pointer (&self->filter, wpi_filter_unref);
-  self->filter = filter;
-  if (self->filter_model != NULL)
-    wpi_traffic_filter_model_set_filter (self->filter_model, filter);
-  update_status (self);
-}
-
-static gboolean
-apply_filter (WpcTrafficView *self)
-{
-  const char *text = gtk_editable_get_text (GTK_EDITABLE (self->filter_entry));
-  g_autoptr(WpiFilter) filter = NULL;
-  g_autoptr(GError) error = NULL;
-
-  if (!text_is_blank (text))
-    {
-      filter = parse_filter (self, text, &error);
-      show_filter_error (self, error);
-      if (filter == NULL)
-        return FALSE;
-    }
-  else
-    show_filter_error (self, NULL);
-
-  set_filter (self, filter);
-  return TRUE;
-}
-
-static void
-on_filter_activate (WpcTrafficView *self)
-{
-  apply_filter (self);
 }
 
 /* A filtered list loses its selection; the message selected before is selected again
@@ -737,8 +596,8 @@ on_filter_model_items_changed (WpcTrafficView *self,
 
 /* ---- Status ------------------------------------------------------------------------ */
 
-static void
-update_status (WpcTrafficView *self)
+void
+_wpc_traffic_view_update_status (WpcTrafficView *self)
 {
   g_autofree char *count = NULL;
   g_autofree char *activity = NULL;
@@ -796,7 +655,7 @@ update_status (WpcTrafficView *self)
 static void
 on_selected_item_changed (WpcTrafficView *self)
 {
-  update_details (self);
+  _wpc_traffic_view_update_details (self);
 }
 
 static void
@@ -856,16 +715,16 @@ wpc_traffic_view_set_store (WpcTrafficView *self,
                                 G_CALLBACK (on_selected_item_changed), self);
       g_signal_connect_object (self->filter_model, "items-changed",
                                G_CALLBACK (on_filter_model_items_changed), self, G_CONNECT_SWAPPED);
-      g_signal_connect_swapped (self->filter_model, "notify::n-items", G_CALLBACK (update_status), self);
-      g_signal_connect_swapped (self->filter_model, "notify::running", G_CALLBACK (update_status), self);
-      g_signal_connect_swapped (self->filter_model, "notify::progress", G_CALLBACK (update_status), self);
-      g_signal_connect_swapped (self->model, "notify::n-items", G_CALLBACK (update_status), self);
-      g_signal_connect_swapped (self->model, "notify::n-pending", G_CALLBACK (update_status), self);
+      g_signal_connect_swapped (self->filter_model, "notify::n-items", G_CALLBACK (_wpc_traffic_view_update_status), self);
+      g_signal_connect_swapped (self->filter_model, "notify::running", G_CALLBACK (_wpc_traffic_view_update_status), self);
+      g_signal_connect_swapped (self->filter_model, "notify::progress", G_CALLBACK (_wpc_traffic_view_update_status), self);
+      g_signal_connect_swapped (self->model, "notify::n-items", G_CALLBACK (_wpc_traffic_view_update_status), self);
+      g_signal_connect_swapped (self->model, "notify::n-pending", G_CALLBACK (_wpc_traffic_view_update_status), self);
       gtk_column_view_set_model (self->message_list, GTK_SELECTION_MODEL (self->selection));
     }
 
-  update_details (self);
-  update_status (self);
+  _wpc_traffic_view_update_details (self);
+  _wpc_traffic_view_update_status (self);
 }
 
 WpiStore *
@@ -920,210 +779,24 @@ wpc_traffic_view_set_settings (WpcTrafficView *self,
   on_reveal_allowed_changed (self);
 }
 
-/* ---- Export ------------------------------------------------------------------------ */
+/* ---- Export state ------------------------------------------------------------------ */
 
-static void
-set_exporting (WpcTrafficView *self,
+void
+_wpc_traffic_view_set_exporting (WpcTrafficView *self,
                gboolean        exporting)
 {
   self->exporting = exporting;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_EXPORTING]);
-  update_status (self);
-}
-
-static void
-on_exported (GObject      *source,
-             GAsyncResult *result,
-             gpointer      user_data)
-{
-  g_autoptr(WpcTrafficView) self = user_data;
-  g_autoptr(GError) error = NULL;
-  guint written = 0, skipped = 0;
-
-  wpi_traffic_export_finish (result, &written, &skipped, &error);
-  g_clear_object (&self->export_cancellable);
-  /* Disposed meanwhile: nothing left to show it in */
-  if (self->activity_label == NULL)
-    return;
-
-  g_clear_pointer (&self->export_message, g_free);
-  if (error != NULL)
-    self->export_message = g_strdup_printf (_("Export failed: %s"), error->message);
-  else
-    {
-      char *text = NULL;
-
-      if (skipped > 0)
-        /* Translators: the second number counts messages whose body could not be decoded */
-        text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Exported %u message; %u not decoded were left out",
-                                             "Exported %u messages; %u not decoded were left out", written),
-                                written, skipped);
-      else
-        text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Exported %u message", "Exported %u messages",
-                                             written), written);
-      self->export_message = text;
-    }
-  set_exporting (self, FALSE);
-  g_signal_emit (self, signals[EXPORT_FINISHED], 0, written, skipped, error);
+  _wpc_traffic_view_update_status (self);
 }
 
 void
-wpc_traffic_view_export_to (WpcTrafficView         *self,
-                            WpiTrafficExportFormat  format,
-                            GFile                  *destination)
+_wpc_traffic_view_emit_export_finished (WpcTrafficView *self,
+                                        guint           written,
+                                        guint           skipped,
+                                        const GError   *error)
 {
-  g_autoptr(GArray) ids = NULL;
-
-  g_return_if_fail (WPC_IS_TRAFFIC_VIEW (self));
-  g_return_if_fail (G_IS_FILE (destination));
-  g_return_if_fail (!self->exporting);
-
-  if (self->filter_model == NULL)
-    return;
-
-  ids = wpi_traffic_filter_model_dup_ids (self->filter_model);
-  self->export_cancellable = g_cancellable_new ();
-  g_clear_pointer (&self->export_message, g_free);
-  set_exporting (self, TRUE);
-  wpi_traffic_export_async (self->store, ids, format, destination,
-                            self->reveal_secrets ? WPI_DUMP_SHOW_SECRETS : WPI_DUMP_NONE,
-                            self->export_cancellable, on_exported, g_object_ref (self));
-}
-
-gboolean
-wpc_traffic_view_get_exporting (WpcTrafficView *self)
-{
-  g_return_val_if_fail (WPC_IS_TRAFFIC_VIEW (self), FALSE);
-  return self->exporting;
-}
-
-static void
-on_export_response (GtkNativeDialog *chooser,
-                    int              response,
-                    WpcTrafficView  *self)
-{
-  WpiTrafficExportFormat format = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (chooser), "format"));
-
-  if (response == GTK_RESPONSE_ACCEPT && !self->exporting)
-    {
-      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
-
-      if (file != NULL)
-        wpc_traffic_view_export_to (self, format, file);
-    }
-  g_signal_handlers_disconnect_by_data (chooser, self);
-  g_clear_object (&self->export_chooser);
-}
-
-static void
-choose_export (WpcTrafficView         *self,
-               WpiTrafficExportFormat  format)
-{
-  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
-  GtkFileChooserNative *chooser;
-
-  if (self->export_chooser != NULL)
-    return;
-
-  if (format == WPI_TRAFFIC_EXPORT_XML)
-    chooser = gtk_file_chooser_native_new (_("Export Messages as XML Files"), GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
-                                           GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, _("_Export"), _("_Cancel"));
-  else
-    {
-      chooser = gtk_file_chooser_native_new (_("Export Messages as JSON Lines"), GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
-                                             GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"), _("_Cancel"));
-      gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), "traffic.jsonl");
-    }
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
-  g_object_set_data (G_OBJECT (chooser), "format", GINT_TO_POINTER (format));
-  g_signal_connect (chooser, "response", G_CALLBACK (on_export_response), self);
-  self->export_chooser = GTK_NATIVE_DIALOG (chooser);
-  gtk_native_dialog_show (self->export_chooser);
-}
-
-/* ---- Actions ------------------------------------------------------------------------ */
-
-static void
-focus_filter_action (GtkWidget  *widget,
-                     const char *action_name,
-                     GVariant   *parameter)
-{
-  WpcTrafficView *self = WPC_TRAFFIC_VIEW (widget);
-
-  gtk_widget_grab_focus (GTK_WIDGET (self->filter_entry));
-}
-
-static void
-apply_filter_action (GtkWidget  *widget,
-                     const char *action_name,
-                     GVariant   *parameter)
-{
-  apply_filter (WPC_TRAFFIC_VIEW (widget));
-}
-
-static char *
-quote_value (const char *value)
-{
-  GString *quoted = g_string_new ("\"");
-
-  for (const char *p = value; *p != '\0'; p++)
-    {
-      if (*p == '"' || *p == '\\')
-        g_string_append_c (quoted, '\\');
-      g_string_append_c (quoted, *p);
-    }
-  g_string_append_c (quoted, '"');
-  return g_string_free (quoted, FALSE);
-}
-
-static void
-follow_flow_action (GtkWidget  *widget,
-                    const char *action_name,
-                    GVariant   *parameter)
-{
-  WpcTrafficView *self = WPC_TRAFFIC_VIEW (widget);
-  WpiTrafficEntry *entry = self->selection != NULL ? gtk_single_selection_get_selected_item (self->selection) : NULL;
-  g_autofree char *quoted = NULL;
-  g_autofree char *text = NULL;
-
-  if (entry == NULL || wpi_traffic_entry_get_flow (entry) == NULL)
-    return;
-  quoted = quote_value (wpi_traffic_entry_get_flow (entry));
-  text = g_strdup_printf ("flow == %s", quoted);
-  wpc_traffic_view_apply_filter_text (self, text);
-}
-
-static void
-export_xml_action (GtkWidget  *widget,
-                   const char *action_name,
-                   GVariant   *parameter)
-{
-  choose_export (WPC_TRAFFIC_VIEW (widget), WPI_TRAFFIC_EXPORT_XML);
-}
-
-static void
-export_json_action (GtkWidget  *widget,
-                   const char *action_name,
-                   GVariant   *parameter)
-{
-  choose_export (WPC_TRAFFIC_VIEW (widget), WPI_TRAFFIC_EXPORT_JSON_LINES);
-}
-
-/* Space pauses, except where it types or presses: in the filter entry, on a button. */
-static gboolean
-on_space (GtkWidget *widget,
-          GVariant  *args,
-          gpointer   user_data)
-{
-  WpcTrafficView *self = WPC_TRAFFIC_VIEW (widget);
-  GtkRoot *root = gtk_widget_get_root (widget);
-  GtkWidget *focus = root != NULL ? gtk_root_get_focus (root) : NULL;
-
-  if (focus != NULL && (GTK_IS_EDITABLE (focus) || GTK_IS_BUTTON (focus) ||
-                        (GTK_IS_TEXT_VIEW (focus) && gtk_text_view_get_editable (GTK_TEXT_VIEW (focus)))))
-    return FALSE;
-  wpc_traffic_view_set_paused (self, !self->paused);
-  return TRUE;
+  g_signal_emit (self, signals[EXPORT_FINISHED], 0, written, skipped, error);
 }
 
 /* ---- Public API -------------------------------------------------------------------- */
@@ -1139,24 +812,6 @@ wpc_traffic_view_get_model (WpcTrafficView *self)
 {
   g_return_val_if_fail (WPC_IS_TRAFFIC_VIEW (self), NULL);
   return self->filter_model;
-}
-
-WpiFilter *
-wpc_traffic_view_get_filter (WpcTrafficView *self)
-{
-  g_return_val_if_fail (WPC_IS_TRAFFIC_VIEW (self), NULL);
-  return self->filter;
-}
-
-gboolean
-wpc_traffic_view_apply_filter_text (WpcTrafficView *self,
-                                    const char     *text)
-{
-  g_return_val_if_fail (WPC_IS_TRAFFIC_VIEW (self), FALSE);
-  g_return_val_if_fail (text != NULL, FALSE);
-
-  gtk_editable_set_text (GTK_EDITABLE (self->filter_entry), text);
-  return apply_filter (self);
 }
 
 gboolean
@@ -1178,7 +833,7 @@ wpc_traffic_view_set_paused (WpcTrafficView *self,
   self->paused = paused;
   if (self->model != NULL)
     wpi_traffic_model_set_paused (self->model, paused);
-  update_status (self);
+  _wpc_traffic_view_update_status (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PAUSED]);
 }
 
@@ -1203,14 +858,14 @@ wpc_traffic_view_set_reveal_secrets (WpcTrafficView *self,
       return;
     }
   self->reveal_secrets = reveal;
-  update_details (self);
+  _wpc_traffic_view_update_details (self);
   /* A filter applied may have matched secrets, or may now be allowed to. */
   if (self->filter != NULL)
     {
-      g_autoptr(WpiFilter) filter = parse_filter (self, wpi_filter_get_text (self->filter), NULL);
+      g_autoptr(WpiFilter) filter = _wpc_traffic_view_parse_filter (self, wpi_filter_get_text (self->filter), NULL);
 
       if (filter != NULL)
-        set_filter (self, filter);
+        _wpc_traffic_view_set_filter (self, filter);
     }
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REVEAL_SECRETS]);
 }
@@ -1385,24 +1040,8 @@ wpc_traffic_view_class_init (WpcTrafficViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, WpcTrafficView, count_label);
   gtk_widget_class_bind_template_child (widget_class, WpcTrafficView, filter_progress);
   gtk_widget_class_bind_template_child (widget_class, WpcTrafficView, activity_label);
-  gtk_widget_class_bind_template_callback (widget_class, on_filter_changed);
-  gtk_widget_class_bind_template_callback (widget_class, on_filter_activate);
-
-  gtk_widget_class_install_action (widget_class, "traffic.focus-filter", NULL, focus_filter_action);
-  gtk_widget_class_install_action (widget_class, "traffic.apply-filter", NULL, apply_filter_action);
-  gtk_widget_class_install_action (widget_class, "traffic.follow-flow", NULL, follow_flow_action);
-  gtk_widget_class_install_action (widget_class, "traffic.export-xml", NULL, export_xml_action);
-  gtk_widget_class_install_action (widget_class, "traffic.export-json", NULL, export_json_action);
-  gtk_widget_class_install_property_action (widget_class, "traffic.pause", "paused");
-  gtk_widget_class_install_property_action (widget_class, "traffic.reveal-secrets", "reveal-secrets");
-
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, GDK_CONTROL_MASK, "traffic.focus-filter", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
-                                       "traffic.follow-flow", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_e, GDK_CONTROL_MASK, "traffic.pause", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_s, GDK_CONTROL_MASK, "traffic.export-xml", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_S, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
-                                       "traffic.export-json", NULL);
+  _wpc_traffic_view_class_filter_init (widget_class);
+  _wpc_traffic_view_class_actions_init (widget_class);
 }
 
 static void
@@ -1410,7 +1049,6 @@ wpc_traffic_view_init (WpcTrafficView *self)
 {
   g_autoptr(WpiTrafficRecord) probe = wpi_traffic_record_new ();
   g_autoptr(GtkListItemFactory) detail_factory = gtk_signal_list_item_factory_new ();
-  GtkEventController *controller;
 
   gtk_widget_init_template (GTK_WIDGET (self));
 
@@ -1425,15 +1063,10 @@ wpc_traffic_view_init (WpcTrafficView *self)
   g_signal_connect (detail_factory, "unbind", G_CALLBACK (unbind_detail), NULL);
   gtk_list_view_set_factory (self->details_list, detail_factory);
 
-  controller = gtk_shortcut_controller_new ();
-  gtk_event_controller_set_name (controller, "wpc-traffic-space");
-  gtk_event_controller_set_propagation_phase (controller, GTK_PHASE_CAPTURE);
-  gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (controller),
-                                        gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_space, 0),
-                                                          gtk_callback_action_new (on_space, NULL, NULL)));
-  gtk_widget_add_controller (GTK_WIDGET (self), controller);
+  _wpc_traffic_view_actions_init (self);
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "traffic.reveal-secrets", FALSE);
-  update_details (self);
-  update_status (self);
+  _wpc_traffic_view_update_details (self);
+  _wpc_traffic_view_update_status (self);
 }
+
