@@ -8,6 +8,7 @@
 #include <glib/gstdio.h>
 #include <gtk/gtk.h>
 
+#include "wpi-catalogue.h"
 #include "wpi-codec.h"
 #include "wpc-traffic-detail.h"
 #include "wpc-traffic-view.h"
@@ -378,6 +379,16 @@ test_filter (Fixture       *fixture,
   g_assert_true (gtk_widget_has_css_class (entry, "error"));
 }
 
+static const char *
+category_of (const char *item)
+{
+  WpiCatalogue *catalogue = wpi_catalogue_get_default ();
+  WpiItemInfo *info = wpi_catalogue_lookup (catalogue, item);
+
+  g_assert_nonnull (info);
+  return wpi_catalogue_get_category_title (catalogue, wpi_item_info_get_category (info));
+}
+
 static void
 test_details (Fixture       *fixture,
               gconstpointer  user_data)
@@ -401,10 +412,17 @@ test_details (Fixture       *fixture,
                                  "WorkPoint Interface: WorkpointMessage (phone to console)\n",
                                  "    Reason for contact: start-up (registration after a start-up or reset)\n",
                                  "Items: 17 items\n",
-                                 "    e164: 4989700141\n",
                                  "    user-pwd: (masked)\n",
-                                 "    configuration-changed-flag: false (no)\n",
                                  NULL);
+  /* Each item's catalogue meaning once, on the item's own line: no "Category" child */
+  {
+    g_autofree char *e164 = g_strdup_printf ("    e164: 4989700141 (%s)\n", category_of ("e164"));
+    g_autofree char *flag = g_strdup_printf ("    configuration-changed-flag: false (no · %s)\n",
+                                             category_of ("configuration-changed-flag"));
+
+    test_util_assert_contains_all (details, e164, flag, NULL);
+    g_assert_null (strstr (details, "Category"));
+  }
   g_assert_null (strstr (details, "Tür"));
   raw = wpc_traffic_view_dup_raw_text (fixture->view);
   g_assert_true (g_str_has_prefix (raw, "POST /DeploymentService/LoginService HTTP/1.1\nHost: 192.168.10.2:18443\n"));
@@ -429,7 +447,7 @@ test_details (Fixture       *fixture,
   g_assert_nonnull (strstr (raw, "<Item name=\"user-pwd\">Tür&amp;Tor&lt;7</Item>"));
   g_clear_pointer (&details, g_free);
   details = details_text (fixture);
-  g_assert_nonnull (strstr (details, "    user-pwd: Tür&Tor<7\n"));
+  g_assert_nonnull (strstr (details, "    user-pwd: Tür&Tor<7 ("));
   /* Withdrawn: masked again at once */
   g_settings_set_boolean (fixture->settings, "reveal-secrets-allowed", FALSE);
   g_assert_false (wpc_traffic_view_get_reveal_secrets (fixture->view));
@@ -443,8 +461,14 @@ test_details (Fixture       *fixture,
   g_assert_true (wpc_traffic_view_select_id (fixture->view, 11));
   g_clear_pointer (&details, g_free);
   details = details_text (fixture);
-  g_assert_nonnull (strstr (details, "    ldap-user: \n        Status: invalid data (the phone refused the value)\n"));
-  g_assert_nonnull (strstr (details, "    line-sip-uri[2]: \n        Status: invalid index (the index is out of range)\n"));
+  {
+    g_autofree char *ldap = g_strdup_printf ("    ldap-user:  (%s)\n        Status: invalid data (the phone refused the value)\n",
+                                             category_of ("ldap-user"));
+    g_autofree char *uri = g_strdup_printf ("    line-sip-uri[2]:  (%s)\n        Status: invalid index (the index is out of range)\n",
+                                            category_of ("line-sip-uri"));
+
+    test_util_assert_contains_all (details, ldap, uri, NULL);
+  }
 
   /* Busy */
   g_assert_true (wpc_traffic_view_select_id (fixture->view, 7));
