@@ -206,6 +206,193 @@ on_space (GtkWidget *widget,
   return TRUE;
 }
 
+/* ---- Context menu: Wireshark's Apply/Prepare as Filter, Copy ------------------------ */
+
+static const struct {
+  const char       *name; /* the actions' target */
+  WpiFilterCombine  how;
+} combine_names[] = {
+  { "selected", WPI_FILTER_COMBINE_REPLACE },
+  { "not", WPI_FILTER_COMBINE_NOT },
+  { "and", WPI_FILTER_COMBINE_AND },
+  { "or", WPI_FILTER_COMBINE_OR },
+  { "and-not", WPI_FILTER_COMBINE_AND_NOT },
+  { "or-not", WPI_FILTER_COMBINE_OR_NOT },
+};
+
+void
+_wpc_traffic_view_set_context (WpcTrafficView *self,
+                               const char     *field,
+                               const char     *filter_value,
+                               const char     *copy_value)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_clear_pointer (&self->context_filter, g_free);
+  g_clear_pointer (&self->context_value, g_free);
+  if (field != NULL && filter_value != NULL)
+    {
+      self->context_filter = wpi_filter_build_equals (field, filter_value, &error);
+      /* A value the field refuses, e.g. an address the phone wrote oddly */
+      if (error != NULL)
+        g_debug ("No filter for %s “%s”: %s", field, filter_value, error->message);
+    }
+  self->context_value = g_strdup (copy_value);
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "traffic.apply-as-filter", self->context_filter != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "traffic.prepare-as-filter", self->context_filter != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "traffic.copy-as-filter", self->context_filter != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "traffic.copy-value",
+                                 self->context_value != NULL && self->context_value[0] != '\0');
+}
+
+void
+_wpc_traffic_view_show_context_menu (WpcTrafficView *self,
+                                     GtkWidget      *widget,
+                                     double          x,
+                                     double          y)
+{
+  GdkRectangle point = { 0, 0, 1, 1 };
+  double view_x = 0, view_y = 0;
+
+  if (self->context_menu == NULL)
+    {
+      self->context_menu = gtk_popover_menu_new_from_model (self->context_menu_model);
+      gtk_widget_set_parent (self->context_menu, GTK_WIDGET (self));
+      gtk_popover_set_has_arrow (GTK_POPOVER (self->context_menu), FALSE);
+      gtk_widget_set_halign (self->context_menu, GTK_ALIGN_START);
+    }
+  /* No pointer (the keyboard, a test): the middle of the widget */
+  if (x < 0 || y < 0)
+    {
+      x = gtk_widget_get_width (widget) / 2.0;
+      y = gtk_widget_get_height (widget) / 2.0;
+    }
+  if (gtk_widget_translate_coordinates (widget, GTK_WIDGET (self), x, y, &view_x, &view_y))
+    {
+      point.x = (int) view_x;
+      point.y = (int) view_y;
+    }
+  gtk_popover_set_pointing_to (GTK_POPOVER (self->context_menu), &point);
+  gtk_popover_popup (GTK_POPOVER (self->context_menu));
+}
+
+static gboolean
+combine_from_name (const char       *name,
+                   WpiFilterCombine *how)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (combine_names); i++)
+    if (g_strcmp0 (name, combine_names[i].name) == 0)
+      {
+        *how = combine_names[i].how;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+/* The context's test joined to what the entry holds */
+static char *
+context_filter_text (WpcTrafficView *self,
+                     GVariant       *parameter)
+{
+  WpiFilterCombine how;
+
+  if (self->context_filter == NULL || !combine_from_name (g_variant_get_string (parameter, NULL), &how))
+    return NULL;
+  return wpi_filter_combine (gtk_editable_get_text (GTK_EDITABLE (self->filter_entry)), how,
+                             self->context_filter);
+}
+
+static void
+apply_as_filter_action (GtkWidget  *widget,
+                        const char *action_name,
+                        GVariant   *parameter)
+{
+  WpcTrafficView *self = WPC_TRAFFIC_VIEW (widget);
+  g_autofree char *text = context_filter_text (self, parameter);
+
+  if (text != NULL)
+    wpc_traffic_view_apply_filter_text (self, text);
+}
+
+/* Prepare: the entry gets the text, to be edited and applied with Enter. */
+static void
+prepare_as_filter_action (GtkWidget  *widget,
+                          const char *action_name,
+                          GVariant   *parameter)
+{
+  WpcTrafficView *self = WPC_TRAFFIC_VIEW (widget);
+  g_autofree char *text = context_filter_text (self, parameter);
+
+  if (text == NULL)
+    return;
+  gtk_editable_set_text (GTK_EDITABLE (self->filter_entry), text);
+  gtk_widget_grab_focus (GTK_WIDGET (self->filter_entry));
+  gtk_editable_set_position (GTK_EDITABLE (self->filter_entry), -1);
+}
+
+static void
+copy_value_action (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *parameter)
+{
+  WpcTrafficView *self = WPC_TRAFFIC_VIEW (widget);
+
+  if (self->context_value != NULL)
+    gdk_clipboard_set_text (gtk_widget_get_clipboard (widget), self->context_value);
+}
+
+static void
+copy_as_filter_action (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *parameter)
+{
+  WpcTrafficView *self = WPC_TRAFFIC_VIEW (widget);
+
+  if (self->context_filter != NULL)
+    gdk_clipboard_set_text (gtk_widget_get_clipboard (widget), self->context_filter);
+}
+
+/* Shift+F10 or the Menu key: the context menu of the details row selected, else of the
+ * selected message's Phone cell. */
+static void
+context_menu_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  WpcTrafficView *self = WPC_TRAFFIC_VIEW (widget);
+  GtkRoot *root = gtk_widget_get_root (widget);
+  GtkWidget *focus = root != NULL ? gtk_root_get_focus (root) : NULL;
+  guint row = self->details_selection != NULL ? gtk_single_selection_get_selected (self->details_selection)
+                                              : GTK_INVALID_LIST_POSITION;
+  guint position = self->selection != NULL ? gtk_single_selection_get_selected (self->selection)
+                                           : GTK_INVALID_LIST_POSITION;
+
+  if (focus != NULL && gtk_widget_is_ancestor (focus, GTK_WIDGET (self->details_list)) &&
+      _wpc_traffic_view_popup_detail_menu (self, row))
+    _wpc_traffic_view_show_context_menu (self, GTK_WIDGET (self->details_list), -1, -1);
+  else if (focus != NULL && gtk_widget_is_ancestor (focus, GTK_WIDGET (self->message_list)) &&
+           _wpc_traffic_view_popup_cell_menu (self, position, 2 /* Phone */))
+    _wpc_traffic_view_show_context_menu (self, GTK_WIDGET (self->message_list), -1, -1);
+}
+
+/* ---- Pause and auto-scroll ------------------------------------------------------------ */
+
+/* The pause button says what it does now: pause a live capture, or resume a paused one. */
+void
+_wpc_traffic_view_update_pause_button (WpcTrafficView *self)
+{
+  const char *tooltip = self->paused ? _("Resume the live capture (Space)") : _("Pause the live capture (Space)");
+
+  if (self->pause_button == NULL)
+    return;
+  gtk_button_set_icon_name (GTK_BUTTON (self->pause_button),
+                            self->paused ? "media-playback-start-symbolic" : "media-playback-pause-symbolic");
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->pause_button), tooltip);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->pause_button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  self->paused ? _("Resume live capture") : _("Pause live capture"), -1);
+}
+
 /* ---- Class ------------------------------------------------------------------------- */
 
 void
@@ -217,6 +404,12 @@ _wpc_traffic_view_class_actions_init (GtkWidgetClass *widget_class)
   gtk_widget_class_install_action (widget_class, "traffic.export-xml", NULL, export_xml_action);
   gtk_widget_class_install_action (widget_class, "traffic.export-json", NULL, export_json_action);
   gtk_widget_class_install_property_action (widget_class, "traffic.pause", "paused");
+  gtk_widget_class_install_property_action (widget_class, "traffic.auto-scroll", "auto-scroll");
+  gtk_widget_class_install_action (widget_class, "traffic.apply-as-filter", "s", apply_as_filter_action);
+  gtk_widget_class_install_action (widget_class, "traffic.prepare-as-filter", "s", prepare_as_filter_action);
+  gtk_widget_class_install_action (widget_class, "traffic.copy-value", NULL, copy_value_action);
+  gtk_widget_class_install_action (widget_class, "traffic.copy-as-filter", NULL, copy_as_filter_action);
+  gtk_widget_class_install_action (widget_class, "traffic.context-menu", NULL, context_menu_action);
   gtk_widget_class_install_property_action (widget_class, "traffic.reveal-secrets", "reveal-secrets");
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, GDK_CONTROL_MASK, "traffic.focus-filter", NULL);
@@ -226,6 +419,8 @@ _wpc_traffic_view_class_actions_init (GtkWidgetClass *widget_class)
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_s, GDK_CONTROL_MASK, "traffic.export-xml", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_S, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
                                        "traffic.export-json", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F10, GDK_SHIFT_MASK, "traffic.context-menu", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Menu, 0, "traffic.context-menu", NULL);
 }
 
 void
@@ -240,4 +435,15 @@ _wpc_traffic_view_actions_init (WpcTrafficView *self)
                                         gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_space, 0),
                                                           gtk_callback_action_new (on_space, NULL, NULL)));
   gtk_widget_add_controller (GTK_WIDGET (self), controller);
+
+  _wpc_traffic_view_set_context (self, NULL, NULL, NULL);
+  _wpc_traffic_view_update_pause_button (self);
+}
+
+void
+_wpc_traffic_view_actions_dispose (WpcTrafficView *self)
+{
+  g_clear_pointer (&self->context_menu, gtk_widget_unparent);
+  g_clear_pointer (&self->context_filter, g_free);
+  g_clear_pointer (&self->context_value, g_free);
 }

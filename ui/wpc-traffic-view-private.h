@@ -26,6 +26,9 @@ struct _WpcTrafficView
   GtkLabel              *count_label;
   GtkProgressBar        *filter_progress;
   GtkLabel              *activity_label;
+  GtkToggleButton       *pause_button;
+  GtkMenuButton         *recent_button;
+  GMenuModel            *context_menu_model;
 
   GSettings             *settings;
   WpiStore              *store;
@@ -42,10 +45,25 @@ struct _WpcTrafficView
   GtkNativeDialog       *export_chooser;
   char                  *export_message;   /* how the last export went */
   gint64                 select_after_filter;
-  guint                  follow_tail_id;    /* an idle that scrolls to the newest message */
-  guint                  follow_tail_tick;  /* and the frames that keep it there */
-  guint                  follow_tail_frames;
+  guint                  scroll_tick;       /* the frames that scroll the list (to a row) */
+  guint                  scroll_target;     /* the row, or the newest */
+  guint                  scroll_frames;
+  double                 scroll_value;      /* the value last set */
+  gboolean               scroll_laid_out;   /* the list was laid out since */
   WpiTrafficEntry       *order_probes[2];
+
+  /* The details tree's rows and which one is selected; the raw pane highlights it. */
+  GtkSingleSelection    *details_selection;
+  GtkTextTag            *highlight_tag;
+  gboolean               syncing_raw;      /* the raw pane's cursor moves by our hand */
+
+  /* The field a context menu was opened on (issue 13 part 2) */
+  GtkWidget             *context_menu;
+  char                  *context_filter;   /* "FIELD == VALUE", NULL when it has no field */
+  char                  *context_value;    /* what Copy Value copies */
+
+  gboolean               auto_scroll;
+  GMenu                 *recent_menu;      /* the recent filters, from the settings */
 };
 
 /* wpc-traffic-view.c */
@@ -58,7 +76,28 @@ void       _wpc_traffic_view_emit_export_finished (WpcTrafficView  *self,
                                                    guint            skipped,
                                                    const GError    *error);
 
+/* Opens the context menu on a list cell (row position, column) or a details row, as a
+ * right-click there does; FALSE when there is no such cell or row. Tests use them too. */
+gboolean   _wpc_traffic_view_popup_cell_menu      (WpcTrafficView  *self,
+                                                   guint            position,
+                                                   guint            column);
+gboolean   _wpc_traffic_view_popup_detail_menu    (WpcTrafficView  *self,
+                                                   guint            row);
+/* The context menu's field, from a list cell: the filter field and value (NULL: none)
+ * and what Copy Value copies */
+void       _wpc_traffic_view_cell_field           (WpiTrafficEntry *entry,
+                                                   guint            column,
+                                                   const char     **field,
+                                                   char           **filter_value,
+                                                   char           **copy_value);
+
 /* wpc-traffic-view-filter.c */
+void       _wpc_traffic_view_filter_init          (WpcTrafficView  *self);
+void       _wpc_traffic_view_filter_dispose       (WpcTrafficView  *self);
+/* Keeps a filter applied among the recent ones (settings: recent-filters) */
+void       _wpc_traffic_view_remember_filter      (WpcTrafficView  *self,
+                                                   const char      *text);
+void       _wpc_traffic_view_update_recent        (WpcTrafficView  *self);
 void       _wpc_traffic_view_class_filter_init    (GtkWidgetClass  *widget_class);
 WpiFilter *_wpc_traffic_view_parse_filter         (WpcTrafficView  *self,
                                                    const char      *text,
@@ -70,5 +109,15 @@ gboolean   _wpc_traffic_view_apply_filter         (WpcTrafficView  *self);
 /* wpc-traffic-view-actions.c */
 void       _wpc_traffic_view_class_actions_init   (GtkWidgetClass  *widget_class);
 void       _wpc_traffic_view_actions_init         (WpcTrafficView  *self);
+void       _wpc_traffic_view_actions_dispose      (WpcTrafficView  *self);
+void       _wpc_traffic_view_update_pause_button  (WpcTrafficView  *self);
+void       _wpc_traffic_view_set_context          (WpcTrafficView  *self,
+                                                   const char      *field,
+                                                   const char      *filter_value,
+                                                   const char      *copy_value);
+void       _wpc_traffic_view_show_context_menu    (WpcTrafficView  *self,
+                                                   GtkWidget       *widget,
+                                                   double           x,
+                                                   double           y);
 
 G_END_DECLS

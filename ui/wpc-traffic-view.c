@@ -70,6 +70,7 @@ G_DEFINE_FINAL_TYPE (WpcTrafficView, wpc_traffic_view, GTK_TYPE_WIDGET)
 enum {
   PROP_0,
   PROP_PAUSED,
+  PROP_AUTO_SCROLL,
   PROP_REVEAL_SECRETS,
   PROP_EXPORTING,
   N_PROPS
@@ -204,6 +205,63 @@ cell_text (WpiTrafficEntry  *entry,
     }
 }
 
+/* The field of a cell for the context menu: the filter test it stands for, when the
+ * filter language has one, and the text a technician would copy (the whole peer, not
+ * the shortened one). */
+void
+_wpc_traffic_view_cell_field (WpiTrafficEntry  *entry,
+                              guint             column,
+                              const char      **field,
+                              char            **filter_value,
+                              char            **copy_value)
+{
+  const WpiTrafficRecord *record = wpi_traffic_entry_get_record (entry);
+  g_autofree char *tooltip = NULL;
+
+  *field = NULL;
+  *filter_value = NULL;
+  *copy_value = cell_text (entry, column, &tooltip);
+  if (wpi_traffic_entry_is_missing (entry))
+    return;
+  switch ((Column) column)
+    {
+    case COLUMN_PHONE:
+      *field = record->mac != NULL ? "mac" : "ip";
+      *filter_value = record->mac != NULL ? g_strdup (record->mac) : peer_address (record->peer);
+      break;
+    case COLUMN_DIRECTION:
+      *field = "dir";
+      *filter_value = g_strdup (record->direction == WPI_TRAFFIC_DIRECTION_IN ? "in" : "out");
+      break;
+    case COLUMN_PORT:
+      *field = "port";
+      *filter_value = g_strdup_printf ("%u", record->port);
+      break;
+    case COLUMN_REASON:
+      /* The column shows the reason of a phone's message, else the action */
+      *field = record->direction == WPI_TRAFFIC_DIRECTION_IN && record->reason != NULL ? "reason" : "action";
+      *filter_value = g_strdup (g_str_equal (*field, "reason") ? record->reason : record->action);
+      break;
+    case COLUMN_STATUS:
+      *field = record->error_text != NULL ? "error" : "status";
+      *filter_value = g_strdup (record->error_text != NULL ? wpi_filter_error_code_name (record->error_code)
+                                                           : record->status);
+      break;
+    case COLUMN_NUMBER:
+    case COLUMN_TIME:
+    case COLUMN_ITEMS:
+    case COLUMN_SIZE:
+    case N_COLUMNS:
+    default:
+      break;
+    }
+  if (*filter_value == NULL || (*filter_value)[0] == '\0')
+    {
+      *field = NULL;
+      g_clear_pointer (filter_value, g_free);
+    }
+}
+
 /* ---- Message list ------------------------------------------------------------------ */
 
 static void
@@ -219,6 +277,9 @@ setup_cell (GtkSignalListItemFactory *factory,
   gtk_label_set_xalign (GTK_LABEL (label), column_info[column].numeric ? 1.0 : 0.0);
   if (column_info[column].numeric)
     gtk_widget_add_css_class (label, "numeric");
+  /* What a right-click on the cell finds (the list item outlives its child) */
+  g_object_set_data (G_OBJECT (label), "wpc-list-item", list_item);
+  g_object_set_data (G_OBJECT (label), "wpc-column", GUINT_TO_POINTER (column + 1));
   gtk_list_item_set_child (list_item, label);
 }
 
@@ -279,26 +340,15 @@ compare_ids (gconstpointer a,
   return id_a < id_b ? GTK_ORDERING_SMALLER : id_a > id_b ? GTK_ORDERING_LARGER : GTK_ORDERING_EQUAL;
 }
 
-static GtkWidget *
-internal_list_view (GtkColumnView *column_view)
-{
-  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (column_view));
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    if (GTK_IS_LIST_VIEW (child))
-      return child;
-  return NULL;
-}
+static void scroll_to (WpcTrafficView *self,
+                       guint           position);
 
 static void
 select_position (WpcTrafficView *self,
                  guint           position)
 {
-  GtkWidget *list = internal_list_view (self->message_list);
-
   gtk_single_selection_set_selected (self->selection, position);
-  if (list != NULL)
-    gtk_widget_activate_action (list, "list.scroll-to-item", "u", position);
+  scroll_to (self, position);
 }
 
 static void
@@ -390,6 +440,7 @@ setup_detail (GtkSignalListItemFactory *factory,
   gtk_box_append (GTK_BOX (box), value);
   gtk_box_append (GTK_BOX (box), note);
   gtk_tree_expander_set_child (GTK_TREE_EXPANDER (expander), box);
+  g_object_set_data (G_OBJECT (expander), "wpc-list-item", list_item);
   gtk_list_item_set_child (list_item, expander);
 }
 
@@ -442,7 +493,89 @@ static void
 set_raw_text (WpcTrafficView *self,
               const char     *text)
 {
+  self->syncing_raw = TRUE;
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->raw_view), text, -1);
+  self->syncing_raw = FALSE;
+}
+
+static char *
+dup_raw (WpcTrafficView *self)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->raw_view);
+  GtkTextIter start, end;
+
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  return gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+}
+
+static WpcTrafficDetail *
+details_row_node (WpcTrafficView *self,
+                  guint           row)
+{
+  g_autoptr(GtkTreeListRow) tree_row = NULL;
+
+  if (self->details_selection == NULL)
+    return NULL;
+  tree_row = g_list_model_get_item (G_LIST_MODEL (self->details_selection), row);
+  return tree_row != NULL ? gtk_tree_list_row_get_item (tree_row) : NULL;
+}
+
+/* Selecting a field highlights where the raw pane writes it (Wireshark's bytes pane). */
+static void
+on_detail_selected (WpcTrafficView *self)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->raw_view);
+  guint row = gtk_single_selection_get_selected (self->details_selection);
+  g_autoptr(WpcTrafficDetail) node = details_row_node (self, row);
+  g_autofree char *raw = dup_raw (self);
+  GtkTextMark *mark = gtk_text_buffer_get_mark (buffer, "wpc-highlight");
+  GtkTextIter start, end;
+  gsize start_byte, end_byte;
+
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  gtk_text_buffer_remove_tag (buffer, self->highlight_tag, &start, &end);
+  if (node == NULL || !wpc_traffic_detail_locate (node, raw, &start_byte, &end_byte))
+    return;
+  gtk_text_buffer_get_iter_at_offset (buffer, &start, (int) g_utf8_pointer_to_offset (raw, raw + start_byte));
+  gtk_text_buffer_get_iter_at_offset (buffer, &end, (int) g_utf8_pointer_to_offset (raw, raw + end_byte));
+  gtk_text_buffer_apply_tag (buffer, self->highlight_tag, &start, &end);
+  gtk_text_buffer_move_mark (buffer, mark, &start);
+  gtk_text_view_scroll_to_mark (self->raw_view, mark, 0.0, FALSE, 0.0, 0.0);
+}
+
+/* And the reverse: a click in the raw text selects the narrowest field written there. */
+static void
+on_raw_cursor_moved (WpcTrafficView *self)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->raw_view);
+  g_autofree char *raw = NULL;
+  guint n, best = GTK_INVALID_LIST_POSITION;
+  gsize best_length = G_MAXSIZE;
+  gsize cursor;
+  int offset;
+
+  if (self->syncing_raw || self->details_selection == NULL)
+    return;
+  g_object_get (buffer, "cursor-position", &offset, NULL);
+  raw = dup_raw (self);
+  cursor = g_utf8_offset_to_pointer (raw, offset) - raw;
+  n = g_list_model_get_n_items (G_LIST_MODEL (self->details_selection));
+  for (guint row = 0; row < n; row++)
+    {
+      g_autoptr(WpcTrafficDetail) node = details_row_node (self, row);
+      gsize start, end;
+
+      if (wpc_traffic_detail_locate (node, raw, &start, &end) && start <= cursor && cursor < end &&
+          end - start < best_length)
+        {
+          best = row;
+          best_length = end - start;
+        }
+    }
+  if (best == GTK_INVALID_LIST_POSITION)
+    return;
+  gtk_single_selection_set_selected (self->details_selection, best);
+  gtk_widget_activate_action (GTK_WIDGET (self->details_list), "list.scroll-to-item", "u", best);
 }
 
 static void
@@ -451,11 +584,21 @@ set_details (WpcTrafficView *self,
 {
   GtkTreeListModel *tree = NULL;
 
+  if (self->details_selection != NULL)
+    g_signal_handlers_disconnect_by_data (self->details_selection, self);
+  g_clear_object (&self->details_selection);
   g_set_object (&self->details, details);
   if (details != NULL)
-    tree = gtk_tree_list_model_new (g_object_ref (details), FALSE, TRUE, create_detail_children, NULL, NULL);
-  gtk_list_view_set_model (self->details_list,
-                           tree != NULL ? GTK_SELECTION_MODEL (gtk_no_selection_new (G_LIST_MODEL (tree))) : NULL);
+    {
+      tree = gtk_tree_list_model_new (g_object_ref (details), FALSE, TRUE, create_detail_children, NULL, NULL);
+      self->details_selection = gtk_single_selection_new (G_LIST_MODEL (tree));
+      gtk_single_selection_set_autoselect (self->details_selection, FALSE);
+      gtk_single_selection_set_can_unselect (self->details_selection, TRUE);
+      gtk_single_selection_set_selected (self->details_selection, GTK_INVALID_LIST_POSITION);
+      g_signal_connect_swapped (self->details_selection, "notify::selected", G_CALLBACK (on_detail_selected), self);
+    }
+  if (self->details_list != NULL)
+    gtk_list_view_set_model (self->details_list, GTK_SELECTION_MODEL (self->details_selection));
 }
 
 void
@@ -499,58 +642,198 @@ _wpc_traffic_view_update_details (WpcTrafficView *self)
   set_raw_text (self, raw);
 }
 
-/* A filtered list loses its selection; the message selected before is selected again
- * once the scan finds it (follow flow keeps the message in view). */
-/* The list places rows by estimated heights until it has measured them, so the end
- * reached by scrolling to the last row can move; a few frames settle it. */
-#define FOLLOW_TAIL_FRAMES 4
+/* ---- Context menus ------------------------------------------------------------------ */
+
+gboolean
+_wpc_traffic_view_popup_cell_menu (WpcTrafficView *self,
+                                   guint           position,
+                                   guint           column)
+{
+  g_autoptr(WpiTrafficEntry) entry = NULL;
+  g_autofree char *filter_value = NULL;
+  g_autofree char *copy_value = NULL;
+  const char *field;
+
+  if (self->filter_model == NULL || column >= N_COLUMNS)
+    return FALSE;
+  entry = g_list_model_get_item (G_LIST_MODEL (self->filter_model), position);
+  if (entry == NULL)
+    return FALSE;
+  gtk_single_selection_set_selected (self->selection, position);
+  _wpc_traffic_view_cell_field (entry, column, &field, &filter_value, &copy_value);
+  _wpc_traffic_view_set_context (self, field, filter_value, copy_value);
+  return TRUE;
+}
+
+gboolean
+_wpc_traffic_view_popup_detail_menu (WpcTrafficView *self,
+                                     guint           row)
+{
+  g_autoptr(WpcTrafficDetail) node = details_row_node (self, row);
+  const char *value;
+
+  if (node == NULL)
+    return FALSE;
+  gtk_single_selection_set_selected (self->details_selection, row);
+  /* Copy Value copies the value itself (an item's, line breaks and all), else the line shown */
+  value = wpc_traffic_detail_get_filter_value (node);
+  if (value == NULL)
+    value = wpc_traffic_detail_get_value (node);
+  _wpc_traffic_view_set_context (self, wpc_traffic_detail_get_filter_field (node),
+                                 wpc_traffic_detail_get_filter_value (node), value);
+  return TRUE;
+}
+
+/* The list item of the widget at (x, y) in list, and the column (1-based, 0: none) of a
+ * message list cell */
+static GtkListItem *
+list_item_at (GtkWidget *list,
+              double     x,
+              double     y,
+              guint     *column)
+{
+  for (GtkWidget *widget = gtk_widget_pick (list, x, y, GTK_PICK_DEFAULT);
+       widget != NULL && widget != list;
+       widget = gtk_widget_get_parent (widget))
+    {
+      /* A click in a cell's padding picks the cell, whose child is ours. */
+      GtkWidget *child = gtk_widget_get_first_child (widget);
+      GtkWidget *marked = g_object_get_data (G_OBJECT (widget), "wpc-list-item") != NULL ? widget :
+                          child != NULL && g_object_get_data (G_OBJECT (child), "wpc-list-item") != NULL ? child :
+                          NULL;
+
+      if (marked != NULL)
+        {
+          *column = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (marked), "wpc-column"));
+          return g_object_get_data (G_OBJECT (marked), "wpc-list-item");
+        }
+    }
+  return NULL;
+}
+
+static void
+on_secondary_click (GtkGestureClick *gesture,
+                    int              n_press,
+                    double           x,
+                    double           y,
+                    WpcTrafficView  *self)
+{
+  GtkWidget *list = gtk_event_controller_get_widget (GTK_EVENT_CONTROLLER (gesture));
+  guint column = 0;
+  GtkListItem *item = list_item_at (list, x, y, &column);
+  guint position = item != NULL ? gtk_list_item_get_position (item) : GTK_INVALID_LIST_POSITION;
+  gboolean shown;
+
+  if (position == GTK_INVALID_LIST_POSITION)
+    return;
+  if (list == GTK_WIDGET (self->details_list))
+    shown = _wpc_traffic_view_popup_detail_menu (self, position);
+  else
+    shown = column > 0 && _wpc_traffic_view_popup_cell_menu (self, position, column - 1);
+  if (!shown)
+    return;
+  gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_CLAIMED);
+  _wpc_traffic_view_show_context_menu (self, list, x, y);
+}
+
+static void
+add_context_gesture (WpcTrafficView *self,
+                     GtkWidget      *list)
+{
+  GtkGesture *gesture = gtk_gesture_click_new ();
+
+  gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (gesture), GDK_BUTTON_SECONDARY);
+  g_signal_connect (gesture, "pressed", G_CALLBACK (on_secondary_click), self);
+  gtk_widget_add_controller (list, GTK_EVENT_CONTROLLER (gesture));
+}
+
+/* ---- Following the newest message ------------------------------------------------ */
+
+/* GTK 4.8's list.scroll-to-item on the column view's inner list moves its rows but not
+ * its adjustment when the rows near the target were never measured (a list not yet
+ * shown, or just filled): the list then showed one row of 425, or none, until it was
+ * scrolled. The list is scrolled by its adjustment instead. Rows are one line each, so
+ * upper / n is a row's height; while heights are estimated the end can still move, so
+ * the value is set again for a few frames. */
+#define SCROLL_FRAMES 4
+#define SCROLL_TO_NEWEST GTK_INVALID_LIST_POSITION
+
+static double
+scroll_target_value (WpcTrafficView *self,
+                     GtkAdjustment  *adjustment,
+                     guint           n)
+{
+  double lower = gtk_adjustment_get_lower (adjustment);
+  double upper = gtk_adjustment_get_upper (adjustment);
+  double page = gtk_adjustment_get_page_size (adjustment);
+  double row = (upper - lower) / n;
+  guint position = self->scroll_target;
+
+  if (position == SCROLL_TO_NEWEST)
+    position = self->reversed ? 0 : n - 1;
+  /* The row in the middle of the page */
+  return CLAMP (lower + position * row - (page - row) / 2, lower, MAX (lower, upper - page));
+}
 
 static gboolean
-settle_tail (GtkWidget     *widget,
-             GdkFrameClock *frame_clock,
-             gpointer       user_data)
+settle_scroll (GtkWidget     *widget,
+               GdkFrameClock *frame_clock,
+               gpointer       user_data)
 {
   WpcTrafficView *self = WPC_TRAFFIC_VIEW (user_data);
   GtkAdjustment *adjustment = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (self->message_list));
-  double end;
+  guint n = self->filter_model != NULL ? g_list_model_get_n_items (G_LIST_MODEL (self->filter_model)) : 0;
+  double value, target;
 
-  if (adjustment != NULL)
+  if (adjustment == NULL || n == 0 || (self->scroll_target != SCROLL_TO_NEWEST && self->scroll_target >= n))
+    goto done;
+  /* Not shown yet, or not measured: the frames count once it is, and from the second
+   * one, after a layout of the list as it is now (the adjustment of a list shown again
+   * still measures its old rows, and a value there is one GTK cannot place). */
+  if (!gtk_widget_get_mapped (widget) || gtk_adjustment_get_upper (adjustment) <= 0.0)
     {
-      double value = gtk_adjustment_get_value (adjustment);
-
-      end = self->reversed ? gtk_adjustment_get_lower (adjustment)
-                           : gtk_adjustment_get_upper (adjustment) - gtk_adjustment_get_page_size (adjustment);
-      /* A page or more away: the reader scrolled, which wins. */
-      if (ABS (end - value) >= gtk_adjustment_get_page_size (adjustment))
-        self->follow_tail_frames = FOLLOW_TAIL_FRAMES;
-      else if (value != end)
-        gtk_adjustment_set_value (adjustment, end);
+      self->scroll_laid_out = FALSE;
+      return G_SOURCE_CONTINUE;
     }
-  if (++self->follow_tail_frames < FOLLOW_TAIL_FRAMES)
+  if (!self->scroll_laid_out)
+    {
+      self->scroll_laid_out = TRUE;
+      return G_SOURCE_CONTINUE;
+    }
+
+  value = gtk_adjustment_get_value (adjustment);
+  /* Following the newest, a page or more from where it was put: the reader scrolled,
+   * which wins. (A jump to a row does not ask: the list's first allocation after it is
+   * shown resets the value, which the next frame puts right.) */
+  if (self->scroll_target == SCROLL_TO_NEWEST && self->scroll_frames > 0 &&
+      ABS (value - self->scroll_value) >= gtk_adjustment_get_page_size (adjustment))
+    goto done;
+  target = scroll_target_value (self, adjustment, n);
+  if (value != target)
+    gtk_adjustment_set_value (adjustment, target);
+  self->scroll_value = gtk_adjustment_get_value (adjustment);
+  if (++self->scroll_frames < SCROLL_FRAMES)
     return G_SOURCE_CONTINUE;
-  self->follow_tail_tick = 0;
+
+done:
+  self->scroll_tick = 0;
   return G_SOURCE_REMOVE;
 }
 
-static gboolean
-follow_tail (gpointer data)
+/* Scrolls the message list to position, or to the newest message (SCROLL_TO_NEWEST) */
+static void
+scroll_to (WpcTrafficView *self,
+           guint           position)
 {
-  WpcTrafficView *self = data;
-  GtkWidget *list = internal_list_view (self->message_list);
-  guint n = self->filter_model != NULL ? g_list_model_get_n_items (G_LIST_MODEL (self->filter_model)) : 0;
-
-  self->follow_tail_id = 0;
-  if (list == NULL || n == 0)
-    return G_SOURCE_REMOVE;
-  gtk_widget_activate_action (list, "list.scroll-to-item", "u", self->reversed ? 0 : n - 1);
-  self->follow_tail_frames = 0;
-  if (self->follow_tail_tick == 0)
-    self->follow_tail_tick = gtk_widget_add_tick_callback (GTK_WIDGET (self->message_list), settle_tail, self, NULL);
-  return G_SOURCE_REMOVE;
+  self->scroll_target = position;
+  self->scroll_frames = 0;
+  self->scroll_laid_out = FALSE;
+  if (self->scroll_tick == 0)
+    self->scroll_tick = gtk_widget_add_tick_callback (GTK_WIDGET (self->message_list), settle_scroll, self, NULL);
 }
 
 /* Live capture: a list scrolled to its newest message stays there as messages come
- * (a list scrolled elsewhere stays where the reader is). */
+ * (a list scrolled elsewhere stays where the reader is), while auto-scroll is on. */
 static void
 maybe_follow_tail (WpcTrafficView *self,
                    guint           position,
@@ -559,9 +842,10 @@ maybe_follow_tail (WpcTrafficView *self,
 {
   GtkAdjustment *adjustment = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (self->message_list));
   guint n = g_list_model_get_n_items (G_LIST_MODEL (self->filter_model));
+  gboolean following = self->scroll_tick != 0 && self->scroll_target == SCROLL_TO_NEWEST;
   gboolean at_newest;
 
-  if (added == 0 || removed > 0 || self->follow_tail_id != 0 || adjustment == NULL ||
+  if (!self->auto_scroll || added == 0 || removed > 0 || adjustment == NULL ||
       wpi_traffic_filter_model_get_running (self->filter_model))
     return;
   /* The adjustment still measures the list before the change. */
@@ -571,10 +855,13 @@ maybe_follow_tail (WpcTrafficView *self,
     at_newest = position + added == n &&
                 gtk_adjustment_get_value (adjustment) + gtk_adjustment_get_page_size (adjustment) >=
                 gtk_adjustment_get_upper (adjustment) - 1.0;
-  if (at_newest)
-    self->follow_tail_id = g_idle_add_full (G_PRIORITY_LOW, follow_tail, self, NULL);
+  /* Messages that come faster than frames: the list has not caught up yet */
+  if (at_newest || following)
+    scroll_to (self, SCROLL_TO_NEWEST);
 }
 
+/* A filtered list loses its selection; the message selected before is selected again
+ * once the scan finds it (follow flow keeps the message in view). */
 static void
 on_filter_model_items_changed (WpcTrafficView *self,
                                guint           position,
@@ -774,9 +1061,14 @@ wpc_traffic_view_set_settings (WpcTrafficView *self,
     g_signal_handlers_disconnect_by_data (self->settings, self);
   g_set_object (&self->settings, settings);
   if (settings != NULL)
-    g_signal_connect_swapped (settings, "changed::reveal-secrets-allowed",
-                              G_CALLBACK (on_reveal_allowed_changed), self);
+    {
+      g_signal_connect_swapped (settings, "changed::reveal-secrets-allowed",
+                                G_CALLBACK (on_reveal_allowed_changed), self);
+      g_signal_connect_swapped (settings, "changed::recent-filters",
+                                G_CALLBACK (_wpc_traffic_view_update_recent), self);
+    }
   on_reveal_allowed_changed (self);
+  _wpc_traffic_view_update_recent (self);
 }
 
 /* ---- Export state ------------------------------------------------------------------ */
@@ -834,7 +1126,31 @@ wpc_traffic_view_set_paused (WpcTrafficView *self,
   if (self->model != NULL)
     wpi_traffic_model_set_paused (self->model, paused);
   _wpc_traffic_view_update_status (self);
+  _wpc_traffic_view_update_pause_button (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PAUSED]);
+}
+
+gboolean
+wpc_traffic_view_get_auto_scroll (WpcTrafficView *self)
+{
+  g_return_val_if_fail (WPC_IS_TRAFFIC_VIEW (self), FALSE);
+  return self->auto_scroll;
+}
+
+void
+wpc_traffic_view_set_auto_scroll (WpcTrafficView *self,
+                                  gboolean        auto_scroll)
+{
+  g_return_if_fail (WPC_IS_TRAFFIC_VIEW (self));
+
+  auto_scroll = !!auto_scroll;
+  if (self->auto_scroll == auto_scroll)
+    return;
+  self->auto_scroll = auto_scroll;
+  /* Turned on: to the newest message at once, and on from there */
+  if (auto_scroll)
+    scroll_to (self, SCROLL_TO_NEWEST);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_AUTO_SCROLL]);
 }
 
 gboolean
@@ -924,10 +1240,9 @@ wpc_traffic_view_dispose (GObject *object)
 {
   WpcTrafficView *self = WPC_TRAFFIC_VIEW (object);
 
-  g_clear_handle_id (&self->follow_tail_id, g_source_remove);
-  if (self->follow_tail_tick != 0 && self->message_list != NULL)
-    gtk_widget_remove_tick_callback (GTK_WIDGET (self->message_list), self->follow_tail_tick);
-  self->follow_tail_tick = 0;
+  if (self->scroll_tick != 0 && self->message_list != NULL)
+    gtk_widget_remove_tick_callback (GTK_WIDGET (self->message_list), self->scroll_tick);
+  self->scroll_tick = 0;
   if (self->export_cancellable != NULL)
     g_cancellable_cancel (self->export_cancellable);
   if (self->export_chooser != NULL)
@@ -939,7 +1254,9 @@ wpc_traffic_view_dispose (GObject *object)
   if (self->settings != NULL)
     g_signal_handlers_disconnect_by_data (self->settings, self);
   clear_models (self);
-  g_clear_object (&self->details);
+  set_details (self, NULL);
+  _wpc_traffic_view_actions_dispose (self);
+  _wpc_traffic_view_filter_dispose (self);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), WPC_TYPE_TRAFFIC_VIEW);
 
@@ -966,6 +1283,9 @@ wpc_traffic_view_get_property (GObject    *object,
     case PROP_PAUSED:
       g_value_set_boolean (value, self->paused);
       break;
+    case PROP_AUTO_SCROLL:
+      g_value_set_boolean (value, self->auto_scroll);
+      break;
     case PROP_REVEAL_SECRETS:
       g_value_set_boolean (value, self->reveal_secrets);
       break;
@@ -990,6 +1310,9 @@ wpc_traffic_view_set_property (GObject      *object,
     case PROP_PAUSED:
       wpc_traffic_view_set_paused (self, g_value_get_boolean (value));
       break;
+    case PROP_AUTO_SCROLL:
+      wpc_traffic_view_set_auto_scroll (self, g_value_get_boolean (value));
+      break;
     case PROP_REVEAL_SECRETS:
       wpc_traffic_view_set_reveal_secrets (self, g_value_get_boolean (value));
       break;
@@ -1010,6 +1333,9 @@ wpc_traffic_view_class_init (WpcTrafficViewClass *klass)
 
   properties[PROP_PAUSED] =
     g_param_spec_boolean ("paused", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_AUTO_SCROLL] =
+    g_param_spec_boolean ("auto-scroll", NULL, NULL, TRUE,
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_REVEAL_SECRETS] =
     g_param_spec_boolean ("reveal-secrets", NULL, NULL, FALSE,
@@ -1040,6 +1366,9 @@ wpc_traffic_view_class_init (WpcTrafficViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, WpcTrafficView, count_label);
   gtk_widget_class_bind_template_child (widget_class, WpcTrafficView, filter_progress);
   gtk_widget_class_bind_template_child (widget_class, WpcTrafficView, activity_label);
+  gtk_widget_class_bind_template_child (widget_class, WpcTrafficView, pause_button);
+  gtk_widget_class_bind_template_child (widget_class, WpcTrafficView, recent_button);
+  gtk_widget_class_bind_template_child (widget_class, WpcTrafficView, context_menu_model);
   _wpc_traffic_view_class_filter_init (widget_class);
   _wpc_traffic_view_class_actions_init (widget_class);
 }
@@ -1050,6 +1379,7 @@ wpc_traffic_view_init (WpcTrafficView *self)
   g_autoptr(WpiTrafficRecord) probe = wpi_traffic_record_new ();
   g_autoptr(GtkListItemFactory) detail_factory = gtk_signal_list_item_factory_new ();
 
+  self->auto_scroll = TRUE;
   gtk_widget_init_template (GTK_WIDGET (self));
 
   probe->id = 1;
@@ -1063,7 +1393,23 @@ wpc_traffic_view_init (WpcTrafficView *self)
   g_signal_connect (detail_factory, "unbind", G_CALLBACK (unbind_detail), NULL);
   gtk_list_view_set_factory (self->details_list, detail_factory);
 
+  add_context_gesture (self, GTK_WIDGET (self->message_list));
+  add_context_gesture (self, GTK_WIDGET (self->details_list));
+  {
+    GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->raw_view);
+    GtkTextIter start;
+
+    /* The colour of a text search match, readable on light and dark themes */
+    self->highlight_tag = gtk_text_buffer_create_tag (buffer, "wpc-highlight", "background", "#fce94f",
+                                                      "foreground", "#2e3436", NULL);
+    gtk_text_buffer_get_start_iter (buffer, &start);
+    gtk_text_buffer_create_mark (buffer, "wpc-highlight", &start, TRUE);
+    g_signal_connect_object (buffer, "notify::cursor-position", G_CALLBACK (on_raw_cursor_moved), self,
+                             G_CONNECT_SWAPPED);
+  }
+
   _wpc_traffic_view_actions_init (self);
+  _wpc_traffic_view_filter_init (self);
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "traffic.reveal-secrets", FALSE);
   _wpc_traffic_view_update_details (self);

@@ -39,6 +39,11 @@ gboolean               wpc_traffic_view_apply_filter_text  (WpcTrafficView      
 gboolean               wpc_traffic_view_get_paused         (WpcTrafficView         *self);
 void                   wpc_traffic_view_set_paused         (WpcTrafficView         *self,
                                                             gboolean                paused);
+/* Live capture: the list follows new messages while it shows the newest (TRUE), or
+ * never moves by itself. */
+gboolean               wpc_traffic_view_get_auto_scroll    (WpcTrafficView         *self);
+void                   wpc_traffic_view_set_auto_scroll    (WpcTrafficView         *self,
+                                                            gboolean                auto_scroll);
 gboolean               wpc_traffic_view_get_reveal_secrets (WpcTrafficView         *self);
 /* Refused (stays FALSE) unless reveal-secrets-allowed is set. */
 void                   wpc_traffic_view_set_reveal_secrets (WpcTrafficView         *self,

@@ -671,6 +671,129 @@ test_follow_tail (Fixture       *fixture,
   g_assert_cmpfloat (gtk_adjustment_get_value (wait.adjustment), ==, 0.0);
 }
 
+/* ---- The list's rows ---------------------------------------------------------------- */
+
+/* The rows the message list shows: its No. cells inside its viewport */
+static guint
+n_rows_visible (Fixture *fixture)
+{
+  GtkWidget *list = ui_test_find_widget (GTK_WIDGET (fixture->view), GTK_TYPE_COLUMN_VIEW, NULL);
+  g_autoptr(GPtrArray) labels = g_ptr_array_new ();
+  guint n = 0;
+
+  ui_test_find_all (list, GTK_TYPE_LABEL, NULL, labels);
+  for (guint i = 0; i < labels->len; i++)
+    {
+      graphene_rect_t bounds;
+
+      if (GPOINTER_TO_UINT (g_object_get_data (labels->pdata[i], "wpc-column")) == 1 &&
+          gtk_widget_get_mapped (labels->pdata[i]) &&
+          gtk_widget_get_child_visible (gtk_widget_get_parent (labels->pdata[i])) &&
+          gtk_widget_compute_bounds (labels->pdata[i], list, &bounds) &&
+          bounds.origin.y + bounds.size.height > 0 && bounds.origin.y < gtk_widget_get_height (list))
+        n++;
+    }
+  return n;
+}
+
+static void
+fill_log (Fixture *fixture,
+          guint    n)
+{
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(WpiTrafficRecord) record = log_record (i % 12);
+
+      store_record (fixture->store, record);
+    }
+}
+
+/* Whether the No. cell of the message id is inside the list's viewport */
+static gboolean
+row_is_visible (Fixture *fixture,
+                gint64   id)
+{
+  GtkWidget *list = ui_test_find_widget (GTK_WIDGET (fixture->view), GTK_TYPE_COLUMN_VIEW, NULL);
+  g_autoptr(GPtrArray) labels = g_ptr_array_new ();
+  g_autofree char *number = g_strdup_printf ("%" G_GINT64_FORMAT, id);
+
+  ui_test_find_all (list, GTK_TYPE_LABEL, NULL, labels);
+  for (guint i = 0; i < labels->len; i++)
+    {
+      graphene_rect_t bounds;
+
+      if (GPOINTER_TO_UINT (g_object_get_data (labels->pdata[i], "wpc-column")) == 1 &&
+          g_strcmp0 (gtk_label_get_text (labels->pdata[i]), number) == 0 &&
+          gtk_widget_get_mapped (labels->pdata[i]) &&
+          gtk_widget_compute_bounds (labels->pdata[i], list, &bounds) &&
+          bounds.origin.y >= 0 && bounds.origin.y + bounds.size.height <= gtk_widget_get_height (list))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static void
+wait_for_frames (Fixture *fixture)
+{
+  for (guint i = 0; i < 6; i++)
+    ui_test_wait_for_paint (GTK_WIDGET (fixture->view), WAIT_TIMEOUT_MS);
+}
+
+/* Issue 13: "the list showed 1 of 425 rows until it was scrolled". Selecting a message
+ * (a jump from a phone's traffic, a filter that finds the selection again) scrolled
+ * the list to rows it had never measured, and it showed one row or none. */
+static void
+test_rows_shown (Fixture       *fixture,
+                 gconstpointer  user_data)
+{
+  static const struct { gboolean hidden; const char *filter; gint64 id; } cases[] = {
+    { FALSE, NULL, 425 },
+    { TRUE, NULL, 425 },
+    { TRUE, NULL, 200 },
+    { FALSE, "dir == in or dir == out", 420 },
+    { TRUE, "dir == in or dir == out", 200 },
+    { FALSE, "status == busy", 367 },
+  };
+
+  fill_log (fixture, 425);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_test_message ("case %u: %s, %s, message %" G_GINT64_FORMAT, i, cases[i].hidden ? "hidden" : "shown",
+                      cases[i].filter, cases[i].id);
+      wpc_traffic_view_set_store (fixture->view, NULL);
+      g_assert_true (wpc_traffic_view_apply_filter_text (fixture->view, ""));
+      if (cases[i].hidden)
+        g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.show-page", "s", "phones"));
+      wpc_traffic_view_set_store (fixture->view, fixture->store);
+      if (cases[i].filter != NULL)
+        {
+          g_assert_true (wpc_traffic_view_apply_filter_text (fixture->view, cases[i].filter));
+          wait_for_filter (fixture);
+        }
+      g_assert_true (wpc_traffic_view_select_id (fixture->view, cases[i].id));
+      g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.show-page", "s", "traffic"));
+      wait_for_frames (fixture);
+      /* A page of rows, the selected one among them */
+      g_assert_cmpuint (n_rows_visible (fixture), >=, MIN (8, n_shown (fixture)));
+      g_assert_true (row_is_visible (fixture, cases[i].id));
+    }
+
+  /* Messages faster than frames: the list keeps up with the newest */
+  wpc_traffic_view_set_store (fixture->view, NULL);
+  g_assert_true (wpc_traffic_view_apply_filter_text (fixture->view, ""));
+  wpc_traffic_view_set_store (fixture->view, fixture->store);
+  g_assert_true (wpc_traffic_view_select_id (fixture->view, 425));
+  wait_for_frames (fixture);
+  for (guint i = 0; i < 40; i++)
+    {
+      append_messages (fixture, 1);
+      g_main_context_iteration (NULL, FALSE);
+    }
+  wait_for_frames (fixture);
+  g_assert_true (row_is_visible (fixture, 465));
+  g_assert_cmpuint (n_rows_visible (fixture), >=, 8);
+}
+
 typedef struct {
   guint   written;
   guint   skipped;
@@ -818,6 +941,7 @@ main (int   argc,
   ADD ("/ui/traffic-view/pause", test_pause, TRUE);
   ADD ("/ui/traffic-view/follow-tail", test_follow_tail, TRUE);
   ADD ("/ui/traffic-view/export", test_export, TRUE);
+  ADD ("/ui/traffic-view/rows-shown", test_rows_shown, FALSE);
 #undef ADD
   g_test_add_func ("/ui/traffic-view/detail-body-cut", test_detail_body_cut);
 
