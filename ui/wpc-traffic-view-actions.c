@@ -259,6 +259,7 @@ _wpc_traffic_view_show_context_menu (WpcTrafficView *self,
     {
       self->context_menu = gtk_popover_menu_new_from_model (self->context_menu_model);
       gtk_widget_set_parent (self->context_menu, GTK_WIDGET (self));
+      gtk_widget_set_name (self->context_menu, "context-menu");
       gtk_popover_set_has_arrow (GTK_POPOVER (self->context_menu), FALSE);
       gtk_widget_set_halign (self->context_menu, GTK_ALIGN_START);
     }
@@ -443,6 +444,8 @@ _wpc_traffic_view_actions_init (WpcTrafficView *self)
 void
 _wpc_traffic_view_actions_dispose (WpcTrafficView *self)
 {
+  if (self->context_menu != NULL)
+    gtk_popover_popdown (GTK_POPOVER (self->context_menu));
   g_clear_pointer (&self->context_menu, gtk_widget_unparent);
   g_clear_pointer (&self->context_filter, g_free);
   g_clear_pointer (&self->context_value, g_free);

@@ -115,6 +115,8 @@ _wpc_traffic_view_apply_filter (WpcTrafficView *self)
   else
     show_filter_error (self, NULL);
 
+  /* A filter the user applies replaces what the status line said of the last one */
+  g_clear_pointer (&self->notice, g_free);
   _wpc_traffic_view_set_filter (self, filter);
   if (filter != NULL)
     _wpc_traffic_view_remember_filter (self, wpi_filter_get_text (filter));

@@ -44,6 +44,7 @@ struct _WpcTrafficView
   GCancellable          *export_cancellable;
   GtkNativeDialog       *export_chooser;
   char                  *export_message;   /* how the last export went */
+  char                  *notice;           /* a filter cleared to show a message */
   gint64                 select_after_filter;
   guint                  scroll_tick;       /* the frames that scroll the list (to a row) */
   guint                  scroll_target;     /* the row, or the newest */

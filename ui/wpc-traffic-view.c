@@ -929,6 +929,8 @@ _wpc_traffic_view_update_status (WpcTrafficView *self)
     activity = g_strdup (_("Filtering…"));
   else if (self->exporting)
     activity = g_strdup (_("Exporting…"));
+  else if (self->notice != NULL)
+    activity = g_strdup (self->notice);
   else if (self->export_message != NULL)
     activity = g_strdup (self->export_message);
   gtk_label_set_text (self->activity_label, activity != NULL ? activity : "");
@@ -1213,6 +1215,51 @@ wpc_traffic_view_select_id (WpcTrafficView *self,
   return TRUE;
 }
 
+/* Jumping in from a phone's recent traffic: the message is shown even when the filter
+ * or a pause hides it (issue 13 part 2). A filter that hides it is cleared, and the
+ * status line says which; it stays one click away among the recent filters. */
+gboolean
+wpc_traffic_view_show_message (WpcTrafficView *self,
+                               gint64          id)
+{
+  g_autoptr(WpiTrafficEntry) entry = NULL;
+  g_autofree char *hidden_by = NULL;
+
+  g_return_val_if_fail (WPC_IS_TRAFFIC_VIEW (self), FALSE);
+
+  if (self->model == NULL)
+    return FALSE;
+  if (wpc_traffic_view_select_id (self, id))
+    return TRUE;
+  entry = wpi_traffic_model_get_entry_by_id (self->model, id);
+  if (entry == NULL && self->paused)
+    {
+      /* Logged after the pause: the capture resumes so that it is listed */
+      wpc_traffic_view_set_paused (self, FALSE);
+      entry = wpi_traffic_model_get_entry_by_id (self->model, id);
+    }
+  if (entry == NULL)
+    return FALSE;
+  if (wpc_traffic_view_select_id (self, id))
+    return TRUE;
+  if (self->filter == NULL)
+    return FALSE;
+  if (wpi_filter_match_entry (self->filter, entry, self->store))
+    {
+      /* A match the scan has not reached yet: selected when it has */
+      self->select_after_filter = id;
+      return TRUE;
+    }
+
+  hidden_by = g_strdup (wpi_filter_get_text (self->filter));
+  wpc_traffic_view_apply_filter_text (self, "");
+  g_free (self->notice);
+  /* Translators: the status line after a jump from a phone's traffic; %s is the filter */
+  self->notice = g_strdup_printf (_("The display filter “%s” hid this message: cleared"), hidden_by);
+  _wpc_traffic_view_update_status (self);
+  return wpc_traffic_view_select_id (self, id);
+}
+
 GListModel *
 wpc_traffic_view_get_details (WpcTrafficView *self)
 {
@@ -1264,6 +1311,7 @@ wpc_traffic_view_dispose (GObject *object)
   g_clear_object (&self->store);
   g_clear_pointer (&self->filter, wpi_filter_unref);
   g_clear_pointer (&self->export_message, g_free);
+  g_clear_pointer (&self->notice, g_free);
   g_clear_object (&self->order_probes[0]);
   g_clear_object (&self->order_probes[1]);
 

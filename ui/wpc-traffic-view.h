@@ -53,6 +53,11 @@ void                   wpc_traffic_view_set_reveal_secrets (WpcTrafficView      
 gint64                 wpc_traffic_view_get_selected_id    (WpcTrafficView         *self);
 gboolean               wpc_traffic_view_select_id          (WpcTrafficView         *self,
                                                             gint64                  id);
+/* Selects the message as a jump from elsewhere (a phone's recent traffic) needs it:
+ * resumes a paused capture that does not list it yet and clears a display filter
+ * that hides it, saying so in the status line. FALSE when the log has no such message. */
+gboolean               wpc_traffic_view_show_message       (WpcTrafficView         *self,
+                                                            gint64                  id);
 /* The details tree and the raw text of the selected message (for tests). */
 GListModel            *wpc_traffic_view_get_details        (WpcTrafficView         *self);
 char                  *wpc_traffic_view_dup_raw_text       (WpcTrafficView         *self);

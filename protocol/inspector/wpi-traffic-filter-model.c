@@ -439,7 +439,10 @@ restart (WpiTrafficFilterModel *self,
   ScanShared *shared;
   ScanJob *job;
   gint64 first_id = wpi_traffic_model_get_first_id (self->model);
-  gint64 last_id = wpi_traffic_model_get_last_id (self->model);
+  guint n_base = g_list_model_get_n_items (G_LIST_MODEL (self->model));
+  /* What the base model lists, not what it holds back while paused: an id past it has
+   * no item (the list's rows would be NULL); it is matched when the pause ends. */
+  gint64 last_id = n_base > 0 ? first_id + n_base - 1 : 0;
 
   cancel_scan (self);
   g_array_set_size (self->ids, 0);
@@ -454,7 +457,7 @@ restart (WpiTrafficFilterModel *self,
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_ITEMS]);
     }
 
-  if (self->filter == NULL || first_id == 0)
+  if (self->filter == NULL || first_id == 0 || n_base == 0)
     {
       set_running (self, FALSE, 1.0);
       return;
