@@ -141,21 +141,6 @@ apply_filter_action (GtkWidget  *widget,
   _wpc_traffic_view_apply_filter (WPC_TRAFFIC_VIEW (widget));
 }
 
-static char *
-quote_value (const char *value)
-{
-  GString *quoted = g_string_new ("\"");
-
-  for (const char *p = value; *p != '\0'; p++)
-    {
-      if (*p == '"' || *p == '\\')
-        g_string_append_c (quoted, '\\');
-      g_string_append_c (quoted, *p);
-    }
-  g_string_append_c (quoted, '"');
-  return g_string_free (quoted, FALSE);
-}
-
 static void
 follow_flow_action (GtkWidget  *widget,
                     const char *action_name,
@@ -163,14 +148,13 @@ follow_flow_action (GtkWidget  *widget,
 {
   WpcTrafficView *self = WPC_TRAFFIC_VIEW (widget);
   WpiTrafficEntry *entry = self->selection != NULL ? gtk_single_selection_get_selected_item (self->selection) : NULL;
-  g_autofree char *quoted = NULL;
   g_autofree char *text = NULL;
 
   if (entry == NULL || wpi_traffic_entry_get_flow (entry) == NULL)
     return;
-  quoted = quote_value (wpi_traffic_entry_get_flow (entry));
-  text = g_strdup_printf ("flow == %s", quoted);
-  wpc_traffic_view_apply_filter_text (self, text);
+  text = wpi_filter_build_equals ("flow", wpi_traffic_entry_get_flow (entry), NULL);
+  if (text != NULL)
+    wpc_traffic_view_apply_filter_text (self, text);
 }
 
 static void
