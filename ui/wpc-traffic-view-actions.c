@@ -338,6 +338,13 @@ copy_as_filter_action (GtkWidget  *widget,
     gdk_clipboard_set_text (gtk_widget_get_clipboard (widget), self->context_filter);
 }
 
+static gboolean
+is_within (GtkWidget *focus,
+           GtkWidget *widget)
+{
+  return focus != NULL && (focus == widget || gtk_widget_is_ancestor (focus, widget));
+}
+
 /* Shift+F10 or the Menu key: the context menu of the details row selected, else of the
  * selected message's Phone cell. */
 static void
@@ -353,10 +360,9 @@ context_menu_action (GtkWidget  *widget,
   guint position = self->selection != NULL ? gtk_single_selection_get_selected (self->selection)
                                            : GTK_INVALID_LIST_POSITION;
 
-  if (focus != NULL && gtk_widget_is_ancestor (focus, GTK_WIDGET (self->details_list)) &&
-      _wpc_traffic_view_popup_detail_menu (self, row))
+  if (is_within (focus, GTK_WIDGET (self->details_list)) && _wpc_traffic_view_popup_detail_menu (self, row))
     _wpc_traffic_view_show_context_menu (self, GTK_WIDGET (self->details_list), -1, -1);
-  else if (focus != NULL && gtk_widget_is_ancestor (focus, GTK_WIDGET (self->message_list)) &&
+  else if (is_within (focus, GTK_WIDGET (self->message_list)) &&
            _wpc_traffic_view_popup_cell_menu (self, position, 2 /* Phone */))
     _wpc_traffic_view_show_context_menu (self, GTK_WIDGET (self->message_list), -1, -1);
 }

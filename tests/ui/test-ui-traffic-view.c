@@ -942,6 +942,15 @@ test_context_menu (Fixture       *fixture,
   wait_for_filter (fixture);
   g_assert_cmpuint (n_shown (fixture), ==, 7);
 
+  /* From the keyboard: Shift+F10 on the details row selected */
+  g_assert_true (wpc_traffic_view_select_id (fixture->view, 9));
+  gtk_single_selection_set_selected (details_selection (fixture), detail_row (fixture, "Phone"));
+  gtk_widget_grab_focus (ui_test_find_named (GTK_WIDGET (fixture->view), GTK_TYPE_LIST_VIEW, "details_list"));
+  g_assert_true (ui_test_activate_shortcut (GTK_WIDGET (fixture->view), "<Shift>F10"));
+  g_assert_true (gtk_widget_get_visible (popover));
+  assert_copies (fixture, "traffic.copy-as-filter", "mac == " MAC_B);
+  gtk_popover_popdown (GTK_POPOVER (popover));
+
   /* The menu as a technician sees it, at the size of a small laptop */
   gtk_window_set_default_size (GTK_WINDOW (fixture->window), 1024, 600);
   wait_for (is_small_laptop_size, fixture->window, "the window to be 1024×600");
