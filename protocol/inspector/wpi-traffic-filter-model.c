@@ -223,9 +223,20 @@ worker_report (ScanJob *job,
   g_mutex_unlock (&shared->lock);
   g_array_set_size (found, 0);
 
+  /* Always a source on the model's context: g_main_context_invoke() would call drain
+   * here, in the worker, whenever no thread holds that context at the moment (a test
+   * between iterations, a start-up before the main loop runs), and the model and the
+   * list over it would change under the GTK thread. */
   if (schedule)
-    g_main_context_invoke_full (job->context, G_PRIORITY_DEFAULT, drain_idle,
-                                scan_shared_ref (shared), (GDestroyNotify) scan_shared_unref);
+    {
+      GSource *source = g_idle_source_new ();
+
+      g_source_set_priority (source, G_PRIORITY_DEFAULT);
+      g_source_set_callback (source, drain_idle, scan_shared_ref (shared), (GDestroyNotify) scan_shared_unref);
+      g_source_set_static_name (source, "[wpi-inspector] filter results");
+      g_source_attach (source, job->context);
+      g_source_unref (source);
+    }
 }
 
 static gboolean

@@ -683,6 +683,42 @@ test_filter_model (Fixture       *fixture,
   wpi_traffic_filter_model_set_reversed (model, FALSE);
 }
 
+/* The worker's results reach the model on the model's thread only, even while no thread
+ * holds the main context (a GTK test between iterations, a start-up before the main
+ * loop): g_main_context_invoke() would have run them in the worker, under the list. */
+static void
+test_filter_model_thread (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  g_autoptr(WpiTrafficModel) base = NULL;
+  g_autoptr(WpiTrafficFilterModel) model = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WpiFilter) filter = wpi_filter_parse ("status == busy", WPI_FILTER_FLAGS_NONE, NULL, NULL);
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  const guint n = 2000;
+
+  test_util_store_fill (fixture->store, make_record, 0, n);
+  base = wpi_traffic_model_new (fixture->store, &error);
+  g_assert_no_error (error);
+  model = wpi_traffic_filter_model_new (base);
+  /* Nothing else pending: what is, from here on, comes from the worker */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  wpi_traffic_filter_model_set_filter (model, filter);
+
+  /* The main context is not iterated: the worker's report waits in it */
+  while (!g_main_context_pending (NULL))
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (1000);
+    }
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, 0);
+  g_assert_true (wpi_traffic_filter_model_get_running (model));
+
+  wait_for_scan (model);
+  assert_matches (model, 0, n - 1, is_busy);
+}
+
 /* Replacing a filter while the worker runs: the old scan's results never show. */
 static void
 test_filter_model_cancel (Fixture       *fixture,
@@ -938,6 +974,7 @@ main (int   argc,
   ADD ("/filter/evaluate/entries", test_evaluate_entries);
   ADD ("/filter/model/scan", test_filter_model);
   ADD ("/filter/model/cancel", test_filter_model_cancel);
+  ADD ("/filter/model/thread", test_filter_model_thread);
   ADD ("/filter/model/live", test_filter_model_live);
 #undef ADD
 

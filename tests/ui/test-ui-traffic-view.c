@@ -1077,7 +1077,7 @@ test_filter_entry (Fixture       *fixture,
   g_assert_null (gtk_entry_get_icon_name (entry, GTK_ENTRY_ICON_SECONDARY));
   g_assert_true (wpc_traffic_view_apply_filter_text (fixture->view, "status == busy"));
   g_assert_cmpstr (gtk_entry_get_icon_name (entry, GTK_ENTRY_ICON_SECONDARY), ==, "edit-clear-symbolic");
-  wait_for_filter (fixture);
+  /* (while the filter still scans: its results must not reach the list after this) */
   g_signal_emit_by_name (entry, "icon-press", GTK_ENTRY_ICON_SECONDARY);
   g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (entry)), ==, "");
   g_assert_null (wpc_traffic_view_get_filter (fixture->view));
