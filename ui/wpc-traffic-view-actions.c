@@ -1,12 +1,15 @@
 /* wpc-traffic-view-actions.c: the traffic inspector's actions
  *
- * Follow Flow, the exports with their file choosers, pause on Space, and the keyboard
+ * The context menus of list cells and details rows (Wireshark's Apply and Prepare as
+ * Filter, Copy Value, Copy as Filter; issue 13 part 2), Follow Flow, the exports with
+ * their file choosers, pause on Space and the pause button's state, and the keyboard
  * shortcuts of all of them.
  */
 #include "config.h"
 
 #include <glib/gi18n.h>
 
+#include "wpc-traffic-detail.h"
 #include "wpc-traffic-view-private.h"
 
 /* ---- Export ------------------------------------------------------------------------ */
@@ -188,6 +191,111 @@ on_space (GtkWidget *widget,
     return FALSE;
   wpc_traffic_view_set_paused (self, !self->paused);
   return TRUE;
+}
+
+/* ---- Context menus: where they open ---------------------------------------------------- */
+
+gboolean
+_wpc_traffic_view_popup_cell_menu (WpcTrafficView *self,
+                                   guint           position,
+                                   guint           column)
+{
+  g_autoptr(WpiTrafficEntry) entry = NULL;
+  g_autofree char *filter_value = NULL;
+  g_autofree char *copy_value = NULL;
+  const char *field;
+
+  if (self->filter_model == NULL || column >= N_COLUMNS)
+    return FALSE;
+  entry = g_list_model_get_item (G_LIST_MODEL (self->filter_model), position);
+  if (entry == NULL)
+    return FALSE;
+  gtk_single_selection_set_selected (self->selection, position);
+  _wpc_traffic_view_cell_field (entry, column, &field, &filter_value, &copy_value);
+  _wpc_traffic_view_set_context (self, field, filter_value, copy_value);
+  return TRUE;
+}
+
+gboolean
+_wpc_traffic_view_popup_detail_menu (WpcTrafficView *self,
+                                     guint           row)
+{
+  g_autoptr(WpcTrafficDetail) node = _wpc_traffic_view_details_row_node (self, row);
+  const char *value;
+
+  if (node == NULL)
+    return FALSE;
+  gtk_single_selection_set_selected (self->details_selection, row);
+  /* Copy Value copies the value itself (an item's, line breaks and all), else the line shown */
+  value = wpc_traffic_detail_get_filter_value (node);
+  if (value == NULL)
+    value = wpc_traffic_detail_get_value (node);
+  _wpc_traffic_view_set_context (self, wpc_traffic_detail_get_filter_field (node),
+                                 wpc_traffic_detail_get_filter_value (node), value);
+  return TRUE;
+}
+
+/* The list item of the widget at (x, y) in list, and the column (1-based, 0: none) of a
+ * message list cell */
+static GtkListItem *
+list_item_at (GtkWidget *list,
+              double     x,
+              double     y,
+              guint     *column)
+{
+  for (GtkWidget *widget = gtk_widget_pick (list, x, y, GTK_PICK_DEFAULT);
+       widget != NULL && widget != list;
+       widget = gtk_widget_get_parent (widget))
+    {
+      /* A click in a cell's padding picks the cell, whose child is ours. */
+      GtkWidget *child = gtk_widget_get_first_child (widget);
+      GtkWidget *marked = g_object_get_data (G_OBJECT (widget), "wpc-list-item") != NULL ? widget :
+                          child != NULL && g_object_get_data (G_OBJECT (child), "wpc-list-item") != NULL ? child :
+                          NULL;
+
+      if (marked != NULL)
+        {
+          *column = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (marked), "wpc-column"));
+          return g_object_get_data (G_OBJECT (marked), "wpc-list-item");
+        }
+    }
+  return NULL;
+}
+
+static void
+on_secondary_click (GtkGestureClick *gesture,
+                    int              n_press,
+                    double           x,
+                    double           y,
+                    WpcTrafficView  *self)
+{
+  GtkWidget *list = gtk_event_controller_get_widget (GTK_EVENT_CONTROLLER (gesture));
+  guint column = 0;
+  GtkListItem *item = list_item_at (list, x, y, &column);
+  guint position = item != NULL ? gtk_list_item_get_position (item) : GTK_INVALID_LIST_POSITION;
+  gboolean shown;
+
+  if (position == GTK_INVALID_LIST_POSITION)
+    return;
+  if (list == GTK_WIDGET (self->details_list))
+    shown = _wpc_traffic_view_popup_detail_menu (self, position);
+  else
+    shown = column > 0 && _wpc_traffic_view_popup_cell_menu (self, position, column - 1);
+  if (!shown)
+    return;
+  gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_CLAIMED);
+  _wpc_traffic_view_show_context_menu (self, list, x, y);
+}
+
+static void
+add_context_gesture (WpcTrafficView *self,
+                     GtkWidget      *list)
+{
+  GtkGesture *gesture = gtk_gesture_click_new ();
+
+  gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (gesture), GDK_BUTTON_SECONDARY);
+  g_signal_connect (gesture, "pressed", G_CALLBACK (on_secondary_click), self);
+  gtk_widget_add_controller (list, GTK_EVENT_CONTROLLER (gesture));
 }
 
 /* ---- Context menu: Wireshark's Apply/Prepare as Filter, Copy ------------------------ */
@@ -427,6 +535,8 @@ _wpc_traffic_view_actions_init (WpcTrafficView *self)
                                                           gtk_callback_action_new (on_space, NULL, NULL)));
   gtk_widget_add_controller (GTK_WIDGET (self), controller);
 
+  add_context_gesture (self, GTK_WIDGET (self->message_list));
+  add_context_gesture (self, GTK_WIDGET (self->details_list));
   _wpc_traffic_view_set_context (self, NULL, NULL, NULL);
   _wpc_traffic_view_update_pause_button (self);
 }

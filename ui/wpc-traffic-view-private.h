@@ -1,16 +1,33 @@
 /* wpc-traffic-view-private.h: what the parts of the traffic inspector share
  *
  * The view is split as gnome-text-editor splits EditorWindow: wpc-traffic-view.c has the
- * class, its template, the message list, the details panes, the status line and the
- * models; wpc-traffic-view-filter.c the display filter entry; wpc-traffic-view-actions.c
- * the actions (Follow Flow, export, pause on Space) and their shortcuts.
+ * class, its template, the message list, the details panes (with the raw pane's
+ * highlighting), the scrolling, the status line and the models;
+ * wpc-traffic-view-filter.c the display filter entry (clear, recent filters,
+ * completion); wpc-traffic-view-actions.c the actions (context menus with Apply and
+ * Prepare as Filter and Copy, Follow Flow, export, pause) and their shortcuts.
  */
 #pragma once
 
 #include "wpi-filter.h"
+#include "wpc-traffic-detail.h"
 #include "wpc-traffic-view.h"
 
 G_BEGIN_DECLS
+
+/* The message list's columns */
+typedef enum {
+  COLUMN_NUMBER,
+  COLUMN_TIME,
+  COLUMN_PHONE,
+  COLUMN_DIRECTION,
+  COLUMN_PORT,
+  COLUMN_REASON,
+  COLUMN_STATUS,
+  COLUMN_ITEMS,
+  COLUMN_SIZE,
+  N_COLUMNS
+} Column;
 
 struct _WpcTrafficView
 {
@@ -68,6 +85,9 @@ struct _WpcTrafficView
 };
 
 /* wpc-traffic-view.c */
+/* The node of a details row (all rows expanded), NULL past the end. Transfer full. */
+WpcTrafficDetail *_wpc_traffic_view_details_row_node (WpcTrafficView *self,
+                                                     guint           row);
 void       _wpc_traffic_view_update_status        (WpcTrafficView  *self);
 void       _wpc_traffic_view_update_details       (WpcTrafficView  *self);
 void       _wpc_traffic_view_set_exporting        (WpcTrafficView  *self,
@@ -77,13 +97,6 @@ void       _wpc_traffic_view_emit_export_finished (WpcTrafficView  *self,
                                                    guint            skipped,
                                                    const GError    *error);
 
-/* Opens the context menu on a list cell (row position, column) or a details row, as a
- * right-click there does; FALSE when there is no such cell or row. Tests use them too. */
-gboolean   _wpc_traffic_view_popup_cell_menu      (WpcTrafficView  *self,
-                                                   guint            position,
-                                                   guint            column);
-gboolean   _wpc_traffic_view_popup_detail_menu    (WpcTrafficView  *self,
-                                                   guint            row);
 /* The context menu's field, from a list cell: the filter field and value (NULL: none)
  * and what Copy Value copies */
 void       _wpc_traffic_view_cell_field           (WpiTrafficEntry *entry,
@@ -108,6 +121,13 @@ void       _wpc_traffic_view_set_filter           (WpcTrafficView  *self,
 gboolean   _wpc_traffic_view_apply_filter         (WpcTrafficView  *self);
 
 /* wpc-traffic-view-actions.c */
+/* Opens the context menu on a list cell (row position, column) or a details row, as a
+ * right-click there does; FALSE when there is no such cell or row. Tests use them too. */
+gboolean   _wpc_traffic_view_popup_cell_menu      (WpcTrafficView  *self,
+                                                   guint            position,
+                                                   guint            column);
+gboolean   _wpc_traffic_view_popup_detail_menu    (WpcTrafficView  *self,
+                                                   guint            row);
 void       _wpc_traffic_view_class_actions_init   (GtkWidgetClass  *widget_class);
 void       _wpc_traffic_view_actions_init         (WpcTrafficView  *self);
 void       _wpc_traffic_view_actions_dispose      (WpcTrafficView  *self);

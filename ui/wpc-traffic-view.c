@@ -20,19 +20,6 @@
 #include "wpc-traffic-detail.h"
 #include "wpc-traffic-view-private.h"
 
-typedef enum {
-  COLUMN_NUMBER,
-  COLUMN_TIME,
-  COLUMN_PHONE,
-  COLUMN_DIRECTION,
-  COLUMN_PORT,
-  COLUMN_REASON,
-  COLUMN_STATUS,
-  COLUMN_ITEMS,
-  COLUMN_SIZE,
-  N_COLUMNS
-} Column;
-
 static const struct {
   const char *title;
   int         fixed_width; /* -1: natural */
@@ -508,9 +495,9 @@ dup_raw (WpcTrafficView *self)
   return gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
 }
 
-static WpcTrafficDetail *
-details_row_node (WpcTrafficView *self,
-                  guint           row)
+WpcTrafficDetail *
+_wpc_traffic_view_details_row_node (WpcTrafficView *self,
+                                    guint           row)
 {
   g_autoptr(GtkTreeListRow) tree_row = NULL;
 
@@ -526,7 +513,7 @@ on_detail_selected (WpcTrafficView *self)
 {
   GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->raw_view);
   guint row = gtk_single_selection_get_selected (self->details_selection);
-  g_autoptr(WpcTrafficDetail) node = details_row_node (self, row);
+  g_autoptr(WpcTrafficDetail) node = _wpc_traffic_view_details_row_node (self, row);
   g_autofree char *raw = dup_raw (self);
   GtkTextMark *mark = gtk_text_buffer_get_mark (buffer, "wpc-highlight");
   GtkTextIter start, end;
@@ -562,7 +549,7 @@ on_raw_cursor_moved (WpcTrafficView *self)
   n = g_list_model_get_n_items (G_LIST_MODEL (self->details_selection));
   for (guint row = 0; row < n; row++)
     {
-      g_autoptr(WpcTrafficDetail) node = details_row_node (self, row);
+      g_autoptr(WpcTrafficDetail) node = _wpc_traffic_view_details_row_node (self, row);
       gsize start, end;
 
       if (wpc_traffic_detail_locate (node, raw, &start, &end) && start <= cursor && cursor < end &&
@@ -640,111 +627,6 @@ _wpc_traffic_view_update_details (WpcTrafficView *self)
   body = wpi_traffic_format_body (record->body, flags, NULL);
   raw = g_strconcat (headers, headers[0] != '\0' ? "\n" : "", body, NULL);
   set_raw_text (self, raw);
-}
-
-/* ---- Context menus ------------------------------------------------------------------ */
-
-gboolean
-_wpc_traffic_view_popup_cell_menu (WpcTrafficView *self,
-                                   guint           position,
-                                   guint           column)
-{
-  g_autoptr(WpiTrafficEntry) entry = NULL;
-  g_autofree char *filter_value = NULL;
-  g_autofree char *copy_value = NULL;
-  const char *field;
-
-  if (self->filter_model == NULL || column >= N_COLUMNS)
-    return FALSE;
-  entry = g_list_model_get_item (G_LIST_MODEL (self->filter_model), position);
-  if (entry == NULL)
-    return FALSE;
-  gtk_single_selection_set_selected (self->selection, position);
-  _wpc_traffic_view_cell_field (entry, column, &field, &filter_value, &copy_value);
-  _wpc_traffic_view_set_context (self, field, filter_value, copy_value);
-  return TRUE;
-}
-
-gboolean
-_wpc_traffic_view_popup_detail_menu (WpcTrafficView *self,
-                                     guint           row)
-{
-  g_autoptr(WpcTrafficDetail) node = details_row_node (self, row);
-  const char *value;
-
-  if (node == NULL)
-    return FALSE;
-  gtk_single_selection_set_selected (self->details_selection, row);
-  /* Copy Value copies the value itself (an item's, line breaks and all), else the line shown */
-  value = wpc_traffic_detail_get_filter_value (node);
-  if (value == NULL)
-    value = wpc_traffic_detail_get_value (node);
-  _wpc_traffic_view_set_context (self, wpc_traffic_detail_get_filter_field (node),
-                                 wpc_traffic_detail_get_filter_value (node), value);
-  return TRUE;
-}
-
-/* The list item of the widget at (x, y) in list, and the column (1-based, 0: none) of a
- * message list cell */
-static GtkListItem *
-list_item_at (GtkWidget *list,
-              double     x,
-              double     y,
-              guint     *column)
-{
-  for (GtkWidget *widget = gtk_widget_pick (list, x, y, GTK_PICK_DEFAULT);
-       widget != NULL && widget != list;
-       widget = gtk_widget_get_parent (widget))
-    {
-      /* A click in a cell's padding picks the cell, whose child is ours. */
-      GtkWidget *child = gtk_widget_get_first_child (widget);
-      GtkWidget *marked = g_object_get_data (G_OBJECT (widget), "wpc-list-item") != NULL ? widget :
-                          child != NULL && g_object_get_data (G_OBJECT (child), "wpc-list-item") != NULL ? child :
-                          NULL;
-
-      if (marked != NULL)
-        {
-          *column = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (marked), "wpc-column"));
-          return g_object_get_data (G_OBJECT (marked), "wpc-list-item");
-        }
-    }
-  return NULL;
-}
-
-static void
-on_secondary_click (GtkGestureClick *gesture,
-                    int              n_press,
-                    double           x,
-                    double           y,
-                    WpcTrafficView  *self)
-{
-  GtkWidget *list = gtk_event_controller_get_widget (GTK_EVENT_CONTROLLER (gesture));
-  guint column = 0;
-  GtkListItem *item = list_item_at (list, x, y, &column);
-  guint position = item != NULL ? gtk_list_item_get_position (item) : GTK_INVALID_LIST_POSITION;
-  gboolean shown;
-
-  if (position == GTK_INVALID_LIST_POSITION)
-    return;
-  if (list == GTK_WIDGET (self->details_list))
-    shown = _wpc_traffic_view_popup_detail_menu (self, position);
-  else
-    shown = column > 0 && _wpc_traffic_view_popup_cell_menu (self, position, column - 1);
-  if (!shown)
-    return;
-  gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_CLAIMED);
-  _wpc_traffic_view_show_context_menu (self, list, x, y);
-}
-
-static void
-add_context_gesture (WpcTrafficView *self,
-                     GtkWidget      *list)
-{
-  GtkGesture *gesture = gtk_gesture_click_new ();
-
-  gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (gesture), GDK_BUTTON_SECONDARY);
-  g_signal_connect (gesture, "pressed", G_CALLBACK (on_secondary_click), self);
-  gtk_widget_add_controller (list, GTK_EVENT_CONTROLLER (gesture));
 }
 
 /* ---- Following the newest message ------------------------------------------------ */
@@ -1441,8 +1323,6 @@ wpc_traffic_view_init (WpcTrafficView *self)
   g_signal_connect (detail_factory, "unbind", G_CALLBACK (unbind_detail), NULL);
   gtk_list_view_set_factory (self->details_list, detail_factory);
 
-  add_context_gesture (self, GTK_WIDGET (self->message_list));
-  add_context_gesture (self, GTK_WIDGET (self->details_list));
   {
     GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->raw_view);
     GtkTextIter start;
