@@ -215,6 +215,14 @@ _wpc_traffic_view_cell_field (WpiTrafficEntry  *entry,
     case COLUMN_PHONE:
       *field = record->mac != NULL ? "mac" : "ip";
       *filter_value = record->mac != NULL ? g_strdup (record->mac) : peer_address (record->peer);
+      /* The filter's ip is an IPv6 address without its brackets */
+      if (*filter_value != NULL && (*filter_value)[0] == '[' && g_str_has_suffix (*filter_value, "]"))
+        {
+          char *bare = g_strndup (*filter_value + 1, strlen (*filter_value) - 2);
+
+          g_free (*filter_value);
+          *filter_value = bare;
+        }
       break;
     case COLUMN_DIRECTION:
       *field = "dir";
