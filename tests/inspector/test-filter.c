@@ -686,21 +686,29 @@ test_filter_model (Fixture       *fixture,
 /* The worker's results reach the model on the model's thread only, even while no thread
  * holds the main context (a GTK test between iterations, a start-up before the main
  * loop): g_main_context_invoke() would have run them in the worker, under the list. */
+static WpiTrafficFilterModel *
+filter_model_over_log (Fixture          *fixture,
+                       guint             n,
+                       WpiTrafficModel **base)
+{
+  g_autoptr(GError) error = NULL;
+
+  test_util_store_fill (fixture->store, make_record, 0, n);
+  *base = wpi_traffic_model_new (fixture->store, &error);
+  g_assert_no_error (error);
+  return wpi_traffic_filter_model_new (*base);
+}
+
 static void
 test_filter_model_thread (Fixture       *fixture,
                           gconstpointer  data)
 {
   g_autoptr(WpiTrafficModel) base = NULL;
-  g_autoptr(WpiTrafficFilterModel) model = NULL;
-  g_autoptr(GError) error = NULL;
   g_autoptr(WpiFilter) filter = wpi_filter_parse ("status == busy", WPI_FILTER_FLAGS_NONE, NULL, NULL);
   gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
   const guint n = 2000;
+  g_autoptr(WpiTrafficFilterModel) model = filter_model_over_log (fixture, n, &base);
 
-  test_util_store_fill (fixture->store, make_record, 0, n);
-  base = wpi_traffic_model_new (fixture->store, &error);
-  g_assert_no_error (error);
-  model = wpi_traffic_filter_model_new (base);
   /* Nothing else pending: what is, from here on, comes from the worker */
   while (g_main_context_iteration (NULL, FALSE))
     ;
