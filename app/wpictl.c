@@ -244,6 +244,9 @@ static const struct {
     0, 0, OPT_JSON | OPT_PINS | OPT_ALL_PINS, _wpictl_cmd_pins },
   { "revoke", "MAC", "Revoke a phone's certificates: the secure port refuses it",
     1, 1, 0, _wpictl_cmd_revoke },
+  { "dhcp-option", "[ADDRESS]", "Print the DHCP option 43 that sends phones to the service at ADDRESS "
+                                "(default: each address of this computer), with snippets for DHCP servers",
+    0, 1, 0, _wpictl_cmd_dhcp_option },
 };
 
 static gboolean
