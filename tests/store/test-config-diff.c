@@ -62,32 +62,13 @@ typedef struct {
 } Fixture;
 
 static void
-add_phone (WpiStore           *store,
-           const char         *mac,
-           const char         *e164,
-           const WpiStoreItem *items,
-           gsize               n_items)
-{
-  g_autoptr(WpiPhoneRecord) phone = wpi_phone_record_new (mac);
-  g_autoptr(GError) error = NULL;
-
-  phone->e164 = g_strdup (e164);
-  phone->ip = g_strdup ("192.0.2.9");
-  g_assert_true (wpi_store_phone_upsert (store, phone, WPI_PHONE_FIELD_E164 | WPI_PHONE_FIELD_IP,
-                                         NULL, &error));
-  g_assert_no_error (error);
-  g_assert_true (wpi_store_phone_items_replace (store, mac, items, n_items, g_get_real_time (), 0, &error));
-  g_assert_no_error (error);
-}
-
-static void
 fixture_setup (Fixture       *fixture,
                gconstpointer  data)
 {
   test_util_store_setup (&fixture->base, data);
-  add_phone (fixture->base.store, MAC_SOURCE, "100", source_items, G_N_ELEMENTS (source_items));
-  add_phone (fixture->base.store, MAC_TARGET, "200", target_items, G_N_ELEMENTS (target_items));
-  add_phone (fixture->base.store, MAC_OTHER, "300", source_items, G_N_ELEMENTS (source_items));
+  test_util_store_add_phone (fixture->base.store, MAC_SOURCE, "100", source_items, G_N_ELEMENTS (source_items));
+  test_util_store_add_phone (fixture->base.store, MAC_TARGET, "200", target_items, G_N_ELEMENTS (target_items));
+  test_util_store_add_phone (fixture->base.store, MAC_OTHER, "300", source_items, G_N_ELEMENTS (source_items));
 }
 
 static char *

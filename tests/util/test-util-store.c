@@ -95,3 +95,22 @@ test_util_store_phone_get (WpiStore   *store,
   g_assert_nonnull (phone);
   return phone;
 }
+
+void
+test_util_store_add_phone (WpiStore           *store,
+                           const char         *mac,
+                           const char         *e164,
+                           const WpiStoreItem *items,
+                           gsize               n_items)
+{
+  g_autoptr(WpiPhoneRecord) phone = wpi_phone_record_new (mac);
+  g_autoptr(GError) error = NULL;
+
+  phone->e164 = g_strdup (e164);
+  phone->ip = g_strdup ("127.0.0.1");
+  g_assert_true (wpi_store_phone_upsert (store, phone, WPI_PHONE_FIELD_E164 | WPI_PHONE_FIELD_IP,
+                                         NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (wpi_store_phone_items_replace (store, mac, items, n_items, g_get_real_time (), 0, &error));
+  g_assert_no_error (error);
+}

@@ -27,6 +27,13 @@ WpiJobRecord   *test_util_store_job_get   (WpiStore   *store,
                                            gint64      id);
 WpiPhoneRecord *test_util_store_phone_get (WpiStore   *store,
                                            const char *mac);
+/* Adds (or updates) the phone mac with e164 and the IP address 127.0.0.1, its stored
+ * items replaced by items, failing the test on an error. */
+void            test_util_store_add_phone (WpiStore           *store,
+                                           const char         *mac,
+                                           const char         *e164,
+                                           const WpiStoreItem *items,
+                                           gsize               n_items);
 
 /* Message i of a made-up traffic log, the rest left to the test: logged at
  * 1,700,000,000 s plus i steps of step_us, phone to service (in) for even i, service to
