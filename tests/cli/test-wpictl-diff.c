@@ -7,44 +7,18 @@
 #include "wpi-store.h"
 #include "test-util-store.h"
 
-#define MAC_A "00:1A:E8:00:00:0A"
-#define MAC_B "00:1A:E8:00:00:0B"
-#define MAC_C "00:1A:E8:00:00:0C"
+#define MAC_A TEST_UTIL_CONFIG_MAC_A
+#define MAC_B TEST_UTIL_CONFIG_MAC_B
+#define MAC_C TEST_UTIL_CONFIG_MAC_C
 
 static char *wpictl_path;
-
-static const WpiStoreItem items_a[] = {
-  { .name = (char *) "e164", .value = (char *) "100" },
-  { .name = (char *) "sip-transport-user", .value = (char *) "1" },
-  { .name = (char *) "admin-pwd", .value = (char *) "secret-1" },
-  { .name = (char *) "key-label-unicode", .has_index = TRUE, .index = 1, .value = (char *) "One" },
-  { .name = (char *) "configuration-changed-flag", .value = (char *) "true" },
-};
-
-static const WpiStoreItem items_b[] = {
-  { .name = (char *) "e164", .value = (char *) "200" },
-  { .name = (char *) "sip-transport-user", .value = (char *) "0" },
-  { .name = (char *) "admin-pwd", .value = (char *) "secret-2" },
-  { .name = (char *) "configuration-changed-flag", .value = (char *) "false" },
-};
-
-static const WpiStoreItem profile_items[] = {
-  { .name = (char *) "key-label-unicode", .has_index = TRUE, .index = 1, .value = (char *) "Line {e164}" },
-};
 
 static void
 fixture_setup (TestUtilStore *fixture,
                gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-
   test_util_store_setup (fixture, data);
-  test_util_store_add_phone (fixture->store, MAC_A, "100", items_a, G_N_ELEMENTS (items_a));
-  test_util_store_add_phone (fixture->store, MAC_B, "200", items_b, G_N_ELEMENTS (items_b));
-  test_util_store_add_phone (fixture->store, MAC_C, "300", items_a, G_N_ELEMENTS (items_a));
-  g_assert_true (wpi_store_profile_set (fixture->store, "office", profile_items,
-                                        G_N_ELEMENTS (profile_items), &error));
-  g_assert_no_error (error);
+  test_util_store_seed_configs (fixture->store);
 }
 
 /* wpictl --data-dir DIR args..., its output in out and err */
@@ -196,9 +170,7 @@ main (int   argc,
 
   g_test_init (&argc, &argv, NULL);
 
-  wpictl_path = g_test_build_filename (G_TEST_BUILT, "..", "app", "wpictl", NULL);
-  if (!g_file_test (wpictl_path, G_FILE_TEST_IS_EXECUTABLE))
-    g_error ("no wpictl at %s", wpictl_path);
+  wpictl_path = test_util_built_program ("app", "wpictl");
 
   g_test_add ("/wpictl/diff-output", TestUtilStore, NULL, fixture_setup, test_wpictl_diff_output,
               test_util_store_teardown);

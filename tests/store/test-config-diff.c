@@ -2,6 +2,8 @@
  * of the differences (wpi-config-diff.h, D27) */
 #include "config.h"
 
+#include <string.h>
+
 #include "wpi-config-diff.h"
 #include "test-util-store.h"
 
@@ -39,22 +41,28 @@ static const WpiStoreItem target_items[] = {
   { .name = (char *) "sntp-addr", .value = (char *) "ntp.example" },  /* source lacks */
 };
 
-/* What the comparison of target against source is, in order */
+/* What the comparison of target against source is, in order: category, item, source
+ * value, target value and flags ("s" secret, "w" written by a copy) */
+static const char * const expected[][5] = {
+  { "provisioning", "configuration-changed-flag", "true", "false", "" },
+  { "sip", "sip-transport-user", "1", "0", "w" },
+  { "keys", "key-label-unicode[1]", "One", "Uno", "w" },
+  { "locale", "language-iso", "de", NULL, "w" },
+  { "locale", "sntp-addr", NULL, "ntp.example", "" },
+  { "security", "admin-pwd", "secret-1", "secret-2", "sw" },
+  { "other", "x-vendor-thing", "a", "b", "" },
+};
+
+/* Which items are identity items (D27) */
 static const struct {
-  const char *category;
-  const char *key;
-  const char *source_value;
-  const char *target_value;
-  gboolean    secret;
-  gboolean    writable;
-} expected[] = {
-  { "provisioning", "configuration-changed-flag", "true", "false", FALSE, FALSE },
-  { "sip", "sip-transport-user", "1", "0", FALSE, TRUE },
-  { "keys", "key-label-unicode[1]", "One", "Uno", FALSE, TRUE },
-  { "locale", "language-iso", "de", NULL, FALSE, TRUE },
-  { "locale", "sntp-addr", NULL, "ntp.example", FALSE, FALSE },
-  { "security", "admin-pwd", "secret-1", "secret-2", TRUE, TRUE },
-  { "other", "x-vendor-thing", "a", "b", FALSE, FALSE },
+  const char *name;
+  gboolean    identity;
+} identity_cases[] = {
+  { "mac-addr", TRUE }, { "e164", TRUE }, { "ipaddress", TRUE }, { "hostname", TRUE },
+  { "software-version", TRUE }, { "reg-number", TRUE }, { "sip-pwd", TRUE },
+  { "secure-mode-data", TRUE }, { "file-name", TRUE }, { "display-id", TRUE },
+  { "sip-transport-user", FALSE }, { "admin-pwd", FALSE }, { "vlan-id", FALSE },
+  { "x-vendor-thing", FALSE },
 };
 
 typedef struct {
@@ -96,32 +104,21 @@ test_diff_phones (Fixture       *fixture,
       const WpiConfigDifference *difference = g_ptr_array_index (differences, i);
       g_autofree char *key = difference_key (difference);
 
-      g_assert_cmpstr (difference->category, ==, expected[i].category);
-      g_assert_cmpstr (key, ==, expected[i].key);
-      g_assert_cmpstr (difference->source_value, ==, expected[i].source_value);
-      g_assert_cmpstr (difference->target_value, ==, expected[i].target_value);
-      g_assert_cmpint (difference->secret, ==, expected[i].secret);
-      g_assert_cmpint (difference->writable, ==, expected[i].writable);
+      g_assert_cmpstr (difference->category, ==, expected[i][0]);
+      g_assert_cmpstr (key, ==, expected[i][1]);
+      g_assert_cmpstr (difference->source_value, ==, expected[i][2]);
+      g_assert_cmpstr (difference->target_value, ==, expected[i][3]);
+      g_assert_cmpint (difference->secret, ==, strchr (expected[i][4], 's') != NULL);
+      g_assert_cmpint (difference->writable, ==, strchr (expected[i][4], 'w') != NULL);
     }
 }
 
 static void
 test_diff_identity (void)
 {
-  static const struct {
-    const char *name;
-    gboolean    identity;
-  } cases[] = {
-    { "mac-addr", TRUE }, { "e164", TRUE }, { "ipaddress", TRUE }, { "hostname", TRUE },
-    { "software-version", TRUE }, { "reg-number", TRUE }, { "sip-pwd", TRUE },
-    { "secure-mode-data", TRUE }, { "file-name", TRUE }, { "display-id", TRUE },
-    { "sip-transport-user", FALSE }, { "admin-pwd", FALSE }, { "vlan-id", FALSE },
-    { "x-vendor-thing", FALSE },
-  };
-
-  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
-    g_assert_cmpint (wpi_config_diff_is_identity (wpi_catalogue_get_default (), cases[i].name), ==,
-                     cases[i].identity);
+  for (guint i = 0; i < G_N_ELEMENTS (identity_cases); i++)
+    g_assert_cmpint (wpi_config_diff_is_identity (wpi_catalogue_get_default (), identity_cases[i].name), ==,
+                     identity_cases[i].identity);
 }
 
 /* A profile: only its items, placeholders filled in for the compared phone */

@@ -42,31 +42,32 @@ test_dhcp_manual_example (void)
   g_assert_true (g_str_has_suffix (hex, "34 34 33 FF"));
 }
 
+/* DLS addresses made from an address and a port */
+static const struct {
+  const char *address;
+  guint       port;
+  const char *expected; /* NULL: refused */
+} address_cases[] = {
+  { "192.0.2.2", 18443, "sdlp://192.0.2.2:18443" },
+  { "2001:DB8::2", 18443, "sdlp://[2001:db8::2]:18443" },
+  { "10.0.0.1", 1, "sdlp://10.0.0.1:1" },
+  { "phones.example", 18443, NULL },
+  { "192.0.2.256", 18443, NULL },
+  { "", 18443, NULL },
+  { "192.0.2.2", 0, NULL },
+  { "192.0.2.2", 65536, NULL },
+};
+
 static void
 test_dhcp_addresses (void)
 {
-  static const struct {
-    const char *address;
-    guint       port;
-    const char *expected; /* NULL: refused */
-  } cases[] = {
-    { "192.0.2.2", 18443, "sdlp://192.0.2.2:18443" },
-    { "2001:DB8::2", 18443, "sdlp://[2001:db8::2]:18443" },
-    { "10.0.0.1", 1, "sdlp://10.0.0.1:1" },
-    { "phones.example", 18443, NULL },
-    { "192.0.2.256", 18443, NULL },
-    { "", 18443, NULL },
-    { "192.0.2.2", 0, NULL },
-    { "192.0.2.2", 65536, NULL },
-  };
-
-  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+  for (guint i = 0; i < G_N_ELEMENTS (address_cases); i++)
     {
       g_autoptr(GError) error = NULL;
-      g_autofree char *address = wpi_dhcp_dls_address (cases[i].address, cases[i].port, &error);
+      g_autofree char *address = wpi_dhcp_dls_address (address_cases[i].address, address_cases[i].port, &error);
 
-      g_assert_cmpstr (address, ==, cases[i].expected);
-      if (cases[i].expected == NULL)
+      g_assert_cmpstr (address, ==, address_cases[i].expected);
+      if (address_cases[i].expected == NULL)
         g_assert_error (error, WPI_DHCP_ERROR, WPI_DHCP_ERROR_INVALID_ADDRESS);
       else
         g_assert_no_error (error);
