@@ -13,28 +13,20 @@
 
 #define WAIT_TIMEOUT_MS 20000
 
-/* The option 43 a dialog offers for a listening address and port */
-static const struct {
-  const char *bind_address;
-  guint       port;
-  const char *dls_address; /* NULL: none, the notice says why */
-  const char *shown;
-} point_cases[] = {
-  { "127.0.0.1", 18443, "sdlp://127.0.0.1:18443",
+/* The option 43 a dialog offers: listening address, port, the DLS address offered ("":
+ * none, the notice says why) and a part of what it shows */
+static const char * const point_cases[][4] = {
+  { "127.0.0.1", "18443", "sdlp://127.0.0.1:18443",
     "01 07 53 69 65 6D 65 6E 73 03 16 73 64 6C 70 3A 2F 2F 31 32 37 2E 30 2E 30 2E 31 3A 31 38 34 34 33 FF" },
-  { "2001:db8::5", 20443, "sdlp://[2001:db8::5]:20443", "dhcp-option=43,01:07:53:69:65:6D:65:6E:73:03:1A" },
-  { "not-an-ip", 18443, NULL, "The listening address is not valid" },
+  { "2001:db8::5", "20443", "sdlp://[2001:db8::5]:20443", "dhcp-option=43,01:07:53:69:65:6D:65:6E:73:03:1A" },
+  { "not-an-ip", "18443", "", "The listening address is not valid" },
 };
 
-/* What comparing phone B with another phone or the profile shows */
-static const struct {
-  const char *other;
-  gboolean    profile;
-  guint       n_differences;
-  const char *shown;
-} compare_cases[] = {
-  { TEST_UTIL_CONFIG_MAC_A, FALSE, 4, "1 (TCP)" },
-  { TEST_UTIL_CONFIG_PROFILE, TRUE, 1, "Line 200" },
+/* What comparing phone B with another phone or the profile shows: the other, whether it
+ * is a profile, how many differences and a part of what is shown */
+static const char * const compare_cases[][4] = {
+  { TEST_UTIL_CONFIG_MAC_A, "phone", "4", "1 (TCP)" },
+  { TEST_UTIL_CONFIG_PROFILE, "profile", "1", "Line 200" },
 };
 
 static void
@@ -74,8 +66,8 @@ test_point_phones (void)
 {
   for (guint i = 0; i < G_N_ELEMENTS (point_cases); i++)
     {
-      WpcPointPhonesDialog *dialog = wpc_point_phones_dialog_new (NULL, point_cases[i].bind_address,
-                                                                  point_cases[i].port);
+      WpcPointPhonesDialog *dialog = wpc_point_phones_dialog_new (NULL, point_cases[i][0],
+                                                                  (guint) g_ascii_strtoull (point_cases[i][1], NULL, 10));
       g_auto(GStrv) addresses = wpc_point_phones_dialog_get_dls_addresses (dialog);
       g_autoptr(GPtrArray) buttons = g_ptr_array_new ();
       g_autofree char *text = NULL;
@@ -83,15 +75,15 @@ test_point_phones (void)
       gtk_window_present (GTK_WINDOW (dialog));
       test_util_wait_until (ui_test_widget_is_mapped_and_allocated, dialog, WAIT_TIMEOUT_MS, "the dialog");
       text = ui_test_shown_text (GTK_WIDGET (dialog));
-      test_util_assert_contains_all (text, point_cases[i].shown, NULL);
+      test_util_assert_contains_all (text, point_cases[i][3], NULL);
       ui_test_find_all (GTK_WIDGET (dialog), GTK_TYPE_BUTTON, NULL, buttons);
-      if (point_cases[i].dls_address == NULL)
+      if (point_cases[i][2][0] == '\0')
         g_assert_cmpuint (g_strv_length (addresses), ==, 0);
       else
         {
           g_autofree char *copied = NULL;
 
-          g_assert_cmpstrv (addresses, ((const char *[]) { point_cases[i].dls_address, NULL }));
+          g_assert_cmpstrv (addresses, ((const char *[]) { point_cases[i][2], NULL }));
           test_util_assert_contains_all (text, "ISC dhcpd", "Kea", "dnsmasq", "Windows Server",
                                          "option vendor-encapsulated-options", "\"csv-format\": false",
                                          "Set-DhcpServerv4OptionValue -OptionId 43", NULL);
@@ -120,16 +112,14 @@ phones_model (WpiStore *store)
   return G_LIST_MODEL (phones);
 }
 
+/* Neither dialog is reading or writing the store (their "busy") */
 static gboolean
-compare_dialog_is_idle (gpointer dialog)
+dialog_is_idle (gpointer dialog)
 {
-  return !wpc_compare_dialog_get_busy (dialog);
-}
+  gboolean busy = TRUE;
 
-static gboolean
-copy_dialog_is_idle (gpointer dialog)
-{
-  return !wpc_copy_settings_dialog_get_busy (dialog);
+  g_object_get (dialog, "busy", &busy, NULL);
+  return !busy;
 }
 
 static void
@@ -141,17 +131,20 @@ test_compare (TestUtilStore *fixture,
   GtkWidget *reveal = ui_test_find_button_with_label (GTK_WIDGET (dialog), "_Reveal Secrets");
 
   gtk_window_present (GTK_WINDOW (dialog));
-  test_util_wait_until (compare_dialog_is_idle, dialog, WAIT_TIMEOUT_MS, "the profiles");
+  test_util_wait_until (dialog_is_idle, dialog, WAIT_TIMEOUT_MS, "the profiles");
   for (guint i = 0; i < G_N_ELEMENTS (compare_cases); i++)
     {
       g_autofree char *text = NULL;
 
-      g_assert_true (compare_cases[i].profile ? wpc_compare_dialog_select_profile (dialog, compare_cases[i].other)
-                                              : wpc_compare_dialog_select_phone (dialog, compare_cases[i].other));
-      test_util_wait_until (compare_dialog_is_idle, dialog, WAIT_TIMEOUT_MS, "the comparison");
-      g_assert_cmpuint (wpc_compare_dialog_get_n_differences (dialog), ==, compare_cases[i].n_differences);
+      gboolean profile = g_str_equal (compare_cases[i][1], "profile");
+
+      g_assert_true (profile ? wpc_compare_dialog_select_profile (dialog, compare_cases[i][0])
+                             : wpc_compare_dialog_select_phone (dialog, compare_cases[i][0]));
+      test_util_wait_until (dialog_is_idle, dialog, WAIT_TIMEOUT_MS, "the comparison");
+      g_assert_cmpuint (wpc_compare_dialog_get_n_differences (dialog), ==,
+                        g_ascii_strtoull (compare_cases[i][2], NULL, 10));
       text = ui_test_shown_text (GTK_WIDGET (dialog));
-      test_util_assert_contains_all (text, compare_cases[i].shown, NULL);
+      test_util_assert_contains_all (text, compare_cases[i][3], NULL);
       /* identity items are never shown */
       g_assert_null (strstr (text, "e164"));
     }
@@ -159,7 +152,7 @@ test_compare (TestUtilStore *fixture,
   /* the phone's own MAC is no choice; secrets are masked until revealed */
   g_assert_false (wpc_compare_dialog_select_phone (dialog, TEST_UTIL_CONFIG_MAC_B));
   g_assert_true (wpc_compare_dialog_select_phone (dialog, TEST_UTIL_CONFIG_MAC_A));
-  test_util_wait_until (compare_dialog_is_idle, dialog, WAIT_TIMEOUT_MS, "the comparison");
+  test_util_wait_until (dialog_is_idle, dialog, WAIT_TIMEOUT_MS, "the comparison");
   ui_test_wait_for_shown_text (GTK_WIDGET (dialog), "Security and Passwords", WAIT_TIMEOUT_MS, "the secrets");
   {
     g_autofree char *masked = ui_test_shown_text (GTK_WIDGET (dialog));
@@ -198,7 +191,7 @@ test_copy_settings (TestUtilStore *fixture,
   g_object_add_weak_pointer (G_OBJECT (dialog), (gpointer *) &dialog);
   g_signal_connect (dialog, "queued", G_CALLBACK (on_queued), &n_jobs);
   gtk_window_present (GTK_WINDOW (dialog));
-  test_util_wait_until (copy_dialog_is_idle, dialog, WAIT_TIMEOUT_MS, "the preview");
+  test_util_wait_until (dialog_is_idle, dialog, WAIT_TIMEOUT_MS, "the preview");
 
   /* B differs in three writable items (the read-only flag is never copied), C in none */
   g_assert_cmpuint (wpc_copy_settings_dialog_get_n_items (dialog), ==, 3);
