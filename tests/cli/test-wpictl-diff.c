@@ -30,6 +30,7 @@ run_wpictl (TestUtilStore      *fixture,
 {
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   g_auto(GStrv) envp = g_get_environ ();
+  int status;
 
   envp = g_environ_setenv (envp, "LC_ALL", "C.UTF-8", TRUE);
   g_ptr_array_add (argv, wpictl_path);
@@ -38,7 +39,10 @@ run_wpictl (TestUtilStore      *fixture,
   for (guint i = 0; args[i] != NULL; i++)
     g_ptr_array_add (argv, (char *) args[i]);
   g_ptr_array_add (argv, NULL);
-  return test_util_run ((const char * const *) argv->pdata, (const char * const *) envp, out, err);
+  status = test_util_run ((const char * const *) argv->pdata, (const char * const *) envp, out, err);
+  if (g_test_verbose ())
+    g_printerr ("--- exit %d\n--- stdout\n%s--- stderr\n%s", status, *out, *err);
+  return status;
 }
 
 static guint
