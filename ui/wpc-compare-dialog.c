@@ -19,21 +19,21 @@ typedef struct {
 
 struct _WpcCompareDialog
 {
-  GtkWindow      parent_instance;
+  GtkWindow        parent_instance;
 
-  GtkLabel      *with_label;
-  GtkDropDown   *other_dropdown;
-  GtkLabel      *status_label;
-  GtkBox        *differences_box;
+  GtkLabel        *with_label;
+  GtkDropDown     *other_dropdown;
+  GtkLabel        *status_label;
+  GtkBox          *differences_box;
   GtkToggleButton *reveal_button;
 
-  char          *data_dir;
-  char          *mac;
-  GPtrArray     *choices;       /* Choice, in the dropdown's order */
-  GtkStringList *choice_titles;
-  GPtrArray     *differences;   /* of the last comparison, or NULL */
-  GCancellable  *cancellable;   /* of the work under way; cancelled in dispose */
-  guint          pending;       /* store work under way */
+  char            *data_dir;
+  char            *mac;
+  GPtrArray       *choices;       /* Choice, in the dropdown's order */
+  GtkStringList   *choice_titles;
+  GPtrArray       *differences;   /* of the last comparison, or NULL */
+  GCancellable    *cancellable;   /* of the work under way; cancelled in dispose */
+  guint            pending;       /* store work under way */
 };
 
 G_DEFINE_FINAL_TYPE (WpcCompareDialog, wpc_compare_dialog, GTK_TYPE_WINDOW)
