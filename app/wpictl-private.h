@@ -155,5 +155,8 @@ int _wpictl_cmd_traffic         (char **args);
 int _wpictl_cmd_bootstrap       (char **args);
 int _wpictl_cmd_pins            (char **args);
 int _wpictl_cmd_revoke          (char **args);
+int _wpictl_cmd_dhcp_option     (char **args);
+int _wpictl_cmd_diff            (char **args);
+int _wpictl_cmd_copy_settings   (char **args);
 
 G_END_DECLS

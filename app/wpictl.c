@@ -244,6 +244,15 @@ static const struct {
     0, 0, OPT_JSON | OPT_PINS | OPT_ALL_PINS, _wpictl_cmd_pins },
   { "revoke", "MAC", "Revoke a phone's certificates: the secure port refuses it",
     1, 1, 0, _wpictl_cmd_revoke },
+  { "dhcp-option", "[ADDRESS]", "Print the DHCP option 43 that sends phones to the service at ADDRESS "
+                                "(default: each address of this computer), with snippets for DHCP servers",
+    0, 1, 0, _wpictl_cmd_dhcp_option },
+  { "diff", "MAC MAC|PROFILE", "Compare a phone's settings with another phone's or a profile's "
+                               "(identity items left out)",
+    2, 2, OPT_JSON | OPT_SECRETS, _wpictl_cmd_diff },
+  { "copy-settings", "FROM TO… [--yes]", "Preview, and with --yes queue, write-items jobs that give "
+                                         "the TO phones FROM's settings",
+    2, G_MAXUINT, OPT_JSON | OPT_SECRETS | OPT_WAIT | OPT_YES, _wpictl_cmd_copy_settings },
 };
 
 static gboolean
@@ -287,7 +296,7 @@ static const struct {
   { OPT_WAIT, { "wait", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, (gpointer) parse_wait,
                 "Wait until the job is over (at most SECONDS, default 300) and print the outcome",
                 "SECONDS" } },
-  { OPT_YES, { "yes", 0, 0, G_OPTION_ARG_NONE, &wpictl_opt.yes, "Confirm the factory reset", NULL } },
+  { OPT_YES, { "yes", 0, 0, G_OPTION_ARG_NONE, &wpictl_opt.yes, "Confirm (factory-reset: the reset; copy-settings: queue the jobs)", NULL } },
   { OPT_PHONE, { "phone", 0, 0, G_OPTION_ARG_STRING, &wpictl_opt.phone, "Only this phone's", "MAC" } },
   { OPT_STATE, { "state", 0, 0, G_OPTION_ARG_STRING, &wpictl_opt.state,
                  "Only jobs in this state (queued, …, done, done-with-problems, failed, cancelled, or pending)", "STATE" } },

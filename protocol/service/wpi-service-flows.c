@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "wpi-bootstrap.h"
+#include "wpi-config-diff.h"
 #include "wpi-fragment.h"
 #include "wpi-service-private.h"
 
@@ -178,18 +179,6 @@ split_into_messages (Flow          *flow,
   return messages;
 }
 
-static char *
-expand_placeholders (const char           *value,
-                     const WpiPhoneRecord *phone)
-{
-  g_autoptr(GString) out = g_string_new (value);
-
-  g_string_replace (out, "{mac}", phone->mac, 0);
-  g_string_replace (out, "{e164}", phone->e164 ? phone->e164 : "", 0);
-  g_string_replace (out, "{ip}", phone->ip ? phone->ip : "", 0);
-  return g_string_free (g_steal_pointer (&out), FALSE);
-}
-
 static GPtrArray *
 one_message (WpiAction action)
 {
@@ -233,7 +222,7 @@ item_messages (Flow                 *flow,
       if (action == WPI_ACTION_READ_ITEMS)
         value = g_strdup ("");
       else if (phone != NULL)
-        value = expand_placeholders (item->value ? item->value : "", phone);
+        value = wpi_config_expand_placeholders (item->value ? item->value : "", phone);
       else
         value = g_strdup (item->value ? item->value : "");
 

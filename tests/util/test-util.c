@@ -144,6 +144,17 @@ test_util_read_fixture (const char *name)
 
 /* --- Subprocesses --------------------------------------------------------------------- */
 
+char *
+test_util_built_program (const char *dir,
+                         const char *name)
+{
+  char *path = g_test_build_filename (G_TEST_BUILT, "..", dir, name, NULL);
+
+  if (!g_file_test (path, G_FILE_TEST_IS_EXECUTABLE))
+    g_error ("No %s at %s: build it first", name, path);
+  return path;
+}
+
 int
 test_util_run (const char * const *argv,
                const char * const *envp,

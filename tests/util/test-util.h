@@ -52,6 +52,11 @@ char    *test_util_read_file         (const char        *path,
 
 /* --- Subprocesses --------------------------------------------------------------------- */
 
+/* The path of the program name built in dir of the build tree ("app"), failing the
+ * test when it is not there */
+char    *test_util_built_program     (const char        *dir,
+                                      const char        *name);
+
 /* Runs argv (NULL-terminated) with envp (NULL: this process's environment) to its end,
  * stdout and stderr captured when out/err are not NULL; returns its exit status, or -1
  * when it died of a signal. Fails the test when it cannot be started. */
