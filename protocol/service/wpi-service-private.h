@@ -333,6 +333,9 @@ GTlsCertificate *_wpi_service_lookup_peer_certificate (WpiService  *self,
                                                        const char  *peer);
 
 /* wpi-service-admission.c */
+gboolean      _wpi_service_is_overloaded        (WpiService        *self);
+gboolean      _wpi_service_ip_has_flow          (WpiService        *self,
+                                                 const char        *ip);
 WpiMessage   *_wpi_service_overload_reply       (WpiService        *self,
                                                  const char        *mac,
                                                  WpiMessage        *request);

@@ -1276,6 +1276,88 @@ test_overload (Fixture       *f,
   g_assert_nonnull (registered);
 }
 
+/* D21: while overloaded, the flow in progress goes first. A newcomer from 127.0.0.4 waits for
+ * its handshake behind a stalled one from 127.0.0.3 (a cut ClientHello, held until its
+ * deadline), while the admitted phone's next message, from its flow's address, is answered
+ * at once. The newcomer is served in the end: admitted, as the flow was over by then. */
+static void
+on_network_event (SoupMessage        *msg,
+                  GSocketClientEvent  event,
+                  GIOStream          *connection,
+                  gpointer            user_data)
+{
+  if (event == G_SOCKET_CLIENT_TLS_HANDSHAKING)
+    *(gboolean *) user_data = TRUE;
+}
+
+static TestUtilPending *
+start_newcomer (Fixture     *f,
+                SoupSession *session,
+                const char  *mac)
+{
+  g_autoptr(WpiMessage) start_up = NULL;
+  g_autoptr(SoupMessage) msg = NULL;
+  g_autoptr(GBytes) body = NULL;
+  g_autofree char *uri = g_strdup_printf ("https://127.0.0.1:%u%s", wpi_service_get_port (f->service),
+                                          WPI_SERVICE_PATH);
+  const char *admitted_mac = f->mac;
+  gboolean handshaking = FALSE;
+  TestUtilPending *pending;
+
+  f->mac = mac;
+  start_up = phone_message (f, WPI_REASON_START_UP, "C0");
+  f->mac = admitted_mac;
+  body = wpi_message_serialize_bytes (start_up);
+  msg = soup_message_new ("POST", uri);
+  soup_message_set_request_body_from_bytes (msg, "text/xml", body);
+  g_signal_connect (msg, "network-event", G_CALLBACK (on_network_event), &handshaking);
+  pending = test_util_https_start (session, msg);
+  test_util_wait_for_flag (&handshaking, WAIT_TIMEOUT / 1000, "the newcomer's handshake");
+  g_signal_handlers_disconnect_by_data (msg, &handshaking);
+  return pending;
+}
+
+static void
+test_overload_admitted_first (Fixture       *f,
+                              gconstpointer  data)
+{
+  g_autoptr(SoupSession) newcomer = test_util_https_session_new_from (NULL, "127.0.0.4");
+  g_autoptr(GSocketConnection) stalled = NULL;
+  g_autoptr(GArray) items = wpi_store_item_array_new ();
+  g_autoptr(WpiMessage) read_all = NULL;
+  g_autoptr(WpiMessage) read_all_reply = NULL;
+  g_autoptr(WpiMessage) write = NULL;
+  g_autoptr(WpiMessage) write_reply = NULL;
+  g_autoptr(WpiMessage) clean_up = NULL;
+  g_autoptr(WpiMessage) answer = NULL;
+  g_autoptr(TestUtilReply) late = NULL;
+  TestUtilPending *pending;
+
+  g_object_set (f->service, "max-flows", 1u, NULL);
+  read_all = start_up_of (f, MAC, "A0");
+  g_assert_cmpint (wpi_message_get_action (read_all), ==, WPI_ACTION_READ_ALL_ITEMS);
+  /* a job, so that the flow goes on after the ReadAllItems */
+  wpi_store_item_array_add (items, "e164", FALSE, 0, "43");
+  test_util_service_enqueue (f->service, MAC, WPI_JOB_KIND_WRITE_ITEMS, items);
+
+  stalled = test_util_stalled_client_hello ("127.0.0.3", wpi_service_get_port (f->service));
+  test_util_drain_main_context ();
+  pending = start_newcomer (f, newcomer, NEW_MAC);
+
+  read_all_reply = reply_to (f, WPI_ACTION_READ_ALL_ITEMS, "accepted", "A0");
+  write = exchange (f, read_all_reply);
+  g_assert_cmpint (wpi_message_get_action (write), ==, WPI_ACTION_WRITE_ITEMS);
+  g_assert_false (test_util_https_is_done (pending));
+  write_reply = reply_to (f, WPI_ACTION_WRITE_ITEMS, "accepted", "A0");
+  clean_up = exchange (f, write_reply);
+  g_assert_cmpint (wpi_message_get_action (clean_up), ==, WPI_ACTION_CLEAN_UP);
+  g_assert_false (test_util_https_is_done (pending));
+
+  late = test_util_https_finish (pending);
+  answer = test_util_reply_parse (late);
+  g_assert_cmpint (wpi_message_get_action (answer), ==, WPI_ACTION_READ_ALL_ITEMS);
+}
+
 /* ---- Secure Mode (issue 4) ------------------------------------------- */
 
 static GTlsCertificate *
@@ -1639,6 +1721,7 @@ main (int   argc,
   g_test_add_func ("/service/contact-me/ranges", test_contact_ranges);
   g_test_add_func ("/service/contact-me/targets", test_contact_targets);
   ADD ("/service/overload", test_overload);
+  ADD ("/service/overload/admitted-first", test_overload_admitted_first);
   ADD ("/service/secure/bootstrap-nopin", test_bootstrap_nopin);
   g_test_add ("/service/secure/bootstrap-pin", Fixture, GINT_TO_POINTER (FALSE), fixture_set_up,
               test_bootstrap_pin, fixture_tear_down);

@@ -422,3 +422,25 @@ test_util_assert_contains_all (const char *text,
       }
   va_end (args);
 }
+
+GSocketConnection *
+test_util_stalled_client_hello (const char *local_ip,
+                                guint       port)
+{
+  /* a handshake record of 4 bytes: ClientHello (1), length 0x004000, and no more */
+  static const guint8 record[] = { 0x16, 0x03, 0x01, 0x00, 0x04, 0x01, 0x00, 0x40, 0x00 };
+  g_autoptr(GInetAddress) local = g_inet_address_new_from_string (local_ip);
+  g_autoptr(GSocketAddress) from = g_inet_socket_address_new (local, 0);
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GError) error = NULL;
+  GSocketConnection *connection;
+
+  g_assert_true (g_inet_address_get_is_loopback (local));
+  g_socket_client_set_local_address (client, from);
+  connection = g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, &error);
+  g_assert_no_error (error);
+  g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (connection)), record,
+                             sizeof record, NULL, NULL, &error);
+  g_assert_no_error (error);
+  return connection;
+}

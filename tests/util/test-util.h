@@ -41,6 +41,11 @@ gboolean test_util_flag_is_set       (gpointer           flag);
 
 /* A TCP port on 127.0.0.1 that was free a moment ago (bound, read, released). */
 guint16  test_util_free_port         (void);
+/* A TCP connection from local_ip (an address of 127.0.0.0/8) to 127.0.0.1:port that sends
+ * one whole TLS record with the start of a ClientHello announcing 16 KiB, then nothing: the
+ * server's handshake waits for the rest (until its deadline). Unref it to close it. */
+GSocketConnection *test_util_stalled_client_hello (const char *local_ip,
+                                                   guint       port);
 /* A new directory "prefix-XXXXXX" under the temporary folder; fails the test when it
  * cannot be made. Remove it with test_util_remove_tree(). */
 char    *test_util_make_tmp_dir      (const char        *prefix);
