@@ -198,6 +198,17 @@ static const char *const migrations[] = {
   "  detail  TEXT"
   ");"
   "CREATE INDEX phone_events_by_phone ON phone_events (mac, id);",
+
+  /* 2 -> 3 (D28): the item index of each message, so that item filters need no decoding
+   * (NULL for the messages logged before it: those are decoded). And the flow of the
+   * phone's messages, which was not logged: the console's answer to a message came on
+   * the same connection's next message to the phone, with the same nonce (D2). */
+  "ALTER TABLE traffic ADD COLUMN items BLOB;"
+  "UPDATE traffic SET flow_id = ("
+  "  SELECT CASE WHEN answer.nonce IS traffic.nonce AND answer.peer IS traffic.peer THEN answer.flow_id END FROM traffic AS answer"
+  "  WHERE answer.mac = traffic.mac AND answer.id > traffic.id AND answer.direction = 'out'"
+  "  ORDER BY answer.mac, answer.id LIMIT 1)"
+  "WHERE direction = 'in' AND flow_id IS NULL AND mac IS NOT NULL AND error_text IS NULL;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == WPI_STORE_SCHEMA_VERSION);

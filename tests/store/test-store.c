@@ -14,6 +14,7 @@
 
 #include "wpi-store.h"
 #include "test-util.h"
+#include "test-util-store.h"
 
 #define MAC_A "00:1A:E8:00:00:0A"
 #define MAC_B "00:1A:E8:00:00:0B"
@@ -255,7 +256,7 @@ test_open_migrates_version_1 (Fixture       *fixture,
     g_assert_no_error (error);
   }
   raw_exec (path, "PRAGMA foreign_keys = OFF; DELETE FROM jobs WHERE state = 'queued' AND kind = 'restart';"
-                  "DROP TABLE phone_events; PRAGMA user_version = 1;");
+                  "DROP TABLE phone_events; ALTER TABLE traffic DROP COLUMN items; PRAGMA user_version = 1;");
 
   store = open_store (fixture);
   g_assert_cmpint (raw_int (path, "PRAGMA user_version"), ==, WPI_STORE_SCHEMA_VERSION);
@@ -277,6 +278,75 @@ test_open_migrates_version_1 (Fixture       *fixture,
   g_assert_true (wpi_store_phone_delete (store, MAC_A, &error));
   g_assert_cmpint (count_rows (store, "jobs"), ==, 0);
   g_assert_cmpint (count_rows (store, "phone_events"), ==, 0);
+}
+
+/* A traffic log of schema version 2 (D28): no item index, and the phone's messages
+ * without their flow. The migration gives each the flow of the console's answer, the
+ * next message to that phone, when it came back to the same address with its nonce. */
+static void
+test_open_migrates_version_2 (Fixture       *fixture,
+                              gconstpointer  data)
+{
+  static const struct {
+    WpiTrafficDirection  direction;
+    const char          *mac;
+    const char          *nonce;
+    const char          *peer;
+    const char          *flow;       /* as logged */
+    const char          *error;
+    const char          *expected;   /* after the migration */
+  } log[] = {
+    { WPI_TRAFFIC_DIRECTION_IN, MAC_A, "N1", "127.0.0.1:4000", NULL, NULL, "F1" },
+    { WPI_TRAFFIC_DIRECTION_OUT, MAC_A, "N1", "127.0.0.1:4000", "F1", NULL, "F1" },
+    { WPI_TRAFFIC_DIRECTION_IN, MAC_A, "N2", "127.0.0.1:4000", NULL, NULL, "F1" },
+    { WPI_TRAFFIC_DIRECTION_IN, MAC_B, "M1", "127.0.0.2:4000", NULL, "refused", NULL },
+    { WPI_TRAFFIC_DIRECTION_OUT, MAC_A, "N2", "127.0.0.1:4000", "F1", NULL, "F1" },
+    /* answered by nothing: the next message to the phone answers another nonce */
+    { WPI_TRAFFIC_DIRECTION_IN, MAC_A, "N3", "127.0.0.1:4000", NULL, NULL, NULL },
+    { WPI_TRAFFIC_DIRECTION_IN, MAC_A, "N4", "127.0.0.1:4001", NULL, NULL, NULL },
+    { WPI_TRAFFIC_DIRECTION_OUT, MAC_A, "N4", "127.0.0.1:4002", "F2", NULL, "F2" },
+    { WPI_TRAFFIC_DIRECTION_IN, MAC_B, "M2", "127.0.0.2:4000", NULL, NULL, NULL },
+  };
+  g_autoptr(WpiStore) store = NULL;
+  g_autoptr(GPtrArray) range = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(GError) error = NULL;
+
+  {
+    g_autoptr(WpiStore) old = open_store (fixture);
+
+    path = g_strdup (wpi_store_get_path (old));
+    for (guint i = 0; i < G_N_ELEMENTS (log); i++)
+      {
+        g_autoptr(WpiTrafficRecord) record = test_util_traffic_record_new (i, 1000);
+
+        record->direction = log[i].direction;
+        record->mac = g_strdup (log[i].mac);
+        record->nonce = g_strdup (log[i].nonce);
+        record->peer = g_strdup (log[i].peer);
+        record->flow_id = g_strdup (log[i].flow);
+        record->error_text = g_strdup (log[i].error);
+        g_assert_true (wpi_store_traffic_append (old, record, NULL, &error));
+        g_assert_no_error (error);
+      }
+  }
+  raw_exec (path, "ALTER TABLE traffic DROP COLUMN items; PRAGMA user_version = 2;");
+
+  store = open_store (fixture);
+  g_assert_cmpint (raw_int (path, "PRAGMA user_version"), ==, WPI_STORE_SCHEMA_VERSION);
+  range = wpi_store_traffic_get_range (store, 0, 100, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (range->len, ==, G_N_ELEMENTS (log));
+  for (guint i = 0; i < G_N_ELEMENTS (log); i++)
+    {
+      const WpiTrafficRecord *record = g_ptr_array_index (range, i);
+
+      g_test_message ("message %u", i);
+      g_assert_cmpstr (record->flow_id, ==, log[i].expected);
+      g_assert_cmpstr (record->nonce, ==, log[i].nonce);
+    }
+  /* the old messages have no index; new ones may */
+  g_assert_cmpint (raw_int (path, "SELECT count(*) FROM traffic WHERE items IS NOT NULL"), ==, 0);
 }
 
 static void
@@ -1846,6 +1916,7 @@ main (int   argc,
   ADD ("open/creates-private-store", test_open_creates_private_store);
   ADD ("open/twice-keeps-version", test_open_twice_keeps_version);
   ADD ("open/migrates-version-1", test_open_migrates_version_1);
+  ADD ("open/migrates-version-2", test_open_migrates_version_2);
   ADD ("open/refuses-newer-schema", test_open_refuses_newer_schema);
   ADD ("open/refuses-junk", test_open_refuses_junk);
   ADD ("open/concurrently", test_open_concurrently);
