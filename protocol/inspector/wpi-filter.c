@@ -1042,7 +1042,18 @@ test_field (const Node *node,
         return FALSE;
       if (node->op == OP_CONTAINS)
         {
-          g_autofree char *folded = fold_mac (record->mac);
+          /* a store's MAC is normalised (17 characters): no allocation per message */
+          char buffer[32];
+          gsize length = 0;
+          g_autofree char *folded = NULL;
+
+          for (const char *p = record->mac; *p != '\0' && length < sizeof buffer - 1; p++)
+            if (g_ascii_isxdigit (*p))
+              buffer[length++] = g_ascii_toupper (*p);
+          buffer[length] = '\0';
+          if (strlen (record->mac) < sizeof buffer - 1)
+            return strstr (buffer, node->value) != NULL;
+          folded = fold_mac (record->mac);
           return strstr (folded, node->value) != NULL;
         }
       return test_optional_string (node, record->mac);

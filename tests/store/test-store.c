@@ -349,6 +349,72 @@ test_open_migrates_version_2 (Fixture       *fixture,
   g_assert_cmpint (raw_int (path, "SELECT count(*) FROM traffic WHERE items IS NOT NULL"), ==, 0);
 }
 
+typedef struct {
+  GString *seen;
+} ScanSeen;
+
+static void
+scan_row (const WpiTrafficRecord *record,
+          const guint8           *item_index,
+          gsize                   item_index_size,
+          gpointer                user_data)
+{
+  ScanSeen *seen = user_data;
+  const char *name = NULL, *value = NULL;
+  gsize offset = 0;
+
+  /* "id:status:mac:first item=value;", with what the scan was not asked for unset */
+  g_string_append_printf (seen->seen, "%" G_GINT64_FORMAT ":%s:%s:", record->id, record->status ?: "-",
+                          record->mac ?: "-");
+  if (wpi_traffic_item_index_next (item_index, item_index_size, &offset, &name, &value))
+    g_string_append_printf (seen->seen, "%s=%s", name, value);
+  g_string_append_c (seen->seen, ';');
+}
+
+/* The item index is stored with its message, a bad one refused with nothing stored, and
+ * a scan reads the fields it is asked for, a batch at a time (D28). */
+static void
+test_traffic_item_index_and_scan (Fixture       *fixture,
+                                  gconstpointer  data)
+{
+  g_autoptr(WpiStore) store = open_store (fixture);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WpiMessage) message = wpi_message_new (WPI_MESSAGE_KIND_WORKPOINT, "N1");
+  ScanSeen seen = { g_string_new (NULL) };
+  gint64 next_id = 0;
+
+  wpi_message_add_item (message, "e164", "4989700141");
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr(WpiTrafficRecord) record = test_util_traffic_record_new (i, 1000);
+
+      record->status = g_strdup (i == 1 ? "busy" : NULL);
+      record->mac = g_strdup (MAC_A);
+      record->item_index = i != 2 ? wpi_traffic_item_index_new (message) : NULL;
+      g_assert_true (wpi_store_traffic_append (store, record, NULL, &error));
+      g_assert_no_error (error);
+    }
+  {
+    g_autoptr(WpiTrafficRecord) bad = test_util_traffic_record_new (3, 1000);
+
+    bad->item_index = g_bytes_new_static ("Ce164", 5);
+    g_assert_false (wpi_store_traffic_append (store, bad, NULL, &error));
+    g_assert_error (error, WPI_STORE_ERROR, WPI_STORE_ERROR_INVALID);
+    g_clear_error (&error);
+    g_assert_cmpint (wpi_store_traffic_count (store, NULL), ==, 3);
+  }
+
+  g_assert_true (wpi_store_traffic_scan (store, 1, 3, 2, WPI_TRAFFIC_FIELD_STATUS | WPI_TRAFFIC_FIELD_ITEM_INDEX,
+                                         scan_row, &seen, &next_id, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (next_id, ==, 3);
+  g_assert_true (wpi_store_traffic_scan (store, next_id, 3, 2, WPI_TRAFFIC_FIELD_MAC, scan_row, &seen, &next_id,
+                                         &error));
+  g_assert_cmpint (next_id, ==, 4);
+  g_assert_cmpstr (seen.seen->str, ==, "1:-:-:e164=4989700141;2:busy:-:e164=4989700141;3:-:" MAC_A ":;");
+  g_string_free (seen.seen, TRUE);
+}
+
 static void
 test_open_refuses_newer_schema (Fixture       *fixture,
                                 gconstpointer  data)
@@ -1929,6 +1995,7 @@ main (int   argc,
   ADD ("profiles", test_profiles);
   ADD ("traffic/append-and-read", test_traffic_append_and_read);
   ADD ("traffic/retention", test_traffic_retention);
+  ADD ("traffic/item-index-and-scan", test_traffic_item_index_and_scan);
   ADD ("pins", test_pins);
   ADD ("security-events", test_security_events);
   ADD ("phone-events", test_phone_events);
