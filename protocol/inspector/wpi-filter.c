@@ -1139,16 +1139,7 @@ wpi_filter_match_record (WpiFilter              *filter,
                          WpiFilterMessageFunc    get_message,
                          gpointer                user_data)
 {
-  Subject subject = { 0 };
-
-  g_return_val_if_fail (filter != NULL, FALSE);
-  g_return_val_if_fail (record != NULL, FALSE);
-
-  subject.record = record;
-  subject.get_message = get_message;
-  subject.user_data = user_data;
-  subject.flags = filter->flags;
-  return evaluate (filter->root, &subject);
+  return wpi_filter_match_indexed (filter, record, NULL, 0, get_message, user_data);
 }
 
 gboolean
