@@ -812,8 +812,9 @@ wpi_store_traffic_scan (WpiStore                *self,
       for (guint i = 0; i < G_N_ELEMENTS (scan_columns); i++)
         if (fields & scan_columns[i].field)
           scan_read_field (stmt, scan_columns[i].field, &column, &record, &index, &index_size);
-      /* an index the store did not write is no index: the body answers */
-      if (index != NULL && !wpi_traffic_item_index_is_valid (index, index_size))
+      /* checked in full when written; here only what reading it relies on (a damaged
+       * one is no index: the body answers) */
+      if (index != NULL && (index_size < 1 || (index_size > 1 && index[index_size - 1] != '\0')))
         index = NULL;
       func (&record, index, index_size, user_data);
       rows++;
