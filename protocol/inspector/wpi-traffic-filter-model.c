@@ -350,7 +350,8 @@ scan_thread (GTask        *task,
   gint64 last_report_us = 0;
   guint64 scanned = 0;
 
-  store = wpi_store_open (job->data_dir, &error);
+  /* this thread's alone, from here to its end */
+  store = wpi_store_open_single_thread (job->data_dir, &error);
   if (store == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));

@@ -401,6 +401,10 @@ G_DECLARE_FINAL_TYPE (WpiStore, wpi_store, WPI, STORE, GObject)
  * missing) and migrates the store in data_dir. */
 WpiStore   *wpi_store_open                 (const char   *data_dir,
                                             GError      **error);
+/* The same for a store that one thread alone uses, from its opening to its last
+ * reference (a worker's, D28): SQLite then takes no lock on each call. */
+WpiStore   *wpi_store_open_single_thread   (const char   *data_dir,
+                                            GError      **error);
 const char *wpi_store_get_data_dir         (WpiStore     *self);
 /* The path of the database file. */
 const char *wpi_store_get_path             (WpiStore     *self);
