@@ -183,7 +183,10 @@ exchange_identify (Exchange *ex)
   /* D28: the message is part of the flow its cookie names, even when it is refused
    * (a session used by another phone or address shows in that flow) */
   if (flow != NULL)
-    ex->in->flow_id = g_strdup (flow->id);
+    {
+      g_free (ex->in->flow_id);
+      ex->in->flow_id = g_strdup (flow->id);
+    }
 
   if (mac_item == NULL)
     {
@@ -331,6 +334,7 @@ exchange_turn_away (Exchange *ex)
   ex->new_flow = TRUE;
   ex->overloaded = TRUE;
   /* D28: the turned-away message and its CleanUp are one flow */
+  g_free (ex->in->flow_id);
   ex->in->flow_id = g_strdup (ex->flow->id);
   _wpi_service_log_traffic (self, ex->in);
   g_hash_table_remove (self->contacting, ex->mac);
