@@ -38,8 +38,10 @@ _wpi_service_flow_free (Flow *flow)
   g_free (flow);
 }
 
-static char *
-new_session_id (void)
+/* A flow's id: its session cookie, and what ties its messages together in the traffic
+ * log (D28) */
+char *
+_wpi_service_new_flow_id (void)
 {
   GString *id = g_string_sized_new (32);
 
@@ -89,7 +91,7 @@ _wpi_service_flow_new (WpiService   *self,
   Flow *flow = g_new0 (Flow, 1);
   Flow *previous;
 
-  flow->id = new_session_id ();
+  flow->id = _wpi_service_new_flow_id ();
   flow->mac = g_strdup (mac);
   flow->peer = g_strdup (peer);
   flow->peer_ip = g_strdup (peer_ip);

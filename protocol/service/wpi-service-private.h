@@ -201,6 +201,7 @@ void          _wpi_service_security_event       (WpiService        *self,
                                                  const char        *detail);
 
 /* wpi-service-flows.c */
+char         *_wpi_service_new_flow_id          (void);
 void          _wpi_service_flow_free            (Flow              *flow);
 Flow         *_wpi_service_flow_new             (WpiService        *self,
                                                  const char        *mac,

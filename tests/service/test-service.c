@@ -183,6 +183,44 @@ post_refused (Fixture    *f,
   return f->last_status;
 }
 
+/* D28: every message in the traffic log carries its flow. pattern has a letter per
+ * message, the same letter for the messages of one flow ("AAAABB": a flow of four,
+ * then another one of two). */
+static void
+assert_flows (Fixture    *f,
+              const char *pattern)
+{
+  g_autoptr(GPtrArray) records = wpi_store_traffic_get_range (wpi_service_get_store (f->service), 0, 1000, NULL);
+  g_autoptr(GHashTable) flows = g_hash_table_new (g_direct_hash, g_direct_equal);   /* letter: flow */
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+
+  for (guint i = 0; i < records->len; i++)
+    {
+      const WpiTrafficRecord *record = g_ptr_array_index (records, i);
+
+      g_test_message ("%u: %s %s %s %s", i, wpi_traffic_direction_to_string (record->direction),
+                      record->reason ?: record->action ?: "-", record->error_text ?: "", record->flow_id ?: "NULL");
+    }
+  g_assert_cmpuint (records->len, ==, strlen (pattern));
+  for (guint i = 0; i < records->len; i++)
+    {
+      const WpiTrafficRecord *record = g_ptr_array_index (records, i);
+      gpointer letter = GINT_TO_POINTER ((int) pattern[i]);
+      const char *flow = g_hash_table_lookup (flows, letter);
+
+      g_assert_nonnull (record->flow_id);
+      if (flow != NULL)
+        g_assert_cmpstr (record->flow_id, ==, flow);
+      else
+        {
+          /* another letter is another flow */
+          g_assert_false (g_hash_table_contains (seen, record->flow_id));
+          g_hash_table_insert (flows, letter, record->flow_id);
+          g_hash_table_add (seen, record->flow_id);
+        }
+    }
+}
+
 static WpiPhoneRecord *
 stored_phone (Fixture *f)
 {
@@ -459,6 +497,9 @@ test_busy_send_solicited (Fixture       *f,
   g_assert_cmpint (wpi_message_get_action (clean_up), ==, WPI_ACTION_CLEAN_UP);
   g_assert_null (wpi_message_find_item (clean_up, "send-solicited", -1));
   g_assert_cmpint (job_state (f, id, NULL), ==, WPI_JOB_STATE_DONE);
+  g_assert_cmpint (job_state (f, id, NULL), ==, WPI_JOB_STATE_DONE);
+  /* the busy reply and its CleanUp are of their flow (D28) */
+  assert_flows (f, "AAAABBBBCCCC");
 }
 
 /* Older firmware is not asked to call back (D11): a plain CleanUp. */
@@ -612,6 +653,8 @@ test_bad_input (Fixture       *f,
   body = http (f, "POST", WPI_SERVICE_PATH, xml, length, FALSE, 0);
   g_assert_cmpuint (f->last_status, ==, 400);
   g_assert_cmpuint (g_list_model_get_n_items (wpi_service_get_phones (f->service)), ==, 0);
+  /* each refusal outside a flow is an exchange of its own (D28) */
+  assert_flows (f, "ABCDEF");
 }
 
 /* D15: factory reset sends the password and type; the next start-up completes it. */
@@ -921,6 +964,8 @@ test_flow_bound_to_address (Fixture       *f,
   clean_up = exchange (f, reply);
   g_assert_cmpint (wpi_message_get_action (clean_up), ==, WPI_ACTION_CLEAN_UP);
   g_assert_cmpint (job_state (f, registration_job (f), NULL), ==, WPI_JOB_STATE_DONE);
+  /* the session used from another address shows in that flow (D28) */
+  assert_flows (f, "AAAAA");
 }
 
 /* A known phone's MAC from another address (issue 10): a security event, and the phone
@@ -1274,6 +1319,8 @@ test_overload (Fixture       *f,
   g_assert_cmpint (wpi_message_get_action (admitted), ==, WPI_ACTION_READ_ALL_ITEMS);
   registered = wpi_store_phone_get (wpi_service_get_store (f->service), NEW_MAC, NULL);
   g_assert_nonnull (registered);
+  /* a turned-away start-up and its CleanUp are a flow of their own (D21, D28) */
+  assert_flows (f, "AAAABBCCDDBBEE");
 }
 
 /* D21: while overloaded, the flow in progress goes first. A newcomer from 127.0.0.4 waits for

@@ -507,6 +507,27 @@ test_follow_flow (Fixture       *fixture,
   /* The message followed stays selected */
   g_assert_cmpint (wpc_traffic_view_get_selected_id (fixture->view), ==, 7);
   ui_test_save_screenshot (GTK_WIDGET (fixture->window), "traffic-view-follow-flow.png");
+  /* Followed from the phone's busy reply: both sides, told apart by arrow and colour (D28) */
+  {
+    g_autoptr(GPtrArray) labels = g_ptr_array_new ();
+    guint in = 0, out = 0;
+
+    ui_test_find_all (view, GTK_TYPE_LABEL, NULL, labels);
+    for (guint i = 0; i < labels->len; i++)
+      {
+        GtkWidget *label = g_ptr_array_index (labels, i);
+        const char *text = gtk_label_get_text (GTK_LABEL (label));
+
+        if (!ui_test_is_shown (label))
+          continue;
+        if (g_str_equal (text, "→ In"))
+          in += gtk_widget_has_css_class (label, "wpc-traffic-in") && !gtk_widget_has_css_class (label, "wpc-traffic-out");
+        else if (g_str_equal (text, "← Out"))
+          out += gtk_widget_has_css_class (label, "wpc-traffic-out") && !gtk_widget_has_css_class (label, "wpc-traffic-in");
+      }
+    g_assert_cmpuint (in, ==, 2);
+    g_assert_cmpuint (out, ==, 2);
+  }
 
   /* A message without a flow has nothing to follow */
   g_assert_true (wpc_traffic_view_apply_filter_text (fixture->view, "not flow"));
