@@ -222,6 +222,12 @@ static const char * const fixture_names[] = {
   "15-busy-05-phone-reply-busy",
 };
 
+/* The heads as the service logs them: without the blank line */
+static const char phone_head[] = "POST /DeploymentService/LoginService HTTP/1.1\r\nHost: 192.0.2.10:18443\r\n"
+                                 "Content-Type: text/xml\r\nContent-Length: 12\r\n";
+static const char console_head[] = "HTTP/1.1 200 OK\r\nServer: Workpoint-Console\r\n"
+                                   "Content-Type: text/xml; charset=utf-8\r\nContent-Length: 12\r\n";
+
 static void
 fixture_setup (Fixture       *fixture,
                gconstpointer  data)
@@ -251,7 +257,8 @@ fixture_setup (Fixture       *fixture,
           record->error_code = 7;
           record->error_text = g_strdup ("1:19: malformed XML");
         }
-      record->headers = g_bytes_new_static ("POST / HTTP/1.1\r\n", 17);
+      record->headers = record->direction == WPI_TRAFFIC_DIRECTION_IN ? g_bytes_new_static (phone_head, strlen (phone_head))
+                                                                        : g_bytes_new_static (console_head, strlen (console_head));
       g_assert_true (wpi_store_traffic_append (fixture->base.store, record, &id, &error));
       g_assert_no_error (error);
       g_array_append_val (fixture->ids, id);
@@ -383,7 +390,7 @@ test_export_json (Fixture       *fixture,
   g_assert_cmpuint (written, ==, G_N_ELEMENTS (fixture_names) - 1);
   g_assert_cmpuint (skipped, ==, 1);
 
-  /* Revealed, each line is what wpi-decode --json prints for the fixture */
+  /* Revealed, each line is its context, then what wpi-decode --json prints for the fixture */
   text = read_text (file);
   lines = g_strsplit (text, "\n", -1);
   for (guint i = 0; i < G_N_ELEMENTS (fixture_names); i++)
@@ -391,6 +398,7 @@ test_export_json (Fixture       *fixture,
       g_autofree char *json_name = NULL;
       g_autoptr(GBytes) expected = NULL;
       g_autofree char *expected_text = NULL;
+      g_autofree char *context = NULL;
 
       if (fixture_names[i] == NULL)
         continue;
@@ -398,7 +406,14 @@ test_export_json (Fixture       *fixture,
       expected = test_util_read_fixture (json_name);
       expected_text = g_strndup (g_bytes_get_data (expected, NULL), g_bytes_get_size (expected));
       g_strchomp (expected_text);
-      g_assert_cmpstr (lines[line], ==, expected_text);
+      context = g_strdup_printf ("{\"number\":%u,\"time\":\"2023-11-14T22:13:20.1234%02uZ\",\"direction\":\"%s\","
+                                 "\"port\":18443,\"mode\":\"default\",\"peer_address\":\"192.168.1.2\","
+                                 "\"peer_port\":5000,\"mac\":\"00:1A:E8:3C:52:71\",\"flow\":\"flow\\twith a tab\","
+                                 "\"http_status\":%s,",
+                                 i + 1, 56 + i, i == 1 || i == 2 ? "out" : "in", i == 1 || i == 2 ? "200" : "null");
+      g_test_message ("line %u: %s", line, lines[line]);
+      g_assert_true (g_str_has_prefix (lines[line], context));
+      g_assert_cmpstr (lines[line] + strlen (context), ==, expected_text + 1);
       line++;
     }
   g_assert_cmpstr (lines[line], ==, "");
