@@ -277,10 +277,37 @@ format_time (gint64 time_us)
   return exact != NULL ? g_date_time_format_iso8601 (exact) : NULL;
 }
 
+/* A record whose summary columns were left empty (the store does no parsing), with
+ * them decoded from its body; NULL when it has them or its body does not parse */
+static WpiTrafficRecord *
+decode_summary (const WpiTrafficRecord *record)
+{
+  g_autoptr(WpiMessage) message = NULL;
+  WpiTrafficRecord *decoded;
+
+  if (record->root != NULL || record->body == NULL ||
+      (message = wpi_message_parse (g_bytes_get_data (record->body, NULL), g_bytes_get_size (record->body),
+                                    NULL)) == NULL)
+    return NULL;
+  decoded = wpi_traffic_record_copy (record);
+  decoded->root = g_strdup (wpi_message_kind_to_string (wpi_message_get_kind (message)));
+  decoded->reason = g_strdup (wpi_message_get_reason_string (message));
+  decoded->action = g_strdup (wpi_message_get_action_string (message));
+  decoded->status = g_strdup (wpi_message_get_status_string (message));
+  decoded->fragment = g_strdup (wpi_message_get_fragment_string (message));
+  decoded->item_count = (gint) wpi_message_get_n_items (message);
+  return decoded;
+}
+
 char *
 _wpi_traffic_summary (const WpiTrafficRecord *record)
 {
-  GString *out = g_string_new (record->root != NULL ? record->root : "?");
+  g_autoptr(WpiTrafficRecord) decoded = decode_summary (record);
+  GString *out;
+
+  if (decoded != NULL)
+    record = decoded;
+  out = g_string_new (record->root != NULL ? record->root : "?");
 
   if (record->reason != NULL)
     g_string_append_printf (out, " %s", record->reason);

@@ -148,11 +148,17 @@ static char *
 packet_comment (const WpiTrafficRecord *record)
 {
   g_autofree char *summary = _wpi_traffic_summary (record);
+  char *comment = g_strdup_printf ("WPI #%" G_GINT64_FORMAT " %s, %s, flow %s: %s", record->id,
+                                   record->direction == WPI_TRAFFIC_DIRECTION_IN ? "phone to console"
+                                                                                 : "console to phone",
+                                   record->mac != NULL ? record->mac : "MAC unknown",
+                                   record->flow_id != NULL ? record->flow_id : "-", summary);
 
-  return g_strdup_printf ("WPI #%" G_GINT64_FORMAT " %s, %s, flow %s: %s", record->id,
-                          record->direction == WPI_TRAFFIC_DIRECTION_IN ? "phone to console" : "console to phone",
-                          record->mac != NULL ? record->mac : "MAC unknown",
-                          record->flow_id != NULL ? record->flow_id : "-", summary);
+  /* one line (an error text may quote what the phone sent) */
+  for (char *p = comment; *p != '\0'; p++)
+    if ((guchar) *p < 0x20)
+      *p = ' ';
+  return comment;
 }
 
 static WpiTcpStream *

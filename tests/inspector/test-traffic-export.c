@@ -450,6 +450,116 @@ test_export_json (Fixture       *fixture,
   g_assert_null (strstr (text, "MIIG5QIB"));
 }
 
+/* Messages beside the fixture's for the capture: other phones, a message as a real
+ * server writes it (R21), one signed (R22), one over IPv6 as the service writes the peer */
+static const struct {
+  const char          *file;
+  WpiTrafficDirection  direction;
+  const char          *peer;
+} capture_extras[] = {
+  { "01-startup-03-phone-reply-readallitems.xml", WPI_TRAFFIC_DIRECTION_IN, "192.168.1.2:5000" },
+  { "real-world/gemeinschaft5-writeitems-dlsmessage-case.xml", WPI_TRAFFIC_DIRECTION_OUT, "192.168.1.2:5000" },
+  { "real-world/vendor-dls-signed.xml", WPI_TRAFFIC_DIRECTION_OUT, "192.168.1.3:41000" },
+  { "07-write-05-phone-reply-accepted.xml", WPI_TRAFFIC_DIRECTION_IN, "2001:db8::5:40000" },
+};
+
+static void
+add_capture_extras (Fixture *fixture)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (capture_extras); i++)
+    {
+      g_autoptr(WpiTrafficRecord) record = test_util_traffic_record_new (10 + i, 100000);
+      g_autoptr(GError) error = NULL;
+      gboolean in = capture_extras[i].direction == WPI_TRAFFIC_DIRECTION_IN;
+      gint64 id = 0;
+
+      record->direction = capture_extras[i].direction;
+      g_free (record->peer);
+      record->peer = g_strdup (capture_extras[i].peer);
+      record->body = test_util_read_fixture (capture_extras[i].file);
+      record->headers = in ? g_bytes_new_static (phone_head, strlen (phone_head))
+                           : g_bytes_new_static (console_head, strlen (console_head));
+      g_assert_true (wpi_store_traffic_append (fixture->base.store, record, &id, &error));
+      g_assert_no_error (error);
+      g_array_append_val (fixture->ids, id);
+    }
+}
+
+/* The capture opens in tshark without a warning, shows the phone's messages as HTTP
+ * POSTs and, with the Lua dissector, finds the WPI fields; each packet has its comment. */
+static void
+test_export_pcapng (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  g_autoptr(GFile) file = tmp_file (fixture, "export.pcapng");
+  g_autofree char *path = g_file_get_path (file);
+  g_autoptr(GError) error = NULL;
+  guint written = 0, skipped = 0;
+  static const struct {
+    const char *filter;
+    guint       frames;   /* frames the filter finds */
+  } filters[] = {
+    { "http.request.method == \"POST\"", 5 },        /* every "in" message */
+    { "http.response.code == 200", 4 },
+    { "wpi.action == \"WriteItems\"", 5 },           /* 2 in the fixture (one a busy reply), 2 extras, 1 accepted */
+    { "wpi.item.name == \"sip-transport-user\"", 2 },  /* the phone's reply to ReadAllItems, Gemeinschaft's WriteItems */
+    { "wpi.root == \"DlsMessage\" && wpi.nonce == \"6A1F0C2B9E4D7A3850B1C6E2F9D40A17\"", 1 },
+    { "wpi.signed", 1 },
+    { "wpi.item.name == \"e164\" && wpi.item.value == \"2002\"", 1 },
+    { "wpi.item.index == 2", 1 },
+    { "wpi.status == \"busy\"", 1 },
+    { "wpi.reason == \"start-up\"", 1 },
+    { "ipv6 && http", 1 },
+    { "tcp.analysis.flags || _ws.malformed || ip.checksum.status == \"Bad\" || tcp.checksum.status == \"Bad\"", 0 },
+  };
+
+  add_capture_extras (fixture);
+  g_assert_true (wpi_traffic_export (fixture->base.store, fixture->ids, WPI_TRAFFIC_EXPORT_PCAPNG, file,
+                                     WPI_DUMP_SHOW_SECRETS, &written, &skipped, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (written, ==, fixture->ids->len);
+  g_assert_cmpuint (skipped, ==, 0);
+  if (test_util_tshark_path () == NULL)
+    return;
+
+  for (guint i = 0; i < G_N_ELEMENTS (filters); i++)
+    {
+      g_autofree char *out = test_util_tshark (path, "-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE",
+                                               "-Y", filters[i].filter, "-T", "fields", "-e", "frame.number", NULL);
+
+      g_test_message ("%s: %s", filters[i].filter, out);
+      g_assert_cmpuint (test_util_count_lines (out), ==, filters[i].frames);
+    }
+
+  /* every packet carries the summary of its message */
+  {
+    g_autofree char *all = test_util_tshark (path, "-T", "fields", "-e", "frame.number", NULL);
+    g_autofree char *commented = test_util_tshark (path, "-Y", "frame.comment contains \"WPI #\"",
+                                                   "-T", "fields", "-e", "frame.number", NULL);
+    g_autofree char *comments = test_util_tshark (path, "-Y", "http.request", "-T", "fields", "-e", "frame.comment", NULL);
+
+    g_assert_cmpuint (test_util_count_lines (commented), ==, test_util_count_lines (all));
+    test_util_assert_contains_all (comments, "WPI #1 phone to console, 00:1A:E8:3C:52:71, flow flow with a tab: "
+                                   "WorkpointMessage start-up, 17 items\n",
+                                   "WPI #4 phone to console, 00:1A:E8:3C:52:71, flow flow with a tab: ?, "
+                                   "refused: 1:19: malformed XML\n",
+                                   "WPI #9 phone to console, MAC unknown, flow -: WorkpointMessage reply-to WriteItems "
+                                   "status=accepted", NULL);
+  }
+
+  /* masked by default: the password is not in the file */
+  g_assert_true (wpi_traffic_export (fixture->base.store, fixture->ids, WPI_TRAFFIC_EXPORT_PCAPNG, file,
+                                     WPI_DUMP_NONE, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  {
+    g_autofree char *values = test_util_tshark (path, "-Y", "wpi.item.name == \"user-pwd\"", "-T", "fields",
+                                                "-e", "wpi.item.value", NULL);
+
+    g_assert_nonnull (strstr (values, WPI_TRAFFIC_MASKED_VALUE));
+    g_assert_null (strstr (values, "Tor<7"));
+  }
+}
+
 static gboolean
 on_timeout (gpointer data)
 {
@@ -514,6 +624,7 @@ main (int   argc,
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
   ADD ("/traffic-export/xml", test_export_xml);
   ADD ("/traffic-export/json", test_export_json);
+  ADD ("/traffic-export/pcapng", test_export_pcapng);
   ADD ("/traffic-export/async", test_export_async);
 #undef ADD
 
