@@ -7,6 +7,7 @@
 #include <glib-unix.h>
 
 #include "wpc-headless.h"
+#include "wpi-tls-keylog.h"
 #include "wpc-demo.h"
 #include "wpi-contact.h"
 #include "wpi-service.h"
@@ -90,6 +91,7 @@ wpc_headless_run (int    argc,
   g_autoptr(GMainLoop) loop = NULL;
   g_autofree char *data_dir = NULL;
   g_autofree char *bind = NULL;
+  g_autofree char *tls_keylog = NULL;
   gboolean headless = FALSE;
   g_auto(GStrv) contact_allow = NULL;
   int port = 18443, secure_port = 18444, demo = 0, flow_deadline = 60;
@@ -108,6 +110,9 @@ wpc_headless_run (int    argc,
       "Also send contact-mes into this address range (D19; repeatable)", "CIDR" },
     { "max-flows", 0, 0, G_OPTION_ARG_INT, &max_flows,
       "Answer new flows CleanUp overload above N in progress (D21; 0: no limit)", "N" },
+    { "tls-keylog", 0, 0, G_OPTION_ARG_FILENAME, &tls_keylog,
+      "Append the TLS secrets of every session to FILE (NSS key log, 0600) for Wireshark. WARNING: "
+      WPI_TLS_KEYLOG_WARNING " (D30)", "FILE" },
     { NULL }
   };
   g_auto(GStrv) urls = NULL;
@@ -129,6 +134,12 @@ wpc_headless_run (int    argc,
    * prints what it reports */
   host = wpi_service_host_new (data_dir, &error);
   if (host == NULL)
+    {
+      fprintf (stderr, "workpoint-console: %s\n", error->message);
+      return 1;
+    }
+  /* D30: before the first connection, so that every session is logged */
+  if (tls_keylog != NULL && !wpi_tls_keylog_set_file (tls_keylog, &error))
     {
       fprintf (stderr, "workpoint-console: %s\n", error->message);
       return 1;
