@@ -9,25 +9,6 @@
 /* traffic without --limit: the newest this many */
 #define DEFAULT_TRAFFIC_LIMIT 100
 
-static void
-traffic_summary (const WpiTrafficRecord *record,
-                 GString                *out)
-{
-  g_string_append (out, record->root != NULL ? record->root : "?");
-  if (record->reason != NULL)
-    g_string_append_printf (out, " %s", record->reason);
-  if (record->action != NULL)
-    g_string_append_printf (out, " %s", record->action);
-  if (record->status != NULL)
-    g_string_append_printf (out, " status=%s", record->status);
-  if (record->fragment != NULL)
-    g_string_append_printf (out, " fragment=%s", record->fragment);
-  if (record->item_count >= 0)
-    g_string_append_printf (out, ", %d item%s", record->item_count, record->item_count == 1 ? "" : "s");
-  if (record->error_text != NULL)
-    g_string_append_printf (out, ", error: %s", record->error_text);
-}
-
 /* Keeps the last limit records (0: all) */
 static GPtrArray *
 keep_newest (GPtrArray *records,
@@ -138,11 +119,10 @@ print_traffic_table (GPtrArray *records)
       g_autofree char *time = local != NULL ? g_date_time_format (local, "%Y-%m-%d %H:%M:%S") : NULL;
       g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, record->id);
       g_autofree char *port = g_strdup_printf ("%u", record->port);
-      g_autoptr(GString) summary = g_string_new (NULL);
+      g_autofree char *summary = wpi_traffic_format_summary (record);
 
-      traffic_summary (record, summary);
       wpc_ctl_table_add_row (table, id, time, wpi_traffic_direction_to_string (record->direction),
-                             port, record->peer, record->mac, summary->str);
+                             port, record->peer, record->mac, summary);
     }
   wpc_ctl_table_print (table, stdout);
 }

@@ -5,8 +5,6 @@
 
 G_BEGIN_DECLS
 
-/* One line: root, reason, action, status, fragment, item count, error */
-char     *_wpi_traffic_summary           (const WpiTrafficRecord *record);
 /* The body as the export writes it: masked unless flags show secrets, never NULL */
 GBytes   *_wpi_traffic_export_body       (const WpiTrafficRecord *record,
                                           WpiDumpFlags            flags);

@@ -300,7 +300,7 @@ decode_summary (const WpiTrafficRecord *record)
 }
 
 char *
-_wpi_traffic_summary (const WpiTrafficRecord *record)
+wpi_traffic_format_summary (const WpiTrafficRecord *record)
 {
   g_autoptr(WpiTrafficRecord) decoded = decode_summary (record);
   GString *out;
@@ -320,7 +320,7 @@ _wpi_traffic_summary (const WpiTrafficRecord *record)
   if (record->item_count >= 0)
     g_string_append_printf (out, ", %d item%s", record->item_count, record->item_count == 1 ? "" : "s");
   if (record->error_text != NULL)
-    g_string_append_printf (out, ", refused: %s", record->error_text);
+    g_string_append_printf (out, ", error: %s", record->error_text);
   return g_string_free (out, FALSE);
 }
 

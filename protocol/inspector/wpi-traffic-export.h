@@ -30,6 +30,10 @@ GBytes   *wpi_traffic_mask_body          (GBytes        *body,
 char     *wpi_traffic_format_body        (GBytes        *body,
                                           WpiDumpFlags   flags,
                                           gboolean      *pretty);
+/* One line: root, reason, action, status=, fragment=, item count and ", error: ..." for
+ * a refused message ("WorkpointMessage start-up, 17 items"); a record whose summary
+ * columns are empty (the store does no parsing) is summarised from its body. */
+char     *wpi_traffic_format_summary     (const WpiTrafficRecord *record);
 /* The HTTP head as UTF-8 text with "\n" line ends; "" for NULL */
 char     *wpi_traffic_format_headers     (GBytes        *headers);
 

@@ -147,7 +147,7 @@ http_message (GStrv   head,
 static char *
 packet_comment (const WpiTrafficRecord *record)
 {
-  g_autofree char *summary = _wpi_traffic_summary (record);
+  g_autofree char *summary = wpi_traffic_format_summary (record);
   char *comment = g_strdup_printf ("WPI #%" G_GINT64_FORMAT " %s, %s, flow %s: %s", record->id,
                                    record->direction == WPI_TRAFFIC_DIRECTION_IN ? "phone to console"
                                                                                  : "console to phone",

@@ -1396,12 +1396,12 @@ static void
 test_traffic_export (Fixture       *fixture,
                      gconstpointer  data)
 {
+  g_autoptr(GPtrArray) lines = NULL;
+  JsonObject *first;
+  g_autofree char *text = NULL;
   g_autofree char *jsonl = g_build_filename (fixture->tmp, "a.jsonl", NULL);
   g_autofree char *pcapng = g_build_filename (fixture->tmp, "flow-2.pcapng", NULL);
   g_autofree char *nowhere = g_build_filename (fixture->tmp, "missing", "x.pcapng", NULL);
-  g_autofree char *text = NULL;
-  g_autoptr(GPtrArray) lines = NULL;
-  JsonObject *first;
 
   append_traffic (fixture, WPI_TRAFFIC_DIRECTION_IN, MAC_A, START_UP_BODY, NULL);
   append_traffic (fixture, WPI_TRAFFIC_DIRECTION_OUT, MAC_A, CLEAN_UP_BODY, NULL);

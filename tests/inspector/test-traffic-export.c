@@ -228,12 +228,26 @@ static const char phone_head[] = "POST /DeploymentService/LoginService HTTP/1.1\
 static const char console_head[] = "HTTP/1.1 200 OK\r\nServer: Workpoint-Console\r\n"
                                    "Content-Type: text/xml; charset=utf-8\r\nContent-Length: 12\r\n";
 
+/* Logs record with the head of its direction, its id kept in the fixture */
+static void
+append_record (Fixture          *fixture,
+               WpiTrafficRecord *record)
+{
+  gboolean in = record->direction == WPI_TRAFFIC_DIRECTION_IN;
+  g_autoptr(GError) error = NULL;
+  gint64 id = 0;
+
+  record->headers = in ? g_bytes_new_static (phone_head, strlen (phone_head))
+                       : g_bytes_new_static (console_head, strlen (console_head));
+  g_assert_true (wpi_store_traffic_append (fixture->base.store, record, &id, &error));
+  g_assert_no_error (error);
+  g_array_append_val (fixture->ids, id);
+}
+
 static void
 fixture_setup (Fixture       *fixture,
                gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-
   test_util_store_setup (&fixture->base, data);
   fixture->ids = g_array_new (FALSE, FALSE, sizeof (gint64));
 
@@ -241,7 +255,6 @@ fixture_setup (Fixture       *fixture,
     {
       g_autoptr(WpiTrafficRecord) record = wpi_traffic_record_new ();
       g_autofree char *file = fixture_names[i] != NULL ? g_strconcat (fixture_names[i], ".xml", NULL) : NULL;
-      gint64 id = 0;
 
       record->time_us = G_GINT64_CONSTANT (1700000000123456) + i;
       record->direction = i == 1 || i == 2 ? WPI_TRAFFIC_DIRECTION_OUT : WPI_TRAFFIC_DIRECTION_IN;
@@ -257,11 +270,7 @@ fixture_setup (Fixture       *fixture,
           record->error_code = 7;
           record->error_text = g_strdup ("1:19: malformed XML");
         }
-      record->headers = record->direction == WPI_TRAFFIC_DIRECTION_IN ? g_bytes_new_static (phone_head, strlen (phone_head))
-                                                                        : g_bytes_new_static (console_head, strlen (console_head));
-      g_assert_true (wpi_store_traffic_append (fixture->base.store, record, &id, &error));
-      g_assert_no_error (error);
-      g_array_append_val (fixture->ids, id);
+      append_record (fixture, record);
     }
 }
 
@@ -453,14 +462,14 @@ test_export_json (Fixture       *fixture,
 /* Messages beside the fixture's for the capture: other phones, a message as a real
  * server writes it (R21), one signed (R22), one over IPv6 as the service writes the peer */
 static const struct {
-  const char          *file;
   WpiTrafficDirection  direction;
-  const char          *peer;
+  const char          *peer;  /* as the service writes it */
+  const char          *file;
 } capture_extras[] = {
-  { "01-startup-03-phone-reply-readallitems.xml", WPI_TRAFFIC_DIRECTION_IN, "192.168.1.2:5000" },
-  { "real-world/gemeinschaft5-writeitems-dlsmessage-case.xml", WPI_TRAFFIC_DIRECTION_OUT, "192.168.1.2:5000" },
-  { "real-world/vendor-dls-signed.xml", WPI_TRAFFIC_DIRECTION_OUT, "192.168.1.3:41000" },
-  { "07-write-05-phone-reply-accepted.xml", WPI_TRAFFIC_DIRECTION_IN, "2001:db8::5:40000" },
+  { WPI_TRAFFIC_DIRECTION_IN, "192.168.1.2:5000", "01-startup-03-phone-reply-readallitems.xml" },
+  { WPI_TRAFFIC_DIRECTION_OUT, "192.168.1.2:5000", "real-world/gemeinschaft5-writeitems-dlsmessage-case.xml" },
+  { WPI_TRAFFIC_DIRECTION_OUT, "192.168.1.3:41000", "real-world/vendor-dls-signed.xml" },
+  { WPI_TRAFFIC_DIRECTION_IN, "2001:db8::5:40000", "07-write-05-phone-reply-accepted.xml" },
 };
 
 static void
@@ -469,19 +478,11 @@ add_capture_extras (Fixture *fixture)
   for (guint i = 0; i < G_N_ELEMENTS (capture_extras); i++)
     {
       g_autoptr(WpiTrafficRecord) record = test_util_traffic_record_new (10 + i, 100000);
-      g_autoptr(GError) error = NULL;
-      gboolean in = capture_extras[i].direction == WPI_TRAFFIC_DIRECTION_IN;
-      gint64 id = 0;
 
       record->direction = capture_extras[i].direction;
-      g_free (record->peer);
       record->peer = g_strdup (capture_extras[i].peer);
       record->body = test_util_read_fixture (capture_extras[i].file);
-      record->headers = in ? g_bytes_new_static (phone_head, strlen (phone_head))
-                           : g_bytes_new_static (console_head, strlen (console_head));
-      g_assert_true (wpi_store_traffic_append (fixture->base.store, record, &id, &error));
-      g_assert_no_error (error);
-      g_array_append_val (fixture->ids, id);
+      append_record (fixture, record);
     }
 }
 
@@ -542,7 +543,7 @@ test_export_pcapng (Fixture       *fixture,
     test_util_assert_contains_all (comments, "WPI #1 phone to console, 00:1A:E8:3C:52:71, flow flow with a tab: "
                                    "WorkpointMessage start-up, 17 items\n",
                                    "WPI #4 phone to console, 00:1A:E8:3C:52:71, flow flow with a tab: ?, "
-                                   "refused: 1:19: malformed XML\n",
+                                   "error: 1:19: malformed XML\n",
                                    "WPI #9 phone to console, MAC unknown, flow -: WorkpointMessage reply-to WriteItems "
                                    "status=accepted", NULL);
   }

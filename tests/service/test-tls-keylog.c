@@ -204,26 +204,19 @@ stop_capture (GSubprocess *process,
   g_string_free (capture->err, TRUE);
 }
 
-/* The capture so far decrypted, until it holds the service's answer */
-typedef struct {
-  const char *path;
-  const char *keylog_option;
-  const char *decode_as;
-  gint64      last_try;
-} Decrypt;
-
+/* The capture so far decrypted, until it holds the service's answer: path, then the
+ * key log and decode-as options; tshark takes a while, so not on every tick */
 static gboolean
 answer_captured (gpointer data)
 {
-  Decrypt *decrypt = data;
+  const char * const *capture = data;
+  static gint64 last_try;
   g_autofree char *answers = NULL;
 
-  /* tshark takes a while: not on every tick */
-  if (g_get_monotonic_time () - decrypt->last_try < 200 * G_TIME_SPAN_MILLISECOND)
+  if (g_get_monotonic_time () - last_try < 200 * G_TIME_SPAN_MILLISECOND)
     return FALSE;
-  decrypt->last_try = g_get_monotonic_time ();
-  answers = test_util_tshark (decrypt->path, "-o", decrypt->keylog_option, "-d", decrypt->decode_as,
-                              "-Y", "http.response.code == 200", NULL);
+  last_try = g_get_monotonic_time ();
+  answers = test_util_tshark (capture[0], "-o", capture[1], "-d", capture[2], "-Y", "http.response.code == 200", NULL);
   return answers[0] != '\0';
 }
 
@@ -255,7 +248,7 @@ test_capture (Fixture       *f,
   g_autoptr(GError) error = NULL;
   g_autoptr(GSubprocess) tcpdump = NULL;
   Capture lo = { capture, FALSE, FALSE, NULL };
-  Decrypt decrypt = { capture, keylog_option, decode_as, 0 };
+  const char *decrypt[] = { capture, keylog_option, decode_as };
   guint logged_before = wpi_tls_keylog_get_n_logged ();
 
   if (test_util_tshark_path () == NULL)
@@ -267,7 +260,7 @@ test_capture (Fixture       *f,
   g_assert_true (wpi_tls_keylog_set_file (f->keylog, &error));
   g_assert_no_error (error);
   post_start_up (f->service);
-  test_util_wait_until (answer_captured, &decrypt, CAPTURE_TIMEOUT_MS, "the decrypted answer in the capture");
+  test_util_wait_until (answer_captured, decrypt, CAPTURE_TIMEOUT_MS, "the decrypted answer in the capture");
   stop_capture (tcpdump, &lo);
 
   /* the session's secrets, in the NSS format */

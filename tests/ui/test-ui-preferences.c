@@ -327,14 +327,14 @@ test_preferences_traffic_budget (void)
 static void
 test_preferences_tls_keylog (void)
 {
-  g_autoptr(GSettings) settings = ui_test_memory_settings ();
-  GtkWidget *window = new_shown_window (settings, NULL);
-  GtkWidget *entry = ui_test_find_named (window, GTK_TYPE_ENTRY, "tls_keylog");
-  GtkWidget *problem = ui_test_find_named (window, GTK_TYPE_LABEL, "tls_keylog_problem");
-  g_autofree char *shown = ui_test_shown_text (window);
-  g_autofree char *saved = NULL;
   g_autoptr(GError) error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
                                                  "Cannot open the TLS key log /nowhere/keys: No such file or directory");
+  g_autofree char *saved = NULL;
+  g_autoptr(GSettings) settings = ui_test_memory_settings ();
+  GtkWidget *window = new_shown_window (settings, NULL);
+  g_autofree char *shown = ui_test_shown_text (window);
+  GtkWidget *entry = ui_test_find_named (window, GTK_TYPE_ENTRY, "tls_keylog");
+  GtkWidget *problem = ui_test_find_named (window, GTK_TYPE_LABEL, "tls_keylog_problem");
 
   g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (entry)), ==, "");
   g_assert_nonnull (strstr (shown, "read the phones' passwords"));
