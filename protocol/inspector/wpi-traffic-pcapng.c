@@ -18,6 +18,8 @@
  * RFC 3849), never a real host */
 #define FALLBACK_CONSOLE_IPV4 "192.0.2.1"
 #define FALLBACK_CONSOLE_IPV6 "2001:db8::1"
+/* and a message logged without a usable peer comes from here */
+#define FALLBACK_PHONE        "198.51.100.1:0"
 
 #define SECTION_COMMENT \
   "Workpoint Console traffic log export. These messages went over HTTPS (TLS on the " \
@@ -39,7 +41,8 @@ _wpi_traffic_pcapng_new (GOutputStream  *out,
   g_autoptr(WpiTrafficPcapng) self = g_new0 (WpiTrafficPcapng, 1);
   g_autofree char *comment = g_strconcat (SECTION_COMMENT, "Where the phone named no console address, the "
                                           "console is shown as " FALLBACK_CONSOLE_IPV4 " or "
-                                          FALLBACK_CONSOLE_IPV6 ".", NULL);
+                                          FALLBACK_CONSOLE_IPV6 "; a message logged without the phone's "
+                                          "address comes from " FALLBACK_PHONE ".", NULL);
 
   self->streams = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                          (GDestroyNotify) wpi_tcp_stream_free);
@@ -166,17 +169,18 @@ lookup_stream (WpiTrafficPcapng       *self,
                const WpiTrafficRecord *record,
                GStrv                   head)
 {
-  g_autofree char *key = g_strdup_printf ("%s %u", record->peer, record->port);
-  WpiTcpStream *stream = g_hash_table_lookup (self->streams, key);
-  g_autoptr(GInetSocketAddress) phone = NULL;
+  g_autoptr(GInetSocketAddress) phone = parse_peer (record->peer);
+  const char *peer = phone != NULL ? record->peer : FALLBACK_PHONE;
+  g_autofree char *key = g_strdup_printf ("%s %u", peer, record->port);
+  WpiTcpStream *stream;
   g_autoptr(GInetAddress) console = NULL;
   g_autoptr(GSocketAddress) server = NULL;
 
+  if (phone == NULL)
+    phone = parse_peer (FALLBACK_PHONE);
+  stream = g_hash_table_lookup (self->streams, key);
   if (stream != NULL)
     return stream;
-  phone = parse_peer (record->peer);
-  if (phone == NULL)
-    return NULL;
   /* a response's head names no Host: the console is then the fallback */
   console = console_address (record->direction == WPI_TRAFFIC_DIRECTION_IN ? head : NULL,
                              g_inet_address_get_family (g_inet_socket_address_get_address (phone)));
@@ -202,12 +206,7 @@ _wpi_traffic_pcapng_add (WpiTrafficPcapng        *self,
   gboolean from_phone = record->direction == WPI_TRAFFIC_DIRECTION_IN;
   WpiTcpStream *stream = lookup_stream (self, record, head);
 
-  if (stream == NULL)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   "Message %" G_GINT64_FORMAT " has no peer address to show it from", record->id);
-      return FALSE;
-    }
+  g_assert (stream != NULL); /* the console's address is of the phone's family */
   if (!wpi_tcp_stream_send (stream, self->writer, from_phone, record->time_us,
                             g_bytes_get_data (message, NULL), g_bytes_get_size (message), comment,
                             cancellable, error))

@@ -470,6 +470,7 @@ static const struct {
   { WPI_TRAFFIC_DIRECTION_OUT, "192.168.1.2:5000", "real-world/gemeinschaft5-writeitems-dlsmessage-case.xml" },
   { WPI_TRAFFIC_DIRECTION_OUT, "192.168.1.3:41000", "real-world/vendor-dls-signed.xml" },
   { WPI_TRAFFIC_DIRECTION_IN, "2001:db8::5:40000", "07-write-05-phone-reply-accepted.xml" },
+  { WPI_TRAFFIC_DIRECTION_IN, "no address", "13-software-05-phone-start-up.xml" },
 };
 
 static void
@@ -500,7 +501,7 @@ test_export_pcapng (Fixture       *fixture,
     const char *filter;
     guint       frames;   /* frames the filter finds */
   } filters[] = {
-    { "http.request.method == \"POST\"", 5 },        /* every "in" message */
+    { "http.request.method == \"POST\"", 6 },        /* every "in" message */
     { "http.response.code == 200", 4 },
     { "wpi.action == \"WriteItems\"", 5 },           /* 2 in the fixture (one a busy reply), 2 extras, 1 accepted */
     { "wpi.item.name == \"sip-transport-user\"", 2 },  /* the phone's reply to ReadAllItems, Gemeinschaft's WriteItems */
@@ -509,7 +510,8 @@ test_export_pcapng (Fixture       *fixture,
     { "wpi.item.name == \"e164\" && wpi.item.value == \"2002\"", 1 },
     { "wpi.item.index == 2", 1 },
     { "wpi.status == \"busy\"", 1 },
-    { "wpi.reason == \"start-up\"", 1 },
+    { "wpi.reason == \"start-up\"", 2 },
+    { "ip.src == 198.51.100.1 && wpi.reason == \"start-up\"", 1 },  /* logged without its address */
     { "ipv6 && http", 1 },
     { "tcp.analysis.flags || _ws.malformed || ip.checksum.status == \"Bad\" || tcp.checksum.status == \"Bad\"", 0 },
   };
