@@ -18,6 +18,8 @@
  * RFC 3849), never a real host */
 #define FALLBACK_CONSOLE_IPV4 "192.0.2.1"
 #define FALLBACK_CONSOLE_IPV6 "2001:db8::1"
+/* the path phones post to (protocol.md §2.1), for a message logged without its head */
+#define WPI_TRAFFIC_PCAPNG_PATH "/DeploymentService/LoginService"
 /* and a message logged without a usable peer comes from here */
 #define FALLBACK_PHONE        "198.51.100.1:0"
 
@@ -110,20 +112,26 @@ console_address (GStrv          head,
                                                                       : FALLBACK_CONSOLE_IPV4);
 }
 
-/* The logged head split in lines, or one made up when none was logged */
+/* The logged head split in lines, or one made up when none was logged (or what was
+ * logged has no start line: a NUL byte first, an empty line) */
 static GStrv
 head_lines (const WpiTrafficRecord *record)
 {
   g_autofree char *text = NULL;
+  GStrv lines = NULL;
 
   if (record->headers != NULL && g_bytes_get_size (record->headers) > 0)
-    text = g_strndup (g_bytes_get_data (record->headers, NULL), g_bytes_get_size (record->headers));
-  else if (record->direction == WPI_TRAFFIC_DIRECTION_IN)
-    text = g_strdup ("POST /DeploymentService/LoginService HTTP/1.1\r\nContent-Type: text/xml");
-  else
-    text = g_strdup ("HTTP/1.1 200 OK\r\nContent-Type: text/xml; charset=utf-8");
-  g_strdelimit (text, "\r", '\n');
-  return g_strsplit (text, "\n", -1);
+    {
+      text = g_strndup (g_bytes_get_data (record->headers, NULL), g_bytes_get_size (record->headers));
+      g_strdelimit (text, "\r", '\n');
+      lines = g_strsplit (text, "\n", -1);
+      if (lines[0] != NULL && lines[0][0] != '\0')
+        return lines;
+      g_strfreev (lines);
+    }
+  if (record->direction == WPI_TRAFFIC_DIRECTION_IN)
+    return g_strsplit ("POST " WPI_TRAFFIC_PCAPNG_PATH " HTTP/1.1\nContent-Type: text/xml", "\n", -1);
+  return g_strsplit ("HTTP/1.1 200 OK\nContent-Type: text/xml; charset=utf-8", "\n", -1);
 }
 
 /* The HTTP message: the logged head with Content-Length for the body as exported */

@@ -228,7 +228,8 @@ static const char phone_head[] = "POST /DeploymentService/LoginService HTTP/1.1\
 static const char console_head[] = "HTTP/1.1 200 OK\r\nServer: Workpoint-Console\r\n"
                                    "Content-Type: text/xml; charset=utf-8\r\nContent-Length: 12\r\n";
 
-/* Logs record with the head of its direction, its id kept in the fixture */
+/* Logs record with the head of its direction (unless it has one), its id kept in the
+ * fixture */
 static void
 append_record (Fixture          *fixture,
                WpiTrafficRecord *record)
@@ -237,8 +238,9 @@ append_record (Fixture          *fixture,
   g_autoptr(GError) error = NULL;
   gint64 id = 0;
 
-  record->headers = in ? g_bytes_new_static (phone_head, strlen (phone_head))
-                       : g_bytes_new_static (console_head, strlen (console_head));
+  if (record->headers == NULL)
+    record->headers = in ? g_bytes_new_static (phone_head, strlen (phone_head))
+                         : g_bytes_new_static (console_head, strlen (console_head));
   g_assert_true (wpi_store_traffic_append (fixture->base.store, record, &id, &error));
   g_assert_no_error (error);
   g_array_append_val (fixture->ids, id);
@@ -485,6 +487,15 @@ add_capture_extras (Fixture *fixture)
       record->body = test_util_read_fixture (capture_extras[i].file);
       append_record (fixture, record);
     }
+  {
+    /* a head logged with a NUL byte first: a made-up one stands for it */
+    g_autoptr(WpiTrafficRecord) record = test_util_traffic_record_new (20, 100000);
+
+    record->peer = g_strdup ("192.168.1.4:46000");
+    record->body = test_util_read_fixture ("06-read-03-phone-solicited.xml");
+    record->headers = g_bytes_new_static ("\0POST / HTTP/1.1\r\n", 18);
+    append_record (fixture, record);
+  }
 }
 
 /* The capture opens in tshark without a warning, shows the phone's messages as HTTP
@@ -501,7 +512,8 @@ test_export_pcapng (Fixture       *fixture,
     const char *filter;
     guint       frames;   /* frames the filter finds */
   } filters[] = {
-    { "http.request.method == \"POST\"", 6 },        /* every "in" message */
+    { "http.request.method == \"POST\"", 7 },        /* every "in" message */
+    { "http.request.uri == \"/DeploymentService/LoginService\" && wpi.reason == \"solicited\"", 1 },
     { "http.response.code == 200", 4 },
     { "wpi.action == \"WriteItems\"", 5 },           /* 2 in the fixture (one a busy reply), 2 extras, 1 accepted */
     { "wpi.item.name == \"sip-transport-user\"", 2 },  /* the phone's reply to ReadAllItems, Gemeinschaft's WriteItems */
