@@ -126,6 +126,12 @@ wpc_headless_run (int    argc,
     }
   if (!check_options (demo, port, secure_port, flow_deadline, max_flows, contact_allow))
     return 1;
+  /* D30: before anything opens, so that every session is logged */
+  if (tls_keylog != NULL && !wpi_tls_keylog_set_file (tls_keylog, &error))
+    {
+      fprintf (stderr, "workpoint-console: %s\n", error->message);
+      return 1;
+    }
   /* A demo keeps its simulated phones out of the real store */
   if (data_dir == NULL)
     data_dir = g_build_filename (g_get_user_data_dir (), demo > 0 ? "workpoint-console-demo" : "workpoint-console", NULL);
@@ -134,12 +140,6 @@ wpc_headless_run (int    argc,
    * prints what it reports */
   host = wpi_service_host_new (data_dir, &error);
   if (host == NULL)
-    {
-      fprintf (stderr, "workpoint-console: %s\n", error->message);
-      return 1;
-    }
-  /* D30: before the first connection, so that every session is logged */
-  if (tls_keylog != NULL && !wpi_tls_keylog_set_file (tls_keylog, &error))
     {
       fprintf (stderr, "workpoint-console: %s\n", error->message);
       return 1;
