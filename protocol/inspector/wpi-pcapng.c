@@ -354,7 +354,8 @@ emit_segment (WpiTcpStream     *self,
   tcp[12] = 5 << 4;
   tcp[13] = flags;
   put_be16 (tcp + 14, 65535);
-  memcpy (tcp + 20, data, length);
+  if (length > 0)
+    memcpy (tcp + 20, data, length);
   put_be16 (tcp + 16, tcp_checksum (self, from, to, tcp, 20 + length));
 
   /* SYN and FIN take a sequence number each */
