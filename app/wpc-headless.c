@@ -81,6 +81,18 @@ check_options (int    demo,
   return ranges != NULL;
 }
 
+/* D30: --tls-keylog, opened before anything else so that every session is logged */
+static gboolean
+open_tls_keylog (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (path == NULL || wpi_tls_keylog_set_file (path, &error))
+    return TRUE;
+  fprintf (stderr, "workpoint-console: %s\n", error->message);
+  return FALSE;
+}
+
 int
 wpc_headless_run (int    argc,
                   char **argv)
@@ -124,14 +136,9 @@ wpc_headless_run (int    argc,
       fprintf (stderr, "workpoint-console: %s\n", error->message);
       return 1;
     }
-  if (!check_options (demo, port, secure_port, flow_deadline, max_flows, contact_allow))
+  if (!check_options (demo, port, secure_port, flow_deadline, max_flows, contact_allow) ||
+      !open_tls_keylog (tls_keylog))
     return 1;
-  /* D30: before anything opens, so that every session is logged */
-  if (tls_keylog != NULL && !wpi_tls_keylog_set_file (tls_keylog, &error))
-    {
-      fprintf (stderr, "workpoint-console: %s\n", error->message);
-      return 1;
-    }
   /* A demo keeps its simulated phones out of the real store */
   if (data_dir == NULL)
     data_dir = g_build_filename (g_get_user_data_dir (), demo > 0 ? "workpoint-console-demo" : "workpoint-console", NULL);
