@@ -3,6 +3,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -157,6 +159,13 @@ capture_listening_or_ended (gpointer data)
   return capture->exited || capture->listening;
 }
 
+/* A test that fails ends with g_error(): its capture must not outlive it */
+static void
+end_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
 /* tcpdump on lo, only the service's port; NULL (test skipped) where there is no tcpdump
  * or capturing on lo is not allowed */
 static GSubprocess *
@@ -165,6 +174,7 @@ start_capture (guint    port,
 {
   g_autofree char *tcpdump = g_find_program_in_path ("tcpdump");
   g_autofree char *filter = g_strdup_printf ("tcp port %u", port);
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_autoptr(GError) error = NULL;
   g_autoptr(GDataInputStream) err = NULL;
   GSubprocess *process;
@@ -174,8 +184,10 @@ start_capture (guint    port,
       g_test_skip ("tcpdump is not installed (build-aux/setup installs it)");
       return NULL;
     }
-  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDERR_PIPE, &error, tcpdump, "-i", "lo", "-U",
-                              "--immediate-mode", "-w", capture->path, filter, NULL);
+  /* -Z root: tcpdump keeps its user, so that the signal at the test's death stays set */
+  g_subprocess_launcher_set_child_setup (launcher, end_with_parent, NULL, NULL);
+  process = g_subprocess_launcher_spawn (launcher, &error, tcpdump, "-i", "lo", "-U", "--immediate-mode",
+                                         "-Z", "root", "-w", capture->path, filter, NULL);
   g_assert_no_error (error);
   capture->err = g_string_new (NULL);
   err = g_data_input_stream_new (g_subprocess_get_stderr_pipe (process));
