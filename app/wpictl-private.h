@@ -63,6 +63,9 @@ typedef struct {
   char     *paper;
   gboolean  show_pins;
   gboolean  all_pins;
+  char     *flow;
+  char     *jsonl;
+  char     *pcapng;
 } WpictlOptions;
 
 /* What the commands work on: the data directory chosen, its store once opened */

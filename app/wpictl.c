@@ -57,6 +57,7 @@ typedef enum {
   OPT_BOOTSTRAP = 1 << 14,
   OPT_PINS      = 1 << 15,
   OPT_ALL_PINS  = 1 << 16,
+  OPT_EXPORT    = 1 << 17,
 } OptionFlags;
 
 /* ---- errors ---- */
@@ -236,7 +237,7 @@ static const struct {
   { "profile apply", "NAME MAC", "Queue a profile's items for a phone",
     2, 2, OPT_JSON | OPT_SECRETS | OPT_WAIT, _wpictl_cmd_profile_apply },
   { "traffic", "", "Show the traffic log, the newest messages last",
-    0, 0, OPT_JSON | OPT_SECRETS | OPT_PHONE | OPT_LIMIT, _wpictl_cmd_traffic },
+    0, 0, OPT_JSON | OPT_SECRETS | OPT_PHONE | OPT_LIMIT | OPT_EXPORT, _wpictl_cmd_traffic },
   { "bootstrap", "MAC… | --all | --default-mode | --match TEXT",
     "Move phones into Secure Mode: queue the jobs with their PINs (the service makes the certificates)",
     0, G_MAXUINT, OPT_SELECT | OPT_BOOTSTRAP | OPT_PINS, _wpictl_cmd_bootstrap },
@@ -335,6 +336,12 @@ static const struct {
                 "Print the PINs instead of " WPC_CTL_MASKED, NULL } },
   { OPT_ALL_PINS, { "all", 0, 0, G_OPTION_ARG_NONE, &wpictl_opt.all_pins,
                     "Every PIN ever made, not only each phone's newest", NULL } },
+  { OPT_EXPORT, { "flow", 0, 0, G_OPTION_ARG_STRING, &wpictl_opt.flow, "Only this flow's messages", "ID" } },
+  { OPT_EXPORT, { "jsonl", 0, 0, G_OPTION_ARG_FILENAME, &wpictl_opt.jsonl,
+                  "Write the messages to FILE as JSON lines, each with its context (all unless --limit)", "FILE" } },
+  { OPT_EXPORT, { "pcapng", 0, 0, G_OPTION_ARG_FILENAME, &wpictl_opt.pcapng,
+                  "Write the messages to FILE as a pcapng capture of HTTP for Wireshark (all unless --limit)",
+                  "FILE" } },
 };
 
 static char *
@@ -368,6 +375,9 @@ free_options (void)
   g_clear_pointer (&wpictl_opt.match, g_free);
   g_clear_pointer (&wpictl_opt.handout, g_free);
   g_clear_pointer (&wpictl_opt.paper, g_free);
+  g_clear_pointer (&wpictl_opt.flow, g_free);
+  g_clear_pointer (&wpictl_opt.jsonl, g_free);
+  g_clear_pointer (&wpictl_opt.pcapng, g_free);
   g_clear_pointer (&wpictl.data_dir, g_free);
   g_clear_object (&wpictl.store);
 }

@@ -9,6 +9,7 @@
 #include <gio/gnetworking.h>
 
 #include "wpi-service-private.h"
+#include "wpi-tls-keylog.h"
 
 /* A client has this long to send its first bytes (the TLS ClientHello), and a connection is
  * dropped after this long without any progress. */
@@ -328,6 +329,8 @@ handshake_done (GObject      *source,
       return;
     }
   note_handshake_time (self, handshake);
+  /* a key log that logs nothing is said once (D30) */
+  wpi_tls_keylog_check_handshake ();
   if (handshake->secure)
     remember_peer_certificate (self, handshake->tls);
   wpi_http_server_accept (self->http, G_IO_STREAM (handshake->tls), handshake->connection,

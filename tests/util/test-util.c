@@ -178,6 +178,64 @@ test_util_run (const char * const *argv,
   return g_subprocess_get_exit_status (process);
 }
 
+const char *
+test_util_tshark_path (void)
+{
+  static char *path;
+
+  if (path == NULL)
+    path = g_find_program_in_path ("tshark");
+  if (path == NULL)
+    g_test_skip ("tshark is not installed (Debian package tshark, build-aux/setup installs it)");
+  return path;
+}
+
+char *
+test_util_tshark (const char *capture,
+                  const char *first_arg,
+                  ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *lua = g_test_build_filename (G_TEST_DIST, "..", "data", "wireshark", "wpi.lua", NULL);
+  g_autofree char *err = NULL;
+  g_auto(GStrv) err_lines = NULL;
+  char *out = NULL;
+  const char *tshark = test_util_tshark_path ();
+  va_list args;
+  int status;
+
+  g_assert_nonnull (tshark);
+  g_ptr_array_add (argv, g_strdup (tshark));
+  g_ptr_array_add (argv, g_strdup ("-n"));
+  g_ptr_array_add (argv, g_strdup ("-X"));
+  g_ptr_array_add (argv, g_strconcat ("lua_script:", lua, NULL));
+  g_ptr_array_add (argv, g_strdup ("-r"));
+  g_ptr_array_add (argv, g_strdup (capture));
+  va_start (args, first_arg);
+  for (const char *arg = first_arg; arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, g_strdup (arg));
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  status = test_util_run ((const char * const *) argv->pdata, NULL, &out, &err);
+  err_lines = g_strsplit (err != NULL ? err : "", "\n", -1);
+  for (guint i = 0; err_lines[i] != NULL; i++)
+    if (err_lines[i][0] != '\0' && !g_str_has_prefix (err_lines[i], "Running as user \"root\""))
+      g_error ("tshark warned: %s", err);
+  g_assert_cmpint (status, ==, 0);
+  return out;
+}
+
+guint
+test_util_count_lines (const char *text)
+{
+  guint n = 0;
+
+  for (const char *p = text; p != NULL && *p != '\0'; p = strchr (p, '\n'), p = p != NULL ? p + 1 : NULL)
+    n++;
+  return n;
+}
+
 static void
 on_process_exited (GObject      *source,
                    GAsyncResult *result,

@@ -70,6 +70,21 @@ int      test_util_run               (const char * const *argv,
                                       char             **out,
                                       char             **err);
 
+/* --- Wireshark (D29, D30) ------------------------------------------------------------- */
+
+/* The path of tshark (Debian's tshark package), or NULL after marking the test skipped
+ * with a message that says so. */
+const char *test_util_tshark_path    (void);
+/* tshark -n -r capture with the Lua dissector data/wireshark/wpi.lua and the extra
+ * arguments (NULL-terminated); returns its standard output. Fails the test when tshark
+ * exits with an error or warns about anything on standard error (its note that it runs
+ * as root aside). */
+char       *test_util_tshark         (const char *capture,
+                                      const char *first_arg,
+                                      ...) G_GNUC_NULL_TERMINATED;
+/* Lines in text (the last one need not end in "\n"); 0 for "" */
+guint       test_util_count_lines    (const char *text);
+
 /* Sets *exited to TRUE when process has ended (the wait runs on the thread-default
  * main context). */
 void     test_util_watch_exit        (GSubprocess        *process,
