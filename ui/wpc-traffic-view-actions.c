@@ -111,6 +111,14 @@ choose_export (WpcTrafficView         *self,
   if (format == WPI_TRAFFIC_EXPORT_XML)
     chooser = gtk_file_chooser_native_new (_("Export Messages as XML Files"), GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
                                            GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, _("_Export"), _("_Cancel"));
+  else if (format == WPI_TRAFFIC_EXPORT_PCAPNG)
+    {
+      /* D29: HTTP over TCP for Wireshark */
+      chooser = gtk_file_chooser_native_new (_("Export Messages as pcapng for Wireshark"),
+                                             GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                             GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"), _("_Cancel"));
+      gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), "traffic.pcapng");
+    }
   else
     {
       chooser = gtk_file_chooser_native_new (_("Export Messages as JSON Lines"), GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
@@ -174,6 +182,14 @@ export_json_action (GtkWidget  *widget,
                    GVariant   *parameter)
 {
   choose_export (WPC_TRAFFIC_VIEW (widget), WPI_TRAFFIC_EXPORT_JSON_LINES);
+}
+
+static void
+export_pcapng_action (GtkWidget  *widget,
+                      const char *action_name,
+                      GVariant   *parameter)
+{
+  choose_export (WPC_TRAFFIC_VIEW (widget), WPI_TRAFFIC_EXPORT_PCAPNG);
 }
 
 /* Space pauses, except where it types or presses: in the filter entry, on a button. */
@@ -502,6 +518,7 @@ _wpc_traffic_view_class_actions_init (GtkWidgetClass *widget_class)
   gtk_widget_class_install_action (widget_class, "traffic.follow-flow", NULL, follow_flow_action);
   gtk_widget_class_install_action (widget_class, "traffic.export-xml", NULL, export_xml_action);
   gtk_widget_class_install_action (widget_class, "traffic.export-json", NULL, export_json_action);
+  gtk_widget_class_install_action (widget_class, "traffic.export-pcapng", NULL, export_pcapng_action);
   gtk_widget_class_install_property_action (widget_class, "traffic.pause", "paused");
   gtk_widget_class_install_property_action (widget_class, "traffic.auto-scroll", "auto-scroll");
   gtk_widget_class_install_action (widget_class, "traffic.apply-as-filter", "s", apply_as_filter_action);

@@ -149,12 +149,13 @@ cell_text (WpiTrafficEntry  *entry,
       if (record->direction == WPI_TRAFFIC_DIRECTION_IN)
         {
           *tooltip = g_strdup (_("Phone to console"));
-          /* Translators: direction of a message, phone to console */
-          return g_strdup (_("In"));
+          /* Translators: direction of a message, phone to console; the arrow points
+           * from the Phone column to the console (D28) */
+          return g_strdup (_("→ In"));
         }
       *tooltip = g_strdup (_("Console to phone"));
       /* Translators: direction of a message, console to phone */
-      return g_strdup (_("Out"));
+      return g_strdup (_("← Out"));
 
     case COLUMN_PORT:
       /* Translators: port and mode, e.g. "18443 · Default" */
@@ -291,6 +292,18 @@ remove_row_class (GtkWidget *label)
     }
 }
 
+/* D28: the two sides of a flow told apart by colour too, as Wireshark's Follow Stream
+ * does client and server (style.css) */
+static void
+set_direction_class (GtkWidget       *label,
+                     WpiTrafficEntry *entry)
+{
+  gboolean in = wpi_traffic_entry_get_record (entry)->direction == WPI_TRAFFIC_DIRECTION_IN;
+
+  gtk_widget_remove_css_class (label, in ? "wpc-traffic-out" : "wpc-traffic-in");
+  gtk_widget_add_css_class (label, in ? "wpc-traffic-in" : "wpc-traffic-out");
+}
+
 static void
 bind_cell (GtkSignalListItemFactory *factory,
            GtkListItem              *list_item,
@@ -314,6 +327,8 @@ bind_cell (GtkSignalListItemFactory *factory,
       if (cell != NULL)
         gtk_widget_add_css_class (cell, row_class);
     }
+  if (column == COLUMN_DIRECTION && !wpi_traffic_entry_is_missing (entry))
+    set_direction_class (label, entry);
 }
 
 static void
@@ -827,6 +842,7 @@ _wpc_traffic_view_update_status (WpcTrafficView *self)
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "traffic.export-xml", shown > 0 && !self->exporting);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "traffic.export-json", shown > 0 && !self->exporting);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "traffic.export-pcapng", shown > 0 && !self->exporting);
 }
 
 /* ---- Models ------------------------------------------------------------------------ */
