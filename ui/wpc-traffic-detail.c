@@ -7,8 +7,15 @@
 
 #include "wpi-catalogue.h"
 #include "wpi-codec.h"
+#include "wpi-filter.h"
 #include "wpi-traffic-export.h"
 #include "wpc-traffic-detail.h"
+
+typedef enum {
+  RAW_MATCH,   /* the needle itself */
+  RAW_TAG,     /* from the needle to the end of its tag */
+  RAW_ELEMENT, /* from the needle (a start tag) to the end of its element */
+} WpcRawExtent;
 
 struct _WpcTrafficDetail
 {
@@ -19,6 +26,16 @@ struct _WpcTrafficDetail
   char                 *note;
   WpcTrafficDetailKind  kind;
   GListStore           *children;
+
+  /* What Apply as Filter makes of the node: "FIELD == VALUE" */
+  char                 *filter_field;
+  char                 *filter_value;
+
+  /* Where the node is in the raw pane: the occurrence-th match of raw_needle, to the
+   * end of its start tag or of its element as raw_extent says */
+  char                 *raw_needle;
+  guint                 raw_occurrence;
+  WpcRawExtent          raw_extent;
 };
 
 G_DEFINE_FINAL_TYPE (WpcTrafficDetail, wpc_traffic_detail, G_TYPE_OBJECT)
@@ -42,6 +59,9 @@ wpc_traffic_detail_finalize (GObject *object)
   g_free (self->title);
   g_free (self->value);
   g_free (self->note);
+  g_free (self->filter_field);
+  g_free (self->filter_value);
+  g_free (self->raw_needle);
   g_clear_object (&self->children);
 
   G_OBJECT_CLASS (wpc_traffic_detail_parent_class)->finalize (object);
@@ -131,7 +151,124 @@ wpc_traffic_detail_get_children (WpcTrafficDetail *self)
   return self->children != NULL ? G_LIST_MODEL (self->children) : NULL;
 }
 
+const char *
+wpc_traffic_detail_get_filter_field (WpcTrafficDetail *self)
+{
+  g_return_val_if_fail (WPC_IS_TRAFFIC_DETAIL (self), NULL);
+  return self->filter_field;
+}
+
+const char *
+wpc_traffic_detail_get_filter_value (WpcTrafficDetail *self)
+{
+  g_return_val_if_fail (WPC_IS_TRAFFIC_DETAIL (self), NULL);
+  return self->filter_value;
+}
+
+/* The end of the tag that starts at tag: after its '>' (libxml2 writes '>' in attribute
+ * values as &gt;, so the first one ends it). */
+static const char *
+tag_end (const char *tag)
+{
+  const char *close = strchr (tag, '>');
+
+  return close != NULL ? close + 1 : tag + strlen (tag);
+}
+
+static const char *
+element_end (const char *start)
+{
+  const char *end = tag_end (start);
+  g_autofree char *name = NULL;
+  g_autofree char *closing = NULL;
+  const char *found;
+  gsize name_length = strcspn (start + 1, " \t\n/>");
+
+  if (end - start >= 2 && end[-2] == '/')
+    return end;
+  name = g_strndup (start + 1, name_length);
+  closing = g_strdup_printf ("</%s>", name);
+  found = strstr (end, closing);
+  return found != NULL ? found + strlen (closing) : end;
+}
+
+gboolean
+wpc_traffic_detail_locate (WpcTrafficDetail *self,
+                           const char       *raw,
+                           gsize            *start,
+                           gsize            *end)
+{
+  const char *found = raw;
+
+  g_return_val_if_fail (WPC_IS_TRAFFIC_DETAIL (self), FALSE);
+  g_return_val_if_fail (raw != NULL, FALSE);
+
+  if (self->raw_needle == NULL || self->raw_needle[0] == '\0')
+    return FALSE;
+  for (guint i = 0; found != NULL && i <= self->raw_occurrence; i++)
+    {
+      if (i > 0)
+        found += strlen (self->raw_needle);
+      found = strstr (found, self->raw_needle);
+    }
+  if (found == NULL)
+    return FALSE;
+  *start = found - raw;
+  switch (self->raw_extent)
+    {
+    case RAW_MATCH:
+      *end = *start + strlen (self->raw_needle);
+      break;
+    case RAW_TAG:
+      *end = tag_end (found) - raw;
+      break;
+    case RAW_ELEMENT:
+      *end = element_end (found) - raw;
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+  return TRUE;
+}
+
 /* ---- Building the tree ------------------------------------------------------------ */
+
+static void
+set_filter (WpcTrafficDetail *node,
+            const char       *field,
+            const char       *value)
+{
+  if (value == NULL)
+    return;
+  g_free (node->filter_field);
+  g_free (node->filter_value);
+  node->filter_field = g_strdup (field);
+  node->filter_value = g_strdup (value);
+}
+
+static void
+set_raw (WpcTrafficDetail *node,
+         WpcRawExtent      extent,
+         guint             occurrence,
+         const char       *needle)
+{
+  g_free (node->raw_needle);
+  node->raw_needle = g_strdup (needle);
+  node->raw_occurrence = occurrence;
+  node->raw_extent = extent;
+}
+
+/* An attribute as the pretty-printed body writes it: name="value", escaped */
+static void
+set_raw_attribute (WpcTrafficDetail *node,
+                   const char       *name,
+                   const char       *value)
+{
+  g_autofree char *escaped = g_markup_escape_text (value, -1);
+  g_autofree char *needle = g_strdup_printf ("%s=\"%s\"", name, escaped);
+
+  set_raw (node, RAW_MATCH, 0, needle);
+}
 
 /* Appends a node to parent (a GListStore, or the node's children). */
 static WpcTrafficDetail *
@@ -295,20 +432,42 @@ add_frame (GListStore             *tree,
   g_autofree char *time = format_time (record->time_us);
   g_autofree char *port = g_strdup_printf ("%u", record->port);
   g_autofree char *size = g_format_size_full (record->size, G_FORMAT_SIZE_LONG_FORMAT);
+  g_autofree char *address = NULL;
   WpcTrafficDetail *frame;
+  WpcTrafficDetail *node;
   GListStore *children;
 
   frame = add_node (tree, WPC_TRAFFIC_DETAIL_HEADING, title, time, NULL);
   children = children_of (frame);
   add_node (children, WPC_TRAFFIC_DETAIL_NORMAL, _("Time"), time, NULL);
-  add_node (children, WPC_TRAFFIC_DETAIL_NORMAL, _("Direction"),
-            record->direction == WPI_TRAFFIC_DIRECTION_IN ? _("Phone to console") : _("Console to phone"), NULL);
-  add_node (children, WPC_TRAFFIC_DETAIL_NORMAL, _("Peer"), record->peer, NULL);
-  add_node (children, WPC_TRAFFIC_DETAIL_NORMAL, _("Port"), port,
-            record->mode == WPI_PHONE_MODE_SECURE ? _("Secure Mode") : _("Default Mode"));
-  add_node (children, WPC_TRAFFIC_DETAIL_NORMAL, _("Phone"), record->mac != NULL ? record->mac : _("unknown"), NULL);
+  node = add_node (children, WPC_TRAFFIC_DETAIL_NORMAL, _("Direction"),
+                   record->direction == WPI_TRAFFIC_DIRECTION_IN ? _("Phone to console") : _("Console to phone"), NULL);
+  set_filter (node, "dir", record->direction == WPI_TRAFFIC_DIRECTION_IN ? "in" : "out");
+  node = add_node (children, WPC_TRAFFIC_DETAIL_NORMAL, _("Peer"), record->peer, NULL);
+  /* The filter's ip is the address without the port. */
+  if (record->peer != NULL)
+    {
+      const char *colon = strrchr (record->peer, ':');
+
+      address = colon != NULL ? g_strndup (record->peer, colon - record->peer) : g_strdup (record->peer);
+      if (address[0] == '[' && g_str_has_suffix (address, "]"))
+        {
+          char *bare = g_strndup (address + 1, strlen (address) - 2);
+
+          g_free (address);
+          address = bare;
+        }
+      set_filter (node, "ip", address);
+    }
+  node = add_node (children, WPC_TRAFFIC_DETAIL_NORMAL, _("Port"), port,
+                   record->mode == WPI_PHONE_MODE_SECURE ? _("Secure Mode") : _("Default Mode"));
+  set_filter (node, "port", port);
+  node = add_node (children, WPC_TRAFFIC_DETAIL_NORMAL, _("Phone"),
+                   record->mac != NULL ? record->mac : _("unknown"), NULL);
+  set_filter (node, "mac", record->mac);
   if (record->flow_id != NULL)
-    add_node (children, WPC_TRAFFIC_DETAIL_NORMAL, _("Flow"), record->flow_id, NULL);
+    set_filter (add_node (children, WPC_TRAFFIC_DETAIL_NORMAL, _("Flow"), record->flow_id, NULL),
+                "flow", record->flow_id);
   add_node (children, WPC_TRAFFIC_DETAIL_NORMAL, _("Size"), size, NULL);
   add_body_cut (children, record);
 }
@@ -327,6 +486,7 @@ add_error (GListStore             *tree,
                                          record->error_text,
                                          _("The console refused this message: the phone got an HTTP error and nothing else was stored."));
 
+      set_filter (node, "error", "refused");
       if (security_event)
         add_node (children_of (node), WPC_TRAFFIC_DETAIL_ERROR, _("Logged"),
                   _("as a security event"), _("A phone’s identity or Secure Mode check failed."));
@@ -337,8 +497,10 @@ add_error (GListStore             *tree,
                                          codec_error_explanation (record->error_code));
       const char *name = wpi_codec_error_code_to_string (record->error_code);
 
+      set_filter (node, "error", wpi_filter_error_code_name (record->error_code));
       if (name != NULL)
-        add_node (children_of (node), WPC_TRAFFIC_DETAIL_ERROR, _("Code"), name, NULL);
+        set_filter (add_node (children_of (node), WPC_TRAFFIC_DETAIL_ERROR, _("Code"), name, NULL),
+                    "error", wpi_filter_error_code_name (record->error_code));
     }
   else if (message == NULL && parse_error != NULL)
     {
@@ -362,6 +524,7 @@ add_http (GListStore *tree,
     return;
 
   node = add_node (tree, WPC_TRAFFIC_DETAIL_HEADING, _("HTTP"), lines[0], NULL);
+  set_raw (node, RAW_MATCH, 0, lines[0]);
   children = children_of (node);
   for (guint i = 1; lines[i] != NULL; i++)
     {
@@ -373,12 +536,12 @@ add_http (GListStore *tree,
         continue;
       if (colon == NULL)
         {
-          add_node (children, WPC_TRAFFIC_DETAIL_NORMAL, lines[i], NULL, NULL);
+          set_raw (add_node (children, WPC_TRAFFIC_DETAIL_NORMAL, lines[i], NULL, NULL), RAW_MATCH, 0, lines[i]);
           continue;
         }
       name = g_strndup (lines[i], colon - lines[i]);
       value = g_strstrip (g_strdup (colon + 1));
-      add_node (children, WPC_TRAFFIC_DETAIL_NORMAL, name, value, NULL);
+      set_raw (add_node (children, WPC_TRAFFIC_DETAIL_NORMAL, name, value, NULL), RAW_MATCH, 0, lines[i]);
     }
 }
 
@@ -396,8 +559,28 @@ one_line (const char *value)
   return g_string_free (g_steal_pointer (&line), FALSE);
 }
 
+/* The item's catalogue meaning, once on its own line: what its value means and the
+ * category it belongs in. */
+static char *
+item_note (WpiCatalogue  *catalogue,
+           WpiItemInfo   *info,
+           const WpiItem *item)
+{
+  g_autofree char *meaning = wpi_catalogue_describe_value (catalogue, item->name, item->value);
+  const char *category = wpi_catalogue_get_category_title (catalogue, wpi_item_info_get_category (info));
+
+  if (meaning == NULL)
+    return g_strdup (category);
+  if (category == NULL)
+    return g_steal_pointer (&meaning);
+  /* Translators: an item's note in the details: the meaning of its value, then its
+   * catalogue category, e.g. "TLS · SIP" */
+  return g_strdup_printf (_("%s · %s"), meaning, category);
+}
+
 static void
 add_item (GListStore    *items,
+          guint          position,
           const WpiItem *item,
           gboolean       reveal_secrets)
 {
@@ -410,7 +593,9 @@ add_item (GListStore    *items,
   WpcTrafficDetailKind kind = WPC_TRAFFIC_DETAIL_NORMAL;
   g_autofree char *value = NULL;
   g_autofree char *note = NULL;
+  g_autofree char *field = NULL;
   WpcTrafficDetail *node;
+  WpcTrafficDetail *child = NULL;
 
   if (masked)
     {
@@ -422,12 +607,8 @@ add_item (GListStore    *items,
       g_autoptr(GError) invalid = NULL;
 
       value = one_line (item->value);
-      note = wpi_catalogue_describe_value (catalogue, item->name, item->value);
       if (info == NULL)
-        {
-          g_clear_pointer (&note, g_free);
-          note = g_strdup (_("not in the catalogue"));
-        }
+        note = g_strdup (_("not in the catalogue"));
       else if (item->value[0] != '\0' && !wpi_item_info_validate_value (info, item->value, &invalid))
         {
           /* Translators: %s explains why, e.g. "“7” is not one of 0, 1, 2" */
@@ -435,19 +616,28 @@ add_item (GListStore    *items,
           note = g_strdup_printf (_("not valid for this item: %s"), invalid->message);
           kind = WPC_TRAFFIC_DETAIL_WARNING;
         }
+      else
+        note = item_note (catalogue, info, item);
     }
   if (item->status != NULL)
     kind = WPC_TRAFFIC_DETAIL_ERROR;
 
   node = add_node (items, kind, title, value, note);
+  field = g_strconcat ("item.", item->name, NULL);
+  /* A masked value is not offered: the filter could not match it anyway. */
+  if (!masked)
+    set_filter (node, field, item->value);
+  /* The pretty-printed body has the items in message order (its ItemList precedes any
+   * other element named Item...). */
+  set_raw (node, RAW_ELEMENT, position, "<Item ");
   if (item->status != NULL)
-    add_node (children_of (node), WPC_TRAFFIC_DETAIL_ERROR, _("Status"), item->status,
-              item_status_meaning (wpi_item_get_status (item)));
+    child = add_node (children_of (node), WPC_TRAFFIC_DETAIL_ERROR, _("Status"), item->status,
+                      item_status_meaning (wpi_item_get_status (item)));
+  if (child != NULL)
+    set_raw (child, RAW_ELEMENT, position, "<Item ");
   if (item->type != NULL)
-    add_node (children_of (node), WPC_TRAFFIC_DETAIL_NORMAL, _("Type"), item->type, NULL);
-  if (info != NULL)
-    add_node (children_of (node), WPC_TRAFFIC_DETAIL_NORMAL, _("Category"),
-              wpi_catalogue_get_category_title (catalogue, wpi_item_info_get_category (info)), NULL);
+    set_raw (add_node (children_of (node), WPC_TRAFFIC_DETAIL_NORMAL, _("Type"), item->type, NULL),
+             RAW_ELEMENT, position, "<Item ");
 }
 
 static void
@@ -457,6 +647,7 @@ add_message (GListStore *tree,
 {
   WpiMessageKind kind = wpi_message_get_kind (message);
   WpcTrafficDetail *wpi;
+  WpcTrafficDetail *node;
   GListStore *children;
   const char *str;
   guint n_items = wpi_message_get_n_items (message);
@@ -464,30 +655,51 @@ add_message (GListStore *tree,
   wpi = add_node (tree, WPC_TRAFFIC_DETAIL_HEADING, _("WorkPoint Interface"), wpi_message_kind_to_string (kind),
                   kind == WPI_MESSAGE_KIND_WORKPOINT ? _("phone to console") : _("console to phone"));
   children = children_of (wpi);
-  add_node (children, WPC_TRAFFIC_DETAIL_NORMAL, _("Nonce"), wpi_message_get_nonce (message), NULL);
+  set_raw (wpi, RAW_TAG, 0, "<Message");
+  node = add_node (children, WPC_TRAFFIC_DETAIL_NORMAL, _("Nonce"), wpi_message_get_nonce (message), NULL);
+  set_filter (node, "nonce", wpi_message_get_nonce (message));
+  if (wpi_message_get_nonce (message) != NULL)
+    set_raw_attribute (node, "nonce", wpi_message_get_nonce (message));
   if (wpi_message_has_max_items (message))
     {
       g_autofree char *max_items = g_strdup_printf ("%" G_GINT64_FORMAT, wpi_message_get_max_items (message));
 
-      add_node (children, WPC_TRAFFIC_DETAIL_NORMAL, "maxItems", max_items,
-                wpi_message_get_max_items (message) == -1 ? _("no limit") : _("items per console message"));
+      node = add_node (children, WPC_TRAFFIC_DETAIL_NORMAL, "maxItems", max_items,
+                       wpi_message_get_max_items (message) == -1 ? _("no limit") : _("items per console message"));
+      set_raw_attribute (node, "maxItems", max_items);
     }
   if ((str = wpi_message_get_fragment_string (message)) != NULL)
-    add_node (children, WPC_TRAFFIC_DETAIL_NORMAL, _("Fragment"), str,
-              wpi_message_get_fragment (message) == WPI_FRAGMENT_NEXT ? _("more fragments follow") :
-              wpi_message_get_fragment (message) == WPI_FRAGMENT_FINAL ? _("last fragment") : NULL);
+    set_raw_attribute (add_node (children, WPC_TRAFFIC_DETAIL_NORMAL, _("Fragment"), str,
+                                 wpi_message_get_fragment (message) == WPI_FRAGMENT_NEXT ? _("more fragments follow") :
+                                 wpi_message_get_fragment (message) == WPI_FRAGMENT_FINAL ? _("last fragment") : NULL),
+                       "fragment", str);
   if ((str = wpi_message_get_reason_string (message)) != NULL)
-    add_node (children, WPC_TRAFFIC_DETAIL_NORMAL, _("Reason for contact"), str,
-              reason_meaning (wpi_message_get_reason (message)));
+    {
+      node = add_node (children, WPC_TRAFFIC_DETAIL_NORMAL, _("Reason for contact"), str,
+                       reason_meaning (wpi_message_get_reason (message)));
+      set_filter (node, "reason", str);
+      set_raw (node, RAW_ELEMENT, 0, "<ReasonForContact");
+    }
   if ((str = wpi_message_get_action_string (message)) != NULL)
-    add_node (children, WPC_TRAFFIC_DETAIL_NORMAL, _("Action"), str, action_meaning (wpi_message_get_action (message)));
+    {
+      node = add_node (children, WPC_TRAFFIC_DETAIL_NORMAL, _("Action"), str,
+                       action_meaning (wpi_message_get_action (message)));
+      set_filter (node, "action", str);
+      /* The phone's reply names the action in an attribute, the console's in an element. */
+      if (kind == WPI_MESSAGE_KIND_WORKPOINT)
+        set_raw_attribute (node, "action", str);
+      else
+        set_raw (node, RAW_ELEMENT, 0, "<Action");
+    }
   if ((str = wpi_message_get_status_string (message)) != NULL)
     {
       WpiMessageStatus status = wpi_message_get_status (message);
 
-      add_node (children, status == WPI_MESSAGE_STATUS_FAILED ? WPC_TRAFFIC_DETAIL_ERROR :
-                          status == WPI_MESSAGE_STATUS_BUSY ? WPC_TRAFFIC_DETAIL_WARNING : WPC_TRAFFIC_DETAIL_NORMAL,
-                _("Status"), str, status_meaning (status));
+      node = add_node (children, status == WPI_MESSAGE_STATUS_FAILED ? WPC_TRAFFIC_DETAIL_ERROR :
+                                 status == WPI_MESSAGE_STATUS_BUSY ? WPC_TRAFFIC_DETAIL_WARNING : WPC_TRAFFIC_DETAIL_NORMAL,
+                       _("Status"), str, status_meaning (status));
+      set_filter (node, "status", str);
+      set_raw_attribute (node, "status", str);
     }
 
   if (!wpi_message_has_item_list (message))
@@ -497,8 +709,10 @@ add_message (GListStore *tree,
       g_autofree char *count = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u item", "%u items", n_items), n_items);
       WpcTrafficDetail *items = add_node (tree, WPC_TRAFFIC_DETAIL_HEADING, _("Items"), count, NULL);
 
+      set_raw (items, RAW_TAG, 0, "<ItemList");
+
       for (guint i = 0; i < n_items; i++)
-        add_item (children_of (items), wpi_message_get_item (message, i), reveal_secrets);
+        add_item (children_of (items), i, wpi_message_get_item (message, i), reveal_secrets);
     }
 }
 

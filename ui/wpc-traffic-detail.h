@@ -33,6 +33,17 @@ WpcTrafficDetailKind  wpc_traffic_detail_get_kind     (WpcTrafficDetail *self);
 /* NULL for a leaf. Transfer none. */
 GListModel           *wpc_traffic_detail_get_children (WpcTrafficDetail *self);
 
+/* What Apply as Filter makes of the node ("item.e164" and its value), or NULL when the
+ * filter language has no field for it (a masked value has none either). */
+const char           *wpc_traffic_detail_get_filter_field (WpcTrafficDetail *self);
+const char           *wpc_traffic_detail_get_filter_value (WpcTrafficDetail *self);
+/* Where the node is written in raw (the raw pane's text: headers, blank line, the
+ * pretty-printed body): byte offsets [start, end). FALSE when it is not there. */
+gboolean              wpc_traffic_detail_locate           (WpcTrafficDetail *self,
+                                                           const char       *raw,
+                                                           gsize            *start,
+                                                           gsize            *end);
+
 /* The tree of a message: record with its headers and body, message its parsed body or
  * NULL (parse_error says why, when the log has no error of its own), security_event as
  * the traffic model found it. Secret values are masked unless reveal_secrets.

@@ -18,20 +18,7 @@
 #include "wpi-codec.h"
 #include "wpi-filter.h"
 #include "wpc-traffic-detail.h"
-#include "wpc-traffic-view.h"
-
-typedef enum {
-  COLUMN_NUMBER,
-  COLUMN_TIME,
-  COLUMN_PHONE,
-  COLUMN_DIRECTION,
-  COLUMN_PORT,
-  COLUMN_REASON,
-  COLUMN_STATUS,
-  COLUMN_ITEMS,
-  COLUMN_SIZE,
-  N_COLUMNS
-} Column;
+#include "wpc-traffic-view-private.h"
 
 static const struct {
   const char *title;
@@ -65,47 +52,12 @@ static const char * const detail_classes[] = {
   [WPC_TRAFFIC_DETAIL_SECRET] = "wpc-detail-secret",
 };
 
-struct _WpcTrafficView
-{
-  GtkWidget              parent_instance;
-
-  /* template */
-  GtkStack              *stack;
-  GtkEntry              *filter_entry;
-  GtkLabel              *filter_error_label;
-  GtkColumnView         *message_list;
-  GtkListView           *details_list;
-  GtkTextView           *raw_view;
-  GtkLabel              *count_label;
-  GtkProgressBar        *filter_progress;
-  GtkLabel              *activity_label;
-
-  GSettings             *settings;
-  WpiStore              *store;
-  WpiTrafficModel       *model;
-  WpiTrafficFilterModel *filter_model;
-  GtkSingleSelection    *selection;
-  GListModel            *details;          /* the tree's root nodes */
-  WpiFilter             *filter;           /* applied */
-  gboolean               paused;
-  gboolean               reveal_secrets;
-  gboolean               reversed;
-  gboolean               exporting;
-  GCancellable          *export_cancellable;
-  GtkNativeDialog       *export_chooser;
-  char                  *export_message;   /* how the last export went */
-  gint64                 select_after_filter;
-  guint                  follow_tail_id;    /* an idle that scrolls to the newest message */
-  guint                  follow_tail_tick;  /* and the frames that keep it there */
-  guint                  follow_tail_frames;
-  WpiTrafficEntry       *order_probes[2];
-};
-
 G_DEFINE_FINAL_TYPE (WpcTrafficView, wpc_traffic_view, GTK_TYPE_WIDGET)
 
 enum {
   PROP_0,
   PROP_PAUSED,
+  PROP_AUTO_SCROLL,
   PROP_REVEAL_SECRETS,
   PROP_EXPORTING,
   N_PROPS
@@ -118,9 +70,6 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
-
-static void update_status (WpcTrafficView *self);
-static void update_details (WpcTrafficView *self);
 
 /* ---- Formatting ----------------------------------------------------------------- */
 
@@ -244,6 +193,71 @@ cell_text (WpiTrafficEntry  *entry,
     }
 }
 
+/* The field of a cell for the context menu: the filter test it stands for, when the
+ * filter language has one, and the text a technician would copy (the whole peer, not
+ * the shortened one). */
+void
+_wpc_traffic_view_cell_field (WpiTrafficEntry  *entry,
+                              guint             column,
+                              const char      **field,
+                              char            **filter_value,
+                              char            **copy_value)
+{
+  const WpiTrafficRecord *record = wpi_traffic_entry_get_record (entry);
+  g_autofree char *tooltip = NULL;
+
+  *field = NULL;
+  *filter_value = NULL;
+  *copy_value = cell_text (entry, column, &tooltip);
+  if (wpi_traffic_entry_is_missing (entry))
+    return;
+  switch ((Column) column)
+    {
+    case COLUMN_PHONE:
+      *field = record->mac != NULL ? "mac" : "ip";
+      *filter_value = record->mac != NULL ? g_strdup (record->mac) : peer_address (record->peer);
+      /* The filter's ip is an IPv6 address without its brackets */
+      if (*filter_value != NULL && (*filter_value)[0] == '[' && g_str_has_suffix (*filter_value, "]"))
+        {
+          char *bare = g_strndup (*filter_value + 1, strlen (*filter_value) - 2);
+
+          g_free (*filter_value);
+          *filter_value = bare;
+        }
+      break;
+    case COLUMN_DIRECTION:
+      *field = "dir";
+      *filter_value = g_strdup (record->direction == WPI_TRAFFIC_DIRECTION_IN ? "in" : "out");
+      break;
+    case COLUMN_PORT:
+      *field = "port";
+      *filter_value = g_strdup_printf ("%u", record->port);
+      break;
+    case COLUMN_REASON:
+      /* The column shows the reason of a phone's message, else the action */
+      *field = record->direction == WPI_TRAFFIC_DIRECTION_IN && record->reason != NULL ? "reason" : "action";
+      *filter_value = g_strdup (g_str_equal (*field, "reason") ? record->reason : record->action);
+      break;
+    case COLUMN_STATUS:
+      *field = record->error_text != NULL ? "error" : "status";
+      *filter_value = g_strdup (record->error_text != NULL ? wpi_filter_error_code_name (record->error_code)
+                                                           : record->status);
+      break;
+    case COLUMN_NUMBER:
+    case COLUMN_TIME:
+    case COLUMN_ITEMS:
+    case COLUMN_SIZE:
+    case N_COLUMNS:
+    default:
+      break;
+    }
+  if (*filter_value == NULL || (*filter_value)[0] == '\0')
+    {
+      *field = NULL;
+      g_clear_pointer (filter_value, g_free);
+    }
+}
+
 /* ---- Message list ------------------------------------------------------------------ */
 
 static void
@@ -259,6 +273,9 @@ setup_cell (GtkSignalListItemFactory *factory,
   gtk_label_set_xalign (GTK_LABEL (label), column_info[column].numeric ? 1.0 : 0.0);
   if (column_info[column].numeric)
     gtk_widget_add_css_class (label, "numeric");
+  /* What a right-click on the cell finds (the list item outlives its child) */
+  g_object_set_data (G_OBJECT (label), "wpc-list-item", list_item);
+  g_object_set_data (G_OBJECT (label), "wpc-column", GUINT_TO_POINTER (column + 1));
   gtk_list_item_set_child (list_item, label);
 }
 
@@ -333,26 +350,15 @@ compare_ids (gconstpointer a,
   return id_a < id_b ? GTK_ORDERING_SMALLER : id_a > id_b ? GTK_ORDERING_LARGER : GTK_ORDERING_EQUAL;
 }
 
-static GtkWidget *
-internal_list_view (GtkColumnView *column_view)
-{
-  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (column_view));
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    if (GTK_IS_LIST_VIEW (child))
-      return child;
-  return NULL;
-}
+static void scroll_to (WpcTrafficView *self,
+                       guint           position);
 
 static void
 select_position (WpcTrafficView *self,
                  guint           position)
 {
-  GtkWidget *list = internal_list_view (self->message_list);
-
   gtk_single_selection_set_selected (self->selection, position);
-  if (list != NULL)
-    gtk_widget_activate_action (list, "list.scroll-to-item", "u", position);
+  scroll_to (self, position);
 }
 
 static void
@@ -444,6 +450,7 @@ setup_detail (GtkSignalListItemFactory *factory,
   gtk_box_append (GTK_BOX (box), value);
   gtk_box_append (GTK_BOX (box), note);
   gtk_tree_expander_set_child (GTK_TREE_EXPANDER (expander), box);
+  g_object_set_data (G_OBJECT (expander), "wpc-list-item", list_item);
   gtk_list_item_set_child (list_item, expander);
 }
 
@@ -496,7 +503,89 @@ static void
 set_raw_text (WpcTrafficView *self,
               const char     *text)
 {
+  self->syncing_raw = TRUE;
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->raw_view), text, -1);
+  self->syncing_raw = FALSE;
+}
+
+static char *
+dup_raw (WpcTrafficView *self)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->raw_view);
+  GtkTextIter start, end;
+
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  return gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+}
+
+WpcTrafficDetail *
+_wpc_traffic_view_details_row_node (WpcTrafficView *self,
+                                    guint           row)
+{
+  g_autoptr(GtkTreeListRow) tree_row = NULL;
+
+  if (self->details_selection == NULL)
+    return NULL;
+  tree_row = g_list_model_get_item (G_LIST_MODEL (self->details_selection), row);
+  return tree_row != NULL ? gtk_tree_list_row_get_item (tree_row) : NULL;
+}
+
+/* Selecting a field highlights where the raw pane writes it (Wireshark's bytes pane). */
+static void
+on_detail_selected (WpcTrafficView *self)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->raw_view);
+  guint row = gtk_single_selection_get_selected (self->details_selection);
+  g_autoptr(WpcTrafficDetail) node = _wpc_traffic_view_details_row_node (self, row);
+  g_autofree char *raw = dup_raw (self);
+  GtkTextMark *mark = gtk_text_buffer_get_mark (buffer, "wpc-highlight");
+  GtkTextIter start, end;
+  gsize start_byte, end_byte;
+
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  gtk_text_buffer_remove_tag (buffer, self->highlight_tag, &start, &end);
+  if (node == NULL || !wpc_traffic_detail_locate (node, raw, &start_byte, &end_byte))
+    return;
+  gtk_text_buffer_get_iter_at_offset (buffer, &start, (int) g_utf8_pointer_to_offset (raw, raw + start_byte));
+  gtk_text_buffer_get_iter_at_offset (buffer, &end, (int) g_utf8_pointer_to_offset (raw, raw + end_byte));
+  gtk_text_buffer_apply_tag (buffer, self->highlight_tag, &start, &end);
+  gtk_text_buffer_move_mark (buffer, mark, &start);
+  gtk_text_view_scroll_to_mark (self->raw_view, mark, 0.0, FALSE, 0.0, 0.0);
+}
+
+/* And the reverse: a click in the raw text selects the narrowest field written there. */
+static void
+on_raw_cursor_moved (WpcTrafficView *self)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->raw_view);
+  g_autofree char *raw = NULL;
+  guint n, best = GTK_INVALID_LIST_POSITION;
+  gsize best_length = G_MAXSIZE;
+  gsize cursor;
+  int offset;
+
+  if (self->syncing_raw || self->details_selection == NULL)
+    return;
+  g_object_get (buffer, "cursor-position", &offset, NULL);
+  raw = dup_raw (self);
+  cursor = g_utf8_offset_to_pointer (raw, offset) - raw;
+  n = g_list_model_get_n_items (G_LIST_MODEL (self->details_selection));
+  for (guint row = 0; row < n; row++)
+    {
+      g_autoptr(WpcTrafficDetail) node = _wpc_traffic_view_details_row_node (self, row);
+      gsize start, end;
+
+      if (wpc_traffic_detail_locate (node, raw, &start, &end) && start <= cursor && cursor < end &&
+          end - start < best_length)
+        {
+          best = row;
+          best_length = end - start;
+        }
+    }
+  if (best == GTK_INVALID_LIST_POSITION)
+    return;
+  gtk_single_selection_set_selected (self->details_selection, best);
+  gtk_widget_activate_action (GTK_WIDGET (self->details_list), "list.scroll-to-item", "u", best);
 }
 
 static void
@@ -505,15 +594,25 @@ set_details (WpcTrafficView *self,
 {
   GtkTreeListModel *tree = NULL;
 
+  if (self->details_selection != NULL)
+    g_signal_handlers_disconnect_by_data (self->details_selection, self);
+  g_clear_object (&self->details_selection);
   g_set_object (&self->details, details);
   if (details != NULL)
-    tree = gtk_tree_list_model_new (g_object_ref (details), FALSE, TRUE, create_detail_children, NULL, NULL);
-  gtk_list_view_set_model (self->details_list,
-                           tree != NULL ? GTK_SELECTION_MODEL (gtk_no_selection_new (G_LIST_MODEL (tree))) : NULL);
+    {
+      tree = gtk_tree_list_model_new (g_object_ref (details), FALSE, TRUE, create_detail_children, NULL, NULL);
+      self->details_selection = gtk_single_selection_new (G_LIST_MODEL (tree));
+      gtk_single_selection_set_autoselect (self->details_selection, FALSE);
+      gtk_single_selection_set_can_unselect (self->details_selection, TRUE);
+      gtk_single_selection_set_selected (self->details_selection, GTK_INVALID_LIST_POSITION);
+      g_signal_connect_swapped (self->details_selection, "notify::selected", G_CALLBACK (on_detail_selected), self);
+    }
+  if (self->details_list != NULL)
+    gtk_list_view_set_model (self->details_list, GTK_SELECTION_MODEL (self->details_selection));
 }
 
-static void
-update_details (WpcTrafficView *self)
+void
+_wpc_traffic_view_update_details (WpcTrafficView *self)
 {
   WpiTrafficEntry *entry = self->selection != NULL ? gtk_single_selection_get_selected_item (self->selection) : NULL;
   g_autoptr(WpiTrafficRecord) record = NULL;
@@ -553,160 +652,93 @@ update_details (WpcTrafficView *self)
   set_raw_text (self, raw);
 }
 
-/* ---- Filter ----------------------------------------------------------------------- */
+/* ---- Following the newest message ------------------------------------------------ */
 
-static void
-show_filter_error (WpcTrafficView *self,
-                   const GError   *error)
+/* GTK 4.8's list.scroll-to-item on the column view's inner list moves its rows but not
+ * its adjustment when the rows near the target were never measured (a list not yet
+ * shown, or just filled): the list then showed one row of 425, or none, until it was
+ * scrolled. The list is scrolled by its adjustment instead. Rows are one line each, so
+ * upper / n is a row's height; while heights are estimated the end can still move, so
+ * the value is set again for a few frames. */
+#define SCROLL_FRAMES 4
+#define SCROLL_TO_NEWEST GTK_INVALID_LIST_POSITION
+
+static double
+scroll_target_value (WpcTrafficView *self,
+                     GtkAdjustment  *adjustment,
+                     guint           n)
 {
-  GtkWidget *entry = GTK_WIDGET (self->filter_entry);
+  double lower = gtk_adjustment_get_lower (adjustment);
+  double upper = gtk_adjustment_get_upper (adjustment);
+  double page = gtk_adjustment_get_page_size (adjustment);
+  double row = (upper - lower) / n;
+  guint position = self->scroll_target;
 
-  if (error == NULL)
-    {
-      gtk_widget_remove_css_class (entry, "error");
-      gtk_widget_set_tooltip_text (entry, NULL);
-      gtk_widget_set_visible (GTK_WIDGET (self->filter_error_label), FALSE);
-      gtk_label_set_text (self->filter_error_label, "");
-      gtk_accessible_reset_state (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_STATE_INVALID);
-      return;
-    }
-
-  gtk_widget_add_css_class (entry, "error");
-  gtk_widget_set_tooltip_text (entry, error->message);
-  gtk_label_set_text (self->filter_error_label, error->message);
-  gtk_widget_set_visible (GTK_WIDGET (self->filter_error_label), TRUE);
-  gtk_accessible_update_state (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_STATE_INVALID,
-                               GTK_ACCESSIBLE_INVALID_TRUE, -1);
+  if (position == SCROLL_TO_NEWEST)
+    position = self->reversed ? 0 : n - 1;
+  /* The row in the middle of the page */
+  return CLAMP (lower + position * row - (page - row) / 2, lower, MAX (lower, upper - page));
 }
 
 static gboolean
-text_is_blank (const char *text)
-{
-  for (; *text != '\0'; text++)
-    if (!g_ascii_isspace (*text))
-      return FALSE;
-  return TRUE;
-}
-
-static WpiFilter *
-parse_filter (WpcTrafficView  *self,
-              const char      *text,
-              GError         **error)
-{
-  /* With secrets revealed, a filter may look at them too. */
-  return wpi_filter_parse (text, self->reveal_secrets ? WPI_FILTER_MATCH_SECRETS : WPI_FILTER_FLAGS_NONE,
-                           NULL, error);
-}
-
-static void
-on_filter_changed (WpcTrafficView *self)
-{
-  const char *text = gtk_editable_get_text (GTK_EDITABLE (self->filter_entry));
-  g_autoptr(WpiFilter) filter = NULL;
-  g_autoptr(GError) error = NULL;
-
-  if (text_is_blank (text))
-    {
-      show_filter_error (self, NULL);
-      return;
-    }
-  filter = parse_filter (self, text, &error);
-  show_filter_error (self, error);
-}
-
-static void
-set_filter (WpcTrafficView *self,
-            WpiFilter      *filter)
-{
-  self->select_after_filter = wpc_traffic_view_get_selected_id (self);
-  if (filter != NULL)
-    wpi_filter_ref (filter);
-  g_clear_pointer (&self->filter, wpi_filter_unref);
-  self->filter = filter;
-  if (self->filter_model != NULL)
-    wpi_traffic_filter_model_set_filter (self->filter_model, filter);
-  update_status (self);
-}
-
-static gboolean
-apply_filter (WpcTrafficView *self)
-{
-  const char *text = gtk_editable_get_text (GTK_EDITABLE (self->filter_entry));
-  g_autoptr(WpiFilter) filter = NULL;
-  g_autoptr(GError) error = NULL;
-
-  if (!text_is_blank (text))
-    {
-      filter = parse_filter (self, text, &error);
-      show_filter_error (self, error);
-      if (filter == NULL)
-        return FALSE;
-    }
-  else
-    show_filter_error (self, NULL);
-
-  set_filter (self, filter);
-  return TRUE;
-}
-
-static void
-on_filter_activate (WpcTrafficView *self)
-{
-  apply_filter (self);
-}
-
-/* A filtered list loses its selection; the message selected before is selected again
- * once the scan finds it (follow flow keeps the message in view). */
-/* The list places rows by estimated heights until it has measured them, so the end
- * reached by scrolling to the last row can move; a few frames settle it. */
-#define FOLLOW_TAIL_FRAMES 4
-
-static gboolean
-settle_tail (GtkWidget     *widget,
-             GdkFrameClock *frame_clock,
-             gpointer       user_data)
+settle_scroll (GtkWidget     *widget,
+               GdkFrameClock *frame_clock,
+               gpointer       user_data)
 {
   WpcTrafficView *self = WPC_TRAFFIC_VIEW (user_data);
   GtkAdjustment *adjustment = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (self->message_list));
-  double end;
+  guint n = self->filter_model != NULL ? g_list_model_get_n_items (G_LIST_MODEL (self->filter_model)) : 0;
+  double value, target;
 
-  if (adjustment != NULL)
+  if (adjustment == NULL || n == 0 || (self->scroll_target != SCROLL_TO_NEWEST && self->scroll_target >= n))
+    goto done;
+  /* Not shown yet, or not measured: the frames count once it is, and from the second
+   * one, after a layout of the list as it is now (the adjustment of a list shown again
+   * still measures its old rows, and a value there is one GTK cannot place). */
+  if (!gtk_widget_get_mapped (widget) || gtk_adjustment_get_upper (adjustment) <= 0.0)
     {
-      double value = gtk_adjustment_get_value (adjustment);
-
-      end = self->reversed ? gtk_adjustment_get_lower (adjustment)
-                           : gtk_adjustment_get_upper (adjustment) - gtk_adjustment_get_page_size (adjustment);
-      /* A page or more away: the reader scrolled, which wins. */
-      if (ABS (end - value) >= gtk_adjustment_get_page_size (adjustment))
-        self->follow_tail_frames = FOLLOW_TAIL_FRAMES;
-      else if (value != end)
-        gtk_adjustment_set_value (adjustment, end);
+      self->scroll_laid_out = FALSE;
+      return G_SOURCE_CONTINUE;
     }
-  if (++self->follow_tail_frames < FOLLOW_TAIL_FRAMES)
+  if (!self->scroll_laid_out)
+    {
+      self->scroll_laid_out = TRUE;
+      return G_SOURCE_CONTINUE;
+    }
+
+  value = gtk_adjustment_get_value (adjustment);
+  /* Following the newest, a page or more from where it was put: the reader scrolled,
+   * which wins. (A jump to a row does not ask: the list's first allocation after it is
+   * shown resets the value, which the next frame puts right.) */
+  if (self->scroll_target == SCROLL_TO_NEWEST && self->scroll_frames > 0 &&
+      ABS (value - self->scroll_value) >= gtk_adjustment_get_page_size (adjustment))
+    goto done;
+  target = scroll_target_value (self, adjustment, n);
+  if (value != target)
+    gtk_adjustment_set_value (adjustment, target);
+  self->scroll_value = gtk_adjustment_get_value (adjustment);
+  if (++self->scroll_frames < SCROLL_FRAMES)
     return G_SOURCE_CONTINUE;
-  self->follow_tail_tick = 0;
+
+done:
+  self->scroll_tick = 0;
   return G_SOURCE_REMOVE;
 }
 
-static gboolean
-follow_tail (gpointer data)
+/* Scrolls the message list to position, or to the newest message (SCROLL_TO_NEWEST) */
+static void
+scroll_to (WpcTrafficView *self,
+           guint           position)
 {
-  WpcTrafficView *self = data;
-  GtkWidget *list = internal_list_view (self->message_list);
-  guint n = self->filter_model != NULL ? g_list_model_get_n_items (G_LIST_MODEL (self->filter_model)) : 0;
-
-  self->follow_tail_id = 0;
-  if (list == NULL || n == 0)
-    return G_SOURCE_REMOVE;
-  gtk_widget_activate_action (list, "list.scroll-to-item", "u", self->reversed ? 0 : n - 1);
-  self->follow_tail_frames = 0;
-  if (self->follow_tail_tick == 0)
-    self->follow_tail_tick = gtk_widget_add_tick_callback (GTK_WIDGET (self->message_list), settle_tail, self, NULL);
-  return G_SOURCE_REMOVE;
+  self->scroll_target = position;
+  self->scroll_frames = 0;
+  self->scroll_laid_out = FALSE;
+  if (self->scroll_tick == 0)
+    self->scroll_tick = gtk_widget_add_tick_callback (GTK_WIDGET (self->message_list), settle_scroll, self, NULL);
 }
 
 /* Live capture: a list scrolled to its newest message stays there as messages come
- * (a list scrolled elsewhere stays where the reader is). */
+ * (a list scrolled elsewhere stays where the reader is), while auto-scroll is on. */
 static void
 maybe_follow_tail (WpcTrafficView *self,
                    guint           position,
@@ -715,9 +747,10 @@ maybe_follow_tail (WpcTrafficView *self,
 {
   GtkAdjustment *adjustment = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (self->message_list));
   guint n = g_list_model_get_n_items (G_LIST_MODEL (self->filter_model));
+  gboolean following = self->scroll_tick != 0 && self->scroll_target == SCROLL_TO_NEWEST;
   gboolean at_newest;
 
-  if (added == 0 || removed > 0 || self->follow_tail_id != 0 || adjustment == NULL ||
+  if (!self->auto_scroll || added == 0 || removed > 0 || adjustment == NULL ||
       wpi_traffic_filter_model_get_running (self->filter_model))
     return;
   /* The adjustment still measures the list before the change. */
@@ -727,10 +760,13 @@ maybe_follow_tail (WpcTrafficView *self,
     at_newest = position + added == n &&
                 gtk_adjustment_get_value (adjustment) + gtk_adjustment_get_page_size (adjustment) >=
                 gtk_adjustment_get_upper (adjustment) - 1.0;
-  if (at_newest)
-    self->follow_tail_id = g_idle_add_full (G_PRIORITY_LOW, follow_tail, self, NULL);
+  /* Messages that come faster than frames: the list has not caught up yet */
+  if (at_newest || following)
+    scroll_to (self, SCROLL_TO_NEWEST);
 }
 
+/* A filtered list loses its selection; the message selected before is selected again
+ * once the scan finds it (follow flow keeps the message in view). */
 static void
 on_filter_model_items_changed (WpcTrafficView *self,
                                guint           position,
@@ -752,8 +788,8 @@ on_filter_model_items_changed (WpcTrafficView *self,
 
 /* ---- Status ------------------------------------------------------------------------ */
 
-static void
-update_status (WpcTrafficView *self)
+void
+_wpc_traffic_view_update_status (WpcTrafficView *self)
 {
   g_autofree char *count = NULL;
   g_autofree char *activity = NULL;
@@ -798,6 +834,8 @@ update_status (WpcTrafficView *self)
     activity = g_strdup (_("Filtering…"));
   else if (self->exporting)
     activity = g_strdup (_("Exporting…"));
+  else if (self->notice != NULL)
+    activity = g_strdup (self->notice);
   else if (self->export_message != NULL)
     activity = g_strdup (self->export_message);
   gtk_label_set_text (self->activity_label, activity != NULL ? activity : "");
@@ -812,7 +850,7 @@ update_status (WpcTrafficView *self)
 static void
 on_selected_item_changed (WpcTrafficView *self)
 {
-  update_details (self);
+  _wpc_traffic_view_update_details (self);
 }
 
 static void
@@ -872,16 +910,16 @@ wpc_traffic_view_set_store (WpcTrafficView *self,
                                 G_CALLBACK (on_selected_item_changed), self);
       g_signal_connect_object (self->filter_model, "items-changed",
                                G_CALLBACK (on_filter_model_items_changed), self, G_CONNECT_SWAPPED);
-      g_signal_connect_swapped (self->filter_model, "notify::n-items", G_CALLBACK (update_status), self);
-      g_signal_connect_swapped (self->filter_model, "notify::running", G_CALLBACK (update_status), self);
-      g_signal_connect_swapped (self->filter_model, "notify::progress", G_CALLBACK (update_status), self);
-      g_signal_connect_swapped (self->model, "notify::n-items", G_CALLBACK (update_status), self);
-      g_signal_connect_swapped (self->model, "notify::n-pending", G_CALLBACK (update_status), self);
+      g_signal_connect_swapped (self->filter_model, "notify::n-items", G_CALLBACK (_wpc_traffic_view_update_status), self);
+      g_signal_connect_swapped (self->filter_model, "notify::running", G_CALLBACK (_wpc_traffic_view_update_status), self);
+      g_signal_connect_swapped (self->filter_model, "notify::progress", G_CALLBACK (_wpc_traffic_view_update_status), self);
+      g_signal_connect_swapped (self->model, "notify::n-items", G_CALLBACK (_wpc_traffic_view_update_status), self);
+      g_signal_connect_swapped (self->model, "notify::n-pending", G_CALLBACK (_wpc_traffic_view_update_status), self);
       gtk_column_view_set_model (self->message_list, GTK_SELECTION_MODEL (self->selection));
     }
 
-  update_details (self);
-  update_status (self);
+  _wpc_traffic_view_update_details (self);
+  _wpc_traffic_view_update_status (self);
 }
 
 WpiStore *
@@ -931,231 +969,34 @@ wpc_traffic_view_set_settings (WpcTrafficView *self,
     g_signal_handlers_disconnect_by_data (self->settings, self);
   g_set_object (&self->settings, settings);
   if (settings != NULL)
-    g_signal_connect_swapped (settings, "changed::reveal-secrets-allowed",
-                              G_CALLBACK (on_reveal_allowed_changed), self);
+    {
+      g_signal_connect_swapped (settings, "changed::reveal-secrets-allowed",
+                                G_CALLBACK (on_reveal_allowed_changed), self);
+      g_signal_connect_swapped (settings, "changed::recent-filters",
+                                G_CALLBACK (_wpc_traffic_view_update_recent), self);
+    }
   on_reveal_allowed_changed (self);
+  _wpc_traffic_view_update_recent (self);
 }
 
-/* ---- Export ------------------------------------------------------------------------ */
+/* ---- Export state ------------------------------------------------------------------ */
 
-static void
-set_exporting (WpcTrafficView *self,
+void
+_wpc_traffic_view_set_exporting (WpcTrafficView *self,
                gboolean        exporting)
 {
   self->exporting = exporting;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_EXPORTING]);
-  update_status (self);
-}
-
-static void
-on_exported (GObject      *source,
-             GAsyncResult *result,
-             gpointer      user_data)
-{
-  g_autoptr(WpcTrafficView) self = user_data;
-  g_autoptr(GError) error = NULL;
-  guint written = 0, skipped = 0;
-
-  wpi_traffic_export_finish (result, &written, &skipped, &error);
-  g_clear_object (&self->export_cancellable);
-  /* Disposed meanwhile: nothing left to show it in */
-  if (self->activity_label == NULL)
-    return;
-
-  g_clear_pointer (&self->export_message, g_free);
-  if (error != NULL)
-    self->export_message = g_strdup_printf (_("Export failed: %s"), error->message);
-  else
-    {
-      char *text = NULL;
-
-      if (skipped > 0)
-        /* Translators: the second number counts messages whose body could not be decoded */
-        text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Exported %u message; %u not decoded were left out",
-                                             "Exported %u messages; %u not decoded were left out", written),
-                                written, skipped);
-      else
-        text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Exported %u message", "Exported %u messages",
-                                             written), written);
-      self->export_message = text;
-    }
-  set_exporting (self, FALSE);
-  g_signal_emit (self, signals[EXPORT_FINISHED], 0, written, skipped, error);
+  _wpc_traffic_view_update_status (self);
 }
 
 void
-wpc_traffic_view_export_to (WpcTrafficView         *self,
-                            WpiTrafficExportFormat  format,
-                            GFile                  *destination)
+_wpc_traffic_view_emit_export_finished (WpcTrafficView *self,
+                                        guint           written,
+                                        guint           skipped,
+                                        const GError   *error)
 {
-  g_autoptr(GArray) ids = NULL;
-
-  g_return_if_fail (WPC_IS_TRAFFIC_VIEW (self));
-  g_return_if_fail (G_IS_FILE (destination));
-  g_return_if_fail (!self->exporting);
-
-  if (self->filter_model == NULL)
-    return;
-
-  ids = wpi_traffic_filter_model_dup_ids (self->filter_model);
-  self->export_cancellable = g_cancellable_new ();
-  g_clear_pointer (&self->export_message, g_free);
-  set_exporting (self, TRUE);
-  wpi_traffic_export_async (self->store, ids, format, destination,
-                            self->reveal_secrets ? WPI_DUMP_SHOW_SECRETS : WPI_DUMP_NONE,
-                            self->export_cancellable, on_exported, g_object_ref (self));
-}
-
-gboolean
-wpc_traffic_view_get_exporting (WpcTrafficView *self)
-{
-  g_return_val_if_fail (WPC_IS_TRAFFIC_VIEW (self), FALSE);
-  return self->exporting;
-}
-
-static void
-on_export_response (GtkNativeDialog *chooser,
-                    int              response,
-                    WpcTrafficView  *self)
-{
-  WpiTrafficExportFormat format = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (chooser), "format"));
-
-  if (response == GTK_RESPONSE_ACCEPT && !self->exporting)
-    {
-      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
-
-      if (file != NULL)
-        wpc_traffic_view_export_to (self, format, file);
-    }
-  g_signal_handlers_disconnect_by_data (chooser, self);
-  g_clear_object (&self->export_chooser);
-}
-
-static void
-choose_export (WpcTrafficView         *self,
-               WpiTrafficExportFormat  format)
-{
-  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
-  GtkFileChooserNative *chooser;
-
-  if (self->export_chooser != NULL)
-    return;
-
-  if (format == WPI_TRAFFIC_EXPORT_XML)
-    chooser = gtk_file_chooser_native_new (_("Export Messages as XML Files"), GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
-                                           GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, _("_Export"), _("_Cancel"));
-  else if (format == WPI_TRAFFIC_EXPORT_PCAPNG)
-    {
-      /* D29: HTTP over TCP for Wireshark */
-      chooser = gtk_file_chooser_native_new (_("Export Messages as pcapng for Wireshark"),
-                                             GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
-                                             GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"), _("_Cancel"));
-      gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), "traffic.pcapng");
-    }
-  else
-    {
-      chooser = gtk_file_chooser_native_new (_("Export Messages as JSON Lines"), GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
-                                             GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"), _("_Cancel"));
-      gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), "traffic.jsonl");
-    }
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
-  g_object_set_data (G_OBJECT (chooser), "format", GINT_TO_POINTER (format));
-  g_signal_connect (chooser, "response", G_CALLBACK (on_export_response), self);
-  self->export_chooser = GTK_NATIVE_DIALOG (chooser);
-  gtk_native_dialog_show (self->export_chooser);
-}
-
-/* ---- Actions ------------------------------------------------------------------------ */
-
-static void
-focus_filter_action (GtkWidget  *widget,
-                     const char *action_name,
-                     GVariant   *parameter)
-{
-  WpcTrafficView *self = WPC_TRAFFIC_VIEW (widget);
-
-  gtk_widget_grab_focus (GTK_WIDGET (self->filter_entry));
-}
-
-static void
-apply_filter_action (GtkWidget  *widget,
-                     const char *action_name,
-                     GVariant   *parameter)
-{
-  apply_filter (WPC_TRAFFIC_VIEW (widget));
-}
-
-static char *
-quote_value (const char *value)
-{
-  GString *quoted = g_string_new ("\"");
-
-  for (const char *p = value; *p != '\0'; p++)
-    {
-      if (*p == '"' || *p == '\\')
-        g_string_append_c (quoted, '\\');
-      g_string_append_c (quoted, *p);
-    }
-  g_string_append_c (quoted, '"');
-  return g_string_free (quoted, FALSE);
-}
-
-static void
-follow_flow_action (GtkWidget  *widget,
-                    const char *action_name,
-                    GVariant   *parameter)
-{
-  WpcTrafficView *self = WPC_TRAFFIC_VIEW (widget);
-  WpiTrafficEntry *entry = self->selection != NULL ? gtk_single_selection_get_selected_item (self->selection) : NULL;
-  g_autofree char *quoted = NULL;
-  g_autofree char *text = NULL;
-
-  if (entry == NULL || wpi_traffic_entry_get_flow (entry) == NULL)
-    return;
-  quoted = quote_value (wpi_traffic_entry_get_flow (entry));
-  text = g_strdup_printf ("flow == %s", quoted);
-  wpc_traffic_view_apply_filter_text (self, text);
-}
-
-static void
-export_xml_action (GtkWidget  *widget,
-                   const char *action_name,
-                   GVariant   *parameter)
-{
-  choose_export (WPC_TRAFFIC_VIEW (widget), WPI_TRAFFIC_EXPORT_XML);
-}
-
-static void
-export_json_action (GtkWidget  *widget,
-                   const char *action_name,
-                   GVariant   *parameter)
-{
-  choose_export (WPC_TRAFFIC_VIEW (widget), WPI_TRAFFIC_EXPORT_JSON_LINES);
-}
-
-static void
-export_pcapng_action (GtkWidget  *widget,
-                      const char *action_name,
-                      GVariant   *parameter)
-{
-  choose_export (WPC_TRAFFIC_VIEW (widget), WPI_TRAFFIC_EXPORT_PCAPNG);
-}
-
-/* Space pauses, except where it types or presses: in the filter entry, on a button. */
-static gboolean
-on_space (GtkWidget *widget,
-          GVariant  *args,
-          gpointer   user_data)
-{
-  WpcTrafficView *self = WPC_TRAFFIC_VIEW (widget);
-  GtkRoot *root = gtk_widget_get_root (widget);
-  GtkWidget *focus = root != NULL ? gtk_root_get_focus (root) : NULL;
-
-  if (focus != NULL && (GTK_IS_EDITABLE (focus) || GTK_IS_BUTTON (focus) ||
-                        (GTK_IS_TEXT_VIEW (focus) && gtk_text_view_get_editable (GTK_TEXT_VIEW (focus)))))
-    return FALSE;
-  wpc_traffic_view_set_paused (self, !self->paused);
-  return TRUE;
+  g_signal_emit (self, signals[EXPORT_FINISHED], 0, written, skipped, error);
 }
 
 /* ---- Public API -------------------------------------------------------------------- */
@@ -1171,24 +1012,6 @@ wpc_traffic_view_get_model (WpcTrafficView *self)
 {
   g_return_val_if_fail (WPC_IS_TRAFFIC_VIEW (self), NULL);
   return self->filter_model;
-}
-
-WpiFilter *
-wpc_traffic_view_get_filter (WpcTrafficView *self)
-{
-  g_return_val_if_fail (WPC_IS_TRAFFIC_VIEW (self), NULL);
-  return self->filter;
-}
-
-gboolean
-wpc_traffic_view_apply_filter_text (WpcTrafficView *self,
-                                    const char     *text)
-{
-  g_return_val_if_fail (WPC_IS_TRAFFIC_VIEW (self), FALSE);
-  g_return_val_if_fail (text != NULL, FALSE);
-
-  gtk_editable_set_text (GTK_EDITABLE (self->filter_entry), text);
-  return apply_filter (self);
 }
 
 gboolean
@@ -1210,8 +1033,32 @@ wpc_traffic_view_set_paused (WpcTrafficView *self,
   self->paused = paused;
   if (self->model != NULL)
     wpi_traffic_model_set_paused (self->model, paused);
-  update_status (self);
+  _wpc_traffic_view_update_status (self);
+  _wpc_traffic_view_update_pause_button (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PAUSED]);
+}
+
+gboolean
+wpc_traffic_view_get_auto_scroll (WpcTrafficView *self)
+{
+  g_return_val_if_fail (WPC_IS_TRAFFIC_VIEW (self), FALSE);
+  return self->auto_scroll;
+}
+
+void
+wpc_traffic_view_set_auto_scroll (WpcTrafficView *self,
+                                  gboolean        auto_scroll)
+{
+  g_return_if_fail (WPC_IS_TRAFFIC_VIEW (self));
+
+  auto_scroll = !!auto_scroll;
+  if (self->auto_scroll == auto_scroll)
+    return;
+  self->auto_scroll = auto_scroll;
+  /* Turned on: to the newest message at once, and on from there */
+  if (auto_scroll)
+    scroll_to (self, SCROLL_TO_NEWEST);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_AUTO_SCROLL]);
 }
 
 gboolean
@@ -1235,14 +1082,14 @@ wpc_traffic_view_set_reveal_secrets (WpcTrafficView *self,
       return;
     }
   self->reveal_secrets = reveal;
-  update_details (self);
+  _wpc_traffic_view_update_details (self);
   /* A filter applied may have matched secrets, or may now be allowed to. */
   if (self->filter != NULL)
     {
-      g_autoptr(WpiFilter) filter = parse_filter (self, wpi_filter_get_text (self->filter), NULL);
+      g_autoptr(WpiFilter) filter = _wpc_traffic_view_parse_filter (self, wpi_filter_get_text (self->filter), NULL);
 
       if (filter != NULL)
-        set_filter (self, filter);
+        _wpc_traffic_view_set_filter (self, filter);
     }
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REVEAL_SECRETS]);
 }
@@ -1274,6 +1121,51 @@ wpc_traffic_view_select_id (WpcTrafficView *self,
   return TRUE;
 }
 
+/* Jumping in from a phone's recent traffic: the message is shown even when the filter
+ * or a pause hides it (issue 13 part 2). A filter that hides it is cleared, and the
+ * status line says which; it stays one click away among the recent filters. */
+gboolean
+wpc_traffic_view_show_message (WpcTrafficView *self,
+                               gint64          id)
+{
+  g_autoptr(WpiTrafficEntry) entry = NULL;
+  g_autofree char *hidden_by = NULL;
+
+  g_return_val_if_fail (WPC_IS_TRAFFIC_VIEW (self), FALSE);
+
+  if (self->model == NULL)
+    return FALSE;
+  if (wpc_traffic_view_select_id (self, id))
+    return TRUE;
+  entry = wpi_traffic_model_get_entry_by_id (self->model, id);
+  if (entry == NULL && self->paused)
+    {
+      /* Logged after the pause: the capture resumes so that it is listed */
+      wpc_traffic_view_set_paused (self, FALSE);
+      entry = wpi_traffic_model_get_entry_by_id (self->model, id);
+    }
+  if (entry == NULL)
+    return FALSE;
+  if (wpc_traffic_view_select_id (self, id))
+    return TRUE;
+  if (self->filter == NULL)
+    return FALSE;
+  if (wpi_filter_match_entry (self->filter, entry, self->store))
+    {
+      /* A match the scan has not reached yet: selected when it has */
+      self->select_after_filter = id;
+      return TRUE;
+    }
+
+  hidden_by = g_strdup (wpi_filter_get_text (self->filter));
+  wpc_traffic_view_apply_filter_text (self, "");
+  g_free (self->notice);
+  /* Translators: the status line after a jump from a phone's traffic; %s is the filter */
+  self->notice = g_strdup_printf (_("The display filter “%s” hid this message: cleared"), hidden_by);
+  _wpc_traffic_view_update_status (self);
+  return wpc_traffic_view_select_id (self, id);
+}
+
 GListModel *
 wpc_traffic_view_get_details (WpcTrafficView *self)
 {
@@ -1301,10 +1193,9 @@ wpc_traffic_view_dispose (GObject *object)
 {
   WpcTrafficView *self = WPC_TRAFFIC_VIEW (object);
 
-  g_clear_handle_id (&self->follow_tail_id, g_source_remove);
-  if (self->follow_tail_tick != 0 && self->message_list != NULL)
-    gtk_widget_remove_tick_callback (GTK_WIDGET (self->message_list), self->follow_tail_tick);
-  self->follow_tail_tick = 0;
+  if (self->scroll_tick != 0 && self->message_list != NULL)
+    gtk_widget_remove_tick_callback (GTK_WIDGET (self->message_list), self->scroll_tick);
+  self->scroll_tick = 0;
   if (self->export_cancellable != NULL)
     g_cancellable_cancel (self->export_cancellable);
   if (self->export_chooser != NULL)
@@ -1316,7 +1207,9 @@ wpc_traffic_view_dispose (GObject *object)
   if (self->settings != NULL)
     g_signal_handlers_disconnect_by_data (self->settings, self);
   clear_models (self);
-  g_clear_object (&self->details);
+  set_details (self, NULL);
+  _wpc_traffic_view_actions_dispose (self);
+  _wpc_traffic_view_filter_dispose (self);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), WPC_TYPE_TRAFFIC_VIEW);
 
@@ -1324,6 +1217,7 @@ wpc_traffic_view_dispose (GObject *object)
   g_clear_object (&self->store);
   g_clear_pointer (&self->filter, wpi_filter_unref);
   g_clear_pointer (&self->export_message, g_free);
+  g_clear_pointer (&self->notice, g_free);
   g_clear_object (&self->order_probes[0]);
   g_clear_object (&self->order_probes[1]);
 
@@ -1342,6 +1236,9 @@ wpc_traffic_view_get_property (GObject    *object,
     {
     case PROP_PAUSED:
       g_value_set_boolean (value, self->paused);
+      break;
+    case PROP_AUTO_SCROLL:
+      g_value_set_boolean (value, self->auto_scroll);
       break;
     case PROP_REVEAL_SECRETS:
       g_value_set_boolean (value, self->reveal_secrets);
@@ -1367,6 +1264,9 @@ wpc_traffic_view_set_property (GObject      *object,
     case PROP_PAUSED:
       wpc_traffic_view_set_paused (self, g_value_get_boolean (value));
       break;
+    case PROP_AUTO_SCROLL:
+      wpc_traffic_view_set_auto_scroll (self, g_value_get_boolean (value));
+      break;
     case PROP_REVEAL_SECRETS:
       wpc_traffic_view_set_reveal_secrets (self, g_value_get_boolean (value));
       break;
@@ -1387,6 +1287,9 @@ wpc_traffic_view_class_init (WpcTrafficViewClass *klass)
 
   properties[PROP_PAUSED] =
     g_param_spec_boolean ("paused", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_AUTO_SCROLL] =
+    g_param_spec_boolean ("auto-scroll", NULL, NULL, TRUE,
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_REVEAL_SECRETS] =
     g_param_spec_boolean ("reveal-secrets", NULL, NULL, FALSE,
@@ -1417,25 +1320,11 @@ wpc_traffic_view_class_init (WpcTrafficViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, WpcTrafficView, count_label);
   gtk_widget_class_bind_template_child (widget_class, WpcTrafficView, filter_progress);
   gtk_widget_class_bind_template_child (widget_class, WpcTrafficView, activity_label);
-  gtk_widget_class_bind_template_callback (widget_class, on_filter_changed);
-  gtk_widget_class_bind_template_callback (widget_class, on_filter_activate);
-
-  gtk_widget_class_install_action (widget_class, "traffic.focus-filter", NULL, focus_filter_action);
-  gtk_widget_class_install_action (widget_class, "traffic.apply-filter", NULL, apply_filter_action);
-  gtk_widget_class_install_action (widget_class, "traffic.follow-flow", NULL, follow_flow_action);
-  gtk_widget_class_install_action (widget_class, "traffic.export-xml", NULL, export_xml_action);
-  gtk_widget_class_install_action (widget_class, "traffic.export-json", NULL, export_json_action);
-  gtk_widget_class_install_action (widget_class, "traffic.export-pcapng", NULL, export_pcapng_action);
-  gtk_widget_class_install_property_action (widget_class, "traffic.pause", "paused");
-  gtk_widget_class_install_property_action (widget_class, "traffic.reveal-secrets", "reveal-secrets");
-
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, GDK_CONTROL_MASK, "traffic.focus-filter", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
-                                       "traffic.follow-flow", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_e, GDK_CONTROL_MASK, "traffic.pause", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_s, GDK_CONTROL_MASK, "traffic.export-xml", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_S, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
-                                       "traffic.export-json", NULL);
+  gtk_widget_class_bind_template_child (widget_class, WpcTrafficView, pause_button);
+  gtk_widget_class_bind_template_child (widget_class, WpcTrafficView, recent_button);
+  gtk_widget_class_bind_template_child (widget_class, WpcTrafficView, context_menu_model);
+  _wpc_traffic_view_class_filter_init (widget_class);
+  _wpc_traffic_view_class_actions_init (widget_class);
 }
 
 static void
@@ -1443,8 +1332,8 @@ wpc_traffic_view_init (WpcTrafficView *self)
 {
   g_autoptr(WpiTrafficRecord) probe = wpi_traffic_record_new ();
   g_autoptr(GtkListItemFactory) detail_factory = gtk_signal_list_item_factory_new ();
-  GtkEventController *controller;
 
+  self->auto_scroll = TRUE;
   gtk_widget_init_template (GTK_WIDGET (self));
 
   probe->id = 1;
@@ -1458,15 +1347,24 @@ wpc_traffic_view_init (WpcTrafficView *self)
   g_signal_connect (detail_factory, "unbind", G_CALLBACK (unbind_detail), NULL);
   gtk_list_view_set_factory (self->details_list, detail_factory);
 
-  controller = gtk_shortcut_controller_new ();
-  gtk_event_controller_set_name (controller, "wpc-traffic-space");
-  gtk_event_controller_set_propagation_phase (controller, GTK_PHASE_CAPTURE);
-  gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (controller),
-                                        gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_space, 0),
-                                                          gtk_callback_action_new (on_space, NULL, NULL)));
-  gtk_widget_add_controller (GTK_WIDGET (self), controller);
+  {
+    GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->raw_view);
+    GtkTextIter start;
+
+    /* The colour of a text search match, readable on light and dark themes */
+    self->highlight_tag = gtk_text_buffer_create_tag (buffer, "wpc-highlight", "background", "#fce94f",
+                                                      "foreground", "#2e3436", NULL);
+    gtk_text_buffer_get_start_iter (buffer, &start);
+    gtk_text_buffer_create_mark (buffer, "wpc-highlight", &start, TRUE);
+    g_signal_connect_object (buffer, "notify::cursor-position", G_CALLBACK (on_raw_cursor_moved), self,
+                             G_CONNECT_SWAPPED);
+  }
+
+  _wpc_traffic_view_actions_init (self);
+  _wpc_traffic_view_filter_init (self);
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "traffic.reveal-secrets", FALSE);
-  update_details (self);
-  update_status (self);
+  _wpc_traffic_view_update_details (self);
+  _wpc_traffic_view_update_status (self);
 }
+

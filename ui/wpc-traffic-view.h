@@ -39,6 +39,11 @@ gboolean               wpc_traffic_view_apply_filter_text  (WpcTrafficView      
 gboolean               wpc_traffic_view_get_paused         (WpcTrafficView         *self);
 void                   wpc_traffic_view_set_paused         (WpcTrafficView         *self,
                                                             gboolean                paused);
+/* Live capture: the list follows new messages while it shows the newest (TRUE), or
+ * never moves by itself. */
+gboolean               wpc_traffic_view_get_auto_scroll    (WpcTrafficView         *self);
+void                   wpc_traffic_view_set_auto_scroll    (WpcTrafficView         *self,
+                                                            gboolean                auto_scroll);
 gboolean               wpc_traffic_view_get_reveal_secrets (WpcTrafficView         *self);
 /* Refused (stays FALSE) unless reveal-secrets-allowed is set. */
 void                   wpc_traffic_view_set_reveal_secrets (WpcTrafficView         *self,
@@ -47,6 +52,11 @@ void                   wpc_traffic_view_set_reveal_secrets (WpcTrafficView      
 /* The id of the selected message, 0 for none; selecting one shows its details. */
 gint64                 wpc_traffic_view_get_selected_id    (WpcTrafficView         *self);
 gboolean               wpc_traffic_view_select_id          (WpcTrafficView         *self,
+                                                            gint64                  id);
+/* Selects the message as a jump from elsewhere (a phone's recent traffic) needs it:
+ * resumes a paused capture that does not list it yet and clears a display filter
+ * that hides it, saying so in the status line. FALSE when the log has no such message. */
+gboolean               wpc_traffic_view_show_message       (WpcTrafficView         *self,
                                                             gint64                  id);
 /* The details tree and the raw text of the selected message (for tests). */
 GListModel            *wpc_traffic_view_get_details        (WpcTrafficView         *self);

@@ -246,7 +246,7 @@ show_traffic_action (GtkWidget  *widget,
   WpcWindow *self = WPC_WINDOW (widget);
 
   gtk_stack_set_visible_child_name (self->view_stack, "traffic");
-  wpc_traffic_view_select_id (self->traffic_view, g_variant_get_int64 (parameter));
+  wpc_traffic_view_show_message (self->traffic_view, g_variant_get_int64 (parameter));
 }
 
 static void

@@ -1239,3 +1239,151 @@ wpi_filter_match_entry (WpiFilter       *filter,
     return FALSE;
   return wpi_filter_match_record (filter, wpi_traffic_entry_get_record (entry), entry_message, &data);
 }
+
+/* ---- Building filter text ------------------------------------------------------ */
+
+const char * const *
+wpi_filter_get_field_names (void)
+{
+  static const char * const names[] = {
+    "mac", "e164", "ip", "dir", "port", "reason", "action", "status", "nonce", "flow", "error",
+    "item", "item.", NULL,
+  };
+
+  return names;
+}
+
+static gboolean
+is_plain_word (const char *text)
+{
+  static const char * const keywords[] = { "and", "or", "not", "contains", "matches" };
+
+  if (*text == '\0')
+    return FALSE;
+  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
+    if (!is_word_char (g_utf8_get_char (p)))
+      return FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (keywords); i++)
+    if (g_ascii_strcasecmp (text, keywords[i]) == 0)
+      return FALSE;
+  return TRUE;
+}
+
+char *
+wpi_filter_quote_value (const char *value)
+{
+  GString *quoted;
+
+  g_return_val_if_fail (value != NULL, NULL);
+
+  if (is_plain_word (value))
+    return g_strdup (value);
+  /* The lexer takes \" and \\ for the character itself (see the header). */
+  quoted = g_string_new ("\"");
+  for (const char *p = value; *p != '\0'; p++)
+    {
+      if (*p == '"' || *p == '\\')
+        g_string_append_c (quoted, '\\');
+      g_string_append_c (quoted, *p);
+    }
+  g_string_append_c (quoted, '"');
+  return g_string_free (quoted, FALSE);
+}
+
+char *
+wpi_filter_build_equals (const char  *field,
+                         const char  *value,
+                         GError     **error)
+{
+  g_autofree char *quoted = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr(WpiFilter) check = NULL;
+
+  g_return_val_if_fail (field != NULL, NULL);
+  g_return_val_if_fail (value != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  /* A field with a space or an operator in it would parse as something else. */
+  if (!is_plain_word (field) || !g_utf8_validate (value, -1, NULL))
+    {
+      g_set_error (error, WPI_FILTER_ERROR, WPI_FILTER_ERROR_UNKNOWN_FIELD,
+                   _("“%s” cannot be written as a filter field"), field);
+      return NULL;
+    }
+  quoted = wpi_filter_quote_value (value);
+  text = g_strdup_printf ("%s == %s", field, quoted);
+  /* Parsed back, so that an unknown field or a value the field refuses (port == abc)
+   * is said here and not when the filter is applied. */
+  check = wpi_filter_parse (text, WPI_FILTER_MATCH_SECRETS, NULL, error);
+  if (check == NULL)
+    return NULL;
+  return g_steal_pointer (&text);
+}
+
+/* Whether "or" joins the top level of text (then "and" needs it in parentheses). An
+ * unreadable text counts as having one. */
+static gboolean
+has_top_level_or (const char *text)
+{
+  Parser parser = { 0 };
+  gboolean found = FALSE;
+  int depth = 0;
+
+  parser.text = text;
+  parser.tokens = g_array_new (FALSE, TRUE, sizeof (Token));
+  g_array_set_clear_func (parser.tokens, (GDestroyNotify) token_clear);
+  if (!g_utf8_validate (text, -1, NULL) || !tokenize (&parser))
+    found = TRUE;
+  for (guint i = 0; !found && i < parser.tokens->len; i++)
+    {
+      const Token *token = &g_array_index (parser.tokens, Token, i);
+
+      if (token->kind == TOK_LPAREN)
+        depth++;
+      else if (token->kind == TOK_RPAREN)
+        depth--;
+      else if (depth == 0 && (token->kind == TOK_OR_OR || is_keyword (token, "or")))
+        found = TRUE;
+    }
+  g_clear_error (&parser.error);
+  g_array_unref (parser.tokens);
+  return found;
+}
+
+static gboolean
+is_blank (const char *text)
+{
+  for (; text != NULL && *text != '\0'; text++)
+    if (!g_ascii_isspace (*text))
+      return FALSE;
+  return TRUE;
+}
+
+char *
+wpi_filter_combine (const char       *current,
+                    WpiFilterCombine  how,
+                    const char       *test)
+{
+  g_autofree char *term = NULL;
+  g_autofree char *left = NULL;
+  gboolean negate = how == WPI_FILTER_COMBINE_NOT || how == WPI_FILTER_COMBINE_AND_NOT ||
+                    how == WPI_FILTER_COMBINE_OR_NOT;
+  gboolean with_and = how == WPI_FILTER_COMBINE_AND || how == WPI_FILTER_COMBINE_AND_NOT;
+
+  g_return_val_if_fail (test != NULL, NULL);
+
+  term = negate ? g_strdup_printf ("not %s", test) : g_strdup (test);
+  if (how == WPI_FILTER_COMBINE_REPLACE || how == WPI_FILTER_COMBINE_NOT || is_blank (current))
+    return g_steal_pointer (&term);
+
+  left = g_strstrip (g_strdup (current));
+  /* "and" binds tighter than "or": a or b, and c, is (a or b) and c. */
+  if (with_and && has_top_level_or (left))
+    {
+      char *wrapped = g_strdup_printf ("(%s)", left);
+
+      g_free (left);
+      left = wrapped;
+    }
+  return g_strdup_printf ("%s %s %s", left, with_and ? "and" : "or", term);
+}

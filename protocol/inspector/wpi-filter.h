@@ -142,6 +142,36 @@ gboolean    wpi_filter_match_entry  (WpiFilter              *filter,
 /* The codec error's short name as the "error" field knows it ("malformed"), or NULL. */
 const char *wpi_filter_error_code_name (int error_code);
 
+/* The field names for completion, NULL-terminated; "item." stands for item.NAME. */
+const char * const *wpi_filter_get_field_names (void);
+
+/* value as a filter VALUE that reads back as value: a plain word stays bare, anything
+ * else is put in double quotes with " and \ escaped. */
+char       *wpi_filter_quote_value (const char      *value);
+
+/* "FIELD == VALUE", quoted and escaped so that it parses back to that test (Apply as
+ * Filter, Copy as Filter). NULL with an error in WPI_FILTER_ERROR when field is no
+ * field of the language or the field refuses the value (port == abc). */
+char       *wpi_filter_build_equals (const char     *field,
+                                     const char     *value,
+                                     GError        **error);
+
+/* How Prepare/Apply as Filter joins a test to the filter text already there */
+typedef enum {
+  WPI_FILTER_COMBINE_REPLACE, /* test */
+  WPI_FILTER_COMBINE_NOT,     /* not test */
+  WPI_FILTER_COMBINE_AND,     /* current and test */
+  WPI_FILTER_COMBINE_OR,      /* current or test */
+  WPI_FILTER_COMBINE_AND_NOT, /* current and not test */
+  WPI_FILTER_COMBINE_OR_NOT,  /* current or not test */
+} WpiFilterCombine;
+
+/* The new filter text; current (may be NULL or blank: then test alone) is put in
+ * parentheses where "and" would otherwise bind into it. */
+char       *wpi_filter_combine      (const char      *current,
+                                     WpiFilterCombine how,
+                                     const char      *test);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (WpiFilter, wpi_filter_unref)
 
 G_END_DECLS

@@ -225,9 +225,20 @@ worker_report (ScanJob *job,
   g_mutex_unlock (&shared->lock);
   g_array_set_size (found, 0);
 
+  /* Always a source on the model's context: g_main_context_invoke() would call drain
+   * here, in the worker, whenever no thread holds that context at the moment (a test
+   * between iterations, a start-up before the main loop runs), and the model and the
+   * list over it would change under the GTK thread. */
   if (schedule)
-    g_main_context_invoke_full (job->context, G_PRIORITY_DEFAULT, drain_idle,
-                                scan_shared_ref (shared), (GDestroyNotify) scan_shared_unref);
+    {
+      GSource *source = g_idle_source_new ();
+
+      g_source_set_priority (source, G_PRIORITY_DEFAULT);
+      g_source_set_callback (source, drain_idle, scan_shared_ref (shared), (GDestroyNotify) scan_shared_unref);
+      g_source_set_static_name (source, "[wpi-inspector] filter results");
+      g_source_attach (source, job->context);
+      g_source_unref (source);
+    }
 }
 
 static gboolean
@@ -506,7 +517,10 @@ restart (WpiTrafficFilterModel *self,
   ScanShared *shared;
   ScanJob *job;
   gint64 first_id = wpi_traffic_model_get_first_id (self->model);
-  gint64 last_id = wpi_traffic_model_get_last_id (self->model);
+  guint n_base = g_list_model_get_n_items (G_LIST_MODEL (self->model));
+  /* What the base model lists, not what it holds back while paused: an id past it has
+   * no item (the list's rows would be NULL); it is matched when the pause ends. */
+  gint64 last_id = n_base > 0 ? first_id + n_base - 1 : 0;
 
   cancel_scan (self);
   g_array_set_size (self->ids, 0);
@@ -521,7 +535,7 @@ restart (WpiTrafficFilterModel *self,
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_ITEMS]);
     }
 
-  if (self->filter == NULL || first_id == 0)
+  if (self->filter == NULL || first_id == 0 || n_base == 0)
     {
       set_running (self, FALSE, 1.0);
       return;

@@ -778,6 +778,50 @@ test_filter_model (Fixture       *fixture,
   wpi_traffic_filter_model_set_reversed (model, FALSE);
 }
 
+/* The worker's results reach the model on the model's thread only, even while no thread
+ * holds the main context (a GTK test between iterations, a start-up before the main
+ * loop): g_main_context_invoke() would have run them in the worker, under the list. */
+static WpiTrafficFilterModel *
+filter_model_over_log (Fixture          *fixture,
+                       guint             n,
+                       WpiTrafficModel **base)
+{
+  g_autoptr(GError) error = NULL;
+
+  test_util_store_fill (fixture->store, make_record, 0, n);
+  *base = wpi_traffic_model_new (fixture->store, &error);
+  g_assert_no_error (error);
+  return wpi_traffic_filter_model_new (*base);
+}
+
+static void
+test_filter_model_thread (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  g_autoptr(WpiTrafficModel) base = NULL;
+  g_autoptr(WpiFilter) filter = wpi_filter_parse ("status == busy", WPI_FILTER_FLAGS_NONE, NULL, NULL);
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  const guint n = 2000;
+  g_autoptr(WpiTrafficFilterModel) model = filter_model_over_log (fixture, n, &base);
+
+  /* Nothing else pending: what is, from here on, comes from the worker */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  wpi_traffic_filter_model_set_filter (model, filter);
+
+  /* The main context is not iterated: the worker's report waits in it */
+  while (!g_main_context_pending (NULL))
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (1000);
+    }
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, 0);
+  g_assert_true (wpi_traffic_filter_model_get_running (model));
+
+  wait_for_scan (model);
+  assert_matches (model, 0, n - 1, is_busy);
+}
+
 /* Replacing a filter while the worker runs: the old scan's results never show. */
 static void
 test_filter_model_cancel (Fixture       *fixture,
@@ -890,6 +934,130 @@ test_filter_model_live (Fixture       *fixture,
   g_assert_cmpint (wpi_traffic_filter_model_get_id (model, 0), ==, 142);
 }
 
+/* Apply as Filter: a field and a value written as a test that reads back as that test */
+static void
+test_build_equals (void)
+{
+  static const struct { const char *field; const char *value; const char *text; const char *ids; } cases[] = {
+    { "status", "busy", "status == busy", "2" },
+    { "flow", "flow-b", "flow == flow-b", "24" },
+    { "mac", "00:1A:E8:12:34:56", "mac == 00:1A:E8:12:34:56", "24" },
+    { "ip", "::1", "ip == ::1", "3" },
+    { "port", "18444", "port == 18444", "3" },
+    { "dir", "in", "dir == in", "1235" },
+    { "error", "1:27: malformed XML", "error == \"1:27: malformed XML\"", "3" },
+    { "item.sip-transport-user", "2", "item.sip-transport-user == 2", "4" },
+    { "item", "user-pwd", "item == user-pwd", "1" },
+  };
+  /* Values a bare word cannot carry: each must match itself and nothing else */
+  static const char * const awkward[] = {
+    "a b\"c", "back\\slash", "\\\"", "and", "OR", "x) or (y", "'quote'", "tab\there",
+    "two\nlines", "", "Tür & Tor", "ends in \\", "==", "!x", "~",
+  };
+  static const struct { const char *field; const char *value; int code; } refused[] = {
+    { "nosuch", "1", WPI_FILTER_ERROR_UNKNOWN_FIELD },
+    { "port", "abc", WPI_FILTER_ERROR_INVALID_VALUE },
+    { "flow == x or mac", "1", WPI_FILTER_ERROR_UNKNOWN_FIELD },
+    { "", "1", WPI_FILTER_ERROR_UNKNOWN_FIELD },
+    { "item.", "1", WPI_FILTER_ERROR_SYNTAX },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *text = wpi_filter_build_equals (cases[i].field, cases[i].value, &error);
+      g_autofree char *ids = NULL;
+
+      g_assert_no_error (error);
+      g_assert_cmpstr (text, ==, cases[i].text);
+      ids = matching (text, WPI_FILTER_FLAGS_NONE, NULL);
+      g_assert_cmpstr (ids, ==, cases[i].ids);
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (awkward); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *text = wpi_filter_build_equals ("flow", awkward[i], &error);
+      g_autoptr(WpiFilter) filter = NULL;
+      g_autoptr(WpiTrafficRecord) record = wpi_traffic_record_new ();
+
+      g_test_message ("%s", awkward[i]);
+      g_assert_no_error (error);
+      filter = wpi_filter_parse (text, WPI_FILTER_FLAGS_NONE, NULL, &error);
+      g_assert_no_error (error);
+      record->flow_id = g_strdup (awkward[i]);
+      g_assert_true (wpi_filter_match_record (filter, record, NULL, NULL));
+      g_free (record->flow_id);
+      record->flow_id = g_strconcat (awkward[i], "x", NULL);
+      g_assert_false (wpi_filter_match_record (filter, record, NULL, NULL));
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *text = wpi_filter_build_equals (refused[i].field, refused[i].value, &error);
+
+      g_test_message ("%s == %s", refused[i].field, refused[i].value);
+      g_assert_null (text);
+      g_assert_error (error, WPI_FILTER_ERROR, refused[i].code);
+    }
+}
+
+/* Prepare as Filter: the test joined to what the entry holds, parenthesised where "and"
+ * would bind into an "or" */
+static void
+test_combine (void)
+{
+  static const struct { const char *current; WpiFilterCombine how; const char *text; const char *ids; } cases[] = {
+    { "dir == out", WPI_FILTER_COMBINE_REPLACE, "status == busy", "2" },
+    { NULL, WPI_FILTER_COMBINE_AND, "status == busy", "2" },
+    { "  ", WPI_FILTER_COMBINE_OR_NOT, "not status == busy", "1345" },
+    { "dir == out", WPI_FILTER_COMBINE_NOT, "not status == busy", "1345" },
+    { "dir == in", WPI_FILTER_COMBINE_AND, "dir == in and status == busy", "2" },
+    { "dir == in ", WPI_FILTER_COMBINE_AND_NOT, "dir == in and not status == busy", "135" },
+    { "dir == out", WPI_FILTER_COMBINE_OR, "dir == out or status == busy", "24" },
+    { "dir == out", WPI_FILTER_COMBINE_OR_NOT, "dir == out or not status == busy", "1345" },
+    { "dir == out or error", WPI_FILTER_COMBINE_AND, "(dir == out or error) and status == busy", "" },
+    { "dir == out || error", WPI_FILTER_COMBINE_AND_NOT, "(dir == out || error) and not status == busy", "345" },
+    { "(dir == out or error)", WPI_FILTER_COMBINE_AND, "(dir == out or error) and status == busy", "" },
+    { "mac or (error)", WPI_FILTER_COMBINE_OR, "mac or (error) or status == busy", "12345" },
+    { "flow == \"a or b\"", WPI_FILTER_COMBINE_AND, "flow == \"a or b\" and status == busy", "" },
+    /* unreadable: kept apart, the parser then says what is wrong with it */
+    { "flow == \"open", WPI_FILTER_COMBINE_AND, "(flow == \"open) and status == busy", NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *text = wpi_filter_combine (cases[i].current, cases[i].how, "status == busy");
+
+      g_test_message ("%s", text);
+      g_assert_cmpstr (text, ==, cases[i].text);
+      if (cases[i].ids != NULL)
+        {
+          g_autofree char *ids = matching (text, WPI_FILTER_FLAGS_NONE, NULL);
+          g_assert_cmpstr (ids, ==, cases[i].ids);
+        }
+    }
+}
+
+/* Every field name offered for completion is one the parser knows */
+static void
+test_field_names (void)
+{
+  const char * const *names = wpi_filter_get_field_names ();
+  guint n = 0;
+
+  for (; names[n] != NULL; n++)
+    {
+      g_autofree char *text = g_strconcat (names[n], g_str_has_suffix (names[n], ".") ? "e164" : "", NULL);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(WpiFilter) filter = wpi_filter_parse (text, WPI_FILTER_FLAGS_NONE, NULL, &error);
+
+      g_assert_no_error (error);
+    }
+  g_assert_cmpuint (n, ==, 13);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -904,10 +1072,14 @@ main (int   argc,
   g_test_add_func ("/filter/evaluate/error-code-names", test_error_code_names);
   g_test_add_func ("/filter/evaluate/incomplete-index", test_evaluate_incomplete_index);
   g_test_add_func ("/filter/item-index/validity", test_item_index_validity);
+  g_test_add_func ("/filter/build/equals", test_build_equals);
+  g_test_add_func ("/filter/build/combine", test_combine);
+  g_test_add_func ("/filter/build/field-names", test_field_names);
 #define ADD(path, func) g_test_add (path, Fixture, NULL, test_util_store_setup, func, test_util_store_teardown)
   ADD ("/filter/evaluate/entries", test_evaluate_entries);
   ADD ("/filter/model/scan", test_filter_model);
   ADD ("/filter/model/cancel", test_filter_model_cancel);
+  ADD ("/filter/model/thread", test_filter_model_thread);
   ADD ("/filter/model/live", test_filter_model_live);
 #undef ADD
 

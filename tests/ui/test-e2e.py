@@ -343,6 +343,35 @@ def screenshot(frame, path, previous):
 
 # The steps --------------------------------------------------------------------------
 
+def is_on(toggle):
+    """A GTK 4.8 toggle button reaches AT-SPI as a push button, pressed or checked when on."""
+    return has_state(toggle, pyatspi.STATE_PRESSED) or has_state(toggle, pyatspi.STATE_CHECKED)
+
+
+def check_inspector_toggles(traffic_page, tap, timeout):
+    """Issue 13 part 2: the pause button says its state to a screen reader (its name is
+    what a press will do) and auto-scroll is a toggle."""
+    pause = find(traffic_page, pyatspi.ROLE_PUSH_BUTTON, "Pause live capture")
+    if pause is None:
+        raise StepFailed("the inspector has no button named “Pause live capture”")
+    click(pause)
+    wait_for("the pause button to be named “Resume live capture”",
+             lambda: name(pause) == "Resume live capture" and is_on(pause), timeout)
+    click(pause)
+    wait_for("the pause button to be named “Pause live capture” again",
+             lambda: name(pause) == "Pause live capture" and not is_on(pause), timeout)
+    scroll = find(traffic_page, pyatspi.ROLE_PUSH_BUTTON, "Scroll to new messages")
+    if scroll is None:
+        raise StepFailed("the inspector has no button named “Scroll to new messages”")
+    if not is_on(scroll):
+        raise StepFailed("auto-scroll is not on at start")
+    click(scroll)
+    wait_for("auto-scroll to be off", lambda: not is_on(scroll), timeout)
+    click(scroll)
+    wait_for("auto-scroll to be on again", lambda: is_on(scroll), timeout)
+    tap.ok("the inspector's pause button names its state and auto-scroll toggles")
+
+
 def run(args, tap, timeout):
     tmp = tempfile.mkdtemp(prefix="wpc-e2e-")
     os.makedirs(args.screenshot_dir, exist_ok=True)
@@ -499,6 +528,7 @@ def run(args, tap, timeout):
         screenshot(frame, os.path.join(args.screenshot_dir, "traffic.png"), handout_png)
         tap.ok(f"screenshot of the Traffic view in {args.screenshot_dir}/traffic.png")
         follow_flow_from_phone(traffic_page, message_table, tap, timeout)
+        check_inspector_toggles(traffic_page, tap, timeout)
 
         # Quit --------------------------------------------------------------------
         close = find(header, pyatspi.ROLE_PUSH_BUTTON, "Close")

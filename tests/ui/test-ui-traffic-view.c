@@ -8,9 +8,10 @@
 #include <glib/gstdio.h>
 #include <gtk/gtk.h>
 
+#include "wpi-catalogue.h"
 #include "wpi-codec.h"
 #include "wpc-traffic-detail.h"
-#include "wpc-traffic-view.h"
+#include "wpc-traffic-view-private.h"
 #include "wpc-window.h"
 #include "ui-test-util.h"
 
@@ -378,6 +379,16 @@ test_filter (Fixture       *fixture,
   g_assert_true (gtk_widget_has_css_class (entry, "error"));
 }
 
+static const char *
+category_of (const char *item)
+{
+  WpiCatalogue *catalogue = wpi_catalogue_get_default ();
+  WpiItemInfo *info = wpi_catalogue_lookup (catalogue, item);
+
+  g_assert_nonnull (info);
+  return wpi_catalogue_get_category_title (catalogue, wpi_item_info_get_category (info));
+}
+
 static void
 test_details (Fixture       *fixture,
               gconstpointer  user_data)
@@ -401,10 +412,17 @@ test_details (Fixture       *fixture,
                                  "WorkPoint Interface: WorkpointMessage (phone to console)\n",
                                  "    Reason for contact: start-up (registration after a start-up or reset)\n",
                                  "Items: 17 items\n",
-                                 "    e164: 4989700141\n",
                                  "    user-pwd: (masked)\n",
-                                 "    configuration-changed-flag: false (no)\n",
                                  NULL);
+  /* Each item's catalogue meaning once, on the item's own line: no "Category" child */
+  {
+    g_autofree char *e164 = g_strdup_printf ("    e164: 4989700141 (%s)\n", category_of ("e164"));
+    g_autofree char *flag = g_strdup_printf ("    configuration-changed-flag: false (no · %s)\n",
+                                             category_of ("configuration-changed-flag"));
+
+    test_util_assert_contains_all (details, e164, flag, NULL);
+    g_assert_null (strstr (details, "Category"));
+  }
   g_assert_null (strstr (details, "Tür"));
   raw = wpc_traffic_view_dup_raw_text (fixture->view);
   g_assert_true (g_str_has_prefix (raw, "POST /DeploymentService/LoginService HTTP/1.1\nHost: 192.168.10.2:18443\n"));
@@ -429,7 +447,7 @@ test_details (Fixture       *fixture,
   g_assert_nonnull (strstr (raw, "<Item name=\"user-pwd\">Tür&amp;Tor&lt;7</Item>"));
   g_clear_pointer (&details, g_free);
   details = details_text (fixture);
-  g_assert_nonnull (strstr (details, "    user-pwd: Tür&Tor<7\n"));
+  g_assert_nonnull (strstr (details, "    user-pwd: Tür&Tor<7 ("));
   /* Withdrawn: masked again at once */
   g_settings_set_boolean (fixture->settings, "reveal-secrets-allowed", FALSE);
   g_assert_false (wpc_traffic_view_get_reveal_secrets (fixture->view));
@@ -443,8 +461,14 @@ test_details (Fixture       *fixture,
   g_assert_true (wpc_traffic_view_select_id (fixture->view, 11));
   g_clear_pointer (&details, g_free);
   details = details_text (fixture);
-  g_assert_nonnull (strstr (details, "    ldap-user: \n        Status: invalid data (the phone refused the value)\n"));
-  g_assert_nonnull (strstr (details, "    line-sip-uri[2]: \n        Status: invalid index (the index is out of range)\n"));
+  {
+    g_autofree char *ldap = g_strdup_printf ("    ldap-user:  (%s)\n        Status: invalid data (the phone refused the value)\n",
+                                             category_of ("ldap-user"));
+    g_autofree char *uri = g_strdup_printf ("    line-sip-uri[2]:  (%s)\n        Status: invalid index (the index is out of range)\n",
+                                            category_of ("line-sip-uri"));
+
+    test_util_assert_contains_all (details, ldap, uri, NULL);
+  }
 
   /* Busy */
   g_assert_true (wpc_traffic_view_select_id (fixture->view, 7));
@@ -494,7 +518,7 @@ test_follow_flow (Fixture       *fixture,
   g_assert_true (wpc_traffic_view_select_id (fixture->view, 7));
   g_assert_true (gtk_widget_get_sensitive (follow));
   g_assert_true (ui_test_activate_shortcut (view, "<Shift><Control>f"));
-  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (filter_entry (fixture))), ==, "flow == \"flow-2\"");
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (filter_entry (fixture))), ==, "flow == flow-2");
   wait_for_filter (fixture);
   g_assert_cmpuint (n_shown (fixture), ==, 4);
   for (guint i = 0; i < 4; i++)
@@ -666,6 +690,575 @@ test_follow_tail (Fixture       *fixture,
   ui_test_wait_for_paint (GTK_WIDGET (fixture->view), WAIT_TIMEOUT_MS);
   ui_test_wait_for_paint (GTK_WIDGET (fixture->view), WAIT_TIMEOUT_MS);
   g_assert_cmpfloat (gtk_adjustment_get_value (wait.adjustment), ==, 0.0);
+}
+
+/* ---- The list's rows ---------------------------------------------------------------- */
+
+/* The rows the message list shows: its No. cells inside its viewport */
+static guint
+n_rows_visible (Fixture *fixture)
+{
+  GtkWidget *list = ui_test_find_widget (GTK_WIDGET (fixture->view), GTK_TYPE_COLUMN_VIEW, NULL);
+  g_autoptr(GPtrArray) labels = g_ptr_array_new ();
+  guint n = 0;
+
+  ui_test_find_all (list, GTK_TYPE_LABEL, NULL, labels);
+  for (guint i = 0; i < labels->len; i++)
+    {
+      graphene_rect_t bounds;
+
+      if (GPOINTER_TO_UINT (g_object_get_data (labels->pdata[i], "wpc-column")) == 1 &&
+          gtk_widget_get_mapped (labels->pdata[i]) &&
+          gtk_widget_get_child_visible (gtk_widget_get_parent (labels->pdata[i])) &&
+          gtk_widget_compute_bounds (labels->pdata[i], list, &bounds) &&
+          bounds.origin.y + bounds.size.height > 0 && bounds.origin.y < gtk_widget_get_height (list))
+        n++;
+    }
+  return n;
+}
+
+/* Whether the No. cell of the message id is inside the list's viewport */
+static gboolean
+row_is_visible (Fixture *fixture,
+                gint64   id)
+{
+  GtkWidget *list = ui_test_find_widget (GTK_WIDGET (fixture->view), GTK_TYPE_COLUMN_VIEW, NULL);
+  g_autoptr(GPtrArray) labels = g_ptr_array_new ();
+  g_autofree char *number = g_strdup_printf ("%" G_GINT64_FORMAT, id);
+
+  ui_test_find_all (list, GTK_TYPE_LABEL, NULL, labels);
+  for (guint i = 0; i < labels->len; i++)
+    {
+      graphene_rect_t bounds;
+
+      if (GPOINTER_TO_UINT (g_object_get_data (labels->pdata[i], "wpc-column")) == 1 &&
+          g_strcmp0 (gtk_label_get_text (labels->pdata[i]), number) == 0 &&
+          gtk_widget_get_mapped (labels->pdata[i]) &&
+          gtk_widget_compute_bounds (labels->pdata[i], list, &bounds) &&
+          bounds.origin.y >= 0 && bounds.origin.y + bounds.size.height <= gtk_widget_get_height (list))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static void
+wait_for_frames (Fixture *fixture)
+{
+  for (guint i = 0; i < 6; i++)
+    ui_test_wait_for_paint (GTK_WIDGET (fixture->view), WAIT_TIMEOUT_MS);
+}
+
+/* After a popup closed: the crossing events and idles it leaves are handled while the
+ * window is still there */
+static void
+settle_after_popup (Fixture *fixture)
+{
+  wait_for_frames (fixture);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+/* Issue 13: "the list showed 1 of 425 rows until it was scrolled". Selecting a message
+ * (a jump from a phone's traffic, a filter that finds the selection again) scrolled
+ * the list to rows it had never measured, and it showed one row or none. */
+static void
+test_rows_shown (Fixture       *fixture,
+                 gconstpointer  user_data)
+{
+  static const struct { gboolean hidden; const char *filter; gint64 id; } cases[] = {
+    { FALSE, NULL, 425 },
+    { TRUE, NULL, 425 },
+    { TRUE, NULL, 200 },
+    { FALSE, "dir == in or dir == out", 420 },
+    { TRUE, "dir == in or dir == out", 200 },
+    { FALSE, "status == busy", 367 },
+  };
+
+  append_messages (fixture, 425); /* before the view has the store: only logged */
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_test_message ("case %u: %s, %s, message %" G_GINT64_FORMAT, i, cases[i].hidden ? "hidden" : "shown",
+                      cases[i].filter, cases[i].id);
+      wpc_traffic_view_set_store (fixture->view, NULL);
+      g_assert_true (wpc_traffic_view_apply_filter_text (fixture->view, ""));
+      if (cases[i].hidden)
+        g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.show-page", "s", "phones"));
+      wpc_traffic_view_set_store (fixture->view, fixture->store);
+      if (cases[i].filter != NULL)
+        {
+          g_assert_true (wpc_traffic_view_apply_filter_text (fixture->view, cases[i].filter));
+          wait_for_filter (fixture);
+        }
+      g_assert_true (wpc_traffic_view_select_id (fixture->view, cases[i].id));
+      g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.show-page", "s", "traffic"));
+      wait_for_frames (fixture);
+      /* A page of rows, the selected one among them */
+      g_assert_cmpuint (n_rows_visible (fixture), >=, MIN (8, n_shown (fixture)));
+      g_assert_true (row_is_visible (fixture, cases[i].id));
+    }
+
+  /* Messages faster than frames: the list keeps up with the newest */
+  wpc_traffic_view_set_store (fixture->view, NULL);
+  g_assert_true (wpc_traffic_view_apply_filter_text (fixture->view, ""));
+  wpc_traffic_view_set_store (fixture->view, fixture->store);
+  g_assert_true (wpc_traffic_view_select_id (fixture->view, 425));
+  wait_for_frames (fixture);
+  for (guint i = 0; i < 40; i++)
+    {
+      append_messages (fixture, 1);
+      g_main_context_iteration (NULL, FALSE);
+    }
+  wait_for_frames (fixture);
+  g_assert_true (row_is_visible (fixture, 465));
+  g_assert_cmpuint (n_rows_visible (fixture), >=, 8);
+}
+
+/* ---- Wireshark's conventions (issue 13 part 2) ------------------------------------- */
+
+/* The details row whose title is title (rows of the selected message, all expanded) */
+static guint
+detail_row (Fixture    *fixture,
+            const char *title)
+{
+  GtkListView *details = GTK_LIST_VIEW (ui_test_find_named (GTK_WIDGET (fixture->view), GTK_TYPE_LIST_VIEW,
+                                                           "details_list"));
+  GListModel *rows = G_LIST_MODEL (gtk_list_view_get_model (details));
+
+  for (guint i = 0; rows != NULL && i < g_list_model_get_n_items (rows); i++)
+    {
+      g_autoptr(GtkTreeListRow) row = g_list_model_get_item (rows, i);
+      g_autoptr(WpcTrafficDetail) node = gtk_tree_list_row_get_item (row);
+
+      if (g_strcmp0 (wpc_traffic_detail_get_title (node), title) == 0)
+        return i;
+    }
+  g_error ("no details row “%s”", title);
+}
+
+static GtkSingleSelection *
+details_selection (Fixture *fixture)
+{
+  GtkListView *details = GTK_LIST_VIEW (ui_test_find_named (GTK_WIDGET (fixture->view), GTK_TYPE_LIST_VIEW,
+                                                           "details_list"));
+
+  return GTK_SINGLE_SELECTION (gtk_list_view_get_model (details));
+}
+
+/* The text of the clipboard the view copies to (set in this process) */
+static char *
+clipboard_text (Fixture *fixture)
+{
+  GdkClipboard *clipboard = gtk_widget_get_clipboard (GTK_WIDGET (fixture->view));
+  GdkContentProvider *content = gdk_clipboard_get_content (clipboard);
+  g_auto(GValue) value = G_VALUE_INIT;
+
+  g_assert_nonnull (content);
+  g_value_init (&value, G_TYPE_STRING);
+  g_assert_true (gdk_content_provider_get_value (content, &value, NULL));
+  return g_value_dup_string (&value);
+}
+
+static void
+assert_copies (Fixture    *fixture,
+               const char *action,
+               const char *expected)
+{
+  g_autofree char *copied = NULL;
+
+  gdk_clipboard_set_text (gtk_widget_get_clipboard (GTK_WIDGET (fixture->view)), "(nothing)");
+  gtk_widget_activate_action (GTK_WIDGET (fixture->view), action, NULL);
+  copied = clipboard_text (fixture);
+  g_assert_cmpstr (copied, ==, expected != NULL ? expected : "(nothing)");
+}
+
+static gboolean
+is_small_laptop_size (gpointer window)
+{
+  int width = 0, height = 0;
+
+  gtk_window_get_default_size (window, &width, &height);
+  return width == 1024 && height == 600 && gtk_widget_get_width (window) <= 1024 &&
+         gtk_widget_get_height (window) <= 600;
+}
+
+static gboolean
+is_unmapped (gpointer widget)
+{
+  return !gtk_widget_get_mapped (widget);
+}
+
+/* Right-click on a list cell or a details row: Apply/Prepare as Filter, Copy Value,
+ * Copy as Filter, with the value quoted so that it parses back */
+static void
+test_context_menu (Fixture       *fixture,
+                   gconstpointer  user_data)
+{
+  static const struct {
+    gint64      id;
+    int         column;  /* a list cell, or -1: the details row named by row */
+    const char *row;
+    const char *value;   /* what Copy Value copies */
+    const char *filter;  /* what Copy as Filter copies, NULL: none */
+    guint       matches; /* messages shown after Apply as Filter > Selected */
+  } cases[] = {
+    { 1, 2, NULL, MAC_A, "mac == " MAC_A, 4 },
+    { 7, 6, NULL, "busy", "status == busy", 1 },
+    { 7, 4, NULL, "18443 · Default", "port == 18443", N_LOG },
+    { 14, 6, NULL, "malformed", "error == malformed", 1 },
+    { 14, 2, NULL, "192.168.10.41", "ip == 192.168.10.41", N_LOG - 1 },
+    { 2, 0, NULL, "2", NULL, 0 },
+    { 1, -1, "e164", "4989700141", "item.e164 == 4989700141", 5 },
+    { 1, -1, "device-type", "OpenStage 60", "item.device-type == \"OpenStage 60\"", 4 },
+    { 1, -1, "user-pwd", "(masked)", NULL, 0 },
+    { 1, -1, "Nonce", "B7FFE4F479F30D2120FB74E9E5233172", "nonce == B7FFE4F479F30D2120FB74E9E5233172", 4 },
+    { 5, -1, "Flow", "flow-2", "flow == flow-2", 4 },
+  };
+  GtkWidget *popover;
+
+  wpc_traffic_view_set_store (fixture->view, fixture->store);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      guint position;
+
+      g_test_message ("case %u: %s", i, cases[i].value);
+      g_assert_true (wpc_traffic_view_apply_filter_text (fixture->view, ""));
+      if (cases[i].column >= 0)
+        {
+          g_assert_true (wpi_traffic_filter_model_find (wpc_traffic_view_get_model (fixture->view), cases[i].id,
+                                                        &position));
+          g_assert_true (_wpc_traffic_view_popup_cell_menu (fixture->view, position, cases[i].column));
+          g_assert_cmpint (wpc_traffic_view_get_selected_id (fixture->view), ==, cases[i].id);
+        }
+      else
+        {
+          g_assert_true (wpc_traffic_view_select_id (fixture->view, cases[i].id));
+          g_assert_true (_wpc_traffic_view_popup_detail_menu (fixture->view, detail_row (fixture, cases[i].row)));
+        }
+      /* Top left, away from Xvfb's pointer in the middle of the screen, which would hover
+       * a submenu open */
+      _wpc_traffic_view_show_context_menu (fixture->view, GTK_WIDGET (fixture->view), 10, 10);
+      popover = ui_test_find_named (GTK_WIDGET (fixture->view), GTK_TYPE_POPOVER_MENU, "context-menu");
+      g_assert_nonnull (popover);
+      g_assert_true (gtk_widget_get_visible (popover));
+
+      assert_copies (fixture, "traffic.copy-value", cases[i].value);
+      assert_copies (fixture, "traffic.copy-as-filter", cases[i].filter);
+      gtk_popover_popdown (GTK_POPOVER (popover));
+      gtk_widget_activate_action (GTK_WIDGET (fixture->view), "traffic.apply-as-filter", "s", "selected");
+      if (cases[i].filter == NULL)
+        {
+          /* Nothing to filter by: the entry stays as it was */
+          g_assert_null (wpc_traffic_view_get_filter (fixture->view));
+          continue;
+        }
+      g_assert_cmpstr (wpi_filter_get_text (wpc_traffic_view_get_filter (fixture->view)), ==, cases[i].filter);
+      wait_for_filter (fixture);
+      g_assert_cmpuint (n_shown (fixture), ==, cases[i].matches);
+    }
+
+  /* And / or / not: joined to what the entry holds; Prepare leaves it to Enter */
+  g_assert_true (wpc_traffic_view_apply_filter_text (fixture->view, "dir == out or error"));
+  wait_for_filter (fixture);
+  g_assert_true (_wpc_traffic_view_popup_cell_menu (fixture->view, 0, 4)); /* the Port cell */
+  gtk_widget_activate_action (GTK_WIDGET (fixture->view), "traffic.prepare-as-filter", "s", "and-not");
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (filter_entry (fixture))), ==,
+                   "(dir == out or error) and not port == 18443");
+  g_assert_cmpstr (wpi_filter_get_text (wpc_traffic_view_get_filter (fixture->view)), ==, "dir == out or error");
+  g_assert_true (is_focus_in (filter_entry (fixture)));
+  g_assert_true (wpc_traffic_view_apply_filter_text (fixture->view, "mac == " MAC_B));
+  wait_for_filter (fixture);
+  g_assert_true (_wpc_traffic_view_popup_cell_menu (fixture->view, 2, 6)); /* message 7: busy */
+  gtk_widget_activate_action (GTK_WIDGET (fixture->view), "traffic.apply-as-filter", "s", "and-not");
+  g_assert_cmpstr (wpi_filter_get_text (wpc_traffic_view_get_filter (fixture->view)), ==,
+                   "mac == " MAC_B " and not status == busy");
+  wait_for_filter (fixture);
+  g_assert_cmpuint (n_shown (fixture), ==, 7);
+
+  /* From the keyboard: Shift+F10 on the details row selected */
+  g_assert_true (wpc_traffic_view_select_id (fixture->view, 9));
+  gtk_single_selection_set_selected (details_selection (fixture), detail_row (fixture, "Phone"));
+  gtk_widget_grab_focus (ui_test_find_named (GTK_WIDGET (fixture->view), GTK_TYPE_LIST_VIEW, "details_list"));
+  g_assert_true (ui_test_activate_shortcut (GTK_WIDGET (fixture->view), "<Shift>F10"));
+  g_assert_true (gtk_widget_get_visible (popover));
+  assert_copies (fixture, "traffic.copy-as-filter", "mac == " MAC_B);
+  gtk_popover_popdown (GTK_POPOVER (popover));
+
+  /* The menu as a technician sees it, at the size of a small laptop */
+  gtk_window_set_default_size (GTK_WINDOW (fixture->window), 1024, 600);
+  wait_for (is_small_laptop_size, fixture->window, "the window to be 1024×600");
+  wait_for_frames (fixture);
+  g_assert_true (wpc_traffic_view_select_id (fixture->view, 9));
+  g_assert_true (_wpc_traffic_view_popup_detail_menu (fixture->view, detail_row (fixture, "Reason for contact")));
+  _wpc_traffic_view_show_context_menu (fixture->view, GTK_WIDGET (ui_test_find_named (GTK_WIDGET (fixture->view),
+                                                                                       GTK_TYPE_LIST_VIEW,
+                                                                                       "details_list")),
+                                       60, 40);
+  ui_test_save_screenshot_with_popover (GTK_WIDGET (fixture->window), popover, "traffic-view-context-menu.png");
+  gtk_popover_popdown (GTK_POPOVER (popover));
+  wait_for (is_unmapped, popover, "the context menu to close");
+  settle_after_popup (fixture);
+}
+
+/* Selecting a field highlights its text in the raw pane, and the reverse */
+static void
+test_raw_highlight (Fixture       *fixture,
+                    gconstpointer  user_data)
+{
+  static const struct { gint64 id; const char *row; const char *highlighted; } cases[] = {
+    { 1, "e164", "<Item name=\"e164\">4989700141</Item>" },
+    { 1, "user-pwd", "<Item name=\"user-pwd\">[masked]</Item>" },
+    { 1, "Nonce", "nonce=\"B7FFE4F479F30D2120FB74E9E5233172\"" },
+    { 1, "Reason for contact", "<ReasonForContact>start-up</ReasonForContact>" },
+    { 1, "Host", "Host: 192.168.10.2:18443" },
+    { 2, "Action", "<Action>ReadAllItems</Action>" },
+    { 11, "line-sip-uri[2]", "<Item name=\"line-sip-uri\" status=\"invalid index\" index=\"2\"/>" },
+    { 11, "Action", "action=\"WriteItems\"" },
+  };
+  GtkTextView *raw_view = GTK_TEXT_VIEW (ui_test_find_widget (GTK_WIDGET (fixture->view), GTK_TYPE_TEXT_VIEW, NULL));
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (raw_view);
+  GtkTextTag *tag = gtk_text_tag_table_lookup (gtk_text_buffer_get_tag_table (buffer), "wpc-highlight");
+
+  g_assert_nonnull (tag);
+  wpc_traffic_view_set_store (fixture->view, fixture->store);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      GtkSingleSelection *selection;
+      GtkTextIter start, end;
+      g_autofree char *highlighted = NULL;
+      guint row;
+
+      g_test_message ("message %" G_GINT64_FORMAT ", %s", cases[i].id, cases[i].row);
+      g_assert_true (wpc_traffic_view_select_id (fixture->view, cases[i].id));
+      selection = details_selection (fixture);
+      row = detail_row (fixture, cases[i].row);
+
+      /* Field to text */
+      gtk_single_selection_set_selected (selection, row);
+      gtk_text_buffer_get_start_iter (buffer, &start);
+      g_assert_true (gtk_text_iter_starts_tag (&start, tag) || gtk_text_iter_forward_to_tag_toggle (&start, tag));
+      end = start;
+      g_assert_true (gtk_text_iter_forward_to_tag_toggle (&end, tag));
+      highlighted = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+      g_assert_cmpstr (highlighted, ==, cases[i].highlighted);
+
+      /* Text to field: a click in the middle of it */
+      gtk_single_selection_set_selected (selection, GTK_INVALID_LIST_POSITION);
+      gtk_text_iter_forward_chars (&start, g_utf8_strlen (highlighted, -1) / 2);
+      gtk_text_buffer_place_cursor (buffer, &start);
+      g_assert_cmpuint (gtk_single_selection_get_selected (selection), ==, row);
+    }
+}
+
+/* The pause button says what it does; auto-scroll is a toggle */
+static void
+test_pause_and_auto_scroll (Fixture       *fixture,
+                            gconstpointer  user_data)
+{
+  GtkWidget *pause = ui_test_find_button_for_action (GTK_WIDGET (fixture->view), "traffic.pause");
+  GtkWidget *auto_scroll = ui_test_find_button_for_action (GTK_WIDGET (fixture->view), "traffic.auto-scroll");
+  GtkScrollable *list = GTK_SCROLLABLE (ui_test_find_widget (GTK_WIDGET (fixture->view), GTK_TYPE_COLUMN_VIEW, NULL));
+  GtkAdjustment *adjustment = gtk_scrollable_get_vadjustment (list);
+  g_autofree char *tooltip = NULL;
+
+  wpc_traffic_view_set_store (fixture->view, fixture->store);
+  g_assert_cmpstr (gtk_button_get_icon_name (GTK_BUTTON (pause)), ==, "media-playback-pause-symbolic");
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (pause), ==, "Pause the live capture (Space)");
+  gtk_widget_activate_action (GTK_WIDGET (fixture->view), "traffic.pause", NULL);
+  g_assert_true (wpc_traffic_view_get_paused (fixture->view));
+  g_assert_true (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (pause)));
+  g_assert_cmpstr (gtk_button_get_icon_name (GTK_BUTTON (pause)), ==, "media-playback-start-symbolic");
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (pause), ==, "Resume the live capture (Space)");
+  wpc_traffic_view_set_paused (fixture->view, FALSE);
+  g_assert_cmpstr (gtk_button_get_icon_name (GTK_BUTTON (pause)), ==, "media-playback-pause-symbolic");
+
+  /* On by default: at the newest, the list follows */
+  g_assert_true (wpc_traffic_view_get_auto_scroll (fixture->view));
+  g_assert_true (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (auto_scroll)));
+  append_messages (fixture, 30);
+  wait_for_frames (fixture);
+  g_assert_true (row_is_visible (fixture, N_LOG + 30));
+
+  /* Off: the list stays, even at the newest */
+  g_signal_emit_by_name (auto_scroll, "clicked");
+  g_assert_false (wpc_traffic_view_get_auto_scroll (fixture->view));
+  append_messages (fixture, 20);
+  wait_for_frames (fixture);
+  g_assert_true (row_is_visible (fixture, N_LOG + 30));
+  g_assert_false (row_is_visible (fixture, N_LOG + 50));
+
+  /* On again: to the newest at once */
+  g_signal_emit_by_name (auto_scroll, "clicked");
+  g_assert_true (wpc_traffic_view_get_auto_scroll (fixture->view));
+  wait_for_frames (fixture);
+  g_assert_true (row_is_visible (fixture, N_LOG + 50));
+  g_assert_cmpfloat (gtk_adjustment_get_value (adjustment), >, 0.0);
+}
+
+/* The filter entry: a clear button, the recent filters, completion of fields and items */
+static void
+test_filter_entry (Fixture       *fixture,
+                   gconstpointer  user_data)
+{
+  GtkEntry *entry = GTK_ENTRY (filter_entry (fixture));
+  GtkMenuButton *recent = GTK_MENU_BUTTON (ui_test_find_widget (GTK_WIDGET (fixture->view), GTK_TYPE_MENU_BUTTON, NULL));
+  g_auto(GStrv) kept = NULL;
+  GMenuModel *menu;
+
+  wpc_traffic_view_set_store (fixture->view, fixture->store);
+
+  /* Clear: shown with text, and clears the filter applied */
+  g_assert_null (gtk_entry_get_icon_name (entry, GTK_ENTRY_ICON_SECONDARY));
+  g_assert_true (wpc_traffic_view_apply_filter_text (fixture->view, "status == busy"));
+  g_assert_cmpstr (gtk_entry_get_icon_name (entry, GTK_ENTRY_ICON_SECONDARY), ==, "edit-clear-symbolic");
+  /* (while the filter still scans: its results must not reach the list after this) */
+  g_signal_emit_by_name (entry, "icon-press", GTK_ENTRY_ICON_SECONDARY);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (entry)), ==, "");
+  g_assert_null (wpc_traffic_view_get_filter (fixture->view));
+  g_assert_cmpuint (n_shown (fixture), ==, N_LOG);
+
+  /* Recent: newest first, each once, at most 10; a bad filter is not kept */
+  for (guint i = 0; i < 12; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("port == %u", 18000 + i);
+      g_assert_true (wpc_traffic_view_apply_filter_text (fixture->view, text));
+    }
+  g_assert_true (wpc_traffic_view_apply_filter_text (fixture->view, "port == 18005"));
+  g_assert_false (wpc_traffic_view_apply_filter_text (fixture->view, "port == http"));
+  kept = g_settings_get_strv (fixture->settings, "recent-filters");
+  g_assert_cmpuint (g_strv_length (kept), ==, 10);
+  g_assert_cmpstr (kept[0], ==, "port == 18005");
+  g_assert_cmpstr (kept[1], ==, "port == 18011");
+  g_assert_cmpstr (kept[6], ==, "port == 18006");
+  g_assert_cmpstr (kept[7], ==, "port == 18004");
+  g_assert_cmpstr (kept[9], ==, "port == 18002");
+  menu = gtk_menu_button_get_menu_model (recent);
+  g_assert_cmpint (g_menu_model_get_n_items (menu), ==, 10);
+  gtk_widget_activate_action (GTK_WIDGET (fixture->view), "traffic.apply-recent", "s", kept[3]);
+  g_assert_cmpstr (wpi_filter_get_text (wpc_traffic_view_get_filter (fixture->view)), ==, kept[3]);
+
+  /* Completion: the word being typed, where a field may stand */
+  {
+    static const struct { const char *typed; const char *offered; const char *chosen; } cases[] = {
+      { "sta", "status", "status" },
+      { "mac == 1 and (ite", "item.sip-transport-user", "mac == 1 and (item.sip-transport-user" },
+      { "!err", "error", "!error" },
+      { "item.e16", "item.e164", "item.e164" },
+      { "status == bu", NULL, NULL },
+      { "mac contains e", NULL, NULL },
+    };
+    GtkEntryCompletion *completion;
+    GtkTreeModel *model;
+
+    G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+    completion = gtk_entry_get_completion (entry);
+    g_assert_nonnull (completion);
+    model = gtk_entry_completion_get_model (completion);
+    for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+      {
+        GtkTreeView *popup;
+        GtkTreeModel *shown;
+        GtkTreeIter iter;
+        gboolean found = FALSE;
+        gboolean handled = FALSE;
+
+        g_test_message ("typed %s", cases[i].typed);
+        gtk_editable_set_text (GTK_EDITABLE (entry), cases[i].typed);
+        gtk_entry_completion_complete (completion);
+        popup = GTK_TREE_VIEW (ui_test_find_widget (GTK_WIDGET (entry), GTK_TYPE_TREE_VIEW, NULL));
+        g_assert_nonnull (popup);
+        shown = gtk_tree_view_get_model (popup);
+        for (gboolean valid = gtk_tree_model_get_iter_first (shown, &iter); valid && !found;
+             valid = gtk_tree_model_iter_next (shown, &iter))
+          {
+            g_autofree char *name = NULL;
+
+            gtk_tree_model_get (shown, &iter, 0, &name, -1);
+            found = g_strcmp0 (name, cases[i].offered) == 0;
+          }
+        if (cases[i].offered == NULL)
+          {
+            g_assert_cmpint (gtk_tree_model_iter_n_children (shown, NULL), ==, 0);
+            continue;
+          }
+        g_assert_true (found);
+        /* Choosing replaces the word typed */
+        g_assert_true (gtk_tree_model_get_iter_first (model, &iter));
+        while (TRUE)
+          {
+            g_autofree char *name = NULL;
+
+            gtk_tree_model_get (model, &iter, 0, &name, -1);
+            if (g_strcmp0 (name, cases[i].offered) == 0)
+              break;
+            g_assert_true (gtk_tree_model_iter_next (model, &iter));
+          }
+        g_signal_emit_by_name (completion, "match-selected", model, &iter, &handled);
+        g_assert_true (handled);
+        g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (entry)), ==, cases[i].chosen);
+      }
+    /* Closed before the window goes */
+    gtk_editable_set_text (GTK_EDITABLE (entry), "");
+    wait_for (is_unmapped, ui_test_find_widget (GTK_WIDGET (entry), GTK_TYPE_TREE_VIEW, NULL),
+              "the completion to close");
+    settle_after_popup (fixture);
+    G_GNUC_END_IGNORE_DEPRECATIONS
+  }
+}
+
+static gboolean
+selects_5 (gpointer view)
+{
+  return wpc_traffic_view_get_selected_id (view) == 5;
+}
+
+/* A jump from a phone's recent traffic shows the message, whatever hid it */
+static void
+test_show_message (Fixture       *fixture,
+                   gconstpointer  user_data)
+{
+  g_autofree char *text = NULL;
+  g_autoptr(WpiTrafficRecord) record = log_record (0);
+
+  wpc_traffic_view_set_store (fixture->view, fixture->store);
+
+  /* A filter that hides it: cleared, and the status line says so */
+  g_assert_true (wpc_traffic_view_apply_filter_text (fixture->view, "status == busy"));
+  wait_for_filter (fixture);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.show-page", "s", "phones"));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.show-traffic", "x", (gint64) 3));
+  g_assert_cmpstr (wpc_window_get_visible_view (fixture->window), ==, "traffic");
+  g_assert_cmpint (wpc_traffic_view_get_selected_id (fixture->view), ==, 3);
+  g_assert_null (wpc_traffic_view_get_filter (fixture->view));
+  ui_test_wait_for_shown_text (GTK_WIDGET (fixture->view), "The display filter “status == busy” hid this message: cleared",
+                               WAIT_TIMEOUT_MS, "the status line to say why the filter went");
+  wait_for_frames (fixture);
+  g_assert_true (row_is_visible (fixture, 3));
+  /* The next filter applied replaces the notice */
+  g_assert_true (wpc_traffic_view_apply_filter_text (fixture->view, "dir == in"));
+  text = ui_test_shown_text (GTK_WIDGET (fixture->view));
+  g_assert_null (strstr (text, "hid this message"));
+
+  /* A filter that shows it: kept */
+  g_assert_true (wpc_traffic_view_show_message (fixture->view, 5));
+  g_assert_cmpstr (wpi_filter_get_text (wpc_traffic_view_get_filter (fixture->view)), ==, "dir == in");
+  wait_for (selects_5, fixture->view, "message 5 to be selected once the scan finds it");
+
+  /* Logged during a pause: the capture resumes. (A filter applied during the pause
+   * lists only what the list showed, and the rest when the pause ends.) */
+  wait_for_filter (fixture);
+  wpc_traffic_view_set_paused (fixture->view, TRUE);
+  store_record (fixture->store, record);
+  wpc_traffic_view_append (fixture->view, record);
+  g_assert_true (wpc_traffic_view_apply_filter_text (fixture->view, "dir == in or dir == out"));
+  wait_for_filter (fixture);
+  g_assert_cmpuint (n_shown (fixture), ==, N_LOG);
+  g_assert_true (wpc_traffic_view_show_message (fixture->view, record->id));
+  g_assert_false (wpc_traffic_view_get_paused (fixture->view));
+  g_assert_cmpint (wpc_traffic_view_get_selected_id (fixture->view), ==, record->id);
+
+  /* Not in the log: nothing changes */
+  g_assert_false (wpc_traffic_view_show_message (fixture->view, 999));
+  g_assert_cmpint (wpc_traffic_view_get_selected_id (fixture->view), ==, record->id);
 }
 
 typedef struct {
@@ -844,6 +1437,12 @@ main (int   argc,
   ADD ("/ui/traffic-view/pause", test_pause, TRUE);
   ADD ("/ui/traffic-view/follow-tail", test_follow_tail, TRUE);
   ADD ("/ui/traffic-view/export", test_export, TRUE);
+  ADD ("/ui/traffic-view/rows-shown", test_rows_shown, FALSE);
+  ADD ("/ui/traffic-view/context-menu", test_context_menu, TRUE);
+  ADD ("/ui/traffic-view/raw-highlight", test_raw_highlight, TRUE);
+  ADD ("/ui/traffic-view/pause-and-auto-scroll", test_pause_and_auto_scroll, TRUE);
+  ADD ("/ui/traffic-view/filter-entry", test_filter_entry, TRUE);
+  ADD ("/ui/traffic-view/show-message", test_show_message, TRUE);
 #undef ADD
   g_test_add_func ("/ui/traffic-view/detail-body-cut", test_detail_body_cut);
 

@@ -450,9 +450,10 @@ ui_test_wait_for_paint (GtkWidget *widget,
   g_signal_handler_disconnect (frame_clock, handler);
 }
 
-void
-ui_test_save_screenshot (GtkWidget  *widget,
-                         const char *name)
+static void
+save_screenshot (GtkWidget  *widget,
+                 GtkWidget  *popover,
+                 const char *name)
 {
   const char *dir = g_getenv ("WPC_SCREENSHOT_DIR");
   g_autoptr(GdkPaintable) paintable = NULL;
@@ -472,6 +473,21 @@ ui_test_save_screenshot (GtkWidget  *widget,
   paintable = gtk_widget_paintable_new (widget);
   snapshot = gtk_snapshot_new ();
   gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
+  if (popover != NULL && gtk_widget_get_mapped (popover))
+    {
+      g_autoptr(GdkPaintable) over = gtk_widget_paintable_new (popover);
+      GdkSurface *surface = gtk_native_get_surface (GTK_NATIVE (popover));
+      double dx, dy;
+
+      /* The popup's surface is placed relative to its parent's */
+      gtk_native_get_surface_transform (GTK_NATIVE (popover), &dx, &dy);
+      gtk_snapshot_save (snapshot);
+      gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (gdk_popup_get_position_x (GDK_POPUP (surface)) + dx,
+                                                              gdk_popup_get_position_y (GDK_POPUP (surface)) + dy));
+      gdk_paintable_snapshot (over, GDK_SNAPSHOT (snapshot), gtk_widget_get_width (popover),
+                              gtk_widget_get_height (popover));
+      gtk_snapshot_restore (snapshot);
+    }
   node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
   g_assert_nonnull (node);
   texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)),
@@ -479,4 +495,19 @@ ui_test_save_screenshot (GtkWidget  *widget,
   path = g_build_filename (dir, name, NULL);
   g_assert_true (gdk_texture_save_to_png (texture, path));
   g_test_message ("Saved %s", path);
+}
+
+void
+ui_test_save_screenshot (GtkWidget  *widget,
+                         const char *name)
+{
+  save_screenshot (widget, NULL, name);
+}
+
+void
+ui_test_save_screenshot_with_popover (GtkWidget  *widget,
+                                      GtkWidget  *popover,
+                                      const char *name)
+{
+  save_screenshot (widget, popover, name);
 }

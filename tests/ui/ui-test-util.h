@@ -127,4 +127,10 @@ void       ui_test_wait_for_paint        (GtkWidget   *widget,
 void       ui_test_save_screenshot       (GtkWidget   *widget,
                                           const char  *name);
 
+/* The same with a popover that is open over the widget (a native of its own, which the
+ * widget's snapshot leaves out) drawn where it is. */
+void       ui_test_save_screenshot_with_popover (GtkWidget  *widget,
+                                                 GtkWidget  *popover,
+                                                 const char *name);
+
 G_END_DECLS
