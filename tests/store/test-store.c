@@ -255,7 +255,8 @@ test_open_migrates_version_1 (Fixture       *fixture,
     g_assert_no_error (error);
   }
   raw_exec (path, "PRAGMA foreign_keys = OFF; DELETE FROM jobs WHERE state = 'queued' AND kind = 'restart';"
-                  "DROP TABLE phone_events; PRAGMA user_version = 1;");
+                  "DROP TABLE phone_events; DROP TABLE phone_import_items; DROP TABLE phone_imports;"
+                  "PRAGMA user_version = 1;");
 
   store = open_store (fixture);
   g_assert_cmpint (raw_int (path, "PRAGMA user_version"), ==, WPI_STORE_SCHEMA_VERSION);
