@@ -178,9 +178,9 @@ split_into_messages (Flow          *flow,
   return messages;
 }
 
-static char *
-expand_placeholders (const char           *value,
-                     const WpiPhoneRecord *phone)
+char *
+_wpi_service_expand_placeholders (const char           *value,
+                                  const WpiPhoneRecord *phone)
 {
   g_autoptr(GString) out = g_string_new (value);
 
@@ -233,7 +233,7 @@ item_messages (Flow                 *flow,
       if (action == WPI_ACTION_READ_ITEMS)
         value = g_strdup ("");
       else if (phone != NULL)
-        value = expand_placeholders (item->value ? item->value : "", phone);
+        value = _wpi_service_expand_placeholders (item->value ? item->value : "", phone);
       else
         value = g_strdup (item->value ? item->value : "");
 
@@ -1139,6 +1139,9 @@ _wpi_service_flow_on_opening (WpiService  *self,
     return NULL;
   /* What the phone volunteers is its current configuration */
   if (!update_phone_items (self, flow, items, traffic_id, error))
+    return NULL;
+  /* D24: a phone imported ahead calls for the first time */
+  if (!phone_created && !_wpi_service_apply_import (self, flow, error))
     return NULL;
 
   switch (wpi_message_get_reason (request))

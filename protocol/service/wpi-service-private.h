@@ -253,6 +253,16 @@ WpiMessage   *_wpi_service_flow_on_opening      (WpiService        *self,
                                                  gint64             traffic_id,
                                                  GError           **error);
 
+/* The value of a profile's item for phone: {mac}, {e164} and {ip} filled in */
+char         *_wpi_service_expand_placeholders  (const char           *value,
+                                                 const WpiPhoneRecord *phone);
+
+/* wpi-service-imports.c: D24. Queues the registration read and the one write-items job
+ * of a phone whose import waits for its first contact (nothing when none waits). */
+gboolean      _wpi_service_apply_import         (WpiService        *self,
+                                                 Flow              *flow,
+                                                 GError           **error);
+
 /* wpi-service-deadlines.c */
 void          _wpi_service_flow_cut_short       (WpiService        *self,
                                                  Flow              *flow,
