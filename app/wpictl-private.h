@@ -2,7 +2,7 @@
  *
  * wpictl.c parses the command line into wpictl_opt, sets up wpictl and runs one
  * command; the commands live in a file per subject (wpictl-phones.c, wpictl-jobs.c,
- * wpictl-deploy.c, wpictl-profiles.c, wpictl-traffic.c, wpictl-secure.c), the item
+ * wpictl-deploy.c, wpictl-profiles.c, wpictl-traffic.c, wpictl-secure.c, wpictl-import.c), the item
  * arguments they take are parsed in wpictl-items.c.
  */
 #pragma once
@@ -63,6 +63,7 @@ typedef struct {
   char     *paper;
   gboolean  show_pins;
   gboolean  all_pins;
+  gboolean  dry_run;
 } WpictlOptions;
 
 /* What the commands work on: the data directory chosen, its store once opened */
@@ -155,5 +156,7 @@ int _wpictl_cmd_traffic         (char **args);
 int _wpictl_cmd_bootstrap       (char **args);
 int _wpictl_cmd_pins            (char **args);
 int _wpictl_cmd_revoke          (char **args);
+int _wpictl_cmd_import          (char **args);
+int _wpictl_cmd_export          (char **args);
 
 G_END_DECLS

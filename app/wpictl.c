@@ -57,6 +57,7 @@ typedef enum {
   OPT_BOOTSTRAP = 1 << 14,
   OPT_PINS      = 1 << 15,
   OPT_ALL_PINS  = 1 << 16,
+  OPT_DRY_RUN   = 1 << 17,
 } OptionFlags;
 
 /* ---- errors ---- */
@@ -244,6 +245,11 @@ static const struct {
     0, 0, OPT_JSON | OPT_PINS | OPT_ALL_PINS, _wpictl_cmd_pins },
   { "revoke", "MAC", "Revoke a phone's certificates: the secure port refuses it",
     1, 1, 0, _wpictl_cmd_revoke },
+  { "import", "FILE [--dry-run]", "Import a phone list (CSV: mac, number, location, profile, items); "
+    "phones not yet seen wait as expected and are configured when they first call",
+    1, 1, OPT_JSON | OPT_DRY_RUN, _wpictl_cmd_import },
+  { "export", "FILE", "Export the phone list as CSV (state, mode, firmware, location; no secrets); "
+    "\"-\" writes to standard output", 1, 1, 0, _wpictl_cmd_export },
 };
 
 static gboolean
@@ -326,6 +332,8 @@ static const struct {
                 "Print the PINs instead of " WPC_CTL_MASKED, NULL } },
   { OPT_ALL_PINS, { "all", 0, 0, G_OPTION_ARG_NONE, &wpictl_opt.all_pins,
                     "Every PIN ever made, not only each phone's newest", NULL } },
+  { OPT_DRY_RUN, { "dry-run", 0, 0, G_OPTION_ARG_NONE, &wpictl_opt.dry_run,
+                   "Check the list and tell what it would change; store nothing", NULL } },
 };
 
 static char *

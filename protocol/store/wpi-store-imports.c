@@ -311,3 +311,64 @@ wpi_store_phone_import_take (WpiStore    *self,
     return FALSE;
   STORE_WRITE (self, error, import_take_in_transaction (self, normal, items, error));
 }
+
+/* One phone as an export row: its identity, where it is and how it is, and what its
+ * import gave but the secrets (a file on a USB stick is no place for SIP passwords) */
+static WpiPhoneListRow *
+export_row (WpiStore              *self,
+            const WpiPhoneRecord  *phone,
+            GError               **error)
+{
+  g_autoptr(WpiPhoneListRow) row = wpi_phone_list_row_new (phone->mac);
+  g_autoptr(GArray) items = NULL;
+  WpiCatalogue *catalogue = wpi_catalogue_get_default ();
+
+  row->e164 = g_strdup (phone->e164);
+  row->location = g_strdup (phone->location);
+  row->profile = g_strdup (phone->profile);
+  row->state = g_strdup (phone->expected ? "expected" : wpi_phone_state_to_string (phone->state));
+  row->mode = g_strdup (wpi_phone_mode_to_string (phone->mode));
+  row->firmware = g_strdup (phone->firmware);
+  row->model = g_strdup (phone->device_type);
+  if (!load_import_items (self, phone->mac, &items, error))
+    return NULL;
+  for (guint i = 0; i < items->len; i++)
+    {
+      const WpiStoreItem *item = &g_array_index (items, WpiStoreItem, i);
+
+      if (!wpi_catalogue_is_secret (catalogue, item->name))
+        wpi_phone_list_row_add_item (row, item->name, item->has_index, item->index, item->value);
+    }
+  return g_steal_pointer (&row);
+}
+
+GPtrArray *
+wpi_store_phone_list_export (WpiStore  *self,
+                             GError   **error)
+{
+  g_autoptr(GPtrArray) phones = NULL;
+  g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) wpi_phone_list_row_free);
+
+  g_return_val_if_fail (WPI_IS_STORE (self), NULL);
+
+  /* one read transaction: the phones and their imports as of one moment */
+  if (!_wpi_store_begin (self, FALSE, error))
+    return NULL;
+  phones = wpi_store_phone_list (self, error);
+  for (guint i = 0; phones != NULL && i < phones->len; i++)
+    {
+      WpiPhoneListRow *row = export_row (self, g_ptr_array_index (phones, i), error);
+
+      if (row == NULL)
+        break;
+      g_ptr_array_add (rows, row);
+    }
+  if (phones == NULL || rows->len < phones->len)
+    {
+      _wpi_store_rollback (self);
+      return NULL;
+    }
+  if (!_wpi_store_commit (self, error))
+    return NULL;
+  return g_steal_pointer (&rows);
+}

@@ -467,6 +467,12 @@ gboolean        wpi_store_phone_import_take (WpiStore             *self,
                                              GArray              **items,
                                              GError              **error);
 
+/* Every phone as a row of a phone list export (wpi_phone_list_to_csv()): number,
+ * location, profile, state ("expected" for an expected phone), mode, firmware, model,
+ * and its imported items but the secret ones. Imports back unchanged. */
+GPtrArray      *wpi_store_phone_list_export (WpiStore             *self,
+                                             GError              **error);
+
 /* A phone's item values, stamped with time_us and the traffic message they came in
  * (0: none). replace() makes them the complete set (ReadAllItems); update() changes
  * only the given ones. Within one call a later duplicate of a name/index wins. */

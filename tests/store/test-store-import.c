@@ -162,6 +162,7 @@ test_import_known_phone (TestUtilStore *fixture,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(WpiPhoneRecord) known = wpi_phone_record_new (MAC_1);
+  g_autoptr(WpiPhoneRecord) phone = NULL;
   g_autoptr(GPtrArray) jobs = NULL;
   const WpiJobRecord *job;
   guint counts[3];
@@ -189,11 +190,35 @@ test_import_known_phone (TestUtilStore *fixture,
   /* sip-user-id is the phone's already: only the password goes */
   g_assert_cmpuint (job->items->len, ==, 1);
   g_assert_cmpstr (g_array_index (job->items, WpiStoreItem, 0).name, ==, "sip-pwd");
-  g_assert_false (test_util_store_phone_get (fixture->store, MAC_1)->expected);
+  phone = test_util_store_phone_get (fixture->store, MAC_1);
+  g_assert_false (phone->expected);
 
   test_util_store_import (fixture->store, list_text, FALSE, counts);
   assert_counts (counts, 0, 0, 2);
   g_assert_cmpuint (count_pending_jobs (fixture->store, MAC_1), ==, 1);
+}
+
+/* The export names every phone with its state, leaves the passwords out, and imports
+ * back without a change */
+static void
+test_import_export_round_trip (TestUtilStore *fixture,
+                               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autofree char *csv = NULL;
+  guint counts[3];
+
+  test_util_store_import (fixture->store, list_text, FALSE, NULL);
+  rows = wpi_store_phone_list_export (fixture->store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (rows->len, ==, 2);
+  csv = wpi_phone_list_to_csv (rows);
+  g_assert_true (g_str_has_prefix (csv, "mac,number,location,profile,state,mode,firmware,model,sip-user-id\r\n"));
+  g_assert_nonnull (strstr (csv, "00:1A:E8:00:00:01,3001,Room 1,,expected,default,,,3001\r\n"));
+  g_assert_null (strstr (csv, "secret"));
+  test_util_store_import (fixture->store, csv, FALSE, counts);
+  assert_counts (counts, 0, 0, 2);
 }
 
 int
@@ -209,6 +234,7 @@ main (int   argc,
     { "/store-import/all-or-nothing", test_import_all_or_nothing },
     { "/store-import/take", test_import_take },
     { "/store-import/known-phone", test_import_known_phone },
+    { "/store-import/export-round-trip", test_import_export_round_trip },
   };
 
   g_test_init (&argc, &argv, NULL);
