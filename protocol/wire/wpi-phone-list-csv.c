@@ -251,13 +251,13 @@ read_column (Reader     *reader,
   return column;
 }
 
-/* The header's columns; FALSE (with a problem) when it names no MAC column */
+/* The header's columns, those with a problem ignored; FALSE (with a problem) when it
+ * names no MAC column */
 static gboolean
 read_header (Reader          *reader,
              const WpiCsvRow *row)
 {
   gboolean has_mac = FALSE;
-  guint problems = reader->list->problems->len;
 
   for (guint j = 0; j < row->fields->len; j++)
     {
@@ -281,7 +281,8 @@ read_header (Reader          *reader,
 
   if (!has_mac)
     add_problem (reader, row->line, 0, NULL, _("the header line names no “mac” column"));
-  return has_mac && reader->list->problems->len == problems;
+  /* the rows are still checked under the other columns, so that one pass finds all */
+  return has_mac;
 }
 
 /* ---- Rows ---------------------------------------------------------------------------- */
