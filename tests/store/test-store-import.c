@@ -204,10 +204,10 @@ static void
 test_import_export_round_trip (TestUtilStore *fixture,
                                gconstpointer  data)
 {
+  guint counts[3];
+  g_autofree char *csv = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) rows = NULL;
-  g_autofree char *csv = NULL;
-  guint counts[3];
 
   test_util_store_import (fixture->store, list_text, FALSE, NULL);
   rows = wpi_store_phone_list_export (fixture->store, &error);

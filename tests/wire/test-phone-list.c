@@ -81,26 +81,27 @@ test_phone_list_forms (void)
 static void
 test_phone_list_problems (void)
 {
+  /* where the (last) problem is, in the file text, and what it says */
   static const struct {
-    const char *text;
     guint       line;
     guint       column;
+    const char *text;
     const char *says;
   } cases[] = {
-    { "number,location\n3001,Room 1\n", 1, 0, "no “mac” column" },
-    { "", 1, 0, "empty" },
-    { "mac,colour\n00:1A:E8:00:00:01,red\n", 1, 2, "neither a column" },
-    { "mac,line-sip-user-id[x]\n00:1A:E8:00:00:01,1\n", 1, 2, "not a number" },
-    { "mac,number,Number\n00:1A:E8:00:00:01,1,1\n", 1, 3, "same column as column 2" },
-    { "mac\n00:1A:E8:00:00:01\nnot-a-mac\n", 3, 1, "not a MAC address" },
-    { "mac\n00:1A:E8:00:00:01\n\n001ae8000001\n", 4, 1, "on line 2 already" },
-    { "mac,sip-transport-user\n00:1A:E8:00:00:01,7\n", 2, 2, "sip-transport-user" },
-    { "mac,e164\n00:1A:E8:00:00:01,3001\n00:1A:E8:00:00:02,\"30\x01\"\n", 3, 2, "e164" },
-    { "mac,line-sip-user-id\n00:1A:E8:00:00:01,3001\n", 2, 2, "needs an index" },
-    { "mac,sip-user-id[3]\n00:1A:E8:00:00:01,3001\n", 2, 2, "takes no index" },
-    { "mac,software-version\n00:1A:E8:00:00:01,V3 R1.41.1\n", 2, 2, "read-only" },
-    { "mac,location\n00:1A:E8:00:00:01,\"Room\n1\n", 2, 0, "not closed" },
-    { "mac,location\n00:1A:E8:00:00:01,Room 1,extra\n", 2, 3, "has 3 fields" },
+    { 1, 0, "number,location\n3001,Room 1\n", "no “mac” column" },
+    { 1, 0, "", "empty" },
+    { 1, 2, "mac,colour\n00:1A:E8:00:00:01,red\n", "neither a column" },
+    { 1, 2, "mac,line-sip-user-id[x]\n00:1A:E8:00:00:01,1\n", "not a number" },
+    { 1, 3, "mac,number,Number\n00:1A:E8:00:00:01,1,1\n", "same column as column 2" },
+    { 3, 1, "mac\n00:1A:E8:00:00:01\nnot-a-mac\n", "not a MAC address" },
+    { 4, 1, "mac\n00:1A:E8:00:00:01\n\n001ae8000001\n", "on line 2 already" },
+    { 2, 2, "mac,sip-transport-user\n00:1A:E8:00:00:01,7\n", "sip-transport-user" },
+    { 3, 2, "mac,e164\n00:1A:E8:00:00:01,3001\n00:1A:E8:00:00:02,\"30\x01\"\n", "e164" },
+    { 2, 2, "mac,line-sip-user-id\n00:1A:E8:00:00:01,3001\n", "needs an index" },
+    { 2, 2, "mac,sip-user-id[3]\n00:1A:E8:00:00:01,3001\n", "takes no index" },
+    { 2, 2, "mac,software-version\n00:1A:E8:00:00:01,V3 R1.41.1\n", "read-only" },
+    { 2, 0, "mac,location\n00:1A:E8:00:00:01,\"Room\n1\n", "not closed" },
+    { 2, 3, "mac,location\n00:1A:E8:00:00:01,Room 1,extra\n", "has 3 fields" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
