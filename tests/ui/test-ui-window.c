@@ -123,6 +123,10 @@ test_window_primary_menu (Fixture *fixture)
     { "app.preferences", "<Control>comma" },
     { "app.shortcuts", "<Control>question" },
     { "app.about", NULL },
+    /* the phone list (D24) and the demo, the window's own */
+    { "win.import-phones", NULL },
+    { "win.export-phones", NULL },
+    { "win.start-demo", NULL },
   };
   GtkWidget *titlebar = gtk_window_get_titlebar (GTK_WINDOW (fixture->window));
   GtkWidget *menu_button = ui_test_find_widget (titlebar, GTK_TYPE_MENU_BUTTON, NULL);
@@ -158,6 +162,8 @@ test_window_primary_menu (Fixture *fixture)
       g_auto(GStrv) accels = NULL;
 
       g_assert_cmpstr (g_ptr_array_index (actions, i), ==, expected[i].action);
+      if (!g_str_has_prefix (expected[i].action, "app."))
+        continue;
       g_assert_true (g_action_group_has_action (G_ACTION_GROUP (fixture->console.application),
                                                 expected[i].action + strlen ("app.")));
       accels = gtk_application_get_accels_for_action (GTK_APPLICATION (fixture->console.application),
@@ -165,7 +171,7 @@ test_window_primary_menu (Fixture *fixture)
       g_assert_cmpstr (accels[0], ==, expected[i].accel);
     }
 
-  /* The popover opens and lists the three entries. */
+  /* The popover opens and lists the entries. */
   gtk_menu_button_popup (GTK_MENU_BUTTON (menu_button));
   {
     GtkPopover *popover = gtk_menu_button_get_popover (GTK_MENU_BUTTON (menu_button));
@@ -175,7 +181,7 @@ test_window_primary_menu (Fixture *fixture)
     wait_for (ui_test_widget_is_mapped_and_allocated, popover, "the primary menu to open");
     text = ui_test_shown_text (GTK_WIDGET (popover));
     test_util_assert_contains_all (text, "Preferences", "Keyboard Shortcuts", "About Workpoint Console",
-                                   NULL);
+                                   "Import Phone List…", NULL);
     ui_test_save_screenshot (GTK_WIDGET (popover), "primary-menu.png");
     gtk_menu_button_popdown (GTK_MENU_BUTTON (menu_button));
   }
