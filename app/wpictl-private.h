@@ -63,6 +63,9 @@ typedef struct {
   char     *paper;
   gboolean  show_pins;
   gboolean  all_pins;
+  char     *flow;
+  char     *jsonl;
+  char     *pcapng;
   gboolean  dry_run;
 } WpictlOptions;
 
@@ -156,6 +159,9 @@ int _wpictl_cmd_traffic         (char **args);
 int _wpictl_cmd_bootstrap       (char **args);
 int _wpictl_cmd_pins            (char **args);
 int _wpictl_cmd_revoke          (char **args);
+int _wpictl_cmd_dhcp_option     (char **args);
+int _wpictl_cmd_diff            (char **args);
+int _wpictl_cmd_copy_settings   (char **args);
 int _wpictl_cmd_import          (char **args);
 int _wpictl_cmd_export          (char **args);
 

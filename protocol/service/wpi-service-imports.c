@@ -10,6 +10,7 @@
 
 #include <string.h>
 
+#include "wpi-config-diff.h"
 #include "wpi-phone.h"
 #include "wpi-service-private.h"
 
@@ -25,7 +26,7 @@ merge_items (const WpiProfileRecord *profile,
   for (guint i = 0; profile != NULL && i < profile->items->len; i++)
     {
       const WpiStoreItem *item = &g_array_index (profile->items, WpiStoreItem, i);
-      g_autofree char *value = _wpi_service_expand_placeholders (item->value ? item->value : "", phone);
+      g_autofree char *value = wpi_config_expand_placeholders (item->value ? item->value : "", phone);
 
       wpi_store_item_array_add (merged, item->name, item->has_index, item->index, value);
     }

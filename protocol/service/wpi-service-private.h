@@ -201,6 +201,7 @@ void          _wpi_service_security_event       (WpiService        *self,
                                                  const char        *detail);
 
 /* wpi-service-flows.c */
+char         *_wpi_service_new_flow_id          (void);
 void          _wpi_service_flow_free            (Flow              *flow);
 Flow         *_wpi_service_flow_new             (WpiService        *self,
                                                  const char        *mac,
@@ -252,10 +253,6 @@ WpiMessage   *_wpi_service_flow_on_opening      (WpiService        *self,
                                                  gboolean           phone_created,
                                                  gint64             traffic_id,
                                                  GError           **error);
-
-/* The value of a profile's item for phone: {mac}, {e164} and {ip} filled in */
-char         *_wpi_service_expand_placeholders  (const char           *value,
-                                                 const WpiPhoneRecord *phone);
 
 /* wpi-service-imports.c: D24. Queues the registration read and the one write-items job
  * of a phone whose import waits for its first contact (nothing when none waits). */
@@ -343,6 +340,9 @@ GTlsCertificate *_wpi_service_lookup_peer_certificate (WpiService  *self,
                                                        const char  *peer);
 
 /* wpi-service-admission.c */
+gboolean      _wpi_service_is_overloaded        (WpiService        *self);
+gboolean      _wpi_service_ip_has_flow          (WpiService        *self,
+                                                 const char        *ip);
 WpiMessage   *_wpi_service_overload_reply       (WpiService        *self,
                                                  const char        *mac,
                                                  WpiMessage        *request);
