@@ -303,7 +303,7 @@ wpc_ctl_phone_to_json (const WpiPhoneRecord *phone,
   add_string (builder, "firmware", phone->firmware);
   add_string (builder, "ip", phone->ip);
   add_string (builder, "mode", wpi_phone_mode_to_string (phone->mode));
-  add_string (builder, "state", wpi_phone_state_to_string (phone->state));
+  add_string (builder, "state", wpc_ctl_phone_state (phone));
   add_time (builder, "last_contact", phone->last_contact_us);
   json_builder_set_member_name (builder, "pending_jobs");
   json_builder_add_int_value (builder, pending_jobs);
@@ -504,4 +504,10 @@ wpc_ctl_print_json (JsonNode *node,
   /* fwrite, not g_print: the bytes are UTF-8 whatever the locale */
   fwrite (text, 1, length, out);
   fputc ('\n', out);
+}
+
+const char *
+wpc_ctl_phone_state (const WpiPhoneRecord *phone)
+{
+  return phone->expected ? "expected" : wpi_phone_state_to_string (phone->state);
 }

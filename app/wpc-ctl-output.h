@@ -93,4 +93,7 @@ void       wpc_ctl_print_json           (JsonNode               *node,
                                          gboolean                pretty,
                                          FILE                   *out);
 
+/* The state's nick, or "expected" for a phone imported ahead that has not called (D24) */
+const char *wpc_ctl_phone_state        (const WpiPhoneRecord   *phone);
+
 G_END_DECLS

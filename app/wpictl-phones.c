@@ -61,7 +61,7 @@ _wpictl_cmd_phones (char **args)
 
           wpc_ctl_table_add_row (table, phone->mac, phone->e164, phone->device_type, phone->firmware,
                                  phone->ip, wpi_phone_mode_to_string (phone->mode),
-                                 wpi_phone_state_to_string (phone->state), last, jobs);
+                                 wpc_ctl_phone_state (phone), last, jobs);
         }
       wpc_ctl_table_print (table, stdout);
     }
@@ -147,7 +147,7 @@ print_identity (const WpiPhoneRecord *phone,
   wpc_ctl_table_add_row (identity, "IP address", phone->ip);
   wpc_ctl_table_add_row (identity, "Contact-me URI", phone->contact_me_uri);
   wpc_ctl_table_add_row (identity, "Mode", wpi_phone_mode_to_string (phone->mode));
-  wpc_ctl_table_add_row (identity, "State", wpi_phone_state_to_string (phone->state));
+  wpc_ctl_table_add_row (identity, "State", wpc_ctl_phone_state (phone));
   wpc_ctl_table_add_row (identity, "Last contact", last_full);
   wpc_ctl_table_add_row (identity, "Location", phone->location);
   wpc_ctl_table_add_row (identity, "Profile", phone->profile);

@@ -2,7 +2,7 @@
  *
  * wpictl.c parses the command line into wpictl_opt, sets up wpictl and runs one
  * command; the commands live in a file per subject (wpictl-phones.c, wpictl-jobs.c,
- * wpictl-deploy.c, wpictl-profiles.c, wpictl-traffic.c, wpictl-secure.c), the item
+ * wpictl-deploy.c, wpictl-profiles.c, wpictl-traffic.c, wpictl-secure.c, wpictl-import.c), the item
  * arguments they take are parsed in wpictl-items.c.
  */
 #pragma once
@@ -66,6 +66,7 @@ typedef struct {
   char     *flow;
   char     *jsonl;
   char     *pcapng;
+  gboolean  dry_run;
 } WpictlOptions;
 
 /* What the commands work on: the data directory chosen, its store once opened */
@@ -161,5 +162,7 @@ int _wpictl_cmd_revoke          (char **args);
 int _wpictl_cmd_dhcp_option     (char **args);
 int _wpictl_cmd_diff            (char **args);
 int _wpictl_cmd_copy_settings   (char **args);
+int _wpictl_cmd_import          (char **args);
+int _wpictl_cmd_export          (char **args);
 
 G_END_DECLS

@@ -58,6 +58,7 @@ typedef enum {
   OPT_PINS      = 1 << 15,
   OPT_ALL_PINS  = 1 << 16,
   OPT_EXPORT    = 1 << 17,
+  OPT_DRY_RUN   = 1 << 18,
 } OptionFlags;
 
 /* ---- errors ---- */
@@ -254,6 +255,11 @@ static const struct {
   { "copy-settings", "FROM TO… [--yes]", "Preview, and with --yes queue, write-items jobs that give "
                                          "the TO phones FROM's settings",
     2, G_MAXUINT, OPT_JSON | OPT_SECRETS | OPT_WAIT | OPT_YES, _wpictl_cmd_copy_settings },
+  { "import", "FILE [--dry-run]", "Import a phone list (CSV: mac, number, location, profile, items); "
+    "phones not yet seen wait as expected and are configured when they first call",
+    1, 1, OPT_JSON | OPT_DRY_RUN, _wpictl_cmd_import },
+  { "export", "FILE", "Export the phone list as CSV (state, mode, firmware, location; no secrets); "
+    "\"-\" writes to standard output", 1, 1, 0, _wpictl_cmd_export },
 };
 
 static gboolean
@@ -342,6 +348,8 @@ static const struct {
   { OPT_EXPORT, { "pcapng", 0, 0, G_OPTION_ARG_FILENAME, &wpictl_opt.pcapng,
                   "Write the messages to FILE as a pcapng capture of HTTP for Wireshark (all unless --limit)",
                   "FILE" } },
+  { OPT_DRY_RUN, { "dry-run", 0, 0, G_OPTION_ARG_NONE, &wpictl_opt.dry_run,
+                   "Check the list and tell what it would change; store nothing", NULL } },
 };
 
 static char *

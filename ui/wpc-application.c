@@ -16,6 +16,7 @@
 #include "wpc-preferences-window.h"
 #include "wpc-shortcuts-window.h"
 #include "wpc-window.h"
+#include "wpc-phones-view.h"
 #include "wpc-demo.h"
 #include "wpi-contact.h"
 #include "wpi-service.h"
@@ -50,6 +51,7 @@ struct _WpcApplication
   gboolean        data_dir_chosen;     /* --data-dir, or a service handed in */
   gboolean        service_handed_in;   /* wpc_application_set_service(): its owner configures it */
   GError         *demo_error;          /* why --demo could not start its phones */
+  GFile          *import_file;         /* --import: previewed in the Import dialog once shown */
   WpcDemo        *demo;                /* the demo's simulated phones, on their own thread */
   gboolean        service_started;     /* start-up opened or started the service */
   guint           relisten_source;     /* a change of ports or address waits to apply */
@@ -93,6 +95,8 @@ static const GOptionEntry option_entries[] = {
     N_("Listen only on the IP address ADDR"), N_("ADDR") },
   { "contact-allow", 0, 0, G_OPTION_ARG_STRING_ARRAY, NULL,
     N_("Also send contact-me requests into the address range CIDR (repeatable)"), N_("CIDR") },
+  { "import", 0, 0, G_OPTION_ARG_FILENAME, NULL,
+    N_("Open the Import Phone List dialog with FILE (a CSV) previewed"), N_("FILE") },
   { "version", 0, 0, G_OPTION_ARG_NONE, NULL,
     N_("Show the version and exit"), NULL },
   { "tls-keylog", 0, 0, G_OPTION_ARG_FILENAME, NULL,
@@ -328,6 +332,7 @@ apply_options (WpcApplication  *self,
   const char *bind_address = NULL;
   const char *data_dir = NULL;
   const char *tls_keylog = NULL;
+  const char *import_path = NULL;
   g_auto(GStrv) contact_allow = NULL;
 
   if (!option_port (options, "port", &port, error) ||
@@ -383,6 +388,8 @@ apply_options (WpcApplication  *self,
       g_free (self->tls_keylog);
       self->tls_keylog = g_strdup (tls_keylog);
     }
+  if (g_variant_dict_lookup (options, "import", "^&ay", &import_path))
+    g_set_object (&self->import_file, g_file_new_for_commandline_arg (import_path));
 
   if (g_variant_dict_contains (options, "headless"))
     {
@@ -832,6 +839,12 @@ wpc_application_activate (GApplication *application)
     }
 
   gtk_window_present (window);
+  if (self->import_file != NULL)
+    {
+      g_autoptr(GFile) file = g_steal_pointer (&self->import_file);
+
+      wpc_phones_view_import_list (wpc_window_get_phones_view (WPC_WINDOW (window)), file);
+    }
 }
 
 /* GObject ------------------------------------------------------------------------ */
@@ -881,6 +894,7 @@ wpc_application_dispose (GObject *object)
   g_clear_object (&self->service);
   g_clear_error (&self->service_error);
   g_clear_error (&self->demo_error);
+  g_clear_object (&self->import_file);
   g_clear_error (&self->ca_import_error);
   g_clear_error (&self->tls_keylog_error);
   g_clear_pointer (&self->tls_keylog, g_free);

@@ -20,7 +20,9 @@ static const StateInfo states[] = {
   { "in-session",  N_("In session"),  "emblem-synchronizing-symbolic", 1 },
   { "idle",        N_("Idle"),        "wpc-phone-symbolic",            2 },
   { "unreachable", N_("Unreachable"), "network-offline-symbolic",      3 },
-  { "unknown",     N_("Unknown"),     "dialog-question-symbolic",      4 },
+  /* imported ahead, not called yet (D24) */
+  { "expected",    N_("Expected"),    "document-open-recent-symbolic", 4 },
+  { "unknown",     N_("Unknown"),     "dialog-question-symbolic",      5 },
 };
 
 static const StateInfo *

@@ -24,7 +24,7 @@
 static const char *
 state_nick (WpiPhone *phone)
 {
-  return wpi_phone_state_to_string (wpi_phone_get_state (phone));
+  return wpi_phone_get_state_nick (phone);
 }
 
 static const char *

@@ -3,7 +3,8 @@
  * The view is split as gnome-text-editor splits EditorWindow: wpc-phones-view.c has the
  * class, its template, the models and the selection; wpc-phones-view-columns.c the cells,
  * sorters and search matching of the columns; wpc-phones-view-actions.c the actions on the
- * selection and the bulk queue behind them.
+ * selection and the bulk queue behind them; wpc-phones-view-import.c the phone list's
+ * import and export (D24).
  */
 #pragma once
 
@@ -72,6 +73,9 @@ void     _wpc_phones_view_set_column_widths     (WpcPhonesView   *self);
 gboolean _wpc_phones_view_refresh_last_contact  (gpointer         user_data);
 gboolean _wpc_phones_view_match_search          (gpointer         item,
                                                  gpointer         user_data);
+
+/* wpc-phones-view-import.c */
+void     _wpc_phones_view_import_class_init     (GtkWidgetClass  *widget_class);
 
 /* wpc-phones-view-actions.c */
 void     _wpc_phones_view_actions_class_init    (GtkWidgetClass  *widget_class);

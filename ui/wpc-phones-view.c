@@ -540,6 +540,7 @@ wpc_phones_view_class_init (WpcPhonesViewClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_message_bar_response);
 
   _wpc_phones_view_actions_class_init (widget_class);
+  _wpc_phones_view_import_class_init (widget_class);
   gtk_widget_class_install_action (widget_class, "phone.find", NULL, find_action);
   gtk_widget_class_install_action (widget_class, "phone.context-menu", NULL, context_menu_action);
 

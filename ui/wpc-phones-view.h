@@ -69,4 +69,11 @@ void                 wpc_phones_view_deploy           (WpcPhonesView   *self,
                                                        const char      *file_type,
                                                        const char      *sw_version);
 
+/* The phone list (D24): the Import dialog, with file previewed at once unless NULL;
+ * an export of every phone to file as CSV, asynchronous, its outcome shown in the view. */
+void                 wpc_phones_view_import_list      (WpcPhonesView   *self,
+                                                       GFile           *file);
+void                 wpc_phones_view_export_list      (WpcPhonesView   *self,
+                                                       GFile           *file);
+
 G_END_DECLS

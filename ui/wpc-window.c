@@ -98,6 +98,21 @@ start_demo_action (GtkWidget  *widget,
   g_signal_emit (widget, signals[START_DEMO], 0, g_variant_get_uint32 (parameter));
 }
 
+/* The phone list's import and export live in the Phones view (D24); the primary menu and
+ * the empty state reach them through these */
+static void
+phone_list_action (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *parameter)
+{
+  WpcWindow *self = WPC_WINDOW (widget);
+
+  gtk_widget_activate_action (GTK_WIDGET (self->phones_view),
+                              g_str_equal (action_name, "win.import-phones") ? "phone.import-list"
+                                                                             : "phone.export-list",
+                              NULL);
+}
+
 static void
 restore_window_state (WpcWindow *self)
 {
@@ -447,6 +462,8 @@ wpc_window_class_init (WpcWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.start-demo", "u", start_demo_action);
   gtk_widget_class_install_action (widget_class, "win.show-traffic", "x", show_traffic_action);
   gtk_widget_class_install_action (widget_class, "win.point-phones-here", NULL, point_phones_here_action);
+  gtk_widget_class_install_action (widget_class, "win.import-phones", NULL, phone_list_action);
+  gtk_widget_class_install_action (widget_class, "win.export-phones", NULL, phone_list_action);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_1, GDK_ALT_MASK, "win.show-page", "s", "phones");
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_2, GDK_ALT_MASK, "win.show-page", "s", "pin-handout");

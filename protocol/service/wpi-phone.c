@@ -25,6 +25,7 @@ enum {
   PROP_LOCATION,
   PROP_PROFILE,
   PROP_PENDING_JOBS,
+  PROP_EXPECTED,
   N_PROPS
 };
 
@@ -60,11 +61,12 @@ wpi_phone_get_property (GObject    *object,
     case PROP_IP: g_value_set_string (value, r->ip); break;
     case PROP_CONTACT_ME_URI: g_value_set_string (value, r->contact_me_uri); break;
     case PROP_MODE: g_value_set_string (value, wpi_phone_mode_to_string (r->mode)); break;
-    case PROP_STATE: g_value_set_string (value, wpi_phone_state_to_string (r->state)); break;
+    case PROP_STATE: g_value_set_string (value, wpi_phone_get_state_nick (self)); break;
     case PROP_LAST_CONTACT: g_value_set_int64 (value, r->last_contact_us); break;
     case PROP_LOCATION: g_value_set_string (value, r->location); break;
     case PROP_PROFILE: g_value_set_string (value, r->profile); break;
     case PROP_PENDING_JOBS: g_value_set_uint (value, self->pending_jobs); break;
+    case PROP_EXPECTED: g_value_set_boolean (value, r->expected); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -84,13 +86,16 @@ wpi_phone_class_init (WpiPhoneClass *klass)
   properties[PROP_FIRMWARE] = g_param_spec_string ("firmware", NULL, NULL, NULL, flags);
   properties[PROP_IP] = g_param_spec_string ("ip", NULL, NULL, NULL, flags);
   properties[PROP_CONTACT_ME_URI] = g_param_spec_string ("contact-me-uri", NULL, NULL, NULL, flags);
-  /* mode and state as their stored nicks, which is what a UI filters and sorts by */
+  /* mode and state as their stored nicks, which is what a UI filters and sorts by; an
+   * expected phone's state is "expected" (wpi_phone_get_state_nick()) */
   properties[PROP_MODE] = g_param_spec_string ("mode", NULL, NULL, NULL, flags);
   properties[PROP_STATE] = g_param_spec_string ("state", NULL, NULL, NULL, flags);
   properties[PROP_LAST_CONTACT] = g_param_spec_int64 ("last-contact", NULL, NULL, 0, G_MAXINT64, 0, flags);
   properties[PROP_LOCATION] = g_param_spec_string ("location", NULL, NULL, NULL, flags);
   properties[PROP_PROFILE] = g_param_spec_string ("profile", NULL, NULL, NULL, flags);
   properties[PROP_PENDING_JOBS] = g_param_spec_uint ("pending-jobs", NULL, NULL, 0, G_MAXUINT, 0, flags);
+  /* imported ahead, not called yet (D24) */
+  properties[PROP_EXPECTED] = g_param_spec_boolean ("expected", NULL, NULL, FALSE, flags);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -148,6 +153,11 @@ wpi_phone_update (WpiPhone             *self,
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
   if (old->last_contact_us != record->last_contact_us)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LAST_CONTACT]);
+  if (old->expected != record->expected)
+    {
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_EXPECTED]);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
+    }
   g_object_thaw_notify (G_OBJECT (self));
 }
 
@@ -205,6 +215,20 @@ wpi_phone_get_last_contact (WpiPhone *self)
 {
   g_return_val_if_fail (WPI_IS_PHONE (self), 0);
   return self->record->last_contact_us;
+}
+
+gboolean
+wpi_phone_get_expected (WpiPhone *self)
+{
+  g_return_val_if_fail (WPI_IS_PHONE (self), FALSE);
+  return self->record->expected;
+}
+
+const char *
+wpi_phone_get_state_nick (WpiPhone *self)
+{
+  g_return_val_if_fail (WPI_IS_PHONE (self), NULL);
+  return self->record->expected ? WPI_PHONE_STATE_NICK_EXPECTED : wpi_phone_state_to_string (self->record->state);
 }
 
 guint

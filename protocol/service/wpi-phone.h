@@ -14,6 +14,8 @@ G_BEGIN_DECLS
 
 #define WPI_TYPE_PHONE (wpi_phone_get_type ())
 
+#define WPI_PHONE_STATE_NICK_EXPECTED "expected"
+
 G_DECLARE_FINAL_TYPE (WpiPhone, wpi_phone, WPI, PHONE, GObject)
 
 WpiPhone             *wpi_phone_new              (const WpiPhoneRecord *record);
@@ -29,6 +31,11 @@ const char           *wpi_phone_get_ip           (WpiPhone             *self);
 WpiPhoneMode          wpi_phone_get_mode         (WpiPhone             *self);
 WpiPhoneState         wpi_phone_get_state        (WpiPhone             *self);
 gint64                wpi_phone_get_last_contact (WpiPhone             *self);
+/* Imported ahead, it has not called yet (D24) */
+gboolean              wpi_phone_get_expected     (WpiPhone             *self);
+/* The state's stored nick, or WPI_PHONE_STATE_NICK_EXPECTED for an expected phone:
+ * what the phone list shows, sorts and filters by */
+const char           *wpi_phone_get_state_nick   (WpiPhone             *self);
 guint                 wpi_phone_get_pending_jobs (WpiPhone             *self);
 void                  wpi_phone_set_pending_jobs (WpiPhone             *self,
                                                   guint                 pending_jobs);

@@ -1131,6 +1131,9 @@ _wpi_service_flow_on_opening (WpiService  *self,
   /* What the phone volunteers is its current configuration */
   if (!update_phone_items (self, flow, items, traffic_id, error))
     return NULL;
+  /* D24: a phone imported ahead calls for the first time */
+  if (!phone_created && !_wpi_service_apply_import (self, flow, error))
+    return NULL;
 
   switch (wpi_message_get_reason (request))
     {

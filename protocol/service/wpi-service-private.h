@@ -254,6 +254,12 @@ WpiMessage   *_wpi_service_flow_on_opening      (WpiService        *self,
                                                  gint64             traffic_id,
                                                  GError           **error);
 
+/* wpi-service-imports.c: D24. Queues the registration read and the one write-items job
+ * of a phone whose import waits for its first contact (nothing when none waits). */
+gboolean      _wpi_service_apply_import         (WpiService        *self,
+                                                 Flow              *flow,
+                                                 GError           **error);
+
 /* wpi-service-deadlines.c */
 void          _wpi_service_flow_cut_short       (WpiService        *self,
                                                  Flow              *flow,

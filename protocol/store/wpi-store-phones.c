@@ -80,6 +80,11 @@ _wpi_store_require_phone (WpiStore    *self,
   "mac, e164, device_type, firmware, ip, contact_me_uri, mode, state, last_contact_us, " \
   "location, profile, created_us, updated_us"
 
+/* What a SELECT reads: the columns and whether an import waits for the phone's first
+ * contact (D24) */
+#define PHONE_SELECT_COLUMNS PHONE_COLUMNS ", " \
+  "EXISTS (SELECT 1 FROM phone_imports i WHERE i.mac = phones.mac AND i.pending = 1)"
+
 /* A WpiPhoneRecord (a WpiStoreRowFunc) */
 static gpointer
 phone_from_row (sqlite3_stmt *stmt)
@@ -99,6 +104,7 @@ phone_from_row (sqlite3_stmt *stmt)
   phone->profile = _wpi_store_column_strdup (stmt, 10);
   phone->created_us = sqlite3_column_int64 (stmt, 11);
   phone->updated_us = sqlite3_column_int64 (stmt, 12);
+  phone->expected = sqlite3_column_int (stmt, 13) != 0;
   return phone;
 }
 
@@ -204,7 +210,7 @@ wpi_store_phone_get (WpiStore    *self,
 
   g_return_val_if_fail (WPI_IS_STORE (self), NULL);
 
-  stmt = _wpi_store_prepare_with_mac (self, "SELECT " PHONE_COLUMNS " FROM phones WHERE mac = ?1",
+  stmt = _wpi_store_prepare_with_mac (self, "SELECT " PHONE_SELECT_COLUMNS " FROM phones WHERE mac = ?1",
                                       mac, &normal, error);
   if (stmt == NULL ||
       !_wpi_store_step_one (self, stmt, "Cannot read a phone", error, "No phone with MAC %s", normal))
@@ -220,7 +226,7 @@ wpi_store_phone_list (WpiStore  *self,
 
   g_return_val_if_fail (WPI_IS_STORE (self), NULL);
 
-  stmt = _wpi_store_prepare (self, "SELECT " PHONE_COLUMNS " FROM phones ORDER BY mac", error);
+  stmt = _wpi_store_prepare (self, "SELECT " PHONE_SELECT_COLUMNS " FROM phones ORDER BY mac", error);
   if (stmt == NULL)
     return NULL;
   return _wpi_store_collect (self, stmt, phone_from_row, (GDestroyNotify) wpi_phone_record_free,

@@ -209,6 +209,23 @@ static const char *const migrations[] = {
   "  WHERE answer.mac = traffic.mac AND answer.id > traffic.id AND answer.direction = 'out'"
   "  ORDER BY answer.mac, answer.id LIMIT 1)"
   "WHERE direction = 'in' AND flow_id IS NULL AND mac IS NOT NULL AND error_text IS NULL;",
+  /* 3 -> 4: phone lists imported ahead of the phones (issue 14 §1, D24). The number,
+   * location and profile go to the phone itself; the items wait here, pending until
+   * the service has made them the phone's first-contact job. Values are kept as a
+   * profile's are (secrets among them, as in profile_items and job_items). */
+  "CREATE TABLE phone_imports ("
+  "  mac         TEXT PRIMARY KEY NOT NULL REFERENCES phones (mac) ON DELETE CASCADE,"
+  "  pending     INTEGER NOT NULL DEFAULT 1 CHECK (pending IN (0, 1)),"
+  "  created_us  INTEGER NOT NULL,"
+  "  updated_us  INTEGER NOT NULL"
+  ") WITHOUT ROWID;"
+  "CREATE TABLE phone_import_items ("
+  "  mac   TEXT NOT NULL REFERENCES phone_imports (mac) ON DELETE CASCADE,"
+  "  name  TEXT NOT NULL CHECK (name <> ''),"
+  "  idx   INTEGER NOT NULL DEFAULT -1 CHECK (idx >= -1),"
+  "  value TEXT NOT NULL,"
+  "  PRIMARY KEY (mac, name, idx)"
+  ") WITHOUT ROWID;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == WPI_STORE_SCHEMA_VERSION);

@@ -27,12 +27,13 @@
 
 #include "wpi-mac.h"
 #include "wpi-message.h"
+#include "wpi-phone-list-csv.h"
 
 G_BEGIN_DECLS
 
 #define WPI_STORE_DB_NAME                 "workpoint.db"
 /* The schema this build writes; an older store is migrated on open, a newer one refused. */
-#define WPI_STORE_SCHEMA_VERSION          3
+#define WPI_STORE_SCHEMA_VERSION          4
 /* Setting: the most traffic messages kept (oldest deleted first). */
 #define WPI_STORE_SETTING_TRAFFIC_LIMIT   "traffic-max-messages"
 #define WPI_STORE_DEFAULT_TRAFFIC_LIMIT   1000000
@@ -124,6 +125,16 @@ typedef enum {
   WPI_TRAFFIC_DIRECTION_OUT, /*< nick=out >*/
 } WpiTrafficDirection;
 
+/* What an import did with a row of a phone list (D24) */
+typedef enum {
+  WPI_IMPORT_OUTCOME_ADDED,     /*< nick=added >*/
+  WPI_IMPORT_OUTCOME_UPDATED,   /*< nick=updated >*/
+  WPI_IMPORT_OUTCOME_UNCHANGED, /*< nick=unchanged >*/
+} WpiImportOutcome;
+
+/* The parameter of the write-items jobs an import makes (D24) */
+#define WPI_JOB_PARAMETER_IMPORT "import"
+
 /* Which fields of a WpiPhoneRecord wpi_store_phone_upsert() writes. */
 typedef enum { /*< flags >*/
   WPI_PHONE_FIELD_NONE           = 0,
@@ -208,6 +219,8 @@ typedef struct {
   char          *profile;         /* name of the profile applied to it, or NULL */
   gint64         created_us;
   gint64         updated_us;
+  gboolean       expected;        /* imported ahead, its import waits for its first
+                                   * contact (D24); read only: upsert() ignores it */
 } WpiPhoneRecord;
 
 #define WPI_TYPE_PHONE_RECORD (wpi_phone_record_get_type ())
@@ -485,6 +498,35 @@ gboolean        wpi_store_phone_set_state  (WpiStore              *self,
 gboolean        wpi_store_phone_delete     (WpiStore              *self,
                                             const char            *mac,
                                             GError               **error);
+
+/* Imports a phone list (issue 14 §1, D24) in one transaction: all of it or, on an
+ * error, nothing. A row gives the phone its number, location and profile (the profile
+ * must exist: NOT_FOUND naming the row's line and column) and items; what a row does
+ * not give stays as it is. A new phone, or one that never called, waits for its first
+ * contact with its items pending (WpiPhoneRecord.expected); a phone that has called
+ * gets a write-items job (parameter WPI_JOB_PARAMETER_IMPORT) of the items that
+ * changed, and an apply-profile job for a changed profile. A row that changes nothing
+ * is UNCHANGED, so importing a list again does nothing. outcomes (may be NULL): a
+ * GArray of WpiImportOutcome, one per row. dry_run: everything is done and counted,
+ * then rolled back. */
+gboolean        wpi_store_phone_import     (WpiStore              *self,
+                                            GPtrArray             *rows,
+                                            gboolean               dry_run,
+                                            GArray               **outcomes,
+                                            GError               **error);
+/* The service's part of the first contact: *items becomes the pending import's items
+ * (WpiStoreItem, perhaps none) and the import stops pending; *items stays NULL when
+ * nothing is pending. Call it in the transaction that queues the job. */
+gboolean        wpi_store_phone_import_take (WpiStore             *self,
+                                             const char           *mac,
+                                             GArray              **items,
+                                             GError              **error);
+
+/* Every phone as a row of a phone list export (wpi_phone_list_to_csv()): number,
+ * location, profile, state ("expected" for an expected phone), mode, firmware, model,
+ * and its imported items but the secret ones. Imports back unchanged. */
+GPtrArray      *wpi_store_phone_list_export (WpiStore             *self,
+                                             GError              **error);
 
 /* A phone's item values, stamped with time_us and the traffic message they came in
  * (0: none). replace() makes them the complete set (ReadAllItems); update() changes

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "wpi-csv-private.h"
 #include "wpi-handout-csv.h"
 #include "wpi-mac.h"
 #include "wpi-pin.h"
@@ -11,16 +12,6 @@ G_DEFINE_QUARK (wpi-handout-error-quark, wpi_handout_error)
 
 /* A CSV larger than this is not a handout */
 #define CSV_MAX_SIZE (16 * 1024 * 1024)
-
-static void
-wipe_free (gpointer data)
-{
-  char *str = data;
-
-  if (str != NULL)
-    explicit_bzero (str, strlen (str));
-  g_free (str);
-}
 
 /* ---- Entries ---------------------------------------------------------------------- */
 
@@ -78,45 +69,11 @@ wpi_handout_entry_free (WpiHandoutEntry *entry)
   g_free (entry->device_type);
   g_free (entry->location);
   g_free (entry->state);
-  wipe_free (entry->pin);
+  _wpi_csv_wipe_free (entry->pin);
   g_free (entry);
 }
 
 /* ---- CSV -------------------------------------------------------------------------- */
-
-static void
-append_csv_field (GString    *out,
-                  const char *value)
-{
-  if (value == NULL)
-    return;
-
-  /* RFC 4180: quote what holds a separator, a quote or a line break; spaces at the
-   * ends too, as some readers trim them otherwise */
-  if (strpbrk (value, ",\"\r\n") != NULL ||
-      (*value != '\0' && (g_ascii_isspace (value[0]) || g_ascii_isspace (value[strlen (value) - 1]))))
-    {
-      g_string_append_c (out, '"');
-      for (const char *p = value; *p != '\0'; p++)
-        {
-          if (*p == '"')
-            g_string_append_c (out, '"');
-          g_string_append_c (out, *p);
-        }
-      g_string_append_c (out, '"');
-    }
-  else
-    {
-      g_string_append (out, value);
-    }
-}
-
-static void
-wipe_gstring (GString *str)
-{
-  explicit_bzero (str->str, str->allocated_len);
-  g_string_free (str, TRUE);
-}
 
 char *
 wpi_handout_group_pin (const char *pin)
@@ -165,10 +122,10 @@ append_csv_entry (GString               *out,
     {
       if (i > 0)
         g_string_append_c (out, ',');
-      append_csv_field (out, fields[i]);
+      _wpi_csv_append_field (out, fields[i], ',');
     }
   g_string_append (out, "\r\n");
-  wipe_free (grouped);
+  _wpi_csv_wipe_free (grouped);
 }
 
 gboolean
@@ -189,137 +146,8 @@ wpi_handout_write_csv (GPtrArray   *entries,
   ok = g_file_set_contents_full (path, out->str, out->len,
                                  G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
                                  0600, error);
-  wipe_gstring (out);
+  _wpi_csv_wipe_gstring (out);
   return ok;
-}
-
-typedef struct {
-  GPtrArray *fields;   /* char *, wiped when freed: they hold PINs */
-  guint      line;     /* where the record starts */
-} CsvRow;
-
-static void
-csv_row_clear (gpointer data)
-{
-  CsvRow *row = data;
-
-  g_clear_pointer (&row->fields, g_ptr_array_unref);
-}
-
-/* RFC 4180 records, leniently: LF, CRLF or CR ends a record outside quotes, a quote
- * inside an unquoted field is kept as it is, text after a closing quote is appended. */
-static GArray *
-parse_csv (const char  *text,
-           gsize        length,
-           GError     **error)
-{
-  g_autoptr(GArray) rows = g_array_new (FALSE, TRUE, sizeof (CsvRow));
-  GString *field = g_string_new (NULL);
-  GPtrArray *fields = NULL;
-  gboolean in_quotes = FALSE;
-  gboolean quoted = FALSE;     /* the current field began with a quote */
-  guint line = 1;
-  guint row_line = 1;
-
-  g_array_set_clear_func (rows, csv_row_clear);
-
-#define END_FIELD() G_STMT_START {                                                    \
-    if (fields == NULL)                                                               \
-      fields = g_ptr_array_new_with_free_func (wipe_free);                            \
-    g_ptr_array_add (fields, g_strndup (field->str, field->len));                     \
-    explicit_bzero (field->str, field->len);                                          \
-    g_string_truncate (field, 0);                                                     \
-    quoted = FALSE;                                                                   \
-  } G_STMT_END
-#define END_ROW() G_STMT_START {                                                      \
-    CsvRow row = { fields, row_line };                                                \
-    g_array_append_val (rows, row);                                                   \
-    fields = NULL;                                                                    \
-  } G_STMT_END
-
-  for (gsize i = 0; i < length; i++)
-    {
-      char c = text[i];
-
-      if (in_quotes)
-        {
-          if (c == '"' && i + 1 < length && text[i + 1] == '"')
-            {
-              g_string_append_c (field, '"');
-              i++;
-            }
-          else if (c == '"')
-            {
-              in_quotes = FALSE;
-            }
-          else
-            {
-              if (c == '\n')
-                line++;
-              g_string_append_c (field, c);
-            }
-          continue;
-        }
-
-      switch (c)
-        {
-        case '"':
-          if (field->len == 0 && !quoted)
-            in_quotes = quoted = TRUE;
-          else
-            g_string_append_c (field, c);
-          break;
-        case ',':
-          END_FIELD ();
-          break;
-        case '\r':
-        case '\n':
-          if (c == '\r' && i + 1 < length && text[i + 1] == '\n')
-            i++;
-          END_FIELD ();
-          END_ROW ();
-          line++;
-          row_line = line;
-          break;
-        default:
-          g_string_append_c (field, c);
-          break;
-        }
-    }
-
-  if (in_quotes)
-    {
-      g_set_error (error, WPI_HANDOUT_ERROR, WPI_HANDOUT_ERROR_PARSE,
-                   "line %u: a quoted field is not closed", row_line);
-      g_clear_pointer (&fields, g_ptr_array_unref);
-      wipe_gstring (field);
-      return NULL;
-    }
-  if (field->len > 0 || quoted || fields != NULL)
-    {
-      END_FIELD ();
-      END_ROW ();
-    }
-  wipe_gstring (field);
-
-#undef END_FIELD
-#undef END_ROW
-
-  return g_steal_pointer (&rows);
-}
-
-static gboolean
-row_is_empty (const CsvRow *row)
-{
-  for (guint i = 0; i < row->fields->len; i++)
-    {
-      const char *value = g_ptr_array_index (row->fields, i);
-
-      for (const char *p = value; *p != '\0'; p++)
-        if (!g_ascii_isspace (*p))
-          return FALSE;
-    }
-  return TRUE;
 }
 
 static gboolean
@@ -350,7 +178,7 @@ clean_pin (const char *field,
 
   if (*valid && digits->len == 0)
     {
-      wipe_gstring (digits);
+      _wpi_csv_wipe_gstring (digits);
       return NULL;
     }
   if (digits->len < WPI_PIN_MIN_LENGTH || digits->len > WPI_PIN_MAX_LENGTH)
@@ -378,11 +206,7 @@ map_csv (const char   *path,
                    "%s is too large for a handout", path);
       return NULL;
     }
-  if (*length >= 3 && memcmp (*text, "\xEF\xBB\xBF", 3) == 0)
-    {
-      *text += 3;
-      *length -= 3;
-    }
+  _wpi_csv_skip_bom (text, length);
 
   return g_steal_pointer (&file);
 }
@@ -390,7 +214,7 @@ map_csv (const char   *path,
 /* The first row is a header when it holds no MAC but names a "mac" column; then it
  * must name a "pin" column too. Sets *is_header and, for a header, the columns. */
 static gboolean
-read_header (const CsvRow  *row,
+read_header (const WpiCsvRow  *row,
              const char    *path,
              gboolean      *is_header,
              gint          *mac_column,
@@ -429,7 +253,7 @@ read_header (const CsvRow  *row,
 
 /* One phone's row into `pins`; a row without a PIN is a phone bootstrapped without one. */
 static gboolean
-read_pin_row (const CsvRow  *row,
+read_pin_row (const WpiCsvRow  *row,
               const char    *path,
               gint           mac_column,
               gint           pin_column,
@@ -460,7 +284,7 @@ read_pin_row (const CsvRow  *row,
   pin = clean_pin (pin_field, &valid);
   if (!valid)
     {
-      wipe_free (pin);
+      _wpi_csv_wipe_free (pin);
       g_set_error (error, WPI_HANDOUT_ERROR, WPI_HANDOUT_ERROR_PARSE,
                    "%s, line %u: the PIN of %s is not %d to %d digits",
                    path, row->line, mac, WPI_PIN_MIN_LENGTH, WPI_PIN_MAX_LENGTH);
@@ -491,21 +315,21 @@ wpi_handout_read_csv (const char  *path,
   if (file == NULL)
     return NULL;
 
-  rows = parse_csv (text, length, error);
+  rows = _wpi_csv_parse (text, length, ',', WPI_HANDOUT_ERROR, WPI_HANDOUT_ERROR_PARSE, error);
   if (rows == NULL)
     {
       g_prefix_error (error, "%s, ", path);
       return NULL;
     }
 
-  pins = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, wipe_free);
+  pins = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, _wpi_csv_wipe_free);
 
   for (guint i = 0; i < rows->len; i++)
     {
-      const CsvRow *row = &g_array_index (rows, CsvRow, i);
+      const WpiCsvRow *row = &g_array_index (rows, WpiCsvRow, i);
       gboolean is_header = FALSE;
 
-      if (row_is_empty (row))
+      if (_wpi_csv_row_is_empty (row))
         continue;
 
       if (!header_seen)

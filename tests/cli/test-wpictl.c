@@ -1224,6 +1224,72 @@ test_profiles (Fixture       *fixture,
   assert_ctl_error (fixture, 2, "No profile", "profile", "show", "nowhere", NULL);
 }
 
+/* ---- phone lists (D24) ---- */
+
+static guint
+count_phones (WpiStore *store)
+{
+  g_autoptr(GPtrArray) phones = wpi_store_phone_list (store, NULL);
+
+  return phones != NULL ? phones->len : 0;
+}
+
+/* import: every problem with its line and column and nothing stored; a dry run that
+ * stores nothing; an import that changes the phones; the same file again changing
+ * nothing; an export without the secrets that imports back unchanged */
+static void
+test_import_export (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  g_autofree char *bad = tmp_path (fixture, "bad.csv");
+  g_autofree char *good = tmp_path (fixture, "good.csv");
+  g_autofree char *exported = tmp_path (fixture, "export.csv");
+  g_autofree char *export_text = NULL;
+  g_autoptr(WpiPhoneRecord) expected = NULL;
+  g_autoptr(GPtrArray) jobs = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_file_set_contents (bad, "mac,sip-transport-user\n" MAC_A ",2\n" MAC_B ",7\nnope,1\n", -1, &error));
+  g_assert_true (g_file_set_contents (good, "\xEF\xBB\xBFMAC;Number;Location;SIP-PWD;display-id-unicode\r\n"
+                                      MAC_A ";;Lab;" SECRET ";Anna\r\n"
+                                      MAC_B ";3002;Hall;;Ben\r\n"
+                                      "00:1A:E8:00:00:C1;3003;\"Room 3; east\";;Cleo\r\n", -1, &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpint (run_ctl (fixture, "import", bad, NULL), ==, 2);
+  assert_contains (fixture->err, "line 3, column 2 (sip-transport-user)");
+  assert_contains (fixture->err, "line 4, column 1 (mac)");
+  assert_contains (fixture->err, "2 problems, nothing imported");
+
+  g_assert_cmpint (run_ctl (fixture, "import", good, "--dry-run", NULL), ==, 0);
+  assert_contains (fixture->out, "dry run, nothing stored: 1 added, 2 updated, 0 unchanged");
+  g_assert_cmpuint (count_phones (fixture->store), ==, 2);
+
+  g_assert_cmpint (run_ctl (fixture, "import", good, NULL), ==, 0);
+  assert_contains (fixture->out, "added 00:1A:E8:00:00:C1 (line 4)");
+  g_assert_null (strstr (fixture->out, SECRET));
+  g_assert_cmpuint (count_phones (fixture->store), ==, 3);
+  expected = test_util_store_phone_get (fixture->store, MAC_B);
+  g_assert_true (expected->expected);
+  /* MAC_A has called: what changed goes now, as a job */
+  jobs = wpi_store_job_list_pending (fixture->store, MAC_A, &error);
+  g_assert_cmpuint (jobs->len, ==, 1);
+  g_assert_cmpstr (((WpiJobRecord *) g_ptr_array_index (jobs, 0))->parameter, ==, WPI_JOB_PARAMETER_IMPORT);
+
+  g_assert_cmpint (run_ctl (fixture, "import", good, "--json", NULL), ==, 0);
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (ctl_json (fixture)), "unchanged"), ==, 3);
+
+  g_assert_cmpint (run_ctl (fixture, "phones", NULL), ==, 0);
+  assert_contains (fixture->out, "expected");
+  g_assert_cmpint (run_ctl (fixture, "export", exported, NULL), ==, 0);
+  assert_contains (fixture->out, "3 phones exported");
+  g_assert_true (g_file_get_contents (exported, &export_text, NULL, &error));
+  assert_contains (export_text, MAC_B ",3002,Hall,,expected,default,,,Ben\r\n");
+  g_assert_null (strstr (export_text, SECRET));
+  g_assert_cmpint (run_ctl (fixture, "import", exported, NULL), ==, 0);
+  assert_contains (fixture->out, "0 added, 0 updated, 3 unchanged");
+}
+
 /* A profile can be prepared before the service ever ran: that creates the store. */
 static void
 test_profile_creates_store (Fixture       *fixture,
@@ -2501,6 +2567,7 @@ main (int   argc,
   ADD ("cancel", test_cancel);
   ADD ("profiles", test_profiles);
   ADD ("profile-creates-store", test_profile_creates_store);
+  ADD ("import-export", test_import_export);
   ADD ("traffic", test_traffic);
   ADD ("traffic-export", test_traffic_export);
   ADD ("wait/read-done", test_wait_read_done);

@@ -256,7 +256,8 @@ test_open_migrates_version_1 (Fixture       *fixture,
     g_assert_no_error (error);
   }
   raw_exec (path, "PRAGMA foreign_keys = OFF; DELETE FROM jobs WHERE state = 'queued' AND kind = 'restart';"
-                  "DROP TABLE phone_events; ALTER TABLE traffic DROP COLUMN items; PRAGMA user_version = 1;");
+                  "DROP TABLE phone_events; ALTER TABLE traffic DROP COLUMN items;"
+                  "DROP TABLE phone_import_items; DROP TABLE phone_imports; PRAGMA user_version = 1;");
 
   store = open_store (fixture);
   g_assert_cmpint (raw_int (path, "PRAGMA user_version"), ==, WPI_STORE_SCHEMA_VERSION);
@@ -332,7 +333,8 @@ test_open_migrates_version_2 (Fixture       *fixture,
         g_assert_no_error (error);
       }
   }
-  raw_exec (path, "ALTER TABLE traffic DROP COLUMN items; PRAGMA user_version = 2;");
+  raw_exec (path, "ALTER TABLE traffic DROP COLUMN items; DROP TABLE phone_import_items; DROP TABLE phone_imports;"
+                  "PRAGMA user_version = 2;");
 
   store = open_store (fixture);
   g_assert_cmpint (raw_int (path, "PRAGMA user_version"), ==, WPI_STORE_SCHEMA_VERSION);

@@ -341,6 +341,37 @@ def screenshot(frame, path, previous):
     return wait_for(f"a screenshot that differs from the previous view ({path})", capture, 30)
 
 
+def launch_console(args, tap, tmp, options):
+    """The console with options on a private data directory in tmp and free ports on
+    127.0.0.1, its output in tmp/console.log; returns the process, the log and its path."""
+    port, secure_port = free_ports(2)
+    log_path = os.path.join(tmp, "console.log")
+    command = [args.console] + options + ["--data-dir", os.path.join(tmp, "store"), "--bind", "127.0.0.1",
+                                          "--port", str(port), "--secure-port", str(secure_port)]
+    tap.comment(" ".join(command))
+    log = open(log_path, "w")
+    process = subprocess.Popen(command, env=console_environment(tmp, args.schema_dir),
+                               stdout=log, stderr=subprocess.STDOUT)
+    return process, log, log_path
+
+
+def end_console(process, log, log_path, tmp, tap, failed):
+    """Ends the console if it still runs, shows its output after a failure, removes tmp."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    log.close()
+    if failed:
+        tap.comment("console output:")
+        with open(log_path, errors="replace") as output:
+            tap.comment(output.read()[-20000:])
+    subprocess.run(["rm", "-rf", tmp])
+
+
 # The steps --------------------------------------------------------------------------
 
 def is_on(toggle):
@@ -375,15 +406,7 @@ def check_inspector_toggles(traffic_page, tap, timeout):
 def run(args, tap, timeout):
     tmp = tempfile.mkdtemp(prefix="wpc-e2e-")
     os.makedirs(args.screenshot_dir, exist_ok=True)
-    port, secure_port = free_ports(2)
-    log_path = os.path.join(tmp, "console.log")
-    command = [args.console, "--demo", str(N_PHONES), "--data-dir", os.path.join(tmp, "store"),
-               "--bind", "127.0.0.1", "--port", str(port), "--secure-port", str(secure_port)]
-    tap.comment(" ".join(command))
-
-    log = open(log_path, "w")
-    process = subprocess.Popen(command, env=console_environment(tmp, args.schema_dir),
-                               stdout=log, stderr=subprocess.STDOUT)
+    process, log, log_path = launch_console(args, tap, tmp, ["--demo", str(N_PHONES)])
     failed = False
     try:
         app, frame = wait_for("the console's window in the accessibility tree",
@@ -549,19 +572,141 @@ def run(args, tap, timeout):
         failed = True
         tap.not_ok(f"unexpected {type(error).__name__}: {error}")
     finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        log.close()
-        if failed:
-            tap.comment("console output:")
-            with open(log_path, errors="replace") as output:
-                tap.comment(output.read()[-20000:])
-        subprocess.run(["rm", "-rf", tmp])
+        end_console(process, log, log_path, tmp, tap, failed)
+    failed = not import_demo_phones(args, tap, timeout) or failed
+    return not failed
+
+
+# Importing the demo's phones ahead (issue 14 §1, D24) ---------------------------------
+
+DEMO_FIRST_MAC = 0x001AE8000001     # the simulator's scheme (protocol/sim/wpi-simulator.h)
+DEMO_FIRST_E164 = 4989700100001
+STATE_COLUMN, MAC_COLUMN, NUMBER_COLUMN, JOBS_COLUMN = 0, 1, 2, 9
+
+
+def demo_phone_list(path):
+    """A phone list of the demo's 20 phones as a technician's spreadsheet would hold them:
+    Excel's semicolons, a BOM and CRLF; each phone's number, room and display name."""
+    with open(path, "w", encoding="utf-8-sig", newline="") as csv:
+        csv.write("MAC;Number;Location;display-id-unicode\r\n")
+        for i in range(N_PHONES):
+            mac = f"{DEMO_FIRST_MAC + i:012X}"
+            csv.write(f"{':'.join(mac[j:j + 2] for j in range(0, 12, 2))};{DEMO_FIRST_E164 + i};"
+                      f"Room {101 + i};Desk {DEMO_FIRST_E164 + i}\r\n")
+
+
+def clickable(accessible):
+    try:
+        action = accessible.queryAction()
+    except NotImplementedError:
+        return False
+    return any(action.getName(i) in ("click", "press", "activate") for i in range(action.nActions))
+
+
+def frame_named(app, title):
+    for child in children(app):
+        if role(child) in (pyatspi.ROLE_FRAME, pyatspi.ROLE_DIALOG) and name(child) == title:
+            return child
+    return None
+
+
+def import_steps(app, frame, tap, timeout):
+    dialog = wait_for("the Import Phone List dialog", lambda: frame_named(app, "Import Phone List"), timeout)
+    summary = f"{N_PHONES} phones: {N_PHONES} new, 0 updated, 0 unchanged"
+    wait_for(f"the preview “{summary}”", lambda: find(dialog, pyatspi.ROLE_LABEL, summary), timeout)
+    tap.ok(f"the Import dialog previews the list: {summary}")
+    import_button = find(dialog, pyatspi.ROLE_PUSH_BUTTON, "Import")
+    if import_button is None:
+        raise StepFailed("the Import dialog has no Import button")
+    click(import_button)
+
+    phones_page = find(frame, pyatspi.ROLE_PANEL, "Phones")
+    phone_table = wait_for("the phone list", lambda: find(phones_page, pyatspi.ROLE_TREE_TABLE, "Phones"),
+                           timeout)
+
+    def rows_where(wanted):
+        def check():
+            rows = [row for row in table_rows(phone_table, [STATE_COLUMN, MAC_COLUMN, NUMBER_COLUMN, JOBS_COLUMN])
+                    if MAC_PATTERN.match(row[1])]
+            return len(rows) == N_PHONES and all(wanted(row) for row in rows) and rows
+        return check
+    wait_for(f"{N_PHONES} phones “Expected”", rows_where(lambda row: row[0] == "Expected"), timeout)
+    tap.ok(f"the phone list shows the {N_PHONES} imported phones as “Expected” before any called")
+
+    # A GtkMenuButton is named on the outside and pressed inside (its toggle button)
+    header = children(frame)[-1]
+    menu_button = wait_for("the Main Menu button", lambda: find(header, pyatspi.ROLE_PUSH_BUTTON, "Main Menu"),
+                           timeout)
+    pressable = [a for a, _ in [(menu_button, None)] + list(descendants(menu_button)) if clickable(a)]
+    if not pressable:
+        raise StepFailed("the Main Menu button has nothing to press")
+    click(pressable[0])
+    start = wait_for("the menu item “Start Demo with 20 Simulated Phones”",
+                     lambda: find(app, pyatspi.ROLE_MENU_ITEM, "Start Demo with 20 Simulated Phones"), timeout)
+    click(start)
+    tap.ok("the demo starts from the primary menu")
+
+    # Every phone calls and takes its import; its job is done, or waits while the phone
+    # is in one of the demo's calls (D11: a phone older than V3R3 is asked again with the
+    # D10 back-off, which may outlast the test)
+    def configured_row(row):
+        return row[0] not in ("Expected", "") and row[3] == "0"
+    try:
+        rows = wait_for(f"{N_PHONES} phones configured (none expected, no job left)",
+                        rows_where(configured_row), timeout)
+    except StepFailed as error:
+        tap.comment(str(error))
+        rows = wait_for(f"{N_PHONES} phones configured or in a call",
+                        rows_where(lambda row: configured_row(row) or row[0] == "Busy"), timeout)
+    configured = [index for index, row in enumerate(rows) if configured_row(row)]
+    tap.ok(f"all {N_PHONES} imported phones called and took their import; "
+           f"{len(configured)} are configured, {N_PHONES - len(configured)} in a call")
+    if len(configured) < N_PHONES // 2:
+        raise StepFailed(f"only {len(configured)} of {N_PHONES} phones had their import applied")
+    mac, number = rows[configured[0]][1], rows[configured[0]][2]
+
+    # The details list the phone's jobs, each with its items: the import's write-items job
+    # done, with the imported name. Rows move as phones change: the phone is looked up by
+    # its MAC until its details show.
+    applied = f"display-id-unicode = Desk {number}"
+
+    def details_applied():
+        label = find(phones_page, pyatspi.ROLE_LABEL, match=lambda text: text.startswith(applied))
+        done = find(phones_page, pyatspi.ROLE_LABEL, match=lambda text: re.match(r"^#\d+ Write items · Done · ", text))
+        if label is None or done is None:
+            macs = [row[0] for row in table_rows(phone_table, [MAC_COLUMN])]
+            if mac in macs:
+                select_only_row(phone_table, macs.index(mac))
+        return label is not None and done is not None
+    try:
+        wait_for(f"the details of {number} to show its import applied (“{applied}”)", details_applied, timeout)
+    except StepFailed:
+        tap.comment("labels of the details that name the item: %r" %
+                    [name(a) for a, r in descendants(phones_page) if "display-id" in (name(a) or "")])
+        raise
+    tap.ok(f"the details of {number} show its import applied: {applied}")
+
+
+def import_demo_phones(args, tap, timeout):
+    """The console opened with --import (a file chooser is out of AT-SPI's reach): the
+    Import dialog previews the list, Import stores it, the phone list shows 20 phones
+    “Expected”; the demo started from the primary menu makes them call, and each takes its
+    import: configured (no job left), or busy in a call with its job waiting (D11); a
+    configured phone's details show it accepted its imported name."""
+    tmp = tempfile.mkdtemp(prefix="wpc-e2e-import-")
+    csv_path = os.path.join(tmp, "site phones.csv")
+    demo_phone_list(csv_path)
+    process, log, log_path = launch_console(args, tap, tmp, ["--import", csv_path])
+    failed = True
+    try:
+        app, frame = wait_for("the console's window in the accessibility tree",
+                              find_application(process), timeout)
+        import_steps(app, frame, tap, timeout)
+        failed = False
+    except Exception as error:
+        tap.not_ok(str(error) if isinstance(error, StepFailed) else f"unexpected {type(error).__name__}: {error}")
+    finally:
+        end_console(process, log, log_path, tmp, tap, failed)
     return not failed
 
 

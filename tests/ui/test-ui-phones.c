@@ -550,22 +550,7 @@ set_entry (GtkWidget  *row_root,
   gtk_editable_set_text (GTK_EDITABLE (entry), text);
 }
 
-static void
-click_ok (GtkWindow *dialog)
-{
-  GtkWidget *titlebar = gtk_window_get_titlebar (dialog);
-  g_autoptr(GPtrArray) buttons = g_ptr_array_new ();
-
-  ui_test_find_all (titlebar, GTK_TYPE_BUTTON, NULL, buttons);
-  for (guint i = 0; i < buttons->len; i++)
-    if (gtk_widget_has_css_class (g_ptr_array_index (buttons, i), "suggested-action"))
-      {
-        g_assert_true (gtk_widget_is_sensitive (g_ptr_array_index (buttons, i)));
-        g_signal_emit_by_name (g_ptr_array_index (buttons, i), "clicked");
-        return;
-      }
-  g_error ("No OK button");
-}
+#define click_ok ui_test_click_suggested
 
 static void
 test_write_dialog (Fixture *fixture)

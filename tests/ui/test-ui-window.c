@@ -125,6 +125,10 @@ test_window_primary_menu (Fixture *fixture)
     { "app.shortcuts", "<Control>question" },
     { "app.about", NULL },
     { "win.point-phones-here", NULL },
+    /* the phone list (D24) and the demo, the window's own */
+    { "win.import-phones", NULL },
+    { "win.export-phones", NULL },
+    { "win.start-demo", NULL },
   };
   GtkWidget *titlebar = gtk_window_get_titlebar (GTK_WINDOW (fixture->window));
   GtkWidget *menu_button = ui_test_find_widget (titlebar, GTK_TYPE_MENU_BUTTON, NULL);
@@ -179,7 +183,7 @@ test_window_primary_menu (Fixture *fixture)
     wait_for (ui_test_widget_is_mapped_and_allocated, popover, "the primary menu to open");
     text = ui_test_shown_text (GTK_WIDGET (popover));
     test_util_assert_contains_all (text, "Preferences", "Keyboard Shortcuts", "About Workpoint Console",
-                                   "Point Phones Here", NULL);
+                                   "Point Phones Here", "Import Phone List…", NULL);
     ui_test_save_screenshot (GTK_WIDGET (popover), "primary-menu.png");
     gtk_menu_button_popdown (GTK_MENU_BUTTON (menu_button));
   }

@@ -111,6 +111,10 @@ void       ui_test_wait_for_toplevel_gone (GType       type,
                                           const char  *name,
                                           guint        timeout_ms);
 
+/* Clicks the dialog's suggested action (its OK button) in its title bar, failing the
+ * test when there is none or it is insensitive */
+void       ui_test_click_suggested       (GtkWindow   *dialog);
+
 /* The shortcuts among the widget's own controllers, as GTK writes their triggers
  * ("<Control>f"), in the order GTK tries them */
 GStrv      ui_test_list_shortcuts        (GtkWidget   *widget);

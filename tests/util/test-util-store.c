@@ -1,4 +1,6 @@
 /* test-util-store.c: a WpiStore in a temporary directory (see test-util-store.h) */
+#include <string.h>
+
 #include "test-util-store.h"
 
 WpiStore *
@@ -143,4 +145,41 @@ test_util_store_seed_configs (WpiStore *store)
   if (!wpi_store_profile_set (store, TEST_UTIL_CONFIG_PROFILE, config_profile_items,
                               G_N_ELEMENTS (config_profile_items), &error))
     g_error ("Could not store the profile: %s", error->message);
+}
+
+void
+test_util_store_import (WpiStore   *store,
+                        const char *csv,
+                        gboolean    dry_run,
+                        guint       counts[3])
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WpiPhoneList) list = wpi_phone_list_parse (csv, strlen (csv), wpi_catalogue_get_default (), &error);
+  g_autoptr(GArray) outcomes = NULL;
+
+  g_assert_no_error (error);
+  if (list->problems->len > 0)
+    g_error ("the phone list has problems: %s", wpi_phone_list_describe_problems (list, 0));
+  g_assert_true (wpi_store_phone_import (store, list->rows, dry_run, &outcomes, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (outcomes->len, ==, list->rows->len);
+  if (counts == NULL)
+    return;
+  memset (counts, 0, 3 * sizeof (guint));
+  for (guint i = 0; i < outcomes->len; i++)
+    counts[g_array_index (outcomes, WpiImportOutcome, i)]++;
+}
+
+char *
+test_util_phone_list_csv (guint n,
+                          guint first_mac,
+                          guint64 first_e164)
+{
+  GString *csv = g_string_new ("mac,number,location,display-id-unicode\r\n");
+
+  for (guint i = 0; i < n; i++)
+    g_string_append_printf (csv, "00:1A:E8:%02X:%02X:%02X,%" G_GUINT64_FORMAT ",Room %u,Desk %" G_GUINT64_FORMAT "\r\n",
+                            ((first_mac + i) >> 16) & 0xff, ((first_mac + i) >> 8) & 0xff,
+                            (first_mac + i) & 0xff, first_e164 + i, i + 1, first_e164 + i);
+  return g_string_free (csv, FALSE);
 }

@@ -62,4 +62,18 @@ void      test_util_store_fill     (WpiStore           *store,
                                     guint               first,
                                     guint               n);
 
+/* Imports a phone list given as CSV text (D24), failing the test on a problem or an
+ * error; counts[WpiImportOutcome] (may be NULL) get how many rows were added, updated
+ * and left unchanged. */
+void      test_util_store_import   (WpiStore           *store,
+                                    const char         *csv,
+                                    gboolean            dry_run,
+                                    guint               counts[3]);
+/* A CSV of n phones whose MACs and numbers follow the simulator's scheme from
+ * first_mac and first_e164 (00:1A:E8:00:00:01 and 3001 for 1 and 3001): number,
+ * location "Room <i>" (1-based) and display-id-unicode "Desk <number>" each */
+char     *test_util_phone_list_csv (guint               n,
+                                    guint               first_mac,
+                                    guint64             first_e164);
+
 G_END_DECLS
