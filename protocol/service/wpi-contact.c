@@ -52,16 +52,26 @@ wpi_contact_client_class_init (WpiContactClientClass *klass)
   G_OBJECT_CLASS (klass)->finalize = wpi_contact_client_finalize;
 }
 
+/* libsoup's own default for max-conns */
+#define DEFAULT_MAX_CONNECTIONS 10
+
+static SoupSession *
+contact_session_new (guint max_connections)
+{
+  return soup_session_new_with_options ("timeout", WPI_CONTACT_TIMEOUT_SECONDS,
+                                        "idle-timeout", WPI_CONTACT_TIMEOUT_SECONDS,
+                                        "user-agent", "Workpoint-Console/" WPC_VERSION,
+                                        /* a phone's contact-me server takes one
+                                         * request at a time */
+                                        "max-conns-per-host", 1,
+                                        "max-conns", max_connections,
+                                        NULL);
+}
+
 static void
 wpi_contact_client_init (WpiContactClient *self)
 {
-  self->session = soup_session_new_with_options ("timeout", WPI_CONTACT_TIMEOUT_SECONDS,
-                                                 "idle-timeout", WPI_CONTACT_TIMEOUT_SECONDS,
-                                                 "user-agent", "Workpoint-Console/" WPC_VERSION,
-                                                 /* a phone's contact-me server takes one
-                                                  * request at a time */
-                                                 "max-conns-per-host", 1,
-                                                 NULL);
+  self->session = contact_session_new (DEFAULT_MAX_CONNECTIONS);
   self->next_allowed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 
@@ -69,6 +79,19 @@ WpiContactClient *
 wpi_contact_client_new (void)
 {
   return g_object_new (WPI_TYPE_CONTACT_CLIENT, NULL);
+}
+
+WpiContactClient *
+wpi_contact_client_new_with_connections (guint max_connections)
+{
+  WpiContactClient *self = wpi_contact_client_new ();
+
+  g_return_val_if_fail (max_connections > 0, self);
+
+  /* no request has gone out yet, so a session with the limit replaces the default one */
+  g_clear_object (&self->session);
+  self->session = contact_session_new (max_connections);
+  return self;
 }
 
 char *
