@@ -2,7 +2,7 @@
  *
  * wpictl.c parses the command line into wpictl_opt, sets up wpictl and runs one
  * command; the commands live in a file per subject (wpictl-phones.c, wpictl-jobs.c,
- * wpictl-deploy.c, wpictl-profiles.c, wpictl-traffic.c, wpictl-secure.c), the item
+ * wpictl-deploy.c, wpictl-profiles.c, wpictl-traffic.c, wpictl-secure.c, wpictl-sweep.c), the item
  * arguments they take are parsed in wpictl-items.c.
  */
 #pragma once
@@ -63,6 +63,9 @@ typedef struct {
   char     *paper;
   gboolean  show_pins;
   gboolean  all_pins;
+  int       rate;          /* sweep: 0, the setting */
+  int       concurrency;   /* sweep: 0, the default */
+  char     *callback;      /* sweep: the address the phones are to call */
 } WpictlOptions;
 
 /* What the commands work on: the data directory chosen, its store once opened */
@@ -155,5 +158,6 @@ int _wpictl_cmd_traffic         (char **args);
 int _wpictl_cmd_bootstrap       (char **args);
 int _wpictl_cmd_pins            (char **args);
 int _wpictl_cmd_revoke          (char **args);
+int _wpictl_cmd_sweep           (char **args);
 
 G_END_DECLS
