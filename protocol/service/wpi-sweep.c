@@ -235,8 +235,9 @@ pump_again_at (WpiSweep *self,
   g_source_attach (self->pace_source, self->context);
 }
 
-/* The next address to try now: a retry whose gap is over first, then a new one; -1 with
- * *wait_until set when only retries are left and none is due. */
+/* The next address to try now: a new one first, so that the phones are found as soon as
+ * the rate allows, then a retry whose gap is over; -1 with *wait_until set when only
+ * retries are left and none is due. */
 static gint64
 next_index (WpiSweep *self,
             gint64    now,
@@ -245,6 +246,8 @@ next_index (WpiSweep *self,
   Retry *retry = g_queue_peek_head (&self->retries);
 
   *wait_until = 0;
+  if (self->next_first < self->n_addresses)
+    return self->next_first++;
   if (retry != NULL && retry->not_before <= now)
     {
       guint index = retry->index;
@@ -252,8 +255,6 @@ next_index (WpiSweep *self,
       g_free (g_queue_pop_head (&self->retries));
       return index;
     }
-  if (self->next_first < self->n_addresses)
-    return self->next_first++;
   if (retry != NULL)
     *wait_until = retry->not_before;
   return -1;

@@ -187,7 +187,7 @@ main (int   argc,
           N_PHONES, run.found_at, last_phone, rate, (double) last_phone / rate);
   printf ("  all %u registered:     %7.2f s   floor: the same phones unprompted %.2f s\n",
           N_PHONES, run.registered_at, floor_unprompted);
-  printf ("  every address settled: %6.2f s   floor: %u contact-mes at %u/s = %.2f s\n",
+  printf ("  every address settled:  %7.2f s   floor: %u contact-mes at %u/s = %.2f s\n",
           run.settled_at, n_sends, rate, (double) n_sends / rate);
   if (count (run.sweep, "n-registered") != N_PHONES || count (run.sweep, "n-answered") != N_PHONES)
     {
