@@ -21,6 +21,7 @@ demo's first minute or two keeps the console too busy to answer quickly).
 """
 
 import argparse
+import ipaddress
 import os
 import re
 import signal
@@ -302,6 +303,57 @@ def screenshot(frame, path, previous):
     return wait_for(f"a screenshot that differs from the previous view ({path})", capture, 30)
 
 
+# Find Phones by Sweep (issue 14 §2, D25) ------------------------------------------------
+
+IP_COLUMN = 6  # state, MAC, number, model, location, firmware, IP
+
+
+def sweep_steps(app, phones_page, phone_table, tap, timeout):
+    """From the Phones view's menu: a public range is refused as typed; a sweep of the demo
+    phones' loopback range has every one of them answer and call the console again."""
+    ips = sorted({row[0] for row in table_rows(phone_table, [IP_COLUMN])
+                  if re.match(r"^127\.\d+\.\d+\.\d+$", row[0])}, key=ipaddress.ip_address)
+    if len(ips) != N_PHONES:
+        raise StepFailed(f"the phone list shows {len(ips)} loopback addresses, not {N_PHONES}")
+    more = find(phones_page, pyatspi.ROLE_TOGGLE_BUTTON, "More actions") or \
+        find(phones_page, pyatspi.ROLE_PUSH_BUTTON, "More actions")
+    if more is None:
+        raise StepFailed("the Phones view has no “More actions” button")
+    # GTK 4.8 puts the action on the menu button's inner toggle button
+    inner = [a for a, r in descendants(more) if r in (pyatspi.ROLE_TOGGLE_BUTTON, pyatspi.ROLE_PUSH_BUTTON)]
+    click(inner[0] if inner else more)
+    item = wait_for("the menu item “Find Phones by Sweep…”",
+                    lambda: find(app, pyatspi.ROLE_MENU_ITEM, "Find Phones by Sweep…"), timeout)
+    click(item)
+    dialog = wait_for("the “Find Phones by Sweep” window",
+                      lambda: find(app, pyatspi.ROLE_FRAME, "Find Phones by Sweep"), timeout)
+    entry = find(dialog, pyatspi.ROLE_TEXT, "Range") or find(dialog, pyatspi.ROLE_ENTRY, "Range")
+    start = find(dialog, pyatspi.ROLE_PUSH_BUTTON, "Start Sweep")
+    if entry is None or start is None:
+        raise StepFailed("the sweep window has no “Range” field or no “Start Sweep” button")
+
+    entry.queryEditableText().setTextContents("8.8.8.0/30")
+    wait_for("the public range 8.8.8.0/30 to be refused as typed",
+             lambda: find(dialog, pyatspi.ROLE_LABEL, match=lambda n: "public addresses" in n), timeout)
+    if has_state(start, pyatspi.STATE_SENSITIVE):
+        raise StepFailed("Start Sweep is enabled for a public range")
+    tap.ok("the sweep refuses the public range 8.8.8.0/30 as it is typed")
+
+    entry.queryEditableText().setTextContents(f"{ips[0]}-{ips[-1]}")
+    wait_for("Start Sweep to be enabled", lambda: has_state(start, pyatspi.STATE_SENSITIVE), timeout)
+    click(start)
+    done = f"Answered: {N_PHONES} · Refused: 0 · No answer: 0 · Phones registered: {N_PHONES}"
+    wait_for(f"“{done}”", lambda: find(dialog, pyatspi.ROLE_LABEL, done), timeout)
+    tap.ok(f"a sweep of {ips[0]}-{ips[-1]} reaches all {N_PHONES} phones and each calls again")
+
+    close = find(dialog, pyatspi.ROLE_PUSH_BUTTON, "Close")
+    if close is None:
+        raise StepFailed("the sweep window has no Close button")
+    click(close)
+    wait_for("the sweep window to close",
+             lambda: find(app, pyatspi.ROLE_FRAME, "Find Phones by Sweep") is None, timeout)
+
+
 # The steps --------------------------------------------------------------------------
 
 def run(args, tap, timeout):
@@ -366,6 +418,7 @@ def run(args, tap, timeout):
 
         phones_png = screenshot(frame, os.path.join(args.screenshot_dir, "phones.png"), None)
         tap.ok(f"screenshot of the Phones view in {args.screenshot_dir}/phones.png")
+        sweep_steps(app, phones_page, phone_table, tap, timeout)
 
         # PIN handout -------------------------------------------------------------
         handout_page, pin_table = open_view(frame, handout_tab, "PIN handout", "PINs", "the PIN table", timeout)
