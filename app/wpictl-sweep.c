@@ -96,22 +96,14 @@ configure (WpiSweep *sweep,
   return TRUE;
 }
 
-static guint
-count (WpiSweep   *sweep,
-       const char *property)
-{
-  guint value;
-
-  g_object_get (sweep, property, &value, NULL);
-  return value;
-}
-
 static void
 print_progress (WpiSweep *sweep)
 {
+  WpiSweepCounts counts = wpi_sweep_get_counts (sweep);
+
   fprintf (stderr, "%u of %u addresses: %u answered, %u refused, %u no answer; %u registered\n",
-           count (sweep, "n-done"), wpi_sweep_get_n_addresses (sweep), count (sweep, "n-answered"),
-           count (sweep, "n-refused"), count (sweep, "n-no-answer"), count (sweep, "n-registered"));
+           counts.n_done, counts.n_addresses, counts.n_answered, counts.n_refused,
+           counts.n_no_answer, counts.n_registered);
 }
 
 /* The phones that called the service since the start, from the store */
@@ -139,6 +131,7 @@ poll_cb (gpointer user_data)
 {
   SweepRun *run = user_data;
   gint64 now = g_get_monotonic_time ();
+  WpiSweepCounts counts;
 
   note_registrations (run->sweep);
   if (now >= run->progress_at)
@@ -148,7 +141,8 @@ poll_cb (gpointer user_data)
     }
   if (run->deadline == 0)
     return G_SOURCE_CONTINUE;
-  if (count (run->sweep, "n-registered") >= count (run->sweep, "n-answered"))
+  counts = wpi_sweep_get_counts (run->sweep);
+  if (counts.n_registered >= counts.n_answered)
     g_main_loop_quit (run->loop);
   else if (now >= run->deadline)
     {
@@ -208,6 +202,7 @@ static void
 print_text (WpiSweep *sweep)
 {
   g_autoptr(WpcCtlTable) table = wpc_ctl_table_new (4, "");
+  WpiSweepCounts counts;
 
   wpc_ctl_table_add_row (table, "ADDRESS", "RESULT", "PHONE", "DETAIL");
   /* the addresses where something is: a /22's thousand "no answer" lines help nobody;
@@ -226,10 +221,10 @@ print_text (WpiSweep *sweep)
                              result == WPI_SWEEP_RESULT_REFUSED ? detail : NULL);
     }
   wpc_ctl_table_print (table, stdout);
+  counts = wpi_sweep_get_counts (sweep);
   printf ("%u addresses swept: %u answered, %u refused, %u no answer, %u not tried; "
-          "%u phones registered\n", wpi_sweep_get_n_addresses (sweep), count (sweep, "n-answered"),
-          count (sweep, "n-refused"), count (sweep, "n-no-answer"),
-          wpi_sweep_get_n_addresses (sweep) - count (sweep, "n-done"), count (sweep, "n-registered"));
+          "%u phones registered\n", counts.n_addresses, counts.n_answered, counts.n_refused,
+          counts.n_no_answer, counts.n_addresses - counts.n_done, counts.n_registered);
 }
 
 static void
@@ -253,7 +248,7 @@ print_json (WpiSweep *sweep)
   json_builder_begin_object (builder);
   add_member (builder, "callback", wpi_sweep_get_dls_address (sweep));
   json_builder_set_member_name (builder, "registered");
-  json_builder_add_int_value (builder, count (sweep, "n-registered"));
+  json_builder_add_int_value (builder, wpi_sweep_get_counts (sweep).n_registered);
   json_builder_set_member_name (builder, "addresses");
   json_builder_begin_array (builder);
   for (guint n = 0; n < wpi_sweep_get_n_addresses (sweep); n++)
@@ -321,7 +316,11 @@ _wpictl_cmd_sweep (char **args)
   if (run.interrupted)
     return _wpictl_fail (EXIT_INTERRUPTED, "Cancelled: the addresses not tried are left out");
   if (run.timed_out)
-    return _wpictl_fail (EXIT_TIMEOUT, "%u phones answered but did not register in time",
-                         count (sweep, "n-answered") - count (sweep, "n-registered"));
+    {
+      WpiSweepCounts counts = wpi_sweep_get_counts (sweep);
+
+      return _wpictl_fail (EXIT_TIMEOUT, "%u phones answered but did not register in time",
+                           counts.n_answered - counts.n_registered);
+    }
   return EXIT_OK;
 }

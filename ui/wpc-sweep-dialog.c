@@ -127,28 +127,17 @@ check (WpcSweepDialog *self)
   gtk_widget_set_sensitive (GTK_WIDGET (self->start_button), self->valid && !is_running (self));
 }
 
-static guint
-count (WpiSweep   *sweep,
-       const char *property)
-{
-  guint value;
-
-  g_object_get (sweep, property, &value, NULL);
-  return value;
-}
-
 static void
 update_progress (WpcSweepDialog *self)
 {
-  guint done = count (self->sweep, "n-done");
-  guint total = wpi_sweep_get_n_addresses (self->sweep);
-  g_autofree char *progress = g_strdup_printf (_("%u of %u addresses"), done, total);
+  WpiSweepCounts counts = wpi_sweep_get_counts (self->sweep);
+  g_autofree char *progress = g_strdup_printf (_("%u of %u addresses"), counts.n_done, counts.n_addresses);
   g_autofree char *summary =
     g_strdup_printf (_("Answered: %u · Refused: %u · No answer: %u · Phones registered: %u"),
-                     count (self->sweep, "n-answered"), count (self->sweep, "n-refused"),
-                     count (self->sweep, "n-no-answer"), count (self->sweep, "n-registered"));
+                     counts.n_answered, counts.n_refused, counts.n_no_answer, counts.n_registered);
 
-  gtk_progress_bar_set_fraction (self->progress_bar, total > 0 ? (double) done / total : 0);
+  gtk_progress_bar_set_fraction (self->progress_bar,
+                                 counts.n_addresses > 0 ? (double) counts.n_done / counts.n_addresses : 0);
   gtk_progress_bar_set_text (self->progress_bar, progress);
   gtk_label_set_text (self->summary_label, summary);
 }

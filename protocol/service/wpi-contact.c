@@ -95,6 +95,28 @@ wpi_contact_client_new_with_connections (guint max_connections)
 }
 
 char *
+wpi_contact_local_address_towards (const char *ip)
+{
+  g_autoptr(GInetAddress) target = ip != NULL ? g_inet_address_new_from_string (ip) : NULL;
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GSocketAddress) remote = NULL;
+  g_autoptr(GSocketAddress) local = NULL;
+
+  if (target == NULL)
+    return NULL;
+  /* connect() on a UDP socket only picks the route; nothing is sent */
+  socket = g_socket_new (g_inet_address_get_family (target), G_SOCKET_TYPE_DATAGRAM,
+                         G_SOCKET_PROTOCOL_UDP, NULL);
+  remote = g_inet_socket_address_new (target, 9);
+  if (socket == NULL || !g_socket_connect (socket, remote, NULL, NULL))
+    return NULL;
+  local = g_socket_get_local_address (socket, NULL);
+  if (local == NULL)
+    return NULL;
+  return g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (local)));
+}
+
+char *
 wpi_contact_uri_for_address (const char *ip_address)
 {
   g_return_val_if_fail (ip_address != NULL, NULL);

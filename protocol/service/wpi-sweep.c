@@ -11,14 +11,13 @@
 typedef struct {
   WpiSweepResult result;
   guint8         tries;
-  gint64         sent_at;   /* monotonic time of the last try */
   char          *detail;
   char          *mac;       /* the phone that called from this address */
 } Entry;
 
 typedef struct {
   guint  index;
-  gint64 not_before;        /* monotonic: the contact gap after the first try */
+  gint64 not_before;        /* monotonic: the contact gap after the first try ended */
 } Retry;
 
 struct _WpiSweep
@@ -172,12 +171,13 @@ attempt_done (GObject      *source,
     settle (self, index, WPI_SWEEP_RESULT_REFUSED, error->message);
   else if (entry->tries < WPI_SWEEP_MAX_TRIES)
     {
-      /* the second try respects the phones' contact gap (D10), which the client would
-       * otherwise wait out holding a slot of the concurrency */
+      /* the second try respects the phones' contact gap (D10), counted from the end of
+       * the first (its connection may have been made a moment after it was asked for),
+       * and waits here rather than in the client, where it would hold a slot */
       Retry *retry = g_new0 (Retry, 1);
 
       retry->index = index;
-      retry->not_before = entry->sent_at + WPI_CONTACT_MIN_INTERVAL;
+      retry->not_before = g_get_monotonic_time () + WPI_CONTACT_MIN_INTERVAL;
       g_queue_push_tail (&self->retries, retry);
       g_free (entry->detail);
       entry->detail = g_strdup (error->message);
@@ -189,8 +189,7 @@ attempt_done (GObject      *source,
 
 static void
 send_to (WpiSweep *self,
-         guint     index,
-         gint64    now)
+         guint     index)
 {
   g_autofree char *address = wpi_address_range_nth (&self->range, index);
   g_autofree char *uri = wpi_contact_uri_for_address (address);
@@ -198,7 +197,6 @@ send_to (WpiSweep *self,
   Entry *entry = &self->entries[index];
 
   entry->tries++;
-  entry->sent_at = now;
   self->in_flight++;
   self->n_sent++;
   attempt->self = g_object_ref (self);
@@ -286,7 +284,7 @@ sweep_pump (WpiSweep *self)
         }
       /* a pause (no slot free, a retry not due) does not save up a burst */
       self->next_send_at = MAX (self->next_send_at, now - interval) + interval;
-      send_to (self, (guint) index, now);
+      send_to (self, (guint) index);
     }
 }
 
@@ -318,27 +316,6 @@ check_allowed (WpiSweep  *self,
   return TRUE;
 }
 
-/* The local address that routes to the range: what the phones there can call */
-static char *
-local_address_towards (const WpiAddressRange *range)
-{
-  g_autofree char *first = wpi_address_range_nth (range, 0);
-  g_autoptr(GInetAddress) target = g_inet_address_new_from_string (first);
-  g_autoptr(GSocket) socket = NULL;
-  g_autoptr(GSocketAddress) remote = NULL;
-  g_autoptr(GSocketAddress) local = NULL;
-
-  /* connect() on a UDP socket only picks the route; nothing is sent */
-  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, NULL);
-  remote = g_inet_socket_address_new (target, 9);
-  if (socket == NULL || !g_socket_connect (socket, remote, NULL, NULL))
-    return NULL;
-  local = g_socket_get_local_address (socket, NULL);
-  if (local == NULL)
-    return NULL;
-  return g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (local)));
-}
-
 gboolean
 wpi_sweep_start (WpiSweep  *self,
                  GError   **error)
@@ -348,7 +325,11 @@ wpi_sweep_start (WpiSweep  *self,
   if (!check_allowed (self, error))
     return FALSE;
   if (self->dls_address == NULL)
-    self->dls_address = local_address_towards (&self->range);
+    {
+      g_autofree char *first = wpi_address_range_nth (&self->range, 0);
+
+      self->dls_address = wpi_contact_local_address_towards (first);
+    }
   if (self->dls_address == NULL)
     {
       g_set_error (error, WPI_SWEEP_ERROR, WPI_SWEEP_ERROR_NO_ADDRESS,
@@ -510,6 +491,23 @@ wpi_sweep_get_registered (WpiSweep *self,
   g_return_val_if_fail (n < self->n_addresses, NULL);
 
   return self->entries != NULL ? self->entries[n].mac : NULL;
+}
+
+WpiSweepCounts
+wpi_sweep_get_counts (WpiSweep *self)
+{
+  WpiSweepCounts counts = { 0 };
+
+  g_return_val_if_fail (WPI_IS_SWEEP (self), counts);
+
+  counts.n_addresses = self->n_addresses;
+  counts.n_sent = self->n_sent;
+  counts.n_done = self->n_done;
+  counts.n_answered = self->n_answered;
+  counts.n_refused = self->n_refused;
+  counts.n_no_answer = self->n_no_answer;
+  counts.n_registered = self->n_registered;
+  return counts;
 }
 
 const char *

@@ -104,6 +104,19 @@ WpiSweepResult  wpi_sweep_get_result       (WpiSweep              *self,
 const char     *wpi_sweep_get_registered   (WpiSweep              *self,
                                             guint                  n);
 
+/* The counts so far, as in the properties of the same names */
+typedef struct {
+  guint n_addresses;
+  guint n_sent;        /* contact-mes sent, second tries included */
+  guint n_done;        /* addresses with their result */
+  guint n_answered;
+  guint n_refused;
+  guint n_no_answer;
+  guint n_registered;  /* addresses a phone called from after the start */
+} WpiSweepCounts;
+
+WpiSweepCounts  wpi_sweep_get_counts       (WpiSweep              *self);
+
 /* "answered", "refused", "no answer", "waiting": for wpictl and logs (not translated) */
 const char     *wpi_sweep_result_to_string (WpiSweepResult         result);
 

@@ -66,10 +66,7 @@ on_registered (WpiSweep   *sweep,
                GParamSpec *pspec,
                Run        *run)
 {
-  guint n;
-
-  g_object_get (sweep, "n-registered", &n, NULL);
-  if (n == N_PHONES && run->found_at == 0)
+  if (wpi_sweep_get_counts (sweep).n_registered == N_PHONES && run->found_at == 0)
     run->found_at = since (run->start);
 }
 
@@ -146,16 +143,6 @@ sweep_range (const char *prefix,
   test_util_remove_tree (dir);
 }
 
-static guint
-count (WpiSweep   *sweep,
-       const char *property)
-{
-  guint value;
-
-  g_object_get (sweep, property, &value, NULL);
-  return value;
-}
-
 int
 main (int   argc,
       char *argv[])
@@ -165,6 +152,7 @@ main (int   argc,
   guint n_addresses = 1022, last_phone = (N_PHONES - 1) * STRIDE;
   guint n_sends = n_addresses + (n_addresses - N_PHONES);
   double floor_unprompted;
+  WpiSweepCounts counts;
   Run run = { 0 };
 
   if (rate < 1 || rate > WPI_SWEEP_MAX_RATE)
@@ -180,16 +168,16 @@ main (int   argc,
 
   printf ("bench-sweep: %s.0.0/22, %u addresses, %u phones at every %uth, %u contact-mes/s, "
           "concurrency %u\n", prefix, n_addresses, N_PHONES, STRIDE, rate, WPI_SWEEP_DEFAULT_CONCURRENCY);
+  counts = wpi_sweep_get_counts (run.sweep);
   printf ("  results: %u answered, %u refused, %u no answer; %u contact-mes sent; %u found\n",
-          count (run.sweep, "n-answered"), count (run.sweep, "n-refused"),
-          count (run.sweep, "n-no-answer"), count (run.sweep, "n-sent"), count (run.sweep, "n-registered"));
+          counts.n_answered, counts.n_refused, counts.n_no_answer, counts.n_sent, counts.n_registered);
   printf ("  all %u found:          %7.2f s   floor: last phone's contact-me at %u/%u = %.2f s\n",
           N_PHONES, run.found_at, last_phone, rate, (double) last_phone / rate);
   printf ("  all %u registered:     %7.2f s   floor: the same phones unprompted %.2f s\n",
           N_PHONES, run.registered_at, floor_unprompted);
   printf ("  every address settled:  %7.2f s   floor: %u contact-mes at %u/s = %.2f s\n",
           run.settled_at, n_sends, rate, (double) n_sends / rate);
-  if (count (run.sweep, "n-registered") != N_PHONES || count (run.sweep, "n-answered") != N_PHONES)
+  if (counts.n_registered != N_PHONES || counts.n_answered != N_PHONES)
     {
       fprintf (stderr, "bench-sweep: not every phone was found\n");
       g_clear_object (&run.sweep);

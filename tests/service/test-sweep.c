@@ -78,21 +78,9 @@ sweep_new (Fixture    *f,
 static gboolean
 sweep_registered_all (gpointer data)
 {
-  WpiSweep *sweep = data;
-  guint n_registered, n_answered;
+  WpiSweepCounts counts = wpi_sweep_get_counts (data);
 
-  g_object_get (sweep, "n-registered", &n_registered, "n-answered", &n_answered, NULL);
-  return wpi_sweep_is_finished (sweep) && n_registered == n_answered;
-}
-
-static guint
-sweep_count (WpiSweep   *sweep,
-             const char *property)
-{
-  guint value;
-
-  g_object_get (sweep, property, &value, NULL);
-  return value;
+  return wpi_sweep_is_finished (data) && counts.n_registered == counts.n_answered;
 }
 
 /* Five phones at every third address of P.0.1 - P.0.30: answered and registered there;
@@ -134,9 +122,9 @@ test_sweep_finds_phones (Fixture       *f,
       g_assert_cmpstr (wpi_sweep_get_registered (sweep, n), ==, phone_here ? wpi_sim_phone_get_mac (phone) : NULL);
       g_clear_object (&phone);
     }
-  g_assert_cmpuint (sweep_count (sweep, "n-registered"), ==, n_phones);
-  g_assert_cmpuint (sweep_count (sweep, "n-no-answer"), ==, 30 - n_phones);
-  g_assert_cmpuint (sweep_count (sweep, "n-sent"), ==, n_phones + 2 * (30 - n_phones));
+  g_assert_cmpuint (wpi_sweep_get_counts (sweep).n_registered, ==, n_phones);
+  g_assert_cmpuint (wpi_sweep_get_counts (sweep).n_no_answer, ==, 30 - n_phones);
+  g_assert_cmpuint (wpi_sweep_get_counts (sweep).n_sent, ==, n_phones + 2 * (30 - n_phones));
   g_assert_cmpuint (g_list_model_get_n_items (phones), ==, n_phones);
 
   wpi_simulator_stop (simulator);
@@ -150,7 +138,8 @@ typedef struct {
   guint           hold_ms;      /* how long a connection stays open, unanswered */
   guint           n_open;
   guint           max_open;
-  GArray         *accepted_at;  /* gint64 monotonic time of each connection */
+  GArray         *accepted_at;  /* gint64 monotonic time of each connection; the
+                                 * service holds it */
 } MuteListener;
 
 static gboolean
@@ -193,6 +182,8 @@ mute_listener_new (const char *prefix,
   mute->service = g_socket_service_new ();
   mute->hold_ms = hold_ms;
   mute->accepted_at = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_object_set_data_full (G_OBJECT (mute->service), "accepted-at", mute->accepted_at,
+                          (GDestroyNotify) g_array_unref);
   for (guint i = 1; i <= n; i++)
     {
       g_autofree char *text = g_strdup_printf ("%s.2.%u", prefix, i);
@@ -222,7 +213,6 @@ mute_listener_free (MuteListener *mute)
   g_socket_service_stop (mute->service);
   g_socket_listener_close (G_SOCKET_LISTENER (mute->service));
   g_object_unref (mute->service);
-  g_array_unref (mute->accepted_at);
   g_free (mute);
 }
 
@@ -272,7 +262,7 @@ test_sweep_bounded (Fixture       *f,
   first = g_array_index (mute->accepted_at, gint64, 0);
   last = g_array_index (mute->accepted_at, gint64, n - 1);
   g_assert_cmpint (last - first, >=, (n - 1) * G_USEC_PER_SEC / rate - 5000);
-  g_assert_cmpuint (sweep_count (sweep, "n-no-answer"), ==, n);
+  g_assert_cmpuint (wpi_sweep_get_counts (sweep).n_no_answer, ==, n);
   mute_listener_free (mute);
 }
 
@@ -332,17 +322,17 @@ test_sweep_cancel (Fixture       *f,
 
   g_assert_true (wpi_sweep_start (sweep, &error));
   g_assert_no_error (error);
-  while (sweep_count (sweep, "n-sent") < 10)
+  while (wpi_sweep_get_counts (sweep).n_sent < 10)
     g_main_context_iteration (NULL, TRUE);
   wpi_sweep_cancel (sweep);
-  n_sent = sweep_count (sweep, "n-sent");
+  n_sent = wpi_sweep_get_counts (sweep).n_sent;
   g_assert_true (f->finished);
   g_assert_true (f->cancelled);
 
   /* the contact-mes under way come back cancelled (each holds the sweep); nothing new
    * goes out */
   test_util_wait_until (sweep_is_idle, sweep, WAIT_MS, "the contact-mes under way to end");
-  g_assert_cmpuint (sweep_count (sweep, "n-sent"), ==, n_sent);
+  g_assert_cmpuint (wpi_sweep_get_counts (sweep).n_sent, ==, n_sent);
   g_assert_cmpuint (f->n_finished, ==, 1);
   g_assert_cmpint (wpi_sweep_get_result (sweep, 1021, &tries, NULL), ==, WPI_SWEEP_RESULT_WAITING);
   g_assert_cmpuint (tries, ==, 0);
@@ -390,13 +380,13 @@ test_sweep_refusals (Fixture       *f,
         {
           g_assert_false (started);
           g_assert_error (error, WPI_SWEEP_ERROR, c->error);
-          g_assert_cmpuint (sweep_count (sweep, "n-sent"), ==, 0);
+          g_assert_cmpuint (wpi_sweep_get_counts (sweep).n_sent, ==, 0);
           g_assert_false (wpi_sweep_is_finished (sweep));
           continue;
         }
       g_assert_no_error (error);
       g_assert_true (started);
-      g_assert_cmpuint (sweep_count (sweep, "n-sent"), >, 0);
+      g_assert_cmpuint (wpi_sweep_get_counts (sweep).n_sent, >, 0);
       wpi_sweep_cancel (sweep);
     }
 }

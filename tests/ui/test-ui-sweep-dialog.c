@@ -121,12 +121,8 @@ sweep_is_done (gpointer data)
 {
   Fixture *f = data;
   WpiSweep *sweep = wpc_sweep_dialog_get_sweep (WPC_SWEEP_DIALOG (f->dialog));
-  guint registered;
 
-  if (sweep == NULL || !wpi_sweep_is_finished (sweep))
-    return FALSE;
-  g_object_get (sweep, "n-registered", &registered, NULL);
-  return registered == 3;
+  return sweep != NULL && wpi_sweep_is_finished (sweep) && wpi_sweep_get_counts (sweep).n_registered == 3;
 }
 
 /* Three phones at every fourth address of P.0.1 - P.0.12: the list shows each with its
