@@ -270,6 +270,20 @@ forget_sweep (WpcSweepDialog *self)
   g_clear_object (&self->sweep);
 }
 
+/* The address the phones are to call: the service's own when it listens on one address
+ * (Preferences' listening address), else NULL: the one that routes to the range */
+static char *
+callback_address (WpcSweepDialog *self)
+{
+  g_auto(GStrv) urls = wpi_service_host_get_urls (self->service);
+  g_autoptr(GUri) uri = urls != NULL && urls[0] != NULL ? g_uri_parse (urls[0], G_URI_FLAGS_NONE, NULL) : NULL;
+  const char *host = uri != NULL ? g_uri_get_host (uri) : NULL;
+
+  if (host == NULL || g_str_equal (host, "0.0.0.0") || g_str_equal (host, "::"))
+    return NULL;
+  return g_strdup (host);
+}
+
 /* The last sweep's rows (GTK 4.8 has no gtk_list_box_remove_all()) */
 static void
 clear_rows (WpcSweepDialog *self)
@@ -290,13 +304,14 @@ on_start_clicked (WpcSweepDialog *self)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(WpiSweep) sweep = NULL;
+  g_autofree char *callback = NULL;
 
   check (self);
   if (!self->valid || is_running (self))
     return;
 
-  /* the phones call the address that routes to them (NULL), at the service's port */
-  sweep = wpi_sweep_new (&self->range, NULL, wpi_service_host_get_port (self->service));
+  callback = callback_address (self);
+  sweep = wpi_sweep_new (&self->range, callback, wpi_service_host_get_port (self->service));
   g_object_set (sweep, "rate", setting_rate (self), "allow-public", setting_allow_public (self),
                 "confirmed", gtk_check_button_get_active (self->confirm_check), NULL);
   g_signal_connect_object (sweep, "address-done", G_CALLBACK (on_address_done), self, 0);

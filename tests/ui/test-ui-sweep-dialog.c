@@ -144,6 +144,9 @@ test_sweep_dialog_run (Fixture       *f,
   g_signal_emit_by_name (find (f, "sweep_start"), "clicked");
   g_assert_true (gtk_widget_get_visible (stop));
   g_assert_false (gtk_widget_get_sensitive (find (f, "sweep_range")));
+  /* the service listens on 127.0.0.1 alone: the phones are to call that address */
+  g_assert_cmpstr (wpi_sweep_get_dls_address (wpc_sweep_dialog_get_sweep (WPC_SWEEP_DIALOG (f->dialog))), ==,
+                   "127.0.0.1");
   test_util_wait_until (sweep_is_done, f, WAIT_TIMEOUT_MS, "the sweep and three registrations");
   ui_test_wait_for_shown_text (f->dialog, "Phones registered: 3", WAIT_TIMEOUT_MS, "the summary");
   shown = ui_test_shown_text (f->dialog);
