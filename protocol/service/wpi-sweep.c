@@ -155,10 +155,9 @@ attempt_done (GObject      *source,
   g_autoptr(WpiSweep) self = attempt->self;
   guint index = attempt->index;
   g_autoptr(GError) error = NULL;
-  Entry *entry = &self->entries[index];
-
   gboolean answered = wpi_contact_client_contact_finish (WPI_CONTACT_CLIENT (source), result,
                                                          &error);
+  Entry *entry = &self->entries[index];
 
   g_free (attempt);
   self->in_flight--;
