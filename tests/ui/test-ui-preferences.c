@@ -299,8 +299,6 @@ test_preferences_contact_allow (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
-/* The traffic log's byte budget (issue 10 §3): the schema's default and range, and both
- * ways between the spin button and the setting. */
 typedef struct {
   const char *widget;
   const char *key;
@@ -311,9 +309,10 @@ typedef struct {
   guint       set;
 } SpinCase;
 
-/* Spin buttons bound to ranged settings: the schema's range and default, both ways */
+/* Spin buttons bound to ranged settings: the schema's default and range, and both ways
+ * between the spin button and the setting */
 static const SpinCase spin_cases[] = {
-  { "traffic_max_megabytes", "traffic-max-megabytes", 1024, 16, 1048576, 64, 2048 },
+  { "traffic_max_megabytes", "traffic-max-megabytes", 1024, 16, 1048576, 64, 2048 },  /* issue 10 §3 */
   { "sweep_rate", "sweep-rate", 20, 1, 1000, 50, 5 },     /* issue 14, D25 */
 };
 
