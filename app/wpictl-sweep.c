@@ -296,6 +296,14 @@ _wpictl_cmd_sweep (char **args)
 
   if (!wpi_address_range_parse (args[0], &range, &error))
     return _wpictl_fail (EXIT_INVALID, "%s", error->message);
+  if (wpictl_opt.callback != NULL)
+    {
+      g_autoptr(GInetAddress) callback = g_inet_address_new_from_string (wpictl_opt.callback);
+
+      /* the phones get it as dls_ip_addr: an address, never a name to look up */
+      if (callback == NULL)
+        return _wpictl_fail (EXIT_USAGE, "--callback takes an IP address, not “%s”", wpictl_opt.callback);
+    }
   if (!_wpictl_open_store (FALSE, &error) || !service_port (&port, &error))
     return _wpictl_fail_error (error);
 

@@ -2435,6 +2435,7 @@ static const SweepRefusal sweep_refusals[] = {
   { { "sweep", "127.9.0.0/21", NULL }, 1, "confirm the sweep with --yes" },
   { { "sweep", "127.9.0.0/24", "--rate", "5000", NULL }, 1, "--rate takes 1 to 1000" },
   { { "sweep", "127.9.0.0/24", "--concurrency", "-1", NULL }, 1, "--concurrency takes 1 to" },
+  { { "sweep", "127.9.0.0/24", "--callback", "console.local", NULL }, 1, "--callback takes an IP address" },
   { { "sweep", NULL }, 1, "Usage: wpictl sweep RANGE" },
 };
 
