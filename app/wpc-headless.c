@@ -7,6 +7,7 @@
 #include <glib-unix.h>
 
 #include "wpc-headless.h"
+#include "wpi-tls-keylog.h"
 #include "wpc-demo.h"
 #include "wpi-contact.h"
 #include "wpi-service.h"
@@ -80,6 +81,18 @@ check_options (int    demo,
   return ranges != NULL;
 }
 
+/* D30: --tls-keylog, opened before anything else so that every session is logged */
+static gboolean
+open_tls_keylog (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (path == NULL || wpi_tls_keylog_set_file (path, &error))
+    return TRUE;
+  fprintf (stderr, "workpoint-console: %s\n", error->message);
+  return FALSE;
+}
+
 int
 wpc_headless_run (int    argc,
                   char **argv)
@@ -90,6 +103,7 @@ wpc_headless_run (int    argc,
   g_autoptr(GMainLoop) loop = NULL;
   g_autofree char *data_dir = NULL;
   g_autofree char *bind = NULL;
+  g_autofree char *tls_keylog = NULL;
   gboolean headless = FALSE;
   g_auto(GStrv) contact_allow = NULL;
   int port = 18443, secure_port = 18444, demo = 0, flow_deadline = 60;
@@ -108,6 +122,9 @@ wpc_headless_run (int    argc,
       "Also send contact-mes into this address range (D19; repeatable)", "CIDR" },
     { "max-flows", 0, 0, G_OPTION_ARG_INT, &max_flows,
       "Answer new flows CleanUp overload above N in progress (D21; 0: no limit)", "N" },
+    { "tls-keylog", 0, 0, G_OPTION_ARG_FILENAME, &tls_keylog,
+      "Append the TLS secrets of every session to FILE (NSS key log, 0600) for Wireshark. WARNING: "
+      WPI_TLS_KEYLOG_WARNING " (D30)", "FILE" },
     { NULL }
   };
   g_auto(GStrv) urls = NULL;
@@ -119,7 +136,8 @@ wpc_headless_run (int    argc,
       fprintf (stderr, "workpoint-console: %s\n", error->message);
       return 1;
     }
-  if (!check_options (demo, port, secure_port, flow_deadline, max_flows, contact_allow))
+  if (!check_options (demo, port, secure_port, flow_deadline, max_flows, contact_allow) ||
+      !open_tls_keylog (tls_keylog))
     return 1;
   /* A demo keeps its simulated phones out of the real store */
   if (data_dir == NULL)

@@ -63,6 +63,9 @@ typedef struct {
   char     *paper;
   gboolean  show_pins;
   gboolean  all_pins;
+  char     *flow;
+  char     *jsonl;
+  char     *pcapng;
   int       rate;          /* sweep: 0, the setting */
   int       concurrency;   /* sweep: 0, the default */
   char     *callback;      /* sweep: the address the phones are to call */
@@ -158,6 +161,9 @@ int _wpictl_cmd_traffic         (char **args);
 int _wpictl_cmd_bootstrap       (char **args);
 int _wpictl_cmd_pins            (char **args);
 int _wpictl_cmd_revoke          (char **args);
+int _wpictl_cmd_dhcp_option     (char **args);
+int _wpictl_cmd_diff            (char **args);
+int _wpictl_cmd_copy_settings   (char **args);
 int _wpictl_cmd_sweep           (char **args);
 
 G_END_DECLS

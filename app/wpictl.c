@@ -57,7 +57,8 @@ typedef enum {
   OPT_BOOTSTRAP = 1 << 14,
   OPT_PINS      = 1 << 15,
   OPT_ALL_PINS  = 1 << 16,
-  OPT_SWEEP     = 1 << 17,
+  OPT_EXPORT    = 1 << 17,
+  OPT_SWEEP     = 1 << 18,
 } OptionFlags;
 
 /* ---- errors ---- */
@@ -237,7 +238,7 @@ static const struct {
   { "profile apply", "NAME MAC", "Queue a profile's items for a phone",
     2, 2, OPT_JSON | OPT_SECRETS | OPT_WAIT, _wpictl_cmd_profile_apply },
   { "traffic", "", "Show the traffic log, the newest messages last",
-    0, 0, OPT_JSON | OPT_SECRETS | OPT_PHONE | OPT_LIMIT, _wpictl_cmd_traffic },
+    0, 0, OPT_JSON | OPT_SECRETS | OPT_PHONE | OPT_LIMIT | OPT_EXPORT, _wpictl_cmd_traffic },
   { "bootstrap", "MAC… | --all | --default-mode | --match TEXT",
     "Move phones into Secure Mode: queue the jobs with their PINs (the service makes the certificates)",
     0, G_MAXUINT, OPT_SELECT | OPT_BOOTSTRAP | OPT_PINS, _wpictl_cmd_bootstrap },
@@ -245,6 +246,15 @@ static const struct {
     0, 0, OPT_JSON | OPT_PINS | OPT_ALL_PINS, _wpictl_cmd_pins },
   { "revoke", "MAC", "Revoke a phone's certificates: the secure port refuses it",
     1, 1, 0, _wpictl_cmd_revoke },
+  { "dhcp-option", "[ADDRESS]", "Print the DHCP option 43 that sends phones to the service at ADDRESS "
+                                "(default: each address of this computer), with snippets for DHCP servers",
+    0, 1, 0, _wpictl_cmd_dhcp_option },
+  { "diff", "MAC MAC|PROFILE", "Compare a phone's settings with another phone's or a profile's "
+                               "(identity items left out)",
+    2, 2, OPT_JSON | OPT_SECRETS, _wpictl_cmd_diff },
+  { "copy-settings", "FROM TO… [--yes]", "Preview, and with --yes queue, write-items jobs that give "
+                                         "the TO phones FROM's settings",
+    2, G_MAXUINT, OPT_JSON | OPT_SECRETS | OPT_WAIT | OPT_YES, _wpictl_cmd_copy_settings },
   { "sweep", "RANGE", "Find phones: contact-me to every address of RANGE (192.168.1.0/24, "
                       "192.168.1.10-99) so that the phones there register with the service",
     1, 1, OPT_JSON | OPT_SWEEP, _wpictl_cmd_sweep },
@@ -291,7 +301,7 @@ static const struct {
   { OPT_WAIT, { "wait", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, (gpointer) parse_wait,
                 "Wait until the job is over (at most SECONDS, default 300) and print the outcome",
                 "SECONDS" } },
-  { OPT_YES, { "yes", 0, 0, G_OPTION_ARG_NONE, &wpictl_opt.yes, "Confirm the factory reset", NULL } },
+  { OPT_YES, { "yes", 0, 0, G_OPTION_ARG_NONE, &wpictl_opt.yes, "Confirm (factory-reset: the reset; copy-settings: queue the jobs)", NULL } },
   { OPT_PHONE, { "phone", 0, 0, G_OPTION_ARG_STRING, &wpictl_opt.phone, "Only this phone's", "MAC" } },
   { OPT_STATE, { "state", 0, 0, G_OPTION_ARG_STRING, &wpictl_opt.state,
                  "Only jobs in this state (queued, …, done, done-with-problems, failed, cancelled, or pending)", "STATE" } },
@@ -330,6 +340,12 @@ static const struct {
                 "Print the PINs instead of " WPC_CTL_MASKED, NULL } },
   { OPT_ALL_PINS, { "all", 0, 0, G_OPTION_ARG_NONE, &wpictl_opt.all_pins,
                     "Every PIN ever made, not only each phone's newest", NULL } },
+  { OPT_EXPORT, { "flow", 0, 0, G_OPTION_ARG_STRING, &wpictl_opt.flow, "Only this flow's messages", "ID" } },
+  { OPT_EXPORT, { "jsonl", 0, 0, G_OPTION_ARG_FILENAME, &wpictl_opt.jsonl,
+                  "Write the messages to FILE as JSON lines, each with its context (all unless --limit)", "FILE" } },
+  { OPT_EXPORT, { "pcapng", 0, 0, G_OPTION_ARG_FILENAME, &wpictl_opt.pcapng,
+                  "Write the messages to FILE as a pcapng capture of HTTP for Wireshark (all unless --limit)",
+                  "FILE" } },
   { OPT_SWEEP, { "rate", 0, 0, G_OPTION_ARG_INT, &wpictl_opt.rate,
                  "Contact-mes a second (default: the console's setting, 20)", "N" } },
   { OPT_SWEEP, { "concurrency", 0, 0, G_OPTION_ARG_INT, &wpictl_opt.concurrency,
@@ -376,6 +392,9 @@ free_options (void)
   g_clear_pointer (&wpictl_opt.match, g_free);
   g_clear_pointer (&wpictl_opt.handout, g_free);
   g_clear_pointer (&wpictl_opt.paper, g_free);
+  g_clear_pointer (&wpictl_opt.flow, g_free);
+  g_clear_pointer (&wpictl_opt.jsonl, g_free);
+  g_clear_pointer (&wpictl_opt.pcapng, g_free);
   g_clear_pointer (&wpictl_opt.callback, g_free);
   g_clear_pointer (&wpictl.data_dir, g_free);
   g_clear_object (&wpictl.store);

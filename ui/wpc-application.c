@@ -20,6 +20,7 @@
 #include "wpi-contact.h"
 #include "wpi-service.h"
 #include "wpi-service-host.h"
+#include "wpi-tls-keylog.h"
 
 #define MAX_DEMO_PHONES 10000
 
@@ -53,6 +54,8 @@ struct _WpcApplication
   gboolean        service_started;     /* start-up opened or started the service */
   guint           relisten_source;     /* a change of ports or address waits to apply */
   GError         *ca_import_error;     /* why ca-import-path could not be used */
+  char           *tls_keylog;          /* --tls-keylog: overrides tls-keylog-path (D30) */
+  GError         *tls_keylog_error;    /* why the key log is not written */
 
   GtkWindow      *preferences_window;  /* weak */
   GCancellable   *cancellable;
@@ -92,6 +95,9 @@ static const GOptionEntry option_entries[] = {
     N_("Also send contact-me requests into the address range CIDR (repeatable)"), N_("CIDR") },
   { "version", 0, 0, G_OPTION_ARG_NONE, NULL,
     N_("Show the version and exit"), NULL },
+  { "tls-keylog", 0, 0, G_OPTION_ARG_FILENAME, NULL,
+    N_("Append the TLS secrets of every session to FILE (0600) so that Wireshark decrypts a capture. "
+       "WARNING: anyone with the file can read the phones' passwords in such a capture"), N_("FILE") },
   { NULL }
 };
 
@@ -208,6 +214,8 @@ preferences_action (GSimpleAction *action,
       self->preferences_window = GTK_WINDOW (wpc_preferences_window_new (self->settings));
       wpc_preferences_window_set_ca_error (WPC_PREFERENCES_WINDOW (self->preferences_window),
                                            self->ca_import_error);
+      wpc_preferences_window_set_tls_keylog_error (WPC_PREFERENCES_WINDOW (self->preferences_window),
+                                                   self->tls_keylog_error);
       g_object_add_weak_pointer (G_OBJECT (self->preferences_window),
                                  (gpointer *) &self->preferences_window);
       gtk_window_set_application (self->preferences_window, GTK_APPLICATION (self));
@@ -319,6 +327,7 @@ apply_options (WpcApplication  *self,
   gint32 demo_phones;
   const char *bind_address = NULL;
   const char *data_dir = NULL;
+  const char *tls_keylog = NULL;
   g_auto(GStrv) contact_allow = NULL;
 
   if (!option_port (options, "port", &port, error) ||
@@ -367,6 +376,12 @@ apply_options (WpcApplication  *self,
       g_free (self->data_dir);
       self->data_dir = g_canonicalize_filename (data_dir, NULL);
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DATA_DIR]);
+    }
+
+  if (g_variant_dict_lookup (options, "tls-keylog", "^&ay", &tls_keylog))
+    {
+      g_free (self->tls_keylog);
+      self->tls_keylog = g_strdup (tls_keylog);
     }
 
   if (g_variant_dict_contains (options, "headless"))
@@ -462,6 +477,29 @@ apply_ca_import (WpcApplication *self)
                                          self->ca_import_error);
 }
 
+/* D30: --tls-keylog, else Preferences' tls-keylog-path ("" off). Before the service
+ * starts, so that no session goes unlogged; a file that cannot be written changes
+ * nothing and is said under the key log row. */
+static void
+apply_tls_keylog (WpcApplication *self)
+{
+  g_autofree char *path = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (self->settings == NULL)
+    return;
+  path = self->tls_keylog != NULL ? g_strdup (self->tls_keylog)
+                                  : g_settings_get_string (self->settings, "tls-keylog-path");
+  if (!wpi_tls_keylog_set_file (path, &error))
+    g_message ("The TLS key log is not written: %s", error->message);
+
+  g_clear_error (&self->tls_keylog_error);
+  self->tls_keylog_error = g_steal_pointer (&error);
+  if (self->preferences_window != NULL)
+    wpc_preferences_window_set_tls_keylog_error (WPC_PREFERENCES_WINDOW (self->preferences_window),
+                                                 self->tls_keylog_error);
+}
+
 /* The service is opened and started here rather than in main() so that the window can
  * tell the user what went wrong: a store that does not open leaves the console without
  * phones, a port in use leaves it able to show (but not to reach) the stored ones. */
@@ -503,6 +541,7 @@ start_service (WpcApplication *self)
     }
 
   apply_ca_import (self);
+  apply_tls_keylog (self);
 
   /* A service handed in by wpc_application_set_service() may already listen. */
   if (wpi_service_host_get_port (self->service) == 0 &&
@@ -820,6 +859,8 @@ wpc_application_constructed (GObject *object)
   g_settings_bind (self->settings, "bind-address", self, "bind-address", G_SETTINGS_BIND_GET);
   g_signal_connect_object (self->settings, "changed::ca-import-path",
                            G_CALLBACK (on_ca_import_path_changed), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->settings, "changed::tls-keylog-path",
+                           G_CALLBACK (apply_tls_keylog), self, G_CONNECT_SWAPPED);
 }
 
 static void
@@ -841,6 +882,8 @@ wpc_application_dispose (GObject *object)
   g_clear_error (&self->service_error);
   g_clear_error (&self->demo_error);
   g_clear_error (&self->ca_import_error);
+  g_clear_error (&self->tls_keylog_error);
+  g_clear_pointer (&self->tls_keylog, g_free);
 
   G_OBJECT_CLASS (wpc_application_parent_class)->dispose (object);
 }

@@ -10,6 +10,7 @@
 
 #include "wpc-empty-state.h"
 #include "wpc-local-addresses.h"
+#include "wpi-dhcp-option.h"
 
 #define DEFAULT_PORT        18443
 #define DEFAULT_SECURE_PORT 18444
@@ -70,6 +71,32 @@ create_address_row (const char *sdlp_url)
   return row;
 }
 
+/* The option 43 payload for the address, in hex as DHCP servers take it (D26); the
+ * "Point Phones Here" dialog has it with the snippets and Copy buttons */
+static GtkWidget *
+create_payload_label (const char *sdlp_url)
+{
+  g_autoptr(GBytes) payload = wpi_dhcp_option43_encode (sdlp_url, NULL);
+  g_autofree char *hex = NULL;
+  g_autofree char *text = NULL;
+  GtkWidget *label;
+
+  if (payload == NULL)
+    return NULL;
+  hex = wpi_dhcp_format_hex (payload, " ");
+  /* Translators: %s is the DHCP option's bytes in hex, "01 07 53 69 …" */
+  text = g_strdup_printf (_("Option 43: %s"), hex);
+  label = gtk_label_new (text);
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_CHAR);
+  gtk_label_set_max_width_chars (GTK_LABEL (label), 60);
+  gtk_label_set_justify (GTK_LABEL (label), GTK_JUSTIFY_CENTER);
+  gtk_widget_add_css_class (label, "monospace");
+  gtk_widget_add_css_class (label, "dim-label");
+  gtk_widget_add_css_class (label, "caption");
+  return label;
+}
+
 static GtkWidget *
 create_notice (const char *text)
 {
@@ -116,7 +143,11 @@ update_addresses (WpcEmptyState *self)
           g_autofree char *url = wpc_local_addresses_sdlp_url (g_ptr_array_index (addresses, i),
                                                                self->port);
 
+          GtkWidget *payload_label = create_payload_label (url);
+
           gtk_box_append (GTK_BOX (self->address_box), create_address_row (url));
+          if (payload_label != NULL)
+            gtk_box_append (GTK_BOX (self->address_box), payload_label);
           g_strv_builder_add (urls, url);
         }
     }

@@ -46,6 +46,8 @@ static const char * const selection_actions[] = {
   "phone.deploy-firmware",
   "phone.apply-profile",
   "phone.bootstrap",
+  "phone.compare",
+  "phone.copy-settings",
 };
 
 /* The one place that enables and disables the actions: on the selection, the service and
@@ -696,5 +698,6 @@ _wpc_phones_view_actions_class_init (GtkWidgetClass *widget_class)
   gtk_widget_class_install_action (widget_class, "phone.deploy-file", NULL, deploy_action);
   gtk_widget_class_install_action (widget_class, "phone.deploy-firmware", NULL, deploy_action);
   gtk_widget_class_install_action (widget_class, "phone.cancel-bulk", NULL, cancel_bulk_action);
+  _wpc_phones_view_compare_class_init (widget_class);
   gtk_widget_class_install_action (widget_class, "phone.sweep", NULL, sweep_action);
 }

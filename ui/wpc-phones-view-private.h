@@ -78,4 +78,7 @@ void     _wpc_phones_view_actions_class_init    (GtkWidgetClass  *widget_class);
 void     _wpc_phones_view_actions_update        (WpcPhonesView   *self);
 void     _wpc_phones_view_actions_dispose       (WpcPhonesView   *self);
 
+/* wpc-phones-view-compare.c */
+void     _wpc_phones_view_compare_class_init    (GtkWidgetClass  *widget_class);
+
 G_END_DECLS

@@ -38,6 +38,8 @@ struct _WpcPreferencesWindow
   GtkSpinButton        *traffic_retention_days;
   GtkSpinButton        *traffic_max_megabytes;
   GtkSwitch            *reveal_secrets_allowed;
+  GtkEntry             *tls_keylog;
+  GtkLabel             *tls_keylog_problem;
   GtkLabel             *network_problem;
   GtkLabel             *backoff_problem;
   GtkLabel             *contact_allow_problem;
@@ -231,6 +233,27 @@ save_contact_allow (WpcPreferencesWindow *self)
 
   if (ranges != NULL && !g_strv_equal ((const char * const *) ranges, (const char * const *) saved))
     g_settings_set_strv (self->settings, "contact-me-allow", (const char * const *) ranges);
+}
+
+/* The TLS key log (D30) takes effect when the path is entered (Enter or leaving the
+ * field), never while it is typed: each half-typed path would be a file made 0600. */
+static void
+save_tls_keylog (WpcPreferencesWindow *self)
+{
+  g_autofree char *typed = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->tls_keylog))));
+  g_autofree char *saved = g_settings_get_string (self->settings, "tls-keylog-path");
+
+  if (!g_str_equal (typed, saved))
+    g_settings_set_string (self->settings, "tls-keylog-path", typed);
+}
+
+static void
+load_tls_keylog (WpcPreferencesWindow *self)
+{
+  g_autofree char *saved = g_settings_get_string (self->settings, "tls-keylog-path");
+
+  if (!g_str_equal (saved, gtk_editable_get_text (GTK_EDITABLE (self->tls_keylog))))
+    gtk_editable_set_text (GTK_EDITABLE (self->tls_keylog), saved);
 }
 
 /* The saved ranges, unless what is typed already says the same */
@@ -607,9 +630,17 @@ wpc_preferences_window_constructed (GObject *object)
   g_signal_connect_object (self->settings, "changed::contact-me-allow",
                            G_CALLBACK (load_contact_allow), self, G_CONNECT_SWAPPED);
 
+  g_signal_connect_object (self->tls_keylog, "activate", G_CALLBACK (save_tls_keylog), self, G_CONNECT_SWAPPED);
+  focus = gtk_event_controller_focus_new ();
+  g_signal_connect_object (focus, "leave", G_CALLBACK (save_tls_keylog), self, G_CONNECT_SWAPPED);
+  gtk_widget_add_controller (GTK_WIDGET (self->tls_keylog), focus);
+  g_signal_connect_object (self->settings, "changed::tls-keylog-path",
+                           G_CALLBACK (load_tls_keylog), self, G_CONNECT_SWAPPED);
+
   update_ca (self);
   load_network (self);
   load_contact_allow (self);
+  load_tls_keylog (self);
 }
 
 static void
@@ -700,6 +731,8 @@ wpc_preferences_window_class_init (WpcPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, WpcPreferencesWindow, network_problem);
   gtk_widget_class_bind_template_child (widget_class, WpcPreferencesWindow, backoff_problem);
   gtk_widget_class_bind_template_child (widget_class, WpcPreferencesWindow, contact_me_allow);
+  gtk_widget_class_bind_template_child (widget_class, WpcPreferencesWindow, tls_keylog);
+  gtk_widget_class_bind_template_child (widget_class, WpcPreferencesWindow, tls_keylog_problem);
   gtk_widget_class_bind_template_child (widget_class, WpcPreferencesWindow, contact_allow_problem);
   gtk_widget_class_bind_template_child (widget_class, WpcPreferencesWindow, max_flows);
   gtk_widget_class_bind_template_child (widget_class, WpcPreferencesWindow, sweep_rate);
@@ -768,4 +801,16 @@ wpc_preferences_window_set_ca_error (WpcPreferencesWindow *self,
   if (error != NULL)
     self->ca_error = g_strdup (error->message);
   update_ca (self);
+}
+
+/* The console could not write the key log of tls-keylog-path (NULL: it could, or it is
+ * off): said under the key log row (D30). */
+void
+wpc_preferences_window_set_tls_keylog_error (WpcPreferencesWindow *self,
+                                             const GError         *error)
+{
+  g_return_if_fail (WPC_IS_PREFERENCES_WINDOW (self));
+
+  gtk_label_set_text (self->tls_keylog_problem, error != NULL ? error->message : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->tls_keylog_problem), error != NULL);
 }

@@ -16,5 +16,8 @@ void       wpc_preferences_window_set_phones   (WpcPreferencesWindow *self,
                                                 GListModel           *phones);
 void       wpc_preferences_window_set_ca_error (WpcPreferencesWindow *self,
                                                 const GError         *error);
+/* Why the TLS key log (tls-keylog-path, D30) is not written; NULL: it is, or it is off */
+void       wpc_preferences_window_set_tls_keylog_error (WpcPreferencesWindow *self,
+                                                        const GError         *error);
 
 G_END_DECLS

@@ -200,12 +200,13 @@ cell_text (WpiTrafficEntry  *entry,
       if (record->direction == WPI_TRAFFIC_DIRECTION_IN)
         {
           *tooltip = g_strdup (_("Phone to console"));
-          /* Translators: direction of a message, phone to console */
-          return g_strdup (_("In"));
+          /* Translators: direction of a message, phone to console; the arrow points
+           * from the Phone column to the console (D28) */
+          return g_strdup (_("→ In"));
         }
       *tooltip = g_strdup (_("Console to phone"));
       /* Translators: direction of a message, console to phone */
-      return g_strdup (_("Out"));
+      return g_strdup (_("← Out"));
 
     case COLUMN_PORT:
       /* Translators: port and mode, e.g. "18443 · Default" */
@@ -274,6 +275,18 @@ remove_row_class (GtkWidget *label)
     }
 }
 
+/* D28: the two sides of a flow told apart by colour too, as Wireshark's Follow Stream
+ * does client and server (style.css) */
+static void
+set_direction_class (GtkWidget       *label,
+                     WpiTrafficEntry *entry)
+{
+  gboolean in = wpi_traffic_entry_get_record (entry)->direction == WPI_TRAFFIC_DIRECTION_IN;
+
+  gtk_widget_remove_css_class (label, in ? "wpc-traffic-out" : "wpc-traffic-in");
+  gtk_widget_add_css_class (label, in ? "wpc-traffic-in" : "wpc-traffic-out");
+}
+
 static void
 bind_cell (GtkSignalListItemFactory *factory,
            GtkListItem              *list_item,
@@ -297,6 +310,8 @@ bind_cell (GtkSignalListItemFactory *factory,
       if (cell != NULL)
         gtk_widget_add_css_class (cell, row_class);
     }
+  if (column == COLUMN_DIRECTION && !wpi_traffic_entry_is_missing (entry))
+    set_direction_class (label, entry);
 }
 
 static void
@@ -789,6 +804,7 @@ update_status (WpcTrafficView *self)
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "traffic.export-xml", shown > 0 && !self->exporting);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "traffic.export-json", shown > 0 && !self->exporting);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "traffic.export-pcapng", shown > 0 && !self->exporting);
 }
 
 /* ---- Models ------------------------------------------------------------------------ */
@@ -1028,6 +1044,14 @@ choose_export (WpcTrafficView         *self,
   if (format == WPI_TRAFFIC_EXPORT_XML)
     chooser = gtk_file_chooser_native_new (_("Export Messages as XML Files"), GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
                                            GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, _("_Export"), _("_Cancel"));
+  else if (format == WPI_TRAFFIC_EXPORT_PCAPNG)
+    {
+      /* D29: HTTP over TCP for Wireshark */
+      chooser = gtk_file_chooser_native_new (_("Export Messages as pcapng for Wireshark"),
+                                             GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                             GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"), _("_Cancel"));
+      gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), "traffic.pcapng");
+    }
   else
     {
       chooser = gtk_file_chooser_native_new (_("Export Messages as JSON Lines"), GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
@@ -1107,6 +1131,14 @@ export_json_action (GtkWidget  *widget,
                    GVariant   *parameter)
 {
   choose_export (WPC_TRAFFIC_VIEW (widget), WPI_TRAFFIC_EXPORT_JSON_LINES);
+}
+
+static void
+export_pcapng_action (GtkWidget  *widget,
+                      const char *action_name,
+                      GVariant   *parameter)
+{
+  choose_export (WPC_TRAFFIC_VIEW (widget), WPI_TRAFFIC_EXPORT_PCAPNG);
 }
 
 /* Space pauses, except where it types or presses: in the filter entry, on a button. */
@@ -1393,6 +1425,7 @@ wpc_traffic_view_class_init (WpcTrafficViewClass *klass)
   gtk_widget_class_install_action (widget_class, "traffic.follow-flow", NULL, follow_flow_action);
   gtk_widget_class_install_action (widget_class, "traffic.export-xml", NULL, export_xml_action);
   gtk_widget_class_install_action (widget_class, "traffic.export-json", NULL, export_json_action);
+  gtk_widget_class_install_action (widget_class, "traffic.export-pcapng", NULL, export_pcapng_action);
   gtk_widget_class_install_property_action (widget_class, "traffic.pause", "paused");
   gtk_widget_class_install_property_action (widget_class, "traffic.reveal-secrets", "reveal-secrets");
 

@@ -11,6 +11,7 @@
 
 #include "wpc-accessible.h"
 #include "wpc-empty-state.h"
+#include "wpc-point-phones-dialog.h"
 #include "wpc-phones-view.h"
 #include "wpc-status-bar.h"
 #include "wpc-handout-view.h"
@@ -379,6 +380,22 @@ wpc_window_set_property (GObject      *object,
     }
 }
 
+/* The DHCP option 43 for the addresses the empty state shows (D26) */
+static void
+point_phones_here_action (GtkWidget  *widget,
+                          const char *action_name,
+                          GVariant   *parameter)
+{
+  WpcWindow *self = WPC_WINDOW (widget);
+  g_autofree char *bind_address = NULL;
+  guint port = 0;
+  WpcPointPhonesDialog *dialog;
+
+  g_object_get (self->empty_state, "bind-address", &bind_address, "port", &port, NULL);
+  dialog = wpc_point_phones_dialog_new (GTK_WINDOW (self), bind_address, port);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
 static void
 wpc_window_class_init (WpcWindowClass *klass)
 {
@@ -440,6 +457,7 @@ wpc_window_class_init (WpcWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.bootstrap-selection", NULL, bootstrap_selection_action);
   gtk_widget_class_install_action (widget_class, "win.start-demo", "u", start_demo_action);
   gtk_widget_class_install_action (widget_class, "win.show-traffic", "x", show_traffic_action);
+  gtk_widget_class_install_action (widget_class, "win.point-phones-here", NULL, point_phones_here_action);
   gtk_widget_class_install_action (widget_class, "win.sweep", NULL, sweep_action);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_1, GDK_ALT_MASK, "win.show-page", "s", "phones");

@@ -833,6 +833,8 @@ wpi_filter_parse (const char      *text,
 
 typedef struct {
   const WpiTrafficRecord *record;
+  const guint8           *index;       /* a complete item index (D28), or NULL */
+  gsize                   index_size;
   WpiFilterMessageFunc    get_message;
   gpointer                user_data;
   gboolean                message_asked;
@@ -840,18 +842,77 @@ typedef struct {
   WpiFilterFlags          flags;
 } Subject;
 
+/* Refused bodies and messages without items have nothing a body field looks at. */
+static gboolean
+subject_may_have_items (Subject *subject)
+{
+  return subject->record->error_text == NULL && subject->record->item_count != 0;
+}
+
 static WpiMessage *
 subject_message (Subject *subject)
 {
   if (!subject->message_asked)
     {
       subject->message_asked = TRUE;
-      /* Refused bodies and messages without items have nothing a body field looks at. */
-      if (subject->get_message != NULL && subject->record->error_text == NULL &&
-          subject->record->item_count != 0)
+      if (subject->get_message != NULL && subject_may_have_items (subject))
         subject->message = subject->get_message (subject->record, subject->user_data);
     }
   return subject->message;
+}
+
+/* The items of a message, from its index or else its decoded body */
+typedef struct {
+  Subject    *subject;
+  WpiMessage *message;
+  guint       position;
+  gsize       offset;
+} ItemIter;
+
+/* FALSE when the message has no items to look at */
+static gboolean
+item_iter_init (ItemIter *iter,
+                Subject  *subject)
+{
+  *iter = (ItemIter) { .subject = subject };
+  if (subject->index != NULL)
+    return subject_may_have_items (subject);
+  iter->message = subject_message (subject);
+  return iter->message != NULL;
+}
+
+static gboolean
+item_iter_next (ItemIter    *iter,
+                const char **name,
+                const char **value)
+{
+  const WpiItem *item;
+
+  if (iter->message == NULL)
+    return wpi_traffic_item_index_next (iter->subject->index, iter->subject->index_size, &iter->offset,
+                                        name, value);
+  if (iter->position >= wpi_message_get_n_items (iter->message))
+    return FALSE;
+  item = wpi_message_get_item (iter->message, iter->position++);
+  *name = item->name;
+  *value = item->value;
+  return TRUE;
+}
+
+/* The first value of the item called name, as wpi_message_get_item_value() gives it */
+static const char *
+subject_item_value (Subject    *subject,
+                    const char *name)
+{
+  ItemIter iter;
+  const char *item_name, *value;
+
+  if (!item_iter_init (&iter, subject))
+    return NULL;
+  while (item_iter_next (&iter, &item_name, &value))
+    if (strcmp (item_name, name) == 0)
+      return value;
+  return NULL;
 }
 
 static gboolean
@@ -926,21 +987,45 @@ peer_address (const char *peer,
 
 static gboolean
 test_item_value (const Node     *node,
-                 const WpiItem  *item,
+                 const char     *name,
+                 const char     *value,
                  WpiFilterFlags  flags)
 {
   g_autofree char *meaning = NULL;
 
   if (node->op == OP_PRESENT)
     return TRUE;
-  if (!(flags & WPI_FILTER_MATCH_SECRETS) && wpi_catalogue_is_secret (wpi_catalogue_get_default (), item->name))
+  if (!(flags & WPI_FILTER_MATCH_SECRETS) && wpi_catalogue_is_secret (wpi_catalogue_get_default (), name))
     return FALSE;
-  if (test_optional_string (node, item->value))
+  if (test_optional_string (node, value))
     return TRUE;
   if (node->op != OP_EQ && node->op != OP_NE)
     return FALSE;
-  meaning = wpi_catalogue_describe_value (wpi_catalogue_get_default (), item->name, item->value);
+  meaning = wpi_catalogue_describe_value (wpi_catalogue_get_default (), name, value);
   return meaning != NULL && g_ascii_strcasecmp (meaning, node->value) == 0;
+}
+
+/* item and item.NAME: whether one of the message's items passes */
+static gboolean
+test_items (const Node *node,
+            Subject    *subject)
+{
+  ItemIter iter;
+  const char *name, *value;
+
+  if (!item_iter_init (&iter, subject))
+    return FALSE;
+  while (item_iter_next (&iter, &name, &value))
+    {
+      if (node->field == WPI_FILTER_FIELD_ITEM)
+        {
+          if (node->op == OP_PRESENT || test_optional_string (node, name))
+            return TRUE;
+        }
+      else if (strcmp (name, node->item_name) == 0 && test_item_value (node, name, value, subject->flags))
+        return TRUE;
+    }
+  return FALSE;
 }
 
 /* The field compared as EQ (for NE), CONTAINS, MATCHES or PRESENT. */
@@ -949,7 +1034,6 @@ test_field (const Node *node,
             Subject    *subject)
 {
   const WpiTrafficRecord *record = subject->record;
-  WpiMessage *message;
 
   switch (node->field)
     {
@@ -958,7 +1042,18 @@ test_field (const Node *node,
         return FALSE;
       if (node->op == OP_CONTAINS)
         {
-          g_autofree char *folded = fold_mac (record->mac);
+          /* a store's MAC is normalised (17 characters): no allocation per message */
+          char buffer[32];
+          gsize length = 0;
+          g_autofree char *folded = NULL;
+
+          for (const char *p = record->mac; *p != '\0' && length < sizeof buffer - 1; p++)
+            if (g_ascii_isxdigit (*p))
+              buffer[length++] = g_ascii_toupper (*p);
+          buffer[length] = '\0';
+          if (strlen (record->mac) < sizeof buffer - 1)
+            return strstr (buffer, node->value) != NULL;
+          folded = fold_mac (record->mac);
           return strstr (folded, node->value) != NULL;
         }
       return test_optional_string (node, record->mac);
@@ -1008,34 +1103,11 @@ test_field (const Node *node,
              g_ascii_strcasecmp (wpi_filter_error_code_name (record->error_code) ?: "", node->value) == 0;
 
     case WPI_FILTER_FIELD_E164:
-      message = subject_message (subject);
-      if (message == NULL)
-        return FALSE;
-      return test_optional_string (node, wpi_message_get_item_value (message, "e164"));
+      return test_optional_string (node, subject_item_value (subject, "e164"));
 
     case WPI_FILTER_FIELD_ITEM:
-      message = subject_message (subject);
-      if (message == NULL)
-        return FALSE;
-      if (node->op == OP_PRESENT)
-        return wpi_message_get_n_items (message) > 0;
-      for (guint i = 0; i < wpi_message_get_n_items (message); i++)
-        if (test_optional_string (node, wpi_message_get_item (message, i)->name))
-          return TRUE;
-      return FALSE;
-
     case WPI_FILTER_FIELD_ITEM_VALUE:
-      message = subject_message (subject);
-      if (message == NULL)
-        return FALSE;
-      for (guint i = 0; i < wpi_message_get_n_items (message); i++)
-        {
-          const WpiItem *item = wpi_message_get_item (message, i);
-
-          if (g_str_equal (item->name, node->item_name) && test_item_value (node, item, subject->flags))
-            return TRUE;
-        }
-      return FALSE;
+      return test_items (node, subject);
 
     default:
       g_assert_not_reached ();
@@ -1067,16 +1139,75 @@ wpi_filter_match_record (WpiFilter              *filter,
                          WpiFilterMessageFunc    get_message,
                          gpointer                user_data)
 {
+  return wpi_filter_match_indexed (filter, record, NULL, 0, get_message, user_data);
+}
+
+gboolean
+wpi_filter_match_indexed (WpiFilter              *filter,
+                          const WpiTrafficRecord *record,
+                          const guint8           *item_index,
+                          gsize                   item_index_size,
+                          WpiFilterMessageFunc    get_message,
+                          gpointer                user_data)
+{
   Subject subject = { 0 };
 
   g_return_val_if_fail (filter != NULL, FALSE);
   g_return_val_if_fail (record != NULL, FALSE);
 
   subject.record = record;
+  /* an incomplete index lacks long values: the body answers (D28) */
+  if (wpi_traffic_item_index_is_complete (item_index, item_index_size))
+    {
+      subject.index = item_index;
+      subject.index_size = item_index_size;
+    }
   subject.get_message = get_message;
   subject.user_data = user_data;
   subject.flags = filter->flags;
   return evaluate (filter->root, &subject);
+}
+
+static WpiTrafficFields
+field_columns (WpiFilterField field)
+{
+  switch (field)
+    {
+    case WPI_FILTER_FIELD_MAC: return WPI_TRAFFIC_FIELD_MAC;
+    case WPI_FILTER_FIELD_IP: return WPI_TRAFFIC_FIELD_PEER;
+    case WPI_FILTER_FIELD_DIR: return WPI_TRAFFIC_FIELD_DIRECTION;
+    case WPI_FILTER_FIELD_PORT: return WPI_TRAFFIC_FIELD_PORT;
+    case WPI_FILTER_FIELD_REASON: return WPI_TRAFFIC_FIELD_REASON;
+    case WPI_FILTER_FIELD_ACTION: return WPI_TRAFFIC_FIELD_ACTION;
+    case WPI_FILTER_FIELD_STATUS: return WPI_TRAFFIC_FIELD_STATUS;
+    case WPI_FILTER_FIELD_NONCE: return WPI_TRAFFIC_FIELD_NONCE;
+    case WPI_FILTER_FIELD_FLOW: return WPI_TRAFFIC_FIELD_FLOW;
+    case WPI_FILTER_FIELD_ERROR: return WPI_TRAFFIC_FIELD_ERROR;
+    case WPI_FILTER_FIELD_E164:
+    case WPI_FILTER_FIELD_ITEM:
+    case WPI_FILTER_FIELD_ITEM_VALUE:
+      /* whether there are items to look at, then the index */
+      return WPI_TRAFFIC_FIELD_ERROR | WPI_TRAFFIC_FIELD_ITEM_COUNT | WPI_TRAFFIC_FIELD_ITEM_INDEX;
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static WpiTrafficFields
+node_columns (const Node *node)
+{
+  if (node == NULL)
+    return 0;
+  if (node->kind == NODE_TEST)
+    return field_columns (node->field);
+  return node_columns (node->left) | node_columns (node->right);
+}
+
+WpiTrafficFields
+wpi_filter_get_fields (WpiFilter *filter)
+{
+  g_return_val_if_fail (filter != NULL, WPI_TRAFFIC_FIELD_ALL);
+  return node_columns (filter->root);
 }
 
 typedef struct {

@@ -30,8 +30,8 @@
  *             (item.sip-transport-user == TLS)
  * "~" takes a GRegex pattern, case-insensitive where "==" is.
  *
- * e164, item and item.NAME need the message body; everything else is in the traffic
- * log's summary columns. Secret item values (wpi_catalogue_is_secret()) never match
+ * e164, item and item.NAME are answered from the traffic log's item index (D28), or the
+ * message body where a message has none; everything else is in the summary columns. Secret item values (wpi_catalogue_is_secret()) never match
  * unless the filter was parsed with WPI_FILTER_MATCH_SECRETS, so a filter cannot be
  * used to guess a password the inspector masks.
  *
@@ -121,6 +121,18 @@ gboolean    wpi_filter_match_record (WpiFilter              *filter,
                                      const WpiTrafficRecord *record,
                                      WpiFilterMessageFunc    get_message,
                                      gpointer                user_data);
+/* The same with the message's item index (D28) as wpi_store_traffic_scan() gives it:
+ * item fields are answered from a complete index; without one (messages logged before
+ * it, long values left out) get_message decodes the body. */
+gboolean    wpi_filter_match_indexed (WpiFilter             *filter,
+                                      const WpiTrafficRecord *record,
+                                      const guint8          *item_index,
+                                      gsize                  item_index_size,
+                                      WpiFilterMessageFunc   get_message,
+                                      gpointer               user_data);
+/* The summary fields evaluation reads (for wpi_store_traffic_scan()); id is always
+ * there, get_message needs nothing else. */
+WpiTrafficFields wpi_filter_get_fields (WpiFilter           *filter);
 /* The same for an entry; its body is parsed (and kept in the entry) on demand, read
  * from store when the entry does not carry it. */
 gboolean    wpi_filter_match_entry  (WpiFilter              *filter,

@@ -8,7 +8,7 @@
 
 #include "wpi-catalogue.h"
 #include "wpi-codec.h"
-#include "wpi-traffic-export.h"
+#include "wpi-traffic-export-private.h"
 
 gboolean
 wpi_traffic_item_is_secret (const char *name)
@@ -267,6 +267,93 @@ wpi_traffic_format_headers (GBytes *headers)
 
 /* ---- Export --------------------------------------------------------------------- */
 
+/* ISO 8601 in UTC with microseconds, or NULL */
+static char *
+format_time (gint64 time_us)
+{
+  g_autoptr(GDateTime) time = g_date_time_new_from_unix_utc (time_us / G_USEC_PER_SEC);
+  g_autoptr(GDateTime) exact = time != NULL ? g_date_time_add (time, time_us % G_USEC_PER_SEC) : NULL;
+
+  return exact != NULL ? g_date_time_format_iso8601 (exact) : NULL;
+}
+
+/* A record whose summary columns were left empty (the store does no parsing), with
+ * them decoded from its body; NULL when it has them or its body does not parse */
+static WpiTrafficRecord *
+decode_summary (const WpiTrafficRecord *record)
+{
+  g_autoptr(WpiMessage) message = NULL;
+  WpiTrafficRecord *decoded;
+
+  if (record->root != NULL || record->body == NULL ||
+      (message = wpi_message_parse (g_bytes_get_data (record->body, NULL), g_bytes_get_size (record->body),
+                                    NULL)) == NULL)
+    return NULL;
+  decoded = wpi_traffic_record_copy (record);
+  decoded->root = g_strdup (wpi_message_kind_to_string (wpi_message_get_kind (message)));
+  decoded->reason = g_strdup (wpi_message_get_reason_string (message));
+  decoded->action = g_strdup (wpi_message_get_action_string (message));
+  decoded->status = g_strdup (wpi_message_get_status_string (message));
+  decoded->fragment = g_strdup (wpi_message_get_fragment_string (message));
+  decoded->item_count = (gint) wpi_message_get_n_items (message);
+  return decoded;
+}
+
+char *
+wpi_traffic_format_summary (const WpiTrafficRecord *record)
+{
+  g_autoptr(WpiTrafficRecord) decoded = decode_summary (record);
+  GString *out;
+
+  if (decoded != NULL)
+    record = decoded;
+  out = g_string_new (record->root != NULL ? record->root : "?");
+
+  if (record->reason != NULL)
+    g_string_append_printf (out, " %s", record->reason);
+  if (record->action != NULL)
+    g_string_append_printf (out, " %s", record->action);
+  if (record->status != NULL)
+    g_string_append_printf (out, " status=%s", record->status);
+  if (record->fragment != NULL)
+    g_string_append_printf (out, " fragment=%s", record->fragment);
+  if (record->item_count >= 0)
+    g_string_append_printf (out, ", %d item%s", record->item_count, record->item_count == 1 ? "" : "s");
+  if (record->error_text != NULL)
+    g_string_append_printf (out, ", error: %s", record->error_text);
+  return g_string_free (out, FALSE);
+}
+
+gboolean
+_wpi_traffic_split_peer (const char  *peer,
+                         char       **address,
+                         guint16     *port)
+{
+  const char *colon = peer != NULL ? strrchr (peer, ':') : NULL;
+  guint64 number = 0;
+  gsize length;
+
+  if (colon == NULL || colon == peer ||
+      !g_ascii_string_to_unsigned (colon + 1, 10, 0, 65535, &number, NULL))
+    return FALSE;
+  length = (gsize) (colon - peer);
+  if (peer[0] == '[' && length >= 2 && peer[length - 1] == ']')
+    *address = g_strndup (peer + 1, length - 2);
+  else
+    *address = g_strndup (peer, length);
+  *port = (guint16) number;
+  return TRUE;
+}
+
+GBytes *
+_wpi_traffic_export_body (const WpiTrafficRecord *record,
+                          WpiDumpFlags            flags)
+{
+  g_autoptr(GBytes) empty = g_bytes_new_static ("", 0);
+
+  return wpi_traffic_mask_body (record->body != NULL ? record->body : empty, flags);
+}
+
 static void
 append_tsv_field (GString    *line,
                   const char *value)
@@ -281,9 +368,7 @@ index_line (const char             *file,
             const WpiTrafficRecord *record)
 {
   GString *line = g_string_new (file);
-  g_autoptr(GDateTime) time = g_date_time_new_from_unix_utc (record->time_us / G_USEC_PER_SEC);
-  g_autoptr(GDateTime) exact = time != NULL ? g_date_time_add (time, record->time_us % G_USEC_PER_SEC) : NULL;
-  g_autofree char *time_text = exact != NULL ? g_date_time_format_iso8601 (exact) : NULL;
+  g_autofree char *time_text = format_time (record->time_us);
   g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, record->id);
   g_autofree char *port = g_strdup_printf ("%u", record->port);
   g_autofree char *items = record->item_count >= 0 ? g_strdup_printf ("%d", record->item_count) : NULL;
@@ -323,6 +408,71 @@ mask_json_items (JsonNode *node)
       if (value != NULL && value[0] != '\0' && wpi_traffic_item_is_secret (name))
         json_object_set_string_member (item, "value", WPI_TRAFFIC_MASKED_VALUE);
     }
+}
+
+/* The status code of a logged response head ("HTTP/1.1 200 OK"), or 0 */
+static guint
+http_status (const WpiTrafficRecord *record)
+{
+  const char *data;
+  gsize length;
+  guint64 status = 0;
+  g_autofree char *line = NULL;
+  const char *space;
+  char code[4] = { 0 };
+
+  if (record->direction != WPI_TRAFFIC_DIRECTION_OUT || record->headers == NULL)
+    return 0;
+  data = g_bytes_get_data (record->headers, &length);
+  line = g_strndup (data, MIN (length, 64));
+  if (!g_str_has_prefix (line, "HTTP/") || (space = strchr (line, ' ')) == NULL)
+    return 0;
+  g_strlcpy (code, space + 1, sizeof code);
+  if (!g_ascii_string_to_unsigned (code, 10, 100, 599, &status, NULL))
+    return 0;
+  return (guint) status;
+}
+
+/* What a support engineer needs beside the message to read it alone (README: JSON
+ * lines export), then the message's own members */
+static JsonNode *
+json_line_node (const WpiTrafficRecord *record,
+                JsonObject             *message)
+{
+  JsonObject *object = json_object_new ();
+  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+  g_autofree char *time = format_time (record->time_us);
+  g_autofree char *address = NULL;
+  guint16 peer_port = 0;
+  guint status = http_status (record);
+  gboolean split = _wpi_traffic_split_peer (record->peer, &address, &peer_port);
+  g_autoptr(GList) members = json_object_get_members (message);
+
+#define SET_TEXT(name, text) \
+  ((text) != NULL ? json_object_set_string_member (object, name, text) : json_object_set_null_member (object, name))
+  json_object_set_int_member (object, "number", record->id);
+  SET_TEXT ("time", time);
+  SET_TEXT ("direction", wpi_traffic_direction_to_string (record->direction));
+  json_object_set_int_member (object, "port", record->port);
+  SET_TEXT ("mode", wpi_phone_mode_to_string (record->mode));
+  SET_TEXT ("peer_address", split ? address : record->peer);
+  if (split)
+    json_object_set_int_member (object, "peer_port", peer_port);
+  else
+    json_object_set_null_member (object, "peer_port");
+  SET_TEXT ("mac", record->mac);
+  SET_TEXT ("flow", record->flow_id);
+  if (status != 0)
+    json_object_set_int_member (object, "http_status", status);
+  else
+    json_object_set_null_member (object, "http_status");
+#undef SET_TEXT
+
+  /* in the decoder's order (json_object_iter would follow the hash table's) */
+  for (GList *l = members; l != NULL; l = l->next)
+    json_object_set_member (object, l->data, json_object_dup_member (message, l->data));
+  json_node_take_object (node, object);
+  return node;
 }
 
 static gboolean
@@ -384,8 +534,7 @@ export_xml (GOutputStream           *index,
   g_autofree char *name = g_strdup_printf ("%010" G_GINT64_FORMAT "-%s.xml", record->id,
                                            wpi_traffic_direction_to_string (record->direction));
   g_autoptr(GFile) file = g_file_get_child (destination, name);
-  g_autoptr(GBytes) empty = g_bytes_new_static ("", 0);
-  g_autoptr(GBytes) body = wpi_traffic_mask_body (record->body != NULL ? record->body : empty, flags);
+  g_autoptr(GBytes) body = _wpi_traffic_export_body (record, flags);
   g_autofree char *line = index_line (name, record);
 
   return g_file_replace_contents (file, g_bytes_get_data (body, NULL), g_bytes_get_size (body),
@@ -393,8 +542,8 @@ export_xml (GOutputStream           *index,
          write_all (index, line, strlen (line), cancellable, error);
 }
 
-/* JSON lines: the parsed message on a line, its secrets masked; a body that does not
- * parse has no line (*skipped). */
+/* JSON lines: the message's context and the parsed message on a line, its secrets
+ * masked; a body that does not parse has no line (*skipped). */
 static gboolean
 export_json_line (GOutputStream           *out,
                   JsonGenerator           *generator,
@@ -405,6 +554,7 @@ export_json_line (GOutputStream           *out,
                   GError                 **error)
 {
   g_autoptr(WpiMessage) message = NULL;
+  g_autoptr(JsonNode) decoded = NULL;
   g_autoptr(JsonNode) node = NULL;
   g_autofree char *json = NULL;
 
@@ -417,9 +567,10 @@ export_json_line (GOutputStream           *out,
       *skipped = TRUE;
       return TRUE;
     }
-  node = wpi_message_to_json_node (message);
+  decoded = wpi_message_to_json_node (message);
   if (!(flags & WPI_DUMP_SHOW_SECRETS))
-    mask_json_items (node);
+    mask_json_items (decoded);
+  node = json_line_node (record, json_node_get_object (decoded));
   json_generator_set_root (generator, node);
   json = json_generator_to_data (generator, NULL);
   return write_all (out, json, strlen (json), cancellable, error) &&
@@ -439,6 +590,7 @@ wpi_traffic_export (WpiStore                *store,
 {
   g_autoptr(GOutputStream) out = NULL;
   g_autoptr(JsonGenerator) generator = NULL;
+  g_autoptr(WpiTrafficPcapng) pcapng = NULL;
   guint written = 0, skipped = 0;
 
   g_return_val_if_fail (WPI_IS_STORE (store), FALSE);
@@ -449,12 +601,15 @@ wpi_traffic_export (WpiStore                *store,
   if (out == NULL)
     return FALSE;
   generator = json_generator_new ();
+  if (format == WPI_TRAFFIC_EXPORT_PCAPNG &&
+      (pcapng = _wpi_traffic_pcapng_new (out, cancellable, error)) == NULL)
+    return FALSE;
 
   for (guint i = 0; i < ids->len; i++)
     {
       gint64 id = g_array_index (ids, gint64, i);
       g_autoptr(WpiTrafficRecord) record = NULL;
-      gboolean ok, unparsed = FALSE;
+      gboolean ok = FALSE, unparsed = FALSE;
 
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         return FALSE;
@@ -462,10 +617,20 @@ wpi_traffic_export (WpiStore                *store,
       if (record == NULL)
         return FALSE;
 
-      if (format == WPI_TRAFFIC_EXPORT_XML)
-        ok = export_xml (out, destination, record, flags, cancellable, error);
-      else
-        ok = export_json_line (out, generator, record, flags, &unparsed, cancellable, error);
+      switch (format)
+        {
+        case WPI_TRAFFIC_EXPORT_XML:
+          ok = export_xml (out, destination, record, flags, cancellable, error);
+          break;
+        case WPI_TRAFFIC_EXPORT_JSON_LINES:
+          ok = export_json_line (out, generator, record, flags, &unparsed, cancellable, error);
+          break;
+        case WPI_TRAFFIC_EXPORT_PCAPNG:
+          ok = _wpi_traffic_pcapng_add (pcapng, record, flags, cancellable, error);
+          break;
+        default:
+          g_assert_not_reached ();
+        }
       if (!ok)
         return FALSE;
       if (unparsed)

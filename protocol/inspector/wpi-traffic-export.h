@@ -30,12 +30,19 @@ GBytes   *wpi_traffic_mask_body          (GBytes        *body,
 char     *wpi_traffic_format_body        (GBytes        *body,
                                           WpiDumpFlags   flags,
                                           gboolean      *pretty);
+/* One line: root, reason, action, status=, fragment=, item count and ", error: ..." for
+ * a refused message ("WorkpointMessage start-up, 17 items"); a record whose summary
+ * columns are empty (the store does no parsing) is summarised from its body. */
+char     *wpi_traffic_format_summary     (const WpiTrafficRecord *record);
 /* The HTTP head as UTF-8 text with "\n" line ends; "" for NULL */
 char     *wpi_traffic_format_headers     (GBytes        *headers);
 
 typedef enum {
   WPI_TRAFFIC_EXPORT_XML,        /* one .xml file per message and an index.tsv, in a folder */
-  WPI_TRAFFIC_EXPORT_JSON_LINES, /* one file, a line per message in the wpi-decode --json schema */
+  WPI_TRAFFIC_EXPORT_JSON_LINES, /* one file, a line per message: its context (number, time,
+                                  * direction, port, mode, peer, phone, flow, HTTP status), then
+                                  * the message in the wpi-decode --json schema (README) */
+  WPI_TRAFFIC_EXPORT_PCAPNG,     /* one file, the messages as HTTP over TCP for Wireshark (D29) */
 } WpiTrafficExportFormat;
 
 /* The index.tsv's first line */
@@ -45,7 +52,8 @@ typedef enum {
 /* Writes the messages with these ids (a GArray of gint64) read through store. XML:
  * destination is a folder (created if missing) that gets NNNNNNNNNN-in.xml /
  * -out.xml with the raw body and index.tsv. JSON lines: destination is the file; a
- * message whose body does not parse has no line and counts as skipped. */
+ * message whose body does not parse has no line and counts as skipped. pcapng:
+ * destination is the file; every message is written (a refused one as it came). */
 gboolean  wpi_traffic_export             (WpiStore                *store,
                                           GArray                  *ids,
                                           WpiTrafficExportFormat   format,

@@ -2,7 +2,7 @@
 #include "config.h"
 
 #include "wpi-codec.h"
-#include "wpi-traffic-filter-model.h"
+#include "wpi-traffic-filter-model-private.h"
 
 /* Summary rows the worker reads at a time */
 #define SCAN_BATCH 4096
@@ -26,6 +26,7 @@ typedef struct {
   WpiFilter  *filter;
   gint64      first_id;
   gint64      last_id;
+  gboolean    use_index;
   GMainContext *context;
 } ScanJob;
 
@@ -48,6 +49,7 @@ struct _WpiTrafficFilterModel
   gboolean         running;
   double           progress;
   GError          *error;
+  gboolean         use_index;      /* off: the scan decodes every body, as before D28 */
 };
 
 static void wpi_traffic_filter_model_list_model_init (GListModelInterface *iface);
@@ -247,6 +249,91 @@ scan_records (ScanJob      *job,
   return TRUE;
 }
 
+/* Every message, its whole summary read and item fields decoded from the body: the scan
+ * before the item index (D28), kept for messages without one and to measure against. */
+static gboolean
+scan_decoding (ScanJob      *job,
+               GTask        *task,
+               WorkerBodies *bodies,
+               GArray       *found,
+               gint64       *last_report_us)
+{
+  g_autoptr(GError) error = NULL;
+
+  for (gint64 id = job->first_id; id <= job->last_id; )
+    {
+      g_autoptr(GPtrArray) records = NULL;
+      const WpiTrafficRecord *last;
+
+      if (g_task_return_error_if_cancelled (task))
+        return FALSE;
+      records = wpi_store_traffic_get_range (bodies->store, id, SCAN_BATCH, &error);
+      if (records == NULL)
+        {
+          g_task_return_error (task, g_steal_pointer (&error));
+          return FALSE;
+        }
+      if (records->len == 0)
+        break;
+      scan_records (job, bodies, records, found);
+      last = g_ptr_array_index (records, records->len - 1);
+      id = last->id + 1;
+      worker_report (job, found, MIN (last->id, job->last_id) - job->first_id + 1, last_report_us, FALSE);
+    }
+  return TRUE;
+}
+
+typedef struct {
+  ScanJob      *job;
+  WorkerBodies *bodies;
+  GArray       *found;
+} IndexedScan;
+
+static void
+scan_indexed_row (const WpiTrafficRecord *record,
+                  const guint8           *item_index,
+                  gsize                   item_index_size,
+                  gpointer                user_data)
+{
+  IndexedScan *scan = user_data;
+
+  if (wpi_filter_match_indexed (scan->job->filter, record, item_index, item_index_size, worker_message,
+                                scan->bodies))
+    g_array_append_val (scan->found, record->id);
+}
+
+/* Every message, reading only the summary columns the filter looks at and its item
+ * index, without copying a row (D28). */
+static gboolean
+scan_indexed (ScanJob      *job,
+              GTask        *task,
+              WorkerBodies *bodies,
+              GArray       *found,
+              gint64       *last_report_us)
+{
+  g_autoptr(GError) error = NULL;
+  IndexedScan scan = { job, bodies, found };
+  WpiTrafficFields fields = wpi_filter_get_fields (job->filter);
+
+  for (gint64 id = job->first_id; id <= job->last_id; )
+    {
+      gint64 next_id = id;
+
+      if (g_task_return_error_if_cancelled (task))
+        return FALSE;
+      if (!wpi_store_traffic_scan (bodies->store, id, job->last_id, SCAN_BATCH, fields, scan_indexed_row,
+                                   &scan, &next_id, &error))
+        {
+          g_task_return_error (task, g_steal_pointer (&error));
+          return FALSE;
+        }
+      g_clear_object (&bodies->message);
+      id = next_id;
+      worker_report (job, found, MIN (id - 1, job->last_id) - job->first_id + 1, last_report_us, FALSE);
+    }
+  return TRUE;
+}
+
 static void
 scan_thread (GTask        *task,
              gpointer      source_object,
@@ -263,7 +350,8 @@ scan_thread (GTask        *task,
   gint64 last_report_us = 0;
   guint64 scanned = 0;
 
-  store = wpi_store_open (job->data_dir, &error);
+  /* this thread's alone, from here to its end */
+  store = wpi_store_open_single_thread (job->data_dir, &error);
   if (store == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));
@@ -315,31 +403,10 @@ scan_thread (GTask        *task,
         }
       scanned = job->last_id - job->first_id + 1;
     }
-  else
-    {
-      for (gint64 id = job->first_id; id <= job->last_id; )
-        {
-          g_autoptr(GPtrArray) records = NULL;
-          const WpiTrafficRecord *last;
-
-          if (g_task_return_error_if_cancelled (task))
-            return;
-          records = wpi_store_traffic_get_range (store, id, SCAN_BATCH, &error);
-          if (records == NULL)
-            {
-              g_task_return_error (task, g_steal_pointer (&error));
-              return;
-            }
-          if (records->len == 0)
-            break;
-          scan_records (job, &bodies, records, found);
-          last = g_ptr_array_index (records, records->len - 1);
-          id = last->id + 1;
-          scanned = MIN (last->id, job->last_id) - job->first_id + 1;
-          worker_report (job, found, scanned, &last_report_us, FALSE);
-        }
-      scanned = job->last_id - job->first_id + 1;
-    }
+  else if (!(job->use_index ? scan_indexed (job, task, &bodies, found, &last_report_us)
+                             : scan_decoding (job, task, &bodies, found, &last_report_us)))
+    return;
+  scanned = job->last_id - job->first_id + 1;
 
   if (g_task_return_error_if_cancelled (task))
     return;
@@ -474,6 +541,7 @@ restart (WpiTrafficFilterModel *self,
   job->filter = wpi_filter_ref (self->filter);
   job->first_id = first_id;
   job->last_id = last_id;
+  job->use_index = self->use_index;
   job->context = g_main_context_ref_thread_default ();
 
   self->cancellable = g_cancellable_new ();
@@ -483,6 +551,19 @@ restart (WpiTrafficFilterModel *self,
   g_task_set_task_data (task, job, (GDestroyNotify) scan_job_free);
   set_running (self, TRUE, 0.0);
   g_task_run_in_thread (task, scan_thread);
+}
+
+void
+_wpi_traffic_filter_model_set_use_index (WpiTrafficFilterModel *self,
+                                         gboolean               use_index)
+{
+  g_return_if_fail (WPI_IS_TRAFFIC_FILTER_MODEL (self));
+
+  if (self->use_index == !!use_index)
+    return;
+  self->use_index = !!use_index;
+  if (self->filter != NULL)
+    restart (self, n_items (self));
 }
 
 /* ---- Following the base model ------------------------------------------------------- */
@@ -908,4 +989,5 @@ wpi_traffic_filter_model_init (WpiTrafficFilterModel *self)
   self->ids = g_array_new (FALSE, FALSE, sizeof (gint64));
   self->live_ids = g_array_new (FALSE, FALSE, sizeof (gint64));
   self->progress = 1.0;
+  self->use_index = TRUE;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "wpi-bootstrap.h"
+#include "wpi-config-diff.h"
 #include "wpi-fragment.h"
 #include "wpi-service-private.h"
 
@@ -37,8 +38,10 @@ _wpi_service_flow_free (Flow *flow)
   g_free (flow);
 }
 
-static char *
-new_session_id (void)
+/* A flow's id: its session cookie, and what ties its messages together in the traffic
+ * log (D28) */
+char *
+_wpi_service_new_flow_id (void)
 {
   GString *id = g_string_sized_new (32);
 
@@ -88,7 +91,7 @@ _wpi_service_flow_new (WpiService   *self,
   Flow *flow = g_new0 (Flow, 1);
   Flow *previous;
 
-  flow->id = new_session_id ();
+  flow->id = _wpi_service_new_flow_id ();
   flow->mac = g_strdup (mac);
   flow->peer = g_strdup (peer);
   flow->peer_ip = g_strdup (peer_ip);
@@ -178,18 +181,6 @@ split_into_messages (Flow          *flow,
   return messages;
 }
 
-static char *
-expand_placeholders (const char           *value,
-                     const WpiPhoneRecord *phone)
-{
-  g_autoptr(GString) out = g_string_new (value);
-
-  g_string_replace (out, "{mac}", phone->mac, 0);
-  g_string_replace (out, "{e164}", phone->e164 ? phone->e164 : "", 0);
-  g_string_replace (out, "{ip}", phone->ip ? phone->ip : "", 0);
-  return g_string_free (g_steal_pointer (&out), FALSE);
-}
-
 static GPtrArray *
 one_message (WpiAction action)
 {
@@ -233,7 +224,7 @@ item_messages (Flow                 *flow,
       if (action == WPI_ACTION_READ_ITEMS)
         value = g_strdup ("");
       else if (phone != NULL)
-        value = expand_placeholders (item->value ? item->value : "", phone);
+        value = wpi_config_expand_placeholders (item->value ? item->value : "", phone);
       else
         value = g_strdup (item->value ? item->value : "");
 

@@ -27,6 +27,15 @@ summarize (WpiTrafficRecord *record,
   record->item_count = wpi_message_get_n_items (message);
 }
 
+/* D28: what item filters need, kept with the summary */
+static void
+index_items (WpiTrafficRecord *record,
+             WpiMessage       *message)
+{
+  g_clear_pointer (&record->item_index, g_bytes_unref);
+  record->item_index = wpi_traffic_item_index_new (message);
+}
+
 /* ---- HTTP ------------------------------------------------------------- */
 
 static char *
@@ -77,6 +86,9 @@ respond_error (WpiService        *self,
 {
   in->error_code = error_code;
   in->error_text = _wpi_service_log_escape (error_text, WPI_LOG_LINE_MAX_CHARS / 2);
+  /* D28: a message refused outside any flow is an exchange of its own */
+  if (in->flow_id == NULL)
+    in->flow_id = _wpi_service_new_flow_id ();
   /* a prefix is enough to see what it was; in->size keeps the whole size */
   if (in->body != NULL && g_bytes_get_size (in->body) > WPI_REFUSED_BODY_KEPT_BYTES)
     {
@@ -168,6 +180,13 @@ exchange_identify (Exchange *ex)
   if (flow != NULL && ex->reason != WPI_REASON_REPLY_TO && ex->reason != WPI_REASON_STATUS &&
       ex->reason != WPI_REASON_CLEAN_UP)
     flow = NULL;   /* a new flow from the same phone */
+  /* D28: the message is part of the flow its cookie names, even when it is refused
+   * (a session used by another phone or address shows in that flow) */
+  if (flow != NULL)
+    {
+      g_free (ex->in->flow_id);
+      ex->in->flow_id = g_strdup (flow->id);
+    }
 
   if (mac_item == NULL)
     {
@@ -310,11 +329,14 @@ exchange_turn_away (Exchange *ex)
   ex->reply = _wpi_service_overload_reply (self, ex->mac, ex->request);
   if (ex->reply == NULL)
     return FALSE;
-  _wpi_service_log_traffic (self, ex->in);
   ex->flow = _wpi_service_flow_new (self, ex->mac, ex->peer, ex->peer_ip, ex->port, ex->port_mode,
                                     ex->reason);
   ex->new_flow = TRUE;
   ex->overloaded = TRUE;
+  /* D28: the turned-away message and its CleanUp are one flow */
+  g_free (ex->in->flow_id);
+  ex->in->flow_id = g_strdup (ex->flow->id);
+  _wpi_service_log_traffic (self, ex->in);
   g_hash_table_remove (self->contacting, ex->mac);
   g_hash_table_remove (self->unanswered, ex->mac);
   return TRUE;
@@ -397,8 +419,11 @@ exchange_run (WpiStore  *store,
   if (!exchange_store_phone (ex, known, error))
     return FALSE;
 
-  traffic_id = _wpi_service_log_traffic (ex->self, ex->in);
+  /* the flow first: the phone's message is logged with it (D28) */
   exchange_open_flow (ex);
+  g_free (ex->in->flow_id);
+  ex->in->flow_id = g_strdup (ex->flow->id);
+  traffic_id = _wpi_service_log_traffic (ex->self, ex->in);
   items = exchange_collect_fragments (ex);
   if (items == NULL)
     ex->reply = _wpi_service_reply_new (ex->request, WPI_ACTION_GET_NEXT_FRAGMENT);
@@ -413,7 +438,8 @@ exchange_run (WpiStore  *store,
 static GBytes *
 loggable_body (WpiMessage *reply,
                const char *xml,
-               gsize       length)
+               gsize       length,
+               WpiMessage **logged)
 {
   g_autoptr(WpiMessage) copy = NULL;
   gboolean secret = FALSE;
@@ -426,7 +452,10 @@ loggable_body (WpiMessage *reply,
       secret = strcmp (name, "secure-mode-data") == 0 || strcmp (name, "dls-client-certificate") == 0;
     }
   if (!secret)
-    return g_bytes_new (xml, length);
+    {
+      *logged = g_object_ref (reply);
+      return g_bytes_new (xml, length);
+    }
 
   copy = wpi_message_new (WPI_MESSAGE_KIND_DLS, wpi_message_get_nonce (reply));
   wpi_message_set_action_string (copy, wpi_message_get_action_string (reply));
@@ -443,6 +472,7 @@ loggable_body (WpiMessage *reply,
       wpi_message_take_item (copy, item);
     }
   redacted = wpi_message_serialize (copy, &redacted_length);
+  *logged = g_steal_pointer (&copy);
   return g_bytes_new_take (redacted, redacted_length);
 }
 
@@ -486,6 +516,7 @@ parse_request (WpiService        *self,
       return NULL;
     }
   summarize (in, request);
+  index_items (in, request);
   if (wpi_message_get_kind (request) != WPI_MESSAGE_KIND_WORKPOINT)
     {
       respond_error (self, x, in, SOUP_STATUS_BAD_REQUEST, WPI_CODEC_ERROR_WRONG_ROOT,
@@ -503,6 +534,7 @@ respond_reply (WpiService        *self,
 {
   SoupMessageHeaders *headers = x->response_headers;
   g_autoptr(WpiTrafficRecord) out = wpi_traffic_record_new ();
+  g_autoptr(WpiMessage) logged = NULL;
   gsize xml_length = 0;
   char *xml = wpi_message_serialize (ex->reply, &xml_length);
 
@@ -525,7 +557,8 @@ respond_reply (WpiService        *self,
   summarize (out, ex->reply);
   out->headers = wpi_http_exchange_format_response_head (x);
   out->size = xml_length;
-  out->body = loggable_body (ex->reply, xml, xml_length);
+  out->body = loggable_body (ex->reply, xml, xml_length, &logged);
+  index_items (out, logged);   /* as logged: without the secrets */
   _wpi_service_log_traffic (self, out);
 }
 
@@ -827,6 +860,7 @@ refuse_unread (WpiService        *self,
   in->size = MAX (length, 0);
   in->error_code = error_code;
   in->error_text = reason;
+  in->flow_id = _wpi_service_new_flow_id ();   /* an exchange of its own (D28) */
   _wpi_service_log_traffic (self, in);
   _wpi_service_log (self, "%s -: HTTP %u: %s", in->peer, status, in->error_text);
   wpi_http_exchange_set_status (x, status);

@@ -9,6 +9,7 @@
 #include <gio/gnetworking.h>
 
 #include "wpi-service-private.h"
+#include "wpi-tls-keylog.h"
 
 /* A client has this long to send its first bytes (the TLS ClientHello), and a connection is
  * dropped after this long without any progress. */
@@ -328,6 +329,8 @@ handshake_done (GObject      *source,
       return;
     }
   note_handshake_time (self, handshake);
+  /* a key log that logs nothing is said once (D30) */
+  wpi_tls_keylog_check_handshake ();
   if (handshake->secure)
     remember_peer_certificate (self, handshake->tls);
   wpi_http_server_accept (self->http, G_IO_STREAM (handshake->tls), handshake->connection,
@@ -373,6 +376,22 @@ watch_client_certificate (WpiService *self,
   g_signal_connect_object (handshake->tls, "accept-certificate", G_CALLBACK (accept_certificate), self, 0);
 }
 
+/* Handshakes that wait their turn, one at a time and behind the others: a peer holding more
+ * connections than a phone does, and, while the service turns new flows away (D21), a peer
+ * without a flow in progress, whose message will most likely be turned away. The flows
+ * already admitted keep the CPU. */
+static gboolean
+handshake_waits_its_turn (WpiService        *self,
+                          GSocketConnection *connection)
+{
+  ConnectionCount *count = g_object_get_data (G_OBJECT (connection), "wpi-connection-count");
+
+  if (_wpi_service_connection_count (self, connection) > WPI_BUSY_PEER_CONNECTIONS)
+    return TRUE;
+  return count != NULL && _wpi_service_is_overloaded (self) &&
+         !_wpi_service_ip_has_flow (self, count->ip);
+}
+
 static void
 hand_over (WpiService        *self,
            GSocketConnection *connection,
@@ -403,7 +422,7 @@ hand_over (WpiService        *self,
   handshake->secure = secure;
   if (secure)
     watch_client_certificate (self, handshake);
-  handshake->busy_peer = _wpi_service_connection_count (self, connection) > WPI_BUSY_PEER_CONNECTIONS;
+  handshake->busy_peer = handshake_waits_its_turn (self, connection);
   if (handshake->busy_peer && self->busy_handshaking)
     {
       if (self->busy_handshakes.length >= BUSY_HANDSHAKES_WAITING)

@@ -201,6 +201,7 @@ void          _wpi_service_security_event       (WpiService        *self,
                                                  const char        *detail);
 
 /* wpi-service-flows.c */
+char         *_wpi_service_new_flow_id          (void);
 void          _wpi_service_flow_free            (Flow              *flow);
 Flow         *_wpi_service_flow_new             (WpiService        *self,
                                                  const char        *mac,
@@ -333,6 +334,9 @@ GTlsCertificate *_wpi_service_lookup_peer_certificate (WpiService  *self,
                                                        const char  *peer);
 
 /* wpi-service-admission.c */
+gboolean      _wpi_service_is_overloaded        (WpiService        *self);
+gboolean      _wpi_service_ip_has_flow          (WpiService        *self,
+                                                 const char        *ip);
 WpiMessage   *_wpi_service_overload_reply       (WpiService        *self,
                                                  const char        *mac,
                                                  WpiMessage        *request);

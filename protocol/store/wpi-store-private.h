@@ -21,6 +21,7 @@ struct _WpiStore {
   char       *data_dir;
   char       *path;
   sqlite3    *db;
+  gboolean    single_thread; /* one thread for life: SQLite takes no lock per call */
   /* SQL text -> prepared statement, keyed by the address of the text: every query is
    * a string literal, so this avoids hashing a few hundred bytes per call */
   GHashTable *statements;

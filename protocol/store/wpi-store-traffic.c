@@ -48,6 +48,7 @@ wpi_traffic_record_copy (const WpiTrafficRecord *record)
   copy->error_text = g_strdup (record->error_text);
   copy->headers = record->headers ? g_bytes_ref (record->headers) : NULL;
   copy->body = record->body ? g_bytes_ref (record->body) : NULL;
+  copy->item_index = record->item_index ? g_bytes_ref (record->item_index) : NULL;
   return copy;
 }
 
@@ -68,6 +69,7 @@ wpi_traffic_record_free (WpiTrafficRecord *record)
   g_free (record->error_text);
   g_clear_pointer (&record->headers, g_bytes_unref);
   g_clear_pointer (&record->body, g_bytes_unref);
+  g_clear_pointer (&record->item_index, g_bytes_unref);
   g_free (record);
 }
 
@@ -100,6 +102,97 @@ wpi_security_event_free (WpiSecurityEvent *event)
 
 G_DEFINE_BOXED_TYPE (WpiSecurityEvent, wpi_security_event, wpi_security_event_copy,
                      wpi_security_event_free)
+
+/* ---- the item index (D28) ---- */
+
+/* The first byte says whether every value is there; then each item as its name and its
+ * value, each ended by a NUL (neither holds one: they come from XML). */
+#define ITEM_INDEX_COMPLETE 'C'
+#define ITEM_INDEX_PARTIAL  'P'
+
+GBytes *
+wpi_traffic_item_index_new (WpiMessage *message)
+{
+  guint n;
+  GByteArray *index;
+  gboolean complete = TRUE;
+
+  g_return_val_if_fail (WPI_IS_MESSAGE (message), NULL);
+
+  n = wpi_message_get_n_items (message);
+  if (n == 0)
+    return NULL;
+  index = g_byte_array_sized_new (1 + n * 32);
+  g_byte_array_append (index, (const guint8 *) "C", 1);
+  for (guint i = 0; i < n; i++)
+    {
+      const WpiItem *item = wpi_message_get_item (message, i);
+      gsize value_length = strlen (item->value);
+
+      g_byte_array_append (index, (const guint8 *) item->name, strlen (item->name) + 1);
+      if (value_length > WPI_TRAFFIC_INDEX_VALUE_MAX)
+        {
+          /* a certificate or a file's content is no filter's business: decoded if asked */
+          complete = FALSE;
+          value_length = 0;
+        }
+      g_byte_array_append (index, (const guint8 *) item->value, value_length);
+      g_byte_array_append (index, (const guint8 *) "", 1);
+    }
+  index->data[0] = complete ? ITEM_INDEX_COMPLETE : ITEM_INDEX_PARTIAL;
+  return g_byte_array_free_to_bytes (index);
+}
+
+gboolean
+wpi_traffic_item_index_is_valid (const guint8 *index,
+                                 gsize         size)
+{
+  gsize strings = 0;
+
+  if (index == NULL || size < 1 || (index[0] != ITEM_INDEX_COMPLETE && index[0] != ITEM_INDEX_PARTIAL))
+    return FALSE;
+  /* pairs of NUL-ended UTF-8 strings */
+  for (gsize at = 1; at < size; strings++)
+    {
+      const guint8 *end = memchr (index + at, '\0', size - at);
+
+      if (end == NULL || !g_utf8_validate ((const char *) index + at, end - (index + at), NULL))
+        return FALSE;
+      at = (gsize) (end - index) + 1;
+    }
+  return strings % 2 == 0;
+}
+
+gboolean
+wpi_traffic_item_index_is_complete (const guint8 *index,
+                                    gsize         size)
+{
+  return index != NULL && size >= 1 && index[0] == ITEM_INDEX_COMPLETE;
+}
+
+gboolean
+wpi_traffic_item_index_next (const guint8 *index,
+                             gsize         size,
+                             gsize        *offset,
+                             const char  **name,
+                             const char  **value)
+{
+  gsize at = MAX (*offset, 1);
+  const guint8 *end;
+
+  if (index == NULL || at >= size)
+    return FALSE;
+  *name = (const char *) index + at;
+  end = memchr (index + at, '\0', size - at);
+  if (end == NULL || (gsize) (end - index) + 1 >= size)
+    return FALSE;
+  *value = (const char *) end + 1;
+  end = memchr (end + 1, '\0', size - (end + 1 - index));
+  if (end == NULL)
+    return FALSE;
+  *offset = (gsize) (end - index) + 1;
+  return TRUE;
+}
 
 /* ---- traffic ---- */
 
@@ -430,9 +523,9 @@ traffic_append_in_transaction (WpiStore                *self,
   summary = _wpi_store_prepare (self,
                                 "INSERT INTO traffic (time_us, direction, port, mode, peer, mac, flow_id, "
                                 "  root, nonce, reason, action, status, fragment, item_count, size, "
-                                "  error_code, error_text) "
+                                "  error_code, error_text, items) "
                                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-                                "  ?15, ?16, ?17)",
+                                "  ?15, ?16, ?17, ?18)",
                                 error);
   raw = _wpi_store_prepare (self, "INSERT INTO traffic_raw (id, headers, body) VALUES (?1, ?2, ?3)",
                             error);
@@ -460,6 +553,7 @@ traffic_append_in_transaction (WpiStore                *self,
   else
     sqlite3_bind_null (summary, 16);
   _wpi_store_bind_text (summary, 17, record->error_text);
+  bind_bytes (summary, 18, record->item_index);
   if (!_wpi_store_run (self, summary, "Cannot log a message", error))
     return FALSE;
   new_id = sqlite3_last_insert_rowid (self->db);
@@ -509,6 +603,10 @@ wpi_store_traffic_append (WpiStore                *self,
   for (guint i = 0; i < G_N_ELEMENTS (texts); i++)
     if (texts[i] != NULL && !g_utf8_validate (texts[i], -1, NULL))
       return _wpi_store_invalid (error, "A traffic summary field is not valid UTF-8");
+  if (record->item_index != NULL &&
+      !wpi_traffic_item_index_is_valid (g_bytes_get_data (record->item_index, NULL),
+                                        g_bytes_get_size (record->item_index)))
+    return _wpi_store_invalid (error, "A traffic item index is not one (D28)");
 
   STORE_WRITE (self, error, traffic_append_in_transaction (self, record, mac, id, error));
 }
@@ -578,6 +676,159 @@ wpi_store_traffic_get_range (WpiStore  *self,
   sqlite3_bind_int64 (stmt, 1, first_id);
   sqlite3_bind_int64 (stmt, 2, n);
   return traffic_collect (self, stmt, error);
+}
+
+/* The columns of each scan field, in the order the query reads them */
+static const struct {
+  WpiTrafficFields  field;
+  const char       *columns;
+} scan_columns[] = {
+  { WPI_TRAFFIC_FIELD_TIME, "time_us" },
+  { WPI_TRAFFIC_FIELD_DIRECTION, "direction" },
+  { WPI_TRAFFIC_FIELD_PORT, "port" },
+  { WPI_TRAFFIC_FIELD_MODE, "mode" },
+  { WPI_TRAFFIC_FIELD_PEER, "peer" },
+  { WPI_TRAFFIC_FIELD_MAC, "mac" },
+  { WPI_TRAFFIC_FIELD_FLOW, "flow_id" },
+  { WPI_TRAFFIC_FIELD_ROOT, "root" },
+  { WPI_TRAFFIC_FIELD_NONCE, "nonce" },
+  { WPI_TRAFFIC_FIELD_REASON, "reason" },
+  { WPI_TRAFFIC_FIELD_ACTION, "action" },
+  { WPI_TRAFFIC_FIELD_STATUS, "status" },
+  { WPI_TRAFFIC_FIELD_FRAGMENT, "fragment" },
+  { WPI_TRAFFIC_FIELD_ITEM_COUNT, "item_count" },
+  { WPI_TRAFFIC_FIELD_SIZE, "size" },
+  { WPI_TRAFFIC_FIELD_ERROR, "error_code, error_text" },
+  { WPI_TRAFFIC_FIELD_ITEM_INDEX, "items" },
+};
+
+/* The store's text of a column, borrowed until the next step */
+#define BORROWED_TEXT(stmt, column) ((char *) sqlite3_column_text ((stmt), (column)))
+
+/* One field of a scanned row from its column(s) at *column, which it moves past. */
+static void
+scan_read_field (sqlite3_stmt      *stmt,
+                 WpiTrafficFields   field,
+                 int               *column,
+                 WpiTrafficRecord  *record,
+                 const guint8     **index,
+                 gsize             *index_size)
+{
+  int c = (*column)++;
+
+  switch (field)
+    {
+    case WPI_TRAFFIC_FIELD_TIME: record->time_us = sqlite3_column_int64 (stmt, c); break;
+    case WPI_TRAFFIC_FIELD_DIRECTION:
+      record->direction = STORE_COLUMN_ENUM (stmt, c, _wpi_store_direction_names, WPI_TRAFFIC_DIRECTION_IN);
+      break;
+    case WPI_TRAFFIC_FIELD_PORT: record->port = (guint) sqlite3_column_int (stmt, c); break;
+    case WPI_TRAFFIC_FIELD_MODE:
+      record->mode = STORE_COLUMN_ENUM (stmt, c, _wpi_store_phone_mode_names, WPI_PHONE_MODE_DEFAULT);
+      break;
+    case WPI_TRAFFIC_FIELD_PEER: record->peer = BORROWED_TEXT (stmt, c); break;
+    case WPI_TRAFFIC_FIELD_MAC: record->mac = BORROWED_TEXT (stmt, c); break;
+    case WPI_TRAFFIC_FIELD_FLOW: record->flow_id = BORROWED_TEXT (stmt, c); break;
+    case WPI_TRAFFIC_FIELD_ROOT: record->root = BORROWED_TEXT (stmt, c); break;
+    case WPI_TRAFFIC_FIELD_NONCE: record->nonce = BORROWED_TEXT (stmt, c); break;
+    case WPI_TRAFFIC_FIELD_REASON: record->reason = BORROWED_TEXT (stmt, c); break;
+    case WPI_TRAFFIC_FIELD_ACTION: record->action = BORROWED_TEXT (stmt, c); break;
+    case WPI_TRAFFIC_FIELD_STATUS: record->status = BORROWED_TEXT (stmt, c); break;
+    case WPI_TRAFFIC_FIELD_FRAGMENT: record->fragment = BORROWED_TEXT (stmt, c); break;
+    case WPI_TRAFFIC_FIELD_ITEM_COUNT:
+      record->item_count = sqlite3_column_type (stmt, c) == SQLITE_NULL ? -1 : sqlite3_column_int (stmt, c);
+      break;
+    case WPI_TRAFFIC_FIELD_SIZE: record->size = sqlite3_column_int64 (stmt, c); break;
+    case WPI_TRAFFIC_FIELD_ERROR:
+      record->error_code = sqlite3_column_int (stmt, c);
+      record->error_text = BORROWED_TEXT (stmt, (*column)++);
+      break;
+    case WPI_TRAFFIC_FIELD_ITEM_INDEX:
+      /* blob first, then its size: the documented safe order */
+      *index = sqlite3_column_blob (stmt, c);
+      *index_size = (gsize) sqlite3_column_bytes (stmt, c);
+      break;
+    case WPI_TRAFFIC_FIELD_ALL:
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static sqlite3_stmt *
+scan_prepare (WpiStore          *self,
+              WpiTrafficFields   fields,
+              GError           **error)
+{
+  g_autoptr(GString) sql = g_string_new ("SELECT id");
+  sqlite3_stmt *stmt = NULL;
+  int rc;
+
+  for (guint i = 0; i < G_N_ELEMENTS (scan_columns); i++)
+    if (fields & scan_columns[i].field)
+      g_string_append_printf (sql, ", %s", scan_columns[i].columns);
+  g_string_append (sql, " FROM traffic WHERE id >= ?1 AND id <= ?2 ORDER BY id LIMIT ?3");
+  rc = sqlite3_prepare_v2 (self->db, sql->str, -1, &stmt, NULL);
+  if (rc != SQLITE_OK)
+    {
+      _wpi_store_set_sqlite_error (self->db, rc, error, "Cannot prepare a traffic scan");
+      return NULL;
+    }
+  return stmt;
+}
+
+gboolean
+wpi_store_traffic_scan (WpiStore                *self,
+                        gint64                   first_id,
+                        gint64                   last_id,
+                        guint                    max_rows,
+                        WpiTrafficFields         fields,
+                        WpiStoreTrafficScanFunc  func,
+                        gpointer                 user_data,
+                        gint64                  *next_id,
+                        GError                 **error)
+{
+  sqlite3_stmt *stmt;
+  gint64 next = last_id + 1;
+  guint rows = 0;
+  int rc;
+
+  g_return_val_if_fail (WPI_IS_STORE (self), FALSE);
+  g_return_val_if_fail (func != NULL, FALSE);
+
+  stmt = scan_prepare (self, fields, error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, first_id);
+  sqlite3_bind_int64 (stmt, 2, last_id);
+  sqlite3_bind_int64 (stmt, 3, MAX (max_rows, 1));
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      WpiTrafficRecord record = { .item_count = -1 };
+      const guint8 *index = NULL;
+      gsize index_size = 0;
+      int column = 1;
+
+      record.id = sqlite3_column_int64 (stmt, 0);
+      for (guint i = 0; i < G_N_ELEMENTS (scan_columns); i++)
+        if (fields & scan_columns[i].field)
+          scan_read_field (stmt, scan_columns[i].field, &column, &record, &index, &index_size);
+      /* checked in full when written; here only what reading it relies on (a damaged
+       * one is no index: the body answers) */
+      if (index != NULL && (index_size < 1 || (index_size > 1 && index[index_size - 1] != '\0')))
+        index = NULL;
+      func (&record, index, index_size, user_data);
+      rows++;
+      next = record.id + 1;
+    }
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    return _wpi_store_set_sqlite_error (self->db, rc, error, "Cannot read the traffic log");
+  /* fewer rows than asked for: the range is done */
+  if (rows < MAX (max_rows, 1))
+    next = last_id + 1;
+  if (next_id != NULL)
+    *next_id = next;
+  return TRUE;
 }
 
 WpiTrafficRecord *

@@ -198,6 +198,17 @@ static const char *const migrations[] = {
   "  detail  TEXT"
   ");"
   "CREATE INDEX phone_events_by_phone ON phone_events (mac, id);",
+
+  /* 2 -> 3 (D28): the item index of each message, so that item filters need no decoding
+   * (NULL for the messages logged before it: those are decoded). And the flow of the
+   * phone's messages, which was not logged: the console's answer to a message came on
+   * the same connection's next message to the phone, with the same nonce (D2). */
+  "ALTER TABLE traffic ADD COLUMN items BLOB;"
+  "UPDATE traffic SET flow_id = ("
+  "  SELECT CASE WHEN answer.nonce IS traffic.nonce AND answer.peer IS traffic.peer THEN answer.flow_id END FROM traffic AS answer"
+  "  WHERE answer.mac = traffic.mac AND answer.id > traffic.id AND answer.direction = 'out'"
+  "  ORDER BY answer.mac, answer.id LIMIT 1)"
+  "WHERE direction = 'in' AND flow_id IS NULL AND mac IS NOT NULL AND error_text IS NULL;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == WPI_STORE_SCHEMA_VERSION);
@@ -210,6 +221,7 @@ G_DEFINE_TYPE_WITH_CODE (WpiStore, wpi_store, G_TYPE_OBJECT,
 enum {
   PROP_0,
   PROP_DATA_DIR,
+  PROP_SINGLE_THREAD,
   N_PROPS
 };
 
@@ -823,7 +835,7 @@ wpi_store_initable_init (GInitable     *initable,
 
   rc = sqlite3_open_v2 (self->path, &self->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW |
-                        SQLITE_OPEN_EXRESCODE,
+                        SQLITE_OPEN_EXRESCODE | (self->single_thread ? SQLITE_OPEN_NOMUTEX : 0),
                         NULL);
   if (rc != SQLITE_OK)
     {
@@ -896,6 +908,9 @@ wpi_store_get_property (GObject    *object,
     case PROP_DATA_DIR:
       g_value_set_string (value, self->data_dir);
       break;
+    case PROP_SINGLE_THREAD:
+      g_value_set_boolean (value, self->single_thread);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -915,6 +930,9 @@ wpi_store_set_property (GObject      *object,
       g_free (self->data_dir);
       self->data_dir = g_value_dup_string (value);
       break;
+    case PROP_SINGLE_THREAD:
+      self->single_thread = g_value_get_boolean (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -933,6 +951,9 @@ wpi_store_class_init (WpiStoreClass *klass)
   properties[PROP_DATA_DIR] =
     g_param_spec_string ("data-dir", NULL, NULL, NULL,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SINGLE_THREAD] =
+    g_param_spec_boolean ("single-thread", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -965,6 +986,15 @@ wpi_store_open (const char  *data_dir,
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   return g_initable_new (WPI_TYPE_STORE, NULL, error, "data-dir", data_dir, NULL);
+}
+
+WpiStore *
+wpi_store_open_single_thread (const char  *data_dir,
+                              GError     **error)
+{
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return g_initable_new (WPI_TYPE_STORE, NULL, error, "data-dir", data_dir, "single-thread", TRUE, NULL);
 }
 
 const char *

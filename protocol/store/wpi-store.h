@@ -26,12 +26,13 @@
 #include <gio/gio.h>
 
 #include "wpi-mac.h"
+#include "wpi-message.h"
 
 G_BEGIN_DECLS
 
 #define WPI_STORE_DB_NAME                 "workpoint.db"
 /* The schema this build writes; an older store is migrated on open, a newer one refused. */
-#define WPI_STORE_SCHEMA_VERSION          2
+#define WPI_STORE_SCHEMA_VERSION          3
 /* Setting: the most traffic messages kept (oldest deleted first). */
 #define WPI_STORE_SETTING_TRAFFIC_LIMIT   "traffic-max-messages"
 #define WPI_STORE_DEFAULT_TRAFFIC_LIMIT   1000000
@@ -275,6 +276,9 @@ typedef struct {
   char                *error_text;
   GBytes              *headers;     /* raw HTTP headers, or NULL */
   GBytes              *body;        /* raw body; NULL in range reads (load by id) */
+  GBytes              *item_index;  /* D28: the items' names and values, from
+                                     * wpi_traffic_item_index_new(); NULL when not indexed
+                                     * (older messages, no items) and in reads */
 } WpiTrafficRecord;
 
 #define WPI_TYPE_TRAFFIC_RECORD (wpi_traffic_record_get_type ())
@@ -284,6 +288,53 @@ WpiTrafficRecord *wpi_traffic_record_new      (void);
 WpiTrafficRecord *wpi_traffic_record_copy     (const WpiTrafficRecord *record);
 void              wpi_traffic_record_free     (WpiTrafficRecord       *record);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (WpiTrafficRecord, wpi_traffic_record_free)
+
+/* The item index (D28): what the display filter's item fields need, kept with the
+ * summary so that they are answered without decoding the body. NULL when the message
+ * has no items. Values longer than WPI_TRAFFIC_INDEX_VALUE_MAX are left out; the index
+ * is then incomplete and says so. */
+#define WPI_TRAFFIC_INDEX_VALUE_MAX 256
+GBytes           *wpi_traffic_item_index_new      (WpiMessage   *message);
+/* Whether the bytes are an item index, and whether it holds every value. */
+gboolean          wpi_traffic_item_index_is_valid (const guint8 *index,
+                                                   gsize         size);
+gboolean          wpi_traffic_item_index_is_complete (const guint8 *index,
+                                                      gsize         size);
+/* The next item of a valid index from *offset (0 to start); FALSE at its end. */
+gboolean          wpi_traffic_item_index_next     (const guint8 *index,
+                                                   gsize         size,
+                                                   gsize        *offset,
+                                                   const char  **name,
+                                                   const char  **value);
+
+/* The summary columns a scan reads (wpi_store_traffic_scan()); id is always read. */
+typedef enum { /*< flags >*/
+  WPI_TRAFFIC_FIELD_TIME       = 1 << 0,
+  WPI_TRAFFIC_FIELD_DIRECTION  = 1 << 1,
+  WPI_TRAFFIC_FIELD_PORT       = 1 << 2,
+  WPI_TRAFFIC_FIELD_MODE       = 1 << 3,
+  WPI_TRAFFIC_FIELD_PEER       = 1 << 4,
+  WPI_TRAFFIC_FIELD_MAC        = 1 << 5,
+  WPI_TRAFFIC_FIELD_FLOW       = 1 << 6,
+  WPI_TRAFFIC_FIELD_ROOT       = 1 << 7,
+  WPI_TRAFFIC_FIELD_NONCE      = 1 << 8,
+  WPI_TRAFFIC_FIELD_REASON     = 1 << 9,
+  WPI_TRAFFIC_FIELD_ACTION     = 1 << 10,
+  WPI_TRAFFIC_FIELD_STATUS     = 1 << 11,
+  WPI_TRAFFIC_FIELD_FRAGMENT   = 1 << 12,
+  WPI_TRAFFIC_FIELD_ITEM_COUNT = 1 << 13,
+  WPI_TRAFFIC_FIELD_SIZE       = 1 << 14,
+  WPI_TRAFFIC_FIELD_ERROR      = 1 << 15, /* error_code and error_text */
+  WPI_TRAFFIC_FIELD_ITEM_INDEX = 1 << 16,
+  WPI_TRAFFIC_FIELD_ALL        = (1 << 17) - 1,
+} WpiTrafficFields;
+
+/* One row of a scan: the record's strings and item_index (NULL in record; passed apart)
+ * are the store's, valid during the call only; fields not read are NULL / -1 / 0. */
+typedef void (*WpiStoreTrafficScanFunc) (const WpiTrafficRecord *record,
+                                         const guint8           *item_index,
+                                         gsize                   item_index_size,
+                                         gpointer                user_data);
 
 typedef struct {
   gint64       id;
@@ -349,6 +400,10 @@ G_DECLARE_FINAL_TYPE (WpiStore, wpi_store, WPI, STORE, GObject)
 /* Opens (creating the directory with mode 0700 and the database with mode 0600 when
  * missing) and migrates the store in data_dir. */
 WpiStore   *wpi_store_open                 (const char   *data_dir,
+                                            GError      **error);
+/* The same for a store that one thread alone uses, from its opening to its last
+ * reference (a worker's, D28): SQLite then takes no lock on each call. */
+WpiStore   *wpi_store_open_single_thread   (const char   *data_dir,
                                             GError      **error);
 const char *wpi_store_get_data_dir         (WpiStore     *self);
 /* The path of the database file. */
@@ -581,6 +636,18 @@ GPtrArray        *wpi_store_traffic_list_by_mac (WpiStore               *self,
                                                  const char             *mac,
                                                  gint64                  after_id,
                                                  guint                   limit,
+                                                 GError                **error);
+/* Up to max_rows messages with first_id <= id <= last_id, by id, reading only the
+ * fields asked for and handing each to func without copying it (the display filter's
+ * scan, D28). *next_id: the id to go on from (> last_id when done). */
+gboolean          wpi_store_traffic_scan        (WpiStore               *self,
+                                                 gint64                  first_id,
+                                                 gint64                  last_id,
+                                                 guint                   max_rows,
+                                                 WpiTrafficFields        fields,
+                                                 WpiStoreTrafficScanFunc func,
+                                                 gpointer                user_data,
+                                                 gint64                 *next_id,
                                                  GError                **error);
 /* Every message of a flow, by id, without bodies. */
 GPtrArray        *wpi_store_traffic_list_by_flow (WpiStore              *self,

@@ -5,8 +5,12 @@
  *  - open: store and model opened, item count, the first screen of 50 rows;
  *  - scrolling: screens of 50 rows at random positions (and the page reads they cost);
  *  - newest first (the cheap sort) and its first screen;
- *  - filters over every row: a summary filter ("status == busy"), one through the MAC
- *    index, follow flow, and an item filter that parses bodies in the worker;
+ *  - the filters of README.md and wpi-filter.h over every row, each the way before the
+ *    item index (D28: every summary copied, bodies decoded) and with it (the columns the
+ *    filter reads, the index), which must find the same messages;
+ *  - the item index's cost (D28): two more logs of --compare-messages messages, written
+ *    by turns a batch at a time, one without the index as before and one with it:
+ *    the write cost per message and the bytes per message on disk;
  *  - resident memory (VmRSS, VmHWM from /proc/self/status) after each step.
  * Sizes are options, so a quick run is possible: bench-inspector --messages 100000.
  */
@@ -19,7 +23,7 @@
 #include <glib/gstdio.h>
 
 #include "wpi-filter.h"
-#include "wpi-traffic-filter-model.h"
+#include "wpi-traffic-filter-model-private.h"
 #include "wpi-traffic-model.h"
 #include "bench-util.h"
 #include "test-util.h"
@@ -29,12 +33,18 @@
 static int n_messages = 1000000;
 static int batch_size = 10000;
 static int scrolls = 1000;
+static int compare_messages = 200000;
+static gboolean indexed_only = FALSE;
 static char *data_dir = NULL;
 
 static GOptionEntry entries[] = {
   { "messages", 0, 0, G_OPTION_ARG_INT, &n_messages, "Messages in the log", "N" },
   { "batch", 0, 0, G_OPTION_ARG_INT, &batch_size, "Messages per transaction", "N" },
   { "scrolls", 0, 0, G_OPTION_ARG_INT, &scrolls, "Random screens to read", "N" },
+  { "compare-messages", 0, 0, G_OPTION_ARG_INT, &compare_messages,
+    "Messages in each of the logs that compare the write cost and size of the item index", "N" },
+  { "indexed-only", 0, 0, G_OPTION_ARG_NONE, &indexed_only,
+    "Run the filters with the item index only (to profile it), not also the way before it", NULL },
   { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir,
     "Use (and keep) the store here; an existing log of the right size is reused", "DIR" },
   { NULL }
@@ -69,8 +79,34 @@ print_memory (const char *when)
 
 /* Message i: 2,000 phones, flows of four messages (phone request, service action, phone
  * reply, clean-up); every seventh reply busy; WriteItems carry sip-transport-user. */
+/* The message's items, as the service has them from the message it decoded or sent */
+static WpiMessage *
+record_items (const WpiTrafficRecord *record,
+              guint                   flow,
+              guint                   phone)
+{
+  WpiMessage *message = wpi_message_new (WPI_MESSAGE_KIND_WORKPOINT, record->nonce);
+  g_autofree char *e164 = g_strdup_printf ("49897%06u", phone);
+  g_autofree char *transport = g_strdup_printf ("%u", flow % 3);
+  g_autofree char *password = g_strdup_printf ("secret%u", flow);
+
+  if (record->reason != NULL && g_str_equal (record->reason, "solicited"))
+    {
+      wpi_message_add_item (message, "mac-addr", record->mac);
+      wpi_message_add_item (message, "e164", e164);
+      wpi_message_add_item (message, "device-type", "OpenStage 60");
+    }
+  else if (record->action != NULL && g_str_equal (record->action, "WriteItems") && record->reason == NULL)
+    {
+      wpi_message_add_item (message, "sip-transport-user", transport);
+      wpi_message_add_item (message, "admin-pwd", password);
+    }
+  return message;
+}
+
 static WpiTrafficRecord *
-make_record (guint i)
+make_record (guint        i,
+             WpiMessage **items)
 {
   WpiTrafficRecord *record = wpi_traffic_record_new ();
   guint flow = i / 4;
@@ -134,7 +170,39 @@ make_record (guint i)
 
     record->headers = g_bytes_new_static (head, strlen (head));
   }
+  *items = record_items (record, flow, phone);
   return record;
+}
+
+/* Appends messages first..first + n - 1 in one transaction; the time the appends took,
+ * with the item index built as the service builds it (D28) or without, as before. */
+static gint64
+append_batch (WpiStore *store,
+              int       first,
+              int       n,
+              gboolean  with_index)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 spent = 0, start;
+
+  if (!wpi_store_transaction_begin (store, &error))
+    bench_die ("begin", error);
+  for (int i = 0; i < n; i++)
+    {
+      g_autoptr(WpiMessage) items = NULL;
+      g_autoptr(WpiTrafficRecord) record = make_record (first + i, &items);
+
+      start = g_get_monotonic_time ();
+      if (with_index)
+        record->item_index = wpi_traffic_item_index_new (items);
+      if (!wpi_store_traffic_append (store, record, NULL, &error))
+        bench_die ("append", error);
+      spent += g_get_monotonic_time () - start;
+    }
+  start = g_get_monotonic_time ();
+  if (!wpi_store_transaction_commit (store, &error))
+    bench_die ("commit", error);
+  return spent + g_get_monotonic_time () - start;
 }
 
 static void
@@ -145,24 +213,67 @@ fill_store (WpiStore *store)
 
   if (!wpi_store_traffic_set_limit (store, MAX (n_messages, 1), &error))
     bench_die ("limit", error);
-  for (int done = 0; done < n_messages; )
-    {
-      int batch = MIN (batch_size, n_messages - done);
-
-      if (!wpi_store_transaction_begin (store, &error))
-        bench_die ("begin", error);
-      for (int i = 0; i < batch; i++)
-        {
-          g_autoptr(WpiTrafficRecord) record = make_record (done + i);
-
-          if (!wpi_store_traffic_append (store, record, NULL, &error))
-            bench_die ("append", error);
-        }
-      if (!wpi_store_transaction_commit (store, &error))
-        bench_die ("commit", error);
-      done += batch;
-    }
+  for (int done = 0; done < n_messages; done += batch_size)
+    append_batch (store, done, MIN (batch_size, n_messages - done), TRUE);
   printf ("  built the log: %d messages in %.1f s\n", n_messages, ms_since (start) / 1000.0);
+}
+
+/* The bytes of a closed store's files */
+static gint64
+store_bytes (const char *dir)
+{
+  g_autoptr(GDir) files = g_dir_open (dir, 0, NULL);
+  const char *name;
+  gint64 total = 0;
+
+  while (files != NULL && (name = g_dir_read_name (files)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      GStatBuf st;
+
+      if (g_stat (path, &st) == 0)
+        total += st.st_size;
+    }
+  return total;
+}
+
+/* D28's costs: the same messages written to a log without the item index (as before)
+ * and one with it, a batch to each by turns so that both see the same machine. */
+static void
+compare_write_cost (const char *parent)
+{
+  g_autofree char *old_dir = g_build_filename (parent, "compare-before", NULL);
+  g_autofree char *new_dir = g_build_filename (parent, "compare-indexed", NULL);
+  g_autoptr(WpiStore) old_store = NULL;
+  g_autoptr(WpiStore) new_store = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 old_us = 0, new_us = 0, old_bytes, new_bytes;
+  int n = MAX (compare_messages, 1);
+
+  old_store = wpi_store_open (old_dir, &error);
+  new_store = old_store != NULL ? wpi_store_open (new_dir, &error) : NULL;
+  if (new_store == NULL)
+    bench_die ("open", error);
+  if (!wpi_store_traffic_set_limit (old_store, n, &error) || !wpi_store_traffic_set_limit (new_store, n, &error))
+    bench_die ("limit", error);
+  for (int done = 0; done < n; done += batch_size)
+    {
+      int batch = MIN (batch_size, n - done);
+
+      old_us += append_batch (old_store, done, batch, FALSE);
+      new_us += append_batch (new_store, done, batch, TRUE);
+    }
+  g_clear_object (&old_store);
+  g_clear_object (&new_store);
+  old_bytes = store_bytes (old_dir);
+  new_bytes = store_bytes (new_dir);
+  printf ("  item index (D28), %d messages each:\n", n);
+  printf ("    write cost per message    before %7.2f us   with the index %7.2f us   %.2fx (goal <= 1.2x)\n",
+          (double) old_us / n, (double) new_us / n, (double) new_us / MAX (old_us, 1));
+  printf ("    size on disk per message  before %7.1f B    with the index %7.1f B    %.2fx (goal <= 1.3x)\n",
+          (double) old_bytes / n, (double) new_bytes / n, (double) new_bytes / MAX (old_bytes, 1));
+  test_util_remove_tree (old_dir);
+  test_util_remove_tree (new_dir);
 }
 
 static void
@@ -180,20 +291,23 @@ read_screen (GListModel *model,
     }
 }
 
-static void
-run_filter (WpiTrafficFilterModel *model,
-            const char            *text)
+/* The time one way took; *matches: what it found, *cpu_ms: the process's CPU time
+ * meanwhile (the worker's and the list's), which a loaded machine does not inflate */
+static double
+time_filter (WpiTrafficFilterModel *model,
+             WpiFilter             *filter,
+             gboolean               use_index,
+             double                *first_screen_ms,
+             double                *cpu_ms,
+             guint                 *matches)
 {
-  g_autoptr(WpiFilter) filter = NULL;
-  g_autoptr(GError) error = NULL;
   gint64 start, first_screen_us = 0;
-  guint n;
+  double cpu_start;
 
-  filter = wpi_filter_parse (text, WPI_FILTER_FLAGS_NONE, NULL, &error);
-  if (filter == NULL)
-    bench_die (text, error);
-
+  wpi_traffic_filter_model_set_filter (model, NULL);
+  _wpi_traffic_filter_model_set_use_index (model, use_index);
   start = g_get_monotonic_time ();
+  cpu_start = bench_self_cpu_seconds ();
   wpi_traffic_filter_model_set_filter (model, filter);
   while (wpi_traffic_filter_model_get_running (model))
     {
@@ -203,13 +317,41 @@ run_filter (WpiTrafficFilterModel *model,
         first_screen_us = g_get_monotonic_time () - start;
     }
   if (wpi_traffic_filter_model_get_error (model) != NULL)
-    bench_die (text, (GError *) wpi_traffic_filter_model_get_error (model));
-  n = g_list_model_get_n_items (G_LIST_MODEL (model));
+    bench_die (wpi_filter_get_text (filter), (GError *) wpi_traffic_filter_model_get_error (model));
+  *matches = g_list_model_get_n_items (G_LIST_MODEL (model));
   if (first_screen_us == 0)
     first_screen_us = g_get_monotonic_time () - start;
-  printf ("  filter %-44s %9.1f ms  first screen %8.1f ms  %7u matches\n", text, ms_since (start),
-          first_screen_us / 1000.0, n);
+  *first_screen_ms = first_screen_us / 1000.0;
+  *cpu_ms = (bench_self_cpu_seconds () - cpu_start) * 1000.0;
   read_screen (G_LIST_MODEL (model), 0);
+  return ms_since (start);
+}
+
+/* The filter the way before the item index and with it (D28): same matches, the times */
+static void
+run_filter (WpiTrafficFilterModel *model,
+            const char            *text)
+{
+  g_autoptr(WpiFilter) filter = NULL;
+  g_autoptr(GError) error = NULL;
+  double before_ms, indexed_ms, before_screen_ms, indexed_screen_ms, before_cpu_ms, indexed_cpu_ms;
+  guint before_n, indexed_n;
+
+  filter = wpi_filter_parse (text, WPI_FILTER_FLAGS_NONE, NULL, &error);
+  if (filter == NULL)
+    bench_die (text, error);
+  indexed_ms = time_filter (model, filter, TRUE, &indexed_screen_ms, &indexed_cpu_ms, &indexed_n);
+  if (indexed_only)
+    before_ms = before_screen_ms = before_cpu_ms = 0, before_n = indexed_n;
+  else
+    before_ms = time_filter (model, filter, FALSE, &before_screen_ms, &before_cpu_ms, &before_n);
+  if (before_n != indexed_n)
+    bench_die ("the item index finds other messages than decoding", NULL);
+  printf ("  filter %-72s %7u matches\n", text, indexed_n);
+  printf ("    before the index %9.1f ms (CPU %8.1f ms, first screen %7.1f ms)   "
+          "with it %8.1f ms (CPU %7.1f ms, first screen %6.1f ms)%s\n",
+          before_ms, before_cpu_ms, before_screen_ms, indexed_ms, indexed_cpu_ms, indexed_screen_ms,
+          indexed_ms <= 1000 ? "" : "   OVER 1 s");
 }
 
 int
@@ -308,7 +450,8 @@ main (int   argc,
   printf ("  sort: newest first and its first screen                  %9.1f ms\n", ms_since (start));
   wpi_traffic_filter_model_set_reversed (filtered, FALSE);
 
-  /* Filters over every row */
+  /* Filters over every row: README.md's, wpi-filter.h's examples, follow flow */
+  run_filter (filtered, "mac contains 1a:e8 and (status == busy or item.sip-transport-user == 2)");
   run_filter (filtered, "status == busy");
   print_memory ("after a summary filter");
   run_filter (filtered, "mac == 00:1A:E8:00:01:2C and dir == in");
@@ -321,13 +464,24 @@ main (int   argc,
   }
   run_filter (filtered, "item.sip-transport-user == 2");
   print_memory ("after an item filter");
+  run_filter (filtered, "item.sip-transport-user == TLS");
   run_filter (filtered, "e164 ~ '^49897000' or error");
+  run_filter (filtered, "e164 contains 4989700014");
+  run_filter (filtered, "item matches \"^sip-\\w+\" and not dir == in");
+  run_filter (filtered, "mac contains 1a:e8:00:01 and item.e164 ~ \"\\d+7$\"");
   wpi_traffic_filter_model_set_filter (filtered, NULL);
   print_memory ("at the end");
 
   g_clear_object (&filtered);
   g_clear_object (&model);
   g_clear_object (&store);
+
+  {
+    g_autofree char *parent = g_path_get_dirname (data_dir);
+
+    compare_write_cost (parent);
+  }
+  print_memory ("after the write comparison");
   if (!keep)
     test_util_remove_tree (tmp);
   g_free (data_dir);

@@ -1246,11 +1246,12 @@ test_profile_creates_store (Fixture       *fixture,
 /* ---- traffic ---- */
 
 static gint64
-append_traffic (Fixture             *fixture,
-                WpiTrafficDirection  direction,
-                const char          *mac,
-                const char          *body,
-                const char          *error_text)
+append_traffic_in_flow (Fixture             *fixture,
+                        const char          *flow,
+                        WpiTrafficDirection  direction,
+                        const char          *mac,
+                        const char          *body,
+                        const char          *error_text)
 {
   g_autoptr(WpiTrafficRecord) record = wpi_traffic_record_new ();
   g_autoptr(GError) error = NULL;
@@ -1261,7 +1262,7 @@ append_traffic (Fixture             *fixture,
   record->port = 18443;
   record->peer = g_strdup ("127.0.0.1:40000");
   record->mac = g_strdup (mac);
-  record->flow_id = g_strdup ("flow-1");
+  record->flow_id = g_strdup (flow);
   if (error_text == NULL && direction == WPI_TRAFFIC_DIRECTION_IN)
     {
       record->root = g_strdup ("WorkpointMessage");
@@ -1280,6 +1281,16 @@ append_traffic (Fixture             *fixture,
   g_assert_true (wpi_store_traffic_append (fixture->store, record, &id, &error));
   g_assert_no_error (error);
   return id;
+}
+
+static gint64
+append_traffic (Fixture             *fixture,
+                WpiTrafficDirection  direction,
+                const char          *mac,
+                const char          *body,
+                const char          *error_text)
+{
+  return append_traffic_in_flow (fixture, "flow-1", direction, mac, body, error_text);
 }
 
 #define START_UP_BODY \
@@ -1378,6 +1389,61 @@ test_traffic (Fixture       *fixture,
 
   assert_ctl_error (fixture, 2, "not a MAC address", "traffic", "--phone", "zz", NULL);
   assert_ctl_error (fixture, 2, "--limit", "traffic", "--limit", "-5", NULL);
+}
+
+/* --jsonl and --pcapng: the console's exports, of a phone or a flow (D29) */
+static void
+test_traffic_export (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  g_autoptr(GPtrArray) lines = NULL;
+  JsonObject *first;
+  g_autofree char *text = NULL;
+  g_autofree char *jsonl = g_build_filename (fixture->tmp, "a.jsonl", NULL);
+  g_autofree char *pcapng = g_build_filename (fixture->tmp, "flow-2.pcapng", NULL);
+  g_autofree char *nowhere = g_build_filename (fixture->tmp, "missing", "x.pcapng", NULL);
+
+  append_traffic (fixture, WPI_TRAFFIC_DIRECTION_IN, MAC_A, START_UP_BODY, NULL);
+  append_traffic (fixture, WPI_TRAFFIC_DIRECTION_OUT, MAC_A, CLEAN_UP_BODY, NULL);
+  append_traffic_in_flow (fixture, "flow-2", WPI_TRAFFIC_DIRECTION_IN, MAC_B, START_UP_BODY, NULL);
+  append_traffic_in_flow (fixture, "flow-2", WPI_TRAFFIC_DIRECTION_OUT, MAC_B, CLEAN_UP_BODY, NULL);
+
+  /* a phone's messages as JSON lines with their context, secrets masked */
+  g_assert_cmpint (run_ctl (fixture, "traffic", "--jsonl", jsonl, "--phone", MAC_A, NULL), ==, 0);
+  g_assert_cmpstr (fixture->err, ==, "");
+  assert_contains (fixture->out, ": 2 messages");
+  text = test_util_read_file (jsonl, NULL);
+  g_assert_null (strstr (text, SECRET));
+  lines = parse_json_lines (text);
+  g_assert_cmpuint (lines->len, ==, 2);
+  first = json_node_get_object (lines->pdata[0]);
+  g_assert_cmpint (json_object_get_int_member (first, "number"), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (first, "peer_address"), ==, "127.0.0.1");
+  g_assert_cmpint (json_object_get_int_member (first, "peer_port"), ==, 40000);
+  g_assert_cmpstr (json_object_get_string_member (first, "mac"), ==, MAC_A);
+  g_assert_cmpstr (json_object_get_string_member (first, "flow"), ==, "flow-1");
+  g_assert_cmpstr (json_object_get_string_member (first, "mode"), ==, "default");
+  g_assert_cmpstr (json_object_get_string_member (first, "reason"), ==, "start-up");
+
+  /* a flow as a capture: its one request, read by tshark and the dissector */
+  g_assert_cmpint (run_ctl (fixture, "traffic", "--pcapng", pcapng, "--flow", "flow-2", NULL), ==, 0);
+  assert_contains (fixture->out, ": 2 messages");
+  if (test_util_tshark_path () != NULL)
+    {
+      g_autofree char *posts = test_util_tshark (pcapng, "-Y", "http.request.method == \"POST\"",
+                                                 "-T", "fields", "-e", "wpi.reason", NULL);
+      g_autofree char *actions = test_util_tshark (pcapng, "-Y", "wpi.action", "-T", "fields",
+                                                   "-e", "wpi.action", NULL);
+
+      g_assert_cmpstr (posts, ==, "start-up\n");
+      g_assert_cmpstr (actions, ==, "CleanUp\n");
+    }
+
+  /* nothing that matches, an export beside --json, a file that cannot be written */
+  assert_ctl_error (fixture, 2, "No messages of phone " MAC_B " in flow flow-1",
+                    "traffic", "--pcapng", pcapng, "--flow", "flow-1", "--phone", MAC_B, NULL);
+  assert_ctl_error (fixture, 1, "--jsonl FILE", "traffic", "--json", "--jsonl", jsonl, NULL);
+  assert_ctl_error (fixture, 2, "Cannot export to", "traffic", "--pcapng", nowhere, NULL);
 }
 
 /* ---- --wait: the test moves the job as the service would ---- */
@@ -2553,6 +2619,7 @@ main (int   argc,
   ADD ("profiles", test_profiles);
   ADD ("profile-creates-store", test_profile_creates_store);
   ADD ("traffic", test_traffic);
+  ADD ("traffic-export", test_traffic_export);
   ADD ("wait/read-done", test_wait_read_done);
   ADD ("wait/write-failed", test_wait_write_failed);
   ADD ("job/done-with-problems", test_job_done_with_problems);

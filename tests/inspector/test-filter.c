@@ -6,7 +6,7 @@
 
 #include "wpi-codec.h"
 #include "wpi-filter.h"
-#include "wpi-traffic-filter-model.h"
+#include "wpi-traffic-filter-model-private.h"
 #include "test-util-store.h"
 
 #define WAIT_TIMEOUT_MS 30000
@@ -275,7 +275,20 @@ parse_body (const WpiTrafficRecord *record,
   return bodies->message;
 }
 
-/* Which of the sample records match, as a string of ids ("124"). */
+/* The item index the service would have logged with the record (D28), or NULL */
+static GBytes *
+index_of (const WpiTrafficRecord *record)
+{
+  g_autoptr(WpiMessage) message = NULL;
+
+  if (record->error_text != NULL || record->body == NULL)
+    return NULL;
+  message = wpi_message_parse (g_bytes_get_data (record->body, NULL), g_bytes_get_size (record->body), NULL);
+  return message != NULL ? wpi_traffic_item_index_new (message) : NULL;
+}
+
+/* Which of the sample records match, as a string of ids ("124"): decoding the bodies,
+ * and from the item index (D28), which must agree and decode nothing. */
 static char *
 matching (const char     *text,
           WpiFilterFlags  flags,
@@ -285,17 +298,26 @@ matching (const char     *text,
   g_autoptr(GError) error = NULL;
   g_autoptr(WpiFilter) filter = wpi_filter_parse (text, flags, NULL, &error);
   GString *ids = g_string_new (NULL);
+  g_autoptr(GString) indexed_ids = g_string_new (NULL);
   Bodies bodies = { 0 };
+  Bodies indexed_bodies = { 0 };
 
   g_assert_no_error (error);
   for (guint i = 0; i < records->len; i++)
     {
       const WpiTrafficRecord *record = g_ptr_array_index (records, i);
+      g_autoptr(GBytes) index = index_of (record);
 
       if (wpi_filter_match_record (filter, record, parse_body, &bodies))
         g_string_append_printf (ids, "%" G_GINT64_FORMAT, record->id);
+      if (wpi_filter_match_indexed (filter, record, index ? g_bytes_get_data (index, NULL) : NULL,
+                                    index ? g_bytes_get_size (index) : 0, parse_body, &indexed_bodies))
+        g_string_append_printf (indexed_ids, "%" G_GINT64_FORMAT, record->id);
     }
   g_clear_object (&bodies.message);
+  g_clear_object (&indexed_bodies.message);
+  g_assert_cmpstr (indexed_ids->str, ==, ids->str);
+  g_assert_cmpuint (indexed_bodies.calls, ==, 0);
   if (body_calls != NULL)
     *body_calls = bodies.calls;
   return g_string_free (ids, FALSE);
@@ -409,6 +431,70 @@ test_evaluate_lazily (void)
     }
 }
 
+/* An index without a long value (a certificate) is incomplete: the body answers */
+static void
+test_evaluate_incomplete_index (void)
+{
+  g_autoptr(WpiMessage) message = wpi_message_new (WPI_MESSAGE_KIND_DLS, "0123");
+  g_autofree char *long_value = g_strnfill (WPI_TRAFFIC_INDEX_VALUE_MAX + 1, 'A');
+  g_autoptr(GBytes) index = NULL;
+  g_autoptr(WpiTrafficRecord) record = wpi_traffic_record_new ();
+  g_autoptr(WpiFilter) filter = wpi_filter_parse ("item.dls-chunk ~ 'A{257}'", WPI_FILTER_FLAGS_NONE, NULL, NULL);
+  g_autoptr(WpiFilter) names = wpi_filter_parse ("item == dls-chunk", WPI_FILTER_FLAGS_NONE, NULL, NULL);
+  g_autofree char *xml = NULL;
+  const char *name, *value;
+  gsize length = 0, offset = 0;
+  Bodies bodies = { 0 };
+
+  wpi_message_set_action (message, WPI_ACTION_WRITE_ITEMS);
+  wpi_message_add_item (message, "dls-chunk", long_value);
+  wpi_message_add_item (message, "e164", "4989700141");
+  index = wpi_traffic_item_index_new (message);
+  g_assert_true (wpi_traffic_item_index_is_valid (g_bytes_get_data (index, NULL), g_bytes_get_size (index)));
+  g_assert_false (wpi_traffic_item_index_is_complete (g_bytes_get_data (index, NULL), g_bytes_get_size (index)));
+  /* the names stay, the long value does not */
+  g_assert_true (wpi_traffic_item_index_next (g_bytes_get_data (index, NULL), g_bytes_get_size (index), &offset,
+                                              &name, &value));
+  g_assert_cmpstr (name, ==, "dls-chunk");
+  g_assert_cmpstr (value, ==, "");
+
+  xml = wpi_message_serialize (message, &length);
+  record->item_count = 2;
+  record->body = g_bytes_new (xml, length);
+  g_assert_true (wpi_filter_match_indexed (filter, record, g_bytes_get_data (index, NULL), g_bytes_get_size (index),
+                                           parse_body, &bodies));
+  g_assert_true (wpi_filter_match_indexed (names, record, g_bytes_get_data (index, NULL), g_bytes_get_size (index),
+                                           parse_body, &bodies));
+  g_assert_cmpuint (bodies.calls, ==, 2);
+  g_clear_object (&bodies.message);
+}
+
+/* What the store takes as an item index and what it refuses */
+static void
+test_item_index_validity (void)
+{
+  /* the bytes as written, without the literal's own NUL */
+#define BYTES(literal) literal, sizeof (literal) - 1
+  static const struct { const char *bytes; gsize size; gboolean valid; } cases[] = {
+    { BYTES ("C"), TRUE },
+    { BYTES ("Ce164\0" "49\0"), TRUE },
+    { BYTES ("Pa\0\0b\0\0"), TRUE },
+    { BYTES (""), FALSE },
+    { BYTES ("X"), FALSE },
+    { BYTES ("Ce164\0"), FALSE },          /* a name without a value */
+    { BYTES ("Ce164\0" "49"), FALSE },     /* not ended */
+    { BYTES ("Ce1\xff\0" "4\0"), FALSE }, /* not UTF-8 */
+  };
+#undef BYTES
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_test_message ("case %u", i);
+      g_assert_cmpint (wpi_traffic_item_index_is_valid ((const guint8 *) cases[i].bytes, cases[i].size), ==,
+                       cases[i].valid);
+    }
+}
+
 static void
 test_error_code_names (void)
 {
@@ -496,6 +582,9 @@ make_record (guint i)
                           "</ReasonForContact><ItemList><Item name=\"probe\">%u</Item></ItemList>"
                           "</Message></WorkpointMessage>", i, i % 100);
   record->body = g_bytes_new (body, strlen (body));
+  /* every third message as logged before the item index (D28): it is decoded */
+  if (i % 3 != 0)
+    record->item_index = index_of (record);
   return record;
 }
 
@@ -632,6 +721,12 @@ test_filter_model (Fixture       *fixture,
     wpi_traffic_filter_model_set_filter (model, filter);
     wait_for_scan (model);
     assert_matches (model, 0, n - 1, is_probe_42_or_busy_phone_3);
+    /* the same without the index, every body decoded (D28) */
+    _wpi_traffic_filter_model_set_use_index (model, FALSE);
+    wait_for_scan (model);
+    assert_matches (model, 0, n - 1, is_probe_42_or_busy_phone_3);
+    _wpi_traffic_filter_model_set_use_index (model, TRUE);
+    wait_for_scan (model);
     entry = g_list_model_get_item (G_LIST_MODEL (model), 0);
     /* i = 42 (probe 42) comes first; the first busy phone 3 is i = 203 */
     g_assert_cmpint (wpi_traffic_entry_get_id (entry), ==, 43);
@@ -807,6 +902,8 @@ main (int   argc,
   g_test_add_func ("/filter/evaluate/records", test_evaluate_records);
   g_test_add_func ("/filter/evaluate/lazily", test_evaluate_lazily);
   g_test_add_func ("/filter/evaluate/error-code-names", test_error_code_names);
+  g_test_add_func ("/filter/evaluate/incomplete-index", test_evaluate_incomplete_index);
+  g_test_add_func ("/filter/item-index/validity", test_item_index_validity);
 #define ADD(path, func) g_test_add (path, Fixture, NULL, test_util_store_setup, func, test_util_store_teardown)
   ADD ("/filter/evaluate/entries", test_evaluate_entries);
   ADD ("/filter/model/scan", test_filter_model);

@@ -222,12 +222,34 @@ static const char * const fixture_names[] = {
   "15-busy-05-phone-reply-busy",
 };
 
+/* The heads as the service logs them: without the blank line */
+static const char phone_head[] = "POST /DeploymentService/LoginService HTTP/1.1\r\nHost: 192.0.2.10:18443\r\n"
+                                 "Content-Type: text/xml\r\nContent-Length: 12\r\n";
+static const char console_head[] = "HTTP/1.1 200 OK\r\nServer: Workpoint-Console\r\n"
+                                   "Content-Type: text/xml; charset=utf-8\r\nContent-Length: 12\r\n";
+
+/* Logs record with the head of its direction (unless it has one), its id kept in the
+ * fixture */
+static void
+append_record (Fixture          *fixture,
+               WpiTrafficRecord *record)
+{
+  gboolean in = record->direction == WPI_TRAFFIC_DIRECTION_IN;
+  g_autoptr(GError) error = NULL;
+  gint64 id = 0;
+
+  if (record->headers == NULL)
+    record->headers = in ? g_bytes_new_static (phone_head, strlen (phone_head))
+                         : g_bytes_new_static (console_head, strlen (console_head));
+  g_assert_true (wpi_store_traffic_append (fixture->base.store, record, &id, &error));
+  g_assert_no_error (error);
+  g_array_append_val (fixture->ids, id);
+}
+
 static void
 fixture_setup (Fixture       *fixture,
                gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-
   test_util_store_setup (&fixture->base, data);
   fixture->ids = g_array_new (FALSE, FALSE, sizeof (gint64));
 
@@ -235,7 +257,6 @@ fixture_setup (Fixture       *fixture,
     {
       g_autoptr(WpiTrafficRecord) record = wpi_traffic_record_new ();
       g_autofree char *file = fixture_names[i] != NULL ? g_strconcat (fixture_names[i], ".xml", NULL) : NULL;
-      gint64 id = 0;
 
       record->time_us = G_GINT64_CONSTANT (1700000000123456) + i;
       record->direction = i == 1 || i == 2 ? WPI_TRAFFIC_DIRECTION_OUT : WPI_TRAFFIC_DIRECTION_IN;
@@ -251,10 +272,7 @@ fixture_setup (Fixture       *fixture,
           record->error_code = 7;
           record->error_text = g_strdup ("1:19: malformed XML");
         }
-      record->headers = g_bytes_new_static ("POST / HTTP/1.1\r\n", 17);
-      g_assert_true (wpi_store_traffic_append (fixture->base.store, record, &id, &error));
-      g_assert_no_error (error);
-      g_array_append_val (fixture->ids, id);
+      append_record (fixture, record);
     }
 }
 
@@ -383,7 +401,7 @@ test_export_json (Fixture       *fixture,
   g_assert_cmpuint (written, ==, G_N_ELEMENTS (fixture_names) - 1);
   g_assert_cmpuint (skipped, ==, 1);
 
-  /* Revealed, each line is what wpi-decode --json prints for the fixture */
+  /* Revealed, each line is its context, then what wpi-decode --json prints for the fixture */
   text = read_text (file);
   lines = g_strsplit (text, "\n", -1);
   for (guint i = 0; i < G_N_ELEMENTS (fixture_names); i++)
@@ -391,6 +409,7 @@ test_export_json (Fixture       *fixture,
       g_autofree char *json_name = NULL;
       g_autoptr(GBytes) expected = NULL;
       g_autofree char *expected_text = NULL;
+      g_autofree char *context = NULL;
 
       if (fixture_names[i] == NULL)
         continue;
@@ -398,7 +417,14 @@ test_export_json (Fixture       *fixture,
       expected = test_util_read_fixture (json_name);
       expected_text = g_strndup (g_bytes_get_data (expected, NULL), g_bytes_get_size (expected));
       g_strchomp (expected_text);
-      g_assert_cmpstr (lines[line], ==, expected_text);
+      context = g_strdup_printf ("{\"number\":%u,\"time\":\"2023-11-14T22:13:20.1234%02uZ\",\"direction\":\"%s\","
+                                 "\"port\":18443,\"mode\":\"default\",\"peer_address\":\"192.168.1.2\","
+                                 "\"peer_port\":5000,\"mac\":\"00:1A:E8:3C:52:71\",\"flow\":\"flow\\twith a tab\","
+                                 "\"http_status\":%s,",
+                                 i + 1, 56 + i, i == 1 || i == 2 ? "out" : "in", i == 1 || i == 2 ? "200" : "null");
+      g_test_message ("line %u: %s", line, lines[line]);
+      g_assert_true (g_str_has_prefix (lines[line], context));
+      g_assert_cmpstr (lines[line] + strlen (context), ==, expected_text + 1);
       line++;
     }
   g_assert_cmpstr (lines[line], ==, "");
@@ -433,6 +459,128 @@ test_export_json (Fixture       *fixture,
   }
   g_assert_null (strstr (text, "Tor<7"));
   g_assert_null (strstr (text, "MIIG5QIB"));
+}
+
+/* Messages beside the fixture's for the capture: other phones, a message as a real
+ * server writes it (R21), one signed (R22), one over IPv6 as the service writes the peer */
+static const struct {
+  WpiTrafficDirection  direction;
+  const char          *peer;  /* as the service writes it */
+  const char          *file;
+} capture_extras[] = {
+  { WPI_TRAFFIC_DIRECTION_IN, "192.168.1.2:5000", "01-startup-03-phone-reply-readallitems.xml" },
+  { WPI_TRAFFIC_DIRECTION_OUT, "192.168.1.2:5000", "real-world/gemeinschaft5-writeitems-dlsmessage-case.xml" },
+  { WPI_TRAFFIC_DIRECTION_OUT, "192.168.1.3:41000", "real-world/vendor-dls-signed.xml" },
+  { WPI_TRAFFIC_DIRECTION_IN, "2001:db8::5:40000", "07-write-05-phone-reply-accepted.xml" },
+  { WPI_TRAFFIC_DIRECTION_IN, "no address", "13-software-05-phone-start-up.xml" },
+};
+
+static void
+add_capture_extras (Fixture *fixture)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (capture_extras); i++)
+    {
+      g_autoptr(WpiTrafficRecord) record = test_util_traffic_record_new (10 + i, 100000);
+
+      record->direction = capture_extras[i].direction;
+      record->peer = g_strdup (capture_extras[i].peer);
+      record->body = test_util_read_fixture (capture_extras[i].file);
+      append_record (fixture, record);
+    }
+  {
+    /* a head logged with a NUL byte first: a made-up one stands for it */
+    g_autoptr(WpiTrafficRecord) record = test_util_traffic_record_new (20, 100000);
+
+    record->peer = g_strdup ("192.168.1.4:46000");
+    record->body = test_util_read_fixture ("06-read-03-phone-solicited.xml");
+    record->headers = g_bytes_new_static ("\0POST / HTTP/1.1\r\n", 18);
+    append_record (fixture, record);
+  }
+}
+
+/* The capture opens in tshark without a warning, shows the phone's messages as HTTP
+ * POSTs and, with the Lua dissector, finds the WPI fields; each packet has its comment. */
+static void
+test_export_pcapng (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  g_autoptr(GFile) file = tmp_file (fixture, "export.pcapng");
+  g_autofree char *path = g_file_get_path (file);
+  g_autoptr(GError) error = NULL;
+  guint written = 0, skipped = 0;
+  static const struct {
+    const char *filter;
+    const char *messages;   /* the log's messages it finds, by number */
+  } filters[] = {
+    { "http.request.method == \"POST\"", "1 4 5 6 9 10 11" },  /* every "in" message */
+    { "http.request.uri == \"/DeploymentService/LoginService\" && wpi.reason == \"solicited\"", "11" },
+    { "http.response.code == 200", "2 3 7 8" },
+    /* the fixture's bootstrap and busy reply, Gemeinschaft's and the signed one, an accepted reply */
+    { "wpi.action == \"WriteItems\"", "3 5 7 8 9" },
+    { "wpi.item.name == \"sip-transport-user\"", "6 7" },  /* a reply to ReadAllItems, Gemeinschaft's */
+    { "wpi.root == \"DlsMessage\" && wpi.nonce == \"6A1F0C2B9E4D7A3850B1C6E2F9D40A17\"", "7" },
+    { "wpi.signed", "8" },
+    { "wpi.item.name == \"e164\" && wpi.item.value == \"2002\"", "8" },
+    { "wpi.item.index == 2", "6" },
+    { "wpi.status == \"busy\"", "5" },
+    { "wpi.reason == \"start-up\"", "1 10" },
+    { "ip.src == 198.51.100.1 && wpi.reason == \"start-up\"", "10" },  /* logged without its address */
+    { "ipv6 && http", "9" },
+    { "tcp.analysis.flags || _ws.malformed || ip.checksum.status == \"Bad\" || tcp.checksum.status == \"Bad\"", "" },
+  };
+
+  add_capture_extras (fixture);
+  g_assert_true (wpi_traffic_export (fixture->base.store, fixture->ids, WPI_TRAFFIC_EXPORT_PCAPNG, file,
+                                     WPI_DUMP_SHOW_SECRETS, &written, &skipped, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (written, ==, fixture->ids->len);
+  g_assert_cmpuint (skipped, ==, 0);
+  if (test_util_tshark_path () == NULL)
+    return;
+
+  for (guint i = 0; i < G_N_ELEMENTS (filters); i++)
+    {
+      g_autofree char *out = test_util_tshark (path, "-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE",
+                                               "-Y", filters[i].filter, "-T", "fields", "-e", "frame.comment", NULL);
+      g_auto(GStrv) comments = g_strsplit (out, "\n", -1);
+      GString *found = g_string_new (NULL);
+
+      /* the message number from each frame's comment, "WPI #N ..." */
+      for (guint j = 0; comments[j] != NULL && comments[j][0] != '\0'; j++)
+        g_string_append_printf (found, "%s%" G_GUINT64_FORMAT, found->len > 0 ? " " : "",
+                                g_ascii_strtoull (comments[j] + strlen ("WPI #"), NULL, 10));
+      g_test_message ("%s: %s", filters[i].filter, found->str);
+      g_assert_cmpstr (found->str, ==, filters[i].messages);
+      g_string_free (found, TRUE);
+    }
+
+  /* every packet carries the summary of its message */
+  {
+    g_autofree char *all = test_util_tshark (path, "-T", "fields", "-e", "frame.number", NULL);
+    g_autofree char *commented = test_util_tshark (path, "-Y", "frame.comment contains \"WPI #\"",
+                                                   "-T", "fields", "-e", "frame.number", NULL);
+    g_autofree char *comments = test_util_tshark (path, "-Y", "http.request", "-T", "fields", "-e", "frame.comment", NULL);
+
+    g_assert_cmpuint (test_util_count_lines (commented), ==, test_util_count_lines (all));
+    test_util_assert_contains_all (comments, "WPI #1 phone to console, 00:1A:E8:3C:52:71, flow flow with a tab: "
+                                   "WorkpointMessage start-up, 17 items\n",
+                                   "WPI #4 phone to console, 00:1A:E8:3C:52:71, flow flow with a tab: ?, "
+                                   "error: 1:19: malformed XML\n",
+                                   "WPI #9 phone to console, MAC unknown, flow -: WorkpointMessage reply-to WriteItems "
+                                   "status=accepted", NULL);
+  }
+
+  /* masked by default: the password is not in the file */
+  g_assert_true (wpi_traffic_export (fixture->base.store, fixture->ids, WPI_TRAFFIC_EXPORT_PCAPNG, file,
+                                     WPI_DUMP_NONE, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  {
+    g_autofree char *values = test_util_tshark (path, "-Y", "wpi.item.name == \"user-pwd\"", "-T", "fields",
+                                                "-e", "wpi.item.value", NULL);
+
+    g_assert_nonnull (strstr (values, WPI_TRAFFIC_MASKED_VALUE));
+    g_assert_null (strstr (values, "Tor<7"));
+  }
 }
 
 static gboolean
@@ -499,6 +647,7 @@ main (int   argc,
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
   ADD ("/traffic-export/xml", test_export_xml);
   ADD ("/traffic-export/json", test_export_json);
+  ADD ("/traffic-export/pcapng", test_export_pcapng);
   ADD ("/traffic-export/async", test_export_async);
 #undef ADD
 

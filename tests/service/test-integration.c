@@ -1687,8 +1687,8 @@ test_simulator (Fixture       *f,
   wait_until (test_util_simulator_is_quiet, simulator, "the simulator to stop");
 }
 
-/* The headless service refuses a --contact-allow that is no address range (D19) and a
- * negative --max-flows (D21) before it opens anything. */
+/* The headless service refuses a --contact-allow that is no address range (D19), a
+ * negative --max-flows (D21) and a key log it cannot write (D30) before it opens anything. */
 static void
 test_headless_options (void)
 {
@@ -1700,6 +1700,7 @@ test_headless_options (void)
     { "--contact-allow", "127.0.0.0/33", "\"127.0.0.0/33\" is not an address range" },
     { "--contact-allow", "phones.example", "\"phones.example\" is not an address range" },
     { "--max-flows", "-1", "--max-flows" },
+    { "--tls-keylog", "/dev/null/keys.log", "Cannot open the TLS key log /dev/null/keys.log" },
   };
   const char *program = g_getenv ("WPI_HEADLESS_SERVICE");
 

@@ -183,6 +183,44 @@ post_refused (Fixture    *f,
   return f->last_status;
 }
 
+/* D28: every message in the traffic log carries its flow. pattern has a letter per
+ * message, the same letter for the messages of one flow ("AAAABB": a flow of four,
+ * then another one of two). */
+static void
+assert_flows (Fixture    *f,
+              const char *pattern)
+{
+  g_autoptr(GPtrArray) records = wpi_store_traffic_get_range (wpi_service_get_store (f->service), 0, 1000, NULL);
+  g_autoptr(GHashTable) flows = g_hash_table_new (g_direct_hash, g_direct_equal);   /* letter: flow */
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+
+  for (guint i = 0; i < records->len; i++)
+    {
+      const WpiTrafficRecord *record = g_ptr_array_index (records, i);
+
+      g_test_message ("%u: %s %s %s %s", i, wpi_traffic_direction_to_string (record->direction),
+                      record->reason ?: record->action ?: "-", record->error_text ?: "", record->flow_id ?: "NULL");
+    }
+  g_assert_cmpuint (records->len, ==, strlen (pattern));
+  for (guint i = 0; i < records->len; i++)
+    {
+      const WpiTrafficRecord *record = g_ptr_array_index (records, i);
+      gpointer letter = GINT_TO_POINTER ((int) pattern[i]);
+      const char *flow = g_hash_table_lookup (flows, letter);
+
+      g_assert_nonnull (record->flow_id);
+      if (flow != NULL)
+        g_assert_cmpstr (record->flow_id, ==, flow);
+      else
+        {
+          /* another letter is another flow */
+          g_assert_false (g_hash_table_contains (seen, record->flow_id));
+          g_hash_table_insert (flows, letter, record->flow_id);
+          g_hash_table_add (seen, record->flow_id);
+        }
+    }
+}
+
 static WpiPhoneRecord *
 stored_phone (Fixture *f)
 {
@@ -459,6 +497,9 @@ test_busy_send_solicited (Fixture       *f,
   g_assert_cmpint (wpi_message_get_action (clean_up), ==, WPI_ACTION_CLEAN_UP);
   g_assert_null (wpi_message_find_item (clean_up, "send-solicited", -1));
   g_assert_cmpint (job_state (f, id, NULL), ==, WPI_JOB_STATE_DONE);
+  g_assert_cmpint (job_state (f, id, NULL), ==, WPI_JOB_STATE_DONE);
+  /* the busy reply and its CleanUp are of their flow (D28) */
+  assert_flows (f, "AAAABBBBCCCC");
 }
 
 /* Older firmware is not asked to call back (D11): a plain CleanUp. */
@@ -612,6 +653,8 @@ test_bad_input (Fixture       *f,
   body = http (f, "POST", WPI_SERVICE_PATH, xml, length, FALSE, 0);
   g_assert_cmpuint (f->last_status, ==, 400);
   g_assert_cmpuint (g_list_model_get_n_items (wpi_service_get_phones (f->service)), ==, 0);
+  /* each refusal outside a flow is an exchange of its own (D28) */
+  assert_flows (f, "ABCDEF");
 }
 
 /* D15: factory reset sends the password and type; the next start-up completes it. */
@@ -921,6 +964,8 @@ test_flow_bound_to_address (Fixture       *f,
   clean_up = exchange (f, reply);
   g_assert_cmpint (wpi_message_get_action (clean_up), ==, WPI_ACTION_CLEAN_UP);
   g_assert_cmpint (job_state (f, registration_job (f), NULL), ==, WPI_JOB_STATE_DONE);
+  /* the session used from another address shows in that flow (D28) */
+  assert_flows (f, "AAAAA");
 }
 
 /* A known phone's MAC from another address (issue 10): a security event, and the phone
@@ -1274,6 +1319,90 @@ test_overload (Fixture       *f,
   g_assert_cmpint (wpi_message_get_action (admitted), ==, WPI_ACTION_READ_ALL_ITEMS);
   registered = wpi_store_phone_get (wpi_service_get_store (f->service), NEW_MAC, NULL);
   g_assert_nonnull (registered);
+  /* a turned-away start-up and its CleanUp are a flow of their own (D21, D28) */
+  assert_flows (f, "AAAABBCCDDBBEE");
+}
+
+/* D21: while overloaded, the flow in progress goes first. A newcomer from 127.0.0.4 waits for
+ * its handshake behind a stalled one from 127.0.0.3 (a cut ClientHello, held until its
+ * deadline), while the admitted phone's next message, from its flow's address, is answered
+ * at once. The newcomer is served in the end: admitted, as the flow was over by then. */
+static void
+on_network_event (SoupMessage        *msg,
+                  GSocketClientEvent  event,
+                  GIOStream          *connection,
+                  gpointer            user_data)
+{
+  if (event == G_SOCKET_CLIENT_TLS_HANDSHAKING)
+    *(gboolean *) user_data = TRUE;
+}
+
+static TestUtilPending *
+start_newcomer (Fixture     *f,
+                SoupSession *session,
+                const char  *mac)
+{
+  g_autoptr(WpiMessage) start_up = NULL;
+  g_autoptr(SoupMessage) msg = NULL;
+  g_autoptr(GBytes) body = NULL;
+  g_autofree char *uri = g_strdup_printf ("https://127.0.0.1:%u%s", wpi_service_get_port (f->service),
+                                          WPI_SERVICE_PATH);
+  const char *admitted_mac = f->mac;
+  gboolean handshaking = FALSE;
+  TestUtilPending *pending;
+
+  f->mac = mac;
+  start_up = phone_message (f, WPI_REASON_START_UP, "C0");
+  f->mac = admitted_mac;
+  body = wpi_message_serialize_bytes (start_up);
+  msg = soup_message_new ("POST", uri);
+  soup_message_set_request_body_from_bytes (msg, "text/xml", body);
+  g_signal_connect (msg, "network-event", G_CALLBACK (on_network_event), &handshaking);
+  pending = test_util_https_start (session, msg);
+  test_util_wait_for_flag (&handshaking, WAIT_TIMEOUT / 1000, "the newcomer's handshake");
+  g_signal_handlers_disconnect_by_data (msg, &handshaking);
+  return pending;
+}
+
+static void
+test_overload_admitted_first (Fixture       *f,
+                              gconstpointer  data)
+{
+  g_autoptr(SoupSession) newcomer = test_util_https_session_new_from (NULL, "127.0.0.4");
+  g_autoptr(GSocketConnection) stalled = NULL;
+  g_autoptr(GArray) items = wpi_store_item_array_new ();
+  g_autoptr(WpiMessage) read_all = NULL;
+  g_autoptr(WpiMessage) read_all_reply = NULL;
+  g_autoptr(WpiMessage) write = NULL;
+  g_autoptr(WpiMessage) write_reply = NULL;
+  g_autoptr(WpiMessage) clean_up = NULL;
+  g_autoptr(WpiMessage) answer = NULL;
+  g_autoptr(TestUtilReply) late = NULL;
+  TestUtilPending *pending;
+
+  g_object_set (f->service, "max-flows", 1u, NULL);
+  read_all = start_up_of (f, MAC, "A0");
+  g_assert_cmpint (wpi_message_get_action (read_all), ==, WPI_ACTION_READ_ALL_ITEMS);
+  /* a job, so that the flow goes on after the ReadAllItems */
+  wpi_store_item_array_add (items, "e164", FALSE, 0, "43");
+  test_util_service_enqueue (f->service, MAC, WPI_JOB_KIND_WRITE_ITEMS, items);
+
+  stalled = test_util_stalled_client_hello ("127.0.0.3", wpi_service_get_port (f->service));
+  test_util_drain_main_context ();
+  pending = start_newcomer (f, newcomer, NEW_MAC);
+
+  read_all_reply = reply_to (f, WPI_ACTION_READ_ALL_ITEMS, "accepted", "A0");
+  write = exchange (f, read_all_reply);
+  g_assert_cmpint (wpi_message_get_action (write), ==, WPI_ACTION_WRITE_ITEMS);
+  g_assert_false (test_util_https_is_done (pending));
+  write_reply = reply_to (f, WPI_ACTION_WRITE_ITEMS, "accepted", "A0");
+  clean_up = exchange (f, write_reply);
+  g_assert_cmpint (wpi_message_get_action (clean_up), ==, WPI_ACTION_CLEAN_UP);
+  g_assert_false (test_util_https_is_done (pending));
+
+  late = test_util_https_finish (pending);
+  answer = test_util_reply_parse (late);
+  g_assert_cmpint (wpi_message_get_action (answer), ==, WPI_ACTION_READ_ALL_ITEMS);
 }
 
 /* ---- Secure Mode (issue 4) ------------------------------------------- */
@@ -1639,6 +1768,7 @@ main (int   argc,
   g_test_add_func ("/service/contact-me/ranges", test_contact_ranges);
   g_test_add_func ("/service/contact-me/targets", test_contact_targets);
   ADD ("/service/overload", test_overload);
+  ADD ("/service/overload/admitted-first", test_overload_admitted_first);
   ADD ("/service/secure/bootstrap-nopin", test_bootstrap_nopin);
   g_test_add ("/service/secure/bootstrap-pin", Fixture, GINT_TO_POINTER (FALSE), fixture_set_up,
               test_bootstrap_pin, fixture_tear_down);

@@ -14,6 +14,7 @@
 
 #include "wpi-store.h"
 #include "test-util.h"
+#include "test-util-store.h"
 
 #define MAC_A "00:1A:E8:00:00:0A"
 #define MAC_B "00:1A:E8:00:00:0B"
@@ -255,7 +256,7 @@ test_open_migrates_version_1 (Fixture       *fixture,
     g_assert_no_error (error);
   }
   raw_exec (path, "PRAGMA foreign_keys = OFF; DELETE FROM jobs WHERE state = 'queued' AND kind = 'restart';"
-                  "DROP TABLE phone_events; PRAGMA user_version = 1;");
+                  "DROP TABLE phone_events; ALTER TABLE traffic DROP COLUMN items; PRAGMA user_version = 1;");
 
   store = open_store (fixture);
   g_assert_cmpint (raw_int (path, "PRAGMA user_version"), ==, WPI_STORE_SCHEMA_VERSION);
@@ -277,6 +278,143 @@ test_open_migrates_version_1 (Fixture       *fixture,
   g_assert_true (wpi_store_phone_delete (store, MAC_A, &error));
   g_assert_cmpint (count_rows (store, "jobs"), ==, 0);
   g_assert_cmpint (count_rows (store, "phone_events"), ==, 0);
+}
+
+/* A traffic log of schema version 2 (D28): no item index, and the phone's messages
+ * without their flow. The migration gives each the flow of the console's answer, the
+ * next message to that phone, when it came back to the same address with its nonce. */
+static void
+test_open_migrates_version_2 (Fixture       *fixture,
+                              gconstpointer  data)
+{
+  static const struct {
+    WpiTrafficDirection  direction;
+    const char          *mac;
+    const char          *nonce;
+    const char          *peer;
+    const char          *flow;       /* of the console's messages, as logged */
+    const char          *error;
+    const char          *expected;   /* after the migration */
+  } log[] = {
+    { WPI_TRAFFIC_DIRECTION_IN, MAC_A, "N1", "127.0.0.1:4000", NULL, NULL, "F1" },
+    { WPI_TRAFFIC_DIRECTION_OUT, MAC_A, "N1", "127.0.0.1:4000", "F1", NULL, "F1" },
+    { WPI_TRAFFIC_DIRECTION_IN, MAC_A, "N2", "127.0.0.1:4000", NULL, NULL, "F1" },
+    { WPI_TRAFFIC_DIRECTION_IN, MAC_B, "M1", "127.0.0.2:4000", NULL, "refused", NULL },
+    { WPI_TRAFFIC_DIRECTION_OUT, MAC_A, "N2", "127.0.0.1:4000", "F1", NULL, "F1" },
+    /* answered by nothing: the next message to the phone answers another nonce */
+    { WPI_TRAFFIC_DIRECTION_IN, MAC_A, "N3", "127.0.0.1:4000", NULL, NULL, NULL },
+    { WPI_TRAFFIC_DIRECTION_IN, MAC_A, "N4", "127.0.0.1:4001", NULL, NULL, NULL },
+    { WPI_TRAFFIC_DIRECTION_OUT, MAC_A, "N4", "127.0.0.1:4002", "F2", NULL, "F2" },
+    { WPI_TRAFFIC_DIRECTION_IN, MAC_B, "M2", "127.0.0.2:4000", NULL, NULL, NULL },
+  };
+  g_autoptr(WpiStore) store = NULL;
+  g_autoptr(GPtrArray) range = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(GError) error = NULL;
+
+  {
+    g_autoptr(WpiStore) old = open_store (fixture);
+
+    path = g_strdup (wpi_store_get_path (old));
+    for (guint i = 0; i < G_N_ELEMENTS (log); i++)
+      {
+        g_autoptr(WpiTrafficRecord) record = test_util_traffic_record_new (i, 1000);
+
+        record->direction = log[i].direction;
+        record->mac = g_strdup (log[i].mac);
+        record->nonce = g_strdup (log[i].nonce);
+        record->peer = g_strdup (log[i].peer);
+        /* as logged before D28: the console's messages alone had their flow */
+        if (log[i].direction == WPI_TRAFFIC_DIRECTION_OUT)
+          record->flow_id = g_strdup (log[i].flow);
+        record->error_text = g_strdup (log[i].error);
+        g_assert_true (wpi_store_traffic_append (old, record, NULL, &error));
+        g_assert_no_error (error);
+      }
+  }
+  raw_exec (path, "ALTER TABLE traffic DROP COLUMN items; PRAGMA user_version = 2;");
+
+  store = open_store (fixture);
+  g_assert_cmpint (raw_int (path, "PRAGMA user_version"), ==, WPI_STORE_SCHEMA_VERSION);
+  range = wpi_store_traffic_get_range (store, 0, 100, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (range->len, ==, G_N_ELEMENTS (log));
+  for (guint i = 0; i < G_N_ELEMENTS (log); i++)
+    {
+      const WpiTrafficRecord *record = g_ptr_array_index (range, i);
+
+      g_test_message ("message %u", i);
+      g_assert_cmpstr (record->flow_id, ==, log[i].expected);
+      g_assert_cmpstr (record->nonce, ==, log[i].nonce);
+    }
+  /* the old messages have no index; new ones may */
+  g_assert_cmpint (raw_int (path, "SELECT count(*) FROM traffic WHERE items IS NOT NULL"), ==, 0);
+}
+
+typedef struct {
+  GString *seen;
+} ScanSeen;
+
+static void
+scan_row (const WpiTrafficRecord *record,
+          const guint8           *item_index,
+          gsize                   item_index_size,
+          gpointer                user_data)
+{
+  ScanSeen *seen = user_data;
+  const char *name = NULL, *value = NULL;
+  gsize offset = 0;
+
+  /* "id:status:mac:first item=value;", with what the scan was not asked for unset */
+  g_string_append_printf (seen->seen, "%" G_GINT64_FORMAT ":%s:%s:", record->id, record->status ?: "-",
+                          record->mac ?: "-");
+  if (wpi_traffic_item_index_next (item_index, item_index_size, &offset, &name, &value))
+    g_string_append_printf (seen->seen, "%s=%s", name, value);
+  g_string_append_c (seen->seen, ';');
+}
+
+/* The item index is stored with its message, a bad one refused with nothing stored, and
+ * a scan reads the fields it is asked for, a batch at a time (D28). */
+static void
+test_traffic_item_index_and_scan (Fixture       *fixture,
+                                  gconstpointer  data)
+{
+  g_autoptr(WpiStore) store = open_store (fixture);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WpiMessage) message = wpi_message_new (WPI_MESSAGE_KIND_WORKPOINT, "N1");
+  ScanSeen seen = { g_string_new (NULL) };
+  gint64 next_id = 0;
+
+  wpi_message_add_item (message, "e164", "4989700141");
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr(WpiTrafficRecord) record = test_util_traffic_record_new (i, 1000);
+
+      record->status = g_strdup (i == 1 ? "busy" : NULL);
+      record->mac = g_strdup (MAC_A);
+      record->item_index = i != 2 ? wpi_traffic_item_index_new (message) : NULL;
+      g_assert_true (wpi_store_traffic_append (store, record, NULL, &error));
+      g_assert_no_error (error);
+    }
+  {
+    g_autoptr(WpiTrafficRecord) bad = test_util_traffic_record_new (3, 1000);
+
+    bad->item_index = g_bytes_new_static ("Ce164", 5);
+    g_assert_false (wpi_store_traffic_append (store, bad, NULL, &error));
+    g_assert_error (error, WPI_STORE_ERROR, WPI_STORE_ERROR_INVALID);
+    g_clear_error (&error);
+    g_assert_cmpint (wpi_store_traffic_count (store, NULL), ==, 3);
+  }
+
+  g_assert_true (wpi_store_traffic_scan (store, 1, 3, 2, WPI_TRAFFIC_FIELD_STATUS | WPI_TRAFFIC_FIELD_ITEM_INDEX,
+                                         scan_row, &seen, &next_id, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (next_id, ==, 3);
+  g_assert_true (wpi_store_traffic_scan (store, next_id, 3, 2, WPI_TRAFFIC_FIELD_MAC, scan_row, &seen, &next_id,
+                                         &error));
+  g_assert_cmpint (next_id, ==, 4);
+  g_assert_cmpstr (seen.seen->str, ==, "1:-:-:e164=4989700141;2:busy:-:e164=4989700141;3:-:" MAC_A ":;");
+  g_string_free (seen.seen, TRUE);
 }
 
 static void
@@ -1846,6 +1984,7 @@ main (int   argc,
   ADD ("open/creates-private-store", test_open_creates_private_store);
   ADD ("open/twice-keeps-version", test_open_twice_keeps_version);
   ADD ("open/migrates-version-1", test_open_migrates_version_1);
+  ADD ("open/migrates-version-2", test_open_migrates_version_2);
   ADD ("open/refuses-newer-schema", test_open_refuses_newer_schema);
   ADD ("open/refuses-junk", test_open_refuses_junk);
   ADD ("open/concurrently", test_open_concurrently);
@@ -1858,6 +1997,7 @@ main (int   argc,
   ADD ("profiles", test_profiles);
   ADD ("traffic/append-and-read", test_traffic_append_and_read);
   ADD ("traffic/retention", test_traffic_retention);
+  ADD ("traffic/item-index-and-scan", test_traffic_item_index_and_scan);
   ADD ("pins", test_pins);
   ADD ("security-events", test_security_events);
   ADD ("phone-events", test_phone_events);

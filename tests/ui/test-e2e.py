@@ -5,7 +5,8 @@ Starts the real `workpoint-console --demo 20` on a private data directory and fr
 on 127.0.0.1, and then, through AT-SPI only (pyatspi: roles, names, actions, text):
 finds the 20 phones in the phone list, waits for one of them to be busy, generates the
 PIN handout, opens the traffic inspector and finds messages, types a display filter and
-sees the list shrink, and saves a screenshot of each view. Closing the window must end
+sees the list shrink, follows a phone's message's flow and sees both sides (D28), and
+saves a screenshot of each view. Closing the window must end
 the console cleanly.
 
 Run under tests/run-with-display.sh (Xvfb and a private D-Bus session; the session bus
@@ -218,6 +219,44 @@ def select_only_row(table, index):
     selection.clearSelection()
     if not selection.selectChild(index):
         raise StepFailed(f"row {index} of “{name(table)}” cannot be selected")
+
+
+# Follow Flow (D28) ------------------------------------------------------------------
+
+DIRECTION_COLUMN = 3
+PHONE_TO_CONSOLE = "→ In"
+CONSOLE_TO_PHONE = "← Out"
+
+
+def follow_flow_from_phone(traffic_page, message_table, tap, timeout):
+    """Selects a message the phone sent, follows its flow, and expects the whole exchange:
+    the phone's messages and the console's, told apart in the Direction column."""
+    rows = table_rows(message_table, [DIRECTION_COLUMN, REASON_COLUMN])
+    phone_rows = [index for index, row in enumerate(rows) if row[0] == PHONE_TO_CONSOLE]
+    if not phone_rows:
+        raise StepFailed(f"no message from a phone (“{PHONE_TO_CONSOLE}”) to follow: {rows[:5]}")
+    select_only_row(message_table, phone_rows[0])
+    follow = find(traffic_page, pyatspi.ROLE_PUSH_BUTTON, "Follow Flow")
+    if follow is None:
+        raise StepFailed("the inspector has no Follow Flow button")
+    wait_for("Follow Flow to be enabled on the phone's message",
+             lambda: has_state(follow, pyatspi.STATE_SENSITIVE), timeout)
+    click(follow)
+    entry = find(traffic_page, pyatspi.ROLE_TEXT, "Display filter") or \
+        find(traffic_page, pyatspi.ROLE_ENTRY, "Display filter")
+    flow = wait_for("the display filter to follow a flow (“flow == …”)",
+                    lambda: text_of(entry).startswith("flow == ") and text_of(entry), timeout)
+
+    def both_sides():
+        shown = table_rows(message_table, [DIRECTION_COLUMN, REASON_COLUMN])
+        directions = {row[0] for row in shown}
+        if directions != {PHONE_TO_CONSOLE, CONSOLE_TO_PHONE}:
+            return None
+        return shown
+    shown = wait_for(f"the flow's messages from both sides ({PHONE_TO_CONSOLE}, {CONSOLE_TO_PHONE})",
+                     both_sides, timeout)
+    tap.ok(f"following “{flow}” from the phone's message shows both sides: "
+           + ", ".join(f"{direction} {reason}" for direction, reason in shown))
 
 
 # The console ------------------------------------------------------------------------
@@ -527,6 +566,7 @@ def run(args, tap, timeout):
 
         screenshot(frame, os.path.join(args.screenshot_dir, "traffic.png"), handout_png)
         tap.ok(f"screenshot of the Traffic view in {args.screenshot_dir}/traffic.png")
+        follow_flow_from_phone(traffic_page, message_table, tap, timeout)
 
         # Quit --------------------------------------------------------------------
         close = find(header, pyatspi.ROLE_PUSH_BUTTON, "Close")

@@ -347,6 +347,43 @@ test_preferences_spin_settings (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* The TLS key log (D30): off by default, the warning shown beside it, saved only when
+ * entered (never while typed), a change made elsewhere shows, a failure is said. */
+static void
+test_preferences_tls_keylog (void)
+{
+  g_autoptr(GError) error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                                                 "Cannot open the TLS key log /nowhere/keys: No such file or directory");
+  g_autofree char *saved = NULL;
+  g_autoptr(GSettings) settings = ui_test_memory_settings ();
+  GtkWidget *window = new_shown_window (settings, NULL);
+  g_autofree char *shown = ui_test_shown_text (window);
+  GtkWidget *entry = ui_test_find_named (window, GTK_TYPE_ENTRY, "tls_keylog");
+  GtkWidget *problem = ui_test_find_named (window, GTK_TYPE_LABEL, "tls_keylog_problem");
+
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (entry)), ==, "");
+  g_assert_nonnull (strstr (shown, "read the phones' passwords"));
+  g_assert_false (gtk_widget_get_visible (problem));
+
+  gtk_editable_set_text (GTK_EDITABLE (entry), " /tmp/keys.log");
+  saved = g_settings_get_string (settings, "tls-keylog-path");
+  g_assert_cmpstr (saved, ==, "");
+  g_signal_emit_by_name (entry, "activate");
+  g_clear_pointer (&saved, g_free);
+  saved = g_settings_get_string (settings, "tls-keylog-path");
+  g_assert_cmpstr (saved, ==, "/tmp/keys.log");
+
+  g_settings_set_string (settings, "tls-keylog-path", "");
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (entry)), ==, "");
+
+  wpc_preferences_window_set_tls_keylog_error (WPC_PREFERENCES_WINDOW (window), error);
+  g_assert_true (gtk_widget_get_visible (problem));
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (problem)), ==, error->message);
+  wpc_preferences_window_set_tls_keylog_error (WPC_PREFERENCES_WINDOW (window), NULL);
+  g_assert_false (gtk_widget_get_visible (problem));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -358,6 +395,7 @@ main (int   argc,
   g_test_add_func ("/ui/preferences/confirm", test_preferences_confirm);
   g_test_add_func ("/ui/preferences/contact-allow", test_preferences_contact_allow);
   g_test_add_func ("/ui/preferences/spin-settings", test_preferences_spin_settings);
+  g_test_add_func ("/ui/preferences/tls-keylog", test_preferences_tls_keylog);
 
   return g_test_run ();
 }

@@ -507,6 +507,27 @@ test_follow_flow (Fixture       *fixture,
   /* The message followed stays selected */
   g_assert_cmpint (wpc_traffic_view_get_selected_id (fixture->view), ==, 7);
   ui_test_save_screenshot (GTK_WIDGET (fixture->window), "traffic-view-follow-flow.png");
+  /* Followed from the phone's busy reply: both sides, told apart by arrow and colour (D28) */
+  {
+    g_autoptr(GPtrArray) labels = g_ptr_array_new ();
+    guint in = 0, out = 0;
+
+    ui_test_find_all (view, GTK_TYPE_LABEL, NULL, labels);
+    for (guint i = 0; i < labels->len; i++)
+      {
+        GtkWidget *label = g_ptr_array_index (labels, i);
+        const char *text = gtk_label_get_text (GTK_LABEL (label));
+
+        if (!ui_test_is_shown (label))
+          continue;
+        if (g_str_equal (text, "→ In"))
+          in += gtk_widget_has_css_class (label, "wpc-traffic-in") && !gtk_widget_has_css_class (label, "wpc-traffic-out");
+        else if (g_str_equal (text, "← Out"))
+          out += gtk_widget_has_css_class (label, "wpc-traffic-out") && !gtk_widget_has_css_class (label, "wpc-traffic-in");
+      }
+    g_assert_cmpuint (in, ==, 2);
+    g_assert_cmpuint (out, ==, 2);
+  }
 
   /* A message without a flow has nothing to follow */
   g_assert_true (wpc_traffic_view_apply_filter_text (fixture->view, "not flow"));
@@ -723,8 +744,37 @@ test_export (Fixture       *fixture,
   g_assert_cmpuint (result.written, ==, N_LOG - 1);
   g_assert_cmpuint (result.skipped, ==, 1);
   g_assert_true (g_file_get_contents (json_path, &lines, NULL, NULL));
-  g_assert_true (g_str_has_prefix (lines, "{\"root\":\"WorkpointMessage\",\"nonce\":\"B7FFE4F479F30D2120FB74E9E5233172\""));
+  /* each line: the message's context, then the decoded message */
+  g_assert_true (g_str_has_prefix (lines, "{\"number\":1,\"time\":"));
+  g_assert_nonnull (strstr (lines, "\"root\":\"WorkpointMessage\",\"nonce\":\"B7FFE4F479F30D2120FB74E9E5233172\""));
   g_assert_null (strstr (lines, "Tor<7"));
+
+  /* pcapng of the messages shown (Export as pcapng for Wireshark…): one flow (D29) */
+  {
+    g_autofree char *pcapng_path = g_build_filename (fixture->tmp, "flow-3.pcapng", NULL);
+    g_autoptr(GFile) pcapng = g_file_new_for_path (pcapng_path);
+    g_autofree char *bytes = NULL;
+    gsize length = 0;
+
+    g_assert_true (wpc_traffic_view_apply_filter_text (fixture->view, "flow == flow-3"));
+    wait_for_filter (fixture);
+    result.done = FALSE;
+    wpc_traffic_view_export_to (fixture->view, WPI_TRAFFIC_EXPORT_PCAPNG, pcapng);
+    wait_for (export_done, &result, "the pcapng export");
+    g_assert_no_error (result.error);
+    g_assert_cmpuint (result.written, ==, 4);
+    g_assert_true (g_file_get_contents (pcapng_path, &bytes, &length, NULL));
+    g_assert_cmpuint (length, >, 28);
+    g_assert_cmpmem (bytes, 4, "\x0a\x0d\x0d\x0a", 4);
+    if (test_util_tshark_path () != NULL)
+      {
+        g_autofree char *comments = test_util_tshark (pcapng_path, "-Y", "http", "-T", "fields",
+                                                      "-e", "frame.comment", NULL);
+
+        g_assert_cmpuint (test_util_count_lines (comments), ==, 4);
+        g_assert_nonnull (strstr (comments, "flow flow-3"));
+      }
+  }
 
   /* A destination that cannot be written */
   {

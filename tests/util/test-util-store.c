@@ -95,3 +95,52 @@ test_util_store_phone_get (WpiStore   *store,
   g_assert_nonnull (phone);
   return phone;
 }
+
+void
+test_util_store_add_phone (WpiStore           *store,
+                           const char         *mac,
+                           const char         *e164,
+                           const WpiStoreItem *items,
+                           gsize               n_items)
+{
+  g_autoptr(GError) error = NULL;
+  /* borrowed strings: upsert only reads the record */
+  const WpiPhoneRecord record = { .mac = (char *) mac, .e164 = (char *) e164, .ip = (char *) "127.0.0.1" };
+
+  if (!wpi_store_phone_upsert (store, &record, WPI_PHONE_FIELD_E164 | WPI_PHONE_FIELD_IP, NULL, &error) ||
+      !wpi_store_phone_items_replace (store, mac, items, n_items, g_get_real_time (), 0, &error))
+    g_error ("Could not add the phone %s: %s", mac, error->message);
+}
+
+/* The configurations test_util_store_seed_configs() stores (see the header) */
+static const WpiStoreItem config_items_a[] = {
+  { .name = (char *) "e164", .value = (char *) "100" },
+  { .name = (char *) "sip-transport-user", .value = (char *) "1" },
+  { .name = (char *) "admin-pwd", .value = (char *) "secret-1" },
+  { .name = (char *) "key-label-unicode", .has_index = TRUE, .index = 1, .value = (char *) "One" },
+  { .name = (char *) "configuration-changed-flag", .value = (char *) "true" },
+};
+
+static const WpiStoreItem config_items_b[] = {
+  { .name = (char *) "e164", .value = (char *) "200" },
+  { .name = (char *) "sip-transport-user", .value = (char *) "0" },
+  { .name = (char *) "admin-pwd", .value = (char *) "secret-2" },
+  { .name = (char *) "configuration-changed-flag", .value = (char *) "false" },
+};
+
+static const WpiStoreItem config_profile_items[] = {
+  { .name = (char *) "key-label-unicode", .has_index = TRUE, .index = 1, .value = (char *) "Line {e164}" },
+};
+
+void
+test_util_store_seed_configs (WpiStore *store)
+{
+  g_autoptr(GError) error = NULL;
+
+  test_util_store_add_phone (store, TEST_UTIL_CONFIG_MAC_A, "100", config_items_a, G_N_ELEMENTS (config_items_a));
+  test_util_store_add_phone (store, TEST_UTIL_CONFIG_MAC_B, "200", config_items_b, G_N_ELEMENTS (config_items_b));
+  test_util_store_add_phone (store, TEST_UTIL_CONFIG_MAC_C, "300", config_items_a, G_N_ELEMENTS (config_items_a));
+  if (!wpi_store_profile_set (store, TEST_UTIL_CONFIG_PROFILE, config_profile_items,
+                              G_N_ELEMENTS (config_profile_items), &error))
+    g_error ("Could not store the profile: %s", error->message);
+}

@@ -61,17 +61,18 @@ accept_any_certificate (SoupMessage          *msg,
   return TRUE;   /* a phone in Default Mode does not check the server (protocol.md §2.1) */
 }
 
-typedef struct {
+struct _TestUtilPending {
   TestUtilReply *reply;
+  SoupMessage   *msg;
   gboolean       done;
-} Pending;
+};
 
 static void
 on_sent (GObject      *source,
          GAsyncResult *result,
          gpointer      user_data)
 {
-  Pending *pending = user_data;
+  TestUtilPending *pending = user_data;
 
   pending->reply->body = soup_session_send_and_read_finish (SOUP_SESSION (source), result,
                                                             &pending->reply->error);
@@ -96,12 +97,14 @@ read_set_cookie (TestUtilReply *reply,
     }
 }
 
-TestUtilReply *
-test_util_https_send (SoupSession *session,
-                      SoupMessage *msg)
+TestUtilPending *
+test_util_https_start (SoupSession *session,
+                       SoupMessage *msg)
 {
-  Pending pending = { g_new0 (TestUtilReply, 1), FALSE };
+  TestUtilPending *pending = g_new0 (TestUtilPending, 1);
 
+  pending->reply = g_new0 (TestUtilReply, 1);
+  pending->msg = g_object_ref (msg);
   if (g_object_get_data (G_OBJECT (session), ACCEPT_ANY_KEY) != NULL)
     g_signal_connect (msg, "accept-certificate", G_CALLBACK (accept_any_certificate), NULL);
   switch ((TestUtilConnections) GPOINTER_TO_INT (g_object_get_data (G_OBJECT (session), CONNECTIONS_KEY)))
@@ -116,17 +119,41 @@ test_util_https_send (SoupSession *session,
     default:
       break;
     }
-  soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, NULL, on_sent, &pending);
-  test_util_wait_for_flag (&pending.done, TEST_UTIL_HTTPS_TIMEOUT_MS, "the service's answer");
-  if (pending.reply->error == NULL)
+  soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, NULL, on_sent, pending);
+  return pending;
+}
+
+gboolean
+test_util_https_is_done (gpointer pending)
+{
+  return ((TestUtilPending *) pending)->done;
+}
+
+TestUtilReply *
+test_util_https_finish (TestUtilPending *pending)
+{
+  TestUtilReply *reply;
+
+  test_util_wait_for_flag (&pending->done, TEST_UTIL_HTTPS_TIMEOUT_MS, "the service's answer");
+  reply = pending->reply;
+  if (reply->error == NULL)
     {
-      pending.reply->status = soup_message_get_status (msg);
-      pending.reply->connection_id = soup_message_get_connection_id (msg);
-      pending.reply->closes = soup_message_headers_header_contains (soup_message_get_response_headers (msg),
-                                                                    "Connection", "close");
-      read_set_cookie (pending.reply, msg);
+      reply->status = soup_message_get_status (pending->msg);
+      reply->connection_id = soup_message_get_connection_id (pending->msg);
+      reply->closes = soup_message_headers_header_contains (soup_message_get_response_headers (pending->msg),
+                                                            "Connection", "close");
+      read_set_cookie (reply, pending->msg);
     }
-  return pending.reply;
+  g_object_unref (pending->msg);
+  g_free (pending);
+  return reply;
+}
+
+TestUtilReply *
+test_util_https_send (SoupSession *session,
+                      SoupMessage *msg)
+{
+  return test_util_https_finish (test_util_https_start (session, msg));
 }
 
 TestUtilReply *

@@ -56,6 +56,14 @@ TestUtilReply *test_util_https_request     (SoupSession     *session,
 /* Sends a message the test has prepared (a body stream, headers of its own) the same way */
 TestUtilReply *test_util_https_send        (SoupSession     *session,
                                             SoupMessage     *msg);
+/* The same in two steps, for requests that overlap: start one, do something else on this
+ * thread's main context, then finish it (waits for the answer, frees pending).
+ * test_util_https_is_done() is a TestUtilCondition. */
+typedef struct _TestUtilPending TestUtilPending;
+TestUtilPending *test_util_https_start     (SoupSession     *session,
+                                            SoupMessage     *msg);
+gboolean       test_util_https_is_done     (gpointer         pending);
+TestUtilReply *test_util_https_finish      (TestUtilPending *pending);
 /* POSTs a phone's WorkpointMessage. */
 TestUtilReply *test_util_post_message      (SoupSession     *session,
                                             const char      *uri,

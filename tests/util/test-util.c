@@ -144,6 +144,17 @@ test_util_read_fixture (const char *name)
 
 /* --- Subprocesses --------------------------------------------------------------------- */
 
+char *
+test_util_built_program (const char *dir,
+                         const char *name)
+{
+  char *path = g_test_build_filename (G_TEST_BUILT, "..", dir, name, NULL);
+
+  if (!g_file_test (path, G_FILE_TEST_IS_EXECUTABLE))
+    g_error ("No %s at %s: build it first", name, path);
+  return path;
+}
+
 int
 test_util_run (const char * const *argv,
                const char * const *envp,
@@ -165,6 +176,64 @@ test_util_run (const char * const *argv,
   if (!g_subprocess_get_if_exited (process))
     return -1;
   return g_subprocess_get_exit_status (process);
+}
+
+const char *
+test_util_tshark_path (void)
+{
+  static char *path;
+
+  if (path == NULL)
+    path = g_find_program_in_path ("tshark");
+  if (path == NULL)
+    g_test_skip ("tshark is not installed (Debian package tshark, build-aux/setup installs it)");
+  return path;
+}
+
+char *
+test_util_tshark (const char *capture,
+                  const char *first_arg,
+                  ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *lua = g_test_build_filename (G_TEST_DIST, "..", "data", "wireshark", "wpi.lua", NULL);
+  g_autofree char *err = NULL;
+  g_auto(GStrv) err_lines = NULL;
+  char *out = NULL;
+  const char *tshark = test_util_tshark_path ();
+  va_list args;
+  int status;
+
+  g_assert_nonnull (tshark);
+  g_ptr_array_add (argv, g_strdup (tshark));
+  g_ptr_array_add (argv, g_strdup ("-n"));
+  g_ptr_array_add (argv, g_strdup ("-X"));
+  g_ptr_array_add (argv, g_strconcat ("lua_script:", lua, NULL));
+  g_ptr_array_add (argv, g_strdup ("-r"));
+  g_ptr_array_add (argv, g_strdup (capture));
+  va_start (args, first_arg);
+  for (const char *arg = first_arg; arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, g_strdup (arg));
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  status = test_util_run ((const char * const *) argv->pdata, NULL, &out, &err);
+  err_lines = g_strsplit (err != NULL ? err : "", "\n", -1);
+  for (guint i = 0; err_lines[i] != NULL; i++)
+    if (err_lines[i][0] != '\0' && !g_str_has_prefix (err_lines[i], "Running as user \"root\""))
+      g_error ("tshark warned: %s", err);
+  g_assert_cmpint (status, ==, 0);
+  return out;
+}
+
+guint
+test_util_count_lines (const char *text)
+{
+  guint n = 0;
+
+  for (const char *p = text; p != NULL && *p != '\0'; p = strchr (p, '\n'), p = p != NULL ? p + 1 : NULL)
+    n++;
+  return n;
 }
 
 static void
@@ -410,4 +479,26 @@ test_util_assert_contains_all (const char *text,
         return;
       }
   va_end (args);
+}
+
+GSocketConnection *
+test_util_stalled_client_hello (const char *local_ip,
+                                guint       port)
+{
+  /* a handshake record of 4 bytes: ClientHello (1), length 0x004000, and no more */
+  static const guint8 record[] = { 0x16, 0x03, 0x01, 0x00, 0x04, 0x01, 0x00, 0x40, 0x00 };
+  g_autoptr(GInetAddress) local = g_inet_address_new_from_string (local_ip);
+  g_autoptr(GSocketAddress) from = g_inet_socket_address_new (local, 0);
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GError) error = NULL;
+  GSocketConnection *connection;
+
+  g_assert_true (g_inet_address_get_is_loopback (local));
+  g_socket_client_set_local_address (client, from);
+  connection = g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, &error);
+  g_assert_no_error (error);
+  g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (connection)), record,
+                             sizeof record, NULL, NULL, &error);
+  g_assert_no_error (error);
+  return connection;
 }

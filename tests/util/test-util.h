@@ -41,6 +41,11 @@ gboolean test_util_flag_is_set       (gpointer           flag);
 
 /* A TCP port on 127.0.0.1 that was free a moment ago (bound, read, released). */
 guint16  test_util_free_port         (void);
+/* A TCP connection from local_ip (an address of 127.0.0.0/8) to 127.0.0.1:port that sends
+ * one whole TLS record with the start of a ClientHello announcing 16 KiB, then nothing: the
+ * server's handshake waits for the rest (until its deadline). Unref it to close it. */
+GSocketConnection *test_util_stalled_client_hello (const char *local_ip,
+                                                   guint       port);
 /* A new directory "prefix-XXXXXX" under the temporary folder; fails the test when it
  * cannot be made. Remove it with test_util_remove_tree(). */
 char    *test_util_make_tmp_dir      (const char        *prefix);
@@ -52,6 +57,11 @@ char    *test_util_read_file         (const char        *path,
 
 /* --- Subprocesses --------------------------------------------------------------------- */
 
+/* The path of the program name built in dir of the build tree ("app"), failing the
+ * test when it is not there */
+char    *test_util_built_program     (const char        *dir,
+                                      const char        *name);
+
 /* Runs argv (NULL-terminated) with envp (NULL: this process's environment) to its end,
  * stdout and stderr captured when out/err are not NULL; returns its exit status, or -1
  * when it died of a signal. Fails the test when it cannot be started. */
@@ -59,6 +69,21 @@ int      test_util_run               (const char * const *argv,
                                       const char * const *envp,
                                       char             **out,
                                       char             **err);
+
+/* --- Wireshark (D29, D30) ------------------------------------------------------------- */
+
+/* The path of tshark (Debian's tshark package), or NULL after marking the test skipped
+ * with a message that says so. */
+const char *test_util_tshark_path    (void);
+/* tshark -n -r capture with the Lua dissector data/wireshark/wpi.lua and the extra
+ * arguments (NULL-terminated); returns its standard output. Fails the test when tshark
+ * exits with an error or warns about anything on standard error (its note that it runs
+ * as root aside). */
+char       *test_util_tshark         (const char *capture,
+                                      const char *first_arg,
+                                      ...) G_GNUC_NULL_TERMINATED;
+/* Lines in text (the last one need not end in "\n"); 0 for "" */
+guint       test_util_count_lines    (const char *text);
 
 /* Sets *exited to TRUE when process has ended (the wait runs on the thread-default
  * main context). */
