@@ -38,6 +38,8 @@ static double opt_poll_interval = 0;
 static char *opt_poll_uri = NULL;
 static int opt_contact_port_base = 0;
 static char *opt_bind_prefix = NULL;
+static int opt_address_stride = 1;
+static gboolean opt_await_contact = FALSE;
 static double opt_restart_seconds = 2;
 static double opt_retry_seconds = 10;
 static gboolean opt_keep_alive;
@@ -66,6 +68,8 @@ static const GOptionEntry entries[] = {
   { "poll-uri", 0, 0, G_OPTION_ARG_STRING, &opt_poll_uri, "Where to poll (default: the service address)", "URI" },
   { "contact-port-base", 0, 0, G_OPTION_ARG_INT, &opt_contact_port_base, "Contact-me on 127.0.0.1:(P + n) instead of own addresses", "P" },
   { "bind-prefix", 0, 0, G_OPTION_ARG_STRING, &opt_bind_prefix, "Phone n listens on PREFIX.(n/250).(n%250+1):8085 (default 127.1)", "PREFIX" },
+  { "address-stride", 0, 0, G_OPTION_ARG_INT, &opt_address_stride, "Phone n listens at address number n*K under the prefix, spread over a range (default 1)", "K" },
+  { "await-contact", 0, 0, G_OPTION_ARG_NONE, &opt_await_contact, "The phones do not know the service: no start-up until a contact-me (a sweep) names it", NULL },
   { "restart-seconds", 0, 0, G_OPTION_ARG_DOUBLE, &opt_restart_seconds, "How long a reboot takes (default 2)", "S" },
   { "retry-seconds", 0, 0, G_OPTION_ARG_DOUBLE, &opt_retry_seconds, "First retry delay after a failed flow (default 10)", "S" },
   { "keep-alive", 0, 0, G_OPTION_ARG_NONE, &opt_keep_alive, "Keep one connection for a whole flow, as Node's clients do, instead of Connection: close on each message as phones do", NULL },
@@ -341,7 +345,8 @@ check_option_ranges (void)
            opt_local_changes_interval < 0 || opt_inventory_changes_interval < 0 ||
            opt_poll_interval < 0 || opt_restart_seconds < 0 || opt_retry_seconds <= 0 ||
            opt_max_items < -1 || opt_max_items == 0 || opt_max_items > G_MAXINT32 ||
-           opt_max_requests < 0 || opt_pin_interval <= 0 || opt_bundle_iterations < 1 ||
+           opt_max_requests < 0 || opt_pin_interval <= 0 || opt_address_stride < 1 ||
+           opt_address_stride > 64000 || opt_bundle_iterations < 1 ||
            opt_bundle_iterations > G_MAXUINT)
     problem = "a port, interval or count is out of range (see --help)";
   if (problem != NULL)
@@ -408,6 +413,8 @@ simulator_new_from_options (void)
                 "base-mac", opt_base_mac ?: WPI_SIM_DEFAULT_BASE_MAC,
                 "base-e164", opt_base_e164 ?: WPI_SIM_DEFAULT_BASE_E164,
                 "bind-prefix", opt_bind_prefix ?: WPI_SIM_DEFAULT_BIND_PREFIX,
+                "address-stride", (guint) opt_address_stride,
+                "await-contact", opt_await_contact,
                 "contact-port-base", (guint) opt_contact_port_base,
                 "firmware-mix", opt_firmware_mix ?: "v1,v2r2,v3r3",
                 "max-items", opt_max_items,

@@ -2,7 +2,8 @@
  *
  * wpictl.c parses the command line into wpictl_opt, sets up wpictl and runs one
  * command; the commands live in a file per subject (wpictl-phones.c, wpictl-jobs.c,
- * wpictl-deploy.c, wpictl-profiles.c, wpictl-traffic.c, wpictl-secure.c, wpictl-import.c), the item
+ * wpictl-deploy.c, wpictl-profiles.c, wpictl-traffic.c, wpictl-secure.c, wpictl-import.c,
+ * wpictl-sweep.c), the item
  * arguments they take are parsed in wpictl-items.c.
  */
 #pragma once
@@ -67,6 +68,9 @@ typedef struct {
   char     *jsonl;
   char     *pcapng;
   gboolean  dry_run;
+  int       rate;          /* sweep: 0, the setting */
+  int       concurrency;   /* sweep: 0, the default */
+  char     *callback;      /* sweep: the address the phones are to call */
 } WpictlOptions;
 
 /* What the commands work on: the data directory chosen, its store once opened */
@@ -164,5 +168,6 @@ int _wpictl_cmd_diff            (char **args);
 int _wpictl_cmd_copy_settings   (char **args);
 int _wpictl_cmd_import          (char **args);
 int _wpictl_cmd_export          (char **args);
+int _wpictl_cmd_sweep           (char **args);
 
 G_END_DECLS

@@ -59,6 +59,7 @@ typedef enum {
   OPT_ALL_PINS  = 1 << 16,
   OPT_EXPORT    = 1 << 17,
   OPT_DRY_RUN   = 1 << 18,
+  OPT_SWEEP     = 1 << 19,
 } OptionFlags;
 
 /* ---- errors ---- */
@@ -260,6 +261,9 @@ static const struct {
     1, 1, OPT_JSON | OPT_DRY_RUN, _wpictl_cmd_import },
   { "export", "FILE", "Export the phone list as CSV (state, mode, firmware, location; no secrets); "
     "\"-\" writes to standard output", 1, 1, 0, _wpictl_cmd_export },
+  { "sweep", "RANGE", "Find phones: contact-me to every address of RANGE (192.168.1.0/24, "
+                      "192.168.1.10-99) so that the phones there register with the service",
+    1, 1, OPT_JSON | OPT_SWEEP, _wpictl_cmd_sweep },
 };
 
 static gboolean
@@ -350,6 +354,18 @@ static const struct {
                   "FILE" } },
   { OPT_DRY_RUN, { "dry-run", 0, 0, G_OPTION_ARG_NONE, &wpictl_opt.dry_run,
                    "Check the list and tell what it would change; store nothing", NULL } },
+  { OPT_SWEEP, { "rate", 0, 0, G_OPTION_ARG_INT, &wpictl_opt.rate,
+                 "Contact-mes a second (default: the console's setting, 20)", "N" } },
+  { OPT_SWEEP, { "concurrency", 0, 0, G_OPTION_ARG_INT, &wpictl_opt.concurrency,
+                 "Contact-mes under way at once (default 50)", "N" } },
+  { OPT_SWEEP, { "yes", 0, 0, G_OPTION_ARG_NONE, &wpictl_opt.yes,
+                 "Confirm a sweep of more than 1,024 addresses", NULL } },
+  { OPT_SWEEP, { "wait", 0, 0, G_OPTION_ARG_CALLBACK, (gpointer) parse_wait,
+                 "Wait at most SECONDS (default 60) after the last contact-me for the phones "
+                 "that answered to register", "SECONDS" } },
+  { OPT_SWEEP, { "callback", 0, 0, G_OPTION_ARG_STRING, &wpictl_opt.callback,
+                 "The address the phones are to call (default: this computer's address "
+                 "towards the range)", "ADDRESS" } },
 };
 
 static char *
@@ -365,7 +381,8 @@ commands_description (void)
     "number; with --wait they wait for the service and print the outcome.\n"
     "\nExit status: 0 success; 1 usage error or unusable store; 2 not found or invalid;\n"
     "3 a job waited for failed, was cancelled, had items refused or not returned, or a\n"
-    "phone could not be bootstrapped; 4 still pending when --wait ran out; 130 bootstrap interrupted.");
+    "phone could not be bootstrapped; 4 still pending when --wait ran out (a sweep: phones\n"
+    "that answered did not register in time); 130 bootstrap or sweep interrupted.");
   return g_string_free (g_steal_pointer (&text), FALSE);
 }
 
@@ -386,6 +403,7 @@ free_options (void)
   g_clear_pointer (&wpictl_opt.flow, g_free);
   g_clear_pointer (&wpictl_opt.jsonl, g_free);
   g_clear_pointer (&wpictl_opt.pcapng, g_free);
+  g_clear_pointer (&wpictl_opt.callback, g_free);
   g_clear_pointer (&wpictl.data_dir, g_free);
   g_clear_object (&wpictl.store);
 }

@@ -14,6 +14,7 @@
 #include "wpc-deploy-dialog.h"
 #include "wpc-phone-format.h"
 #include "wpc-phones-view-private.h"
+#include "wpc-sweep-dialog.h"
 #include "wpc-write-dialog.h"
 #include "wpi-catalogue.h"
 #include "wpi-phone.h"
@@ -483,6 +484,18 @@ deploy_action (GtkWidget  *widget,
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
+/* Issue 14 §2: phones that do not know the console yet, found by a sweep of a range */
+static void
+sweep_action (GtkWidget  *widget,
+              const char *action_name,
+              GVariant   *parameter)
+{
+  WpcPhonesView *self = WPC_PHONES_VIEW (widget);
+  WpcSweepDialog *dialog = wpc_sweep_dialog_new (parent_window (self), self->service, self->settings);
+
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
 static void
 cancel_bulk_action (GtkWidget  *widget,
                     const char *action_name,
@@ -686,4 +699,5 @@ _wpc_phones_view_actions_class_init (GtkWidgetClass *widget_class)
   gtk_widget_class_install_action (widget_class, "phone.deploy-firmware", NULL, deploy_action);
   gtk_widget_class_install_action (widget_class, "phone.cancel-bulk", NULL, cancel_bulk_action);
   _wpc_phones_view_compare_class_init (widget_class);
+  gtk_widget_class_install_action (widget_class, "phone.sweep", NULL, sweep_action);
 }

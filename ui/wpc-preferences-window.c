@@ -33,6 +33,8 @@ struct _WpcPreferencesWindow
   GtkSpinButton        *contact_me_max_backoff;
   GtkEntry             *contact_me_allow;
   GtkSpinButton        *max_flows;
+  GtkSpinButton        *sweep_rate;
+  GtkSwitch            *sweep_allow_public;
   GtkSpinButton        *traffic_retention_days;
   GtkSpinButton        *traffic_max_megabytes;
   GtkSwitch            *reveal_secrets_allowed;
@@ -591,6 +593,9 @@ wpc_preferences_window_constructed (GObject *object)
   bind_spin_button (self, self->traffic_retention_days, "traffic-retention-days");
   bind_spin_button (self, self->max_flows, "max-flows");
   bind_spin_button (self, self->traffic_max_megabytes, "traffic-max-megabytes");
+  bind_spin_button (self, self->sweep_rate, "sweep-rate");
+  g_settings_bind (self->settings, "sweep-allow-public", self->sweep_allow_public, "active",
+                   G_SETTINGS_BIND_DEFAULT);
 
   g_settings_bind (self->settings, "reveal-secrets-allowed",
                    self->reveal_secrets_allowed, "active",
@@ -730,6 +735,8 @@ wpc_preferences_window_class_init (WpcPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, WpcPreferencesWindow, tls_keylog_problem);
   gtk_widget_class_bind_template_child (widget_class, WpcPreferencesWindow, contact_allow_problem);
   gtk_widget_class_bind_template_child (widget_class, WpcPreferencesWindow, max_flows);
+  gtk_widget_class_bind_template_child (widget_class, WpcPreferencesWindow, sweep_rate);
+  gtk_widget_class_bind_template_child (widget_class, WpcPreferencesWindow, sweep_allow_public);
 
   gtk_widget_class_install_action (widget_class, "preferences.import-ca", NULL, import_ca_action);
   gtk_widget_class_install_action (widget_class, "preferences.clear-ca", NULL, clear_ca_action);

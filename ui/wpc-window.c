@@ -264,6 +264,17 @@ show_traffic_action (GtkWidget  *widget,
   wpc_traffic_view_show_message (self->traffic_view, g_variant_get_int64 (parameter));
 }
 
+/* The empty state's way to the Phones view's sweep (issue 14 §2) */
+static void
+sweep_action (GtkWidget  *widget,
+              const char *action_name,
+              GVariant   *parameter)
+{
+  WpcWindow *self = WPC_WINDOW (widget);
+
+  gtk_widget_activate_action (GTK_WIDGET (self->phones_view), "phone.sweep", NULL);
+}
+
 static void
 disconnect_service (WpcWindow *self)
 {
@@ -464,6 +475,7 @@ wpc_window_class_init (WpcWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.point-phones-here", NULL, point_phones_here_action);
   gtk_widget_class_install_action (widget_class, "win.import-phones", NULL, phone_list_action);
   gtk_widget_class_install_action (widget_class, "win.export-phones", NULL, phone_list_action);
+  gtk_widget_class_install_action (widget_class, "win.sweep", NULL, sweep_action);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_1, GDK_ALT_MASK, "win.show-page", "s", "phones");
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_2, GDK_ALT_MASK, "win.show-page", "s", "pin-handout");

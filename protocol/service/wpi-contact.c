@@ -52,16 +52,26 @@ wpi_contact_client_class_init (WpiContactClientClass *klass)
   G_OBJECT_CLASS (klass)->finalize = wpi_contact_client_finalize;
 }
 
+/* libsoup's own default for max-conns */
+#define DEFAULT_MAX_CONNECTIONS 10
+
+static SoupSession *
+contact_session_new (guint max_connections)
+{
+  return soup_session_new_with_options ("timeout", WPI_CONTACT_TIMEOUT_SECONDS,
+                                        "idle-timeout", WPI_CONTACT_TIMEOUT_SECONDS,
+                                        "user-agent", "Workpoint-Console/" WPC_VERSION,
+                                        /* a phone's contact-me server takes one
+                                         * request at a time */
+                                        "max-conns-per-host", 1,
+                                        "max-conns", max_connections,
+                                        NULL);
+}
+
 static void
 wpi_contact_client_init (WpiContactClient *self)
 {
-  self->session = soup_session_new_with_options ("timeout", WPI_CONTACT_TIMEOUT_SECONDS,
-                                                 "idle-timeout", WPI_CONTACT_TIMEOUT_SECONDS,
-                                                 "user-agent", "Workpoint-Console/" WPC_VERSION,
-                                                 /* a phone's contact-me server takes one
-                                                  * request at a time */
-                                                 "max-conns-per-host", 1,
-                                                 NULL);
+  self->session = contact_session_new (DEFAULT_MAX_CONNECTIONS);
   self->next_allowed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 
@@ -69,6 +79,41 @@ WpiContactClient *
 wpi_contact_client_new (void)
 {
   return g_object_new (WPI_TYPE_CONTACT_CLIENT, NULL);
+}
+
+WpiContactClient *
+wpi_contact_client_new_with_connections (guint max_connections)
+{
+  WpiContactClient *self = wpi_contact_client_new ();
+
+  g_return_val_if_fail (max_connections > 0, self);
+
+  /* no request has gone out yet, so a session with the limit replaces the default one */
+  g_clear_object (&self->session);
+  self->session = contact_session_new (max_connections);
+  return self;
+}
+
+char *
+wpi_contact_local_address_towards (const char *ip)
+{
+  g_autoptr(GInetAddress) target = ip != NULL ? g_inet_address_new_from_string (ip) : NULL;
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GSocketAddress) remote = NULL;
+  g_autoptr(GSocketAddress) local = NULL;
+
+  if (target == NULL)
+    return NULL;
+  /* connect() on a UDP socket only picks the route; nothing is sent */
+  socket = g_socket_new (g_inet_address_get_family (target), G_SOCKET_TYPE_DATAGRAM,
+                         G_SOCKET_PROTOCOL_UDP, NULL);
+  remote = g_inet_socket_address_new (target, 9);
+  if (socket == NULL || !g_socket_connect (socket, remote, NULL, NULL))
+    return NULL;
+  local = g_socket_get_local_address (socket, NULL);
+  if (local == NULL)
+    return NULL;
+  return g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (local)));
 }
 
 char *

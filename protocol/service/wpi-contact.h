@@ -33,6 +33,13 @@ G_DECLARE_FINAL_TYPE (WpiContactClient, wpi_contact_client, WPI, CONTACT_CLIENT,
 GQuark            wpi_contact_error_quark          (void);
 
 WpiContactClient *wpi_contact_client_new           (void);
+/* The same with up to max_connections contact-mes under way at once (to different phones;
+ * the default client has libsoup's 10): a sweep's concurrency (issue 14, D25). */
+WpiContactClient *wpi_contact_client_new_with_connections (guint max_connections);
+
+/* The address of this computer that routes to ip (what a contact-me names for the phone to
+ * call back, D10), or NULL when none does; nothing is sent. */
+char             *wpi_contact_local_address_towards (const char       *ip);
 
 /* The URI for a phone: its contact-me-uri item when known, else built from its IP. */
 char             *wpi_contact_uri_for_address      (const char          *ip_address);

@@ -106,27 +106,10 @@ char *
 _wpi_service_local_address_towards (WpiService *self,
                                     const char *phone_ip)
 {
-  g_autoptr(GInetAddress) target = g_inet_address_new_from_string (phone_ip);
-  g_autoptr(GSocket) socket = NULL;
-  g_autoptr(GSocketAddress) remote = NULL;
-  g_autoptr(GSocketAddress) local = NULL;
-
   if (self->bind_address != NULL && strcmp (self->bind_address, "0.0.0.0") != 0 &&
       strcmp (self->bind_address, "::") != 0)
     return g_strdup (self->bind_address);
-  if (target == NULL)
-    return NULL;
-
-  /* connect() on a UDP socket only picks the route; nothing is sent */
-  socket = g_socket_new (g_inet_address_get_family (target), G_SOCKET_TYPE_DATAGRAM,
-                         G_SOCKET_PROTOCOL_UDP, NULL);
-  remote = g_inet_socket_address_new (target, 9);
-  if (socket == NULL || !g_socket_connect (socket, remote, NULL, NULL))
-    return NULL;
-  local = g_socket_get_local_address (socket, NULL);
-  if (local == NULL)
-    return NULL;
-  return g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (local)));
+  return wpi_contact_local_address_towards (phone_ip);
 }
 
 /* The service gives up on reaching the phone: its jobs fail with reason and it shows as

@@ -77,6 +77,8 @@ struct _WpiSimPhone
   double              restart_seconds;
   double              retry_seconds;
   gboolean            keep_alive;      /* a flow on one connection (D18), not one per message */
+  gboolean            await_contact;   /* no start-up of its own: it waits for a contact-me
+                                        * to learn the service (a sweep, issue 14) */
 
   /* Secure Mode */
   WpiSimPhoneMode     mode;
@@ -201,6 +203,7 @@ typedef enum {
   PROP_PIN_INTERVAL,
   PROP_BUNDLE_ITERATIONS,
   PROP_KEEP_ALIVE,
+  PROP_AWAIT_CONTACT,
   PROP_WRONG_TAN,
   PROP_MODE,
   PROP_SECURE_PORT,

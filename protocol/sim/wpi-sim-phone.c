@@ -683,6 +683,7 @@ wpi_sim_phone_get_property (GObject    *object,
     case PROP_RESTART_SECONDS:            g_value_set_double (value, self->restart_seconds); break;
     case PROP_RETRY_SECONDS:              g_value_set_double (value, self->retry_seconds); break;
     case PROP_KEEP_ALIVE:                 g_value_set_boolean (value, self->keep_alive); break;
+    case PROP_AWAIT_CONTACT:              g_value_set_boolean (value, self->await_contact); break;
     case PROP_STATE:                      g_value_set_enum (value, self->state); break;
     case PROP_IN_CALL:                    g_value_set_boolean (value, self->in_call); break;
     case PROP_IN_FLOW:                    g_value_set_boolean (value, self->flow != NULL); break;
@@ -726,6 +727,7 @@ wpi_sim_phone_set_property (GObject      *object,
     case PROP_RESTART_SECONDS:      self->restart_seconds = g_value_get_double (value); break;
     case PROP_RETRY_SECONDS:        self->retry_seconds = g_value_get_double (value); break;
     case PROP_KEEP_ALIVE:           self->keep_alive = g_value_get_boolean (value); break;
+    case PROP_AWAIT_CONTACT:        self->await_contact = g_value_get_boolean (value); break;
     case PROP_BUSY_RATIO:
       self->busy_ratio = g_value_get_double (value);
       phone_schedule_calls (self);
@@ -830,6 +832,7 @@ wpi_sim_phone_install_properties (GObjectClass *object_class)
   /* Real phones say "Connection: close" on each message (protocol.md §2.1); clients such
    * as Node's keep one connection for a whole flow (D18) */
   properties[PROP_KEEP_ALIVE] = g_param_spec_boolean ("keep-alive", NULL, NULL, FALSE, rw);
+  properties[PROP_AWAIT_CONTACT] = g_param_spec_boolean ("await-contact", NULL, NULL, FALSE, rw);
   properties[PROP_STATE] = g_param_spec_enum ("state", NULL, NULL, WPI_TYPE_SIM_PHONE_STATE,
                                               WPI_SIM_PHONE_STATE_IDLE, ro);
   properties[PROP_IN_CALL] = g_param_spec_boolean ("in-call", NULL, NULL, FALSE, ro);
@@ -966,7 +969,8 @@ wpi_sim_phone_start (WpiSimPhone  *self,
   self->download_cancellable = g_cancellable_new ();
   self->started = TRUE;
   self->rebooting = FALSE;
-  self->pending_startup = TRUE;
+  /* a phone that does not know the service yet waits for a contact-me (issue 14) */
+  self->pending_startup = !self->await_contact;
   self->retry_not_before = 0;
   self->n_failures = 0;
   _wpi_sim_phone_update_state (self);

@@ -122,7 +122,8 @@ WpiSimPhone      *wpi_sim_phone_new                (const char        *mac,
  * Behaviour is set with properties before or after start: max-items, busy-ratio,
  * call-seconds, local-changes-interval, inventory-changes-interval, ignore-contact-ratio,
  * poll-interval, poll-uri (default: the service's scheme, host and port), restart-seconds,
- * retry-seconds (0 disables a periodic behaviour).
+ * retry-seconds (0 disables a periodic behaviour); await-contact (a phone that does not know
+ * the service yet: no start-up of its own, it calls where the first contact-me says).
  *
  * Secure Mode properties: pins-file (a handout CSV), pin-interval, bundle-iterations (the
  * PBKDF2 iterations of `secure-mode-data`, D8: the service's setting), wrong-tan (answer a

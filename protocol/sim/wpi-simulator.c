@@ -34,6 +34,8 @@ struct _WpiSimulator
   double           restart_seconds;
   double           retry_seconds;
   gboolean         keep_alive;
+  gboolean         await_contact;
+  guint            address_stride;  /* phone n at address n * stride under bind-prefix */
   char            *pins_file;
   double           pin_interval;
   guint            bundle_iterations;
@@ -74,6 +76,8 @@ enum {
   PROP_PIN_INTERVAL,
   PROP_BUNDLE_ITERATIONS,
   PROP_KEEP_ALIVE,
+  PROP_AWAIT_CONTACT,
+  PROP_ADDRESS_STRIDE,
   /* counts */
   PROP_N_IDLE,
   PROP_N_IN_CALL,
@@ -88,6 +92,7 @@ static const char * const phone_properties[] = {
   "max-items", "busy-ratio", "call-seconds", "local-changes-interval",
   "inventory-changes-interval", "ignore-contact-ratio", "poll-interval", "poll-uri",
   "restart-seconds", "retry-seconds", "pins-file", "pin-interval", "bundle-iterations", "keep-alive",
+  "await-contact",
 };
 
 enum {
@@ -226,6 +231,7 @@ apply_behaviour (WpiSimulator *self,
                 "pin-interval", self->pin_interval,
                 "bundle-iterations", self->bundle_iterations,
                 "keep-alive", self->keep_alive,
+                "await-contact", self->await_contact,
                 NULL);
 }
 
@@ -297,7 +303,9 @@ create_phone (WpiSimulator  *self,
 
   if (own_address)
     {
-      address = wpi_simulator_address_for (self->bind_prefix, n, error);
+      /* a stride spreads the phones over a range, as in a room where not every address
+       * is a phone (a sweep's tests, issue 14) */
+      address = wpi_simulator_address_for (self->bind_prefix, n * self->address_stride, error);
       if (address == NULL)
         return NULL;
       port = CONTACT_PORT;
@@ -570,6 +578,8 @@ wpi_simulator_get_property (GObject    *object,
     case PROP_RESTART_SECONDS:            g_value_set_double (value, self->restart_seconds); break;
     case PROP_RETRY_SECONDS:              g_value_set_double (value, self->retry_seconds); break;
     case PROP_KEEP_ALIVE:                 g_value_set_boolean (value, self->keep_alive); break;
+    case PROP_AWAIT_CONTACT:              g_value_set_boolean (value, self->await_contact); break;
+    case PROP_ADDRESS_STRIDE:             g_value_set_uint (value, self->address_stride); break;
     case PROP_PINS_FILE:                  g_value_set_string (value, self->pins_file); break;
     case PROP_PIN_INTERVAL:               g_value_set_double (value, self->pin_interval); break;
     case PROP_BUNDLE_ITERATIONS:          g_value_set_uint (value, self->bundle_iterations); break;
@@ -623,6 +633,9 @@ wpi_simulator_set_property (GObject      *object,
     case PROP_ARRIVAL_RATE:
       self->arrival_rate = g_value_get_double (value);
       return;
+    case PROP_ADDRESS_STRIDE:
+      self->address_stride = g_value_get_uint (value);
+      return;
     case PROP_MAX_ITEMS:                  self->max_items = g_value_get_int64 (value); break;
     case PROP_BUSY_RATIO:                 self->busy_ratio = g_value_get_double (value); break;
     case PROP_CALL_SECONDS:               self->call_seconds = g_value_get_double (value); break;
@@ -637,6 +650,7 @@ wpi_simulator_set_property (GObject      *object,
     case PROP_RESTART_SECONDS:            self->restart_seconds = g_value_get_double (value); break;
     case PROP_RETRY_SECONDS:              self->retry_seconds = g_value_get_double (value); break;
     case PROP_KEEP_ALIVE:                 self->keep_alive = g_value_get_boolean (value); break;
+    case PROP_AWAIT_CONTACT:              self->await_contact = g_value_get_boolean (value); break;
     case PROP_PINS_FILE:
       g_free (self->pins_file);
       self->pins_file = g_value_dup_string (value);
@@ -698,6 +712,8 @@ wpi_simulator_class_init (WpiSimulatorClass *klass)
                                                         G_MAXDOUBLE, 10, rw);
   properties[PROP_PINS_FILE] = g_param_spec_string ("pins-file", NULL, NULL, NULL, rw);
   properties[PROP_KEEP_ALIVE] = g_param_spec_boolean ("keep-alive", NULL, NULL, FALSE, rw);
+  properties[PROP_AWAIT_CONTACT] = g_param_spec_boolean ("await-contact", NULL, NULL, FALSE, rw);
+  properties[PROP_ADDRESS_STRIDE] = g_param_spec_uint ("address-stride", NULL, NULL, 1, 64000, 1, rw);
   properties[PROP_PIN_INTERVAL] = g_param_spec_double ("pin-interval", NULL, NULL, 0.001,
                                                        G_MAXDOUBLE, WPI_SIM_DEFAULT_PIN_INTERVAL,
                                                        rw);
@@ -740,6 +756,7 @@ wpi_simulator_init (WpiSimulator *self)
   self->base_mac = g_strdup (WPI_SIM_DEFAULT_BASE_MAC);
   self->base_e164 = g_strdup (WPI_SIM_DEFAULT_BASE_E164);
   self->bind_prefix = g_strdup (WPI_SIM_DEFAULT_BIND_PREFIX);
+  self->address_stride = 1;
   self->firmware_mix = g_strdup ("v1,v2r2,v3r3");
   self->max_items = -1;
   self->call_seconds = 60;

@@ -25,9 +25,11 @@ G_DECLARE_FINAL_TYPE (WpiSimulator, wpi_simulator, WPI, SIMULATOR, GObject)
 
 /* Every behaviour property of WpiSimPhone (max-items, busy-ratio, call-seconds,
  * local-changes-interval, inventory-changes-interval, ignore-contact-ratio, poll-interval,
- * poll-uri, restart-seconds, retry-seconds, pins-file, pin-interval, bundle-iterations) is also
+ * poll-uri, restart-seconds, retry-seconds, pins-file, pin-interval, bundle-iterations,
+ * await-contact) is also
  * a property of the simulator, handed to each phone it creates; plus n-phones, base-mac,
- * base-e164, bind-prefix, contact-port-base, firmware-mix ("v1,v2r2,v3r3") and arrival-rate
+ * base-e164, bind-prefix, address-stride (phone n listens at address n * stride under
+ * bind-prefix: spread over a range), contact-port-base, firmware-mix ("v1,v2r2,v3r3") and arrival-rate
  * (phones started a second, from wpi_simulator_start() on; 0, the default: all at once).
  *
  * Signals: flow-finished (phone, reason, ok, detail, n_messages, duration_us), and for Secure

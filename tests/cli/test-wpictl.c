@@ -1834,6 +1834,8 @@ typedef struct {
   GSubprocess *sim;
   WpiStore    *store;   /* the service's */
   guint        port;
+  const char  *bind_prefix; /* set before the start: the phones listen on their own
+                             * addresses under it and await a contact-me (a sweep's) */
 } EndToEnd;
 
 /* Starts the headless service on free loopback ports (XDG_DATA_HOME the fixture's, its
@@ -1884,8 +1886,17 @@ end_to_end_start (EndToEnd           *e2e,
   g_ptr_array_add (argv, g_strdup_printf ("%u", n_phones));
   g_ptr_array_add (argv, g_strdup ("--service"));
   g_ptr_array_add (argv, g_strdup_printf ("https://127.0.0.1:%u", e2e->port));
-  g_ptr_array_add (argv, g_strdup ("--contact-port-base"));
-  g_ptr_array_add (argv, g_strdup_printf ("%u", free_port_run (n_phones)));
+  if (e2e->bind_prefix != NULL)
+    {
+      g_ptr_array_add (argv, g_strdup ("--bind-prefix"));
+      g_ptr_array_add (argv, g_strdup (e2e->bind_prefix));
+      g_ptr_array_add (argv, g_strdup ("--await-contact"));
+    }
+  else
+    {
+      g_ptr_array_add (argv, g_strdup ("--contact-port-base"));
+      g_ptr_array_add (argv, g_strdup_printf ("%u", free_port_run (n_phones)));
+    }
   for (guint i = 0; i < G_N_ELEMENTS (common_sim_args); i++)
     g_ptr_array_add (argv, g_strdup (common_sim_args[i]));
   for (guint i = 0; sim_args != NULL && sim_args[i] != NULL; i++)
@@ -1895,7 +1906,9 @@ end_to_end_start (EndToEnd           *e2e,
   g_assert_no_error (error);
 
   ready.store = e2e->store;
-  wait_until (check_phones_ready, &ready, "the phones to register");
+  /* phones that await a contact-me register only after a sweep */
+  if (e2e->bind_prefix == NULL)
+    wait_until (check_phones_ready, &ready, "the phones to register");
 }
 
 /* Stops both, each of which must end cleanly */
@@ -2537,6 +2550,110 @@ test_secure_end_to_end (Fixture       *fixture,
   end_to_end_stop (&e2e);
 }
 
+/* ---- sweep (issue 14 §2, D25) ---- */
+
+typedef struct {
+  const char *args[6];
+  int         status;
+  const char *message;
+} SweepRefusal;
+
+/* Refused before anything is sent: a range that is none, a public one (D25), one above
+ * 1,024 addresses without --yes, options out of range */
+static const SweepRefusal sweep_refusals[] = {
+  { { "sweep", "phones", NULL }, 2, "is not an IPv4 range" },
+  { { "sweep", "8.8.8.0/30", NULL }, 2, "public addresses" },
+  { { "sweep", "8.8.8.0/30", "--yes", NULL }, 2, "public addresses" },
+  { { "sweep", "127.9.0.0/21", NULL }, 1, "confirm the sweep with --yes" },
+  { { "sweep", "127.9.0.0/24", "--rate", "5000", NULL }, 1, "--rate takes 1 to 1000" },
+  { { "sweep", "127.9.0.0/24", "--concurrency", "-1", NULL }, 1, "--concurrency takes 1 to" },
+  { { "sweep", "127.9.0.0/24", "--callback", "console.local", NULL }, 1, "--callback takes an IP address" },
+  { { "sweep", NULL }, 1, "Usage: wpictl sweep RANGE" },
+};
+
+static void
+test_sweep_refusals (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  /* before the service recorded its port, a sweep has no call-back to name */
+  g_assert_cmpint (run_ctl (fixture, "sweep", "127.9.0.1", NULL), ==, 2);
+  assert_error_line (fixture->err, "has not recorded its port");
+
+  g_assert_true (wpi_store_setting_set (fixture->store, "service-port", "18443", &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (sweep_refusals); i++)
+    {
+      const SweepRefusal *c = &sweep_refusals[i];
+      g_autoptr(GSubprocess) process = spawn_ctl (fixture, c->args);
+
+      g_test_message ("sweep %s", c->args[1] ? c->args[1] : "");
+      g_assert_cmpint (finish_ctl (fixture, process), ==, c->status);
+      assert_error_line (fixture->err, c->message);
+      /* refused before the first contact-me */
+      g_assert_null (strstr (fixture->err, "Sweeping"));
+    }
+}
+
+/* The local address the phone at address index listens on has its contact-me port open */
+static gboolean
+check_contact_listening (gpointer user_data)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketConnection) connection =
+    g_socket_client_connect_to_host (client, user_data, 8085, NULL, NULL);
+
+  return connection != NULL;
+}
+
+/* Three phones that do not know the service, at every fifth address of P.0.1 - P.0.14:
+ * the sweep finds and registers each, the rest no answer after two tries */
+static void
+test_sweep_service (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  const char * const sim_args[] = { "--address-stride", "5", NULL };
+  g_autofree char *prefix = g_strdup_printf ("127.%u", 160 + (guint) getpid () % 40);
+  g_autofree char *range = g_strdup_printf ("%s.0.0/28", prefix);
+  g_autofree char *last_phone = g_strdup_printf ("%s.0.11", prefix);
+  EndToEnd e2e = { .bind_prefix = prefix };
+  JsonObject *root;
+  JsonArray *addresses;
+
+  if (!g_file_test (console_path, G_FILE_TEST_IS_EXECUTABLE) || !g_file_test (sim_path, G_FILE_TEST_IS_EXECUTABLE))
+    {
+      g_test_skip ("workpoint-console (built with GTK) and wpi-sim are needed");
+      return;
+    }
+  end_to_end_start (&e2e, fixture, 3, sim_args);
+  wait_until (check_contact_listening, last_phone, "the phones to listen");
+
+  g_assert_cmpint (run_ctl (fixture, "--data-dir", e2e.service_dir, "sweep", range, "--rate", "100",
+                            "--json", NULL), ==, 0);
+  assert_contains (fixture->err, "the phones are to call 127.0.0.1");
+  root = json_node_get_object (ctl_json (fixture));
+  g_assert_cmpint (json_object_get_int_member (root, "registered"), ==, 3);
+  addresses = json_object_get_array_member (root, "addresses");
+  g_assert_cmpuint (json_array_get_length (addresses), ==, 14);
+  for (guint n = 0; n < 14; n++)
+    {
+      JsonObject *entry = json_array_get_object_element (addresses, n);
+      gboolean phone_here = n % 5 == 0;
+      g_autofree char *mac = g_strdup_printf ("00:1A:E8:00:00:%02u", n / 5 + 1);
+
+      g_assert_cmpstr (json_object_get_string_member (entry, "result"), ==, phone_here ? "answered" : "no answer");
+      g_assert_cmpint (json_object_get_int_member (entry, "tries"), ==, phone_here ? 1 : 2);
+      g_assert_cmpstr (json_object_get_string_member (entry, "mac"), ==, phone_here ? mac : NULL);
+    }
+
+  /* the text output lists the phones found */
+  g_assert_cmpint (run_ctl (fixture, "--data-dir", e2e.service_dir, "sweep", last_phone, NULL), ==, 0);
+  assert_contains (fixture->out, "answered  00:1A:E8:00:00:03");
+  assert_contains (fixture->out, "1 addresses swept: 1 answered");
+  end_to_end_stop (&e2e);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2583,6 +2700,8 @@ main (int   argc,
   ADD ("bootstrap/interrupt", test_bootstrap_interrupt);
   ADD ("revoke", test_revoke);
   ADD ("secure-end-to-end", test_secure_end_to_end);
+  ADD ("sweep/refusals", test_sweep_refusals);
+  ADD ("sweep/service", test_sweep_service);
 
 #undef ADD
 

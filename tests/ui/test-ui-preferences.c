@@ -299,26 +299,51 @@ test_preferences_contact_allow (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
-/* The traffic log's byte budget (issue 10 §3): the schema's default and range, and both
- * ways between the spin button and the setting. */
+typedef struct {
+  const char *widget;
+  const char *key;
+  guint       initial;   /* the schema's default */
+  guint       min;
+  guint       max;
+  guint       typed;     /* set in the field, then in the settings */
+  guint       set;
+} SpinCase;
+
+/* Spin buttons bound to ranged settings: the schema's default and range, and both ways
+ * between the spin button and the setting */
+static const SpinCase spin_cases[] = {
+  { "traffic_max_megabytes", "traffic-max-megabytes", 1024, 16, 1048576, 64, 2048 },  /* issue 10 §3 */
+  { "sweep_rate", "sweep-rate", 20, 1, 1000, 50, 5 },     /* issue 14, D25 */
+};
+
 static void
-test_preferences_traffic_budget (void)
+test_preferences_spin_settings (void)
 {
   g_autoptr(GSettings) settings = ui_test_memory_settings ();
   GtkWidget *window = new_shown_window (settings, NULL);
-  GtkSpinButton *budget = GTK_SPIN_BUTTON (ui_test_find_named (window, GTK_TYPE_SPIN_BUTTON,
-                                                               "traffic_max_megabytes"));
-  double min, max;
+  GtkSwitch *allow_public = GTK_SWITCH (ui_test_find_named (window, GTK_TYPE_SWITCH, "sweep_allow_public"));
 
-  g_assert_cmpint (gtk_spin_button_get_value_as_int (budget), ==, 1024);
-  gtk_spin_button_get_range (budget, &min, &max);
-  g_assert_cmpfloat (min, ==, 16);
-  g_assert_cmpfloat (max, ==, 1048576);
+  for (guint i = 0; i < G_N_ELEMENTS (spin_cases); i++)
+    {
+      const SpinCase *c = &spin_cases[i];
+      GtkSpinButton *spin = GTK_SPIN_BUTTON (ui_test_find_named (window, GTK_TYPE_SPIN_BUTTON, c->widget));
+      double min, max;
 
-  gtk_spin_button_set_value (budget, 64);
-  g_assert_cmpuint (g_settings_get_uint (settings, "traffic-max-megabytes"), ==, 64);
-  g_settings_set_uint (settings, "traffic-max-megabytes", 2048);
-  g_assert_cmpint (gtk_spin_button_get_value_as_int (budget), ==, 2048);
+      g_test_message ("%s", c->key);
+      g_assert_cmpint (gtk_spin_button_get_value_as_int (spin), ==, c->initial);
+      gtk_spin_button_get_range (spin, &min, &max);
+      g_assert_cmpfloat (min, ==, c->min);
+      g_assert_cmpfloat (max, ==, c->max);
+      gtk_spin_button_set_value (spin, c->typed);
+      g_assert_cmpuint (g_settings_get_uint (settings, c->key), ==, c->typed);
+      g_settings_set_uint (settings, c->key, c->set);
+      g_assert_cmpint (gtk_spin_button_get_value_as_int (spin), ==, c->set);
+    }
+
+  /* D25: public ranges are swept only when allowed */
+  g_assert_false (gtk_switch_get_active (allow_public));
+  gtk_switch_set_active (allow_public, TRUE);
+  g_assert_true (g_settings_get_boolean (settings, "sweep-allow-public"));
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
@@ -369,7 +394,7 @@ main (int   argc,
   g_test_add_func ("/ui/preferences/apply", test_preferences_apply);
   g_test_add_func ("/ui/preferences/confirm", test_preferences_confirm);
   g_test_add_func ("/ui/preferences/contact-allow", test_preferences_contact_allow);
-  g_test_add_func ("/ui/preferences/traffic-budget", test_preferences_traffic_budget);
+  g_test_add_func ("/ui/preferences/spin-settings", test_preferences_spin_settings);
   g_test_add_func ("/ui/preferences/tls-keylog", test_preferences_tls_keylog);
 
   return g_test_run ();

@@ -1,6 +1,8 @@
 /* test-util-sim.c: a simulated phone under test (see test-util-sim.h) */
 #include "test-util-sim.h"
 
+#include <unistd.h>
+
 static void
 on_flow_started (WpiSimPhone        *phone,
                  const char         *reason,
@@ -147,4 +149,30 @@ void
 test_util_simulator_log_failures (WpiSimulator *simulator)
 {
   g_signal_connect (simulator, "flow-finished", G_CALLBACK (on_simulator_flow), NULL);
+}
+
+char *
+test_util_sim_bind_prefix (guint first,
+                           guint spread)
+{
+  return g_strdup_printf ("127.%u", first + (guint) getpid () % spread);
+}
+
+WpiSimulator *
+test_util_sim_room_start (const char *service_uri,
+                          guint       n_phones,
+                          const char *bind_prefix,
+                          guint       stride,
+                          const char *base_mac)
+{
+  WpiSimulator *simulator = wpi_simulator_new (service_uri, n_phones);
+  g_autoptr(GError) error = NULL;
+
+  g_object_set (simulator, "bind-prefix", bind_prefix, "address-stride", stride,
+                "await-contact", TRUE, "base-mac", base_mac, "retry-seconds", 0.2, NULL);
+  test_util_simulator_log_failures (simulator);
+  if (!wpi_simulator_start (simulator, &error))
+    g_error ("cannot start %u simulated phones under %s: %s", n_phones, bind_prefix,
+             error->message);
+  return simulator;
 }

@@ -56,4 +56,18 @@ void                test_util_phone_watch_free (TestUtilPhoneWatch *watch,
  * same process always finds one of GLib's TLS handshake threads. Call after g_test_init(). */
 void                test_util_sim_init         (void);
 
+/* "127.N" with N in first .. first + spread - 1 by the process id, so that parallel test
+ * programs bind different loopback addresses */
+char               *test_util_sim_bind_prefix  (guint               first,
+                                                guint               spread);
+/* A room of n_phones simulated phones that do not know the service yet (await-contact:
+ * they call it only after a contact-me, e.g. a sweep's, issue 14), phone n listening on
+ * port 8085 of address n * stride under bind_prefix, MACs from base_mac; started, with
+ * failed flows logged. */
+WpiSimulator       *test_util_sim_room_start   (const char         *service_uri,
+                                                guint               n_phones,
+                                                const char         *bind_prefix,
+                                                guint               stride,
+                                                const char         *base_mac);
+
 G_END_DECLS
