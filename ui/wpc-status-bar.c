@@ -8,6 +8,7 @@
 
 #include <glib/gi18n.h>
 
+#include "wpc-local-addresses.h"
 #include "wpc-status-bar.h"
 
 struct _WpcStatusBar
@@ -41,18 +42,91 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
+/* "https://0.0.0.0:18443": the service listens on every address of this computer; *port
+ * gets the port. */
+static gboolean
+url_on_every_address (const char *url,
+                      gint       *port)
+{
+  g_autoptr(GUri) uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+  const char *host = uri != NULL ? g_uri_get_host (uri) : NULL;
+
+  if (g_strcmp0 (host, "0.0.0.0") != 0 && g_strcmp0 (host, "::") != 0)
+    return FALSE;
+  *port = g_uri_get_port (uri);
+  return TRUE;
+}
+
+/* The addresses phones can reach the service at, one URL a line, for the tooltip */
+static char *
+reachable_urls (GArray *ports)
+{
+  g_autoptr(GPtrArray) addresses = wpc_local_addresses_list (NULL);
+  g_autoptr(GString) text = g_string_new (NULL);
+
+  for (guint i = 0; addresses != NULL && i < addresses->len; i++)
+    {
+      GInetAddress *address = g_ptr_array_index (addresses, i);
+      g_autofree char *ip = g_inet_address_to_string (address);
+      gboolean v6 = g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV6;
+
+      for (guint j = 0; j < ports->len; j++)
+        g_string_append_printf (text, "\nhttps://%s%s%s:%d", v6 ? "[" : "", ip, v6 ? "]" : "",
+                                g_array_index (ports, gint, j));
+    }
+  if (text->len == 0)
+    return g_strdup (_("This computer has no address that phones can reach."));
+  /* Translators: followed by one URL a line */
+  return g_strconcat (_("Phones reach the console at:"), text->str, NULL);
+}
+
+/* "0.0.0.0" means nothing to a technician: listening on every address reads "all
+ * addresses", and the tooltip lists them (issue 12 §4) */
 static void
 update_listening (WpcStatusBar *self)
 {
+  g_auto(GStrv) urls = NULL;
+  g_autoptr(GString) shown = g_string_new (NULL);
+  g_autoptr(GString) all_ports = g_string_new (NULL);
+  g_autoptr(GArray) ports = g_array_new (FALSE, FALSE, sizeof (gint));
   g_autofree char *text = NULL;
+  g_autofree char *tooltip = NULL;
 
   if (self->listening == NULL || self->listening[0] == '\0')
-    text = g_strdup (_("Not listening"));
-  else
-    /* Translators: %s lists addresses and ports, e.g. "0.0.0.0:18443, 0.0.0.0:18444" */
-    text = g_strdup_printf (_("Listening on %s"), self->listening);
+    {
+      gtk_label_set_text (self->listening_label, _("Not listening"));
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->listening_label), NULL);
+      return;
+    }
+  urls = g_strsplit (self->listening, ", ", -1);
+  for (guint i = 0; urls[i] != NULL; i++)
+    {
+      gint port = 0;
 
+      if (url_on_every_address (urls[i], &port))
+        {
+          g_array_append_val (ports, port);
+          g_string_append_printf (all_ports, "%s%d", all_ports->len > 0 ? ", " : "", port);
+        }
+      else
+        g_string_append_printf (shown, "%s%s", shown->len > 0 ? ", " : "", urls[i]);
+    }
+  if (ports->len > 0)
+    {
+      /* Translators: %s lists ports, e.g. "18443, 18444" */
+      g_autofree char *every = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "all addresses, port %s",
+                                                             "all addresses, ports %s", ports->len),
+                                                all_ports->str);
+
+      g_string_prepend (shown, shown->len > 0 ? "; " : "");
+      g_string_prepend (shown, every);
+      tooltip = reachable_urls (ports);
+    }
+  /* Translators: %s lists addresses and ports, e.g. "https://192.0.2.2:18443, https://192.0.2.2:18444"
+   * or "all addresses, ports 18443, 18444" */
+  text = g_strdup_printf (_("Listening on %s"), shown->str);
   gtk_label_set_text (self->listening_label, text);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->listening_label), tooltip);
 }
 
 static void

@@ -545,12 +545,26 @@ test_window_start_demo (Fixture *fixture)
   g_assert_cmpstr (wpc_application_get_data_dir (fixture->console.application), ==, fixture->console.data_dir);
 }
 
+/* The tooltip of the status line's "Listening on …" */
+static char *
+listening_tooltip (WpcStatusBar *status_bar)
+{
+  g_autoptr(GPtrArray) labels = g_ptr_array_new ();
+
+  ui_test_find_all (GTK_WIDGET (status_bar), GTK_TYPE_LABEL, NULL, labels);
+  for (guint i = 0; i < labels->len; i++)
+    if (g_str_has_prefix (gtk_label_get_text (g_ptr_array_index (labels, i)), "Listening on "))
+      return g_strdup (gtk_widget_get_tooltip_text (g_ptr_array_index (labels, i)));
+  g_error ("No “Listening on” label");
+}
+
 static void
 test_window_status_bar (Fixture *fixture)
 {
   WpcStatusBar *status_bar = wpc_window_get_status_bar (fixture->window);
   g_autofree char *text = NULL;
   g_autofree char *expected = NULL;
+  g_autofree char *tooltip = NULL;
 
   /* The window shows the service's values */
   g_assert_true (ui_test_is_shown (GTK_WIDGET (status_bar)));
@@ -581,6 +595,22 @@ test_window_status_bar (Fixture *fixture)
   text = ui_test_shown_text (GTK_WIDGET (status_bar));
   g_assert_nonnull (strstr (text, "1 phone · 2 busy"));
   g_assert_nonnull (strstr (text, "1 phone in Default Mode"));
+
+  /* Every address: said in words, and the addresses phones can use in the tooltip */
+  wpc_status_bar_set_listening (status_bar, "https://0.0.0.0:18443, https://0.0.0.0:18444");
+  g_clear_pointer (&text, g_free);
+  text = ui_test_shown_text (GTK_WIDGET (status_bar));
+  g_assert_nonnull (strstr (text, "Listening on all addresses, ports 18443, 18444\n"));
+  g_assert_null (strstr (text, "0.0.0.0"));
+  tooltip = listening_tooltip (status_bar);
+  g_assert_true (g_str_has_prefix (tooltip, "Phones reach the console at:") ||
+                 g_str_has_prefix (tooltip, "This computer has no address that phones can reach."));
+  g_assert_null (strstr (tooltip, "0.0.0.0"));
+  g_assert_null (strstr (tooltip, "127.0.0.1"));
+  wpc_status_bar_set_listening (status_bar, "https://[::]:18443, https://127.0.0.1:18444");
+  g_clear_pointer (&text, g_free);
+  text = ui_test_shown_text (GTK_WIDGET (status_bar));
+  g_assert_nonnull (strstr (text, "Listening on all addresses, port 18443; https://127.0.0.1:18444\n"));
 
   wpc_status_bar_set_phones_default_mode (status_bar, 0);
   wpc_status_bar_set_listening (status_bar, NULL);
