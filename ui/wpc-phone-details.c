@@ -1209,6 +1209,10 @@ wpc_phone_details_set_phone (WpcPhoneDetails *self,
   if (phone != NULL)
     g_signal_connect_swapped (phone, "notify", G_CALLBACK (update_identity), self);
 
+  /* Another phone's details start at their top, not where the last one's were scrolled
+   * to (issue 12 §4) */
+  if (self->scroller != NULL)
+    gtk_adjustment_set_value (gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (self->scroller)), 0.0);
   /* The previous phone's load must not land on this one */
   cancel_load (self);
   g_clear_pointer (&self->items, g_array_unref);

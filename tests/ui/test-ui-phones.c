@@ -849,6 +849,17 @@ test_details (Fixture *fixture)
   ui_test_save_screenshot (GTK_WIDGET (fixture->window), "phones-details-to-traffic.png");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.show-page", "s", "phones"));
 
+  /* Scrolled down, then another phone: its details start at the top */
+  {
+    GtkScrolledWindow *scroller = GTK_SCROLLED_WINDOW (ui_test_find_widget (details, GTK_TYPE_SCROLLED_WINDOW, NULL));
+    GtkAdjustment *vertical = gtk_scrolled_window_get_vadjustment (scroller);
+
+    gtk_adjustment_set_value (vertical, gtk_adjustment_get_upper (vertical));
+    g_assert_cmpfloat (gtk_adjustment_get_value (vertical), >, 0.0);
+    select_macs (fixture, (const char *[]) { phones[0].mac, NULL });
+    g_assert_cmpfloat (gtk_adjustment_get_value (vertical), ==, 0.0);
+  }
+
   /* More than one phone selected: a summary instead of one phone's details */
   select_macs (fixture, (const char *[]) { phones[0].mac, phones[1].mac, NULL });
   g_assert_false (ui_test_is_shown (details));
