@@ -171,9 +171,13 @@ update_default_mode (WpcStatusBar *self)
                                        self->phones_default_mode),
                           self->phones_default_mode);
   gtk_label_set_text (self->default_mode_label, text);
+  /* a button around a box has no name of its own for screen readers */
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->default_mode_badge),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, text, -1);
   gtk_widget_set_tooltip_text (self->default_mode_badge,
                                _("These phones accept settings from any server that has a "
-                                 "trusted certificate. Bootstrap them to Secure Mode in PIN handout."));
+                                 "trusted certificate. Click to bootstrap them to Secure Mode in "
+                                 "PIN handout."));
 }
 
 static void

@@ -89,6 +89,19 @@ bootstrap_selection_action (GtkWidget  *widget,
   gtk_stack_set_visible_child_name (self->view_stack, "pin-handout");
 }
 
+/* The status bar's "N phones in Default Mode": the PIN handout, set to those phones
+ * (issue 12 §4) */
+static void
+handout_default_mode_action (GtkWidget  *widget,
+                             const char *action_name,
+                             GVariant   *parameter)
+{
+  WpcWindow *self = WPC_WINDOW (widget);
+
+  wpc_handout_view_set_scope (self->handout_view, WPC_HANDOUT_SCOPE_DEFAULT_MODE);
+  gtk_stack_set_visible_child_name (self->view_stack, "pin-handout");
+}
+
 static void
 start_demo_action (GtkWidget  *widget,
                    const char *action_name,
@@ -470,6 +483,7 @@ wpc_window_class_init (WpcWindowClass *klass)
 
   gtk_widget_class_install_action (widget_class, "win.show-page", "s", show_page_action);
   gtk_widget_class_install_action (widget_class, "win.bootstrap-selection", NULL, bootstrap_selection_action);
+  gtk_widget_class_install_action (widget_class, "win.handout-default-mode", NULL, handout_default_mode_action);
   gtk_widget_class_install_action (widget_class, "win.start-demo", "u", start_demo_action);
   gtk_widget_class_install_action (widget_class, "win.show-traffic", "x", show_traffic_action);
   gtk_widget_class_install_action (widget_class, "win.point-phones-here", NULL, point_phones_here_action);

@@ -589,6 +589,19 @@ test_window_status_bar (Fixture *fixture)
                    "3 phones in Default Mode\n");
   ui_test_save_screenshot (GTK_WIDGET (fixture->window), "window-status.png");
 
+  /* The badge opens the PIN handout for the phones in Default Mode */
+  {
+    GtkWidget *handout = GTK_WIDGET (wpc_window_get_handout_view (fixture->window));
+    GtkWidget *badge = ui_test_find_button_for_action (GTK_WIDGET (status_bar), "win.handout-default-mode");
+    GtkDropDown *scope = GTK_DROP_DOWN (ui_test_find_widget (handout, GTK_TYPE_DROP_DOWN, NULL));
+
+    gtk_drop_down_set_selected (scope, WPC_HANDOUT_SCOPE_ALL);
+    g_signal_emit_by_name (badge, "clicked");
+    g_assert_cmpstr (wpc_window_get_visible_view (fixture->window), ==, "pin-handout");
+    g_assert_cmpuint (gtk_drop_down_get_selected (scope), ==, WPC_HANDOUT_SCOPE_DEFAULT_MODE);
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.show-page", "s", "phones"));
+  }
+
   wpc_status_bar_set_phones_known (status_bar, 1);
   wpc_status_bar_set_phones_default_mode (status_bar, 1);
   g_clear_pointer (&text, g_free);
