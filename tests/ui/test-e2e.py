@@ -167,15 +167,35 @@ def click(accessible):
     raise StepFailed(f"“{name(accessible)}” ({accessible.getRoleName()}) has no click action")
 
 
+def find_soon(root, roles, wanted_name, what, timeout):
+    """Waits for a control to be in the tree: a busy console (sanitizers) rebuilds parts of
+    its tree while a search walks it, and one walk can miss what is there."""
+    if not isinstance(roles, tuple):
+        roles = (roles,)
+
+    def found():
+        for wanted_role in roles:
+            accessible = find(root, wanted_role, wanted_name)
+            if accessible is not None:
+                return accessible
+        return None
+    return wait_for(what, found, timeout)
+
+
+def view_and_table(frame, title, table_name):
+    """The view's page (a panel named title) and its table named table_name, or None."""
+    page = find(frame, pyatspi.ROLE_PANEL, title)
+    table = find(page, pyatspi.ROLE_TREE_TABLE, table_name) if page is not None else None
+    return (page, table) if table is not None else None
+
+
 def open_view(frame, tab, title, table_name, what, timeout):
     """Clicks a view's tab, waits until it is selected and the view shows its table named
     table_name; returns the view's page and that table."""
     click(tab)
     wait_for(f"the {title} tab to be selected", lambda: has_state(tab, pyatspi.STATE_SELECTED), timeout)
-    page = find(frame, pyatspi.ROLE_PANEL, title)
-    table = wait_for(f"{what} (a table named “{table_name}”)",
-                     lambda: find(page, pyatspi.ROLE_TREE_TABLE, table_name), timeout)
-    return page, table
+    return wait_for(f"{what} (a table named “{table_name}” in the view “{title}”)",
+                    lambda: view_and_table(frame, title, table_name), timeout)
 
 
 def text_of(accessible):
@@ -236,14 +256,13 @@ def follow_flow_from_phone(traffic_page, message_table, tap, timeout):
     if not phone_rows:
         raise StepFailed(f"no message from a phone (“{PHONE_TO_CONSOLE}”) to follow: {rows[:5]}")
     select_only_row(message_table, phone_rows[0])
-    follow = find(traffic_page, pyatspi.ROLE_PUSH_BUTTON, "Follow Flow")
-    if follow is None:
-        raise StepFailed("the inspector has no Follow Flow button")
+    follow = find_soon(traffic_page, pyatspi.ROLE_PUSH_BUTTON, "Follow Flow",
+                       "the inspector's Follow Flow button", timeout)
     wait_for("Follow Flow to be enabled on the phone's message",
              lambda: has_state(follow, pyatspi.STATE_SENSITIVE), timeout)
     click(follow)
-    entry = find(traffic_page, pyatspi.ROLE_TEXT, "Display filter") or \
-        find(traffic_page, pyatspi.ROLE_ENTRY, "Display filter")
+    entry = find_soon(traffic_page, (pyatspi.ROLE_TEXT, pyatspi.ROLE_ENTRY), "Display filter",
+                      "the inspector's text field “Display filter”", timeout)
     flow = wait_for("the display filter to follow a flow (“flow == …”)",
                     lambda: text_of(entry).startswith("flow == ") and text_of(entry), timeout)
 
@@ -383,10 +402,8 @@ def sweep_steps(app, phones_page, phone_table, tap, timeout):
                   if re.match(r"^127\.\d+\.\d+\.\d+$", row[0])}, key=ipaddress.ip_address)
     if len(ips) != N_PHONES:
         raise StepFailed(f"the phone list shows {len(ips)} loopback addresses, not {N_PHONES}")
-    more = find(phones_page, pyatspi.ROLE_TOGGLE_BUTTON, "More actions") or \
-        find(phones_page, pyatspi.ROLE_PUSH_BUTTON, "More actions")
-    if more is None:
-        raise StepFailed("the Phones view has no “More actions” button")
+    more = find_soon(phones_page, (pyatspi.ROLE_TOGGLE_BUTTON, pyatspi.ROLE_PUSH_BUTTON), "More actions",
+                     "the Phones view's “More actions” button", timeout)
     # GTK 4.8 puts the action on the menu button's inner toggle button
     inner = [a for a, r in descendants(more) if r in (pyatspi.ROLE_TOGGLE_BUTTON, pyatspi.ROLE_PUSH_BUTTON)]
     click(inner[0] if inner else more)
@@ -395,10 +412,10 @@ def sweep_steps(app, phones_page, phone_table, tap, timeout):
     click(item)
     dialog = wait_for("the “Find Phones by Sweep” window",
                       lambda: find(app, pyatspi.ROLE_FRAME, "Find Phones by Sweep"), timeout)
-    entry = find(dialog, pyatspi.ROLE_TEXT, "Range") or find(dialog, pyatspi.ROLE_ENTRY, "Range")
-    start = find(dialog, pyatspi.ROLE_PUSH_BUTTON, "Start Sweep")
-    if entry is None or start is None:
-        raise StepFailed("the sweep window has no “Range” field or no “Start Sweep” button")
+    entry = find_soon(dialog, (pyatspi.ROLE_TEXT, pyatspi.ROLE_ENTRY), "Range",
+                      "the sweep window's “Range” field", timeout)
+    start = find_soon(dialog, pyatspi.ROLE_PUSH_BUTTON, "Start Sweep",
+                      "the sweep window's “Start Sweep” button", timeout)
 
     entry.queryEditableText().setTextContents("8.8.8.0/30")
     wait_for("the public range 8.8.8.0/30 to be refused as typed",
@@ -429,9 +446,7 @@ def sweep_steps(app, phones_page, phone_table, tap, timeout):
         raise StepFailed(f"{error}; the sweep said: {last_summary[0] if last_summary else 'nothing'}")
     tap.ok(f"a sweep of {ips[0]}-{ips[-1]} reaches the demo's phones and they call again ({summary})")
 
-    close = find(dialog, pyatspi.ROLE_PUSH_BUTTON, "Close")
-    if close is None:
-        raise StepFailed("the sweep window has no Close button")
+    close = find_soon(dialog, pyatspi.ROLE_PUSH_BUTTON, "Close", "the sweep window's Close button", timeout)
     click(close)
     wait_for("the sweep window to close",
              lambda: find(app, pyatspi.ROLE_FRAME, "Find Phones by Sweep") is None, timeout)
@@ -447,18 +462,16 @@ def is_on(toggle):
 def check_inspector_toggles(traffic_page, tap, timeout):
     """Issue 13 part 2: the pause button says its state to a screen reader (its name is
     what a press will do) and auto-scroll is a toggle."""
-    pause = find(traffic_page, pyatspi.ROLE_PUSH_BUTTON, "Pause live capture")
-    if pause is None:
-        raise StepFailed("the inspector has no button named “Pause live capture”")
+    pause = find_soon(traffic_page, pyatspi.ROLE_PUSH_BUTTON, "Pause live capture",
+                      "the inspector's button “Pause live capture”", timeout)
     click(pause)
     wait_for("the pause button to be named “Resume live capture”",
              lambda: name(pause) == "Resume live capture" and is_on(pause), timeout)
     click(pause)
     wait_for("the pause button to be named “Pause live capture” again",
              lambda: name(pause) == "Pause live capture" and not is_on(pause), timeout)
-    scroll = find(traffic_page, pyatspi.ROLE_PUSH_BUTTON, "Scroll to new messages")
-    if scroll is None:
-        raise StepFailed("the inspector has no button named “Scroll to new messages”")
+    scroll = find_soon(traffic_page, pyatspi.ROLE_PUSH_BUTTON, "Scroll to new messages",
+                       "the inspector's button “Scroll to new messages”", timeout)
     if not is_on(scroll):
         raise StepFailed("auto-scroll is not on at start")
     click(scroll)
@@ -482,15 +495,13 @@ def run(args, tap, timeout):
         # The view switcher is in the header bar, the frame's last child
         header = children(frame)[-1]
         phones_tab = wait_for("the Phones view tab", lambda: find(header, pyatspi.ROLE_PAGE_TAB, "Phones"), timeout)
-        traffic_tab = find(header, pyatspi.ROLE_PAGE_TAB, "Traffic")
-        handout_tab = find(header, pyatspi.ROLE_PAGE_TAB, "PIN handout")
-        if traffic_tab is None or handout_tab is None:
-            raise StepFailed("the view switcher lacks the Traffic or PIN handout tab")
+        traffic_tab = find_soon(header, pyatspi.ROLE_PAGE_TAB, "Traffic", "the Traffic view tab", timeout)
+        handout_tab = find_soon(header, pyatspi.ROLE_PAGE_TAB, "PIN handout", "the PIN handout view tab",
+                                timeout)
         if not has_state(phones_tab, pyatspi.STATE_SELECTED):
             click(phones_tab)
-        phones_page = find(frame, pyatspi.ROLE_PANEL, "Phones")
-        phone_table = wait_for("the phone list (a table named “Phones”)",
-                               lambda: find(phones_page, pyatspi.ROLE_TREE_TABLE, "Phones"), timeout)
+        phones_page, phone_table = wait_for("the phone list (a table named “Phones”)",
+                                            lambda: view_and_table(frame, "Phones", "Phones"), timeout)
 
         def twenty_phones():
             macs = {row[0] for row in table_rows(phone_table, [1]) if MAC_PATTERN.match(row[0])}
@@ -526,10 +537,12 @@ def run(args, tap, timeout):
 
         # PIN handout -------------------------------------------------------------
         handout_page, pin_table = open_view(frame, handout_tab, "PIN handout", "PINs", "the PIN table", timeout)
-        generate = find(handout_page, pyatspi.ROLE_PUSH_BUTTON, "Generate")
-        if generate is None:
+        try:
+            generate = find_soon(handout_page, pyatspi.ROLE_PUSH_BUTTON, "Generate",
+                                 "the PIN handout view's Generate button", timeout)
+        except StepFailed as error:
             names = [name(a) for a, r in descendants(handout_page) if r == pyatspi.ROLE_PUSH_BUTTON]
-            raise StepFailed("the PIN handout view has no Generate button, only %r" % names)
+            raise StepFailed(f"{error}; its buttons: {names}")
         wait_for("the Generate button to be enabled",
                  lambda: has_state(generate, pyatspi.STATE_SENSITIVE), timeout)
         click(generate)
@@ -576,16 +589,13 @@ def run(args, tap, timeout):
                               count_label(r"^([\d,.\s]+) messages?$"), timeout)
         total_before = int(re.sub(r"\D", "", unfiltered.group(1)))
 
-        entry = find(traffic_page, pyatspi.ROLE_TEXT, "Display filter") or \
-            find(traffic_page, pyatspi.ROLE_ENTRY, "Display filter")
-        if entry is None:
-            raise StepFailed("the inspector has no text field named “Display filter”")
+        entry = find_soon(traffic_page, (pyatspi.ROLE_TEXT, pyatspi.ROLE_ENTRY), "Display filter",
+                          "the inspector's text field “Display filter”", timeout)
         if not entry.queryEditableText().setTextContents(FILTER):
             raise StepFailed("the display filter did not take the text")
         wait_for(f"the display filter to read “{FILTER}”", lambda: text_of(entry) == FILTER, timeout)
-        apply = find(traffic_page, pyatspi.ROLE_PUSH_BUTTON, "Apply")
-        if apply is None:
-            raise StepFailed("the inspector has no Apply button")
+        apply = find_soon(traffic_page, pyatspi.ROLE_PUSH_BUTTON, "Apply", "the inspector's Apply button",
+                          timeout)
         click(apply)
 
         def shrunk():
@@ -607,9 +617,8 @@ def run(args, tap, timeout):
 
         # The first message decoded: its raw XML in the third pane
         select_only_row(message_table, 0)
-        raw = find(traffic_page, pyatspi.ROLE_TEXT, "Raw message")
-        if raw is None:
-            raise StepFailed("the inspector has no text named “Raw message”")
+        raw = find_soon(traffic_page, pyatspi.ROLE_TEXT, "Raw message", "the inspector's “Raw message” text",
+                        timeout)
         wait_for("the raw message of the selected message (a WorkpointMessage)",
                  lambda: "<WorkpointMessage" in text_of(raw), timeout)
         tap.ok("selecting a message shows its raw WorkpointMessage")
@@ -620,9 +629,7 @@ def run(args, tap, timeout):
         check_inspector_toggles(traffic_page, tap, timeout)
 
         # Quit --------------------------------------------------------------------
-        close = find(header, pyatspi.ROLE_PUSH_BUTTON, "Close")
-        if close is None:
-            raise StepFailed("the window has no Close button")
+        close = find_soon(header, pyatspi.ROLE_PUSH_BUTTON, "Close", "the window's Close button", timeout)
         click(close)
         try:
             status = process.wait(timeout=timeout)
@@ -681,14 +688,12 @@ def import_steps(app, frame, tap, timeout):
     summary = f"{N_PHONES} phones: {N_PHONES} new, 0 updated, 0 unchanged"
     wait_for(f"the preview “{summary}”", lambda: find(dialog, pyatspi.ROLE_LABEL, summary), timeout)
     tap.ok(f"the Import dialog previews the list: {summary}")
-    import_button = find(dialog, pyatspi.ROLE_PUSH_BUTTON, "Import")
-    if import_button is None:
-        raise StepFailed("the Import dialog has no Import button")
+    import_button = find_soon(dialog, pyatspi.ROLE_PUSH_BUTTON, "Import", "the Import dialog's Import button",
+                              timeout)
     click(import_button)
 
-    phones_page = find(frame, pyatspi.ROLE_PANEL, "Phones")
-    phone_table = wait_for("the phone list", lambda: find(phones_page, pyatspi.ROLE_TREE_TABLE, "Phones"),
-                           timeout)
+    phones_page, phone_table = wait_for("the phone list", lambda: view_and_table(frame, "Phones", "Phones"),
+                                        timeout)
 
     def rows_where(wanted):
         def check():
