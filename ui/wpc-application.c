@@ -1,4 +1,7 @@
-/* wpc-application.c: the console's GtkApplication: options, app actions, settings
+/* wpc-application.c: the console's AdwApplication: options, app actions, settings
+ *
+ * AdwApplication follows the desktop's light or dark style (the portal's color-scheme)
+ * by itself, through AdwStyleManager.
  *
  * The listening options (--port, --secure-port, --bind) override the settings for this
  * run only: without them the properties follow GSettings live, with them they are
@@ -25,17 +28,10 @@
 
 #define MAX_DEMO_PHONES 10000
 
-/* org.freedesktop.appearance color-scheme: 0 no preference, 1 dark, 2 light */
-#define PORTAL_BUS_NAME          "org.freedesktop.portal.Desktop"
-#define PORTAL_OBJECT_PATH       "/org/freedesktop/portal/desktop"
-#define PORTAL_SETTINGS_IFACE    "org.freedesktop.portal.Settings"
-#define APPEARANCE_NAMESPACE     "org.freedesktop.appearance"
-#define COLOR_SCHEME_KEY         "color-scheme"
-#define COLOR_SCHEME_PREFER_DARK 1
 
 struct _WpcApplication
 {
-  GtkApplication  parent_instance;
+  AdwApplication  parent_instance;
 
   GSettings      *settings;
   char           *data_dir;
@@ -61,10 +57,9 @@ struct _WpcApplication
 
   GtkWindow      *preferences_window;  /* weak */
   GCancellable   *cancellable;
-  guint           portal_subscription;
 };
 
-G_DEFINE_FINAL_TYPE (WpcApplication, wpc_application, GTK_TYPE_APPLICATION)
+G_DEFINE_FINAL_TYPE (WpcApplication, wpc_application, ADW_TYPE_APPLICATION)
 
 enum {
   PROP_0,
@@ -104,96 +99,6 @@ static const GOptionEntry option_entries[] = {
        "WARNING: anyone with the file can read the phones' passwords in such a capture"), N_("FILE") },
   { NULL }
 };
-
-/* Color scheme ------------------------------------------------------------------- */
-
-static void
-apply_color_scheme (GVariant *value)
-{
-  g_autoptr(GVariant) inner = g_variant_ref (value);
-
-  /* Settings.Read wraps the value in one variant more than SettingChanged does. */
-  while (g_variant_is_of_type (inner, G_VARIANT_TYPE_VARIANT))
-    {
-      GVariant *unwrapped = g_variant_get_variant (inner);
-      g_variant_unref (inner);
-      inner = unwrapped;
-    }
-
-  if (!g_variant_is_of_type (inner, G_VARIANT_TYPE_UINT32))
-    return;
-
-  g_object_set (gtk_settings_get_default (),
-                "gtk-application-prefer-dark-theme",
-                g_variant_get_uint32 (inner) == COLOR_SCHEME_PREFER_DARK,
-                NULL);
-}
-
-static void
-on_portal_setting_changed (GDBusConnection *connection,
-                           const char      *sender_name,
-                           const char      *object_path,
-                           const char      *interface_name,
-                           const char      *signal_name,
-                           GVariant        *parameters,
-                           gpointer         user_data)
-{
-  const char *namespace = NULL;
-  const char *key = NULL;
-  g_autoptr(GVariant) value = NULL;
-
-  if (!g_variant_is_of_type (parameters, G_VARIANT_TYPE ("(ssv)")))
-    return;
-
-  g_variant_get (parameters, "(&s&sv)", &namespace, &key, &value);
-  if (g_str_equal (namespace, APPEARANCE_NAMESPACE) && g_str_equal (key, COLOR_SCHEME_KEY))
-    apply_color_scheme (value);
-}
-
-static void
-on_portal_read_done (GObject      *source,
-                     GAsyncResult *result,
-                     gpointer      user_data)
-{
-  g_autoptr(GVariant) reply = NULL;
-  g_autoptr(GVariant) value = NULL;
-  g_autoptr(GError) error = NULL;
-
-  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
-  if (reply == NULL)
-    {
-      /* No portal (or an old one): GTK's own theme setting stays in charge. */
-      g_debug ("Color scheme not read from the portal: %s", error->message);
-      return;
-    }
-
-  g_variant_get (reply, "(v)", &value);
-  apply_color_scheme (value);
-}
-
-static void
-follow_system_color_scheme (WpcApplication *self)
-{
-  GDBusConnection *bus = g_application_get_dbus_connection (G_APPLICATION (self));
-
-  if (bus == NULL)
-    return;
-
-  self->portal_subscription =
-    g_dbus_connection_signal_subscribe (bus, PORTAL_BUS_NAME, PORTAL_SETTINGS_IFACE,
-                                        "SettingChanged", PORTAL_OBJECT_PATH,
-                                        APPEARANCE_NAMESPACE, G_DBUS_SIGNAL_FLAGS_NONE,
-                                        on_portal_setting_changed, NULL, NULL);
-
-  /* NO_AUTO_START: a desktop that has the portal runs it already; elsewhere starting it
-   * would only delay the answer. */
-  g_dbus_connection_call (bus, PORTAL_BUS_NAME, PORTAL_OBJECT_PATH, PORTAL_SETTINGS_IFACE,
-                          "Read",
-                          g_variant_new ("(ss)", APPEARANCE_NAMESPACE, COLOR_SCHEME_KEY),
-                          G_VARIANT_TYPE ("(v)"),
-                          G_DBUS_CALL_FLAGS_NO_AUTO_START, 5000,
-                          self->cancellable, on_portal_read_done, NULL);
-}
 
 /* App actions -------------------------------------------------------------------- */
 
@@ -734,17 +639,6 @@ schedule_relisten (WpcApplication *self)
 /* GApplication ------------------------------------------------------------------- */
 
 static void
-load_style (void)
-{
-  g_autoptr(GtkCssProvider) provider = gtk_css_provider_new ();
-
-  gtk_css_provider_load_from_resource (provider, "/org/workpoint/Console/style.css");
-  gtk_style_context_add_provider_for_display (gdk_display_get_default (),
-                                              GTK_STYLE_PROVIDER (provider),
-                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
-}
-
-static void
 wpc_application_startup (GApplication *application)
 {
   WpcApplication *self = WPC_APPLICATION (application);
@@ -760,8 +654,7 @@ wpc_application_startup (GApplication *application)
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.preferences", preferences_accels);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.shortcuts", shortcuts_accels);
 
-  load_style ();
-  follow_system_color_scheme (self);
+  /* AdwApplication loads style.css from the resource base path itself. */
   start_service (self);
   self->service_started = TRUE;
 
@@ -781,13 +674,9 @@ static void
 wpc_application_shutdown (GApplication *application)
 {
   WpcApplication *self = WPC_APPLICATION (application);
-  GDBusConnection *bus = g_application_get_dbus_connection (application);
 
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->relisten_source, g_source_remove);
-  if (bus != NULL && self->portal_subscription != 0)
-    g_dbus_connection_signal_unsubscribe (bus, self->portal_subscription);
-  self->portal_subscription = 0;
   stop_demo (self);
   if (self->service != NULL)
     wpi_service_host_stop (self->service);

@@ -1,7 +1,7 @@
 /* wpc-application.h: the console's GtkApplication: options, app actions, settings */
 #pragma once
 
-#include <gtk/gtk.h>
+#include <adwaita.h>
 
 #include "wpi-service.h"
 #include "wpi-service-host.h"
@@ -10,7 +10,7 @@ G_BEGIN_DECLS
 
 #define WPC_TYPE_APPLICATION (wpc_application_get_type ())
 
-G_DECLARE_FINAL_TYPE (WpcApplication, wpc_application, WPC, APPLICATION, GtkApplication)
+G_DECLARE_FINAL_TYPE (WpcApplication, wpc_application, WPC, APPLICATION, AdwApplication)
 
 WpcApplication *wpc_application_new              (void);
 GSettings      *wpc_application_get_settings     (WpcApplication *self);

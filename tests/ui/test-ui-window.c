@@ -33,7 +33,6 @@
 typedef struct {
   UiTestConsole  console;
   WpcWindow     *window;
-  gpointer       portal;
 } Fixture;
 
 static void
@@ -287,11 +286,18 @@ static const char portal_xml[] =
   "  </interface>"
   "</node>";
 
+/* The portal answers from a thread of its own: libadwaita reads it synchronously in
+ * adw_init(), from the main thread, before any test runs. */
 typedef struct {
-  guint32  color_scheme;
-  guint    reads;
-  gboolean name_acquired;
+  GMutex        lock;
+  GCond         ready_cond;
+  gboolean      ready;
+  guint         reads;
+  GMainContext *context;
+  GMainLoop    *loop;
 } FakePortal;
+
+static FakePortal fake_portal;
 
 static void
 portal_method_call (GDBusConnection       *connection,
@@ -308,89 +314,109 @@ portal_method_call (GDBusConnection       *connection,
   const char *key = NULL;
 
   g_variant_get (parameters, "(&s&s)", &namespace, &key);
-  portal->reads++;
+  g_atomic_int_inc (&portal->reads);
   if (g_str_equal (namespace, "org.freedesktop.appearance") && g_str_equal (key, "color-scheme"))
-    /* Read wraps the value in a second variant, as the real portal does. */
+    /* Read wraps the value in a second variant, as the real portal does; 0: no preference */
     g_dbus_method_invocation_return_value (invocation,
-                                           g_variant_new ("(v)", g_variant_new_variant (g_variant_new_uint32 (portal->color_scheme))));
+                                           g_variant_new ("(v)", g_variant_new_variant (g_variant_new_uint32 (0))));
   else
     g_dbus_method_invocation_return_dbus_error (invocation, "org.freedesktop.portal.Error.NotFound",
                                                 "Requested setting not found");
 }
 
+/* Acquired, or lost: a test's subprocess finds its parent's portal on the bus. */
 static void
-on_portal_name_acquired (GDBusConnection *connection,
-                         const char      *name,
-                         gpointer         user_data)
+on_portal_name_settled (GDBusConnection *connection,
+                        const char      *name,
+                        gpointer         user_data)
 {
-  ((FakePortal *) user_data)->name_acquired = TRUE;
+  FakePortal *portal = user_data;
+
+  g_mutex_lock (&portal->lock);
+  portal->ready = TRUE;
+  g_cond_signal (&portal->ready_cond);
+  g_mutex_unlock (&portal->lock);
+}
+
+static gpointer
+run_fake_portal (gpointer data)
+{
+  static const GDBusInterfaceVTable vtable = { portal_method_call, NULL, NULL, { 0 } };
+  FakePortal *portal = data;
+  g_autoptr(GDBusNodeInfo) node = g_dbus_node_info_new_for_xml (portal_xml, NULL);
+  g_autoptr(GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, NULL);
+
+  g_main_context_push_thread_default (portal->context);
+  g_assert_nonnull (bus);
+  g_assert_cmpuint (g_dbus_connection_register_object (bus, PORTAL_OBJECT_PATH, node->interfaces[0],
+                                                       &vtable, portal, NULL, NULL), !=, 0);
+  g_bus_own_name_on_connection (bus, PORTAL_BUS_NAME, G_BUS_NAME_OWNER_FLAGS_NONE,
+                                on_portal_name_settled, on_portal_name_settled, portal, NULL);
+  g_main_loop_run (portal->loop);
+  g_main_context_pop_thread_default (portal->context);
+  return NULL;
+}
+
+/* Before ui_test_init(): the desktop's portal is there when libadwaita starts. */
+static void
+start_fake_portal (void)
+{
+  FakePortal *portal = &fake_portal;
+
+  g_mutex_init (&portal->lock);
+  g_cond_init (&portal->ready_cond);
+  portal->context = g_main_context_new ();
+  portal->loop = g_main_loop_new (portal->context, FALSE);
+  g_thread_unref (g_thread_new ("fake-portal", run_fake_portal, portal));
+
+  g_mutex_lock (&portal->lock);
+  while (!portal->ready)
+    if (!g_cond_wait_until (&portal->ready_cond, &portal->lock,
+                            g_get_monotonic_time () + WAIT_TIMEOUT_MS * G_TIME_SPAN_MILLISECOND))
+      g_error ("the fake portal's bus name was neither acquired nor lost");
+  g_mutex_unlock (&portal->lock);
+}
+
+static void
+emit_color_scheme (GDBusConnection *bus,
+                   guint32          color_scheme)
+{
+  /* SettingChanged carries the bare value. */
+  g_dbus_connection_emit_signal (bus, NULL, PORTAL_OBJECT_PATH, PORTAL_INTERFACE, "SettingChanged",
+                                 g_variant_new ("(ssv)", "org.freedesktop.appearance", "color-scheme",
+                                                g_variant_new_uint32 (color_scheme)),
+                                 NULL);
 }
 
 static gboolean
-portal_name_acquired (gpointer data)
+is_dark (gpointer data)
 {
-  return ((FakePortal *) data)->name_acquired;
+  return adw_style_manager_get_dark (adw_style_manager_get_default ());
 }
 
 static gboolean
-prefers_dark (gpointer data)
+is_light (gpointer data)
 {
-  gboolean dark = FALSE;
-  g_object_get (gtk_settings_get_default (), "gtk-application-prefer-dark-theme", &dark, NULL);
-  return dark;
+  return !is_dark (data);
 }
 
-static gboolean
-prefers_light (gpointer data)
-{
-  return !prefers_dark (data);
-}
-
+/* The console follows the desktop's style as it changes (libadwaita's AdwStyleManager
+ * reads and follows the portal; nothing of ours may override it). */
 static void
 test_window_dark_mode (Fixture *fixture)
 {
   GDBusConnection *bus = g_application_get_dbus_connection (G_APPLICATION (fixture->console.application));
-  FakePortal *portal = fixture->portal;
 
   g_assert_nonnull (bus);
-  wait_for (prefers_dark, NULL, "the window to follow the portal's dark color scheme");
-  g_assert_cmpuint (portal->reads, ==, 1);
+  g_assert_cmpuint (g_atomic_int_get (&fake_portal.reads), >=, 1);
+  g_assert_false (is_dark (NULL));
+
+  emit_color_scheme (bus, 1);
+  wait_for (is_dark, NULL, "the window to follow the portal's dark color scheme");
   ui_test_save_screenshot (GTK_WIDGET (fixture->window), "window-dark.png");
 
-  /* The desktop switches back: SettingChanged carries the bare value. */
-  g_dbus_connection_emit_signal (bus, NULL, PORTAL_OBJECT_PATH, PORTAL_INTERFACE, "SettingChanged",
-                                 g_variant_new ("(ssv)", "org.freedesktop.appearance", "color-scheme",
-                                                g_variant_new_uint32 (2)),
-                                 NULL);
-  wait_for (prefers_light, NULL, "the window to follow the portal's light color scheme");
-}
-
-static void
-run_window_test_with_portal (Fixture       *fixture,
-                             gconstpointer  user_data)
-{
-  g_autoptr(GDBusNodeInfo) node = g_dbus_node_info_new_for_xml (portal_xml, NULL);
-  static const GDBusInterfaceVTable vtable = { portal_method_call, NULL, NULL, { 0 } };
-  g_autoptr(GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, NULL);
-  FakePortal portal = { .color_scheme = 1 };
-  guint registration;
-  guint owner;
-
-  g_assert_nonnull (bus);
-  registration = g_dbus_connection_register_object (bus, PORTAL_OBJECT_PATH, node->interfaces[0],
-                                                    &vtable, &portal, NULL, NULL);
-  g_assert_cmpuint (registration, !=, 0);
-  owner = g_bus_own_name_on_connection (bus, PORTAL_BUS_NAME, G_BUS_NAME_OWNER_FLAGS_NONE,
-                                        on_portal_name_acquired, NULL, &portal, NULL);
-  wait_for (portal_name_acquired, &portal, "the fake portal's bus name");
-
-  fixture->portal = &portal;
-  run_window_test (fixture, user_data);
-  fixture->portal = NULL;
-
-  g_bus_unown_name (owner);
-  g_dbus_connection_unregister_object (bus, registration);
-  g_object_set (gtk_settings_get_default (), "gtk-application-prefer-dark-theme", FALSE, NULL);
+  emit_color_scheme (bus, 2);
+  wait_for (is_light, NULL, "the window to follow the portal's light color scheme");
 }
 
 static void
@@ -1040,6 +1066,7 @@ int
 main (int   argc,
       char *argv[])
 {
+  start_fake_portal ();
   ui_test_init (&argc, &argv);
 
   g_test_add_func ("/ui/local-addresses", test_local_addresses);
@@ -1051,8 +1078,7 @@ main (int   argc,
   add_window_test ("/ui/window/preferences-action", test_window_preferences_action);
   add_window_test ("/ui/window/shortcuts-and-about", test_window_shortcuts_and_about);
   add_window_test ("/ui/window/empty-state", test_window_empty_state);
-  g_test_add ("/ui/window/dark-mode", Fixture, (gconstpointer) test_window_dark_mode,
-              fixture_set_up, run_window_test_with_portal, fixture_tear_down);
+  add_window_test ("/ui/window/dark-mode", test_window_dark_mode);
   add_window_test ("/ui/window/start-demo", test_window_start_demo);
   add_window_test ("/ui/window/size", test_window_size);
   add_window_test ("/ui/window/status-bar", test_window_status_bar);
