@@ -11,6 +11,11 @@
  * minimum and maximum are printed. The console inherits the environment: under meson
  * that of the widget tests, with NO_AT_BRIDGE=1 (no AT-SPI bridge).
  *
+ * Each scenario also starts, in turn with the console, a floor (bench-startup-floor: a bare
+ * libadwaita window; WPC_BENCH_STARTUP_FLOOR) and, when WPC_BENCH_STARTUP_BASELINE names an
+ * older build of the console, that build, so that a change is measured before and after in
+ * the same run (issue 12 §5: at most 1.2 times the start-up before libadwaita).
+ *
  * Run with: meson test -C _build --suite bench bench-startup
  *   (or tests/run-with-display.sh _build/tests/bench-startup _build/app/workpoint-console [RUNS])
  */
@@ -272,51 +277,102 @@ time_start (const char  *console_path,
   return (first_frame - start) / 1000.0;
 }
 
+/* The programs a scenario starts: the floor, the baseline console (an older build, to
+ * compare before and after a change on the same machine in the same run), the console. */
+typedef struct {
+  const char *label;
+  const char *path;
+  GArray     *times;      /* ms, the runs after the warm-up */
+  char       *home_dir;   /* kept between runs for SCENARIO_RESTART */
+} Program;
+
 static gboolean
-run_scenario (const char  *console_path,
+start_program_once (Program     *program,
+                    Scenario     scenario,
+                    guint        run,
+                    GError     **error)
+{
+  double elapsed;
+
+  if (program->home_dir == NULL)
+    {
+      program->home_dir = g_dir_make_tmp ("wpc-bench-startup-XXXXXX", error);
+      if (program->home_dir == NULL)
+        return FALSE;
+    }
+  elapsed = time_start (program->path, program->home_dir, scenario, error);
+  if (elapsed < 0)
+    {
+      g_prefix_error (error, "%s, %s, run %u: ", program->label, scenario_names[scenario], run);
+      return FALSE;
+    }
+  if (run > 0)
+    g_array_append_val (program->times, elapsed);
+  if (scenario != SCENARIO_RESTART)
+    {
+      if (!remove_tree (program->home_dir, error))
+        return FALSE;
+      g_clear_pointer (&program->home_dir, g_free);
+    }
+  return TRUE;
+}
+
+static void
+print_scenario (Scenario  scenario,
+                Program  *programs,
+                guint     n_programs)
+{
+  Program *console = &programs[n_programs - 1];
+  double console_median;
+
+  for (guint i = 0; i < n_programs; i++)
+    bench_sort_doubles (programs[i].times);
+  console_median = bench_median (console->times);
+  for (guint i = 0; i < n_programs; i++)
+    {
+      Program *program = &programs[i];
+      double median = bench_median (program->times);
+
+      printf ("%-32s %-10s %9.1f %9.1f %9.1f", i == 0 ? scenario_names[scenario] : "",
+              program->label, median, g_array_index (program->times, double, 0),
+              g_array_index (program->times, double, program->times->len - 1));
+      if (program != console)
+        printf ("   console %.2fx of this", console_median / median);
+      printf ("\n");
+    }
+  fflush (stdout);
+}
+
+/* The programs run in turn, run by run, so that a change in the machine's load during the
+ * benchmark affects them alike. */
+static gboolean
+run_scenario (Program     *programs,
+              guint        n_programs,
               Scenario     scenario,
               guint        runs,
               GError     **error)
 {
-  g_autoptr(GArray) times = g_array_new (FALSE, FALSE, sizeof (double));
-  g_autofree char *home_dir = NULL;
+  gboolean ok = TRUE;
+
+  for (guint i = 0; i < n_programs; i++)
+    programs[i].times = g_array_new (FALSE, FALSE, sizeof (double));
 
   /* run 0 is the warm-up */
-  for (guint run = 0; run <= runs; run++)
+  for (guint run = 0; run <= runs && ok; run++)
+    for (guint i = 0; i < n_programs && ok; i++)
+      ok = start_program_once (&programs[i], scenario, run, error);
+
+  for (guint i = 0; i < n_programs; i++)
     {
-      double elapsed;
-
-      if (home_dir == NULL)
-        {
-          home_dir = g_dir_make_tmp ("wpc-bench-startup-XXXXXX", error);
-          if (home_dir == NULL)
-            return FALSE;
-        }
-      elapsed = time_start (console_path, home_dir, scenario, error);
-      if (elapsed < 0)
-        {
-          g_prefix_error (error, "%s, run %u: ", scenario_names[scenario], run);
-          remove_tree (home_dir, NULL);
-          return FALSE;
-        }
-      if (run > 0)
-        g_array_append_val (times, elapsed);
-
-      if (scenario != SCENARIO_RESTART)
-        {
-          if (!remove_tree (home_dir, error))
-            return FALSE;
-          g_clear_pointer (&home_dir, g_free);
-        }
+      if (programs[i].home_dir != NULL && !remove_tree (programs[i].home_dir, ok ? error : NULL))
+        ok = FALSE;
+      g_clear_pointer (&programs[i].home_dir, g_free);
     }
-  if (home_dir != NULL && !remove_tree (home_dir, error))
-    return FALSE;
-
-  bench_sort_doubles (times);
-  printf ("%-32s %9.1f %9.1f %9.1f\n", scenario_names[scenario], bench_median (times),
-          g_array_index (times, double, 0), g_array_index (times, double, times->len - 1));
-  fflush (stdout);
-  return TRUE;
+  if (ok)
+    print_scenario (scenario, programs, n_programs);
+  for (guint i = 0; i < n_programs; i++)
+    g_clear_pointer (&programs[i].times, g_array_unref);
+  return ok;
 }
 
 int
@@ -325,10 +381,14 @@ main (int   argc,
 {
   g_autoptr(GError) error = NULL;
   guint64 runs = DEFAULT_RUNS;
+  Program programs[3];
+  guint n_programs = 0;
 
   if (argc < 2 || argc > 3)
     {
-      g_printerr ("usage: %s WORKPOINT-CONSOLE [RUNS]\n", argv[0]);
+      g_printerr ("usage: %s WORKPOINT-CONSOLE [RUNS]\n"
+                  "  WPC_BENCH_STARTUP_FLOOR=PROGRAM: the floor (bench-startup-floor)\n"
+                  "  WPC_BENCH_STARTUP_BASELINE=CONSOLE: an older build to compare with\n", argv[0]);
       return EXIT_FAILURE;
     }
   if (argc == 3 && (!g_ascii_string_to_unsigned (argv[2], 10, 1, 1000, &runs, &error)))
@@ -342,11 +402,17 @@ main (int   argc,
       return EXIT_FAILURE;
     }
 
-  printf ("console start-up to its first painted frame, %u runs each after one warm-up run\n",
-          (guint) runs);
-  printf ("%-32s %9s %9s %9s\n", "scenario", "median ms", "min ms", "max ms");
+  if (g_getenv ("WPC_BENCH_STARTUP_FLOOR") != NULL)
+    programs[n_programs++] = (Program) { "floor", g_getenv ("WPC_BENCH_STARTUP_FLOOR") };
+  if (g_getenv ("WPC_BENCH_STARTUP_BASELINE") != NULL)
+    programs[n_programs++] = (Program) { "baseline", g_getenv ("WPC_BENCH_STARTUP_BASELINE") };
+  programs[n_programs++] = (Program) { "console", argv[1] };
+
+  printf ("start-up to the first painted frame, %u runs each after one warm-up run; floor: a bare "
+          "libadwaita window\n", (guint) runs);
+  printf ("%-32s %-10s %9s %9s %9s\n", "scenario", "program", "median ms", "min ms", "max ms");
   for (Scenario scenario = SCENARIO_EMPTY; scenario <= SCENARIO_DEMO; scenario++)
-    if (!run_scenario (argv[1], scenario, (guint) runs, &error))
+    if (!run_scenario (programs, n_programs, scenario, (guint) runs, &error))
       {
         g_printerr ("bench-startup: %s\n", error->message);
         return EXIT_FAILURE;
