@@ -10,6 +10,7 @@
 #include <glib/gi18n.h>
 
 #include "wpc-handout-view-private.h"
+#include "wpc-toast.h"
 
 static gboolean
 mark_entries (WpcHandoutView  *self,
@@ -93,6 +94,46 @@ export_thread (GTask        *task,
     g_task_return_error (task, error);
 }
 
+static void
+on_file_launched (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  (void) source;
+  (void) user_data;
+
+  if (!g_app_info_launch_default_for_uri_finish (result, &error))
+    g_warning ("Could not open the exported file: %s", error->message);
+}
+
+/* The toast's Open button: the file in the desktop's application for it */
+static void
+on_open_clicked (AdwToast *toast,
+                 GFile    *file)
+{
+  g_autofree char *uri = g_file_get_uri (file);
+
+  (void) toast;
+  g_app_info_launch_default_for_uri_async (uri, NULL, NULL, on_file_launched, NULL);
+}
+
+/* "PDF saved", with Open (issue 12 §1: a finished action is told by a toast, which goes) */
+static void
+show_saved_toast (WpcHandoutView *self,
+                  const char     *path,
+                  gboolean        pdf)
+{
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  AdwToast *toast = adw_toast_new (pdf ? _("PDF saved") : _("CSV saved"));
+
+  adw_toast_set_button_label (toast, _("_Open"));
+  g_signal_connect_data (toast, "button-clicked", G_CALLBACK (on_open_clicked),
+                         g_object_ref (file), (GClosureNotify) (void (*) (void)) g_object_unref, 0);
+  wpc_toast_show (GTK_WIDGET (self), toast);
+}
+
 /* Back on the main context: the file is there, so its PINs left the console. The write
  * is short and stays on the owner's connection (the store's single writer). */
 static void
@@ -123,6 +164,8 @@ on_export_written (GObject      *source,
     {
       _wpc_handout_view_update_actions (self);
       wpc_handout_view_refresh (self);
+      if (marked)
+        show_saved_toast (self, export->path, export->pdf);
     }
   if (marked)
     g_task_return_boolean (task, TRUE);
@@ -280,11 +323,23 @@ _wpc_handout_view_mark_handed_out_action (GtkWidget  *widget,
   WpcHandoutView *self = WPC_HANDOUT_VIEW (widget);
   g_autoptr(GError) error = NULL;
 
+  g_autoptr(GPtrArray) rows = _wpc_handout_view_get_target_rows (self);
+  guint n_generated = 0;
+
   (void) action_name;
   (void) parameter;
 
+  for (guint i = 0; i < rows->len; i++)
+    if (((WpcHandoutRow *) g_ptr_array_index (rows, i))->pin->state == WPI_PIN_STATE_GENERATED)
+      n_generated++;
   if (!wpc_handout_view_mark_handed_out (self, &error))
-    _wpc_handout_view_show_error (self, error->message);
+    {
+      _wpc_handout_view_show_error (self, error->message);
+      return;
+    }
+  wpc_toast_show (widget, adw_toast_new_format (g_dngettext (GETTEXT_PACKAGE, "%u PIN marked handed out",
+                                                             "%u PINs marked handed out", n_generated),
+                                                n_generated));
 }
 
 static void
@@ -298,6 +353,7 @@ on_chooser_export_done (GObject      *source,
 
   (void) user_data;
 
+  /* Success was told by the toast ("PDF saved") */
   if (!(pdf ? wpc_handout_view_export_pdf_finish (self, result, &error)
             : wpc_handout_view_export_csv_finish (self, result, &error)) &&
       !self->disposed)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ui-test-util.h"
+#include "wpc-toast.h"
 #include "test-util-service.h"
 
 /* Painting a frame on Xvfb under AddressSanitizer takes seconds at worst */
@@ -528,4 +529,29 @@ ui_test_click_suggested (GtkWindow *dialog)
         return;
       }
   g_error ("No OK button");
+}
+
+void
+ui_test_assert_toast (GtkWidget  *widget,
+                      const char *title,
+                      const char *button_label)
+{
+  AdwToast *toast = wpc_toast_get_last (widget);
+
+  g_assert_nonnull (toast);
+  g_assert_null (g_object_get_data (G_OBJECT (toast), "ui-test-asserted"));
+  g_assert_cmpstr (adw_toast_get_title (toast), ==, title);
+  g_assert_cmpstr (adw_toast_get_button_label (toast), ==, button_label);
+  g_object_set_data (G_OBJECT (toast), "ui-test-asserted", GINT_TO_POINTER (TRUE));
+}
+
+void
+ui_test_message_dialog_respond (GtkWindow  *dialog,
+                                const char *response)
+{
+  g_assert_true (ADW_IS_MESSAGE_DIALOG (dialog));
+  g_assert_true (adw_message_dialog_has_response (ADW_MESSAGE_DIALOG (dialog), response));
+  g_assert_true (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (dialog), response));
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), response);
+  gtk_window_close (dialog);
 }

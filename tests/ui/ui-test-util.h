@@ -137,4 +137,16 @@ void       ui_test_save_screenshot_with_popover (GtkWidget  *widget,
                                                  GtkWidget  *popover,
                                                  const char *name);
 
+/* Asserts that the last toast shown from widget (wpc_toast_get_last) has this title and
+ * button label (NULL: no button) and was not asserted before: a toast left from an
+ * earlier step never passes for a later one. */
+void       ui_test_assert_toast          (GtkWidget   *widget,
+                                          const char  *title,
+                                          const char  *button_label);
+
+/* Answers an AdwMessageDialog as a click on the button of response does: the response,
+ * then the dialog closes. */
+void       ui_test_message_dialog_respond (GtkWindow  *dialog,
+                                          const char  *response);
+
 G_END_DECLS
