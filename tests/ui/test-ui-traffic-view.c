@@ -253,6 +253,9 @@ test_empty (Fixture       *fixture,
   g_assert_cmpstr (gtk_stack_get_visible_child_name (stack), ==, "empty");
   text = ui_test_shown_text (GTK_WIDGET (fixture->view));
   g_assert_nonnull (strstr (text, "No Messages Yet"));
+  /* ... and where the phones must point for messages to come */
+  g_assert_nonnull (strstr (text, "DLS address"));
+  g_assert_nonnull (strstr (text, "Point Phones Here"));
   g_assert_null (wpc_traffic_view_get_model (fixture->view));
 
   /* An empty log */
@@ -869,6 +872,10 @@ assert_copies (Fixture    *fixture,
   gtk_widget_activate_action (GTK_WIDGET (fixture->view), action, NULL);
   copied = clipboard_text (fixture);
   g_assert_cmpstr (copied, ==, expected != NULL ? expected : "(nothing)");
+  /* What was copied is told by a toast (issue 12 §1) */
+  if (expected != NULL)
+    ui_test_assert_toast (GTK_WIDGET (fixture->view),
+                          g_str_equal (action, "traffic.copy-value") ? "Value copied" : "Filter copied", NULL);
 }
 
 static gboolean
@@ -1325,8 +1332,10 @@ test_export (Fixture       *fixture,
     g_assert_true (g_file_get_contents (body_path, &body, NULL, NULL));
     g_assert_nonnull (strstr (body, "invalid data"));
   }
+  /* Said once, by a toast; the status line is free for what goes on (issue 12 §1) */
+  ui_test_assert_toast (GTK_WIDGET (fixture->view), "4 messages exported", NULL);
   shown = ui_test_shown_text (GTK_WIDGET (fixture->view));
-  g_assert_nonnull (strstr (shown, "Exported 4 messages"));
+  g_assert_null (strstr (shown, "exported"));
 
   /* JSON lines of everything: the body the codec refused is left out */
   g_assert_true (wpc_traffic_view_apply_filter_text (fixture->view, ""));
@@ -1336,6 +1345,11 @@ test_export (Fixture       *fixture,
   g_assert_no_error (result.error);
   g_assert_cmpuint (result.written, ==, N_LOG - 1);
   g_assert_cmpuint (result.skipped, ==, 1);
+  {
+    g_autofree char *told = g_strdup_printf ("%u messages exported; 1 not decoded were left out", (guint) N_LOG - 1);
+
+    ui_test_assert_toast (GTK_WIDGET (fixture->view), told, NULL);
+  }
   g_assert_true (g_file_get_contents (json_path, &lines, NULL, NULL));
   /* each line: the message's context, then the decoded message */
   g_assert_true (g_str_has_prefix (lines, "{\"number\":1,\"time\":"));
@@ -1411,6 +1425,123 @@ test_detail_body_cut (void)
     }
 }
 
+/* A display filter that matches nothing says so, with the filter, and Clear Filter shows
+ * every message again (issue 12 §1) */
+static void
+test_no_match (Fixture       *fixture,
+               gconstpointer  user_data)
+{
+  GtkWidget *page;
+  GtkStack *list_stack;
+  GtkWidget *clear;
+
+  wpc_traffic_view_set_store (fixture->view, fixture->store);
+  wait_for_filter (fixture);
+  page = ui_test_find_widget (GTK_WIDGET (fixture->view), ADW_TYPE_STATUS_PAGE, NULL);
+  g_assert_nonnull (page);
+  list_stack = GTK_STACK (gtk_widget_get_ancestor (ui_test_find_widget (GTK_WIDGET (fixture->view),
+                                                                        GTK_TYPE_PANED, NULL),
+                                                   GTK_TYPE_STACK));
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (list_stack), ==, "list");
+
+  g_assert_true (wpc_traffic_view_apply_filter_text (fixture->view, "status == no-such-status"));
+  wait_for_filter (fixture);
+  g_assert_cmpuint (n_shown (fixture), ==, 0);
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (list_stack), ==, "no-match");
+  page = gtk_stack_get_visible_child (list_stack);
+  g_assert_true (ADW_IS_STATUS_PAGE (page));
+  g_assert_cmpstr (adw_status_page_get_title (ADW_STATUS_PAGE (page)), ==, "No Messages Match");
+  g_assert_nonnull (strstr (adw_status_page_get_description (ADW_STATUS_PAGE (page)), "status == no-such-status"));
+  ui_test_save_screenshot (GTK_WIDGET (fixture->window), "traffic-view-no-match.png");
+
+  clear = ui_test_find_button_for_action (page, "traffic.clear-filter");
+  g_assert_true (ui_test_is_shown (clear));
+  g_signal_emit_by_name (clear, "clicked");
+  wait_for_filter (fixture);
+  g_assert_null (wpc_traffic_view_get_filter (fixture->view));
+  g_assert_cmpuint (n_shown (fixture), ==, N_LOG);
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (list_stack), ==, "list");
+}
+
+/* The two panes of the view, the list's (vertical) then the details' */
+static void
+find_panes (GtkWidget *view,
+            GtkPaned  *panes[2])
+{
+  g_autoptr(GPtrArray) found = g_ptr_array_new ();
+
+  ui_test_find_all (view, GTK_TYPE_PANED, NULL, found);
+  g_assert_cmpuint (found->len, ==, 2);
+  panes[0] = g_ptr_array_index (found, 0);
+  panes[1] = g_ptr_array_index (found, 1);
+  g_assert_cmpint (gtk_orientable_get_orientation (GTK_ORIENTABLE (panes[0])), ==, GTK_ORIENTATION_VERTICAL);
+}
+
+/* Where the technician leaves the panes is where they are next time (issue 12 §4) */
+static void
+test_panes_remembered (Fixture       *fixture,
+                       gconstpointer  user_data)
+{
+  static const struct {
+    const char *key;
+    int         position;
+  } panes_kept[] = {
+    { "traffic-list-height", 250 },
+    { "traffic-details-width", 300 },
+  };
+  GtkPaned *panes[2];
+  WpcWindow *again;
+
+  wpc_traffic_view_set_store (fixture->view, fixture->store);
+  find_panes (GTK_WIDGET (fixture->view), panes);
+  for (guint i = 0; i < G_N_ELEMENTS (panes_kept); i++)
+    {
+      g_assert_cmpint (gtk_paned_get_position (panes[i]), !=, panes_kept[i].position);
+      gtk_paned_set_position (panes[i], panes_kept[i].position);
+      g_assert_cmpint (g_settings_get_int (fixture->settings, panes_kept[i].key), ==, panes_kept[i].position);
+    }
+
+  /* The console started again with these settings */
+  again = g_object_new (WPC_TYPE_WINDOW, "settings", fixture->settings, NULL);
+  find_panes (GTK_WIDGET (wpc_window_get_traffic_view (again)), panes);
+  for (guint i = 0; i < G_N_ELEMENTS (panes_kept); i++)
+    g_assert_cmpint (gtk_paned_get_position (panes[i]), ==, panes_kept[i].position);
+  gtk_window_destroy (GTK_WINDOW (again));
+}
+
+/* The view with its messages and with no match, at the smallest and a large screen, light
+ * and dark, for review (issue 12 §5) */
+static void
+test_screenshots (Fixture       *fixture,
+                  gconstpointer  user_data)
+{
+  static const struct {
+    int               width;
+    int               height;
+    AdwColorScheme    scheme;
+    const char       *name;
+  } shots[] = {
+    { 1024, 600, ADW_COLOR_SCHEME_FORCE_LIGHT, "traffic-1024x600-light.png" },
+    { 1024, 600, ADW_COLOR_SCHEME_FORCE_DARK, "traffic-1024x600-dark.png" },
+    { 1920, 1080, ADW_COLOR_SCHEME_FORCE_LIGHT, "traffic-1920x1080-light.png" },
+    { 1920, 1080, ADW_COLOR_SCHEME_FORCE_DARK, "traffic-1920x1080-dark.png" },
+  };
+  AdwStyleManager *style = adw_style_manager_get_default ();
+
+  wpc_traffic_view_set_store (fixture->view, fixture->store);
+  wait_for_filter (fixture);
+  for (guint i = 0; i < G_N_ELEMENTS (shots); i++)
+    {
+      adw_style_manager_set_color_scheme (style, shots[i].scheme);
+      gtk_window_set_default_size (GTK_WINDOW (fixture->window), shots[i].width, shots[i].height);
+      ui_test_wait_for_paint (GTK_WIDGET (fixture->window), WAIT_TIMEOUT_MS);
+      ui_test_wait_for_paint (GTK_WIDGET (fixture->window), WAIT_TIMEOUT_MS);
+      g_assert_cmpint (adw_style_manager_get_dark (style), ==, shots[i].scheme == ADW_COLOR_SCHEME_FORCE_DARK);
+      ui_test_save_screenshot (GTK_WIDGET (fixture->window), shots[i].name);
+    }
+  adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_DEFAULT);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1443,6 +1574,9 @@ main (int   argc,
   ADD ("/ui/traffic-view/pause-and-auto-scroll", test_pause_and_auto_scroll, TRUE);
   ADD ("/ui/traffic-view/filter-entry", test_filter_entry, TRUE);
   ADD ("/ui/traffic-view/show-message", test_show_message, TRUE);
+  ADD ("/ui/traffic-view/no-match", test_no_match, TRUE);
+  ADD ("/ui/traffic-view/panes-remembered", test_panes_remembered, TRUE);
+  ADD ("/ui/traffic-view/screenshots", test_screenshots, TRUE);
 #undef ADD
   g_test_add_func ("/ui/traffic-view/detail-body-cut", test_detail_body_cut);
 
