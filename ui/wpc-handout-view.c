@@ -101,7 +101,8 @@ static const struct {
   [COLUMN_MAC] = { N_("MAC"), FALSE },
   [COLUMN_NUMBER] = { N_("Number"), FALSE },
   [COLUMN_MODEL] = { N_("Model"), FALSE },
-  [COLUMN_LOCATION] = { N_("Location"), FALSE },
+  /* State and Location take the width a large screen has (issue 12 §4) */
+  [COLUMN_LOCATION] = { N_("Location"), TRUE },
   [COLUMN_STATE] = { N_("State"), TRUE },
   [COLUMN_PIN] = { N_("PIN"), FALSE },
   [COLUMN_UPDATED] = { N_("Updated"), FALSE },
