@@ -907,32 +907,10 @@ static void
 test_screenshots (Fixture       *f,
                   gconstpointer  data)
 {
-  static const struct {
-    int             width;
-    int             height;
-    AdwColorScheme  scheme;
-    const char     *name;
-  } shots[] = {
-    { 1024, 600, ADW_COLOR_SCHEME_FORCE_LIGHT, "handout-1024x600-light.png" },
-    { 1024, 600, ADW_COLOR_SCHEME_FORCE_DARK, "handout-1024x600-dark.png" },
-    { 1920, 1080, ADW_COLOR_SCHEME_FORCE_LIGHT, "handout-1920x1080-light.png" },
-    { 1920, 1080, ADW_COLOR_SCHEME_FORCE_DARK, "handout-1920x1080-dark.png" },
-  };
-  AdwStyleManager *style = adw_style_manager_get_default ();
-
   (void) data;
 
   generate (f);
-  for (guint i = 0; i < G_N_ELEMENTS (shots); i++)
-    {
-      adw_style_manager_set_color_scheme (style, shots[i].scheme);
-      gtk_window_set_default_size (GTK_WINDOW (f->window), shots[i].width, shots[i].height);
-      ui_test_wait_for_paint (f->window, WAIT_TIMEOUT_MS);
-      ui_test_wait_for_paint (f->window, WAIT_TIMEOUT_MS);
-      g_assert_cmpint (adw_style_manager_get_dark (style), ==, shots[i].scheme == ADW_COLOR_SCHEME_FORCE_DARK);
-      ui_test_save_screenshot (f->window, shots[i].name);
-    }
-  adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_DEFAULT);
+  ui_test_save_screenshots_at_sizes (GTK_WINDOW (f->window), "handout");
 }
 
 int

@@ -1482,30 +1482,25 @@ static void
 test_panes_remembered (Fixture       *fixture,
                        gconstpointer  user_data)
 {
-  static const struct {
-    const char *key;
-    int         position;
-  } panes_kept[] = {
-    { "traffic-list-height", 250 },
-    { "traffic-details-width", 300 },
-  };
+  /* the list's height, then the details' width; each moved to 250 + 50 * i */
+  static const char * const keys[] = { "traffic-list-height", "traffic-details-width" };
   GtkPaned *panes[2];
   WpcWindow *again;
 
   wpc_traffic_view_set_store (fixture->view, fixture->store);
   find_panes (GTK_WIDGET (fixture->view), panes);
-  for (guint i = 0; i < G_N_ELEMENTS (panes_kept); i++)
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
     {
-      g_assert_cmpint (gtk_paned_get_position (panes[i]), !=, panes_kept[i].position);
-      gtk_paned_set_position (panes[i], panes_kept[i].position);
-      g_assert_cmpint (g_settings_get_int (fixture->settings, panes_kept[i].key), ==, panes_kept[i].position);
+      g_assert_cmpint (gtk_paned_get_position (panes[i]), !=, 250 + 50 * (int) i);
+      gtk_paned_set_position (panes[i], 250 + 50 * (int) i);
+      g_assert_cmpint (g_settings_get_int (fixture->settings, keys[i]), ==, 250 + 50 * (int) i);
     }
 
   /* The console started again with these settings */
   again = g_object_new (WPC_TYPE_WINDOW, "settings", fixture->settings, NULL);
   find_panes (GTK_WIDGET (wpc_window_get_traffic_view (again)), panes);
-  for (guint i = 0; i < G_N_ELEMENTS (panes_kept); i++)
-    g_assert_cmpint (gtk_paned_get_position (panes[i]), ==, panes_kept[i].position);
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    g_assert_cmpint (gtk_paned_get_position (panes[i]), ==, 250 + 50 * (int) i);
   gtk_window_destroy (GTK_WINDOW (again));
 }
 
@@ -1515,31 +1510,9 @@ static void
 test_screenshots (Fixture       *fixture,
                   gconstpointer  user_data)
 {
-  static const struct {
-    int               width;
-    int               height;
-    AdwColorScheme    scheme;
-    const char       *name;
-  } shots[] = {
-    { 1024, 600, ADW_COLOR_SCHEME_FORCE_LIGHT, "traffic-1024x600-light.png" },
-    { 1024, 600, ADW_COLOR_SCHEME_FORCE_DARK, "traffic-1024x600-dark.png" },
-    { 1920, 1080, ADW_COLOR_SCHEME_FORCE_LIGHT, "traffic-1920x1080-light.png" },
-    { 1920, 1080, ADW_COLOR_SCHEME_FORCE_DARK, "traffic-1920x1080-dark.png" },
-  };
-  AdwStyleManager *style = adw_style_manager_get_default ();
-
   wpc_traffic_view_set_store (fixture->view, fixture->store);
   wait_for_filter (fixture);
-  for (guint i = 0; i < G_N_ELEMENTS (shots); i++)
-    {
-      adw_style_manager_set_color_scheme (style, shots[i].scheme);
-      gtk_window_set_default_size (GTK_WINDOW (fixture->window), shots[i].width, shots[i].height);
-      ui_test_wait_for_paint (GTK_WIDGET (fixture->window), WAIT_TIMEOUT_MS);
-      ui_test_wait_for_paint (GTK_WIDGET (fixture->window), WAIT_TIMEOUT_MS);
-      g_assert_cmpint (adw_style_manager_get_dark (style), ==, shots[i].scheme == ADW_COLOR_SCHEME_FORCE_DARK);
-      ui_test_save_screenshot (GTK_WIDGET (fixture->window), shots[i].name);
-    }
-  adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_DEFAULT);
+  ui_test_save_screenshots_at_sizes (GTK_WINDOW (fixture->window), "traffic");
 }
 
 int

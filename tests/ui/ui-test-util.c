@@ -555,3 +555,36 @@ ui_test_message_dialog_respond (GtkWindow  *dialog,
   adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), response);
   gtk_window_close (dialog);
 }
+
+void
+ui_test_save_screenshots_at_sizes (GtkWindow  *window,
+                                   const char *name)
+{
+  static const struct {
+    int             width;
+    int             height;
+    AdwColorScheme  scheme;
+    const char     *scheme_name;
+  } shots[] = {
+    { 1024, 600, ADW_COLOR_SCHEME_FORCE_LIGHT, "light" },
+    { 1024, 600, ADW_COLOR_SCHEME_FORCE_DARK, "dark" },
+    { 1920, 1080, ADW_COLOR_SCHEME_FORCE_LIGHT, "light" },
+    { 1920, 1080, ADW_COLOR_SCHEME_FORCE_DARK, "dark" },
+  };
+  AdwStyleManager *style = adw_style_manager_get_default ();
+
+  for (guint i = 0; i < G_N_ELEMENTS (shots); i++)
+    {
+      g_autofree char *file = g_strdup_printf ("%s-%dx%d-%s.png", name, shots[i].width, shots[i].height,
+                                               shots[i].scheme_name);
+
+      adw_style_manager_set_color_scheme (style, shots[i].scheme);
+      gtk_window_set_default_size (window, shots[i].width, shots[i].height);
+      /* one frame for the new size, one drawn at it */
+      ui_test_wait_for_paint (GTK_WIDGET (window), 60000);
+      ui_test_wait_for_paint (GTK_WIDGET (window), 60000);
+      g_assert_cmpint (adw_style_manager_get_dark (style), ==, shots[i].scheme == ADW_COLOR_SCHEME_FORCE_DARK);
+      ui_test_save_screenshot (GTK_WIDGET (window), file);
+    }
+  adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_DEFAULT);
+}

@@ -149,4 +149,9 @@ void       ui_test_assert_toast          (GtkWidget   *widget,
 void       ui_test_message_dialog_respond (GtkWindow  *dialog,
                                           const char  *response);
 
+/* Saves the window as NAME-1024x600-light.png, -dark.png and the same at 1920x1080 (the
+ * smallest screen and a large one, issue 12 §5), then gives the style back to the desktop */
+void       ui_test_save_screenshots_at_sizes (GtkWindow  *window,
+                                              const char *name);
+
 G_END_DECLS
