@@ -14,6 +14,7 @@
 
 #include "wpc-accessible.h"
 #include "wpc-cell-label.h"
+#include "wpc-confirm-dialog.h"
 #include "wpc-handout-view-private.h"
 
 /* --- One table row: a PIN record and its phone's number and model ------------------ */
@@ -782,6 +783,7 @@ reissue_action (GtkWidget  *widget,
   g_autoptr(GPtrArray) rows = NULL;
   g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
   g_autofree char *list = NULL;
+  g_autofree char *heading = NULL;
   g_autofree char *secondary = NULL;
   GtkRoot *root = gtk_widget_get_root (widget);
   GtkWidget *dialog;
@@ -799,11 +801,9 @@ reissue_action (GtkWidget  *widget,
     g_strv_builder_add (builder, ((WpcHandoutRow *) g_ptr_array_index (rows, i))->pin->mac);
   list = describe_rows (rows);
 
-  dialog = adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, NULL, NULL);
-  adw_message_dialog_format_heading (ADW_MESSAGE_DIALOG (dialog),
-                                     g_dngettext (GETTEXT_PACKAGE, "Re-issue the PIN of %u Phone?",
-                                                  "Re-issue the PINs of %u Phones?", rows->len),
-                                     rows->len);
+  heading = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Re-issue the PIN of %u Phone?",
+                                          "Re-issue the PINs of %u Phones?", rows->len),
+                             rows->len);
   /* Translators: %s lists the phones, one "MAC (number): state" per line */
   secondary = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
                                             "The phone gets a new PIN, to be handed out on a new slip. "
@@ -820,16 +820,9 @@ reissue_action (GtkWidget  *widget,
                                             "that the right person typed it).\n\n%s",
                                             rows->len),
                                list);
-  adw_message_dialog_set_body (ADW_MESSAGE_DIALOG (dialog), secondary);
-  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
-                                    "cancel", _("_Cancel"),
-                                    "reissue", _("_Re-issue"),
-                                    NULL);
-  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "reissue", ADW_RESPONSE_DESTRUCTIVE);
-  /* Return and Escape both keep the old PIN: it takes a click to throw it away */
-  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-  gtk_widget_set_name (dialog, "reissue-dialog");
+  /* Return and Escape keep the old PIN: it takes a click to throw it away */
+  dialog = wpc_confirm_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, "reissue-dialog", heading,
+                                   secondary, "reissue", _("_Re-issue"), ADW_RESPONSE_DESTRUCTIVE);
   g_object_set_data_full (G_OBJECT (dialog), "wpc-macs", g_strv_builder_end (builder), (GDestroyNotify) g_strfreev);
   g_signal_connect_object (dialog, "response", G_CALLBACK (on_reissue_response), self, 0);
   /* weak: the dialog goes with its parent window too */

@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 
 #include "wpc-accessible.h"
+#include "wpc-confirm-dialog.h"
 #include "wpc-import-dialog.h"
 #include "wpi-phone-list-csv.h"
 #include "wpi-store.h"
@@ -338,6 +339,8 @@ on_confirm_response (AdwMessageDialog *dialog,
 static void
 on_import_clicked (WpcImportDialog *self)
 {
+  g_autofree char *heading = NULL;
+  g_autofree char *body = NULL;
   GtkWidget *dialog;
 
   if (!self->ready || self->busy || self->confirm_dialog != NULL)
@@ -347,31 +350,20 @@ on_import_clicked (WpcImportDialog *self)
       wpc_import_dialog_import (self);
       return;
     }
-  dialog = adw_message_dialog_new (GTK_WINDOW (self), NULL, NULL);
-  adw_message_dialog_format_heading (ADW_MESSAGE_DIALOG (dialog),
-                                     g_dngettext (GETTEXT_PACKAGE, "Update %u Phone?", "Update %u Phones?",
-                                                  self->n_updated),
-                                     self->n_updated);
-  adw_message_dialog_format_body (ADW_MESSAGE_DIALOG (dialog),
-                                  g_dngettext (GETTEXT_PACKAGE,
-                                               "The list changes %u phone the console knows already: its "
-                                               "number, location and items become what the file says "
-                                               "(marked “updated” in the preview). The values it had are "
-                                               "not kept.",
-                                               "The list changes %u phones the console knows already: their "
-                                               "number, location and items become what the file says "
-                                               "(marked “updated” in the preview). The values they had are "
-                                               "not kept.",
-                                               self->n_updated),
-                                  self->n_updated);
-  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
-                                    "cancel", _("_Cancel"),
-                                    "import", _("_Update and Import"),
-                                    NULL);
-  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "import", ADW_RESPONSE_DESTRUCTIVE);
-  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-  gtk_widget_set_name (dialog, "import-confirm-dialog");
+  heading = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Update %u Phone?", "Update %u Phones?",
+                                          self->n_updated),
+                             self->n_updated);
+  body = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                       "The list changes %u phone the console knows already: its number, "
+                                       "location and items become what the file says (marked “updated” in "
+                                       "the preview). The values it had are not kept.",
+                                       "The list changes %u phones the console knows already: their number, "
+                                       "location and items become what the file says (marked “updated” in "
+                                       "the preview). The values they had are not kept.",
+                                       self->n_updated),
+                          self->n_updated);
+  dialog = wpc_confirm_dialog_new (GTK_WINDOW (self), "import-confirm-dialog", heading, body,
+                                   "import", _("_Update and Import"), ADW_RESPONSE_DESTRUCTIVE);
   g_signal_connect_object (dialog, "response", G_CALLBACK (on_confirm_response), self, 0);
   g_set_weak_pointer (&self->confirm_dialog, GTK_WINDOW (dialog));
   gtk_widget_set_sensitive (GTK_WIDGET (self->import_button), FALSE);

@@ -5,6 +5,7 @@
 #include <glib/gi18n.h>
 
 #include "wpc-accessible.h"
+#include "wpc-confirm-dialog.h"
 #include "wpc-sweep-dialog.h"
 
 struct _WpcSweepDialog
@@ -343,25 +344,18 @@ ask_large_range (WpcSweepDialog *self)
   guint size = wpi_address_range_size (&self->range);
   guint rate = MAX (setting_rate (self), 1);
   g_autofree char *span = wpi_address_range_to_string (&self->range);
+  g_autofree char *heading = NULL;
   g_autofree char *body = NULL;
   GtkWidget *dialog;
 
-  dialog = adw_message_dialog_new (GTK_WINDOW (self), NULL, NULL);
-  adw_message_dialog_format_heading (ADW_MESSAGE_DIALOG (dialog), _("Sweep %u Addresses?"), size);
-  /* Translators: %s is the range, e.g. 10.1.0.0/16; then the rate and the minutes it takes */
+  heading = g_strdup_printf (_("Sweep %u Addresses?"), size);
+  /* Translators: %s is the range, e.g. 10.1.0.0 – 10.1.255.254; then the rate and the minutes it takes */
   body = g_strdup_printf (_("The range %s is larger than a phone network usually is, and a mistyped range "
                             "sends contact-me requests to many machines that are not phones. At %u a second "
                             "the sweep takes about %u minutes."),
                           span, rate, (size / rate + 59) / 60);
-  adw_message_dialog_set_body (ADW_MESSAGE_DIALOG (dialog), body);
-  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
-                                    "cancel", _("_Cancel"),
-                                    "sweep", _("_Sweep All"),
-                                    NULL);
-  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "sweep", ADW_RESPONSE_SUGGESTED);
-  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-  gtk_widget_set_name (dialog, "sweep-confirm-dialog");
+  dialog = wpc_confirm_dialog_new (GTK_WINDOW (self), "sweep-confirm-dialog", heading, body,
+                                   "sweep", _("_Sweep All"), ADW_RESPONSE_SUGGESTED);
   g_signal_connect_object (dialog, "response", G_CALLBACK (on_confirm_response), self, 0);
   g_set_weak_pointer (&self->confirm_dialog, GTK_WINDOW (dialog));
   check (self);
