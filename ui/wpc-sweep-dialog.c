@@ -7,6 +7,7 @@
 #include "wpc-accessible.h"
 #include "wpc-confirm-dialog.h"
 #include "wpc-sweep-dialog.h"
+#include "wpc-toast.h"
 
 struct _WpcSweepDialog
 {
@@ -381,6 +382,45 @@ on_stop_clicked (WpcSweepDialog *self)
     wpi_sweep_cancel (self->sweep);
 }
 
+/* The toast overlay inside window (depth first), or NULL */
+static GtkWidget *
+find_toast_overlay (GtkWidget *widget)
+{
+  if (ADW_IS_TOAST_OVERLAY (widget))
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_toast_overlay (child);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* Closing the window ends the sweep; what it found is told on the window below, once
+ * (issue 12 §1: a finished action is a toast there, not a label in a closed window) */
+static gboolean
+wpc_sweep_dialog_close_request (GtkWindow *window)
+{
+  WpcSweepDialog *self = WPC_SWEEP_DIALOG (window);
+  GtkWindow *parent = gtk_window_get_transient_for (window);
+  GtkWidget *overlay = parent != NULL ? find_toast_overlay (GTK_WIDGET (parent)) : NULL;
+
+  if (self->sweep != NULL && overlay != NULL)
+    {
+      WpiSweepCounts counts = wpi_sweep_get_counts (self->sweep);
+
+      wpc_toast_show (overlay, adw_toast_new_format (g_dngettext (GETTEXT_PACKAGE,
+                                                                  "Sweep ended: %u phone registered",
+                                                                  "Sweep ended: %u phones registered",
+                                                                  counts.n_registered),
+                                                     counts.n_registered));
+    }
+  return GTK_WINDOW_CLASS (wpc_sweep_dialog_parent_class)->close_request (window);
+}
+
 static void
 wpc_sweep_dialog_dispose (GObject *object)
 {
@@ -409,6 +449,7 @@ wpc_sweep_dialog_class_init (WpcSweepDialogClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = wpc_sweep_dialog_dispose;
+  GTK_WINDOW_CLASS (klass)->close_request = wpc_sweep_dialog_close_request;
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/workpoint/Console/wpc-sweep-dialog.ui");
   gtk_widget_class_bind_template_child (widget_class, WpcSweepDialog, start_button);

@@ -196,6 +196,20 @@ test_sweep_dialog_run (Fixture       *f,
   g_assert_false (gtk_widget_get_visible (stop));
   g_assert_true (gtk_widget_get_sensitive (find (f, "sweep_range")));
 
+  /* Closed, the window says what the sweep found over the console (a toast), once */
+  {
+    GtkWidget *console = gtk_window_new ();
+    GtkWidget *overlay = adw_toast_overlay_new ();
+    GtkWidget *dialog = g_object_ref (f->dialog);
+
+    gtk_window_set_child (GTK_WINDOW (console), overlay);
+    gtk_window_set_transient_for (GTK_WINDOW (dialog), GTK_WINDOW (console));
+    gtk_window_close (GTK_WINDOW (dialog));
+    ui_test_assert_toast (overlay, "Sweep ended: 0 phones registered", NULL);
+    g_object_unref (dialog);
+    f->dialog = console; /* for the tear-down */
+  }
+
   wpi_simulator_stop (simulator);
   test_util_wait_until (test_util_simulator_is_quiet, simulator, WAIT_TIMEOUT_MS, "the phones to stop");
 }
