@@ -10,6 +10,7 @@
 
 #include "wpi-catalogue.h"
 #include "wpi-codec.h"
+#include "wpc-cell-label.h"
 #include "wpc-traffic-detail.h"
 #include "wpc-traffic-view-private.h"
 #include "wpc-window.h"
@@ -1504,6 +1505,58 @@ test_panes_remembered (Fixture       *fixture,
   gtk_window_destroy (GTK_WINDOW (again));
 }
 
+/* The label in the list showing text, or NULL */
+static GtkLabel *
+list_label_with_text (Fixture    *fixture,
+                      const char *text)
+{
+  g_autoptr(GPtrArray) labels = g_ptr_array_new ();
+
+  ui_test_find_all (ui_test_find_widget (GTK_WIDGET (fixture->view), GTK_TYPE_COLUMN_VIEW, NULL), GTK_TYPE_LABEL,
+                    NULL, labels);
+  for (guint i = 0; i < labels->len; i++)
+    if (g_str_equal (gtk_label_get_text (g_ptr_array_index (labels, i)), text))
+      return g_ptr_array_index (labels, i);
+  return NULL;
+}
+
+static gboolean
+label_is_ellipsized (gpointer label)
+{
+  return wpc_cell_label_is_ellipsized (label);
+}
+
+/* A Status cell cut off with "…" shows the whole status and what it means as its tooltip;
+ * one that fits, only what it means (issue 12 §4) */
+static void
+test_cell_tooltip (Fixture       *fixture,
+                   gconstpointer  user_data)
+{
+  GtkColumnView *list = GTK_COLUMN_VIEW (ui_test_find_widget (GTK_WIDGET (fixture->view), GTK_TYPE_COLUMN_VIEW, NULL));
+  g_autoptr(GtkColumnViewColumn) status = g_list_model_get_item (gtk_column_view_get_columns (list), COLUMN_STATUS);
+  g_autofree char *wide = NULL;
+  g_autofree char *narrow = NULL;
+  GtkLabel *label;
+
+  wpc_traffic_view_set_store (fixture->view, fixture->store);
+  /* the security event at the top, in view */
+  g_assert_true (wpc_traffic_view_apply_filter_text (fixture->view, "mac == " MAC_C));
+  wait_for_filter (fixture);
+  ui_test_wait_for_shown_text (GTK_WIDGET (list), "security event", WAIT_TIMEOUT_MS, "the list to show its rows");
+  label = list_label_with_text (fixture, "security event");
+  g_assert_nonnull (label);
+  gtk_column_view_column_set_fixed_width (status, 400);
+  ui_test_wait_for_paint (GTK_WIDGET (fixture->window), WAIT_TIMEOUT_MS);
+  g_assert_false (wpc_cell_label_is_ellipsized (label));
+  wide = wpc_cell_label_dup_tooltip (label);
+  g_assert_cmpstr (wide, ==, SECURITY_DETAIL);
+
+  gtk_column_view_column_set_fixed_width (status, 40);
+  wait_for (label_is_ellipsized, label, "the Status column to cut its text");
+  narrow = wpc_cell_label_dup_tooltip (label);
+  g_assert_cmpstr (narrow, ==, "security event\n" SECURITY_DETAIL);
+}
+
 /* The view with its messages and with no match, at the smallest and a large screen, light
  * and dark, for review (issue 12 §5) */
 static void
@@ -1550,6 +1603,7 @@ main (int   argc,
   ADD ("/ui/traffic-view/no-match", test_no_match, TRUE);
   ADD ("/ui/traffic-view/panes-remembered", test_panes_remembered, TRUE);
   ADD ("/ui/traffic-view/screenshots", test_screenshots, TRUE);
+  ADD ("/ui/traffic-view/cell-tooltip", test_cell_tooltip, TRUE);
 #undef ADD
   g_test_add_func ("/ui/traffic-view/detail-body-cut", test_detail_body_cut);
 
