@@ -84,8 +84,10 @@ wpc_cell_label_set (GtkLabel   *label,
 
   gtk_label_set_text (label, text != NULL ? text : "");
   g_object_set_data_full (G_OBJECT (label), EXTRA_TOOLTIP_KEY, g_strdup (tooltip), g_free);
-  if ((text == NULL || *text == '\0') && empty_name != NULL)
-    gtk_accessible_update_property (GTK_ACCESSIBLE (label), GTK_ACCESSIBLE_PROPERTY_LABEL, empty_name, -1);
-  else
-    gtk_accessible_reset_property (GTK_ACCESSIBLE (label), GTK_ACCESSIBLE_PROPERTY_LABEL);
+  /* GtkLabel names itself by its text when the text changes; said again here, since a
+   * cell bound to the same text again keeps the name it had for an empty one */
+  gtk_accessible_update_property (GTK_ACCESSIBLE (label), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  (text == NULL || *text == '\0') && empty_name != NULL ? empty_name
+                                                                                        : gtk_label_get_text (label),
+                                  -1);
 }
