@@ -1574,7 +1574,8 @@ main (int   argc,
 {
   g_autoptr(GtkCssProvider) provider = NULL;
 
-  gtk_test_init (&argc, &argv, NULL);
+  /* libadwaita's styles, as the console has them (status pages, toasts) */
+  ui_test_init (&argc, &argv);
 
   /* What the application does at start-up: its styles and icons */
   provider = gtk_css_provider_new ();
