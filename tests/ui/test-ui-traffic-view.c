@@ -257,6 +257,7 @@ test_empty (Fixture       *fixture,
   /* ... and where the phones must point for messages to come */
   g_assert_nonnull (strstr (text, "DLS address"));
   g_assert_nonnull (strstr (text, "Point Phones Here"));
+  ui_test_save_screenshot (GTK_WIDGET (fixture->window), "traffic-view-empty.png");
   g_assert_null (wpc_traffic_view_get_model (fixture->view));
 
   /* An empty log */
