@@ -347,7 +347,7 @@ confirm_reissue (Fixture    *f,
   g_assert_nonnull (strstr (text, "stops working"));
   g_assert_nonnull (strstr (text, "wrong TAN from device"));
   g_assert_nonnull (strstr (text, "last three digits of the PIN"));
-  ui_test_save_screenshot (GTK_WIDGET (dialog), "handout-reissue-confirmation.png");
+  ui_test_save_screenshots_light_dark (GTK_WIDGET (dialog), "handout-reissue-confirmation");
   ui_test_message_dialog_respond (dialog, response);
   ui_test_wait_for_toplevel_gone (ADW_TYPE_MESSAGE_DIALOG, "reissue-dialog", WAIT_TIMEOUT_MS);
 }
@@ -670,7 +670,7 @@ test_matching_none (Fixture       *f,
   g_assert_cmpuint (wpc_handout_view_get_n_pins (f->view), ==, 0);
   g_assert_cmpstr (adw_status_page_get_title (page), ==, "No Phones in Scope");
   g_assert_nonnull (strstr (adw_status_page_get_description (page), "No phone matches the filter"));
-  ui_test_save_screenshot (f->window, "handout-no-phone-in-scope.png");
+  ui_test_save_screenshots_light_dark (f->window, "handout-no-phone-in-scope");
   all_button = ui_test_find_button_for_action (GTK_WIDGET (page), "handout.scope-all");
   g_assert_true (ui_test_is_shown (all_button));
   g_signal_emit_by_name (all_button, "clicked");

@@ -183,7 +183,7 @@ check_update_confirmed (Fixture *fixture)
   g_assert_true (gtk_window_get_transient_for (confirm) == GTK_WINDOW (dialog));
   text = ui_test_shown_text (GTK_WIDGET (confirm));
   test_util_assert_contains_all (text, "Update 1 Phone?", "not kept", NULL);
-  ui_test_save_screenshot (GTK_WIDGET (confirm), "import-confirm-dialog.png");
+  ui_test_save_screenshots_light_dark (GTK_WIDGET (confirm), "import-confirm-dialog");
   ui_test_message_dialog_respond (confirm, "cancel");
   ui_test_wait_for_toplevel_gone (ADW_TYPE_MESSAGE_DIALOG, "import-confirm-dialog", WAIT_TIMEOUT_MS);
   g_assert_true (wpc_import_dialog_get_ready (dialog));

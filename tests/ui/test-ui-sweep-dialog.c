@@ -127,7 +127,7 @@ test_sweep_dialog_confirm_large (Fixture       *f,
   text = ui_test_shown_text (GTK_WIDGET (dialog));
   /* 2046 addresses at 20 a second: 103 s, about 2 minutes */
   test_util_assert_contains_all (text, "Sweep 2046 Addresses?", "127.3.0.1", "127.3.7.254", "about 2 minutes", NULL);
-  ui_test_save_screenshot (GTK_WIDGET (dialog), "sweep-confirm-dialog.png");
+  ui_test_save_screenshots_light_dark (GTK_WIDGET (dialog), "sweep-confirm-dialog");
   /* one question at a time */
   g_assert_false (gtk_widget_get_sensitive (start));
   ui_test_message_dialog_respond (dialog, "cancel");

@@ -1454,7 +1454,7 @@ test_no_match (Fixture       *fixture,
   g_assert_true (ADW_IS_STATUS_PAGE (page));
   g_assert_cmpstr (adw_status_page_get_title (ADW_STATUS_PAGE (page)), ==, "No Messages Match");
   g_assert_nonnull (strstr (adw_status_page_get_description (ADW_STATUS_PAGE (page)), "status == no-such-status"));
-  ui_test_save_screenshot (GTK_WIDGET (fixture->window), "traffic-view-no-match.png");
+  ui_test_save_screenshots_light_dark (GTK_WIDGET (fixture->window), "traffic-view-no-match");
 
   clear = ui_test_find_button_for_action (page, "traffic.clear-filter");
   g_assert_true (ui_test_is_shown (clear));

@@ -154,4 +154,8 @@ void       ui_test_message_dialog_respond (GtkWindow  *dialog,
 void       ui_test_save_screenshots_at_sizes (GtkWindow  *window,
                                               const char *name);
 
+/* Saves the widget as NAME-light.png and NAME-dark.png (a dialog: its size is its own) */
+void       ui_test_save_screenshots_light_dark (GtkWidget  *widget,
+                                                const char *name);
+
 G_END_DECLS
