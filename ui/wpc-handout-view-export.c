@@ -94,29 +94,33 @@ export_thread (GTask        *task,
     g_task_return_error (task, error);
 }
 
+#define SAVED_PATH_KEY "wpc-saved-path"
+
 static void
-on_file_launched (GObject      *source,
-                  GAsyncResult *result,
-                  gpointer      user_data)
+on_file_shown (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
 {
+  g_autoptr(WpcHandoutView) self = user_data;
   g_autoptr(GError) error = NULL;
 
-  (void) source;
-  (void) user_data;
-
-  if (!g_app_info_launch_default_for_uri_finish (result, &error))
-    g_warning ("Could not open the exported file: %s", error->message);
+  if (!gtk_show_uri_full_finish (GTK_WINDOW (source), result, &error) && !self->disposed)
+    /* Translators: %s says why, e.g. no application opens PDF files */
+    wpc_toast_show (GTK_WIDGET (self), adw_toast_new_format (_("The file cannot be opened: %s"), error->message));
 }
 
-/* The toast's Open button: the file in the desktop's application for it */
+/* The toast's Open button: the file in the desktop's application for it (through the
+ * portal where there is one, over the console's window) */
 static void
-on_open_clicked (AdwToast *toast,
-                 GFile    *file)
+on_open_clicked (AdwToast       *toast,
+                 WpcHandoutView *self)
 {
+  g_autoptr(GFile) file = g_file_new_for_path (g_object_get_data (G_OBJECT (toast), SAVED_PATH_KEY));
   g_autofree char *uri = g_file_get_uri (file);
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
 
-  (void) toast;
-  g_app_info_launch_default_for_uri_async (uri, NULL, NULL, on_file_launched, NULL);
+  gtk_show_uri_full (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, uri, GDK_CURRENT_TIME, NULL,
+                     on_file_shown, g_object_ref (self));
 }
 
 /* "PDF saved", with Open (issue 12 §1: a finished action is told by a toast, which goes) */
@@ -125,12 +129,11 @@ show_saved_toast (WpcHandoutView *self,
                   const char     *path,
                   gboolean        pdf)
 {
-  g_autoptr(GFile) file = g_file_new_for_path (path);
   AdwToast *toast = adw_toast_new (pdf ? _("PDF saved") : _("CSV saved"));
 
   adw_toast_set_button_label (toast, _("_Open"));
-  g_signal_connect_data (toast, "button-clicked", G_CALLBACK (on_open_clicked),
-                         g_object_ref (file), (GClosureNotify) (void (*) (void)) g_object_unref, 0);
+  g_object_set_data_full (G_OBJECT (toast), SAVED_PATH_KEY, g_strdup (path), g_free);
+  g_signal_connect_object (toast, "button-clicked", G_CALLBACK (on_open_clicked), self, 0);
   wpc_toast_show (GTK_WIDGET (self), toast);
 }
 
