@@ -10,6 +10,7 @@
 #include <glib/gi18n.h>
 
 #include "wpc-handout-view-private.h"
+#include "wpc-toast.h"
 
 static gboolean
 mark_entries (WpcHandoutView  *self,
@@ -93,6 +94,49 @@ export_thread (GTask        *task,
     g_task_return_error (task, error);
 }
 
+#define SAVED_PATH_KEY "wpc-saved-path"
+
+static void
+on_file_shown (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(WpcHandoutView) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!gtk_show_uri_full_finish (GTK_WINDOW (source), result, &error) && !self->disposed)
+    /* Translators: %s says why, e.g. no application opens PDF files */
+    wpc_toast_show (GTK_WIDGET (self), adw_toast_new_format (_("The file cannot be opened: %s"), error->message));
+}
+
+/* The toast's Open button: the file in the desktop's application for it (through the
+ * portal where there is one, over the console's window) */
+static void
+on_open_clicked (AdwToast       *toast,
+                 WpcHandoutView *self)
+{
+  g_autoptr(GFile) file = g_file_new_for_path (g_object_get_data (G_OBJECT (toast), SAVED_PATH_KEY));
+  g_autofree char *uri = g_file_get_uri (file);
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+
+  gtk_show_uri_full (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, uri, GDK_CURRENT_TIME, NULL,
+                     on_file_shown, g_object_ref (self));
+}
+
+/* "PDF saved", with Open (issue 12 §1: a finished action is told by a toast, which goes) */
+static void
+show_saved_toast (WpcHandoutView *self,
+                  const char     *path,
+                  gboolean        pdf)
+{
+  AdwToast *toast = adw_toast_new (pdf ? _("PDF saved") : _("CSV saved"));
+
+  adw_toast_set_button_label (toast, _("_Open"));
+  g_object_set_data_full (G_OBJECT (toast), SAVED_PATH_KEY, g_strdup (path), g_free);
+  g_signal_connect_object (toast, "button-clicked", G_CALLBACK (on_open_clicked), self, 0);
+  wpc_toast_show (GTK_WIDGET (self), toast);
+}
+
 /* Back on the main context: the file is there, so its PINs left the console. The write
  * is short and stays on the owner's connection (the store's single writer). */
 static void
@@ -123,6 +167,8 @@ on_export_written (GObject      *source,
     {
       _wpc_handout_view_update_actions (self);
       wpc_handout_view_refresh (self);
+      if (marked)
+        show_saved_toast (self, export->path, export->pdf);
     }
   if (marked)
     g_task_return_boolean (task, TRUE);
@@ -280,11 +326,23 @@ _wpc_handout_view_mark_handed_out_action (GtkWidget  *widget,
   WpcHandoutView *self = WPC_HANDOUT_VIEW (widget);
   g_autoptr(GError) error = NULL;
 
+  g_autoptr(GPtrArray) rows = _wpc_handout_view_get_target_rows (self);
+  guint n_generated = 0;
+
   (void) action_name;
   (void) parameter;
 
+  for (guint i = 0; i < rows->len; i++)
+    if (((WpcHandoutRow *) g_ptr_array_index (rows, i))->pin->state == WPI_PIN_STATE_GENERATED)
+      n_generated++;
   if (!wpc_handout_view_mark_handed_out (self, &error))
-    _wpc_handout_view_show_error (self, error->message);
+    {
+      _wpc_handout_view_show_error (self, error->message);
+      return;
+    }
+  wpc_toast_show (widget, adw_toast_new_format (g_dngettext (GETTEXT_PACKAGE, "%u PIN marked handed out",
+                                                             "%u PINs marked handed out", n_generated),
+                                                n_generated));
 }
 
 static void
@@ -298,6 +356,7 @@ on_chooser_export_done (GObject      *source,
 
   (void) user_data;
 
+  /* Success was told by the toast ("PDF saved") */
   if (!(pdf ? wpc_handout_view_export_pdf_finish (self, result, &error)
             : wpc_handout_view_export_csv_finish (self, result, &error)) &&
       !self->disposed)

@@ -7,6 +7,8 @@
  */
 #pragma once
 
+#include <adwaita.h>
+
 #include "wpc-handout-view.h"
 #include "wpi-handout.h"
 
@@ -40,11 +42,13 @@ struct _WpcHandoutView
   GtkLabel            *failures_label;
   GtkColumnView       *pin_list;
   GtkLabel            *count_label;
-  GtkWidget           *empty_label;
+  AdwStatusPage       *empty_page;       /* issue 12 §1: no PIN yet, or no phone in scope */
+  GtkWidget           *empty_button;
   GtkButton           *print_button;
   GtkButton           *export_pdf_button;
   GtkButton           *export_csv_button;
   GtkWindow           *reissue_dialog;   /* the confirmation while it is open */
+  gboolean             nothing_in_scope; /* Generate found no phone in the chosen scope */
 
   WpiServiceHost      *service;
   gulong               job_changed_id;

@@ -10,7 +10,11 @@
 
 #include <glib/gi18n.h>
 
+#include <adwaita.h>
+
 #include "wpc-accessible.h"
+#include "wpc-cell-label.h"
+#include "wpc-confirm-dialog.h"
 #include "wpc-handout-view-private.h"
 
 /* --- One table row: a PIN record and its phone's number and model ------------------ */
@@ -98,7 +102,8 @@ static const struct {
   [COLUMN_MAC] = { N_("MAC"), FALSE },
   [COLUMN_NUMBER] = { N_("Number"), FALSE },
   [COLUMN_MODEL] = { N_("Model"), FALSE },
-  [COLUMN_LOCATION] = { N_("Location"), FALSE },
+  /* State and Location take the width a large screen has (issue 12 §4) */
+  [COLUMN_LOCATION] = { N_("Location"), TRUE },
   [COLUMN_STATE] = { N_("State"), TRUE },
   [COLUMN_PIN] = { N_("PIN"), FALSE },
   [COLUMN_UPDATED] = { N_("Updated"), FALSE },
@@ -480,6 +485,52 @@ update_handing_out_buttons (WpcHandoutView       *self,
                                             "Save the %u PINs still to hand out as a CSV file (Ctrl+E)", n), n));
 }
 
+/* Why the scope chosen holds no phone, in the words of its drop-down */
+static const char *
+describe_empty_scope (WpcHandoutScope scope)
+{
+  switch (scope)
+    {
+    case WPC_HANDOUT_SCOPE_DEFAULT_MODE:
+      return _("No phone is in Default Mode: phones in Secure Mode have their certificate already.");
+    case WPC_HANDOUT_SCOPE_MATCHING:
+      return _("No phone matches the filter. Check the MAC, number, model or location typed above.");
+    case WPC_HANDOUT_SCOPE_SELECTED:
+      return _("No phone is selected in the phone list. Select phones there, or choose all phones.");
+    case WPC_HANDOUT_SCOPE_ALL:
+    default:
+      return _("The console knows no phone yet. Point phones at it, or import a phone list, from the Phones view.");
+    }
+}
+
+/* An empty table says why (issue 12 §1, AdwStatusPage): no PIN generated yet, or
+ * Generate found no phone in the chosen scope (with a way out: all phones). */
+static void
+update_empty_page (WpcHandoutView *self,
+                   gboolean        empty)
+{
+  WpcHandoutScope scope = gtk_drop_down_get_selected (self->scope_dropdown);
+  gboolean no_scope = empty && self->nothing_in_scope;
+
+  gtk_widget_set_visible (GTK_WIDGET (self->empty_page), empty);
+  if (no_scope)
+    {
+      adw_status_page_set_icon_name (self->empty_page, "edit-find-symbolic");
+      adw_status_page_set_title (self->empty_page, _("No Phones in Scope"));
+      adw_status_page_set_description (self->empty_page, describe_empty_scope (scope));
+    }
+  else
+    {
+      adw_status_page_set_icon_name (self->empty_page, "dialog-password-symbolic");
+      adw_status_page_set_title (self->empty_page, _("No PINs Yet"));
+      adw_status_page_set_description (self->empty_page,
+                                       _("Choose the phones above, with or without a PIN, and press Generate: "
+                                         "each phone’s PIN shows here with its state until the phone has "
+                                         "verified its TAN."));
+    }
+  gtk_widget_set_visible (self->empty_button, no_scope && scope != WPC_HANDOUT_SCOPE_ALL);
+}
+
 /* "3 PINs", and why nothing can be handed out when the PINs were all used */
 static void
 update_count (WpcHandoutView       *self,
@@ -498,7 +549,7 @@ update_count (WpcHandoutView       *self,
                               count);
     }
   gtk_label_set_text (self->count_label, text);
-  gtk_widget_set_visible (self->empty_label, targets->n_rows == 0);
+  update_empty_page (self, targets->n_rows == 0);
 }
 
 void
@@ -674,22 +725,27 @@ generate_action (GtkWidget  *widget,
     }
   if (macs[0] == NULL)
     {
-      _wpc_handout_view_show_error (self, _("No phone matches the choice."));
+      self->nothing_in_scope = TRUE;
+      /* An empty table says it on its status page; a full one in the error line */
+      if (g_list_model_get_n_items (G_LIST_MODEL (self->rows)) > 0)
+        _wpc_handout_view_show_error (self, _("No phone matches the choice."));
+      _wpc_handout_view_update_actions (self);
       return;
     }
+  self->nothing_in_scope = FALSE;
   start_prepare (self, (const char * const *) macs);
 }
 
 static void
-on_reissue_response (GtkDialog      *dialog,
-                     int             response,
-                     WpcHandoutView *self)
+on_reissue_response (AdwMessageDialog *dialog,
+                     const char       *response,
+                     WpcHandoutView   *self)
 {
   const char * const *macs = g_object_get_data (G_OBJECT (dialog), "wpc-macs");
 
+  /* AdwMessageDialog closes itself after "response" */
   g_clear_weak_pointer (&self->reissue_dialog);
-  gtk_window_destroy (GTK_WINDOW (dialog));
-  if (response == GTK_RESPONSE_ACCEPT && self->service != NULL && self->cancellable == NULL)
+  if (g_str_equal (response, "reissue") && self->service != NULL && self->cancellable == NULL)
     start_prepare (self, macs);
   else
     _wpc_handout_view_update_actions (self);
@@ -727,10 +783,10 @@ reissue_action (GtkWidget  *widget,
   g_autoptr(GPtrArray) rows = NULL;
   g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
   g_autofree char *list = NULL;
+  g_autofree char *heading = NULL;
   g_autofree char *secondary = NULL;
   GtkRoot *root = gtk_widget_get_root (widget);
   GtkWidget *dialog;
-  GtkWidget *button;
 
   (void) action_name;
   (void) parameter;
@@ -745,12 +801,9 @@ reissue_action (GtkWidget  *widget,
     g_strv_builder_add (builder, ((WpcHandoutRow *) g_ptr_array_index (rows, i))->pin->mac);
   list = describe_rows (rows);
 
-  dialog = gtk_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
-                                   GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
-                                   GTK_MESSAGE_WARNING, GTK_BUTTONS_NONE,
-                                   g_dngettext (GETTEXT_PACKAGE, "Re-issue the PIN of %u Phone?",
-                                                "Re-issue the PINs of %u Phones?", rows->len),
-                                   rows->len);
+  heading = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Re-issue the PIN of %u Phone?",
+                                          "Re-issue the PINs of %u Phones?", rows->len),
+                             rows->len);
   /* Translators: %s lists the phones, one "MAC (number): state" per line */
   secondary = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
                                             "The phone gets a new PIN, to be handed out on a new slip. "
@@ -767,12 +820,9 @@ reissue_action (GtkWidget  *widget,
                                             "that the right person typed it).\n\n%s",
                                             rows->len),
                                list);
-  gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog), "%s", secondary);
-  gtk_dialog_add_button (GTK_DIALOG (dialog), _("_Cancel"), GTK_RESPONSE_CANCEL);
-  button = gtk_dialog_add_button (GTK_DIALOG (dialog), _("_Re-issue"), GTK_RESPONSE_ACCEPT);
-  gtk_widget_add_css_class (button, "destructive-action");
-  gtk_dialog_set_default_response (GTK_DIALOG (dialog), GTK_RESPONSE_CANCEL);
-  gtk_widget_set_name (dialog, "reissue-dialog");
+  /* Return and Escape keep the old PIN: it takes a click to throw it away */
+  dialog = wpc_confirm_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, "reissue-dialog", heading,
+                                   secondary, "reissue", _("_Re-issue"), ADW_RESPONSE_DESTRUCTIVE);
   g_object_set_data_full (G_OBJECT (dialog), "wpc-macs", g_strv_builder_end (builder), (GDestroyNotify) g_strfreev);
   g_signal_connect_object (dialog, "response", G_CALLBACK (on_reissue_response), self, 0);
   /* weak: the dialog goes with its parent window too */
@@ -812,8 +862,27 @@ focus_filter_action (GtkWidget  *widget,
 /* --- Template callbacks and the table ------------------------------------------------ */
 
 static void
+scope_all_action (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *parameter)
+{
+  WpcHandoutView *self = WPC_HANDOUT_VIEW (widget);
+
+  (void) action_name;
+  (void) parameter;
+
+  gtk_drop_down_set_selected (self->scope_dropdown, WPC_HANDOUT_SCOPE_ALL);
+}
+
+static void
 on_scope_changed (WpcHandoutView *self)
 {
+  if (self->nothing_in_scope)
+    {
+      self->nothing_in_scope = FALSE;
+      _wpc_handout_view_show_error (self, NULL);
+      _wpc_handout_view_update_actions (self);
+    }
   gtk_widget_set_sensitive (GTK_WIDGET (self->filter_entry),
                             gtk_drop_down_get_selected (self->scope_dropdown) == WPC_HANDOUT_SCOPE_MATCHING);
 }
@@ -839,11 +908,9 @@ setup_cell (GtkSignalListItemFactory *factory,
             gpointer                  user_data)
 {
   Column column = GPOINTER_TO_INT (user_data);
-  GtkWidget *label = gtk_label_new (NULL);
+  GtkWidget *label = wpc_cell_label_new ();
 
   (void) factory;
-  gtk_label_set_xalign (GTK_LABEL (label), 0);
-  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
   if (column == COLUMN_MAC || column == COLUMN_PIN)
     gtk_widget_add_css_class (label, "monospace");
   gtk_list_item_set_child (item, label);
@@ -858,6 +925,7 @@ bind_cell (GtkSignalListItemFactory *factory,
   WpcHandoutRow *row = gtk_list_item_get_item (item);
   GtkLabel *label = GTK_LABEL (gtk_list_item_get_child (item));
   g_autofree char *text = NULL;
+  const char *empty_name = NULL;
 
   (void) factory;
 
@@ -868,18 +936,22 @@ bind_cell (GtkSignalListItemFactory *factory,
       break;
     case COLUMN_NUMBER:
       text = g_strdup (row->e164 != NULL ? row->e164 : "");
+      empty_name = _("No number");
       break;
     case COLUMN_MODEL:
       text = g_strdup (row->device_type != NULL ? row->device_type : "");
+      empty_name = _("Model unknown");
       break;
     case COLUMN_LOCATION:
       text = g_strdup (row->location != NULL ? row->location : "");
+      empty_name = _("No location");
       break;
     case COLUMN_STATE:
       text = pin_state_describe (row);
       break;
     case COLUMN_PIN:
       text = row->pin->pin != NULL ? wpi_handout_format_pin (row->pin->pin) : g_strdup ("");
+      empty_name = _("No PIN");
       break;
     case COLUMN_UPDATED:
       {
@@ -891,7 +963,8 @@ bind_cell (GtkSignalListItemFactory *factory,
     default:
       g_assert_not_reached ();
     }
-  gtk_label_set_text (label, text);
+  /* An empty cell is read out by what it lacks, not as "GtkLabel" (issue 12 §5) */
+  wpc_cell_label_set (label, text, NULL, empty_name != NULL ? empty_name : _("Empty"));
 }
 
 static void
@@ -1204,7 +1277,8 @@ wpc_handout_view_class_init (WpcHandoutViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, WpcHandoutView, failures_label);
   gtk_widget_class_bind_template_child (widget_class, WpcHandoutView, pin_list);
   gtk_widget_class_bind_template_child (widget_class, WpcHandoutView, count_label);
-  gtk_widget_class_bind_template_child (widget_class, WpcHandoutView, empty_label);
+  gtk_widget_class_bind_template_child (widget_class, WpcHandoutView, empty_page);
+  gtk_widget_class_bind_template_child (widget_class, WpcHandoutView, empty_button);
   gtk_widget_class_bind_template_child (widget_class, WpcHandoutView, print_button);
   gtk_widget_class_bind_template_child (widget_class, WpcHandoutView, export_pdf_button);
   gtk_widget_class_bind_template_child (widget_class, WpcHandoutView, export_csv_button);
@@ -1219,6 +1293,7 @@ wpc_handout_view_class_init (WpcHandoutViewClass *klass)
   gtk_widget_class_install_action (widget_class, "handout.mark-handed-out", NULL, _wpc_handout_view_mark_handed_out_action);
   gtk_widget_class_install_action (widget_class, "handout.reissue", NULL, reissue_action);
   gtk_widget_class_install_action (widget_class, "handout.focus-filter", NULL, focus_filter_action);
+  gtk_widget_class_install_action (widget_class, "handout.scope-all", NULL, scope_all_action);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK, "handout.generate", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "handout.cancel", NULL);

@@ -2,9 +2,11 @@
 #include "config.h"
 
 #include <string.h>
+#include <adwaita.h>
 #include <glib/gi18n.h>
 
 #include "wpc-accessible.h"
+#include "wpc-confirm-dialog.h"
 #include "wpc-import-dialog.h"
 #include "wpi-phone-list-csv.h"
 #include "wpi-store.h"
@@ -32,6 +34,8 @@ struct _WpcImportDialog
   GtkFileChooserNative *chooser;
   gboolean              busy;
   gboolean              ready;
+  guint                 n_updated;      /* phones the previewed list changes */
+  GtkWindow            *confirm_dialog; /* asking before those changes, while open */
 };
 
 G_DEFINE_FINAL_TYPE (WpcImportDialog, wpc_import_dialog, GTK_TYPE_WINDOW)
@@ -245,6 +249,7 @@ show_outcomes (WpcImportDialog *self,
                              counts[WPI_IMPORT_OUTCOME_UPDATED], counts[WPI_IMPORT_OUTCOME_UNCHANGED]);
   gtk_label_set_text (self->summary_label, summary);
   self->list = g_steal_pointer (&work->list);
+  self->n_updated = counts[WPI_IMPORT_OUTCOME_UPDATED];
   self->ready = work->outcomes->len > 0;
   gtk_widget_set_sensitive (GTK_WIDGET (self->import_button), self->ready);
 }
@@ -316,6 +321,54 @@ wpc_import_dialog_set_file (WpcImportDialog *self,
 }
 
 /* ---- Importing -------------------------------------------------------------------- */
+
+static void
+on_confirm_response (AdwMessageDialog *dialog,
+                     const char       *response,
+                     WpcImportDialog  *self)
+{
+  g_clear_weak_pointer (&self->confirm_dialog);
+  if (g_str_equal (response, "import"))
+    wpc_import_dialog_import (self);
+  else
+    gtk_widget_set_sensitive (GTK_WIDGET (self->import_button), self->ready);
+}
+
+/* Adding phones takes nothing away; changing phones the console knows replaces what it
+ * had for them, so that asks first (issue 12 §1) */
+static void
+on_import_clicked (WpcImportDialog *self)
+{
+  g_autofree char *heading = NULL;
+  g_autofree char *body = NULL;
+  GtkWidget *dialog;
+
+  if (!self->ready || self->busy || self->confirm_dialog != NULL)
+    return;
+  if (self->n_updated == 0)
+    {
+      wpc_import_dialog_import (self);
+      return;
+    }
+  heading = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Update %u Phone?", "Update %u Phones?",
+                                          self->n_updated),
+                             self->n_updated);
+  body = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                       "The list changes %u phone the console knows already: its number, "
+                                       "location and items become what the file says (marked “updated” in "
+                                       "the preview). The values it had are not kept.",
+                                       "The list changes %u phones the console knows already: their number, "
+                                       "location and items become what the file says (marked “updated” in "
+                                       "the preview). The values they had are not kept.",
+                                       self->n_updated),
+                          self->n_updated);
+  dialog = wpc_confirm_dialog_new (GTK_WINDOW (self), "import-confirm-dialog", heading, body,
+                                   "import", _("_Update and Import"), ADW_RESPONSE_DESTRUCTIVE);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (on_confirm_response), self, 0);
+  g_set_weak_pointer (&self->confirm_dialog, GTK_WINDOW (dialog));
+  gtk_widget_set_sensitive (GTK_WIDGET (self->import_button), FALSE);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
 
 static void
 on_import_done (GObject      *source,
@@ -407,6 +460,13 @@ wpc_import_dialog_dispose (GObject *object)
   if (self->chooser != NULL)
     gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
   g_clear_object (&self->chooser);
+  if (self->confirm_dialog != NULL)
+    {
+      GtkWindow *dialog = self->confirm_dialog;
+
+      g_clear_weak_pointer (&self->confirm_dialog);
+      gtk_window_destroy (dialog);
+    }
   gtk_widget_dispose_template (GTK_WIDGET (self), WPC_TYPE_IMPORT_DIALOG);
   g_clear_object (&self->file);
   g_clear_pointer (&self->list, wpi_phone_list_free);
@@ -442,7 +502,7 @@ wpc_import_dialog_class_init (WpcImportDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, WpcImportDialog, problems_window);
   gtk_widget_class_bind_template_child (widget_class, WpcImportDialog, problems_label);
   gtk_widget_class_bind_template_child (widget_class, WpcImportDialog, rows_list);
-  gtk_widget_class_bind_template_callback (widget_class, wpc_import_dialog_import);
+  gtk_widget_class_bind_template_callback (widget_class, on_import_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_choose_clicked);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);

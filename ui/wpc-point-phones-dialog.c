@@ -6,6 +6,7 @@
 
 #include "wpc-local-addresses.h"
 #include "wpc-point-phones-dialog.h"
+#include "wpc-toast.h"
 #include "wpi-dhcp-option.h"
 
 struct _WpcPointPhonesDialog
@@ -147,7 +148,11 @@ copy_action (GtkWidget  *widget,
              const char *action_name,
              GVariant   *parameter)
 {
+  WpcPointPhonesDialog *self = WPC_POINT_PHONES_DIALOG (widget);
+
   gdk_clipboard_set_text (gtk_widget_get_clipboard (widget), g_variant_get_string (parameter, NULL));
+  /* in the dialog's own overlay: the window's is behind this modal dialog (issue 12 §1) */
+  wpc_toast_show (self->snippet_box, adw_toast_new (_("Copied")));
 }
 
 static void

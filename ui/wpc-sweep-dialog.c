@@ -1,10 +1,13 @@
 /* wpc-sweep-dialog.c: find phones by sweeping an address range (issue 14 §2, D25) */
 #include "config.h"
 
+#include <adwaita.h>
 #include <glib/gi18n.h>
 
 #include "wpc-accessible.h"
+#include "wpc-confirm-dialog.h"
 #include "wpc-sweep-dialog.h"
+#include "wpc-toast.h"
 
 struct _WpcSweepDialog
 {
@@ -15,7 +18,6 @@ struct _WpcSweepDialog
   GtkButton       *stop_button;
   GtkEntry        *range_entry;
   GtkLabel        *message_label;
-  GtkCheckButton  *confirm_check;
   GtkProgressBar  *progress_bar;
   GtkLabel        *summary_label;
   GtkListBox      *results_list;
@@ -26,6 +28,7 @@ struct _WpcSweepDialog
   GHashTable      *rows;      /* address index -> GtkListBoxRow, borrowed from the list */
   WpiAddressRange  range;     /* the range typed, when valid */
   gboolean         valid;
+  GtkWindow       *confirm_dialog;  /* asking about a large range, while open */
 };
 
 G_DEFINE_FINAL_TYPE (WpcSweepDialog, wpc_sweep_dialog, GTK_TYPE_WINDOW)
@@ -78,7 +81,6 @@ check_range (WpcSweepDialog *self)
   g_autofree char *message = NULL;
   guint size, rate = setting_rate (self);
 
-  gtk_widget_set_visible (GTK_WIDGET (self->confirm_check), FALSE);
   if (*text == '\0')
     {
       show_message (self, "", FALSE);
@@ -102,17 +104,7 @@ check_range (WpcSweepDialog *self)
                                           "%u addresses (%s), %u contact-mes a second", size),
                              size, span, rate);
   show_message (self, message, FALSE);
-  if (size <= WPI_SWEEP_CONFIRM_ABOVE)
-    return TRUE;
-
-  /* a large range is often a mistyped one: it needs a second look (issue 14) */
-  {
-    g_autofree char *confirm = g_strdup_printf (_("_Sweep all %u addresses"), size);
-
-    gtk_check_button_set_label (self->confirm_check, confirm);
-    gtk_widget_set_visible (GTK_WIDGET (self->confirm_check), TRUE);
-  }
-  return gtk_check_button_get_active (self->confirm_check);
+  return TRUE;
 }
 
 static void
@@ -124,7 +116,8 @@ check (WpcSweepDialog *self)
   if (!listening)
     show_message (self, _("The provisioning service is not running: phones would have nowhere to call."),
                   TRUE);
-  gtk_widget_set_sensitive (GTK_WIDGET (self->start_button), self->valid && !is_running (self));
+  gtk_widget_set_sensitive (GTK_WIDGET (self->start_button),
+                            self->valid && !is_running (self) && self->confirm_dialog == NULL);
 }
 
 static void
@@ -241,7 +234,6 @@ set_running (WpcSweepDialog *self,
   if (running)
     gtk_widget_grab_focus (GTK_WIDGET (self->stop_button));
   gtk_widget_set_sensitive (GTK_WIDGET (self->range_entry), !running);
-  gtk_widget_set_sensitive (GTK_WIDGET (self->confirm_check), !running);
   check (self);
   if (!running)
     gtk_widget_grab_focus (GTK_WIDGET (self->range_entry));
@@ -300,7 +292,8 @@ clear_rows (WpcSweepDialog *self)
 }
 
 static void
-on_start_clicked (WpcSweepDialog *self)
+start_sweep (WpcSweepDialog *self,
+             gboolean        confirmed)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(WpiSweep) sweep = NULL;
@@ -313,7 +306,7 @@ on_start_clicked (WpcSweepDialog *self)
   callback = callback_address (self);
   sweep = wpi_sweep_new (&self->range, callback, wpi_service_host_get_port (self->service));
   g_object_set (sweep, "rate", setting_rate (self), "allow-public", setting_allow_public (self),
-                "confirmed", gtk_check_button_get_active (self->confirm_check), NULL);
+                "confirmed", confirmed, NULL);
   g_signal_connect_object (sweep, "address-done", G_CALLBACK (on_address_done), self, 0);
   g_signal_connect_object (sweep, "phone-registered", G_CALLBACK (on_phone_registered), self, 0);
   g_signal_connect_object (sweep, "finished", G_CALLBACK (on_finished), self, 0);
@@ -334,10 +327,98 @@ on_start_clicked (WpcSweepDialog *self)
 }
 
 static void
+on_confirm_response (AdwMessageDialog *dialog,
+                     const char       *response,
+                     WpcSweepDialog   *self)
+{
+  g_clear_weak_pointer (&self->confirm_dialog);
+  check (self);
+  if (g_str_equal (response, "sweep"))
+    start_sweep (self, TRUE);
+}
+
+/* A large range is often a mistyped one: it takes a second look (issue 14, D25), asked
+ * in a message dialog over the sweep window (issue 12 §1) */
+static void
+ask_large_range (WpcSweepDialog *self)
+{
+  guint size = wpi_address_range_size (&self->range);
+  guint rate = MAX (setting_rate (self), 1);
+  g_autofree char *span = wpi_address_range_to_string (&self->range);
+  g_autofree char *heading = NULL;
+  g_autofree char *body = NULL;
+  GtkWidget *dialog;
+
+  heading = g_strdup_printf (_("Sweep %u Addresses?"), size);
+  /* Translators: %s is the range, e.g. 10.1.0.0 – 10.1.255.254; then the rate and the minutes it takes */
+  body = g_strdup_printf (_("The range %s is larger than a phone network usually is, and a mistyped range "
+                            "sends contact-me requests to many machines that are not phones. At %u a second "
+                            "the sweep takes about %u minutes."),
+                          span, rate, (size / rate + 59) / 60);
+  dialog = wpc_confirm_dialog_new (GTK_WINDOW (self), "sweep-confirm-dialog", heading, body,
+                                   "sweep", _("_Sweep All"), ADW_RESPONSE_SUGGESTED);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (on_confirm_response), self, 0);
+  g_set_weak_pointer (&self->confirm_dialog, GTK_WINDOW (dialog));
+  check (self);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+on_start_clicked (WpcSweepDialog *self)
+{
+  check (self);
+  if (!self->valid || is_running (self) || self->confirm_dialog != NULL)
+    return;
+  if (wpi_address_range_size (&self->range) > WPI_SWEEP_CONFIRM_ABOVE)
+    ask_large_range (self);
+  else
+    start_sweep (self, FALSE);
+}
+
+static void
 on_stop_clicked (WpcSweepDialog *self)
 {
   if (self->sweep != NULL)
     wpi_sweep_cancel (self->sweep);
+}
+
+/* The toast overlay inside window (depth first), or NULL */
+static GtkWidget *
+find_toast_overlay (GtkWidget *widget)
+{
+  if (ADW_IS_TOAST_OVERLAY (widget))
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_toast_overlay (child);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* Closing the window ends the sweep; what it found is told on the window below, once
+ * (issue 12 §1: a finished action is a toast there, not a label in a closed window) */
+static gboolean
+wpc_sweep_dialog_close_request (GtkWindow *window)
+{
+  WpcSweepDialog *self = WPC_SWEEP_DIALOG (window);
+  GtkWindow *parent = gtk_window_get_transient_for (window);
+  GtkWidget *overlay = parent != NULL ? find_toast_overlay (GTK_WIDGET (parent)) : NULL;
+
+  if (self->sweep != NULL && overlay != NULL)
+    {
+      WpiSweepCounts counts = wpi_sweep_get_counts (self->sweep);
+
+      wpc_toast_show (overlay, adw_toast_new_format (g_dngettext (GETTEXT_PACKAGE,
+                                                                  "Sweep ended: %u phone registered",
+                                                                  "Sweep ended: %u phones registered",
+                                                                  counts.n_registered),
+                                                     counts.n_registered));
+    }
+  return GTK_WINDOW_CLASS (wpc_sweep_dialog_parent_class)->close_request (window);
 }
 
 static void
@@ -346,6 +427,13 @@ wpc_sweep_dialog_dispose (GObject *object)
   WpcSweepDialog *self = WPC_SWEEP_DIALOG (object);
 
   forget_sweep (self);
+  if (self->confirm_dialog != NULL)
+    {
+      GtkWindow *dialog = self->confirm_dialog;
+
+      g_clear_weak_pointer (&self->confirm_dialog);
+      gtk_window_destroy (dialog);
+    }
   gtk_widget_dispose_template (GTK_WIDGET (self), WPC_TYPE_SWEEP_DIALOG);
   g_clear_object (&self->service);
   g_clear_object (&self->settings);
@@ -361,13 +449,13 @@ wpc_sweep_dialog_class_init (WpcSweepDialogClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = wpc_sweep_dialog_dispose;
+  GTK_WINDOW_CLASS (klass)->close_request = wpc_sweep_dialog_close_request;
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/workpoint/Console/wpc-sweep-dialog.ui");
   gtk_widget_class_bind_template_child (widget_class, WpcSweepDialog, start_button);
   gtk_widget_class_bind_template_child (widget_class, WpcSweepDialog, stop_button);
   gtk_widget_class_bind_template_child (widget_class, WpcSweepDialog, range_entry);
   gtk_widget_class_bind_template_child (widget_class, WpcSweepDialog, message_label);
-  gtk_widget_class_bind_template_child (widget_class, WpcSweepDialog, confirm_check);
   gtk_widget_class_bind_template_child (widget_class, WpcSweepDialog, progress_bar);
   gtk_widget_class_bind_template_child (widget_class, WpcSweepDialog, summary_label);
   gtk_widget_class_bind_template_child (widget_class, WpcSweepDialog, results_list);

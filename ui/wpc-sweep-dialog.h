@@ -1,7 +1,7 @@
 /* wpc-sweep-dialog.h: find phones by sweeping an address range (issue 14 §2, D25)
  *
  * The technician types a range (checked as typed: its size, whether the settings allow it,
- * the confirmation a range above 1,024 addresses needs), starts the sweep, watches its
+ * the confirmation a range above 1,024 addresses needs, asked when Start is pressed), starts the sweep, watches its
  * progress and may stop it; the list shows each address that answered or refused and the
  * phone that then registered from it. The contact-mes go out from the GTK thread's main
  * context without blocking it (WpiSweep is asynchronous); the phones are matched from the

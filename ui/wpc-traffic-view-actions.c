@@ -11,6 +11,7 @@
 
 #include "wpc-traffic-detail.h"
 #include "wpc-traffic-view-private.h"
+#include "wpc-toast.h"
 
 /* ---- Export ------------------------------------------------------------------------ */
 
@@ -29,23 +30,22 @@ on_exported (GObject      *source,
   if (self->activity_label == NULL)
     return;
 
+  /* A failure stays in the status line; success is told once, by a toast (issue 12 §1) */
   g_clear_pointer (&self->export_message, g_free);
   if (error != NULL)
     self->export_message = g_strdup_printf (_("Export failed: %s"), error->message);
+  else if (skipped > 0)
+    /* Translators: the second number counts messages whose body could not be decoded */
+    wpc_toast_show (GTK_WIDGET (self),
+                    adw_toast_new_format (g_dngettext (GETTEXT_PACKAGE,
+                                                       "%u message exported; %u not decoded were left out",
+                                                       "%u messages exported; %u not decoded were left out",
+                                                       written),
+                                          written, skipped));
   else
-    {
-      char *text = NULL;
-
-      if (skipped > 0)
-        /* Translators: the second number counts messages whose body could not be decoded */
-        text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Exported %u message; %u not decoded were left out",
-                                             "Exported %u messages; %u not decoded were left out", written),
-                                written, skipped);
-      else
-        text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Exported %u message", "Exported %u messages",
-                                             written), written);
-      self->export_message = text;
-    }
+    wpc_toast_show (GTK_WIDGET (self),
+                    adw_toast_new_format (g_dngettext (GETTEXT_PACKAGE, "%u message exported",
+                                                       "%u messages exported", written), written));
   _wpc_traffic_view_set_exporting (self, FALSE);
   _wpc_traffic_view_emit_export_finished (self, written, skipped, error);
 }
@@ -448,7 +448,10 @@ copy_value_action (GtkWidget  *widget,
   WpcTrafficView *self = WPC_TRAFFIC_VIEW (widget);
 
   if (self->context_value != NULL)
-    gdk_clipboard_set_text (gtk_widget_get_clipboard (widget), self->context_value);
+    {
+      gdk_clipboard_set_text (gtk_widget_get_clipboard (widget), self->context_value);
+      wpc_toast_show (widget, adw_toast_new (_("Value copied")));
+    }
 }
 
 static void
@@ -459,7 +462,25 @@ copy_as_filter_action (GtkWidget  *widget,
   WpcTrafficView *self = WPC_TRAFFIC_VIEW (widget);
 
   if (self->context_filter != NULL)
-    gdk_clipboard_set_text (gtk_widget_get_clipboard (widget), self->context_filter);
+    {
+      gdk_clipboard_set_text (gtk_widget_get_clipboard (widget), self->context_filter);
+      wpc_toast_show (widget, adw_toast_new (_("Filter copied")));
+    }
+}
+
+/* "No Messages Match"'s way back: every message again */
+static void
+clear_filter_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  WpcTrafficView *self = WPC_TRAFFIC_VIEW (widget);
+
+  (void) action_name;
+  (void) parameter;
+
+  wpc_traffic_view_apply_filter_text (self, "");
+  gtk_widget_grab_focus (GTK_WIDGET (self->filter_entry));
 }
 
 static gboolean
@@ -525,6 +546,7 @@ _wpc_traffic_view_class_actions_init (GtkWidgetClass *widget_class)
   gtk_widget_class_install_action (widget_class, "traffic.prepare-as-filter", "s", prepare_as_filter_action);
   gtk_widget_class_install_action (widget_class, "traffic.copy-value", NULL, copy_value_action);
   gtk_widget_class_install_action (widget_class, "traffic.copy-as-filter", NULL, copy_as_filter_action);
+  gtk_widget_class_install_action (widget_class, "traffic.clear-filter", NULL, clear_filter_action);
   gtk_widget_class_install_action (widget_class, "traffic.context-menu", NULL, context_menu_action);
   gtk_widget_class_install_property_action (widget_class, "traffic.reveal-secrets", "reveal-secrets");
 

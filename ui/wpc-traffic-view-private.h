@@ -9,6 +9,8 @@
  */
 #pragma once
 
+#include <adwaita.h>
+
 #include "wpi-filter.h"
 #include "wpc-traffic-detail.h"
 #include "wpc-traffic-view.h"
@@ -35,6 +37,10 @@ struct _WpcTrafficView
 
   /* template */
   GtkStack              *stack;
+  GtkStack              *list_stack;       /* the list, or "No Messages Match" */
+  AdwStatusPage         *no_match_page;
+  GtkPaned              *main_paned;       /* positions kept in the settings (issue 12 §4) */
+  GtkPaned              *details_paned;
   GtkEntry              *filter_entry;
   GtkLabel              *filter_error_label;
   GtkColumnView         *message_list;
@@ -60,7 +66,7 @@ struct _WpcTrafficView
   gboolean               exporting;
   GCancellable          *export_cancellable;
   GtkNativeDialog       *export_chooser;
-  char                  *export_message;   /* how the last export went */
+  char                  *export_message;   /* why the last export failed (success is a toast) */
   char                  *notice;           /* a filter cleared to show a message */
   gint64                 select_after_filter;
   guint                  scroll_tick;       /* the frames that scroll the list (to a row) */

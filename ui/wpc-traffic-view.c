@@ -17,6 +17,7 @@
 
 #include "wpi-codec.h"
 #include "wpi-filter.h"
+#include "wpc-cell-label.h"
 #include "wpc-traffic-detail.h"
 #include "wpc-traffic-view-private.h"
 
@@ -29,7 +30,8 @@ static const struct {
   /* Translators: column title, the message's number in the log */
   [COLUMN_NUMBER] = { N_("No."), 80, FALSE, TRUE },
   [COLUMN_TIME] = { N_("Time"), 110, FALSE, TRUE },
-  [COLUMN_PHONE] = { N_("Phone"), 160, FALSE, FALSE },
+  /* The text columns take the width a large screen has (issue 12 §4) */
+  [COLUMN_PHONE] = { N_("Phone"), 160, TRUE, FALSE },
   [COLUMN_DIRECTION] = { N_("Direction"), -1, FALSE, FALSE },
   [COLUMN_PORT] = { N_("Port/Mode"), 120, FALSE, FALSE },
   [COLUMN_REASON] = { N_("Reason/Action"), 200, TRUE, FALSE },
@@ -266,10 +268,10 @@ setup_cell (GtkSignalListItemFactory *factory,
             gpointer                  user_data)
 {
   Column column = GPOINTER_TO_UINT (user_data);
-  GtkWidget *label = gtk_label_new (NULL);
+  /* Cut off with "…", the whole text is its tooltip (issue 12 §4) */
+  GtkWidget *label = wpc_cell_label_new ();
 
   gtk_label_set_single_line_mode (GTK_LABEL (label), TRUE);
-  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
   gtk_label_set_xalign (GTK_LABEL (label), column_info[column].numeric ? 1.0 : 0.0);
   if (column_info[column].numeric)
     gtk_widget_add_css_class (label, "numeric");
@@ -317,8 +319,7 @@ bind_cell (GtkSignalListItemFactory *factory,
   g_autofree char *text = cell_text (entry, column, &tooltip);
   const char *row_class = entry_row_class (entry);
 
-  gtk_label_set_text (GTK_LABEL (label), text);
-  gtk_widget_set_tooltip_text (label, tooltip);
+  wpc_cell_label_set (GTK_LABEL (label), text, tooltip, _("Empty"));
   remove_row_class (label);
   if (row_class != NULL)
     {
@@ -788,6 +789,25 @@ on_filter_model_items_changed (WpcTrafficView *self,
 
 /* ---- Status ------------------------------------------------------------------------ */
 
+/* A display filter that lets no message through says so, with its text and a way back
+ * (issue 12 §1), instead of an empty list */
+static void
+update_no_match (WpcTrafficView *self,
+                 gboolean        none_shown)
+{
+  gboolean no_match = none_shown && self->filter != NULL;
+
+  if (no_match)
+    {
+      /* Translators: %s is the display filter, e.g. status == busy */
+      g_autofree char *description = g_strdup_printf (_("No message matches the display filter “%s”."),
+                                                      wpi_filter_get_text (self->filter));
+
+      adw_status_page_set_description (self->no_match_page, description);
+    }
+  gtk_stack_set_visible_child_name (self->list_stack, no_match ? "no-match" : "list");
+}
+
 void
 _wpc_traffic_view_update_status (WpcTrafficView *self)
 {
@@ -806,6 +826,7 @@ _wpc_traffic_view_update_status (WpcTrafficView *self)
     }
   has_messages = self->model != NULL && (total > 0 || pending > 0 || self->filter != NULL);
   gtk_stack_set_visible_child_name (self->stack, has_messages ? "messages" : "empty");
+  update_no_match (self, shown == 0 && total > 0 && !running);
 
   if (self->filter == NULL)
     {
@@ -967,9 +988,14 @@ wpc_traffic_view_set_settings (WpcTrafficView *self,
 
   if (self->settings != NULL)
     g_signal_handlers_disconnect_by_data (self->settings, self);
+  g_settings_unbind (self->main_paned, "position");
+  g_settings_unbind (self->details_paned, "position");
   g_set_object (&self->settings, settings);
   if (settings != NULL)
     {
+      /* The panes stay where the technician left them (issue 12 §4) */
+      g_settings_bind (settings, "traffic-list-height", self->main_paned, "position", G_SETTINGS_BIND_DEFAULT);
+      g_settings_bind (settings, "traffic-details-width", self->details_paned, "position", G_SETTINGS_BIND_DEFAULT);
       g_signal_connect_swapped (settings, "changed::reveal-secrets-allowed",
                                 G_CALLBACK (on_reveal_allowed_changed), self);
       g_signal_connect_swapped (settings, "changed::recent-filters",
@@ -1206,6 +1232,10 @@ wpc_traffic_view_dispose (GObject *object)
     }
   if (self->settings != NULL)
     g_signal_handlers_disconnect_by_data (self->settings, self);
+  if (self->main_paned != NULL)
+    g_settings_unbind (self->main_paned, "position");
+  if (self->details_paned != NULL)
+    g_settings_unbind (self->details_paned, "position");
   clear_models (self);
   set_details (self, NULL);
   _wpc_traffic_view_actions_dispose (self);
@@ -1312,6 +1342,10 @@ wpc_traffic_view_class_init (WpcTrafficViewClass *klass)
   gtk_widget_class_set_css_name (widget_class, "wpc-traffic-view");
   gtk_widget_class_set_template_from_resource (widget_class, "/org/workpoint/Console/wpc-traffic-view.ui");
   gtk_widget_class_bind_template_child (widget_class, WpcTrafficView, stack);
+  gtk_widget_class_bind_template_child (widget_class, WpcTrafficView, list_stack);
+  gtk_widget_class_bind_template_child (widget_class, WpcTrafficView, no_match_page);
+  gtk_widget_class_bind_template_child (widget_class, WpcTrafficView, main_paned);
+  gtk_widget_class_bind_template_child (widget_class, WpcTrafficView, details_paned);
   gtk_widget_class_bind_template_child (widget_class, WpcTrafficView, filter_entry);
   gtk_widget_class_bind_template_child (widget_class, WpcTrafficView, filter_error_label);
   gtk_widget_class_bind_template_child (widget_class, WpcTrafficView, message_list);

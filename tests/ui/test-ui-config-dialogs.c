@@ -2,6 +2,8 @@
  * To… (D27) as a technician uses them, on a seeded store of their own */
 #include "config.h"
 
+#include <adwaita.h>
+
 #include <string.h>
 
 #include "wpc-compare-dialog.h"
@@ -91,6 +93,8 @@ test_point_phones (void)
           copied = copy_with (ui_test_find_button_with_label (GTK_WIDGET (dialog), "_Copy"));
           g_assert_true (g_str_has_prefix (copied, "01 07 53 69 65 6D 65 6E 73 03"));
           g_assert_true (g_str_has_suffix (copied, " FF"));
+          ui_test_assert_toast (ui_test_find_widget (GTK_WIDGET (dialog), ADW_TYPE_TOAST_OVERLAY, NULL), "Copied",
+                                NULL);
         }
       gtk_window_destroy (GTK_WINDOW (dialog));
     }

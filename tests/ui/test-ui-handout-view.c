@@ -10,13 +10,14 @@
 #include <unistd.h>
 
 #include <glib/gstdio.h>
-#include <gtk/gtk.h>
+#include <adwaita.h>
 
 #include "wpc-demo.h"
 #include "wpi-handout.h"
 #include "wpi-phone.h"
 #include "wpi-service.h"
 #include "wpi-service-host.h"
+#include "wpc-cell-label.h"
 #include "wpc-handout-view.h"
 #include "test-util-service.h"
 #include "ui-test-util.h"
@@ -326,24 +327,29 @@ test_generate_mark_export (Fixture       *f,
  * The confirmation names the phone, says the printed slip stops working and explains
  * the TAN in the words of a technician. */
 static void
-confirm_reissue (Fixture *f,
-                 int      response)
+confirm_reissue (Fixture    *f,
+                 const char *response)
 {
   g_autofree char *text = NULL;
   GtkWindow *dialog;
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->view), "handout.reissue", NULL));
   g_assert_false (wpc_handout_view_get_busy (f->view));
-  dialog = ui_test_wait_for_toplevel (GTK_TYPE_MESSAGE_DIALOG, "reissue-dialog", WAIT_TIMEOUT_MS);
+  dialog = ui_test_wait_for_toplevel (ADW_TYPE_MESSAGE_DIALOG, "reissue-dialog", WAIT_TIMEOUT_MS);
+  /* A confirmation over the console, not a window of its own (issue 12 §1) */
+  g_assert_true (gtk_window_get_transient_for (dialog) == GTK_WINDOW (f->window));
+  g_assert_cmpstr (adw_message_dialog_get_close_response (ADW_MESSAGE_DIALOG (dialog)), ==, "cancel");
+  g_assert_cmpint (adw_message_dialog_get_response_appearance (ADW_MESSAGE_DIALOG (dialog), "reissue"), ==,
+                   ADW_RESPONSE_DESTRUCTIVE);
   text = ui_test_shown_text (GTK_WIDGET (dialog));
   g_assert_nonnull (strstr (text, "Re-issue the PIN of 1 Phone?"));
   g_assert_nonnull (strstr (text, phone_macs[1]));
   g_assert_nonnull (strstr (text, "stops working"));
   g_assert_nonnull (strstr (text, "wrong TAN from device"));
   g_assert_nonnull (strstr (text, "last three digits of the PIN"));
-  ui_test_save_screenshot (GTK_WIDGET (dialog), "handout-reissue-confirmation.png");
-  gtk_dialog_response (GTK_DIALOG (dialog), response);
-  ui_test_wait_for_toplevel_gone (GTK_TYPE_MESSAGE_DIALOG, "reissue-dialog", WAIT_TIMEOUT_MS);
+  ui_test_save_screenshots_light_dark (GTK_WIDGET (dialog), "handout-reissue-confirmation");
+  ui_test_message_dialog_respond (dialog, response);
+  ui_test_wait_for_toplevel_gone (ADW_TYPE_MESSAGE_DIALOG, "reissue-dialog", WAIT_TIMEOUT_MS);
 }
 
 static void
@@ -368,14 +374,14 @@ test_reissue (Fixture       *f,
 
   /* Re-issue asks first, saying what becomes of the printed slip: Cancel keeps the PIN */
   wpc_handout_view_select_macs (f->view, second);
-  confirm_reissue (f, GTK_RESPONSE_CANCEL);
+  confirm_reissue (f, "cancel");
   g_assert_false (wpc_handout_view_get_busy (f->view));
   wait_until_loaded (f->view);
   new_pin = pin_of (f, phone_macs[1]);
   g_assert_cmpstr (new_pin, ==, old_pin);
   g_clear_pointer (&new_pin, g_free);
 
-  confirm_reissue (f, GTK_RESPONSE_ACCEPT);
+  confirm_reissue (f, "reissue");
   g_assert_true (wpc_handout_view_get_busy (f->view));
   wait_until_idle (f->view);
   g_assert_null (wpc_handout_view_get_failures_text (f->view));
@@ -645,14 +651,36 @@ static void
 test_matching_none (Fixture       *f,
                     gconstpointer  data)
 {
+  AdwStatusPage *page = ADW_STATUS_PAGE (ui_test_find_widget (GTK_WIDGET (f->view), ADW_TYPE_STATUS_PAGE, NULL));
+  GtkWidget *all_button;
+
   (void) data;
 
-  /* A filter no phone matches: an explanation, no run */
+  /* No PIN yet: the status page says how to get one */
+  g_assert_true (ui_test_is_shown (GTK_WIDGET (page)));
+  g_assert_cmpstr (adw_status_page_get_title (page), ==, "No PINs Yet");
+  g_assert_nonnull (strstr (adw_status_page_get_description (page), "press Generate"));
+  ui_test_save_screenshot (f->window, "handout-empty.png");
+
+  /* A filter no phone matches: an explanation, no run, and a way to all phones */
   wpc_handout_view_set_scope (f->view, WPC_HANDOUT_SCOPE_MATCHING);
   wpc_handout_view_set_filter_text (f->view, "no-such-phone");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->view), "handout.generate", NULL));
   g_assert_false (wpc_handout_view_get_busy (f->view));
   g_assert_cmpuint (wpc_handout_view_get_n_pins (f->view), ==, 0);
+  g_assert_cmpstr (adw_status_page_get_title (page), ==, "No Phones in Scope");
+  g_assert_nonnull (strstr (adw_status_page_get_description (page), "No phone matches the filter"));
+  ui_test_save_screenshots_light_dark (f->window, "handout-no-phone-in-scope");
+  all_button = ui_test_find_button_for_action (GTK_WIDGET (page), "handout.scope-all");
+  g_assert_true (ui_test_is_shown (all_button));
+  g_signal_emit_by_name (all_button, "clicked");
+  g_assert_cmpstr (adw_status_page_get_title (page), ==, "No PINs Yet");
+  g_assert_false (ui_test_is_shown (all_button));
+
+  /* ... and Generate for all phones fills the table, which hides the page */
+  generate (f);
+  g_assert_cmpuint (wpc_handout_view_get_n_pins (f->view), ==, 3);
+  g_assert_false (ui_test_is_shown (GTK_WIDGET (page)));
 }
 
 static char *demo_macs[DEMO_PHONES];
@@ -738,11 +766,164 @@ test_demo_five_verified (Fixture       *f,
     g_clear_pointer (&demo_macs[i], g_free);
 }
 
+/* --- Feedback: toasts, cell tooltips and names (issue 12 §1, §4, §5) ------------------ */
+
+static void
+mark_first_handed_out (Fixture *f)
+{
+  const char * const first[] = { phone_macs[0], NULL };
+
+  wpc_handout_view_select_macs (f->view, first);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->view), "handout.mark-handed-out", NULL));
+  wait_until_loaded (f->view);
+}
+
+static void
+export_step (Fixture  *f,
+             gboolean  pdf)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = g_build_filename (f->data_dir, pdf ? "feedback.pdf" : "feedback.csv", NULL);
+
+  wpc_handout_view_select_macs (f->view, NULL);
+  g_assert_true (export_file (f->view, path, pdf, &error));
+  g_assert_no_error (error);
+}
+
+static void
+export_csv_step (Fixture *f)
+{
+  export_step (f, FALSE);
+}
+
+static void
+export_pdf_step (Fixture *f)
+{
+  export_step (f, TRUE);
+}
+
+/* Each finished action says so in a toast, with Open where there is a file to open */
+static void
+test_toasts (Fixture       *f,
+             gconstpointer  data)
+{
+  static const struct {
+    void      (*run) (Fixture *f);
+    const char *title;
+    const char *button;
+  } steps[] = {
+    { mark_first_handed_out, "1 PIN marked handed out", NULL },
+    { export_csv_step, "CSV saved", "_Open" },
+    { export_pdf_step, "PDF saved", "_Open" },
+  };
+
+  (void) data;
+
+  generate (f);
+  for (guint i = 0; i < G_N_ELEMENTS (steps); i++)
+    {
+      steps[i].run (f);
+      ui_test_assert_toast (GTK_WIDGET (f->view), steps[i].title, steps[i].button);
+    }
+}
+
+/* Empty cells are read out by what they lack, not as "GtkLabel": what the e2e test found
+ * in the Location column of the demo's phones, which have no location */
+static void
+test_empty_cells_named (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(WpiPhoneRecord) phone = wpi_phone_record_new (phone_macs[0]);
+  g_autoptr(GPtrArray) labels = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  guint n_unnamed = 0;
+
+  (void) data;
+
+  wpi_store_phone_upsert (wpi_service_host_get_store (f->service), phone, WPI_PHONE_FIELD_LOCATION, NULL, &error);
+  g_assert_no_error (error);
+  wpi_service_host_reload (f->service);
+  generate (f);
+  g_assert_cmpuint (wpc_handout_view_get_n_pins (f->view), ==, 3);
+  ui_test_find_all (ui_test_find_widget (GTK_WIDGET (f->view), GTK_TYPE_COLUMN_VIEW, NULL), GTK_TYPE_LABEL, NULL,
+                    labels);
+  for (guint i = 0; i < labels->len; i++)
+    {
+      GtkLabel *label = g_ptr_array_index (labels, i);
+      g_autofree char *problem = NULL;
+
+      /* a cell with text is named by it (what the e2e test reads), an empty one by what it lacks */
+      if (*gtk_label_get_text (label) != '\0')
+        {
+          problem = gtk_test_accessible_check_property (GTK_ACCESSIBLE (label), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                                        gtk_label_get_text (label));
+          g_assert_null (problem);
+          continue;
+        }
+      problem = gtk_test_accessible_check_property (GTK_ACCESSIBLE (label), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                                    "No location");
+      g_assert_null (problem);
+      n_unnamed++;
+    }
+  g_assert_cmpuint (n_unnamed, ==, 1);
+}
+
+/* A cell cut off with "…" shows its whole text as its tooltip; one that fits, none */
+static void
+test_cell_tooltip (void)
+{
+  static const struct {
+    const char *text;
+    const char *extra;
+    gboolean    ellipsized;
+    const char *tooltip;
+  } cells[] = {
+    { "Waiting for the phone to end its call, then the bootstrap", NULL, TRUE,
+      "Waiting for the phone to end its call, then the bootstrap" },
+    { "Waiting for the phone to end its call, then the bootstrap", "more", TRUE,
+      "Waiting for the phone to end its call, then the bootstrap\nmore" },
+    { "OK", NULL, FALSE, NULL },
+    { "OK", "Console to phone", FALSE, "Console to phone" },
+  };
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *label = wpc_cell_label_new ();
+
+  gtk_widget_set_size_request (label, 80, -1);
+  gtk_widget_set_halign (label, GTK_ALIGN_START);
+  gtk_window_set_child (GTK_WINDOW (window), label);
+  gtk_window_set_default_size (GTK_WINDOW (window), 80, 40);
+  gtk_window_present (GTK_WINDOW (window));
+  test_util_wait_until (ui_test_widget_is_mapped_and_allocated, label, WAIT_TIMEOUT_MS, "the label to show");
+  for (guint i = 0; i < G_N_ELEMENTS (cells); i++)
+    {
+      g_autofree char *tooltip = NULL;
+
+      wpc_cell_label_set (GTK_LABEL (label), cells[i].text, cells[i].extra, NULL);
+      ui_test_wait_for_paint (label, WAIT_TIMEOUT_MS);
+      g_assert_cmpint (wpc_cell_label_is_ellipsized (GTK_LABEL (label)), ==, cells[i].ellipsized);
+      tooltip = wpc_cell_label_dup_tooltip (GTK_LABEL (label));
+      g_assert_cmpstr (tooltip, ==, cells[i].tooltip);
+    }
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* The table with its PINs at the smallest and a large screen, light and dark, for review
+ * (issue 12 §5); the columns that say which phone and its PIN stay in view at 1024x600 */
+static void
+test_screenshots (Fixture       *f,
+                  gconstpointer  data)
+{
+  (void) data;
+
+  generate (f);
+  ui_test_save_screenshots_at_sizes (GTK_WINDOW (f->window), "handout");
+}
+
 int
 main (int   argc,
       char *argv[])
 {
-  gtk_test_init (&argc, &argv, NULL);
+  ui_test_init (&argc, &argv);
 
   g_test_add ("/ui/handout/generate-mark-export", Fixture, NULL,
               fixture_set_up, test_generate_mark_export, fixture_tear_down);
@@ -754,6 +935,11 @@ main (int   argc,
   g_test_add ("/ui/handout/actions-name-targets", Fixture, NULL,
               fixture_set_up, test_actions_name_targets, fixture_tear_down);
   g_test_add ("/ui/handout/matching-none", Fixture, NULL, fixture_set_up, test_matching_none, fixture_tear_down);
+  g_test_add ("/ui/handout/toasts", Fixture, NULL, fixture_set_up, test_toasts, fixture_tear_down);
+  g_test_add ("/ui/handout/empty-cells-named", Fixture, NULL,
+              fixture_set_up, test_empty_cells_named, fixture_tear_down);
+  g_test_add_func ("/ui/handout/cell-tooltip", test_cell_tooltip);
+  g_test_add ("/ui/handout/screenshots", Fixture, NULL, fixture_set_up, test_screenshots, fixture_tear_down);
   g_test_add ("/ui/handout/demo-five-verified", Fixture, NULL,
               fixture_set_up_demo, test_demo_five_verified, fixture_tear_down);
 

@@ -10,6 +10,8 @@
 
 #include <string.h>
 
+#include <adwaita.h>
+
 #include "wpc-import-dialog.h"
 #include "wpc-phones-view.h"
 #include "wpi-phone.h"
@@ -32,6 +34,13 @@ static const char *const good_text =
   "\xEF\xBB\xBFMAC;Number;Location;sip-pwd;Display-Id-Unicode\r\n"
   "00:1A:E8:00:00:01;3001;Room 1;" SECRET ";Desk 3001\r\n"
   "00:1A:E8:00:00:02;3002;Room 2;" SECRET ";Desk 3002\r\n"
+  "00:1A:E8:00:00:03;3003;Room 3;;Desk 3003\r\n";
+
+/* The good list with Room 2 moved to Room 12: an update of a phone the console knows */
+static const char *const moved_text =
+  "\xEF\xBB\xBFMAC;Number;Location;sip-pwd;Display-Id-Unicode\r\n"
+  "00:1A:E8:00:00:01;3001;Room 1;" SECRET ";Desk 3001\r\n"
+  "00:1A:E8:00:00:02;3002;Room 12;" SECRET ";Desk 3002\r\n"
   "00:1A:E8:00:00:03;3003;Room 3;;Desk 3003\r\n";
 
 static GFile *
@@ -148,6 +157,45 @@ check_again_and_export (Fixture *fixture,
   g_assert_null (strstr (text, SECRET));
 }
 
+static gboolean
+phone_2_moved (gpointer data)
+{
+  WpiStore *store = data;
+  g_autoptr(WpiPhoneRecord) phone = wpi_store_phone_get (store, "00:1A:E8:00:00:02", NULL);
+
+  return phone != NULL && g_strcmp0 (phone->location, "Room 12") == 0;
+}
+
+/* A list that changes known phones asks first: Cancel stores nothing and keeps the
+ * preview; Update and Import stores it (issue 12 §1) */
+static void
+check_update_confirmed (Fixture *fixture)
+{
+  g_autoptr(GFile) moved = write_list (fixture, "moved.csv", moved_text);
+  WpcImportDialog *dialog = preview (fixture, moved);
+  WpiStore *store = wpi_service_host_get_store (fixture->console.service);
+  GtkWindow *confirm;
+  g_autofree char *text = NULL;
+
+  g_assert_cmpstr (wpc_import_dialog_get_summary (dialog), ==, "3 phones: 0 new, 1 updated, 2 unchanged");
+  ui_test_click_suggested (GTK_WINDOW (dialog));
+  confirm = ui_test_wait_for_toplevel (ADW_TYPE_MESSAGE_DIALOG, "import-confirm-dialog", WAIT_TIMEOUT_MS);
+  g_assert_true (gtk_window_get_transient_for (confirm) == GTK_WINDOW (dialog));
+  text = ui_test_shown_text (GTK_WIDGET (confirm));
+  test_util_assert_contains_all (text, "Update 1 Phone?", "not kept", NULL);
+  ui_test_save_screenshots_light_dark (GTK_WIDGET (confirm), "import-confirm-dialog");
+  ui_test_message_dialog_respond (confirm, "cancel");
+  ui_test_wait_for_toplevel_gone (ADW_TYPE_MESSAGE_DIALOG, "import-confirm-dialog", WAIT_TIMEOUT_MS);
+  g_assert_true (wpc_import_dialog_get_ready (dialog));
+  g_assert_false (phone_2_moved (store));
+
+  ui_test_click_suggested (GTK_WINDOW (dialog));
+  confirm = ui_test_wait_for_toplevel (ADW_TYPE_MESSAGE_DIALOG, "import-confirm-dialog", WAIT_TIMEOUT_MS);
+  ui_test_message_dialog_respond (confirm, "import");
+  ui_test_wait_for_toplevel_gone (WPC_TYPE_IMPORT_DIALOG, NULL, WAIT_TIMEOUT_MS);
+  test_util_wait_until (phone_2_moved, store, WAIT_TIMEOUT_MS, "Room 12 stored");
+}
+
 static void
 run_import (gpointer data)
 {
@@ -157,6 +205,7 @@ run_import (gpointer data)
   check_problems (fixture);
   check_import (fixture, good);
   check_again_and_export (fixture, good);
+  check_update_confirmed (fixture);
 }
 
 static void

@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include <adwaita.h>
+
 #include <string.h>
 
 #include <gtk/gtk.h>
@@ -64,24 +66,21 @@ type_range (Fixture    *f,
 typedef struct {
   const char *range;
   gboolean    allow_public;
-  gboolean    confirm;       /* tick the confirmation when it is shown */
   gboolean    can_start;
-  gboolean    asks_confirm;
   const char *message;
 } ValidationCase;
 
 /* Checked as typed: a range that is none, a public one unless the settings allow it (and
- * nothing is started here: no test sends outside 127.0.0.0/8), the confirmation above
- * 1,024 addresses */
+ * nothing is started here: no test sends outside 127.0.0.0/8); a range above 1,024
+ * addresses can be started, after a confirmation (test_sweep_dialog_confirm_large) */
 static const ValidationCase validation_cases[] = {
-  { "", FALSE, FALSE, FALSE, FALSE, "" },
-  { "phones", FALSE, FALSE, FALSE, FALSE, "is not an IPv4 range" },
-  { "127.3.0.0/24", FALSE, FALSE, TRUE, FALSE, "254 addresses" },
-  { "127.3.0.7", FALSE, FALSE, TRUE, FALSE, "1 address" },
-  { "8.8.8.0/30", FALSE, FALSE, FALSE, FALSE, "public addresses" },
-  { "8.8.8.0/30", TRUE, FALSE, TRUE, FALSE, "2 addresses" },
-  { "127.3.0.0/21", FALSE, FALSE, FALSE, TRUE, "2046 addresses" },
-  { "127.3.0.0/21", FALSE, TRUE, TRUE, TRUE, "2046 addresses" },
+  { "", FALSE, FALSE, "" },
+  { "phones", FALSE, FALSE, "is not an IPv4 range" },
+  { "127.3.0.0/24", FALSE, TRUE, "254 addresses" },
+  { "127.3.0.7", FALSE, TRUE, "1 address" },
+  { "8.8.8.0/30", FALSE, FALSE, "public addresses" },
+  { "8.8.8.0/30", TRUE, TRUE, "2 addresses" },
+  { "127.3.0.0/21", FALSE, TRUE, "2046 addresses" },
 };
 
 static void
@@ -89,22 +88,16 @@ test_sweep_dialog_validation (Fixture       *f,
                               gconstpointer  data)
 {
   GtkWidget *start = find (f, "sweep_start");
-  GtkWidget *confirm = find (f, "sweep_confirm");
   GtkWidget *message = find (f, "sweep_message");
 
   for (guint i = 0; i < G_N_ELEMENTS (validation_cases); i++)
     {
       const ValidationCase *c = &validation_cases[i];
 
-      g_test_message ("%s%s%s", c->range, c->allow_public ? " public allowed" : "",
-                      c->confirm ? " confirmed" : "");
+      g_test_message ("%s%s", c->range, c->allow_public ? " public allowed" : "");
       g_settings_set_boolean (f->settings, "sweep-allow-public", c->allow_public);
-      gtk_check_button_set_active (GTK_CHECK_BUTTON (confirm), FALSE);
       type_range (f, c->range);
-      if (c->confirm)
-        gtk_check_button_set_active (GTK_CHECK_BUTTON (confirm), TRUE);
       g_assert_cmpint (gtk_widget_get_sensitive (start), ==, c->can_start);
-      g_assert_cmpint (gtk_widget_get_visible (confirm), ==, c->asks_confirm);
       g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (message)), c->message));
     }
   g_assert_null (wpc_sweep_dialog_get_sweep (WPC_SWEEP_DIALOG (f->dialog)));
@@ -114,6 +107,43 @@ test_sweep_dialog_validation (Fixture       *f,
   type_range (f, "127.3.0.0/24");
   g_assert_false (gtk_widget_get_sensitive (start));
   g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (message)), "not running"));
+}
+
+/* Start on a range above 1,024 addresses asks first, over the sweep window, saying how
+ * long it takes; Cancel starts nothing and leaves the range as typed */
+static void
+test_sweep_dialog_confirm_large (Fixture       *f,
+                                 gconstpointer  data)
+{
+  GtkWidget *start = find (f, "sweep_start");
+  g_autofree char *text = NULL;
+  GtkWindow *dialog;
+
+  g_settings_set_uint (f->settings, "sweep-rate", 20);
+  type_range (f, "127.3.0.0/21");
+  g_signal_emit_by_name (start, "clicked");
+  dialog = ui_test_wait_for_toplevel (ADW_TYPE_MESSAGE_DIALOG, "sweep-confirm-dialog", WAIT_TIMEOUT_MS);
+  g_assert_true (gtk_window_get_transient_for (dialog) == GTK_WINDOW (f->dialog));
+  text = ui_test_shown_text (GTK_WIDGET (dialog));
+  /* 2046 addresses at 20 a second: 103 s, about 2 minutes */
+  test_util_assert_contains_all (text, "Sweep 2046 Addresses?", "127.3.0.1", "127.3.7.254", "about 2 minutes", NULL);
+  ui_test_save_screenshots_light_dark (GTK_WIDGET (dialog), "sweep-confirm-dialog");
+  /* one question at a time */
+  g_assert_false (gtk_widget_get_sensitive (start));
+  ui_test_message_dialog_respond (dialog, "cancel");
+  ui_test_wait_for_toplevel_gone (ADW_TYPE_MESSAGE_DIALOG, "sweep-confirm-dialog", WAIT_TIMEOUT_MS);
+  g_assert_null (wpc_sweep_dialog_get_sweep (WPC_SWEEP_DIALOG (f->dialog)));
+  g_assert_true (gtk_widget_get_sensitive (start));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (find (f, "sweep_range"))), ==, "127.3.0.0/21");
+
+  /* Sweep All starts it (on loopback addresses), confirmed; Stop ends it at once */
+  g_signal_emit_by_name (start, "clicked");
+  dialog = ui_test_wait_for_toplevel (ADW_TYPE_MESSAGE_DIALOG, "sweep-confirm-dialog", WAIT_TIMEOUT_MS);
+  ui_test_message_dialog_respond (dialog, "sweep");
+  g_assert_nonnull (wpc_sweep_dialog_get_sweep (WPC_SWEEP_DIALOG (f->dialog)));
+  g_assert_true (gtk_widget_get_visible (find (f, "sweep_stop")));
+  g_signal_emit_by_name (find (f, "sweep_stop"), "clicked");
+  g_assert_true (wpi_sweep_is_finished (wpc_sweep_dialog_get_sweep (WPC_SWEEP_DIALOG (f->dialog))));
 }
 
 static gboolean
@@ -166,6 +196,20 @@ test_sweep_dialog_run (Fixture       *f,
   g_assert_false (gtk_widget_get_visible (stop));
   g_assert_true (gtk_widget_get_sensitive (find (f, "sweep_range")));
 
+  /* Closed, the window says what the sweep found over the console (a toast), once */
+  {
+    GtkWidget *console = gtk_window_new ();
+    GtkWidget *overlay = adw_toast_overlay_new ();
+    GtkWidget *dialog = g_object_ref (f->dialog);
+
+    gtk_window_set_child (GTK_WINDOW (console), overlay);
+    gtk_window_set_transient_for (GTK_WINDOW (dialog), GTK_WINDOW (console));
+    gtk_window_close (GTK_WINDOW (dialog));
+    ui_test_assert_toast (overlay, "Sweep ended: 0 phones registered", NULL);
+    g_object_unref (dialog);
+    f->dialog = console; /* for the tear-down */
+  }
+
   wpi_simulator_stop (simulator);
   test_util_wait_until (test_util_simulator_is_quiet, simulator, WAIT_TIMEOUT_MS, "the phones to stop");
 }
@@ -178,6 +222,8 @@ main (int   argc,
   test_util_sim_init ();
 
   g_test_add ("/sweep-dialog/validation", Fixture, NULL, fixture_set_up, test_sweep_dialog_validation,
+              fixture_tear_down);
+  g_test_add ("/sweep-dialog/confirm-large", Fixture, NULL, fixture_set_up, test_sweep_dialog_confirm_large,
               fixture_tear_down);
   g_test_add ("/sweep-dialog/run", Fixture, NULL, fixture_set_up, test_sweep_dialog_run, fixture_tear_down);
   return g_test_run ();

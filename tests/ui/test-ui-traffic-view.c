@@ -10,201 +10,10 @@
 
 #include "wpi-catalogue.h"
 #include "wpi-codec.h"
+#include "wpc-cell-label.h"
 #include "wpc-traffic-detail.h"
 #include "wpc-traffic-view-private.h"
-#include "wpc-window.h"
-#include "ui-test-util.h"
-
-#define WAIT_TIMEOUT_MS 20000
-
-#define wait_for(condition, data, what) test_util_wait_until (condition, data, WAIT_TIMEOUT_MS, what)
-
-/* ---- The log ---------------------------------------------------------------------- */
-
-#define MAC_A "00:1A:E8:3C:52:71"
-#define MAC_B "00:1A:E8:12:34:56"
-#define MAC_C "00:1A:E8:00:00:05"
-#define SECURITY_DETAIL MAC_C " is in Secure Mode but contacted the default port"
-
-static const struct {
-  const char *fixture; /* NULL: a body the codec refuses */
-  const char *mac;
-  const char *flow;
-} log_messages[] = {
-  { "01-startup-01-phone-start-up", MAC_A, "flow-1" },
-  { "01-startup-02-service-readallitems", MAC_A, "flow-1" },
-  { "01-startup-03-phone-reply-readallitems", MAC_A, "flow-1" },
-  { "01-startup-04-service-cleanup", MAC_A, "flow-1" },
-  { "15-busy-03-phone-solicited", MAC_B, "flow-2" },
-  { "15-busy-04-service-writeitems", MAC_B, "flow-2" },
-  { "15-busy-05-phone-reply-busy", MAC_B, "flow-2" },
-  { "15-busy-06-service-cleanup-plain", MAC_B, "flow-2" },
-  { "07-write-03-phone-solicited", MAC_B, "flow-3" },
-  { "07-write-04-service-writeitems", MAC_B, "flow-3" },
-  { "07-write-05-phone-reply-item-failures", MAC_B, "flow-3" },
-  { "07-write-08-service-cleanup", MAC_B, "flow-3" },
-  { "05-generic-03-phone-solicited", MAC_C, NULL },  /* refused: a security event */
-  { NULL, NULL, NULL },                              /* refused by the codec */
-};
-
-#define N_LOG G_N_ELEMENTS (log_messages)
-
-/* A record as the service logs it: the summary from the parsed body. */
-static WpiTrafficRecord *
-log_record (guint i)
-{
-  WpiTrafficRecord *record = wpi_traffic_record_new ();
-  g_autoptr(WpiMessage) message = NULL;
-
-  record->time_us = G_GINT64_CONSTANT (1700000000000000) + (gint64) i * 250000;
-  record->port = 18443;
-  record->peer = g_strdup (i == 12 ? "10.9.9.9:4000" : "192.168.10.41:50123");
-  record->mac = g_strdup (log_messages[i].mac);
-  record->flow_id = g_strdup (log_messages[i].flow);
-  if (log_messages[i].fixture != NULL)
-    {
-      g_autofree char *name = g_strconcat (log_messages[i].fixture, ".xml", NULL);
-      g_autoptr(GError) error = NULL;
-
-      record->body = test_util_read_fixture (name);
-      message = wpi_message_parse (g_bytes_get_data (record->body, NULL), g_bytes_get_size (record->body), &error);
-      g_assert_no_error (error);
-      record->direction = wpi_message_get_kind (message) == WPI_MESSAGE_KIND_WORKPOINT
-                          ? WPI_TRAFFIC_DIRECTION_IN : WPI_TRAFFIC_DIRECTION_OUT;
-      record->root = g_strdup (wpi_message_kind_to_string (wpi_message_get_kind (message)));
-      record->nonce = g_strdup (wpi_message_get_nonce (message));
-      record->reason = g_strdup (wpi_message_get_reason_string (message));
-      record->action = g_strdup (wpi_message_get_action_string (message));
-      record->status = g_strdup (wpi_message_get_status_string (message));
-      record->fragment = g_strdup (wpi_message_get_fragment_string (message));
-      record->item_count = wpi_message_get_n_items (message);
-    }
-  else
-    {
-      record->body = g_bytes_new_static ("<WorkpointMessage><Message", 26);
-      record->error_code = WPI_CODEC_ERROR_MALFORMED;
-      record->error_text = g_strdup ("1:27: malformed XML");
-    }
-  if (i == 12)
-    {
-      record->error_code = -1;
-      record->error_text = g_strdup (SECURITY_DETAIL);
-    }
-  {
-    const char *head = record->direction == WPI_TRAFFIC_DIRECTION_IN
-      ? "POST /DeploymentService/LoginService HTTP/1.1\r\nHost: 192.168.10.2:18443\r\nContent-Type: text/xml\r\n"
-      : "HTTP/1.1 200 OK\r\nContent-Type: text/xml; charset=utf-8\r\n";
-
-    record->headers = g_bytes_new_static (head, strlen (head));
-  }
-  return record;
-}
-
-static gint64
-store_record (WpiStore         *store,
-              WpiTrafficRecord *record)
-{
-  g_autoptr(GError) error = NULL;
-  gint64 id = 0;
-
-  if (record->error_code < 0)
-    {
-      g_assert_true (wpi_store_security_event_add (store, record->time_us, record->peer, record->mac,
-                                                   "secure-phone-on-default-port", record->error_text, &error));
-      g_assert_no_error (error);
-    }
-  g_assert_true (wpi_store_traffic_append (store, record, &id, &error));
-  g_assert_no_error (error);
-  record->id = id;
-  return id;
-}
-
-/* ---- Fixture -------------------------------------------------------------------- */
-
-typedef struct {
-  char           *tmp;
-  WpiStore       *store;
-  GSettings      *settings;
-  WpcWindow      *window;
-  WpcTrafficView *view;
-} Fixture;
-
-static void
-fixture_set_up (Fixture       *fixture,
-                gconstpointer  user_data)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *dir = NULL;
-  gboolean fill = GPOINTER_TO_INT (user_data);
-
-  fixture->tmp = test_util_make_tmp_dir ("test-ui-traffic-view");
-  dir = g_build_filename (fixture->tmp, "store", NULL);
-  fixture->store = wpi_store_open (dir, &error);
-  g_assert_no_error (error);
-  for (guint i = 0; fill && i < N_LOG; i++)
-    {
-      g_autoptr(WpiTrafficRecord) record = log_record (i);
-      store_record (fixture->store, record);
-    }
-
-  fixture->settings = ui_test_memory_settings ();
-  g_settings_set_int (fixture->settings, "window-width", 1200);
-  g_settings_set_int (fixture->settings, "window-height", 800);
-  fixture->window = g_object_new (WPC_TYPE_WINDOW, "settings", fixture->settings, NULL);
-  fixture->view = wpc_window_get_traffic_view (fixture->window);
-  g_assert_true (WPC_IS_TRAFFIC_VIEW (fixture->view));
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.show-page", "s", "traffic"));
-  gtk_window_present (GTK_WINDOW (fixture->window));
-  wait_for (ui_test_widget_is_mapped_and_allocated, fixture->view, "the inspector to be shown");
-}
-
-static gboolean
-no_scan_or_export (gpointer data)
-{
-  WpcTrafficView *view = data;
-  WpiTrafficFilterModel *model = wpc_traffic_view_get_model (view);
-
-  return !wpc_traffic_view_get_exporting (view) && (model == NULL || !wpi_traffic_filter_model_get_running (model));
-}
-
-static void
-fixture_tear_down (Fixture       *fixture,
-                   gconstpointer  user_data)
-{
-  wait_for (no_scan_or_export, fixture->view, "the inspector to finish its work");
-  gtk_window_destroy (GTK_WINDOW (fixture->window));
-  g_clear_object (&fixture->store);
-  g_clear_object (&fixture->settings);
-  test_util_remove_tree (fixture->tmp);
-  g_free (fixture->tmp);
-}
-
-static GListModel *
-list_model (Fixture *fixture)
-{
-  GtkColumnView *list = GTK_COLUMN_VIEW (ui_test_find_widget (GTK_WIDGET (fixture->view), GTK_TYPE_COLUMN_VIEW, NULL));
-
-  g_assert_nonnull (list);
-  return G_LIST_MODEL (gtk_column_view_get_model (list));
-}
-
-static gboolean
-scan_done (gpointer data)
-{
-  return !wpi_traffic_filter_model_get_running (wpc_traffic_view_get_model (data));
-}
-
-static void
-wait_for_filter (Fixture *fixture)
-{
-  wait_for (scan_done, fixture->view, "the filter to be applied");
-}
-
-static guint
-n_shown (Fixture *fixture)
-{
-  return g_list_model_get_n_items (list_model (fixture));
-}
+#include "traffic-view-fixture.h"
 
 static GtkWidget *
 find_button (GtkWidget  *root,
@@ -253,6 +62,10 @@ test_empty (Fixture       *fixture,
   g_assert_cmpstr (gtk_stack_get_visible_child_name (stack), ==, "empty");
   text = ui_test_shown_text (GTK_WIDGET (fixture->view));
   g_assert_nonnull (strstr (text, "No Messages Yet"));
+  /* ... and where the phones must point for messages to come */
+  g_assert_nonnull (strstr (text, "DLS address"));
+  g_assert_nonnull (strstr (text, "Point Phones Here"));
+  ui_test_save_screenshot (GTK_WIDGET (fixture->window), "traffic-view-empty.png");
   g_assert_null (wpc_traffic_view_get_model (fixture->view));
 
   /* An empty log */
@@ -869,6 +682,10 @@ assert_copies (Fixture    *fixture,
   gtk_widget_activate_action (GTK_WIDGET (fixture->view), action, NULL);
   copied = clipboard_text (fixture);
   g_assert_cmpstr (copied, ==, expected != NULL ? expected : "(nothing)");
+  /* What was copied is told by a toast (issue 12 §1) */
+  if (expected != NULL)
+    ui_test_assert_toast (GTK_WIDGET (fixture->view),
+                          g_str_equal (action, "traffic.copy-value") ? "Value copied" : "Filter copied", NULL);
 }
 
 static gboolean
@@ -1325,8 +1142,10 @@ test_export (Fixture       *fixture,
     g_assert_true (g_file_get_contents (body_path, &body, NULL, NULL));
     g_assert_nonnull (strstr (body, "invalid data"));
   }
+  /* Said once, by a toast; the status line is free for what goes on (issue 12 §1) */
+  ui_test_assert_toast (GTK_WIDGET (fixture->view), "4 messages exported", NULL);
   shown = ui_test_shown_text (GTK_WIDGET (fixture->view));
-  g_assert_nonnull (strstr (shown, "Exported 4 messages"));
+  g_assert_null (strstr (shown, "exported"));
 
   /* JSON lines of everything: the body the codec refused is left out */
   g_assert_true (wpc_traffic_view_apply_filter_text (fixture->view, ""));
@@ -1336,6 +1155,11 @@ test_export (Fixture       *fixture,
   g_assert_no_error (result.error);
   g_assert_cmpuint (result.written, ==, N_LOG - 1);
   g_assert_cmpuint (result.skipped, ==, 1);
+  {
+    g_autofree char *told = g_strdup_printf ("%u messages exported; 1 not decoded were left out", (guint) N_LOG - 1);
+
+    ui_test_assert_toast (GTK_WIDGET (fixture->view), told, NULL);
+  }
   g_assert_true (g_file_get_contents (json_path, &lines, NULL, NULL));
   /* each line: the message's context, then the decoded message */
   g_assert_true (g_str_has_prefix (lines, "{\"number\":1,\"time\":"));
@@ -1411,13 +1235,156 @@ test_detail_body_cut (void)
     }
 }
 
+/* A display filter that matches nothing says so, with the filter, and Clear Filter shows
+ * every message again (issue 12 §1) */
+static void
+test_no_match (Fixture       *fixture,
+               gconstpointer  user_data)
+{
+  GtkWidget *page;
+  GtkStack *list_stack;
+  GtkWidget *clear;
+
+  wpc_traffic_view_set_store (fixture->view, fixture->store);
+  wait_for_filter (fixture);
+  page = ui_test_find_widget (GTK_WIDGET (fixture->view), ADW_TYPE_STATUS_PAGE, NULL);
+  g_assert_nonnull (page);
+  list_stack = GTK_STACK (gtk_widget_get_ancestor (ui_test_find_widget (GTK_WIDGET (fixture->view),
+                                                                        GTK_TYPE_PANED, NULL),
+                                                   GTK_TYPE_STACK));
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (list_stack), ==, "list");
+
+  g_assert_true (wpc_traffic_view_apply_filter_text (fixture->view, "status == no-such-status"));
+  wait_for_filter (fixture);
+  g_assert_cmpuint (n_shown (fixture), ==, 0);
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (list_stack), ==, "no-match");
+  page = gtk_stack_get_visible_child (list_stack);
+  g_assert_true (ADW_IS_STATUS_PAGE (page));
+  g_assert_cmpstr (adw_status_page_get_title (ADW_STATUS_PAGE (page)), ==, "No Messages Match");
+  g_assert_nonnull (strstr (adw_status_page_get_description (ADW_STATUS_PAGE (page)), "status == no-such-status"));
+  ui_test_save_screenshots_light_dark (GTK_WIDGET (fixture->window), "traffic-view-no-match");
+
+  clear = ui_test_find_button_for_action (page, "traffic.clear-filter");
+  g_assert_true (ui_test_is_shown (clear));
+  g_signal_emit_by_name (clear, "clicked");
+  wait_for_filter (fixture);
+  g_assert_null (wpc_traffic_view_get_filter (fixture->view));
+  g_assert_cmpuint (n_shown (fixture), ==, N_LOG);
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (list_stack), ==, "list");
+}
+
+/* The two panes of the view, the list's (vertical) then the details' */
+static void
+find_panes (GtkWidget *view,
+            GtkPaned  *panes[2])
+{
+  g_autoptr(GPtrArray) found = g_ptr_array_new ();
+
+  ui_test_find_all (view, GTK_TYPE_PANED, NULL, found);
+  g_assert_cmpuint (found->len, ==, 2);
+  panes[0] = g_ptr_array_index (found, 0);
+  panes[1] = g_ptr_array_index (found, 1);
+  g_assert_cmpint (gtk_orientable_get_orientation (GTK_ORIENTABLE (panes[0])), ==, GTK_ORIENTATION_VERTICAL);
+}
+
+/* Where the technician leaves the panes is where they are next time (issue 12 §4) */
+static void
+test_panes_remembered (Fixture       *fixture,
+                       gconstpointer  user_data)
+{
+  /* the list's height, then the details' width; each moved to 250 + 50 * i */
+  static const char * const keys[] = { "traffic-list-height", "traffic-details-width" };
+  GtkPaned *panes[2];
+  WpcWindow *again;
+
+  wpc_traffic_view_set_store (fixture->view, fixture->store);
+  find_panes (GTK_WIDGET (fixture->view), panes);
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    {
+      g_assert_cmpint (gtk_paned_get_position (panes[i]), !=, 250 + 50 * (int) i);
+      gtk_paned_set_position (panes[i], 250 + 50 * (int) i);
+      g_assert_cmpint (g_settings_get_int (fixture->settings, keys[i]), ==, 250 + 50 * (int) i);
+    }
+
+  /* The console started again with these settings */
+  again = g_object_new (WPC_TYPE_WINDOW, "settings", fixture->settings, NULL);
+  find_panes (GTK_WIDGET (wpc_window_get_traffic_view (again)), panes);
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    g_assert_cmpint (gtk_paned_get_position (panes[i]), ==, 250 + 50 * (int) i);
+  gtk_window_destroy (GTK_WINDOW (again));
+}
+
+/* The label in the list showing text, or NULL */
+static GtkLabel *
+list_label_with_text (Fixture    *fixture,
+                      const char *text)
+{
+  g_autoptr(GPtrArray) labels = g_ptr_array_new ();
+
+  ui_test_find_all (ui_test_find_widget (GTK_WIDGET (fixture->view), GTK_TYPE_COLUMN_VIEW, NULL), GTK_TYPE_LABEL,
+                    NULL, labels);
+  for (guint i = 0; i < labels->len; i++)
+    if (g_str_equal (gtk_label_get_text (g_ptr_array_index (labels, i)), text))
+      return g_ptr_array_index (labels, i);
+  return NULL;
+}
+
+static gboolean
+label_is_ellipsized (gpointer label)
+{
+  return wpc_cell_label_is_ellipsized (label);
+}
+
+/* A Status cell cut off with "…" shows the whole status and what it means as its tooltip;
+ * one that fits, only what it means (issue 12 §4) */
+static void
+test_cell_tooltip (Fixture       *fixture,
+                   gconstpointer  user_data)
+{
+  GtkColumnView *list = GTK_COLUMN_VIEW (ui_test_find_widget (GTK_WIDGET (fixture->view), GTK_TYPE_COLUMN_VIEW, NULL));
+  g_autoptr(GtkColumnViewColumn) status = g_list_model_get_item (gtk_column_view_get_columns (list), COLUMN_STATUS);
+  g_autofree char *wide = NULL;
+  g_autofree char *narrow = NULL;
+  GtkLabel *label;
+
+  wpc_traffic_view_set_store (fixture->view, fixture->store);
+  /* the security event at the top, in view */
+  g_assert_true (wpc_traffic_view_apply_filter_text (fixture->view, "mac == " MAC_C));
+  wait_for_filter (fixture);
+  ui_test_wait_for_shown_text (GTK_WIDGET (list), "security event", WAIT_TIMEOUT_MS, "the list to show its rows");
+  label = list_label_with_text (fixture, "security event");
+  g_assert_nonnull (label);
+  gtk_column_view_column_set_fixed_width (status, 400);
+  ui_test_wait_for_paint (GTK_WIDGET (fixture->window), WAIT_TIMEOUT_MS);
+  g_assert_false (wpc_cell_label_is_ellipsized (label));
+  wide = wpc_cell_label_dup_tooltip (label);
+  g_assert_cmpstr (wide, ==, SECURITY_DETAIL);
+
+  gtk_column_view_column_set_fixed_width (status, 40);
+  wait_for (label_is_ellipsized, label, "the Status column to cut its text");
+  narrow = wpc_cell_label_dup_tooltip (label);
+  g_assert_cmpstr (narrow, ==, "security event\n" SECURITY_DETAIL);
+}
+
+/* The view with its messages and with no match, at the smallest and a large screen, light
+ * and dark, for review (issue 12 §5) */
+static void
+test_screenshots (Fixture       *fixture,
+                  gconstpointer  user_data)
+{
+  wpc_traffic_view_set_store (fixture->view, fixture->store);
+  wait_for_filter (fixture);
+  ui_test_save_screenshots_at_sizes (GTK_WINDOW (fixture->window), "traffic");
+}
+
 int
 main (int   argc,
       char *argv[])
 {
   g_autoptr(GtkCssProvider) provider = NULL;
 
-  gtk_test_init (&argc, &argv, NULL);
+  /* libadwaita's styles, as the console has them (status pages, toasts) */
+  ui_test_init (&argc, &argv);
 
   /* What the application does at start-up: its styles and icons */
   provider = gtk_css_provider_new ();
@@ -1443,6 +1410,10 @@ main (int   argc,
   ADD ("/ui/traffic-view/pause-and-auto-scroll", test_pause_and_auto_scroll, TRUE);
   ADD ("/ui/traffic-view/filter-entry", test_filter_entry, TRUE);
   ADD ("/ui/traffic-view/show-message", test_show_message, TRUE);
+  ADD ("/ui/traffic-view/no-match", test_no_match, TRUE);
+  ADD ("/ui/traffic-view/panes-remembered", test_panes_remembered, TRUE);
+  ADD ("/ui/traffic-view/screenshots", test_screenshots, TRUE);
+  ADD ("/ui/traffic-view/cell-tooltip", test_cell_tooltip, TRUE);
 #undef ADD
   g_test_add_func ("/ui/traffic-view/detail-body-cut", test_detail_body_cut);
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ui-test-util.h"
+#include "wpc-toast.h"
 #include "test-util-service.h"
 
 /* Painting a frame on Xvfb under AddressSanitizer takes seconds at worst */
@@ -528,4 +529,79 @@ ui_test_click_suggested (GtkWindow *dialog)
         return;
       }
   g_error ("No OK button");
+}
+
+void
+ui_test_assert_toast (GtkWidget  *widget,
+                      const char *title,
+                      const char *button_label)
+{
+  AdwToast *toast = wpc_toast_get_last (widget);
+
+  g_assert_nonnull (toast);
+  g_assert_null (g_object_get_data (G_OBJECT (toast), "ui-test-asserted"));
+  g_assert_cmpstr (adw_toast_get_title (toast), ==, title);
+  g_assert_cmpstr (adw_toast_get_button_label (toast), ==, button_label);
+  g_object_set_data (G_OBJECT (toast), "ui-test-asserted", GINT_TO_POINTER (TRUE));
+}
+
+void
+ui_test_message_dialog_respond (GtkWindow  *dialog,
+                                const char *response)
+{
+  g_assert_true (ADW_IS_MESSAGE_DIALOG (dialog));
+  g_assert_true (adw_message_dialog_has_response (ADW_MESSAGE_DIALOG (dialog), response));
+  g_assert_true (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (dialog), response));
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), response);
+  gtk_window_close (dialog);
+}
+
+void
+ui_test_save_screenshots_at_sizes (GtkWindow  *window,
+                                   const char *name)
+{
+  static const struct {
+    int             width;
+    int             height;
+    AdwColorScheme  scheme;
+    const char     *scheme_name;
+  } shots[] = {
+    { 1024, 600, ADW_COLOR_SCHEME_FORCE_LIGHT, "light" },
+    { 1024, 600, ADW_COLOR_SCHEME_FORCE_DARK, "dark" },
+    { 1920, 1080, ADW_COLOR_SCHEME_FORCE_LIGHT, "light" },
+    { 1920, 1080, ADW_COLOR_SCHEME_FORCE_DARK, "dark" },
+  };
+  AdwStyleManager *style = adw_style_manager_get_default ();
+
+  for (guint i = 0; i < G_N_ELEMENTS (shots); i++)
+    {
+      g_autofree char *file = g_strdup_printf ("%s-%dx%d-%s.png", name, shots[i].width, shots[i].height,
+                                               shots[i].scheme_name);
+
+      adw_style_manager_set_color_scheme (style, shots[i].scheme);
+      gtk_window_set_default_size (window, shots[i].width, shots[i].height);
+      /* one frame for the new size, one drawn at it */
+      ui_test_wait_for_paint (GTK_WIDGET (window), 60000);
+      ui_test_wait_for_paint (GTK_WIDGET (window), 60000);
+      g_assert_cmpint (adw_style_manager_get_dark (style), ==, shots[i].scheme == ADW_COLOR_SCHEME_FORCE_DARK);
+      ui_test_save_screenshot (GTK_WIDGET (window), file);
+    }
+  adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_DEFAULT);
+}
+
+void
+ui_test_save_screenshots_light_dark (GtkWidget  *widget,
+                                     const char *name)
+{
+  AdwStyleManager *style = adw_style_manager_get_default ();
+  g_autofree char *light = g_strdup_printf ("%s-light.png", name);
+  g_autofree char *dark = g_strdup_printf ("%s-dark.png", name);
+
+  adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_FORCE_LIGHT);
+  ui_test_wait_for_paint (widget, 60000);
+  ui_test_save_screenshot (widget, light);
+  adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_FORCE_DARK);
+  ui_test_wait_for_paint (widget, 60000);
+  ui_test_save_screenshot (widget, dark);
+  adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_DEFAULT);
 }

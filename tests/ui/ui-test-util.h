@@ -137,4 +137,25 @@ void       ui_test_save_screenshot_with_popover (GtkWidget  *widget,
                                                  GtkWidget  *popover,
                                                  const char *name);
 
+/* Asserts that the last toast shown from widget (wpc_toast_get_last) has this title and
+ * button label (NULL: no button) and was not asserted before: a toast left from an
+ * earlier step never passes for a later one. */
+void       ui_test_assert_toast          (GtkWidget   *widget,
+                                          const char  *title,
+                                          const char  *button_label);
+
+/* Answers an AdwMessageDialog as a click on the button of response does: the response,
+ * then the dialog closes. */
+void       ui_test_message_dialog_respond (GtkWindow  *dialog,
+                                          const char  *response);
+
+/* Saves the window as NAME-1024x600-light.png, -dark.png and the same at 1920x1080 (the
+ * smallest screen and a large one, issue 12 §5), then gives the style back to the desktop */
+void       ui_test_save_screenshots_at_sizes (GtkWindow  *window,
+                                              const char *name);
+
+/* Saves the widget as NAME-light.png and NAME-dark.png (a dialog: its size is its own) */
+void       ui_test_save_screenshots_light_dark (GtkWidget  *widget,
+                                                const char *name);
+
 G_END_DECLS
