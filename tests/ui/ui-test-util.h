@@ -137,4 +137,13 @@ void       ui_test_save_screenshot_with_popover (GtkWidget  *widget,
                                                  GtkWidget  *popover,
                                                  const char *name);
 
+/* Answers an AdwMessageDialog as a click on the response's button does: the response,
+ * then the dialog closes */
+void       ui_test_respond               (GtkWindow   *message_dialog,
+                                          const char  *response);
+/* The widget hidden: a TestUtilCondition */
+gboolean   ui_test_widget_is_hidden      (gpointer     widget);
+/* Presents the window and waits until it is mapped and has a size */
+void       ui_test_present               (GtkWindow   *window);
+
 G_END_DECLS
