@@ -209,6 +209,27 @@ on_choice_selected (GtkDropDown *choices,
   gtk_editable_set_text (GTK_EDITABLE (row->value), row->choice_codes[selected]);
 }
 
+/* Reading checks only the index (there is no value): what is wrong with it, or NULL */
+static char *
+read_index_problem (WpiItemInfo *info,
+                    gboolean     has_index,
+                    gint64       index,
+                    const char  *index_text)
+{
+  const char *name = wpi_item_info_get_name (info);
+  WpiIndexMode index_mode = wpi_item_info_get_index_mode (info);
+  const char *ranges = wpi_item_info_get_index_ranges_string (info);
+
+  if (index_mode == WPI_INDEX_MODE_REQUIRED && !has_index)
+    return g_strdup_printf (_("“%s” needs an index (%s)."), name, ranges[0] != '\0' ? ranges : "0..");
+  if (index_mode == WPI_INDEX_MODE_NONE && has_index)
+    return g_strdup_printf (_("“%s” takes no index."), name);
+  if (has_index && !wpi_item_info_index_is_valid (info, index))
+    /* Translators: an index and the ranges it must be in, e.g. "Index 0 is outside 1..9." */
+    return g_strdup_printf (_("Index %s is outside %s."), index_text, ranges);
+  return NULL;
+}
+
 /* Checks one row; key is set to "name\x1findex" for the duplicate check. */
 static void
 check_row (WpcWriteDialog *self,
@@ -276,17 +297,8 @@ check_row (WpcWriteDialog *self,
     }
   else if (info != NULL)
     {
-      WpiIndexMode index_mode = wpi_item_info_get_index_mode (info);
-      const char *ranges = wpi_item_info_get_index_ranges_string (info);
-      g_autofree char *text = NULL;
+      g_autofree char *text = read_index_problem (info, has_index, index, index_text);
 
-      if (index_mode == WPI_INDEX_MODE_REQUIRED && !has_index)
-        text = g_strdup_printf (_("“%s” needs an index (%s)."), name, ranges[0] != '\0' ? ranges : "0..");
-      else if (index_mode == WPI_INDEX_MODE_NONE && has_index)
-        text = g_strdup_printf (_("“%s” takes no index."), name);
-      else if (has_index && !wpi_item_info_index_is_valid (info, index))
-        /* Translators: an index and the ranges it must be in, e.g. "Index 0 is outside 1..9." */
-        text = g_strdup_printf (_("Index %s is outside %s."), index_text, ranges);
       if (text != NULL)
         {
           set_row_message (row, text, TRUE);
@@ -456,9 +468,9 @@ close_suggestions (WpcWriteDialog *self)
 /* The list opens over the row below, never over this row's message under the fields
  * (issue 12 §3): it is placed above the entry. */
 static void
-place_suggestions (Row *row)
+place_suggestions (GtkEntry *name)
 {
-  GtkPopover *suggestions = suggestions_of (row->name);
+  GtkPopover *suggestions = suggestions_of (name);
 
   if (suggestions != NULL)
     gtk_popover_set_position (suggestions, GTK_POS_TOP);
@@ -616,6 +628,41 @@ on_entry_activate (GtkEntry       *entry,
   on_ok_clicked (self);
 }
 
+/* The drop-down that stands in for the value of an item with fixed choices */
+static GtkDropDown *
+new_choices (void)
+{
+  GtkDropDown *choices = GTK_DROP_DOWN (gtk_drop_down_new (NULL, NULL));
+  g_autoptr(GtkExpression) meaning = gtk_property_expression_new (GTK_TYPE_STRING_OBJECT, NULL, "string");
+
+  gtk_widget_set_name (GTK_WIDGET (choices), "choices");
+  /* What its search (long lists) matches */
+  gtk_drop_down_set_expression (choices, meaning);
+  gtk_widget_set_hexpand (GTK_WIDGET (choices), TRUE);
+  gtk_widget_set_visible (GTK_WIDGET (choices), FALSE);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (choices), _("The value, by its meaning"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (choices), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Value"), -1);
+  return choices;
+}
+
+/* The catalogue's names as suggestions for a name entry, closed when focus moves on */
+static void
+add_suggestions (WpcWriteDialog *self,
+                 GtkEntry       *name)
+{
+  GtkEntryCompletion *completion = gtk_entry_completion_new ();
+  GtkEventController *focus = gtk_event_controller_focus_new ();
+
+  gtk_entry_completion_set_model (completion, GTK_TREE_MODEL (self->names));
+  gtk_entry_completion_set_text_column (completion, 0);
+  gtk_entry_completion_set_match_func (completion, match_name, NULL, NULL);
+  gtk_entry_set_completion (name, completion);
+  g_object_unref (completion);
+  place_suggestions (name);
+  g_signal_connect (focus, "leave", G_CALLBACK (on_name_focus_leave), NULL);
+  gtk_widget_add_controller (GTK_WIDGET (name), focus);
+}
+
 guint
 wpc_write_dialog_add_row (WpcWriteDialog *self,
                           const char     *name,
@@ -626,8 +673,6 @@ wpc_write_dialog_add_row (WpcWriteDialog *self,
   GtkWidget *box;
   GtkWidget *fields;
   GtkWidget *remove;
-  GtkEntryCompletion *completion;
-  GtkEventController *focus;
 
   g_return_val_if_fail (WPC_IS_WRITE_DIALOG (self), 0);
 
@@ -636,12 +681,7 @@ wpc_write_dialog_add_row (WpcWriteDialog *self,
   row->index = GTK_ENTRY (new_entry (_("Index"), _("Index"), "index"));
   row->value = GTK_ENTRY (new_entry (_("Value"), _("Value"), "value"));
   row->message = GTK_LABEL (gtk_label_new (NULL));
-  row->choices = GTK_DROP_DOWN (gtk_drop_down_new (NULL, NULL));
-  gtk_widget_set_name (GTK_WIDGET (row->choices), "choices");
-  gtk_widget_set_hexpand (GTK_WIDGET (row->choices), TRUE);
-  gtk_widget_set_visible (GTK_WIDGET (row->choices), FALSE);
-  gtk_widget_set_tooltip_text (GTK_WIDGET (row->choices), _("The value, by its meaning"));
-  gtk_accessible_update_property (GTK_ACCESSIBLE (row->choices), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Value"), -1);
+  row->choices = new_choices ();
   gtk_widget_set_hexpand (GTK_WIDGET (row->name), TRUE);
   gtk_editable_set_width_chars (GTK_EDITABLE (row->index), 6);
   gtk_editable_set_max_width_chars (GTK_EDITABLE (row->index), 6);
@@ -654,16 +694,7 @@ wpc_write_dialog_add_row (WpcWriteDialog *self,
   gtk_widget_set_name (GTK_WIDGET (row->message), "message");
   gtk_widget_add_css_class (GTK_WIDGET (row->message), "caption");
 
-  completion = gtk_entry_completion_new ();
-  gtk_entry_completion_set_model (completion, GTK_TREE_MODEL (self->names));
-  gtk_entry_completion_set_text_column (completion, 0);
-  gtk_entry_completion_set_match_func (completion, match_name, NULL, NULL);
-  gtk_entry_set_completion (row->name, completion);
-  g_object_unref (completion);
-  place_suggestions (row);
-  focus = gtk_event_controller_focus_new ();
-  g_signal_connect (focus, "leave", G_CALLBACK (on_name_focus_leave), NULL);
-  gtk_widget_add_controller (GTK_WIDGET (row->name), focus);
+  add_suggestions (self, row->name);
 
   remove = gtk_button_new_from_icon_name ("list-remove-symbolic");
   gtk_widget_add_css_class (remove, "flat");
@@ -775,6 +806,8 @@ wpc_write_dialog_class_init (WpcWriteDialogClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_add_clicked);
 
   gtk_widget_class_add_binding (widget_class, GDK_KEY_Escape, 0, on_escape, NULL);
+  /* A dialog to assistive technologies (an AdwWindow alone reads as a filler) */
+  gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_DIALOG);
 }
 
 static void

@@ -111,6 +111,9 @@ test_initial_focus (Fixture       *fixture,
 
   g_assert_nonnull (focus);
   g_assert_true (focus == name || gtk_widget_is_ancestor (focus, name));
+  /* Read out as a dialog */
+  g_assert_cmpint (gtk_accessible_get_accessible_role (GTK_ACCESSIBLE (fixture->dialog)), ==,
+                   GTK_ACCESSIBLE_ROLE_DIALOG);
 }
 
 static void
