@@ -51,6 +51,8 @@ struct _WpcWriteDialog
   WpcWriteDialogMode  mode;
   GPtrArray          *rows;        /* Row */
   GtkListStore       *names;       /* catalogue names, for completion */
+  GtkSizeGroup       *name_sizes;  /* the rows' columns line up, entry or drop-down */
+  GtkSizeGroup       *value_sizes;
   gboolean            valid;
   GtkWindow          *question;    /* the open AdwMessageDialog, if any */
 };
@@ -707,6 +709,9 @@ wpc_write_dialog_add_row (WpcWriteDialog *self,
   gtk_box_append (GTK_BOX (fields), GTK_WIDGET (row->index));
   gtk_box_append (GTK_BOX (fields), GTK_WIDGET (row->value));
   gtk_box_append (GTK_BOX (fields), GTK_WIDGET (row->choices));
+  gtk_size_group_add_widget (self->name_sizes, GTK_WIDGET (row->name));
+  gtk_size_group_add_widget (self->value_sizes, GTK_WIDGET (row->value));
+  gtk_size_group_add_widget (self->value_sizes, GTK_WIDGET (row->choices));
   gtk_box_append (GTK_BOX (fields), remove);
 
   box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
@@ -750,6 +755,8 @@ wpc_write_dialog_dispose (GObject *object)
   gtk_widget_dispose_template (GTK_WIDGET (self), WPC_TYPE_WRITE_DIALOG);
   g_clear_pointer (&self->rows, g_ptr_array_unref);
   g_clear_object (&self->names);
+  g_clear_object (&self->name_sizes);
+  g_clear_object (&self->value_sizes);
 
   G_OBJECT_CLASS (wpc_write_dialog_parent_class)->dispose (object);
 }
@@ -821,6 +828,8 @@ wpc_write_dialog_init (WpcWriteDialog *self)
 
   self->rows = g_ptr_array_new_with_free_func ((GDestroyNotify) row_free);
   self->names = gtk_list_store_new (1, G_TYPE_STRING);
+  self->name_sizes = gtk_size_group_new (GTK_SIZE_GROUP_HORIZONTAL);
+  self->value_sizes = gtk_size_group_new (GTK_SIZE_GROUP_HORIZONTAL);
   for (guint i = 0; i < n; i++)
     {
       g_autoptr(WpiItemInfo) info = g_list_model_get_item (G_LIST_MODEL (catalogue), i);
