@@ -391,27 +391,22 @@ test_screenshots (Fixture       *fixture,
   adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_DEFAULT);
 }
 
+#define add_test(name, func) \
+  g_test_add ("/ui/write-dialog/" name, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+
 int
 main (int   argc,
       char *argv[])
 {
-  static const struct {
-    const char *path;
-    void (*func) (Fixture *, gconstpointer);
-  } tests[] = {
-    { "/ui/write-dialog/initial-focus", test_initial_focus },
-    { "/ui/write-dialog/escape-closes-suggestions", test_escape_closes_suggestions },
-    { "/ui/write-dialog/escape-closes-empty-dialog", test_escape_closes_empty_dialog },
-    { "/ui/write-dialog/focus-leaving-closes-suggestions", test_focus_leaving_closes_suggestions },
-    { "/ui/write-dialog/suggestions-leave-message-visible", test_suggestions_leave_message_visible },
-    { "/ui/write-dialog/fixed-choices", test_fixed_choices },
-    { "/ui/write-dialog/free-values", test_free_values },
-    { "/ui/write-dialog/unknown-item-asks", test_unknown_item_asks },
-    { "/ui/write-dialog/screenshots", test_screenshots },
-  };
-
   ui_test_init (&argc, &argv);
-  for (guint i = 0; i < G_N_ELEMENTS (tests); i++)
-    g_test_add (tests[i].path, Fixture, NULL, fixture_set_up, tests[i].func, fixture_tear_down);
+  add_test ("initial-focus", test_initial_focus);
+  add_test ("escape-closes-suggestions", test_escape_closes_suggestions);
+  add_test ("escape-closes-empty-dialog", test_escape_closes_empty_dialog);
+  add_test ("focus-leaving-closes-suggestions", test_focus_leaving_closes_suggestions);
+  add_test ("suggestions-leave-message-visible", test_suggestions_leave_message_visible);
+  add_test ("fixed-choices", test_fixed_choices);
+  add_test ("free-values", test_free_values);
+  add_test ("unknown-item-asks", test_unknown_item_asks);
+  add_test ("screenshots", test_screenshots);
   return g_test_run ();
 }
