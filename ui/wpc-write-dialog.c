@@ -751,6 +751,9 @@ wpc_write_dialog_dispose (GObject *object)
 {
   WpcWriteDialog *self = WPC_WRITE_DIALOG (object);
 
+  /* A question about this dialog's rows goes with it */
+  if (self->question != NULL)
+    gtk_window_destroy (self->question);
   g_clear_weak_pointer (&self->question);
   gtk_widget_dispose_template (GTK_WIDGET (self), WPC_TYPE_WRITE_DIALOG);
   g_clear_pointer (&self->rows, g_ptr_array_unref);

@@ -359,6 +359,19 @@ test_unknown_item_asks (Fixture       *fixture,
   g_assert_null (ui_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG, "unknown-item-dialog"));
 }
 
+/* A question does not outlive the dialog it is about */
+static void
+test_question_goes_with_dialog (Fixture       *fixture,
+                                gconstpointer  user_data)
+{
+  gtk_editable_set_text (GTK_EDITABLE (row_entry (fixture, 0, "name")), "x-site-specific");
+  ui_test_click_suggested (GTK_WINDOW (fixture->dialog));
+  ui_test_wait_for_toplevel (ADW_TYPE_MESSAGE_DIALOG, "unknown-item-dialog", WAIT_TIMEOUT_MS);
+  gtk_window_destroy (GTK_WINDOW (fixture->dialog));
+  ui_test_wait_for_toplevel_gone (ADW_TYPE_MESSAGE_DIALOG, "unknown-item-dialog", WAIT_TIMEOUT_MS);
+  g_assert_cmpuint (fixture->applied, ==, 0);
+}
+
 /* The dialog with a row of each kind, light and dark, at its own size and large (a
  * 1024x600 screen holds its own size) */
 static void
@@ -407,6 +420,7 @@ main (int   argc,
   add_test ("fixed-choices", test_fixed_choices);
   add_test ("free-values", test_free_values);
   add_test ("unknown-item-asks", test_unknown_item_asks);
+  add_test ("question-goes-with-dialog", test_question_goes_with_dialog);
   add_test ("screenshots", test_screenshots);
   return g_test_run ();
 }
