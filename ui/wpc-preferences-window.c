@@ -9,6 +9,9 @@
  * Revert shows the values in use again, and Apply first says how many phones last
  * reached the console on a port that changes. Values that are no port or no IP address
  * are never written; the problem is shown under the group.
+ *
+ * An AdwPreferencesWindow (issue 12 §1): pages Network, Secure Mode, Traffic and Rollout,
+ * a row a setting, searchable; confirmations are AdwMessageDialogs.
  */
 #include "config.h"
 
@@ -22,23 +25,24 @@
 
 struct _WpcPreferencesWindow
 {
-  GtkWindow             parent_instance;
+  AdwPreferencesWindow  parent_instance;
 
   GtkEntry             *port;
   GtkEntry             *secure_port;
   GtkEntry             *bind_address;
   GtkSpinButton        *pin_length;
-  GtkLabel             *ca_import_button_subtitle;
+  AdwActionRow         *ca_row;
+  GtkWidget            *ca_error_icon;
   GtkSpinButton        *contact_me_initial_backoff;
   GtkSpinButton        *contact_me_max_backoff;
-  GtkEntry             *contact_me_allow;
+  AdwEntryRow          *contact_me_allow;
   GtkSpinButton        *max_flows;
   GtkSpinButton        *sweep_rate;
   GtkSwitch            *sweep_allow_public;
   GtkSpinButton        *traffic_retention_days;
   GtkSpinButton        *traffic_max_megabytes;
   GtkSwitch            *reveal_secrets_allowed;
-  GtkEntry             *tls_keylog;
+  AdwEntryRow          *tls_keylog;
   GtkLabel             *tls_keylog_problem;
   GtkLabel             *network_problem;
   GtkLabel             *backoff_problem;
@@ -52,7 +56,7 @@ struct _WpcPreferencesWindow
   char                 *ca_error;   /* why the console could not use ca-import-path */
 };
 
-G_DEFINE_FINAL_TYPE (WpcPreferencesWindow, wpc_preferences_window, GTK_TYPE_WINDOW)
+G_DEFINE_FINAL_TYPE (WpcPreferencesWindow, wpc_preferences_window, ADW_TYPE_PREFERENCES_WINDOW)
 
 enum {
   PROP_0,
@@ -270,6 +274,21 @@ load_contact_allow (WpcPreferencesWindow *self)
   gtk_editable_set_text (GTK_EDITABLE (self->contact_me_allow), text);
 }
 
+/* The CA row's subtitle says which CA signs, or why a file cannot be used */
+static void
+show_ca_status (WpcPreferencesWindow *self,
+                const char           *text,
+                gboolean              error)
+{
+  adw_action_row_set_subtitle (self->ca_row, text);
+  /* A hidden prefix would still indent the title: the icon is there only with an error */
+  if (error && gtk_widget_get_parent (self->ca_error_icon) == NULL)
+    adw_action_row_add_prefix (self->ca_row, self->ca_error_icon);
+  else if (!error && gtk_widget_get_parent (self->ca_error_icon) != NULL)
+    adw_action_row_remove (self->ca_row, self->ca_error_icon);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->ca_row), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, text, -1);
+}
+
 static void
 update_ca (WpcPreferencesWindow *self)
 {
@@ -283,8 +302,7 @@ update_ca (WpcPreferencesWindow *self)
       /* Translators: %s says why the CA file could not be used */
       text = g_strdup_printf (_("%s. Phone certificates are still issued by the CA used before."),
                               self->ca_error);
-      gtk_label_set_text (self->ca_import_button_subtitle, text);
-      gtk_widget_add_css_class (GTK_WIDGET (self->ca_import_button_subtitle), "error");
+      show_ca_status (self, text, TRUE);
       gtk_widget_action_set_enabled (GTK_WIDGET (self), "preferences.clear-ca", imported);
       return;
     }
@@ -295,13 +313,10 @@ update_ca (WpcPreferencesWindow *self)
 
       /* Translators: %s is a file name */
       text = g_strdup_printf (_("Phone certificates are issued by the CA in %s"), path);
-      gtk_label_set_text (self->ca_import_button_subtitle, text);
+      show_ca_status (self, text, FALSE);
     }
   else
-    gtk_label_set_text (self->ca_import_button_subtitle,
-                        _("Phone certificates are issued by the console’s own CA"));
-
-  gtk_widget_remove_css_class (GTK_WIDGET (self->ca_import_button_subtitle), "error");
+    show_ca_status (self, _("Phone certificates are issued by the console’s own CA"), FALSE);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "preferences.clear-ca", imported);
 }
 
@@ -319,18 +334,11 @@ on_ca_chooser_response (GtkNativeDialog      *chooser,
 
       /* A file that cannot sign is refused here, and the setting keeps its value */
       if (path != NULL && !wpi_pki_check_ca_file (path, &error))
-        {
-          gtk_label_set_text (self->ca_import_button_subtitle, error->message);
-          gtk_widget_add_css_class (GTK_WIDGET (self->ca_import_button_subtitle), "error");
-        }
+        show_ca_status (self, error->message, TRUE);
       else if (path != NULL)
         g_settings_set_string (self->settings, "ca-import-path", path);
       else
-        {
-          gtk_label_set_text (self->ca_import_button_subtitle,
-                              _("Only a file on this computer can be imported."));
-          gtk_widget_add_css_class (GTK_WIDGET (self->ca_import_button_subtitle), "error");
-        }
+        show_ca_status (self, _("Only a file on this computer can be imported."), TRUE);
     }
 
   g_clear_object (&self->ca_chooser);
@@ -490,16 +498,16 @@ write_network (WpcPreferencesWindow *self)
 }
 
 static void
-on_apply_dialog_response (GtkDialog            *dialog,
-                          int                   response,
+on_apply_dialog_response (AdwMessageDialog     *dialog,
+                          const char           *response,
                           WpcPreferencesWindow *self)
 {
+  /* It closes itself */
   self->apply_dialog = NULL;
-  if (response == GTK_RESPONSE_ACCEPT)
+  if (g_str_equal (response, "apply"))
     write_network (self);
   else
     update_problems (self);
-  gtk_window_destroy (GTK_WINDOW (dialog));
 }
 
 static void
@@ -512,7 +520,7 @@ apply_network_action (GtkWidget  *widget,
   g_autofree char *lost = NULL;
   guint port;
   guint secure_port;
-  GtkWidget *button;
+  AdwMessageDialog *dialog;
 
   if (problem != NULL || self->apply_dialog != NULL ||
       !parse_port (gtk_editable_get_text (GTK_EDITABLE (self->port)), &port) ||
@@ -525,16 +533,14 @@ apply_network_action (GtkWidget  *widget,
       return;
     }
 
-  self->apply_dialog = gtk_message_dialog_new (GTK_WINDOW (self), GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
-                                               GTK_MESSAGE_WARNING, GTK_BUTTONS_NONE, "%s",
-                                               _("Move the Console to Other Ports?"));
-  gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (self->apply_dialog), "%s", lost);
-  gtk_dialog_add_button (GTK_DIALOG (self->apply_dialog), _("_Cancel"), GTK_RESPONSE_CANCEL);
-  button = gtk_dialog_add_button (GTK_DIALOG (self->apply_dialog), _("_Apply"), GTK_RESPONSE_ACCEPT);
-  gtk_widget_add_css_class (button, "destructive-action");
-  gtk_dialog_set_default_response (GTK_DIALOG (self->apply_dialog), GTK_RESPONSE_CANCEL);
-  gtk_widget_set_name (self->apply_dialog, "network-apply-dialog");
-  g_signal_connect_object (self->apply_dialog, "response", G_CALLBACK (on_apply_dialog_response), self, 0);
+  dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self), _("Move the Console to Other Ports?"), lost));
+  adw_message_dialog_add_responses (dialog, "cancel", _("_Cancel"), "apply", _("_Apply"), NULL);
+  adw_message_dialog_set_response_appearance (dialog, "apply", ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (dialog, "cancel");
+  adw_message_dialog_set_close_response (dialog, "cancel");
+  gtk_widget_set_name (GTK_WIDGET (dialog), "network-apply-dialog");
+  g_signal_connect_object (dialog, "response", G_CALLBACK (on_apply_dialog_response), self, 0);
+  self->apply_dialog = GTK_WIDGET (dialog);
   gtk_widget_action_set_enabled (widget, "preferences.apply-network", FALSE);
   gtk_window_present (GTK_WINDOW (self->apply_dialog));
 }
@@ -622,7 +628,7 @@ wpc_preferences_window_constructed (GObject *object)
 
   g_signal_connect_object (self->contact_me_allow, "changed",
                            G_CALLBACK (on_contact_allow_changed), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->contact_me_allow, "activate",
+  g_signal_connect_object (self->contact_me_allow, "entry-activated",
                            G_CALLBACK (save_contact_allow), self, G_CONNECT_SWAPPED);
   focus = gtk_event_controller_focus_new ();
   g_signal_connect_object (focus, "leave", G_CALLBACK (save_contact_allow), self, G_CONNECT_SWAPPED);
@@ -630,7 +636,7 @@ wpc_preferences_window_constructed (GObject *object)
   g_signal_connect_object (self->settings, "changed::contact-me-allow",
                            G_CALLBACK (load_contact_allow), self, G_CONNECT_SWAPPED);
 
-  g_signal_connect_object (self->tls_keylog, "activate", G_CALLBACK (save_tls_keylog), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->tls_keylog, "entry-activated", G_CALLBACK (save_tls_keylog), self, G_CONNECT_SWAPPED);
   focus = gtk_event_controller_focus_new ();
   g_signal_connect_object (focus, "leave", G_CALLBACK (save_tls_keylog), self, G_CONNECT_SWAPPED);
   gtk_widget_add_controller (GTK_WIDGET (self->tls_keylog), focus);
@@ -661,6 +667,7 @@ wpc_preferences_window_dispose (GObject *object)
   g_clear_object (&self->settings);
   g_clear_object (&self->phones);
   g_clear_pointer (&self->ca_error, g_free);
+  g_clear_object (&self->ca_error_icon);
 
   G_OBJECT_CLASS (wpc_preferences_window_parent_class)->dispose (object);
 }
@@ -722,7 +729,7 @@ wpc_preferences_window_class_init (WpcPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, WpcPreferencesWindow, secure_port);
   gtk_widget_class_bind_template_child (widget_class, WpcPreferencesWindow, bind_address);
   gtk_widget_class_bind_template_child (widget_class, WpcPreferencesWindow, pin_length);
-  gtk_widget_class_bind_template_child (widget_class, WpcPreferencesWindow, ca_import_button_subtitle);
+  gtk_widget_class_bind_template_child (widget_class, WpcPreferencesWindow, ca_row);
   gtk_widget_class_bind_template_child (widget_class, WpcPreferencesWindow, contact_me_initial_backoff);
   gtk_widget_class_bind_template_child (widget_class, WpcPreferencesWindow, contact_me_max_backoff);
   gtk_widget_class_bind_template_child (widget_class, WpcPreferencesWindow, traffic_retention_days);
@@ -752,6 +759,9 @@ wpc_preferences_window_init (WpcPreferencesWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
   wpc_accessible_fix_mnemonic_names (GTK_WIDGET (self));
+  self->ca_error_icon = g_object_ref_sink (gtk_image_new_from_icon_name ("dialog-warning-symbolic"));
+  gtk_widget_add_css_class (self->ca_error_icon, "error");
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->ca_error_icon), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Error"), -1);
 }
 
 /**

@@ -1,13 +1,13 @@
 /* wpc-preferences-window.h: the Preferences window, bound to the console's GSettings */
 #pragma once
 
-#include <gtk/gtk.h>
+#include <adwaita.h>
 
 G_BEGIN_DECLS
 
 #define WPC_TYPE_PREFERENCES_WINDOW (wpc_preferences_window_get_type ())
 
-G_DECLARE_FINAL_TYPE (WpcPreferencesWindow, wpc_preferences_window, WPC, PREFERENCES_WINDOW, GtkWindow)
+G_DECLARE_FINAL_TYPE (WpcPreferencesWindow, wpc_preferences_window, WPC, PREFERENCES_WINDOW, AdwPreferencesWindow)
 
 GtkWidget *wpc_preferences_window_new          (GSettings            *settings);
 GSettings *wpc_preferences_window_get_settings (WpcPreferencesWindow *self);

@@ -2,11 +2,12 @@
  *
  * Rows of name, index and value, checked against the item catalogue as they are typed;
  * each row says what is wrong with it, and the dialog's button stays off until every
- * row is right.
+ * row is right. Items with fixed choices (closed enumerations, booleans) get a drop-down
+ * of their meanings; writing an item the catalogue does not know asks first (D32).
  */
 #pragma once
 
-#include <gtk/gtk.h>
+#include <adwaita.h>
 
 G_BEGIN_DECLS
 
@@ -17,7 +18,7 @@ typedef enum {
 
 #define WPC_TYPE_WRITE_DIALOG (wpc_write_dialog_get_type ())
 
-G_DECLARE_FINAL_TYPE (WpcWriteDialog, wpc_write_dialog, WPC, WRITE_DIALOG, GtkWindow)
+G_DECLARE_FINAL_TYPE (WpcWriteDialog, wpc_write_dialog, WPC, WRITE_DIALOG, AdwWindow)
 
 /* targets: the phones it is for, shown at the top */
 WpcWriteDialog     *wpc_write_dialog_new        (GtkWindow          *parent,

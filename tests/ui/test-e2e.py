@@ -452,6 +452,74 @@ def sweep_steps(app, phones_page, phone_table, tap, timeout):
              lambda: find(app, pyatspi.ROLE_FRAME, "Find Phones by Sweep") is None, timeout)
 
 
+ESCAPE = 0xff1b   # the X keysym
+
+
+def press_key(keysym):
+    pyatspi.Registry.generateKeyboardEvent(keysym, None, pyatspi.KEY_SYM)
+
+
+def write_dialog_escape_steps(app, phones_page, tap, timeout):
+    """Issue 12 §3: Escape in the Write Items dialog never loses what was typed. The
+    first Escape closes the name's suggestion list, the second (with text typed) asks
+    before discarding: that question proves the keys arrived; Cancel keeps it all."""
+    typed = "transport"
+    button = find_soon(phones_page, pyatspi.ROLE_PUSH_BUTTON, "Write Items…",
+                       "the Phones view's “Write Items…” button", timeout)
+    wait_for("“Write Items…” to be enabled", lambda: has_state(button, pyatspi.STATE_SENSITIVE), timeout)
+    click(button)
+
+    # An AdwWindow, read by its title whatever its role
+    def window_named(title):
+        return next((window for window in children(app) if name(window) == title), None)
+    dialog = wait_for("the “Write Items” window", lambda: window_named("Write Items"), timeout)
+
+    # Its fields are in the rows of a list, which find() does not enter; the dialog is small
+    def item_name_field(accessible=dialog):
+        for child in children(accessible):
+            if role(child) in (pyatspi.ROLE_TEXT, pyatspi.ROLE_ENTRY) and name(child) == "Item name":
+                return child
+            found = item_name_field(child)
+            if found is not None:
+                return found
+        return None
+    entry = wait_for("the Write Items dialog's “Item name” field", item_name_field, timeout)
+    tap.ok("the Write Items dialog opens with its “Item name” field")
+
+    # The keys go where the focus is: in the first field, where the dialog puts it (GTK 4.8
+    # has no AT-SPI grabFocus)
+    if not entry.queryEditableText().setTextContents(typed):
+        raise StepFailed("the item name field did not take the text")
+    wait_for(f"the item name to read “{typed}”", lambda: text_of(entry) == typed, timeout)
+
+    # The question (an AdwMessageDialog) is a window of its own, without a title
+    def question_window():
+        return next((window for window in children(app)
+                     if find(window, pyatspi.ROLE_LABEL, "Discard Typed Items?")), None)
+
+    # Escape closes the suggestion list if it opened; with none open, Escape asks, as text
+    # was typed
+    press_key(ESCAPE)
+    try:
+        question = wait_for("the question after one Escape", question_window, min(timeout, 5))
+    except StepFailed:
+        press_key(ESCAPE)
+        question = wait_for("the question “Discard Typed Items?” after Escape", question_window, timeout)
+    if window_named("Write Items") is None or text_of(entry) != typed:
+        raise StepFailed(f"after Escape the dialog is gone or its text changed: “{text_of(entry)}”")
+    # GTK 4.8 may name a mnemonic button "_Cancel Cancel"
+    click(wait_for("the question's Cancel button",
+                   lambda: find(question, pyatspi.ROLE_PUSH_BUTTON, match=lambda n: "Cancel" in n), timeout))
+    wait_for("the question to close", lambda: question_window() is None, timeout)
+    if text_of(entry) != typed:
+        raise StepFailed(f"the typed item name changed to “{text_of(entry)}”")
+    tap.ok(f"Escape keeps the Write Items dialog and the typed “{typed}” (it asks before discarding)")
+
+    close = find_soon(dialog, pyatspi.ROLE_PUSH_BUTTON, "Cancel", "the Write Items dialog's Cancel button", timeout)
+    click(close)
+    wait_for("the Write Items dialog to close", lambda: window_named("Write Items") is None, timeout)
+
+
 # The steps --------------------------------------------------------------------------
 
 def is_on(toggle):
@@ -534,6 +602,7 @@ def run(args, tap, timeout):
         phones_png = screenshot(frame, os.path.join(args.screenshot_dir, "phones.png"), None)
         tap.ok(f"screenshot of the Phones view in {args.screenshot_dir}/phones.png")
         sweep_steps(app, phones_page, phone_table, tap, timeout)
+        write_dialog_escape_steps(app, phones_page, tap, timeout)
 
         # PIN handout -------------------------------------------------------------
         handout_page, pin_table = open_view(frame, handout_tab, "PIN handout", "PINs", "the PIN table", timeout)

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include <glib/gstdio.h>
-#include <gtk/gtk.h>
+#include <adwaita.h>
 #include <libsoup/soup.h>
 
 #include "wpc-application.h"
@@ -624,8 +624,10 @@ test_write_dialog (Fixture *fixture)
   g_assert_nonnull (strstr (wpc_write_dialog_get_row_message (dialog, 2), "catalogue"));
   ui_test_save_screenshot (GTK_WIDGET (dialog), "write-dialog-valid.png");
 
-  /* OK queues one write job with exactly these items */
+  /* OK asks first for the unknown item (D32); Write Anyway queues one write job with
+   * exactly these items */
   click_ok (GTK_WINDOW (dialog));
+  ui_test_respond (wait_for_toplevel (ADW_TYPE_MESSAGE_DIALOG, "unknown-item-dialog"), "write");
   wait_for_toplevel_gone (WPC_TYPE_WRITE_DIALOG, NULL);
   wait_for_job (fixture, phones[1].mac, WPI_JOB_KIND_WRITE_ITEMS);
   jobs = jobs_of (fixture, phones[1].mac);

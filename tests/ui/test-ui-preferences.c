@@ -9,7 +9,7 @@
 
 #include <string.h>
 
-#include <gtk/gtk.h>
+#include <adwaita.h>
 
 #include "wpc-preferences-window.h"
 #include "wpi-phone.h"
@@ -215,7 +215,7 @@ test_preferences_confirm (void)
   g_assert_null (strstr (text, "18444"));
   g_assert_cmpuint (g_settings_get_uint (settings, "port"), ==, 18443);
 
-  gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_CANCEL);
+  ui_test_respond (GTK_WINDOW (dialog), "cancel");
   g_assert_null (find_apply_dialog ());
   g_assert_cmpuint (g_settings_get_uint (settings, "port"), ==, 18443);
   g_assert_cmpstr (gtk_editable_get_text (port), ==, "20443");
@@ -231,7 +231,7 @@ test_preferences_confirm (void)
   g_assert_nonnull (strstr (text, "3 phones are configured for port 18443"));
   g_assert_nonnull (strstr (text, "1 phone is configured for port 18444"));
 
-  gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_ACCEPT);
+  ui_test_respond (GTK_WINDOW (dialog), "apply");
   g_assert_cmpuint (g_settings_get_uint (settings, "port"), ==, 20443);
   g_assert_cmpuint (g_settings_get_uint (settings, "secure-port"), ==, 20444);
   g_assert_false (apply_is_enabled (window));
@@ -266,7 +266,7 @@ test_preferences_contact_allow (void)
   };
   g_autoptr(GSettings) settings = ui_test_memory_settings ();
   GtkWidget *window = new_shown_window (settings, NULL);
-  GtkWidget *entry = ui_test_find_named (window, GTK_TYPE_ENTRY, "contact_me_allow");
+  GtkWidget *entry = ui_test_find_named (window, ADW_TYPE_ENTRY_ROW, "contact_me_allow");
   GtkWidget *problem = ui_test_find_named (window, GTK_TYPE_LABEL, "contact_allow_problem");
 
   for (guint i = 0; i < G_N_ELEMENTS (steps); i++)
@@ -284,7 +284,7 @@ test_preferences_contact_allow (void)
 
           g_assert_cmpstr (joined_before, ==, steps[i - 1].saved);
         }
-      g_signal_emit_by_name (entry, "activate");
+      g_signal_emit_by_name (entry, "entry-activated");
       saved = g_settings_get_strv (settings, "contact-me-allow");
       joined = g_strjoinv ("|", saved);
       g_assert_cmpstr (joined, ==, steps[i].saved);
@@ -357,18 +357,22 @@ test_preferences_tls_keylog (void)
   g_autofree char *saved = NULL;
   g_autoptr(GSettings) settings = ui_test_memory_settings ();
   GtkWidget *window = new_shown_window (settings, NULL);
-  g_autofree char *shown = ui_test_shown_text (window);
-  GtkWidget *entry = ui_test_find_named (window, GTK_TYPE_ENTRY, "tls_keylog");
+  g_autofree char *shown = NULL;
+  GtkWidget *entry = ui_test_find_named (window, ADW_TYPE_ENTRY_ROW, "tls_keylog");
   GtkWidget *problem = ui_test_find_named (window, GTK_TYPE_LABEL, "tls_keylog_problem");
 
+  /* The warning is shown on the key log's page, in the warning colour */
+  adw_preferences_window_set_visible_page_name (ADW_PREFERENCES_WINDOW (window), "traffic_page");
+  shown = ui_test_shown_text (window);
   g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (entry)), ==, "");
   g_assert_nonnull (strstr (shown, "read the phones' passwords"));
+  g_assert_true (gtk_widget_has_css_class (ui_test_find_named (window, GTK_TYPE_LABEL, "tls_keylog_warning"), "warning"));
   g_assert_false (gtk_widget_get_visible (problem));
 
   gtk_editable_set_text (GTK_EDITABLE (entry), " /tmp/keys.log");
   saved = g_settings_get_string (settings, "tls-keylog-path");
   g_assert_cmpstr (saved, ==, "");
-  g_signal_emit_by_name (entry, "activate");
+  g_signal_emit_by_name (entry, "entry-activated");
   g_clear_pointer (&saved, g_free);
   saved = g_settings_get_string (settings, "tls-keylog-path");
   g_assert_cmpstr (saved, ==, "/tmp/keys.log");
@@ -381,6 +385,74 @@ test_preferences_tls_keylog (void)
   g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (problem)), ==, error->message);
   wpc_preferences_window_set_tls_keylog_error (WPC_PREFERENCES_WINDOW (window), NULL);
   g_assert_false (gtk_widget_get_visible (problem));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static gboolean
+has_error_icon (GtkWidget *row)
+{
+  g_autoptr(GPtrArray) images = g_ptr_array_new ();
+
+  ui_test_find_all (row, GTK_TYPE_IMAGE, NULL, images);
+  for (guint i = 0; i < images->len; i++)
+    if (gtk_widget_has_css_class (g_ptr_array_index (images, i), "error"))
+      return TRUE;
+  return FALSE;
+}
+
+/* A CA the console cannot use is said in the CA row, with an error icon that goes with
+ * the error (D23) */
+static void
+test_preferences_ca_error (void)
+{
+  g_autoptr(GError) error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "Cannot read /nowhere/ca.pem");
+  g_autoptr(GSettings) settings = ui_test_memory_settings ();
+  GtkWidget *window = new_shown_window (settings, NULL);
+  AdwActionRow *row = ADW_ACTION_ROW (ui_test_find_named (window, ADW_TYPE_ACTION_ROW, "ca_row"));
+
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (row), "console’s own CA"));
+  g_assert_false (has_error_icon (GTK_WIDGET (row)));
+  wpc_preferences_window_set_ca_error (WPC_PREFERENCES_WINDOW (window), error);
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (row), error->message));
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (row), "still issued by the CA used before"));
+  g_assert_true (has_error_icon (GTK_WIDGET (row)));
+  wpc_preferences_window_set_ca_error (WPC_PREFERENCES_WINDOW (window), NULL);
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (row), "console’s own CA"));
+  g_assert_false (has_error_icon (GTK_WIDGET (row)));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* Every page, at the two screen sizes of issue 12 (as far as the test display allows),
+ * light and dark; searching is on */
+static void
+test_preferences_pages (void)
+{
+  static const char * const pages[] = { "network_page", "secure_mode_page", "traffic_page", "rollout_page" };
+  static const int sizes[][2] = { { 1024, 600 }, { 1920, 1080 } };
+  static const AdwColorScheme schemes[] = { ADW_COLOR_SCHEME_FORCE_LIGHT, ADW_COLOR_SCHEME_FORCE_DARK };
+  g_autoptr(GSettings) settings = ui_test_memory_settings ();
+  GtkWidget *window = new_shown_window (settings, NULL);
+  AdwStyleManager *style = adw_style_manager_get_default ();
+
+  g_assert_true (adw_preferences_window_get_search_enabled (ADW_PREFERENCES_WINDOW (window)));
+  for (guint p = 0; p < G_N_ELEMENTS (pages); p++)
+    for (guint z = 0; z < G_N_ELEMENTS (sizes); z++)
+      for (guint c = 0; c < G_N_ELEMENTS (schemes); c++)
+        {
+          g_autofree char *file = NULL;
+
+          adw_preferences_window_set_visible_page_name (ADW_PREFERENCES_WINDOW (window), pages[p]);
+          g_assert_cmpstr (adw_preferences_window_get_visible_page_name (ADW_PREFERENCES_WINDOW (window)), ==,
+                           pages[p]);
+          adw_style_manager_set_color_scheme (style, schemes[c]);
+          gtk_window_set_default_size (GTK_WINDOW (window), sizes[z][0], sizes[z][1]);
+          ui_test_wait_for_paint (window, WAIT_TIMEOUT_MS);
+          /* Named by the size it got: the display may be smaller than asked */
+          file = g_strdup_printf ("preferences-%s-%dx%d-%s.png", pages[p], gtk_widget_get_width (window),
+                                  gtk_widget_get_height (window), c == 0 ? "light" : "dark");
+          ui_test_save_screenshot (window, file);
+        }
+  adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_DEFAULT);
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
@@ -397,5 +469,7 @@ main (int   argc,
   g_test_add_func ("/ui/preferences/spin-settings", test_preferences_spin_settings);
   g_test_add_func ("/ui/preferences/tls-keylog", test_preferences_tls_keylog);
 
+  g_test_add_func ("/ui/preferences/ca-error", test_preferences_ca_error);
+  g_test_add_func ("/ui/preferences/pages", test_preferences_pages);
   return g_test_run ();
 }

@@ -822,6 +822,7 @@ test_preferences_bindings (void)
 
   /* The CA row shows the imported file and can go back to the own CA. */
   g_settings_set_string (settings, "ca-import-path", "/etc/ssl/wpc-ca.pem");
+  adw_preferences_window_set_visible_page_name (ADW_PREFERENCES_WINDOW (window), "secure_mode_page");
   text = ui_test_shown_text (window);
   g_assert_nonnull (strstr (text, "/etc/ssl/wpc-ca.pem"));
   g_assert_true (gtk_widget_activate_action (window, "preferences.clear-ca", NULL));

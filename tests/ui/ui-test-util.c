@@ -2,6 +2,7 @@
 #include "config.h"
 
 #define G_SETTINGS_ENABLE_BACKEND
+#include <adwaita.h>
 #include <gio/gsettingsbackend.h>
 #include <glib/gstdio.h>
 #include <string.h>
@@ -520,7 +521,8 @@ ui_test_click_suggested (GtkWindow *dialog)
   GtkWidget *titlebar = gtk_window_get_titlebar (dialog);
   g_autoptr(GPtrArray) buttons = g_ptr_array_new ();
 
-  ui_test_find_all (titlebar, GTK_TYPE_BUTTON, NULL, buttons);
+  /* An AdwWindow's titlebar is an empty placeholder: its header bar is in its content */
+  ui_test_find_all (ADW_IS_WINDOW (dialog) ? GTK_WIDGET (dialog) : titlebar, GTK_TYPE_BUTTON, NULL, buttons);
   for (guint i = 0; i < buttons->len; i++)
     if (gtk_widget_has_css_class (g_ptr_array_index (buttons, i), "suggested-action"))
       {
@@ -529,6 +531,30 @@ ui_test_click_suggested (GtkWindow *dialog)
         return;
       }
   g_error ("No OK button");
+}
+
+void
+ui_test_respond (GtkWindow  *message_dialog,
+                 const char *response)
+{
+  g_assert_true (ADW_IS_MESSAGE_DIALOG (message_dialog));
+  g_assert_true (adw_message_dialog_has_response (ADW_MESSAGE_DIALOG (message_dialog), response));
+  g_assert_true (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (message_dialog), response));
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (message_dialog), response);
+  gtk_window_close (message_dialog);
+}
+
+gboolean
+ui_test_widget_is_hidden (gpointer widget)
+{
+  return !gtk_widget_get_visible (widget);
+}
+
+void
+ui_test_present (GtkWindow *window)
+{
+  gtk_window_present (window);
+  test_util_wait_until (ui_test_widget_is_mapped_and_allocated, window, 60000, "the window to be mapped");
 }
 
 void
@@ -543,17 +569,6 @@ ui_test_assert_toast (GtkWidget  *widget,
   g_assert_cmpstr (adw_toast_get_title (toast), ==, title);
   g_assert_cmpstr (adw_toast_get_button_label (toast), ==, button_label);
   g_object_set_data (G_OBJECT (toast), "ui-test-asserted", GINT_TO_POINTER (TRUE));
-}
-
-void
-ui_test_message_dialog_respond (GtkWindow  *dialog,
-                                const char *response)
-{
-  g_assert_true (ADW_IS_MESSAGE_DIALOG (dialog));
-  g_assert_true (adw_message_dialog_has_response (ADW_MESSAGE_DIALOG (dialog), response));
-  g_assert_true (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (dialog), response));
-  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), response);
-  gtk_window_close (dialog);
 }
 
 void

@@ -144,11 +144,6 @@ void       ui_test_assert_toast          (GtkWidget   *widget,
                                           const char  *title,
                                           const char  *button_label);
 
-/* Answers an AdwMessageDialog as a click on the button of response does: the response,
- * then the dialog closes. */
-void       ui_test_message_dialog_respond (GtkWindow  *dialog,
-                                          const char  *response);
-
 /* Saves the window as NAME-1024x600-light.png, -dark.png and the same at 1920x1080 (the
  * smallest screen and a large one, issue 12 §5), then gives the style back to the desktop */
 void       ui_test_save_screenshots_at_sizes (GtkWindow  *window,
@@ -157,5 +152,14 @@ void       ui_test_save_screenshots_at_sizes (GtkWindow  *window,
 /* Saves the widget as NAME-light.png and NAME-dark.png (a dialog: its size is its own) */
 void       ui_test_save_screenshots_light_dark (GtkWidget  *widget,
                                                 const char *name);
+
+/* Answers an AdwMessageDialog as a click on the response's button does: the response,
+ * then the dialog closes */
+void       ui_test_respond               (GtkWindow   *message_dialog,
+                                          const char  *response);
+/* The widget hidden: a TestUtilCondition */
+gboolean   ui_test_widget_is_hidden      (gpointer     widget);
+/* Presents the window and waits until it is mapped and has a size */
+void       ui_test_present               (GtkWindow   *window);
 
 G_END_DECLS
