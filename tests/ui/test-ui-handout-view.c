@@ -348,7 +348,7 @@ confirm_reissue (Fixture    *f,
   g_assert_nonnull (strstr (text, "wrong TAN from device"));
   g_assert_nonnull (strstr (text, "last three digits of the PIN"));
   ui_test_save_screenshots_light_dark (GTK_WIDGET (dialog), "handout-reissue-confirmation");
-  ui_test_message_dialog_respond (dialog, response);
+  ui_test_respond (dialog, response);
   ui_test_wait_for_toplevel_gone (ADW_TYPE_MESSAGE_DIALOG, "reissue-dialog", WAIT_TIMEOUT_MS);
 }
 

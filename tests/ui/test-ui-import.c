@@ -184,14 +184,14 @@ check_update_confirmed (Fixture *fixture)
   text = ui_test_shown_text (GTK_WIDGET (confirm));
   test_util_assert_contains_all (text, "Update 1 Phone?", "not kept", NULL);
   ui_test_save_screenshots_light_dark (GTK_WIDGET (confirm), "import-confirm-dialog");
-  ui_test_message_dialog_respond (confirm, "cancel");
+  ui_test_respond (confirm, "cancel");
   ui_test_wait_for_toplevel_gone (ADW_TYPE_MESSAGE_DIALOG, "import-confirm-dialog", WAIT_TIMEOUT_MS);
   g_assert_true (wpc_import_dialog_get_ready (dialog));
   g_assert_false (phone_2_moved (store));
 
   ui_test_click_suggested (GTK_WINDOW (dialog));
   confirm = ui_test_wait_for_toplevel (ADW_TYPE_MESSAGE_DIALOG, "import-confirm-dialog", WAIT_TIMEOUT_MS);
-  ui_test_message_dialog_respond (confirm, "import");
+  ui_test_respond (confirm, "import");
   ui_test_wait_for_toplevel_gone (WPC_TYPE_IMPORT_DIALOG, NULL, WAIT_TIMEOUT_MS);
   test_util_wait_until (phone_2_moved, store, WAIT_TIMEOUT_MS, "Room 12 stored");
 }

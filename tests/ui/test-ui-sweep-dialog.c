@@ -130,7 +130,7 @@ test_sweep_dialog_confirm_large (Fixture       *f,
   ui_test_save_screenshots_light_dark (GTK_WIDGET (dialog), "sweep-confirm-dialog");
   /* one question at a time */
   g_assert_false (gtk_widget_get_sensitive (start));
-  ui_test_message_dialog_respond (dialog, "cancel");
+  ui_test_respond (dialog, "cancel");
   ui_test_wait_for_toplevel_gone (ADW_TYPE_MESSAGE_DIALOG, "sweep-confirm-dialog", WAIT_TIMEOUT_MS);
   g_assert_null (wpc_sweep_dialog_get_sweep (WPC_SWEEP_DIALOG (f->dialog)));
   g_assert_true (gtk_widget_get_sensitive (start));
@@ -139,7 +139,7 @@ test_sweep_dialog_confirm_large (Fixture       *f,
   /* Sweep All starts it (on loopback addresses), confirmed; Stop ends it at once */
   g_signal_emit_by_name (start, "clicked");
   dialog = ui_test_wait_for_toplevel (ADW_TYPE_MESSAGE_DIALOG, "sweep-confirm-dialog", WAIT_TIMEOUT_MS);
-  ui_test_message_dialog_respond (dialog, "sweep");
+  ui_test_respond (dialog, "sweep");
   g_assert_nonnull (wpc_sweep_dialog_get_sweep (WPC_SWEEP_DIALOG (f->dialog)));
   g_assert_true (gtk_widget_get_visible (find (f, "sweep_stop")));
   g_signal_emit_by_name (find (f, "sweep_stop"), "clicked");
