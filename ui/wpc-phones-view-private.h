@@ -24,8 +24,6 @@ struct _WpcPhonesView
   GtkWidget           *box;
   GtkSearchEntry      *search_entry;
   GtkLabel            *count_label;
-  GtkInfoBar          *message_bar;
-  GtkLabel            *message_label;
   GtkWidget           *progress_box;
   GtkProgressBar      *progress_bar;
   GtkColumnView       *column_view;

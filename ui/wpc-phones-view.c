@@ -14,6 +14,7 @@
 #include "wpc-phone-details.h"
 #include "wpc-phone-format.h"
 #include "wpc-phones-view-private.h"
+#include "wpc-toast.h"
 #include "wpi-phone.h"
 
 #define LAST_CONTACT_REFRESH_SECONDS 5
@@ -206,28 +207,27 @@ on_search_text_changed (WpcPhonesView *self)
 
 /* Messages and progress ------------------------------------------------------------ */
 
+/* Feedback as a toast (issue 12 §1); an error stays until dismissed, as the HIG keeps
+ * toasts for what may pass unnoticed. */
 void
 _wpc_phones_view_show_message (WpcPhonesView  *self,
                                GtkMessageType  type,
                                const char     *text)
 {
-  gtk_info_bar_set_message_type (self->message_bar, type);
-  gtk_label_set_text (self->message_label, text);
-  gtk_info_bar_set_revealed (self->message_bar, TRUE);
+  AdwToast *toast = adw_toast_new (text);
+
+  if (type == GTK_MESSAGE_ERROR)
+    {
+      adw_toast_set_timeout (toast, 0);
+      adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
+    }
+  wpc_toast_show (GTK_WIDGET (self), toast);
 }
 
 void
 _wpc_phones_view_notify_busy (WpcPhonesView *self)
 {
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
-}
-
-static void
-on_message_bar_response (WpcPhonesView *self,
-                         int            response)
-{
-  if (response == GTK_RESPONSE_CLOSE)
-    gtk_info_bar_set_revealed (self->message_bar, FALSE);
 }
 
 /* Search and context menu -------------------------------------------------------- */
@@ -508,8 +508,6 @@ wpc_phones_view_class_init (WpcPhonesViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, WpcPhonesView, box);
   gtk_widget_class_bind_template_child (widget_class, WpcPhonesView, search_entry);
   gtk_widget_class_bind_template_child (widget_class, WpcPhonesView, count_label);
-  gtk_widget_class_bind_template_child (widget_class, WpcPhonesView, message_bar);
-  gtk_widget_class_bind_template_child (widget_class, WpcPhonesView, message_label);
   gtk_widget_class_bind_template_child (widget_class, WpcPhonesView, progress_box);
   gtk_widget_class_bind_template_child (widget_class, WpcPhonesView, progress_bar);
   gtk_widget_class_bind_template_child (widget_class, WpcPhonesView, column_view);
@@ -537,7 +535,6 @@ wpc_phones_view_class_init (WpcPhonesViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, WpcPhonesView, details_placeholder);
   gtk_widget_class_bind_template_child (widget_class, WpcPhonesView, details);
   gtk_widget_class_bind_template_child (widget_class, WpcPhonesView, phone_menu);
-  gtk_widget_class_bind_template_callback (widget_class, on_message_bar_response);
 
   _wpc_phones_view_actions_class_init (widget_class);
   _wpc_phones_view_import_class_init (widget_class);

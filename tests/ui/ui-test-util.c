@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ui-test-util.h"
+#include "wpc-toast.h"
 #include "test-util-service.h"
 
 /* Painting a frame on Xvfb under AddressSanitizer takes seconds at worst */
@@ -201,6 +202,27 @@ ui_test_wait_for_shown_text (GtkWidget  *root,
   ShownText wait = { root, part };
 
   test_util_wait_until (shows_text, &wait, timeout_ms, what);
+}
+
+static gboolean
+toast_says (gpointer data)
+{
+  ShownText *wait = data;
+  AdwToast *toast = wpc_toast_get_last (wait->root);
+
+  return toast != NULL && strstr (adw_toast_get_title (toast), wait->part) != NULL;
+}
+
+AdwToast *
+ui_test_wait_for_toast (GtkWidget  *source,
+                        const char *part,
+                        guint       timeout_ms,
+                        const char *what)
+{
+  ShownText wait = { source, part };
+
+  test_util_wait_until (toast_says, &wait, timeout_ms, what);
+  return wpc_toast_get_last (source);
 }
 
 char *
