@@ -8,6 +8,8 @@
  */
 #pragma once
 
+#include <adwaita.h>
+
 #include "wpc-phone-details.h"
 #include "wpc-phones-view.h"
 
@@ -26,6 +28,10 @@ struct _WpcPhonesView
   GtkLabel            *count_label;
   GtkWidget           *progress_box;
   GtkProgressBar      *progress_bar;
+  GtkStack            *list_stack;          /* the list, or the status page of no match */
+  AdwStatusPage       *no_match_page;
+  GtkScrolledWindow   *list_scroller;
+  GtkPaned            *paned;
   GtkColumnView       *column_view;
   GtkColumnViewColumn *columns[WPC_PHONES_N_COLUMNS];
   GtkStack            *details_stack;

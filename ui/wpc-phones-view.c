@@ -140,10 +140,29 @@ on_selection_changed (WpcPhonesView *self)
   _wpc_phones_view_actions_update (self);
 }
 
+/* A search that leaves no row shows a status page, not a blank list (issue 12 §1) */
+static void
+update_no_match (WpcPhonesView *self)
+{
+  const char *search = gtk_editable_get_text (GTK_EDITABLE (self->search_entry));
+  gboolean no_match = self->search != NULL && g_list_model_get_n_items (G_LIST_MODEL (self->sort_model)) == 0;
+
+  if (no_match)
+    {
+      /* Translators: %s is what was typed in the search */
+      g_autofree char *text = g_strdup_printf (_("No phone has “%s” in any column."), search);
+
+      adw_status_page_set_description (self->no_match_page, text);
+    }
+  gtk_stack_set_visible_child_name (self->list_stack, no_match ? "no-match" : "list");
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "phone.clear-search", search[0] != '\0');
+}
+
 static void
 on_rows_changed (WpcPhonesView *self)
 {
   update_count (self);
+  update_no_match (self);
   /* Filtering may drop the phone whose details are shown from the selection */
   update_details (self);
   _wpc_phones_view_actions_update (self);
@@ -177,6 +196,7 @@ apply_search (WpcPhonesView *self)
   else if (previous != NULL && (self->search == NULL || strstr (previous, self->search) != NULL))
     change = GTK_FILTER_CHANGE_LESS_STRICT;
   gtk_filter_changed (self->search_filter, change);
+  update_no_match (self);
 }
 
 static gboolean
@@ -241,6 +261,17 @@ find_action (GtkWidget  *widget,
 
   gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
   gtk_editable_select_region (GTK_EDITABLE (self->search_entry), 0, -1);
+}
+
+static void
+clear_search_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  WpcPhonesView *self = WPC_PHONES_VIEW (widget);
+
+  wpc_phones_view_set_search (self, NULL);
+  gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
 }
 
 static void
@@ -510,6 +541,10 @@ wpc_phones_view_class_init (WpcPhonesViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, WpcPhonesView, count_label);
   gtk_widget_class_bind_template_child (widget_class, WpcPhonesView, progress_box);
   gtk_widget_class_bind_template_child (widget_class, WpcPhonesView, progress_bar);
+  gtk_widget_class_bind_template_child (widget_class, WpcPhonesView, list_stack);
+  gtk_widget_class_bind_template_child (widget_class, WpcPhonesView, no_match_page);
+  gtk_widget_class_bind_template_child (widget_class, WpcPhonesView, list_scroller);
+  gtk_widget_class_bind_template_child (widget_class, WpcPhonesView, paned);
   gtk_widget_class_bind_template_child (widget_class, WpcPhonesView, column_view);
   gtk_widget_class_bind_template_child_full (widget_class, "state_column", FALSE,
                                              G_STRUCT_OFFSET (WpcPhonesView, columns[WPC_PHONES_COLUMN_STATE]));
@@ -539,6 +574,7 @@ wpc_phones_view_class_init (WpcPhonesViewClass *klass)
   _wpc_phones_view_actions_class_init (widget_class);
   _wpc_phones_view_import_class_init (widget_class);
   gtk_widget_class_install_action (widget_class, "phone.find", NULL, find_action);
+  gtk_widget_class_install_action (widget_class, "phone.clear-search", NULL, clear_search_action);
   gtk_widget_class_install_action (widget_class, "phone.context-menu", NULL, context_menu_action);
 
   gtk_widget_class_set_css_name (widget_class, "wpc-phones-view");
@@ -585,6 +621,7 @@ wpc_phones_view_init (WpcPhonesView *self)
 
   update_count (self);
   update_details (self);
+  update_no_match (self);
   _wpc_phones_view_actions_update (self);
 }
 

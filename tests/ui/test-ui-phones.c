@@ -434,6 +434,8 @@ test_search (Fixture *fixture)
   };
   GtkWidget *entry = ui_test_find_widget (GTK_WIDGET (fixture->view), GTK_TYPE_SEARCH_ENTRY, NULL);
   GListModel *rows = G_LIST_MODEL (wpc_phones_view_get_selection (fixture->view));
+  GtkWidget *no_match = ui_test_find_widget (GTK_WIDGET (fixture->view), ADW_TYPE_STATUS_PAGE, NULL);
+  GtkWidget *list = GTK_WIDGET (wpc_phones_view_get_column_view (fixture->view));
   g_autofree char *count = NULL;
 
   register_all (fixture);
@@ -458,8 +460,20 @@ test_search (Fixture *fixture)
       g_test_message ("search “%s”", searches[i].text);
       wpc_phones_view_set_search (fixture->view, searches[i].text);
       g_assert_cmpuint (g_list_model_get_n_items (rows), ==, searches[i].rows);
+      /* No row left: the status page with what was typed, not a blank list (issue 12 §1) */
+      g_assert_true (ui_test_is_shown (no_match) == (searches[i].rows == 0));
+      g_assert_true (ui_test_is_shown (list) == (searches[i].rows > 0));
     }
+  g_assert_cmpstr (adw_status_page_get_title (ADW_STATUS_PAGE (no_match)), ==, "No Phones Match");
+  g_assert_nonnull (strstr (adw_status_page_get_description (ADW_STATUS_PAGE (no_match)), "“no such phone”"));
   ui_test_save_screenshot (GTK_WIDGET (fixture->window), "phones-search-empty.png");
+
+  /* Clear Search brings every phone back, the focus in the search */
+  g_signal_emit_by_name (ui_test_find_button_with_label (no_match, "_Clear Search"), "clicked");
+  g_assert_cmpstr (wpc_phones_view_get_search (fixture->view), ==, "");
+  g_assert_cmpuint (g_list_model_get_n_items (rows), ==, 3);
+  g_assert_true (ui_test_is_shown (list));
+  g_assert_false (ui_test_is_shown (no_match));
 
   /* Typing into the entry filters too (after the entry's short delay) */
   gtk_editable_set_text (GTK_EDITABLE (entry), "OpenStage 80");
