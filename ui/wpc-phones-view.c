@@ -302,6 +302,56 @@ on_secondary_click (GtkGestureClick *gesture,
   gtk_popover_set_pointing_to (GTK_POPOVER (self->context_menu), &rect);
   gtk_popover_popup (GTK_POPOVER (self->context_menu));
 }
+/* Keys in the list ------------------------------------------------------------- */
+
+/* Tab leaves the list for the details, Shift+Tab for the search, rather than moving
+ * row by row (issue 12 §4) */
+static gboolean
+list_tab (GtkWidget *widget,
+          GVariant  *args,
+          gpointer   user_data)
+{
+  WpcPhonesView *self = user_data;
+
+  if (g_variant_get_boolean (args))
+    return gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
+  return gtk_widget_child_focus (GTK_WIDGET (self->details_stack), GTK_DIR_TAB_FORWARD);
+}
+
+/* Space on a row would select that row alone and drop the rest of the selection: with
+ * a selection, Space keeps it (issue 12 §4); with none, it selects as usual. */
+static gboolean
+list_space (GtkWidget *widget,
+            GVariant  *args,
+            gpointer   user_data)
+{
+  WpcPhonesView *self = user_data;
+
+  return _wpc_phones_view_selection_size (self) > 0;
+}
+
+static void
+setup_list_keys (WpcPhonesView *self)
+{
+  GtkEventController *keys = gtk_shortcut_controller_new ();
+  GtkShortcutController *controller = GTK_SHORTCUT_CONTROLLER (keys);
+
+  /* Before the row that has the focus sees the key */
+  gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_CAPTURE);
+  gtk_shortcut_controller_add_shortcut (controller,
+                                        gtk_shortcut_new_with_arguments (gtk_shortcut_trigger_parse_string ("Tab"),
+                                                                         gtk_callback_action_new (list_tab, self, NULL),
+                                                                         "b", FALSE));
+  gtk_shortcut_controller_add_shortcut (controller,
+                                        gtk_shortcut_new_with_arguments (gtk_shortcut_trigger_parse_string ("<Shift>Tab|<Shift>ISO_Left_Tab"),
+                                                                         gtk_callback_action_new (list_tab, self, NULL),
+                                                                         "b", TRUE));
+  gtk_shortcut_controller_add_shortcut (controller,
+                                        gtk_shortcut_new (gtk_shortcut_trigger_parse_string ("space"),
+                                                          gtk_callback_action_new (list_space, self, NULL)));
+  gtk_widget_add_controller (GTK_WIDGET (self->column_view), keys);
+}
+
 /* Service ------------------------------------------------------------------------ */
 
 static void
@@ -358,6 +408,7 @@ wpc_phones_view_set_settings (WpcPhonesView *self,
   if (g_set_object (&self->settings, settings))
     {
       wpc_phone_details_set_settings (self->details, settings);
+      _wpc_phones_view_layout_settings_changed (self);
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SETTINGS]);
     }
 }
@@ -374,6 +425,7 @@ wpc_phones_view_map (GtkWidget *widget)
   self->setting_widths = TRUE;
   _wpc_phones_view_set_column_widths (self);
   self->setting_widths = FALSE;
+  _wpc_phones_view_queue_fit_columns (self);
   _wpc_phones_view_refresh_last_contact (self);
   self->tick_source = g_timeout_add_seconds (LAST_CONTACT_REFRESH_SECONDS, _wpc_phones_view_refresh_last_contact, self);
 }
@@ -425,6 +477,7 @@ wpc_phones_view_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   _wpc_phones_view_actions_dispose (self);
+  _wpc_phones_view_layout_dispose (self);
   /* The column view's sorter changes as its columns go; nothing here needs to hear it */
   if (self->sort_model != NULL)
     {
@@ -592,7 +645,9 @@ wpc_phones_view_init (WpcPhonesView *self)
   self->last_contact_labels = g_hash_table_new (NULL, NULL);
   self->search_buffer = g_string_sized_new (256);
   _wpc_phones_view_setup_columns (self);
+  _wpc_phones_view_setup_layout (self);
   setup_models (self);
+  setup_list_keys (self);
 
   g_signal_connect_object (self->selection, "selection-changed",
                            G_CALLBACK (on_selection_changed), self, G_CONNECT_SWAPPED);

@@ -327,6 +327,12 @@ run_phones_test (Fixture       *fixture,
 
 /* Tests ------------------------------------------------------------------------- */
 
+static void resize_window (Fixture  *fixture,
+                           int       width,
+                           int       height,
+                           guint     shown,
+                           gboolean  fill);
+
 static gboolean
 status_bar_counts (gpointer data)
 {
@@ -358,7 +364,9 @@ test_list_shows_phones (Fixture *fixture)
   test_util_assert_contains_all (status, "3 phones · 0 busy · 0 in session", "3 phones in Default Mode",
                                  "Listening on https://127.0.0.1:", NULL);
 
-  /* Every phone's row shows its values, and the state as a word beside its icon */
+  /* Every phone's row shows its values, and the state as a word beside its icon (wide
+   * enough for every column) */
+  resize_window (fixture, 1920, 1080, 10, TRUE);
   ui_test_wait_for_paint (GTK_WIDGET (fixture->view), WAIT_TIMEOUT_MS);
   text = ui_test_shown_text (GTK_WIDGET (wpc_phones_view_get_column_view (fixture->view)));
   for (guint i = 0; i < G_N_ELEMENTS (phones); i++)
@@ -528,6 +536,7 @@ test_selection_survives_updates (Fixture *fixture)
   g_assert_true (gtk_selection_model_is_selected (selection, 2));
   g_assert_cmpstr (wpi_phone_get_mac (row_phone (fixture, 0)), ==, newcomer.mac);
   g_assert_true (wpc_phone_details_get_phone (details) == phone);
+  resize_window (fixture, 1920, 1080, 10, TRUE);   /* the Firmware column shows */
   ui_test_wait_for_paint (GTK_WIDGET (fixture->view), WAIT_TIMEOUT_MS);
   text = ui_test_shown_text (GTK_WIDGET (column_view));
   g_assert_nonnull (strstr (text, "V3 R5.16.0"));
@@ -916,6 +925,236 @@ test_undo_restart (Fixture *fixture)
 
       g_assert_cmpint (job->state, ==, i == 1 ? WPI_JOB_STATE_IN_PROGRESS : WPI_JOB_STATE_CANCELLED);
     }
+}
+
+/* Layout that adapts (issue 12 §4) ------------------------------------------------- */
+
+static gboolean details_loaded (gpointer data);
+
+/* The header of the column titled title, or NULL when the column is hidden */
+static GtkWidget *
+column_header (Fixture    *fixture,
+               const char *title)
+{
+  GType title_type = g_type_from_name ("GtkColumnViewTitle");
+  g_autoptr(GPtrArray) headers = g_ptr_array_new ();
+
+  ui_test_find_all (GTK_WIDGET (wpc_phones_view_get_column_view (fixture->view)), title_type, NULL, headers);
+  for (guint i = 0; i < headers->len; i++)
+    {
+      GtkWidget *header = g_ptr_array_index (headers, i);
+      g_autofree char *text = ui_test_label_text (header);
+
+      if (ui_test_is_shown (header) && g_str_equal (g_strstrip (text), title))
+        return header;
+    }
+  return NULL;
+}
+
+static GtkWidget *
+list_scroller (Fixture *fixture)
+{
+  return gtk_widget_get_ancestor (GTK_WIDGET (wpc_phones_view_get_column_view (fixture->view)),
+                                  GTK_TYPE_SCROLLED_WINDOW);
+}
+
+/* The column's header lies within the list's viewport, horizontally */
+static gboolean
+column_in_viewport (Fixture    *fixture,
+                    const char *title)
+{
+  GtkWidget *header = column_header (fixture, title);
+  GtkWidget *scroller = list_scroller (fixture);
+  graphene_rect_t bounds;
+
+  return header != NULL && gtk_widget_compute_bounds (header, scroller, &bounds) &&
+         bounds.origin.x >= 0 && bounds.origin.x + bounds.size.width <= gtk_widget_get_width (scroller) + 0.5;
+}
+
+typedef struct { Fixture *fixture; int width; int height; guint shown; gboolean fill; } LayoutWait;
+
+static const char * const column_titles[] = {
+  "State", "MAC", "Number", "Model", "Location", "Firmware", "IP Address", "Mode", "Last Contact", "Pending",
+};
+
+/* The window has the size; the essential columns are in view; at least `shown` columns
+ * show and, with fill, the last one ends at the viewport's right edge */
+static gboolean
+layout_settled (gpointer data)
+{
+  LayoutWait *wait = data;
+  GtkWidget *window = GTK_WIDGET (wait->fixture->window);
+  GtkWidget *scroller = list_scroller (wait->fixture);
+  static const char * const essential[] = { "State", "MAC", "Number", "Mode" };
+  GtkWidget *last = NULL;
+  graphene_rect_t bounds;
+  guint shown = 0;
+
+  /* The window's own width leaves out what its frame (the CSD shadow) takes */
+  if (gtk_widget_get_width (window) > wait->width || gtk_widget_get_width (window) < wait->width - 40 ||
+      gtk_widget_get_height (window) > wait->height || gtk_widget_get_height (window) < wait->height - 40)
+    return FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (essential); i++)
+    if (!column_in_viewport (wait->fixture, essential[i]))
+      return FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (column_titles); i++)
+    if (column_header (wait->fixture, column_titles[i]) != NULL)
+      {
+        last = column_header (wait->fixture, column_titles[i]);
+        shown++;
+      }
+  if (shown < wait->shown)
+    return FALSE;
+  return !wait->fill ||
+         (gtk_widget_compute_bounds (last, scroller, &bounds) &&
+          bounds.origin.x + bounds.size.width >= gtk_widget_get_width (scroller) - 24);
+}
+
+static void
+resize_window (Fixture  *fixture,
+               int       width,
+               int       height,
+               guint     shown,
+               gboolean  fill)
+{
+  LayoutWait wait = { fixture, width, height, shown, fill };
+
+  gtk_window_set_default_size (GTK_WINDOW (fixture->window), width, height);
+  wait_for (layout_settled, &wait, "the window's new size and the columns fitted to it");
+}
+
+static gboolean
+column_visible (gpointer column)
+{
+  return gtk_column_view_column_get_visible (column);
+}
+
+static gboolean
+column_hidden (gpointer column)
+{
+  return !gtk_column_view_column_get_visible (column);
+}
+
+/* At 1024x600 State, MAC, Number and Mode are within the list's viewport, less important
+ * columns hidden; at 1920x1080 every column shows and together they fill the width;
+ * the header menu shows a hidden column again, remembered in GSettings; the details
+ * pane's width is remembered. Light and dark screenshots of both. */
+static void
+test_adaptive_layout (Fixture *fixture)
+{
+  static const struct { int width, height; guint shown; gboolean fill; const char *name; } sizes[] = {
+    { 1024, 600, 4, FALSE, "phones-1024x600" },
+    { 1920, 1080, G_N_ELEMENTS (column_titles), TRUE, "phones-1920x1080" },
+  };
+  AdwStyleManager *style = adw_style_manager_get_default ();
+  GSettings *settings = fixture->console.settings;
+  GtkColumnViewColumn *pending = wpc_phones_view_get_column (fixture->view, WPC_PHONES_COLUMN_PENDING_JOBS);
+  GtkPaned *paned = GTK_PANED (gtk_widget_get_ancestor (list_scroller (fixture), GTK_TYPE_PANED));
+  g_auto(GStrv) shown_columns = NULL;
+
+  register_all (fixture);
+  select_macs (fixture, (const char *[]) { phones[0].mac, NULL });
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      resize_window (fixture, sizes[i].width, sizes[i].height, sizes[i].shown, sizes[i].fill);
+      for (guint dark = 0; dark < 2; dark++)
+        {
+          g_autofree char *name = g_strdup_printf ("%s-%s.png", sizes[i].name, dark ? "dark" : "light");
+
+          adw_style_manager_set_color_scheme (style, dark ? ADW_COLOR_SCHEME_FORCE_DARK : ADW_COLOR_SCHEME_FORCE_LIGHT);
+          ui_test_save_screenshot (GTK_WIDGET (fixture->window), name);
+        }
+    }
+  adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_DEFAULT);
+
+  /* Narrow again: Pending Jobs is hidden; the header menu's check item shows it anyway */
+  resize_window (fixture, 1024, 600, 4, FALSE);
+  g_assert_false (gtk_column_view_column_get_visible (pending));
+  g_assert_nonnull (gtk_column_view_column_get_header_menu (pending));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->view), "column.pending-jobs", NULL));
+  shown_columns = g_settings_get_strv (settings, "phones-columns-shown");
+  g_assert_true (g_strv_contains ((const char * const *) shown_columns, "pending-jobs"));
+  wait_for (column_visible, pending, "the column shown from its header menu");
+  /* ...and hides it for good, however wide */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->view), "column.pending-jobs", NULL));
+  resize_window (fixture, 1920, 1080, G_N_ELEMENTS (column_titles) - 1, TRUE);
+  wait_for (column_hidden, pending, "the column hidden from its header menu");
+  g_settings_reset (settings, "phones-columns-hidden");
+  g_settings_reset (settings, "phones-columns-shown");
+
+  /* A drag of the pane's handle is remembered as the details' width */
+  gtk_paned_set_position (paned, gtk_widget_get_width (GTK_WIDGET (paned)) - 420);
+  g_assert_cmpint (g_settings_get_int (settings, "phones-details-width"), ==, 420);
+}
+
+/* Ellipsized text has its full text as a tooltip; text that fits has none */
+static void
+test_ellipsized_tooltip (Fixture *fixture)
+{
+  GtkColumnViewColumn *mac = wpc_phones_view_get_column (fixture->view, WPC_PHONES_COLUMN_MAC);
+  GtkWidget *list = GTK_WIDGET (wpc_phones_view_get_column_view (fixture->view));
+  g_autoptr(GPtrArray) labels = g_ptr_array_new ();
+  g_autoptr(GtkTooltip) tooltip = g_object_new (GTK_TYPE_TOOLTIP, NULL);
+  GtkWidget *mac_label = NULL;
+  GtkWidget *number_label = NULL;
+  gboolean shown = FALSE;
+
+  register_all (fixture);
+  gtk_column_view_column_set_fixed_width (mac, 60);
+  ui_test_wait_for_paint (list, WAIT_TIMEOUT_MS);
+  ui_test_find_all (list, GTK_TYPE_LABEL, NULL, labels);
+  for (guint i = 0; i < labels->len; i++)
+    {
+      const char *text = gtk_label_get_text (g_ptr_array_index (labels, i));
+
+      if (g_str_equal (text, phones[0].mac))
+        mac_label = g_ptr_array_index (labels, i);
+      else if (g_str_equal (text, phones[0].e164))
+        number_label = g_ptr_array_index (labels, i);
+    }
+  g_assert_nonnull (mac_label);
+  g_assert_nonnull (number_label);
+
+  g_signal_emit_by_name (mac_label, "query-tooltip", 1, 1, FALSE, tooltip, &shown);
+  g_assert_true (shown);
+  shown = TRUE;
+  g_signal_emit_by_name (number_label, "query-tooltip", 1, 1, FALSE, tooltip, &shown);
+  g_assert_false (shown);
+}
+
+/* Tab goes from the list to the details, Shift+Tab to the search; Space keeps a
+ * selection of several phones */
+static void
+test_list_keys (Fixture *fixture)
+{
+  GtkWidget *list = GTK_WIDGET (wpc_phones_view_get_column_view (fixture->view));
+  GtkWidget *details = ui_test_find_widget (GTK_WIDGET (fixture->view), WPC_TYPE_PHONE_DETAILS, NULL);
+  GtkWidget *entry = ui_test_find_widget (GTK_WIDGET (fixture->view), GTK_TYPE_SEARCH_ENTRY, NULL);
+  GtkSelectionModel *selection = wpc_phones_view_get_selection (fixture->view);
+  g_autoptr(GtkBitset) selected = NULL;
+  GtkWidget *focus;
+
+  register_all (fixture);
+  select_macs (fixture, (const char *[]) { phones[0].mac, NULL });
+  wait_for (details_loaded, details, "the details to be read");
+  g_assert_true (gtk_widget_grab_focus (list));
+
+  g_assert_true (ui_test_activate_shortcut (list, "Tab"));
+  focus = gtk_root_get_focus (GTK_ROOT (fixture->window));
+  g_assert_true (gtk_widget_is_ancestor (focus, details));
+
+  g_assert_true (gtk_widget_grab_focus (list));
+  g_assert_true (ui_test_activate_shortcut (list, "<Shift>Tab|<Shift>ISO_Left_Tab"));
+  focus = gtk_root_get_focus (GTK_ROOT (fixture->window));
+  g_assert_true (focus == entry || gtk_widget_is_ancestor (focus, entry));
+
+  select_macs (fixture, (const char *[]) { phones[0].mac, phones[1].mac, NULL });
+  g_assert_true (ui_test_activate_shortcut (list, "space"));
+  selected = gtk_selection_model_get_selection (selection);
+  g_assert_cmpuint (gtk_bitset_get_size (selected), ==, 2);
+  /* With nothing selected, Space is the list's own: it selects */
+  gtk_selection_model_unselect_all (selection);
+  g_assert_false (ui_test_activate_shortcut (list, "space"));
 }
 
 static void
@@ -1334,7 +1573,9 @@ test_actions_follow_selection (Fixture *fixture)
       GtkWidget *button = g_ptr_array_index (buttons, i);
       const char *action = gtk_actionable_get_action_name (GTK_ACTIONABLE (button));
 
-      if (action != NULL && g_str_has_prefix (action, "phone.") && !g_str_equal (action, "phone.cancel-bulk"))
+      /* Not the selection's: Cancel of a bulk run, Clear Search of the no-match page */
+      if (action != NULL && g_str_has_prefix (action, "phone.") && !g_str_equal (action, "phone.cancel-bulk") &&
+          !g_str_equal (action, "phone.clear-search"))
         g_assert_true (gtk_widget_is_sensitive (button));
     }
 
@@ -1406,6 +1647,9 @@ main (int   argc,
   add_phones_test ("/ui/phones/factory-reset", test_factory_reset_confirmation);
   add_phones_test ("/ui/phones/restart-confirmation", test_restart_confirmation);
   add_phones_test ("/ui/phones/undo-restart", test_undo_restart);
+  add_phones_test ("/ui/phones/adaptive-layout", test_adaptive_layout);
+  add_phones_test ("/ui/phones/ellipsized-tooltip", test_ellipsized_tooltip);
+  add_phones_test ("/ui/phones/list-keys", test_list_keys);
   add_phones_test ("/ui/phones/details", test_details);
   add_phones_test ("/ui/phones/location", test_location);
   add_phones_test ("/ui/phones/bulk", test_bulk_progress_and_cancel);
