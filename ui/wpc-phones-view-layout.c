@@ -31,14 +31,15 @@ static const char * const column_ids[WPC_PHONES_N_COLUMNS] = {
   [WPC_PHONES_COLUMN_PENDING_JOBS] = "pending-jobs",
 };
 
-/* The optional columns, the first to show when there is room first */
+/* The optional columns, the first to show when there is room first: what a technician
+ * provisioning phones looks at most (which phone, where, is its work done) */
 static const WpcPhonesColumn optional_columns[] = {
   WPC_PHONES_COLUMN_MODEL,
-  WPC_PHONES_COLUMN_LOCATION,
   WPC_PHONES_COLUMN_IP,
+  WPC_PHONES_COLUMN_PENDING_JOBS,
+  WPC_PHONES_COLUMN_LOCATION,
   WPC_PHONES_COLUMN_FIRMWARE,
   WPC_PHONES_COLUMN_LAST_CONTACT,
-  WPC_PHONES_COLUMN_PENDING_JOBS,
 };
 
 static gboolean
