@@ -310,6 +310,19 @@ parent_window (WpcPhonesView *self)
   return GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL;
 }
 
+/* A dialog that acts on phones (transfer full) once the user says so: they go with it */
+static void
+present_for_phones (WpcPhonesView *self,
+                    GtkWidget     *dialog,
+                    GPtrArray     *phones,
+                    const char    *signal,
+                    GCallback      callback)
+{
+  g_object_set_data_full (G_OBJECT (dialog), "wpc-phones", phones, (GDestroyNotify) g_ptr_array_unref);
+  g_signal_connect_object (dialog, signal, callback, self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
 /* "00:1A:E8:12:34:56 (4989700123)" per line, the first few of a long list */
 static char *
 describe_phones (GPtrArray *phones)
@@ -385,11 +398,8 @@ confirm_jobs (WpcPhonesView *self,
   gtk_window_set_modal (GTK_WINDOW (dialog), TRUE);
   gtk_window_set_destroy_with_parent (GTK_WINDOW (dialog), TRUE);
   gtk_widget_set_name (dialog, name);
-  g_object_set_data_full (G_OBJECT (dialog), "wpc-phones", g_ptr_array_ref (phones),
-                          (GDestroyNotify) g_ptr_array_unref);
   g_object_set_data (G_OBJECT (dialog), "wpc-job-kind", GINT_TO_POINTER (kind));
-  g_signal_connect_object (dialog, "response", G_CALLBACK (on_confirm_response), self, 0);
-  gtk_window_present (GTK_WINDOW (dialog));
+  present_for_phones (self, dialog, g_ptr_array_ref (phones), "response", G_CALLBACK (on_confirm_response));
 }
 
 /* A restart drops the calls of busy phones: more than one phone, or a busy one, asks
@@ -499,9 +509,7 @@ items_action (GtkWidget  *widget,
                             ? WPC_WRITE_DIALOG_READ : WPC_WRITE_DIALOG_WRITE;
   WpcWriteDialog *dialog = wpc_write_dialog_new (parent_window (self), mode, list);
 
-  g_object_set_data_full (G_OBJECT (dialog), "wpc-phones", phones, (GDestroyNotify) g_ptr_array_unref);
-  g_signal_connect_object (dialog, "apply", G_CALLBACK (on_items_dialog_apply), self, 0);
-  gtk_window_present (GTK_WINDOW (dialog));
+  present_for_phones (self, GTK_WIDGET (dialog), phones, "apply", G_CALLBACK (on_items_dialog_apply));
 }
 
 static void
@@ -574,9 +582,7 @@ apply_profile_action (GtkWidget  *widget,
   gtk_widget_add_css_class (button, "suggested-action");
   gtk_widget_set_name (dialog, "apply-profile-dialog");
   g_object_set_data (G_OBJECT (dialog), "wpc-choice", choice);
-  g_object_set_data_full (G_OBJECT (dialog), "wpc-phones", phones, (GDestroyNotify) g_ptr_array_unref);
-  g_signal_connect_object (dialog, "response", G_CALLBACK (on_profile_response), self, 0);
-  gtk_window_present (GTK_WINDOW (dialog));
+  present_for_phones (self, dialog, phones, "response", G_CALLBACK (on_profile_response));
 }
 
 static void
@@ -602,9 +608,7 @@ deploy_action (GtkWidget  *widget,
   gboolean firmware = g_str_equal (action_name, "phone.deploy-firmware");
   WpcDeployDialog *dialog = wpc_deploy_dialog_new (parent_window (self), firmware, list);
 
-  g_object_set_data_full (G_OBJECT (dialog), "wpc-phones", phones, (GDestroyNotify) g_ptr_array_unref);
-  g_signal_connect_object (dialog, "apply", G_CALLBACK (on_deploy_dialog_apply), self, 0);
-  gtk_window_present (GTK_WINDOW (dialog));
+  present_for_phones (self, GTK_WIDGET (dialog), phones, "apply", G_CALLBACK (on_deploy_dialog_apply));
 }
 
 /* Issue 14 §2: phones that do not know the console yet, found by a sweep of a range */

@@ -77,6 +77,14 @@ static const char * const column_properties[WPC_PHONES_N_COLUMNS] = {
   [WPC_PHONES_COLUMN_PENDING_JOBS] = "pending-jobs",
 };
 
+/* Also the column's id in the settings (wpc-phones-view-layout.c) */
+const char *
+_wpc_phones_view_column_id (WpcPhonesColumn column)
+{
+  g_return_val_if_fail (column < WPC_PHONES_N_COLUMNS, NULL);
+  return column_properties[column];
+}
+
 /* Sorting ------------------------------------------------------------------------ */
 
 /* Sorters compare the phones' fields directly. A GtkStringSorter builds a collation key

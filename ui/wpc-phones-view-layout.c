@@ -4,7 +4,7 @@
  * while they fit in the list's width, so that a 1024x600 window needs no sideways
  * scrolling. The columns' header menu lets the user show a column anyway (the list then
  * scrolls) or hide it for good; the choice is kept in GSettings (phones-columns-shown,
- * phones-columns-hidden), as is the width of the details pane (phones-details-width).
+ * phones-columns-hidden, by the WpiPhone property each column shows), as is the width of the details pane (phones-details-width).
  * When the list is wider than its columns, the text columns take the rest.
  */
 #include "config.h"
@@ -17,20 +17,6 @@
 #define HIDDEN_KEY        "phones-columns-hidden"
 #define DETAILS_WIDTH_KEY "phones-details-width"
 
-/* The ids the settings use, one per WpcPhonesColumn */
-static const char * const column_ids[WPC_PHONES_N_COLUMNS] = {
-  [WPC_PHONES_COLUMN_STATE] = "state",
-  [WPC_PHONES_COLUMN_MAC] = "mac",
-  [WPC_PHONES_COLUMN_NUMBER] = "number",
-  [WPC_PHONES_COLUMN_MODEL] = "model",
-  [WPC_PHONES_COLUMN_LOCATION] = "location",
-  [WPC_PHONES_COLUMN_FIRMWARE] = "firmware",
-  [WPC_PHONES_COLUMN_IP] = "ip",
-  [WPC_PHONES_COLUMN_MODE] = "mode",
-  [WPC_PHONES_COLUMN_LAST_CONTACT] = "last-contact",
-  [WPC_PHONES_COLUMN_PENDING_JOBS] = "pending-jobs",
-};
-
 /* The optional columns, the first to show when there is room first: what a technician
  * provisioning phones looks at most (which phone, where, is its work done) */
 static const WpcPhonesColumn optional_columns[] = {
@@ -42,12 +28,13 @@ static const WpcPhonesColumn optional_columns[] = {
   WPC_PHONES_COLUMN_LAST_CONTACT,
 };
 
-static gboolean
-is_essential (WpcPhonesColumn column)
-{
-  return column == WPC_PHONES_COLUMN_STATE || column == WPC_PHONES_COLUMN_MAC ||
-         column == WPC_PHONES_COLUMN_NUMBER || column == WPC_PHONES_COLUMN_MODE;
-}
+/* Never hidden for want of width */
+static const gboolean essential[WPC_PHONES_N_COLUMNS] = {
+  [WPC_PHONES_COLUMN_STATE] = TRUE,
+  [WPC_PHONES_COLUMN_MAC] = TRUE,
+  [WPC_PHONES_COLUMN_NUMBER] = TRUE,
+  [WPC_PHONES_COLUMN_MODE] = TRUE,
+};
 
 static gboolean
 listed_in (WpcPhonesView   *self,
@@ -59,7 +46,7 @@ listed_in (WpcPhonesView   *self,
   if (self->settings == NULL)
     return FALSE;
   ids = g_settings_get_strv (self->settings, key);
-  return g_strv_contains ((const char * const *) ids, column_ids[column]);
+  return g_strv_contains ((const char * const *) ids, _wpc_phones_view_column_id (column));
 }
 
 /* GTK 4.8's column view still counts a hidden column's fixed width in the list's width
@@ -115,8 +102,8 @@ set_column_visible (WpcPhonesView   *self,
         }
       gtk_column_view_column_set_visible (self->columns[column], visible);
     }
-  if (!is_essential (column))
-    g_action_group_change_action_state (G_ACTION_GROUP (self->column_actions), column_ids[column],
+  if (!essential[column])
+    g_action_group_change_action_state (G_ACTION_GROUP (self->column_actions), _wpc_phones_view_column_id (column),
                                         g_variant_new_boolean (visible));
 }
 
@@ -150,7 +137,7 @@ fit_columns_idle (gpointer user_data)
 
   for (guint c = 0; c < WPC_PHONES_N_COLUMNS; c++)
     {
-      visible[c] = is_essential (c) || listed_in (self, SHOWN_KEY, c);
+      visible[c] = essential[c] || listed_in (self, SHOWN_KEY, c);
       if (visible[c])
         used += column_width (self, c);
     }
@@ -239,7 +226,7 @@ columns_menu (WpcPhonesView *self)
   for (guint i = 0; i < G_N_ELEMENTS (optional_columns); i++)
     {
       WpcPhonesColumn c = optional_columns[i];
-      g_autofree char *action = g_strconcat ("column.", column_ids[c], NULL);
+      g_autofree char *action = g_strconcat ("column.", _wpc_phones_view_column_id (c), NULL);
 
       g_menu_append (section, gtk_column_view_column_get_title (self->columns[c]), action);
     }
@@ -256,7 +243,7 @@ _wpc_phones_view_setup_layout (WpcPhonesView *self)
   for (guint i = 0; i < G_N_ELEMENTS (optional_columns); i++)
     {
       g_autoptr(GSimpleAction) action =
-        g_simple_action_new_stateful (column_ids[optional_columns[i]], NULL, g_variant_new_boolean (TRUE));
+        g_simple_action_new_stateful (_wpc_phones_view_column_id (optional_columns[i]), NULL, g_variant_new_boolean (TRUE));
 
       g_signal_connect (action, "change-state", G_CALLBACK (on_column_action_change_state), self);
       g_action_map_add_action (G_ACTION_MAP (self->column_actions), G_ACTION (action));

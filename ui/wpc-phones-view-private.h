@@ -79,6 +79,7 @@ guint    _wpc_phones_view_selection_size        (WpcPhonesView   *self);
 /* wpc-phones-view-columns.c */
 void     _wpc_phones_view_setup_columns         (WpcPhonesView   *self);
 void     _wpc_phones_view_set_column_widths     (WpcPhonesView   *self);
+const char *_wpc_phones_view_column_id          (WpcPhonesColumn  column);
 gboolean _wpc_phones_view_refresh_last_contact  (gpointer         user_data);
 gboolean _wpc_phones_view_match_search          (gpointer         item,
                                                  gpointer         user_data);

@@ -1023,16 +1023,14 @@ resize_window (Fixture  *fixture,
   wait_for (layout_settled, &wait, "the window's new size and the columns fitted to it");
 }
 
-static gboolean
-column_visible (gpointer column)
-{
-  return gtk_column_view_column_get_visible (column);
-}
+typedef struct { GtkColumnViewColumn *column; gboolean visible; } ColumnWait;
 
 static gboolean
-column_hidden (gpointer column)
+column_has_visibility (gpointer data)
 {
-  return !gtk_column_view_column_get_visible (column);
+  ColumnWait *wait = data;
+
+  return gtk_column_view_column_get_visible (wait->column) == wait->visible;
 }
 
 /* At 1024x600 State, MAC, Number and Mode are within the list's viewport, less important
@@ -1074,11 +1072,11 @@ test_adaptive_layout (Fixture *fixture)
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->view), "column.pending-jobs", NULL));
   shown_columns = g_settings_get_strv (settings, "phones-columns-shown");
   g_assert_true (g_strv_contains ((const char * const *) shown_columns, "pending-jobs"));
-  wait_for (column_visible, pending, "the column shown from its header menu");
+  wait_for (column_has_visibility, (&(ColumnWait) { pending, TRUE }), "the column shown from its header menu");
   /* ...and hides it for good, however wide */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->view), "column.pending-jobs", NULL));
   resize_window (fixture, 1920, 1080, G_N_ELEMENTS (column_titles) - 1, TRUE);
-  wait_for (column_hidden, pending, "the column hidden from its header menu");
+  wait_for (column_has_visibility, (&(ColumnWait) { pending, FALSE }), "the column hidden from its header menu");
   g_settings_reset (settings, "phones-columns-hidden");
   g_settings_reset (settings, "phones-columns-shown");
 

@@ -199,9 +199,7 @@ ui_test_wait_for_shown_text (GtkWidget  *root,
                              guint       timeout_ms,
                              const char *what)
 {
-  ShownText wait = { root, part };
-
-  test_util_wait_until (shows_text, &wait, timeout_ms, what);
+  test_util_wait_until (shows_text, (&(ShownText) { root, part }), timeout_ms, what);
 }
 
 static gboolean
@@ -219,9 +217,7 @@ ui_test_wait_for_toast (GtkWidget  *source,
                         guint       timeout_ms,
                         const char *what)
 {
-  ShownText wait = { source, part };
-
-  test_util_wait_until (toast_says, &wait, timeout_ms, what);
+  test_util_wait_until (toast_says, (&(ShownText) { source, part }), timeout_ms, what);
   return wpc_toast_get_last (source);
 }
 
