@@ -189,18 +189,17 @@ strv_update (GSettings  *settings,
 static void
 on_column_action_change_state (GSimpleAction *action,
                                GVariant      *state,
-                               gpointer       user_data)
+                               WpcPhonesView *self)
 {
-  WpcPhonesView *self = user_data;
-  const char *id = g_action_get_name (G_ACTION (action));
-  gboolean visible = g_variant_get_boolean (state);
-
   g_simple_action_set_state (action, state);
-  if (self->fitting || self->settings == NULL)
-    return;
-  strv_update (self->settings, SHOWN_KEY, id, visible);
-  strv_update (self->settings, HIDDEN_KEY, id, !visible);
-  _wpc_phones_view_queue_fit_columns (self);
+  if (!self->fitting && self->settings != NULL)
+    {
+      const char *id = g_action_get_name (G_ACTION (action));
+
+      strv_update (self->settings, SHOWN_KEY, id, g_variant_get_boolean (state));
+      strv_update (self->settings, HIDDEN_KEY, id, !g_variant_get_boolean (state));
+      _wpc_phones_view_queue_fit_columns (self);
+    }
 }
 
 static void
