@@ -15,6 +15,7 @@
 #include "wpc-phone-format.h"
 #include "wpc-phones-view-private.h"
 #include "wpc-sweep-dialog.h"
+#include "wpc-toast.h"
 #include "wpc-write-dialog.h"
 #include "wpi-catalogue.h"
 #include "wpi-phone.h"
@@ -27,6 +28,7 @@ struct _BulkJob {
   char       *parameter;
   GArray     *items;
   GPtrArray  *macs;
+  GArray     *job_ids;   /* gint64: what Undo may cancel */
   guint       next;
   guint       queued;
   guint       failed;
@@ -71,6 +73,7 @@ bulk_job_free (BulkJob *bulk)
   g_free (bulk->parameter);
   g_clear_pointer (&bulk->items, g_array_unref);
   g_ptr_array_unref (bulk->macs);
+  g_array_unref (bulk->job_ids);
   g_free (bulk->first_error);
   g_free (bulk);
 }
@@ -88,42 +91,87 @@ bulk_update_progress (WpcPhonesView *self)
   gtk_progress_bar_set_fraction (self->progress_bar, (double) bulk->next / bulk->macs->len);
 }
 
+/* Undo (issue 12 §1): cancels the jobs of a bulk run that have not gone to their phones
+ * yet; the second toast says how many were cancelled and how many had already gone. */
+static void
+on_undo_clicked (AdwToast      *toast,
+                 WpcPhonesView *self)
+{
+  GArray *job_ids = g_object_get_data (G_OBJECT (toast), "wpc-job-ids");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  guint cancelled = 0;
+  guint gone;
+
+  if (self->service == NULL)
+    return;
+  if (!wpi_service_host_cancel_unsent_jobs (self->service, (const gint64 *) (gpointer) job_ids->data,
+                                            job_ids->len, &cancelled, &error))
+    {
+      text = g_strdup_printf (_("Cannot cancel the jobs: %s"), error->message);
+      _wpc_phones_view_show_message (self, GTK_MESSAGE_ERROR, text);
+      return;
+    }
+  gone = job_ids->len - cancelled;
+  if (gone == 0)
+    /* Translators: after Undo, e.g. "20 jobs cancelled" */
+    text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u job cancelled", "%u jobs cancelled", cancelled),
+                            cancelled);
+  else
+    /* Translators: after Undo, e.g. "18 jobs cancelled, 2 already sent" */
+    text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u job cancelled, %u already sent",
+                                         "%u jobs cancelled, %u already sent", cancelled),
+                            cancelled, gone);
+  _wpc_phones_view_show_message (self, GTK_MESSAGE_INFO, text);
+}
+
+static char *
+bulk_outcome_text (BulkJob  *bulk,
+                   gboolean  cancelled)
+{
+  const char *kind = wpc_job_kind_label (bulk->kind);
+
+  if (cancelled)
+    /* Translators: e.g. "Restart stopped: queued for 40 of 100 phones" */
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s stopped: queued for %u of %u phone",
+                                         "%s stopped: queued for %u of %u phones", bulk->macs->len),
+                            kind, bulk->queued, bulk->macs->len);
+  if (bulk->failed > 0)
+    /* Translators: e.g. "Restart queued for 2 of 3 phones. 00:1A:E8:…: reason" */
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s queued for %u of %u phone. %s",
+                                         "%s queued for %u of %u phones. %s", bulk->macs->len),
+                            kind, bulk->queued, bulk->macs->len, bulk->first_error);
+  /* Translators: e.g. "Restart queued for 20 phones" */
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s queued for %u phone",
+                                       "%s queued for %u phones", bulk->queued),
+                          kind, bulk->queued);
+}
+
+/* The outcome as a toast, with Undo while some of the jobs may not have gone yet; a
+ * failure stays until dismissed (timeout 0), the HIG's toasts being for what may pass
+ * unnoticed. */
 static void
 bulk_finish (WpcPhonesView *self,
              gboolean       cancelled)
 {
   BulkJob *bulk = g_steal_pointer (&self->bulk);
-  const char *kind = wpc_job_kind_label (bulk->kind);
-  g_autofree char *text = NULL;
-  GtkMessageType type = GTK_MESSAGE_INFO;
+  g_autofree char *text = bulk_outcome_text (bulk, cancelled);
+  AdwToast *toast = adw_toast_new (text);
 
-  if (cancelled)
+  if (bulk->failed > 0)
     {
-      /* Translators: e.g. "Restart cancelled: queued for 40 of 100 phones." */
-      text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                           "%s cancelled: queued for %u of %u phone.",
-                                           "%s cancelled: queued for %u of %u phones.",
-                                           bulk->macs->len),
-                              kind, bulk->queued, bulk->macs->len);
-      type = GTK_MESSAGE_WARNING;
+      adw_toast_set_timeout (toast, 0);
+      adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
     }
-  else if (bulk->failed > 0)
+  if (bulk->job_ids->len > 0)
     {
-      /* Translators: e.g. "Restart: queued for 2 of 3 phones. 00:1A:E8:…: reason" */
-      text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                           "%s: queued for %u of %u phone. %s",
-                                           "%s: queued for %u of %u phones. %s",
-                                           bulk->macs->len),
-                              kind, bulk->queued, bulk->macs->len, bulk->first_error);
-      type = GTK_MESSAGE_ERROR;
+      adw_toast_set_button_label (toast, _("_Undo"));
+      g_object_set_data_full (G_OBJECT (toast), "wpc-job-ids", g_array_ref (bulk->job_ids),
+                              (GDestroyNotify) g_array_unref);
+      g_signal_connect_object (toast, "button-clicked", G_CALLBACK (on_undo_clicked), self, 0);
     }
-  else
-    /* Translators: e.g. "Restart: queued for 3 phones." */
-    text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s: queued for %u phone.",
-                                         "%s: queued for %u phones.", bulk->queued),
-                            kind, bulk->queued);
+  wpc_toast_show (GTK_WIDGET (self), toast);
 
-  _wpc_phones_view_show_message (self, type, text);
   gtk_widget_set_visible (self->progress_box, FALSE);
   bulk_job_free (bulk);
   _wpc_phones_view_actions_update (self);
@@ -142,10 +190,15 @@ bulk_run_slice (WpcPhonesView *self)
     {
       const char *mac = g_ptr_array_index (bulk->macs, bulk->next);
       g_autoptr(GError) error = NULL;
+      gint64 job_id;
 
       bulk->next++;
-      if (wpi_service_host_enqueue_job (self->service, mac, bulk->kind, bulk->parameter, bulk->items, &error) > 0)
-        bulk->queued++;
+      job_id = wpi_service_host_enqueue_job (self->service, mac, bulk->kind, bulk->parameter, bulk->items, &error);
+      if (job_id > 0)
+        {
+          bulk->queued++;
+          g_array_append_val (bulk->job_ids, job_id);
+        }
       else
         {
           bulk->failed++;
@@ -215,11 +268,11 @@ wpc_phones_view_queue_jobs (WpcPhonesView  *self,
   bulk->items = items != NULL ? g_array_ref (items) : NULL;
   /* MACs, not the phones: the list may change while the jobs are queued */
   bulk->macs = g_ptr_array_new_full (phones->len, g_free);
+  bulk->job_ids = g_array_sized_new (FALSE, FALSE, sizeof (gint64), phones->len);
   for (guint i = 0; i < phones->len; i++)
     g_ptr_array_add (bulk->macs, g_strdup (wpi_phone_get_mac (g_ptr_array_index (phones, i))));
   self->bulk = bulk;
 
-  gtk_info_bar_set_revealed (self->message_bar, FALSE);
   if (bulk_run_slice (self))
     {
       bulk_finish (self, FALSE);
@@ -257,6 +310,19 @@ parent_window (WpcPhonesView *self)
   return GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL;
 }
 
+/* A dialog that acts on phones (transfer full) once the user says so: they go with it */
+static void
+present_for_phones (WpcPhonesView *self,
+                    GtkWidget     *dialog,
+                    GPtrArray     *phones,
+                    const char    *signal,
+                    GCallback      callback)
+{
+  g_object_set_data_full (G_OBJECT (dialog), "wpc-phones", phones, (GDestroyNotify) g_ptr_array_unref);
+  g_signal_connect_object (dialog, signal, callback, self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
 /* "00:1A:E8:12:34:56 (4989700123)" per line, the first few of a long list */
 static char *
 describe_phones (GPtrArray *phones)
@@ -286,6 +352,93 @@ describe_phones (GPtrArray *phones)
   return g_string_free (text, FALSE);
 }
 
+static guint
+count_busy (GPtrArray *phones)
+{
+  guint busy = 0;
+
+  for (guint i = 0; i < phones->len; i++)
+    if (wpi_phone_get_state (g_ptr_array_index (phones, i)) == WPI_PHONE_STATE_BUSY)
+      busy++;
+  return busy;
+}
+
+static void
+on_confirm_response (AdwMessageDialog *dialog,
+                     const char       *response,
+                     WpcPhonesView    *self)
+{
+  GPtrArray *phones = g_object_get_data (G_OBJECT (dialog), "wpc-phones");
+  WpiJobKind kind = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (dialog), "wpc-job-kind"));
+
+  if (g_str_equal (response, "confirm"))
+    queue_for_selection (self, phones, kind, NULL, NULL);
+}
+
+/* Safe by default (issue 12 §2): a disruptive job asks first, in an AdwMessageDialog
+ * whose default is Cancel; the phones are those selected when asked. */
+static void
+confirm_jobs (WpcPhonesView *self,
+              GPtrArray     *phones,
+              WpiJobKind     kind,
+              const char    *heading,
+              const char    *body,
+              const char    *confirm_label,
+              const char    *name)
+{
+  GtkWidget *dialog = adw_message_dialog_new (parent_window (self), heading, body);
+
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"),
+                                    "confirm", confirm_label,
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "confirm", ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  gtk_window_set_modal (GTK_WINDOW (dialog), TRUE);
+  gtk_window_set_destroy_with_parent (GTK_WINDOW (dialog), TRUE);
+  gtk_widget_set_name (dialog, name);
+  g_object_set_data (G_OBJECT (dialog), "wpc-job-kind", GINT_TO_POINTER (kind));
+  present_for_phones (self, dialog, g_ptr_array_ref (phones), "response", G_CALLBACK (on_confirm_response));
+}
+
+/* A restart drops the calls of busy phones: more than one phone, or a busy one, asks
+ * first with how many calls drop; one idle phone restarts at once (issue 12 §2). */
+static void
+restart_action (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *parameter)
+{
+  WpcPhonesView *self = WPC_PHONES_VIEW (widget);
+  g_autoptr(GPtrArray) phones = wpc_phones_view_get_selected_phones (self);
+  guint busy = count_busy (phones);
+  g_autofree char *heading = NULL;
+  g_autofree char *list = NULL;
+  g_autofree char *body = NULL;
+
+  if (phones->len == 1 && busy == 0)
+    {
+      queue_for_selection (self, phones, WPI_JOB_KIND_RESTART, NULL, NULL);
+      return;
+    }
+
+  heading = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Restart %u Phone?", "Restart %u Phones?", phones->len),
+                             phones->len);
+  list = describe_phones (phones);
+  if (busy > 0)
+    {
+      /* Translators: %u counts the phones in a call; %s lists the phones */
+      g_autofree char *calls = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u call will be dropped.",
+                                                             "%u calls will be dropped.", busy), busy);
+      body = g_strdup_printf ("%s\n\n%s", calls, list);
+    }
+  else
+    body = g_strdup_printf ("%s\n\n%s", _("The phones are out of service while they restart."), list);
+  confirm_jobs (self, phones, WPI_JOB_KIND_RESTART, heading, body, _("_Restart"), "restart-dialog");
+}
+
+/* Contact me: a read-all job is what makes the service send a contact-me, and the phone
+ * that calls back is asked for all its items. */
 static void
 simple_job_action (GtkWidget  *widget,
                    const char *action_name,
@@ -293,28 +446,8 @@ simple_job_action (GtkWidget  *widget,
 {
   WpcPhonesView *self = WPC_PHONES_VIEW (widget);
   g_autoptr(GPtrArray) phones = wpc_phones_view_get_selected_phones (self);
-  WpiJobKind kind;
 
-  if (g_str_equal (action_name, "phone.restart"))
-    kind = WPI_JOB_KIND_RESTART;
-  else
-    /* Contact me: a read-all job is what makes the service send a contact-me, and the
-     * phone that calls back is asked for all its items. */
-    kind = WPI_JOB_KIND_READ_ALL;
-
-  queue_for_selection (self, phones, kind, NULL, NULL);
-}
-
-static void
-on_factory_reset_response (GtkDialog     *dialog,
-                           int            response,
-                           WpcPhonesView *self)
-{
-  GPtrArray *phones = g_object_get_data (G_OBJECT (dialog), "wpc-phones");
-
-  if (response == GTK_RESPONSE_ACCEPT)
-    queue_for_selection (self, phones, WPI_JOB_KIND_FACTORY_RESET, NULL, NULL);
-  gtk_window_destroy (GTK_WINDOW (dialog));
+  queue_for_selection (self, phones, WPI_JOB_KIND_READ_ALL, NULL, NULL);
 }
 
 static void
@@ -323,30 +456,30 @@ factory_reset_action (GtkWidget  *widget,
                       GVariant   *parameter)
 {
   WpcPhonesView *self = WPC_PHONES_VIEW (widget);
-  GPtrArray *phones = wpc_phones_view_get_selected_phones (self);
+  g_autoptr(GPtrArray) phones = wpc_phones_view_get_selected_phones (self);
   g_autofree char *list = describe_phones (phones);
-  g_autofree char *secondary = NULL;
-  GtkWidget *dialog;
-  GtkWidget *button;
+  g_autofree char *heading = NULL;
+  g_autofree char *body = NULL;
+  guint busy = count_busy (phones);
 
-  dialog = gtk_message_dialog_new (parent_window (self), GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
-                                   GTK_MESSAGE_WARNING, GTK_BUTTONS_NONE,
-                                   g_dngettext (GETTEXT_PACKAGE, "Factory Reset %u Phone?",
-                                                "Factory Reset %u Phones?", phones->len),
-                                   phones->len);
+  heading = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Factory Reset %u Phone?", "Factory Reset %u Phones?",
+                                          phones->len),
+                             phones->len);
   /* Translators: %s lists the phones, one "MAC (number)" per line */
-  secondary = g_strdup_printf (_("Every setting of these phones is erased and they restart with "
-                                 "factory defaults. They will need to be provisioned again.\n\n%s"),
-                               list);
-  gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog), "%s", secondary);
-  gtk_dialog_add_button (GTK_DIALOG (dialog), _("_Cancel"), GTK_RESPONSE_CANCEL);
-  button = gtk_dialog_add_button (GTK_DIALOG (dialog), _("_Factory Reset"), GTK_RESPONSE_ACCEPT);
-  gtk_widget_add_css_class (button, "destructive-action");
-  gtk_dialog_set_default_response (GTK_DIALOG (dialog), GTK_RESPONSE_CANCEL);
-  gtk_widget_set_name (dialog, "factory-reset-dialog");
-  g_object_set_data_full (G_OBJECT (dialog), "wpc-phones", phones, (GDestroyNotify) g_ptr_array_unref);
-  g_signal_connect_object (dialog, "response", G_CALLBACK (on_factory_reset_response), self, 0);
-  gtk_window_present (GTK_WINDOW (dialog));
+  body = g_strdup_printf (_("Every setting of these phones is erased and they restart with "
+                            "factory defaults. They will need to be provisioned again.\n\n%s"),
+                          list);
+  if (busy > 0)
+    {
+      g_autofree char *calls = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u call will be dropped.",
+                                                             "%u calls will be dropped.", busy), busy);
+      g_autofree char *with_calls = g_strdup_printf ("%s\n\n%s", calls, body);
+
+      g_free (g_steal_pointer (&body));
+      body = g_steal_pointer (&with_calls);
+    }
+  confirm_jobs (self, phones, WPI_JOB_KIND_FACTORY_RESET, heading, body, _("_Factory Reset"),
+                "factory-reset-dialog");
 }
 
 static void
@@ -376,9 +509,7 @@ items_action (GtkWidget  *widget,
                             ? WPC_WRITE_DIALOG_READ : WPC_WRITE_DIALOG_WRITE;
   WpcWriteDialog *dialog = wpc_write_dialog_new (parent_window (self), mode, list);
 
-  g_object_set_data_full (G_OBJECT (dialog), "wpc-phones", phones, (GDestroyNotify) g_ptr_array_unref);
-  g_signal_connect_object (dialog, "apply", G_CALLBACK (on_items_dialog_apply), self, 0);
-  gtk_window_present (GTK_WINDOW (dialog));
+  present_for_phones (self, GTK_WIDGET (dialog), phones, "apply", G_CALLBACK (on_items_dialog_apply));
 }
 
 static void
@@ -451,9 +582,7 @@ apply_profile_action (GtkWidget  *widget,
   gtk_widget_add_css_class (button, "suggested-action");
   gtk_widget_set_name (dialog, "apply-profile-dialog");
   g_object_set_data (G_OBJECT (dialog), "wpc-choice", choice);
-  g_object_set_data_full (G_OBJECT (dialog), "wpc-phones", phones, (GDestroyNotify) g_ptr_array_unref);
-  g_signal_connect_object (dialog, "response", G_CALLBACK (on_profile_response), self, 0);
-  gtk_window_present (GTK_WINDOW (dialog));
+  present_for_phones (self, dialog, phones, "response", G_CALLBACK (on_profile_response));
 }
 
 static void
@@ -479,9 +608,7 @@ deploy_action (GtkWidget  *widget,
   gboolean firmware = g_str_equal (action_name, "phone.deploy-firmware");
   WpcDeployDialog *dialog = wpc_deploy_dialog_new (parent_window (self), firmware, list);
 
-  g_object_set_data_full (G_OBJECT (dialog), "wpc-phones", phones, (GDestroyNotify) g_ptr_array_unref);
-  g_signal_connect_object (dialog, "apply", G_CALLBACK (on_deploy_dialog_apply), self, 0);
-  gtk_window_present (GTK_WINDOW (dialog));
+  present_for_phones (self, GTK_WIDGET (dialog), phones, "apply", G_CALLBACK (on_deploy_dialog_apply));
 }
 
 /* Issue 14 §2: phones that do not know the console yet, found by a sweep of a range */
@@ -689,7 +816,7 @@ _wpc_phones_view_actions_class_init (GtkWidgetClass *widget_class)
 {
   gtk_widget_class_install_action (widget_class, "phone.read-all", NULL, simple_job_action);
   gtk_widget_class_install_action (widget_class, "phone.contact-me", NULL, simple_job_action);
-  gtk_widget_class_install_action (widget_class, "phone.restart", NULL, simple_job_action);
+  gtk_widget_class_install_action (widget_class, "phone.restart", NULL, restart_action);
   gtk_widget_class_install_action (widget_class, "phone.read-items", NULL, items_action);
   gtk_widget_class_install_action (widget_class, "phone.write-items", NULL, items_action);
   gtk_widget_class_install_action (widget_class, "phone.factory-reset", NULL, factory_reset_action);

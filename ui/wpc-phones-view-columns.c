@@ -77,6 +77,14 @@ static const char * const column_properties[WPC_PHONES_N_COLUMNS] = {
   [WPC_PHONES_COLUMN_PENDING_JOBS] = "pending-jobs",
 };
 
+/* Also the column's id in the settings (wpc-phones-view-layout.c) */
+const char *
+_wpc_phones_view_column_id (WpcPhonesColumn column)
+{
+  g_return_val_if_fail (column < WPC_PHONES_N_COLUMNS, NULL);
+  return column_properties[column];
+}
+
 /* Sorting ------------------------------------------------------------------------ */
 
 /* Sorters compare the phones' fields directly. A GtkStringSorter builds a collation key
@@ -307,7 +315,7 @@ static const int column_chars[WPC_PHONES_N_COLUMNS] = {
   [WPC_PHONES_COLUMN_STATE] = 8,
   [WPC_PHONES_COLUMN_MAC] = 15,
   [WPC_PHONES_COLUMN_NUMBER] = 14,     /* an E.164 number with its country code */
-  [WPC_PHONES_COLUMN_MODEL] = 17,      /* "OpenScape Desk Phone…" at least */
+  [WPC_PHONES_COLUMN_MODEL] = 15,      /* "OpenStage 60 T"; longer ones ellipsized, with a tooltip */
   [WPC_PHONES_COLUMN_LOCATION] = 12,   /* "Room 2.14" */
   [WPC_PHONES_COLUMN_FIRMWARE] = 9,
   [WPC_PHONES_COLUMN_IP] = 12,
@@ -319,13 +327,39 @@ static const int column_chars[WPC_PHONES_N_COLUMNS] = {
 #define ICON_CELL_EXTRA 22   /* a 16 px icon and the box's spacing */
 #define CELL_PADDING    12
 
+/* Text cut off with "…" has the full text as its tooltip (issue 12 §4); asked only when
+ * the pointer rests on the cell, so 10,000 rows cost nothing. */
+static gboolean
+on_ellipsized_tooltip (GtkWidget  *label,
+                       int         x,
+                       int         y,
+                       gboolean    keyboard,
+                       GtkTooltip *tooltip,
+                       gpointer    user_data)
+{
+  if (!pango_layout_is_ellipsized (gtk_label_get_layout (GTK_LABEL (label))))
+    return FALSE;
+  gtk_tooltip_set_text (tooltip, gtk_label_get_text (GTK_LABEL (label)));
+  return TRUE;
+}
+
 static GtkWidget *
-new_cell_label (gboolean numeric)
+ellipsizing_label (void)
 {
   GtkWidget *label = gtk_label_new (NULL);
 
-  gtk_label_set_xalign (GTK_LABEL (label), numeric ? 1.0 : 0.0);
   gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+  gtk_widget_set_has_tooltip (label, TRUE);
+  g_signal_connect (label, "query-tooltip", G_CALLBACK (on_ellipsized_tooltip), NULL);
+  return label;
+}
+
+static GtkWidget *
+new_cell_label (gboolean numeric)
+{
+  GtkWidget *label = ellipsizing_label ();
+
+  gtk_label_set_xalign (GTK_LABEL (label), numeric ? 1.0 : 0.0);
   gtk_widget_add_css_class (label, "numeric");
   return label;
 }
@@ -335,12 +369,11 @@ new_icon_cell (void)
 {
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
   GtkWidget *image = gtk_image_new ();
-  GtkWidget *label = gtk_label_new (NULL);
+  GtkWidget *label = ellipsizing_label ();
 
   /* The word beside it says the same; the icon is for scanning a long list. */
   g_object_set (image, "accessible-role", GTK_ACCESSIBLE_ROLE_PRESENTATION, NULL);
   gtk_label_set_xalign (GTK_LABEL (label), 0.0);
-  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
   gtk_box_append (GTK_BOX (box), image);
   gtk_box_append (GTK_BOX (box), label);
   return box;
@@ -415,7 +448,7 @@ setup_cell (GtkSignalListItemFactory *factory,
       break;
     case WPC_PHONES_COLUMN_LAST_CONTACT:
       child = new_cell_label (FALSE);
-      gtk_widget_set_has_tooltip (child, TRUE);
+      g_signal_handlers_disconnect_by_func (child, on_ellipsized_tooltip, NULL);
       g_signal_connect (child, "query-tooltip", G_CALLBACK (on_last_contact_tooltip), NULL);
       break;
     case WPC_PHONES_COLUMN_MAC:
@@ -502,7 +535,7 @@ _wpc_phones_view_set_column_widths (WpcPhonesView *self)
       if (i == WPC_PHONES_COLUMN_STATE || i == WPC_PHONES_COLUMN_MODE)
         width += ICON_CELL_EXTRA;
       if (!self->column_resized[i])
-        gtk_column_view_column_set_fixed_width (self->columns[i], width);
+        _wpc_phones_view_set_column_width (self, i, width);
     }
   pango_font_metrics_unref (metrics);
 }

@@ -33,8 +33,8 @@ on_imported (WpcImportDialog *dialog,
 
   if (self->service != NULL)
     wpi_service_host_reload (self->service);
-  text = g_strdup_printf (_("Phone list imported: %u new, %u updated, %u unchanged. Phones that have "
-                            "not called yet are “Expected” and are configured when they do."),
+  /* A toast is short: the Expected state explains itself in the list (its tooltip) */
+  text = g_strdup_printf (_("Phone list imported: %u new, %u updated, %u unchanged"),
                           added, updated, unchanged);
   _wpc_phones_view_show_message (self, GTK_MESSAGE_INFO, text);
 }

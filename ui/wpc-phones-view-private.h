@@ -4,9 +4,11 @@
  * class, its template, the models and the selection; wpc-phones-view-columns.c the cells,
  * sorters and search matching of the columns; wpc-phones-view-actions.c the actions on the
  * selection and the bulk queue behind them; wpc-phones-view-import.c the phone list's
- * import and export (D24).
+ * import and export (D24); wpc-phones-view-layout.c what shows at which width.
  */
 #pragma once
+
+#include <adwaita.h>
 
 #include "wpc-phone-details.h"
 #include "wpc-phones-view.h"
@@ -24,10 +26,12 @@ struct _WpcPhonesView
   GtkWidget           *box;
   GtkSearchEntry      *search_entry;
   GtkLabel            *count_label;
-  GtkInfoBar          *message_bar;
-  GtkLabel            *message_label;
   GtkWidget           *progress_box;
   GtkProgressBar      *progress_bar;
+  GtkStack            *list_stack;          /* the list, or the status page of no match */
+  AdwStatusPage       *no_match_page;
+  GtkScrolledWindow   *list_scroller;
+  GtkPaned            *paned;
   GtkColumnView       *column_view;
   GtkColumnViewColumn *columns[WPC_PHONES_N_COLUMNS];
   GtkStack            *details_stack;
@@ -50,14 +54,19 @@ struct _WpcPhonesView
   GString             *search_buffer;       /* reused for each phone's text */
   GHashTable          *last_contact_labels; /* GtkLabel -> WpiPhone, both borrowed: the bound cells */
   BulkJob             *bulk;
+  GSimpleActionGroup  *column_actions;      /* "column.<id>": the header menu's check items */
   GCancellable        *cancellable;         /* cancelled in dispose: the deployment copies */
 
   /* Plain values and sources */
   gboolean             column_resized[WPC_PHONES_N_COLUMNS];
+  int                  hidden_widths[WPC_PHONES_N_COLUMNS]; /* a hidden column's width when shown */
   gboolean             setting_widths;
   guint                search_source;       /* applies the entry's text after typing */
   gint64               search_time;         /* "now" of the last-contact texts searched */
   guint                tick_source;
+  guint                fit_source;          /* fits the columns to the list's width */
+  gboolean             fitting;             /* the view, not the user, changes the columns */
+  gboolean             details_width_restored;
 };
 
 /* wpc-phones-view.c */
@@ -70,9 +79,19 @@ guint    _wpc_phones_view_selection_size        (WpcPhonesView   *self);
 /* wpc-phones-view-columns.c */
 void     _wpc_phones_view_setup_columns         (WpcPhonesView   *self);
 void     _wpc_phones_view_set_column_widths     (WpcPhonesView   *self);
+const char *_wpc_phones_view_column_id          (WpcPhonesColumn  column);
 gboolean _wpc_phones_view_refresh_last_contact  (gpointer         user_data);
 gboolean _wpc_phones_view_match_search          (gpointer         item,
                                                  gpointer         user_data);
+
+/* wpc-phones-view-layout.c */
+void     _wpc_phones_view_setup_layout          (WpcPhonesView   *self);
+void     _wpc_phones_view_queue_fit_columns     (WpcPhonesView   *self);
+void     _wpc_phones_view_set_column_width      (WpcPhonesView   *self,
+                                                 WpcPhonesColumn  column,
+                                                 int              width);
+void     _wpc_phones_view_layout_settings_changed (WpcPhonesView *self);
+void     _wpc_phones_view_layout_dispose        (WpcPhonesView   *self);
 
 /* wpc-phones-view-import.c */
 void     _wpc_phones_view_import_class_init     (GtkWidgetClass  *widget_class);

@@ -14,6 +14,7 @@
 #include "wpc-phone-details.h"
 #include "wpc-phone-format.h"
 #include "wpc-phones-view-private.h"
+#include "wpc-toast.h"
 #include "wpi-phone.h"
 
 #define LAST_CONTACT_REFRESH_SECONDS 5
@@ -139,10 +140,29 @@ on_selection_changed (WpcPhonesView *self)
   _wpc_phones_view_actions_update (self);
 }
 
+/* A search that leaves no row shows a status page, not a blank list (issue 12 §1) */
+static void
+update_no_match (WpcPhonesView *self)
+{
+  const char *search = gtk_editable_get_text (GTK_EDITABLE (self->search_entry));
+  gboolean no_match = self->search != NULL && g_list_model_get_n_items (G_LIST_MODEL (self->sort_model)) == 0;
+
+  if (no_match)
+    {
+      /* Translators: %s is what was typed in the search */
+      g_autofree char *text = g_strdup_printf (_("No phone has “%s” in any column."), search);
+
+      adw_status_page_set_description (self->no_match_page, text);
+    }
+  gtk_stack_set_visible_child_name (self->list_stack, no_match ? "no-match" : "list");
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "phone.clear-search", search[0] != '\0');
+}
+
 static void
 on_rows_changed (WpcPhonesView *self)
 {
   update_count (self);
+  update_no_match (self);
   /* Filtering may drop the phone whose details are shown from the selection */
   update_details (self);
   _wpc_phones_view_actions_update (self);
@@ -176,6 +196,7 @@ apply_search (WpcPhonesView *self)
   else if (previous != NULL && (self->search == NULL || strstr (previous, self->search) != NULL))
     change = GTK_FILTER_CHANGE_LESS_STRICT;
   gtk_filter_changed (self->search_filter, change);
+  update_no_match (self);
 }
 
 static gboolean
@@ -206,28 +227,27 @@ on_search_text_changed (WpcPhonesView *self)
 
 /* Messages and progress ------------------------------------------------------------ */
 
+/* Feedback as a toast (issue 12 §1); an error stays until dismissed, as the HIG keeps
+ * toasts for what may pass unnoticed. */
 void
 _wpc_phones_view_show_message (WpcPhonesView  *self,
                                GtkMessageType  type,
                                const char     *text)
 {
-  gtk_info_bar_set_message_type (self->message_bar, type);
-  gtk_label_set_text (self->message_label, text);
-  gtk_info_bar_set_revealed (self->message_bar, TRUE);
+  AdwToast *toast = adw_toast_new (text);
+
+  if (type == GTK_MESSAGE_ERROR)
+    {
+      adw_toast_set_timeout (toast, 0);
+      adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
+    }
+  wpc_toast_show (GTK_WIDGET (self), toast);
 }
 
 void
 _wpc_phones_view_notify_busy (WpcPhonesView *self)
 {
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
-}
-
-static void
-on_message_bar_response (WpcPhonesView *self,
-                         int            response)
-{
-  if (response == GTK_RESPONSE_CLOSE)
-    gtk_info_bar_set_revealed (self->message_bar, FALSE);
 }
 
 /* Search and context menu -------------------------------------------------------- */
@@ -241,6 +261,17 @@ find_action (GtkWidget  *widget,
 
   gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
   gtk_editable_select_region (GTK_EDITABLE (self->search_entry), 0, -1);
+}
+
+static void
+clear_search_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  WpcPhonesView *self = WPC_PHONES_VIEW (widget);
+
+  wpc_phones_view_set_search (self, NULL);
+  gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
 }
 
 static void
@@ -271,6 +302,56 @@ on_secondary_click (GtkGestureClick *gesture,
   gtk_popover_set_pointing_to (GTK_POPOVER (self->context_menu), &rect);
   gtk_popover_popup (GTK_POPOVER (self->context_menu));
 }
+/* Keys in the list ------------------------------------------------------------- */
+
+/* Tab leaves the list for the details, Shift+Tab for the search, rather than moving
+ * row by row (issue 12 §4) */
+static gboolean
+list_tab (GtkWidget *widget,
+          GVariant  *args,
+          gpointer   user_data)
+{
+  WpcPhonesView *self = user_data;
+
+  if (g_variant_get_boolean (args))
+    return gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
+  return gtk_widget_child_focus (GTK_WIDGET (self->details_stack), GTK_DIR_TAB_FORWARD);
+}
+
+/* Space on a row would select that row alone and drop the rest of the selection: with
+ * a selection, Space keeps it (issue 12 §4); with none, it selects as usual. */
+static gboolean
+list_space (GtkWidget *widget,
+            GVariant  *args,
+            gpointer   user_data)
+{
+  WpcPhonesView *self = user_data;
+
+  return _wpc_phones_view_selection_size (self) > 0;
+}
+
+static void
+setup_list_keys (WpcPhonesView *self)
+{
+  GtkEventController *keys = gtk_shortcut_controller_new ();
+  GtkShortcutController *controller = GTK_SHORTCUT_CONTROLLER (keys);
+
+  /* Before the row that has the focus sees the key */
+  gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_CAPTURE);
+  gtk_shortcut_controller_add_shortcut (controller,
+                                        gtk_shortcut_new_with_arguments (gtk_shortcut_trigger_parse_string ("Tab"),
+                                                                         gtk_callback_action_new (list_tab, self, NULL),
+                                                                         "b", FALSE));
+  gtk_shortcut_controller_add_shortcut (controller,
+                                        gtk_shortcut_new_with_arguments (gtk_shortcut_trigger_parse_string ("<Shift>Tab|<Shift>ISO_Left_Tab"),
+                                                                         gtk_callback_action_new (list_tab, self, NULL),
+                                                                         "b", TRUE));
+  gtk_shortcut_controller_add_shortcut (controller,
+                                        gtk_shortcut_new (gtk_shortcut_trigger_parse_string ("space"),
+                                                          gtk_callback_action_new (list_space, self, NULL)));
+  gtk_widget_add_controller (GTK_WIDGET (self->column_view), keys);
+}
+
 /* Service ------------------------------------------------------------------------ */
 
 static void
@@ -327,6 +408,7 @@ wpc_phones_view_set_settings (WpcPhonesView *self,
   if (g_set_object (&self->settings, settings))
     {
       wpc_phone_details_set_settings (self->details, settings);
+      _wpc_phones_view_layout_settings_changed (self);
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SETTINGS]);
     }
 }
@@ -343,6 +425,7 @@ wpc_phones_view_map (GtkWidget *widget)
   self->setting_widths = TRUE;
   _wpc_phones_view_set_column_widths (self);
   self->setting_widths = FALSE;
+  _wpc_phones_view_queue_fit_columns (self);
   _wpc_phones_view_refresh_last_contact (self);
   self->tick_source = g_timeout_add_seconds (LAST_CONTACT_REFRESH_SECONDS, _wpc_phones_view_refresh_last_contact, self);
 }
@@ -394,6 +477,7 @@ wpc_phones_view_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   _wpc_phones_view_actions_dispose (self);
+  _wpc_phones_view_layout_dispose (self);
   /* The column view's sorter changes as its columns go; nothing here needs to hear it */
   if (self->sort_model != NULL)
     {
@@ -508,10 +592,12 @@ wpc_phones_view_class_init (WpcPhonesViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, WpcPhonesView, box);
   gtk_widget_class_bind_template_child (widget_class, WpcPhonesView, search_entry);
   gtk_widget_class_bind_template_child (widget_class, WpcPhonesView, count_label);
-  gtk_widget_class_bind_template_child (widget_class, WpcPhonesView, message_bar);
-  gtk_widget_class_bind_template_child (widget_class, WpcPhonesView, message_label);
   gtk_widget_class_bind_template_child (widget_class, WpcPhonesView, progress_box);
   gtk_widget_class_bind_template_child (widget_class, WpcPhonesView, progress_bar);
+  gtk_widget_class_bind_template_child (widget_class, WpcPhonesView, list_stack);
+  gtk_widget_class_bind_template_child (widget_class, WpcPhonesView, no_match_page);
+  gtk_widget_class_bind_template_child (widget_class, WpcPhonesView, list_scroller);
+  gtk_widget_class_bind_template_child (widget_class, WpcPhonesView, paned);
   gtk_widget_class_bind_template_child (widget_class, WpcPhonesView, column_view);
   gtk_widget_class_bind_template_child_full (widget_class, "state_column", FALSE,
                                              G_STRUCT_OFFSET (WpcPhonesView, columns[WPC_PHONES_COLUMN_STATE]));
@@ -537,11 +623,11 @@ wpc_phones_view_class_init (WpcPhonesViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, WpcPhonesView, details_placeholder);
   gtk_widget_class_bind_template_child (widget_class, WpcPhonesView, details);
   gtk_widget_class_bind_template_child (widget_class, WpcPhonesView, phone_menu);
-  gtk_widget_class_bind_template_callback (widget_class, on_message_bar_response);
 
   _wpc_phones_view_actions_class_init (widget_class);
   _wpc_phones_view_import_class_init (widget_class);
   gtk_widget_class_install_action (widget_class, "phone.find", NULL, find_action);
+  gtk_widget_class_install_action (widget_class, "phone.clear-search", NULL, clear_search_action);
   gtk_widget_class_install_action (widget_class, "phone.context-menu", NULL, context_menu_action);
 
   gtk_widget_class_set_css_name (widget_class, "wpc-phones-view");
@@ -559,7 +645,9 @@ wpc_phones_view_init (WpcPhonesView *self)
   self->last_contact_labels = g_hash_table_new (NULL, NULL);
   self->search_buffer = g_string_sized_new (256);
   _wpc_phones_view_setup_columns (self);
+  _wpc_phones_view_setup_layout (self);
   setup_models (self);
+  setup_list_keys (self);
 
   g_signal_connect_object (self->selection, "selection-changed",
                            G_CALLBACK (on_selection_changed), self, G_CONNECT_SWAPPED);
@@ -588,6 +676,7 @@ wpc_phones_view_init (WpcPhonesView *self)
 
   update_count (self);
   update_details (self);
+  update_no_match (self);
   _wpc_phones_view_actions_update (self);
 }
 

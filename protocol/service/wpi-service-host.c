@@ -1157,6 +1157,57 @@ wpi_service_host_enqueue_job (WpiServiceHost  *self,
   return call.job_id;
 }
 
+typedef struct {
+  const gint64 *job_ids;
+  guint         n_job_ids;
+  guint         n_cancelled;
+  GError       *error;
+} CancelCall;
+
+static void
+cancel_on_worker (WpiServiceHost *self,
+                  gpointer        data)
+{
+  CancelCall *call = data;
+
+  for (guint i = 0; i < call->n_job_ids; i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (wpi_service_cancel_unsent_job (self->service, call->job_ids[i], &error))
+        call->n_cancelled++;
+      else if (!g_error_matches (error, WPI_STORE_ERROR, WPI_STORE_ERROR_STATE) &&
+               !g_error_matches (error, WPI_STORE_ERROR, WPI_STORE_ERROR_NOT_FOUND))
+        {
+          call->error = g_steal_pointer (&error);
+          return;
+        }
+    }
+}
+
+gboolean
+wpi_service_host_cancel_unsent_jobs (WpiServiceHost  *self,
+                                     const gint64    *job_ids,
+                                     guint            n_job_ids,
+                                     guint           *n_cancelled,
+                                     GError         **error)
+{
+  CancelCall call = { job_ids, n_job_ids, 0, NULL };
+
+  g_return_val_if_fail (WPI_IS_SERVICE_HOST (self), FALSE);
+  g_return_val_if_fail (job_ids != NULL || n_job_ids == 0, FALSE);
+
+  worker_call (self, cancel_on_worker, &call);
+  if (n_cancelled != NULL)
+    *n_cancelled = call.n_cancelled;
+  if (call.error != NULL)
+    {
+      g_propagate_error (error, call.error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static void
 publish_now_on_worker (WpiServiceHost *self,
                        gpointer        data)

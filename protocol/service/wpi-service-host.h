@@ -70,6 +70,16 @@ gint64          wpi_service_host_enqueue_job      (WpiServiceHost  *self,
                                                    GArray          *items,
                                                    GError         **error);
 
+/* wpi_service_cancel_unsent_job() on the worker for each id, in one call, so that the
+ * service sends none of them meanwhile. Returns how many were cancelled; the others had
+ * already been sent or finished (or were unknown) and are left as they are. FALSE with
+ * an error when the store failed: the jobs cancelled before stay cancelled. */
+gboolean        wpi_service_host_cancel_unsent_jobs (WpiServiceHost  *self,
+                                                     const gint64    *job_ids,
+                                                     guint            n_job_ids,
+                                                     guint           *n_cancelled,
+                                                     GError         **error);
+
 /* Blocks until every update the worker has produced so far has reached the owner's
  * models and signals (for tests and for a clean shutdown). */
 void            wpi_service_host_sync             (WpiServiceHost  *self);

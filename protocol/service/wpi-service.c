@@ -804,3 +804,41 @@ wpi_service_enqueue_job (WpiService  *self,
     _wpi_service_schedule_contacts (self, mac);
   return job_id;
 }
+
+/* Check and cancel in one transaction: another process (wpictl) sees either the queued
+ * job or the cancelled one. IN_PROGRESS is the one pending state whose message may
+ * already be at the phone, as wpi-bootstrap.c's cancel_waiting_bootstraps() has it. */
+static gboolean
+cancel_unsent_in_transaction (WpiStore  *store,
+                              gpointer   user_data,
+                              GError   **error)
+{
+  gint64 job_id = *(const gint64 *) user_data;
+  g_autoptr(WpiJobRecord) job = wpi_store_job_get (store, job_id, error);
+
+  if (job == NULL)
+    return FALSE;
+  if ((WPI_JOB_STATE_MASK (job->state) & WPI_JOB_STATE_MASK_PENDING) == 0 ||
+      job->state == WPI_JOB_STATE_IN_PROGRESS)
+    {
+      g_set_error (error, WPI_STORE_ERROR, WPI_STORE_ERROR_STATE,
+                   "Job %" G_GINT64_FORMAT " has already been sent to its phone", job_id);
+      return FALSE;
+    }
+  return wpi_store_job_cancel (store, job_id, error);
+}
+
+gboolean
+wpi_service_cancel_unsent_job (WpiService  *self,
+                               gint64       job_id,
+                               GError     **error)
+{
+  g_return_val_if_fail (WPI_IS_SERVICE (self), FALSE);
+
+  if (!wpi_store_run_in_transaction (self->store, cancel_unsent_in_transaction, &job_id, error))
+    return FALSE;
+  _wpi_service_refresh_job (self, job_id);
+  g_signal_emit (self, _wpi_service_signals[SIGNAL_JOB_CHANGED], 0, job_id,
+                 wpi_job_state_to_string (WPI_JOB_STATE_CANCELLED));
+  return TRUE;
+}

@@ -115,4 +115,13 @@ gint64      wpi_service_enqueue_job       (WpiService    *self,
                                            GArray        *items,
                                            GError       **error);
 
+/* Cancels a job that has not been sent to its phone yet: pending and not in progress
+ * (a contact-me may have gone, the job's own message has not). The store keeps it as
+ * CANCELLED, checked and written in one transaction. A job already sent or finished is
+ * WPI_STORE_ERROR_STATE, an unknown one WPI_STORE_ERROR_NOT_FOUND; either way the
+ * store is unchanged. */
+gboolean    wpi_service_cancel_unsent_job (WpiService    *self,
+                                           gint64         job_id,
+                                           GError       **error);
+
 G_END_DECLS

@@ -7,6 +7,7 @@
 #include <glib/gstdio.h>
 
 #include "test-util-service.h"
+#include "test-util-store.h"
 #include "wpi-job.h"
 #include "wpi-phone.h"
 #include "wpi-service-host.h"
@@ -284,6 +285,73 @@ test_enqueue (Fixture       *f,
   g_assert_nonnull (error);
 }
 
+/* Each job of the cancel test is moved along these states before the cancel */
+static const struct {
+  WpiJobState path[2];  /* applied in order; QUEUED: stays as queued */
+  gboolean    cancelled;
+} cancel_cases[] = {
+  { { WPI_JOB_STATE_QUEUED, WPI_JOB_STATE_QUEUED }, TRUE },
+  { { WPI_JOB_STATE_CONTACTING, WPI_JOB_STATE_QUEUED }, TRUE },
+  { { WPI_JOB_STATE_WAITING_BUSY, WPI_JOB_STATE_QUEUED }, TRUE },
+  { { WPI_JOB_STATE_IN_PROGRESS, WPI_JOB_STATE_QUEUED }, FALSE },
+  { { WPI_JOB_STATE_IN_PROGRESS, WPI_JOB_STATE_DONE }, FALSE },
+  { { WPI_JOB_STATE_IN_PROGRESS, WPI_JOB_STATE_FAILED }, FALSE },
+};
+
+/* Undo of a queued job (issue 12 §1): only the jobs not yet sent are cancelled, the
+ * store keeps them as cancelled, the others (and an unknown id) are left alone, and the
+ * owner's mirror follows. The host does not listen, so nothing moves the jobs but the
+ * test. */
+static void
+test_cancel_unsent (Fixture       *f,
+                    gconstpointer  data)
+{
+  WpiStore *store = wpi_service_host_get_store (f->host);
+  g_autoptr(GError) error = NULL;
+  gint64 ids[G_N_ELEMENTS (cancel_cases) + 1];
+  guint expected = 0;
+  guint n_cancelled = 99;
+
+  test_util_store_add_phone (store, "00:1A:E8:43:00:01", "4301", NULL, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (cancel_cases); i++)
+    {
+      ids[i] = wpi_service_host_enqueue_job (f->host, "00:1A:E8:43:00:01", WPI_JOB_KIND_RESTART,
+                                             NULL, NULL, &error);
+      g_assert_no_error (error);
+      for (guint step = 0; step < G_N_ELEMENTS (cancel_cases[i].path); step++)
+        if (cancel_cases[i].path[step] != WPI_JOB_STATE_QUEUED)
+          {
+            wpi_store_job_set_state (store, ids[i], cancel_cases[i].path[step], "test", &error);
+            g_assert_no_error (error);
+          }
+      expected += cancel_cases[i].cancelled ? 1 : 0;
+    }
+  ids[G_N_ELEMENTS (cancel_cases)] = 999999;  /* unknown: skipped, not an error */
+
+  g_assert_true (wpi_service_host_cancel_unsent_jobs (f->host, ids, G_N_ELEMENTS (ids), &n_cancelled, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n_cancelled, ==, expected);
+
+  wpi_service_host_reload (f->host);
+  wpi_service_host_sync (f->host);
+  for (guint i = 0; i < G_N_ELEMENTS (cancel_cases); i++)
+    {
+      g_autoptr(WpiJobRecord) job = test_util_store_job_get (store, ids[i]);
+
+      if (cancel_cases[i].cancelled)
+        {
+          g_assert_cmpint (job->state, ==, WPI_JOB_STATE_CANCELLED);
+          g_assert_cmpint (mirrored_job_state (f, ids[i]), ==, WPI_JOB_STATE_CANCELLED);
+        }
+      else
+        g_assert_cmpint (job->state, !=, WPI_JOB_STATE_CANCELLED);
+    }
+
+  /* a second undo finds nothing left to cancel */
+  g_assert_true (wpi_service_host_cancel_unsent_jobs (f->host, ids, G_N_ELEMENTS (ids), &n_cancelled, &error));
+  g_assert_cmpuint (n_cancelled, ==, 0);
+}
+
 /* Any job that went back to pending (left in-progress) */
 static gboolean
 job_pending_again (gpointer data)
@@ -356,6 +424,7 @@ main (int   argc,
   g_test_add ("/service-host/enqueue", Fixture, NULL, fixture_set_up, test_enqueue, fixture_tear_down);
   g_test_add ("/service-host/flow-deadline", Fixture, NULL, fixture_set_up, test_flow_deadline_forwarded,
               fixture_tear_down);
+  g_test_add ("/service-host/cancel-unsent", Fixture, NULL, fixture_set_up, test_cancel_unsent, fixture_tear_down);
   g_test_add_func ("/service-host/bad-data-dir", test_bad_data_dir);
 
   return g_test_run ();

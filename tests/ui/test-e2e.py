@@ -223,6 +223,28 @@ def table_rows(table, columns):
     return rows
 
 
+def column_index(table, title, fallback):
+    """The index among a GtkColumnView row's cells of the column titled title: the view
+    hides columns for want of width (issue 12 §4), and a hidden column has no cells. The
+    fallback is its place with every column shown, for a tree that names no header."""
+    headers = []
+
+    def collect(accessible, depth):
+        for child in children(accessible):
+            child_role = role(child)
+            # GTK 4.8 has a column's title as a filler named after its class
+            if child_role == pyatspi.ROLE_COLUMN_HEADER or name(child) == "GtkColumnViewTitle":
+                headers.append(first_label(child) or name(child))
+            elif child_role != pyatspi.ROLE_LIST and depth > 0:
+                collect(child, depth - 1)
+    collect(table, 3)
+    if not headers:
+        return fallback
+    if title not in headers:
+        raise StepFailed(f"the column “{title}” is not shown in “{name(table)}” (columns: {headers})")
+    return headers.index(title)
+
+
 def row_count(table):
     rows_list = row_list(table)
     return rows_list.childCount if rows_list else 0
@@ -398,7 +420,7 @@ IP_COLUMN = 6  # state, MAC, number, model, location, firmware, IP
 def sweep_steps(app, phones_page, phone_table, tap, timeout):
     """From the Phones view's menu: a public range is refused as typed; a sweep of the demo
     phones' loopback range has every one of them answer and call the console again."""
-    ips = sorted({row[0] for row in table_rows(phone_table, [IP_COLUMN])
+    ips = sorted({row[0] for row in table_rows(phone_table, [column_index(phone_table, "IP Address", IP_COLUMN)])
                   if re.match(r"^127\.\d+\.\d+\.\d+$", row[0])}, key=ipaddress.ip_address)
     if len(ips) != N_PHONES:
         raise StepFailed(f"the phone list shows {len(ips)} loopback addresses, not {N_PHONES}")
@@ -520,6 +542,62 @@ def write_dialog_escape_steps(app, phones_page, tap, timeout):
     wait_for("the Write Items dialog to close", lambda: window_named("Write Items") is None, timeout)
 
 
+def phones_safety_steps(app, phones_page, phone_table, tap, timeout):
+    """Issue 12 §1, §2: a restart of several phones asks first, naming how many, and Cancel
+    restarts nothing; a search that matches no phone shows “No Phones Match”, and Clear
+    Search brings the phones back."""
+    rows = row_list(phone_table)
+    selection = rows.querySelection()
+    selection.clearSelection()
+    for index in range(3):
+        if not selection.selectChild(index):
+            raise StepFailed(f"row {index} of the phone list cannot be selected")
+    wait_for("three phones selected", lambda: selection.nSelectedChildren == 3, timeout)
+    restart = find_soon(phones_page, pyatspi.ROLE_PUSH_BUTTON, "Restart", "the Phones view's Restart button",
+                        timeout)
+    wait_for("Restart to be enabled", lambda: has_state(restart, pyatspi.STATE_SENSITIVE), timeout)
+    click(restart)
+    heading = "Restart 3 Phones?"
+
+    def confirmation():
+        for window in children(app):
+            if find(window, pyatspi.ROLE_LABEL, heading) is not None:
+                return window
+        return None
+    dialog = wait_for(f"the confirmation “{heading}”", confirmation, timeout)
+    tap.ok(f"restarting three phones asks first: “{heading}”")
+    # AdwMessageDialog has its buttons twice (side by side first, then stacked for a
+    # narrow dialog); GTK 4.8 names each “_Cancel Cancel”: the first whose label is Cancel
+    def cancel_button():
+        for accessible, accessible_role in descendants(dialog):
+            if accessible_role == pyatspi.ROLE_PUSH_BUTTON and first_label(accessible) == "Cancel":
+                return accessible
+        return None
+    click(wait_for("the confirmation's Cancel button", cancel_button, timeout))
+    wait_for("the confirmation to close", lambda: confirmation() is None, timeout)
+    if find(app, pyatspi.ROLE_LABEL, match=lambda text: text.startswith("Restart queued")) is not None:
+        raise StepFailed("Cancel restarted the phones")
+    tap.ok("Cancel closes the confirmation and restarts nothing")
+
+    search = find_soon(phones_page, (pyatspi.ROLE_TEXT, pyatspi.ROLE_ENTRY), "Search phones",
+                       "the Phones view's search", timeout)
+    search.queryEditableText().setTextContents("no-such-phone")
+    wait_for("the status page “No Phones Match”",
+             lambda: find(phones_page, pyatspi.ROLE_LABEL, "No Phones Match"), timeout)
+    tap.ok("a search that matches no phone shows “No Phones Match”")
+    clear = find_soon(phones_page, pyatspi.ROLE_PUSH_BUTTON, "Clear Search", "the status page's Clear Search button",
+                      timeout)
+    wait_for("Clear Search to be enabled", lambda: has_state(clear, pyatspi.STATE_SENSITIVE), timeout)
+    try:
+        click(clear)
+    except StepFailed as error:
+        # The click hides the button with the page before GTK answers: the list coming
+        # back below is what counts
+        tap.comment(str(error))
+    wait_for(f"the {N_PHONES} phones back in the list", lambda: row_count(phone_table) == N_PHONES, timeout)
+    tap.ok("Clear Search brings every phone back")
+
+
 # The steps --------------------------------------------------------------------------
 
 def is_on(toggle):
@@ -603,6 +681,7 @@ def run(args, tap, timeout):
         tap.ok(f"screenshot of the Phones view in {args.screenshot_dir}/phones.png")
         sweep_steps(app, phones_page, phone_table, tap, timeout)
         write_dialog_escape_steps(app, phones_page, tap, timeout)
+        phones_safety_steps(app, phones_page, phone_table, tap, timeout)
 
         # PIN handout -------------------------------------------------------------
         handout_page, pin_table = open_view(frame, handout_tab, "PIN handout", "PINs", "the PIN table", timeout)
@@ -766,7 +845,8 @@ def import_steps(app, frame, tap, timeout):
 
     def rows_where(wanted):
         def check():
-            rows = [row for row in table_rows(phone_table, [STATE_COLUMN, MAC_COLUMN, NUMBER_COLUMN, JOBS_COLUMN])
+            jobs_column = column_index(phone_table, "Pending", JOBS_COLUMN)
+            rows = [row for row in table_rows(phone_table, [STATE_COLUMN, MAC_COLUMN, NUMBER_COLUMN, jobs_column])
                     if MAC_PATTERN.match(row[1])]
             return len(rows) == N_PHONES and all(wanted(row) for row in rows) and rows
         return check

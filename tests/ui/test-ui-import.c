@@ -150,8 +150,8 @@ check_again_and_export (Fixture *fixture,
 
   wpc_phones_view_export_list (wpc_window_get_phones_view (fixture->window), file);
   test_util_wait_until (file_exists, path, WAIT_TIMEOUT_MS, "the export");
-  ui_test_wait_for_shown_text (GTK_WIDGET (wpc_window_get_phones_view (fixture->window)), "3 phones exported",
-                               WAIT_TIMEOUT_MS, "the export's outcome");
+  ui_test_wait_for_toast (GTK_WIDGET (wpc_window_get_phones_view (fixture->window)), "3 phones exported",
+                          WAIT_TIMEOUT_MS, "the export's outcome");
   g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
   g_assert_nonnull (strstr (text, "00:1A:E8:00:00:03,3003,Room 3,,expected,default,,,Desk 3003\r\n"));
   g_assert_null (strstr (text, SECRET));

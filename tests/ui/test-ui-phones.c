@@ -61,6 +61,18 @@ struct _Fixture {
 #define wait_for_toplevel(type, name) ui_test_wait_for_toplevel (type, name, WAIT_TIMEOUT_MS)
 #define wait_for_toplevel_gone(type, name) ui_test_wait_for_toplevel_gone (type, name, WAIT_TIMEOUT_MS)
 
+/* Clicks the AdwMessageDialog's button labelled label ("_Cancel"), as the user would:
+ * it responds and closes the dialog */
+static void
+respond (GtkWindow  *dialog,
+         const char *label)
+{
+  GtkWidget *button = ui_test_find_button_with_label (GTK_WIDGET (dialog), label);
+
+  g_assert_nonnull (button);
+  g_signal_emit_by_name (button, "clicked");
+}
+
 /* Phones over HTTPS ---------------------------------------------------------------- */
 
 static GBytes *
@@ -315,6 +327,12 @@ run_phones_test (Fixture       *fixture,
 
 /* Tests ------------------------------------------------------------------------- */
 
+static void resize_window (Fixture  *fixture,
+                           int       width,
+                           int       height,
+                           guint     shown,
+                           gboolean  fill);
+
 static gboolean
 status_bar_counts (gpointer data)
 {
@@ -346,7 +364,9 @@ test_list_shows_phones (Fixture *fixture)
   test_util_assert_contains_all (status, "3 phones · 0 busy · 0 in session", "3 phones in Default Mode",
                                  "Listening on https://127.0.0.1:", NULL);
 
-  /* Every phone's row shows its values, and the state as a word beside its icon */
+  /* Every phone's row shows its values, and the state as a word beside its icon (wide
+   * enough for every column) */
+  resize_window (fixture, 1920, 1080, 10, TRUE);
   ui_test_wait_for_paint (GTK_WIDGET (fixture->view), WAIT_TIMEOUT_MS);
   text = ui_test_shown_text (GTK_WIDGET (wpc_phones_view_get_column_view (fixture->view)));
   for (guint i = 0; i < G_N_ELEMENTS (phones); i++)
@@ -422,6 +442,8 @@ test_search (Fixture *fixture)
   };
   GtkWidget *entry = ui_test_find_widget (GTK_WIDGET (fixture->view), GTK_TYPE_SEARCH_ENTRY, NULL);
   GListModel *rows = G_LIST_MODEL (wpc_phones_view_get_selection (fixture->view));
+  GtkWidget *no_match = ui_test_find_widget (GTK_WIDGET (fixture->view), ADW_TYPE_STATUS_PAGE, NULL);
+  GtkWidget *list = GTK_WIDGET (wpc_phones_view_get_column_view (fixture->view));
   g_autofree char *count = NULL;
 
   register_all (fixture);
@@ -446,8 +468,25 @@ test_search (Fixture *fixture)
       g_test_message ("search “%s”", searches[i].text);
       wpc_phones_view_set_search (fixture->view, searches[i].text);
       g_assert_cmpuint (g_list_model_get_n_items (rows), ==, searches[i].rows);
+      /* No row left: the status page with what was typed, not a blank list (issue 12 §1) */
+      g_assert_true (ui_test_is_shown (no_match) == (searches[i].rows == 0));
+      g_assert_true (ui_test_is_shown (list) == (searches[i].rows > 0));
     }
+  g_assert_cmpstr (adw_status_page_get_title (ADW_STATUS_PAGE (no_match)), ==, "No Phones Match");
+  g_assert_nonnull (strstr (adw_status_page_get_description (ADW_STATUS_PAGE (no_match)), "“no such phone”"));
   ui_test_save_screenshot (GTK_WIDGET (fixture->window), "phones-search-empty.png");
+
+  /* Clear Search brings every phone back, the focus in the search */
+  {
+    GtkWidget *clear = ui_test_find_button_with_label (no_match, "_Clear Search");
+
+    g_assert_true (gtk_widget_is_sensitive (clear));
+    g_signal_emit_by_name (clear, "clicked");
+  }
+  g_assert_cmpstr (wpc_phones_view_get_search (fixture->view), ==, "");
+  g_assert_cmpuint (g_list_model_get_n_items (rows), ==, 3);
+  g_assert_true (ui_test_is_shown (list));
+  g_assert_false (ui_test_is_shown (no_match));
 
   /* Typing into the entry filters too (after the entry's short delay) */
   gtk_editable_set_text (GTK_EDITABLE (entry), "OpenStage 80");
@@ -502,6 +541,7 @@ test_selection_survives_updates (Fixture *fixture)
   g_assert_true (gtk_selection_model_is_selected (selection, 2));
   g_assert_cmpstr (wpi_phone_get_mac (row_phone (fixture, 0)), ==, newcomer.mac);
   g_assert_true (wpc_phone_details_get_phone (details) == phone);
+  resize_window (fixture, 1920, 1080, 10, TRUE);   /* the Firmware column shows */
   ui_test_wait_for_paint (GTK_WIDGET (fixture->view), WAIT_TIMEOUT_MS);
   text = ui_test_shown_text (GTK_WIDGET (column_view));
   g_assert_nonnull (strstr (text, "V3 R5.16.0"));
@@ -691,6 +731,18 @@ test_read_items_dialog (Fixture *fixture)
   g_assert_nonnull (job_item (job, "admin-pwd"));
 }
 
+/* Answers the restart confirmation of n phones with Restart */
+static void
+confirm_restart (guint n)
+{
+  GtkWindow *dialog = wait_for_toplevel (ADW_TYPE_MESSAGE_DIALOG, "restart-dialog");
+  g_autofree char *heading = g_strdup_printf ("Restart %u Phones?", n);
+
+  g_assert_cmpstr (adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (dialog)), ==, heading);
+  respond (dialog, "_Restart");
+  wait_for_toplevel_gone (ADW_TYPE_MESSAGE_DIALOG, "restart-dialog");
+}
+
 static void
 test_factory_reset_confirmation (Fixture *fixture)
 {
@@ -703,31 +755,415 @@ test_factory_reset_confirmation (Fixture *fixture)
 
   /* Cancel: nothing queued */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->view), "phone.factory-reset", NULL));
-  dialog = wait_for_toplevel (GTK_TYPE_MESSAGE_DIALOG, "factory-reset-dialog");
-  gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_CANCEL);
-  wait_for_toplevel_gone (GTK_TYPE_MESSAGE_DIALOG, "factory-reset-dialog");
+  dialog = wait_for_toplevel (ADW_TYPE_MESSAGE_DIALOG, "factory-reset-dialog");
+  respond (dialog, "_Cancel");
+  wait_for_toplevel_gone (ADW_TYPE_MESSAGE_DIALOG, "factory-reset-dialog");
   jobs = jobs_of (fixture, phones[0].mac);
   g_assert_cmpuint (jobs->len, ==, 0);
   g_clear_pointer (&jobs, g_ptr_array_unref);
 
   /* The confirmation names each phone by MAC and number */
   g_assert_true (ui_test_activate_shortcut (GTK_WIDGET (fixture->view), "<Control><Shift>Delete"));
-  dialog = wait_for_toplevel (GTK_TYPE_MESSAGE_DIALOG, "factory-reset-dialog");
+  dialog = wait_for_toplevel (ADW_TYPE_MESSAGE_DIALOG, "factory-reset-dialog");
   text = ui_test_shown_text (GTK_WIDGET (dialog));
   test_util_assert_contains_all (text, "Factory Reset 2 Phones?", "00:1A:E8:00:00:02 (4989700102)",
                                  "00:1A:E8:00:00:01 (4989700101)", NULL);
   g_assert_null (strstr (text, phones[1].mac));
   ui_test_save_screenshot (GTK_WIDGET (dialog), "factory-reset-confirmation.png");
 
-  gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_ACCEPT);
-  wait_for_toplevel_gone (GTK_TYPE_MESSAGE_DIALOG, "factory-reset-dialog");
+  g_assert_cmpstr (adw_message_dialog_get_default_response (ADW_MESSAGE_DIALOG (dialog)), ==, "cancel");
+  respond (dialog, "_Factory Reset");
+  wait_for_toplevel_gone (ADW_TYPE_MESSAGE_DIALOG, "factory-reset-dialog");
   wait_for_job (fixture, phones[0].mac, WPI_JOB_KIND_FACTORY_RESET);
   wait_for_job (fixture, phones[2].mac, WPI_JOB_KIND_FACTORY_RESET);
   jobs = jobs_of (fixture, phones[1].mac);
   g_assert_cmpuint (jobs->len, ==, 0);
-  g_clear_pointer (&text, g_free);
-  text = ui_test_shown_text (GTK_WIDGET (fixture->view));
-  g_assert_nonnull (strstr (text, "Factory reset: queued for 2 phones."));
+  ui_test_wait_for_toast (GTK_WIDGET (fixture->view), "Factory reset queued for 2 phones", WAIT_TIMEOUT_MS,
+                          "the factory reset's toast");
+}
+
+/* Safe by default (issue 12 §2) ---------------------------------------------------- */
+
+static gboolean not_busy (gpointer data);
+
+typedef struct { Fixture *fixture; const char *mac; WpiPhoneState state; } PhoneStateWait;
+
+static gboolean
+phone_has_state (gpointer data)
+{
+  PhoneStateWait *wait = data;
+
+  return wpi_phone_get_state (row_phone (wait->fixture, row_of_mac (wait->fixture, wait->mac))) == wait->state;
+}
+
+/* The phone's state as another process (the service of a phone in a call) stores it,
+ * once the view shows it */
+static void
+set_phone_state (Fixture       *fixture,
+                 const char    *mac,
+                 WpiPhoneState  state)
+{
+  g_autoptr(WpiPhoneRecord) record = wpi_phone_record_new (mac);
+  g_autoptr(GError) error = NULL;
+  PhoneStateWait wait = { fixture, mac, state };
+
+  record->state = state;
+  g_assert_true (wpi_store_phone_upsert (wpi_service_host_get_store (fixture->console.service), record,
+                                         WPI_PHONE_FIELD_STATE, NULL, &error));
+  g_assert_no_error (error);
+  wpi_service_host_reload (fixture->console.service);
+  wait_for (phone_has_state, &wait, "the phone's state in the list");
+}
+
+static guint
+count_jobs (Fixture    *fixture,
+            const char *mac,
+            WpiJobKind  kind)
+{
+  g_autoptr(GPtrArray) jobs = jobs_of (fixture, mac);
+  guint n = 0;
+
+  for (guint i = 0; i < jobs->len; i++)
+    n += ((WpiJobRecord *) g_ptr_array_index (jobs, i))->kind == kind ? 1 : 0;
+  return n;
+}
+
+/* Which restarts ask first: several phones, or one in a call; the question names the
+ * count of phones and of calls; Cancel restarts nothing. */
+static void
+test_restart_confirmation (Fixture *fixture)
+{
+  static const struct {
+    guint       selected[3];  /* indexes into phones[], G_MAXUINT ends */
+    gboolean    busy_first;   /* the first selected phone is in a call */
+    gboolean    shortcut;     /* Ctrl+Shift+R rather than the action */
+    const char *heading;      /* NULL: no question, restarted at once */
+    const char *calls;
+    const char *response;     /* the button clicked */
+  } cases[] = {
+    { { 0, G_MAXUINT }, FALSE, TRUE, NULL, NULL, NULL },
+    { { 0, 1, G_MAXUINT }, FALSE, TRUE, "Restart 2 Phones?", NULL, "_Cancel" },
+    { { 1, G_MAXUINT }, TRUE, FALSE, "Restart 1 Phone?", "1 call will be dropped.", "_Cancel" },
+    { { 1, 0, 2 }, TRUE, TRUE, "Restart 3 Phones?", "1 call will be dropped.", "_Restart" },
+  };
+
+  register_all (fixture);
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      const char *macs[4] = { NULL };
+      guint before[G_N_ELEMENTS (phones)];
+      GtkWindow *dialog;
+
+      g_test_message ("case %u: %s", c, cases[c].heading != NULL ? cases[c].heading : "one idle phone");
+      for (guint i = 0; i < G_N_ELEMENTS (phones); i++)
+        {
+          set_phone_state (fixture, phones[i].mac, WPI_PHONE_STATE_IDLE);
+          before[i] = count_jobs (fixture, phones[i].mac, WPI_JOB_KIND_RESTART);
+        }
+      for (guint i = 0; i < 3 && cases[c].selected[i] != G_MAXUINT; i++)
+        macs[i] = phones[cases[c].selected[i]].mac;
+      if (cases[c].busy_first)
+        set_phone_state (fixture, macs[0], WPI_PHONE_STATE_BUSY);
+      select_macs (fixture, macs);
+
+      if (cases[c].shortcut)
+        g_assert_true (ui_test_activate_shortcut (GTK_WIDGET (fixture->view), "<Control><Shift>r"));
+      else
+        g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->view), "phone.restart", NULL));
+
+      if (cases[c].heading == NULL)
+        {
+          g_assert_null (ui_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG, "restart-dialog"));
+          g_assert_cmpuint (count_jobs (fixture, macs[0], WPI_JOB_KIND_RESTART), ==, before[cases[c].selected[0]] + 1);
+          continue;
+        }
+      dialog = wait_for_toplevel (ADW_TYPE_MESSAGE_DIALOG, "restart-dialog");
+      g_assert_cmpstr (adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (dialog)), ==, cases[c].heading);
+      if (cases[c].calls != NULL)
+        g_assert_nonnull (strstr (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (dialog)), cases[c].calls));
+      else
+        g_assert_null (strstr (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (dialog)), "dropped"));
+      g_assert_cmpstr (adw_message_dialog_get_default_response (ADW_MESSAGE_DIALOG (dialog)), ==, "cancel");
+      g_assert_cmpint (adw_message_dialog_get_response_appearance (ADW_MESSAGE_DIALOG (dialog), "confirm"), ==,
+                       ADW_RESPONSE_DESTRUCTIVE);
+      /* Nothing restarts while the question is open */
+      for (guint i = 0; i < G_N_ELEMENTS (phones); i++)
+        g_assert_cmpuint (count_jobs (fixture, phones[i].mac, WPI_JOB_KIND_RESTART), ==, before[i]);
+      if (c == G_N_ELEMENTS (cases) - 1)
+        ui_test_save_screenshot (GTK_WIDGET (dialog), "phones-restart-confirmation.png");
+      respond (dialog, cases[c].response);
+      wait_for_toplevel_gone (ADW_TYPE_MESSAGE_DIALOG, "restart-dialog");
+      /* Queued in slices of a few milliseconds: more than one under a sanitizer */
+      wait_for (not_busy, fixture->view, "the restarts to be queued");
+      for (guint i = 0; i < 3 && macs[i] != NULL; i++)
+        g_assert_cmpuint (count_jobs (fixture, macs[i], WPI_JOB_KIND_RESTART), ==,
+                          before[cases[c].selected[i]] + (g_str_equal (cases[c].response, "_Restart") ? 1 : 0));
+    }
+}
+
+/* The toast of a bulk job offers Undo; Undo cancels the jobs not yet sent and says how
+ * many had already gone (issue 12 §1) */
+static void
+test_undo_restart (Fixture *fixture)
+{
+  WpiStore *store = wpi_service_host_get_store (fixture->console.service);
+  g_autoptr(GPtrArray) jobs = NULL;
+  g_autoptr(GError) error = NULL;
+  const WpiJobRecord *sent;
+  AdwToast *toast;
+
+  register_all (fixture);
+  gtk_selection_model_select_all (wpc_phones_view_get_selection (fixture->view));
+  g_assert_true (ui_test_activate_shortcut (GTK_WIDGET (fixture->view), "<Control><Shift>r"));
+  confirm_restart (G_N_ELEMENTS (phones));
+  toast = ui_test_wait_for_toast (GTK_WIDGET (fixture->view), "Restart queued for 3 phones", WAIT_TIMEOUT_MS,
+                                  "the restart's toast");
+  g_assert_cmpstr (adw_toast_get_button_label (toast), ==, "_Undo");
+
+  /* One of them has gone to its phone meanwhile */
+  jobs = jobs_of (fixture, phones[1].mac);
+  sent = find_job (jobs, WPI_JOB_KIND_RESTART);
+  g_assert_true (wpi_store_job_set_state (store, sent->id, WPI_JOB_STATE_IN_PROGRESS, NULL, &error));
+  g_assert_no_error (error);
+
+  g_signal_emit_by_name (toast, "button-clicked");
+  ui_test_wait_for_toast (GTK_WIDGET (fixture->view), "2 jobs cancelled, 1 already sent", WAIT_TIMEOUT_MS,
+                          "the undo's toast");
+  for (guint i = 0; i < G_N_ELEMENTS (phones); i++)
+    {
+      g_autoptr(GPtrArray) after = jobs_of (fixture, phones[i].mac);
+      const WpiJobRecord *job = find_job (after, WPI_JOB_KIND_RESTART);
+
+      g_assert_cmpint (job->state, ==, i == 1 ? WPI_JOB_STATE_IN_PROGRESS : WPI_JOB_STATE_CANCELLED);
+    }
+}
+
+/* Layout that adapts (issue 12 §4) ------------------------------------------------- */
+
+static gboolean details_loaded (gpointer data);
+
+/* The header of the column titled title, or NULL when the column is hidden */
+static GtkWidget *
+column_header (Fixture    *fixture,
+               const char *title)
+{
+  GType title_type = g_type_from_name ("GtkColumnViewTitle");
+  g_autoptr(GPtrArray) headers = g_ptr_array_new ();
+
+  ui_test_find_all (GTK_WIDGET (wpc_phones_view_get_column_view (fixture->view)), title_type, NULL, headers);
+  for (guint i = 0; i < headers->len; i++)
+    {
+      GtkWidget *header = g_ptr_array_index (headers, i);
+      g_autofree char *text = ui_test_label_text (header);
+
+      if (ui_test_is_shown (header) && g_str_equal (g_strstrip (text), title))
+        return header;
+    }
+  return NULL;
+}
+
+static GtkWidget *
+list_scroller (Fixture *fixture)
+{
+  return gtk_widget_get_ancestor (GTK_WIDGET (wpc_phones_view_get_column_view (fixture->view)),
+                                  GTK_TYPE_SCROLLED_WINDOW);
+}
+
+/* The column's header lies within the list's viewport, horizontally */
+static gboolean
+column_in_viewport (Fixture    *fixture,
+                    const char *title)
+{
+  GtkWidget *header = column_header (fixture, title);
+  GtkWidget *scroller = list_scroller (fixture);
+  graphene_rect_t bounds;
+
+  return header != NULL && gtk_widget_compute_bounds (header, scroller, &bounds) &&
+         bounds.origin.x >= 0 && bounds.origin.x + bounds.size.width <= gtk_widget_get_width (scroller) + 0.5;
+}
+
+typedef struct { Fixture *fixture; int width; int height; guint shown; gboolean fill; } LayoutWait;
+
+static const char * const column_titles[] = {
+  "State", "MAC", "Number", "Model", "Location", "Firmware", "IP Address", "Mode", "Last Contact", "Pending",
+};
+
+/* The window has the size; the essential columns are in view; at least `shown` columns
+ * show and, with fill, the last one ends at the viewport's right edge */
+static gboolean
+layout_settled (gpointer data)
+{
+  LayoutWait *wait = data;
+  GtkWidget *window = GTK_WIDGET (wait->fixture->window);
+  GtkWidget *scroller = list_scroller (wait->fixture);
+  static const char * const essential[] = { "State", "MAC", "Number", "Mode" };
+  GtkWidget *last = NULL;
+  graphene_rect_t bounds;
+  guint shown = 0;
+
+  /* The window's own width leaves out what its frame (the CSD shadow) takes */
+  if (gtk_widget_get_width (window) > wait->width || gtk_widget_get_width (window) < wait->width - 40 ||
+      gtk_widget_get_height (window) > wait->height || gtk_widget_get_height (window) < wait->height - 40)
+    return FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (essential); i++)
+    if (!column_in_viewport (wait->fixture, essential[i]))
+      return FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (column_titles); i++)
+    if (column_header (wait->fixture, column_titles[i]) != NULL)
+      {
+        last = column_header (wait->fixture, column_titles[i]);
+        shown++;
+      }
+  if (shown < wait->shown)
+    return FALSE;
+  return !wait->fill ||
+         (gtk_widget_compute_bounds (last, scroller, &bounds) &&
+          bounds.origin.x + bounds.size.width >= gtk_widget_get_width (scroller) - 24);
+}
+
+static void
+resize_window (Fixture  *fixture,
+               int       width,
+               int       height,
+               guint     shown,
+               gboolean  fill)
+{
+  LayoutWait wait = { fixture, width, height, shown, fill };
+
+  gtk_window_set_default_size (GTK_WINDOW (fixture->window), width, height);
+  wait_for (layout_settled, &wait, "the window's new size and the columns fitted to it");
+}
+
+typedef struct { GtkColumnViewColumn *column; gboolean visible; } ColumnWait;
+
+static gboolean
+column_has_visibility (gpointer data)
+{
+  ColumnWait *wait = data;
+
+  return gtk_column_view_column_get_visible (wait->column) == wait->visible;
+}
+
+/* At 1024x600 State, MAC, Number and Mode are within the list's viewport, less important
+ * columns hidden; at 1920x1080 every column shows and together they fill the width;
+ * the header menu shows a hidden column again, remembered in GSettings; the details
+ * pane's width is remembered. Light and dark screenshots of both. */
+static void
+test_adaptive_layout (Fixture *fixture)
+{
+  static const struct { int width, height; guint shown; gboolean fill; const char *name; } sizes[] = {
+    { 1024, 600, 4, FALSE, "phones-1024x600" },
+    { 1920, 1080, G_N_ELEMENTS (column_titles), TRUE, "phones-1920x1080" },
+  };
+  AdwStyleManager *style = adw_style_manager_get_default ();
+  GSettings *settings = fixture->console.settings;
+  GtkColumnViewColumn *pending = wpc_phones_view_get_column (fixture->view, WPC_PHONES_COLUMN_PENDING_JOBS);
+  GtkPaned *paned = GTK_PANED (gtk_widget_get_ancestor (list_scroller (fixture), GTK_TYPE_PANED));
+  g_auto(GStrv) shown_columns = NULL;
+
+  register_all (fixture);
+  select_macs (fixture, (const char *[]) { phones[0].mac, NULL });
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      resize_window (fixture, sizes[i].width, sizes[i].height, sizes[i].shown, sizes[i].fill);
+      for (guint dark = 0; dark < 2; dark++)
+        {
+          g_autofree char *name = g_strdup_printf ("%s-%s.png", sizes[i].name, dark ? "dark" : "light");
+
+          adw_style_manager_set_color_scheme (style, dark ? ADW_COLOR_SCHEME_FORCE_DARK : ADW_COLOR_SCHEME_FORCE_LIGHT);
+          ui_test_save_screenshot (GTK_WIDGET (fixture->window), name);
+        }
+    }
+  adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_DEFAULT);
+
+  /* Narrow again: Pending Jobs is hidden; the header menu's check item shows it anyway */
+  resize_window (fixture, 1024, 600, 4, FALSE);
+  g_assert_false (gtk_column_view_column_get_visible (pending));
+  g_assert_nonnull (gtk_column_view_column_get_header_menu (pending));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->view), "column.pending-jobs", NULL));
+  shown_columns = g_settings_get_strv (settings, "phones-columns-shown");
+  g_assert_true (g_strv_contains ((const char * const *) shown_columns, "pending-jobs"));
+  wait_for (column_has_visibility, (&(ColumnWait) { pending, TRUE }), "the column shown from its header menu");
+  /* ...and hides it for good, however wide */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->view), "column.pending-jobs", NULL));
+  resize_window (fixture, 1920, 1080, G_N_ELEMENTS (column_titles) - 1, TRUE);
+  wait_for (column_has_visibility, (&(ColumnWait) { pending, FALSE }), "the column hidden from its header menu");
+  g_settings_reset (settings, "phones-columns-hidden");
+  g_settings_reset (settings, "phones-columns-shown");
+
+  /* A drag of the pane's handle is remembered as the details' width */
+  gtk_paned_set_position (paned, gtk_widget_get_width (GTK_WIDGET (paned)) - 420);
+  g_assert_cmpint (g_settings_get_int (settings, "phones-details-width"), ==, 420);
+}
+
+/* Ellipsized text has its full text as a tooltip; text that fits has none */
+static void
+test_ellipsized_tooltip (Fixture *fixture)
+{
+  GtkColumnViewColumn *mac = wpc_phones_view_get_column (fixture->view, WPC_PHONES_COLUMN_MAC);
+  GtkWidget *list = GTK_WIDGET (wpc_phones_view_get_column_view (fixture->view));
+  g_autoptr(GPtrArray) labels = g_ptr_array_new ();
+  g_autoptr(GtkTooltip) tooltip = g_object_new (GTK_TYPE_TOOLTIP, NULL);
+  GtkWidget *mac_label = NULL;
+  GtkWidget *number_label = NULL;
+  gboolean shown = FALSE;
+
+  register_all (fixture);
+  gtk_column_view_column_set_fixed_width (mac, 60);
+  ui_test_wait_for_paint (list, WAIT_TIMEOUT_MS);
+  ui_test_find_all (list, GTK_TYPE_LABEL, NULL, labels);
+  for (guint i = 0; i < labels->len; i++)
+    {
+      const char *text = gtk_label_get_text (g_ptr_array_index (labels, i));
+
+      if (g_str_equal (text, phones[0].mac))
+        mac_label = g_ptr_array_index (labels, i);
+      else if (g_str_equal (text, phones[0].e164))
+        number_label = g_ptr_array_index (labels, i);
+    }
+  g_assert_nonnull (mac_label);
+  g_assert_nonnull (number_label);
+
+  g_signal_emit_by_name (mac_label, "query-tooltip", 1, 1, FALSE, tooltip, &shown);
+  g_assert_true (shown);
+  shown = TRUE;
+  g_signal_emit_by_name (number_label, "query-tooltip", 1, 1, FALSE, tooltip, &shown);
+  g_assert_false (shown);
+}
+
+/* Tab goes from the list to the details, Shift+Tab to the search; Space keeps a
+ * selection of several phones */
+static void
+test_list_keys (Fixture *fixture)
+{
+  GtkWidget *list = GTK_WIDGET (wpc_phones_view_get_column_view (fixture->view));
+  GtkWidget *details = ui_test_find_widget (GTK_WIDGET (fixture->view), WPC_TYPE_PHONE_DETAILS, NULL);
+  GtkWidget *entry = ui_test_find_widget (GTK_WIDGET (fixture->view), GTK_TYPE_SEARCH_ENTRY, NULL);
+  GtkSelectionModel *selection = wpc_phones_view_get_selection (fixture->view);
+  g_autoptr(GtkBitset) selected = NULL;
+  GtkWidget *focus;
+
+  register_all (fixture);
+  select_macs (fixture, (const char *[]) { phones[0].mac, NULL });
+  wait_for (details_loaded, details, "the details to be read");
+  g_assert_true (gtk_widget_grab_focus (list));
+
+  g_assert_true (ui_test_activate_shortcut (list, "Tab"));
+  focus = gtk_root_get_focus (GTK_ROOT (fixture->window));
+  g_assert_true (gtk_widget_is_ancestor (focus, details));
+
+  g_assert_true (gtk_widget_grab_focus (list));
+  g_assert_true (ui_test_activate_shortcut (list, "<Shift>Tab|<Shift>ISO_Left_Tab"));
+  focus = gtk_root_get_focus (GTK_ROOT (fixture->window));
+  g_assert_true (focus == entry || gtk_widget_is_ancestor (focus, entry));
+
+  select_macs (fixture, (const char *[]) { phones[0].mac, phones[1].mac, NULL });
+  g_assert_true (ui_test_activate_shortcut (list, "space"));
+  selected = gtk_selection_model_get_selection (selection);
+  g_assert_cmpuint (gtk_bitset_get_size (selected), ==, 2);
+  /* With nothing selected, Space is the list's own: it selects */
+  gtk_selection_model_unselect_all (selection);
+  g_assert_false (ui_test_activate_shortcut (list, "space"));
 }
 
 static void
@@ -953,6 +1389,7 @@ test_bulk_progress_and_cancel (Fixture *fixture)
   all = wpc_phones_view_get_selected_phones (fixture->view);
   g_assert_cmpuint (all->len, ==, n);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->view), "phone.restart", NULL));
+  confirm_restart (n);
   g_assert_true (wpc_phones_view_get_busy (fixture->view));
   g_assert_true (ui_test_is_shown (progress));
   /* No second batch while one runs */
@@ -961,8 +1398,8 @@ test_bulk_progress_and_cancel (Fixture *fixture)
   g_assert_true (ui_test_activate_shortcut (GTK_WIDGET (fixture->view), "Escape"));
   g_assert_false (wpc_phones_view_get_busy (fixture->view));
   g_assert_false (ui_test_is_shown (progress));
-  text = ui_test_shown_text (GTK_WIDGET (fixture->view));
-  g_assert_nonnull (strstr (text, "Restart cancelled: queued for "));
+  text = g_strdup (adw_toast_get_title (ui_test_wait_for_toast (GTK_WIDGET (fixture->view), "Restart stopped: queued for ",
+                                                                WAIT_TIMEOUT_MS, "the stopped restart's toast")));
 
   /* Whole jobs only: what the message counts is what the store has */
   pending = wpi_store_job_list_pending (wpi_service_host_get_store (fixture->console.service), NULL, &error);
@@ -981,9 +1418,8 @@ test_bulk_progress_and_cancel (Fixture *fixture)
   g_clear_pointer (&pending, g_ptr_array_unref);
   pending = wpi_store_job_list_pending (wpi_service_host_get_store (fixture->console.service), NULL, &error);
   g_assert_cmpuint (pending->len, ==, queued + n);
-  g_clear_pointer (&text, g_free);
-  text = ui_test_shown_text (GTK_WIDGET (fixture->view));
-  g_assert_nonnull (strstr (text, "Read all items: queued for 200 phones."));
+  ui_test_wait_for_toast (GTK_WIDGET (fixture->view), "Read all items queued for 200 phones", WAIT_TIMEOUT_MS,
+                          "the read's toast");
 }
 
 static gboolean
@@ -1085,8 +1521,7 @@ test_apply_profile (Fixture *fixture)
 
   /* No profile yet: the view says how to make one */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->view), "phone.apply-profile", NULL));
-  text = ui_test_shown_text (GTK_WIDGET (fixture->view));
-  g_assert_nonnull (strstr (text, "no profiles yet"));
+  ui_test_wait_for_toast (GTK_WIDGET (fixture->view), "no profiles yet", WAIT_TIMEOUT_MS, "the profile hint");
 
   wpi_store_item_array_add (items, "sip-transport-user", FALSE, 0, "2");
   g_assert_true (wpi_store_profile_set (store, "office", (WpiStoreItem *) items->data, items->len, &error));
@@ -1147,7 +1582,9 @@ test_actions_follow_selection (Fixture *fixture)
       GtkWidget *button = g_ptr_array_index (buttons, i);
       const char *action = gtk_actionable_get_action_name (GTK_ACTIONABLE (button));
 
-      if (action != NULL && g_str_has_prefix (action, "phone.") && !g_str_equal (action, "phone.cancel-bulk"))
+      /* Not the selection's: Cancel of a bulk run, Clear Search of the no-match page */
+      if (action != NULL && g_str_has_prefix (action, "phone.") && !g_str_equal (action, "phone.cancel-bulk") &&
+          !g_str_equal (action, "phone.clear-search"))
         g_assert_true (gtk_widget_is_sensitive (button));
     }
 
@@ -1217,6 +1654,11 @@ main (int   argc,
   add_phones_test ("/ui/phones/write-dialog", test_write_dialog);
   add_phones_test ("/ui/phones/read-items-dialog", test_read_items_dialog);
   add_phones_test ("/ui/phones/factory-reset", test_factory_reset_confirmation);
+  add_phones_test ("/ui/phones/restart-confirmation", test_restart_confirmation);
+  add_phones_test ("/ui/phones/undo-restart", test_undo_restart);
+  add_phones_test ("/ui/phones/adaptive-layout", test_adaptive_layout);
+  add_phones_test ("/ui/phones/ellipsized-tooltip", test_ellipsized_tooltip);
+  add_phones_test ("/ui/phones/list-keys", test_list_keys);
   add_phones_test ("/ui/phones/details", test_details);
   add_phones_test ("/ui/phones/location", test_location);
   add_phones_test ("/ui/phones/bulk", test_bulk_progress_and_cancel);

@@ -200,9 +200,26 @@ ui_test_wait_for_shown_text (GtkWidget  *root,
                              guint       timeout_ms,
                              const char *what)
 {
-  ShownText wait = { root, part };
+  test_util_wait_until (shows_text, (&(ShownText) { root, part }), timeout_ms, what);
+}
 
-  test_util_wait_until (shows_text, &wait, timeout_ms, what);
+static gboolean
+toast_says (gpointer data)
+{
+  ShownText *wait = data;
+  AdwToast *toast = wpc_toast_get_last (wait->root);
+
+  return toast != NULL && strstr (adw_toast_get_title (toast), wait->part) != NULL;
+}
+
+AdwToast *
+ui_test_wait_for_toast (GtkWidget  *source,
+                        const char *part,
+                        guint       timeout_ms,
+                        const char *what)
+{
+  test_util_wait_until (toast_says, (&(ShownText) { source, part }), timeout_ms, what);
+  return wpc_toast_get_last (source);
 }
 
 char *

@@ -4,6 +4,7 @@
  */
 #pragma once
 
+#include <adwaita.h>
 #include <gtk/gtk.h>
 
 #include "wpc-application.h"
@@ -127,6 +128,12 @@ gboolean   ui_test_activate_shortcut     (GtkWidget   *widget,
  * show before the first). */
 void       ui_test_wait_for_paint        (GtkWidget   *widget,
                                           guint        timeout_ms);
+/* Waits until the last toast shown from source's overlay (wpc_toast_get_last()) has a
+ * title that contains part; returns that toast (borrowed). */
+AdwToast  *ui_test_wait_for_toast        (GtkWidget   *source,
+                                          const char  *part,
+                                          guint        timeout_ms,
+                                          const char  *what);
 /* With WPC_SCREENSHOT_DIR set, saves the widget there as name (a PNG) for review. */
 void       ui_test_save_screenshot       (GtkWidget   *widget,
                                           const char  *name);

@@ -38,6 +38,7 @@ start_daemon() {
   printf -v "$var" '%s' "$line"
 }
 
+# Room for a 1920x1080 window (issue 12 §4): GTK keeps a window within its monitor
 start_daemon display Xvfb Xvfb -displayfd 3 -screen 0 1920x1200x24 -nolisten tcp -noreset
 export DISPLAY=":$display"
 
