@@ -40,6 +40,8 @@ VIEWS = [("phones", "Phones", "Phones"), ("pin-handout", "PIN handout", "PINs"),
 MENU_WINDOWS = [("preferences", "Preferences"), ("shortcuts", "Keyboard Shortcuts"),
                 ("about", "About Workpoint Console"), ("point-phones-here", "Point Phones Here…")]
 APPSTREAM_SIZE = (1920, 1080)
+# At the smallest screen these columns of the phone list show without scrolling (issue 12 §4)
+ESSENTIAL_COLUMNS = ["State", "MAC", "Number", "Mode"]
 
 
 def write_window_size(env, width, height):
@@ -109,6 +111,43 @@ def check_window_size(frame, width, height):
         raise StepFailed(f"the window is {actual_width}x{actual_height}, not {width}x{height} as its settings say")
 
 
+def column_headers(table):
+    """The phone list's column headers by title (GTK 4.8: fillers named after their class)."""
+    headers = {}
+
+    def collect(accessible, depth):
+        for child in e2e.children(accessible):
+            child_role = e2e.role(child)
+            if child_role == pyatspi.ROLE_COLUMN_HEADER or e2e.name(child) == "GtkColumnViewTitle":
+                headers[e2e.first_label(child) or e2e.name(child)] = child
+            elif child_role != pyatspi.ROLE_LIST and depth > 0:
+                collect(child, depth - 1)
+    collect(table, 3)
+    return headers
+
+
+def essential_columns_visible(frame, table):
+    """Each essential column's header lies inside the list's visible part: the scrolled
+    window around the list (the table's parent), within the window."""
+    viewport = table.parent if table.parent is not None else frame
+    vx, _, vwidth, _ = viewport.queryComponent().getExtents(pyatspi.WINDOW_COORDS)
+    _, _, frame_width, _ = frame.queryComponent().getExtents(pyatspi.WINDOW_COORDS)
+    right = min(vx + vwidth, frame_width)
+    headers = column_headers(table)
+    problems = []
+    for title in ESSENTIAL_COLUMNS:
+        if title not in headers:
+            problems.append(f"{title}: not shown")
+            continue
+        x, _, width, _ = headers[title].queryComponent().getExtents(pyatspi.WINDOW_COORDS)
+        if x < vx or x + width > right:
+            problems.append(f"{title}: x {x}..{x + width} outside {vx}..{right}")
+    if problems:
+        raise StepFailed("the phone list's essential columns are not all in view: " + "; ".join(problems)
+                         + f" (columns: {list(headers)})")
+    return True
+
+
 def open_menu_window(app, frame, item_label, timeout):
     """Opens a window from the primary menu; returns it (the toplevel that was not there)."""
     before = {id(window) for window in toplevels(app)}
@@ -150,13 +189,16 @@ def take_set(args, tap, width, height, style, timeout):
             if file_name == "phones":
                 e2e.wait_for(f"{e2e.N_PHONES} phones", lambda: e2e.row_count(table) >= e2e.N_PHONES, timeout)
                 e2e.select_only_row(table, 0)
+                e2e.wait_for(f"the columns {', '.join(ESSENTIAL_COLUMNS)} in view",
+                             lambda: essential_columns_visible(frame, table), timeout)
             shots.take(frame, file_name)
         for file_name, item_label in MENU_WINDOWS:
             window = open_menu_window(app, frame, item_label, timeout)
             shots.take(window, file_name)
             close_window(app, window, timeout)
         check_window_size(frame, width, height)
-        tap.ok(f"{len(shots.taken)} screenshots at {width}x{height}, {style}: "
+        tap.ok(f"{len(shots.taken)} screenshots at {width}x{height}, {style}, the columns "
+               f"{', '.join(ESSENTIAL_COLUMNS)} in view: "
                + ", ".join(os.path.basename(path) for path in shots.taken))
         failed = False
     except Exception as error:
