@@ -11,6 +11,7 @@
 
 #include <glib/gi18n.h>
 
+#include "wpc-confirm-dialog.h"
 #include "wpc-deploy-dialog.h"
 #include "wpc-phone-format.h"
 #include "wpc-phones-view-private.h"
@@ -386,18 +387,11 @@ confirm_jobs (WpcPhonesView *self,
               const char    *confirm_label,
               const char    *name)
 {
-  GtkWidget *dialog = adw_message_dialog_new (parent_window (self), heading, body);
+  GtkWidget *dialog = wpc_confirm_dialog_new (parent_window (self), name, heading, body,
+                                              "confirm", confirm_label, ADW_RESPONSE_DESTRUCTIVE);
 
-  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
-                                    "cancel", _("_Cancel"),
-                                    "confirm", confirm_label,
-                                    NULL);
-  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "confirm", ADW_RESPONSE_DESTRUCTIVE);
-  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
   gtk_window_set_modal (GTK_WINDOW (dialog), TRUE);
   gtk_window_set_destroy_with_parent (GTK_WINDOW (dialog), TRUE);
-  gtk_widget_set_name (dialog, name);
   g_object_set_data (G_OBJECT (dialog), "wpc-job-kind", GINT_TO_POINTER (kind));
   present_for_phones (self, dialog, g_ptr_array_ref (phones), "response", G_CALLBACK (on_confirm_response));
 }

@@ -17,6 +17,7 @@
 
 #include <glib/gi18n.h>
 
+#include "wpc-confirm-dialog.h"
 #include "wpc-accessible.h"
 #include "wpc-preferences-window.h"
 #include "wpi-contact.h"
@@ -533,12 +534,9 @@ apply_network_action (GtkWidget  *widget,
       return;
     }
 
-  dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self), _("Move the Console to Other Ports?"), lost));
-  adw_message_dialog_add_responses (dialog, "cancel", _("_Cancel"), "apply", _("_Apply"), NULL);
-  adw_message_dialog_set_response_appearance (dialog, "apply", ADW_RESPONSE_DESTRUCTIVE);
-  adw_message_dialog_set_default_response (dialog, "cancel");
-  adw_message_dialog_set_close_response (dialog, "cancel");
-  gtk_widget_set_name (GTK_WIDGET (dialog), "network-apply-dialog");
+  dialog = ADW_MESSAGE_DIALOG (wpc_confirm_dialog_new (GTK_WINDOW (self), "network-apply-dialog",
+                                                      _("Move the Console to Other Ports?"), lost,
+                                                      "apply", _("_Apply"), ADW_RESPONSE_DESTRUCTIVE));
   g_signal_connect_object (dialog, "response", G_CALLBACK (on_apply_dialog_response), self, 0);
   self->apply_dialog = GTK_WIDGET (dialog);
   gtk_widget_action_set_enabled (widget, "preferences.apply-network", FALSE);

@@ -17,6 +17,7 @@
 
 #include <glib/gi18n.h>
 
+#include "wpc-confirm-dialog.h"
 #include "wpc-accessible.h"
 #include "wpc-write-dialog.h"
 #include "wpi-catalogue.h"
@@ -543,13 +544,9 @@ ask (WpcWriteDialog *self,
      const char     *choice_label,
      GSourceFunc     action)
 {
-  AdwMessageDialog *question = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self), heading, body));
+  GtkWidget *question = wpc_confirm_dialog_new (GTK_WINDOW (self), name, heading, body,
+                                                choice, choice_label, ADW_RESPONSE_DESTRUCTIVE);
 
-  gtk_widget_set_name (GTK_WIDGET (question), name);
-  adw_message_dialog_add_responses (question, "cancel", _("_Cancel"), choice, choice_label, NULL);
-  adw_message_dialog_set_response_appearance (question, choice, ADW_RESPONSE_DESTRUCTIVE);
-  adw_message_dialog_set_default_response (question, "cancel");
-  adw_message_dialog_set_close_response (question, "cancel");
   g_object_set_data (G_OBJECT (question), "wpc-action", action);
   g_set_weak_pointer (&self->question, GTK_WINDOW (question));
   g_signal_connect_object (question, "response", G_CALLBACK (on_question_response), self, 0);
