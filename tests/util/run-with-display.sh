@@ -38,7 +38,7 @@ start_daemon() {
   printf -v "$var" '%s' "$line"
 }
 
-start_daemon display Xvfb Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp -noreset
+start_daemon display Xvfb Xvfb -displayfd 3 -screen 0 1920x1200x24 -nolisten tcp -noreset
 export DISPLAY=":$display"
 
 start_daemon address dbus-daemon dbus-daemon --session --nofork --nopidfile --print-address=3
