@@ -65,11 +65,7 @@ run_window_test (Fixture       *fixture,
 /* Tests ------------------------------------------------------------------------- */
 
 /* The views, in the view switcher's order, with their symbolic icons (issue 12 §1) */
-static const struct {
-  const char *name;
-  const char *title;
-  const char *icon_name;
-} views[] = {
+static const struct { const char *name, *title, *icon_name; } views[] = {
   { "phones", "Phones", "wpc-phone-symbolic" },
   { "pin-handout", "PIN handout", "wpc-secure-mode-symbolic" },
   { "traffic", "Traffic", "wpc-traffic-symbolic" },
@@ -1311,6 +1307,15 @@ close_and_wait_for_question (Fixture    *fixture,
   return ADW_MESSAGE_DIALOG (dialog);
 }
 
+/* Closes that way and gives the question that answer */
+static void
+close_and_answer (Fixture    *fixture,
+                  const char *way,
+                  const char *response)
+{
+  answer (close_and_wait_for_question (fixture, way), response);
+}
+
 static void
 test_window_close_pending (Fixture *fixture)
 {
@@ -1376,9 +1381,8 @@ static void
 test_window_close_background (Fixture *fixture)
 {
   g_autoptr(GArray) ids = queue_restarts (fixture);
-  AdwMessageDialog *dialog = close_and_wait_for_question (fixture, "<Control>w");
 
-  answer (dialog, "background");
+  close_and_answer (fixture, "<Control>w", "background");
   wait_for (background_notification_shown, NULL, "the notification that the console keeps running");
   g_assert_nonnull (fixture->window);
   g_assert_false (gtk_widget_get_visible (GTK_WIDGET (fixture->window)));
@@ -1393,8 +1397,7 @@ test_window_close_background (Fixture *fixture)
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (fixture->window)));
   g_assert_false (wpc_window_get_in_background (fixture->window));
 
-  dialog = close_and_wait_for_question (fixture, "close-button");
-  answer (dialog, "background");
+  close_and_answer (fixture, "close-button", "background");
   g_assert_true (wpc_window_get_in_background (fixture->window));
 
   /* The work done, the window closes and the hold goes: g_application_run() returns */
@@ -1407,10 +1410,10 @@ static void
 test_window_close_stop (Fixture *fixture)
 {
   g_autoptr(GArray) ids = queue_restarts (fixture);
-  AdwMessageDialog *dialog = close_and_wait_for_question (fixture, "<Control>w");
 
-  answer (dialog, "stop");
+  close_and_answer (fixture, "<Control>w", "stop");
   wait_for (window_gone, fixture, "the window to close");
+  g_assert_cmpuint (ids->len, ==, G_N_ELEMENTS (pending_macs));
 }
 
 static void
