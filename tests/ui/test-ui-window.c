@@ -1153,6 +1153,22 @@ bar_revealed_as_expected (gpointer data)
          (gtk_widget_get_height (GTK_WIDGET (wait->bar)) > 0) == wait->revealed;
 }
 
+/* The same screenshot in the dark style, "window-1024x600-dark.png" */
+static void
+save_dark_screenshot (GtkWidget  *root,
+                      const char *name)
+{
+  AdwStyleManager *style = adw_style_manager_get_default ();
+  g_autofree char *stem = g_strndup (name, strlen (name) - strlen (".png"));
+  g_autofree char *dark_name = g_strconcat (stem, "-dark.png", NULL);
+
+  adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_FORCE_DARK);
+  g_assert_true (adw_style_manager_get_dark (style));
+  ui_test_wait_for_paint (root, WAIT_TIMEOUT_MS);
+  ui_test_save_screenshot (root, dark_name);
+  adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_DEFAULT);
+}
+
 static void
 test_window_switcher_bar (Fixture *fixture)
 {
@@ -1176,6 +1192,7 @@ test_window_switcher_bar (Fixture *fixture)
       /* As narrow as the views allow, which is still under the narrow width */
       g_assert_cmpint (gtk_widget_get_width (root), <, sizes[i].revealed ? WPC_WINDOW_NARROW_WIDTH : G_MAXINT);
       ui_test_save_screenshot (root, sizes[i].screenshot);
+      save_dark_screenshot (root, sizes[i].screenshot);
     }
 }
 
