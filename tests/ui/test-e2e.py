@@ -184,16 +184,29 @@ def find_soon(root, roles, wanted_name, what, timeout):
 
 def view_and_table(frame, title, table_name):
     """The view's page (a panel named title) and its table named table_name, or None."""
-    page = find(frame, pyatspi.ROLE_PANEL, title)
+    # A GtkStack page was a panel; under libadwaita the view itself, named by its title
+    page = find(frame, pyatspi.ROLE_PANEL, title) or find(frame, pyatspi.ROLE_FILLER, title)
     table = find(page, pyatspi.ROLE_TREE_TABLE, table_name) if page is not None else None
     return (page, table) if table is not None else None
+
+
+def view_tab(frame, title):
+    """A view's tab: libadwaita's view switchers (the header bar's, and the bar at the
+    bottom for a narrow window) each have a page tab per view, named by its title; any of
+    them shows the view."""
+    return find(frame, pyatspi.ROLE_PAGE_TAB, title)
+
+
+def tab_selected(tab):
+    return any(has_state(tab, state) for state in (pyatspi.STATE_CHECKED, pyatspi.STATE_PRESSED,
+                                                   pyatspi.STATE_SELECTED))
 
 
 def open_view(frame, tab, title, table_name, what, timeout):
     """Clicks a view's tab, waits until it is selected and the view shows its table named
     table_name; returns the view's page and that table."""
     click(tab)
-    wait_for(f"the {title} tab to be selected", lambda: has_state(tab, pyatspi.STATE_SELECTED), timeout)
+    wait_for(f"the {title} tab to be selected", lambda: tab_selected(tab), timeout)
     return wait_for(f"{what} (a table named “{table_name}” in the view “{title}”)",
                     lambda: view_and_table(frame, title, table_name), timeout)
 
@@ -481,6 +494,50 @@ def check_inspector_toggles(traffic_page, tap, timeout):
     tap.ok("the inspector's pause button names its state and auto-scroll toggles")
 
 
+# Closing with pending work (D31) -------------------------------------------------------
+
+def close_question(app):
+    """The console's question before closing (an AdwMessageDialog: a dialog with the
+    “Keep Running in Background” button), or None."""
+    for window in children(app):
+        if find(window, pyatspi.ROLE_PUSH_BUTTON, "Keep Running in Background") is not None:
+            return window
+    return None
+
+
+def close_asks_first(app, frame, header, tap, timeout):
+    """With work pending (the PIN handout's bootstraps, or a restart of the phones the
+    demo keeps busy), closing the window asks first, with three answers; Cancel keeps it."""
+    phones_tab = view_tab(frame, "Phones")
+    click(phones_tab)
+    phone_table = wait_for("the phone list", lambda: view_and_table(frame, "Phones", "Phones"), timeout)[1]
+    select_only_row(phone_table, 0)
+    restart = find_soon(frame, pyatspi.ROLE_PUSH_BUTTON, "Restart", "the Phones view's Restart button", timeout)
+    click(restart)
+    close = find_soon(header, pyatspi.ROLE_PUSH_BUTTON, "Close", "the window's Close button", timeout)
+    click(close)
+    question = wait_for("the question before closing with work pending", lambda: close_question(app), timeout)
+    answers = [find(question, pyatspi.ROLE_PUSH_BUTTON, label)
+               for label in ("Cancel", "Stop Service", "Keep Running in Background")]
+    if None in answers:
+        raise StepFailed(f"the question lacks an answer: {[name(a) for a in answers if a is not None]}")
+    click(answers[0])
+    wait_for("the question to go", lambda: close_question(app) is None, timeout)
+    if not has_state(frame, pyatspi.STATE_SHOWING):
+        raise StepFailed("Cancel did not keep the window")
+    tap.ok("closing with work pending asks first (Cancel, Stop Service, Keep Running in Background); "
+           "Cancel keeps the window")
+
+
+def stop_service_if_asked(app, process, timeout):
+    """Closing for good: “Stop Service” if the console asks (work still pending)."""
+    def asked_or_gone():
+        return process.poll() is not None or close_question(app)
+    question = wait_for("the console to exit or ask before closing", asked_or_gone, timeout)
+    if question is not True and process.poll() is None:
+        click(find(question, pyatspi.ROLE_PUSH_BUTTON, "Stop Service"))
+
+
 def run(args, tap, timeout):
     tmp = tempfile.mkdtemp(prefix="wpc-e2e-")
     os.makedirs(args.screenshot_dir, exist_ok=True)
@@ -492,13 +549,12 @@ def run(args, tap, timeout):
         tap.ok(f"the console's window “{name(frame)}” is on the AT-SPI bus")
 
         # Phones ------------------------------------------------------------------
-        # The view switcher is in the header bar, the frame's last child
-        header = children(frame)[-1]
-        phones_tab = wait_for("the Phones view tab", lambda: find(header, pyatspi.ROLE_PAGE_TAB, "Phones"), timeout)
-        traffic_tab = find_soon(header, pyatspi.ROLE_PAGE_TAB, "Traffic", "the Traffic view tab", timeout)
-        handout_tab = find_soon(header, pyatspi.ROLE_PAGE_TAB, "PIN handout", "the PIN handout view tab",
-                                timeout)
-        if not has_state(phones_tab, pyatspi.STATE_SELECTED):
+        # The view switcher is in the header bar (libadwaita: inside the window's content)
+        header = frame
+        phones_tab = wait_for("the Phones view tab", lambda: view_tab(frame, "Phones"), timeout)
+        traffic_tab = wait_for("the Traffic view tab", lambda: view_tab(frame, "Traffic"), timeout)
+        handout_tab = wait_for("the PIN handout view tab", lambda: view_tab(frame, "PIN handout"), timeout)
+        if not tab_selected(phones_tab):
             click(phones_tab)
         phones_page, phone_table = wait_for("the phone list (a table named “Phones”)",
                                             lambda: view_and_table(frame, "Phones", "Phones"), timeout)
@@ -629,8 +685,10 @@ def run(args, tap, timeout):
         check_inspector_toggles(traffic_page, tap, timeout)
 
         # Quit --------------------------------------------------------------------
+        close_asks_first(app, frame, header, tap, timeout)
         close = find_soon(header, pyatspi.ROLE_PUSH_BUTTON, "Close", "the window's Close button", timeout)
         click(close)
+        stop_service_if_asked(app, process, timeout)
         try:
             status = process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -705,7 +763,7 @@ def import_steps(app, frame, tap, timeout):
     tap.ok(f"the phone list shows the {N_PHONES} imported phones as “Expected” before any called")
 
     # A GtkMenuButton is named on the outside and pressed inside (its toggle button)
-    header = children(frame)[-1]
+    header = frame
     menu_button = wait_for("the Main Menu button", lambda: find(header, pyatspi.ROLE_PUSH_BUTTON, "Main Menu"),
                            timeout)
     pressable = [a for a, _ in [(menu_button, None)] + list(descendants(menu_button)) if clickable(a)]
