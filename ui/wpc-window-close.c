@@ -122,7 +122,8 @@ recount_tick (gpointer user_data)
 static void
 enter_background (WpcWindow *self)
 {
-  if (self->in_background)
+  /* Without an application (a window made on its own) nothing runs in the background */
+  if (self->in_background || window_application (self) == NULL)
     return;
 
   _wpc_window_save_state (self);
