@@ -499,11 +499,17 @@ def check_inspector_toggles(traffic_page, tap, timeout):
 
 # Closing with pending work (D31) -------------------------------------------------------
 
+def answer_button(window, label):
+    """A button of the question by its label: GTK 4.8 may name a mnemonic label's button
+    with the underscore and twice (“_Cancel Cancel”)."""
+    return find(window, pyatspi.ROLE_PUSH_BUTTON, match=lambda text: label in text.replace("_", ""))
+
+
 def close_question(app):
     """The console's question before closing (an AdwMessageDialog: a dialog with the
     “Keep Running in Background” button), or None."""
     for window in children(app):
-        if find(window, pyatspi.ROLE_PUSH_BUTTON, "Keep Running in Background") is not None:
+        if answer_button(window, "Keep Running in Background") is not None:
             return window
     return None
 
@@ -514,7 +520,7 @@ def stop_service_if_asked(app, process, timeout):
         return process.poll() is not None or close_question(app)
     question = wait_for("the console to exit or ask before closing", asked_or_gone, timeout)
     if question is not True and process.poll() is None:
-        click(find(question, pyatspi.ROLE_PUSH_BUTTON, "Stop Service"))
+        click(answer_button(question, "Stop Service"))
 
 
 def run(args, tap, timeout):
