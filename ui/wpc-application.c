@@ -102,12 +102,36 @@ static const GOptionEntry option_entries[] = {
 
 /* App actions -------------------------------------------------------------------- */
 
+static WpcWindow *
+main_window (WpcApplication *self)
+{
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l != NULL; l = l->next)
+    if (WPC_IS_WINDOW (l->data))
+      return l->data;
+  return NULL;
+}
+
+/* Ctrl+Q goes through the window, which asks first while work is pending (D31) */
 static void
 quit_action (GSimpleAction *action,
              GVariant      *parameter,
              gpointer       user_data)
 {
-  g_application_quit (G_APPLICATION (user_data));
+  WpcWindow *window = main_window (WPC_APPLICATION (user_data));
+
+  if (window != NULL)
+    wpc_window_request_quit (window);
+  else
+    g_application_quit (G_APPLICATION (user_data));
+}
+
+/* The "still provisioning" notification's default action (D31) */
+static void
+show_window_action (GSimpleAction *action,
+                    GVariant      *parameter,
+                    gpointer       user_data)
+{
+  g_application_activate (G_APPLICATION (user_data));
 }
 
 static void
@@ -147,27 +171,66 @@ shortcuts_action (GSimpleAction *action,
   gtk_window_present (wpc_shortcuts_window_new (parent));
 }
 
+/* What a technician pastes into a ticket: version, data directory, listening addresses */
+static char *
+about_debug_info (WpcApplication *self)
+{
+  GString *info = g_string_new (NULL);
+  g_auto(GStrv) urls = self->service != NULL ? wpi_service_host_get_urls (self->service) : NULL;
+
+  g_string_append_printf (info, "Workpoint Console %s\n", WPC_VERSION);
+  g_string_append_printf (info, "GTK %u.%u.%u, libadwaita %u.%u.%u, GLib %u.%u.%u\n",
+                          gtk_get_major_version (), gtk_get_minor_version (), gtk_get_micro_version (),
+                          adw_get_major_version (), adw_get_minor_version (), adw_get_micro_version (),
+                          glib_major_version, glib_minor_version, glib_micro_version);
+  g_string_append_printf (info, "Data directory: %s\n", wpc_application_get_data_dir (self));
+  g_string_append_printf (info, "Ports: %u (Default Mode), %u (Secure Mode)\n",
+                          self->port, self->secure_port);
+  g_string_append_printf (info, "Bind address: %s\n",
+                          self->bind_address != NULL && self->bind_address[0] != '\0'
+                          ? self->bind_address : "all addresses");
+  g_string_append (info, "Listening on:");
+  if (urls == NULL || urls[0] == NULL)
+    g_string_append (info, " not listening");
+  for (guint i = 0; urls != NULL && urls[i] != NULL; i++)
+    g_string_append_printf (info, "\n  %s", urls[i]);
+  if (self->service_error != NULL)
+    g_string_append_printf (info, "\nService error: %s", self->service_error->message);
+  g_string_append_c (info, '\n');
+  return g_string_free (info, FALSE);
+}
+
 static void
 about_action (GSimpleAction *action,
               GVariant      *parameter,
               gpointer       user_data)
 {
   static const char *developers[] = { "Workpoint Console developers", NULL };
-  GtkWindow *parent = gtk_application_get_active_window (GTK_APPLICATION (user_data));
+  WpcApplication *self = WPC_APPLICATION (user_data);
+  GtkWindow *parent = gtk_application_get_active_window (GTK_APPLICATION (self));
+  g_autofree char *debug_info = about_debug_info (self);
+  GtkWidget *about;
 
-  gtk_show_about_dialog (parent,
-                         "program-name", _("Workpoint Console"),
-                         "logo-icon-name", WPC_APP_ID,
-                         "version", WPC_VERSION,
-                         "comments", _("Provisioning service for OpenStage SIP phones: "
-                                       "WorkPoint Interface, Secure Mode bootstrap with PINs, "
-                                       "and a traffic inspector."),
-                         "copyright", "© 2026 Workpoint Console developers",
-                         "authors", developers,
-                         /* Translators: your name and e-mail, one translator per line */
-                         "translator-credits", _("translator-credits"),
-                         "license-type", GTK_LICENSE_GPL_3_0,
-                         NULL);
+  about = g_object_new (ADW_TYPE_ABOUT_WINDOW,
+                        "transient-for", parent,
+                        "application-name", _("Workpoint Console"),
+                        "application-icon", WPC_APP_ID,
+                        "version", WPC_VERSION,
+                        "developer-name", "Workpoint Console developers",
+                        "developers", developers,
+                        "comments", _("Provisioning service for OpenStage SIP phones: "
+                                      "WorkPoint Interface, Secure Mode bootstrap with PINs, "
+                                      "and a traffic inspector."),
+                        "copyright", "© 2026 Workpoint Console developers",
+                        "license-type", GTK_LICENSE_GPL_3_0,
+                        "website", WPC_WEBSITE_URL,
+                        "issue-url", WPC_ISSUE_URL,
+                        "debug-info", debug_info,
+                        "debug-info-filename", "workpoint-console-debug-info.txt",
+                        /* Translators: your name and e-mail, one translator per line */
+                        "translator-credits", _("translator-credits"),
+                        NULL);
+  gtk_window_present (GTK_WINDOW (about));
 }
 
 static const GActionEntry app_actions[] = {
@@ -175,6 +238,7 @@ static const GActionEntry app_actions[] = {
   { "preferences", preferences_action },
   { "shortcuts", shortcuts_action },
   { "about", about_action },
+  { "show-window", show_window_action },
 };
 
 /* Options ------------------------------------------------------------------------ */
@@ -709,7 +773,9 @@ static void
 wpc_application_activate (GApplication *application)
 {
   WpcApplication *self = WPC_APPLICATION (application);
-  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (application));
+  /* The console's window, also when hidden in the background (D31): a second
+   * workpoint-console, or the notification, shows it again */
+  GtkWindow *window = GTK_WINDOW (main_window (self));
 
   if (window == NULL)
     {

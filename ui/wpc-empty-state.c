@@ -19,7 +19,7 @@ struct _WpcEmptyState
 {
   GtkWidget        parent_instance;
 
-  GtkWidget       *scroller;
+  GtkWidget       *status_page;
   GtkWidget       *address_box;
   GtkLabel        *ports_label;
 
@@ -280,7 +280,7 @@ wpc_empty_state_class_init (WpcEmptyStateClass *klass)
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/workpoint/Console/wpc-empty-state.ui");
-  gtk_widget_class_bind_template_child (widget_class, WpcEmptyState, scroller);
+  gtk_widget_class_bind_template_child (widget_class, WpcEmptyState, status_page);
   gtk_widget_class_bind_template_child (widget_class, WpcEmptyState, address_box);
   gtk_widget_class_bind_template_child (widget_class, WpcEmptyState, ports_label);
 

@@ -16,33 +16,10 @@
 #include "wpc-status-bar.h"
 #include "wpc-handout-view.h"
 #include "wpc-traffic-view.h"
-#include "wpc-window.h"
+#include "wpc-window-private.h"
 #include "wpi-phone.h"
 
-struct _WpcWindow
-{
-  GtkApplicationWindow  parent_instance;
-
-  GtkStack             *view_stack;
-  GtkStack             *phones_stack;
-  WpcEmptyState        *empty_state;
-  WpcPhonesView        *phones_view;
-  WpcStatusBar         *status_bar;
-  WpcHandoutView       *handout_view;
-  WpcTrafficView       *traffic_view;
-  GtkMenuButton        *primary_menu_button;
-  GtkInfoBar           *service_error_bar;
-  GtkLabel             *service_error_label;
-
-  WpiServiceHost           *service;
-  guint                 counts_source;
-
-  GSettings            *settings;
-  GBinding             *listening_bindings[3];
-  gboolean              demo_available;
-};
-
-G_DEFINE_FINAL_TYPE (WpcWindow, wpc_window, GTK_TYPE_APPLICATION_WINDOW)
+G_DEFINE_FINAL_TYPE (WpcWindow, wpc_window, ADW_TYPE_APPLICATION_WINDOW)
 
 enum {
   PROP_0,
@@ -67,13 +44,13 @@ show_page_action (GtkWidget  *widget,
   WpcWindow *self = WPC_WINDOW (widget);
   const char *name = g_variant_get_string (parameter, NULL);
 
-  if (gtk_stack_get_child_by_name (self->view_stack, name) == NULL)
+  if (adw_view_stack_get_child_by_name (self->view_stack, name) == NULL)
     {
       g_warning ("No view named “%s”", name);
       return;
     }
 
-  gtk_stack_set_visible_child_name (self->view_stack, name);
+  adw_view_stack_set_visible_child_name (self->view_stack, name);
 }
 
 /* The Phones view's "Bootstrap to Secure Mode": the PIN handout, set to its selection */
@@ -86,7 +63,7 @@ bootstrap_selection_action (GtkWidget  *widget,
 
   /* Showing the handout hands it the selection (on_visible_view_changed) */
   wpc_handout_view_set_scope (self->handout_view, WPC_HANDOUT_SCOPE_SELECTED);
-  gtk_stack_set_visible_child_name (self->view_stack, "pin-handout");
+  adw_view_stack_set_visible_child_name (self->view_stack, "pin-handout");
 }
 
 /* The status bar's "N phones in Default Mode": the PIN handout, set to those phones
@@ -99,7 +76,7 @@ handout_default_mode_action (GtkWidget  *widget,
   WpcWindow *self = WPC_WINDOW (widget);
 
   wpc_handout_view_set_scope (self->handout_view, WPC_HANDOUT_SCOPE_DEFAULT_MODE);
-  gtk_stack_set_visible_child_name (self->view_stack, "pin-handout");
+  adw_view_stack_set_visible_child_name (self->view_stack, "pin-handout");
 }
 
 static void
@@ -138,25 +115,66 @@ restore_window_state (WpcWindow *self)
     gtk_window_maximize (GTK_WINDOW (self));
 }
 
+/* D31: with jobs or bootstraps pending, the window asks before it stops the service */
 static gboolean
 wpc_window_close_request (GtkWindow *window)
 {
-  WpcWindow *self = WPC_WINDOW (window);
-  gboolean maximized = gtk_window_is_maximized (window);
-
-  /* The default size is the unmaximized one, so a maximized window keeps its old size. */
-  if (!maximized)
-    {
-      int width = 0;
-      int height = 0;
-
-      gtk_window_get_default_size (window, &width, &height);
-      g_settings_set_int (self->settings, "window-width", width);
-      g_settings_set_int (self->settings, "window-height", height);
-    }
-  g_settings_set_boolean (self->settings, "window-maximized", maximized);
+  if (!_wpc_window_close_request (WPC_WINDOW (window)))
+    return TRUE;
 
   return GTK_WINDOW_CLASS (wpc_window_parent_class)->close_request (window);
+}
+
+/* libadwaita 1.2 has no breakpoints: on a narrow window the header bar shows the
+ * window's title and the bottom bar the switcher; the bar also shows when the title's
+ * switcher does not fit (its title-visible, the 1.2 pattern). Turning the title's
+ * switcher off instead makes GTK allocate its squeezer's hidden children a negative
+ * size. After the allocation, which must not change what it allocates. */
+static gboolean
+apply_narrow (gpointer user_data)
+{
+  WpcWindow *self = user_data;
+  gboolean narrow = gtk_widget_get_width (GTK_WIDGET (self)) < WPC_WINDOW_NARROW_WIDTH;
+
+  self->narrow_source = 0;
+  if (narrow != self->narrow)
+    {
+      self->narrow = narrow;
+      adw_header_bar_set_title_widget (self->header_bar, narrow ? GTK_WIDGET (self->narrow_title)
+                                                                : GTK_WIDGET (self->switcher_title));
+    }
+  adw_view_switcher_bar_set_reveal (self->switcher_bar,
+                                    narrow || adw_view_switcher_title_get_title_visible (self->switcher_title));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_narrow (WpcWindow *self)
+{
+  if (self->narrow_source == 0)
+    self->narrow_source = g_idle_add_full (G_PRIORITY_HIGH_IDLE, apply_narrow, self, NULL);
+}
+
+static void
+wpc_window_size_allocate (GtkWidget *widget,
+                          int        width,
+                          int        height,
+                          int        baseline)
+{
+  WpcWindow *self = WPC_WINDOW (widget);
+  gboolean narrow = width < WPC_WINDOW_NARROW_WIDTH;
+
+  GTK_WIDGET_CLASS (wpc_window_parent_class)->size_allocate (widget, width, height, baseline);
+
+  if (narrow != self->narrow)
+    schedule_narrow (self);
+}
+
+static void
+on_visible_changed (WpcWindow *self)
+{
+  if (gtk_widget_get_visible (GTK_WIDGET (self)))
+    _wpc_window_leave_background (self);
 }
 
 /* Where the listening values come from: the application's properties, which include
@@ -273,7 +291,7 @@ show_traffic_action (GtkWidget  *widget,
 {
   WpcWindow *self = WPC_WINDOW (widget);
 
-  gtk_stack_set_visible_child_name (self->view_stack, "traffic");
+  adw_view_stack_set_visible_child_name (self->view_stack, "traffic");
   wpc_traffic_view_show_message (self->traffic_view, g_variant_get_int64 (parameter));
 }
 
@@ -296,6 +314,8 @@ disconnect_service (WpcWindow *self)
   g_signal_handlers_disconnect_by_data (wpi_service_host_get_phones (self->service), self);
   g_signal_handlers_disconnect_by_data (self->service, self);
   g_clear_handle_id (&self->counts_source, g_source_remove);
+  g_clear_handle_id (&self->pending_source, g_source_remove);
+  g_clear_handle_id (&self->pending_tick, g_source_remove);
   g_clear_object (&self->service);
 }
 
@@ -329,7 +349,7 @@ on_visible_view_changed (WpcWindow *self)
   /* The template's children go first when the window is disposed */
   if (self->phones_view == NULL || self->handout_view == NULL)
     return;
-  if (g_strcmp0 (gtk_stack_get_visible_child_name (self->view_stack), "pin-handout") == 0)
+  if (g_strcmp0 (adw_view_stack_get_visible_child_name (self->view_stack), "pin-handout") == 0)
     sync_handout_selection (self);
 }
 
@@ -359,6 +379,13 @@ wpc_window_dispose (GObject *object)
   for (guint i = 0; i < G_N_ELEMENTS (self->listening_bindings); i++)
     g_clear_pointer (&self->listening_bindings[i], g_binding_unbind);
   disconnect_service (self);
+  g_clear_handle_id (&self->narrow_source, g_source_remove);
+  g_clear_object (&self->switcher_title);
+  g_clear_object (&self->narrow_title);
+  if (gtk_window_get_application (GTK_WINDOW (self)) != NULL)
+    _wpc_window_leave_background (self);
+  if (self->close_dialog != NULL)
+    gtk_window_destroy (GTK_WINDOW (self->close_dialog));
 
   gtk_widget_dispose_template (GTK_WIDGET (self), WPC_TYPE_WINDOW);
   g_clear_object (&self->settings);
@@ -437,6 +464,7 @@ wpc_window_class_init (WpcWindowClass *klass)
   object_class->set_property = wpc_window_set_property;
 
   window_class->close_request = wpc_window_close_request;
+  widget_class->size_allocate = wpc_window_size_allocate;
 
   properties[PROP_SETTINGS] =
     g_param_spec_object ("settings", NULL, NULL, G_TYPE_SETTINGS,
@@ -469,6 +497,10 @@ wpc_window_class_init (WpcWindowClass *klass)
   g_type_ensure (WPC_TYPE_TRAFFIC_VIEW);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/workpoint/Console/wpc-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, WpcWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, WpcWindow, switcher_title);
+  gtk_widget_class_bind_template_child (widget_class, WpcWindow, switcher_bar);
+  gtk_widget_class_bind_template_child (widget_class, WpcWindow, header_bar);
   gtk_widget_class_bind_template_child (widget_class, WpcWindow, view_stack);
   gtk_widget_class_bind_template_child (widget_class, WpcWindow, phones_stack);
   gtk_widget_class_bind_template_child (widget_class, WpcWindow, empty_state);
@@ -508,6 +540,12 @@ wpc_window_init (WpcWindow *self)
    * handout is shown spares copying it at every change of the phone list */
   g_signal_connect_object (self->view_stack, "notify::visible-child",
                            G_CALLBACK (on_visible_view_changed), self, G_CONNECT_SWAPPED);
+  g_signal_connect (self, "notify::visible", G_CALLBACK (on_visible_changed), NULL);
+  /* Both titles are kept while the other is shown (apply_narrow) */
+  g_object_ref (self->switcher_title);
+  self->narrow_title = g_object_ref_sink (ADW_WINDOW_TITLE (adw_window_title_new (_("Workpoint Console"), NULL)));
+  g_signal_connect_object (self->switcher_title, "notify::title-visible", G_CALLBACK (schedule_narrow),
+                           self, G_CONNECT_SWAPPED);
 }
 
 /**
@@ -578,7 +616,7 @@ const char *
 wpc_window_get_visible_view (WpcWindow *self)
 {
   g_return_val_if_fail (WPC_IS_WINDOW (self), NULL);
-  return gtk_stack_get_visible_child_name (self->view_stack);
+  return adw_view_stack_get_visible_child_name (self->view_stack);
 }
 
 gboolean
@@ -634,6 +672,7 @@ wpc_window_set_service (WpcWindow  *self,
       /* State and mode changes come as notifications, which the service sums up here */
       g_signal_connect_object (service, "phone-changed",
                                G_CALLBACK (schedule_phone_counts), self, G_CONNECT_SWAPPED);
+      _wpc_window_connect_jobs (self);
       on_phones_changed (self);
       g_clear_handle_id (&self->counts_source, g_source_remove);
       update_phone_counts (self);

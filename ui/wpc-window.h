@@ -1,7 +1,7 @@
 /* wpc-window.h: the main window: view switcher, views, status line */
 #pragma once
 
-#include <gtk/gtk.h>
+#include <adwaita.h>
 
 #include "wpc-application.h"
 #include "wpc-handout-view.h"
@@ -15,7 +15,10 @@ G_BEGIN_DECLS
 
 #define WPC_TYPE_WINDOW (wpc_window_get_type ())
 
-G_DECLARE_FINAL_TYPE (WpcWindow, wpc_window, WPC, WINDOW, GtkApplicationWindow)
+/* Narrower than this, the view switcher moves from the header bar to a bar at the bottom */
+#define WPC_WINDOW_NARROW_WIDTH 800
+
+G_DECLARE_FINAL_TYPE (WpcWindow, wpc_window, WPC, WINDOW, AdwApplicationWindow)
 
 WpcWindow    *wpc_window_new             (WpcApplication *application);
 GSettings    *wpc_window_get_settings    (WpcWindow      *self);
@@ -34,5 +37,11 @@ void          wpc_window_set_service_error (WpcWindow    *self,
 void          wpc_window_show_problem    (WpcWindow      *self,
                                           const char     *text);
 WpcPhonesView *wpc_window_get_phones_view (WpcWindow     *self);
+/* D31: closing with pending work (wpc-window-close.c) */
+void          wpc_window_count_pending   (WpcWindow      *self,
+                                          guint          *jobs,
+                                          guint          *bootstraps);
+void          wpc_window_request_quit    (WpcWindow      *self);
+gboolean      wpc_window_get_in_background (WpcWindow    *self);
 
 G_END_DECLS

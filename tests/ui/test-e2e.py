@@ -183,17 +183,33 @@ def find_soon(root, roles, wanted_name, what, timeout):
 
 
 def view_and_table(frame, title, table_name):
-    """The view's page (a panel named title) and its table named table_name, or None."""
-    page = find(frame, pyatspi.ROLE_PANEL, title)
-    table = find(page, pyatspi.ROLE_TREE_TABLE, table_name) if page is not None else None
-    return (page, table) if table is not None else None
+    """The view's page (named title: a GtkStack page's panel, or under libadwaita the view
+    itself) and its table named table_name, or None."""
+    for page, page_role in descendants(frame):
+        if page_role in (pyatspi.ROLE_PANEL, pyatspi.ROLE_FILLER) and name(page) == title:
+            table = find(page, pyatspi.ROLE_TREE_TABLE, table_name)
+            if table is not None:
+                return page, table
+    return None
+
+
+def view_tab(frame, title):
+    """A view's tab: libadwaita's view switchers (the header bar's, and the bar at the
+    bottom for a narrow window) each have a page tab per view, named by its title; any of
+    them shows the view."""
+    return find(frame, pyatspi.ROLE_PAGE_TAB, title)
+
+
+def tab_selected(tab):
+    return any(has_state(tab, state) for state in (pyatspi.STATE_CHECKED, pyatspi.STATE_PRESSED,
+                                                   pyatspi.STATE_SELECTED))
 
 
 def open_view(frame, tab, title, table_name, what, timeout):
     """Clicks a view's tab, waits until it is selected and the view shows its table named
     table_name; returns the view's page and that table."""
     click(tab)
-    wait_for(f"the {title} tab to be selected", lambda: has_state(tab, pyatspi.STATE_SELECTED), timeout)
+    wait_for(f"the {title} tab to be selected", lambda: tab_selected(tab), timeout)
     return wait_for(f"{what} (a table named “{table_name}” in the view “{title}”)",
                     lambda: view_and_table(frame, title, table_name), timeout)
 
@@ -627,6 +643,32 @@ def check_inspector_toggles(traffic_page, tap, timeout):
     tap.ok("the inspector's pause button names its state and auto-scroll toggles")
 
 
+# Closing with pending work (D31) -------------------------------------------------------
+
+def answer_button(window, label):
+    """A button of the question by its label: GTK 4.8 may name a mnemonic label's button
+    with the underscore and twice (“_Cancel Cancel”)."""
+    return find(window, pyatspi.ROLE_PUSH_BUTTON, match=lambda text: label in text.replace("_", ""))
+
+
+def close_question(app):
+    """The console's question before closing (an AdwMessageDialog: a dialog with the
+    “Keep Running in Background” button), or None."""
+    for window in children(app):
+        if answer_button(window, "Keep Running in Background") is not None:
+            return window
+    return None
+
+
+def stop_service_if_asked(app, process, timeout):
+    """Closing for good: “Stop Service” if the console asks (work still pending)."""
+    def asked_or_gone():
+        return process.poll() is not None or close_question(app)
+    question = wait_for("the console to exit or ask before closing", asked_or_gone, timeout)
+    if question is not True and process.poll() is None:
+        click(answer_button(question, "Stop Service"))
+
+
 def run(args, tap, timeout):
     tmp = tempfile.mkdtemp(prefix="wpc-e2e-")
     os.makedirs(args.screenshot_dir, exist_ok=True)
@@ -638,13 +680,12 @@ def run(args, tap, timeout):
         tap.ok(f"the console's window “{name(frame)}” is on the AT-SPI bus")
 
         # Phones ------------------------------------------------------------------
-        # The view switcher is in the header bar, the frame's last child
-        header = children(frame)[-1]
-        phones_tab = wait_for("the Phones view tab", lambda: find(header, pyatspi.ROLE_PAGE_TAB, "Phones"), timeout)
-        traffic_tab = find_soon(header, pyatspi.ROLE_PAGE_TAB, "Traffic", "the Traffic view tab", timeout)
-        handout_tab = find_soon(header, pyatspi.ROLE_PAGE_TAB, "PIN handout", "the PIN handout view tab",
-                                timeout)
-        if not has_state(phones_tab, pyatspi.STATE_SELECTED):
+        # The view switcher is in the header bar (libadwaita: inside the window's content)
+        header = frame
+        phones_tab = wait_for("the Phones view tab", lambda: view_tab(frame, "Phones"), timeout)
+        traffic_tab = wait_for("the Traffic view tab", lambda: view_tab(frame, "Traffic"), timeout)
+        handout_tab = wait_for("the PIN handout view tab", lambda: view_tab(frame, "PIN handout"), timeout)
+        if not tab_selected(phones_tab):
             click(phones_tab)
         phones_page, phone_table = wait_for("the phone list (a table named “Phones”)",
                                             lambda: view_and_table(frame, "Phones", "Phones"), timeout)
@@ -779,6 +820,7 @@ def run(args, tap, timeout):
         # Quit --------------------------------------------------------------------
         close = find_soon(header, pyatspi.ROLE_PUSH_BUTTON, "Close", "the window's Close button", timeout)
         click(close)
+        stop_service_if_asked(app, process, timeout)
         try:
             status = process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -854,7 +896,7 @@ def import_steps(app, frame, tap, timeout):
     tap.ok(f"the phone list shows the {N_PHONES} imported phones as “Expected” before any called")
 
     # A GtkMenuButton is named on the outside and pressed inside (its toggle button)
-    header = children(frame)[-1]
+    header = frame
     menu_button = wait_for("the Main Menu button", lambda: find(header, pyatspi.ROLE_PUSH_BUTTON, "Main Menu"),
                            timeout)
     pressable = [a for a, _ in [(menu_button, None)] + list(descendants(menu_button)) if clickable(a)]

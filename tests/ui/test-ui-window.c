@@ -16,6 +16,7 @@
 #include "wpc-local-addresses.h"
 #include "wpc-preferences-window.h"
 #include "wpc-status-bar.h"
+#include "wpc-toast.h"
 #include "wpc-window.h"
 #include "wpi-phone.h"
 #include "test-util-service.h"
@@ -63,42 +64,57 @@ run_window_test (Fixture       *fixture,
 
 /* Tests ------------------------------------------------------------------------- */
 
+/* The views, in the view switcher's order, with their symbolic icons (issue 12 §1) */
+static const struct { const char *name, *title, *icon_name; } views[] = {
+  { "phones", "Phones", "wpc-phone-symbolic" },
+  { "pin-handout", "PIN handout", "wpc-secure-mode-symbolic" },
+  { "traffic", "Traffic", "wpc-traffic-symbolic" },
+};
+
 static void
 test_window_views (Fixture *fixture)
 {
-  static const struct { const char *name; const char *title; } views[] = {
-    { "phones", "Phones" },
-    { "pin-handout", "PIN handout" },
-    { "traffic", "Traffic" },
-  };
   GtkWidget *root = GTK_WIDGET (fixture->window);
-  GtkWidget *titlebar = gtk_window_get_titlebar (GTK_WINDOW (fixture->window));
-  GtkWidget *switcher = ui_test_find_widget (titlebar, GTK_TYPE_STACK_SWITCHER, NULL);
-  guint buttons = 0;
+  GtkWidget *title = ui_test_find_named (root, ADW_TYPE_VIEW_SWITCHER_TITLE, NULL);
+  AdwViewStack *stack = adw_view_switcher_title_get_stack (ADW_VIEW_SWITCHER_TITLE (title));
+  g_autoptr(GtkSelectionModel) pages = adw_view_stack_get_pages (stack);
+  g_autoptr(GPtrArray) all_buttons = g_ptr_array_new ();
+  g_autoptr(GPtrArray) buttons = g_ptr_array_new ();
 
-  g_assert_nonnull (switcher);
-  for (GtkWidget *child = gtk_widget_get_first_child (switcher);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
+  /* The title's switcher (the one shown of those its squeezer chooses from): one toggle
+   * button a view, each named by its view's title */
+  ui_test_find_all (title, GTK_TYPE_TOGGLE_BUTTON, NULL, all_buttons);
+  for (guint i = 0; i < all_buttons->len; i++)
+    if (ui_test_is_shown (g_ptr_array_index (all_buttons, i)))
+      g_ptr_array_add (buttons, g_ptr_array_index (all_buttons, i));
+  g_assert_cmpuint (buttons->len, ==, G_N_ELEMENTS (views));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (pages)), ==, G_N_ELEMENTS (views));
+  for (guint i = 0; i < G_N_ELEMENTS (views); i++)
     {
-      g_autofree char *text = ui_test_shown_text (child);
+      g_autoptr(AdwViewStackPage) page = g_list_model_get_item (G_LIST_MODEL (pages), i);
+      g_autofree char *text = ui_test_shown_text (g_ptr_array_index (buttons, i));
 
-      g_assert_cmpuint (buttons, <, G_N_ELEMENTS (views));
-      g_assert_true (gtk_widget_get_focusable (child));
-      g_assert_cmpstr (g_strchomp (text), ==, views[buttons].title);
-      buttons++;
+      g_assert_cmpstr (adw_view_stack_page_get_name (page), ==, views[i].name);
+      g_assert_cmpstr (adw_view_stack_page_get_title (page), ==, views[i].title);
+      g_assert_cmpstr (adw_view_stack_page_get_icon_name (page), ==, views[i].icon_name);
+      g_assert_nonnull (strstr (text, views[i].title));
+      g_assert_true (gtk_widget_get_focusable (g_ptr_array_index (buttons, i)));
     }
-  g_assert_cmpuint (buttons, ==, G_N_ELEMENTS (views));
 
   g_assert_cmpstr (wpc_window_get_visible_view (fixture->window), ==, "phones");
   ui_test_save_screenshot (root, "window-phones.png");
 
+  /* Clicking a switcher button shows its view; win.show-page does the same */
   for (guint i = G_N_ELEMENTS (views); i > 0; i--)
     {
       g_autofree char *file = g_strdup_printf ("window-%s.png", views[i - 1].name);
 
-      g_assert_true (gtk_widget_activate_action (root, "win.show-page", "s", views[i - 1].name));
+      gtk_toggle_button_set_active (g_ptr_array_index (buttons, i - 1), TRUE);
       g_assert_cmpstr (wpc_window_get_visible_view (fixture->window), ==, views[i - 1].name);
+      g_assert_true (gtk_widget_activate_action (root, "win.show-page", "s", views[0].name));
+      g_assert_cmpstr (wpc_window_get_visible_view (fixture->window), ==, views[0].name);
+      g_assert_true (gtk_widget_activate_action (root, "win.show-page", "s", views[i - 1].name));
+      g_assert_true (gtk_toggle_button_get_active (g_ptr_array_index (buttons, i - 1)));
       ui_test_save_screenshot (root, file);
     }
 
@@ -129,8 +145,8 @@ test_window_primary_menu (Fixture *fixture)
     { "win.export-phones", NULL },
     { "win.start-demo", NULL },
   };
-  GtkWidget *titlebar = gtk_window_get_titlebar (GTK_WINDOW (fixture->window));
-  GtkWidget *menu_button = ui_test_find_widget (titlebar, GTK_TYPE_MENU_BUTTON, NULL);
+  GtkWidget *header_bar = ui_test_find_named (GTK_WIDGET (fixture->window), ADW_TYPE_HEADER_BAR, NULL);
+  GtkWidget *menu_button = ui_test_find_widget (header_bar, GTK_TYPE_MENU_BUTTON, NULL);
   GMenuModel *menu;
   g_autoptr(GPtrArray) actions = g_ptr_array_new_with_free_func (g_free);
 
@@ -245,13 +261,24 @@ test_window_shortcuts_and_about (Fixture *fixture)
   ui_test_save_screenshot (GTK_WIDGET (shortcuts), "shortcuts.png");
   gtk_window_destroy (shortcuts);
 
+  /* About: what a technician pastes into a ticket is in its debug info */
   g_action_group_activate_action (G_ACTION_GROUP (fixture->console.application), "about", NULL);
-  about = ui_test_find_toplevel (GTK_TYPE_ABOUT_DIALOG, NULL);
+  about = ui_test_find_toplevel (ADW_TYPE_ABOUT_WINDOW, NULL);
   g_assert_nonnull (about);
-  g_assert_cmpstr (gtk_about_dialog_get_version (GTK_ABOUT_DIALOG (about)), ==, WPC_VERSION);
-  g_assert_cmpstr (gtk_about_dialog_get_logo_icon_name (GTK_ABOUT_DIALOG (about)), ==, WPC_APP_ID);
-  g_assert_cmpint (gtk_about_dialog_get_license_type (GTK_ABOUT_DIALOG (about)), ==, GTK_LICENSE_GPL_3_0);
-  wait_for (ui_test_widget_is_mapped_and_allocated, about, "the about dialog to be mapped");
+  g_assert_true (gtk_window_get_transient_for (about) == GTK_WINDOW (fixture->window));
+  g_assert_cmpstr (adw_about_window_get_version (ADW_ABOUT_WINDOW (about)), ==, WPC_VERSION);
+  g_assert_cmpstr (adw_about_window_get_application_icon (ADW_ABOUT_WINDOW (about)), ==, WPC_APP_ID);
+  g_assert_cmpstr (adw_about_window_get_website (ADW_ABOUT_WINDOW (about)), ==, WPC_WEBSITE_URL);
+  g_assert_cmpstr (adw_about_window_get_issue_url (ADW_ABOUT_WINDOW (about)), ==, WPC_ISSUE_URL);
+  g_assert_cmpint (adw_about_window_get_license_type (ADW_ABOUT_WINDOW (about)), ==, GTK_LICENSE_GPL_3_0);
+  {
+    g_auto(GStrv) urls = wpi_service_host_get_urls (fixture->console.service);
+
+    g_assert_nonnull (urls[0]);
+    test_util_assert_contains_all (adw_about_window_get_debug_info (ADW_ABOUT_WINDOW (about)),
+                                   WPC_VERSION, fixture->console.data_dir, urls[0], NULL);
+  }
+  wait_for (ui_test_widget_is_mapped_and_allocated, about, "the about window to be mapped");
   text = ui_test_shown_text (GTK_WIDGET (about));
   g_assert_nonnull (strstr (text, "Workpoint Console"));
   ui_test_save_screenshot (GTK_WIDGET (about), "about.png");
@@ -286,6 +313,26 @@ static const char portal_xml[] =
   "  </interface>"
   "</node>";
 
+/* The desktop's notification server (org.freedesktop.Notifications), on the same thread:
+ * what the console says when it keeps running in the background (D31) */
+#define NOTIFICATIONS_BUS_NAME    "org.freedesktop.Notifications"
+#define NOTIFICATIONS_OBJECT_PATH "/org/freedesktop/Notifications"
+
+static const char notifications_xml[] =
+  "<node>"
+  "  <interface name='" NOTIFICATIONS_BUS_NAME "'>"
+  "    <method name='Notify'>"
+  "      <arg type='s' direction='in'/><arg type='u' direction='in'/><arg type='s' direction='in'/>"
+  "      <arg type='s' name='summary' direction='in'/><arg type='s' direction='in'/>"
+  "      <arg type='as' direction='in'/><arg type='a{sv}' direction='in'/><arg type='i' direction='in'/>"
+  "      <arg type='u' name='id' direction='out'/>"
+  "    </method>"
+  "    <method name='CloseNotification'><arg type='u' direction='in'/></method>"
+  "    <signal name='ActionInvoked'><arg type='u'/><arg type='s'/></signal>"
+  "    <signal name='NotificationClosed'><arg type='u'/><arg type='u'/></signal>"
+  "  </interface>"
+  "</node>";
+
 /* The portal answers from a thread of its own: libadwaita reads it synchronously in
  * adw_init(), from the main thread, before any test runs. */
 typedef struct {
@@ -295,6 +342,7 @@ typedef struct {
   guint         reads;
   GMainContext *context;
   GMainLoop    *loop;
+  char         *notification;   /* the last notification's summary, under lock */
 } FakePortal;
 
 static FakePortal fake_portal;
@@ -312,6 +360,24 @@ portal_method_call (GDBusConnection       *connection,
   FakePortal *portal = user_data;
   const char *namespace = NULL;
   const char *key = NULL;
+
+  if (g_str_equal (interface_name, NOTIFICATIONS_BUS_NAME))
+    {
+      const char *summary = NULL;
+
+      g_mutex_lock (&portal->lock);
+      if (g_str_equal (method_name, "Notify"))
+        {
+          g_variant_get_child (parameters, 3, "&s", &summary);
+          g_free (portal->notification);
+          portal->notification = g_strdup (summary);
+        }
+      else
+        g_clear_pointer (&portal->notification, g_free);
+      g_mutex_unlock (&portal->lock);
+      g_dbus_method_invocation_return_value (invocation, summary != NULL ? g_variant_new ("(u)", 1) : NULL);
+      return;
+    }
 
   g_variant_get (parameters, "(&s&s)", &namespace, &key);
   g_atomic_int_inc (&portal->reads);
@@ -344,12 +410,19 @@ run_fake_portal (gpointer data)
   static const GDBusInterfaceVTable vtable = { portal_method_call, NULL, NULL, { 0 } };
   FakePortal *portal = data;
   g_autoptr(GDBusNodeInfo) node = g_dbus_node_info_new_for_xml (portal_xml, NULL);
+  g_autoptr(GDBusNodeInfo) notifications = g_dbus_node_info_new_for_xml (notifications_xml, NULL);
   g_autoptr(GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, NULL);
 
   g_main_context_push_thread_default (portal->context);
   g_assert_nonnull (bus);
   g_assert_cmpuint (g_dbus_connection_register_object (bus, PORTAL_OBJECT_PATH, node->interfaces[0],
                                                        &vtable, portal, NULL, NULL), !=, 0);
+  g_assert_cmpuint (g_dbus_connection_register_object (bus, NOTIFICATIONS_OBJECT_PATH,
+                                                       notifications->interfaces[0], &vtable, portal,
+                                                       NULL, NULL), !=, 0);
+  /* Before the portal's name, whose owning start_fake_portal() waits for */
+  g_bus_own_name_on_connection (bus, NOTIFICATIONS_BUS_NAME, G_BUS_NAME_OWNER_FLAGS_NONE,
+                                NULL, NULL, NULL, NULL);
   g_bus_own_name_on_connection (bus, PORTAL_BUS_NAME, G_BUS_NAME_OWNER_FLAGS_NONE,
                                 on_portal_name_settled, on_portal_name_settled, portal, NULL);
   g_main_loop_run (portal->loop);
@@ -1063,6 +1136,312 @@ test_window_ca_import (Fixture *fixture)
   wait_for (signs_with, &wait, "the own CA to sign again");
 }
 
+/* The switcher bar at the bottom shows when the title's switcher does not fit or the
+ * window is narrower than WPC_WINDOW_NARROW_WIDTH: the libadwaita 1.2 pattern (reveal
+ * bound to the title's title-visible) */
+typedef struct {
+  AdwViewSwitcherBar *bar;
+  gboolean            revealed;
+} BarWait;
+
+static gboolean
+bar_revealed_as_expected (gpointer data)
+{
+  BarWait *wait = data;
+
+  /* Animations are off in tests: a hidden bar takes no height at once */
+  return adw_view_switcher_bar_get_reveal (wait->bar) == wait->revealed &&
+         (gtk_widget_get_height (GTK_WIDGET (wait->bar)) > 0) == wait->revealed;
+}
+
+/* The same screenshot in the dark style, "window-1024x600-dark.png" */
+static void
+save_dark_screenshot (GtkWidget  *root,
+                      const char *name)
+{
+  AdwStyleManager *style = adw_style_manager_get_default ();
+  g_autofree char *stem = g_strndup (name, strlen (name) - strlen (".png"));
+  g_autofree char *dark_name = g_strconcat (stem, "-dark.png", NULL);
+
+  adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_FORCE_DARK);
+  g_assert_true (adw_style_manager_get_dark (style));
+  ui_test_wait_for_paint (root, WAIT_TIMEOUT_MS);
+  ui_test_save_screenshot (root, dark_name);
+  adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_DEFAULT);
+}
+
+static void
+test_window_switcher_bar (Fixture *fixture)
+{
+  static const struct { int width; int height; gboolean revealed; const char *screenshot; } sizes[] = {
+    { 600, 768, TRUE, "window-600x768.png" },
+    { 1920, 1080, FALSE, "window-1920x1080.png" },
+    { 1024, 600, FALSE, "window-1024x600.png" },
+  };
+  GtkWidget *root = GTK_WIDGET (fixture->window);
+  BarWait wait = { ADW_VIEW_SWITCHER_BAR (ui_test_find_named (root, ADW_TYPE_VIEW_SWITCHER_BAR, NULL)), FALSE };
+
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      g_autofree char *what = g_strdup_printf ("the switcher bar %s at %d px",
+                                               sizes[i].revealed ? "revealed" : "hidden", sizes[i].width);
+
+      gtk_window_set_default_size (GTK_WINDOW (fixture->window), sizes[i].width, sizes[i].height);
+      wait.revealed = sizes[i].revealed;
+      wait_for (bar_revealed_as_expected, &wait, what);
+      ui_test_wait_for_paint (root, WAIT_TIMEOUT_MS);
+      /* As narrow as the views allow, which is still under the narrow width */
+      g_assert_cmpint (gtk_widget_get_width (root), <, sizes[i].revealed ? WPC_WINDOW_NARROW_WIDTH : G_MAXINT);
+      ui_test_save_screenshot (root, sizes[i].screenshot);
+      save_dark_screenshot (root, sizes[i].screenshot);
+    }
+}
+
+/* A toast shown from any view appears in the window's overlay (wpc-toast.h) */
+static void
+test_window_toast (Fixture *fixture)
+{
+  GtkWidget *views_shown[] = {
+    GTK_WIDGET (wpc_window_get_phones_view (fixture->window)),
+    GTK_WIDGET (wpc_window_get_handout_view (fixture->window)),
+    GTK_WIDGET (wpc_window_get_traffic_view (fixture->window)),
+  };
+  GtkWidget *content = adw_application_window_get_content (ADW_APPLICATION_WINDOW (fixture->window));
+
+  g_assert_true (ADW_IS_TOAST_OVERLAY (content));
+  for (guint i = 0; i < G_N_ELEMENTS (views_shown); i++)
+    {
+      AdwToast *toast = adw_toast_new (views[i].title);
+
+      g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.show-page", "s",
+                                                 views[i].name));
+      wpc_toast_show (views_shown[i], toast);
+      g_assert_true (wpc_toast_get_last (content) == toast);
+      ui_test_wait_for_shown_text (content, views[i].title, WAIT_TIMEOUT_MS, "the toast in the window");
+    }
+  ui_test_save_screenshot (GTK_WIDGET (fixture->window), "window-toast.png");
+}
+
+/* Closing with pending work (D31) ----------------------------------------------- */
+
+static const char * const pending_macs[] = { "00:1A:E8:00:01:01", "00:1A:E8:00:01:02", "00:1A:E8:00:01:03" };
+
+typedef struct {
+  WpcWindow *window;
+  guint      jobs;
+} PendingWait;
+
+static gboolean
+pending_jobs_are (gpointer data)
+{
+  PendingWait *wait = data;
+  guint jobs = 0;
+  guint bootstraps = 0;
+
+  wpc_window_count_pending (wait->window, &jobs, &bootstraps);
+  if (g_test_verbose ())
+    g_test_message ("pending: %u jobs, %u bootstraps", jobs, bootstraps);
+  return jobs == wait->jobs && bootstraps == 0;
+}
+
+/* Restarts queued for phones the console cannot contact (no address): they stay pending */
+static GArray *
+queue_restarts (Fixture *fixture)
+{
+  WpiStore *store = wpi_service_host_get_store (fixture->console.service);
+  GArray *ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  PendingWait wait = { fixture->window, G_N_ELEMENTS (pending_macs) };
+
+  for (guint i = 0; i < G_N_ELEMENTS (pending_macs); i++)
+    {
+      g_autoptr(WpiPhoneRecord) phone = wpi_phone_record_new (pending_macs[i]);
+      g_autoptr(GError) error = NULL;
+      gint64 id;
+
+      wpi_store_phone_upsert (store, phone, 0, NULL, &error);
+      g_assert_no_error (error);
+      id = wpi_service_host_enqueue_job (fixture->console.service, pending_macs[i], WPI_JOB_KIND_RESTART,
+                                         NULL, NULL, &error);
+      g_assert_no_error (error);
+      g_array_append_val (ids, id);
+    }
+  wpi_service_host_reload (fixture->console.service);
+  wait_for (pending_jobs_are, &wait, "the restarts to be pending");
+  return ids;
+}
+
+static void
+cancel_jobs (Fixture *fixture,
+             GArray  *ids)
+{
+  WpiStore *store = wpi_service_host_get_store (fixture->console.service);
+
+  for (guint i = 0; i < ids->len; i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      wpi_store_job_cancel (store, g_array_index (ids, gint64, i), &error);
+      g_assert_no_error (error);
+    }
+  wpi_service_host_reload (fixture->console.service);
+}
+
+/* Clicks the question's button for the response, as the user would */
+static void
+answer (AdwMessageDialog *dialog,
+        const char       *response)
+{
+  GtkWidget *button =
+    ui_test_find_button_with_label (GTK_WIDGET (dialog), adw_message_dialog_get_response_label (dialog, response));
+
+  g_assert_nonnull (button);
+  g_signal_emit_by_name (button, "clicked");
+}
+
+static gboolean
+close_dialog_gone (gpointer data)
+{
+  return ui_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG, NULL) == NULL;
+}
+
+/* Asks to close as the user would (close button, Ctrl+W, Ctrl+Q) and returns the question */
+static AdwMessageDialog *
+close_and_wait_for_question (Fixture    *fixture,
+                             const char *way)
+{
+  GtkWindow *dialog;
+
+  if (g_str_equal (way, "close-button"))
+    gtk_window_close (GTK_WINDOW (fixture->window));
+  else if (g_str_equal (way, "app.quit"))
+    g_action_group_activate_action (G_ACTION_GROUP (fixture->console.application), "quit", NULL);
+  else
+    g_assert_true (ui_test_activate_shortcut (GTK_WIDGET (fixture->window), way));
+
+  dialog = ui_test_wait_for_toplevel (ADW_TYPE_MESSAGE_DIALOG, NULL, WAIT_TIMEOUT_MS);
+  g_assert_nonnull (dialog);
+  g_assert_nonnull (fixture->window);
+  g_assert_true (gtk_window_get_transient_for (dialog) == GTK_WINDOW (fixture->window));
+  return ADW_MESSAGE_DIALOG (dialog);
+}
+
+/* Closes that way and gives the question that answer */
+static void
+close_and_answer (Fixture    *fixture,
+                  const char *way,
+                  const char *response)
+{
+  answer (close_and_wait_for_question (fixture, way), response);
+}
+
+static void
+test_window_close_pending (Fixture *fixture)
+{
+  static const char * const ways[] = { "close-button", "<Control>w", "app.quit" };
+  static const struct { const char *id; const char *label; AdwResponseAppearance appearance; } responses[] = {
+    { "cancel", "_Cancel", ADW_RESPONSE_DEFAULT },
+    { "stop", "_Stop Service", ADW_RESPONSE_DESTRUCTIVE },
+    { "background", "_Keep Running in Background", ADW_RESPONSE_SUGGESTED },
+  };
+  g_autoptr(GArray) ids = queue_restarts (fixture);
+
+  /* Every way to close asks first; Cancel keeps the window and the service */
+  for (guint i = 0; i < G_N_ELEMENTS (ways); i++)
+    {
+      AdwMessageDialog *dialog = close_and_wait_for_question (fixture, ways[i]);
+
+      g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "3 jobs"));
+      for (guint j = 0; j < G_N_ELEMENTS (responses); j++)
+        {
+          g_assert_true (adw_message_dialog_has_response (dialog, responses[j].id));
+          g_assert_cmpstr (adw_message_dialog_get_response_label (dialog, responses[j].id), ==,
+                           responses[j].label);
+          g_assert_cmpint (adw_message_dialog_get_response_appearance (dialog, responses[j].id), ==,
+                           responses[j].appearance);
+        }
+      if (i == 0)
+        {
+          wait_for (ui_test_widget_is_mapped_and_allocated, dialog, "the question to be mapped");
+          ui_test_save_screenshot (GTK_WIDGET (dialog), "close-pending.png");
+        }
+      answer (dialog, "cancel");
+      wait_for (close_dialog_gone, NULL, "the question to go");
+      g_assert_nonnull (fixture->window);
+      g_assert_true (gtk_widget_get_visible (GTK_WIDGET (fixture->window)));
+      g_assert_false (wpc_window_get_in_background (fixture->window));
+      g_assert_true (wpi_service_host_is_listening (fixture->console.service));
+    }
+  cancel_jobs (fixture, ids);
+}
+
+static gboolean
+window_gone (gpointer data)
+{
+  Fixture *fixture = data;
+
+  return fixture->window == NULL;
+}
+
+static gboolean
+background_notification_shown (gpointer data)
+{
+  gboolean shown;
+
+  g_mutex_lock (&fake_portal.lock);
+  shown = g_strcmp0 (fake_portal.notification, "Workpoint Console is still provisioning phones") == 0;
+  g_mutex_unlock (&fake_portal.lock);
+  return shown;
+}
+
+/* Keep Running in Background: the window hides and the application stays held; shown
+ * again it is back; hidden again, it closes by itself once the work is done */
+static void
+test_window_close_background (Fixture *fixture)
+{
+  g_autoptr(GArray) ids = queue_restarts (fixture);
+
+  close_and_answer (fixture, "<Control>w", "background");
+  wait_for (background_notification_shown, NULL, "the notification that the console keeps running");
+  g_assert_nonnull (fixture->window);
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (fixture->window)));
+  g_assert_true (wpc_window_get_in_background (fixture->window));
+  g_assert_true (wpi_service_host_is_listening (fixture->console.service));
+
+  /* The launcher (a second workpoint-console) and the notification's default action
+   * (app.show-window) activate the application: the window again. Its class handler is
+   * called alone: the test's own "activate" handler runs this test. */
+  g_assert_true (g_action_group_has_action (G_ACTION_GROUP (fixture->console.application), "show-window"));
+  G_APPLICATION_GET_CLASS (fixture->console.application)->activate (G_APPLICATION (fixture->console.application));
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (fixture->window)));
+  g_assert_false (wpc_window_get_in_background (fixture->window));
+
+  close_and_answer (fixture, "close-button", "background");
+  g_assert_true (wpc_window_get_in_background (fixture->window));
+
+  /* The work done, the window closes and the hold goes: g_application_run() returns */
+  cancel_jobs (fixture, ids);
+  wait_for (window_gone, fixture, "the window to close once the work is done");
+}
+
+/* Stop Service closes as before; with nothing pending the window closes at once */
+static void
+test_window_close_stop (Fixture *fixture)
+{
+  g_autoptr(GArray) ids = queue_restarts (fixture);
+
+  close_and_answer (fixture, "<Control>w", "stop");
+  wait_for (window_gone, fixture, "the window to close");
+  g_assert_cmpuint (ids->len, ==, G_N_ELEMENTS (pending_macs));
+}
+
+static void
+test_window_close_nothing_pending (Fixture *fixture)
+{
+  g_assert_true (ui_test_activate_shortcut (GTK_WIDGET (fixture->window), "<Control>w"));
+  g_assert_null (fixture->window);
+  g_assert_null (ui_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG, NULL));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1087,6 +1466,12 @@ main (int   argc,
   g_test_add ("/ui/window/relisten", Fixture, (gconstpointer) test_window_relisten,
               fixture_set_up_own_service, run_window_test, fixture_tear_down);
   add_window_test ("/ui/window/ca-import", test_window_ca_import);
+  add_window_test ("/ui/window/switcher-bar", test_window_switcher_bar);
+  add_window_test ("/ui/window/toast", test_window_toast);
+  add_window_test ("/ui/window/close/pending", test_window_close_pending);
+  add_window_test ("/ui/window/close/background", test_window_close_background);
+  add_window_test ("/ui/window/close/stop", test_window_close_stop);
+  add_window_test ("/ui/window/close/nothing-pending", test_window_close_nothing_pending);
   g_test_add_func ("/ui/preferences/bindings", test_preferences_bindings);
 
   return g_test_run ();
