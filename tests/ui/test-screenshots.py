@@ -37,8 +37,11 @@ SIZES = [(1024, 600), (1920, 1080)]
 STYLES = {"light": "prefer-light", "dark": "prefer-dark"}
 VIEWS = [("phones", "Phones", "Phones"), ("pin-handout", "PIN handout", "PINs"), ("traffic", "Traffic", "Messages")]
 # Windows of the primary menu: (file name, menu item)
+# (the last is left open: AdwAboutWindow does not close through AT-SPI's Close action in
+# libadwaita 1.2, and the console is ended after it anyway; the dialogs of the views are
+# shot by their widget tests)
 MENU_WINDOWS = [("preferences", "Preferences"), ("shortcuts", "Keyboard Shortcuts"),
-                ("about", "About Workpoint Console"), ("point-phones-here", "Point Phones Here…")]
+                ("about", "About Workpoint Console")]
 APPSTREAM_SIZE = (1920, 1080)
 # At the smallest screen these columns of the phone list show without scrolling (issue 12 §4)
 ESSENTIAL_COLUMNS = ["State", "MAC", "Number", "Mode"]
@@ -71,6 +74,10 @@ def launch(args, tap, tmp, width, height, style):
 def toplevels(app):
     return [child for child in e2e.children(app)
             if e2e.role(child) in (pyatspi.ROLE_FRAME, pyatspi.ROLE_DIALOG, pyatspi.ROLE_WINDOW)]
+
+
+def showing_toplevels(app):
+    return [window for window in toplevels(app) if e2e.has_state(window, pyatspi.STATE_SHOWING)]
 
 
 def press_menu_button(header, name):
@@ -150,7 +157,7 @@ def essential_columns_visible(frame, table):
 
 def open_menu_window(app, frame, item_label, timeout):
     """Opens a window from the primary menu; returns it (the toplevel that was not there)."""
-    before = {id(window) for window in toplevels(app)}
+    before = {e2e.name(window) for window in showing_toplevels(app)}
     header = e2e.children(frame)[-1]
     e2e.wait_for("the Main Menu button to be pressed", lambda: press_menu_button(header, "Main Menu"), timeout)
     item = e2e.wait_for(f"the menu item “{item_label}”",
@@ -158,8 +165,8 @@ def open_menu_window(app, frame, item_label, timeout):
     e2e.click(item)
 
     def new_window():
-        opened = [window for window in toplevels(app)
-                  if id(window) not in before and window is not frame and e2e.name(window) != e2e.name(frame)]
+        opened = [window for window in showing_toplevels(app)
+                  if e2e.name(window) not in before and e2e.name(window) != e2e.name(frame)]
         return opened[0] if opened else None
     return e2e.wait_for(f"the window that “{item_label}” opens", new_window, timeout)
 
@@ -168,7 +175,11 @@ def close_window(app, window, timeout):
     title = e2e.name(window)
     close = e2e.find_soon(window, pyatspi.ROLE_PUSH_BUTTON, "Close", f"the Close button of “{title}”", timeout)
     e2e.click(close)
-    e2e.wait_for(f"“{title}” to close", lambda: all(e2e.name(w) != title for w in toplevels(app)), timeout)
+
+    # A window that hides on close (AdwAboutWindow) stays in the tree, no longer showing
+    def closed():
+        return all(e2e.name(w) != title or not e2e.has_state(w, pyatspi.STATE_SHOWING) for w in toplevels(app))
+    e2e.wait_for(f"“{title}” to close", closed, timeout)
 
 
 def take_set(args, tap, width, height, style, timeout):
@@ -192,11 +203,12 @@ def take_set(args, tap, width, height, style, timeout):
                 e2e.wait_for(f"the columns {', '.join(ESSENTIAL_COLUMNS)} in view",
                              lambda: essential_columns_visible(frame, table), timeout)
             shots.take(frame, file_name)
-        for file_name, item_label in MENU_WINDOWS:
+        check_window_size(frame, width, height)
+        for index, (file_name, item_label) in enumerate(MENU_WINDOWS):
             window = open_menu_window(app, frame, item_label, timeout)
             shots.take(window, file_name)
-            close_window(app, window, timeout)
-        check_window_size(frame, width, height)
+            if index < len(MENU_WINDOWS) - 1:
+                close_window(app, window, timeout)
         tap.ok(f"{len(shots.taken)} screenshots at {width}x{height}, {style}, the columns "
                f"{', '.join(ESSENTIAL_COLUMNS)} in view: "
                + ", ".join(os.path.basename(path) for path in shots.taken))
