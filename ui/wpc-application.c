@@ -10,7 +10,6 @@
  */
 #include "config.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 
 #include <glib/gi18n.h>
@@ -21,6 +20,7 @@
 #include "wpc-window.h"
 #include "wpc-phones-view.h"
 #include "wpc-demo.h"
+#include "wpc-first-frame.h"
 #include "wpi-contact.h"
 #include "wpi-service.h"
 #include "wpi-service-host.h"
@@ -748,27 +748,6 @@ wpc_application_shutdown (GApplication *application)
   G_APPLICATION_CLASS (wpc_application_parent_class)->shutdown (application);
 }
 
-/* Start-up benchmark (tests/bench-startup.c): with WPC_BENCH_FIRST_FRAME set, the console
- * writes "first-frame US" on stdout once the main window's first frame has been painted;
- * US is g_get_monotonic_time(), CLOCK_MONOTONIC, which the benchmark's clock shares. */
-static void
-on_first_frame_painted (GdkFrameClock *frame_clock,
-                        gpointer       user_data)
-{
-  printf ("first-frame %" G_GINT64_FORMAT "\n", g_get_monotonic_time ());
-  fflush (stdout);
-  g_signal_handlers_disconnect_by_func (frame_clock, on_first_frame_painted, user_data);
-}
-
-static void
-on_window_realized (GtkWidget *window,
-                    gpointer   user_data)
-{
-  g_signal_connect (gtk_widget_get_frame_clock (window), "after-paint",
-                    G_CALLBACK (on_first_frame_painted), NULL);
-  g_signal_handlers_disconnect_by_func (window, on_window_realized, user_data);
-}
-
 static void
 wpc_application_activate (GApplication *application)
 {
@@ -790,7 +769,7 @@ wpc_application_activate (GApplication *application)
       g_signal_connect_object (window, "start-demo", G_CALLBACK (on_start_demo), self, 0);
       wpc_window_set_demo_available (WPC_WINDOW (window), service_listens (self) && self->demo == NULL);
       if (g_getenv ("WPC_BENCH_FIRST_FRAME") != NULL)
-        g_signal_connect (window, "realize", G_CALLBACK (on_window_realized), NULL);
+        wpc_first_frame_report (window);
     }
 
   gtk_window_present (window);

@@ -290,12 +290,7 @@ decode_summary (const WpiTrafficRecord *record)
                                     NULL)) == NULL)
     return NULL;
   decoded = wpi_traffic_record_copy (record);
-  decoded->root = g_strdup (wpi_message_kind_to_string (wpi_message_get_kind (message)));
-  decoded->reason = g_strdup (wpi_message_get_reason_string (message));
-  decoded->action = g_strdup (wpi_message_get_action_string (message));
-  decoded->status = g_strdup (wpi_message_get_status_string (message));
-  decoded->fragment = g_strdup (wpi_message_get_fragment_string (message));
-  decoded->item_count = (gint) wpi_message_get_n_items (message);
+  wpi_traffic_record_set_summary (decoded, message);
   return decoded;
 }
 

@@ -14,19 +14,6 @@
 
 /* ---- Traffic records ------------------------------------------------- */
 
-static void
-summarize (WpiTrafficRecord *record,
-           WpiMessage       *message)
-{
-  record->root = g_strdup (wpi_message_kind_to_string (wpi_message_get_kind (message)));
-  record->nonce = g_strdup (wpi_message_get_nonce (message));
-  record->reason = g_strdup (wpi_message_get_reason_string (message));
-  record->action = g_strdup (wpi_message_get_action_string (message));
-  record->status = g_strdup (wpi_message_get_status_string (message));
-  record->fragment = g_strdup (wpi_message_get_fragment_string (message));
-  record->item_count = wpi_message_get_n_items (message);
-}
-
 /* D28: what item filters need, kept with the summary */
 static void
 index_items (WpiTrafficRecord *record,
@@ -515,7 +502,7 @@ parse_request (WpiService        *self,
                      error->code, error->message);
       return NULL;
     }
-  summarize (in, request);
+  wpi_traffic_record_set_summary (in, request);
   index_items (in, request);
   if (wpi_message_get_kind (request) != WPI_MESSAGE_KIND_WORKPOINT)
     {
@@ -554,7 +541,7 @@ respond_reply (WpiService        *self,
   out->peer = g_strdup (ex->peer);
   out->mac = g_strdup (ex->flow->mac);
   out->flow_id = g_strdup (ex->flow->id);
-  summarize (out, ex->reply);
+  wpi_traffic_record_set_summary (out, ex->reply);
   out->headers = wpi_http_exchange_format_response_head (x);
   out->size = xml_length;
   out->body = loggable_body (ex->reply, xml, xml_length, &logged);

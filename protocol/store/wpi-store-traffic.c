@@ -73,6 +73,25 @@ wpi_traffic_record_free (WpiTrafficRecord *record)
   g_free (record);
 }
 
+void
+wpi_traffic_record_set_summary (WpiTrafficRecord *record,
+                                WpiMessage       *message)
+{
+  g_free (record->root);
+  g_free (record->nonce);
+  g_free (record->reason);
+  g_free (record->action);
+  g_free (record->status);
+  g_free (record->fragment);
+  record->root = g_strdup (wpi_message_kind_to_string (wpi_message_get_kind (message)));
+  record->nonce = g_strdup (wpi_message_get_nonce (message));
+  record->reason = g_strdup (wpi_message_get_reason_string (message));
+  record->action = g_strdup (wpi_message_get_action_string (message));
+  record->status = g_strdup (wpi_message_get_status_string (message));
+  record->fragment = g_strdup (wpi_message_get_fragment_string (message));
+  record->item_count = (gint) wpi_message_get_n_items (message);
+}
+
 G_DEFINE_BOXED_TYPE (WpiTrafficRecord, wpi_traffic_record, wpi_traffic_record_copy,
                      wpi_traffic_record_free)
 

@@ -301,6 +301,10 @@ WpiTrafficRecord *wpi_traffic_record_new      (void);
 WpiTrafficRecord *wpi_traffic_record_copy     (const WpiTrafficRecord *record);
 void              wpi_traffic_record_free     (WpiTrafficRecord       *record);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (WpiTrafficRecord, wpi_traffic_record_free)
+/* Fills the summary columns (root, nonce, reason, action, status, fragment, item_count)
+ * from the decoded message, replacing what they held. */
+void              wpi_traffic_record_set_summary (WpiTrafficRecord *record,
+                                                  WpiMessage       *message);
 
 /* The item index (D28): what the display filter's item fields need, kept with the
  * summary so that they are answered without decoding the body. NULL when the message

@@ -1,30 +1,13 @@
 /* bench-startup-floor.c: the start-up floor for bench-startup
  *
  * The least a libadwaita application can do before its first frame: an AdwApplication whose
- * window holds a header bar and a label, reporting its first painted frame the way the
- * console does (WPC_BENCH_FIRST_FRAME, "first-frame US" on stdout). It accepts and ignores
+ * window holds a header bar and a label, reporting its first painted frame through the
+ * console's own probe (ui/wpc-first-frame.c). It accepts and ignores
  * the console's options, so that bench-startup starts it exactly as it starts the console.
  */
-#include <stdio.h>
-
 #include <adwaita.h>
 
-static void
-on_first_frame_painted (GdkFrameClock *frame_clock,
-                        gpointer       user_data)
-{
-  printf ("first-frame %" G_GINT64_FORMAT "\n", g_get_monotonic_time ());
-  fflush (stdout);
-  g_signal_handlers_disconnect_by_func (frame_clock, on_first_frame_painted, user_data);
-}
-
-static void
-on_realized (GtkWidget *window,
-             gpointer   user_data)
-{
-  g_signal_connect (gtk_widget_get_frame_clock (window), "after-paint",
-                    G_CALLBACK (on_first_frame_painted), NULL);
-}
+#include "wpc-first-frame.h"
 
 static void
 on_activate (GApplication *application,
@@ -37,7 +20,7 @@ on_activate (GApplication *application,
   gtk_box_append (GTK_BOX (box), gtk_label_new ("Workpoint Console"));
   adw_application_window_set_content (ADW_APPLICATION_WINDOW (window), box);
   gtk_window_set_default_size (GTK_WINDOW (window), 1000, 640);
-  g_signal_connect (window, "realize", G_CALLBACK (on_realized), NULL);
+  wpc_first_frame_report (GTK_WINDOW (window));
   gtk_window_present (GTK_WINDOW (window));
 }
 

@@ -52,13 +52,7 @@ log_record (guint i)
       g_assert_no_error (error);
       record->direction = wpi_message_get_kind (message) == WPI_MESSAGE_KIND_WORKPOINT
                           ? WPI_TRAFFIC_DIRECTION_IN : WPI_TRAFFIC_DIRECTION_OUT;
-      record->root = g_strdup (wpi_message_kind_to_string (wpi_message_get_kind (message)));
-      record->nonce = g_strdup (wpi_message_get_nonce (message));
-      record->reason = g_strdup (wpi_message_get_reason_string (message));
-      record->action = g_strdup (wpi_message_get_action_string (message));
-      record->status = g_strdup (wpi_message_get_status_string (message));
-      record->fragment = g_strdup (wpi_message_get_fragment_string (message));
-      record->item_count = wpi_message_get_n_items (message);
+      wpi_traffic_record_set_summary (record, message);
     }
   else
     {
