@@ -14,6 +14,7 @@
 
 #include <glib/gi18n.h>
 
+#include "wpc-cell-label.h"
 #include "wpc-phone-format.h"
 #include "wpc-phones-view-private.h"
 #include "wpi-phone.h"
@@ -327,37 +328,10 @@ static const int column_chars[WPC_PHONES_N_COLUMNS] = {
 #define ICON_CELL_EXTRA 22   /* a 16 px icon and the box's spacing */
 #define CELL_PADDING    12
 
-/* Text cut off with "…" has the full text as its tooltip (issue 12 §4); asked only when
- * the pointer rests on the cell, so 10,000 rows cost nothing. */
-static gboolean
-on_ellipsized_tooltip (GtkWidget  *label,
-                       int         x,
-                       int         y,
-                       gboolean    keyboard,
-                       GtkTooltip *tooltip,
-                       gpointer    user_data)
-{
-  if (!pango_layout_is_ellipsized (gtk_label_get_layout (GTK_LABEL (label))))
-    return FALSE;
-  gtk_tooltip_set_text (tooltip, gtk_label_get_text (GTK_LABEL (label)));
-  return TRUE;
-}
-
-static GtkWidget *
-ellipsizing_label (void)
-{
-  GtkWidget *label = gtk_label_new (NULL);
-
-  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
-  gtk_widget_set_has_tooltip (label, TRUE);
-  g_signal_connect (label, "query-tooltip", G_CALLBACK (on_ellipsized_tooltip), NULL);
-  return label;
-}
-
 static GtkWidget *
 new_cell_label (gboolean numeric)
 {
-  GtkWidget *label = ellipsizing_label ();
+  GtkWidget *label = wpc_cell_label_new ();
 
   gtk_label_set_xalign (GTK_LABEL (label), numeric ? 1.0 : 0.0);
   gtk_widget_add_css_class (label, "numeric");
@@ -369,7 +343,7 @@ new_icon_cell (void)
 {
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
   GtkWidget *image = gtk_image_new ();
-  GtkWidget *label = ellipsizing_label ();
+  GtkWidget *label = wpc_cell_label_new ();
 
   /* The word beside it says the same; the icon is for scanning a long list. */
   g_object_set (image, "accessible-role", GTK_ACCESSIBLE_ROLE_PRESENTATION, NULL);
@@ -447,8 +421,12 @@ setup_cell (GtkSignalListItemFactory *factory,
       child = new_cell_label (TRUE);
       break;
     case WPC_PHONES_COLUMN_LAST_CONTACT:
-      child = new_cell_label (FALSE);
-      g_signal_handlers_disconnect_by_func (child, on_ellipsized_tooltip, NULL);
+      /* its tooltip is the full time, not the cut-off text */
+      child = gtk_label_new (NULL);
+      gtk_label_set_ellipsize (GTK_LABEL (child), PANGO_ELLIPSIZE_END);
+      gtk_label_set_xalign (GTK_LABEL (child), 0.0);
+      gtk_widget_add_css_class (child, "numeric");
+      gtk_widget_set_has_tooltip (child, TRUE);
       g_signal_connect (child, "query-tooltip", G_CALLBACK (on_last_contact_tooltip), NULL);
       break;
     case WPC_PHONES_COLUMN_MAC:
