@@ -4,11 +4,13 @@
 Starts the real `workpoint-console --demo 20` four times: at 1024x600 and at 1920x1080,
 each in the light and in the dark style (libadwaita's ADW_DEBUG_COLOR_SCHEME), with the
 window's size set through its own settings (window-width, window-height). Through AT-SPI,
-as test-e2e.py does (whose helpers it loads), it shows each view, opens the views' dialogs
-(the sweep; Write Items with its suggestion list, then with a drop-down of meanings open
-and a value refused; the restart of several phones; the PIN handout's re-issue; the
-question before closing with work pending, D31) and cancels each, and opens each window
-of the primary menu; it saves each as NAME-WIDTHxHEIGHT-STYLE.png in --screenshot-dir.
+as test-e2e.py does (whose helpers it loads), it shows each view, opens the views'
+dialogs (the sweep; Write Items with its suggestion list, its question before writing
+an item the catalogue does not know, then with a drop-down of meanings open and a value
+refused; the questions before restarting and before resetting several phones; the PIN
+handout's re-issue; the question before closing with work pending, D31) and cancels
+each, and opens each window of the primary menu; it saves each as
+NAME-WIDTHxHEIGHT-STYLE.png in --screenshot-dir.
 Each screenshot must show the window at the size asked for (the window's extents), must
 not be blank, must differ from the one before it (a dialog: from what its place showed
 before it opened), and a dark one from its light twin.
@@ -379,6 +381,13 @@ class DialogTour:
         set_text(first, "transport", self.timeout)
         self.wait("the suggestion list for “transport”", lambda: popover_open(first))
         self.shots.take(dialog, "phones-write-items-suggestions", before)
+        # D32: an item the catalogue does not know is written only when confirmed
+        heading = "Write Unknown Item?"
+        self.open_and_take(lambda: self.press(dialog, "Write"), lambda: self.question(heading),
+                           "phones-write-items-unknown", f"the question “{heading}”")
+        self.cancel(lambda: self.question(heading), f"the question “{heading}”")
+        if self.window_named(title) is None:
+            raise StepFailed(f"Cancel in “{heading}” closed the “{title}” window")
 
         set_text(first, "sip-transport", self.timeout)
         self.press(dialog, "Add Item")
@@ -407,19 +416,23 @@ class DialogTour:
         self.wait("the drop-down to close", lambda: not popover_open(choices))
         self.cancel(lambda: self.window_named(title), f"the “{title}” window")
 
-    def ask_about_rows(self, page, table, rows, button, heading, name):
-        """Selects the first rows of table and presses button, which asks first: shoots
-        the question (its heading, e.g. “Restart 3 Phones?”) and cancels it."""
+    def ask_about_rows(self, table, rows, ask, heading, name):
+        """Selects the first rows of table and calls ask, which asks first: shoots the
+        question (its heading, e.g. “Restart 3 Phones?”) and cancels it."""
         selection = select_rows(table, rows)
         self.wait(f"{rows} rows of “{e2e.name(table)}” selected", lambda: selection.nSelectedChildren == rows)
-        self.open_and_take(lambda: self.press(page, button), lambda: self.question(heading), name,
-                           f"the question “{heading}”")
+        self.open_and_take(ask, lambda: self.question(heading), name, f"the question “{heading}”")
         self.cancel(lambda: self.question(heading), f"the question “{heading}”")
 
     def restart(self):
-        """Issue 12 §2: a restart of several phones asks first."""
+        """Issue 12 §2: a restart of several phones asks first, and a factory reset keeps
+        its confirmation."""
         page, table = self.show_view("Phones", "Phones")
-        self.ask_about_rows(page, table, RESTART_ROWS, "Restart", f"Restart {RESTART_ROWS} Phones?", "phones-restart")
+        self.ask_about_rows(table, RESTART_ROWS, lambda: self.press(page, "Restart"),
+                            f"Restart {RESTART_ROWS} Phones?", "phones-restart")
+        self.ask_about_rows(table, RESTART_ROWS,
+                            lambda: choose_menu_item(self.app, page, "More actions", "Factory Reset…", self.timeout),
+                            f"Factory Reset {RESTART_ROWS} Phones?", "phones-factory-reset")
 
     def reissue(self):
         """Issue 11 §3: re-issuing PINs asks first; there are PINs once generated."""
@@ -428,8 +441,8 @@ class DialogTour:
         self.wait(f"PINs for {e2e.N_PHONES} phones",
                   lambda: sum(1 for row in e2e.table_rows(table, [0]) if e2e.MAC_PATTERN.match(row[0]))
                   == e2e.N_PHONES)
-        self.ask_about_rows(page, table, REISSUE_ROWS, "Re-issue", f"Re-issue the PINs of {REISSUE_ROWS} Phones?",
-                            "pin-handout-reissue")
+        self.ask_about_rows(table, REISSUE_ROWS, lambda: self.press(page, "Re-issue"),
+                            f"Re-issue the PINs of {REISSUE_ROWS} Phones?", "pin-handout-reissue")
 
     def wpictl(self, *command):
         result = subprocess.run([self.args.wpictl, "--data-dir", os.path.join(self.tmp, "store")] + list(command),
@@ -451,23 +464,23 @@ class DialogTour:
         # The console reads the store's change within a second. The phone's details count
         # its pending jobs from the phone itself, which the service re-reads with the jobs
         # (the list of jobs below is a store read, which the demo's job changes can hold off).
-        # Rows move as phones change: the phone is looked up by its MAC.
+        # The search leaves the phone alone in the list, where rows move as phones change.
+        search = e2e.find_soon(page, TEXT_ROLES, "Search phones", "the Phones view's search", self.timeout)
+        set_text(search, UNSEEN_PHONE_MAC, self.timeout)
         shown = []
 
         def pending_shown():
-            count = details_field(page, "Pending jobs")
-            if details_field(page, "MAC") == UNSEEN_PHONE_MAC and count not in (None, "0"):
+            mac, count = details_field(page, "MAC"), details_field(page, "Pending jobs")
+            if mac == UNSEEN_PHONE_MAC and count not in (None, "0"):
                 return True
-            macs = [row[0] for row in e2e.table_rows(table, [e2e.column_index(table, "MAC", e2e.MAC_COLUMN)])]
-            listed = "among them" if UNSEEN_PHONE_MAC in macs else "not"
-            shown[:] = [f"{len(macs)} phones listed, {UNSEEN_PHONE_MAC} {listed}", f"pending jobs: {count}"]
-            if UNSEEN_PHONE_MAC in macs:
-                e2e.select_only_row(table, macs.index(UNSEEN_PHONE_MAC))
+            shown[:] = [f"{e2e.row_count(table)} phones listed", f"the details of {mac}: pending jobs {count}"]
+            if e2e.row_count(table) == 1:
+                e2e.select_only_row(table, 0)
             return False
         try:
             self.wait(f"the details of {UNSEEN_PHONE_MAC} to count its restart (job {job}) pending", pending_shown)
         except StepFailed as error:
-            raise StepFailed(f"{error} ({'; '.join(shown)})")
+            raise StepFailed(f"{error} ({'; '.join(shown)}; the job: {self.wpictl('job', job)})")
         self.open_and_take(lambda: self.press(self.header, "Close"), lambda: e2e.close_question(self.app),
                            "close-pending", "the question before closing with work pending")
         self.cancel(lambda: e2e.close_question(self.app), "the question before closing")
