@@ -795,8 +795,8 @@ wpi_service_enqueue_job (WpiService  *self,
                               items ? (WpiStoreItem *) items->data : NULL, items ? items->len : 0,
                               &job_id, error))
     return 0;
-  /* our own commit need not wait for the next poll */
-  wpi_store_poll_external_change (self->store);
+  /* Our own commit does not move the store's data_version: polling here would only take
+   * another process's commit from the next tick, which reloads for it (wpictl's job) */
   _wpi_service_refresh_phone (self, mac);
   _wpi_service_refresh_job (self, job_id);
   g_signal_emit (self, _wpi_service_signals[SIGNAL_JOB_CHANGED], 0, job_id, wpi_job_state_to_string (WPI_JOB_STATE_QUEUED));
