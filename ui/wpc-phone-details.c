@@ -4,7 +4,8 @@
  * the store; the service's signals for the shown phone schedule one refresh on idle, so
  * a busy flow costs one reload per main-loop turn. Reloads run in a thread (GTask) on a
  * read connection of their own, never the service's, so the window never waits on SQL;
- * selecting another phone cancels the load under way and its result is dropped. The
+ * selecting another phone cancels the load under way and its result is dropped; a change
+ * while a load runs waits for it and reloads then. The
  * item list is only rebuilt when
  * its contents changed, and a category's rows only once it is expanded, so a phone
  * with hundreds of items keeps its open categories and scroll position.
@@ -852,6 +853,9 @@ load_thread (GTask        *task,
 }
 
 /* On the main context; a cancelled load (another phone, or the widget gone) shows nothing */
+static void schedule_refresh (WpcPhoneDetails *self,
+                              RefreshFlags     flags);
+
 static void
 on_loaded (GObject      *source,
            GAsyncResult *result,
@@ -874,6 +878,9 @@ on_loaded (GObject      *source,
   if (load->flags & REFRESH_TRAFFIC)
     apply_traffic (self, load->traffic, load->traffic_error);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOADING]);
+  /* what changed while it ran */
+  if (self->pending != 0)
+    schedule_refresh (self, 0);
 }
 
 static void
@@ -888,14 +895,18 @@ static gboolean
 run_refresh (gpointer user_data)
 {
   WpcPhoneDetails *self = user_data;
-  RefreshFlags flags = self->pending | self->loading;
+  RefreshFlags flags;
   g_autoptr(GTask) task = NULL;
   DetailsLoad *load;
 
   self->refresh_source = 0;
+  /* The load under way finishes first and on_loaded() starts the next: restarting it at
+   * every job change anywhere kept a busy service's details blank for minutes */
+  if (self->load_cancellable != NULL)
+    return G_SOURCE_REMOVE;
+  flags = self->pending;
   self->pending = 0;
-  cancel_load (self);
-  if (self->phone == NULL || self->service == NULL)
+  if (self->phone == NULL || self->service == NULL || flags == 0)
     return G_SOURCE_REMOVE;
 
   load = g_new0 (DetailsLoad, 1);
@@ -1158,6 +1169,8 @@ wpc_phone_details_set_service (WpcPhoneDetails *self,
       g_signal_connect (service, "traffic", G_CALLBACK (on_traffic), self);
     }
   g_clear_pointer (&self->items_signature, g_free);
+  /* the other service's load must not land */
+  cancel_load (self);
   schedule_refresh (self, REFRESH_ALL);
 }
 

@@ -94,6 +94,7 @@ void test_actions_follow_selection   (Fixture *fixture);
 void test_write_dialog               (Fixture *fixture);
 void test_read_items_dialog          (Fixture *fixture);
 void test_details                    (Fixture *fixture);
+void test_details_busy_service       (Fixture *fixture);
 void test_location                   (Fixture *fixture);
 void test_deploy                     (Fixture *fixture);
 void test_apply_profile              (Fixture *fixture);

@@ -476,6 +476,58 @@ test_details (Fixture *fixture)
 
 /* The location typed in the details lands in the store and the list's Location column;
  * one written by another process (as wpictl location does) shows too (issue 11 §3). */
+/* Job changes of other phones arriving faster than the details load: each used to cancel
+ * the load under way and start it again, and the details stayed blank for minutes while
+ * a PIN handout or a demo kept the service busy. */
+typedef struct {
+  WpiServiceHost *service;
+  guint           loads_finished;
+} BusyService;
+
+static gboolean
+emit_other_job_changed (gpointer data)
+{
+  BusyService *busy = data;
+
+  g_signal_emit_by_name (busy->service, "job-changed", (gint64) G_MAXINT32, "queued");
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+on_loading_changed (WpcPhoneDetails *details,
+                    GParamSpec      *pspec,
+                    BusyService     *busy)
+{
+  if (!wpc_phone_details_get_loading (details))
+    busy->loads_finished++;
+}
+
+static gboolean
+two_loads_finished (gpointer data)
+{
+  return ((BusyService *) data)->loads_finished >= 2;
+}
+
+void
+test_details_busy_service (Fixture *fixture)
+{
+  GtkWidget *details = ui_test_find_widget (GTK_WIDGET (fixture->view), WPC_TYPE_PHONE_DETAILS, NULL);
+  BusyService busy = { fixture->console.service, 0 };
+  guint emitter;
+
+  register_all (fixture);
+  select_macs (fixture, (const char *[]) { phones[1].mac, NULL });
+  wait_for (details_loaded, details, "the details to be read");
+
+  g_signal_connect (details, "notify::loading", G_CALLBACK (on_loading_changed), &busy);
+  /* at every turn of the main loop, as fast as the window can take them */
+  emitter = g_idle_add (emit_other_job_changed, &busy);
+  wait_for (two_loads_finished, &busy, "the details to finish loading while jobs keep changing");
+  g_source_remove (emitter);
+  g_signal_handlers_disconnect_by_func (details, on_loading_changed, &busy);
+  wait_for (details_loaded, details, "the last load");
+}
+
 void
 test_location (Fixture *fixture)
 {

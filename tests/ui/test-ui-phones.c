@@ -534,6 +534,7 @@ main (int   argc,
   add_phones_test ("/ui/phones/ellipsized-tooltip", test_ellipsized_tooltip);
   add_phones_test ("/ui/phones/list-keys", test_list_keys);
   add_phones_test ("/ui/phones/details", test_details);
+  add_phones_test ("/ui/phones/details-busy-service", test_details_busy_service);
   add_phones_test ("/ui/phones/location", test_location);
   add_phones_test ("/ui/phones/bulk", test_bulk_progress_and_cancel);
   add_phones_test ("/ui/phones/deploy", test_deploy);
