@@ -11,6 +11,7 @@
 
 #include <glib/gi18n.h>
 
+#include "wpc-accessible.h"
 #include "wpc-phone-details.h"
 #include "wpc-phone-format.h"
 #include "wpc-phones-view-private.h"
@@ -640,6 +641,8 @@ wpc_phones_view_init (WpcPhonesView *self)
   GtkGesture *click;
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* its own: the window builds it after the window fixed the names it had then */
+  wpc_accessible_fix_mnemonic_names (GTK_WIDGET (self));
 
   self->cancellable = g_cancellable_new ();
   self->last_contact_labels = g_hash_table_new (NULL, NULL);

@@ -25,7 +25,8 @@ struct _WpcWindow
   AdwViewStack         *view_stack;
   GtkStack             *phones_stack;
   WpcEmptyState        *empty_state;
-  WpcPhonesView        *phones_view;
+  AdwBin               *phones_page;
+  WpcPhonesView        *phones_view;        /* NULL until first needed: ensure_phones_view() */
   WpcStatusBar         *status_bar;
   AdwBin               *handout_page;
   AdwBin               *traffic_page;

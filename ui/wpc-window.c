@@ -36,9 +36,25 @@ enum {
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
-/* The PIN handout and the traffic inspector are built when first shown or asked for,
- * not with the window: a fifth of the window's start-up to its first frame went to
- * building and measuring views nobody looks at yet (issue 12, bench-startup). */
+/* The phone list, the PIN handout and the traffic inspector are built when first shown
+ * or asked for, not with the window: a fifth of the window's start-up to its first frame
+ * went to building and measuring views nobody looks at yet (issue 12, bench-startup). */
+static WpcPhonesView *
+ensure_phones_view (WpcWindow *self)
+{
+  if (self->phones_view != NULL)
+    return self->phones_view;
+
+  self->phones_view = WPC_PHONES_VIEW (wpc_phones_view_new ());
+  /* The view's page on the accessibility bus (AdwViewStack names none) */
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->phones_view),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Phones"), -1);
+  wpc_phones_view_set_settings (self->phones_view, self->settings);
+  wpc_phones_view_set_service (self->phones_view, self->service);
+  adw_bin_set_child (self->phones_page, GTK_WIDGET (self->phones_view));
+  return self->phones_view;
+}
+
 static WpcHandoutView *
 ensure_handout_view (WpcWindow *self)
 {
@@ -133,7 +149,7 @@ phone_list_action (GtkWidget  *widget,
 {
   WpcWindow *self = WPC_WINDOW (widget);
 
-  gtk_widget_activate_action (GTK_WIDGET (self->phones_view),
+  gtk_widget_activate_action (GTK_WIDGET (ensure_phones_view (self)),
                               g_str_equal (action_name, "win.import-phones") ? "phone.import-list"
                                                                              : "phone.export-list",
                               NULL);
@@ -290,6 +306,8 @@ on_phones_changed (WpcWindow *self)
 {
   gboolean any = g_list_model_get_n_items (wpi_service_host_get_phones (self->service)) > 0;
 
+  if (any)
+    ensure_phones_view (self);
   gtk_stack_set_visible_child_name (self->phones_stack, any ? "list" : "empty");
   schedule_phone_counts (self);
 }
@@ -341,7 +359,7 @@ sweep_action (GtkWidget  *widget,
 {
   WpcWindow *self = WPC_WINDOW (widget);
 
-  gtk_widget_activate_action (GTK_WIDGET (self->phones_view), "phone.sweep", NULL);
+  gtk_widget_activate_action (GTK_WIDGET (ensure_phones_view (self)), "phone.sweep", NULL);
 }
 
 static void
@@ -372,7 +390,9 @@ sync_handout_selection (WpcWindow *self)
   g_autoptr(GPtrArray) phones = NULL;
   g_autoptr(GPtrArray) macs = NULL;
 
-  phones = wpc_phones_view_get_selected_phones (self->phones_view);
+  /* No phone list yet: no phone to select */
+  phones = self->phones_view != NULL ? wpc_phones_view_get_selected_phones (self->phones_view)
+                                     : g_ptr_array_new ();
   macs = g_ptr_array_new_full (phones->len + 1, NULL);
 
   for (guint i = 0; i < phones->len; i++)
@@ -387,7 +407,7 @@ on_visible_view_changed (WpcWindow *self)
   const char *name;
 
   /* The template's children go first when the window is disposed */
-  if (self->phones_view == NULL || self->handout_page == NULL || self->traffic_page == NULL)
+  if (self->phones_page == NULL || self->handout_page == NULL || self->traffic_page == NULL)
     return;
   name = adw_view_stack_get_visible_child_name (self->view_stack);
   if (g_strcmp0 (name, "pin-handout") == 0)
@@ -407,7 +427,6 @@ wpc_window_constructed (GObject *object)
     self->settings = g_settings_new (WPC_APP_ID);
 
   restore_window_state (self);
-  wpc_phones_view_set_settings (self->phones_view, self->settings);
   bind_listening_values (self);
   g_signal_connect (self, "notify::application", G_CALLBACK (bind_listening_values), NULL);
 }
@@ -430,6 +449,7 @@ wpc_window_dispose (GObject *object)
 
   gtk_widget_dispose_template (GTK_WIDGET (self), WPC_TYPE_WINDOW);
   /* went with their pages */
+  self->phones_view = NULL;
   self->handout_view = NULL;
   self->traffic_view = NULL;
   g_clear_object (&self->settings);
@@ -552,7 +572,7 @@ wpc_window_class_init (WpcWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, WpcWindow, handout_page);
   gtk_widget_class_bind_template_child (widget_class, WpcWindow, traffic_page);
   gtk_widget_class_bind_template_child (widget_class, WpcWindow, primary_menu_button);
-  gtk_widget_class_bind_template_child (widget_class, WpcWindow, phones_view);
+  gtk_widget_class_bind_template_child (widget_class, WpcWindow, phones_page);
   gtk_widget_class_bind_template_child (widget_class, WpcWindow, service_error_bar);
   gtk_widget_class_bind_template_child (widget_class, WpcWindow, service_error_label);
   gtk_widget_class_bind_template_callback (widget_class, on_service_error_response);
@@ -705,7 +725,8 @@ wpc_window_set_service (WpcWindow  *self,
     return;
 
   disconnect_service (self);
-  wpc_phones_view_set_service (self->phones_view, service);
+  if (self->phones_view != NULL)
+    wpc_phones_view_set_service (self->phones_view, service);
   if (self->handout_view != NULL)
     wpc_handout_view_set_service (self->handout_view, service);
   if (self->traffic_view != NULL)
@@ -802,5 +823,6 @@ WpcPhonesView *
 wpc_window_get_phones_view (WpcWindow *self)
 {
   g_return_val_if_fail (WPC_IS_WINDOW (self), NULL);
-  return self->phones_view;
+
+  return ensure_phones_view (self);
 }
