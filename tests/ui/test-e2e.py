@@ -675,7 +675,6 @@ def stop_service_if_asked(app, process, timeout):
         click(answer_button(question, "Stop Service"))
 
 
-
 # A phone that registered and then went off the network (unplugged): a contact-me for it
 # finds nobody, so its jobs wait, retried with the D10 back-off for a quarter of an hour
 # before the phone counts as unreachable. Not a demo phone (those answer), and none the
