@@ -1310,6 +1310,8 @@ static void
 wpc_handout_view_init (WpcHandoutView *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* its own: the window builds it after the window fixed the names it had then */
+  wpc_accessible_fix_mnemonic_names (GTK_WIDGET (self));
 
   self->rows = g_list_store_new (WPC_TYPE_HANDOUT_ROW);
   self->selection = gtk_multi_selection_new (G_LIST_MODEL (g_object_ref (self->rows)));

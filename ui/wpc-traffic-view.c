@@ -17,6 +17,7 @@
 
 #include "wpi-codec.h"
 #include "wpi-filter.h"
+#include "wpc-accessible.h"
 #include "wpc-cell-label.h"
 #include "wpc-traffic-detail.h"
 #include "wpc-traffic-view-private.h"
@@ -1369,6 +1370,8 @@ wpc_traffic_view_init (WpcTrafficView *self)
 
   self->auto_scroll = TRUE;
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* its own: the window builds it after the window fixed the names it had then */
+  wpc_accessible_fix_mnemonic_names (GTK_WIDGET (self));
 
   probe->id = 1;
   self->order_probes[0] = wpi_traffic_entry_new (probe);

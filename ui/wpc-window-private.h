@@ -27,8 +27,10 @@ struct _WpcWindow
   WpcEmptyState        *empty_state;
   WpcPhonesView        *phones_view;
   WpcStatusBar         *status_bar;
-  WpcHandoutView       *handout_view;
-  WpcTrafficView       *traffic_view;
+  AdwBin               *handout_page;
+  AdwBin               *traffic_page;
+  WpcHandoutView       *handout_view;       /* NULL until first needed: ensure_handout_view() */
+  WpcTrafficView       *traffic_view;       /* NULL until first needed: ensure_traffic_view() */
   GtkMenuButton        *primary_menu_button;
   GtkInfoBar           *service_error_bar;
   GtkLabel             *service_error_label;

@@ -36,6 +36,42 @@ enum {
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
+/* The PIN handout and the traffic inspector are built when first shown or asked for,
+ * not with the window: a fifth of the window's start-up to its first frame went to
+ * building and measuring views nobody looks at yet (issue 12, bench-startup). */
+static WpcHandoutView *
+ensure_handout_view (WpcWindow *self)
+{
+  if (self->handout_view != NULL)
+    return self->handout_view;
+
+  self->handout_view = WPC_HANDOUT_VIEW (wpc_handout_view_new ());
+  /* The view's page on the accessibility bus (AdwViewStack names none) */
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->handout_view),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("PIN handout"), -1);
+  wpc_handout_view_set_settings (self->handout_view, self->settings);
+  wpc_handout_view_set_service (self->handout_view, self->service);
+  adw_bin_set_child (self->handout_page, GTK_WIDGET (self->handout_view));
+  return self->handout_view;
+}
+
+static WpcTrafficView *
+ensure_traffic_view (WpcWindow *self)
+{
+  if (self->traffic_view != NULL)
+    return self->traffic_view;
+
+  self->traffic_view = WPC_TRAFFIC_VIEW (wpc_traffic_view_new ());
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->traffic_view),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Traffic"), -1);
+  wpc_traffic_view_set_settings (self->traffic_view, self->settings);
+  /* The traffic log so far comes from the store; what follows, from ::traffic */
+  wpc_traffic_view_set_store (self->traffic_view,
+                              self->service != NULL ? wpi_service_host_get_store (self->service) : NULL);
+  adw_bin_set_child (self->traffic_page, GTK_WIDGET (self->traffic_view));
+  return self->traffic_view;
+}
+
 static void
 show_page_action (GtkWidget  *widget,
                   const char *action_name,
@@ -62,7 +98,7 @@ bootstrap_selection_action (GtkWidget  *widget,
   WpcWindow *self = WPC_WINDOW (widget);
 
   /* Showing the handout hands it the selection (on_visible_view_changed) */
-  wpc_handout_view_set_scope (self->handout_view, WPC_HANDOUT_SCOPE_SELECTED);
+  wpc_handout_view_set_scope (ensure_handout_view (self), WPC_HANDOUT_SCOPE_SELECTED);
   adw_view_stack_set_visible_child_name (self->view_stack, "pin-handout");
 }
 
@@ -75,7 +111,7 @@ handout_default_mode_action (GtkWidget  *widget,
 {
   WpcWindow *self = WPC_WINDOW (widget);
 
-  wpc_handout_view_set_scope (self->handout_view, WPC_HANDOUT_SCOPE_DEFAULT_MODE);
+  wpc_handout_view_set_scope (ensure_handout_view (self), WPC_HANDOUT_SCOPE_DEFAULT_MODE);
   adw_view_stack_set_visible_child_name (self->view_stack, "pin-handout");
 }
 
@@ -280,7 +316,9 @@ static void
 on_service_traffic (WpcWindow              *self,
                     const WpiTrafficRecord *record)
 {
-  wpc_traffic_view_append (self->traffic_view, record);
+  /* Not built yet: it reads this record from the store when it is */
+  if (self->traffic_view != NULL)
+    wpc_traffic_view_append (self->traffic_view, record);
 }
 
 /* From the phone details: the inspector selects the message */
@@ -292,7 +330,7 @@ show_traffic_action (GtkWidget  *widget,
   WpcWindow *self = WPC_WINDOW (widget);
 
   adw_view_stack_set_visible_child_name (self->view_stack, "traffic");
-  wpc_traffic_view_show_message (self->traffic_view, g_variant_get_int64 (parameter));
+  wpc_traffic_view_show_message (ensure_traffic_view (self), g_variant_get_int64 (parameter));
 }
 
 /* The empty state's way to the Phones view's sweep (issue 14 §2) */
@@ -340,17 +378,22 @@ sync_handout_selection (WpcWindow *self)
   for (guint i = 0; i < phones->len; i++)
     g_ptr_array_add (macs, (gpointer) wpi_phone_get_mac (g_ptr_array_index (phones, i)));
   g_ptr_array_add (macs, NULL);
-  wpc_handout_view_set_selected_macs (self->handout_view, (const char * const *) macs->pdata);
+  wpc_handout_view_set_selected_macs (ensure_handout_view (self), (const char * const *) macs->pdata);
 }
 
 static void
 on_visible_view_changed (WpcWindow *self)
 {
+  const char *name;
+
   /* The template's children go first when the window is disposed */
-  if (self->phones_view == NULL || self->handout_view == NULL)
+  if (self->phones_view == NULL || self->handout_page == NULL || self->traffic_page == NULL)
     return;
-  if (g_strcmp0 (adw_view_stack_get_visible_child_name (self->view_stack), "pin-handout") == 0)
+  name = adw_view_stack_get_visible_child_name (self->view_stack);
+  if (g_strcmp0 (name, "pin-handout") == 0)
     sync_handout_selection (self);
+  else if (g_strcmp0 (name, "traffic") == 0)
+    ensure_traffic_view (self);
 }
 
 static void
@@ -366,8 +409,6 @@ wpc_window_constructed (GObject *object)
   restore_window_state (self);
   wpc_phones_view_set_settings (self->phones_view, self->settings);
   bind_listening_values (self);
-  wpc_traffic_view_set_settings (self->traffic_view, self->settings);
-  wpc_handout_view_set_settings (self->handout_view, self->settings);
   g_signal_connect (self, "notify::application", G_CALLBACK (bind_listening_values), NULL);
 }
 
@@ -388,6 +429,9 @@ wpc_window_dispose (GObject *object)
     gtk_window_destroy (GTK_WINDOW (self->close_dialog));
 
   gtk_widget_dispose_template (GTK_WIDGET (self), WPC_TYPE_WINDOW);
+  /* went with their pages */
+  self->handout_view = NULL;
+  self->traffic_view = NULL;
   g_clear_object (&self->settings);
 
   G_OBJECT_CLASS (wpc_window_parent_class)->dispose (object);
@@ -505,8 +549,8 @@ wpc_window_class_init (WpcWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, WpcWindow, phones_stack);
   gtk_widget_class_bind_template_child (widget_class, WpcWindow, empty_state);
   gtk_widget_class_bind_template_child (widget_class, WpcWindow, status_bar);
-  gtk_widget_class_bind_template_child (widget_class, WpcWindow, handout_view);
-  gtk_widget_class_bind_template_child (widget_class, WpcWindow, traffic_view);
+  gtk_widget_class_bind_template_child (widget_class, WpcWindow, handout_page);
+  gtk_widget_class_bind_template_child (widget_class, WpcWindow, traffic_page);
   gtk_widget_class_bind_template_child (widget_class, WpcWindow, primary_menu_button);
   gtk_widget_class_bind_template_child (widget_class, WpcWindow, phones_view);
   gtk_widget_class_bind_template_child (widget_class, WpcWindow, service_error_bar);
@@ -591,7 +635,8 @@ WpcHandoutView *
 wpc_window_get_handout_view (WpcWindow *self)
 {
   g_return_val_if_fail (WPC_IS_WINDOW (self), NULL);
-  return self->handout_view;
+
+  return ensure_handout_view (self);
 }
 
 /**
@@ -604,7 +649,8 @@ WpcTrafficView *
 wpc_window_get_traffic_view (WpcWindow *self)
 {
   g_return_val_if_fail (WPC_IS_WINDOW (self), NULL);
-  return self->traffic_view;
+
+  return ensure_traffic_view (self);
 }
 
 /**
@@ -660,8 +706,10 @@ wpc_window_set_service (WpcWindow  *self,
 
   disconnect_service (self);
   wpc_phones_view_set_service (self->phones_view, service);
-  wpc_handout_view_set_service (self->handout_view, service);
-  wpc_traffic_view_set_store (self->traffic_view, service != NULL ? wpi_service_host_get_store (service) : NULL);
+  if (self->handout_view != NULL)
+    wpc_handout_view_set_service (self->handout_view, service);
+  if (self->traffic_view != NULL)
+    wpc_traffic_view_set_store (self->traffic_view, service != NULL ? wpi_service_host_get_store (service) : NULL);
   if (service != NULL)
     {
       self->service = g_object_ref (service);

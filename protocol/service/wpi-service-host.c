@@ -566,13 +566,15 @@ flush_events (gpointer user_data)
 
 /* ---- The worker thread ------------------------------------------------------------ */
 
-typedef struct {
+/* The worker opens the service (store, PKI; a new data directory generates keys) while
+ * the owner goes on; wpi_service_host_open_finish() waits for it. */
+struct _WpiServiceHostOpening {
   WpiServiceHost *self;
   GMutex          lock;
   GCond           cond;
   gboolean        ready;
   GError         *error;
-} StartupData;
+};
 
 static void
 connect_worker_signals (WpiServiceHost *self)
@@ -612,7 +614,7 @@ disconnect_model (GListModel     *model,
 static gpointer
 worker_main (gpointer user_data)
 {
-  StartupData *startup = user_data;
+  WpiServiceHostOpening *startup = user_data;
   WpiServiceHost *self = startup->self;
   GError *error = NULL;
 
@@ -881,12 +883,11 @@ get_pki_on_worker (WpiServiceHost *self,
   *(WpiPki **) data = g_object_ref (wpi_service_get_pki (self->service));
 }
 
-WpiServiceHost *
-wpi_service_host_new (const char  *data_dir,
-                      GError     **error)
+WpiServiceHostOpening *
+wpi_service_host_open_begin (const char *data_dir)
 {
-  g_autoptr(WpiServiceHost) self = NULL;
-  StartupData startup = { 0 };
+  WpiServiceHostOpening *opening;
+  WpiServiceHost *self;
 
   g_return_val_if_fail (data_dir != NULL, NULL);
 
@@ -895,20 +896,36 @@ wpi_service_host_new (const char  *data_dir,
   self->owner_context = g_main_context_ref_thread_default ();
   self->worker_context = g_main_context_new ();
 
-  startup.self = self;
-  g_mutex_init (&startup.lock);
-  g_cond_init (&startup.cond);
-  self->thread = g_thread_new ("wpi-service", worker_main, &startup);
-  g_mutex_lock (&startup.lock);
-  while (!startup.ready)
-    g_cond_wait (&startup.cond, &startup.lock);
-  g_mutex_unlock (&startup.lock);
-  g_mutex_clear (&startup.lock);
-  g_cond_clear (&startup.cond);
+  opening = g_new0 (WpiServiceHostOpening, 1);
+  opening->self = self;
+  g_mutex_init (&opening->lock);
+  g_cond_init (&opening->cond);
+  self->thread = g_thread_new ("wpi-service", worker_main, opening);
+  return opening;
+}
 
-  if (startup.error != NULL)
+WpiServiceHost *
+wpi_service_host_open_finish (WpiServiceHostOpening  *opening,
+                              GError                **error)
+{
+  g_autoptr(WpiServiceHost) self = NULL;
+  GError *open_error;
+
+  g_return_val_if_fail (opening != NULL, NULL);
+
+  g_mutex_lock (&opening->lock);
+  while (!opening->ready)
+    g_cond_wait (&opening->cond, &opening->lock);
+  g_mutex_unlock (&opening->lock);
+  g_mutex_clear (&opening->lock);
+  g_cond_clear (&opening->cond);
+  self = opening->self;
+  open_error = opening->error;
+  g_free (opening);
+
+  if (open_error != NULL)
     {
-      g_propagate_error (error, startup.error);
+      g_propagate_error (error, open_error);
       g_thread_join (g_steal_pointer (&self->thread));
       return NULL;
     }
@@ -916,6 +933,15 @@ wpi_service_host_new (const char  *data_dir,
   worker_call (self, get_pki_on_worker, &self->pki);
   wpi_service_host_sync (self);
   return g_steal_pointer (&self);
+}
+
+WpiServiceHost *
+wpi_service_host_new (const char  *data_dir,
+                      GError     **error)
+{
+  g_return_val_if_fail (data_dir != NULL, NULL);
+
+  return wpi_service_host_open_finish (wpi_service_host_open_begin (data_dir), error);
 }
 
 /* ---- Calls ------------------------------------------------------------------------ */

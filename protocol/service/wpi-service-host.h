@@ -31,6 +31,15 @@ G_DECLARE_FINAL_TYPE (WpiServiceHost, wpi_service_host, WPI, SERVICE_HOST, GObje
 WpiServiceHost *wpi_service_host_new              (const char      *data_dir,
                                                    GError         **error);
 
+/* The same in two halves, so that the caller can do other work (a GUI's start-up) while
+ * the worker opens the service: every begin is finished exactly once, on the same
+ * thread, which then owns the host as above. */
+typedef struct _WpiServiceHostOpening WpiServiceHostOpening;
+
+WpiServiceHostOpening *wpi_service_host_open_begin  (const char             *data_dir);
+WpiServiceHost        *wpi_service_host_open_finish (WpiServiceHostOpening  *opening,
+                                                     GError                **error);
+
 /* As wpi_service_set_bind_address() and wpi_service_set_ports(), before start(). */
 void            wpi_service_host_set_bind_address (WpiServiceHost  *self,
                                                    const char      *address);

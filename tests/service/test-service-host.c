@@ -87,6 +87,39 @@ on_phones_changed (GListModel *model,
   f->phone_splices++;
 }
 
+/* How the fixture opens the host: at once, or in halves with the owner busy between */
+typedef enum {
+  OPEN_AT_ONCE,
+  OPEN_IN_HALVES,
+} OpenWay;
+
+static gboolean
+store_file_exists (gpointer data)
+{
+  g_autofree char *path = g_build_filename (data, WPI_STORE_DB_NAME, NULL);
+
+  return g_file_test (path, G_FILE_TEST_EXISTS);
+}
+
+/* wpi_service_host_open_begin() returns before the service is open: the worker creates
+ * the store while the owner goes on (the console starts GTK meanwhile), which the owner
+ * sees here before it finishes the opening. */
+static WpiServiceHost *
+open_host (const char  *data_dir,
+           OpenWay      way,
+           GError     **error)
+{
+  WpiServiceHostOpening *opening;
+
+  if (way == OPEN_AT_ONCE)
+    return wpi_service_host_new (data_dir, error);
+
+  opening = wpi_service_host_open_begin (data_dir);
+  if (g_file_test (data_dir, G_FILE_TEST_IS_DIR))
+    wait_for (store_file_exists, (gpointer) data_dir, "the worker to create the store");
+  return wpi_service_host_open_finish (opening, error);
+}
+
 static void
 fixture_set_up (Fixture       *f,
                 gconstpointer  data)
@@ -97,7 +130,7 @@ fixture_set_up (Fixture       *f,
   f->data_dir = g_dir_make_tmp ("wpi-host-XXXXXX", &error);
   g_assert_no_error (error);
   f->job_states = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
-  f->host = wpi_service_host_new (f->data_dir, &error);
+  f->host = open_host (f->data_dir, GPOINTER_TO_INT (data), &error);
   g_assert_no_error (error);
   g_assert_nonnull (f->host);
   g_signal_connect (f->host, "phone-changed", G_CALLBACK (on_phone_changed), f);
@@ -398,7 +431,7 @@ test_flow_deadline_forwarded (Fixture       *f,
 
 /* A data directory that cannot be used is an error from new(), and no thread stays */
 static void
-test_bad_data_dir (void)
+test_bad_data_dir (gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *dir = g_dir_make_tmp ("wpi-host-bad-XXXXXX", &error);
@@ -406,7 +439,7 @@ test_bad_data_dir (void)
   g_autoptr(WpiServiceHost) host = NULL;
 
   g_assert_true (g_file_set_contents (file, "x", 1, &error));
-  host = wpi_service_host_new (file, &error);
+  host = open_host (file, GPOINTER_TO_INT (data), &error);
   g_assert_null (host);
   g_assert_nonnull (error);
   test_util_remove_tree (dir);
@@ -425,7 +458,11 @@ main (int   argc,
   g_test_add ("/service-host/flow-deadline", Fixture, NULL, fixture_set_up, test_flow_deadline_forwarded,
               fixture_tear_down);
   g_test_add ("/service-host/cancel-unsent", Fixture, NULL, fixture_set_up, test_cancel_unsent, fixture_tear_down);
-  g_test_add_func ("/service-host/bad-data-dir", test_bad_data_dir);
+  g_test_add ("/service-host/opened-in-halves", Fixture, GINT_TO_POINTER (OPEN_IN_HALVES),
+              fixture_set_up, test_start_stop, fixture_tear_down);
+  g_test_add_data_func ("/service-host/bad-data-dir", GINT_TO_POINTER (OPEN_AT_ONCE), test_bad_data_dir);
+  g_test_add_data_func ("/service-host/bad-data-dir-in-halves", GINT_TO_POINTER (OPEN_IN_HALVES),
+                        test_bad_data_dir);
 
   return g_test_run ();
 }

@@ -17,6 +17,8 @@
 #include "wpc-preferences-window.h"
 #include "wpc-status-bar.h"
 #include "wpc-toast.h"
+#include "wpc-handout-view.h"
+#include "wpc-traffic-view.h"
 #include "wpc-window.h"
 #include "wpi-phone.h"
 #include "test-util-service.h"
@@ -104,6 +106,11 @@ test_window_views (Fixture *fixture)
   g_assert_cmpstr (wpc_window_get_visible_view (fixture->window), ==, "phones");
   ui_test_save_screenshot (root, "window-phones.png");
 
+  /* The handout and the inspector are built when first shown, not with the window
+   * (start-up, issue 12) */
+  g_assert_null (ui_test_find_widget (root, WPC_TYPE_HANDOUT_VIEW, NULL));
+  g_assert_null (ui_test_find_widget (root, WPC_TYPE_TRAFFIC_VIEW, NULL));
+
   /* Clicking a switcher button shows its view; win.show-page does the same */
   for (guint i = G_N_ELEMENTS (views); i > 0; i--)
     {
@@ -117,6 +124,9 @@ test_window_views (Fixture *fixture)
       g_assert_true (gtk_toggle_button_get_active (g_ptr_array_index (buttons, i - 1)));
       ui_test_save_screenshot (root, file);
     }
+
+  g_assert_nonnull (ui_test_find_named (root, WPC_TYPE_HANDOUT_VIEW, NULL));
+  g_assert_nonnull (ui_test_find_named (root, WPC_TYPE_TRAFFIC_VIEW, NULL));
 
   /* Alt+1..3 switch views. */
   g_assert_true (ui_test_activate_shortcut (root, "<Alt>2"));
