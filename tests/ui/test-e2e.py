@@ -383,7 +383,10 @@ def screenshot(frame, path, previous):
     """Saves the window's area of the screen as PNG. The file must differ from the
     previous view's screenshot, so a capture taken before the switch was painted is
     taken again."""
-    x, y, width, height = frame.queryComponent().getExtents(pyatspi.DESKTOP_COORDS)
+    # Waited for: a console busy under the sanitizers may leave one query unanswered past
+    # D-Bus's timeout (CI: right after the PIN handout's Generate)
+    x, y, width, height = wait_for("the window's extents",
+                                   lambda: frame.queryComponent().getExtents(pyatspi.DESKTOP_COORDS), 120)
     if width <= 0 or height <= 0:
         raise StepFailed(f"the window reports no size ({width}×{height})")
 
