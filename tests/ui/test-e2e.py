@@ -6,8 +6,9 @@ on 127.0.0.1, and then, through AT-SPI only (pyatspi: roles, names, actions, tex
 finds the 20 phones in the phone list, waits for one of them to be busy, generates the
 PIN handout, opens the traffic inspector and finds messages, types a display filter and
 sees the list shrink, follows a phone's message's flow and sees both sides (D28), and
-saves a screenshot of each view. Closing the window must end
-the console cleanly.
+saves a screenshot of each view. With a job pending (the restart of a phone that called
+from wpi-sim and went off the network), closing the window asks first and Cancel keeps
+window and service (D31). Closing the window (Stop Service) must end the console cleanly.
 
 Run under tests/run-with-display.sh (Xvfb and a private D-Bus session; the session bus
 starts the AT-SPI bus on demand):
@@ -382,7 +383,10 @@ def screenshot(frame, path, previous):
     """Saves the window's area of the screen as PNG. The file must differ from the
     previous view's screenshot, so a capture taken before the switch was painted is
     taken again."""
-    x, y, width, height = frame.queryComponent().getExtents(pyatspi.DESKTOP_COORDS)
+    # Waited for: a console busy under the sanitizers may leave one query unanswered past
+    # D-Bus's timeout (CI: right after the PIN handout's Generate)
+    x, y, width, height = wait_for("the window's extents",
+                                   lambda: frame.queryComponent().getExtents(pyatspi.DESKTOP_COORDS), 120)
     if width <= 0 or height <= 0:
         raise StepFailed(f"the window reports no size ({width}×{height})")
 
@@ -413,8 +417,8 @@ def launch_console(args, tap, tmp, options):
     return process, log, log_path
 
 
-def end_console(process, log, log_path, tmp, tap, failed):
-    """Ends the console if it still runs, shows its output after a failure, removes tmp."""
+def stop_process(process):
+    """Ends a child process if it still runs: SIGTERM, SIGKILL if it lingers."""
     if process.poll() is None:
         process.terminate()
         try:
@@ -422,6 +426,11 @@ def end_console(process, log, log_path, tmp, tap, failed):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def end_console(process, log, log_path, tmp, tap, failed):
+    """Ends the console if it still runs, shows its output after a failure, removes tmp."""
+    stop_process(process)
     log.close()
     if failed:
         tap.comment("console output:")
@@ -669,6 +678,183 @@ def stop_service_if_asked(app, process, timeout):
         click(answer_button(question, "Stop Service"))
 
 
+# A phone that registered and then went off the network (unplugged): a contact-me for it
+# finds nobody, so its jobs wait, retried with the D10 back-off for a quarter of an hour
+# before the phone counts as unreachable. Not a demo phone (those answer), and none the
+# simulator numbers from its default base.
+UNPLUGGED_MAC = "00:1A:E8:00:0F:01"
+UNPLUGGED_E164 = "4989700109901"
+CLOSE_HEADING = "Keep Provisioning Phones?"
+CLOSE_ANSWERS = ("Cancel", "Stop Service", "Keep Running in Background")
+
+
+def button_labelled(window, label):
+    """The first push button of window whose label reads label (GTK 4.8 names a button
+    with a mnemonic “_Cancel Cancel”; its label says “Cancel”)."""
+    for accessible, accessible_role in descendants(window):
+        if accessible_role == pyatspi.ROLE_PUSH_BUTTON and first_label(accessible) == label:
+            return accessible
+    return None
+
+
+def label_soon(root, pattern, what, timeout):
+    """Waits for a label whose text matches pattern (a regular expression, or a function
+    of the text); returns its text."""
+    matches = pattern if callable(pattern) else lambda text: re.match(pattern, text)
+
+    def label():
+        found = find(root, pyatspi.ROLE_LABEL, match=matches)
+        return found is not None and name(found)
+    return wait_for(what, label, timeout)
+
+
+def phone_rows(phone_table):
+    """The State, MAC, Number and Pending cells of each row."""
+    pending_column = column_index(phone_table, "Pending", JOBS_COLUMN)
+    return table_rows(phone_table, [STATE_COLUMN, MAC_COLUMN, NUMBER_COLUMN, pending_column])
+
+
+def search_phones(phones_page, text, timeout):
+    """Types text into the Phones view's search: the list keeps the phones it matches,
+    and a phone past the rows shown is one of them."""
+    search = find_soon(phones_page, (pyatspi.ROLE_TEXT, pyatspi.ROLE_ENTRY), "Search phones",
+                       "the Phones view's search", timeout)
+    search.queryEditableText().setTextContents(text)
+    wait_for(f"the search to read “{text}”", lambda: text_of(search) == text, timeout)
+
+
+def phone_found(phone_table, mac):
+    """The cells (phone_rows) of the only row, once the search leaves just the phone."""
+    rows = phone_rows(phone_table)
+    return len(rows) == 1 and rows[0][1] == mac and rows[0]
+
+
+def select_phone(phones_page, phone_table, mac, e164, timeout):
+    """Searches for the phone and selects it until its details (headed by its number)
+    show."""
+    search_phones(phones_page, mac, timeout)
+
+    def shown():
+        if not phone_found(phone_table, mac):
+            return False
+        select_only_row(phone_table, 0)
+        return find(phones_page, pyatspi.ROLE_HEADING, e164) is not None
+    wait_for(f"the details of {mac} (a heading “{e164}”)", shown, timeout)
+
+
+def job_line(phones_page, kind, state, after, timeout):
+    """Waits for the selected phone's details to list a job of kind in state numbered
+    above after (job numbers only grow); returns its number and line."""
+    pattern = re.compile(rf"^#(\d+) {re.escape(kind)} · {re.escape(state)} · ")
+    line = label_soon(phones_page, lambda text: (found := pattern.match(text)) and int(found.group(1)) > after,
+                      f"a job line “#N {kind} · {state} · …” with N above {after} in the phone's details",
+                      timeout)
+    return int(pattern.match(line).group(1)), line
+
+
+def plug_in_then_unplug(args, service_url, phones_page, phone_table, tap, timeout):
+    """A simulated phone (wpi-sim) calls the console at service_url and registers, with
+    no job left pending (in the list: searched for); then it is switched off."""
+    sim = args.sim or os.path.join(os.path.dirname(args.console), "wpi-sim")
+    contact_port, = free_ports(1)
+    command = [sim, "--phones", "1", "--service", service_url, "--base-mac", UNPLUGGED_MAC,
+               "--base-e164", UNPLUGGED_E164, "--contact-port-base", str(contact_port), "--quiet"]
+    search_phones(phones_page, UNPLUGGED_MAC, timeout)
+    tap.comment(" ".join(command))
+    with tempfile.TemporaryFile(mode="w+") as log:
+        phone = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            def registered():
+                if phone.poll() is not None:
+                    raise StepFailed(f"wpi-sim exited with status {phone.returncode}")
+                row = phone_found(phone_table, UNPLUGGED_MAC)
+                return row and row[0] not in ("", "Expected") and row[3] == "0"
+            wait_for(f"{UNPLUGGED_MAC} registered with no job left (wpi-sim)", registered, timeout)
+        except StepFailed:
+            log.seek(0)
+            tap.comment("wpi-sim output:\n" + log.read()[-5000:])
+            raise
+        finally:
+            stop_process(phone)
+    tap.ok(f"a phone ({UNPLUGGED_MAC}) registered at {service_url}, then went off the network")
+
+
+def restart_waits(phones_page, phone_table, tap, timeout):
+    """The unplugged phone's restart waits for its contact-me to be answered: nothing can
+    answer it, and the service tries again only after the D10 back-off. Returns the job's
+    number."""
+    select_phone(phones_page, phone_table, UNPLUGGED_MAC, UNPLUGGED_E164, timeout)
+    restart = find_soon(phones_page, pyatspi.ROLE_PUSH_BUTTON, "Restart", "the Phones view's Restart button",
+                        timeout)
+    wait_for("Restart to be enabled", lambda: has_state(restart, pyatspi.STATE_SENSITIVE), timeout)
+    click(restart)
+    job, line = job_line(phones_page, "Restart", "Contacting the phone", 0, timeout)
+    tap.ok(f"the restart of the phone off the network waits: “{line}”")
+    return job
+
+
+def close_then_cancel(app, frame, process, tap, timeout):
+    """The window's Close button asks (the question names its three answers); Cancel
+    keeps the window."""
+    click(find_soon(frame, pyatspi.ROLE_PUSH_BUTTON, "Close", "the window's Close button", timeout))
+
+    def asked():
+        if process.poll() is not None:
+            raise StepFailed(f"the console exited (status {process.returncode}) instead of asking")
+        return close_question(app)
+    question = wait_for("the question before closing with work pending", asked, timeout)
+    wait_for(f"the question's heading “{CLOSE_HEADING}”",
+             lambda: find(question, pyatspi.ROLE_LABEL, CLOSE_HEADING), timeout)
+    answers = [button_labelled(question, label) for label in CLOSE_ANSWERS]
+    if None in answers:
+        labels = [first_label(a) for a, r in descendants(question) if r == pyatspi.ROLE_PUSH_BUTTON]
+        raise StepFailed(f"the question lacks an answer of {CLOSE_ANSWERS}: its buttons read {labels}")
+    tap.ok(f"closing the window with the restart pending asks “{CLOSE_HEADING}”: {', '.join(CLOSE_ANSWERS)}")
+
+    click(answers[0])
+    wait_for("the question to go after Cancel", lambda: close_question(app) is None, timeout)
+    if process.poll() is not None or not has_state(frame, pyatspi.STATE_SHOWING):
+        raise StepFailed("Cancel did not keep the window")
+    tap.ok("Cancel closes the question and keeps the window")
+
+
+def service_still_runs(frame, phones_page, phone_table, listening, after_job, tap, timeout):
+    """After Cancel the service still listens where it did, and a read-all of a demo
+    phone with no job pending is done."""
+    if label_soon(frame, r"^Listening on ", "the status bar after Cancel", timeout) != listening:
+        raise StepFailed(f"after Cancel the status bar no longer reads “{listening}”")
+    search_phones(phones_page, "", timeout)
+
+    def demo_phone_without_jobs():
+        return next((row for row in phone_rows(phone_table)
+                     if MAC_PATTERN.match(row[1]) and row[1] != UNPLUGGED_MAC and row[3] == "0"), None)
+    demo = wait_for("a demo phone with no job pending", demo_phone_without_jobs, timeout)
+    select_phone(phones_page, phone_table, demo[1], demo[2], timeout)
+    click(find_soon(phones_page, pyatspi.ROLE_PUSH_BUTTON, "Read All", "the Phones view's Read All button",
+                    timeout))
+    _, line = job_line(phones_page, "Read all items", "Done", after_job, timeout)
+    search_phones(phones_page, "", timeout)
+    tap.ok(f"the service still runs: “{listening}”; a read-all of {demo[1]} is done (“{line}”)")
+
+
+def close_with_pending_work_steps(args, app, frame, process, tap, timeout):
+    """Issue 12 §2, D31: with a job pending, closing the window asks first. The job is a
+    restart of a phone that registered and went off the network, which waits for as long
+    as this step takes, whatever the demo's phones do. The question offers its three
+    answers; Cancel keeps the window and the service (it still listens and provisions).
+    The restart still waits at the final close, which the console asks about too."""
+    listening = label_soon(frame, r"^Listening on https://", "the status bar's “Listening on https://…”",
+                           timeout)
+    # The first address is the Default Mode port's, where a phone calls first
+    service_url = re.match(r"^Listening on (https://[^/,\s]+)", listening).group(1)
+    phones_page, phone_table = open_view(frame, view_tab(frame, "Phones"), "Phones", "Phones", "the phone list",
+                                         timeout)
+    plug_in_then_unplug(args, service_url, phones_page, phone_table, tap, timeout)
+    restart_job = restart_waits(phones_page, phone_table, tap, timeout)
+    close_then_cancel(app, frame, process, tap, timeout)
+    service_still_runs(frame, phones_page, phone_table, listening, restart_job, tap, timeout)
+
+
 def run(args, tap, timeout):
     tmp = tempfile.mkdtemp(prefix="wpc-e2e-")
     os.makedirs(args.screenshot_dir, exist_ok=True)
@@ -816,6 +1002,7 @@ def run(args, tap, timeout):
         tap.ok(f"screenshot of the Traffic view in {args.screenshot_dir}/traffic.png")
         follow_flow_from_phone(traffic_page, message_table, tap, timeout)
         check_inspector_toggles(traffic_page, tap, timeout)
+        close_with_pending_work_steps(args, app, frame, process, tap, timeout)
 
         # Quit --------------------------------------------------------------------
         close = find_soon(header, pyatspi.ROLE_PUSH_BUTTON, "Close", "the window's Close button", timeout)
@@ -977,6 +1164,7 @@ def main():
     parser.add_argument("--console", required=True, help="the workpoint-console binary")
     parser.add_argument("--schema-dir", required=True, help="the compiled GSettings schema")
     parser.add_argument("--screenshot-dir", required=True, help="where the screenshots go")
+    parser.add_argument("--sim", help="the wpi-sim binary (default: the one beside the console)")
     args = parser.parse_args()
     timeout = float(os.environ.get("WPC_E2E_TIMEOUT", "240"))
 
