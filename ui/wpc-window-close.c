@@ -238,10 +238,15 @@ ask_before_closing (WpcWindow *self,
       return;
     }
 
-  /* Translators: %s is "3 jobs and 2 bootstraps" */
-  body = g_strdup_printf (_("%s are waiting for phones. Stopping the service leaves them waiting "
-                            "until the console runs again; in the background the console "
-                            "finishes them and then quits."), what);
+  /* Translators: %s is "1 job" or "3 jobs and 2 bootstraps" */
+  body = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                       "%s is waiting for a phone. Stopping the service leaves it "
+                                       "waiting until the console runs again; in the background "
+                                       "the console finishes it and then quits.",
+                                       "%s are waiting for phones. Stopping the service leaves them "
+                                       "waiting until the console runs again; in the background "
+                                       "the console finishes them and then quits.",
+                                       jobs + bootstraps), what);
   dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self),
                                                        _("Keep Provisioning Phones?"), body));
   adw_message_dialog_add_responses (dialog,

@@ -1360,7 +1360,7 @@ test_window_close_pending (Fixture *fixture)
     {
       AdwMessageDialog *dialog = close_and_wait_for_question (fixture, ways[i]);
 
-      g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "3 jobs"));
+      g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "3 jobs are waiting for phones."));
       for (guint j = 0; j < G_N_ELEMENTS (responses); j++)
         {
           g_assert_true (adw_message_dialog_has_response (dialog, responses[j].id));
