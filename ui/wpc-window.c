@@ -39,52 +39,54 @@ static guint signals[N_SIGNALS];
 /* The phone list, the PIN handout and the traffic inspector are built when first shown
  * or asked for, not with the window: a fifth of the window's start-up to its first frame
  * went to building and measuring views nobody looks at yet (issue 12, bench-startup). */
+static void
+install_view (AdwBin     *page,
+              GtkWidget  *view,
+              const char *label)
+{
+  /* The view's page on the accessibility bus (AdwViewStack names none) */
+  gtk_accessible_update_property (GTK_ACCESSIBLE (view), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
+  adw_bin_set_child (page, view);
+}
+
 static WpcPhonesView *
 ensure_phones_view (WpcWindow *self)
 {
-  if (self->phones_view != NULL)
-    return self->phones_view;
-
-  self->phones_view = WPC_PHONES_VIEW (wpc_phones_view_new ());
-  /* The view's page on the accessibility bus (AdwViewStack names none) */
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->phones_view),
-                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Phones"), -1);
-  wpc_phones_view_set_settings (self->phones_view, self->settings);
-  wpc_phones_view_set_service (self->phones_view, self->service);
-  adw_bin_set_child (self->phones_page, GTK_WIDGET (self->phones_view));
+  if (self->phones_view == NULL)
+    {
+      self->phones_view = WPC_PHONES_VIEW (wpc_phones_view_new ());
+      wpc_phones_view_set_settings (self->phones_view, self->settings);
+      wpc_phones_view_set_service (self->phones_view, self->service);
+      install_view (self->phones_page, GTK_WIDGET (self->phones_view), _("Phones"));
+    }
   return self->phones_view;
 }
 
 static WpcHandoutView *
 ensure_handout_view (WpcWindow *self)
 {
-  if (self->handout_view != NULL)
-    return self->handout_view;
-
-  self->handout_view = WPC_HANDOUT_VIEW (wpc_handout_view_new ());
-  /* The view's page on the accessibility bus (AdwViewStack names none) */
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->handout_view),
-                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("PIN handout"), -1);
-  wpc_handout_view_set_settings (self->handout_view, self->settings);
-  wpc_handout_view_set_service (self->handout_view, self->service);
-  adw_bin_set_child (self->handout_page, GTK_WIDGET (self->handout_view));
+  if (self->handout_view == NULL)
+    {
+      self->handout_view = WPC_HANDOUT_VIEW (wpc_handout_view_new ());
+      wpc_handout_view_set_settings (self->handout_view, self->settings);
+      wpc_handout_view_set_service (self->handout_view, self->service);
+      install_view (self->handout_page, GTK_WIDGET (self->handout_view), _("PIN handout"));
+    }
   return self->handout_view;
 }
 
 static WpcTrafficView *
 ensure_traffic_view (WpcWindow *self)
 {
-  if (self->traffic_view != NULL)
-    return self->traffic_view;
-
-  self->traffic_view = WPC_TRAFFIC_VIEW (wpc_traffic_view_new ());
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->traffic_view),
-                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Traffic"), -1);
-  wpc_traffic_view_set_settings (self->traffic_view, self->settings);
-  /* The traffic log so far comes from the store; what follows, from ::traffic */
-  wpc_traffic_view_set_store (self->traffic_view,
-                              self->service != NULL ? wpi_service_host_get_store (self->service) : NULL);
-  adw_bin_set_child (self->traffic_page, GTK_WIDGET (self->traffic_view));
+  if (self->traffic_view == NULL)
+    {
+      self->traffic_view = WPC_TRAFFIC_VIEW (wpc_traffic_view_new ());
+      wpc_traffic_view_set_settings (self->traffic_view, self->settings);
+      /* The traffic log so far comes from the store; what follows, from ::traffic */
+      wpc_traffic_view_set_store (self->traffic_view,
+                                  self->service != NULL ? wpi_service_host_get_store (self->service) : NULL);
+      install_view (self->traffic_page, GTK_WIDGET (self->traffic_view), _("Traffic"));
+    }
   return self->traffic_view;
 }
 
