@@ -757,25 +757,46 @@ store_migrate (WpiStore  *self,
 }
 
 /* The database holds PINs: create it 0600 before SQLite does (with the umask's 0644);
- * SQLite gives its -wal and -shm files the mode of the database. */
+ * SQLite gives its -wal and -shm files the mode of the database.
+ *
+ * A database that exists is never opened here, only its mode checked by name: close() on
+ * any descriptor of the file drops every POSIX lock this process holds on it, SQLite's
+ * too, and SQLite does not notice (sqlite.org/howtocorrupt.html §2.2). The console opens
+ * connections while others stay open; with its shared lock gone, a wpictl closing its
+ * connection took itself for the last one, checkpointed and deleted the WAL under the
+ * console: lost jobs, then "database disk image is malformed". New files are created under
+ * a lock that every opening in this process takes, so no connection can be on the file
+ * while its creator's descriptor closes. */
 static gboolean
 create_private_file (const char  *path,
                      GError     **error)
 {
+  static GMutex creating;
   struct stat st;
-  int fd = g_open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  int saved_errno;
+  int saved_errno = 0;
+  int fd = -1;
 
-  if (fd < 0)
+  g_mutex_lock (&creating);
+  if (g_lstat (path, &st) == 0)
     {
+      if (S_ISREG (st.st_mode) && (st.st_mode & 077) != 0)
+        g_chmod (path, st.st_mode & 0700);
+    }
+  else
+    {
+      fd = g_open (path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
       saved_errno = errno;
+      if (fd >= 0)
+        close (fd);
+    }
+  g_mutex_unlock (&creating);
+
+  if (fd < 0 && saved_errno != 0 && saved_errno != EEXIST)
+    {
       g_set_error (error, WPI_STORE_ERROR, WPI_STORE_ERROR_IO, "Cannot open “%s”: %s",
                    path, g_strerror (saved_errno));
       return FALSE;
     }
-  if (fstat (fd, &st) == 0 && (st.st_mode & 077) != 0)
-    fchmod (fd, st.st_mode & 0700);
-  close (fd);
   return TRUE;
 }
 

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <string.h>
@@ -466,6 +467,61 @@ open_in_thread (gpointer data)
 
   g_assert_no_error (error);
   return GINT_TO_POINTER (wpi_store_get_schema_version (store));
+}
+
+/* SQLite's shared lock on a database (its unix VFS: 510 bytes from PENDING_BYTE + 2), as
+ * another process sees it: a connection holds it while open in WAL mode, and a process
+ * closing what it takes for the last connection checkpoints and deletes the WAL. */
+#define SQLITE_SHARED_FIRST (0x40000000 + 2)
+#define SQLITE_SHARED_SIZE  510
+
+static gboolean
+other_process_sees_shared_lock (const char *path)
+{
+  int status = 0;
+  pid_t pid = fork ();
+
+  g_assert_cmpint (pid, >=, 0);
+  if (pid == 0)
+    {
+      /* only async-signal-safe calls in the child of a threaded process */
+      struct flock lock = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
+                            .l_start = SQLITE_SHARED_FIRST, .l_len = SQLITE_SHARED_SIZE };
+      int fd = open (path, O_RDWR | O_CLOEXEC);
+
+      if (fd < 0 || fcntl (fd, F_GETLK, &lock) != 0)
+        _exit (2);
+      _exit (lock.l_type == F_UNLCK ? 1 : 0);
+    }
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), !=, 2);
+  return WEXITSTATUS (status) == 0;
+}
+
+/* Opening another connection in the same process must not drop the locks of the ones open
+ * (a descriptor of the database closed outside SQLite drops them all) */
+static void
+test_open_keeps_locks (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  g_autofree char *path = g_build_filename (fixture->dir, WPI_STORE_DB_NAME, NULL);
+  g_autoptr(WpiStore) first = NULL;
+  g_autoptr(GError) error = NULL;
+
+  first = wpi_store_open (fixture->dir, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (wpi_store_traffic_count (first, NULL), ==, 0);
+  g_assert_true (other_process_sees_shared_lock (path));
+
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr(WpiStore) another = wpi_store_open (fixture->dir, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpint (wpi_store_traffic_count (another, NULL), ==, 0);
+    }
+  g_assert_true (other_process_sees_shared_lock (path));
 }
 
 static void
@@ -1990,6 +2046,7 @@ main (int   argc,
   ADD ("open/refuses-newer-schema", test_open_refuses_newer_schema);
   ADD ("open/refuses-junk", test_open_refuses_junk);
   ADD ("open/concurrently", test_open_concurrently);
+  ADD ("open/keeps-locks", test_open_keeps_locks);
   ADD ("settings", test_settings);
   ADD ("transactions", test_transactions);
   ADD ("phones", test_phones);
