@@ -91,13 +91,14 @@ contact_done (GObject      *source,
   ContactData *data = user_data;
   g_autoptr(GError) error = NULL;
 
-  if (!wpi_contact_client_contact_finish (WPI_CONTACT_CLIENT (source), result, &error))
-    {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        _wpi_service_log (data->self, "contact-me %s: %s", data->mac, error->message);
-      g_hash_table_remove (data->self->contacting, data->mac);
-    }
-  /* On success the phone's solicited flow clears the contacting mark. */
+  if (!wpi_contact_client_contact_finish (WPI_CONTACT_CLIENT (source), result, &error) &&
+      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    _wpi_service_log (data->self, "contact-me %s: %s", data->mac, error->message);
+  /* D10: only the phone's call answers a contact-me, not its 204. The mark covers the
+   * request under way; the jobs' next attempt (set when it was sent) waits out the
+   * back-off, and a phone that answers 204 but never calls is tried again and in the end
+   * unreachable, instead of "contacting" for good. Its call clears the unanswered count. */
+  g_hash_table_remove (data->self->contacting, data->mac);
   contact_data_free (data);
 }
 

@@ -748,25 +748,34 @@ contact_handler (SoupServerMessage *msg,
   soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, NULL);
 }
 
-static void
-test_contact_me (Fixture       *f,
-                 gconstpointer  data)
+/* A phone's contact-me listener on loopback that answers 204; its URI */
+static char *
+start_contact_listener (SoupServer      *phone_server,
+                        ContactListener *listener)
 {
-  g_autoptr(SoupServer) phone_server = soup_server_new (NULL, NULL);
   g_autoptr(GError) error = NULL;
   g_autoptr(GSList) uris = NULL;
-  g_autoptr(WpiPhoneRecord) record = NULL;
-  ContactListener listener = { 0 };
-  g_autofree char *uri = NULL;
-  gint64 deadline;
-  gboolean contacted = FALSE;
+  char *uri;
 
-  test_util_server_handle (phone_server, "/contact_dls.html/ContactDLS", contact_handler, &listener);
+  test_util_server_handle (phone_server, "/contact_dls.html/ContactDLS", contact_handler, listener);
   soup_server_listen_local (phone_server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
   g_assert_no_error (error);
   uris = soup_server_get_uris (phone_server);
   uri = g_strdup_printf ("http://127.0.0.1:%d/contact_dls.html/ContactDLS", g_uri_get_port (uris->data));
   g_slist_free_full (g_steal_pointer (&uris), (GDestroyNotify) g_uri_unref);
+  return uri;
+}
+
+static void
+test_contact_me (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autoptr(SoupServer) phone_server = soup_server_new (NULL, NULL);
+  g_autoptr(WpiPhoneRecord) record = NULL;
+  ContactListener listener = { 0 };
+  g_autofree char *uri = start_contact_listener (phone_server, &listener);
+  gint64 deadline;
+  gboolean contacted = FALSE;
 
   /* the phone reports it, with a line break around it when data says so (issue 9 §1) */
   g_free (f->contact_me_uri);
@@ -786,17 +795,26 @@ test_contact_me (Fixture       *f,
   g_free (listener.form);
 }
 
-/* D10: a phone that never answers becomes unreachable and its jobs fail. */
+/* D10: a phone that never answers becomes unreachable and its jobs fail. data: the phone
+ * answers each contact-me (204) but never calls back, which is no answer either: such a
+ * phone stayed "contacting" for good, its jobs never tried again. */
 static void
 test_unreachable (Fixture       *f,
                   gconstpointer  data)
 {
+  g_autoptr(SoupServer) phone_server = soup_server_new (NULL, NULL);
   g_autoptr(WpiPhoneRecord) phone = NULL;
   g_autofree char *reason = NULL;
+  ContactListener listener = { 0 };
   gint64 deadline, id;
 
   g_object_set (f->service, "contact-initial-backoff", 0, NULL);   /* retry at each tick */
-  register_phone (f);   /* its contact-me URI points at port 1: nobody listens */
+  if (data != NULL)
+    {
+      g_free (f->contact_me_uri);
+      f->contact_me_uri = start_contact_listener (phone_server, &listener);
+    }
+  register_phone (f);   /* else its contact-me URI points at port 1: nobody listens */
   id = enqueue_write (f, "e164", "1", NULL, NULL);
 
   deadline = g_get_monotonic_time () + 3 * WAIT_TIMEOUT;
@@ -806,6 +824,9 @@ test_unreachable (Fixture       *f,
   g_assert_true (g_str_has_prefix (reason, "phone unreachable"));
   phone = stored_phone (f);
   g_assert_cmpint (phone->state, ==, WPI_PHONE_STATE_UNREACHABLE);
+  if (data != NULL)
+    g_assert_cmpuint (listener.requests, ==, WPI_CONTACT_MAX_FAILURES);
+  g_free (listener.form);
 }
 
 /* ---- Flows that end without a CleanUp (D22) ---------------------------- */
@@ -1759,6 +1780,8 @@ main (int   argc,
   ADD ("/service/mac-claimed", test_mac_claimed);
   ADD ("/service/mobility", test_mobility);
   ADD ("/service/contact-me/unreachable", test_unreachable);
+  g_test_add ("/service/contact-me/answered-never-called", Fixture, GINT_TO_POINTER (TRUE), fixture_set_up,
+              test_unreachable, fixture_tear_down);
   for (guint i = 0; i < G_N_ELEMENTS (guard_cases); i++)
     {
       g_autofree char *path = g_strdup_printf ("/service/contact-me/guard/%s", guard_cases[i].name);
