@@ -15,10 +15,9 @@ Each screenshot must show the window at the size asked for (the window's extents
 not be blank, must differ from the one before it (a dialog: from what its place showed
 before it opened), and a dark one from its light twin.
 
-One step changes the demo to reach a dialog: the PIN handout's Generate (re-issue needs
-PINs). The question before closing with work pending is taken by test-ui-window
-(close-pending.png): pending work queued from outside showed in the console only after
-the service's next look at the store, which made this test flaky.
+Two steps change the demo to reach a dialog: the PIN handout's Generate (re-issue needs
+PINs), and, through wpictl on the console's store, a phone that never calls with a
+restart queued for it (pending work that stays pending, for the question before closing).
 
 With --update DIR, the 1920x1080 light screenshots of the three views are copied to DIR
 (data/screenshots/ for AppStream).
@@ -263,6 +262,8 @@ RESTART_ROWS = 3
 REISSUE_ROWS = 2
 # A phone the demo does not simulate (its phones are 00:1A:E8:00:00:xx): imported, it
 # never calls, so a job queued for it stays pending
+UNSEEN_PHONE_MAC = "00:1A:E8:FF:00:01"
+UNSEEN_PHONE_NUMBER = "4989700199001"
 
 
 def find_all(root, roles, wanted_name=None, match=None):
@@ -296,6 +297,15 @@ def select_rows(table, count):
         if not selection.selectChild(index):
             raise StepFailed(f"row {index} of “{e2e.name(table)}” cannot be selected")
     return selection
+
+
+def details_field(page, title):
+    """The text of a field of the phone details (the label after the one named title)."""
+    label = e2e.find(page, pyatspi.ROLE_LABEL, title)
+    if label is None:
+        return None
+    value = label.parent.getChildAtIndex(label.getIndexInParent() + 1)
+    return e2e.text_of(value) if value is not None else None
 
 
 class DialogTour:
@@ -434,8 +444,49 @@ class DialogTour:
         self.ask_about_rows(table, REISSUE_ROWS, lambda: self.press(page, "Re-issue"),
                             f"Re-issue the PINs of {REISSUE_ROWS} Phones?", "pin-handout-reissue")
 
+    def wpictl(self, *command):
+        result = subprocess.run([self.args.wpictl, "--data-dir", os.path.join(self.tmp, "store")] + list(command),
+                                capture_output=True, text=True)
+        if result.returncode != 0:
+            raise StepFailed(f"wpictl {' '.join(command)} failed ({result.returncode}): {result.stderr.strip()}")
+        return result.stdout.strip()
+
+    def close_pending(self):
+        """D31: closing with work pending asks. A restart queued for a phone that never
+        calls stays pending whatever the demo's phones do."""
+        page, table = self.show_view("Phones", "Phones")
+        phone_list = os.path.join(self.tmp, "unseen-phone.csv")
+        with open(phone_list, "w") as csv:
+            csv.write(f"MAC;Number;Location\n{UNSEEN_PHONE_MAC};{UNSEEN_PHONE_NUMBER};Store room\n")
+        self.wpictl("import", phone_list)
+        job = self.wpictl("restart", UNSEEN_PHONE_MAC)
+
+        # The console reads the store's change within a second. The phone's details count
+        # its pending jobs from the phone itself, which the service re-reads with the jobs
+        # (the list of jobs below is a store read, which the demo's job changes can hold off).
+        # The search leaves the phone alone in the list, where rows move as phones change.
+        search = e2e.find_soon(page, TEXT_ROLES, "Search phones", "the Phones view's search", self.timeout)
+        set_text(search, UNSEEN_PHONE_MAC, self.timeout)
+        shown = []
+
+        def pending_shown():
+            mac, count = details_field(page, "MAC"), details_field(page, "Pending jobs")
+            if mac == UNSEEN_PHONE_MAC and count not in (None, "0"):
+                return True
+            shown[:] = [f"{e2e.row_count(table)} phones listed", f"the details of {mac}: pending jobs {count}"]
+            if e2e.row_count(table) == 1:
+                e2e.select_only_row(table, 0)
+            return False
+        try:
+            self.wait(f"the details of {UNSEEN_PHONE_MAC} to count its restart (job {job}) pending", pending_shown)
+        except StepFailed as error:
+            raise StepFailed(f"{error} ({'; '.join(shown)}; the job: {self.wpictl('job', job)})")
+        self.open_and_take(lambda: self.press(self.header, "Close"), lambda: e2e.close_question(self.app),
+                           "close-pending", "the question before closing with work pending")
+        self.cancel(lambda: e2e.close_question(self.app), "the question before closing")
+
     def take_all(self):
-        for step in (self.sweep, self.write_items, self.restart, self.reissue):
+        for step in (self.sweep, self.write_items, self.restart, self.reissue, self.close_pending):
             step()
 
 
@@ -486,6 +537,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--console", required=True)
     parser.add_argument("--schema-dir", required=True)
+    parser.add_argument("--wpictl", required=True, help="wpictl, which queues work in the console's store")
     parser.add_argument("--screenshot-dir", required=True)
     parser.add_argument("--sanitized", action="store_true", help="the console runs under sanitizers")
     parser.add_argument("--update", metavar="DIR", help="copy the AppStream screenshots to DIR")
