@@ -11,16 +11,19 @@
 #include "wpc-first-frame.h"
 
 typedef struct {
+  GtkWindow        *window;      /* not a reference: the connections go with it */
   WpcFirstFrameFunc func;
   gpointer          user_data;
 } FirstFrameCall;
 
 static FirstFrameCall *
-first_frame_call_new (WpcFirstFrameFunc func,
-                      gpointer          user_data)
+first_frame_call_new (GtkWindow         *window,
+                      WpcFirstFrameFunc  func,
+                      gpointer           user_data)
 {
   FirstFrameCall *call = g_new0 (FirstFrameCall, 1);
 
+  call->window = window;
   call->func = func;
   call->user_data = user_data;
   return call;
@@ -37,7 +40,7 @@ static void
 on_after_paint (GdkFrameClock  *frame_clock,
                 FirstFrameCall *call)
 {
-  GtkWindow *window = g_object_get_data (G_OBJECT (frame_clock), "wpc-first-frame-window");
+  GtkWindow *window = call->window;
   WpcFirstFrameFunc func = call->func;
   gpointer user_data = call->user_data;
 
@@ -46,23 +49,19 @@ on_after_paint (GdkFrameClock  *frame_clock,
   func (window, user_data);
 }
 
+/* call: taken; freed with the connection */
 static void
-connect_after_paint (GtkWindow      *window,
-                     FirstFrameCall *call)
+connect_after_paint (FirstFrameCall *call)
 {
-  GdkFrameClock *frame_clock = gtk_widget_get_frame_clock (GTK_WIDGET (window));
-
-  g_object_set_data (G_OBJECT (frame_clock), "wpc-first-frame-window", window);
-  g_signal_connect_data (frame_clock, "after-paint", G_CALLBACK (on_after_paint),
-                         first_frame_call_new (call->func, call->user_data),
-                         first_frame_call_free, 0);
+  g_signal_connect_data (gtk_widget_get_frame_clock (GTK_WIDGET (call->window)), "after-paint",
+                         G_CALLBACK (on_after_paint), call, first_frame_call_free, 0);
 }
 
 static void
 on_window_realized (GtkWindow      *window,
                     FirstFrameCall *call)
 {
-  connect_after_paint (window, call);
+  connect_after_paint (first_frame_call_new (window, call->func, call->user_data));
   /* frees call */
   g_signal_handlers_disconnect_by_func (window, on_window_realized, call);
 }
@@ -77,16 +76,13 @@ wpc_first_frame_connect (GtkWindow         *window,
   g_return_if_fail (GTK_IS_WINDOW (window));
   g_return_if_fail (func != NULL);
 
-  call = first_frame_call_new (func, user_data);
+  call = first_frame_call_new (window, func, user_data);
   if (gtk_widget_get_realized (GTK_WIDGET (window)))
-    {
-      connect_after_paint (window, call);
-      g_free (call);
-      return;
-    }
-  /* a window destroyed before it is shown frees call with the connection */
-  g_signal_connect_data (window, "realize", G_CALLBACK (on_window_realized), call,
-                         first_frame_call_free, 0);
+    connect_after_paint (call);
+  else
+    /* a window destroyed before it is shown frees call with the connection */
+    g_signal_connect_data (window, "realize", G_CALLBACK (on_window_realized), call,
+                           first_frame_call_free, 0);
 }
 
 static void

@@ -5,10 +5,9 @@
  * a busy flow costs one reload per main-loop turn. Reloads run in a thread (GTask) on a
  * read connection of their own, never the service's, so the window never waits on SQL;
  * selecting another phone cancels the load under way and its result is dropped; a change
- * while a load runs waits for it and reloads then. The
- * item list is only rebuilt when
- * its contents changed, and a category's rows only once it is expanded, so a phone
- * with hundreds of items keeps its open categories and scroll position.
+ * while a load runs waits for it and reloads then. The item list is only rebuilt when its
+ * contents changed, and a category's rows only once it is expanded, so a phone with
+ * hundreds of items keeps its open categories and scroll position.
  */
 #include "config.h"
 
@@ -90,7 +89,6 @@ struct _WpcPhoneDetails
   GHashTable      *expanded;       /* category ids the user opened */
   GHashTable      *shown_jobs;     /* gint64 job ids in jobs_box */
   RefreshFlags     pending;
-  RefreshFlags     loading;        /* what the load under way reads */
   GCancellable    *load_cancellable;
   guint            refresh_source;
   guint            tick_source;
@@ -867,7 +865,6 @@ on_loaded (GObject      *source,
   if (!g_task_propagate_boolean (G_TASK (result), NULL))
     return;
   g_clear_object (&self->load_cancellable);
-  self->loading = 0;
   if (load->flags & REFRESH_ITEMS)
     apply_items (self, load->items, load->items_error);
   if (load->flags & REFRESH_JOBS)
@@ -888,7 +885,6 @@ cancel_load (WpcPhoneDetails *self)
 {
   g_cancellable_cancel (self->load_cancellable);
   g_clear_object (&self->load_cancellable);
-  self->loading = 0;
 }
 
 static gboolean
@@ -913,7 +909,6 @@ run_refresh (gpointer user_data)
   load->data_dir = g_strdup (wpi_service_host_get_data_dir (self->service));
   load->mac = g_strdup (wpi_phone_get_mac (self->phone));
   load->flags = flags;
-  self->loading = flags;
   self->load_cancellable = g_cancellable_new ();
   task = g_task_new (self, self->load_cancellable, on_loaded, NULL);
   g_task_set_source_tag (task, run_refresh);

@@ -52,6 +52,18 @@ wpi_traffic_record_copy (const WpiTrafficRecord *record)
   return copy;
 }
 
+/* The columns a decoded message fills (wpi_traffic_record_set_summary()) */
+static void
+clear_summary (WpiTrafficRecord *record)
+{
+  g_clear_pointer (&record->root, g_free);
+  g_clear_pointer (&record->nonce, g_free);
+  g_clear_pointer (&record->reason, g_free);
+  g_clear_pointer (&record->action, g_free);
+  g_clear_pointer (&record->status, g_free);
+  g_clear_pointer (&record->fragment, g_free);
+}
+
 void
 wpi_traffic_record_free (WpiTrafficRecord *record)
 {
@@ -60,12 +72,7 @@ wpi_traffic_record_free (WpiTrafficRecord *record)
   g_free (record->peer);
   g_free (record->mac);
   g_free (record->flow_id);
-  g_free (record->root);
-  g_free (record->nonce);
-  g_free (record->reason);
-  g_free (record->action);
-  g_free (record->status);
-  g_free (record->fragment);
+  clear_summary (record);
   g_free (record->error_text);
   g_clear_pointer (&record->headers, g_bytes_unref);
   g_clear_pointer (&record->body, g_bytes_unref);
@@ -77,12 +84,7 @@ void
 wpi_traffic_record_set_summary (WpiTrafficRecord *record,
                                 WpiMessage       *message)
 {
-  g_free (record->root);
-  g_free (record->nonce);
-  g_free (record->reason);
-  g_free (record->action);
-  g_free (record->status);
-  g_free (record->fragment);
+  clear_summary (record);
   record->root = g_strdup (wpi_message_kind_to_string (wpi_message_get_kind (message)));
   record->nonce = g_strdup (wpi_message_get_nonce (message));
   record->reason = g_strdup (wpi_message_get_reason_string (message));
