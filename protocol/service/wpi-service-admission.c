@@ -11,12 +11,22 @@
  * flow in progress waits for its TLS handshake behind them, one at a time, as a busy peer's
  * does (wpi-service-listener.c). Turning a phone away costs a handshake; without this, the
  * refusals took the CPU from the admitted flows and made them 3-4 times slower.
+ *
+ * Nor does a place that frees up go to a phone that already waited long in that line: while
+ * flows are still in progress, a new flow on a connection that waited more than
+ * OVERLOAD_STALE_WAIT_MS (in line and for its handshake) is turned away too, and the place
+ * goes to a phone that connects now, as CoDel sheds what queued too long. Admitting the one
+ * that waited hands its wait on as the flow's latency: in bench-service's overload run, the
+ * admitted flows' p95 came down from about 2.5 to about 2 times the sustainable run's. With
+ * no flow in progress the service is idle, and whoever waited is admitted.
  */
 #include "config.h"
 
 #include "wpi-service-private.h"
 
 #define OVERLOAD_REASON "overload"
+#define OVERLOAD_STALE_WAIT_MS 10   /* about two handshakes of the flows in progress */
+#define OVERLOAD_WAIT_KEY "wpi-overload-wait"
 
 /* Whether a new flow would be turned away now */
 gboolean
@@ -41,6 +51,21 @@ _wpi_service_ip_has_flow (WpiService *self,
   return FALSE;
 }
 
+/* waited: µs the connection's handshake waited behind the flows in progress */
+void
+_wpi_service_set_overload_wait (GSocketConnection *connection,
+                                gint64             waited)
+{
+  if (waited > 0)
+    g_object_set_data (G_OBJECT (connection), OVERLOAD_WAIT_KEY, GSIZE_TO_POINTER ((gsize) waited));
+}
+
+gint64
+_wpi_service_get_overload_wait (GSocketConnection *connection)
+{
+  return (gint64) GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (connection), OVERLOAD_WAIT_KEY));
+}
+
 static gboolean
 reason_is_limited (WpiReason reason)
 {
@@ -61,26 +86,33 @@ reason_is_limited (WpiReason reason)
     }
 }
 
-/* request: the first message of a new flow of mac. The CleanUp that turns it away, or NULL
- * when it is admitted. A flow the phone abandoned for this one does not count: this one
+/* request: the first message of a new flow of mac, on a connection whose handshake waited
+ * that many µs behind the flows in progress. The CleanUp that turns it away, or NULL when
+ * it is admitted. A flow the phone abandoned for this one does not count: this one
  * replaces it. No send-solicited: that would call the phone back at once, which is what an
  * overloaded service does not want. */
 WpiMessage *
 _wpi_service_overload_reply (WpiService *self,
+                             gint64      waited,
                              const char *mac,
                              WpiMessage *request)
 {
   guint in_progress = g_hash_table_size (self->flows) -
                       (g_hash_table_contains (self->flow_by_mac, mac) ? 1 : 0);
+  const char *reason = wpi_reason_to_string (wpi_message_get_reason (request)) ?: "?";
   WpiMessage *reply;
 
-  if (self->max_flows == 0 || in_progress < self->max_flows ||
-      !reason_is_limited (wpi_message_get_reason (request)))
+  if (self->max_flows == 0 || !reason_is_limited (wpi_message_get_reason (request)))
     return NULL;
-
-  _wpi_service_log (self, "overload: %s of %s answered CleanUp (%u flows in progress, max-flows %u)",
-                    wpi_reason_to_string (wpi_message_get_reason (request)) ?: "?", mac,
-                    in_progress, self->max_flows);
+  if (in_progress >= self->max_flows)
+    _wpi_service_log (self, "overload: %s of %s answered CleanUp (%u flows in progress, max-flows %u)",
+                      reason, mac, in_progress, self->max_flows);
+  else if (waited > OVERLOAD_STALE_WAIT_MS * 1000 && in_progress > 0)
+    _wpi_service_log (self, "overload: %s of %s answered CleanUp (its connection waited %"
+                      G_GINT64_FORMAT " ms behind the %u flows in progress)", reason, mac,
+                      waited / 1000, in_progress);
+  else
+    return NULL;
   reply = _wpi_service_reply_new (request, WPI_ACTION_CLEAN_UP);
   wpi_message_add_item (reply, "cleanup-reason", OVERLOAD_REASON);
   return reply;

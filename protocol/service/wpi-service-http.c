@@ -310,10 +310,13 @@ static gboolean
 exchange_turn_away (Exchange *ex)
 {
   WpiService *self = ex->self;
+  gint64 waited;
 
   if (ex->flow != NULL)
     return FALSE;
-  ex->reply = _wpi_service_overload_reply (self, ex->mac, ex->request);
+  /* only a connection's first request waited for its handshake */
+  waited = ex->x->sequence == 1 ? _wpi_service_get_overload_wait (ex->x->connection) : 0;
+  ex->reply = _wpi_service_overload_reply (self, waited, ex->mac, ex->request);
   if (ex->reply == NULL)
     return FALSE;
   ex->flow = _wpi_service_flow_new (self, ex->mac, ex->peer, ex->peer_ip, ex->port, ex->port_mode,

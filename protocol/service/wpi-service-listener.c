@@ -262,6 +262,7 @@ typedef struct {
   GSocketAddress *remote;
   gboolean        secure;
   gboolean        busy_peer;   /* holds the busy peers' turn while it runs */
+  gint64          queued;      /* monotonic µs it began to wait behind the flows (D21), or 0 */
 } Handshake;
 
 static void handshake_start (Handshake *handshake);
@@ -333,6 +334,9 @@ handshake_done (GObject      *source,
   wpi_tls_keylog_check_handshake ();
   if (handshake->secure)
     remember_peer_certificate (self, handshake->tls);
+  /* D21: how long the phone waited for this, in line behind the flows and for the handshake */
+  if (handshake->queued != 0)
+    _wpi_service_set_overload_wait (handshake->connection, g_get_monotonic_time () - handshake->queued);
   wpi_http_server_accept (self->http, G_IO_STREAM (handshake->tls), handshake->connection,
                           handshake->secure);
   handshake_free (handshake);
@@ -431,6 +435,8 @@ hand_over (WpiService        *self,
           handshake_free (handshake);
           return;
         }
+      if (_wpi_service_is_overloaded (self))
+        handshake->queued = g_get_monotonic_time ();
       g_queue_push_tail (&self->busy_handshakes, handshake);
       return;
     }

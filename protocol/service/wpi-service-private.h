@@ -343,7 +343,11 @@ GTlsCertificate *_wpi_service_lookup_peer_certificate (WpiService  *self,
 gboolean      _wpi_service_is_overloaded        (WpiService        *self);
 gboolean      _wpi_service_ip_has_flow          (WpiService        *self,
                                                  const char        *ip);
+void          _wpi_service_set_overload_wait    (GSocketConnection *connection,
+                                                 gint64             waited);
+gint64        _wpi_service_get_overload_wait    (GSocketConnection *connection);
 WpiMessage   *_wpi_service_overload_reply       (WpiService        *self,
+                                                 gint64             waited,
                                                  const char        *mac,
                                                  WpiMessage        *request);
 

@@ -374,11 +374,11 @@ flow_new (WpiSimPhone *self,
   flow->endpoint = g_uri_ref (endpoint);
   if (self->mode == WPI_SIM_PHONE_MODE_SECURE)
     {
-      flow->session = g_object_ref (self->secure_session);
+      flow->session = g_object_ref (_wpi_sim_phone_get_session (self, TRUE));
       flow->credentials = _wpi_sim_credentials_ref (self->credentials);
     }
   else
-    flow->session = g_object_ref (self->session);
+    flow->session = g_object_ref (_wpi_sim_phone_get_session (self, FALSE));
   /* A new nonce per flow, kept for the whole flow (protocol.md §8.2) */
   for (guint i = 0; i < 32; i++)
     flow->nonce[i] = "0123456789ABCDEF"[g_rand_int_range (self->rand, 0, 16)];

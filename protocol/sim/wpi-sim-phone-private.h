@@ -287,6 +287,8 @@ char         *_wpi_sim_base_uri_for                (const char       *scheme,
                                                     int               port);
 SoupSession  *_wpi_sim_phone_session_new           (WpiSimPhone      *self,
                                                     GTlsDatabase     *database);
+SoupSession  *_wpi_sim_phone_get_session           (WpiSimPhone      *self,
+                                                    gboolean          secure);
 GUri         *_wpi_sim_phone_prepare_request       (WpiSimPhone      *self,
                                                     GUri             *uri,
                                                     SoupSession     **session,

@@ -363,6 +363,23 @@ _wpi_sim_phone_session_new (WpiSimPhone  *self,
                                         NULL);
 }
 
+/* The phone's session for the service in Default Mode (checking no certificate: the
+ * default database would load the system CA store for every connection) or in Secure Mode
+ * (trusting the credentials' CAs, which must be there), made when a request needs it and
+ * dropped when the phone has nothing under way (_wpi_sim_phone_operation_end()). */
+SoupSession *
+_wpi_sim_phone_get_session (WpiSimPhone *self,
+                            gboolean     secure)
+{
+  SoupSession **session = secure ? &self->secure_session : &self->session;
+
+  g_assert (!secure || self->credentials != NULL);
+  if (*session == NULL)
+    *session = _wpi_sim_phone_session_new (self, secure ? self->credentials->cas
+                                                        : wpi_sim_accept_any_database ());
+  return *session;
+}
+
 /* How a request to uri goes out: in Secure Mode, whatever goes to the service goes to its
  * secure port with the phone's certificate (it never talks to the default port again);
  * anything else, and everything in Default Mode, trusts any server. Returns the URI to use. */
@@ -374,13 +391,13 @@ _wpi_sim_phone_prepare_request (WpiSimPhone      *self,
 {
   if (self->mode == WPI_SIM_PHONE_MODE_SECURE && is_service_host (self, uri))
     {
-      *session = g_object_ref (self->secure_session);
+      *session = g_object_ref (_wpi_sim_phone_get_session (self, TRUE));
       *credentials = _wpi_sim_credentials_ref (self->credentials);
       return g_uri_build (G_URI_FLAGS_ENCODED, "https", NULL, g_uri_get_host (uri),
                           self->credentials->port, g_uri_get_path (uri), g_uri_get_query (uri),
                           NULL);
     }
-  *session = g_object_ref (self->session);
+  *session = g_object_ref (_wpi_sim_phone_get_session (self, FALSE));
   *credentials = NULL;
   return g_uri_ref (uri);
 }
@@ -585,8 +602,8 @@ phone_enter_secure_mode (WpiSimPhone    *self,
   g_clear_pointer (&self->pending_clean_up, g_free);
   g_clear_pointer (&self->credentials, _wpi_sim_credentials_unref);
   self->credentials = _wpi_sim_credentials_ref (credentials);
+  /* the next request builds the session that trusts the new CAs */
   g_clear_object (&self->secure_session);
-  self->secure_session = _wpi_sim_phone_session_new (self, credentials->cas);
   phone_set_secure_port_item (self);
   phone_set_mode (self, WPI_SIM_PHONE_MODE_SECURE);
   _wpi_sim_phone_notify (self, PROP_SECURE_PORT);

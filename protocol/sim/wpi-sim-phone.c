@@ -264,7 +264,15 @@ void
 _wpi_sim_phone_operation_end (WpiSimPhone *self)
 {
   g_assert (self->n_operations > 0);
-  self->n_operations--;
+  /* An idle phone holds no session: each one keeps two sources on the main context for
+   * its life, and GLib checks every source on every iteration, so two thousand idle phones
+   * waiting to retry slowed every event of the busy ones (bench-service's overload run).
+   * A flow, poll or download holds its own reference until it is over. */
+  if (--self->n_operations == 0)
+    {
+      g_clear_object (&self->session);
+      g_clear_object (&self->secure_session);
+    }
 }
 
 void
@@ -955,13 +963,6 @@ wpi_sim_phone_start (WpiSimPhone  *self,
   endpoint = _wpi_sim_endpoint_for (self->service_uri, error);
   if (endpoint == NULL || !_wpi_sim_phone_listen (self, error))
     return FALSE;
-
-  /* Default Mode checks no certificate (and the default database would load the system CA
-   * store for every connection) */
-  if (self->session == NULL)
-    self->session = _wpi_sim_phone_session_new (self, wpi_sim_accept_any_database ());
-  if (self->credentials != NULL && self->secure_session == NULL)
-    self->secure_session = _wpi_sim_phone_session_new (self, self->credentials->cas);
 
   g_clear_object (&self->cancellable);
   self->cancellable = g_cancellable_new ();

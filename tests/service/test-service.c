@@ -1426,6 +1426,52 @@ test_overload_admitted_first (Fixture       *f,
   g_assert_cmpint (wpi_message_get_action (answer), ==, WPI_ACTION_READ_ALL_ITEMS);
 }
 
+/* D21: a place that frees up while flows are still in progress does not go to a phone
+ * that waited long for it. With two flows in progress (max-flows 2), a newcomer from
+ * 127.0.0.4 waits for its handshake behind a stalled one (held until its deadline); one flow
+ * ends meanwhile. The newcomer, seconds late, is turned away although a place is free; a
+ * phone that asks now gets the place. */
+static void
+test_overload_stale_wait (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr(SoupSession) newcomer = test_util_https_session_new_from (NULL, "127.0.0.4");
+  g_autoptr(GSocketConnection) stalled = NULL;
+  g_autoptr(WpiMessage) first = NULL;
+  g_autoptr(WpiMessage) second = NULL;
+  g_autoptr(WpiMessage) reply = NULL;
+  g_autoptr(WpiMessage) clean_up = NULL;
+  g_autoptr(WpiMessage) answer = NULL;
+  g_autoptr(WpiMessage) fresh = NULL;
+  g_autoptr(TestUtilReply) late = NULL;
+  TestUtilPending *pending;
+
+  g_object_set (f->service, "max-flows", 2u, NULL);
+  first = start_up_of (f, MAC, "A0");
+  g_assert_cmpint (wpi_message_get_action (first), ==, WPI_ACTION_READ_ALL_ITEMS);
+  second = start_up_of (f, OTHER_MAC, "B0");
+  g_assert_cmpint (wpi_message_get_action (second), ==, WPI_ACTION_READ_ALL_ITEMS);
+
+  stalled = test_util_stalled_client_hello ("127.0.0.3", wpi_service_get_port (f->service));
+  test_util_drain_main_context ();
+  pending = start_newcomer (f, newcomer, NEW_MAC);
+
+  /* the second phone's flow ends: one place is free, one flow still in progress */
+  reply = reply_to (f, WPI_ACTION_READ_ALL_ITEMS, "accepted", "B0");
+  clean_up = exchange (f, reply);
+  g_assert_cmpint (wpi_message_get_action (clean_up), ==, WPI_ACTION_CLEAN_UP);
+  g_assert_false (test_util_https_is_done (pending));
+
+  late = test_util_https_finish (pending);
+  answer = test_util_reply_parse (late);
+  g_assert_cmpint (wpi_message_get_action (answer), ==, WPI_ACTION_CLEAN_UP);
+  g_assert_cmpstr (wpi_message_get_item_value (answer, "cleanup-reason"), ==, "overload");
+  g_assert_null (wpi_store_phone_get (wpi_service_get_store (f->service), NEW_MAC, NULL));
+
+  fresh = start_up_of (f, NEW_MAC, "C0");
+  g_assert_cmpint (wpi_message_get_action (fresh), ==, WPI_ACTION_READ_ALL_ITEMS);
+}
+
 /* ---- Secure Mode (issue 4) ------------------------------------------- */
 
 static GTlsCertificate *
@@ -1792,6 +1838,7 @@ main (int   argc,
   g_test_add_func ("/service/contact-me/targets", test_contact_targets);
   ADD ("/service/overload", test_overload);
   ADD ("/service/overload/admitted-first", test_overload_admitted_first);
+  ADD ("/service/overload/stale-wait", test_overload_stale_wait);
   ADD ("/service/secure/bootstrap-nopin", test_bootstrap_nopin);
   g_test_add ("/service/secure/bootstrap-pin", Fixture, GINT_TO_POINTER (FALSE), fixture_set_up,
               test_bootstrap_pin, fixture_tear_down);
