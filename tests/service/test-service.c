@@ -1385,6 +1385,25 @@ start_newcomer (Fixture     *f,
   return pending;
 }
 
+/* The newcomer's start-up, its handshake queued behind a stalled one from 127.0.0.3 */
+static TestUtilPending *
+start_newcomer_behind_stall (Fixture            *f,
+                             SoupSession        *session,
+                             GSocketConnection **stalled)
+{
+  *stalled = test_util_stalled_client_hello ("127.0.0.3", wpi_service_get_port (f->service));
+  test_util_drain_main_context ();
+  return start_newcomer (f, session, NEW_MAC);
+}
+
+static WpiMessage *
+newcomer_answer (TestUtilPending *pending)
+{
+  g_autoptr(TestUtilReply) late = test_util_https_finish (pending);
+
+  return test_util_reply_parse (late);
+}
+
 static void
 test_overload_admitted_first (Fixture       *f,
                               gconstpointer  data)
@@ -1398,7 +1417,6 @@ test_overload_admitted_first (Fixture       *f,
   g_autoptr(WpiMessage) write_reply = NULL;
   g_autoptr(WpiMessage) clean_up = NULL;
   g_autoptr(WpiMessage) answer = NULL;
-  g_autoptr(TestUtilReply) late = NULL;
   TestUtilPending *pending;
 
   g_object_set (f->service, "max-flows", 1u, NULL);
@@ -1408,9 +1426,7 @@ test_overload_admitted_first (Fixture       *f,
   wpi_store_item_array_add (items, "e164", FALSE, 0, "43");
   test_util_service_enqueue (f->service, MAC, WPI_JOB_KIND_WRITE_ITEMS, items);
 
-  stalled = test_util_stalled_client_hello ("127.0.0.3", wpi_service_get_port (f->service));
-  test_util_drain_main_context ();
-  pending = start_newcomer (f, newcomer, NEW_MAC);
+  pending = start_newcomer_behind_stall (f, newcomer, &stalled);
 
   read_all_reply = reply_to (f, WPI_ACTION_READ_ALL_ITEMS, "accepted", "A0");
   write = exchange (f, read_all_reply);
@@ -1421,8 +1437,7 @@ test_overload_admitted_first (Fixture       *f,
   g_assert_cmpint (wpi_message_get_action (clean_up), ==, WPI_ACTION_CLEAN_UP);
   g_assert_false (test_util_https_is_done (pending));
 
-  late = test_util_https_finish (pending);
-  answer = test_util_reply_parse (late);
+  answer = newcomer_answer (pending);
   g_assert_cmpint (wpi_message_get_action (answer), ==, WPI_ACTION_READ_ALL_ITEMS);
 }
 
@@ -1443,7 +1458,6 @@ test_overload_stale_wait (Fixture       *f,
   g_autoptr(WpiMessage) clean_up = NULL;
   g_autoptr(WpiMessage) answer = NULL;
   g_autoptr(WpiMessage) fresh = NULL;
-  g_autoptr(TestUtilReply) late = NULL;
   TestUtilPending *pending;
 
   g_object_set (f->service, "max-flows", 2u, NULL);
@@ -1452,9 +1466,7 @@ test_overload_stale_wait (Fixture       *f,
   second = start_up_of (f, OTHER_MAC, "B0");
   g_assert_cmpint (wpi_message_get_action (second), ==, WPI_ACTION_READ_ALL_ITEMS);
 
-  stalled = test_util_stalled_client_hello ("127.0.0.3", wpi_service_get_port (f->service));
-  test_util_drain_main_context ();
-  pending = start_newcomer (f, newcomer, NEW_MAC);
+  pending = start_newcomer_behind_stall (f, newcomer, &stalled);
 
   /* the second phone's flow ends: one place is free, one flow still in progress */
   reply = reply_to (f, WPI_ACTION_READ_ALL_ITEMS, "accepted", "B0");
@@ -1462,8 +1474,7 @@ test_overload_stale_wait (Fixture       *f,
   g_assert_cmpint (wpi_message_get_action (clean_up), ==, WPI_ACTION_CLEAN_UP);
   g_assert_false (test_util_https_is_done (pending));
 
-  late = test_util_https_finish (pending);
-  answer = test_util_reply_parse (late);
+  answer = newcomer_answer (pending);
   g_assert_cmpint (wpi_message_get_action (answer), ==, WPI_ACTION_CLEAN_UP);
   g_assert_cmpstr (wpi_message_get_item_value (answer, "cleanup-reason"), ==, "overload");
   g_assert_null (wpi_store_phone_get (wpi_service_get_store (f->service), NEW_MAC, NULL));
