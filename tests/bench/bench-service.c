@@ -24,7 +24,8 @@
  * stop cleanly).
  *
  * Usage: bench-service [N_PHONES]            (default 1000)
- *        bench-service --overload            (section 4 alone, a few minutes)
+ *        bench-service --overload [ROUNDS]   (section 4 alone, about 2 minutes a round;
+ *                                             with several, the verdict is the median's)
  *        bench-service --abuse PORT          (internal: the abusive clients)
  * The programs: $WPI_HEADLESS_SERVICE and $WPI_BENCH_BARE_SERVER (meson sets both).
  */
@@ -862,10 +863,12 @@ mean_ms (GArray *latencies)
   return latencies->len > 0 ? sum / latencies->len : 0;
 }
 
-/* Admitted flows under 3 times the sustainable rate against the sustainable run's */
+/* Admitted flows under 3 times the sustainable rate against the sustainable run's: the
+ * p50 and p95 ratios */
 static void
 print_overload_verdict (Arrivals *steady,
-                        Arrivals *over)
+                        Arrivals *over,
+                        double    ratios[2])
 {
   double p50 = bench_percentile (over->run.latencies, 50) /
                MAX (bench_percentile (steady->run.latencies, 50), 1e-9);
@@ -881,11 +884,13 @@ print_overload_verdict (Arrivals *steady,
   if (over->run.overloaded == 0)
     printf ("          (the service never answered overload: max-flows was not reached)\n");
   fflush (stdout);
+  ratios[0] = p50;
+  ratios[1] = p95;
 }
 
-/* 4. The whole overload section, on a service and data directory of its own */
+/* 4. One round of the overload section, on a service and data directory of its own */
 static void
-bench_overload (void)
+bench_overload_round (double ratios[2])
 {
   g_autofree char *data_dir = test_util_make_tmp_dir ("bench-overload");
   g_autofree char *uri = NULL;
@@ -920,7 +925,7 @@ bench_overload (void)
   printf ("          the service again with --max-flows %s\n", max_flows);
   run_arrivals (&over, "3x:", &service, 3 * sustainable, "00:1A:E8:A0:00:01", 7);
   print_arrivals (&over);
-  print_overload_verdict (&steady, &over);
+  print_overload_verdict (&steady, &over, ratios);
   service_stop (&service);
 
   if (had_errors)
@@ -930,6 +935,48 @@ bench_overload (void)
   run_clear (&burst);
   run_clear (&steady.run);
   run_clear (&over.run);
+}
+
+static int
+compare_doubles (gconstpointer a,
+                 gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+/* 4. The overload section, rounds times: on a shared machine one round's ratio moves by
+ * about 0.15 either way (another load on the host slows the steady run or the 3x run
+ * alone), so with several rounds the verdict is the median round's */
+static void
+bench_overload (guint rounds)
+{
+  g_autoptr(GArray) p50 = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GArray) p95 = g_array_new (FALSE, FALSE, sizeof (double));
+
+  for (guint i = 0; i < rounds; i++)
+    {
+      double ratios[2];
+
+      if (rounds > 1)
+        printf ("overload round %u of %u\n", i + 1, rounds);
+      bench_overload_round (ratios);
+      g_array_append_val (p50, ratios[0]);
+      g_array_append_val (p95, ratios[1]);
+    }
+  if (rounds < 2)
+    return;
+  g_array_sort (p50, compare_doubles);
+  g_array_sort (p95, compare_doubles);
+  printf ("overload over %u rounds: admitted flows p50 %.2fx (%.2f-%.2fx), p95 %.2fx (%.2f-%.2fx) of "
+          "the sustainable run's, median (lowest-highest) (target <= 2x: %s)\n", rounds,
+          g_array_index (p50, double, rounds / 2), g_array_index (p50, double, 0),
+          g_array_index (p50, double, rounds - 1), g_array_index (p95, double, rounds / 2),
+          g_array_index (p95, double, 0), g_array_index (p95, double, rounds - 1),
+          g_array_index (p50, double, rounds / 2) <= 2 && g_array_index (p95, double, rounds / 2) <= 2
+            ? "met" : "NOT met");
+  fflush (stdout);
 }
 
 int
@@ -962,7 +1009,14 @@ main (int   argc,
   prefix_base = 160 + (guint) getpid () % 10 * 8;
   if (argc > 1 && strcmp (argv[1], "--overload") == 0)
     {
-      bench_overload ();
+      guint rounds = argc > 2 ? (guint) g_ascii_strtoull (argv[2], NULL, 10) : 1;
+
+      if (rounds == 0 || rounds > 9)
+        {
+          fprintf (stderr, "bench-service: 1 to 9 overload rounds\n");
+          return 2;
+        }
+      bench_overload (rounds);
       printf ("%s\n", had_errors ? "bench-service: ERRORS (see above)" : "bench-service: no errors");
       return had_errors ? 1 : 0;
     }
@@ -1066,7 +1120,7 @@ main (int   argc,
   fflush (stdout);
 
   service_stop (&service);
-  bench_overload ();
+  bench_overload (1);
   if (had_errors)
     printf ("the service's data directory and log are kept in %s\n", data_dir);
   else
