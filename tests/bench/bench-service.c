@@ -937,18 +937,9 @@ bench_overload_round (double ratios[2])
   run_clear (&over.run);
 }
 
-static int
-compare_doubles (gconstpointer a,
-                 gconstpointer b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return x < y ? -1 : x > y;
-}
-
 /* 4. The overload section, rounds times: on a shared machine one round's ratio moves by
  * about 0.15 either way (another load on the host slows the steady run or the 3x run
- * alone), so with several rounds the verdict is the median round's */
+ * alone), so with several rounds the verdict is the rounds' median */
 static void
 bench_overload (guint rounds)
 {
@@ -967,15 +958,13 @@ bench_overload (guint rounds)
     }
   if (rounds < 2)
     return;
-  g_array_sort (p50, compare_doubles);
-  g_array_sort (p95, compare_doubles);
+  bench_sort_doubles (p50);
+  bench_sort_doubles (p95);
   printf ("overload over %u rounds: admitted flows p50 %.2fx (%.2f-%.2fx), p95 %.2fx (%.2f-%.2fx) of "
           "the sustainable run's, median (lowest-highest) (target <= 2x: %s)\n", rounds,
-          g_array_index (p50, double, rounds / 2), g_array_index (p50, double, 0),
-          g_array_index (p50, double, rounds - 1), g_array_index (p95, double, rounds / 2),
-          g_array_index (p95, double, 0), g_array_index (p95, double, rounds - 1),
-          g_array_index (p50, double, rounds / 2) <= 2 && g_array_index (p95, double, rounds / 2) <= 2
-            ? "met" : "NOT met");
+          bench_median (p50), g_array_index (p50, double, 0), g_array_index (p50, double, rounds - 1),
+          bench_median (p95), g_array_index (p95, double, 0), g_array_index (p95, double, rounds - 1),
+          bench_median (p50) <= 2 && bench_median (p95) <= 2 ? "met" : "NOT met");
   fflush (stdout);
 }
 
