@@ -133,6 +133,9 @@ struct _WpiService
   GStrv             contact_allow;           /* D19: as set, for the property */
   GPtrArray        *contact_ranges;          /* D19: GInetAddressMask parsed from contact_allow */
   guint             max_flows;               /* D21: 0: no limit */
+  gint64            overload_logged_at;      /* D21: monotonic µs of the last overload line */
+  guint             overload_no_place;       /* D21: turned away since then, not yet logged: */
+  guint             overload_stale;          /*      no place / waited too long */
   GSource          *tick_source;      /* on the thread-default context of start() */
   WpiBootstrapBuilder *builder;       /* bootstrap bundles (D7, D8); NULL when stopped */
   GHashTable       *bundles;          /* gint64 job id -> BundleSlot: asked for or built */
@@ -350,6 +353,8 @@ WpiMessage   *_wpi_service_overload_reply       (WpiService        *self,
                                                  gint64             waited,
                                                  const char        *mac,
                                                  WpiMessage        *request);
+void          _wpi_service_overload_summary     (WpiService        *self,
+                                                 gboolean           now);
 
 /* wpi-service-scheduler.c */
 GTimeSpan     _wpi_service_contact_backoff      (WpiService        *self,

@@ -330,5 +330,6 @@ _wpi_service_tick (gpointer user_data)
   _wpi_service_expire_flows (self);
   _wpi_service_schedule_contacts (self, NULL);
   _wpi_service_enforce_traffic_retention (self);
+  _wpi_service_overload_summary (self, FALSE);
   return G_SOURCE_CONTINUE;
 }

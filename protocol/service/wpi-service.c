@@ -663,6 +663,7 @@ wpi_service_stop (WpiService *self)
   g_return_if_fail (WPI_IS_SERVICE (self));
 
   was_listening = self->listener != NULL;
+  _wpi_service_overload_summary (self, TRUE);
   if (self->tick_source != NULL)
     {
       g_source_destroy (self->tick_source);

@@ -1483,6 +1483,79 @@ test_overload_stale_wait (Fixture       *f,
   g_assert_cmpint (wpi_message_get_action (fresh), ==, WPI_ACTION_READ_ALL_ITEMS);
 }
 
+/* D21: the log names the first phone turned away and then counts the others, once a second
+ * from the service's tick and at its stop. Every refusal is in the log once: a line of its
+ * own or a count. Which of the two depends on how fast the machine runs the exchanges, so
+ * the test checks the sum, and that five refusals in a row do not make five lines. */
+typedef struct {
+  guint own_lines;   /* refusals with a line of their own */
+  guint counted;     /* refusals in the counts */
+} OverloadLog;
+
+static void
+on_overload_log (WpiService  *service,
+                 const char  *line,
+                 OverloadLog *seen)
+{
+  guint count = 0;
+
+  if (!g_str_has_prefix (line, "overload: "))
+    return;
+  if (strstr (line, " answered CleanUp (") != NULL && strstr (line, " of 00:1A:E8:") != NULL)
+    seen->own_lines++;
+  else if (sscanf (line, "overload: %u more new flow", &count) == 1)
+    {
+      g_assert_nonnull (strstr (line, "at max-flows 1"));
+      g_assert_nonnull (strstr (line, "each one is in the traffic log"));
+      seen->counted += count;
+    }
+  else
+    g_error ("unexpected overload line: %s", line);
+}
+
+static gboolean
+overload_logged (gpointer data)
+{
+  OverloadLog *seen = data;
+
+  return seen->own_lines + seen->counted == 5;
+}
+
+static void
+test_overload_log (Fixture       *f,
+                   gconstpointer  data)
+{
+  static const char * const macs[] = { OTHER_MAC, NEW_MAC, "00:1A:E8:12:34:59",
+                                       "00:1A:E8:12:34:5A", "00:1A:E8:12:34:5B" };
+  g_autoptr(WpiMessage) read_all = NULL;
+  OverloadLog seen = { 0 };
+  gulong handler;
+
+  g_object_set (f->service, "max-flows", 1u, NULL);
+  handler = g_signal_connect (f->service, "log", G_CALLBACK (on_overload_log), &seen);
+  read_all = start_up_of (f, MAC, "A0");
+  g_assert_cmpint (wpi_message_get_action (read_all), ==, WPI_ACTION_READ_ALL_ITEMS);
+
+  for (guint i = 0; i < G_N_ELEMENTS (macs); i++)
+    {
+      g_autoptr(WpiMessage) refusal = start_up_of (f, macs[i], "B0");
+
+      g_assert_cmpstr (wpi_message_get_item_value (refusal, "cleanup-reason"), ==, "overload");
+    }
+  g_assert_cmpuint (seen.own_lines, >=, 1);
+  /* the tick counts the rest within a second or so */
+  test_util_wait_until (overload_logged, &seen, WAIT_TIMEOUT / 1000, "the refusals' count in the log");
+  g_assert_cmpuint (seen.own_lines, <, G_N_ELEMENTS (macs));
+
+  /* one more, and the service stops before the tick counts it: the stop does */
+  g_clear_object (&read_all);
+  read_all = start_up_of (f, "00:1A:E8:12:34:5C", "C0");
+  g_assert_cmpstr (wpi_message_get_item_value (read_all, "cleanup-reason"), ==, "overload");
+  wpi_service_stop (f->service);
+  g_assert_cmpuint (seen.own_lines + seen.counted, ==, G_N_ELEMENTS (macs) + 1);
+  g_signal_handler_disconnect (f->service, handler);
+}
+
 /* ---- Secure Mode (issue 4) ------------------------------------------- */
 
 static GTlsCertificate *
@@ -1850,6 +1923,7 @@ main (int   argc,
   ADD ("/service/overload", test_overload);
   ADD ("/service/overload/admitted-first", test_overload_admitted_first);
   ADD ("/service/overload/stale-wait", test_overload_stale_wait);
+  ADD ("/service/overload/log", test_overload_log);
   ADD ("/service/secure/bootstrap-nopin", test_bootstrap_nopin);
   g_test_add ("/service/secure/bootstrap-pin", Fixture, GINT_TO_POINTER (FALSE), fixture_set_up,
               test_bootstrap_pin, fixture_tear_down);
