@@ -1347,7 +1347,8 @@ test_overload (Fixture       *f,
 /* D21: while overloaded, the flow in progress goes first. A newcomer from 127.0.0.4 waits for
  * its handshake behind a stalled one from 127.0.0.3 (a cut ClientHello, held until its
  * deadline), while the admitted phone's next message, from its flow's address, is answered
- * at once. The newcomer is served in the end: admitted, as the flow was over by then. */
+ * at once. The newcomer is served in the end: admitted, as the flow was over by then and
+ * nobody waits behind it. */
 static void
 on_network_event (SoupMessage        *msg,
                   GSocketClientEvent  event,
@@ -1480,6 +1481,56 @@ test_overload_stale_wait (Fixture       *f,
   g_assert_null (wpi_store_phone_get (wpi_service_get_store (f->service), NEW_MAC, NULL));
 
   fresh = start_up_of (f, NEW_MAC, "C0");
+  g_assert_cmpint (wpi_message_get_action (fresh), ==, WPI_ACTION_READ_ALL_ITEMS);
+}
+
+/* D21: with no flow in progress, a phone that waited long in the line is still turned away
+ * while others wait behind it: they, or a phone that connects now, get the place. While a
+ * flow is in progress, the newcomer from 127.0.0.4 waits behind a stalled handshake from
+ * 127.0.0.3, and a second stalled one from 127.0.0.5 joins the line behind it (the flow's
+ * next exchange gave the service time to queue the newcomer first). The flow ends. When the
+ * first stall's deadline lets the newcomer through, seconds late, it is turned away although
+ * no flow is in progress; a phone that asks now is admitted. */
+static void
+test_overload_stale_wait_line (Fixture       *f,
+                               gconstpointer  data)
+{
+  g_autoptr(SoupSession) newcomer = test_util_https_session_new_from (NULL, "127.0.0.4");
+  g_autoptr(GSocketConnection) stalled = NULL;
+  g_autoptr(GSocketConnection) behind = NULL;
+  g_autoptr(GArray) items = wpi_store_item_array_new ();
+  g_autoptr(WpiMessage) read_all = NULL;
+  g_autoptr(WpiMessage) read_all_reply = NULL;
+  g_autoptr(WpiMessage) write = NULL;
+  g_autoptr(WpiMessage) write_reply = NULL;
+  g_autoptr(WpiMessage) clean_up = NULL;
+  g_autoptr(WpiMessage) answer = NULL;
+  g_autoptr(WpiMessage) fresh = NULL;
+  TestUtilPending *pending;
+
+  g_object_set (f->service, "max-flows", 1u, NULL);
+  read_all = start_up_of (f, MAC, "A0");
+  g_assert_cmpint (wpi_message_get_action (read_all), ==, WPI_ACTION_READ_ALL_ITEMS);
+  wpi_store_item_array_add (items, "e164", FALSE, 0, "43");
+  test_util_service_enqueue (f->service, MAC, WPI_JOB_KIND_WRITE_ITEMS, items);
+  pending = start_newcomer_behind_stall (f, newcomer, &stalled);
+
+  read_all_reply = reply_to (f, WPI_ACTION_READ_ALL_ITEMS, "accepted", "A0");
+  write = exchange (f, read_all_reply);
+  g_assert_cmpint (wpi_message_get_action (write), ==, WPI_ACTION_WRITE_ITEMS);
+  behind = test_util_stalled_client_hello ("127.0.0.5", wpi_service_get_port (f->service));
+  test_util_drain_main_context ();
+  write_reply = reply_to (f, WPI_ACTION_WRITE_ITEMS, "accepted", "A0");
+  clean_up = exchange (f, write_reply);
+  g_assert_cmpint (wpi_message_get_action (clean_up), ==, WPI_ACTION_CLEAN_UP);
+  g_assert_false (test_util_https_is_done (pending));
+
+  answer = newcomer_answer (pending);
+  g_assert_cmpint (wpi_message_get_action (answer), ==, WPI_ACTION_CLEAN_UP);
+  g_assert_cmpstr (wpi_message_get_item_value (answer, "cleanup-reason"), ==, "overload");
+  g_assert_null (wpi_store_phone_get (wpi_service_get_store (f->service), NEW_MAC, NULL));
+
+  fresh = start_up_of (f, "00:1A:E8:12:34:59", "C0");
   g_assert_cmpint (wpi_message_get_action (fresh), ==, WPI_ACTION_READ_ALL_ITEMS);
 }
 
@@ -1923,6 +1974,7 @@ main (int   argc,
   ADD ("/service/overload", test_overload);
   ADD ("/service/overload/admitted-first", test_overload_admitted_first);
   ADD ("/service/overload/stale-wait", test_overload_stale_wait);
+  ADD ("/service/overload/stale-wait-line", test_overload_stale_wait_line);
   ADD ("/service/overload/log", test_overload_log);
   ADD ("/service/secure/bootstrap-nopin", test_bootstrap_nopin);
   g_test_add ("/service/secure/bootstrap-pin", Fixture, GINT_TO_POINTER (FALSE), fixture_set_up,
