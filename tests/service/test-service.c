@@ -1405,37 +1405,48 @@ newcomer_answer (TestUtilPending *pending)
   return test_util_reply_parse (late);
 }
 
+/* max-flows 1, and MAC's flow in progress with a write-items job, so that it goes on after
+ * the ReadAllItems */
+static void
+start_flow_with_job (Fixture *f)
+{
+  g_autoptr(GArray) items = wpi_store_item_array_new ();
+  g_autoptr(WpiMessage) read_all = NULL;
+
+  g_object_set (f->service, "max-flows", 1u, NULL);
+  read_all = start_up_of (f, MAC, "A0");
+  g_assert_cmpint (wpi_message_get_action (read_all), ==, WPI_ACTION_READ_ALL_ITEMS);
+  wpi_store_item_array_add (items, "e164", FALSE, 0, "43");
+  test_util_service_enqueue (f->service, MAC, WPI_JOB_KIND_WRITE_ITEMS, items);
+}
+
+/* The flow's next answer: to the ReadAllItems (the job's WriteItems follows), else to the
+ * WriteItems (the flow ends) */
+static void
+flow_with_job_goes_on (Fixture   *f,
+                       WpiAction  answered,
+                       WpiAction  expected)
+{
+  g_autoptr(WpiMessage) reply = reply_to (f, answered, "accepted", "A0");
+  g_autoptr(WpiMessage) next = exchange (f, reply);
+
+  g_assert_cmpint (wpi_message_get_action (next), ==, expected);
+}
+
 static void
 test_overload_admitted_first (Fixture       *f,
                               gconstpointer  data)
 {
   g_autoptr(SoupSession) newcomer = test_util_https_session_new_from (NULL, "127.0.0.4");
   g_autoptr(GSocketConnection) stalled = NULL;
-  g_autoptr(GArray) items = wpi_store_item_array_new ();
-  g_autoptr(WpiMessage) read_all = NULL;
-  g_autoptr(WpiMessage) read_all_reply = NULL;
-  g_autoptr(WpiMessage) write = NULL;
-  g_autoptr(WpiMessage) write_reply = NULL;
-  g_autoptr(WpiMessage) clean_up = NULL;
   g_autoptr(WpiMessage) answer = NULL;
   TestUtilPending *pending;
 
-  g_object_set (f->service, "max-flows", 1u, NULL);
-  read_all = start_up_of (f, MAC, "A0");
-  g_assert_cmpint (wpi_message_get_action (read_all), ==, WPI_ACTION_READ_ALL_ITEMS);
-  /* a job, so that the flow goes on after the ReadAllItems */
-  wpi_store_item_array_add (items, "e164", FALSE, 0, "43");
-  test_util_service_enqueue (f->service, MAC, WPI_JOB_KIND_WRITE_ITEMS, items);
-
+  start_flow_with_job (f);
   pending = start_newcomer_behind_stall (f, newcomer, &stalled);
-
-  read_all_reply = reply_to (f, WPI_ACTION_READ_ALL_ITEMS, "accepted", "A0");
-  write = exchange (f, read_all_reply);
-  g_assert_cmpint (wpi_message_get_action (write), ==, WPI_ACTION_WRITE_ITEMS);
+  flow_with_job_goes_on (f, WPI_ACTION_READ_ALL_ITEMS, WPI_ACTION_WRITE_ITEMS);
   g_assert_false (test_util_https_is_done (pending));
-  write_reply = reply_to (f, WPI_ACTION_WRITE_ITEMS, "accepted", "A0");
-  clean_up = exchange (f, write_reply);
-  g_assert_cmpint (wpi_message_get_action (clean_up), ==, WPI_ACTION_CLEAN_UP);
+  flow_with_job_goes_on (f, WPI_ACTION_WRITE_ITEMS, WPI_ACTION_CLEAN_UP);
   g_assert_false (test_util_https_is_done (pending));
 
   answer = newcomer_answer (pending);
@@ -1498,31 +1509,16 @@ test_overload_stale_wait_line (Fixture       *f,
   g_autoptr(SoupSession) newcomer = test_util_https_session_new_from (NULL, "127.0.0.4");
   g_autoptr(GSocketConnection) stalled = NULL;
   g_autoptr(GSocketConnection) behind = NULL;
-  g_autoptr(GArray) items = wpi_store_item_array_new ();
-  g_autoptr(WpiMessage) read_all = NULL;
-  g_autoptr(WpiMessage) read_all_reply = NULL;
-  g_autoptr(WpiMessage) write = NULL;
-  g_autoptr(WpiMessage) write_reply = NULL;
-  g_autoptr(WpiMessage) clean_up = NULL;
   g_autoptr(WpiMessage) answer = NULL;
   g_autoptr(WpiMessage) fresh = NULL;
   TestUtilPending *pending;
 
-  g_object_set (f->service, "max-flows", 1u, NULL);
-  read_all = start_up_of (f, MAC, "A0");
-  g_assert_cmpint (wpi_message_get_action (read_all), ==, WPI_ACTION_READ_ALL_ITEMS);
-  wpi_store_item_array_add (items, "e164", FALSE, 0, "43");
-  test_util_service_enqueue (f->service, MAC, WPI_JOB_KIND_WRITE_ITEMS, items);
+  start_flow_with_job (f);
   pending = start_newcomer_behind_stall (f, newcomer, &stalled);
-
-  read_all_reply = reply_to (f, WPI_ACTION_READ_ALL_ITEMS, "accepted", "A0");
-  write = exchange (f, read_all_reply);
-  g_assert_cmpint (wpi_message_get_action (write), ==, WPI_ACTION_WRITE_ITEMS);
+  flow_with_job_goes_on (f, WPI_ACTION_READ_ALL_ITEMS, WPI_ACTION_WRITE_ITEMS);
   behind = test_util_stalled_client_hello ("127.0.0.5", wpi_service_get_port (f->service));
   test_util_drain_main_context ();
-  write_reply = reply_to (f, WPI_ACTION_WRITE_ITEMS, "accepted", "A0");
-  clean_up = exchange (f, write_reply);
-  g_assert_cmpint (wpi_message_get_action (clean_up), ==, WPI_ACTION_CLEAN_UP);
+  flow_with_job_goes_on (f, WPI_ACTION_WRITE_ITEMS, WPI_ACTION_CLEAN_UP);
   g_assert_false (test_util_https_is_done (pending));
 
   answer = newcomer_answer (pending);
