@@ -158,12 +158,15 @@ fit_columns_idle (gpointer user_data)
 }
 
 /* After the layout that changed the width, not inside it: a column shown or hidden
- * queues a resize of its own. */
+ * queues a resize of its own. At the default priority, not an idle one: while the main
+ * context always had default-priority work (the widget tests' own service and phones
+ * under AddressSanitizer), an idle-priority fit never ran, and a window grown to
+ * 1920x1080 kept the columns fitted to its earlier 889 px. */
 void
 _wpc_phones_view_queue_fit_columns (WpcPhonesView *self)
 {
   if (self->fit_source == 0)
-    self->fit_source = g_idle_add_full (G_PRIORITY_HIGH_IDLE, fit_columns_idle, self, NULL);
+    self->fit_source = g_idle_add_full (G_PRIORITY_DEFAULT, fit_columns_idle, self, NULL);
 }
 
 static void
