@@ -102,6 +102,37 @@ layout_settled (gpointer data)
           bounds.origin.x + bounds.size.width >= gtk_widget_get_width (scroller) - 24);
 }
 
+/* What layout_settled saw, for a wait that timed out: the sizes, then each column's
+ * title, width as set, and header's extent in the list's viewport (or "hidden") */
+static char *
+describe_layout (gpointer data)
+{
+  LayoutWait *wait = data;
+  GtkWidget *scroller = list_scroller (wait->fixture);
+  GtkColumnView *column_view = wpc_phones_view_get_column_view (wait->fixture->view);
+  GListModel *columns = gtk_column_view_get_columns (column_view);
+  GString *state = g_string_new (NULL);
+
+  g_string_append_printf (state, "window %dx%d, list viewport %d, list %d:",
+                          gtk_widget_get_width (GTK_WIDGET (wait->fixture->window)),
+                          gtk_widget_get_height (GTK_WIDGET (wait->fixture->window)),
+                          gtk_widget_get_width (scroller), gtk_widget_get_width (GTK_WIDGET (column_view)));
+  for (guint i = 0; i < g_list_model_get_n_items (columns); i++)
+    {
+      g_autoptr(GtkColumnViewColumn) column = g_list_model_get_item (columns, i);
+      const char *title = gtk_column_view_column_get_title (column);
+      GtkWidget *header = column_header (wait->fixture, title);
+      graphene_rect_t bounds;
+
+      g_string_append_printf (state, " %s[%d]", title, gtk_column_view_column_get_fixed_width (column));
+      if (header != NULL && gtk_widget_compute_bounds (header, scroller, &bounds))
+        g_string_append_printf (state, " %.0f..%.0f", bounds.origin.x, bounds.origin.x + bounds.size.width);
+      else
+        g_string_append (state, " hidden");
+    }
+  return g_string_free (state, FALSE);
+}
+
 static void
 resize_window (Fixture  *fixture,
                int       width,
@@ -112,7 +143,8 @@ resize_window (Fixture  *fixture,
   LayoutWait wait = { fixture, width, height, shown, fill };
 
   gtk_window_set_default_size (GTK_WINDOW (fixture->window), width, height);
-  wait_for (layout_settled, &wait, "the window's new size and the columns fitted to it");
+  test_util_wait_until_described (layout_settled, describe_layout, &wait, WAIT_TIMEOUT_MS,
+                                  "the window's new size and the columns fitted to it");
 }
 
 /* The list ----------------------------------------------------------------------- */

@@ -42,10 +42,11 @@ on_wait_timeout (gpointer data)
 }
 
 void
-test_util_wait_until (TestUtilCondition  condition,
-                      gpointer           data,
-                      guint              timeout_ms,
-                      const char        *what)
+test_util_wait_until_described (TestUtilCondition  condition,
+                                TestUtilDescribe   describe,
+                                gpointer           data,
+                                guint              timeout_ms,
+                                const char        *what)
 {
   GMainContext *context = g_main_context_ref_thread_default ();
   g_autoptr(GSource) timeout = g_timeout_source_new (timeout_ms);
@@ -65,7 +66,21 @@ test_util_wait_until (TestUtilCondition  condition,
   g_main_context_unref (context);
 
   if (timed_out)
-    g_error ("Timed out after %u ms waiting for %s", timeout_ms, what);
+    {
+      g_autofree char *state = describe != NULL ? describe (data) : NULL;
+
+      g_error ("Timed out after %u ms waiting for %s%s%s%s", timeout_ms, what,
+               state != NULL ? " (" : "", state != NULL ? state : "", state != NULL ? ")" : "");
+    }
+}
+
+void
+test_util_wait_until (TestUtilCondition  condition,
+                      gpointer           data,
+                      guint              timeout_ms,
+                      const char        *what)
+{
+  test_util_wait_until_described (condition, NULL, data, timeout_ms, what);
 }
 
 void

@@ -28,6 +28,14 @@ void     test_util_wait_until        (TestUtilCondition  condition,
                                       gpointer           data,
                                       guint              timeout_ms,
                                       const char        *what);
+/* The same; on timeout the failure also says what describe (data) returns (freed here):
+ * the state the condition last saw, for a wait that can fail in many ways. */
+typedef char *(*TestUtilDescribe) (gpointer data);
+void     test_util_wait_until_described (TestUtilCondition  condition,
+                                         TestUtilDescribe   describe,
+                                         gpointer           data,
+                                         guint              timeout_ms,
+                                         const char        *what);
 /* The same for a flag that a callback sets. */
 void     test_util_wait_for_flag     (const gboolean    *flag,
                                       guint              timeout_ms,
