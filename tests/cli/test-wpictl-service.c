@@ -755,21 +755,16 @@ main (int   argc,
 
   wpictl_fixture_init (&argc, &argv);
 
-#define ADD(path, func) \
-  g_test_add ("/wpictl/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
-
-  ADD ("service", test_service);
-  ADD ("bootstrap/pin-csv", test_bootstrap_pin_csv);
-  ADD ("bootstrap/pdf", test_bootstrap_pdf);
-  ADD ("bootstrap/nopin", test_bootstrap_nopin);
-  ADD ("bootstrap/invalid", test_bootstrap_invalid);
-  ADD ("bootstrap/interrupt", test_bootstrap_interrupt);
-  ADD ("revoke", test_revoke);
-  ADD ("secure-end-to-end", test_secure_end_to_end);
-  ADD ("sweep/refusals", test_sweep_refusals);
-  ADD ("sweep/service", test_sweep_service);
-
-#undef ADD
+  WPICTL_TEST_ADD ("service", test_service);
+  WPICTL_TEST_ADD ("bootstrap/pin-csv", test_bootstrap_pin_csv);
+  WPICTL_TEST_ADD ("bootstrap/pdf", test_bootstrap_pdf);
+  WPICTL_TEST_ADD ("bootstrap/nopin", test_bootstrap_nopin);
+  WPICTL_TEST_ADD ("bootstrap/invalid", test_bootstrap_invalid);
+  WPICTL_TEST_ADD ("bootstrap/interrupt", test_bootstrap_interrupt);
+  WPICTL_TEST_ADD ("revoke", test_revoke);
+  WPICTL_TEST_ADD ("secure-end-to-end", test_secure_end_to_end);
+  WPICTL_TEST_ADD ("sweep/refusals", test_sweep_refusals);
+  WPICTL_TEST_ADD ("sweep/service", test_sweep_service);
 
   status = g_test_run ();
   wpictl_fixture_cleanup ();

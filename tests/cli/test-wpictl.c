@@ -1264,34 +1264,29 @@ main (int   argc,
 
   wpictl_fixture_init (&argc, &argv);
 
-#define ADD(path, func) \
-  g_test_add ("/wpictl/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
-
-  ADD ("usage-errors", test_usage_errors);
-  ADD ("data-dir", test_data_dir);
-  ADD ("phones", test_phones);
-  ADD ("show", test_show);
-  ADD ("location", test_location);
-  ADD ("read", test_read);
-  ADD ("write", test_write);
-  ADD ("read-all-restart-factory-reset", test_simple_jobs);
-  ADD ("contact", test_contact);
-  ADD ("deploy-file", test_deploy_file);
-  ADD ("deploy-software", test_deploy_software);
-  ADD ("jobs", test_jobs);
-  ADD ("cancel", test_cancel);
-  ADD ("profiles", test_profiles);
-  ADD ("profile-creates-store", test_profile_creates_store);
-  ADD ("import-export", test_import_export);
-  ADD ("traffic", test_traffic);
-  ADD ("traffic-export", test_traffic_export);
-  ADD ("wait/read-done", test_wait_read_done);
-  ADD ("wait/write-failed", test_wait_write_failed);
-  ADD ("job/done-with-problems", test_job_done_with_problems);
-  ADD ("wait/cancelled-and-timeout", test_wait_cancelled_and_timeout);
-  ADD ("wait/contact", test_wait_contact);
-
-#undef ADD
+  WPICTL_TEST_ADD ("usage-errors", test_usage_errors);
+  WPICTL_TEST_ADD ("data-dir", test_data_dir);
+  WPICTL_TEST_ADD ("phones", test_phones);
+  WPICTL_TEST_ADD ("show", test_show);
+  WPICTL_TEST_ADD ("location", test_location);
+  WPICTL_TEST_ADD ("read", test_read);
+  WPICTL_TEST_ADD ("write", test_write);
+  WPICTL_TEST_ADD ("read-all-restart-factory-reset", test_simple_jobs);
+  WPICTL_TEST_ADD ("contact", test_contact);
+  WPICTL_TEST_ADD ("deploy-file", test_deploy_file);
+  WPICTL_TEST_ADD ("deploy-software", test_deploy_software);
+  WPICTL_TEST_ADD ("jobs", test_jobs);
+  WPICTL_TEST_ADD ("cancel", test_cancel);
+  WPICTL_TEST_ADD ("profiles", test_profiles);
+  WPICTL_TEST_ADD ("profile-creates-store", test_profile_creates_store);
+  WPICTL_TEST_ADD ("import-export", test_import_export);
+  WPICTL_TEST_ADD ("traffic", test_traffic);
+  WPICTL_TEST_ADD ("traffic-export", test_traffic_export);
+  WPICTL_TEST_ADD ("wait/read-done", test_wait_read_done);
+  WPICTL_TEST_ADD ("wait/write-failed", test_wait_write_failed);
+  WPICTL_TEST_ADD ("job/done-with-problems", test_job_done_with_problems);
+  WPICTL_TEST_ADD ("wait/cancelled-and-timeout", test_wait_cancelled_and_timeout);
+  WPICTL_TEST_ADD ("wait/contact", test_wait_contact);
 
   status = g_test_run ();
   wpictl_fixture_cleanup ();

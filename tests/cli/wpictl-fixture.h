@@ -33,6 +33,10 @@ typedef struct {
   GPtrArray *json_lines;  /* out parsed line by line, once asked for (ctl_json_lines) */
 } Fixture;
 
+/* A test of func with a fresh Fixture, at /wpictl/path */
+#define WPICTL_TEST_ADD(path, func) \
+  g_test_add ("/wpictl/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+
 /* The built programs, found by wpictl_fixture_init() */
 extern char *wpictl_path;
 extern char *console_path;

@@ -11,6 +11,16 @@
 
 #include "integration-fixture.h"
 
+void
+integration_test_init (int    *argc,
+                       char ***argv)
+{
+  g_test_init (argc, argv, NULL);
+  /* phones trust any server; their requests queue so that the server's handshakes
+   * always find a thread of this process */
+  test_util_sim_init ();
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* The service                                                                              */
 

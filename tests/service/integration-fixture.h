@@ -50,6 +50,13 @@ struct _Fixture {
 #define wait_until(condition, data, what) \
   test_util_wait_until (condition, data, WAIT_SECONDS * 1000, what)
 
+/* A test of func with a fresh Fixture, at path */
+#define INTEGRATION_TEST_ADD(path, func) g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+
+/* g_test_init(), and simulated phones that trust any server */
+void integration_test_init (int    *argc,
+                            char ***argv);
+
 #define job_get(f, id) test_util_store_job_get ((f)->store, id)
 #define stored_phone(f, watch) test_util_store_phone_get ((f)->store, mac_of (watch))
 

@@ -598,20 +598,15 @@ int
 main (int   argc,
       char *argv[])
 {
-  g_test_init (&argc, &argv, NULL);
-  /* phones trust any server; their requests queue so that the server's handshakes
-   * always find a thread of this process */
-  test_util_sim_init ();
+  integration_test_init (&argc, &argv);
 
-#define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
-  ADD ("/integration/bad-input", test_bad_input);
-  ADD ("/integration/abusive-clients", test_abusive_clients);
-  ADD ("/integration/simulator", test_simulator);
-  ADD ("/integration/demo/address-in-use", test_demo_address_in_use);
+  INTEGRATION_TEST_ADD ("/integration/bad-input", test_bad_input);
+  INTEGRATION_TEST_ADD ("/integration/abusive-clients", test_abusive_clients);
+  INTEGRATION_TEST_ADD ("/integration/simulator", test_simulator);
+  INTEGRATION_TEST_ADD ("/integration/demo/address-in-use", test_demo_address_in_use);
   g_test_add_func ("/integration/headless/options", test_headless_options);
   g_test_add ("/integration/kill-restart", Fixture, GINT_TO_POINTER (1), fixture_set_up,
               test_kill_restart, fixture_tear_down);
-#undef ADD
 
   return g_test_run ();
 }

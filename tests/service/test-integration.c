@@ -840,30 +840,25 @@ int
 main (int   argc,
       char *argv[])
 {
-  g_test_init (&argc, &argv, NULL);
-  /* phones trust any server; their requests queue so that the server's handshakes
-   * always find a thread of this process */
-  test_util_sim_init ();
+  integration_test_init (&argc, &argv);
 
-#define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
-  ADD ("/integration/start-up/unknown-phone", test_start_up_unknown);
-  ADD ("/integration/read/solicited", test_read_solicited);
-  ADD ("/integration/write/item-failures", test_write_item_failures);
-  ADD ("/integration/busy/send-solicited", test_busy_send_solicited);
-  ADD ("/integration/busy/old-firmware", test_busy_old_firmware);
-  ADD ("/integration/busy/multiple-jobs", test_busy_multiple_jobs);
-  ADD ("/integration/restart", test_restart);
-  ADD ("/integration/factory-reset", test_factory_reset);
-  ADD ("/integration/fragments/phone-max-items", test_phone_fragments_max_items);
-  ADD ("/integration/fragments/phone-large", test_phone_fragments_large);
-  ADD ("/integration/fragments/service-file-groups", test_service_fragments_files);
-  ADD ("/integration/local-changes", test_local_changes);
-  ADD ("/integration/file-deployment/single", test_file_deployment_single);
-  ADD ("/integration/file-deployment/multiple", test_file_deployment_multiple);
-  ADD ("/integration/software-deployment", test_software_deployment);
-  ADD ("/integration/polling", test_polling);
-  ADD ("/integration/phone-clean-up", test_phone_clean_up);
-#undef ADD
+  INTEGRATION_TEST_ADD ("/integration/start-up/unknown-phone", test_start_up_unknown);
+  INTEGRATION_TEST_ADD ("/integration/read/solicited", test_read_solicited);
+  INTEGRATION_TEST_ADD ("/integration/write/item-failures", test_write_item_failures);
+  INTEGRATION_TEST_ADD ("/integration/busy/send-solicited", test_busy_send_solicited);
+  INTEGRATION_TEST_ADD ("/integration/busy/old-firmware", test_busy_old_firmware);
+  INTEGRATION_TEST_ADD ("/integration/busy/multiple-jobs", test_busy_multiple_jobs);
+  INTEGRATION_TEST_ADD ("/integration/restart", test_restart);
+  INTEGRATION_TEST_ADD ("/integration/factory-reset", test_factory_reset);
+  INTEGRATION_TEST_ADD ("/integration/fragments/phone-max-items", test_phone_fragments_max_items);
+  INTEGRATION_TEST_ADD ("/integration/fragments/phone-large", test_phone_fragments_large);
+  INTEGRATION_TEST_ADD ("/integration/fragments/service-file-groups", test_service_fragments_files);
+  INTEGRATION_TEST_ADD ("/integration/local-changes", test_local_changes);
+  INTEGRATION_TEST_ADD ("/integration/file-deployment/single", test_file_deployment_single);
+  INTEGRATION_TEST_ADD ("/integration/file-deployment/multiple", test_file_deployment_multiple);
+  INTEGRATION_TEST_ADD ("/integration/software-deployment", test_software_deployment);
+  INTEGRATION_TEST_ADD ("/integration/polling", test_polling);
+  INTEGRATION_TEST_ADD ("/integration/phone-clean-up", test_phone_clean_up);
 
   return g_test_run ();
 }

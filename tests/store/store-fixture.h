@@ -19,6 +19,10 @@ typedef struct {
   char *dir;      /* the store's data directory, inside tmp and not yet created */
 } Fixture;
 
+/* A test of func with a fresh Fixture, at /store/path */
+#define STORE_TEST_ADD(path, func) \
+  g_test_add ("/store/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+
 void              fixture_setup    (Fixture       *fixture,
                                     gconstpointer  data);
 void              fixture_teardown (Fixture       *fixture,

@@ -341,14 +341,9 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(path, func) \
-  g_test_add ("/store/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
-
-  ADD ("concurrent/two-connections", test_two_connections);
-  ADD ("concurrent/writers", test_concurrent_writers);
-  ADD ("durability/kill-9", test_kill_9);
-
-#undef ADD
+  STORE_TEST_ADD ("concurrent/two-connections", test_two_connections);
+  STORE_TEST_ADD ("concurrent/writers", test_concurrent_writers);
+  STORE_TEST_ADD ("durability/kill-9", test_kill_9);
 
   return g_test_run ();
 }

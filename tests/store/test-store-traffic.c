@@ -340,15 +340,10 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(path, func) \
-  g_test_add ("/store/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
-
-  ADD ("traffic/append-and-read", test_traffic_append_and_read);
-  ADD ("traffic/retention", test_traffic_retention);
-  ADD ("traffic/item-index-and-scan", test_traffic_item_index_and_scan);
-  ADD ("phone-events", test_phone_events);
-
-#undef ADD
+  STORE_TEST_ADD ("traffic/append-and-read", test_traffic_append_and_read);
+  STORE_TEST_ADD ("traffic/retention", test_traffic_retention);
+  STORE_TEST_ADD ("traffic/item-index-and-scan", test_traffic_item_index_and_scan);
+  STORE_TEST_ADD ("phone-events", test_phone_events);
 
   return g_test_run ();
 }

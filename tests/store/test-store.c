@@ -1261,29 +1261,24 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(path, func) \
-  g_test_add ("/store/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
-
   g_test_add_func ("/store/enum-strings", test_enum_strings);
-  ADD ("open/creates-private-store", test_open_creates_private_store);
-  ADD ("open/twice-keeps-version", test_open_twice_keeps_version);
-  ADD ("open/migrates-version-1", test_open_migrates_version_1);
-  ADD ("open/migrates-version-2", test_open_migrates_version_2);
-  ADD ("open/refuses-newer-schema", test_open_refuses_newer_schema);
-  ADD ("open/refuses-junk", test_open_refuses_junk);
-  ADD ("open/concurrently", test_open_concurrently);
-  ADD ("open/keeps-locks", test_open_keeps_locks);
-  ADD ("settings", test_settings);
-  ADD ("transactions", test_transactions);
-  ADD ("phones", test_phones);
-  ADD ("items/replace-and-update", test_items_replace_and_update);
-  ADD ("jobs/life-cycle", test_jobs_life_cycle);
-  ADD ("jobs/bad-input", test_jobs_bad_input);
-  ADD ("profiles", test_profiles);
-  ADD ("pins", test_pins);
-  ADD ("security-events", test_security_events);
-
-#undef ADD
+  STORE_TEST_ADD ("open/creates-private-store", test_open_creates_private_store);
+  STORE_TEST_ADD ("open/twice-keeps-version", test_open_twice_keeps_version);
+  STORE_TEST_ADD ("open/migrates-version-1", test_open_migrates_version_1);
+  STORE_TEST_ADD ("open/migrates-version-2", test_open_migrates_version_2);
+  STORE_TEST_ADD ("open/refuses-newer-schema", test_open_refuses_newer_schema);
+  STORE_TEST_ADD ("open/refuses-junk", test_open_refuses_junk);
+  STORE_TEST_ADD ("open/concurrently", test_open_concurrently);
+  STORE_TEST_ADD ("open/keeps-locks", test_open_keeps_locks);
+  STORE_TEST_ADD ("settings", test_settings);
+  STORE_TEST_ADD ("transactions", test_transactions);
+  STORE_TEST_ADD ("phones", test_phones);
+  STORE_TEST_ADD ("items/replace-and-update", test_items_replace_and_update);
+  STORE_TEST_ADD ("jobs/life-cycle", test_jobs_life_cycle);
+  STORE_TEST_ADD ("jobs/bad-input", test_jobs_bad_input);
+  STORE_TEST_ADD ("profiles", test_profiles);
+  STORE_TEST_ADD ("pins", test_pins);
+  STORE_TEST_ADD ("security-events", test_security_events);
 
   return g_test_run ();
 }
