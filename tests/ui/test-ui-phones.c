@@ -102,8 +102,8 @@ layout_settled (gpointer data)
           bounds.origin.x + bounds.size.width >= gtk_widget_get_width (scroller) - 24);
 }
 
-/* What layout_settled saw, for a wait that timed out: the sizes, then each column's
- * title, width as set, and header's extent in the list's viewport (or "hidden") */
+/* For a layout wait that timed out: the sizes, then each column's title, width as set,
+ * and header's extent in the list's viewport (or "hidden") */
 static char *
 describe_layout (gpointer data)
 {

@@ -29,7 +29,7 @@ void     test_util_wait_until        (TestUtilCondition  condition,
                                       guint              timeout_ms,
                                       const char        *what);
 /* The same; on timeout the failure also says what describe (data) returns (freed here):
- * the state the condition last saw, for a wait that can fail in many ways. */
+ * the state at the deadline, for a wait whose condition has many parts. */
 typedef char *(*TestUtilDescribe) (gpointer data);
 void     test_util_wait_until_described (TestUtilCondition  condition,
                                          TestUtilDescribe   describe,
