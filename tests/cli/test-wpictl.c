@@ -1220,6 +1220,20 @@ test_wait_cancelled_and_timeout (Fixture       *fixture,
   assert_contains (fixture->out, "every item read; see wpictl show " MAC_A);
 }
 
+typedef struct {
+  Fixture *fixture;
+  gint64   id;
+} JobRef;
+
+static gboolean
+check_job_due_now (gpointer user_data)
+{
+  JobRef *ref = user_data;
+  g_autoptr(WpiJobRecord) job = wpi_store_job_get (ref->fixture->store, ref->id, NULL);
+
+  return job != NULL && job->next_attempt_us == 0;
+}
+
 static void
 test_wait_contact (Fixture       *fixture,
                    gconstpointer  data)

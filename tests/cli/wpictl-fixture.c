@@ -453,14 +453,6 @@ wait_for_new_job (Fixture *fixture,
   return wait.found;
 }
 
-gboolean
-check_job_due_now (gpointer user_data)
-{
-  JobRef *ref = user_data;
-  g_autoptr(WpiJobRecord) job = wpi_store_job_get (ref->fixture->store, ref->id, NULL);
-
-  return job != NULL && job->next_attempt_us == 0;
-}
 /* ---- against the real service and simulated phones ---- */
 
 static char *

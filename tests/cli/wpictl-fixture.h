@@ -46,11 +46,6 @@ extern char *sim_path;
 /* Waits for check() to hold (never a fixed sleep); fails the test after TEST_TIMEOUT_MS. */
 #define wait_until(check, data, what) test_util_wait_until (check, data, TEST_TIMEOUT_MS, what)
 
-typedef struct {
-  Fixture *fixture;
-  gint64   id;
-} JobRef;
-
 /* What the end-to-end tests wait for, as the service writes it to its store */
 typedef struct {
   WpiStore *store;
@@ -151,7 +146,6 @@ void                 assert_queued_job (Fixture            *fixture,
 /* The id of the job wpictl queues, once it is newer than after_id. */
 gint64               wait_for_new_job  (Fixture *fixture,
                                         gint64   after_id);
-gboolean             check_job_due_now (gpointer user_data);
 
 /* The phones, once all n_phones are in the store; NULL before */
 GPtrArray           *poll_phones       (PhonesWait *wait);
